@@ -1,0 +1,46 @@
+// Identifiers derived from what they identify, never random, so a replay or a retry produces the
+// same id (task ids from job, stage and item; transfer ids from the contribution they pay).
+#ifndef MW_ENGINE_COMMON_IDS_H_
+#define MW_ENGINE_COMMON_IDS_H_
+
+#include <cstdint>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+
+namespace mw {
+
+struct TaskRef {
+  std::string job_id;
+  std::string stage;
+  uint64_t item = 0;
+};
+
+// "<job>/<stage>/<item>".
+std::string TaskId(absl::string_view job_id, absl::string_view stage, uint64_t item);
+// INVALID_ARGUMENT when `task_id` is not of that shape.
+[[nodiscard]] absl::StatusOr<TaskRef> ParseTaskId(absl::string_view task_id);
+
+// "<task_id>@<worker>": one worker's slot on a task; stable across re-leases.
+std::string AssignmentId(absl::string_view task_id, absl::string_view worker);
+// Splits an assignment id into task id and worker; INVALID_ARGUMENT when malformed.
+[[nodiscard]] absl::StatusOr<std::pair<std::string, std::string>> ParseAssignmentId(
+    absl::string_view assignment_id);
+
+// Ledger account ids.
+std::string ClientAccount(absl::string_view client);
+std::string EscrowAccount(absl::string_view job_id);
+std::string WorkerAccount(absl::string_view centre, absl::string_view worker);
+
+// Ledger transfer ids.
+std::string FundingTransferId(absl::string_view job_id);
+std::string WageTransferId(absl::string_view assignment_id);
+std::string WagePostTransferId(absl::string_view assignment_id);
+
+// True for 1-40 characters of [a-z0-9_-]: the form of stage names, centre ids and pseudonyms.
+bool IsSimpleName(absl::string_view name);
+
+}  // namespace mw
+
+#endif  // MW_ENGINE_COMMON_IDS_H_

@@ -1,0 +1,51 @@
+#include "engine/common/ids.h"
+
+#include "gtest/gtest.h"
+
+namespace mw {
+namespace {
+
+TEST(IdsTest, TaskIdRoundTrips) {
+  const std::string id = TaskId("job-7", "label", 42);
+  EXPECT_EQ(id, "job-7/label/42");
+  auto ref = ParseTaskId(id);
+  ASSERT_TRUE(ref.ok()) << ref.status();
+  EXPECT_EQ(ref->job_id, "job-7");
+  EXPECT_EQ(ref->stage, "label");
+  EXPECT_EQ(ref->item, 42u);
+}
+
+TEST(IdsTest, MalformedTaskIdsAreRejected) {
+  for (const char* bad : {"", "job-7", "job-7/label", "job-7/label/x", "/label/1", "a/b/1/2"}) {
+    EXPECT_EQ(ParseTaskId(bad).status().code(), absl::StatusCode::kInvalidArgument) << bad;
+  }
+}
+
+TEST(IdsTest, AssignmentIdSplitsAtTheLastAt) {
+  const std::string id = AssignmentId("job-7/label/42", "w-3f9a");
+  EXPECT_EQ(id, "job-7/label/42@w-3f9a");
+  auto parts = ParseAssignmentId(id);
+  ASSERT_TRUE(parts.ok());
+  EXPECT_EQ(parts->first, "job-7/label/42");
+  EXPECT_EQ(parts->second, "w-3f9a");
+  EXPECT_FALSE(ParseAssignmentId("job-7/label/42").ok());
+  EXPECT_FALSE(ParseAssignmentId("job-7/label/42@").ok());
+}
+
+TEST(IdsTest, DerivedTransferIdsAreStable) {
+  EXPECT_EQ(WageTransferId("job-1/a/0@w"), "wage:job-1/a/0@w");
+  EXPECT_EQ(WagePostTransferId("job-1/a/0@w"), "wage-post:job-1/a/0@w");
+  EXPECT_EQ(WorkerAccount("nairobi", "w1"), "worker:nairobi/w1");
+}
+
+TEST(IdsTest, SimpleNames) {
+  EXPECT_TRUE(IsSimpleName("label_2"));
+  EXPECT_TRUE(IsSimpleName("centre-a"));
+  EXPECT_FALSE(IsSimpleName(""));
+  EXPECT_FALSE(IsSimpleName("Label"));
+  EXPECT_FALSE(IsSimpleName("a/b"));
+  EXPECT_FALSE(IsSimpleName(std::string(41, 'a')));
+}
+
+}  // namespace
+}  // namespace mw

@@ -1,0 +1,59 @@
+#include "engine/storage/column_families.h"
+
+namespace mw::storage {
+
+const char* CfName(Cf cf) {
+  switch (cf) {
+    case Cf::kDefault:
+      return "default";
+    case Cf::kMeta:
+      return "meta";
+    case Cf::kCentres:
+      return "centres";
+    case Cf::kJobs:
+      return "jobs";
+    case Cf::kJobProgress:
+      return "job_progress";
+    case Cf::kItems:
+      return "items";
+    case Cf::kTasks:
+      return "tasks";
+    case Cf::kContributions:
+      return "contributions";
+    case Cf::kResultIds:
+      return "result_ids";
+    case Cf::kOutputs:
+      return "outputs";
+    case Cf::kIdempotency:
+      return "idempotency";
+    case Cf::kAccounts:
+      return "accounts";
+    case Cf::kTransfers:
+      return "transfers";
+    case Cf::kTransferIds:
+      return "transfer_ids";
+    case Cf::kPendingTransfers:
+      return "pending_transfers";
+    case Cf::kRoster:
+      return "roster";
+    case Cf::kAssignments:
+      return "assignments";
+    case Cf::kOutbox:
+      return "outbox";
+    case Cf::kCount:
+      break;
+  }
+  return "invalid";
+}
+
+std::vector<Cf> FamiliesOf(Schema schema) {
+  if (schema == Schema::kAgent) {
+    return {Cf::kDefault, Cf::kMeta, Cf::kRoster, Cf::kAssignments, Cf::kOutbox, Cf::kIdempotency};
+  }
+  return {Cf::kDefault,     Cf::kMeta,        Cf::kCentres,         Cf::kJobs,
+          Cf::kJobProgress, Cf::kItems,       Cf::kTasks,           Cf::kContributions,
+          Cf::kResultIds,   Cf::kOutputs,     Cf::kIdempotency,     Cf::kAccounts,
+          Cf::kTransfers,   Cf::kTransferIds, Cf::kPendingTransfers};
+}
+
+}  // namespace mw::storage

@@ -1,0 +1,46 @@
+// Every RocksDB column family of both databases (the dispatcher's and an agent's), in one enum
+// with one name table. The names are persisted: never rename or reuse one.
+#ifndef MW_ENGINE_STORAGE_COLUMN_FAMILIES_H_
+#define MW_ENGINE_STORAGE_COLUMN_FAMILIES_H_
+
+#include <cstddef>
+#include <vector>
+
+namespace mw::storage {
+
+enum class Cf : int {
+  kDefault = 0,
+  // Dispatcher.
+  kMeta,              // counters and the ledger head
+  kCentres,           // centre id -> CentreRecord
+  kJobs,              // job id -> JobRecord
+  kJobProgress,       // job id -> JobProgressRecord
+  kItems,             // (job, item) -> Item
+  kTasks,             // (job, stage, item) -> TaskRecord
+  kContributions,     // (job, stage, item, worker) -> ContributionRecord
+  kResultIds,         // (centre, result id) -> contribution key
+  kOutputs,           // (job, stage, item) -> ResultRecord
+  kIdempotency,       // (principal, key) -> IdempotencyRecord
+  kAccounts,          // account id -> Account
+  kTransfers,         // seq -> Transfer
+  kTransferIds,       // transfer id -> seq
+  kPendingTransfers,  // transfer id -> Transfer, while unresolved
+  // Worker agent.
+  kRoster,       // pseudonym -> RosterEntry
+  kAssignments,  // assignment id -> CachedAssignment
+  kOutbox,       // seq -> OutboxEntry
+  kCount,
+};
+
+// The persisted name of `cf`.
+const char* CfName(Cf cf);
+
+// Which database a Store opens, and so which families it holds.
+enum class Schema { kDispatcher, kAgent };
+
+// The families of `schema`, kDefault first.
+std::vector<Cf> FamiliesOf(Schema schema);
+
+}  // namespace mw::storage
+
+#endif  // MW_ENGINE_STORAGE_COLUMN_FAMILIES_H_

@@ -1,0 +1,162 @@
+#include "engine/storage/keys.h"
+
+namespace mw::storage::keys {
+
+void AppendU32(std::string* out, uint32_t v) {
+  for (int shift = 24; shift >= 0; shift -= 8) out->push_back(static_cast<char>(v >> shift));
+}
+
+void AppendU64(std::string* out, uint64_t v) {
+  for (int shift = 56; shift >= 0; shift -= 8) out->push_back(static_cast<char>(v >> shift));
+}
+
+void AppendString(std::string* out, absl::string_view s) {
+  AppendU32(out, static_cast<uint32_t>(s.size()));
+  out->append(s.data(), s.size());
+}
+
+bool KeyReader::ReadU32(uint32_t* v) {
+  if (in_.size() < 4) return false;
+  uint32_t r = 0;
+  for (int i = 0; i < 4; ++i) r = (r << 8) | static_cast<uint8_t>(in_[i]);
+  in_.remove_prefix(4);
+  *v = r;
+  return true;
+}
+
+bool KeyReader::ReadU64(uint64_t* v) {
+  if (in_.size() < 8) return false;
+  uint64_t r = 0;
+  for (int i = 0; i < 8; ++i) r = (r << 8) | static_cast<uint8_t>(in_[i]);
+  in_.remove_prefix(8);
+  *v = r;
+  return true;
+}
+
+bool KeyReader::ReadString(std::string* s) {
+  uint32_t len;
+  if (!ReadU32(&len) || in_.size() < len) return false;
+  s->assign(in_.data(), len);
+  in_.remove_prefix(len);
+  return true;
+}
+
+std::optional<std::string> PrefixSuccessor(absl::string_view prefix) {
+  std::string out(prefix);
+  while (!out.empty()) {
+    auto& last = reinterpret_cast<unsigned char&>(out.back());
+    if (last != 0xff) {
+      ++last;
+      return out;
+    }
+    out.pop_back();
+  }
+  return std::nullopt;
+}
+
+std::string Meta(absl::string_view name) { return std::string(name); }
+
+std::string Centre(absl::string_view centre_id) {
+  std::string k;
+  AppendString(&k, centre_id);
+  return k;
+}
+
+std::string Job(absl::string_view job_id) {
+  std::string k;
+  AppendString(&k, job_id);
+  return k;
+}
+
+std::string JobPrefix(absl::string_view job_id) { return Job(job_id); }
+
+std::string Item(absl::string_view job_id, uint64_t item) {
+  std::string k = Job(job_id);
+  AppendU64(&k, item);
+  return k;
+}
+
+std::string StagePrefix(absl::string_view job_id, uint32_t stage) {
+  std::string k = Job(job_id);
+  AppendU32(&k, stage);
+  return k;
+}
+
+std::string Task(absl::string_view job_id, uint32_t stage, uint64_t item) {
+  std::string k = StagePrefix(job_id, stage);
+  AppendU64(&k, item);
+  return k;
+}
+
+std::string Contribution(absl::string_view job_id, uint32_t stage, uint64_t item,
+                         absl::string_view worker) {
+  std::string k = Task(job_id, stage, item);
+  AppendString(&k, worker);
+  return k;
+}
+
+std::string ResultId(absl::string_view centre_id, absl::string_view result_id) {
+  std::string k;
+  AppendString(&k, centre_id);
+  AppendString(&k, result_id);
+  return k;
+}
+
+std::string Idempotency(absl::string_view principal, absl::string_view key) {
+  std::string k;
+  AppendString(&k, principal);
+  AppendString(&k, key);
+  return k;
+}
+
+std::string Account(absl::string_view account_id) { return std::string(account_id); }
+
+std::string Transfer(uint64_t seq) {
+  std::string k;
+  AppendU64(&k, seq);
+  return k;
+}
+
+std::string TransferId(absl::string_view transfer_id) { return std::string(transfer_id); }
+
+std::optional<TaskKey> ParseTask(absl::string_view key) {
+  KeyReader r(key);
+  TaskKey out;
+  if (!r.ReadString(&out.job_id) || !r.ReadU32(&out.stage) || !r.ReadU64(&out.item) || !r.AtEnd()) {
+    return std::nullopt;
+  }
+  return out;
+}
+
+std::optional<uint64_t> ParseItem(absl::string_view key) {
+  KeyReader r(key);
+  std::string job;
+  uint64_t item;
+  if (!r.ReadString(&job) || !r.ReadU64(&item) || !r.AtEnd()) return std::nullopt;
+  return item;
+}
+
+std::optional<uint64_t> ParseTransfer(absl::string_view key) {
+  KeyReader r(key);
+  uint64_t seq;
+  if (!r.ReadU64(&seq) || !r.AtEnd()) return std::nullopt;
+  return seq;
+}
+
+std::string Roster(absl::string_view pseudonym) {
+  std::string k;
+  AppendString(&k, pseudonym);
+  return k;
+}
+
+std::string CachedAssignment(absl::string_view assignment_id) {
+  std::string k;
+  AppendString(&k, assignment_id);
+  return k;
+}
+
+std::string Outbox(uint64_t seq) { return Transfer(seq); }
+
+std::optional<uint64_t> ParseOutbox(absl::string_view key) { return ParseTransfer(key); }
+
+}  // namespace mw::storage::keys

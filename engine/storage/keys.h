@@ -1,0 +1,76 @@
+// The one module that builds and parses RocksDB keys, for both databases.
+//
+// Integers are big-endian so byte order is numeric order; variable parts are prefixed with their
+// length (u32, big-endian) so no value can run into the next part. Account and transfer ids are
+// stored verbatim, so a prefix scan ("worker:<centre>/") finds an account kind or a centre's
+// workers; they never contain NUL.
+#ifndef MW_ENGINE_STORAGE_KEYS_H_
+#define MW_ENGINE_STORAGE_KEYS_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "absl/strings/string_view.h"
+
+namespace mw::storage::keys {
+
+// Low-level codecs, public for the tests and for composite keys.
+void AppendU32(std::string* out, uint32_t v);
+void AppendU64(std::string* out, uint64_t v);
+void AppendString(std::string* out, absl::string_view s);
+
+// Reads parts off the front of a key; every method returns false and leaves `in` unspecified
+// when the key is too short.
+class KeyReader {
+ public:
+  explicit KeyReader(absl::string_view in) : in_(in) {}
+  [[nodiscard]] bool ReadU32(uint32_t* v);
+  [[nodiscard]] bool ReadU64(uint64_t* v);
+  [[nodiscard]] bool ReadString(std::string* s);
+  bool AtEnd() const { return in_.empty(); }
+
+ private:
+  absl::string_view in_;
+};
+
+// The smallest key greater than every key that starts with `prefix`; nullopt when none is
+// (the prefix is all 0xff).
+std::optional<std::string> PrefixSuccessor(absl::string_view prefix);
+
+// ---- Dispatcher ----
+std::string Meta(absl::string_view name);
+std::string Centre(absl::string_view centre_id);
+std::string Job(absl::string_view job_id);
+std::string JobPrefix(absl::string_view job_id);  // every per-job key of items, tasks, outputs
+std::string Item(absl::string_view job_id, uint64_t item);
+std::string Task(absl::string_view job_id, uint32_t stage, uint64_t item);
+std::string StagePrefix(absl::string_view job_id, uint32_t stage);
+std::string Contribution(absl::string_view job_id, uint32_t stage, uint64_t item,
+                         absl::string_view worker);
+std::string ResultId(absl::string_view centre_id, absl::string_view result_id);
+std::string Idempotency(absl::string_view principal, absl::string_view key);
+std::string Account(absl::string_view account_id);
+std::string Transfer(uint64_t seq);
+std::string TransferId(absl::string_view transfer_id);
+
+struct TaskKey {
+  std::string job_id;
+  uint32_t stage = 0;
+  uint64_t item = 0;
+};
+// Parses a Task (or Output) key; nullopt when malformed.
+std::optional<TaskKey> ParseTask(absl::string_view key);
+// The item index of an Item key; nullopt when malformed.
+std::optional<uint64_t> ParseItem(absl::string_view key);
+std::optional<uint64_t> ParseTransfer(absl::string_view key);
+
+// ---- Worker agent ----
+std::string Roster(absl::string_view pseudonym);
+std::string CachedAssignment(absl::string_view assignment_id);
+std::string Outbox(uint64_t seq);
+std::optional<uint64_t> ParseOutbox(absl::string_view key);
+
+}  // namespace mw::storage::keys
+
+#endif  // MW_ENGINE_STORAGE_KEYS_H_

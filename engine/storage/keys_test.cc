@@ -1,0 +1,56 @@
+#include "engine/storage/keys.h"
+
+#include <algorithm>
+#include <vector>
+
+#include "gtest/gtest.h"
+
+namespace mw::storage::keys {
+namespace {
+
+TEST(KeysTest, TaskKeyRoundTrips) {
+  const std::string k = Task("job-12", 3, 1'000'000'007);
+  auto parsed = ParseTask(k);
+  ASSERT_TRUE(parsed.has_value());
+  EXPECT_EQ(parsed->job_id, "job-12");
+  EXPECT_EQ(parsed->stage, 3u);
+  EXPECT_EQ(parsed->item, 1'000'000'007u);
+  EXPECT_FALSE(ParseTask(k.substr(0, k.size() - 1)).has_value());
+  EXPECT_FALSE(ParseTask(k + "x").has_value());
+}
+
+TEST(KeysTest, IntegerOrderIsByteOrder) {
+  std::vector<uint64_t> items = {0, 1, 255, 256, 65535, 1ull << 32, (1ull << 63) + 5};
+  std::vector<std::string> encoded;
+  for (uint64_t i : items) encoded.push_back(Item("job-1", i));
+  EXPECT_TRUE(std::is_sorted(encoded.begin(), encoded.end()));
+  for (size_t i = 0; i < items.size(); ++i) EXPECT_EQ(ParseItem(encoded[i]), items[i]);
+}
+
+TEST(KeysTest, LengthPrefixKeepsJobsApart) {
+  // Without a length prefix "job-1" + item would be a prefix of "job-10" + item.
+  const std::string a = JobPrefix("job-1");
+  const std::string b = Item("job-10", 0);
+  EXPECT_NE(b.compare(0, a.size(), a), 0);
+}
+
+TEST(KeysTest, ContributionKeysSortUnderTheirTask) {
+  const std::string task = Task("j", 0, 9);
+  const std::string c = Contribution("j", 0, 9, "w-1");
+  EXPECT_EQ(c.compare(0, task.size(), task), 0);
+  EXPECT_LT(Contribution("j", 0, 9, "zzz"), Task("j", 0, 10));
+}
+
+TEST(KeysTest, TransferSeqOrder) {
+  EXPECT_LT(Transfer(9), Transfer(10));
+  EXPECT_EQ(ParseTransfer(Transfer(123456789)), 123456789u);
+}
+
+TEST(KeysTest, PrefixSuccessor) {
+  EXPECT_EQ(PrefixSuccessor("ab"), std::string("ac"));
+  EXPECT_EQ(PrefixSuccessor(std::string("a\xff", 2)), std::string("b"));
+  EXPECT_EQ(PrefixSuccessor(std::string("\xff\xff", 2)), std::nullopt);
+}
+
+}  // namespace
+}  // namespace mw::storage::keys

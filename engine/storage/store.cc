@@ -1,0 +1,221 @@
+#include "engine/storage/store.h"
+
+#include <rocksdb/db.h>
+#include <rocksdb/options.h>
+#include <rocksdb/table.h>
+#include <rocksdb/utilities/checkpoint.h>
+#include <rocksdb/write_batch.h>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "engine/storage/keys.h"
+#include "engine/storage/record.h"
+
+namespace mw::storage {
+namespace {
+
+absl::Status FromRocks(const rocksdb::Status& s, absl::string_view what) {
+  if (s.ok()) return absl::OkStatus();
+  const std::string msg = absl::StrCat(what, ": ", s.ToString());
+  if (s.IsNotFound()) return absl::NotFoundError(msg);
+  if (s.IsCorruption()) return absl::DataLossError(msg);
+  if (s.IsIOError() && absl::StrContains(s.ToString(), "lock")) return absl::UnavailableError(msg);
+  if (s.IsBusy() || s.IsTryAgain() || s.IsTimedOut()) return absl::UnavailableError(msg);
+  if (s.IsInvalidArgument()) return absl::InvalidArgumentError(msg);
+  return absl::InternalError(msg);
+}
+
+}  // namespace
+
+// ---- Batch ----
+
+struct Batch::Op {
+  enum Kind : uint8_t { kPut, kDelete } kind;
+  Cf cf;
+  std::string key;
+  std::string value;
+};
+
+Batch::Batch() = default;
+Batch::~Batch() = default;
+Batch::Batch(Batch&&) noexcept = default;
+Batch& Batch::operator=(Batch&&) noexcept = default;
+
+void Batch::Put(Cf cf, absl::string_view key, absl::string_view value) {
+  ops_.push_back(Op{Op::kPut, cf, std::string(key), std::string(value)});
+}
+
+void Batch::PutRecord(Cf cf, absl::string_view key, const google::protobuf::MessageLite& record) {
+  ops_.push_back(Op{Op::kPut, cf, std::string(key), EncodeRecord(record)});
+}
+
+void Batch::Delete(Cf cf, absl::string_view key) {
+  ops_.push_back(Op{Op::kDelete, cf, std::string(key), std::string()});
+}
+
+void Batch::Append(const Batch& other) {
+  ops_.insert(ops_.end(), other.ops_.begin(), other.ops_.end());
+}
+
+size_t Batch::Count() const { return ops_.size(); }
+
+// ---- Cursor ----
+
+Cursor::Cursor(std::unique_ptr<rocksdb::Iterator> it, std::string prefix)
+    : it_(std::move(it)), prefix_(std::move(prefix)) {}
+Cursor::~Cursor() = default;
+
+bool Cursor::Valid() const {
+  return it_->Valid() && it_->key().starts_with(rocksdb::Slice(prefix_));
+}
+void Cursor::Next() { it_->Next(); }
+absl::string_view Cursor::key() const { return {it_->key().data(), it_->key().size()}; }
+absl::string_view Cursor::value() const { return {it_->value().data(), it_->value().size()}; }
+absl::Status Cursor::Read(google::protobuf::MessageLite* record) const {
+  return DecodeRecord(value(), record);
+}
+absl::Status Cursor::status() const { return FromRocks(it_->status(), "scan"); }
+
+// ---- Snapshot ----
+
+Snapshot::Snapshot(rocksdb::DB* db, const rocksdb::Snapshot* snapshot)
+    : db_(db), snapshot_(snapshot) {}
+Snapshot::~Snapshot() { db_->ReleaseSnapshot(snapshot_); }
+
+// ---- Store ----
+
+Store::Store(std::string dir, Schema schema) : dir_(std::move(dir)), schema_(schema) {}
+
+Store::~Store() {
+  for (auto* h : handles_) {
+    if (h != nullptr) db_->DestroyColumnFamilyHandle(h).PermitUncheckedError();
+  }
+  if (db_ != nullptr) db_->Close().PermitUncheckedError();
+}
+
+absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& dir, Schema schema,
+                                                   const Options& options) {
+  rocksdb::Options db_options;
+  db_options.create_if_missing = options.create_if_missing;
+  db_options.create_missing_column_families = true;
+  db_options.max_background_jobs = 2;
+  db_options.keep_log_file_num = 5;
+  rocksdb::BlockBasedTableOptions table;
+  table.block_cache = rocksdb::NewLRUCache(options.block_cache_bytes);
+  rocksdb::ColumnFamilyOptions cf_options(db_options);
+  cf_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+
+  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+  const std::vector<Cf> families = FamiliesOf(schema);
+  for (Cf cf : families) descriptors.emplace_back(CfName(cf), cf_options);
+
+  std::vector<rocksdb::ColumnFamilyHandle*> opened;
+  rocksdb::DB* raw = nullptr;
+  rocksdb::Status s = rocksdb::DB::Open(db_options, dir, descriptors, &opened, &raw);
+  if (!s.ok()) return FromRocks(s, absl::StrCat("open database ", dir));
+
+  std::unique_ptr<Store> store(new Store(dir, schema));
+  store->db_.reset(raw);
+  store->handles_.assign(static_cast<size_t>(Cf::kCount), nullptr);
+  for (size_t i = 0; i < families.size(); ++i) {
+    store->handles_[static_cast<size_t>(families[i])] = opened[i];
+  }
+  return store;
+}
+
+rocksdb::ColumnFamilyHandle* Store::Handle(Cf cf) const {
+  rocksdb::ColumnFamilyHandle* h = handles_[static_cast<size_t>(cf)];
+  if (h == nullptr) {
+    // A programming error: the family is not part of this database's schema.
+    std::fprintf(stderr, "column family %s is not in this database\n", CfName(cf));
+    std::abort();
+  }
+  return h;
+}
+
+absl::StatusOr<std::optional<std::string>> Store::Get(Cf cf, absl::string_view key,
+                                                      const Snapshot* snapshot) const {
+  rocksdb::ReadOptions ro;
+  if (snapshot != nullptr) ro.snapshot = snapshot->snapshot_;
+  std::string value;
+  rocksdb::Status s = db_->Get(ro, Handle(cf), rocksdb::Slice(key.data(), key.size()), &value);
+  if (s.IsNotFound()) return std::optional<std::string>();
+  if (!s.ok()) return FromRocks(s, absl::StrCat("read ", CfName(cf)));
+  return std::optional<std::string>(std::move(value));
+}
+
+absl::Status Store::GetRecord(Cf cf, absl::string_view key, google::protobuf::MessageLite* record,
+                              const Snapshot* snapshot) const {
+  auto value = Get(cf, key, snapshot);
+  if (!value.ok()) return value.status();
+  if (!value->has_value()) {
+    return absl::NotFoundError(absl::StrCat(CfName(cf), ": no such record"));
+  }
+  return DecodeRecord(**value, record);
+}
+
+std::unique_ptr<Cursor> Store::Scan(Cf cf, absl::string_view prefix,
+                                    const Snapshot* snapshot) const {
+  return ScanFrom(cf, prefix, prefix, snapshot);
+}
+
+std::unique_ptr<Cursor> Store::ScanFrom(Cf cf, absl::string_view prefix, absl::string_view start,
+                                        const Snapshot* snapshot) const {
+  rocksdb::ReadOptions ro;
+  if (snapshot != nullptr) ro.snapshot = snapshot->snapshot_;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, Handle(cf)));
+  it->Seek(rocksdb::Slice(start.data(), start.size()));
+  return std::unique_ptr<Cursor>(new Cursor(std::move(it), std::string(prefix)));
+}
+
+std::unique_ptr<Snapshot> Store::GetSnapshot() const {
+  return std::unique_ptr<Snapshot>(new Snapshot(db_.get(), db_->GetSnapshot()));
+}
+
+absl::Status Store::Write(Batch batch, Durability durability) {
+  std::vector<Batch> group;
+  group.push_back(std::move(batch));
+  return WriteGroup(group, durability);
+}
+
+absl::Status Store::WriteGroup(const std::vector<Batch>& group, Durability durability) {
+  rocksdb::WriteBatch wb;
+  for (const Batch& batch : group) {
+    for (const Batch::Op& op : batch.ops_) {
+      rocksdb::Status s = op.kind == Batch::Op::kPut ? wb.Put(Handle(op.cf), op.key, op.value)
+                                                     : wb.Delete(Handle(op.cf), op.key);
+      if (!s.ok()) return FromRocks(s, "build write batch");
+    }
+  }
+  rocksdb::WriteOptions wo;
+  wo.sync = durability == Durability::kSynced;
+  return FromRocks(db_->Write(wo, &wb), "write");
+}
+
+absl::Status Store::DeletePrefix(Cf cf, absl::string_view prefix) {
+  std::optional<std::string> end = keys::PrefixSuccessor(prefix);
+  rocksdb::WriteBatch wb;
+  rocksdb::Status s;
+  if (end.has_value()) {
+    s = wb.DeleteRange(Handle(cf), rocksdb::Slice(prefix.data(), prefix.size()), *end);
+  } else {
+    for (auto c = Scan(cf, prefix); c->Valid(); c->Next()) {
+      s = wb.Delete(Handle(cf), rocksdb::Slice(c->key().data(), c->key().size()));
+      if (!s.ok()) break;
+    }
+  }
+  if (!s.ok()) return FromRocks(s, "delete range");
+  rocksdb::WriteOptions wo;
+  wo.sync = true;
+  return FromRocks(db_->Write(wo, &wb), "delete range");
+}
+
+absl::Status Store::Checkpoint(const std::string& dir) const {
+  rocksdb::Checkpoint* raw = nullptr;
+  rocksdb::Status s = rocksdb::Checkpoint::Create(db_.get(), &raw);
+  if (!s.ok()) return FromRocks(s, "checkpoint");
+  std::unique_ptr<rocksdb::Checkpoint> checkpoint(raw);
+  return FromRocks(checkpoint->CreateCheckpoint(dir), absl::StrCat("checkpoint to ", dir));
+}
+
+}  // namespace mw::storage

@@ -1,0 +1,160 @@
+// Store: the project's only door to RocksDB. It opens a database with the column families of a
+// schema, reads by key or prefix, and writes Batches atomically. No other module includes
+// <rocksdb/...>; keys come from keys.h and values from record.h.
+//
+//   MW_ASSIGN_OR_RETURN(auto store, Store::Open(dir, Schema::kDispatcher));
+//   Batch batch;
+//   batch.Put(Cf::kJobs, keys::Job(id), EncodeRecord(job));
+//   MW_RETURN_IF_ERROR(store->Write(std::move(batch), Durability::kSynced));
+//
+// Thread-safe: any number of readers and writers at once.
+#ifndef MW_ENGINE_STORAGE_STORE_H_
+#define MW_ENGINE_STORAGE_STORE_H_
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "engine/storage/column_families.h"
+#include "google/protobuf/message_lite.h"
+
+namespace rocksdb {
+class DB;
+class ColumnFamilyHandle;
+class Iterator;
+class Snapshot;
+class WriteBatch;
+}  // namespace rocksdb
+
+namespace mw::storage {
+
+// How a write reaches the disk. Chosen per write class and written down where it is used.
+enum class Durability {
+  kSynced,    // fsync'd before Write returns: for anything acknowledged to a client
+  kBuffered,  // in the WAL, not yet fsync'd: lost only on a machine crash, not a process crash
+};
+
+// An atomic set of puts and deletes across column families. Movable, not copyable.
+class Batch {
+ public:
+  Batch();
+  ~Batch();
+  Batch(Batch&&) noexcept;
+  Batch& operator=(Batch&&) noexcept;
+
+  void Put(Cf cf, absl::string_view key, absl::string_view value);
+  void PutRecord(Cf cf, absl::string_view key, const google::protobuf::MessageLite& record);
+  void Delete(Cf cf, absl::string_view key);
+  // Appends every operation of `other`, after this batch's own.
+  void Append(const Batch& other);
+
+  size_t Count() const;
+  bool Empty() const { return Count() == 0; }
+
+ private:
+  friend class Store;
+  struct Op;
+  std::vector<Op> ops_;
+};
+
+// Iterates the keys of one column family that start with a prefix, in byte order.
+class Cursor {
+ public:
+  ~Cursor();
+  bool Valid() const;
+  void Next();
+  absl::string_view key() const;    // REQUIRES: Valid()
+  absl::string_view value() const;  // REQUIRES: Valid()
+  // Decodes value() into `record`; DATA_LOSS when it does not parse.
+  [[nodiscard]] absl::Status Read(google::protobuf::MessageLite* record) const;
+  // The error that stopped the iteration, if any. Check after !Valid().
+  [[nodiscard]] absl::Status status() const;
+
+ private:
+  friend class Store;
+  Cursor(std::unique_ptr<rocksdb::Iterator> it, std::string prefix);
+  std::unique_ptr<rocksdb::Iterator> it_;
+  std::string prefix_;
+};
+
+// A consistent view of the whole database at one moment.
+class Snapshot {
+ public:
+  ~Snapshot();
+
+ private:
+  friend class Store;
+  Snapshot(rocksdb::DB* db, const rocksdb::Snapshot* snapshot);
+  rocksdb::DB* db_;
+  const rocksdb::Snapshot* snapshot_;
+};
+
+class Store {
+ public:
+  struct Options {
+    bool create_if_missing = true;
+    size_t block_cache_bytes = 64 << 20;
+  };
+
+  // Opens (creating when allowed) the database in `dir` with the families of `schema`.
+  // UNAVAILABLE when another process holds it; DATA_LOSS on corruption.
+  [[nodiscard]] static absl::StatusOr<std::unique_ptr<Store>> Open(const std::string& dir,
+                                                                   Schema schema,
+                                                                   const Options& options);
+  [[nodiscard]] static absl::StatusOr<std::unique_ptr<Store>> Open(const std::string& dir,
+                                                                   Schema schema) {
+    return Open(dir, schema, Options());
+  }
+
+  ~Store();
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+
+  // The value at `key`, nullopt when absent.
+  [[nodiscard]] absl::StatusOr<std::optional<std::string>> Get(
+      Cf cf, absl::string_view key, const Snapshot* snapshot = nullptr) const;
+  // Reads the record at `key` into `record`. NOT_FOUND when absent, DATA_LOSS when corrupt.
+  [[nodiscard]] absl::Status GetRecord(Cf cf, absl::string_view key,
+                                       google::protobuf::MessageLite* record,
+                                       const Snapshot* snapshot = nullptr) const;
+
+  // Keys of `cf` starting with `prefix` (all keys when empty), optionally as of `snapshot`,
+  // which must outlive the cursor.
+  std::unique_ptr<Cursor> Scan(Cf cf, absl::string_view prefix,
+                               const Snapshot* snapshot = nullptr) const;
+  // Like Scan, starting at the first key >= `start` that has `prefix`.
+  std::unique_ptr<Cursor> ScanFrom(Cf cf, absl::string_view prefix, absl::string_view start,
+                                   const Snapshot* snapshot = nullptr) const;
+
+  std::unique_ptr<Snapshot> GetSnapshot() const;
+
+  // Applies `batch` atomically.
+  [[nodiscard]] absl::Status Write(Batch batch, Durability durability);
+  // Applies every batch of `group`, in order, as one atomic write (one fsync when synced).
+  [[nodiscard]] absl::Status WriteGroup(const std::vector<Batch>& group, Durability durability);
+
+  // Deletes every key of `cf` that starts with `prefix`, durably.
+  [[nodiscard]] absl::Status DeletePrefix(Cf cf, absl::string_view prefix);
+
+  // Writes a consistent online copy of the database to `dir`, which must not exist.
+  [[nodiscard]] absl::Status Checkpoint(const std::string& dir) const;
+
+  const std::string& dir() const { return dir_; }
+
+ private:
+  Store(std::string dir, Schema schema);
+  rocksdb::ColumnFamilyHandle* Handle(Cf cf) const;
+
+  std::string dir_;
+  Schema schema_;
+  std::unique_ptr<rocksdb::DB> db_;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles_;  // indexed by Cf; null when not in schema
+};
+
+}  // namespace mw::storage
+
+#endif  // MW_ENGINE_STORAGE_STORE_H_

@@ -1,0 +1,115 @@
+#include "engine/storage/store.h"
+
+#include "engine/storage/keys.h"
+#include "engine/storage/record.h"
+#include "engine/testing/temp_dir.h"
+#include "gtest/gtest.h"
+#include "microwork/v1/records.pb.h"
+
+namespace mw::storage {
+namespace {
+
+class StoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto s = Store::Open(dir_.Sub("db"), Schema::kDispatcher);
+    ASSERT_TRUE(s.ok()) << s.status();
+    store_ = std::move(*s);
+  }
+  mw::testing::TempDir dir_;
+  std::unique_ptr<Store> store_;
+};
+
+TEST_F(StoreTest, BatchIsAtomicAcrossFamiliesAndSurvivesReopen) {
+  microwork::v1::JobRecord job;
+  job.mutable_job()->set_id("job-1");
+  Batch batch;
+  batch.PutRecord(Cf::kJobs, keys::Job("job-1"), job);
+  batch.Put(Cf::kMeta, keys::Meta("next_job"), "2");
+  ASSERT_TRUE(store_->Write(std::move(batch), Durability::kSynced).ok());
+
+  store_.reset();
+  auto reopened = Store::Open(dir_.Sub("db"), Schema::kDispatcher);
+  ASSERT_TRUE(reopened.ok()) << reopened.status();
+  microwork::v1::JobRecord read;
+  ASSERT_TRUE((*reopened)->GetRecord(Cf::kJobs, keys::Job("job-1"), &read).ok());
+  EXPECT_EQ(read.job().id(), "job-1");
+  EXPECT_EQ(*(*reopened)->Get(Cf::kMeta, "next_job").value(), "2");
+}
+
+TEST_F(StoreTest, MissingRecordIsNotFound) {
+  microwork::v1::JobRecord read;
+  EXPECT_EQ(store_->GetRecord(Cf::kJobs, keys::Job("nope"), &read).code(),
+            absl::StatusCode::kNotFound);
+  auto v = store_->Get(Cf::kJobs, keys::Job("nope"));
+  ASSERT_TRUE(v.ok());
+  EXPECT_FALSE(v->has_value());
+}
+
+TEST_F(StoreTest, CorruptValueIsDataLoss) {
+  Batch batch;
+  batch.Put(Cf::kJobs, keys::Job("bad"), "\x07garbage");
+  ASSERT_TRUE(store_->Write(std::move(batch), Durability::kSynced).ok());
+  microwork::v1::JobRecord read;
+  EXPECT_EQ(store_->GetRecord(Cf::kJobs, keys::Job("bad"), &read).code(),
+            absl::StatusCode::kDataLoss);
+}
+
+TEST_F(StoreTest, ScanStaysInsideItsPrefix) {
+  Batch batch;
+  for (uint64_t i = 0; i < 5; ++i) batch.Put(Cf::kItems, keys::Item("job-1", i), "a");
+  batch.Put(Cf::kItems, keys::Item("job-10", 0), "b");
+  ASSERT_TRUE(store_->Write(std::move(batch), Durability::kBuffered).ok());
+  std::vector<uint64_t> seen;
+  auto c = store_->Scan(Cf::kItems, keys::JobPrefix("job-1"));
+  for (; c->Valid(); c->Next()) seen.push_back(*keys::ParseItem(c->key()));
+  ASSERT_TRUE(c->status().ok());
+  EXPECT_EQ(seen, (std::vector<uint64_t>{0, 1, 2, 3, 4}));
+
+  seen.clear();
+  for (c = store_->ScanFrom(Cf::kItems, keys::JobPrefix("job-1"), keys::Item("job-1", 3));
+       c->Valid(); c->Next()) {
+    seen.push_back(*keys::ParseItem(c->key()));
+  }
+  EXPECT_EQ(seen, (std::vector<uint64_t>{3, 4}));
+}
+
+TEST_F(StoreTest, SnapshotDoesNotSeeLaterWrites) {
+  Batch a;
+  a.Put(Cf::kMeta, "k", "1");
+  ASSERT_TRUE(store_->Write(std::move(a), Durability::kSynced).ok());
+  auto snap = store_->GetSnapshot();
+  Batch b;
+  b.Put(Cf::kMeta, "k", "2");
+  ASSERT_TRUE(store_->Write(std::move(b), Durability::kSynced).ok());
+  EXPECT_EQ(**store_->Get(Cf::kMeta, "k", snap.get()), "1");
+  EXPECT_EQ(**store_->Get(Cf::kMeta, "k"), "2");
+}
+
+TEST_F(StoreTest, DeletePrefixRemovesOnlyThePrefix) {
+  Batch batch;
+  for (uint64_t i = 0; i < 3; ++i) batch.Put(Cf::kItems, keys::Item("job-1", i), "a");
+  batch.Put(Cf::kItems, keys::Item("job-2", 0), "b");
+  ASSERT_TRUE(store_->Write(std::move(batch), Durability::kSynced).ok());
+  ASSERT_TRUE(store_->DeletePrefix(Cf::kItems, keys::JobPrefix("job-1")).ok());
+  EXPECT_FALSE(store_->Scan(Cf::kItems, keys::JobPrefix("job-1"))->Valid());
+  EXPECT_TRUE(store_->Scan(Cf::kItems, keys::JobPrefix("job-2"))->Valid());
+}
+
+TEST_F(StoreTest, SecondOpenOfTheSameDirectoryIsUnavailable) {
+  auto second = Store::Open(dir_.Sub("db"), Schema::kDispatcher);
+  EXPECT_EQ(second.status().code(), absl::StatusCode::kUnavailable) << second.status();
+}
+
+TEST_F(StoreTest, CheckpointIsAConsistentCopy) {
+  Batch batch;
+  batch.Put(Cf::kMeta, "k", "v");
+  ASSERT_TRUE(store_->Write(std::move(batch), Durability::kSynced).ok());
+  ASSERT_TRUE(store_->Checkpoint(dir_.Sub("copy")).ok());
+  auto copy = Store::Open(dir_.Sub("copy"), Schema::kDispatcher);
+  ASSERT_TRUE(copy.ok()) << copy.status();
+  EXPECT_EQ(**(*copy)->Get(Cf::kMeta, "k"), "v");
+}
+
+}  // namespace
+}  // namespace mw::storage
