@@ -1,0 +1,164 @@
+#include "engine/ledger/auditor.h"
+
+#include "absl/strings/match.h"
+#include "engine/common/ids.h"
+#include "engine/ledger/ledger.h"
+#include "engine/storage/keys.h"
+#include "engine/storage/record.h"
+#include "engine/testing/temp_dir.h"
+#include "gtest/gtest.h"
+
+namespace mw::ledger {
+namespace {
+
+using storage::Batch;
+using storage::Cf;
+namespace keys = storage::keys;
+
+class AuditorTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    store_ = std::move(storage::Store::Open(dir_.Sub("db"), storage::Schema::kDispatcher).value());
+    auto ledger = std::move(Ledger::Load(store_.get(), &clock_).value());
+    Batch batch;
+    ASSERT_TRUE(ledger
+                    ->Apply({.id = FundingTransferId("job-1"),
+                             .code = microwork::v1::CODE_FUNDING,
+                             .debit_account = ClientAccount("acme"),
+                             .credit_account = EscrowAccount("job-1"),
+                             .amount_minor = 100,
+                             .currency = "USD",
+                             .job_id = "job-1"},
+                            &batch)
+                    .ok());
+    for (const char* aid : {"a", "b"}) {
+      ASSERT_TRUE(ledger
+                      ->Apply({.id = WageTransferId(aid),
+                               .kind = microwork::v1::TRANSFER_PENDING,
+                               .code = microwork::v1::CODE_WAGE,
+                               .debit_account = EscrowAccount("job-1"),
+                               .credit_account = WorkerAccount("c", "w"),
+                               .amount_minor = 10,
+                               .currency = "USD",
+                               .job_id = "job-1"},
+                              &batch)
+                      .ok());
+    }
+    ASSERT_TRUE(ledger
+                    ->Apply({.id = WagePostTransferId("a"),
+                             .kind = microwork::v1::TRANSFER_POST_PENDING,
+                             .pending_id = WageTransferId("a")},
+                            &batch)
+                    .ok());
+    ASSERT_TRUE(store_->Write(std::move(batch), storage::Durability::kSynced).ok());
+  }
+
+  absl::Status Audit() {
+    Auditor auditor;
+    return AuditStore(*store_, &auditor);
+  }
+
+  void Rewrite(uint64_t seq, const std::function<void(microwork::v1::Transfer*)>& edit) {
+    microwork::v1::Transfer t;
+    ASSERT_TRUE(store_->GetRecord(Cf::kTransfers, keys::Transfer(seq), &t).ok());
+    edit(&t);
+    Batch b;
+    b.PutRecord(Cf::kTransfers, keys::Transfer(seq), t);
+    ASSERT_TRUE(store_->Write(std::move(b), storage::Durability::kSynced).ok());
+  }
+
+  mw::testing::TempDir dir_;
+  FakeClock clock_;
+  std::unique_ptr<storage::Store> store_;
+};
+
+TEST_F(AuditorTest, CleanLedgerPassesWithJobTotals) {
+  Auditor auditor;
+  ASSERT_TRUE(AuditStore(*store_, &auditor).ok());
+  EXPECT_EQ(auditor.transfers(), 4u);
+  const auto& job = auditor.jobs().at("job-1");
+  EXPECT_EQ(job.funding, 100);
+  EXPECT_EQ(job.wages, 10);
+  EXPECT_EQ(job.pending, 10);
+  EXPECT_EQ(auditor.currencies().at("USD").credits_posted, 110);
+}
+
+TEST_F(AuditorTest, EditedAmountBreaksTheHash) {
+  Rewrite(2, [](auto* t) { t->set_amount_minor(11); });
+  absl::Status s = Audit();
+  EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss);
+  EXPECT_EQ(s.message(), "transfer #2 (wage:a): hash does not match its contents");
+}
+
+TEST_F(AuditorTest, RehashedEditBreaksTheChain) {
+  Rewrite(2, [](auto* t) {
+    t->set_amount_minor(11);
+    t->set_hash(ChainHash(*t));
+  });
+  absl::Status s = Audit();
+  EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss);
+  EXPECT_TRUE(absl::StartsWith(s.message(), "transfer #3 (wage:b): hash chain broken")) << s;
+}
+
+TEST_F(AuditorTest, DeletedTransferIsAGap) {
+  Batch b;
+  b.Delete(Cf::kTransfers, keys::Transfer(3));
+  ASSERT_TRUE(store_->Write(std::move(b), storage::Durability::kSynced).ok());
+  EXPECT_EQ(Audit().message(), "transfer #4 (wage-post:a): expected sequence number 3");
+}
+
+TEST_F(AuditorTest, EditedBalanceDiffersFromTheFold) {
+  microwork::v1::Account a;
+  ASSERT_TRUE(store_->GetRecord(Cf::kAccounts, keys::Account(WorkerAccount("c", "w")), &a).ok());
+  a.set_credits_posted(a.credits_posted() + 1);
+  Batch b;
+  b.PutRecord(Cf::kAccounts, keys::Account(a.id()), a);
+  ASSERT_TRUE(store_->Write(std::move(b), storage::Durability::kSynced).ok());
+  absl::Status s = Audit();
+  EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_TRUE(absl::StartsWith(s.message(), "account worker:c/w stored as")) << s;
+}
+
+TEST(AuditorStreamTest, PendingResolvedTwiceIsAViolation) {
+  // Built by hand: a log no Ledger would write.
+  Auditor auditor;
+  std::string prev(32, '\0');
+  uint64_t seq = 0;
+  auto add = [&](microwork::v1::Transfer t) {
+    t.set_seq(++seq);
+    t.set_prev_hash(prev);
+    t.set_hash(ChainHash(t));
+    prev = t.hash();
+    return auditor.AddTransfer(t);
+  };
+  microwork::v1::Transfer fund;
+  fund.set_id("f");
+  fund.set_kind(microwork::v1::TRANSFER_POSTED);
+  fund.set_code(microwork::v1::CODE_FUNDING);
+  fund.set_debit_account("client:x");
+  fund.set_credit_account("escrow:j");
+  fund.set_amount_minor(50);
+  fund.set_currency("USD");
+  ASSERT_TRUE(add(fund).ok());
+  microwork::v1::Transfer p = fund;
+  p.set_id("p");
+  p.set_kind(microwork::v1::TRANSFER_PENDING);
+  p.set_code(microwork::v1::CODE_WAGE);
+  p.set_debit_account("escrow:j");
+  p.set_credit_account("worker:c/w");
+  p.set_amount_minor(5);
+  ASSERT_TRUE(add(p).ok());
+  microwork::v1::Transfer post = p;
+  post.set_id("post1");
+  post.set_kind(microwork::v1::TRANSFER_POST_PENDING);
+  post.set_pending_id("p");
+  ASSERT_TRUE(add(post).ok());
+  post.set_id("post2");
+  absl::Status s = add(post);
+  EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(s.message(),
+            "transfer #4 (post2): resolves pending p which is unknown or already resolved");
+}
+
+}  // namespace
+}  // namespace mw::ledger

@@ -1,0 +1,278 @@
+#include "engine/ledger/ledger.h"
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "engine/common/money.h"
+#include "engine/common/sha256.h"
+#include "engine/common/status_macros.h"
+#include "engine/storage/keys.h"
+#include "engine/storage/record.h"
+#include "microwork/v1/records.pb.h"
+
+namespace mw::ledger {
+namespace {
+
+using storage::Cf;
+namespace keys = storage::keys;
+using microwork::v1::LedgerHead;
+
+constexpr char kHeadKey[] = "ledger_head";
+
+std::string ZeroHash() { return std::string(32, '\0'); }
+
+}  // namespace
+
+std::string CanonicalBytes(const Transfer& t) {
+  std::string out;
+  keys::AppendString(&out, t.id());
+  keys::AppendU64(&out, t.seq());
+  keys::AppendString(&out, t.debit_account());
+  keys::AppendString(&out, t.credit_account());
+  keys::AppendU64(&out, static_cast<uint64_t>(t.amount_minor()));
+  keys::AppendString(&out, t.currency());
+  keys::AppendU32(&out, static_cast<uint32_t>(t.kind()));
+  keys::AppendU32(&out, static_cast<uint32_t>(t.code()));
+  keys::AppendString(&out, t.pending_id());
+  keys::AppendString(&out, t.job_id());
+  keys::AppendString(&out, t.reason());
+  keys::AppendString(&out, t.decided_by());
+  keys::AppendU64(&out, static_cast<uint64_t>(t.timestamp_ms()));
+  keys::AppendString(&out, t.prev_hash());
+  return out;
+}
+
+std::string ChainHash(const Transfer& t) { return Sha256(CanonicalBytes(t)); }
+
+bool MayGoNegative(absl::string_view account_id) { return absl::StartsWith(account_id, "client:"); }
+
+absl::StatusOr<std::unique_ptr<Ledger>> Ledger::Load(storage::Store* store, const Clock* clock) {
+  std::unique_ptr<Ledger> ledger(new Ledger(store, clock));
+  for (auto c = store->Scan(Cf::kAccounts, ""); c->Valid(); c->Next()) {
+    Account a;
+    MW_RETURN_IF_ERROR(c->Read(&a));
+    ledger->accounts_.emplace(a.id(), std::move(a));
+  }
+  for (auto c = store->Scan(Cf::kPendingTransfers, ""); c->Valid(); c->Next()) {
+    Transfer t;
+    MW_RETURN_IF_ERROR(c->Read(&t));
+    ledger->pending_.emplace(t.id(), std::move(t));
+  }
+  LedgerHead head;
+  absl::Status s = store->GetRecord(Cf::kMeta, keys::Meta(kHeadKey), &head);
+  if (s.ok()) {
+    ledger->head_seq_ = head.seq();
+    ledger->head_hash_ = head.hash();
+  } else if (absl::IsNotFound(s)) {
+    ledger->head_hash_ = ZeroHash();
+  } else {
+    return s;
+  }
+  return ledger;
+}
+
+const Account* Ledger::Find(absl::string_view account_id) const {
+  auto it = accounts_.find(account_id);
+  return it == accounts_.end() ? nullptr : &it->second;
+}
+
+int64_t Ledger::Available(absl::string_view account_id) const {
+  const Account* a = Find(account_id);
+  if (a == nullptr) return 0;
+  return a->credits_posted() - a->debits_posted() - a->debits_pending();
+}
+
+const Transfer* Ledger::FindPending(absl::string_view id) const {
+  auto it = pending_.find(id);
+  return it == pending_.end() ? nullptr : &it->second;
+}
+
+absl::StatusOr<std::optional<Transfer>> Ledger::Lookup(absl::string_view id) const {
+  if (auto it = recent_.find(id); it != recent_.end()) return std::optional<Transfer>(it->second);
+  MW_ASSIGN_OR_RETURN(auto seq_bytes, store_->Get(Cf::kTransferIds, keys::TransferId(id)));
+  if (!seq_bytes.has_value()) return std::optional<Transfer>();
+  Transfer t;
+  MW_RETURN_IF_ERROR(store_->GetRecord(Cf::kTransfers, *seq_bytes, &t));
+  return std::optional<Transfer>(std::move(t));
+}
+
+bool Ledger::SameBody(const TransferSpec& spec, const Transfer& stored) {
+  if (spec.kind != stored.kind() || spec.reason != stored.reason()) return false;
+  if (spec.kind == microwork::v1::TRANSFER_POST_PENDING ||
+      spec.kind == microwork::v1::TRANSFER_VOID_PENDING) {
+    return spec.pending_id == stored.pending_id();  // the rest is the pending transfer's
+  }
+  if (spec.code != stored.code() || spec.job_id != stored.job_id()) return false;
+  return spec.debit_account == stored.debit_account() &&
+         spec.credit_account == stored.credit_account() &&
+         spec.amount_minor == stored.amount_minor() && spec.currency == stored.currency();
+}
+
+absl::StatusOr<Ledger::Applied> Ledger::Apply(const TransferSpec& spec, storage::Batch* batch) {
+  using microwork::v1::TRANSFER_PENDING;
+  using microwork::v1::TRANSFER_POST_PENDING;
+  using microwork::v1::TRANSFER_POSTED;
+  using microwork::v1::TRANSFER_VOID_PENDING;
+
+  if (spec.id.empty()) return absl::InvalidArgumentError("transfer: id is empty");
+  MW_ASSIGN_OR_RETURN(std::optional<Transfer> existing, Lookup(spec.id));
+  if (existing.has_value()) {
+    if (!SameBody(spec, *existing)) {
+      return absl::AlreadyExistsError(
+          absl::StrCat("transfer ", spec.id, " exists with a different body"));
+    }
+    return Applied{*std::move(existing), true};
+  }
+
+  Transfer t;
+  t.set_id(spec.id);
+  t.set_kind(spec.kind);
+  t.set_code(spec.code);
+  t.set_job_id(spec.job_id);
+  t.set_reason(spec.reason);
+  t.set_decided_by(spec.decided_by);
+
+  const bool resolves = spec.kind == TRANSFER_POST_PENDING || spec.kind == TRANSFER_VOID_PENDING;
+  if (resolves) {
+    auto it = pending_.find(spec.pending_id);
+    if (it == pending_.end()) {
+      MW_ASSIGN_OR_RETURN(std::optional<Transfer> p, Lookup(spec.pending_id));
+      if (p.has_value() && p->kind() == TRANSFER_PENDING) {
+        return absl::FailedPreconditionError(absl::StrCat("transfer ", spec.id, ": pending ",
+                                                          spec.pending_id, " is already resolved"));
+      }
+      return absl::NotFoundError(
+          absl::StrCat("transfer ", spec.id, ": no pending transfer ", spec.pending_id));
+    }
+    if (spec.kind == TRANSFER_VOID_PENDING &&
+        (spec.reason.empty() || spec.decided_by.empty() || spec.decided_by == "system")) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("transfer ", spec.id, ": voiding a wage needs a reason and a person"));
+    }
+    const Transfer& p = it->second;
+    t.set_code(p.code());
+    t.set_job_id(p.job_id());
+    t.set_pending_id(p.id());
+    t.set_debit_account(p.debit_account());
+    t.set_credit_account(p.credit_account());
+    t.set_amount_minor(p.amount_minor());
+    t.set_currency(p.currency());
+  } else if (spec.kind == TRANSFER_POSTED || spec.kind == TRANSFER_PENDING) {
+    if (spec.debit_account.empty() || spec.credit_account.empty() ||
+        spec.debit_account == spec.credit_account) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("transfer ", spec.id, ": needs two different accounts"));
+    }
+    if (spec.amount_minor <= 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("transfer ", spec.id, ": amount must be positive, got ", spec.amount_minor));
+    }
+    if (!IsCurrencyCode(spec.currency)) {
+      return absl::InvalidArgumentError(absl::StrCat("transfer ", spec.id, ": currency \"",
+                                                     spec.currency, "\" is not an ISO 4217 code"));
+    }
+    t.set_debit_account(spec.debit_account);
+    t.set_credit_account(spec.credit_account);
+    t.set_amount_minor(spec.amount_minor);
+    t.set_currency(spec.currency);
+  } else {
+    return absl::InvalidArgumentError(absl::StrCat("transfer ", spec.id, ": no kind"));
+  }
+
+  // Compute the new balances on copies; commit them to memory only when all checks pass.
+  Account debit, credit;
+  auto load = [&](const std::string& id, Account* acct) -> absl::Status {
+    const Account* a = Find(id);
+    if (a == nullptr) {
+      acct->set_id(id);
+      acct->set_currency(t.currency());
+      return absl::OkStatus();
+    }
+    if (a->currency() != t.currency()) {
+      return absl::InvalidArgumentError(absl::StrCat("transfer ", spec.id, ": account ", id,
+                                                     " is in ", a->currency(), ", not ",
+                                                     t.currency()));
+    }
+    *acct = *a;
+    return absl::OkStatus();
+  };
+  MW_RETURN_IF_ERROR(load(t.debit_account(), &debit));
+  MW_RETURN_IF_ERROR(load(t.credit_account(), &credit));
+  const int64_t amount = t.amount_minor();
+  auto add = [](int64_t a, int64_t b) { return AddMinor(a, b); };
+  switch (t.kind()) {
+    case TRANSFER_POSTED: {
+      MW_ASSIGN_OR_RETURN(int64_t d, add(debit.debits_posted(), amount));
+      MW_ASSIGN_OR_RETURN(int64_t c, add(credit.credits_posted(), amount));
+      debit.set_debits_posted(d);
+      credit.set_credits_posted(c);
+      break;
+    }
+    case TRANSFER_PENDING: {
+      MW_ASSIGN_OR_RETURN(int64_t d, add(debit.debits_pending(), amount));
+      MW_ASSIGN_OR_RETURN(int64_t c, add(credit.credits_pending(), amount));
+      debit.set_debits_pending(d);
+      credit.set_credits_pending(c);
+      break;
+    }
+    case TRANSFER_POST_PENDING: {
+      MW_ASSIGN_OR_RETURN(int64_t d, add(debit.debits_posted(), amount));
+      MW_ASSIGN_OR_RETURN(int64_t c, add(credit.credits_posted(), amount));
+      debit.set_debits_pending(debit.debits_pending() - amount);
+      debit.set_debits_posted(d);
+      credit.set_credits_pending(credit.credits_pending() - amount);
+      credit.set_credits_posted(c);
+      break;
+    }
+    case TRANSFER_VOID_PENDING:
+      debit.set_debits_pending(debit.debits_pending() - amount);
+      credit.set_credits_pending(credit.credits_pending() - amount);
+      break;
+    default:
+      break;
+  }
+  if (!MayGoNegative(debit.id()) &&
+      debit.debits_posted() + debit.debits_pending() > debit.credits_posted()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("transfer ", spec.id, ": ", debit.id(), " has ",
+                     FormatMoney(Available(debit.id()), t.currency()), " available, needs ",
+                     FormatMoney(amount, t.currency())));
+  }
+  debit.set_transfers(debit.transfers() + 1);
+  credit.set_transfers(credit.transfers() + 1);
+
+  t.set_seq(head_seq_ + 1);
+  t.set_timestamp_ms(clock_->NowMs());
+  t.set_prev_hash(head_hash_);
+  t.set_hash(ChainHash(t));
+
+  // Everything checked: write and update memory.
+  batch->PutRecord(Cf::kTransfers, keys::Transfer(t.seq()), t);
+  batch->Put(Cf::kTransferIds, keys::TransferId(t.id()), keys::Transfer(t.seq()));
+  batch->PutRecord(Cf::kAccounts, keys::Account(debit.id()), debit);
+  batch->PutRecord(Cf::kAccounts, keys::Account(credit.id()), credit);
+  if (t.kind() == TRANSFER_PENDING) {
+    batch->PutRecord(Cf::kPendingTransfers, keys::TransferId(t.id()), t);
+    pending_[t.id()] = t;
+  } else if (resolves) {
+    batch->Delete(Cf::kPendingTransfers, keys::TransferId(t.pending_id()));
+    pending_.erase(t.pending_id());
+  }
+  LedgerHead head;
+  head.set_seq(t.seq());
+  head.set_hash(t.hash());
+  batch->PutRecord(Cf::kMeta, keys::Meta(kHeadKey), head);
+
+  head_seq_ = t.seq();
+  head_hash_ = t.hash();
+  accounts_[debit.id()] = std::move(debit);
+  accounts_[credit.id()] = std::move(credit);
+  recent_[t.id()] = t;
+  recent_order_.push_back(t.id());
+  if (recent_order_.size() > kRecent) {
+    recent_.erase(recent_order_.front());
+    recent_order_.pop_front();
+  }
+  return Applied{std::move(t), false};
+}
+
+}  // namespace mw::ledger

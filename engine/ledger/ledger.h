@@ -1,0 +1,116 @@
+// Ledger: the pay ledger's accounts and transfers, after TigerBeetle. Double-entry, append-only,
+// integers in minor units; every transfer is hash-chained to the one before.
+//
+// A transfer is applied into the caller's Batch, so it commits atomically with the state change
+// that caused it (a contribution, a verdict). Ids are derived by the caller from what a transfer
+// pays for: applying the same id again with the same body is a no-op that returns the stored
+// transfer; with a different body it is ALREADY_EXISTS. So a wage is posted at most once.
+//
+//   Ledger::TransferSpec wage{.id = WageTransferId(aid), .kind = TRANSFER_PENDING, ...};
+//   MW_ASSIGN_OR_RETURN(auto applied, ledger->Apply(wage, &batch));
+//
+// Accounts other than "client:*" (the outside world) may never be debited beyond their credits:
+// such a transfer fails with FAILED_PRECONDITION and changes nothing.
+//
+// Not thread-safe: the owner serialises calls (the dispatcher engine's lock) and commits batches
+// in the order they were filled. Apply updates the cached balances at once; if the batch then
+// fails to commit, memory is ahead of disk and the process must restart (CommitQueue's contract).
+#ifndef MW_ENGINE_LEDGER_LEDGER_H_
+#define MW_ENGINE_LEDGER_LEDGER_H_
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <string>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "engine/common/clock.h"
+#include "engine/storage/store.h"
+#include "microwork/v1/ledger.pb.h"
+
+namespace mw::ledger {
+
+using microwork::v1::Account;
+using microwork::v1::Transfer;
+using microwork::v1::TransferCode;
+using microwork::v1::TransferKind;
+
+// The bytes the hash chain covers: every field of `t` but `hash`, length-prefixed.
+std::string CanonicalBytes(const Transfer& t);
+// SHA-256 over CanonicalBytes(t) (which includes t.prev_hash).
+std::string ChainHash(const Transfer& t);
+// True when debits on `account_id` may exceed its credits (only the outside world's accounts).
+bool MayGoNegative(absl::string_view account_id);
+
+class Ledger {
+ public:
+  struct TransferSpec {
+    std::string id;
+    TransferKind kind = microwork::v1::TRANSFER_POSTED;
+    TransferCode code = microwork::v1::TRANSFER_CODE_UNSPECIFIED;  // ignored for POST/VOID
+    std::string debit_account;   // ignored for POST/VOID: taken from the pending transfer
+    std::string credit_account;  // ignored for POST/VOID
+    int64_t amount_minor = 0;    // ignored for POST/VOID: the pending amount
+    std::string currency;        // ignored for POST/VOID
+    std::string pending_id;      // for POST/VOID
+    std::string job_id;          // ignored for POST/VOID
+    std::string reason;
+    std::string decided_by = "system";
+  };
+
+  struct Applied {
+    Transfer transfer;
+    bool duplicate = false;  // the id existed with the same body; nothing was added to the batch
+  };
+
+  // Loads the accounts, the open pending transfers and the chain head from `store`. Both
+  // pointers must outlive the ledger.
+  [[nodiscard]] static absl::StatusOr<std::unique_ptr<Ledger>> Load(storage::Store* store,
+                                                                    const Clock* clock);
+
+  Ledger(const Ledger&) = delete;
+  Ledger& operator=(const Ledger&) = delete;
+
+  // Validates `spec` and appends the transfer, its id index, the touched accounts, the pending
+  // index and the new chain head to `batch`. Errors, none of which changes anything:
+  //   INVALID_ARGUMENT     malformed spec (empty id or account, amount <= 0, bad currency,
+  //                        currency differing from an account's, void without a human reason)
+  //   ALREADY_EXISTS       the id exists with a different body
+  //   NOT_FOUND            POST/VOID of an unknown pending transfer
+  //   FAILED_PRECONDITION  the pending transfer was already resolved, or the debit would exceed
+  //                        the account's credits
+  //   OUT_OF_RANGE         a balance would overflow
+  [[nodiscard]] absl::StatusOr<Applied> Apply(const TransferSpec& spec, storage::Batch* batch);
+
+  // The account, or nullptr when no transfer has touched it yet.
+  const Account* Find(absl::string_view account_id) const;
+  // credits_posted - debits_posted - debits_pending: what can still be debited.
+  int64_t Available(absl::string_view account_id) const;
+  // The pending transfer `id` when still unresolved, else nullptr.
+  const Transfer* FindPending(absl::string_view id) const;
+
+  uint64_t head_seq() const { return head_seq_; }
+
+ private:
+  Ledger(storage::Store* store, const Clock* clock) : store_(store), clock_(clock) {}
+  absl::StatusOr<std::optional<Transfer>> Lookup(absl::string_view id) const;
+  static bool SameBody(const TransferSpec& spec, const Transfer& stored);
+
+  storage::Store* const store_;
+  const Clock* const clock_;
+  absl::flat_hash_map<std::string, Account> accounts_;
+  absl::flat_hash_map<std::string, Transfer> pending_;  // unresolved, by id
+  // Transfers applied recently, which may not be readable from the store yet (their batch is
+  // still queued). Holds the last kRecent; the commit queue never falls that far behind, and
+  // older ids are found in the store.
+  static constexpr size_t kRecent = 1 << 16;
+  absl::flat_hash_map<std::string, Transfer> recent_;
+  std::deque<std::string> recent_order_;
+  uint64_t head_seq_ = 0;
+  std::string head_hash_;
+};
+
+}  // namespace mw::ledger
+
+#endif  // MW_ENGINE_LEDGER_LEDGER_H_

@@ -1,0 +1,242 @@
+#include "engine/ledger/ledger.h"
+
+#include <random>
+
+#include "absl/strings/str_cat.h"
+#include "engine/common/ids.h"
+#include "engine/ledger/auditor.h"
+#include "engine/testing/temp_dir.h"
+#include "gtest/gtest.h"
+
+namespace mw::ledger {
+namespace {
+
+using microwork::v1::CODE_FUNDING;
+using microwork::v1::CODE_WAGE;
+using microwork::v1::TRANSFER_PENDING;
+using microwork::v1::TRANSFER_POST_PENDING;
+using microwork::v1::TRANSFER_POSTED;
+using microwork::v1::TRANSFER_VOID_PENDING;
+using storage::Batch;
+using storage::Durability;
+using storage::Schema;
+using storage::Store;
+
+Ledger::TransferSpec Fund(const std::string& job, int64_t amount) {
+  return {.id = FundingTransferId(job),
+          .kind = TRANSFER_POSTED,
+          .code = CODE_FUNDING,
+          .debit_account = ClientAccount("acme"),
+          .credit_account = EscrowAccount(job),
+          .amount_minor = amount,
+          .currency = "USD",
+          .job_id = job};
+}
+
+Ledger::TransferSpec Reserve(const std::string& job, const std::string& aid, int64_t amount) {
+  return {.id = WageTransferId(aid),
+          .kind = TRANSFER_PENDING,
+          .code = CODE_WAGE,
+          .debit_account = EscrowAccount(job),
+          .credit_account = WorkerAccount("c1", "w1"),
+          .amount_minor = amount,
+          .currency = "USD",
+          .job_id = job};
+}
+
+Ledger::TransferSpec Post(const std::string& aid) {
+  return {.id = WagePostTransferId(aid),
+          .kind = TRANSFER_POST_PENDING,
+          .pending_id = WageTransferId(aid)};
+}
+
+class LedgerTest : public ::testing::Test {
+ protected:
+  void SetUp() override { Reopen(); }
+  void Reopen() {
+    ledger_.reset();
+    store_.reset();
+    store_ = std::move(Store::Open(dir_.Sub("db"), Schema::kDispatcher).value());
+    ledger_ = std::move(Ledger::Load(store_.get(), &clock_).value());
+  }
+  absl::StatusOr<Ledger::Applied> ApplyAndCommit(const Ledger::TransferSpec& spec) {
+    Batch batch;
+    auto applied = ledger_->Apply(spec, &batch);
+    if (applied.ok()) {
+      EXPECT_TRUE(store_->Write(std::move(batch), Durability::kSynced).ok());
+    }
+    return applied;
+  }
+  absl::Status Audit() {
+    Auditor auditor;
+    return AuditStore(*store_, &auditor);
+  }
+
+  mw::testing::TempDir dir_;
+  FakeClock clock_;
+  std::unique_ptr<Store> store_;
+  std::unique_ptr<Ledger> ledger_;
+};
+
+TEST_F(LedgerTest, WageIsReservedThenPosted) {
+  ASSERT_TRUE(ApplyAndCommit(Fund("job-1", 1000)).ok());
+  ASSERT_TRUE(ApplyAndCommit(Reserve("job-1", "job-1/a/0@w1", 30)).ok());
+  EXPECT_EQ(ledger_->Available(EscrowAccount("job-1")), 970);
+  EXPECT_EQ(ledger_->Find(WorkerAccount("c1", "w1"))->credits_pending(), 30);
+  auto post = ApplyAndCommit(Post("job-1/a/0@w1"));
+  ASSERT_TRUE(post.ok()) << post.status();
+  EXPECT_EQ(post->transfer.code(), CODE_WAGE);
+  EXPECT_EQ(post->transfer.amount_minor(), 30);
+  const Account* worker = ledger_->Find(WorkerAccount("c1", "w1"));
+  EXPECT_EQ(worker->credits_pending(), 0);
+  EXPECT_EQ(worker->credits_posted(), 30);
+  EXPECT_EQ(ledger_->Available(EscrowAccount("job-1")), 970);
+  EXPECT_TRUE(Audit().ok()) << Audit();
+}
+
+TEST_F(LedgerTest, SameIdSameBodyIsANoOpDifferentBodyIsAlreadyExists) {
+  ASSERT_TRUE(ApplyAndCommit(Fund("job-1", 1000)).ok());
+  ASSERT_TRUE(ApplyAndCommit(Reserve("job-1", "a", 30)).ok());
+  Batch batch;
+  auto again = ledger_->Apply(Reserve("job-1", "a", 30), &batch);
+  ASSERT_TRUE(again.ok());
+  EXPECT_TRUE(again->duplicate);
+  EXPECT_TRUE(batch.Empty());
+  EXPECT_EQ(ledger_->Apply(Reserve("job-1", "a", 31), &batch).status().code(),
+            absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ(ledger_->Available(EscrowAccount("job-1")), 970);
+}
+
+TEST_F(LedgerTest, DuplicateIsFoundAfterRestart) {
+  ASSERT_TRUE(ApplyAndCommit(Fund("job-1", 1000)).ok());
+  ASSERT_TRUE(ApplyAndCommit(Reserve("job-1", "a", 30)).ok());
+  Reopen();
+  auto again = ApplyAndCommit(Reserve("job-1", "a", 30));
+  ASSERT_TRUE(again.ok());
+  EXPECT_TRUE(again->duplicate);
+  EXPECT_EQ(ledger_->head_seq(), 2u);
+}
+
+TEST_F(LedgerTest, PendingIsResolvedAtMostOnce) {
+  ASSERT_TRUE(ApplyAndCommit(Fund("job-1", 1000)).ok());
+  ASSERT_TRUE(ApplyAndCommit(Reserve("job-1", "a", 30)).ok());
+  ASSERT_TRUE(ApplyAndCommit(Post("a")).ok());
+  Ledger::TransferSpec void_it{.id = "void:a",
+                               .kind = TRANSFER_VOID_PENDING,
+                               .pending_id = WageTransferId("a"),
+                               .reason = "fraud",
+                               .decided_by = "manager:ann"};
+  EXPECT_EQ(ApplyAndCommit(void_it).status().code(), absl::StatusCode::kFailedPrecondition);
+  void_it.pending_id = "wage:nope";
+  EXPECT_EQ(ApplyAndCommit(void_it).status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST_F(LedgerTest, VoidNeedsAPersonAndAReason) {
+  ASSERT_TRUE(ApplyAndCommit(Fund("job-1", 1000)).ok());
+  ASSERT_TRUE(ApplyAndCommit(Reserve("job-1", "a", 30)).ok());
+  Ledger::TransferSpec void_it{
+      .id = "void:a", .kind = TRANSFER_VOID_PENDING, .pending_id = WageTransferId("a")};
+  EXPECT_EQ(ApplyAndCommit(void_it).status().code(), absl::StatusCode::kInvalidArgument);
+  void_it.reason = "copied answers";
+  void_it.decided_by = "manager:ann";
+  ASSERT_TRUE(ApplyAndCommit(void_it).ok());
+  EXPECT_EQ(ledger_->Available(EscrowAccount("job-1")), 1000);
+  EXPECT_TRUE(Audit().ok()) << Audit();
+}
+
+TEST_F(LedgerTest, EscrowCannotBeOverdrawnAndNothingChanges) {
+  ASSERT_TRUE(ApplyAndCommit(Fund("job-1", 50)).ok());
+  ASSERT_TRUE(ApplyAndCommit(Reserve("job-1", "a", 30)).ok());
+  auto over = ApplyAndCommit(Reserve("job-1", "b", 30));
+  EXPECT_EQ(over.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(ledger_->Available(EscrowAccount("job-1")), 20);
+  EXPECT_EQ(ledger_->head_seq(), 2u);
+  EXPECT_TRUE(Audit().ok());
+}
+
+TEST_F(LedgerTest, BadSpecsAreRejected) {
+  auto bad = Fund("job-1", 0);
+  EXPECT_EQ(ApplyAndCommit(bad).status().code(), absl::StatusCode::kInvalidArgument);
+  bad = Fund("job-1", 10);
+  bad.currency = "usd";
+  EXPECT_EQ(ApplyAndCommit(bad).status().code(), absl::StatusCode::kInvalidArgument);
+  ASSERT_TRUE(ApplyAndCommit(Fund("job-1", 10)).ok());
+  auto other = Fund("job-2", 10);
+  other.currency = "KES";  // client:acme is in USD already
+  EXPECT_EQ(ApplyAndCommit(other).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+// A model test in the style of TigerBeetle's auditor: random operations, duplicates and crashes
+// (a batch applied in memory but never committed, then a restart) against a reference model.
+TEST_F(LedgerTest, RandomOperationsMatchTheModel) {
+  struct Model {
+    std::map<std::string, int64_t> available;  // escrow per job
+    std::map<std::string, int64_t> worker_posted, worker_pending;
+    std::map<std::string, int64_t> pending;  // open pending id -> amount
+    std::set<std::string> resolved;
+  } model;
+  for (uint32_t seed : {1u, 2u, 3u, 4u}) {
+    SCOPED_TRACE(absl::StrCat("seed ", seed));
+    std::mt19937 rng(seed);
+    auto pick = [&](int n) { return static_cast<int>(rng() % n); };
+    for (int step = 0; step < 300; ++step) {
+      const std::string job = absl::StrCat("job-", seed, "-", pick(3));
+      const std::string aid = absl::StrCat(job, "/s/", pick(20), "@w");
+      const bool crash = pick(10) == 0;
+      Batch batch;
+      absl::StatusOr<Ledger::Applied> r;
+      const int op = pick(4);
+      if (op == 0) {
+        auto spec = Fund(job, 1 + pick(100));
+        spec.id = absl::StrCat("fund:", job, ":", pick(5));
+        r = ledger_->Apply(spec, &batch);
+        if (r.ok() && !r->duplicate && !crash) model.available[job] += spec.amount_minor;
+      } else if (op == 1) {
+        auto spec = Reserve(job, aid, 7);
+        r = ledger_->Apply(spec, &batch);
+        if (r.ok() && !r->duplicate && !crash) {
+          model.available[job] -= 7;
+          model.pending[spec.id] = 7;
+        }
+        // Overdraw is the only allowed refusal, and the model must agree it would overdraw.
+        if (!r.ok()) {
+          EXPECT_EQ(r.status().code(), absl::StatusCode::kFailedPrecondition) << r.status();
+          EXPECT_LT(model.available[job], 7);
+        }
+      } else {
+        auto spec = Post(aid);
+        if (op == 3) {
+          spec = {.id = absl::StrCat("void:", aid),
+                  .kind = TRANSFER_VOID_PENDING,
+                  .pending_id = WageTransferId(aid),
+                  .reason = "r",
+                  .decided_by = "m"};
+        }
+        r = ledger_->Apply(spec, &batch);
+        const bool open = model.pending.count(spec.pending_id) > 0;
+        if (r.ok() && !r->duplicate) {
+          EXPECT_TRUE(open);
+          if (!crash) {
+            if (op == 3) model.available[job] += 7;
+            model.pending.erase(spec.pending_id);
+            model.resolved.insert(spec.pending_id);
+          }
+        } else if (!r.ok()) {
+          EXPECT_FALSE(open) << r.status();
+        }
+      }
+      if (crash) {
+        Reopen();  // the batch is lost with the process
+      } else {
+        ASSERT_TRUE(store_->Write(std::move(batch), Durability::kSynced).ok());
+      }
+      for (const auto& [j, avail] : model.available) {
+        ASSERT_EQ(ledger_->Available(EscrowAccount(j)), avail) << j << " at step " << step;
+      }
+    }
+    ASSERT_TRUE(Audit().ok()) << Audit();
+  }
+}
+
+}  // namespace
+}  // namespace mw::ledger
