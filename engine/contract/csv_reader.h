@@ -1,0 +1,62 @@
+// CsvReader: a streaming RFC 4180 reader. It is fed the input in chunks of any size (a chunk may
+// end inside a quoted field) and emits complete rows, so memory does not grow with the file.
+// A bad row (stray quote, over-long field, invalid UTF-8) is emitted with an error and the
+// reader goes on at the next row; nothing stops the stream.
+//
+//   CsvReader reader;
+//   reader.Feed(chunk, [](CsvReader::Row row) { ... });
+//   reader.Finish([](CsvReader::Row row) { ... });
+#ifndef MW_ENGINE_CONTRACT_CSV_READER_H_
+#define MW_ENGINE_CONTRACT_CSV_READER_H_
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "absl/strings/string_view.h"
+
+namespace mw::contract {
+
+// True when `s` is well-formed UTF-8 (no overlongs, no surrogates, nothing above U+10FFFF).
+bool IsValidUtf8(absl::string_view s);
+
+class CsvReader {
+ public:
+  struct Options {
+    size_t max_field_bytes = 64 * 1024;
+    size_t max_fields = 1024;
+  };
+  struct Row {
+    uint64_t line = 0;  // 1-based line where the row starts
+    std::vector<std::string> fields;
+    std::string error;  // non-empty: the row is bad and why
+  };
+  using Emit = std::function<void(Row)>;
+
+  CsvReader() : CsvReader(Options()) {}
+  explicit CsvReader(Options options) : options_(options) {}
+
+  void Feed(absl::string_view data, const Emit& emit);
+  // Ends the input: emits a last row without a trailing newline, or an unterminated quote.
+  void Finish(const Emit& emit);
+
+ private:
+  enum class State { kFieldStart, kUnquoted, kQuoted, kQuoteInQuoted, kSkipToEol };
+  void EndField();
+  void EndRow(const Emit& emit);
+  void Fail(std::string why);
+  void Append(char c);
+
+  Options options_;
+  State state_ = State::kFieldStart;
+  bool after_cr_ = false;
+  uint64_t line_ = 1;
+  Row row_;
+  std::string field_;
+  bool row_started_ = false;
+};
+
+}  // namespace mw::contract
+
+#endif  // MW_ENGINE_CONTRACT_CSV_READER_H_

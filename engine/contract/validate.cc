@@ -1,0 +1,403 @@
+#include "engine/contract/validate.h"
+
+#include <functional>
+#include <map>
+#include <set>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/time.h"
+#include "engine/common/ids.h"
+#include "engine/common/money.h"
+
+namespace mw::contract {
+namespace {
+
+using microwork::v1::AnswerSchema;
+using microwork::v1::Contract;
+using microwork::v1::HumanStage;
+using microwork::v1::Stage;
+
+class Validator {
+ public:
+  Validator(const Contract& c, const Limits& limits) : c_(c), limits_(limits) {}
+
+  std::vector<ContractError> Run() {
+    Top();
+    Inputs();
+    Stages();
+    return std::move(errors_);
+  }
+
+ private:
+  void Error(std::string path, std::string message) {
+    errors_.push_back({std::move(path), std::move(message)});
+  }
+
+  void Top() {
+    if (c_.name().empty() || c_.name().size() > 80) {
+      Error("name", "must be 1 to 80 characters");
+    }
+    if (c_.client().empty()) Error("client", "must name the client");
+    if (!IsCurrencyCode(c_.currency())) {
+      Error("currency",
+            absl::StrCat("expected an ISO 4217 code such as USD, got \"", c_.currency(), "\""));
+    }
+    if (c_.budget_minor() <= 0) {
+      Error("budget_minor",
+            absl::StrCat("must be a positive amount in minor units, got ", c_.budget_minor()));
+    }
+    if (!c_.deadline().empty()) {
+      absl::Time t;
+      std::string err;
+      if (!absl::ParseTime(absl::RFC3339_full, c_.deadline(), &t, &err)) {
+        Error("deadline", absl::StrCat("expected an RFC 3339 time such as "
+                                       "2026-12-31T18:00:00Z, got \"",
+                                       c_.deadline(), "\""));
+      }
+    }
+    if (c_.caps().max_items() > limits_.max_items) {
+      Error("caps.max_items",
+            absl::StrCat("may not exceed the installation's cap of ", limits_.max_items));
+    }
+    if (c_.caps().max_depth() > limits_.max_depth) {
+      Error("caps.max_depth",
+            absl::StrCat("may not exceed the installation's cap of ", limits_.max_depth));
+    }
+  }
+
+  void Inputs() {
+    if (c_.inputs().empty()) Error("inputs", "at least one input is required");
+    for (int i = 0; i < c_.inputs_size(); ++i) {
+      const auto& in = c_.inputs(i);
+      const std::string p = absl::StrCat("inputs[", i, "]");
+      if (!IsSimpleName(in.name())) {
+        Error(p + ".name", absl::StrCat("expected 1-40 characters of a-z, 0-9, _ or -, got \"",
+                                        in.name(), "\""));
+      } else if (!input_names_.insert(in.name()).second) {
+        Error(p + ".name", absl::StrCat("\"", in.name(), "\" is used by an earlier input"));
+      }
+      if (in.format() == microwork::v1::INPUT_FORMAT_UNSPECIFIED) {
+        Error(p + ".format", "expected FORMAT_CSV, FORMAT_JSONL or FORMAT_TEXT");
+      }
+      if (in.source_case() == microwork::v1::Input::SOURCE_NOT_SET) {
+        Error(p, "needs a path or inline_text");
+      } else if (in.source_case() == microwork::v1::Input::kPath && in.path().empty()) {
+        Error(p + ".path", "must not be empty");
+      }
+    }
+  }
+
+  void Stages() {
+    if (c_.stages().empty()) {
+      Error("stages", "at least one stage is required");
+      return;
+    }
+    if (c_.stages_size() > static_cast<int>(limits_.max_stages)) {
+      Error("stages", absl::StrCat("at most ", limits_.max_stages, " stages"));
+    }
+    std::map<std::string, int> index;
+    bool refs_ok = true;  // names unique and every `after` resolves: the DAG can be checked
+    for (int i = 0; i < c_.stages_size(); ++i) {
+      const Stage& s = c_.stages(i);
+      const std::string p = absl::StrCat("stages[", i, "]");
+      if (!IsSimpleName(s.name())) {
+        Error(p + ".name",
+              absl::StrCat("expected 1-40 characters of a-z, 0-9, _ or -, got \"", s.name(), "\""));
+      } else if (!index.emplace(s.name(), i).second) {
+        Error(p + ".name", absl::StrCat("\"", s.name(), "\" is used by an earlier stage"));
+        refs_ok = false;
+      }
+    }
+    for (int i = 0; i < c_.stages_size(); ++i) {
+      const Stage& s = c_.stages(i);
+      for (int j = 0; j < s.after_size(); ++j) {
+        if (!index.count(s.after(j))) {
+          Error(absl::StrCat("stages[", i, "].after[", j, "]"),
+                absl::StrCat("no stage is named \"", s.after(j), "\""));
+          refs_ok = false;
+        } else if (index.at(s.after(j)) == i) {
+          Error(absl::StrCat("stages[", i, "].after[", j, "]"), "a stage cannot follow itself");
+          refs_ok = false;
+        }
+      }
+      StageKind(i, s);
+    }
+    if (refs_ok) Dag(index);
+  }
+
+  void StageKind(int i, const Stage& s) {
+    const std::string p = absl::StrCat("stages[", i, "]");
+    switch (s.kind_case()) {
+      case Stage::kSplit: {
+        const auto& sp = s.split();
+        if (!s.after().empty()) Error(p + ".after", "a split reads an input, not a stage");
+        if (!input_names_.count(sp.input())) {
+          Error(p + ".split.input", absl::StrCat("no input is named \"", sp.input(), "\""));
+        }
+        const microwork::v1::Input* input = nullptr;
+        for (const auto& in : c_.inputs()) {
+          if (in.name() == sp.input()) input = &in;
+        }
+        using microwork::v1::InputFormat;
+        InputFormat want = microwork::v1::INPUT_FORMAT_UNSPECIFIED;
+        switch (sp.by()) {
+          case microwork::v1::SPLIT_ROWS:
+            want = microwork::v1::FORMAT_CSV;
+            break;
+          case microwork::v1::SPLIT_RECORDS:
+            want = microwork::v1::FORMAT_JSONL;
+            break;
+          case microwork::v1::SPLIT_LINES:
+          case microwork::v1::SPLIT_CHARS:
+            want = microwork::v1::FORMAT_TEXT;
+            if (sp.chunk_size() == 0) Error(p + ".split.chunk_size", "must be at least 1");
+            break;
+          default:
+            Error(p + ".split.by",
+                  "expected SPLIT_ROWS, SPLIT_RECORDS, SPLIT_LINES or SPLIT_CHARS");
+        }
+        if (input != nullptr && want != microwork::v1::INPUT_FORMAT_UNSPECIFIED &&
+            input->format() != want) {
+          Error(p + ".split.by",
+                absl::StrCat(microwork::v1::SplitBy_Name(sp.by()), " needs an input in ",
+                             microwork::v1::InputFormat_Name(want), ", but \"", input->name(),
+                             "\" is ", microwork::v1::InputFormat_Name(input->format())));
+        }
+        break;
+      }
+      case Stage::kHuman:
+        if (s.after_size() != 1) Error(p + ".after", "a human stage consumes exactly one stage");
+        Human(p + ".human", s.human());
+        break;
+      case Stage::kMerge:
+        if (s.after_size() != 1) Error(p + ".after", "a merge consumes exactly one stage");
+        if (s.merge().mode() != microwork::v1::MERGE_MODE_UNSPECIFIED &&
+            s.merge().mode() != microwork::v1::CONCATENATE) {
+          Error(p + ".merge.mode", "only CONCATENATE is supported by this dispatcher yet");
+        }
+        break;
+      case Stage::kVerify:
+        Error(p + ".verify", "verify stages are not supported by this dispatcher yet");
+        break;
+      case Stage::kIterate:
+        Error(p + ".iterate", "iterate stages are not supported by this dispatcher yet");
+        break;
+      case Stage::KIND_NOT_SET:
+        Error(p, "needs exactly one of split, human, verify, iterate, merge");
+        break;
+    }
+    if (s.readiness() == microwork::v1::QUORUM && s.quorum() == 0) {
+      Error(p + ".quorum", "QUORUM readiness needs a quorum of at least 1");
+    }
+  }
+
+  void Human(const std::string& p, const HumanStage& h) {
+    auto en = h.instructions().find("en");
+    if (en == h.instructions().end() || en->second.empty()) {
+      Error(p + ".instructions", "needs instructions in English (key \"en\")");
+    }
+    Answer(p + ".answer", h.answer());
+    if (h.piece_rate_minor() <= 0) {
+      Error(p + ".piece_rate_minor",
+            absl::StrCat("must be a positive amount in minor units, got ", h.piece_rate_minor()));
+    }
+    if (h.estimated_seconds() == 0 || h.estimated_seconds() > limits_.max_estimated_seconds) {
+      Error(p + ".estimated_seconds", absl::StrCat("expected 1 to ", limits_.max_estimated_seconds,
+                                                   ", got ", h.estimated_seconds()));
+    }
+    if (h.overlap() == 0 || h.overlap() > limits_.max_overlap) {
+      Error(p + ".overlap",
+            absl::StrCat("expected 1 to ", limits_.max_overlap, ", got ", h.overlap()));
+    }
+    const auto& qa = h.qa();
+    if (qa.confidence_target() < 0 || qa.confidence_target() >= 1) {
+      Error(p + ".qa.confidence_target", "expected a probability in [0, 1)");
+    }
+    if (qa.confidence_target() > 0 && qa.max_overlap() < h.overlap()) {
+      Error(p + ".qa.max_overlap", "dynamic overlap needs max_overlap >= overlap");
+    }
+    if (qa.gold_per_thousand() > 500) {
+      Error(p + ".qa.gold_per_thousand", "expected 0 to 500");
+    }
+    const bool choice = h.answer().has_single_choice() || h.answer().has_multi_choice();
+    switch (qa.method()) {
+      case microwork::v1::AGGREGATION_UNSPECIFIED:
+        break;
+      case microwork::v1::MAJORITY_VOTE:
+        if (!choice && !h.answer().has_text()) {
+          Error(p + ".qa.method", "MAJORITY_VOTE needs a choice or text answer");
+        }
+        break;
+      case microwork::v1::MEDIAN:
+      case microwork::v1::MEAN:
+        if (!h.answer().has_number())
+          Error(p + ".qa.method", "MEDIAN and MEAN need a number answer");
+        break;
+      default:
+        Error(p + ".qa.method", "only MAJORITY_VOTE, MEDIAN and MEAN are supported online yet");
+    }
+    for (auto [field, list] : {std::pair{"skills", &h.skills()},
+                               {"languages", &h.languages()},
+                               {"regions", &h.regions()}}) {
+      for (int i = 0; i < list->size(); ++i) {
+        if (list->Get(i).empty() || list->Get(i).size() > 40) {
+          Error(absl::StrCat(p, ".", field, "[", i, "]"), "expected 1 to 40 characters");
+        }
+      }
+    }
+  }
+
+  void Answer(const std::string& p, const AnswerSchema& a) {
+    auto options = [&](const std::string& op, const auto& list) {
+      if (list.size() < 2) Error(op, "needs at least two options");
+      std::set<std::string> seen;
+      for (int i = 0; i < list.size(); ++i) {
+        if (list.Get(i).empty()) Error(absl::StrCat(op, "[", i, "]"), "must not be empty");
+        if (!seen.insert(list.Get(i)).second) {
+          Error(absl::StrCat(op, "[", i, "]"), absl::StrCat("\"", list.Get(i), "\" repeats"));
+        }
+      }
+    };
+    switch (a.kind_case()) {
+      case AnswerSchema::kSingleChoice:
+        options(p + ".single_choice.options", a.single_choice().options());
+        break;
+      case AnswerSchema::kMultiChoice:
+        options(p + ".multi_choice.options", a.multi_choice().options());
+        if (a.multi_choice().max_selected() != 0 &&
+            a.multi_choice().max_selected() < a.multi_choice().min_selected()) {
+          Error(p + ".multi_choice.max_selected", "must be at least min_selected");
+        }
+        break;
+      case AnswerSchema::kText:
+        if (a.text().max_length() > limits_.max_text_length) {
+          Error(p + ".text.max_length", absl::StrCat("at most ", limits_.max_text_length));
+        }
+        if (a.text().max_length() != 0 && a.text().max_length() < a.text().min_length()) {
+          Error(p + ".text.max_length", "must be at least min_length");
+        }
+        break;
+      case AnswerSchema::kNumber:
+        if (a.number().max() < a.number().min()) {
+          Error(p + ".number.max", "must be at least min");
+        }
+        break;
+      case AnswerSchema::KIND_NOT_SET:
+        Error(p, "needs one of single_choice, multi_choice, text, number");
+        break;
+    }
+  }
+
+  void Dag(const std::map<std::string, int>& index) {
+    // Depth-first search for a cycle, then the longest path for the depth cap.
+    const int n = c_.stages_size();
+    std::vector<int> state(n, 0), depth(n, 1);
+    bool cycle = false;
+    std::function<void(int)> visit = [&](int v) {
+      state[v] = 1;
+      for (const auto& dep : c_.stages(v).after()) {
+        auto it = index.find(dep);
+        if (it == index.end()) continue;
+        const int u = it->second;
+        if (state[u] == 1) {
+          if (!cycle) {
+            Error(absl::StrCat("stages[", v, "].after"),
+                  absl::StrCat("\"", c_.stages(v).name(), "\" and \"", dep,
+                               "\" form a cycle; stages must form a DAG"));
+          }
+          cycle = true;
+        } else if (state[u] == 0) {
+          visit(u);
+        }
+        depth[v] = std::max(depth[v], depth[u] + 1);
+      }
+      state[v] = 2;
+    };
+    for (int v = 0; v < n; ++v) {
+      if (state[v] == 0) visit(v);
+    }
+    if (cycle) return;
+    const uint32_t cap = c_.caps().max_depth() != 0 ? c_.caps().max_depth() : limits_.max_depth;
+    for (int v = 0; v < n; ++v) {
+      if (static_cast<uint32_t>(depth[v]) > cap) {
+        Error(absl::StrCat("stages[", v, "]"),
+              absl::StrCat("is ", depth[v], " stages deep; the cap is ", cap));
+        break;
+      }
+    }
+    // The shape this dispatcher runs: one split, a chain of human stages, at most one merge
+    // at the end.
+    int splits = 0, merges = 0;
+    for (int v = 0; v < n; ++v) {
+      splits += c_.stages(v).has_split();
+      merges += c_.stages(v).has_merge();
+      if (c_.stages(v).has_merge()) {
+        for (int w = 0; w < n; ++w) {
+          for (const auto& dep : c_.stages(w).after()) {
+            if (dep == c_.stages(v).name()) {
+              Error(absl::StrCat("stages[", w, "].after"), "nothing may follow a merge");
+            }
+          }
+        }
+      }
+    }
+    if (splits != 1) Error("stages", "needs exactly one split stage");
+    if (merges > 1) Error("stages", "at most one merge stage");
+    std::map<std::string, int> consumers;
+    for (const auto& s : c_.stages()) {
+      for (const auto& dep : s.after()) ++consumers[dep];
+    }
+    for (int v = 0; v < n; ++v) {
+      if (consumers[c_.stages(v).name()] > 1) {
+        Error(absl::StrCat("stages[", v, "]"),
+              "fan-out to more than one consumer is not supported by this dispatcher yet");
+      }
+    }
+  }
+
+  const Contract& c_;
+  const Limits& limits_;
+  std::set<std::string> input_names_;
+  std::vector<ContractError> errors_;
+};
+
+}  // namespace
+
+std::vector<ContractError> ValidateContract(const Contract& contract, const Limits& limits) {
+  return Validator(contract, limits).Run();
+}
+
+absl::Status ErrorsToStatus(const std::vector<ContractError>& errors) {
+  if (errors.empty()) return absl::OkStatus();
+  std::vector<std::string> lines;
+  for (const auto& e : errors) {
+    lines.push_back(e.path.empty() ? e.message : absl::StrCat(e.path, ": ", e.message));
+  }
+  return absl::InvalidArgumentError(absl::StrJoin(lines, "\n"));
+}
+
+std::vector<int> TopologicalOrder(const Contract& contract) {
+  const int n = contract.stages_size();
+  std::map<std::string, int> index;
+  for (int i = 0; i < n; ++i) index[contract.stages(i).name()] = i;
+  std::vector<int> order;
+  std::vector<bool> placed(n, false);
+  while (static_cast<int>(order.size()) < n) {
+    bool progress = false;
+    for (int v = 0; v < n; ++v) {
+      if (placed[v]) continue;
+      bool ready = true;
+      for (const auto& dep : contract.stages(v).after()) ready = ready && placed[index[dep]];
+      if (ready) {
+        placed[v] = true;
+        order.push_back(v);
+        progress = true;
+      }
+    }
+    if (!progress) break;  // a cycle: REQUIRES says this does not happen
+  }
+  return order;
+}
+
+}  // namespace mw::contract

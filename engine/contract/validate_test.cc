@@ -1,0 +1,122 @@
+#include "engine/contract/validate.h"
+
+#include "engine/contract/contract_file.h"
+#include "gtest/gtest.h"
+
+namespace mw::contract {
+namespace {
+
+using microwork::v1::Contract;
+
+Contract Good() {
+  return LoadContractFile(std::string(MW_CONTRACT_TESTDATA) + "/good.yaml").value();
+}
+
+TEST(ValidateTest, GoodContractHasNoErrors) {
+  EXPECT_TRUE(ValidateContract(Good(), Limits()).empty());
+  EXPECT_EQ(TopologicalOrder(Good()), (std::vector<int>{0, 1, 2}));
+}
+
+struct Case {
+  const char* name;
+  std::function<void(Contract*)> edit;
+  std::vector<ContractError> errors;
+};
+
+void PrintTo(const Case& c, std::ostream* os) { *os << c.name; }
+
+class ValidateErrorTest : public ::testing::TestWithParam<Case> {};
+
+TEST_P(ValidateErrorTest, ReportsExactPathAndMessage) {
+  Contract c = Good();
+  GetParam().edit(&c);
+  EXPECT_EQ(ValidateContract(c, Limits()), GetParam().errors);
+}
+
+std::string PrintCase(const ::testing::TestParamInfo<Case>& info) { return info.param.name; }
+
+INSTANTIATE_TEST_SUITE_P(
+    OneErrorPerKind, ValidateErrorTest,
+    ::testing::Values(
+        Case{"Currency",
+             [](Contract* c) { c->set_currency("dollars"); },
+             {{"currency", "expected an ISO 4217 code such as USD, got \"dollars\""}}},
+        Case{"Budget",
+             [](Contract* c) { c->set_budget_minor(0); },
+             {{"budget_minor", "must be a positive amount in minor units, got 0"}}},
+        Case{"Deadline",
+             [](Contract* c) { c->set_deadline("tomorrow"); },
+             {{"deadline",
+               "expected an RFC 3339 time such as 2026-12-31T18:00:00Z, got \"tomorrow\""}}},
+        Case{"PieceRate",
+             [](Contract* c) { c->mutable_stages(1)->mutable_human()->set_piece_rate_minor(0); },
+             {{"stages[1].human.piece_rate_minor",
+               "must be a positive amount in minor units, got 0"}}},
+        Case{"Overlap",
+             [](Contract* c) { c->mutable_stages(1)->mutable_human()->set_overlap(0); },
+             {{"stages[1].human.overlap", "expected 1 to 15, got 0"}}},
+        Case{
+            "Seconds",
+            [](Contract* c) { c->mutable_stages(1)->mutable_human()->set_estimated_seconds(4000); },
+            {{"stages[1].human.estimated_seconds", "expected 1 to 3600, got 4000"}}},
+        Case{"NoEnglish",
+             [](Contract* c) {
+               c->mutable_stages(1)->mutable_human()->mutable_instructions()->erase("en");
+             },
+             {{"stages[1].human.instructions", "needs instructions in English (key \"en\")"}}},
+        Case{"OneOption",
+             [](Contract* c) {
+               auto* o = c->mutable_stages(1)
+                             ->mutable_human()
+                             ->mutable_answer()
+                             ->mutable_single_choice()
+                             ->mutable_options();
+               o->erase(o->begin() + 1, o->end());
+             },
+             {{"stages[1].human.answer.single_choice.options", "needs at least two options"}}},
+        Case{"UnknownAfter",
+             [](Contract* c) { c->mutable_stages(1)->set_after(0, "rowz"); },
+             {{"stages[1].after[0]", "no stage is named \"rowz\""}}},
+        Case{
+            "Cycle",
+            [](Contract* c) { c->mutable_stages(1)->set_after(0, "result"); },
+            {{"stages[2].after", "\"result\" and \"label\" form a cycle; stages must form a DAG"}}},
+        Case{"DuplicateStage",
+             [](Contract* c) { c->mutable_stages(2)->set_name("label"); },
+             {{"stages[2].name", "\"label\" is used by an earlier stage"}}},
+        Case{"SplitFormat",
+             [](Contract* c) { c->mutable_inputs(0)->set_format(microwork::v1::FORMAT_JSONL); },
+             {{"stages[0].split.by",
+               "SPLIT_ROWS needs an input in FORMAT_CSV, but \"reviews\" is FORMAT_JSONL"}}},
+        Case{"SplitInput",
+             [](Contract* c) { c->mutable_stages(0)->mutable_split()->set_input("photos"); },
+             {{"stages[0].split.input", "no input is named \"photos\""}}},
+        Case{"NoKind",
+             [](Contract* c) { c->mutable_stages(2)->clear_merge(); },
+             {{"stages[2]", "needs exactly one of split, human, verify, iterate, merge"}}},
+        Case{"DepthCap",
+             [](Contract* c) { c->mutable_caps()->set_max_depth(2); },
+             {{"stages[2]", "is 3 stages deep; the cap is 2"}}},
+        Case{"MethodForAnswer",
+             [](Contract* c) {
+               c->mutable_stages(1)->mutable_human()->mutable_qa()->set_method(
+                   microwork::v1::MEDIAN);
+             },
+             {{"stages[1].human.qa.method", "MEDIAN and MEAN need a number answer"}}}),
+    PrintCase);
+
+TEST(ValidateTest, EveryErrorIsReportedAtOnce) {
+  Contract c = Good();
+  c.set_currency("");
+  c.set_budget_minor(-1);
+  c.mutable_stages(1)->mutable_human()->set_piece_rate_minor(-5);
+  auto errors = ValidateContract(c, Limits());
+  ASSERT_EQ(errors.size(), 3u);
+  EXPECT_EQ(ErrorsToStatus(errors).message(),
+            "currency: expected an ISO 4217 code such as USD, got \"\"\n"
+            "budget_minor: must be a positive amount in minor units, got -1\n"
+            "stages[1].human.piece_rate_minor: must be a positive amount in minor units, got -5");
+}
+
+}  // namespace
+}  // namespace mw::contract
