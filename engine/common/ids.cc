@@ -40,7 +40,9 @@ absl::StatusOr<std::pair<std::string, std::string>> ParseAssignmentId(
                         std::string(assignment_id.substr(at + 1)));
 }
 
-std::string ClientAccount(absl::string_view client) { return absl::StrCat("client:", client); }
+std::string ClientAccount(absl::string_view client, absl::string_view currency) {
+  return absl::StrCat("client:", client, "/", currency);
+}
 std::string EscrowAccount(absl::string_view job_id) { return absl::StrCat("escrow:", job_id); }
 std::string WorkerAccount(absl::string_view centre, absl::string_view worker) {
   return absl::StrCat("worker:", centre, "/", worker);

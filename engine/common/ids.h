@@ -29,7 +29,8 @@ std::string AssignmentId(absl::string_view task_id, absl::string_view worker);
     absl::string_view assignment_id);
 
 // Ledger account ids.
-std::string ClientAccount(absl::string_view client);
+// A client's account in one currency: "client:<client>/<currency>".
+std::string ClientAccount(absl::string_view client, absl::string_view currency);
 std::string EscrowAccount(absl::string_view job_id);
 std::string WorkerAccount(absl::string_view centre, absl::string_view worker);
 

@@ -14,6 +14,27 @@ std::string Sha256(absl::string_view data);
 // The 32-byte digest of the concatenation of `a` and `b`.
 std::string Sha256(absl::string_view a, absl::string_view b);
 
+// HMAC-SHA-256 of `data` under `key` (32 bytes).
+std::string HmacSha256(absl::string_view key, absl::string_view data);
+
+// `n` bytes from the operating system's cryptographic generator.
+std::string RandomBytes(size_t n);
+
+// Incremental SHA-256, for bodies that arrive in pieces. Not thread-safe.
+class Sha256Hasher {
+ public:
+  Sha256Hasher();
+  ~Sha256Hasher();
+  Sha256Hasher(const Sha256Hasher&) = delete;
+  Sha256Hasher& operator=(const Sha256Hasher&) = delete;
+  void Update(absl::string_view data);
+  // The digest of everything so far. REQUIRES: called once, last.
+  std::string Finish();
+
+ private:
+  void* ctx_;  // EVP_MD_CTX
+};
+
 // Lowercase hex of `bytes`.
 std::string ToHex(absl::string_view bytes);
 

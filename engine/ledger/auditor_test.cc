@@ -24,7 +24,7 @@ class AuditorTest : public ::testing::Test {
     ASSERT_TRUE(ledger
                     ->Apply({.id = FundingTransferId("job-1"),
                              .code = microwork::v1::CODE_FUNDING,
-                             .debit_account = ClientAccount("acme"),
+                             .debit_account = ClientAccount("acme", "USD"),
                              .credit_account = EscrowAccount("job-1"),
                              .amount_minor = 100,
                              .currency = "USD",

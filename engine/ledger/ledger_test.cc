@@ -26,7 +26,7 @@ Ledger::TransferSpec Fund(const std::string& job, int64_t amount) {
   return {.id = FundingTransferId(job),
           .kind = TRANSFER_POSTED,
           .code = CODE_FUNDING,
-          .debit_account = ClientAccount("acme"),
+          .debit_account = ClientAccount("acme", "USD"),
           .credit_account = EscrowAccount(job),
           .amount_minor = amount,
           .currency = "USD",
@@ -162,7 +162,7 @@ TEST_F(LedgerTest, BadSpecsAreRejected) {
   EXPECT_EQ(ApplyAndCommit(bad).status().code(), absl::StatusCode::kInvalidArgument);
   ASSERT_TRUE(ApplyAndCommit(Fund("job-1", 10)).ok());
   auto other = Fund("job-2", 10);
-  other.currency = "KES";  // client:acme is in USD already
+  other.currency = "KES";  // escrow:job-2 is new, but client:acme/USD is in USD
   EXPECT_EQ(ApplyAndCommit(other).status().code(), absl::StatusCode::kInvalidArgument);
 }
 

@@ -34,6 +34,8 @@ const char* CfName(Cf cf) {
       return "transfer_ids";
     case Cf::kPendingTransfers:
       return "pending_transfers";
+    case Cf::kWorkerStats:
+      return "worker_stats";
     case Cf::kRoster:
       return "roster";
     case Cf::kAssignments:
@@ -50,10 +52,11 @@ std::vector<Cf> FamiliesOf(Schema schema) {
   if (schema == Schema::kAgent) {
     return {Cf::kDefault, Cf::kMeta, Cf::kRoster, Cf::kAssignments, Cf::kOutbox, Cf::kIdempotency};
   }
-  return {Cf::kDefault,     Cf::kMeta,        Cf::kCentres,         Cf::kJobs,
-          Cf::kJobProgress, Cf::kItems,       Cf::kTasks,           Cf::kContributions,
-          Cf::kResultIds,   Cf::kOutputs,     Cf::kIdempotency,     Cf::kAccounts,
-          Cf::kTransfers,   Cf::kTransferIds, Cf::kPendingTransfers};
+  return {
+      Cf::kDefault,     Cf::kMeta,     Cf::kCentres,       Cf::kJobs,        Cf::kJobProgress,
+      Cf::kItems,       Cf::kTasks,    Cf::kContributions, Cf::kResultIds,   Cf::kOutputs,
+      Cf::kIdempotency, Cf::kAccounts, Cf::kTransfers,     Cf::kTransferIds, Cf::kPendingTransfers,
+      Cf::kWorkerStats};
 }
 
 }  // namespace mw::storage

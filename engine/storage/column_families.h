@@ -18,13 +18,14 @@ enum class Cf : int {
   kItems,             // (job, item) -> Item
   kTasks,             // (job, stage, item) -> TaskRecord
   kContributions,     // (job, stage, item, worker) -> ContributionRecord
-  kResultIds,         // (centre, result id) -> contribution key
+  kResultIds,         // (centre, result id) -> ResultIdRecord
   kOutputs,           // (job, stage, item) -> ResultRecord
   kIdempotency,       // (principal, key) -> IdempotencyRecord
   kAccounts,          // account id -> Account
   kTransfers,         // seq -> Transfer
   kTransferIds,       // transfer id -> seq
   kPendingTransfers,  // transfer id -> Transfer, while unresolved
+  kWorkerStats,       // worker account id -> WorkerStatsRecord
   // Worker agent.
   kRoster,       // pseudonym -> RosterEntry
   kAssignments,  // assignment id -> CachedAssignment

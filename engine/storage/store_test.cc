@@ -1,5 +1,7 @@
 #include "engine/storage/store.h"
 
+#include <set>
+
 #include "engine/storage/keys.h"
 #include "engine/storage/record.h"
 #include "engine/testing/temp_dir.h"
@@ -109,6 +111,24 @@ TEST_F(StoreTest, CheckpointIsAConsistentCopy) {
   auto copy = Store::Open(dir_.Sub("copy"), Schema::kDispatcher);
   ASSERT_TRUE(copy.ok()) << copy.status();
   EXPECT_EQ(**(*copy)->Get(Cf::kMeta, "k"), "v");
+}
+
+}  // namespace
+}  // namespace mw::storage
+
+namespace mw::storage {
+namespace {
+
+TEST(ColumnFamiliesTest, EveryFamilyHasAUniqueName) {
+  std::set<std::string> names;
+  for (int i = 0; i < static_cast<int>(Cf::kCount); ++i) {
+    const std::string name = CfName(static_cast<Cf>(i));
+    EXPECT_NE(name, "invalid") << i;
+    EXPECT_TRUE(names.insert(name).second) << name;
+  }
+  for (Schema schema : {Schema::kDispatcher, Schema::kAgent}) {
+    EXPECT_EQ(FamiliesOf(schema).front(), Cf::kDefault);
+  }
 }
 
 }  // namespace

@@ -1,0 +1,547 @@
+// Engine: opening, recovery, jobs, centres, idempotency and the ledger's read side.
+// Leasing is in leasing.cc, results and verdicts in results.cc, submissions in submission.cc.
+#include "engine/dispatch/engine.h"
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/strip.h"
+#include "engine/common/ids.h"
+#include "engine/common/money.h"
+#include "engine/common/sha256.h"
+#include "engine/common/status_macros.h"
+#include "engine/dispatch/answers.h"
+#include "engine/storage/keys.h"
+#include "engine/storage/record.h"
+
+namespace mw::dispatch {
+
+using storage::Batch;
+using storage::Cf;
+namespace keys = storage::keys;
+
+namespace {
+
+constexpr char kNextJobKey[] = "next_job";
+constexpr char kServerSecretKey[] = "server_secret";
+constexpr char kOperator[] = "operator";
+
+std::optional<uint64_t> JobNumber(absl::string_view job_id) {
+  uint64_t n;
+  if (!absl::ConsumePrefix(&job_id, "job-") || !absl::SimpleAtoi(job_id, &n)) return std::nullopt;
+  return n;
+}
+
+std::string Credential(const std::string& secret, const std::string& centre_id,
+                       const std::string& key) {
+  return absl::StrCat("mwc_",
+                      ToHex(HmacSha256(secret, absl::StrCat(centre_id, "\n", key))).substr(0, 40));
+}
+
+bool Terminal(v1::JobState s) { return s == v1::JOB_COMPLETED || s == v1::JOB_CANCELLED; }
+
+}  // namespace
+
+Engine::Engine(std::unique_ptr<storage::Store> store, const Clock* clock, const Options& options)
+    : clock_(clock),
+      options_(options),
+      store_(std::move(store)),
+      queue_(std::make_unique<storage::CommitQueue>(store_.get())) {}
+
+Engine::~Engine() { queue_.reset(); }
+
+absl::StatusOr<std::unique_ptr<Engine>> Engine::Open(const std::string& data_dir,
+                                                     const Clock* clock, const Options& options) {
+  MW_ASSIGN_OR_RETURN(auto store, storage::Store::Open(data_dir, storage::Schema::kDispatcher));
+  std::unique_ptr<Engine> engine(new Engine(std::move(store), clock, options));
+  MW_RETURN_IF_ERROR(engine->Recover());
+  return engine;
+}
+
+Engine::JobRun* Engine::FindJob(const std::string& job_id) {
+  auto n = JobNumber(job_id);
+  if (!n.has_value()) return nullptr;
+  auto it = jobs_.find(*n);
+  return it == jobs_.end() ? nullptr : &it->second;
+}
+
+const Engine::JobRun* Engine::FindJob(const std::string& job_id) const {
+  return const_cast<Engine*>(this)->FindJob(job_id);
+}
+
+absl::Status Engine::Recover() {
+  absl::MutexLock l(&mu_);
+  MW_ASSIGN_OR_RETURN(ledger_, ledger::Ledger::Load(store_.get(), clock_));
+
+  MW_ASSIGN_OR_RETURN(auto next, store_->Get(Cf::kMeta, keys::Meta(kNextJobKey)));
+  if (next.has_value() && !absl::SimpleAtoi(*next, &next_job_)) {
+    return absl::DataLossError("meta next_job is not a number");
+  }
+  MW_ASSIGN_OR_RETURN(auto secret, store_->Get(Cf::kMeta, keys::Meta(kServerSecretKey)));
+  if (secret.has_value()) {
+    server_secret_ = *secret;
+  } else {
+    server_secret_ = RandomBytes(32);
+    Batch b;
+    b.Put(Cf::kMeta, keys::Meta(kServerSecretKey), server_secret_);
+    MW_RETURN_IF_ERROR(store_->Write(std::move(b), storage::Durability::kSynced));
+  }
+
+  for (auto c = store_->Scan(Cf::kCentres, ""); c->Valid(); c->Next()) {
+    v1::CentreRecord rec;
+    MW_RETURN_IF_ERROR(c->Read(&rec));
+    credentials_[rec.credential_sha256()] = rec.centre().id();
+    centres_[rec.centre().id()] = std::move(rec);
+  }
+  for (auto c = store_->Scan(Cf::kWorkerStats, ""); c->Valid(); c->Next()) {
+    v1::WorkerStatsRecord rec;
+    MW_RETURN_IF_ERROR(c->Read(&rec));
+    worker_stats_[std::string(c->key())] = std::move(rec);
+  }
+  for (auto c = store_->Scan(Cf::kJobs, ""); c->Valid(); c->Next()) {
+    v1::JobRecord record;
+    MW_RETURN_IF_ERROR(c->Read(&record));
+    v1::JobProgressRecord progress;
+    MW_RETURN_IF_ERROR(
+        store_->GetRecord(Cf::kJobProgress, keys::Job(record.job().id()), &progress));
+    const std::string id = record.job().id();
+    auto n = JobNumber(id);
+    if (!n.has_value()) return absl::DataLossError(absl::StrCat("stored job id ", id));
+    MW_ASSIGN_OR_RETURN(JobRun run, BuildJobRun(std::move(record), std::move(progress)));
+    jobs_.emplace(*n, std::move(run));
+    MW_RETURN_IF_ERROR(RecoverJob(id));
+  }
+
+  // Items staged by submissions that never finished belong to no job: delete them.
+  std::string start;
+  for (;;) {
+    auto c = store_->ScanFrom(Cf::kItems, "", start);
+    if (!c->Valid()) break;
+    keys::KeyReader r(c->key());
+    std::string job_id;
+    if (!r.ReadString(&job_id)) return absl::DataLossError("malformed item key");
+    const std::string prefix = keys::JobPrefix(job_id);
+    if (FindJob(job_id) == nullptr) MW_RETURN_IF_ERROR(store_->DeletePrefix(Cf::kItems, prefix));
+    auto after = keys::PrefixSuccessor(prefix);
+    if (!after.has_value()) break;
+    start = *after;
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Engine::JobRun> Engine::BuildJobRun(v1::JobRecord record,
+                                                   v1::JobProgressRecord progress) const {
+  JobRun run;
+  run.record = std::move(record);
+  run.progress = std::move(progress);
+  const v1::Contract& c = run.record.contract();
+  for (int i : contract::TopologicalOrder(c)) {
+    const v1::Stage& s = c.stages(i);
+    if (s.has_split()) run.split_stage = i;
+    if (s.has_merge()) run.merge_stage = i;
+    if (s.has_human()) {
+      if (!run.chain.empty()) run.chain.back().next = static_cast<int>(run.chain.size());
+      run.chain.push_back(StageRun{i, s.human(), -1});
+    }
+  }
+  if (run.split_stage < 0 || run.chain.empty()) {
+    return absl::DataLossError(absl::StrCat("job ", run.record.job().id(),
+                                            ": stored contract has no split or human stage"));
+  }
+  if (run.progress.stages_size() != c.stages_size()) {
+    return absl::DataLossError(absl::StrCat("job ", run.record.job().id(), ": progress has ",
+                                            run.progress.stages_size(), " stages, contract ",
+                                            c.stages_size()));
+  }
+  run.open.resize(run.chain.size());
+  run.leased.assign(run.chain.size(), 0);
+  return run;
+}
+
+absl::Status Engine::RecoverJob(const std::string& job_id) {
+  JobRun* run = FindJob(job_id);
+  if (Terminal(run->progress.state())) return absl::OkStatus();
+  const int64_t now = clock_->NowMs();
+  for (size_t pos = 0; pos < run->chain.size(); ++pos) {
+    const StageRun& stage = run->chain[pos];
+    for (auto c = store_->Scan(Cf::kTasks, keys::StagePrefix(job_id, stage.index)); c->Valid();
+         c->Next()) {
+      v1::TaskRecord rec;
+      MW_RETURN_IF_ERROR(c->Read(&rec));
+      if (rec.state() != v1::TASK_OPEN) continue;
+      auto key = keys::ParseTask(c->key());
+      if (!key.has_value()) return absl::DataLossError("malformed task key");
+      TaskRun task;
+      task.job_id = job_id;
+      task.chain_pos = static_cast<int>(pos);
+      task.item_index = key->item;
+      MW_RETURN_IF_ERROR(store_->GetRecord(Cf::kItems, keys::Item(job_id, key->item), &task.item));
+      // A later stage sees the verdicts of the stages before it as extra fields.
+      for (size_t prev = 0; prev < pos; ++prev) {
+        v1::ResultRecord out;
+        MW_RETURN_IF_ERROR(store_->GetRecord(
+            Cf::kOutputs, keys::Task(job_id, run->chain[prev].index, key->item), &out));
+        auto* f = task.item.add_fields();
+        f->set_name(run->record.contract().stages(run->chain[prev].index).name());
+        f->set_value(AnswerLabel(out.answer()));
+      }
+      for (auto cc = store_->Scan(Cf::kContributions, std::string(c->key())); cc->Valid();
+           cc->Next()) {
+        v1::ContributionRecord contribution;
+        MW_RETURN_IF_ERROR(cc->Read(&contribution));
+        if (contribution.counted()) {
+          task.answers.emplace_back(contribution.result().worker(),
+                                    AnswerLabel(contribution.result().answer()));
+        }
+      }
+      for (auto& slot : *rec.mutable_slots()) {
+        if (slot.state() != v1::SLOT_LEASED) continue;
+        slot.set_lease_expires_at_ms(now + options_.lease_ms);
+        timers_.push(
+            Timer{slot.lease_expires_at_ms(), std::string(c->key()), slot.worker(), slot.epoch()});
+        run->exposure_minor += stage.human.piece_rate_minor();
+        ++run->leased[pos];
+        ++centre_leases_[slot.centre()];
+        ++worker_leases_[absl::StrCat(slot.centre(), "/", slot.worker())];
+      }
+      task.record = std::move(rec);
+      if (FreeSlots(task.record) > 0) run->open[pos].push_back(std::string(c->key()));
+      tasks_.emplace(std::string(c->key()), std::move(task));
+    }
+  }
+  return absl::OkStatus();
+}
+
+v1::Job Engine::JobView(const JobRun& run) const {
+  v1::Job job = run.record.job();
+  job.set_state(run.progress.state());
+  job.set_completed_at_ms(run.progress.completed_at_ms());
+  job.set_wages_reserved_minor(run.progress.wages_reserved_minor());
+  job.set_wages_posted_minor(run.progress.wages_posted_minor());
+  const v1::Contract& c = run.record.contract();
+  for (int i = 0; i < c.stages_size(); ++i) {
+    const v1::StageCursor& cur = run.progress.stages(i);
+    v1::StageProgress* p = job.add_stages();
+    p->set_stage(c.stages(i).name());
+    p->set_total(cur.total());
+    p->set_done(cur.done());
+    p->set_contributions(cur.contributions());
+    p->set_quarantined(cur.quarantined());
+    for (size_t pos = 0; pos < run.chain.size(); ++pos) {
+      if (run.chain[pos].index == i) p->set_leased(run.leased[pos]);
+    }
+  }
+  return job;
+}
+
+void Engine::Touch(JobRun* run) {
+  ++run->version;
+  changed_.SignalAll();
+}
+
+void Engine::PutProgress(const JobRun& run, Batch* batch) const {
+  batch->PutRecord(Cf::kJobProgress, keys::Job(run.record.job().id()), run.progress);
+}
+
+void Engine::PutTask(const TaskRun& task, Batch* batch) const {
+  const JobRun* run = const_cast<Engine*>(this)->FindJob(task.job_id);
+  batch->PutRecord(Cf::kTasks,
+                   keys::Task(task.job_id, run->chain[task.chain_pos].index, task.item_index),
+                   task.record);
+}
+
+uint64_t Engine::Commit(Batch batch) { return queue_->Enqueue(std::move(batch)); }
+
+// ---- Idempotency ---------------------------------------------------------------------------
+
+absl::StatusOr<bool> Engine::Replay(const std::string& principal, const std::string& key,
+                                    const std::string& body_hash,
+                                    google::protobuf::Message* reply) {
+  const std::string k = keys::Idempotency(principal, key);
+  v1::IdempotencyRecord rec;
+  if (auto it = unflushed_.find(absl::StrCat("i", k)); it != unflushed_.end()) {
+    if (!rec.ParseFromString(it->second)) return absl::InternalError("unflushed record");
+  } else {
+    absl::Status s = store_->GetRecord(Cf::kIdempotency, k, &rec);
+    if (absl::IsNotFound(s)) return false;
+    MW_RETURN_IF_ERROR(s);
+  }
+  if (rec.body_sha256() != body_hash) {
+    return absl::AlreadyExistsError(absl::StrCat(
+        "idempotency key \"", key, "\" was already used with a different request body"));
+  }
+  if (!reply->ParseFromString(rec.reply())) {
+    return absl::DataLossError("stored reply does not parse");
+  }
+  return true;
+}
+
+void Engine::Remember(const std::string& principal, const std::string& key,
+                      const std::string& body_hash, const google::protobuf::Message& reply,
+                      Batch* batch) {
+  v1::IdempotencyRecord rec;
+  rec.set_body_sha256(body_hash);
+  rec.set_reply(reply.SerializeAsString());
+  rec.set_created_at_ms(clock_->NowMs());
+  const std::string k = keys::Idempotency(principal, key);
+  batch->PutRecord(Cf::kIdempotency, k, rec);
+  unflushed_[absl::StrCat("i", k)] = rec.SerializeAsString();
+}
+
+void Engine::Forget(const std::vector<std::string>& pending_keys) {
+  if (pending_keys.empty()) return;
+  absl::MutexLock l(&mu_);
+  for (const auto& k : pending_keys) unflushed_.erase(k);
+}
+
+// ---- Centres -------------------------------------------------------------------------------
+
+absl::StatusOr<v1::AddCentreReply> Engine::AddCentre(const v1::AddCentreRequest& request) {
+  const v1::Centre& c = request.centre();
+  if (request.idempotency_key().empty()) {
+    return absl::InvalidArgumentError("idempotency_key: required");
+  }
+  std::vector<std::string> errors;
+  if (!IsSimpleName(c.id())) errors.push_back("centre.id: expected 1-40 of a-z, 0-9, _ or -");
+  if (c.region().empty() || c.region().size() > 16) {
+    errors.push_back("centre.region: expected a region code such as KE or IN-KA");
+  }
+  if (!IsCurrencyCode(c.currency())) errors.push_back("centre.currency: expected an ISO 4217 code");
+  if (c.wage_floor_minor_per_hour() <= 0) {
+    errors.push_back("centre.wage_floor_minor_per_hour: must be positive");
+  }
+  if (c.capacity() == 0) errors.push_back("centre.capacity: must be at least 1");
+  if (!errors.empty()) return absl::InvalidArgumentError(absl::StrJoin(errors, "\n"));
+
+  const std::string hash = Sha256(request.SerializeAsString());
+  v1::AddCentreReply reply;
+  uint64_t ticket;
+  std::vector<std::string> pending;
+  {
+    absl::MutexLock l(&mu_);
+    MW_ASSIGN_OR_RETURN(bool replayed, Replay(kOperator, request.idempotency_key(), hash, &reply));
+    if (replayed) {
+      // The stored reply never holds the credential; it is derived again.
+      reply.set_credential(Credential(server_secret_, c.id(), request.idempotency_key()));
+      ticket = queue_->LastTicket();
+    } else {
+      if (centres_.contains(c.id())) {
+        return absl::AlreadyExistsError(absl::StrCat("centre ", c.id(), " exists"));
+      }
+      const std::string credential = Credential(server_secret_, c.id(), request.idempotency_key());
+      v1::CentreRecord rec;
+      *rec.mutable_centre() = c;
+      rec.set_credential_sha256(Sha256(credential));
+      rec.set_added_at_ms(clock_->NowMs());
+      Batch batch;
+      batch.PutRecord(Cf::kCentres, keys::Centre(c.id()), rec);
+      *reply.mutable_centre() = c;
+      Remember(kOperator, request.idempotency_key(), hash, reply, &batch);
+      pending.push_back(absl::StrCat("i", keys::Idempotency(kOperator, request.idempotency_key())));
+      credentials_[rec.credential_sha256()] = c.id();
+      centres_[c.id()] = std::move(rec);
+      ticket = Commit(std::move(batch));
+      reply.set_credential(credential);
+    }
+  }
+  MW_RETURN_IF_ERROR(queue_->WaitDurable(ticket));
+  Forget(pending);
+  return reply;
+}
+
+std::vector<v1::Centre> Engine::ListCentres() const {
+  absl::MutexLock l(&mu_);
+  std::vector<v1::Centre> out;
+  for (const auto& [id, rec] : centres_) out.push_back(rec.centre());
+  std::sort(out.begin(), out.end(),
+            [](const v1::Centre& a, const v1::Centre& b) { return a.id() < b.id(); });
+  return out;
+}
+
+absl::StatusOr<std::string> Engine::AuthenticateCentre(const std::string& credential) const {
+  absl::MutexLock l(&mu_);
+  auto it = credentials_.find(Sha256(credential));
+  if (credential.empty() || it == credentials_.end()) {
+    return absl::UnauthenticatedError("unknown centre credential");
+  }
+  return it->second;
+}
+
+absl::StatusOr<v1::RegisterReply> Engine::Register(const std::string& centre_id,
+                                                   const v1::RegisterRequest& request) {
+  absl::flat_hash_set<std::string> seen;
+  for (int i = 0; i < request.workers_size(); ++i) {
+    const auto& w = request.workers(i);
+    if (!IsSimpleName(w.worker())) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "workers[", i, "].worker: expected a pseudonym of 1-40 of a-z, 0-9, _ or -"));
+    }
+    if (!seen.insert(w.worker()).second) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("workers[", i, "].worker: ", w.worker(), " is listed twice"));
+    }
+  }
+  v1::RegisterReply reply;
+  uint64_t ticket;
+  {
+    absl::MutexLock l(&mu_);
+    auto it = centres_.find(centre_id);
+    if (it == centres_.end()) return absl::NotFoundError("centre is not registered");
+    *it->second.mutable_on_duty() = request.workers();
+    Batch batch;
+    batch.PutRecord(Cf::kCentres, keys::Centre(centre_id), it->second);
+    ticket = Commit(std::move(batch));
+    *reply.mutable_centre() = it->second.centre();
+    reply.set_server_time_ms(clock_->NowMs());
+    reply.set_lease_seconds(static_cast<uint32_t>(options_.lease_ms / 1000));
+  }
+  MW_RETURN_IF_ERROR(queue_->WaitDurable(ticket));
+  return reply;
+}
+
+// ---- Jobs ----------------------------------------------------------------------------------
+
+absl::StatusOr<v1::Job> Engine::GetJob(const std::string& job_id) const {
+  absl::MutexLock l(&mu_);
+  const JobRun* run = FindJob(job_id);
+  if (run == nullptr) return absl::NotFoundError(absl::StrCat("no job ", job_id));
+  return JobView(*run);
+}
+
+std::vector<v1::Job> Engine::ListJobs() const {
+  absl::MutexLock l(&mu_);
+  std::vector<v1::Job> out;
+  for (const auto& [n, run] : jobs_) out.push_back(JobView(run));
+  return out;
+}
+
+absl::StatusOr<std::pair<v1::Job, uint64_t>> Engine::WaitForJob(const std::string& job_id,
+                                                                uint64_t version,
+                                                                absl::Duration timeout) const {
+  absl::MutexLock l(&mu_);
+  const absl::Time deadline = absl::Now() + timeout;
+  for (;;) {
+    const JobRun* run = FindJob(job_id);
+    if (run == nullptr) return absl::NotFoundError(absl::StrCat("no job ", job_id));
+    if (run->version != version) return std::make_pair(JobView(*run), run->version);
+    if (changed_.WaitWithDeadline(&mu_, deadline)) {
+      return std::make_pair(JobView(*run), run->version);
+    }
+  }
+}
+
+absl::Status Engine::ExportResults(const std::string& job_id,
+                                   const std::function<bool(const v1::ResultRecord&)>& sink) const {
+  int last_stage;
+  {
+    absl::MutexLock l(&mu_);
+    const JobRun* run = FindJob(job_id);
+    if (run == nullptr) return absl::NotFoundError(absl::StrCat("no job ", job_id));
+    last_stage = run->chain.back().index;
+  }
+  auto snapshot = store_->GetSnapshot();
+  auto c = store_->Scan(Cf::kOutputs, keys::StagePrefix(job_id, last_stage), snapshot.get());
+  for (; c->Valid(); c->Next()) {
+    v1::ResultRecord rec;
+    MW_RETURN_IF_ERROR(c->Read(&rec));
+    if (!sink(rec)) return absl::OkStatus();
+  }
+  return c->status();
+}
+
+// ---- Ledger --------------------------------------------------------------------------------
+
+absl::StatusOr<v1::Statement> Engine::GetStatement(const v1::StatementRequest& request,
+                                                   const std::string& centre_scope) const {
+  v1::Statement st;
+  auto add_line = [&](const v1::Account& a) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    v1::StatementLine* line = st.add_lines();
+    line->set_account(a.id());
+    line->set_currency(a.currency());
+    line->set_pending_minor(a.credits_pending() - a.debits_pending());
+    line->set_posted_minor(a.credits_posted() - a.debits_posted());
+    if (auto it = worker_stats_.find(a.id()); it != worker_stats_.end()) {
+      line->set_contributions(it->second.contributions());
+      line->set_active_seconds(it->second.active_seconds());
+    }
+  };
+  absl::MutexLock l(&mu_);
+  switch (request.subject_case()) {
+    case v1::StatementRequest::kCentre: {
+      if (!centre_scope.empty() && request.centre() != centre_scope) {
+        return absl::PermissionDeniedError("a centre sees only its own workers");
+      }
+      if (!centres_.contains(request.centre())) {
+        return absl::NotFoundError(absl::StrCat("no centre ", request.centre()));
+      }
+      st.set_title(absl::StrCat("Workers of centre ", request.centre()));
+      const std::string prefix = WorkerAccount(request.centre(), "");
+      for (auto c = store_->Scan(Cf::kAccounts, prefix); c->Valid(); c->Next()) {
+        v1::Account a;
+        MW_RETURN_IF_ERROR(c->Read(&a));
+        add_line(a);
+      }
+      return st;
+    }
+    case v1::StatementRequest::kWorkerAccount: {
+      if (!centre_scope.empty() &&
+          !absl::StartsWith(request.worker_account(), WorkerAccount(centre_scope, ""))) {
+        return absl::PermissionDeniedError("a centre sees only its own workers");
+      }
+      const v1::Account* a = ledger_->Find(request.worker_account());
+      if (a == nullptr || !absl::StartsWith(a->id(), "worker:")) {
+        return absl::NotFoundError(absl::StrCat("no worker account ", request.worker_account()));
+      }
+      st.set_title(absl::StrCat("Statement for ", a->id()));
+      add_line(*a);
+      return st;
+    }
+    case v1::StatementRequest::kJobId: {
+      if (!centre_scope.empty()) {
+        return absl::PermissionDeniedError("job statements are for operators");
+      }
+      if (FindJob(request.job_id()) == nullptr) {
+        return absl::NotFoundError(absl::StrCat("no job ", request.job_id()));
+      }
+      st.set_title(absl::StrCat("Job ", request.job_id()));
+      if (const v1::Account* a = ledger_->Find(EscrowAccount(request.job_id())); a != nullptr) {
+        add_line(*a);
+      }
+      return st;
+    }
+    case v1::StatementRequest::SUBJECT_NOT_SET:
+      break;
+  }
+  return absl::InvalidArgumentError("statement: name a centre, a worker account or a job");
+}
+
+absl::Status Engine::ReadLedger(const std::function<bool(const v1::LedgerRecord&)>& sink) const {
+  auto snapshot = store_->GetSnapshot();
+  v1::LedgerRecord rec;
+  for (auto c = store_->Scan(Cf::kAccounts, "", snapshot.get()); c->Valid(); c->Next()) {
+    MW_RETURN_IF_ERROR(c->Read(rec.mutable_account()));
+    if (!sink(rec)) return absl::OkStatus();
+  }
+  for (auto c = store_->Scan(Cf::kTransfers, "", snapshot.get()); c->Valid(); c->Next()) {
+    MW_RETURN_IF_ERROR(c->Read(rec.mutable_transfer()));
+    if (!sink(rec)) return absl::OkStatus();
+  }
+  return absl::OkStatus();
+}
+
+EngineStats Engine::Stats() const {
+  absl::MutexLock l(&mu_);
+  EngineStats s = stats_;
+  s.tasks_open = tasks_.size();
+  s.jobs_running = 0;
+  s.leases_active = 0;
+  for (const auto& [n, run] : jobs_) {
+    s.jobs_running += run.progress.state() == v1::JOB_RUNNING;
+    for (uint64_t l : run.leased) s.leases_active += l;
+  }
+  s.commit_groups = queue_->groups_written();
+  return s;
+}
+
+}  // namespace mw::dispatch

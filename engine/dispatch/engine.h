@@ -1,0 +1,274 @@
+// Engine: the dispatcher's domain. It turns contracts into jobs and tasks, leases tasks to
+// centres, records results, aggregates them, and pays for every contribution through the ledger.
+// It owns the dispatcher's RocksDB; the gRPC services in dispatcher/ only translate to and from
+// these calls.
+//
+//   MW_ASSIGN_OR_RETURN(auto engine, Engine::Open(dir, SystemClock::Get(), Engine::Options()));
+//   MW_ASSIGN_OR_RETURN(auto reply, engine->Lease("centre-a", request));
+//
+// Durability: every call that changes state returns only after its change is synced (group
+// commit through storage::CommitQueue), so a reply is a promise that survives kill -9. One
+// logical change (a lease grant, a batch of results with their wages and verdicts) is one
+// WriteBatch together with its idempotency record.
+//
+// Thread-safe. One mutex guards the in-memory state; fsyncs happen outside it and are shared.
+#ifndef MW_ENGINE_DISPATCH_ENGINE_H_
+#define MW_ENGINE_DISPATCH_ENGINE_H_
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <queue>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "engine/common/clock.h"
+#include "engine/common/sha256.h"
+#include "engine/contract/splitter.h"
+#include "engine/contract/validate.h"
+#include "engine/ledger/ledger.h"
+#include "engine/storage/commit_queue.h"
+#include "engine/storage/store.h"
+#include "microwork/v1/records.pb.h"
+#include "microwork/v1/services.pb.h"
+
+namespace mw::dispatch {
+
+namespace v1 = ::microwork::v1;
+
+class Submission;
+
+// Counters for metrics, read under the engine lock.
+struct EngineStats {
+  uint64_t jobs_running = 0;
+  uint64_t tasks_open = 0;
+  uint64_t leases_active = 0;
+  uint64_t lease_expiries = 0;
+  uint64_t contributions = 0;
+  uint64_t late_results = 0;
+  uint64_t quarantined_results = 0;
+  uint64_t verdicts = 0;
+  uint64_t commit_groups = 0;
+};
+
+class Engine {
+ public:
+  struct Options {
+    int64_t lease_ms = 120'000;           // a lease's life without a heartbeat
+    uint32_t max_credit_per_worker = 50;  // assignments one worker may hold at once
+    contract::Limits limits;
+    size_t staging_batch_items = 2000;  // items per staging write during a submission
+  };
+
+  // Opens (or creates) the state in `data_dir`, recovers jobs and tasks, and re-arms a fresh
+  // lease timer for every live lease (agents could not heartbeat while the dispatcher was down).
+  // `clock` must outlive the engine.
+  [[nodiscard]] static absl::StatusOr<std::unique_ptr<Engine>> Open(const std::string& data_dir,
+                                                                    const Clock* clock,
+                                                                    const Options& options);
+  ~Engine();
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  // ---- Operators -------------------------------------------------------------------------
+
+  // Registers a centre and returns its credential. ALREADY_EXISTS when the id is taken (unless
+  // the same idempotency key and body are replayed, which return the stored reply).
+  [[nodiscard]] absl::StatusOr<v1::AddCentreReply> AddCentre(const v1::AddCentreRequest& request);
+  std::vector<v1::Centre> ListCentres() const;
+
+  // Starts a contract submission. INVALID_ARGUMENT lists every contract error. The returned
+  // Submission takes the inputs' chunks; nothing is visible until Submission::Finish.
+  [[nodiscard]] absl::StatusOr<std::unique_ptr<Submission>> BeginSubmission(
+      const v1::ContractHeader& header);
+
+  [[nodiscard]] absl::StatusOr<v1::Job> GetJob(const std::string& job_id) const;
+  std::vector<v1::Job> ListJobs() const;
+  // Blocks until job `job_id` changes after `version` (0 = now) or `timeout` passes; returns
+  // the job and its version. NOT_FOUND for an unknown job.
+  [[nodiscard]] absl::StatusOr<std::pair<v1::Job, uint64_t>> WaitForJob(
+      const std::string& job_id, uint64_t version, absl::Duration timeout) const;
+  // Streams the job's merged results in input order; stops early when `sink` returns false.
+  [[nodiscard]] absl::Status ExportResults(
+      const std::string& job_id, const std::function<bool(const v1::ResultRecord&)>& sink) const;
+
+  // ---- Centres ---------------------------------------------------------------------------
+
+  // The centre a credential belongs to; UNAUTHENTICATED otherwise.
+  [[nodiscard]] absl::StatusOr<std::string> AuthenticateCentre(const std::string& credential) const;
+  [[nodiscard]] absl::StatusOr<v1::RegisterReply> Register(const std::string& centre_id,
+                                                           const v1::RegisterRequest& request);
+  [[nodiscard]] absl::StatusOr<v1::LeaseReply> Lease(const std::string& centre_id,
+                                                     const v1::LeaseRequest& request);
+  [[nodiscard]] absl::StatusOr<v1::HeartbeatReply> Heartbeat(const std::string& centre_id,
+                                                             const v1::HeartbeatRequest& request);
+  [[nodiscard]] absl::StatusOr<v1::SubmitResultsReply> SubmitResults(
+      const std::string& centre_id, const v1::SubmitResultsRequest& request);
+
+  // ---- Ledger ----------------------------------------------------------------------------
+
+  // A statement of worker accounts. `centre_scope`, when set, restricts it to that centre's
+  // workers (PERMISSION_DENIED when the request names another centre).
+  [[nodiscard]] absl::StatusOr<v1::Statement> GetStatement(const v1::StatementRequest& request,
+                                                           const std::string& centre_scope) const;
+  // Every account, then every transfer in log order, from one snapshot.
+  [[nodiscard]] absl::Status ReadLedger(
+      const std::function<bool(const v1::LedgerRecord&)>& sink) const;
+
+  // ---- Time ------------------------------------------------------------------------------
+
+  // Expires every lease whose time has passed and returns how many; their slots go back to
+  // the pool. The binary calls this from a timer thread; tests call it after moving a FakeClock.
+  [[nodiscard]] absl::StatusOr<int> ExpireLeases();
+  // When the next lease expires (ms since epoch), or nullopt when none is live.
+  std::optional<int64_t> NextExpiry() const;
+
+  EngineStats Stats() const;
+  storage::Store* store() { return store_.get(); }
+
+ private:
+  friend class Submission;
+
+  // One human stage of a job as it runs.
+  struct StageRun {
+    int index = 0;         // in contract.stages
+    v1::HumanStage human;  // a copy: JobRun moves, so no pointers into it
+    int next = -1;         // the following human stage's position in `chain`, or -1
+  };
+  struct JobRun {
+    v1::JobRecord record;
+    v1::JobProgressRecord progress;
+    std::vector<StageRun> chain;  // human stages in DAG order
+    int split_stage = -1;
+    int merge_stage = -1;
+    uint64_t version = 1;        // bumps on every visible change (WatchJob)
+    int64_t exposure_minor = 0;  // piece rates of live leases, not yet reserved
+    // Per chain position: keys of tasks that may have a free slot, oldest first. Entries that
+    // went full or done are dropped lazily when met.
+    std::vector<std::deque<std::string>> open;
+    std::vector<uint64_t> leased;  // live leases per chain position
+  };
+  struct TaskRun {
+    std::string job_id;
+    int chain_pos = 0;
+    uint64_t item_index = 0;
+    v1::TaskRecord record;
+    v1::Item item;
+    std::vector<std::pair<std::string, std::string>> answers;  // (worker, label), counted only
+  };
+  struct Timer {
+    int64_t at_ms;
+    std::string task_key;
+    std::string worker;
+    uint64_t epoch;
+    bool operator>(const Timer& o) const { return at_ms > o.at_ms; }
+  };
+
+  Engine(std::unique_ptr<storage::Store> store, const Clock* clock, const Options& options);
+  absl::Status Recover();
+  absl::Status RecoverJob(const std::string& job_id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::StatusOr<JobRun> BuildJobRun(v1::JobRecord record, v1::JobProgressRecord progress) const;
+  v1::Job JobView(const JobRun& run) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void Touch(JobRun* run) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  // Idempotency: the stored reply for (principal, key), checked against the body's hash.
+  // Returns true with `reply` filled when replayed; ALREADY_EXISTS when the body differs.
+  absl::StatusOr<bool> Replay(const std::string& principal, const std::string& key,
+                              const std::string& body_hash, google::protobuf::Message* reply)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void Remember(const std::string& principal, const std::string& key, const std::string& body_hash,
+                const google::protobuf::Message& reply, storage::Batch* batch)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // After a reply is durable, its entry can be read from the store and leaves memory.
+  void Forget(const std::vector<std::string>& pending_keys);
+  // Enqueues `batch`, then (outside the lock) waits for it to be durable.
+  uint64_t Commit(storage::Batch batch) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  // Leasing.
+  absl::StatusOr<TaskRun*> NextTaskFor(JobRun* run, const std::string& centre_id,
+                                       const v1::WorkerOnDuty& worker, storage::Batch* batch)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::StatusOr<TaskRun*> CreateTask(JobRun* run, int chain_pos, v1::Item item,
+                                      storage::Batch* batch) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  static uint32_t FreeSlots(const v1::TaskRecord& task);
+  static bool HasSlot(const v1::TaskRecord& task, const std::string& worker);
+
+  // Results.
+  // Records one result into `batch`; appends the unflushed_ keys it added to `pending`.
+  absl::StatusOr<v1::Receipt> RecordResult(const std::string& centre_id, const v1::Result& result,
+                                           storage::Batch* batch, std::vector<std::string>* pending)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status Decide(JobRun* run, TaskRun* task, storage::Batch* batch)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void PutTask(const TaskRun& task, storage::Batch* batch) const;
+  void PutProgress(const JobRun& run, storage::Batch* batch) const;
+
+  const Clock* const clock_;
+  const Options options_;
+  std::unique_ptr<storage::Store> store_;
+  std::unique_ptr<storage::CommitQueue> queue_;
+
+  mutable absl::Mutex mu_;
+  mutable absl::CondVar changed_;
+  std::unique_ptr<ledger::Ledger> ledger_ ABSL_GUARDED_BY(mu_);
+  uint64_t next_job_ ABSL_GUARDED_BY(mu_) = 1;
+  absl::flat_hash_map<std::string, v1::CentreRecord> centres_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, std::string> credentials_ ABSL_GUARDED_BY(mu_);  // hash -> id
+  absl::flat_hash_map<std::string, uint32_t> centre_leases_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, uint32_t> worker_leases_ ABSL_GUARDED_BY(mu_);  // "c/w"
+  JobRun* FindJob(const std::string& job_id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  const JobRun* FindJob(const std::string& job_id) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  std::map<uint64_t, JobRun> jobs_ ABSL_GUARDED_BY(mu_);  // by job number: oldest first
+  std::string server_secret_;  // derives centre credentials; set once at Open
+  absl::flat_hash_map<std::string, v1::WorkerStatsRecord> worker_stats_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, TaskRun> tasks_ ABSL_GUARDED_BY(mu_);  // open, by task key
+  std::priority_queue<Timer, std::vector<Timer>, std::greater<Timer>> timers_ ABSL_GUARDED_BY(mu_);
+  // Idempotency records and result ids written but maybe not yet readable from the store.
+  absl::flat_hash_map<std::string, std::string> unflushed_ ABSL_GUARDED_BY(mu_);
+  EngineStats stats_ ABSL_GUARDED_BY(mu_);
+};
+
+// One contract submission in progress: inputs arrive in chunks and are split as they come, the
+// items staged in the store; Finish makes the job exist in one synced write. Destroying an
+// unfinished Submission deletes what it staged. Not thread-safe; the engine must outlive it.
+class Submission {
+ public:
+  ~Submission();
+  [[nodiscard]] absl::Status AddChunk(const v1::InputChunk& chunk);
+  // FAILED_PRECONDITION when the budget cannot pay for the work; INVALID_ARGUMENT when an input
+  // did not arrive whole or was unusable. On any error nothing of the job remains.
+  [[nodiscard]] absl::StatusOr<v1::SubmitContractReply> Finish();
+
+ private:
+  friend class Engine;
+  Submission(Engine* engine, v1::ContractHeader header, std::string job_id, bool replay);
+  absl::Status Flush();
+  absl::Status Start();
+
+  Engine* const engine_;
+  v1::ContractHeader header_;
+  std::string job_id_;
+  bool replay_;          // the key was seen before: only hash, compare and replay
+  Sha256Hasher hasher_;  // over the header, then every chunk in order
+  std::unique_ptr<contract::Splitter> splitter_;
+  std::string split_input_;
+  bool split_input_done_ = false;
+  storage::Batch staged_;
+  size_t staged_items_ = 0;
+  bool finished_ = false;
+  v1::SubmitContractReply reply_;
+};
+
+}  // namespace mw::dispatch
+
+#endif  // MW_ENGINE_DISPATCH_ENGINE_H_

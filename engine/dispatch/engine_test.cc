@@ -1,0 +1,463 @@
+#include "engine/dispatch/engine.h"
+
+#include <map>
+
+#include "absl/strings/str_cat.h"
+#include "engine/common/ids.h"
+#include "engine/contract/contract_file.h"
+#include "engine/ledger/auditor.h"
+#include "engine/testing/temp_dir.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace mw::dispatch {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::UnorderedElementsAre;
+
+constexpr char kContract[] = R"(
+name: Review sentiment
+client: acme
+currency: USD
+budget_minor: 1000
+inputs:
+  - name: reviews
+    format: FORMAT_CSV
+    inline_text: "id,text\n1,great\n2,awful\n3,fine\n"
+stages:
+  - name: rows
+    split: {input: reviews, by: SPLIT_ROWS}
+  - name: label
+    after: [rows]
+    human:
+      instructions: {en: "Positive or negative?"}
+      answer: {single_choice: {options: [positive, negative]}}
+      piece_rate_minor: 5
+      estimated_seconds: 20
+      overlap: 3
+  - name: result
+    after: [label]
+    merge: {}
+)";
+
+class EngineTest : public ::testing::Test {
+ protected:
+  void SetUp() override { Open(); }
+
+  void Open() {
+    engine_.reset();
+    auto e = Engine::Open(dir_.Sub("db"), &clock_, Engine::Options());
+    ASSERT_TRUE(e.ok()) << e.status();
+    engine_ = std::move(*e);
+  }
+
+  v1::Centre MakeCentre(const std::string& id, int64_t floor = 600) {
+    v1::Centre c;
+    c.set_id(id);
+    c.set_region("KE");
+    c.set_currency("USD");
+    c.set_wage_floor_minor_per_hour(floor);
+    c.add_languages("en");
+    c.set_capacity(100);
+    return c;
+  }
+
+  // Adds a centre with `workers` on duty.
+  void AddCentre(const std::string& id, std::vector<std::string> workers, int64_t floor = 600) {
+    v1::AddCentreRequest req;
+    req.set_idempotency_key(absl::StrCat("add-", id));
+    *req.mutable_centre() = MakeCentre(id, floor);
+    auto reply = engine_->AddCentre(req);
+    ASSERT_TRUE(reply.ok()) << reply.status();
+    auto who = engine_->AuthenticateCentre(reply->credential());
+    ASSERT_TRUE(who.ok());
+    EXPECT_EQ(*who, id);
+    v1::RegisterRequest reg;
+    for (const auto& w : workers) reg.add_workers()->set_worker(w);
+    ASSERT_TRUE(engine_->Register(id, reg).ok());
+  }
+
+  absl::StatusOr<v1::SubmitContractReply> Submit(const std::string& text,
+                                                 const std::string& key = "k1") {
+    auto contract = contract::ParseContract(text, "test.yaml");
+    if (!contract.ok()) return contract.status();
+    v1::ContractHeader header;
+    header.set_idempotency_key(key);
+    *header.mutable_contract() = *contract;
+    auto sub = engine_->BeginSubmission(header);
+    if (!sub.ok()) return sub.status();
+    return (*sub)->Finish();
+  }
+
+  absl::StatusOr<v1::LeaseReply> Lease(const std::string& centre, const std::string& worker,
+                                       uint32_t count, const std::string& key) {
+    v1::LeaseRequest req;
+    req.set_idempotency_key(key);
+    auto* c = req.add_credits();
+    c->set_worker(worker);
+    c->set_count(count);
+    return engine_->Lease(centre, req);
+  }
+
+  v1::Result Answer(const v1::Assignment& a, const std::string& choice) {
+    v1::Result r;
+    r.set_result_id(absl::StrCat("r-", a.assignment_id()));
+    r.set_assignment_id(a.assignment_id());
+    r.set_epoch(a.epoch());
+    r.set_worker(a.worker());
+    r.mutable_answer()->set_choice(choice);
+    r.set_active_seconds(18);
+    return r;
+  }
+
+  std::vector<v1::Receipt> SubmitResults(const std::string& centre,
+                                         const std::vector<v1::Result>& results) {
+    v1::SubmitResultsRequest req;
+    for (const auto& r : results) *req.add_results() = r;
+    auto reply = engine_->SubmitResults(centre, req);
+    EXPECT_TRUE(reply.ok()) << reply.status();
+    if (!reply.ok()) return {};
+    return {reply->receipts().begin(), reply->receipts().end()};
+  }
+
+  std::map<uint64_t, std::string> Results(const std::string& job) {
+    std::map<uint64_t, std::string> out;
+    EXPECT_TRUE(engine_
+                    ->ExportResults(job,
+                                    [&](const v1::ResultRecord& r) {
+                                      out[r.item_index()] = r.answer().choice();
+                                      return true;
+                                    })
+                    .ok());
+    return out;
+  }
+
+  absl::Status Audit(ledger::Auditor* auditor) {
+    // Audit what a client would see: the streamed ledger.
+    absl::Status s = engine_->ReadLedger([&](const v1::LedgerRecord& rec) {
+      if (rec.has_account()) auditor->AddAccount(rec.account());
+      if (rec.has_transfer()) (void)auditor->AddTransfer(rec.transfer());
+      return true;
+    });
+    if (!s.ok()) return s;
+    return auditor->Finish();
+  }
+
+  // Each worker answers every assignment: "positive" for item 0 and 2, "negative" for item 1,
+  // except `dissenter`, who always says "negative".
+  void AnswerAll(const std::string& centre, const v1::LeaseReply& lease,
+                 const std::string& dissenter = "") {
+    std::vector<v1::Result> results;
+    for (const auto& a : lease.assignments()) {
+      std::string choice = a.item().index() == 1 ? "negative" : "positive";
+      if (a.worker() == dissenter) choice = "negative";
+      results.push_back(Answer(a, choice));
+    }
+    for (const auto& r : SubmitResults(centre, results)) {
+      EXPECT_EQ(r.status(), v1::RECEIPT_ACCEPTED) << r.detail();
+    }
+  }
+
+  mw::testing::TempDir dir_;
+  FakeClock clock_;
+  std::unique_ptr<Engine> engine_;
+};
+
+TEST_F(EngineTest, ContractFlowsToVerdictsAndWages) {
+  AddCentre("nairobi", {"w1", "w2"});
+  AddCentre("kisumu", {"w3"});
+  auto sub = Submit(kContract);
+  ASSERT_TRUE(sub.ok()) << sub.status();
+  const std::string job = sub->job().id();
+  EXPECT_EQ(job, "job-1");
+  EXPECT_EQ(sub->job().items(), 3u);
+
+  for (auto [centre, worker] : {std::pair{"nairobi", "w1"}, {"nairobi", "w2"}, {"kisumu", "w3"}}) {
+    auto lease = Lease(centre, worker, 10, absl::StrCat("lease-", worker));
+    ASSERT_TRUE(lease.ok()) << lease.status();
+    ASSERT_EQ(lease->assignments_size(), 3) << worker;
+    EXPECT_EQ(lease->specs_size(), 1);
+    AnswerAll(centre, *lease, /*dissenter=*/"w3");
+  }
+
+  auto done = engine_->GetJob(job);
+  ASSERT_TRUE(done.ok());
+  EXPECT_EQ(done->state(), v1::JOB_COMPLETED);
+  EXPECT_EQ(done->stages(1).done(), 3u);
+  EXPECT_EQ(done->stages(1).contributions(), 9u);
+  EXPECT_EQ(done->stages(2).done(), 3u);
+  EXPECT_EQ(Results(job),
+            (std::map<uint64_t, std::string>{{0, "positive"}, {1, "negative"}, {2, "positive"}}));
+
+  // Dissent lowers nothing here: all nine contributions are paid 5 cents, posted.
+  v1::StatementRequest req;
+  req.set_centre("nairobi");
+  auto st = engine_->GetStatement(req, "");
+  ASSERT_TRUE(st.ok());
+  ASSERT_EQ(st->lines_size(), 2);
+  EXPECT_EQ(st->lines(0).account(), "worker:nairobi/w1");
+  EXPECT_EQ(st->lines(0).posted_minor(), 15);
+  EXPECT_EQ(st->lines(0).pending_minor(), 0);
+  EXPECT_EQ(st->lines(0).contributions(), 3u);
+  EXPECT_EQ(st->lines(0).active_seconds(), 54u);
+  req.set_worker_account("worker:kisumu/w3");
+  EXPECT_EQ(engine_->GetStatement(req, "")->lines(0).posted_minor(), 15);
+
+  ledger::Auditor auditor;
+  ASSERT_TRUE(Audit(&auditor).ok()) << Audit(&auditor);
+  const auto& totals = auditor.jobs().at(job);
+  EXPECT_EQ(totals.funding, 1000);
+  EXPECT_EQ(totals.wages, 45);
+  EXPECT_EQ(totals.pending, 0);
+}
+
+TEST_F(EngineTest, LeaseIsIdempotentAndNeverGivesAWorkerATaskTwice) {
+  AddCentre("nairobi", {"w1"});
+  ASSERT_TRUE(Submit(kContract).ok());
+  auto first = Lease("nairobi", "w1", 2, "L1");
+  ASSERT_TRUE(first.ok());
+  ASSERT_EQ(first->assignments_size(), 2);
+  auto again = Lease("nairobi", "w1", 2, "L1");
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->SerializeAsString(), first->SerializeAsString());
+  EXPECT_EQ(Lease("nairobi", "w1", 3, "L1").status().code(), absl::StatusCode::kAlreadyExists);
+
+  auto more = Lease("nairobi", "w1", 10, "L2");
+  ASSERT_TRUE(more.ok());
+  ASSERT_EQ(more->assignments_size(), 1);  // three tasks in all, one worker: one slot each
+  EXPECT_EQ(more->assignments(0).task_id(), "job-1/label/2");
+  auto none = Lease("nairobi", "w1", 10, "L3");
+  ASSERT_TRUE(none.ok());
+  EXPECT_EQ(none->assignments_size(), 0);
+}
+
+TEST_F(EngineTest, ResultIdsAreIdempotentAndBadAnswersAreQuarantined) {
+  AddCentre("nairobi", {"w1"});
+  ASSERT_TRUE(Submit(kContract).ok());
+  auto lease = Lease("nairobi", "w1", 3, "L1");
+  ASSERT_TRUE(lease.ok());
+  const v1::Result good = Answer(lease->assignments(0), "positive");
+  auto r1 = SubmitResults("nairobi", {good});
+  ASSERT_EQ(r1.size(), 1u);
+  EXPECT_EQ(r1[0].status(), v1::RECEIPT_ACCEPTED);
+  EXPECT_EQ(r1[0].wage_minor(), 5);
+
+  auto r2 = SubmitResults("nairobi", {good, good});
+  EXPECT_EQ(r2[0].status(), v1::RECEIPT_DUPLICATE);
+  EXPECT_EQ(r2[0].contribution_id(), r1[0].contribution_id());
+  EXPECT_EQ(r2[1].status(), v1::RECEIPT_DUPLICATE);
+
+  v1::Result changed = good;
+  changed.mutable_answer()->set_choice("negative");
+  EXPECT_EQ(SubmitResults("nairobi", {changed})[0].status(), v1::RECEIPT_CONFLICT);
+
+  v1::Result other_id = good;  // same work, new id: not paid again
+  other_id.set_result_id("another");
+  EXPECT_EQ(SubmitResults("nairobi", {other_id})[0].status(), v1::RECEIPT_DUPLICATE);
+
+  v1::Result bad = Answer(lease->assignments(1), "maybe");
+  auto q = SubmitResults("nairobi", {bad});
+  EXPECT_EQ(q[0].status(), v1::RECEIPT_QUARANTINED);
+  EXPECT_EQ(q[0].detail(),
+            "answer: choice \"maybe\" is not one of the options (positive, negative)");
+  EXPECT_EQ(SubmitResults("nairobi", {bad})[0].status(), v1::RECEIPT_QUARANTINED);
+
+  v1::Result forged = Answer(lease->assignments(2), "positive");
+  forged.set_worker("w9");
+  EXPECT_EQ(SubmitResults("nairobi", {forged})[0].detail(),
+            "worker w9 does not match the assignment's worker w1");
+
+  v1::StatementRequest req;
+  req.set_worker_account("worker:nairobi/w1");
+  auto st = engine_->GetStatement(req, "");
+  EXPECT_EQ(st->lines(0).pending_minor(), 5);  // one contribution, reserved once
+  ledger::Auditor auditor;
+  EXPECT_TRUE(Audit(&auditor).ok());
+}
+
+TEST_F(EngineTest, ExpiredLeaseIsReassignedAndTheLateResultIsPaidButNotCounted) {
+  AddCentre("nairobi", {"w1", "w2", "w3", "w4"});
+  ASSERT_TRUE(Submit(kContract).ok());
+  auto slow = Lease("nairobi", "w1", 1, "L1");
+  ASSERT_EQ(slow->assignments_size(), 1);
+  const v1::Assignment stale = slow->assignments(0);
+
+  clock_.AdvanceMs(Engine::Options().lease_ms + 1);
+  auto expired = engine_->ExpireLeases();
+  ASSERT_TRUE(expired.ok());
+  EXPECT_EQ(*expired, 1);
+
+  // Three other workers take item 0 and agree.
+  for (const char* w : {"w2", "w3", "w4"}) {
+    auto l = Lease("nairobi", w, 1, absl::StrCat("L-", w));
+    ASSERT_EQ(l->assignments_size(), 1);
+    EXPECT_EQ(l->assignments(0).task_id(), stale.task_id());
+    SubmitResults("nairobi", {Answer(l->assignments(0), "negative")});
+  }
+  auto late = SubmitResults("nairobi", {Answer(stale, "positive")});
+  EXPECT_EQ(late[0].status(), v1::RECEIPT_ACCEPTED);
+  EXPECT_TRUE(late[0].late());
+  EXPECT_EQ(late[0].wage_minor(), 5);
+
+  std::map<uint64_t, std::string> results = Results("job-1");
+  EXPECT_EQ(results[0], "negative");  // the late answer changed nothing
+  v1::StatementRequest req;
+  req.set_worker_account("worker:nairobi/w1");
+  EXPECT_EQ(engine_->GetStatement(req, "")->lines(0).posted_minor(), 5);
+  ledger::Auditor auditor;
+  EXPECT_TRUE(Audit(&auditor).ok());
+}
+
+TEST_F(EngineTest, HeartbeatKeepsALeaseAliveAndReportsLostOnes) {
+  AddCentre("nairobi", {"w1"});
+  ASSERT_TRUE(Submit(kContract).ok());
+  auto lease = Lease("nairobi", "w1", 1, "L1");
+  const std::string id = lease->assignments(0).assignment_id();
+  clock_.AdvanceMs(Engine::Options().lease_ms - 1000);
+  v1::HeartbeatRequest hb;
+  hb.add_assignment_ids(id);
+  hb.add_assignment_ids("job-1/label/99@w1");
+  auto reply = engine_->Heartbeat("nairobi", hb);
+  ASSERT_TRUE(reply.ok());
+  EXPECT_THAT(reply->lost(), ElementsAre("job-1/label/99@w1"));
+  clock_.AdvanceMs(2000);
+  EXPECT_EQ(*engine_->ExpireLeases(), 0);
+  clock_.AdvanceMs(Engine::Options().lease_ms);
+  EXPECT_EQ(*engine_->ExpireLeases(), 1);
+}
+
+TEST_F(EngineTest, RestartKeepsEverythingAcknowledgedAndRearmsLeases) {
+  AddCentre("nairobi", {"w1", "w2", "w3"});
+  ASSERT_TRUE(Submit(kContract).ok());
+  auto l1 = Lease("nairobi", "w1", 3, "L1");
+  AnswerAll("nairobi", *l1);
+  auto l2 = Lease("nairobi", "w2", 3, "L2");
+  Open();  // restart: w2's leases are still live
+
+  EXPECT_FALSE(engine_->AuthenticateCentre("wrong").ok());
+  auto job = engine_->GetJob("job-1");
+  ASSERT_TRUE(job.ok());
+  EXPECT_EQ(job->stages(1).contributions(), 3u);
+  EXPECT_EQ(job->stages(1).leased(), 3u);
+  ASSERT_EQ(engine_->NextExpiry(), clock_.NowMs() + Engine::Options().lease_ms);
+
+  // A retried lease after the restart is the same reply.
+  auto l2_again = Lease("nairobi", "w2", 3, "L2");
+  EXPECT_EQ(l2_again->SerializeAsString(), l2->SerializeAsString());
+  AnswerAll("nairobi", *l2);
+  AnswerAll("nairobi", *Lease("nairobi", "w3", 3, "L3"));
+  EXPECT_EQ(engine_->GetJob("job-1")->state(), v1::JOB_COMPLETED);
+  EXPECT_EQ(Results("job-1"),
+            (std::map<uint64_t, std::string>{{0, "positive"}, {1, "negative"}, {2, "positive"}}));
+
+  // Results resent after a restart are duplicates, not new pay.
+  Open();
+  std::vector<v1::Result> resend;
+  for (const auto& a : l1->assignments()) {
+    resend.push_back(Answer(a, a.item().index() == 1 ? "negative" : "positive"));
+  }
+  for (const auto& r : SubmitResults("nairobi", resend)) {
+    EXPECT_EQ(r.status(), v1::RECEIPT_DUPLICATE);
+  }
+  ledger::Auditor auditor;
+  ASSERT_TRUE(Audit(&auditor).ok());
+  EXPECT_EQ(auditor.jobs().at("job-1").wages, 45);
+}
+
+TEST_F(EngineTest, WageFloorKeepsUnderpaidWorkAway) {
+  // 5 cents per 20 s is 9.00 USD/h; this centre's floor is 10.00 USD/h.
+  AddCentre("geneva", {"w1"}, /*floor=*/1000);
+  ASSERT_TRUE(Submit(kContract).ok());
+  auto lease = Lease("geneva", "w1", 3, "L1");
+  ASSERT_TRUE(lease.ok());
+  EXPECT_EQ(lease->assignments_size(), 0);
+}
+
+TEST_F(EngineTest, UnknownWorkerIsRefusedAndNothingChanges) {
+  AddCentre("nairobi", {"w1"});
+  ASSERT_TRUE(Submit(kContract).ok());
+  v1::LeaseRequest req;
+  req.set_idempotency_key("L1");
+  req.add_credits()->set_worker("w1");
+  req.mutable_credits(0)->set_count(1);
+  req.add_credits()->set_worker("ghost");
+  req.mutable_credits(1)->set_count(1);
+  auto r = engine_->Lease("nairobi", req);
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(engine_->GetJob("job-1")->stages(1).leased(), 0u);
+}
+
+TEST_F(EngineTest, SubmissionErrorsLeaveNoJob) {
+  std::string poor = kContract;
+  poor.replace(poor.find("budget_minor: 1000"), 18, "budget_minor: 44");
+  auto r = Submit(poor);
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(r.status().message(),
+            "budget 0.44 USD is below the cost 0.45 USD of 3 items through every human stage");
+  std::string invalid = kContract;
+  invalid.replace(invalid.find("overlap: 3"), 10, "overlap: 0");
+  EXPECT_EQ(Submit(invalid, "k2").status().message(),
+            "stages[1].human.overlap: expected 1 to 15, got 0");
+  EXPECT_TRUE(engine_->ListJobs().empty());
+
+  // A path input that never got its last chunk.
+  auto contract = contract::ParseContract(kContract, "t.yaml");
+  contract->mutable_inputs(0)->set_path("reviews.csv");
+  v1::ContractHeader header;
+  header.set_idempotency_key("k3");
+  *header.mutable_contract() = *contract;
+  auto sub = engine_->BeginSubmission(header);
+  ASSERT_TRUE(sub.ok());
+  v1::InputChunk chunk;
+  chunk.set_input("reviews");
+  chunk.set_data("id,text\n1,a\n");
+  ASSERT_TRUE((*sub)->AddChunk(chunk).ok());
+  EXPECT_EQ((*sub)->Finish().status().message(),
+            "input \"reviews\": the stream ended before its last chunk");
+  sub->reset();
+  EXPECT_TRUE(engine_->ListJobs().empty());
+  Open();
+  EXPECT_TRUE(engine_->ListJobs().empty());
+  // The abandoned job number is reused, with none of the abandoned items.
+  auto ok = Submit(kContract, "k4");
+  ASSERT_TRUE(ok.ok());
+  EXPECT_EQ(ok->job().items(), 3u);
+}
+
+TEST_F(EngineTest, SubmissionIsIdempotent) {
+  auto a = Submit(kContract, "same");
+  auto b = Submit(kContract, "same");
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_EQ(a->job().id(), b->job().id());
+  EXPECT_EQ(engine_->ListJobs().size(), 1u);
+  std::string other = kContract;
+  other.replace(other.find("acme"), 4, "beta");
+  EXPECT_EQ(Submit(other, "same").status().code(), absl::StatusCode::kAlreadyExists);
+}
+
+TEST_F(EngineTest, QuarantinedRowsAreReportedWithLines) {
+  std::string text = kContract;
+  text.replace(text.find("3,fine\\n"), 8, "3,fine\\n4,too,many\\n");
+  auto r = Submit(text);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->job().items(), 3u);
+  EXPECT_EQ(r->quarantined_total(), 1u);
+  EXPECT_EQ(r->quarantined(0).line(), 5u);
+  EXPECT_EQ(r->quarantined(0).reason(), "expected 2 fields as in the header, got 3");
+}
+
+TEST_F(EngineTest, CentreStatementsAreScoped) {
+  AddCentre("nairobi", {"w1"});
+  AddCentre("kisumu", {"w2"});
+  v1::StatementRequest req;
+  req.set_centre("kisumu");
+  EXPECT_EQ(engine_->GetStatement(req, "nairobi").status().code(),
+            absl::StatusCode::kPermissionDenied);
+  req.set_worker_account("worker:kisumu/w2");
+  EXPECT_EQ(engine_->GetStatement(req, "nairobi").status().code(),
+            absl::StatusCode::kPermissionDenied);
+}
+
+}  // namespace
+}  // namespace mw::dispatch

@@ -1,0 +1,279 @@
+// Engine: leases. Centres pull work for named workers; each grant is a slot on a task with a
+// fencing epoch and a timer. A worker never holds two slots of one task (expired ones count).
+#include "absl/strings/str_cat.h"
+#include "engine/common/ids.h"
+#include "engine/common/sha256.h"
+#include "engine/common/status_macros.h"
+#include "engine/dispatch/engine.h"
+#include "engine/dispatch/routing.h"
+#include "engine/storage/keys.h"
+
+namespace mw::dispatch {
+
+using storage::Batch;
+using storage::Cf;
+namespace keys = storage::keys;
+
+uint32_t Engine::FreeSlots(const v1::TaskRecord& task) {
+  if (task.state() != v1::TASK_OPEN) return 0;
+  uint32_t taken = 0;
+  for (const auto& s : task.slots()) {
+    taken += s.state() == v1::SLOT_LEASED || s.state() == v1::SLOT_SUBMITTED;
+  }
+  return taken >= task.needed() ? 0 : task.needed() - taken;
+}
+
+bool Engine::HasSlot(const v1::TaskRecord& task, const std::string& worker) {
+  for (const auto& s : task.slots()) {
+    if (s.worker() == worker) return true;
+  }
+  return false;
+}
+
+absl::StatusOr<Engine::TaskRun*> Engine::CreateTask(JobRun* run, int chain_pos, v1::Item item,
+                                                    Batch* batch) {
+  const std::string& job_id = run->record.job().id();
+  const StageRun& stage = run->chain[chain_pos];
+  const std::string key = keys::Task(job_id, stage.index, item.index());
+  TaskRun task;
+  task.job_id = job_id;
+  task.chain_pos = chain_pos;
+  task.item_index = item.index();
+  task.item = std::move(item);
+  task.record.set_state(v1::TASK_OPEN);
+  task.record.set_needed(stage.human.overlap());
+  PutTask(task, batch);
+  run->open[chain_pos].push_back(key);
+  auto [it, inserted] = tasks_.emplace(key, std::move(task));
+  if (!inserted) return absl::InternalError(absl::StrCat("task ", key, " created twice"));
+  return &it->second;
+}
+
+absl::StatusOr<Engine::TaskRun*> Engine::NextTaskFor(JobRun* run, const std::string& centre_id,
+                                                     const v1::WorkerOnDuty& worker, Batch* batch) {
+  const v1::Contract& contract = run->record.contract();
+  const v1::Centre& centre = centres_.at(centre_id).centre();
+  // Later stages first: finishing items already under way beats starting new ones.
+  for (int pos = static_cast<int>(run->chain.size()) - 1; pos >= 0; --pos) {
+    const StageRun& stage = run->chain[pos];
+    if (!CentreEligibility(contract, stage.human, centre).ok) continue;
+    if (!WorkerQualifies(stage.human, worker)) continue;
+    const int64_t rate = stage.human.piece_rate_minor();
+    if (ledger_->Available(EscrowAccount(run->record.job().id())) - run->exposure_minor < rate) {
+      continue;  // the escrow cannot pay for another lease
+    }
+    auto& open = run->open[pos];
+    for (size_t i = 0; i < open.size();) {
+      auto it = tasks_.find(open[i]);
+      if (it == tasks_.end() || FreeSlots(it->second.record) == 0) {
+        open.erase(open.begin() + i);  // done or full: it comes back if a slot frees
+        continue;
+      }
+      if (!HasSlot(it->second.record, worker.worker())) return &it->second;
+      ++i;
+    }
+    if (pos == 0) {
+      v1::StageCursor* cursor = run->progress.mutable_stages(stage.index);
+      if (cursor->next_item() < cursor->total()) {
+        v1::Item item;
+        MW_RETURN_IF_ERROR(store_->GetRecord(
+            Cf::kItems, keys::Item(run->record.job().id(), cursor->next_item()), &item));
+        cursor->set_next_item(cursor->next_item() + 1);
+        PutProgress(*run, batch);
+        return CreateTask(run, 0, std::move(item), batch);
+      }
+    }
+  }
+  return nullptr;
+}
+
+absl::StatusOr<v1::LeaseReply> Engine::Lease(const std::string& centre_id,
+                                             const v1::LeaseRequest& request) {
+  if (request.idempotency_key().empty()) {
+    return absl::InvalidArgumentError("idempotency_key: required");
+  }
+  for (int i = 0; i < request.credits_size(); ++i) {
+    const auto& c = request.credits(i);
+    if (c.count() == 0 || c.count() > options_.max_credit_per_worker) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("credits[", i, "].count: expected 1 to ", options_.max_credit_per_worker));
+    }
+  }
+  const std::string principal = absl::StrCat("centre:", centre_id);
+  const std::string hash = Sha256(request.SerializeAsString());
+  v1::LeaseReply reply;
+  uint64_t ticket;
+  std::vector<std::string> pending;
+  {
+    absl::MutexLock l(&mu_);
+    MW_ASSIGN_OR_RETURN(bool replayed, Replay(principal, request.idempotency_key(), hash, &reply));
+    if (replayed) {
+      ticket = queue_->LastTicket();
+    } else {
+      auto centre_it = centres_.find(centre_id);
+      if (centre_it == centres_.end()) return absl::NotFoundError("centre is not registered");
+      const v1::CentreRecord& centre = centre_it->second;
+      const int64_t now = clock_->NowMs();
+      // Check every credit before changing anything.
+      std::vector<const v1::WorkerOnDuty*> workers;
+      for (const auto& credit : request.credits()) {
+        const v1::WorkerOnDuty* worker = nullptr;
+        for (const auto& w : centre.on_duty()) {
+          if (w.worker() == credit.worker()) worker = &w;
+        }
+        if (worker == nullptr) {
+          return absl::FailedPreconditionError(
+              absl::StrCat("worker ", credit.worker(), " is not on duty at centre ", centre_id,
+                           "; Register the workers on duty first"));
+        }
+        workers.push_back(worker);
+      }
+      Batch batch;
+      absl::flat_hash_set<std::string> specs_sent;
+      uint32_t& centre_leases = centre_leases_[centre_id];
+      for (int ci = 0; ci < request.credits_size(); ++ci) {
+        const v1::WorkerCredit& credit = request.credits(ci);
+        const v1::WorkerOnDuty* worker = workers[ci];
+        uint32_t& held = worker_leases_[absl::StrCat(centre_id, "/", credit.worker())];
+        for (uint32_t k = 0; k < credit.count(); ++k) {
+          if (held >= options_.max_credit_per_worker) break;
+          if (centre_leases >= centre.centre().capacity()) break;
+          TaskRun* task = nullptr;
+          JobRun* run = nullptr;
+          for (auto& [n, job] : jobs_) {
+            if (job.progress.state() != v1::JOB_RUNNING) continue;
+            MW_ASSIGN_OR_RETURN(task, NextTaskFor(&job, centre_id, *worker, &batch));
+            if (task != nullptr) {
+              run = &job;
+              break;
+            }
+          }
+          if (task == nullptr) break;  // nothing this worker may do now
+          const StageRun& stage = run->chain[task->chain_pos];
+          const std::string& stage_name = run->record.contract().stages(stage.index).name();
+          const std::string task_id = TaskId(task->job_id, stage_name, task->item_index);
+          const std::string task_key = keys::Task(task->job_id, stage.index, task->item_index);
+
+          v1::SlotRecord* slot = task->record.add_slots();
+          slot->set_worker(credit.worker());
+          slot->set_centre(centre_id);
+          slot->set_epoch(task->record.epoch() + 1);
+          slot->set_state(v1::SLOT_LEASED);
+          slot->set_leased_at_ms(now);
+          slot->set_lease_expires_at_ms(now + options_.lease_ms);
+          task->record.set_epoch(slot->epoch());
+          PutTask(*task, &batch);
+          timers_.push(Timer{slot->lease_expires_at_ms(), task_key, slot->worker(), slot->epoch()});
+          run->exposure_minor += stage.human.piece_rate_minor();
+          ++run->leased[task->chain_pos];
+          ++held;
+          ++centre_leases;
+
+          v1::Assignment* a = reply.add_assignments();
+          a->set_assignment_id(AssignmentId(task_id, credit.worker()));
+          a->set_task_id(task_id);
+          a->set_job_id(task->job_id);
+          a->set_stage(stage_name);
+          a->set_worker(credit.worker());
+          a->set_epoch(slot->epoch());
+          *a->mutable_item() = task->item;
+          a->set_lease_expires_at_ms(slot->lease_expires_at_ms());
+          a->set_piece_rate_minor(stage.human.piece_rate_minor());
+          a->set_currency(run->record.contract().currency());
+          if (specs_sent.insert(absl::StrCat(task->job_id, "/", stage_name)).second) {
+            v1::StageSpec* spec = reply.add_specs();
+            spec->set_job_id(task->job_id);
+            spec->set_stage(stage_name);
+            *spec->mutable_human() = stage.human;
+            spec->set_currency(run->record.contract().currency());
+          }
+          Touch(run);
+        }
+      }
+      Remember(principal, request.idempotency_key(), hash, reply, &batch);
+      pending.push_back(absl::StrCat("i", keys::Idempotency(principal, request.idempotency_key())));
+      ticket = Commit(std::move(batch));
+    }
+  }
+  MW_RETURN_IF_ERROR(queue_->WaitDurable(ticket));
+  Forget(pending);
+  return reply;
+}
+
+absl::StatusOr<v1::HeartbeatReply> Engine::Heartbeat(const std::string& centre_id,
+                                                     const v1::HeartbeatRequest& request) {
+  absl::MutexLock l(&mu_);
+  const int64_t expires = clock_->NowMs() + options_.lease_ms;
+  v1::HeartbeatReply reply;
+  reply.set_lease_expires_at_ms(expires);
+  for (const std::string& id : request.assignment_ids()) {
+    bool alive = false;
+    auto parts = ParseAssignmentId(id);
+    auto ref = parts.ok() ? ParseTaskId(parts->first) : absl::StatusOr<TaskRef>(parts.status());
+    JobRun* run = ref.ok() ? FindJob(ref->job_id) : nullptr;
+    if (run != nullptr) {
+      for (const StageRun& stage : run->chain) {
+        if (run->record.contract().stages(stage.index).name() != ref->stage) continue;
+        const std::string key = keys::Task(ref->job_id, stage.index, ref->item);
+        auto it = tasks_.find(key);
+        if (it == tasks_.end()) break;
+        for (auto& slot : *it->second.record.mutable_slots()) {
+          if (slot.worker() == parts->second && slot.centre() == centre_id &&
+              slot.state() == v1::SLOT_LEASED) {
+            // Memory only: after a restart every live lease gets a fresh timer anyway.
+            slot.set_lease_expires_at_ms(expires);
+            timers_.push(Timer{expires, key, slot.worker(), slot.epoch()});
+            alive = true;
+          }
+        }
+      }
+    }
+    if (!alive) reply.add_lost(id);
+  }
+  return reply;
+}
+
+std::optional<int64_t> Engine::NextExpiry() const {
+  absl::MutexLock l(&mu_);
+  if (timers_.empty()) return std::nullopt;
+  return timers_.top().at_ms;
+}
+
+absl::StatusOr<int> Engine::ExpireLeases() {
+  int expired = 0;
+  uint64_t ticket = 0;
+  {
+    absl::MutexLock l(&mu_);
+    const int64_t now = clock_->NowMs();
+    Batch batch;
+    while (!timers_.empty() && timers_.top().at_ms <= now) {
+      Timer t = timers_.top();
+      timers_.pop();
+      auto it = tasks_.find(t.task_key);
+      if (it == tasks_.end()) continue;  // the task is done
+      TaskRun& task = it->second;
+      for (auto& slot : *task.record.mutable_slots()) {
+        if (slot.worker() != t.worker || slot.epoch() != t.epoch ||
+            slot.state() != v1::SLOT_LEASED || slot.lease_expires_at_ms() > now) {
+          continue;  // submitted, or extended by a heartbeat (a later timer covers it)
+        }
+        slot.set_state(v1::SLOT_EXPIRED);
+        JobRun* run = FindJob(task.job_id);
+        run->exposure_minor -= run->chain[task.chain_pos].human.piece_rate_minor();
+        --run->leased[task.chain_pos];
+        --centre_leases_[slot.centre()];
+        --worker_leases_[absl::StrCat(slot.centre(), "/", slot.worker())];
+        run->open[task.chain_pos].push_back(t.task_key);
+        PutTask(task, &batch);
+        Touch(run);
+        ++stats_.lease_expiries;
+        ++expired;
+      }
+    }
+    if (!batch.Empty()) ticket = Commit(std::move(batch));
+  }
+  if (ticket != 0) MW_RETURN_IF_ERROR(queue_->WaitDurable(ticket));
+  return expired;
+}
+
+}  // namespace mw::dispatch

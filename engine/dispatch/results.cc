@@ -1,0 +1,318 @@
+// Engine: results. Each result is recorded exactly once under its client-generated id, its wage
+// reserved in the same write; a task with all its answers gets a verdict, its wages are posted,
+// and the item moves on to the next stage. A late result (its lease expired or was fenced) is
+// recorded and paid but does not change the task.
+#include "absl/strings/str_cat.h"
+#include "engine/common/ids.h"
+#include "engine/common/sha256.h"
+#include "engine/common/status_macros.h"
+#include "engine/dispatch/answers.h"
+#include "engine/dispatch/engine.h"
+#include "engine/storage/keys.h"
+#include "qa/majority_vote.h"
+
+namespace mw::dispatch {
+
+using storage::Batch;
+using storage::Cf;
+namespace keys = storage::keys;
+
+namespace {
+
+// Wages the escrow cannot cover are guaranteed by the platform, never withheld from a worker.
+constexpr char kGuaranteeAccount[] = "client:platform-guarantee";
+
+v1::Receipt Quarantine(const v1::Result& r, std::string why) {
+  v1::Receipt receipt;
+  receipt.set_result_id(r.result_id());
+  receipt.set_status(v1::RECEIPT_QUARANTINED);
+  receipt.set_detail(std::move(why));
+  return receipt;
+}
+
+}  // namespace
+
+absl::StatusOr<v1::SubmitResultsReply> Engine::SubmitResults(
+    const std::string& centre_id, const v1::SubmitResultsRequest& request) {
+  v1::SubmitResultsReply reply;
+  std::vector<std::string> pending;
+  uint64_t ticket;
+  {
+    absl::MutexLock l(&mu_);
+    if (!centres_.contains(centre_id)) return absl::NotFoundError("centre is not registered");
+    Batch batch;
+    for (const v1::Result& r : request.results()) {
+      MW_ASSIGN_OR_RETURN(v1::Receipt receipt, RecordResult(centre_id, r, &batch, &pending));
+      *reply.add_receipts() = std::move(receipt);
+    }
+    ticket = batch.Empty() ? queue_->LastTicket() : Commit(std::move(batch));
+  }
+  MW_RETURN_IF_ERROR(queue_->WaitDurable(ticket));
+  Forget(pending);
+  return reply;
+}
+
+absl::StatusOr<v1::Receipt> Engine::RecordResult(const std::string& centre_id, const v1::Result& r,
+                                                 Batch* batch, std::vector<std::string>* pending) {
+  if (r.result_id().empty() || r.result_id().size() > 128) {
+    return Quarantine(r, "result_id: expected 1 to 128 characters");
+  }
+  const std::string body_hash = Sha256(r.SerializeAsString());
+  const std::string rid_key = keys::ResultId(centre_id, r.result_id());
+
+  // Seen before under this id: the same receipt again, or a conflict.
+  v1::ResultIdRecord seen;
+  bool was_seen = false;
+  if (auto it = unflushed_.find(absl::StrCat("r", rid_key)); it != unflushed_.end()) {
+    was_seen = seen.ParseFromString(it->second);
+  } else {
+    absl::Status s = store_->GetRecord(Cf::kResultIds, rid_key, &seen);
+    if (!absl::IsNotFound(s)) {
+      MW_RETURN_IF_ERROR(s);
+      was_seen = true;
+    }
+  }
+  if (was_seen) {
+    v1::Receipt receipt = seen.receipt();
+    if (seen.body_sha256() != body_hash) {
+      receipt.set_status(v1::RECEIPT_CONFLICT);
+      receipt.set_detail("this result id was used before with a different body");
+    } else if (receipt.status() != v1::RECEIPT_QUARANTINED) {
+      receipt.set_status(v1::RECEIPT_DUPLICATE);
+    }
+    return receipt;
+  }
+
+  // Every other outcome is stored under the result id, so a resend gets the same answer.
+  auto remember = [&](v1::Receipt receipt) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    v1::ResultIdRecord rec;
+    rec.set_body_sha256(body_hash);
+    *rec.mutable_receipt() = receipt;
+    batch->PutRecord(Cf::kResultIds, rid_key, rec);
+    unflushed_[absl::StrCat("r", rid_key)] = rec.SerializeAsString();
+    pending->push_back(absl::StrCat("r", rid_key));
+    if (receipt.status() == v1::RECEIPT_QUARANTINED) ++stats_.quarantined_results;
+    return receipt;
+  };
+
+  auto parts = ParseAssignmentId(r.assignment_id());
+  if (!parts.ok()) return remember(Quarantine(r, std::string(parts.status().message())));
+  const auto& [task_id, worker] = *parts;
+  if (worker != r.worker()) {
+    return remember(Quarantine(
+        r,
+        absl::StrCat("worker ", r.worker(), " does not match the assignment's worker ", worker)));
+  }
+  auto ref = ParseTaskId(task_id);
+  if (!ref.ok()) return remember(Quarantine(r, std::string(ref.status().message())));
+  JobRun* run = FindJob(ref->job_id);
+  if (run == nullptr) return remember(Quarantine(r, absl::StrCat("no job ", ref->job_id)));
+  int pos = -1;
+  for (size_t p = 0; p < run->chain.size(); ++p) {
+    if (run->record.contract().stages(run->chain[p].index).name() == ref->stage) {
+      pos = static_cast<int>(p);
+    }
+  }
+  if (pos < 0) {
+    return remember(
+        Quarantine(r, absl::StrCat("job ", ref->job_id, " has no human stage ", ref->stage)));
+  }
+  const StageRun& stage = run->chain[pos];
+  const std::string task_key = keys::Task(ref->job_id, stage.index, ref->item);
+
+  // The task: open in memory, or done and on disk.
+  TaskRun* task = nullptr;
+  v1::TaskRecord done_record;
+  if (auto it = tasks_.find(task_key); it != tasks_.end()) {
+    task = &it->second;
+  } else {
+    absl::Status s = store_->GetRecord(Cf::kTasks, task_key, &done_record);
+    if (absl::IsNotFound(s)) return remember(Quarantine(r, absl::StrCat("no task ", task_id)));
+    MW_RETURN_IF_ERROR(s);
+  }
+  v1::TaskRecord& record = task != nullptr ? task->record : done_record;
+  v1::SlotRecord* slot = nullptr;
+  for (auto& s : *record.mutable_slots()) {
+    if (s.worker() == worker) slot = &s;
+  }
+  if (slot == nullptr) {
+    return remember(
+        Quarantine(r, absl::StrCat("task ", task_id, " was never assigned to ", worker)));
+  }
+  if (slot->centre() != centre_id) {
+    return remember(Quarantine(r, "the assignment belongs to another centre"));
+  }
+  if (absl::Status s = CheckAnswer(stage.human.answer(), r.answer()); !s.ok()) {
+    return remember(Quarantine(r, absl::StrCat("answer: ", s.message())));
+  }
+
+  // One contribution per worker and task, whatever result ids the agent used.
+  const std::string contribution_key =
+      keys::Contribution(ref->job_id, stage.index, ref->item, worker);
+  const std::string assignment_id = AssignmentId(task_id, worker);
+  bool contributed = unflushed_.contains(absl::StrCat("c", assignment_id));
+  if (!contributed) {
+    MW_ASSIGN_OR_RETURN(auto existing, store_->Get(Cf::kContributions, contribution_key));
+    contributed = existing.has_value();
+  }
+  if (contributed) {
+    v1::Receipt receipt;
+    receipt.set_result_id(r.result_id());
+    receipt.set_status(v1::RECEIPT_DUPLICATE);
+    receipt.set_contribution_id(assignment_id);
+    receipt.set_detail("this worker's answer to the task was recorded under another result id");
+    return remember(receipt);
+  }
+
+  const bool on_time =
+      task != nullptr && slot->state() == v1::SLOT_LEASED && slot->epoch() == r.epoch();
+  const int64_t rate = stage.human.piece_rate_minor();
+  const std::string& currency = run->record.contract().currency();
+  const std::string worker_account = WorkerAccount(centre_id, worker);
+  const std::string escrow = EscrowAccount(ref->job_id);
+  if (on_time) {
+    run->exposure_minor -= rate;
+    --run->leased[pos];
+    --centre_leases_[centre_id];
+    --worker_leases_[absl::StrCat(centre_id, "/", worker)];
+  }
+
+  v1::Receipt receipt;
+  receipt.set_result_id(r.result_id());
+  receipt.set_status(v1::RECEIPT_ACCEPTED);
+  receipt.set_contribution_id(assignment_id);
+  receipt.set_late(!on_time);
+  v1::WorkerStatsRecord& stats = worker_stats_[worker_account];
+
+  if (r.answer().skipped()) {
+    // No work to pay for; the slot goes back to the pool.
+    if (on_time) {
+      slot->set_state(v1::SLOT_SKIPPED);
+      run->open[pos].push_back(task_key);
+      PutTask(*task, batch);
+    }
+    receipt.set_detail(absl::StrCat("skipped: ", r.answer().skip_reason()));
+    stats.set_skipped(stats.skipped() + 1);
+  } else {
+    // Reserve the wage; a late one is posted at once, since no verdict will come for it.
+    ledger::Ledger::TransferSpec wage{
+        .id = WageTransferId(assignment_id),
+        .kind = v1::TRANSFER_PENDING,
+        .code = v1::CODE_WAGE,
+        .debit_account = ledger_->Available(escrow) >= rate ? escrow : kGuaranteeAccount,
+        .credit_account = worker_account,
+        .amount_minor = rate,
+        .currency = currency,
+        .job_id = ref->job_id};
+    MW_RETURN_IF_ERROR(ledger_->Apply(wage, batch).status());
+    run->progress.set_wages_reserved_minor(run->progress.wages_reserved_minor() + rate);
+    if (!on_time) {
+      MW_RETURN_IF_ERROR(ledger_
+                             ->Apply({.id = WagePostTransferId(assignment_id),
+                                      .kind = v1::TRANSFER_POST_PENDING,
+                                      .pending_id = wage.id},
+                                     batch)
+                             .status());
+      run->progress.set_wages_posted_minor(run->progress.wages_posted_minor() + rate);
+      ++stats_.late_results;
+      stats.set_late(stats.late() + 1);
+    }
+    receipt.set_wage_minor(rate);
+    receipt.set_currency(currency);
+    stats.set_contributions(stats.contributions() + 1);
+    stats.set_active_seconds(stats.active_seconds() + r.active_seconds());
+    v1::StageCursor* cursor = run->progress.mutable_stages(stage.index);
+    cursor->set_contributions(cursor->contributions() + 1);
+    ++stats_.contributions;
+  }
+  batch->PutRecord(Cf::kWorkerStats, worker_account, stats);
+
+  v1::ContributionRecord contribution;
+  *contribution.mutable_result() = r;
+  contribution.set_centre(centre_id);
+  contribution.set_task_id(task_id);
+  *contribution.mutable_receipt() = receipt;
+  contribution.set_body_sha256(body_hash);
+  contribution.set_recorded_at_ms(clock_->NowMs());
+  contribution.set_counted(on_time && !r.answer().skipped());
+  batch->PutRecord(Cf::kContributions, contribution_key, contribution);
+  unflushed_[absl::StrCat("c", assignment_id)] = "";
+  pending->push_back(absl::StrCat("c", assignment_id));
+
+  if (contribution.counted()) {
+    slot->set_state(v1::SLOT_SUBMITTED);
+    task->answers.emplace_back(worker, AnswerLabel(r.answer()));
+    uint32_t submitted = 0;
+    for (const auto& s : task->record.slots()) submitted += s.state() == v1::SLOT_SUBMITTED;
+    if (submitted >= task->record.needed()) {
+      MW_RETURN_IF_ERROR(Decide(run, task, batch));  // erases `task`
+    } else {
+      PutTask(*task, batch);
+    }
+  }
+  PutProgress(*run, batch);
+  Touch(run);
+  return remember(receipt);
+}
+
+absl::Status Engine::Decide(JobRun* run, TaskRun* task, Batch* batch) {
+  const StageRun& stage = run->chain[task->chain_pos];
+  const v1::Stage& stage_def = run->record.contract().stages(stage.index);
+  const std::string task_id = TaskId(task->job_id, stage_def.name(), task->item_index);
+
+  std::vector<std::string> labels;
+  for (const auto& [worker, label] : task->answers) labels.push_back(label);
+  const qa::Vote vote = qa::MajorityVote(labels);
+
+  v1::ResultRecord out;
+  out.set_job_id(task->job_id);
+  out.set_stage(stage_def.name());
+  out.set_item_index(task->item_index);
+  *out.mutable_item() = task->item;
+  *out.mutable_answer() = LabelToAnswer(stage.human.answer(), vote.label);
+  out.set_confidence(vote.confidence);
+  out.set_votes(static_cast<uint32_t>(vote.votes));
+  for (const auto& [worker, label] : task->answers) out.add_workers(worker);
+  batch->PutRecord(Cf::kOutputs, keys::Task(task->job_id, stage.index, task->item_index), out);
+
+  // Base pay never depends on the verdict: every counted contribution's wage is posted.
+  for (const auto& [worker, label] : task->answers) {
+    const std::string aid = AssignmentId(task_id, worker);
+    MW_RETURN_IF_ERROR(ledger_
+                           ->Apply({.id = WagePostTransferId(aid),
+                                    .kind = v1::TRANSFER_POST_PENDING,
+                                    .pending_id = WageTransferId(aid)},
+                                   batch)
+                           .status());
+    run->progress.set_wages_posted_minor(run->progress.wages_posted_minor() +
+                                         stage.human.piece_rate_minor());
+  }
+  task->record.set_state(v1::TASK_DONE);
+  PutTask(*task, batch);
+  v1::StageCursor* cursor = run->progress.mutable_stages(stage.index);
+  cursor->set_done(cursor->done() + 1);
+  ++stats_.verdicts;
+
+  const int next = stage.next;
+  v1::Item item = std::move(task->item);
+  const uint64_t item_index = task->item_index;
+  tasks_.erase(keys::Task(task->job_id, stage.index, item_index));  // `task` is gone now
+  if (next >= 0) {
+    v1::Field* f = item.add_fields();
+    f->set_name(stage_def.name());
+    f->set_value(vote.label);
+    MW_RETURN_IF_ERROR(CreateTask(run, next, std::move(item), batch).status());
+  } else {
+    if (run->merge_stage >= 0) {
+      v1::StageCursor* merge = run->progress.mutable_stages(run->merge_stage);
+      merge->set_done(merge->done() + 1);
+    }
+    if (cursor->done() == cursor->total()) {
+      run->progress.set_state(v1::JOB_COMPLETED);
+      run->progress.set_completed_at_ms(clock_->NowMs());
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace mw::dispatch

@@ -1,0 +1,240 @@
+// Engine: contract submissions. The inputs stream in, are split as they arrive and staged in the
+// store (buffered writes, invisible: no job refers to them); Finish creates the job, its progress
+// and its escrow funding in one synced write. Anything unfinished is deleted, here or at the next
+// start.
+#include "absl/strings/str_cat.h"
+#include "engine/common/ids.h"
+#include "engine/common/money.h"
+#include "engine/common/status_macros.h"
+#include "engine/dispatch/engine.h"
+#include "engine/storage/keys.h"
+
+namespace mw::dispatch {
+
+using storage::Batch;
+using storage::Cf;
+namespace keys = storage::keys;
+
+namespace {
+constexpr char kOperator[] = "operator";
+constexpr size_t kMaxQuarantineShown = 100;
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Submission>> Engine::BeginSubmission(
+    const v1::ContractHeader& header) {
+  if (header.idempotency_key().empty()) {
+    return absl::InvalidArgumentError("idempotency_key: required");
+  }
+  MW_RETURN_IF_ERROR(
+      contract::ErrorsToStatus(contract::ValidateContract(header.contract(), options_.limits)));
+  bool replay = false;
+  std::string job_id;
+  {
+    absl::MutexLock l(&mu_);
+    const std::string k = keys::Idempotency(kOperator, header.idempotency_key());
+    if (unflushed_.contains(absl::StrCat("i", k))) {
+      replay = true;
+    } else {
+      MW_ASSIGN_OR_RETURN(auto stored, store_->Get(Cf::kIdempotency, k));
+      replay = stored.has_value();
+    }
+    if (!replay) job_id = absl::StrCat("job-", next_job_++);
+  }
+  std::unique_ptr<Submission> sub(new Submission(this, header, job_id, replay));
+  MW_RETURN_IF_ERROR(sub->Start());
+  return sub;
+}
+
+Submission::Submission(Engine* engine, v1::ContractHeader header, std::string job_id, bool replay)
+    : engine_(engine), header_(std::move(header)), job_id_(std::move(job_id)), replay_(replay) {}
+
+Submission::~Submission() {
+  if (!finished_ && !replay_) {
+    // Best effort; what remains is deleted at the next start.
+    engine_->store_->DeletePrefix(Cf::kItems, keys::JobPrefix(job_id_)).IgnoreError();
+  }
+}
+
+absl::Status Submission::Start() {
+  hasher_.Update(header_.SerializeAsString());
+  const v1::Contract& c = header_.contract();
+  for (const auto& stage : c.stages()) {
+    if (!stage.has_split()) continue;
+    split_input_ = stage.split().input();
+    for (const auto& in : c.inputs()) {
+      if (in.name() != split_input_) continue;
+      splitter_ = std::make_unique<contract::Splitter>(stage.split(), in.format());
+      if (in.source_case() == v1::Input::kInlineText) {
+        v1::InputChunk chunk;
+        chunk.set_input(in.name());
+        chunk.set_data(in.inline_text());
+        chunk.set_last(true);
+        MW_RETURN_IF_ERROR(AddChunk(chunk));
+      }
+    }
+  }
+  if (splitter_ == nullptr) return absl::InternalError("validated contract has no split input");
+  return absl::OkStatus();
+}
+
+absl::Status Submission::Flush() {
+  if (staged_.Empty()) return absl::OkStatus();
+  // Buffered: invisible until Finish's synced write, which also makes these durable.
+  MW_RETURN_IF_ERROR(engine_->store_->Write(std::move(staged_), storage::Durability::kBuffered));
+  staged_ = Batch();
+  staged_items_ = 0;
+  return absl::OkStatus();
+}
+
+absl::Status Submission::AddChunk(const v1::InputChunk& chunk) {
+  bool known = false;
+  for (const auto& in : header_.contract().inputs()) known = known || in.name() == chunk.input();
+  if (!known) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("chunk for input \"", chunk.input(), "\", which the contract does not have"));
+  }
+  hasher_.Update(chunk.input());
+  hasher_.Update(chunk.data());
+  if (replay_ || chunk.input() != split_input_) return absl::OkStatus();
+  if (split_input_done_) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("input \"", chunk.input(), "\": data after its last chunk"));
+  }
+  const v1::Contract& c = header_.contract();
+  const uint64_t cap =
+      c.caps().max_items() != 0 ? c.caps().max_items() : engine_->options_.limits.max_items;
+  absl::Status status;
+  auto on_item = [&](v1::Item item) {
+    if (!status.ok()) return;
+    if (item.index() >= cap) {
+      status = absl::InvalidArgumentError(absl::StrCat(
+          "input \"", split_input_, "\" has more than ", cap, " items (caps.max_items)"));
+      return;
+    }
+    staged_.PutRecord(Cf::kItems, keys::Item(job_id_, item.index()), item);
+    if (++staged_items_ >= engine_->options_.staging_batch_items) status = Flush();
+  };
+  auto on_bad = [&](contract::BadRow bad) {
+    reply_.set_quarantined_total(reply_.quarantined_total() + 1);
+    if (static_cast<size_t>(reply_.quarantined_size()) < kMaxQuarantineShown) {
+      v1::QuarantinedRow* q = reply_.add_quarantined();
+      q->set_input(split_input_);
+      q->set_line(bad.line);
+      q->set_reason(std::move(bad.reason));
+    }
+  };
+  MW_RETURN_IF_ERROR(splitter_->Feed(chunk.data(), on_item, on_bad));
+  if (chunk.last()) {
+    split_input_done_ = true;
+    MW_RETURN_IF_ERROR(splitter_->Finish(on_item, on_bad));
+  }
+  if (!status.ok()) {
+    return absl::Status(status.code(),
+                        absl::StrCat("input \"", split_input_, "\": ", status.message()));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<v1::SubmitContractReply> Submission::Finish() {
+  const std::string hash = hasher_.Finish();
+  const v1::Contract& c = header_.contract();
+  const std::string& key = header_.idempotency_key();
+  if (!replay_) {
+    if (!split_input_done_) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("input \"", split_input_, "\": the stream ended before its last chunk"));
+    }
+    MW_RETURN_IF_ERROR(Flush());
+    const uint64_t items = splitter_->items();
+    if (items == 0) {
+      return absl::InvalidArgumentError(absl::StrCat("input \"", split_input_,
+                                                     "\" has no usable items (",
+                                                     reply_.quarantined_total(), " quarantined)"));
+    }
+    // The most the job can cost: every item through every human stage at its highest overlap.
+    int64_t cost = 0;
+    for (const auto& s : c.stages()) {
+      if (!s.has_human()) continue;
+      const int64_t overlap = std::max(s.human().overlap(), s.human().qa().max_overlap());
+      MW_ASSIGN_OR_RETURN(int64_t per_item, MulMinor(overlap, s.human().piece_rate_minor()));
+      MW_ASSIGN_OR_RETURN(int64_t stage_cost, MulMinor(per_item, static_cast<int64_t>(items)));
+      MW_ASSIGN_OR_RETURN(cost, AddMinor(cost, stage_cost));
+    }
+    if (c.budget_minor() < cost) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "budget ", FormatMoney(c.budget_minor(), c.currency()), " is below the cost ",
+          FormatMoney(cost, c.currency()), " of ", items, " items through every human stage"));
+    }
+  }
+
+  Engine& e = *engine_;
+  uint64_t ticket;
+  std::vector<std::string> pending;
+  {
+    absl::MutexLock l(&e.mu_);
+    v1::SubmitContractReply stored;
+    MW_ASSIGN_OR_RETURN(bool replayed, e.Replay(kOperator, key, hash, &stored));
+    if (replayed) {
+      ticket = e.queue_->LastTicket();
+      reply_ = std::move(stored);
+    } else if (replay_) {
+      return absl::InternalError("idempotency record vanished");
+    } else {
+      const int64_t now = e.clock_->NowMs();
+      const uint64_t items = splitter_->items();
+      v1::JobRecord record;
+      v1::Job* job = record.mutable_job();
+      job->set_id(job_id_);
+      job->set_contract_name(c.name());
+      job->set_client(c.client());
+      job->set_state(v1::JOB_RUNNING);
+      job->set_created_at_ms(now);
+      job->set_items(items);
+      job->set_currency(c.currency());
+      job->set_budget_minor(c.budget_minor());
+      *record.mutable_contract() = c;
+      for (auto& in : *record.mutable_contract()->mutable_inputs()) in.clear_inline_text();
+      record.set_idempotency_key(key);
+
+      v1::JobProgressRecord progress;
+      progress.set_state(v1::JOB_RUNNING);
+      for (const auto& s : c.stages()) {
+        v1::StageCursor* cur = progress.add_stages();
+        cur->set_total(items);
+        if (s.has_split()) {
+          cur->set_next_item(items);
+          cur->set_done(items);
+          cur->set_quarantined(reply_.quarantined_total());
+        }
+      }
+      MW_ASSIGN_OR_RETURN(Engine::JobRun run, e.BuildJobRun(record, progress));
+
+      Batch batch;
+      batch.PutRecord(Cf::kJobs, keys::Job(job_id_), record);
+      batch.PutRecord(Cf::kJobProgress, keys::Job(job_id_), progress);
+      batch.Put(Cf::kMeta, keys::Meta("next_job"), absl::StrCat(e.next_job_));
+      MW_RETURN_IF_ERROR(e.ledger_
+                             ->Apply({.id = FundingTransferId(job_id_),
+                                      .kind = v1::TRANSFER_POSTED,
+                                      .code = v1::CODE_FUNDING,
+                                      .debit_account = ClientAccount(c.client(), c.currency()),
+                                      .credit_account = EscrowAccount(job_id_),
+                                      .amount_minor = c.budget_minor(),
+                                      .currency = c.currency(),
+                                      .job_id = job_id_},
+                                     &batch)
+                             .status());
+      *reply_.mutable_job() = e.JobView(run);
+      e.Remember(kOperator, key, hash, reply_, &batch);
+      pending.push_back(absl::StrCat("i", keys::Idempotency(kOperator, key)));
+      e.jobs_.emplace(std::stoull(job_id_.substr(4)), std::move(run));
+      ticket = e.Commit(std::move(batch));
+      finished_ = true;
+    }
+  }
+  MW_RETURN_IF_ERROR(e.queue_->WaitDurable(ticket));
+  e.Forget(pending);
+  return reply_;
+}
+
+}  // namespace mw::dispatch
