@@ -1,0 +1,180 @@
+// mw-dispatcher: splits client contracts into tasks, leases them to delivery centres over gRPC,
+// verifies the answers and pays for every one. All state lives in RocksDB under --data-dir.
+//
+//   mw-dispatcher --data-dir /var/lib/microwork --listen 127.0.0.1:7070 \
+//                 --metrics-listen 127.0.0.1:9464
+//
+// On start it prints one line, "mw-dispatcher ready grpc=HOST:PORT metrics=HOST:PORT", and writes
+// the same to --ready-file if given; port 0 asks the OS for a free port. SIGTERM or SIGINT shut
+// it down cleanly: calls in flight finish, nothing acknowledged is lost.
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/grpcpp.h>
+#include <grpcpp/health_check_service_interface.h>
+#include <prometheus/exposer.h>
+#include <spdlog/spdlog.h>
+#include <sys/stat.h>
+
+#include <CLI/CLI.hpp>
+#include <fstream>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "dispatcher/metrics.h"
+#include "dispatcher/service/services.h"
+#include "engine/common/clock.h"
+#include "engine/common/sha256.h"
+#include "engine/common/shutdown_signal.h"
+#include "proto/rpc/channel.h"
+
+namespace {
+
+// Reads the operator token from `path`, creating it (mode 0600) with a fresh token if absent.
+absl::StatusOr<std::string> OperatorToken(const std::string& path) {
+  if (auto existing = mw::rpc::ReadFile(path); existing.ok()) {
+    std::string token = *existing;
+    while (!token.empty() && (token.back() == '\n' || token.back() == '\r')) token.pop_back();
+    if (token.empty()) return absl::InvalidArgumentError(absl::StrCat(path, ": empty token"));
+    return token;
+  }
+  const std::string token = absl::StrCat("mwo_", mw::ToHex(mw::RandomBytes(20)));
+  std::ofstream out(path, std::ios::trunc);
+  if (!out) return absl::NotFoundError(absl::StrCat(path, ": cannot write the operator token"));
+  out << token << "\n";
+  out.close();
+  chmod(path.c_str(), 0600);
+  return token;
+}
+
+int Fail(const absl::Status& s) {
+  spdlog::error("event=fatal error=\"{}\"", s.ToString());
+  return 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  mw::ShutdownSignal shutdown;  // first: every later thread inherits the blocked signals
+  CLI::App app{"mw-dispatcher: the microwork dispatcher"};
+  std::string data_dir, listen = "127.0.0.1:7070", metrics_listen = "127.0.0.1:9464";
+  std::string token_file, ready_file, tls_cert, tls_key, tls_ca;
+  bool insecure = false;
+  int lease_seconds = 120;
+  app.add_option("--data-dir", data_dir, "Directory of the RocksDB state")->required();
+  app.add_option("--listen", listen, "gRPC address (port 0: chosen by the OS)");
+  app.add_option("--metrics-listen", metrics_listen, "Prometheus /metrics address");
+  app.add_option("--operator-token-file", token_file,
+                 "Operator token file; created if missing (default DATA_DIR/operator.token)");
+  app.add_option("--ready-file", ready_file, "Write the bound addresses here once serving");
+  app.add_option("--tls-cert", tls_cert, "Server certificate (PEM)");
+  app.add_option("--tls-key", tls_key, "Server private key (PEM)");
+  app.add_option("--tls-ca", tls_ca, "CA for client certificates (PEM): enables mutual TLS");
+  app.add_flag("--insecure", insecure, "Allow plaintext on a non-loopback address");
+  app.add_option("--lease-seconds", lease_seconds, "Lease life without a heartbeat")
+      ->check(CLI::Range(5, 86400));
+  app.set_config("--config", "", "Read options from this TOML/INI file");
+  CLI11_PARSE(app, argc, argv);
+  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e level=%l %v");
+
+  if (tls_cert.empty() != tls_key.empty()) {
+    return Fail(absl::InvalidArgumentError("--tls-cert and --tls-key go together"));
+  }
+  if (tls_cert.empty() && !insecure && !mw::rpc::IsLoopback(listen)) {
+    return Fail(absl::InvalidArgumentError(absl::StrCat(
+        "refusing to serve plaintext on ", listen, ": give --tls-cert/--tls-key or --insecure")));
+  }
+  mkdir(data_dir.c_str(), 0700);
+  if (token_file.empty()) token_file = data_dir + "/operator.token";
+  auto token = OperatorToken(token_file);
+  if (!token.ok()) return Fail(token.status());
+
+  mw::dispatch::Engine::Options options;
+  options.lease_ms = int64_t{lease_seconds} * 1000;
+  auto engine = mw::dispatch::Engine::Open(data_dir + "/db", mw::SystemClock::Get(), options);
+  if (!engine.ok()) return Fail(engine.status());
+
+  mw::rpc::Authenticator auth(engine->get(), *token);
+  mw::rpc::OperatorServiceImpl operator_service(engine->get(), &auth);
+  mw::rpc::CentreServiceImpl centre_service(engine->get(), &auth);
+  mw::rpc::LedgerServiceImpl ledger_service(engine->get(), &auth);
+
+  std::shared_ptr<grpc::ServerCredentials> creds = grpc::InsecureServerCredentials();
+  if (!tls_cert.empty()) {
+    grpc::SslServerCredentialsOptions ssl(
+        tls_ca.empty() ? GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE
+                       : GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
+    auto cert = mw::rpc::ReadFile(tls_cert);
+    auto key = mw::rpc::ReadFile(tls_key);
+    if (!cert.ok()) return Fail(cert.status());
+    if (!key.ok()) return Fail(key.status());
+    ssl.pem_key_cert_pairs.push_back({*key, *cert});
+    if (!tls_ca.empty()) {
+      auto ca = mw::rpc::ReadFile(tls_ca);
+      if (!ca.ok()) return Fail(ca.status());
+      ssl.pem_root_certs = *ca;
+    }
+    creds = grpc::SslServerCredentials(ssl);
+  }
+
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  int port = 0;
+  builder.AddListeningPort(listen, creds, &port);
+  builder.RegisterService(&operator_service);
+  builder.RegisterService(&centre_service);
+  builder.RegisterService(&ledger_service);
+  builder.SetMaxReceiveMessageSize(64 << 20);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  if (server == nullptr || port == 0) {
+    return Fail(absl::UnavailableError(absl::StrCat("cannot listen on ", listen)));
+  }
+
+  std::unique_ptr<prometheus::Exposer> exposer;
+  try {
+    exposer = std::make_unique<prometheus::Exposer>(metrics_listen);
+  } catch (const std::exception& e) {
+    return Fail(
+        absl::UnavailableError(absl::StrCat("cannot listen on ", metrics_listen, ": ", e.what())));
+  }
+  auto collector = std::make_shared<mw::DispatcherCollector>(engine->get());
+  exposer->RegisterCollectable(collector);
+
+  const std::string host = listen.substr(0, listen.rfind(':'));
+  const std::string metrics_host = metrics_listen.substr(0, metrics_listen.rfind(':'));
+  const std::string ready = absl::StrCat("grpc=", host, ":", port, " metrics=", metrics_host, ":",
+                                         exposer->GetListeningPorts().front());
+  if (!ready_file.empty()) {
+    std::ofstream(ready_file + ".tmp") << ready << "\n";
+    std::rename((ready_file + ".tmp").c_str(), ready_file.c_str());
+  }
+  spdlog::info("event=ready {} data_dir={}", ready, data_dir);
+  std::printf("mw-dispatcher ready %s\n", ready.c_str());
+  std::fflush(stdout);
+
+  // Lease timers: wake at the next expiry (at most a second away) or on shutdown.
+  std::thread timers([&] {
+    while (!shutdown.Stopping()) {
+      auto expired = (*engine)->ExpireLeases();
+      if (!expired.ok()) {
+        spdlog::error("event=expire_failed error=\"{}\"", expired.status().ToString());
+      } else if (*expired > 0) {
+        spdlog::info("event=leases_expired count={}", *expired);
+      }
+      const int64_t now = mw::SystemClock::Get()->NowMs();
+      int64_t wait_ms = 1000;
+      if (auto next = (*engine)->NextExpiry(); next.has_value()) {
+        wait_ms = std::clamp<int64_t>(*next - now, 1, 1000);
+      }
+      shutdown.WaitFor(absl::Milliseconds(wait_ms));
+    }
+  });
+
+  shutdown.Wait();
+  spdlog::info("event=shutdown");
+  server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  timers.join();
+  exposer.reset();
+  engine->reset();
+  spdlog::info("event=stopped");
+  return 0;
+}

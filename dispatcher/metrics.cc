@@ -1,0 +1,47 @@
+#include "dispatcher/metrics.h"
+
+#include <prometheus/metric_family.h>
+
+namespace mw {
+namespace {
+
+prometheus::MetricFamily Family(const char* name, const char* help, prometheus::MetricType type,
+                                double value) {
+  prometheus::MetricFamily f;
+  f.name = name;
+  f.help = help;
+  f.type = type;
+  prometheus::ClientMetric m;
+  if (type == prometheus::MetricType::Counter) {
+    m.counter.value = value;
+  } else {
+    m.gauge.value = value;
+  }
+  f.metric.push_back(m);
+  return f;
+}
+
+}  // namespace
+
+std::vector<prometheus::MetricFamily> DispatcherCollector::Collect() const {
+  const dispatch::EngineStats s = engine_->Stats();
+  using T = prometheus::MetricType;
+  return {
+      Family("mw_jobs_running", "Jobs in the running state.", T::Gauge, s.jobs_running),
+      Family("mw_tasks_open", "Tasks created and waiting for answers.", T::Gauge, s.tasks_open),
+      Family("mw_leases_active", "Assignments leased to centres and not yet answered.", T::Gauge,
+             s.leases_active),
+      Family("mw_lease_expiries_total", "Leases that ran out and went back to the pool.",
+             T::Counter, s.lease_expiries),
+      Family("mw_contributions_total", "Answers recorded and paid.", T::Counter, s.contributions),
+      Family("mw_late_results_total", "Answers that arrived after their lease; recorded and paid.",
+             T::Counter, s.late_results),
+      Family("mw_quarantined_results_total", "Results set aside as known-bad.", T::Counter,
+             s.quarantined_results),
+      Family("mw_verdicts_total", "Tasks that received a verdict.", T::Counter, s.verdicts),
+      Family("mw_commit_groups_total", "Synced RocksDB write groups (group commits).", T::Counter,
+             s.commit_groups),
+  };
+}
+
+}  // namespace mw

@@ -1,0 +1,207 @@
+#include "dispatcher/service/services.h"
+
+#include "proto/rpc/grpc_status.h"
+
+namespace mw::rpc {
+
+namespace {
+
+grpc::Status Unauthenticated() {
+  return grpc::Status(grpc::StatusCode::UNAUTHENTICATED,
+                      "missing or unknown credential (authorization: Bearer <token>)");
+}
+
+bool Terminal(v1::JobState s) { return s == v1::JOB_COMPLETED || s == v1::JOB_CANCELLED; }
+
+}  // namespace
+
+Caller Authenticator::Identify(const grpc::ServerContext& context) const {
+  const std::string token = BearerToken(context);
+  if (token.empty()) return {};
+  if (!operator_token_.empty() && token == operator_token_) return {Caller::kOperator, ""};
+  auto centre = engine_->AuthenticateCentre(token);
+  if (centre.ok()) return {Caller::kCentre, *centre};
+  return {};
+}
+
+// ---- OperatorService ----
+
+grpc::Status OperatorServiceImpl::RequireOperator(const grpc::ServerContext& context) const {
+  Caller caller = auth_->Identify(context);
+  if (caller.kind == Caller::kNone) return Unauthenticated();
+  if (caller.kind != Caller::kOperator) {
+    return grpc::Status(grpc::StatusCode::PERMISSION_DENIED, "operators only");
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status OperatorServiceImpl::SubmitContract(
+    grpc::ServerContext* context, grpc::ServerReader<v1::SubmitContractRequest>* reader,
+    v1::SubmitContractReply* reply) {
+  if (auto s = RequireOperator(*context); !s.ok()) return s;
+  v1::SubmitContractRequest msg;
+  if (!reader->Read(&msg) || !msg.has_header()) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                        "the first message must carry the contract header");
+  }
+  auto submission = engine_->BeginSubmission(msg.header());
+  if (!submission.ok()) return ToGrpcStatus(submission.status());
+  while (reader->Read(&msg)) {
+    if (!msg.has_chunk()) {
+      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                          "only input chunks may follow the header");
+    }
+    if (auto s = (*submission)->AddChunk(msg.chunk()); !s.ok()) return ToGrpcStatus(s);
+  }
+  if (context->IsCancelled()) return grpc::Status(grpc::StatusCode::CANCELLED, "cancelled");
+  auto result = (*submission)->Finish();
+  if (!result.ok()) return ToGrpcStatus(result.status());
+  *reply = std::move(*result);
+  return grpc::Status::OK;
+}
+
+grpc::Status OperatorServiceImpl::GetJob(grpc::ServerContext* context,
+                                         const v1::GetJobRequest* request, v1::Job* reply) {
+  if (auto s = RequireOperator(*context); !s.ok()) return s;
+  auto job = engine_->GetJob(request->job_id());
+  if (!job.ok()) return ToGrpcStatus(job.status());
+  *reply = std::move(*job);
+  return grpc::Status::OK;
+}
+
+grpc::Status OperatorServiceImpl::ListJobs(grpc::ServerContext* context,
+                                           const v1::ListJobsRequest* request,
+                                           v1::ListJobsReply* reply) {
+  if (auto s = RequireOperator(*context); !s.ok()) return s;
+  for (auto& job : engine_->ListJobs()) *reply->add_jobs() = std::move(job);
+  return grpc::Status::OK;
+}
+
+grpc::Status OperatorServiceImpl::WatchJob(grpc::ServerContext* context,
+                                           const v1::GetJobRequest* request,
+                                           grpc::ServerWriter<v1::JobEvent>* writer) {
+  if (auto s = RequireOperator(*context); !s.ok()) return s;
+  uint64_t version = 0;
+  while (!context->IsCancelled()) {
+    // Wake at least every second to notice a cancelled call.
+    auto next = engine_->WaitForJob(request->job_id(), version, absl::Seconds(1));
+    if (!next.ok()) return ToGrpcStatus(next.status());
+    if (next->second == version) continue;
+    version = next->second;
+    v1::JobEvent event;
+    *event.mutable_job() = std::move(next->first);
+    event.set_final(Terminal(event.job().state()));
+    if (!writer->Write(event)) break;
+    if (event.final()) break;
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status OperatorServiceImpl::ExportResults(grpc::ServerContext* context,
+                                                const v1::ExportResultsRequest* request,
+                                                grpc::ServerWriter<v1::ResultRecord>* writer) {
+  if (auto s = RequireOperator(*context); !s.ok()) return s;
+  return ToGrpcStatus(engine_->ExportResults(
+      request->job_id(), [&](const v1::ResultRecord& r) { return writer->Write(r); }));
+}
+
+grpc::Status OperatorServiceImpl::AddCentre(grpc::ServerContext* context,
+                                            const v1::AddCentreRequest* request,
+                                            v1::AddCentreReply* reply) {
+  if (auto s = RequireOperator(*context); !s.ok()) return s;
+  auto r = engine_->AddCentre(*request);
+  if (!r.ok()) return ToGrpcStatus(r.status());
+  *reply = std::move(*r);
+  return grpc::Status::OK;
+}
+
+grpc::Status OperatorServiceImpl::ListCentres(grpc::ServerContext* context,
+                                              const v1::ListCentresRequest* request,
+                                              v1::ListCentresReply* reply) {
+  if (auto s = RequireOperator(*context); !s.ok()) return s;
+  for (auto& c : engine_->ListCentres()) *reply->add_centres() = std::move(c);
+  return grpc::Status::OK;
+}
+
+// ---- CentreService ----
+
+grpc::Status CentreServiceImpl::RequireCentre(const grpc::ServerContext& context,
+                                              std::string* centre_id) const {
+  Caller caller = auth_->Identify(context);
+  if (caller.kind == Caller::kNone) return Unauthenticated();
+  if (caller.kind != Caller::kCentre) {
+    return grpc::Status(grpc::StatusCode::PERMISSION_DENIED, "centre credentials only");
+  }
+  *centre_id = caller.centre_id;
+  return grpc::Status::OK;
+}
+
+grpc::Status CentreServiceImpl::Register(grpc::ServerContext* context,
+                                         const v1::RegisterRequest* request,
+                                         v1::RegisterReply* reply) {
+  std::string centre;
+  if (auto s = RequireCentre(*context, &centre); !s.ok()) return s;
+  auto r = engine_->Register(centre, *request);
+  if (!r.ok()) return ToGrpcStatus(r.status());
+  *reply = std::move(*r);
+  return grpc::Status::OK;
+}
+
+grpc::Status CentreServiceImpl::Lease(grpc::ServerContext* context, const v1::LeaseRequest* request,
+                                      v1::LeaseReply* reply) {
+  std::string centre;
+  if (auto s = RequireCentre(*context, &centre); !s.ok()) return s;
+  auto r = engine_->Lease(centre, *request);
+  if (!r.ok()) return ToGrpcStatus(r.status());
+  *reply = std::move(*r);
+  return grpc::Status::OK;
+}
+
+grpc::Status CentreServiceImpl::Heartbeat(grpc::ServerContext* context,
+                                          const v1::HeartbeatRequest* request,
+                                          v1::HeartbeatReply* reply) {
+  std::string centre;
+  if (auto s = RequireCentre(*context, &centre); !s.ok()) return s;
+  auto r = engine_->Heartbeat(centre, *request);
+  if (!r.ok()) return ToGrpcStatus(r.status());
+  *reply = std::move(*r);
+  return grpc::Status::OK;
+}
+
+grpc::Status CentreServiceImpl::SubmitResults(grpc::ServerContext* context,
+                                              const v1::SubmitResultsRequest* request,
+                                              v1::SubmitResultsReply* reply) {
+  std::string centre;
+  if (auto s = RequireCentre(*context, &centre); !s.ok()) return s;
+  auto r = engine_->SubmitResults(centre, *request);
+  if (!r.ok()) return ToGrpcStatus(r.status());
+  *reply = std::move(*r);
+  return grpc::Status::OK;
+}
+
+// ---- LedgerService ----
+
+grpc::Status LedgerServiceImpl::GetStatement(grpc::ServerContext* context,
+                                             const v1::StatementRequest* request,
+                                             v1::Statement* reply) {
+  Caller caller = auth_->Identify(*context);
+  if (caller.kind == Caller::kNone) return Unauthenticated();
+  auto r = engine_->GetStatement(*request, caller.centre_id);
+  if (!r.ok()) return ToGrpcStatus(r.status());
+  *reply = std::move(*r);
+  return grpc::Status::OK;
+}
+
+grpc::Status LedgerServiceImpl::ReadLedger(grpc::ServerContext* context,
+                                           const v1::ReadLedgerRequest* request,
+                                           grpc::ServerWriter<v1::LedgerRecord>* writer) {
+  Caller caller = auth_->Identify(*context);
+  if (caller.kind == Caller::kNone) return Unauthenticated();
+  if (caller.kind != Caller::kOperator) {
+    return grpc::Status(grpc::StatusCode::PERMISSION_DENIED, "the whole ledger is for operators");
+  }
+  return ToGrpcStatus(
+      engine_->ReadLedger([&](const v1::LedgerRecord& r) { return writer->Write(r); }));
+}
+
+}  // namespace mw::rpc

@@ -1,0 +1,98 @@
+// The dispatcher's gRPC services. Each method authenticates the caller, validates the request's
+// shape, calls the Engine, and maps the status once. No business rules live here.
+#ifndef MW_DISPATCHER_SERVICE_SERVICES_H_
+#define MW_DISPATCHER_SERVICE_SERVICES_H_
+
+#include <string>
+
+#include "engine/dispatch/engine.h"
+#include "microwork/v1/services.grpc.pb.h"
+
+namespace mw::rpc {
+
+namespace v1 = ::microwork::v1;
+
+// Who is calling: the operator, a centre (with its id), or nobody known.
+struct Caller {
+  enum Kind { kNone, kOperator, kCentre } kind = kNone;
+  std::string centre_id;
+};
+
+// Resolves bearer tokens. Thread-safe; borrows `engine`, which must outlive it.
+class Authenticator {
+ public:
+  Authenticator(dispatch::Engine* engine, std::string operator_token)
+      : engine_(engine), operator_token_(std::move(operator_token)) {}
+  Caller Identify(const grpc::ServerContext& context) const;
+
+ private:
+  dispatch::Engine* engine_;
+  std::string operator_token_;
+};
+
+class OperatorServiceImpl final : public v1::OperatorService::Service {
+ public:
+  OperatorServiceImpl(dispatch::Engine* engine, const Authenticator* auth)
+      : engine_(engine), auth_(auth) {}
+
+  grpc::Status SubmitContract(grpc::ServerContext* context,
+                              grpc::ServerReader<v1::SubmitContractRequest>* reader,
+                              v1::SubmitContractReply* reply) override;
+  grpc::Status GetJob(grpc::ServerContext* context, const v1::GetJobRequest* request,
+                      v1::Job* reply) override;
+  grpc::Status ListJobs(grpc::ServerContext* context, const v1::ListJobsRequest* request,
+                        v1::ListJobsReply* reply) override;
+  grpc::Status WatchJob(grpc::ServerContext* context, const v1::GetJobRequest* request,
+                        grpc::ServerWriter<v1::JobEvent>* writer) override;
+  grpc::Status ExportResults(grpc::ServerContext* context, const v1::ExportResultsRequest* request,
+                             grpc::ServerWriter<v1::ResultRecord>* writer) override;
+  grpc::Status AddCentre(grpc::ServerContext* context, const v1::AddCentreRequest* request,
+                         v1::AddCentreReply* reply) override;
+  grpc::Status ListCentres(grpc::ServerContext* context, const v1::ListCentresRequest* request,
+                           v1::ListCentresReply* reply) override;
+
+ private:
+  grpc::Status RequireOperator(const grpc::ServerContext& context) const;
+  dispatch::Engine* engine_;
+  const Authenticator* auth_;
+};
+
+class CentreServiceImpl final : public v1::CentreService::Service {
+ public:
+  CentreServiceImpl(dispatch::Engine* engine, const Authenticator* auth)
+      : engine_(engine), auth_(auth) {}
+
+  grpc::Status Register(grpc::ServerContext* context, const v1::RegisterRequest* request,
+                        v1::RegisterReply* reply) override;
+  grpc::Status Lease(grpc::ServerContext* context, const v1::LeaseRequest* request,
+                     v1::LeaseReply* reply) override;
+  grpc::Status Heartbeat(grpc::ServerContext* context, const v1::HeartbeatRequest* request,
+                         v1::HeartbeatReply* reply) override;
+  grpc::Status SubmitResults(grpc::ServerContext* context, const v1::SubmitResultsRequest* request,
+                             v1::SubmitResultsReply* reply) override;
+
+ private:
+  // The calling centre's id, or UNAUTHENTICATED / PERMISSION_DENIED.
+  grpc::Status RequireCentre(const grpc::ServerContext& context, std::string* centre_id) const;
+  dispatch::Engine* engine_;
+  const Authenticator* auth_;
+};
+
+class LedgerServiceImpl final : public v1::LedgerService::Service {
+ public:
+  LedgerServiceImpl(dispatch::Engine* engine, const Authenticator* auth)
+      : engine_(engine), auth_(auth) {}
+
+  grpc::Status GetStatement(grpc::ServerContext* context, const v1::StatementRequest* request,
+                            v1::Statement* reply) override;
+  grpc::Status ReadLedger(grpc::ServerContext* context, const v1::ReadLedgerRequest* request,
+                          grpc::ServerWriter<v1::LedgerRecord>* writer) override;
+
+ private:
+  dispatch::Engine* engine_;
+  const Authenticator* auth_;
+};
+
+}  // namespace mw::rpc
+
+#endif  // MW_DISPATCHER_SERVICE_SERVICES_H_
