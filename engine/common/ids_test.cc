@@ -49,3 +49,26 @@ TEST(IdsTest, SimpleNames) {
 
 }  // namespace
 }  // namespace mw
+
+#include "engine/common/proto_bytes.h"
+#include "microwork/v1/contract.pb.h"
+
+namespace mw {
+namespace {
+
+TEST(ProtoBytesTest, MapOrderDoesNotChangeTheBytes) {
+  microwork::v1::HumanStage a, b;
+  for (const char* lang : {"en", "sw", "fr", "hi", "yo", "am"}) {
+    (*a.mutable_instructions())[lang] = lang;
+  }
+  for (const char* lang : {"am", "yo", "hi", "fr", "sw", "en"}) {
+    (*b.mutable_instructions())[lang] = lang;
+  }
+  EXPECT_EQ(DeterministicBytes(a), DeterministicBytes(b));
+  microwork::v1::HumanStage parsed;
+  ASSERT_TRUE(parsed.ParseFromString(DeterministicBytes(a)));
+  EXPECT_EQ(parsed.instructions().at("yo"), "yo");
+}
+
+}  // namespace
+}  // namespace mw

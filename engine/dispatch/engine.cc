@@ -9,6 +9,7 @@
 #include "absl/strings/strip.h"
 #include "engine/common/ids.h"
 #include "engine/common/money.h"
+#include "engine/common/proto_bytes.h"
 #include "engine/common/sha256.h"
 #include "engine/common/status_macros.h"
 #include "engine/dispatch/answers.h"
@@ -314,7 +315,7 @@ absl::StatusOr<v1::AddCentreReply> Engine::AddCentre(const v1::AddCentreRequest&
   if (c.capacity() == 0) errors.push_back("centre.capacity: must be at least 1");
   if (!errors.empty()) return absl::InvalidArgumentError(absl::StrJoin(errors, "\n"));
 
-  const std::string hash = Sha256(request.SerializeAsString());
+  const std::string hash = Sha256(DeterministicBytes(request));
   v1::AddCentreReply reply;
   uint64_t ticket;
   std::vector<std::string> pending;

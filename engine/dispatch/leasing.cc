@@ -2,6 +2,7 @@
 // fencing epoch and a timer. A worker never holds two slots of one task (expired ones count).
 #include "absl/strings/str_cat.h"
 #include "engine/common/ids.h"
+#include "engine/common/proto_bytes.h"
 #include "engine/common/sha256.h"
 #include "engine/common/status_macros.h"
 #include "engine/dispatch/engine.h"
@@ -100,7 +101,7 @@ absl::StatusOr<v1::LeaseReply> Engine::Lease(const std::string& centre_id,
     }
   }
   const std::string principal = absl::StrCat("centre:", centre_id);
-  const std::string hash = Sha256(request.SerializeAsString());
+  const std::string hash = Sha256(DeterministicBytes(request));
   v1::LeaseReply reply;
   uint64_t ticket;
   std::vector<std::string> pending;

@@ -4,6 +4,7 @@
 // recorded and paid but does not change the task.
 #include "absl/strings/str_cat.h"
 #include "engine/common/ids.h"
+#include "engine/common/proto_bytes.h"
 #include "engine/common/sha256.h"
 #include "engine/common/status_macros.h"
 #include "engine/dispatch/answers.h"
@@ -57,7 +58,7 @@ absl::StatusOr<v1::Receipt> Engine::RecordResult(const std::string& centre_id, c
   if (r.result_id().empty() || r.result_id().size() > 128) {
     return Quarantine(r, "result_id: expected 1 to 128 characters");
   }
-  const std::string body_hash = Sha256(r.SerializeAsString());
+  const std::string body_hash = Sha256(DeterministicBytes(r));
   const std::string rid_key = keys::ResultId(centre_id, r.result_id());
 
   // Seen before under this id: the same receipt again, or a conflict.

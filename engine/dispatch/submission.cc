@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "engine/common/ids.h"
 #include "engine/common/money.h"
+#include "engine/common/proto_bytes.h"
 #include "engine/common/status_macros.h"
 #include "engine/dispatch/engine.h"
 #include "engine/storage/keys.h"
@@ -56,7 +57,7 @@ Submission::~Submission() {
 }
 
 absl::Status Submission::Start() {
-  hasher_.Update(header_.SerializeAsString());
+  hasher_.Update(DeterministicBytes(header_));
   const v1::Contract& c = header_.contract();
   for (const auto& stage : c.stages()) {
     if (!stage.has_split()) continue;

@@ -1,0 +1,89 @@
+// mw centre add ... | list
+#include <sys/stat.h>
+
+#include <fstream>
+#include <iostream>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "cli/commands.h"
+#include "engine/common/money.h"
+#include "engine/common/status_macros.h"
+#include "proto/rpc/grpc_status.h"
+
+namespace mw::cli {
+namespace {
+
+struct AddOpts {
+  std::string id, region, currency, key, credential_out;
+  int64_t floor_minor = 0;
+  std::vector<std::string> languages;
+  uint32_t capacity = 100;
+};
+
+absl::Status Add(const AddOpts& o, const Connect& connect) {
+  MW_ASSIGN_OR_RETURN(auto client, connect());
+  v1::AddCentreRequest req;
+  req.set_idempotency_key(o.key.empty() ? absl::StrCat("centre-add:", o.id) : o.key);
+  v1::Centre* c = req.mutable_centre();
+  c->set_id(o.id);
+  c->set_region(o.region);
+  c->set_currency(o.currency);
+  c->set_wage_floor_minor_per_hour(o.floor_minor);
+  for (const auto& l : o.languages) c->add_languages(l);
+  c->set_capacity(o.capacity);
+  v1::AddCentreReply reply;
+  auto ctx = client->Context();
+  MW_RETURN_IF_ERROR(rpc::FromGrpcStatus(client->ops().AddCentre(ctx.get(), req, &reply)));
+  std::cout << "Centre " << reply.centre().id() << " (" << reply.centre().region() << ") floor "
+            << FormatMoney(reply.centre().wage_floor_minor_per_hour(), reply.centre().currency())
+            << "/h\n";
+  if (o.credential_out.empty()) {
+    std::cout << "Credential (give it to the centre's agent; it is not shown again): "
+              << reply.credential() << "\n";
+  } else {
+    std::ofstream out(o.credential_out, std::ios::trunc);
+    if (!out) return absl::NotFoundError(absl::StrCat(o.credential_out, ": cannot write"));
+    out << reply.credential() << "\n";
+    out.close();
+    chmod(o.credential_out.c_str(), 0600);
+    std::cout << "Credential written to " << o.credential_out << "\n";
+  }
+  return absl::OkStatus();
+}
+
+absl::Status List(const Connect& connect) {
+  MW_ASSIGN_OR_RETURN(auto client, connect());
+  v1::ListCentresReply reply;
+  auto ctx = client->Context();
+  MW_RETURN_IF_ERROR(rpc::FromGrpcStatus(client->ops().ListCentres(ctx.get(), {}, &reply)));
+  for (const auto& c : reply.centres()) {
+    std::cout << c.id() << "  region " << c.region() << "  floor "
+              << FormatMoney(c.wage_floor_minor_per_hour(), c.currency()) << "/h  languages "
+              << absl::StrJoin(c.languages(), ",") << "  capacity " << c.capacity() << "\n";
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+void AddCentreCommands(CLI::App& app, Run* run) {
+  auto* centre = app.add_subcommand("centre", "Delivery centres");
+  centre->require_subcommand(1);
+  auto o = std::make_shared<AddOpts>();
+  auto* add = centre->add_subcommand("add", "Register a centre and issue its credential");
+  add->add_option("--id", o->id, "Centre id (a-z, 0-9, -, _)")->required();
+  add->add_option("--region", o->region, "Region code, e.g. KE or IN-KA")->required();
+  add->add_option("--currency", o->currency, "ISO 4217 currency of the wage floor")->required();
+  add->add_option("--floor-minor", o->floor_minor,
+                  "Hourly wage floor in minor units (e.g. 150 = 1.50)")
+      ->required();
+  add->add_option("--languages", o->languages, "Languages spoken at the centre")->delimiter(',');
+  add->add_option("--capacity", o->capacity, "Assignments the centre may hold at once");
+  add->add_option("--key", o->key, "Idempotency key (default: derived from the id)");
+  add->add_option("--credential-out", o->credential_out, "Write the credential to this file");
+  add->callback([run, o] { *run = [o](const Connect& c) { return Add(*o, c); }; });
+  centre->add_subcommand("list", "List centres")->callback([run] { *run = List; });
+}
+
+}  // namespace mw::cli

@@ -1,0 +1,249 @@
+// mw contract check FILE   dry run: validate, count items, price the plan, show routing
+// mw contract submit FILE  stream the contract and its inputs to the dispatcher
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "cli/commands.h"
+#include "engine/common/money.h"
+#include "engine/common/proto_bytes.h"
+#include "engine/common/sha256.h"
+#include "engine/common/status_macros.h"
+#include "engine/contract/contract_file.h"
+#include "engine/contract/splitter.h"
+#include "engine/contract/validate.h"
+#include "engine/dispatch/routing.h"
+#include "proto/rpc/grpc_status.h"
+
+namespace mw::cli {
+namespace {
+
+constexpr size_t kChunkBytes = 256 * 1024;
+
+struct LoadedContract {
+  std::string file;
+  v1::Contract contract;
+  std::map<std::string, std::string> input_paths;  // input name -> resolved path (path inputs)
+};
+
+// Parses and validates locally, and checks every path input can be read: nothing is sent
+// anywhere until all of that passes.
+absl::StatusOr<LoadedContract> Load(const std::string& file) {
+  LoadedContract out;
+  out.file = file;
+  auto contract = contract::LoadContractFile(file);
+  if (!contract.ok()) return contract.status();
+  out.contract = *std::move(contract);
+  std::vector<contract::ContractError> errors =
+      contract::ValidateContract(out.contract, contract::Limits());
+  const std::filesystem::path base = std::filesystem::path(file).parent_path();
+  for (int i = 0; i < out.contract.inputs_size(); ++i) {
+    const auto& in = out.contract.inputs(i);
+    if (in.source_case() != v1::Input::kPath || in.path().empty()) continue;
+    const std::filesystem::path resolved = base / in.path();
+    std::ifstream probe(resolved, std::ios::binary);
+    if (!probe) {
+      errors.push_back(
+          {absl::StrCat("inputs[", i, "].path"),
+           absl::StrCat("cannot read \"", in.path(), "\" (looked for ", resolved.string(), ")")});
+      continue;
+    }
+    out.input_paths[in.name()] = resolved.string();
+  }
+  if (!errors.empty()) {
+    absl::Status s = contract::ErrorsToStatus(errors);
+    return absl::InvalidArgumentError(absl::StrCat(file, ":\n", s.message()));
+  }
+  return out;
+}
+
+// Calls `chunk` with every piece of `path`, the last one flagged.
+absl::Status ForEachChunk(const std::string& path,
+                          const std::function<absl::Status(std::string, bool)>& chunk) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::NotFoundError(absl::StrCat(path, ": cannot read"));
+  std::string buf(kChunkBytes, '\0');
+  for (;;) {
+    in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
+    const size_t n = static_cast<size_t>(in.gcount());
+    const bool last = in.eof() || n == 0;
+    if (absl::Status s = chunk(buf.substr(0, n), last); !s.ok()) return s;
+    if (last) return absl::OkStatus();
+  }
+}
+
+// The idempotency key of a submission: derived from the contract and its inputs, so re-running
+// the same command after a lost reply never makes a second job.
+absl::StatusOr<std::string> ContentKey(const LoadedContract& c) {
+  Sha256Hasher h;
+  h.Update(DeterministicBytes(c.contract));
+  for (const auto& [name, path] : c.input_paths) {
+    h.Update(name);
+    absl::Status s = ForEachChunk(path, [&](std::string data, bool) {
+      h.Update(data);
+      return absl::OkStatus();
+    });
+    if (!s.ok()) return s;
+  }
+  return absl::StrCat("sha256:", ToHex(h.Finish()));
+}
+
+absl::Status Check(const std::string& file, const Connect& connect) {
+  MW_ASSIGN_OR_RETURN(LoadedContract c, Load(file));
+  const v1::Contract& k = c.contract;
+  std::cout << "Contract \"" << k.name() << "\" for " << k.client() << ": budget "
+            << FormatMoney(k.budget_minor(), k.currency())
+            << (k.deadline().empty() ? "" : absl::StrCat(", deadline ", k.deadline())) << "\n";
+
+  // Count the items the way the dispatcher will split them.
+  uint64_t items = 0;
+  for (const auto& stage : k.stages()) {
+    if (!stage.has_split()) continue;
+    for (const auto& in : k.inputs()) {
+      if (in.name() != stage.split().input()) continue;
+      contract::Splitter splitter(stage.split(), in.format());
+      std::vector<contract::BadRow> bad;
+      auto on_item = [](v1::Item) {};
+      auto on_bad = [&](contract::BadRow b) { bad.push_back(std::move(b)); };
+      absl::Status s;
+      if (in.source_case() == v1::Input::kInlineText) {
+        s = splitter.Feed(in.inline_text(), on_item, on_bad);
+        if (s.ok()) s = splitter.Finish(on_item, on_bad);
+      } else {
+        s = ForEachChunk(c.input_paths.at(in.name()), [&](std::string data, bool last) {
+          absl::Status fs = splitter.Feed(data, on_item, on_bad);
+          if (fs.ok() && last) fs = splitter.Finish(on_item, on_bad);
+          return fs;
+        });
+      }
+      if (!s.ok())
+        return absl::InvalidArgumentError(absl::StrCat("input ", in.name(), ": ", s.message()));
+      items = splitter.items();
+      std::cout << "Input " << in.name() << ": " << items << " items, " << bad.size()
+                << " rows quarantined\n";
+      for (size_t i = 0; i < bad.size() && i < 10; ++i) {
+        std::cout << "  line " << bad[i].line << ": " << bad[i].reason << "\n";
+      }
+    }
+  }
+
+  std::vector<v1::Centre> centres;
+  if (auto client = connect(); client.ok()) {
+    v1::ListCentresReply reply;
+    auto ctx = (*client)->Context();
+    if ((*client)->ops().ListCentres(ctx.get(), {}, &reply).ok()) {
+      centres.assign(reply.centres().begin(), reply.centres().end());
+    }
+  }
+
+  int64_t total = 0;
+  std::cout << "Stages:\n";
+  for (int i : contract::TopologicalOrder(k)) {
+    const v1::Stage& s = k.stages(i);
+    if (s.has_split()) {
+      std::cout << absl::StrFormat("  %-12s split  %s of %s -> %d items\n", s.name(),
+                                   v1::SplitBy_Name(s.split().by()), s.split().input(), items);
+    } else if (s.has_merge()) {
+      std::cout << absl::StrFormat("  %-12s merge  %s of %s\n", s.name(),
+                                   v1::MergeMode_Name(s.merge().mode()), s.after(0));
+    } else if (s.has_human()) {
+      const auto& h = s.human();
+      const uint32_t overlap = std::max(h.overlap(), h.qa().max_overlap());
+      const int64_t cost = static_cast<int64_t>(items) * overlap * h.piece_rate_minor();
+      total += cost;
+      std::cout << absl::StrFormat("  %-12s human  %d tasks x overlap %d at %s = %s\n", s.name(),
+                                   items, overlap, FormatMoney(h.piece_rate_minor(), k.currency()),
+                                   FormatMoney(cost, k.currency()));
+      auto hourly = HourlyRateMinor(h.piece_rate_minor(), h.estimated_seconds());
+      std::cout << "               pays " << FormatMoney(hourly.value_or(0), k.currency()) << "/h ("
+                << FormatMoney(h.piece_rate_minor(), k.currency()) << " per "
+                << h.estimated_seconds() << " s)\n";
+      for (const auto& centre : centres) {
+        auto e = dispatch::CentreEligibility(k, h, centre);
+        std::cout << "               " << (e.ok ? "-> " : "x  ") << centre.id() << " (floor "
+                  << FormatMoney(centre.wage_floor_minor_per_hour(), centre.currency()) << "/h)"
+                  << (e.ok ? "" : absl::StrCat(": ", e.why_not)) << "\n";
+      }
+    }
+  }
+  std::cout << "Cost at most " << FormatMoney(total, k.currency()) << " of the budget "
+            << FormatMoney(k.budget_minor(), k.currency())
+            << (total > k.budget_minor() ? "  -- OVER BUDGET: the dispatcher will refuse it" : "")
+            << "\n";
+  if (total > k.budget_minor()) return absl::FailedPreconditionError("the budget is too small");
+  return absl::OkStatus();
+}
+
+absl::Status Submit(const std::string& file, std::string key, const Connect& connect) {
+  MW_ASSIGN_OR_RETURN(LoadedContract c, Load(file));
+  if (key.empty()) {
+    MW_ASSIGN_OR_RETURN(key, ContentKey(c));
+  }
+  MW_ASSIGN_OR_RETURN(auto client, connect());
+  auto ctx = client->LongContext();
+  v1::SubmitContractReply reply;
+  auto writer = client->ops().SubmitContract(ctx.get(), &reply);
+  v1::SubmitContractRequest msg;
+  msg.mutable_header()->set_idempotency_key(key);
+  *msg.mutable_header()->mutable_contract() = c.contract;
+  bool open = writer->Write(msg);
+  for (const auto& [name, path] : c.input_paths) {
+    if (!open) break;
+    absl::Status s = ForEachChunk(path, [&](std::string data, bool last) {
+      v1::SubmitContractRequest chunk;
+      chunk.mutable_chunk()->set_input(name);
+      chunk.mutable_chunk()->set_data(std::move(data));
+      chunk.mutable_chunk()->set_last(last);
+      open = writer->Write(chunk);
+      return absl::OkStatus();
+    });
+    if (!s.ok()) return s;
+  }
+  writer->WritesDone();
+  grpc::Status status = writer->Finish();
+  if (!status.ok()) {
+    return absl::Status(
+        rpc::FromGrpcStatus(status).code(),
+        absl::StrCat(file, ": the dispatcher refused the contract:\n", status.error_message()));
+  }
+  std::cout << "Submitted " << reply.job().id() << ": " << reply.job().items() << " items";
+  if (reply.quarantined_total() > 0) {
+    std::cout << ", " << reply.quarantined_total() << " rows quarantined";
+  }
+  std::cout << "\n";
+  for (const auto& q : reply.quarantined()) {
+    std::cout << "  " << q.input() << " line " << q.line() << ": " << q.reason() << "\n";
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+void AddContractCommands(CLI::App& app, Run* run) {
+  auto* contract = app.add_subcommand("contract", "Check or submit a contract file");
+  contract->require_subcommand(1);
+
+  auto* check = contract->add_subcommand("check", "Dry run: validate and print the plan");
+  auto check_file = std::make_shared<std::string>();
+  check->add_option("file", *check_file, "Contract file (YAML or JSON)")->required();
+  check->callback([run, check_file] {
+    *run = [check_file](const Connect& connect) { return Check(*check_file, connect); };
+  });
+
+  auto* submit = contract->add_subcommand("submit", "Submit a contract and its inputs");
+  auto submit_file = std::make_shared<std::string>();
+  auto key = std::make_shared<std::string>();
+  submit->add_option("file", *submit_file, "Contract file (YAML or JSON)")->required();
+  submit->add_option("--key", *key,
+                     "Idempotency key (default: derived from the contract and its inputs)");
+  submit->callback([run, submit_file, key] {
+    *run = [submit_file, key](const Connect& connect) {
+      return Submit(*submit_file, *key, connect);
+    };
+  });
+}
+
+}  // namespace mw::cli

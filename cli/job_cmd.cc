@@ -1,0 +1,222 @@
+// mw job list | get JOB | watch JOB;  mw results export JOB --format csv|jsonl --out FILE
+#include <unistd.h>
+
+#include <fstream>
+#include <iostream>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
+#include "cli/commands.h"
+#include "engine/common/money.h"
+#include "engine/common/status_macros.h"
+#include "nlohmann/json.hpp"
+#include "proto/rpc/grpc_status.h"
+
+namespace mw::cli {
+namespace {
+
+std::string StateName(v1::JobState s) {
+  switch (s) {
+    case v1::JOB_RUNNING:
+      return "running";
+    case v1::JOB_PAUSED:
+      return "paused";
+    case v1::JOB_CANCELLED:
+      return "cancelled";
+    case v1::JOB_COMPLETED:
+      return "completed";
+    case v1::JOB_BUDGET_EXHAUSTED:
+      return "budget exhausted";
+    default:
+      return "unknown";
+  }
+}
+
+std::string Bar(uint64_t done, uint64_t total, int width = 24) {
+  const int filled = total == 0 ? width : static_cast<int>(done * width / total);
+  return absl::StrCat("[", std::string(filled, '#'), std::string(width - filled, '-'), "]");
+}
+
+void PrintJob(const v1::Job& job) {
+  std::cout << job.id() << "  " << job.contract_name() << "  (" << job.client() << ")  "
+            << StateName(job.state()) << "  " << job.items() << " items  wages "
+            << FormatMoney(job.wages_posted_minor(), job.currency()) << " posted, "
+            << FormatMoney(job.wages_reserved_minor() - job.wages_posted_minor(), job.currency())
+            << " awaiting verdicts\n";
+  for (const auto& s : job.stages()) {
+    std::cout << absl::StrFormat("  %-12s %s %6d/%-6d leased %-5d answers %-6d", s.stage(),
+                                 Bar(s.done(), s.total()), s.done(), s.total(), s.leased(),
+                                 s.contributions());
+    if (s.quarantined() > 0) std::cout << " quarantined " << s.quarantined();
+    std::cout << "\n";
+  }
+}
+
+absl::Status List(const Connect& connect) {
+  MW_ASSIGN_OR_RETURN(auto client, connect());
+  v1::ListJobsReply reply;
+  auto ctx = client->Context();
+  MW_RETURN_IF_ERROR(rpc::FromGrpcStatus(client->ops().ListJobs(ctx.get(), {}, &reply)));
+  if (reply.jobs().empty()) std::cout << "No jobs.\n";
+  for (const auto& job : reply.jobs()) PrintJob(job);
+  return absl::OkStatus();
+}
+
+absl::Status Get(const std::string& job_id, const Connect& connect) {
+  MW_ASSIGN_OR_RETURN(auto client, connect());
+  v1::GetJobRequest req;
+  req.set_job_id(job_id);
+  v1::Job job;
+  auto ctx = client->Context();
+  MW_RETURN_IF_ERROR(rpc::FromGrpcStatus(client->ops().GetJob(ctx.get(), req, &job)));
+  PrintJob(job);
+  return absl::OkStatus();
+}
+
+// Follows the job until it ends. On a terminal, redraws in place; otherwise prints at most one
+// progress block every `every` so logs stay readable.
+absl::Status Watch(const std::string& job_id, int every_seconds, const Connect& connect) {
+  MW_ASSIGN_OR_RETURN(auto client, connect());
+  v1::GetJobRequest req;
+  req.set_job_id(job_id);
+  auto ctx = client->LongContext();
+  auto reader = client->ops().WatchJob(ctx.get(), req);
+  const bool tty = isatty(STDOUT_FILENO);
+  v1::JobEvent event, last;
+  absl::Time printed = absl::InfinitePast();
+  int lines = 0;
+  bool final = false;
+  while (reader->Read(&event)) {
+    last = event;
+    final = event.final();
+    if (!final && absl::Now() - printed < absl::Seconds(every_seconds)) continue;
+    if (tty && lines > 0) std::cout << "\x1b[" << lines << "A\x1b[J";
+    PrintJob(event.job());
+    std::cout.flush();
+    lines = 1 + event.job().stages_size();
+    printed = absl::Now();
+  }
+  MW_RETURN_IF_ERROR(rpc::FromGrpcStatus(reader->Finish()));
+  if (!final) return absl::UnavailableError("the dispatcher ended the watch early");
+  return absl::OkStatus();
+}
+
+std::string CsvField(const std::string& v) {
+  if (v.find_first_of(",\"\n\r") == std::string::npos) return v;
+  std::string out = "\"";
+  for (char c : v) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  return out + "\"";
+}
+
+std::string AnswerText(const v1::Answer& a) {
+  switch (a.value_case()) {
+    case v1::Answer::kChoice:
+      return a.choice();
+    case v1::Answer::kChoices:
+      return absl::StrJoin(a.choices().options(), "|");
+    case v1::Answer::kText:
+      return a.text();
+    case v1::Answer::kNumber:
+      return a.number();
+    default:
+      return "";
+  }
+}
+
+absl::Status Export(const std::string& job_id, const std::string& format,
+                    const std::string& out_path, const Connect& connect) {
+  if (format != "csv" && format != "jsonl") {
+    return absl::InvalidArgumentError("--format: expected csv or jsonl");
+  }
+  MW_ASSIGN_OR_RETURN(auto client, connect());
+  const std::string tmp = out_path + ".partial";
+  std::ofstream out(tmp, std::ios::trunc);
+  if (!out) return absl::NotFoundError(absl::StrCat(out_path, ": cannot write"));
+  v1::ExportResultsRequest req;
+  req.set_job_id(job_id);
+  auto ctx = client->LongContext();
+  auto reader = client->ops().ExportResults(ctx.get(), req);
+  v1::ResultRecord rec;
+  uint64_t rows = 0;
+  while (reader->Read(&rec)) {
+    if (format == "csv") {
+      if (rows == 0) {
+        std::vector<std::string> header;
+        for (const auto& f : rec.item().fields()) header.push_back(CsvField(f.name()));
+        for (const char* h : {"answer", "confidence", "votes", "workers"}) header.push_back(h);
+        out << absl::StrJoin(header, ",") << "\n";
+      }
+      std::vector<std::string> row;
+      for (const auto& f : rec.item().fields()) row.push_back(CsvField(f.value()));
+      row.push_back(CsvField(AnswerText(rec.answer())));
+      row.push_back(absl::StrFormat("%.4f", rec.confidence()));
+      row.push_back(absl::StrCat(rec.votes()));
+      row.push_back(CsvField(absl::StrJoin(rec.workers(), ";")));
+      out << absl::StrJoin(row, ",") << "\n";
+    } else {
+      nlohmann::ordered_json j;
+      j["item"] = rec.item_index();
+      j["line"] = rec.item().source_line();
+      nlohmann::ordered_json fields = nlohmann::ordered_json::object();
+      for (const auto& f : rec.item().fields()) fields[f.name()] = f.value();
+      j["fields"] = fields;
+      j["stage"] = rec.stage();
+      j["answer"] = AnswerText(rec.answer());
+      j["confidence"] = rec.confidence();
+      j["votes"] = rec.votes();
+      j["workers"] = std::vector<std::string>(rec.workers().begin(), rec.workers().end());
+      out << j.dump() << "\n";
+    }
+    ++rows;
+  }
+  MW_RETURN_IF_ERROR(rpc::FromGrpcStatus(reader->Finish()));
+  out.close();
+  if (std::rename(tmp.c_str(), out_path.c_str()) != 0) {
+    return absl::InternalError(absl::StrCat(out_path, ": cannot rename into place"));
+  }
+  std::cout << "Wrote " << rows << " results to " << out_path << "\n";
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+void AddJobCommands(CLI::App& app, Run* run) {
+  auto* job = app.add_subcommand("job", "Follow jobs");
+  job->require_subcommand(1);
+  job->add_subcommand("list", "All jobs and their progress")->callback([run] { *run = List; });
+
+  auto id = std::make_shared<std::string>();
+  auto* get = job->add_subcommand("get", "One job's progress");
+  get->add_option("job", *id, "Job id")->required();
+  get->callback([run, id] { *run = [id](const Connect& c) { return Get(*id, c); }; });
+
+  auto watch_id = std::make_shared<std::string>();
+  auto every = std::make_shared<int>(2);
+  auto* watch = job->add_subcommand("watch", "Show progress until the job ends");
+  watch->add_option("job", *watch_id, "Job id")->required();
+  watch->add_option("--every", *every, "Seconds between progress blocks when not on a terminal");
+  watch->callback([run, watch_id, every] {
+    *run = [watch_id, every](const Connect& c) { return Watch(*watch_id, *every, c); };
+  });
+
+  auto* results = app.add_subcommand("results", "Export a job's merged results");
+  results->require_subcommand(1);
+  struct ExportOpts {
+    std::string job, format = "csv", out;
+  };
+  auto opts = std::make_shared<ExportOpts>();
+  auto* exp = results->add_subcommand("export", "Write the results as CSV or JSONL");
+  exp->add_option("job", opts->job, "Job id")->required();
+  exp->add_option("--format", opts->format, "csv or jsonl");
+  exp->add_option("--out", opts->out, "Output file")->required();
+  exp->callback([run, opts] {
+    *run = [opts](const Connect& c) { return Export(opts->job, opts->format, opts->out, c); };
+  });
+}
+
+}  // namespace mw::cli

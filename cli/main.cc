@@ -1,0 +1,44 @@
+// mw: the microwork command-line client for operators and centre managers.
+//
+//   mw --server 127.0.0.1:7070 --token-file operator.token contract submit contract.yaml
+//   mw --server ... job watch job-1
+//   mw --server ... results export job-1 --format csv --out results.csv
+//   mw --server ... ledger verify
+//
+// Exit codes: 0 success, 1 the command failed (the message says why), 2 bad usage.
+#include <CLI/CLI.hpp>
+#include <iostream>
+
+#include "cli/commands.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"mw: microwork command-line client"};
+  app.require_subcommand(1);
+  mw::cli::ClientOptions options;
+  options.channel.target = "127.0.0.1:7070";
+  app.add_option("--server", options.channel.target, "Dispatcher address host:port")
+      ->envname("MW_SERVER");
+  app.add_option("--token-file", options.token_file, "Operator token (or centre credential)")
+      ->envname("MW_TOKEN_FILE");
+  app.add_option("--tls-ca", options.channel.tls_ca, "CA of the dispatcher's certificate (PEM)");
+  app.add_option("--tls-cert", options.channel.tls_cert, "Client certificate for mutual TLS");
+  app.add_option("--tls-key", options.channel.tls_key, "Client key for mutual TLS");
+  app.add_option("--timeout", options.timeout_seconds, "Seconds before a call gives up");
+
+  mw::cli::Run run;
+  mw::cli::AddContractCommands(app, &run);
+  mw::cli::AddJobCommands(app, &run);
+  mw::cli::AddCentreCommands(app, &run);
+  mw::cli::AddLedgerCommands(app, &run);
+  CLI11_PARSE(app, argc, argv);
+  if (!run) {
+    std::cerr << app.help();
+    return 2;
+  }
+  absl::Status status = run([&] { return mw::cli::Client::Connect(options); });
+  if (!status.ok()) {
+    std::cerr << "mw: " << status.message() << "\n";
+    return 1;
+  }
+  return 0;
+}
