@@ -42,6 +42,8 @@ const char* CfName(Cf cf) {
       return "assignments";
     case Cf::kOutbox:
       return "outbox";
+    case Cf::kQuarantine:
+      return "quarantine";
     case Cf::kCount:
       break;
   }
@@ -50,7 +52,7 @@ const char* CfName(Cf cf) {
 
 std::vector<Cf> FamiliesOf(Schema schema) {
   if (schema == Schema::kAgent) {
-    return {Cf::kDefault, Cf::kMeta, Cf::kRoster, Cf::kAssignments, Cf::kOutbox, Cf::kIdempotency};
+    return {Cf::kDefault, Cf::kMeta, Cf::kRoster, Cf::kAssignments, Cf::kOutbox, Cf::kQuarantine};
   }
   return {
       Cf::kDefault,     Cf::kMeta,     Cf::kCentres,       Cf::kJobs,        Cf::kJobProgress,

@@ -29,7 +29,8 @@ enum class Cf : int {
   // Worker agent.
   kRoster,       // pseudonym -> RosterEntry
   kAssignments,  // assignment id -> CachedAssignment
-  kOutbox,       // seq -> OutboxEntry
+  kOutbox,       // seq -> OutboxEntry, waiting for a receipt
+  kQuarantine,   // result id -> OutboxEntry the dispatcher quarantined
   kCount,
 };
 

@@ -157,6 +157,8 @@ std::string CachedAssignment(absl::string_view assignment_id) {
 
 std::string Outbox(uint64_t seq) { return Transfer(seq); }
 
+std::string Quarantine(absl::string_view result_id) { return CachedAssignment(result_id); }
+
 std::optional<uint64_t> ParseOutbox(absl::string_view key) { return ParseTransfer(key); }
 
 }  // namespace mw::storage::keys

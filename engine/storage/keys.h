@@ -69,6 +69,7 @@ std::optional<uint64_t> ParseTransfer(absl::string_view key);
 std::string Roster(absl::string_view pseudonym);
 std::string CachedAssignment(absl::string_view assignment_id);
 std::string Outbox(uint64_t seq);
+std::string Quarantine(absl::string_view result_id);
 std::optional<uint64_t> ParseOutbox(absl::string_view key);
 
 }  // namespace mw::storage::keys

@@ -1,0 +1,245 @@
+#include "engine/centre/agent_state.h"
+
+#include "absl/strings/str_cat.h"
+#include "engine/common/ids.h"
+#include "engine/common/sha256.h"
+#include "engine/common/status_macros.h"
+#include "engine/storage/keys.h"
+
+namespace mw::centre {
+
+using storage::Batch;
+using storage::Cf;
+using storage::Durability;
+namespace keys = storage::keys;
+
+namespace {
+constexpr char kLeaseKey[] = "lease_key";
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<AgentState>> AgentState::Open(const std::string& dir,
+                                                             const Clock* clock) {
+  MW_ASSIGN_OR_RETURN(auto store, storage::Store::Open(dir, storage::Schema::kAgent));
+  std::unique_ptr<AgentState> state(new AgentState(std::move(store), clock));
+  MW_RETURN_IF_ERROR(state->Load());
+  return state;
+}
+
+absl::Status AgentState::Load() {
+  absl::MutexLock l(&mu_);
+  for (auto c = store_->Scan(Cf::kRoster, ""); c->Valid(); c->Next()) {
+    v1::RosterEntry e;
+    MW_RETURN_IF_ERROR(c->Read(&e));
+    roster_[e.pseudonym()] = std::move(e);
+  }
+  std::vector<v1::CachedAssignment> held;
+  for (auto c = store_->Scan(Cf::kAssignments, ""); c->Valid(); c->Next()) {
+    v1::CachedAssignment a;
+    MW_RETURN_IF_ERROR(c->Read(&a));
+    held.push_back(std::move(a));
+  }
+  // Lease order: the dispatcher's item order within a job is a fair proxy.
+  std::sort(held.begin(), held.end(), [](const auto& a, const auto& b) {
+    return a.assignment().lease_expires_at_ms() < b.assignment().lease_expires_at_ms();
+  });
+  for (auto& a : held) {
+    by_worker_[a.assignment().worker()].push_back(a.assignment().assignment_id());
+    held_[a.assignment().assignment_id()] = std::move(a);
+  }
+  for (auto c = store_->Scan(Cf::kOutbox, ""); c->Valid(); c->Next()) {
+    v1::OutboxEntry e;
+    MW_RETURN_IF_ERROR(c->Read(&e));
+    auto seq = keys::ParseOutbox(c->key());
+    if (!seq.has_value()) return absl::DataLossError("malformed outbox key");
+    outbox_ids_[e.result().result_id()] = *seq;
+    outbox_[*seq] = std::move(e);
+    next_seq_ = *seq + 1;
+  }
+  for (auto c = store_->Scan(Cf::kQuarantine, ""); c->Valid(); c->Next()) ++quarantined_;
+  MW_ASSIGN_OR_RETURN(auto key, store_->Get(Cf::kMeta, keys::Meta(kLeaseKey)));
+  if (key.has_value()) lease_key_ = *key;
+  return absl::OkStatus();
+}
+
+absl::StatusOr<v1::RosterEntry> AgentState::AddWorker(v1::RosterEntry entry) {
+  absl::MutexLock l(&mu_);
+  entry.set_pseudonym(absl::StrCat("w", ToHex(RandomBytes(5))));
+  entry.set_added_at_ms(clock_->NowMs());
+  Batch batch;
+  batch.PutRecord(Cf::kRoster, keys::Roster(entry.pseudonym()), entry);
+  MW_RETURN_IF_ERROR(store_->Write(std::move(batch), Durability::kSynced));
+  roster_[entry.pseudonym()] = entry;
+  return entry;
+}
+
+std::vector<v1::RosterEntry> AgentState::Roster() const {
+  absl::MutexLock l(&mu_);
+  std::vector<v1::RosterEntry> out;
+  for (const auto& [p, e] : roster_) out.push_back(e);
+  return out;
+}
+
+absl::StatusOr<std::string> AgentState::LeaseKey() {
+  absl::MutexLock l(&mu_);
+  if (lease_key_.empty()) {
+    const std::string key = absl::StrCat("lease-", ToHex(RandomBytes(12)));
+    Batch batch;
+    batch.Put(Cf::kMeta, keys::Meta(kLeaseKey), key);
+    MW_RETURN_IF_ERROR(store_->Write(std::move(batch), Durability::kSynced));
+    lease_key_ = key;
+  }
+  return lease_key_;
+}
+
+absl::Status AgentState::SaveLease(const v1::LeaseReply& reply) {
+  absl::MutexLock l(&mu_);
+  std::map<std::string, const v1::StageSpec*> specs;
+  for (const auto& s : reply.specs()) specs[absl::StrCat(s.job_id(), "/", s.stage())] = &s;
+  Batch batch;
+  std::vector<v1::CachedAssignment> fresh;
+  for (const auto& a : reply.assignments()) {
+    if (held_.contains(a.assignment_id())) continue;
+    v1::CachedAssignment cached;
+    *cached.mutable_assignment() = a;
+    if (auto it = specs.find(absl::StrCat(a.job_id(), "/", a.stage())); it != specs.end()) {
+      *cached.mutable_spec() = *it->second;
+    }
+    batch.PutRecord(Cf::kAssignments, keys::CachedAssignment(a.assignment_id()), cached);
+    fresh.push_back(std::move(cached));
+  }
+  batch.Delete(Cf::kMeta, keys::Meta(kLeaseKey));
+  MW_RETURN_IF_ERROR(store_->Write(std::move(batch), Durability::kSynced));
+  lease_key_.clear();
+  for (auto& c : fresh) {
+    by_worker_[c.assignment().worker()].push_back(c.assignment().assignment_id());
+    held_[c.assignment().assignment_id()] = std::move(c);
+  }
+  return absl::OkStatus();
+}
+
+size_t AgentState::HeldFor(const std::string& worker) const {
+  absl::MutexLock l(&mu_);
+  auto it = by_worker_.find(worker);
+  return it == by_worker_.end() ? 0 : it->second.size();
+}
+
+std::optional<v1::CachedAssignment> AgentState::OpenNext(const std::string& worker) {
+  absl::MutexLock l(&mu_);
+  auto it = by_worker_.find(worker);
+  if (it == by_worker_.end() || it->second.empty()) return std::nullopt;
+  v1::CachedAssignment& a = held_.at(it->second.front());
+  if (a.opened_at_ms() == 0) a.set_opened_at_ms(clock_->NowMs());
+  return a;
+}
+
+std::vector<std::string> AgentState::HeldIds() const {
+  absl::MutexLock l(&mu_);
+  std::vector<std::string> ids;
+  for (const auto& [id, a] : held_) ids.push_back(id);
+  return ids;
+}
+
+absl::Status AgentState::DropAssignments(const std::vector<std::string>& ids) {
+  absl::MutexLock l(&mu_);
+  Batch batch;
+  for (const auto& id : ids) {
+    auto it = held_.find(id);
+    if (it == held_.end()) continue;
+    batch.Delete(Cf::kAssignments, keys::CachedAssignment(id));
+    auto& q = by_worker_[it->second.assignment().worker()];
+    q.erase(std::remove(q.begin(), q.end(), id), q.end());
+    held_.erase(it);
+  }
+  if (batch.Empty()) return absl::OkStatus();
+  return store_->Write(std::move(batch), Durability::kSynced);
+}
+
+absl::Status AgentState::SaveAnswer(const v1::Result& result) {
+  if (result.result_id().empty()) return absl::InvalidArgumentError("result_id: required");
+  absl::MutexLock l(&mu_);
+  if (outbox_ids_.contains(result.result_id())) return absl::OkStatus();  // saved already
+  v1::OutboxEntry entry;
+  *entry.mutable_result() = result;
+  entry.set_queued_at_ms(clock_->NowMs());
+  const uint64_t seq = next_seq_;
+  Batch batch;
+  batch.PutRecord(Cf::kOutbox, keys::Outbox(seq), entry);
+  // Even an assignment no longer held is answered: the work was done and is paid.
+  const bool held = held_.contains(result.assignment_id());
+  if (held) batch.Delete(Cf::kAssignments, keys::CachedAssignment(result.assignment_id()));
+  MW_RETURN_IF_ERROR(store_->Write(std::move(batch), Durability::kSynced));
+  ++next_seq_;
+  ++saved_;
+  outbox_ids_[result.result_id()] = seq;
+  outbox_[seq] = std::move(entry);
+  if (held) {
+    auto& q = by_worker_[held_.at(result.assignment_id()).assignment().worker()];
+    q.erase(std::remove(q.begin(), q.end(), result.assignment_id()), q.end());
+    held_.erase(result.assignment_id());
+  }
+  return absl::OkStatus();
+}
+
+std::vector<v1::Result> AgentState::PendingResults(size_t limit) const {
+  absl::MutexLock l(&mu_);
+  std::vector<v1::Result> out;
+  for (const auto& [seq, e] : outbox_) {
+    if (out.size() >= limit) break;
+    out.push_back(e.result());
+  }
+  return out;
+}
+
+absl::Status AgentState::ApplyReceipts(const std::vector<v1::Receipt>& receipts) {
+  absl::MutexLock l(&mu_);
+  Batch batch;
+  std::vector<std::pair<uint64_t, bool>> done;  // (seq, quarantined)
+  for (const auto& r : receipts) {
+    auto it = outbox_ids_.find(r.result_id());
+    if (it == outbox_ids_.end()) continue;
+    const uint64_t seq = it->second;
+    const bool bad = r.status() == v1::RECEIPT_QUARANTINED || r.status() == v1::RECEIPT_CONFLICT;
+    const bool good = r.status() == v1::RECEIPT_ACCEPTED || r.status() == v1::RECEIPT_DUPLICATE;
+    if (!bad && !good) continue;  // not a receipt: keep it and send again
+    batch.Delete(Cf::kOutbox, keys::Outbox(seq));
+    if (bad) {
+      v1::OutboxEntry entry = outbox_.at(seq);
+      *entry.mutable_receipt() = r;
+      batch.PutRecord(Cf::kQuarantine, keys::Quarantine(r.result_id()), entry);
+    }
+    done.emplace_back(seq, bad);
+  }
+  if (batch.Empty()) return absl::OkStatus();
+  MW_RETURN_IF_ERROR(store_->Write(std::move(batch), Durability::kSynced));
+  for (auto [seq, bad] : done) {
+    outbox_ids_.erase(outbox_.at(seq).result().result_id());
+    outbox_.erase(seq);
+    quarantined_ += bad;
+  }
+  return absl::OkStatus();
+}
+
+std::vector<v1::OutboxEntry> AgentState::Quarantined() const {
+  std::vector<v1::OutboxEntry> out;
+  for (auto c = store_->Scan(Cf::kQuarantine, ""); c->Valid(); c->Next()) {
+    v1::OutboxEntry e;
+    if (c->Read(&e).ok()) out.push_back(std::move(e));
+  }
+  return out;
+}
+
+OutboxStats AgentState::Outbox() const {
+  absl::MutexLock l(&mu_);
+  OutboxStats s;
+  s.depth = outbox_.size();
+  s.oldest_queued_at_ms = outbox_.empty() ? 0 : outbox_.begin()->second.queued_at_ms();
+  s.quarantined = quarantined_;
+  return s;
+}
+
+uint64_t AgentState::results_saved() const {
+  absl::MutexLock l(&mu_);
+  return saved_;
+}
+
+}  // namespace mw::centre

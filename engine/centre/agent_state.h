@@ -1,0 +1,107 @@
+// AgentState: what a delivery centre's agent keeps in its own RocksDB so work goes on through
+// outages: the roster (the only place with workers' personal data), the assignments leased
+// ahead, and the outbox of answers waiting for the dispatcher's receipt.
+//
+// Every answer is written, synced, to the outbox in the same batch that retires its assignment,
+// before the worker is told it was saved; it leaves the outbox only on an explicit receipt.
+//
+//   MW_ASSIGN_OR_RETURN(auto state, AgentState::Open(dir, clock));
+//   MW_RETURN_IF_ERROR(state->SaveAnswer(result));      // durable before returning
+//   auto batch = state->PendingResults(500);            // oldest first
+//   MW_RETURN_IF_ERROR(state->ApplyReceipts(receipts));  // drops, or quarantines
+//
+// Thread-safe.
+#ifndef MW_ENGINE_CENTRE_AGENT_STATE_H_
+#define MW_ENGINE_CENTRE_AGENT_STATE_H_
+
+#include <deque>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "engine/common/clock.h"
+#include "engine/storage/store.h"
+#include "microwork/v1/records.pb.h"
+#include "microwork/v1/services.pb.h"
+
+namespace mw::centre {
+
+namespace v1 = ::microwork::v1;
+
+struct OutboxStats {
+  uint64_t depth = 0;
+  int64_t oldest_queued_at_ms = 0;  // 0 when empty
+  uint64_t quarantined = 0;
+};
+
+class AgentState {
+ public:
+  // `clock` must outlive the state.
+  [[nodiscard]] static absl::StatusOr<std::unique_ptr<AgentState>> Open(const std::string& dir,
+                                                                        const Clock* clock);
+  AgentState(const AgentState&) = delete;
+  AgentState& operator=(const AgentState&) = delete;
+
+  // ---- Roster ----
+  // Adds a worker and gives them a fresh random pseudonym, the only name the dispatcher sees.
+  [[nodiscard]] absl::StatusOr<v1::RosterEntry> AddWorker(v1::RosterEntry entry);
+  std::vector<v1::RosterEntry> Roster() const;
+
+  // ---- Leasing ahead ----
+  // The idempotency key of the lease request in flight, created (and stored) if none is: a
+  // retry after a lost reply reuses it, so it gets the same assignments back.
+  [[nodiscard]] absl::StatusOr<std::string> LeaseKey();
+  // Stores the assignments of a lease reply and retires its key, in one synced write.
+  [[nodiscard]] absl::Status SaveLease(const v1::LeaseReply& reply);
+  // Assignments held for `worker` and not yet answered.
+  size_t HeldFor(const std::string& worker) const;
+  // The oldest assignment held for `worker`, marked opened now (for time on task).
+  std::optional<v1::CachedAssignment> OpenNext(const std::string& worker);
+  // Ids of every assignment held, for heartbeats.
+  std::vector<std::string> HeldIds() const;
+  // Drops assignments the dispatcher says are no longer ours.
+  [[nodiscard]] absl::Status DropAssignments(const std::vector<std::string>& ids);
+
+  // ---- Outbox ----
+  // Retires the result's assignment and queues the result, in one synced write.
+  [[nodiscard]] absl::Status SaveAnswer(const v1::Result& result);
+  // Up to `limit` queued results, oldest first.
+  std::vector<v1::Result> PendingResults(size_t limit) const;
+  // Applies the dispatcher's receipts: ACCEPTED and DUPLICATE leave the outbox; QUARANTINED and
+  // CONFLICT move to quarantine with the receipt, for the manager to see. Unknown ids are
+  // ignored.
+  [[nodiscard]] absl::Status ApplyReceipts(const std::vector<v1::Receipt>& receipts);
+  std::vector<v1::OutboxEntry> Quarantined() const;
+  OutboxStats Outbox() const;
+  uint64_t results_saved() const;
+
+ private:
+  AgentState(std::unique_ptr<storage::Store> store, const Clock* clock)
+      : store_(std::move(store)), clock_(clock) {}
+  absl::Status Load();
+
+  std::unique_ptr<storage::Store> store_;
+  const Clock* const clock_;
+  mutable absl::Mutex mu_;
+  std::map<std::string, v1::RosterEntry> roster_ ABSL_GUARDED_BY(mu_);
+  // Held assignments by id, and per worker in lease order.
+  absl::flat_hash_map<std::string, v1::CachedAssignment> held_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, std::deque<std::string>> by_worker_ ABSL_GUARDED_BY(mu_);
+  // Outbox: seq -> entry, and result id -> seq.
+  std::map<uint64_t, v1::OutboxEntry> outbox_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, uint64_t> outbox_ids_ ABSL_GUARDED_BY(mu_);
+  uint64_t next_seq_ ABSL_GUARDED_BY(mu_) = 1;
+  uint64_t quarantined_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t saved_ ABSL_GUARDED_BY(mu_) = 0;
+  std::string lease_key_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace mw::centre
+
+#endif  // MW_ENGINE_CENTRE_AGENT_STATE_H_

@@ -1,0 +1,137 @@
+#include "engine/centre/agent_state.h"
+
+#include "engine/testing/temp_dir.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace mw::centre {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::IsEmpty;
+using ::testing::UnorderedElementsAre;
+
+v1::LeaseReply Reply(const std::string& worker, std::vector<int> items) {
+  v1::LeaseReply r;
+  for (int i : items) {
+    v1::Assignment* a = r.add_assignments();
+    a->set_task_id("job-1/label/" + std::to_string(i));
+    a->set_assignment_id(a->task_id() + "@" + worker);
+    a->set_job_id("job-1");
+    a->set_stage("label");
+    a->set_worker(worker);
+    a->set_epoch(1);
+    a->set_lease_expires_at_ms(1000 + i);
+  }
+  v1::StageSpec* s = r.add_specs();
+  s->set_job_id("job-1");
+  s->set_stage("label");
+  s->mutable_human()->set_piece_rate_minor(5);
+  return r;
+}
+
+v1::Result Answer(const std::string& assignment_id, const std::string& id) {
+  v1::Result r;
+  r.set_result_id(id);
+  r.set_assignment_id(assignment_id);
+  r.mutable_answer()->set_choice("yes");
+  return r;
+}
+
+v1::Receipt Receipt(const std::string& id, v1::ReceiptStatus status) {
+  v1::Receipt r;
+  r.set_result_id(id);
+  r.set_status(status);
+  r.set_detail("why");
+  return r;
+}
+
+class AgentStateTest : public ::testing::Test {
+ protected:
+  void SetUp() override { Reopen(); }
+  void Reopen() {
+    state_.reset();
+    state_ = std::move(AgentState::Open(dir_.Sub("db"), &clock_).value());
+  }
+  mw::testing::TempDir dir_;
+  FakeClock clock_;
+  std::unique_ptr<AgentState> state_;
+};
+
+TEST_F(AgentStateTest, RosterGivesPseudonymsAndSurvivesRestart) {
+  v1::RosterEntry e;
+  e.set_name("Amina W.");
+  e.set_contact("+254 700 000000");
+  auto added = state_->AddWorker(e);
+  ASSERT_TRUE(added.ok());
+  EXPECT_EQ(added->pseudonym().size(), 11u);
+  EXPECT_EQ(added->pseudonym()[0], 'w');
+  Reopen();
+  auto roster = state_->Roster();
+  ASSERT_EQ(roster.size(), 1u);
+  EXPECT_EQ(roster[0].name(), "Amina W.");
+  EXPECT_EQ(roster[0].pseudonym(), added->pseudonym());
+}
+
+TEST_F(AgentStateTest, LeaseKeyIsReusedUntilTheLeaseIsSaved) {
+  auto k1 = state_->LeaseKey();
+  Reopen();  // crash before the reply arrived
+  auto k2 = state_->LeaseKey();
+  EXPECT_EQ(*k1, *k2);
+  ASSERT_TRUE(state_->SaveLease(Reply("w1", {0, 1})).ok());
+  EXPECT_NE(*state_->LeaseKey(), *k1);
+  EXPECT_EQ(state_->HeldFor("w1"), 2u);
+  auto next = state_->OpenNext("w1");
+  ASSERT_TRUE(next.has_value());
+  EXPECT_EQ(next->assignment().task_id(), "job-1/label/0");
+  EXPECT_EQ(next->spec().human().piece_rate_minor(), 5);
+}
+
+TEST_F(AgentStateTest, AnswerMovesFromHeldToOutboxAtomicallyAndSurvivesRestart) {
+  ASSERT_TRUE(state_->SaveLease(Reply("w1", {0, 1})).ok());
+  ASSERT_TRUE(state_->SaveAnswer(Answer("job-1/label/0@w1", "r0")).ok());
+  ASSERT_TRUE(state_->SaveAnswer(Answer("job-1/label/0@w1", "r0")).ok());  // saved twice: once
+  Reopen();
+  EXPECT_EQ(state_->HeldFor("w1"), 1u);
+  EXPECT_THAT(state_->HeldIds(), ElementsAre("job-1/label/1@w1"));
+  auto pending = state_->PendingResults(10);
+  ASSERT_EQ(pending.size(), 1u);
+  EXPECT_EQ(pending[0].result_id(), "r0");
+  EXPECT_EQ(state_->Outbox().depth, 1u);
+}
+
+TEST_F(AgentStateTest, OnlyAReceiptEmptiesTheOutbox) {
+  ASSERT_TRUE(state_->SaveLease(Reply("w1", {0, 1, 2})).ok());
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(state_
+                    ->SaveAnswer(
+                        Answer("job-1/label/" + std::to_string(i) + "@w1", "r" + std::to_string(i)))
+                    .ok());
+  }
+  ASSERT_TRUE(state_
+                  ->ApplyReceipts({Receipt("r0", v1::RECEIPT_ACCEPTED),
+                                   Receipt("r1", v1::RECEIPT_QUARANTINED),
+                                   Receipt("r2", v1::RECEIPT_STATUS_UNSPECIFIED),
+                                   Receipt("unknown", v1::RECEIPT_ACCEPTED)})
+                  .ok());
+  Reopen();
+  auto pending = state_->PendingResults(10);
+  ASSERT_EQ(pending.size(), 1u);
+  EXPECT_EQ(pending[0].result_id(), "r2");
+  auto q = state_->Quarantined();
+  ASSERT_EQ(q.size(), 1u);
+  EXPECT_EQ(q[0].result().result_id(), "r1");
+  EXPECT_EQ(q[0].receipt().detail(), "why");
+  EXPECT_EQ(state_->Outbox().quarantined, 1u);
+}
+
+TEST_F(AgentStateTest, DroppedAssignmentsLeave) {
+  ASSERT_TRUE(state_->SaveLease(Reply("w1", {0, 1})).ok());
+  ASSERT_TRUE(state_->DropAssignments({"job-1/label/0@w1", "nope"}).ok());
+  Reopen();
+  EXPECT_THAT(state_->HeldIds(), ElementsAre("job-1/label/1@w1"));
+  EXPECT_THAT(state_->PendingResults(10), IsEmpty());
+}
+
+}  // namespace
+}  // namespace mw::centre
