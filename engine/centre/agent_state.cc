@@ -14,7 +14,7 @@ using storage::Durability;
 namespace keys = storage::keys;
 
 namespace {
-constexpr char kLeaseKey[] = "lease_key";
+constexpr char kLeaseKey[] = "pending_lease";
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<AgentState>> AgentState::Open(const std::string& dir,
@@ -56,8 +56,10 @@ absl::Status AgentState::Load() {
     next_seq_ = *seq + 1;
   }
   for (auto c = store_->Scan(Cf::kQuarantine, ""); c->Valid(); c->Next()) ++quarantined_;
-  MW_ASSIGN_OR_RETURN(auto key, store_->Get(Cf::kMeta, keys::Meta(kLeaseKey)));
-  if (key.has_value()) lease_key_ = *key;
+  v1::LeaseRequest pending;
+  absl::Status s = store_->GetRecord(Cf::kMeta, keys::Meta(kLeaseKey), &pending);
+  if (s.ok()) pending_lease_ = std::move(pending);
+  if (!s.ok() && !absl::IsNotFound(s)) return s;
   return absl::OkStatus();
 }
 
@@ -79,16 +81,28 @@ std::vector<v1::RosterEntry> AgentState::Roster() const {
   return out;
 }
 
-absl::StatusOr<std::string> AgentState::LeaseKey() {
+absl::StatusOr<v1::LeaseRequest> AgentState::PendingLease(
+    const std::vector<v1::WorkerCredit>& credits) {
   absl::MutexLock l(&mu_);
-  if (lease_key_.empty()) {
-    const std::string key = absl::StrCat("lease-", ToHex(RandomBytes(12)));
+  if (!pending_lease_.has_value()) {
+    v1::LeaseRequest req;
+    req.set_idempotency_key(absl::StrCat("lease-", ToHex(RandomBytes(12))));
+    for (const auto& c : credits) *req.add_credits() = c;
     Batch batch;
-    batch.Put(Cf::kMeta, keys::Meta(kLeaseKey), key);
+    batch.PutRecord(Cf::kMeta, keys::Meta(kLeaseKey), req);
     MW_RETURN_IF_ERROR(store_->Write(std::move(batch), Durability::kSynced));
-    lease_key_ = key;
+    pending_lease_ = std::move(req);
   }
-  return lease_key_;
+  return *pending_lease_;
+}
+
+absl::Status AgentState::AbandonLease() {
+  absl::MutexLock l(&mu_);
+  Batch batch;
+  batch.Delete(Cf::kMeta, keys::Meta(kLeaseKey));
+  MW_RETURN_IF_ERROR(store_->Write(std::move(batch), Durability::kSynced));
+  pending_lease_.reset();
+  return absl::OkStatus();
 }
 
 absl::Status AgentState::SaveLease(const v1::LeaseReply& reply) {
@@ -109,7 +123,7 @@ absl::Status AgentState::SaveLease(const v1::LeaseReply& reply) {
   }
   batch.Delete(Cf::kMeta, keys::Meta(kLeaseKey));
   MW_RETURN_IF_ERROR(store_->Write(std::move(batch), Durability::kSynced));
-  lease_key_.clear();
+  pending_lease_.reset();
   for (auto& c : fresh) {
     by_worker_[c.assignment().worker()].push_back(c.assignment().assignment_id());
     held_[c.assignment().assignment_id()] = std::move(c);

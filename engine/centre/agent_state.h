@@ -54,9 +54,13 @@ class AgentState {
   std::vector<v1::RosterEntry> Roster() const;
 
   // ---- Leasing ahead ----
-  // The idempotency key of the lease request in flight, created (and stored) if none is: a
-  // retry after a lost reply reuses it, so it gets the same assignments back.
-  [[nodiscard]] absl::StatusOr<std::string> LeaseKey();
+  // The lease request in flight; when there is none, `credits` becomes one with a fresh key,
+  // stored before it is sent. A retry after a lost reply sends the stored request again, byte
+  // for byte, and so gets the same assignments back.
+  [[nodiscard]] absl::StatusOr<v1::LeaseRequest> PendingLease(
+      const std::vector<v1::WorkerCredit>& credits);
+  // Forgets the request in flight without a reply (the dispatcher refused it for good).
+  [[nodiscard]] absl::Status AbandonLease();
   // Stores the assignments of a lease reply and retires its key, in one synced write.
   [[nodiscard]] absl::Status SaveLease(const v1::LeaseReply& reply);
   // Assignments held for `worker` and not yet answered.
@@ -99,7 +103,7 @@ class AgentState {
   uint64_t next_seq_ ABSL_GUARDED_BY(mu_) = 1;
   uint64_t quarantined_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t saved_ ABSL_GUARDED_BY(mu_) = 0;
-  std::string lease_key_ ABSL_GUARDED_BY(mu_);
+  std::optional<v1::LeaseRequest> pending_lease_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace mw::centre

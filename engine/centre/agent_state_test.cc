@@ -73,13 +73,20 @@ TEST_F(AgentStateTest, RosterGivesPseudonymsAndSurvivesRestart) {
   EXPECT_EQ(roster[0].pseudonym(), added->pseudonym());
 }
 
-TEST_F(AgentStateTest, LeaseKeyIsReusedUntilTheLeaseIsSaved) {
-  auto k1 = state_->LeaseKey();
-  Reopen();  // crash before the reply arrived
-  auto k2 = state_->LeaseKey();
-  EXPECT_EQ(*k1, *k2);
+TEST_F(AgentStateTest, LeaseRequestIsReusedUntilItsReplyIsSaved) {
+  v1::WorkerCredit c;
+  c.set_worker("w1");
+  c.set_count(2);
+  auto first = state_->PendingLease({c});
+  ASSERT_TRUE(first.ok());
+  Reopen();        // crash before the reply arrived
+  c.set_count(5);  // the need changed meanwhile; the retry must still be the same request
+  auto retry = state_->PendingLease({c});
+  EXPECT_EQ(retry->SerializeAsString(), first->SerializeAsString());
   ASSERT_TRUE(state_->SaveLease(Reply("w1", {0, 1})).ok());
-  EXPECT_NE(*state_->LeaseKey(), *k1);
+  auto next_request = state_->PendingLease({c});
+  EXPECT_NE(next_request->idempotency_key(), first->idempotency_key());
+  EXPECT_EQ(next_request->credits(0).count(), 5u);
   EXPECT_EQ(state_->HeldFor("w1"), 2u);
   auto next = state_->OpenNext("w1");
   ASSERT_TRUE(next.has_value());

@@ -1,0 +1,264 @@
+#include "worker-agent/agent.h"
+
+#include <spdlog/spdlog.h>
+
+#include "absl/strings/str_cat.h"
+
+namespace mw::agent {
+
+Agent::Agent(centre::AgentState* state, DispatcherLink* link, const Clock* clock, Options options)
+    : state_(state),
+      link_(link),
+      clock_(clock),
+      options_(std::move(options)),
+      jitter_(options_.jitter_seed) {}
+
+Agent::~Agent() { Stop(); }
+
+bool Agent::WaitOrStop(absl::Duration d, const bool* flag) {
+  absl::MutexLock l(&mu_);
+  auto ready = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return stopping_ || (flag != nullptr && *flag);
+  };
+  mu_.AwaitWithTimeout(absl::Condition(&ready), d);
+  return stopping_;
+}
+
+absl::Duration Agent::Backoff(int failures) {
+  // Exponential from 200 ms, capped, with full jitter so centres do not retry in step.
+  absl::Duration cap = absl::Milliseconds(200) * (1 << std::min(failures, 10));
+  if (cap > options_.max_backoff) cap = options_.max_backoff;
+  absl::MutexLock l(&mu_);
+  std::uniform_real_distribution<double> u(0.5, 1.0);
+  return cap * u(jitter_);
+}
+
+void Agent::Start(std::vector<std::string> simulated) {
+  for (const auto& e : state_->Roster()) on_duty_.push_back(e.pseudonym());
+  threads_.emplace_back([this, simulated] {
+    RegisterUntilDone();
+    {
+      absl::MutexLock l(&mu_);
+      if (stopping_) return;
+    }
+    std::vector<std::thread> loops;
+    loops.emplace_back([this] { LeaseLoop(); });
+    loops.emplace_back([this] { SyncLoop(); });
+    for (const auto& w : simulated) loops.emplace_back([this, w] { WorkerLoop(w); });
+    for (auto& t : loops) t.join();
+  });
+}
+
+void Agent::Stop() {
+  {
+    absl::MutexLock l(&mu_);
+    if (stopping_ && threads_.empty()) return;
+    stopping_ = true;
+  }
+  for (auto& t : threads_) t.join();
+  threads_.clear();
+}
+
+Agent::Stats Agent::stats() const {
+  absl::MutexLock l(&mu_);
+  return stats_;
+}
+
+void Agent::RegisterUntilDone() {
+  v1::RegisterRequest req;
+  for (const auto& e : state_->Roster()) {
+    v1::WorkerOnDuty* w = req.add_workers();
+    w->set_worker(e.pseudonym());
+    *w->mutable_skills() = e.skills();
+    *w->mutable_languages() = e.languages();
+  }
+  req.set_agent_version("mw-agent 0.1");
+  for (int failures = 0;; ++failures) {
+    auto reply = link_->Register(req);
+    if (reply.ok()) {
+      absl::MutexLock l(&mu_);
+      lease_ms_ = int64_t{reply->lease_seconds()} * 1000;
+      spdlog::info("event=registered centre={} workers={} lease_seconds={}", reply->centre().id(),
+                   req.workers_size(), reply->lease_seconds());
+      return;
+    }
+    spdlog::warn("event=register_failed error=\"{}\"", reply.status().ToString());
+    if (WaitOrStop(Backoff(failures), nullptr)) return;
+  }
+}
+
+absl::Status Agent::LeaseOnce(bool* got_work) {
+  *got_work = false;
+  std::vector<v1::WorkerCredit> credits;
+  for (const auto& w : on_duty_) {
+    const size_t held = state_->HeldFor(w);
+    if (held >= options_.lease_buffer) continue;
+    v1::WorkerCredit c;
+    c.set_worker(w);
+    c.set_count(static_cast<uint32_t>(options_.lease_buffer - held));
+    credits.push_back(std::move(c));
+  }
+  if (credits.empty()) return absl::OkStatus();
+  auto request = state_->PendingLease(credits);
+  if (!request.ok()) return request.status();
+  auto reply = link_->Lease(*request);
+  if (!reply.ok()) {
+    if (!Retryable(reply.status())) {
+      // Refused for good (the roster changed under it, say): drop it and ask afresh.
+      spdlog::warn("event=lease_refused error=\"{}\"", reply.status().ToString());
+      if (absl::Status s = state_->AbandonLease(); !s.ok()) return s;
+    }
+    return reply.status();
+  }
+  if (absl::Status s = state_->SaveLease(*reply); !s.ok()) return s;
+  if (reply->assignments_size() > 0) {
+    *got_work = true;
+    absl::MutexLock l(&mu_);
+    ++work_epoch_;
+    stats_.leased += reply->assignments_size();
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Agent::HeartbeatOnce() {
+  v1::HeartbeatRequest req;
+  for (auto& id : state_->HeldIds()) req.add_assignment_ids(std::move(id));
+  if (req.assignment_ids().empty()) return absl::OkStatus();
+  auto reply = link_->Heartbeat(req);
+  if (!reply.ok()) return reply.status();
+  if (reply->lost().empty()) return absl::OkStatus();
+  spdlog::info("event=leases_lost count={}", reply->lost_size());
+  return state_->DropAssignments({reply->lost().begin(), reply->lost().end()});
+}
+
+void Agent::LeaseLoop() {
+  int failures = 0;
+  absl::Time next_heartbeat = absl::Now();
+  for (;;) {
+    absl::Duration wait = options_.idle_poll;
+    if (absl::Now() >= next_heartbeat) {
+      absl::Status hb = HeartbeatOnce();
+      int64_t lease_ms;
+      {
+        absl::MutexLock l(&mu_);
+        lease_ms = lease_ms_;
+      }
+      next_heartbeat = absl::Now() + absl::Milliseconds(lease_ms / 3);
+      if (!hb.ok()) spdlog::warn("event=heartbeat_failed error=\"{}\"", hb.ToString());
+    }
+    bool got_work = false;
+    absl::Status s = LeaseOnce(&got_work);
+    if (s.ok()) {
+      failures = 0;
+      if (got_work) wait = absl::ZeroDuration();  // fill every buffer before resting
+    } else {
+      wait = Backoff(failures++);
+      spdlog::warn("event=lease_failed error=\"{}\" retry_in_ms={}", s.ToString(),
+                   absl::ToInt64Milliseconds(wait));
+    }
+    {
+      absl::MutexLock l(&mu_);
+      lease_wanted_ = false;
+    }
+    if (WaitOrStop(wait, &lease_wanted_)) return;
+  }
+}
+
+absl::Status Agent::SyncOnce(bool* more) {
+  *more = false;
+  std::vector<v1::Result> pending = state_->PendingResults(options_.sync_batch);
+  if (pending.empty()) return absl::OkStatus();
+  v1::SubmitResultsRequest req;
+  for (auto& r : pending) *req.add_results() = std::move(r);
+  auto reply = link_->SubmitResults(req);
+  if (!reply.ok()) return reply.status();
+  std::vector<v1::Receipt> receipts(reply->receipts().begin(), reply->receipts().end());
+  for (const auto& r : receipts) {
+    if (r.status() == v1::RECEIPT_QUARANTINED || r.status() == v1::RECEIPT_CONFLICT) {
+      spdlog::warn("event=result_quarantined result_id={} detail=\"{}\"", r.result_id(),
+                   r.detail());
+    }
+  }
+  if (absl::Status s = state_->ApplyReceipts(receipts); !s.ok()) return s;
+  absl::MutexLock l(&mu_);
+  stats_.results_sent += receipts.size();
+  stats_.last_sync_ok_ms = clock_->NowMs();
+  *more = pending.size() == options_.sync_batch;
+  return absl::OkStatus();
+}
+
+void Agent::SyncLoop() {
+  int failures = 0;
+  for (;;) {
+    bool more = false;
+    absl::Status s = SyncOnce(&more);
+    absl::Duration wait = options_.sync_backstop;
+    if (!s.ok()) {
+      wait = Backoff(failures++);
+      absl::MutexLock l(&mu_);
+      ++stats_.sync_failures;
+      spdlog::warn("event=sync_failed error=\"{}\" retry_in_ms={}", s.ToString(),
+                   absl::ToInt64Milliseconds(wait));
+    } else {
+      failures = 0;
+      if (more) wait = absl::ZeroDuration();
+    }
+    bool stopping;
+    {
+      absl::MutexLock l(&mu_);
+      stopping = stopping_;
+      if (s.ok()) sync_wanted_ = false;
+    }
+    if (stopping) {
+      if (s.ok() && !more) return;
+      // One last attempt at what is left; the rest waits in the outbox for the next start.
+      SyncOnce(&more).IgnoreError();
+      return;
+    }
+    WaitOrStop(wait, &sync_wanted_);
+  }
+}
+
+void Agent::WorkerLoop(const std::string& worker) {
+  for (;;) {
+    std::optional<v1::CachedAssignment> a = state_->OpenNext(worker);
+    if (!a.has_value()) {
+      uint64_t epoch;
+      {
+        absl::MutexLock l(&mu_);
+        if (stopping_) return;
+        epoch = work_epoch_;
+        lease_wanted_ = true;
+        auto ready = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+          return stopping_ || work_epoch_ != epoch;
+        };
+        mu_.AwaitWithTimeout(absl::Condition(&ready), options_.idle_poll);
+      }
+      continue;
+    }
+    SimulatedAnswer sim = Simulate(options_.crowd, worker, *a);
+    if (options_.time_scale > 0 &&
+        WaitOrStop(absl::Seconds(sim.active_seconds * options_.time_scale), nullptr)) {
+      return;  // the shift ended mid-task: nothing is saved, the lease will lapse
+    }
+    v1::Result r;
+    r.set_result_id(
+        absl::StrCat("r:", a->assignment().assignment_id(), ":", a->assignment().epoch()));
+    r.set_assignment_id(a->assignment().assignment_id());
+    r.set_epoch(a->assignment().epoch());
+    r.set_worker(worker);
+    *r.mutable_answer() = sim.answer;
+    r.set_active_seconds(sim.active_seconds);
+    r.set_answered_at_ms(clock_->NowMs());
+    if (absl::Status s = state_->SaveAnswer(r); !s.ok()) {
+      spdlog::error("event=save_failed error=\"{}\"", s.ToString());
+      if (WaitOrStop(absl::Seconds(1), nullptr)) return;
+      continue;
+    }
+    absl::MutexLock l(&mu_);
+    sync_wanted_ = true;
+    lease_wanted_ = true;
+  }
+}
+
+}  // namespace mw::agent

@@ -1,0 +1,89 @@
+// Agent: a delivery centre's link to the dispatcher. It keeps every on-duty worker's buffer of
+// leased assignments full, keeps those leases alive with heartbeats, and drains the outbox to
+// the dispatcher, deleting an answer only on its receipt. Every loop backs off with jitter when
+// the link is down and resumes on its own; the outbox is synced on each new answer and on a
+// periodic backstop. Simulated workers (for the demo and tests) answer from the same buffers a
+// person's web page would.
+//
+// Thread-safe. Start() runs the loops on their own threads; Stop() ends them.
+#ifndef MW_WORKER_AGENT_AGENT_H_
+#define MW_WORKER_AGENT_AGENT_H_
+
+#include <atomic>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "engine/centre/agent_state.h"
+#include "engine/common/clock.h"
+#include "worker-agent/dispatcher_link.h"
+#include "worker-agent/simulated_worker.h"
+
+namespace mw::agent {
+
+class Agent {
+ public:
+  struct Options {
+    uint32_t lease_buffer = 5;  // assignments held ahead per worker
+    absl::Duration sync_backstop = absl::Seconds(5);
+    absl::Duration idle_poll = absl::Seconds(2);  // lease polling when there is no work
+    absl::Duration max_backoff = absl::Seconds(30);
+    size_t sync_batch = 500;  // results per SubmitResults call
+    uint64_t jitter_seed = 1;
+    // Simulation.
+    CrowdModel crowd;
+    double time_scale = 0;  // real seconds per simulated working second (0: answer at once)
+  };
+
+  struct Stats {
+    uint64_t results_sent = 0;  // receipts received
+    uint64_t sync_failures = 0;
+    int64_t last_sync_ok_ms = 0;  // 0 before the first
+    uint64_t leased = 0;
+  };
+
+  // Borrows everything; all must outlive the agent.
+  Agent(centre::AgentState* state, DispatcherLink* link, const Clock* clock, Options options);
+  ~Agent();
+
+  // Registers the roster as on duty (retrying until it works or Stop), then runs the loops.
+  // `simulated` names the roster pseudonyms to run as simulated workers.
+  void Start(std::vector<std::string> simulated);
+  // Ends the loops: workers stop between tasks, one last sync is attempted.
+  void Stop();
+  Stats stats() const;
+
+ private:
+  void RegisterUntilDone();
+  void LeaseLoop();
+  void SyncLoop();
+  void WorkerLoop(const std::string& worker);
+  absl::Status LeaseOnce(bool* got_work);
+  absl::Status HeartbeatOnce();
+  absl::Status SyncOnce(bool* more);
+  absl::Duration Backoff(int failures);
+  bool WaitOrStop(absl::Duration d, const bool* flag);  // true when stopping
+
+  centre::AgentState* const state_;
+  DispatcherLink* const link_;
+  const Clock* const clock_;
+  const Options options_;
+
+  mutable absl::Mutex mu_;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  bool sync_wanted_ ABSL_GUARDED_BY(mu_) = false;
+  bool lease_wanted_ ABSL_GUARDED_BY(mu_) = false;
+  uint64_t work_epoch_ ABSL_GUARDED_BY(mu_) = 0;  // bumps when new assignments arrive
+  int64_t lease_ms_ ABSL_GUARDED_BY(mu_) = 120'000;
+  Stats stats_ ABSL_GUARDED_BY(mu_);
+  std::mt19937_64 jitter_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::string> on_duty_;
+  std::vector<std::thread> threads_;
+};
+
+}  // namespace mw::agent
+
+#endif  // MW_WORKER_AGENT_AGENT_H_

@@ -1,0 +1,56 @@
+#include "worker-agent/dispatcher_link.h"
+
+#include "proto/rpc/grpc_status.h"
+
+namespace mw::agent {
+
+absl::StatusOr<std::unique_ptr<DispatcherLink>> DispatcherLink::Connect(
+    const rpc::ChannelOptions& channel, std::string credential, absl::Duration timeout) {
+  auto ch = rpc::MakeChannel(channel);
+  if (!ch.ok()) return ch.status();
+  std::unique_ptr<DispatcherLink> link(new DispatcherLink());
+  link->credential_ = std::move(credential);
+  link->timeout_ = timeout;
+  link->stub_ = v1::CentreService::NewStub(*ch);
+  return link;
+}
+
+template <typename Reply, typename Call>
+absl::StatusOr<Reply> Invoke(const std::string& credential, absl::Duration timeout, Call call) {
+  Reply reply;
+  auto ctx = rpc::MakeContext(credential, timeout);
+  grpc::Status s = call(ctx.get(), &reply);
+  if (!s.ok()) return rpc::FromGrpcStatus(s);
+  return reply;
+}
+
+absl::StatusOr<v1::RegisterReply> DispatcherLink::Register(const v1::RegisterRequest& r) {
+  return Invoke<v1::RegisterReply>(credential_, timeout_, [&](auto* ctx, auto* reply) {
+    return stub_->Register(ctx, r, reply);
+  });
+}
+
+absl::StatusOr<v1::LeaseReply> DispatcherLink::Lease(const v1::LeaseRequest& r) {
+  return Invoke<v1::LeaseReply>(
+      credential_, timeout_, [&](auto* ctx, auto* reply) { return stub_->Lease(ctx, r, reply); });
+}
+
+absl::StatusOr<v1::HeartbeatReply> DispatcherLink::Heartbeat(const v1::HeartbeatRequest& r) {
+  return Invoke<v1::HeartbeatReply>(credential_, timeout_, [&](auto* ctx, auto* reply) {
+    return stub_->Heartbeat(ctx, r, reply);
+  });
+}
+
+absl::StatusOr<v1::SubmitResultsReply> DispatcherLink::SubmitResults(
+    const v1::SubmitResultsRequest& r) {
+  return Invoke<v1::SubmitResultsReply>(credential_, timeout_, [&](auto* ctx, auto* reply) {
+    return stub_->SubmitResults(ctx, r, reply);
+  });
+}
+
+bool Retryable(const absl::Status& s) {
+  return absl::IsUnavailable(s) || absl::IsDeadlineExceeded(s) || absl::IsResourceExhausted(s) ||
+         absl::IsAborted(s) || absl::IsInternal(s) || absl::IsUnknown(s);
+}
+
+}  // namespace mw::agent

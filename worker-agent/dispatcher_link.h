@@ -1,0 +1,42 @@
+// DispatcherLink: the agent's side of CentreService. Every call carries the centre's credential
+// and a deadline; errors come back as absl::Status with the gRPC code kept (UNAVAILABLE and
+// DEADLINE_EXCEEDED mean "try again later").
+#ifndef MW_WORKER_AGENT_DISPATCHER_LINK_H_
+#define MW_WORKER_AGENT_DISPATCHER_LINK_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "microwork/v1/services.grpc.pb.h"
+#include "proto/rpc/channel.h"
+
+namespace mw::agent {
+
+namespace v1 = ::microwork::v1;
+
+class DispatcherLink {
+ public:
+  [[nodiscard]] static absl::StatusOr<std::unique_ptr<DispatcherLink>> Connect(
+      const rpc::ChannelOptions& channel, std::string credential, absl::Duration timeout);
+
+  [[nodiscard]] absl::StatusOr<v1::RegisterReply> Register(const v1::RegisterRequest& r);
+  [[nodiscard]] absl::StatusOr<v1::LeaseReply> Lease(const v1::LeaseRequest& r);
+  [[nodiscard]] absl::StatusOr<v1::HeartbeatReply> Heartbeat(const v1::HeartbeatRequest& r);
+  [[nodiscard]] absl::StatusOr<v1::SubmitResultsReply> SubmitResults(
+      const v1::SubmitResultsRequest& r);
+
+ private:
+  DispatcherLink() = default;
+  std::string credential_;
+  absl::Duration timeout_;
+  std::unique_ptr<v1::CentreService::Stub> stub_;
+};
+
+// True for errors worth retrying after a pause.
+bool Retryable(const absl::Status& s);
+
+}  // namespace mw::agent
+
+#endif  // MW_WORKER_AGENT_DISPATCHER_LINK_H_

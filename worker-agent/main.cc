@@ -1,0 +1,131 @@
+// mw-agent: runs a delivery centre. It leases work ahead from the dispatcher, keeps answers in a
+// synced outbox until the dispatcher gives a receipt, and keeps working through outages. For the
+// demo and the tests it can run simulated workers instead of people.
+//
+//   mw-agent --dispatcher 127.0.0.1:7070 --credential-file nairobi.cred --data-dir /var/lib/mw \
+//            --sim-workers 5 --sim-accuracy 0.85 --sim-truth truth.csv
+//
+// Prints "mw-agent ready centre=ID workers=N" once started. SIGTERM or SIGINT stop it cleanly.
+#include <prometheus/exposer.h>
+#include <spdlog/spdlog.h>
+#include <sys/stat.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "engine/centre/agent_state.h"
+#include "engine/common/shutdown_signal.h"
+#include "worker-agent/agent.h"
+#include "worker-agent/dispatcher_link.h"
+#include "worker-agent/metrics.h"
+
+namespace {
+
+int Fail(const absl::Status& s) {
+  spdlog::error("event=fatal error=\"{}\"", s.ToString());
+  return 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  mw::ShutdownSignal shutdown;  // first: every later thread inherits the blocked signals
+  CLI::App app{"mw-agent: a microwork delivery centre"};
+  mw::rpc::ChannelOptions channel;
+  channel.target = "127.0.0.1:7070";
+  std::string credential_file, data_dir, metrics_listen;
+  mw::agent::Agent::Options options;
+  int sim_workers = 0;
+  int lease_buffer = 5;
+  std::string truth_file;
+  std::vector<std::string> sim_languages = {"en"}, sim_skills;
+  app.add_option("--dispatcher", channel.target, "Dispatcher address host:port");
+  app.add_option("--credential-file", credential_file, "This centre's credential")->required();
+  app.add_option("--data-dir", data_dir, "Directory of the agent's RocksDB state")->required();
+  app.add_option("--tls-ca", channel.tls_ca, "CA of the dispatcher's certificate (PEM)");
+  app.add_option("--tls-cert", channel.tls_cert, "Client certificate for mutual TLS");
+  app.add_option("--tls-key", channel.tls_key, "Client key for mutual TLS");
+  app.add_option("--metrics-listen", metrics_listen, "Prometheus /metrics address (optional)");
+  app.add_option("--lease-buffer", lease_buffer, "Assignments held ahead per worker")
+      ->check(CLI::Range(1, 50));
+  app.add_option("--sim-workers", sim_workers, "Run this many simulated workers")
+      ->check(CLI::Range(0, 200));
+  app.add_option("--sim-accuracy", options.crowd.accuracy, "Chance a simulated answer is right")
+      ->check(CLI::Range(0.0, 1.0));
+  app.add_option("--sim-speed", options.crowd.speed, "1.0 = the stage's estimated time");
+  app.add_option("--sim-seed", options.crowd.seed, "Seed of the simulated answers");
+  app.add_option("--sim-truth", truth_file, "CSV of true labels: <item field>,<label>");
+  app.add_option("--sim-time-scale", options.time_scale,
+                 "Real seconds per simulated working second (0 = instant)");
+  app.add_option("--sim-languages", sim_languages, "Languages of simulated workers")
+      ->delimiter(',');
+  app.add_option("--sim-skills", sim_skills, "Skills of simulated workers")->delimiter(',');
+  app.set_config("--config", "", "Read options from this TOML/INI file");
+  CLI11_PARSE(app, argc, argv);
+  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e level=%l %v");
+  options.lease_buffer = static_cast<uint32_t>(lease_buffer);
+
+  auto credential = mw::rpc::ReadFile(credential_file);
+  if (!credential.ok()) return Fail(credential.status());
+  if (!truth_file.empty()) {
+    auto crowd = mw::agent::LoadTruth(truth_file, options.crowd);
+    if (!crowd.ok()) return Fail(crowd.status());
+    options.crowd = *std::move(crowd);
+  }
+  mkdir(data_dir.c_str(), 0700);
+  auto state = mw::centre::AgentState::Open(data_dir + "/db", mw::SystemClock::Get());
+  if (!state.ok()) return Fail(state.status());
+
+  // Simulated workers live in the roster like people; add any that are missing.
+  std::vector<std::string> simulated;
+  for (const auto& e : (*state)->Roster()) {
+    if (e.simulated()) simulated.push_back(e.pseudonym());
+  }
+  while (static_cast<int>(simulated.size()) < sim_workers) {
+    microwork::v1::RosterEntry e;
+    e.set_name(absl::StrCat("Simulated worker ", simulated.size() + 1));
+    e.set_simulated(true);
+    for (const auto& l : sim_languages) e.add_languages(l);
+    for (const auto& s : sim_skills) e.add_skills(s);
+    auto added = (*state)->AddWorker(e);
+    if (!added.ok()) return Fail(added.status());
+    simulated.push_back(added->pseudonym());
+  }
+  simulated.resize(sim_workers);
+
+  auto link = mw::agent::DispatcherLink::Connect(
+      channel, std::string(absl::StripAsciiWhitespace(*credential)), absl::Seconds(20));
+  if (!link.ok()) return Fail(link.status());
+
+  mw::agent::Agent agent(state->get(), link->get(), mw::SystemClock::Get(), options);
+  std::unique_ptr<prometheus::Exposer> exposer;
+  std::shared_ptr<mw::agent::AgentCollector> collector;
+  std::string metrics_addr = "-";
+  if (!metrics_listen.empty()) {
+    try {
+      exposer = std::make_unique<prometheus::Exposer>(metrics_listen);
+    } catch (const std::exception& e) {
+      return Fail(absl::UnavailableError(absl::StrCat("cannot listen on ", metrics_listen)));
+    }
+    collector =
+        std::make_shared<mw::agent::AgentCollector>(state->get(), &agent, mw::SystemClock::Get());
+    exposer->RegisterCollectable(collector);
+    metrics_addr = absl::StrCat(metrics_listen.substr(0, metrics_listen.rfind(':')), ":",
+                                exposer->GetListeningPorts().front());
+  }
+  agent.Start(simulated);
+  spdlog::info("event=ready workers={} simulated={} outbox={} metrics={}",
+               (*state)->Roster().size(), simulated.size(), (*state)->Outbox().depth, metrics_addr);
+  std::printf("mw-agent ready workers=%zu metrics=%s\n", (*state)->Roster().size(),
+              metrics_addr.c_str());
+  std::fflush(stdout);
+
+  shutdown.Wait();
+  spdlog::info("event=shutdown");
+  agent.Stop();
+  exposer.reset();
+  spdlog::info("event=stopped outbox={}", (*state)->Outbox().depth);
+  return 0;
+}

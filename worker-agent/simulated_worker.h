@@ -1,0 +1,40 @@
+// Simulated workers, for the demo and the tests: they answer assignments with a set accuracy and
+// speed. Each answer is a pure function of (seed, worker, task), so a run replays exactly.
+#ifndef MW_WORKER_AGENT_SIMULATED_WORKER_H_
+#define MW_WORKER_AGENT_SIMULATED_WORKER_H_
+
+#include <cstdint>
+#include <map>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "microwork/v1/records.pb.h"
+
+namespace mw::agent {
+
+namespace v1 = ::microwork::v1;
+
+struct CrowdModel {
+  double accuracy = 0.9;  // chance of giving the true label when it is known
+  double speed = 1.0;     // 1.0: takes the stage's estimated time on average
+  uint64_t seed = 1;
+  // Known true labels by the value of `truth_field` in the item.
+  std::string truth_field;
+  std::map<std::string, std::string> truth;
+};
+
+// Reads a truth CSV: header "<item field>,<label column>", then one row per item.
+[[nodiscard]] absl::StatusOr<CrowdModel> LoadTruth(const std::string& path, CrowdModel model);
+
+struct SimulatedAnswer {
+  v1::Answer answer;
+  uint32_t active_seconds = 0;
+};
+
+// What worker `worker` answers to `a` under `model`.
+SimulatedAnswer Simulate(const CrowdModel& model, const std::string& worker,
+                         const v1::CachedAssignment& a);
+
+}  // namespace mw::agent
+
+#endif  // MW_WORKER_AGENT_SIMULATED_WORKER_H_

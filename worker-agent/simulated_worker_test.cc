@@ -1,0 +1,55 @@
+#include "worker-agent/simulated_worker.h"
+
+#include "gtest/gtest.h"
+
+namespace mw::agent {
+namespace {
+
+v1::CachedAssignment Task(const std::string& id) {
+  v1::CachedAssignment a;
+  a.mutable_assignment()->set_task_id("job-1/label/" + id);
+  v1::Field* f = a.mutable_assignment()->mutable_item()->add_fields();
+  f->set_name("id");
+  f->set_value(id);
+  auto* h = a.mutable_spec()->mutable_human();
+  h->set_estimated_seconds(20);
+  for (const char* o : {"positive", "negative", "neutral"}) {
+    h->mutable_answer()->mutable_single_choice()->add_options(o);
+  }
+  return a;
+}
+
+CrowdModel Model(double accuracy) {
+  CrowdModel m;
+  m.accuracy = accuracy;
+  m.truth_field = "id";
+  for (int i = 0; i < 1000; ++i) m.truth[std::to_string(i)] = "neutral";
+  return m;
+}
+
+TEST(SimulatedWorkerTest, AccuracyIsHonouredOverManyTasks) {
+  const CrowdModel m = Model(0.8);
+  int right = 0;
+  for (int i = 0; i < 1000; ++i) {
+    SimulatedAnswer a = Simulate(m, "w1", Task(std::to_string(i)));
+    right += a.answer.choice() == "neutral";
+    EXPECT_GE(a.active_seconds, 16u);
+    EXPECT_LE(a.active_seconds, 31u);
+  }
+  // 1000 Bernoulli(0.8) draws: mean 800, sd ~12.6; 5 sd either side.
+  EXPECT_GT(right, 737);
+  EXPECT_LT(right, 863);
+}
+
+TEST(SimulatedWorkerTest, AnswersReplayFromTheSeed) {
+  const CrowdModel m = Model(0.5);
+  for (int i = 0; i < 50; ++i) {
+    auto t = Task(std::to_string(i));
+    EXPECT_EQ(Simulate(m, "w1", t).answer.choice(), Simulate(m, "w1", t).answer.choice());
+  }
+  EXPECT_EQ(Simulate(Model(1.0), "w9", Task("3")).answer.choice(), "neutral");
+  EXPECT_NE(Simulate(Model(0.0), "w9", Task("3")).answer.choice(), "neutral");
+}
+
+}  // namespace
+}  // namespace mw::agent
