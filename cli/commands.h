@@ -20,6 +20,7 @@ void AddContractCommands(CLI::App& app, Run* run);
 void AddJobCommands(CLI::App& app, Run* run);
 void AddCentreCommands(CLI::App& app, Run* run);
 void AddLedgerCommands(CLI::App& app, Run* run);
+void AddQaCommands(CLI::App& app, Run* run);
 
 }  // namespace mw::cli
 

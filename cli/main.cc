@@ -30,6 +30,7 @@ int main(int argc, char** argv) {
   mw::cli::AddJobCommands(app, &run);
   mw::cli::AddCentreCommands(app, &run);
   mw::cli::AddLedgerCommands(app, &run);
+  mw::cli::AddQaCommands(app, &run);
   CLI11_PARSE(app, argc, argv);
   if (!run) {
     std::cerr << app.help();

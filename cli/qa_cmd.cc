@@ -1,0 +1,139 @@
+// mw qa aggregate --method M --answers FILE [--gold FILE] --out FILE
+// Re-aggregates exported answers (task,worker,label CSV) offline; with --gold, prints accuracy.
+#include <cmath>
+#include <fstream>
+#include <iostream>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "cli/commands.h"
+#include "engine/common/status_macros.h"
+#include "engine/contract/answers_csv.h"
+#include "qa/classification.h"
+#include "qa/numeric.h"
+#include "qa/text.h"
+
+namespace mw::cli {
+namespace {
+
+struct AggregateOpts {
+  std::string method = "ds", answers, gold, out;
+};
+
+std::string CsvField(const std::string& v) {
+  if (v.find_first_of(",\"\n\r") == std::string::npos) return v;
+  std::string out = "\"";
+  for (char c : v) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  return out + "\"";
+}
+
+absl::Status Aggregate(const AggregateOpts& o) {
+  MW_ASSIGN_OR_RETURN(qa::CrowdData data, contract::ReadAnswersCsv(o.answers));
+  const int T = data.num_tasks();
+  std::vector<std::string> label(T);
+  std::vector<double> confidence(T);
+  const bool numeric = o.method == "median" || o.method == "mean" || o.method == "trimmed";
+  if (o.method == "mv" || o.method == "wmv" || o.method == "ds" || o.method == "onecoin") {
+    qa::Aggregate a = o.method == "mv"    ? qa::MajorityVote(data)
+                      : o.method == "wmv" ? qa::WeightedVote(data)
+                      : o.method == "ds"  ? qa::DawidSkene(data, qa::EmOptions())
+                                          : qa::OneCoin(data, qa::EmOptions());
+    for (int t = 0; t < T; ++t) {
+      label[t] = data.label(a.tasks[t].label);
+      confidence[t] = a.tasks[t].confidence;
+    }
+    if (a.iterations > 0) {
+      std::cout << o.method << ": " << a.iterations << " EM iterations, "
+                << (a.converged ? "converged" : "stopped at the cap") << "\n";
+    }
+  } else if (numeric || o.method == "text" || o.method == "edit") {
+    std::vector<std::vector<std::string>> by_task(T);
+    for (const auto& a : data.answers()) by_task[a.task].push_back(data.label(a.label));
+    for (int t = 0; t < T; ++t) {
+      if (numeric) {
+        std::vector<double> values;
+        for (const auto& s : by_task[t]) {
+          double v;
+          if (!absl::SimpleAtod(s, &v)) {
+            return absl::InvalidArgumentError(absl::StrCat(o.answers, ": task ", data.task(t),
+                                                           ": label \"", s, "\" is not a number"));
+          }
+          values.push_back(v);
+        }
+        const qa::NumberEstimate e = o.method == "median" ? qa::Median(values)
+                                     : o.method == "mean" ? qa::Mean(values)
+                                                          : qa::TrimmedMean(values);
+        label[t] = absl::StrFormat("%.10g", e.value);
+        confidence[t] = e.confidence;
+      } else {
+        const qa::TextEstimate e = o.method == "text" ? qa::TextAgreement(by_task[t])
+                                                      : qa::EditDistanceCluster(by_task[t]);
+        label[t] = e.text;
+        confidence[t] = e.confidence;
+      }
+    }
+  } else {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--method: expected mv, wmv, ds, onecoin, median, mean, trimmed, text or edit; got \"",
+        o.method, "\""));
+  }
+
+  const std::string tmp = o.out + ".partial";
+  std::ofstream out(tmp, std::ios::trunc);
+  if (!out) return absl::NotFoundError(absl::StrCat(o.out, ": cannot write"));
+  out << "task,label,confidence\n";
+  for (int t = 0; t < T; ++t) {
+    out << CsvField(data.task(t)) << "," << CsvField(label[t]) << ","
+        << absl::StrFormat("%.6f", confidence[t]) << "\n";
+  }
+  out.close();
+  if (std::rename(tmp.c_str(), o.out.c_str()) != 0) {
+    return absl::InternalError(absl::StrCat(o.out, ": cannot rename into place"));
+  }
+  std::cout << "Wrote " << T << " tasks (" << data.answers().size() << " answers, "
+            << data.num_workers() << " workers) to " << o.out << "\n";
+
+  if (!o.gold.empty()) {
+    MW_ASSIGN_OR_RETURN(auto gold, contract::ReadGoldCsv(o.gold));
+    int scored = 0, right = 0;
+    for (const auto& [task, truth] : gold) {
+      const int t = data.TaskId(task);
+      if (t < 0) continue;
+      ++scored;
+      double a, b;
+      if (numeric && absl::SimpleAtod(label[t], &a) && absl::SimpleAtod(truth, &b)) {
+        right += std::abs(a - b) <= 1e-9 * std::max(1.0, std::abs(b));
+      } else {
+        right += label[t] == truth;
+      }
+    }
+    std::cout << absl::StrFormat(
+        "Accuracy %.4f: %d of %d gold tasks with answers (%zu gold in all)\n",
+        scored == 0 ? 0.0 : static_cast<double>(right) / scored, right, scored, gold.size());
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+void AddQaCommands(CLI::App& app, Run* run) {
+  auto* qa = app.add_subcommand("qa", "Quality: aggregate answers offline");
+  qa->require_subcommand(1);
+  auto o = std::make_shared<AggregateOpts>();
+  auto* agg =
+      qa->add_subcommand("aggregate", "task,worker,label CSV in; task,label,confidence out");
+  agg->add_option("--method", o->method,
+                  "mv, wmv, ds (Dawid-Skene), onecoin, median, mean, trimmed, text, edit")
+      ->check(CLI::IsMember(
+          {"mv", "wmv", "ds", "onecoin", "median", "mean", "trimmed", "text", "edit"}));
+  agg->add_option("--answers", o->answers, "Answers CSV: task,worker,label")->required();
+  agg->add_option("--gold", o->gold, "Known labels CSV: task,label (prints accuracy)");
+  agg->add_option("--out", o->out, "Output CSV")->required();
+  agg->callback([run, o] { *run = [o](const Connect&) { return Aggregate(*o); }; });
+}
+
+}  // namespace mw::cli

@@ -1,0 +1,197 @@
+#include "qa/classification.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace mw::qa {
+namespace {
+
+constexpr double kFloor = 1e-10;
+
+// Index of the largest value; the lowest index on ties.
+int32_t ArgMax(const std::vector<double>& v) {
+  int32_t best = 0;
+  for (size_t k = 1; k < v.size(); ++k) {
+    if (v[k] > v[best]) best = static_cast<int32_t>(k);
+  }
+  return best;
+}
+
+// Vote shares per task, each answer weighted by its worker's weight.
+std::vector<std::vector<double>> Shares(const CrowdData& data,
+                                        const std::vector<double>* worker_weight) {
+  const int K = data.num_labels();
+  std::vector<std::vector<double>> shares(data.num_tasks(), std::vector<double>(K, 0.0));
+  for (const auto& a : data.answers()) {
+    shares[a.task][a.label] += worker_weight == nullptr ? 1.0 : (*worker_weight)[a.worker];
+  }
+  for (auto& s : shares) {
+    double total = 0;
+    for (double v : s) total += v;
+    if (total > 0) {
+      for (double& v : s) v /= total;
+    } else {
+      for (double& v : s) v = 1.0 / K;  // every weight zero: no information
+    }
+  }
+  return shares;
+}
+
+Aggregate FromPosteriors(std::vector<std::vector<double>> posteriors, bool keep) {
+  Aggregate out;
+  out.tasks.resize(posteriors.size());
+  for (size_t t = 0; t < posteriors.size(); ++t) {
+    out.tasks[t].label = ArgMax(posteriors[t]);
+    out.tasks[t].confidence = posteriors[t][out.tasks[t].label];
+  }
+  if (keep) out.posteriors = std::move(posteriors);
+  return out;
+}
+
+// One EM run. `m_step(post, log_conf)` fills log_conf[(w * K + l) * K + k] = log P(answer l |
+// truth k) for worker w from the flat posteriors post[t * K + k]; the E-step and the stopping
+// rule are shared by both models.
+template <typename MStep>
+Aggregate RunEm(const CrowdData& data, const EmOptions& options, MStep m_step) {
+  const int T = data.num_tasks(), K = data.num_labels(), W = data.num_workers();
+  std::vector<double> post(static_cast<size_t>(T) * K);
+  {
+    const auto shares = Shares(data, nullptr);
+    for (int t = 0; t < T; ++t) std::copy(shares[t].begin(), shares[t].end(), &post[t * K]);
+  }
+  std::vector<double> log_prior(K), log_conf(static_cast<size_t>(W) * K * K), prior(K);
+  std::vector<double> ll(K);
+  const auto& offsets = data.task_offsets();
+  const auto& answers = data.answers();
+  double previous = -INFINITY;
+  int iterations = 0;
+  bool converged = false;
+  for (int it = 1; it <= options.max_iterations; ++it) {
+    // M-step: class priors, then the workers' answer models.
+    std::fill(prior.begin(), prior.end(), 0.0);
+    for (int t = 0; t < T; ++t) {
+      for (int k = 0; k < K; ++k) prior[k] += post[t * K + k];
+    }
+    for (int k = 0; k < K; ++k) log_prior[k] = std::log(std::max(prior[k] / T, kFloor));
+    m_step(post, &log_conf);
+
+    // E-step: posteriors from priors and answer models, in log space, with the total
+    // log-likelihood of the answers for the stopping rule.
+    double total = 0;
+    for (int t = 0; t < T; ++t) {
+      std::copy(log_prior.begin(), log_prior.end(), ll.begin());
+      for (int32_t i = offsets[t]; i < offsets[t + 1]; ++i) {
+        const auto& a = answers[i];
+        const double* row = &log_conf[(static_cast<size_t>(a.worker) * K + a.label) * K];
+        for (int k = 0; k < K; ++k) ll[k] += row[k];
+      }
+      const double top = *std::max_element(ll.begin(), ll.end());
+      double* p = &post[static_cast<size_t>(t) * K];
+      double sum = 0;
+      for (int k = 0; k < K; ++k) sum += (p[k] = std::exp(ll[k] - top));
+      const double inv = 1.0 / sum;
+      for (int k = 0; k < K; ++k) p[k] *= inv;
+      total += top + std::log(sum);
+    }
+    iterations = it;
+    const double per_answer = total / std::max<size_t>(answers.size(), 1);
+    if (per_answer - previous < options.tolerance) {
+      converged = true;
+      break;
+    }
+    previous = per_answer;
+  }
+  std::vector<std::vector<double>> posteriors(T);
+  for (int t = 0; t < T; ++t) posteriors[t].assign(&post[t * K], &post[t * K] + K);
+  Aggregate result = FromPosteriors(std::move(posteriors), true);
+  result.confusion.resize(log_conf.size());
+  for (size_t i = 0; i < log_conf.size(); ++i) result.confusion[i] = std::exp(log_conf[i]);
+  for (int k = 0; k < K; ++k) result.priors.push_back(std::exp(log_prior[k]));
+  result.iterations = iterations;
+  result.converged = converged;
+  return result;
+}
+
+}  // namespace
+
+Aggregate MajorityVote(const CrowdData& data) {
+  return FromPosteriors(Shares(data, nullptr), false);
+}
+
+std::vector<double> WorkerAgreement(const CrowdData& data, const Aggregate& aggregate) {
+  std::vector<double> agree(data.num_workers(), 0.0), count(data.num_workers(), 0.0);
+  for (const auto& a : data.answers()) {
+    count[a.worker] += 1;
+    agree[a.worker] += aggregate.posteriors.empty()
+                           ? (aggregate.tasks[a.task].label == a.label ? 1.0 : 0.0)
+                           : aggregate.posteriors[a.task][a.label];
+  }
+  for (int w = 0; w < data.num_workers(); ++w) {
+    agree[w] = count[w] > 0 ? agree[w] / count[w] : 0;
+  }
+  return agree;
+}
+
+Aggregate WeightedVote(const CrowdData& data) {
+  const std::vector<double> weights = WorkerAgreement(data, MajorityVote(data));
+  return FromPosteriors(Shares(data, &weights), false);
+}
+
+Aggregate DawidSkene(const CrowdData& data, const EmOptions& options) {
+  const int K = data.num_labels(), W = data.num_workers();
+  std::vector<double> counts(static_cast<size_t>(W) * K * K);
+  std::vector<char> seen(static_cast<size_t>(W) * K);
+  for (const auto& a : data.answers()) seen[static_cast<size_t>(a.worker) * K + a.label] = 1;
+  auto m_step = [&](const std::vector<double>& post, std::vector<double>* log_conf) {
+    std::fill(counts.begin(), counts.end(), options.smoothing);
+    for (const auto& a : data.answers()) {
+      double* row = &counts[(static_cast<size_t>(a.worker) * K + a.label) * K];
+      const double* p = &post[static_cast<size_t>(a.task) * K];
+      for (int k = 0; k < K; ++k) row[k] += p[k];
+    }
+    for (int w = 0; w < W; ++w) {
+      for (int k = 0; k < K; ++k) {
+        // A label the worker gave gets at least the floor, so its log is finite.
+        double norm = 0;
+        for (int l = 0; l < K; ++l) {
+          double& c = counts[(static_cast<size_t>(w) * K + l) * K + k];
+          if (seen[static_cast<size_t>(w) * K + l]) c = std::max(c, kFloor);
+          norm += c;
+        }
+        for (int l = 0; l < K; ++l) {
+          const double c = counts[(static_cast<size_t>(w) * K + l) * K + k];
+          (*log_conf)[(static_cast<size_t>(w) * K + l) * K + k] =
+              std::log(std::max(c / norm, kFloor));
+        }
+      }
+    }
+  };
+  return RunEm(data, options, m_step);
+}
+
+Aggregate OneCoin(const CrowdData& data, const EmOptions& options) {
+  const int K = data.num_labels(), W = data.num_workers();
+  std::vector<double> right(W), total(W);
+  auto m_step = [&](const std::vector<double>& post, std::vector<double>* log_conf) {
+    std::fill(right.begin(), right.end(), options.smoothing);
+    std::fill(total.begin(), total.end(), 2 * options.smoothing);
+    for (const auto& a : data.answers()) {
+      right[a.worker] += post[static_cast<size_t>(a.task) * K + a.label];
+      total[a.worker] += 1;
+    }
+    for (int w = 0; w < W; ++w) {
+      double skill = total[w] > 0 ? right[w] / total[w] : 0.5;
+      skill = std::clamp(skill, kFloor, 1 - kFloor);
+      const double log_right = std::log(skill);
+      const double log_wrong = std::log(std::max((1 - skill) / std::max(K - 1, 1), kFloor));
+      for (int l = 0; l < K; ++l) {
+        for (int k = 0; k < K; ++k) {
+          (*log_conf)[(static_cast<size_t>(w) * K + l) * K + k] = l == k ? log_right : log_wrong;
+        }
+      }
+    }
+  };
+  return RunEm(data, options, m_step);
+}
+
+}  // namespace mw::qa

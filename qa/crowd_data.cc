@@ -1,0 +1,57 @@
+#include "qa/crowd_data.h"
+
+#include <algorithm>
+#include <numeric>
+
+namespace mw::qa {
+
+int32_t CrowdData::Intern(const std::string& s, std::vector<std::string>* table,
+                          std::unordered_map<std::string, int32_t>* index) {
+  auto [it, inserted] = index->emplace(s, static_cast<int32_t>(table->size()));
+  if (inserted) table->push_back(s);
+  return it->second;
+}
+
+void CrowdData::Add(const std::string& task, const std::string& worker, const std::string& label) {
+  answers_.push_back({Intern(task, &tasks_, &task_index_),
+                      Intern(worker, &workers_, &worker_index_),
+                      Intern(label, &labels_, &label_index_)});
+}
+
+void CrowdData::Finalize() {
+  std::vector<int32_t> order(labels_.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::sort(order.begin(), order.end(),
+            [&](int32_t a, int32_t b) { return labels_[a] < labels_[b]; });
+  std::vector<int32_t> renumber(labels_.size());
+  std::vector<std::string> sorted;
+  for (size_t i = 0; i < order.size(); ++i) {
+    renumber[order[i]] = static_cast<int32_t>(i);
+    sorted.push_back(labels_[order[i]]);
+  }
+  labels_ = std::move(sorted);
+  label_index_.clear();
+  for (size_t i = 0; i < labels_.size(); ++i) label_index_[labels_[i]] = static_cast<int32_t>(i);
+  for (auto& a : answers_) a.label = renumber[a.label];
+
+  // Counting sort of answers by task, so the aggregators read them sequentially.
+  task_offsets_.assign(tasks_.size() + 1, 0);
+  for (const auto& a : answers_) ++task_offsets_[a.task + 1];
+  for (size_t t = 0; t < tasks_.size(); ++t) task_offsets_[t + 1] += task_offsets_[t];
+  std::vector<Answer> sorted_answers(answers_.size());
+  std::vector<int32_t> fill(task_offsets_.begin(), task_offsets_.end() - 1);
+  for (const auto& a : answers_) sorted_answers[fill[a.task]++] = a;
+  answers_ = std::move(sorted_answers);
+}
+
+int CrowdData::TaskId(const std::string& task) const {
+  auto it = task_index_.find(task);
+  return it == task_index_.end() ? -1 : it->second;
+}
+
+int CrowdData::LabelId(const std::string& label) const {
+  auto it = label_index_.find(label);
+  return it == label_index_.end() ? -1 : it->second;
+}
+
+}  // namespace mw::qa
