@@ -31,7 +31,11 @@ int main(int argc, char** argv) {
   mw::cli::AddCentreCommands(app, &run);
   mw::cli::AddLedgerCommands(app, &run);
   mw::cli::AddQaCommands(app, &run);
-  CLI11_PARSE(app, argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : 2;  // --help is success; every usage error is 2
+  }
   if (!run) {
     std::cerr << app.help();
     return 2;
