@@ -29,8 +29,9 @@ absl::Status Statement(const StatementOpts& o, const Connect& connect) {
   auto ctx = client->Context();
   MW_RETURN_IF_ERROR(rpc::FromGrpcStatus(client->ledger().GetStatement(ctx.get(), req, &st)));
   std::cout << st.title() << "\n";
-  std::cout << absl::StrFormat("  %-34s %8s %9s %14s %14s %12s\n", "account", "answers", "time",
-                               "posted", "awaiting", "per hour");
+  std::cout << absl::StrFormat("  %-34s %8s %9s %14s %14s %12s  %-7s %6s %6s\n", "account",
+                               "answers", "time", "posted", "awaiting", "per hour", "checks",
+                               "agree", "skill");
   std::map<std::string, std::pair<int64_t, int64_t>> totals;
   for (const auto& l : st.lines()) {
     // Effective pay per hour of measured time on task.
@@ -40,10 +41,15 @@ absl::Status Statement(const StatementOpts& o, const Connect& connect) {
           (l.posted_minor() + l.pending_minor()) * 3600 / static_cast<int64_t>(l.active_seconds()),
           l.currency());
     }
-    std::cout << absl::StrFormat("  %-34s %8d %8dm %14s %14s %12s\n", l.account(),
-                                 l.contributions(), l.active_seconds() / 60,
-                                 FormatMoney(l.posted_minor(), l.currency()),
-                                 FormatMoney(l.pending_minor(), l.currency()), hourly);
+    // Quality sits beside pay; it never changes it.
+    const uint64_t verdicts = l.agreed() + l.disagreed();
+    std::cout << absl::StrFormat(
+        "  %-34s %8d %8dm %14s %14s %12s  %-7s %6s %6.2f\n", l.account(), l.contributions(),
+        l.active_seconds() / 60, FormatMoney(l.posted_minor(), l.currency()),
+        FormatMoney(l.pending_minor(), l.currency()), hourly,
+        absl::StrCat(l.gold_correct(), "/", l.gold_total()),
+        verdicts == 0 ? std::string("-") : absl::StrCat(100 * l.agreed() / verdicts, "%"),
+        l.skill());
     totals[l.currency()].first += l.posted_minor();
     totals[l.currency()].second += l.pending_minor();
   }

@@ -10,6 +10,7 @@
 #include "cli/commands.h"
 #include "engine/common/status_macros.h"
 #include "engine/contract/answers_csv.h"
+#include "proto/rpc/grpc_status.h"
 #include "qa/classification.h"
 #include "qa/numeric.h"
 #include "qa/text.h"
@@ -120,7 +121,68 @@ absl::Status Aggregate(const AggregateOpts& o) {
 
 }  // namespace
 
+struct ReviewOpts {
+  std::string job, task, label, reviewer, reason, key;
+  bool all = false;
+};
+
+absl::Status ListReviews(const ReviewOpts& o, const Connect& connect) {
+  MW_ASSIGN_OR_RETURN(auto client, connect());
+  v1::ListReviewsRequest req;
+  req.set_job_id(o.job);
+  req.set_include_decided(o.all);
+  v1::ListReviewsReply reply;
+  auto ctx = client->Context();
+  MW_RETURN_IF_ERROR(rpc::FromGrpcStatus(client->ops().ListReviews(ctx.get(), req, &reply)));
+  if (reply.reviews().empty()) std::cout << "No results waiting for review.\n";
+  for (const auto& r : reply.reviews()) {
+    std::cout << r.task_id() << "  confidence " << absl::StrFormat("%.2f", r.confidence());
+    if (r.decided()) std::cout << "  decided \"" << r.label() << "\" by " << r.reviewer();
+    std::cout << "\n  answers:";
+    for (int i = 0; i < r.workers_size(); ++i) {
+      std::cout << " " << r.workers(i) << "=" << r.labels(i);
+    }
+    std::cout << "\n  item:";
+    for (const auto& f : r.item().fields()) std::cout << " " << f.name() << "=" << f.value();
+    std::cout << "\n";
+  }
+  return absl::OkStatus();
+}
+
+absl::Status DecideReview(const ReviewOpts& o, const Connect& connect) {
+  MW_ASSIGN_OR_RETURN(auto client, connect());
+  v1::DecideReviewRequest req;
+  req.set_idempotency_key(o.key.empty() ? absl::StrCat("review:", o.task) : o.key);
+  req.set_task_id(o.task);
+  req.set_label(o.label);
+  req.set_reviewer(o.reviewer);
+  req.set_reason(o.reason);
+  v1::Review reply;
+  auto ctx = client->Context();
+  MW_RETURN_IF_ERROR(rpc::FromGrpcStatus(client->ops().DecideReview(ctx.get(), req, &reply)));
+  std::cout << reply.task_id() << ": \"" << reply.label() << "\", decided by " << reply.reviewer()
+            << " (" << reply.reason() << ")\n";
+  return absl::OkStatus();
+}
+
 void AddQaCommands(CLI::App& app, Run* run) {
+  auto ro = std::make_shared<ReviewOpts>();
+  auto* review = app.add_subcommand("review", "The human review queue of low-confidence results");
+  review->require_subcommand(1);
+  auto* list = review->add_subcommand("list", "Results waiting for a person");
+  list->add_option("--job", ro->job, "Only this job");
+  list->add_flag("--all", ro->all, "Include decided reviews");
+  list->callback([run, ro] { *run = [ro](const Connect& c) { return ListReviews(*ro, c); }; });
+  auto* decide =
+      review->add_subcommand("decide", "Decide one (the reviewer must not have answered it)");
+  decide->add_option("task", ro->task, "Task id, e.g. job-1/label/17")->required();
+  decide->add_option("--label", ro->label, "The decided answer")->required();
+  decide->add_option("--reviewer", ro->reviewer, "<centre>/<pseudonym> of the reviewer")
+      ->required();
+  decide->add_option("--reason", ro->reason, "Why, for the record")->required();
+  decide->add_option("--key", ro->key, "Idempotency key (default: derived from the task)");
+  decide->callback([run, ro] { *run = [ro](const Connect& c) { return DecideReview(*ro, c); }; });
+
   auto* qa = app.add_subcommand("qa", "Quality: aggregate answers offline");
   qa->require_subcommand(1);
   auto o = std::make_shared<AggregateOpts>();

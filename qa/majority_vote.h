@@ -22,6 +22,13 @@ struct Vote {
 // REQUIRES nothing: an empty input gives an empty label with confidence 0.
 Vote MajorityVote(const std::vector<std::string>& labels);
 
+// A vote where each answer counts by its worker's skill (probability of being right): the
+// posterior of the one-coin model with a uniform prior over `num_options` labels, so
+// `confidence` is a probability. `skills[i]` belongs to `labels[i]`; skills are clamped to
+// [0.01, 0.99]. Ties go to the smallest label.
+Vote SkillWeightedVote(const std::vector<std::string>& labels, const std::vector<double>& skills,
+                       int num_options);
+
 }  // namespace mw::qa
 
 #endif  // MW_QA_MAJORITY_VOTE_H_

@@ -123,6 +123,26 @@ grpc::Status OperatorServiceImpl::ListCentres(grpc::ServerContext* context,
   return grpc::Status::OK;
 }
 
+grpc::Status OperatorServiceImpl::ListReviews(grpc::ServerContext* context,
+                                              const v1::ListReviewsRequest* request,
+                                              v1::ListReviewsReply* reply) {
+  if (auto s = RequireOperator(*context); !s.ok()) return s;
+  auto r = engine_->ListReviews(request->job_id(), request->include_decided());
+  if (!r.ok()) return ToGrpcStatus(r.status());
+  for (auto& review : *r) *reply->add_reviews() = std::move(review);
+  return grpc::Status::OK;
+}
+
+grpc::Status OperatorServiceImpl::DecideReview(grpc::ServerContext* context,
+                                               const v1::DecideReviewRequest* request,
+                                               v1::Review* reply) {
+  if (auto s = RequireOperator(*context); !s.ok()) return s;
+  auto r = engine_->DecideReview(*request);
+  if (!r.ok()) return ToGrpcStatus(r.status());
+  *reply = std::move(*r);
+  return grpc::Status::OK;
+}
+
 // ---- CentreService ----
 
 grpc::Status CentreServiceImpl::RequireCentre(const grpc::ServerContext& context,

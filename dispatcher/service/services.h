@@ -50,6 +50,10 @@ class OperatorServiceImpl final : public v1::OperatorService::Service {
                          v1::AddCentreReply* reply) override;
   grpc::Status ListCentres(grpc::ServerContext* context, const v1::ListCentresRequest* request,
                            v1::ListCentresReply* reply) override;
+  grpc::Status ListReviews(grpc::ServerContext* context, const v1::ListReviewsRequest* request,
+                           v1::ListReviewsReply* reply) override;
+  grpc::Status DecideReview(grpc::ServerContext* context, const v1::DecideReviewRequest* request,
+                            v1::Review* reply) override;
 
  private:
   grpc::Status RequireOperator(const grpc::ServerContext& context) const;

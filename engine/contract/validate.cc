@@ -220,13 +220,38 @@ class Validator {
     if (qa.gold_per_thousand() > 500) {
       Error(p + ".qa.gold_per_thousand", "expected 0 to 500");
     }
+    if (qa.gold_per_thousand() > 0 && h.gold_input().empty()) {
+      Error(p + ".gold_input", "gold_per_thousand needs an input of gold tasks");
+    }
+    if (!h.gold_input().empty()) {
+      const microwork::v1::Input* gold = nullptr;
+      for (const auto& in : c_.inputs()) {
+        if (in.name() == h.gold_input()) gold = &in;
+      }
+      const microwork::v1::Input* split = nullptr;
+      for (const auto& s : c_.stages()) {
+        if (!s.has_split()) continue;
+        for (const auto& in : c_.inputs()) {
+          if (in.name() == s.split().input()) split = &in;
+        }
+      }
+      if (gold == nullptr) {
+        Error(p + ".gold_input", absl::StrCat("no input is named \"", h.gold_input(), "\""));
+      } else if (split != nullptr && gold->name() == split->name()) {
+        Error(p + ".gold_input", "gold tasks need their own input, not the one being split");
+      } else if (split != nullptr && gold->format() != split->format()) {
+        Error(p + ".gold_input", absl::StrCat("gold tasks must be in the split input's format, ",
+                                              microwork::v1::InputFormat_Name(split->format())));
+      }
+    }
     const bool choice = h.answer().has_single_choice() || h.answer().has_multi_choice();
     switch (qa.method()) {
       case microwork::v1::AGGREGATION_UNSPECIFIED:
         break;
       case microwork::v1::MAJORITY_VOTE:
+      case microwork::v1::WEIGHTED_VOTE:
         if (!choice && !h.answer().has_text()) {
-          Error(p + ".qa.method", "MAJORITY_VOTE needs a choice or text answer");
+          Error(p + ".qa.method", "MAJORITY_VOTE and WEIGHTED_VOTE need a choice or text answer");
         }
         break;
       case microwork::v1::MEDIAN:
@@ -235,7 +260,9 @@ class Validator {
           Error(p + ".qa.method", "MEDIAN and MEAN need a number answer");
         break;
       default:
-        Error(p + ".qa.method", "only MAJORITY_VOTE, MEDIAN and MEAN are supported online yet");
+        Error(p + ".qa.method",
+              "online QA supports MAJORITY_VOTE, WEIGHTED_VOTE, MEDIAN and MEAN; use "
+              "`mw qa aggregate` to re-aggregate an export with Dawid-Skene");
     }
     for (auto [field, list] : {std::pair{"skills", &h.skills()},
                                {"languages", &h.languages()},

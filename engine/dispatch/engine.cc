@@ -100,6 +100,11 @@ absl::Status Engine::Recover() {
     MW_RETURN_IF_ERROR(c->Read(&rec));
     worker_stats_[std::string(c->key())] = std::move(rec);
   }
+  for (auto c = store_->Scan(Cf::kReviews, ""); c->Valid(); c->Next()) {
+    v1::Review review;
+    MW_RETURN_IF_ERROR(c->Read(&review));
+    stats_.reviews_open += !review.decided();
+  }
   for (auto c = store_->Scan(Cf::kJobs, ""); c->Valid(); c->Next()) {
     v1::JobRecord record;
     MW_RETURN_IF_ERROR(c->Read(&record));
@@ -157,6 +162,9 @@ absl::StatusOr<Engine::JobRun> Engine::BuildJobRun(v1::JobRecord record,
   }
   run.open.resize(run.chain.size());
   run.leased.assign(run.chain.size(), 0);
+  run.gold.resize(run.chain.size());
+  run.since_gold.assign(run.chain.size(), 0);
+  run.gold_cursor.assign(run.chain.size(), 0);
   return run;
 }
 
@@ -178,8 +186,9 @@ absl::Status Engine::RecoverJob(const std::string& job_id) {
       task.chain_pos = static_cast<int>(pos);
       task.item_index = key->item;
       MW_RETURN_IF_ERROR(store_->GetRecord(Cf::kItems, keys::Item(job_id, key->item), &task.item));
-      // A later stage sees the verdicts of the stages before it as extra fields.
-      for (size_t prev = 0; prev < pos; ++prev) {
+      // A later stage sees the verdicts of the stages before it as extra fields (gold items
+      // carry their own).
+      for (size_t prev = 0; prev < pos && !rec.gold(); ++prev) {
         v1::ResultRecord out;
         MW_RETURN_IF_ERROR(store_->GetRecord(
             Cf::kOutputs, keys::Task(job_id, run->chain[prev].index, key->item), &out));
@@ -207,7 +216,11 @@ absl::Status Engine::RecoverJob(const std::string& job_id) {
         ++worker_leases_[absl::StrCat(slot.centre(), "/", slot.worker())];
       }
       task.record = std::move(rec);
-      if (FreeSlots(task.record) > 0) run->open[pos].push_back(std::string(c->key()));
+      if (task.record.gold()) {
+        run->gold[pos].push_back(std::string(c->key()));
+      } else if (FreeSlots(task.record) > 0) {
+        run->open[pos].push_back(std::string(c->key()));
+      }
       tasks_.emplace(std::string(c->key()), std::move(task));
     }
   }
@@ -253,6 +266,14 @@ void Engine::PutTask(const TaskRun& task, Batch* batch) const {
 }
 
 uint64_t Engine::Commit(Batch batch) { return queue_->Enqueue(std::move(batch)); }
+
+double Engine::Skill(const std::string& worker_account) const {
+  auto it = worker_stats_.find(worker_account);
+  if (it == worker_stats_.end()) return 0.5;
+  const v1::WorkerStatsRecord& s = it->second;
+  return (1.0 + s.gold_correct() + s.agreed()) /
+         (2.0 + s.gold_total() + s.agreed() + s.disagreed());
+}
 
 // ---- Idempotency ---------------------------------------------------------------------------
 
@@ -463,9 +484,16 @@ absl::StatusOr<v1::Statement> Engine::GetStatement(const v1::StatementRequest& r
     line->set_pending_minor(a.credits_pending() - a.debits_pending());
     line->set_posted_minor(a.credits_posted() - a.debits_posted());
     if (auto it = worker_stats_.find(a.id()); it != worker_stats_.end()) {
-      line->set_contributions(it->second.contributions());
-      line->set_active_seconds(it->second.active_seconds());
+      const v1::WorkerStatsRecord& s = it->second;
+      line->set_contributions(s.contributions());
+      line->set_active_seconds(s.active_seconds());
+      line->set_gold_total(s.gold_total());
+      line->set_gold_correct(s.gold_correct());
+      line->set_agreed(s.agreed());
+      line->set_disagreed(s.disagreed());
+      line->set_reviews(s.reviews());
     }
+    line->set_skill(Skill(a.id()));
   };
   absl::MutexLock l(&mu_);
   switch (request.subject_case()) {

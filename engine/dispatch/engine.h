@@ -58,7 +58,14 @@ struct EngineStats {
   uint64_t quarantined_results = 0;
   uint64_t verdicts = 0;
   uint64_t commit_groups = 0;
+  uint64_t gold_answers = 0;
+  uint64_t gold_correct = 0;
+  uint64_t reviews_open = 0;        // results waiting for a person
+  uint64_t overlap_extensions = 0;  // answers added by dynamic overlap
 };
+
+// Item indexes at and above this belong to gold (check) tasks, never to the client's items.
+inline constexpr uint64_t kGoldItemBase = uint64_t{1} << 62;
 
 class Engine {
  public:
@@ -100,6 +107,15 @@ class Engine {
   // Streams the job's merged results in input order; stops early when `sink` returns false.
   [[nodiscard]] absl::Status ExportResults(
       const std::string& job_id, const std::function<bool(const v1::ResultRecord&)>& sink) const;
+
+  // The review queue, oldest first; `job_id` empty for every job.
+  [[nodiscard]] absl::StatusOr<std::vector<v1::Review>> ListReviews(const std::string& job_id,
+                                                                    bool include_decided) const;
+  // A person decides a review: the output takes their label and they are paid the stage's
+  // piece rate for the review. PERMISSION_DENIED when the reviewer answered the task;
+  // FAILED_PRECONDITION when it was decided already; INVALID_ARGUMENT for a label the stage's
+  // answer schema does not allow.
+  [[nodiscard]] absl::StatusOr<v1::Review> DecideReview(const v1::DecideReviewRequest& request);
 
   // ---- Centres ---------------------------------------------------------------------------
 
@@ -156,6 +172,10 @@ class Engine {
     // went full or done are dropped lazily when met.
     std::vector<std::deque<std::string>> open;
     std::vector<uint64_t> leased;  // live leases per chain position
+    // Gold (check) tasks per chain position, and when the next one is due.
+    std::vector<std::vector<std::string>> gold;
+    std::vector<uint64_t> since_gold;  // regular assignments since the last gold one
+    std::vector<size_t> gold_cursor;   // round robin over `gold`
   };
   struct TaskRun {
     std::string job_id;
@@ -207,7 +227,16 @@ class Engine {
   absl::StatusOr<v1::Receipt> RecordResult(const std::string& centre_id, const v1::Result& result,
                                            storage::Batch* batch, std::vector<std::string>* pending)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Aggregates a task whose slots are all answered. With dynamic overlap and a confidence below
+  // the stage's target, opens one more slot instead (up to the cap); at the cap, decides and
+  // queues the result for review. On a decision, posts the wages, updates the workers' skills,
+  // erases the task and moves the item on.
   absl::Status Decide(JobRun* run, TaskRun* task, storage::Batch* batch)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // A worker's skill estimate: the posterior mean of Beta(1, 1) updated by their gold answers
+  // and by agreement with verdicts.
+  double Skill(const std::string& worker_account) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::StatusOr<TaskRun*> NextGoldFor(JobRun* run, int pos, const std::string& worker)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void PutTask(const TaskRun& task, storage::Batch* batch) const;
   void PutProgress(const JobRun& run, storage::Batch* batch) const;
@@ -262,6 +291,21 @@ class Submission {
   Sha256Hasher hasher_;  // over the header, then every chunk in order
   std::unique_ptr<contract::Splitter> splitter_;
   std::string split_input_;
+  struct GoldInput {
+    int stage_index = 0;
+    std::string answer_field;
+    std::unique_ptr<contract::Splitter> splitter;
+    bool done = false;
+  };
+  std::map<std::string, GoldInput> gold_;  // by input name
+  struct GoldTask {
+    int stage_index;
+    uint64_t item_index;
+    std::string label;
+  };
+  std::vector<GoldTask> gold_tasks_;  // staged so far, over every gold input
+  void Quarantine(const std::string& input, contract::BadRow bad);
+  absl::Status AddGoldItem(GoldInput* gold, v1::Item item, uint64_t line, const std::string& input);
   bool split_input_done_ = false;
   storage::Batch staged_;
   size_t staged_items_ = 0;

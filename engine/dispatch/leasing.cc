@@ -50,6 +50,19 @@ absl::StatusOr<Engine::TaskRun*> Engine::CreateTask(JobRun* run, int chain_pos, 
   return &it->second;
 }
 
+absl::StatusOr<Engine::TaskRun*> Engine::NextGoldFor(JobRun* run, int pos,
+                                                     const std::string& worker) {
+  auto& gold = run->gold[pos];
+  for (size_t n = 0; n < gold.size(); ++n) {
+    const size_t i = (run->gold_cursor[pos] + n) % gold.size();
+    auto it = tasks_.find(gold[i]);
+    if (it == tasks_.end() || HasSlot(it->second.record, worker)) continue;
+    run->gold_cursor[pos] = i + 1;
+    return &it->second;
+  }
+  return nullptr;  // this worker has seen every check task
+}
+
 absl::StatusOr<Engine::TaskRun*> Engine::NextTaskFor(JobRun* run, const std::string& centre_id,
                                                      const v1::WorkerOnDuty& worker, Batch* batch) {
   const v1::Contract& contract = run->record.contract();
@@ -63,6 +76,15 @@ absl::StatusOr<Engine::TaskRun*> Engine::NextTaskFor(JobRun* run, const std::str
     if (ledger_->Available(EscrowAccount(run->record.job().id())) - run->exposure_minor < rate) {
       continue;  // the escrow cannot pay for another lease
     }
+    // A check task is due after every 1000 / gold_per_thousand - 1 regular ones.
+    const uint32_t gold_rate = stage.human.qa().gold_per_thousand();
+    if (gold_rate > 0 && (run->since_gold[pos] + 1) * gold_rate >= 1000) {
+      MW_ASSIGN_OR_RETURN(TaskRun * gold, NextGoldFor(run, pos, worker.worker()));
+      if (gold != nullptr) {
+        run->since_gold[pos] = 0;
+        return gold;
+      }
+    }
     auto& open = run->open[pos];
     for (size_t i = 0; i < open.size();) {
       auto it = tasks_.find(open[i]);
@@ -70,7 +92,10 @@ absl::StatusOr<Engine::TaskRun*> Engine::NextTaskFor(JobRun* run, const std::str
         open.erase(open.begin() + i);  // done or full: it comes back if a slot frees
         continue;
       }
-      if (!HasSlot(it->second.record, worker.worker())) return &it->second;
+      if (!HasSlot(it->second.record, worker.worker())) {
+        ++run->since_gold[pos];
+        return &it->second;
+      }
       ++i;
     }
     if (pos == 0) {
@@ -81,6 +106,7 @@ absl::StatusOr<Engine::TaskRun*> Engine::NextTaskFor(JobRun* run, const std::str
             Cf::kItems, keys::Item(run->record.job().id(), cursor->next_item()), &item));
         cursor->set_next_item(cursor->next_item() + 1);
         PutProgress(*run, batch);
+        ++run->since_gold[pos];
         return CreateTask(run, 0, std::move(item), batch);
       }
     }

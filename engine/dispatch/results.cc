@@ -167,6 +167,7 @@ absl::StatusOr<v1::Receipt> Engine::RecordResult(const std::string& centre_id, c
 
   const bool on_time =
       task != nullptr && slot->state() == v1::SLOT_LEASED && slot->epoch() == r.epoch();
+  const bool gold = record.gold();
   const int64_t rate = stage.human.piece_rate_minor();
   const std::string& currency = run->record.contract().currency();
   const std::string worker_account = WorkerAccount(centre_id, worker);
@@ -195,7 +196,8 @@ absl::StatusOr<v1::Receipt> Engine::RecordResult(const std::string& centre_id, c
     receipt.set_detail(absl::StrCat("skipped: ", r.answer().skip_reason()));
     stats.set_skipped(stats.skipped() + 1);
   } else {
-    // Reserve the wage; a late one is posted at once, since no verdict will come for it.
+    // Reserve the wage. A late answer or a check task's is posted at once: no verdict will come
+    // for it, and base pay never waits on quality.
     ledger::Ledger::TransferSpec wage{
         .id = WageTransferId(assignment_id),
         .kind = v1::TRANSFER_PENDING,
@@ -207,7 +209,7 @@ absl::StatusOr<v1::Receipt> Engine::RecordResult(const std::string& centre_id, c
         .job_id = ref->job_id};
     MW_RETURN_IF_ERROR(ledger_->Apply(wage, batch).status());
     run->progress.set_wages_reserved_minor(run->progress.wages_reserved_minor() + rate);
-    if (!on_time) {
+    if (!on_time || gold) {
       MW_RETURN_IF_ERROR(ledger_
                              ->Apply({.id = WagePostTransferId(assignment_id),
                                       .kind = v1::TRANSFER_POST_PENDING,
@@ -215,8 +217,25 @@ absl::StatusOr<v1::Receipt> Engine::RecordResult(const std::string& centre_id, c
                                      batch)
                              .status());
       run->progress.set_wages_posted_minor(run->progress.wages_posted_minor() + rate);
+    }
+    if (!on_time) {
       ++stats_.late_results;
       stats.set_late(stats.late() + 1);
+    }
+    if (gold) {
+      // A check task: it moves the worker's skill estimate and tells them how it went.
+      const bool correct = AnswerLabel(r.answer()) == record.gold_label();
+      stats.set_gold_total(stats.gold_total() + 1);
+      stats.set_gold_correct(stats.gold_correct() + correct);
+      ++stats_.gold_answers;
+      stats_.gold_correct += correct;
+      receipt.set_feedback(
+          correct ? "check task: your answer matched the known answer"
+                  : absl::StrCat("check task: the known answer was \"", record.gold_label(), "\""));
+      if (on_time) {
+        slot->set_state(v1::SLOT_SUBMITTED);
+        PutTask(*task, batch);
+      }
     }
     receipt.set_wage_minor(rate);
     receipt.set_currency(currency);
@@ -235,7 +254,7 @@ absl::StatusOr<v1::Receipt> Engine::RecordResult(const std::string& centre_id, c
   *contribution.mutable_receipt() = receipt;
   contribution.set_body_sha256(body_hash);
   contribution.set_recorded_at_ms(clock_->NowMs());
-  contribution.set_counted(on_time && !r.answer().skipped());
+  contribution.set_counted(on_time && !r.answer().skipped() && !gold);
   batch->PutRecord(Cf::kContributions, contribution_key, contribution);
   unflushed_[absl::StrCat("c", assignment_id)] = "";
   pending->push_back(absl::StrCat("c", assignment_id));
@@ -246,7 +265,7 @@ absl::StatusOr<v1::Receipt> Engine::RecordResult(const std::string& centre_id, c
     uint32_t submitted = 0;
     for (const auto& s : task->record.slots()) submitted += s.state() == v1::SLOT_SUBMITTED;
     if (submitted >= task->record.needed()) {
-      MW_RETURN_IF_ERROR(Decide(run, task, batch));  // erases `task`
+      MW_RETURN_IF_ERROR(Decide(run, task, batch));  // may erase `task`
     } else {
       PutTask(*task, batch);
     }
@@ -259,26 +278,73 @@ absl::StatusOr<v1::Receipt> Engine::RecordResult(const std::string& centre_id, c
 absl::Status Engine::Decide(JobRun* run, TaskRun* task, Batch* batch) {
   const StageRun& stage = run->chain[task->chain_pos];
   const v1::Stage& stage_def = run->record.contract().stages(stage.index);
+  const v1::QaPolicy& qa = stage.human.qa();
   const std::string task_id = TaskId(task->job_id, stage_def.name(), task->item_index);
+  const std::string task_key = keys::Task(task->job_id, stage.index, task->item_index);
 
-  std::vector<std::string> labels;
-  for (const auto& [worker, label] : task->answers) labels.push_back(label);
-  const qa::Vote vote = qa::MajorityVote(labels);
+  // Who answered, from which centre, and how skilled each is thought to be.
+  std::vector<std::string> labels, accounts;
+  std::vector<double> skills;
+  for (const auto& [worker, label] : task->answers) {
+    std::string centre;
+    for (const auto& s : task->record.slots()) {
+      if (s.worker() == worker) centre = s.centre();
+    }
+    labels.push_back(label);
+    accounts.push_back(WorkerAccount(centre, worker));
+    skills.push_back(Skill(accounts.back()));
+  }
+  const auto& answer_schema = stage.human.answer();
+  const int options =
+      answer_schema.has_single_choice() ? answer_schema.single_choice().options_size() : 2;
+  const qa::Vote vote = qa.method() == v1::WEIGHTED_VOTE
+                            ? qa::SkillWeightedVote(labels, skills, options)
+                            : qa::MajorityVote(labels);
+
+  // Dynamic overlap: below the target and under the cap, ask one more worker.
+  const bool dynamic = qa.confidence_target() > 0;
+  const uint32_t cap = std::max(qa.max_overlap(), stage.human.overlap());
+  if (dynamic && vote.confidence < qa.confidence_target() && task->record.needed() < cap) {
+    task->record.set_needed(task->record.needed() + 1);
+    PutTask(*task, batch);
+    run->open[task->chain_pos].push_back(task_key);
+    ++stats_.overlap_extensions;
+    return absl::OkStatus();
+  }
+  const bool needs_review = dynamic && vote.confidence < qa.confidence_target();
 
   v1::ResultRecord out;
   out.set_job_id(task->job_id);
   out.set_stage(stage_def.name());
   out.set_item_index(task->item_index);
   *out.mutable_item() = task->item;
-  *out.mutable_answer() = LabelToAnswer(stage.human.answer(), vote.label);
+  *out.mutable_answer() = LabelToAnswer(answer_schema, vote.label);
   out.set_confidence(vote.confidence);
   out.set_votes(static_cast<uint32_t>(vote.votes));
+  out.set_needs_review(needs_review);
   for (const auto& [worker, label] : task->answers) out.add_workers(worker);
-  batch->PutRecord(Cf::kOutputs, keys::Task(task->job_id, stage.index, task->item_index), out);
+  batch->PutRecord(Cf::kOutputs, task_key, out);
+  if (needs_review) {
+    v1::Review review;
+    review.set_task_id(task_id);
+    review.set_job_id(task->job_id);
+    review.set_stage(stage_def.name());
+    review.set_item_index(task->item_index);
+    *review.mutable_item() = task->item;
+    for (const auto& [worker, label] : task->answers) {
+      review.add_workers(worker);
+      review.add_labels(label);
+    }
+    review.set_confidence(vote.confidence);
+    review.set_created_at_ms(clock_->NowMs());
+    batch->PutRecord(Cf::kReviews, task_key, review);
+    ++stats_.reviews_open;
+  }
 
   // Base pay never depends on the verdict: every counted contribution's wage is posted.
-  for (const auto& [worker, label] : task->answers) {
-    const std::string aid = AssignmentId(task_id, worker);
+  // Agreement only moves the skill estimates.
+  for (size_t i = 0; i < task->answers.size(); ++i) {
+    const std::string aid = AssignmentId(task_id, task->answers[i].first);
     MW_RETURN_IF_ERROR(ledger_
                            ->Apply({.id = WagePostTransferId(aid),
                                     .kind = v1::TRANSFER_POST_PENDING,
@@ -287,6 +353,13 @@ absl::Status Engine::Decide(JobRun* run, TaskRun* task, Batch* batch) {
                            .status());
     run->progress.set_wages_posted_minor(run->progress.wages_posted_minor() +
                                          stage.human.piece_rate_minor());
+    v1::WorkerStatsRecord& stats = worker_stats_[accounts[i]];
+    if (labels[i] == vote.label) {
+      stats.set_agreed(stats.agreed() + 1);
+    } else {
+      stats.set_disagreed(stats.disagreed() + 1);
+    }
+    batch->PutRecord(Cf::kWorkerStats, accounts[i], stats);
   }
   task->record.set_state(v1::TASK_DONE);
   PutTask(*task, batch);
@@ -296,8 +369,7 @@ absl::Status Engine::Decide(JobRun* run, TaskRun* task, Batch* batch) {
 
   const int next = stage.next;
   v1::Item item = std::move(task->item);
-  const uint64_t item_index = task->item_index;
-  tasks_.erase(keys::Task(task->job_id, stage.index, item_index));  // `task` is gone now
+  tasks_.erase(task_key);  // `task` is gone now
   if (next >= 0) {
     v1::Field* f = item.add_fields();
     f->set_name(stage_def.name());

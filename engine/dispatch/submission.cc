@@ -7,6 +7,7 @@
 #include "engine/common/money.h"
 #include "engine/common/proto_bytes.h"
 #include "engine/common/status_macros.h"
+#include "engine/dispatch/answers.h"
 #include "engine/dispatch/engine.h"
 #include "engine/storage/keys.h"
 
@@ -75,6 +76,70 @@ absl::Status Submission::Start() {
     }
   }
   if (splitter_ == nullptr) return absl::InternalError("validated contract has no split input");
+  // Gold inputs are split the same way as the main input, one splitter each.
+  const v1::SplitStage* split = nullptr;
+  for (const auto& stage : c.stages()) {
+    if (stage.has_split()) split = &stage.split();
+  }
+  for (int i = 0; i < c.stages_size(); ++i) {
+    const auto& stage = c.stages(i);
+    if (!stage.has_human() || stage.human().gold_input().empty()) continue;
+    for (const auto& in : c.inputs()) {
+      if (in.name() != stage.human().gold_input()) continue;
+      GoldInput& g = gold_[in.name()];
+      g.stage_index = i;
+      g.answer_field =
+          stage.human().gold_answer_field().empty() ? "answer" : stage.human().gold_answer_field();
+      g.splitter = std::make_unique<contract::Splitter>(*split, in.format());
+      if (in.source_case() == v1::Input::kInlineText) {
+        v1::InputChunk chunk;
+        chunk.set_input(in.name());
+        chunk.set_data(in.inline_text());
+        chunk.set_last(true);
+        MW_RETURN_IF_ERROR(AddChunk(chunk));
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
+void Submission::Quarantine(const std::string& input, contract::BadRow bad) {
+  reply_.set_quarantined_total(reply_.quarantined_total() + 1);
+  if (static_cast<size_t>(reply_.quarantined_size()) < kMaxQuarantineShown) {
+    v1::QuarantinedRow* q = reply_.add_quarantined();
+    q->set_input(input);
+    q->set_line(bad.line);
+    q->set_reason(std::move(bad.reason));
+  }
+}
+
+absl::Status Submission::AddGoldItem(GoldInput* gold, v1::Item item, uint64_t line,
+                                     const std::string& input) {
+  // The known answer leaves the item: the worker must not see it.
+  std::string label;
+  bool found = false;
+  auto* fields = item.mutable_fields();
+  for (int i = 0; i < fields->size(); ++i) {
+    if (fields->Get(i).name() != gold->answer_field) continue;
+    label = fields->Get(i).value();
+    fields->DeleteSubrange(i, 1);
+    found = true;
+    break;
+  }
+  if (!found) {
+    Quarantine(input, {line, absl::StrCat("gold row has no \"", gold->answer_field, "\" field")});
+    return absl::OkStatus();
+  }
+  const v1::AnswerSchema& schema = header_.contract().stages(gold->stage_index).human().answer();
+  if (absl::Status s = CheckAnswer(schema, LabelToAnswer(schema, label)); !s.ok()) {
+    Quarantine(input, {line, absl::StrCat("gold answer: ", s.message())});
+    return absl::OkStatus();
+  }
+  const uint64_t index = kGoldItemBase + gold_tasks_.size();
+  item.set_index(index);
+  staged_.PutRecord(Cf::kItems, keys::Item(job_id_, index), item);
+  gold_tasks_.push_back({gold->stage_index, index, AnswerLabel(LabelToAnswer(schema, label))});
+  if (++staged_items_ >= engine_->options_.staging_batch_items) return Flush();
   return absl::OkStatus();
 }
 
@@ -96,7 +161,27 @@ absl::Status Submission::AddChunk(const v1::InputChunk& chunk) {
   }
   hasher_.Update(chunk.input());
   hasher_.Update(chunk.data());
-  if (replay_ || chunk.input() != split_input_) return absl::OkStatus();
+  if (replay_) return absl::OkStatus();
+  if (auto g = gold_.find(chunk.input()); g != gold_.end()) {
+    GoldInput& gold = g->second;
+    if (gold.done) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("input \"", chunk.input(), "\": data after its last chunk"));
+    }
+    absl::Status status;
+    auto on_item = [&](v1::Item item) {
+      const uint64_t line = item.source_line();
+      if (status.ok()) status = AddGoldItem(&gold, std::move(item), line, g->first);
+    };
+    auto on_bad = [&](contract::BadRow bad) { Quarantine(g->first, std::move(bad)); };
+    MW_RETURN_IF_ERROR(gold.splitter->Feed(chunk.data(), on_item, on_bad));
+    if (chunk.last()) {
+      gold.done = true;
+      MW_RETURN_IF_ERROR(gold.splitter->Finish(on_item, on_bad));
+    }
+    return status;
+  }
+  if (chunk.input() != split_input_) return absl::OkStatus();
   if (split_input_done_) {
     return absl::InvalidArgumentError(
         absl::StrCat("input \"", chunk.input(), "\": data after its last chunk"));
@@ -115,15 +200,7 @@ absl::Status Submission::AddChunk(const v1::InputChunk& chunk) {
     staged_.PutRecord(Cf::kItems, keys::Item(job_id_, item.index()), item);
     if (++staged_items_ >= engine_->options_.staging_batch_items) status = Flush();
   };
-  auto on_bad = [&](contract::BadRow bad) {
-    reply_.set_quarantined_total(reply_.quarantined_total() + 1);
-    if (static_cast<size_t>(reply_.quarantined_size()) < kMaxQuarantineShown) {
-      v1::QuarantinedRow* q = reply_.add_quarantined();
-      q->set_input(split_input_);
-      q->set_line(bad.line);
-      q->set_reason(std::move(bad.reason));
-    }
-  };
+  auto on_bad = [&](contract::BadRow bad) { Quarantine(split_input_, std::move(bad)); };
   MW_RETURN_IF_ERROR(splitter_->Feed(chunk.data(), on_item, on_bad));
   if (chunk.last()) {
     split_input_done_ = true;
@@ -144,6 +221,12 @@ absl::StatusOr<v1::SubmitContractReply> Submission::Finish() {
     if (!split_input_done_) {
       return absl::InvalidArgumentError(
           absl::StrCat("input \"", split_input_, "\": the stream ended before its last chunk"));
+    }
+    for (const auto& [name, gold] : gold_) {
+      if (!gold.done) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("input \"", name, "\": the stream ended before its last chunk"));
+      }
     }
     MW_RETURN_IF_ERROR(Flush());
     const uint64_t items = splitter_->items();
@@ -208,9 +291,31 @@ absl::StatusOr<v1::SubmitContractReply> Submission::Finish() {
           cur->set_quarantined(reply_.quarantined_total());
         }
       }
+      for (const GoldTask& g : gold_tasks_) {
+        auto* cur = progress.mutable_stages(g.stage_index);
+        cur->set_gold_items(cur->gold_items() + 1);
+      }
       MW_ASSIGN_OR_RETURN(Engine::JobRun run, e.BuildJobRun(record, progress));
 
       Batch batch;
+      // Check tasks exist from the start; any worker may get each one once.
+      for (const GoldTask& g : gold_tasks_) {
+        Engine::TaskRun task;
+        task.job_id = job_id_;
+        task.item_index = g.item_index;
+        for (size_t pos = 0; pos < run.chain.size(); ++pos) {
+          if (run.chain[pos].index == g.stage_index) task.chain_pos = static_cast<int>(pos);
+        }
+        MW_RETURN_IF_ERROR(
+            e.store_->GetRecord(Cf::kItems, keys::Item(job_id_, g.item_index), &task.item));
+        task.record.set_state(v1::TASK_OPEN);
+        task.record.set_gold(true);
+        task.record.set_gold_label(g.label);
+        const std::string key = keys::Task(job_id_, g.stage_index, g.item_index);
+        batch.PutRecord(Cf::kTasks, key, task.record);
+        run.gold[task.chain_pos].push_back(key);
+        e.tasks_.emplace(key, std::move(task));
+      }
       batch.PutRecord(Cf::kJobs, keys::Job(job_id_), record);
       batch.PutRecord(Cf::kJobProgress, keys::Job(job_id_), progress);
       batch.Put(Cf::kMeta, keys::Meta("next_job"), absl::StrCat(e.next_job_));

@@ -36,6 +36,8 @@ const char* CfName(Cf cf) {
       return "pending_transfers";
     case Cf::kWorkerStats:
       return "worker_stats";
+    case Cf::kReviews:
+      return "reviews";
     case Cf::kRoster:
       return "roster";
     case Cf::kAssignments:
@@ -52,13 +54,16 @@ const char* CfName(Cf cf) {
 
 std::vector<Cf> FamiliesOf(Schema schema) {
   if (schema == Schema::kAgent) {
-    return {Cf::kDefault, Cf::kMeta, Cf::kRoster, Cf::kAssignments, Cf::kOutbox, Cf::kQuarantine};
+    return {
+        Cf::kDefault, Cf::kMeta, Cf::kRoster, Cf::kAssignments, Cf::kOutbox, Cf::kQuarantine,
+    };
   }
-  return {
-      Cf::kDefault,     Cf::kMeta,     Cf::kCentres,       Cf::kJobs,        Cf::kJobProgress,
-      Cf::kItems,       Cf::kTasks,    Cf::kContributions, Cf::kResultIds,   Cf::kOutputs,
-      Cf::kIdempotency, Cf::kAccounts, Cf::kTransfers,     Cf::kTransferIds, Cf::kPendingTransfers,
-      Cf::kWorkerStats};
+  // Every dispatcher family: kMeta through kReviews, in enum order.
+  std::vector<Cf> families = {Cf::kDefault};
+  for (int i = static_cast<int>(Cf::kMeta); i <= static_cast<int>(Cf::kReviews); ++i) {
+    families.push_back(static_cast<Cf>(i));
+  }
+  return families;
 }
 
 }  // namespace mw::storage

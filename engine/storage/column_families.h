@@ -10,7 +10,7 @@ namespace mw::storage {
 
 enum class Cf : int {
   kDefault = 0,
-  // Dispatcher.
+  // Dispatcher: kMeta through kReviews, contiguous (FamiliesOf relies on it).
   kMeta,              // counters and the ledger head
   kCentres,           // centre id -> CentreRecord
   kJobs,              // job id -> JobRecord
@@ -26,6 +26,7 @@ enum class Cf : int {
   kTransferIds,       // transfer id -> seq
   kPendingTransfers,  // transfer id -> Transfer, while unresolved
   kWorkerStats,       // worker account id -> WorkerStatsRecord
+  kReviews,           // (job, stage, item) -> Review
   // Worker agent.
   kRoster,       // pseudonym -> RosterEntry
   kAssignments,  // assignment id -> CachedAssignment

@@ -1,0 +1,259 @@
+// Online QA in the engine: dynamic overlap, the review queue, gold tasks and skill estimates.
+#include <map>
+
+#include "absl/strings/str_cat.h"
+#include "engine/common/ids.h"
+#include "engine/contract/contract_file.h"
+#include "engine/dispatch/engine.h"
+#include "engine/ledger/auditor.h"
+#include "engine/testing/temp_dir.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace mw::dispatch {
+namespace {
+
+using ::testing::ElementsAre;
+
+constexpr char kDynamic[] = R"(
+name: Online QA
+client: acme
+currency: USD
+budget_minor: 100000
+inputs:
+  - {name: items, format: FORMAT_CSV, inline_text: "id,text\n1,a\n2,b\n"}
+  - {name: checks, format: FORMAT_CSV, inline_text: "id,text,answer\ng1,x,yes\ng2,y,no\n"}
+stages:
+  - name: rows
+    split: {input: items, by: SPLIT_ROWS}
+  - name: label
+    after: [rows]
+    human:
+      instructions: {en: "Yes or no?"}
+      answer: {single_choice: {options: ["yes", "no"]}}
+      piece_rate_minor: 5
+      estimated_seconds: 20
+      overlap: 2
+      qa: {method: MAJORITY_VOTE, confidence_target: 0.9, max_overlap: 4, gold_per_thousand: GOLD}
+      gold_input: checks
+)";
+
+class OnlineQaTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    engine_ = std::move(Engine::Open(dir_.Sub("db"), &clock_, Engine::Options()).value());
+    v1::AddCentreRequest add;
+    add.set_idempotency_key("c");
+    v1::Centre* c = add.mutable_centre();
+    c->set_id("nairobi");
+    c->set_region("KE");
+    c->set_currency("USD");
+    c->set_wage_floor_minor_per_hour(100);
+    c->set_capacity(100);
+    ASSERT_TRUE(engine_->AddCentre(add).ok());
+    v1::RegisterRequest reg;
+    for (int w = 1; w <= 6; ++w) reg.add_workers()->set_worker(absl::StrCat("w", w));
+    ASSERT_TRUE(engine_->Register("nairobi", reg).ok());
+  }
+
+  void Submit(int gold_per_thousand) {
+    std::string text = kDynamic;
+    text.replace(text.find("GOLD"), 4, std::to_string(gold_per_thousand));
+    auto contract = contract::ParseContract(text, "t.yaml");
+    ASSERT_TRUE(contract.ok()) << contract.status();
+    v1::ContractHeader header;
+    header.set_idempotency_key("k");
+    *header.mutable_contract() = *contract;
+    auto sub = engine_->BeginSubmission(header);
+    ASSERT_TRUE(sub.ok()) << sub.status();
+    auto reply = (*sub)->Finish();
+    ASSERT_TRUE(reply.ok()) << reply.status();
+  }
+
+  std::vector<v1::Assignment> Lease(const std::string& worker, uint32_t n) {
+    v1::LeaseRequest req;
+    req.set_idempotency_key(absl::StrCat("L", ++leases_));
+    req.add_credits()->set_worker(worker);
+    req.mutable_credits(0)->set_count(n);
+    auto reply = engine_->Lease("nairobi", req);
+    EXPECT_TRUE(reply.ok()) << reply.status();
+    return {reply->assignments().begin(), reply->assignments().end()};
+  }
+
+  v1::Receipt Answer(const v1::Assignment& a, const std::string& choice) {
+    v1::SubmitResultsRequest req;
+    v1::Result* r = req.add_results();
+    r->set_result_id(absl::StrCat("r-", a.assignment_id()));
+    r->set_assignment_id(a.assignment_id());
+    r->set_epoch(a.epoch());
+    r->set_worker(a.worker());
+    r->mutable_answer()->set_choice(choice);
+    r->set_active_seconds(20);
+    auto reply = engine_->SubmitResults("nairobi", req);
+    EXPECT_TRUE(reply.ok());
+    EXPECT_EQ(reply->receipts(0).status(), v1::RECEIPT_ACCEPTED);
+    return reply->receipts(0);
+  }
+
+  // Leases one task for `worker`, checks it is item `item` of the client's input, answers it.
+  void Do(const std::string& worker, uint64_t item, const std::string& choice) {
+    auto got = Lease(worker, 1);
+    ASSERT_EQ(got.size(), 1u) << worker;
+    EXPECT_EQ(got[0].item().index(), item) << worker;
+    Answer(got[0], choice);
+  }
+
+  v1::StatementLine Line(const std::string& worker) {
+    v1::StatementRequest req;
+    req.set_worker_account(WorkerAccount("nairobi", worker));
+    auto st = engine_->GetStatement(req, "");
+    EXPECT_TRUE(st.ok()) << st.status();
+    return st.ok() ? st->lines(0) : v1::StatementLine();
+  }
+
+  std::map<uint64_t, v1::ResultRecord> Outputs() {
+    std::map<uint64_t, v1::ResultRecord> out;
+    EXPECT_TRUE(engine_
+                    ->ExportResults("job-1",
+                                    [&](const v1::ResultRecord& r) {
+                                      out[r.item_index()] = r;
+                                      return true;
+                                    })
+                    .ok());
+    return out;
+  }
+
+  mw::testing::TempDir dir_;
+  FakeClock clock_;
+  std::unique_ptr<Engine> engine_;
+  int leases_ = 0;
+};
+
+TEST_F(OnlineQaTest, DynamicOverlapStopsAtTheTargetOrTheCapAndQueuesAReview) {
+  Submit(0);
+  // Item 0: two agree at once (confidence 1.0 >= 0.9): decided with two answers.
+  Do("w1", 0, "yes");
+  Do("w2", 0, "yes");
+  // Item 1: 1-1, then 2-1, then 2-2: one more answer each time, up to the cap of four.
+  Do("w1", 1, "yes");
+  Do("w2", 1, "no");
+  Do("w3", 1, "yes");
+  EXPECT_TRUE(Outputs().count(1) == 0);  // 2 of 3 is 0.67: not yet
+  Do("w4", 1, "no");
+  EXPECT_TRUE(Lease("w5", 1).empty());  // nothing left to do
+
+  auto out = Outputs();
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_EQ(out[0].answer().choice(), "yes");
+  EXPECT_EQ(out[0].votes(), 2u);
+  EXPECT_FALSE(out[0].needs_review());
+  EXPECT_TRUE(out[1].needs_review());
+  EXPECT_DOUBLE_EQ(out[1].confidence(), 0.5);
+  EXPECT_EQ(engine_->Stats().overlap_extensions, 2u);
+  EXPECT_EQ(engine_->GetJob("job-1")->state(), v1::JOB_COMPLETED);
+
+  auto queue = engine_->ListReviews("", false);
+  ASSERT_TRUE(queue.ok());
+  ASSERT_EQ(queue->size(), 1u);
+  EXPECT_EQ((*queue)[0].task_id(), "job-1/label/1");
+  EXPECT_THAT((*queue)[0].workers(), ElementsAre("w1", "w2", "w3", "w4"));
+  EXPECT_THAT((*queue)[0].labels(), ElementsAre("yes", "no", "yes", "no"));
+  EXPECT_EQ(engine_->Stats().reviews_open, 1u);
+
+  v1::DecideReviewRequest decide;
+  decide.set_idempotency_key("d1");
+  decide.set_task_id("job-1/label/1");
+  decide.set_label("no");
+  decide.set_reviewer("nairobi/w3");
+  decide.set_reason("the text says no");
+  EXPECT_EQ(engine_->DecideReview(decide).status().code(), absl::StatusCode::kPermissionDenied);
+  decide.set_reviewer("nairobi/w6");
+  decide.set_label("maybe");
+  EXPECT_EQ(engine_->DecideReview(decide).status().code(), absl::StatusCode::kInvalidArgument);
+  decide.set_label("no");
+  decide.set_idempotency_key("d2");
+  auto decided = engine_->DecideReview(decide);
+  ASSERT_TRUE(decided.ok()) << decided.status();
+  EXPECT_TRUE(decided->decided());
+  EXPECT_EQ(Outputs()[1].answer().choice(), "no");
+  EXPECT_EQ(Outputs()[1].reviewed_by(), "nairobi/w6");
+  EXPECT_FALSE(Outputs()[1].needs_review());
+  EXPECT_TRUE(engine_->ListReviews("job-1", false)->empty());
+  decide.set_idempotency_key("d3");
+  EXPECT_EQ(engine_->DecideReview(decide).status().code(), absl::StatusCode::kFailedPrecondition);
+
+  // Pay: every answer, agreeing or not, at 5; the review at 5.
+  for (const char* w : {"w1", "w2"}) EXPECT_EQ(Line(w).posted_minor(), 10) << w;
+  for (const char* w : {"w3", "w4", "w6"}) EXPECT_EQ(Line(w).posted_minor(), 5) << w;
+  EXPECT_EQ(Line("w6").reviews(), 1u);
+  ledger::Auditor auditor;
+  ASSERT_TRUE(ledger::AuditStore(*engine_->store(), &auditor).ok());
+  EXPECT_EQ(auditor.jobs().at("job-1").wages, 35);
+}
+
+TEST_F(OnlineQaTest, GoldTasksAreMixedInScoredPaidAndMoveSkill) {
+  Submit(500);  // one check task in every two assignments
+  auto got = Lease("w1", 4);
+  ASSERT_EQ(got.size(), 4u);
+  EXPECT_LT(got[0].item().index(), kGoldItemBase);
+  EXPECT_GE(got[1].item().index(), kGoldItemBase);
+  EXPECT_LT(got[2].item().index(), kGoldItemBase);
+  EXPECT_GE(got[3].item().index(), kGoldItemBase);
+  // The known answer is not in what the worker sees.
+  for (const auto& f : got[1].item().fields()) EXPECT_NE(f.name(), "answer");
+  EXPECT_EQ(got[1].stage(), got[0].stage());
+
+  // g1's answer is "yes", g2's "no": w1 gets the first right and the second wrong.
+  std::map<std::string, std::string> known = {{"g1", "yes"}, {"g2", "no"}};
+  int wrong = 0;
+  for (int i : {1, 3}) {
+    const std::string id = got[i].item().fields(0).value();
+    const bool answer_right = i == 1;
+    v1::Receipt r = Answer(got[i], answer_right ? known[id] : (known[id] == "yes" ? "no" : "yes"));
+    EXPECT_EQ(r.wage_minor(), 5);  // check tasks are paid like any other
+    if (answer_right) {
+      EXPECT_EQ(r.feedback(), "check task: your answer matched the known answer");
+    } else {
+      EXPECT_EQ(r.feedback(), absl::StrCat("check task: the known answer was \"", known[id], "\""));
+      ++wrong;
+    }
+  }
+  EXPECT_EQ(wrong, 1);
+  v1::StatementLine line = Line("w1");
+  EXPECT_EQ(line.gold_total(), 2u);
+  EXPECT_EQ(line.gold_correct(), 1u);
+  EXPECT_DOUBLE_EQ(line.skill(), 0.5);  // Beta(1,1) + 1 right + 1 wrong
+  EXPECT_EQ(line.posted_minor(), 10);   // both check answers paid, right or wrong
+
+  // A second worker who gets both right ends up with a higher skill.
+  auto w2 = Lease("w2", 4);
+  for (const auto& a : w2) {
+    if (a.item().index() >= kGoldItemBase) Answer(a, known[a.item().fields(0).value()]);
+  }
+  EXPECT_DOUBLE_EQ(Line("w2").skill(), 0.75);
+  EXPECT_GT(Line("w2").skill(), Line("w1").skill());
+  EXPECT_EQ(engine_->Stats().gold_answers, 4u);
+  EXPECT_EQ(engine_->Stats().gold_correct, 3u);
+  // Gold never reaches the client's output.
+  for (const auto& a : got) {
+    if (a.item().index() < kGoldItemBase) Answer(a, "yes");
+  }
+  for (const auto& [index, out] : Outputs()) EXPECT_LT(index, kGoldItemBase);
+}
+
+TEST_F(OnlineQaTest, AWorkerNeverSeesTheSameCheckTaskTwice) {
+  Submit(500);
+  std::set<uint64_t> gold_seen;
+  for (int round = 0; round < 3; ++round) {
+    for (const auto& a : Lease("w1", 2)) {
+      if (a.item().index() >= kGoldItemBase) {
+        EXPECT_TRUE(gold_seen.insert(a.item().index()).second);
+      }
+      Answer(a, "yes");
+    }
+  }
+  EXPECT_EQ(gold_seen.size(), 2u);  // only two check tasks exist
+}
+
+}  // namespace
+}  // namespace mw::dispatch
