@@ -19,6 +19,7 @@ absl::StatusOr<std::unique_ptr<Client>> Client::Connect(const ClientOptions& o) 
   c->channel_ = *channel;
   c->ops_ = v1::OperatorService::NewStub(c->channel_);
   c->ledger_ = v1::LedgerService::NewStub(c->channel_);
+  c->centre_ = v1::CentreService::NewStub(c->channel_);
   return c;
 }
 

@@ -30,6 +30,7 @@ class Client {
 
   v1::OperatorService::Stub& ops() { return *ops_; }
   v1::LedgerService::Stub& ledger() { return *ledger_; }
+  v1::CentreService::Stub& centre() { return *centre_; }
 
  private:
   Client() = default;
@@ -38,6 +39,7 @@ class Client {
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<v1::OperatorService::Stub> ops_;
   std::unique_ptr<v1::LedgerService::Stub> ledger_;
+  std::unique_ptr<v1::CentreService::Stub> centre_;
 };
 
 }  // namespace mw::cli

@@ -21,6 +21,7 @@ void AddJobCommands(CLI::App& app, Run* run);
 void AddCentreCommands(CLI::App& app, Run* run);
 void AddLedgerCommands(CLI::App& app, Run* run);
 void AddQaCommands(CLI::App& app, Run* run);
+void AddWithholdCommands(CLI::App& app, Run* run);
 
 }  // namespace mw::cli
 

@@ -31,6 +31,7 @@ int main(int argc, char** argv) {
   mw::cli::AddCentreCommands(app, &run);
   mw::cli::AddLedgerCommands(app, &run);
   mw::cli::AddQaCommands(app, &run);
+  mw::cli::AddWithholdCommands(app, &run);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -199,6 +199,55 @@ grpc::Status CentreServiceImpl::SubmitResults(grpc::ServerContext* context,
   return grpc::Status::OK;
 }
 
+// The calling centre's id and the engine call's outcome, mapped once.
+template <typename Reply, typename Call>
+grpc::Status CentreCall(const Authenticator* auth, const grpc::ServerContext& context, Reply* reply,
+                        Call call) {
+  Caller caller = auth->Identify(context);
+  if (caller.kind == Caller::kNone) return Unauthenticated();
+  if (caller.kind != Caller::kCentre) {
+    return grpc::Status(grpc::StatusCode::PERMISSION_DENIED, "centre credentials only");
+  }
+  auto r = call(caller.centre_id);
+  if (!r.ok()) return ToGrpcStatus(r.status());
+  *reply = std::move(*r);
+  return grpc::Status::OK;
+}
+
+grpc::Status CentreServiceImpl::WithholdWage(grpc::ServerContext* context,
+                                             const v1::WithholdWageRequest* request,
+                                             v1::Withholding* reply) {
+  return CentreCall(auth_, *context, reply,
+                    [&](const std::string& c) { return engine_->WithholdWage(c, *request); });
+}
+
+grpc::Status CentreServiceImpl::DisputeWithholding(grpc::ServerContext* context,
+                                                   const v1::DisputeWithholdingRequest* request,
+                                                   v1::Withholding* reply) {
+  return CentreCall(auth_, *context, reply,
+                    [&](const std::string& c) { return engine_->DisputeWithholding(c, *request); });
+}
+
+grpc::Status CentreServiceImpl::ResolveDispute(grpc::ServerContext* context,
+                                               const v1::ResolveDisputeRequest* request,
+                                               v1::Withholding* reply) {
+  return CentreCall(auth_, *context, reply,
+                    [&](const std::string& c) { return engine_->ResolveDispute(c, *request); });
+}
+
+grpc::Status CentreServiceImpl::ListWithholdings(grpc::ServerContext* context,
+                                                 const v1::ListWithholdingsRequest* request,
+                                                 v1::ListWithholdingsReply* reply) {
+  return CentreCall(auth_, *context, reply,
+                    [&](const std::string& c) -> absl::StatusOr<v1::ListWithholdingsReply> {
+                      auto list = engine_->ListWithholdings(c);
+                      if (!list.ok()) return list.status();
+                      v1::ListWithholdingsReply out;
+                      for (auto& w : *list) *out.add_withholdings() = std::move(w);
+                      return out;
+                    });
+}
+
 // ---- LedgerService ----
 
 grpc::Status LedgerServiceImpl::GetStatement(grpc::ServerContext* context,

@@ -74,6 +74,17 @@ class CentreServiceImpl final : public v1::CentreService::Service {
                          v1::HeartbeatReply* reply) override;
   grpc::Status SubmitResults(grpc::ServerContext* context, const v1::SubmitResultsRequest* request,
                              v1::SubmitResultsReply* reply) override;
+  grpc::Status WithholdWage(grpc::ServerContext* context, const v1::WithholdWageRequest* request,
+                            v1::Withholding* reply) override;
+  grpc::Status DisputeWithholding(grpc::ServerContext* context,
+                                  const v1::DisputeWithholdingRequest* request,
+                                  v1::Withholding* reply) override;
+  grpc::Status ResolveDispute(grpc::ServerContext* context,
+                              const v1::ResolveDisputeRequest* request,
+                              v1::Withholding* reply) override;
+  grpc::Status ListWithholdings(grpc::ServerContext* context,
+                                const v1::ListWithholdingsRequest* request,
+                                v1::ListWithholdingsReply* reply) override;
 
  private:
   // The calling centre's id, or UNAUTHENTICATED / PERMISSION_DENIED.

@@ -117,6 +117,23 @@ class Engine {
   // answer schema does not allow.
   [[nodiscard]] absl::StatusOr<v1::Review> DecideReview(const v1::DecideReviewRequest& request);
 
+  // ---- Withholding: a person's decision, with a published reason, open to dispute ----------
+
+  // Withholds the wage of one of `centre_id`'s contributions: a still-pending wage is voided, a
+  // posted one is taken back by a new transfer. INVALID_ARGUMENT without a published reason, a
+  // note or the deciding person; NOT_FOUND for a contribution this centre did not make;
+  // ALREADY_EXISTS when it was withheld already; FAILED_PRECONDITION when the worker's account
+  // no longer holds the amount (paid out).
+  [[nodiscard]] absl::StatusOr<v1::Withholding> WithholdWage(const std::string& centre_id,
+                                                             const v1::WithholdWageRequest& r);
+  [[nodiscard]] absl::StatusOr<v1::Withholding> DisputeWithholding(
+      const std::string& centre_id, const v1::DisputeWithholdingRequest& r);
+  // PERMISSION_DENIED when the person who withheld the wage tries to decide the dispute.
+  [[nodiscard]] absl::StatusOr<v1::Withholding> ResolveDispute(const std::string& centre_id,
+                                                               const v1::ResolveDisputeRequest& r);
+  [[nodiscard]] absl::StatusOr<std::vector<v1::Withholding>> ListWithholdings(
+      const std::string& centre_id) const;
+
   // ---- Centres ---------------------------------------------------------------------------
 
   // The centre a credential belongs to; UNAUTHENTICATED otherwise.

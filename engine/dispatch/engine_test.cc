@@ -459,5 +459,88 @@ TEST_F(EngineTest, CentreStatementsAreScoped) {
             absl::StatusCode::kPermissionDenied);
 }
 
+v1::WithholdWageRequest Withhold(const std::string& aid, const std::string& key) {
+  v1::WithholdWageRequest w;
+  w.set_idempotency_key(key);
+  w.set_assignment_id(aid);
+  w.set_reason(v1::WITHHOLD_AUTOMATED);
+  w.set_note("forty answers in ten seconds, all the first option");
+  w.set_decided_by("manager:grace");
+  return w;
+}
+
+TEST_F(EngineTest, WithholdingIsAPersonsDecisionAndADisputeCanRestoreIt) {
+  AddCentre("nairobi", {"w1", "w2", "w3"});
+  AddCentre("kisumu", {"w9"});
+  ASSERT_TRUE(Submit(kContract).ok());
+  for (const char* w : {"w1", "w2", "w3"}) {
+    AnswerAll("nairobi", *Lease("nairobi", w, 3, absl::StrCat("L", w)));
+  }
+  const std::string aid = "job-1/label/0@w1";
+  v1::StatementRequest st;
+  st.set_worker_account("worker:nairobi/w1");
+  EXPECT_EQ(engine_->GetStatement(st, "")->lines(0).posted_minor(), 15);
+
+  v1::WithholdWageRequest bad = Withhold(aid, "h0");
+  bad.set_reason(v1::WITHHOLD_REASON_UNSPECIFIED);
+  EXPECT_EQ(engine_->WithholdWage("nairobi", bad).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(engine_->WithholdWage("kisumu", Withhold(aid, "h1")).status().code(),
+            absl::StatusCode::kNotFound);  // not kisumu's worker
+  auto held = engine_->WithholdWage("nairobi", Withhold(aid, "h2"));
+  ASSERT_TRUE(held.ok()) << held.status();
+  EXPECT_EQ(held->amount_minor(), 5);
+  EXPECT_EQ(held->dispute(), v1::DISPUTE_NONE);
+  EXPECT_EQ(engine_->GetStatement(st, "")->lines(0).posted_minor(), 10);
+  EXPECT_EQ(engine_->WithholdWage("nairobi", Withhold(aid, "h3")).status().code(),
+            absl::StatusCode::kAlreadyExists);
+
+  v1::DisputeWithholdingRequest dispute;
+  dispute.set_idempotency_key("d1");
+  dispute.set_assignment_id(aid);
+  dispute.set_worker_statement("I did these myself on the shared PC; the clock was wrong.");
+  ASSERT_EQ(engine_->DisputeWithholding("nairobi", dispute)->dispute(), v1::DISPUTE_OPEN);
+
+  v1::ResolveDisputeRequest resolve;
+  resolve.set_idempotency_key("r1");
+  resolve.set_assignment_id(aid);
+  resolve.set_restore(true);
+  resolve.set_resolution("timestamps confirm the worker was on shift");
+  resolve.set_decided_by("manager:grace");
+  EXPECT_EQ(engine_->ResolveDispute("nairobi", resolve).status().code(),
+            absl::StatusCode::kPermissionDenied);
+  resolve.set_idempotency_key("r2");
+  resolve.set_decided_by("ombudsperson:otieno");
+  auto resolved = engine_->ResolveDispute("nairobi", resolve);
+  ASSERT_TRUE(resolved.ok()) << resolved.status();
+  EXPECT_EQ(resolved->dispute(), v1::DISPUTE_RESTORED);
+  EXPECT_EQ(engine_->GetStatement(st, "")->lines(0).posted_minor(), 15);
+  EXPECT_EQ(engine_->ListWithholdings("nairobi")->size(), 1u);
+  EXPECT_TRUE(engine_->ListWithholdings("kisumu")->empty());
+
+  ledger::Auditor auditor;
+  ASSERT_TRUE(Audit(&auditor).ok()) << Audit(&auditor);
+  EXPECT_EQ(auditor.jobs().at("job-1").wages, 45);  // 45 paid, 5 withheld, 5 restored
+}
+
+TEST_F(EngineTest, AWageWithheldBeforeTheVerdictStaysWithheld) {
+  AddCentre("nairobi", {"w1", "w2", "w3"});
+  ASSERT_TRUE(Submit(kContract).ok());
+  AnswerAll("nairobi", *Lease("nairobi", "w1", 3, "L1"));
+  ASSERT_TRUE(engine_->WithholdWage("nairobi", Withhold("job-1/label/2@w1", "h")).ok());
+  AnswerAll("nairobi", *Lease("nairobi", "w2", 3, "L2"));
+  AnswerAll("nairobi", *Lease("nairobi", "w3", 3, "L3"));
+  EXPECT_EQ(engine_->GetJob("job-1")->state(), v1::JOB_COMPLETED);
+  v1::StatementRequest st;
+  st.set_worker_account("worker:nairobi/w1");
+  auto line = engine_->GetStatement(st, "")->lines(0);
+  EXPECT_EQ(line.posted_minor(), 10);
+  EXPECT_EQ(line.pending_minor(), 0);
+  ledger::Auditor auditor;
+  ASSERT_TRUE(Audit(&auditor).ok()) << Audit(&auditor);
+  EXPECT_EQ(auditor.jobs().at("job-1").wages, 40);
+  EXPECT_EQ(auditor.jobs().at("job-1").pending, 0);
+}
+
 }  // namespace
 }  // namespace mw::dispatch

@@ -345,14 +345,17 @@ absl::Status Engine::Decide(JobRun* run, TaskRun* task, Batch* batch) {
   // Agreement only moves the skill estimates.
   for (size_t i = 0; i < task->answers.size(); ++i) {
     const std::string aid = AssignmentId(task_id, task->answers[i].first);
-    MW_RETURN_IF_ERROR(ledger_
-                           ->Apply({.id = WagePostTransferId(aid),
-                                    .kind = v1::TRANSFER_POST_PENDING,
-                                    .pending_id = WageTransferId(aid)},
-                                   batch)
-                           .status());
-    run->progress.set_wages_posted_minor(run->progress.wages_posted_minor() +
-                                         stage.human.piece_rate_minor());
+    // A wage a person already withheld (voided) stays withheld; every other one is posted.
+    if (ledger_->FindPending(WageTransferId(aid)) != nullptr) {
+      MW_RETURN_IF_ERROR(ledger_
+                             ->Apply({.id = WagePostTransferId(aid),
+                                      .kind = v1::TRANSFER_POST_PENDING,
+                                      .pending_id = WageTransferId(aid)},
+                                     batch)
+                             .status());
+      run->progress.set_wages_posted_minor(run->progress.wages_posted_minor() +
+                                           stage.human.piece_rate_minor());
+    }
     v1::WorkerStatsRecord& stats = worker_stats_[accounts[i]];
     if (labels[i] == vote.label) {
       stats.set_agreed(stats.agreed() + 1);

@@ -138,11 +138,16 @@ absl::Status Auditor::AddTransfer(const Transfer& t) {
     JobTotals& job = jobs_[escrow.substr(kEscrowPrefix.size())];
     job.currency = t.currency();
     if (into_escrow) {
-      if (t.code() != microwork::v1::CODE_FUNDING || t.kind() != microwork::v1::TRANSFER_POSTED) {
-        return Fail(absl::FailedPreconditionError(
-            absl::StrCat(where, ": only posted funding may credit an escrow account")));
+      if (t.kind() != microwork::v1::TRANSFER_POSTED ||
+          (t.code() != microwork::v1::CODE_FUNDING && t.code() != microwork::v1::CODE_WITHHOLD)) {
+        return Fail(absl::FailedPreconditionError(absl::StrCat(
+            where, ": only posted funding or a withheld wage may credit an escrow account")));
       }
-      job.funding += amount;
+      if (t.code() == microwork::v1::CODE_FUNDING) {
+        job.funding += amount;
+      } else {
+        job.wages -= amount;  // a withheld wage goes back to the escrow
+      }
     } else {
       const bool pending = t.kind() == microwork::v1::TRANSFER_PENDING;
       const int64_t sign = t.kind() == microwork::v1::TRANSFER_VOID_PENDING ? -1 : 1;
@@ -152,6 +157,7 @@ absl::Status Auditor::AddTransfer(const Transfer& t) {
       } else {
         switch (t.code()) {
           case microwork::v1::CODE_WAGE:
+          case microwork::v1::CODE_RESTORE:  // a disputed wage paid back
             job.wages += amount;
             break;
           case microwork::v1::CODE_TOPUP:

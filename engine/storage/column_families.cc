@@ -38,6 +38,8 @@ const char* CfName(Cf cf) {
       return "worker_stats";
     case Cf::kReviews:
       return "reviews";
+    case Cf::kWithholdings:
+      return "withholdings";
     case Cf::kRoster:
       return "roster";
     case Cf::kAssignments:
@@ -58,9 +60,9 @@ std::vector<Cf> FamiliesOf(Schema schema) {
         Cf::kDefault, Cf::kMeta, Cf::kRoster, Cf::kAssignments, Cf::kOutbox, Cf::kQuarantine,
     };
   }
-  // Every dispatcher family: kMeta through kReviews, in enum order.
+  // Every dispatcher family: kMeta through kWithholdings, in enum order.
   std::vector<Cf> families = {Cf::kDefault};
-  for (int i = static_cast<int>(Cf::kMeta); i <= static_cast<int>(Cf::kReviews); ++i) {
+  for (int i = static_cast<int>(Cf::kMeta); i <= static_cast<int>(Cf::kWithholdings); ++i) {
     families.push_back(static_cast<Cf>(i));
   }
   return families;

@@ -10,7 +10,7 @@ namespace mw::storage {
 
 enum class Cf : int {
   kDefault = 0,
-  // Dispatcher: kMeta through kReviews, contiguous (FamiliesOf relies on it).
+  // Dispatcher: kMeta through kWithholdings, contiguous (FamiliesOf relies on it).
   kMeta,              // counters and the ledger head
   kCentres,           // centre id -> CentreRecord
   kJobs,              // job id -> JobRecord
@@ -27,6 +27,7 @@ enum class Cf : int {
   kPendingTransfers,  // transfer id -> Transfer, while unresolved
   kWorkerStats,       // worker account id -> WorkerStatsRecord
   kReviews,           // (job, stage, item) -> Review
+  kWithholdings,      // (centre, assignment id) -> Withholding
   // Worker agent.
   kRoster,       // pseudonym -> RosterEntry
   kAssignments,  // assignment id -> CachedAssignment

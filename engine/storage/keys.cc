@@ -119,6 +119,10 @@ std::string Transfer(uint64_t seq) {
 
 std::string TransferId(absl::string_view transfer_id) { return std::string(transfer_id); }
 
+std::string Withholding(absl::string_view centre_id, absl::string_view assignment_id) {
+  return ResultId(centre_id, assignment_id);
+}
+
 std::optional<TaskKey> ParseTask(absl::string_view key) {
   KeyReader r(key);
   TaskKey out;

@@ -53,6 +53,7 @@ std::string Idempotency(absl::string_view principal, absl::string_view key);
 std::string Account(absl::string_view account_id);
 std::string Transfer(uint64_t seq);
 std::string TransferId(absl::string_view transfer_id);
+std::string Withholding(absl::string_view centre_id, absl::string_view assignment_id);
 
 struct TaskKey {
   std::string job_id;
