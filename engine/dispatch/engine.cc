@@ -265,7 +265,10 @@ void Engine::PutTask(const TaskRun& task, Batch* batch) const {
                    task.record);
 }
 
-uint64_t Engine::Commit(Batch batch) { return queue_->Enqueue(std::move(batch)); }
+uint64_t Engine::Commit(Batch batch) {
+  ledger_->WriteBalances(&batch);  // the balances the batch's transfers changed, once each
+  return queue_->Enqueue(std::move(batch));
+}
 
 double Engine::Skill(const std::string& worker_account) const {
   auto it = worker_stats_.find(worker_account);

@@ -50,6 +50,7 @@ class AuditorTest : public ::testing::Test {
                              .pending_id = WageTransferId("a")},
                             &batch)
                     .ok());
+    ledger->WriteBalances(&batch);
     ASSERT_TRUE(store_->Write(std::move(batch), storage::Durability::kSynced).ok());
   }
 

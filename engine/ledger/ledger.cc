@@ -70,6 +70,18 @@ absl::StatusOr<std::unique_ptr<Ledger>> Ledger::Load(storage::Store* store, cons
   return ledger;
 }
 
+void Ledger::WriteBalances(storage::Batch* batch) {
+  if (dirty_.empty()) return;
+  for (const std::string& id : dirty_) {
+    batch->PutRecord(Cf::kAccounts, keys::Account(id), accounts_.at(id));
+  }
+  dirty_.clear();
+  LedgerHead head;
+  head.set_seq(head_seq_);
+  head.set_hash(head_hash_);
+  batch->PutRecord(Cf::kMeta, keys::Meta(kHeadKey), head);
+}
+
 const Account* Ledger::Find(absl::string_view account_id) const {
   auto it = accounts_.find(account_id);
   return it == accounts_.end() ? nullptr : &it->second;
@@ -248,8 +260,8 @@ absl::StatusOr<Ledger::Applied> Ledger::Apply(const TransferSpec& spec, storage:
   // Everything checked: write and update memory.
   batch->PutRecord(Cf::kTransfers, keys::Transfer(t.seq()), t);
   batch->Put(Cf::kTransferIds, keys::TransferId(t.id()), keys::Transfer(t.seq()));
-  batch->PutRecord(Cf::kAccounts, keys::Account(debit.id()), debit);
-  batch->PutRecord(Cf::kAccounts, keys::Account(credit.id()), credit);
+  dirty_.insert(debit.id());
+  dirty_.insert(credit.id());
   if (t.kind() == TRANSFER_PENDING) {
     batch->PutRecord(Cf::kPendingTransfers, keys::TransferId(t.id()), t);
     pending_[t.id()] = t;
@@ -257,11 +269,6 @@ absl::StatusOr<Ledger::Applied> Ledger::Apply(const TransferSpec& spec, storage:
     batch->Delete(Cf::kPendingTransfers, keys::TransferId(t.pending_id()));
     pending_.erase(t.pending_id());
   }
-  LedgerHead head;
-  head.set_seq(t.seq());
-  head.set_hash(t.hash());
-  batch->PutRecord(Cf::kMeta, keys::Meta(kHeadKey), head);
-
   head_seq_ = t.seq();
   head_hash_ = t.hash();
   accounts_[debit.id()] = std::move(debit);

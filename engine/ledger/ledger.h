@@ -2,9 +2,11 @@
 // integers in minor units; every transfer is hash-chained to the one before.
 //
 // A transfer is applied into the caller's Batch, so it commits atomically with the state change
-// that caused it (a contribution, a verdict). Ids are derived by the caller from what a transfer
-// pays for: applying the same id again with the same body is a no-op that returns the stored
-// transfer; with a different body it is ALREADY_EXISTS. So a wage is posted at most once.
+// that caused it (a contribution, a verdict). The balances it changes, and the chain head, are
+// written once per batch by WriteBalances, which the owner calls last on every batch it commits.
+// Ids are derived by the caller from what a transfer pays for: applying the same id again with the
+// same body is a no-op that returns the stored transfer; with a different body it is
+// ALREADY_EXISTS. So a wage is posted at most once.
 //
 //   Ledger::TransferSpec wage{.id = WageTransferId(aid), .kind = TRANSFER_PENDING, ...};
 //   MW_ASSIGN_OR_RETURN(auto applied, ledger->Apply(wage, &batch));
@@ -24,6 +26,7 @@
 #include <string>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
 #include "engine/common/clock.h"
 #include "engine/storage/store.h"
@@ -72,8 +75,8 @@ class Ledger {
   Ledger(const Ledger&) = delete;
   Ledger& operator=(const Ledger&) = delete;
 
-  // Validates `spec` and appends the transfer, its id index, the touched accounts, the pending
-  // index and the new chain head to `batch`. Errors, none of which changes anything:
+  // Validates `spec` and appends the transfer, its id index and the pending index to `batch`;
+  // the touched accounts become dirty for WriteBalances. Errors, none of which changes anything:
   //   INVALID_ARGUMENT     malformed spec (empty id or account, amount <= 0, bad currency,
   //                        currency differing from an account's, void without a human reason)
   //   ALREADY_EXISTS       the id exists with a different body
@@ -82,6 +85,10 @@ class Ledger {
   //                        the account's credits
   //   OUT_OF_RANGE         a balance would overflow
   [[nodiscard]] absl::StatusOr<Applied> Apply(const TransferSpec& spec, storage::Batch* batch);
+
+  // Appends every account changed since the last call, and the chain head, to `batch`.
+  // REQUIRES: called on each batch that holds applied transfers, after the last Apply into it.
+  void WriteBalances(storage::Batch* batch);
 
   // The account, or nullptr when no transfer has touched it yet.
   const Account* Find(absl::string_view account_id) const;
@@ -109,6 +116,7 @@ class Ledger {
   std::deque<std::string> recent_order_;
   uint64_t head_seq_ = 0;
   std::string head_hash_;
+  absl::flat_hash_set<std::string> dirty_;  // accounts changed since the last WriteBalances
 };
 
 }  // namespace mw::ledger

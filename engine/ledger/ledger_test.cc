@@ -62,6 +62,7 @@ class LedgerTest : public ::testing::Test {
   absl::StatusOr<Ledger::Applied> ApplyAndCommit(const Ledger::TransferSpec& spec) {
     Batch batch;
     auto applied = ledger_->Apply(spec, &batch);
+    ledger_->WriteBalances(&batch);
     if (applied.ok()) {
       EXPECT_TRUE(store_->Write(std::move(batch), Durability::kSynced).ok());
     }
@@ -225,6 +226,7 @@ TEST_F(LedgerTest, RandomOperationsMatchTheModel) {
           EXPECT_FALSE(open) << r.status();
         }
       }
+      ledger_->WriteBalances(&batch);
       if (crash) {
         Reopen();  // the batch is lost with the process
       } else {

@@ -1,10 +1,13 @@
 #include "engine/storage/store.h"
 
 #include <rocksdb/db.h>
+#include <rocksdb/filter_policy.h>
 #include <rocksdb/options.h>
 #include <rocksdb/table.h>
 #include <rocksdb/utilities/checkpoint.h>
 #include <rocksdb/write_batch.h>
+
+#include <cstring>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -29,35 +32,60 @@ absl::Status FromRocks(const rocksdb::Status& s, absl::string_view what) {
 
 // ---- Batch ----
 
-struct Batch::Op {
-  enum Kind : uint8_t { kPut, kDelete } kind;
-  Cf cf;
-  std::string key;
-  std::string value;
-};
+namespace {
+constexpr char kPutOp = 'P';
+constexpr char kDeleteOp = 'D';
+
+void AppendU32(std::string* out, uint32_t v) {
+  char b[4];
+  std::memcpy(b, &v, 4);  // host order: the buffer never leaves the process
+  out->append(b, 4);
+}
+
+uint32_t ReadU32(const char* p) {
+  uint32_t v;
+  std::memcpy(&v, p, 4);
+  return v;
+}
+}  // namespace
 
 Batch::Batch() = default;
 Batch::~Batch() = default;
 Batch::Batch(Batch&&) noexcept = default;
 Batch& Batch::operator=(Batch&&) noexcept = default;
 
+void Batch::AppendHeader(char kind, Cf cf, absl::string_view key) {
+  rep_.push_back(kind);
+  rep_.push_back(static_cast<char>(cf));
+  AppendU32(&rep_, static_cast<uint32_t>(key.size()));
+  rep_.append(key.data(), key.size());
+  ++count_;
+}
+
 void Batch::Put(Cf cf, absl::string_view key, absl::string_view value) {
-  ops_.push_back(Op{Op::kPut, cf, std::string(key), std::string(value)});
+  AppendHeader(kPutOp, cf, key);
+  AppendU32(&rep_, static_cast<uint32_t>(value.size()));
+  rep_.append(value.data(), value.size());
 }
 
 void Batch::PutRecord(Cf cf, absl::string_view key, const google::protobuf::MessageLite& record) {
-  ops_.push_back(Op{Op::kPut, cf, std::string(key), EncodeRecord(record)});
+  // Serialized straight into the buffer: the format byte, then the record.
+  AppendHeader(kPutOp, cf, key);
+  const size_t size = record.ByteSizeLong();
+  AppendU32(&rep_, static_cast<uint32_t>(size + 1));
+  rep_.push_back(kRecordFormatV1);
+  record.AppendToString(&rep_);
 }
 
 void Batch::Delete(Cf cf, absl::string_view key) {
-  ops_.push_back(Op{Op::kDelete, cf, std::string(key), std::string()});
+  AppendHeader(kDeleteOp, cf, key);
+  AppendU32(&rep_, 0);
 }
 
 void Batch::Append(const Batch& other) {
-  ops_.insert(ops_.end(), other.ops_.begin(), other.ops_.end());
+  rep_.append(other.rep_);
+  count_ += other.count_;
 }
-
-size_t Batch::Count() const { return ops_.size(); }
 
 // ---- Cursor ----
 
@@ -102,8 +130,13 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& dir, Schem
   db_options.keep_log_file_num = 5;
   rocksdb::BlockBasedTableOptions table;
   table.block_cache = rocksdb::NewLRUCache(options.block_cache_bytes);
+  // Most point reads are existence checks of ids that are new (idempotency keys, transfer ids,
+  // result ids): bloom filters, on disk and in the memtable, answer those without a search.
+  table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
   rocksdb::ColumnFamilyOptions cf_options(db_options);
   cf_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  cf_options.memtable_whole_key_filtering = true;
+  cf_options.memtable_prefix_bloom_size_ratio = 0.05;
 
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
   const std::vector<Cf> families = FamiliesOf(schema);
@@ -181,9 +214,19 @@ absl::Status Store::Write(Batch batch, Durability durability) {
 absl::Status Store::WriteGroup(const std::vector<Batch>& group, Durability durability) {
   rocksdb::WriteBatch wb;
   for (const Batch& batch : group) {
-    for (const Batch::Op& op : batch.ops_) {
-      rocksdb::Status s = op.kind == Batch::Op::kPut ? wb.Put(Handle(op.cf), op.key, op.value)
-                                                     : wb.Delete(Handle(op.cf), op.key);
+    const char* p = batch.rep_.data();
+    const char* end = p + batch.rep_.size();
+    while (p < end) {
+      const char kind = p[0];
+      const Cf cf = static_cast<Cf>(p[1]);
+      const uint32_t klen = ReadU32(p + 2);
+      const rocksdb::Slice key(p + 6, klen);
+      p += 6 + klen;
+      const uint32_t vlen = ReadU32(p);
+      const rocksdb::Slice value(p + 4, vlen);
+      p += 4 + vlen;
+      rocksdb::Status s =
+          kind == kPutOp ? wb.Put(Handle(cf), key, value) : wb.Delete(Handle(cf), key);
       if (!s.ok()) return FromRocks(s, "build write batch");
     }
   }

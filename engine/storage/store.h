@@ -38,7 +38,8 @@ enum class Durability {
   kBuffered,  // in the WAL, not yet fsync'd: lost only on a machine crash, not a process crash
 };
 
-// An atomic set of puts and deletes across column families. Movable, not copyable.
+// An atomic set of puts and deletes across column families, kept in one contiguous buffer.
+// Movable, not copyable.
 class Batch {
  public:
   Batch();
@@ -52,13 +53,15 @@ class Batch {
   // Appends every operation of `other`, after this batch's own.
   void Append(const Batch& other);
 
-  size_t Count() const;
-  bool Empty() const { return Count() == 0; }
+  size_t Count() const { return count_; }
+  bool Empty() const { return count_ == 0; }
 
  private:
   friend class Store;
-  struct Op;
-  std::vector<Op> ops_;
+  // Each op: kind (1 byte), family (1 byte), key length (u32), key, value length (u32), value.
+  void AppendHeader(char kind, Cf cf, absl::string_view key);
+  std::string rep_;
+  size_t count_ = 0;
 };
 
 // Iterates the keys of one column family that start with a prefix, in byte order.
