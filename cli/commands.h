@@ -22,6 +22,8 @@ void AddCentreCommands(CLI::App& app, Run* run);
 void AddLedgerCommands(CLI::App& app, Run* run);
 void AddQaCommands(CLI::App& app, Run* run);
 void AddWithholdCommands(CLI::App& app, Run* run);
+// REQUIRES: AddJobCommands ran first (it adds to "job").
+void AddPayoutCommands(CLI::App& app, Run* run);
 
 }  // namespace mw::cli
 

@@ -32,6 +32,7 @@ int main(int argc, char** argv) {
   mw::cli::AddLedgerCommands(app, &run);
   mw::cli::AddQaCommands(app, &run);
   mw::cli::AddWithholdCommands(app, &run);
+  mw::cli::AddPayoutCommands(app, &run);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

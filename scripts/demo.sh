@@ -68,10 +68,22 @@ say "Pay statements"
 "$BIN/mw" statement --centre nairobi
 "$BIN/mw" statement --centre kampala
 
+say "Paying Nairobi's workers: top-ups to the floor on measured time, then a bank file"
+"$BIN/mw" payout create --centre nairobi --key demo-payout-1
+"$BIN/mw" payout approve payout-nairobi-1 --by finance:demo
+"$BIN/mw" payout export payout-nairobi-1 --out "$OUT/payout-nairobi.csv"
+
+say "The client's invoice, recomputed from the ledger alone"
+"$BIN/mw" invoice --job job-1
+
+say "Impact (aggregated; groups under five workers suppressed)"
+"$BIN/mw" report impact
+
 say "Ledger check"
 "$BIN/mw" ledger verify
 
 say "Done"
 echo "Results:      $OUT/results.csv and $OUT/results.jsonl"
+echo "Bank file:    $OUT/payout-nairobi.csv (pseudonyms; the centre maps them to people)"
 echo "State:        $OUT/dispatcher (RocksDB), $OUT/agent-*/ (each centre's RocksDB)"
 echo "Logs:         $OUT/*.log"

@@ -143,6 +143,15 @@ grpc::Status OperatorServiceImpl::DecideReview(grpc::ServerContext* context,
   return grpc::Status::OK;
 }
 
+grpc::Status OperatorServiceImpl::FundJob(grpc::ServerContext* context,
+                                          const v1::FundJobRequest* request, v1::Job* reply) {
+  if (auto s = RequireOperator(*context); !s.ok()) return s;
+  auto r = engine_->FundJob(*request);
+  if (!r.ok()) return ToGrpcStatus(r.status());
+  *reply = std::move(*r);
+  return grpc::Status::OK;
+}
+
 // ---- CentreService ----
 
 grpc::Status CentreServiceImpl::RequireCentre(const grpc::ServerContext& context,
@@ -271,6 +280,47 @@ grpc::Status LedgerServiceImpl::ReadLedger(grpc::ServerContext* context,
   }
   return ToGrpcStatus(
       engine_->ReadLedger([&](const v1::LedgerRecord& r) { return writer->Write(r); }));
+}
+
+// Payouts and reports are for operators.
+template <typename Reply, typename Call>
+grpc::Status OperatorCall(const Authenticator* auth, const grpc::ServerContext& context,
+                          Reply* reply, Call call) {
+  Caller caller = auth->Identify(context);
+  if (caller.kind == Caller::kNone) return Unauthenticated();
+  if (caller.kind != Caller::kOperator) {
+    return grpc::Status(grpc::StatusCode::PERMISSION_DENIED, "operators only");
+  }
+  auto r = call();
+  if (!r.ok()) return ToGrpcStatus(r.status());
+  *reply = std::move(*r);
+  return grpc::Status::OK;
+}
+
+grpc::Status LedgerServiceImpl::CreatePayout(grpc::ServerContext* context,
+                                             const v1::CreatePayoutRequest* request,
+                                             v1::PayoutBatch* reply) {
+  return OperatorCall(auth_, *context, reply, [&] { return engine_->CreatePayout(*request); });
+}
+
+grpc::Status LedgerServiceImpl::ApprovePayout(grpc::ServerContext* context,
+                                              const v1::ApprovePayoutRequest* request,
+                                              v1::PayoutBatch* reply) {
+  return OperatorCall(auth_, *context, reply, [&] { return engine_->ApprovePayout(*request); });
+}
+
+grpc::Status LedgerServiceImpl::GetPayout(grpc::ServerContext* context,
+                                          const v1::GetPayoutRequest* request,
+                                          v1::PayoutBatch* reply) {
+  return OperatorCall(auth_, *context, reply,
+                      [&] { return engine_->GetPayout(request->batch_id()); });
+}
+
+grpc::Status LedgerServiceImpl::GetImpactReport(grpc::ServerContext* context,
+                                                const v1::ImpactReportRequest* request,
+                                                v1::ImpactReport* reply) {
+  return OperatorCall(auth_, *context, reply,
+                      [&] { return engine_->ImpactReport(request->job_id()); });
 }
 
 }  // namespace mw::rpc

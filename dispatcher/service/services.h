@@ -54,6 +54,8 @@ class OperatorServiceImpl final : public v1::OperatorService::Service {
                            v1::ListReviewsReply* reply) override;
   grpc::Status DecideReview(grpc::ServerContext* context, const v1::DecideReviewRequest* request,
                             v1::Review* reply) override;
+  grpc::Status FundJob(grpc::ServerContext* context, const v1::FundJobRequest* request,
+                       v1::Job* reply) override;
 
  private:
   grpc::Status RequireOperator(const grpc::ServerContext& context) const;
@@ -102,6 +104,14 @@ class LedgerServiceImpl final : public v1::LedgerService::Service {
                             v1::Statement* reply) override;
   grpc::Status ReadLedger(grpc::ServerContext* context, const v1::ReadLedgerRequest* request,
                           grpc::ServerWriter<v1::LedgerRecord>* writer) override;
+  grpc::Status CreatePayout(grpc::ServerContext* context, const v1::CreatePayoutRequest* request,
+                            v1::PayoutBatch* reply) override;
+  grpc::Status ApprovePayout(grpc::ServerContext* context, const v1::ApprovePayoutRequest* request,
+                             v1::PayoutBatch* reply) override;
+  grpc::Status GetPayout(grpc::ServerContext* context, const v1::GetPayoutRequest* request,
+                         v1::PayoutBatch* reply) override;
+  grpc::Status GetImpactReport(grpc::ServerContext* context, const v1::ImpactReportRequest* request,
+                               v1::ImpactReport* reply) override;
 
  private:
   dispatch::Engine* engine_;

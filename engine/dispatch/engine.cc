@@ -100,6 +100,15 @@ absl::Status Engine::Recover() {
     MW_RETURN_IF_ERROR(c->Read(&rec));
     worker_stats_[std::string(c->key())] = std::move(rec);
   }
+  for (auto c = store_->Scan(Cf::kWorkerJobs, ""); c->Valid(); c->Next()) {
+    v1::WorkerJobRecord rec;
+    MW_RETURN_IF_ERROR(c->Read(&rec));
+    worker_jobs_[std::string(c->key())] = std::move(rec);
+  }
+  MW_ASSIGN_OR_RETURN(auto payouts, store_->Get(Cf::kMeta, keys::Meta("next_payout")));
+  if (payouts.has_value() && !absl::SimpleAtoi(*payouts, &next_payout_)) {
+    return absl::DataLossError("meta next_payout is not a number");
+  }
   for (auto c = store_->Scan(Cf::kReviews, ""); c->Valid(); c->Next()) {
     v1::Review review;
     MW_RETURN_IF_ERROR(c->Read(&review));

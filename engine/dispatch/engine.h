@@ -149,6 +149,21 @@ class Engine {
 
   // ---- Ledger ----------------------------------------------------------------------------
 
+  // Adds `amount_minor` to the job's escrow from its client. A job that was waiting on its
+  // budget resumes. NOT_FOUND for an unknown job; INVALID_ARGUMENT for a non-positive amount.
+  [[nodiscard]] absl::StatusOr<v1::Job> FundJob(const v1::FundJobRequest& request);
+  // Tops up every worker of the centre whose pay this period fell below the centre's floor on
+  // their measured time (from the job's escrow), then lists what each worker is owed.
+  [[nodiscard]] absl::StatusOr<v1::PayoutBatch> CreatePayout(const v1::CreatePayoutRequest& r);
+  // Moves each line to the centre's payout clearing account. FAILED_PRECONDITION when approved
+  // already or when a worker's balance no longer covers their line; INVALID_ARGUMENT without
+  // the approving person.
+  [[nodiscard]] absl::StatusOr<v1::PayoutBatch> ApprovePayout(const v1::ApprovePayoutRequest& r);
+  [[nodiscard]] absl::StatusOr<v1::PayoutBatch> GetPayout(const std::string& batch_id) const;
+  // Aggregated per centre; a centre with fewer than five workers is marked suppressed and its
+  // figures left out.
+  [[nodiscard]] absl::StatusOr<v1::ImpactReport> ImpactReport(const std::string& job_id) const;
+
   // A statement of worker accounts. `centre_scope`, when set, restricts it to that centre's
   // workers (PERMISSION_DENIED when the request names another centre).
   [[nodiscard]] absl::StatusOr<v1::Statement> GetStatement(const v1::StatementRequest& request,
@@ -277,6 +292,9 @@ class Engine {
   std::map<uint64_t, JobRun> jobs_ ABSL_GUARDED_BY(mu_);  // by job number: oldest first
   std::string server_secret_;  // derives centre credentials; set once at Open
   absl::flat_hash_map<std::string, v1::WorkerStatsRecord> worker_stats_ ABSL_GUARDED_BY(mu_);
+  // By keys::WorkerJob(account, job).
+  absl::flat_hash_map<std::string, v1::WorkerJobRecord> worker_jobs_ ABSL_GUARDED_BY(mu_);
+  uint64_t next_payout_ ABSL_GUARDED_BY(mu_) = 1;
   absl::flat_hash_map<std::string, TaskRun> tasks_ ABSL_GUARDED_BY(mu_);  // open, by task key
   std::priority_queue<Timer, std::vector<Timer>, std::greater<Timer>> timers_ ABSL_GUARDED_BY(mu_);
   // Idempotency records and result ids written but maybe not yet readable from the store.

@@ -542,5 +542,106 @@ TEST_F(EngineTest, AWageWithheldBeforeTheVerdictStaysWithheld) {
   EXPECT_EQ(auditor.jobs().at("job-1").pending, 0);
 }
 
+TEST_F(EngineTest, PayoutTopsUpToTheFloorOnMeasuredTimeThenPaysOut) {
+  // The contract pays 5 cents per estimated 20 s (9.00/h); the floor here is 6.00/h. w1 takes
+  // 60 s per task: 180 s at 6.00/h is 30 cents, the work earned 15, so 15 is topped up.
+  AddCentre("nairobi", {"w1", "w2", "w3"}, /*floor=*/600);
+  ASSERT_TRUE(Submit(kContract).ok());
+  for (const char* w : {"w1", "w2", "w3"}) {
+    auto lease = Lease("nairobi", w, 3, absl::StrCat("L", w));
+    std::vector<v1::Result> results;
+    for (const auto& a : lease->assignments()) {
+      v1::Result r = Answer(a, a.item().index() == 1 ? "negative" : "positive");
+      r.set_active_seconds(std::string(w) == "w1" ? 60 : 18);
+      results.push_back(r);
+    }
+    SubmitResults("nairobi", results);
+  }
+  v1::CreatePayoutRequest create;
+  create.set_idempotency_key("p1");
+  create.set_centre("nairobi");
+  auto batch = engine_->CreatePayout(create);
+  ASSERT_TRUE(batch.ok()) << batch.status();
+  EXPECT_EQ(batch->id(), "payout-nairobi-1");
+  ASSERT_EQ(batch->lines_size(), 3);
+  EXPECT_EQ(batch->lines(0).worker_account(), "worker:nairobi/w1");
+  EXPECT_EQ(batch->lines(0).amount_minor(), 30);
+  EXPECT_EQ(batch->lines(0).topup_minor(), 15);
+  EXPECT_EQ(batch->lines(1).amount_minor(), 15);  // 54 s at 6.00/h is 9 cents: no top-up
+  EXPECT_EQ(batch->lines(1).topup_minor(), 0);
+  EXPECT_EQ(batch->total_minor(), 60);
+  EXPECT_EQ(batch->topups_minor(), 15);
+
+  v1::ApprovePayoutRequest approve;
+  approve.set_idempotency_key("a1");
+  approve.set_batch_id(batch->id());
+  EXPECT_EQ(engine_->ApprovePayout(approve).status().code(), absl::StatusCode::kInvalidArgument);
+  approve.set_approved_by("finance:wanjiru");
+  auto approved = engine_->ApprovePayout(approve);
+  ASSERT_TRUE(approved.ok()) << approved.status();
+  EXPECT_EQ(approved->state(), v1::PAYOUT_APPROVED);
+  approve.set_idempotency_key("a2");
+  EXPECT_EQ(engine_->ApprovePayout(approve).status().code(), absl::StatusCode::kFailedPrecondition);
+  v1::StatementRequest st;
+  st.set_worker_account("worker:nairobi/w1");
+  EXPECT_EQ(engine_->GetStatement(st, "")->lines(0).posted_minor(), 0);  // paid out
+
+  // Next period: no new work, so no top-up and nothing owed.
+  create.set_idempotency_key("p2");
+  auto next = engine_->CreatePayout(create);
+  ASSERT_TRUE(next.ok());
+  EXPECT_EQ(next->id(), "payout-nairobi-2");
+  EXPECT_EQ(next->lines_size(), 0);
+
+  ledger::Auditor auditor;
+  ASSERT_TRUE(Audit(&auditor).ok()) << Audit(&auditor);
+  EXPECT_EQ(auditor.jobs().at("job-1").wages, 45);
+  EXPECT_EQ(auditor.jobs().at("job-1").topups, 15);
+}
+
+TEST_F(EngineTest, FundingAddsToTheEscrowOnce) {
+  ASSERT_TRUE(Submit(kContract).ok());
+  v1::FundJobRequest fund;
+  fund.set_idempotency_key("f1");
+  fund.set_job_id("job-1");
+  fund.set_amount_minor(500);
+  auto job = engine_->FundJob(fund);
+  ASSERT_TRUE(job.ok()) << job.status();
+  EXPECT_EQ(job->budget_minor(), 1500);
+  EXPECT_EQ(engine_->FundJob(fund)->budget_minor(), 1500);  // replayed, not added twice
+  fund.set_job_id("job-9");
+  fund.set_idempotency_key("f2");
+  EXPECT_EQ(engine_->FundJob(fund).status().code(), absl::StatusCode::kNotFound);
+  ledger::Auditor auditor;
+  ASSERT_TRUE(Audit(&auditor).ok());
+  EXPECT_EQ(auditor.jobs().at("job-1").funding, 1500);
+}
+
+TEST_F(EngineTest, ImpactReportAggregatesAndSuppressesSmallGroups) {
+  AddCentre("nairobi", {"w1", "w2", "w3", "w4", "w5"});
+  AddCentre("kisumu", {"w6"});
+  ASSERT_TRUE(Submit(kContract).ok());
+  for (const char* w : {"w1", "w2", "w3", "w4", "w5"}) {
+    auto lease = Lease("nairobi", w, 1, absl::StrCat("L", w));
+    if (lease->assignments_size() > 0) AnswerAll("nairobi", *lease);
+  }
+  // Kisumu's single worker answers what is left: a group of one, never reported on its own.
+  AnswerAll("kisumu", *Lease("kisumu", "w6", 3, "L6"));
+  auto report = engine_->ImpactReport("");
+  ASSERT_TRUE(report.ok());
+  ASSERT_EQ(report->centres_size(), 2);
+  const v1::CentreImpact& kisumu = report->centres(0);
+  EXPECT_EQ(kisumu.centre(), "kisumu");
+  EXPECT_TRUE(kisumu.suppressed());
+  EXPECT_EQ(kisumu.wages_minor(), 0);
+  const v1::CentreImpact& nairobi = report->centres(1);
+  EXPECT_FALSE(nairobi.suppressed());
+  EXPECT_EQ(nairobi.workers(), 5u);
+  EXPECT_EQ(nairobi.active_seconds(), 5u * 18);
+  EXPECT_EQ(nairobi.wages_minor(), 25);
+  EXPECT_EQ(nairobi.hourly_median_minor(), 1000);  // 5 cents per 18 s
+  EXPECT_EQ(nairobi.below_floor(), 0u);
+}
+
 }  // namespace
 }  // namespace mw::dispatch

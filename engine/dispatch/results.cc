@@ -239,6 +239,15 @@ absl::StatusOr<v1::Receipt> Engine::RecordResult(const std::string& centre_id, c
     }
     receipt.set_wage_minor(rate);
     receipt.set_currency(currency);
+    // What the wage floor is checked against at the next payout: measured time and earnings
+    // on this job, this period.
+    const std::string wj = keys::WorkerJob(worker_account, ref->job_id);
+    v1::WorkerJobRecord& job_stats = worker_jobs_[wj];
+    job_stats.set_active_seconds(job_stats.active_seconds() + r.active_seconds());
+    job_stats.set_wages_minor(job_stats.wages_minor() + rate);
+    job_stats.set_period_active_seconds(job_stats.period_active_seconds() + r.active_seconds());
+    job_stats.set_period_wages_minor(job_stats.period_wages_minor() + rate);
+    batch->PutRecord(Cf::kWorkerJobs, wj, job_stats);
     stats.set_contributions(stats.contributions() + 1);
     stats.set_active_seconds(stats.active_seconds() + r.active_seconds());
     v1::StageCursor* cursor = run->progress.mutable_stages(stage.index);

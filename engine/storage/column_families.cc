@@ -40,6 +40,10 @@ const char* CfName(Cf cf) {
       return "reviews";
     case Cf::kWithholdings:
       return "withholdings";
+    case Cf::kWorkerJobs:
+      return "worker_jobs";
+    case Cf::kPayouts:
+      return "payouts";
     case Cf::kRoster:
       return "roster";
     case Cf::kAssignments:
@@ -60,9 +64,9 @@ std::vector<Cf> FamiliesOf(Schema schema) {
         Cf::kDefault, Cf::kMeta, Cf::kRoster, Cf::kAssignments, Cf::kOutbox, Cf::kQuarantine,
     };
   }
-  // Every dispatcher family: kMeta through kWithholdings, in enum order.
+  // Every dispatcher family: kMeta through kPayouts, in enum order.
   std::vector<Cf> families = {Cf::kDefault};
-  for (int i = static_cast<int>(Cf::kMeta); i <= static_cast<int>(Cf::kWithholdings); ++i) {
+  for (int i = static_cast<int>(Cf::kMeta); i <= static_cast<int>(Cf::kPayouts); ++i) {
     families.push_back(static_cast<Cf>(i));
   }
   return families;

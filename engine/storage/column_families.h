@@ -10,7 +10,7 @@ namespace mw::storage {
 
 enum class Cf : int {
   kDefault = 0,
-  // Dispatcher: kMeta through kWithholdings, contiguous (FamiliesOf relies on it).
+  // Dispatcher: kMeta through kPayouts, contiguous (FamiliesOf relies on it).
   kMeta,              // counters and the ledger head
   kCentres,           // centre id -> CentreRecord
   kJobs,              // job id -> JobRecord
@@ -28,6 +28,8 @@ enum class Cf : int {
   kWorkerStats,       // worker account id -> WorkerStatsRecord
   kReviews,           // (job, stage, item) -> Review
   kWithholdings,      // (centre, assignment id) -> Withholding
+  kWorkerJobs,        // worker account id NUL job id -> WorkerJobRecord
+  kPayouts,           // batch id -> PayoutBatch
   // Worker agent.
   kRoster,       // pseudonym -> RosterEntry
   kAssignments,  // assignment id -> CachedAssignment

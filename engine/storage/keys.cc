@@ -123,6 +123,21 @@ std::string Withholding(absl::string_view centre_id, absl::string_view assignmen
   return ResultId(centre_id, assignment_id);
 }
 
+std::string WorkerJob(absl::string_view worker_account, absl::string_view job_id) {
+  std::string k(worker_account);
+  k.push_back('\0');
+  k.append(job_id.data(), job_id.size());
+  return k;
+}
+
+std::optional<std::pair<std::string, std::string>> ParseWorkerJob(absl::string_view key) {
+  const size_t nul = key.find('\0');
+  if (nul == absl::string_view::npos) return std::nullopt;
+  return std::make_pair(std::string(key.substr(0, nul)), std::string(key.substr(nul + 1)));
+}
+
+std::string Payout(absl::string_view batch_id) { return std::string(batch_id); }
+
 std::optional<TaskKey> ParseTask(absl::string_view key) {
   KeyReader r(key);
   TaskKey out;

@@ -54,6 +54,11 @@ std::string Account(absl::string_view account_id);
 std::string Transfer(uint64_t seq);
 std::string TransferId(absl::string_view transfer_id);
 std::string Withholding(absl::string_view centre_id, absl::string_view assignment_id);
+// Verbatim account id, NUL, job id: a prefix scan by WorkerAccount(centre, "") finds a centre's.
+std::string WorkerJob(absl::string_view worker_account, absl::string_view job_id);
+// Splits a WorkerJob key; nullopt when malformed.
+std::optional<std::pair<std::string, std::string>> ParseWorkerJob(absl::string_view key);
+std::string Payout(absl::string_view batch_id);
 
 struct TaskKey {
   std::string job_id;

@@ -54,3 +54,19 @@ TEST(KeysTest, PrefixSuccessor) {
 
 }  // namespace
 }  // namespace mw::storage::keys
+
+namespace mw::storage::keys {
+namespace {
+
+TEST(KeysTest, WorkerJobKeysScanByCentre) {
+  const std::string k = WorkerJob("worker:nairobi/w1", "job-3");
+  auto parsed = ParseWorkerJob(k);
+  ASSERT_TRUE(parsed.has_value());
+  EXPECT_EQ(parsed->first, "worker:nairobi/w1");
+  EXPECT_EQ(parsed->second, "job-3");
+  EXPECT_EQ(k.compare(0, 15, "worker:nairobi/"), 0);
+  EXPECT_FALSE(ParseWorkerJob("no-nul").has_value());
+}
+
+}  // namespace
+}  // namespace mw::storage::keys
