@@ -11,6 +11,7 @@
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/health_check_service_interface.h>
 #include <prometheus/exposer.h>
+#include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
 
@@ -73,6 +74,8 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(5, 86400));
   app.set_config("--config", "", "Read options from this TOML/INI file");
   CLI11_PARSE(app, argc, argv);
+  // Logs go to stderr; stdout carries only the ready line.
+  spdlog::set_default_logger(spdlog::stderr_logger_mt("mw"));
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e level=%l %v");
 
   if (tls_cert.empty() != tls_key.empty()) {

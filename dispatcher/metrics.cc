@@ -41,6 +41,15 @@ std::vector<prometheus::MetricFamily> DispatcherCollector::Collect() const {
       Family("mw_verdicts_total", "Tasks that received a verdict.", T::Counter, s.verdicts),
       Family("mw_commit_groups_total", "Synced RocksDB write groups (group commits).", T::Counter,
              s.commit_groups),
+      Family("mw_leases_without_timer", "Live leases with no timer to expire them (always 0).",
+             T::Gauge, s.leases_without_timer),
+      Family("mw_review_queue_depth", "Results waiting for a person to review them.", T::Gauge,
+             s.reviews_open),
+      Family("mw_gold_answers_total", "Answers to check tasks.", T::Counter, s.gold_answers),
+      Family("mw_gold_correct_total", "Answers to check tasks that matched the known answer.",
+             T::Counter, s.gold_correct),
+      Family("mw_overlap_extensions_total", "Answers added by dynamic overlap.", T::Counter,
+             s.overlap_extensions),
   };
 }
 

@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <fstream>
+
 #include "absl/strings/str_cat.h"
 
 namespace mw::agent {
@@ -160,7 +162,9 @@ void Agent::LeaseLoop() {
       absl::MutexLock l(&mu_);
       lease_wanted_ = false;
     }
-    if (WaitOrStop(wait, &lease_wanted_)) return;
+    // After a failure, the backoff holds even if a worker asks for work meanwhile: an outage
+    // must not turn into a tight retry loop.
+    if (WaitOrStop(wait, s.ok() ? &lease_wanted_ : nullptr)) return;
   }
 }
 
@@ -180,6 +184,12 @@ absl::Status Agent::SyncOnce(bool* more) {
     }
   }
   if (absl::Status s = state_->ApplyReceipts(receipts); !s.ok()) return s;
+  if (!options_.receipt_log.empty()) {
+    std::ofstream log(options_.receipt_log, std::ios::app);
+    for (const auto& r : receipts) {
+      log << r.result_id() << " " << v1::ReceiptStatus_Name(r.status()) << "\n";
+    }
+  }
   absl::MutexLock l(&mu_);
   stats_.results_sent += receipts.size();
   stats_.last_sync_ok_ms = clock_->NowMs();
@@ -215,7 +225,7 @@ void Agent::SyncLoop() {
       SyncOnce(&more).IgnoreError();
       return;
     }
-    WaitOrStop(wait, &sync_wanted_);
+    WaitOrStop(wait, s.ok() ? &sync_wanted_ : nullptr);  // backoff holds after a failure
   }
 }
 

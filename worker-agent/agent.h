@@ -33,6 +33,7 @@ class Agent {
     absl::Duration max_backoff = absl::Seconds(30);
     size_t sync_batch = 500;  // results per SubmitResults call
     uint64_t jitter_seed = 1;
+    std::string receipt_log;  // when set, each receipt is appended here: "<result id> <status>"
     // Simulation.
     CrowdModel crowd;
     double time_scale = 0;  // real seconds per simulated working second (0: answer at once)

@@ -7,6 +7,7 @@
 //
 // Prints "mw-agent ready centre=ID workers=N" once started. SIGTERM or SIGINT stop it cleanly.
 #include <prometheus/exposer.h>
+#include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
 
@@ -62,10 +63,18 @@ int main(int argc, char** argv) {
   app.add_option("--sim-languages", sim_languages, "Languages of simulated workers")
       ->delimiter(',');
   app.add_option("--sim-skills", sim_skills, "Skills of simulated workers")->delimiter(',');
+  int max_backoff_ms = 30'000;
+  app.add_option("--max-backoff-ms", max_backoff_ms, "Longest pause between retries")
+      ->check(CLI::Range(50, 600'000));
+  app.add_option("--receipt-log", options.receipt_log,
+                 "Append every receipt (result id and status) to this file");
   app.set_config("--config", "", "Read options from this TOML/INI file");
   CLI11_PARSE(app, argc, argv);
+  // Logs go to stderr; stdout carries only the ready line.
+  spdlog::set_default_logger(spdlog::stderr_logger_mt("mw"));
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e level=%l %v");
   options.lease_buffer = static_cast<uint32_t>(lease_buffer);
+  options.max_backoff = absl::Milliseconds(max_backoff_ms);
 
   auto credential = mw::rpc::ReadFile(credential_file);
   if (!credential.ok()) return Fail(credential.status());

@@ -170,26 +170,36 @@ absl::Status AgentState::DropAssignments(const std::vector<std::string>& ids) {
 
 absl::Status AgentState::SaveAnswer(const v1::Result& result) {
   if (result.result_id().empty()) return absl::InvalidArgumentError("result_id: required");
-  absl::MutexLock l(&mu_);
-  if (outbox_ids_.contains(result.result_id())) return absl::OkStatus();  // saved already
   v1::OutboxEntry entry;
   *entry.mutable_result() = result;
-  entry.set_queued_at_ms(clock_->NowMs());
-  const uint64_t seq = next_seq_;
-  Batch batch;
-  batch.PutRecord(Cf::kOutbox, keys::Outbox(seq), entry);
-  // Even an assignment no longer held is answered: the work was done and is paid.
-  const bool held = held_.contains(result.assignment_id());
-  if (held) batch.Delete(Cf::kAssignments, keys::CachedAssignment(result.assignment_id()));
-  MW_RETURN_IF_ERROR(store_->Write(std::move(batch), Durability::kSynced));
-  ++next_seq_;
+  uint64_t seq, ticket;
+  {
+    absl::MutexLock l(&mu_);
+    if (outbox_ids_.contains(result.result_id()) || !saving_.insert(result.result_id()).second) {
+      return absl::OkStatus();  // saved already, or being saved
+    }
+    entry.set_queued_at_ms(clock_->NowMs());
+    seq = next_seq_++;
+    Batch batch;
+    batch.PutRecord(Cf::kOutbox, keys::Outbox(seq), entry);
+    // Even an assignment no longer held is answered: the work was done and is paid.
+    if (held_.contains(result.assignment_id())) {
+      batch.Delete(Cf::kAssignments, keys::CachedAssignment(result.assignment_id()));
+    }
+    ticket = queue_->Enqueue(std::move(batch));
+  }
+  // Synced before the worker is told it was saved; other workers' answers share the fsync.
+  absl::Status durable = queue_->WaitDurable(ticket);
+  absl::MutexLock l(&mu_);
+  saving_.erase(result.result_id());
+  if (!durable.ok()) return durable;
   ++saved_;
   outbox_ids_[result.result_id()] = seq;
   outbox_[seq] = std::move(entry);
-  if (held) {
-    auto& q = by_worker_[held_.at(result.assignment_id()).assignment().worker()];
+  if (auto it = held_.find(result.assignment_id()); it != held_.end()) {
+    auto& q = by_worker_[it->second.assignment().worker()];
     q.erase(std::remove(q.begin(), q.end(), result.assignment_id()), q.end());
-    held_.erase(result.assignment_id());
+    held_.erase(it);
   }
   return absl::OkStatus();
 }

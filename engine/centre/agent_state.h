@@ -23,9 +23,11 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "engine/common/clock.h"
+#include "engine/storage/commit_queue.h"
 #include "engine/storage/store.h"
 #include "microwork/v1/records.pb.h"
 #include "microwork/v1/services.pb.h"
@@ -87,10 +89,14 @@ class AgentState {
 
  private:
   AgentState(std::unique_ptr<storage::Store> store, const Clock* clock)
-      : store_(std::move(store)), clock_(clock) {}
+      : store_(std::move(store)),
+        queue_(std::make_unique<storage::CommitQueue>(store_.get())),
+        clock_(clock) {}
   absl::Status Load();
 
   std::unique_ptr<storage::Store> store_;
+  // Answers from many workers share one fsync (group commit); the lock is not held across it.
+  std::unique_ptr<storage::CommitQueue> queue_;
   const Clock* const clock_;
   mutable absl::Mutex mu_;
   std::map<std::string, v1::RosterEntry> roster_ ABSL_GUARDED_BY(mu_);
@@ -103,6 +109,7 @@ class AgentState {
   uint64_t next_seq_ ABSL_GUARDED_BY(mu_) = 1;
   uint64_t quarantined_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t saved_ ABSL_GUARDED_BY(mu_) = 0;
+  absl::flat_hash_set<std::string> saving_ ABSL_GUARDED_BY(mu_);  // result ids being synced
   std::optional<v1::LeaseRequest> pending_lease_ ABSL_GUARDED_BY(mu_);
 };
 

@@ -582,6 +582,24 @@ EngineStats Engine::Stats() const {
     for (uint64_t l : run.leased) s.leases_active += l;
   }
   s.commit_groups = queue_->groups_written();
+  // Every live lease must have a timer that fires no later than its expiry (the invariant the
+  // reconciler restores after a restart). O(timers + slots): cheap at scrape intervals.
+  absl::flat_hash_map<std::string, int64_t> earliest;  // "key|worker|epoch" -> first firing
+  auto copy = timers_;
+  while (!copy.empty()) {
+    const Timer& t = copy.top();
+    earliest.try_emplace(absl::StrCat(t.task_key, "|", t.worker, "|", t.epoch), t.at_ms);
+    copy.pop();
+  }
+  for (const auto& [key, task] : tasks_) {
+    for (const auto& slot : task.record.slots()) {
+      if (slot.state() != v1::SLOT_LEASED) continue;
+      auto it = earliest.find(absl::StrCat(key, "|", slot.worker(), "|", slot.epoch()));
+      if (it == earliest.end() || it->second > slot.lease_expires_at_ms()) {
+        ++s.leases_without_timer;
+      }
+    }
+  }
   return s;
 }
 

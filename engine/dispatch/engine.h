@@ -60,8 +60,9 @@ struct EngineStats {
   uint64_t commit_groups = 0;
   uint64_t gold_answers = 0;
   uint64_t gold_correct = 0;
-  uint64_t reviews_open = 0;        // results waiting for a person
-  uint64_t overlap_extensions = 0;  // answers added by dynamic overlap
+  uint64_t reviews_open = 0;          // results waiting for a person
+  uint64_t overlap_extensions = 0;    // answers added by dynamic overlap
+  uint64_t leases_without_timer = 0;  // live leases no timer will expire: must always be 0
 };
 
 // Item indexes at and above this belong to gold (check) tasks, never to the client's items.

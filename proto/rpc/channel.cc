@@ -29,6 +29,11 @@ bool IsLoopback(const std::string& host_port) {
 absl::StatusOr<std::shared_ptr<grpc::Channel>> MakeChannel(const ChannelOptions& options) {
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(64 << 20);
+  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, options.initial_reconnect_ms);
+  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, options.max_reconnect_ms);
+  // A failed channel re-resolves its target before reconnecting; the default cooldown between
+  // resolutions (30 s) would hold a centre offline long after its link came back.
+  args.SetInt(GRPC_ARG_DNS_MIN_TIME_BETWEEN_RESOLUTIONS_MS, options.min_resolution_interval_ms);
   if (options.tls_ca.empty()) {
     if (!IsLoopback(options.target)) {
       return absl::InvalidArgumentError(absl::StrCat("refusing plaintext to ", options.target,

@@ -17,6 +17,11 @@ struct ChannelOptions {
   std::string target;             // host:port
   std::string tls_ca;             // PEM file of the CA that signed the server; empty = plaintext
   std::string tls_cert, tls_key;  // client certificate for mutual TLS (optional)
+  // How soon a broken connection is retried: a centre whose link or dispatcher comes back should
+  // notice within seconds, not the minutes gRPC's default backoff grows to.
+  int initial_reconnect_ms = 100;
+  int max_reconnect_ms = 1000;
+  int min_resolution_interval_ms = 200;
 };
 
 // A channel to `options.target`. Plaintext is allowed only to loopback addresses:

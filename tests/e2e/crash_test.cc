@@ -1,0 +1,205 @@
+// Crash safety with real processes: the dispatcher is killed with SIGKILL at 20 random moments
+// while two agents keep leasing and submitting, and restarted on the same port each time. At
+// the end every contribution an agent saw acknowledged is in the ledger, none is paid twice,
+// no live lease ever lacks a timer, and the ledger verifies.
+#include <signal.h>
+
+#include <algorithm>
+#include <fstream>
+#include <map>
+#include <random>
+#include <set>
+#include <sstream>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "engine/testing/http_get.h"
+#include "engine/testing/subprocess.h"
+#include "engine/testing/temp_dir.h"
+#include "gtest/gtest.h"
+#include "microwork/v1/services.grpc.pb.h"
+#include "proto/rpc/channel.h"
+
+namespace mw {
+namespace {
+
+using testing::CommandResult;
+using testing::Subprocess;
+namespace v1 = ::microwork::v1;
+
+const std::string kBin = MW_BIN_DIR;
+constexpr int kItems = 3000;
+constexpr int kKills = 20;
+
+class CrashTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::ofstream csv(dir_.Sub("items.csv"));
+    csv << "id,text\n";
+    for (int i = 0; i < kItems; ++i) csv << "I" << i << ",item number " << i << "\n";
+    csv.close();
+    std::ofstream(dir_.Sub("contract.yaml")) << R"(
+name: Crash drill
+client: acme
+currency: USD
+budget_minor: 100000
+inputs: [{name: items, format: FORMAT_CSV, path: items.csv}]
+stages:
+  - {name: rows, split: {input: items, by: SPLIT_ROWS}}
+  - name: label
+    after: [rows]
+    human:
+      instructions: {en: "Pick one"}
+      answer: {single_choice: {options: [a, b, c]}}
+      piece_rate_minor: 1
+      estimated_seconds: 5
+      overlap: 3
+  - {name: out, after: [label], merge: {}}
+)";
+    StartDispatcher("127.0.0.1:0", "127.0.0.1:0");
+  }
+
+  void StartDispatcher(const std::string& listen, const std::string& metrics) {
+    dispatcher_ = std::make_unique<Subprocess>(
+        std::vector<std::string>{kBin + "/mw-dispatcher", "--data-dir", dir_.Sub("dispatcher"),
+                                 "--listen", listen, "--metrics-listen", metrics},
+        dir_.Sub("dispatcher.log"));
+    const std::string ready = dispatcher_->ReadLineContaining("mw-dispatcher ready");
+    ASSERT_FALSE(ready.empty()) << "the dispatcher did not start; see "
+                                << dir_.Sub("dispatcher.log");
+    for (absl::string_view part : absl::StrSplit(ready, ' ')) {
+      if (absl::ConsumePrefix(&part, "grpc=")) server_ = std::string(part);
+      if (absl::ConsumePrefix(&part, "metrics=")) metrics_ = std::string(part);
+    }
+  }
+
+  CommandResult Mw(std::vector<std::string> args) {
+    std::vector<std::string> argv = {kBin + "/mw", "--server", server_, "--token-file",
+                                     dir_.Sub("dispatcher/operator.token")};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return testing::Run(argv);
+  }
+
+  std::unique_ptr<v1::OperatorService::Stub> Operator() {
+    return v1::OperatorService::NewStub(*rpc::MakeChannel({.target = server_}));
+  }
+
+  std::string Token() {
+    return std::string(absl::StripAsciiWhitespace(
+        testing::Run({"/bin/cat", dir_.Sub("dispatcher/operator.token")}).out));
+  }
+
+  // Follows the job until its label stage has at least `contributions` answers (or it ends).
+  void WaitForContributions(uint64_t contributions) {
+    auto ctx = rpc::MakeContext(Token(), absl::Seconds(120));
+    v1::GetJobRequest req;
+    req.set_job_id("job-1");
+    auto stub = Operator();
+    auto reader = stub->WatchJob(ctx.get(), req);
+    v1::JobEvent event;
+    while (reader->Read(&event)) {
+      if (event.job().stages(1).contributions() >= contributions || event.final()) break;
+    }
+    ctx->TryCancel();
+    reader->Finish().IgnoreError();
+  }
+
+  testing::TempDir dir_;
+  std::unique_ptr<Subprocess> dispatcher_;
+  std::string server_, metrics_;
+};
+
+TEST_F(CrashTest, TwentyKillsLoseNothingAndPayNothingTwice) {
+  for (const char* c : {"nairobi", "kampala"}) {
+    ASSERT_EQ(
+        Mw({"centre", "add", "--id", c, "--region", "KE", "--currency", "USD", "--floor-minor",
+            "100", "--capacity", "100", "--credential-out", dir_.Sub(absl::StrCat(c, ".cred"))})
+            .exit_code,
+        0);
+  }
+  CommandResult submit = Mw({"contract", "submit", dir_.Sub("contract.yaml")});
+  ASSERT_EQ(submit.exit_code, 0) << submit.err;
+  std::vector<std::unique_ptr<Subprocess>> agents;
+  for (const char* c : {"nairobi", "kampala"}) {
+    agents.push_back(std::make_unique<Subprocess>(
+        std::vector<std::string>{kBin + "/mw-agent", "--dispatcher", server_, "--credential-file",
+                                 dir_.Sub(absl::StrCat(c, ".cred")), "--data-dir",
+                                 dir_.Sub(absl::StrCat("agent-", c)), "--sim-workers", "4",
+                                 "--sim-time-scale", "0", "--max-backoff-ms", "200",
+                                 "--receipt-log", dir_.Sub(absl::StrCat("receipts-", c, ".log"))},
+        dir_.Sub(absl::StrCat("agent-", c, ".log"))));
+    ASSERT_FALSE(agents.back()->ReadLineContaining("mw-agent ready").empty());
+  }
+
+  // Kill points: 20 random contribution counts, from a fixed seed so a failure replays.
+  std::mt19937 rng(20261123);
+  std::uniform_int_distribution<uint64_t> at(50, kItems * 3 - 500);
+  std::vector<uint64_t> points;
+  for (int i = 0; i < kKills; ++i) points.push_back(at(rng));
+  std::sort(points.begin(), points.end());
+  const std::string listen = server_, metrics = metrics_;
+  for (int k = 0; k < kKills; ++k) {
+    SCOPED_TRACE(absl::StrCat("kill ", k + 1, " at ", points[k], " contributions"));
+    WaitForContributions(points[k]);
+    dispatcher_->Signal(SIGKILL);
+    ASSERT_EQ(dispatcher_->Wait(), 128 + SIGKILL);
+    StartDispatcher(listen, metrics);
+    // The reconciler re-armed a timer for every live lease.
+    const std::string scrape = testing::HttpGet(metrics_, "/metrics");
+    ASSERT_EQ(testing::MetricValue(scrape, "mw_leases_without_timer"), 0) << scrape;
+  }
+
+  CommandResult watch = Mw({"job", "watch", "job-1", "--every", "3600"});
+  ASSERT_EQ(watch.exit_code, 0) << watch.err;
+  EXPECT_TRUE(absl::StrContains(watch.out, "completed")) << watch.out;
+  for (auto& a : agents) a->Signal(SIGTERM);
+  for (auto& a : agents) EXPECT_EQ(a->Wait(), 0);
+
+  // Every result an agent saw acknowledged, by assignment.
+  std::set<std::string> acknowledged;
+  for (const char* c : {"nairobi", "kampala"}) {
+    std::ifstream log(dir_.Sub(absl::StrCat("receipts-", c, ".log")));
+    std::string id, status;
+    while (log >> id >> status) {
+      ASSERT_TRUE(status == "RECEIPT_ACCEPTED" || status == "RECEIPT_DUPLICATE") << id << status;
+      // "r:<assignment id>:<epoch>"
+      const size_t last = id.rfind(':');
+      acknowledged.insert(id.substr(2, last - 2));
+    }
+  }
+  // The ledger, as an auditor reads it.
+  std::map<std::string, int> wages;  // assignment id -> wage transfers reserving it
+  int posted = 0;
+  {
+    auto ctx = rpc::MakeContext(Token(), absl::Seconds(60));
+    auto ledger = v1::LedgerService::NewStub(*rpc::MakeChannel({.target = server_}));
+    auto reader = ledger->ReadLedger(ctx.get(), {});
+    v1::LedgerRecord rec;
+    while (reader->Read(&rec)) {
+      if (!rec.has_transfer()) continue;
+      absl::string_view id = rec.transfer().id();
+      if (absl::ConsumePrefix(&id, "wage:")) ++wages[std::string(id)];
+      if (absl::StartsWith(rec.transfer().id(), "wage-post:")) ++posted;
+    }
+    ASSERT_TRUE(reader->Finish().ok());
+  }
+  EXPECT_EQ(acknowledged.size(), static_cast<size_t>(kItems * 3));
+  for (const auto& aid : acknowledged) {
+    ASSERT_EQ(wages.count(aid), 1u) << "acknowledged but not in the ledger: " << aid;
+  }
+  for (const auto& [aid, n] : wages) ASSERT_EQ(n, 1) << "paid twice: " << aid;
+  EXPECT_EQ(wages.size(), static_cast<size_t>(kItems * 3));
+  EXPECT_EQ(posted, kItems * 3);
+
+  CommandResult verify = Mw({"ledger", "verify"});
+  ASSERT_EQ(verify.exit_code, 0) << verify.err;
+  EXPECT_TRUE(absl::StrContains(verify.out, "job-1: funding 1000.00 USD = wages 90.00 USD"))
+      << verify.out;
+  dispatcher_->Signal(SIGTERM);
+  EXPECT_EQ(dispatcher_->Wait(), 0);
+}
+
+}  // namespace
+}  // namespace mw
