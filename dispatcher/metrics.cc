@@ -21,12 +21,60 @@ prometheus::MetricFamily Family(const char* name, const char* help, prometheus::
   return f;
 }
 
+prometheus::ClientMetric Labelled(std::vector<prometheus::ClientMetric::Label> labels, double v,
+                                  prometheus::MetricType type) {
+  prometheus::ClientMetric m;
+  m.label = std::move(labels);
+  if (type == prometheus::MetricType::Counter) {
+    m.counter.value = v;
+  } else {
+    m.gauge.value = v;
+  }
+  return m;
+}
+
 }  // namespace
 
 std::vector<prometheus::MetricFamily> DispatcherCollector::Collect() const {
   const dispatch::EngineStats s = engine_->Stats();
   using T = prometheus::MetricType;
+  // Labelled families: centres and currencies are few (never job or worker ids).
+  prometheus::MetricFamily tasks{"mw_tasks", "Tasks by state and stage kind.", T::Gauge, {}};
+  tasks.metric.push_back(Labelled({{"state", "open"}, {"kind", "human"}}, s.tasks_open, T::Gauge));
+  tasks.metric.push_back(Labelled({{"state", "done"}, {"kind", "human"}}, s.tasks_done, T::Gauge));
+  prometheus::MetricFamily depth{"mw_centre_queue_depth",
+                                 "Assignments leased to a centre and not yet answered.",
+                                 T::Gauge,
+                                 {}};
+  prometheus::MetricFamily age{"mw_centre_queue_oldest_age_seconds",
+                               "Age of the oldest unanswered assignment at a centre.",
+                               T::Gauge,
+                               {}};
+  for (const auto& [centre, q] : s.centre_queues) {
+    depth.metric.push_back(Labelled({{"centre", centre}}, q.first, T::Gauge));
+    age.metric.push_back(Labelled({{"centre", centre}}, q.second / 1000.0, T::Gauge));
+  }
+  prometheus::MetricFamily wages{"mw_wages_minor",
+                                 "Workers' wages in minor units by currency and state: reserved "
+                                 "(awaiting a verdict), owed (posted, not yet paid), paid out.",
+                                 T::Gauge,
+                                 {}};
+  for (const auto& [currency, w] : s.wages) {
+    wages.metric.push_back(
+        Labelled({{"currency", currency}, {"state", "reserved"}}, w.reserved, T::Gauge));
+    wages.metric.push_back(
+        Labelled({{"currency", currency}, {"state", "owed"}}, w.posted, T::Gauge));
+    wages.metric.push_back(Labelled({{"currency", currency}, {"state", "paid"}}, w.paid, T::Gauge));
+  }
+  const double agreement =
+      s.gold_answers == 0 ? 0 : static_cast<double>(s.gold_correct) / s.gold_answers;
   return {
+      tasks,
+      depth,
+      age,
+      wages,
+      Family("mw_gold_agreement_ratio", "Share of check-task answers that matched (0 before any).",
+             T::Gauge, agreement),
       Family("mw_jobs_running", "Jobs in the running state.", T::Gauge, s.jobs_running),
       Family("mw_tasks_open", "Tasks created and waiting for answers.", T::Gauge, s.tasks_open),
       Family("mw_leases_active", "Assignments leased to centres and not yet answered.", T::Gauge,

@@ -575,6 +575,15 @@ EngineStats Engine::Stats() const {
   absl::MutexLock l(&mu_);
   EngineStats s = stats_;
   s.tasks_open = tasks_.size();
+  s.tasks_done = stats_.verdicts;
+  for (auto c = store_->Scan(Cf::kAccounts, "worker:"); c->Valid(); c->Next()) {
+    v1::Account a;
+    if (!c->Read(&a).ok()) continue;
+    EngineStats::Wages& w = s.wages[a.currency()];
+    w.reserved += a.credits_pending();
+    w.posted += a.credits_posted() - a.debits_posted();
+    w.paid += a.debits_posted();
+  }
   s.jobs_running = 0;
   s.leases_active = 0;
   for (const auto& [n, run] : jobs_) {
@@ -591,9 +600,14 @@ EngineStats Engine::Stats() const {
     earliest.try_emplace(absl::StrCat(t.task_key, "|", t.worker, "|", t.epoch), t.at_ms);
     copy.pop();
   }
+  const int64_t now = clock_->NowMs();
+  for (const auto& [id, centre] : centres_) s.centre_queues[id] = {0, 0};
   for (const auto& [key, task] : tasks_) {
     for (const auto& slot : task.record.slots()) {
       if (slot.state() != v1::SLOT_LEASED) continue;
+      auto& [depth, oldest] = s.centre_queues[slot.centre()];
+      ++depth;
+      oldest = std::max(oldest, now - slot.leased_at_ms());
       auto it = earliest.find(absl::StrCat(key, "|", slot.worker(), "|", slot.epoch()));
       if (it == earliest.end() || it->second > slot.lease_expires_at_ms()) {
         ++s.leases_without_timer;

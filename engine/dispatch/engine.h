@@ -63,6 +63,14 @@ struct EngineStats {
   uint64_t reviews_open = 0;          // results waiting for a person
   uint64_t overlap_extensions = 0;    // answers added by dynamic overlap
   uint64_t leases_without_timer = 0;  // live leases no timer will expire: must always be 0
+  uint64_t tasks_done = 0;            // verdicts, over every job since start-up
+  // Per centre: live leases and the age of the oldest (ms), for queue dashboards.
+  std::map<std::string, std::pair<uint64_t, int64_t>> centre_queues;
+  // Per currency: wages reserved (awaiting a verdict), posted (owed), paid out (to clearing).
+  struct Wages {
+    int64_t reserved = 0, posted = 0, paid = 0;
+  };
+  std::map<std::string, Wages> wages;
 };
 
 // Item indexes at and above this belong to gold (check) tasks, never to the client's items.
