@@ -24,6 +24,7 @@ void AddQaCommands(CLI::App& app, Run* run);
 void AddWithholdCommands(CLI::App& app, Run* run);
 // REQUIRES: AddJobCommands ran first (it adds to "job").
 void AddPayoutCommands(CLI::App& app, Run* run);
+void AddAdminCommands(CLI::App& app, Run* run);
 
 }  // namespace mw::cli
 

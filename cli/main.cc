@@ -33,6 +33,7 @@ int main(int argc, char** argv) {
   mw::cli::AddQaCommands(app, &run);
   mw::cli::AddWithholdCommands(app, &run);
   mw::cli::AddPayoutCommands(app, &run);
+  mw::cli::AddAdminCommands(app, &run);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -152,6 +152,15 @@ grpc::Status OperatorServiceImpl::FundJob(grpc::ServerContext* context,
   return grpc::Status::OK;
 }
 
+grpc::Status OperatorServiceImpl::Backup(grpc::ServerContext* context,
+                                         const v1::BackupRequest* request, v1::BackupReply* reply) {
+  if (auto s = RequireOperator(*context); !s.ok()) return s;
+  auto r = engine_->Backup(request->dir());
+  if (!r.ok()) return ToGrpcStatus(r.status());
+  *reply = std::move(*r);
+  return grpc::Status::OK;
+}
+
 // ---- CentreService ----
 
 grpc::Status CentreServiceImpl::RequireCentre(const grpc::ServerContext& context,

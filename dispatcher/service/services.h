@@ -56,6 +56,8 @@ class OperatorServiceImpl final : public v1::OperatorService::Service {
                             v1::Review* reply) override;
   grpc::Status FundJob(grpc::ServerContext* context, const v1::FundJobRequest* request,
                        v1::Job* reply) override;
+  grpc::Status Backup(grpc::ServerContext* context, const v1::BackupRequest* request,
+                      v1::BackupReply* reply) override;
 
  private:
   grpc::Status RequireOperator(const grpc::ServerContext& context) const;

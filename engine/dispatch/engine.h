@@ -181,6 +181,13 @@ class Engine {
   [[nodiscard]] absl::Status ReadLedger(
       const std::function<bool(const v1::LedgerRecord&)>& sink) const;
 
+  // ---- Operations ------------------------------------------------------------------------
+
+  // Writes a consistent online checkpoint to `dir` (which must not exist) while serving, then
+  // audits the copy. FAILED_PRECONDITION when `dir` exists; DATA_LOSS when the copy does not
+  // verify.
+  [[nodiscard]] absl::StatusOr<v1::BackupReply> Backup(const std::string& dir);
+
   // ---- Time ------------------------------------------------------------------------------
 
   // Expires every lease whose time has passed and returns how many; their slots go back to
