@@ -72,11 +72,15 @@ int main(int argc, char** argv) {
   app.add_flag("--insecure", insecure, "Allow plaintext on a non-loopback address");
   app.add_option("--lease-seconds", lease_seconds, "Lease life without a heartbeat")
       ->check(CLI::Range(5, 86400));
+  std::string log_level = "info";
+  app.add_option("--log-level", log_level, "trace, debug, info, warn or error")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
   app.set_config("--config", "", "Read options from this TOML/INI file");
   CLI11_PARSE(app, argc, argv);
   // Logs go to stderr; stdout carries only the ready line.
   spdlog::set_default_logger(spdlog::stderr_logger_mt("mw"));
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e level=%l %v");
+  spdlog::set_level(spdlog::level::from_str(log_level));
 
   if (tls_cert.empty() != tls_key.empty()) {
     return Fail(absl::InvalidArgumentError("--tls-cert and --tls-key go together"));

@@ -68,11 +68,15 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(50, 600'000));
   app.add_option("--receipt-log", options.receipt_log,
                  "Append every receipt (result id and status) to this file");
+  std::string log_level = "info";
+  app.add_option("--log-level", log_level, "trace, debug, info, warn or error")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
   app.set_config("--config", "", "Read options from this TOML/INI file");
   CLI11_PARSE(app, argc, argv);
   // Logs go to stderr; stdout carries only the ready line.
   spdlog::set_default_logger(spdlog::stderr_logger_mt("mw"));
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e level=%l %v");
+  spdlog::set_level(spdlog::level::from_str(log_level));
   options.lease_buffer = static_cast<uint32_t>(lease_buffer);
   options.max_backoff = absl::Milliseconds(max_backoff_ms);
 

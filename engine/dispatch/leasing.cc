@@ -1,5 +1,7 @@
 // Engine: leases. Centres pull work for named workers; each grant is a slot on a task with a
 // fencing epoch and a timer. A worker never holds two slots of one task (expired ones count).
+#include <spdlog/spdlog.h>
+
 #include "absl/strings/str_cat.h"
 #include "engine/common/ids.h"
 #include "engine/common/proto_bytes.h"
@@ -207,6 +209,9 @@ absl::StatusOr<v1::LeaseReply> Engine::Lease(const std::string& centre_id,
           a->set_lease_expires_at_ms(slot->lease_expires_at_ms());
           a->set_piece_rate_minor(stage.human.piece_rate_minor());
           a->set_currency(run->record.contract().currency());
+          spdlog::info("event=lease task={} assignment={} centre={} worker={} epoch={} request={}",
+                       task_id, a->assignment_id(), centre_id, credit.worker(), a->epoch(),
+                       request.idempotency_key());
           if (specs_sent.insert(absl::StrCat(task->job_id, "/", stage_name)).second) {
             v1::StageSpec* spec = reply.add_specs();
             spec->set_job_id(task->job_id);
@@ -285,6 +290,14 @@ absl::StatusOr<int> Engine::ExpireLeases() {
           continue;  // submitted, or extended by a heartbeat (a later timer covers it)
         }
         slot.set_state(v1::SLOT_EXPIRED);
+        spdlog::info("event=lease_expired task={} worker={} centre={} epoch={}",
+                     TaskId(task.job_id,
+                            FindJob(task.job_id)
+                                ->record.contract()
+                                .stages(FindJob(task.job_id)->chain[task.chain_pos].index)
+                                .name(),
+                            task.item_index),
+                     slot.worker(), slot.centre(), slot.epoch());
         JobRun* run = FindJob(task.job_id);
         run->exposure_minor -= run->chain[task.chain_pos].human.piece_rate_minor();
         --run->leased[task.chain_pos];

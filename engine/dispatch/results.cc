@@ -2,6 +2,8 @@
 // reserved in the same write; a task with all its answers gets a verdict, its wages are posted,
 // and the item moves on to the next stage. A late result (its lease expired or was fenced) is
 // recorded and paid but does not change the task.
+#include <spdlog/spdlog.h>
+
 #include "absl/strings/str_cat.h"
 #include "engine/common/ids.h"
 #include "engine/common/proto_bytes.h"
@@ -268,6 +270,9 @@ absl::StatusOr<v1::Receipt> Engine::RecordResult(const std::string& centre_id, c
   unflushed_[absl::StrCat("c", assignment_id)] = "";
   pending->push_back(absl::StrCat("c", assignment_id));
 
+  spdlog::info("event=result task={} assignment={} result={} status={} late={} wage={} {}", task_id,
+               assignment_id, r.result_id(), v1::ReceiptStatus_Name(receipt.status()),
+               receipt.late(), receipt.wage_minor(), receipt.currency());
   if (contribution.counted()) {
     slot->set_state(v1::SLOT_SUBMITTED);
     task->answers.emplace_back(worker, AnswerLabel(r.answer()));
@@ -364,6 +369,8 @@ absl::Status Engine::Decide(JobRun* run, TaskRun* task, Batch* batch) {
                              .status());
       run->progress.set_wages_posted_minor(run->progress.wages_posted_minor() +
                                            stage.human.piece_rate_minor());
+      spdlog::info("event=wage_posted task={} assignment={} transfer={} amount={}", task_id, aid,
+                   WagePostTransferId(aid), stage.human.piece_rate_minor());
     }
     v1::WorkerStatsRecord& stats = worker_stats_[accounts[i]];
     if (labels[i] == vote.label) {
@@ -375,6 +382,8 @@ absl::Status Engine::Decide(JobRun* run, TaskRun* task, Batch* batch) {
   }
   task->record.set_state(v1::TASK_DONE);
   PutTask(*task, batch);
+  spdlog::info("event=verdict task={} label=\"{}\" confidence={:.4f} votes={}/{} review={}",
+               task_id, vote.label, vote.confidence, vote.votes, vote.total, needs_review);
   v1::StageCursor* cursor = run->progress.mutable_stages(stage.index);
   cursor->set_done(cursor->done() + 1);
   ++stats_.verdicts;
