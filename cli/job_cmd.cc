@@ -204,6 +204,50 @@ void AddJobCommands(CLI::App& app, Run* run) {
     *run = [watch_id, every](const Connect& c) { return Watch(*watch_id, *every, c); };
   });
 
+  struct TaskOpts {
+    std::string job, task;
+    bool dead = false;
+  };
+  auto to = std::make_shared<TaskOpts>();
+  auto* task = app.add_subcommand("task", "Tasks in the dead-letter state");
+  task->require_subcommand(1);
+  auto* list = task->add_subcommand("list", "List tasks (--dead: those every attempt of failed)");
+  list->add_flag("--dead", to->dead, "Only dead-lettered tasks")->required();
+  list->add_option("--job", to->job, "Only this job");
+  list->callback([run, to] {
+    *run = [to](const Connect& connect) -> absl::Status {
+      MW_ASSIGN_OR_RETURN(auto client, connect());
+      v1::ListDeadTasksRequest req;
+      req.set_job_id(to->job);
+      v1::ListDeadTasksReply reply;
+      auto ctx = client->Context();
+      MW_RETURN_IF_ERROR(rpc::FromGrpcStatus(client->ops().ListDeadTasks(ctx.get(), req, &reply)));
+      if (reply.tasks().empty()) std::cout << "No dead tasks.\n";
+      for (const auto& t : reply.tasks()) {
+        std::cout << t.task_id() << "  " << t.failed_attempts() << " expired attempts, held by "
+                  << absl::StrJoin(t.workers(), ", ") << "\n";
+      }
+      return absl::OkStatus();
+    };
+  });
+  auto* redrive = task->add_subcommand("redrive", "Put a dead task back to be done");
+  redrive->add_option("task", to->task, "Task id")->required();
+  redrive->callback([run, to] {
+    *run = [to](const Connect& connect) -> absl::Status {
+      MW_ASSIGN_OR_RETURN(auto client, connect());
+      v1::RedriveTaskRequest req;
+      req.set_idempotency_key(
+          absl::StrCat("redrive:", to->task, ":", absl::ToUnixMillis(absl::Now())));
+      req.set_task_id(to->task);
+      v1::DeadTask reply;
+      auto ctx = client->Context();
+      MW_RETURN_IF_ERROR(rpc::FromGrpcStatus(client->ops().RedriveTask(ctx.get(), req, &reply)));
+      std::cout << reply.task_id() << " is open again (after " << reply.failed_attempts()
+                << " expired attempts)\n";
+      return absl::OkStatus();
+    };
+  });
+
   auto* results = app.add_subcommand("results", "Export a job's merged results");
   results->require_subcommand(1);
   struct ExportOpts {

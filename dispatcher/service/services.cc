@@ -161,6 +161,24 @@ grpc::Status OperatorServiceImpl::Backup(grpc::ServerContext* context,
   return grpc::Status::OK;
 }
 
+grpc::Status OperatorServiceImpl::ListDeadTasks(grpc::ServerContext* context,
+                                                const v1::ListDeadTasksRequest* request,
+                                                v1::ListDeadTasksReply* reply) {
+  if (auto s = RequireOperator(*context); !s.ok()) return s;
+  for (auto& t : engine_->ListDeadTasks(request->job_id())) *reply->add_tasks() = std::move(t);
+  return grpc::Status::OK;
+}
+
+grpc::Status OperatorServiceImpl::RedriveTask(grpc::ServerContext* context,
+                                              const v1::RedriveTaskRequest* request,
+                                              v1::DeadTask* reply) {
+  if (auto s = RequireOperator(*context); !s.ok()) return s;
+  auto r = engine_->RedriveTask(*request);
+  if (!r.ok()) return ToGrpcStatus(r.status());
+  *reply = std::move(*r);
+  return grpc::Status::OK;
+}
+
 // ---- CentreService ----
 
 grpc::Status CentreServiceImpl::RequireCentre(const grpc::ServerContext& context,

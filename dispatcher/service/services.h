@@ -58,6 +58,10 @@ class OperatorServiceImpl final : public v1::OperatorService::Service {
                        v1::Job* reply) override;
   grpc::Status Backup(grpc::ServerContext* context, const v1::BackupRequest* request,
                       v1::BackupReply* reply) override;
+  grpc::Status ListDeadTasks(grpc::ServerContext* context, const v1::ListDeadTasksRequest* request,
+                             v1::ListDeadTasksReply* reply) override;
+  grpc::Status RedriveTask(grpc::ServerContext* context, const v1::RedriveTaskRequest* request,
+                           v1::DeadTask* reply) override;
 
  private:
   grpc::Status RequireOperator(const grpc::ServerContext& context) const;

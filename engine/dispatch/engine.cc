@@ -48,7 +48,8 @@ Engine::Engine(std::unique_ptr<storage::Store> store, const Clock* clock, const 
     : clock_(clock),
       options_(options),
       store_(std::move(store)),
-      queue_(std::make_unique<storage::CommitQueue>(store_.get())) {}
+      queue_(std::make_unique<storage::CommitQueue>(store_.get())),
+      jitter_(options.seed != 0 ? options.seed : std::random_device()()) {}
 
 Engine::~Engine() { queue_.reset(); }
 
@@ -187,7 +188,7 @@ absl::Status Engine::RecoverJob(const std::string& job_id) {
          c->Next()) {
       v1::TaskRecord rec;
       MW_RETURN_IF_ERROR(c->Read(&rec));
-      if (rec.state() != v1::TASK_OPEN) continue;
+      if (rec.state() != v1::TASK_OPEN && rec.state() != v1::TASK_DEAD) continue;
       auto key = keys::ParseTask(c->key());
       if (!key.has_value()) return absl::DataLossError("malformed task key");
       TaskRun task;
@@ -227,6 +228,8 @@ absl::Status Engine::RecoverJob(const std::string& job_id) {
       task.record = std::move(rec);
       if (task.record.gold()) {
         run->gold[pos].push_back(std::string(c->key()));
+      } else if (task.record.state() == v1::TASK_DEAD) {
+        ++stats_.dead_tasks;
       } else if (FreeSlots(task.record) > 0) {
         run->open[pos].push_back(std::string(c->key()));
       }

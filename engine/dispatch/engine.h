@@ -22,6 +22,7 @@
 #include <memory>
 #include <optional>
 #include <queue>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -64,6 +65,8 @@ struct EngineStats {
   uint64_t overlap_extensions = 0;    // answers added by dynamic overlap
   uint64_t leases_without_timer = 0;  // live leases no timer will expire: must always be 0
   uint64_t tasks_done = 0;            // verdicts, over every job since start-up
+  uint64_t retries = 0;               // tasks offered again after an expired lease
+  uint64_t dead_tasks = 0;            // tasks in the dead-letter state now
   // Per centre: live leases and the age of the oldest (ms), for queue dashboards.
   std::map<std::string, std::pair<uint64_t, int64_t>> centre_queues;
   // Per currency: wages reserved (awaiting a verdict), posted (owed), paid out (to clearing).
@@ -83,6 +86,12 @@ class Engine {
     uint32_t max_credit_per_worker = 50;  // assignments one worker may hold at once
     contract::Limits limits;
     size_t staging_batch_items = 2000;  // items per staging write during a submission
+    // Retries: after each expired lease a task waits retry_base_ms * 2^(failures - 1), up to
+    // retry_max_ms, with jitter in [50%, 100%]; after max_attempts expiries it is dead-lettered.
+    uint32_t max_attempts = 5;
+    int64_t retry_base_ms = 5'000;
+    int64_t retry_max_ms = 300'000;
+    uint64_t seed = 0;  // jitter seed; 0 = from the system's random source
   };
 
   // Opens (or creates) the state in `data_dir`, recovers jobs and tasks, and re-arms a fresh
@@ -187,6 +196,12 @@ class Engine {
   // audits the copy. FAILED_PRECONDITION when `dir` exists; DATA_LOSS when the copy does not
   // verify.
   [[nodiscard]] absl::StatusOr<v1::BackupReply> Backup(const std::string& dir);
+
+  // Dead-lettered tasks, by task id; `job_id` empty for every job.
+  std::vector<v1::DeadTask> ListDeadTasks(const std::string& job_id) const;
+  // Puts a dead task back: open again, its failed attempts forgotten. FAILED_PRECONDITION when
+  // the task is not dead; NOT_FOUND when there is no such task.
+  [[nodiscard]] absl::StatusOr<v1::DeadTask> RedriveTask(const v1::RedriveTaskRequest& request);
 
   // ---- Time ------------------------------------------------------------------------------
 
@@ -316,6 +331,7 @@ class Engine {
   // Idempotency records and result ids written but maybe not yet readable from the store.
   absl::flat_hash_map<std::string, std::string> unflushed_ ABSL_GUARDED_BY(mu_);
   EngineStats stats_ ABSL_GUARDED_BY(mu_);
+  std::mt19937_64 jitter_ ABSL_GUARDED_BY(mu_);
 };
 
 // One contract submission in progress: inputs arrive in chunks and are split as they come, the

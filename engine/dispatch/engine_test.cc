@@ -287,6 +287,7 @@ TEST_F(EngineTest, ExpiredLeaseIsReassignedAndTheLateResultIsPaidButNotCounted) 
   auto expired = engine_->ExpireLeases();
   ASSERT_TRUE(expired.ok());
   EXPECT_EQ(*expired, 1);
+  clock_.AdvanceMs(Engine::Options().retry_base_ms);  // past the retry backoff
 
   // Three other workers take item 0 and agree.
   for (const char* w : {"w2", "w3", "w4"}) {
@@ -307,6 +308,53 @@ TEST_F(EngineTest, ExpiredLeaseIsReassignedAndTheLateResultIsPaidButNotCounted) 
   EXPECT_EQ(engine_->GetStatement(req, "")->lines(0).posted_minor(), 5);
   ledger::Auditor auditor;
   EXPECT_TRUE(Audit(&auditor).ok());
+}
+
+TEST_F(EngineTest, ExpiredLeasesBackOffThenDeadLetterUntilRedriven) {
+  std::string one = kContract;
+  const std::string three = "1,great\\n2,awful\\n3,fine\\n";
+  one.replace(one.find(three), three.size(), "1,great\\n");
+  AddCentre("nairobi", {"w1", "w2", "w3", "w4", "w5", "w6"});
+  ASSERT_TRUE(Submit(one).ok());
+  const int64_t lease_ms = Engine::Options().lease_ms;
+  int key = 0;
+  auto lease = [&](const std::string& w) {
+    return Lease("nairobi", w, 1, absl::StrCat("L", ++key))->assignments_size();
+  };
+  // Five attempts expire (the default max_attempts); each retry waits longer.
+  std::vector<std::string> workers = {"w1", "w2", "w3", "w4", "w5"};
+  for (size_t i = 0; i < workers.size(); ++i) {
+    ASSERT_EQ(lease(workers[i]), 1) << workers[i];
+    clock_.AdvanceMs(lease_ms + 1);
+    ASSERT_EQ(*engine_->ExpireLeases(), 1);
+    if (i + 1 < workers.size()) {
+      // Backing off: not offered at once, offered after the full delay.
+      EXPECT_EQ(lease("w6"), 0) << "attempt " << i + 1;
+      clock_.AdvanceMs(Engine::Options().retry_base_ms << i);
+    }
+  }
+  auto dead = engine_->ListDeadTasks("job-1");
+  ASSERT_EQ(dead.size(), 1u);
+  EXPECT_EQ(dead[0].task_id(), "job-1/label/0");
+  EXPECT_EQ(dead[0].failed_attempts(), 5u);
+  EXPECT_THAT(dead[0].workers(), ElementsAre("w1", "w2", "w3", "w4", "w5"));
+  EXPECT_EQ(engine_->Stats().dead_tasks, 1u);
+  EXPECT_EQ(engine_->Stats().retries, 4u);
+  clock_.AdvanceMs(Engine::Options().retry_max_ms);
+  EXPECT_EQ(lease("w6"), 0);  // dead: nothing leases it
+
+  Open();  // the dead-letter state survives a restart
+  EXPECT_EQ(engine_->ListDeadTasks("").size(), 1u);
+  v1::RedriveTaskRequest redrive;
+  redrive.set_idempotency_key("r1");
+  redrive.set_task_id("job-1/label/0");
+  auto back = engine_->RedriveTask(redrive);
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(back->failed_attempts(), 5u);
+  EXPECT_TRUE(engine_->ListDeadTasks("").empty());
+  EXPECT_EQ(lease("w6"), 1);
+  redrive.set_idempotency_key("r2");
+  EXPECT_EQ(engine_->RedriveTask(redrive).status().code(), absl::StatusCode::kFailedPrecondition);
 }
 
 TEST_F(EngineTest, HeartbeatKeepsALeaseAliveAndReportsLostOnes) {

@@ -94,6 +94,10 @@ absl::StatusOr<Engine::TaskRun*> Engine::NextTaskFor(JobRun* run, const std::str
         open.erase(open.begin() + i);  // done or full: it comes back if a slot frees
         continue;
       }
+      if (it->second.record.next_attempt_at_ms() > clock_->NowMs()) {
+        ++i;  // backing off after an expired lease
+        continue;
+      }
       if (!HasSlot(it->second.record, worker.worker())) {
         ++run->since_gold[pos];
         return &it->second;
@@ -290,20 +294,34 @@ absl::StatusOr<int> Engine::ExpireLeases() {
           continue;  // submitted, or extended by a heartbeat (a later timer covers it)
         }
         slot.set_state(v1::SLOT_EXPIRED);
-        spdlog::info("event=lease_expired task={} worker={} centre={} epoch={}",
-                     TaskId(task.job_id,
-                            FindJob(task.job_id)
-                                ->record.contract()
-                                .stages(FindJob(task.job_id)->chain[task.chain_pos].index)
-                                .name(),
-                            task.item_index),
-                     slot.worker(), slot.centre(), slot.epoch());
         JobRun* run = FindJob(task.job_id);
+        const std::string task_id = TaskId(
+            task.job_id, run->record.contract().stages(run->chain[task.chain_pos].index).name(),
+            task.item_index);
         run->exposure_minor -= run->chain[task.chain_pos].human.piece_rate_minor();
         --run->leased[task.chain_pos];
         --centre_leases_[slot.centre()];
         --worker_leases_[absl::StrCat(slot.centre(), "/", slot.worker())];
-        run->open[task.chain_pos].push_back(t.task_key);
+        // Gold tasks have no attempts to count: anyone else may take them any time.
+        const uint32_t failures = task.record.failed_attempts() + (task.record.gold() ? 0 : 1);
+        task.record.set_failed_attempts(failures);
+        if (!task.record.gold() && failures >= options_.max_attempts) {
+          task.record.set_state(v1::TASK_DEAD);
+          ++stats_.dead_tasks;
+          spdlog::warn("event=dead_letter task={} attempts={} last_worker={}", task_id, failures,
+                       slot.worker());
+        } else if (!task.record.gold()) {
+          // Exponential backoff with jitter before the slot is offered again.
+          int64_t delay = options_.retry_base_ms;
+          for (uint32_t f = 1; f < failures && delay < options_.retry_max_ms; ++f) delay *= 2;
+          delay = std::min(delay, options_.retry_max_ms);
+          std::uniform_real_distribution<double> jitter(0.5, 1.0);
+          task.record.set_next_attempt_at_ms(now + static_cast<int64_t>(delay * jitter(jitter_)));
+          run->open[task.chain_pos].push_back(t.task_key);
+          ++stats_.retries;
+        }
+        spdlog::info("event=lease_expired task={} worker={} centre={} epoch={} attempts={}",
+                     task_id, slot.worker(), slot.centre(), slot.epoch(), failures);
         PutTask(task, &batch);
         Touch(run);
         ++stats_.lease_expiries;
@@ -314,6 +332,86 @@ absl::StatusOr<int> Engine::ExpireLeases() {
   }
   if (ticket != 0) MW_RETURN_IF_ERROR(queue_->WaitDurable(ticket));
   return expired;
+}
+
+}  // namespace mw::dispatch
+
+namespace mw::dispatch {
+
+std::vector<v1::DeadTask> Engine::ListDeadTasks(const std::string& job_id) const {
+  absl::MutexLock l(&mu_);
+  std::vector<v1::DeadTask> out;
+  for (const auto& [key, task] : tasks_) {
+    if (task.record.state() != v1::TASK_DEAD) continue;
+    if (!job_id.empty() && task.job_id != job_id) continue;
+    const JobRun* run = FindJob(task.job_id);
+    v1::DeadTask d;
+    d.set_task_id(TaskId(task.job_id,
+                         run->record.contract().stages(run->chain[task.chain_pos].index).name(),
+                         task.item_index));
+    d.set_failed_attempts(task.record.failed_attempts());
+    for (const auto& slot : task.record.slots()) d.add_workers(slot.worker());
+    *d.mutable_item() = task.item;
+    out.push_back(std::move(d));
+  }
+  std::sort(out.begin(), out.end(),
+            [](const v1::DeadTask& a, const v1::DeadTask& b) { return a.task_id() < b.task_id(); });
+  return out;
+}
+
+absl::StatusOr<v1::DeadTask> Engine::RedriveTask(const v1::RedriveTaskRequest& request) {
+  if (request.idempotency_key().empty()) {
+    return absl::InvalidArgumentError("idempotency_key: required");
+  }
+  MW_ASSIGN_OR_RETURN(TaskRef ref, ParseTaskId(request.task_id()));
+  const std::string hash = Sha256(DeterministicBytes(request));
+  v1::DeadTask reply;
+  uint64_t ticket;
+  std::vector<std::string> pending;
+  {
+    absl::MutexLock l(&mu_);
+    MW_ASSIGN_OR_RETURN(bool replayed, Replay("operator", request.idempotency_key(), hash, &reply));
+    if (replayed) {
+      ticket = queue_->LastTicket();
+    } else {
+      JobRun* run = FindJob(ref.job_id);
+      int pos = -1;
+      for (size_t p = 0; run != nullptr && p < run->chain.size(); ++p) {
+        if (run->record.contract().stages(run->chain[p].index).name() == ref.stage) {
+          pos = static_cast<int>(p);
+        }
+      }
+      const std::string key =
+          pos < 0 ? "" : keys::Task(ref.job_id, run->chain[pos].index, ref.item);
+      auto it = pos < 0 ? tasks_.end() : tasks_.find(key);
+      if (it == tasks_.end()) {
+        return absl::NotFoundError(absl::StrCat("no open or dead task ", request.task_id()));
+      }
+      TaskRun& task = it->second;
+      if (task.record.state() != v1::TASK_DEAD) {
+        return absl::FailedPreconditionError(
+            absl::StrCat("task ", request.task_id(), " is not in the dead-letter state"));
+      }
+      reply.set_task_id(request.task_id());
+      reply.set_failed_attempts(task.record.failed_attempts());
+      task.record.set_state(v1::TASK_OPEN);
+      task.record.set_failed_attempts(0);
+      task.record.set_next_attempt_at_ms(0);
+      run->open[pos].push_back(key);
+      --stats_.dead_tasks;
+      Batch batch;
+      PutTask(task, &batch);
+      Remember("operator", request.idempotency_key(), hash, reply, &batch);
+      pending.push_back(
+          absl::StrCat("i", keys::Idempotency("operator", request.idempotency_key())));
+      ticket = Commit(std::move(batch));
+      Touch(run);
+      spdlog::info("event=redrive task={}", request.task_id());
+    }
+  }
+  MW_RETURN_IF_ERROR(queue_->WaitDurable(ticket));
+  Forget(pending);
+  return reply;
 }
 
 }  // namespace mw::dispatch
