@@ -9,6 +9,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "cli/commands.h"
+#include "cli/common.h"
 #include "engine/common/money.h"
 #include "engine/common/status_macros.h"
 #include "nlohmann/json.hpp"
@@ -101,16 +102,6 @@ absl::Status Watch(const std::string& job_id, int every_seconds, const Connect& 
   MW_RETURN_IF_ERROR(rpc::FromGrpcStatus(reader->Finish()));
   if (!final) return absl::UnavailableError("the dispatcher ended the watch early");
   return absl::OkStatus();
-}
-
-std::string CsvField(const std::string& v) {
-  if (v.find_first_of(",\"\n\r") == std::string::npos) return v;
-  std::string out = "\"";
-  for (char c : v) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  return out + "\"";
 }
 
 std::string AnswerText(const v1::Answer& a) {

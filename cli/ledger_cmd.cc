@@ -4,6 +4,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "cli/commands.h"
+#include "cli/common.h"
 #include "engine/common/money.h"
 #include "engine/common/status_macros.h"
 #include "engine/ledger/auditor.h"
@@ -62,17 +63,8 @@ absl::Status Statement(const StatementOpts& o, const Connect& connect) {
 
 absl::Status Verify(const Connect& connect) {
   MW_ASSIGN_OR_RETURN(auto client, connect());
-  auto ctx = client->LongContext();
-  auto reader = client->ledger().ReadLedger(ctx.get(), {});
   ledger::Auditor auditor;
-  v1::LedgerRecord rec;
-  absl::Status violation;
-  while (reader->Read(&rec)) {
-    if (rec.has_account()) auditor.AddAccount(rec.account());
-    if (rec.has_transfer() && violation.ok()) violation = auditor.AddTransfer(rec.transfer());
-  }
-  MW_RETURN_IF_ERROR(rpc::FromGrpcStatus(reader->Finish()));
-  if (violation.ok()) violation = auditor.Finish();
+  absl::Status violation = AuditRemoteLedger(*client, &auditor);
   if (!violation.ok()) {
     return absl::Status(violation.code(),
                         absl::StrCat("ledger verify FAILED: ", violation.message()));

@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "cli/commands.h"
+#include "cli/common.h"
 #include "engine/common/money.h"
 #include "engine/common/status_macros.h"
 #include "engine/ledger/auditor.h"
@@ -113,19 +114,9 @@ absl::Status Export(const Opts& o, const Connect& connect) {
 
 absl::Status Invoice(const Opts& o, const Connect& connect) {
   MW_ASSIGN_OR_RETURN(auto client, connect());
-  auto ctx = client->LongContext();
-  auto reader = client->ledger().ReadLedger(ctx.get(), {});
   ledger::Auditor auditor;
-  v1::LedgerRecord rec;
-  absl::Status violation;
-  while (reader->Read(&rec)) {
-    if (rec.has_account()) auditor.AddAccount(rec.account());
-    if (rec.has_transfer() && violation.ok()) violation = auditor.AddTransfer(rec.transfer());
-  }
-  MW_RETURN_IF_ERROR(rpc::FromGrpcStatus(reader->Finish()));
-  if (violation.ok()) violation = auditor.Finish();
-  if (!violation.ok()) {
-    return absl::DataLossError(absl::StrCat("the ledger does not verify: ", violation.message()));
+  if (absl::Status s = AuditRemoteLedger(*client, &auditor); !s.ok()) {
+    return absl::DataLossError(absl::StrCat("the ledger does not verify: ", s.message()));
   }
   auto it = auditor.jobs().find(o.job);
   if (it == auditor.jobs().end()) return absl::NotFoundError(absl::StrCat("no ledger for ", o.job));

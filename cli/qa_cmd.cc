@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "cli/commands.h"
+#include "cli/common.h"
 #include "engine/common/status_macros.h"
 #include "engine/contract/answers_csv.h"
 #include "proto/rpc/grpc_status.h"
@@ -21,16 +22,6 @@ namespace {
 struct AggregateOpts {
   std::string method = "ds", answers, gold, out;
 };
-
-std::string CsvField(const std::string& v) {
-  if (v.find_first_of(",\"\n\r") == std::string::npos) return v;
-  std::string out = "\"";
-  for (char c : v) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  return out + "\"";
-}
 
 absl::Status Aggregate(const AggregateOpts& o) {
   MW_ASSIGN_OR_RETURN(qa::CrowdData data, contract::ReadAnswersCsv(o.answers));

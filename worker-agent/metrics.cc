@@ -2,26 +2,9 @@
 
 #include <prometheus/metric_family.h>
 
+#include "engine/metrics/families.h"
+
 namespace mw::agent {
-namespace {
-
-prometheus::MetricFamily Family(const char* name, const char* help, prometheus::MetricType type,
-                                double value) {
-  prometheus::MetricFamily f;
-  f.name = name;
-  f.help = help;
-  f.type = type;
-  prometheus::ClientMetric m;
-  if (type == prometheus::MetricType::Counter) {
-    m.counter.value = value;
-  } else {
-    m.gauge.value = value;
-  }
-  f.metric.push_back(m);
-  return f;
-}
-
-}  // namespace
 
 std::vector<prometheus::MetricFamily> AgentCollector::Collect() const {
   using T = prometheus::MetricType;
@@ -33,20 +16,21 @@ std::vector<prometheus::MetricFamily> AgentCollector::Collect() const {
   const double since_sync =
       stats.last_sync_ok_ms == 0 ? -1 : (now - stats.last_sync_ok_ms) / 1000.0;
   return {
-      Family("mw_agent_outbox_depth", "Answers waiting for the dispatcher's receipt.", T::Gauge,
-             outbox.depth),
-      Family("mw_agent_outbox_oldest_age_seconds", "Age of the oldest answer in the outbox.",
-             T::Gauge, oldest),
-      Family("mw_agent_seconds_since_last_sync",
-             "Seconds since the last successful sync (-1 before the first).", T::Gauge, since_sync),
-      Family("mw_agent_results_sent_total", "Answers the dispatcher gave a receipt for.",
-             T::Counter, stats.results_sent),
-      Family("mw_agent_sync_failures_total", "Sync attempts that failed and were retried.",
-             T::Counter, stats.sync_failures),
-      Family("mw_agent_quarantined_results_total", "Answers the dispatcher quarantined.",
-             T::Counter, outbox.quarantined),
-      Family("mw_agent_assignments_leased_total", "Assignments leased from the dispatcher.",
-             T::Counter, stats.leased),
+      metrics::Single("mw_agent_outbox_depth", "Answers waiting for the dispatcher's receipt.",
+                      T::Gauge, outbox.depth),
+      metrics::Single("mw_agent_outbox_oldest_age_seconds",
+                      "Age of the oldest answer in the outbox.", T::Gauge, oldest),
+      metrics::Single("mw_agent_seconds_since_last_sync",
+                      "Seconds since the last successful sync (-1 before the first).", T::Gauge,
+                      since_sync),
+      metrics::Single("mw_agent_results_sent_total", "Answers the dispatcher gave a receipt for.",
+                      T::Counter, stats.results_sent),
+      metrics::Single("mw_agent_sync_failures_total", "Sync attempts that failed and were retried.",
+                      T::Counter, stats.sync_failures),
+      metrics::Single("mw_agent_quarantined_results_total", "Answers the dispatcher quarantined.",
+                      T::Counter, outbox.quarantined),
+      metrics::Single("mw_agent_assignments_leased_total",
+                      "Assignments leased from the dispatcher.", T::Counter, stats.leased),
   };
 }
 

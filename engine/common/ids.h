@@ -34,6 +34,10 @@ std::string ClientAccount(absl::string_view client, absl::string_view currency);
 std::string EscrowAccount(absl::string_view job_id);
 std::string WorkerAccount(absl::string_view centre, absl::string_view worker);
 
+// The account that guarantees wages a job's escrow cannot cover: the platform pays, never the
+// worker. Debits on it may exceed its credits (it is the outside world's, like a client's).
+inline constexpr char kGuaranteeAccount[] = "client:platform-guarantee";
+
 // Ledger transfer ids.
 std::string FundingTransferId(absl::string_view job_id);
 std::string WageTransferId(absl::string_view assignment_id);

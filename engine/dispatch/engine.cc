@@ -26,7 +26,6 @@ namespace {
 
 constexpr char kNextJobKey[] = "next_job";
 constexpr char kServerSecretKey[] = "server_secret";
-constexpr char kOperator[] = "operator";
 
 std::optional<uint64_t> JobNumber(absl::string_view job_id) {
   uint64_t n;
@@ -314,16 +313,18 @@ absl::StatusOr<bool> Engine::Replay(const std::string& principal, const std::str
   return true;
 }
 
-void Engine::Remember(const std::string& principal, const std::string& key,
-                      const std::string& body_hash, const google::protobuf::Message& reply,
-                      Batch* batch) {
+std::string Engine::Remember(const std::string& principal, const std::string& key,
+                             const std::string& body_hash, const google::protobuf::Message& reply,
+                             Batch* batch) {
   v1::IdempotencyRecord rec;
   rec.set_body_sha256(body_hash);
   rec.set_reply(reply.SerializeAsString());
   rec.set_created_at_ms(clock_->NowMs());
   const std::string k = keys::Idempotency(principal, key);
   batch->PutRecord(Cf::kIdempotency, k, rec);
-  unflushed_[absl::StrCat("i", k)] = rec.SerializeAsString();
+  std::string unflushed = absl::StrCat("i", k);
+  unflushed_[unflushed] = rec.SerializeAsString();
+  return unflushed;
 }
 
 void Engine::Forget(const std::vector<std::string>& pending_keys) {
@@ -336,9 +337,6 @@ void Engine::Forget(const std::vector<std::string>& pending_keys) {
 
 absl::StatusOr<v1::AddCentreReply> Engine::AddCentre(const v1::AddCentreRequest& request) {
   const v1::Centre& c = request.centre();
-  if (request.idempotency_key().empty()) {
-    return absl::InvalidArgumentError("idempotency_key: required");
-  }
   std::vector<std::string> errors;
   if (!IsSimpleName(c.id())) errors.push_back("centre.id: expected 1-40 of a-z, 0-9, _ or -");
   if (c.region().empty() || c.region().size() > 16) {
@@ -350,40 +348,25 @@ absl::StatusOr<v1::AddCentreReply> Engine::AddCentre(const v1::AddCentreRequest&
   }
   if (c.capacity() == 0) errors.push_back("centre.capacity: must be at least 1");
   if (!errors.empty()) return absl::InvalidArgumentError(absl::StrJoin(errors, "\n"));
-
-  const std::string hash = Sha256(DeterministicBytes(request));
-  v1::AddCentreReply reply;
-  uint64_t ticket;
-  std::vector<std::string> pending;
-  {
-    absl::MutexLock l(&mu_);
-    MW_ASSIGN_OR_RETURN(bool replayed, Replay(kOperator, request.idempotency_key(), hash, &reply));
-    if (replayed) {
-      // The stored reply never holds the credential; it is derived again.
-      reply.set_credential(Credential(server_secret_, c.id(), request.idempotency_key()));
-      ticket = queue_->LastTicket();
-    } else {
-      if (centres_.contains(c.id())) {
-        return absl::AlreadyExistsError(absl::StrCat("centre ", c.id(), " exists"));
-      }
-      const std::string credential = Credential(server_secret_, c.id(), request.idempotency_key());
-      v1::CentreRecord rec;
-      *rec.mutable_centre() = c;
-      rec.set_credential_sha256(Sha256(credential));
-      rec.set_added_at_ms(clock_->NowMs());
-      Batch batch;
-      batch.PutRecord(Cf::kCentres, keys::Centre(c.id()), rec);
-      *reply.mutable_centre() = c;
-      Remember(kOperator, request.idempotency_key(), hash, reply, &batch);
-      pending.push_back(absl::StrCat("i", keys::Idempotency(kOperator, request.idempotency_key())));
-      credentials_[rec.credential_sha256()] = c.id();
-      centres_[c.id()] = std::move(rec);
-      ticket = Commit(std::move(batch));
-      reply.set_credential(credential);
-    }
-  }
-  MW_RETURN_IF_ERROR(queue_->WaitDurable(ticket));
-  Forget(pending);
+  const std::string& key = request.idempotency_key();
+  auto reply = Idempotent<v1::AddCentreReply>(
+      kOperatorPrincipal, key, request,
+      [&](Batch* batch, v1::AddCentreReply* reply) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+        if (centres_.contains(c.id())) {
+          return absl::AlreadyExistsError(absl::StrCat("centre ", c.id(), " exists"));
+        }
+        v1::CentreRecord rec;
+        *rec.mutable_centre() = c;
+        rec.set_credential_sha256(Sha256(Credential(server_secret_, c.id(), key)));
+        rec.set_added_at_ms(clock_->NowMs());
+        batch->PutRecord(Cf::kCentres, keys::Centre(c.id()), rec);
+        *reply->mutable_centre() = c;
+        credentials_[rec.credential_sha256()] = c.id();
+        centres_[c.id()] = std::move(rec);
+        return absl::OkStatus();
+      });
+  // The stored reply never holds the credential: it is derived again, for a replay too.
+  if (reply.ok()) reply->set_credential(Credential(server_secret_, c.id(), key));
   return reply;
 }
 

@@ -33,6 +33,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "engine/common/clock.h"
+#include "engine/common/proto_bytes.h"
 #include "engine/common/sha256.h"
 #include "engine/contract/splitter.h"
 #include "engine/contract/validate.h"
@@ -75,6 +76,9 @@ struct EngineStats {
   };
   std::map<std::string, Wages> wages;
 };
+
+// The idempotency principal of every operator call.
+inline constexpr char kOperatorPrincipal[] = "operator";
 
 // Item indexes at and above this belong to gold (check) tasks, never to the client's items.
 inline constexpr uint64_t kGoldItemBase = uint64_t{1} << 62;
@@ -268,9 +272,40 @@ class Engine {
   absl::StatusOr<bool> Replay(const std::string& principal, const std::string& key,
                               const std::string& body_hash, google::protobuf::Message* reply)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void Remember(const std::string& principal, const std::string& key, const std::string& body_hash,
-                const google::protobuf::Message& reply, storage::Batch* batch)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Stores the reply with `batch`; returns the unflushed_ key to Forget once it is durable.
+  std::string Remember(const std::string& principal, const std::string& key,
+                       const std::string& body_hash, const google::protobuf::Message& reply,
+                       storage::Batch* batch) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // One idempotent change. Under the lock: replays the stored reply when (principal, key) was
+  // seen with the same request (ALREADY_EXISTS with another), else calls change(&batch, &reply)
+  // and, when it succeeds, stores the reply in the same batch and commits it. Returns once
+  // everything the reply depends on is durable. `change` runs with mu_ held and must leave
+  // memory untouched when it fails.
+  template <typename Reply, typename Change>
+  absl::StatusOr<Reply> Idempotent(const std::string& principal, const std::string& key,
+                                   const google::protobuf::Message& request, Change change) {
+    if (key.empty()) return absl::InvalidArgumentError("idempotency_key: required");
+    const std::string hash = Sha256(DeterministicBytes(request));
+    Reply reply;
+    uint64_t ticket;
+    std::string pending;
+    {
+      absl::MutexLock l(&mu_);
+      absl::StatusOr<bool> replayed = Replay(principal, key, hash, &reply);
+      if (!replayed.ok()) return replayed.status();
+      if (*replayed) {
+        ticket = queue_->LastTicket();
+      } else {
+        storage::Batch batch;
+        if (absl::Status s = change(&batch, &reply); !s.ok()) return s;
+        pending = Remember(principal, key, hash, reply, &batch);
+        ticket = Commit(std::move(batch));
+      }
+    }
+    if (absl::Status s = queue_->WaitDurable(ticket); !s.ok()) return s;
+    if (!pending.empty()) Forget({pending});
+    return reply;
+  }
   // After a reply is durable, its entry can be read from the store and leaves memory.
   void Forget(const std::vector<std::string>& pending_keys);
   // Enqueues `batch`, then (outside the lock) waits for it to be durable.

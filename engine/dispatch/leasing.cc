@@ -122,9 +122,6 @@ absl::StatusOr<Engine::TaskRun*> Engine::NextTaskFor(JobRun* run, const std::str
 
 absl::StatusOr<v1::LeaseReply> Engine::Lease(const std::string& centre_id,
                                              const v1::LeaseRequest& request) {
-  if (request.idempotency_key().empty()) {
-    return absl::InvalidArgumentError("idempotency_key: required");
-  }
   for (int i = 0; i < request.credits_size(); ++i) {
     const auto& c = request.credits(i);
     if (c.count() == 0 || c.count() > options_.max_credit_per_worker) {
@@ -133,107 +130,95 @@ absl::StatusOr<v1::LeaseReply> Engine::Lease(const std::string& centre_id,
     }
   }
   const std::string principal = absl::StrCat("centre:", centre_id);
-  const std::string hash = Sha256(DeterministicBytes(request));
-  v1::LeaseReply reply;
-  uint64_t ticket;
-  std::vector<std::string> pending;
-  {
-    absl::MutexLock l(&mu_);
-    MW_ASSIGN_OR_RETURN(bool replayed, Replay(principal, request.idempotency_key(), hash, &reply));
-    if (replayed) {
-      ticket = queue_->LastTicket();
-    } else {
-      auto centre_it = centres_.find(centre_id);
-      if (centre_it == centres_.end()) return absl::NotFoundError("centre is not registered");
-      const v1::CentreRecord& centre = centre_it->second;
-      const int64_t now = clock_->NowMs();
-      // Check every credit before changing anything.
-      std::vector<const v1::WorkerOnDuty*> workers;
-      for (const auto& credit : request.credits()) {
-        const v1::WorkerOnDuty* worker = nullptr;
-        for (const auto& w : centre.on_duty()) {
-          if (w.worker() == credit.worker()) worker = &w;
+  return Idempotent<v1::LeaseReply>(
+      principal, request.idempotency_key(), request,
+      [&](Batch* batch, v1::LeaseReply* reply) ABSL_NO_THREAD_SAFETY_ANALYSIS -> absl::Status {
+        auto centre_it = centres_.find(centre_id);
+        if (centre_it == centres_.end()) return absl::NotFoundError("centre is not registered");
+        const v1::CentreRecord& centre = centre_it->second;
+        const int64_t now = clock_->NowMs();
+        // Check every credit before changing anything.
+        std::vector<const v1::WorkerOnDuty*> workers;
+        for (const auto& credit : request.credits()) {
+          const v1::WorkerOnDuty* worker = nullptr;
+          for (const auto& w : centre.on_duty()) {
+            if (w.worker() == credit.worker()) worker = &w;
+          }
+          if (worker == nullptr) {
+            return absl::FailedPreconditionError(
+                absl::StrCat("worker ", credit.worker(), " is not on duty at centre ", centre_id,
+                             "; Register the workers on duty first"));
+          }
+          workers.push_back(worker);
         }
-        if (worker == nullptr) {
-          return absl::FailedPreconditionError(
-              absl::StrCat("worker ", credit.worker(), " is not on duty at centre ", centre_id,
-                           "; Register the workers on duty first"));
-        }
-        workers.push_back(worker);
-      }
-      Batch batch;
-      absl::flat_hash_set<std::string> specs_sent;
-      uint32_t& centre_leases = centre_leases_[centre_id];
-      for (int ci = 0; ci < request.credits_size(); ++ci) {
-        const v1::WorkerCredit& credit = request.credits(ci);
-        const v1::WorkerOnDuty* worker = workers[ci];
-        uint32_t& held = worker_leases_[absl::StrCat(centre_id, "/", credit.worker())];
-        for (uint32_t k = 0; k < credit.count(); ++k) {
-          if (held >= options_.max_credit_per_worker) break;
-          if (centre_leases >= centre.centre().capacity()) break;
-          TaskRun* task = nullptr;
-          JobRun* run = nullptr;
-          for (auto& [n, job] : jobs_) {
-            if (job.progress.state() != v1::JOB_RUNNING) continue;
-            MW_ASSIGN_OR_RETURN(task, NextTaskFor(&job, centre_id, *worker, &batch));
-            if (task != nullptr) {
-              run = &job;
-              break;
+        absl::flat_hash_set<std::string> specs_sent;
+        uint32_t& centre_leases = centre_leases_[centre_id];
+        for (int ci = 0; ci < request.credits_size(); ++ci) {
+          const v1::WorkerCredit& credit = request.credits(ci);
+          const v1::WorkerOnDuty* worker = workers[ci];
+          uint32_t& held = worker_leases_[absl::StrCat(centre_id, "/", credit.worker())];
+          for (uint32_t k = 0; k < credit.count(); ++k) {
+            if (held >= options_.max_credit_per_worker) break;
+            if (centre_leases >= centre.centre().capacity()) break;
+            TaskRun* task = nullptr;
+            JobRun* run = nullptr;
+            for (auto& [n, job] : jobs_) {
+              if (job.progress.state() != v1::JOB_RUNNING) continue;
+              MW_ASSIGN_OR_RETURN(task, NextTaskFor(&job, centre_id, *worker, batch));
+              if (task != nullptr) {
+                run = &job;
+                break;
+              }
             }
-          }
-          if (task == nullptr) break;  // nothing this worker may do now
-          const StageRun& stage = run->chain[task->chain_pos];
-          const std::string& stage_name = run->record.contract().stages(stage.index).name();
-          const std::string task_id = TaskId(task->job_id, stage_name, task->item_index);
-          const std::string task_key = keys::Task(task->job_id, stage.index, task->item_index);
+            if (task == nullptr) break;  // nothing this worker may do now
+            const StageRun& stage = run->chain[task->chain_pos];
+            const std::string& stage_name = run->record.contract().stages(stage.index).name();
+            const std::string task_id = TaskId(task->job_id, stage_name, task->item_index);
+            const std::string task_key = keys::Task(task->job_id, stage.index, task->item_index);
 
-          v1::SlotRecord* slot = task->record.add_slots();
-          slot->set_worker(credit.worker());
-          slot->set_centre(centre_id);
-          slot->set_epoch(task->record.epoch() + 1);
-          slot->set_state(v1::SLOT_LEASED);
-          slot->set_leased_at_ms(now);
-          slot->set_lease_expires_at_ms(now + options_.lease_ms);
-          task->record.set_epoch(slot->epoch());
-          PutTask(*task, &batch);
-          timers_.push(Timer{slot->lease_expires_at_ms(), task_key, slot->worker(), slot->epoch()});
-          run->exposure_minor += stage.human.piece_rate_minor();
-          ++run->leased[task->chain_pos];
-          ++held;
-          ++centre_leases;
+            v1::SlotRecord* slot = task->record.add_slots();
+            slot->set_worker(credit.worker());
+            slot->set_centre(centre_id);
+            slot->set_epoch(task->record.epoch() + 1);
+            slot->set_state(v1::SLOT_LEASED);
+            slot->set_leased_at_ms(now);
+            slot->set_lease_expires_at_ms(now + options_.lease_ms);
+            task->record.set_epoch(slot->epoch());
+            PutTask(*task, batch);
+            timers_.push(
+                Timer{slot->lease_expires_at_ms(), task_key, slot->worker(), slot->epoch()});
+            run->exposure_minor += stage.human.piece_rate_minor();
+            ++run->leased[task->chain_pos];
+            ++held;
+            ++centre_leases;
 
-          v1::Assignment* a = reply.add_assignments();
-          a->set_assignment_id(AssignmentId(task_id, credit.worker()));
-          a->set_task_id(task_id);
-          a->set_job_id(task->job_id);
-          a->set_stage(stage_name);
-          a->set_worker(credit.worker());
-          a->set_epoch(slot->epoch());
-          *a->mutable_item() = task->item;
-          a->set_lease_expires_at_ms(slot->lease_expires_at_ms());
-          a->set_piece_rate_minor(stage.human.piece_rate_minor());
-          a->set_currency(run->record.contract().currency());
-          spdlog::info("event=lease task={} assignment={} centre={} worker={} epoch={} request={}",
-                       task_id, a->assignment_id(), centre_id, credit.worker(), a->epoch(),
-                       request.idempotency_key());
-          if (specs_sent.insert(absl::StrCat(task->job_id, "/", stage_name)).second) {
-            v1::StageSpec* spec = reply.add_specs();
-            spec->set_job_id(task->job_id);
-            spec->set_stage(stage_name);
-            *spec->mutable_human() = stage.human;
-            spec->set_currency(run->record.contract().currency());
+            v1::Assignment* a = reply->add_assignments();
+            a->set_assignment_id(AssignmentId(task_id, credit.worker()));
+            a->set_task_id(task_id);
+            a->set_job_id(task->job_id);
+            a->set_stage(stage_name);
+            a->set_worker(credit.worker());
+            a->set_epoch(slot->epoch());
+            *a->mutable_item() = task->item;
+            a->set_lease_expires_at_ms(slot->lease_expires_at_ms());
+            a->set_piece_rate_minor(stage.human.piece_rate_minor());
+            a->set_currency(run->record.contract().currency());
+            spdlog::info(
+                "event=lease task={} assignment={} centre={} worker={} epoch={} request={}",
+                task_id, a->assignment_id(), centre_id, credit.worker(), a->epoch(),
+                request.idempotency_key());
+            if (specs_sent.insert(absl::StrCat(task->job_id, "/", stage_name)).second) {
+              v1::StageSpec* spec = reply->add_specs();
+              spec->set_job_id(task->job_id);
+              spec->set_stage(stage_name);
+              *spec->mutable_human() = stage.human;
+              spec->set_currency(run->record.contract().currency());
+            }
+            Touch(run);
           }
-          Touch(run);
         }
-      }
-      Remember(principal, request.idempotency_key(), hash, reply, &batch);
-      pending.push_back(absl::StrCat("i", keys::Idempotency(principal, request.idempotency_key())));
-      ticket = Commit(std::move(batch));
-    }
-  }
-  MW_RETURN_IF_ERROR(queue_->WaitDurable(ticket));
-  Forget(pending);
-  return reply;
+        return absl::OkStatus();
+      });
 }
 
 absl::StatusOr<v1::HeartbeatReply> Engine::Heartbeat(const std::string& centre_id,
@@ -360,58 +345,40 @@ std::vector<v1::DeadTask> Engine::ListDeadTasks(const std::string& job_id) const
 }
 
 absl::StatusOr<v1::DeadTask> Engine::RedriveTask(const v1::RedriveTaskRequest& request) {
-  if (request.idempotency_key().empty()) {
-    return absl::InvalidArgumentError("idempotency_key: required");
-  }
   MW_ASSIGN_OR_RETURN(TaskRef ref, ParseTaskId(request.task_id()));
-  const std::string hash = Sha256(DeterministicBytes(request));
-  v1::DeadTask reply;
-  uint64_t ticket;
-  std::vector<std::string> pending;
-  {
-    absl::MutexLock l(&mu_);
-    MW_ASSIGN_OR_RETURN(bool replayed, Replay("operator", request.idempotency_key(), hash, &reply));
-    if (replayed) {
-      ticket = queue_->LastTicket();
-    } else {
-      JobRun* run = FindJob(ref.job_id);
-      int pos = -1;
-      for (size_t p = 0; run != nullptr && p < run->chain.size(); ++p) {
-        if (run->record.contract().stages(run->chain[p].index).name() == ref.stage) {
-          pos = static_cast<int>(p);
+  return Idempotent<v1::DeadTask>(
+      kOperatorPrincipal, request.idempotency_key(), request,
+      [&](Batch* batch, v1::DeadTask* reply) ABSL_NO_THREAD_SAFETY_ANALYSIS -> absl::Status {
+        JobRun* run = FindJob(ref.job_id);
+        int pos = -1;
+        for (size_t p = 0; run != nullptr && p < run->chain.size(); ++p) {
+          if (run->record.contract().stages(run->chain[p].index).name() == ref.stage) {
+            pos = static_cast<int>(p);
+          }
         }
-      }
-      const std::string key =
-          pos < 0 ? "" : keys::Task(ref.job_id, run->chain[pos].index, ref.item);
-      auto it = pos < 0 ? tasks_.end() : tasks_.find(key);
-      if (it == tasks_.end()) {
-        return absl::NotFoundError(absl::StrCat("no open or dead task ", request.task_id()));
-      }
-      TaskRun& task = it->second;
-      if (task.record.state() != v1::TASK_DEAD) {
-        return absl::FailedPreconditionError(
-            absl::StrCat("task ", request.task_id(), " is not in the dead-letter state"));
-      }
-      reply.set_task_id(request.task_id());
-      reply.set_failed_attempts(task.record.failed_attempts());
-      task.record.set_state(v1::TASK_OPEN);
-      task.record.set_failed_attempts(0);
-      task.record.set_next_attempt_at_ms(0);
-      run->open[pos].push_back(key);
-      --stats_.dead_tasks;
-      Batch batch;
-      PutTask(task, &batch);
-      Remember("operator", request.idempotency_key(), hash, reply, &batch);
-      pending.push_back(
-          absl::StrCat("i", keys::Idempotency("operator", request.idempotency_key())));
-      ticket = Commit(std::move(batch));
-      Touch(run);
-      spdlog::info("event=redrive task={}", request.task_id());
-    }
-  }
-  MW_RETURN_IF_ERROR(queue_->WaitDurable(ticket));
-  Forget(pending);
-  return reply;
+        const std::string key =
+            pos < 0 ? "" : keys::Task(ref.job_id, run->chain[pos].index, ref.item);
+        auto it = pos < 0 ? tasks_.end() : tasks_.find(key);
+        if (it == tasks_.end()) {
+          return absl::NotFoundError(absl::StrCat("no open or dead task ", request.task_id()));
+        }
+        TaskRun& task = it->second;
+        if (task.record.state() != v1::TASK_DEAD) {
+          return absl::FailedPreconditionError(
+              absl::StrCat("task ", request.task_id(), " is not in the dead-letter state"));
+        }
+        reply->set_task_id(request.task_id());
+        reply->set_failed_attempts(task.record.failed_attempts());
+        task.record.set_state(v1::TASK_OPEN);
+        task.record.set_failed_attempts(0);
+        task.record.set_next_attempt_at_ms(0);
+        run->open[pos].push_back(key);
+        --stats_.dead_tasks;
+        PutTask(task, batch);
+        Touch(run);
+        spdlog::info("event=redrive task={}", request.task_id());
+        return absl::OkStatus();
+      });
 }
 
 }  // namespace mw::dispatch

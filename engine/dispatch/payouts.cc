@@ -19,8 +19,6 @@ using storage::Cf;
 namespace keys = storage::keys;
 
 namespace {
-constexpr char kOperator[] = "operator";
-constexpr char kGuaranteeAccount[] = "client:platform-guarantee";
 constexpr uint32_t kMinGroup = 5;  // smaller groups are suppressed in reports
 
 std::string ClearingAccount(absl::string_view centre) { return absl::StrCat("payout:", centre); }
@@ -39,195 +37,149 @@ int64_t Percentile(std::vector<int64_t> v, int p) {
 }  // namespace
 
 absl::StatusOr<v1::Job> Engine::FundJob(const v1::FundJobRequest& request) {
-  if (request.idempotency_key().empty()) {
-    return absl::InvalidArgumentError("idempotency_key: required");
-  }
   if (request.amount_minor() <= 0) {
     return absl::InvalidArgumentError("amount_minor: must be positive");
   }
-  const std::string hash = Sha256(DeterministicBytes(request));
-  v1::Job reply;
-  uint64_t ticket;
-  std::vector<std::string> pending;
-  {
-    absl::MutexLock l(&mu_);
-    MW_ASSIGN_OR_RETURN(bool replayed, Replay(kOperator, request.idempotency_key(), hash, &reply));
-    if (replayed) {
-      ticket = queue_->LastTicket();
-    } else {
-      JobRun* run = FindJob(request.job_id());
-      if (run == nullptr) return absl::NotFoundError(absl::StrCat("no job ", request.job_id()));
-      const v1::Contract& c = run->record.contract();
-      Batch batch;
-      MW_RETURN_IF_ERROR(ledger_
-                             ->Apply({.id = absl::StrCat(FundingTransferId(request.job_id()), ":",
-                                                         request.idempotency_key()),
-                                      .kind = v1::TRANSFER_POSTED,
-                                      .code = v1::CODE_FUNDING,
-                                      .debit_account = ClientAccount(c.client(), c.currency()),
-                                      .credit_account = EscrowAccount(request.job_id()),
-                                      .amount_minor = request.amount_minor(),
-                                      .currency = c.currency(),
-                                      .job_id = request.job_id()},
-                                     &batch)
-                             .status());
-      if (run->progress.state() == v1::JOB_BUDGET_EXHAUSTED) {
-        run->progress.set_state(v1::JOB_RUNNING);
-      }
-      run->record.mutable_job()->set_budget_minor(run->record.job().budget_minor() +
-                                                  request.amount_minor());
-      batch.PutRecord(Cf::kJobs, keys::Job(request.job_id()), run->record);
-      PutProgress(*run, &batch);
-      reply = JobView(*run);
-      Remember(kOperator, request.idempotency_key(), hash, reply, &batch);
-      pending.push_back(absl::StrCat("i", keys::Idempotency(kOperator, request.idempotency_key())));
-      ticket = Commit(std::move(batch));
-      Touch(run);
-    }
-  }
-  MW_RETURN_IF_ERROR(queue_->WaitDurable(ticket));
-  Forget(pending);
-  return reply;
+  return Idempotent<v1::Job>(
+      kOperatorPrincipal, request.idempotency_key(), request,
+      [&](Batch* batch, v1::Job* reply) ABSL_NO_THREAD_SAFETY_ANALYSIS -> absl::Status {
+        JobRun* run = FindJob(request.job_id());
+        if (run == nullptr) return absl::NotFoundError(absl::StrCat("no job ", request.job_id()));
+        const v1::Contract& c = run->record.contract();
+        MW_RETURN_IF_ERROR(ledger_
+                               ->Apply({.id = absl::StrCat(FundingTransferId(request.job_id()), ":",
+                                                           request.idempotency_key()),
+                                        .kind = v1::TRANSFER_POSTED,
+                                        .code = v1::CODE_FUNDING,
+                                        .debit_account = ClientAccount(c.client(), c.currency()),
+                                        .credit_account = EscrowAccount(request.job_id()),
+                                        .amount_minor = request.amount_minor(),
+                                        .currency = c.currency(),
+                                        .job_id = request.job_id()},
+                                       batch)
+                               .status());
+        if (run->progress.state() == v1::JOB_BUDGET_EXHAUSTED) {
+          run->progress.set_state(v1::JOB_RUNNING);
+        }
+        run->record.mutable_job()->set_budget_minor(run->record.job().budget_minor() +
+                                                    request.amount_minor());
+        batch->PutRecord(Cf::kJobs, keys::Job(request.job_id()), run->record);
+        PutProgress(*run, batch);
+        *reply = JobView(*run);
+        Touch(run);
+        return absl::OkStatus();
+      });
 }
 
 absl::StatusOr<v1::PayoutBatch> Engine::CreatePayout(const v1::CreatePayoutRequest& r) {
-  if (r.idempotency_key().empty()) return absl::InvalidArgumentError("idempotency_key: required");
-  const std::string hash = Sha256(DeterministicBytes(r));
-  v1::PayoutBatch reply;
-  uint64_t ticket;
-  std::vector<std::string> pending;
-  {
-    absl::MutexLock l(&mu_);
-    MW_ASSIGN_OR_RETURN(bool replayed, Replay(kOperator, r.idempotency_key(), hash, &reply));
-    if (replayed) {
-      ticket = queue_->LastTicket();
-    } else {
-      auto centre_it = centres_.find(r.centre());
-      if (centre_it == centres_.end()) {
-        return absl::NotFoundError(absl::StrCat("no centre ", r.centre()));
-      }
-      const v1::Centre& centre = centre_it->second.centre();
-      reply.set_id(absl::StrCat("payout-", r.centre(), "-", next_payout_));
-      reply.set_centre(r.centre());
-      reply.set_state(v1::PAYOUT_CREATED);
-      reply.set_currency(centre.currency());
-      reply.set_created_at_ms(clock_->NowMs());
-      Batch batch;
-
-      // 1. Top-ups: per worker and job, the period's measured time at the floor, minus what the
-      //    period's work earned. Paid from the job's escrow (the platform guarantees the rest).
-      std::map<std::string, int64_t> topups;  // by worker account
-      const std::string prefix = WorkerAccount(r.centre(), "");
-      for (auto& [key, stats] : worker_jobs_) {
-        if (!absl::StartsWith(key, prefix) || stats.period_active_seconds() == 0) continue;
-        auto parts = keys::ParseWorkerJob(key);
-        if (!parts.has_value()) return absl::DataLossError("malformed worker-job key");
-        const auto& [account, job_id] = *parts;
-        const int64_t due =
-            FloorPay(stats.period_active_seconds(), centre.wage_floor_minor_per_hour()) -
-            stats.period_wages_minor();
-        if (due > 0) {
-          const std::string escrow = EscrowAccount(job_id);
-          MW_RETURN_IF_ERROR(
-              ledger_
-                  ->Apply({.id = absl::StrCat("topup:", reply.id(), ":", job_id, ":", account),
-                           .kind = v1::TRANSFER_POSTED,
-                           .code = v1::CODE_TOPUP,
-                           .debit_account =
-                               ledger_->Available(escrow) >= due ? escrow : kGuaranteeAccount,
-                           .credit_account = account,
-                           .amount_minor = due,
-                           .currency = centre.currency(),
-                           .job_id = job_id,
-                           .reason = "wage floor on measured time"},
-                          &batch)
-                  .status());
-          topups[account] += due;
-          stats.set_topups_minor(stats.topups_minor() + due);
+  return Idempotent<v1::PayoutBatch>(
+      kOperatorPrincipal, r.idempotency_key(), r,
+      [&](Batch* batch, v1::PayoutBatch* reply) ABSL_NO_THREAD_SAFETY_ANALYSIS -> absl::Status {
+        auto centre_it = centres_.find(r.centre());
+        if (centre_it == centres_.end()) {
+          return absl::NotFoundError(absl::StrCat("no centre ", r.centre()));
         }
-        stats.set_period_active_seconds(0);
-        stats.set_period_wages_minor(0);
-        batch.PutRecord(Cf::kWorkerJobs, key, stats);
-      }
+        const v1::Centre& centre = centre_it->second.centre();
+        reply->set_id(absl::StrCat("payout-", r.centre(), "-", next_payout_));
+        reply->set_centre(r.centre());
+        reply->set_state(v1::PAYOUT_CREATED);
+        reply->set_currency(centre.currency());
+        reply->set_created_at_ms(clock_->NowMs());
 
-      // 2. What each worker is owed now: their posted balance (pending wages wait for verdicts).
-      for (auto c = store_->Scan(Cf::kAccounts, prefix); c->Valid(); c->Next()) {
-        const std::string id(c->key());
-        const v1::Account* a = ledger_->Find(id);  // includes the top-ups just applied
-        if (a == nullptr) continue;
-        const int64_t owed = a->credits_posted() - a->debits_posted();
-        if (owed <= 0) continue;
-        v1::PayoutLine* line = reply.add_lines();
-        line->set_worker_account(id);
-        line->set_amount_minor(owed);
-        line->set_currency(a->currency());
-        line->set_topup_minor(topups[id]);
-        reply.set_total_minor(reply.total_minor() + owed);
-        reply.set_topups_minor(reply.topups_minor() + topups[id]);
-      }
-      batch.PutRecord(Cf::kPayouts, keys::Payout(reply.id()), reply);
-      batch.Put(Cf::kMeta, keys::Meta("next_payout"), absl::StrCat(++next_payout_));
-      Remember(kOperator, r.idempotency_key(), hash, reply, &batch);
-      pending.push_back(absl::StrCat("i", keys::Idempotency(kOperator, r.idempotency_key())));
-      ticket = Commit(std::move(batch));
-    }
-  }
-  MW_RETURN_IF_ERROR(queue_->WaitDurable(ticket));
-  Forget(pending);
-  return reply;
+        // 1. Top-ups: per worker and job, the period's measured time at the floor, minus what the
+        //    period's work earned. Paid from the job's escrow (the platform guarantees the rest).
+        std::map<std::string, int64_t> topups;  // by worker account
+        const std::string prefix = WorkerAccount(r.centre(), "");
+        for (auto& [key, stats] : worker_jobs_) {
+          if (!absl::StartsWith(key, prefix) || stats.period_active_seconds() == 0) continue;
+          auto parts = keys::ParseWorkerJob(key);
+          if (!parts.has_value()) return absl::DataLossError("malformed worker-job key");
+          const auto& [account, job_id] = *parts;
+          const int64_t due =
+              FloorPay(stats.period_active_seconds(), centre.wage_floor_minor_per_hour()) -
+              stats.period_wages_minor();
+          if (due > 0) {
+            const std::string escrow = EscrowAccount(job_id);
+            MW_RETURN_IF_ERROR(
+                ledger_
+                    ->Apply({.id = absl::StrCat("topup:", reply->id(), ":", job_id, ":", account),
+                             .kind = v1::TRANSFER_POSTED,
+                             .code = v1::CODE_TOPUP,
+                             .debit_account =
+                                 ledger_->Available(escrow) >= due ? escrow : kGuaranteeAccount,
+                             .credit_account = account,
+                             .amount_minor = due,
+                             .currency = centre.currency(),
+                             .job_id = job_id,
+                             .reason = "wage floor on measured time"},
+                            batch)
+                    .status());
+            topups[account] += due;
+            stats.set_topups_minor(stats.topups_minor() + due);
+          }
+          stats.set_period_active_seconds(0);
+          stats.set_period_wages_minor(0);
+          batch->PutRecord(Cf::kWorkerJobs, key, stats);
+        }
+
+        // 2. What each worker is owed now: their posted balance (pending wages wait for verdicts).
+        for (auto c = store_->Scan(Cf::kAccounts, prefix); c->Valid(); c->Next()) {
+          const std::string id(c->key());
+          const v1::Account* a = ledger_->Find(id);  // includes the top-ups just applied
+          if (a == nullptr) continue;
+          const int64_t owed = a->credits_posted() - a->debits_posted();
+          if (owed <= 0) continue;
+          v1::PayoutLine* line = reply->add_lines();
+          line->set_worker_account(id);
+          line->set_amount_minor(owed);
+          line->set_currency(a->currency());
+          line->set_topup_minor(topups[id]);
+          reply->set_total_minor(reply->total_minor() + owed);
+          reply->set_topups_minor(reply->topups_minor() + topups[id]);
+        }
+        batch->PutRecord(Cf::kPayouts, keys::Payout(reply->id()), *reply);
+        batch->Put(Cf::kMeta, keys::Meta("next_payout"), absl::StrCat(++next_payout_));
+        return absl::OkStatus();
+      });
 }
 
 absl::StatusOr<v1::PayoutBatch> Engine::ApprovePayout(const v1::ApprovePayoutRequest& r) {
-  if (r.idempotency_key().empty()) return absl::InvalidArgumentError("idempotency_key: required");
   if (r.approved_by().empty()) {
     return absl::InvalidArgumentError("approved_by: a person approves a payout");
   }
-  const std::string hash = Sha256(DeterministicBytes(r));
-  v1::PayoutBatch reply;
-  uint64_t ticket;
-  std::vector<std::string> pending;
-  {
-    absl::MutexLock l(&mu_);
-    MW_ASSIGN_OR_RETURN(bool replayed, Replay(kOperator, r.idempotency_key(), hash, &reply));
-    if (replayed) {
-      ticket = queue_->LastTicket();
-    } else {
-      absl::Status s = store_->GetRecord(Cf::kPayouts, keys::Payout(r.batch_id()), &reply);
-      if (absl::IsNotFound(s)) return absl::NotFoundError(absl::StrCat("no payout ", r.batch_id()));
-      MW_RETURN_IF_ERROR(s);
-      if (reply.state() != v1::PAYOUT_CREATED) {
-        return absl::FailedPreconditionError(
-            absl::StrCat(r.batch_id(), " was approved by ", reply.approved_by(), " already"));
-      }
-      Batch batch;
-      for (const auto& line : reply.lines()) {
-        // The ledger refuses a line the account no longer covers, and nothing moves.
-        MW_RETURN_IF_ERROR(
-            ledger_
-                ->Apply({.id = absl::StrCat("payout:", r.batch_id(), ":", line.worker_account()),
-                         .kind = v1::TRANSFER_POSTED,
-                         .code = v1::CODE_PAYOUT,
-                         .debit_account = line.worker_account(),
-                         .credit_account = ClearingAccount(reply.centre()),
-                         .amount_minor = line.amount_minor(),
-                         .currency = line.currency(),
-                         .reason = r.batch_id(),
-                         .decided_by = r.approved_by()},
-                        &batch)
-                .status());
-      }
-      reply.set_state(v1::PAYOUT_APPROVED);
-      reply.set_approved_by(r.approved_by());
-      reply.set_approved_at_ms(clock_->NowMs());
-      batch.PutRecord(Cf::kPayouts, keys::Payout(r.batch_id()), reply);
-      Remember(kOperator, r.idempotency_key(), hash, reply, &batch);
-      pending.push_back(absl::StrCat("i", keys::Idempotency(kOperator, r.idempotency_key())));
-      ticket = Commit(std::move(batch));
-    }
-  }
-  MW_RETURN_IF_ERROR(queue_->WaitDurable(ticket));
-  Forget(pending);
-  return reply;
+  return Idempotent<v1::PayoutBatch>(
+      kOperatorPrincipal, r.idempotency_key(), r,
+      [&](Batch* batch, v1::PayoutBatch* reply) ABSL_NO_THREAD_SAFETY_ANALYSIS -> absl::Status {
+        absl::Status s = store_->GetRecord(Cf::kPayouts, keys::Payout(r.batch_id()), reply);
+        if (absl::IsNotFound(s))
+          return absl::NotFoundError(absl::StrCat("no payout ", r.batch_id()));
+        MW_RETURN_IF_ERROR(s);
+        if (reply->state() != v1::PAYOUT_CREATED) {
+          return absl::FailedPreconditionError(
+              absl::StrCat(r.batch_id(), " was approved by ", reply->approved_by(), " already"));
+        }
+        for (const auto& line : reply->lines()) {
+          // The ledger refuses a line the account no longer covers, and nothing moves.
+          MW_RETURN_IF_ERROR(
+              ledger_
+                  ->Apply({.id = absl::StrCat("payout:", r.batch_id(), ":", line.worker_account()),
+                           .kind = v1::TRANSFER_POSTED,
+                           .code = v1::CODE_PAYOUT,
+                           .debit_account = line.worker_account(),
+                           .credit_account = ClearingAccount(reply->centre()),
+                           .amount_minor = line.amount_minor(),
+                           .currency = line.currency(),
+                           .reason = r.batch_id(),
+                           .decided_by = r.approved_by()},
+                          batch)
+                  .status());
+        }
+        reply->set_state(v1::PAYOUT_APPROVED);
+        reply->set_approved_by(r.approved_by());
+        reply->set_approved_at_ms(clock_->NowMs());
+        batch->PutRecord(Cf::kPayouts, keys::Payout(r.batch_id()), *reply);
+        return absl::OkStatus();
+      });
 }
 
 absl::StatusOr<v1::PayoutBatch> Engine::GetPayout(const std::string& batch_id) const {

@@ -22,9 +22,6 @@ namespace keys = storage::keys;
 
 namespace {
 
-// Wages the escrow cannot cover are guaranteed by the platform, never withheld from a worker.
-constexpr char kGuaranteeAccount[] = "client:platform-guarantee";
-
 v1::Receipt Quarantine(const v1::Result& r, std::string why) {
   v1::Receipt receipt;
   receipt.set_result_id(r.result_id());

@@ -17,11 +17,6 @@ using storage::Batch;
 using storage::Cf;
 namespace keys = storage::keys;
 
-namespace {
-constexpr char kOperator[] = "operator";
-constexpr char kGuaranteeAccount[] = "client:platform-guarantee";
-}  // namespace
-
 absl::StatusOr<std::vector<v1::Review>> Engine::ListReviews(const std::string& job_id,
                                                             bool include_decided) const {
   std::vector<v1::Review> out;
@@ -39,9 +34,6 @@ absl::StatusOr<std::vector<v1::Review>> Engine::ListReviews(const std::string& j
 }
 
 absl::StatusOr<v1::Review> Engine::DecideReview(const v1::DecideReviewRequest& request) {
-  if (request.idempotency_key().empty()) {
-    return absl::InvalidArgumentError("idempotency_key: required");
-  }
   if (request.reason().empty()) {
     return absl::InvalidArgumentError("reason: say why, for the record and for any dispute");
   }
@@ -50,99 +42,85 @@ absl::StatusOr<v1::Review> Engine::DecideReview(const v1::DecideReviewRequest& r
     return absl::InvalidArgumentError("reviewer: expected <centre>/<pseudonym>");
   }
   MW_ASSIGN_OR_RETURN(TaskRef ref, ParseTaskId(request.task_id()));
-  const std::string hash = Sha256(DeterministicBytes(request));
-  v1::Review reply;
-  uint64_t ticket;
-  std::vector<std::string> pending;
-  {
-    absl::MutexLock l(&mu_);
-    MW_ASSIGN_OR_RETURN(bool replayed, Replay(kOperator, request.idempotency_key(), hash, &reply));
-    if (replayed) {
-      ticket = queue_->LastTicket();
-    } else {
-      if (!centres_.contains(who[0])) {
-        return absl::NotFoundError(absl::StrCat("reviewer: no centre ", who[0]));
-      }
-      JobRun* run = FindJob(ref.job_id);
-      if (run == nullptr) return absl::NotFoundError(absl::StrCat("no job ", ref.job_id));
-      const StageRun* stage = nullptr;
-      for (const StageRun& s : run->chain) {
-        if (run->record.contract().stages(s.index).name() == ref.stage) stage = &s;
-      }
-      if (stage == nullptr) {
-        return absl::NotFoundError(absl::StrCat("job ", ref.job_id, " has no stage ", ref.stage));
-      }
-      const std::string key = keys::Task(ref.job_id, stage->index, ref.item);
-      v1::Review review;
-      absl::Status s = store_->GetRecord(Cf::kReviews, key, &review);
-      if (absl::IsNotFound(s)) {
-        return absl::NotFoundError(absl::StrCat("task ", request.task_id(), " is not in review"));
-      }
-      MW_RETURN_IF_ERROR(s);
-      if (review.decided()) {
-        return absl::FailedPreconditionError(absl::StrCat(
-            "task ", request.task_id(), " was decided by ", review.reviewer(), " already"));
-      }
-      for (const auto& w : review.workers()) {
-        if (w == who[1]) {
-          return absl::PermissionDeniedError(
-              absl::StrCat("reviewer ", request.reviewer(),
-                           " answered this task: no one reviews their own work"));
+  return Idempotent<v1::Review>(
+      kOperatorPrincipal, request.idempotency_key(), request,
+      [&](Batch* batch, v1::Review* reply) ABSL_NO_THREAD_SAFETY_ANALYSIS -> absl::Status {
+        if (!centres_.contains(who[0])) {
+          return absl::NotFoundError(absl::StrCat("reviewer: no centre ", who[0]));
         }
-      }
-      const v1::Answer answer = LabelToAnswer(stage->human.answer(), request.label());
-      if (absl::Status ok = CheckAnswer(stage->human.answer(), answer); !ok.ok()) {
-        return absl::InvalidArgumentError(absl::StrCat("label: ", ok.message()));
-      }
+        JobRun* run = FindJob(ref.job_id);
+        if (run == nullptr) return absl::NotFoundError(absl::StrCat("no job ", ref.job_id));
+        const StageRun* stage = nullptr;
+        for (const StageRun& s : run->chain) {
+          if (run->record.contract().stages(s.index).name() == ref.stage) stage = &s;
+        }
+        if (stage == nullptr) {
+          return absl::NotFoundError(absl::StrCat("job ", ref.job_id, " has no stage ", ref.stage));
+        }
+        const std::string key = keys::Task(ref.job_id, stage->index, ref.item);
+        v1::Review review;
+        absl::Status s = store_->GetRecord(Cf::kReviews, key, &review);
+        if (absl::IsNotFound(s)) {
+          return absl::NotFoundError(absl::StrCat("task ", request.task_id(), " is not in review"));
+        }
+        MW_RETURN_IF_ERROR(s);
+        if (review.decided()) {
+          return absl::FailedPreconditionError(absl::StrCat(
+              "task ", request.task_id(), " was decided by ", review.reviewer(), " already"));
+        }
+        for (const auto& w : review.workers()) {
+          if (w == who[1]) {
+            return absl::PermissionDeniedError(
+                absl::StrCat("reviewer ", request.reviewer(),
+                             " answered this task: no one reviews their own work"));
+          }
+        }
+        const v1::Answer answer = LabelToAnswer(stage->human.answer(), request.label());
+        if (absl::Status ok = CheckAnswer(stage->human.answer(), answer); !ok.ok()) {
+          return absl::InvalidArgumentError(absl::StrCat("label: ", ok.message()));
+        }
 
-      Batch batch;
-      v1::ResultRecord out;
-      MW_RETURN_IF_ERROR(store_->GetRecord(Cf::kOutputs, key, &out));
-      *out.mutable_answer() = answer;
-      out.set_needs_review(false);
-      out.set_reviewed_by(request.reviewer());
-      batch.PutRecord(Cf::kOutputs, key, out);
-      review.set_decided(true);
-      review.set_label(AnswerLabel(answer));
-      review.set_reviewer(request.reviewer());
-      review.set_reason(request.reason());
-      review.set_decided_at_ms(clock_->NowMs());
-      batch.PutRecord(Cf::kReviews, key, review);
+        v1::ResultRecord out;
+        MW_RETURN_IF_ERROR(store_->GetRecord(Cf::kOutputs, key, &out));
+        *out.mutable_answer() = answer;
+        out.set_needs_review(false);
+        out.set_reviewed_by(request.reviewer());
+        batch->PutRecord(Cf::kOutputs, key, out);
+        review.set_decided(true);
+        review.set_label(AnswerLabel(answer));
+        review.set_reviewer(request.reviewer());
+        review.set_reason(request.reason());
+        review.set_decided_at_ms(clock_->NowMs());
+        batch->PutRecord(Cf::kReviews, key, review);
 
-      // Review work is paid, at the stage's piece rate, once per task (the id says so).
-      const int64_t rate = stage->human.piece_rate_minor();
-      const std::string escrow = EscrowAccount(ref.job_id);
-      const std::string account = WorkerAccount(who[0], who[1]);
-      MW_RETURN_IF_ERROR(
-          ledger_
-              ->Apply(
-                  {.id = absl::StrCat("review:", request.task_id()),
-                   .kind = v1::TRANSFER_POSTED,
-                   .code = v1::CODE_WAGE,
-                   .debit_account = ledger_->Available(escrow) >= rate ? escrow : kGuaranteeAccount,
-                   .credit_account = account,
-                   .amount_minor = rate,
-                   .currency = run->record.contract().currency(),
-                   .job_id = ref.job_id,
-                   .reason = "review"},
-                  &batch)
-              .status());
-      v1::WorkerStatsRecord& stats = worker_stats_[account];
-      stats.set_reviews(stats.reviews() + 1);
-      batch.PutRecord(Cf::kWorkerStats, account, stats);
-      run->progress.set_wages_posted_minor(run->progress.wages_posted_minor() + rate);
-      PutProgress(*run, &batch);
-      --stats_.reviews_open;
-      reply = review;
-      Remember(kOperator, request.idempotency_key(), hash, reply, &batch);
-      pending.push_back(absl::StrCat("i", keys::Idempotency(kOperator, request.idempotency_key())));
-      ticket = Commit(std::move(batch));
-      Touch(run);
-    }
-  }
-  MW_RETURN_IF_ERROR(queue_->WaitDurable(ticket));
-  Forget(pending);
-  return reply;
+        // Review work is paid, at the stage's piece rate, once per task (the id says so).
+        const int64_t rate = stage->human.piece_rate_minor();
+        const std::string escrow = EscrowAccount(ref.job_id);
+        const std::string account = WorkerAccount(who[0], who[1]);
+        MW_RETURN_IF_ERROR(
+            ledger_
+                ->Apply({.id = absl::StrCat("review:", request.task_id()),
+                         .kind = v1::TRANSFER_POSTED,
+                         .code = v1::CODE_WAGE,
+                         .debit_account =
+                             ledger_->Available(escrow) >= rate ? escrow : kGuaranteeAccount,
+                         .credit_account = account,
+                         .amount_minor = rate,
+                         .currency = run->record.contract().currency(),
+                         .job_id = ref.job_id,
+                         .reason = "review"},
+                        batch)
+                .status());
+        v1::WorkerStatsRecord& stats = worker_stats_[account];
+        stats.set_reviews(stats.reviews() + 1);
+        batch->PutRecord(Cf::kWorkerStats, account, stats);
+        run->progress.set_wages_posted_minor(run->progress.wages_posted_minor() + rate);
+        PutProgress(*run, batch);
+        --stats_.reviews_open;
+        *reply = review;
+        Touch(run);
+        return absl::OkStatus();
+      });
 }
 
 }  // namespace mw::dispatch

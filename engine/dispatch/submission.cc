@@ -18,7 +18,6 @@ using storage::Cf;
 namespace keys = storage::keys;
 
 namespace {
-constexpr char kOperator[] = "operator";
 constexpr size_t kMaxQuarantineShown = 100;
 }  // namespace
 
@@ -33,7 +32,7 @@ absl::StatusOr<std::unique_ptr<Submission>> Engine::BeginSubmission(
   std::string job_id;
   {
     absl::MutexLock l(&mu_);
-    const std::string k = keys::Idempotency(kOperator, header.idempotency_key());
+    const std::string k = keys::Idempotency(kOperatorPrincipal, header.idempotency_key());
     if (unflushed_.contains(absl::StrCat("i", k))) {
       replay = true;
     } else {
@@ -257,7 +256,7 @@ absl::StatusOr<v1::SubmitContractReply> Submission::Finish() {
   {
     absl::MutexLock l(&e.mu_);
     v1::SubmitContractReply stored;
-    MW_ASSIGN_OR_RETURN(bool replayed, e.Replay(kOperator, key, hash, &stored));
+    MW_ASSIGN_OR_RETURN(bool replayed, e.Replay(kOperatorPrincipal, key, hash, &stored));
     if (replayed) {
       ticket = e.queue_->LastTicket();
       reply_ = std::move(stored);
@@ -331,8 +330,8 @@ absl::StatusOr<v1::SubmitContractReply> Submission::Finish() {
                                      &batch)
                              .status());
       *reply_.mutable_job() = e.JobView(run);
-      e.Remember(kOperator, key, hash, reply_, &batch);
-      pending.push_back(absl::StrCat("i", keys::Idempotency(kOperator, key)));
+      e.Remember(kOperatorPrincipal, key, hash, reply_, &batch);
+      pending.push_back(absl::StrCat("i", keys::Idempotency(kOperatorPrincipal, key)));
       e.jobs_.emplace(std::stoull(job_id_.substr(4)), std::move(run));
       ticket = e.Commit(std::move(batch));
       finished_ = true;

@@ -17,15 +17,12 @@ namespace keys = storage::keys;
 
 namespace {
 
-constexpr char kGuaranteeAccount[] = "client:platform-guarantee";
-
 std::string Principal(const std::string& centre_id) { return absl::StrCat("centre:", centre_id); }
 
 }  // namespace
 
 absl::StatusOr<v1::Withholding> Engine::WithholdWage(const std::string& centre_id,
                                                      const v1::WithholdWageRequest& r) {
-  if (r.idempotency_key().empty()) return absl::InvalidArgumentError("idempotency_key: required");
   if (r.reason() == v1::WITHHOLD_REASON_UNSPECIFIED || !v1::WithholdReason_IsValid(r.reason())) {
     return absl::InvalidArgumentError(
         "reason: one of the published reasons (copied answers, automated, random clicking, "
@@ -35,198 +32,151 @@ absl::StatusOr<v1::Withholding> Engine::WithholdWage(const std::string& centre_i
   if (r.decided_by().empty()) return absl::InvalidArgumentError("decided_by: who decides");
   MW_ASSIGN_OR_RETURN(auto parts, ParseAssignmentId(r.assignment_id()));
   MW_ASSIGN_OR_RETURN(TaskRef ref, ParseTaskId(parts.first));
-  const std::string hash = Sha256(DeterministicBytes(r));
-  const std::string principal = Principal(centre_id);
-  v1::Withholding reply;
-  uint64_t ticket;
-  std::vector<std::string> pending;
-  {
-    absl::MutexLock l(&mu_);
-    MW_ASSIGN_OR_RETURN(bool replayed, Replay(principal, r.idempotency_key(), hash, &reply));
-    if (replayed) {
-      ticket = queue_->LastTicket();
-    } else {
-      JobRun* run = FindJob(ref.job_id);
-      int stage_index = -1;
-      if (run != nullptr) {
-        for (const StageRun& s : run->chain) {
-          if (run->record.contract().stages(s.index).name() == ref.stage) stage_index = s.index;
+  return Idempotent<v1::Withholding>(
+      Principal(centre_id), r.idempotency_key(), r,
+      [&](Batch* batch, v1::Withholding* reply) ABSL_NO_THREAD_SAFETY_ANALYSIS -> absl::Status {
+        JobRun* run = FindJob(ref.job_id);
+        int stage_index = -1;
+        if (run != nullptr) {
+          for (const StageRun& s : run->chain) {
+            if (run->record.contract().stages(s.index).name() == ref.stage) stage_index = s.index;
+          }
         }
-      }
-      v1::ContributionRecord contribution;
-      absl::Status found =
-          stage_index < 0 ? absl::NotFoundError("")
-                          : store_->GetRecord(
-                                Cf::kContributions,
-                                keys::Contribution(ref.job_id, stage_index, ref.item, parts.second),
-                                &contribution);
-      if (absl::IsNotFound(found) || (found.ok() && contribution.centre() != centre_id)) {
-        return absl::NotFoundError(
-            absl::StrCat("no contribution ", r.assignment_id(), " at centre ", centre_id));
-      }
-      MW_RETURN_IF_ERROR(found);
-      if (contribution.receipt().wage_minor() <= 0) {
-        return absl::FailedPreconditionError("that contribution earned no wage to withhold");
-      }
-      const std::string key = keys::Withholding(centre_id, r.assignment_id());
-      MW_ASSIGN_OR_RETURN(auto existing, store_->Get(Cf::kWithholdings, key));
-      if (existing.has_value()) {
-        return absl::AlreadyExistsError(
-            absl::StrCat("the wage of ", r.assignment_id(), " is withheld already"));
-      }
-      const std::string account = WorkerAccount(centre_id, parts.second);
-      const std::string reason = v1::WithholdReason_Name(r.reason());
-      Batch batch;
-      if (ledger_->FindPending(WageTransferId(r.assignment_id())) != nullptr) {
-        // Not yet posted: void the reservation (a person, with a reason).
-        MW_RETURN_IF_ERROR(ledger_
-                               ->Apply({.id = absl::StrCat("withhold:", r.assignment_id()),
-                                        .kind = v1::TRANSFER_VOID_PENDING,
-                                        .pending_id = WageTransferId(r.assignment_id()),
-                                        .reason = reason,
-                                        .decided_by = r.decided_by()},
-                                       &batch)
-                               .status());
-      } else {
-        MW_RETURN_IF_ERROR(ledger_
-                               ->Apply({.id = absl::StrCat("withhold:", r.assignment_id()),
-                                        .kind = v1::TRANSFER_POSTED,
-                                        .code = v1::CODE_WITHHOLD,
-                                        .debit_account = account,
-                                        .credit_account = EscrowAccount(ref.job_id),
-                                        .amount_minor = contribution.receipt().wage_minor(),
-                                        .currency = contribution.receipt().currency(),
-                                        .job_id = ref.job_id,
-                                        .reason = reason,
-                                        .decided_by = r.decided_by()},
-                                       &batch)
-                               .status());
-      }
-      reply.set_assignment_id(r.assignment_id());
-      reply.set_worker_account(account);
-      reply.set_amount_minor(contribution.receipt().wage_minor());
-      reply.set_currency(contribution.receipt().currency());
-      reply.set_reason(r.reason());
-      reply.set_note(r.note());
-      reply.set_decided_by(r.decided_by());
-      reply.set_decided_at_ms(clock_->NowMs());
-      reply.set_dispute(v1::DISPUTE_NONE);
-      batch.PutRecord(Cf::kWithholdings, key, reply);
-      Remember(principal, r.idempotency_key(), hash, reply, &batch);
-      pending.push_back(absl::StrCat("i", keys::Idempotency(principal, r.idempotency_key())));
-      ticket = Commit(std::move(batch));
-    }
-  }
-  MW_RETURN_IF_ERROR(queue_->WaitDurable(ticket));
-  Forget(pending);
-  return reply;
+        v1::ContributionRecord contribution;
+        absl::Status found = stage_index < 0
+                                 ? absl::NotFoundError("")
+                                 : store_->GetRecord(Cf::kContributions,
+                                                     keys::Contribution(ref.job_id, stage_index,
+                                                                        ref.item, parts.second),
+                                                     &contribution);
+        if (absl::IsNotFound(found) || (found.ok() && contribution.centre() != centre_id)) {
+          return absl::NotFoundError(
+              absl::StrCat("no contribution ", r.assignment_id(), " at centre ", centre_id));
+        }
+        MW_RETURN_IF_ERROR(found);
+        if (contribution.receipt().wage_minor() <= 0) {
+          return absl::FailedPreconditionError("that contribution earned no wage to withhold");
+        }
+        const std::string key = keys::Withholding(centre_id, r.assignment_id());
+        MW_ASSIGN_OR_RETURN(auto existing, store_->Get(Cf::kWithholdings, key));
+        if (existing.has_value()) {
+          return absl::AlreadyExistsError(
+              absl::StrCat("the wage of ", r.assignment_id(), " is withheld already"));
+        }
+        const std::string account = WorkerAccount(centre_id, parts.second);
+        const std::string reason = v1::WithholdReason_Name(r.reason());
+        if (ledger_->FindPending(WageTransferId(r.assignment_id())) != nullptr) {
+          // Not yet posted: void the reservation (a person, with a reason).
+          MW_RETURN_IF_ERROR(ledger_
+                                 ->Apply({.id = absl::StrCat("withhold:", r.assignment_id()),
+                                          .kind = v1::TRANSFER_VOID_PENDING,
+                                          .pending_id = WageTransferId(r.assignment_id()),
+                                          .reason = reason,
+                                          .decided_by = r.decided_by()},
+                                         batch)
+                                 .status());
+        } else {
+          MW_RETURN_IF_ERROR(ledger_
+                                 ->Apply({.id = absl::StrCat("withhold:", r.assignment_id()),
+                                          .kind = v1::TRANSFER_POSTED,
+                                          .code = v1::CODE_WITHHOLD,
+                                          .debit_account = account,
+                                          .credit_account = EscrowAccount(ref.job_id),
+                                          .amount_minor = contribution.receipt().wage_minor(),
+                                          .currency = contribution.receipt().currency(),
+                                          .job_id = ref.job_id,
+                                          .reason = reason,
+                                          .decided_by = r.decided_by()},
+                                         batch)
+                                 .status());
+        }
+        reply->set_assignment_id(r.assignment_id());
+        reply->set_worker_account(account);
+        reply->set_amount_minor(contribution.receipt().wage_minor());
+        reply->set_currency(contribution.receipt().currency());
+        reply->set_reason(r.reason());
+        reply->set_note(r.note());
+        reply->set_decided_by(r.decided_by());
+        reply->set_decided_at_ms(clock_->NowMs());
+        reply->set_dispute(v1::DISPUTE_NONE);
+        batch->PutRecord(Cf::kWithholdings, key, *reply);
+        return absl::OkStatus();
+      });
 }
 
 absl::StatusOr<v1::Withholding> Engine::DisputeWithholding(const std::string& centre_id,
                                                            const v1::DisputeWithholdingRequest& r) {
-  if (r.idempotency_key().empty()) return absl::InvalidArgumentError("idempotency_key: required");
   if (r.worker_statement().empty()) {
     return absl::InvalidArgumentError("worker_statement: the worker's side, in their words");
   }
-  const std::string hash = Sha256(DeterministicBytes(r));
-  const std::string principal = Principal(centre_id);
-  v1::Withholding reply;
-  uint64_t ticket;
-  std::vector<std::string> pending;
-  {
-    absl::MutexLock l(&mu_);
-    MW_ASSIGN_OR_RETURN(bool replayed, Replay(principal, r.idempotency_key(), hash, &reply));
-    if (replayed) {
-      ticket = queue_->LastTicket();
-    } else {
-      const std::string key = keys::Withholding(centre_id, r.assignment_id());
-      absl::Status s = store_->GetRecord(Cf::kWithholdings, key, &reply);
-      if (absl::IsNotFound(s)) {
-        return absl::NotFoundError(absl::StrCat("nothing withheld for ", r.assignment_id()));
-      }
-      MW_RETURN_IF_ERROR(s);
-      if (reply.dispute() != v1::DISPUTE_NONE) {
-        return absl::FailedPreconditionError("this withholding was disputed already");
-      }
-      reply.set_dispute(v1::DISPUTE_OPEN);
-      reply.set_worker_statement(r.worker_statement());
-      Batch batch;
-      batch.PutRecord(Cf::kWithholdings, key, reply);
-      Remember(principal, r.idempotency_key(), hash, reply, &batch);
-      pending.push_back(absl::StrCat("i", keys::Idempotency(principal, r.idempotency_key())));
-      ticket = Commit(std::move(batch));
-    }
-  }
-  MW_RETURN_IF_ERROR(queue_->WaitDurable(ticket));
-  Forget(pending);
-  return reply;
+  return Idempotent<v1::Withholding>(
+      Principal(centre_id), r.idempotency_key(), r,
+      [&](Batch* batch, v1::Withholding* reply) ABSL_NO_THREAD_SAFETY_ANALYSIS -> absl::Status {
+        const std::string key = keys::Withholding(centre_id, r.assignment_id());
+        absl::Status s = store_->GetRecord(Cf::kWithholdings, key, reply);
+        if (absl::IsNotFound(s)) {
+          return absl::NotFoundError(absl::StrCat("nothing withheld for ", r.assignment_id()));
+        }
+        MW_RETURN_IF_ERROR(s);
+        if (reply->dispute() != v1::DISPUTE_NONE) {
+          return absl::FailedPreconditionError("this withholding was disputed already");
+        }
+        reply->set_dispute(v1::DISPUTE_OPEN);
+        reply->set_worker_statement(r.worker_statement());
+        batch->PutRecord(Cf::kWithholdings, key, *reply);
+        return absl::OkStatus();
+      });
 }
 
 absl::StatusOr<v1::Withholding> Engine::ResolveDispute(const std::string& centre_id,
                                                        const v1::ResolveDisputeRequest& r) {
-  if (r.idempotency_key().empty()) return absl::InvalidArgumentError("idempotency_key: required");
   if (r.resolution().empty() || r.decided_by().empty()) {
     return absl::InvalidArgumentError("resolution and decided_by: required");
   }
-  const std::string hash = Sha256(DeterministicBytes(r));
-  const std::string principal = Principal(centre_id);
-  v1::Withholding reply;
-  uint64_t ticket;
-  std::vector<std::string> pending;
-  {
-    absl::MutexLock l(&mu_);
-    MW_ASSIGN_OR_RETURN(bool replayed, Replay(principal, r.idempotency_key(), hash, &reply));
-    if (replayed) {
-      ticket = queue_->LastTicket();
-    } else {
-      const std::string key = keys::Withholding(centre_id, r.assignment_id());
-      absl::Status s = store_->GetRecord(Cf::kWithholdings, key, &reply);
-      if (absl::IsNotFound(s)) {
-        return absl::NotFoundError(absl::StrCat("nothing withheld for ", r.assignment_id()));
-      }
-      MW_RETURN_IF_ERROR(s);
-      if (reply.dispute() != v1::DISPUTE_OPEN) {
-        return absl::FailedPreconditionError("there is no open dispute to decide");
-      }
-      if (r.decided_by() == reply.decided_by()) {
-        return absl::PermissionDeniedError(
-            "the person who withheld a wage cannot decide its dispute");
-      }
-      Batch batch;
-      if (r.restore()) {
-        MW_ASSIGN_OR_RETURN(auto parts, ParseAssignmentId(r.assignment_id()));
-        MW_ASSIGN_OR_RETURN(TaskRef ref, ParseTaskId(parts.first));
-        const std::string escrow = EscrowAccount(ref.job_id);
-        MW_RETURN_IF_ERROR(
-            ledger_
-                ->Apply({.id = absl::StrCat("restore:", r.assignment_id()),
-                         .kind = v1::TRANSFER_POSTED,
-                         .code = v1::CODE_RESTORE,
-                         .debit_account = ledger_->Available(escrow) >= reply.amount_minor()
-                                              ? escrow
-                                              : kGuaranteeAccount,
-                         .credit_account = reply.worker_account(),
-                         .amount_minor = reply.amount_minor(),
-                         .currency = reply.currency(),
-                         .job_id = ref.job_id,
-                         .reason = r.resolution(),
-                         .decided_by = r.decided_by()},
-                        &batch)
-                .status());
-      }
-      reply.set_dispute(r.restore() ? v1::DISPUTE_RESTORED : v1::DISPUTE_UPHELD);
-      reply.set_resolved_by(r.decided_by());
-      reply.set_resolution(r.resolution());
-      reply.set_resolved_at_ms(clock_->NowMs());
-      batch.PutRecord(Cf::kWithholdings, key, reply);
-      Remember(principal, r.idempotency_key(), hash, reply, &batch);
-      pending.push_back(absl::StrCat("i", keys::Idempotency(principal, r.idempotency_key())));
-      ticket = Commit(std::move(batch));
-    }
-  }
-  MW_RETURN_IF_ERROR(queue_->WaitDurable(ticket));
-  Forget(pending);
-  return reply;
+  return Idempotent<v1::Withholding>(
+      Principal(centre_id), r.idempotency_key(), r,
+      [&](Batch* batch, v1::Withholding* reply) ABSL_NO_THREAD_SAFETY_ANALYSIS -> absl::Status {
+        const std::string key = keys::Withholding(centre_id, r.assignment_id());
+        absl::Status s = store_->GetRecord(Cf::kWithholdings, key, reply);
+        if (absl::IsNotFound(s)) {
+          return absl::NotFoundError(absl::StrCat("nothing withheld for ", r.assignment_id()));
+        }
+        MW_RETURN_IF_ERROR(s);
+        if (reply->dispute() != v1::DISPUTE_OPEN) {
+          return absl::FailedPreconditionError("there is no open dispute to decide");
+        }
+        if (r.decided_by() == reply->decided_by()) {
+          return absl::PermissionDeniedError(
+              "the person who withheld a wage cannot decide its dispute");
+        }
+        if (r.restore()) {
+          MW_ASSIGN_OR_RETURN(auto parts, ParseAssignmentId(r.assignment_id()));
+          MW_ASSIGN_OR_RETURN(TaskRef ref, ParseTaskId(parts.first));
+          const std::string escrow = EscrowAccount(ref.job_id);
+          MW_RETURN_IF_ERROR(
+              ledger_
+                  ->Apply({.id = absl::StrCat("restore:", r.assignment_id()),
+                           .kind = v1::TRANSFER_POSTED,
+                           .code = v1::CODE_RESTORE,
+                           .debit_account = ledger_->Available(escrow) >= reply->amount_minor()
+                                                ? escrow
+                                                : kGuaranteeAccount,
+                           .credit_account = reply->worker_account(),
+                           .amount_minor = reply->amount_minor(),
+                           .currency = reply->currency(),
+                           .job_id = ref.job_id,
+                           .reason = r.resolution(),
+                           .decided_by = r.decided_by()},
+                          batch)
+                  .status());
+        }
+        reply->set_dispute(r.restore() ? v1::DISPUTE_RESTORED : v1::DISPUTE_UPHELD);
+        reply->set_resolved_by(r.decided_by());
+        reply->set_resolution(r.resolution());
+        reply->set_resolved_at_ms(clock_->NowMs());
+        batch->PutRecord(Cf::kWithholdings, key, *reply);
+        return absl::OkStatus();
+      });
 }
 
 absl::StatusOr<std::vector<v1::Withholding>> Engine::ListWithholdings(

@@ -1,0 +1,30 @@
+#include "cli/common.h"
+
+#include "proto/rpc/grpc_status.h"
+
+namespace mw::cli {
+
+std::string CsvField(const std::string& v) {
+  if (v.find_first_of(",\"\n\r") == std::string::npos) return v;
+  std::string out = "\"";
+  for (char c : v) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  return out + "\"";
+}
+
+absl::Status AuditRemoteLedger(Client& client, ledger::Auditor* auditor) {
+  auto ctx = client.LongContext();
+  auto reader = client.ledger().ReadLedger(ctx.get(), {});
+  v1::LedgerRecord rec;
+  absl::Status violation;
+  while (reader->Read(&rec)) {
+    if (rec.has_account()) auditor->AddAccount(rec.account());
+    if (rec.has_transfer() && violation.ok()) violation = auditor->AddTransfer(rec.transfer());
+  }
+  if (absl::Status s = rpc::FromGrpcStatus(reader->Finish()); !s.ok()) return s;
+  return violation.ok() ? auditor->Finish() : violation;
+}
+
+}  // namespace mw::cli
