@@ -65,6 +65,9 @@ int main(int argc, char** argv) {
   app.add_option("--metrics-listen", metrics_listen, "Prometheus /metrics address");
   app.add_option("--operator-token-file", token_file,
                  "Operator token file; created if missing (default DATA_DIR/operator.token)");
+  std::string auditor_token_file;
+  app.add_option("--auditor-token-file", auditor_token_file,
+                 "Read-only auditor token file; created if missing (default: no auditor role)");
   app.add_option("--ready-file", ready_file, "Write the bound addresses here once serving");
   app.add_option("--tls-cert", tls_cert, "Server certificate (PEM)");
   app.add_option("--tls-key", tls_key, "Server private key (PEM)");
@@ -99,7 +102,13 @@ int main(int argc, char** argv) {
   auto engine = mw::dispatch::Engine::Open(data_dir + "/db", mw::SystemClock::Get(), options);
   if (!engine.ok()) return Fail(engine.status());
 
-  mw::rpc::Authenticator auth(engine->get(), *token);
+  std::string auditor_token;
+  if (!auditor_token_file.empty()) {
+    auto t = OperatorToken(auditor_token_file);
+    if (!t.ok()) return Fail(t.status());
+    auditor_token = *t;
+  }
+  mw::rpc::Authenticator auth(engine->get(), *token, auditor_token);
   mw::rpc::OperatorServiceImpl operator_service(engine->get(), &auth);
   mw::rpc::CentreServiceImpl centre_service(engine->get(), &auth);
   mw::rpc::LedgerServiceImpl ledger_service(engine->get(), &auth);

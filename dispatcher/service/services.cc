@@ -19,6 +19,7 @@ Caller Authenticator::Identify(const grpc::ServerContext& context) const {
   const std::string token = BearerToken(context);
   if (token.empty()) return {};
   if (!operator_token_.empty() && token == operator_token_) return {Caller::kOperator, ""};
+  if (!auditor_token_.empty() && token == auditor_token_) return {Caller::kAuditor, ""};
   auto centre = engine_->AuthenticateCentre(token);
   if (centre.ok()) return {Caller::kCentre, *centre};
   return {};
@@ -26,13 +27,16 @@ Caller Authenticator::Identify(const grpc::ServerContext& context) const {
 
 // ---- OperatorService ----
 
-grpc::Status OperatorServiceImpl::RequireOperator(const grpc::ServerContext& context) const {
+grpc::Status OperatorServiceImpl::RequireOperator(const grpc::ServerContext& context,
+                                                  bool read_only) const {
   Caller caller = auth_->Identify(context);
   if (caller.kind == Caller::kNone) return Unauthenticated();
-  if (caller.kind != Caller::kOperator) {
-    return grpc::Status(grpc::StatusCode::PERMISSION_DENIED, "operators only");
+  if (caller.kind == Caller::kOperator || (read_only && caller.kind == Caller::kAuditor)) {
+    return grpc::Status::OK;
   }
-  return grpc::Status::OK;
+  return grpc::Status(grpc::StatusCode::PERMISSION_DENIED, caller.kind == Caller::kAuditor
+                                                               ? "auditors may read, not change"
+                                                               : "operators only");
 }
 
 grpc::Status OperatorServiceImpl::SubmitContract(
@@ -62,7 +66,7 @@ grpc::Status OperatorServiceImpl::SubmitContract(
 
 grpc::Status OperatorServiceImpl::GetJob(grpc::ServerContext* context,
                                          const v1::GetJobRequest* request, v1::Job* reply) {
-  if (auto s = RequireOperator(*context); !s.ok()) return s;
+  if (auto s = RequireOperator(*context, /*read_only=*/true); !s.ok()) return s;
   auto job = engine_->GetJob(request->job_id());
   if (!job.ok()) return ToGrpcStatus(job.status());
   *reply = std::move(*job);
@@ -72,7 +76,7 @@ grpc::Status OperatorServiceImpl::GetJob(grpc::ServerContext* context,
 grpc::Status OperatorServiceImpl::ListJobs(grpc::ServerContext* context,
                                            const v1::ListJobsRequest* request,
                                            v1::ListJobsReply* reply) {
-  if (auto s = RequireOperator(*context); !s.ok()) return s;
+  if (auto s = RequireOperator(*context, /*read_only=*/true); !s.ok()) return s;
   for (auto& job : engine_->ListJobs()) *reply->add_jobs() = std::move(job);
   return grpc::Status::OK;
 }
@@ -80,7 +84,7 @@ grpc::Status OperatorServiceImpl::ListJobs(grpc::ServerContext* context,
 grpc::Status OperatorServiceImpl::WatchJob(grpc::ServerContext* context,
                                            const v1::GetJobRequest* request,
                                            grpc::ServerWriter<v1::JobEvent>* writer) {
-  if (auto s = RequireOperator(*context); !s.ok()) return s;
+  if (auto s = RequireOperator(*context, /*read_only=*/true); !s.ok()) return s;
   uint64_t version = 0;
   while (!context->IsCancelled()) {
     // Wake at least every second to notice a cancelled call.
@@ -118,7 +122,7 @@ grpc::Status OperatorServiceImpl::AddCentre(grpc::ServerContext* context,
 grpc::Status OperatorServiceImpl::ListCentres(grpc::ServerContext* context,
                                               const v1::ListCentresRequest* request,
                                               v1::ListCentresReply* reply) {
-  if (auto s = RequireOperator(*context); !s.ok()) return s;
+  if (auto s = RequireOperator(*context, /*read_only=*/true); !s.ok()) return s;
   for (auto& c : engine_->ListCentres()) *reply->add_centres() = std::move(c);
   return grpc::Status::OK;
 }
@@ -126,7 +130,7 @@ grpc::Status OperatorServiceImpl::ListCentres(grpc::ServerContext* context,
 grpc::Status OperatorServiceImpl::ListReviews(grpc::ServerContext* context,
                                               const v1::ListReviewsRequest* request,
                                               v1::ListReviewsReply* reply) {
-  if (auto s = RequireOperator(*context); !s.ok()) return s;
+  if (auto s = RequireOperator(*context, /*read_only=*/true); !s.ok()) return s;
   auto r = engine_->ListReviews(request->job_id(), request->include_decided());
   if (!r.ok()) return ToGrpcStatus(r.status());
   for (auto& review : *r) *reply->add_reviews() = std::move(review);
@@ -164,7 +168,7 @@ grpc::Status OperatorServiceImpl::Backup(grpc::ServerContext* context,
 grpc::Status OperatorServiceImpl::ListDeadTasks(grpc::ServerContext* context,
                                                 const v1::ListDeadTasksRequest* request,
                                                 v1::ListDeadTasksReply* reply) {
-  if (auto s = RequireOperator(*context); !s.ok()) return s;
+  if (auto s = RequireOperator(*context, /*read_only=*/true); !s.ok()) return s;
   for (auto& t : engine_->ListDeadTasks(request->job_id())) *reply->add_tasks() = std::move(t);
   return grpc::Status::OK;
 }
@@ -302,8 +306,9 @@ grpc::Status LedgerServiceImpl::ReadLedger(grpc::ServerContext* context,
                                            grpc::ServerWriter<v1::LedgerRecord>* writer) {
   Caller caller = auth_->Identify(*context);
   if (caller.kind == Caller::kNone) return Unauthenticated();
-  if (caller.kind != Caller::kOperator) {
-    return grpc::Status(grpc::StatusCode::PERMISSION_DENIED, "the whole ledger is for operators");
+  if (caller.kind != Caller::kOperator && caller.kind != Caller::kAuditor) {
+    return grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
+                        "the whole ledger is for operators and auditors");
   }
   return ToGrpcStatus(
       engine_->ReadLedger([&](const v1::LedgerRecord& r) { return writer->Write(r); }));
@@ -312,10 +317,10 @@ grpc::Status LedgerServiceImpl::ReadLedger(grpc::ServerContext* context,
 // Payouts and reports are for operators.
 template <typename Reply, typename Call>
 grpc::Status OperatorCall(const Authenticator* auth, const grpc::ServerContext& context,
-                          Reply* reply, Call call) {
+                          bool read_only, Reply* reply, Call call) {
   Caller caller = auth->Identify(context);
   if (caller.kind == Caller::kNone) return Unauthenticated();
-  if (caller.kind != Caller::kOperator) {
+  if (caller.kind != Caller::kOperator && !(read_only && caller.kind == Caller::kAuditor)) {
     return grpc::Status(grpc::StatusCode::PERMISSION_DENIED, "operators only");
   }
   auto r = call();
@@ -327,26 +332,28 @@ grpc::Status OperatorCall(const Authenticator* auth, const grpc::ServerContext& 
 grpc::Status LedgerServiceImpl::CreatePayout(grpc::ServerContext* context,
                                              const v1::CreatePayoutRequest* request,
                                              v1::PayoutBatch* reply) {
-  return OperatorCall(auth_, *context, reply, [&] { return engine_->CreatePayout(*request); });
+  return OperatorCall(auth_, *context, false, reply,
+                      [&] { return engine_->CreatePayout(*request); });
 }
 
 grpc::Status LedgerServiceImpl::ApprovePayout(grpc::ServerContext* context,
                                               const v1::ApprovePayoutRequest* request,
                                               v1::PayoutBatch* reply) {
-  return OperatorCall(auth_, *context, reply, [&] { return engine_->ApprovePayout(*request); });
+  return OperatorCall(auth_, *context, false, reply,
+                      [&] { return engine_->ApprovePayout(*request); });
 }
 
 grpc::Status LedgerServiceImpl::GetPayout(grpc::ServerContext* context,
                                           const v1::GetPayoutRequest* request,
                                           v1::PayoutBatch* reply) {
-  return OperatorCall(auth_, *context, reply,
+  return OperatorCall(auth_, *context, true, reply,
                       [&] { return engine_->GetPayout(request->batch_id()); });
 }
 
 grpc::Status LedgerServiceImpl::GetImpactReport(grpc::ServerContext* context,
                                                 const v1::ImpactReportRequest* request,
                                                 v1::ImpactReport* reply) {
-  return OperatorCall(auth_, *context, reply,
+  return OperatorCall(auth_, *context, true, reply,
                       [&] { return engine_->ImpactReport(request->job_id()); });
 }
 

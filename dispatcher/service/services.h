@@ -14,20 +14,25 @@ namespace v1 = ::microwork::v1;
 
 // Who is calling: the operator, a centre (with its id), or nobody known.
 struct Caller {
-  enum Kind { kNone, kOperator, kCentre } kind = kNone;
+  enum Kind { kNone, kOperator, kAuditor, kCentre } kind = kNone;
   std::string centre_id;
 };
 
 // Resolves bearer tokens. Thread-safe; borrows `engine`, which must outlive it.
 class Authenticator {
  public:
-  Authenticator(dispatch::Engine* engine, std::string operator_token)
-      : engine_(engine), operator_token_(std::move(operator_token)) {}
+  // An empty token disables its role. The auditor may read (jobs, centres, the ledger,
+  // statements, reports) and change nothing.
+  Authenticator(dispatch::Engine* engine, std::string operator_token, std::string auditor_token)
+      : engine_(engine),
+        operator_token_(std::move(operator_token)),
+        auditor_token_(std::move(auditor_token)) {}
   Caller Identify(const grpc::ServerContext& context) const;
 
  private:
   dispatch::Engine* engine_;
   std::string operator_token_;
+  std::string auditor_token_;
 };
 
 class OperatorServiceImpl final : public v1::OperatorService::Service {
@@ -64,7 +69,9 @@ class OperatorServiceImpl final : public v1::OperatorService::Service {
                            v1::DeadTask* reply) override;
 
  private:
-  grpc::Status RequireOperator(const grpc::ServerContext& context) const;
+  // OK for the operator, and for the auditor when `read_only`; UNAUTHENTICATED or
+  // PERMISSION_DENIED otherwise.
+  grpc::Status RequireOperator(const grpc::ServerContext& context, bool read_only = false) const;
   dispatch::Engine* engine_;
   const Authenticator* auth_;
 };

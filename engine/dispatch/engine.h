@@ -320,6 +320,11 @@ class Engine {
   static uint32_t FreeSlots(const v1::TaskRecord& task);
   static bool HasSlot(const v1::TaskRecord& task, const std::string& worker);
 
+  // PERMISSION_DENIED when `assignment_id` names a slot another centre holds; OK otherwise
+  // (unknown or malformed ids are for the caller to handle).
+  absl::Status CheckOwnership(const std::string& centre_id, const std::string& assignment_id) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
   // Results.
   // Records one result into `batch`; appends the unflushed_ keys it added to `pending`.
   absl::StatusOr<v1::Receipt> RecordResult(const std::string& centre_id, const v1::Result& result,

@@ -228,6 +228,9 @@ absl::StatusOr<v1::HeartbeatReply> Engine::Heartbeat(const std::string& centre_i
   v1::HeartbeatReply reply;
   reply.set_lease_expires_at_ms(expires);
   for (const std::string& id : request.assignment_ids()) {
+    MW_RETURN_IF_ERROR(CheckOwnership(centre_id, id));
+  }
+  for (const std::string& id : request.assignment_ids()) {
     bool alive = false;
     auto parts = ParseAssignmentId(id);
     auto ref = parts.ok() ? ParseTaskId(parts->first) : absl::StatusOr<TaskRef>(parts.status());

@@ -40,6 +40,11 @@ absl::StatusOr<v1::SubmitResultsReply> Engine::SubmitResults(
   {
     absl::MutexLock l(&mu_);
     if (!centres_.contains(centre_id)) return absl::NotFoundError("centre is not registered");
+    // A centre may touch only its own assignments: one foreign id refuses the whole call,
+    // before anything changes.
+    for (const v1::Result& r : request.results()) {
+      MW_RETURN_IF_ERROR(CheckOwnership(centre_id, r.assignment_id()));
+    }
     Batch batch;
     for (const v1::Result& r : request.results()) {
       MW_ASSIGN_OR_RETURN(v1::Receipt receipt, RecordResult(centre_id, r, &batch, &pending));
@@ -50,6 +55,35 @@ absl::StatusOr<v1::SubmitResultsReply> Engine::SubmitResults(
   MW_RETURN_IF_ERROR(queue_->WaitDurable(ticket));
   Forget(pending);
   return reply;
+}
+
+absl::Status Engine::CheckOwnership(const std::string& centre_id,
+                                    const std::string& assignment_id) const {
+  auto parts = ParseAssignmentId(assignment_id);
+  if (!parts.ok()) return absl::OkStatus();
+  auto ref = ParseTaskId(parts->first);
+  if (!ref.ok()) return absl::OkStatus();
+  const JobRun* run = FindJob(ref->job_id);
+  if (run == nullptr) return absl::OkStatus();
+  for (const StageRun& stage : run->chain) {
+    if (run->record.contract().stages(stage.index).name() != ref->stage) continue;
+    const std::string key = keys::Task(ref->job_id, stage.index, ref->item);
+    v1::TaskRecord stored;
+    const v1::TaskRecord* record = nullptr;
+    if (auto it = tasks_.find(key); it != tasks_.end()) {
+      record = &it->second.record;
+    } else if (store_->GetRecord(Cf::kTasks, key, &stored).ok()) {
+      record = &stored;
+    }
+    if (record == nullptr) return absl::OkStatus();
+    for (const auto& slot : record->slots()) {
+      if (slot.worker() == parts->second && slot.centre() != centre_id) {
+        return absl::PermissionDeniedError(
+            absl::StrCat("assignment ", assignment_id, " belongs to another centre"));
+      }
+    }
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<v1::Receipt> Engine::RecordResult(const std::string& centre_id, const v1::Result& r,
