@@ -4,8 +4,10 @@
 BUILD_DIR ?= build
 BUILD_TYPE ?= Release
 JOBS ?= $(shell nproc)
+FUZZ_DIR ?= build-fuzz
+FUZZ_SECONDS ?= 10
 
-.PHONY: all deps configure build test demo format clean
+.PHONY: all deps configure build test unit-test fuzz demo format clean
 
 all: build
 
@@ -20,8 +22,21 @@ configure: deps
 build: configure
 	@cmake --build $(BUILD_DIR) -- -j$(JOBS)
 
-test: build
+# Every test through ctest, then each fuzzer briefly on its corpus.
+test: unit-test fuzz
+
+unit-test: build
 	ctest --test-dir $(BUILD_DIR) --output-on-failure -j$(JOBS)
+
+# libFuzzer targets in their own clang build (ASan + UBSan + coverage).
+fuzz: deps
+	@if [ ! -f $(FUZZ_DIR)/build.ninja ]; then \
+	  cmake -S . -B $(FUZZ_DIR) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	    -DCMAKE_CXX_COMPILER=clang++ -DMW_BUILD_FUZZERS=ON -DMW_BUILD_TESTS=OFF \
+	    -DMW_BUILD_BENCH=OFF >/dev/null; \
+	fi
+	@cmake --build $(FUZZ_DIR) --target contract_fuzzer split_fuzzer engine_fuzzer -- -j$(JOBS)
+	@scripts/fuzz.sh $(FUZZ_DIR) $(FUZZ_SECONDS)
 
 demo: build
 	@scripts/demo.sh $(BUILD_DIR)
@@ -30,4 +45,4 @@ format:
 	@git ls-files '*.cc' '*.h' | xargs clang-format -i
 
 clean:
-	rm -rf $(BUILD_DIR)
+	rm -rf $(BUILD_DIR) $(FUZZ_DIR)

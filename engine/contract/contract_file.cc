@@ -13,6 +13,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "engine/contract/csv_reader.h"
 #include "google/protobuf/util/json_util.h"
 #include "nlohmann/json.hpp"
 
@@ -164,10 +165,8 @@ std::pair<std::string, std::string> Explain(absl::string_view message) {
   return {path, rest};
 }
 
-}  // namespace
-
-absl::StatusOr<microwork::v1::Contract> ParseContract(absl::string_view text,
-                                                      absl::string_view filename) {
+absl::StatusOr<microwork::v1::Contract> ParseUtf8Contract(absl::string_view text,
+                                                          absl::string_view filename) {
   YAML::Node root;
   try {
     root = YAML::Load(std::string(text));
@@ -194,6 +193,29 @@ absl::StatusOr<microwork::v1::Contract> ParseContract(absl::string_view text,
         absl::StrCat(where, ": ", path.empty() ? "" : absl::StrCat(path, ": "), what));
   }
   return contract;
+}
+
+}  // namespace
+
+absl::StatusOr<microwork::v1::Contract> ParseContract(absl::string_view text,
+                                                      absl::string_view filename) {
+  // Found by the contract fuzzer: invalid UTF-8 made the JSON step throw. Refuse it first, by
+  // line, and turn anything the YAML and JSON libraries throw into an error, never a crash.
+  if (!IsValidUtf8(text)) {
+    const size_t good = ValidUtf8Prefix(text);
+    size_t line = 1;
+    for (size_t i = 0; i < good; ++i) line += text[i] == '\n';
+    return absl::InvalidArgumentError(
+        absl::StrCat(filename, ":", line, ": the file is not valid UTF-8"));
+  }
+  try {
+    return ParseUtf8Contract(text, filename);
+  } catch (const YAML::Exception& e) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(filename, ":", e.mark.line + 1, ":", e.mark.column + 1, ": ", e.msg));
+  } catch (const std::exception& e) {
+    return absl::InvalidArgumentError(absl::StrCat(filename, ": ", e.what()));
+  }
 }
 
 absl::StatusOr<microwork::v1::Contract> LoadContractFile(const std::string& path) {

@@ -77,6 +77,13 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"- a\n- b\n", "c.yaml: expected a mapping of contract fields at the top level"},
         BadCase{"name: x\nname: y\n", "c.yaml:2: field \"name\" appears twice"}));
 
+// Regression: found by tests/fuzz/contract_fuzzer (invalid UTF-8 threw from the JSON step).
+TEST(ContractFileTest, InvalidUtf8IsAnErrorNamingTheLine) {
+  auto c = ParseContract("name: x\nclient: \xff\xfe\n", "c.yaml");
+  EXPECT_EQ(c.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(c.status().message(), "c.yaml:2: the file is not valid UTF-8");
+}
+
 TEST(ContractFileTest, MissingFileIsNotFound) {
   auto c = LoadContractFile("/nonexistent/contract.yaml");
   EXPECT_EQ(c.status().code(), absl::StatusCode::kNotFound);

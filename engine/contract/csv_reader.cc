@@ -4,7 +4,7 @@
 
 namespace mw::contract {
 
-bool IsValidUtf8(absl::string_view s) {
+size_t ValidUtf8Prefix(absl::string_view s) {
   size_t i = 0;
   const size_t n = s.size();
   while (i < n) {
@@ -25,19 +25,19 @@ bool IsValidUtf8(absl::string_view s) {
       len = 4;
       cp = c & 0x07;
     } else {
-      return false;
+      return i;
     }
-    if (i + len > n) return false;
+    if (i + len > n) return i;
     for (int k = 1; k < len; ++k) {
       const auto cc = static_cast<unsigned char>(s[i + k]);
-      if ((cc & 0xC0) != 0x80) return false;
+      if ((cc & 0xC0) != 0x80) return i;
       cp = (cp << 6) | (cc & 0x3F);
     }
     static constexpr uint32_t kMin[] = {0, 0, 0x80, 0x800, 0x10000};
-    if (cp < kMin[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
+    if (cp < kMin[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return i;
     i += len;
   }
-  return true;
+  return n;
 }
 
 void CsvReader::Fail(std::string why) {

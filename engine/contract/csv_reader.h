@@ -18,8 +18,11 @@
 
 namespace mw::contract {
 
-// True when `s` is well-formed UTF-8 (no overlongs, no surrogates, nothing above U+10FFFF).
-bool IsValidUtf8(absl::string_view s);
+// The length of the longest prefix of `s` that is well-formed UTF-8 (no overlongs, no
+// surrogates, nothing above U+10FFFF).
+size_t ValidUtf8Prefix(absl::string_view s);
+// True when all of `s` is well-formed UTF-8.
+inline bool IsValidUtf8(absl::string_view s) { return ValidUtf8Prefix(s) == s.size(); }
 
 class CsvReader {
  public:
