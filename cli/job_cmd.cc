@@ -1,8 +1,10 @@
-// mw job list | get JOB | watch JOB;  mw results export JOB --format csv|jsonl --out FILE
+// mw job list | get JOB | watch JOB | pause JOB | resume JOB | cancel JOB;
+// mw results export JOB --format csv|jsonl --out FILE
 #include <unistd.h>
 
 #include <fstream>
 #include <iostream>
+#include <tuple>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -29,7 +31,9 @@ std::string StateName(v1::JobState s) {
     case v1::JOB_COMPLETED:
       return "completed";
     case v1::JOB_BUDGET_EXHAUSTED:
-      return "budget exhausted";
+      return "waiting for funds (mw job fund)";
+    case v1::JOB_DEADLINE_PASSED:
+      return "deadline passed";
     default:
       return "unknown";
   }
@@ -194,6 +198,34 @@ void AddJobCommands(CLI::App& app, Run* run) {
   watch->callback([run, watch_id, every] {
     *run = [watch_id, every](const Connect& c) { return Watch(*watch_id, *every, c); };
   });
+
+  // pause / resume / cancel: one idempotency key per job, action and minute, so a retried
+  // command does not act twice while a deliberate repeat later does.
+  for (auto [name, action, help] :
+       {std::tuple{"pause", v1::JOB_PAUSE, "Lease nothing new; leased work goes on"},
+        std::tuple{"resume", v1::JOB_RESUME, "Lease again after a pause"},
+        std::tuple{"cancel", v1::JOB_CANCEL,
+                   "Stop for good: answers in are paid, leased work is paid when it comes in, "
+                   "the rest of the escrow is refunded"}}) {
+    auto target = std::make_shared<std::string>();
+    auto* cmd = job->add_subcommand(name, help);
+    cmd->add_option("job", *target, "Job id")->required();
+    cmd->callback([run, target, action = action, name = std::string(name)] {
+      *run = [target, action, name](const Connect& connect) -> absl::Status {
+        MW_ASSIGN_OR_RETURN(auto client, connect());
+        v1::ControlJobRequest req;
+        req.set_idempotency_key(
+            absl::StrCat(name, ":", *target, ":", absl::ToUnixSeconds(absl::Now()) / 60));
+        req.set_job_id(*target);
+        req.set_action(action);
+        v1::Job reply;
+        auto ctx = client->Context();
+        MW_RETURN_IF_ERROR(rpc::FromGrpcStatus(client->ops().ControlJob(ctx.get(), req, &reply)));
+        PrintJob(reply);
+        return absl::OkStatus();
+      };
+    });
+  }
 
   struct TaskOpts {
     std::string job, task;

@@ -1,7 +1,7 @@
 // mw-dispatcher: splits client contracts into tasks, leases them to delivery centres over gRPC,
 // verifies the answers and pays for every one. All state lives in RocksDB under --data-dir.
 //
-//   mw-dispatcher --data-dir /var/lib/microwork --listen 127.0.0.1:7070 \
+//   mw-dispatcher --data-dir /var/lib/microwork --listen 127.0.0.1:7070
 //                 --metrics-listen 127.0.0.1:9464
 //
 // On start it prints one line, "mw-dispatcher ready grpc=HOST:PORT metrics=HOST:PORT", and writes

@@ -2,7 +2,7 @@
 // synced outbox until the dispatcher gives a receipt, and keeps working through outages. For the
 // demo and the tests it can run simulated workers instead of people.
 //
-//   mw-agent --dispatcher 127.0.0.1:7070 --credential-file nairobi.cred --data-dir /var/lib/mw \
+//   mw-agent --dispatcher 127.0.0.1:7070 --credential-file nairobi.cred --data-dir /var/lib/mw
 //            --sim-workers 5 --sim-accuracy 0.85 --sim-truth truth.csv
 //
 // Prints "mw-agent ready centre=ID workers=N" once started. SIGTERM or SIGINT stop it cleanly.

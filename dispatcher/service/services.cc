@@ -11,8 +11,6 @@ grpc::Status Unauthenticated() {
                       "missing or unknown credential (authorization: Bearer <token>)");
 }
 
-bool Terminal(v1::JobState s) { return s == v1::JOB_COMPLETED || s == v1::JOB_CANCELLED; }
-
 }  // namespace
 
 Caller Authenticator::Identify(const grpc::ServerContext& context) const {
@@ -94,7 +92,7 @@ grpc::Status OperatorServiceImpl::WatchJob(grpc::ServerContext* context,
     version = next->second;
     v1::JobEvent event;
     *event.mutable_job() = std::move(next->first);
-    event.set_final(Terminal(event.job().state()));
+    event.set_final(dispatch::IsFinal(event.job().state()));
     if (!writer->Write(event)) break;
     if (event.final()) break;
   }
@@ -151,6 +149,15 @@ grpc::Status OperatorServiceImpl::FundJob(grpc::ServerContext* context,
                                           const v1::FundJobRequest* request, v1::Job* reply) {
   if (auto s = RequireOperator(*context); !s.ok()) return s;
   auto r = engine_->FundJob(*request);
+  if (!r.ok()) return ToGrpcStatus(r.status());
+  *reply = std::move(*r);
+  return grpc::Status::OK;
+}
+
+grpc::Status OperatorServiceImpl::ControlJob(grpc::ServerContext* context,
+                                             const v1::ControlJobRequest* request, v1::Job* reply) {
+  if (auto s = RequireOperator(*context); !s.ok()) return s;
+  auto r = engine_->ControlJob(*request);
   if (!r.ok()) return ToGrpcStatus(r.status());
   *reply = std::move(*r);
   return grpc::Status::OK;

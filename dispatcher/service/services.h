@@ -61,6 +61,8 @@ class OperatorServiceImpl final : public v1::OperatorService::Service {
                             v1::Review* reply) override;
   grpc::Status FundJob(grpc::ServerContext* context, const v1::FundJobRequest* request,
                        v1::Job* reply) override;
+  grpc::Status ControlJob(grpc::ServerContext* context, const v1::ControlJobRequest* request,
+                          v1::Job* reply) override;
   grpc::Status Backup(grpc::ServerContext* context, const v1::BackupRequest* request,
                       v1::BackupReply* reply) override;
   grpc::Status ListDeadTasks(grpc::ServerContext* context, const v1::ListDeadTasksRequest* request,

@@ -39,8 +39,6 @@ std::string Credential(const std::string& secret, const std::string& centre_id,
                       ToHex(HmacSha256(secret, absl::StrCat(centre_id, "\n", key))).substr(0, 40));
 }
 
-bool Terminal(v1::JobState s) { return s == v1::JOB_COMPLETED || s == v1::JOB_CANCELLED; }
-
 }  // namespace
 
 Engine::Engine(std::unique_ptr<storage::Store> store, const Clock* clock, const Options& options)
@@ -169,6 +167,13 @@ absl::StatusOr<Engine::JobRun> Engine::BuildJobRun(v1::JobRecord record,
                                             run.progress.stages_size(), " stages, contract ",
                                             c.stages_size()));
   }
+  if (!c.deadline().empty()) {
+    absl::Time t;
+    std::string err;
+    if (absl::ParseTime(absl::RFC3339_full, c.deadline(), &t, &err)) {
+      run.deadline_ms = absl::ToUnixMillis(t);
+    }
+  }
   run.open.resize(run.chain.size());
   run.leased.assign(run.chain.size(), 0);
   run.gold.resize(run.chain.size());
@@ -179,7 +184,7 @@ absl::StatusOr<Engine::JobRun> Engine::BuildJobRun(v1::JobRecord record,
 
 absl::Status Engine::RecoverJob(const std::string& job_id) {
   JobRun* run = FindJob(job_id);
-  if (Terminal(run->progress.state())) return absl::OkStatus();
+  if (run->progress.state() == v1::JOB_COMPLETED) return absl::OkStatus();
   const int64_t now = clock_->NowMs();
   for (size_t pos = 0; pos < run->chain.size(); ++pos) {
     const StageRun& stage = run->chain[pos];

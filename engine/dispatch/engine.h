@@ -83,6 +83,11 @@ inline constexpr char kOperatorPrincipal[] = "operator";
 // Item indexes at and above this belong to gold (check) tasks, never to the client's items.
 inline constexpr uint64_t kGoldItemBase = uint64_t{1} << 62;
 
+// A job in one of these states never leases again: completed, cancelled, or past its deadline.
+inline bool IsFinal(v1::JobState s) {
+  return s == v1::JOB_COMPLETED || s == v1::JOB_CANCELLED || s == v1::JOB_DEADLINE_PASSED;
+}
+
 class Engine {
  public:
   struct Options {
@@ -174,6 +179,9 @@ class Engine {
   // Adds `amount_minor` to the job's escrow from its client. A job that was waiting on its
   // budget resumes. NOT_FOUND for an unknown job; INVALID_ARGUMENT for a non-positive amount.
   [[nodiscard]] absl::StatusOr<v1::Job> FundJob(const v1::FundJobRequest& request);
+  // Pauses, resumes or cancels a job. Resuming a job that waits on its budget needs funding
+  // first (FAILED_PRECONDITION); a completed, cancelled or expired job takes no action.
+  [[nodiscard]] absl::StatusOr<v1::Job> ControlJob(const v1::ControlJobRequest& request);
   // Tops up every worker of the centre whose pay this period fell below the centre's floor on
   // their measured time (from the job's escrow), then lists what each worker is owed.
   [[nodiscard]] absl::StatusOr<v1::PayoutBatch> CreatePayout(const v1::CreatePayoutRequest& r);
@@ -234,6 +242,7 @@ class Engine {
     int split_stage = -1;
     int merge_stage = -1;
     uint64_t version = 1;        // bumps on every visible change (WatchJob)
+    int64_t deadline_ms = 0;     // 0: none
     int64_t exposure_minor = 0;  // piece rates of live leases, not yet reserved
     // Per chain position: keys of tasks that may have a free slot, oldest first. Entries that
     // went full or done are dropped lazily when met.
@@ -266,6 +275,17 @@ class Engine {
   absl::StatusOr<JobRun> BuildJobRun(v1::JobRecord record, v1::JobProgressRecord progress) const;
   v1::Job JobView(const JobRun& run) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Touch(JobRun* run) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Lifecycle (lifecycle.cc). StopJob ends a job early (cancelled, or its deadline passed):
+  // nothing new is leased, answers already in are paid now without waiting for a verdict, and
+  // the escrow nobody can still earn goes back to the client. Live leases keep their wage in
+  // escrow; when one expires instead, RefundRemainder returns that part too.
+  absl::Status StopJob(JobRun* run, v1::JobState state, const std::string& why,
+                       storage::Batch* batch) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status RefundRemainder(JobRun* run, const std::string& transfer_suffix,
+                               storage::Batch* batch) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Stops, with state JOB_DEADLINE_PASSED, every job whose deadline is behind `now_ms`.
+  absl::Status StopExpiredJobs(int64_t now_ms, storage::Batch* batch)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   // Idempotency: the stored reply for (principal, key), checked against the body's hash.
   // Returns true with `reply` filled when replayed; ALREADY_EXISTS when the body differs.

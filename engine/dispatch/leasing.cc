@@ -76,7 +76,15 @@ absl::StatusOr<Engine::TaskRun*> Engine::NextTaskFor(JobRun* run, const std::str
     if (!WorkerQualifies(stage.human, worker)) continue;
     const int64_t rate = stage.human.piece_rate_minor();
     if (ledger_->Available(EscrowAccount(run->record.job().id())) - run->exposure_minor < rate) {
-      continue;  // the escrow cannot pay for another lease
+      // The escrow cannot pay for another lease. With leases out, one may expire and free its
+      // wage; with none, the job waits for funding rather than overspend (FundJob resumes it).
+      if (run->exposure_minor == 0 && run->progress.state() == v1::JOB_RUNNING) {
+        run->progress.set_state(v1::JOB_BUDGET_EXHAUSTED);
+        PutProgress(*run, batch);
+        Touch(run);
+        spdlog::warn("event=budget_exhausted job={}", run->record.job().id());
+      }
+      return nullptr;
     }
     // A check task is due after every 1000 / gold_per_thousand - 1 regular ones.
     const uint32_t gold_rate = stage.human.qa().gold_per_thousand();
@@ -137,6 +145,7 @@ absl::StatusOr<v1::LeaseReply> Engine::Lease(const std::string& centre_id,
         if (centre_it == centres_.end()) return absl::NotFoundError("centre is not registered");
         const v1::CentreRecord& centre = centre_it->second;
         const int64_t now = clock_->NowMs();
+        MW_RETURN_IF_ERROR(StopExpiredJobs(now, batch));
         // Check every credit before changing anything.
         std::vector<const v1::WorkerOnDuty*> workers;
         for (const auto& credit : request.credits()) {
@@ -270,6 +279,7 @@ absl::StatusOr<int> Engine::ExpireLeases() {
     absl::MutexLock l(&mu_);
     const int64_t now = clock_->NowMs();
     Batch batch;
+    MW_RETURN_IF_ERROR(StopExpiredJobs(now, &batch));
     while (!timers_.empty() && timers_.top().at_ms <= now) {
       Timer t = timers_.top();
       timers_.pop();
@@ -293,7 +303,11 @@ absl::StatusOr<int> Engine::ExpireLeases() {
         // Gold tasks have no attempts to count: anyone else may take them any time.
         const uint32_t failures = task.record.failed_attempts() + (task.record.gold() ? 0 : 1);
         task.record.set_failed_attempts(failures);
-        if (!task.record.gold() && failures >= options_.max_attempts) {
+        if (IsFinal(run->progress.state())) {
+          // The job stopped: nobody takes the slot again, and its wage goes back to the client.
+          MW_RETURN_IF_ERROR(RefundRemainder(
+              run, absl::StrCat("expired:", AssignmentId(task_id, slot.worker())), &batch));
+        } else if (!task.record.gold() && failures >= options_.max_attempts) {
           task.record.set_state(v1::TASK_DEAD);
           ++stats_.dead_tasks;
           spdlog::warn("event=dead_letter task={} attempts={} last_worker={}", task_id, failures,

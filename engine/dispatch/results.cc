@@ -201,6 +201,8 @@ absl::StatusOr<v1::Receipt> Engine::RecordResult(const std::string& centre_id, c
   const bool on_time =
       task != nullptr && slot->state() == v1::SLOT_LEASED && slot->epoch() == r.epoch();
   const bool gold = record.gold();
+  // A stopped job decides nothing more: its answers are paid as they come in.
+  const bool stopped = IsFinal(run->progress.state());
   const int64_t rate = stage.human.piece_rate_minor();
   const std::string& currency = run->record.contract().currency();
   const std::string worker_account = WorkerAccount(centre_id, worker);
@@ -242,7 +244,7 @@ absl::StatusOr<v1::Receipt> Engine::RecordResult(const std::string& centre_id, c
         .job_id = ref->job_id};
     MW_RETURN_IF_ERROR(ledger_->Apply(wage, batch).status());
     run->progress.set_wages_reserved_minor(run->progress.wages_reserved_minor() + rate);
-    if (!on_time || gold) {
+    if (!on_time || gold || stopped) {
       MW_RETURN_IF_ERROR(ledger_
                              ->Apply({.id = WagePostTransferId(assignment_id),
                                       .kind = v1::TRANSFER_POST_PENDING,
@@ -265,10 +267,10 @@ absl::StatusOr<v1::Receipt> Engine::RecordResult(const std::string& centre_id, c
       receipt.set_feedback(
           correct ? "check task: your answer matched the known answer"
                   : absl::StrCat("check task: the known answer was \"", record.gold_label(), "\""));
-      if (on_time) {
-        slot->set_state(v1::SLOT_SUBMITTED);
-        PutTask(*task, batch);
-      }
+    }
+    if (on_time && (gold || stopped)) {
+      slot->set_state(v1::SLOT_SUBMITTED);
+      PutTask(*task, batch);
     }
     receipt.set_wage_minor(rate);
     receipt.set_currency(currency);
@@ -296,7 +298,7 @@ absl::StatusOr<v1::Receipt> Engine::RecordResult(const std::string& centre_id, c
   *contribution.mutable_receipt() = receipt;
   contribution.set_body_sha256(body_hash);
   contribution.set_recorded_at_ms(clock_->NowMs());
-  contribution.set_counted(on_time && !r.answer().skipped() && !gold);
+  contribution.set_counted(on_time && !r.answer().skipped() && !gold && !stopped);
   batch->PutRecord(Cf::kContributions, contribution_key, contribution);
   unflushed_[absl::StrCat("c", assignment_id)] = "";
   pending->push_back(absl::StrCat("c", assignment_id));

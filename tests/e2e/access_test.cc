@@ -148,6 +148,10 @@ TEST_F(AccessTest, EveryDeniedCallIsRefusedAndChangesNothing) {
   fund.set_idempotency_key("f");
   fund.set_job_id("job-1");
   fund.set_amount_minor(1);
+  v1::ControlJobRequest cancel;
+  cancel.set_idempotency_key("c");
+  cancel.set_job_id("job-1");
+  cancel.set_action(v1::JOB_CANCEL);
   v1::LeaseRequest lease;
   lease.set_idempotency_key("l");
   lease.add_credits()->set_worker("w-beta");
@@ -178,6 +182,10 @@ TEST_F(AccessTest, EveryDeniedCallIsRefusedAndChangesNothing) {
   auto fund_job = [&](grpc::ClientContext* c) {
     v1::Job r;
     return ops_->FundJob(c, fund, &r);
+  };
+  auto cancel_job = [&](grpc::ClientContext* c) {
+    v1::Job r;
+    return ops_->ControlJob(c, cancel, &r);
   };
   auto list_jobs = [&](grpc::ClientContext* c) {
     v1::ListJobsReply r;
@@ -235,6 +243,8 @@ TEST_F(AccessTest, EveryDeniedCallIsRefusedAndChangesNothing) {
       {"AddCentre as a centre", beta_, add_centre, StatusCode::PERMISSION_DENIED},
       {"FundJob as the auditor", auditor_, fund_job, StatusCode::PERMISSION_DENIED},
       {"FundJob as a centre", beta_, fund_job, StatusCode::PERMISSION_DENIED},
+      {"cancelling a job as the auditor", auditor_, cancel_job, StatusCode::PERMISSION_DENIED},
+      {"cancelling a job as a centre", beta_, cancel_job, StatusCode::PERMISSION_DENIED},
       {"ListJobs without a credential", nobody, list_jobs, StatusCode::UNAUTHENTICATED},
       {"ListJobs as a centre", beta_, list_jobs, StatusCode::PERMISSION_DENIED},
       {"Backup as the auditor", auditor_, do_backup, StatusCode::PERMISSION_DENIED},

@@ -153,6 +153,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       }
       break;
     }
+    case 12: {
+      v1::ControlJobRequest r;
+      if (r.ParseFromArray(body, n)) (void)e.ControlJob(r);
+      break;
+    }
     default:
       // Time passes: leases expire, retries back off, dead letters happen.
       w.clock.AdvanceMs(int64_t{1000} * (1 + data[0]));
