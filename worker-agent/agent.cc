@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <fstream>
 
 #include "absl/strings/str_cat.h"
@@ -36,7 +37,10 @@ absl::Duration Agent::Backoff(int failures) {
 }
 
 void Agent::Start(std::vector<std::string> simulated) {
-  for (const auto& e : state_->Roster()) on_duty_.push_back(e.pseudonym());
+  {
+    absl::MutexLock l(&mu_);
+    on_duty_ = simulated;
+  }
   threads_.emplace_back([this, simulated] {
     RegisterUntilDone();
     {
@@ -66,7 +70,42 @@ Agent::Stats Agent::stats() const {
   return stats_;
 }
 
-void Agent::RegisterUntilDone() {
+void Agent::SetOnDuty(const std::string& pseudonym, bool on_duty) {
+  absl::MutexLock l(&mu_);
+  auto it = std::find(on_duty_.begin(), on_duty_.end(), pseudonym);
+  if (on_duty && it == on_duty_.end()) {
+    on_duty_.push_back(pseudonym);
+    lease_wanted_ = true;
+  } else if (!on_duty && it != on_duty_.end()) {
+    on_duty_.erase(it);
+  }
+}
+
+void Agent::RosterChanged() {
+  absl::MutexLock l(&mu_);
+  register_wanted_ = true;
+  lease_wanted_ = true;
+}
+
+void Agent::AnswerSaved() {
+  absl::MutexLock l(&mu_);
+  sync_wanted_ = true;
+  lease_wanted_ = true;
+}
+
+bool Agent::online() const {
+  absl::MutexLock l(&mu_);
+  return online_;
+}
+
+std::vector<std::string> Agent::OnDuty() const {
+  absl::MutexLock l(&mu_);
+  return on_duty_;
+}
+
+// Everyone on the roster is registered (the dispatcher checks a lease's worker against it); only
+// those on duty are leased for.
+absl::Status Agent::RegisterOnce() {
   v1::RegisterRequest req;
   for (const auto& e : state_->Roster()) {
     v1::WorkerOnDuty* w = req.add_workers();
@@ -75,24 +114,44 @@ void Agent::RegisterUntilDone() {
     *w->mutable_languages() = e.languages();
   }
   req.set_agent_version("mw-agent 0.1");
+  auto reply = link_->Register(req);
+  absl::MutexLock l(&mu_);
+  online_ = reply.ok();
+  if (!reply.ok()) return reply.status();
+  lease_ms_ = int64_t{reply->lease_seconds()} * 1000;
+  spdlog::info("event=registered centre={} workers={} lease_seconds={}", reply->centre().id(),
+               req.workers_size(), reply->lease_seconds());
+  return absl::OkStatus();
+}
+
+void Agent::RegisterUntilDone() {
   for (int failures = 0;; ++failures) {
-    auto reply = link_->Register(req);
-    if (reply.ok()) {
-      absl::MutexLock l(&mu_);
-      lease_ms_ = int64_t{reply->lease_seconds()} * 1000;
-      spdlog::info("event=registered centre={} workers={} lease_seconds={}", reply->centre().id(),
-                   req.workers_size(), reply->lease_seconds());
-      return;
-    }
-    spdlog::warn("event=register_failed error=\"{}\"", reply.status().ToString());
+    absl::Status s = RegisterOnce();
+    if (s.ok()) return;
+    spdlog::warn("event=register_failed error=\"{}\"", s.ToString());
     if (WaitOrStop(Backoff(failures), nullptr)) return;
   }
 }
 
 absl::Status Agent::LeaseOnce(bool* got_work) {
   *got_work = false;
+  {
+    bool again;
+    {
+      absl::MutexLock l(&mu_);
+      again = register_wanted_;
+      register_wanted_ = false;
+    }
+    if (again) {
+      if (absl::Status s = RegisterOnce(); !s.ok()) {
+        absl::MutexLock l(&mu_);
+        register_wanted_ = true;
+        return s;
+      }
+    }
+  }
   std::vector<v1::WorkerCredit> credits;
-  for (const auto& w : on_duty_) {
+  for (const auto& w : OnDuty()) {
     const size_t held = state_->HeldFor(w);
     if (held >= options_.lease_buffer) continue;
     v1::WorkerCredit c;
@@ -104,6 +163,10 @@ absl::Status Agent::LeaseOnce(bool* got_work) {
   auto request = state_->PendingLease(credits);
   if (!request.ok()) return request.status();
   auto reply = link_->Lease(*request);
+  {
+    absl::MutexLock l(&mu_);
+    online_ = reply.ok() || !Retryable(reply.status());
+  }
   if (!reply.ok()) {
     if (!Retryable(reply.status())) {
       // Refused for good (the roster changed under it, say): drop it and ask afresh.

@@ -57,8 +57,20 @@ class Agent {
   void Stop();
   Stats stats() const;
 
+  // People on the workers' page. A signed-in worker is on duty: their buffer is filled. When
+  // they sign out, it is not refilled (what they hold stays theirs until answered or lapsed).
+  void SetOnDuty(const std::string& pseudonym, bool on_duty);
+  // The roster changed (a worker was added): register it again with the dispatcher.
+  void RosterChanged();
+  // A person saved an answer: send it soon, and top up their buffer.
+  void AnswerSaved();
+  // Whether the last call to the dispatcher worked (the page says when the centre is offline).
+  bool online() const;
+
  private:
   void RegisterUntilDone();
+  absl::Status RegisterOnce();
+  std::vector<std::string> OnDuty() const;
   void LeaseLoop();
   void SyncLoop();
   void WorkerLoop(const std::string& worker);
@@ -81,7 +93,9 @@ class Agent {
   int64_t lease_ms_ ABSL_GUARDED_BY(mu_) = 120'000;
   Stats stats_ ABSL_GUARDED_BY(mu_);
   std::mt19937_64 jitter_ ABSL_GUARDED_BY(mu_);
-  std::vector<std::string> on_duty_;
+  bool register_wanted_ ABSL_GUARDED_BY(mu_) = false;
+  bool online_ ABSL_GUARDED_BY(mu_) = false;
+  std::vector<std::string> on_duty_ ABSL_GUARDED_BY(mu_);  // simulated, then signed-in people
   std::vector<std::thread> threads_;
 };
 

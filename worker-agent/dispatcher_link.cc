@@ -4,6 +4,10 @@
 
 namespace mw::agent {
 
+namespace {
+constexpr absl::Duration kInteractive = absl::Seconds(3);
+}  // namespace
+
 absl::StatusOr<std::unique_ptr<DispatcherLink>> DispatcherLink::Connect(
     const rpc::ChannelOptions& channel, std::string credential, absl::Duration timeout) {
   auto ch = rpc::MakeChannel(channel);
@@ -45,6 +49,19 @@ absl::StatusOr<v1::SubmitResultsReply> DispatcherLink::SubmitResults(
     const v1::SubmitResultsRequest& r) {
   return Invoke<v1::SubmitResultsReply>(credential_, timeout_, [&](auto* ctx, auto* reply) {
     return stub_->SubmitResults(ctx, r, reply);
+  });
+}
+
+absl::StatusOr<v1::ListWithholdingsReply> DispatcherLink::ListWithholdings() {
+  return Invoke<v1::ListWithholdingsReply>(credential_, kInteractive, [&](auto* ctx, auto* reply) {
+    return stub_->ListWithholdings(ctx, {}, reply);
+  });
+}
+
+absl::StatusOr<v1::Withholding> DispatcherLink::DisputeWithholding(
+    const v1::DisputeWithholdingRequest& r) {
+  return Invoke<v1::Withholding>(credential_, kInteractive, [&](auto* ctx, auto* reply) {
+    return stub_->DisputeWithholding(ctx, r, reply);
   });
 }
 

@@ -26,6 +26,10 @@ class DispatcherLink {
   [[nodiscard]] absl::StatusOr<v1::HeartbeatReply> Heartbeat(const v1::HeartbeatRequest& r);
   [[nodiscard]] absl::StatusOr<v1::SubmitResultsReply> SubmitResults(
       const v1::SubmitResultsRequest& r);
+  // For the workers' page, with a short deadline: a person is waiting.
+  [[nodiscard]] absl::StatusOr<v1::ListWithholdingsReply> ListWithholdings();
+  [[nodiscard]] absl::StatusOr<v1::Withholding> DisputeWithholding(
+      const v1::DisputeWithholdingRequest& r);
 
  private:
   DispatcherLink() = default;

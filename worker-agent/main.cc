@@ -3,9 +3,11 @@
 // demo and the tests it can run simulated workers instead of people.
 //
 //   mw-agent --dispatcher 127.0.0.1:7070 --credential-file nairobi.cred --data-dir /var/lib/mw
-//            --sim-workers 5 --sim-accuracy 0.85 --sim-truth truth.csv
+//            --web-listen 0.0.0.0:8080 --manager-code-file manager.code
+//   mw-agent ... --sim-workers 5 --sim-accuracy 0.85 --sim-truth truth.csv
 //
-// Prints "mw-agent ready centre=ID workers=N" once started. SIGTERM or SIGINT stop it cleanly.
+// Prints "mw-agent ready workers=N metrics=ADDR web=ADDR" once started. SIGTERM or SIGINT stop
+// it cleanly.
 #include <prometheus/exposer.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
@@ -21,8 +23,11 @@
 #include "worker-agent/agent.h"
 #include "worker-agent/dispatcher_link.h"
 #include "worker-agent/metrics.h"
+#include "worker-agent/web/web_server.h"
 
 namespace {
+
+namespace v1 = ::microwork::v1;
 
 int Fail(const absl::Status& s) {
   spdlog::error("event=fatal error=\"{}\"", s.ToString());
@@ -68,6 +73,11 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(50, 600'000));
   app.add_option("--receipt-log", options.receipt_log,
                  "Append every receipt (result id and status) to this file");
+  std::string web_listen, manager_code_file;
+  app.add_option("--web-listen", web_listen,
+                 "Serve the workers' and manager's pages on host:port (optional)");
+  app.add_option("--manager-code-file", manager_code_file,
+                 "File holding the centre manager's sign-in code for the pages");
   std::string log_level = "info";
   app.add_option("--log-level", log_level, "trace, debug, info, warn or error")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
@@ -128,15 +138,48 @@ int main(int argc, char** argv) {
     metrics_addr = absl::StrCat(metrics_listen.substr(0, metrics_listen.rfind(':')), ":",
                                 exposer->GetListeningPorts().front());
   }
+  std::unique_ptr<mw::agent::web::WebServer> web;
+  std::string web_addr = "-";
+  if (!web_listen.empty()) {
+    mw::agent::web::WebServer::Options web_options{.listen = web_listen};
+    if (!manager_code_file.empty()) {
+      auto code = mw::rpc::ReadFile(manager_code_file);
+      if (!code.ok()) return Fail(code.status());
+      web_options.manager_code = std::string(absl::StripAsciiWhitespace(*code));
+    }
+    mw::agent::DispatcherLink* l = link->get();
+    mw::agent::web::Hooks hooks{
+        .set_on_duty = [&agent](const std::string& w, bool on) { agent.SetOnDuty(w, on); },
+        .answer_saved = [&agent] { agent.AnswerSaved(); },
+        .roster_changed = [&agent] { agent.RosterChanged(); },
+        .online = [&agent] { return agent.online(); },
+        .withholdings = [&agent, l]() -> absl::StatusOr<std::vector<v1::Withholding>> {
+          if (!agent.online()) return absl::UnavailableError("the centre is offline");
+          auto reply = l->ListWithholdings();
+          if (!reply.ok()) return reply.status();
+          return std::vector<v1::Withholding>(reply->withholdings().begin(),
+                                              reply->withholdings().end());
+        },
+        .dispute =
+            [l](const v1::DisputeWithholdingRequest& r) {
+              return l->DisputeWithholding(r).status();
+            }};
+    auto started = mw::agent::web::WebServer::Start(state->get(), mw::SystemClock::Get(),
+                                                    std::move(hooks), web_options);
+    if (!started.ok()) return Fail(started.status());
+    web = *std::move(started);
+    web_addr = absl::StrCat(web_listen.substr(0, web_listen.rfind(':')), ":", web->port());
+  }
   agent.Start(simulated);
   spdlog::info("event=ready workers={} simulated={} outbox={} metrics={}",
                (*state)->Roster().size(), simulated.size(), (*state)->Outbox().depth, metrics_addr);
-  std::printf("mw-agent ready workers=%zu metrics=%s\n", (*state)->Roster().size(),
-              metrics_addr.c_str());
+  std::printf("mw-agent ready workers=%zu metrics=%s web=%s\n", (*state)->Roster().size(),
+              metrics_addr.c_str(), web_addr.c_str());
   std::fflush(stdout);
 
   shutdown.Wait();
   spdlog::info("event=shutdown");
+  web.reset();
   agent.Stop();
   exposer.reset();
   spdlog::info("event=stopped outbox={}", (*state)->Outbox().depth);

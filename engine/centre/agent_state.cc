@@ -1,6 +1,8 @@
 #include "engine/centre/agent_state.h"
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
 #include "engine/common/ids.h"
 #include "engine/common/sha256.h"
 #include "engine/common/status_macros.h"
@@ -81,6 +83,67 @@ std::vector<v1::RosterEntry> AgentState::Roster() const {
   return out;
 }
 
+std::optional<v1::RosterEntry> AgentState::Worker(const std::string& pseudonym) const {
+  absl::MutexLock l(&mu_);
+  auto it = roster_.find(pseudonym);
+  if (it == roster_.end()) return std::nullopt;
+  return it->second;
+}
+
+absl::Status AgentState::UpdateWorker(const std::string& pseudonym,
+                                      const std::function<void(v1::RosterEntry*)>& change) {
+  auto it = roster_.find(pseudonym);
+  if (it == roster_.end()) return absl::NotFoundError(absl::StrCat("no worker ", pseudonym));
+  v1::RosterEntry updated = it->second;
+  change(&updated);
+  Batch batch;
+  batch.PutRecord(Cf::kRoster, keys::Roster(pseudonym), updated);
+  MW_RETURN_IF_ERROR(store_->Write(std::move(batch), Durability::kSynced));
+  it->second = std::move(updated);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> AgentState::IssueSignInCode(const std::string& pseudonym) {
+  absl::MutexLock l(&mu_);
+  std::string code;
+  for (bool unique = false; !unique;) {
+    const std::string r = RandomBytes(8);
+    uint64_t v = 0;
+    for (char c : r) v = (v << 8) | static_cast<uint8_t>(c);
+    code = absl::StrFormat("%08d", v % 100'000'000);
+    unique = true;
+    for (const auto& [p, e] : roster_) unique = unique && e.sign_in_code_sha256() != Sha256(code);
+  }
+  MW_RETURN_IF_ERROR(UpdateWorker(
+      pseudonym, [&](v1::RosterEntry* e) { e->set_sign_in_code_sha256(Sha256(code)); }));
+  return code;
+}
+
+absl::StatusOr<v1::RosterEntry> AgentState::SignIn(const std::string& code) const {
+  if (code.empty()) return absl::NotFoundError("no such sign-in code");
+  const std::string hash = Sha256(code);
+  absl::MutexLock l(&mu_);
+  for (const auto& [p, e] : roster_) {
+    if (!e.simulated() && e.sign_in_code_sha256() == hash) return e;
+  }
+  return absl::NotFoundError("no such sign-in code");
+}
+
+absl::Status AgentState::SetLanguage(const std::string& pseudonym, const std::string& lang) {
+  absl::MutexLock l(&mu_);
+  return UpdateWorker(pseudonym, [&](v1::RosterEntry* e) { e->set_ui_language(lang); });
+}
+
+absl::Status AgentState::ForgetWorker(const std::string& pseudonym) {
+  absl::MutexLock l(&mu_);
+  return UpdateWorker(pseudonym, [](v1::RosterEntry* e) {
+    v1::RosterEntry kept;
+    kept.set_pseudonym(e->pseudonym());
+    kept.set_added_at_ms(e->added_at_ms());
+    *e = std::move(kept);
+  });
+}
+
 absl::StatusOr<v1::LeaseRequest> AgentState::PendingLease(
     const std::vector<v1::WorkerCredit>& credits) {
   absl::MutexLock l(&mu_);
@@ -144,6 +207,13 @@ std::optional<v1::CachedAssignment> AgentState::OpenNext(const std::string& work
   v1::CachedAssignment& a = held_.at(it->second.front());
   if (a.opened_at_ms() == 0) a.set_opened_at_ms(clock_->NowMs());
   return a;
+}
+
+std::optional<v1::CachedAssignment> AgentState::PeekNext(const std::string& worker) const {
+  absl::MutexLock l(&mu_);
+  auto it = by_worker_.find(worker);
+  if (it == by_worker_.end() || it->second.empty()) return std::nullopt;
+  return held_.at(it->second.front());
 }
 
 std::vector<std::string> AgentState::HeldIds() const {
@@ -226,6 +296,26 @@ absl::Status AgentState::ApplyReceipts(const std::vector<v1::Receipt>& receipts)
     const bool good = r.status() == v1::RECEIPT_ACCEPTED || r.status() == v1::RECEIPT_DUPLICATE;
     if (!bad && !good) continue;  // not a receipt: keep it and send again
     batch.Delete(Cf::kOutbox, keys::Outbox(seq));
+    if (good) {
+      const v1::Result& result = outbox_.at(seq).result();
+      v1::EarningRecord earning;
+      earning.set_result_id(result.result_id());
+      const std::string& aid = result.assignment_id();
+      earning.set_task_id(aid.substr(0, aid.rfind('@')));
+      auto parts = absl::StrSplit(earning.task_id(), '/');
+      auto part = parts.begin();
+      if (part != parts.end() && ++part != parts.end()) earning.set_stage(std::string(*part));
+      earning.set_wage_minor(r.wage_minor());
+      earning.set_currency(r.currency());
+      earning.set_active_seconds(result.active_seconds());
+      earning.set_answered_at_ms(result.answered_at_ms());
+      earning.set_late(r.late());
+      earning.set_feedback(r.feedback());
+      earning.set_skipped(result.answer().skipped());
+      batch.PutRecord(Cf::kEarnings,
+                      keys::Earning(result.worker(), result.answered_at_ms(), result.result_id()),
+                      earning);
+    }
     if (bad) {
       v1::OutboxEntry entry = outbox_.at(seq);
       *entry.mutable_receipt() = r;
@@ -248,6 +338,27 @@ std::vector<v1::OutboxEntry> AgentState::Quarantined() const {
   for (auto c = store_->Scan(Cf::kQuarantine, ""); c->Valid(); c->Next()) {
     v1::OutboxEntry e;
     if (c->Read(&e).ok()) out.push_back(std::move(e));
+  }
+  return out;
+}
+
+std::vector<v1::Result> AgentState::PendingFor(const std::string& worker) const {
+  absl::MutexLock l(&mu_);
+  std::vector<v1::Result> out;
+  for (const auto& [seq, e] : outbox_) {
+    if (e.result().worker() == worker) out.push_back(e.result());
+  }
+  return out;
+}
+
+std::vector<v1::EarningRecord> AgentState::Earnings(const std::string& pseudonym,
+                                                    int64_t since_ms) const {
+  std::vector<v1::EarningRecord> out;
+  const std::string prefix = keys::EarningsPrefix(pseudonym);
+  for (auto c = store_->Scan(Cf::kEarnings, prefix); c->Valid(); c->Next()) {
+    v1::EarningRecord e;
+    if (!c->Read(&e).ok() || e.answered_at_ms() < since_ms) continue;
+    out.push_back(std::move(e));
   }
   return out;
 }

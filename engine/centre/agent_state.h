@@ -15,6 +15,7 @@
 #define MW_ENGINE_CENTRE_AGENT_STATE_H_
 
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -54,6 +55,16 @@ class AgentState {
   // Adds a worker and gives them a fresh random pseudonym, the only name the dispatcher sees.
   [[nodiscard]] absl::StatusOr<v1::RosterEntry> AddWorker(v1::RosterEntry entry);
   std::vector<v1::RosterEntry> Roster() const;
+  std::optional<v1::RosterEntry> Worker(const std::string& pseudonym) const;
+  // A fresh 8-digit sign-in code for the worker's page, replacing any earlier one. Only its
+  // hash is stored: the manager hands the code over once. NOT_FOUND for an unknown worker.
+  [[nodiscard]] absl::StatusOr<std::string> IssueSignInCode(const std::string& pseudonym);
+  // The worker whose code this is; NOT_FOUND when none is.
+  [[nodiscard]] absl::StatusOr<v1::RosterEntry> SignIn(const std::string& code) const;
+  [[nodiscard]] absl::Status SetLanguage(const std::string& pseudonym, const std::string& lang);
+  // Removal on request: the name, contact, languages, skills and sign-in code are deleted;
+  // the pseudonym stays, since the ledger upstream pays under it.
+  [[nodiscard]] absl::Status ForgetWorker(const std::string& pseudonym);
 
   // ---- Leasing ahead ----
   // The lease request in flight; when there is none, `credits` becomes one with a fresh key,
@@ -69,6 +80,8 @@ class AgentState {
   size_t HeldFor(const std::string& worker) const;
   // The oldest assignment held for `worker`, marked opened now (for time on task).
   std::optional<v1::CachedAssignment> OpenNext(const std::string& worker);
+  // The oldest assignment held for `worker`, left unopened (what the page shows before start).
+  std::optional<v1::CachedAssignment> PeekNext(const std::string& worker) const;
   // Ids of every assignment held, for heartbeats.
   std::vector<std::string> HeldIds() const;
   // Drops assignments the dispatcher says are no longer ours.
@@ -79,11 +92,15 @@ class AgentState {
   [[nodiscard]] absl::Status SaveAnswer(const v1::Result& result);
   // Up to `limit` queued results, oldest first.
   std::vector<v1::Result> PendingResults(size_t limit) const;
-  // Applies the dispatcher's receipts: ACCEPTED and DUPLICATE leave the outbox; QUARANTINED and
-  // CONFLICT move to quarantine with the receipt, for the manager to see. Unknown ids are
-  // ignored.
+  // Applies the dispatcher's receipts: ACCEPTED and DUPLICATE leave the outbox, and what they
+  // pay goes into the worker's earnings in the same write; QUARANTINED and CONFLICT move to
+  // quarantine with the receipt, for the manager to see. Unknown ids are ignored.
   [[nodiscard]] absl::Status ApplyReceipts(const std::vector<v1::Receipt>& receipts);
   std::vector<v1::OutboxEntry> Quarantined() const;
+  // Results of `worker` still waiting in the outbox.
+  std::vector<v1::Result> PendingFor(const std::string& worker) const;
+  // The worker's acknowledged earnings answered at or after `since_ms`, oldest first.
+  std::vector<v1::EarningRecord> Earnings(const std::string& pseudonym, int64_t since_ms) const;
   OutboxStats Outbox() const;
   uint64_t results_saved() const;
 
@@ -93,6 +110,10 @@ class AgentState {
         queue_(std::make_unique<storage::CommitQueue>(store_.get())),
         clock_(clock) {}
   absl::Status Load();
+  // Applies `change` to the worker's entry, synced. NOT_FOUND for an unknown worker.
+  absl::Status UpdateWorker(const std::string& pseudonym,
+                            const std::function<void(v1::RosterEntry*)>& change)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   std::unique_ptr<storage::Store> store_;
   // Answers from many workers share one fsync (group commit); the lock is not held across it.

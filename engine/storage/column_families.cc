@@ -52,6 +52,8 @@ const char* CfName(Cf cf) {
       return "outbox";
     case Cf::kQuarantine:
       return "quarantine";
+    case Cf::kEarnings:
+      return "earnings";
     case Cf::kCount:
       break;
   }
@@ -61,7 +63,8 @@ const char* CfName(Cf cf) {
 std::vector<Cf> FamiliesOf(Schema schema) {
   if (schema == Schema::kAgent) {
     return {
-        Cf::kDefault, Cf::kMeta, Cf::kRoster, Cf::kAssignments, Cf::kOutbox, Cf::kQuarantine,
+        Cf::kDefault, Cf::kMeta,       Cf::kRoster,   Cf::kAssignments,
+        Cf::kOutbox,  Cf::kQuarantine, Cf::kEarnings,
     };
   }
   // Every dispatcher family: kMeta through kPayouts, in enum order.

@@ -35,6 +35,7 @@ enum class Cf : int {
   kAssignments,  // assignment id -> CachedAssignment
   kOutbox,       // seq -> OutboxEntry, waiting for a receipt
   kQuarantine,   // result id -> OutboxEntry the dispatcher quarantined
+  kEarnings,     // (pseudonym, answered at, result id) -> EarningRecord
   kCount,
 };
 

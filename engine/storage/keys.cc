@@ -1,5 +1,7 @@
 #include "engine/storage/keys.h"
 
+#include <algorithm>
+
 namespace mw::storage::keys {
 
 void AppendU32(std::string* out, uint32_t v) {
@@ -179,5 +181,19 @@ std::string Outbox(uint64_t seq) { return Transfer(seq); }
 std::string Quarantine(absl::string_view result_id) { return CachedAssignment(result_id); }
 
 std::optional<uint64_t> ParseOutbox(absl::string_view key) { return ParseTransfer(key); }
+
+std::string Earning(absl::string_view pseudonym, int64_t answered_at_ms,
+                    absl::string_view result_id) {
+  std::string k = EarningsPrefix(pseudonym);
+  AppendU64(&k, static_cast<uint64_t>(std::max<int64_t>(answered_at_ms, 0)));
+  AppendString(&k, result_id);
+  return k;
+}
+
+std::string EarningsPrefix(absl::string_view pseudonym) {
+  std::string k;
+  AppendString(&k, pseudonym);
+  return k;
+}
 
 }  // namespace mw::storage::keys

@@ -77,6 +77,10 @@ std::string CachedAssignment(absl::string_view assignment_id);
 std::string Outbox(uint64_t seq);
 std::string Quarantine(absl::string_view result_id);
 std::optional<uint64_t> ParseOutbox(absl::string_view key);
+// A worker's earnings in the order they were answered; EarningsPrefix selects one worker's.
+std::string Earning(absl::string_view pseudonym, int64_t answered_at_ms,
+                    absl::string_view result_id);
+std::string EarningsPrefix(absl::string_view pseudonym);
 
 }  // namespace mw::storage::keys
 

@@ -68,5 +68,15 @@ TEST(KeysTest, WorkerJobKeysScanByCentre) {
   EXPECT_FALSE(ParseWorkerJob("no-nul").has_value());
 }
 
+TEST(KeysTest, EarningsSortByTimeWithinOneWorkerOnly) {
+  const std::string a = Earning("w1", 1000, "r9");
+  const std::string b = Earning("w1", 2000, "r1");
+  EXPECT_LT(a, b);
+  EXPECT_EQ(a.compare(0, EarningsPrefix("w1").size(), EarningsPrefix("w1")), 0);
+  // Another worker whose pseudonym starts with this one's never falls under its prefix.
+  const std::string other = Earning("w10", 1000, "r1");
+  EXPECT_NE(other.compare(0, EarningsPrefix("w1").size(), EarningsPrefix("w1")), 0);
+}
+
 }  // namespace
 }  // namespace mw::storage::keys

@@ -1,0 +1,78 @@
+#include "worker-agent/web/html.h"
+
+#include "absl/strings/str_cat.h"
+
+namespace mw::agent::web {
+
+std::string Escape(absl::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (char c : text) {
+    switch (c) {
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out += c;
+    }
+  }
+  return out;
+}
+
+namespace {
+
+// Big touch targets, readable type, no web fonts: a five-year-old phone on a slow link.
+constexpr char kStyle[] = R"css(
+body{font:18px/1.5 sans-serif;margin:0;padding:0 12px 24px;max-width:640px;color:#111}
+nav{display:flex;flex-wrap:wrap;gap:8px;padding:8px 0;border-bottom:1px solid #ccc}
+nav a{padding:8px 10px;background:#eef;border-radius:6px;text-decoration:none;color:#114}
+h1{font-size:1.4em}h2{font-size:1.15em;margin-top:1.4em}
+.notice{background:#ffd;border:1px solid #cc9;padding:10px;border-radius:6px;margin:10px 0}
+.error{background:#fee;border-color:#c99}
+.pay{font-size:1.3em;font-weight:bold}
+button,input[type=submit]{font-size:1em;min-height:48px;padding:10px 16px;border-radius:8px;
+border:1px solid #558;background:#dde;width:100%;margin:6px 0}
+button.primary{background:#264;color:#fff;border-color:#264}
+label.opt{display:block;border:1px solid #aaa;border-radius:8px;padding:12px;margin:6px 0}
+input[type=text],input[type=number],input[type=password],textarea,select{font-size:1em;width:100%;
+box-sizing:border-box;padding:10px;min-height:48px}
+table{border-collapse:collapse;width:100%}td,th{border-bottom:1px solid #ddd;padding:6px;text-align:left}
+dl dt{font-weight:bold}dl dd{margin:0 0 8px}
+)css";
+
+// Read aloud through the browser's own speech synthesis; the button hides where there is none.
+constexpr char kScript[] = R"js(
+function say(id){var t=document.getElementById(id);if(!t||!window.speechSynthesis)return;
+var u=new SpeechSynthesisUtterance(t.innerText);u.lang=document.documentElement.lang;
+speechSynthesis.cancel();speechSynthesis.speak(u);}
+window.addEventListener('load',function(){if(!window.speechSynthesis){
+document.querySelectorAll('.say').forEach(function(b){b.style.display='none';});}});
+)js";
+
+}  // namespace
+
+std::string Page(const Frame& f, const std::string& body) {
+  return absl::StrCat(
+      "<!doctype html><html lang=\"", Escape(f.lang),
+      "\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" "
+      "content=\"width=device-width,initial-scale=1\">",
+      f.refresh_seconds > 0
+          ? absl::StrCat("<meta http-equiv=\"refresh\" content=\"", f.refresh_seconds, "\">")
+          : "",
+      "<title>", Escape(f.title), "</title><style>", kStyle, "</style><script>", kScript,
+      "</script></head><body>", f.nav, f.notice, body, "</body></html>");
+}
+
+}  // namespace mw::agent::web

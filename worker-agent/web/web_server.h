@@ -1,0 +1,104 @@
+// WebServer: the pages the agent serves on the centre's network (--web-listen). Workers sign in
+// with a code from their manager, see each task's pay and time before starting it, answer
+// through a form built from the stage's answer schema, skip with a reason, see their earnings and
+// dispute pay held back. The manager adds workers, issues codes, deletes personal data on
+// request and watches the outbox. Everything is server-rendered HTML with a little JavaScript
+// (read aloud, idle time), in the worker's language.
+//
+// Time on task: from "Start" to the answer, less the time the page was hidden and less gaps
+// without any touch or key longer than the stage's estimate (at least two minutes), as the page
+// reports them; never more than the wall-clock time the task was open.
+//
+// Thread-safe; handlers run on the HTTP server's threads.
+#ifndef MW_WORKER_AGENT_WEB_WEB_SERVER_H_
+#define MW_WORKER_AGENT_WEB_WEB_SERVER_H_
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "engine/centre/agent_state.h"
+#include "engine/common/clock.h"
+#include "microwork/v1/services.pb.h"
+
+namespace httplib {
+class Server;
+struct Request;
+struct Response;
+}  // namespace httplib
+
+namespace mw::agent::web {
+
+namespace v1 = ::microwork::v1;
+
+// What the pages need from the rest of the agent; main() wires them to the Agent and its link.
+struct Hooks {
+  std::function<void(const std::string& pseudonym, bool on_duty)> set_on_duty;
+  std::function<void()> answer_saved;
+  std::function<void()> roster_changed;
+  std::function<bool()> online;
+  // This centre's withholdings (needs the dispatcher), and a worker's dispute of one.
+  std::function<absl::StatusOr<std::vector<v1::Withholding>>()> withholdings;
+  std::function<absl::Status(const v1::DisputeWithholdingRequest&)> dispute;
+};
+
+class WebServer {
+ public:
+  struct Options {
+    std::string listen = "127.0.0.1:0";  // host:port; port 0 asks the OS
+    std::string manager_code;            // signs in as the manager; empty: no manager pages
+  };
+
+  // Binds and starts serving. UNAVAILABLE when the address cannot be bound.
+  [[nodiscard]] static absl::StatusOr<std::unique_ptr<WebServer>> Start(centre::AgentState* state,
+                                                                        const Clock* clock,
+                                                                        Hooks hooks,
+                                                                        Options options);
+  ~WebServer();
+  int port() const { return port_; }
+
+ private:
+  struct Session {
+    std::string worker;  // pseudonym; empty for the manager
+    bool manager = false;
+  };
+  struct Call;  // one request's context: session, language, response
+
+  WebServer(centre::AgentState* state, const Clock* clock, Hooks hooks, Options options);
+  void Routes();
+  std::string NewSession(Session s);
+  std::string Nav(const Call& c) const;
+  void Render(Call& c, const std::string& title, const std::string& body, int refresh = 0);
+
+  void SignInPage(Call& c, const std::string& error);
+  void SignIn(Call& c);
+  void SignOut(Call& c);
+  void Language(Call& c);
+  void TaskPage(Call& c);
+  void StartTask(Call& c);
+  void Answer(Call& c, bool skip);
+  void EarningsPage(Call& c);
+  void Dispute(Call& c);
+  void DataPage(Call& c, bool json);
+  void ManagerPage(Call& c, const std::string& notice);
+  void ManagerAction(Call& c, const std::string& action);
+
+  centre::AgentState* const state_;
+  const Clock* const clock_;
+  const Hooks hooks_;
+  const Options options_;
+  std::unique_ptr<httplib::Server> server_;
+  std::thread thread_;
+  int port_ = 0;
+  absl::Mutex mu_;
+  absl::flat_hash_map<std::string, Session> sessions_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace mw::agent::web
+
+#endif  // MW_WORKER_AGENT_WEB_WEB_SERVER_H_

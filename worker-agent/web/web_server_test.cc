@@ -1,0 +1,358 @@
+// The workers' and manager's pages over real HTTP on loopback, against a real AgentState in a
+// temp directory. The dispatcher side (on duty, disputes) is the Hooks seam, recorded here; the
+// browser test in tests/browser drives the whole thing against real binaries.
+#include "worker-agent/web/web_server.h"
+
+#include <httplib.h>
+
+#include <regex>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "engine/testing/temp_dir.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace mw::agent::web {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+constexpr char kManagerCode[] = "manager-secret-1";
+constexpr size_t kPageBudget = 50 * 1024;
+
+class WebServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    state_ = std::move(centre::AgentState::Open(dir_.Sub("db"), &clock_).value());
+    Hooks hooks;
+    hooks.set_on_duty = [this](const std::string& w, bool on) {
+      on_duty_calls_.push_back(absl::StrCat(w, on ? "+" : "-"));
+    };
+    hooks.answer_saved = [this] { ++answers_saved_; };
+    hooks.roster_changed = [this] { ++roster_changes_; };
+    hooks.online = [this] { return online_; };
+    hooks.withholdings = [this]() -> absl::StatusOr<std::vector<v1::Withholding>> {
+      if (!online_) return absl::UnavailableError("offline");
+      return withholdings_;
+    };
+    hooks.dispute = [this](const v1::DisputeWithholdingRequest& r) {
+      disputes_.push_back(r);
+      return absl::OkStatus();
+    };
+    auto web = WebServer::Start(state_.get(), &clock_, hooks,
+                                {.listen = "127.0.0.1:0", .manager_code = kManagerCode});
+    ASSERT_TRUE(web.ok()) << web.status();
+    web_ = std::move(*web);
+    client_ = std::make_unique<httplib::Client>("127.0.0.1", web_->port());
+  }
+
+  // A worker on the roster with a sign-in code, and one assignment held for them.
+  std::string AddWorker(const std::string& name, std::string* code) {
+    v1::RosterEntry e;
+    e.set_name(name);
+    e.set_contact("+254 700 000 000");
+    e.add_languages("en");
+    e.add_languages("sw");
+    auto added = state_->AddWorker(e);
+    EXPECT_TRUE(added.ok());
+    *code = state_->IssueSignInCode(added->pseudonym()).value();
+    return added->pseudonym();
+  }
+
+  void Hold(const std::string& worker, int item, v1::AnswerSchema schema) {
+    v1::LeaseReply r;
+    v1::Assignment* a = r.add_assignments();
+    a->set_task_id(absl::StrCat("job-1/label/", item));
+    a->set_assignment_id(absl::StrCat(a->task_id(), "@", worker));
+    a->set_job_id("job-1");
+    a->set_stage("label");
+    a->set_worker(worker);
+    a->set_epoch(2);
+    a->set_piece_rate_minor(5);
+    a->set_currency("USD");
+    a->set_lease_expires_at_ms(clock_.NowMs() + 600'000 + item);
+    v1::Field* f = a->mutable_item()->add_fields();
+    f->set_name("text");
+    f->set_value("great <b>phone</b>");
+    v1::StageSpec* s = r.add_specs();
+    s->set_job_id("job-1");
+    s->set_stage("label");
+    s->set_currency("USD");
+    v1::HumanStage* h = s->mutable_human();
+    (*h->mutable_instructions())["en"] = "Is the review positive or negative?";
+    (*h->mutable_instructions())["sw"] = "Je, maoni ni mazuri au mabaya?";
+    *h->mutable_answer() = schema;
+    h->set_piece_rate_minor(5);
+    h->set_estimated_seconds(20);
+    ASSERT_TRUE(state_->SaveLease(r).ok());
+  }
+
+  static v1::AnswerSchema Choice() {
+    v1::AnswerSchema s;
+    s.mutable_single_choice()->add_options("positive");
+    s.mutable_single_choice()->add_options("negative");
+    return s;
+  }
+
+  // Signs in; returns the session cookie ("mw_session=...").
+  std::string SignIn(const std::string& code) {
+    auto res = client_->Post("/signin", httplib::Params{{"code", code}});
+    EXPECT_TRUE(res);
+    if (!res) return "";
+    EXPECT_EQ(res->status, 303);
+    std::string cookie = res->get_header_value("Set-Cookie");
+    return cookie.substr(0, cookie.find(';'));
+  }
+
+  httplib::Result Get(const std::string& path, const std::string& cookie) {
+    auto res = client_->Get(path, httplib::Headers{{"Cookie", cookie}});
+    if (res && res->status == 200) {
+      EXPECT_LT(res->body.size(), kPageBudget) << path;
+    }
+    return res;
+  }
+
+  httplib::Result Post(const std::string& path, const std::string& cookie,
+                       const httplib::Params& params) {
+    return client_->Post(path, httplib::Headers{{"Cookie", cookie}}, params);
+  }
+
+  mw::testing::TempDir dir_;
+  FakeClock clock_;
+  std::unique_ptr<centre::AgentState> state_;
+  std::unique_ptr<WebServer> web_;
+  std::unique_ptr<httplib::Client> client_;
+  std::vector<std::string> on_duty_calls_;
+  int answers_saved_ = 0;
+  int roster_changes_ = 0;
+  bool online_ = true;
+  std::vector<v1::Withholding> withholdings_;
+  std::vector<v1::DisputeWithholdingRequest> disputes_;
+};
+
+TEST_F(WebServerTest, AWrongCodeIsRefusedAndPagesNeedASession) {
+  auto res = client_->Post("/signin", httplib::Params{{"code", "12345678"}});
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 401);
+  EXPECT_THAT(res->body, HasSubstr("That code is not right"));
+  EXPECT_FALSE(res->has_header("Set-Cookie"));
+  for (const char* path : {"/task", "/earnings", "/me", "/manage"}) {
+    auto page = client_->Get(path);
+    ASSERT_TRUE(page);
+    EXPECT_EQ(page->status, 303) << path;
+    EXPECT_EQ(page->get_header_value("Location"), "/signin") << path;
+  }
+  EXPECT_TRUE(on_duty_calls_.empty());
+}
+
+TEST_F(WebServerTest, TheManagerAddsAWorkerWhoSignsInWithTheCode) {
+  const std::string manager = SignIn(kManagerCode);
+  auto added = Post("/manage/add", manager,
+                    {{"name", "Amina Otieno"},
+                     {"contact", "amina@example.org"},
+                     {"languages", "en, sw"},
+                     {"skills", "transcription"}});
+  ASSERT_TRUE(added);
+  ASSERT_EQ(added->status, 200);
+  std::smatch code;
+  ASSERT_TRUE(std::regex_search(added->body, code, std::regex("<b id=\"code\">([0-9]{8})</b>")));
+  EXPECT_EQ(roster_changes_, 1);
+  ASSERT_EQ(state_->Roster().size(), 1u);
+  const v1::RosterEntry w = state_->Roster()[0];
+  EXPECT_EQ(w.name(), "Amina Otieno");
+  EXPECT_THAT(w.languages(), ElementsAre("en", "sw"));
+  EXPECT_THAT(w.skills(), ElementsAre("transcription"));
+  EXPECT_THAT(Get("/manage", manager)->body, HasSubstr("Amina Otieno"));
+  // The manager's pages are not a worker's, nor the other way round.
+  EXPECT_EQ(Get("/task", manager)->status, 303);
+
+  const std::string worker = SignIn(code[1].str());
+  EXPECT_THAT(on_duty_calls_, ElementsAre(w.pseudonym() + "+"));
+  EXPECT_EQ(Get("/manage", worker)->status, 303);
+  EXPECT_THAT(Get("/task", worker)->body, HasSubstr("There is no task for you right now"));
+  ASSERT_EQ(Post("/signout", worker, {})->status, 303);
+  EXPECT_THAT(on_duty_calls_, ElementsAre(w.pseudonym() + "+", w.pseudonym() + "-"));
+  EXPECT_EQ(Get("/task", worker)->status, 303);  // the session is gone
+}
+
+TEST_F(WebServerTest, PayIsShownBeforeStartingAndTimeOnTaskLeavesIdleOut) {
+  std::string code;
+  const std::string w = AddWorker("Amina", &code);
+  Hold(w, 0, Choice());
+  const std::string cookie = SignIn(code);
+
+  auto preview = Get("/task", cookie);
+  ASSERT_EQ(preview->status, 200);
+  EXPECT_THAT(preview->body, HasSubstr("<dd class=\"pay\" id=\"pay\">0.05 USD</dd>"));
+  EXPECT_THAT(preview->body, HasSubstr("about 1 min"));
+  EXPECT_THAT(preview->body, HasSubstr("about 9.00 USD an hour"));  // 5 cents per 20 s
+  EXPECT_THAT(preview->body, HasSubstr("Is the review positive or negative?"));
+  EXPECT_THAT(preview->body, Not(HasSubstr("phone")));  // the item waits for "Start"
+
+  ASSERT_EQ(Post("/task/start", cookie, {{"aid", "job-1/label/0@" + w}})->status, 303);
+  clock_.AdvanceMs(50'000);
+  auto form = Get("/task", cookie);
+  EXPECT_THAT(form->body, HasSubstr("great &lt;b&gt;phone&lt;/b&gt;"));  // escaped
+  EXPECT_THAT(form->body, HasSubstr("value=\"negative\" required"));
+
+  // Not an option: refused, nothing saved.
+  const httplib::Params bad = {
+      {"aid", "job-1/label/0@" + w}, {"epoch", "2"}, {"choice", "maybe"}, {"hidden_ms", "0"}};
+  auto refused = Post("/task/answer", cookie, bad);
+  EXPECT_EQ(refused->status, 400);
+  EXPECT_THAT(refused->body, HasSubstr("Please check your answer"));
+  EXPECT_EQ(state_->Outbox().depth, 0u);
+
+  // 50 s open, 20 s of it hidden or idle: 30 s on task.
+  const httplib::Params good = {{"aid", "job-1/label/0@" + w},
+                                {"epoch", "2"},
+                                {"choice", "positive"},
+                                {"hidden_ms", "20000"}};
+  auto saved = Post("/task/answer", cookie, good);
+  ASSERT_EQ(saved->status, 303);
+  // Sent as "pay=0.05%20USD"; httplib 0.11's client URL-decodes header values as it reads them.
+  EXPECT_EQ(saved->get_header_value("Location"), "/task?notice=saved&pay=0.05 USD");
+  EXPECT_EQ(answers_saved_, 1);
+  ASSERT_EQ(Post("/task/answer", cookie, good)->status, 303);  // pressed twice: saved once
+  std::vector<v1::Result> out = state_->PendingResults(10);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].result_id(), "r:job-1/label/0@" + w + ":2");
+  EXPECT_EQ(out[0].answer().choice(), "positive");
+  EXPECT_EQ(out[0].epoch(), 2u);
+  EXPECT_EQ(out[0].active_seconds(), 30u);
+  EXPECT_EQ(out[0].answered_at_ms(), clock_.NowMs());
+  EXPECT_THAT(Get("/task?notice=saved&pay=0.05%20USD", cookie)->body,
+              HasSubstr("Saved. You earn 0.05 USD for this task."));
+}
+
+TEST_F(WebServerTest, SkippingSendsTheReasonAndAHiddenFigureCannotExceedTheTimeOpen) {
+  std::string code;
+  const std::string w = AddWorker("Baraka", &code);
+  Hold(w, 0, Choice());
+  const std::string cookie = SignIn(code);
+  ASSERT_EQ(Post("/task/start", cookie, {{"aid", "job-1/label/0@" + w}})->status, 303);
+  clock_.AdvanceMs(4'000);
+  auto skipped = Post("/task/skip", cookie,
+                      {{"aid", "job-1/label/0@" + w},
+                       {"epoch", "2"},
+                       {"reason", "skip_upsetting"},
+                       {"hidden_ms", "999999"}});
+  ASSERT_EQ(skipped->status, 303);
+  std::vector<v1::Result> out = state_->PendingResults(10);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_TRUE(out[0].answer().skipped());
+  EXPECT_EQ(out[0].answer().skip_reason(), "upsetting");
+  EXPECT_EQ(out[0].active_seconds(), 0u);
+}
+
+TEST_F(WebServerTest, EarningsInBothLanguagesFromTheDispatchersReceipts) {
+  std::string code;
+  const std::string w = AddWorker("Chausiku", &code);
+  Hold(w, 0, Choice());
+  Hold(w, 1, Choice());
+  const std::string cookie = SignIn(code);
+  for (int item : {0, 1}) {
+    const std::string aid = absl::StrCat("job-1/label/", item, "@", w);
+    ASSERT_EQ(Post("/task/start", cookie, {{"aid", aid}})->status, 303);
+    clock_.AdvanceMs(18'000);
+    ASSERT_EQ(Post("/task/answer", cookie,
+                   {{"aid", aid}, {"epoch", "2"}, {"choice", "negative"}, {"hidden_ms", "0"}})
+                  ->status,
+              303);
+  }
+  // One receipt back so far; the other answer is still in the outbox.
+  v1::Receipt receipt;
+  receipt.set_result_id("r:job-1/label/0@" + w + ":2");
+  receipt.set_status(v1::RECEIPT_ACCEPTED);
+  receipt.set_wage_minor(5);
+  receipt.set_currency("USD");
+  receipt.set_feedback("check task: your answer matched the known answer");
+  ASSERT_TRUE(state_->ApplyReceipts({receipt}).ok());
+
+  auto en = Get("/earnings", cookie);
+  ASSERT_EQ(en->status, 200);
+  EXPECT_THAT(en->body, HasSubstr("<td id=\"today\"><b>0.05 USD</b><br>1 tasks<br>10.00 USD an "
+                                  "hour on time worked</td>"));
+  EXPECT_THAT(en->body, HasSubstr("1 answers are saved here and waiting to be sent"));
+  EXPECT_THAT(en->body, HasSubstr("check task: your answer matched the known answer"));
+
+  auto lang = Get("/lang?to=sw&back=/earnings", cookie);
+  ASSERT_EQ(lang->status, 303);
+  EXPECT_EQ(lang->get_header_value("Location"), "/earnings");
+  EXPECT_EQ(state_->Worker(w)->ui_language(), "sw");  // remembered for the next sign-in
+  auto sw = Get("/earnings", cookie + "; mw_lang=sw");
+  EXPECT_THAT(sw->body, HasSubstr("<html lang=\"sw\">"));
+  EXPECT_THAT(sw->body, HasSubstr("<th>Leo</th><td id=\"today\"><b>0.05 USD</b><br>kazi 1"));
+  EXPECT_THAT(sw->body, HasSubstr("Majibu 1 yamehifadhiwa hapa"));
+  // A language switch never sends anyone to another site.
+  EXPECT_EQ(Get("/lang?to=sw&back=//evil.example/", cookie)->get_header_value("Location"), "/");
+}
+
+TEST_F(WebServerTest, AWorkerDisputesTheirOwnWithheldPayOnly) {
+  std::string code;
+  const std::string w = AddWorker("Daudi", &code);
+  const std::string cookie = SignIn(code);
+  v1::Withholding mine;
+  mine.set_assignment_id("job-1/label/4@" + w);
+  mine.set_worker_account("worker:nairobi/" + w);
+  mine.set_amount_minor(5);
+  mine.set_currency("USD");
+  mine.set_reason(v1::WITHHOLD_RANDOM_CLICKING);
+  mine.set_note("answers unrelated to the items");
+  mine.set_dispute(v1::DISPUTE_NONE);
+  v1::Withholding other = mine;
+  other.set_assignment_id("job-1/label/5@wsomeoneelse");
+  other.set_worker_account("worker:nairobi/wsomeoneelse");
+  withholdings_ = {mine, other};
+
+  auto page = Get("/earnings", cookie);
+  EXPECT_THAT(page->body, HasSubstr("WITHHOLD_RANDOM_CLICKING"));
+  EXPECT_THAT(page->body, HasSubstr("value=\"job-1/label/4@" + w + "\""));
+  EXPECT_THAT(page->body, Not(HasSubstr("wsomeoneelse")));
+
+  EXPECT_EQ(Post("/dispute", cookie,
+                 {{"aid", "job-1/label/5@wsomeoneelse"}, {"statement", "not mine but still"}})
+                ->status,
+            400);
+  ASSERT_EQ(Post("/dispute", cookie,
+                 {{"aid", "job-1/label/4@" + w}, {"statement", "I read every review."}})
+                ->get_header_value("Location"),
+            "/earnings?notice=dispute_sent");
+  ASSERT_EQ(disputes_.size(), 1u);
+  EXPECT_EQ(disputes_[0].assignment_id(), "job-1/label/4@" + w);
+  EXPECT_EQ(disputes_[0].worker_statement(), "I read every review.");
+  EXPECT_EQ(disputes_[0].idempotency_key(), "dispute:job-1/label/4@" + w);
+
+  online_ = false;
+  auto offline = Get("/earnings", cookie);
+  EXPECT_THAT(offline->body, HasSubstr("The centre has no internet right now"));
+  EXPECT_THAT(offline->body, HasSubstr("This needs the internet"));
+}
+
+TEST_F(WebServerTest, AWorkerSeesTheirDataAndTheManagerDeletesItOnRequest) {
+  std::string code;
+  const std::string w = AddWorker("Esther", &code);
+  const std::string cookie = SignIn(code);
+  auto json = Get("/me.json", cookie);
+  ASSERT_EQ(json->status, 200);
+  EXPECT_THAT(json->body, HasSubstr("\"name\": \"Esther\""));
+  EXPECT_THAT(json->body, HasSubstr("+254 700 000 000"));
+  EXPECT_THAT(json->body, Not(HasSubstr("signInCode")));
+
+  const std::string manager = SignIn(kManagerCode);
+  auto forgot = Post("/manage/forget", manager, {{"worker", w}});
+  ASSERT_EQ(forgot->status, 200);
+  const v1::RosterEntry left = *state_->Worker(w);
+  EXPECT_EQ(left.name(), "");
+  EXPECT_EQ(left.contact(), "");
+  EXPECT_TRUE(left.sign_in_code_sha256().empty());
+  EXPECT_EQ(left.pseudonym(), w);                // the ledger upstream pays under it
+  EXPECT_EQ(Get("/task", cookie)->status, 303);  // signed out
+  EXPECT_EQ(client_->Post("/signin", httplib::Params{{"code", code}})->status, 401);
+}
+
+}  // namespace
+}  // namespace mw::agent::web
