@@ -11,6 +11,7 @@ packages=(
   libcli11-dev libyaml-cpp-dev nlohmann-json3-dev libspdlog-dev libfmt-dev libcpp-httplib-dev
   clang libclang-rt-14-dev
   prometheus python3-yaml openssl
+  chromium nodejs
 )
 
 missing=()
@@ -18,12 +19,21 @@ for p in "${packages[@]}"; do
   status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
   [[ "$status" == "install ok installed" ]] || missing+=("$p")
 done
-[[ ${#missing[@]} -eq 0 ]] && exit 0
+if [[ ${#missing[@]} -gt 0 ]]; then
+  echo "install-deps: installing ${missing[*]}"
+  sudo=()
+  [[ $(id -u) -eq 0 ]] || sudo=(sudo)
+  export DEBIAN_FRONTEND=noninteractive
+  "${sudo[@]}" apt-get update -qq
+  "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  echo "install-deps: done"
+fi
 
-echo "install-deps: installing ${missing[*]}"
-sudo=()
-[[ $(id -u) -eq 0 ]] || sudo=(sudo)
-export DEBIAN_FRONTEND=noninteractive
-"${sudo[@]}" apt-get update -qq
-"${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-echo "install-deps: done"
+# The browser test's driver (Playwright's core, which uses Debian's chromium; no browser download),
+# at the versions package-lock.json pins.
+browser_dir="$(dirname "$0")/../tests/browser"
+if [[ ! -d "$browser_dir/node_modules/playwright-core" ]]; then
+  command -v npm >/dev/null || { echo "install-deps: npm is missing (it comes with nodejs)" >&2; exit 1; }
+  echo "install-deps: npm ci in tests/browser"
+  (cd "$browser_dir" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --silent)
+fi

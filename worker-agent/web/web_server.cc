@@ -584,14 +584,16 @@ void WebServer::EarningsPage(Call& c) {
                     Escape(m.Text(c.lang, "pay")), "</th></tr>");
     size_t shown = 0;
     for (auto it = earnings.rbegin(); it != earnings.rend() && shown < kMaxRecent; ++it, ++shown) {
-      const absl::CivilMinute at =
-          absl::ToCivilMinute(absl::FromUnixMillis(it->answered_at_ms()), tz);
-      absl::StrAppend(&body, "<tr><td>", absl::FormatCivilTime(at).substr(5), "</td><td>",
-                      Escape(it->stage()));
+      const std::string when =
+          absl::FormatTime("%d/%m %H:%M", absl::FromUnixMillis(it->answered_at_ms()), tz);
+      absl::StrAppend(&body, "<tr><td>", when, "</td><td>", Escape(it->stage()));
       if (it->late()) absl::StrAppend(&body, " (", Escape(m.Text(c.lang, "late")), ")");
-      if (!it->feedback().empty())
+      if (!it->feedback().empty()) {
         absl::StrAppend(&body, "<br><i>", Escape(it->feedback()), "</i>");
-      absl::StrAppend(&body, "</td><td>", Escape(Money(it->wage_minor(), it->currency())),
+      }
+      absl::StrAppend(&body, "</td><td>",
+                      it->skipped() ? Escape(m.Text(c.lang, "skipped_label"))
+                                    : Escape(Money(it->wage_minor(), it->currency())),
                       "</td></tr>");
     }
     absl::StrAppend(&body, "</table>");

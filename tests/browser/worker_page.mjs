@@ -1,0 +1,182 @@
+// The workers' page in a real browser: Debian's headless chromium, driven by playwright-core,
+// against real binaries on loopback (mw-dispatcher, mw-agent --web-listen, mw). The centre
+// manager adds a worker and hands over the sign-in code; the worker, on a phone-sized screen,
+// sees the pay before starting, does tasks in English and in Kiswahili, skips one with a reason,
+// and finds the pay on the earnings page once the dispatcher's receipts are back. Screenshots go
+// to --out.
+//
+//   node tests/browser/worker_page.mjs --bin build/bin --out build/browser
+import assert from 'node:assert/strict';
+import { spawn, execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import readline from 'node:readline';
+import { chromium } from 'playwright-core';
+
+const args = Object.fromEntries(
+  process.argv.slice(2).reduce((pairs, a, i, all) => (a.startsWith('--') ? [...pairs, [a.slice(2), all[i + 1]]] : pairs), []));
+const bin = path.resolve(args.bin ?? 'build/bin');
+const out = path.resolve(args.out ?? 'build/browser');
+const chromiumPath = args.chromium ?? '/usr/bin/chromium';
+const PAGE_BUDGET = 50 * 1024;
+fs.mkdirSync(out, { recursive: true });
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'mw-browser-'));
+const children = [];
+
+function cleanup() {
+  for (const c of children) c.kill('SIGTERM');
+}
+process.on('exit', cleanup);
+
+// Starts a binary and resolves with the first stdout line that contains `marker`.
+function start(name, argv) {
+  const child = spawn(path.join(bin, name), argv, { stdio: ['ignore', 'pipe', 'pipe'] });
+  children.push(child);
+  const log = fs.createWriteStream(path.join(out, `${name}.log`));
+  child.stderr.pipe(log);
+  return new Promise((resolve, reject) => {
+    const lines = readline.createInterface({ input: child.stdout });
+    lines.on('line', (line) => { if (line.includes(' ready ')) resolve(line); });
+    child.on('exit', (code) => reject(new Error(`${name} exited (${code}) before it was ready; see ${out}/${name}.log`)));
+  });
+}
+
+const field = (line, key) => line.split(' ').find((f) => f.startsWith(`${key}=`)).slice(key.length + 1);
+
+function mw(...argv) {
+  return execFileSync(path.join(bin, 'mw'), argv, { env: process.env, encoding: 'utf8' });
+}
+
+// Reloads `page` until `check()` holds: the agent fills a worker's buffer and the dispatcher's
+// receipts come back asynchronously. Fails after `ms`.
+async function until(page, check, what, ms = 30000) {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    if (await check()) return;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await page.waitForTimeout(250);
+    await page.reload();
+  }
+}
+
+const contract = `
+name: Browser test reviews
+client: acme
+currency: USD
+budget_minor: 1000
+inputs:
+  - name: reviews
+    format: FORMAT_CSV
+    inline_text: "id,text\\nr1,Great phone\\nr2,Broke in a week\\nr3,Works fine\\nr4,Too slow\\n"
+stages:
+  - name: rows
+    split: {input: reviews, by: SPLIT_ROWS}
+  - name: sentiment
+    after: [rows]
+    human:
+      instructions:
+        en: "Is this review positive or negative?"
+        sw: "Je, maoni haya ni mazuri au mabaya?"
+      answer: {single_choice: {options: [positive, negative]}}
+      piece_rate_minor: 5
+      estimated_seconds: 20
+      overlap: 1
+      show_fields: [text]
+  - name: result
+    after: [sentiment]
+    merge: {}
+`;
+
+async function main() {
+  const ready = await start('mw-dispatcher', ['--data-dir', `${tmp}/dispatcher`, '--listen', '127.0.0.1:0',
+    '--metrics-listen', '127.0.0.1:0']);
+  process.env.MW_SERVER = field(ready, 'grpc');
+  process.env.MW_TOKEN_FILE = `${tmp}/dispatcher/operator.token`;
+  mw('centre', 'add', '--id', 'nairobi', '--region', 'KE', '--currency', 'USD', '--floor-minor', '150',
+    '--languages', 'en,sw', '--capacity', '100', '--credential-out', `${tmp}/nairobi.cred`);
+  fs.writeFileSync(`${tmp}/contract.yaml`, contract);
+  mw('contract', 'submit', `${tmp}/contract.yaml`);
+  fs.writeFileSync(`${tmp}/manager.code`, 'manager-4711\n');
+  const agentReady = await start('mw-agent', ['--dispatcher', process.env.MW_SERVER, '--credential-file',
+    `${tmp}/nairobi.cred`, '--data-dir', `${tmp}/agent`, '--web-listen', '127.0.0.1:0',
+    '--manager-code-file', `${tmp}/manager.code`]);
+  const web = `http://${field(agentReady, 'web')}`;
+
+  const browser = await chromium.launch({ executablePath: chromiumPath, args: ['--no-sandbox'] });
+  const phone = { viewport: { width: 360, height: 640 }, isMobile: true, hasTouch: true,
+    userAgent: 'Mozilla/5.0 (Linux; Android 9; SM-J260G) AppleWebKit/537.36 Chrome/90 Mobile' };
+  const sizes = [];
+  const watch = (page) => page.on('response', async (r) => {
+    if (r.request().resourceType() === 'document' && r.status() === 200) sizes.push([r.url(), (await r.body()).length]);
+  });
+
+  // The manager adds a worker and reads the code off the page.
+  const manager = await (await browser.newContext()).newPage();
+  watch(manager);
+  await manager.goto(`${web}/signin`);
+  await manager.fill('#code', 'manager-4711');
+  await manager.click('button.primary');
+  assert.equal(new URL(manager.url()).pathname, '/manage');
+  await manager.fill('input[name=name]', 'Amina Otieno');
+  await manager.fill('input[name=contact]', '+254 700 123 456');
+  await manager.fill('input[name=languages]', 'en,sw');
+  await manager.click('#add button.primary');
+  const code = (await manager.textContent('#code')).trim();
+  assert.match(code, /^[0-9]{8}$/);
+
+  // The worker signs in on a phone.
+  const ctx = await browser.newContext(phone);
+  const worker = await ctx.newPage();
+  watch(worker);
+  await worker.goto(`${web}/signin`);
+  await worker.fill('#code', code);
+  await worker.click('button.primary');
+  assert.equal(new URL(worker.url()).pathname, '/task');
+
+  const answers = [['positive', 'en'], ['negative', 'en'], ['positive', 'sw']];
+  for (const [choice, lang] of answers) {
+    if (lang === 'sw' && (await worker.getAttribute('html', 'lang')) !== 'sw') {
+      await worker.click('nav a[lang=sw]');
+      assert.equal(await worker.getAttribute('html', 'lang'), 'sw');
+    }
+    await until(worker, async () => (await worker.locator('#start').count()) > 0, 'a task to start');
+    // The pay and the time come before the task itself.
+    assert.equal((await worker.textContent('#pay')).trim(), '0.05 USD');
+    assert.equal(await worker.locator('#item').count(), 0);
+    assert.equal((await worker.textContent('#start')).trim(), lang === 'en' ? 'Start this task' : 'Anza kazi hii');
+    assert.equal((await worker.textContent('#instructions')).trim(),
+      lang === 'en' ? 'Is this review positive or negative?' : 'Je, maoni haya ni mazuri au mabaya?');
+    await worker.click('#start');
+    await worker.check(`input[name=choice][value=${choice}]`);
+    if (lang === 'sw') await worker.screenshot({ path: path.join(out, 'worker-task-sw.png'), fullPage: true });
+    await worker.click('#save');
+    assert.equal((await worker.textContent('#notice')).trim(),
+      lang === 'en' ? 'Saved. You earn 0.05 USD for this task.' : 'Imehifadhiwa. Unapata 0.05 USD kwa kazi hii.');
+  }
+  // The fourth task is skipped, with a reason.
+  await until(worker, async () => (await worker.locator('#start').count()) > 0, 'the fourth task');
+  await worker.click('#start');
+  await worker.selectOption('#reason', 'skip_unreadable');
+  await worker.click('#skip button');
+  assert.equal((await worker.textContent('#notice')).trim(), 'Umeruka. Asante kwa kueleza sababu.');
+
+  // Earnings, once the dispatcher has acknowledged the answers.
+  await worker.goto(`${web}/earnings`);
+  await until(worker, async () => (await worker.textContent('#today')).includes('kazi 3'), 'three receipts');
+  assert.match(await worker.textContent('#today'), /^0\.15 USD\s*kazi 3/);
+  await worker.screenshot({ path: path.join(out, 'worker-earnings-sw.png'), fullPage: true });
+  await worker.click('nav a[lang=en]');
+  assert.match(await worker.textContent('#today'), /^0\.15 USD\s*3 tasks/);
+  await worker.screenshot({ path: path.join(out, 'worker-earnings-en.png'), fullPage: true });
+
+  // The same money on the dispatcher's side, and every page within the budget.
+  const statement = mw('statement', '--centre', 'nairobi');
+  assert.match(statement, /0\.15 USD/);
+  for (const [url, bytes] of sizes) assert.ok(bytes < PAGE_BUDGET, `${url}: ${bytes} bytes`);
+  const largest = Math.max(...sizes.map(([, b]) => b));
+  await browser.close();
+  console.log(`browser test: ok (${sizes.length} pages, largest ${largest} bytes; screenshots in ${out})`);
+}
+
+main().then(() => process.exit(0), (e) => { console.error(`browser test: FAILED: ${e.stack ?? e}`); process.exit(1); });
