@@ -190,9 +190,10 @@ absl::Status Submit(const std::string& file, std::string key, const Connect& con
   msg.mutable_header()->set_idempotency_key(key);
   *msg.mutable_header()->mutable_contract() = c.contract;
   bool open = writer->Write(msg);
-  for (const auto& [name, path] : c.input_paths) {
+  for (const auto& input : c.input_paths) {
     if (!open) break;
-    absl::Status s = ForEachChunk(path, [&](std::string data, bool last) {
+    const std::string& name = input.first;  // a lambda cannot capture a structured binding
+    absl::Status s = ForEachChunk(input.second, [&](std::string data, bool last) {
       v1::SubmitContractRequest chunk;
       chunk.mutable_chunk()->set_input(name);
       chunk.mutable_chunk()->set_data(std::move(data));

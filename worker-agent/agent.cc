@@ -78,6 +78,34 @@ void Agent::SetOnDuty(const std::string& pseudonym, bool on_duty) {
     lease_wanted_ = true;
   } else if (!on_duty && it != on_duty_.end()) {
     on_duty_.erase(it);
+    release_.push_back(pseudonym);
+    sync_wanted_ = true;
+  }
+}
+
+void Agent::ReleaseOffDuty() {
+  std::vector<std::string> workers;
+  {
+    absl::MutexLock l(&mu_);
+    workers.swap(release_);
+  }
+  for (const auto& w : workers) {
+    // What an off-duty worker holds goes back at once, as skipped, rather than lapsing later
+    // (which would count as a failed attempt against the task).
+    for (const auto& held : state_->HeldBy(w)) {
+      const v1::Assignment& a = held.assignment();
+      v1::Result r;
+      r.set_result_id(absl::StrCat("r:", a.assignment_id(), ":", a.epoch()));
+      r.set_assignment_id(a.assignment_id());
+      r.set_epoch(a.epoch());
+      r.set_worker(w);
+      r.mutable_answer()->set_skipped(true);
+      r.mutable_answer()->set_skip_reason("released: the worker went off duty");
+      r.set_answered_at_ms(clock_->NowMs());
+      if (absl::Status s = state_->SaveAnswer(r); !s.ok()) {
+        spdlog::warn("event=release_failed worker={} error=\"{}\"", w, s.ToString());
+      }
+    }
   }
 }
 
@@ -233,6 +261,7 @@ void Agent::LeaseLoop() {
 
 absl::Status Agent::SyncOnce(bool* more) {
   *more = false;
+  ReleaseOffDuty();
   std::vector<v1::Result> pending = state_->PendingResults(options_.sync_batch);
   if (pending.empty()) return absl::OkStatus();
   v1::SubmitResultsRequest req;

@@ -58,7 +58,7 @@ class Agent {
   Stats stats() const;
 
   // People on the workers' page. A signed-in worker is on duty: their buffer is filled. When
-  // they sign out, it is not refilled (what they hold stays theirs until answered or lapsed).
+  // they go off duty, what they hold is handed back (sent as skipped) by the sync loop.
   void SetOnDuty(const std::string& pseudonym, bool on_duty);
   // The roster changed (a worker was added): register it again with the dispatcher.
   void RosterChanged();
@@ -77,6 +77,7 @@ class Agent {
   absl::Status LeaseOnce(bool* got_work);
   absl::Status HeartbeatOnce();
   absl::Status SyncOnce(bool* more);
+  void ReleaseOffDuty();
   absl::Duration Backoff(int failures);
   bool WaitOrStop(absl::Duration d, const bool* flag);  // true when stopping
 
@@ -95,7 +96,9 @@ class Agent {
   std::mt19937_64 jitter_ ABSL_GUARDED_BY(mu_);
   bool register_wanted_ ABSL_GUARDED_BY(mu_) = false;
   bool online_ ABSL_GUARDED_BY(mu_) = false;
-  std::vector<std::string> on_duty_ ABSL_GUARDED_BY(mu_);  // simulated, then signed-in people
+  std::vector<std::string> on_duty_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::string> release_ ABSL_GUARDED_BY(
+      mu_);  // went off duty; hand back their work  // simulated, then signed-in people
   std::vector<std::thread> threads_;
 };
 

@@ -78,6 +78,15 @@ int main(int argc, char** argv) {
                  "Serve the workers' and manager's pages on host:port (optional)");
   app.add_option("--manager-code-file", manager_code_file,
                  "File holding the centre manager's sign-in code for the pages");
+  uint32_t max_hours_day = 0, max_hours_week = 0, distressing_per_day = 0, break_after = 0;
+  app.add_option("--max-hours-per-day", max_hours_day,
+                 "Welfare: time on task a worker may do a day")
+      ->check(CLI::Range(0, 24));
+  app.add_option("--max-hours-per-week", max_hours_week, "Welfare: time on task a week")
+      ->check(CLI::Range(0, 168));
+  app.add_option("--distressing-per-day", distressing_per_day,
+                 "Welfare: answers a day on stages tagged distressing");
+  app.add_option("--break-after-minutes", break_after, "Welfare: remind to pause after this long");
   std::string log_level = "info";
   app.add_option("--log-level", log_level, "trace, debug, info, warn or error")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
@@ -141,7 +150,11 @@ int main(int argc, char** argv) {
   std::unique_ptr<mw::agent::web::WebServer> web;
   std::string web_addr = "-";
   if (!web_listen.empty()) {
-    mw::agent::web::WebServer::Options web_options{.listen = web_listen};
+    mw::agent::web::WebServer::Options web_options{.listen = web_listen,
+                                                   .max_minutes_per_day = max_hours_day * 60,
+                                                   .max_minutes_per_week = max_hours_week * 60,
+                                                   .distressing_per_day = distressing_per_day,
+                                                   .break_after_minutes = break_after};
     if (!manager_code_file.empty()) {
       auto code = mw::rpc::ReadFile(manager_code_file);
       if (!code.ok()) return Fail(code.status());

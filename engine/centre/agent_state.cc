@@ -216,6 +216,15 @@ std::optional<v1::CachedAssignment> AgentState::PeekNext(const std::string& work
   return held_.at(it->second.front());
 }
 
+std::vector<v1::CachedAssignment> AgentState::HeldBy(const std::string& worker) const {
+  absl::MutexLock l(&mu_);
+  std::vector<v1::CachedAssignment> out;
+  if (auto it = by_worker_.find(worker); it != by_worker_.end()) {
+    for (const auto& id : it->second) out.push_back(held_.at(id));
+  }
+  return out;
+}
+
 std::vector<std::string> AgentState::HeldIds() const {
   absl::MutexLock l(&mu_);
   std::vector<std::string> ids;
@@ -251,11 +260,12 @@ absl::Status AgentState::SaveAnswer(const v1::Result& result) {
     entry.set_queued_at_ms(clock_->NowMs());
     seq = next_seq_++;
     Batch batch;
-    batch.PutRecord(Cf::kOutbox, keys::Outbox(seq), entry);
     // Even an assignment no longer held is answered: the work was done and is paid.
-    if (held_.contains(result.assignment_id())) {
+    if (auto h = held_.find(result.assignment_id()); h != held_.end()) {
+      entry.set_distressing(h->second.spec().human().distressing());
       batch.Delete(Cf::kAssignments, keys::CachedAssignment(result.assignment_id()));
     }
+    batch.PutRecord(Cf::kOutbox, keys::Outbox(seq), entry);
     ticket = queue_->Enqueue(std::move(batch));
   }
   // Synced before the worker is told it was saved; other workers' answers share the fsync.
@@ -312,6 +322,7 @@ absl::Status AgentState::ApplyReceipts(const std::vector<v1::Receipt>& receipts)
       earning.set_late(r.late());
       earning.set_feedback(r.feedback());
       earning.set_skipped(result.answer().skipped());
+      earning.set_distressing(outbox_.at(seq).distressing());
       batch.PutRecord(Cf::kEarnings,
                       keys::Earning(result.worker(), result.answered_at_ms(), result.result_id()),
                       earning);
@@ -349,6 +360,24 @@ std::vector<v1::Result> AgentState::PendingFor(const std::string& worker) const 
     if (e.result().worker() == worker) out.push_back(e.result());
   }
   return out;
+}
+
+WorkDone AgentState::WorkSince(const std::string& worker, int64_t since_ms) const {
+  WorkDone done;
+  auto count = [&](uint32_t seconds, bool distressing, bool skipped) {
+    done.active_seconds += seconds;
+    done.distressing += distressing && !skipped;
+  };
+  for (const auto& e : Earnings(worker, since_ms)) {
+    count(e.active_seconds(), e.distressing(), e.skipped());
+  }
+  absl::MutexLock l(&mu_);
+  for (const auto& [seq, e] : outbox_) {
+    const v1::Result& r = e.result();
+    if (r.worker() != worker || r.answered_at_ms() < since_ms) continue;
+    count(r.active_seconds(), e.distressing(), r.answer().skipped());
+  }
+  return done;
 }
 
 std::vector<v1::EarningRecord> AgentState::Earnings(const std::string& pseudonym,

@@ -37,6 +37,12 @@ namespace mw::centre {
 
 namespace v1 = ::microwork::v1;
 
+// A worker's work since some moment: what the welfare limits are checked against.
+struct WorkDone {
+  uint64_t active_seconds = 0;
+  uint32_t distressing = 0;  // answers (not skips) on stages tagged distressing
+};
+
 struct OutboxStats {
   uint64_t depth = 0;
   int64_t oldest_queued_at_ms = 0;  // 0 when empty
@@ -82,6 +88,8 @@ class AgentState {
   std::optional<v1::CachedAssignment> OpenNext(const std::string& worker);
   // The oldest assignment held for `worker`, left unopened (what the page shows before start).
   std::optional<v1::CachedAssignment> PeekNext(const std::string& worker) const;
+  // Every assignment held for `worker`, in lease order.
+  std::vector<v1::CachedAssignment> HeldBy(const std::string& worker) const;
   // Ids of every assignment held, for heartbeats.
   std::vector<std::string> HeldIds() const;
   // Drops assignments the dispatcher says are no longer ours.
@@ -99,6 +107,8 @@ class AgentState {
   std::vector<v1::OutboxEntry> Quarantined() const;
   // Results of `worker` still waiting in the outbox.
   std::vector<v1::Result> PendingFor(const std::string& worker) const;
+  // The worker's answers at or after `since_ms`, acknowledged or still in the outbox.
+  WorkDone WorkSince(const std::string& worker, int64_t since_ms) const;
   // The worker's acknowledged earnings answered at or after `since_ms`, oldest first.
   std::vector<v1::EarningRecord> Earnings(const std::string& pseudonym, int64_t since_ms) const;
   OutboxStats Outbox() const;

@@ -4,15 +4,18 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <array>
 #include <map>
 #include <nlohmann/json.hpp>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "absl/time/civil_time.h"
+#include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "engine/common/ids.h"
 #include "engine/common/money.h"
@@ -157,6 +160,18 @@ absl::StatusOr<v1::Answer> ParseAnswer(const httplib::Request& req,
   return a;
 }
 
+// Where today, this week (from Monday) and this month begin, in the centre's local time.
+std::array<int64_t, 3> PeriodStarts(int64_t now_ms) {
+  const absl::TimeZone tz = absl::LocalTimeZone();
+  const absl::CivilDay today = absl::ToCivilDay(absl::FromUnixMillis(now_ms), tz);
+  const int since_monday = static_cast<int>(absl::GetWeekday(today));  // monday == 0
+  return {absl::ToUnixMillis(absl::FromCivil(today, tz)),
+          absl::ToUnixMillis(absl::FromCivil(today - since_monday, tz)),
+          absl::ToUnixMillis(absl::FromCivil(absl::CivilMonth(today), tz))};
+}
+
+constexpr int64_t kPauseMs = 10 * 60 * 1000;  // a pause this long ends a stretch of work
+
 struct Window {
   uint32_t tasks = 0;
   int64_t wage_minor = 0;
@@ -201,6 +216,8 @@ absl::StatusOr<std::unique_ptr<WebServer>> WebServer::Start(centre::AgentState* 
   }
   httplib::Server* server = web->server_.get();
   web->thread_ = std::thread([server] { server->listen_after_bind(); });
+  // httplib 0.11 loses a stop() that comes before its accept loop runs; wait for the loop.
+  for (int i = 0; i < 5000 && !server->is_running(); ++i) absl::SleepFor(absl::Milliseconds(1));
   return web;
 }
 
@@ -389,8 +406,77 @@ void WebServer::Language(Call& c) {
 
 // ---- Work ----
 
+std::string WebServer::Welfare(Call& c) {
+  const Messages& m = Messages::Get();
+  const std::string& worker = c.session.worker;
+  const int64_t now = clock_->NowMs();
+  const std::array<int64_t, 3> starts = PeriodStarts(now);
+  const centre::WorkDone today = state_->WorkSince(worker, starts[0]);
+  auto hours = [](uint32_t minutes) { return absl::StrFormat("%.1f", minutes / 60.0); };
+  std::string stop;
+  if (options_.max_minutes_per_day > 0 &&
+      today.active_seconds >= uint64_t{options_.max_minutes_per_day} * 60) {
+    stop = m.Text(c.lang, "limit_day", {{"hours", hours(options_.max_minutes_per_day)}});
+  } else if (options_.max_minutes_per_week > 0 &&
+             state_->WorkSince(worker, starts[1]).active_seconds >=
+                 uint64_t{options_.max_minutes_per_week} * 60) {
+    stop = m.Text(c.lang, "limit_week", {{"hours", hours(options_.max_minutes_per_week)}});
+  }
+  if (!stop.empty()) {
+    spdlog::info("event=welfare_limit worker={} active_seconds_today={}", worker,
+                 today.active_seconds);
+    if (hooks_.set_on_duty) hooks_.set_on_duty(worker, false);  // its buffer goes back
+    return absl::StrCat("<p class=\"notice\" id=\"limit\">", Escape(stop), "</p>");
+  }
+  // Past the exposure cap, distressing tasks are passed back (skipped, so others get them).
+  if (options_.distressing_per_day > 0 && today.distressing >= options_.distressing_per_day) {
+    bool passed = false;
+    for (auto next = state_->PeekNext(worker);
+         next.has_value() && next->spec().human().distressing(); next = state_->PeekNext(worker)) {
+      const v1::Assignment& a = next->assignment();
+      v1::Result r;
+      r.set_result_id(absl::StrCat("r:", a.assignment_id(), ":", a.epoch()));
+      r.set_assignment_id(a.assignment_id());
+      r.set_epoch(a.epoch());
+      r.set_worker(worker);
+      r.mutable_answer()->set_skipped(true);
+      r.mutable_answer()->set_skip_reason("welfare: daily exposure cap");
+      r.set_answered_at_ms(now);
+      if (absl::Status s = state_->SaveAnswer(r); !s.ok()) break;
+      passed = true;
+    }
+    if (passed) {
+      if (hooks_.answer_saved) hooks_.answer_saved();
+      absl::StrAppend(
+          &c.notice, "<p class=\"notice\" id=\"exposure\">",
+          Escape(m.Text(c.lang, "exposure_cap", {{"n", absl::StrCat(today.distressing)}})), "</p>");
+    }
+  }
+  if (options_.break_after_minutes > 0) {
+    int64_t stretch_start = 0;
+    {
+      absl::MutexLock l(&mu_);
+      if (auto it = sessions_.find(c.token); it != sessions_.end()) {
+        if (now - it->second.last_answer_ms < kPauseMs) stretch_start = it->second.stretch_start_ms;
+      }
+    }
+    const int64_t minutes = stretch_start > 0 ? (now - stretch_start) / 60'000 : 0;
+    if (minutes >= options_.break_after_minutes) {
+      absl::StrAppend(
+          &c.notice, "<p class=\"notice\" id=\"break\">",
+          Escape(m.Text(c.lang, "break_reminder", {{"minutes", absl::StrCat(minutes)}})), "</p>");
+    }
+  }
+  return "";
+}
+
 void WebServer::TaskPage(Call& c) {
   const Messages& m = Messages::Get();
+  if (std::string stop = Welfare(c); !stop.empty()) {
+    Render(c, m.Text(c.lang, "next_task"), stop);
+    return;
+  }
+  if (hooks_.set_on_duty) hooks_.set_on_duty(c.session.worker, true);  // e.g. the next day
   auto next = state_->PeekNext(c.session.worker);
   if (!next.has_value()) {
     Render(c, m.Text(c.lang, "next_task"),
@@ -455,6 +541,10 @@ void WebServer::TaskPage(Call& c) {
 }
 
 void WebServer::StartTask(Call& c) {
+  if (!Welfare(c).empty()) {
+    c.Redirect("/task");
+    return;
+  }
   auto next = state_->PeekNext(c.session.worker);
   if (next.has_value() && next->assignment().assignment_id() == c.req.get_param_value("aid")) {
     (void)state_->OpenNext(c.session.worker);  // the clock on the task starts now
@@ -519,6 +609,16 @@ void WebServer::Answer(Call& c, bool skip) {
   spdlog::info("event=web_answer worker={} assignment={} skipped={} active_seconds={}",
                c.session.worker, aid, skip, r.active_seconds());
   if (hooks_.answer_saved) hooks_.answer_saved();
+  {
+    absl::MutexLock l(&mu_);
+    if (auto it = sessions_.find(c.token); it != sessions_.end()) {
+      Session& s = it->second;
+      if (s.last_answer_ms == 0 || now - s.last_answer_ms >= kPauseMs) {
+        s.stretch_start_ms = now - open_ms;
+      }
+      s.last_answer_ms = now;
+    }
+  }
   if (skip) {
     c.Redirect("/task?notice=skipped");
   } else {
@@ -532,14 +632,7 @@ void WebServer::Answer(Call& c, bool skip) {
 void WebServer::EarningsPage(Call& c) {
   const Messages& m = Messages::Get();
   const absl::TimeZone tz = absl::LocalTimeZone();
-  const absl::Time now = absl::FromUnixMillis(clock_->NowMs());
-  const absl::CivilDay today = absl::ToCivilDay(now, tz);
-  const int since_monday = static_cast<int>(absl::GetWeekday(today));  // monday == 0
-  const int64_t starts[3] = {
-      absl::ToUnixMillis(absl::FromCivil(today, tz)),
-      absl::ToUnixMillis(absl::FromCivil(today - since_monday, tz)),
-      absl::ToUnixMillis(absl::FromCivil(absl::CivilMonth(today), tz)),
-  };
+  const std::array<int64_t, 3> starts = PeriodStarts(clock_->NowMs());
   const int64_t earliest = std::min({starts[0], starts[1], starts[2]});
   std::vector<v1::EarningRecord> earnings = state_->Earnings(c.session.worker, earliest);
   Window windows[3];

@@ -52,6 +52,14 @@ class WebServer {
   struct Options {
     std::string listen = "127.0.0.1:0";  // host:port; port 0 asks the OS
     std::string manager_code;            // signs in as the manager; empty: no manager pages
+    // Welfare limits of this centre (0: none). Past a daily or weekly limit of time on task no
+    // task is offered and the worker goes off duty; past the daily number of answers on stages
+    // tagged distressing, such tasks are passed back; after a stretch without a ten-minute
+    // pause, the page reminds the worker to take a break.
+    uint32_t max_minutes_per_day = 0;
+    uint32_t max_minutes_per_week = 0;
+    uint32_t distressing_per_day = 0;
+    uint32_t break_after_minutes = 0;
   };
 
   // Binds and starts serving. UNAVAILABLE when the address cannot be bound.
@@ -66,6 +74,8 @@ class WebServer {
   struct Session {
     std::string worker;  // pseudonym; empty for the manager
     bool manager = false;
+    int64_t stretch_start_ms = 0;  // first answer since the last pause of ten minutes or more
+    int64_t last_answer_ms = 0;
   };
   struct Call;  // one request's context: session, language, response
 
@@ -80,6 +90,9 @@ class WebServer {
   void SignOut(Call& c);
   void Language(Call& c);
   void TaskPage(Call& c);
+  // The welfare notice that stops work now (HTML), or "" when the worker may go on. Passes back
+  // distressing tasks past the daily cap and adds the break reminder to `c`.
+  std::string Welfare(Call& c);
   void StartTask(Call& c);
   void Answer(Call& c, bool skip);
   void EarningsPage(Call& c);

@@ -42,11 +42,26 @@ class WebServerTest : public ::testing::Test {
       disputes_.push_back(r);
       return absl::OkStatus();
     };
-    auto web = WebServer::Start(state_.get(), &clock_, hooks,
-                                {.listen = "127.0.0.1:0", .manager_code = kManagerCode});
+    hooks_ = hooks;
+    Restart({.listen = "127.0.0.1:0", .manager_code = kManagerCode});
+  }
+
+  void Restart(WebServer::Options options) {
+    web_.reset();
+    auto web = WebServer::Start(state_.get(), &clock_, hooks_, options);
     ASSERT_TRUE(web.ok()) << web.status();
     web_ = std::move(*web);
     client_ = std::make_unique<httplib::Client>("127.0.0.1", web_->port());
+  }
+
+  // Starts, answers and saves the worker's next task after `seconds` on it.
+  void DoTask(const std::string& cookie, const std::string& aid, int seconds) {
+    ASSERT_EQ(Post("/task/start", cookie, {{"aid", aid}})->status, 303);
+    clock_.AdvanceMs(int64_t{seconds} * 1000);
+    auto saved = Post("/task/answer", cookie,
+                      {{"aid", aid}, {"epoch", "2"}, {"choice", "positive"}, {"hidden_ms", "0"}});
+    ASSERT_EQ(saved->status, 303);
+    ASSERT_THAT(saved->get_header_value("Location"), HasSubstr("notice=saved"));
   }
 
   // A worker on the roster with a sign-in code, and one assignment held for them.
@@ -62,13 +77,15 @@ class WebServerTest : public ::testing::Test {
     return added->pseudonym();
   }
 
-  void Hold(const std::string& worker, int item, v1::AnswerSchema schema) {
+  void Hold(const std::string& worker, int item, v1::AnswerSchema schema,
+            bool distressing = false) {
     v1::LeaseReply r;
+    const std::string stage = distressing ? "moderate" : "label";  // one spec per stage
     v1::Assignment* a = r.add_assignments();
-    a->set_task_id(absl::StrCat("job-1/label/", item));
+    a->set_task_id(absl::StrCat("job-1/", stage, "/", item));
     a->set_assignment_id(absl::StrCat(a->task_id(), "@", worker));
     a->set_job_id("job-1");
-    a->set_stage("label");
+    a->set_stage(stage);
     a->set_worker(worker);
     a->set_epoch(2);
     a->set_piece_rate_minor(5);
@@ -79,7 +96,7 @@ class WebServerTest : public ::testing::Test {
     f->set_value("great <b>phone</b>");
     v1::StageSpec* s = r.add_specs();
     s->set_job_id("job-1");
-    s->set_stage("label");
+    s->set_stage(stage);
     s->set_currency("USD");
     v1::HumanStage* h = s->mutable_human();
     (*h->mutable_instructions())["en"] = "Is the review positive or negative?";
@@ -87,6 +104,7 @@ class WebServerTest : public ::testing::Test {
     *h->mutable_answer() = schema;
     h->set_piece_rate_minor(5);
     h->set_estimated_seconds(20);
+    h->set_distressing(distressing);
     ASSERT_TRUE(state_->SaveLease(r).ok());
   }
 
@@ -122,6 +140,7 @@ class WebServerTest : public ::testing::Test {
 
   mw::testing::TempDir dir_;
   FakeClock clock_;
+  Hooks hooks_;
   std::unique_ptr<centre::AgentState> state_;
   std::unique_ptr<WebServer> web_;
   std::unique_ptr<httplib::Client> client_;
@@ -173,8 +192,9 @@ TEST_F(WebServerTest, TheManagerAddsAWorkerWhoSignsInWithTheCode) {
   EXPECT_THAT(on_duty_calls_, ElementsAre(w.pseudonym() + "+"));
   EXPECT_EQ(Get("/manage", worker)->status, 303);
   EXPECT_THAT(Get("/task", worker)->body, HasSubstr("There is no task for you right now"));
+  on_duty_calls_.clear();
   ASSERT_EQ(Post("/signout", worker, {})->status, 303);
-  EXPECT_THAT(on_duty_calls_, ElementsAre(w.pseudonym() + "+", w.pseudonym() + "-"));
+  EXPECT_THAT(on_duty_calls_, ElementsAre(w.pseudonym() + "-"));
   EXPECT_EQ(Get("/task", worker)->status, 303);  // the session is gone
 }
 
@@ -352,6 +372,57 @@ TEST_F(WebServerTest, AWorkerSeesTheirDataAndTheManagerDeletesItOnRequest) {
   EXPECT_EQ(left.pseudonym(), w);                // the ledger upstream pays under it
   EXPECT_EQ(Get("/task", cookie)->status, 303);  // signed out
   EXPECT_EQ(client_->Post("/signin", httplib::Params{{"code", code}})->status, 401);
+}
+
+TEST_F(WebServerTest, PastTheDailyLimitNoTaskIsOfferedAndTheWorkerGoesOffDuty) {
+  Restart({.listen = "127.0.0.1:0", .max_minutes_per_day = 1});
+  std::string code;
+  const std::string w = AddWorker("Fatuma", &code);
+  for (int item : {0, 1, 2}) Hold(w, item, Choice());
+  const std::string cookie = SignIn(code);
+  DoTask(cookie, "job-1/label/0@" + w, 40);
+  DoTask(cookie, "job-1/label/1@" + w, 25);  // 65 s on task today: past one minute
+  auto page = Get("/task", cookie);
+  EXPECT_THAT(page->body, HasSubstr("You have worked 0.0 hours today"));
+  EXPECT_THAT(page->body, Not(HasSubstr("id=\"start\"")));
+  EXPECT_THAT(on_duty_calls_, ElementsAre(w + "+", w + "-"));
+  EXPECT_EQ(Post("/task/start", cookie, {{"aid", "job-1/label/2@" + w}})->status, 303);
+  EXPECT_EQ(state_->PeekNext(w)->opened_at_ms(), 0);  // not started past the limit
+}
+
+TEST_F(WebServerTest, DistressingTasksPastTheDailyCapArePassedBack) {
+  Restart({.listen = "127.0.0.1:0", .distressing_per_day = 1});
+  std::string code;
+  const std::string w = AddWorker("Grace", &code);
+  Hold(w, 0, Choice(), /*distressing=*/true);
+  Hold(w, 1, Choice(), /*distressing=*/true);
+  Hold(w, 2, Choice());
+  const std::string cookie = SignIn(code);
+  DoTask(cookie, "job-1/moderate/0@" + w, 20);
+  auto page = Get("/task", cookie);
+  EXPECT_THAT(page->body, HasSubstr("Tasks with upsetting content stop here for today (1 done)"));
+  EXPECT_EQ(state_->PeekNext(w)->assignment().assignment_id(), "job-1/label/2@" + w);
+  std::vector<v1::Result> out = state_->PendingResults(10);
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_EQ(out[1].assignment_id(), "job-1/moderate/1@" + w);
+  EXPECT_TRUE(out[1].answer().skipped());
+  EXPECT_EQ(out[1].answer().skip_reason(), "welfare: daily exposure cap");
+}
+
+TEST_F(WebServerTest, ALongStretchWithoutAPauseBringsABreakReminder) {
+  Restart({.listen = "127.0.0.1:0", .break_after_minutes = 1});
+  std::string code;
+  const std::string w = AddWorker("Halima", &code);
+  for (int item : {0, 1, 2, 3}) Hold(w, item, Choice());
+  const std::string cookie = SignIn(code);
+  DoTask(cookie, "job-1/label/0@" + w, 30);
+  EXPECT_THAT(Get("/task", cookie)->body, Not(HasSubstr("id=\"break\"")));
+  DoTask(cookie, "job-1/label/1@" + w, 40);  // 70 s since the first start
+  EXPECT_THAT(Get("/task", cookie)->body,
+              HasSubstr("You have worked for 1 minutes without a break"));
+  clock_.AdvanceMs(11 * 60 * 1000);  // a real pause ends the stretch
+  DoTask(cookie, "job-1/label/2@" + w, 20);
+  EXPECT_THAT(Get("/task", cookie)->body, Not(HasSubstr("id=\"break\"")));
 }
 
 }  // namespace
