@@ -93,15 +93,9 @@ void Agent::ReleaseOffDuty() {
     // What an off-duty worker holds goes back at once, as skipped, rather than lapsing later
     // (which would count as a failed attempt against the task).
     for (const auto& held : state_->HeldBy(w)) {
-      const v1::Assignment& a = held.assignment();
-      v1::Result r;
-      r.set_result_id(absl::StrCat("r:", a.assignment_id(), ":", a.epoch()));
-      r.set_assignment_id(a.assignment_id());
-      r.set_epoch(a.epoch());
-      r.set_worker(w);
+      v1::Result r = centre::ResultFor(held.assignment(), w, clock_->NowMs());
       r.mutable_answer()->set_skipped(true);
       r.mutable_answer()->set_skip_reason("released: the worker went off duty");
-      r.set_answered_at_ms(clock_->NowMs());
       if (absl::Status s = state_->SaveAnswer(r); !s.ok()) {
         spdlog::warn("event=release_failed worker={} error=\"{}\"", w, s.ToString());
       }
@@ -343,15 +337,9 @@ void Agent::WorkerLoop(const std::string& worker) {
         WaitOrStop(absl::Seconds(sim.active_seconds * options_.time_scale), nullptr)) {
       return;  // the shift ended mid-task: nothing is saved, the lease will lapse
     }
-    v1::Result r;
-    r.set_result_id(
-        absl::StrCat("r:", a->assignment().assignment_id(), ":", a->assignment().epoch()));
-    r.set_assignment_id(a->assignment().assignment_id());
-    r.set_epoch(a->assignment().epoch());
-    r.set_worker(worker);
+    v1::Result r = centre::ResultFor(a->assignment(), worker, clock_->NowMs());
     *r.mutable_answer() = sim.answer;
     r.set_active_seconds(sim.active_seconds);
-    r.set_answered_at_ms(clock_->NowMs());
     if (absl::Status s = state_->SaveAnswer(r); !s.ok()) {
       spdlog::error("event=save_failed error=\"{}\"", s.ToString());
       if (WaitOrStop(absl::Seconds(1), nullptr)) return;

@@ -19,6 +19,16 @@ namespace {
 constexpr char kLeaseKey[] = "pending_lease";
 }  // namespace
 
+v1::Result ResultFor(const v1::Assignment& a, const std::string& worker, int64_t now_ms) {
+  v1::Result r;
+  r.set_result_id(absl::StrCat("r:", a.assignment_id(), ":", a.epoch()));
+  r.set_assignment_id(a.assignment_id());
+  r.set_epoch(a.epoch());
+  r.set_worker(worker);
+  r.set_answered_at_ms(now_ms);
+  return r;
+}
+
 absl::StatusOr<std::unique_ptr<AgentState>> AgentState::Open(const std::string& dir,
                                                              const Clock* clock) {
   MW_ASSIGN_OR_RETURN(auto store, storage::Store::Open(dir, storage::Schema::kAgent));
@@ -302,6 +312,9 @@ absl::Status AgentState::ApplyReceipts(const std::vector<v1::Receipt>& receipts)
     auto it = outbox_ids_.find(r.result_id());
     if (it == outbox_ids_.end()) continue;
     const uint64_t seq = it->second;
+    if (std::any_of(done.begin(), done.end(), [&](const auto& d) { return d.first == seq; })) {
+      continue;  // the same receipt twice in one reply
+    }
     const bool bad = r.status() == v1::RECEIPT_QUARANTINED || r.status() == v1::RECEIPT_CONFLICT;
     const bool good = r.status() == v1::RECEIPT_ACCEPTED || r.status() == v1::RECEIPT_DUPLICATE;
     if (!bad && !good) continue;  // not a receipt: keep it and send again

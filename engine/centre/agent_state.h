@@ -49,6 +49,10 @@ struct OutboxStats {
   uint64_t quarantined = 0;
 };
 
+// A result for `a` as `worker` answered it at `now_ms`, with no answer yet. Its id is derived from
+// the assignment and its epoch, so saving or sending it twice is harmless.
+v1::Result ResultFor(const v1::Assignment& a, const std::string& worker, int64_t now_ms);
+
 class AgentState {
  public:
   // `clock` must outlive the state.

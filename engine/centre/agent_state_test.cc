@@ -142,3 +142,47 @@ TEST_F(AgentStateTest, DroppedAssignmentsLeave) {
 
 }  // namespace
 }  // namespace mw::centre
+
+namespace mw::centre {
+namespace {
+
+TEST(AgentStateEarningsTest, AReceiptMovesPayIntoEarningsOnceAndSurvivesRestart) {
+  mw::testing::TempDir dir;
+  FakeClock clock;
+  auto state = std::move(AgentState::Open(dir.Sub("db"), &clock).value());
+  v1::LeaseReply lease = Reply("w1", {0, 1});
+  lease.mutable_specs(0)->mutable_human()->set_distressing(true);
+  ASSERT_TRUE(state->SaveLease(lease).ok());
+  for (int i : {0, 1}) {
+    v1::Result r = ResultFor(lease.assignments(i), "w1", clock.NowMs());
+    r.mutable_answer()->set_choice("yes");
+    r.set_active_seconds(20 + i);
+    ASSERT_TRUE(state->SaveAnswer(r).ok());
+  }
+  EXPECT_EQ(state->WorkSince("w1", 0).active_seconds, 41u);  // from the outbox
+  EXPECT_EQ(state->WorkSince("w1", 0).distressing, 2u);
+  EXPECT_EQ(state->WorkSince("w1", clock.NowMs() + 1).active_seconds, 0u);
+  v1::Receipt receipt;
+  receipt.set_result_id("r:job-1/label/0@w1:1");
+  receipt.set_status(v1::RECEIPT_ACCEPTED);
+  receipt.set_wage_minor(5);
+  receipt.set_currency("USD");
+  ASSERT_TRUE(state->ApplyReceipts({receipt, receipt}).ok());
+  receipt.set_status(v1::RECEIPT_DUPLICATE);  // a resend after a lost reply
+  ASSERT_TRUE(state->ApplyReceipts({receipt}).ok());
+  state.reset();
+  state = std::move(AgentState::Open(dir.Sub("db"), &clock).value());
+  auto earnings = state->Earnings("w1", 0);
+  ASSERT_EQ(earnings.size(), 1u);
+  EXPECT_EQ(earnings[0].task_id(), "job-1/label/0");
+  EXPECT_EQ(earnings[0].stage(), "label");
+  EXPECT_EQ(earnings[0].wage_minor(), 5);
+  EXPECT_EQ(earnings[0].active_seconds(), 20u);
+  EXPECT_TRUE(earnings[0].distressing());
+  EXPECT_EQ(state->PendingFor("w1").size(), 1u);
+  EXPECT_EQ(state->WorkSince("w1", 0).active_seconds, 41u);  // one earned, one still queued
+  EXPECT_TRUE(state->Earnings("w2", 0).empty());
+}
+
+}  // namespace
+}  // namespace mw::centre

@@ -433,15 +433,9 @@ std::string WebServer::Welfare(Call& c) {
     bool passed = false;
     for (auto next = state_->PeekNext(worker);
          next.has_value() && next->spec().human().distressing(); next = state_->PeekNext(worker)) {
-      const v1::Assignment& a = next->assignment();
-      v1::Result r;
-      r.set_result_id(absl::StrCat("r:", a.assignment_id(), ":", a.epoch()));
-      r.set_assignment_id(a.assignment_id());
-      r.set_epoch(a.epoch());
-      r.set_worker(worker);
+      v1::Result r = centre::ResultFor(next->assignment(), worker, now);
       r.mutable_answer()->set_skipped(true);
       r.mutable_answer()->set_skip_reason("welfare: daily exposure cap");
-      r.set_answered_at_ms(now);
       if (absl::Status s = state_->SaveAnswer(r); !s.ok()) break;
       passed = true;
     }
@@ -569,7 +563,8 @@ void WebServer::Answer(Call& c, bool skip) {
   }
   const v1::Assignment& a = next->assignment();
   const v1::HumanStage& stage = next->spec().human();
-  v1::Result r;
+  const int64_t now = clock_->NowMs();
+  v1::Result r = centre::ResultFor(a, c.session.worker, now);
   if (skip) {
     r.mutable_answer()->set_skipped(true);
     std::string reason = c.req.get_param_value("reason");
@@ -588,17 +583,11 @@ void WebServer::Answer(Call& c, bool skip) {
     }
     *r.mutable_answer() = *std::move(answer);
   }
-  const int64_t now = clock_->NowMs();
   const int64_t open_ms = std::max<int64_t>(0, now - next->opened_at_ms());
   int64_t hidden_ms = 0;
   if (!absl::SimpleAtoi(c.req.get_param_value("hidden_ms"), &hidden_ms)) hidden_ms = 0;
   hidden_ms = std::clamp<int64_t>(hidden_ms, 0, open_ms);
-  r.set_result_id(absl::StrCat("r:", aid, ":", a.epoch()));
-  r.set_assignment_id(aid);
-  r.set_epoch(a.epoch());
-  r.set_worker(c.session.worker);
   r.set_active_seconds(static_cast<uint32_t>((open_ms - hidden_ms + 999) / 1000));
-  r.set_answered_at_ms(now);
   if (absl::Status s = state_->SaveAnswer(r); !s.ok()) {
     spdlog::error("event=web_save_failed worker={} error=\"{}\"", c.session.worker, s.ToString());
     c.res.status = 503;
