@@ -15,7 +15,7 @@ for f in contract split engine; do
   log="$dir/artifacts/$f.log"
   if "$dir/fuzz/${f}_fuzzer" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=4096 \
       -artifact_prefix="$dir/artifacts/$f-" "$scratch" "tests/fuzz/corpus/$f" >"$log" 2>&1; then
-    echo "fuzz $f: $(grep -E '^#[0-9]+.*(DONE|pulse)' "$log" | tail -1 | sed 's/^#/runs /')"
+    echo "fuzz $f: $(grep -aE '^#[0-9]+.*(DONE|pulse)' "$log" | tail -1 | sed 's/^#/runs /')"
   else
     echo "fuzz $f FAILED; see $log"; tail -30 "$log"; status=1
   fi
