@@ -75,6 +75,8 @@ void Agent::SetOnDuty(const std::string& pseudonym, bool on_duty) {
   auto it = std::find(on_duty_.begin(), on_duty_.end(), pseudonym);
   if (on_duty && it == on_duty_.end()) {
     on_duty_.push_back(pseudonym);
+    // Back before the release ran: what they hold stays theirs.
+    release_.erase(std::remove(release_.begin(), release_.end(), pseudonym), release_.end());
     lease_wanted_ = true;
   } else if (!on_duty && it != on_duty_.end()) {
     on_duty_.erase(it);

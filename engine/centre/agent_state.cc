@@ -2,7 +2,6 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "absl/strings/str_split.h"
 #include "engine/common/ids.h"
 #include "engine/common/sha256.h"
 #include "engine/common/status_macros.h"
@@ -308,26 +307,24 @@ absl::Status AgentState::ApplyReceipts(const std::vector<v1::Receipt>& receipts)
   absl::MutexLock l(&mu_);
   Batch batch;
   std::vector<std::pair<uint64_t, bool>> done;  // (seq, quarantined)
+  absl::flat_hash_set<uint64_t> seen;           // the same receipt may come twice in one reply
   for (const auto& r : receipts) {
     auto it = outbox_ids_.find(r.result_id());
     if (it == outbox_ids_.end()) continue;
     const uint64_t seq = it->second;
-    if (std::any_of(done.begin(), done.end(), [&](const auto& d) { return d.first == seq; })) {
-      continue;  // the same receipt twice in one reply
-    }
     const bool bad = r.status() == v1::RECEIPT_QUARANTINED || r.status() == v1::RECEIPT_CONFLICT;
     const bool good = r.status() == v1::RECEIPT_ACCEPTED || r.status() == v1::RECEIPT_DUPLICATE;
     if (!bad && !good) continue;  // not a receipt: keep it and send again
+    if (!seen.insert(seq).second) continue;
     batch.Delete(Cf::kOutbox, keys::Outbox(seq));
     if (good) {
       const v1::Result& result = outbox_.at(seq).result();
       v1::EarningRecord earning;
       earning.set_result_id(result.result_id());
-      const std::string& aid = result.assignment_id();
-      earning.set_task_id(aid.substr(0, aid.rfind('@')));
-      auto parts = absl::StrSplit(earning.task_id(), '/');
-      auto part = parts.begin();
-      if (part != parts.end() && ++part != parts.end()) earning.set_stage(std::string(*part));
+      if (auto aid = ParseAssignmentId(result.assignment_id()); aid.ok()) {
+        earning.set_task_id(aid->first);
+        if (auto task = ParseTaskId(aid->first); task.ok()) earning.set_stage(task->stage);
+      }
       earning.set_wage_minor(r.wage_minor());
       earning.set_currency(r.currency());
       earning.set_active_seconds(result.active_seconds());
@@ -396,11 +393,11 @@ WorkDone AgentState::WorkSince(const std::string& worker, int64_t since_ms) cons
 std::vector<v1::EarningRecord> AgentState::Earnings(const std::string& pseudonym,
                                                     int64_t since_ms) const {
   std::vector<v1::EarningRecord> out;
-  const std::string prefix = keys::EarningsPrefix(pseudonym);
-  for (auto c = store_->Scan(Cf::kEarnings, prefix); c->Valid(); c->Next()) {
+  for (auto c = store_->ScanFrom(Cf::kEarnings, keys::EarningsPrefix(pseudonym),
+                                 keys::Earning(pseudonym, since_ms, ""));
+       c->Valid(); c->Next()) {
     v1::EarningRecord e;
-    if (!c->Read(&e).ok() || e.answered_at_ms() < since_ms) continue;
-    out.push_back(std::move(e));
+    if (c->Read(&e).ok()) out.push_back(std::move(e));
   }
   return out;
 }

@@ -182,6 +182,8 @@ TEST(AgentStateEarningsTest, AReceiptMovesPayIntoEarningsOnceAndSurvivesRestart)
   EXPECT_EQ(state->PendingFor("w1").size(), 1u);
   EXPECT_EQ(state->WorkSince("w1", 0).active_seconds, 41u);  // one earned, one still queued
   EXPECT_TRUE(state->Earnings("w2", 0).empty());
+  EXPECT_EQ(state->Earnings("w1", clock.NowMs()).size(), 1u);  // answered at this moment
+  EXPECT_TRUE(state->Earnings("w1", clock.NowMs() + 1).empty());
 }
 
 }  // namespace

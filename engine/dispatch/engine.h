@@ -88,6 +88,12 @@ inline bool IsFinal(v1::JobState s) {
   return s == v1::JOB_COMPLETED || s == v1::JOB_CANCELLED || s == v1::JOB_DEADLINE_PASSED;
 }
 
+// Stopped before completion (cancelled, or past its deadline): answers still arriving are paid at
+// once, and money nobody can still earn goes back to the client.
+inline bool EndedEarly(v1::JobState s) {
+  return s == v1::JOB_CANCELLED || s == v1::JOB_DEADLINE_PASSED;
+}
+
 class Engine {
  public:
   struct Options {
@@ -283,7 +289,8 @@ class Engine {
                        storage::Batch* batch) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status RefundRemainder(JobRun* run, const std::string& transfer_suffix,
                                storage::Batch* batch) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Stops, with state JOB_DEADLINE_PASSED, every job whose deadline is behind `now_ms`.
+  // Stops, with state JOB_DEADLINE_PASSED, every job whose deadline is behind `now_ms`. Runs with
+  // the lease timers (at least once a second); Lease meanwhile leases nothing past a deadline.
   absl::Status StopExpiredJobs(int64_t now_ms, storage::Batch* batch)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 

@@ -69,6 +69,7 @@ absl::StatusOr<Engine::TaskRun*> Engine::NextTaskFor(JobRun* run, const std::str
                                                      const v1::WorkerOnDuty& worker, Batch* batch) {
   const v1::Contract& contract = run->record.contract();
   const v1::Centre& centre = centres_.at(centre_id).centre();
+  bool unaffordable = false;  // some stage's piece rate is beyond what the escrow has left
   // Later stages first: finishing items already under way beats starting new ones.
   for (int pos = static_cast<int>(run->chain.size()) - 1; pos >= 0; --pos) {
     const StageRun& stage = run->chain[pos];
@@ -76,15 +77,8 @@ absl::StatusOr<Engine::TaskRun*> Engine::NextTaskFor(JobRun* run, const std::str
     if (!WorkerQualifies(stage.human, worker)) continue;
     const int64_t rate = stage.human.piece_rate_minor();
     if (ledger_->Available(EscrowAccount(run->record.job().id())) - run->exposure_minor < rate) {
-      // The escrow cannot pay for another lease. With leases out, one may expire and free its
-      // wage; with none, the job waits for funding rather than overspend (FundJob resumes it).
-      if (run->exposure_minor == 0 && run->progress.state() == v1::JOB_RUNNING) {
-        run->progress.set_state(v1::JOB_BUDGET_EXHAUSTED);
-        PutProgress(*run, batch);
-        Touch(run);
-        spdlog::warn("event=budget_exhausted job={}", run->record.job().id());
-      }
-      return nullptr;
+      unaffordable = true;  // a cheaper stage may still be leased
+      continue;
     }
     // A check task is due after every 1000 / gold_per_thousand - 1 regular ones.
     const uint32_t gold_rate = stage.human.qa().gold_per_thousand();
@@ -125,6 +119,14 @@ absl::StatusOr<Engine::TaskRun*> Engine::NextTaskFor(JobRun* run, const std::str
       }
     }
   }
+  // Nothing to lease and the escrow short. With leases out, one may expire and free its wage;
+  // with none, the job waits for funding rather than overspend (FundJob resumes it).
+  if (unaffordable && run->exposure_minor == 0 && run->progress.state() == v1::JOB_RUNNING) {
+    run->progress.set_state(v1::JOB_BUDGET_EXHAUSTED);
+    PutProgress(*run, batch);
+    Touch(run);
+    spdlog::warn("event=budget_exhausted job={}", run->record.job().id());
+  }
   return nullptr;
 }
 
@@ -145,7 +147,6 @@ absl::StatusOr<v1::LeaseReply> Engine::Lease(const std::string& centre_id,
         if (centre_it == centres_.end()) return absl::NotFoundError("centre is not registered");
         const v1::CentreRecord& centre = centre_it->second;
         const int64_t now = clock_->NowMs();
-        MW_RETURN_IF_ERROR(StopExpiredJobs(now, batch));
         // Check every credit before changing anything.
         std::vector<const v1::WorkerOnDuty*> workers;
         for (const auto& credit : request.credits()) {
@@ -173,6 +174,7 @@ absl::StatusOr<v1::LeaseReply> Engine::Lease(const std::string& centre_id,
             JobRun* run = nullptr;
             for (auto& [n, job] : jobs_) {
               if (job.progress.state() != v1::JOB_RUNNING) continue;
+              if (job.deadline_ms != 0 && now >= job.deadline_ms) continue;  // stops soon
               MW_ASSIGN_OR_RETURN(task, NextTaskFor(&job, centre_id, *worker, batch));
               if (task != nullptr) {
                 run = &job;
@@ -303,7 +305,7 @@ absl::StatusOr<int> Engine::ExpireLeases() {
         // Gold tasks have no attempts to count: anyone else may take them any time.
         const uint32_t failures = task.record.failed_attempts() + (task.record.gold() ? 0 : 1);
         task.record.set_failed_attempts(failures);
-        if (IsFinal(run->progress.state())) {
+        if (EndedEarly(run->progress.state())) {
           // The job stopped: nobody takes the slot again, and its wage goes back to the client.
           MW_RETURN_IF_ERROR(RefundRemainder(
               run, absl::StrCat("expired:", AssignmentId(task_id, slot.worker())), &batch));

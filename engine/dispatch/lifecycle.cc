@@ -56,11 +56,9 @@ absl::StatusOr<v1::Job> Engine::ControlJob(const v1::ControlJobRequest& request)
           PutProgress(*run, batch);
           Touch(run);
         }
-        spdlog::info("event=job_{} job={} request={}",
-                     request.action() == v1::JOB_PAUSE    ? "paused"
-                     : request.action() == v1::JOB_RESUME ? "resumed"
-                                                          : "cancelled",
-                     request.job_id(), request.idempotency_key());
+        spdlog::info("event=job_control job={} action={} state={} request={}", request.job_id(),
+                     v1::JobAction_Name(request.action()), v1::JobState_Name(next),
+                     request.idempotency_key());
         *reply = JobView(*run);
         return absl::OkStatus();
       });

@@ -106,18 +106,20 @@ TEST_F(LifecycleTest, CancelPaysForWorkDoneAndOutAndRefundsTheRest) {
 TEST_F(LifecycleTest, DeadlineStopsLeasingAndWorkOutIsStillPaid) {
   // The fake clock starts at 2023-11-14T22:13:20Z.
   const std::string contract = absl::StrReplaceAll(
-      kContract, {{"budget_minor: 1000", "budget_minor: 1000\ndeadline: 2023-11-15T00:00:00Z"}});
+      kContract, {{"budget_minor: 1000", "budget_minor: 1000\ndeadline: 2023-11-14T22:14:00Z"}});
   AddCentre("nairobi", {"w1", "w2"});
   ASSERT_TRUE(Submit(contract).ok());
   auto w1 = Lease("nairobi", "w1", 1, "L1");
   ASSERT_EQ(w1->assignments_size(), 1);
 
-  clock_.AdvanceMs(2 * 3600 * 1000);  // past the deadline
+  clock_.AdvanceMs(60'000);  // past the deadline, within w1's lease
   EXPECT_EQ(Lease("nairobi", "w2", 3, "L2")->assignments_size(), 0);
+  EXPECT_EQ(State(), v1::JOB_RUNNING);     // until the lease timers run (every second)
+  ASSERT_EQ(*engine_->ExpireLeases(), 0);  // w1's lease is still live
   EXPECT_EQ(State(), v1::JOB_DEADLINE_PASSED);
   EXPECT_EQ(Totals().refunds, 995);
 
-  // The lease given before the deadline is still good (its timer was reset by nothing here).
+  // The lease given before the deadline is still good.
   v1::Result r = Answer(w1->assignments(0), "positive");
   auto receipts = SubmitResults("nairobi", {r});
   ASSERT_EQ(receipts.size(), 1u);
@@ -127,6 +129,7 @@ TEST_F(LifecycleTest, DeadlineStopsLeasingAndWorkOutIsStillPaid) {
   EXPECT_EQ(totals.wages, 5);
   EXPECT_EQ(totals.pending, 0);
   EXPECT_EQ(totals.funding, totals.wages + totals.refunds);
+  EXPECT_EQ(totals.refunds, 995);
 }
 
 TEST_F(LifecycleTest, AJobOutOfBudgetWaitsForFundingInsteadOfOverspending) {

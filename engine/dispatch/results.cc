@@ -201,8 +201,8 @@ absl::StatusOr<v1::Receipt> Engine::RecordResult(const std::string& centre_id, c
   const bool on_time =
       task != nullptr && slot->state() == v1::SLOT_LEASED && slot->epoch() == r.epoch();
   const bool gold = record.gold();
-  // A stopped job decides nothing more: its answers are paid as they come in.
-  const bool stopped = IsFinal(run->progress.state());
+  // A job stopped early decides nothing more: its answers are paid as they come in.
+  const bool stopped = EndedEarly(run->progress.state());
   const int64_t rate = stage.human.piece_rate_minor();
   const std::string& currency = run->record.contract().currency();
   const std::string worker_account = WorkerAccount(centre_id, worker);

@@ -19,6 +19,16 @@ namespace {
 
 std::string Principal(const std::string& centre_id) { return absl::StrCat("centre:", centre_id); }
 
+// The centre's withholding of `assignment_id` into `out`; NOT_FOUND when nothing was withheld.
+absl::Status ReadWithholding(const storage::Store& store, const std::string& key,
+                             const std::string& assignment_id, v1::Withholding* out) {
+  absl::Status s = store.GetRecord(Cf::kWithholdings, key, out);
+  if (absl::IsNotFound(s)) {
+    return absl::NotFoundError(absl::StrCat("nothing withheld for ", assignment_id));
+  }
+  return s;
+}
+
 }  // namespace
 
 absl::StatusOr<v1::Withholding> Engine::WithholdWage(const std::string& centre_id,
@@ -113,11 +123,7 @@ absl::StatusOr<v1::Withholding> Engine::DisputeWithholding(const std::string& ce
       Principal(centre_id), r.idempotency_key(), r,
       [&](Batch* batch, v1::Withholding* reply) ABSL_NO_THREAD_SAFETY_ANALYSIS -> absl::Status {
         const std::string key = keys::Withholding(centre_id, r.assignment_id());
-        absl::Status s = store_->GetRecord(Cf::kWithholdings, key, reply);
-        if (absl::IsNotFound(s)) {
-          return absl::NotFoundError(absl::StrCat("nothing withheld for ", r.assignment_id()));
-        }
-        MW_RETURN_IF_ERROR(s);
+        MW_RETURN_IF_ERROR(ReadWithholding(*store_, key, r.assignment_id(), reply));
         if (reply->dispute() != v1::DISPUTE_NONE) {
           return absl::FailedPreconditionError("this withholding was disputed already");
         }
@@ -137,11 +143,7 @@ absl::StatusOr<v1::Withholding> Engine::ResolveDispute(const std::string& centre
       Principal(centre_id), r.idempotency_key(), r,
       [&](Batch* batch, v1::Withholding* reply) ABSL_NO_THREAD_SAFETY_ANALYSIS -> absl::Status {
         const std::string key = keys::Withholding(centre_id, r.assignment_id());
-        absl::Status s = store_->GetRecord(Cf::kWithholdings, key, reply);
-        if (absl::IsNotFound(s)) {
-          return absl::NotFoundError(absl::StrCat("nothing withheld for ", r.assignment_id()));
-        }
-        MW_RETURN_IF_ERROR(s);
+        MW_RETURN_IF_ERROR(ReadWithholding(*store_, key, r.assignment_id(), reply));
         if (reply->dispute() != v1::DISPUTE_OPEN) {
           return absl::FailedPreconditionError("there is no open dispute to decide");
         }

@@ -49,10 +49,6 @@ std::string SafeBack(const std::string& back) {
   return back;
 }
 
-std::string Money(int64_t minor, const std::string& currency) {
-  return FormatMoney(minor, currency);
-}
-
 // The instructions in the worker's language, else English, else any.
 std::string Instructions(const v1::HumanStage& stage, const std::string& lang) {
   if (auto it = stage.instructions().find(lang); it != stage.instructions().end()) {
@@ -407,6 +403,10 @@ void WebServer::Language(Call& c) {
 // ---- Work ----
 
 std::string WebServer::Welfare(Call& c) {
+  if (options_.max_minutes_per_day == 0 && options_.max_minutes_per_week == 0 &&
+      options_.distressing_per_day == 0 && options_.break_after_minutes == 0) {
+    return "";
+  }
   const Messages& m = Messages::Get();
   const std::string& worker = c.session.worker;
   const int64_t now = clock_->NowMs();
@@ -486,10 +486,11 @@ void WebServer::TaskPage(Call& c) {
   const int64_t hourly = a.piece_rate_minor() * 3600 / est;
   const std::string pay = absl::StrCat(
       "<dl><dt>", Escape(m.Text(c.lang, "pay")), "</dt><dd class=\"pay\" id=\"pay\">",
-      Escape(Money(a.piece_rate_minor(), a.currency())), "</dd><dt>",
+      Escape(FormatMoney(a.piece_rate_minor(), a.currency())), "</dd><dt>",
       Escape(m.Text(c.lang, "time")), "</dt><dd>",
       Escape(m.Text(c.lang, "minutes", {{"n", absl::StrCat((est + 59) / 60)}})), " &middot; ",
-      Escape(m.Text(c.lang, "per_hour", {{"rate", Money(hourly, a.currency())}})), "</dd></dl>");
+      Escape(m.Text(c.lang, "per_hour", {{"rate", FormatMoney(hourly, a.currency())}})),
+      "</dd></dl>");
   const std::string instructions =
       absl::StrCat("<h2>", Escape(m.Text(c.lang, "instructions")), "</h2><p id=\"instructions\">",
                    Escape(Instructions(stage, c.lang)),
@@ -611,8 +612,9 @@ void WebServer::Answer(Call& c, bool skip) {
   if (skip) {
     c.Redirect("/task?notice=skipped");
   } else {
-    c.Redirect(absl::StrCat("/task?notice=saved&pay=", httplib::detail::encode_query_param(Money(
-                                                           a.piece_rate_minor(), a.currency()))));
+    c.Redirect(absl::StrCat(
+        "/task?notice=saved&pay=",
+        httplib::detail::encode_query_param(FormatMoney(a.piece_rate_minor(), a.currency()))));
   }
 }
 
@@ -640,13 +642,13 @@ void WebServer::EarningsPage(Call& c) {
   for (int w = 0; w < 3; ++w) {
     const Window& win = windows[w];
     absl::StrAppend(&body, "<tr><th>", Escape(m.Text(c.lang, names[w])), "</th><td id=\"", names[w],
-                    "\"><b>", Escape(Money(win.wage_minor, currency)), "</b><br>",
+                    "\"><b>", Escape(FormatMoney(win.wage_minor, currency)), "</b><br>",
                     Escape(m.Text(c.lang, "tasks_count", {{"n", absl::StrCat(win.tasks)}})));
     if (win.active_seconds > 0) {
       const int64_t hourly =
           win.wage_minor * 3600 / static_cast<int64_t>(std::max<uint64_t>(win.active_seconds, 1));
       absl::StrAppend(&body, "<br>",
-                      Escape(m.Text(c.lang, "hourly", {{"rate", Money(hourly, currency)}})));
+                      Escape(m.Text(c.lang, "hourly", {{"rate", FormatMoney(hourly, currency)}})));
     }
     absl::StrAppend(&body, "</td></tr>");
   }
@@ -675,7 +677,7 @@ void WebServer::EarningsPage(Call& c) {
       }
       absl::StrAppend(&body, "</td><td>",
                       it->skipped() ? Escape(m.Text(c.lang, "skipped_label"))
-                                    : Escape(Money(it->wage_minor(), it->currency())),
+                                    : Escape(FormatMoney(it->wage_minor(), it->currency())),
                       "</td></tr>");
     }
     absl::StrAppend(&body, "</table>");
@@ -698,7 +700,7 @@ void WebServer::EarningsPage(Call& c) {
       ++mine;
       absl::StrAppend(&body, "<div class=\"notice\"><b>",
                       Escape(w.assignment_id().substr(0, w.assignment_id().rfind('@'))),
-                      "</b> &middot; ", Escape(Money(w.amount_minor(), w.currency())), "<br>",
+                      "</b> &middot; ", Escape(FormatMoney(w.amount_minor(), w.currency())), "<br>",
                       Escape(m.Text(c.lang, "reason")), ": ",
                       Escape(v1::WithholdReason_Name(w.reason())), " &mdash; ", Escape(w.note()),
                       "<br>", Escape(m.Text(c.lang, "dispute_state")), ": ",
