@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "bench/raw_limits.h"
 #include "engine/common/clock.h"
 #include "engine/common/ids.h"
 #include "engine/ledger/auditor.h"
@@ -25,24 +26,7 @@ namespace {
 using mw::storage::Batch;
 using mw::storage::Cf;
 using Clock = std::chrono::steady_clock;
-
-double Seconds(Clock::time_point a, Clock::time_point b) {
-  return std::chrono::duration<double>(b - a).count();
-}
-
-// Raw: batches of `batch` 100-byte puts, each batch one synced write.
-double RawPutsPerSecond(const std::string& dir, int batch, double seconds) {
-  auto store = mw::storage::Store::Open(dir, mw::storage::Schema::kDispatcher).value();
-  const std::string value(100, 'x');
-  uint64_t n = 0;
-  const auto start = Clock::now();
-  while (Seconds(start, Clock::now()) < seconds) {
-    Batch b;
-    for (int i = 0; i < batch; ++i) b.Put(Cf::kMeta, absl::StrCat("k", n++), value);
-    if (!store->Write(std::move(b), mw::storage::Durability::kSynced).ok()) return -1;
-  }
-  return n / Seconds(start, Clock::now());
-}
+using mw::bench::Seconds;
 
 struct LedgerFigures {
   double postings_per_second;
@@ -124,7 +108,7 @@ int main(int argc, char** argv) {
 
   std::printf("Ledger postings vs raw RocksDB, synced writes, %d per write, %.0f s each\n", batch,
               seconds);
-  const double raw = RawPutsPerSecond(dir.Sub("raw"), batch, seconds);
+  const double raw = mw::bench::RawSyncedPutsPerSecond(dir.Sub("raw"), batch, seconds);
   std::printf("  raw synced batched puts          %10.0f entries/s\n", raw);
   const LedgerFigures one = LedgerPostings(dir.Sub("ledger1"), batch, seconds, false);
   std::printf(
@@ -143,8 +127,6 @@ int main(int argc, char** argv) {
   std::printf("  audit of %llu transfers: %s in %.2f s\n",
               static_cast<unsigned long long>(auditor.transfers()),
               audit.ok() ? "OK" : audit.ToString().c_str(), Seconds(start, Clock::now()));
-  rusage u;
-  getrusage(RUSAGE_SELF, &u);
-  std::printf("  peak RSS %.1f MB\n", u.ru_maxrss / 1024.0);
+  std::printf("  peak RSS %.1f MB\n", mw::bench::PeakRssMb());
   return 0;
 }

@@ -1,0 +1,297 @@
+// dispatch_bench: end-to-end dispatch over real gRPC on loopback into a real engine on RocksDB.
+// Simulated centres lease work for their workers, answer every assignment and submit the
+// results; each completion is lease -> result -> QA verdict -> wage posted, every reply given
+// only after its writes are synced. Prints durable completions per second, lease latency
+// (p50/p99), peak RSS, and beside them the two physical limits measured in the same run: raw
+// synced batched RocksDB puts and a pipelined gRPC streaming echo. A program, not a test.
+//
+//   build/bin/dispatch_bench [--seconds 10] [--centres 4] [--pipelines 2] [--workers 20]
+//                            [--per-worker 25] [--overlap 1] [--dir /tmp]
+#include <grpcpp/grpcpp.h>
+#include <spdlog/spdlog.h>
+
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <atomic>
+#include <cstdio>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "bench/raw_limits.h"
+#include "dispatcher/service/services.h"
+#include "engine/contract/contract_file.h"
+#include "engine/dispatch/engine.h"
+#include "engine/ledger/auditor.h"
+#include "engine/testing/temp_dir.h"
+#include "proto/rpc/channel.h"
+
+namespace {
+
+namespace v1 = microwork::v1;
+using mw::bench::Seconds;
+using mw::bench::SteadyClock;
+
+struct Config {
+  double seconds = 10;
+  int centres = 4;
+  int pipelines = 2;    // concurrent lease/submit loops per centre
+  int workers = 20;     // per pipeline
+  int per_worker = 25;  // credit per worker per lease call
+  int overlap = 1;      // answers per task
+  uint64_t items = 0;   // 0: sized from the other figures
+};
+
+// Every pipeline's figures, merged at the end.
+struct Figures {
+  std::mutex mu;
+  std::vector<double> lease_ms;
+  uint64_t accepted = 0;
+  uint64_t rejected = 0;
+  uint64_t calls = 0;
+};
+
+std::string ContractText(const Config& c) {
+  return absl::StrCat(R"(
+name: Dispatch bench
+client: acme
+currency: USD
+budget_minor: 900000000000
+caps: {max_items: 10000000}
+inputs: [{name: rows, format: FORMAT_CSV, path: rows.csv}]
+stages:
+  - {name: split, split: {input: rows, by: SPLIT_ROWS}}
+  - name: check
+    after: [split]
+    human:
+      instructions: {en: "Does the receipt total match?"}
+      answer: {single_choice: {options: ["yes", "no"]}}
+      piece_rate_minor: 2
+      estimated_seconds: 10
+      overlap: )",
+                      c.overlap, "\n");
+}
+
+void SubmitJob(mw::dispatch::Engine* engine, const Config& c, uint64_t items) {
+  v1::ContractHeader header;
+  header.set_idempotency_key("bench-job");
+  *header.mutable_contract() = mw::contract::ParseContract(ContractText(c), "bench").value();
+  auto sub = engine->BeginSubmission(header).value();
+  std::string chunk = "receipt,total\n";
+  for (uint64_t i = 0; i < items; ++i) {
+    absl::StrAppend(&chunk, "R", i, ",", (i * 37) % 10000, "\n");
+    if (chunk.size() >= 256 * 1024 || i + 1 == items) {
+      v1::InputChunk in;
+      in.set_input("rows");
+      in.set_data(std::move(chunk));
+      in.set_last(i + 1 == items);
+      if (auto s = sub->AddChunk(in); !s.ok()) {
+        std::fprintf(stderr, "submission: %s\n", s.ToString().c_str());
+        std::exit(1);
+      }
+      chunk.clear();
+    }
+  }
+  if (auto r = sub->Finish(); !r.ok()) {
+    std::fprintf(stderr, "submission: %s\n", r.status().ToString().c_str());
+    std::exit(1);
+  }
+}
+
+// One centre pipeline: lease for its workers, answer everything, submit, repeat until the time
+// is up or the job has nothing left to lease.
+void RunPipeline(const std::string& target, const std::string& credential,
+                 const std::vector<std::string>& workers, const Config& c,
+                 SteadyClock::time_point until, Figures* out) {
+  auto stub =
+      v1::CentreService::NewStub(grpc::CreateChannel(target, grpc::InsecureChannelCredentials()));
+  std::vector<double> lease_ms;
+  uint64_t accepted = 0, rejected = 0, calls = 0;
+  for (uint64_t round = 0; SteadyClock::now() < until; ++round) {
+    v1::LeaseRequest lease;
+    lease.set_idempotency_key(absl::StrCat(workers.front(), "-lease-", round));
+    for (const auto& w : workers) {
+      auto* credit = lease.add_credits();
+      credit->set_worker(w);
+      credit->set_count(c.per_worker);
+    }
+    v1::LeaseReply leased;
+    const auto t0 = SteadyClock::now();
+    grpc::Status s =
+        stub->Lease(mw::rpc::MakeContext(credential, absl::Seconds(30)).get(), lease, &leased);
+    lease_ms.push_back(Seconds(t0, SteadyClock::now()) * 1000);
+    ++calls;
+    if (!s.ok()) {
+      std::fprintf(stderr, "lease: %s\n", s.error_message().c_str());
+      break;
+    }
+    if (leased.assignments().empty()) break;
+    v1::SubmitResultsRequest submit;
+    for (const auto& a : leased.assignments()) {
+      v1::Result* r = submit.add_results();
+      r->set_result_id(absl::StrCat("r-", a.assignment_id(), "-", a.epoch()));
+      r->set_assignment_id(a.assignment_id());
+      r->set_epoch(a.epoch());
+      r->set_worker(a.worker());
+      r->mutable_answer()->set_choice(a.item().index() % 7 == 0 ? "no" : "yes");
+      r->set_active_seconds(9);
+    }
+    v1::SubmitResultsReply receipts;
+    s = stub->SubmitResults(mw::rpc::MakeContext(credential, absl::Seconds(30)).get(), submit,
+                            &receipts);
+    ++calls;
+    if (!s.ok()) {
+      std::fprintf(stderr, "submit: %s\n", s.error_message().c_str());
+      break;
+    }
+    for (const auto& r : receipts.receipts()) {
+      (r.status() == v1::RECEIPT_ACCEPTED ? accepted : rejected)++;
+    }
+  }
+  std::lock_guard<std::mutex> lock(out->mu);
+  out->lease_ms.insert(out->lease_ms.end(), lease_ms.begin(), lease_ms.end());
+  out->accepted += accepted;
+  out->rejected += rejected;
+  out->calls += calls;
+}
+
+double Percentile(std::vector<double> v, double p) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  return v[std::min(v.size() - 1, static_cast<size_t>(p * v.size()))];
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"dispatch_bench"};
+  Config c;
+  std::string base;
+  app.add_option("--seconds", c.seconds, "Seconds of load (and of each raw measurement)");
+  app.add_option("--centres", c.centres, "Simulated centres");
+  app.add_option("--pipelines", c.pipelines, "Concurrent lease/submit loops per centre");
+  app.add_option("--workers", c.workers, "Workers per pipeline");
+  app.add_option("--per-worker", c.per_worker, "Assignments leased per worker per call (1-50)");
+  app.add_option("--overlap", c.overlap, "Answers per task");
+  app.add_option("--items", c.items, "Items in the job (default: enough for the run)");
+  app.add_option("--dir", base, "Where the databases go (default $TMPDIR)");
+  CLI11_PARSE(app, argc, argv);
+  if (!base.empty()) setenv("TMPDIR", base.c_str(), 1);
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);
+  spdlog::set_level(spdlog::level::warn);  // one log line per verdict would measure the terminal
+  mw::testing::TempDir dir;
+
+  std::printf("Physical limits on this machine (%.0f s each)\n", c.seconds);
+  const double raw_puts = mw::bench::RawSyncedPutsPerSecond(dir.Sub("raw"), 1000, c.seconds);
+  std::printf("  raw RocksDB synced batched puts (1000 per write)  %10.0f entries/s\n", raw_puts);
+  const double echo = mw::bench::GrpcEchoMessagesPerSecond(200, c.seconds);
+  std::printf("  raw gRPC streaming echo (200-byte messages)       %10.0f messages/s\n", echo);
+
+  mw::dispatch::Engine::Options options;
+  options.lease_ms = 600'000;
+  options.seed = 1;
+  auto engine = mw::dispatch::Engine::Open(dir.Sub("engine"), mw::SystemClock::Get(), options);
+  if (!engine.ok()) {
+    std::fprintf(stderr, "%s\n", engine.status().ToString().c_str());
+    return 1;
+  }
+  mw::rpc::Authenticator auth(engine->get(), "bench-operator", "");
+  mw::rpc::CentreServiceImpl centre_service(engine->get(), &auth);
+  int port = 0;
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
+  builder.RegisterService(&centre_service);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  const std::string target = absl::StrCat("127.0.0.1:", port);
+
+  // Enough items that the job outlasts the run at 60,000 answers a second.
+  const uint64_t items =
+      c.items != 0 ? c.items : static_cast<uint64_t>(60'000 * c.seconds / c.overlap) + 1000;
+  const auto ingest_start = SteadyClock::now();
+  SubmitJob(engine->get(), c, items);
+  std::printf("Job of %llu items (overlap %d) submitted in %.1f s\n",
+              static_cast<unsigned long long>(items), c.overlap,
+              Seconds(ingest_start, SteadyClock::now()));
+
+  struct Pipeline {
+    std::string credential;
+    std::vector<std::string> workers;
+  };
+  std::vector<Pipeline> pipelines;
+  for (int i = 0; i < c.centres; ++i) {
+    const std::string id = absl::StrCat("centre-", i);
+    v1::AddCentreRequest add;
+    add.set_idempotency_key(id);
+    add.mutable_centre()->set_id(id);
+    add.mutable_centre()->set_region("KE");
+    add.mutable_centre()->set_currency("USD");
+    add.mutable_centre()->set_wage_floor_minor_per_hour(600);
+    add.mutable_centre()->add_languages("en");
+    add.mutable_centre()->set_capacity(1'000'000);
+    auto added = (*engine)->AddCentre(add);
+    if (!added.ok()) {
+      std::fprintf(stderr, "%s\n", added.status().ToString().c_str());
+      return 1;
+    }
+    v1::RegisterRequest reg;
+    for (int p = 0; p < c.pipelines; ++p) {
+      Pipeline pipeline{added->credential(), {}};
+      for (int w = 0; w < c.workers; ++w) {
+        pipeline.workers.push_back(absl::StrCat("c", i, "p", p, "w", w));
+        reg.add_workers()->set_worker(pipeline.workers.back());
+      }
+      pipelines.push_back(std::move(pipeline));
+    }
+    if (auto r = (*engine)->Register(id, reg); !r.ok()) {
+      std::fprintf(stderr, "%s\n", r.status().ToString().c_str());
+      return 1;
+    }
+  }
+
+  Figures figures;
+  const auto start = SteadyClock::now();
+  const auto until = start + std::chrono::duration_cast<SteadyClock::duration>(
+                                 std::chrono::duration<double>(c.seconds));
+  std::vector<std::thread> threads;
+  for (const auto& p : pipelines) {
+    threads.emplace_back(RunPipeline, target, p.credential, p.workers, c, until, &figures);
+  }
+  for (auto& t : threads) t.join();
+  const double elapsed = Seconds(start, SteadyClock::now());
+  const mw::dispatch::EngineStats stats = (*engine)->Stats();
+  server->Shutdown();
+
+  const double answers = figures.accepted / elapsed;
+  const double completions = stats.tasks_done / elapsed;
+  std::printf("End to end: %d centres x %d pipelines x %d workers, %d per worker per lease\n",
+              c.centres, c.pipelines, c.workers, c.per_worker);
+  std::printf("  answers accepted (wage reserved, synced)   %10.0f /s  (%llu, %llu refused)\n",
+              answers, static_cast<unsigned long long>(figures.accepted),
+              static_cast<unsigned long long>(figures.rejected));
+  std::printf("  durable task completions (verdict + wages) %10.0f /s  (%llu tasks in %.1f s)\n",
+              completions, static_cast<unsigned long long>(stats.tasks_done), elapsed);
+  std::printf("  lease latency p50 %.2f ms, p99 %.2f ms over %zu leases; %llu commit groups\n",
+              Percentile(figures.lease_ms, 0.5), Percentile(figures.lease_ms, 0.99),
+              figures.lease_ms.size(), static_cast<unsigned long long>(stats.commit_groups));
+  std::printf("  completions / raw synced puts  %.3f\n", completions / raw_puts);
+  std::printf("  completions / raw gRPC echo    %.3f\n", completions / echo);
+  const auto usd =
+      stats.wages.count("USD") ? stats.wages.at("USD") : mw::dispatch::EngineStats::Wages{};
+  std::printf("  wages posted %lld, reserved %lld (minor units)\n",
+              static_cast<long long>(usd.posted), static_cast<long long>(usd.reserved));
+
+  // The ledger the run wrote still proves itself.
+  mw::ledger::Auditor auditor;
+  absl::Status audit = (*engine)->ReadLedger([&](const v1::LedgerRecord& rec) {
+    if (rec.has_account()) auditor.AddAccount(rec.account());
+    if (rec.has_transfer()) (void)auditor.AddTransfer(rec.transfer());
+    return true;
+  });
+  if (audit.ok()) audit = auditor.Finish();
+  std::printf("  ledger audit of %llu transfers: %s\n",
+              static_cast<unsigned long long>(auditor.transfers()),
+              audit.ok() ? "OK" : audit.ToString().c_str());
+  std::printf("  peak RSS %.1f MB\n", mw::bench::PeakRssMb());
+  return audit.ok() ? 0 : 1;
+}

@@ -1,0 +1,85 @@
+#include "bench/raw_limits.h"
+
+#include <grpcpp/grpcpp.h>
+#include <sys/resource.h>
+
+#include <atomic>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "echo.grpc.pb.h"
+#include "engine/storage/store.h"
+
+namespace mw::bench {
+namespace {
+
+class EchoService final : public mwbench::Echo::Service {
+  grpc::Status Stream(grpc::ServerContext*,
+                      grpc::ServerReaderWriter<mwbench::Blob, mwbench::Blob>* stream) override {
+    mwbench::Blob blob;
+    while (stream->Read(&blob)) {
+      if (!stream->Write(blob)) break;
+    }
+    return grpc::Status::OK;
+  }
+};
+
+}  // namespace
+
+double RawSyncedPutsPerSecond(const std::string& dir, int batch, double seconds) {
+  auto store = storage::Store::Open(dir, storage::Schema::kDispatcher);
+  if (!store.ok()) return -1;
+  const std::string value(100, 'x');
+  uint64_t n = 0;
+  const auto start = SteadyClock::now();
+  while (Seconds(start, SteadyClock::now()) < seconds) {
+    storage::Batch b;
+    for (int i = 0; i < batch; ++i) b.Put(storage::Cf::kMeta, absl::StrCat("k", n++), value);
+    if (!(*store)->Write(std::move(b), storage::Durability::kSynced).ok()) return -1;
+  }
+  return n / Seconds(start, SteadyClock::now());
+}
+
+double GrpcEchoMessagesPerSecond(int message_bytes, double seconds) {
+  EchoService service;
+  int port = 0;
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
+  builder.RegisterService(&service);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  if (server == nullptr || port == 0) return -1;
+  auto stub = mwbench::Echo::NewStub(
+      grpc::CreateChannel(absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials()));
+  grpc::ClientContext context;
+  auto stream = stub->Stream(&context);
+
+  std::atomic<bool> stop{false};
+  std::atomic<uint64_t> echoed{0};
+  std::thread reader([&] {
+    mwbench::Blob blob;
+    while (stream->Read(&blob)) echoed.fetch_add(1, std::memory_order_relaxed);
+  });
+  mwbench::Blob blob;
+  blob.set_data(std::string(message_bytes, 'x'));
+  const auto start = SteadyClock::now();
+  uint64_t sent = 0;
+  while (!stop.load()) {
+    if (!stream->Write(blob)) break;
+    if (++sent % 256 == 0 && Seconds(start, SteadyClock::now()) >= seconds) stop = true;
+  }
+  const uint64_t done = echoed.load();
+  const double elapsed = Seconds(start, SteadyClock::now());
+  stream->WritesDone();
+  reader.join();
+  (void)stream->Finish();
+  server->Shutdown();
+  return done / elapsed;
+}
+
+double PeakRssMb() {
+  rusage u;
+  getrusage(RUSAGE_SELF, &u);
+  return u.ru_maxrss / 1024.0;
+}
+
+}  // namespace mw::bench
