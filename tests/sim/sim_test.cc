@@ -1,0 +1,53 @@
+// A few seeds of the deterministic simulation on every `make test`; the long mode is
+// `build/bin/simulate --seeds N`.
+#include "tests/sim/simulator.h"
+
+#include "gtest/gtest.h"
+
+namespace mw::sim {
+namespace {
+
+class SimSeeds : public ::testing::TestWithParam<uint64_t> {};
+
+TEST_P(SimSeeds, EveryCheckHoldsUnderFaults) {
+  Options options;
+  options.seed = GetParam();
+  const Report r = sim::Run(options);
+  EXPECT_TRUE(r.ok) << r.failure << "\nreplay: build/bin/simulate --seed " << options.seed
+                    << " --trace";
+  // The faults really happened, or the run proved nothing.
+  EXPECT_GT(r.dropped, 0u);
+  EXPECT_GT(r.duplicated, 0u);
+  EXPECT_GT(r.dispatcher_crashes + r.centre_crashes + r.partitions, 0u);
+  EXPECT_GE(r.acknowledged, 40u * 2u);  // every task's overlap, and late extras on top
+}
+
+INSTANTIATE_TEST_SUITE_P(Seeds, SimSeeds, ::testing::Values(1, 2, 3, 4, 5));
+
+TEST(Sim, ASeedReplaysExactly) {
+  Options options;
+  options.seed = 11;
+  const Report a = sim::Run(options);
+  const Report b = sim::Run(options);
+  ASSERT_TRUE(a.ok) << a.failure;
+  EXPECT_EQ(a.digest, b.digest);
+  EXPECT_EQ(a.finished_after_ms, b.finished_after_ms);
+  EXPECT_EQ(a.acknowledged, b.acknowledged);
+  options.seed = 12;
+  EXPECT_NE(sim::Run(options).digest, a.digest);
+}
+
+// The checks can fail: a run without enough time to finish reports it, with its seed.
+TEST(Sim, AJobThatCannotFinishIsReported) {
+  Options options;
+  options.seed = 3;
+  options.give_up_ms = 60'000;
+  options.fault_ms = 30'000;
+  const Report r = sim::Run(options);
+  EXPECT_FALSE(r.ok);
+  EXPECT_EQ(r.failure.rfind("seed 3: the job did not finish within 1 simulated minutes", 0), 0u)
+      << r.failure;
+}
+
+}  // namespace
+}  // namespace mw::sim
