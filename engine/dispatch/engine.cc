@@ -188,6 +188,11 @@ absl::Status Engine::RecoverJob(const std::string& job_id) {
   const int64_t now = clock_->NowMs();
   for (size_t pos = 0; pos < run->chain.size(); ++pos) {
     const StageRun& stage = run->chain[pos];
+    // Tasks, items and contributions are all keyed in item order: one cursor each, walked in
+    // step, instead of a lookup and a fresh iterator per task (a large job restarts in a
+    // fraction of the time).
+    auto items = store_->Scan(Cf::kItems, keys::JobPrefix(job_id));
+    auto contributions = store_->Scan(Cf::kContributions, keys::StagePrefix(job_id, stage.index));
     for (auto c = store_->Scan(Cf::kTasks, keys::StagePrefix(job_id, stage.index)); c->Valid();
          c->Next()) {
       v1::TaskRecord rec;
@@ -199,7 +204,13 @@ absl::Status Engine::RecoverJob(const std::string& job_id) {
       task.job_id = job_id;
       task.chain_pos = static_cast<int>(pos);
       task.item_index = key->item;
-      MW_RETURN_IF_ERROR(store_->GetRecord(Cf::kItems, keys::Item(job_id, key->item), &task.item));
+      const std::string item_key = keys::Item(job_id, key->item);
+      while (items->Valid() && items->key() < item_key) items->Next();
+      if (!items->Valid() || items->key() != item_key) {
+        MW_RETURN_IF_ERROR(items->status());
+        return absl::DataLossError(absl::StrCat("task ", c->key(), " has no item"));
+      }
+      MW_RETURN_IF_ERROR(items->Read(&task.item));
       // A later stage sees the verdicts of the stages before it as extra fields (gold items
       // carry their own).
       for (size_t prev = 0; prev < pos && !rec.gold(); ++prev) {
@@ -210,10 +221,11 @@ absl::Status Engine::RecoverJob(const std::string& job_id) {
         f->set_name(run->record.contract().stages(run->chain[prev].index).name());
         f->set_value(AnswerLabel(out.answer()));
       }
-      for (auto cc = store_->Scan(Cf::kContributions, std::string(c->key())); cc->Valid();
-           cc->Next()) {
+      while (contributions->Valid() && contributions->key() < c->key()) contributions->Next();
+      for (; contributions->Valid() && absl::StartsWith(contributions->key(), c->key());
+           contributions->Next()) {
         v1::ContributionRecord contribution;
-        MW_RETURN_IF_ERROR(cc->Read(&contribution));
+        MW_RETURN_IF_ERROR(contributions->Read(&contribution));
         if (contribution.counted()) {
           task.answers.emplace_back(contribution.result().worker(),
                                     AnswerLabel(contribution.result().answer()));
