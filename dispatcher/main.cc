@@ -76,6 +76,14 @@ int main(int argc, char** argv) {
   app.add_option("--lease-seconds", lease_seconds, "Lease life without a heartbeat")
       ->check(CLI::Range(5, 86400));
   std::string log_level = "info";
+  int max_threads = 200;
+  uint64_t max_waiting_mb = 64;
+  app.add_option("--max-threads", max_threads,
+                 "Calls served at once; beyond it a call gets RESOURCE_EXHAUSTED")
+      ->check(CLI::Range(4, 10000));
+  app.add_option("--max-waiting-write-mb", max_waiting_mb,
+                 "Changes waiting for the disk beyond which new work is refused (retry hint)")
+      ->check(CLI::Range(1, 4096));
   app.add_option("--log-level", log_level, "trace, debug, info, warn or error")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
   app.set_config("--config", "", "Read options from this TOML/INI file");
@@ -99,6 +107,7 @@ int main(int argc, char** argv) {
 
   mw::dispatch::Engine::Options options;
   options.lease_ms = int64_t{lease_seconds} * 1000;
+  options.max_waiting_commit_bytes = max_waiting_mb << 20;
   auto engine = mw::dispatch::Engine::Open(data_dir + "/db", mw::SystemClock::Get(), options);
   if (!engine.ok()) return Fail(engine.status());
 
@@ -140,6 +149,11 @@ int main(int argc, char** argv) {
   builder.RegisterService(&centre_service);
   builder.RegisterService(&ledger_service);
   builder.SetMaxReceiveMessageSize(64 << 20);
+  // Bounded: a thread per call in flight, no more; gRPC refuses the rest (RESOURCE_EXHAUSTED)
+  // and the agents back off and retry.
+  grpc::ResourceQuota quota("mw-dispatcher");
+  quota.SetMaxThreads(max_threads);
+  builder.SetResourceQuota(quota);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || port == 0) {
     return Fail(absl::UnavailableError(absl::StrCat("cannot listen on ", listen)));

@@ -405,6 +405,14 @@ absl::StatusOr<std::string> Engine::AuthenticateCentre(const std::string& creden
   return it->second;
 }
 
+absl::Status Engine::Admit(uint64_t limit, absl::string_view what) const {
+  const uint64_t waiting = queue_->WaitingBytes();
+  if (waiting <= limit) return absl::OkStatus();
+  return absl::ResourceExhaustedError(
+      absl::StrCat(what, ": the dispatcher has ", waiting / 1024,
+                   " KB of changes waiting for the disk; retry after 200 ms"));
+}
+
 absl::StatusOr<v1::RegisterReply> Engine::Register(const std::string& centre_id,
                                                    const v1::RegisterRequest& request) {
   absl::flat_hash_set<std::string> seen;

@@ -107,6 +107,13 @@ class Engine {
     int64_t retry_base_ms = 5'000;
     int64_t retry_max_ms = 300'000;
     uint64_t seed = 0;  // jitter seed; 0 = from the system's random source
+    // Backpressure. While more than this many bytes of changes wait for the disk, Lease is
+    // refused (from half of it) and so are results and new submissions (from all of it), with
+    // RESOURCE_EXHAUSTED and a retry hint, before anything changes; heartbeats and operator
+    // calls go on. Memory for pending writes stays bounded whatever the load.
+    uint64_t max_waiting_commit_bytes = 64 << 20;
+    uint32_t max_results_per_call = 5000;  // results in one SubmitResults
+    uint32_t max_credits_per_call = 5000;  // worker credits in one Lease
   };
 
   // Opens (or creates) the state in `data_dir`, recovers jobs and tasks, and re-arms a fresh
@@ -231,6 +238,8 @@ class Engine {
 
   EngineStats Stats() const;
   storage::Store* store() { return store_.get(); }
+  // Tests pause it to see what happens while the disk lags.
+  storage::CommitQueue* commit_queue() { return queue_.get(); }
 
  private:
   friend class Submission;
@@ -277,6 +286,9 @@ class Engine {
 
   Engine(std::unique_ptr<storage::Store> store, const Clock* clock, const Options& options);
   absl::Status Recover();
+  // RESOURCE_EXHAUSTED, naming `what` and when to retry, while more than `limit` bytes wait
+  // for the disk.
+  absl::Status Admit(uint64_t limit, absl::string_view what) const;
   absl::Status RecoverJob(const std::string& job_id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::StatusOr<JobRun> BuildJobRun(v1::JobRecord record, v1::JobProgressRecord progress) const;
   v1::Job JobView(const JobRun& run) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

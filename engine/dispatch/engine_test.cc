@@ -1,6 +1,7 @@
 #include "engine/dispatch/engine.h"
 
 #include <map>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "engine/common/ids.h"
@@ -61,6 +62,52 @@ TEST_F(EngineTest, ContractFlowsToVerdictsAndWages) {
   EXPECT_EQ(totals.funding, 1000);
   EXPECT_EQ(totals.wages, 45);
   EXPECT_EQ(totals.pending, 0);
+}
+
+// Backpressure: while changes wait for the disk beyond the limit, new work is refused with
+// RESOURCE_EXHAUSTED and a retry hint, and nothing changes; once the disk catches up it flows.
+TEST_F(EngineTest, WhileTheDiskLagsNewWorkIsRefusedAndNothingChanges) {
+  Engine::Options options;
+  options.max_waiting_commit_bytes = 4;  // any waiting change is too much for a lease
+  options.max_results_per_call = 3;
+  Open(options);
+  AddCentre("nairobi", {"w1", "w2", "w3"});
+  ASSERT_TRUE(Submit(kContract).ok());
+  auto first = Lease("nairobi", "w1", 3, "l1");
+  ASSERT_TRUE(first.ok()) << first.status();
+  ASSERT_EQ(first->assignments_size(), 3);
+
+  // Too many results in one call: refused whole, naming the limit.
+  v1::SubmitResultsRequest four;
+  for (int i = 0; i < 4; ++i) *four.add_results() = Answer(first->assignments(0), "positive");
+  EXPECT_EQ(engine_->SubmitResults("nairobi", four).status(),
+            absl::InvalidArgumentError("results: at most 3 per call, got 4"));
+
+  // The disk stalls while w1's answers are being recorded.
+  engine_->commit_queue()->Pause();
+  v1::SubmitResultsRequest answers;
+  for (const auto& a : first->assignments()) *answers.add_results() = Answer(a, "positive");
+  std::thread recording([&] { EXPECT_TRUE(engine_->SubmitResults("nairobi", answers).ok()); });
+  engine_->commit_queue()->AwaitWaitingBytes(options.max_waiting_commit_bytes + 1);
+
+  const uint64_t leases_before = engine_->Stats().leases_active;
+  auto refused = Lease("nairobi", "w2", 3, "l2");
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_THAT(std::string(refused.status().message()),
+              ::testing::AllOf(::testing::StartsWith("lease: the dispatcher has "),
+                               ::testing::EndsWith("waiting for the disk; retry after 200 ms")));
+  EXPECT_EQ(engine_->Stats().leases_active, leases_before);
+  v1::SubmitResultsRequest more;
+  *more.add_results() = Answer(first->assignments(0), "negative");
+  EXPECT_EQ(engine_->SubmitResults("nairobi", more).status().code(),
+            absl::StatusCode::kResourceExhausted);
+
+  engine_->commit_queue()->Resume();
+  recording.join();
+  EXPECT_EQ(engine_->commit_queue()->WaitingBytes(), 0u);
+  auto later = Lease("nairobi", "w2", 3, "l2");  // the same key: it was never used
+  ASSERT_TRUE(later.ok()) << later.status();
+  EXPECT_EQ(later->assignments_size(), 3);
 }
 
 TEST_F(EngineTest, LeaseIsIdempotentAndNeverGivesAWorkerATaskTwice) {

@@ -47,9 +47,9 @@ class EngineTest : public ::testing::Test {
  protected:
   void SetUp() override { Open(); }
 
-  void Open() {
+  void Open(const Engine::Options& options = Engine::Options()) {
     engine_.reset();
-    auto e = Engine::Open(dir_.Sub("db"), &clock_, Engine::Options());
+    auto e = Engine::Open(dir_.Sub("db"), &clock_, options);
     ASSERT_TRUE(e.ok()) << e.status();
     engine_ = std::move(*e);
   }

@@ -132,6 +132,13 @@ absl::StatusOr<Engine::TaskRun*> Engine::NextTaskFor(JobRun* run, const std::str
 
 absl::StatusOr<v1::LeaseReply> Engine::Lease(const std::string& centre_id,
                                              const v1::LeaseRequest& request) {
+  if (request.credits_size() > static_cast<int>(options_.max_credits_per_call)) {
+    return absl::InvalidArgumentError(absl::StrCat("credits: at most ",
+                                                   options_.max_credits_per_call, " per call, got ",
+                                                   request.credits_size()));
+  }
+  // New work waits first when the disk lags: results (finished work) are admitted longer.
+  MW_RETURN_IF_ERROR(Admit(options_.max_waiting_commit_bytes / 2, "lease"));
   for (int i = 0; i < request.credits_size(); ++i) {
     const auto& c = request.credits(i);
     if (c.count() == 0 || c.count() > options_.max_credit_per_worker) {

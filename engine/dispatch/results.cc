@@ -34,6 +34,12 @@ v1::Receipt Quarantine(const v1::Result& r, std::string why) {
 
 absl::StatusOr<v1::SubmitResultsReply> Engine::SubmitResults(
     const std::string& centre_id, const v1::SubmitResultsRequest& request) {
+  if (request.results_size() > static_cast<int>(options_.max_results_per_call)) {
+    return absl::InvalidArgumentError(absl::StrCat("results: at most ",
+                                                   options_.max_results_per_call, " per call, got ",
+                                                   request.results_size()));
+  }
+  MW_RETURN_IF_ERROR(Admit(options_.max_waiting_commit_bytes, "results"));
   v1::SubmitResultsReply reply;
   std::vector<std::string> pending;
   uint64_t ticket;

@@ -26,6 +26,7 @@ absl::StatusOr<std::unique_ptr<Submission>> Engine::BeginSubmission(
   if (header.idempotency_key().empty()) {
     return absl::InvalidArgumentError("idempotency_key: required");
   }
+  MW_RETURN_IF_ERROR(Admit(options_.max_waiting_commit_bytes, "submission"));
   MW_RETURN_IF_ERROR(
       contract::ErrorsToStatus(contract::ValidateContract(header.contract(), options_.limits)));
   bool replay = false;

@@ -14,6 +14,7 @@ CommitQueue::~CommitQueue() {
 
 uint64_t CommitQueue::Enqueue(Batch batch) {
   absl::MutexLock l(&mu_);
+  waiting_bytes_ += batch.ByteSize();
   pending_.push_back(std::move(batch));
   return ++enqueued_;
 }
@@ -36,6 +37,28 @@ uint64_t CommitQueue::groups_written() const {
   return groups_;
 }
 
+uint64_t CommitQueue::WaitingBytes() const {
+  absl::MutexLock l(&mu_);
+  return waiting_bytes_;
+}
+
+void CommitQueue::Pause() {
+  absl::MutexLock l(&mu_);
+  paused_ = true;
+}
+
+void CommitQueue::Resume() {
+  absl::MutexLock l(&mu_);
+  paused_ = false;
+}
+
+void CommitQueue::AwaitWaitingBytes(uint64_t bytes) const {
+  absl::MutexLock l(&mu_);
+  auto enough = [this, bytes]()
+                    ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return waiting_bytes_ >= bytes; };
+  mu_.Await(absl::Condition(&enough));
+}
+
 void CommitQueue::Run() {
   for (;;) {
     std::vector<Batch> group;
@@ -44,7 +67,7 @@ void CommitQueue::Run() {
     {
       absl::MutexLock l(&mu_);
       auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-        return !pending_.empty() || stopping_;
+        return (!pending_.empty() && !paused_) || stopping_;
       };
       mu_.Await(absl::Condition(&ready));
       if (pending_.empty()) return;  // stopping, and nothing left to write
@@ -54,7 +77,10 @@ void CommitQueue::Run() {
     }
     // A failed group leaves durable_ where it was and makes the error sticky.
     absl::Status s = prior.ok() ? store_->WriteGroup(group, Durability::kSynced) : prior;
+    uint64_t bytes = 0;
+    for (const Batch& b : group) bytes += b.ByteSize();
     absl::MutexLock l(&mu_);
+    waiting_bytes_ -= bytes;
     if (s.ok()) {
       durable_ = last;
       ++groups_;

@@ -49,6 +49,17 @@ class CommitQueue {
   // Writes completed since start, and batches in them, for metrics and benchmarks.
   uint64_t groups_written() const;
 
+  // Bytes enqueued and not yet durable: what admission control bounds (the engine refuses new
+  // work with RESOURCE_EXHAUSTED while this is above its limit, so memory stays bounded).
+  uint64_t WaitingBytes() const;
+
+  // While paused the writer takes no new group (tickets still queue up); Resume lets it go on.
+  // Destruction writes everything regardless. For tests of what happens while disk lags.
+  void Pause();
+  void Resume();
+  // Blocks until at least `bytes` are waiting (tests: "the call has enqueued its change").
+  void AwaitWaitingBytes(uint64_t bytes) const;
+
  private:
   void Run();
 
@@ -60,6 +71,8 @@ class CommitQueue {
   uint64_t groups_ ABSL_GUARDED_BY(mu_) = 0;
   absl::Status error_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  bool paused_ ABSL_GUARDED_BY(mu_) = false;
+  uint64_t waiting_bytes_ ABSL_GUARDED_BY(mu_) = 0;
   std::thread writer_;
 };
 

@@ -54,5 +54,26 @@ TEST(CommitQueueTest, LaterBatchOverwritesEarlierOne) {
   EXPECT_EQ(**(*store)->Get(Cf::kMeta, "k"), "99");
 }
 
+TEST(CommitQueueTest, WaitingBytesCountWhatIsNotYetDurable) {
+  mw::testing::TempDir dir;
+  auto store = Store::Open(dir.Sub("db"), Schema::kDispatcher);
+  ASSERT_TRUE(store.ok());
+  CommitQueue queue(store->get());
+  queue.Pause();
+  Batch a, b;
+  a.Put(Cf::kMeta, "a", "1");
+  b.Put(Cf::kMeta, "b", std::string(100, 'x'));
+  const uint64_t bytes = a.ByteSize() + b.ByteSize();
+  queue.Enqueue(std::move(a));
+  const uint64_t last = queue.Enqueue(std::move(b));
+  queue.AwaitWaitingBytes(bytes);
+  EXPECT_EQ(queue.WaitingBytes(), bytes);
+  EXPECT_FALSE((*store)->Get(Cf::kMeta, "a")->has_value());  // paused: nothing written
+  queue.Resume();
+  ASSERT_TRUE(queue.WaitDurable(last).ok());
+  EXPECT_EQ(queue.WaitingBytes(), 0u);
+  EXPECT_EQ(**(*store)->Get(Cf::kMeta, "b"), std::string(100, 'x'));
+}
+
 }  // namespace
 }  // namespace mw::storage

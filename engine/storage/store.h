@@ -54,6 +54,7 @@ class Batch {
   void Append(const Batch& other);
 
   size_t Count() const { return count_; }
+  size_t ByteSize() const { return rep_.size(); }
   bool Empty() const { return count_ == 0; }
 
  private:
