@@ -1,6 +1,7 @@
 // mw centre add ... | list
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <fstream>
 #include <iostream>
 
@@ -19,6 +20,7 @@ struct AddOpts {
   int64_t floor_minor = 0;
   std::vector<std::string> languages;
   uint32_t capacity = 100;
+  uint32_t share_weight = 1;
 };
 
 absl::Status Add(const AddOpts& o, const Connect& connect) {
@@ -32,6 +34,7 @@ absl::Status Add(const AddOpts& o, const Connect& connect) {
   c->set_wage_floor_minor_per_hour(o.floor_minor);
   for (const auto& l : o.languages) c->add_languages(l);
   c->set_capacity(o.capacity);
+  c->set_share_weight(o.share_weight);
   v1::AddCentreReply reply;
   auto ctx = client->Context();
   MW_RETURN_IF_ERROR(rpc::FromGrpcStatus(client->ops().AddCentre(ctx.get(), req, &reply)));
@@ -60,7 +63,8 @@ absl::Status List(const Connect& connect) {
   for (const auto& c : reply.centres()) {
     std::cout << c.id() << "  region " << c.region() << "  floor "
               << FormatMoney(c.wage_floor_minor_per_hour(), c.currency()) << "/h  languages "
-              << absl::StrJoin(c.languages(), ",") << "  capacity " << c.capacity() << "\n";
+              << absl::StrJoin(c.languages(), ",") << "  capacity " << c.capacity()
+              << "  share weight " << std::max<uint32_t>(c.share_weight(), 1) << "\n";
   }
   return absl::OkStatus();
 }
@@ -80,6 +84,9 @@ void AddCentreCommands(CLI::App& app, Run* run) {
       ->required();
   add->add_option("--languages", o->languages, "Languages spoken at the centre")->delimiter(',');
   add->add_option("--capacity", o->capacity, "Assignments the centre may hold at once");
+  add->add_option("--share-weight", o->share_weight,
+                  "Its share of contended work relative to other centres (default 1)")
+      ->check(CLI::Range(1, 1000));
   add->add_option("--key", o->key, "Idempotency key (default: derived from the id)");
   add->add_option("--credential-out", o->credential_out, "Write the credential to this file");
   add->callback([run, o] { *run = [o](const Connect& c) { return Add(*o, c); }; });

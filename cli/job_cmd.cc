@@ -57,6 +57,11 @@ void PrintJob(const v1::Job& job) {
     if (s.quarantined() > 0) std::cout << " quarantined " << s.quarantined();
     std::cout << "\n";
   }
+  for (const auto& share : job.shares()) {
+    std::cout << absl::StrFormat(
+        "  centre %-14s weight %-3d answers %-7d share %5.1f%% (target %.1f%%)\n", share.centre(),
+        share.weight(), share.contributions(), 100 * share.achieved(), 100 * share.target());
+  }
 }
 
 absl::Status List(const Connect& connect) {

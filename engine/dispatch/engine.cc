@@ -274,6 +274,26 @@ v1::Job Engine::JobView(const JobRun& run) const {
       if (run.chain[pos].index == i) p->set_leased(run.leased[pos]);
     }
   }
+  // Achieved shares beside the weighted targets, among the centres that contributed.
+  const std::map<std::string, uint64_t> by_centre(run.progress.centre_contributions().begin(),
+                                                  run.progress.centre_contributions().end());
+  uint64_t total = 0, weights = 0;
+  for (const auto& [centre, n] : by_centre) {
+    total += n;
+    auto it = centres_.find(centre);
+    const uint32_t w = it == centres_.end() ? 0 : it->second.centre().share_weight();
+    weights += w == 0 ? 1 : w;
+  }
+  for (const auto& [centre, n] : by_centre) {
+    auto it = centres_.find(centre);
+    const uint32_t w = it == centres_.end() ? 0 : it->second.centre().share_weight();
+    v1::CentreShare* share = job.add_shares();
+    share->set_centre(centre);
+    share->set_weight(w == 0 ? 1 : w);
+    share->set_contributions(n);
+    share->set_achieved(total == 0 ? 0 : static_cast<double>(n) / total);
+    share->set_target(static_cast<double>(share->weight()) / weights);
+  }
   return job;
 }
 

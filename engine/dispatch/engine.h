@@ -114,6 +114,10 @@ class Engine {
     uint64_t max_waiting_commit_bytes = 64 << 20;
     uint32_t max_results_per_call = 5000;  // results in one SubmitResults
     uint32_t max_credits_per_call = 5000;  // worker credits in one Lease
+    // Fair share: a centre that asked for work and got less than it asked, within this window,
+    // is contending; while one is, a job leases to each centre in proportion to its weight
+    // (Centre.share_weight). With nobody short of work, everyone gets what they ask.
+    int64_t fair_share_window_ms = 60'000;
   };
 
   // Opens (or creates) the state in `data_dir`, recovers jobs and tasks, and re-arms a fresh
@@ -267,6 +271,8 @@ class Engine {
     std::vector<std::vector<std::string>> gold;
     std::vector<uint64_t> since_gold;  // regular assignments since the last gold one
     std::vector<size_t> gold_cursor;   // round robin over `gold`
+    // Assignments leased per centre since start-up, for the fair-share rule.
+    absl::flat_hash_map<std::string, uint64_t> granted;
   };
   struct TaskRun {
     std::string job_id;
@@ -293,6 +299,10 @@ class Engine {
   absl::StatusOr<JobRun> BuildJobRun(v1::JobRecord record, v1::JobProgressRecord progress) const;
   v1::Job JobView(const JobRun& run) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Touch(JobRun* run) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Whether `centre_id` may take another of `run`'s tasks now under the fair-share rule: no
+  // other contending centre eligible for the job is behind it, weight for weight.
+  bool FairShareAllows(const JobRun& run, const std::string& centre_id, int64_t now) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Lifecycle (lifecycle.cc). StopJob ends a job early (cancelled, or its deadline passed):
   // nothing new is leased, answers already in are paid now without waiting for a verdict, and
   // the escrow nobody can still earn goes back to the client. Live leases keep their wage in
@@ -395,6 +405,8 @@ class Engine {
   absl::flat_hash_map<std::string, v1::CentreRecord> centres_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, std::string> credentials_ ABSL_GUARDED_BY(mu_);  // hash -> id
   absl::flat_hash_map<std::string, uint32_t> centre_leases_ ABSL_GUARDED_BY(mu_);
+  // Until when each centre counts as contending (it asked for more than it got).
+  absl::flat_hash_map<std::string, int64_t> short_until_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, uint32_t> worker_leases_ ABSL_GUARDED_BY(mu_);  // "c/w"
   JobRun* FindJob(const std::string& job_id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   const JobRun* FindJob(const std::string& job_id) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

@@ -110,6 +110,52 @@ TEST_F(EngineTest, WhileTheDiskLagsNewWorkIsRefusedAndNothingChanges) {
   EXPECT_EQ(later->assignments_size(), 3);
 }
 
+// Fair share: while centres contend for work (each asked for more than it got), a job leases
+// to each in proportion to its weight; with nobody contending, a centre gets what it asks.
+TEST_F(EngineTest, ContendedWorkIsSharedByWeightAndTheSharesAreReported) {
+  AddCentre("nairobi", {"n1", "n2"}, 600, 1);
+  AddCentre("kampala", {"k1", "k2"}, 600, 3);
+  // Both ask before there is any work: both are now short of it.
+  ASSERT_EQ(Lease("nairobi", "n1", 1, "n-0")->assignments_size(), 0);
+  ASSERT_EQ(Lease("kampala", "k1", 1, "k-0")->assignments_size(), 0);
+  std::string four = kContract;
+  four.replace(four.find("3,fine\\n"), 8, "3,fine\\n4,ok\\n");
+  four.replace(four.find("overlap: 3"), 10, "overlap: 1");
+  auto job = Submit(four);
+  ASSERT_TRUE(job.ok()) << job.status();
+  ASSERT_EQ(job->job().items(), 4u);
+
+  // Four tasks, weights 1:3. Nairobi asks first for all four and gets one; Kampala gets three.
+  auto n = Lease("nairobi", "n1", 4, "n-1");
+  auto k = Lease("kampala", "k1", 4, "k-1");
+  ASSERT_TRUE(n.ok()) << n.status();
+  ASSERT_TRUE(k.ok()) << k.status();
+  EXPECT_EQ(n->assignments_size(), 1);
+  EXPECT_EQ(k->assignments_size(), 3);
+  AnswerAll("nairobi", *n);
+  AnswerAll("kampala", *k);
+  auto done = engine_->GetJob(job->job().id());
+  ASSERT_TRUE(done.ok());
+  EXPECT_EQ(done->state(), v1::JOB_COMPLETED);
+  ASSERT_EQ(done->shares_size(), 2);
+  EXPECT_EQ(done->shares(0).centre(), "kampala");
+  EXPECT_EQ(done->shares(0).weight(), 3u);
+  EXPECT_EQ(done->shares(0).contributions(), 3u);
+  EXPECT_DOUBLE_EQ(done->shares(0).achieved(), 0.75);
+  EXPECT_DOUBLE_EQ(done->shares(0).target(), 0.75);
+  EXPECT_EQ(done->shares(1).centre(), "nairobi");
+  EXPECT_DOUBLE_EQ(done->shares(1).achieved(), 0.25);
+  EXPECT_DOUBLE_EQ(done->shares(1).target(), 0.25);
+
+  // Once Kampala has stopped contending (its window passed), Nairobi gets all it asks for.
+  clock_.AdvanceMs(Engine::Options().fair_share_window_ms + 1);
+  auto second = Submit(four, "k2");
+  ASSERT_TRUE(second.ok()) << second.status();
+  auto all = Lease("nairobi", "n2", 4, "n-2");
+  ASSERT_TRUE(all.ok());
+  EXPECT_EQ(all->assignments_size(), 4);
+}
+
 TEST_F(EngineTest, LeaseIsIdempotentAndNeverGivesAWorkerATaskTwice) {
   AddCentre("nairobi", {"w1"});
   ASSERT_TRUE(Submit(kContract).ok());

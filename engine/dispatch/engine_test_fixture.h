@@ -54,7 +54,7 @@ class EngineTest : public ::testing::Test {
     engine_ = std::move(*e);
   }
 
-  v1::Centre MakeCentre(const std::string& id, int64_t floor = 600) {
+  v1::Centre MakeCentre(const std::string& id, int64_t floor = 600, uint32_t weight = 0) {
     v1::Centre c;
     c.set_id(id);
     c.set_region("KE");
@@ -62,14 +62,16 @@ class EngineTest : public ::testing::Test {
     c.set_wage_floor_minor_per_hour(floor);
     c.add_languages("en");
     c.set_capacity(100);
+    c.set_share_weight(weight);
     return c;
   }
 
   // Adds a centre with `workers` on duty.
-  void AddCentre(const std::string& id, std::vector<std::string> workers, int64_t floor = 600) {
+  void AddCentre(const std::string& id, std::vector<std::string> workers, int64_t floor = 600,
+                 uint32_t weight = 0) {
     v1::AddCentreRequest req;
     req.set_idempotency_key(absl::StrCat("add-", id));
-    *req.mutable_centre() = MakeCentre(id, floor);
+    *req.mutable_centre() = MakeCentre(id, floor, weight);
     auto reply = engine_->AddCentre(req);
     ASSERT_TRUE(reply.ok()) << reply.status();
     auto who = engine_->AuthenticateCentre(reply->credential());

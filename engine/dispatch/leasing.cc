@@ -170,6 +170,7 @@ absl::StatusOr<v1::LeaseReply> Engine::Lease(const std::string& centre_id,
         }
         absl::flat_hash_set<std::string> specs_sent;
         uint32_t& centre_leases = centre_leases_[centre_id];
+        bool short_of_work = false;  // asked for more than there was for it
         for (int ci = 0; ci < request.credits_size(); ++ci) {
           const v1::WorkerCredit& credit = request.credits(ci);
           const v1::WorkerOnDuty* worker = workers[ci];
@@ -182,13 +183,17 @@ absl::StatusOr<v1::LeaseReply> Engine::Lease(const std::string& centre_id,
             for (auto& [n, job] : jobs_) {
               if (job.progress.state() != v1::JOB_RUNNING) continue;
               if (job.deadline_ms != 0 && now >= job.deadline_ms) continue;  // stops soon
+              if (!FairShareAllows(job, centre_id, now)) continue;
               MW_ASSIGN_OR_RETURN(task, NextTaskFor(&job, centre_id, *worker, batch));
               if (task != nullptr) {
                 run = &job;
                 break;
               }
             }
-            if (task == nullptr) break;  // nothing this worker may do now
+            if (task == nullptr) {  // nothing this worker may do now
+              short_of_work = true;
+              break;
+            }
             const StageRun& stage = run->chain[task->chain_pos];
             const std::string& stage_name = run->record.contract().stages(stage.index).name();
             const std::string task_id = TaskId(task->job_id, stage_name, task->item_index);
@@ -207,6 +212,7 @@ absl::StatusOr<v1::LeaseReply> Engine::Lease(const std::string& centre_id,
                 Timer{slot->lease_expires_at_ms(), task_key, slot->worker(), slot->epoch()});
             run->exposure_minor += stage.human.piece_rate_minor();
             ++run->leased[task->chain_pos];
+            ++run->granted[centre_id];
             ++held;
             ++centre_leases;
 
@@ -235,8 +241,39 @@ absl::StatusOr<v1::LeaseReply> Engine::Lease(const std::string& centre_id,
             Touch(run);
           }
         }
+        if (short_of_work) {
+          short_until_[centre_id] = now + options_.fair_share_window_ms;
+        } else {
+          short_until_.erase(centre_id);
+        }
         return absl::OkStatus();
       });
+}
+
+bool Engine::FairShareAllows(const JobRun& run, const std::string& centre_id, int64_t now) const {
+  auto weight = [&](const std::string& id) -> uint64_t {
+    auto it = centres_.find(id);
+    const uint32_t w = it == centres_.end() ? 0 : it->second.centre().share_weight();
+    return w == 0 ? 1 : w;
+  };
+  auto granted = [&](const std::string& id) -> uint64_t {
+    auto it = run.granted.find(id);
+    return it == run.granted.end() ? 0 : it->second;
+  };
+  const uint64_t mine = granted(centre_id), my_weight = weight(centre_id);
+  for (const auto& [other, until] : short_until_) {
+    if (other == centre_id || until <= now) continue;
+    auto it = centres_.find(other);
+    if (it == centres_.end()) continue;
+    bool eligible = false;
+    for (const StageRun& stage : run.chain) {
+      eligible =
+          eligible || CentreEligibility(run.record.contract(), stage.human, it->second.centre()).ok;
+    }
+    // Ahead of a contending centre, weight for weight: leave the next task to it.
+    if (eligible && mine * weight(other) > granted(other) * my_weight) return false;
+  }
+  return true;
 }
 
 absl::StatusOr<v1::HeartbeatReply> Engine::Heartbeat(const std::string& centre_id,

@@ -293,6 +293,7 @@ absl::StatusOr<v1::Receipt> Engine::RecordResult(const std::string& centre_id, c
     stats.set_active_seconds(stats.active_seconds() + r.active_seconds());
     v1::StageCursor* cursor = run->progress.mutable_stages(stage.index);
     cursor->set_contributions(cursor->contributions() + 1);
+    ++(*run->progress.mutable_centre_contributions())[centre_id];
     ++stats_.contributions;
   }
   batch->PutRecord(Cf::kWorkerStats, worker_account, stats);
