@@ -60,6 +60,7 @@ int main(int argc, char** argv) {
   std::string token_file, ready_file, tls_cert, tls_key, tls_ca;
   bool insecure = false;
   int lease_seconds = 120;
+  int64_t schedule_to_start_s = 4 * 3600, start_to_close_s = 3600;
   app.add_option("--data-dir", data_dir, "Directory of the RocksDB state")->required();
   app.add_option("--listen", listen, "gRPC address (port 0: chosen by the OS)");
   app.add_option("--metrics-listen", metrics_listen, "Prometheus /metrics address");
@@ -73,6 +74,12 @@ int main(int argc, char** argv) {
   app.add_option("--tls-key", tls_key, "Server private key (PEM)");
   app.add_option("--tls-ca", tls_ca, "CA for client certificates (PEM): enables mutual TLS");
   app.add_flag("--insecure", insecure, "Allow plaintext on a non-loopback address");
+  app.add_option("--schedule-to-start-seconds", schedule_to_start_s,
+                 "An assignment nobody opened this long is offered elsewhere (0: never)")
+      ->check(CLI::Range(int64_t{0}, int64_t{30} * 24 * 3600));
+  app.add_option("--start-to-close-seconds", start_to_close_s,
+                 "An assignment opened this long ago is reassigned (0: never)")
+      ->check(CLI::Range(int64_t{0}, int64_t{30} * 24 * 3600));
   app.add_option("--lease-seconds", lease_seconds, "Lease life without a heartbeat")
       ->check(CLI::Range(5, 86400));
   std::string log_level = "info";
@@ -107,6 +114,8 @@ int main(int argc, char** argv) {
 
   mw::dispatch::Engine::Options options;
   options.lease_ms = int64_t{lease_seconds} * 1000;
+  options.schedule_to_start_ms = schedule_to_start_s * 1000;
+  options.start_to_close_ms = start_to_close_s * 1000;
   options.max_waiting_commit_bytes = max_waiting_mb << 20;
   auto engine = mw::dispatch::Engine::Open(data_dir + "/db", mw::SystemClock::Get(), options);
   if (!engine.ok()) return Fail(engine.status());

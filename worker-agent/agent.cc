@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <fstream>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 
 namespace mw::agent {
@@ -213,6 +214,12 @@ absl::Status Agent::HeartbeatOnce() {
   v1::HeartbeatRequest req;
   for (auto& id : state_->HeldIds()) req.add_assignment_ids(std::move(id));
   if (req.assignment_ids().empty()) return absl::OkStatus();
+  // Opened since the list above was read: an id not in it would be refused, so check.
+  const absl::flat_hash_set<std::string> held(req.assignment_ids().begin(),
+                                              req.assignment_ids().end());
+  for (auto& id : state_->OpenedIds()) {
+    if (held.contains(id)) req.add_started(std::move(id));
+  }
   auto reply = link_->Heartbeat(req);
   if (!reply.ok()) return reply.status();
   if (reply->lost().empty()) return absl::OkStatus();

@@ -241,6 +241,15 @@ std::vector<std::string> AgentState::HeldIds() const {
   return ids;
 }
 
+std::vector<std::string> AgentState::OpenedIds() const {
+  absl::MutexLock l(&mu_);
+  std::vector<std::string> ids;
+  for (const auto& [id, a] : held_) {
+    if (a.opened_at_ms() > 0) ids.push_back(id);
+  }
+  return ids;
+}
+
 absl::Status AgentState::DropAssignments(const std::vector<std::string>& ids) {
   absl::MutexLock l(&mu_);
   Batch batch;

@@ -96,6 +96,8 @@ class AgentState {
   std::vector<v1::CachedAssignment> HeldBy(const std::string& worker) const;
   // Ids of every assignment held, for heartbeats.
   std::vector<std::string> HeldIds() const;
+  // Of those, the ones a worker has opened (the dispatcher's start-to-close clock runs).
+  std::vector<std::string> OpenedIds() const;
   // Drops assignments the dispatcher says are no longer ours.
   [[nodiscard]] absl::Status DropAssignments(const std::vector<std::string>& ids);
 

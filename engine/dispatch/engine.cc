@@ -233,7 +233,7 @@ absl::Status Engine::RecoverJob(const std::string& job_id) {
       }
       for (auto& slot : *rec.mutable_slots()) {
         if (slot.state() != v1::SLOT_LEASED) continue;
-        slot.set_lease_expires_at_ms(now + options_.lease_ms);
+        slot.set_lease_expires_at_ms(std::min(now + options_.lease_ms, LeaseBound(slot)));
         timers_.push(
             Timer{slot.lease_expires_at_ms(), std::string(c->key()), slot.worker(), slot.epoch()});
         run->exposure_minor += stage.human.piece_rate_minor();

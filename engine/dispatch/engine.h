@@ -97,7 +97,13 @@ inline bool EndedEarly(v1::JobState s) {
 class Engine {
  public:
   struct Options {
-    int64_t lease_ms = 120'000;           // a lease's life without a heartbeat
+    int64_t lease_ms = 120'000;  // a lease's life without a heartbeat
+    // However many heartbeats: an assignment nobody has opened this long after its lease is
+    // offered elsewhere (schedule-to-start), and one opened this long ago is reassigned
+    // (start-to-close). 0 turns a clock off. Agents lease ahead for outages, so the first is
+    // long.
+    int64_t schedule_to_start_ms = 4 * 3'600'000;
+    int64_t start_to_close_ms = 3'600'000;
     uint32_t max_credit_per_worker = 50;  // assignments one worker may hold at once
     contract::Limits limits;
     size_t staging_batch_items = 2000;  // items per staging write during a submission
@@ -292,6 +298,9 @@ class Engine {
 
   Engine(std::unique_ptr<storage::Store> store, const Clock* clock, const Options& options);
   absl::Status Recover();
+  // When `slot`'s lease ends at the latest, whatever heartbeats come: its schedule-to-start or
+  // start-to-close limit; INT64_MAX when neither applies.
+  int64_t LeaseBound(const v1::SlotRecord& slot) const;
   // RESOURCE_EXHAUSTED, naming `what` and when to retry, while more than `limit` bytes wait
   // for the disk.
   absl::Status Admit(uint64_t limit, absl::string_view what) const;

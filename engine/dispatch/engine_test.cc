@@ -156,6 +156,59 @@ TEST_F(EngineTest, ContendedWorkIsSharedByWeightAndTheSharesAreReported) {
   EXPECT_EQ(all->assignments_size(), 4);
 }
 
+// Heartbeats keep a lease alive, but not forever: an assignment nobody opened is offered
+// elsewhere after schedule-to-start, and one opened runs at most start-to-close. The start is
+// kept durably: it still bounds the lease after a restart.
+TEST_F(EngineTest, LeasesEndAtScheduleToStartAndStartToCloseWhateverTheHeartbeats) {
+  Engine::Options options;
+  options.lease_ms = 60'000;
+  options.schedule_to_start_ms = 130'000;
+  options.start_to_close_ms = 100'000;
+  Open(options);
+  AddCentre("nairobi", {"w1"});
+  ASSERT_TRUE(Submit(kContract).ok());
+  auto lease = Lease("nairobi", "w1", 2, "l1");
+  ASSERT_TRUE(lease.ok());
+  ASSERT_EQ(lease->assignments_size(), 2);
+  const std::string opened = lease->assignments(0).assignment_id();
+  const std::string waiting = lease->assignments(1).assignment_id();
+  auto heartbeat = [&](std::vector<std::string> started) {
+    v1::HeartbeatRequest req;
+    req.add_assignment_ids(opened);
+    req.add_assignment_ids(waiting);
+    for (auto& id : started) req.add_started(id);
+    return engine_->Heartbeat("nairobi", req);
+  };
+
+  v1::HeartbeatRequest stranger;
+  stranger.add_assignment_ids(opened);
+  stranger.add_started(waiting);
+  EXPECT_EQ(engine_->Heartbeat("nairobi", stranger).status(),
+            absl::InvalidArgumentError(
+                absl::StrCat("started: ", waiting, " is not among assignment_ids")));
+
+  clock_.AdvanceMs(50'000);  // t = 50 s: the worker opens the first
+  ASSERT_TRUE(heartbeat({opened}).ok());
+  clock_.AdvanceMs(10'000);  // t = 60 s: the dispatcher restarts
+  Open(options);
+  clock_.AdvanceMs(40'000);  // t = 100 s
+  auto hb = heartbeat({});   // the start was kept: not resent here
+  ASSERT_TRUE(hb.ok()) << hb.status();
+  EXPECT_TRUE(hb->lost().empty());
+  clock_.AdvanceMs(25'000);  // t = 125 s
+  ASSERT_TRUE(heartbeat({opened}).ok());
+
+  clock_.AdvanceMs(6'000);  // t = 131 s: past schedule-to-start (130 s) for the unopened one
+  EXPECT_EQ(*engine_->ExpireLeases(), 1);
+  clock_.AdvanceMs(18'000);  // t = 149 s
+  hb = heartbeat({opened});
+  ASSERT_TRUE(hb.ok());
+  EXPECT_THAT(hb->lost(), ::testing::ElementsAre(waiting));
+  clock_.AdvanceMs(2'000);  // t = 151 s: past start-to-close (50 s + 100 s) for the opened one
+  EXPECT_EQ(*engine_->ExpireLeases(), 1);
+  EXPECT_EQ(engine_->Stats().leases_active, 0u);
+}
+
 TEST_F(EngineTest, LeaseIsIdempotentAndNeverGivesAWorkerATaskTwice) {
   AddCentre("nairobi", {"w1"});
   ASSERT_TRUE(Submit(kContract).ok());

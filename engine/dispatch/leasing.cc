@@ -2,6 +2,9 @@
 // fencing epoch and a timer. A worker never holds two slots of one task (expired ones count).
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
+#include "absl/algorithm/container.h"
 #include "absl/strings/str_cat.h"
 #include "engine/common/ids.h"
 #include "engine/common/proto_bytes.h"
@@ -205,7 +208,7 @@ absl::StatusOr<v1::LeaseReply> Engine::Lease(const std::string& centre_id,
             slot->set_epoch(task->record.epoch() + 1);
             slot->set_state(v1::SLOT_LEASED);
             slot->set_leased_at_ms(now);
-            slot->set_lease_expires_at_ms(now + options_.lease_ms);
+            slot->set_lease_expires_at_ms(std::min(now + options_.lease_ms, LeaseBound(*slot)));
             task->record.set_epoch(slot->epoch());
             PutTask(*task, batch);
             timers_.push(
@@ -276,39 +279,69 @@ bool Engine::FairShareAllows(const JobRun& run, const std::string& centre_id, in
   return true;
 }
 
+int64_t Engine::LeaseBound(const v1::SlotRecord& slot) const {
+  if (slot.started_at_ms() > 0) {
+    return options_.start_to_close_ms > 0 ? slot.started_at_ms() + options_.start_to_close_ms
+                                          : INT64_MAX;
+  }
+  return options_.schedule_to_start_ms > 0 ? slot.leased_at_ms() + options_.schedule_to_start_ms
+                                           : INT64_MAX;
+}
+
 absl::StatusOr<v1::HeartbeatReply> Engine::Heartbeat(const std::string& centre_id,
                                                      const v1::HeartbeatRequest& request) {
-  absl::MutexLock l(&mu_);
-  const int64_t expires = clock_->NowMs() + options_.lease_ms;
+  const absl::flat_hash_set<std::string> started(request.started().begin(),
+                                                 request.started().end());
   v1::HeartbeatReply reply;
-  reply.set_lease_expires_at_ms(expires);
-  for (const std::string& id : request.assignment_ids()) {
-    MW_RETURN_IF_ERROR(CheckOwnership(centre_id, id));
-  }
-  for (const std::string& id : request.assignment_ids()) {
-    bool alive = false;
-    auto parts = ParseAssignmentId(id);
-    auto ref = parts.ok() ? ParseTaskId(parts->first) : absl::StatusOr<TaskRef>(parts.status());
-    JobRun* run = ref.ok() ? FindJob(ref->job_id) : nullptr;
-    if (run != nullptr) {
-      for (const StageRun& stage : run->chain) {
-        if (run->record.contract().stages(stage.index).name() != ref->stage) continue;
-        const std::string key = keys::Task(ref->job_id, stage.index, ref->item);
-        auto it = tasks_.find(key);
-        if (it == tasks_.end()) break;
-        for (auto& slot : *it->second.record.mutable_slots()) {
-          if (slot.worker() == parts->second && slot.centre() == centre_id &&
-              slot.state() == v1::SLOT_LEASED) {
-            // Memory only: after a restart every live lease gets a fresh timer anyway.
-            slot.set_lease_expires_at_ms(expires);
-            timers_.push(Timer{expires, key, slot.worker(), slot.epoch()});
-            alive = true;
+  Batch batch;  // the first start of each assignment is kept: it bounds the lease from then on
+  uint64_t ticket = 0;
+  {
+    absl::MutexLock l(&mu_);
+    const int64_t now = clock_->NowMs();
+    reply.set_lease_expires_at_ms(now + options_.lease_ms);
+    for (const std::string& id : request.assignment_ids()) {
+      MW_RETURN_IF_ERROR(CheckOwnership(centre_id, id));
+    }
+    for (const std::string& id : request.started()) {
+      if (!absl::c_linear_search(request.assignment_ids(), id)) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("started: ", id, " is not among assignment_ids"));
+      }
+    }
+    for (const std::string& id : request.assignment_ids()) {
+      bool alive = false;
+      auto parts = ParseAssignmentId(id);
+      auto ref = parts.ok() ? ParseTaskId(parts->first) : absl::StatusOr<TaskRef>(parts.status());
+      JobRun* run = ref.ok() ? FindJob(ref->job_id) : nullptr;
+      if (run != nullptr) {
+        for (const StageRun& stage : run->chain) {
+          if (run->record.contract().stages(stage.index).name() != ref->stage) continue;
+          const std::string key = keys::Task(ref->job_id, stage.index, ref->item);
+          auto it = tasks_.find(key);
+          if (it == tasks_.end()) break;
+          for (auto& slot : *it->second.record.mutable_slots()) {
+            if (slot.worker() == parts->second && slot.centre() == centre_id &&
+                slot.state() == v1::SLOT_LEASED) {
+              if (started.contains(id) && slot.started_at_ms() == 0) {
+                slot.set_started_at_ms(now);
+                PutTask(it->second, &batch);
+              }
+              // The extension itself is memory only: after a restart every live lease gets a
+              // fresh timer anyway (within its bound).
+              const int64_t expires = std::min(now + options_.lease_ms, LeaseBound(slot));
+              if (expires <= now) break;  // out of time: it expires on the next timer pass
+              slot.set_lease_expires_at_ms(expires);
+              timers_.push(Timer{expires, key, slot.worker(), slot.epoch()});
+              alive = true;
+            }
           }
         }
       }
+      if (!alive) reply.add_lost(id);
     }
-    if (!alive) reply.add_lost(id);
+    if (!batch.Empty()) ticket = Commit(std::move(batch));
   }
+  if (ticket != 0) MW_RETURN_IF_ERROR(queue_->WaitDurable(ticket));
   return reply;
 }
 
