@@ -209,6 +209,27 @@ TEST_F(EngineTest, LeasesEndAtScheduleToStartAndStartToCloseWhateverTheHeartbeat
   EXPECT_EQ(engine_->Stats().leases_active, 0u);
 }
 
+// Jobs are served by priority, then by the nearer deadline, then oldest first.
+TEST_F(EngineTest, LeasesServeHigherPriorityThenNearerDeadlineFirst) {
+  AddCentre("nairobi", {"w1"});
+  std::string urgent = kContract, later = kContract, first = kContract;
+  urgent.replace(urgent.find("client: acme"), 12,
+                 "client: acme\ndeadline: \"2030-01-01T00:00:00Z\"");
+  later.replace(later.find("client: acme"), 12, "client: acme\ndeadline: \"2031-01-01T00:00:00Z\"");
+  first.replace(first.find("client: acme"), 12, "client: acme\npriority: 5");
+  ASSERT_EQ(Submit(kContract, "k-plain")->job().id(), "job-1");
+  ASSERT_EQ(Submit(later, "k-later")->job().id(), "job-2");
+  ASSERT_EQ(Submit(urgent, "k-urgent")->job().id(), "job-3");
+  ASSERT_EQ(Submit(first, "k-first")->job().id(), "job-4");
+  auto lease = Lease("nairobi", "w1", 12, "l1");
+  ASSERT_TRUE(lease.ok()) << lease.status();
+  std::vector<std::string> jobs;
+  for (const auto& a : lease->assignments()) {
+    if (jobs.empty() || jobs.back() != a.job_id()) jobs.push_back(a.job_id());
+  }
+  EXPECT_THAT(jobs, ::testing::ElementsAre("job-4", "job-3", "job-2", "job-1"));
+}
+
 TEST_F(EngineTest, LeaseIsIdempotentAndNeverGivesAWorkerATaskTwice) {
   AddCentre("nairobi", {"w1"});
   ASSERT_TRUE(Submit(kContract).ok());

@@ -174,6 +174,17 @@ absl::StatusOr<v1::LeaseReply> Engine::Lease(const std::string& centre_id,
         absl::flat_hash_set<std::string> specs_sent;
         uint32_t& centre_leases = centre_leases_[centre_id];
         bool short_of_work = false;  // asked for more than there was for it
+        // Jobs in the order they are served: higher priority, then the nearer deadline (none
+        // last), then the older job.
+        std::vector<JobRun*> order;
+        for (auto& [n, job] : jobs_) order.push_back(&job);
+        std::stable_sort(order.begin(), order.end(), [](const JobRun* a, const JobRun* b) {
+          const uint32_t pa = a->record.contract().priority(), pb = b->record.contract().priority();
+          if (pa != pb) return pa > pb;
+          const int64_t da = a->deadline_ms == 0 ? INT64_MAX : a->deadline_ms;
+          const int64_t db = b->deadline_ms == 0 ? INT64_MAX : b->deadline_ms;
+          return da < db;
+        });
         for (int ci = 0; ci < request.credits_size(); ++ci) {
           const v1::WorkerCredit& credit = request.credits(ci);
           const v1::WorkerOnDuty* worker = workers[ci];
@@ -183,7 +194,8 @@ absl::StatusOr<v1::LeaseReply> Engine::Lease(const std::string& centre_id,
             if (centre_leases >= centre.centre().capacity()) break;
             TaskRun* task = nullptr;
             JobRun* run = nullptr;
-            for (auto& [n, job] : jobs_) {
+            for (JobRun* j : order) {
+              JobRun& job = *j;
               if (job.progress.state() != v1::JOB_RUNNING) continue;
               if (job.deadline_ms != 0 && now >= job.deadline_ms) continue;  // stops soon
               if (!FairShareAllows(job, centre_id, now)) continue;
