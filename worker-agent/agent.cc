@@ -137,6 +137,7 @@ absl::Status Agent::RegisterOnce() {
     w->set_worker(e.pseudonym());
     *w->mutable_skills() = e.skills();
     *w->mutable_languages() = e.languages();
+    w->set_training_level(e.training_level());
   }
   req.set_agent_version("mw-agent 0.1");
   auto reply = link_->Register(req);
@@ -279,6 +280,12 @@ absl::Status Agent::SyncOnce(bool* more) {
     }
   }
   if (absl::Status s = state_->ApplyReceipts(receipts); !s.ok()) return s;
+  for (const auto& r : receipts) {
+    if (r.promoted()) {
+      RosterChanged();  // the new training level goes upstream
+      break;
+    }
+  }
   if (!options_.receipt_log.empty()) {
     std::ofstream log(options_.receipt_log, std::ios::app);
     for (const auto& r : receipts) {

@@ -342,6 +342,12 @@ absl::Status AgentState::ApplyReceipts(const std::vector<v1::Receipt>& receipts)
       earning.set_feedback(r.feedback());
       earning.set_skipped(result.answer().skipped());
       earning.set_distressing(outbox_.at(seq).distressing());
+      // Passed training: the worker is no newcomer any more, at this centre.
+      if (auto entry = roster_.find(result.worker());
+          r.promoted() && entry != roster_.end() && entry->second.training_level() == 0) {
+        entry->second.set_training_level(1);
+        batch.PutRecord(Cf::kRoster, keys::Roster(result.worker()), entry->second);
+      }
       batch.PutRecord(Cf::kEarnings,
                       keys::Earning(result.worker(), result.answered_at_ms(), result.result_id()),
                       earning);

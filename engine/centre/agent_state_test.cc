@@ -132,6 +132,26 @@ TEST_F(AgentStateTest, OnlyAReceiptEmptiesTheOutbox) {
   EXPECT_EQ(state_->Outbox().quarantined, 1u);
 }
 
+// A receipt that says the worker passed training raises their training level, durably, so the
+// next registration tells the dispatcher they are no newcomer; opened assignments are reported.
+TEST_F(AgentStateTest, PassingTrainingRaisesTheWorkersLevel) {
+  auto added = state_->AddWorker(v1::RosterEntry());
+  ASSERT_TRUE(added.ok());
+  const std::string w = added->pseudonym();
+  ASSERT_TRUE(state_->SaveLease(Reply(w, {0, 1})).ok());
+  ASSERT_TRUE(state_->OpenNext(w).has_value());
+  EXPECT_THAT(state_->OpenedIds(), ElementsAre("job-1/label/0@" + w));
+  v1::Result r = Answer("job-1/label/0@" + w, "r0");
+  r.set_worker(w);
+  ASSERT_TRUE(state_->SaveAnswer(r).ok());
+  v1::Receipt passed = Receipt("r0", v1::RECEIPT_ACCEPTED);
+  passed.set_promoted(true);
+  ASSERT_TRUE(state_->ApplyReceipts({passed}).ok());
+  Reopen();
+  ASSERT_EQ(state_->Roster().size(), 1u);
+  EXPECT_EQ(state_->Roster()[0].training_level(), 1u);
+}
+
 TEST_F(AgentStateTest, DroppedAssignmentsLeave) {
   ASSERT_TRUE(state_->SaveLease(Reply("w1", {0, 1})).ok());
   ASSERT_TRUE(state_->DropAssignments({"job-1/label/0@w1", "nope"}).ok());

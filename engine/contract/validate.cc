@@ -223,6 +223,13 @@ class Validator {
     if (qa.gold_per_thousand() > 0 && h.gold_input().empty()) {
       Error(p + ".gold_input", "gold_per_thousand needs an input of gold tasks");
     }
+    if (qa.training_tasks() > 0 && h.gold_input().empty()) {
+      Error(p + ".gold_input", "training_tasks needs an input of gold tasks to train on");
+    }
+    if (qa.training_tasks() > 1000) Error(p + ".qa.training_tasks", "expected 0 to 1000");
+    if (qa.training_accuracy_percent() > 100) {
+      Error(p + ".qa.training_accuracy_percent", "expected 1 to 100 (0 means 80)");
+    }
     if (!h.gold_input().empty()) {
       const microwork::v1::Input* gold = nullptr;
       for (const auto& in : c_.inputs()) {

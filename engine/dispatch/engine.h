@@ -308,6 +308,11 @@ class Engine {
   absl::StatusOr<JobRun> BuildJobRun(v1::JobRecord record, v1::JobProgressRecord progress) const;
   v1::Job JobView(const JobRun& run) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Touch(JobRun* run) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Whether `worker` of `centre_id` still trains on `stage` of `run`: the stage asks for
+  // training, their centre counts them a newcomer (training level 0), and they have not passed
+  // on this job. A trainee gets only the stage's gold tasks.
+  bool InTraining(const JobRun& run, const StageRun& stage, const std::string& centre_id,
+                  const v1::WorkerOnDuty& worker) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Whether `centre_id` may take another of `run`'s tasks now under the fair-share rule: no
   // other contending centre eligible for the job is behind it, weight for weight.
   bool FairShareAllows(const JobRun& run, const std::string& centre_id, int64_t now) const

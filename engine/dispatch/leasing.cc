@@ -83,6 +83,12 @@ absl::StatusOr<Engine::TaskRun*> Engine::NextTaskFor(JobRun* run, const std::str
       unaffordable = true;  // a cheaper stage may still be leased
       continue;
     }
+    // Paid training: a newcomer gets check tasks with feedback until they pass.
+    if (InTraining(*run, stage, centre_id, worker)) {
+      MW_ASSIGN_OR_RETURN(TaskRun * gold, NextGoldFor(run, pos, worker.worker()));
+      if (gold != nullptr) return gold;
+      continue;  // nothing left to train on here; a manager can promote them at the centre
+    }
     // A check task is due after every 1000 / gold_per_thousand - 1 regular ones.
     const uint32_t gold_rate = stage.human.qa().gold_per_thousand();
     if (gold_rate > 0 && (run->since_gold[pos] + 1) * gold_rate >= 1000) {
@@ -263,6 +269,14 @@ absl::StatusOr<v1::LeaseReply> Engine::Lease(const std::string& centre_id,
         }
         return absl::OkStatus();
       });
+}
+
+bool Engine::InTraining(const JobRun& run, const StageRun& stage, const std::string& centre_id,
+                        const v1::WorkerOnDuty& worker) const {
+  if (stage.human.qa().training_tasks() == 0 || worker.training_level() > 0) return false;
+  auto it = worker_jobs_.find(
+      keys::WorkerJob(WorkerAccount(centre_id, worker.worker()), run.record.job().id()));
+  return it == worker_jobs_.end() || !it->second.promoted();
 }
 
 bool Engine::FairShareAllows(const JobRun& run, const std::string& centre_id, int64_t now) const {

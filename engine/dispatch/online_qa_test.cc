@@ -257,3 +257,62 @@ TEST_F(OnlineQaTest, AWorkerNeverSeesTheSameCheckTaskTwice) {
 
 }  // namespace
 }  // namespace mw::dispatch
+
+namespace mw::dispatch {
+namespace {
+
+// Paid training: a newcomer gets only check tasks, each paid and answered with feedback, until
+// enough are right; then regular work. A worker the centre counts as trained skips it.
+TEST_F(OnlineQaTest, NewcomersTrainOnPaidCheckTasksUntilTheyPass) {
+  v1::RegisterRequest reg;
+  for (const char* w : {"w1", "w2"}) reg.add_workers()->set_worker(w);
+  auto* trained = reg.add_workers();
+  trained->set_worker("w3");
+  trained->set_training_level(1);
+  ASSERT_TRUE(engine_->Register("nairobi", reg).ok());
+  std::string text = kDynamic;
+  text.replace(text.find("gold_per_thousand: GOLD}"), 24,
+               "gold_per_thousand: 0, training_tasks: 2, training_accuracy_percent: 100}");
+  text.replace(text.find("g2,y,no\\n"), 9, "g2,y,no\\ng3,z,yes\\n");
+  auto contract = contract::ParseContract(text, "t.yaml");
+  ASSERT_TRUE(contract.ok()) << contract.status();
+  v1::ContractHeader header;
+  header.set_idempotency_key("k");
+  *header.mutable_contract() = *contract;
+  auto sub = engine_->BeginSubmission(header);
+  ASSERT_TRUE(sub.ok()) << sub.status();
+  ASSERT_TRUE((*sub)->Finish().ok());
+  std::map<std::string, std::string> known = {{"g1", "yes"}, {"g2", "no"}, {"g3", "yes"}};
+
+  // Trained: regular work at once.
+  for (const auto& a : Lease("w3", 2)) EXPECT_LT(a.item().index(), kGoldItemBase);
+
+  // A newcomer: every check task and nothing else, until they pass.
+  auto training = Lease("w1", 4);
+  ASSERT_EQ(training.size(), 3u);
+  for (const auto& a : training) EXPECT_GE(a.item().index(), kGoldItemBase);
+  v1::Receipt first = Answer(training[0], known[training[0].item().fields(0).value()]);
+  EXPECT_FALSE(first.promoted());
+  v1::Receipt second = Answer(training[1], known[training[1].item().fields(0).value()]);
+  EXPECT_TRUE(second.promoted());
+  EXPECT_EQ(second.feedback(),
+            "check task: your answer matched the known answer. Training passed (2 of 2 right): "
+            "regular tasks from now on");
+  EXPECT_EQ(Line("w1").posted_minor(), 10);  // training is paid work
+  auto regular = Lease("w1", 1);
+  ASSERT_EQ(regular.size(), 1u);
+  EXPECT_LT(regular[0].item().index(), kGoldItemBase);
+
+  // Below the bar: still training, and once the check tasks run out, no regular work.
+  auto tries = Lease("w2", 3);
+  ASSERT_EQ(tries.size(), 3u);
+  const std::string id = tries[0].item().fields(0).value();
+  EXPECT_FALSE(Answer(tries[0], known[id] == "yes" ? "no" : "yes").promoted());
+  EXPECT_FALSE(Answer(tries[1], known[tries[1].item().fields(0).value()]).promoted());
+  EXPECT_FALSE(Answer(tries[2], known[tries[2].item().fields(0).value()]).promoted());
+  EXPECT_TRUE(Lease("w2", 2).empty());
+  EXPECT_EQ(Line("w2").posted_minor(), 15);
+}
+
+}  // namespace
+}  // namespace mw::dispatch

@@ -263,9 +263,9 @@ absl::StatusOr<v1::Receipt> Engine::RecordResult(const std::string& centre_id, c
       ++stats_.late_results;
       stats.set_late(stats.late() + 1);
     }
+    const bool correct = gold && AnswerLabel(r.answer()) == record.gold_label();
     if (gold) {
       // A check task: it moves the worker's skill estimate and tells them how it went.
-      const bool correct = AnswerLabel(r.answer()) == record.gold_label();
       stats.set_gold_total(stats.gold_total() + 1);
       stats.set_gold_correct(stats.gold_correct() + correct);
       ++stats_.gold_answers;
@@ -288,6 +288,29 @@ absl::StatusOr<v1::Receipt> Engine::RecordResult(const std::string& centre_id, c
     job_stats.set_wages_minor(job_stats.wages_minor() + rate);
     job_stats.set_period_active_seconds(job_stats.period_active_seconds() + r.active_seconds());
     job_stats.set_period_wages_minor(job_stats.period_wages_minor() + rate);
+    // Training: count the trainee's check answers; enough of them right promotes them.
+    const v1::WorkerOnDuty* on_duty = nullptr;
+    for (const auto& w : centres_.at(centre_id).on_duty()) {
+      if (w.worker() == worker) on_duty = &w;
+    }
+    if (gold && on_duty != nullptr && InTraining(*run, stage, centre_id, *on_duty)) {
+      const v1::QaPolicy& qa = stage.human.qa();
+      job_stats.set_training_answers(job_stats.training_answers() + 1);
+      job_stats.set_training_correct(job_stats.training_correct() + correct);
+      const uint32_t bar =
+          qa.training_accuracy_percent() == 0 ? 80 : qa.training_accuracy_percent();
+      if (job_stats.training_answers() >= qa.training_tasks() &&
+          uint64_t{job_stats.training_correct()} * 100 >=
+              uint64_t{bar} * job_stats.training_answers()) {
+        job_stats.set_promoted(true);
+        receipt.set_promoted(true);
+        receipt.set_feedback(absl::StrCat(
+            receipt.feedback(), ". Training passed (", job_stats.training_correct(), " of ",
+            job_stats.training_answers(), " right): regular tasks from now on"));
+        spdlog::info("event=promoted worker={} job={} right={} of={}", worker_account, ref->job_id,
+                     job_stats.training_correct(), job_stats.training_answers());
+      }
+    }
     batch->PutRecord(Cf::kWorkerJobs, wj, job_stats);
     stats.set_contributions(stats.contributions() + 1);
     stats.set_active_seconds(stats.active_seconds() + r.active_seconds());

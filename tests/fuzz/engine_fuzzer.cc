@@ -158,6 +158,21 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       if (r.ParseFromArray(body, n)) (void)e.ControlJob(r);
       break;
     }
+    case 13: {
+      v1::ApprovePayoutRequest r;
+      if (r.ParseFromArray(body, n)) (void)e.ApprovePayout(r);
+      break;
+    }
+    case 14: {
+      if (data[0] & 0x40) {
+        v1::ResolveDisputeRequest r;
+        if (r.ParseFromArray(body, n)) (void)e.ResolveDispute(centre, r);
+      } else {
+        v1::DisputeWithholdingRequest r;
+        if (r.ParseFromArray(body, n)) (void)e.DisputeWithholding(centre, r);
+      }
+      break;
+    }
     default:
       // Time passes: leases expire, retries back off, dead letters happen.
       w.clock.AdvanceMs(int64_t{1000} * (1 + data[0]));
