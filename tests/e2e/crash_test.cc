@@ -201,5 +201,106 @@ TEST_F(CrashTest, TwentyKillsLoseNothingAndPayNothingTwice) {
   EXPECT_EQ(dispatcher_->Wait(), 0);
 }
 
+// Offline first, for real: the dispatcher goes away for a long stretch while the centre's workers
+// keep answering into the agent's outbox; the agent is killed with SIGKILL in the middle of it;
+// then both come back. Every answer arrives exactly once and is paid once.
+TEST_F(CrashTest, AnswersMadeOfflineSurviveAnAgentKillAndArriveExactlyOnce) {
+  constexpr int kOffline = 400;
+  {
+    std::ofstream csv(dir_.Sub("offline.csv"));
+    csv << "id,text\n";
+    for (int i = 0; i < kOffline; ++i) csv << "O" << i << ",item " << i << "\n";
+  }
+  std::string contract = testing::Run({"/bin/cat", dir_.Sub("contract.yaml")}).out;
+  contract.replace(contract.find("items.csv"), 9, "offline.csv");
+  std::ofstream(dir_.Sub("offline.yaml")) << contract;
+  ASSERT_EQ(Mw({"centre", "add", "--id", "nairobi", "--region", "KE", "--currency", "USD",
+                "--floor-minor", "100", "--capacity", "500", "--credential-out",
+                dir_.Sub("nairobi.cred")})
+                .exit_code,
+            0);
+  CommandResult submit = Mw({"contract", "submit", dir_.Sub("offline.yaml")});
+  ASSERT_EQ(submit.exit_code, 0) << submit.err;
+  // Workers take about 20 ms a task (0.001 of the estimate), so the outage spans real work.
+  const std::vector<std::string> agent_argv = {kBin + "/mw-agent",
+                                               "--dispatcher",
+                                               server_,
+                                               "--credential-file",
+                                               dir_.Sub("nairobi.cred"),
+                                               "--data-dir",
+                                               dir_.Sub("agent-offline"),
+                                               "--sim-workers",
+                                               "4",
+                                               "--sim-time-scale",
+                                               "0.004",
+                                               "--lease-buffer",
+                                               "40",
+                                               "--max-backoff-ms",
+                                               "200",
+                                               "--metrics-listen",
+                                               "127.0.0.1:0",
+                                               "--receipt-log",
+                                               dir_.Sub("receipts-offline.log")};
+  auto agent = std::make_unique<Subprocess>(agent_argv, dir_.Sub("agent-offline.log"));
+  std::string ready = agent->ReadLineContaining("mw-agent ready");
+  ASSERT_FALSE(ready.empty());
+  auto agent_metrics = [](const std::string& line) {
+    for (absl::string_view part : absl::StrSplit(line, ' ')) {
+      if (absl::ConsumePrefix(&part, "metrics=")) return std::string(part);
+    }
+    return std::string();
+  };
+  WaitForContributions(100);
+
+  // The link goes: the dispatcher is gone. Workers go on answering held work into the outbox.
+  const std::string listen = server_, metrics = metrics_;
+  dispatcher_->Signal(SIGKILL);
+  ASSERT_EQ(dispatcher_->Wait(), 128 + SIGKILL);
+  double outbox = 0;
+  for (int i = 0; i < 200000 && outbox < 30; ++i) {
+    outbox = testing::MetricValue(testing::HttpGet(agent_metrics(ready), "/metrics"),
+                                  "mw_agent_outbox_depth");
+  }
+  ASSERT_GE(outbox, 30) << "the workers did not keep working offline";
+  // Mid-outage, mid-work: the agent dies too.
+  agent->Signal(SIGKILL);
+  ASSERT_EQ(agent->Wait(), 128 + SIGKILL);
+
+  StartDispatcher(listen, metrics);
+  agent = std::make_unique<Subprocess>(agent_argv, dir_.Sub("agent-offline.log"));
+  ASSERT_FALSE(agent->ReadLineContaining("mw-agent ready").empty());
+  CommandResult watch = Mw({"job", "watch", "job-1", "--every", "3600"});
+  ASSERT_EQ(watch.exit_code, 0) << watch.err;
+  EXPECT_TRUE(absl::StrContains(watch.out, "completed")) << watch.out;
+  agent->Signal(SIGTERM);
+  EXPECT_EQ(agent->Wait(), 0);
+
+  std::set<std::string> acknowledged;
+  std::ifstream log(dir_.Sub("receipts-offline.log"));
+  std::string id, status;
+  while (log >> id >> status) {
+    ASSERT_TRUE(status == "RECEIPT_ACCEPTED" || status == "RECEIPT_DUPLICATE") << id << status;
+    acknowledged.insert(id.substr(2, id.rfind(':') - 2));
+  }
+  std::map<std::string, int> wages;
+  {
+    auto ctx = rpc::MakeContext(Token(), absl::Seconds(60));
+    auto ledger = v1::LedgerService::NewStub(*rpc::MakeChannel({.target = server_}));
+    auto reader = ledger->ReadLedger(ctx.get(), {});
+    v1::LedgerRecord rec;
+    while (reader->Read(&rec)) {
+      if (!rec.has_transfer()) continue;
+      absl::string_view tid = rec.transfer().id();
+      if (absl::ConsumePrefix(&tid, "wage:")) ++wages[std::string(tid)];
+    }
+    ASSERT_TRUE(reader->Finish().ok());
+  }
+  EXPECT_EQ(acknowledged.size(), static_cast<size_t>(kOffline * 3));
+  EXPECT_EQ(wages.size(), static_cast<size_t>(kOffline * 3));
+  for (const auto& aid : acknowledged) ASSERT_EQ(wages[aid], 1) << aid;
+  CommandResult verify = Mw({"ledger", "verify"});
+  EXPECT_EQ(verify.exit_code, 0) << verify.out << verify.err;
+}
+
 }  // namespace
 }  // namespace mw
