@@ -153,6 +153,11 @@ absl::Status AgentState::ForgetWorker(const std::string& pseudonym) {
   });
 }
 
+absl::Status AgentState::SetTrainingLevel(const std::string& pseudonym, uint32_t level) {
+  absl::MutexLock l(&mu_);
+  return UpdateWorker(pseudonym, [level](v1::RosterEntry* e) { e->set_training_level(level); });
+}
+
 absl::StatusOr<v1::LeaseRequest> AgentState::PendingLease(
     const std::vector<v1::WorkerCredit>& credits) {
   absl::MutexLock l(&mu_);

@@ -75,6 +75,9 @@ class AgentState {
   // Removal on request: the name, contact, languages, skills and sign-in code are deleted;
   // the pseudonym stays, since the ledger upstream pays under it.
   [[nodiscard]] absl::Status ForgetWorker(const std::string& pseudonym);
+  // A person's decision: the worker counts as trained (level >= 1) or as a newcomer (0), who
+  // trains first where a stage asks for it. NOT_FOUND for an unknown pseudonym.
+  [[nodiscard]] absl::Status SetTrainingLevel(const std::string& pseudonym, uint32_t level);
 
   // ---- Leasing ahead ----
   // The lease request in flight; when there is none, `credits` becomes one with a fresh key,

@@ -287,7 +287,7 @@ void WebServer::Routes() {
   server_->Get("/me", route(Need::kWorker, [this](Call& c) { DataPage(c, false); }));
   server_->Get("/me.json", route(Need::kWorker, [this](Call& c) { DataPage(c, true); }));
   server_->Get("/manage", route(Need::kManager, [this](Call& c) { ManagerPage(c, ""); }));
-  for (const char* action : {"add", "code", "forget"}) {
+  for (const char* action : {"add", "code", "forget", "trained"}) {
     server_->Post(absl::StrCat("/manage/", action),
                   route(Need::kManager, [this, action](Call& c) { ManagerAction(c, action); }));
   }
@@ -802,14 +802,22 @@ void WebServer::ManagerPage(Call& c, const std::string& notice) {
   std::string body =
       absl::StrCat("<h2>", Escape(m.Text(c.lang, "roster")), "</h2><table id=\"roster\"><tr><th>",
                    Escape(m.Text(c.lang, "name")), "</th><th>", Escape(m.Text(c.lang, "on_duty")),
-                   "</th><th>", Escape(m.Text(c.lang, "held")), "</th><th></th></tr>");
+                   "</th><th>", Escape(m.Text(c.lang, "held")), "</th><th>",
+                   Escape(m.Text(c.lang, "training")), "</th><th></th></tr>");
   for (const auto& w : state_->Roster()) {
     if (w.simulated()) continue;
     const bool on = std::find(on_duty.begin(), on_duty.end(), w.pseudonym()) != on_duty.end();
     absl::StrAppend(&body, "<tr><td>", Escape(w.name().empty() ? "-" : w.name()), "<br><small>",
                     Escape(w.pseudonym()), " &middot; ", Escape(absl::StrJoin(w.languages(), ",")),
                     "</small></td><td>", Escape(m.Text(c.lang, on ? "yes" : "no")), "</td><td>",
-                    state_->HeldFor(w.pseudonym()), "</td><td>");
+                    state_->HeldFor(w.pseudonym()), "</td><td>",
+                    Escape(m.Text(c.lang, w.training_level() > 0 ? "trained" : "newcomer")),
+                    "</td><td>");
+    if (!w.name().empty() && w.training_level() == 0) {
+      absl::StrAppend(&body, "<form method=\"post\" action=\"/manage/trained\">",
+                      Hidden("worker", w.pseudonym()), "<button>",
+                      Escape(m.Text(c.lang, "mark_trained")), "</button></form>");
+    }
     if (!w.name().empty()) {
       for (const char* action : {"code", "forget"}) {
         absl::StrAppend(
@@ -886,6 +894,15 @@ void WebServer::ManagerAction(Call& c, const std::string& action) {
     spdlog::info("event=web_worker_forgotten worker={}", pseudonym);
     return ManagerPage(c, absl::StrCat("<p class=\"notice\" id=\"notice\">",
                                        Escape(m.Text(c.lang, "forgotten")), "</p>"));
+  }
+  if (action == "trained") {
+    if (absl::Status s = state_->SetTrainingLevel(pseudonym, 1); !s.ok()) {
+      return error(std::string(s.message()));
+    }
+    if (hooks_.roster_changed) hooks_.roster_changed();  // the dispatcher hears at once
+    spdlog::info("event=web_worker_trained worker={}", pseudonym);
+    return ManagerPage(c, absl::StrCat("<p class=\"notice\" id=\"notice\">",
+                                       Escape(m.Text(c.lang, "marked_trained")), "</p>"));
   }
   auto code = state_->IssueSignInCode(pseudonym);
   if (!code.ok()) return error(std::string(code.status().message()));

@@ -374,6 +374,30 @@ TEST_F(WebServerTest, AWorkerSeesTheirDataAndTheManagerDeletesItOnRequest) {
   EXPECT_EQ(client_->Post("/signin", httplib::Params{{"code", code}})->status, 401);
 }
 
+// A newcomer trains first; the manager (a person) can mark them trained, which the dispatcher
+// hears through a new registration.
+TEST_F(WebServerTest, TheManagerSeesWhoIsNewAndCanMarkThemTrained) {
+  std::string code;
+  const std::string w = AddWorker("Grace", &code);
+  const std::string manager = SignIn(kManagerCode);
+  auto page = Get("/manage", manager);
+  ASSERT_EQ(page->status, 200);
+  EXPECT_THAT(page->body, HasSubstr("New: trains first"));
+  EXPECT_THAT(page->body, HasSubstr("action=\"/manage/trained\""));
+  const int changes = roster_changes_;
+  auto marked = Post("/manage/trained", manager, {{"worker", w}});
+  ASSERT_EQ(marked->status, 200);
+  EXPECT_THAT(marked->body, HasSubstr("Marked as trained: regular tasks from now on."));
+  EXPECT_EQ(state_->Worker(w)->training_level(), 1u);
+  EXPECT_EQ(roster_changes_, changes + 1);
+  EXPECT_THAT(marked->body, Not(HasSubstr("action=\"/manage/trained\"")));
+  EXPECT_EQ(Post("/manage/trained", manager, {{"worker", "w-nobody"}})->status, 400);
+  // Workers cannot do it for themselves.
+  const std::string worker = SignIn(code);
+  EXPECT_NE(Post("/manage/trained", worker, {{"worker", w}})->status, 200);
+  EXPECT_EQ(state_->Worker(w)->training_level(), 1u);
+}
+
 TEST_F(WebServerTest, PastTheDailyLimitNoTaskIsOfferedAndTheWorkerGoesOffDuty) {
   Restart({.listen = "127.0.0.1:0", .max_minutes_per_day = 1});
   std::string code;
