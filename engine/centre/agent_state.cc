@@ -436,4 +436,32 @@ uint64_t AgentState::results_saved() const {
   return saved_;
 }
 
+absl::Status AgentState::SaveSession(const std::string& token_sha256,
+                                     const v1::WebSession& session) {
+  Batch batch;
+  batch.PutRecord(Cf::kMeta, keys::WebSession(token_sha256), session);
+  return store_->Write(std::move(batch), Durability::kSynced);
+}
+
+absl::Status AgentState::DeleteSessions(
+    const std::function<bool(const std::string&, const v1::WebSession&)>& which) {
+  Batch batch;
+  for (const auto& [hash, session] : Sessions()) {
+    if (which(hash, session)) batch.Delete(Cf::kMeta, keys::WebSession(hash));
+  }
+  if (batch.Empty()) return absl::OkStatus();
+  return store_->Write(std::move(batch), Durability::kSynced);
+}
+
+std::vector<std::pair<std::string, v1::WebSession>> AgentState::Sessions() const {
+  std::vector<std::pair<std::string, v1::WebSession>> out;
+  const std::string prefix = keys::WebSessionPrefix();
+  for (auto c = store_->Scan(Cf::kMeta, prefix); c->Valid(); c->Next()) {
+    v1::WebSession s;
+    if (!c->Read(&s).ok()) continue;
+    out.emplace_back(std::string(c->key().substr(prefix.size())), std::move(s));
+  }
+  return out;
+}
+
 }  // namespace mw::centre

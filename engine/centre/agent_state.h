@@ -116,6 +116,14 @@ class AgentState {
   std::vector<v1::OutboxEntry> Quarantined() const;
   // Results of `worker` still waiting in the outbox.
   std::vector<v1::Result> PendingFor(const std::string& worker) const;
+
+  // ---- Web sessions, by the SHA-256 of their token (the token is never stored) ----
+  [[nodiscard]] absl::Status SaveSession(const std::string& token_sha256,
+                                         const v1::WebSession& session);
+  // Deletes the sessions `which` picks, durably.
+  [[nodiscard]] absl::Status DeleteSessions(
+      const std::function<bool(const std::string& token_sha256, const v1::WebSession&)>& which);
+  std::vector<std::pair<std::string, v1::WebSession>> Sessions() const;
   // The worker's answers at or after `since_ms`, acknowledged or still in the outbox.
   WorkDone WorkSince(const std::string& worker, int64_t since_ms) const;
   // The worker's acknowledged earnings answered at or after `since_ms`, oldest first.

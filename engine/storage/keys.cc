@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "absl/strings/str_cat.h"
+
 namespace mw::storage::keys {
 
 void AppendU32(std::string* out, uint32_t v) {
@@ -194,6 +196,12 @@ std::string EarningsPrefix(absl::string_view pseudonym) {
   std::string k;
   AppendString(&k, pseudonym);
   return k;
+}
+
+std::string WebSessionPrefix() { return "web-session/"; }
+
+std::string WebSession(absl::string_view token_sha256) {
+  return absl::StrCat(WebSessionPrefix(), token_sha256);
 }
 
 }  // namespace mw::storage::keys

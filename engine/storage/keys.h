@@ -81,6 +81,9 @@ std::optional<uint64_t> ParseOutbox(absl::string_view key);
 std::string Earning(absl::string_view pseudonym, int64_t answered_at_ms,
                     absl::string_view result_id);
 std::string EarningsPrefix(absl::string_view pseudonym);
+// A web session by its token's SHA-256 (in kMeta); WebSessionPrefix selects them all.
+std::string WebSession(absl::string_view token_sha256);
+std::string WebSessionPrefix();
 
 }  // namespace mw::storage::keys
 

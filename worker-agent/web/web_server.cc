@@ -200,6 +200,7 @@ absl::StatusOr<std::unique_ptr<WebServer>> WebServer::Start(centre::AgentState* 
   const std::string host = options.listen.substr(0, colon);
   std::unique_ptr<WebServer> web(new WebServer(state, clock, std::move(hooks), std::move(options)));
   web->Routes();
+  web->RestoreSessions();
   if (port == 0) {
     web->port_ = web->server_->bind_to_any_port(host);
   } else if (web->server_->bind_to_port(host, port)) {
@@ -229,11 +230,45 @@ WebServer::~WebServer() {
   if (thread_.joinable()) thread_.join();
 }
 
+namespace {
+
+// Sessions are found by the SHA-256 of the cookie's token, in memory and in the store.
+std::string TokenKey(const std::string& token) { return ToHex(Sha256(token)); }
+
+}  // namespace
+
 std::string WebServer::NewSession(Session s) {
   const std::string token = ToHex(RandomBytes(16));
+  v1::WebSession kept;
+  kept.set_worker(s.worker);
+  kept.set_manager(s.manager);
+  kept.set_created_at_ms(clock_->NowMs());
+  if (absl::Status st = state_->SaveSession(TokenKey(token), kept); !st.ok()) {
+    spdlog::warn("event=session_not_kept error=\"{}\"", st.ToString());  // memory still has it
+  }
   absl::MutexLock l(&mu_);
-  sessions_[token] = std::move(s);
+  sessions_[TokenKey(token)] = std::move(s);
   return token;
+}
+
+void WebServer::RestoreSessions() {
+  const int64_t oldest = clock_->NowMs() - options_.session_hours * 3'600'000;
+  (void)state_->DeleteSessions(
+      [&](const std::string&, const v1::WebSession& s) { return s.created_at_ms() < oldest; });
+  std::vector<std::string> workers;
+  {
+    absl::MutexLock l(&mu_);
+    for (const auto& [hash, kept] : state_->Sessions()) {
+      Session s;
+      s.worker = kept.worker();
+      s.manager = kept.manager();
+      sessions_[hash] = s;
+      if (!s.manager) workers.push_back(s.worker);
+    }
+  }
+  if (hooks_.set_on_duty) {
+    for (const auto& w : workers) hooks_.set_on_duty(w, true);
+  }
 }
 
 void WebServer::Routes() {
@@ -244,7 +279,7 @@ void WebServer::Routes() {
       c.token = Cookie(req, kSessionCookie);
       {
         absl::MutexLock l(&mu_);
-        if (auto it = sessions_.find(c.token); it != sessions_.end()) {
+        if (auto it = sessions_.find(TokenKey(c.token)); it != sessions_.end()) {
           c.session = it->second;
           c.signed_in = true;
         }
@@ -377,8 +412,11 @@ void WebServer::SignOut(Call& c) {
   if (c.signed_in) {
     {
       absl::MutexLock l(&mu_);
-      sessions_.erase(c.token);
+      sessions_.erase(TokenKey(c.token));
     }
+    const std::string key = TokenKey(c.token);
+    (void)state_->DeleteSessions(
+        [&](const std::string& hash, const v1::WebSession&) { return hash == key; });
     if (!c.session.manager && hooks_.set_on_duty) hooks_.set_on_duty(c.session.worker, false);
   }
   c.res.set_header("Set-Cookie",
@@ -450,7 +488,7 @@ std::string WebServer::Welfare(Call& c) {
     int64_t stretch_start = 0;
     {
       absl::MutexLock l(&mu_);
-      if (auto it = sessions_.find(c.token); it != sessions_.end()) {
+      if (auto it = sessions_.find(TokenKey(c.token)); it != sessions_.end()) {
         if (now - it->second.last_answer_ms < kPauseMs) stretch_start = it->second.stretch_start_ms;
       }
     }
@@ -601,7 +639,7 @@ void WebServer::Answer(Call& c, bool skip) {
   if (hooks_.answer_saved) hooks_.answer_saved();
   {
     absl::MutexLock l(&mu_);
-    if (auto it = sessions_.find(c.token); it != sessions_.end()) {
+    if (auto it = sessions_.find(TokenKey(c.token)); it != sessions_.end()) {
       Session& s = it->second;
       if (s.last_answer_ms == 0 || now - s.last_answer_ms >= kPauseMs) {
         s.stretch_start_ms = now - open_ms;
@@ -890,6 +928,8 @@ void WebServer::ManagerAction(Call& c, const std::string& action) {
       absl::MutexLock l(&mu_);
       absl::erase_if(sessions_, [&](const auto& kv) { return kv.second.worker == pseudonym; });
     }
+    (void)state_->DeleteSessions(
+        [&](const std::string&, const v1::WebSession& s) { return s.worker() == pseudonym; });
     if (hooks_.set_on_duty) hooks_.set_on_duty(pseudonym, false);
     spdlog::info("event=web_worker_forgotten worker={}", pseudonym);
     return ManagerPage(c, absl::StrCat("<p class=\"notice\" id=\"notice\">",

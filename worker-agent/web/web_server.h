@@ -60,6 +60,8 @@ class WebServer {
     uint32_t max_minutes_per_week = 0;
     uint32_t distressing_per_day = 0;
     uint32_t break_after_minutes = 0;
+    // Sessions are kept in the agent's store and survive a restart for this long.
+    int64_t session_hours = 12;
   };
 
   // Binds and starts serving. UNAVAILABLE when the address cannot be bound.
@@ -82,6 +84,9 @@ class WebServer {
   WebServer(centre::AgentState* state, const Clock* clock, Hooks hooks, Options options);
   void Routes();
   std::string NewSession(Session s);
+  // Sessions kept from before a restart (younger than session_hours); their workers go back on
+  // duty.
+  void RestoreSessions();
   std::string Nav(const Call& c) const;
   void Render(Call& c, const std::string& title, const std::string& body, int refresh = 0);
 

@@ -398,6 +398,36 @@ TEST_F(WebServerTest, TheManagerSeesWhoIsNewAndCanMarkThemTrained) {
   EXPECT_EQ(state_->Worker(w)->training_level(), 1u);
 }
 
+// An agent restart signs nobody out: sessions are kept (by their token's hash) in the agent's
+// store; signing out, deleting a worker's data or age ends them.
+TEST_F(WebServerTest, SessionsSurviveAnAgentRestartUntilSignOutOrAge) {
+  std::string code, other_code;
+  const std::string w = AddWorker("Halima", &code);
+  const std::string w2 = AddWorker("Imani", &other_code);
+  const std::string cookie = SignIn(code);
+  const std::string other = SignIn(other_code);
+  const std::string manager = SignIn(kManagerCode);
+  for (const auto& [hash, s] : state_->Sessions()) {
+    EXPECT_EQ(cookie.find(hash), std::string::npos);  // the token itself is not stored
+  }
+  ASSERT_EQ(state_->Sessions().size(), 3u);
+  on_duty_calls_.clear();
+  Restart({.listen = "127.0.0.1:0", .manager_code = kManagerCode});
+  // Both signed-in workers are back on duty before any page is asked for.
+  EXPECT_THAT(on_duty_calls_, ::testing::UnorderedElementsAre(w + "+", w2 + "+"));
+  EXPECT_EQ(Get("/task", cookie)->status, 200);
+  EXPECT_EQ(Get("/manage", manager)->status, 200);
+
+  ASSERT_EQ(Post("/signout", other, {})->status, 303);
+  Restart({.listen = "127.0.0.1:0", .manager_code = kManagerCode});
+  EXPECT_EQ(Get("/task", other)->status, 303);  // to /signin
+  EXPECT_EQ(Get("/task", cookie)->status, 200);
+  clock_.AdvanceMs(13 * 3'600'000);  // older than the 12 hours a session is kept
+  Restart({.listen = "127.0.0.1:0", .manager_code = kManagerCode});
+  EXPECT_EQ(Get("/task", cookie)->status, 303);
+  EXPECT_TRUE(state_->Sessions().empty());
+}
+
 TEST_F(WebServerTest, PastTheDailyLimitNoTaskIsOfferedAndTheWorkerGoesOffDuty) {
   Restart({.listen = "127.0.0.1:0", .max_minutes_per_day = 1});
   std::string code;
