@@ -183,6 +183,11 @@ absl::Status Agent::LeaseOnce(bool* got_work) {
     v1::WorkerCredit c;
     c.set_worker(w);
     c.set_count(static_cast<uint32_t>(options_.lease_buffer - held));
+    if (options_.distressing_per_day > 0 &&
+        state_->WorkSince(w, centre::LocalDayStart(clock_->NowMs())).distressing >=
+            options_.distressing_per_day) {
+      c.set_no_distressing(true);
+    }
     credits.push_back(std::move(c));
   }
   if (credits.empty()) return absl::OkStatus();

@@ -28,6 +28,9 @@ class Agent {
  public:
   struct Options {
     uint32_t lease_buffer = 5;  // assignments held ahead per worker
+    // Welfare: past this many answers today on stages tagged distressing, a worker's credits ask
+    // the dispatcher for none of those (0: no cap).
+    uint32_t distressing_per_day = 0;
     absl::Duration sync_backstop = absl::Seconds(5);
     absl::Duration idle_poll = absl::Seconds(2);  // lease polling when there is no work
     absl::Duration max_backoff = absl::Seconds(30);

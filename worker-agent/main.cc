@@ -97,6 +97,7 @@ int main(int argc, char** argv) {
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e level=%l %v");
   spdlog::set_level(spdlog::level::from_str(log_level));
   options.lease_buffer = static_cast<uint32_t>(lease_buffer);
+  options.distressing_per_day = distressing_per_day;
   options.max_backoff = absl::Milliseconds(max_backoff_ms);
 
   auto credential = mw::rpc::ReadFile(credential_file);

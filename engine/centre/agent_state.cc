@@ -2,6 +2,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/time/civil_time.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "engine/common/ids.h"
 #include "engine/common/sha256.h"
 #include "engine/common/status_macros.h"
@@ -462,6 +465,12 @@ std::vector<std::pair<std::string, v1::WebSession>> AgentState::Sessions() const
     out.emplace_back(std::string(c->key().substr(prefix.size())), std::move(s));
   }
   return out;
+}
+
+int64_t LocalDayStart(int64_t now_ms) {
+  const absl::TimeZone tz = absl::LocalTimeZone();
+  return absl::ToUnixMillis(
+      absl::FromCivil(absl::ToCivilDay(absl::FromUnixMillis(now_ms), tz), tz));
 }
 
 }  // namespace mw::centre

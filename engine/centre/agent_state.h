@@ -38,6 +38,10 @@ namespace mw::centre {
 namespace v1 = ::microwork::v1;
 
 // A worker's work since some moment: what the welfare limits are checked against.
+// Where today began, in the centre's local time (ms since the epoch): daily welfare limits count
+// from here.
+int64_t LocalDayStart(int64_t now_ms);
+
 struct WorkDone {
   uint64_t active_seconds = 0;
   uint32_t distressing = 0;  // answers (not skips) on stages tagged distressing

@@ -375,9 +375,11 @@ class Engine {
   uint64_t Commit(storage::Batch batch) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   // Leasing.
+  // The next task `worker` may do in `run`; with `no_distressing`, none from a stage tagged
+  // distressing (the worker is past their centre's daily cap).
   absl::StatusOr<TaskRun*> NextTaskFor(JobRun* run, const std::string& centre_id,
-                                       const v1::WorkerOnDuty& worker, storage::Batch* batch)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+                                       const v1::WorkerOnDuty& worker, bool no_distressing,
+                                       storage::Batch* batch) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::StatusOr<TaskRun*> CreateTask(JobRun* run, int chain_pos, v1::Item item,
                                       storage::Batch* batch) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   static uint32_t FreeSlots(const v1::TaskRecord& task);

@@ -230,6 +230,34 @@ TEST_F(EngineTest, LeasesServeHigherPriorityThenNearerDeadlineFirst) {
   EXPECT_THAT(jobs, ::testing::ElementsAre("job-4", "job-3", "job-2", "job-1"));
 }
 
+// A worker past their centre's daily cap on distressing content gets none of it leased (the
+// agent says so in the credit); the same worker still gets other work.
+TEST_F(EngineTest, ACreditCanAskForNothingDistressing) {
+  AddCentre("nairobi", {"w1", "w2"});
+  std::string hard = kContract;
+  hard.replace(hard.find("      piece_rate_minor: 5"), 25,
+               "      distressing: true\n      piece_rate_minor: 5");
+  ASSERT_TRUE(Submit(hard, "k-hard").ok());
+  v1::LeaseRequest req;
+  req.set_idempotency_key("capped");
+  auto* credit = req.add_credits();
+  credit->set_worker("w1");
+  credit->set_count(3);
+  credit->set_no_distressing(true);
+  auto capped = engine_->Lease("nairobi", req);
+  ASSERT_TRUE(capped.ok()) << capped.status();
+  EXPECT_EQ(capped->assignments_size(), 0);
+  ASSERT_TRUE(Submit(kContract, "k-plain").ok());
+  req.set_idempotency_key("capped-2");
+  capped = engine_->Lease("nairobi", req);
+  ASSERT_TRUE(capped.ok());
+  ASSERT_EQ(capped->assignments_size(), 3);
+  for (const auto& a : capped->assignments()) EXPECT_EQ(a.job_id(), "job-2");
+  auto uncapped = Lease("nairobi", "w2", 3, "free");
+  ASSERT_TRUE(uncapped.ok());
+  EXPECT_EQ(uncapped->assignments(0).job_id(), "job-1");
+}
+
 TEST_F(EngineTest, LeaseIsIdempotentAndNeverGivesAWorkerATaskTwice) {
   AddCentre("nairobi", {"w1"});
   ASSERT_TRUE(Submit(kContract).ok());

@@ -69,7 +69,8 @@ absl::StatusOr<Engine::TaskRun*> Engine::NextGoldFor(JobRun* run, int pos,
 }
 
 absl::StatusOr<Engine::TaskRun*> Engine::NextTaskFor(JobRun* run, const std::string& centre_id,
-                                                     const v1::WorkerOnDuty& worker, Batch* batch) {
+                                                     const v1::WorkerOnDuty& worker,
+                                                     bool no_distressing, Batch* batch) {
   const v1::Contract& contract = run->record.contract();
   const v1::Centre& centre = centres_.at(centre_id).centre();
   bool unaffordable = false;  // some stage's piece rate is beyond what the escrow has left
@@ -78,6 +79,7 @@ absl::StatusOr<Engine::TaskRun*> Engine::NextTaskFor(JobRun* run, const std::str
     const StageRun& stage = run->chain[pos];
     if (!CentreEligibility(contract, stage.human, centre).ok) continue;
     if (!WorkerQualifies(stage.human, worker)) continue;
+    if (no_distressing && stage.human.distressing()) continue;
     const int64_t rate = stage.human.piece_rate_minor();
     if (ledger_->Available(EscrowAccount(run->record.job().id())) - run->exposure_minor < rate) {
       unaffordable = true;  // a cheaper stage may still be leased
@@ -205,7 +207,8 @@ absl::StatusOr<v1::LeaseReply> Engine::Lease(const std::string& centre_id,
               if (job.progress.state() != v1::JOB_RUNNING) continue;
               if (job.deadline_ms != 0 && now >= job.deadline_ms) continue;  // stops soon
               if (!FairShareAllows(job, centre_id, now)) continue;
-              MW_ASSIGN_OR_RETURN(task, NextTaskFor(&job, centre_id, *worker, batch));
+              MW_ASSIGN_OR_RETURN(
+                  task, NextTaskFor(&job, centre_id, *worker, credit.no_distressing(), batch));
               if (task != nullptr) {
                 run = &job;
                 break;

@@ -161,7 +161,7 @@ std::array<int64_t, 3> PeriodStarts(int64_t now_ms) {
   const absl::TimeZone tz = absl::LocalTimeZone();
   const absl::CivilDay today = absl::ToCivilDay(absl::FromUnixMillis(now_ms), tz);
   const int since_monday = static_cast<int>(absl::GetWeekday(today));  // monday == 0
-  return {absl::ToUnixMillis(absl::FromCivil(today, tz)),
+  return {centre::LocalDayStart(now_ms),
           absl::ToUnixMillis(absl::FromCivil(today - since_monday, tz)),
           absl::ToUnixMillis(absl::FromCivil(absl::CivilMonth(today), tz))};
 }
