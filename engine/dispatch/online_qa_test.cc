@@ -59,6 +59,10 @@ class OnlineQaTest : public ::testing::Test {
   void Submit(int gold_per_thousand) {
     std::string text = kDynamic;
     text.replace(text.find("GOLD"), 4, std::to_string(gold_per_thousand));
+    SubmitText(text);
+  }
+
+  void SubmitText(const std::string& text) {
     auto contract = contract::ParseContract(text, "t.yaml");
     ASSERT_TRUE(contract.ok()) << contract.status();
     v1::ContractHeader header;
@@ -274,14 +278,7 @@ TEST_F(OnlineQaTest, NewcomersTrainOnPaidCheckTasksUntilTheyPass) {
   text.replace(text.find("gold_per_thousand: GOLD}"), 24,
                "gold_per_thousand: 0, training_tasks: 2, training_accuracy_percent: 100}");
   text.replace(text.find("g2,y,no\\n"), 9, "g2,y,no\\ng3,z,yes\\n");
-  auto contract = contract::ParseContract(text, "t.yaml");
-  ASSERT_TRUE(contract.ok()) << contract.status();
-  v1::ContractHeader header;
-  header.set_idempotency_key("k");
-  *header.mutable_contract() = *contract;
-  auto sub = engine_->BeginSubmission(header);
-  ASSERT_TRUE(sub.ok()) << sub.status();
-  ASSERT_TRUE((*sub)->Finish().ok());
+  SubmitText(text);
   std::map<std::string, std::string> known = {{"g1", "yes"}, {"g2", "no"}, {"g3", "yes"}};
 
   // Trained: regular work at once.

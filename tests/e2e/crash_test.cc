@@ -106,6 +106,24 @@ stages:
     reader->Finish().IgnoreError();
   }
 
+  // Wage transfers in the ledger as an auditor reads it: assignment id -> reservations ("wage:")
+  // and, in `posted`, how many were posted ("wage-post:").
+  std::map<std::string, int> Wages(int* posted = nullptr) {
+    std::map<std::string, int> wages;
+    auto ctx = rpc::MakeContext(Token(), absl::Seconds(60));
+    auto ledger = v1::LedgerService::NewStub(*rpc::MakeChannel({.target = server_}));
+    auto reader = ledger->ReadLedger(ctx.get(), {});
+    v1::LedgerRecord rec;
+    while (reader->Read(&rec)) {
+      if (!rec.has_transfer()) continue;
+      absl::string_view id = rec.transfer().id();
+      if (absl::ConsumePrefix(&id, "wage:")) ++wages[std::string(id)];
+      if (posted != nullptr && absl::StartsWith(rec.transfer().id(), "wage-post:")) ++*posted;
+    }
+    EXPECT_TRUE(reader->Finish().ok());
+    return wages;
+  }
+
   testing::TempDir dir_;
   std::unique_ptr<Subprocess> dispatcher_;
   std::string server_, metrics_;
@@ -169,22 +187,8 @@ TEST_F(CrashTest, TwentyKillsLoseNothingAndPayNothingTwice) {
       acknowledged.insert(id.substr(2, last - 2));
     }
   }
-  // The ledger, as an auditor reads it.
-  std::map<std::string, int> wages;  // assignment id -> wage transfers reserving it
   int posted = 0;
-  {
-    auto ctx = rpc::MakeContext(Token(), absl::Seconds(60));
-    auto ledger = v1::LedgerService::NewStub(*rpc::MakeChannel({.target = server_}));
-    auto reader = ledger->ReadLedger(ctx.get(), {});
-    v1::LedgerRecord rec;
-    while (reader->Read(&rec)) {
-      if (!rec.has_transfer()) continue;
-      absl::string_view id = rec.transfer().id();
-      if (absl::ConsumePrefix(&id, "wage:")) ++wages[std::string(id)];
-      if (absl::StartsWith(rec.transfer().id(), "wage-post:")) ++posted;
-    }
-    ASSERT_TRUE(reader->Finish().ok());
-  }
+  const std::map<std::string, int> wages = Wages(&posted);
   EXPECT_EQ(acknowledged.size(), static_cast<size_t>(kItems * 3));
   for (const auto& aid : acknowledged) {
     ASSERT_EQ(wages.count(aid), 1u) << "acknowledged but not in the ledger: " << aid;
@@ -282,19 +286,7 @@ TEST_F(CrashTest, AnswersMadeOfflineSurviveAnAgentKillAndArriveExactlyOnce) {
     ASSERT_TRUE(status == "RECEIPT_ACCEPTED" || status == "RECEIPT_DUPLICATE") << id << status;
     acknowledged.insert(id.substr(2, id.rfind(':') - 2));
   }
-  std::map<std::string, int> wages;
-  {
-    auto ctx = rpc::MakeContext(Token(), absl::Seconds(60));
-    auto ledger = v1::LedgerService::NewStub(*rpc::MakeChannel({.target = server_}));
-    auto reader = ledger->ReadLedger(ctx.get(), {});
-    v1::LedgerRecord rec;
-    while (reader->Read(&rec)) {
-      if (!rec.has_transfer()) continue;
-      absl::string_view tid = rec.transfer().id();
-      if (absl::ConsumePrefix(&tid, "wage:")) ++wages[std::string(tid)];
-    }
-    ASSERT_TRUE(reader->Finish().ok());
-  }
+  std::map<std::string, int> wages = Wages();
   EXPECT_EQ(acknowledged.size(), static_cast<size_t>(kOffline * 3));
   EXPECT_EQ(wages.size(), static_cast<size_t>(kOffline * 3));
   for (const auto& aid : acknowledged) ASSERT_EQ(wages[aid], 1) << aid;
