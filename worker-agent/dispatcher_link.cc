@@ -65,6 +65,12 @@ absl::StatusOr<v1::Withholding> DispatcherLink::DisputeWithholding(
   });
 }
 
+absl::StatusOr<v1::Withholding> DispatcherLink::ResolveDispute(const v1::ResolveDisputeRequest& r) {
+  return Invoke<v1::Withholding>(credential_, kInteractive, [&](auto* ctx, auto* reply) {
+    return stub_->ResolveDispute(ctx, r, reply);
+  });
+}
+
 bool Retryable(const absl::Status& s) {
   return absl::IsUnavailable(s) || absl::IsDeadlineExceeded(s) || absl::IsResourceExhausted(s) ||
          absl::IsAborted(s) || absl::IsInternal(s) || absl::IsUnknown(s);

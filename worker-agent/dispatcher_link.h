@@ -30,6 +30,7 @@ class DispatcherLink {
   [[nodiscard]] absl::StatusOr<v1::ListWithholdingsReply> ListWithholdings();
   [[nodiscard]] absl::StatusOr<v1::Withholding> DisputeWithholding(
       const v1::DisputeWithholdingRequest& r);
+  [[nodiscard]] absl::StatusOr<v1::Withholding> ResolveDispute(const v1::ResolveDisputeRequest& r);
 
  private:
   DispatcherLink() = default;

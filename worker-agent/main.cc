@@ -177,7 +177,9 @@ int main(int argc, char** argv) {
         .dispute =
             [l](const v1::DisputeWithholdingRequest& r) {
               return l->DisputeWithholding(r).status();
-            }};
+            },
+        .resolve =
+            [l](const v1::ResolveDisputeRequest& r) { return l->ResolveDispute(r).status(); }};
     auto started = mw::agent::web::WebServer::Start(state->get(), mw::SystemClock::Get(),
                                                     std::move(hooks), web_options);
     if (!started.ok()) return Fail(started.status());

@@ -322,7 +322,7 @@ void WebServer::Routes() {
   server_->Get("/me", route(Need::kWorker, [this](Call& c) { DataPage(c, false); }));
   server_->Get("/me.json", route(Need::kWorker, [this](Call& c) { DataPage(c, true); }));
   server_->Get("/manage", route(Need::kManager, [this](Call& c) { ManagerPage(c, ""); }));
-  for (const char* action : {"add", "code", "forget", "trained"}) {
+  for (const char* action : {"add", "code", "forget", "trained", "resolve"}) {
     server_->Post(absl::StrCat("/manage/", action),
                   route(Need::kManager, [this, action](Call& c) { ManagerAction(c, action); }));
   }
@@ -877,6 +877,36 @@ void WebServer::ManagerPage(Call& c, const std::string& notice) {
   }
   absl::StrAppend(&body, "<button class=\"primary\">", Escape(m.Text(c.lang, "add_worker")),
                   "</button></form>");
+  // Disputes waiting for a person: the worker's side beside the reason, decided with a reason.
+  if (hooks_.withholdings) {
+    absl::StrAppend(&body, "<h2>", Escape(m.Text(c.lang, "disputes")),
+                    "</h2><div id=\"disputes\">");
+    auto withheld = hooks_.withholdings();
+    int open = 0;
+    if (!withheld.ok()) {
+      absl::StrAppend(&body, "<p>", Escape(m.Text(c.lang, "disputes_offline")), "</p>");
+    } else {
+      for (const auto& w : *withheld) {
+        if (w.dispute() != v1::DISPUTE_OPEN) continue;
+        ++open;
+        absl::StrAppend(
+            &body, "<form method=\"post\" action=\"/manage/resolve\" class=\"card\"><p><b>",
+            Escape(w.worker_account()), "</b> &middot; ", Escape(w.assignment_id()), "<br>",
+            Escape(v1::WithholdReason_Name(w.reason())), " &mdash; ", Escape(w.note()), " (",
+            Escape(w.decided_by()), ")<br>&ldquo;", Escape(w.worker_statement()), "&rdquo;</p>",
+            Hidden("aid", w.assignment_id()), "<label>", Escape(m.Text(c.lang, "decided_by")),
+            "<input type=\"text\" name=\"decided_by\" required></label><label>",
+            Escape(m.Text(c.lang, "resolution")),
+            "<input type=\"text\" name=\"resolution\" required></label>",
+            "<button name=\"restore\" value=\"1\" class=\"primary\">",
+            Escape(m.Text(c.lang, "restore_pay")),
+            "</button> <button name=\"restore\" value=\"0\">", Escape(m.Text(c.lang, "uphold")),
+            "</button></form>");
+      }
+      if (open == 0) absl::StrAppend(&body, "<p>", Escape(m.Text(c.lang, "no_disputes")), "</p>");
+    }
+    absl::StrAppend(&body, "</div>");
+  }
   const centre::OutboxStats outbox = state_->Outbox();
   absl::StrAppend(&body, "<h2>", Escape(m.Text(c.lang, "outbox")), "</h2><p id=\"outbox\">",
                   Escape(m.Text(c.lang, "outbox_depth", {{"n", absl::StrCat(outbox.depth)}})),
@@ -893,6 +923,27 @@ void WebServer::ManagerAction(Call& c, const std::string& action) {
     c.res.status = 400;
     ManagerPage(c, absl::StrCat("<p class=\"notice error\" id=\"error\">", Escape(text), "</p>"));
   };
+  if (action == "resolve") {
+    v1::ResolveDisputeRequest r;
+    r.set_assignment_id(c.req.get_param_value("aid"));
+    r.set_decided_by(std::string(absl::StripAsciiWhitespace(c.req.get_param_value("decided_by"))));
+    r.set_resolution(std::string(absl::StripAsciiWhitespace(c.req.get_param_value("resolution"))));
+    r.set_restore(c.req.get_param_value("restore") == "1");
+    r.set_idempotency_key(
+        absl::StrCat("resolve:", r.assignment_id(), ":", r.decided_by(), ":", r.restore()));
+    if (r.decided_by().empty()) {
+      return error(m.Text(c.lang, "required_field", {{"field", m.Text(c.lang, "decided_by")}}));
+    }
+    if (r.resolution().empty()) {
+      return error(m.Text(c.lang, "required_field", {{"field", m.Text(c.lang, "resolution")}}));
+    }
+    if (!hooks_.resolve) return error(m.Text(c.lang, "disputes_offline"));
+    if (absl::Status s = hooks_.resolve(r); !s.ok()) return error(std::string(s.message()));
+    spdlog::info("event=web_dispute_resolved assignment={} restore={}", r.assignment_id(),
+                 r.restore());
+    return ManagerPage(c, absl::StrCat("<p class=\"notice\" id=\"notice\">",
+                                       Escape(m.Text(c.lang, "dispute_decided")), "</p>"));
+  }
   std::string pseudonym = c.req.get_param_value("worker");
   if (action == "add") {
     v1::RosterEntry e;

@@ -45,6 +45,8 @@ struct Hooks {
   // This centre's withholdings (needs the dispatcher), and a worker's dispute of one.
   std::function<absl::StatusOr<std::vector<v1::Withholding>>()> withholdings;
   std::function<absl::Status(const v1::DisputeWithholdingRequest&)> dispute;
+  // A person at the centre decides a dispute (never the one who withheld the wage).
+  std::function<absl::Status(const v1::ResolveDisputeRequest&)> resolve;
 };
 
 class WebServer {

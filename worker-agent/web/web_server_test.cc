@@ -42,6 +42,10 @@ class WebServerTest : public ::testing::Test {
       disputes_.push_back(r);
       return absl::OkStatus();
     };
+    hooks.resolve = [this](const v1::ResolveDisputeRequest& r) {
+      resolutions_.push_back(r);
+      return absl::OkStatus();
+    };
     hooks_ = hooks;
     Restart({.listen = "127.0.0.1:0", .manager_code = kManagerCode});
   }
@@ -149,6 +153,7 @@ class WebServerTest : public ::testing::Test {
   int roster_changes_ = 0;
   bool online_ = true;
   std::vector<v1::Withholding> withholdings_;
+  std::vector<v1::ResolveDisputeRequest> resolutions_;
   std::vector<v1::DisputeWithholdingRequest> disputes_;
 };
 
@@ -426,6 +431,48 @@ TEST_F(WebServerTest, SessionsSurviveAnAgentRestartUntilSignOutOrAge) {
   Restart({.listen = "127.0.0.1:0", .manager_code = kManagerCode});
   EXPECT_EQ(Get("/task", cookie)->status, 303);
   EXPECT_TRUE(state_->Sessions().empty());
+}
+
+// The manager's review queue: open disputes with the worker's side, decided by a named person
+// with a reason; nothing is sent without both.
+TEST_F(WebServerTest, TheManagerDecidesOpenDisputesWithAReason) {
+  v1::Withholding open, settled;
+  open.set_assignment_id("job-1/label/3@w1");
+  open.set_worker_account("worker:nairobi/w1");
+  open.set_reason(v1::WITHHOLD_RANDOM_CLICKING);
+  open.set_note("left blank");
+  open.set_decided_by("Otieno");
+  open.set_dispute(v1::DISPUTE_OPEN);
+  open.set_worker_statement("the page froze");
+  settled = open;
+  settled.set_assignment_id("job-1/label/4@w1");
+  settled.set_dispute(v1::DISPUTE_UPHELD);
+  withholdings_ = {open, settled};
+  const std::string manager = SignIn(kManagerCode);
+  auto page = Get("/manage", manager);
+  ASSERT_EQ(page->status, 200);
+  EXPECT_THAT(page->body, HasSubstr("the page froze"));
+  EXPECT_THAT(page->body, HasSubstr("job-1/label/3@w1"));
+  EXPECT_THAT(page->body, Not(HasSubstr("job-1/label/4@w1")));  // decided already
+
+  auto missing = Post("/manage/resolve", manager,
+                      {{"aid", "job-1/label/3@w1"}, {"decided_by", "Wanjiru"}, {"restore", "1"}});
+  EXPECT_EQ(missing->status, 400);
+  EXPECT_THAT(missing->body, HasSubstr("Reason for the decision is required"));
+  EXPECT_TRUE(resolutions_.empty());
+
+  auto decided = Post("/manage/resolve", manager,
+                      {{"aid", "job-1/label/3@w1"},
+                       {"decided_by", "Wanjiru"},
+                       {"resolution", "the log shows the page froze"},
+                       {"restore", "1"}});
+  ASSERT_EQ(decided->status, 200);
+  EXPECT_THAT(decided->body, HasSubstr("Decided."));
+  ASSERT_EQ(resolutions_.size(), 1u);
+  EXPECT_EQ(resolutions_[0].assignment_id(), "job-1/label/3@w1");
+  EXPECT_EQ(resolutions_[0].decided_by(), "Wanjiru");
+  EXPECT_EQ(resolutions_[0].resolution(), "the log shows the page froze");
+  EXPECT_TRUE(resolutions_[0].restore());
 }
 
 TEST_F(WebServerTest, PastTheDailyLimitNoTaskIsOfferedAndTheWorkerGoesOffDuty) {
