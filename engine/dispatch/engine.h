@@ -277,8 +277,11 @@ class Engine {
     std::vector<std::vector<std::string>> gold;
     std::vector<uint64_t> since_gold;  // regular assignments since the last gold one
     std::vector<size_t> gold_cursor;   // round robin over `gold`
-    // Assignments leased per centre since start-up, for the fair-share rule.
+    // Assignments leased per centre since start-up, for the fair-share rule, and until when a
+    // centre found nothing here its workers may do (it is then not waited for: a task none of
+    // its workers may take must not be held back for it).
     absl::flat_hash_map<std::string, uint64_t> granted;
+    absl::flat_hash_map<std::string, int64_t> nothing_for;
   };
   struct TaskRun {
     std::string job_id;

@@ -209,6 +209,11 @@ absl::StatusOr<v1::LeaseReply> Engine::Lease(const std::string& centre_id,
               if (!FairShareAllows(job, centre_id, now)) continue;
               MW_ASSIGN_OR_RETURN(
                   task, NextTaskFor(&job, centre_id, *worker, credit.no_distressing(), batch));
+              if (task == nullptr) {
+                job.nothing_for[centre_id] = now + options_.fair_share_window_ms;
+              } else {
+                job.nothing_for.erase(centre_id);
+              }
               if (task != nullptr) {
                 run = &job;
                 break;
@@ -297,6 +302,9 @@ bool Engine::FairShareAllows(const JobRun& run, const std::string& centre_id, in
     if (other == centre_id || until <= now) continue;
     auto it = centres_.find(other);
     if (it == centres_.end()) continue;
+    if (auto n = run.nothing_for.find(other); n != run.nothing_for.end() && n->second > now) {
+      continue;  // short, but not of this job's work
+    }
     bool eligible = false;
     for (const StageRun& stage : run.chain) {
       eligible =

@@ -22,7 +22,9 @@ TEST_P(SimSeeds, EveryCheckHoldsUnderFaults) {
   EXPECT_GE(r.acknowledged, 40u * 2u);  // every task's overlap, and late extras on top
 }
 
-INSTANTIATE_TEST_SUITE_P(Seeds, SimSeeds, ::testing::Values(1, 2, 3, 4, 5));
+// 5283 and 5918 once stalled: fair share held the last task back for a centre whose workers
+// could not take it.
+INSTANTIATE_TEST_SUITE_P(Seeds, SimSeeds, ::testing::Values(1, 2, 3, 4, 5, 5283, 5918));
 
 TEST(Sim, ASeedReplaysExactly) {
   Options options;
