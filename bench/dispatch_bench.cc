@@ -19,7 +19,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "bench/raw_limits.h"
+#include "bench/bench_support.h"
 #include "dispatcher/service/services.h"
 #include "engine/contract/contract_file.h"
 #include "engine/dispatch/engine.h"
@@ -77,23 +77,11 @@ void SubmitJob(mw::dispatch::Engine* engine, const Config& c, uint64_t items) {
   v1::ContractHeader header;
   header.set_idempotency_key("bench-job");
   *header.mutable_contract() = mw::contract::ParseContract(ContractText(c), "bench").value();
-  auto sub = engine->BeginSubmission(header).value();
-  std::string chunk = "receipt,total\n";
-  for (uint64_t i = 0; i < items; ++i) {
-    absl::StrAppend(&chunk, "R", i, ",", (i * 37) % 10000, "\n");
-    if (chunk.size() >= 256 * 1024 || i + 1 == items) {
-      v1::InputChunk in;
-      in.set_input("rows");
-      in.set_data(std::move(chunk));
-      in.set_last(i + 1 == items);
-      if (auto s = sub->AddChunk(in); !s.ok()) {
-        std::fprintf(stderr, "submission: %s\n", s.ToString().c_str());
-        std::exit(1);
-      }
-      chunk.clear();
-    }
-  }
-  if (auto r = sub->Finish(); !r.ok()) {
+  auto r = mw::bench::SubmitGeneratedCsv(
+      engine, header, "rows", "receipt,total", items, [](uint64_t i, std::string* chunk) {
+        absl::StrAppend(chunk, "R", i, ",", (i * 37) % 10000, "\n");
+      });
+  if (!r.ok()) {
     std::fprintf(stderr, "submission: %s\n", r.status().ToString().c_str());
     std::exit(1);
   }

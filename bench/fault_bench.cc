@@ -22,7 +22,6 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "engine/testing/http_get.h"
 #include "engine/testing/subprocess.h"
@@ -101,12 +100,15 @@ stages:
   // Recorded contributions (durable: read from the job, not a process counter), or -1 when
   // the dispatcher does not answer.
   int64_t Contributions() {
-    auto stub = v1::OperatorService::NewStub(*mw::rpc::MakeChannel({.target = server_}));
+    // One channel for the run: it reconnects by itself when the dispatcher comes back.
+    if (operator_ == nullptr) {
+      operator_ = v1::OperatorService::NewStub(*mw::rpc::MakeChannel({.target = server_}));
+    }
     v1::GetJobRequest req;
     req.set_job_id("job-1");
     v1::Job job;
     auto ctx = mw::rpc::MakeContext(token_, absl::Milliseconds(200));
-    if (!stub->GetJob(ctx.get(), req, &job).ok() || job.stages_size() < 2) return -1;
+    if (!operator_->GetJob(ctx.get(), req, &job).ok() || job.stages_size() < 2) return -1;
     return static_cast<int64_t>(job.stages(1).contributions());
   }
 
@@ -180,10 +182,8 @@ stages:
         dir_.Sub("dispatcher.log"));
     const std::string ready = dispatcher_->ReadLineContaining("mw-dispatcher ready");
     if (ready.empty()) Die("the dispatcher did not start; see " + dir_.Sub("dispatcher.log"));
-    for (absl::string_view part : absl::StrSplit(ready, ' ')) {
-      if (absl::ConsumePrefix(&part, "grpc=")) server_ = std::string(part);
-      if (absl::ConsumePrefix(&part, "metrics=")) metrics_ = std::string(part);
-    }
+    server_ = mw::testing::ReadyField(ready, "grpc");
+    metrics_ = mw::testing::ReadyField(ready, "metrics");
   }
 
   mw::testing::CommandResult Mw(std::vector<std::string> args) {
@@ -207,6 +207,7 @@ stages:
   std::unique_ptr<Subprocess> dispatcher_;
   std::vector<std::unique_ptr<Subprocess>> agents_;
   std::string server_, metrics_, token_;
+  std::unique_ptr<v1::OperatorService::Stub> operator_;
 };
 
 // Contributions per second over the second that ends at sample i (samples every 250 ms).

@@ -4,14 +4,13 @@
 // prints figures, not a test.
 //
 //   build/bin/ingest_bench [--rows 1000000] [--dir /tmp]
-#include <sys/resource.h>
-
 #include <CLI/CLI.hpp>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
 
 #include "absl/strings/str_cat.h"
+#include "bench/bench_support.h"
 #include "engine/contract/contract_file.h"
 #include "engine/dispatch/engine.h"
 #include "engine/testing/temp_dir.h"
@@ -19,12 +18,6 @@
 namespace {
 
 namespace v1 = microwork::v1;
-
-long PeakRssMb() {
-  rusage u;
-  getrusage(RUSAGE_SELF, &u);
-  return u.ru_maxrss / 1024;
-}
 
 long CurrentRssMb() {
   std::ifstream status("/proc/self/status");
@@ -62,28 +55,16 @@ stages:
                                                            "bench")
                                    .value();
   const auto start = std::chrono::steady_clock::now();
-  auto sub = engine->BeginSubmission(header).value();
-  std::string chunk = "receipt_id,merchant,amount,description\n";
-  for (uint64_t i = 0; i < rows; ++i) {
-    if (i % 10000 == 9999) {
-      absl::StrAppend(&chunk, "R", i, ",broken row\n");  // wrong field count: quarantined
-    } else {
-      absl::StrAppend(&chunk, "R", i, ",\"Duka la Mama ", i % 977, "\",", (i * 37) % 100000, ".",
-                      i % 100, ",\"maize flour, 2kg; cooking oil\"\n");
-    }
-    if (chunk.size() >= 256 * 1024 || i + 1 == rows) {
-      v1::InputChunk c;
-      c.set_input("rows");
-      c.set_data(std::move(chunk));
-      c.set_last(i + 1 == rows);
-      if (auto s = sub->AddChunk(c); !s.ok()) {
-        std::fprintf(stderr, "%s\n", s.ToString().c_str());
-        std::exit(1);
-      }
-      chunk.clear();
-    }
-  }
-  auto reply = sub->Finish();
+  auto reply = mw::bench::SubmitGeneratedCsv(
+      engine.get(), header, "rows", "receipt_id,merchant,amount,description", rows,
+      [](uint64_t i, std::string* chunk) {
+        if (i % 10000 == 9999) {
+          absl::StrAppend(chunk, "R", i, ",broken row\n");  // wrong field count: quarantined
+        } else {
+          absl::StrAppend(chunk, "R", i, ",\"Duka la Mama ", i % 977, "\",", (i * 37) % 100000, ".",
+                          i % 100, ",\"maize flour, 2kg; cooking oil\"\n");
+        }
+      });
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   if (!reply.ok()) {
@@ -92,10 +73,11 @@ stages:
   }
   std::printf(
       "  %9llu rows: %9.0f rows/s  (%.2f s)  items %llu, quarantined %llu;  "
-      "RSS now %ld MB, peak so far %ld MB\n",
+      "RSS now %ld MB, peak so far %.0f MB\n",
       static_cast<unsigned long long>(rows), rows / seconds, seconds,
       static_cast<unsigned long long>(reply->job().items()),
-      static_cast<unsigned long long>(reply->quarantined_total()), CurrentRssMb(), PeakRssMb());
+      static_cast<unsigned long long>(reply->quarantined_total()), CurrentRssMb(),
+      mw::bench::PeakRssMb());
 }
 
 }  // namespace

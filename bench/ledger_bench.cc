@@ -12,7 +12,7 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
-#include "bench/raw_limits.h"
+#include "bench/bench_support.h"
 #include "engine/common/clock.h"
 #include "engine/common/ids.h"
 #include "engine/ledger/auditor.h"

@@ -325,6 +325,7 @@ absl::Status AgentState::ApplyReceipts(const std::vector<v1::Receipt>& receipts)
   Batch batch;
   std::vector<std::pair<uint64_t, bool>> done;  // (seq, quarantined)
   absl::flat_hash_set<uint64_t> seen;           // the same receipt may come twice in one reply
+  std::vector<v1::RosterEntry> promoted;        // memory follows once the write is durable
   for (const auto& r : receipts) {
     auto it = outbox_ids_.find(r.result_id());
     if (it == outbox_ids_.end()) continue;
@@ -353,8 +354,10 @@ absl::Status AgentState::ApplyReceipts(const std::vector<v1::Receipt>& receipts)
       // Passed training: the worker is no newcomer any more, at this centre.
       if (auto entry = roster_.find(result.worker());
           r.promoted() && entry != roster_.end() && entry->second.training_level() == 0) {
-        entry->second.set_training_level(1);
-        batch.PutRecord(Cf::kRoster, keys::Roster(result.worker()), entry->second);
+        v1::RosterEntry trained = entry->second;
+        trained.set_training_level(1);
+        batch.PutRecord(Cf::kRoster, keys::Roster(result.worker()), trained);
+        promoted.push_back(std::move(trained));
       }
       batch.PutRecord(Cf::kEarnings,
                       keys::Earning(result.worker(), result.answered_at_ms(), result.result_id()),
@@ -369,6 +372,7 @@ absl::Status AgentState::ApplyReceipts(const std::vector<v1::Receipt>& receipts)
   }
   if (batch.Empty()) return absl::OkStatus();
   MW_RETURN_IF_ERROR(store_->Write(std::move(batch), Durability::kSynced));
+  for (auto& entry : promoted) roster_[entry.pseudonym()] = std::move(entry);
   for (auto [seq, bad] : done) {
     outbox_ids_.erase(outbox_.at(seq).result().result_id());
     outbox_.erase(seq);

@@ -280,21 +280,46 @@ v1::Job Engine::JobView(const JobRun& run) const {
   uint64_t total = 0, weights = 0;
   for (const auto& [centre, n] : by_centre) {
     total += n;
-    auto it = centres_.find(centre);
-    const uint32_t w = it == centres_.end() ? 0 : it->second.centre().share_weight();
-    weights += w == 0 ? 1 : w;
+    weights += ShareWeight(centre);
   }
   for (const auto& [centre, n] : by_centre) {
-    auto it = centres_.find(centre);
-    const uint32_t w = it == centres_.end() ? 0 : it->second.centre().share_weight();
     v1::CentreShare* share = job.add_shares();
     share->set_centre(centre);
-    share->set_weight(w == 0 ? 1 : w);
+    share->set_weight(static_cast<uint32_t>(ShareWeight(centre)));
     share->set_contributions(n);
     share->set_achieved(total == 0 ? 0 : static_cast<double>(n) / total);
     share->set_target(static_cast<double>(share->weight()) / weights);
   }
   return job;
+}
+
+uint64_t Engine::ShareWeight(const std::string& centre_id) const {
+  auto it = centres_.find(centre_id);
+  const uint32_t w = it == centres_.end() ? 0 : it->second.centre().share_weight();
+  return w == 0 ? 1 : w;
+}
+
+const v1::WorkerOnDuty* Engine::OnDuty(const std::string& centre_id,
+                                       const std::string& worker) const {
+  auto it = centres_.find(centre_id);
+  if (it == centres_.end()) return nullptr;
+  for (const auto& w : it->second.on_duty()) {
+    if (w.worker() == worker) return &w;
+  }
+  return nullptr;
+}
+
+absl::StatusOr<bool> Engine::PostWage(JobRun* run, const std::string& aid, int64_t rate,
+                                      Batch* batch) {
+  if (ledger_->FindPending(WageTransferId(aid)) == nullptr) return false;
+  MW_RETURN_IF_ERROR(ledger_
+                         ->Apply({.id = WagePostTransferId(aid),
+                                  .kind = v1::TRANSFER_POST_PENDING,
+                                  .pending_id = WageTransferId(aid)},
+                                 batch)
+                         .status());
+  run->progress.set_wages_posted_minor(run->progress.wages_posted_minor() + rate);
+  return true;
 }
 
 void Engine::Touch(JobRun* run) {

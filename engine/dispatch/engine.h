@@ -311,11 +311,20 @@ class Engine {
   absl::StatusOr<JobRun> BuildJobRun(v1::JobRecord record, v1::JobProgressRecord progress) const;
   v1::Job JobView(const JobRun& run) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Touch(JobRun* run) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Posts the wage reserved for assignment `aid` of `run` (piece rate `rate`), if it is still
+  // pending: false when it was posted already or a person withheld (voided) it.
+  absl::StatusOr<bool> PostWage(JobRun* run, const std::string& aid, int64_t rate,
+                                storage::Batch* batch) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Whether `worker` of `centre_id` still trains on `stage` of `run`: the stage asks for
   // training, their centre counts them a newcomer (training level 0), and they have not passed
   // on this job. A trainee gets only the stage's gold tasks.
   bool InTraining(const JobRun& run, const StageRun& stage, const std::string& centre_id,
                   const v1::WorkerOnDuty& worker) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // A centre's fair-share weight (Centre.share_weight; 0 or an unknown centre counts as 1).
+  uint64_t ShareWeight(const std::string& centre_id) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The worker on duty at `centre_id` named `worker`, or nullptr.
+  const v1::WorkerOnDuty* OnDuty(const std::string& centre_id, const std::string& worker) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Whether `centre_id` may take another of `run`'s tasks now under the fair-share rule: no
   // other contending centre eligible for the job is behind it, weight for weight.
   bool FairShareAllows(const JobRun& run, const std::string& centre_id, int64_t now) const

@@ -4,7 +4,6 @@
 
 #include <algorithm>
 
-#include "absl/algorithm/container.h"
 #include "absl/strings/str_cat.h"
 #include "engine/common/ids.h"
 #include "engine/common/proto_bytes.h"
@@ -168,10 +167,7 @@ absl::StatusOr<v1::LeaseReply> Engine::Lease(const std::string& centre_id,
         // Check every credit before changing anything.
         std::vector<const v1::WorkerOnDuty*> workers;
         for (const auto& credit : request.credits()) {
-          const v1::WorkerOnDuty* worker = nullptr;
-          for (const auto& w : centre.on_duty()) {
-            if (w.worker() == credit.worker()) worker = &w;
-          }
+          const v1::WorkerOnDuty* worker = OnDuty(centre_id, credit.worker());
           if (worker == nullptr) {
             return absl::FailedPreconditionError(
                 absl::StrCat("worker ", credit.worker(), " is not on duty at centre ", centre_id,
@@ -288,16 +284,11 @@ bool Engine::InTraining(const JobRun& run, const StageRun& stage, const std::str
 }
 
 bool Engine::FairShareAllows(const JobRun& run, const std::string& centre_id, int64_t now) const {
-  auto weight = [&](const std::string& id) -> uint64_t {
-    auto it = centres_.find(id);
-    const uint32_t w = it == centres_.end() ? 0 : it->second.centre().share_weight();
-    return w == 0 ? 1 : w;
-  };
   auto granted = [&](const std::string& id) -> uint64_t {
     auto it = run.granted.find(id);
     return it == run.granted.end() ? 0 : it->second;
   };
-  const uint64_t mine = granted(centre_id), my_weight = weight(centre_id);
+  const uint64_t mine = granted(centre_id), my_weight = ShareWeight(centre_id);
   for (const auto& [other, until] : short_until_) {
     if (other == centre_id || until <= now) continue;
     auto it = centres_.find(other);
@@ -311,7 +302,7 @@ bool Engine::FairShareAllows(const JobRun& run, const std::string& centre_id, in
           eligible || CentreEligibility(run.record.contract(), stage.human, it->second.centre()).ok;
     }
     // Ahead of a contending centre, weight for weight: leave the next task to it.
-    if (eligible && mine * weight(other) > granted(other) * my_weight) return false;
+    if (eligible && mine * ShareWeight(other) > granted(other) * my_weight) return false;
   }
   return true;
 }
@@ -329,6 +320,15 @@ absl::StatusOr<v1::HeartbeatReply> Engine::Heartbeat(const std::string& centre_i
                                                      const v1::HeartbeatRequest& request) {
   const absl::flat_hash_set<std::string> started(request.started().begin(),
                                                  request.started().end());
+  // The request's shape first, outside the lock.
+  const absl::flat_hash_set<std::string> listed(request.assignment_ids().begin(),
+                                                request.assignment_ids().end());
+  for (const std::string& id : started) {
+    if (!listed.contains(id)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("started: ", id, " is not among assignment_ids"));
+    }
+  }
   v1::HeartbeatReply reply;
   Batch batch;  // the first start of each assignment is kept: it bounds the lease from then on
   uint64_t ticket = 0;
@@ -338,12 +338,6 @@ absl::StatusOr<v1::HeartbeatReply> Engine::Heartbeat(const std::string& centre_i
     reply.set_lease_expires_at_ms(now + options_.lease_ms);
     for (const std::string& id : request.assignment_ids()) {
       MW_RETURN_IF_ERROR(CheckOwnership(centre_id, id));
-    }
-    for (const std::string& id : request.started()) {
-      if (!absl::c_linear_search(request.assignment_ids(), id)) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("started: ", id, " is not among assignment_ids"));
-      }
     }
     for (const std::string& id : request.assignment_ids()) {
       bool alive = false;

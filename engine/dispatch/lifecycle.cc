@@ -76,17 +76,10 @@ absl::Status Engine::StopJob(JobRun* run, v1::JobState state, const std::string&
       const std::string task_id =
           TaskId(job_id, run->record.contract().stages(run->chain[task.chain_pos].index).name(),
                  task.item_index);
-      const std::string aid = AssignmentId(task_id, slot.worker());
-      if (ledger_->FindPending(WageTransferId(aid)) == nullptr) continue;  // already posted
-      MW_RETURN_IF_ERROR(ledger_
-                             ->Apply({.id = WagePostTransferId(aid),
-                                      .kind = v1::TRANSFER_POST_PENDING,
-                                      .pending_id = WageTransferId(aid)},
-                                     batch)
-                             .status());
       const int64_t rate = run->chain[task.chain_pos].human.piece_rate_minor();
-      run->progress.set_wages_posted_minor(run->progress.wages_posted_minor() + rate);
-      paid_now += rate;
+      MW_ASSIGN_OR_RETURN(bool posted,
+                          PostWage(run, AssignmentId(task_id, slot.worker()), rate, batch));
+      if (posted) paid_now += rate;
     }
   }
   MW_RETURN_IF_ERROR(RefundRemainder(run, why, batch));

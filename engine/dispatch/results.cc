@@ -251,13 +251,7 @@ absl::StatusOr<v1::Receipt> Engine::RecordResult(const std::string& centre_id, c
     MW_RETURN_IF_ERROR(ledger_->Apply(wage, batch).status());
     run->progress.set_wages_reserved_minor(run->progress.wages_reserved_minor() + rate);
     if (!on_time || gold || stopped) {
-      MW_RETURN_IF_ERROR(ledger_
-                             ->Apply({.id = WagePostTransferId(assignment_id),
-                                      .kind = v1::TRANSFER_POST_PENDING,
-                                      .pending_id = wage.id},
-                                     batch)
-                             .status());
-      run->progress.set_wages_posted_minor(run->progress.wages_posted_minor() + rate);
+      MW_RETURN_IF_ERROR(PostWage(run, assignment_id, rate, batch).status());
     }
     if (!on_time) {
       ++stats_.late_results;
@@ -289,10 +283,7 @@ absl::StatusOr<v1::Receipt> Engine::RecordResult(const std::string& centre_id, c
     job_stats.set_period_active_seconds(job_stats.period_active_seconds() + r.active_seconds());
     job_stats.set_period_wages_minor(job_stats.period_wages_minor() + rate);
     // Training: count the trainee's check answers; enough of them right promotes them.
-    const v1::WorkerOnDuty* on_duty = nullptr;
-    for (const auto& w : centres_.at(centre_id).on_duty()) {
-      if (w.worker() == worker) on_duty = &w;
-    }
+    const v1::WorkerOnDuty* on_duty = OnDuty(centre_id, worker);
     if (gold && on_duty != nullptr && InTraining(*run, stage, centre_id, *on_duty)) {
       const v1::QaPolicy& qa = stage.human.qa();
       job_stats.set_training_answers(job_stats.training_answers() + 1);
@@ -423,15 +414,8 @@ absl::Status Engine::Decide(JobRun* run, TaskRun* task, Batch* batch) {
   for (size_t i = 0; i < task->answers.size(); ++i) {
     const std::string aid = AssignmentId(task_id, task->answers[i].first);
     // A wage a person already withheld (voided) stays withheld; every other one is posted.
-    if (ledger_->FindPending(WageTransferId(aid)) != nullptr) {
-      MW_RETURN_IF_ERROR(ledger_
-                             ->Apply({.id = WagePostTransferId(aid),
-                                      .kind = v1::TRANSFER_POST_PENDING,
-                                      .pending_id = WageTransferId(aid)},
-                                     batch)
-                             .status());
-      run->progress.set_wages_posted_minor(run->progress.wages_posted_minor() +
-                                           stage.human.piece_rate_minor());
+    MW_ASSIGN_OR_RETURN(bool posted, PostWage(run, aid, stage.human.piece_rate_minor(), batch));
+    if (posted) {
       spdlog::info("event=wage_posted task={} assignment={} transfer={} amount={}", task_id, aid,
                    WagePostTransferId(aid), stage.human.piece_rate_minor());
     }

@@ -133,4 +133,18 @@ CommandResult Run(const std::vector<std::string>& argv, const std::vector<std::s
   return r;
 }
 
+std::string ReadyField(const std::string& ready_line, const std::string& name) {
+  const std::string prefix = name + "=";
+  size_t start = 0;
+  while (start <= ready_line.size()) {
+    size_t end = ready_line.find(' ', start);
+    if (end == std::string::npos) end = ready_line.size();
+    if (ready_line.compare(start, prefix.size(), prefix) == 0) {
+      return ready_line.substr(start + prefix.size(), end - start - prefix.size());
+    }
+    start = end + 1;
+  }
+  return "";
+}
+
 }  // namespace mw::testing

@@ -45,6 +45,10 @@ struct CommandResult {
   std::string err;  // stderr
 };
 
+// The value of "name=VALUE" among the space-separated words of a ready line
+// ("mw-dispatcher ready grpc=127.0.0.1:4242 metrics=..."), or "" when absent.
+std::string ReadyField(const std::string& ready_line, const std::string& name);
+
 // Runs a command to completion and captures its output.
 CommandResult Run(const std::vector<std::string>& argv, const std::vector<std::string>& env = {});
 

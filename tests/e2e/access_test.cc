@@ -9,7 +9,6 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "engine/testing/subprocess.h"
 #include "engine/testing/temp_dir.h"
@@ -35,10 +34,7 @@ class AccessTest : public ::testing::Test {
                                  "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0",
                                  "--auditor-token-file", dir_.Sub("auditor.token")},
         dir_.Sub("d.log"));
-    for (absl::string_view part :
-         absl::StrSplit(dispatcher_->ReadLineContaining("mw-dispatcher ready"), ' ')) {
-      if (absl::ConsumePrefix(&part, "grpc=")) server_ = std::string(part);
-    }
+    server_ = testing::ReadyField(dispatcher_->ReadLineContaining("mw-dispatcher ready"), "grpc");
     auto channel = *rpc::MakeChannel({.target = server_});
     ops_ = v1::OperatorService::NewStub(channel);
     centres_ = v1::CentreService::NewStub(channel);

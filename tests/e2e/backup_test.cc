@@ -29,9 +29,7 @@ std::unique_ptr<Subprocess> StartDispatcher(const std::string& data_dir, const s
       std::vector<std::string>{kBin + "/mw-dispatcher", "--data-dir", data_dir, "--listen",
                                "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0"},
       log);
-  for (absl::string_view part : absl::StrSplit(d->ReadLineContaining("ready"), ' ')) {
-    if (absl::ConsumePrefix(&part, "grpc=")) *server = std::string(part);
-  }
+  *server = testing::ReadyField(d->ReadLineContaining("ready"), "grpc");
   return d;
 }
 

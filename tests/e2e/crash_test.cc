@@ -13,7 +13,6 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "engine/testing/http_get.h"
 #include "engine/testing/subprocess.h"
@@ -69,10 +68,8 @@ stages:
     const std::string ready = dispatcher_->ReadLineContaining("mw-dispatcher ready");
     ASSERT_FALSE(ready.empty()) << "the dispatcher did not start; see "
                                 << dir_.Sub("dispatcher.log");
-    for (absl::string_view part : absl::StrSplit(ready, ' ')) {
-      if (absl::ConsumePrefix(&part, "grpc=")) server_ = std::string(part);
-      if (absl::ConsumePrefix(&part, "metrics=")) metrics_ = std::string(part);
-    }
+    server_ = testing::ReadyField(ready, "grpc");
+    metrics_ = testing::ReadyField(ready, "metrics");
   }
 
   CommandResult Mw(std::vector<std::string> args) {
@@ -248,12 +245,7 @@ TEST_F(CrashTest, AnswersMadeOfflineSurviveAnAgentKillAndArriveExactlyOnce) {
   auto agent = std::make_unique<Subprocess>(agent_argv, dir_.Sub("agent-offline.log"));
   std::string ready = agent->ReadLineContaining("mw-agent ready");
   ASSERT_FALSE(ready.empty());
-  auto agent_metrics = [](const std::string& line) {
-    for (absl::string_view part : absl::StrSplit(line, ' ')) {
-      if (absl::ConsumePrefix(&part, "metrics=")) return std::string(part);
-    }
-    return std::string();
-  };
+  const std::string agent_metrics = testing::ReadyField(ready, "metrics");
   WaitForContributions(100);
 
   // The link goes: the dispatcher is gone. Workers go on answering held work into the outbox.
@@ -262,8 +254,8 @@ TEST_F(CrashTest, AnswersMadeOfflineSurviveAnAgentKillAndArriveExactlyOnce) {
   ASSERT_EQ(dispatcher_->Wait(), 128 + SIGKILL);
   double outbox = 0;
   for (int i = 0; i < 200000 && outbox < 30; ++i) {
-    outbox = testing::MetricValue(testing::HttpGet(agent_metrics(ready), "/metrics"),
-                                  "mw_agent_outbox_depth");
+    outbox =
+        testing::MetricValue(testing::HttpGet(agent_metrics, "/metrics"), "mw_agent_outbox_depth");
   }
   ASSERT_GE(outbox, 30) << "the workers did not keep working offline";
   // Mid-outage, mid-work: the agent dies too.

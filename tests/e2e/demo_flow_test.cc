@@ -80,9 +80,7 @@ class DemoFlowTest : public ::testing::Test {
         dir_.Sub("dispatcher.log"));
     const std::string ready = dispatcher_->ReadLineContaining("mw-dispatcher ready");
     ASSERT_FALSE(ready.empty()) << "dispatcher did not start";
-    for (absl::string_view part : absl::StrSplit(ready, ' ')) {
-      if (absl::ConsumePrefix(&part, "grpc=")) server_ = std::string(part);
-    }
+    server_ = testing::ReadyField(ready, "grpc");
     token_file_ = dir_.Sub("dispatcher/operator.token");
   }
 

@@ -4,8 +4,6 @@
 #include <signal.h>
 
 #include "absl/strings/match.h"
-#include "absl/strings/str_split.h"
-#include "absl/strings/strip.h"
 #include "engine/testing/subprocess.h"
 #include "engine/testing/temp_dir.h"
 #include "gmock/gmock.h"
@@ -36,9 +34,7 @@ class TlsTest : public ::testing::Test {
         dir_.Sub("dispatcher.log"));
     const std::string ready = dispatcher_->ReadLineContaining("mw-dispatcher ready");
     ASSERT_FALSE(ready.empty());
-    for (absl::string_view part : absl::StrSplit(ready, ' ')) {
-      if (absl::ConsumePrefix(&part, "grpc=")) server_ = std::string(part);
-    }
+    server_ = testing::ReadyField(ready, "grpc");
   }
 
   void TearDown() override {

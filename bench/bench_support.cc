@@ -1,4 +1,4 @@
-#include "bench/raw_limits.h"
+#include "bench/bench_support.h"
 
 #include <grpcpp/grpcpp.h>
 #include <sys/resource.h>
@@ -80,6 +80,27 @@ double PeakRssMb() {
   rusage u;
   getrusage(RUSAGE_SELF, &u);
   return u.ru_maxrss / 1024.0;
+}
+
+absl::StatusOr<microwork::v1::SubmitContractReply> SubmitGeneratedCsv(
+    dispatch::Engine* engine, const microwork::v1::ContractHeader& header, const std::string& input,
+    const std::string& first_line, uint64_t rows,
+    const std::function<void(uint64_t, std::string*)>& row) {
+  auto sub = engine->BeginSubmission(header);
+  if (!sub.ok()) return sub.status();
+  std::string chunk = first_line + "\n";
+  for (uint64_t i = 0; i < rows; ++i) {
+    row(i, &chunk);
+    if (chunk.size() >= 256 * 1024 || i + 1 == rows) {
+      microwork::v1::InputChunk c;
+      c.set_input(input);
+      c.set_data(std::move(chunk));
+      c.set_last(i + 1 == rows);
+      if (absl::Status s = (*sub)->AddChunk(c); !s.ok()) return s;
+      chunk.clear();
+    }
+  }
+  return (*sub)->Finish();
 }
 
 }  // namespace mw::bench

@@ -1,0 +1,43 @@
+// What the benchmark programs share: the physical limits they compare against, measured in the
+// same run on the same disk (raw synced batched RocksDB puts, a pipelined gRPC streaming echo on
+// loopback), and a large generated input streamed through a real contract submission.
+#ifndef MW_BENCH_BENCH_SUPPORT_H_
+#define MW_BENCH_BENCH_SUPPORT_H_
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "engine/dispatch/engine.h"
+
+namespace mw::bench {
+
+using SteadyClock = std::chrono::steady_clock;
+
+inline double Seconds(SteadyClock::time_point a, SteadyClock::time_point b) {
+  return std::chrono::duration<double>(b - a).count();
+}
+
+// Batches of `batch` 100-byte puts into a fresh store in `dir`, each batch one synced write,
+// for `seconds`. Entries per second; -1 when a write fails.
+double RawSyncedPutsPerSecond(const std::string& dir, int batch, double seconds);
+
+// One client streams `message_bytes`-byte messages to an echo server on loopback while a second
+// thread reads the echoes back, for `seconds`. Echoed messages per second; -1 on failure.
+double GrpcEchoMessagesPerSecond(int message_bytes, double seconds);
+
+// The process's peak resident set so far, in MB.
+double PeakRssMb();
+
+// Submits `header` with its CSV input `input` generated on the fly: `first_line` (the header
+// row), then `rows` rows, row i appended by `row(i, &chunk)`, sent in 256 KB chunks.
+absl::StatusOr<microwork::v1::SubmitContractReply> SubmitGeneratedCsv(
+    dispatch::Engine* engine, const microwork::v1::ContractHeader& header, const std::string& input,
+    const std::string& first_line, uint64_t rows,
+    const std::function<void(uint64_t, std::string*)>& row);
+
+}  // namespace mw::bench
+
+#endif  // MW_BENCH_BENCH_SUPPORT_H_
