@@ -21,6 +21,7 @@ struct AddOpts {
   std::vector<std::string> languages;
   uint32_t capacity = 100;
   uint32_t share_weight = 1;
+  uint32_t share_per_mille = 0;
 };
 
 absl::Status Add(const AddOpts& o, const Connect& connect) {
@@ -35,6 +36,7 @@ absl::Status Add(const AddOpts& o, const Connect& connect) {
   for (const auto& l : o.languages) c->add_languages(l);
   c->set_capacity(o.capacity);
   c->set_share_weight(o.share_weight);
+  c->set_centre_share_per_mille(o.share_per_mille);
   v1::AddCentreReply reply;
   auto ctx = client->Context();
   MW_RETURN_IF_ERROR(rpc::FromGrpcStatus(client->ops().AddCentre(ctx.get(), req, &reply)));
@@ -64,7 +66,8 @@ absl::Status List(const Connect& connect) {
     std::cout << c.id() << "  region " << c.region() << "  floor "
               << FormatMoney(c.wage_floor_minor_per_hour(), c.currency()) << "/h  languages "
               << absl::StrJoin(c.languages(), ",") << "  capacity " << c.capacity()
-              << "  share weight " << std::max<uint32_t>(c.share_weight(), 1) << "\n";
+              << "  share weight " << std::max<uint32_t>(c.share_weight(), 1) << "  centre share "
+              << c.centre_share_per_mille() << "/1000 of wages\n";
   }
   return absl::OkStatus();
 }
@@ -87,6 +90,10 @@ void AddCentreCommands(CLI::App& app, Run* run) {
   add->add_option("--share-weight", o->share_weight,
                   "Its share of contended work relative to other centres (default 1)")
       ->check(CLI::Range(1, 1000));
+  add->add_option("--share-per-mille", o->share_per_mille,
+                  "What the centre keeps for running itself, in thousandths of each wage, paid "
+                  "on top of the wage (default 0)")
+      ->check(CLI::Range(0, 500));
   add->add_option("--key", o->key, "Idempotency key (default: derived from the id)");
   add->add_option("--credential-out", o->credential_out, "Write the credential to this file");
   add->callback([run, o] { *run = [o](const Connect& c) { return Add(*o, c); }; });

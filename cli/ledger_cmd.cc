@@ -81,9 +81,11 @@ absl::Status Verify(const Connect& connect) {
               << FormatMoney(j.wages, j.currency) << " + awaiting "
               << FormatMoney(j.pending, j.currency) << " + top-ups "
               << FormatMoney(j.topups, j.currency) << " + fees " << FormatMoney(j.fees, j.currency)
-              << " + refunds " << FormatMoney(j.refunds, j.currency) << " + remaining escrow "
-              << FormatMoney(j.funding - j.wages - j.pending - j.topups - j.fees - j.refunds,
-                             j.currency)
+              << " + centre shares " << FormatMoney(j.shares, j.currency) << " + refunds "
+              << FormatMoney(j.refunds, j.currency) << " + remaining escrow "
+              << FormatMoney(
+                     j.funding - j.wages - j.pending - j.topups - j.fees - j.shares - j.refunds,
+                     j.currency)
               << "\n";
   }
   return absl::OkStatus();

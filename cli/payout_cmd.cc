@@ -122,7 +122,7 @@ absl::Status Invoice(const Opts& o, const Connect& connect) {
   if (it == auditor.jobs().end()) return absl::NotFoundError(absl::StrCat("no ledger for ", o.job));
   const auto& j = it->second;
   const std::string& c = j.currency;
-  const int64_t spent = j.wages + j.topups + j.fees;
+  const int64_t spent = j.wages + j.topups + j.fees + j.shares;
   const int64_t remaining = j.funding - spent - j.pending - j.refunds;
   std::cout << "Invoice for " << o.job << " (recomputed from the verified ledger)\n"
             << absl::StrFormat("  %-36s %14s\n", "funded by the client", FormatMoney(j.funding, c))
@@ -130,6 +130,7 @@ absl::Status Invoice(const Opts& o, const Connect& connect) {
             << absl::StrFormat("  %-36s %14s\n", "top-ups to the wage floor",
                                FormatMoney(j.topups, c))
             << absl::StrFormat("  %-36s %14s\n", "platform fees", FormatMoney(j.fees, c))
+            << absl::StrFormat("  %-36s %14s\n", "centres' shares", FormatMoney(j.shares, c))
             << absl::StrFormat("  %-36s %14s\n", "charged", FormatMoney(spent, c))
             << absl::StrFormat("  %-36s %14s\n", "reserved for answers under review",
                                FormatMoney(j.pending, c))

@@ -32,11 +32,11 @@ read -r grpc metrics < "$OUT/dispatcher.ready"
 export MW_SERVER="${grpc#grpc=}" MW_TOKEN_FILE="$OUT/dispatcher/operator.token"
 echo "dispatcher on $MW_SERVER, metrics on http://${metrics#metrics=}/metrics"
 
-say "Registering two delivery centres, each with its local hourly wage floor"
-"$BIN/mw" centre add --id nairobi --region KE --currency USD --floor-minor 150 \
-  --languages en,sw --capacity 100 --credential-out "$OUT/nairobi.cred"
-"$BIN/mw" centre add --id kampala --region UG --currency USD --floor-minor 120 \
-  --languages en --capacity 100 --credential-out "$OUT/kampala.cred"
+say "Registering two delivery centres: local currency, hourly wage floor, and the share of each wage they keep"
+"$BIN/mw" centre add --id nairobi --region KE --currency KES --floor-minor 15000 \
+  --share-per-mille 200 --languages en,sw --capacity 100 --credential-out "$OUT/nairobi.cred"
+"$BIN/mw" centre add --id kampala --region UG --currency UGX --floor-minor 5000 \
+  --share-per-mille 200 --languages en --capacity 100 --credential-out "$OUT/kampala.cred"
 
 say "The plan (a dry run: nothing is submitted)"
 "$BIN/mw" contract check examples/demo/contract.yaml

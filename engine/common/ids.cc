@@ -47,6 +47,12 @@ std::string EscrowAccount(absl::string_view job_id) { return absl::StrCat("escro
 std::string WorkerAccount(absl::string_view centre, absl::string_view worker) {
   return absl::StrCat("worker:", centre, "/", worker);
 }
+std::string PlatformFeeAccount(absl::string_view currency) {
+  return absl::StrCat("platform-fee:", currency);
+}
+std::string CentreShareAccount(absl::string_view centre, absl::string_view currency) {
+  return absl::StrCat("centre-share:", centre, "/", currency);
+}
 
 std::string FundingTransferId(absl::string_view job_id) { return absl::StrCat("fund:", job_id); }
 std::string WageTransferId(absl::string_view assignment_id) {

@@ -33,6 +33,10 @@ std::string AssignmentId(absl::string_view task_id, absl::string_view worker);
 std::string ClientAccount(absl::string_view client, absl::string_view currency);
 std::string EscrowAccount(absl::string_view job_id);
 std::string WorkerAccount(absl::string_view centre, absl::string_view worker);
+// What the platform's fees come to, per currency: "platform-fee:<currency>".
+std::string PlatformFeeAccount(absl::string_view currency);
+// What a centre keeps for running itself, per currency: "centre-share:<centre>/<currency>".
+std::string CentreShareAccount(absl::string_view centre, absl::string_view currency);
 
 // The account that guarantees wages a job's escrow cannot cover: the platform pays, never the
 // worker. Debits on it may exceed its credits (it is the outside world's, like a client's).

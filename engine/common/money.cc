@@ -1,6 +1,9 @@
 #include "engine/common/money.h"
 
+#include <algorithm>
 #include <cstdlib>
+#include <limits>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -70,6 +73,79 @@ absl::StatusOr<int64_t> HourlyRateMinor(int64_t piece_rate_minor, uint32_t secon
   auto per_hour = MulMinor(piece_rate_minor, 3600);
   if (!per_hour.ok()) return per_hour.status();
   return *per_hour / static_cast<int64_t>(seconds);
+}
+
+int64_t PerMilleOf(int64_t minor, uint32_t per_mille) {
+  return static_cast<int64_t>((static_cast<__int128>(minor) * per_mille + 500) / 1000);
+}
+
+absl::StatusOr<FxRate> ParseFxRate(absl::string_view from, absl::string_view to,
+                                   absl::string_view rate, absl::string_view agreed) {
+  if (!IsCurrencyCode(from) || !IsCurrencyCode(to) || from == to) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("a rate converts between two ISO 4217 codes, got ", from, " and ", to));
+  }
+  FxRate out{.from = std::string(from), .to = std::string(to)};
+  const size_t dot = rate.find('.');
+  absl::string_view whole = rate.substr(0, dot);
+  absl::string_view frac = dot == absl::string_view::npos ? "" : rate.substr(dot + 1);
+  auto digits = [](absl::string_view d) {
+    return std::all_of(d.begin(), d.end(), [](char c) { return c >= '0' && c <= '9'; });
+  };
+  if (whole.empty() || whole.size() > 12 || frac.size() > 9 || !digits(whole) || !digits(frac) ||
+      (dot != absl::string_view::npos && frac.empty())) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "expected a decimal rate such as \"129.50\" (at most 12 digits, 9 decimals), got \"", rate,
+        "\""));
+  }
+  for (char c : whole) out.numerator = out.numerator * 10 + (c - '0');
+  for (char c : frac) {
+    out.numerator = out.numerator * 10 + (c - '0');
+    out.denominator *= 10;
+  }
+  if (out.numerator == 0) return absl::InvalidArgumentError("a rate must be above zero");
+  out.text = absl::StrCat("1 ", from, " = ", rate, " ", to);
+  if (!agreed.empty()) absl::StrAppend(&out.text, " (", agreed, ")");
+  return out;
+}
+
+namespace {
+// rate.to minor units per rate.from minor unit, as a fraction num / den.
+std::pair<__int128, __int128> MinorRatio(const FxRate& rate) {
+  __int128 num = rate.numerator, den = rate.denominator;
+  for (int d = MinorDigits(rate.to); d > 0; --d) num *= 10;
+  for (int d = MinorDigits(rate.from); d > 0; --d) den *= 10;
+  return {num, den};
+}
+
+absl::StatusOr<int64_t> Narrow(__int128 v, int64_t minor) {
+  if (v > std::numeric_limits<int64_t>::max() || v < std::numeric_limits<int64_t>::min()) {
+    return absl::OutOfRangeError(absl::StrCat("amount overflow converting ", minor));
+  }
+  return static_cast<int64_t>(v);
+}
+}  // namespace
+
+absl::StatusOr<int64_t> ConvertMinor(int64_t minor, const FxRate& rate) {
+  auto [num, den] = MinorRatio(rate);
+  const __int128 scaled = static_cast<__int128>(minor) * num;
+  const __int128 half_up =
+      scaled >= 0 ? (2 * scaled + den) / (2 * den) : -((-2 * scaled + den) / (2 * den));
+  return Narrow(half_up, minor);
+}
+
+absl::StatusOr<int64_t> ConvertMinorDown(int64_t minor, const FxRate& rate) {
+  auto [num, den] = MinorRatio(rate);
+  const __int128 scaled = static_cast<__int128>(minor) * num;
+  return Narrow(scaled >= 0 ? scaled / den : -((-scaled + den - 1) / den), minor);
+}
+
+absl::StatusOr<int64_t> CostInSourceMinor(int64_t minor, const FxRate& rate) {
+  if (minor <= 0) return int64_t{0};
+  auto [num, den] = MinorRatio(rate);
+  // Smallest s with round_half_up(s * num / den) >= minor, i.e. s * num / den >= minor - 1/2.
+  const __int128 need = (2 * static_cast<__int128>(minor) - 1) * den;
+  return Narrow((need + 2 * num - 1) / (2 * num), minor);
 }
 
 }  // namespace mw

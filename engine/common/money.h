@@ -31,6 +31,32 @@ std::string FormatMoney(int64_t minor, absl::string_view currency);
 // wage floor never flatters the contract. INVALID_ARGUMENT when `seconds` is 0.
 [[nodiscard]] absl::StatusOr<int64_t> HourlyRateMinor(int64_t piece_rate_minor, uint32_t seconds);
 
+// `per_mille` thousandths of `minor`, rounded half up (fees and shares on a wage).
+// REQUIRES: the result fits in int64 (piece rates are small).
+int64_t PerMilleOf(int64_t minor, uint32_t per_mille);
+
+// An exchange rate fixed when it was agreed: `to` units per unit of `from`, as the exact
+// fraction numerator / denominator of its decimal text.
+struct FxRate {
+  std::string from, to;
+  int64_t numerator = 0, denominator = 1;
+  std::string text;  // what each converted transfer records: "1 USD = 129.50 KES (...)"
+};
+
+// Parses a positive decimal rate ("129.50", at most 9 decimals and 12 integer digits) for
+// converting `from` into `to`; `agreed` is appended to the recorded text. INVALID_ARGUMENT
+// naming what was wrong.
+[[nodiscard]] absl::StatusOr<FxRate> ParseFxRate(absl::string_view from, absl::string_view to,
+                                                 absl::string_view rate, absl::string_view agreed);
+
+// `minor` units of rate.from in minor units of rate.to, rounded half up. OUT_OF_RANGE on overflow.
+[[nodiscard]] absl::StatusOr<int64_t> ConvertMinor(int64_t minor, const FxRate& rate);
+// The same, rounded down: for comparing a rate with a floor, which must never be flattered.
+[[nodiscard]] absl::StatusOr<int64_t> ConvertMinorDown(int64_t minor, const FxRate& rate);
+// The fewest minor units of rate.from that convert to at least `minor` units of rate.to: what
+// an amount owed in the centre's currency costs in the contract's.
+[[nodiscard]] absl::StatusOr<int64_t> CostInSourceMinor(int64_t minor, const FxRate& rate);
+
 }  // namespace mw
 
 #endif  // MW_ENGINE_COMMON_MONEY_H_

@@ -34,6 +34,53 @@ TEST(MoneyTest, HourlyRateRoundsDown) {
   EXPECT_EQ(HourlyRateMinor(5, 0).status().code(), absl::StatusCode::kInvalidArgument);
 }
 
+TEST(MoneyTest, ConvertsAtTheAgreedRateHalfUp) {
+  auto kes = ParseFxRate("USD", "KES", "129.50", "agreed 2026-11-01 by Amina");
+  ASSERT_TRUE(kes.ok()) << kes.status();
+  EXPECT_EQ(kes->text, "1 USD = 129.50 KES (agreed 2026-11-01 by Amina)");
+  EXPECT_EQ(kes->numerator, 12950);
+  EXPECT_EQ(kes->denominator, 100);
+  // 5 cents is 6.475 KES: 648 cents, half up. 1.00 USD is exactly 129.50 KES.
+  EXPECT_EQ(*ConvertMinor(5, *kes), 648);
+  EXPECT_EQ(*ConvertMinor(100, *kes), 12950);
+  EXPECT_EQ(*ConvertMinor(-5, *kes), -648);
+  EXPECT_EQ(*ConvertMinorDown(5, *kes), 647);
+  EXPECT_EQ(*ConvertMinorDown(100, *kes), 12950);
+  // Into a currency without minor units: 1 cent at 3,700 UGX per USD is exactly 37 UGX.
+  auto ugx = ParseFxRate("USD", "UGX", "3700", "");
+  EXPECT_EQ(*ConvertMinor(1, *ugx), 37);
+  EXPECT_EQ(ugx->text, "1 USD = 3700 UGX");
+  // What 600 KES cents cost in USD cents: the fewest that convert to at least that.
+  const int64_t cost = *CostInSourceMinor(600, *kes);
+  EXPECT_EQ(cost, 5);  // 5 cents give 648; 4 give 518
+  EXPECT_GE(*ConvertMinor(cost, *kes), 600);
+  EXPECT_LT(*ConvertMinor(cost - 1, *kes), 600);
+  for (int64_t owed : {1, 2, 129, 130, 12949, 12950, 12951}) {
+    const int64_t c = *CostInSourceMinor(owed, *kes);
+    EXPECT_GE(*ConvertMinor(c, *kes), owed) << owed;
+    EXPECT_LT(*ConvertMinor(c - 1, *kes), owed) << owed;
+  }
+  EXPECT_EQ(ConvertMinor(std::numeric_limits<int64_t>::max(), *kes).status().code(),
+            absl::StatusCode::kOutOfRange);
+}
+
+TEST(MoneyTest, PerMilleRoundsHalfUp) {
+  EXPECT_EQ(PerMilleOf(5, 100), 1);  // 0.5 -> 1
+  EXPECT_EQ(PerMilleOf(4, 100), 0);  // 0.4 -> 0
+  EXPECT_EQ(PerMilleOf(1000, 150), 150);
+  EXPECT_EQ(PerMilleOf(7, 0), 0);
+}
+
+TEST(MoneyTest, MalformedRatesAreRefusedWithWhatWasExpected) {
+  for (const char* bad :
+       {"", "0", "0.00", "-1", "1,5", "1.", ".5", "1.1234567890", "1e3", "1234567890123"}) {
+    auto r = ParseFxRate("USD", "KES", bad, "");
+    EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument) << bad;
+  }
+  EXPECT_EQ(ParseFxRate("USD", "USD", "1", "").status().message(),
+            "a rate converts between two ISO 4217 codes, got USD and USD");
+}
+
 TEST(MoneyTest, CurrencyCodes) {
   EXPECT_TRUE(IsCurrencyCode("USD"));
   EXPECT_FALSE(IsCurrencyCode("usd"));

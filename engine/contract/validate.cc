@@ -56,6 +56,34 @@ class Validator {
                                        c_.deadline(), "\""));
       }
     }
+    std::set<std::string> rated;
+    for (int i = 0; i < c_.exchange_rates_size(); ++i) {
+      const auto& r = c_.exchange_rates(i);
+      const std::string p = absl::StrCat("exchange_rates[", i, "]");
+      if (!IsCurrencyCode(r.currency()) || r.currency() == c_.currency()) {
+        Error(p + ".currency",
+              absl::StrCat("expected the ISO 4217 code of a centre's currency other than the "
+                           "contract's, got \"",
+                           r.currency(), "\""));
+      } else if (!rated.insert(r.currency()).second) {
+        Error(p + ".currency", absl::StrCat("a rate for ", r.currency(), " is agreed already"));
+      } else if (IsCurrencyCode(c_.currency())) {
+        auto parsed = ParseFxRate(c_.currency(), r.currency(), r.rate(), "");
+        if (!parsed.ok()) Error(p + ".rate", std::string(parsed.status().message()));
+      }
+      absl::Time t;
+      std::string err;
+      if (!absl::ParseTime(absl::RFC3339_full, r.agreed_at(), &t, &err)) {
+        Error(p + ".agreed_at", absl::StrCat("expected the RFC 3339 time it was agreed, got \"",
+                                             r.agreed_at(), "\""));
+      }
+      if (r.agreed_by().empty()) Error(p + ".agreed_by", "must name who agreed the rate");
+    }
+    if (c_.platform_fee_per_mille() > 500) {
+      Error("platform_fee_per_mille",
+            absl::StrCat("expected 0 to 500 (thousandths of each wage), got ",
+                         c_.platform_fee_per_mille()));
+    }
     if (c_.caps().max_items() > limits_.max_items) {
       Error("caps.max_items",
             absl::StrCat("may not exceed the installation's cap of ", limits_.max_items));

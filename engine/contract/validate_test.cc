@@ -41,6 +41,42 @@ INSTANTIATE_TEST_SUITE_P(
         Case{"Currency",
              [](Contract* c) { c->set_currency("dollars"); },
              {{"currency", "expected an ISO 4217 code such as USD, got \"dollars\""}}},
+        Case{"ExchangeRate",
+             [](Contract* c) {
+               auto* r = c->add_exchange_rates();
+               r->set_currency("KES");
+               r->set_rate("129,50");
+               r->set_agreed_at("2026-11-01T09:00:00Z");
+               r->set_agreed_by("Amina Odhiambo");
+             },
+             {{"exchange_rates[0].rate",
+               "expected a decimal rate such as \"129.50\" (at most 12 digits, 9 decimals), got "
+               "\"129,50\""}}},
+        Case{"ExchangeRateTwice",
+             [](Contract* c) {
+               for (int i = 0; i < 2; ++i) {
+                 auto* r = c->add_exchange_rates();
+                 r->set_currency("KES");
+                 r->set_rate("129.50");
+                 r->set_agreed_at("2026-11-01T09:00:00Z");
+                 r->set_agreed_by("Amina Odhiambo");
+               }
+             },
+             {{"exchange_rates[1].currency", "a rate for KES is agreed already"}}},
+        Case{"ExchangeRateUnagreed",
+             [](Contract* c) {
+               auto* r = c->add_exchange_rates();
+               r->set_currency(c->currency());
+               r->set_rate("1");
+             },
+             {{"exchange_rates[0].currency",
+               "expected the ISO 4217 code of a centre's currency other than the contract's, got "
+               "\"USD\""},
+              {"exchange_rates[0].agreed_at", "expected the RFC 3339 time it was agreed, got \"\""},
+              {"exchange_rates[0].agreed_by", "must name who agreed the rate"}}},
+        Case{"PlatformFee",
+             [](Contract* c) { c->set_platform_fee_per_mille(900); },
+             {{"platform_fee_per_mille", "expected 0 to 500 (thousandths of each wage), got 900"}}},
         Case{"Budget",
              [](Contract* c) { c->set_budget_minor(0); },
              {{"budget_minor", "must be a positive amount in minor units, got 0"}}},

@@ -2,6 +2,8 @@
 // Leasing is in leasing.cc, results and verdicts in results.cc, submissions in submission.cc.
 #include "engine/dispatch/engine.h"
 
+#include <tuple>
+
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -13,6 +15,7 @@
 #include "engine/common/sha256.h"
 #include "engine/common/status_macros.h"
 #include "engine/dispatch/answers.h"
+#include "engine/dispatch/routing.h"
 #include "engine/storage/keys.h"
 #include "engine/storage/record.h"
 
@@ -174,6 +177,10 @@ absl::StatusOr<Engine::JobRun> Engine::BuildJobRun(v1::JobRecord record,
       run.deadline_ms = absl::ToUnixMillis(t);
     }
   }
+  for (const auto& r : c.exchange_rates()) {
+    MW_ASSIGN_OR_RETURN(auto rate, AgreedRate(c, r.currency()));
+    if (rate.has_value()) run.rates.emplace(r.currency(), *std::move(rate));
+  }
   run.open.resize(run.chain.size());
   run.leased.assign(run.chain.size(), 0);
   run.gold.resize(run.chain.size());
@@ -236,7 +243,7 @@ absl::Status Engine::RecoverJob(const std::string& job_id) {
         slot.set_lease_expires_at_ms(std::min(now + options_.lease_ms, LeaseBound(slot)));
         timers_.push(
             Timer{slot.lease_expires_at_ms(), std::string(c->key()), slot.worker(), slot.epoch()});
-        run->exposure_minor += stage.human.piece_rate_minor();
+        run->exposure_minor += WageCost(*run, slot.centre(), stage.human.piece_rate_minor());
         ++run->leased[pos];
         ++centre_leases_[slot.centre()];
         ++worker_leases_[absl::StrCat(slot.centre(), "/", slot.worker())];
@@ -307,6 +314,82 @@ const v1::WorkerOnDuty* Engine::OnDuty(const std::string& centre_id,
     if (w.worker() == worker) return &w;
   }
   return nullptr;
+}
+
+const FxRate* Engine::CentreRate(const JobRun& run, const std::string& centre_id) const {
+  auto c = centres_.find(centre_id);
+  if (c == centres_.end()) return nullptr;
+  auto it = run.rates.find(c->second.centre().currency());
+  return it == run.rates.end() ? nullptr : &it->second;
+}
+
+const Engine::StageRun* Engine::FindStage(const JobRun* run, const std::string& name) {
+  if (run == nullptr) return nullptr;
+  for (const StageRun& s : run->chain) {
+    if (run->record.contract().stages(s.index).name() == name) return &s;
+  }
+  return nullptr;
+}
+
+uint32_t Engine::SharePerMille(const std::string& centre_id) const {
+  auto c = centres_.find(centre_id);
+  return c == centres_.end() ? 0 : c->second.centre().centre_share_per_mille();
+}
+
+int64_t Engine::WageCost(const JobRun& run, const std::string& centre_id, int64_t rate) const {
+  return rate + PerMilleOf(rate, run.record.contract().platform_fee_per_mille()) +
+         PerMilleOf(rate, SharePerMille(centre_id));
+}
+
+absl::StatusOr<int64_t> Engine::PayWorker(const JobRun& run, const std::string& centre_id,
+                                          ledger::Ledger::TransferSpec spec, bool fees,
+                                          Batch* batch) {
+  const bool to_worker = absl::StartsWith(spec.credit_account, "worker:");
+  std::vector<ledger::Ledger::TransferSpec> legs;
+  int64_t local = spec.amount_minor;
+  if (const FxRate* fx = CentreRate(run, centre_id); fx != nullptr) {
+    MW_ASSIGN_OR_RETURN(local, ConvertMinor(spec.amount_minor, *fx));
+    ledger::Ledger::TransferSpec worker_side = spec;
+    worker_side.id = absl::StrCat(spec.id, "/fx");
+    worker_side.amount_minor = local;
+    worker_side.currency = fx->to;
+    worker_side.exchange_rate = spec.exchange_rate = fx->text;
+    const std::string in = absl::StrCat(ledger::kFxPrefix, fx->from);
+    const std::string out = absl::StrCat(ledger::kFxPrefix, fx->to);
+    if (to_worker) {
+      spec.credit_account = in;
+      worker_side.debit_account = out;
+      legs.push_back(std::move(worker_side));
+    } else {
+      // The worker's side first: it is the one that can fail (paid out already).
+      worker_side.credit_account = out;
+      spec.debit_account = in;
+      MW_RETURN_IF_ERROR(ledger_->Apply(worker_side, batch).status());
+    }
+  }
+  if (fees && to_worker) {
+    const int64_t fee =
+        PerMilleOf(spec.amount_minor, run.record.contract().platform_fee_per_mille());
+    const int64_t share = PerMilleOf(spec.amount_minor, SharePerMille(centre_id));
+    for (auto [suffix, code, account, amount] :
+         {std::tuple{"/fee", v1::CODE_FEE, PlatformFeeAccount(spec.currency), fee},
+          std::tuple{"/share", v1::CODE_CENTRE_SHARE, CentreShareAccount(centre_id, spec.currency),
+                     share}}) {
+      if (amount == 0) continue;
+      legs.push_back({.id = absl::StrCat(spec.id, suffix),
+                      .kind = spec.kind,
+                      .code = code,
+                      .debit_account = spec.debit_account,
+                      .credit_account = account,
+                      .amount_minor = amount,
+                      .currency = spec.currency,
+                      .job_id = spec.job_id,
+                      .reason = spec.reason});
+    }
+  }
+  MW_RETURN_IF_ERROR(ledger_->Apply(spec, batch).status());
+  for (const auto& leg : legs) MW_RETURN_IF_ERROR(ledger_->Apply(leg, batch).status());
+  return local;
 }
 
 absl::StatusOr<bool> Engine::PostWage(JobRun* run, const std::string& aid, int64_t rate,
@@ -409,6 +492,9 @@ absl::StatusOr<v1::AddCentreReply> Engine::AddCentre(const v1::AddCentreRequest&
     errors.push_back("centre.wage_floor_minor_per_hour: must be positive");
   }
   if (c.capacity() == 0) errors.push_back("centre.capacity: must be at least 1");
+  if (c.centre_share_per_mille() > 500) {
+    errors.push_back("centre.centre_share_per_mille: expected 0 to 500 (thousandths of a wage)");
+  }
   if (!errors.empty()) return absl::InvalidArgumentError(absl::StrJoin(errors, "\n"));
   const std::string& key = request.idempotency_key();
   auto reply = Idempotent<v1::AddCentreReply>(

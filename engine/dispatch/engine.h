@@ -33,6 +33,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "engine/common/clock.h"
+#include "engine/common/money.h"
 #include "engine/common/proto_bytes.h"
 #include "engine/common/sha256.h"
 #include "engine/contract/splitter.h"
@@ -282,6 +283,8 @@ class Engine {
     // its workers may take must not be held back for it).
     absl::flat_hash_map<std::string, uint64_t> granted;
     absl::flat_hash_map<std::string, int64_t> nothing_for;
+    // The contract's agreed exchange rates, by the currency they convert into.
+    std::map<std::string, FxRate> rates;
   };
   struct TaskRun {
     std::string job_id;
@@ -315,6 +318,27 @@ class Engine {
   // pending: false when it was posted already or a person withheld (voided) it.
   absl::StatusOr<bool> PostWage(JobRun* run, const std::string& aid, int64_t rate,
                                 storage::Batch* batch) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Money to and from workers (engine.cc).
+  // The agreed rate for paying `centre_id`'s workers on `run`; nullopt when they are paid in the
+  // contract's currency.
+  const FxRate* CentreRate(const JobRun& run, const std::string& centre_id) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The centre's share of each wage, in thousandths (0 for an unknown centre).
+  uint32_t SharePerMille(const std::string& centre_id) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // What a contribution paid `rate` costs `run`'s escrow at `centre_id`: the wage, the
+  // platform's fee and the centre's share (both on top of the wage, never out of it).
+  int64_t WageCost(const JobRun& run, const std::string& centre_id, int64_t rate) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Applies `spec`, written in the contract's currency between a job-side account and a worker
+  // of `centre_id` (either way round). When the centre is paid in another currency it becomes
+  // two transfers at the agreed rate: the job-side one (spec.id, contract currency) through
+  // "fx:<contract currency>", and the worker-side one (spec.id + "/fx", the centre's currency)
+  // through "fx:<centre currency>", both recording the rate. With `fees` (a contribution's
+  // wage), the platform's fee and the centre's share follow as legs "/fee" and "/share" of the
+  // same kind. Returns the amount in the worker's currency.
+  absl::StatusOr<int64_t> PayWorker(const JobRun& run, const std::string& centre_id,
+                                    ledger::Ledger::TransferSpec spec, bool fees,
+                                    storage::Batch* batch) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Whether `worker` of `centre_id` still trains on `stage` of `run`: the stage asks for
   // training, their centre counts them a newcomer (training level 0), and they have not passed
   // on this job. A trainee gets only the stage's gold tasks.
@@ -437,6 +461,8 @@ class Engine {
   absl::flat_hash_map<std::string, int64_t> short_until_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, uint32_t> worker_leases_ ABSL_GUARDED_BY(mu_);  // "c/w"
   JobRun* FindJob(const std::string& job_id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The human stage of `run` named `name`; nullptr when `run` is null or has none.
+  static const StageRun* FindStage(const JobRun* run, const std::string& name);
   const JobRun* FindJob(const std::string& job_id) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   std::map<uint64_t, JobRun> jobs_ ABSL_GUARDED_BY(mu_);  // by job number: oldest first

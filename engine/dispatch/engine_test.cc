@@ -693,6 +693,115 @@ TEST_F(EngineTest, PayoutTopsUpToTheFloorOnMeasuredTimeThenPaysOut) {
   EXPECT_EQ(auditor.jobs().at("job-1").topups, 15);
 }
 
+TEST_F(EngineTest, AShillingCentreIsPaidAtTheAgreedRateWithFeeAndShareOnTop) {
+  // The contract is in USD with a rate agreed for KES and a 10% platform fee; the centre is paid
+  // in KES (floor 600.00 KES/h) and keeps 15% of each wage for running itself.
+  v1::AddCentreRequest add;
+  add.set_idempotency_key("add-nairobi");
+  *add.mutable_centre() = MakeCentre("nairobi", /*floor=*/60000);
+  add.mutable_centre()->set_currency("KES");
+  add.mutable_centre()->set_centre_share_per_mille(150);
+  ASSERT_TRUE(engine_->AddCentre(add).ok());
+  v1::RegisterRequest reg;
+  for (const char* w : {"w1", "w2", "w3"}) reg.add_workers()->set_worker(w);
+  ASSERT_TRUE(engine_->Register("nairobi", reg).ok());
+  const std::string contract = absl::StrCat(kContract, R"(
+exchange_rates:
+  - {currency: KES, rate: "129.50", agreed_at: "2026-11-01T09:00:00Z", agreed_by: Amina Odhiambo}
+platform_fee_per_mille: 100
+)");
+  ASSERT_TRUE(Submit(contract).ok());
+
+  // The pay a worker sees before starting is in shillings: 5 US cents are 6.48 KES (half up).
+  for (const char* w : {"w1", "w2", "w3"}) {
+    auto lease = Lease("nairobi", w, 3, absl::StrCat("L", w));
+    ASSERT_TRUE(lease.ok()) << lease.status();
+    ASSERT_EQ(lease->assignments_size(), 3);
+    EXPECT_EQ(lease->assignments(0).piece_rate_minor(), 648);
+    EXPECT_EQ(lease->assignments(0).currency(), "KES");
+    std::vector<v1::Result> results;
+    for (const auto& a : lease->assignments()) {
+      v1::Result r = Answer(a, a.item().index() == 1 ? "negative" : "positive");
+      r.set_active_seconds(std::string(w) == "w1" ? 600 : 18);
+      results.push_back(r);
+    }
+    for (const auto& receipt : SubmitResults("nairobi", results)) {
+      EXPECT_EQ(receipt.wage_minor(), 648);
+      EXPECT_EQ(receipt.currency(), "KES");
+    }
+  }
+  EXPECT_EQ(engine_->GetJob("job-1")->state(), v1::JOB_COMPLETED);
+  v1::StatementRequest st;
+  st.set_worker_account("worker:nairobi/w2");
+  auto line = engine_->GetStatement(st, "")->lines(0);
+  EXPECT_EQ(line.posted_minor(), 3 * 648);
+  EXPECT_EQ(line.currency(), "KES");
+
+  // Both sides of each conversion record the rate; the fee and the share are in USD.
+  std::map<std::string, v1::Transfer> by_id;
+  ASSERT_TRUE(engine_
+                  ->ReadLedger([&](const v1::LedgerRecord& r) {
+                    if (r.has_transfer()) by_id[r.transfer().id()] = r.transfer();
+                    return true;
+                  })
+                  .ok());
+  const std::string rate_text =
+      "1 USD = 129.50 KES (agreed 2026-11-01T09:00:00Z by Amina Odhiambo)";
+  const v1::Transfer& usd = by_id.at("wage:job-1/label/0@w1");
+  EXPECT_EQ(usd.debit_account(), "escrow:job-1");
+  EXPECT_EQ(usd.credit_account(), "fx:USD");
+  EXPECT_EQ(usd.amount_minor(), 5);
+  EXPECT_EQ(usd.exchange_rate(), rate_text);
+  const v1::Transfer& kes = by_id.at("wage:job-1/label/0@w1/fx");
+  EXPECT_EQ(kes.debit_account(), "fx:KES");
+  EXPECT_EQ(kes.credit_account(), "worker:nairobi/w1");
+  EXPECT_EQ(kes.amount_minor(), 648);
+  EXPECT_EQ(kes.currency(), "KES");
+  EXPECT_EQ(kes.exchange_rate(), rate_text);
+  EXPECT_EQ(by_id.at("wage:job-1/label/0@w1/fee").credit_account(), "platform-fee:USD");
+  EXPECT_EQ(by_id.at("wage:job-1/label/0@w1/fee").amount_minor(), 1);  // 0.5 cent, half up
+  EXPECT_EQ(by_id.at("wage:job-1/label/0@w1/share").credit_account(), "centre-share:nairobi/USD");
+  EXPECT_EQ(by_id.at("wage:job-1/label/0@w1/share").amount_minor(), 1);  // 0.75 cent
+  // The verdict posted the wage and its three legs together.
+  for (const char* leg : {"", "/fx", "/fee", "/share"}) {
+    EXPECT_EQ(by_id.count(absl::StrCat("wage-post:job-1/label/0@w1", leg)), 1u) << leg;
+  }
+
+  // w1 worked 600 s a task: 30 min at 600.00 KES/h is 300.00 KES, the work earned 19.44 KES.
+  // The top-up of 280.56 KES costs 2.17 USD at the rate, which gives 281.02 KES.
+  v1::CreatePayoutRequest create;
+  create.set_idempotency_key("p1");
+  create.set_centre("nairobi");
+  auto batch = engine_->CreatePayout(create);
+  ASSERT_TRUE(batch.ok()) << batch.status();
+  EXPECT_EQ(batch->currency(), "KES");
+  ASSERT_EQ(batch->lines_size(), 3);
+  EXPECT_EQ(batch->lines(0).worker_account(), "worker:nairobi/w1");
+  EXPECT_EQ(batch->lines(0).topup_minor(), 28102);
+  EXPECT_EQ(batch->lines(0).amount_minor(), 1944 + 28102);
+  EXPECT_EQ(batch->lines(0).currency(), "KES");
+
+  // A posted wage withheld goes back at the rate it was paid at: 6.48 KES from the worker,
+  // 5 US cents into the escrow.
+  auto held = engine_->WithholdWage("nairobi", Withhold("job-1/label/1@w2", "h1"));
+  ASSERT_TRUE(held.ok()) << held.status();
+  EXPECT_EQ(held->amount_minor(), 648);
+  EXPECT_EQ(held->currency(), "KES");
+  EXPECT_EQ(engine_->GetStatement(st, "")->lines(0).posted_minor(), 2 * 648);
+
+  ledger::Auditor auditor;
+  ASSERT_TRUE(Audit(&auditor).ok()) << Audit(&auditor);
+  const auto& job = auditor.jobs().at("job-1");
+  EXPECT_EQ(job.funding, 1000);
+  EXPECT_EQ(job.wages, 40);  // 9 wages of 5 cents, one withheld
+  EXPECT_EQ(job.fees, 9);
+  EXPECT_EQ(job.shares, 9);
+  EXPECT_EQ(job.topups, 217);
+  EXPECT_EQ(job.pending, 0);
+  EXPECT_EQ(auditor.currencies().at("KES").debits_posted,
+            auditor.currencies().at("KES").credits_posted);
+}
+
 TEST_F(EngineTest, FundingAddsToTheEscrowOnce) {
   ASSERT_TRUE(Submit(kContract).ok());
   v1::FundJobRequest fund;

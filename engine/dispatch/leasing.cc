@@ -80,7 +80,8 @@ absl::StatusOr<Engine::TaskRun*> Engine::NextTaskFor(JobRun* run, const std::str
     if (!WorkerQualifies(stage.human, worker)) continue;
     if (no_distressing && stage.human.distressing()) continue;
     const int64_t rate = stage.human.piece_rate_minor();
-    if (ledger_->Available(EscrowAccount(run->record.job().id())) - run->exposure_minor < rate) {
+    if (ledger_->Available(EscrowAccount(run->record.job().id())) - run->exposure_minor <
+        WageCost(*run, centre_id, rate)) {
       unaffordable = true;  // a cheaper stage may still be leased
       continue;
     }
@@ -235,7 +236,7 @@ absl::StatusOr<v1::LeaseReply> Engine::Lease(const std::string& centre_id,
             PutTask(*task, batch);
             timers_.push(
                 Timer{slot->lease_expires_at_ms(), task_key, slot->worker(), slot->epoch()});
-            run->exposure_minor += stage.human.piece_rate_minor();
+            run->exposure_minor += WageCost(*run, centre_id, stage.human.piece_rate_minor());
             ++run->leased[task->chain_pos];
             ++run->granted[centre_id];
             ++held;
@@ -250,8 +251,15 @@ absl::StatusOr<v1::LeaseReply> Engine::Lease(const std::string& centre_id,
             a->set_epoch(slot->epoch());
             *a->mutable_item() = task->item;
             a->set_lease_expires_at_ms(slot->lease_expires_at_ms());
-            a->set_piece_rate_minor(stage.human.piece_rate_minor());
-            a->set_currency(run->record.contract().currency());
+            // The pay the worker sees before starting, in their centre's currency.
+            if (const FxRate* fx = CentreRate(*run, centre_id); fx != nullptr) {
+              MW_ASSIGN_OR_RETURN(int64_t local, ConvertMinor(stage.human.piece_rate_minor(), *fx));
+              a->set_piece_rate_minor(local);
+              a->set_currency(fx->to);
+            } else {
+              a->set_piece_rate_minor(stage.human.piece_rate_minor());
+              a->set_currency(run->record.contract().currency());
+            }
             spdlog::info(
                 "event=lease task={} assignment={} centre={} worker={} epoch={} request={}",
                 task_id, a->assignment_id(), centre_id, credit.worker(), a->epoch(),
@@ -406,7 +414,8 @@ absl::StatusOr<int> Engine::ExpireLeases() {
         const std::string task_id = TaskId(
             task.job_id, run->record.contract().stages(run->chain[task.chain_pos].index).name(),
             task.item_index);
-        run->exposure_minor -= run->chain[task.chain_pos].human.piece_rate_minor();
+        run->exposure_minor -=
+            WageCost(*run, slot.centre(), run->chain[task.chain_pos].human.piece_rate_minor());
         --run->leased[task.chain_pos];
         --centre_leases_[slot.centre()];
         --worker_leases_[absl::StrCat(slot.centre(), "/", slot.worker())];

@@ -98,24 +98,32 @@ absl::StatusOr<v1::PayoutBatch> Engine::CreatePayout(const v1::CreatePayoutReque
           const int64_t due =
               FloorPay(stats.period_active_seconds(), centre.wage_floor_minor_per_hour()) -
               stats.period_wages_minor();
-          if (due > 0) {
+          const JobRun* run = FindJob(job_id);
+          if (due > 0 && run != nullptr) {
+            // The floor is in the centre's currency; the escrow pays what that costs in the
+            // contract's, at the agreed rate (rounded so the worker gets at least `due`).
+            const FxRate* fx = CentreRate(*run, r.centre());
+            int64_t cost = due;
+            if (fx != nullptr) {
+              MW_ASSIGN_OR_RETURN(cost, CostInSourceMinor(due, *fx));
+            }
             const std::string escrow = EscrowAccount(job_id);
-            MW_RETURN_IF_ERROR(
-                ledger_
-                    ->Apply({.id = absl::StrCat("topup:", reply->id(), ":", job_id, ":", account),
-                             .kind = v1::TRANSFER_POSTED,
-                             .code = v1::CODE_TOPUP,
-                             .debit_account =
-                                 ledger_->Available(escrow) >= due ? escrow : kGuaranteeAccount,
-                             .credit_account = account,
-                             .amount_minor = due,
-                             .currency = centre.currency(),
-                             .job_id = job_id,
-                             .reason = "wage floor on measured time"},
-                            batch)
-                    .status());
-            topups[account] += due;
-            stats.set_topups_minor(stats.topups_minor() + due);
+            MW_ASSIGN_OR_RETURN(
+                const int64_t paid,
+                PayWorker(*run, r.centre(),
+                          {.id = absl::StrCat("topup:", reply->id(), ":", job_id, ":", account),
+                           .kind = v1::TRANSFER_POSTED,
+                           .code = v1::CODE_TOPUP,
+                           .debit_account =
+                               ledger_->Available(escrow) >= cost ? escrow : kGuaranteeAccount,
+                           .credit_account = account,
+                           .amount_minor = cost,
+                           .currency = run->record.contract().currency(),
+                           .job_id = job_id,
+                           .reason = "wage floor on measured time"},
+                          /*fees=*/false, batch));
+            topups[account] += paid;
+            stats.set_topups_minor(stats.topups_minor() + paid);
           }
           stats.set_period_active_seconds(0);
           stats.set_period_wages_minor(0);

@@ -210,11 +210,13 @@ absl::StatusOr<v1::Receipt> Engine::RecordResult(const std::string& centre_id, c
   // A job stopped early decides nothing more: its answers are paid as they come in.
   const bool stopped = EndedEarly(run->progress.state());
   const int64_t rate = stage.human.piece_rate_minor();
+  const int64_t cost = WageCost(*run, centre_id, rate);  // with the fee and the centre's share
   const std::string& currency = run->record.contract().currency();
+  const FxRate* fx = CentreRate(*run, centre_id);
   const std::string worker_account = WorkerAccount(centre_id, worker);
   const std::string escrow = EscrowAccount(ref->job_id);
   if (on_time) {
-    run->exposure_minor -= rate;
+    run->exposure_minor -= cost;
     --run->leased[pos];
     --centre_leases_[centre_id];
     --worker_leases_[absl::StrCat(centre_id, "/", worker)];
@@ -239,16 +241,18 @@ absl::StatusOr<v1::Receipt> Engine::RecordResult(const std::string& centre_id, c
   } else {
     // Reserve the wage. A late answer or a check task's is posted at once: no verdict will come
     // for it, and base pay never waits on quality.
-    ledger::Ledger::TransferSpec wage{
-        .id = WageTransferId(assignment_id),
-        .kind = v1::TRANSFER_PENDING,
-        .code = v1::CODE_WAGE,
-        .debit_account = ledger_->Available(escrow) >= rate ? escrow : kGuaranteeAccount,
-        .credit_account = worker_account,
-        .amount_minor = rate,
-        .currency = currency,
-        .job_id = ref->job_id};
-    MW_RETURN_IF_ERROR(ledger_->Apply(wage, batch).status());
+    MW_ASSIGN_OR_RETURN(
+        const int64_t wage,
+        PayWorker(*run, centre_id,
+                  {.id = WageTransferId(assignment_id),
+                   .kind = v1::TRANSFER_PENDING,
+                   .code = v1::CODE_WAGE,
+                   .debit_account = ledger_->Available(escrow) >= cost ? escrow : kGuaranteeAccount,
+                   .credit_account = worker_account,
+                   .amount_minor = rate,
+                   .currency = currency,
+                   .job_id = ref->job_id},
+                  /*fees=*/true, batch));
     run->progress.set_wages_reserved_minor(run->progress.wages_reserved_minor() + rate);
     if (!on_time || gold || stopped) {
       MW_RETURN_IF_ERROR(PostWage(run, assignment_id, rate, batch).status());
@@ -272,16 +276,17 @@ absl::StatusOr<v1::Receipt> Engine::RecordResult(const std::string& centre_id, c
       slot->set_state(v1::SLOT_SUBMITTED);
       PutTask(*task, batch);
     }
-    receipt.set_wage_minor(rate);
-    receipt.set_currency(currency);
+    // In the worker's own currency: what they see, and what their floor is checked against.
+    receipt.set_wage_minor(wage);
+    receipt.set_currency(fx != nullptr ? fx->to : currency);
     // What the wage floor is checked against at the next payout: measured time and earnings
     // on this job, this period.
     const std::string wj = keys::WorkerJob(worker_account, ref->job_id);
     v1::WorkerJobRecord& job_stats = worker_jobs_[wj];
     job_stats.set_active_seconds(job_stats.active_seconds() + r.active_seconds());
-    job_stats.set_wages_minor(job_stats.wages_minor() + rate);
+    job_stats.set_wages_minor(job_stats.wages_minor() + wage);
     job_stats.set_period_active_seconds(job_stats.period_active_seconds() + r.active_seconds());
-    job_stats.set_period_wages_minor(job_stats.period_wages_minor() + rate);
+    job_stats.set_period_wages_minor(job_stats.period_wages_minor() + wage);
     // Training: count the trainee's check answers; enough of them right promotes them.
     const v1::WorkerOnDuty* on_duty = OnDuty(centre_id, worker);
     if (gold && on_duty != nullptr && InTraining(*run, stage, centre_id, *on_duty)) {

@@ -50,10 +50,7 @@ absl::StatusOr<v1::Review> Engine::DecideReview(const v1::DecideReviewRequest& r
         }
         JobRun* run = FindJob(ref.job_id);
         if (run == nullptr) return absl::NotFoundError(absl::StrCat("no job ", ref.job_id));
-        const StageRun* stage = nullptr;
-        for (const StageRun& s : run->chain) {
-          if (run->record.contract().stages(s.index).name() == ref.stage) stage = &s;
-        }
+        const StageRun* stage = FindStage(run, ref.stage);
         if (stage == nullptr) {
           return absl::NotFoundError(absl::StrCat("job ", ref.job_id, " has no stage ", ref.stage));
         }
@@ -98,18 +95,18 @@ absl::StatusOr<v1::Review> Engine::DecideReview(const v1::DecideReviewRequest& r
         const std::string escrow = EscrowAccount(ref.job_id);
         const std::string account = WorkerAccount(who[0], who[1]);
         MW_RETURN_IF_ERROR(
-            ledger_
-                ->Apply({.id = absl::StrCat("review:", request.task_id()),
-                         .kind = v1::TRANSFER_POSTED,
-                         .code = v1::CODE_WAGE,
-                         .debit_account =
-                             ledger_->Available(escrow) >= rate ? escrow : kGuaranteeAccount,
-                         .credit_account = account,
-                         .amount_minor = rate,
-                         .currency = run->record.contract().currency(),
-                         .job_id = ref.job_id,
-                         .reason = "review"},
-                        batch)
+            PayWorker(
+                *run, who[0],
+                {.id = absl::StrCat("review:", request.task_id()),
+                 .kind = v1::TRANSFER_POSTED,
+                 .code = v1::CODE_WAGE,
+                 .debit_account = ledger_->Available(escrow) >= rate ? escrow : kGuaranteeAccount,
+                 .credit_account = account,
+                 .amount_minor = rate,
+                 .currency = run->record.contract().currency(),
+                 .job_id = ref.job_id,
+                 .reason = "review"},
+                /*fees=*/false, batch)
                 .status());
         v1::WorkerStatsRecord& stats = worker_stats_[account];
         stats.set_reviews(stats.reviews() + 1);

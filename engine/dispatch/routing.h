@@ -7,8 +7,11 @@
 #ifndef MW_ENGINE_DISPATCH_ROUTING_H_
 #define MW_ENGINE_DISPATCH_ROUTING_H_
 
+#include <optional>
 #include <string>
 
+#include "absl/status/statusor.h"
+#include "engine/common/money.h"
 #include "microwork/v1/contract.pb.h"
 #include "microwork/v1/dispatch.pb.h"
 
@@ -19,9 +22,15 @@ struct Eligibility {
   std::string why_not;  // empty when ok; otherwise one reason an operator can act on
 };
 
+// The rate `contract` agreed for paying in `currency`: nullopt for the contract's own currency;
+// NOT_FOUND when none is agreed; INVALID_ARGUMENT for a rate that does not parse.
+absl::StatusOr<std::optional<FxRate>> AgreedRate(const microwork::v1::Contract& contract,
+                                                 const std::string& currency);
+
 // Whether `stage` of `contract` may be sent to `centre`: its data-residency regions, its currency
-// (no exchange rate is agreed yet), and its wage floor (piece rate / estimated time, rounded
-// down, must be at least the centre's hourly floor).
+// (another currency needs a rate agreed in the contract), and its wage floor (piece rate /
+// estimated time, rounded down, converted at the agreed rate, must be at least the centre's
+// hourly floor).
 Eligibility CentreEligibility(const microwork::v1::Contract& contract,
                               const microwork::v1::HumanStage& stage,
                               const microwork::v1::Centre& centre);

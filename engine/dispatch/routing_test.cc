@@ -45,6 +45,25 @@ TEST_F(RoutingTest, CurrencyWithoutRate) {
             "pays in KES; no exchange rate from USD is agreed");
 }
 
+TEST_F(RoutingTest, AnAgreedRateConvertsTheHourlyPayBeforeTheFloorCheck) {
+  centre_.set_currency("KES");
+  auto* rate = contract_.add_exchange_rates();
+  rate->set_currency("KES");
+  rate->set_rate("129.50");
+  rate->set_agreed_at("2026-11-01T09:00:00Z");
+  rate->set_agreed_by("Amina");
+  // 9.00 USD/h is 1165.50 KES/h at the agreed rate.
+  centre_.set_wage_floor_minor_per_hour(116550);
+  EXPECT_TRUE(CentreEligibility(contract_, stage_, centre_).ok);
+  centre_.set_wage_floor_minor_per_hour(116551);
+  EXPECT_EQ(CentreEligibility(contract_, stage_, centre_).why_not,
+            "pays 9.00 USD/h (1165.50 KES/h at 1 USD = 129.50 KES (agreed "
+            "2026-11-01T09:00:00Z by Amina)), below the centre's floor of 1165.51 KES/h");
+  centre_.set_currency("UGX");
+  EXPECT_EQ(CentreEligibility(contract_, stage_, centre_).why_not,
+            "pays in UGX; no exchange rate from USD is agreed");
+}
+
 TEST_F(RoutingTest, WorkerNeedsEverySkillAndLanguage) {
   stage_.add_skills("ocr");
   stage_.add_languages("sw");

@@ -235,12 +235,15 @@ absl::StatusOr<v1::SubmitContractReply> Submission::Finish() {
                                                      "\" has no usable items (",
                                                      reply_.quarantined_total(), " quarantined)"));
     }
-    // The most the job can cost: every item through every human stage at its highest overlap.
+    // The most the job can cost: every item through every human stage at its highest overlap,
+    // with the platform's fee (each centre's share is checked as work is leased).
     int64_t cost = 0;
     for (const auto& s : c.stages()) {
       if (!s.has_human()) continue;
       const int64_t overlap = std::max(s.human().overlap(), s.human().qa().max_overlap());
-      MW_ASSIGN_OR_RETURN(int64_t per_item, MulMinor(overlap, s.human().piece_rate_minor()));
+      const int64_t rate = s.human().piece_rate_minor();
+      MW_ASSIGN_OR_RETURN(int64_t per_item,
+                          MulMinor(overlap, rate + PerMilleOf(rate, c.platform_fee_per_mille())));
       MW_ASSIGN_OR_RETURN(int64_t stage_cost, MulMinor(per_item, static_cast<int64_t>(items)));
       MW_ASSIGN_OR_RETURN(cost, AddMinor(cost, stage_cost));
     }

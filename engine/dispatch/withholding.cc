@@ -46,12 +46,8 @@ absl::StatusOr<v1::Withholding> Engine::WithholdWage(const std::string& centre_i
       Principal(centre_id), r.idempotency_key(), r,
       [&](Batch* batch, v1::Withholding* reply) ABSL_NO_THREAD_SAFETY_ANALYSIS -> absl::Status {
         JobRun* run = FindJob(ref.job_id);
-        int stage_index = -1;
-        if (run != nullptr) {
-          for (const StageRun& s : run->chain) {
-            if (run->record.contract().stages(s.index).name() == ref.stage) stage_index = s.index;
-          }
-        }
+        const StageRun* stage = FindStage(run, ref.stage);
+        const int stage_index = stage == nullptr ? -1 : stage->index;
         v1::ContributionRecord contribution;
         absl::Status found = stage_index < 0
                                  ? absl::NotFoundError("")
@@ -86,18 +82,19 @@ absl::StatusOr<v1::Withholding> Engine::WithholdWage(const std::string& centre_i
                                          batch)
                                  .status());
         } else {
-          MW_RETURN_IF_ERROR(ledger_
-                                 ->Apply({.id = absl::StrCat("withhold:", r.assignment_id()),
-                                          .kind = v1::TRANSFER_POSTED,
-                                          .code = v1::CODE_WITHHOLD,
-                                          .debit_account = account,
-                                          .credit_account = EscrowAccount(ref.job_id),
-                                          .amount_minor = contribution.receipt().wage_minor(),
-                                          .currency = contribution.receipt().currency(),
-                                          .job_id = ref.job_id,
-                                          .reason = reason,
-                                          .decided_by = r.decided_by()},
-                                         batch)
+          // Posted: take it back (in the worker's currency, at the rate it was paid at).
+          MW_RETURN_IF_ERROR(PayWorker(*run, centre_id,
+                                       {.id = absl::StrCat("withhold:", r.assignment_id()),
+                                        .kind = v1::TRANSFER_POSTED,
+                                        .code = v1::CODE_WITHHOLD,
+                                        .debit_account = account,
+                                        .credit_account = EscrowAccount(ref.job_id),
+                                        .amount_minor = stage->human.piece_rate_minor(),
+                                        .currency = run->record.contract().currency(),
+                                        .job_id = ref.job_id,
+                                        .reason = reason,
+                                        .decided_by = r.decided_by()},
+                                       /*fees=*/false, batch)
                                  .status());
         }
         reply->set_assignment_id(r.assignment_id());
@@ -154,22 +151,25 @@ absl::StatusOr<v1::Withholding> Engine::ResolveDispute(const std::string& centre
         if (r.restore()) {
           MW_ASSIGN_OR_RETURN(auto parts, ParseAssignmentId(r.assignment_id()));
           MW_ASSIGN_OR_RETURN(TaskRef ref, ParseTaskId(parts.first));
+          JobRun* run = FindJob(ref.job_id);
+          const StageRun* stage = FindStage(run, ref.stage);
+          if (stage == nullptr) return absl::DataLossError("the withheld task's stage is gone");
+          const int64_t rate = stage->human.piece_rate_minor();
           const std::string escrow = EscrowAccount(ref.job_id);
           MW_RETURN_IF_ERROR(
-              ledger_
-                  ->Apply({.id = absl::StrCat("restore:", r.assignment_id()),
-                           .kind = v1::TRANSFER_POSTED,
-                           .code = v1::CODE_RESTORE,
-                           .debit_account = ledger_->Available(escrow) >= reply->amount_minor()
-                                                ? escrow
-                                                : kGuaranteeAccount,
-                           .credit_account = reply->worker_account(),
-                           .amount_minor = reply->amount_minor(),
-                           .currency = reply->currency(),
-                           .job_id = ref.job_id,
-                           .reason = r.resolution(),
-                           .decided_by = r.decided_by()},
-                          batch)
+              PayWorker(
+                  *run, centre_id,
+                  {.id = absl::StrCat("restore:", r.assignment_id()),
+                   .kind = v1::TRANSFER_POSTED,
+                   .code = v1::CODE_RESTORE,
+                   .debit_account = ledger_->Available(escrow) >= rate ? escrow : kGuaranteeAccount,
+                   .credit_account = reply->worker_account(),
+                   .amount_minor = rate,
+                   .currency = run->record.contract().currency(),
+                   .job_id = ref.job_id,
+                   .reason = r.resolution(),
+                   .decided_by = r.decided_by()},
+                  /*fees=*/false, batch)
                   .status());
         }
         reply->set_dispute(r.restore() ? v1::DISPUTE_RESTORED : v1::DISPUTE_UPHELD);

@@ -166,6 +166,9 @@ absl::Status Auditor::AddTransfer(const Transfer& t) {
           case microwork::v1::CODE_FEE:
             job.fees += amount;
             break;
+          case microwork::v1::CODE_CENTRE_SHARE:
+            job.shares += amount;
+            break;
           case microwork::v1::CODE_REFUND:
             job.refunds += amount;
             break;
@@ -215,13 +218,14 @@ absl::Status Auditor::Finish() {
     const int64_t remaining =
         escrow.credits_posted() - escrow.debits_posted() - escrow.debits_pending();
     if (remaining < 0 ||
-        j.funding != j.wages + j.pending + j.topups + j.fees + j.refunds + remaining) {
+        j.funding != j.wages + j.pending + j.topups + j.fees + j.shares + j.refunds + remaining) {
       return Fail(absl::FailedPreconditionError(absl::StrCat(
           "job ", job_id, ": funding ", FormatMoney(j.funding, j.currency), " != wages ",
           FormatMoney(j.wages, j.currency), " + reserved ", FormatMoney(j.pending, j.currency),
           " + top-ups ", FormatMoney(j.topups, j.currency), " + fees ",
-          FormatMoney(j.fees, j.currency), " + refunds ", FormatMoney(j.refunds, j.currency),
-          " + remaining ", FormatMoney(remaining, j.currency))));
+          FormatMoney(j.fees, j.currency), " + centre shares ", FormatMoney(j.shares, j.currency),
+          " + refunds ", FormatMoney(j.refunds, j.currency), " + remaining ",
+          FormatMoney(remaining, j.currency))));
     }
   }
   return absl::OkStatus();

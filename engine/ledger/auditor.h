@@ -11,7 +11,7 @@
 // unique; every POST/VOID resolves an existing pending transfer exactly once; each stored account
 // balance equals the fold of its transfers; debits equal credits per currency; no account but the
 // outside world's is debited beyond its credits; and per job, funding = wages + top-ups + fees +
-// refunds + remaining escrow.
+// centre shares + refunds + remaining escrow.
 #ifndef MW_ENGINE_LEDGER_AUDITOR_H_
 #define MW_ENGINE_LEDGER_AUDITOR_H_
 
@@ -41,7 +41,8 @@ class Auditor {
     int64_t wages = 0;    // posted wages
     int64_t pending = 0;  // wages reserved, awaiting a verdict
     int64_t topups = 0;
-    int64_t fees = 0;
+    int64_t fees = 0;    // the platform's
+    int64_t shares = 0;  // the centres'
     int64_t refunds = 0;
   };
 

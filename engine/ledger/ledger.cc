@@ -38,12 +38,16 @@ std::string CanonicalBytes(const Transfer& t) {
   keys::AppendString(&out, t.decided_by());
   keys::AppendU64(&out, static_cast<uint64_t>(t.timestamp_ms()));
   keys::AppendString(&out, t.prev_hash());
+  // Fields added later are covered only when set, so older transfers keep their hashes.
+  if (!t.exchange_rate().empty()) keys::AppendString(&out, t.exchange_rate());
   return out;
 }
 
 std::string ChainHash(const Transfer& t) { return Sha256(CanonicalBytes(t)); }
 
-bool MayGoNegative(absl::string_view account_id) { return absl::StartsWith(account_id, "client:"); }
+bool MayGoNegative(absl::string_view account_id) {
+  return absl::StartsWith(account_id, "client:") || absl::StartsWith(account_id, kFxPrefix);
+}
 
 absl::StatusOr<std::unique_ptr<Ledger>> Ledger::Load(storage::Store* store, const Clock* clock) {
   std::unique_ptr<Ledger> ledger(new Ledger(store, clock));
@@ -113,7 +117,10 @@ bool Ledger::SameBody(const TransferSpec& spec, const Transfer& stored) {
       spec.kind == microwork::v1::TRANSFER_VOID_PENDING) {
     return spec.pending_id == stored.pending_id();  // the rest is the pending transfer's
   }
-  if (spec.code != stored.code() || spec.job_id != stored.job_id()) return false;
+  if (spec.code != stored.code() || spec.job_id != stored.job_id() ||
+      spec.exchange_rate != stored.exchange_rate()) {
+    return false;
+  }
   return spec.debit_account == stored.debit_account() &&
          spec.credit_account == stored.credit_account() &&
          spec.amount_minor == stored.amount_minor() && spec.currency == stored.currency();
@@ -168,6 +175,7 @@ absl::StatusOr<Ledger::Applied> Ledger::Apply(const TransferSpec& spec, storage:
     t.set_credit_account(p.credit_account());
     t.set_amount_minor(p.amount_minor());
     t.set_currency(p.currency());
+    t.set_exchange_rate(p.exchange_rate());
   } else if (spec.kind == TRANSFER_POSTED || spec.kind == TRANSFER_PENDING) {
     if (spec.debit_account.empty() || spec.credit_account.empty() ||
         spec.debit_account == spec.credit_account) {
@@ -186,6 +194,7 @@ absl::StatusOr<Ledger::Applied> Ledger::Apply(const TransferSpec& spec, storage:
     t.set_credit_account(spec.credit_account);
     t.set_amount_minor(spec.amount_minor);
     t.set_currency(spec.currency);
+    t.set_exchange_rate(spec.exchange_rate);
   } else {
     return absl::InvalidArgumentError(absl::StrCat("transfer ", spec.id, ": no kind"));
   }
@@ -278,6 +287,17 @@ absl::StatusOr<Ledger::Applied> Ledger::Apply(const TransferSpec& spec, storage:
   if (recent_order_.size() > kRecent) {
     recent_.erase(recent_order_.front());
     recent_order_.pop_front();
+  }
+  if (resolves) {
+    // The linked legs share the pending transfer's fate (see kLinkedLegs).
+    for (const char* leg : kLinkedLegs) {
+      const std::string leg_pending = absl::StrCat(spec.pending_id, leg);
+      if (!pending_.contains(leg_pending)) continue;
+      TransferSpec leg_spec = spec;
+      leg_spec.id = absl::StrCat(spec.id, leg);
+      leg_spec.pending_id = leg_pending;
+      MW_RETURN_IF_ERROR(Apply(leg_spec, batch).status());
+    }
   }
   return Applied{std::move(t), false};
 }

@@ -11,8 +11,13 @@
 //   Ledger::TransferSpec wage{.id = WageTransferId(aid), .kind = TRANSFER_PENDING, ...};
 //   MW_ASSIGN_OR_RETURN(auto applied, ledger->Apply(wage, &batch));
 //
-// Accounts other than "client:*" (the outside world) may never be debited beyond their credits:
-// such a transfer fails with FAILED_PRECONDITION and changes nothing.
+// Accounts other than "client:*" and "fx:*" (the outside world: clients, and the other side of
+// currency conversions) may never be debited beyond their credits: such a transfer fails with
+// FAILED_PRECONDITION and changes nothing.
+//
+// Linked legs: a pending transfer X may come with pending legs X/fx (the converted side of a
+// wage paid in another currency), X/fee (the platform's fee) and X/share (the centre's share).
+// Posting or voiding X posts or voids each of its legs in the same batch, with ids <id>/fx...
 //
 // Not thread-safe: the owner serialises calls (the dispatcher engine's lock) and commits batches
 // in the order they were filled. Apply updates the cached balances at once; if the batch then
@@ -46,6 +51,12 @@ std::string ChainHash(const Transfer& t);
 // True when debits on `account_id` may exceed its credits (only the outside world's accounts).
 bool MayGoNegative(absl::string_view account_id);
 
+// Conversion accounts, one per currency: "fx:USD" takes the contract's currency in, "fx:KES"
+// pays the centre's currency out.
+inline constexpr char kFxPrefix[] = "fx:";
+// Suffixes of the legs linked to a pending transfer (see the file comment).
+inline constexpr const char* kLinkedLegs[] = {"/fx", "/fee", "/share"};
+
 class Ledger {
  public:
   struct TransferSpec {
@@ -60,6 +71,7 @@ class Ledger {
     std::string job_id;          // ignored for POST/VOID
     std::string reason;
     std::string decided_by = "system";
+    std::string exchange_rate;  // a conversion's leg: the agreed rate (FxRate::text)
   };
 
   struct Applied {

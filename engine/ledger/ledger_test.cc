@@ -167,6 +167,61 @@ TEST_F(LedgerTest, BadSpecsAreRejected) {
   EXPECT_EQ(ApplyAndCommit(other).status().code(), absl::StatusCode::kInvalidArgument);
 }
 
+TEST_F(LedgerTest, LinkedLegsArePostedAndVoidedWithTheirWage) {
+  ASSERT_TRUE(ApplyAndCommit(Fund("job-1", 1000)).ok());
+  // A wage converted into KES (the worker's side through fx:KES, which may go negative), with
+  // the platform's fee as a second leg.
+  for (const char* aid : {"a", "b"}) {
+    Batch batch;
+    auto usd = Reserve("job-1", aid, 5);
+    usd.credit_account = "fx:USD";
+    usd.exchange_rate = "1 USD = 129.50 KES";
+    auto kes = usd;
+    kes.id = absl::StrCat(usd.id, "/fx");
+    kes.debit_account = "fx:KES";
+    kes.credit_account = WorkerAccount("c1", "w1");
+    kes.amount_minor = 648;
+    kes.currency = "KES";
+    auto fee = Reserve("job-1", aid, 1);
+    fee.id = absl::StrCat(usd.id, "/fee");
+    fee.code = microwork::v1::CODE_FEE;
+    fee.credit_account = PlatformFeeAccount("USD");
+    for (const auto& spec : {usd, kes, fee}) ASSERT_TRUE(ledger_->Apply(spec, &batch).ok());
+    ledger_->WriteBalances(&batch);
+    ASSERT_TRUE(store_->Write(std::move(batch), Durability::kSynced).ok());
+  }
+  EXPECT_EQ(ledger_->Available(EscrowAccount("job-1")), 1000 - 12);
+  EXPECT_EQ(ledger_->Find("fx:KES")->debits_pending(), 2 * 648);
+
+  // Posting "a" posts its legs, with ids derived from the post's.
+  auto post = ApplyAndCommit(Post("a"));
+  ASSERT_TRUE(post.ok()) << post.status();
+  EXPECT_EQ(ledger_->FindPending(WageTransferId("a") + "/fx"), nullptr);
+  EXPECT_EQ(ledger_->FindPending(WageTransferId("a") + "/fee"), nullptr);
+  EXPECT_EQ(ledger_->Find(WorkerAccount("c1", "w1"))->credits_posted(), 648);
+  EXPECT_EQ(ledger_->Find(PlatformFeeAccount("USD"))->credits_posted(), 1);
+  EXPECT_EQ(ledger_->head_seq(), 1u + 6 + 3);
+  // Voiding "b" voids its legs: the escrow gets back the wage and the fee.
+  auto void_b = ApplyAndCommit({.id = "void:b",
+                                .kind = TRANSFER_VOID_PENDING,
+                                .pending_id = WageTransferId("b"),
+                                .reason = "copied answers",
+                                .decided_by = "manager:ann"});
+  ASSERT_TRUE(void_b.ok()) << void_b.status();
+  EXPECT_EQ(ledger_->Available(EscrowAccount("job-1")), 1000 - 6);
+  EXPECT_EQ(ledger_->Find(WorkerAccount("c1", "w1"))->credits_pending(), 0);
+  EXPECT_EQ(ledger_->Find("fx:KES")->debits_pending(), 0);
+  // A replay of the post is a no-op that adds nothing, legs included.
+  auto again = ApplyAndCommit(Post("a"));
+  ASSERT_TRUE(again.ok());
+  EXPECT_TRUE(again->duplicate);
+  EXPECT_EQ(ledger_->head_seq(), 1u + 6 + 3 + 3);
+  Auditor auditor;
+  ASSERT_TRUE(AuditStore(*store_, &auditor).ok()) << AuditStore(*store_, &auditor);
+  EXPECT_EQ(auditor.jobs().at("job-1").fees, 1);
+  EXPECT_EQ(auditor.jobs().at("job-1").wages, 5);
+}
+
 // A model test in the style of TigerBeetle's auditor: random operations, duplicates and crashes
 // (a batch applied in memory but never committed, then a restart) against a reference model.
 TEST_F(LedgerTest, RandomOperationsMatchTheModel) {

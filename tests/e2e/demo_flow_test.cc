@@ -211,16 +211,17 @@ TEST_F(DemoFlowTest, ContractIsSplitDoneVerifiedMergedAndPaid) {
   while (std::getline(jsonl, line)) records += absl::StartsWith(line, "{\"item\":");
   EXPECT_EQ(records, 300);
 
-  // Pay: 900 contributions at 0.05 USD, all posted, split between the two centres.
+  // Pay: 900 contributions at 0.05 USD, all posted, split between the two centres; on top of
+  // each, the platform's fee of 0.01 USD (these centres keep no share).
   EXPECT_EQ(StatementTotalMinor("nairobi") + StatementTotalMinor("kampala"), 4500);
   CommandResult verify = Mw({"ledger", "verify"});
   ASSERT_EQ(verify.exit_code, 0) << verify.err;
-  EXPECT_THAT(verify.out, HasSubstr("Ledger OK: 1801 transfers, 8 accounts, hash chain unbroken"));
-  EXPECT_THAT(verify.out, HasSubstr("USD: debits = credits = 105.00 USD posted, 0.00 USD pending"));
+  EXPECT_THAT(verify.out, HasSubstr("Ledger OK: 3601 transfers, 9 accounts, hash chain unbroken"));
+  EXPECT_THAT(verify.out, HasSubstr("USD: debits = credits = 124.00 USD posted, 0.00 USD pending"));
   EXPECT_THAT(verify.out,
-              HasSubstr("job-1: funding 60.00 USD = wages 45.00 USD + awaiting 0.00 USD + "
-                        "top-ups 0.00 USD + fees 0.00 USD + refunds 0.00 USD + remaining "
-                        "escrow 15.00 USD"));
+              HasSubstr("job-1: funding 70.00 USD = wages 45.00 USD + awaiting 0.00 USD + "
+                        "top-ups 0.00 USD + fees 9.00 USD + centre shares 0.00 USD + refunds "
+                        "0.00 USD + remaining escrow 16.00 USD"));
 }
 
 TEST_F(DemoFlowTest, MalformedContractsAreRefusedAndNothingIsWritten) {
@@ -229,12 +230,12 @@ TEST_F(DemoFlowTest, MalformedContractsAreRefusedAndNothingIsWritten) {
     std::string name, from, to, message;
   };
   const std::vector<Case> cases = {
-      {"syntax", "budget_minor: 6000", "budget_minor: [6000",
-       ".yaml:7:1: end of sequence flow not found"},
+      {"syntax", "budget_minor: 7000", "budget_minor: [7000",
+       ".yaml:9:1: end of sequence flow not found"},
       {"unknown", "piece_rate_minor: 5", "piece_rate: 5",
-       ":27: stages[1].human.piece_rate: unknown field"},
+       ":33: stages[1].human.piece_rate: unknown field"},
       {"type", "piece_rate_minor: 5", "piece_rate_minor: five",
-       ":27: stages[1].human.piece_rate_minor: expected an integer (int64), got \"five\""},
+       ":33: stages[1].human.piece_rate_minor: expected an integer (int64), got \"five\""},
       {"missing", "path: reviews.csv", "path: nowhere.csv",
        "inputs[0].path: cannot read \"nowhere.csv\""},
       {"invalid", "overlap: 3", "overlap: 0", "stages[1].human.overlap: expected 1 to 15, got 0"},
