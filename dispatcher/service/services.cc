@@ -282,6 +282,13 @@ grpc::Status CentreServiceImpl::ResolveDispute(grpc::ServerContext* context,
                     [&](const std::string& c) { return engine_->ResolveDispute(c, *request); });
 }
 
+grpc::Status CentreServiceImpl::Reassign(grpc::ServerContext* context,
+                                         const v1::ReassignRequest* request,
+                                         v1::ReassignReply* reply) {
+  return CentreCall(auth_, *context, reply,
+                    [&](const std::string& c) { return engine_->Reassign(c, *request); });
+}
+
 grpc::Status CentreServiceImpl::ListWithholdings(grpc::ServerContext* context,
                                                  const v1::ListWithholdingsRequest* request,
                                                  v1::ListWithholdingsReply* reply) {

@@ -96,6 +96,8 @@ class CentreServiceImpl final : public v1::CentreService::Service {
   grpc::Status DisputeWithholding(grpc::ServerContext* context,
                                   const v1::DisputeWithholdingRequest* request,
                                   v1::Withholding* reply) override;
+  grpc::Status Reassign(grpc::ServerContext* context, const v1::ReassignRequest* request,
+                        v1::ReassignReply* reply) override;
   grpc::Status ResolveDispute(grpc::ServerContext* context,
                               const v1::ResolveDisputeRequest* request,
                               v1::Withholding* reply) override;

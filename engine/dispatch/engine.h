@@ -198,6 +198,13 @@ class Engine {
   [[nodiscard]] absl::StatusOr<v1::SubmitResultsReply> SubmitResults(
       const std::string& centre_id, const v1::SubmitResultsRequest& request);
 
+  // A manager moves a leased, unanswered assignment to another of the centre's workers on duty
+  // (see CentreService.Reassign). NOT_FOUND when the task is not open; FAILED_PRECONDITION when
+  // the assignment is not leased to this centre now, or the new worker is off duty, has had
+  // the task, does not qualify for the stage or holds the most assignments allowed.
+  [[nodiscard]] absl::StatusOr<v1::ReassignReply> Reassign(const std::string& centre_id,
+                                                           const v1::ReassignRequest& request);
+
   // ---- Ledger ----------------------------------------------------------------------------
 
   // Adds `amount_minor` to the job's escrow from its client. A job that was waiting on its
@@ -411,11 +418,22 @@ class Engine {
   uint64_t Commit(storage::Batch batch) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   // Leasing.
-  // The next task `worker` may do in `run`; with `no_distressing`, none from a stage tagged
-  // distressing (the worker is past their centre's daily cap).
+  // The next task `worker` may do in `run`, within what their `credit` allows: with
+  // no_distressing, none from a stage tagged distressing (the worker is past their centre's
+  // daily cap); none from the stages in exclude_stages (reserved for other workers).
   absl::StatusOr<TaskRun*> NextTaskFor(JobRun* run, const std::string& centre_id,
-                                       const v1::WorkerOnDuty& worker, bool no_distressing,
-                                       storage::Batch* batch) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+                                       const v1::WorkerOnDuty& worker,
+                                       const v1::WorkerCredit& credit, storage::Batch* batch)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Gives `worker` of `centre_id` a new leased slot on `task` (the next fencing epoch) and arms
+  // its timer; the caller counts the lease.
+  v1::SlotRecord* AddSlot(TaskRun* task, const std::string& centre_id, const std::string& worker,
+                          int64_t now, storage::Batch* batch) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // What the agent gets for `slot` of `task`: the assignment, with the pay in the centre's
+  // currency, and the stage's spec.
+  absl::Status FillAssignment(const JobRun& run, const TaskRun& task, const v1::SlotRecord& slot,
+                              v1::Assignment* a) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void FillSpec(const JobRun& run, const StageRun& stage, v1::StageSpec* spec) const;
   absl::StatusOr<TaskRun*> CreateTask(JobRun* run, int chain_pos, v1::Item item,
                                       storage::Batch* batch) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   static uint32_t FreeSlots(const v1::TaskRecord& task);

@@ -258,6 +258,93 @@ TEST_F(EngineTest, ACreditCanAskForNothingDistressing) {
   EXPECT_EQ(uncapped->assignments(0).job_id(), "job-1");
 }
 
+TEST_F(EngineTest, AStageReservedForOtherWorkersIsNotLeasedToThisOne) {
+  AddCentre("nairobi", {"w1", "w2"});
+  ASSERT_TRUE(Submit(kContract, "k1").ok());
+  ASSERT_TRUE(Submit(kContract, "k2").ok());
+  // The manager reserved job-1's labelling for w2: w1's credit excludes it.
+  v1::LeaseRequest req;
+  req.set_idempotency_key("w1-lease");
+  auto* credit = req.add_credits();
+  credit->set_worker("w1");
+  credit->set_count(5);
+  credit->add_exclude_stages("job-1/label");
+  auto w1 = engine_->Lease("nairobi", req);
+  ASSERT_TRUE(w1.ok()) << w1.status();
+  ASSERT_EQ(w1->assignments_size(), 3);
+  for (const auto& a : w1->assignments()) EXPECT_EQ(a.job_id(), "job-2");
+  auto w2 = Lease("nairobi", "w2", 5, "w2-lease");
+  ASSERT_TRUE(w2.ok());
+  ASSERT_EQ(w2->assignments_size(), 5);
+  EXPECT_EQ(w2->assignments(0).job_id(), "job-1");
+}
+
+TEST_F(EngineTest, AManagerMovesAnUnansweredTaskToAnotherWorker) {
+  AddCentre("nairobi", {"w1", "w2", "w3", "w4"});
+  AddCentre("kisumu", {"k1"});
+  ASSERT_TRUE(Submit(kContract).ok());
+  auto w1 = Lease("nairobi", "w1", 3, "L1");
+  ASSERT_TRUE(w1.ok());
+  ASSERT_EQ(w1->assignments_size(), 3);
+  v1::ReassignRequest move;
+  move.set_idempotency_key("m1");
+  move.set_assignment_id("job-1/label/0@w1");
+  move.set_to_worker("w2");
+  EXPECT_EQ(engine_->Reassign("nairobi", move).status().code(),
+            absl::StatusCode::kInvalidArgument);  // nobody decided it
+  move.set_decided_by("manager:grace");
+  EXPECT_EQ(engine_->Reassign("kisumu", move).status().code(),
+            absl::StatusCode::kFailedPrecondition);  // not kisumu's to move
+  move.set_to_worker("w9");
+  EXPECT_EQ(engine_->Reassign("nairobi", move).status().message(),
+            "worker w9 is not on duty at centre nairobi");
+  move.set_to_worker("w2");
+  auto moved = engine_->Reassign("nairobi", move);
+  ASSERT_TRUE(moved.ok()) << moved.status();
+  EXPECT_EQ(moved->assignment().assignment_id(), "job-1/label/0@w2");
+  EXPECT_EQ(moved->assignment().worker(), "w2");
+  EXPECT_EQ(moved->assignment().epoch(), 2u);
+  EXPECT_EQ(moved->assignment().item().index(), 0u);
+  EXPECT_EQ(moved->spec().stage(), "label");
+  // A replay gives the same assignment; moving it again from w1 is refused.
+  auto replay = engine_->Reassign("nairobi", move);
+  ASSERT_TRUE(replay.ok());
+  EXPECT_EQ(replay->assignment().epoch(), 2u);
+  move.set_idempotency_key("m2");
+  EXPECT_EQ(engine_->Reassign("nairobi", move).status().message(),
+            "job-1/label/0@w1 is not leased to this centre now (answered, expired or moved)");
+
+  // w2 never gets the moved task twice; w1's answer to it arrives late, is paid, not counted.
+  auto w2 = Lease("nairobi", "w2", 3, "L2");
+  ASSERT_TRUE(w2.ok());
+  ASSERT_EQ(w2->assignments_size(), 2);
+  for (const auto& a : w2->assignments()) EXPECT_NE(a.item().index(), 0u);
+  std::vector<v1::Receipt> receipts =
+      SubmitResults("nairobi", {Answer(w1->assignments(0), "negative")});
+  ASSERT_EQ(receipts.size(), 1u);
+  EXPECT_EQ(receipts[0].status(), v1::RECEIPT_ACCEPTED);
+  EXPECT_TRUE(receipts[0].late());
+  EXPECT_EQ(receipts[0].wage_minor(), 5);
+  AnswerAll("nairobi", *w2);
+  SubmitResults("nairobi", {Answer(moved->assignment(), "positive")});
+  for (const auto& a : w1->assignments()) {
+    if (a.item().index() != 0)
+      SubmitResults("nairobi", {Answer(a, a.item().index() == 1 ? "negative" : "positive")});
+  }
+  AnswerAll("nairobi", *Lease("nairobi", "w3", 3, "L3"));
+  // Item 0 still needs a third counted answer: w1's moved slot is not one.
+  auto w4 = Lease("nairobi", "w4", 3, "L4");
+  ASSERT_EQ(w4->assignments_size(), 1);
+  EXPECT_EQ(w4->assignments(0).item().index(), 0u);
+  AnswerAll("nairobi", *w4);
+  EXPECT_EQ(engine_->GetJob("job-1")->state(), v1::JOB_COMPLETED);
+  // Item 0's verdict counts w2, w3 and w4, not w1's late "negative".
+  EXPECT_EQ(Results("job-1").at(0), "positive");
+  ledger::Auditor auditor;
+  ASSERT_TRUE(Audit(&auditor).ok()) << Audit(&auditor);
+  EXPECT_EQ(auditor.jobs().at("job-1").wages, 50);  // 9 counted answers and the late one
+}
+
 TEST_F(EngineTest, LeaseIsIdempotentAndNeverGivesAWorkerATaskTwice) {
   AddCentre("nairobi", {"w1"});
   ASSERT_TRUE(Submit(kContract).ok());

@@ -69,7 +69,8 @@ absl::StatusOr<Engine::TaskRun*> Engine::NextGoldFor(JobRun* run, int pos,
 
 absl::StatusOr<Engine::TaskRun*> Engine::NextTaskFor(JobRun* run, const std::string& centre_id,
                                                      const v1::WorkerOnDuty& worker,
-                                                     bool no_distressing, Batch* batch) {
+                                                     const v1::WorkerCredit& credit,
+                                                     Batch* batch) {
   const v1::Contract& contract = run->record.contract();
   const v1::Centre& centre = centres_.at(centre_id).centre();
   bool unaffordable = false;  // some stage's piece rate is beyond what the escrow has left
@@ -78,7 +79,14 @@ absl::StatusOr<Engine::TaskRun*> Engine::NextTaskFor(JobRun* run, const std::str
     const StageRun& stage = run->chain[pos];
     if (!CentreEligibility(contract, stage.human, centre).ok) continue;
     if (!WorkerQualifies(stage.human, worker)) continue;
-    if (no_distressing && stage.human.distressing()) continue;
+    if (credit.no_distressing() && stage.human.distressing()) continue;
+    if (!credit.exclude_stages().empty() &&
+        std::find(credit.exclude_stages().begin(), credit.exclude_stages().end(),
+                  absl::StrCat(run->record.job().id(), "/",
+                               contract.stages(stage.index).name())) !=
+            credit.exclude_stages().end()) {
+      continue;  // the centre's manager reserved the stage for other workers
+    }
     const int64_t rate = stage.human.piece_rate_minor();
     if (ledger_->Available(EscrowAccount(run->record.job().id())) - run->exposure_minor <
         WageCost(*run, centre_id, rate)) {
@@ -205,7 +213,7 @@ absl::StatusOr<v1::LeaseReply> Engine::Lease(const std::string& centre_id,
               if (job.deadline_ms != 0 && now >= job.deadline_ms) continue;  // stops soon
               if (!FairShareAllows(job, centre_id, now)) continue;
               MW_ASSIGN_OR_RETURN(
-                  task, NextTaskFor(&job, centre_id, *worker, credit.no_distressing(), batch));
+                  task, NextTaskFor(&job, centre_id, *worker, credit, batch));
               if (task == nullptr) {
                 job.nothing_for[centre_id] = now + options_.fair_share_window_ms;
               } else {
@@ -223,19 +231,7 @@ absl::StatusOr<v1::LeaseReply> Engine::Lease(const std::string& centre_id,
             const StageRun& stage = run->chain[task->chain_pos];
             const std::string& stage_name = run->record.contract().stages(stage.index).name();
             const std::string task_id = TaskId(task->job_id, stage_name, task->item_index);
-            const std::string task_key = keys::Task(task->job_id, stage.index, task->item_index);
-
-            v1::SlotRecord* slot = task->record.add_slots();
-            slot->set_worker(credit.worker());
-            slot->set_centre(centre_id);
-            slot->set_epoch(task->record.epoch() + 1);
-            slot->set_state(v1::SLOT_LEASED);
-            slot->set_leased_at_ms(now);
-            slot->set_lease_expires_at_ms(std::min(now + options_.lease_ms, LeaseBound(*slot)));
-            task->record.set_epoch(slot->epoch());
-            PutTask(*task, batch);
-            timers_.push(
-                Timer{slot->lease_expires_at_ms(), task_key, slot->worker(), slot->epoch()});
+            v1::SlotRecord* slot = AddSlot(task, centre_id, credit.worker(), now, batch);
             run->exposure_minor += WageCost(*run, centre_id, stage.human.piece_rate_minor());
             ++run->leased[task->chain_pos];
             ++run->granted[centre_id];
@@ -243,33 +239,13 @@ absl::StatusOr<v1::LeaseReply> Engine::Lease(const std::string& centre_id,
             ++centre_leases;
 
             v1::Assignment* a = reply->add_assignments();
-            a->set_assignment_id(AssignmentId(task_id, credit.worker()));
-            a->set_task_id(task_id);
-            a->set_job_id(task->job_id);
-            a->set_stage(stage_name);
-            a->set_worker(credit.worker());
-            a->set_epoch(slot->epoch());
-            *a->mutable_item() = task->item;
-            a->set_lease_expires_at_ms(slot->lease_expires_at_ms());
-            // The pay the worker sees before starting, in their centre's currency.
-            if (const FxRate* fx = CentreRate(*run, centre_id); fx != nullptr) {
-              MW_ASSIGN_OR_RETURN(int64_t local, ConvertMinor(stage.human.piece_rate_minor(), *fx));
-              a->set_piece_rate_minor(local);
-              a->set_currency(fx->to);
-            } else {
-              a->set_piece_rate_minor(stage.human.piece_rate_minor());
-              a->set_currency(run->record.contract().currency());
-            }
+            MW_RETURN_IF_ERROR(FillAssignment(*run, *task, *slot, a));
             spdlog::info(
                 "event=lease task={} assignment={} centre={} worker={} epoch={} request={}",
                 task_id, a->assignment_id(), centre_id, credit.worker(), a->epoch(),
                 request.idempotency_key());
             if (specs_sent.insert(absl::StrCat(task->job_id, "/", stage_name)).second) {
-              v1::StageSpec* spec = reply->add_specs();
-              spec->set_job_id(task->job_id);
-              spec->set_stage(stage_name);
-              *spec->mutable_human() = stage.human;
-              spec->set_currency(run->record.contract().currency());
+              FillSpec(*run, stage, reply->add_specs());
             }
             Touch(run);
           }
@@ -281,6 +257,56 @@ absl::StatusOr<v1::LeaseReply> Engine::Lease(const std::string& centre_id,
         }
         return absl::OkStatus();
       });
+}
+
+v1::SlotRecord* Engine::AddSlot(TaskRun* task, const std::string& centre_id,
+                                const std::string& worker, int64_t now, Batch* batch) {
+  const JobRun* run = FindJob(task->job_id);
+  v1::SlotRecord* slot = task->record.add_slots();
+  slot->set_worker(worker);
+  slot->set_centre(centre_id);
+  slot->set_epoch(task->record.epoch() + 1);
+  slot->set_state(v1::SLOT_LEASED);
+  slot->set_leased_at_ms(now);
+  slot->set_lease_expires_at_ms(std::min(now + options_.lease_ms, LeaseBound(*slot)));
+  task->record.set_epoch(slot->epoch());
+  PutTask(*task, batch);
+  timers_.push(Timer{slot->lease_expires_at_ms(),
+                     keys::Task(task->job_id, run->chain[task->chain_pos].index, task->item_index),
+                     worker, slot->epoch()});
+  return slot;
+}
+
+absl::Status Engine::FillAssignment(const JobRun& run, const TaskRun& task,
+                                    const v1::SlotRecord& slot, v1::Assignment* a) const {
+  const StageRun& stage = run.chain[task.chain_pos];
+  const std::string& stage_name = run.record.contract().stages(stage.index).name();
+  const std::string task_id = TaskId(task.job_id, stage_name, task.item_index);
+  a->set_assignment_id(AssignmentId(task_id, slot.worker()));
+  a->set_task_id(task_id);
+  a->set_job_id(task.job_id);
+  a->set_stage(stage_name);
+  a->set_worker(slot.worker());
+  a->set_epoch(slot.epoch());
+  *a->mutable_item() = task.item;
+  a->set_lease_expires_at_ms(slot.lease_expires_at_ms());
+  // The pay the worker sees before starting, in their centre's currency.
+  if (const FxRate* fx = CentreRate(run, slot.centre()); fx != nullptr) {
+    MW_ASSIGN_OR_RETURN(int64_t local, ConvertMinor(stage.human.piece_rate_minor(), *fx));
+    a->set_piece_rate_minor(local);
+    a->set_currency(fx->to);
+  } else {
+    a->set_piece_rate_minor(stage.human.piece_rate_minor());
+    a->set_currency(run.record.contract().currency());
+  }
+  return absl::OkStatus();
+}
+
+void Engine::FillSpec(const JobRun& run, const StageRun& stage, v1::StageSpec* spec) const {
+  spec->set_job_id(run.record.job().id());
+  spec->set_stage(run.record.contract().stages(stage.index).name());
+  *spec->mutable_human() = stage.human;
+  spec->set_currency(run.record.contract().currency());
 }
 
 bool Engine::InTraining(const JobRun& run, const StageRun& stage, const std::string& centre_id,
@@ -322,6 +348,74 @@ int64_t Engine::LeaseBound(const v1::SlotRecord& slot) const {
   }
   return options_.schedule_to_start_ms > 0 ? slot.leased_at_ms() + options_.schedule_to_start_ms
                                            : INT64_MAX;
+}
+
+absl::StatusOr<v1::ReassignReply> Engine::Reassign(const std::string& centre_id,
+                                                   const v1::ReassignRequest& r) {
+  if (r.decided_by().empty()) return absl::InvalidArgumentError("decided_by: who moves the task");
+  MW_ASSIGN_OR_RETURN(auto parts, ParseAssignmentId(r.assignment_id()));
+  MW_ASSIGN_OR_RETURN(TaskRef ref, ParseTaskId(parts.first));
+  const std::string& from = parts.second;
+  if (r.to_worker() == from) {
+    return absl::InvalidArgumentError("to_worker: the assignment is that worker's already");
+  }
+  return Idempotent<v1::ReassignReply>(
+      absl::StrCat("centre:", centre_id), r.idempotency_key(), r,
+      [&](Batch* batch, v1::ReassignReply* reply) ABSL_NO_THREAD_SAFETY_ANALYSIS -> absl::Status {
+        JobRun* run = FindJob(ref.job_id);
+        const StageRun* stage = FindStage(run, ref.stage);
+        auto it = stage == nullptr
+                      ? tasks_.end()
+                      : tasks_.find(keys::Task(ref.job_id, stage->index, ref.item));
+        if (it == tasks_.end()) {
+          return absl::NotFoundError(
+              absl::StrCat("task ", parts.first, " is not open (decided, or no such task)"));
+        }
+        TaskRun& task = it->second;
+        v1::SlotRecord* held = nullptr;
+        for (auto& slot : *task.record.mutable_slots()) {
+          if (slot.worker() == from && slot.centre() == centre_id &&
+              slot.state() == v1::SLOT_LEASED) {
+            held = &slot;
+          }
+        }
+        if (held == nullptr) {
+          return absl::FailedPreconditionError(absl::StrCat(
+              r.assignment_id(), " is not leased to this centre now (answered, expired or moved)"));
+        }
+        const v1::WorkerOnDuty* to = OnDuty(centre_id, r.to_worker());
+        if (to == nullptr) {
+          return absl::FailedPreconditionError(
+              absl::StrCat("worker ", r.to_worker(), " is not on duty at centre ", centre_id));
+        }
+        if (HasSlot(task.record, r.to_worker())) {
+          return absl::FailedPreconditionError(
+              absl::StrCat("worker ", r.to_worker(), " has had this task already"));
+        }
+        if (!WorkerQualifies(stage->human, *to) ||
+            (!task.record.gold() && InTraining(*run, *stage, centre_id, *to))) {
+          return absl::FailedPreconditionError(absl::StrCat(
+              "worker ", r.to_worker(), " lacks the stage's skills or languages, or still trains"));
+        }
+        uint32_t& to_held = worker_leases_[absl::StrCat(centre_id, "/", r.to_worker())];
+        if (to_held >= options_.max_credit_per_worker) {
+          return absl::FailedPreconditionError(absl::StrCat(
+              "worker ", r.to_worker(), " holds ", to_held, " assignments, the most allowed"));
+        }
+        // Everything checked. The first worker's slot is fenced like a skip: an answer from it
+        // arrives late and is paid, not counted. The centre's lease count and the job's
+        // exposure stay as they are: the same centre holds the task.
+        held->set_state(v1::SLOT_SKIPPED);
+        --worker_leases_[absl::StrCat(centre_id, "/", from)];
+        ++to_held;
+        v1::SlotRecord* slot = AddSlot(&task, centre_id, r.to_worker(), clock_->NowMs(), batch);
+        MW_RETURN_IF_ERROR(FillAssignment(*run, task, *slot, reply->mutable_assignment()));
+        FillSpec(*run, *stage, reply->mutable_spec());
+        spdlog::info("event=reassign task={} from={} to={} centre={} epoch={} by=\"{}\"",
+                     parts.first, from, r.to_worker(), centre_id, slot->epoch(), r.decided_by());
+        Touch(run);
+        return absl::OkStatus();
+      });
 }
 
 absl::StatusOr<v1::HeartbeatReply> Engine::Heartbeat(const std::string& centre_id,
