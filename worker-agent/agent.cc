@@ -159,6 +159,27 @@ void Agent::RegisterUntilDone() {
   }
 }
 
+std::vector<v1::WorkerCredit> LeaseCredits(const centre::AgentState& state,
+                                           const std::vector<std::string>& on_duty,
+                                           uint32_t lease_buffer, uint32_t distressing_per_day,
+                                           int64_t now_ms) {
+  std::vector<v1::WorkerCredit> credits;
+  for (const auto& w : on_duty) {
+    const size_t held = state.HeldFor(w);
+    if (held >= lease_buffer) continue;
+    v1::WorkerCredit c;
+    c.set_worker(w);
+    c.set_count(static_cast<uint32_t>(lease_buffer - held));
+    if (distressing_per_day > 0 &&
+        state.WorkSince(w, centre::LocalDayStart(now_ms)).distressing >= distressing_per_day) {
+      c.set_no_distressing(true);
+    }
+    for (auto& stage : state.ReservedForOthers(w)) c.add_exclude_stages(std::move(stage));
+    credits.push_back(std::move(c));
+  }
+  return credits;
+}
+
 absl::Status Agent::LeaseOnce(bool* got_work) {
   *got_work = false;
   {
@@ -176,20 +197,8 @@ absl::Status Agent::LeaseOnce(bool* got_work) {
       }
     }
   }
-  std::vector<v1::WorkerCredit> credits;
-  for (const auto& w : OnDuty()) {
-    const size_t held = state_->HeldFor(w);
-    if (held >= options_.lease_buffer) continue;
-    v1::WorkerCredit c;
-    c.set_worker(w);
-    c.set_count(static_cast<uint32_t>(options_.lease_buffer - held));
-    if (options_.distressing_per_day > 0 &&
-        state_->WorkSince(w, centre::LocalDayStart(clock_->NowMs())).distressing >=
-            options_.distressing_per_day) {
-      c.set_no_distressing(true);
-    }
-    credits.push_back(std::move(c));
-  }
+  const std::vector<v1::WorkerCredit> credits = LeaseCredits(
+      *state_, OnDuty(), options_.lease_buffer, options_.distressing_per_day, clock_->NowMs());
   if (credits.empty()) return absl::OkStatus();
   auto request = state_->PendingLease(credits);
   if (!request.ok()) return request.status();

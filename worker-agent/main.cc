@@ -179,7 +179,8 @@ int main(int argc, char** argv) {
               return l->DisputeWithholding(r).status();
             },
         .resolve =
-            [l](const v1::ResolveDisputeRequest& r) { return l->ResolveDispute(r).status(); }};
+            [l](const v1::ResolveDisputeRequest& r) { return l->ResolveDispute(r).status(); },
+        .reassign = [l](const v1::ReassignRequest& r) { return l->Reassign(r); }};
     auto started = mw::agent::web::WebServer::Start(state->get(), mw::SystemClock::Get(),
                                                     std::move(hooks), web_options);
     if (!started.ok()) return Fail(started.status());

@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
@@ -271,6 +272,71 @@ absl::Status AgentState::DropAssignments(const std::vector<std::string>& ids) {
   }
   if (batch.Empty()) return absl::OkStatus();
   return store_->Write(std::move(batch), Durability::kSynced);
+}
+
+absl::Status AgentState::Reserve(v1::StageReservation r) {
+  const std::vector<std::string> parts = absl::StrSplit(r.stage(), '/');
+  if (parts.size() != 2 || parts[0].empty() || !IsSimpleName(parts[1])) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "stage: expected <job>/<stage>, such as job-1/label, got \"", r.stage(), "\""));
+  }
+  if (r.workers().empty()) return absl::InvalidArgumentError("workers: choose at least one");
+  if (r.reserved_by().empty()) return absl::InvalidArgumentError("reserved_by: who reserves it");
+  {
+    absl::MutexLock l(&mu_);
+    for (const auto& w : r.workers()) {
+      if (roster_.count(w) == 0) return absl::InvalidArgumentError(absl::StrCat("no worker ", w));
+    }
+  }
+  r.set_reserved_at_ms(clock_->NowMs());
+  Batch batch;
+  batch.PutRecord(Cf::kMeta, keys::Reservation(r.stage()), r);
+  return store_->Write(std::move(batch), Durability::kSynced);
+}
+
+absl::Status AgentState::ClearReservation(const std::string& stage) {
+  Batch batch;
+  batch.Delete(Cf::kMeta, keys::Reservation(stage));
+  return store_->Write(std::move(batch), Durability::kSynced);
+}
+
+std::vector<v1::StageReservation> AgentState::Reservations() const {
+  std::vector<v1::StageReservation> out;
+  for (auto c = store_->Scan(Cf::kMeta, keys::ReservationPrefix()); c->Valid(); c->Next()) {
+    v1::StageReservation r;
+    if (c->Read(&r).ok()) out.push_back(std::move(r));
+  }
+  return out;
+}
+
+std::vector<std::string> AgentState::ReservedForOthers(const std::string& worker) const {
+  std::vector<std::string> out;
+  for (const auto& r : Reservations()) {
+    if (std::find(r.workers().begin(), r.workers().end(), worker) == r.workers().end()) {
+      out.push_back(r.stage());
+    }
+  }
+  return out;
+}
+
+absl::Status AgentState::MoveAssignment(const std::string& old_id, const v1::ReassignReply& moved) {
+  absl::MutexLock l(&mu_);
+  auto it = held_.find(old_id);
+  if (it == held_.end()) return absl::NotFoundError(absl::StrCat(old_id, " is not held here"));
+  v1::CachedAssignment cached;
+  *cached.mutable_assignment() = moved.assignment();
+  *cached.mutable_spec() = moved.spec();
+  const std::string& new_id = moved.assignment().assignment_id();
+  Batch batch;
+  batch.Delete(Cf::kAssignments, keys::CachedAssignment(old_id));
+  batch.PutRecord(Cf::kAssignments, keys::CachedAssignment(new_id), cached);
+  MW_RETURN_IF_ERROR(store_->Write(std::move(batch), Durability::kSynced));
+  auto& q = by_worker_[it->second.assignment().worker()];
+  q.erase(std::remove(q.begin(), q.end(), old_id), q.end());
+  held_.erase(it);
+  by_worker_[moved.assignment().worker()].push_back(new_id);
+  held_[new_id] = std::move(cached);
+  return absl::OkStatus();
 }
 
 absl::Status AgentState::SaveAnswer(const v1::Result& result) {

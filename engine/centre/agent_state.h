@@ -108,6 +108,21 @@ class AgentState {
   // Drops assignments the dispatcher says are no longer ours.
   [[nodiscard]] absl::Status DropAssignments(const std::vector<std::string>& ids);
 
+  // ---- The manager's assignment tools ----
+  // Reserves r.stage ("<job>/<stage>") for r.workers, replacing an earlier reservation of it:
+  // from now on the other workers' lease credits exclude it (assignments they already hold stay
+  // theirs; the manager can move them). INVALID_ARGUMENT for a malformed stage, no workers, an
+  // unknown worker or no manager named.
+  [[nodiscard]] absl::Status Reserve(v1::StageReservation r);
+  [[nodiscard]] absl::Status ClearReservation(const std::string& stage);
+  std::vector<v1::StageReservation> Reservations() const;
+  // The stages reserved for workers other than `worker`.
+  std::vector<std::string> ReservedForOthers(const std::string& worker) const;
+  // Replaces held assignment `old_id` with the dispatcher's reassignment of it, in one synced
+  // write. NOT_FOUND when `old_id` is not held here.
+  [[nodiscard]] absl::Status MoveAssignment(const std::string& old_id,
+                                            const v1::ReassignReply& moved);
+
   // ---- Outbox ----
   // Retires the result's assignment and queues the result, in one synced write.
   [[nodiscard]] absl::Status SaveAnswer(const v1::Result& result);

@@ -200,6 +200,12 @@ std::string EarningsPrefix(absl::string_view pseudonym) {
 
 std::string WebSessionPrefix() { return "web-session/"; }
 
+std::string ReservationPrefix() { return "reservation/"; }
+
+std::string Reservation(absl::string_view stage_key) {
+  return absl::StrCat(ReservationPrefix(), stage_key);
+}
+
 std::string WebSession(absl::string_view token_sha256) {
   return absl::StrCat(WebSessionPrefix(), token_sha256);
 }

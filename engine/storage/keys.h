@@ -84,6 +84,10 @@ std::string EarningsPrefix(absl::string_view pseudonym);
 // A web session by its token's SHA-256 (in kMeta); WebSessionPrefix selects them all.
 std::string WebSession(absl::string_view token_sha256);
 std::string WebSessionPrefix();
+// A stage reserved by a centre's manager, by "<job>/<stage>" (in kMeta); ReservationPrefix
+// selects them all.
+std::string Reservation(absl::string_view stage_key);
+std::string ReservationPrefix();
 
 }  // namespace mw::storage::keys
 

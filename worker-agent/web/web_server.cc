@@ -322,7 +322,8 @@ void WebServer::Routes() {
   server_->Get("/me", route(Need::kWorker, [this](Call& c) { DataPage(c, false); }));
   server_->Get("/me.json", route(Need::kWorker, [this](Call& c) { DataPage(c, true); }));
   server_->Get("/manage", route(Need::kManager, [this](Call& c) { ManagerPage(c, ""); }));
-  for (const char* action : {"add", "code", "forget", "trained", "resolve"}) {
+  for (const char* action :
+       {"add", "code", "forget", "trained", "resolve", "move", "reserve", "unreserve"}) {
     server_->Post(absl::StrCat("/manage/", action),
                   route(Need::kManager, [this, action](Call& c) { ManagerAction(c, action); }));
   }
@@ -877,6 +878,76 @@ void WebServer::ManagerPage(Call& c, const std::string& notice) {
   }
   absl::StrAppend(&body, "<button class=\"primary\">", Escape(m.Text(c.lang, "add_worker")),
                   "</button></form>");
+  // Who holds what: each held task can be moved to another worker; stages can be reserved for
+  // chosen workers (the others are leased none of it).
+  const auto roster = state_->Roster();
+  auto name_of = [&](const std::string& pseudonym) {
+    for (const auto& w : roster) {
+      if (w.pseudonym() == pseudonym && !w.name().empty()) return w.name();
+    }
+    return pseudonym;
+  };
+  absl::StrAppend(&body, "<h2>", Escape(m.Text(c.lang, "work_in_hand")),
+                  "</h2><table id=\"held\"><tr><th>", Escape(m.Text(c.lang, "name")), "</th><th>",
+                  Escape(m.Text(c.lang, "task")), "</th><th>", Escape(m.Text(c.lang, "move_to")),
+                  "</th></tr>");
+  // One list of people for every row (the page stays small however many tasks are held), and
+  // at most kHeldRows rows.
+  constexpr size_t kHeldRows = 60;
+  std::set<std::string> stages_seen;
+  size_t rows = 0, more = 0;
+  for (const auto& w : roster) {
+    for (const auto& held : state_->HeldBy(w.pseudonym())) {
+      const v1::Assignment& a = held.assignment();
+      stages_seen.insert(absl::StrCat(a.job_id(), "/", a.stage()));
+      if (++rows > kHeldRows) {
+        ++more;
+        continue;
+      }
+      absl::StrAppend(&body, "<tr><td>", Escape(name_of(w.pseudonym())), "</td><td>",
+                      Escape(a.task_id()), held.opened_at_ms() > 0 ? " &#9654;" : "",
+                      "</td><td><form method=\"post\" action=\"/manage/move\">",
+                      Hidden("aid", a.assignment_id()),
+                      "<input type=\"text\" name=\"to\" list=\"people\" required size=\"10\">"
+                      "<input type=\"text\" name=\"by\" required size=\"10\" placeholder=\"",
+                      Escape(m.Text(c.lang, "decided_by")), "\"><button>",
+                      Escape(m.Text(c.lang, "move")), "</button></form></td></tr>");
+    }
+  }
+  if (more > 0) absl::StrAppend(&body, "<tr><td colspan=\"3\">+", more, "</td></tr>");
+  absl::StrAppend(&body, "</table><datalist id=\"people\">");
+  for (const auto& other : roster) {
+    if (other.name().empty()) continue;
+    absl::StrAppend(&body, "<option value=\"", Escape(other.pseudonym()), "\">",
+                    Escape(other.name()), "</option>");
+  }
+  absl::StrAppend(&body, "</datalist>");
+  absl::StrAppend(&body, "<h2>", Escape(m.Text(c.lang, "reservations")),
+                  "</h2><div id=\"reservations\">");
+  for (const auto& r : state_->Reservations()) {
+    std::vector<std::string> names;
+    for (const auto& w : r.workers()) names.push_back(name_of(w));
+    absl::StrAppend(&body, "<form method=\"post\" action=\"/manage/unreserve\" class=\"card\"><b>",
+                    Escape(r.stage()), "</b>: ", Escape(absl::StrJoin(names, ", ")), " (",
+                    Escape(r.reserved_by()), ")", Hidden("stage", r.stage()), " <button>",
+                    Escape(m.Text(c.lang, "unreserve")), "</button></form>");
+  }
+  absl::StrAppend(&body, "<form method=\"post\" action=\"/manage/reserve\" id=\"reserve\"><label>",
+                  Escape(m.Text(c.lang, "stage")),
+                  "<input type=\"text\" name=\"stage\" list=\"stages\" "
+                  "required placeholder=\"job-1/label\"></label><datalist id=\"stages\">");
+  for (const auto& st : stages_seen) {
+    absl::StrAppend(&body, "<option value=\"", Escape(st), "\">");
+  }
+  absl::StrAppend(&body, "</datalist>");
+  for (const auto& w : roster) {
+    if (w.name().empty()) continue;
+    absl::StrAppend(&body, "<label><input type=\"checkbox\" name=\"workers\" value=\"",
+                    Escape(w.pseudonym()), "\"> ", Escape(w.name()), "</label>");
+  }
+  absl::StrAppend(&body, "<label>", Escape(m.Text(c.lang, "decided_by")),
+                  "<input type=\"text\" name=\"by\" required></label><button>",
+                  Escape(m.Text(c.lang, "reserve")), "</button></form></div>");
   // Disputes waiting for a person: the worker's side beside the reason, decided with a reason.
   if (hooks_.withholdings) {
     absl::StrAppend(&body, "<h2>", Escape(m.Text(c.lang, "disputes")),
@@ -943,6 +1014,52 @@ void WebServer::ManagerAction(Call& c, const std::string& action) {
                  r.restore());
     return ManagerPage(c, absl::StrCat("<p class=\"notice\" id=\"notice\">",
                                        Escape(m.Text(c.lang, "dispute_decided")), "</p>"));
+  }
+  auto done = [&](const std::string& key) {
+    return ManagerPage(
+        c, absl::StrCat("<p class=\"notice\" id=\"notice\">", Escape(m.Text(c.lang, key)), "</p>"));
+  };
+  const std::string by(absl::StripAsciiWhitespace(c.req.get_param_value("by")));
+  if (action == "move") {
+    v1::ReassignRequest r;
+    r.set_assignment_id(c.req.get_param_value("aid"));
+    r.set_to_worker(c.req.get_param_value("to"));
+    r.set_decided_by(by);
+    r.set_idempotency_key(absl::StrCat("move:", r.assignment_id(), ":", r.to_worker()));
+    if (by.empty()) {
+      return error(m.Text(c.lang, "required_field", {{"field", m.Text(c.lang, "decided_by")}}));
+    }
+    if (!hooks_.reassign) return error(m.Text(c.lang, "disputes_offline"));
+    auto moved = hooks_.reassign(r);
+    if (!moved.ok()) return error(std::string(moved.status().message()));
+    if (absl::Status s = state_->MoveAssignment(r.assignment_id(), *moved); !s.ok()) {
+      return error(std::string(s.message()));
+    }
+    if (hooks_.answer_saved) hooks_.answer_saved();  // the first worker's buffer refills
+    spdlog::info("event=web_task_moved assignment={} to={} by=\"{}\"", r.assignment_id(),
+                 r.to_worker(), by);
+    return done("moved");
+  }
+  if (action == "reserve") {
+    v1::StageReservation r;
+    r.set_stage(std::string(absl::StripAsciiWhitespace(c.req.get_param_value("stage"))));
+    for (size_t i = 0; i < c.req.get_param_value_count("workers"); ++i) {
+      r.add_workers(c.req.get_param_value("workers", i));
+    }
+    r.set_reserved_by(by);
+    if (by.empty()) {
+      return error(m.Text(c.lang, "required_field", {{"field", m.Text(c.lang, "decided_by")}}));
+    }
+    if (absl::Status s = state_->Reserve(r); !s.ok()) return error(std::string(s.message()));
+    spdlog::info("event=web_stage_reserved stage={} workers={} by=\"{}\"", r.stage(),
+                 absl::StrJoin(r.workers(), ","), by);
+    return done("reserved");
+  }
+  if (action == "unreserve") {
+    if (absl::Status s = state_->ClearReservation(c.req.get_param_value("stage")); !s.ok()) {
+      return error(std::string(s.message()));
+    }
+    return done("unreserved");
   }
   std::string pseudonym = c.req.get_param_value("worker");
   if (action == "add") {

@@ -2,8 +2,9 @@
 // with a code from their manager, see each task's pay and time before starting it, answer
 // through a form built from the stage's answer schema, skip with a reason, see their earnings and
 // dispute pay held back. The manager adds workers, issues codes, deletes personal data on
-// request and watches the outbox. Everything is server-rendered HTML with a little JavaScript
-// (read aloud, idle time), in the worker's language.
+// request, sees who holds which task and moves one to another worker, reserves a stage for
+// chosen workers, decides disputes and watches the outbox. Everything is server-rendered HTML with
+// a little JavaScript (read aloud, idle time), in the worker's language.
 //
 // Time on task: from "Start" to the answer, less the time the page was hidden and less gaps
 // without any touch or key longer than the stage's estimate (at least two minutes), as the page
@@ -47,6 +48,8 @@ struct Hooks {
   std::function<absl::Status(const v1::DisputeWithholdingRequest&)> dispute;
   // A person at the centre decides a dispute (never the one who withheld the wage).
   std::function<absl::Status(const v1::ResolveDisputeRequest&)> resolve;
+  // The manager moves a held assignment to another worker (needs the dispatcher).
+  std::function<absl::StatusOr<v1::ReassignReply>(const v1::ReassignRequest&)> reassign;
 };
 
 class WebServer {

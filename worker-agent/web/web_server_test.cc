@@ -46,6 +46,21 @@ class WebServerTest : public ::testing::Test {
       resolutions_.push_back(r);
       return absl::OkStatus();
     };
+    hooks.reassign = [this](const v1::ReassignRequest& r) -> absl::StatusOr<v1::ReassignReply> {
+      reassigns_.push_back(r);
+      // What the dispatcher gives back: the same task, the new worker, the next epoch.
+      v1::ReassignReply reply;
+      v1::Assignment* a = reply.mutable_assignment();
+      a->set_task_id(r.assignment_id().substr(0, r.assignment_id().find('@')));
+      a->set_assignment_id(absl::StrCat(a->task_id(), "@", r.to_worker()));
+      a->set_job_id("job-1");
+      a->set_stage("label");
+      a->set_worker(r.to_worker());
+      a->set_epoch(3);
+      reply.mutable_spec()->set_job_id("job-1");
+      reply.mutable_spec()->set_stage("label");
+      return reply;
+    };
     hooks_ = hooks;
     Restart({.listen = "127.0.0.1:0", .manager_code = kManagerCode});
   }
@@ -155,6 +170,7 @@ class WebServerTest : public ::testing::Test {
   std::vector<v1::Withholding> withholdings_;
   std::vector<v1::ResolveDisputeRequest> resolutions_;
   std::vector<v1::DisputeWithholdingRequest> disputes_;
+  std::vector<v1::ReassignRequest> reassigns_;
 };
 
 TEST_F(WebServerTest, AWrongCodeIsRefusedAndPagesNeedASession) {
@@ -473,6 +489,51 @@ TEST_F(WebServerTest, TheManagerDecidesOpenDisputesWithAReason) {
   EXPECT_EQ(resolutions_[0].decided_by(), "Wanjiru");
   EXPECT_EQ(resolutions_[0].resolution(), "the log shows the page froze");
   EXPECT_TRUE(resolutions_[0].restore());
+}
+
+TEST_F(WebServerTest, TheManagerMovesATaskAndReservesAStageForChosenWorkers) {
+  std::string code;
+  const std::string fatuma = AddWorker("Fatuma", &code);
+  const std::string juma = AddWorker("Juma", &code);
+  Hold(fatuma, 0, Choice());
+  const std::string manager = SignIn(kManagerCode);
+  auto page = Get("/manage", manager);
+  ASSERT_EQ(page->status, 200);
+  EXPECT_THAT(page->body, HasSubstr("job-1/label/0"));
+  EXPECT_THAT(page->body, HasSubstr("<option value=\"" + juma + "\">Juma</option>"));
+
+  // Moving needs a named person; then the dispatcher's reassignment replaces the held one.
+  const std::string aid = "job-1/label/0@" + fatuma;
+  auto unnamed = Post("/manage/move", manager, {{"aid", aid}, {"to", juma}});
+  EXPECT_EQ(unnamed->status, 400);
+  EXPECT_TRUE(reassigns_.empty());
+  auto moved = Post("/manage/move", manager, {{"aid", aid}, {"to", juma}, {"by", "Grace"}});
+  ASSERT_EQ(moved->status, 200);
+  EXPECT_THAT(moved->body, HasSubstr("Moved."));
+  ASSERT_EQ(reassigns_.size(), 1u);
+  EXPECT_EQ(reassigns_[0].assignment_id(), aid);
+  EXPECT_EQ(reassigns_[0].to_worker(), juma);
+  EXPECT_EQ(reassigns_[0].decided_by(), "Grace");
+  EXPECT_EQ(state_->HeldFor(fatuma), 0u);
+  ASSERT_EQ(state_->HeldFor(juma), 1u);
+  EXPECT_EQ(state_->PeekNext(juma)->assignment().assignment_id(), "job-1/label/0@" + juma);
+  EXPECT_EQ(state_->PeekNext(juma)->assignment().epoch(), 3u);
+
+  // Reserving the stage for Juma: Fatuma's credits exclude it from now on.
+  auto bad =
+      Post("/manage/reserve", manager, {{"stage", "label"}, {"workers", juma}, {"by", "Grace"}});
+  EXPECT_EQ(bad->status, 400);
+  EXPECT_THAT(bad->body, HasSubstr("stage: expected &lt;job&gt;/&lt;stage&gt;"));
+  auto reserved = Post("/manage/reserve", manager,
+                       {{"stage", "job-1/label"}, {"workers", juma}, {"by", "Grace"}});
+  ASSERT_EQ(reserved->status, 200);
+  EXPECT_THAT(reserved->body, HasSubstr("Reserved:"));
+  EXPECT_THAT(reserved->body, HasSubstr("<b>job-1/label</b>: Juma (Grace)"));
+  EXPECT_THAT(state_->ReservedForOthers(fatuma), ElementsAre("job-1/label"));
+  EXPECT_TRUE(state_->ReservedForOthers(juma).empty());
+  auto opened = Post("/manage/unreserve", manager, {{"stage", "job-1/label"}});
+  ASSERT_EQ(opened->status, 200);
+  EXPECT_TRUE(state_->Reservations().empty());
 }
 
 TEST_F(WebServerTest, PastTheDailyLimitNoTaskIsOfferedAndTheWorkerGoesOffDuty) {
