@@ -336,9 +336,15 @@ uint32_t Engine::SharePerMille(const std::string& centre_id) const {
   return c == centres_.end() ? 0 : c->second.centre().centre_share_per_mille();
 }
 
+std::pair<int64_t, int64_t> Engine::FeeAndShare(const JobRun& run, const std::string& centre_id,
+                                                int64_t rate) const {
+  return {PerMilleOf(rate, run.record.contract().platform_fee_per_mille()),
+          PerMilleOf(rate, SharePerMille(centre_id))};
+}
+
 int64_t Engine::WageCost(const JobRun& run, const std::string& centre_id, int64_t rate) const {
-  return rate + PerMilleOf(rate, run.record.contract().platform_fee_per_mille()) +
-         PerMilleOf(rate, SharePerMille(centre_id));
+  const auto [fee, share] = FeeAndShare(run, centre_id, rate);
+  return rate + fee + share;
 }
 
 absl::StatusOr<int64_t> Engine::PayWorker(const JobRun& run, const std::string& centre_id,
@@ -368,9 +374,7 @@ absl::StatusOr<int64_t> Engine::PayWorker(const JobRun& run, const std::string& 
     }
   }
   if (fees && to_worker) {
-    const int64_t fee =
-        PerMilleOf(spec.amount_minor, run.record.contract().platform_fee_per_mille());
-    const int64_t share = PerMilleOf(spec.amount_minor, SharePerMille(centre_id));
+    const auto [fee, share] = FeeAndShare(run, centre_id, spec.amount_minor);
     for (auto [suffix, code, account, amount] :
          {std::tuple{"/fee", v1::CODE_FEE, PlatformFeeAccount(spec.currency), fee},
           std::tuple{"/share", v1::CODE_CENTRE_SHARE, CentreShareAccount(centre_id, spec.currency),

@@ -332,6 +332,9 @@ class Engine {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // The centre's share of each wage, in thousandths (0 for an unknown centre).
   uint32_t SharePerMille(const std::string& centre_id) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The platform's fee and the centre's share on a wage of `rate`.
+  std::pair<int64_t, int64_t> FeeAndShare(const JobRun& run, const std::string& centre_id,
+                                          int64_t rate) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // What a contribution paid `rate` costs `run`'s escrow at `centre_id`: the wage, the
   // platform's fee and the centre's share (both on top of the wage, never out of it).
   int64_t WageCost(const JobRun& run, const std::string& centre_id, int64_t rate) const

@@ -69,8 +69,7 @@ absl::StatusOr<Engine::TaskRun*> Engine::NextGoldFor(JobRun* run, int pos,
 
 absl::StatusOr<Engine::TaskRun*> Engine::NextTaskFor(JobRun* run, const std::string& centre_id,
                                                      const v1::WorkerOnDuty& worker,
-                                                     const v1::WorkerCredit& credit,
-                                                     Batch* batch) {
+                                                     const v1::WorkerCredit& credit, Batch* batch) {
   const v1::Contract& contract = run->record.contract();
   const v1::Centre& centre = centres_.at(centre_id).centre();
   bool unaffordable = false;  // some stage's piece rate is beyond what the escrow has left
@@ -82,8 +81,7 @@ absl::StatusOr<Engine::TaskRun*> Engine::NextTaskFor(JobRun* run, const std::str
     if (credit.no_distressing() && stage.human.distressing()) continue;
     if (!credit.exclude_stages().empty() &&
         std::find(credit.exclude_stages().begin(), credit.exclude_stages().end(),
-                  absl::StrCat(run->record.job().id(), "/",
-                               contract.stages(stage.index).name())) !=
+                  absl::StrCat(run->record.job().id(), "/", contract.stages(stage.index).name())) !=
             credit.exclude_stages().end()) {
       continue;  // the centre's manager reserved the stage for other workers
     }
@@ -212,8 +210,7 @@ absl::StatusOr<v1::LeaseReply> Engine::Lease(const std::string& centre_id,
               if (job.progress.state() != v1::JOB_RUNNING) continue;
               if (job.deadline_ms != 0 && now >= job.deadline_ms) continue;  // stops soon
               if (!FairShareAllows(job, centre_id, now)) continue;
-              MW_ASSIGN_OR_RETURN(
-                  task, NextTaskFor(&job, centre_id, *worker, credit, batch));
+              MW_ASSIGN_OR_RETURN(task, NextTaskFor(&job, centre_id, *worker, credit, batch));
               if (task == nullptr) {
                 job.nothing_for[centre_id] = now + options_.fair_share_window_ms;
               } else {
@@ -364,9 +361,8 @@ absl::StatusOr<v1::ReassignReply> Engine::Reassign(const std::string& centre_id,
       [&](Batch* batch, v1::ReassignReply* reply) ABSL_NO_THREAD_SAFETY_ANALYSIS -> absl::Status {
         JobRun* run = FindJob(ref.job_id);
         const StageRun* stage = FindStage(run, ref.stage);
-        auto it = stage == nullptr
-                      ? tasks_.end()
-                      : tasks_.find(keys::Task(ref.job_id, stage->index, ref.item));
+        auto it = stage == nullptr ? tasks_.end()
+                                   : tasks_.find(keys::Task(ref.job_id, stage->index, ref.item));
         if (it == tasks_.end()) {
           return absl::NotFoundError(
               absl::StrCat("task ", parts.first, " is not open (decided, or no such task)"));
