@@ -336,9 +336,10 @@ void Agent::SyncLoop() {
       if (s.ok()) sync_wanted_ = false;
     }
     if (stopping) {
-      if (s.ok() && !more) return;
-      // One last attempt at what is left; the rest waits in the outbox for the next start.
-      SyncOnce(&more).IgnoreError();
+      // One last attempt after a failure, then drain while the dispatcher answers; whatever
+      // is left waits in the outbox for the next start.
+      if (!s.ok()) s = SyncOnce(&more);
+      while (s.ok() && more) s = SyncOnce(&more);
       return;
     }
     WaitOrStop(wait, s.ok() ? &sync_wanted_ : nullptr);  // backoff holds after a failure
