@@ -145,18 +145,28 @@ absl::Status Export(const std::string& job_id, const std::string& format,
   uint64_t rows = 0;
   while (reader->Read(&rec)) {
     if (format == "csv") {
+      // The item's fields (input columns, then each stage's verdict), its status, the last
+      // verdict's confidence, votes and workers, then every verdict on the way.
       if (rows == 0) {
         std::vector<std::string> header;
         for (const auto& f : rec.item().fields()) header.push_back(CsvField(f.name()));
-        for (const char* h : {"answer", "confidence", "votes", "workers"}) header.push_back(h);
+        for (const char* h : {"status", "confidence", "votes", "workers", "provenance"}) {
+          header.push_back(h);
+        }
         out << absl::StrJoin(header, ",") << "\n";
       }
       std::vector<std::string> row;
       for (const auto& f : rec.item().fields()) row.push_back(CsvField(f.value()));
-      row.push_back(CsvField(AnswerText(rec.answer())));
+      row.push_back(CsvField(rec.status()));
       row.push_back(absl::StrFormat("%.4f", rec.confidence()));
       row.push_back(absl::StrCat(rec.votes()));
       row.push_back(CsvField(absl::StrJoin(rec.workers(), ";")));
+      std::vector<std::string> steps;
+      for (const auto& p : rec.provenance()) {
+        steps.push_back(absl::StrFormat("%s=%s (%.2f; %s)", p.stage(), p.answer(), p.confidence(),
+                                        absl::StrJoin(p.workers(), ";")));
+      }
+      row.push_back(CsvField(absl::StrJoin(steps, " | ")));
       out << absl::StrJoin(row, ",") << "\n";
     } else {
       nlohmann::ordered_json j;
@@ -165,11 +175,25 @@ absl::Status Export(const std::string& job_id, const std::string& format,
       nlohmann::ordered_json fields = nlohmann::ordered_json::object();
       for (const auto& f : rec.item().fields()) fields[f.name()] = f.value();
       j["fields"] = fields;
+      j["status"] = rec.status();
       j["stage"] = rec.stage();
       j["answer"] = AnswerText(rec.answer());
       j["confidence"] = rec.confidence();
       j["votes"] = rec.votes();
       j["workers"] = std::vector<std::string>(rec.workers().begin(), rec.workers().end());
+      if (rec.merged_items_size() > 0) {
+        j["merged_items"] =
+            std::vector<uint64_t>(rec.merged_items().begin(), rec.merged_items().end());
+      }
+      nlohmann::ordered_json provenance = nlohmann::ordered_json::array();
+      for (const auto& p : rec.provenance()) {
+        provenance.push_back(
+            {{"stage", p.stage()},
+             {"answer", p.answer()},
+             {"confidence", p.confidence()},
+             {"workers", std::vector<std::string>(p.workers().begin(), p.workers().end())}});
+      }
+      j["provenance"] = provenance;
       out << j.dump() << "\n";
     }
     ++rows;

@@ -60,7 +60,7 @@ say "Exporting the merged results"
 "$BIN/mw" results export job-1 --format csv --out "$OUT/results.csv"
 "$BIN/mw" results export job-1 --format jsonl --out "$OUT/results.jsonl"
 right=$(awk -F, 'NR==FNR { if (FNR > 1) truth[$1] = $2; next }
-                 FNR > 1 { n++; if (truth[$1] == $(NF-3)) ok++ }
+                 FNR > 1 { n++; if (truth[$1] == $(NF-5)) ok++ }
                  END { printf "%d of %d", ok, n }' examples/demo/truth.csv "$OUT/results.csv")
 echo "Majority vote over three answers (85% each) matches the hidden truth on $right reviews."
 

@@ -152,15 +152,11 @@ absl::StatusOr<Engine::JobRun> Engine::BuildJobRun(v1::JobRecord record,
   run.record = std::move(record);
   run.progress = std::move(progress);
   const v1::Contract& c = run.record.contract();
-  for (int i : contract::TopologicalOrder(c)) {
-    const v1::Stage& s = c.stages(i);
-    if (s.has_split()) run.split_stage = i;
-    if (s.has_merge()) run.merge_stage = i;
-    if (s.has_human()) {
-      if (!run.chain.empty()) run.chain.back().next = static_cast<int>(run.chain.size());
-      run.chain.push_back(StageRun{i, s.human(), -1});
-    }
+  for (int i = 0; i < c.stages_size(); ++i) {
+    if (c.stages(i).has_split()) run.split_stage = i;
+    if (c.stages(i).has_merge()) run.merge_stage = i;
   }
+  run.chain = BuildFlow(c);
   if (run.split_stage < 0 || run.chain.empty()) {
     return absl::DataLossError(absl::StrCat("job ", run.record.job().id(),
                                             ": stored contract has no split or human stage"));
@@ -199,8 +195,8 @@ absl::Status Engine::RecoverJob(const std::string& job_id) {
     // step, instead of a lookup and a fresh iterator per task (a large job restarts in a
     // fraction of the time).
     auto items = store_->Scan(Cf::kItems, keys::JobPrefix(job_id));
-    auto contributions = store_->Scan(Cf::kContributions, keys::StagePrefix(job_id, stage.index));
-    for (auto c = store_->Scan(Cf::kTasks, keys::StagePrefix(job_id, stage.index)); c->Valid();
+    auto contributions = store_->Scan(Cf::kContributions, keys::StagePrefix(job_id, stage.key));
+    for (auto c = store_->Scan(Cf::kTasks, keys::StagePrefix(job_id, stage.key)); c->Valid();
          c->Next()) {
       v1::TaskRecord rec;
       MW_RETURN_IF_ERROR(c->Read(&rec));
@@ -218,15 +214,16 @@ absl::Status Engine::RecoverJob(const std::string& job_id) {
         return absl::DataLossError(absl::StrCat("task ", c->key(), " has no item"));
       }
       MW_RETURN_IF_ERROR(items->Read(&task.item));
-      // A later stage sees the verdicts of the stages before it as extra fields (gold items
-      // carry their own).
-      for (size_t prev = 0; prev < pos && !rec.gold(); ++prev) {
-        v1::ResultRecord out;
-        MW_RETURN_IF_ERROR(store_->GetRecord(
-            Cf::kOutputs, keys::Task(job_id, run->chain[prev].index, key->item), &out));
-        auto* f = task.item.add_fields();
-        f->set_name(run->record.contract().stages(run->chain[prev].index).name());
-        f->set_value(AnswerLabel(out.answer()));
+      // A later step sees the verdicts of the steps before it as fields (gold items carry their
+      // own): the item's path so far, replayed from the stored verdicts.
+      if (!rec.gold()) {
+        MW_ASSIGN_OR_RETURN(ItemPath path, ReplayItem(job_id, run->chain, std::move(task.item)));
+        if (path.at != static_cast<int>(pos)) {
+          return absl::DataLossError(absl::StrCat("task ", c->key(), " is open at step ", pos,
+                                                  " but its item's verdicts lead to step ",
+                                                  path.at));
+        }
+        task.item = std::move(path.item);
       }
       while (contributions->Valid() && contributions->key() < c->key()) contributions->Next();
       for (; contributions->Valid() && absl::StartsWith(contributions->key(), c->key());
@@ -236,6 +233,7 @@ absl::Status Engine::RecoverJob(const std::string& job_id) {
         if (contribution.counted()) {
           task.answers.emplace_back(contribution.result().worker(),
                                     AnswerLabel(contribution.result().answer()));
+          task.texts.push_back(contribution.result().answer().text());
         }
       }
       for (auto& slot : *rec.mutable_slots()) {
@@ -278,7 +276,7 @@ v1::Job Engine::JobView(const JobRun& run) const {
     p->set_contributions(cur.contributions());
     p->set_quarantined(cur.quarantined());
     for (size_t pos = 0; pos < run.chain.size(); ++pos) {
-      if (run.chain[pos].index == i) p->set_leased(run.leased[pos]);
+      if (run.chain[pos].index == i) p->set_leased(p->leased() + run.leased[pos]);
     }
   }
   // Achieved shares beside the weighted targets, among the centres that contributed.
@@ -326,7 +324,7 @@ const FxRate* Engine::CentreRate(const JobRun& run, const std::string& centre_id
 const Engine::StageRun* Engine::FindStage(const JobRun* run, const std::string& name) {
   if (run == nullptr) return nullptr;
   for (const StageRun& s : run->chain) {
-    if (run->record.contract().stages(s.index).name() == name) return &s;
+    if (s.name == name) return &s;
   }
   return nullptr;
 }
@@ -421,7 +419,7 @@ void Engine::PutProgress(const JobRun& run, Batch* batch) const {
 void Engine::PutTask(const TaskRun& task, Batch* batch) const {
   const JobRun* run = const_cast<Engine*>(this)->FindJob(task.job_id);
   batch->PutRecord(Cf::kTasks,
-                   keys::Task(task.job_id, run->chain[task.chain_pos].index, task.item_index),
+                   keys::Task(task.job_id, run->chain[task.chain_pos].key, task.item_index),
                    task.record);
 }
 
@@ -609,25 +607,6 @@ absl::StatusOr<std::pair<v1::Job, uint64_t>> Engine::WaitForJob(const std::strin
       return std::make_pair(JobView(*run), run->version);
     }
   }
-}
-
-absl::Status Engine::ExportResults(const std::string& job_id,
-                                   const std::function<bool(const v1::ResultRecord&)>& sink) const {
-  int last_stage;
-  {
-    absl::MutexLock l(&mu_);
-    const JobRun* run = FindJob(job_id);
-    if (run == nullptr) return absl::NotFoundError(absl::StrCat("no job ", job_id));
-    last_stage = run->chain.back().index;
-  }
-  auto snapshot = store_->GetSnapshot();
-  auto c = store_->Scan(Cf::kOutputs, keys::StagePrefix(job_id, last_stage), snapshot.get());
-  for (; c->Valid(); c->Next()) {
-    v1::ResultRecord rec;
-    MW_RETURN_IF_ERROR(c->Read(&rec));
-    if (!sink(rec)) return absl::OkStatus();
-  }
-  return c->status();
 }
 
 // ---- Ledger --------------------------------------------------------------------------------

@@ -38,6 +38,7 @@
 #include "engine/common/sha256.h"
 #include "engine/contract/splitter.h"
 #include "engine/contract/validate.h"
+#include "engine/dispatch/flow.h"
 #include "engine/ledger/ledger.h"
 #include "engine/storage/commit_queue.h"
 #include "engine/storage/store.h"
@@ -262,16 +263,12 @@ class Engine {
  private:
   friend class Submission;
 
-  // One human stage of a job as it runs.
-  struct StageRun {
-    int index = 0;         // in contract.stages
-    v1::HumanStage human;  // a copy: JobRun moves, so no pointers into it
-    int next = -1;         // the following human stage's position in `chain`, or -1
-  };
+  // One step of a job's flow (flow.h): a human or verify stage, or a round of an iteration.
+  using StageRun = Step;
   struct JobRun {
     v1::JobRecord record;
     v1::JobProgressRecord progress;
-    std::vector<StageRun> chain;  // human stages in DAG order
+    std::vector<StageRun> chain;  // the job's flow: the steps items go through, in order
     int split_stage = -1;
     int merge_stage = -1;
     uint64_t version = 1;        // bumps on every visible change (WatchJob)
@@ -300,6 +297,7 @@ class Engine {
     v1::TaskRecord record;
     v1::Item item;
     std::vector<std::pair<std::string, std::string>> answers;  // (worker, label), counted only
+    std::vector<std::string> texts;  // beside `answers`: a text answer as written, else empty
   };
   struct Timer {
     int64_t at_ms;
@@ -437,9 +435,28 @@ class Engine {
   absl::Status FillAssignment(const JobRun& run, const TaskRun& task, const v1::SlotRecord& slot,
                               v1::Assignment* a) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void FillSpec(const JobRun& run, const StageRun& stage, v1::StageSpec* spec) const;
+  // Creates the task of step `chain_pos` for `item` (entering the step, flow.h); `excluded`
+  // are the workers who may not take it (they produced the verdict it judges).
   absl::StatusOr<TaskRun*> CreateTask(JobRun* run, int chain_pos, v1::Item item,
-                                      storage::Batch* batch) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+                                      storage::Batch* batch,
+                                      const std::vector<std::string>& excluded = {})
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Where an item is in a job's flow, from the verdicts stored for it (export.cc): the step it
+  // waits at (-1 when finished), the item with the fields the verdicts set, and the verdicts.
+  struct ItemPath {
+    int at = 0;
+    v1::Item item;
+    std::vector<v1::ResultRecord> verdicts;
+  };
+  absl::StatusOr<ItemPath> ReplayItem(const std::string& job_id, const std::vector<StageRun>& flow,
+                                      v1::Item item,
+                                      const storage::Snapshot* snapshot = nullptr) const;
+  // The exported row of a finished item (nullopt while it is not finished).
+  absl::StatusOr<std::optional<v1::ResultRecord>> ExportedRow(
+      const std::string& job_id, const std::vector<StageRun>& flow, uint64_t item_index,
+      const storage::Snapshot* snapshot) const;
   static uint32_t FreeSlots(const v1::TaskRecord& task);
+  // Whether `worker` had a slot of `task`, or may not take it (excluded).
   static bool HasSlot(const v1::TaskRecord& task, const std::string& worker);
 
   // PERMISSION_DENIED when `assignment_id` names a slot another centre holds; OK otherwise

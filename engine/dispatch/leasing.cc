@@ -32,14 +32,16 @@ bool Engine::HasSlot(const v1::TaskRecord& task, const std::string& worker) {
   for (const auto& s : task.slots()) {
     if (s.worker() == worker) return true;
   }
-  return false;
+  return std::find(task.excluded().begin(), task.excluded().end(), worker) != task.excluded().end();
 }
 
 absl::StatusOr<Engine::TaskRun*> Engine::CreateTask(JobRun* run, int chain_pos, v1::Item item,
-                                                    Batch* batch) {
+                                                    Batch* batch,
+                                                    const std::vector<std::string>& excluded) {
   const std::string& job_id = run->record.job().id();
   const StageRun& stage = run->chain[chain_pos];
-  const std::string key = keys::Task(job_id, stage.index, item.index());
+  Enter(stage, &item);
+  const std::string key = keys::Task(job_id, stage.key, item.index());
   TaskRun task;
   task.job_id = job_id;
   task.chain_pos = chain_pos;
@@ -47,6 +49,7 @@ absl::StatusOr<Engine::TaskRun*> Engine::CreateTask(JobRun* run, int chain_pos, 
   task.item = std::move(item);
   task.record.set_state(v1::TASK_OPEN);
   task.record.set_needed(stage.human.overlap());
+  for (const std::string& w : excluded) task.record.add_excluded(w);
   PutTask(task, batch);
   run->open[chain_pos].push_back(key);
   auto [it, inserted] = tasks_.emplace(key, std::move(task));
@@ -226,7 +229,7 @@ absl::StatusOr<v1::LeaseReply> Engine::Lease(const std::string& centre_id,
               break;
             }
             const StageRun& stage = run->chain[task->chain_pos];
-            const std::string& stage_name = run->record.contract().stages(stage.index).name();
+            const std::string& stage_name = stage.name;
             const std::string task_id = TaskId(task->job_id, stage_name, task->item_index);
             v1::SlotRecord* slot = AddSlot(task, centre_id, credit.worker(), now, batch);
             run->exposure_minor += WageCost(*run, centre_id, stage.human.piece_rate_minor());
@@ -269,7 +272,7 @@ v1::SlotRecord* Engine::AddSlot(TaskRun* task, const std::string& centre_id,
   task->record.set_epoch(slot->epoch());
   PutTask(*task, batch);
   timers_.push(Timer{slot->lease_expires_at_ms(),
-                     keys::Task(task->job_id, run->chain[task->chain_pos].index, task->item_index),
+                     keys::Task(task->job_id, run->chain[task->chain_pos].key, task->item_index),
                      worker, slot->epoch()});
   return slot;
 }
@@ -277,7 +280,7 @@ v1::SlotRecord* Engine::AddSlot(TaskRun* task, const std::string& centre_id,
 absl::Status Engine::FillAssignment(const JobRun& run, const TaskRun& task,
                                     const v1::SlotRecord& slot, v1::Assignment* a) const {
   const StageRun& stage = run.chain[task.chain_pos];
-  const std::string& stage_name = run.record.contract().stages(stage.index).name();
+  const std::string& stage_name = stage.name;
   const std::string task_id = TaskId(task.job_id, stage_name, task.item_index);
   a->set_assignment_id(AssignmentId(task_id, slot.worker()));
   a->set_task_id(task_id);
@@ -301,7 +304,7 @@ absl::Status Engine::FillAssignment(const JobRun& run, const TaskRun& task,
 
 void Engine::FillSpec(const JobRun& run, const StageRun& stage, v1::StageSpec* spec) const {
   spec->set_job_id(run.record.job().id());
-  spec->set_stage(run.record.contract().stages(stage.index).name());
+  spec->set_stage(stage.name);
   *spec->mutable_human() = stage.human;
   spec->set_currency(run.record.contract().currency());
 }
@@ -386,7 +389,8 @@ absl::StatusOr<v1::ReassignReply> Engine::Reassign(const std::string& centre_id,
         }
         if (HasSlot(task.record, r.to_worker())) {
           return absl::FailedPreconditionError(
-              absl::StrCat("worker ", r.to_worker(), " has had this task already"));
+              absl::StrCat("worker ", r.to_worker(),
+                           " has had this task already, or produced the answer it judges"));
         }
         if (!WorkerQualifies(stage->human, *to) ||
             (!task.record.gold() && InTraining(*run, *stage, centre_id, *to))) {
@@ -444,8 +448,8 @@ absl::StatusOr<v1::HeartbeatReply> Engine::Heartbeat(const std::string& centre_i
       JobRun* run = ref.ok() ? FindJob(ref->job_id) : nullptr;
       if (run != nullptr) {
         for (const StageRun& stage : run->chain) {
-          if (run->record.contract().stages(stage.index).name() != ref->stage) continue;
-          const std::string key = keys::Task(ref->job_id, stage.index, ref->item);
+          if (stage.name != ref->stage) continue;
+          const std::string key = keys::Task(ref->job_id, stage.key, ref->item);
           auto it = tasks_.find(key);
           if (it == tasks_.end()) break;
           for (auto& slot : *it->second.record.mutable_slots()) {
@@ -501,9 +505,8 @@ absl::StatusOr<int> Engine::ExpireLeases() {
         }
         slot.set_state(v1::SLOT_EXPIRED);
         JobRun* run = FindJob(task.job_id);
-        const std::string task_id = TaskId(
-            task.job_id, run->record.contract().stages(run->chain[task.chain_pos].index).name(),
-            task.item_index);
+        const std::string task_id =
+            TaskId(task.job_id, run->chain[task.chain_pos].name, task.item_index);
         run->exposure_minor -=
             WageCost(*run, slot.centre(), run->chain[task.chain_pos].human.piece_rate_minor());
         --run->leased[task.chain_pos];
@@ -557,9 +560,7 @@ std::vector<v1::DeadTask> Engine::ListDeadTasks(const std::string& job_id) const
     if (!job_id.empty() && task.job_id != job_id) continue;
     const JobRun* run = FindJob(task.job_id);
     v1::DeadTask d;
-    d.set_task_id(TaskId(task.job_id,
-                         run->record.contract().stages(run->chain[task.chain_pos].index).name(),
-                         task.item_index));
+    d.set_task_id(TaskId(task.job_id, run->chain[task.chain_pos].name, task.item_index));
     d.set_failed_attempts(task.record.failed_attempts());
     for (const auto& slot : task.record.slots()) d.add_workers(slot.worker());
     *d.mutable_item() = task.item;
@@ -578,12 +579,12 @@ absl::StatusOr<v1::DeadTask> Engine::RedriveTask(const v1::RedriveTaskRequest& r
         JobRun* run = FindJob(ref.job_id);
         int pos = -1;
         for (size_t p = 0; run != nullptr && p < run->chain.size(); ++p) {
-          if (run->record.contract().stages(run->chain[p].index).name() == ref.stage) {
+          if (run->chain[p].name == ref.stage) {
             pos = static_cast<int>(p);
           }
         }
         const std::string key =
-            pos < 0 ? "" : keys::Task(ref.job_id, run->chain[pos].index, ref.item);
+            pos < 0 ? "" : keys::Task(ref.job_id, run->chain[pos].key, ref.item);
         auto it = pos < 0 ? tasks_.end() : tasks_.find(key);
         if (it == tasks_.end()) {
           return absl::NotFoundError(absl::StrCat("no open or dead task ", request.task_id()));

@@ -73,9 +73,7 @@ absl::Status Engine::StopJob(JobRun* run, v1::JobState state, const std::string&
     if (task.job_id != job_id) continue;
     for (const auto& slot : task.record.slots()) {
       if (slot.state() != v1::SLOT_SUBMITTED) continue;
-      const std::string task_id =
-          TaskId(job_id, run->record.contract().stages(run->chain[task.chain_pos].index).name(),
-                 task.item_index);
+      const std::string task_id = TaskId(job_id, run->chain[task.chain_pos].name, task.item_index);
       const int64_t rate = run->chain[task.chain_pos].human.piece_rate_minor();
       MW_ASSIGN_OR_RETURN(bool posted,
                           PostWage(run, AssignmentId(task_id, slot.worker()), rate, batch));

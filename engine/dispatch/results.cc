@@ -72,8 +72,8 @@ absl::Status Engine::CheckOwnership(const std::string& centre_id,
   const JobRun* run = FindJob(ref->job_id);
   if (run == nullptr) return absl::OkStatus();
   for (const StageRun& stage : run->chain) {
-    if (run->record.contract().stages(stage.index).name() != ref->stage) continue;
-    const std::string key = keys::Task(ref->job_id, stage.index, ref->item);
+    if (stage.name != ref->stage) continue;
+    const std::string key = keys::Task(ref->job_id, stage.key, ref->item);
     v1::TaskRecord stored;
     const v1::TaskRecord* record = nullptr;
     if (auto it = tasks_.find(key); it != tasks_.end()) {
@@ -149,7 +149,7 @@ absl::StatusOr<v1::Receipt> Engine::RecordResult(const std::string& centre_id, c
   if (run == nullptr) return remember(Quarantine(r, absl::StrCat("no job ", ref->job_id)));
   int pos = -1;
   for (size_t p = 0; p < run->chain.size(); ++p) {
-    if (run->record.contract().stages(run->chain[p].index).name() == ref->stage) {
+    if (run->chain[p].name == ref->stage) {
       pos = static_cast<int>(p);
     }
   }
@@ -158,7 +158,7 @@ absl::StatusOr<v1::Receipt> Engine::RecordResult(const std::string& centre_id, c
         Quarantine(r, absl::StrCat("job ", ref->job_id, " has no human stage ", ref->stage)));
   }
   const StageRun& stage = run->chain[pos];
-  const std::string task_key = keys::Task(ref->job_id, stage.index, ref->item);
+  const std::string task_key = keys::Task(ref->job_id, stage.key, ref->item);
 
   // The task: open in memory, or done and on disk.
   TaskRun* task = nullptr;
@@ -188,7 +188,7 @@ absl::StatusOr<v1::Receipt> Engine::RecordResult(const std::string& centre_id, c
 
   // One contribution per worker and task, whatever result ids the agent used.
   const std::string contribution_key =
-      keys::Contribution(ref->job_id, stage.index, ref->item, worker);
+      keys::Contribution(ref->job_id, stage.key, ref->item, worker);
   const std::string assignment_id = AssignmentId(task_id, worker);
   bool contributed = unflushed_.contains(absl::StrCat("c", assignment_id));
   if (!contributed) {
@@ -335,6 +335,7 @@ absl::StatusOr<v1::Receipt> Engine::RecordResult(const std::string& centre_id, c
   if (contribution.counted()) {
     slot->set_state(v1::SLOT_SUBMITTED);
     task->answers.emplace_back(worker, AnswerLabel(r.answer()));
+    task->texts.push_back(r.answer().text());
     uint32_t submitted = 0;
     for (const auto& s : task->record.slots()) submitted += s.state() == v1::SLOT_SUBMITTED;
     if (submitted >= task->record.needed()) {
@@ -350,10 +351,9 @@ absl::StatusOr<v1::Receipt> Engine::RecordResult(const std::string& centre_id, c
 
 absl::Status Engine::Decide(JobRun* run, TaskRun* task, Batch* batch) {
   const StageRun& stage = run->chain[task->chain_pos];
-  const v1::Stage& stage_def = run->record.contract().stages(stage.index);
   const v1::QaPolicy& qa = stage.human.qa();
-  const std::string task_id = TaskId(task->job_id, stage_def.name(), task->item_index);
-  const std::string task_key = keys::Task(task->job_id, stage.index, task->item_index);
+  const std::string task_id = TaskId(task->job_id, stage.name, task->item_index);
+  const std::string task_key = keys::Task(task->job_id, stage.key, task->item_index);
 
   // Who answered, from which centre, and how skilled each is thought to be.
   std::vector<std::string> labels, accounts;
@@ -385,23 +385,34 @@ absl::Status Engine::Decide(JobRun* run, TaskRun* task, Batch* batch) {
     return absl::OkStatus();
   }
   const bool needs_review = dynamic && vote.confidence < qa.confidence_target();
+  // A text verdict keeps the words as a worker who gave it wrote them (the label is folded).
+  std::string verdict = vote.label;
+  if (answer_schema.has_text()) {
+    for (size_t i = 0; i < task->answers.size() && i < task->texts.size(); ++i) {
+      if (labels[i] == vote.label && !task->texts[i].empty()) {
+        verdict = task->texts[i];
+        break;
+      }
+    }
+  }
 
   v1::ResultRecord out;
   out.set_job_id(task->job_id);
-  out.set_stage(stage_def.name());
+  out.set_stage(stage.name);
   out.set_item_index(task->item_index);
   *out.mutable_item() = task->item;
-  *out.mutable_answer() = LabelToAnswer(answer_schema, vote.label);
+  *out.mutable_answer() = LabelToAnswer(answer_schema, verdict);
   out.set_confidence(vote.confidence);
   out.set_votes(static_cast<uint32_t>(vote.votes));
   out.set_needs_review(needs_review);
+  out.set_routed(verdict);
   for (const auto& [worker, label] : task->answers) out.add_workers(worker);
   batch->PutRecord(Cf::kOutputs, task_key, out);
   if (needs_review) {
     v1::Review review;
     review.set_task_id(task_id);
     review.set_job_id(task->job_id);
-    review.set_stage(stage_def.name());
+    review.set_stage(stage.name);
     review.set_item_index(task->item_index);
     *review.mutable_item() = task->item;
     for (const auto& [worker, label] : task->answers) {
@@ -436,24 +447,34 @@ absl::Status Engine::Decide(JobRun* run, TaskRun* task, Batch* batch) {
   PutTask(*task, batch);
   spdlog::info("event=verdict task={} label=\"{}\" confidence={:.4f} votes={}/{} review={}",
                task_id, vote.label, vote.confidence, vote.votes, vote.total, needs_review);
-  v1::StageCursor* cursor = run->progress.mutable_stages(stage.index);
-  cursor->set_done(cursor->done() + 1);
   ++stats_.verdicts;
 
-  const int next = stage.next;
+  // The item moves on (flow.h). Each stage it leaves, or skips after a rejection, counts it done.
+  const int pos = task->chain_pos;
   v1::Item item = std::move(task->item);
+  std::vector<std::string> producers;
+  for (const auto& [worker, label] : task->answers) producers.push_back(worker);
   tasks_.erase(task_key);  // `task` is gone now
+  const int next = Advance(run->chain, pos, verdict, &item);
+  const int until = next >= 0 ? next : static_cast<int>(run->chain.size());
+  int last_counted = -1;
+  for (int p = pos; p < until; ++p) {
+    const StageRun& s = run->chain[p];
+    if (s.index == last_counted || (p > pos && s.index == stage.index)) continue;
+    if (p == pos && next >= 0 && run->chain[next].index == stage.index) continue;  // next round
+    last_counted = s.index;
+    v1::StageCursor* cursor = run->progress.mutable_stages(s.index);
+    cursor->set_done(cursor->done() + 1);
+  }
   if (next >= 0) {
-    v1::Field* f = item.add_fields();
-    f->set_name(stage_def.name());
-    f->set_value(vote.label);
-    MW_RETURN_IF_ERROR(CreateTask(run, next, std::move(item), batch).status());
+    MW_RETURN_IF_ERROR(CreateTask(run, next, std::move(item), batch, producers).status());
   } else {
     if (run->merge_stage >= 0) {
       v1::StageCursor* merge = run->progress.mutable_stages(run->merge_stage);
       merge->set_done(merge->done() + 1);
     }
-    if (cursor->done() == cursor->total()) {
+    run->progress.set_items_finished(run->progress.items_finished() + 1);
+    if (run->progress.items_finished() == run->record.job().items()) {
       run->progress.set_state(v1::JOB_COMPLETED);
       run->progress.set_completed_at_ms(clock_->NowMs());
     }

@@ -86,6 +86,11 @@ std::string StagePrefix(absl::string_view job_id, uint32_t stage) {
   return k;
 }
 
+uint32_t RoundStage(uint32_t stage_index, uint32_t round, bool vote) {
+  // Contracts have at most a few dozen stages and iterations at most a few dozen rounds.
+  return (uint32_t{1} << 24) + stage_index * 256 + round * 2 + (vote ? 1 : 0);
+}
+
 std::string Task(absl::string_view job_id, uint32_t stage, uint64_t item) {
   std::string k = StagePrefix(job_id, stage);
   AppendU64(&k, item);

@@ -45,6 +45,10 @@ std::string Job(absl::string_view job_id);
 std::string JobPrefix(absl::string_view job_id);  // every per-job key of items, tasks, outputs
 std::string Item(absl::string_view job_id, uint64_t item);
 std::string Task(absl::string_view job_id, uint32_t stage, uint64_t item);
+// The `stage` part of Task, StagePrefix and Contribution keys for round `round` (0-based) of the
+// iterate stage at contract index `stage_index`: its improve step, or its vote. Other stages use
+// their contract index, which is always below these.
+uint32_t RoundStage(uint32_t stage_index, uint32_t round, bool vote);
 std::string StagePrefix(absl::string_view job_id, uint32_t stage);
 std::string Contribution(absl::string_view job_id, uint32_t stage, uint64_t item,
                          absl::string_view worker);

@@ -186,19 +186,22 @@ TEST_F(DemoFlowTest, ContractIsSplitDoneVerifiedMergedAndPaid) {
   std::ifstream csv(dir_.Sub("r.csv"));
   std::string line;
   std::getline(csv, line);
-  EXPECT_EQ(line, "review_id,product,text,answer,confidence,votes,workers");
+  EXPECT_EQ(line, "review_id,product,text,sentiment,status,confidence,votes,workers,provenance");
   int rows = 0;
   std::set<std::string> workers;
   while (std::getline(csv, line)) {
     std::vector<std::string> f = SplitCsv(line);
-    ASSERT_EQ(f.size(), 7u) << line;
+    ASSERT_EQ(f.size(), 9u) << line;
     ++rows;
     EXPECT_EQ(f[0], absl::StrFormat("R%04d", rows));
     EXPECT_EQ(f[3], truth.at(f[0])) << line;
-    EXPECT_EQ(f[4], "1.0000");
-    EXPECT_EQ(f[5], "3");
-    std::vector<std::string> who = absl::StrSplit(f[6], ';');
+    EXPECT_EQ(f[4], "succeeded");
+    EXPECT_EQ(f[5], "1.0000");
+    EXPECT_EQ(f[6], "3");
+    std::vector<std::string> who = absl::StrSplit(f[7], ';');
     EXPECT_EQ(std::set<std::string>(who.begin(), who.end()).size(), 3u) << line;
+    // Provenance: the one verdict, with the same workers.
+    EXPECT_EQ(f[8], absl::StrCat("sentiment=", f[3], " (1.00; ", f[7], ")"));
     workers.insert(who.begin(), who.end());
   }
   EXPECT_EQ(rows, 300);

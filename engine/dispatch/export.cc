@@ -1,0 +1,162 @@
+// Engine: the client's output. An item's row is replayed from the verdicts stored for it along
+// the job's flow (flow.h), so a restart, a review and the export all see the path the item took;
+// the contract's merge stage shapes the rows: one per item, or one per key.
+#include <map>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "engine/common/status_macros.h"
+#include "engine/dispatch/answers.h"
+#include "engine/dispatch/engine.h"
+#include "engine/storage/keys.h"
+
+namespace mw::dispatch {
+
+using storage::Cf;
+namespace keys = storage::keys;
+
+absl::StatusOr<Engine::ItemPath> Engine::ReplayItem(const std::string& job_id,
+                                                    const std::vector<StageRun>& flow,
+                                                    v1::Item item,
+                                                    const storage::Snapshot* snapshot) const {
+  ItemPath path;
+  path.item = std::move(item);
+  Enter(flow[0], &path.item);
+  while (path.at >= 0) {
+    v1::ResultRecord out;
+    absl::Status s = store_->GetRecord(
+        Cf::kOutputs, keys::Task(job_id, flow[path.at].key, path.item.index()), &out, snapshot);
+    if (absl::IsNotFound(s)) return path;  // waiting at this step
+    MW_RETURN_IF_ERROR(s);
+    // The item moves as it did when the verdict was made; a review's answer shows in its field.
+    const std::string reviewed = AnswerLabel(out.answer());
+    const int next =
+        Advance(flow, path.at, out.routed().empty() ? reviewed : out.routed(), &path.item);
+    const StageRun& step = flow[path.at];
+    if (!out.reviewed_by().empty() &&
+        (step.role == Step::Role::kHuman || step.role == Step::Role::kVerify)) {
+      SetField(&path.item, step.stage, reviewed);
+    }
+    path.verdicts.push_back(std::move(out));
+    path.at = next;
+    if (next >= 0) Enter(flow[next], &path.item);
+  }
+  return path;
+}
+
+absl::StatusOr<std::optional<v1::ResultRecord>> Engine::ExportedRow(
+    const std::string& job_id, const std::vector<StageRun>& flow, uint64_t item_index,
+    const storage::Snapshot* snapshot) const {
+  v1::Item item;
+  MW_RETURN_IF_ERROR(
+      store_->GetRecord(Cf::kItems, keys::Item(job_id, item_index), &item, snapshot));
+  MW_ASSIGN_OR_RETURN(ItemPath path, ReplayItem(job_id, flow, std::move(item), snapshot));
+  if (path.at >= 0 || path.verdicts.empty()) return std::nullopt;
+  // The row carries the last verdict, the item's status and every verdict on the way.
+  v1::ResultRecord row = path.verdicts.back();
+  row.clear_routed();
+  *row.mutable_item() = ExportedItem(flow, path.item);
+  row.set_status(ItemStatus(flow, path.item));
+  for (const v1::ResultRecord& v : path.verdicts) {
+    v1::Provenance* p = row.add_provenance();
+    p->set_stage(v.stage());
+    p->set_answer(AnswerLabel(v.answer()));
+    p->set_confidence(v.confidence());
+    *p->mutable_workers() = v.workers();
+  }
+  return row;
+}
+
+absl::Status Engine::ExportResults(const std::string& job_id,
+                                   const std::function<bool(const v1::ResultRecord&)>& sink) const {
+  std::vector<StageRun> flow;
+  v1::MergeStage merge;
+  {
+    absl::MutexLock l(&mu_);
+    const JobRun* run = FindJob(job_id);
+    if (run == nullptr) return absl::NotFoundError(absl::StrCat("no job ", job_id));
+    flow = run->chain;
+    if (run->merge_stage >= 0) merge = run->record.contract().stages(run->merge_stage).merge();
+  }
+  auto snapshot = store_->GetSnapshot();
+  // Finished items in input order. Items are keyed in index order and split items come first.
+  auto each_row =
+      [&](const std::function<absl::StatusOr<bool>(v1::ResultRecord)>& f) -> absl::Status {
+    auto c = store_->Scan(Cf::kItems, keys::JobPrefix(job_id), snapshot.get());
+    for (; c->Valid(); c->Next()) {
+      auto index = keys::ParseItem(c->key());
+      if (!index.has_value()) return absl::DataLossError("malformed item key");
+      MW_ASSIGN_OR_RETURN(auto row, ExportedRow(job_id, flow, *index, snapshot.get()));
+      if (!row.has_value()) continue;
+      MW_ASSIGN_OR_RETURN(bool more, f(*std::move(row)));
+      if (!more) return absl::OkStatus();
+    }
+    return c->status();
+  };
+  if (merge.mode() != v1::GROUP_BY_KEY && merge.mode() != v1::PICK_WINNER) {
+    return each_row([&](v1::ResultRecord row) -> absl::StatusOr<bool> { return sink(row); });
+  }
+
+  // By key: first the keys in the order they appear and their items (the winner's, for
+  // PICK_WINNER), then one row per key. Memory grows with the number of items, not their size.
+  auto key_of = [&](const v1::ResultRecord& row) {
+    const std::string* v = FindField(row.item(), merge.key_field());
+    return v != nullptr ? *v : std::string();
+  };
+  struct Group {
+    std::vector<uint64_t> items;
+    double best = -1;  // PICK_WINNER: the winner's confidence
+  };
+  std::vector<std::string> order;
+  std::map<std::string, Group> groups;
+  MW_RETURN_IF_ERROR(each_row([&](v1::ResultRecord row) -> absl::StatusOr<bool> {
+    const std::string key = key_of(row);
+    auto [it, fresh] = groups.try_emplace(key);
+    if (fresh) order.push_back(key);
+    Group& g = it->second;
+    if (merge.mode() == v1::GROUP_BY_KEY) {
+      g.items.push_back(row.item().index());
+    } else if (row.status() == "succeeded" && row.confidence() > g.best) {
+      g.best = row.confidence();
+      g.items.assign(1, row.item().index());
+    } else if (g.items.empty()) {
+      g.items.assign(1, row.item().index());  // none succeeded yet: the first stands in
+    }
+    return true;
+  }));
+  const std::string separator = merge.separator().empty() ? "\n" : merge.separator();
+  for (const std::string& key : order) {
+    const Group& g = groups.at(key);
+    std::optional<v1::ResultRecord> merged;
+    std::vector<std::string> workers;
+    for (uint64_t index : g.items) {
+      MW_ASSIGN_OR_RETURN(auto row, ExportedRow(job_id, flow, index, snapshot.get()));
+      if (!row.has_value()) return absl::DataLossError("an exported item changed during export");
+      if (!merged.has_value()) {
+        merged = *std::move(row);
+        merged->add_merged_items(index);
+        continue;
+      }
+      // GROUP_BY_KEY: the fields joined in input order, the weakest confidence, every worker,
+      // the first rejection.
+      merged->add_merged_items(index);
+      for (int f = 0; f < merged->item().fields_size(); ++f) {
+        v1::Field* field = merged->mutable_item()->mutable_fields(f);
+        if (field->name() == merge.key_field() || f >= row->item().fields_size()) continue;
+        field->set_value(absl::StrCat(field->value(), separator, row->item().fields(f).value()));
+      }
+      merged->set_confidence(std::min(merged->confidence(), row->confidence()));
+      for (const auto& w : row->workers()) merged->add_workers(w);
+      for (auto& p : *row->mutable_provenance()) *merged->add_provenance() = std::move(p);
+      if (merged->status() == "succeeded") merged->set_status(row->status());
+    }
+    if (merge.mode() == v1::GROUP_BY_KEY && merged->merged_items_size() > 1) {
+      merged->clear_answer();
+      merged->set_votes(0);
+    }
+    if (!sink(*merged)) return absl::OkStatus();
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace mw::dispatch
