@@ -15,6 +15,7 @@
 #include "engine/contract/contract_file.h"
 #include "engine/contract/splitter.h"
 #include "engine/contract/validate.h"
+#include "engine/dispatch/flow.h"
 #include "engine/dispatch/routing.h"
 #include "proto/rpc/grpc_status.h"
 
@@ -140,6 +141,7 @@ absl::Status Check(const std::string& file, const Connect& connect) {
   }
 
   int64_t total = 0;
+  const std::vector<dispatch::Step> flow = dispatch::BuildFlow(k);
   std::cout << "Stages:\n";
   for (int i : contract::TopologicalOrder(k)) {
     const v1::Stage& s = k.stages(i);
@@ -149,23 +151,35 @@ absl::Status Check(const std::string& file, const Connect& connect) {
     } else if (s.has_merge()) {
       std::cout << absl::StrFormat("  %-12s merge  %s of %s\n", s.name(),
                                    v1::MergeMode_Name(s.merge().mode()), s.after(0));
-    } else if (s.has_human()) {
-      const auto& h = s.human();
-      const uint32_t overlap = std::max(h.overlap(), h.qa().max_overlap());
-      const int64_t cost = static_cast<int64_t>(items) * overlap * h.piece_rate_minor();
-      total += cost;
-      std::cout << absl::StrFormat("  %-12s human  %d tasks x overlap %d at %s = %s\n", s.name(),
-                                   items, overlap, FormatMoney(h.piece_rate_minor(), k.currency()),
-                                   FormatMoney(cost, k.currency()));
-      auto hourly = HourlyRateMinor(h.piece_rate_minor(), h.estimated_seconds());
-      std::cout << "               pays " << FormatMoney(hourly.value_or(0), k.currency()) << "/h ("
-                << FormatMoney(h.piece_rate_minor(), k.currency()) << " per "
-                << h.estimated_seconds() << " s)\n";
-      for (const auto& centre : centres) {
-        auto e = dispatch::CentreEligibility(k, h, centre);
-        std::cout << "               " << (e.ok ? "-> " : "x  ") << centre.id() << " (floor "
-                  << FormatMoney(centre.wage_floor_minor_per_hour(), centre.currency()) << "/h)"
-                  << (e.ok ? "" : absl::StrCat(": ", e.why_not)) << "\n";
+    } else {
+      // Human, verify and iterate stages: each step's worst case (every round of an
+      // iteration), its hourly pay beside each centre's floor.
+      for (const dispatch::Step& step : flow) {
+        if (step.index != i) continue;
+        const v1::HumanStage& h = step.human;
+        const uint32_t overlap = dispatch::MaxAnswers(step);
+        const int64_t cost = static_cast<int64_t>(items) * overlap * h.piece_rate_minor();
+        total += cost;
+        const char* kind = step.role == dispatch::Step::Role::kHuman     ? "human"
+                           : step.role == dispatch::Step::Role::kVerify  ? "verify"
+                           : step.role == dispatch::Step::Role::kImprove ? "improve"
+                                                                         : "vote";
+        std::cout << absl::StrFormat(
+            "  %-12s %-6s %d tasks x overlap %d at %s = %s%s\n", step.name, kind, items, overlap,
+            FormatMoney(h.piece_rate_minor(), k.currency()), FormatMoney(cost, k.currency()),
+            step.role == dispatch::Step::Role::kHuman || step.role == dispatch::Step::Role::kVerify
+                ? ""
+                : " (if every round runs)");
+        auto hourly = HourlyRateMinor(h.piece_rate_minor(), h.estimated_seconds());
+        std::cout << "               pays " << FormatMoney(hourly.value_or(0), k.currency())
+                  << "/h (" << FormatMoney(h.piece_rate_minor(), k.currency()) << " per "
+                  << h.estimated_seconds() << " s)\n";
+        for (const auto& centre : centres) {
+          auto e = dispatch::CentreEligibility(k, h, centre);
+          std::cout << "               " << (e.ok ? "-> " : "x  ") << centre.id() << " (floor "
+                    << FormatMoney(centre.wage_floor_minor_per_hour(), centre.currency()) << "/h)"
+                    << (e.ok ? "" : absl::StrCat(": ", e.why_not)) << "\n";
+        }
       }
     }
   }

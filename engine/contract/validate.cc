@@ -197,26 +197,73 @@ class Validator {
       case Stage::kHuman:
         if (s.after_size() != 1) Error(p + ".after", "a human stage consumes exactly one stage");
         Human(p + ".human", s.human());
-        break;
-      case Stage::kMerge:
-        if (s.after_size() != 1) Error(p + ".after", "a merge consumes exactly one stage");
-        if (s.merge().mode() != microwork::v1::MERGE_MODE_UNSPECIFIED &&
-            s.merge().mode() != microwork::v1::CONCATENATE) {
-          Error(p + ".merge.mode", "only CONCATENATE is supported by this dispatcher yet");
+        if (!s.human().judged_field().empty() || !s.human().previous_field().empty()) {
+          Error(p + ".human", "judged_field and previous_field are set by the dispatcher only");
         }
         break;
-      case Stage::kVerify:
-        Error(p + ".verify", "verify stages are not supported by this dispatcher yet");
+      case Stage::kMerge: {
+        if (s.after_size() != 1) Error(p + ".after", "a merge consumes exactly one stage");
+        const auto& m = s.merge();
+        if ((m.mode() == microwork::v1::GROUP_BY_KEY || m.mode() == microwork::v1::PICK_WINNER) &&
+            m.key_field().empty()) {
+          Error(p + ".merge.key_field",
+                absl::StrCat(microwork::v1::MergeMode_Name(m.mode()),
+                             " needs the field to group by: an input column or a stage's name"));
+        }
+        if (m.separator().size() > 40) Error(p + ".merge.separator", "at most 40 characters");
         break;
-      case Stage::kIterate:
-        Error(p + ".iterate", "iterate stages are not supported by this dispatcher yet");
+      }
+      case Stage::kVerify: {
+        if (s.after_size() != 1) Error(p + ".after", "a verify stage consumes exactly one stage");
+        const auto& v = s.verify();
+        const std::string target =
+            v.target().empty() && s.after_size() == 1 ? s.after(0) : v.target();
+        const Stage* judged = nullptr;
+        for (const Stage& t : c_.stages()) {
+          if (t.name() == target) judged = &t;
+        }
+        if (s.after_size() == 1 && target != s.after(0)) {
+          Error(p + ".verify.target", absl::StrCat("expected the stage it is after, \"", s.after(0),
+                                                   "\", got \"", target, "\""));
+        } else if (judged != nullptr && !judged->has_human()) {
+          Error(p + ".verify.target",
+                absl::StrCat("\"", target,
+                             "\" is not a human stage; only human stages' answers "
+                             "are verified (an iterate stage votes on its own)"));
+        }
+        Judge(p + ".verify", v);
         break;
+      }
+      case Stage::kIterate: {
+        if (s.after_size() != 1) Error(p + ".after", "an iterate stage consumes exactly one stage");
+        const auto& it = s.iterate();
+        Human(p + ".iterate.improve", it.improve());
+        if (!it.improve().answer().has_text()) {
+          Error(p + ".iterate.improve.answer", "an improvement is a text answer");
+        }
+        if (it.improve().overlap() > 1) {
+          Error(p + ".iterate.improve.overlap", "one worker improves each round: expected 1");
+        }
+        if (!it.improve().gold_input().empty()) {
+          Error(p + ".iterate.improve.gold_input", "gold tasks are for human stages");
+        }
+        Judge(p + ".iterate.vote", it.vote());
+        if (it.max_rounds() == 0 || it.max_rounds() > 10) {
+          Error(p + ".iterate.max_rounds", absl::StrCat("expected 1 to 10, got ", it.max_rounds()));
+        }
+        break;
+      }
       case Stage::KIND_NOT_SET:
         Error(p, "needs exactly one of split, human, verify, iterate, merge");
         break;
     }
-    if (s.readiness() == microwork::v1::QUORUM && s.quorum() == 0) {
-      Error(p + ".quorum", "QUORUM readiness needs a quorum of at least 1");
+    if (s.readiness() == microwork::v1::QUORUM &&
+        (s.quorum() == 0 || s.quorum() > static_cast<uint32_t>(s.after_size()))) {
+      Error(p + ".quorum", absl::StrCat("QUORUM readiness needs a quorum of 1 to the ",
+                                        s.after_size(), " stages it is after, got ", s.quorum()));
+    }
+    if (s.barrier()) {
+      Error(p + ".barrier", "stage-wide barriers are not supported by this dispatcher yet");
     }
   }
 
@@ -310,6 +357,25 @@ class Validator {
     }
   }
 
+  // A verify stage, or an iterate stage's vote: people judge another stage's answer.
+  void Judge(const std::string& p, const microwork::v1::VerifyStage& v) {
+    if (v.piece_rate_minor() <= 0) {
+      Error(p + ".piece_rate_minor",
+            absl::StrCat("must be a positive amount in minor units, got ", v.piece_rate_minor()));
+    }
+    if (v.estimated_seconds() == 0 || v.estimated_seconds() > limits_.max_estimated_seconds) {
+      Error(p + ".estimated_seconds", absl::StrCat("expected 1 to ", limits_.max_estimated_seconds,
+                                                   ", got ", v.estimated_seconds()));
+    }
+    if (v.overlap() == 0 || v.overlap() > limits_.max_overlap) {
+      Error(p + ".overlap",
+            absl::StrCat("expected 1 to ", limits_.max_overlap, ", got ", v.overlap()));
+    }
+    for (const auto& [lang, text] : v.instructions()) {
+      if (text.empty()) Error(absl::StrCat(p, ".instructions[", lang, "]"), "must not be empty");
+    }
+  }
+
   void Answer(const std::string& p, const AnswerSchema& a) {
     auto options = [&](const std::string& op, const auto& list) {
       if (list.size() < 2) Error(op, "needs at least two options");
@@ -388,8 +454,8 @@ class Validator {
         break;
       }
     }
-    // The shape this dispatcher runs: one split, a chain of human stages, at most one merge
-    // at the end.
+    // The shape this dispatcher runs: one split, a chain of human, verify and iterate stages,
+    // at most one merge at the end.
     int splits = 0, merges = 0;
     for (int v = 0; v < n; ++v) {
       splits += c_.stages(v).has_split();
@@ -405,6 +471,17 @@ class Validator {
       }
     }
     if (splits != 1) Error("stages", "needs exactly one split stage");
+    for (int v = 0; v < n; ++v) {
+      const Stage& s = c_.stages(v);
+      if ((s.has_verify() || s.has_merge()) && s.after_size() == 1) {
+        for (const Stage& t : c_.stages()) {
+          if (t.name() == s.after(0) && t.has_split()) {
+            Error(absl::StrCat("stages[", v, "].after"),
+                  "the stage after a split must be a human or iterate stage");
+          }
+        }
+      }
+    }
     if (merges > 1) Error("stages", "at most one merge stage");
     std::map<std::string, int> consumers;
     for (const auto& s : c_.stages()) {

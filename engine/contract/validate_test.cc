@@ -12,6 +12,54 @@ Contract Good() {
   return LoadContractFile(std::string(MW_CONTRACT_TESTDATA) + "/good.yaml").value();
 }
 
+// Good() with a stage inserted between "label" and the merge: stages[2] is `s`, named "check".
+void InsertStage(Contract* c, microwork::v1::Stage s) {
+  s.set_name("check");
+  s.add_after("label");
+  *c->mutable_stages()->Add() = c->stages(2);
+  *c->mutable_stages(2) = std::move(s);
+  c->mutable_stages(3)->set_after(0, "check");
+}
+
+microwork::v1::VerifyStage GoodVote() {
+  microwork::v1::VerifyStage v;
+  v.set_overlap(3);
+  v.set_piece_rate_minor(2);
+  v.set_estimated_seconds(10);
+  return v;
+}
+
+microwork::v1::Stage Verify() {
+  microwork::v1::Stage s;
+  *s.mutable_verify() = GoodVote();
+  return s;
+}
+
+microwork::v1::Stage Iterate() {
+  microwork::v1::Stage s;
+  auto* it = s.mutable_iterate();
+  (*it->mutable_improve()->mutable_instructions())["en"] = "Improve the summary.";
+  it->mutable_improve()->mutable_answer()->mutable_text()->set_max_length(200);
+  it->mutable_improve()->set_piece_rate_minor(10);
+  it->mutable_improve()->set_estimated_seconds(60);
+  it->mutable_improve()->set_overlap(1);
+  *it->mutable_vote() = GoodVote();
+  it->set_max_rounds(3);
+  return s;
+}
+
+TEST(ValidateTest, VerifyIterateAndKeyedMergesAreAccepted) {
+  Contract c = Good();
+  InsertStage(&c, Verify());
+  EXPECT_EQ(ValidateContract(c, Limits()), std::vector<ContractError>{});
+  c = Good();
+  InsertStage(&c, Iterate());
+  c.mutable_stages(3)->mutable_merge()->set_mode(microwork::v1::GROUP_BY_KEY);
+  c.mutable_stages(3)->mutable_merge()->set_key_field("product");
+  c.mutable_stages(3)->set_readiness(microwork::v1::ALL_DONE);
+  EXPECT_EQ(ValidateContract(c, Limits()), std::vector<ContractError>{});
+}
+
 TEST(ValidateTest, GoodContractHasNoErrors) {
   EXPECT_TRUE(ValidateContract(Good(), Limits()).empty());
   EXPECT_EQ(TopologicalOrder(Good()), (std::vector<int>{0, 1, 2}));
@@ -133,6 +181,81 @@ INSTANTIATE_TEST_SUITE_P(
         Case{"DepthCap",
              [](Contract* c) { c->mutable_caps()->set_max_depth(2); },
              {{"stages[2]", "is 3 stages deep; the cap is 2"}}},
+        Case{"VerifyTargetNotBefore",
+             [](Contract* c) {
+               auto v = Verify();
+               v.mutable_verify()->set_target("rows");
+               InsertStage(c, v);
+             },
+             {{"stages[2].verify.target",
+               "expected the stage it is after, \"label\", got \"rows\""}}},
+        Case{"VerifyOverlap",
+             [](Contract* c) {
+               auto v = Verify();
+               v.mutable_verify()->set_overlap(0);
+               InsertStage(c, v);
+             },
+             {{"stages[2].verify.overlap", "expected 1 to 15, got 0"}}},
+        Case{"VerifyAfterSplit",
+             [](Contract* c) {
+               *c->mutable_stages(1) = Verify();
+               c->mutable_stages(1)->set_name("label");
+               c->mutable_stages(1)->add_after("rows");
+             },
+             {{"stages[1].verify.target",
+               "\"rows\" is not a human stage; only human stages' answers are verified (an "
+               "iterate stage votes on its own)"},
+              {"stages[1].after", "the stage after a split must be a human or iterate stage"}}},
+        Case{"IterateImproveIsText",
+             [](Contract* c) {
+               auto s = Iterate();
+               s.mutable_iterate()->mutable_improve()->mutable_answer()->mutable_number();
+               InsertStage(c, s);
+             },
+             {{"stages[2].iterate.improve.answer", "an improvement is a text answer"}}},
+        Case{"IterateOneImprover",
+             [](Contract* c) {
+               auto s = Iterate();
+               s.mutable_iterate()->mutable_improve()->set_overlap(3);
+               InsertStage(c, s);
+             },
+             {{"stages[2].iterate.improve.overlap", "one worker improves each round: expected 1"}}},
+        Case{"IterateRounds",
+             [](Contract* c) {
+               auto s = Iterate();
+               s.mutable_iterate()->set_max_rounds(11);
+               InsertStage(c, s);
+             },
+             {{"stages[2].iterate.max_rounds", "expected 1 to 10, got 11"}}},
+        Case{"IterateVoteRate",
+             [](Contract* c) {
+               auto s = Iterate();
+               s.mutable_iterate()->mutable_vote()->set_piece_rate_minor(0);
+               InsertStage(c, s);
+             },
+             {{"stages[2].iterate.vote.piece_rate_minor",
+               "must be a positive amount in minor units, got 0"}}},
+        Case{"GroupByNeedsKey",
+             [](Contract* c) {
+               c->mutable_stages(2)->mutable_merge()->set_mode(microwork::v1::GROUP_BY_KEY);
+             },
+             {{"stages[2].merge.key_field",
+               "GROUP_BY_KEY needs the field to group by: an input column or a stage's name"}}},
+        Case{"QuorumAboveDependencies",
+             [](Contract* c) {
+               c->mutable_stages(1)->set_readiness(microwork::v1::QUORUM);
+               c->mutable_stages(1)->set_quorum(2);
+             },
+             {{"stages[1].quorum",
+               "QUORUM readiness needs a quorum of 1 to the 1 stages it is after, got 2"}}},
+        Case{"Barrier",
+             [](Contract* c) { c->mutable_stages(2)->set_barrier(true); },
+             {{"stages[2].barrier",
+               "stage-wide barriers are not supported by this dispatcher yet"}}},
+        Case{"JudgedFieldInContract",
+             [](Contract* c) { c->mutable_stages(1)->mutable_human()->set_judged_field("label"); },
+             {{"stages[1].human",
+               "judged_field and previous_field are set by the dispatcher only"}}},
         Case{"MethodForAnswer",
              [](Contract* c) {
                c->mutable_stages(1)->mutable_human()->mutable_qa()->set_method(

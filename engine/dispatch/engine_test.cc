@@ -575,7 +575,7 @@ TEST_F(EngineTest, SubmissionErrorsLeaveNoJob) {
   auto r = Submit(poor);
   EXPECT_EQ(r.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_EQ(r.status().message(),
-            "budget 0.44 USD is below the cost 0.45 USD of 3 items through every human stage");
+            "budget 0.44 USD is below the cost 0.45 USD of 3 items through every stage");
   std::string invalid = kContract;
   invalid.replace(invalid.find("overlap: 3"), 10, "overlap: 0");
   EXPECT_EQ(Submit(invalid, "k2").status().message(),

@@ -1,5 +1,7 @@
 #include "engine/dispatch/flow.h"
 
+#include <algorithm>
+#include <map>
 #include <set>
 
 #include "absl/strings/str_cat.h"
@@ -134,6 +136,10 @@ std::vector<Step> BuildFlow(const v1::Contract& contract) {
     }
   }
   return flow;
+}
+
+uint32_t MaxAnswers(const Step& step) {
+  return std::max(step.human.overlap(), step.human.qa().max_overlap());
 }
 
 const std::string* FindField(const v1::Item& item, const std::string& name) {

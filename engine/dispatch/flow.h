@@ -48,6 +48,9 @@ struct Step {
 // The steps of `contract`, which ValidateContract accepted.
 std::vector<Step> BuildFlow(const v1::Contract& contract);
 
+// The most answers one item can need at `step`: its overlap, or its dynamic overlap's cap.
+uint32_t MaxAnswers(const Step& step);
+
 // Prepares `item` to enter `step`: the first round of an iteration starts from an empty version.
 void Enter(const Step& step, v1::Item* item);
 

@@ -467,6 +467,9 @@ absl::Status Engine::Decide(JobRun* run, TaskRun* task, Batch* batch) {
     cursor->set_done(cursor->done() + 1);
   }
   if (next >= 0) {
+    // A verify step judges this verdict, a vote this improvement: not by those who made it.
+    const StageRun::Role role = run->chain[next].role;
+    if (role != StageRun::Role::kVerify && role != StageRun::Role::kVote) producers.clear();
     MW_RETURN_IF_ERROR(CreateTask(run, next, std::move(item), batch, producers).status());
   } else {
     if (run->merge_stage >= 0) {

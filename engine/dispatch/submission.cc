@@ -235,13 +235,13 @@ absl::StatusOr<v1::SubmitContractReply> Submission::Finish() {
                                                      "\" has no usable items (",
                                                      reply_.quarantined_total(), " quarantined)"));
     }
-    // The most the job can cost: every item through every human stage at its highest overlap,
-    // with the platform's fee (each centre's share is checked as work is leased).
+    // The most the job can cost: every item through every step (each round of an iteration)
+    // at its highest overlap, with the platform's fee (each centre's share is checked as work
+    // is leased).
     int64_t cost = 0;
-    for (const auto& s : c.stages()) {
-      if (!s.has_human()) continue;
-      const int64_t overlap = std::max(s.human().overlap(), s.human().qa().max_overlap());
-      const int64_t rate = s.human().piece_rate_minor();
+    for (const Step& step : BuildFlow(c)) {
+      const int64_t overlap = MaxAnswers(step);
+      const int64_t rate = step.human.piece_rate_minor();
       MW_ASSIGN_OR_RETURN(int64_t per_item,
                           MulMinor(overlap, rate + PerMilleOf(rate, c.platform_fee_per_mille())));
       MW_ASSIGN_OR_RETURN(int64_t stage_cost, MulMinor(per_item, static_cast<int64_t>(items)));
@@ -250,7 +250,7 @@ absl::StatusOr<v1::SubmitContractReply> Submission::Finish() {
     if (c.budget_minor() < cost) {
       return absl::FailedPreconditionError(absl::StrCat(
           "budget ", FormatMoney(c.budget_minor(), c.currency()), " is below the cost ",
-          FormatMoney(cost, c.currency()), " of ", items, " items through every human stage"));
+          FormatMoney(cost, c.currency()), " of ", items, " items through every stage"));
     }
   }
 

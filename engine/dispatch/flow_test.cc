@@ -1,0 +1,359 @@
+// DAG semantics: how verify and iterate stages move items (flow.h), and the same through a real
+// engine: Find-Fix-Verify with a rejection, an iteration with an early stop, keyed merges, and
+// a restart in the middle.
+#include "engine/dispatch/flow.h"
+
+#include "engine/contract/contract_file.h"
+#include "engine/dispatch/engine_test_fixture.h"
+#include "gmock/gmock.h"
+
+namespace mw::dispatch {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::Pair;
+
+constexpr char kFindFixVerify[] = R"(
+name: Receipts
+client: acme
+currency: USD
+budget_minor: 10000
+inputs:
+  - name: receipts
+    format: FORMAT_CSV
+    inline_text: "id,ocr\n1,T0TAL 12.5O\n2,TOTAL 3.00\n3,T0TAL 9.99\n"
+stages:
+  - name: rows
+    split: {input: receipts, by: SPLIT_ROWS}
+  - name: fix
+    after: [rows]
+    human:
+      instructions: {en: "Type the total as printed."}
+      answer: {text: {max_length: 20}}
+      piece_rate_minor: 4
+      estimated_seconds: 20
+      overlap: 1
+  - name: check
+    after: [fix]
+    verify: {overlap: 2, piece_rate_minor: 2, estimated_seconds: 10}
+  - name: tidy
+    after: [check]
+    READINESS
+    human:
+      instructions: {en: "Is the receipt legible?"}
+      answer: {single_choice: {options: [legible, faded]}}
+      piece_rate_minor: 3
+      estimated_seconds: 10
+      overlap: 1
+  - name: out
+    after: [tidy]
+    merge: {}
+)";
+
+std::string WithReadiness(const std::string& readiness) {
+  std::string text = kFindFixVerify;
+  text.replace(text.find("READINESS"), 9, readiness);
+  return text;
+}
+
+v1::Item MakeItem(uint64_t index) {
+  v1::Item item;
+  item.set_index(index);
+  SetField(&item, "id", absl::StrCat(index + 1));
+  return item;
+}
+
+std::vector<std::string> Names(const v1::Item& item) {
+  std::vector<std::string> out;
+  for (const auto& f : item.fields()) out.push_back(absl::StrCat(f.name(), "=", f.value()));
+  return out;
+}
+
+TEST(FlowTest, AVerifyRejectionSkipsTheRestUnlessTheNextStageTakesAllDone) {
+  auto strict = BuildFlow(*contract::ParseContract(WithReadiness(""), "c.yaml"));
+  ASSERT_EQ(strict.size(), 3u);
+  EXPECT_EQ(strict[1].role, Step::Role::kVerify);
+  EXPECT_EQ(strict[1].human.judged_field(), "fix");
+  EXPECT_THAT(strict[1].human.answer().single_choice().options(), ElementsAre("yes", "no"));
+  EXPECT_EQ(strict[1].human.piece_rate_minor(), 2);
+  EXPECT_EQ(strict[1].human.overlap(), 2u);
+
+  v1::Item item = MakeItem(0);
+  EXPECT_EQ(Advance(strict, 0, "12.50", &item), 1);
+  EXPECT_EQ(Advance(strict, 1, "no", &item), -1);  // finished, rejected
+  EXPECT_EQ(ItemStatus(strict, item), "rejected by check");
+  EXPECT_THAT(Names(ExportedItem(strict, item)),
+              ElementsAre("id=1", "fix=12.50", "check=no", "tidy="));
+  v1::Item good = MakeItem(1);
+  Advance(strict, 0, "3.00", &good);
+  EXPECT_EQ(Advance(strict, 1, "yes", &good), 2);
+  EXPECT_EQ(Advance(strict, 2, "legible", &good), -1);
+  EXPECT_EQ(ItemStatus(strict, good), "succeeded");
+
+  auto lenient = BuildFlow(*contract::ParseContract(WithReadiness("readiness: ALL_DONE"), "c"));
+  v1::Item rejected = MakeItem(2);
+  Advance(lenient, 0, "9.99", &rejected);
+  EXPECT_EQ(Advance(lenient, 1, "no", &rejected), 2);  // still goes through tidy
+  EXPECT_EQ(Advance(lenient, 2, "faded", &rejected), -1);
+  EXPECT_EQ(ItemStatus(lenient, rejected), "rejected by check");
+}
+
+constexpr char kTranslate[] = R"(
+name: Phrases
+client: acme
+currency: USD
+budget_minor: 10000
+inputs:
+  - name: phrases
+    format: FORMAT_CSV
+    inline_text: "doc,en\na,Good morning\na,Thank you\nb,Where is the clinic?\n"
+stages:
+  - name: rows
+    split: {input: phrases, by: SPLIT_ROWS}
+  - name: sw
+    after: [rows]
+    iterate:
+      improve:
+        instructions: {en: "Translate into Kiswahili, or improve the translation."}
+        answer: {text: {max_length: 200}}
+        piece_rate_minor: 6
+        estimated_seconds: 30
+        overlap: 1
+      vote: {overlap: 1, piece_rate_minor: 2, estimated_seconds: 10}
+      max_rounds: 3
+  - name: out
+    after: [sw]
+    merge: {mode: MERGE_MODE, key_field: doc, separator: " / "}
+)";
+
+std::string Translate(const std::string& mode) {
+  std::string text = kTranslate;
+  text.replace(text.find("MERGE_MODE"), 10, mode);
+  return text;
+}
+
+TEST(FlowTest, AnIterationStopsWhenAVoteKeepsTheVersionOrAtItsRoundCap) {
+  auto flow = BuildFlow(*contract::ParseContract(Translate("GROUP_BY_KEY"), "c.yaml"));
+  ASSERT_EQ(flow.size(), 6u);  // three rounds of improve and vote
+  EXPECT_EQ(flow[0].name, "sw.r1");
+  EXPECT_EQ(flow[1].name, "sw.r1.vote");
+  EXPECT_EQ(flow[5].name, "sw.r3.vote");
+  EXPECT_EQ(flow[1].human.judged_field(), "sw.new");
+  EXPECT_EQ(flow[1].human.previous_field(), "sw");
+
+  // Round 1 adopted, round 2 rejected: the first version stands, two rounds were enough.
+  v1::Item item = MakeItem(0);
+  Enter(flow[0], &item);
+  EXPECT_THAT(Names(item), ElementsAre("id=1", "sw="));
+  EXPECT_EQ(Advance(flow, 0, "Habari za asubuhi", &item), 1);
+  EXPECT_THAT(Names(item), ElementsAre("id=1", "sw=", "sw.new=Habari za asubuhi"));
+  EXPECT_EQ(Advance(flow, 1, "new", &item), 2);
+  EXPECT_EQ(Advance(flow, 2, "Habari ya asubuhi", &item), 3);
+  EXPECT_EQ(Advance(flow, 3, "previous", &item), -1);
+  EXPECT_THAT(Names(item), ElementsAre("id=1", "sw=Habari za asubuhi"));
+  EXPECT_EQ(ItemStatus(flow, item), "succeeded");
+
+  // Every round improves: it stops at the cap with the last version.
+  v1::Item capped = MakeItem(1);
+  for (int pos = 0; pos < 6; pos += 2) {
+    Advance(flow, pos, absl::StrCat("v", pos), &capped);
+    EXPECT_EQ(Advance(flow, pos + 1, "new", &capped), pos == 4 ? -1 : pos + 2);
+  }
+  EXPECT_THAT(Names(capped), ElementsAre("id=2", "sw=v4"));
+
+  // No round is accepted: no version, the item is rejected.
+  v1::Item none = MakeItem(2);
+  Enter(flow[0], &none);
+  for (int pos = 0; pos < 6; pos += 2) {
+    Advance(flow, pos, "???", &none);
+    EXPECT_EQ(Advance(flow, pos + 1, "previous", &none), pos == 4 ? -1 : pos + 2);
+  }
+  EXPECT_EQ(ItemStatus(flow, none), "rejected by sw");
+}
+
+class FlowEngineTest : public EngineTest {
+ protected:
+  v1::Result Text(const v1::Assignment& a, const std::string& text) {
+    v1::Result r = Answer(a, "");
+    r.mutable_answer()->set_text(text);
+    return r;
+  }
+
+  // Leases up to `n` assignments for `worker` at centre "c" and returns them by task id.
+  std::map<std::string, v1::Assignment> LeaseFor(const std::string& worker, uint32_t n) {
+    auto lease = Lease("c", worker, n, absl::StrCat("lease-", worker, "-", ++leases_));
+    EXPECT_TRUE(lease.ok()) << lease.status();
+    std::map<std::string, v1::Assignment> out;
+    if (lease.ok()) {
+      for (const auto& a : lease->assignments()) out[a.task_id()] = a;
+    }
+    return out;
+  }
+
+  static std::vector<std::string> Keys(const std::map<std::string, v1::Assignment>& m) {
+    std::vector<std::string> out;
+    for (const auto& [k, v] : m) out.push_back(k);
+    return out;
+  }
+
+  void Accept(const std::vector<v1::Result>& results) {
+    for (const auto& r : SubmitResults("c", results)) {
+      EXPECT_EQ(r.status(), v1::RECEIPT_ACCEPTED) << r.detail();
+    }
+  }
+
+  std::vector<v1::ResultRecord> Export(const std::string& job) {
+    std::vector<v1::ResultRecord> out;
+    EXPECT_TRUE(engine_
+                    ->ExportResults(job,
+                                    [&](const v1::ResultRecord& r) {
+                                      out.push_back(r);
+                                      return true;
+                                    })
+                    .ok());
+    return out;
+  }
+
+  int leases_ = 0;
+};
+
+TEST_F(FlowEngineTest, FindFixVerifyRejectsAnItemAndNobodyVerifiesTheirOwnFix) {
+  AddCentre("c", {"w1", "w2", "w3", "w4"});
+  ASSERT_TRUE(Submit(WithReadiness("")).ok());
+
+  // w1 fixes all three receipts.
+  auto fixes = LeaseFor("w1", 3);
+  ASSERT_THAT(Keys(fixes), ElementsAre("job-1/fix/0", "job-1/fix/1", "job-1/fix/2"));
+  Accept({Text(fixes["job-1/fix/0"], "12.50"), Text(fixes["job-1/fix/1"], "3.00"),
+          Text(fixes["job-1/fix/2"], "9.90")});
+
+  // The checks wait for others: w1 produced what they judge. A restart keeps it so.
+  EXPECT_TRUE(LeaseFor("w1", 3).empty());
+  Open();
+  EXPECT_TRUE(LeaseFor("w1", 3).empty());
+  auto w2 = LeaseFor("w2", 3);
+  auto w3 = LeaseFor("w3", 3);
+  ASSERT_THAT(Keys(w2), ElementsAre("job-1/check/0", "job-1/check/1", "job-1/check/2"));
+  ASSERT_THAT(Keys(w3), ElementsAre("job-1/check/0", "job-1/check/1", "job-1/check/2"));
+  // The verifier sees the fix, and is asked yes or no.
+  const v1::Assignment& seen = w2["job-1/check/0"];
+  EXPECT_THAT(Names(seen.item()), ElementsAre("id=1", "ocr=T0TAL 12.5O", "fix=12.50"));
+  std::vector<v1::Result> votes;
+  for (auto* who : {&w2, &w3}) {
+    votes.push_back(Answer((*who)["job-1/check/0"], "yes"));
+    votes.push_back(Answer((*who)["job-1/check/1"], "yes"));
+    votes.push_back(Answer((*who)["job-1/check/2"], "no"));
+  }
+  Accept(votes);
+
+  // Only the two accepted receipts go on to "tidy".
+  auto tidy = LeaseFor("w4", 3);
+  ASSERT_THAT(Keys(tidy), ElementsAre("job-1/tidy/0", "job-1/tidy/1"));
+  Accept({Answer(tidy["job-1/tidy/0"], "legible"), Answer(tidy["job-1/tidy/1"], "faded")});
+
+  auto job = engine_->GetJob("job-1");
+  ASSERT_TRUE(job.ok());
+  EXPECT_EQ(job->state(), v1::JOB_COMPLETED);
+  EXPECT_EQ(job->stages(3).done(), 3u);  // two done, one skipped
+  // Every contribution is paid: 3 fixes at 4, 6 votes at 2, 2 tidies at 3.
+  EXPECT_EQ(job->wages_posted_minor(), 3 * 4 + 6 * 2 + 2 * 3);
+
+  auto rows = Export("job-1");
+  ASSERT_EQ(rows.size(), 3u);
+  EXPECT_THAT(Names(rows[0].item()),
+              ElementsAre("id=1", "ocr=T0TAL 12.5O", "fix=12.50", "check=yes", "tidy=legible"));
+  EXPECT_EQ(rows[0].status(), "succeeded");
+  ASSERT_EQ(rows[0].provenance_size(), 3);
+  EXPECT_EQ(rows[0].provenance(0).stage(), "fix");
+  EXPECT_THAT(rows[0].provenance(0).workers(), ElementsAre("w1"));
+  EXPECT_EQ(rows[0].provenance(1).stage(), "check");
+  EXPECT_THAT(rows[0].provenance(1).workers(), ElementsAre("w2", "w3"));
+  EXPECT_EQ(rows[0].provenance(2).stage(), "tidy");
+  EXPECT_THAT(Names(rows[2].item()),
+              ElementsAre("id=3", "ocr=T0TAL 9.99", "fix=9.90", "check=no", "tidy="));
+  EXPECT_EQ(rows[2].status(), "rejected by check");
+  EXPECT_EQ(rows[2].provenance_size(), 2);
+}
+
+TEST_F(FlowEngineTest, AnIterationRunsRoundsAndItsResultsAreGroupedByKey) {
+  AddCentre("c", {"w1", "w2"});
+  ASSERT_TRUE(Submit(Translate("GROUP_BY_KEY")).ok());
+  // Round 1: w1 translates all three; w1 may not vote on them, w2 votes.
+  auto r1 = LeaseFor("w1", 3);
+  ASSERT_THAT(Keys(r1), ElementsAre("job-1/sw.r1/0", "job-1/sw.r1/1", "job-1/sw.r1/2"));
+  EXPECT_THAT(Names(r1["job-1/sw.r1/0"].item()), ElementsAre("doc=a", "en=Good morning", "sw="));
+  Accept({Text(r1["job-1/sw.r1/0"], "Habari za asubuhi"), Text(r1["job-1/sw.r1/1"], "Asante"),
+          Text(r1["job-1/sw.r1/2"], "Kliniki iko wapi")});
+  EXPECT_TRUE(LeaseFor("w1", 3).empty());
+  auto v1 = LeaseFor("w2", 3);
+  ASSERT_THAT(Keys(v1),
+              ElementsAre("job-1/sw.r1.vote/0", "job-1/sw.r1.vote/1", "job-1/sw.r1.vote/2"));
+  EXPECT_THAT(Names(v1["job-1/sw.r1.vote/1"].item()),
+              ElementsAre("doc=a", "en=Thank you", "sw=", "sw.new=Asante"));
+  Accept({Answer(v1["job-1/sw.r1.vote/0"], "new"), Answer(v1["job-1/sw.r1.vote/1"], "new"),
+          Answer(v1["job-1/sw.r1.vote/2"], "new")});
+
+  // Round 2: w2 improves; after a restart w1 votes: item 1 improved, the others kept.
+  auto r2 = LeaseFor("w2", 3);
+  ASSERT_THAT(Keys(r2), ElementsAre("job-1/sw.r2/0", "job-1/sw.r2/1", "job-1/sw.r2/2"));
+  Accept({Text(r2["job-1/sw.r2/0"], "Habari asubuhi"), Text(r2["job-1/sw.r2/1"], "Asante sana"),
+          Text(r2["job-1/sw.r2/2"], "Kliniki ipo wapi")});
+  Open();
+  auto v2 = LeaseFor("w1", 3);
+  ASSERT_THAT(Keys(v2),
+              ElementsAre("job-1/sw.r2.vote/0", "job-1/sw.r2.vote/1", "job-1/sw.r2.vote/2"));
+  EXPECT_THAT(Names(v2["job-1/sw.r2.vote/1"].item()),
+              ElementsAre("doc=a", "en=Thank you", "sw=Asante", "sw.new=Asante sana"));
+  Accept({Answer(v2["job-1/sw.r2.vote/0"], "previous"), Answer(v2["job-1/sw.r2.vote/1"], "new"),
+          Answer(v2["job-1/sw.r2.vote/2"], "previous")});
+
+  // Round 3 only for item 1, and it is the last: kept.
+  auto r3 = LeaseFor("w1", 3);
+  ASSERT_THAT(Keys(r3), ElementsAre("job-1/sw.r3/1"));
+  Accept({Text(r3["job-1/sw.r3/1"], "Asante!")});
+  auto v3 = LeaseFor("w2", 3);
+  ASSERT_THAT(Keys(v3), ElementsAre("job-1/sw.r3.vote/1"));
+  Accept({Answer(v3["job-1/sw.r3.vote/1"], "previous")});
+
+  auto job = engine_->GetJob("job-1");
+  ASSERT_TRUE(job.ok());
+  EXPECT_EQ(job->state(), v1::JOB_COMPLETED);
+  EXPECT_EQ(job->stages(1).done(), 3u);
+  // 7 improvements at 6, 7 votes at 2.
+  EXPECT_EQ(job->wages_posted_minor(), 7 * 6 + 7 * 2);
+
+  auto rows = Export("job-1");
+  ASSERT_EQ(rows.size(), 2u);  // documents a and b
+  EXPECT_THAT(Names(rows[0].item()), ElementsAre("doc=a", "en=Good morning / Thank you",
+                                                 "sw=Habari za asubuhi / Asante sana"));
+  EXPECT_THAT(rows[0].merged_items(), ElementsAre(0u, 1u));
+  EXPECT_EQ(rows[0].status(), "succeeded");
+  EXPECT_EQ(rows[0].provenance_size(), 4 + 6);  // item 0: two rounds; item 1: three
+  EXPECT_THAT(Names(rows[1].item()),
+              ElementsAre("doc=b", "en=Where is the clinic?", "sw=Kliniki iko wapi"));
+  EXPECT_THAT(rows[1].merged_items(), ElementsAre(2u));
+}
+
+TEST_F(FlowEngineTest, PickWinnerKeepsTheSurestItemOfEachKey) {
+  AddCentre("c", {"w1", "w2", "w3"});
+  std::string text = kContract;
+  const std::string input = "id,text\\n1,great\\n2,awful\\n3,fine\\n";
+  text.replace(text.find(input), input.size(), "id,text\\ng1,great\\ng1,awful\\ng2,fine\\n");
+  const std::string merge = "merge: {}";
+  text.replace(text.find(merge), merge.size(), "merge: {mode: PICK_WINNER, key_field: id}");
+  ASSERT_TRUE(Submit(text).ok());
+  for (const char* w : {"w1", "w2", "w3"}) {
+    auto lease = Lease("c", w, 3, absl::StrCat("l-", w));
+    ASSERT_TRUE(lease.ok());
+    AnswerAll("c", *lease, /*dissenter=*/"w3");  // item 0 splits 2-1; item 1 is 3-0
+  }
+  auto rows = Export("job-1");
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_THAT(rows[0].merged_items(), ElementsAre(1u));
+  EXPECT_THAT(Names(rows[0].item()), ElementsAre("id=g1", "text=awful", "label=negative"));
+  EXPECT_DOUBLE_EQ(rows[0].confidence(), 1.0);
+  EXPECT_THAT(rows[1].merged_items(), ElementsAre(2u));
+}
+
+}  // namespace
+}  // namespace mw::dispatch
