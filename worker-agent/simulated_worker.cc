@@ -31,19 +31,24 @@ absl::StatusOr<CrowdModel> LoadTruth(const std::string& path, CrowdModel model) 
   text << in.rdbuf();
   contract::CsvReader reader;
   absl::Status status;
-  bool header = true;
+  std::vector<std::string> header;
   auto on_row = [&](contract::CsvReader::Row row) {
     if (!status.ok()) return;
-    if (!row.error.empty() || row.fields.size() != 2) {
-      status = absl::InvalidArgumentError(
-          absl::StrCat(path, ":", row.line, ": expected two fields: item key, label"));
+    if (!row.error.empty() || row.fields.size() < 2 ||
+        (!header.empty() && row.fields.size() != header.size())) {
+      status = absl::InvalidArgumentError(absl::StrCat(
+          path, ":", row.line, ": expected an item key and a label (or one label per stage)"));
       return;
     }
-    if (header) {
-      model.truth_field = row.fields[0];
-      header = false;
-    } else {
+    if (header.empty()) {
+      header = row.fields;
+      model.truth_field = header[0];
+    } else if (header.size() == 2) {
       model.truth[row.fields[0]] = row.fields[1];
+    } else {
+      for (size_t i = 1; i < header.size(); ++i) {
+        model.stage_truth[header[i]][row.fields[0]] = row.fields[i];
+      }
     }
   };
   reader.Feed(text.str(), on_row);
@@ -52,6 +57,33 @@ absl::StatusOr<CrowdModel> LoadTruth(const std::string& path, CrowdModel model) 
   return model;
 }
 
+namespace {
+
+// The true answer of `stage` for the item, or nullptr.
+const std::string* TruthOf(const CrowdModel& model, const std::string& stage,
+                           const v1::Item& item) {
+  for (const auto& f : item.fields()) {
+    if (f.name() != model.truth_field) continue;
+    const std::map<std::string, std::string>* labels = &model.truth;
+    if (auto s = model.stage_truth.find(stage); s != model.stage_truth.end()) {
+      labels = &s->second;
+    } else if (!model.stage_truth.empty()) {
+      return nullptr;
+    }
+    if (auto it = labels->find(f.value()); it != labels->end()) return &it->second;
+  }
+  return nullptr;
+}
+
+std::string FieldOf(const v1::Item& item, const std::string& name) {
+  for (const auto& f : item.fields()) {
+    if (f.name() == name) return f.value();
+  }
+  return "";
+}
+
+}  // namespace
+
 SimulatedAnswer Simulate(const CrowdModel& model, const std::string& worker,
                          const v1::CachedAssignment& a) {
   const auto [u, v] = Uniforms(model.seed, worker, a.assignment().task_id());
@@ -59,12 +91,22 @@ SimulatedAnswer Simulate(const CrowdModel& model, const std::string& worker,
   SimulatedAnswer out;
   out.active_seconds =
       static_cast<uint32_t>(stage.estimated_seconds() * model.speed * (0.75 + 0.5 * v)) + 1;
-  // The true label, when the truth file knows this item.
+  // The true label, when the truth file knows this item: for a judging task, the right
+  // judgement of the judged field. An iteration's steps ("sw.r2", "sw.r2.vote") and the
+  // judged field of its vote ("sw.new") belong to the stage "sw".
+  const v1::Item& item = a.assignment().item();
+  auto stage_of = [](const std::string& name) { return name.substr(0, name.find('.')); };
+  std::string judgement;
   const std::string* truth = nullptr;
-  for (const auto& f : a.assignment().item().fields()) {
-    if (f.name() == model.truth_field) {
-      if (auto it = model.truth.find(f.value()); it != model.truth.end()) truth = &it->second;
+  if (!stage.judged_field().empty()) {
+    if (const std::string* t = TruthOf(model, stage_of(stage.judged_field()), item)) {
+      const bool right = FieldOf(item, stage.judged_field()) == *t;
+      judgement =
+          stage.previous_field().empty() ? (right ? "yes" : "no") : (right ? "new" : "previous");
+      truth = &judgement;
     }
+  } else {
+    truth = TruthOf(model, stage_of(a.assignment().stage()), item);
   }
   const auto& answer = stage.answer();
   if (answer.has_single_choice() && answer.single_choice().options_size() > 0) {
@@ -87,7 +129,13 @@ SimulatedAnswer Simulate(const CrowdModel& model, const std::string& worker,
   } else if (answer.has_number()) {
     out.answer.set_number(absl::StrCat(static_cast<int64_t>(answer.number().min())));
   } else {
-    out.answer.set_text(truth != nullptr && u < model.accuracy ? *truth : "unsure");
+    if (truth == nullptr) {
+      out.answer.set_text("unsure");
+    } else if (u < model.accuracy || truth->size() < 2) {
+      out.answer.set_text(*truth);
+    } else {
+      out.answer.set_text(truth->substr(0, truth->size() - 1));  // a slip at the end
+    }
   }
   return out;
 }

@@ -18,12 +18,15 @@ struct CrowdModel {
   double accuracy = 0.9;  // chance of giving the true label when it is known
   double speed = 1.0;     // 1.0: takes the stage's estimated time on average
   uint64_t seed = 1;
-  // Known true labels by the value of `truth_field` in the item.
+  // Known true labels by the value of `truth_field` in the item, for every stage.
   std::string truth_field;
   std::map<std::string, std::string> truth;
+  // Or per stage: stage name -> (value of `truth_field` -> label).
+  std::map<std::string, std::map<std::string, std::string>> stage_truth;
 };
 
-// Reads a truth CSV: header "<item field>,<label column>", then one row per item.
+// Reads a truth CSV: header "<item field>,<label column>", then one row per item; or with more
+// columns, "<item field>,<stage>,<stage>...": each stage's true answer.
 [[nodiscard]] absl::StatusOr<CrowdModel> LoadTruth(const std::string& path, CrowdModel model);
 
 struct SimulatedAnswer {
@@ -31,7 +34,9 @@ struct SimulatedAnswer {
   uint32_t active_seconds = 0;
 };
 
-// What worker `worker` answers to `a` under `model`.
+// What worker `worker` answers to `a` under `model`. On a verify task (yes/no on another
+// stage's answer) or an iteration's vote (new/previous version), a right judgement compares the
+// judged field with that stage's truth; a wrong text answer is the truth with its end missing.
 SimulatedAnswer Simulate(const CrowdModel& model, const std::string& worker,
                          const v1::CachedAssignment& a);
 

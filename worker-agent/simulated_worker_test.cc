@@ -51,5 +51,55 @@ TEST(SimulatedWorkerTest, AnswersReplayFromTheSeed) {
   EXPECT_NE(Simulate(Model(0.0), "w9", Task("3")).answer.choice(), "neutral");
 }
 
+// A task of step `step` whose item has `fields`, asking `options` (a text answer when empty).
+v1::CachedAssignment Judge(const std::string& step,
+                           std::vector<std::pair<std::string, std::string>> fields,
+                           std::vector<std::string> options, const std::string& judged = "",
+                           const std::string& previous = "") {
+  v1::CachedAssignment a;
+  a.mutable_assignment()->set_task_id("job-1/" + step + "/0");
+  a.mutable_assignment()->set_stage(step);
+  for (const auto& [name, value] : fields) {
+    v1::Field* f = a.mutable_assignment()->mutable_item()->add_fields();
+    f->set_name(name);
+    f->set_value(value);
+  }
+  auto* h = a.mutable_spec()->mutable_human();
+  h->set_estimated_seconds(10);
+  if (options.empty()) h->mutable_answer()->mutable_text();
+  for (const auto& o : options) h->mutable_answer()->mutable_single_choice()->add_options(o);
+  h->set_judged_field(judged);
+  h->set_previous_field(previous);
+  return a;
+}
+
+TEST(SimulatedWorkerTest, PerStageTruthDrivesFixesVerificationsAndVotes) {
+  CrowdModel m;
+  m.accuracy = 1.0;
+  m.truth_field = "id";
+  m.stage_truth["fix"]["R1"] = "12.50";
+  m.stage_truth["sw"]["R1"] = "Asante";
+  EXPECT_EQ(Simulate(m, "w", Judge("fix", {{"id", "R1"}}, {})).answer.text(), "12.50");
+  EXPECT_EQ(Simulate(m, "w", Judge("check", {{"id", "R1"}, {"fix", "12.50"}}, {"yes", "no"}, "fix"))
+                .answer.choice(),
+            "yes");
+  EXPECT_EQ(Simulate(m, "w", Judge("check", {{"id", "R1"}, {"fix", "12.5"}}, {"yes", "no"}, "fix"))
+                .answer.choice(),
+            "no");
+  EXPECT_EQ(Simulate(m, "w", Judge("sw.r2", {{"id", "R1"}, {"sw", "Asant"}}, {})).answer.text(),
+            "Asante");
+  const auto vote = [&](const std::string& fresh, const std::string& previous) {
+    return Simulate(m, "w",
+                    Judge("sw.r2.vote", {{"id", "R1"}, {"sw", previous}, {"sw.new", fresh}},
+                          {"new", "previous"}, "sw.new", "sw"))
+        .answer.choice();
+  };
+  EXPECT_EQ(vote("Asante", "Asant"), "new");
+  EXPECT_EQ(vote("Asant", "Asante"), "previous");
+  m.accuracy = 0.0;  // always wrong: the other judgement, and a slip at the end of a text
+  EXPECT_EQ(vote("Asante", "Asant"), "previous");
+  EXPECT_EQ(Simulate(m, "w", Judge("fix", {{"id", "R1"}}, {})).answer.text(), "12.5");
+}
+
 }  // namespace
 }  // namespace mw::agent
