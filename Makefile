@@ -7,7 +7,7 @@ JOBS ?= $(shell nproc)
 FUZZ_DIR ?= build-fuzz
 FUZZ_SECONDS ?= 10
 
-.PHONY: all deps configure build test unit-test fuzz demo format clean
+.PHONY: all deps configure build test unit-test fuzz demo examples format clean
 
 all: build
 
@@ -40,6 +40,10 @@ fuzz: deps
 
 demo: build
 	@scripts/demo.sh $(BUILD_DIR)
+
+# Each contract in examples/ end to end with simulated workers.
+examples: build
+	@for e in receipts translation ticket-triage; do scripts/run-example.sh $$e $(BUILD_DIR) || exit 1; done
 
 format:
 	@git ls-files '*.cc' '*.h' | xargs clang-format -i

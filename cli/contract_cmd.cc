@@ -146,10 +146,10 @@ absl::Status Check(const std::string& file, const Connect& connect) {
   for (int i : contract::TopologicalOrder(k)) {
     const v1::Stage& s = k.stages(i);
     if (s.has_split()) {
-      std::cout << absl::StrFormat("  %-12s split  %s of %s -> %d items\n", s.name(),
+      std::cout << absl::StrFormat("  %-12s split   %s of %s -> %d items\n", s.name(),
                                    v1::SplitBy_Name(s.split().by()), s.split().input(), items);
     } else if (s.has_merge()) {
-      std::cout << absl::StrFormat("  %-12s merge  %s of %s\n", s.name(),
+      std::cout << absl::StrFormat("  %-12s merge   %s of %s\n", s.name(),
                                    v1::MergeMode_Name(s.merge().mode()), s.after(0));
     } else {
       // Human, verify and iterate stages: each step's worst case (every round of an

@@ -9,28 +9,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN="${1:-build}/bin"
 OUT="out/demo"
-rm -rf "$OUT"
-mkdir -p "$OUT"
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
-trap cleanup EXIT
-
-say() { printf '\n== %s\n' "$*"; }
-
-# Waits for a process to write its ready file (the OS picks the ports).
-wait_ready() {
-  for _ in $(seq 1 100); do [ -s "$1" ] && return 0; sleep 0.1; done
-  echo "demo: $2 did not start; see its log in $OUT" >&2; exit 1
-}
+source scripts/run-common.sh
 
 say "Starting the dispatcher (state in $OUT/dispatcher)"
-"$BIN/mw-dispatcher" --data-dir "$OUT/dispatcher" --listen 127.0.0.1:0 \
-  --metrics-listen 127.0.0.1:0 --ready-file "$OUT/dispatcher.ready" >"$OUT/dispatcher.log" 2>&1 &
-pids+=($!)
-wait_ready "$OUT/dispatcher.ready" mw-dispatcher
-read -r grpc metrics < "$OUT/dispatcher.ready"
-export MW_SERVER="${grpc#grpc=}" MW_TOKEN_FILE="$OUT/dispatcher/operator.token"
-echo "dispatcher on $MW_SERVER, metrics on http://${metrics#metrics=}/metrics"
+start_dispatcher
+echo "dispatcher on $MW_SERVER, metrics on http://$METRICS/metrics"
 
 say "Registering two delivery centres: local currency, hourly wage floor, and the share of each wage they keep"
 "$BIN/mw" centre add --id nairobi --region KE --currency KES --floor-minor 15000 \

@@ -60,7 +60,7 @@ absl::StatusOr<std::optional<v1::ResultRecord>> Engine::ExportedRow(
   for (const v1::ResultRecord& v : path.verdicts) {
     v1::Provenance* p = row.add_provenance();
     p->set_stage(v.stage());
-    p->set_answer(AnswerLabel(v.answer()));
+    p->set_answer(v.answer().has_text() ? v.answer().text() : AnswerLabel(v.answer()));
     p->set_confidence(v.confidence());
     *p->mutable_workers() = v.workers();
   }

@@ -63,7 +63,8 @@ std::vector<Step> BuildFlow(const v1::Contract& contract) {
       Step& prev = flow.back();
       if (prev.role == Step::Role::kVote) {
         for (Step& st : flow) {
-          if (st.role == Step::Role::kVote && st.index == prev.index) {
+          if ((st.role == Step::Role::kVote || st.role == Step::Role::kImprove) &&
+              st.index == prev.index) {
             st.exit = here;
             if (st.last_round) st.next = here;
           }
@@ -177,9 +178,13 @@ int Advance(const std::vector<Step>& flow, int pos, const std::string& label, v1
     case Step::Role::kVerify:
       SetField(item, step.stage, label);
       return label == kNo ? step.on_reject : step.next;
-    case Step::Role::kImprove:
+    case Step::Role::kImprove: {
+      // An unchanged version needs no vote: the iteration has settled.
+      const std::string* current = FindField(*item, step.stage);
+      if (current != nullptr && !current->empty() && *current == label) return step.exit;
       SetField(item, NewField(step.stage), label);
       return step.next;
+    }
     case Step::Role::kVote: {
       const std::string* candidate = FindField(*item, NewField(step.stage));
       const std::string fresh = candidate != nullptr ? *candidate : "";

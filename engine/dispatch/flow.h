@@ -8,8 +8,9 @@
 //            item: it skips the stages after, unless the next one's readiness is ALL_DONE.
 //   iterate  an improve step and a vote step per round (`<stage>.r<N>`, `<stage>.r<N>.vote`). The
 //            improver writes `<stage>.new` from the current `<stage>`; voters choose "new" or
-//            "previous"; the winner becomes `<stage>`. A vote that keeps an existing version
-//            ends the iteration early. No version at the end rejects the item, as verify does.
+//            "previous"; the winner becomes `<stage>`. A vote that keeps an existing version,
+//            or an improvement that changes nothing, ends the iteration early. No version at the
+//            end rejects the item, as verify does.
 // A merge is not a step: it shapes the export (Engine::ExportResults).
 #ifndef MW_ENGINE_DISPATCH_FLOW_H_
 #define MW_ENGINE_DISPATCH_FLOW_H_

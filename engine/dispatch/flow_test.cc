@@ -153,6 +153,14 @@ TEST(FlowTest, AnIterationStopsWhenAVoteKeepsTheVersionOrAtItsRoundCap) {
   EXPECT_THAT(Names(item), ElementsAre("id=1", "sw=Habari za asubuhi"));
   EXPECT_EQ(ItemStatus(flow, item), "succeeded");
 
+  // An improvement that changes nothing settles it without a vote.
+  v1::Item same = MakeItem(3);
+  Enter(flow[0], &same);
+  Advance(flow, 0, "Asante", &same);
+  EXPECT_EQ(Advance(flow, 1, "new", &same), 2);
+  EXPECT_EQ(Advance(flow, 2, "Asante", &same), -1);
+  EXPECT_THAT(Names(same), ElementsAre("id=4", "sw=Asante"));
+
   // Every round improves: it stops at the cap with the last version.
   v1::Item capped = MakeItem(1);
   for (int pos = 0; pos < 6; pos += 2) {

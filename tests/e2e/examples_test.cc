@@ -1,0 +1,125 @@
+// The example contracts run end to end as an operator would run them: scripts/run-example.sh
+// starts the real dispatcher and two agents of simulated workers, submits the contract, follows
+// it to the end, exports the results and verifies the ledger. The test checks the exported
+// rows: every input row exactly once, the path each item took, and that nobody judged their
+// own work. How often the crowd got it right is printed, not asserted (it is a simulation).
+#include <fstream>
+#include <map>
+#include <set>
+
+#include "absl/strings/str_split.h"
+#include "engine/testing/subprocess.h"
+#include "engine/testing/temp_dir.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
+
+namespace {
+
+using ::testing::HasSubstr;
+using json = nlohmann::json;
+
+const std::string kSource = MW_SOURCE_DIR;
+
+// Runs the example and returns its exported JSONL rows.
+std::vector<json> RunExample(const std::string& name, const mw::testing::TempDir& dir) {
+  const std::string bin_dir = MW_BIN_DIR;
+  mw::testing::CommandResult r = mw::testing::Run(
+      {kSource + "/scripts/run-example.sh", name, bin_dir.substr(0, bin_dir.rfind('/'))},
+      {"MW_EXAMPLE_OUT=" + dir.Sub(name)});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_THAT(r.out, HasSubstr("Ledger OK"));
+  EXPECT_THAT(r.out, HasSubstr("completed"));
+  std::vector<json> rows;
+  std::ifstream in(dir.Sub(name) + "/results.jsonl");
+  for (std::string line; std::getline(in, line);) rows.push_back(json::parse(line));
+  return rows;
+}
+
+// The first column of each data row of a CSV file (no quoted first columns in the examples).
+std::vector<std::string> Column(const std::string& path, size_t column) {
+  std::vector<std::string> out;
+  std::ifstream in(path);
+  std::string line;
+  std::getline(in, line);
+  while (std::getline(in, line)) {
+    std::vector<std::string> f = absl::StrSplit(line, ',');
+    out.push_back(f.at(column));
+  }
+  return out;
+}
+
+std::set<std::string> Workers(const json& step) {
+  return step["workers"].get<std::set<std::string>>();
+}
+
+bool Disjoint(const std::set<std::string>& a, const std::set<std::string>& b) {
+  for (const auto& x : a) {
+    if (b.count(x)) return false;
+  }
+  return true;
+}
+
+TEST(ExamplesTest, ReceiptsRunFindFixVerifyAndNobodyVerifiesTheirOwnFix) {
+  mw::testing::TempDir dir;
+  std::vector<json> rows = RunExample("receipts", dir);
+  const auto ids = Column(kSource + "/examples/receipts/receipts.csv", 0);
+  const auto fixes = Column(kSource + "/examples/receipts/truth.csv", 2);
+  ASSERT_EQ(rows.size(), ids.size());
+  int succeeded = 0, right = 0;
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const json& row = rows[i];
+    EXPECT_EQ(row["item"], i);  // input order, each row once
+    EXPECT_EQ(row["fields"]["receipt_id"], ids[i]);
+    const json& p = row["provenance"];
+    ASSERT_EQ(p.size(), 3u) << row.dump();
+    EXPECT_EQ(p[0]["stage"], "find");
+    EXPECT_EQ(p[1]["stage"], "fix");
+    EXPECT_EQ(p[2]["stage"], "verify");
+    EXPECT_EQ(Workers(p[1]).size(), 1u);
+    EXPECT_EQ(Workers(p[2]).size(), 3u);
+    EXPECT_TRUE(Disjoint(Workers(p[1]), Workers(p[2]))) << row.dump();
+    const std::string verdict = row["fields"]["verify"];
+    EXPECT_EQ(row["status"], verdict == "yes" ? "succeeded" : "rejected by verify");
+    succeeded += verdict == "yes";
+    right += verdict == "yes" && row["fields"]["fix"] == fixes[i];
+  }
+  std::cout << "receipts: " << succeeded << " of " << rows.size() << " fixes accepted, " << right
+            << " of them match the truth\n";
+}
+
+TEST(ExamplesTest, TranslationIteratesAndGroupsPhrasesIntoNotices) {
+  mw::testing::TempDir dir;
+  std::vector<json> rows = RunExample("translation", dir);
+  const auto notices = Column(kSource + "/examples/translation/phrases.csv", 1);
+  std::vector<std::string> order;  // the notices in the order they first appear
+  for (const auto& n : notices) {
+    if (std::find(order.begin(), order.end(), n) == order.end()) order.push_back(n);
+  }
+  ASSERT_EQ(rows.size(), order.size());
+  std::set<uint64_t> items;
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const json& row = rows[i];
+    EXPECT_EQ(row["fields"]["notice"], order[i]);
+    for (uint64_t item : row["merged_items"]) {
+      EXPECT_TRUE(items.insert(item).second) << "item " << item << " in two rows";
+      EXPECT_EQ(notices.at(item), order[i]);
+    }
+    // Each round: one improver, then three voters among whom the improver is not.
+    const json& p = row["provenance"];
+    for (size_t s = 0; s < p.size(); ++s) {
+      const std::string stage = p[s]["stage"];
+      if (stage.find(".vote") != std::string::npos) {
+        ASSERT_GT(s, 0u);
+        EXPECT_EQ(p[s - 1]["stage"].get<std::string>() + ".vote", stage);
+        EXPECT_EQ(Workers(p[s]).size(), 3u);
+        EXPECT_TRUE(Disjoint(Workers(p[s - 1]), Workers(p[s]))) << row.dump();
+      } else {
+        EXPECT_EQ(Workers(p[s]).size(), 1u);
+      }
+    }
+  }
+  EXPECT_EQ(items.size(), notices.size());  // every phrase in exactly one notice
+}
+
+}  // namespace
