@@ -66,7 +66,7 @@ std::vector<Step> BuildFlow(const v1::Contract& contract) {
           if ((st.role == Step::Role::kVote || st.role == Step::Role::kImprove) &&
               st.index == prev.index) {
             st.exit = here;
-            if (st.last_round) st.next = here;
+            if (st.role == Step::Role::kVote && st.last_round) st.next = here;
           }
         }
       } else {

@@ -179,6 +179,41 @@ TEST(FlowTest, AnIterationStopsWhenAVoteKeepsTheVersionOrAtItsRoundCap) {
   EXPECT_EQ(ItemStatus(flow, none), "rejected by sw");
 }
 
+TEST(FlowTest, AStageAfterAnIterationFollowsEveryWayOut) {
+  std::string text = Translate("CONCATENATE");
+  const std::string merge = "  - name: out\n    after: [sw]";
+  text.replace(
+      text.find(merge), merge.size(),
+      "  - name: tone\n    after: [sw]\n    human:\n      instructions: {en: Is it polite}\n"
+      "      answer: {single_choice: {options: [polite, rude]}}\n"
+      "      piece_rate_minor: 2\n      estimated_seconds: 5\n      overlap: 1\n"
+      "  - name: out\n    after: [tone]");
+  auto flow = BuildFlow(*contract::ParseContract(text, "c.yaml"));
+  ASSERT_EQ(flow.size(), 7u);
+  EXPECT_EQ(flow[4].next, 5);  // the last round's improvement still goes to its vote
+  v1::Item item = MakeItem(0);
+  Enter(flow[0], &item);
+  Advance(flow, 0, "a", &item);
+  Advance(flow, 1, "new", &item);
+  Advance(flow, 2, "b", &item);
+  Advance(flow, 3, "new", &item);
+  EXPECT_EQ(Advance(flow, 4, "c", &item), 5);
+  EXPECT_EQ(Advance(flow, 5, "new", &item), 6);  // the cap: on to "tone"
+  v1::Item early = MakeItem(1);
+  Enter(flow[0], &early);
+  Advance(flow, 0, "a", &early);
+  Advance(flow, 1, "new", &early);
+  EXPECT_EQ(Advance(flow, 2, "a", &early), 6);  // unchanged: on to "tone"
+  v1::Item none = MakeItem(2);
+  Enter(flow[0], &none);
+  for (int pos = 0; pos < 4; pos += 2) {
+    Advance(flow, pos, "?", &none);
+    Advance(flow, pos + 1, "previous", &none);
+  }
+  Advance(flow, 4, "?", &none);
+  EXPECT_EQ(Advance(flow, 5, "previous", &none), -1);  // rejected: "tone" needs success
+}
+
 class FlowEngineTest : public EngineTest {
  protected:
   v1::Result Text(const v1::Assignment& a, const std::string& text) {
