@@ -273,18 +273,7 @@ class Validator {
       Error(p + ".instructions", "needs instructions in English (key \"en\")");
     }
     Answer(p + ".answer", h.answer());
-    if (h.piece_rate_minor() <= 0) {
-      Error(p + ".piece_rate_minor",
-            absl::StrCat("must be a positive amount in minor units, got ", h.piece_rate_minor()));
-    }
-    if (h.estimated_seconds() == 0 || h.estimated_seconds() > limits_.max_estimated_seconds) {
-      Error(p + ".estimated_seconds", absl::StrCat("expected 1 to ", limits_.max_estimated_seconds,
-                                                   ", got ", h.estimated_seconds()));
-    }
-    if (h.overlap() == 0 || h.overlap() > limits_.max_overlap) {
-      Error(p + ".overlap",
-            absl::StrCat("expected 1 to ", limits_.max_overlap, ", got ", h.overlap()));
-    }
+    Work(p, h.piece_rate_minor(), h.estimated_seconds(), h.overlap());
     const auto& qa = h.qa();
     if (qa.confidence_target() < 0 || qa.confidence_target() >= 1) {
       Error(p + ".qa.confidence_target", "expected a probability in [0, 1)");
@@ -357,20 +346,25 @@ class Validator {
     }
   }
 
+  // What every kind of task states: its pay, its estimated time and how many answer it.
+  void Work(const std::string& p, int64_t piece_rate_minor, uint32_t estimated_seconds,
+            uint32_t overlap) {
+    if (piece_rate_minor <= 0) {
+      Error(p + ".piece_rate_minor",
+            absl::StrCat("must be a positive amount in minor units, got ", piece_rate_minor));
+    }
+    if (estimated_seconds == 0 || estimated_seconds > limits_.max_estimated_seconds) {
+      Error(p + ".estimated_seconds", absl::StrCat("expected 1 to ", limits_.max_estimated_seconds,
+                                                   ", got ", estimated_seconds));
+    }
+    if (overlap == 0 || overlap > limits_.max_overlap) {
+      Error(p + ".overlap", absl::StrCat("expected 1 to ", limits_.max_overlap, ", got ", overlap));
+    }
+  }
+
   // A verify stage, or an iterate stage's vote: people judge another stage's answer.
   void Judge(const std::string& p, const microwork::v1::VerifyStage& v) {
-    if (v.piece_rate_minor() <= 0) {
-      Error(p + ".piece_rate_minor",
-            absl::StrCat("must be a positive amount in minor units, got ", v.piece_rate_minor()));
-    }
-    if (v.estimated_seconds() == 0 || v.estimated_seconds() > limits_.max_estimated_seconds) {
-      Error(p + ".estimated_seconds", absl::StrCat("expected 1 to ", limits_.max_estimated_seconds,
-                                                   ", got ", v.estimated_seconds()));
-    }
-    if (v.overlap() == 0 || v.overlap() > limits_.max_overlap) {
-      Error(p + ".overlap",
-            absl::StrCat("expected 1 to ", limits_.max_overlap, ", got ", v.overlap()));
-    }
+    Work(p, v.piece_rate_minor(), v.estimated_seconds(), v.overlap());
     for (const auto& [lang, text] : v.instructions()) {
       if (text.empty()) Error(absl::StrCat(p, ".instructions[", lang, "]"), "must not be empty");
     }

@@ -231,9 +231,8 @@ absl::Status Engine::RecoverJob(const std::string& job_id) {
         v1::ContributionRecord contribution;
         MW_RETURN_IF_ERROR(contributions->Read(&contribution));
         if (contribution.counted()) {
-          task.answers.emplace_back(contribution.result().worker(),
-                                    AnswerLabel(contribution.result().answer()));
-          task.texts.push_back(contribution.result().answer().text());
+          const v1::Result& r = contribution.result();
+          task.answers.push_back({r.worker(), AnswerLabel(r.answer()), r.answer().text()});
         }
       }
       for (auto& slot : *rec.mutable_slots()) {

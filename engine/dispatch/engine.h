@@ -290,14 +290,18 @@ class Engine {
     // The contract's agreed exchange rates, by the currency they convert into.
     std::map<std::string, FxRate> rates;
   };
+  struct CountedAnswer {
+    std::string worker;
+    std::string label;  // AnswerLabel: what aggregation compares
+    std::string text;   // a text answer as written (the verdict keeps these words)
+  };
   struct TaskRun {
     std::string job_id;
     int chain_pos = 0;
     uint64_t item_index = 0;
     v1::TaskRecord record;
     v1::Item item;
-    std::vector<std::pair<std::string, std::string>> answers;  // (worker, label), counted only
-    std::vector<std::string> texts;  // beside `answers`: a text answer as written, else empty
+    std::vector<CountedAnswer> answers;  // counted only, in arrival order
   };
   struct Timer {
     int64_t at_ms;
@@ -457,7 +461,7 @@ class Engine {
       const storage::Snapshot* snapshot) const;
   static uint32_t FreeSlots(const v1::TaskRecord& task);
   // Whether `worker` had a slot of `task`, or may not take it (excluded).
-  static bool HasSlot(const v1::TaskRecord& task, const std::string& worker);
+  static bool HadOrBarred(const v1::TaskRecord& task, const std::string& worker);
 
   // PERMISSION_DENIED when `assignment_id` names a slot another centre holds; OK otherwise
   // (unknown or malformed ids are for the caller to handle).

@@ -28,7 +28,7 @@ uint32_t Engine::FreeSlots(const v1::TaskRecord& task) {
   return taken >= task.needed() ? 0 : task.needed() - taken;
 }
 
-bool Engine::HasSlot(const v1::TaskRecord& task, const std::string& worker) {
+bool Engine::HadOrBarred(const v1::TaskRecord& task, const std::string& worker) {
   for (const auto& s : task.slots()) {
     if (s.worker() == worker) return true;
   }
@@ -63,7 +63,7 @@ absl::StatusOr<Engine::TaskRun*> Engine::NextGoldFor(JobRun* run, int pos,
   for (size_t n = 0; n < gold.size(); ++n) {
     const size_t i = (run->gold_cursor[pos] + n) % gold.size();
     auto it = tasks_.find(gold[i]);
-    if (it == tasks_.end() || HasSlot(it->second.record, worker)) continue;
+    if (it == tasks_.end() || HadOrBarred(it->second.record, worker)) continue;
     run->gold_cursor[pos] = i + 1;
     return &it->second;
   }
@@ -120,7 +120,7 @@ absl::StatusOr<Engine::TaskRun*> Engine::NextTaskFor(JobRun* run, const std::str
         ++i;  // backing off after an expired lease
         continue;
       }
-      if (!HasSlot(it->second.record, worker.worker())) {
+      if (!HadOrBarred(it->second.record, worker.worker())) {
         ++run->since_gold[pos];
         return &it->second;
       }
@@ -387,7 +387,7 @@ absl::StatusOr<v1::ReassignReply> Engine::Reassign(const std::string& centre_id,
           return absl::FailedPreconditionError(
               absl::StrCat("worker ", r.to_worker(), " is not on duty at centre ", centre_id));
         }
-        if (HasSlot(task.record, r.to_worker())) {
+        if (HadOrBarred(task.record, r.to_worker())) {
           return absl::FailedPreconditionError(
               absl::StrCat("worker ", r.to_worker(),
                            " has had this task already, or produced the answer it judges"));

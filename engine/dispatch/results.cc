@@ -4,6 +4,8 @@
 // recorded and paid but does not change the task.
 #include <spdlog/spdlog.h>
 
+#include <set>
+
 #include "absl/strings/str_cat.h"
 #include "engine/common/ids.h"
 #include "engine/common/proto_bytes.h"
@@ -334,8 +336,7 @@ absl::StatusOr<v1::Receipt> Engine::RecordResult(const std::string& centre_id, c
                receipt.late(), receipt.wage_minor(), receipt.currency());
   if (contribution.counted()) {
     slot->set_state(v1::SLOT_SUBMITTED);
-    task->answers.emplace_back(worker, AnswerLabel(r.answer()));
-    task->texts.push_back(r.answer().text());
+    task->answers.push_back({worker, AnswerLabel(r.answer()), r.answer().text()});
     uint32_t submitted = 0;
     for (const auto& s : task->record.slots()) submitted += s.state() == v1::SLOT_SUBMITTED;
     if (submitted >= task->record.needed()) {
@@ -358,7 +359,7 @@ absl::Status Engine::Decide(JobRun* run, TaskRun* task, Batch* batch) {
   // Who answered, from which centre, and how skilled each is thought to be.
   std::vector<std::string> labels, accounts;
   std::vector<double> skills;
-  for (const auto& [worker, label] : task->answers) {
+  for (const auto& [worker, label, text] : task->answers) {
     std::string centre;
     for (const auto& s : task->record.slots()) {
       if (s.worker() == worker) centre = s.centre();
@@ -388,9 +389,9 @@ absl::Status Engine::Decide(JobRun* run, TaskRun* task, Batch* batch) {
   // A text verdict keeps the words as a worker who gave it wrote them (the label is folded).
   std::string verdict = vote.label;
   if (answer_schema.has_text()) {
-    for (size_t i = 0; i < task->answers.size() && i < task->texts.size(); ++i) {
-      if (labels[i] == vote.label && !task->texts[i].empty()) {
-        verdict = task->texts[i];
+    for (const CountedAnswer& a : task->answers) {
+      if (a.label == vote.label) {
+        verdict = a.text;
         break;
       }
     }
@@ -406,7 +407,7 @@ absl::Status Engine::Decide(JobRun* run, TaskRun* task, Batch* batch) {
   out.set_votes(static_cast<uint32_t>(vote.votes));
   out.set_needs_review(needs_review);
   out.set_routed(verdict);
-  for (const auto& [worker, label] : task->answers) out.add_workers(worker);
+  for (const CountedAnswer& a : task->answers) out.add_workers(a.worker);
   batch->PutRecord(Cf::kOutputs, task_key, out);
   if (needs_review) {
     v1::Review review;
@@ -415,9 +416,9 @@ absl::Status Engine::Decide(JobRun* run, TaskRun* task, Batch* batch) {
     review.set_stage(stage.name);
     review.set_item_index(task->item_index);
     *review.mutable_item() = task->item;
-    for (const auto& [worker, label] : task->answers) {
-      review.add_workers(worker);
-      review.add_labels(label);
+    for (const CountedAnswer& a : task->answers) {
+      review.add_workers(a.worker);
+      review.add_labels(a.label);
     }
     review.set_confidence(vote.confidence);
     review.set_created_at_ms(clock_->NowMs());
@@ -428,7 +429,7 @@ absl::Status Engine::Decide(JobRun* run, TaskRun* task, Batch* batch) {
   // Base pay never depends on the verdict: every counted contribution's wage is posted.
   // Agreement only moves the skill estimates.
   for (size_t i = 0; i < task->answers.size(); ++i) {
-    const std::string aid = AssignmentId(task_id, task->answers[i].first);
+    const std::string aid = AssignmentId(task_id, task->answers[i].worker);
     // A wage a person already withheld (voided) stays withheld; every other one is posted.
     MW_ASSIGN_OR_RETURN(bool posted, PostWage(run, aid, stage.human.piece_rate_minor(), batch));
     if (posted) {
@@ -453,17 +454,17 @@ absl::Status Engine::Decide(JobRun* run, TaskRun* task, Batch* batch) {
   const int pos = task->chain_pos;
   v1::Item item = std::move(task->item);
   std::vector<std::string> producers;
-  for (const auto& [worker, label] : task->answers) producers.push_back(worker);
+  for (const CountedAnswer& a : task->answers) producers.push_back(a.worker);
   tasks_.erase(task_key);  // `task` is gone now
   const int next = Advance(run->chain, pos, verdict, &item);
-  const int until = next >= 0 ? next : static_cast<int>(run->chain.size());
-  int last_counted = -1;
-  for (int p = pos; p < until; ++p) {
-    const StageRun& s = run->chain[p];
-    if (s.index == last_counted || (p > pos && s.index == stage.index)) continue;
-    if (p == pos && next >= 0 && run->chain[next].index == stage.index) continue;  // next round
-    last_counted = s.index;
-    v1::StageCursor* cursor = run->progress.mutable_stages(s.index);
+  // The stages of the steps from here to the next one, except the stage the item is still in.
+  std::set<int> left;
+  for (int p = pos; p < (next >= 0 ? next : static_cast<int>(run->chain.size())); ++p) {
+    left.insert(run->chain[p].index);
+  }
+  if (next >= 0) left.erase(run->chain[next].index);
+  for (int index : left) {
+    v1::StageCursor* cursor = run->progress.mutable_stages(index);
     cursor->set_done(cursor->done() + 1);
   }
   if (next >= 0) {
