@@ -1,0 +1,310 @@
+// The centre manager's pages: the roster, who holds what, reservations, disputes and the outbox.
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <set>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "worker-agent/web/html.h"
+#include "worker-agent/web/messages.h"
+#include "worker-agent/web/page_parts.h"
+#include "worker-agent/web/web_server.h"
+
+namespace mw::agent::web {
+
+void WebServer::ManagerPage(Call& c, const std::string& notice) {
+  const Messages& m = Messages::Get();
+  if (!notice.empty()) c.notice = notice;
+  std::vector<std::string> on_duty;
+  {
+    absl::MutexLock l(&mu_);
+    for (const auto& [t, s] : sessions_) {
+      if (!s.manager) on_duty.push_back(s.worker);
+    }
+  }
+  std::string body =
+      absl::StrCat("<h2>", Escape(m.Text(c.lang, "roster")), "</h2><table id=\"roster\"><tr><th>",
+                   Escape(m.Text(c.lang, "name")), "</th><th>", Escape(m.Text(c.lang, "on_duty")),
+                   "</th><th>", Escape(m.Text(c.lang, "held")), "</th><th>",
+                   Escape(m.Text(c.lang, "training")), "</th><th></th></tr>");
+  for (const auto& w : state_->Roster()) {
+    if (w.simulated()) continue;
+    const bool on = std::find(on_duty.begin(), on_duty.end(), w.pseudonym()) != on_duty.end();
+    absl::StrAppend(&body, "<tr><td>", Escape(w.name().empty() ? "-" : w.name()), "<br><small>",
+                    Escape(w.pseudonym()), " &middot; ", Escape(absl::StrJoin(w.languages(), ",")),
+                    "</small></td><td>", Escape(m.Text(c.lang, on ? "yes" : "no")), "</td><td>",
+                    state_->HeldFor(w.pseudonym()), "</td><td>",
+                    Escape(m.Text(c.lang, w.training_level() > 0 ? "trained" : "newcomer")),
+                    "</td><td>");
+    if (!w.name().empty() && w.training_level() == 0) {
+      absl::StrAppend(&body, "<form method=\"post\" action=\"/manage/trained\">",
+                      Hidden("worker", w.pseudonym()), "<button>",
+                      Escape(m.Text(c.lang, "mark_trained")), "</button></form>");
+    }
+    if (!w.name().empty()) {
+      for (const char* action : {"code", "forget"}) {
+        absl::StrAppend(
+            &body, "<form method=\"post\" action=\"/manage/", action, "\">",
+            Hidden("worker", w.pseudonym()), "<button>",
+            Escape(m.Text(c.lang, std::string(action) == "code" ? "new_code" : "forget")),
+            "</button></form>");
+      }
+    }
+    absl::StrAppend(&body, "</td></tr>");
+  }
+  absl::StrAppend(&body, "</table>");
+  absl::StrAppend(&body, "<h2>", Escape(m.Text(c.lang, "add_worker")),
+                  "</h2><form method=\"post\" action=\"/manage/add\" id=\"add\">");
+  for (const char* f : {"name", "contact", "languages", "skills"}) {
+    absl::StrAppend(&body, "<label>", Escape(m.Text(c.lang, f)), "<input type=\"text\" name=\"", f,
+                    "\"", std::string(f) == "name" ? " required" : "",
+                    std::string(f) == "languages" ? " value=\"en\"" : "", "></label>");
+  }
+  absl::StrAppend(&body, "<button class=\"primary\">", Escape(m.Text(c.lang, "add_worker")),
+                  "</button></form>");
+  // Who holds what: each held task can be moved to another worker; stages can be reserved for
+  // chosen workers (the others are leased none of it).
+  const auto roster = state_->Roster();
+  auto name_of = [&](const std::string& pseudonym) {
+    for (const auto& w : roster) {
+      if (w.pseudonym() == pseudonym && !w.name().empty()) return w.name();
+    }
+    return pseudonym;
+  };
+  absl::StrAppend(&body, "<h2>", Escape(m.Text(c.lang, "work_in_hand")),
+                  "</h2><table id=\"held\"><tr><th>", Escape(m.Text(c.lang, "name")), "</th><th>",
+                  Escape(m.Text(c.lang, "task")), "</th><th>", Escape(m.Text(c.lang, "move_to")),
+                  "</th></tr>");
+  // One list of people for every row (the page stays small however many tasks are held), and
+  // at most kHeldRows rows.
+  constexpr size_t kHeldRows = 60;
+  std::set<std::string> stages_seen;
+  size_t rows = 0, more = 0;
+  for (const auto& w : roster) {
+    for (const auto& held : state_->HeldBy(w.pseudonym())) {
+      const v1::Assignment& a = held.assignment();
+      stages_seen.insert(absl::StrCat(a.job_id(), "/", a.stage()));
+      if (++rows > kHeldRows) {
+        ++more;
+        continue;
+      }
+      absl::StrAppend(&body, "<tr><td>", Escape(name_of(w.pseudonym())), "</td><td>",
+                      Escape(a.task_id()), held.opened_at_ms() > 0 ? " &#9654;" : "",
+                      "</td><td><form method=\"post\" action=\"/manage/move\">",
+                      Hidden("aid", a.assignment_id()),
+                      "<input type=\"text\" name=\"to\" list=\"people\" required size=\"10\">"
+                      "<input type=\"text\" name=\"by\" required size=\"10\" placeholder=\"",
+                      Escape(m.Text(c.lang, "decided_by")), "\"><button>",
+                      Escape(m.Text(c.lang, "move")), "</button></form></td></tr>");
+    }
+  }
+  if (more > 0) absl::StrAppend(&body, "<tr><td colspan=\"3\">+", more, "</td></tr>");
+  absl::StrAppend(&body, "</table><datalist id=\"people\">");
+  for (const auto& other : roster) {
+    if (other.name().empty()) continue;
+    absl::StrAppend(&body, "<option value=\"", Escape(other.pseudonym()), "\">",
+                    Escape(other.name()), "</option>");
+  }
+  absl::StrAppend(&body, "</datalist>");
+  absl::StrAppend(&body, "<h2>", Escape(m.Text(c.lang, "reservations")),
+                  "</h2><div id=\"reservations\">");
+  for (const auto& r : state_->Reservations()) {
+    std::vector<std::string> names;
+    for (const auto& w : r.workers()) names.push_back(name_of(w));
+    absl::StrAppend(&body, "<form method=\"post\" action=\"/manage/unreserve\" class=\"card\"><b>",
+                    Escape(r.stage()), "</b>: ", Escape(absl::StrJoin(names, ", ")), " (",
+                    Escape(r.reserved_by()), ")", Hidden("stage", r.stage()), " <button>",
+                    Escape(m.Text(c.lang, "unreserve")), "</button></form>");
+  }
+  absl::StrAppend(&body, "<form method=\"post\" action=\"/manage/reserve\" id=\"reserve\"><label>",
+                  Escape(m.Text(c.lang, "stage")),
+                  "<input type=\"text\" name=\"stage\" list=\"stages\" "
+                  "required placeholder=\"job-1/label\"></label><datalist id=\"stages\">");
+  for (const auto& st : stages_seen) {
+    absl::StrAppend(&body, "<option value=\"", Escape(st), "\">");
+  }
+  absl::StrAppend(&body, "</datalist>");
+  for (const auto& w : roster) {
+    if (w.name().empty()) continue;
+    absl::StrAppend(&body, "<label><input type=\"checkbox\" name=\"workers\" value=\"",
+                    Escape(w.pseudonym()), "\"> ", Escape(w.name()), "</label>");
+  }
+  absl::StrAppend(&body, "<label>", Escape(m.Text(c.lang, "decided_by")),
+                  "<input type=\"text\" name=\"by\" required></label><button>",
+                  Escape(m.Text(c.lang, "reserve")), "</button></form></div>");
+  // Disputes waiting for a person: the worker's side beside the reason, decided with a reason.
+  if (hooks_.withholdings) {
+    absl::StrAppend(&body, "<h2>", Escape(m.Text(c.lang, "disputes")),
+                    "</h2><div id=\"disputes\">");
+    auto withheld = hooks_.withholdings();
+    int open = 0;
+    if (!withheld.ok()) {
+      absl::StrAppend(&body, "<p>", Escape(m.Text(c.lang, "disputes_offline")), "</p>");
+    } else {
+      for (const auto& w : *withheld) {
+        if (w.dispute() != v1::DISPUTE_OPEN) continue;
+        ++open;
+        absl::StrAppend(
+            &body, "<form method=\"post\" action=\"/manage/resolve\" class=\"card\"><p><b>",
+            Escape(w.worker_account()), "</b> &middot; ", Escape(w.assignment_id()), "<br>",
+            Escape(v1::WithholdReason_Name(w.reason())), " &mdash; ", Escape(w.note()), " (",
+            Escape(w.decided_by()), ")<br>&ldquo;", Escape(w.worker_statement()), "&rdquo;</p>",
+            Hidden("aid", w.assignment_id()), "<label>", Escape(m.Text(c.lang, "decided_by")),
+            "<input type=\"text\" name=\"decided_by\" required></label><label>",
+            Escape(m.Text(c.lang, "resolution")),
+            "<input type=\"text\" name=\"resolution\" required></label>",
+            "<button name=\"restore\" value=\"1\" class=\"primary\">",
+            Escape(m.Text(c.lang, "restore_pay")),
+            "</button> <button name=\"restore\" value=\"0\">", Escape(m.Text(c.lang, "uphold")),
+            "</button></form>");
+      }
+      if (open == 0) absl::StrAppend(&body, "<p>", Escape(m.Text(c.lang, "no_disputes")), "</p>");
+    }
+    absl::StrAppend(&body, "</div>");
+  }
+  const centre::OutboxStats outbox = state_->Outbox();
+  absl::StrAppend(&body, "<h2>", Escape(m.Text(c.lang, "outbox")), "</h2><p id=\"outbox\">",
+                  Escape(m.Text(c.lang, "outbox_depth", {{"n", absl::StrCat(outbox.depth)}})),
+                  "<br>",
+                  Escape(m.Text(c.lang, "quarantined", {{"n", absl::StrCat(outbox.quarantined)}})),
+                  "<br>", Escape(m.Text(c.lang, "online")), ": ",
+                  Escape(m.Text(c.lang, !hooks_.online || hooks_.online() ? "yes" : "no")), "</p>");
+  Render(c, m.Text(c.lang, "manager_title"), body);
+}
+
+void WebServer::ManagerAction(Call& c, const std::string& action) {
+  const Messages& m = Messages::Get();
+  auto error = [&](const std::string& text) {
+    c.res.status = 400;
+    ManagerPage(c, absl::StrCat("<p class=\"notice error\" id=\"error\">", Escape(text), "</p>"));
+  };
+  if (action == "resolve") {
+    v1::ResolveDisputeRequest r;
+    r.set_assignment_id(c.req.get_param_value("aid"));
+    r.set_decided_by(std::string(absl::StripAsciiWhitespace(c.req.get_param_value("decided_by"))));
+    r.set_resolution(std::string(absl::StripAsciiWhitespace(c.req.get_param_value("resolution"))));
+    r.set_restore(c.req.get_param_value("restore") == "1");
+    r.set_idempotency_key(
+        absl::StrCat("resolve:", r.assignment_id(), ":", r.decided_by(), ":", r.restore()));
+    if (r.decided_by().empty()) {
+      return error(m.Text(c.lang, "required_field", {{"field", m.Text(c.lang, "decided_by")}}));
+    }
+    if (r.resolution().empty()) {
+      return error(m.Text(c.lang, "required_field", {{"field", m.Text(c.lang, "resolution")}}));
+    }
+    if (!hooks_.resolve) return error(m.Text(c.lang, "disputes_offline"));
+    if (absl::Status s = hooks_.resolve(r); !s.ok()) return error(std::string(s.message()));
+    spdlog::info("event=web_dispute_resolved assignment={} restore={}", r.assignment_id(),
+                 r.restore());
+    return ManagerPage(c, absl::StrCat("<p class=\"notice\" id=\"notice\">",
+                                       Escape(m.Text(c.lang, "dispute_decided")), "</p>"));
+  }
+  auto done = [&](const std::string& key) {
+    return ManagerPage(
+        c, absl::StrCat("<p class=\"notice\" id=\"notice\">", Escape(m.Text(c.lang, key)), "</p>"));
+  };
+  const std::string by(absl::StripAsciiWhitespace(c.req.get_param_value("by")));
+  if (action == "move") {
+    v1::ReassignRequest r;
+    r.set_assignment_id(c.req.get_param_value("aid"));
+    r.set_to_worker(c.req.get_param_value("to"));
+    r.set_decided_by(by);
+    r.set_idempotency_key(absl::StrCat("move:", r.assignment_id(), ":", r.to_worker()));
+    if (by.empty()) {
+      return error(m.Text(c.lang, "required_field", {{"field", m.Text(c.lang, "decided_by")}}));
+    }
+    if (!hooks_.reassign) return error(m.Text(c.lang, "disputes_offline"));
+    auto moved = hooks_.reassign(r);
+    if (!moved.ok()) return error(std::string(moved.status().message()));
+    if (absl::Status s = state_->MoveAssignment(r.assignment_id(), *moved); !s.ok()) {
+      return error(std::string(s.message()));
+    }
+    if (hooks_.answer_saved) hooks_.answer_saved();  // the first worker's buffer refills
+    spdlog::info("event=web_task_moved assignment={} to={} by=\"{}\"", r.assignment_id(),
+                 r.to_worker(), by);
+    return done("moved");
+  }
+  if (action == "reserve") {
+    v1::StageReservation r;
+    r.set_stage(std::string(absl::StripAsciiWhitespace(c.req.get_param_value("stage"))));
+    for (size_t i = 0; i < c.req.get_param_value_count("workers"); ++i) {
+      r.add_workers(c.req.get_param_value("workers", i));
+    }
+    r.set_reserved_by(by);
+    if (by.empty()) {
+      return error(m.Text(c.lang, "required_field", {{"field", m.Text(c.lang, "decided_by")}}));
+    }
+    if (absl::Status s = state_->Reserve(r); !s.ok()) return error(std::string(s.message()));
+    spdlog::info("event=web_stage_reserved stage={} workers={} by=\"{}\"", r.stage(),
+                 absl::StrJoin(r.workers(), ","), by);
+    return done("reserved");
+  }
+  if (action == "unreserve") {
+    if (absl::Status s = state_->ClearReservation(c.req.get_param_value("stage")); !s.ok()) {
+      return error(std::string(s.message()));
+    }
+    return done("unreserved");
+  }
+  std::string pseudonym = c.req.get_param_value("worker");
+  if (action == "add") {
+    v1::RosterEntry e;
+    e.set_name(std::string(absl::StripAsciiWhitespace(c.req.get_param_value("name"))));
+    e.set_contact(std::string(absl::StripAsciiWhitespace(c.req.get_param_value("contact"))));
+    if (e.name().empty()) {
+      return error(m.Text(c.lang, "required_field", {{"field", m.Text(c.lang, "name")}}));
+    }
+    for (const char* field : {"languages", "skills"}) {
+      for (absl::string_view v :
+           absl::StrSplit(c.req.get_param_value(field), ',', absl::SkipWhitespace())) {
+        const std::string value(absl::StripAsciiWhitespace(v));
+        if (std::string(field) == "languages") {
+          e.add_languages(value);
+        } else {
+          e.add_skills(value);
+        }
+      }
+    }
+    auto added = state_->AddWorker(e);
+    if (!added.ok()) return error(std::string(added.status().message()));
+    pseudonym = added->pseudonym();
+    if (hooks_.roster_changed) hooks_.roster_changed();
+    spdlog::info("event=web_worker_added worker={}", pseudonym);
+  }
+  auto worker = state_->Worker(pseudonym);
+  if (!worker.has_value()) return error(absl::StrCat("worker: no worker ", pseudonym));
+  if (action == "forget") {
+    if (absl::Status s = state_->ForgetWorker(pseudonym); !s.ok()) {
+      return error(std::string(s.message()));
+    }
+    {
+      absl::MutexLock l(&mu_);
+      absl::erase_if(sessions_, [&](const auto& kv) { return kv.second.worker == pseudonym; });
+    }
+    (void)state_->DeleteSessions(
+        [&](const std::string&, const v1::WebSession& s) { return s.worker() == pseudonym; });
+    if (hooks_.set_on_duty) hooks_.set_on_duty(pseudonym, false);
+    spdlog::info("event=web_worker_forgotten worker={}", pseudonym);
+    return ManagerPage(c, absl::StrCat("<p class=\"notice\" id=\"notice\">",
+                                       Escape(m.Text(c.lang, "forgotten")), "</p>"));
+  }
+  if (action == "trained") {
+    if (absl::Status s = state_->SetTrainingLevel(pseudonym, 1); !s.ok()) {
+      return error(std::string(s.message()));
+    }
+    if (hooks_.roster_changed) hooks_.roster_changed();  // the dispatcher hears at once
+    spdlog::info("event=web_worker_trained worker={}", pseudonym);
+    return ManagerPage(c, absl::StrCat("<p class=\"notice\" id=\"notice\">",
+                                       Escape(m.Text(c.lang, "marked_trained")), "</p>"));
+  }
+  auto code = state_->IssueSignInCode(pseudonym);
+  if (!code.ok()) return error(std::string(code.status().message()));
+  ManagerPage(c, absl::StrCat("<p class=\"notice\" id=\"notice\">",
+                              Escape(m.Text(c.lang, "code_for", {{"name", worker->name()}})),
+                              " <b id=\"code\">", *code, "</b><br>",
+                              Escape(m.Text(c.lang, "code_once")), "</p>"));
+}
+
+}  // namespace mw::agent::web

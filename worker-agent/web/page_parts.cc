@@ -1,0 +1,89 @@
+#include "worker-agent/web/page_parts.h"
+
+#include "absl/strings/str_cat.h"
+#include "engine/dispatch/answers.h"
+#include "worker-agent/web/html.h"
+
+namespace mw::agent::web {
+
+std::string Hidden(absl::string_view name, absl::string_view value) {
+  return absl::StrCat("<input type=\"hidden\" name=\"", Escape(name), "\" value=\"", Escape(value),
+                      "\">");
+}
+
+// The answer form's fields for the stage's schema.
+std::string AnswerFields(const v1::AnswerSchema& schema, const Messages& m,
+                         const std::string& lang) {
+  std::string out;
+  switch (schema.kind_case()) {
+    case v1::AnswerSchema::kSingleChoice:
+      for (const auto& o : schema.single_choice().options()) {
+        absl::StrAppend(&out, "<label class=\"opt\"><input type=\"radio\" name=\"choice\" value=\"",
+                        Escape(o), "\" required> ", Escape(o), "</label>");
+      }
+      break;
+    case v1::AnswerSchema::kMultiChoice:
+      for (const auto& o : schema.multi_choice().options()) {
+        absl::StrAppend(&out,
+                        "<label class=\"opt\"><input type=\"checkbox\" name=\"choices\" value=\"",
+                        Escape(o), "\"> ", Escape(o), "</label>");
+      }
+      break;
+    case v1::AnswerSchema::kText: {
+      const uint32_t max = schema.text().max_length() > 0 ? schema.text().max_length() : 2000;
+      absl::StrAppend(&out, "<p>",
+                      Escape(m.Text(lang, "answer_text_limits",
+                                    {{"min", absl::StrCat(schema.text().min_length())},
+                                     {"max", absl::StrCat(max)}})),
+                      "</p><textarea name=\"text\" rows=\"4\" maxlength=\"", max, "\" minlength=\"",
+                      schema.text().min_length(), "\" required></textarea>");
+      break;
+    }
+    case v1::AnswerSchema::kNumber: {
+      const auto& n = schema.number();
+      absl::StrAppend(
+          &out, "<p>",
+          Escape(m.Text(lang, "answer_number_limits",
+                        {{"min", absl::StrCat(n.min())}, {"max", absl::StrCat(n.max())}})),
+          "</p><input type=\"number\" name=\"number\" inputmode=\"decimal\" step=\"",
+          n.integer() ? "1" : "any", "\" min=\"", n.min(), "\" max=\"", n.max(), "\" required>");
+      break;
+    }
+    default:
+      break;
+  }
+  return out;
+}
+
+absl::StatusOr<v1::Answer> ParseAnswer(const httplib::Request& req,
+                                       const v1::AnswerSchema& schema) {
+  v1::Answer a;
+  switch (schema.kind_case()) {
+    case v1::AnswerSchema::kSingleChoice:
+      if (req.get_param_value("choice").empty()) {
+        return absl::InvalidArgumentError("choose one of the options");
+      }
+      a.set_choice(req.get_param_value("choice"));
+      break;
+    case v1::AnswerSchema::kMultiChoice: {
+      auto* set = a.mutable_choices();
+      for (size_t i = 0; i < req.get_param_value_count("choices"); ++i) {
+        set->add_options(req.get_param_value("choices", i));
+      }
+      break;
+    }
+    case v1::AnswerSchema::kText:
+      a.set_text(req.get_param_value("text"));
+      break;
+    case v1::AnswerSchema::kNumber:
+      if (req.get_param_value("number").empty()) return absl::InvalidArgumentError("give a number");
+      a.set_number(req.get_param_value("number"));
+      break;
+    default:
+      return absl::FailedPreconditionError("this task has no answer schema");
+  }
+  if (absl::Status s = dispatch::CheckAnswer(schema, a); !s.ok()) return s;
+  return a;
+}
+
+}  // namespace mw::agent::web

@@ -1,0 +1,44 @@
+// Parts shared by the workers' pages (web_server.cc) and the manager's pages (manager_pages.cc):
+// one request's context, and the form helpers both use. Internal to worker-agent/web.
+#ifndef MW_WORKER_AGENT_WEB_PAGE_PARTS_H_
+#define MW_WORKER_AGENT_WEB_PAGE_PARTS_H_
+
+#include <httplib.h>
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "microwork/v1/contract.pb.h"
+#include "microwork/v1/dispatch.pb.h"
+#include "worker-agent/web/messages.h"
+#include "worker-agent/web/web_server.h"
+
+namespace mw::agent::web {
+
+struct WebServer::Call {
+  const httplib::Request& req;
+  httplib::Response& res;
+  std::string lang = "en";
+  std::string token;
+  Session session;
+  bool signed_in = false;
+  std::string notice;  // HTML
+
+  void Redirect(const std::string& to) { res.set_redirect(to, 303); }
+};
+
+// A hidden form field, escaped.
+std::string Hidden(absl::string_view name, absl::string_view value);
+
+// The answer form's fields for `schema` (radio buttons, check boxes, a text area or a number).
+std::string AnswerFields(const v1::AnswerSchema& schema, const Messages& m,
+                         const std::string& lang);
+
+// The answer the form carries, in the schema's shape; INVALID_ARGUMENT says what is missing or
+// wrong (CheckAnswer's words).
+absl::StatusOr<v1::Answer> ParseAnswer(const httplib::Request& req, const v1::AnswerSchema& schema);
+
+}  // namespace mw::agent::web
+
+#endif  // MW_WORKER_AGENT_WEB_PAGE_PARTS_H_
