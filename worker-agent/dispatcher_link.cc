@@ -77,6 +77,18 @@ absl::StatusOr<v1::ReassignReply> DispatcherLink::Reassign(const v1::ReassignReq
   });
 }
 
+absl::StatusOr<v1::ListReviewsReply> DispatcherLink::ListReviews() {
+  return Invoke<v1::ListReviewsReply>(credential_, kInteractive, [&](auto* ctx, auto* reply) {
+    return stub_->ListCentreReviews(ctx, {}, reply);
+  });
+}
+
+absl::StatusOr<v1::Review> DispatcherLink::DecideReview(const v1::DecideReviewRequest& r) {
+  return Invoke<v1::Review>(credential_, kInteractive, [&](auto* ctx, auto* reply) {
+    return stub_->DecideCentreReview(ctx, r, reply);
+  });
+}
+
 bool Retryable(const absl::Status& s) {
   return absl::IsUnavailable(s) || absl::IsDeadlineExceeded(s) || absl::IsResourceExhausted(s) ||
          absl::IsAborted(s) || absl::IsInternal(s) || absl::IsUnknown(s);

@@ -32,6 +32,8 @@ class DispatcherLink {
       const v1::DisputeWithholdingRequest& r);
   [[nodiscard]] absl::StatusOr<v1::Withholding> ResolveDispute(const v1::ResolveDisputeRequest& r);
   [[nodiscard]] absl::StatusOr<v1::ReassignReply> Reassign(const v1::ReassignRequest& r);
+  [[nodiscard]] absl::StatusOr<v1::ListReviewsReply> ListReviews();
+  [[nodiscard]] absl::StatusOr<v1::Review> DecideReview(const v1::DecideReviewRequest& r);
 
  private:
   DispatcherLink() = default;

@@ -180,7 +180,12 @@ int main(int argc, char** argv) {
             },
         .resolve =
             [l](const v1::ResolveDisputeRequest& r) { return l->ResolveDispute(r).status(); },
-        .reassign = [l](const v1::ReassignRequest& r) { return l->Reassign(r); }};
+        .reassign = [l](const v1::ReassignRequest& r) { return l->Reassign(r); },
+        .reviews = [&agent, l]() -> absl::StatusOr<v1::ListReviewsReply> {
+          if (!agent.online()) return absl::UnavailableError("the centre is offline");
+          return l->ListReviews();
+        },
+        .decide_review = [l](const v1::DecideReviewRequest& r) { return l->DecideReview(r); }};
     auto started = mw::agent::web::WebServer::Start(state->get(), mw::SystemClock::Get(),
                                                     std::move(hooks), web_options);
     if (!started.ok()) return Fail(started.status());

@@ -289,6 +289,20 @@ grpc::Status CentreServiceImpl::Reassign(grpc::ServerContext* context,
                     [&](const std::string& c) { return engine_->Reassign(c, *request); });
 }
 
+grpc::Status CentreServiceImpl::ListCentreReviews(grpc::ServerContext* context,
+                                                  const v1::ListReviewsRequest* request,
+                                                  v1::ListReviewsReply* reply) {
+  return CentreCall(auth_, *context, reply,
+                    [&](const std::string& c) { return engine_->ListReviewsForCentre(c); });
+}
+
+grpc::Status CentreServiceImpl::DecideCentreReview(grpc::ServerContext* context,
+                                                   const v1::DecideReviewRequest* request,
+                                                   v1::Review* reply) {
+  return CentreCall(auth_, *context, reply,
+                    [&](const std::string& c) { return engine_->DecideReview(*request, c); });
+}
+
 grpc::Status CentreServiceImpl::ListWithholdings(grpc::ServerContext* context,
                                                  const v1::ListWithholdingsRequest* request,
                                                  v1::ListWithholdingsReply* reply) {

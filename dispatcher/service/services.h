@@ -98,6 +98,12 @@ class CentreServiceImpl final : public v1::CentreService::Service {
                                   v1::Withholding* reply) override;
   grpc::Status Reassign(grpc::ServerContext* context, const v1::ReassignRequest* request,
                         v1::ReassignReply* reply) override;
+  grpc::Status ListCentreReviews(grpc::ServerContext* context,
+                                 const v1::ListReviewsRequest* request,
+                                 v1::ListReviewsReply* reply) override;
+  grpc::Status DecideCentreReview(grpc::ServerContext* context,
+                                  const v1::DecideReviewRequest* request,
+                                  v1::Review* reply) override;
   grpc::Status ResolveDispute(grpc::ServerContext* context,
                               const v1::ResolveDisputeRequest* request,
                               v1::Withholding* reply) override;

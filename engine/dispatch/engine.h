@@ -167,7 +167,16 @@ class Engine {
   // piece rate for the review. PERMISSION_DENIED when the reviewer answered the task;
   // FAILED_PRECONDITION when it was decided already; INVALID_ARGUMENT for a label the stage's
   // answer schema does not allow.
-  [[nodiscard]] absl::StatusOr<v1::Review> DecideReview(const v1::DecideReviewRequest& request);
+  // `centre_id` non-empty: a centre's manager decides, through CentreService. The reviewer must
+  // then be one of that centre's people ("<centre_id>/<pseudonym>" or just "<pseudonym>", else
+  // PERMISSION_DENIED) and
+  // the stage one the centre may work on (else NOT_FOUND, as if the review were not there).
+  [[nodiscard]] absl::StatusOr<v1::Review> DecideReview(const v1::DecideReviewRequest& request,
+                                                        const std::string& centre_id = "");
+  // The open reviews a centre may decide: those of stages the centre is eligible for, oldest
+  // first, with each (job, stage)'s spec once, so the centre's page can show the answer form.
+  [[nodiscard]] absl::StatusOr<v1::ListReviewsReply> ListReviewsForCentre(
+      const std::string& centre_id) const;
 
   // ---- Withholding: a person's decision, with a published reason, open to dispute ----------
 

@@ -195,6 +195,66 @@ TEST_F(OnlineQaTest, DynamicOverlapStopsAtTheTargetOrTheCapAndQueuesAReview) {
   EXPECT_EQ(auditor.jobs().at("job-1").wages, 35);
 }
 
+TEST_F(OnlineQaTest, ACentreDecidesTheReviewsOfStagesItMayWorkOnWithItsOwnPeople) {
+  // A second centre whose floor this stage's pay (5 per 20 s = 9.00/h) does not meet.
+  v1::AddCentreRequest add;
+  add.set_idempotency_key("c2");
+  v1::Centre* c = add.mutable_centre();
+  c->set_id("lagos");
+  c->set_region("NG");
+  c->set_currency("USD");
+  c->set_wage_floor_minor_per_hour(2000);
+  c->set_capacity(100);
+  ASSERT_TRUE(engine_->AddCentre(add).ok());
+  Submit(0);
+  Do("w1", 0, "yes");
+  Do("w2", 0, "no");
+  Do("w3", 0, "yes");
+  Do("w4", 0, "no");  // 2-2 at the cap: item 0 waits for review
+
+  auto nairobi = engine_->ListReviewsForCentre("nairobi");
+  ASSERT_TRUE(nairobi.ok()) << nairobi.status();
+  ASSERT_EQ(nairobi->reviews_size(), 1);
+  EXPECT_EQ(nairobi->reviews(0).task_id(), "job-1/label/0");
+  ASSERT_EQ(nairobi->specs_size(), 1);  // the answer form for the page
+  EXPECT_EQ(nairobi->specs(0).stage(), "label");
+  EXPECT_EQ(nairobi->specs(0).human().answer().single_choice().options_size(), 2);
+  auto lagos = engine_->ListReviewsForCentre("lagos");
+  ASSERT_TRUE(lagos.ok());
+  EXPECT_EQ(lagos->reviews_size(), 0);
+  EXPECT_EQ(engine_->ListReviewsForCentre("nowhere").status().code(),
+            absl::StatusCode::kNotFound);
+
+  v1::DecideReviewRequest decide;
+  decide.set_idempotency_key("d1");
+  decide.set_task_id("job-1/label/0");
+  decide.set_label("yes");
+  decide.set_reason("the text says yes");
+  // Lagos may not decide it, even naming its own person; nor name another centre's person.
+  decide.set_reviewer("x9");
+  EXPECT_EQ(engine_->DecideReview(decide, "lagos").status().code(), absl::StatusCode::kNotFound);
+  decide.set_reviewer("lagos/x9");
+  EXPECT_EQ(engine_->DecideReview(decide, "nairobi").status().code(),
+            absl::StatusCode::kPermissionDenied);
+  decide.set_reviewer("w2");  // answered it
+  EXPECT_EQ(engine_->DecideReview(decide, "nairobi").status().code(),
+            absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(engine_->Stats().reviews_open, 1u);  // nothing changed
+
+  decide.set_reviewer("w6");  // the centre's own person, named bare
+  auto decided = engine_->DecideReview(decide, "nairobi");
+  ASSERT_TRUE(decided.ok()) << decided.status();
+  EXPECT_EQ(decided->reviewer(), "nairobi/w6");
+  EXPECT_EQ(decided->reason(), "the text says yes");
+  EXPECT_EQ(Outputs()[0].answer().choice(), "yes");
+  EXPECT_EQ(Outputs()[0].reviewed_by(), "nairobi/w6");
+  EXPECT_EQ(Line("w6").posted_minor(), 5);
+  EXPECT_EQ(engine_->ListReviewsForCentre("nairobi")->reviews_size(), 0);
+  // The same request again is answered from the record, not paid twice.
+  ASSERT_TRUE(engine_->DecideReview(decide, "nairobi").ok());
+  EXPECT_EQ(Line("w6").posted_minor(), 5);
+}
+
 TEST_F(OnlineQaTest, GoldTasksAreMixedInScoredPaidAndMoveSkill) {
   Submit(500);  // one check task in every two assignments
   auto got = Lease("w1", 4);

@@ -1,6 +1,7 @@
 // Engine: the human review queue. A result below its stage's confidence target at the overlap
 // cap waits here for a person at a centre; their decision replaces the output's answer, and the
 // review is paid like any task. No one reviews a task they answered.
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "engine/common/ids.h"
@@ -9,6 +10,7 @@
 #include "engine/common/status_macros.h"
 #include "engine/dispatch/answers.h"
 #include "engine/dispatch/engine.h"
+#include "engine/dispatch/routing.h"
 #include "engine/storage/keys.h"
 
 namespace mw::dispatch {
@@ -33,7 +35,35 @@ absl::StatusOr<std::vector<v1::Review>> Engine::ListReviews(const std::string& j
   return out;
 }
 
-absl::StatusOr<v1::Review> Engine::DecideReview(const v1::DecideReviewRequest& request) {
+absl::StatusOr<v1::ListReviewsReply> Engine::ListReviewsForCentre(
+    const std::string& centre_id) const {
+  MW_ASSIGN_OR_RETURN(std::vector<v1::Review> open, ListReviews("", /*include_decided=*/false));
+  v1::ListReviewsReply reply;
+  absl::flat_hash_set<std::string> specs_sent;
+  absl::MutexLock l(&mu_);
+  auto centre = centres_.find(centre_id);
+  if (centre == centres_.end()) return absl::NotFoundError("centre is not registered");
+  for (auto& review : open) {
+    const JobRun* run = FindJob(review.job_id());
+    const StageRun* stage = FindStage(run, review.stage());
+    if (stage == nullptr ||
+        !CentreEligibility(run->record.contract(), stage->human, centre->second.centre()).ok) {
+      continue;
+    }
+    if (specs_sent.insert(absl::StrCat(review.job_id(), "/", review.stage())).second) {
+      FillSpec(*run, *stage, reply.add_specs());
+    }
+    *reply.add_reviews() = std::move(review);
+  }
+  return reply;
+}
+
+absl::StatusOr<v1::Review> Engine::DecideReview(const v1::DecideReviewRequest& in,
+                                                const std::string& centre_id) {
+  v1::DecideReviewRequest request = in;
+  if (!centre_id.empty() && request.reviewer().find('/') == std::string::npos) {
+    request.set_reviewer(absl::StrCat(centre_id, "/", request.reviewer()));  // one of its own
+  }
   if (request.reason().empty()) {
     return absl::InvalidArgumentError("reason: say why, for the record and for any dispute");
   }
@@ -41,9 +71,14 @@ absl::StatusOr<v1::Review> Engine::DecideReview(const v1::DecideReviewRequest& r
   if (who.size() != 2 || !IsSimpleName(who[0]) || !IsSimpleName(who[1])) {
     return absl::InvalidArgumentError("reviewer: expected <centre>/<pseudonym>");
   }
+  if (!centre_id.empty() && who[0] != centre_id) {
+    return absl::PermissionDeniedError(absl::StrCat(
+        "reviewer: a centre's manager chooses one of its own people (", centre_id, "/...)"));
+  }
   MW_ASSIGN_OR_RETURN(TaskRef ref, ParseTaskId(request.task_id()));
   return Idempotent<v1::Review>(
-      kOperatorPrincipal, request.idempotency_key(), request,
+      centre_id.empty() ? std::string(kOperatorPrincipal) : absl::StrCat("centre:", centre_id),
+      request.idempotency_key(), request,
       [&](Batch* batch, v1::Review* reply) ABSL_NO_THREAD_SAFETY_ANALYSIS -> absl::Status {
         if (!centres_.contains(who[0])) {
           return absl::NotFoundError(absl::StrCat("reviewer: no centre ", who[0]));
@@ -51,6 +86,12 @@ absl::StatusOr<v1::Review> Engine::DecideReview(const v1::DecideReviewRequest& r
         JobRun* run = FindJob(ref.job_id);
         if (run == nullptr) return absl::NotFoundError(absl::StrCat("no job ", ref.job_id));
         const StageRun* stage = FindStage(run, ref.stage);
+        if (stage != nullptr && !centre_id.empty() &&
+            !CentreEligibility(run->record.contract(), stage->human,
+                               centres_.at(centre_id).centre())
+                 .ok) {
+          return absl::NotFoundError(absl::StrCat("task ", request.task_id(), " is not in review"));
+        }
         if (stage == nullptr) {
           return absl::NotFoundError(absl::StrCat("job ", ref.job_id, " has no stage ", ref.stage));
         }

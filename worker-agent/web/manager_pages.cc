@@ -8,6 +8,8 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "engine/common/status_macros.h"
+#include "engine/dispatch/answers.h"
 #include "worker-agent/web/html.h"
 #include "worker-agent/web/messages.h"
 #include "worker-agent/web/page_parts.h"
@@ -165,6 +167,7 @@ void WebServer::ManagerPage(Call& c, const std::string& notice) {
     }
     absl::StrAppend(&body, "</div>");
   }
+  absl::StrAppend(&body, ReviewQueue(c, name_of));
   const centre::OutboxStats outbox = state_->Outbox();
   absl::StrAppend(&body, "<h2>", Escape(m.Text(c.lang, "outbox")), "</h2><p id=\"outbox\">",
                   Escape(m.Text(c.lang, "outbox_depth", {{"n", absl::StrCat(outbox.depth)}})),
@@ -173,6 +176,108 @@ void WebServer::ManagerPage(Call& c, const std::string& notice) {
                   "<br>", Escape(m.Text(c.lang, "online")), ": ",
                   Escape(m.Text(c.lang, !hooks_.online || hooks_.online() ? "yes" : "no")), "</p>");
   Render(c, m.Text(c.lang, "manager_title"), body);
+}
+
+// Results the vote left below their confidence target, oldest first: the item, what each worker
+// answered, and a form in the stage's answer shape to decide it, with who reviews and why. The
+// reviewer is paid the stage's piece rate; no one reviews a task they answered.
+std::string WebServer::ReviewQueue(Call& c,
+                                   const std::function<std::string(const std::string&)>& name_of) {
+  if (!hooks_.reviews) return "";
+  const Messages& m = Messages::Get();
+  std::string out =
+      absl::StrCat("<h2>", Escape(m.Text(c.lang, "reviews")), "</h2><div id=\"reviews\"><p>",
+                   Escape(m.Text(c.lang, "reviews_help")), "</p>");
+  auto list = hooks_.reviews();
+  if (!list.ok()) {
+    absl::StrAppend(&out, "<p>", Escape(m.Text(c.lang, "disputes_offline")), "</p></div>");
+    return out;
+  }
+  if (list->reviews().empty()) {
+    absl::StrAppend(&out, "<p>", Escape(m.Text(c.lang, "no_reviews")), "</p>");
+  }
+  // A few at a time keeps the page small on a phone; the rest come as these are decided.
+  constexpr int kShown = 10;
+  for (int i = 0; i < list->reviews_size() && i < kShown; ++i) {
+    const v1::Review& r = list->reviews(i);
+    const v1::StageSpec* spec = nullptr;
+    for (const auto& s : list->specs()) {
+      if (s.job_id() == r.job_id() && s.stage() == r.stage()) spec = &s;
+    }
+    if (spec == nullptr) continue;
+    absl::StrAppend(
+        &out, "<form method=\"post\" action=\"/manage/review\" class=\"card\"><p><b>",
+        Escape(r.task_id()), "</b> &middot; ",
+        Escape(m.Text(c.lang, "confidence",
+                      {{"percent", absl::StrCat(static_cast<int>(r.confidence() * 100 + 0.5))}})),
+        "</p><dl>");
+    const auto& show = spec->human().show_fields();
+    for (const auto& f : r.item().fields()) {
+      if (!show.empty() && std::find(show.begin(), show.end(), f.name()) == show.end()) continue;
+      absl::StrAppend(&out, "<dt>", Escape(f.name()), "</dt><dd>", Escape(f.value()), "</dd>");
+    }
+    absl::StrAppend(&out, "</dl><p>", Escape(m.Text(c.lang, "answers_given")), "<br>");
+    for (int j = 0; j < r.workers_size() && j < r.labels_size(); ++j) {
+      absl::StrAppend(&out, Escape(name_of(r.workers(j))), ": <i>", Escape(r.labels(j)),
+                      "</i><br>");
+    }
+    absl::StrAppend(
+        &out, "</p>", Hidden("task", r.task_id()), AnswerFields(spec->human().answer(), m, c.lang),
+        "<label>", Escape(m.Text(c.lang, "reviewer")),
+        "<input type=\"text\" name=\"reviewer\" list=\"people\" required></label><label>",
+        Escape(m.Text(c.lang, "resolution")),
+        "<input type=\"text\" name=\"reason\" required></label><button "
+        "class=\"primary\">",
+        Escape(m.Text(c.lang, "decide")), "</button></form>");
+  }
+  if (list->reviews_size() > kShown) {
+    absl::StrAppend(&out, "<p>+", list->reviews_size() - kShown, "</p>");
+  }
+  absl::StrAppend(&out, "</div>");
+  return out;
+}
+
+absl::Status WebServer::DecideReview(Call& c) {
+  const Messages& m = Messages::Get();
+  v1::DecideReviewRequest r;
+  r.set_task_id(c.req.get_param_value("task"));
+  r.set_reviewer(std::string(absl::StripAsciiWhitespace(c.req.get_param_value("reviewer"))));
+  r.set_reason(std::string(absl::StripAsciiWhitespace(c.req.get_param_value("reason"))));
+  if (r.reviewer().empty()) {
+    return absl::InvalidArgumentError(
+        m.Text(c.lang, "required_field", {{"field", m.Text(c.lang, "reviewer")}}));
+  }
+  if (r.reason().empty()) {
+    return absl::InvalidArgumentError(
+        m.Text(c.lang, "required_field", {{"field", m.Text(c.lang, "resolution")}}));
+  }
+  if (!state_->Worker(r.reviewer()).has_value()) {
+    return absl::InvalidArgumentError(absl::StrCat("reviewer: no worker ", r.reviewer(), " here"));
+  }
+  if (!hooks_.reviews || !hooks_.decide_review) {
+    return absl::UnavailableError(m.Text(c.lang, "disputes_offline"));
+  }
+  // The stage's answer shape comes from the dispatcher's list, not from the form.
+  auto list = hooks_.reviews();
+  if (!list.ok()) return absl::UnavailableError(m.Text(c.lang, "disputes_offline"));
+  const v1::Review* review = nullptr;
+  for (const auto& open : list->reviews()) {
+    if (open.task_id() == r.task_id()) review = &open;
+  }
+  if (review == nullptr) {
+    return absl::NotFoundError(absl::StrCat("task ", r.task_id(), " is not waiting for review"));
+  }
+  for (const auto& spec : list->specs()) {
+    if (spec.job_id() != review->job_id() || spec.stage() != review->stage()) continue;
+    MW_ASSIGN_OR_RETURN(v1::Answer answer, ParseAnswer(c.req, spec.human().answer()));
+    // A text decision keeps the words as written; the others travel as their label.
+    r.set_label(answer.has_text() ? answer.text() : dispatch::AnswerLabel(answer));
+  }
+  r.set_idempotency_key(absl::StrCat("review:", r.task_id(), ":", r.reviewer()));
+  MW_ASSIGN_OR_RETURN(v1::Review decided, hooks_.decide_review(r));
+  spdlog::info("event=web_review_decided task={} reviewer={} label=\"{}\"", decided.task_id(),
+               decided.reviewer(), decided.label());
+  return absl::OkStatus();
 }
 
 void WebServer::ManagerAction(Call& c, const std::string& action) {
@@ -206,6 +311,10 @@ void WebServer::ManagerAction(Call& c, const std::string& action) {
     return ManagerPage(
         c, absl::StrCat("<p class=\"notice\" id=\"notice\">", Escape(m.Text(c.lang, key)), "</p>"));
   };
+  if (action == "review") {
+    if (absl::Status s = DecideReview(c); !s.ok()) return error(std::string(s.message()));
+    return done("review_decided");
+  }
   const std::string by(absl::StripAsciiWhitespace(c.req.get_param_value("by")));
   if (action == "move") {
     v1::ReassignRequest r;

@@ -50,6 +50,10 @@ struct Hooks {
   std::function<absl::Status(const v1::ResolveDisputeRequest&)> resolve;
   // The manager moves a held assignment to another worker (needs the dispatcher).
   std::function<absl::StatusOr<v1::ReassignReply>(const v1::ReassignRequest&)> reassign;
+  // The open reviews (low-confidence results) this centre may decide, each stage's spec once;
+  // and one decided by a person of the centre, with a reason (both need the dispatcher).
+  std::function<absl::StatusOr<v1::ListReviewsReply>()> reviews;
+  std::function<absl::StatusOr<v1::Review>(const v1::DecideReviewRequest&)> decide_review;
 };
 
 class WebServer {
@@ -110,6 +114,9 @@ class WebServer {
   void DataPage(Call& c, bool json);
   void ManagerPage(Call& c, const std::string& notice);
   void ManagerAction(Call& c, const std::string& action);
+  // The manager's review queue section, and a decision posted from it.
+  std::string ReviewQueue(Call& c, const std::function<std::string(const std::string&)>& name_of);
+  absl::Status DecideReview(Call& c);
 
   centre::AgentState* const state_;
   const Clock* const clock_;

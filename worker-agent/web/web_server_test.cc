@@ -61,6 +61,18 @@ class WebServerTest : public ::testing::Test {
       reply.mutable_spec()->set_stage("label");
       return reply;
     };
+    hooks.reviews = [this]() -> absl::StatusOr<v1::ListReviewsReply> {
+      if (!online_) return absl::UnavailableError("offline");
+      return reviews_;
+    };
+    hooks.decide_review = [this](const v1::DecideReviewRequest& r) -> absl::StatusOr<v1::Review> {
+      decisions_.push_back(r);
+      v1::Review done = reviews_.reviews(0);
+      done.set_decided(true);
+      done.set_label(r.label());
+      done.set_reviewer(absl::StrCat("nairobi/", r.reviewer()));
+      return done;
+    };
     hooks_ = hooks;
     Restart({.listen = "127.0.0.1:0", .manager_code = kManagerCode});
   }
@@ -171,6 +183,8 @@ class WebServerTest : public ::testing::Test {
   std::vector<v1::ResolveDisputeRequest> resolutions_;
   std::vector<v1::DisputeWithholdingRequest> disputes_;
   std::vector<v1::ReassignRequest> reassigns_;
+  v1::ListReviewsReply reviews_;
+  std::vector<v1::DecideReviewRequest> decisions_;
 };
 
 TEST_F(WebServerTest, AWrongCodeIsRefusedAndPagesNeedASession) {
@@ -489,6 +503,84 @@ TEST_F(WebServerTest, TheManagerDecidesOpenDisputesWithAReason) {
   EXPECT_EQ(resolutions_[0].decided_by(), "Wanjiru");
   EXPECT_EQ(resolutions_[0].resolution(), "the log shows the page froze");
   EXPECT_TRUE(resolutions_[0].restore());
+}
+
+TEST_F(WebServerTest, TheManagerDecidesALowConfidenceResultInTheStagesAnswerShape) {
+  std::string code;
+  const std::string amina = AddWorker("Amina", &code);
+  v1::Review* r = reviews_.add_reviews();
+  r->set_task_id("job-1/label/7");
+  r->set_job_id("job-1");
+  r->set_stage("label");
+  r->set_item_index(7);
+  v1::Field* f = r->mutable_item()->add_fields();
+  f->set_name("text");
+  f->set_value("fine <i>I guess</i>");
+  for (const char* w : {"w1", "w2"}) r->add_workers(w);
+  r->add_labels("positive");
+  r->add_labels("negative");
+  r->set_confidence(0.5);
+  v1::StageSpec* spec = reviews_.add_specs();
+  spec->set_job_id("job-1");
+  spec->set_stage("label");
+  *spec->mutable_human()->mutable_answer() = Choice();
+  const std::string manager = SignIn(kManagerCode);
+
+  auto page = Get("/manage", manager);
+  ASSERT_EQ(page->status, 200);
+  EXPECT_THAT(page->body, HasSubstr("<b>job-1/label/7</b> &middot; agreement 50%"));
+  EXPECT_THAT(page->body, HasSubstr("fine &lt;i&gt;I guess&lt;/i&gt;"));
+  EXPECT_THAT(page->body, HasSubstr("w1: <i>positive</i><br>w2: <i>negative</i>"));
+  EXPECT_THAT(page->body, HasSubstr("name=\"choice\" value=\"negative\""));  // the stage's form
+
+  // Each part is needed, and the answer must fit the stage's schema; nothing is sent until then.
+  auto no_reason = Post("/manage/review", manager,
+                        {{"task", "job-1/label/7"}, {"choice", "positive"}, {"reviewer", amina}});
+  EXPECT_EQ(no_reason->status, 400);
+  EXPECT_THAT(no_reason->body, HasSubstr("Reason for the decision is required"));
+  auto stranger = Post("/manage/review", manager,
+                       {{"task", "job-1/label/7"},
+                        {"choice", "positive"},
+                        {"reviewer", "p-nobody"},
+                        {"reason", "x"}});
+  EXPECT_EQ(stranger->status, 400);
+  EXPECT_THAT(stranger->body, HasSubstr("reviewer: no worker p-nobody here"));
+  auto off_schema =
+      Post("/manage/review", manager,
+           {{"task", "job-1/label/7"}, {"choice", "maybe"}, {"reviewer", amina}, {"reason", "x"}});
+  EXPECT_EQ(off_schema->status, 400);
+  auto gone = Post(
+      "/manage/review", manager,
+      {{"task", "job-1/label/8"}, {"choice", "positive"}, {"reviewer", amina}, {"reason", "x"}});
+  EXPECT_EQ(gone->status, 400);
+  EXPECT_THAT(gone->body, HasSubstr("task job-1/label/8 is not waiting for review"));
+  EXPECT_TRUE(decisions_.empty());
+
+  auto decided = Post("/manage/review", manager,
+                      {{"task", "job-1/label/7"},
+                       {"choice", "positive"},
+                       {"reviewer", amina},
+                       {"reason", "'fine' is mild praise"}});
+  ASSERT_EQ(decided->status, 200);
+  EXPECT_THAT(decided->body, HasSubstr("Decided. The result takes this answer"));
+  ASSERT_EQ(decisions_.size(), 1u);
+  EXPECT_EQ(decisions_[0].task_id(), "job-1/label/7");
+  EXPECT_EQ(decisions_[0].label(), "positive");
+  EXPECT_EQ(decisions_[0].reviewer(), amina);
+  EXPECT_EQ(decisions_[0].reason(), "'fine' is mild praise");
+  EXPECT_EQ(decisions_[0].idempotency_key(), "review:job-1/label/7:" + amina);
+
+  // Offline, the section says so and nothing is sent.
+  online_ = false;
+  auto offline = Get("/manage", manager);
+  EXPECT_THAT(offline->body, HasSubstr("This needs the internet"));
+  auto refused = Post("/manage/review", manager,
+                      {{"task", "job-1/label/7"},
+                       {"choice", "positive"},
+                       {"reviewer", amina},
+                       {"reason", "again"}});
+  EXPECT_EQ(refused->status, 400);
+  EXPECT_EQ(decisions_.size(), 1u);
 }
 
 TEST_F(WebServerTest, TheManagerMovesATaskAndReservesAStageForChosenWorkers) {
