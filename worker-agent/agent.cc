@@ -174,7 +174,9 @@ std::vector<v1::WorkerCredit> LeaseCredits(const centre::AgentState& state,
         state.WorkSince(w, centre::LocalDayStart(now_ms)).distressing >= distressing_per_day) {
       c.set_no_distressing(true);
     }
-    for (auto& stage : state.ReservedForOthers(w)) c.add_exclude_stages(std::move(stage));
+    centre::AgentState::Reserved others = state.ReservedForOthers(w);
+    for (auto& stage : others.stages) c.add_exclude_stages(std::move(stage));
+    for (auto& batch : others.batches) *c.add_exclude_batches() = std::move(batch);
     credits.push_back(std::move(c));
   }
   return credits;

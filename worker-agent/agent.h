@@ -26,8 +26,8 @@ namespace mw::agent {
 
 // What the agent asks the dispatcher for on behalf of the `on_duty` workers: each worker's
 // buffer (`lease_buffer`) less what they hold; nothing from stages tagged distressing once they
-// answered `distressing_per_day` of those today (0: no cap); nothing from stages the manager
-// reserved for other workers. Workers with full buffers get no credit.
+// answered `distressing_per_day` of those today (0: no cap); nothing from stages or batches the
+// manager reserved for other workers. Workers with full buffers get no credit.
 std::vector<v1::WorkerCredit> LeaseCredits(const centre::AgentState& state,
                                            const std::vector<std::string>& on_duty,
                                            uint32_t lease_buffer, uint32_t distressing_per_day,

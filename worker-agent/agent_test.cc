@@ -120,5 +120,78 @@ TEST_F(LeaseCreditsTest, AStageReservedForOthersIsExcluded) {
               ElementsAre("job-2/transcribe"));
 }
 
+TEST_F(LeaseCreditsTest, ABatchReservedForATeamFollowsItsMembersAndNeverOverlaps) {
+  const std::string& amina = workers_[0];
+  const std::string& baraka = workers_[1];
+  v1::Team night;
+  night.set_name("night");
+  night.add_members(baraka);
+  night.set_made_by("Grace");
+  ASSERT_TRUE(state_->SaveTeam(night).ok());
+  v1::StageReservation r;
+  r.set_stage("job-1/label");
+  r.set_team("night");
+  r.set_batch(true);
+  r.set_first_item(10);
+  r.set_last_item(19);
+  r.set_reserved_by("Grace");
+  ASSERT_TRUE(state_->Reserve(r).ok());
+  auto credits = LeaseCredits(*state_, {amina, baraka}, 5, 0, clock_.NowMs());
+  ASSERT_EQ(credits.size(), 2u);
+  EXPECT_TRUE(credits[0].exclude_stages().empty());
+  ASSERT_EQ(credits[0].exclude_batches_size(), 1);
+  EXPECT_EQ(credits[0].exclude_batches(0).stage(), "job-1/label");
+  EXPECT_EQ(credits[0].exclude_batches(0).first_item(), 10u);
+  EXPECT_EQ(credits[0].exclude_batches(0).last_item(), 19u);
+  EXPECT_EQ(credits[1].exclude_batches_size(), 0);  // baraka is in the team
+
+  // Amina joins the team: the reservation follows at her next credit.
+  night.add_members(amina);
+  ASSERT_TRUE(state_->SaveTeam(night).ok());
+  EXPECT_EQ(LeaseCredits(*state_, {amina}, 5, 0, clock_.NowMs())[0].exclude_batches_size(), 0);
+
+  // Overlapping batches, or the whole stage over a batch, are refused; the rest is not.
+  v1::StageReservation more = r;
+  more.clear_team();
+  more.add_workers(amina);
+  more.set_first_item(15);
+  more.set_last_item(25);
+  EXPECT_EQ(state_->Reserve(more).message(),
+            "items: job-1/label#10-19 is reserved already; open it to everyone first");
+  more.set_batch(false);
+  EXPECT_EQ(state_->Reserve(more).message(),
+            "items: job-1/label#10-19 is reserved already; open it to everyone first");
+  more.set_batch(true);
+  more.set_first_item(30);
+  more.set_last_item(20);
+  EXPECT_EQ(state_->Reserve(more).message(), "items: the first (30) is after the last (20)");
+  more.set_team("day");
+  more.set_first_item(20);
+  more.set_last_item(29);
+  EXPECT_EQ(state_->Reserve(more).message(), "team: no team day");
+  more.clear_team();
+  ASSERT_TRUE(state_->Reserve(more).ok());
+  EXPECT_EQ(state_->Reservations().size(), 2u);
+
+  // A team in use stays until its reservation is cleared; bad teams change nothing.
+  EXPECT_EQ(state_->DisbandTeam("night").code(), absl::StatusCode::kFailedPrecondition);
+  v1::Team bad;
+  bad.set_name("two words");
+  bad.add_members(amina);
+  bad.set_made_by("Grace");
+  EXPECT_EQ(state_->SaveTeam(bad).code(), absl::StatusCode::kInvalidArgument);
+  bad.set_name("ghosts");
+  bad.clear_members();
+  bad.add_members("nobody");
+  EXPECT_EQ(state_->SaveTeam(bad).message(), "no worker nobody");
+  ASSERT_EQ(state_->Teams().size(), 1u);
+  ASSERT_TRUE(state_->ClearReservation("job-1/label#10-19").ok());
+  ASSERT_TRUE(state_->DisbandTeam("night").ok());
+  EXPECT_TRUE(state_->Teams().empty());
+  EXPECT_THAT(
+      LeaseCredits(*state_, {baraka}, 5, 0, clock_.NowMs())[0].exclude_batches(0).first_item(),
+      20u);
+}
+
 }  // namespace
 }  // namespace mw::agent

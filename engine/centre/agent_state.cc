@@ -274,29 +274,55 @@ absl::Status AgentState::DropAssignments(const std::vector<std::string>& ids) {
   return store_->Write(std::move(batch), Durability::kSynced);
 }
 
+std::string AgentState::ReservationId(const v1::StageReservation& r) {
+  if (!r.batch()) return r.stage();
+  return absl::StrCat(r.stage(), "#", r.first_item(), "-", r.last_item());
+}
+
 absl::Status AgentState::Reserve(v1::StageReservation r) {
   const std::vector<std::string> parts = absl::StrSplit(r.stage(), '/');
   if (parts.size() != 2 || parts[0].empty() || !IsSimpleName(parts[1])) {
     return absl::InvalidArgumentError(absl::StrCat(
         "stage: expected <job>/<stage>, such as job-1/label, got \"", r.stage(), "\""));
   }
-  if (r.workers().empty()) return absl::InvalidArgumentError("workers: choose at least one");
+  if (r.workers().empty() && r.team().empty()) {
+    return absl::InvalidArgumentError("workers: choose at least one, or a team");
+  }
   if (r.reserved_by().empty()) return absl::InvalidArgumentError("reserved_by: who reserves it");
+  if (r.batch() && r.first_item() > r.last_item()) {
+    return absl::InvalidArgumentError(absl::StrCat("items: the first (", r.first_item(),
+                                                   ") is after the last (", r.last_item(), ")"));
+  }
   {
     absl::MutexLock l(&mu_);
     for (const auto& w : r.workers()) {
       if (roster_.count(w) == 0) return absl::InvalidArgumentError(absl::StrCat("no worker ", w));
     }
   }
+  if (!r.team().empty() && !FindTeam(r.team()).has_value()) {
+    return absl::InvalidArgumentError(absl::StrCat("team: no team ", r.team()));
+  }
+  const std::string id = ReservationId(r);
+  for (const auto& other : Reservations()) {
+    if (other.stage() != r.stage() || ReservationId(other) == id) continue;
+    const bool overlap =
+        !other.batch() || !r.batch() ||
+        (r.first_item() <= other.last_item() && other.first_item() <= r.last_item());
+    if (overlap) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("items: ", other.batch() ? "" : "all of ", ReservationId(other),
+                       " is reserved already; open it to everyone first"));
+    }
+  }
   r.set_reserved_at_ms(clock_->NowMs());
   Batch batch;
-  batch.PutRecord(Cf::kMeta, keys::Reservation(r.stage()), r);
+  batch.PutRecord(Cf::kMeta, keys::Reservation(id), r);
   return store_->Write(std::move(batch), Durability::kSynced);
 }
 
-absl::Status AgentState::ClearReservation(const std::string& stage) {
+absl::Status AgentState::ClearReservation(const std::string& id) {
   Batch batch;
-  batch.Delete(Cf::kMeta, keys::Reservation(stage));
+  batch.Delete(Cf::kMeta, keys::Reservation(id));
   return store_->Write(std::move(batch), Durability::kSynced);
 }
 
@@ -309,14 +335,73 @@ std::vector<v1::StageReservation> AgentState::Reservations() const {
   return out;
 }
 
-std::vector<std::string> AgentState::ReservedForOthers(const std::string& worker) const {
-  std::vector<std::string> out;
+AgentState::Reserved AgentState::ReservedForOthers(const std::string& worker) const {
+  Reserved out;
   for (const auto& r : Reservations()) {
-    if (std::find(r.workers().begin(), r.workers().end(), worker) == r.workers().end()) {
-      out.push_back(r.stage());
+    auto has = [&](const auto& people) {
+      return std::find(people.begin(), people.end(), worker) != people.end();
+    };
+    if (has(r.workers())) continue;
+    if (!r.team().empty()) {
+      if (auto team = FindTeam(r.team()); team.has_value() && has(team->members())) continue;
     }
+    if (!r.batch()) {
+      out.stages.push_back(r.stage());
+      continue;
+    }
+    v1::ItemBatch& b = out.batches.emplace_back();
+    b.set_stage(r.stage());
+    b.set_first_item(r.first_item());
+    b.set_last_item(r.last_item());
   }
   return out;
+}
+
+absl::Status AgentState::SaveTeam(v1::Team t) {
+  if (!IsSimpleName(t.name())) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "team: a name of letters, digits, - and _ (such as night-shift), got \"", t.name(), "\""));
+  }
+  if (t.members().empty()) return absl::InvalidArgumentError("workers: choose at least one");
+  if (t.made_by().empty()) return absl::InvalidArgumentError("made_by: who makes the team");
+  {
+    absl::MutexLock l(&mu_);
+    for (const auto& w : t.members()) {
+      if (roster_.count(w) == 0) return absl::InvalidArgumentError(absl::StrCat("no worker ", w));
+    }
+  }
+  t.set_made_at_ms(clock_->NowMs());
+  Batch batch;
+  batch.PutRecord(Cf::kMeta, keys::Team(t.name()), t);
+  return store_->Write(std::move(batch), Durability::kSynced);
+}
+
+absl::Status AgentState::DisbandTeam(const std::string& name) {
+  for (const auto& r : Reservations()) {
+    if (r.team() == name) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("team ", name, ": ", ReservationId(r),
+                       " is reserved for it; open that to everyone first"));
+    }
+  }
+  Batch batch;
+  batch.Delete(Cf::kMeta, keys::Team(name));
+  return store_->Write(std::move(batch), Durability::kSynced);
+}
+
+std::vector<v1::Team> AgentState::Teams() const {
+  std::vector<v1::Team> out;
+  for (auto c = store_->Scan(Cf::kMeta, keys::TeamPrefix()); c->Valid(); c->Next()) {
+    v1::Team t;
+    if (c->Read(&t).ok()) out.push_back(std::move(t));
+  }
+  return out;
+}
+
+std::optional<v1::Team> AgentState::FindTeam(const std::string& name) const {
+  v1::Team t;
+  if (!store_->GetRecord(Cf::kMeta, keys::Team(name), &t).ok()) return std::nullopt;
+  return t;
 }
 
 absl::Status AgentState::MoveAssignment(const std::string& old_id, const v1::ReassignReply& moved) {

@@ -109,15 +109,33 @@ class AgentState {
   [[nodiscard]] absl::Status DropAssignments(const std::vector<std::string>& ids);
 
   // ---- The manager's assignment tools ----
-  // Reserves r.stage ("<job>/<stage>") for r.workers, replacing an earlier reservation of it:
-  // from now on the other workers' lease credits exclude it (assignments they already hold stay
-  // theirs; the manager can move them). INVALID_ARGUMENT for a malformed stage, no workers, an
-  // unknown worker or no manager named.
+  // Reserves r.stage ("<job>/<stage>"), or with r.batch its items first_item..last_item, for
+  // r.workers and the members of team r.team (as the team is at each lease), replacing an earlier
+  // reservation with the same id: from now on the other workers' lease credits exclude it
+  // (assignments they already hold stay theirs; the manager can move them). INVALID_ARGUMENT for
+  // a malformed stage, nobody to reserve it for, an unknown worker or team, a batch whose first
+  // item is after its last, one that overlaps another reservation of the stage, or no manager
+  // named.
   [[nodiscard]] absl::Status Reserve(v1::StageReservation r);
-  [[nodiscard]] absl::Status ClearReservation(const std::string& stage);
+  // A reservation's id: its stage, or "<stage>#<first>-<last>" for a batch.
+  static std::string ReservationId(const v1::StageReservation& r);
+  [[nodiscard]] absl::Status ClearReservation(const std::string& id);
   std::vector<v1::StageReservation> Reservations() const;
-  // The stages reserved for workers other than `worker`.
-  std::vector<std::string> ReservedForOthers(const std::string& worker) const;
+  // What the manager reserved for workers other than `worker`: whole stages and batches.
+  struct Reserved {
+    std::vector<std::string> stages;
+    std::vector<v1::ItemBatch> batches;
+  };
+  Reserved ReservedForOthers(const std::string& worker) const;
+
+  // Saves team t (replacing one of the same name). INVALID_ARGUMENT for a name that is not a
+  // simple name, no members, an unknown member or no manager named.
+  [[nodiscard]] absl::Status SaveTeam(v1::Team t);
+  // FAILED_PRECONDITION while a reservation names the team (clear that first).
+  [[nodiscard]] absl::Status DisbandTeam(const std::string& name);
+  std::vector<v1::Team> Teams() const;
+  std::optional<v1::Team> FindTeam(const std::string& name) const;
+
   // Replaces held assignment `old_id` with the dispatcher's reassignment of it, in one synced
   // write. NOT_FOUND when `old_id` is not held here.
   [[nodiscard]] absl::Status MoveAssignment(const std::string& old_id,

@@ -434,7 +434,8 @@ class Engine {
   // Leasing.
   // The next task `worker` may do in `run`, within what their `credit` allows: with
   // no_distressing, none from a stage tagged distressing (the worker is past their centre's
-  // daily cap); none from the stages in exclude_stages (reserved for other workers).
+  // daily cap); none from the stages in exclude_stages nor the items in exclude_batches (reserved
+  // for other workers).
   absl::StatusOr<TaskRun*> NextTaskFor(JobRun* run, const std::string& centre_id,
                                        const v1::WorkerOnDuty& worker,
                                        const v1::WorkerCredit& credit, storage::Batch* batch)

@@ -1,6 +1,7 @@
 #include "engine/dispatch/engine.h"
 
 #include <map>
+#include <set>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
@@ -277,6 +278,45 @@ TEST_F(EngineTest, AStageReservedForOtherWorkersIsNotLeasedToThisOne) {
   ASSERT_TRUE(w2.ok());
   ASSERT_EQ(w2->assignments_size(), 5);
   EXPECT_EQ(w2->assignments(0).job_id(), "job-1");
+}
+
+TEST_F(EngineTest, ABatchReservedForOtherWorkersIsLeftForThemThroughARestart) {
+  AddCentre("nairobi", {"w1", "w2"});
+  std::string six = kContract;
+  const std::string three = "1,great\\n2,awful\\n3,fine\\n";
+  six.replace(six.find(three), three.size(), "1,a\\n2,b\\n3,c\\n4,d\\n5,e\\n6,f\\n");
+  six.replace(six.find("overlap: 3"), 10, "overlap: 1");
+  ASSERT_TRUE(Submit(six).ok());
+  // The manager reserved items 1 to 3 of job-1's labelling for w2.
+  v1::LeaseRequest req;
+  req.set_idempotency_key("w1-lease");
+  auto* credit = req.add_credits();
+  credit->set_worker("w1");
+  credit->set_count(10);
+  v1::ItemBatch* batch = credit->add_exclude_batches();
+  batch->set_stage("job-1/label");
+  batch->set_first_item(1);
+  batch->set_last_item(3);
+  auto items = [](const v1::LeaseReply& r) {
+    std::set<uint64_t> out;
+    for (const auto& a : r.assignments()) out.insert(a.item().index());
+    return out;
+  };
+  auto w1 = engine_->Lease("nairobi", req);
+  ASSERT_TRUE(w1.ok()) << w1.status();
+  EXPECT_EQ(items(*w1), (std::set<uint64_t>{0, 4, 5}));
+  // The batch's tasks were opened as w1's lease passed them; they survive a restart.
+  Open();
+  v1::RegisterRequest reg;
+  for (const char* w : {"w1", "w2"}) reg.add_workers()->set_worker(w);
+  ASSERT_TRUE(engine_->Register("nairobi", reg).ok());
+  req.set_idempotency_key("w1-again");
+  auto again = engine_->Lease("nairobi", req);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->assignments_size(), 0);
+  auto w2 = Lease("nairobi", "w2", 10, "w2-lease");
+  ASSERT_TRUE(w2.ok());
+  EXPECT_EQ(items(*w2), (std::set<uint64_t>{1, 2, 3}));
 }
 
 TEST_F(EngineTest, AManagerMovesAnUnansweredTaskToAnotherWorker) {

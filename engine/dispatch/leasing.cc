@@ -19,6 +19,10 @@ using storage::Batch;
 using storage::Cf;
 namespace keys = storage::keys;
 
+// Items of a reserved batch opened (for the workers it is reserved for) per call by a worker it
+// is not reserved for, as the stage's cursor passes over them.
+constexpr int kOpenAheadPerCall = 64;
+
 uint32_t Engine::FreeSlots(const v1::TaskRecord& task) {
   if (task.state() != v1::TASK_OPEN) return 0;
   uint32_t taken = 0;
@@ -82,12 +86,19 @@ absl::StatusOr<Engine::TaskRun*> Engine::NextTaskFor(JobRun* run, const std::str
     if (!CentreEligibility(contract, stage.human, centre).ok) continue;
     if (!WorkerQualifies(stage.human, worker)) continue;
     if (credit.no_distressing() && stage.human.distressing()) continue;
-    if (!credit.exclude_stages().empty() &&
-        std::find(credit.exclude_stages().begin(), credit.exclude_stages().end(),
-                  absl::StrCat(run->record.job().id(), "/", contract.stages(stage.index).name())) !=
-            credit.exclude_stages().end()) {
+    const std::string stage_key =
+        absl::StrCat(run->record.job().id(), "/", contract.stages(stage.index).name());
+    if (std::find(credit.exclude_stages().begin(), credit.exclude_stages().end(), stage_key) !=
+        credit.exclude_stages().end()) {
       continue;  // the centre's manager reserved the stage for other workers
     }
+    // Or some of its items: those stay for the workers they were reserved for.
+    auto reserved_for_others = [&](uint64_t item) {
+      for (const auto& b : credit.exclude_batches()) {
+        if (b.stage() == stage_key && item >= b.first_item() && item <= b.last_item()) return true;
+      }
+      return false;
+    };
     const int64_t rate = stage.human.piece_rate_minor();
     if (ledger_->Available(EscrowAccount(run->record.job().id())) - run->exposure_minor <
         WageCost(*run, centre_id, rate)) {
@@ -120,7 +131,8 @@ absl::StatusOr<Engine::TaskRun*> Engine::NextTaskFor(JobRun* run, const std::str
         ++i;  // backing off after an expired lease
         continue;
       }
-      if (!HadOrBarred(it->second.record, worker.worker())) {
+      if (!HadOrBarred(it->second.record, worker.worker()) &&
+          !reserved_for_others(it->second.item_index)) {
         ++run->since_gold[pos];
         return &it->second;
       }
@@ -128,7 +140,19 @@ absl::StatusOr<Engine::TaskRun*> Engine::NextTaskFor(JobRun* run, const std::str
     }
     if (pos == 0) {
       v1::StageCursor* cursor = run->progress.mutable_stages(stage.index);
-      if (cursor->next_item() < cursor->total()) {
+      // Items reserved for others are opened as tasks for them to take, and passed over; a few
+      // per call, so that a long reserved batch never makes one lease call slow.
+      for (int opened = 0; opened < kOpenAheadPerCall && cursor->next_item() < cursor->total() &&
+                           reserved_for_others(cursor->next_item());
+           ++opened) {
+        v1::Item item;
+        MW_RETURN_IF_ERROR(store_->GetRecord(
+            Cf::kItems, keys::Item(run->record.job().id(), cursor->next_item()), &item));
+        cursor->set_next_item(cursor->next_item() + 1);
+        PutProgress(*run, batch);
+        MW_RETURN_IF_ERROR(CreateTask(run, 0, std::move(item), batch).status());
+      }
+      if (cursor->next_item() < cursor->total() && !reserved_for_others(cursor->next_item())) {
         v1::Item item;
         MW_RETURN_IF_ERROR(store_->GetRecord(
             Cf::kItems, keys::Item(run->record.job().id(), cursor->next_item()), &item));

@@ -222,8 +222,7 @@ TEST_F(OnlineQaTest, ACentreDecidesTheReviewsOfStagesItMayWorkOnWithItsOwnPeople
   auto lagos = engine_->ListReviewsForCentre("lagos");
   ASSERT_TRUE(lagos.ok());
   EXPECT_EQ(lagos->reviews_size(), 0);
-  EXPECT_EQ(engine_->ListReviewsForCentre("nowhere").status().code(),
-            absl::StatusCode::kNotFound);
+  EXPECT_EQ(engine_->ListReviewsForCentre("nowhere").status().code(), absl::StatusCode::kNotFound);
 
   v1::DecideReviewRequest decide;
   decide.set_idempotency_key("d1");

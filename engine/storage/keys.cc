@@ -207,9 +207,11 @@ std::string WebSessionPrefix() { return "web-session/"; }
 
 std::string ReservationPrefix() { return "reservation/"; }
 
-std::string Reservation(absl::string_view stage_key) {
-  return absl::StrCat(ReservationPrefix(), stage_key);
-}
+std::string Reservation(absl::string_view id) { return absl::StrCat(ReservationPrefix(), id); }
+
+std::string TeamPrefix() { return "team/"; }
+
+std::string Team(absl::string_view name) { return absl::StrCat(TeamPrefix(), name); }
 
 std::string WebSession(absl::string_view token_sha256) {
   return absl::StrCat(WebSessionPrefix(), token_sha256);

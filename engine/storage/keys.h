@@ -88,10 +88,13 @@ std::string EarningsPrefix(absl::string_view pseudonym);
 // A web session by its token's SHA-256 (in kMeta); WebSessionPrefix selects them all.
 std::string WebSession(absl::string_view token_sha256);
 std::string WebSessionPrefix();
-// A stage reserved by a centre's manager, by "<job>/<stage>" (in kMeta); ReservationPrefix
-// selects them all.
-std::string Reservation(absl::string_view stage_key);
+// A stage or batch reserved by a centre's manager, by its id ("<job>/<stage>", or for a batch
+// "<job>/<stage>#<first>-<last>") (in kMeta); ReservationPrefix selects them all.
+std::string Reservation(absl::string_view id);
 std::string ReservationPrefix();
+// A team named by a centre's manager, by name (in kMeta); TeamPrefix selects them all.
+std::string Team(absl::string_view name);
+std::string TeamPrefix();
 
 }  // namespace mw::storage::keys
 

@@ -621,8 +621,8 @@ TEST_F(WebServerTest, TheManagerMovesATaskAndReservesAStageForChosenWorkers) {
   ASSERT_EQ(reserved->status, 200);
   EXPECT_THAT(reserved->body, HasSubstr("Reserved:"));
   EXPECT_THAT(reserved->body, HasSubstr("<b>job-1/label</b>: Juma (Grace)"));
-  EXPECT_THAT(state_->ReservedForOthers(fatuma), ElementsAre("job-1/label"));
-  EXPECT_TRUE(state_->ReservedForOthers(juma).empty());
+  EXPECT_THAT(state_->ReservedForOthers(fatuma).stages, ElementsAre("job-1/label"));
+  EXPECT_TRUE(state_->ReservedForOthers(juma).stages.empty());
   auto opened = Post("/manage/unreserve", manager, {{"stage", "job-1/label"}});
   ASSERT_EQ(opened->status, 200);
   EXPECT_TRUE(state_->Reservations().empty());
