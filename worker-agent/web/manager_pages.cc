@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <set>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
@@ -111,32 +112,7 @@ void WebServer::ManagerPage(Call& c, const std::string& notice) {
                     Escape(other.name()), "</option>");
   }
   absl::StrAppend(&body, "</datalist>");
-  absl::StrAppend(&body, "<h2>", Escape(m.Text(c.lang, "reservations")),
-                  "</h2><div id=\"reservations\">");
-  for (const auto& r : state_->Reservations()) {
-    std::vector<std::string> names;
-    for (const auto& w : r.workers()) names.push_back(name_of(w));
-    absl::StrAppend(&body, "<form method=\"post\" action=\"/manage/unreserve\" class=\"card\"><b>",
-                    Escape(r.stage()), "</b>: ", Escape(absl::StrJoin(names, ", ")), " (",
-                    Escape(r.reserved_by()), ")", Hidden("stage", r.stage()), " <button>",
-                    Escape(m.Text(c.lang, "unreserve")), "</button></form>");
-  }
-  absl::StrAppend(&body, "<form method=\"post\" action=\"/manage/reserve\" id=\"reserve\"><label>",
-                  Escape(m.Text(c.lang, "stage")),
-                  "<input type=\"text\" name=\"stage\" list=\"stages\" "
-                  "required placeholder=\"job-1/label\"></label><datalist id=\"stages\">");
-  for (const auto& st : stages_seen) {
-    absl::StrAppend(&body, "<option value=\"", Escape(st), "\">");
-  }
-  absl::StrAppend(&body, "</datalist>");
-  for (const auto& w : roster) {
-    if (w.name().empty()) continue;
-    absl::StrAppend(&body, "<label><input type=\"checkbox\" name=\"workers\" value=\"",
-                    Escape(w.pseudonym()), "\"> ", Escape(w.name()), "</label>");
-  }
-  absl::StrAppend(&body, "<label>", Escape(m.Text(c.lang, "decided_by")),
-                  "<input type=\"text\" name=\"by\" required></label><button>",
-                  Escape(m.Text(c.lang, "reserve")), "</button></form></div>");
+  absl::StrAppend(&body, Reservations(c, name_of, stages_seen));
   // Disputes waiting for a person: the worker's side beside the reason, decided with a reason.
   if (hooks_.withholdings) {
     absl::StrAppend(&body, "<h2>", Escape(m.Text(c.lang, "disputes")),
@@ -176,6 +152,140 @@ void WebServer::ManagerPage(Call& c, const std::string& notice) {
                   "<br>", Escape(m.Text(c.lang, "online")), ": ",
                   Escape(m.Text(c.lang, !hooks_.online || hooks_.online() ? "yes" : "no")), "</p>");
   Render(c, m.Text(c.lang, "manager_title"), body);
+}
+
+// Teams, and the stages or batches of items reserved for chosen workers or a team: the other
+// workers are leased none of them. One form makes a team of the ticked workers; another reserves
+// a stage, or items first..last of it, for the ticked workers and/or a team.
+std::string WebServer::Reservations(Call& c,
+                                    const std::function<std::string(const std::string&)>& name_of,
+                                    const std::set<std::string>& stages_seen) {
+  const Messages& m = Messages::Get();
+  const auto roster = state_->Roster();
+  std::string ticks;
+  for (const auto& w : roster) {
+    if (w.name().empty()) continue;
+    absl::StrAppend(&ticks, "<label><input type=\"checkbox\" name=\"workers\" value=\"",
+                    Escape(w.pseudonym()), "\"> ", Escape(w.name()), "</label>");
+  }
+  const std::string by = absl::StrCat("<label>", Escape(m.Text(c.lang, "decided_by")),
+                                      "<input type=\"text\" name=\"by\" required></label>");
+  const std::vector<v1::Team> teams = state_->Teams();
+  std::string out =
+      absl::StrCat("<h2>", Escape(m.Text(c.lang, "teams")), "</h2><div id=\"teams\">");
+  for (const auto& t : teams) {
+    std::vector<std::string> names;
+    for (const auto& w : t.members()) names.push_back(name_of(w));
+    absl::StrAppend(&out, "<form method=\"post\" action=\"/manage/disband\" class=\"card\"><b>",
+                    Escape(t.name()), "</b>: ", Escape(absl::StrJoin(names, ", ")), " (",
+                    Escape(t.made_by()), ")", Hidden("team", t.name()), " <button>",
+                    Escape(m.Text(c.lang, "disband")), "</button></form>");
+  }
+  absl::StrAppend(
+      &out, "<form method=\"post\" action=\"/manage/team\" id=\"team\"><label>",
+      Escape(m.Text(c.lang, "team_name")),
+      "<input type=\"text\" name=\"team\" required placeholder=\"night-shift\"></label>", ticks, by,
+      "<button>", Escape(m.Text(c.lang, "make_team")), "</button></form></div>");
+
+  absl::StrAppend(&out, "<h2>", Escape(m.Text(c.lang, "reservations")),
+                  "</h2><div id=\"reservations\">");
+  for (const auto& r : state_->Reservations()) {
+    std::vector<std::string> names;
+    for (const auto& w : r.workers()) names.push_back(name_of(w));
+    if (!r.team().empty()) names.push_back(absl::StrCat(m.Text(c.lang, "team"), " ", r.team()));
+    absl::StrAppend(&out, "<form method=\"post\" action=\"/manage/unreserve\" class=\"card\"><b>",
+                    Escape(r.stage()), "</b>",
+                    r.batch()
+                        ? absl::StrCat(" ", Escape(m.Text(c.lang, "items",
+                                                          {{"first", absl::StrCat(r.first_item())},
+                                                           {"last", absl::StrCat(r.last_item())}})))
+                        : "",
+                    ": ", Escape(absl::StrJoin(names, ", ")), " (", Escape(r.reserved_by()), ")",
+                    Hidden("id", centre::AgentState::ReservationId(r)), " <button>",
+                    Escape(m.Text(c.lang, "unreserve")), "</button></form>");
+  }
+  absl::StrAppend(&out, "<form method=\"post\" action=\"/manage/reserve\" id=\"reserve\"><label>",
+                  Escape(m.Text(c.lang, "stage")),
+                  "<input type=\"text\" name=\"stage\" list=\"stages\" "
+                  "required placeholder=\"job-1/label\"></label><datalist id=\"stages\">");
+  for (const auto& st : stages_seen) {
+    absl::StrAppend(&out, "<option value=\"", Escape(st), "\">");
+  }
+  absl::StrAppend(&out, "</datalist><label>", Escape(m.Text(c.lang, "batch_from")),
+                  "<input type=\"number\" name=\"first\" min=\"0\" inputmode=\"numeric\"></label>"
+                  "<label>",
+                  Escape(m.Text(c.lang, "batch_to")),
+                  "<input type=\"number\" name=\"last\" min=\"0\" inputmode=\"numeric\"></label>",
+                  ticks);
+  if (!teams.empty()) {
+    absl::StrAppend(&out, "<label>", Escape(m.Text(c.lang, "team")),
+                    "<select name=\"team\"><option value=\"\">", Escape(m.Text(c.lang, "no_team")),
+                    "</option>");
+    for (const auto& t : teams) {
+      absl::StrAppend(&out, "<option value=\"", Escape(t.name()), "\">", Escape(t.name()),
+                      "</option>");
+    }
+    absl::StrAppend(&out, "</select></label>");
+  }
+  absl::StrAppend(&out, by, "<button>", Escape(m.Text(c.lang, "reserve")),
+                  "</button></form></div>");
+  return out;
+}
+
+absl::Status WebServer::ReservationAction(Call& c, const std::string& action,
+                                          const std::string& by) {
+  const Messages& m = Messages::Get();
+  const auto& req = c.req;
+  std::vector<std::string> workers;
+  for (size_t i = 0; i < req.get_param_value_count("workers"); ++i) {
+    workers.push_back(req.get_param_value("workers", i));
+  }
+  const std::string team(absl::StripAsciiWhitespace(req.get_param_value("team")));
+  auto need_by = [&]() -> absl::Status {
+    if (!by.empty()) return absl::OkStatus();
+    return absl::InvalidArgumentError(
+        m.Text(c.lang, "required_field", {{"field", m.Text(c.lang, "decided_by")}}));
+  };
+  if (action == "unreserve") return state_->ClearReservation(req.get_param_value("id"));
+  if (action == "disband") {
+    MW_RETURN_IF_ERROR(state_->DisbandTeam(team));
+    spdlog::info("event=web_team_disbanded team={}", team);
+    return absl::OkStatus();
+  }
+  MW_RETURN_IF_ERROR(need_by());
+  if (action == "team") {
+    v1::Team t;
+    t.set_name(team);
+    for (auto& w : workers) t.add_members(std::move(w));
+    t.set_made_by(by);
+    MW_RETURN_IF_ERROR(state_->SaveTeam(t));
+    spdlog::info("event=web_team_saved team={} members={} by=\"{}\"", t.name(),
+                 absl::StrJoin(t.members(), ","), by);
+    return absl::OkStatus();
+  }
+  v1::StageReservation r;
+  r.set_stage(std::string(absl::StripAsciiWhitespace(req.get_param_value("stage"))));
+  for (auto& w : workers) r.add_workers(std::move(w));
+  r.set_team(team);
+  r.set_reserved_by(by);
+  // A batch needs both ends; one end alone is a mistake, not the whole stage.
+  const std::string first(absl::StripAsciiWhitespace(req.get_param_value("first")));
+  const std::string last(absl::StripAsciiWhitespace(req.get_param_value("last")));
+  if (!first.empty() || !last.empty()) {
+    uint64_t a = 0, b = 0;
+    if (!absl::SimpleAtoi(first, &a) || !absl::SimpleAtoi(last, &b)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("items: give both the first and the last item number, got \"", first,
+                       "\" and \"", last, "\""));
+    }
+    r.set_batch(true);
+    r.set_first_item(a);
+    r.set_last_item(b);
+  }
+  MW_RETURN_IF_ERROR(state_->Reserve(r));
+  spdlog::info("event=web_reserved id={} workers={} team={} by=\"{}\"",
+               centre::AgentState::ReservationId(r), absl::StrJoin(r.workers(), ","), r.team(), by);
+  return absl::OkStatus();
 }
 
 // Results the vote left below their confidence target, oldest first: the item, what each worker
@@ -336,26 +446,14 @@ void WebServer::ManagerAction(Call& c, const std::string& action) {
                  r.to_worker(), by);
     return done("moved");
   }
-  if (action == "reserve") {
-    v1::StageReservation r;
-    r.set_stage(std::string(absl::StripAsciiWhitespace(c.req.get_param_value("stage"))));
-    for (size_t i = 0; i < c.req.get_param_value_count("workers"); ++i) {
-      r.add_workers(c.req.get_param_value("workers", i));
-    }
-    r.set_reserved_by(by);
-    if (by.empty()) {
-      return error(m.Text(c.lang, "required_field", {{"field", m.Text(c.lang, "decided_by")}}));
-    }
-    if (absl::Status s = state_->Reserve(r); !s.ok()) return error(std::string(s.message()));
-    spdlog::info("event=web_stage_reserved stage={} workers={} by=\"{}\"", r.stage(),
-                 absl::StrJoin(r.workers(), ","), by);
-    return done("reserved");
-  }
-  if (action == "unreserve") {
-    if (absl::Status s = state_->ClearReservation(c.req.get_param_value("stage")); !s.ok()) {
+  if (action == "reserve" || action == "unreserve" || action == "team" || action == "disband") {
+    if (absl::Status s = ReservationAction(c, action, by); !s.ok()) {
       return error(std::string(s.message()));
     }
-    return done("unreserved");
+    return done(action == "reserve"     ? "reserved"
+                : action == "unreserve" ? "unreserved"
+                : action == "team"      ? "team_made"
+                                        : "team_disbanded");
   }
   std::string pseudonym = c.req.get_param_value("worker");
   if (action == "add") {

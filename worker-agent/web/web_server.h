@@ -16,6 +16,7 @@
 
 #include <functional>
 #include <memory>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -114,6 +115,10 @@ class WebServer {
   void DataPage(Call& c, bool json);
   void ManagerPage(Call& c, const std::string& notice);
   void ManagerAction(Call& c, const std::string& action);
+  // The manager's teams and reservations section, and the forms posted from it.
+  std::string Reservations(Call& c, const std::function<std::string(const std::string&)>& name_of,
+                           const std::set<std::string>& stages_seen);
+  absl::Status ReservationAction(Call& c, const std::string& action, const std::string& by);
   // The manager's review queue section, and a decision posted from it.
   std::string ReviewQueue(Call& c, const std::function<std::string(const std::string&)>& name_of);
   absl::Status DecideReview(Call& c);

@@ -623,9 +623,69 @@ TEST_F(WebServerTest, TheManagerMovesATaskAndReservesAStageForChosenWorkers) {
   EXPECT_THAT(reserved->body, HasSubstr("<b>job-1/label</b>: Juma (Grace)"));
   EXPECT_THAT(state_->ReservedForOthers(fatuma).stages, ElementsAre("job-1/label"));
   EXPECT_TRUE(state_->ReservedForOthers(juma).stages.empty());
-  auto opened = Post("/manage/unreserve", manager, {{"stage", "job-1/label"}});
+  auto opened = Post("/manage/unreserve", manager, {{"id", "job-1/label"}});
   ASSERT_EQ(opened->status, 200);
   EXPECT_TRUE(state_->Reservations().empty());
+}
+
+TEST_F(WebServerTest, TheManagerMakesATeamAndReservesABatchOfItemsForIt) {
+  std::string code;
+  const std::string fatuma = AddWorker("Fatuma", &code);
+  const std::string juma = AddWorker("Juma", &code);
+  const std::string manager = SignIn(kManagerCode);
+
+  auto unnamed = Post("/manage/team", manager, {{"team", "night"}, {"workers", juma}});
+  EXPECT_EQ(unnamed->status, 400);
+  auto team = Post("/manage/team", manager,
+                   {{"team", "night"}, {"workers", juma}, {"workers", fatuma}, {"by", "Grace"}});
+  ASSERT_EQ(team->status, 200);
+  EXPECT_THAT(team->body, HasSubstr("The team is saved."));
+  EXPECT_THAT(team->body, HasSubstr("<b>night</b>: Juma, Fatuma (Grace)"));
+  EXPECT_THAT(team->body, HasSubstr("<option value=\"night\">night</option>"));
+
+  // A batch needs both ends, in order.
+  auto half =
+      Post("/manage/reserve", manager,
+           {{"stage", "job-1/label"}, {"first", "100"}, {"team", "night"}, {"by", "Grace"}});
+  EXPECT_EQ(half->status, 400);
+  EXPECT_THAT(half->body, HasSubstr("items: give both the first and the last item number"));
+  auto backwards = Post("/manage/reserve", manager,
+                        {{"stage", "job-1/label"},
+                         {"first", "9"},
+                         {"last", "2"},
+                         {"team", "night"},
+                         {"by", "Grace"}});
+  EXPECT_EQ(backwards->status, 400);
+  EXPECT_TRUE(state_->Reservations().empty());
+
+  auto reserved = Post("/manage/reserve", manager,
+                       {{"stage", "job-1/label"},
+                        {"first", "100"},
+                        {"last", "199"},
+                        {"team", "night"},
+                        {"by", "Grace"}});
+  ASSERT_EQ(reserved->status, 200);
+  EXPECT_THAT(reserved->body, HasSubstr("<b>job-1/label</b> items 100 to 199: Team night (Grace)"));
+  EXPECT_TRUE(state_->ReservedForOthers(juma).batches.empty());
+  EXPECT_TRUE(state_->ReservedForOthers(fatuma).batches.empty());
+  // Fatuma leaves the team: from her next credit she is leased none of items 100-199.
+  ASSERT_EQ(Post("/manage/team", manager, {{"team", "night"}, {"workers", juma}, {"by", "Grace"}})
+                ->status,
+            200);
+  auto others = state_->ReservedForOthers(fatuma);
+  ASSERT_EQ(others.batches.size(), 1u);
+  EXPECT_EQ(others.batches[0].first_item(), 100u);
+  EXPECT_EQ(others.batches[0].last_item(), 199u);
+
+  // The team cannot go while its batch is reserved; opening the batch lets it go.
+  auto busy = Post("/manage/disband", manager, {{"team", "night"}});
+  EXPECT_EQ(busy->status, 400);
+  EXPECT_THAT(busy->body, HasSubstr("job-1/label#100-199 is reserved for it"));
+  ASSERT_EQ(Post("/manage/unreserve", manager, {{"id", "job-1/label#100-199"}})->status, 200);
+  auto gone = Post("/manage/disband", manager, {{"team", "night"}});
+  ASSERT_EQ(gone->status, 200);
+  EXPECT_THAT(gone->body, HasSubstr("The team is disbanded."));
+  EXPECT_TRUE(state_->Teams().empty());
 }
 
 TEST_F(WebServerTest, PastTheDailyLimitNoTaskIsOfferedAndTheWorkerGoesOffDuty) {
