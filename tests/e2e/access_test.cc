@@ -227,6 +227,20 @@ TEST_F(AccessTest, EveryDeniedCallIsRefusedAndChangesNothing) {
     }
     return reader->Finish();
   };
+  auto centre_reviews = [&](grpc::ClientContext* c) {
+    v1::ListReviewsReply r;
+    return centres_->ListCentreReviews(c, {}, &r);
+  };
+  v1::DecideReviewRequest decide;  // beta naming one of alpha's people as the reviewer
+  decide.set_idempotency_key("d");
+  decide.set_task_id("job-1/sentiment/0");
+  decide.set_label("positive");
+  decide.set_reviewer("alpha/w-alpha");
+  decide.set_reason("looks positive");
+  auto decide_review = [&](grpc::ClientContext* c) {
+    v1::Review r;
+    return centres_->DecideCentreReview(c, decide, &r);
+  };
   auto create_payout = [&](grpc::ClientContext* c) {
     v1::PayoutBatch r;
     return ledger_->CreatePayout(c, payout, &r);
@@ -268,6 +282,14 @@ TEST_F(AccessTest, EveryDeniedCallIsRefusedAndChangesNothing) {
       {"ReadLedger with a wrong credential", wrong, read_ledger, StatusCode::UNAUTHENTICATED},
       {"CreatePayout as the auditor", auditor_, create_payout, StatusCode::PERMISSION_DENIED},
       {"CreatePayout as a centre", alpha_, create_payout, StatusCode::PERMISSION_DENIED},
+      {"a centre's review queue without a credential", nobody, centre_reviews,
+       StatusCode::UNAUTHENTICATED},
+      {"a centre's review queue as the operator", operator_, centre_reviews,
+       StatusCode::PERMISSION_DENIED},
+      {"beta decides a review naming alpha's worker", beta_, decide_review,
+       StatusCode::PERMISSION_DENIED},
+      {"DecideCentreReview as the operator", operator_, decide_review,
+       StatusCode::PERMISSION_DENIED},
   };
   for (const Row& row : rows) {
     auto ctx = Ctx(row.token);
@@ -283,6 +305,7 @@ TEST_F(AccessTest, EveryDeniedCallIsRefusedAndChangesNothing) {
   EXPECT_TRUE(statement(alpha_centre)(Ctx(auditor_).get()).ok());
   EXPECT_TRUE(do_lease(Ctx(beta_).get()).ok());
   EXPECT_TRUE(export_results(Ctx(operator_).get()).ok());
+  EXPECT_TRUE(centre_reviews(Ctx(alpha_).get()).ok());
 }
 
 }  // namespace
