@@ -162,6 +162,22 @@ absl::Status AgentState::SetTrainingLevel(const std::string& pseudonym, uint32_t
   return UpdateWorker(pseudonym, [level](v1::RosterEntry* e) { e->set_training_level(level); });
 }
 
+absl::Status AgentState::SetSkills(const std::string& pseudonym,
+                                   const std::vector<std::string>& skills) {
+  for (const auto& skill : skills) {
+    if (!IsSimpleName(skill)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "skills: each a word of letters, digits, - and _ (such as transcribe), got \"", skill,
+          "\""));
+    }
+  }
+  absl::MutexLock l(&mu_);
+  return UpdateWorker(pseudonym, [&](v1::RosterEntry* e) {
+    e->clear_skills();
+    for (const auto& skill : skills) e->add_skills(skill);
+  });
+}
+
 absl::StatusOr<v1::LeaseRequest> AgentState::PendingLease(
     const std::vector<v1::WorkerCredit>& credits) {
   absl::MutexLock l(&mu_);
@@ -502,6 +518,8 @@ absl::Status AgentState::ApplyReceipts(const std::vector<v1::Receipt>& receipts)
       earning.set_feedback(r.feedback());
       earning.set_skipped(result.answer().skipped());
       earning.set_distressing(outbox_.at(seq).distressing());
+      earning.set_check(r.check());
+      earning.set_check_correct(r.check_correct());
       // Passed training: the worker is no newcomer any more, at this centre.
       if (auto entry = roster_.find(result.worker());
           r.promoted() && entry != roster_.end() && entry->second.training_level() == 0) {

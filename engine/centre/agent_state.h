@@ -82,6 +82,11 @@ class AgentState {
   // A person's decision: the worker counts as trained (level >= 1) or as a newcomer (0), who
   // trains first where a stage asks for it. NOT_FOUND for an unknown pseudonym.
   [[nodiscard]] absl::Status SetTrainingLevel(const std::string& pseudonym, uint32_t level);
+  // The manager puts a worker on duty for these skills (replacing the last set): the dispatcher
+  // offers them the stages that ask for these, once the roster is registered again.
+  // INVALID_ARGUMENT for a skill that is not a simple word; NOT_FOUND for an unknown pseudonym.
+  [[nodiscard]] absl::Status SetSkills(const std::string& pseudonym,
+                                       const std::vector<std::string>& skills);
 
   // ---- Leasing ahead ----
   // The lease request in flight; when there is none, `credits` becomes one with a fresh key,

@@ -274,6 +274,8 @@ TEST_F(OnlineQaTest, GoldTasksAreMixedInScoredPaidAndMoveSkill) {
     const bool answer_right = i == 1;
     v1::Receipt r = Answer(got[i], answer_right ? known[id] : (known[id] == "yes" ? "no" : "yes"));
     EXPECT_EQ(r.wage_minor(), 5);  // check tasks are paid like any other
+    EXPECT_TRUE(r.check());
+    EXPECT_EQ(r.check_correct(), answer_right);  // the centre's page counts training from these
     if (answer_right) {
       EXPECT_EQ(r.feedback(), "check task: your answer matched the known answer");
     } else {

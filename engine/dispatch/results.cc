@@ -270,6 +270,8 @@ absl::StatusOr<v1::Receipt> Engine::RecordResult(const std::string& centre_id, c
       stats.set_gold_correct(stats.gold_correct() + correct);
       ++stats_.gold_answers;
       stats_.gold_correct += correct;
+      receipt.set_check(true);
+      receipt.set_check_correct(correct);
       receipt.set_feedback(
           correct ? "check task: your answer matched the known answer"
                   : absl::StrCat("check task: the known answer was \"", record.gold_label(), "\""));

@@ -2,13 +2,16 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <map>
 #include <set>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "engine/common/money.h"
 #include "engine/common/status_macros.h"
 #include "engine/dispatch/answers.h"
 #include "worker-agent/web/html.h"
@@ -17,6 +20,51 @@
 #include "worker-agent/web/web_server.h"
 
 namespace mw::agent::web {
+
+namespace {
+
+// A worker's (or the centre's) work in some window, from the dispatcher's receipts.
+struct Tally {
+  uint32_t tasks = 0;  // answers, not skips
+  uint64_t seconds = 0;
+  std::map<std::string, int64_t> earned;  // by currency
+  uint32_t checks = 0, checks_right = 0;
+
+  void Add(const v1::EarningRecord& e) {
+    if (!e.skipped()) ++tasks;
+    seconds += e.active_seconds();
+    if (e.wage_minor() > 0) earned[e.currency()] += e.wage_minor();
+    checks += e.check();
+    checks_right += e.check() && e.check_correct();
+  }
+  void Add(const Tally& t) {
+    tasks += t.tasks;
+    seconds += t.seconds;
+    for (const auto& [currency, minor] : t.earned) earned[currency] += minor;
+  }
+  // "3 · 0:12 · 0.15 USD": tasks, time on task (h:mm), earnings.
+  std::string Text() const {
+    std::vector<std::string> money;
+    for (const auto& [currency, minor] : earned) money.push_back(FormatMoney(minor, currency));
+    return absl::StrCat(tasks, " &middot; ",
+                        absl::StrFormat("%d:%02d", seconds / 3600, seconds / 60 % 60), " &middot; ",
+                        money.empty() ? "0" : Escape(absl::StrJoin(money, " + ")));
+  }
+};
+
+// A check box for each named worker (simulated ones have no name), for the forms that act on
+// several workers at once.
+std::string Ticks(const std::vector<v1::RosterEntry>& roster) {
+  std::string out;
+  for (const auto& w : roster) {
+    if (w.name().empty()) continue;
+    absl::StrAppend(&out, "<label><input type=\"checkbox\" name=\"workers\" value=\"",
+                    Escape(w.pseudonym()), "\"> ", Escape(w.name()), "</label>");
+  }
+  return out;
+}
+
+}  // namespace
 
 void WebServer::ManagerPage(Call& c, const std::string& notice) {
   const Messages& m = Messages::Get();
@@ -28,20 +76,44 @@ void WebServer::ManagerPage(Call& c, const std::string& notice) {
       if (!s.manager) on_duty.push_back(s.worker);
     }
   }
-  std::string body =
-      absl::StrCat("<h2>", Escape(m.Text(c.lang, "roster")), "</h2><table id=\"roster\"><tr><th>",
-                   Escape(m.Text(c.lang, "name")), "</th><th>", Escape(m.Text(c.lang, "on_duty")),
-                   "</th><th>", Escape(m.Text(c.lang, "held")), "</th><th>",
-                   Escape(m.Text(c.lang, "training")), "</th><th></th></tr>");
+  // One person signed in on two devices counts once.
+  std::sort(on_duty.begin(), on_duty.end());
+  on_duty.erase(std::unique(on_duty.begin(), on_duty.end()), on_duty.end());
+  // The roster with each person's day so far (from the dispatcher's receipts) and, for
+  // newcomers, how their paid training goes; a last row sums the centre's day.
+  const int64_t day_start = centre::LocalDayStart(clock_->NowMs());
+  std::string body = absl::StrCat(
+      "<h2>", Escape(m.Text(c.lang, "roster")), "</h2><table id=\"roster\"><tr><th>",
+      Escape(m.Text(c.lang, "name")), "</th><th>", Escape(m.Text(c.lang, "on_duty")), "</th><th>",
+      Escape(m.Text(c.lang, "held")), "</th><th>", Escape(m.Text(c.lang, "today_totals")),
+      "</th><th>", Escape(m.Text(c.lang, "training")), "</th><th></th></tr>");
+  Tally centre_day;
+  size_t centre_held = 0;
   for (const auto& w : state_->Roster()) {
+    Tally day;
+    for (const auto& e : state_->Earnings(w.pseudonym(), day_start)) day.Add(e);
+    centre_day.Add(day);
+    const size_t held = state_->HeldFor(w.pseudonym());
+    centre_held += held;
     if (w.simulated()) continue;
     const bool on = std::find(on_duty.begin(), on_duty.end(), w.pseudonym()) != on_duty.end();
+    std::string training = Escape(m.Text(c.lang, w.training_level() > 0 ? "trained" : "newcomer"));
+    if (w.training_level() == 0) {
+      Tally ever;  // a newcomer's history is short
+      for (const auto& e : state_->Earnings(w.pseudonym(), 0)) ever.Add(e);
+      if (ever.checks > 0) {
+        absl::StrAppend(&training, "<br><small>",
+                        Escape(m.Text(c.lang, "checks_right",
+                                      {{"right", absl::StrCat(ever.checks_right)},
+                                       {"total", absl::StrCat(ever.checks)}})),
+                        "</small>");
+      }
+    }
     absl::StrAppend(&body, "<tr><td>", Escape(w.name().empty() ? "-" : w.name()), "<br><small>",
                     Escape(w.pseudonym()), " &middot; ", Escape(absl::StrJoin(w.languages(), ",")),
+                    w.skills().empty() ? "" : " &middot; ", Escape(absl::StrJoin(w.skills(), ",")),
                     "</small></td><td>", Escape(m.Text(c.lang, on ? "yes" : "no")), "</td><td>",
-                    state_->HeldFor(w.pseudonym()), "</td><td>",
-                    Escape(m.Text(c.lang, w.training_level() > 0 ? "trained" : "newcomer")),
-                    "</td><td>");
+                    held, "</td><td>", day.Text(), "</td><td>", training, "</td><td>");
     if (!w.name().empty() && w.training_level() == 0) {
       absl::StrAppend(&body, "<form method=\"post\" action=\"/manage/trained\">",
                       Hidden("worker", w.pseudonym()), "<button>",
@@ -58,7 +130,9 @@ void WebServer::ManagerPage(Call& c, const std::string& notice) {
     }
     absl::StrAppend(&body, "</td></tr>");
   }
-  absl::StrAppend(&body, "</table>");
+  absl::StrAppend(&body, "<tr id=\"totals\"><th>", Escape(m.Text(c.lang, "everyone")), "</th><th>",
+                  on_duty.size(), "</th><th>", centre_held, "</th><th>", centre_day.Text(),
+                  "</th><th></th><th></th></tr></table>");
   absl::StrAppend(&body, "<h2>", Escape(m.Text(c.lang, "add_worker")),
                   "</h2><form method=\"post\" action=\"/manage/add\" id=\"add\">");
   for (const char* f : {"name", "contact", "languages", "skills"}) {
@@ -68,6 +142,14 @@ void WebServer::ManagerPage(Call& c, const std::string& notice) {
   }
   absl::StrAppend(&body, "<button class=\"primary\">", Escape(m.Text(c.lang, "add_worker")),
                   "</button></form>");
+  // On duty for given skills: the dispatcher offers the stages that ask for them.
+  absl::StrAppend(
+      &body, "<h2>", Escape(m.Text(c.lang, "duty")),
+      "</h2><form method=\"post\" action=\"/manage/duty\" id=\"duty\">", Ticks(state_->Roster()),
+      "<label>", Escape(m.Text(c.lang, "duty_skills")),
+      "<input type=\"text\" name=\"skills\" placeholder=\"transcribe,translate\"></label>"
+      "<button>",
+      Escape(m.Text(c.lang, "put_on_duty")), "</button></form>");
   // Who holds what: each held task can be moved to another worker; stages can be reserved for
   // chosen workers (the others are leased none of it).
   const auto roster = state_->Roster();
@@ -162,12 +244,7 @@ std::string WebServer::Reservations(Call& c,
                                     const std::set<std::string>& stages_seen) {
   const Messages& m = Messages::Get();
   const auto roster = state_->Roster();
-  std::string ticks;
-  for (const auto& w : roster) {
-    if (w.name().empty()) continue;
-    absl::StrAppend(&ticks, "<label><input type=\"checkbox\" name=\"workers\" value=\"",
-                    Escape(w.pseudonym()), "\"> ", Escape(w.name()), "</label>");
-  }
+  const std::string ticks = Ticks(roster);
   const std::string by = absl::StrCat("<label>", Escape(m.Text(c.lang, "decided_by")),
                                       "<input type=\"text\" name=\"by\" required></label>");
   const std::vector<v1::Team> teams = state_->Teams();
@@ -445,6 +522,30 @@ void WebServer::ManagerAction(Call& c, const std::string& action) {
     spdlog::info("event=web_task_moved assignment={} to={} by=\"{}\"", r.assignment_id(),
                  r.to_worker(), by);
     return done("moved");
+  }
+  if (action == "duty") {
+    std::vector<std::string> skills;
+    for (absl::string_view v :
+         absl::StrSplit(c.req.get_param_value("skills"), ',', absl::SkipWhitespace())) {
+      skills.emplace_back(absl::StripAsciiWhitespace(v));
+    }
+    const size_t n = c.req.get_param_value_count("workers");
+    if (n == 0) return error("workers: choose at least one");
+    // Every name is checked before any is changed.
+    for (size_t i = 0; i < n; ++i) {
+      if (!state_->Worker(c.req.get_param_value("workers", i)).has_value()) {
+        return error(absl::StrCat("no worker ", c.req.get_param_value("workers", i)));
+      }
+    }
+    for (size_t i = 0; i < n; ++i) {
+      const std::string w = c.req.get_param_value("workers", i);
+      if (absl::Status s = state_->SetSkills(w, skills); !s.ok()) {
+        return error(std::string(s.message()));
+      }
+      spdlog::info("event=web_worker_skills worker={} skills={}", w, absl::StrJoin(skills, ","));
+    }
+    if (hooks_.roster_changed) hooks_.roster_changed();  // the dispatcher hears at once
+    return done("duty_set");
   }
   if (action == "reserve" || action == "unreserve" || action == "team" || action == "disband") {
     if (absl::Status s = ReservationAction(c, action, by); !s.ok()) {

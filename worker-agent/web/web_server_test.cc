@@ -433,6 +433,60 @@ TEST_F(WebServerTest, TheManagerSeesWhoIsNewAndCanMarkThemTrained) {
   EXPECT_EQ(state_->Worker(w)->training_level(), 1u);
 }
 
+TEST_F(WebServerTest, TheManagerSeesEachDayTrainingProgressAndPutsWorkersOnSkills) {
+  std::string code, other;
+  const std::string zawadi = AddWorker("Zawadi", &code);
+  const std::string baraka = AddWorker("Baraka", &other);
+  for (int item : {0, 1, 2}) Hold(zawadi, item, Choice());
+  // Answers 90 s each; the dispatcher's receipts say two were check tasks, one of them right.
+  auto answer = [&](int item, bool check, bool right) {
+    const std::string cookie = SignIn(code);
+    DoTask(cookie, absl::StrCat("job-1/label/", item, "@", zawadi), 90);
+    v1::Receipt receipt;
+    receipt.set_result_id(absl::StrCat("r:job-1/label/", item, "@", zawadi, ":2"));
+    receipt.set_status(v1::RECEIPT_ACCEPTED);
+    receipt.set_wage_minor(5);
+    receipt.set_currency("USD");
+    receipt.set_check(check);
+    receipt.set_check_correct(right);
+    ASSERT_TRUE(state_->ApplyReceipts({receipt}).ok());
+  };
+  answer(0, /*check=*/true, /*right=*/true);
+  clock_.AdvanceMs(24 * 3'600'000);  // the next day: yesterday's answer is not today's
+  answer(1, /*check=*/true, /*right=*/false);
+  answer(2, /*check=*/false, /*right=*/false);
+  const std::string manager = SignIn(kManagerCode);
+  auto page = Get("/manage", manager);
+  ASSERT_EQ(page->status, 200);
+  EXPECT_THAT(page->body, HasSubstr("<td>0</td><td>2 &middot; 0:03 &middot; 0.10 USD</td><td>New: "
+                                    "trains first<br><small>check tasks right: 1 of 2</small>"));
+  EXPECT_THAT(page->body, HasSubstr("<td>0 &middot; 0:00 &middot; 0</td>"));  // Baraka
+  EXPECT_THAT(page->body, HasSubstr("<tr id=\"totals\"><th>Everyone</th><th>1</th><th>0</th><th>2 "
+                                    "&middot; 0:03 &middot; 0.10 USD</th>"));
+
+  // On duty for given skills: checked for every worker before any changes, then registered.
+  const int changes = roster_changes_;
+  auto bad = Post("/manage/duty", manager,
+                  {{"workers", zawadi}, {"workers", baraka}, {"skills", "transcribe, two words"}});
+  EXPECT_EQ(bad->status, 400);
+  EXPECT_THAT(bad->body, HasSubstr("skills: each a word of letters, digits, - and _"));
+  auto stranger = Post("/manage/duty", manager,
+                       {{"workers", zawadi}, {"workers", "w-nobody"}, {"skills", "x"}});
+  EXPECT_EQ(stranger->status, 400);
+  EXPECT_THAT(stranger->body, HasSubstr("no worker w-nobody"));
+  EXPECT_EQ(Post("/manage/duty", manager, {{"skills", "x"}})->status, 400);
+  EXPECT_TRUE(state_->Worker(zawadi)->skills().empty());
+  EXPECT_EQ(roster_changes_, changes);
+  auto set = Post("/manage/duty", manager,
+                  {{"workers", zawadi}, {"workers", baraka}, {"skills", "transcribe, translate"}});
+  ASSERT_EQ(set->status, 200);
+  EXPECT_THAT(set->body, HasSubstr("Saved: the platform offers them tasks for these skills"));
+  EXPECT_THAT(state_->Worker(zawadi)->skills(), ElementsAre("transcribe", "translate"));
+  EXPECT_THAT(state_->Worker(baraka)->skills(), ElementsAre("transcribe", "translate"));
+  EXPECT_EQ(roster_changes_, changes + 1);
+  EXPECT_THAT(set->body, HasSubstr(" &middot; en,sw &middot; transcribe,translate</small>"));
+}
+
 // An agent restart signs nobody out: sessions are kept (by their token's hash) in the agent's
 // store; signing out, deleting a worker's data or age ends them.
 TEST_F(WebServerTest, SessionsSurviveAnAgentRestartUntilSignOutOrAge) {
