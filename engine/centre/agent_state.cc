@@ -290,6 +290,21 @@ absl::Status AgentState::DropAssignments(const std::vector<std::string>& ids) {
   return store_->Write(std::move(batch), Durability::kSynced);
 }
 
+namespace {
+
+// Every record of type T in kMeta under `prefix`, in key order; unreadable ones are skipped.
+template <typename T>
+std::vector<T> ReadAll(const storage::Store& store, const std::string& prefix) {
+  std::vector<T> out;
+  for (auto c = store.Scan(Cf::kMeta, prefix); c->Valid(); c->Next()) {
+    T record;
+    if (c->Read(&record).ok()) out.push_back(std::move(record));
+  }
+  return out;
+}
+
+}  // namespace
+
 std::string AgentState::ReservationId(const v1::StageReservation& r) {
   if (!r.batch()) return r.stage();
   return absl::StrCat(r.stage(), "#", r.first_item(), "-", r.last_item());
@@ -343,12 +358,7 @@ absl::Status AgentState::ClearReservation(const std::string& id) {
 }
 
 std::vector<v1::StageReservation> AgentState::Reservations() const {
-  std::vector<v1::StageReservation> out;
-  for (auto c = store_->Scan(Cf::kMeta, keys::ReservationPrefix()); c->Valid(); c->Next()) {
-    v1::StageReservation r;
-    if (c->Read(&r).ok()) out.push_back(std::move(r));
-  }
-  return out;
+  return ReadAll<v1::StageReservation>(*store_, keys::ReservationPrefix());
 }
 
 AgentState::Reserved AgentState::ReservedForOthers(const std::string& worker) const {
@@ -406,12 +416,7 @@ absl::Status AgentState::DisbandTeam(const std::string& name) {
 }
 
 std::vector<v1::Team> AgentState::Teams() const {
-  std::vector<v1::Team> out;
-  for (auto c = store_->Scan(Cf::kMeta, keys::TeamPrefix()); c->Valid(); c->Next()) {
-    v1::Team t;
-    if (c->Read(&t).ok()) out.push_back(std::move(t));
-  }
-  return out;
+  return ReadAll<v1::Team>(*store_, keys::TeamPrefix());
 }
 
 std::optional<v1::Team> AgentState::FindTeam(const std::string& name) const {
