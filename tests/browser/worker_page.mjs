@@ -170,6 +170,11 @@ async function main() {
   assert.match(await worker.textContent('#today'), /^0\.15 USD\s*3 tasks/);
   await worker.screenshot({ path: path.join(out, 'worker-earnings-en.png'), fullPage: true });
 
+  // The manager's page has the centre's day: three answers (the skip is not one), 0.15 USD.
+  await manager.goto(`${web}/manage`);
+  assert.match(await manager.textContent('#totals'), /^Everyone\s*1\s*0\s*3 · 0:0\d · 0\.15 USD/);
+  await manager.screenshot({ path: path.join(out, 'manager.png'), fullPage: true });
+
   // The same money on the dispatcher's side, and every page within the budget.
   const statement = mw('statement', '--centre', 'nairobi');
   assert.match(statement, /0\.15 USD/);

@@ -45,6 +45,7 @@ h1{font-size:1.4em}h2{font-size:1.15em;margin-top:1.4em}
 button,input[type=submit]{font-size:1em;min-height:48px;padding:10px 16px;border-radius:8px;
 border:1px solid #558;background:#dde;width:100%;margin:6px 0}
 button.primary{background:#264;color:#fff;border-color:#264}
+label{display:block;margin:6px 0}input[type=checkbox],input[type=radio]{width:24px;height:24px;vertical-align:middle}
 label.opt{display:block;border:1px solid #aaa;border-radius:8px;padding:12px;margin:6px 0}
 input[type=text],input[type=number],input[type=password],textarea,select{font-size:1em;width:100%;
 box-sizing:border-box;padding:10px;min-height:48px}
