@@ -52,18 +52,6 @@ struct Tally {
   }
 };
 
-// A check box for each named worker (simulated ones have no name), for the forms that act on
-// several workers at once.
-std::string Ticks(const std::vector<v1::RosterEntry>& roster) {
-  std::string out;
-  for (const auto& w : roster) {
-    if (w.name().empty()) continue;
-    absl::StrAppend(&out, "<label><input type=\"checkbox\" name=\"workers\" value=\"",
-                    Escape(w.pseudonym()), "\"> ", Escape(w.name()), "</label>");
-  }
-  return out;
-}
-
 }  // namespace
 
 void WebServer::ManagerPage(Call& c, const std::string& notice) {
@@ -86,7 +74,7 @@ void WebServer::ManagerPage(Call& c, const std::string& notice) {
       "<h2>", Escape(m.Text(c.lang, "roster")), "</h2><table id=\"roster\"><tr><th>",
       Escape(m.Text(c.lang, "name")), "</th><th>", Escape(m.Text(c.lang, "on_duty")), "</th><th>",
       Escape(m.Text(c.lang, "held")), "</th><th>", Escape(m.Text(c.lang, "today_totals")),
-      "</th><th>", Escape(m.Text(c.lang, "training")), "</th><th></th></tr>");
+      "</th><th>", Escape(m.Text(c.lang, "training")), "</th></tr>");
   Tally centre_day;
   size_t centre_held = 0;
   for (const auto& w : state_->Roster()) {
@@ -109,30 +97,22 @@ void WebServer::ManagerPage(Call& c, const std::string& notice) {
                         "</small>");
       }
     }
-    absl::StrAppend(&body, "<tr><td>", Escape(w.name().empty() ? "-" : w.name()), "<br><small>",
-                    Escape(w.pseudonym()), " &middot; ", Escape(absl::StrJoin(w.languages(), ",")),
+    // The tick belongs to the form below the table, which acts on every ticked worker.
+    const std::string who =
+        w.name().empty() ? "-"
+                         : absl::StrCat("<label><input type=\"checkbox\" name=\"workers\" value=\"",
+                                        Escape(w.pseudonym()), "\" form=\"act\"> ",
+                                        Escape(w.name()), "</label>");
+    absl::StrAppend(&body, "<tr><td>", who, "<small>", Escape(w.pseudonym()), " &middot; ",
+                    Escape(absl::StrJoin(w.languages(), ",")),
                     w.skills().empty() ? "" : " &middot; ", Escape(absl::StrJoin(w.skills(), ",")),
                     "</small></td><td>", Escape(m.Text(c.lang, on ? "yes" : "no")), "</td><td>",
-                    held, "</td><td>", day.Text(), "</td><td>", training, "</td><td>");
-    if (!w.name().empty() && w.training_level() == 0) {
-      absl::StrAppend(&body, "<form method=\"post\" action=\"/manage/trained\">",
-                      Hidden("worker", w.pseudonym()), "<button>",
-                      Escape(m.Text(c.lang, "mark_trained")), "</button></form>");
-    }
-    if (!w.name().empty()) {
-      for (const char* action : {"code", "forget"}) {
-        absl::StrAppend(
-            &body, "<form method=\"post\" action=\"/manage/", action, "\">",
-            Hidden("worker", w.pseudonym()), "<button>",
-            Escape(m.Text(c.lang, std::string(action) == "code" ? "new_code" : "forget")),
-            "</button></form>");
-      }
-    }
-    absl::StrAppend(&body, "</td></tr>");
+                    held, "</td><td>", day.Text(), "</td><td>", training, "</td></tr>");
   }
   absl::StrAppend(&body, "<tr id=\"totals\"><th>", Escape(m.Text(c.lang, "everyone")), "</th><th>",
                   on_duty.size(), "</th><th>", centre_held, "</th><th>", centre_day.Text(),
-                  "</th><th></th><th></th></tr></table>");
+                  "</th><th></th></tr></table>");
+  absl::StrAppend(&body, ActOnTicked(c));
   absl::StrAppend(&body, "<h2>", Escape(m.Text(c.lang, "add_worker")),
                   "</h2><form method=\"post\" action=\"/manage/add\" id=\"add\">");
   for (const char* f : {"name", "contact", "languages", "skills"}) {
@@ -142,14 +122,6 @@ void WebServer::ManagerPage(Call& c, const std::string& notice) {
   }
   absl::StrAppend(&body, "<button class=\"primary\">", Escape(m.Text(c.lang, "add_worker")),
                   "</button></form>");
-  // On duty for given skills: the dispatcher offers the stages that ask for them.
-  absl::StrAppend(
-      &body, "<h2>", Escape(m.Text(c.lang, "duty")),
-      "</h2><form method=\"post\" action=\"/manage/duty\" id=\"duty\">", Ticks(state_->Roster()),
-      "<label>", Escape(m.Text(c.lang, "duty_skills")),
-      "<input type=\"text\" name=\"skills\" placeholder=\"transcribe,translate\"></label>"
-      "<button>",
-      Escape(m.Text(c.lang, "put_on_duty")), "</button></form>");
   // Who holds what: each held task can be moved to another worker; stages can be reserved for
   // chosen workers (the others are leased none of it).
   const auto roster = state_->Roster();
@@ -194,7 +166,9 @@ void WebServer::ManagerPage(Call& c, const std::string& notice) {
                     Escape(other.name()), "</option>");
   }
   absl::StrAppend(&body, "</datalist>");
-  absl::StrAppend(&body, Reservations(c, name_of, stages_seen));
+  absl::StrAppend(&body, "<datalist id=\"stages\">");
+  for (const auto& st : stages_seen) absl::StrAppend(&body, "<option value=\"", Escape(st), "\">");
+  absl::StrAppend(&body, "</datalist>", Reservations(c, name_of));
   // Disputes waiting for a person: the worker's side beside the reason, decided with a reason.
   if (hooks_.withholdings) {
     absl::StrAppend(&body, "<h2>", Escape(m.Text(c.lang, "disputes")),
@@ -239,15 +213,50 @@ void WebServer::ManagerPage(Call& c, const std::string& notice) {
 // Teams, and the stages or batches of items reserved for chosen workers or a team: the other
 // workers are leased none of them. One form makes a team of the ticked workers; another reserves
 // a stage, or items first..last of it, for the ticked workers and/or a team.
-std::string WebServer::Reservations(Call& c,
-                                    const std::function<std::string(const std::string&)>& name_of,
-                                    const std::set<std::string>& stages_seen) {
+std::string WebServer::ActOnTicked(Call& c) {
   const Messages& m = Messages::Get();
-  const auto roster = state_->Roster();
-  const std::string ticks = Ticks(roster);
-  const std::string by = absl::StrCat("<label>", Escape(m.Text(c.lang, "decided_by")),
-                                      "<input type=\"text\" name=\"by\" required></label>");
+  auto field = [&](const char* label, const std::string& input) {
+    return absl::StrCat("<label>", Escape(m.Text(c.lang, label)), input, "</label>");
+  };
+  auto button = [&](const char* action, const char* label) {
+    return absl::StrCat("<button formaction=\"/manage/", action, "\">",
+                        Escape(m.Text(c.lang, label)), "</button>");
+  };
+  std::string out = absl::StrCat(
+      "<h2>", Escape(m.Text(c.lang, "for_ticked")),
+      "</h2><form method=\"post\" action=\"/manage/duty\" id=\"act\">",
+      field("decided_by", "<input type=\"text\" name=\"by\">"), button("trained", "mark_trained"),
+      button("code", "new_code"), button("forget", "forget"),
+      // On duty for given skills: the dispatcher offers the stages that ask for them.
+      field("duty_skills",
+            "<input type=\"text\" name=\"skills\" placeholder=\"transcribe,translate\">"),
+      button("duty", "put_on_duty"),
+      field("team_name", "<input type=\"text\" name=\"team_name\" placeholder=\"night-shift\">"),
+      button("team", "make_team"), "<h3>", Escape(m.Text(c.lang, "reservations")), "</h3>",
+      field("stage",
+            "<input type=\"text\" name=\"stage\" list=\"stages\" placeholder=\"job-1/label\">"),
+      field("batch_from", "<input type=\"number\" name=\"first\" min=\"0\" inputmode=\"numeric\">"),
+      field("batch_to", "<input type=\"number\" name=\"last\" min=\"0\" inputmode=\"numeric\">"));
   const std::vector<v1::Team> teams = state_->Teams();
+  if (!teams.empty()) {
+    std::string options = absl::StrCat("<select name=\"team\"><option value=\"\">",
+                                       Escape(m.Text(c.lang, "no_team")), "</option>");
+    for (const auto& t : teams) {
+      absl::StrAppend(&options, "<option value=\"", Escape(t.name()), "\">", Escape(t.name()),
+                      "</option>");
+    }
+    absl::StrAppend(&out, field("team", absl::StrCat(options, "</select>")));
+  }
+  absl::StrAppend(&out, button("reserve", "reserve"), "</form>");
+  return out;
+}
+
+std::string WebServer::Reservations(Call& c,
+                                    const std::function<std::string(const std::string&)>& name_of) {
+  const Messages& m = Messages::Get();
+  const std::vector<v1::Team> teams = state_->Teams();
+  const std::vector<v1::StageReservation> reservations = state_->Reservations();
+  if (teams.empty() && reservations.empty()) return "";
   std::string out =
       absl::StrCat("<h2>", Escape(m.Text(c.lang, "teams")), "</h2><div id=\"teams\">");
   for (const auto& t : teams) {
@@ -258,15 +267,9 @@ std::string WebServer::Reservations(Call& c,
                     Escape(t.made_by()), ")", Hidden("team", t.name()), " <button>",
                     Escape(m.Text(c.lang, "disband")), "</button></form>");
   }
-  absl::StrAppend(
-      &out, "<form method=\"post\" action=\"/manage/team\" id=\"team\"><label>",
-      Escape(m.Text(c.lang, "team_name")),
-      "<input type=\"text\" name=\"team\" required placeholder=\"night-shift\"></label>", ticks, by,
-      "<button>", Escape(m.Text(c.lang, "make_team")), "</button></form></div>");
-
-  absl::StrAppend(&out, "<h2>", Escape(m.Text(c.lang, "reservations")),
+  absl::StrAppend(&out, "</div><h2>", Escape(m.Text(c.lang, "reservations")),
                   "</h2><div id=\"reservations\">");
-  for (const auto& r : state_->Reservations()) {
+  for (const auto& r : reservations) {
     std::vector<std::string> names;
     for (const auto& w : r.workers()) names.push_back(name_of(w));
     if (!r.team().empty()) names.push_back(absl::StrCat(m.Text(c.lang, "team"), " ", r.team()));
@@ -281,31 +284,7 @@ std::string WebServer::Reservations(Call& c,
                     Hidden("id", centre::AgentState::ReservationId(r)), " <button>",
                     Escape(m.Text(c.lang, "unreserve")), "</button></form>");
   }
-  absl::StrAppend(&out, "<form method=\"post\" action=\"/manage/reserve\" id=\"reserve\"><label>",
-                  Escape(m.Text(c.lang, "stage")),
-                  "<input type=\"text\" name=\"stage\" list=\"stages\" "
-                  "required placeholder=\"job-1/label\"></label><datalist id=\"stages\">");
-  for (const auto& st : stages_seen) {
-    absl::StrAppend(&out, "<option value=\"", Escape(st), "\">");
-  }
-  absl::StrAppend(&out, "</datalist><label>", Escape(m.Text(c.lang, "batch_from")),
-                  "<input type=\"number\" name=\"first\" min=\"0\" inputmode=\"numeric\"></label>"
-                  "<label>",
-                  Escape(m.Text(c.lang, "batch_to")),
-                  "<input type=\"number\" name=\"last\" min=\"0\" inputmode=\"numeric\"></label>",
-                  ticks);
-  if (!teams.empty()) {
-    absl::StrAppend(&out, "<label>", Escape(m.Text(c.lang, "team")),
-                    "<select name=\"team\"><option value=\"\">", Escape(m.Text(c.lang, "no_team")),
-                    "</option>");
-    for (const auto& t : teams) {
-      absl::StrAppend(&out, "<option value=\"", Escape(t.name()), "\">", Escape(t.name()),
-                      "</option>");
-    }
-    absl::StrAppend(&out, "</select></label>");
-  }
-  absl::StrAppend(&out, by, "<button>", Escape(m.Text(c.lang, "reserve")),
-                  "</button></form></div>");
+  absl::StrAppend(&out, "</div>");
   return out;
 }
 
@@ -332,7 +311,7 @@ absl::Status WebServer::ReservationAction(Call& c, const std::string& action,
   MW_RETURN_IF_ERROR(need_by());
   if (action == "team") {
     v1::Team t;
-    t.set_name(team);
+    t.set_name(std::string(absl::StripAsciiWhitespace(req.get_param_value("team_name"))));
     for (auto& w : workers) t.add_members(std::move(w));
     t.set_made_by(by);
     MW_RETURN_IF_ERROR(state_->SaveTeam(t));
@@ -556,7 +535,11 @@ void WebServer::ManagerAction(Call& c, const std::string& action) {
                 : action == "team"      ? "team_made"
                                         : "team_disbanded");
   }
-  std::string pseudonym = c.req.get_param_value("worker");
+  std::vector<std::string> ticked;
+  for (size_t i = 0; i < c.req.get_param_value_count("workers"); ++i) {
+    ticked.push_back(c.req.get_param_value("workers", i));
+  }
+  if (c.req.has_param("worker")) ticked.push_back(c.req.get_param_value("worker"));
   if (action == "add") {
     v1::RosterEntry e;
     e.set_name(std::string(absl::StripAsciiWhitespace(c.req.get_param_value("name"))));
@@ -577,42 +560,54 @@ void WebServer::ManagerAction(Call& c, const std::string& action) {
     }
     auto added = state_->AddWorker(e);
     if (!added.ok()) return error(std::string(added.status().message()));
-    pseudonym = added->pseudonym();
+    ticked = {added->pseudonym()};
     if (hooks_.roster_changed) hooks_.roster_changed();
-    spdlog::info("event=web_worker_added worker={}", pseudonym);
+    spdlog::info("event=web_worker_added worker={}", added->pseudonym());
   }
-  auto worker = state_->Worker(pseudonym);
-  if (!worker.has_value()) return error(absl::StrCat("worker: no worker ", pseudonym));
+  // Every ticked name is checked before anything changes.
+  if (ticked.empty()) return error("workers: tick at least one");
+  std::vector<v1::RosterEntry> workers;
+  for (const auto& p : ticked) {
+    auto worker = state_->Worker(p);
+    if (!worker.has_value()) return error(absl::StrCat("worker: no worker ", p));
+    workers.push_back(*std::move(worker));
+  }
   if (action == "forget") {
-    if (absl::Status s = state_->ForgetWorker(pseudonym); !s.ok()) {
-      return error(std::string(s.message()));
+    for (const auto& w : workers) {
+      const std::string& pseudonym = w.pseudonym();
+      if (absl::Status s = state_->ForgetWorker(pseudonym); !s.ok()) {
+        return error(std::string(s.message()));
+      }
+      {
+        absl::MutexLock l(&mu_);
+        absl::erase_if(sessions_, [&](const auto& kv) { return kv.second.worker == pseudonym; });
+      }
+      (void)state_->DeleteSessions(
+          [&](const std::string&, const v1::WebSession& s) { return s.worker() == pseudonym; });
+      if (hooks_.set_on_duty) hooks_.set_on_duty(pseudonym, false);
+      spdlog::info("event=web_worker_forgotten worker={}", pseudonym);
     }
-    {
-      absl::MutexLock l(&mu_);
-      absl::erase_if(sessions_, [&](const auto& kv) { return kv.second.worker == pseudonym; });
-    }
-    (void)state_->DeleteSessions(
-        [&](const std::string&, const v1::WebSession& s) { return s.worker() == pseudonym; });
-    if (hooks_.set_on_duty) hooks_.set_on_duty(pseudonym, false);
-    spdlog::info("event=web_worker_forgotten worker={}", pseudonym);
-    return ManagerPage(c, absl::StrCat("<p class=\"notice\" id=\"notice\">",
-                                       Escape(m.Text(c.lang, "forgotten")), "</p>"));
+    return done("forgotten");
   }
   if (action == "trained") {
-    if (absl::Status s = state_->SetTrainingLevel(pseudonym, 1); !s.ok()) {
-      return error(std::string(s.message()));
+    for (const auto& w : workers) {
+      if (absl::Status s = state_->SetTrainingLevel(w.pseudonym(), 1); !s.ok()) {
+        return error(std::string(s.message()));
+      }
+      spdlog::info("event=web_worker_trained worker={}", w.pseudonym());
     }
     if (hooks_.roster_changed) hooks_.roster_changed();  // the dispatcher hears at once
-    spdlog::info("event=web_worker_trained worker={}", pseudonym);
-    return ManagerPage(c, absl::StrCat("<p class=\"notice\" id=\"notice\">",
-                                       Escape(m.Text(c.lang, "marked_trained")), "</p>"));
+    return done("marked_trained");
   }
-  auto code = state_->IssueSignInCode(pseudonym);
-  if (!code.ok()) return error(std::string(code.status().message()));
-  ManagerPage(c, absl::StrCat("<p class=\"notice\" id=\"notice\">",
-                              Escape(m.Text(c.lang, "code_for", {{"name", worker->name()}})),
-                              " <b id=\"code\">", *code, "</b><br>",
-                              Escape(m.Text(c.lang, "code_once")), "</p>"));
+  // A new sign-in code for each: shown once, here.
+  std::string codes = "<p class=\"notice\" id=\"notice\">";
+  for (const auto& w : workers) {
+    auto code = state_->IssueSignInCode(w.pseudonym());
+    if (!code.ok()) return error(std::string(code.status().message()));
+    absl::StrAppend(&codes, Escape(m.Text(c.lang, "code_for", {{"name", w.name()}})), " <b ",
+                    workers.size() == 1 ? "id" : "class", "=\"code\">", *code, "</b><br>");
+  }
+  ManagerPage(c, absl::StrCat(codes, Escape(m.Text(c.lang, "code_once")), "</p>"));
 }
 
 }  // namespace mw::agent::web

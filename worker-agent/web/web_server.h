@@ -116,8 +116,9 @@ class WebServer {
   void ManagerPage(Call& c, const std::string& notice);
   void ManagerAction(Call& c, const std::string& action);
   // The manager's teams and reservations section, and the forms posted from it.
-  std::string Reservations(Call& c, const std::function<std::string(const std::string&)>& name_of,
-                           const std::set<std::string>& stages_seen);
+  std::string Reservations(Call& c, const std::function<std::string(const std::string&)>& name_of);
+  // The form below the roster: what the manager does for every ticked worker.
+  std::string ActOnTicked(Call& c);
   absl::Status ReservationAction(Call& c, const std::string& action, const std::string& by);
   // The manager's review queue section, and a decision posted from it.
   std::string ReviewQueue(Call& c, const std::function<std::string(const std::string&)>& name_of);

@@ -418,14 +418,15 @@ TEST_F(WebServerTest, TheManagerSeesWhoIsNewAndCanMarkThemTrained) {
   auto page = Get("/manage", manager);
   ASSERT_EQ(page->status, 200);
   EXPECT_THAT(page->body, HasSubstr("New: trains first"));
-  EXPECT_THAT(page->body, HasSubstr("action=\"/manage/trained\""));
+  EXPECT_THAT(page->body, HasSubstr("formaction=\"/manage/trained\""));
   const int changes = roster_changes_;
   auto marked = Post("/manage/trained", manager, {{"worker", w}});
   ASSERT_EQ(marked->status, 200);
   EXPECT_THAT(marked->body, HasSubstr("Marked as trained: regular tasks from now on."));
   EXPECT_EQ(state_->Worker(w)->training_level(), 1u);
   EXPECT_EQ(roster_changes_, changes + 1);
-  EXPECT_THAT(marked->body, Not(HasSubstr("action=\"/manage/trained\"")));
+  EXPECT_THAT(marked->body, Not(HasSubstr("New: trains first")));
+  EXPECT_EQ(Post("/manage/trained", manager, {})->status, 400);  // nobody ticked
   EXPECT_EQ(Post("/manage/trained", manager, {{"worker", "w-nobody"}})->status, 400);
   // Workers cannot do it for themselves.
   const std::string worker = SignIn(code);
@@ -485,6 +486,13 @@ TEST_F(WebServerTest, TheManagerSeesEachDayTrainingProgressAndPutsWorkersOnSkill
   EXPECT_THAT(state_->Worker(baraka)->skills(), ElementsAre("transcribe", "translate"));
   EXPECT_EQ(roster_changes_, changes + 1);
   EXPECT_THAT(set->body, HasSubstr(" &middot; en,sw &middot; transcribe,translate</small>"));
+  // New sign-in codes for both ticked workers at once, each shown once.
+  auto codes = Post("/manage/code", manager, {{"workers", zawadi}, {"workers", baraka}});
+  ASSERT_EQ(codes->status, 200);
+  std::regex shown("Sign-in code for (Zawadi|Baraka): <b class=\"code\">([0-9]{8})</b>");
+  EXPECT_EQ(std::distance(std::sregex_iterator(codes->body.begin(), codes->body.end(), shown),
+                          std::sregex_iterator()),
+            2);
 }
 
 // An agent restart signs nobody out: sessions are kept (by their token's hash) in the agent's
@@ -688,10 +696,11 @@ TEST_F(WebServerTest, TheManagerMakesATeamAndReservesABatchOfItemsForIt) {
   const std::string juma = AddWorker("Juma", &code);
   const std::string manager = SignIn(kManagerCode);
 
-  auto unnamed = Post("/manage/team", manager, {{"team", "night"}, {"workers", juma}});
+  auto unnamed = Post("/manage/team", manager, {{"team_name", "night"}, {"workers", juma}});
   EXPECT_EQ(unnamed->status, 400);
-  auto team = Post("/manage/team", manager,
-                   {{"team", "night"}, {"workers", juma}, {"workers", fatuma}, {"by", "Grace"}});
+  auto team =
+      Post("/manage/team", manager,
+           {{"team_name", "night"}, {"workers", juma}, {"workers", fatuma}, {"by", "Grace"}});
   ASSERT_EQ(team->status, 200);
   EXPECT_THAT(team->body, HasSubstr("The team is saved."));
   EXPECT_THAT(team->body, HasSubstr("<b>night</b>: Juma, Fatuma (Grace)"));
@@ -723,9 +732,10 @@ TEST_F(WebServerTest, TheManagerMakesATeamAndReservesABatchOfItemsForIt) {
   EXPECT_TRUE(state_->ReservedForOthers(juma).batches.empty());
   EXPECT_TRUE(state_->ReservedForOthers(fatuma).batches.empty());
   // Fatuma leaves the team: from her next credit she is leased none of items 100-199.
-  ASSERT_EQ(Post("/manage/team", manager, {{"team", "night"}, {"workers", juma}, {"by", "Grace"}})
-                ->status,
-            200);
+  ASSERT_EQ(
+      Post("/manage/team", manager, {{"team_name", "night"}, {"workers", juma}, {"by", "Grace"}})
+          ->status,
+      200);
   auto others = state_->ReservedForOthers(fatuma);
   ASSERT_EQ(others.batches.size(), 1u);
   EXPECT_EQ(others.batches[0].first_item(), 100u);
