@@ -52,6 +52,15 @@ struct Tally {
   }
 };
 
+// "en, sw" -> {"en", "sw"}: a form field's comma-separated words, trimmed, empty ones dropped.
+std::vector<std::string> CommaList(const std::string& text) {
+  std::vector<std::string> out;
+  for (absl::string_view v : absl::StrSplit(text, ',', absl::SkipWhitespace())) {
+    out.emplace_back(absl::StripAsciiWhitespace(v));
+  }
+  return out;
+}
+
 }  // namespace
 
 void WebServer::ManagerPage(Call& c, const std::string& notice) {
@@ -77,7 +86,8 @@ void WebServer::ManagerPage(Call& c, const std::string& notice) {
       "</th><th>", Escape(m.Text(c.lang, "training")), "</th></tr>");
   Tally centre_day;
   size_t centre_held = 0;
-  for (const auto& w : state_->Roster()) {
+  const std::vector<v1::RosterEntry> roster = state_->Roster();
+  for (const auto& w : roster) {
     Tally day;
     for (const auto& e : state_->Earnings(w.pseudonym(), day_start)) day.Add(e);
     centre_day.Add(day);
@@ -124,7 +134,6 @@ void WebServer::ManagerPage(Call& c, const std::string& notice) {
                   "</button></form>");
   // Who holds what: each held task can be moved to another worker; stages can be reserved for
   // chosen workers (the others are leased none of it).
-  const auto roster = state_->Roster();
   auto name_of = [&](const std::string& pseudonym) {
     for (const auto& w : roster) {
       if (w.pseudonym() == pseudonym && !w.name().empty()) return w.name();
@@ -297,18 +306,16 @@ absl::Status WebServer::ReservationAction(Call& c, const std::string& action,
     workers.push_back(req.get_param_value("workers", i));
   }
   const std::string team(absl::StripAsciiWhitespace(req.get_param_value("team")));
-  auto need_by = [&]() -> absl::Status {
-    if (!by.empty()) return absl::OkStatus();
-    return absl::InvalidArgumentError(
-        m.Text(c.lang, "required_field", {{"field", m.Text(c.lang, "decided_by")}}));
-  };
   if (action == "unreserve") return state_->ClearReservation(req.get_param_value("id"));
   if (action == "disband") {
     MW_RETURN_IF_ERROR(state_->DisbandTeam(team));
     spdlog::info("event=web_team_disbanded team={}", team);
     return absl::OkStatus();
   }
-  MW_RETURN_IF_ERROR(need_by());
+  if (by.empty()) {  // teams and reservations say who made them
+    return absl::InvalidArgumentError(
+        m.Text(c.lang, "required_field", {{"field", m.Text(c.lang, "decided_by")}}));
+  }
   if (action == "team") {
     v1::Team t;
     t.set_name(std::string(absl::StripAsciiWhitespace(req.get_param_value("team_name"))));
@@ -502,30 +509,6 @@ void WebServer::ManagerAction(Call& c, const std::string& action) {
                  r.to_worker(), by);
     return done("moved");
   }
-  if (action == "duty") {
-    std::vector<std::string> skills;
-    for (absl::string_view v :
-         absl::StrSplit(c.req.get_param_value("skills"), ',', absl::SkipWhitespace())) {
-      skills.emplace_back(absl::StripAsciiWhitespace(v));
-    }
-    const size_t n = c.req.get_param_value_count("workers");
-    if (n == 0) return error("workers: choose at least one");
-    // Every name is checked before any is changed.
-    for (size_t i = 0; i < n; ++i) {
-      if (!state_->Worker(c.req.get_param_value("workers", i)).has_value()) {
-        return error(absl::StrCat("no worker ", c.req.get_param_value("workers", i)));
-      }
-    }
-    for (size_t i = 0; i < n; ++i) {
-      const std::string w = c.req.get_param_value("workers", i);
-      if (absl::Status s = state_->SetSkills(w, skills); !s.ok()) {
-        return error(std::string(s.message()));
-      }
-      spdlog::info("event=web_worker_skills worker={} skills={}", w, absl::StrJoin(skills, ","));
-    }
-    if (hooks_.roster_changed) hooks_.roster_changed();  // the dispatcher hears at once
-    return done("duty_set");
-  }
   if (action == "reserve" || action == "unreserve" || action == "team" || action == "disband") {
     if (absl::Status s = ReservationAction(c, action, by); !s.ok()) {
       return error(std::string(s.message()));
@@ -547,17 +530,8 @@ void WebServer::ManagerAction(Call& c, const std::string& action) {
     if (e.name().empty()) {
       return error(m.Text(c.lang, "required_field", {{"field", m.Text(c.lang, "name")}}));
     }
-    for (const char* field : {"languages", "skills"}) {
-      for (absl::string_view v :
-           absl::StrSplit(c.req.get_param_value(field), ',', absl::SkipWhitespace())) {
-        const std::string value(absl::StripAsciiWhitespace(v));
-        if (std::string(field) == "languages") {
-          e.add_languages(value);
-        } else {
-          e.add_skills(value);
-        }
-      }
-    }
+    for (auto& l : CommaList(c.req.get_param_value("languages"))) e.add_languages(std::move(l));
+    for (auto& k : CommaList(c.req.get_param_value("skills"))) e.add_skills(std::move(k));
     auto added = state_->AddWorker(e);
     if (!added.ok()) return error(std::string(added.status().message()));
     ticked = {added->pseudonym()};
@@ -571,6 +545,18 @@ void WebServer::ManagerAction(Call& c, const std::string& action) {
     auto worker = state_->Worker(p);
     if (!worker.has_value()) return error(absl::StrCat("worker: no worker ", p));
     workers.push_back(*std::move(worker));
+  }
+  if (action == "duty") {
+    const std::vector<std::string> skills = CommaList(c.req.get_param_value("skills"));
+    for (const auto& w : workers) {
+      if (absl::Status s = state_->SetSkills(w.pseudonym(), skills); !s.ok()) {
+        return error(std::string(s.message()));
+      }
+      spdlog::info("event=web_worker_skills worker={} skills={}", w.pseudonym(),
+                   absl::StrJoin(skills, ","));
+    }
+    if (hooks_.roster_changed) hooks_.roster_changed();  // the dispatcher hears at once
+    return done("duty_set");
   }
   if (action == "forget") {
     for (const auto& w : workers) {
