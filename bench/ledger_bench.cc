@@ -15,7 +15,7 @@
 #include "bench/bench_support.h"
 #include "engine/common/clock.h"
 #include "engine/common/ids.h"
-#include "engine/ledger/auditor.h"
+#include "engine/ledger/audit_store.h"
 #include "engine/ledger/ledger.h"
 #include "engine/storage/commit_queue.h"
 #include "engine/storage/store.h"

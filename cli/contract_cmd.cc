@@ -15,8 +15,7 @@
 #include "engine/contract/contract_file.h"
 #include "engine/contract/splitter.h"
 #include "engine/contract/validate.h"
-#include "engine/dispatch/flow.h"
-#include "engine/dispatch/routing.h"
+#include "engine/dispatch/plan.h"
 #include "proto/rpc/grpc_status.h"
 
 namespace mw::cli {
@@ -132,63 +131,106 @@ absl::Status Check(const std::string& file, const Connect& connect) {
   }
 
   std::vector<v1::Centre> centres;
+  bool asked = false;  // the dispatcher answered: its centres are the ones routing can use
   if (auto client = connect(); client.ok()) {
     v1::ListCentresReply reply;
     auto ctx = (*client)->Context();
     if ((*client)->ops().ListCentres(ctx.get(), {}, &reply).ok()) {
+      asked = true;
       centres.assign(reply.centres().begin(), reply.centres().end());
     }
   }
 
-  int64_t total = 0;
-  const std::vector<dispatch::Step> flow = dispatch::BuildFlow(k);
+  // The plan and its price are the dispatcher's own rules (engine/dispatch/plan.h).
+  MW_ASSIGN_OR_RETURN(dispatch::ContractPlan plan, dispatch::PlanContract(k, items));
+  const std::string& cur = k.currency();
+  std::vector<dispatch::CentreCost> at;
+  for (const auto& centre : centres) at.push_back(dispatch::CostAt(k, plan, centre));
   std::cout << "Stages:\n";
+  size_t next_step = 0;
   for (int i : contract::TopologicalOrder(k)) {
     const v1::Stage& s = k.stages(i);
     if (s.has_split()) {
       std::cout << absl::StrFormat("  %-12s split   %s of %s -> %d items\n", s.name(),
                                    v1::SplitBy_Name(s.split().by()), s.split().input(), items);
-    } else if (s.has_merge()) {
+      continue;
+    }
+    if (s.has_merge()) {
       std::cout << absl::StrFormat("  %-12s merge   %s of %s\n", s.name(),
                                    v1::MergeMode_Name(s.merge().mode()), s.after(0));
-    } else {
-      // Human, verify and iterate stages: each step's worst case (every round of an
-      // iteration), its hourly pay beside each centre's floor.
-      for (const dispatch::Step& step : flow) {
-        if (step.index != i) continue;
-        const v1::HumanStage& h = step.human;
-        const uint32_t overlap = dispatch::MaxAnswers(step);
-        const int64_t cost = static_cast<int64_t>(items) * overlap * h.piece_rate_minor();
-        total += cost;
-        const char* kind = step.role == dispatch::Step::Role::kHuman     ? "human"
-                           : step.role == dispatch::Step::Role::kVerify  ? "verify"
-                           : step.role == dispatch::Step::Role::kImprove ? "improve"
-                                                                         : "vote";
-        std::cout << absl::StrFormat(
-            "  %-12s %-6s %d tasks x overlap %d at %s = %s%s\n", step.name, kind, items, overlap,
-            FormatMoney(h.piece_rate_minor(), k.currency()), FormatMoney(cost, k.currency()),
-            step.role == dispatch::Step::Role::kHuman || step.role == dispatch::Step::Role::kVerify
-                ? ""
-                : " (if every round runs)");
-        auto hourly = HourlyRateMinor(h.piece_rate_minor(), h.estimated_seconds());
-        std::cout << "               pays " << FormatMoney(hourly.value_or(0), k.currency())
-                  << "/h (" << FormatMoney(h.piece_rate_minor(), k.currency()) << " per "
-                  << h.estimated_seconds() << " s)\n";
-        for (const auto& centre : centres) {
-          auto e = dispatch::CentreEligibility(k, h, centre);
-          std::cout << "               " << (e.ok ? "-> " : "x  ") << centre.id() << " (floor "
-                    << FormatMoney(centre.wage_floor_minor_per_hour(), centre.currency()) << "/h)"
-                    << (e.ok ? "" : absl::StrCat(": ", e.why_not)) << "\n";
-        }
+      continue;
+    }
+    // Human, verify and iterate stages: each step's worst case (every round of an
+    // iteration), its hourly pay beside each centre's floor.
+    for (; next_step < plan.steps.size() && plan.steps[next_step].step->index == i; ++next_step) {
+      const dispatch::StepPlan& p = plan.steps[next_step];
+      const dispatch::Step& step = *p.step;
+      const v1::HumanStage& h = step.human;
+      std::cout << absl::StrFormat(
+          "  %-12s %-6s %d tasks x overlap %d at %s = %s%s\n", step.name, p.kind, p.tasks,
+          p.overlap, FormatMoney(h.piece_rate_minor(), cur), FormatMoney(p.wages, cur),
+          step.role == dispatch::Step::Role::kHuman || step.role == dispatch::Step::Role::kVerify
+              ? ""
+              : " (if every round runs)");
+      if (p.gold_answers > 0) {
+        std::cout << "               + " << p.gold_answers
+                  << " check tasks = " << FormatMoney(p.gold_wages, cur) << "\n";
+      }
+      if (p.training_per_newcomer > 0) {
+        std::cout << "               + training " << FormatMoney(p.training_per_newcomer, cur)
+                  << " per newcomer\n";
+      }
+      std::cout << "               pays " << FormatMoney(p.hourly.value_or(0), cur) << "/h ("
+                << FormatMoney(h.piece_rate_minor(), cur) << " per " << h.estimated_seconds()
+                << " s)\n";
+      for (size_t c = 0; c < at.size(); ++c) {
+        const dispatch::Eligibility& e = at[c].steps[next_step];
+        std::cout << "               " << (e.ok ? "-> " : "x  ") << centres[c].id() << " (floor "
+                  << FormatMoney(centres[c].wage_floor_minor_per_hour(), centres[c].currency())
+                  << "/h)" << (e.ok ? "" : absl::StrCat(": ", e.why_not)) << "\n";
       }
     }
   }
-  std::cout << "Cost at most " << FormatMoney(total, k.currency()) << " of the budget "
-            << FormatMoney(k.budget_minor(), k.currency())
-            << (total > k.budget_minor() ? "  -- OVER BUDGET: the dispatcher will refuse it" : "")
+  std::cout << "Cost at most " << FormatMoney(plan.cost(), cur) << " of the budget "
+            << FormatMoney(k.budget_minor(), cur) << ": wages " << FormatMoney(plan.wages, cur)
+            << ", check tasks " << FormatMoney(plan.gold_wages, cur) << ", platform fee "
+            << FormatMoney(plan.fee, cur) << " (" << k.platform_fee_per_mille() << " per mille)"
+            << (plan.cost() > k.budget_minor() ? "  -- OVER BUDGET: the dispatcher will refuse it"
+                                               : "")
             << "\n";
-  if (total > k.budget_minor()) return absl::FailedPreconditionError("the budget is too small");
-  return absl::OkStatus();
+  if (plan.training_per_newcomer > 0) {
+    std::cout << "  and training: " << FormatMoney(plan.training_per_newcomer, cur)
+              << " per newcomer, from the budget as they train\n";
+  }
+  for (size_t c = 0; c < at.size(); ++c) {
+    if (!at[c].serves_any()) continue;
+    std::cout << "  all of it at " << centres[c].id() << ": + centre share "
+              << FormatMoney(at[c].share, cur) << " (" << centres[c].centre_share_per_mille()
+              << " per mille) = " << FormatMoney(at[c].total, cur) << "\n";
+  }
+  MW_RETURN_IF_ERROR(dispatch::CheckBudget(k, plan));
+  if (!asked) {
+    std::cout << "(No dispatcher answered: routing to centres was not checked.)\n";
+    return absl::OkStatus();
+  }
+  // Work no registered centre may take would sit at 0% with its budget locked: refuse it here,
+  // stage by stage, with each centre's reason.
+  std::vector<std::string> unservable;
+  for (size_t i = 0; i < plan.steps.size(); ++i) {
+    std::vector<std::string> why;
+    bool served = false;
+    for (size_t c = 0; c < at.size(); ++c) {
+      served = served || at[c].steps[i].ok;
+      why.push_back(absl::StrCat(centres[c].id(), ": ", at[c].steps[i].why_not));
+    }
+    if (served) continue;
+    unservable.push_back(
+        absl::StrCat("  stage ", plan.steps[i].step->name, ": ",
+                     why.empty() ? "no centre is registered" : absl::StrJoin(why, "; ")));
+  }
+  if (unservable.empty()) return absl::OkStatus();
+  return absl::FailedPreconditionError(
+      absl::StrCat("no registered centre can take this work:\n", absl::StrJoin(unservable, "\n")));
 }
 
 absl::Status Submit(const std::string& file, std::string key, const Connect& connect) {

@@ -50,6 +50,12 @@ void PrintJob(const v1::Job& job) {
             << FormatMoney(job.wages_posted_minor(), job.currency()) << " posted, "
             << FormatMoney(job.wages_reserved_minor() - job.wages_posted_minor(), job.currency())
             << " awaiting verdicts\n";
+  if (job.fees_minor() > 0 || job.centre_shares_minor() > 0 || job.refunded_minor() > 0) {
+    std::cout << "  platform fee " << FormatMoney(job.fees_minor(), job.currency())
+              << ", centre shares " << FormatMoney(job.centre_shares_minor(), job.currency())
+              << ", refunded to the client " << FormatMoney(job.refunded_minor(), job.currency())
+              << "\n";
+  }
   for (const auto& s : job.stages()) {
     std::cout << absl::StrFormat("  %-12s %s %6d/%-6d leased %-5d answers %-6d", s.stage(),
                                  Bar(s.done(), s.total()), s.done(), s.total(), s.leased(),
@@ -228,14 +234,17 @@ void AddJobCommands(CLI::App& app, Run* run) {
     *run = [watch_id, every](const Connect& c) { return Watch(*watch_id, *every, c); };
   });
 
-  // pause / resume / cancel: one idempotency key per job, action and minute, so a retried
+  // pause / resume / cancel / close: one idempotency key per job, action and minute, so a retried
   // command does not act twice while a deliberate repeat later does.
   for (auto [name, action, help] :
        {std::tuple{"pause", v1::JOB_PAUSE, "Lease nothing new; leased work goes on"},
         std::tuple{"resume", v1::JOB_RESUME, "Lease again after a pause"},
         std::tuple{"cancel", v1::JOB_CANCEL,
                    "Stop for good: answers in are paid, leased work is paid when it comes in, "
-                   "the rest of the escrow is refunded"}}) {
+                   "the rest of the escrow is refunded"},
+        std::tuple{"close", v1::JOB_CLOSE,
+                   "Return a finished job's unspent escrow to the client (cancels an unfinished "
+                   "one first)"}}) {
     auto target = std::make_shared<std::string>();
     auto* cmd = job->add_subcommand(name, help);
     cmd->add_option("job", *target, "Job id")->required();

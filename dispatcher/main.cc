@@ -17,14 +17,17 @@
 
 #include <CLI/CLI.hpp>
 #include <fstream>
+#include <iostream>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "dispatcher/metrics.h"
 #include "dispatcher/service/services.h"
 #include "engine/common/clock.h"
+#include "engine/common/money.h"
 #include "engine/common/sha256.h"
 #include "engine/common/shutdown_signal.h"
+#include "engine/dispatch/engine.h"
 #include "proto/rpc/channel.h"
 
 namespace {
@@ -49,6 +52,26 @@ absl::StatusOr<std::string> OperatorToken(const std::string& path) {
 int Fail(const absl::Status& s) {
   spdlog::error("event=fatal error=\"{}\"", s.ToString());
   return 1;
+}
+
+// mw-dispatcher --restore-from DIR --data-dir NEW: the offline half of a backup (it needs the
+// dispatcher's storage, which the operators' `mw` does not link).
+int Restore(const std::string& from, const std::string& data_dir) {
+  auto reply = mw::dispatch::RestoreBackup(from, data_dir);
+  if (!reply.ok()) {
+    std::cerr << "mw-dispatcher: " << reply.status().message() << "\n";
+    return 1;
+  }
+  std::cout << "Restored " << from << " into " << data_dir << " (start mw-dispatcher --data-dir "
+            << data_dir << "), ledger verified:\n"
+            << "  " << reply->transfers() << " transfers, " << reply->accounts()
+            << " accounts, hash chain unbroken\n";
+  for (const auto& t : reply->totals()) {
+    std::cout << "  " << t.currency()
+              << ": debits = credits = " << mw::FormatMoney(t.posted_minor(), t.currency())
+              << " posted, " << mw::FormatMoney(t.pending_minor(), t.currency()) << " pending\n";
+  }
+  return 0;
 }
 
 }  // namespace
@@ -94,6 +117,10 @@ int main(int argc, char** argv) {
   app.add_option("--log-level", log_level, "trace, debug, info, warn or error")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
   app.set_config("--config", "", "Read options from this TOML/INI file");
+  std::string restore_from;
+  app.add_option("--restore-from", restore_from,
+                 "Install this backup (mw admin backup) as --data-dir, audit it and exit; the "
+                 "data directory must be new");
   CLI11_PARSE(app, argc, argv);
   // Logs go to stderr; stdout carries only the ready line.
   spdlog::set_default_logger(spdlog::stderr_logger_mt("mw"));
@@ -107,6 +134,7 @@ int main(int argc, char** argv) {
     return Fail(absl::InvalidArgumentError(absl::StrCat(
         "refusing to serve plaintext on ", listen, ": give --tls-cert/--tls-key or --insecure")));
   }
+  if (!restore_from.empty()) return Restore(restore_from, data_dir);
   mkdir(data_dir.c_str(), 0700);
   if (token_file.empty()) token_file = data_dir + "/operator.token";
   auto token = OperatorToken(token_file);

@@ -203,6 +203,19 @@ absl::Status Engine::RecoverJob(const std::string& job_id) {
       if (rec.state() != v1::TASK_OPEN && rec.state() != v1::TASK_DEAD) continue;
       auto key = keys::ParseTask(c->key());
       if (!key.has_value()) return absl::DataLossError("malformed task key");
+      if (EndedEarly(run->progress.state())) {
+        // The job ended: nothing of it is open; a lease out then may still be answered for one
+        // more lease period, its wage kept in escrow (ReleaseTasks).
+        for (const auto& slot : rec.slots()) {
+          if (slot.state() != v1::SLOT_LEASED) continue;
+          run->settling[AssignmentId(TaskId(job_id, stage.name, key->item), slot.worker())] = {
+              .centre = slot.centre(),
+              .rate = stage.human.piece_rate_minor(),
+              .until_ms = std::min(now + options_.lease_ms, LeaseBound(slot))};
+          run->live_wages[slot.centre()] += stage.human.piece_rate_minor();
+        }
+        continue;
+      }
       TaskRun task;
       task.job_id = job_id;
       task.chain_pos = static_cast<int>(pos);
@@ -240,7 +253,7 @@ absl::Status Engine::RecoverJob(const std::string& job_id) {
         slot.set_lease_expires_at_ms(std::min(now + options_.lease_ms, LeaseBound(slot)));
         timers_.push(
             Timer{slot.lease_expires_at_ms(), std::string(c->key()), slot.worker(), slot.epoch()});
-        run->exposure_minor += WageCost(*run, slot.centre(), stage.human.piece_rate_minor());
+        run->live_wages[slot.centre()] += stage.human.piece_rate_minor();
         ++run->leased[pos];
         ++centre_leases_[slot.centre()];
         ++worker_leases_[absl::StrCat(slot.centre(), "/", slot.worker())];
@@ -265,6 +278,13 @@ v1::Job Engine::JobView(const JobRun& run) const {
   job.set_completed_at_ms(run.progress.completed_at_ms());
   job.set_wages_reserved_minor(run.progress.wages_reserved_minor());
   job.set_wages_posted_minor(run.progress.wages_posted_minor());
+  job.set_fees_minor(run.progress.fee().charged_minor());
+  int64_t shares = 0;
+  for (const auto& [centre, accrual] : run.progress.centre_shares()) {
+    shares += accrual.charged_minor();
+  }
+  job.set_centre_shares_minor(shares);
+  job.set_refunded_minor(run.progress.refunded_minor());
   const v1::Contract& c = run.record.contract();
   for (int i = 0; i < c.stages_size(); ++i) {
     const v1::StageCursor& cur = run.progress.stages(i);
@@ -333,20 +353,27 @@ uint32_t Engine::SharePerMille(const std::string& centre_id) const {
   return c == centres_.end() ? 0 : c->second.centre().centre_share_per_mille();
 }
 
-std::pair<int64_t, int64_t> Engine::FeeAndShare(const JobRun& run, const std::string& centre_id,
-                                                int64_t rate) const {
-  return {PerMilleOf(rate, run.record.contract().platform_fee_per_mille()),
-          PerMilleOf(rate, SharePerMille(centre_id))};
+PayTerms Engine::Terms(const JobRun& run, const std::string& centre_id) const {
+  return {.fee_per_mille = run.record.contract().platform_fee_per_mille(),
+          .share_per_mille = SharePerMille(centre_id)};
 }
 
 int64_t Engine::WageCost(const JobRun& run, const std::string& centre_id, int64_t rate) const {
-  const auto [fee, share] = FeeAndShare(run, centre_id, rate);
-  return rate + fee + share;
+  return DueOn(run.progress, centre_id, Terms(run, centre_id), rate).total(rate);
+}
+
+int64_t Engine::Exposure(const JobRun& run, const std::string& extra_centre, int64_t extra) const {
+  auto share = [this](const std::string& centre) { return SharePerMille(centre); };
+  const uint32_t fee = run.record.contract().platform_fee_per_mille();
+  if (extra == 0) return dispatch::Exposure(run.progress, fee, run.live_wages, share);
+  std::map<std::string, int64_t> live = run.live_wages;
+  live[extra_centre] += extra;
+  return dispatch::Exposure(run.progress, fee, live, share);
 }
 
 absl::StatusOr<int64_t> Engine::PayWorker(const JobRun& run, const std::string& centre_id,
-                                          ledger::Ledger::TransferSpec spec, bool fees,
-                                          Batch* batch) {
+                                          ledger::Ledger::TransferSpec spec,
+                                          const FeeAndShare* fees, Batch* batch) {
   const bool to_worker = absl::StartsWith(spec.credit_account, "worker:");
   std::vector<ledger::Ledger::TransferSpec> legs;
   int64_t local = spec.amount_minor;
@@ -370,12 +397,11 @@ absl::StatusOr<int64_t> Engine::PayWorker(const JobRun& run, const std::string& 
       MW_RETURN_IF_ERROR(ledger_->Apply(worker_side, batch).status());
     }
   }
-  if (fees && to_worker) {
-    const auto [fee, share] = FeeAndShare(run, centre_id, spec.amount_minor);
+  if (fees != nullptr && to_worker) {
     for (auto [suffix, code, account, amount] :
-         {std::tuple{"/fee", v1::CODE_FEE, PlatformFeeAccount(spec.currency), fee},
+         {std::tuple{"/fee", v1::CODE_FEE, PlatformFeeAccount(spec.currency), fees->fee},
           std::tuple{"/share", v1::CODE_CENTRE_SHARE, CentreShareAccount(centre_id, spec.currency),
-                     share}}) {
+                     fees->share}}) {
       if (amount == 0) continue;
       legs.push_back({.id = absl::StrCat(spec.id, suffix),
                       .kind = spec.kind,
@@ -391,6 +417,29 @@ absl::StatusOr<int64_t> Engine::PayWorker(const JobRun& run, const std::string& 
   MW_RETURN_IF_ERROR(ledger_->Apply(spec, batch).status());
   for (const auto& leg : legs) MW_RETURN_IF_ERROR(ledger_->Apply(leg, batch).status());
   return local;
+}
+
+absl::StatusOr<std::string> Engine::PayingAccount(const JobRun& run, int64_t cost,
+                                                  const std::string& id, Batch* batch) {
+  const std::string& job_id = run.record.job().id();
+  const std::string escrow = EscrowAccount(job_id);
+  const int64_t available = ledger_->Available(escrow);
+  if (available >= cost) return escrow;
+  if (!IsFinal(run.progress.state())) return std::string(kGuaranteeAccount);
+  const v1::Contract& c = run.record.contract();
+  MW_RETURN_IF_ERROR(ledger_
+                         ->Apply({.id = absl::StrCat(FundingTransferId(job_id), ":after:", id),
+                                  .kind = v1::TRANSFER_POSTED,
+                                  .code = v1::CODE_FUNDING,
+                                  .debit_account = ClientAccount(c.client(), c.currency()),
+                                  .credit_account = escrow,
+                                  .amount_minor = cost - available,
+                                  .currency = c.currency(),
+                                  .job_id = job_id,
+                                  .reason = "owed by the job after it ended"},
+                                 batch)
+                         .status());
+  return escrow;
 }
 
 absl::StatusOr<bool> Engine::PostWage(JobRun* run, const std::string& aid, int64_t rate,

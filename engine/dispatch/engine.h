@@ -39,6 +39,7 @@
 #include "engine/contract/splitter.h"
 #include "engine/contract/validate.h"
 #include "engine/dispatch/flow.h"
+#include "engine/dispatch/payroll.h"
 #include "engine/ledger/ledger.h"
 #include "engine/storage/commit_queue.h"
 #include "engine/storage/store.h"
@@ -280,9 +281,20 @@ class Engine {
     std::vector<StageRun> chain;  // the job's flow: the steps items go through, in order
     int split_stage = -1;
     int merge_stage = -1;
-    uint64_t version = 1;        // bumps on every visible change (WatchJob)
-    int64_t deadline_ms = 0;     // 0: none
-    int64_t exposure_minor = 0;  // piece rates of live leases, not yet reserved
+    uint64_t version = 1;     // bumps on every visible change (WatchJob)
+    int64_t deadline_ms = 0;  // 0: none
+    // Piece rates of live leases, not yet reserved, by centre: the escrow keeps them with their
+    // fee and shares (Engine::Exposure).
+    std::map<std::string, int64_t> live_wages;
+    // Leases out when the job ended, by assignment id: no longer counted against any centre or
+    // worker, their wage kept in escrow (in live_wages) for an answer still coming until
+    // `until_ms`, then refunded (StopExpiredJobs).
+    struct Settling {
+      std::string centre;
+      int64_t rate = 0;
+      int64_t until_ms = 0;
+    };
+    std::map<std::string, Settling> settling;
     // Per chain position: keys of tasks that may have a free slot, oldest first. Entries that
     // went full or done are dropped lazily when met.
     std::vector<std::deque<std::string>> open;
@@ -343,23 +355,35 @@ class Engine {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // The centre's share of each wage, in thousandths (0 for an unknown centre).
   uint32_t SharePerMille(const std::string& centre_id) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // The platform's fee and the centre's share on a wage of `rate`.
-  std::pair<int64_t, int64_t> FeeAndShare(const JobRun& run, const std::string& centre_id,
-                                          int64_t rate) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // What a contribution paid `rate` costs `run`'s escrow at `centre_id`: the wage, the
-  // platform's fee and the centre's share (both on top of the wage, never out of it).
+  // The fee and share rates `run` pays `centre_id`'s workers at.
+  PayTerms Terms(const JobRun& run, const std::string& centre_id) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // What a contribution paid `rate` at `centre_id` costs `run`'s escrow now: the wage, the
+  // platform's fee and the centre's share (both on top of the wage, never out of it; payroll.h).
   int64_t WageCost(const JobRun& run, const std::string& centre_id, int64_t rate) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // What `run`'s escrow must keep for its live leases, with one more of `extra` at
+  // `extra_centre` when given.
+  int64_t Exposure(const JobRun& run, const std::string& extra_centre = "", int64_t extra = 0) const
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Applies `spec`, written in the contract's currency between a job-side account and a worker
   // of `centre_id` (either way round). When the centre is paid in another currency it becomes
   // two transfers at the agreed rate: the job-side one (spec.id, contract currency) through
   // "fx:<contract currency>", and the worker-side one (spec.id + "/fx", the centre's currency)
   // through "fx:<centre currency>", both recording the rate. With `fees` (a contribution's
-  // wage), the platform's fee and the centre's share follow as legs "/fee" and "/share" of the
-  // same kind. Returns the amount in the worker's currency.
+  // wage, charged to the job's accruals by payroll's Charge), the platform's fee and the
+  // centre's share follow as legs "/fee" and "/share" of the same kind. Returns the amount in
+  // the worker's currency.
   absl::StatusOr<int64_t> PayWorker(const JobRun& run, const std::string& centre_id,
-                                    ledger::Ledger::TransferSpec spec, bool fees,
+                                    ledger::Ledger::TransferSpec spec, const FeeAndShare* fees,
                                     storage::Batch* batch) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The account that pays `cost` for `run` under transfer `id`: the job's escrow when it holds
+  // that much. A job that ended returned its escrow, so what it still owes (a review, a top-up
+  // to the floor, a late answer) is drawn from its client into the escrow first, as funding the
+  // invoice shows; a running job short of escrow falls back to the guarantee account.
+  absl::StatusOr<std::string> PayingAccount(const JobRun& run, int64_t cost, const std::string& id,
+                                            storage::Batch* batch)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Whether `worker` of `centre_id` still trains on `stage` of `run`: the stage asks for
   // training, their centre counts them a newcomer (training level 0), and they have not passed
   // on this job. A trainee gets only the stage's gold tasks.
@@ -382,9 +406,16 @@ class Engine {
                        storage::Batch* batch) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status RefundRemainder(JobRun* run, const std::string& transfer_suffix,
                                storage::Batch* batch) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Stops, with state JOB_DEADLINE_PASSED, every job whose deadline is behind `now_ms`. Runs with
-  // the lease timers (at least once a second); Lease meanwhile leases nothing past a deadline.
-  absl::Status StopExpiredJobs(int64_t now_ms, storage::Batch* batch)
+  // A job that ended (stopped or completed) holds nothing: its tasks leave memory (their records
+  // stay on disk, so late answers are still recorded and paid), its live leases stop counting
+  // against centres and workers and become `settling`, and its queues empty.
+  void ReleaseTasks(JobRun* run) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // A completed job returns its unspent escrow.
+  absl::Status Complete(JobRun* run, storage::Batch* batch) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Stops, with state JOB_DEADLINE_PASSED, every job whose deadline is behind `now_ms`, and
+  // settles the leases of ended jobs whose time ran out (counted in `*expired`). Runs with the
+  // lease timers (at least once a second); Lease meanwhile leases nothing past a deadline.
+  absl::Status StopExpiredJobs(int64_t now_ms, storage::Batch* batch, int* expired)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   // Idempotency: the stored reply for (principal, key), checked against the body's hash.
@@ -530,6 +561,13 @@ class Engine {
   EngineStats stats_ ABSL_GUARDED_BY(mu_);
   std::mt19937_64 jitter_ ABSL_GUARDED_BY(mu_);
 };
+
+// Installs the backup in `from` as `data_dir`/db for a new dispatcher (which must not be
+// running there) and audits it; the reply's totals are the restored ledger's. NOT_FOUND without
+// a backup; FAILED_PRECONDITION when `data_dir`/db exists; DATA_LOSS when the copy does not
+// verify.
+[[nodiscard]] absl::StatusOr<v1::BackupReply> RestoreBackup(const std::string& from,
+                                                            const std::string& data_dir);
 
 // One contract submission in progress: inputs arrive in chunks and are split as they come, the
 // items staged in the store; Finish makes the job exist in one synced write. Destroying an

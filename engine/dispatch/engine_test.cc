@@ -919,10 +919,14 @@ platform_fee_per_mille: 100
   ledger::Auditor auditor;
   ASSERT_TRUE(Audit(&auditor).ok()) << Audit(&auditor);
   const auto& job = auditor.jobs().at("job-1");
-  EXPECT_EQ(job.funding, 1000);
+  // The job completed and returned its escrow; the top-up it owed after that was drawn from
+  // the client.
+  EXPECT_EQ(job.funding, 1000 + 217);
   EXPECT_EQ(job.wages, 40);  // 9 wages of 5 cents, one withheld
-  EXPECT_EQ(job.fees, 9);
-  EXPECT_EQ(job.shares, 9);
+  // On the job's totals, not per wage (which made 0.5 cent a whole one nine times): 10% of
+  // 45 cents is 4.5, 15% is 6.75.
+  EXPECT_EQ(job.fees, 5);
+  EXPECT_EQ(job.shares, 7);
   EXPECT_EQ(job.topups, 217);
   EXPECT_EQ(job.pending, 0);
   EXPECT_EQ(auditor.currencies().at("KES").debits_posted,

@@ -100,8 +100,8 @@ absl::StatusOr<Engine::TaskRun*> Engine::NextTaskFor(JobRun* run, const std::str
       return false;
     };
     const int64_t rate = stage.human.piece_rate_minor();
-    if (ledger_->Available(EscrowAccount(run->record.job().id())) - run->exposure_minor <
-        WageCost(*run, centre_id, rate)) {
+    if (ledger_->Available(EscrowAccount(run->record.job().id())) <
+        Exposure(*run, centre_id, rate)) {
       unaffordable = true;  // a cheaper stage may still be leased
       continue;
     }
@@ -165,7 +165,7 @@ absl::StatusOr<Engine::TaskRun*> Engine::NextTaskFor(JobRun* run, const std::str
   }
   // Nothing to lease and the escrow short. With leases out, one may expire and free its wage;
   // with none, the job waits for funding rather than overspend (FundJob resumes it).
-  if (unaffordable && run->exposure_minor == 0 && run->progress.state() == v1::JOB_RUNNING) {
+  if (unaffordable && Exposure(*run) == 0 && run->progress.state() == v1::JOB_RUNNING) {
     run->progress.set_state(v1::JOB_BUDGET_EXHAUSTED);
     PutProgress(*run, batch);
     Touch(run);
@@ -256,7 +256,7 @@ absl::StatusOr<v1::LeaseReply> Engine::Lease(const std::string& centre_id,
             const std::string& stage_name = stage.name;
             const std::string task_id = TaskId(task->job_id, stage_name, task->item_index);
             v1::SlotRecord* slot = AddSlot(task, centre_id, credit.worker(), now, batch);
-            run->exposure_minor += WageCost(*run, centre_id, stage.human.piece_rate_minor());
+            run->live_wages[centre_id] += stage.human.piece_rate_minor();
             ++run->leased[task->chain_pos];
             ++run->granted[centre_id];
             ++held;
@@ -515,7 +515,7 @@ absl::StatusOr<int> Engine::ExpireLeases() {
     absl::MutexLock l(&mu_);
     const int64_t now = clock_->NowMs();
     Batch batch;
-    MW_RETURN_IF_ERROR(StopExpiredJobs(now, &batch));
+    MW_RETURN_IF_ERROR(StopExpiredJobs(now, &batch, &expired));
     while (!timers_.empty() && timers_.top().at_ms <= now) {
       Timer t = timers_.top();
       timers_.pop();
@@ -531,8 +531,7 @@ absl::StatusOr<int> Engine::ExpireLeases() {
         JobRun* run = FindJob(task.job_id);
         const std::string task_id =
             TaskId(task.job_id, run->chain[task.chain_pos].name, task.item_index);
-        run->exposure_minor -=
-            WageCost(*run, slot.centre(), run->chain[task.chain_pos].human.piece_rate_minor());
+        run->live_wages[slot.centre()] -= run->chain[task.chain_pos].human.piece_rate_minor();
         --run->leased[task.chain_pos];
         --centre_leases_[slot.centre()];
         --worker_leases_[absl::StrCat(slot.centre(), "/", slot.worker())];

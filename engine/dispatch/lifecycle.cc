@@ -16,6 +16,7 @@ namespace {
 
 // Which states an action may start from, and where it leads.
 absl::StatusOr<v1::JobState> NextState(v1::JobState from, v1::JobAction action) {
+  if (action == v1::JOB_CLOSE) return IsFinal(from) ? from : v1::JOB_CANCELLED;
   if (IsFinal(from)) {
     return absl::FailedPreconditionError(
         absl::StrCat("the job is ", v1::JobState_Name(from), "; it takes no more actions"));
@@ -34,7 +35,8 @@ absl::StatusOr<v1::JobState> NextState(v1::JobState from, v1::JobAction action) 
     case v1::JOB_CANCEL:
       return v1::JOB_CANCELLED;
     default:
-      return absl::InvalidArgumentError("action: expected JOB_PAUSE, JOB_RESUME or JOB_CANCEL");
+      return absl::InvalidArgumentError(
+          "action: expected JOB_PAUSE, JOB_RESUME, JOB_CANCEL or JOB_CLOSE");
   }
   return absl::FailedPreconditionError(
       absl::StrCat("the job is already ", v1::JobState_Name(from), "; nothing to do"));
@@ -49,7 +51,14 @@ absl::StatusOr<v1::Job> Engine::ControlJob(const v1::ControlJobRequest& request)
         JobRun* run = FindJob(request.job_id());
         if (run == nullptr) return absl::NotFoundError(absl::StrCat("no job ", request.job_id()));
         MW_ASSIGN_OR_RETURN(v1::JobState next, NextState(run->progress.state(), request.action()));
-        if (next == v1::JOB_CANCELLED) {
+        if (IsFinal(run->progress.state())) {
+          // Closing an ended job: whatever came back into its escrow since (a wage taken back,
+          // a settled lease) goes to the client too.
+          MW_RETURN_IF_ERROR(
+              RefundRemainder(run, absl::StrCat("close:", ledger_->head_seq()), batch));
+          PutProgress(*run, batch);
+          Touch(run);
+        } else if (next == v1::JOB_CANCELLED) {
           MW_RETURN_IF_ERROR(StopJob(run, next, "cancel", batch));
         } else {
           run->progress.set_state(next);
@@ -80,13 +89,17 @@ absl::Status Engine::StopJob(JobRun* run, v1::JobState state, const std::string&
       if (posted) paid_now += rate;
     }
   }
+  ReleaseTasks(run);
   MW_RETURN_IF_ERROR(RefundRemainder(run, why, batch));
   run->progress.set_state(state);
   run->progress.set_completed_at_ms(clock_->NowMs());
   PutProgress(*run, batch);
   Touch(run);
-  spdlog::warn("event=job_stopped job={} state={} wages_paid_without_verdict={} leases_live={}",
-               job_id, v1::JobState_Name(state), paid_now, run->exposure_minor);
+  spdlog::warn(
+      "event=job_stopped job={} state={} wages_paid_without_verdict={} leases_settling={} "
+      "escrow_kept_for_them={} refunded={}",
+      job_id, v1::JobState_Name(state), paid_now, run->settling.size(), Exposure(*run),
+      run->progress.refunded_minor());
   return absl::OkStatus();
 }
 
@@ -94,9 +107,10 @@ absl::Status Engine::RefundRemainder(JobRun* run, const std::string& transfer_su
                                      Batch* batch) {
   const std::string& job_id = run->record.job().id();
   const std::string escrow = EscrowAccount(job_id);
-  const int64_t amount = ledger_->Available(escrow) - run->exposure_minor;
+  const int64_t amount = ledger_->Available(escrow) - Exposure(*run);
   if (amount <= 0) return absl::OkStatus();
   const v1::Contract& c = run->record.contract();
+  run->progress.set_refunded_minor(run->progress.refunded_minor() + amount);
   return ledger_
       ->Apply({.id = absl::StrCat("refund:", job_id, ":", transfer_suffix),
                .kind = v1::TRANSFER_POSTED,
@@ -106,13 +120,69 @@ absl::Status Engine::RefundRemainder(JobRun* run, const std::string& transfer_su
                .amount_minor = amount,
                .currency = c.currency(),
                .job_id = job_id,
-               .reason = "the job stopped; nobody can still earn this"},
+               .reason = "the job ended; nobody can still earn this"},
               batch)
       .status();
 }
 
-absl::Status Engine::StopExpiredJobs(int64_t now_ms, Batch* batch) {
+void Engine::ReleaseTasks(JobRun* run) {
+  const std::string& job_id = run->record.job().id();
+  for (auto it = tasks_.begin(); it != tasks_.end();) {
+    TaskRun& task = it->second;
+    if (task.job_id != job_id) {
+      ++it;
+      continue;
+    }
+    const StageRun& step = run->chain[task.chain_pos];
+    for (const auto& slot : task.record.slots()) {
+      if (slot.state() != v1::SLOT_LEASED) continue;
+      const std::string task_id = TaskId(job_id, step.name, task.item_index);
+      run->settling[AssignmentId(task_id, slot.worker())] = {
+          .centre = slot.centre(),
+          .rate = step.human.piece_rate_minor(),
+          .until_ms = std::min(slot.lease_expires_at_ms(), LeaseBound(slot))};
+      --run->leased[task.chain_pos];
+      --centre_leases_[slot.centre()];
+      --worker_leases_[absl::StrCat(slot.centre(), "/", slot.worker())];
+    }
+    if (task.record.state() == v1::TASK_DEAD) --stats_.dead_tasks;
+    tasks_.erase(it++);
+  }
+  for (auto& open : run->open) open.clear();
+  for (auto& gold : run->gold) gold.clear();
+}
+
+absl::Status Engine::Complete(JobRun* run, Batch* batch) {
+  run->progress.set_state(v1::JOB_COMPLETED);
+  run->progress.set_completed_at_ms(clock_->NowMs());
+  ReleaseTasks(run);  // check tasks nobody needs any more
+  MW_RETURN_IF_ERROR(RefundRemainder(run, "completed", batch));
+  spdlog::info("event=job_completed job={} refunded={} leases_settling={}", run->record.job().id(),
+               run->progress.refunded_minor(), run->settling.size());
+  return absl::OkStatus();
+}
+
+absl::Status Engine::StopExpiredJobs(int64_t now_ms, Batch* batch, int* expired) {
   for (auto& [n, run] : jobs_) {
+    // Leases out when the job ended that can no longer be answered in time: their wage goes
+    // back to the client.
+    std::string first;
+    for (auto it = run.settling.begin(); it != run.settling.end();) {
+      if (it->second.until_ms > now_ms) {
+        ++it;
+        continue;
+      }
+      if (first.empty()) first = it->first;
+      run.live_wages[it->second.centre] -= it->second.rate;
+      it = run.settling.erase(it);
+      ++stats_.lease_expiries;
+      ++*expired;
+    }
+    if (!first.empty()) {
+      MW_RETURN_IF_ERROR(
+          RefundRemainder(&run, absl::StrCat("settled:", first, ":", ledger_->head_seq()), batch));
+      PutProgress(run, batch);
+    }
     if (run.deadline_ms == 0 || now_ms < run.deadline_ms || IsFinal(run.progress.state())) {
       continue;
     }

@@ -20,6 +20,20 @@ class LifecycleTest : public EngineTest {
 
   v1::JobState State() { return engine_->GetJob("job-1")->state(); }
 
+  // A centre as MakeCentre's with its own capacity and share of each wage.
+  void AddCentreWith(const std::string& id, const std::vector<std::string>& workers,
+                     uint32_t capacity, uint32_t share_per_mille) {
+    v1::AddCentreRequest req;
+    req.set_idempotency_key(absl::StrCat("add-", id));
+    *req.mutable_centre() = MakeCentre(id);
+    req.mutable_centre()->set_capacity(capacity);
+    req.mutable_centre()->set_centre_share_per_mille(share_per_mille);
+    ASSERT_TRUE(engine_->AddCentre(req).ok());
+    v1::RegisterRequest reg;
+    for (const auto& w : workers) reg.add_workers()->set_worker(w);
+    ASSERT_TRUE(engine_->Register(id, reg).ok());
+  }
+
   ledger::Auditor::JobTotals Totals() {
     ledger::Auditor auditor;
     absl::Status s = Audit(&auditor);
@@ -176,6 +190,108 @@ TEST_F(LifecycleTest, AJobOutOfBudgetWaitsForFundingInsteadOfOverspending) {
   EXPECT_EQ(totals.pending, 0);
   EXPECT_EQ(Results("job-1"),
             (std::map<uint64_t, std::string>{{0, "positive"}, {1, "negative"}, {2, "positive"}}));
+}
+
+// The regression: 102 leases of a cancelled job kept a centre's capacity, and the next job crawled
+// until a restart.
+TEST_F(LifecycleTest, CancellingWithLeasesOutFreesTheCentreForTheNextJob) {
+  AddCentreWith("nairobi", {"w1", "w2"}, /*capacity=*/3, /*share_per_mille=*/0);
+  ASSERT_TRUE(Submit(kContract, "k1").ok());
+  auto w1 = Lease("nairobi", "w1", 3, "L1");
+  ASSERT_EQ(w1->assignments_size(), 3);
+  EXPECT_EQ(engine_->Stats().leases_active, 3u);
+
+  ASSERT_TRUE(Control(v1::JOB_CANCEL, "c1").ok());
+  EXPECT_EQ(engine_->Stats().tasks_open, 0u);
+  EXPECT_EQ(engine_->Stats().leases_active, 0u);
+  EXPECT_EQ(engine_->GetJob("job-1")->stages(1).leased(), 0u);
+  EXPECT_EQ(Totals().refunds, 1000 - 15);  // the three leases out stay covered
+
+  // The next job gets the whole centre at once.
+  ASSERT_EQ(Submit(kContract, "k2")->job().id(), "job-2");
+  auto next = Lease("nairobi", "w2", 3, "L2");
+  EXPECT_EQ(next->assignments_size(), 3);
+
+  // An answer to a lease out at the cancel is still paid, from the escrow kept for it; the
+  // others' time runs out and their wages go back to the client.
+  auto receipts = SubmitResults("nairobi", {Answer(w1->assignments(0), "positive")});
+  ASSERT_EQ(receipts.size(), 1u);
+  EXPECT_EQ(receipts[0].status(), v1::RECEIPT_ACCEPTED);
+  EXPECT_EQ(receipts[0].wage_minor(), 5);
+  clock_.AdvanceMs(Engine::Options().lease_ms + 1);
+  ASSERT_EQ(*engine_->ExpireLeases(), 2 + 3);  // two settled at job-1, w2's three at job-2
+  auto totals = Totals();
+  EXPECT_EQ(totals.wages, 5);
+  EXPECT_EQ(totals.refunds, 995);
+  EXPECT_EQ(totals.funding, totals.wages + totals.refunds);
+  EXPECT_EQ(engine_->GetJob("job-1")->refunded_minor(), 995);
+
+  // After a restart nothing of the cancelled job is open again.
+  Open();
+  EXPECT_EQ(engine_->Stats().tasks_open, 3u);  // job-2's three tasks
+  EXPECT_EQ(engine_->GetJob("job-1")->stages(1).leased(), 0u);
+}
+
+TEST_F(LifecycleTest, ACompletedJobReturnsItsUnspentEscrowAndCloseReturnsWhatCameBack) {
+  AddCentre("nairobi", {"w1", "w2", "w3"});
+  ASSERT_TRUE(Submit(kContract).ok());  // budget 10.00, wages 0.45 at most
+  for (const char* w : {"w1", "w2", "w3"}) {
+    AnswerAll("nairobi", *Lease("nairobi", w, 3, absl::StrCat("L-", w)));
+  }
+  auto job = engine_->GetJob("job-1");
+  ASSERT_EQ(job->state(), v1::JOB_COMPLETED);
+  EXPECT_EQ(job->refunded_minor(), 1000 - 45);
+  auto totals = Totals();
+  EXPECT_EQ(totals.wages, 45);
+  EXPECT_EQ(totals.refunds, 955);
+  EXPECT_EQ(totals.funding, totals.wages + totals.refunds);
+
+  // Close: nothing more to return, and the job stays completed.
+  auto closed = Control(v1::JOB_CLOSE, "x1");
+  ASSERT_TRUE(closed.ok()) << closed.status();
+  EXPECT_EQ(closed->state(), v1::JOB_COMPLETED);
+  EXPECT_EQ(closed->refunded_minor(), 955);
+  EXPECT_EQ(Totals().refunds, 955);
+  // A finished job takes no more money.
+  v1::FundJobRequest fund;
+  fund.set_idempotency_key("f1");
+  fund.set_job_id("job-1");
+  fund.set_amount_minor(100);
+  EXPECT_EQ(engine_->FundJob(fund).status().code(), absl::StatusCode::kFailedPrecondition);
+}
+
+TEST_F(LifecycleTest, CloseCancelsAnUnfinishedJobFirst) {
+  AddCentre("nairobi", {"w1"});
+  ASSERT_TRUE(Submit(kContract).ok());
+  auto closed = Control(v1::JOB_CLOSE, "x1");
+  ASSERT_TRUE(closed.ok()) << closed.status();
+  EXPECT_EQ(closed->state(), v1::JOB_CANCELLED);
+  EXPECT_EQ(closed->refunded_minor(), 1000);
+  EXPECT_EQ(Totals().refunds, 1000);
+}
+
+// The regression: a 20% fee on 1-cent wages came out as 0, and a 15% centre share as 0.
+TEST_F(LifecycleTest, FeesAndSharesAreExactPerJobHoweverSmallThePieceRate) {
+  const std::string contract = absl::StrReplaceAll(
+      kContract, {{"budget_minor: 1000", "budget_minor: 1000\nplatform_fee_per_mille: 200"},
+                  {"piece_rate_minor: 5", "piece_rate_minor: 1"},
+                  {"estimated_seconds: 20", "estimated_seconds: 4"}});
+  AddCentreWith("nairobi", {"w1", "w2", "w3"}, /*capacity=*/100, /*share_per_mille=*/150);
+  ASSERT_TRUE(Submit(contract).ok());
+  for (const char* w : {"w1", "w2", "w3"}) {
+    AnswerAll("nairobi", *Lease("nairobi", w, 3, absl::StrCat("L-", w)));
+  }
+  auto job = engine_->GetJob("job-1");
+  ASSERT_EQ(job->state(), v1::JOB_COMPLETED);
+  EXPECT_EQ(job->wages_posted_minor(), 9);
+  EXPECT_EQ(job->fees_minor(), 2);           // 20% of 9 cents = 1.8
+  EXPECT_EQ(job->centre_shares_minor(), 1);  // 15% of 9 cents = 1.35
+  EXPECT_EQ(job->refunded_minor(), 1000 - 9 - 2 - 1);
+  auto totals = Totals();
+  EXPECT_EQ(totals.wages, 9);
+  EXPECT_EQ(totals.fees, 2);
+  EXPECT_EQ(totals.shares, 1);
+  EXPECT_EQ(totals.funding, totals.wages + totals.fees + totals.shares + totals.refunds);
 }
 
 }  // namespace

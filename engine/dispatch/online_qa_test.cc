@@ -5,7 +5,7 @@
 #include "engine/common/ids.h"
 #include "engine/contract/contract_file.h"
 #include "engine/dispatch/engine.h"
-#include "engine/ledger/auditor.h"
+#include "engine/ledger/audit_store.h"
 #include "engine/testing/temp_dir.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"

@@ -45,6 +45,11 @@ absl::StatusOr<v1::Job> Engine::FundJob(const v1::FundJobRequest& request) {
       [&](Batch* batch, v1::Job* reply) ABSL_NO_THREAD_SAFETY_ANALYSIS -> absl::Status {
         JobRun* run = FindJob(request.job_id());
         if (run == nullptr) return absl::NotFoundError(absl::StrCat("no job ", request.job_id()));
+        if (IsFinal(run->progress.state())) {
+          return absl::FailedPreconditionError(
+              absl::StrCat("the job is ", v1::JobState_Name(run->progress.state()),
+                           "; it takes no more funding (mw job close returns its escrow)"));
+        }
         const v1::Contract& c = run->record.contract();
         MW_RETURN_IF_ERROR(ledger_
                                ->Apply({.id = absl::StrCat(FundingTransferId(request.job_id()), ":",
@@ -107,21 +112,20 @@ absl::StatusOr<v1::PayoutBatch> Engine::CreatePayout(const v1::CreatePayoutReque
             if (fx != nullptr) {
               MW_ASSIGN_OR_RETURN(cost, CostInSourceMinor(due, *fx));
             }
-            const std::string escrow = EscrowAccount(job_id);
-            MW_ASSIGN_OR_RETURN(
-                const int64_t paid,
-                PayWorker(*run, r.centre(),
-                          {.id = absl::StrCat("topup:", reply->id(), ":", job_id, ":", account),
-                           .kind = v1::TRANSFER_POSTED,
-                           .code = v1::CODE_TOPUP,
-                           .debit_account =
-                               ledger_->Available(escrow) >= cost ? escrow : kGuaranteeAccount,
-                           .credit_account = account,
-                           .amount_minor = cost,
-                           .currency = run->record.contract().currency(),
-                           .job_id = job_id,
-                           .reason = "wage floor on measured time"},
-                          /*fees=*/false, batch));
+            const std::string id = absl::StrCat("topup:", reply->id(), ":", job_id, ":", account);
+            MW_ASSIGN_OR_RETURN(const std::string payer, PayingAccount(*run, cost, id, batch));
+            MW_ASSIGN_OR_RETURN(const int64_t paid,
+                                PayWorker(*run, r.centre(),
+                                          {.id = id,
+                                           .kind = v1::TRANSFER_POSTED,
+                                           .code = v1::CODE_TOPUP,
+                                           .debit_account = payer,
+                                           .credit_account = account,
+                                           .amount_minor = cost,
+                                           .currency = run->record.contract().currency(),
+                                           .job_id = job_id,
+                                           .reason = "wage floor on measured time"},
+                                          /*fees=*/nullptr, batch));
             topups[account] += paid;
             stats.set_topups_minor(stats.topups_minor() + paid);
           }

@@ -208,6 +208,11 @@ absl::StatusOr<v1::Receipt> Engine::RecordResult(const std::string& centre_id, c
 
   const bool on_time =
       task != nullptr && slot->state() == v1::SLOT_LEASED && slot->epoch() == r.epoch();
+  // A lease the job settled when it ended: its wage waited in escrow for this answer.
+  if (auto s = run->settling.find(assignment_id); s != run->settling.end()) {
+    run->live_wages[s->second.centre] -= s->second.rate;
+    run->settling.erase(s);
+  }
   const bool gold = record.gold();
   // A job stopped early decides nothing more: its answers are paid as they come in.
   const bool stopped = EndedEarly(run->progress.state());
@@ -216,9 +221,8 @@ absl::StatusOr<v1::Receipt> Engine::RecordResult(const std::string& centre_id, c
   const std::string& currency = run->record.contract().currency();
   const FxRate* fx = CentreRate(*run, centre_id);
   const std::string worker_account = WorkerAccount(centre_id, worker);
-  const std::string escrow = EscrowAccount(ref->job_id);
   if (on_time) {
-    run->exposure_minor -= cost;
+    run->live_wages[centre_id] -= rate;
     --run->leased[pos];
     --centre_leases_[centre_id];
     --worker_leases_[absl::StrCat(centre_id, "/", worker)];
@@ -242,19 +246,21 @@ absl::StatusOr<v1::Receipt> Engine::RecordResult(const std::string& centre_id, c
     stats.set_skipped(stats.skipped() + 1);
   } else {
     // Reserve the wage. A late answer or a check task's is posted at once: no verdict will come
-    // for it, and base pay never waits on quality.
-    MW_ASSIGN_OR_RETURN(
-        const int64_t wage,
-        PayWorker(*run, centre_id,
-                  {.id = WageTransferId(assignment_id),
-                   .kind = v1::TRANSFER_PENDING,
-                   .code = v1::CODE_WAGE,
-                   .debit_account = ledger_->Available(escrow) >= cost ? escrow : kGuaranteeAccount,
-                   .credit_account = worker_account,
-                   .amount_minor = rate,
-                   .currency = currency,
-                   .job_id = ref->job_id},
-                  /*fees=*/true, batch));
+    // for it, and base pay never waits on quality. The fee and the centre's share are charged on
+    // the job's running totals (payroll.h).
+    MW_ASSIGN_OR_RETURN(const std::string payer,
+                        PayingAccount(*run, cost, WageTransferId(assignment_id), batch));
+    const FeeAndShare fees = Charge(&run->progress, centre_id, Terms(*run, centre_id), rate);
+    MW_ASSIGN_OR_RETURN(const int64_t wage, PayWorker(*run, centre_id,
+                                                      {.id = WageTransferId(assignment_id),
+                                                       .kind = v1::TRANSFER_PENDING,
+                                                       .code = v1::CODE_WAGE,
+                                                       .debit_account = payer,
+                                                       .credit_account = worker_account,
+                                                       .amount_minor = rate,
+                                                       .currency = currency,
+                                                       .job_id = ref->job_id},
+                                                      &fees, batch));
     run->progress.set_wages_reserved_minor(run->progress.wages_reserved_minor() + rate);
     if (!on_time || gold || stopped) {
       MW_RETURN_IF_ERROR(PostWage(run, assignment_id, rate, batch).status());
@@ -481,8 +487,7 @@ absl::Status Engine::Decide(JobRun* run, TaskRun* task, Batch* batch) {
     }
     run->progress.set_items_finished(run->progress.items_finished() + 1);
     if (run->progress.items_finished() == run->record.job().items()) {
-      run->progress.set_state(v1::JOB_COMPLETED);
-      run->progress.set_completed_at_ms(clock_->NowMs());
+      MW_RETURN_IF_ERROR(Complete(run, batch));
     }
   }
   return absl::OkStatus();

@@ -133,22 +133,22 @@ absl::StatusOr<v1::Review> Engine::DecideReview(const v1::DecideReviewRequest& i
 
         // Review work is paid, at the stage's piece rate, once per task (the id says so).
         const int64_t rate = stage->human.piece_rate_minor();
-        const std::string escrow = EscrowAccount(ref.job_id);
         const std::string account = WorkerAccount(who[0], who[1]);
-        MW_RETURN_IF_ERROR(
-            PayWorker(
-                *run, who[0],
-                {.id = absl::StrCat("review:", request.task_id()),
-                 .kind = v1::TRANSFER_POSTED,
-                 .code = v1::CODE_WAGE,
-                 .debit_account = ledger_->Available(escrow) >= rate ? escrow : kGuaranteeAccount,
-                 .credit_account = account,
-                 .amount_minor = rate,
-                 .currency = run->record.contract().currency(),
-                 .job_id = ref.job_id,
-                 .reason = "review"},
-                /*fees=*/false, batch)
-                .status());
+        MW_ASSIGN_OR_RETURN(
+            const std::string payer,
+            PayingAccount(*run, rate, absl::StrCat("review:", request.task_id()), batch));
+        MW_RETURN_IF_ERROR(PayWorker(*run, who[0],
+                                     {.id = absl::StrCat("review:", request.task_id()),
+                                      .kind = v1::TRANSFER_POSTED,
+                                      .code = v1::CODE_WAGE,
+                                      .debit_account = payer,
+                                      .credit_account = account,
+                                      .amount_minor = rate,
+                                      .currency = run->record.contract().currency(),
+                                      .job_id = ref.job_id,
+                                      .reason = "review"},
+                                     /*fees=*/nullptr, batch)
+                               .status());
         v1::WorkerStatsRecord& stats = worker_stats_[account];
         stats.set_reviews(stats.reviews() + 1);
         batch->PutRecord(Cf::kWorkerStats, account, stats);

@@ -9,6 +9,7 @@
 #include "engine/common/status_macros.h"
 #include "engine/dispatch/answers.h"
 #include "engine/dispatch/engine.h"
+#include "engine/dispatch/plan.h"
 #include "engine/storage/keys.h"
 
 namespace mw::dispatch {
@@ -235,23 +236,9 @@ absl::StatusOr<v1::SubmitContractReply> Submission::Finish() {
                                                      "\" has no usable items (",
                                                      reply_.quarantined_total(), " quarantined)"));
     }
-    // The most the job can cost: every item through every step (each round of an iteration)
-    // at its highest overlap, with the platform's fee (each centre's share is checked as work
-    // is leased).
-    int64_t cost = 0;
-    for (const Step& step : BuildFlow(c)) {
-      const int64_t overlap = MaxAnswers(step);
-      const int64_t rate = step.human.piece_rate_minor();
-      MW_ASSIGN_OR_RETURN(int64_t per_item,
-                          MulMinor(overlap, rate + PerMilleOf(rate, c.platform_fee_per_mille())));
-      MW_ASSIGN_OR_RETURN(int64_t stage_cost, MulMinor(per_item, static_cast<int64_t>(items)));
-      MW_ASSIGN_OR_RETURN(cost, AddMinor(cost, stage_cost));
-    }
-    if (c.budget_minor() < cost) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "budget ", FormatMoney(c.budget_minor(), c.currency()), " is below the cost ",
-          FormatMoney(cost, c.currency()), " of ", items, " items through every stage"));
-    }
+    // The most the job can cost (plan.h): the rule `mw contract check` shows.
+    MW_ASSIGN_OR_RETURN(ContractPlan plan, PlanContract(c, items));
+    MW_RETURN_IF_ERROR(CheckBudget(c, plan));
   }
 
   Engine& e = *engine_;

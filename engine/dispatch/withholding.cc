@@ -71,8 +71,17 @@ absl::StatusOr<v1::Withholding> Engine::WithholdWage(const std::string& centre_i
         }
         const std::string account = WorkerAccount(centre_id, parts.second);
         const std::string reason = v1::WithholdReason_Name(r.reason());
-        if (ledger_->FindPending(WageTransferId(r.assignment_id())) != nullptr) {
-          // Not yet posted: void the reservation (a person, with a reason).
+        if (const v1::Transfer* wage = ledger_->FindPending(WageTransferId(r.assignment_id()));
+            wage != nullptr) {
+          // Not yet posted: void the reservation (a person, with a reason). Its fee and share
+          // legs void with it, so the job's accruals give them back (payroll.h).
+          const std::string id = wage->id();
+          const int64_t rate = wage->amount_minor();
+          auto leg = [&](const char* suffix) {
+            const v1::Transfer* t = ledger_->FindPending(absl::StrCat(id, suffix));
+            return t == nullptr ? int64_t{0} : t->amount_minor();
+          };
+          const int64_t fee = leg("/fee"), share = leg("/share");
           MW_RETURN_IF_ERROR(ledger_
                                  ->Apply({.id = absl::StrCat("withhold:", r.assignment_id()),
                                           .kind = v1::TRANSFER_VOID_PENDING,
@@ -81,6 +90,9 @@ absl::StatusOr<v1::Withholding> Engine::WithholdWage(const std::string& centre_i
                                           .decided_by = r.decided_by()},
                                          batch)
                                  .status());
+          Unaccrue(run->progress.mutable_fee(), rate, fee);
+          Unaccrue(&(*run->progress.mutable_centre_shares())[centre_id], rate, share);
+          PutProgress(*run, batch);
         } else {
           // Posted: take it back (in the worker's currency, at the rate it was paid at).
           MW_RETURN_IF_ERROR(PayWorker(*run, centre_id,
@@ -94,7 +106,7 @@ absl::StatusOr<v1::Withholding> Engine::WithholdWage(const std::string& centre_i
                                         .job_id = ref.job_id,
                                         .reason = reason,
                                         .decided_by = r.decided_by()},
-                                       /*fees=*/false, batch)
+                                       /*fees=*/nullptr, batch)
                                  .status());
         }
         reply->set_assignment_id(r.assignment_id());
@@ -155,22 +167,22 @@ absl::StatusOr<v1::Withholding> Engine::ResolveDispute(const std::string& centre
           const StageRun* stage = FindStage(run, ref.stage);
           if (stage == nullptr) return absl::DataLossError("the withheld task's stage is gone");
           const int64_t rate = stage->human.piece_rate_minor();
-          const std::string escrow = EscrowAccount(ref.job_id);
-          MW_RETURN_IF_ERROR(
-              PayWorker(
-                  *run, centre_id,
-                  {.id = absl::StrCat("restore:", r.assignment_id()),
-                   .kind = v1::TRANSFER_POSTED,
-                   .code = v1::CODE_RESTORE,
-                   .debit_account = ledger_->Available(escrow) >= rate ? escrow : kGuaranteeAccount,
-                   .credit_account = reply->worker_account(),
-                   .amount_minor = rate,
-                   .currency = run->record.contract().currency(),
-                   .job_id = ref.job_id,
-                   .reason = r.resolution(),
-                   .decided_by = r.decided_by()},
-                  /*fees=*/false, batch)
-                  .status());
+          MW_ASSIGN_OR_RETURN(
+              const std::string payer,
+              PayingAccount(*run, rate, absl::StrCat("restore:", r.assignment_id()), batch));
+          MW_RETURN_IF_ERROR(PayWorker(*run, centre_id,
+                                       {.id = absl::StrCat("restore:", r.assignment_id()),
+                                        .kind = v1::TRANSFER_POSTED,
+                                        .code = v1::CODE_RESTORE,
+                                        .debit_account = payer,
+                                        .credit_account = reply->worker_account(),
+                                        .amount_minor = rate,
+                                        .currency = run->record.contract().currency(),
+                                        .job_id = ref.job_id,
+                                        .reason = r.resolution(),
+                                        .decided_by = r.decided_by()},
+                                       /*fees=*/nullptr, batch)
+                                 .status());
         }
         reply->set_dispute(r.restore() ? v1::DISPUTE_RESTORED : v1::DISPUTE_UPHELD);
         reply->set_resolved_by(r.decided_by());

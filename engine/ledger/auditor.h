@@ -22,7 +22,6 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/container/node_hash_map.h"
 #include "absl/status/status.h"
-#include "engine/storage/store.h"
 #include "microwork/v1/ledger.pb.h"
 
 namespace mw::ledger {
@@ -72,9 +71,6 @@ class Auditor {
   std::map<std::string, CurrencyTotals> currencies_;
   std::map<std::string, JobTotals> jobs_;
 };
-
-// Audits the ledger held in `store` as of one snapshot: every account, then every transfer.
-[[nodiscard]] absl::Status AuditStore(const storage::Store& store, Auditor* auditor);
 
 }  // namespace mw::ledger
 

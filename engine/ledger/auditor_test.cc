@@ -1,4 +1,4 @@
-#include "engine/ledger/auditor.h"
+#include "engine/ledger/audit_store.h"
 
 #include "absl/strings/match.h"
 #include "engine/common/ids.h"

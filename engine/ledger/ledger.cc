@@ -22,33 +22,6 @@ std::string ZeroHash() { return std::string(32, '\0'); }
 
 }  // namespace
 
-std::string CanonicalBytes(const Transfer& t) {
-  std::string out;
-  keys::AppendString(&out, t.id());
-  keys::AppendU64(&out, t.seq());
-  keys::AppendString(&out, t.debit_account());
-  keys::AppendString(&out, t.credit_account());
-  keys::AppendU64(&out, static_cast<uint64_t>(t.amount_minor()));
-  keys::AppendString(&out, t.currency());
-  keys::AppendU32(&out, static_cast<uint32_t>(t.kind()));
-  keys::AppendU32(&out, static_cast<uint32_t>(t.code()));
-  keys::AppendString(&out, t.pending_id());
-  keys::AppendString(&out, t.job_id());
-  keys::AppendString(&out, t.reason());
-  keys::AppendString(&out, t.decided_by());
-  keys::AppendU64(&out, static_cast<uint64_t>(t.timestamp_ms()));
-  keys::AppendString(&out, t.prev_hash());
-  // Fields added later are covered only when set, so older transfers keep their hashes.
-  if (!t.exchange_rate().empty()) keys::AppendString(&out, t.exchange_rate());
-  return out;
-}
-
-std::string ChainHash(const Transfer& t) { return Sha256(CanonicalBytes(t)); }
-
-bool MayGoNegative(absl::string_view account_id) {
-  return absl::StartsWith(account_id, "client:") || absl::StartsWith(account_id, kFxPrefix);
-}
-
 absl::StatusOr<std::unique_ptr<Ledger>> Ledger::Load(storage::Store* store, const Clock* clock) {
   std::unique_ptr<Ledger> ledger(new Ledger(store, clock));
   for (auto c = store->Scan(Cf::kAccounts, ""); c->Valid(); c->Next()) {

@@ -4,7 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "engine/common/ids.h"
-#include "engine/ledger/auditor.h"
+#include "engine/ledger/audit_store.h"
 #include "engine/testing/temp_dir.h"
 #include "gtest/gtest.h"
 

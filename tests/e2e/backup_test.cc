@@ -95,7 +95,7 @@ TEST(BackupTest, OnlineBackupUnderLoadRestoresToTheSameVerifiedTotals) {
   EXPECT_EQ(mw(server, {"admin", "backup", "--out", dir.Sub("backup")}).err,
             "mw: " + dir.Sub("backup") + " exists: a backup needs a new path\n");
 
-  CommandResult restore = testing::Run({kBin + "/mw", "admin", "restore", "--from",
+  CommandResult restore = testing::Run({kBin + "/mw-dispatcher", "--restore-from",
                                         dir.Sub("backup"), "--data-dir", dir.Sub("restored")});
   ASSERT_EQ(restore.exit_code, 0) << restore.err;
   EXPECT_EQ(Totals(restore.out), Totals(backup.out));

@@ -215,16 +215,17 @@ TEST_F(DemoFlowTest, ContractIsSplitDoneVerifiedMergedAndPaid) {
   EXPECT_EQ(records, 300);
 
   // Pay: 900 contributions at 0.05 USD, all posted, split between the two centres; on top of
-  // each, the platform's fee of 0.01 USD (these centres keep no share).
+  // each, the platform's fee of 0.01 USD (these centres keep no share). The completed job returns
+  // its unspent 16.00 USD to the client: one more transfer, and no escrow left behind.
   EXPECT_EQ(StatementTotalMinor("nairobi") + StatementTotalMinor("kampala"), 4500);
   CommandResult verify = Mw({"ledger", "verify"});
   ASSERT_EQ(verify.exit_code, 0) << verify.err;
-  EXPECT_THAT(verify.out, HasSubstr("Ledger OK: 3601 transfers, 9 accounts, hash chain unbroken"));
-  EXPECT_THAT(verify.out, HasSubstr("USD: debits = credits = 124.00 USD posted, 0.00 USD pending"));
+  EXPECT_THAT(verify.out, HasSubstr("Ledger OK: 3602 transfers, 9 accounts, hash chain unbroken"));
+  EXPECT_THAT(verify.out, HasSubstr("USD: debits = credits = 140.00 USD posted, 0.00 USD pending"));
   EXPECT_THAT(verify.out,
               HasSubstr("job-1: funding 70.00 USD = wages 45.00 USD + awaiting 0.00 USD + "
                         "top-ups 0.00 USD + fees 9.00 USD + centre shares 0.00 USD + refunds "
-                        "0.00 USD + remaining escrow 16.00 USD"));
+                        "16.00 USD + remaining escrow 0.00 USD"));
 }
 
 TEST_F(DemoFlowTest, MalformedContractsAreRefusedAndNothingIsWritten) {

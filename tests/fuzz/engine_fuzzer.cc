@@ -10,7 +10,7 @@
 
 #include "engine/contract/contract_file.h"
 #include "engine/dispatch/engine.h"
-#include "engine/ledger/auditor.h"
+#include "engine/ledger/audit_store.h"
 #include "engine/testing/temp_dir.h"
 
 namespace {

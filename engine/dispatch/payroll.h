@@ -1,0 +1,78 @@
+// Payroll: what a contribution's wage costs a job, and the ledger legs that pay it. One home for
+// the money rules the dispatcher applies to a wage: the platform's fee and the centre's share
+// (each on top of the wage, never out of it), and the exchange into the centre's currency.
+//
+// Fees and shares are exact per job: each is charged on the running total of the wages it
+// applies to (the job's for the fee, each centre's for its share), so after any sequence of
+// wages the charged total is PerMilleOf(total), to the minor unit, however small the piece rate.
+// A per-answer rounding would make a 20% fee on a 1-cent rate 0% (and 33% on 3 cents).
+//
+//   v1::Accrual fee;
+//   for (int i = 0; i < 10; ++i) Accrue(&fee, /*amount=*/1, /*per_mille=*/200);  //
+//   0,0,1,0,0,0,0,1,0,0
+//   // fee.charged_minor() == 2 == PerMilleOf(10, 200)
+#ifndef MW_ENGINE_DISPATCH_PAYROLL_H_
+#define MW_ENGINE_DISPATCH_PAYROLL_H_
+
+#include <cstdint>
+#include <map>
+#include <string>
+
+#include "engine/common/money.h"
+#include "microwork/v1/records.pb.h"
+
+namespace mw::dispatch {
+
+namespace v1 = ::microwork::v1;
+
+// What charging `per_mille` on `amount` more would cost now: PerMilleOf(basis + amount) minus
+// what was charged already, never below zero (a unit over-charged before a void is carried).
+int64_t PerMilleDue(const v1::Accrual& accrual, int64_t amount, uint32_t per_mille);
+
+// Charges it: `amount` joins the basis, the due part joins the charged total. Returns the due
+// part.
+int64_t Accrue(v1::Accrual* accrual, int64_t amount, uint32_t per_mille);
+
+// Takes back a charge of `charged` made on `amount` (its wage was voided). The next Accrue
+// corrects any unit the rounding then owes either way.
+void Unaccrue(v1::Accrual* accrual, int64_t amount, int64_t charged);
+
+// The rates a job pays one centre's workers at.
+struct PayTerms {
+  uint32_t fee_per_mille = 0;    // the platform's (Contract.platform_fee_per_mille)
+  uint32_t share_per_mille = 0;  // the centre's (Centre.centre_share_per_mille)
+};
+
+// The fee and the centre's share due on a wage of `amount` at `centre_id` under `progress`'s
+// accruals, without charging them.
+struct FeeAndShare {
+  int64_t fee = 0;
+  int64_t share = 0;
+  int64_t total(int64_t wage) const { return wage + fee + share; }
+};
+FeeAndShare DueOn(const v1::JobProgressRecord& progress, const std::string& centre_id,
+                  const PayTerms& terms, int64_t amount);
+// Charges them to `progress` and returns them.
+FeeAndShare Charge(v1::JobProgressRecord* progress, const std::string& centre_id,
+                   const PayTerms& terms, int64_t amount);
+
+// What the job's escrow must keep for wages already promised but not yet reserved (live leases,
+// `live` by centre, in the contract's currency) with their fee and shares. `share_per_mille`
+// gives each centre's rate.
+template <typename ShareRate>
+int64_t Exposure(const v1::JobProgressRecord& progress, uint32_t fee_per_mille,
+                 const std::map<std::string, int64_t>& live, ShareRate share_per_mille) {
+  int64_t wages = 0, shares = 0;
+  for (const auto& [centre, amount] : live) {
+    if (amount <= 0) continue;
+    wages += amount;
+    auto it = progress.centre_shares().find(centre);
+    shares += PerMilleDue(it == progress.centre_shares().end() ? v1::Accrual() : it->second, amount,
+                          share_per_mille(centre));
+  }
+  return wages + PerMilleDue(progress.fee(), wages, fee_per_mille) + shares;
+}
+
+}  // namespace mw::dispatch
+
+#endif  // MW_ENGINE_DISPATCH_PAYROLL_H_

@@ -1,0 +1,113 @@
+#include "engine/dispatch/plan.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "engine/common/money.h"
+#include "engine/common/status_macros.h"
+
+namespace mw::dispatch {
+namespace {
+
+const char* KindName(Step::Role role) {
+  switch (role) {
+    case Step::Role::kHuman:
+      return "human";
+    case Step::Role::kVerify:
+      return "verify";
+    case Step::Role::kImprove:
+      return "improve";
+    case Step::Role::kVote:
+      return "vote";
+  }
+  return "human";
+}
+
+// Check tasks leased alongside `regular` answers at `per_thousand`: one is due after every
+// ceil(1000 / per_thousand) - 1 regular ones (the leasing rule), so at most this many.
+uint64_t GoldAnswers(uint64_t regular, uint32_t per_thousand) {
+  if (per_thousand == 0 || regular == 0) return 0;
+  const uint64_t between = (1000 + per_thousand - 1) / per_thousand - 1;
+  if (between == 0) return regular;
+  return (regular + between - 1) / between;
+}
+
+}  // namespace
+
+absl::StatusOr<ContractPlan> PlanContract(const v1::Contract& contract, uint64_t items) {
+  ContractPlan plan;
+  plan.items = items;
+  plan.flow = BuildFlow(contract);
+  const auto n = static_cast<int64_t>(items);
+  for (const Step& step : plan.flow) {
+    const v1::HumanStage& h = step.human;
+    StepPlan s;
+    s.step = &step;
+    s.kind = KindName(step.role);
+    s.tasks = items;
+    s.overlap = MaxAnswers(step);
+    const int64_t rate = h.piece_rate_minor();
+    MW_ASSIGN_OR_RETURN(int64_t per_item, MulMinor(s.overlap, rate));
+    MW_ASSIGN_OR_RETURN(s.wages, MulMinor(per_item, n));
+    s.gold_answers = GoldAnswers(items * s.overlap, h.qa().gold_per_thousand());
+    MW_ASSIGN_OR_RETURN(s.gold_wages, MulMinor(static_cast<int64_t>(s.gold_answers), rate));
+    MW_ASSIGN_OR_RETURN(s.training_per_newcomer,
+                        MulMinor(static_cast<int64_t>(h.qa().training_tasks()), rate));
+    if (auto hourly = HourlyRateMinor(rate, h.estimated_seconds()); hourly.ok()) {
+      s.hourly = *hourly;
+    }
+    MW_ASSIGN_OR_RETURN(plan.wages, AddMinor(plan.wages, s.wages));
+    MW_ASSIGN_OR_RETURN(plan.gold_wages, AddMinor(plan.gold_wages, s.gold_wages));
+    MW_ASSIGN_OR_RETURN(plan.training_per_newcomer,
+                        AddMinor(plan.training_per_newcomer, s.training_per_newcomer));
+    plan.steps.push_back(std::move(s));
+  }
+  // The Step pointers must point into the plan's own flow, which no longer moves.
+  for (size_t i = 0; i < plan.steps.size(); ++i) plan.steps[i].step = &plan.flow[i];
+  plan.fee = PerMilleOf(plan.wages + plan.gold_wages, contract.platform_fee_per_mille());
+  return plan;
+}
+
+absl::Status CheckBudget(const v1::Contract& contract, const ContractPlan& plan) {
+  if (contract.budget_minor() >= plan.cost()) return absl::OkStatus();
+  const std::string& cur = contract.currency();
+  std::string parts;
+  if (plan.gold_wages > 0 || plan.fee > 0) {
+    parts = absl::StrCat(" (wages ", FormatMoney(plan.wages, cur), ", check tasks ",
+                         FormatMoney(plan.gold_wages, cur), ", platform fee ",
+                         FormatMoney(plan.fee, cur), ")");
+  }
+  return absl::FailedPreconditionError(absl::StrCat(
+      "budget ", FormatMoney(contract.budget_minor(), cur), " is below the cost ",
+      FormatMoney(plan.cost(), cur), " of ", plan.items, " items through every stage", parts));
+}
+
+bool CentreCost::serves_any() const {
+  return std::any_of(steps.begin(), steps.end(), [](const Eligibility& e) { return e.ok; });
+}
+
+bool CentreCost::serves_all() const {
+  return std::all_of(steps.begin(), steps.end(), [](const Eligibility& e) { return e.ok; });
+}
+
+CentreCost CostAt(const v1::Contract& contract, const ContractPlan& plan,
+                  const v1::Centre& centre) {
+  CentreCost out;
+  out.centre = centre.id();
+  out.share = PerMilleOf(plan.wages + plan.gold_wages, centre.centre_share_per_mille());
+  out.total = plan.cost() + out.share;
+  for (const StepPlan& s : plan.steps) {
+    Eligibility e = CentreEligibility(contract, s.step->human, centre);
+    for (const std::string& language : s.step->human.languages()) {
+      if (!e.ok) break;
+      if (std::find(centre.languages().begin(), centre.languages().end(), language) ==
+          centre.languages().end()) {
+        e = {false, absl::StrCat("the centre does not list the stage's language ", language)};
+      }
+    }
+    out.steps.push_back(std::move(e));
+  }
+  return out;
+}
+
+}  // namespace mw::dispatch

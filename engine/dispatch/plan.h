@@ -1,0 +1,78 @@
+// ContractPlan: what a contract will ask of people and what it can cost, step by step. One home
+// for the price of a contract: the dispatcher refuses a submission whose budget cannot pay for
+// it, and `mw contract check` prints the same figures before anything is sent.
+//
+//   MW_ASSIGN_OR_RETURN(ContractPlan plan, PlanContract(contract, items));
+//   MW_RETURN_IF_ERROR(CheckBudget(contract, plan));
+//
+// Costs are worst cases under the contract's caps: every item through every step (every round of
+// an iteration) at its highest overlap, check (gold) tasks at the stage's rate, and the
+// platform's fee on the total, exact to the minor unit (payroll.h). Training is priced per
+// newcomer, since how many newcomers come is not known in advance; a centre's share is priced
+// per centre (CostAt), since the work may go to any eligible centre.
+#ifndef MW_ENGINE_DISPATCH_PLAN_H_
+#define MW_ENGINE_DISPATCH_PLAN_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "engine/dispatch/flow.h"
+#include "engine/dispatch/routing.h"
+#include "microwork/v1/contract.pb.h"
+#include "microwork/v1/dispatch.pb.h"
+
+namespace mw::dispatch {
+
+struct StepPlan {
+  const Step* step = nullptr;  // in ContractPlan::flow
+  std::string kind;            // "human", "verify", "improve" or "vote"
+  uint64_t tasks = 0;          // one per item
+  uint32_t overlap = 0;        // answers per task at most
+  int64_t wages = 0;           // tasks x overlap x piece rate
+  uint64_t gold_answers = 0;   // check tasks mixed in at the stage's gold rate, at most
+  int64_t gold_wages = 0;
+  int64_t training_per_newcomer = 0;  // qa.training_tasks x piece rate
+  std::optional<int64_t> hourly;      // piece rate / estimated time, per hour
+};
+
+struct ContractPlan {
+  std::vector<Step> flow;
+  std::vector<StepPlan> steps;
+  uint64_t items = 0;
+  int64_t wages = 0;       // every step's regular answers
+  int64_t gold_wages = 0;  // every step's check tasks
+  int64_t fee = 0;         // the platform's, on wages + gold_wages
+  int64_t training_per_newcomer = 0;
+  // What the budget must cover: wages, check tasks and the fee.
+  int64_t cost() const { return wages + gold_wages + fee; }
+};
+
+// The plan of `contract` (which ValidateContract accepted) over `items` items. INVALID_ARGUMENT
+// when a cost overflows.
+[[nodiscard]] absl::StatusOr<ContractPlan> PlanContract(const v1::Contract& contract,
+                                                        uint64_t items);
+
+// FAILED_PRECONDITION, naming the budget, the cost and its parts, when `contract`'s budget is
+// below `plan.cost()`.
+[[nodiscard]] absl::Status CheckBudget(const v1::Contract& contract, const ContractPlan& plan);
+
+// What the plan costs at `centre` if every answer came from there: the centre's share on top,
+// and per step whether the centre may take it (the routing rule, and the stage's languages
+// among the centre's).
+struct CentreCost {
+  std::string centre;
+  int64_t share = 0;               // Centre.centre_share_per_mille of wages + gold_wages
+  int64_t total = 0;               // plan.cost() + share
+  std::vector<Eligibility> steps;  // as plan.steps
+  bool serves_any() const;
+  bool serves_all() const;
+};
+CentreCost CostAt(const v1::Contract& contract, const ContractPlan& plan, const v1::Centre& centre);
+
+}  // namespace mw::dispatch
+
+#endif  // MW_ENGINE_DISPATCH_PLAN_H_

@@ -1,0 +1,39 @@
+// The ledger's rules that its auditor checks too: the hash chain's bytes and which accounts may
+// go negative. Kept apart from the Ledger so the Auditor links no storage.
+#include "absl/strings/match.h"
+#include "engine/common/sha256.h"
+#include "engine/ledger/ledger.h"
+#include "engine/storage/keys.h"
+
+namespace mw::ledger {
+
+namespace keys = storage::keys;
+
+std::string CanonicalBytes(const Transfer& t) {
+  std::string out;
+  keys::AppendString(&out, t.id());
+  keys::AppendU64(&out, t.seq());
+  keys::AppendString(&out, t.debit_account());
+  keys::AppendString(&out, t.credit_account());
+  keys::AppendU64(&out, static_cast<uint64_t>(t.amount_minor()));
+  keys::AppendString(&out, t.currency());
+  keys::AppendU32(&out, static_cast<uint32_t>(t.kind()));
+  keys::AppendU32(&out, static_cast<uint32_t>(t.code()));
+  keys::AppendString(&out, t.pending_id());
+  keys::AppendString(&out, t.job_id());
+  keys::AppendString(&out, t.reason());
+  keys::AppendString(&out, t.decided_by());
+  keys::AppendU64(&out, static_cast<uint64_t>(t.timestamp_ms()));
+  keys::AppendString(&out, t.prev_hash());
+  // Fields added later are covered only when set, so older transfers keep their hashes.
+  if (!t.exchange_rate().empty()) keys::AppendString(&out, t.exchange_rate());
+  return out;
+}
+
+std::string ChainHash(const Transfer& t) { return Sha256(CanonicalBytes(t)); }
+
+bool MayGoNegative(absl::string_view account_id) {
+  return absl::StartsWith(account_id, "client:") || absl::StartsWith(account_id, kFxPrefix);
+}
+
+}  // namespace mw::ledger
