@@ -1,0 +1,116 @@
+// An operator's day through the real binaries: the plan `mw contract check` prints is the price
+// the dispatcher charges (fees and shares exact on the job's totals), work no registered centre
+// can take is refused before it is sent, and `mw job close` returns a job's escrow.
+#include <fstream>
+
+#include "absl/strings/str_replace.h"
+#include "engine/testing/subprocess.h"
+#include "engine/testing/temp_dir.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace mw {
+namespace {
+
+using testing::CommandResult;
+using ::testing::HasSubstr;
+using testing::Subprocess;
+
+const std::string kBin = MW_BIN_DIR;
+
+// Ten rows at 1 cent per 4 s (9.00 USD/h), one answer each, a 20% fee.
+constexpr char kPennyContract[] = R"(name: Penny labels
+client: acme
+currency: USD
+budget_minor: 100
+platform_fee_per_mille: 200
+inputs:
+  - name: rows
+    format: FORMAT_CSV
+    inline_text: "text\na\nb\nc\nd\ne\nf\ng\nh\ni\nj\n"
+stages:
+  - name: rows
+    split: {input: rows, by: SPLIT_ROWS}
+  - name: label
+    after: [rows]
+    human:
+      instructions: {en: "Yes or no?"}
+      answer: {single_choice: {options: ["yes", "no"]}}
+      piece_rate_minor: 1
+      estimated_seconds: 4
+      overlap: 1
+      languages: [en]
+)";
+
+class OperatorDayTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dispatcher_ = std::make_unique<Subprocess>(
+        std::vector<std::string>{kBin + "/mw-dispatcher", "--data-dir", dir_.Sub("d"), "--listen",
+                                 "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0"},
+        dir_.Sub("d.log"));
+    server_ = testing::ReadyField(dispatcher_->ReadLineContaining("ready"), "grpc");
+    ASSERT_EQ(Mw({"centre", "add", "--id", "nairobi", "--region", "KE", "--currency", "USD",
+                  "--floor-minor", "150", "--share-per-mille", "150", "--languages", "en",
+                  "--credential-out", dir_.Sub("n.cred")})
+                  .exit_code,
+              0);
+  }
+
+  CommandResult Mw(std::vector<std::string> args) {
+    std::vector<std::string> argv = {kBin + "/mw", "--server", server_, "--token-file",
+                                     dir_.Sub("d/operator.token")};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return testing::Run(argv);
+  }
+
+  std::string Write(const std::string& name, const std::string& text) {
+    std::ofstream(dir_.Sub(name)) << text;
+    return dir_.Sub(name);
+  }
+
+  testing::TempDir dir_;
+  std::unique_ptr<Subprocess> dispatcher_;
+  std::string server_;
+};
+
+TEST_F(OperatorDayTest, CheckPricesTheFeeAndEachCentresShareOnTheTotals) {
+  CommandResult check = Mw({"contract", "check", Write("penny.yaml", kPennyContract)});
+  ASSERT_EQ(check.exit_code, 0) << check.err;
+  // 10 answers of 1 cent: the fee is 20% of 0.10 USD, not 0 per cent.
+  EXPECT_THAT(check.out, HasSubstr("Cost at most 0.12 USD of the budget 1.00 USD: wages 0.10 USD, "
+                                   "check tasks 0.00 USD, platform fee 0.02 USD (200 per mille)"));
+  EXPECT_THAT(
+      check.out,
+      HasSubstr("all of it at nairobi: + centre share 0.02 USD (150 per mille) = 0.14 USD"));
+}
+
+TEST_F(OperatorDayTest, CheckRefusesWorkNoRegisteredCentreCanTakeAndSaysWhyPerStage) {
+  const std::string file = Write(
+      "india.yaml", absl::StrReplaceAll(kPennyContract, {{"languages: [en]", "regions: [IN]"}}));
+  CommandResult check = Mw({"contract", "check", file});
+  EXPECT_NE(check.exit_code, 0);
+  EXPECT_EQ(check.err,
+            "mw: no registered centre can take this work:\n"
+            "  stage label: nairobi: region KE is not among the stage's regions (IN)\n");
+  const std::string sw = Write(
+      "sw.yaml", absl::StrReplaceAll(kPennyContract, {{"languages: [en]", "languages: [sw]"}}));
+  check = Mw({"contract", "check", sw});
+  EXPECT_NE(check.exit_code, 0);
+  EXPECT_THAT(check.err, HasSubstr("stage label: nairobi: the centre does not list the stage's "
+                                   "language sw"));
+}
+
+TEST_F(OperatorDayTest, CloseCancelsARunningJobAndReturnsItsEscrow) {
+  ASSERT_EQ(Mw({"contract", "submit", Write("penny.yaml", kPennyContract)}).exit_code, 0);
+  CommandResult closed = Mw({"job", "close", "job-1"});
+  ASSERT_EQ(closed.exit_code, 0) << closed.err;
+  EXPECT_THAT(closed.out, HasSubstr("job-1  Penny labels  (acme)  cancelled"));
+  EXPECT_THAT(closed.out, HasSubstr("refunded to the client 1.00 USD"));
+  CommandResult verify = Mw({"ledger", "verify"});
+  ASSERT_EQ(verify.exit_code, 0) << verify.err;
+  EXPECT_THAT(verify.out, HasSubstr("refunds 1.00 USD + remaining escrow 0.00 USD"));
+}
+
+}  // namespace
+}  // namespace mw
