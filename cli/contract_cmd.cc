@@ -266,6 +266,13 @@ absl::Status Submit(const std::string& file, std::string key, const Connect& con
         rpc::FromGrpcStatus(status).code(),
         absl::StrCat(file, ": the dispatcher refused the contract:\n", status.error_message()));
   }
+  if (reply.existing()) {
+    std::cout << "Not submitted again: this contract with these inputs was submitted before as "
+              << reply.job().id() << ", which is " << v1::JobState_Name(reply.job().state()) << " ("
+              << reply.job().items() << " items). To run it once more as a new job, give "
+              << "--key with a new key.\n";
+    return absl::OkStatus();
+  }
   std::cout << "Submitted " << reply.job().id() << ": " << reply.job().items() << " items";
   if (reply.quarantined_total() > 0) {
     std::cout << ", " << reply.quarantined_total() << " rows quarantined";

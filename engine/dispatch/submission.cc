@@ -251,6 +251,10 @@ absl::StatusOr<v1::SubmitContractReply> Submission::Finish() {
     if (replayed) {
       ticket = e.queue_->LastTicket();
       reply_ = std::move(stored);
+      reply_.set_existing(true);
+      if (const Engine::JobRun* run = e.FindJob(reply_.job().id()); run != nullptr) {
+        *reply_.mutable_job() = e.JobView(*run);
+      }
     } else if (replay_) {
       return absl::InternalError("idempotency record vanished");
     } else {

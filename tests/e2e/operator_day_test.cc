@@ -112,5 +112,24 @@ TEST_F(OperatorDayTest, CloseCancelsARunningJobAndReturnsItsEscrow) {
   EXPECT_THAT(verify.out, HasSubstr("refunds 1.00 USD + remaining escrow 0.00 USD"));
 }
 
+// The regression: re-submitting a file printed "Submitted job-1" and returned the old, cancelled
+// job.
+TEST_F(OperatorDayTest, ResubmittingTheSameFileSaysWhichJobItMadeAndItsState) {
+  const std::string file = Write("penny.yaml", kPennyContract);
+  CommandResult first = Mw({"contract", "submit", file});
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+  EXPECT_EQ(first.out, "Submitted job-1: 10 items\n");
+  ASSERT_EQ(Mw({"job", "cancel", "job-1"}).exit_code, 0);
+  CommandResult again = Mw({"contract", "submit", file});
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_EQ(again.out,
+            "Not submitted again: this contract with these inputs was submitted before as job-1, "
+            "which is JOB_CANCELLED (10 items). To run it once more as a new job, give --key "
+            "with a new key.\n");
+  CommandResult fresh = Mw({"contract", "submit", file, "--key", "second-run"});
+  ASSERT_EQ(fresh.exit_code, 0) << fresh.err;
+  EXPECT_EQ(fresh.out, "Submitted job-2: 10 items\n");
+}
+
 }  // namespace
 }  // namespace mw
