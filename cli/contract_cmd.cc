@@ -162,9 +162,9 @@ absl::Status Check(const std::string& file, const Connect& connect) {
     }
     // Human, verify and iterate stages: each step's worst case (every round of an
     // iteration), its hourly pay beside each centre's floor.
-    for (; next_step < plan.steps.size() && plan.steps[next_step].step->index == i; ++next_step) {
+    for (; next_step < plan.steps.size() && plan.steps[next_step].step.index == i; ++next_step) {
       const dispatch::StepPlan& p = plan.steps[next_step];
-      const dispatch::Step& step = *p.step;
+      const dispatch::Step& step = p.step;
       const v1::HumanStage& h = step.human;
       std::cout << absl::StrFormat(
           "  %-12s %-6s %d tasks x overlap %d at %s = %s%s\n", step.name, p.kind, p.tasks,
@@ -225,7 +225,7 @@ absl::Status Check(const std::string& file, const Connect& connect) {
     }
     if (served) continue;
     unservable.push_back(
-        absl::StrCat("  stage ", plan.steps[i].step->name, ": ",
+        absl::StrCat("  stage ", plan.steps[i].step.name, ": ",
                      why.empty() ? "no centre is registered" : absl::StrJoin(why, "; ")));
   }
   if (unservable.empty()) return absl::OkStatus();

@@ -364,11 +364,8 @@ int64_t Engine::WageCost(const JobRun& run, const std::string& centre_id, int64_
 
 int64_t Engine::Exposure(const JobRun& run, const std::string& extra_centre, int64_t extra) const {
   auto share = [this](const std::string& centre) { return SharePerMille(centre); };
-  const uint32_t fee = run.record.contract().platform_fee_per_mille();
-  if (extra == 0) return dispatch::Exposure(run.progress, fee, run.live_wages, share);
-  std::map<std::string, int64_t> live = run.live_wages;
-  live[extra_centre] += extra;
-  return dispatch::Exposure(run.progress, fee, live, share);
+  return dispatch::Exposure(run.progress, run.record.contract().platform_fee_per_mille(),
+                            run.live_wages, share, extra_centre, extra);
 }
 
 absl::StatusOr<int64_t> Engine::PayWorker(const JobRun& run, const std::string& centre_id,

@@ -406,10 +406,12 @@ class Engine {
                        storage::Batch* batch) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status RefundRemainder(JobRun* run, const std::string& transfer_suffix,
                                storage::Batch* batch) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // A job that ended (stopped or completed) holds nothing: its tasks leave memory (their records
-  // stay on disk, so late answers are still recorded and paid), its live leases stop counting
-  // against centres and workers and become `settling`, and its queues empty.
-  void ReleaseTasks(JobRun* run) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // A job that ended (stopped or completed) holds nothing: answers in without a verdict are paid
+  // now (returns how much), its tasks leave memory (their records stay on disk, so late answers
+  // are still recorded and paid), its live leases stop counting against centres and workers and
+  // become `settling`, and its queues empty.
+  absl::StatusOr<int64_t> ReleaseTasks(JobRun* run, storage::Batch* batch)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // A completed job returns its unspent escrow.
   absl::Status Complete(JobRun* run, storage::Batch* batch) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Stops, with state JOB_DEADLINE_PASSED, every job whose deadline is behind `now_ms`, and

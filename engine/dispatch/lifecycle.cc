@@ -76,20 +76,7 @@ absl::StatusOr<v1::Job> Engine::ControlJob(const v1::ControlJobRequest& request)
 absl::Status Engine::StopJob(JobRun* run, v1::JobState state, const std::string& why,
                              Batch* batch) {
   const std::string& job_id = run->record.job().id();
-  // Answers already in are paid now: no verdict will come for a task the job left unfinished.
-  int64_t paid_now = 0;
-  for (auto& [key, task] : tasks_) {
-    if (task.job_id != job_id) continue;
-    for (const auto& slot : task.record.slots()) {
-      if (slot.state() != v1::SLOT_SUBMITTED) continue;
-      const std::string task_id = TaskId(job_id, run->chain[task.chain_pos].name, task.item_index);
-      const int64_t rate = run->chain[task.chain_pos].human.piece_rate_minor();
-      MW_ASSIGN_OR_RETURN(bool posted,
-                          PostWage(run, AssignmentId(task_id, slot.worker()), rate, batch));
-      if (posted) paid_now += rate;
-    }
-  }
-  ReleaseTasks(run);
+  MW_ASSIGN_OR_RETURN(const int64_t paid_now, ReleaseTasks(run, batch));
   MW_RETURN_IF_ERROR(RefundRemainder(run, why, batch));
   run->progress.set_state(state);
   run->progress.set_completed_at_ms(clock_->NowMs());
@@ -110,23 +97,25 @@ absl::Status Engine::RefundRemainder(JobRun* run, const std::string& transfer_su
   const int64_t amount = ledger_->Available(escrow) - Exposure(*run);
   if (amount <= 0) return absl::OkStatus();
   const v1::Contract& c = run->record.contract();
+  MW_RETURN_IF_ERROR(ledger_
+                         ->Apply({.id = absl::StrCat("refund:", job_id, ":", transfer_suffix),
+                                  .kind = v1::TRANSFER_POSTED,
+                                  .code = v1::CODE_REFUND,
+                                  .debit_account = escrow,
+                                  .credit_account = ClientAccount(c.client(), c.currency()),
+                                  .amount_minor = amount,
+                                  .currency = c.currency(),
+                                  .job_id = job_id,
+                                  .reason = "the job ended; nobody can still earn this"},
+                                 batch)
+                         .status());
   run->progress.set_refunded_minor(run->progress.refunded_minor() + amount);
-  return ledger_
-      ->Apply({.id = absl::StrCat("refund:", job_id, ":", transfer_suffix),
-               .kind = v1::TRANSFER_POSTED,
-               .code = v1::CODE_REFUND,
-               .debit_account = escrow,
-               .credit_account = ClientAccount(c.client(), c.currency()),
-               .amount_minor = amount,
-               .currency = c.currency(),
-               .job_id = job_id,
-               .reason = "the job ended; nobody can still earn this"},
-              batch)
-      .status();
+  return absl::OkStatus();
 }
 
-void Engine::ReleaseTasks(JobRun* run) {
+absl::StatusOr<int64_t> Engine::ReleaseTasks(JobRun* run, Batch* batch) {
   const std::string& job_id = run->record.job().id();
+  int64_t paid_now = 0;
   for (auto it = tasks_.begin(); it != tasks_.end();) {
     TaskRun& task = it->second;
     if (task.job_id != job_id) {
@@ -134,13 +123,19 @@ void Engine::ReleaseTasks(JobRun* run) {
       continue;
     }
     const StageRun& step = run->chain[task.chain_pos];
+    const std::string task_id = TaskId(job_id, step.name, task.item_index);
     for (const auto& slot : task.record.slots()) {
+      const std::string aid = AssignmentId(task_id, slot.worker());
+      if (slot.state() == v1::SLOT_SUBMITTED) {
+        // An answer in: no verdict will come for a task the job left unfinished.
+        MW_ASSIGN_OR_RETURN(bool posted, PostWage(run, aid, step.human.piece_rate_minor(), batch));
+        if (posted) paid_now += step.human.piece_rate_minor();
+        continue;
+      }
       if (slot.state() != v1::SLOT_LEASED) continue;
-      const std::string task_id = TaskId(job_id, step.name, task.item_index);
-      run->settling[AssignmentId(task_id, slot.worker())] = {
-          .centre = slot.centre(),
-          .rate = step.human.piece_rate_minor(),
-          .until_ms = std::min(slot.lease_expires_at_ms(), LeaseBound(slot))};
+      run->settling[aid] = {.centre = slot.centre(),
+                            .rate = step.human.piece_rate_minor(),
+                            .until_ms = std::min(slot.lease_expires_at_ms(), LeaseBound(slot))};
       --run->leased[task.chain_pos];
       --centre_leases_[slot.centre()];
       --worker_leases_[absl::StrCat(slot.centre(), "/", slot.worker())];
@@ -150,12 +145,13 @@ void Engine::ReleaseTasks(JobRun* run) {
   }
   for (auto& open : run->open) open.clear();
   for (auto& gold : run->gold) gold.clear();
+  return paid_now;
 }
 
 absl::Status Engine::Complete(JobRun* run, Batch* batch) {
   run->progress.set_state(v1::JOB_COMPLETED);
   run->progress.set_completed_at_ms(clock_->NowMs());
-  ReleaseTasks(run);  // check tasks nobody needs any more
+  MW_RETURN_IF_ERROR(ReleaseTasks(run, batch).status());  // check tasks nobody needs any more
   MW_RETURN_IF_ERROR(RefundRemainder(run, "completed", batch));
   spdlog::info("event=job_completed job={} refunded={} leases_settling={}", run->record.job().id(),
                run->progress.refunded_minor(), run->settling.size());

@@ -57,19 +57,24 @@ FeeAndShare Charge(v1::JobProgressRecord* progress, const std::string& centre_id
                    const PayTerms& terms, int64_t amount);
 
 // What the job's escrow must keep for wages already promised but not yet reserved (live leases,
-// `live` by centre, in the contract's currency) with their fee and shares. `share_per_mille`
-// gives each centre's rate.
+// `live` by centre, in the contract's currency, plus `extra` more at `extra_centre`) with their
+// fee and shares. `share_per_mille` gives each centre's rate.
 template <typename ShareRate>
 int64_t Exposure(const v1::JobProgressRecord& progress, uint32_t fee_per_mille,
-                 const std::map<std::string, int64_t>& live, ShareRate share_per_mille) {
+                 const std::map<std::string, int64_t>& live, ShareRate share_per_mille,
+                 const std::string& extra_centre = "", int64_t extra = 0) {
   int64_t wages = 0, shares = 0;
-  for (const auto& [centre, amount] : live) {
-    if (amount <= 0) continue;
+  auto add = [&](const std::string& centre, int64_t amount) {
+    if (amount <= 0) return;
     wages += amount;
     auto it = progress.centre_shares().find(centre);
     shares += PerMilleDue(it == progress.centre_shares().end() ? v1::Accrual() : it->second, amount,
                           share_per_mille(centre));
+  };
+  for (const auto& [centre, amount] : live) {
+    add(centre, centre == extra_centre ? amount + extra : amount);
   }
+  if (extra != 0 && live.find(extra_centre) == live.end()) add(extra_centre, extra);
   return wages + PerMilleDue(progress.fee(), wages, fee_per_mille) + shares;
 }
 

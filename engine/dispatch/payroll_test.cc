@@ -59,6 +59,9 @@ TEST(PayrollTest, ExposureIsWhatTheLiveLeasesWillCostWithTheirFeeAndShares) {
   // 7 live leases of 1 cent at a, 3 at b, fee 20%: fee on 10 = 2, a's share on 7 = 1.
   EXPECT_EQ(Exposure(progress, 200, {{"a", 7}, {"b", 3}}, rate), 10 + 2 + 1);
   EXPECT_EQ(Exposure(progress, 200, {}, rate), 0);
+  // One more lease asked for, at a centre with leases out and at one without.
+  EXPECT_EQ(Exposure(progress, 200, {{"a", 7}, {"b", 3}}, rate, "a", 1), 11 + 2 + 1);
+  EXPECT_EQ(Exposure(progress, 200, {{"a", 7}}, rate, "b", 3), 10 + 2 + 1);
 }
 
 // Property: over random piece rates, fee and share rates and centres, the charged totals are

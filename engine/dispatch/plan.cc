@@ -37,15 +37,14 @@ uint64_t GoldAnswers(uint64_t regular, uint32_t per_thousand) {
 absl::StatusOr<ContractPlan> PlanContract(const v1::Contract& contract, uint64_t items) {
   ContractPlan plan;
   plan.items = items;
-  plan.flow = BuildFlow(contract);
   const auto n = static_cast<int64_t>(items);
-  for (const Step& step : plan.flow) {
-    const v1::HumanStage& h = step.human;
+  for (Step& step : BuildFlow(contract)) {
     StepPlan s;
-    s.step = &step;
-    s.kind = KindName(step.role);
+    s.step = std::move(step);
+    const v1::HumanStage& h = s.step.human;
+    s.kind = KindName(s.step.role);
     s.tasks = items;
-    s.overlap = MaxAnswers(step);
+    s.overlap = MaxAnswers(s.step);
     const int64_t rate = h.piece_rate_minor();
     MW_ASSIGN_OR_RETURN(int64_t per_item, MulMinor(s.overlap, rate));
     MW_ASSIGN_OR_RETURN(s.wages, MulMinor(per_item, n));
@@ -62,9 +61,8 @@ absl::StatusOr<ContractPlan> PlanContract(const v1::Contract& contract, uint64_t
                         AddMinor(plan.training_per_newcomer, s.training_per_newcomer));
     plan.steps.push_back(std::move(s));
   }
-  // The Step pointers must point into the plan's own flow, which no longer moves.
-  for (size_t i = 0; i < plan.steps.size(); ++i) plan.steps[i].step = &plan.flow[i];
-  plan.fee = PerMilleOf(plan.wages + plan.gold_wages, contract.platform_fee_per_mille());
+  MW_ASSIGN_OR_RETURN(const int64_t paid, AddMinor(plan.wages, plan.gold_wages));
+  plan.fee = PerMilleOf(paid, contract.platform_fee_per_mille());
   return plan;
 }
 
@@ -97,8 +95,8 @@ CentreCost CostAt(const v1::Contract& contract, const ContractPlan& plan,
   out.share = PerMilleOf(plan.wages + plan.gold_wages, centre.centre_share_per_mille());
   out.total = plan.cost() + out.share;
   for (const StepPlan& s : plan.steps) {
-    Eligibility e = CentreEligibility(contract, s.step->human, centre);
-    for (const std::string& language : s.step->human.languages()) {
+    Eligibility e = CentreEligibility(contract, s.step.human, centre);
+    for (const std::string& language : s.step.human.languages()) {
       if (!e.ok) break;
       if (std::find(centre.languages().begin(), centre.languages().end(), language) ==
           centre.languages().end()) {

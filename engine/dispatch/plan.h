@@ -28,20 +28,19 @@
 namespace mw::dispatch {
 
 struct StepPlan {
-  const Step* step = nullptr;  // in ContractPlan::flow
-  std::string kind;            // "human", "verify", "improve" or "vote"
-  uint64_t tasks = 0;          // one per item
-  uint32_t overlap = 0;        // answers per task at most
-  int64_t wages = 0;           // tasks x overlap x piece rate
-  uint64_t gold_answers = 0;   // check tasks mixed in at the stage's gold rate, at most
+  Step step;
+  std::string kind;           // "human", "verify", "improve" or "vote"
+  uint64_t tasks = 0;         // one per item
+  uint32_t overlap = 0;       // answers per task at most
+  int64_t wages = 0;          // tasks x overlap x piece rate
+  uint64_t gold_answers = 0;  // check tasks mixed in at the stage's gold rate, at most
   int64_t gold_wages = 0;
   int64_t training_per_newcomer = 0;  // qa.training_tasks x piece rate
   std::optional<int64_t> hourly;      // piece rate / estimated time, per hour
 };
 
 struct ContractPlan {
-  std::vector<Step> flow;
-  std::vector<StepPlan> steps;
+  std::vector<StepPlan> steps;  // in flow order (BuildFlow)
   uint64_t items = 0;
   int64_t wages = 0;       // every step's regular answers
   int64_t gold_wages = 0;  // every step's check tasks
