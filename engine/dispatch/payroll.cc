@@ -23,16 +23,35 @@ void Unaccrue(v1::Accrual* accrual, int64_t amount, int64_t charged) {
 
 FeeAndShare DueOn(const v1::JobProgressRecord& progress, const std::string& centre_id,
                   const PayTerms& terms, int64_t amount) {
-  auto it = progress.centre_shares().find(centre_id);
-  return {PerMilleDue(progress.fee(), amount, terms.fee_per_mille),
-          PerMilleDue(it == progress.centre_shares().end() ? v1::Accrual() : it->second, amount,
-                      terms.share_per_mille)};
+  FeeAndShare due;
+  if (terms.fee_per_mille > 0) due.fee = PerMilleDue(progress.fee(), amount, terms.fee_per_mille);
+  if (terms.share_per_mille > 0) {
+    auto it = progress.centre_shares().find(centre_id);
+    due.share = PerMilleDue(it == progress.centre_shares().end() ? v1::Accrual() : it->second,
+                            amount, terms.share_per_mille);
+  }
+  return due;
 }
 
 FeeAndShare Charge(v1::JobProgressRecord* progress, const std::string& centre_id,
                    const PayTerms& terms, int64_t amount) {
-  return {Accrue(progress->mutable_fee(), amount, terms.fee_per_mille),
-          Accrue(&(*progress->mutable_centre_shares())[centre_id], amount, terms.share_per_mille)};
+  FeeAndShare charged;
+  if (terms.fee_per_mille > 0) {
+    charged.fee = Accrue(progress->mutable_fee(), amount, terms.fee_per_mille);
+  }
+  if (terms.share_per_mille > 0) {
+    charged.share =
+        Accrue(&(*progress->mutable_centre_shares())[centre_id], amount, terms.share_per_mille);
+  }
+  return charged;
+}
+
+void Uncharge(v1::JobProgressRecord* progress, const std::string& centre_id, const PayTerms& terms,
+              int64_t amount, const FeeAndShare& charged) {
+  if (terms.fee_per_mille > 0) Unaccrue(progress->mutable_fee(), amount, charged.fee);
+  if (terms.share_per_mille > 0) {
+    Unaccrue(&(*progress->mutable_centre_shares())[centre_id], amount, charged.share);
+  }
 }
 
 }  // namespace mw::dispatch

@@ -52,9 +52,13 @@ struct FeeAndShare {
 };
 FeeAndShare DueOn(const v1::JobProgressRecord& progress, const std::string& centre_id,
                   const PayTerms& terms, int64_t amount);
-// Charges them to `progress` and returns them.
+// Charges them to `progress` and returns them. A rate of zero charges nothing and keeps no
+// running total (a job without a fee, a centre without a share, cost nothing per answer).
 FeeAndShare Charge(v1::JobProgressRecord* progress, const std::string& centre_id,
                    const PayTerms& terms, int64_t amount);
+// Takes back what Charge charged on `amount` under the same terms (its wage was voided).
+void Uncharge(v1::JobProgressRecord* progress, const std::string& centre_id, const PayTerms& terms,
+              int64_t amount, const FeeAndShare& charged);
 
 // What the job's escrow must keep for wages already promised but not yet reserved (live leases,
 // `live` by centre, in the contract's currency, plus `extra` more at `extra_centre`) with their
@@ -67,15 +71,18 @@ int64_t Exposure(const v1::JobProgressRecord& progress, uint32_t fee_per_mille,
   auto add = [&](const std::string& centre, int64_t amount) {
     if (amount <= 0) return;
     wages += amount;
+    const uint32_t rate = share_per_mille(centre);
+    if (rate == 0) return;
     auto it = progress.centre_shares().find(centre);
     shares += PerMilleDue(it == progress.centre_shares().end() ? v1::Accrual() : it->second, amount,
-                          share_per_mille(centre));
+                          rate);
   };
   for (const auto& [centre, amount] : live) {
     add(centre, centre == extra_centre ? amount + extra : amount);
   }
   if (extra != 0 && live.find(extra_centre) == live.end()) add(extra_centre, extra);
-  return wages + PerMilleDue(progress.fee(), wages, fee_per_mille) + shares;
+  return wages + (fee_per_mille == 0 ? 0 : PerMilleDue(progress.fee(), wages, fee_per_mille)) +
+         shares;
 }
 
 }  // namespace mw::dispatch

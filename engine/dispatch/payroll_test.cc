@@ -37,6 +37,30 @@ TEST(PayrollTest, AVoidedWageIsTakenBackAndTheNextChargeCorrectsTheRounding) {
   EXPECT_EQ(share.charged_minor(), PerMilleOf(6, 150));
 }
 
+TEST(PayrollTest, AZeroRateChargesNothingAndKeepsNoTotal) {
+  v1::JobProgressRecord progress;
+  const FeeAndShare charged = Charge(&progress, "a", {.fee_per_mille = 0, .share_per_mille = 0}, 5);
+  EXPECT_EQ(charged.fee, 0);
+  EXPECT_EQ(charged.share, 0);
+  EXPECT_FALSE(progress.has_fee());
+  EXPECT_TRUE(progress.centre_shares().empty());
+  Uncharge(&progress, "a", {.fee_per_mille = 0, .share_per_mille = 0}, 5, charged);
+  EXPECT_FALSE(progress.has_fee());
+  EXPECT_TRUE(progress.centre_shares().empty());
+}
+
+TEST(PayrollTest, UnchargeTakesBackWhatChargeCharged) {
+  v1::JobProgressRecord progress;
+  const PayTerms terms{.fee_per_mille = 200, .share_per_mille = 150};
+  Charge(&progress, "a", terms, 4);
+  const FeeAndShare second = Charge(&progress, "a", terms, 4);
+  Uncharge(&progress, "a", terms, 4, second);
+  EXPECT_EQ(progress.fee().basis_minor(), 4);
+  EXPECT_EQ(progress.fee().charged_minor(), PerMilleOf(4, 200));
+  EXPECT_EQ(progress.centre_shares().at("a").basis_minor(), 4);
+  EXPECT_EQ(progress.centre_shares().at("a").charged_minor(), PerMilleOf(4, 150));
+}
+
 TEST(PayrollTest, DueOnChargesNothing) {
   v1::JobProgressRecord progress;
   const PayTerms terms{.fee_per_mille = 100, .share_per_mille = 50};

@@ -81,7 +81,7 @@ absl::StatusOr<v1::Withholding> Engine::WithholdWage(const std::string& centre_i
             const v1::Transfer* t = ledger_->FindPending(absl::StrCat(id, suffix));
             return t == nullptr ? int64_t{0} : t->amount_minor();
           };
-          const int64_t fee = leg("/fee"), share = leg("/share");
+          const FeeAndShare charged{.fee = leg("/fee"), .share = leg("/share")};
           MW_RETURN_IF_ERROR(ledger_
                                  ->Apply({.id = absl::StrCat("withhold:", r.assignment_id()),
                                           .kind = v1::TRANSFER_VOID_PENDING,
@@ -90,8 +90,7 @@ absl::StatusOr<v1::Withholding> Engine::WithholdWage(const std::string& centre_i
                                           .decided_by = r.decided_by()},
                                          batch)
                                  .status());
-          Unaccrue(run->progress.mutable_fee(), rate, fee);
-          Unaccrue(&(*run->progress.mutable_centre_shares())[centre_id], rate, share);
+          Uncharge(&run->progress, centre_id, Terms(*run, centre_id), rate, charged);
           PutProgress(*run, batch);
         } else {
           // Posted: take it back (in the worker's currency, at the rate it was paid at).
