@@ -76,6 +76,7 @@ stages:
 void SubmitJob(mw::dispatch::Engine* engine, const Config& c, uint64_t items) {
   v1::ContractHeader header;
   header.set_idempotency_key("bench-job");
+  header.set_wait_for_centres(true);  // centres register after the job
   *header.mutable_contract() = mw::contract::ParseContract(ContractText(c), "bench").value();
   auto r = mw::bench::SubmitGeneratedCsv(
       engine, header, "rows", "receipt,total", items, [](uint64_t i, std::string* chunk) {

@@ -34,6 +34,7 @@ void Ingest(const std::string& dir, uint64_t rows) {
   auto engine = mw::dispatch::Engine::Open(dir, &clock, {}).value();
   v1::ContractHeader header;
   header.set_idempotency_key(absl::StrCat("ingest-", rows));
+  header.set_wait_for_centres(true);  // ingest only: no centre
   *header.mutable_contract() = mw::contract::ParseContract(R"(
 name: Receipt lines
 client: acme

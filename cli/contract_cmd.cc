@@ -214,26 +214,12 @@ absl::Status Check(const std::string& file, const Connect& connect) {
     return absl::OkStatus();
   }
   // Work no registered centre may take would sit at 0% with its budget locked: refuse it here,
-  // stage by stage, with each centre's reason.
-  std::vector<std::string> unservable;
-  for (size_t i = 0; i < plan.steps.size(); ++i) {
-    std::vector<std::string> why;
-    bool served = false;
-    for (size_t c = 0; c < at.size(); ++c) {
-      served = served || at[c].steps[i].ok;
-      why.push_back(absl::StrCat(centres[c].id(), ": ", at[c].steps[i].why_not));
-    }
-    if (served) continue;
-    unservable.push_back(
-        absl::StrCat("  stage ", plan.steps[i].step.name, ": ",
-                     why.empty() ? "no centre is registered" : absl::StrJoin(why, "; ")));
-  }
-  if (unservable.empty()) return absl::OkStatus();
-  return absl::FailedPreconditionError(
-      absl::StrCat("no registered centre can take this work:\n", absl::StrJoin(unservable, "\n")));
+  // stage by stage, with each centre's reason (the rule submit applies too).
+  return dispatch::CheckServable(k, dispatch::BuildFlow(k), centres);
 }
 
-absl::Status Submit(const std::string& file, std::string key, const Connect& connect) {
+absl::Status Submit(const std::string& file, std::string key, bool wait_for_centres,
+                    const Connect& connect) {
   MW_ASSIGN_OR_RETURN(LoadedContract c, Load(file));
   if (key.empty()) {
     MW_ASSIGN_OR_RETURN(key, ContentKey(c));
@@ -245,6 +231,7 @@ absl::Status Submit(const std::string& file, std::string key, const Connect& con
   v1::SubmitContractRequest msg;
   msg.mutable_header()->set_idempotency_key(key);
   *msg.mutable_header()->mutable_contract() = c.contract;
+  msg.mutable_header()->set_wait_for_centres(wait_for_centres);
   bool open = writer->Write(msg);
   for (const auto& input : c.input_paths) {
     if (!open) break;
@@ -300,12 +287,16 @@ void AddContractCommands(CLI::App& app, Run* run) {
   auto* submit = contract->add_subcommand("submit", "Submit a contract and its inputs");
   auto submit_file = std::make_shared<std::string>();
   auto key = std::make_shared<std::string>();
+  auto wait = std::make_shared<bool>(false);
   submit->add_option("file", *submit_file, "Contract file (YAML or JSON)")->required();
   submit->add_option("--key", *key,
                      "Idempotency key (default: derived from the contract and its inputs)");
-  submit->callback([run, submit_file, key] {
-    *run = [submit_file, key](const Connect& connect) {
-      return Submit(*submit_file, *key, connect);
+  submit->add_flag("--wait-for-centres", *wait,
+                   "Accept work no registered centre can take yet: it waits, and mw job get "
+                   "says for what");
+  submit->callback([run, submit_file, key, wait] {
+    *run = [submit_file, key, wait](const Connect& connect) {
+      return Submit(*submit_file, *key, *wait, connect);
     };
   });
 }

@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
 #include "absl/time/clock.h"
 #include "cli/commands.h"
 #include "cli/common.h"
@@ -55,6 +56,10 @@ void PrintJob(const v1::Job& job) {
               << ", centre shares " << FormatMoney(job.centre_shares_minor(), job.currency())
               << ", refunded to the client " << FormatMoney(job.refunded_minor(), job.currency())
               << "\n";
+  }
+  if (!job.waiting_for().empty()) {
+    std::cout << "  waiting: no registered centre can take\n    "
+              << absl::StrReplaceAll(job.waiting_for(), {{"\n", "\n    "}}) << "\n";
   }
   for (const auto& s : job.stages()) {
     std::cout << absl::StrFormat("  %-12s %s %6d/%-6d leased %-5d answers %-6d", s.stage(),

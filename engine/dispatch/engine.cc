@@ -15,6 +15,7 @@
 #include "engine/common/sha256.h"
 #include "engine/common/status_macros.h"
 #include "engine/dispatch/answers.h"
+#include "engine/dispatch/plan.h"
 #include "engine/dispatch/routing.h"
 #include "engine/storage/keys.h"
 #include "engine/storage/record.h"
@@ -285,6 +286,10 @@ v1::Job Engine::JobView(const JobRun& run) const {
   }
   job.set_centre_shares_minor(shares);
   job.set_refunded_minor(run.progress.refunded_minor());
+  if (!IsFinal(run.progress.state())) {
+    job.set_waiting_for(
+        absl::StrJoin(UnservableSteps(run.record.contract(), run.chain, SortedCentres()), "\n"));
+  }
   const v1::Contract& c = run.record.contract();
   for (int i = 0; i < c.stages_size(); ++i) {
     const v1::StageCursor& cur = run.progress.stages(i);
@@ -567,7 +572,12 @@ absl::StatusOr<v1::AddCentreReply> Engine::AddCentre(const v1::AddCentreRequest&
 
 std::vector<v1::Centre> Engine::ListCentres() const {
   absl::MutexLock l(&mu_);
+  return SortedCentres();
+}
+
+std::vector<v1::Centre> Engine::SortedCentres() const {
   std::vector<v1::Centre> out;
+  out.reserve(centres_.size());
   for (const auto& [id, rec] : centres_) out.push_back(rec.centre());
   std::sort(out.begin(), out.end(),
             [](const v1::Centre& a, const v1::Centre& b) { return a.id() < b.id(); });

@@ -343,6 +343,8 @@ class Engine {
   absl::Status RecoverJob(const std::string& job_id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::StatusOr<JobRun> BuildJobRun(v1::JobRecord record, v1::JobProgressRecord progress) const;
   v1::Job JobView(const JobRun& run) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Every registered centre, by id.
+  std::vector<v1::Centre> SortedCentres() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Touch(JobRun* run) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Posts the wage reserved for assignment `aid` of `run` (piece rate `rate`), if it is still
   // pending: false when it was posted already or a person withheld (voided) it.

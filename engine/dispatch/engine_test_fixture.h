@@ -82,12 +82,16 @@ class EngineTest : public ::testing::Test {
     ASSERT_TRUE(engine_->Register(id, reg).ok());
   }
 
+  // `wait_for_centres`: most tests submit before any centre exists (see LifecycleTest for the
+  // refusal of work no centre can take).
   absl::StatusOr<v1::SubmitContractReply> Submit(const std::string& text,
-                                                 const std::string& key = "k1") {
+                                                 const std::string& key = "k1",
+                                                 bool wait_for_centres = true) {
     auto contract = contract::ParseContract(text, "test.yaml");
     if (!contract.ok()) return contract.status();
     v1::ContractHeader header;
     header.set_idempotency_key(key);
+    header.set_wait_for_centres(wait_for_centres);
     *header.mutable_contract() = *contract;
     auto sub = engine_->BeginSubmission(header);
     if (!sub.ok()) return sub.status();

@@ -294,5 +294,28 @@ TEST_F(LifecycleTest, FeesAndSharesAreExactPerJobHoweverSmallThePieceRate) {
   EXPECT_EQ(totals.funding, totals.wages + totals.fees + totals.shares + totals.refunds);
 }
 
+// The regression: a job no centre could serve was accepted and sat at 0% with its budget
+// locked, and nothing said why.
+TEST_F(LifecycleTest, WorkNoCentreCanTakeIsRefusedUnlessItMayWaitAndTheJobSaysWhy) {
+  auto refused = Submit(kContract, "k1", /*wait_for_centres=*/false);
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(refused.status().message(),
+            "no registered centre can take this work:\n  stage label: no centre is registered");
+  AddCentre("nairobi", {"w1"}, /*floor=*/1000);  // 5 cents per 20 s pays 9.00/h
+  EXPECT_EQ(Submit(kContract, "k1", /*wait_for_centres=*/false).status().message(),
+            "no registered centre can take this work:\n  stage label: nairobi: pays 9.00 USD/h, "
+            "below the centre's floor of 10.00 USD/h");
+  EXPECT_EQ(engine_->ListJobs().size(), 0u);
+
+  auto waiting = Submit(kContract, "wait", /*wait_for_centres=*/true);
+  ASSERT_TRUE(waiting.ok()) << waiting.status();
+  const std::string id = waiting->job().id();  // the refused submissions used their numbers
+  EXPECT_EQ(engine_->GetJob(id)->waiting_for(),
+            "stage label: nairobi: pays 9.00 USD/h, below the centre's floor of 10.00 USD/h");
+  AddCentre("kisumu", {"w2"});
+  EXPECT_EQ(engine_->GetJob(id)->waiting_for(), "");
+  EXPECT_EQ(Lease("kisumu", "w2", 3, "L1")->assignments_size(), 3);
+}
+
 }  // namespace
 }  // namespace mw::dispatch

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "engine/common/money.h"
 #include "engine/common/status_macros.h"
 
@@ -80,6 +81,50 @@ absl::Status CheckBudget(const v1::Contract& contract, const ContractPlan& plan)
       FormatMoney(plan.cost(), cur), " of ", plan.items, " items through every stage", parts));
 }
 
+Eligibility StepEligibility(const v1::Contract& contract, const v1::HumanStage& stage,
+                            const v1::Centre& centre) {
+  Eligibility e = CentreEligibility(contract, stage, centre);
+  // A centre that lists no languages has not said: its workers' own languages decide.
+  if (!e.ok || centre.languages().empty()) return e;
+  for (const std::string& language : stage.languages()) {
+    if (std::find(centre.languages().begin(), centre.languages().end(), language) ==
+        centre.languages().end()) {
+      return {false, absl::StrCat("the centre does not list the stage's language ", language)};
+    }
+  }
+  return e;
+}
+
+std::vector<std::string> UnservableSteps(const v1::Contract& contract,
+                                         const std::vector<Step>& flow,
+                                         const std::vector<v1::Centre>& centres) {
+  std::vector<std::string> out;
+  for (const Step& step : flow) {
+    std::vector<std::string> why;
+    bool served = false;
+    for (const v1::Centre& centre : centres) {
+      const Eligibility e = StepEligibility(contract, step.human, centre);
+      if (e.ok) {
+        served = true;
+        break;
+      }
+      why.push_back(absl::StrCat(centre.id(), ": ", e.why_not));
+    }
+    if (served) continue;
+    out.push_back(absl::StrCat("stage ", step.name, ": ",
+                               why.empty() ? "no centre is registered" : absl::StrJoin(why, "; ")));
+  }
+  return out;
+}
+
+absl::Status CheckServable(const v1::Contract& contract, const std::vector<Step>& flow,
+                           const std::vector<v1::Centre>& centres) {
+  const std::vector<std::string> unservable = UnservableSteps(contract, flow, centres);
+  if (unservable.empty()) return absl::OkStatus();
+  return absl::FailedPreconditionError(absl::StrCat("no registered centre can take this work:\n  ",
+                                                    absl::StrJoin(unservable, "\n  ")));
+}
+
 bool CentreCost::serves_any() const {
   return std::any_of(steps.begin(), steps.end(), [](const Eligibility& e) { return e.ok; });
 }
@@ -95,15 +140,7 @@ CentreCost CostAt(const v1::Contract& contract, const ContractPlan& plan,
   out.share = PerMilleOf(plan.wages + plan.gold_wages, centre.centre_share_per_mille());
   out.total = plan.cost() + out.share;
   for (const StepPlan& s : plan.steps) {
-    Eligibility e = CentreEligibility(contract, s.step.human, centre);
-    for (const std::string& language : s.step.human.languages()) {
-      if (!e.ok) break;
-      if (std::find(centre.languages().begin(), centre.languages().end(), language) ==
-          centre.languages().end()) {
-        e = {false, absl::StrCat("the centre does not list the stage's language ", language)};
-      }
-    }
-    out.steps.push_back(std::move(e));
+    out.steps.push_back(StepEligibility(contract, s.step.human, centre));
   }
   return out;
 }

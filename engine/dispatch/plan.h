@@ -59,9 +59,25 @@ struct ContractPlan {
 // below `plan.cost()`.
 [[nodiscard]] absl::Status CheckBudget(const v1::Contract& contract, const ContractPlan& plan);
 
+// Whether `centre` can take `stage`'s work: the routing rule (CentreEligibility) and the
+// stage's languages among those the centre lists (when it lists any).
+Eligibility StepEligibility(const v1::Contract& contract, const v1::HumanStage& stage,
+                            const v1::Centre& centre);
+
+// The steps of `flow` no centre in `centres` can take, one line each:
+// "stage <name>: <centre>: <why>; <centre>: <why>" ("no centre is registered" without any).
+std::vector<std::string> UnservableSteps(const v1::Contract& contract,
+                                         const std::vector<Step>& flow,
+                                         const std::vector<v1::Centre>& centres);
+
+// FAILED_PRECONDITION listing UnservableSteps when there are any: work that would sit at 0%
+// with its budget locked.
+[[nodiscard]] absl::Status CheckServable(const v1::Contract& contract,
+                                         const std::vector<Step>& flow,
+                                         const std::vector<v1::Centre>& centres);
+
 // What the plan costs at `centre` if every answer came from there: the centre's share on top,
-// and per step whether the centre may take it (the routing rule, and the stage's languages
-// among the centre's).
+// and per step whether the centre may take it (StepEligibility).
 struct CentreCost {
   std::string centre;
   int64_t share = 0;               // Centre.centre_share_per_mille of wages + gold_wages

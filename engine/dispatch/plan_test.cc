@@ -94,7 +94,8 @@ TEST(PlanTest, ACentresShareIsPricedOnTopAndItsEligibilitySaysWhy) {
   EXPECT_FALSE(at.serves_any());
   centre.set_wage_floor_minor_per_hour(900);
   EXPECT_TRUE(CostAt(c, *plan, centre).serves_all());
-  // A stage in Kiswahili needs a centre that lists it.
+  // A stage in Kiswahili needs a centre that lists it, when the centre lists its languages.
+  centre.add_languages("en");
   v1::Contract sw = c;
   sw.mutable_stages(1)->mutable_human()->add_languages("sw");
   auto sw_plan = PlanContract(sw, 1000);

@@ -239,6 +239,9 @@ absl::StatusOr<v1::SubmitContractReply> Submission::Finish() {
     // The most the job can cost (plan.h): the rule `mw contract check` shows.
     MW_ASSIGN_OR_RETURN(ContractPlan plan, PlanContract(c, items));
     MW_RETURN_IF_ERROR(CheckBudget(c, plan));
+    if (!header_.wait_for_centres()) {
+      MW_RETURN_IF_ERROR(CheckServable(c, BuildFlow(c), engine_->ListCentres()));
+    }
   }
 
   Engine& e = *engine_;

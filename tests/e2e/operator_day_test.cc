@@ -101,6 +101,28 @@ TEST_F(OperatorDayTest, CheckRefusesWorkNoRegisteredCentreCanTakeAndSaysWhyPerSt
                                    "language sw"));
 }
 
+TEST_F(OperatorDayTest, SubmitRefusesWorkNoCentreCanTakeUnlessToldToWaitAndTheJobSaysWhy) {
+  const std::string file = Write(
+      "india.yaml", absl::StrReplaceAll(kPennyContract, {{"languages: [en]", "regions: [IN]"}}));
+  CommandResult refused = Mw({"contract", "submit", file});
+  EXPECT_NE(refused.exit_code, 0);
+  EXPECT_EQ(refused.err, "mw: " + file +
+                             ": the dispatcher refused the contract:\nno registered centre can "
+                             "take this work:\n  stage label: nairobi: region KE is not among the "
+                             "stage's regions (IN)\n");
+  EXPECT_THAT(Mw({"job", "list"}).out, ::testing::Not(HasSubstr("job-1")));
+
+  CommandResult waiting = Mw({"contract", "submit", file, "--wait-for-centres"});
+  ASSERT_EQ(waiting.exit_code, 0) << waiting.err;
+  ASSERT_THAT(waiting.out, ::testing::StartsWith("Submitted job-"));
+  const std::string id = waiting.out.substr(10, waiting.out.find(':') - 10);
+  CommandResult job = Mw({"job", "get", id});
+  ASSERT_EQ(job.exit_code, 0) << job.err;
+  EXPECT_THAT(job.out, HasSubstr("  waiting: no registered centre can take\n"
+                                 "    stage label: nairobi: region KE is not among the stage's "
+                                 "regions (IN)\n"));
+}
+
 TEST_F(OperatorDayTest, CloseCancelsARunningJobAndReturnsItsEscrow) {
   ASSERT_EQ(Mw({"contract", "submit", Write("penny.yaml", kPennyContract)}).exit_code, 0);
   CommandResult closed = Mw({"job", "close", "job-1"});

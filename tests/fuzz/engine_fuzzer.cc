@@ -64,6 +64,7 @@ struct World {
     }
     v1::ContractHeader header;
     header.set_idempotency_key("job");
+    header.set_wait_for_centres(true);  // the engine under fuzz, not the routing refusal
     *header.mutable_contract() = mw::contract::ParseContract(kContract, "fuzz").value();
     auto sub = engine->BeginSubmission(header);
     (void)(*sub)->Finish();
