@@ -1,5 +1,6 @@
 // mw contract check FILE   dry run: validate, count items, price the plan, show routing
 // mw contract submit FILE  stream the contract and its inputs to the dispatcher
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -15,6 +16,7 @@
 #include "engine/contract/contract_file.h"
 #include "engine/contract/splitter.h"
 #include "engine/contract/validate.h"
+#include "engine/dispatch/answers.h"
 #include "engine/dispatch/plan.h"
 #include "proto/rpc/grpc_status.h"
 
@@ -91,6 +93,43 @@ absl::StatusOr<std::string> ContentKey(const LoadedContract& c) {
   return absl::StrCat("sha256:", ToHex(h.Finish()));
 }
 
+// Splits input `in` of `c` as the dispatcher will (`split`'s rule), calling `on_item` with each
+// item and collecting the refused rows in `bad` (in line order). Returns the items given.
+absl::StatusOr<uint64_t> SplitInput(const LoadedContract& c, const v1::Input& in,
+                                    const v1::SplitStage& split,
+                                    const contract::Splitter::OnItem& on_item,
+                                    std::vector<contract::BadRow>* bad) {
+  contract::Splitter splitter(split, in.format());
+  auto on_bad = [&](contract::BadRow b) { bad->push_back(std::move(b)); };
+  absl::Status s;
+  if (in.source_case() == v1::Input::kInlineText) {
+    s = splitter.Feed(in.inline_text(), on_item, on_bad);
+    if (s.ok()) s = splitter.Finish(on_item, on_bad);
+  } else {
+    s = ForEachChunk(c.input_paths.at(in.name()), [&](std::string data, bool last) {
+      absl::Status fs = splitter.Feed(data, on_item, on_bad);
+      if (fs.ok() && last) fs = splitter.Finish(on_item, on_bad);
+      return fs;
+    });
+  }
+  if (!s.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("input ", in.name(), ": ", s.message()));
+  }
+  std::sort(bad->begin(), bad->end(),
+            [](const contract::BadRow& a, const contract::BadRow& b) { return a.line < b.line; });
+  return splitter.items();
+}
+
+// Prints "Input NAME: N WHAT, M rows quarantined" and the first ten refused rows.
+void PrintInput(const std::string& name, uint64_t n, const std::string& what,
+                const std::vector<contract::BadRow>& bad) {
+  std::cout << "Input " << name << ": " << n << " " << what << ", " << bad.size()
+            << " rows quarantined\n";
+  for (size_t i = 0; i < bad.size() && i < 10; ++i) {
+    std::cout << "  line " << bad[i].line << ": " << bad[i].reason << "\n";
+  }
+}
+
 absl::Status Check(const std::string& file, const Connect& connect) {
   MW_ASSIGN_OR_RETURN(LoadedContract c, Load(file));
   const v1::Contract& k = c.contract;
@@ -98,36 +137,42 @@ absl::Status Check(const std::string& file, const Connect& connect) {
             << FormatMoney(k.budget_minor(), k.currency())
             << (k.deadline().empty() ? "" : absl::StrCat(", deadline ", k.deadline())) << "\n";
 
-  // Count the items the way the dispatcher will split them.
-  uint64_t items = 0;
+  // Count the items the way the dispatcher will split them, and the check (gold) tasks each
+  // stage gets from its gold input, with the rows either refuses.
+  const v1::SplitStage* split = nullptr;
   for (const auto& stage : k.stages()) {
-    if (!stage.has_split()) continue;
+    if (stage.has_split()) split = &stage.split();
+  }
+  if (split == nullptr) return absl::InvalidArgumentError(absl::StrCat(file, ": no split stage"));
+  uint64_t items = 0;
+  std::vector<contract::BadRow> bad;
+  for (const auto& in : k.inputs()) {
+    if (in.name() != split->input()) continue;
+    MW_ASSIGN_OR_RETURN(items, SplitInput(
+                                   c, in, *split, [](v1::Item) {}, &bad));
+    PrintInput(in.name(), items, "items", bad);
+  }
+  for (const auto& stage : k.stages()) {
+    if (!stage.has_human() || stage.human().gold_input().empty()) continue;
+    uint64_t usable = 0;
+    bad.clear();
     for (const auto& in : k.inputs()) {
-      if (in.name() != stage.split().input()) continue;
-      contract::Splitter splitter(stage.split(), in.format());
-      std::vector<contract::BadRow> bad;
-      auto on_item = [](v1::Item) {};
-      auto on_bad = [&](contract::BadRow b) { bad.push_back(std::move(b)); };
-      absl::Status s;
-      if (in.source_case() == v1::Input::kInlineText) {
-        s = splitter.Feed(in.inline_text(), on_item, on_bad);
-        if (s.ok()) s = splitter.Finish(on_item, on_bad);
-      } else {
-        s = ForEachChunk(c.input_paths.at(in.name()), [&](std::string data, bool last) {
-          absl::Status fs = splitter.Feed(data, on_item, on_bad);
-          if (fs.ok() && last) fs = splitter.Finish(on_item, on_bad);
-          return fs;
-        });
-      }
-      if (!s.ok())
-        return absl::InvalidArgumentError(absl::StrCat("input ", in.name(), ": ", s.message()));
-      items = splitter.items();
-      std::cout << "Input " << in.name() << ": " << items << " items, " << bad.size()
-                << " rows quarantined\n";
-      for (size_t i = 0; i < bad.size() && i < 10; ++i) {
-        std::cout << "  line " << bad[i].line << ": " << bad[i].reason << "\n";
-      }
+      if (in.name() != stage.human().gold_input()) continue;
+      auto on_item = [&](v1::Item item) {
+        auto label = dispatch::TakeGoldAnswer(stage.human().answer(),
+                                              stage.human().gold_answer_field(), &item);
+        if (label.ok()) {
+          ++usable;
+        } else {
+          bad.push_back({item.source_line(), std::string(label.status().message())});
+        }
+      };
+      MW_RETURN_IF_ERROR(SplitInput(c, in, *split, on_item, &bad).status());
+      PrintInput(in.name(), usable, absl::StrCat("check tasks for ", stage.name()), bad);
     }
+    MW_RETURN_IF_ERROR(dispatch::CheckGoldSupply(
+        stage, usable, bad.size(),
+        bad.empty() ? "" : absl::StrCat("line ", bad[0].line, ": ", bad[0].reason)));
   }
 
   std::vector<v1::Centre> centres;

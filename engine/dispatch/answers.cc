@@ -144,4 +144,22 @@ Answer LabelToAnswer(const AnswerSchema& schema, const std::string& label) {
   return a;
 }
 
+absl::StatusOr<std::string> TakeGoldAnswer(const microwork::v1::AnswerSchema& schema,
+                                           const std::string& answer_field,
+                                           microwork::v1::Item* item) {
+  const std::string& name = answer_field.empty() ? std::string("answer") : answer_field;
+  auto* fields = item->mutable_fields();
+  for (int i = 0; i < fields->size(); ++i) {
+    if (fields->Get(i).name() != name) continue;
+    const std::string label = fields->Get(i).value();
+    fields->DeleteSubrange(i, 1);
+    const microwork::v1::Answer answer = LabelToAnswer(schema, label);
+    if (absl::Status s = CheckAnswer(schema, answer); !s.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat("gold answer: ", s.message()));
+    }
+    return AnswerLabel(answer);
+  }
+  return absl::InvalidArgumentError(absl::StrCat("gold row has no \"", name, "\" field"));
+}
+
 }  // namespace mw::dispatch

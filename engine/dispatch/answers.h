@@ -6,6 +6,7 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "microwork/v1/contract.pb.h"
 #include "microwork/v1/dispatch.pb.h"
 
@@ -24,6 +25,14 @@ std::string AnswerLabel(const microwork::v1::Answer& answer);
 // numbers and text).
 microwork::v1::Answer LabelToAnswer(const microwork::v1::AnswerSchema& schema,
                                     const std::string& label);
+
+// The known answer of a gold (check) row, as AnswerLabel gives it: the field `answer_field`
+// ("answer" when empty) of `item`, which is removed from the item (the worker must not see it).
+// INVALID_ARGUMENT saying what is wrong with the row: no such field, or an answer `schema` does
+// not allow. Used alike by the dispatcher and by `mw contract check`.
+[[nodiscard]] absl::StatusOr<std::string> TakeGoldAnswer(const microwork::v1::AnswerSchema& schema,
+                                                         const std::string& answer_field,
+                                                         microwork::v1::Item* item);
 
 }  // namespace mw::dispatch
 

@@ -125,6 +125,18 @@ absl::Status CheckServable(const v1::Contract& contract, const std::vector<Step>
                                                     absl::StrJoin(unservable, "\n  ")));
 }
 
+absl::Status CheckGoldSupply(const v1::Stage& stage, uint64_t usable, uint64_t quarantined,
+                             const std::string& first_bad) {
+  const v1::QaPolicy& qa = stage.human().qa();
+  if (usable > 0 || (qa.gold_per_thousand() == 0 && qa.training_tasks() == 0)) {
+    return absl::OkStatus();
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat("stage \"", stage.name(), "\" asks for check tasks, but its gold input \"",
+                   stage.human().gold_input(), "\" has no usable row (", quarantined, " refused",
+                   first_bad.empty() ? "" : absl::StrCat("; the first at ", first_bad), ")"));
+}
+
 bool CentreCost::serves_any() const {
   return std::any_of(steps.begin(), steps.end(), [](const Eligibility& e) { return e.ok; });
 }

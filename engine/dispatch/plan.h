@@ -76,6 +76,13 @@ std::vector<std::string> UnservableSteps(const v1::Contract& contract,
                                          const std::vector<Step>& flow,
                                          const std::vector<v1::Centre>& centres);
 
+// INVALID_ARGUMENT when `stage` asks for check tasks (qa.gold_per_thousand or
+// qa.training_tasks) and its gold input gave none it can use: the job would run without any,
+// silently. `quarantined` rows of that input were refused, the first for `first_bad`
+// ("line N: reason"; empty when none were).
+[[nodiscard]] absl::Status CheckGoldSupply(const v1::Stage& stage, uint64_t usable,
+                                           uint64_t quarantined, const std::string& first_bad);
+
 // What the plan costs at `centre` if every answer came from there: the centre's share on top,
 // and per step whether the centre may take it (StepEligibility).
 struct CentreCost {

@@ -107,5 +107,19 @@ TEST(PlanTest, ACentresShareIsPricedOnTopAndItsEligibilitySaysWhy) {
   EXPECT_TRUE(CostAt(sw, *sw_plan, centre).serves_all());
 }
 
+TEST(PlanTest, AStageThatAsksForCheckTasksNeedsAUsableGoldRow) {
+  const v1::Contract c = PennyContract();  // gold_per_thousand 100, training 5
+  const v1::Stage& label = c.stages(1);
+  EXPECT_TRUE(CheckGoldSupply(label, 1, 0, "").ok());
+  const absl::Status s = CheckGoldSupply(label, 0, 3, "line 2: gold answer: no");
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(s.message(),
+            "stage \"label\" asks for check tasks, but its gold input \"gold\" has no usable row "
+            "(3 refused; the first at line 2: gold answer: no)");
+  v1::Stage no_gold = label;
+  no_gold.mutable_human()->mutable_qa()->Clear();
+  EXPECT_TRUE(CheckGoldSupply(no_gold, 0, 3, "line 2: x").ok());
+}
+
 }  // namespace
 }  // namespace mw::dispatch

@@ -117,29 +117,16 @@ void Submission::Quarantine(const std::string& input, contract::BadRow bad) {
 absl::Status Submission::AddGoldItem(GoldInput* gold, v1::Item item, uint64_t line,
                                      const std::string& input) {
   // The known answer leaves the item: the worker must not see it.
-  std::string label;
-  bool found = false;
-  auto* fields = item.mutable_fields();
-  for (int i = 0; i < fields->size(); ++i) {
-    if (fields->Get(i).name() != gold->answer_field) continue;
-    label = fields->Get(i).value();
-    fields->DeleteSubrange(i, 1);
-    found = true;
-    break;
-  }
-  if (!found) {
-    Quarantine(input, {line, absl::StrCat("gold row has no \"", gold->answer_field, "\" field")});
-    return absl::OkStatus();
-  }
   const v1::AnswerSchema& schema = header_.contract().stages(gold->stage_index).human().answer();
-  if (absl::Status s = CheckAnswer(schema, LabelToAnswer(schema, label)); !s.ok()) {
-    Quarantine(input, {line, absl::StrCat("gold answer: ", s.message())});
+  absl::StatusOr<std::string> label = TakeGoldAnswer(schema, gold->answer_field, &item);
+  if (!label.ok()) {
+    Quarantine(input, {line, std::string(label.status().message())});
     return absl::OkStatus();
   }
   const uint64_t index = kGoldItemBase + gold_tasks_.size();
   item.set_index(index);
   staged_.PutRecord(Cf::kItems, keys::Item(job_id_, index), item);
-  gold_tasks_.push_back({gold->stage_index, index, AnswerLabel(LabelToAnswer(schema, label))});
+  gold_tasks_.push_back({gold->stage_index, index, *std::move(label)});
   if (++staged_items_ >= engine_->options_.staging_batch_items) return Flush();
   return absl::OkStatus();
 }
@@ -235,6 +222,18 @@ absl::StatusOr<v1::SubmitContractReply> Submission::Finish() {
       return absl::InvalidArgumentError(absl::StrCat("input \"", split_input_,
                                                      "\" has no usable items (",
                                                      reply_.quarantined_total(), " quarantined)"));
+    }
+    // Check tasks asked for must exist (plan.h: the rule `mw contract check` applies too).
+    for (const auto& [name, gold] : gold_) {
+      uint64_t usable = 0, refused = 0;
+      for (const GoldTask& t : gold_tasks_) usable += t.stage_index == gold.stage_index;
+      std::string first_bad;
+      for (const auto& q : reply_.quarantined()) {
+        if (q.input() != name) continue;
+        if (first_bad.empty()) first_bad = absl::StrCat("line ", q.line(), ": ", q.reason());
+        ++refused;
+      }
+      MW_RETURN_IF_ERROR(CheckGoldSupply(c.stages(gold.stage_index), usable, refused, first_bad));
     }
     // The most the job can cost (plan.h): the rule `mw contract check` shows.
     MW_ASSIGN_OR_RETURN(ContractPlan plan, PlanContract(c, items));

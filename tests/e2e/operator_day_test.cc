@@ -123,6 +123,32 @@ TEST_F(OperatorDayTest, SubmitRefusesWorkNoCentreCanTakeUnlessToldToWaitAndTheJo
                                  "regions (IN)\n"));
 }
 
+// The regression: a broken gold file passed check, and submit ran with zero check tasks.
+TEST_F(OperatorDayTest, AGoldFileWithNoUsableRowIsRefusedAtCheckAndAtSubmit) {
+  const std::string file = Write(
+      "gold.yaml",
+      absl::StrReplaceAll(
+          kPennyContract,
+          {{"      languages: [en]\n",
+            "      languages: [en]\n      qa: {gold_per_thousand: 100}\n      gold_input: gold\n"},
+           {"stages:\n",
+            "  - name: gold\n    format: FORMAT_CSV\n    inline_text: "
+            "\"text,answer\\na,maybe\\nb,perhaps\\n\"\nstages:\n"}}));
+  CommandResult check = Mw({"contract", "check", file});
+  EXPECT_NE(check.exit_code, 0);
+  EXPECT_THAT(check.out, HasSubstr("Input gold: 0 check tasks for label, 2 rows quarantined\n"
+                                   "  line 2: gold answer: "));
+  EXPECT_THAT(check.err, HasSubstr("mw: stage \"label\" asks for check tasks, but its gold input "
+                                   "\"gold\" has no usable row (2 refused; the first at line 2: "
+                                   "gold answer: "));
+  CommandResult submit = Mw({"contract", "submit", file});
+  EXPECT_NE(submit.exit_code, 0);
+  EXPECT_THAT(submit.err, HasSubstr("stage \"label\" asks for check tasks, but its gold input "
+                                    "\"gold\" has no usable row (2 refused; the first at line 2: "
+                                    "gold answer: "));
+  EXPECT_THAT(Mw({"job", "list"}).out, ::testing::Not(HasSubstr("Penny")));
+}
+
 TEST_F(OperatorDayTest, CloseCancelsARunningJobAndReturnsItsEscrow) {
   ASSERT_EQ(Mw({"contract", "submit", Write("penny.yaml", kPennyContract)}).exit_code, 0);
   CommandResult closed = Mw({"job", "close", "job-1"});
