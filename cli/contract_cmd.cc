@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <sstream>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -36,7 +37,11 @@ struct LoadedContract {
 absl::StatusOr<LoadedContract> Load(const std::string& file) {
   LoadedContract out;
   out.file = file;
-  auto contract = contract::LoadContractFile(file);
+  std::ifstream stream(file, std::ios::binary);
+  if (!stream) return absl::NotFoundError(absl::StrCat(file, ": cannot read the contract file"));
+  std::stringstream text;
+  text << stream.rdbuf();
+  auto contract = contract::ParseContract(text.str(), file);
   if (!contract.ok()) return contract.status();
   out.contract = *std::move(contract);
   std::vector<contract::ContractError> errors =
@@ -55,10 +60,8 @@ absl::StatusOr<LoadedContract> Load(const std::string& file) {
     }
     out.input_paths[in.name()] = resolved.string();
   }
-  if (!errors.empty()) {
-    absl::Status s = contract::ErrorsToStatus(errors);
-    return absl::InvalidArgumentError(absl::StrCat(file, ":\n", s.message()));
-  }
+  // Each error names the file and the line of its field.
+  MW_RETURN_IF_ERROR(contract::LocatedErrors(text.str(), file, errors));
   return out;
 }
 

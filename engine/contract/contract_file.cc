@@ -12,8 +12,10 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "engine/contract/csv_reader.h"
+#include "google/protobuf/descriptor.h"
 #include "google/protobuf/util/json_util.h"
 #include "nlohmann/json.hpp"
 
@@ -118,6 +120,50 @@ std::optional<int> LineOf(const YAML::Node& root, absl::string_view path) {
   return line;
 }
 
+// "A, B or C": the names an enum `type` ("microwork.v1.SplitBy") accepts, its unspecified zero
+// left out.
+std::string EnumNames(const std::string& type) {
+  const size_t at = type.find("microwork.v1.");
+  const std::string name = at == std::string::npos ? type : type.substr(at);
+  const google::protobuf::EnumDescriptor* e =
+      google::protobuf::DescriptorPool::generated_pool()->FindEnumTypeByName(name);
+  if (e == nullptr) return absl::StrCat("the names of ", type.substr(type.rfind('.') + 1));
+  std::vector<std::string> names;
+  for (int i = 0; i < e->value_count(); ++i) {
+    if (e->value(i)->number() != 0) names.push_back(e->value(i)->name());
+  }
+  if (names.size() < 2) return absl::StrJoin(names, "");
+  const std::string last = names.back();
+  names.pop_back();
+  return absl::StrCat(absl::StrJoin(names, ", "), " or ", last);
+}
+
+// yaml-cpp's terse messages, in words an operator can act on.
+std::string ExplainYaml(const std::string& msg) {
+  static constexpr struct {
+    const char* msg;
+    const char* words;
+  } kHints[] = {
+      {"unknown token",
+       "a character YAML does not expect here (a tab used to indent, or a value starting with "
+       "@, ` or % that needs quotes)"},
+      {"end of sequence flow not found", "a list opened with [ is not closed with ]"},
+      {"end of map flow not found", "a mapping opened with { is not closed with }"},
+      {"end of map not found", "the indentation of this block does not line up"},
+      {"end of sequence not found", "the indentation of this list does not line up"},
+      {"illegal map value",
+       "a colon where a value was expected: quote a value that contains \": \""},
+      {"illegal block entry",
+       "a \"- \" list entry where a field was expected: check the indentation"},
+      {"illegal EOF in scalar", "a quote is opened and never closed"},
+      {"illegal flow end", "a ] or } without its opening [ or {"},
+  };
+  for (const auto& h : kHints) {
+    if (msg == h.msg) return absl::StrCat(msg, ": ", h.words);
+  }
+  return msg;
+}
+
 // Rewrites protobuf's "(a.b) c: Cannot find field." into "a.b.c: unknown field", and
 // "(a.b): invalid value x for type TYPE_INT64" into "a.b: expected an integer (int64), got x".
 std::pair<std::string, std::string> Explain(absl::string_view message) {
@@ -153,7 +199,7 @@ std::pair<std::string, std::string> Explain(absl::string_view message) {
       if (type == t.type) expected = t.expected;
     }
     if (absl::StrContains(type, "microwork.v1.")) {
-      expected = absl::StrCat("one of the names of ", type.substr(type.rfind('.') + 1));
+      expected = absl::StrCat("one of ", EnumNames(type));
     }
     if (absl::StartsWith(value, "oneof field")) {
       return {path,
@@ -171,8 +217,8 @@ absl::StatusOr<microwork::v1::Contract> ParseUtf8Contract(absl::string_view text
   try {
     root = YAML::Load(std::string(text));
   } catch (const YAML::ParserException& e) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(filename, ":", e.mark.line + 1, ":", e.mark.column + 1, ": ", e.msg));
+    return absl::InvalidArgumentError(absl::StrCat(filename, ":", e.mark.line + 1, ":",
+                                                   e.mark.column + 1, ": ", ExplainYaml(e.msg)));
   }
   if (!root.IsMap()) {
     return absl::InvalidArgumentError(
@@ -211,8 +257,8 @@ absl::StatusOr<microwork::v1::Contract> ParseContract(absl::string_view text,
   try {
     return ParseUtf8Contract(text, filename);
   } catch (const YAML::Exception& e) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(filename, ":", e.mark.line + 1, ":", e.mark.column + 1, ": ", e.msg));
+    return absl::InvalidArgumentError(absl::StrCat(filename, ":", e.mark.line + 1, ":",
+                                                   e.mark.column + 1, ": ", ExplainYaml(e.msg)));
   } catch (const std::exception& e) {
     return absl::InvalidArgumentError(absl::StrCat(filename, ": ", e.what()));
   }
@@ -224,6 +270,27 @@ absl::StatusOr<microwork::v1::Contract> LoadContractFile(const std::string& path
   std::stringstream text;
   text << in.rdbuf();
   return ParseContract(text.str(), path);
+}
+
+absl::Status LocatedErrors(absl::string_view text, absl::string_view filename,
+                           const std::vector<ContractError>& errors) {
+  if (errors.empty()) return absl::OkStatus();
+  YAML::Node root;
+  try {
+    root = YAML::Load(std::string(text));
+  } catch (const YAML::Exception&) {
+    // It parsed before it was validated; without a tree the errors keep only the file's name.
+  }
+  std::vector<std::string> lines;
+  for (const ContractError& e : errors) {
+    std::string where(filename);
+    if (root.IsMap()) {
+      if (auto line = LineOf(root, e.path); line.has_value()) absl::StrAppend(&where, ":", *line);
+    }
+    lines.push_back(
+        absl::StrCat(where, ": ", e.path.empty() ? "" : absl::StrCat(e.path, ": "), e.message));
+  }
+  return absl::InvalidArgumentError(absl::StrJoin(lines, "\n"));
 }
 
 }  // namespace mw::contract

@@ -10,9 +10,11 @@
 #define MW_ENGINE_CONTRACT_CONTRACT_FILE_H_
 
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "engine/contract/validate.h"
 #include "microwork/v1/contract.pb.h"
 
 namespace mw::contract {
@@ -21,6 +23,12 @@ namespace mw::contract {
 // syntax, an unknown field or a wrong type, naming the line (when known) and the field path.
 [[nodiscard]] absl::StatusOr<microwork::v1::Contract> ParseContract(absl::string_view text,
                                                                     absl::string_view filename);
+
+// The semantic `errors` found in the contract parsed from `text` (ValidateContract's, or any
+// with a field path) as one INVALID_ARGUMENT, a line each: "FILE:LINE: path: message", LINE being
+// the field's (or its nearest parent's) in `text`.
+[[nodiscard]] absl::Status LocatedErrors(absl::string_view text, absl::string_view filename,
+                                         const std::vector<ContractError>& errors);
 
 // Reads and parses `path`. NOT_FOUND when it cannot be read.
 [[nodiscard]] absl::StatusOr<microwork::v1::Contract> LoadContractFile(const std::string& path);

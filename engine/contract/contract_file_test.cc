@@ -67,13 +67,15 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"name: x\nbudget_minor: 1.5\n",
                 "c.yaml:2: budget_minor: expected an integer (int64), got 1.5"},
         BadCase{"name: x\ninputs:\n  - format: FORMAT_XLS\n",
-                "c.yaml:3: inputs[0].format: expected one of the names of InputFormat, got "
-                "\"FORMAT_XLS\""},
+                "c.yaml:3: inputs[0].format: expected one of FORMAT_CSV, FORMAT_JSONL or "
+                "FORMAT_TEXT, got \"FORMAT_XLS\""},
         BadCase{"name: 5\n", "c.yaml:1: name: expected a string (quote it in YAML), got 5"},
         BadCase{"name: x\nstages:\n  - {name: a, split: {}, human: {}}\n",
                 "c.yaml:3: stages[0]: more than one kind is set; a stage has exactly one of "
                 "split, human, verify, iterate, merge"},
-        BadCase{"name: [unclosed\n", "c.yaml:2:1: end of sequence flow not found"},
+        BadCase{"name: [unclosed\n",
+                "c.yaml:2:1: end of sequence flow not found: a list opened with [ is not closed "
+                "with ]"},
         BadCase{"- a\n- b\n", "c.yaml: expected a mapping of contract fields at the top level"},
         BadCase{"name: x\nname: y\n", "c.yaml:2: field \"name\" appears twice"}));
 

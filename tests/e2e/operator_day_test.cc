@@ -149,6 +149,29 @@ TEST_F(OperatorDayTest, AGoldFileWithNoUsableRowIsRefusedAtCheckAndAtSubmit) {
   EXPECT_THAT(Mw({"job", "list"}).out, ::testing::Not(HasSubstr("Penny")));
 }
 
+// The regression: semantic errors named the field but not the line, a wrong enum value did not
+// list the valid names, and a YAML mistake could come back as only "unknown token".
+TEST_F(OperatorDayTest, EveryContractErrorNamesTheFileTheLineAndWhatWasExpected) {
+  const std::string semantic =
+      Write("overlap.yaml", absl::StrReplaceAll(kPennyContract, {{"overlap: 1", "overlap: 0"}}));
+  EXPECT_EQ(Mw({"contract", "check", semantic}).err,
+            "mw: " + semantic + ":20: stages[1].human.overlap: expected 1 to 15, got 0\n");
+  const std::string named = Write(
+      "enum.yaml", absl::StrReplaceAll(kPennyContract, {{"by: SPLIT_ROWS", "by: SPLIT_ROW"}}));
+  EXPECT_EQ(Mw({"contract", "check", named}).err,
+            "mw: " + named +
+                ":12: stages[0].split.by: expected one of SPLIT_ROWS, SPLIT_RECORDS, SPLIT_LINES "
+                "or SPLIT_CHARS"
+                ", got \"SPLIT_ROW\"\n");
+  const std::string tab =
+      Write("tab.yaml", absl::StrReplaceAll(kPennyContract, {{"client: acme", "client: @acme"}}));
+  EXPECT_EQ(Mw({"contract", "check", tab}).err,
+            "mw: " + tab +
+                ":2:9: unknown token: a character YAML does not expect here (a tab "
+                "used to indent, or a value starting with @, ` or % that needs "
+                "quotes)\n");
+}
+
 TEST_F(OperatorDayTest, CloseCancelsARunningJobAndReturnsItsEscrow) {
   ASSERT_EQ(Mw({"contract", "submit", Write("penny.yaml", kPennyContract)}).exit_code, 0);
   CommandResult closed = Mw({"job", "close", "job-1"});
