@@ -33,14 +33,23 @@ namespace v1 = microwork::v1;
 using mw::bench::Seconds;
 using mw::bench::SteadyClock;
 
+// Assignments one hoarding worker leases (the engine's default max_credit_per_worker).
+constexpr uint32_t kHoardPerWorker = 50;
+
 struct Config {
   double seconds = 10;
   int centres = 4;
-  int pipelines = 2;    // concurrent lease/submit loops per centre
-  int workers = 20;     // per pipeline
-  int per_worker = 25;  // credit per worker per lease call
-  int overlap = 1;      // answers per task
-  uint64_t items = 0;   // 0: sized from the other figures
+  int pipelines = 2;              // concurrent lease/submit loops per centre
+  int workers = 20;               // per pipeline
+  int per_worker = 25;            // credit per worker per lease call
+  int overlap = 1;                // answers per task
+  uint64_t items = 0;             // 0: sized from the other figures
+  uint32_t capacity = 1'000'000;  // assignments a centre may hold at once
+  // Then cancel the job with every centre's capacity out on lease (held by workers who never
+  // answer) and run a second job of the same size: its rate beside the first's.
+  bool cancel_next = false;
+  int64_t hoard = -1;  // leases held per centre at the cancel; -1: the centre's capacity
+  uint32_t Hoard() const { return hoard < 0 ? capacity : static_cast<uint32_t>(hoard); }
 };
 
 // Every pipeline's figures, merged at the end.
@@ -73,9 +82,10 @@ stages:
                       c.overlap, "\n");
 }
 
-void SubmitJob(mw::dispatch::Engine* engine, const Config& c, uint64_t items) {
+void SubmitJob(mw::dispatch::Engine* engine, const Config& c, uint64_t items,
+               const std::string& key) {
   v1::ContractHeader header;
-  header.set_idempotency_key("bench-job");
+  header.set_idempotency_key(key);
   header.set_wait_for_centres(true);  // centres register after the job
   *header.mutable_contract() = mw::contract::ParseContract(ContractText(c), "bench").value();
   auto r = mw::bench::SubmitGeneratedCsv(
@@ -165,6 +175,13 @@ int main(int argc, char** argv) {
   app.add_option("--overlap", c.overlap, "Answers per task");
   app.add_option("--items", c.items, "Items in the job (default: enough for the run)");
   app.add_option("--dir", base, "Where the databases go (default $TMPDIR)");
+  app.add_option("--capacity", c.capacity, "Assignments a centre may hold at once");
+  app.add_flag("--cancel-next", c.cancel_next,
+               "Then cancel the job with each centre's capacity out on lease and run a second "
+               "job: ends with 'cancel first_rate=... next_rate=... ratio=...'");
+  app.add_option("--hoard", c.hoard,
+                 "With --cancel-next: leases each centre holds unanswered at the cancel "
+                 "(default: its capacity; 0 for the control run)");
   CLI11_PARSE(app, argc, argv);
   if (!base.empty()) setenv("TMPDIR", base.c_str(), 1);
   std::setvbuf(stdout, nullptr, _IOLBF, 0);
@@ -198,7 +215,7 @@ int main(int argc, char** argv) {
   const uint64_t items =
       c.items != 0 ? c.items : static_cast<uint64_t>(60'000 * c.seconds / c.overlap) + 1000;
   const auto ingest_start = SteadyClock::now();
-  SubmitJob(engine->get(), c, items);
+  SubmitJob(engine->get(), c, items, "bench-job");
   std::printf("Job of %llu items (overlap %d) submitted in %.1f s\n",
               static_cast<unsigned long long>(items), c.overlap,
               Seconds(ingest_start, SteadyClock::now()));
@@ -217,13 +234,17 @@ int main(int argc, char** argv) {
     add.mutable_centre()->set_currency("USD");
     add.mutable_centre()->set_wage_floor_minor_per_hour(600);
     add.mutable_centre()->add_languages("en");
-    add.mutable_centre()->set_capacity(1'000'000);
+    add.mutable_centre()->set_capacity(c.capacity);
     auto added = (*engine)->AddCentre(add);
     if (!added.ok()) {
       std::fprintf(stderr, "%s\n", added.status().ToString().c_str());
       return 1;
     }
     v1::RegisterRequest reg;
+    // Workers who lease the centre's whole capacity at the cancel and never answer.
+    for (uint32_t h = 0; c.cancel_next && h * kHoardPerWorker < c.Hoard(); ++h) {
+      reg.add_workers()->set_worker(absl::StrCat("c", i, "h", h));
+    }
     for (int p = 0; p < c.pipelines; ++p) {
       Pipeline pipeline{added->credential(), {}};
       for (int w = 0; w < c.workers; ++w) {
@@ -238,19 +259,23 @@ int main(int argc, char** argv) {
     }
   }
 
+  // Every pipeline for c.seconds; returns the seconds taken.
+  auto run_load = [&](Figures* figures) {
+    const auto start = SteadyClock::now();
+    const auto until = start + std::chrono::duration_cast<SteadyClock::duration>(
+                                   std::chrono::duration<double>(c.seconds));
+    std::vector<std::thread> threads;
+    for (const auto& p : pipelines) {
+      threads.emplace_back(RunPipeline, target, p.credential, p.workers, c, until, figures);
+    }
+    for (auto& t : threads) t.join();
+    return Seconds(start, SteadyClock::now());
+  };
   Figures figures;
-  const auto start = SteadyClock::now();
-  const auto until = start + std::chrono::duration_cast<SteadyClock::duration>(
-                                 std::chrono::duration<double>(c.seconds));
-  std::vector<std::thread> threads;
-  for (const auto& p : pipelines) {
-    threads.emplace_back(RunPipeline, target, p.credential, p.workers, c, until, &figures);
-  }
-  for (auto& t : threads) t.join();
-  const double elapsed = Seconds(start, SteadyClock::now());
+  const double elapsed = run_load(&figures);
   const mw::dispatch::EngineStats stats = (*engine)->Stats();
-  server->Shutdown();
 
+  if (!c.cancel_next) server->Shutdown();
   const double answers = figures.accepted / elapsed;
   const double completions = stats.tasks_done / elapsed;
   std::printf("End to end: %d centres x %d pipelines x %d workers, %d per worker per lease\n",
@@ -282,5 +307,43 @@ int main(int argc, char** argv) {
               static_cast<unsigned long long>(auditor.transfers()),
               audit.ok() ? "OK" : audit.ToString().c_str());
   std::printf("  peak RSS %.1f MB\n", mw::bench::PeakRssMb());
-  return audit.ok() ? 0 : 1;
+  if (!audit.ok()) return 1;
+  if (!c.cancel_next) return 0;
+
+  // The regression: leases out at a cancel kept the centres' capacity, and the next job crawled.
+  uint64_t held = 0;
+  for (int i = 0; i < c.centres; ++i) {
+    v1::LeaseRequest hoard;
+    hoard.set_idempotency_key(absl::StrCat("hoard-", i));
+    for (uint32_t h = 0; h * kHoardPerWorker < c.Hoard(); ++h) {
+      auto* credit = hoard.add_credits();
+      credit->set_worker(absl::StrCat("c", i, "h", h));
+      credit->set_count(std::min(kHoardPerWorker, c.Hoard() - h * kHoardPerWorker));
+    }
+    if (hoard.credits().empty()) continue;
+    auto leased = (*engine)->Lease(absl::StrCat("centre-", i), hoard);
+    if (leased.ok()) held += leased->assignments_size();
+  }
+  v1::ControlJobRequest cancel;
+  cancel.set_idempotency_key("bench-cancel");
+  cancel.set_job_id("job-1");
+  cancel.set_action(v1::JOB_CANCEL);
+  if (auto r = (*engine)->ControlJob(cancel); !r.ok()) {
+    std::fprintf(stderr, "cancel: %s\n", r.status().ToString().c_str());
+    return 1;
+  }
+  std::printf("Cancelled job-1 with %llu leases out that nobody answers\n",
+              static_cast<unsigned long long>(held));
+  SubmitJob(engine->get(), c, items, "bench-job-2");
+  const uint64_t done_before = (*engine)->Stats().tasks_done;
+  Figures next;
+  const double next_elapsed = run_load(&next);
+  const double next_rate = ((*engine)->Stats().tasks_done - done_before) / next_elapsed;
+  std::printf("  next job: durable task completions %10.0f /s; job-1 still counts %llu leased\n",
+              next_rate,
+              static_cast<unsigned long long>((*engine)->GetJob("job-1")->stages(1).leased()));
+  server->Shutdown();
+  std::printf("cancel first_rate=%.0f next_rate=%.0f ratio=%.3f\n", completions, next_rate,
+              completions == 0 ? 0.0 : next_rate / completions);
+  return 0;
 }
