@@ -381,6 +381,13 @@ void Agent::WorkerLoop(const std::string& worker) {
     absl::MutexLock l(&mu_);
     sync_wanted_ = true;
     lease_wanted_ = true;
+    if (!sim.truth_known && !options_.crowd.truth_field.empty() &&
+        guessed_stages_.insert(a->assignment().stage()).second) {
+      spdlog::warn(
+          "event=sim_truth_missing stage={} task={} truth_field={}: the truth file has no answer "
+          "for this item, so simulated workers guess on this stage's items it lacks",
+          a->assignment().stage(), a->assignment().task_id(), options_.crowd.truth_field);
+    }
   }
 }
 

@@ -11,6 +11,7 @@
 
 #include <atomic>
 #include <random>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -109,6 +110,8 @@ class Agent {
   bool register_wanted_ ABSL_GUARDED_BY(mu_) = false;
   bool online_ ABSL_GUARDED_BY(mu_) = false;
   std::vector<std::string> on_duty_ ABSL_GUARDED_BY(mu_);
+  // Stages whose items a simulated worker found missing from the truth file (warned once each).
+  std::set<std::string> guessed_stages_ ABSL_GUARDED_BY(mu_);
   std::vector<std::string> release_ ABSL_GUARDED_BY(
       mu_);  // went off duty; hand back their work  // simulated, then signed-in people
   std::vector<std::thread> threads_;

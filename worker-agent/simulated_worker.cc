@@ -3,7 +3,13 @@
 #include <fstream>
 #include <sstream>
 
+#include <algorithm>
+#include <cmath>
+
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
 #include "engine/common/sha256.h"
 #include "engine/contract/csv_reader.h"
 
@@ -108,6 +114,7 @@ SimulatedAnswer Simulate(const CrowdModel& model, const std::string& worker,
   } else {
     truth = TruthOf(model, stage_of(a.assignment().stage()), item);
   }
+  out.truth_known = truth != nullptr;
   const auto& answer = stage.answer();
   if (answer.has_single_choice() && answer.single_choice().options_size() > 0) {
     const auto& options = answer.single_choice().options();
@@ -125,9 +132,38 @@ SimulatedAnswer Simulate(const CrowdModel& model, const std::string& worker,
       out.answer.set_choice(pool[pick]);
     }
   } else if (answer.has_multi_choice() && answer.multi_choice().options_size() > 0) {
-    out.answer.mutable_choices()->add_options(answer.multi_choice().options(0));
+    const auto& options = answer.multi_choice().options();
+    if (truth != nullptr && u < model.accuracy) {
+      // The truth as AnswerLabel writes it: the chosen options joined by '|'.
+      for (absl::string_view o : absl::StrSplit(*truth, '|', absl::SkipEmpty())) {
+        out.answer.mutable_choices()->add_options(std::string(o));
+      }
+    } else {
+      // A wrong set: one option picked at random (when it is the truth, another one).
+      size_t pick = std::min<size_t>(options.size() - 1, static_cast<size_t>(v * options.size()));
+      if (truth != nullptr && options.Get(static_cast<int>(pick)) == *truth) {
+        pick = (pick + 1) % options.size();
+      }
+      out.answer.mutable_choices()->add_options(options.Get(static_cast<int>(pick)));
+    }
   } else if (answer.has_number()) {
-    out.answer.set_number(absl::StrCat(static_cast<int64_t>(answer.number().min())));
+    const v1::NumberRange& range = answer.number();
+    double t = 0;
+    const bool known = truth != nullptr && absl::SimpleAtod(*truth, &t);
+    double value;
+    if (known && u < model.accuracy) {
+      value = t;
+    } else if (known) {
+      // A near miss: a tenth of the value (at least one unit) off, either way, kept in range.
+      const double step = std::max(1.0, std::abs(t) / 10);
+      value = std::clamp(v < 0.5 ? t - step : t + step, range.min(), range.max());
+      if (value == t)
+        value = v < 0.5 ? std::min(range.max(), t + step) : std::max(range.min(), t - step);
+    } else {
+      value = range.min() + u * (range.max() - range.min());  // unknown: anywhere in range
+    }
+    out.answer.set_number(range.integer() ? absl::StrCat(std::llround(value))
+                                          : absl::StrFormat("%.6g", value));
   } else {
     if (truth == nullptr) {
       out.answer.set_text("unsure");

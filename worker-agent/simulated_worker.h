@@ -32,11 +32,15 @@ struct CrowdModel {
 struct SimulatedAnswer {
   v1::Answer answer;
   uint32_t active_seconds = 0;
+  bool truth_known = false;  // the truth file had this item: otherwise the answer is a guess
 };
 
-// What worker `worker` answers to `a` under `model`. On a verify task (yes/no on another
-// stage's answer) or an iteration's vote (new/previous version), a right judgement compares the
-// judged field with that stage's truth; a wrong text answer is the truth with its end missing.
+// What worker `worker` answers to `a` under `model`, for every answer kind. On a verify task
+// (yes/no on another stage's answer) or an iteration's vote (new/previous version), a right
+// judgement compares the judged field with that stage's truth; a wrong text answer is the truth
+// with its end missing; a wrong number misses the truth by a tenth (at least one unit) within the
+// stage's range; a wrong set of choices is one option that is not the truth. Without a truth for
+// the item the answer is a guess (truth_known false).
 SimulatedAnswer Simulate(const CrowdModel& model, const std::string& worker,
                          const v1::CachedAssignment& a);
 

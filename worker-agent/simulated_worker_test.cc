@@ -101,5 +101,54 @@ TEST(SimulatedWorkerTest, PerStageTruthDrivesFixesVerificationsAndVotes) {
   EXPECT_EQ(Simulate(m, "w", Judge("fix", {{"id", "R1"}}, {})).answer.text(), "12.5");
 }
 
+// The regression: simulated workers answered the minimum on every number stage whatever the
+// truth file said.
+TEST(SimulatedWorkerTest, NumberStagesFollowTheTruthAndMissNearItWhenWrong) {
+  auto task = [](const std::string& id, bool integer) {
+    v1::CachedAssignment a = Task(id);
+    v1::NumberRange* n = a.mutable_spec()->mutable_human()->mutable_answer()->mutable_number();
+    n->set_min(0);
+    n->set_max(1000);
+    n->set_integer(integer);
+    return a;
+  };
+  CrowdModel m = Model(1.0);
+  m.truth["7"] = "420";
+  EXPECT_EQ(Simulate(m, "w1", task("7", true)).answer.number(), "420");
+  m.accuracy = 0.0;
+  const std::string wrong = Simulate(m, "w1", task("7", true)).answer.number();
+  EXPECT_TRUE(wrong == "378" || wrong == "462") << wrong;  // a tenth off, either way
+  m.truth["8"] = "2.5";
+  const std::string near = Simulate(m, "w1", task("8", false)).answer.number();
+  EXPECT_TRUE(near == "1.5" || near == "3.5") << near;  // at least one unit off
+  m.truth["9"] = "0";
+  EXPECT_EQ(Simulate(m, "w2", task("9", true)).answer.number(), "1");  // kept in range
+}
+
+TEST(SimulatedWorkerTest, MultiChoiceStagesFollowTheTruth) {
+  v1::CachedAssignment a = Task("5");
+  auto* h = a.mutable_spec()->mutable_human();
+  h->mutable_answer()->clear_single_choice();
+  for (const char* o : {"bug", "billing", "account"}) {
+    h->mutable_answer()->mutable_multi_choice()->add_options(o);
+  }
+  CrowdModel m = Model(1.0);
+  m.truth["5"] = "billing|bug";
+  const v1::Answer right = Simulate(m, "w1", a).answer;
+  ASSERT_EQ(right.choices().options_size(), 2);
+  EXPECT_EQ(right.choices().options(0), "billing");
+  EXPECT_EQ(right.choices().options(1), "bug");
+  m.accuracy = 0.0;
+  m.truth["5"] = "account";
+  const v1::Answer wrong = Simulate(m, "w1", a).answer;
+  ASSERT_EQ(wrong.choices().options_size(), 1);
+  EXPECT_NE(wrong.choices().options(0), "account");
+}
+
+TEST(SimulatedWorkerTest, AnItemTheTruthFileLacksIsAGuessAndSaysSo) {
+  EXPECT_TRUE(Simulate(Model(0.9), "w1", Task("3")).truth_known);
+  EXPECT_FALSE(Simulate(Model(0.9), "w1", Task("gold-17")).truth_known);
+}
+
 }  // namespace
 }  // namespace mw::agent
