@@ -63,7 +63,9 @@ void Splitter::OnLine(std::string line, uint64_t line_no, const OnItem& on_item,
   }
   if (format_ == microwork::v1::FORMAT_JSONL) {
     if (line.find_first_not_of(" \t") == std::string::npos) return;  // blank line
-    nlohmann::json record = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+    // Ordered: an item's fields keep the order the client wrote them in, through to the export.
+    nlohmann::ordered_json record =
+        nlohmann::ordered_json::parse(line, nullptr, /*allow_exceptions=*/false);
     if (record.is_discarded()) {
       Bad(line_no, "not valid JSON", on_bad);
       return;

@@ -77,6 +77,18 @@ TEST(SplitterTest, JsonlRecords) {
   EXPECT_EQ(out->bad[1].reason, "expected a JSON object");
 }
 
+// The regression: JSONL inputs came back with their fields in alphabetical order.
+TEST(SplitterTest, JsonlFieldsKeepTheOrderTheClientWrote) {
+  auto out = Split(MakeSpec(microwork::v1::SPLIT_RECORDS), microwork::v1::FORMAT_JSONL,
+                   "{\"sms\": \"hi\", \"id\": 7, \"at\": \"2026-11-01\"}\n", 4);
+  ASSERT_TRUE(out.ok());
+  ASSERT_EQ(out->items.size(), 1u);
+  ASSERT_EQ(out->items[0].fields_size(), 3);
+  EXPECT_EQ(out->items[0].fields(0).name(), "sms");
+  EXPECT_EQ(out->items[0].fields(1).name(), "id");
+  EXPECT_EQ(out->items[0].fields(2).name(), "at");
+}
+
 TEST(SplitterTest, TextByLines) {
   auto out = Split(MakeSpec(microwork::v1::SPLIT_LINES, 2), microwork::v1::FORMAT_TEXT,
                    "one\ntwo\nthree\nfour\nfive\n", 3);

@@ -500,10 +500,14 @@ class Engine {
   absl::StatusOr<ItemPath> ReplayItem(const std::string& job_id, const std::vector<StageRun>& flow,
                                       v1::Item item,
                                       const storage::Snapshot* snapshot = nullptr) const;
-  // The exported row of a finished item (nullopt while it is not finished).
-  absl::StatusOr<std::optional<v1::ResultRecord>> ExportedRow(
-      const std::string& job_id, const std::vector<StageRun>& flow, uint64_t item_index,
-      const storage::Snapshot* snapshot) const;
+  // The exported row of a finished item (nullopt while it is not finished). With `ended` (the
+  // job stopped early: "cancelled" or "deadline passed") a client's item it left unfinished has
+  // a row too: the verdicts it got, status "<ended> before <stage>".
+  absl::StatusOr<std::optional<v1::ResultRecord>> ExportedRow(const std::string& job_id,
+                                                              const std::vector<StageRun>& flow,
+                                                              uint64_t item_index,
+                                                              const storage::Snapshot* snapshot,
+                                                              const std::string& ended = "") const;
   static uint32_t FreeSlots(const v1::TaskRecord& task);
   // Whether `worker` had a slot of `task`, or may not take it (excluded).
   static bool HadOrBarred(const v1::TaskRecord& task, const std::string& worker);

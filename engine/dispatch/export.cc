@@ -46,17 +46,27 @@ absl::StatusOr<Engine::ItemPath> Engine::ReplayItem(const std::string& job_id,
 
 absl::StatusOr<std::optional<v1::ResultRecord>> Engine::ExportedRow(
     const std::string& job_id, const std::vector<StageRun>& flow, uint64_t item_index,
-    const storage::Snapshot* snapshot) const {
+    const storage::Snapshot* snapshot, const std::string& ended) const {
   v1::Item item;
   MW_RETURN_IF_ERROR(
       store_->GetRecord(Cf::kItems, keys::Item(job_id, item_index), &item, snapshot));
   MW_ASSIGN_OR_RETURN(ItemPath path, ReplayItem(job_id, flow, std::move(item), snapshot));
-  if (path.at >= 0 || path.verdicts.empty()) return std::nullopt;
-  // The row carries the last verdict, the item's status and every verdict on the way.
-  v1::ResultRecord row = path.verdicts.back();
-  row.clear_routed();
+  v1::ResultRecord row;
+  if (path.at >= 0) {
+    // Unfinished: listed only once the job has stopped for good, and never a check task.
+    if (ended.empty() || item_index >= kGoldItemBase) return std::nullopt;
+    row.set_job_id(job_id);
+    row.set_item_index(item_index);
+    row.set_status(absl::StrCat(ended, " before ", flow[path.at].stage));
+  } else if (path.verdicts.empty()) {
+    return std::nullopt;
+  } else {
+    // The row carries the last verdict, the item's status and every verdict on the way.
+    row = path.verdicts.back();
+    row.clear_routed();
+    row.set_status(ItemStatus(flow, path.item));
+  }
   *row.mutable_item() = ExportedItem(flow, path.item);
-  row.set_status(ItemStatus(flow, path.item));
   for (const v1::ResultRecord& v : path.verdicts) {
     v1::Provenance* p = row.add_provenance();
     p->set_stage(v.stage());
@@ -71,11 +81,14 @@ absl::Status Engine::ExportResults(const std::string& job_id,
                                    const std::function<bool(const v1::ResultRecord&)>& sink) const {
   std::vector<StageRun> flow;
   v1::MergeStage merge;
+  std::string ended;
   {
     absl::MutexLock l(&mu_);
     const JobRun* run = FindJob(job_id);
     if (run == nullptr) return absl::NotFoundError(absl::StrCat("no job ", job_id));
     flow = run->chain;
+    const v1::JobState state = run->progress.state();
+    if (EndedEarly(state)) ended = state == v1::JOB_CANCELLED ? "cancelled" : "deadline passed";
     if (run->merge_stage >= 0) merge = run->record.contract().stages(run->merge_stage).merge();
   }
   auto snapshot = store_->GetSnapshot();
@@ -86,7 +99,7 @@ absl::Status Engine::ExportResults(const std::string& job_id,
     for (; c->Valid(); c->Next()) {
       auto index = keys::ParseItem(c->key());
       if (!index.has_value()) return absl::DataLossError("malformed item key");
-      MW_ASSIGN_OR_RETURN(auto row, ExportedRow(job_id, flow, *index, snapshot.get()));
+      MW_ASSIGN_OR_RETURN(auto row, ExportedRow(job_id, flow, *index, snapshot.get(), ended));
       if (!row.has_value()) continue;
       MW_ASSIGN_OR_RETURN(bool more, f(*std::move(row)));
       if (!more) return absl::OkStatus();
@@ -130,7 +143,7 @@ absl::Status Engine::ExportResults(const std::string& job_id,
     std::optional<v1::ResultRecord> merged;
     std::vector<std::string> workers;
     for (uint64_t index : g.items) {
-      MW_ASSIGN_OR_RETURN(auto row, ExportedRow(job_id, flow, index, snapshot.get()));
+      MW_ASSIGN_OR_RETURN(auto row, ExportedRow(job_id, flow, index, snapshot.get(), ended));
       if (!row.has_value()) return absl::DataLossError("an exported item changed during export");
       if (!merged.has_value()) {
         merged = *std::move(row);

@@ -317,5 +317,26 @@ TEST_F(LifecycleTest, WorkNoCentreCanTakeIsRefusedUnlessItMayWaitAndTheJobSaysWh
   EXPECT_EQ(Lease("kisumu", "w2", 3, "L1")->assignments_size(), 3);
 }
 
+// The regression: a cancelled job's export left out its unfinished rows.
+TEST_F(LifecycleTest, ACancelledJobsExportListsEveryItemWithItsStatus) {
+  AddCentre("nairobi", {"w1", "w2", "w3"});
+  ASSERT_TRUE(Submit(kContract).ok());
+  for (const char* w : {"w1", "w2", "w3"}) {  // the three answers of the first item
+    AnswerAll("nairobi", *Lease("nairobi", w, 1, absl::StrCat("L-", w)));
+  }
+  ASSERT_TRUE(Control(v1::JOB_CANCEL, "c1").ok());
+  std::vector<std::pair<uint64_t, std::string>> rows;
+  ASSERT_TRUE(engine_
+                  ->ExportResults("job-1",
+                                  [&](const v1::ResultRecord& r) {
+                                    rows.emplace_back(r.item_index(), r.status());
+                                    return true;
+                                  })
+                  .ok());
+  EXPECT_EQ(rows,
+            (std::vector<std::pair<uint64_t, std::string>>{
+                {0, "succeeded"}, {1, "cancelled before label"}, {2, "cancelled before label"}}));
+}
+
 }  // namespace
 }  // namespace mw::dispatch
