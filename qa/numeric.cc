@@ -29,6 +29,12 @@ NumberEstimate Median(std::vector<double> values, double tolerance) {
   return With(m, values, tolerance);
 }
 
+NumberEstimate LowerMedian(std::vector<double> values, double tolerance) {
+  if (values.empty()) return {};
+  std::sort(values.begin(), values.end());
+  return With(values[(values.size() - 1) / 2], values, tolerance);
+}
+
 NumberEstimate Mean(const std::vector<double>& values, double tolerance) {
   if (values.empty()) return {};
   const double m = std::accumulate(values.begin(), values.end(), 0.0) / values.size();

@@ -16,6 +16,9 @@ struct NumberEstimate {
 
 // The middle value (the mean of the two middle values for an even count).
 NumberEstimate Median(std::vector<double> values, double tolerance = 0.05);
+// The lower of the two middle values for an even count (the middle one for an odd count): always
+// one of the answers, so a whole-number question gets a whole-number answer.
+NumberEstimate LowerMedian(std::vector<double> values, double tolerance = 0.05);
 NumberEstimate Mean(const std::vector<double>& values, double tolerance = 0.05);
 // The mean after dropping floor(trim * n) values from each end.
 NumberEstimate TrimmedMean(std::vector<double> values, double trim = 0.2, double tolerance = 0.05);

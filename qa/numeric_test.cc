@@ -21,4 +21,11 @@ TEST(NumericTest, MeanAndTrimmedMean) {
 }
 
 }  // namespace
+TEST(NumericTest, LowerMedianIsAlwaysOneOfTheAnswers) {
+  EXPECT_EQ(LowerMedian({3, 2}).value, 2);
+  EXPECT_EQ(LowerMedian({5, 1, 3}).value, 3);
+  EXPECT_EQ(LowerMedian({4, 1, 3, 2}).value, 2);
+  EXPECT_EQ(LowerMedian({}).count, 0);
+}
+
 }  // namespace mw::qa

@@ -330,10 +330,12 @@ class Validator {
         if (!h.answer().has_number())
           Error(p + ".qa.method", "MEDIAN and MEAN need a number answer");
         break;
+      case microwork::v1::TEXT_AGREEMENT:
+        if (!h.answer().has_text()) Error(p + ".qa.method", "TEXT_AGREEMENT needs a text answer");
+        break;
       default:
         Error(p + ".qa.method",
-              "online QA supports MAJORITY_VOTE, WEIGHTED_VOTE, MEDIAN and MEAN; use "
-              "`mw qa aggregate` to re-aggregate an export with Dawid-Skene");
+              "expected MAJORITY_VOTE, WEIGHTED_VOTE, TEXT_AGREEMENT, MEDIAN or MEAN");
     }
     for (auto [field, list] : {std::pair{"skills", &h.skills()},
                                {"languages", &h.languages()},

@@ -5,6 +5,7 @@
 #include "engine/common/ids.h"
 #include "engine/contract/contract_file.h"
 #include "engine/dispatch/engine.h"
+#include "engine/dispatch/engine_test_fixture.h"
 #include "engine/ledger/audit_store.h"
 #include "engine/testing/temp_dir.h"
 #include "gmock/gmock.h"
@@ -370,6 +371,59 @@ TEST_F(OnlineQaTest, NewcomersTrainOnPaidCheckTasksUntilTheyPass) {
   EXPECT_FALSE(Answer(tries[2], known[tries[2].item().fields(0).value()]).promoted());
   EXPECT_TRUE(Lease("w2", 2).empty());
   EXPECT_EQ(Line("w2").posted_minor(), 15);
+}
+
+constexpr char kCount[] = R"(
+name: Count the items on a receipt
+client: acme
+currency: USD
+budget_minor: 1000
+inputs:
+  - {name: receipts, format: FORMAT_CSV, inline_text: "id\nr1\n"}
+stages:
+  - name: rows
+    split: {input: receipts, by: SPLIT_ROWS}
+  - name: lines
+    after: [rows]
+    human:
+      instructions: {en: "How many items?"}
+      answer: {number: {min: 0, max: 1000, integer: true}}
+      piece_rate_minor: 5
+      estimated_seconds: 20
+      overlap: 3
+      qa: {method: MEDIAN}
+)";
+
+// The regression: a number stage accepted MEDIAN but was decided by a vote on the numbers' text.
+class NumberVerdictTest : public EngineTest {};
+
+TEST_F(NumberVerdictTest, ANumberStagesVerdictIsTheMedianOfThreeWorkersNumbers) {
+  AddCentre("nairobi", {"w1", "w2", "w3"});
+  ASSERT_TRUE(Submit(kCount).ok());
+  std::vector<v1::Result> results;
+  for (auto [w, n] : {std::pair{"w1", "40"}, {"w2", "42"}, {"w3", "400"}}) {
+    auto lease = Lease("nairobi", w, 1, absl::StrCat("L-", w));
+    ASSERT_EQ(lease->assignments_size(), 1);
+    v1::Result r = Answer(lease->assignments(0), "");
+    r.mutable_answer()->set_number(n);
+    results.push_back(r);
+  }
+  for (const auto& receipt : SubmitResults("nairobi", results)) {
+    EXPECT_EQ(receipt.status(), v1::RECEIPT_ACCEPTED);
+  }
+  std::vector<v1::ResultRecord> rows;
+  ASSERT_TRUE(engine_
+                  ->ExportResults("job-1",
+                                  [&](const v1::ResultRecord& r) {
+                                    rows.push_back(r);
+                                    return true;
+                                  })
+                  .ok());
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].answer().number(), "42");       // no two answers agree: a vote would pick "40"
+  EXPECT_DOUBLE_EQ(rows[0].confidence(), 2.0 / 3);  // 40 and 42 are within 5% of 42
+  ASSERT_EQ(rows[0].provenance_size(), 1);
+  EXPECT_EQ(rows[0].provenance(0).answer(), "42");
 }
 
 }  // namespace

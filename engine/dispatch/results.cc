@@ -13,8 +13,8 @@
 #include "engine/common/status_macros.h"
 #include "engine/dispatch/answers.h"
 #include "engine/dispatch/engine.h"
+#include "engine/dispatch/verdicts.h"
 #include "engine/storage/keys.h"
-#include "qa/majority_vote.h"
 
 namespace mw::dispatch {
 
@@ -377,11 +377,7 @@ absl::Status Engine::Decide(JobRun* run, TaskRun* task, Batch* batch) {
     skills.push_back(Skill(accounts.back()));
   }
   const auto& answer_schema = stage.human.answer();
-  const int options =
-      answer_schema.has_single_choice() ? answer_schema.single_choice().options_size() : 2;
-  const qa::Vote vote = qa.method() == v1::WEIGHTED_VOTE
-                            ? qa::SkillWeightedVote(labels, skills, options)
-                            : qa::MajorityVote(labels);
+  const Verdict vote = DecideVerdict(qa, answer_schema, labels, skills);
 
   // Dynamic overlap: below the target and under the cap, ask one more worker.
   const bool dynamic = qa.confidence_target() > 0;
