@@ -122,7 +122,10 @@ class Validator {
       return;
     }
     if (c_.stages_size() > static_cast<int>(limits_.max_stages)) {
-      Error("stages", absl::StrCat("at most ", limits_.max_stages, " stages"));
+      // Nothing more is checked: the rest of the work grows with the count.
+      Error("stages",
+            absl::StrCat("at most ", limits_.max_stages, " stages, got ", c_.stages_size()));
+      return;
     }
     std::map<std::string, int> index;
     bool refs_ok = true;  // names unique and every `after` resolves: the DAG can be checked
@@ -414,34 +417,49 @@ class Validator {
   }
 
   void Dag(const std::map<std::string, int>& index) {
-    // Depth-first search for a cycle, then the longest path for the depth cap.
+    // Kahn's algorithm, no recursion: each stage is placed once all it is after are placed, and
+    // its depth is one more than theirs. Stages never placed lie on or behind a cycle.
     const int n = c_.stages_size();
-    std::vector<int> state(n, 0), depth(n, 1);
-    bool cycle = false;
-    std::function<void(int)> visit = [&](int v) {
-      state[v] = 1;
-      for (const auto& dep : c_.stages(v).after()) {
-        auto it = index.find(dep);
-        if (it == index.end()) continue;
-        const int u = it->second;
-        if (state[u] == 1) {
-          if (!cycle) {
-            Error(absl::StrCat("stages[", v, "].after"),
-                  absl::StrCat("\"", c_.stages(v).name(), "\" and \"", dep,
-                               "\" form a cycle; stages must form a DAG"));
-          }
-          cycle = true;
-        } else if (state[u] == 0) {
-          visit(u);
-        }
-        depth[v] = std::max(depth[v], depth[u] + 1);
-      }
-      state[v] = 2;
-    };
+    std::vector<std::vector<int>> followers(n);
+    std::vector<int> waiting(n, 0), depth(n, 1);
     for (int v = 0; v < n; ++v) {
-      if (state[v] == 0) visit(v);
+      for (const auto& dep : c_.stages(v).after()) {
+        followers[index.at(dep)].push_back(v);
+        ++waiting[v];
+      }
     }
-    if (cycle) return;
+    std::vector<int> ready;
+    for (int v = 0; v < n; ++v) {
+      if (waiting[v] == 0) ready.push_back(v);
+    }
+    int placed = 0;
+    while (!ready.empty()) {
+      const int u = ready.back();
+      ready.pop_back();
+      ++placed;
+      for (int v : followers[u]) {
+        depth[v] = std::max(depth[v], depth[u] + 1);
+        if (--waiting[v] == 0) ready.push_back(v);
+      }
+    }
+    if (placed < n) {
+      // Every stage left waits on another left: following the first such from any of them comes
+      // round to a cycle within n steps; name a stage on it and the one it is after.
+      auto first_waiting_dep = [&](int v) {
+        for (const auto& dep : c_.stages(v).after()) {
+          if (waiting[index.at(dep)] != 0) return index.at(dep);
+        }
+        return v;  // not reached: a waiting stage is after a waiting stage
+      };
+      int v = 0;
+      while (waiting[v] == 0) ++v;
+      for (int step = 0; step < n; ++step) v = first_waiting_dep(v);
+      Error(absl::StrCat("stages[", v, "].after"),
+            absl::StrCat("\"", c_.stages(v).name(), "\" and \"",
+                         c_.stages(first_waiting_dep(v)).name(),
+                         "\" form a cycle; stages must form a DAG"));
+      return;
+    }
     const uint32_t cap = c_.caps().max_depth() != 0 ? c_.caps().max_depth() : limits_.max_depth;
     for (int v = 0; v < n; ++v) {
       if (static_cast<uint32_t>(depth[v]) > cap) {
@@ -456,35 +474,23 @@ class Validator {
     for (int v = 0; v < n; ++v) {
       splits += c_.stages(v).has_split();
       merges += c_.stages(v).has_merge();
-      if (c_.stages(v).has_merge()) {
-        for (int w = 0; w < n; ++w) {
-          for (const auto& dep : c_.stages(w).after()) {
-            if (dep == c_.stages(v).name()) {
-              Error(absl::StrCat("stages[", w, "].after"), "nothing may follow a merge");
-            }
-          }
-        }
+      if (!c_.stages(v).has_merge()) continue;
+      for (int w : followers[v]) {
+        Error(absl::StrCat("stages[", w, "].after"), "nothing may follow a merge");
       }
     }
     if (splits != 1) Error("stages", "needs exactly one split stage");
     for (int v = 0; v < n; ++v) {
       const Stage& s = c_.stages(v);
-      if ((s.has_verify() || s.has_merge()) && s.after_size() == 1) {
-        for (const Stage& t : c_.stages()) {
-          if (t.name() == s.after(0) && t.has_split()) {
-            Error(absl::StrCat("stages[", v, "].after"),
-                  "the stage after a split must be a human or iterate stage");
-          }
-        }
+      if ((s.has_verify() || s.has_merge()) && s.after_size() == 1 &&
+          c_.stages(index.at(s.after(0))).has_split()) {
+        Error(absl::StrCat("stages[", v, "].after"),
+              "the stage after a split must be a human or iterate stage");
       }
     }
     if (merges > 1) Error("stages", "at most one merge stage");
-    std::map<std::string, int> consumers;
-    for (const auto& s : c_.stages()) {
-      for (const auto& dep : s.after()) ++consumers[dep];
-    }
     for (int v = 0; v < n; ++v) {
-      if (consumers[c_.stages(v).name()] > 1) {
+      if (followers[v].size() > 1) {
         Error(absl::StrCat("stages[", v, "]"),
               "fan-out to more than one consumer is not supported by this dispatcher yet");
       }
@@ -513,26 +519,34 @@ absl::Status ErrorsToStatus(const std::vector<ContractError>& errors) {
 }
 
 std::vector<int> TopologicalOrder(const Contract& contract) {
+  // Kahn's algorithm; among stages ready at once, the lower index first.
   const int n = contract.stages_size();
   std::map<std::string, int> index;
   for (int i = 0; i < n; ++i) index[contract.stages(i).name()] = i;
-  std::vector<int> order;
-  std::vector<bool> placed(n, false);
-  while (static_cast<int>(order.size()) < n) {
-    bool progress = false;
-    for (int v = 0; v < n; ++v) {
-      if (placed[v]) continue;
-      bool ready = true;
-      for (const auto& dep : contract.stages(v).after()) ready = ready && placed[index[dep]];
-      if (ready) {
-        placed[v] = true;
-        order.push_back(v);
-        progress = true;
-      }
+  std::vector<std::vector<int>> followers(n);
+  std::vector<int> waiting(n, 0);
+  for (int v = 0; v < n; ++v) {
+    for (const auto& dep : contract.stages(v).after()) {
+      auto it = index.find(dep);
+      if (it == index.end()) continue;
+      followers[it->second].push_back(v);
+      ++waiting[v];
     }
-    if (!progress) break;  // a cycle: REQUIRES says this does not happen
   }
-  return order;
+  std::set<int> ready;
+  for (int v = 0; v < n; ++v) {
+    if (waiting[v] == 0) ready.insert(v);
+  }
+  std::vector<int> order;
+  while (!ready.empty()) {
+    const int u = *ready.begin();
+    ready.erase(ready.begin());
+    order.push_back(u);
+    for (int v : followers[u]) {
+      if (--waiting[v] == 0) ready.insert(v);
+    }
+  }
+  return order;  // shorter than n on a cycle: REQUIRES says this does not happen
 }
 
 }  // namespace mw::contract

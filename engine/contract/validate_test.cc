@@ -1,5 +1,6 @@
 #include "engine/contract/validate.h"
 
+#include "absl/strings/str_cat.h"
 #include "engine/contract/contract_file.h"
 #include "gtest/gtest.h"
 
@@ -263,6 +264,54 @@ INSTANTIATE_TEST_SUITE_P(
              },
              {{"stages[1].human.qa.method", "MEDIAN and MEAN need a number answer"}}}),
     PrintCase);
+
+// Good() with `count` human stages in a chain between the split and the merge.
+Contract LongChain(int count) {
+  Contract c = Good();
+  const microwork::v1::Stage label = c.stages(1);
+  const microwork::v1::Stage merge = c.stages(2);
+  c.mutable_stages()->DeleteSubrange(1, 2);
+  std::string previous = "rows";
+  for (int i = 0; i < count; ++i) {
+    microwork::v1::Stage s = label;
+    s.set_name(absl::StrCat("s", i));
+    s.set_after(0, previous);
+    previous = s.name();
+    *c.add_stages() = std::move(s);
+  }
+  microwork::v1::Stage m = merge;
+  m.set_after(0, previous);
+  *c.add_stages() = std::move(m);
+  return c;
+}
+
+TEST(ValidateTest, TooManyStagesIsOneErrorAndNothingMoreIsChecked) {
+  // 20,000 stages once crashed the dispatcher: the check of the count did not stop the
+  // recursive search for cycles behind it.
+  auto errors = ValidateContract(LongChain(20'000), Limits());
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0], (ContractError{"stages", "at most 32 stages, got 20002"}));
+}
+
+TEST(ValidateTest, AHundredThousandStagesAreCheckedWithoutRecursion) {
+  // An installation that raised its caps still gets an answer, not a stack overflow.
+  Limits big;
+  big.max_stages = 200'000;
+  big.max_depth = 200'000;
+  Contract c = LongChain(100'000);
+  EXPECT_EQ(ValidateContract(c, big), std::vector<ContractError>{});
+  EXPECT_EQ(TopologicalOrder(c).size(), 100'002u);
+  EXPECT_EQ(TopologicalOrder(c).back(), 100'001);
+  big.max_depth = 1000;
+  EXPECT_EQ(ValidateContract(c, big),
+            (std::vector<ContractError>{{"stages[1000]", "is 1001 stages deep; the cap is 1000"}}));
+  // A cycle at the far end of the chain is found and named.
+  c.mutable_stages(1)->set_after(0, "s99999");
+  EXPECT_EQ(ValidateContract(c, big),
+            (std::vector<ContractError>{
+                {"stages[99999].after",
+                 "\"s99998\" and \"s99997\" form a cycle; stages must form a DAG"}}));
+}
 
 TEST(ValidateTest, EveryErrorIsReportedAtOnce) {
   Contract c = Good();
