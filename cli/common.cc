@@ -4,16 +4,6 @@
 
 namespace mw::cli {
 
-std::string CsvField(const std::string& v) {
-  if (v.find_first_of(",\"\n\r") == std::string::npos) return v;
-  std::string out = "\"";
-  for (char c : v) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  return out + "\"";
-}
-
 absl::Status AuditRemoteLedger(Client& client, ledger::Auditor* auditor) {
   auto ctx = client.LongContext();
   auto reader = client.ledger().ReadLedger(ctx.get(), {});

@@ -6,12 +6,10 @@
 
 #include "absl/status/statusor.h"
 #include "cli/client.h"
+#include "engine/common/plain_text.h"
 #include "engine/ledger/auditor.h"
 
 namespace mw::cli {
-
-// `v` as one RFC 4180 field: quoted when it holds a comma, a quote or a line break.
-std::string CsvField(const std::string& v);
 
 // Streams the whole ledger from the dispatcher into `auditor` and checks it.
 // Returns the first violation (DATA_LOSS / FAILED_PRECONDITION) or the RPC's error.

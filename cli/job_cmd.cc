@@ -291,7 +291,7 @@ void AddJobCommands(CLI::App& app, Run* run) {
       if (reply.tasks().empty()) std::cout << "No dead tasks.\n";
       for (const auto& t : reply.tasks()) {
         std::cout << t.task_id() << "  " << t.failed_attempts() << " expired attempts, held by "
-                  << absl::StrJoin(t.workers(), ", ") << "\n";
+                  << TerminalText(absl::StrJoin(t.workers(), ", ")) << "\n";
       }
       return absl::OkStatus();
     };

@@ -128,13 +128,16 @@ absl::Status ListReviews(const ReviewOpts& o, const Connect& connect) {
   if (reply.reviews().empty()) std::cout << "No results waiting for review.\n";
   for (const auto& r : reply.reviews()) {
     std::cout << r.task_id() << "  confidence " << absl::StrFormat("%.2f", r.confidence());
-    if (r.decided()) std::cout << "  decided \"" << r.label() << "\" by " << r.reviewer();
+    if (r.decided())
+      std::cout << "  decided \"" << TerminalText(r.label()) << "\" by "
+                << TerminalText(r.reviewer());
     std::cout << "\n  answers:";
     for (int i = 0; i < r.workers_size(); ++i) {
-      std::cout << " " << r.workers(i) << "=" << r.labels(i);
+      std::cout << " " << TerminalText(r.workers(i)) << "=" << TerminalText(r.labels(i));
     }
     std::cout << "\n  item:";
-    for (const auto& f : r.item().fields()) std::cout << " " << f.name() << "=" << f.value();
+    for (const auto& f : r.item().fields())
+      std::cout << " " << TerminalText(f.name()) << "=" << TerminalText(f.value());
     std::cout << "\n";
   }
   return absl::OkStatus();
@@ -151,8 +154,8 @@ absl::Status DecideReview(const ReviewOpts& o, const Connect& connect) {
   v1::Review reply;
   auto ctx = client->Context();
   MW_RETURN_IF_ERROR(rpc::FromGrpcStatus(client->ops().DecideReview(ctx.get(), req, &reply)));
-  std::cout << reply.task_id() << ": \"" << reply.label() << "\", decided by " << reply.reviewer()
-            << " (" << reply.reason() << ")\n";
+  std::cout << reply.task_id() << ": \"" << TerminalText(reply.label()) << "\", decided by "
+            << TerminalText(reply.reviewer()) << " (" << reply.reason() << ")\n";
   return absl::OkStatus();
 }
 

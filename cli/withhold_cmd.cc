@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "cli/commands.h"
 #include "engine/common/money.h"
+#include "engine/common/plain_text.h"
 #include "engine/common/status_macros.h"
 #include "proto/rpc/grpc_status.h"
 
@@ -29,12 +30,13 @@ const std::map<std::string, v1::WithholdReason>& Reasons() {
 }
 
 void Print(const v1::Withholding& w) {
-  std::cout << w.assignment_id() << "  " << w.worker_account() << "  "
-            << FormatMoney(w.amount_minor(), w.currency()) << "  withheld by " << w.decided_by()
-            << " (" << v1::WithholdReason_Name(w.reason()) << ": " << w.note() << ")  dispute "
-            << v1::DisputeState_Name(w.dispute());
+  std::cout << TerminalText(w.assignment_id()) << "  " << TerminalText(w.worker_account()) << "  "
+            << FormatMoney(w.amount_minor(), w.currency()) << "  withheld by "
+            << TerminalText(w.decided_by()) << " (" << v1::WithholdReason_Name(w.reason()) << ": "
+            << TerminalText(w.note()) << ")  dispute " << v1::DisputeState_Name(w.dispute());
   if (!w.resolved_by().empty()) {
-    std::cout << ", decided by " << w.resolved_by() << ": " << w.resolution();
+    std::cout << ", decided by " << TerminalText(w.resolved_by()) << ": "
+              << TerminalText(w.resolution());
   }
   std::cout << "\n";
 }

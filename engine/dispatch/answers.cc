@@ -1,6 +1,7 @@
 #include "engine/dispatch/answers.h"
 
 #include <algorithm>
+#include <cmath>
 #include <set>
 #include <vector>
 
@@ -9,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "engine/common/plain_text.h"
 
 namespace mw::dispatch {
 
@@ -78,9 +80,10 @@ absl::Status CheckAnswer(const AnswerSchema& schema, const Answer& answer) {
         return absl::InvalidArgumentError("expected a number");
       }
       double v;
-      if (!absl::SimpleAtod(answer.number(), &v)) {
+      if (!absl::SimpleAtod(answer.number(), &v) || !std::isfinite(v)) {
         return absl::InvalidArgumentError(
-            absl::StrCat("\"", answer.number(), "\" is not a number"));
+            absl::StrCat("\"", TerminalText(answer.number()),
+                         "\" is not a number; expected digits such as 12.5"));
       }
       const auto& r = schema.number();
       if (v < r.min() || v > r.max()) {

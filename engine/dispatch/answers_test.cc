@@ -1,5 +1,6 @@
 #include "engine/dispatch/answers.h"
 
+#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 
 namespace mw::dispatch {
@@ -47,7 +48,16 @@ TEST(AnswersTest, NumbersAreRangeChecked) {
   a.set_number("101");
   EXPECT_EQ(CheckAnswer(s, a).message(), "101 is outside 0 to 100");
   a.set_number("x");
-  EXPECT_EQ(CheckAnswer(s, a).message(), "\"x\" is not a number");
+  EXPECT_EQ(CheckAnswer(s, a).message(), "\"x\" is not a number; expected digits such as 12.5");
+  // Not-a-number and infinity parse as doubles and compare false with every bound: refused
+  // before the range check, whatever the range.
+  s.mutable_number()->set_integer(false);
+  for (const char* bad : {"-nan", "nan", "NaN", "inf", "-infinity"}) {
+    a.set_number(bad);
+    EXPECT_EQ(CheckAnswer(s, a).message(),
+              absl::StrCat("\"", bad, "\" is not a number; expected digits such as 12.5"))
+        << bad;
+  }
 }
 
 TEST(AnswersTest, LabelsNormaliseTextAndSortChoices) {

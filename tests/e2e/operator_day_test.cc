@@ -202,5 +202,38 @@ TEST_F(OperatorDayTest, ResubmittingTheSameFileSaysWhichJobItMadeAndItsState) {
   EXPECT_EQ(fresh.out, "Submitted job-2: 10 items\n");
 }
 
+// A client's row or a worker's answer that a spreadsheet would run as a formula, or that would
+// drive a terminal, reaches the export as plain text.
+TEST_F(OperatorDayTest, ExportedCsvCarriesNoFormulasAndNoControlCharacters) {
+  Write("rows.csv",
+        "text\n"
+        "\"=HYPERLINK(\"\"http://evil.example\"\",\"\"click\"\")\"\n"
+        "@SUM(A1)\n"
+        "-5\n"
+        "\"bell\x07 and \x1b[2J clear\"\n");
+  const std::string contract = absl::StrReplaceAll(
+      kPennyContract,
+      {{R"(inline_text: "text\na\nb\nc\nd\ne\nf\ng\nh\ni\nj\n")", "path: rows.csv"}});
+  CommandResult submit = Mw({"contract", "submit", Write("formula.yaml", contract)});
+  ASSERT_EQ(submit.exit_code, 0) << submit.err;
+  EXPECT_EQ(submit.out, "Submitted job-1: 4 items\n");
+  ASSERT_EQ(Mw({"job", "cancel", "job-1"}).exit_code, 0);
+  CommandResult exported =
+      Mw({"results", "export", "job-1", "--format", "csv", "--out", dir_.Sub("out.csv")});
+  ASSERT_EQ(exported.exit_code, 0) << exported.err;
+  std::ifstream in(dir_.Sub("out.csv"));
+  std::vector<std::string> first_fields;
+  for (std::string line; std::getline(in, line);) {
+    first_fields.push_back(line.substr(0, line.find(",,cancelled before label")));
+  }
+  EXPECT_EQ(first_fields, (std::vector<std::string>{
+                              "text,label,status,confidence,votes,workers,provenance",
+                              "\"'=HYPERLINK(\"\"http://evil.example\"\",\"\"click\"\")\"",
+                              "\"'@SUM(A1)\"",
+                              "-5",
+                              "bell\xEF\xBF\xBD and \xEF\xBF\xBD[2J clear",
+                          }));
+}
+
 }  // namespace
 }  // namespace mw
