@@ -69,6 +69,10 @@ std::vector<prometheus::MetricFamily> DispatcherCollector::Collect() const {
                       s.late_results),
       metrics::Single("mw_quarantined_results_total", "Results set aside as known-bad.", T::Counter,
                       s.quarantined_results),
+      metrics::Single("mw_held_time_results_total",
+                      "Results whose reported time on task exceeded what the lease and the "
+                      "estimate allow; the excess is held for a person.",
+                      T::Counter, s.held_time_results),
       metrics::Single("mw_verdicts_total", "Tasks that received a verdict.", T::Counter,
                       s.verdicts),
       metrics::Single("mw_commit_groups_total", "Synced RocksDB write groups (group commits).",

@@ -61,6 +61,7 @@ struct EngineStats {
   uint64_t contributions = 0;
   uint64_t late_results = 0;
   uint64_t quarantined_results = 0;
+  uint64_t held_time_results = 0;  // results reporting more time than could be credited
   uint64_t verdicts = 0;
   uint64_t commit_groups = 0;
   uint64_t gold_answers = 0;
@@ -122,6 +123,9 @@ class Engine {
     // calls go on. Memory for pending writes stays bounded whatever the load.
     uint64_t max_waiting_commit_bytes = 64 << 20;
     uint32_t max_results_per_call = 5000;  // results in one SubmitResults
+    // A result's time on task counts towards the wage floor up to this many times its stage's
+    // estimate (and never beyond its lease's window); the rest is held for a person.
+    uint32_t max_time_multiple = 10;
     uint32_t max_credits_per_call = 5000;  // worker credits in one Lease
     // Fair share: a centre that asked for work and got less than it asked, within this window,
     // is contending; while one is, a job leases to each centre in proportion to its weight

@@ -820,6 +820,41 @@ TEST_F(EngineTest, PayoutTopsUpToTheFloorOnMeasuredTimeThenPaysOut) {
   EXPECT_EQ(auditor.jobs().at("job-1").topups, 15);
 }
 
+// The attack: one result claiming 4294967295 s on task, then a payout. The top-up was
+// 1,789,569.61 USD from the platform's guarantee. Now the time is credited up to the lease's
+// window (120 s here) and ten times the 20 s estimate; the rest is held and said so.
+TEST_F(EngineTest, ACentreCannotMintATopUpByReportingTime) {
+  AddCentre("nairobi", {"w1", "w2", "w3"}, /*floor=*/600);
+  ASSERT_TRUE(Submit(kContract).ok());
+  auto lease = Lease("nairobi", "w1", 1, "L1");
+  ASSERT_TRUE(lease.ok()) << lease.status();
+  v1::Result r = Answer(lease->assignments(0), "positive");
+  r.set_active_seconds(4294967295u);
+  auto receipts = SubmitResults("nairobi", {r});
+  ASSERT_EQ(receipts.size(), 1u);
+  EXPECT_EQ(receipts[0].status(), v1::RECEIPT_ACCEPTED);
+  EXPECT_EQ(receipts[0].wage_minor(), 5);
+  EXPECT_EQ(receipts[0].credited_seconds(), 120u);
+  EXPECT_EQ(receipts[0].held_seconds(), 4294967175u);
+  EXPECT_EQ(receipts[0].detail(),
+            "time on task: 4294967295 s reported, 120 s credited (at most 10 times the 20 s "
+            "estimate, within the lease); 4294967175 s held for a person to look at");
+  EXPECT_EQ(engine_->Stats().held_time_results, 1u);
+
+  v1::CreatePayoutRequest create;
+  create.set_idempotency_key("p1");
+  create.set_centre("nairobi");
+  auto batch = engine_->CreatePayout(create);
+  ASSERT_TRUE(batch.ok()) << batch.status();
+  ASSERT_EQ(batch->lines_size(), 1);
+  // 120 s at 6.00/h is 20 cents; the answer earned 5: a top-up of 15, not 1,789,569.61 USD.
+  EXPECT_EQ(batch->lines(0).topup_minor(), 15);
+  EXPECT_EQ(batch->lines(0).amount_minor(), 15);  // the wage itself waits for the verdict
+  ledger::Auditor auditor;
+  ASSERT_TRUE(Audit(&auditor).ok()) << Audit(&auditor);
+  EXPECT_EQ(auditor.jobs().at("job-1").topups, 15);
+}
+
 TEST_F(EngineTest, AShillingCentreIsPaidAtTheAgreedRateWithFeeAndShareOnTop) {
   // The contract is in USD with a rate agreed for KES and a 10% platform fee; the centre is paid
   // in KES (floor 600.00 KES/h) and keeps 15% of each wage for running itself.
@@ -849,7 +884,7 @@ platform_fee_per_mille: 100
     std::vector<v1::Result> results;
     for (const auto& a : lease->assignments()) {
       v1::Result r = Answer(a, a.item().index() == 1 ? "negative" : "positive");
-      r.set_active_seconds(std::string(w) == "w1" ? 600 : 18);
+      r.set_active_seconds(std::string(w) == "w1" ? 100 : 18);
       results.push_back(r);
     }
     for (const auto& receipt : SubmitResults("nairobi", results)) {
@@ -894,8 +929,8 @@ platform_fee_per_mille: 100
     EXPECT_EQ(by_id.count(absl::StrCat("wage-post:job-1/label/0@w1", leg)), 1u) << leg;
   }
 
-  // w1 worked 600 s a task: 30 min at 600.00 KES/h is 300.00 KES, the work earned 19.44 KES.
-  // The top-up of 280.56 KES costs 2.17 USD at the rate, which gives 281.02 KES.
+  // w1 worked 100 s a task: 5 min at 600.00 KES/h is 50.00 KES, the work earned 19.44 KES.
+  // The top-up of 30.56 KES costs 0.24 USD at the rate (rounded up), which gives 31.08 KES.
   v1::CreatePayoutRequest create;
   create.set_idempotency_key("p1");
   create.set_centre("nairobi");
@@ -904,8 +939,8 @@ platform_fee_per_mille: 100
   EXPECT_EQ(batch->currency(), "KES");
   ASSERT_EQ(batch->lines_size(), 3);
   EXPECT_EQ(batch->lines(0).worker_account(), "worker:nairobi/w1");
-  EXPECT_EQ(batch->lines(0).topup_minor(), 28102);
-  EXPECT_EQ(batch->lines(0).amount_minor(), 1944 + 28102);
+  EXPECT_EQ(batch->lines(0).topup_minor(), 3108);
+  EXPECT_EQ(batch->lines(0).amount_minor(), 1944 + 3108);
   EXPECT_EQ(batch->lines(0).currency(), "KES");
 
   // A posted wage withheld goes back at the rate it was paid at: 6.48 KES from the worker,
@@ -921,13 +956,13 @@ platform_fee_per_mille: 100
   const auto& job = auditor.jobs().at("job-1");
   // The job completed and returned its escrow; the top-up it owed after that was drawn from
   // the client.
-  EXPECT_EQ(job.funding, 1000 + 217);
+  EXPECT_EQ(job.funding, 1000 + 24);
   EXPECT_EQ(job.wages, 40);  // 9 wages of 5 cents, one withheld
   // On the job's totals, not per wage (which made 0.5 cent a whole one nine times): 10% of
   // 45 cents is 4.5, 15% is 6.75.
   EXPECT_EQ(job.fees, 5);
   EXPECT_EQ(job.shares, 7);
-  EXPECT_EQ(job.topups, 217);
+  EXPECT_EQ(job.topups, 24);
   EXPECT_EQ(job.pending, 0);
   EXPECT_EQ(auditor.currencies().at("KES").debits_posted,
             auditor.currencies().at("KES").credits_posted);

@@ -54,4 +54,14 @@ void Uncharge(v1::JobProgressRecord* progress, const std::string& centre_id, con
   }
 }
 
+TimeCredit CreditTime(uint32_t reported_seconds, uint32_t estimated_seconds, uint32_t max_multiple,
+                      int64_t window_ms) {
+  uint64_t bound = window_ms <= 0 ? 0 : (static_cast<uint64_t>(window_ms) + 999) / 1000;
+  if (estimated_seconds > 0) {
+    bound = std::min<uint64_t>(bound, uint64_t{estimated_seconds} * max_multiple);
+  }
+  const uint32_t credited = static_cast<uint32_t>(std::min<uint64_t>(reported_seconds, bound));
+  return {.credited_seconds = credited, .held_seconds = reported_seconds - credited};
+}
+
 }  // namespace mw::dispatch

@@ -60,6 +60,18 @@ FeeAndShare Charge(v1::JobProgressRecord* progress, const std::string& centre_id
 void Uncharge(v1::JobProgressRecord* progress, const std::string& centre_id, const PayTerms& terms,
               int64_t amount, const FeeAndShare& charged);
 
+// Time on task the wage floor may count for one answer. The agent's `reported_seconds` are a
+// claim; what can be credited is bounded by what the dispatcher knows: no more than
+// `max_multiple` times the stage's `estimated_seconds` (when it has one), and no more than the
+// task was held, `window_ms` (from its lease to the later of the lease's end and the answer).
+// What is cut is held for a person to look at, never silently dropped.
+struct TimeCredit {
+  uint32_t credited_seconds = 0;
+  uint32_t held_seconds = 0;
+};
+TimeCredit CreditTime(uint32_t reported_seconds, uint32_t estimated_seconds, uint32_t max_multiple,
+                      int64_t window_ms);
+
 // What the job's escrow must keep for wages already promised but not yet reserved (live leases,
 // `live` by centre, in the contract's currency, plus `extra` more at `extra_centre`) with their
 // fee and shares. `share_per_mille` gives each centre's rate.

@@ -122,5 +122,24 @@ TEST(PayrollTest, TotalsAreExactOverRandomRates) {
   }
 }
 
+TEST(PayrollTest, TimeOnTaskIsCreditedUpToTheLeaseWindowAndAMultipleOfTheEstimate) {
+  // A 20 s estimate, ten times at most: 200 s; the lease was held 120 s.
+  EXPECT_EQ(CreditTime(18, 20, 10, 120'000).credited_seconds, 18u);
+  EXPECT_EQ(CreditTime(18, 20, 10, 120'000).held_seconds, 0u);
+  EXPECT_EQ(CreditTime(150, 20, 10, 120'000).credited_seconds, 120u);
+  EXPECT_EQ(CreditTime(150, 20, 10, 120'000).held_seconds, 30u);
+  EXPECT_EQ(CreditTime(500, 20, 10, 3'600'000).credited_seconds, 200u);
+  EXPECT_EQ(CreditTime(500, 20, 10, 3'600'000).held_seconds, 300u);
+  // The attack: the most a uint32 holds, from a centre that wants a top-up.
+  const TimeCredit minted = CreditTime(4294967295u, 20, 10, 120'000);
+  EXPECT_EQ(minted.credited_seconds, 120u);
+  EXPECT_EQ(minted.held_seconds, 4294967295u - 120u);
+  // No estimate: the lease window alone; a window of part of a second counts as a whole one.
+  EXPECT_EQ(CreditTime(4294967295u, 0, 10, 1'500).credited_seconds, 2u);
+  // A clock that went backwards gives no window at all.
+  EXPECT_EQ(CreditTime(30, 20, 10, -5).credited_seconds, 0u);
+  EXPECT_EQ(CreditTime(30, 20, 10, -5).held_seconds, 30u);
+}
+
 }  // namespace
 }  // namespace mw::dispatch

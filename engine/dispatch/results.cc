@@ -290,12 +290,29 @@ absl::StatusOr<v1::Receipt> Engine::RecordResult(const std::string& centre_id, c
     receipt.set_wage_minor(wage);
     receipt.set_currency(fx != nullptr ? fx->to : currency);
     // What the wage floor is checked against at the next payout: measured time and earnings
-    // on this job, this period.
+    // on this job, this period. The time is the centre's claim, credited up to what the lease
+    // and the estimate allow.
+    const TimeCredit time =
+        CreditTime(r.active_seconds(), stage.human.estimated_seconds(), options_.max_time_multiple,
+                   std::max(slot->lease_expires_at_ms(), clock_->NowMs()) - slot->leased_at_ms());
+    receipt.set_credited_seconds(time.credited_seconds);
+    receipt.set_held_seconds(time.held_seconds);
     const std::string wj = keys::WorkerJob(worker_account, ref->job_id);
     v1::WorkerJobRecord& job_stats = worker_jobs_[wj];
-    job_stats.set_active_seconds(job_stats.active_seconds() + r.active_seconds());
+    if (time.held_seconds > 0) {
+      receipt.set_detail(
+          absl::StrCat("time on task: ", r.active_seconds(), " s reported, ", time.credited_seconds,
+                       " s credited (at most ", options_.max_time_multiple, " times the ",
+                       stage.human.estimated_seconds(), " s estimate, within the lease); ",
+                       time.held_seconds, " s held for a person to look at"));
+      job_stats.set_held_seconds(job_stats.held_seconds() + time.held_seconds);
+      ++stats_.held_time_results;
+      spdlog::warn("event=time_held centre={} assignment={} reported={} credited={}", centre_id,
+                   assignment_id, r.active_seconds(), time.credited_seconds);
+    }
+    job_stats.set_active_seconds(job_stats.active_seconds() + time.credited_seconds);
     job_stats.set_wages_minor(job_stats.wages_minor() + wage);
-    job_stats.set_period_active_seconds(job_stats.period_active_seconds() + r.active_seconds());
+    job_stats.set_period_active_seconds(job_stats.period_active_seconds() + time.credited_seconds);
     job_stats.set_period_wages_minor(job_stats.period_wages_minor() + wage);
     // Training: count the trainee's check answers; enough of them right promotes them.
     const v1::WorkerOnDuty* on_duty = OnDuty(centre_id, worker);
@@ -319,7 +336,7 @@ absl::StatusOr<v1::Receipt> Engine::RecordResult(const std::string& centre_id, c
     }
     batch->PutRecord(Cf::kWorkerJobs, wj, job_stats);
     stats.set_contributions(stats.contributions() + 1);
-    stats.set_active_seconds(stats.active_seconds() + r.active_seconds());
+    stats.set_active_seconds(stats.active_seconds() + time.credited_seconds);
     v1::StageCursor* cursor = run->progress.mutable_stages(stage.index);
     cursor->set_contributions(cursor->contributions() + 1);
     ++(*run->progress.mutable_centre_contributions())[centre_id];
