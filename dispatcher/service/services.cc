@@ -1,5 +1,6 @@
 #include "dispatcher/service/services.h"
 
+#include "engine/common/sha256.h"
 #include "proto/rpc/grpc_status.h"
 
 namespace mw::rpc {
@@ -16,8 +17,9 @@ grpc::Status Unauthenticated() {
 Caller Authenticator::Identify(const grpc::ServerContext& context) const {
   const std::string token = BearerToken(context);
   if (token.empty()) return {};
-  if (!operator_token_.empty() && token == operator_token_) return {Caller::kOperator, ""};
-  if (!auditor_token_.empty() && token == auditor_token_) return {Caller::kAuditor, ""};
+  if (!operator_token_.empty() && SecretsEqual(token, operator_token_))
+    return {Caller::kOperator, ""};
+  if (!auditor_token_.empty() && SecretsEqual(token, auditor_token_)) return {Caller::kAuditor, ""};
   auto centre = engine_->AuthenticateCentre(token);
   if (centre.ok()) return {Caller::kCentre, *centre};
   return {};

@@ -17,6 +17,10 @@ std::string Sha256(absl::string_view a, absl::string_view b);
 // HMAC-SHA-256 of `data` under `key` (32 bytes).
 std::string HmacSha256(absl::string_view key, absl::string_view data);
 
+// Whether two secrets (tokens, codes) are equal, in time that depends on neither: their digests
+// are compared with CRYPTO_memcmp, so not even the length leaks.
+bool SecretsEqual(absl::string_view a, absl::string_view b);
+
 // `n` bytes from the operating system's cryptographic generator.
 std::string RandomBytes(size_t n);
 

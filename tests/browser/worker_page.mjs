@@ -107,9 +107,15 @@ async function main() {
   const phone = { viewport: { width: 360, height: 640 }, isMobile: true, hasTouch: true,
     userAgent: 'Mozilla/5.0 (Linux; Android 9; SM-J260G) AppleWebKit/537.36 Chrome/90 Mobile' };
   const sizes = [];
-  const watch = (page) => page.on('response', async (r) => {
-    if (r.request().resourceType() === 'document' && r.status() === 200) sizes.push([r.url(), (await r.body()).length]);
-  });
+  // The pages run under a Content-Security-Policy that allows only their own script and style:
+  // anything the browser blocks is a failure.
+  const blocked = [];
+  const watch = (page) => {
+    page.on('response', async (r) => {
+      if (r.request().resourceType() === 'document' && r.status() === 200) sizes.push([r.url(), (await r.body()).length]);
+    });
+    page.on('console', (m) => { if (/Content Security Policy/i.test(m.text())) blocked.push(`${page.url()}: ${m.text()}`); });
+  };
 
   // The manager adds a worker and reads the code off the page.
   const manager = await (await browser.newContext()).newPage();
@@ -148,6 +154,9 @@ async function main() {
     assert.equal((await worker.textContent('#instructions')).trim(),
       lang === 'en' ? 'Is this review positive or negative?' : 'Je, maoni haya ni mazuri au mabaya?');
     await worker.click('#start');
+    // The page's script ran (the policy let it): read-aloud is wired and the idle clock is on.
+    assert.equal(await worker.evaluate(() => typeof say), 'function');
+    assert.equal(await worker.getAttribute('form#answer', 'enctype'), 'multipart/form-data');
     await worker.check(`input[name=choice][value=${choice}]`);
     if (lang === 'sw') await worker.screenshot({ path: path.join(out, 'worker-task-sw.png'), fullPage: true });
     await worker.click('#save');
@@ -179,6 +188,7 @@ async function main() {
   const statement = mw('statement', '--centre', 'nairobi');
   assert.match(statement, /0\.15 USD/);
   for (const [url, bytes] of sizes) assert.ok(bytes < PAGE_BUDGET, `${url}: ${bytes} bytes`);
+  assert.deepEqual(blocked, []);
   const largest = Math.max(...sizes.map(([, b]) => b));
   await browser.close();
   console.log(`browser test: ok (${sizes.length} pages, largest ${largest} bytes; screenshots in ${out})`);

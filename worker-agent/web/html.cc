@@ -51,18 +51,36 @@ input[type=text],input[type=number],input[type=password],textarea,select{font-si
 box-sizing:border-box;padding:10px;min-height:48px}
 table{border-collapse:collapse;width:100%}td,th{border-bottom:1px solid #ddd;padding:6px;text-align:left}
 dl dt{font-weight:bold}dl dd{margin:0 0 8px}
+form.inline{margin:0}button.small{width:auto;min-height:40px;margin:0}
 )css";
 
-// Read aloud through the browser's own speech synthesis; the button hides where there is none.
+// Read aloud: a button with data-say="id" speaks that element through the browser's own speech
+// synthesis, and hides where there is none.
+// Time on task: on a form with data-idle-ms (the answer form), the time the page was hidden and
+// every pause longer than data-idle-ms without a touch or key go into each form's hidden_ms
+// field as it is sent.
 constexpr char kScript[] = R"js(
 function say(id){var t=document.getElementById(id);if(!t||!window.speechSynthesis)return;
 var u=new SpeechSynthesisUtterance(t.innerText);u.lang=document.documentElement.lang;
 speechSynthesis.cancel();speechSynthesis.speak(u);}
-window.addEventListener('load',function(){if(!window.speechSynthesis){
-document.querySelectorAll('.say').forEach(function(b){b.style.display='none';});}});
+document.addEventListener('DOMContentLoaded',function(){
+document.querySelectorAll('.say').forEach(function(b){if(!window.speechSynthesis){
+b.style.display='none';}else{b.addEventListener('click',function(){say(b.dataset.say);});}});
+var a=document.querySelector('form[data-idle-ms]');if(!a)return;
+var hid=0,h0=0,last=Date.now(),gap=+a.dataset.idleMs;
+document.addEventListener('visibilitychange',function(){if(document.hidden){h0=Date.now();}
+else if(h0){hid+=Date.now()-h0;h0=0;last=Date.now();}});
+['click','keydown','touchstart','input'].forEach(function(e){document.addEventListener(e,
+function(){var n=Date.now();if(n-last>gap)hid+=n-last-gap;last=n;},true);});
+document.querySelectorAll('form').forEach(function(f){f.addEventListener('submit',function(){
+var n=Date.now();if(n-last>gap)hid+=n-last-gap;var i=f.querySelector('[name=hidden_ms]');
+if(i)i.value=hid;});});});
 )js";
 
 }  // namespace
+
+absl::string_view PageScript() { return kScript; }
+absl::string_view PageStyle() { return kStyle; }
 
 std::string Page(const Frame& f, const std::string& body) {
   return absl::StrCat(

@@ -20,8 +20,12 @@ struct Frame {
   int refresh_seconds = 0;  // >0: the page reloads itself (waiting for work)
 };
 
-// A whole page: doctype, head, the nav bar, the notice and `body` (already HTML).
+// A whole page: doctype, head, the nav bar, the notice and `body` (already HTML). Its only
+// script and stylesheet are these two constants, which the Content-Security-Policy names by hash
+// (guard.h): no other script runs, no inline handler, no style attribute.
 std::string Page(const Frame& frame, const std::string& body);
+absl::string_view PageScript();
+absl::string_view PageStyle();
 
 }  // namespace mw::agent::web
 

@@ -564,12 +564,7 @@ void WebServer::ManagerAction(Call& c, const std::string& action) {
       if (absl::Status s = state_->ForgetWorker(pseudonym); !s.ok()) {
         return error(std::string(s.message()));
       }
-      {
-        absl::MutexLock l(&mu_);
-        absl::erase_if(sessions_, [&](const auto& kv) { return kv.second.worker == pseudonym; });
-      }
-      (void)state_->DeleteSessions(
-          [&](const std::string&, const v1::WebSession& s) { return s.worker() == pseudonym; });
+      EndSessions(pseudonym);
       if (hooks_.set_on_duty) hooks_.set_on_duty(pseudonym, false);
       spdlog::info("event=web_worker_forgotten worker={}", pseudonym);
     }
@@ -590,6 +585,8 @@ void WebServer::ManagerAction(Call& c, const std::string& action) {
   for (const auto& w : workers) {
     auto code = state_->IssueSignInCode(w.pseudonym());
     if (!code.ok()) return error(std::string(code.status().message()));
+    EndSessions(w.pseudonym());  // a new code is for a lost or shared one: sign in again
+    spdlog::info("event=web_new_code worker={}", w.pseudonym());
     absl::StrAppend(&codes, Escape(m.Text(c.lang, "code_for", {{"name", w.name()}})), " <b ",
                     workers.size() == 1 ? "id" : "class", "=\"code\">", *code, "</b><br>");
   }

@@ -55,29 +55,41 @@ std::string AnswerFields(const v1::AnswerSchema& schema, const Messages& m,
   return out;
 }
 
+std::vector<std::string> FormValues(const httplib::Request& req, const std::string& name) {
+  std::vector<std::string> out;
+  for (auto [it, end] = req.params.equal_range(name); it != end; ++it) out.push_back(it->second);
+  for (auto [it, end] = req.files.equal_range(name); it != end; ++it) {
+    out.push_back(it->second.content);
+  }
+  return out;
+}
+
+std::string FormValue(const httplib::Request& req, const std::string& name) {
+  std::vector<std::string> values = FormValues(req, name);
+  return values.empty() ? "" : std::move(values[0]);
+}
+
 absl::StatusOr<v1::Answer> ParseAnswer(const httplib::Request& req,
                                        const v1::AnswerSchema& schema) {
   v1::Answer a;
   switch (schema.kind_case()) {
     case v1::AnswerSchema::kSingleChoice:
-      if (req.get_param_value("choice").empty()) {
+      if (FormValue(req, "choice").empty()) {
         return absl::InvalidArgumentError("choose one of the options");
       }
-      a.set_choice(req.get_param_value("choice"));
+      a.set_choice(FormValue(req, "choice"));
       break;
     case v1::AnswerSchema::kMultiChoice: {
       auto* set = a.mutable_choices();
-      for (size_t i = 0; i < req.get_param_value_count("choices"); ++i) {
-        set->add_options(req.get_param_value("choices", i));
-      }
+      for (std::string& v : FormValues(req, "choices")) set->add_options(std::move(v));
       break;
     }
     case v1::AnswerSchema::kText:
-      a.set_text(req.get_param_value("text"));
+      a.set_text(FormValue(req, "text"));
       break;
     case v1::AnswerSchema::kNumber:
-      if (req.get_param_value("number").empty()) return absl::InvalidArgumentError("give a number");
-      a.set_number(req.get_param_value("number"));
+      if (FormValue(req, "number").empty()) return absl::InvalidArgumentError("give a number");
+      a.set_number(FormValue(req, "number"));
       break;
     default:
       return absl::FailedPreconditionError("this task has no answer schema");

@@ -6,6 +6,7 @@
 #include <httplib.h>
 
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -27,6 +28,12 @@ struct WebServer::Call {
 
   void Redirect(const std::string& to) { res.set_redirect(to, 303); }
 };
+
+// The values of form field `name`, from a URL-encoded body or query (req.params) or from a
+// multipart body (req.files, fields without a file name): both reach the same handlers.
+std::vector<std::string> FormValues(const httplib::Request& req, const std::string& name);
+// The first of them, or "".
+std::string FormValue(const httplib::Request& req, const std::string& name);
 
 // A hidden form field, escaped.
 std::string Hidden(absl::string_view name, absl::string_view value);

@@ -44,9 +44,14 @@ std::string Cookie(const httplib::Request& req, absl::string_view name) {
   return "";
 }
 
-// A local path to go back to, never another site.
+// A local path to go back to, never another site: browsers read "//host" and "/\\host" as
+// another host, so a path must not start with either, and carries no backslash or control
+// character at all.
 std::string SafeBack(const std::string& back) {
   if (back.empty() || back[0] != '/' || (back.size() > 1 && back[1] == '/')) return "/";
+  for (char ch : back) {
+    if (ch == '\\' || static_cast<unsigned char>(ch) < 0x20 || ch == 0x7F) return "/";
+  }
   return back;
 }
 
@@ -59,20 +64,6 @@ std::string Instructions(const v1::HumanStage& stage, const std::string& lang) {
     return it->second;
   }
   return stage.instructions().empty() ? "" : stage.instructions().begin()->second;
-}
-
-// Counts time the page is hidden, and pauses longer than `idle_ms` without a touch or key, into
-// every form's hidden_ms field as it is sent.
-std::string IdleScript(int64_t idle_ms) {
-  return absl::StrCat(
-      "<script>(function(){var hid=0,h0=0,last=Date.now(),gap=", idle_ms,
-      ";document.addEventListener('visibilitychange',function(){if(document.hidden){h0=Date."
-      "now();}else if(h0){hid+=Date.now()-h0;h0=0;last=Date.now();}});['click','keydown',"
-      "'touchstart','input'].forEach(function(e){document.addEventListener(e,function(){var "
-      "n=Date.now();if(n-last>gap)hid+=n-last-gap;last=n;},true);});document.querySelectorAll("
-      "'form').forEach(function(f){f.addEventListener('submit',function(){var n=Date.now();if("
-      "n-last>gap)hid+=n-last-gap;var i=f.querySelector('[name=hidden_ms]');if(i)i.value=hid;});"
-      "});})();</script>");
 }
 
 // Where today, this week (from Monday) and this month begin, in the centre's local time.
@@ -105,6 +96,11 @@ absl::StatusOr<std::unique_ptr<WebServer>> WebServer::Start(centre::AgentState* 
         absl::StrCat("--web-listen: expected host:port, got \"", options.listen, "\""));
   }
   const std::string host = options.listen.substr(0, colon);
+  if (!options.manager_code.empty() && options.manager_code.size() < kMinManagerCode) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--manager-code-file: the code must have at least ", kMinManagerCode,
+                     " characters, got ", options.manager_code.size()));
+  }
   std::unique_ptr<WebServer> web(new WebServer(state, clock, std::move(hooks), std::move(options)));
   web->Routes();
   web->RestoreSessions();
@@ -130,7 +126,37 @@ WebServer::WebServer(centre::AgentState* state, const Clock* clock, Hooks hooks,
       clock_(clock),
       hooks_(std::move(hooks)),
       options_(std::move(options)),
-      server_(std::make_unique<httplib::Server>()) {}
+      server_(std::make_unique<httplib::Server>()),
+      throttle_(options_.sign_in_limits) {
+  server_->set_default_headers(SecurityHeaders());
+  server_->set_payload_max_length(kMaxBodyBytes);
+  // A neighbour holding connections open with half-sent requests is cut off after this.
+  server_->set_read_timeout(10, 0);
+  server_->set_write_timeout(10, 0);
+  server_->set_keep_alive_timeout(5);
+  // Runs on the headers, before any body is read.
+  server_->set_pre_routing_handler([](const httplib::Request& req, httplib::Response& res) {
+    if (req.method != "POST") return httplib::Server::HandlerResponse::Unhandled;
+    uint64_t length = 0;
+    const bool chunked = req.has_header("Transfer-Encoding");
+    if (chunked || !absl::SimpleAtoi(req.get_header_value("Content-Length"), &length) ||
+        length > kMaxBodyBytes) {
+      res.status = length > kMaxBodyBytes ? 413 : 411;  // 411: no length given
+      res.set_header("Connection", "close");
+      res.set_content(absl::StrCat("Refused: a form is sent with a Content-Length of at most ",
+                                   kMaxBodyBytes, " bytes."),
+                      "text/plain; charset=utf-8");
+      return httplib::Server::HandlerResponse::Handled;
+    }
+    const std::string why = CrossSiteReason(req);
+    if (why.empty()) return httplib::Server::HandlerResponse::Unhandled;
+    spdlog::warn("event=web_cross_site_refused path={} remote={} why=\"{}\"", req.path,
+                 req.remote_addr, why);
+    res.status = 403;
+    res.set_content("Refused: this form was sent from another site.", "text/plain; charset=utf-8");
+    return httplib::Server::HandlerResponse::Handled;
+  });
+}
 
 WebServer::~WebServer() {
   server_->stop();
@@ -150,6 +176,7 @@ std::string WebServer::NewSession(Session s) {
   kept.set_worker(s.worker);
   kept.set_manager(s.manager);
   kept.set_created_at_ms(clock_->NowMs());
+  s.created_at_ms = kept.created_at_ms();
   if (absl::Status st = state_->SaveSession(TokenKey(token), kept); !st.ok()) {
     spdlog::warn("event=session_not_kept error=\"{}\"", st.ToString());  // memory still has it
   }
@@ -169,6 +196,7 @@ void WebServer::RestoreSessions() {
       Session s;
       s.worker = kept.worker();
       s.manager = kept.manager();
+      s.created_at_ms = kept.created_at_ms();
       sessions_[hash] = s;
       if (!s.manager) workers.push_back(s.worker);
     }
@@ -176,6 +204,18 @@ void WebServer::RestoreSessions() {
   if (hooks_.set_on_duty) {
     for (const auto& w : workers) hooks_.set_on_duty(w, true);
   }
+}
+
+void WebServer::EndSessions(const std::string& pseudonym) {
+  {
+    absl::MutexLock l(&mu_);
+    absl::erase_if(sessions_, [&](const auto& kv) {
+      return !kv.second.manager && kv.second.worker == pseudonym;
+    });
+  }
+  (void)state_->DeleteSessions([&](const std::string&, const v1::WebSession& s) {
+    return !s.manager() && s.worker() == pseudonym;
+  });
 }
 
 void WebServer::Routes() {
@@ -187,8 +227,12 @@ void WebServer::Routes() {
       {
         absl::MutexLock l(&mu_);
         if (auto it = sessions_.find(TokenKey(c.token)); it != sessions_.end()) {
-          c.session = it->second;
-          c.signed_in = true;
+          if (clock_->NowMs() - it->second.created_at_ms < options_.session_hours * 3'600'000) {
+            c.session = it->second;
+            c.signed_in = true;
+          } else {
+            sessions_.erase(it);  // too old: sign in again (the store drops it at restart)
+          }
         }
       }
       const Messages& m = Messages::Get();
@@ -252,8 +296,8 @@ std::string WebServer::Nav(const Call& c) const {
   }
   if (c.signed_in) {
     absl::StrAppend(&nav,
-                    "<form method=\"post\" action=\"/signout\" style=\"margin:0\"><button "
-                    "style=\"width:auto;min-height:40px;margin:0\">",
+                    "<form method=\"post\" action=\"/signout\" class=\"inline\"><button "
+                    "class=\"small\">",
                     Escape(m.Text(c.lang, "sign_out")), "</button></form>");
   }
   return absl::StrCat(nav, "</nav>");
@@ -293,12 +337,24 @@ void WebServer::SignInPage(Call& c, const std::string& error) {
 
 void WebServer::SignIn(Call& c) {
   const std::string code(absl::StripAsciiWhitespace(c.req.get_param_value("code")));
+  const std::string& address = c.req.remote_addr;
+  if (const int64_t wait_ms = throttle_.WaitMs(address, clock_->NowMs()); wait_ms > 0) {
+    const int64_t minutes = (wait_ms + 59'999) / 60'000;
+    spdlog::warn("event=web_sign_in_throttled remote={} wait_ms={}", address, wait_ms);
+    c.res.status = 429;
+    c.res.set_header("Retry-After", absl::StrCat((wait_ms + 999) / 1000));
+    SignInPage(c,
+               Messages::Get().Text(c.lang, "sign_in_wait", {{"minutes", absl::StrCat(minutes)}}));
+    return;
+  }
   Session s;
-  if (!options_.manager_code.empty() && code == options_.manager_code) {
+  if (!options_.manager_code.empty() && SecretsEqual(code, options_.manager_code)) {
     s.manager = true;
   } else {
     auto worker = state_->SignIn(code);
     if (!worker.ok()) {
+      throttle_.Failed(address, clock_->NowMs());
+      spdlog::info("event=web_sign_in_wrong remote={}", address);
       c.res.status = 401;
       SignInPage(c, Messages::Get().Text(c.lang, "sign_in_wrong"));
       return;
@@ -440,7 +496,7 @@ void WebServer::TaskPage(Call& c) {
   const std::string instructions =
       absl::StrCat("<h2>", Escape(m.Text(c.lang, "instructions")), "</h2><p id=\"instructions\">",
                    Escape(Instructions(stage, c.lang)),
-                   "</p><button type=\"button\" class=\"say\" onclick=\"say('instructions')\">",
+                   "</p><button type=\"button\" class=\"say\" data-say=\"instructions\">",
                    Escape(m.Text(c.lang, "read_aloud")), "</button>");
   if (next->opened_at_ms() == 0) {
     // Before starting: what it pays and how long it takes, then the choice.
@@ -468,7 +524,11 @@ void WebServer::TaskPage(Call& c) {
   Render(
       c, m.Text(c.lang, "next_task"),
       absl::StrCat(pay, instructions, "<h2>", Escape(m.Text(c.lang, "item")), "</h2>", item,
-                   "<form method=\"post\" action=\"/task/answer\" id=\"answer\"><h2>",
+                   // Multipart: a long answer in a script of three bytes a character fits
+                   // (a URL-encoded form is capped at 8 KB by the HTTP library).
+                   "<form method=\"post\" action=\"/task/answer\" id=\"answer\" "
+                   "enctype=\"multipart/form-data\" data-idle-ms=\"",
+                   std::max<int64_t>(120'000, int64_t{est} * 2000), "\"><h2>",
                    Escape(m.Text(c.lang, "your_answer")), "</h2>", ids,
                    AnswerFields(stage.answer(), m, c.lang),
                    "<button class=\"primary\" id=\"save\">", Escape(m.Text(c.lang, "save_answer")),
@@ -477,8 +537,7 @@ void WebServer::TaskPage(Call& c) {
                    Escape(m.Text(c.lang, "skip")), "</h2>", ids, "<label for=\"reason\">",
                    Escape(m.Text(c.lang, "skip_reason")),
                    "</label><select name=\"reason\" id=\"reason\">", reasons, "</select><button>",
-                   Escape(m.Text(c.lang, "skip")), "</button></form>",
-                   IdleScript(std::max<int64_t>(120'000, int64_t{est} * 2000))));
+                   Escape(m.Text(c.lang, "skip")), "</button></form>"));
 }
 
 void WebServer::StartTask(Call& c) {
@@ -495,7 +554,7 @@ void WebServer::StartTask(Call& c) {
 
 void WebServer::Answer(Call& c, bool skip) {
   const Messages& m = Messages::Get();
-  const std::string aid = c.req.get_param_value("aid");
+  const std::string aid = FormValue(c.req, "aid");
   auto next = state_->PeekNext(c.session.worker);
   if (!next.has_value() || next->assignment().assignment_id() != aid || next->opened_at_ms() == 0) {
     // Sent twice (the first is saved) or no longer held: never an error the worker must handle.
@@ -514,7 +573,7 @@ void WebServer::Answer(Call& c, bool skip) {
   v1::Result r = centre::ResultFor(a, c.session.worker, now);
   if (skip) {
     r.mutable_answer()->set_skipped(true);
-    std::string reason = c.req.get_param_value("reason");
+    std::string reason = FormValue(c.req, "reason");
     if (reason.rfind("skip_", 0) != 0) reason = "skip_other";
     r.mutable_answer()->set_skip_reason(reason.substr(5));
   } else {
@@ -532,7 +591,7 @@ void WebServer::Answer(Call& c, bool skip) {
   }
   const int64_t open_ms = std::max<int64_t>(0, now - next->opened_at_ms());
   int64_t hidden_ms = 0;
-  if (!absl::SimpleAtoi(c.req.get_param_value("hidden_ms"), &hidden_ms)) hidden_ms = 0;
+  if (!absl::SimpleAtoi(FormValue(c.req, "hidden_ms"), &hidden_ms)) hidden_ms = 0;
   hidden_ms = std::clamp<int64_t>(hidden_ms, 0, open_ms);
   r.set_active_seconds(static_cast<uint32_t>((open_ms - hidden_ms + 999) / 1000));
   if (absl::Status s = state_->SaveAnswer(r); !s.ok()) {

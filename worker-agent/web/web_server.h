@@ -27,6 +27,7 @@
 #include "engine/centre/agent_state.h"
 #include "engine/common/clock.h"
 #include "microwork/v1/services.pb.h"
+#include "worker-agent/web/guard.h"
 
 namespace httplib {
 class Server;
@@ -70,9 +71,16 @@ class WebServer {
     uint32_t max_minutes_per_week = 0;
     uint32_t distressing_per_day = 0;
     uint32_t break_after_minutes = 0;
-    // Sessions are kept in the agent's store and survive a restart for this long.
+    // Sessions are kept in the agent's store and survive a restart for this long; after it they
+    // end, in memory too. A new sign-in code for a worker ends their sessions.
     int64_t session_hours = 12;
+    SignInThrottle::Limits sign_in_limits;
   };
+  // The manager code's minimum length: it opens every worker's personal data.
+  static constexpr size_t kMinManagerCode = 12;
+  // Request bodies larger than this are refused (413) from their Content-Length, before they
+  // are read. Room for the longest text answer (10,000 characters of four bytes) many times.
+  static constexpr size_t kMaxBodyBytes = 256 * 1024;
 
   // Binds and starts serving. UNAVAILABLE when the address cannot be bound.
   [[nodiscard]] static absl::StatusOr<std::unique_ptr<WebServer>> Start(centre::AgentState* state,
@@ -86,6 +94,7 @@ class WebServer {
   struct Session {
     std::string worker;  // pseudonym; empty for the manager
     bool manager = false;
+    int64_t created_at_ms = 0;
     int64_t stretch_start_ms = 0;  // first answer since the last pause of ten minutes or more
     int64_t last_answer_ms = 0;
   };
@@ -97,6 +106,8 @@ class WebServer {
   // Sessions kept from before a restart (younger than session_hours); their workers go back on
   // duty.
   void RestoreSessions();
+  // Ends every session of `pseudonym`, in memory and in the store.
+  void EndSessions(const std::string& pseudonym);
   std::string Nav(const Call& c) const;
   void Render(Call& c, const std::string& title, const std::string& body, int refresh = 0);
 
@@ -133,6 +144,7 @@ class WebServer {
   int port_ = 0;
   absl::Mutex mu_;
   absl::flat_hash_map<std::string, Session> sessions_ ABSL_GUARDED_BY(mu_);
+  SignInThrottle throttle_;
 };
 
 }  // namespace mw::agent::web

@@ -5,6 +5,11 @@
 
 #include <httplib.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <regex>
 
 #include "absl/strings/match.h"
@@ -801,6 +806,182 @@ TEST_F(WebServerTest, ALongStretchWithoutAPauseBringsABreakReminder) {
   clock_.AdvanceMs(11 * 60 * 1000);  // a real pause ends the stretch
   DoTask(cookie, "job-1/label/2@" + w, 20);
   EXPECT_THAT(Get("/task", cookie)->body, Not(HasSubstr("id=\"break\"")));
+}
+
+// ---- A neighbour on the centre's Wi-Fi tries every door ----
+
+// Sends `head` (request line and headers, no body) on a fresh connection and returns what comes
+// back until the server closes it.
+std::string RawExchange(int port, const std::string& head) {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+    close(fd);
+    return "";
+  }
+  EXPECT_EQ(send(fd, head.data(), head.size(), 0), static_cast<ssize_t>(head.size()));
+  std::string reply;
+  char buf[4096];
+  for (ssize_t n; (n = recv(fd, buf, sizeof(buf), 0)) > 0;) reply.append(buf, n);
+  close(fd);
+  return reply;
+}
+
+TEST_F(WebServerTest, EveryResponseCarriesTheSecurityHeaders) {
+  auto page = client_->Get("/signin");
+  ASSERT_TRUE(page);
+  EXPECT_EQ(page->get_header_value("X-Frame-Options"), "DENY");
+  EXPECT_EQ(page->get_header_value("X-Content-Type-Options"), "nosniff");
+  EXPECT_EQ(page->get_header_value("Referrer-Policy"), "same-origin");
+  const std::string csp = page->get_header_value("Content-Security-Policy");
+  EXPECT_THAT(csp,
+              ::testing::MatchesRegex("default-src 'none'; script-src 'sha256-[A-Za-z0-9+/=]{44}'; "
+                                      "style-src 'sha256-[A-Za-z0-9+/=]{44}'; img-src 'self'; "
+                                      "form-action 'self'; frame-ancestors 'none'; "
+                                      "base-uri 'none'"));
+  // The page has no script or style the policy would block: one of each, no inline handler.
+  EXPECT_THAT(page->body, Not(HasSubstr("onclick")));
+  EXPECT_THAT(page->body, Not(HasSubstr("style=\"")));
+  EXPECT_EQ(Get("/nowhere", "")->get_header_value("X-Frame-Options"), "DENY");
+}
+
+TEST_F(WebServerTest, AFormSentFromAnotherSiteChangesNothing) {
+  const std::string manager = SignIn(kManagerCode);
+  auto forged = client_->Post(
+      "/manage/add", httplib::Headers{{"Cookie", manager}, {"Origin", "http://evil.example"}},
+      httplib::Params{{"name", "Mallory"}, {"contact", "x"}, {"languages", "en"}});
+  ASSERT_TRUE(forged);
+  EXPECT_EQ(forged->status, 403);
+  EXPECT_TRUE(state_->Roster().empty());
+  auto fetched = client_->Post(
+      "/manage/add", httplib::Headers{{"Cookie", manager}, {"Sec-Fetch-Site", "cross-site"}},
+      httplib::Params{{"name", "Mallory"}, {"contact", "x"}, {"languages", "en"}});
+  ASSERT_TRUE(fetched);
+  EXPECT_EQ(fetched->status, 403);
+  EXPECT_TRUE(state_->Roster().empty());
+  // From the page itself it works.
+  auto own =
+      client_->Post("/manage/add",
+                    httplib::Headers{{"Cookie", manager},
+                                     {"Origin", absl::StrCat("http://127.0.0.1:", web_->port())},
+                                     {"Sec-Fetch-Site", "same-origin"}},
+                    httplib::Params{{"name", "Amina"}, {"contact", "x"}, {"languages", "en"}});
+  ASSERT_TRUE(own);
+  EXPECT_EQ(own->status, 200);
+  EXPECT_EQ(state_->Roster().size(), 1u);
+}
+
+TEST_F(WebServerTest, BackNeverLeadsToAnotherSite) {
+  std::string code;
+  AddWorker("Amina", &code);
+  const std::string cookie = SignIn(code);
+  for (const char* back :
+       {"//evil.example/", "/\\evil.example", "https://evil.example", "/ok\r\nSet-Cookie:x=1"}) {
+    auto res =
+        client_->Get(absl::StrCat("/lang?to=sw&back=", httplib::detail::encode_query_param(back)),
+                     httplib::Headers{{"Cookie", cookie}});
+    ASSERT_TRUE(res) << back;
+    EXPECT_EQ(res->get_header_value("Location"), "/") << back;
+  }
+  auto local = client_->Get("/lang?to=en&back=/earnings", httplib::Headers{{"Cookie", cookie}});
+  EXPECT_EQ(local->get_header_value("Location"), "/earnings");
+}
+
+TEST_F(WebServerTest, WrongCodesFromOneDeviceAreThrottledThenAllowedAgain) {
+  std::string code;
+  AddWorker("Amina", &code);
+  for (int i = 0; i < 5; ++i) {
+    auto wrong = client_->Post("/signin", httplib::Params{{"code", "00000000"}});
+    ASSERT_TRUE(wrong);
+    EXPECT_EQ(wrong->status, 401) << i;
+  }
+  // The sixth try is refused whatever it is, the right code too: guessing learns nothing.
+  auto held = client_->Post("/signin", httplib::Params{{"code", code}});
+  ASSERT_TRUE(held);
+  EXPECT_EQ(held->status, 429);
+  EXPECT_EQ(held->get_header_value("Retry-After"), "900");
+  EXPECT_THAT(held->body, HasSubstr("Too many wrong codes from this device. Wait 15 minutes"));
+  EXPECT_FALSE(held->has_header("Set-Cookie"));
+  auto manager = client_->Post("/signin", httplib::Params{{"code", kManagerCode}});
+  EXPECT_EQ(manager->status, 429);
+  clock_.AdvanceMs(15 * 60 * 1000);
+  EXPECT_FALSE(SignIn(code).empty());
+}
+
+TEST_F(WebServerTest, AShortManagerCodeIsRefusedAtStart) {
+  web_.reset();
+  auto web = WebServer::Start(state_.get(), &clock_, hooks_,
+                              {.listen = "127.0.0.1:0", .manager_code = "1234"});
+  EXPECT_EQ(web.status(),
+            absl::InvalidArgumentError(
+                "--manager-code-file: the code must have at least 12 characters, got 4"));
+}
+
+TEST_F(WebServerTest, SessionsEndAfterTheirHoursAndWhenANewCodeIsIssued) {
+  std::string code;
+  const std::string w = AddWorker("Amina", &code);
+  const std::string cookie = SignIn(code);
+  const std::string manager = SignIn(kManagerCode);
+  ASSERT_EQ(Get("/task", cookie)->status, 200);
+  // The manager issues a new code (the old one was lost or shared): the old session ends.
+  auto issued = Post("/manage/code", manager, {{"worker", w}});
+  ASSERT_TRUE(issued);
+  ASSERT_EQ(issued->status, 200);
+  std::smatch fresh;
+  ASSERT_TRUE(std::regex_search(issued->body, fresh, std::regex("<b id=\"code\">([0-9]{8})</b>")));
+  EXPECT_EQ(Get("/task", cookie)->status, 303);
+  EXPECT_EQ(Get("/manage", manager)->status, 200);  // not the manager's
+  const std::string again = SignIn(fresh[1].str());
+  EXPECT_EQ(Get("/task", again)->status, 200);
+  // Twelve hours on, without a restart: over.
+  clock_.AdvanceMs(12 * 3'600'000);
+  EXPECT_EQ(Get("/task", again)->status, 303);
+  EXPECT_EQ(Get("/manage", manager)->status, 303);
+}
+
+TEST_F(WebServerTest, ABodyTooBigIsRefusedFromItsHeadersBeforeAnyOfItIsRead) {
+  // 1 GB announced, nothing sent: the answer comes at once, from the headers.
+  const std::string reply =
+      RawExchange(web_->port(),
+                  "POST /signin HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: "
+                  "application/x-www-form-urlencoded\r\nContent-Length: 1073741824\r\n\r\n");
+  EXPECT_THAT(reply, ::testing::StartsWith("HTTP/1.1 413"));
+  EXPECT_THAT(reply, HasSubstr("at most 262144 bytes"));
+  const std::string chunked =
+      RawExchange(web_->port(),
+                  "POST /signin HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n");
+  EXPECT_THAT(chunked, ::testing::StartsWith("HTTP/1.1 411"));
+}
+
+TEST_F(WebServerTest, AThousandCharacterEthiopicAnswerIsSaved) {
+  // 1000 characters of three bytes each are 9000 bytes URL-encoded three times over: more than
+  // the HTTP library's 8 KB form limit. The answer form is multipart and takes it.
+  std::string code;
+  const std::string w = AddWorker("Selam", &code);
+  v1::AnswerSchema text;
+  text.mutable_text()->set_max_length(2000);
+  Hold(w, 0, text);
+  const std::string cookie = SignIn(code);
+  auto page = Get("/task", cookie);
+  const std::string aid = "job-1/label/0@" + w;
+  ASSERT_EQ(Post("/task/start", cookie, {{"aid", aid}})->status, 303);
+  EXPECT_THAT(Get("/task", cookie)->body, HasSubstr("enctype=\"multipart/form-data\""));
+  std::string answer;
+  for (int i = 0; i < 1000; ++i) answer += "ሰ";
+  auto saved = client_->Post("/task/answer", httplib::Headers{{"Cookie", cookie}},
+                             httplib::MultipartFormDataItems{{"aid", aid, "", ""},
+                                                             {"epoch", "2", "", ""},
+                                                             {"hidden_ms", "0", "", ""},
+                                                             {"text", answer, "", ""}});
+  ASSERT_TRUE(saved);
+  ASSERT_EQ(saved->status, 303) << saved->body;
+  EXPECT_THAT(saved->get_header_value("Location"), HasSubstr("notice=saved"));
+  auto pending = state_->PendingFor(w);
+  ASSERT_EQ(pending.size(), 1u);
+  EXPECT_EQ(pending[0].answer().text(), answer);
 }
 
 }  // namespace
