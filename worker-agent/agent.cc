@@ -210,13 +210,21 @@ absl::Status Agent::LeaseOnce(bool* got_work) {
     online_ = reply.ok() || !Retryable(reply.status());
   }
   if (!reply.ok()) {
-    if (!Retryable(reply.status())) {
-      // Refused for good (the roster changed under it, say): drop it and ask afresh.
-      spdlog::warn("event=lease_refused error=\"{}\"", reply.status().ToString());
+    if (failing_lease_key_ != request->idempotency_key()) {
+      failing_lease_key_ = request->idempotency_key();
+      lease_failures_ = 0;
+    }
+    ++lease_failures_;
+    if (!ResendLease(reply.status(), lease_failures_)) {
+      // Refused for good (the roster changed under it, say), or again and again: drop it and
+      // ask afresh. Anything it was granted expires at the dispatcher and is offered again.
+      spdlog::warn("event=lease_refused key={} failures={} error=\"{}\"",
+                   request->idempotency_key(), lease_failures_, reply.status().ToString());
       if (absl::Status s = state_->AbandonLease(); !s.ok()) return s;
     }
     return reply.status();
   }
+  lease_failures_ = 0;
   if (absl::Status s = state_->SaveLease(*reply); !s.ok()) return s;
   if (reply->assignments_size() > 0) {
     *got_work = true;
@@ -225,6 +233,12 @@ absl::Status Agent::LeaseOnce(bool* got_work) {
     stats_.leased += reply->assignments_size();
   }
   return absl::OkStatus();
+}
+
+bool ResendLease(const absl::Status& status, int failures) {
+  if (!Retryable(status)) return false;
+  if (absl::IsUnavailable(status) || absl::IsDeadlineExceeded(status)) return true;
+  return failures < kMaxLeaseRefusals;
 }
 
 absl::Status Agent::HeartbeatOnce() {

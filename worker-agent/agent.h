@@ -25,6 +25,14 @@
 
 namespace mw::agent {
 
+// Whether a lease request that failed with `status`, `failures` times in a row under its key,
+// is sent again byte for byte. While the dispatcher may not have seen it (offline, a deadline),
+// always: the same key gets the same assignments back. When the dispatcher answered with an
+// error (busy, a reply too big to receive, a fault), a few times only, then it is dropped and a
+// fresh request asked for: a refusal must not jam the centre for ever, across restarts too.
+inline constexpr int kMaxLeaseRefusals = 5;
+bool ResendLease(const absl::Status& status, int failures);
+
 // What the agent asks the dispatcher for on behalf of the `on_duty` workers: each worker's
 // buffer (`lease_buffer`) less what they hold; nothing from stages tagged distressing once they
 // answered `distressing_per_day` of those today (0: no cap); nothing from stages or batches the
@@ -115,6 +123,9 @@ class Agent {
   std::vector<std::string> release_ ABSL_GUARDED_BY(
       mu_);  // went off duty; hand back their work  // simulated, then signed-in people
   std::vector<std::thread> threads_;
+  // The lease request failing now and how many times in a row (LeaseLoop's thread only).
+  std::string failing_lease_key_;
+  int lease_failures_ = 0;
 };
 
 }  // namespace mw::agent

@@ -193,5 +193,20 @@ TEST_F(LeaseCreditsTest, ABatchReservedForATeamFollowsItsMembersAndNeverOverlaps
       20u);
 }
 
+TEST(ResendLeaseTest, OfflineForEverButARefusalOnlyAFewTimes) {
+  // The dispatcher may not have seen it: the same key, however long the outage.
+  EXPECT_TRUE(ResendLease(absl::UnavailableError("down"), 1000));
+  EXPECT_TRUE(ResendLease(absl::DeadlineExceededError("slow"), 1000));
+  // It answered with an error: a few tries, then a fresh request. The jam this ends: a reply
+  // larger than the agent may receive came back as RESOURCE_EXHAUSTED on every resend.
+  const absl::Status too_big =
+      absl::ResourceExhaustedError("Received message larger than max (70000000 vs. 67108864)");
+  for (int i = 1; i < kMaxLeaseRefusals; ++i) EXPECT_TRUE(ResendLease(too_big, i)) << i;
+  EXPECT_FALSE(ResendLease(too_big, kMaxLeaseRefusals));
+  EXPECT_FALSE(ResendLease(absl::InternalError("fault"), kMaxLeaseRefusals));
+  // Refused for good: at once.
+  EXPECT_FALSE(ResendLease(absl::FailedPreconditionError("not on duty"), 1));
+}
+
 }  // namespace
 }  // namespace mw::agent

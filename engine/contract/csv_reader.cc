@@ -51,7 +51,14 @@ void CsvReader::Append(char c) {
     state_ = State::kSkipToEol;
     return;
   }
+  if (row_bytes_ >= options_.max_row_bytes) {
+    Fail(absl::StrCat("the row is longer than ", options_.max_row_bytes,
+                      " bytes (all its fields together)"));
+    state_ = State::kSkipToEol;
+    return;
+  }
   field_.push_back(c);
+  ++row_bytes_;
 }
 
 void CsvReader::EndField() {
@@ -73,6 +80,7 @@ void CsvReader::EndRow(const Emit& emit) {
   emit(std::move(row_));
   row_ = Row();
   row_started_ = false;
+  row_bytes_ = 0;
   state_ = State::kFieldStart;
 }
 

@@ -29,6 +29,9 @@ class CsvReader {
   struct Options {
     size_t max_field_bytes = 64 * 1024;
     size_t max_fields = 1024;
+    // All of a row's fields together: each item is one row, and an item travels whole in a
+    // lease (1024 fields of 64 KB each made one 67 MB item that no lease could carry).
+    size_t max_row_bytes = 64 * 1024;
   };
   struct Row {
     uint64_t line = 0;  // 1-based line where the row starts
@@ -58,6 +61,7 @@ class CsvReader {
   Row row_;
   std::string field_;
   bool row_started_ = false;
+  size_t row_bytes_ = 0;  // of the fields so far
 };
 
 }  // namespace mw::contract

@@ -1,5 +1,6 @@
 #include "engine/contract/csv_reader.h"
 
+#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 
 namespace mw::contract {
@@ -52,6 +53,28 @@ TEST(CsvReaderTest, OverlongFieldAndUnterminatedQuote) {
   EXPECT_EQ(rows[0].error, "field 1 is longer than 4 bytes");
   EXPECT_EQ(rows[1].fields, (Fields{"ab", "2"}));
   EXPECT_EQ(rows[2].error, "the input ends inside a quoted field");
+}
+
+TEST(CsvReaderTest, ARowOfManyFieldsEachWithinTheLimitIsRefusedAsAWhole) {
+  // The attack, scaled down: 1024 fields of 64 KB each, each inside the field limit, were one
+  // 67 MB item. Here: fields of 4 bytes, rows of at most 10.
+  CsvReader::Options options;
+  options.max_field_bytes = 4;
+  options.max_row_bytes = 10;
+  auto rows = ReadAll("abcd,efgh,ijkl\nabcd,efgh\nok,1\n", 5, options);
+  ASSERT_EQ(rows.size(), 3u);
+  EXPECT_EQ(rows[0].error, "the row is longer than 10 bytes (all its fields together)");
+  EXPECT_TRUE(rows[0].fields.empty());
+  EXPECT_EQ(rows[1].fields, (Fields{"abcd", "efgh"}));
+  EXPECT_EQ(rows[2].fields, (Fields{"ok", "1"}));
+  EXPECT_EQ(rows[2].line, 3u);
+  // At the defaults: 1024 fields of 64 KB.
+  std::string big;
+  for (int i = 0; i < 1024; ++i) absl::StrAppend(&big, i ? "," : "", std::string(64 * 1024, 'x'));
+  auto real = ReadAll(big + "\nok\n", 1 << 20, CsvReader::Options());
+  ASSERT_EQ(real.size(), 2u);
+  EXPECT_EQ(real[0].error, "the row is longer than 65536 bytes (all its fields together)");
+  EXPECT_EQ(real[1].fields, (Fields{"ok"}));
 }
 
 TEST(Utf8Test, RejectsOverlongsSurrogatesAndTruncation) {

@@ -127,6 +127,9 @@ class Engine {
     // estimate (and never beyond its lease's window); the rest is held for a person.
     uint32_t max_time_multiple = 10;
     uint32_t max_credits_per_call = 5000;  // worker credits in one Lease
+    // A lease reply stops taking assignments once it holds this many bytes (a row is at most
+    // 64 KiB, so a reply stays far below gRPC's 64 MiB limit); the rest is for the next call.
+    size_t max_lease_reply_bytes = 1 << 20;
     // Fair share: a centre that asked for work and got less than it asked, within this window,
     // is contending; while one is, a job leases to each centre in proportion to its weight
     // (Centre.share_weight). With nobody short of work, everyone gets what they ask.

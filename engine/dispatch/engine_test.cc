@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 #include "engine/common/ids.h"
 #include "engine/dispatch/engine_test_fixture.h"
 #include "engine/ledger/auditor.h"
@@ -383,6 +384,29 @@ TEST_F(EngineTest, AManagerMovesAnUnansweredTaskToAnotherWorker) {
   ledger::Auditor auditor;
   ASSERT_TRUE(Audit(&auditor).ok()) << Audit(&auditor);
   EXPECT_EQ(auditor.jobs().at("job-1").wages, 50);  // 9 counted answers and the late one
+}
+
+// One lease reply carries at most a byte budget of items: big rows once made a reply no
+// agent could receive, resent under the same key for ever.
+TEST_F(EngineTest, ALeaseReplyStopsAtItsByteBudgetAndTheNextCallGetsTheRest) {
+  Engine::Options options;
+  options.max_lease_reply_bytes = 100'000;
+  Open(options);
+  AddCentre("nairobi", {"w1"});
+  std::string rows = "id,text\\n";
+  for (int i = 1; i <= 6; ++i) absl::StrAppend(&rows, i, ",", std::string(30'000, 'a' + i), "\\n");
+  ASSERT_TRUE(
+      Submit(absl::StrReplaceAll(kContract, {{R"(id,text\n1,great\n2,awful\n3,fine\n)", rows},
+                                             {"budget_minor: 1000", "budget_minor: 100000"}}))
+          .ok());
+  auto first = Lease("nairobi", "w1", 6, "L1");
+  ASSERT_TRUE(first.ok()) << first.status();
+  // 30 KB each: the fourth takes the reply past 100,000 bytes, and it stops there.
+  EXPECT_EQ(first->assignments_size(), 4);
+  EXPECT_LT(first->ByteSizeLong(), 100'000u + 31'000u);
+  auto rest = Lease("nairobi", "w1", 6, "L2");
+  ASSERT_TRUE(rest.ok()) << rest.status();
+  EXPECT_EQ(rest->assignments_size(), 2);
 }
 
 TEST_F(EngineTest, LeaseIsIdempotentAndNeverGivesAWorkerATaskTwice) {

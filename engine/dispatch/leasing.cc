@@ -210,6 +210,7 @@ absl::StatusOr<v1::LeaseReply> Engine::Lease(const std::string& centre_id,
           workers.push_back(worker);
         }
         absl::flat_hash_set<std::string> specs_sent;
+        size_t reply_bytes = 0;  // the assignments' and specs' serialized sizes so far
         uint32_t& centre_leases = centre_leases_[centre_id];
         bool short_of_work = false;  // asked for more than there was for it
         // Jobs in the order they are served: higher priority, then the nearer deadline (none
@@ -228,6 +229,7 @@ absl::StatusOr<v1::LeaseReply> Engine::Lease(const std::string& centre_id,
           const v1::WorkerOnDuty* worker = workers[ci];
           uint32_t& held = worker_leases_[absl::StrCat(centre_id, "/", credit.worker())];
           for (uint32_t k = 0; k < credit.count(); ++k) {
+            if (reply_bytes >= options_.max_lease_reply_bytes) break;
             if (held >= options_.max_credit_per_worker) break;
             if (centre_leases >= centre.centre().capacity()) break;
             TaskRun* task = nullptr;
@@ -268,8 +270,11 @@ absl::StatusOr<v1::LeaseReply> Engine::Lease(const std::string& centre_id,
                 "event=lease task={} assignment={} centre={} worker={} epoch={} request={}",
                 task_id, a->assignment_id(), centre_id, credit.worker(), a->epoch(),
                 request.idempotency_key());
+            reply_bytes += a->ByteSizeLong();
             if (specs_sent.insert(absl::StrCat(task->job_id, "/", stage_name)).second) {
-              FillSpec(*run, stage, reply->add_specs());
+              v1::StageSpec* spec = reply->add_specs();
+              FillSpec(*run, stage, spec);
+              reply_bytes += spec->ByteSizeLong();
             }
             Touch(run);
           }
