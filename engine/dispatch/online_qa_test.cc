@@ -239,6 +239,13 @@ TEST_F(OnlineQaTest, ACentreDecidesTheReviewsOfStagesItMayWorkOnWithItsOwnPeople
   decide.set_reviewer("w2");  // answered it
   EXPECT_EQ(engine_->DecideReview(decide, "nairobi").status().code(),
             absl::StatusCode::kPermissionDenied);
+  // A made-up person, by the centre or by the operator: decided and paid, once. No more.
+  decide.set_reviewer("ghost");
+  EXPECT_EQ(engine_->DecideReview(decide, "nairobi").status(),
+            absl::NotFoundError("reviewer: ghost is not a registered worker of centre nairobi"));
+  decide.set_reviewer("nairobi/ghost");
+  EXPECT_EQ(engine_->DecideReview(decide).status(),
+            absl::NotFoundError("reviewer: ghost is not a registered worker of centre nairobi"));
   EXPECT_EQ(engine_->Stats().reviews_open, 1u);  // nothing changed
 
   decide.set_reviewer("w6");  // the centre's own person, named bare

@@ -83,9 +83,22 @@ absl::StatusOr<v1::Review> Engine::DecideReview(const v1::DecideReviewRequest& i
         if (!centres_.contains(who[0])) {
           return absl::NotFoundError(absl::StrCat("reviewer: no centre ", who[0]));
         }
+        // A person, not a name: one of the centre's registered workers (a made-up reviewer was
+        // paid for deciding).
+        if (OnDuty(who[0], who[1]) == nullptr) {
+          return absl::NotFoundError(
+              absl::StrCat("reviewer: ", who[1], " is not a registered worker of centre ", who[0]));
+        }
         JobRun* run = FindJob(ref.job_id);
         if (run == nullptr) return absl::NotFoundError(absl::StrCat("no job ", ref.job_id));
         const StageRun* stage = FindStage(run, ref.stage);
+        // And from a centre the stage's work may go to, whoever chooses them.
+        if (stage != nullptr &&
+            !CentreEligibility(run->record.contract(), stage->human, centres_.at(who[0]).centre())
+                 .ok) {
+          return absl::PermissionDeniedError(absl::StrCat(
+              "reviewer: centre ", who[0], " may not do stage ", ref.stage, "'s work"));
+        }
         if (stage != nullptr && !centre_id.empty() &&
             !CentreEligibility(run->record.contract(), stage->human,
                                centres_.at(centre_id).centre())
