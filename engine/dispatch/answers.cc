@@ -24,6 +24,15 @@ size_t CodePoints(const std::string& s) {
                        [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; });
 }
 
+// A value from outside, for an error message: at most 60 bytes (cut at a character boundary),
+// control characters shown as U+FFFD.
+std::string Quoted(const std::string& value) {
+  if (value.size() <= 60) return absl::StrCat("\"", TerminalText(value), "\"");
+  size_t cut = 60;
+  while (cut > 0 && (static_cast<unsigned char>(value[cut]) & 0xC0) == 0x80) --cut;
+  return absl::StrCat("\"", TerminalText(value.substr(0, cut)), "...\" (", value.size(), " bytes)");
+}
+
 bool Listed(const google::protobuf::RepeatedPtrField<std::string>& options,
             const std::string& value) {
   return std::find(options.begin(), options.end(), value) != options.end();
@@ -40,7 +49,7 @@ absl::Status CheckAnswer(const AnswerSchema& schema, const Answer& answer) {
       }
       if (!Listed(schema.single_choice().options(), answer.choice())) {
         return absl::InvalidArgumentError(
-            absl::StrCat("choice \"", answer.choice(), "\" is not one of the options (",
+            absl::StrCat("choice ", Quoted(answer.choice()), " is not one of the options (",
                          absl::StrJoin(schema.single_choice().options(), ", "), ")"));
       }
       return absl::OkStatus();
@@ -52,10 +61,11 @@ absl::Status CheckAnswer(const AnswerSchema& schema, const Answer& answer) {
       std::set<std::string> seen;
       for (const auto& c : answer.choices().options()) {
         if (!Listed(mc.options(), c)) {
-          return absl::InvalidArgumentError(absl::StrCat("choice \"", c, "\" is not an option"));
+          return absl::InvalidArgumentError(
+              absl::StrCat("choice ", Quoted(c), " is not an option"));
         }
         if (!seen.insert(c).second) {
-          return absl::InvalidArgumentError(absl::StrCat("choice \"", c, "\" is given twice"));
+          return absl::InvalidArgumentError(absl::StrCat("choice ", Quoted(c), " is given twice"));
         }
       }
       const uint32_t n = static_cast<uint32_t>(seen.size());
@@ -81,9 +91,8 @@ absl::Status CheckAnswer(const AnswerSchema& schema, const Answer& answer) {
       }
       double v;
       if (!absl::SimpleAtod(answer.number(), &v) || !std::isfinite(v)) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("\"", TerminalText(answer.number()),
-                         "\" is not a number; expected digits such as 12.5"));
+        return absl::InvalidArgumentError(absl::StrCat(
+            Quoted(answer.number()), " is not a number; expected digits such as 12.5"));
       }
       const auto& r = schema.number();
       if (v < r.min() || v > r.max()) {

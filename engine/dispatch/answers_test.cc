@@ -18,6 +18,11 @@ TEST(AnswersTest, SingleChoiceMustBeAnOption) {
   EXPECT_TRUE(CheckAnswer(s, a).ok());
   a.set_choice("perhaps");
   EXPECT_EQ(CheckAnswer(s, a).message(), "choice \"perhaps\" is not one of the options (yes, no)");
+  // A value from outside is quoted short: an error never carries a megabyte back.
+  a.set_choice(std::string(1 << 20, 'x'));
+  EXPECT_EQ(CheckAnswer(s, a).message(),
+            absl::StrCat("choice \"", std::string(60, 'x'),
+                         "...\" (1048576 bytes) is not one of the options (yes, no)"));
   a.set_text("no");
   EXPECT_EQ(CheckAnswer(s, a).message(), "expected a single choice");
   a.set_skipped(true);

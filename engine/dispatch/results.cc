@@ -24,6 +24,8 @@ namespace keys = storage::keys;
 
 namespace {
 
+constexpr size_t kMaxResultBytes = 256 * 1024;
+
 v1::Receipt Quarantine(const v1::Result& r, std::string why) {
   v1::Receipt receipt;
   receipt.set_result_id(r.result_id());
@@ -98,6 +100,10 @@ absl::StatusOr<v1::Receipt> Engine::RecordResult(const std::string& centre_id, c
                                                  Batch* batch, std::vector<std::string>* pending) {
   if (r.result_id().empty() || r.result_id().size() > 128) {
     return Quarantine(r, "result_id: expected 1 to 128 characters");
+  }
+  // The longest answer a stage allows (10,000 characters of up to four bytes) fits many times.
+  if (const size_t bytes = r.ByteSizeLong(); bytes > kMaxResultBytes) {
+    return Quarantine(r, absl::StrCat("result: at most ", kMaxResultBytes, " bytes, got ", bytes));
   }
   const std::string body_hash = Sha256(DeterministicBytes(r));
   const std::string rid_key = keys::ResultId(centre_id, r.result_id());

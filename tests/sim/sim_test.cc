@@ -26,6 +26,26 @@ TEST_P(SimSeeds, EveryCheckHoldsUnderFaults) {
 // could not take it.
 INSTANTIATE_TEST_SUITE_P(Seeds, SimSeeds, ::testing::Values(1, 2, 3, 4, 5, 5283, 5918));
 
+// A hostile centre among honest ones (inflated times, made-up reviewers, oversized answers,
+// answers for others' assignments, replays with changed bodies): every check still holds, none
+// of it is recorded or paid, and its top-ups stay within the time that could be credited.
+class HostileSeeds : public ::testing::TestWithParam<uint64_t> {};
+
+TEST_P(HostileSeeds, AHostileCentreChangesNothingItShouldNot) {
+  Options options;
+  options.seed = GetParam();
+  options.hostile = true;
+  const Report r = sim::Run(options);
+  EXPECT_TRUE(r.ok) << r.failure << "\nreplay: build/bin/simulate --hostile --seed " << options.seed
+                    << " --trace";
+  EXPECT_GT(r.attacks, 20u);
+  EXPECT_GT(r.hostile_topup_bound_minor, 0);
+  EXPECT_LE(r.hostile_topups_minor, r.hostile_topup_bound_minor);
+  EXPECT_GE(r.acknowledged, 40u * 2u);
+}
+
+INSTANTIATE_TEST_SUITE_P(Seeds, HostileSeeds, ::testing::Values(1, 2, 3));
+
 TEST(Sim, ASeedReplaysExactly) {
   Options options;
   options.seed = 11;

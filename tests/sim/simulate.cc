@@ -20,10 +20,14 @@ int main(int argc, char** argv) {
   app.add_option("--drop", options.drop, "Chance a message is lost");
   app.add_option("--duplicate", options.duplicate, "Chance a message arrives twice");
   app.add_flag("--trace", options.trace, "Print every event to stderr");
+  app.add_flag("--hostile", options.hostile,
+               "Make the last centre hostile (inflated times, made-up reviewers, oversized and "
+               "stolen answers, replays with changed bodies)");
   CLI11_PARSE(app, argc, argv);
 
   const auto start = std::chrono::steady_clock::now();
-  uint64_t failed = 0, messages = 0, dropped = 0, crashes = 0, partitions = 0, late = 0;
+  uint64_t failed = 0, messages = 0, dropped = 0, crashes = 0, partitions = 0, late = 0,
+           attacks = 0;
   const uint64_t first = options.seed;
   for (uint64_t s = first; s < first + seeds; ++s) {
     options.seed = s;
@@ -33,6 +37,7 @@ int main(int argc, char** argv) {
     crashes += r.dispatcher_crashes + r.centre_crashes;
     partitions += r.partitions;
     late += r.late;
+    attacks += r.attacks;
     if (!r.ok) {
       ++failed;
       std::printf("FAIL %s\n", r.failure.c_str());
@@ -57,12 +62,12 @@ int main(int argc, char** argv) {
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::printf(
       "%llu seeds (%llu..%llu): %llu clean, %llu failed in %.0f s; %llu messages, %llu dropped, "
-      "%llu crashes, %llu partitions, %llu late contributions\n",
+      "%llu crashes, %llu partitions, %llu late contributions, %llu hostile requests refused\n",
       static_cast<unsigned long long>(seeds), static_cast<unsigned long long>(first),
       static_cast<unsigned long long>(first + seeds - 1),
       static_cast<unsigned long long>(seeds - failed), static_cast<unsigned long long>(failed),
       secs, static_cast<unsigned long long>(messages), static_cast<unsigned long long>(dropped),
       static_cast<unsigned long long>(crashes), static_cast<unsigned long long>(partitions),
-      static_cast<unsigned long long>(late));
+      static_cast<unsigned long long>(late), static_cast<unsigned long long>(attacks));
   return failed == 0 ? 0 : 1;
 }

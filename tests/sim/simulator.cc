@@ -29,6 +29,9 @@ constexpr int64_t kRequestTimeoutMs = 8'000;  // a centre resends a request unan
 constexpr int64_t kHeartbeatEveryMs = 15'000;
 constexpr int64_t kPieceRate = 5;
 constexpr uint32_t kHoldPerWorker = 2;
+constexpr uint32_t kEstimatedSeconds = 30;
+constexpr int64_t kFloorPerHour = 600;
+constexpr uint32_t kInflatedSeconds = 4294967295u;
 
 enum class Kind { kLease, kHeartbeat, kSubmit };
 
@@ -111,7 +114,8 @@ stages:
       answer: {single_choice: {options: [positive, negative]}}
       piece_rate_minor: )",
                       kPieceRate, R"(
-      estimated_seconds: 30
+      estimated_seconds: )",
+                      kEstimatedSeconds, R"(
       overlap: )",
                       o.overlap, R"(
   - {name: result, after: [label], merge: {}}
@@ -182,7 +186,7 @@ class Simulation {
       add.mutable_centre()->set_id(centre.id);
       add.mutable_centre()->set_region("KE");
       add.mutable_centre()->set_currency("USD");
-      add.mutable_centre()->set_wage_floor_minor_per_hour(600);
+      add.mutable_centre()->set_wage_floor_minor_per_hour(kFloorPerHour);
       add.mutable_centre()->add_languages("en");
       add.mutable_centre()->set_capacity(100);
       if (auto r = engine_->AddCentre(add); !r.ok()) return r.status();
@@ -434,7 +438,7 @@ class Simulation {
       r.set_worker(a.worker());
       const bool positive = a.item().index() % 2 == 0;
       r.mutable_answer()->set_choice((positive != Chance(0.1)) ? "positive" : "negative");
-      r.set_active_seconds(30);
+      r.set_active_seconds(Hostile(index) ? kInflatedSeconds : kEstimatedSeconds);
       c.answered.insert(a.assignment_id());
       Event(absl::StrCat(c.id, " answers ", a.assignment_id(), " as ", r.result_id()));
       c.outbox[r.result_id()] = std::move(r);
@@ -475,11 +479,109 @@ class Simulation {
       c.submit_sent_ms = now;
       Send({index, true, Kind::kSubmit, "", {}, req.SerializeAsString()});
     }
+    if (Hostile(index) && engine_ != nullptr &&
+        Chance(o_.attacks_per_minute * kTickMs / 60'000.0)) {
+      Attack(index);
+    }
     if (!c.held.empty() && now >= c.next_heartbeat_ms) {
       v1::HeartbeatRequest req;
       for (const auto& [id, h] : c.held) req.add_assignment_ids(id);
       c.next_heartbeat_ms = now + kHeartbeatEveryMs;
       Send({index, true, Kind::kHeartbeat, "", {}, req.SerializeAsString()});
+    }
+  }
+
+  // ---- The hostile centre ------------------------------------------------------------------
+
+  bool Hostile(int index) const {
+    return o_.hostile && index == static_cast<int>(centres_.size()) - 1;
+  }
+
+  // One attack, straight at the engine (the wire's faults add nothing here). Each must be
+  // refused or quarantined and change nothing; the outcome checks at the end say it did not.
+  void Attack(int index) {
+    Centre& c = centres_[index];
+    ++report_.attacks;
+    const int kind = static_cast<int>(Uniform(0, 3));
+    const std::string item = absl::StrCat(Uniform(0, o_.items - 1));
+    if (kind == 0) {
+      // A reviewer nobody registered decides a task, to be paid for it.
+      v1::DecideReviewRequest r;
+      r.set_idempotency_key(absl::StrCat(c.id, "-ghost-", c.next_seq++));
+      r.set_task_id(absl::StrCat(job_id_, "/label/", item));
+      r.set_label("positive");
+      r.set_reviewer("ghost");
+      r.set_reason("looks right");
+      auto decided = engine_->DecideReview(r, c.id);
+      Event(absl::StrCat(c.id, " attacks: ghost reviewer -> ", decided.status().ToString()));
+      if (decided.ok()) Fail(absl::StrCat(c.id, ": a made-up reviewer decided ", r.task_id()));
+      return;
+    }
+    v1::SubmitResultsRequest req;
+    v1::Result* r = req.add_results();
+    r->set_result_id(absl::StrCat(c.id, "-attack-", c.next_seq++));
+    r->set_active_seconds(kInflatedSeconds);
+    if (kind == 1) {
+      // An answer far over any limit, for an assignment of its own if it has one.
+      if (c.held.empty()) return;
+      const v1::Assignment& a = c.held.begin()->second.assignment;
+      r->set_assignment_id(a.assignment_id());
+      r->set_worker(a.worker());
+      r->set_epoch(a.epoch());
+      r->mutable_answer()->set_choice(std::string(1 << 20, 'x'));
+    } else if (kind == 2) {
+      // An answer for another centre's assignment.
+      const Centre& victim = centres_[Uniform(0, static_cast<int64_t>(centres_.size()) - 2)];
+      if (victim.held.empty()) return;
+      const v1::Assignment& a = victim.held.begin()->second.assignment;
+      r->set_assignment_id(a.assignment_id());
+      r->set_worker(a.worker());
+      r->set_epoch(a.epoch());
+      r->mutable_answer()->set_choice("positive");
+    } else {
+      // A replay of an acknowledged result with its answer changed.
+      if (c.acknowledged.empty()) return;
+      const std::string& rid =
+          std::next(c.acknowledged.begin(),
+                    Uniform(0, static_cast<int64_t>(c.acknowledged.size()) - 1))
+              ->first;
+      const std::string& contribution = c.acknowledged.at(rid);
+      r->set_result_id(rid);
+      r->set_assignment_id(contribution);
+      r->set_worker(contribution.substr(contribution.find('@') + 1));
+      r->mutable_answer()->set_choice("negative, and changed");
+    }
+    auto reply = engine_->SubmitResults(c.id, req);
+    Event(absl::StrCat(c.id, " attacks (", kind, "): ", reply.status().ToString(), " ",
+                       reply.ok() ? v1::ReceiptStatus_Name(reply->receipts(0).status()) : ""));
+    if (reply.ok() && (reply->receipts(0).status() == v1::RECEIPT_ACCEPTED ||
+                       reply->receipts(0).status() == v1::RECEIPT_DUPLICATE)) {
+      Fail(absl::StrCat(c.id, ": attack ", kind, " was accepted: ", r->assignment_id()));
+    }
+  }
+
+  // The floor on time the dispatcher could credit: at most ten times the estimate per answer.
+  void CheckHostileTopUps(const std::map<std::string, int>& per_worker) {
+    const Centre& c = centres_.back();
+    v1::CreatePayoutRequest create;
+    create.set_idempotency_key("sim-payout");
+    create.set_centre(c.id);
+    auto batch = engine_->CreatePayout(create);
+    if (!batch.ok()) {
+      Fail(absl::StrCat("payout: ", batch.status().ToString()));
+      return;
+    }
+    int64_t bound = 0;
+    for (const auto& [account, n] : per_worker) {
+      if (account.rfind(WorkerAccount(c.id, ""), 0) != 0) continue;
+      const int64_t seconds = int64_t{n} * 10 * kEstimatedSeconds;
+      bound += (seconds * kFloorPerHour + 3599) / 3600 - int64_t{n} * kPieceRate;
+    }
+    report_.hostile_topups_minor = batch->topups_minor();
+    report_.hostile_topup_bound_minor = bound;
+    if (batch->topups_minor() > bound) {
+      Fail(absl::StrCat(c.id, " was topped up ", batch->topups_minor(), " for time; at most ",
+                        bound, " could be credited"));
     }
   }
 
@@ -575,6 +677,11 @@ class Simulation {
         return;
       }
       recorded[rec.result().assignment_id()] = rec.result().result_id();
+      if (rec.receipt().credited_seconds() > 10 * kEstimatedSeconds) {
+        Fail(absl::StrCat(rec.result().assignment_id(), " was credited ",
+                          rec.receipt().credited_seconds(), " s"));
+        return;
+      }
       ++per_worker[WorkerAccount(rec.centre(), rec.result().worker())];
     }
     std::map<std::string, std::string> acknowledged;
@@ -639,6 +746,7 @@ class Simulation {
         return;
       }
     }
+    if (o_.hostile) CheckHostileTopUps(per_worker);
   }
 
   const Options o_;

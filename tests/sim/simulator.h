@@ -39,6 +39,12 @@ struct Options {
   double centre_crashes_per_hour = 4;       // loses what is in memory; its outbox survives
   int64_t give_up_ms = 6 * 3600'000;        // the job must be complete by then
   bool trace = false;                       // print every event to stderr
+  // The last centre is hostile: it reports 4294967295 s on every task, names reviewers who do
+  // not exist, sends oversized answers and answers for other centres' assignments, and replays
+  // its acknowledged results with changed bodies. Besides every check above: none of it is
+  // recorded or paid, and the floor tops it up only for time the dispatcher could credit.
+  bool hostile = false;
+  double attacks_per_minute = 6;
 };
 
 struct Report {
@@ -51,6 +57,8 @@ struct Report {
   uint64_t acknowledged = 0;  // contributions the centres saw acknowledged
   uint64_t late = 0;          // of those, recorded after their lease expired
   uint64_t lease_expiries = 0, redriven = 0;
+  uint64_t attacks = 0;  // hostile requests sent, every one refused or quarantined
+  int64_t hostile_topups_minor = 0, hostile_topup_bound_minor = 0;
 };
 
 // Runs one simulation in a fresh temporary directory.
