@@ -15,6 +15,8 @@
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
 
+#include <cstdlib>
+
 #include <CLI/CLI.hpp>
 #include <fstream>
 #include <iostream>
@@ -145,6 +147,14 @@ int main(int argc, char** argv) {
   options.schedule_to_start_ms = schedule_to_start_s * 1000;
   options.start_to_close_ms = start_to_close_s * 1000;
   options.max_waiting_commit_bytes = max_waiting_mb << 20;
+  // After a failed write nothing can be acknowledged again in this process: exit loudly and let
+  // the supervisor (deploy/systemd: Restart=on-failure) start it again, which recovers from what
+  // is durable once space returns. Nothing acknowledged is lost: acknowledgements wait for disk.
+  options.on_write_failure = [](const absl::Status& s) {
+    spdlog::critical("event=exit reason=disk_write_failed code=75 error=\"{}\"", s.ToString());
+    spdlog::default_logger()->flush();
+    std::_Exit(75);  // EX_TEMPFAIL
+  };
   auto engine = mw::dispatch::Engine::Open(data_dir + "/db", mw::SystemClock::Get(), options);
   if (!engine.ok()) return Fail(engine.status());
 

@@ -2,6 +2,8 @@
 // Leasing is in leasing.cc, results and verdicts in results.cc, submissions in submission.cc.
 #include "engine/dispatch/engine.h"
 
+#include <spdlog/spdlog.h>
+
 #include <tuple>
 
 #include "absl/strings/match.h"
@@ -50,7 +52,15 @@ Engine::Engine(std::unique_ptr<storage::Store> store, const Clock* clock, const 
       options_(options),
       store_(std::move(store)),
       queue_(std::make_unique<storage::CommitQueue>(store_.get())),
-      jitter_(options.seed != 0 ? options.seed : std::random_device()()) {}
+      jitter_(options.seed != 0 ? options.seed : std::random_device()()) {
+  store_->OnWriteFailure([on_failure = options.on_write_failure](const absl::Status& s) {
+    spdlog::critical(
+        "event=disk_write_failed error=\"{}\" what=\"nothing more can be made durable; every "
+        "call fails until a restart recovers from the disk\"",
+        s.ToString());
+    if (on_failure) on_failure(s);
+  });
+}
 
 Engine::~Engine() { queue_.reset(); }
 

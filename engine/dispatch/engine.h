@@ -134,6 +134,11 @@ class Engine {
     // is contending; while one is, a job leases to each centre in proportion to its weight
     // (Centre.share_weight). With nobody short of work, everyone gets what they ask.
     int64_t fair_share_window_ms = 60'000;
+    // A write that fails (the disk is full, say) leaves memory ahead of disk: every later call
+    // fails with it, and only a restart recovers, from what is durable. The failure is logged
+    // (event=disk_write_failed); then this is called, once. The dispatcher's main exits so its
+    // supervisor restarts it once space returns.
+    std::function<void(const absl::Status&)> on_write_failure;
   };
 
   // Opens (or creates) the state in `data_dir`, recovers jobs and tasks, and re-arms a fresh

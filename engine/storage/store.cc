@@ -235,7 +235,12 @@ absl::Status Store::WriteGroup(const std::vector<Batch>& group, Durability durab
   }
   rocksdb::WriteOptions wo;
   wo.sync = durability == Durability::kSynced;
-  return FromRocks(db_->Write(wo, &wb), "write");
+  return Written(FromRocks(db_->Write(wo, &wb), "write"));
+}
+
+absl::Status Store::Written(absl::Status s) {
+  if (!s.ok() && !write_failed_.exchange(true) && on_write_failure_) on_write_failure_(s);
+  return s;
 }
 
 absl::Status Store::DeletePrefix(Cf cf, absl::string_view prefix) {
@@ -253,7 +258,7 @@ absl::Status Store::DeletePrefix(Cf cf, absl::string_view prefix) {
   if (!s.ok()) return FromRocks(s, "delete range");
   rocksdb::WriteOptions wo;
   wo.sync = true;
-  return FromRocks(db_->Write(wo, &wb), "delete range");
+  return Written(FromRocks(db_->Write(wo, &wb), "delete range"));
 }
 
 absl::Status Store::Checkpoint(const std::string& dir) const {

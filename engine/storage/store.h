@@ -11,6 +11,8 @@
 #ifndef MW_ENGINE_STORAGE_STORE_H_
 #define MW_ENGINE_STORAGE_STORE_H_
 
+#include <atomic>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -136,6 +138,10 @@ class Store {
 
   std::unique_ptr<Snapshot> GetSnapshot() const;
 
+  // Called once, with the first write that fails (a full disk, say), whichever path wrote it.
+  // RocksDB takes no more writes after that until it is reopened. Set before the first write.
+  void OnWriteFailure(std::function<void(const absl::Status&)> fn) { on_write_failure_ = fn; }
+
   // Applies `batch` atomically.
   [[nodiscard]] absl::Status Write(Batch batch, Durability durability);
   // Applies every batch of `group`, in order, as one atomic write (one fsync when synced).
@@ -157,6 +163,10 @@ class Store {
   Schema schema_;
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;  // indexed by Cf; null when not in schema
+  // The written database's failure report: called once (the flag is set by the writer).
+  absl::Status Written(absl::Status s);
+  std::function<void(const absl::Status&)> on_write_failure_;
+  std::atomic<bool> write_failed_{false};
 };
 
 }  // namespace mw::storage
