@@ -1,11 +1,15 @@
 #include "engine/centre/agent_state.h"
 
+#include <optional>
+#include <set>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "engine/centre/sign_in_code.h"
 #include "engine/common/ids.h"
 #include "engine/common/sha256.h"
 #include "engine/common/status_macros.h"
@@ -117,29 +121,59 @@ absl::Status AgentState::UpdateWorker(const std::string& pseudonym,
 }
 
 absl::StatusOr<std::string> AgentState::IssueSignInCode(const std::string& pseudonym) {
-  absl::MutexLock l(&mu_);
-  std::string code;
-  for (bool unique = false; !unique;) {
-    const std::string r = RandomBytes(8);
-    uint64_t v = 0;
-    for (char c : r) v = (v << 8) | static_cast<uint8_t>(c);
-    code = absl::StrFormat("%08d", v % 100'000'000);
-    unique = true;
-    for (const auto& [p, e] : roster_) unique = unique && e.sign_in_code_sha256() != Sha256(code);
+  uint32_t number = 0;
+  {
+    absl::MutexLock l(&mu_);
+    auto it = roster_.find(pseudonym);
+    if (it == roster_.end()) return absl::NotFoundError(absl::StrCat("no worker ", pseudonym));
+    number = it->second.sign_in_number();
+    if (number == 0) {  // the lowest number nobody has
+      std::set<uint32_t> taken;
+      for (const auto& [p, e] : roster_) taken.insert(e.sign_in_number());
+      for (number = kFirstSignInNumber; taken.count(number) > 0; ++number) {
+      }
+      if (number > kLastSignInNumber) {
+        return absl::ResourceExhaustedError("every sign-in number is taken");
+      }
+    }
   }
-  MW_RETURN_IF_ERROR(UpdateWorker(
-      pseudonym, [&](v1::RosterEntry* e) { e->set_sign_in_code_sha256(Sha256(code)); }));
-  return code;
+  const IssuedCode issued = NewSignInCode(number);  // slow by design: outside the lock
+  if (issued.verifier.empty()) return absl::InternalError("argon2id failed");
+  absl::MutexLock l(&mu_);
+  MW_RETURN_IF_ERROR(UpdateWorker(pseudonym, [&](v1::RosterEntry* e) {
+    e->clear_sign_in_code_sha256();
+    e->set_sign_in_number(number);
+    e->set_sign_in_verifier(issued.verifier);
+  }));
+  return issued.code;
 }
 
 absl::StatusOr<v1::RosterEntry> AgentState::SignIn(const std::string& code) const {
-  if (code.empty()) return absl::NotFoundError("no such sign-in code");
+  const absl::Status wrong = absl::NotFoundError("no such sign-in code");
+  std::optional<v1::RosterEntry> found;
+  if (auto typed = ParseSignInCode(code); typed.has_value()) {
+    {
+      absl::MutexLock l(&mu_);
+      for (const auto& [p, e] : roster_) {
+        if (!e.simulated() && e.sign_in_number() == typed->number) found = e;
+      }
+    }
+    // Outside the lock (slow by design); an unknown number is checked against a dummy.
+    const bool match =
+        VerifySignInCode(found.has_value() ? found->sign_in_verifier() : "", typed->secret);
+    if (match && found.has_value()) return *found;
+    return wrong;
+  }
+  // An 8-digit code from before the numbers: its unsalted SHA-256, until a new code replaces it.
   const std::string hash = Sha256(code);
   absl::MutexLock l(&mu_);
   for (const auto& [p, e] : roster_) {
-    if (!e.simulated() && e.sign_in_code_sha256() == hash) return e;
+    if (!code.empty() && !e.simulated() && !e.sign_in_code_sha256().empty() &&
+        SecretsEqual(e.sign_in_code_sha256(), hash)) {
+      return e;
+    }
   }
-  return absl::NotFoundError("no such sign-in code");
+  return wrong;
 }
 
 absl::Status AgentState::SetLanguage(const std::string& pseudonym, const std::string& lang) {

@@ -70,8 +70,9 @@ class AgentState {
   [[nodiscard]] absl::StatusOr<v1::RosterEntry> AddWorker(v1::RosterEntry entry);
   std::vector<v1::RosterEntry> Roster() const;
   std::optional<v1::RosterEntry> Worker(const std::string& pseudonym) const;
-  // A fresh 8-digit sign-in code for the worker's page, replacing any earlier one. Only its
-  // hash is stored: the manager hands the code over once. NOT_FOUND for an unknown worker.
+  // A fresh 12-digit sign-in code for the worker's page (sign_in_code.h), replacing any earlier
+  // one. Only its argon2id verifier is stored: the manager hands the code over once. NOT_FOUND
+  // for an unknown worker.
   [[nodiscard]] absl::StatusOr<std::string> IssueSignInCode(const std::string& pseudonym);
   // The worker whose code this is; NOT_FOUND when none is.
   [[nodiscard]] absl::StatusOr<v1::RosterEntry> SignIn(const std::string& code) const;

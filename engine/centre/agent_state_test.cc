@@ -1,5 +1,6 @@
 #include "engine/centre/agent_state.h"
 
+#include "absl/strings/str_cat.h"
 #include "engine/testing/temp_dir.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -71,6 +72,33 @@ TEST_F(AgentStateTest, RosterGivesPseudonymsAndSurvivesRestart) {
   ASSERT_EQ(roster.size(), 1u);
   EXPECT_EQ(roster[0].name(), "Amina W.");
   EXPECT_EQ(roster[0].pseudonym(), added->pseudonym());
+}
+
+TEST_F(AgentStateTest, SignInCodesAreNumberedSaltedAndReplacedByANewOne) {
+  v1::RosterEntry e;
+  e.set_name("Amina");
+  const std::string amina = state_->AddWorker(e)->pseudonym();
+  e.set_name("Baraka");
+  const std::string baraka = state_->AddWorker(e)->pseudonym();
+  const std::string a1 = state_->IssueSignInCode(amina).value();
+  const std::string b1 = state_->IssueSignInCode(baraka).value();
+  EXPECT_EQ(a1.substr(0, 4), "1000");
+  EXPECT_EQ(b1.substr(0, 4), "1001");
+  EXPECT_EQ(state_->SignIn(a1)->pseudonym(), amina);
+  EXPECT_EQ(state_->SignIn(absl::StrCat(b1.substr(0, 4), " ", b1.substr(4, 4), " ", b1.substr(8)))
+                ->pseudonym(),
+            baraka);
+  // Another worker's number with this one's secret, and a number nobody has: no one.
+  EXPECT_TRUE(absl::IsNotFound(state_->SignIn(absl::StrCat("1001", a1.substr(4))).status()));
+  EXPECT_TRUE(absl::IsNotFound(state_->SignIn(absl::StrCat("1002", a1.substr(4))).status()));
+  // Nothing of the code is stored but the verifier; a new code keeps the number, ends the old.
+  EXPECT_EQ(state_->Worker(amina)->sign_in_verifier().find(a1.substr(4)), std::string::npos);
+  const std::string a2 = state_->IssueSignInCode(amina).value();
+  EXPECT_EQ(a2.substr(0, 4), "1000");
+  EXPECT_TRUE(absl::IsNotFound(state_->SignIn(a1).status()));
+  Reopen();
+  EXPECT_EQ(state_->SignIn(a2)->pseudonym(), amina);
+  EXPECT_TRUE(absl::IsNotFound(state_->SignIn("").status()));
 }
 
 TEST_F(AgentStateTest, LeaseRequestIsReusedUntilItsReplyIsSaved) {

@@ -129,7 +129,7 @@ async function main() {
   await manager.fill('input[name=languages]', 'en,sw');
   await manager.click('#add button.primary');
   const code = (await manager.textContent('#code')).trim();
-  assert.match(code, /^[0-9]{8}$/);
+  assert.match(code, /^[0-9]{12}$/);
 
   // The worker signs in on a phone.
   const ctx = await browser.newContext(phone);

@@ -759,7 +759,8 @@ void WebServer::DataPage(Call& c, bool json) {
     return;
   }
   v1::RosterEntry shown = *w;
-  shown.clear_sign_in_code_sha256();  // not theirs to need, and a secret
+  shown.clear_sign_in_code_sha256();  // not theirs to need, and secrets
+  shown.clear_sign_in_verifier();
   if (json) {
     nlohmann::json out;
     std::string entry;

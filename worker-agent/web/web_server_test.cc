@@ -217,7 +217,7 @@ TEST_F(WebServerTest, TheManagerAddsAWorkerWhoSignsInWithTheCode) {
   ASSERT_TRUE(added);
   ASSERT_EQ(added->status, 200);
   std::smatch code;
-  ASSERT_TRUE(std::regex_search(added->body, code, std::regex("<b id=\"code\">([0-9]{8})</b>")));
+  ASSERT_TRUE(std::regex_search(added->body, code, std::regex("<b id=\"code\">([0-9]{12})</b>")));
   EXPECT_EQ(roster_changes_, 1);
   ASSERT_EQ(state_->Roster().size(), 1u);
   const v1::RosterEntry w = state_->Roster()[0];
@@ -494,7 +494,7 @@ TEST_F(WebServerTest, TheManagerSeesEachDayTrainingProgressAndPutsWorkersOnSkill
   // New sign-in codes for both ticked workers at once, each shown once.
   auto codes = Post("/manage/code", manager, {{"workers", zawadi}, {"workers", baraka}});
   ASSERT_EQ(codes->status, 200);
-  std::regex shown("Sign-in code for (Zawadi|Baraka): <b class=\"code\">([0-9]{8})</b>");
+  std::regex shown("Sign-in code for (Zawadi|Baraka): <b class=\"code\">([0-9]{12})</b>");
   EXPECT_EQ(std::distance(std::sregex_iterator(codes->body.begin(), codes->body.end(), shown),
                           std::sregex_iterator()),
             2);
@@ -931,7 +931,7 @@ TEST_F(WebServerTest, SessionsEndAfterTheirHoursAndWhenANewCodeIsIssued) {
   ASSERT_TRUE(issued);
   ASSERT_EQ(issued->status, 200);
   std::smatch fresh;
-  ASSERT_TRUE(std::regex_search(issued->body, fresh, std::regex("<b id=\"code\">([0-9]{8})</b>")));
+  ASSERT_TRUE(std::regex_search(issued->body, fresh, std::regex("<b id=\"code\">([0-9]{12})</b>")));
   EXPECT_EQ(Get("/task", cookie)->status, 303);
   EXPECT_EQ(Get("/manage", manager)->status, 200);  // not the manager's
   const std::string again = SignIn(fresh[1].str());
