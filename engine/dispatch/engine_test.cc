@@ -754,6 +754,12 @@ TEST_F(EngineTest, WithholdingIsAPersonsDecisionAndADisputeCanRestoreIt) {
   resolve.set_decided_by("manager:grace");
   EXPECT_EQ(engine_->ResolveDispute("nairobi", resolve).status().code(),
             absl::StatusCode::kPermissionDenied);
+  // The same person written another way is still the same person.
+  resolve.set_idempotency_key("r1b");
+  resolve.set_decided_by("  Manager:Grace ");
+  EXPECT_EQ(
+      engine_->ResolveDispute("nairobi", resolve).status(),
+      absl::PermissionDeniedError("the person who withheld a wage cannot decide its dispute"));
   resolve.set_idempotency_key("r2");
   resolve.set_decided_by("ombudsperson:otieno");
   auto resolved = engine_->ResolveDispute("nairobi", resolve);
