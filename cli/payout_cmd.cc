@@ -18,7 +18,7 @@ namespace mw::cli {
 namespace {
 
 struct Opts {
-  std::string job, centre, batch, by, out, key;
+  std::string job, centre, batch, by, second, out, key;
   int64_t amount_minor = 0;
 };
 
@@ -30,8 +30,10 @@ std::string Decimal(int64_t minor, const std::string& currency) {
 
 void PrintBatch(const v1::PayoutBatch& b) {
   std::cout << b.id() << "  centre " << b.centre() << "  "
-            << (b.state() == v1::PAYOUT_APPROVED ? absl::StrCat("approved by ", b.approved_by())
-                                                 : "created, awaiting approval")
+            << (b.state() != v1::PAYOUT_APPROVED ? "created, awaiting approval"
+                : b.second_approver().empty()
+                    ? absl::StrCat("approved by ", b.approved_by())
+                    : absl::StrCat("approved by ", b.approved_by(), " and ", b.second_approver()))
             << "\n";
   for (const auto& l : b.lines()) {
     std::cout << absl::StrFormat("  %-34s %14s", l.worker_account(),
@@ -44,6 +46,17 @@ void PrintBatch(const v1::PayoutBatch& b) {
   }
   std::cout << absl::StrFormat("  %-34s %14s\n", "total",
                                FormatMoney(b.total_minor(), b.currency()));
+  if (b.guarantee_topups_size() > 0) {
+    std::cout << "  Top-ups the jobs' escrow could not cover, from the platform's guarantee ("
+              << (b.state() == v1::PAYOUT_APPROVED
+                      ? "credited; paid out with the next batch"
+                      : "two people approve: --by and --second-approver")
+              << "):\n";
+    for (const auto& g : b.guarantee_topups()) {
+      std::cout << absl::StrFormat("  %-34s %14s  %s\n", g.worker_account(),
+                                   FormatMoney(g.amount_minor(), g.currency()), g.job_id());
+    }
+  }
 }
 
 absl::Status Fund(const Opts& o, const Connect& connect) {
@@ -78,6 +91,7 @@ absl::Status Approve(const Opts& o, const Connect& connect) {
   req.set_idempotency_key(absl::StrCat("approve:", o.batch));
   req.set_batch_id(o.batch);
   req.set_approved_by(o.by);
+  req.set_second_approver(o.second);
   v1::PayoutBatch b;
   auto ctx = client->Context();
   MW_RETURN_IF_ERROR(rpc::FromGrpcStatus(client->ledger().ApprovePayout(ctx.get(), req, &b)));
@@ -197,6 +211,9 @@ void AddPayoutCommands(CLI::App& app, Run* run) {
   auto* approve = payout->add_subcommand("approve", "Approve a batch: the money moves");
   approve->add_option("batch", o->batch, "Batch id")->required();
   approve->add_option("--by", o->by, "Who approves")->required();
+  approve->add_option("--second-approver", o->second,
+                      "A second person, needed when the batch has top-ups from the platform's "
+                      "guarantee");
   approve->callback([run, o] { *run = [o](const Connect& c) { return Approve(*o, c); }; });
   auto* exp = payout->add_subcommand("export", "Write an approved batch as CSV for the bank");
   exp->add_option("batch", o->batch, "Batch id")->required();

@@ -853,6 +853,68 @@ TEST_F(EngineTest, PayoutTopsUpToTheFloorOnMeasuredTimeThenPaysOut) {
 // The attack: one result claiming 4294967295 s on task, then a payout. The top-up was
 // 1,789,569.61 USD from the platform's guarantee. Now the time is credited up to the lease's
 // window (120 s here) and ten times the 20 s estimate; the rest is held and said so.
+// A top-up the job's escrow cannot cover comes from the platform's guarantee only when two
+// different people approve the batch; until then nothing moves.
+TEST_F(EngineTest, ATopUpFromTheGuaranteeIsATwoPersonStep) {
+  // The stage pays 9.00/h on its estimate, the floor is 9.00/h; w1 takes 120 s a task. 360 s
+  // at the floor are 0.90 USD, the work earned 0.15: 0.75 due, and a 0.50 USD budget keeps
+  // 0.35 in escrow.
+  AddCentre("nairobi", {"w1", "w2", "w3"}, /*floor=*/900);
+  ASSERT_TRUE(
+      Submit(absl::StrReplaceAll(kContract, {{"budget_minor: 1000", "budget_minor: 50"}})).ok());
+  // Only w1 answers: the job runs on, so nothing but the guarantee can pay what it is short.
+  auto lease = Lease("nairobi", "w1", 3, "L1");
+  ASSERT_TRUE(lease.ok()) << lease.status();
+  std::vector<v1::Result> results;
+  for (const auto& a : lease->assignments()) {
+    v1::Result r = Answer(a, "positive");
+    r.set_active_seconds(120);
+    results.push_back(r);
+  }
+  SubmitResults("nairobi", results);
+  ASSERT_EQ(engine_->GetJob("job-1")->state(), v1::JOB_RUNNING);
+  v1::CreatePayoutRequest create;
+  create.set_idempotency_key("p1");
+  create.set_centre("nairobi");
+  auto batch = engine_->CreatePayout(create);
+  ASSERT_TRUE(batch.ok()) << batch.status();
+  ASSERT_EQ(batch->guarantee_topups_size(), 1);
+  EXPECT_EQ(batch->guarantee_topups(0).worker_account(), "worker:nairobi/w1");
+  EXPECT_EQ(batch->guarantee_topups(0).amount_minor(), 90 - 15);
+  EXPECT_EQ(batch->guarantee_minor(), 75);
+  EXPECT_EQ(batch->topups_minor(), 0);  // nothing paid from it yet
+
+  v1::ApprovePayoutRequest approve;
+  approve.set_idempotency_key("a1");
+  approve.set_batch_id(batch->id());
+  approve.set_approved_by("finance:wanjiru");
+  EXPECT_EQ(engine_->ApprovePayout(approve).status(),
+            absl::FailedPreconditionError(
+                "payout-nairobi-1 has 1 top-ups from the platform's guarantee (0.75 USD): a "
+                "second person approves them too (second_approver, not finance:wanjiru)"));
+  approve.set_second_approver("FINANCE:wanjiru");
+  EXPECT_EQ(engine_->ApprovePayout(approve).status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(engine_->GetPayout(batch->id())->state(), v1::PAYOUT_CREATED);  // nothing moved
+  approve.set_second_approver("ops:baraka");
+  auto approved = engine_->ApprovePayout(approve);
+  ASSERT_TRUE(approved.ok()) << approved.status();
+  EXPECT_EQ(approved->second_approver(), "ops:baraka");
+  std::map<std::string, v1::Transfer> by_id;
+  ASSERT_TRUE(engine_
+                  ->ReadLedger([&](const v1::LedgerRecord& r) {
+                    if (r.has_transfer()) by_id[r.transfer().id()] = r.transfer();
+                    return true;
+                  })
+                  .ok());
+  const v1::Transfer& t = by_id.at("topup:payout-nairobi-1:job-1:worker:nairobi/w1");
+  EXPECT_EQ(t.debit_account(), "client:platform-guarantee");
+  EXPECT_EQ(t.amount_minor(), 75);
+  EXPECT_EQ(t.decided_by(), "finance:wanjiru");
+  EXPECT_EQ(t.second_approver(), "ops:baraka");
+  ledger::Auditor auditor;
+  ASSERT_TRUE(Audit(&auditor).ok()) << Audit(&auditor);
+}
+
 TEST_F(EngineTest, ACentreCannotMintATopUpByReportingTime) {
   AddCentre("nairobi", {"w1", "w2", "w3"}, /*floor=*/600);
   ASSERT_TRUE(Submit(kContract).ok());

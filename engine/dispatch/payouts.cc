@@ -4,6 +4,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "engine/common/ids.h"
 #include "engine/common/money.h"
 #include "engine/common/proto_bytes.h"
@@ -114,6 +115,20 @@ absl::StatusOr<v1::PayoutBatch> Engine::CreatePayout(const v1::CreatePayoutReque
             }
             const std::string id = absl::StrCat("topup:", reply->id(), ":", job_id, ":", account);
             MW_ASSIGN_OR_RETURN(const std::string payer, PayingAccount(*run, cost, id, batch));
+            if (payer == kGuaranteeAccount) {
+              // The escrow cannot cover it: the platform's guarantee pays only when two people
+              // approve the batch (ApprovePayout).
+              v1::GuaranteeTopUp* g = reply->add_guarantee_topups();
+              g->set_worker_account(account);
+              g->set_job_id(job_id);
+              g->set_amount_minor(cost);
+              g->set_currency(run->record.contract().currency());
+              reply->set_guarantee_minor(reply->guarantee_minor() + cost);
+              stats.set_period_active_seconds(0);
+              stats.set_period_wages_minor(0);
+              batch->PutRecord(Cf::kWorkerJobs, key, stats);
+              continue;
+            }
             MW_ASSIGN_OR_RETURN(const int64_t paid,
                                 PayWorker(*run, r.centre(),
                                           {.id = id,
@@ -159,6 +174,7 @@ absl::StatusOr<v1::PayoutBatch> Engine::ApprovePayout(const v1::ApprovePayoutReq
   if (r.approved_by().empty()) {
     return absl::InvalidArgumentError("approved_by: a person approves a payout");
   }
+  const std::string second(absl::StripAsciiWhitespace(r.second_approver()));
   return Idempotent<v1::PayoutBatch>(
       kOperatorPrincipal, r.idempotency_key(), r,
       [&](Batch* batch, v1::PayoutBatch* reply) ABSL_NO_THREAD_SAFETY_ANALYSIS -> absl::Status {
@@ -170,6 +186,37 @@ absl::StatusOr<v1::PayoutBatch> Engine::ApprovePayout(const v1::ApprovePayoutReq
           return absl::FailedPreconditionError(
               absl::StrCat(r.batch_id(), " was approved by ", reply->approved_by(), " already"));
         }
+        // Top-ups from the platform's guarantee: two people, or nothing moves.
+        for (const auto& g : reply->guarantee_topups()) {
+          const JobRun* run = FindJob(g.job_id());
+          if (run == nullptr) return absl::DataLossError(absl::StrCat("no job ", g.job_id()));
+          const std::string id =
+              absl::StrCat("topup:", r.batch_id(), ":", g.job_id(), ":", g.worker_account());
+          auto paid = PayWorker(*run, reply->centre(),
+                                {.id = id,
+                                 .kind = v1::TRANSFER_POSTED,
+                                 .code = v1::CODE_TOPUP,
+                                 .debit_account = kGuaranteeAccount,
+                                 .credit_account = g.worker_account(),
+                                 .amount_minor = g.amount_minor(),
+                                 .currency = g.currency(),
+                                 .job_id = g.job_id(),
+                                 .reason = "wage floor on measured time, from the platform's "
+                                           "guarantee (the job's escrow was short)",
+                                 .decided_by = r.approved_by(),
+                                 .second_approver = second},
+                                /*fees=*/nullptr, batch);
+          if (absl::IsFailedPrecondition(paid.status())) {
+            return absl::FailedPreconditionError(
+                absl::StrCat(r.batch_id(), " has ", reply->guarantee_topups_size(),
+                             " top-ups from the platform's guarantee (",
+                             FormatMoney(reply->guarantee_minor(), g.currency()),
+                             "): a second person approves them too (second_approver, not ",
+                             r.approved_by(), ")"));
+          }
+          MW_RETURN_IF_ERROR(paid.status());
+        }
+        reply->set_second_approver(second);
         for (const auto& line : reply->lines()) {
           // The ledger refuses a line the account no longer covers, and nothing moves.
           MW_RETURN_IF_ERROR(

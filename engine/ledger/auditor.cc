@@ -57,6 +57,9 @@ absl::Status Auditor::AddTransfer(const Transfer& t) {
   if (t.amount_minor() <= 0) {
     return Fail(absl::FailedPreconditionError(absl::StrCat(where, ": non-positive amount")));
   }
+  if (absl::Status two = CheckTwoPeople(t); !two.ok()) {
+    return Fail(absl::FailedPreconditionError(absl::StrCat(where, ": ", two.message())));
+  }
   last_seq_ = t.seq();
   last_hash_ = t.hash();
 

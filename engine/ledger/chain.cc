@@ -1,6 +1,10 @@
 // The ledger's rules that its auditor checks too: the hash chain's bytes and which accounts may
 // go negative. Kept apart from the Ledger so the Auditor links no storage.
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "engine/common/ids.h"
 #include "engine/common/sha256.h"
 #include "engine/ledger/ledger.h"
 #include "engine/storage/keys.h"
@@ -27,7 +31,40 @@ std::string CanonicalBytes(const Transfer& t) {
   keys::AppendString(&out, t.prev_hash());
   // Fields added later are covered only when set, so older transfers keep their hashes.
   if (!t.exchange_rate().empty()) keys::AppendString(&out, t.exchange_rate());
+  if (!t.second_approver().empty()) {
+    keys::AppendString(&out, "second_approver");
+    keys::AppendString(&out, t.second_approver());
+  }
   return out;
+}
+
+namespace {
+
+// A name as people write it: case and spacing do not make another person.
+std::string PersonKey(absl::string_view name) {
+  std::string key;
+  for (absl::string_view word : absl::StrSplit(name, ' ', absl::SkipWhitespace())) {
+    if (!key.empty()) key += ' ';
+    absl::StrAppend(&key, absl::AsciiStrToLower(word));
+  }
+  return key;
+}
+
+}  // namespace
+
+absl::Status CheckTwoPeople(const Transfer& t) {
+  if (t.debit_account() != kGuaranteeAccount || t.code() != microwork::v1::CODE_TOPUP) {
+    return absl::OkStatus();
+  }
+  const std::string first = PersonKey(t.decided_by());
+  const std::string second = PersonKey(t.second_approver());
+  if (first.empty() || first == "system" || second.empty() || second == "system" ||
+      first == second) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "a payment from ", kGuaranteeAccount, " needs two different people (decided_by \"",
+        t.decided_by(), "\", second_approver \"", t.second_approver(), "\")"));
+  }
+  return absl::OkStatus();
 }
 
 std::string ChainHash(const Transfer& t) { return Sha256(CanonicalBytes(t)); }

@@ -122,6 +122,7 @@ absl::StatusOr<Ledger::Applied> Ledger::Apply(const TransferSpec& spec, storage:
   t.set_job_id(spec.job_id);
   t.set_reason(spec.reason);
   t.set_decided_by(spec.decided_by);
+  t.set_second_approver(spec.second_approver);
 
   const bool resolves = spec.kind == TRANSFER_POST_PENDING || spec.kind == TRANSFER_VOID_PENDING;
   if (resolves) {
@@ -170,6 +171,9 @@ absl::StatusOr<Ledger::Applied> Ledger::Apply(const TransferSpec& spec, storage:
     t.set_exchange_rate(spec.exchange_rate);
   } else {
     return absl::InvalidArgumentError(absl::StrCat("transfer ", spec.id, ": no kind"));
+  }
+  if (absl::Status two = CheckTwoPeople(t); !two.ok()) {
+    return absl::FailedPreconditionError(absl::StrCat("transfer ", spec.id, ": ", two.message()));
   }
 
   // Compute the new balances on copies; commit them to memory only when all checks pass.

@@ -50,6 +50,11 @@ std::string CanonicalBytes(const Transfer& t);
 std::string ChainHash(const Transfer& t);
 // True when debits on `account_id` may exceed its credits (only the outside world's accounts).
 bool MayGoNegative(absl::string_view account_id);
+// A top-up paid from the platform's guarantee account (kGuaranteeAccount) names two different
+// people: decided_by and second_approver (case and spacing aside), neither "system".
+// FAILED_PRECONDITION otherwise. The ledger refuses such a transfer; the auditor flags one.
+// (A wage the escrow cannot cover is still paid from the guarantee at once: work done is paid.)
+[[nodiscard]] absl::Status CheckTwoPeople(const Transfer& t);
 
 // Conversion accounts, one per currency: "fx:USD" takes the contract's currency in, "fx:KES"
 // pays the centre's currency out.
@@ -71,7 +76,8 @@ class Ledger {
     std::string job_id;          // ignored for POST/VOID
     std::string reason;
     std::string decided_by = "system";
-    std::string exchange_rate;  // a conversion's leg: the agreed rate (FxRate::text)
+    std::string exchange_rate;    // a conversion's leg: the agreed rate (FxRate::text)
+    std::string second_approver;  // a two-person step's second person (CheckTwoPeople)
   };
 
   struct Applied {

@@ -2,9 +2,11 @@
 
 #include <random>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "engine/common/ids.h"
 #include "engine/ledger/audit_store.h"
+#include "engine/ledger/auditor.h"
 #include "engine/testing/temp_dir.h"
 #include "gtest/gtest.h"
 
@@ -12,6 +14,7 @@ namespace mw::ledger {
 namespace {
 
 using microwork::v1::CODE_FUNDING;
+using microwork::v1::CODE_TOPUP;
 using microwork::v1::CODE_WAGE;
 using microwork::v1::TRANSFER_PENDING;
 using microwork::v1::TRANSFER_POST_PENDING;
@@ -143,6 +146,49 @@ TEST_F(LedgerTest, VoidNeedsAPersonAndAReason) {
   ASSERT_TRUE(ApplyAndCommit(void_it).ok());
   EXPECT_EQ(ledger_->Available(EscrowAccount("job-1")), 1000);
   EXPECT_TRUE(Audit().ok()) << Audit();
+}
+
+// Every top-up paid from the platform's guarantee is a two-person step, in the ledger and in
+// what its auditor accepts.
+TEST_F(LedgerTest, ATopUpFromTheGuaranteeNeedsTwoDifferentPeople) {
+  Ledger::TransferSpec topup{.id = "topup:p1:job-1:worker:n/w1",
+                             .code = CODE_TOPUP,
+                             .debit_account = kGuaranteeAccount,
+                             .credit_account = "worker:n/w1",
+                             .amount_minor = 40,
+                             .currency = "USD",
+                             .job_id = "job-1",
+                             .reason = "wage floor",
+                             .decided_by = "finance:wanjiru"};
+  const std::string refused =
+      "transfer topup:p1:job-1:worker:n/w1: a payment from client:platform-guarantee needs two "
+      "different people";
+  EXPECT_TRUE(absl::StartsWith(ApplyAndCommit(topup).status().message(), refused));
+  topup.second_approver = " Finance:Wanjiru";  // the same person
+  EXPECT_EQ(ApplyAndCommit(topup).status().code(), absl::StatusCode::kFailedPrecondition);
+  topup.second_approver = "ops:baraka";
+  auto applied = ApplyAndCommit(topup);
+  ASSERT_TRUE(applied.ok()) << applied.status();
+  EXPECT_EQ(applied->transfer.second_approver(), "ops:baraka");
+  EXPECT_TRUE(Audit().ok()) << Audit();
+
+  // A chain holding one with a single person is flagged by the auditor.
+  Transfer forged;
+  forged.set_id("topup:forged");
+  forged.set_seq(1);
+  forged.set_debit_account(kGuaranteeAccount);
+  forged.set_credit_account("worker:n/w1");
+  forged.set_amount_minor(178956961);
+  forged.set_currency("USD");
+  forged.set_kind(TRANSFER_POSTED);
+  forged.set_code(CODE_TOPUP);
+  forged.set_decided_by("system");
+  forged.set_prev_hash(std::string(32, '\0'));
+  forged.set_hash(ChainHash(forged));
+  Auditor auditor;
+  const absl::Status flagged = auditor.AddTransfer(forged);
+  EXPECT_EQ(flagged.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_TRUE(absl::StrContains(flagged.message(), "needs two different people")) << flagged;
 }
 
 TEST_F(LedgerTest, EscrowCannotBeOverdrawnAndNothingChanges) {
