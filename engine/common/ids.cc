@@ -2,9 +2,11 @@
 
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 
 namespace mw {
 
@@ -69,6 +71,15 @@ bool IsSimpleName(absl::string_view name) {
     if (!ok) return false;
   }
   return true;
+}
+
+std::string PersonKey(absl::string_view name) {
+  std::string key;
+  for (absl::string_view word : absl::StrSplit(name, ' ', absl::SkipWhitespace())) {
+    if (!key.empty()) key += ' ';
+    absl::StrAppend(&key, absl::AsciiStrToLower(absl::StripAsciiWhitespace(word)));
+  }
+  return key;
 }
 
 }  // namespace mw

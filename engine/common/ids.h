@@ -50,6 +50,11 @@ std::string WagePostTransferId(absl::string_view assignment_id);
 // True for 1-40 characters of [a-z0-9_-]: the form of stage names, centre ids and pseudonyms.
 bool IsSimpleName(absl::string_view name);
 
+// A person's name as separation of duties compares it: lower case, words separated by one
+// space, so "Manager:Grace " and "manager:grace" are one person. (Named accounts will replace
+// free-text names.)
+std::string PersonKey(absl::string_view name);
+
 }  // namespace mw
 
 #endif  // MW_ENGINE_COMMON_IDS_H_

@@ -70,5 +70,12 @@ TEST(ProtoBytesTest, MapOrderDoesNotChangeTheBytes) {
   EXPECT_EQ(parsed.instructions().at("yo"), "yo");
 }
 
+TEST(PersonKeyTest, CaseAndSpacingDoNotMakeAnotherPerson) {
+  EXPECT_EQ(PersonKey("  Manager:Grace "), "manager:grace");
+  EXPECT_EQ(PersonKey("Grace   Wanjiru"), PersonKey("grace wanjiru"));
+  EXPECT_NE(PersonKey("grace"), PersonKey("gracie"));
+  EXPECT_EQ(PersonKey("   "), "");
+}
+
 }  // namespace
 }  // namespace mw

@@ -1,10 +1,7 @@
 // Engine: withholding a wage. Quality never does this; only a person at the worker's centre
 // can, for bad faith, with a reason from a published list. The worker may dispute it and someone
 // else decides the dispute. Every step is a new transfer or record; nothing is edited.
-#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
-#include "absl/strings/strip.h"
 #include "engine/common/ids.h"
 #include "engine/common/proto_bytes.h"
 #include "engine/common/sha256.h"
@@ -21,17 +18,6 @@ namespace keys = storage::keys;
 namespace {
 
 std::string Principal(const std::string& centre_id) { return absl::StrCat("centre:", centre_id); }
-
-// A person's name as separation of duties compares it: case and spacing do not make another
-// person ("mgr" and " Mgr" are one). Named accounts are the real fix (issue: accounts and roles).
-std::string PersonKey(absl::string_view name) {
-  std::string key;
-  for (absl::string_view word : absl::StrSplit(name, ' ', absl::SkipWhitespace())) {
-    if (!key.empty()) key += ' ';
-    absl::StrAppend(&key, absl::AsciiStrToLower(absl::StripAsciiWhitespace(word)));
-  }
-  return key;
-}
 
 // The centre's withholding of `assignment_id` into `out`; NOT_FOUND when nothing was withheld.
 absl::Status ReadWithholding(const storage::Store& store, const std::string& key,

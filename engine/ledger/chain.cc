@@ -1,9 +1,7 @@
 // The ledger's rules that its auditor checks too: the hash chain's bytes and which accounts may
 // go negative. Kept apart from the Ledger so the Auditor links no storage.
-#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
 #include "engine/common/ids.h"
 #include "engine/common/sha256.h"
 #include "engine/ledger/ledger.h"
@@ -37,20 +35,6 @@ std::string CanonicalBytes(const Transfer& t) {
   }
   return out;
 }
-
-namespace {
-
-// A name as people write it: case and spacing do not make another person.
-std::string PersonKey(absl::string_view name) {
-  std::string key;
-  for (absl::string_view word : absl::StrSplit(name, ' ', absl::SkipWhitespace())) {
-    if (!key.empty()) key += ' ';
-    absl::StrAppend(&key, absl::AsciiStrToLower(word));
-  }
-  return key;
-}
-
-}  // namespace
 
 absl::Status CheckTwoPeople(const Transfer& t) {
   if (t.debit_account() != kGuaranteeAccount || t.code() != microwork::v1::CODE_TOPUP) {
