@@ -9,6 +9,7 @@
 #include "absl/strings/str_join.h"
 #include "cli/commands.h"
 #include "engine/common/money.h"
+#include "engine/common/sha256.h"
 #include "engine/common/status_macros.h"
 #include "proto/rpc/grpc_status.h"
 
@@ -23,6 +24,8 @@ struct AddOpts {
   uint32_t share_weight = 1;
   uint32_t share_per_mille = 0;
 };
+
+absl::Status ShowCredential(const v1::AddCentreReply& reply, const std::string& path);
 
 absl::Status Add(const AddOpts& o, const Connect& connect) {
   MW_ASSIGN_OR_RETURN(auto client, connect());
@@ -43,18 +46,44 @@ absl::Status Add(const AddOpts& o, const Connect& connect) {
   std::cout << "Centre " << reply.centre().id() << " (" << reply.centre().region() << ") floor "
             << FormatMoney(reply.centre().wage_floor_minor_per_hour(), reply.centre().currency())
             << "/h\n";
-  if (o.credential_out.empty()) {
+  return ShowCredential(reply, o.credential_out);
+}
+
+// Writes the reply's credential to `path` (0600), or prints it when `path` is empty.
+absl::Status ShowCredential(const v1::AddCentreReply& reply, const std::string& path) {
+  if (reply.credential().empty()) {
+    std::cout << "Its credential was replaced since (mw centre rotate-credential); the one this "
+                 "made is no longer valid and is not shown.\n";
+    return absl::OkStatus();
+  }
+  if (path.empty()) {
     std::cout << "Credential (give it to the centre's agent; it is not shown again): "
               << reply.credential() << "\n";
   } else {
-    std::ofstream out(o.credential_out, std::ios::trunc);
-    if (!out) return absl::NotFoundError(absl::StrCat(o.credential_out, ": cannot write"));
+    std::ofstream out(path, std::ios::trunc);
+    if (!out) return absl::NotFoundError(absl::StrCat(path, ": cannot write"));
     out << reply.credential() << "\n";
     out.close();
-    chmod(o.credential_out.c_str(), 0600);
-    std::cout << "Credential written to " << o.credential_out << "\n";
+    chmod(path.c_str(), 0600);
+    std::cout << "Credential written to " << path << "\n";
   }
   return absl::OkStatus();
+}
+
+absl::Status Rotate(const AddOpts& o, const Connect& connect) {
+  MW_ASSIGN_OR_RETURN(auto client, connect());
+  v1::RotateCentreCredentialRequest req;
+  req.set_idempotency_key(
+      o.key.empty() ? absl::StrCat("centre-rotate:", o.id, ":", ToHex(RandomBytes(8))) : o.key);
+  req.set_centre_id(o.id);
+  v1::AddCentreReply reply;
+  auto ctx = client->Context();
+  MW_RETURN_IF_ERROR(
+      rpc::FromGrpcStatus(client->ops().RotateCentreCredential(ctx.get(), req, &reply)));
+  std::cout << "Centre " << reply.centre().id()
+            << ": a new credential; the old one is refused from now on (restart the centre's "
+               "agent with the new one)\n";
+  return ShowCredential(reply, o.credential_out);
 }
 
 absl::Status List(const Connect& connect) {
@@ -97,6 +126,12 @@ void AddCentreCommands(CLI::App& app, Run* run) {
   add->add_option("--key", o->key, "Idempotency key (default: derived from the id)");
   add->add_option("--credential-out", o->credential_out, "Write the credential to this file");
   add->callback([run, o] { *run = [o](const Connect& c) { return Add(*o, c); }; });
+  auto* rotate = centre->add_subcommand(
+      "rotate-credential", "Issue a centre a new credential; the old one stops working at once");
+  rotate->add_option("--id", o->id, "Centre id")->required();
+  rotate->add_option("--key", o->key, "Idempotency key (default: a fresh one)");
+  rotate->add_option("--credential-out", o->credential_out, "Write the credential to this file");
+  rotate->callback([run, o] { *run = [o](const Connect& c) { return Rotate(*o, c); }; });
   centre->add_subcommand("list", "List centres")->callback([run] { *run = List; });
 }
 

@@ -119,6 +119,16 @@ grpc::Status OperatorServiceImpl::AddCentre(grpc::ServerContext* context,
   return grpc::Status::OK;
 }
 
+grpc::Status OperatorServiceImpl::RotateCentreCredential(
+    grpc::ServerContext* context, const v1::RotateCentreCredentialRequest* request,
+    v1::AddCentreReply* reply) {
+  if (auto s = RequireOperator(*context); !s.ok()) return s;
+  auto r = engine_->RotateCentreCredential(*request);
+  if (!r.ok()) return ToGrpcStatus(r.status());
+  *reply = std::move(*r);
+  return grpc::Status::OK;
+}
+
 grpc::Status OperatorServiceImpl::ListCentres(grpc::ServerContext* context,
                                               const v1::ListCentresRequest* request,
                                               v1::ListCentresReply* reply) {

@@ -53,6 +53,9 @@ class OperatorServiceImpl final : public v1::OperatorService::Service {
                              grpc::ServerWriter<v1::ResultRecord>* writer) override;
   grpc::Status AddCentre(grpc::ServerContext* context, const v1::AddCentreRequest* request,
                          v1::AddCentreReply* reply) override;
+  grpc::Status RotateCentreCredential(grpc::ServerContext* context,
+                                      const v1::RotateCentreCredentialRequest* request,
+                                      v1::AddCentreReply* reply) override;
   grpc::Status ListCentres(grpc::ServerContext* context, const v1::ListCentresRequest* request,
                            v1::ListCentresReply* reply) override;
   grpc::Status ListReviews(grpc::ServerContext* context, const v1::ListReviewsRequest* request,

@@ -575,8 +575,42 @@ absl::StatusOr<v1::AddCentreReply> Engine::AddCentre(const v1::AddCentreRequest&
         centres_[c.id()] = std::move(rec);
         return absl::OkStatus();
       });
-  // The stored reply never holds the credential: it is derived again, for a replay too.
-  if (reply.ok()) reply->set_credential(Credential(server_secret_, c.id(), key));
+  // The stored reply never holds the credential: it is derived again, for a replay too, unless
+  // it was rotated since (a revoked credential is not shown again).
+  if (reply.ok()) ShowCredential(c.id(), key, &*reply);
+  return reply;
+}
+
+void Engine::ShowCredential(const std::string& centre_id, const std::string& derived_from,
+                            v1::AddCentreReply* reply) const {
+  const std::string credential = Credential(server_secret_, centre_id, derived_from);
+  absl::MutexLock l(&mu_);
+  auto it = credentials_.find(Sha256(credential));
+  if (it != credentials_.end() && it->second == centre_id) reply->set_credential(credential);
+}
+
+absl::StatusOr<v1::AddCentreReply> Engine::RotateCentreCredential(
+    const v1::RotateCentreCredentialRequest& request) {
+  const std::string derived_from = absl::StrCat("rotate:", request.idempotency_key());
+  auto reply = Idempotent<v1::AddCentreReply>(
+      kOperatorPrincipal, request.idempotency_key(), request,
+      [&](Batch* batch, v1::AddCentreReply* reply) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+        auto it = centres_.find(request.centre_id());
+        if (it == centres_.end()) {
+          return absl::NotFoundError(absl::StrCat("no centre ", request.centre_id()));
+        }
+        v1::CentreRecord rec = it->second;
+        credentials_.erase(rec.credential_sha256());
+        rec.set_credential_sha256(
+            Sha256(Credential(server_secret_, request.centre_id(), derived_from)));
+        credentials_[rec.credential_sha256()] = request.centre_id();
+        batch->PutRecord(Cf::kCentres, keys::Centre(request.centre_id()), rec);
+        *reply->mutable_centre() = rec.centre();
+        it->second = std::move(rec);
+        spdlog::info("event=centre_credential_rotated centre={}", request.centre_id());
+        return absl::OkStatus();
+      });
+  if (reply.ok()) ShowCredential(request.centre_id(), derived_from, &*reply);
   return reply;
 }
 

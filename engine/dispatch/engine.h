@@ -156,6 +156,10 @@ class Engine {
   // Registers a centre and returns its credential. ALREADY_EXISTS when the id is taken (unless
   // the same idempotency key and body are replayed, which return the stored reply).
   [[nodiscard]] absl::StatusOr<v1::AddCentreReply> AddCentre(const v1::AddCentreRequest& request);
+  // A new credential for the centre; the old one is refused from now on. NOT_FOUND for an
+  // unknown centre.
+  [[nodiscard]] absl::StatusOr<v1::AddCentreReply> RotateCentreCredential(
+      const v1::RotateCentreCredentialRequest& request);
   std::vector<v1::Centre> ListCentres() const;
 
   // Starts a contract submission. INVALID_ARGUMENT lists every contract error. The returned
@@ -357,6 +361,10 @@ class Engine {
   v1::Job JobView(const JobRun& run) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Every registered centre, by id.
   std::vector<v1::Centre> SortedCentres() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Sets the credential derived from `derived_from` on `reply` while it is the centre's
+  // current one (not after a rotation).
+  void ShowCredential(const std::string& centre_id, const std::string& derived_from,
+                      v1::AddCentreReply* reply) const ABSL_LOCKS_EXCLUDED(mu_);
   void Touch(JobRun* run) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Posts the wage reserved for assignment `aid` of `run` (piece rate `rate`), if it is still
   // pending: false when it was posted already or a person withheld (voided) it.

@@ -572,6 +572,37 @@ TEST_F(EngineTest, HeartbeatKeepsALeaseAliveAndReportsLostOnes) {
   EXPECT_EQ(*engine_->ExpireLeases(), 1);
 }
 
+// A leaked credential is replaced: the old one is refused at once and for good (a restart
+// too), and replaying the AddCentre that made it no longer shows it.
+TEST_F(EngineTest, ARotatedCentreCredentialIsRefusedAndNotShownAgain) {
+  v1::AddCentreRequest add;
+  add.set_idempotency_key("add-nairobi");
+  *add.mutable_centre() = MakeCentre("nairobi", 600, 0);
+  const std::string old = engine_->AddCentre(add)->credential();
+  ASSERT_EQ(*engine_->AuthenticateCentre(old), "nairobi");
+  EXPECT_EQ(engine_->AddCentre(add)->credential(), old);  // a lost reply, asked again
+
+  v1::RotateCentreCredentialRequest rotate;
+  rotate.set_idempotency_key("r1");
+  rotate.set_centre_id("nairobi");
+  auto rotated = engine_->RotateCentreCredential(rotate);
+  ASSERT_TRUE(rotated.ok()) << rotated.status();
+  const std::string fresh = rotated->credential();
+  ASSERT_FALSE(fresh.empty());
+  EXPECT_NE(fresh, old);
+  EXPECT_EQ(engine_->AuthenticateCentre(old).status().code(), absl::StatusCode::kUnauthenticated);
+  EXPECT_EQ(*engine_->AuthenticateCentre(fresh), "nairobi");
+  EXPECT_TRUE(engine_->AddCentre(add)->credential().empty());  // the revoked one, not shown
+  EXPECT_EQ(engine_->RotateCentreCredential(rotate)->credential(), fresh);  // a replay
+  Open();
+  EXPECT_EQ(engine_->AuthenticateCentre(old).status().code(), absl::StatusCode::kUnauthenticated);
+  EXPECT_EQ(*engine_->AuthenticateCentre(fresh), "nairobi");
+  rotate.set_centre_id("nowhere");
+  rotate.set_idempotency_key("r2");
+  EXPECT_EQ(engine_->RotateCentreCredential(rotate).status(),
+            absl::NotFoundError("no centre nowhere"));
+}
+
 TEST_F(EngineTest, RestartKeepsEverythingAcknowledgedAndRearmsLeases) {
   AddCentre("nairobi", {"w1", "w2", "w3"});
   ASSERT_TRUE(Submit(kContract).ok());
