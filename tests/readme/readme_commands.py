@@ -72,10 +72,11 @@ def main():
             line = line.replace(a, b)
         figures.append(line)
 
+    # In this order: the README's /tmp paths first, so that a build under /tmp is left alone.
     subst = [
+        ("/tmp/", tmp + "/"),
         ("build/bin/", bin_dir + "/"),
         ("build/tests/", os.path.join(os.path.dirname(bin_dir), "tests") + "/"),
-        ("/tmp/", tmp + "/"),
         ("--credential-out nairobi.cred", f"--credential-out {tmp}/nairobi.cred"),
         ("--credential-file nairobi.cred", f"--credential-file {tmp}/nairobi.cred"),
         ("--out results.csv", f"--out {tmp}/results.csv"),
