@@ -930,13 +930,7 @@ TEST_F(EngineTest, ATopUpFromTheGuaranteeIsATwoPersonStep) {
   auto approved = engine_->ApprovePayout(approve);
   ASSERT_TRUE(approved.ok()) << approved.status();
   EXPECT_EQ(approved->second_approver(), "ops:baraka");
-  std::map<std::string, v1::Transfer> by_id;
-  ASSERT_TRUE(engine_
-                  ->ReadLedger([&](const v1::LedgerRecord& r) {
-                    if (r.has_transfer()) by_id[r.transfer().id()] = r.transfer();
-                    return true;
-                  })
-                  .ok());
+  const std::map<std::string, v1::Transfer> by_id = TransfersById();
   const v1::Transfer& t = by_id.at("topup:payout-nairobi-1:job-1:worker:nairobi/w1");
   EXPECT_EQ(t.debit_account(), "client:platform-guarantee");
   EXPECT_EQ(t.amount_minor(), 75);
@@ -1023,13 +1017,7 @@ platform_fee_per_mille: 100
   EXPECT_EQ(line.currency(), "KES");
 
   // Both sides of each conversion record the rate; the fee and the share are in USD.
-  std::map<std::string, v1::Transfer> by_id;
-  ASSERT_TRUE(engine_
-                  ->ReadLedger([&](const v1::LedgerRecord& r) {
-                    if (r.has_transfer()) by_id[r.transfer().id()] = r.transfer();
-                    return true;
-                  })
-                  .ok());
+  const std::map<std::string, v1::Transfer> by_id = TransfersById();
   const std::string rate_text =
       "1 USD = 129.50 KES (agreed 2026-11-01T09:00:00Z by Amina Odhiambo)";
   const v1::Transfer& usd = by_id.at("wage:job-1/label/0@w1");

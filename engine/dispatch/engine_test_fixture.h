@@ -67,6 +67,18 @@ class EngineTest : public ::testing::Test {
   }
 
   // Adds a centre with `workers` on duty.
+  // Every transfer in the ledger, by id.
+  std::map<std::string, v1::Transfer> TransfersById() {
+    std::map<std::string, v1::Transfer> by_id;
+    EXPECT_TRUE(engine_
+                    ->ReadLedger([&](const v1::LedgerRecord& r) {
+                      if (r.has_transfer()) by_id[r.transfer().id()] = r.transfer();
+                      return true;
+                    })
+                    .ok());
+    return by_id;
+  }
+
   void AddCentre(const std::string& id, std::vector<std::string> workers, int64_t floor = 600,
                  uint32_t weight = 0) {
     v1::AddCentreRequest req;

@@ -24,6 +24,12 @@ constexpr uint32_t kMinGroup = 5;  // smaller groups are suppressed in reports
 
 std::string ClearingAccount(absl::string_view centre) { return absl::StrCat("payout:", centre); }
 
+// A top-up to the floor: one per payout batch, job and worker, whoever pays it.
+std::string TopUpTransferId(absl::string_view batch_id, absl::string_view job_id,
+                            absl::string_view worker_account) {
+  return absl::StrCat("topup:", batch_id, ":", job_id, ":", worker_account);
+}
+
 // Wages needed for `seconds` of work at `floor_per_hour`, rounded up: the floor is a minimum.
 int64_t FloorPay(uint64_t seconds, int64_t floor_per_hour) {
   const __int128 num = static_cast<__int128>(seconds) * floor_per_hour;
@@ -113,7 +119,7 @@ absl::StatusOr<v1::PayoutBatch> Engine::CreatePayout(const v1::CreatePayoutReque
             if (fx != nullptr) {
               MW_ASSIGN_OR_RETURN(cost, CostInSourceMinor(due, *fx));
             }
-            const std::string id = absl::StrCat("topup:", reply->id(), ":", job_id, ":", account);
+            const std::string id = TopUpTransferId(reply->id(), job_id, account);
             MW_ASSIGN_OR_RETURN(const std::string payer, PayingAccount(*run, cost, id, batch));
             if (payer == kGuaranteeAccount) {
               // The escrow cannot cover it: the platform's guarantee pays only when two people
@@ -124,25 +130,22 @@ absl::StatusOr<v1::PayoutBatch> Engine::CreatePayout(const v1::CreatePayoutReque
               g->set_amount_minor(cost);
               g->set_currency(run->record.contract().currency());
               reply->set_guarantee_minor(reply->guarantee_minor() + cost);
-              stats.set_period_active_seconds(0);
-              stats.set_period_wages_minor(0);
-              batch->PutRecord(Cf::kWorkerJobs, key, stats);
-              continue;
+            } else {
+              MW_ASSIGN_OR_RETURN(const int64_t paid,
+                                  PayWorker(*run, r.centre(),
+                                            {.id = id,
+                                             .kind = v1::TRANSFER_POSTED,
+                                             .code = v1::CODE_TOPUP,
+                                             .debit_account = payer,
+                                             .credit_account = account,
+                                             .amount_minor = cost,
+                                             .currency = run->record.contract().currency(),
+                                             .job_id = job_id,
+                                             .reason = "wage floor on measured time"},
+                                            /*fees=*/nullptr, batch));
+              topups[account] += paid;
+              stats.set_topups_minor(stats.topups_minor() + paid);
             }
-            MW_ASSIGN_OR_RETURN(const int64_t paid,
-                                PayWorker(*run, r.centre(),
-                                          {.id = id,
-                                           .kind = v1::TRANSFER_POSTED,
-                                           .code = v1::CODE_TOPUP,
-                                           .debit_account = payer,
-                                           .credit_account = account,
-                                           .amount_minor = cost,
-                                           .currency = run->record.contract().currency(),
-                                           .job_id = job_id,
-                                           .reason = "wage floor on measured time"},
-                                          /*fees=*/nullptr, batch));
-            topups[account] += paid;
-            stats.set_topups_minor(stats.topups_minor() + paid);
           }
           stats.set_period_active_seconds(0);
           stats.set_period_wages_minor(0);
@@ -190,8 +193,7 @@ absl::StatusOr<v1::PayoutBatch> Engine::ApprovePayout(const v1::ApprovePayoutReq
         for (const auto& g : reply->guarantee_topups()) {
           const JobRun* run = FindJob(g.job_id());
           if (run == nullptr) return absl::DataLossError(absl::StrCat("no job ", g.job_id()));
-          const std::string id =
-              absl::StrCat("topup:", r.batch_id(), ":", g.job_id(), ":", g.worker_account());
+          const std::string id = TopUpTransferId(r.batch_id(), g.job_id(), g.worker_account());
           auto paid = PayWorker(*run, reply->centre(),
                                 {.id = id,
                                  .kind = v1::TRANSFER_POSTED,
