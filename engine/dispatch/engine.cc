@@ -31,18 +31,11 @@ namespace keys = storage::keys;
 namespace {
 
 constexpr char kNextJobKey[] = "next_job";
-constexpr char kServerSecretKey[] = "server_secret";
 
 std::optional<uint64_t> JobNumber(absl::string_view job_id) {
   uint64_t n;
   if (!absl::ConsumePrefix(&job_id, "job-") || !absl::SimpleAtoi(job_id, &n)) return std::nullopt;
   return n;
-}
-
-std::string Credential(const std::string& secret, const std::string& centre_id,
-                       const std::string& key) {
-  return absl::StrCat("mwc_",
-                      ToHex(HmacSha256(secret, absl::StrCat(centre_id, "\n", key))).substr(0, 40));
 }
 
 }  // namespace
@@ -52,6 +45,7 @@ Engine::Engine(std::unique_ptr<storage::Store> store, const Clock* clock, const 
       options_(options),
       store_(std::move(store)),
       queue_(std::make_unique<storage::CommitQueue>(store_.get())),
+      idempotency_(std::make_unique<IdempotencyTable>(store_.get())),
       jitter_(options.seed != 0 ? options.seed : std::random_device()()) {
   store_->OnWriteFailure([on_failure = options.on_write_failure](const absl::Status& s) {
     spdlog::critical(
@@ -72,14 +66,14 @@ absl::StatusOr<std::unique_ptr<Engine>> Engine::Open(const std::string& data_dir
   return engine;
 }
 
-Engine::JobRun* Engine::FindJob(const std::string& job_id) {
+JobRun* Engine::FindJob(const std::string& job_id) {
   auto n = JobNumber(job_id);
   if (!n.has_value()) return nullptr;
   auto it = jobs_.find(*n);
   return it == jobs_.end() ? nullptr : &it->second;
 }
 
-const Engine::JobRun* Engine::FindJob(const std::string& job_id) const {
+const JobRun* Engine::FindJob(const std::string& job_id) const {
   return const_cast<Engine*>(this)->FindJob(job_id);
 }
 
@@ -91,22 +85,8 @@ absl::Status Engine::Recover() {
   if (next.has_value() && !absl::SimpleAtoi(*next, &next_job_)) {
     return absl::DataLossError("meta next_job is not a number");
   }
-  MW_ASSIGN_OR_RETURN(auto secret, store_->Get(Cf::kMeta, keys::Meta(kServerSecretKey)));
-  if (secret.has_value()) {
-    server_secret_ = *secret;
-  } else {
-    server_secret_ = RandomBytes(32);
-    Batch b;
-    b.Put(Cf::kMeta, keys::Meta(kServerSecretKey), server_secret_);
-    MW_RETURN_IF_ERROR(store_->Write(std::move(b), storage::Durability::kSynced));
-  }
-
-  for (auto c = store_->Scan(Cf::kCentres, ""); c->Valid(); c->Next()) {
-    v1::CentreRecord rec;
-    MW_RETURN_IF_ERROR(c->Read(&rec));
-    credentials_[rec.credential_sha256()] = rec.centre().id();
-    centres_[rec.centre().id()] = std::move(rec);
-  }
+  MW_RETURN_IF_ERROR(centres_.Load(store_.get()));
+  pay_ = std::make_unique<Paymaster>(ledger_.get(), &centres_);
   for (auto c = store_->Scan(Cf::kWorkerStats, ""); c->Valid(); c->Next()) {
     v1::WorkerStatsRecord rec;
     MW_RETURN_IF_ERROR(c->Read(&rec));
@@ -157,8 +137,8 @@ absl::Status Engine::Recover() {
   return absl::OkStatus();
 }
 
-absl::StatusOr<Engine::JobRun> Engine::BuildJobRun(v1::JobRecord record,
-                                                   v1::JobProgressRecord progress) const {
+absl::StatusOr<JobRun> Engine::BuildJobRun(v1::JobRecord record,
+                                           v1::JobProgressRecord progress) const {
   JobRun run;
   run.record = std::move(record);
   run.progress = std::move(progress);
@@ -298,7 +278,7 @@ v1::Job Engine::JobView(const JobRun& run) const {
   job.set_refunded_minor(run.progress.refunded_minor());
   if (!IsFinal(run.progress.state())) {
     job.set_waiting_for(
-        absl::StrJoin(UnservableSteps(run.record.contract(), run.chain, SortedCentres()), "\n"));
+        absl::StrJoin(UnservableSteps(run.record.contract(), run.chain, centres_.Sorted()), "\n"));
   }
   const v1::Contract& c = run.record.contract();
   for (int i = 0; i < c.stages_size(); ++i) {
@@ -319,12 +299,12 @@ v1::Job Engine::JobView(const JobRun& run) const {
   uint64_t total = 0, weights = 0;
   for (const auto& [centre, n] : by_centre) {
     total += n;
-    weights += ShareWeight(centre);
+    weights += centres_.ShareWeight(centre);
   }
   for (const auto& [centre, n] : by_centre) {
     v1::CentreShare* share = job.add_shares();
     share->set_centre(centre);
-    share->set_weight(static_cast<uint32_t>(ShareWeight(centre)));
+    share->set_weight(static_cast<uint32_t>(centres_.ShareWeight(centre)));
     share->set_contributions(n);
     share->set_achieved(total == 0 ? 0 : static_cast<double>(n) / total);
     share->set_target(static_cast<double>(share->weight()) / weights);
@@ -332,139 +312,12 @@ v1::Job Engine::JobView(const JobRun& run) const {
   return job;
 }
 
-uint64_t Engine::ShareWeight(const std::string& centre_id) const {
-  auto it = centres_.find(centre_id);
-  const uint32_t w = it == centres_.end() ? 0 : it->second.centre().share_weight();
-  return w == 0 ? 1 : w;
-}
-
-const v1::WorkerOnDuty* Engine::OnDuty(const std::string& centre_id,
-                                       const std::string& worker) const {
-  auto it = centres_.find(centre_id);
-  if (it == centres_.end()) return nullptr;
-  for (const auto& w : it->second.on_duty()) {
-    if (w.worker() == worker) return &w;
-  }
-  return nullptr;
-}
-
-const FxRate* Engine::CentreRate(const JobRun& run, const std::string& centre_id) const {
-  auto c = centres_.find(centre_id);
-  if (c == centres_.end()) return nullptr;
-  auto it = run.rates.find(c->second.centre().currency());
-  return it == run.rates.end() ? nullptr : &it->second;
-}
-
-const Engine::StageRun* Engine::FindStage(const JobRun* run, const std::string& name) {
+const StageRun* Engine::FindStage(const JobRun* run, const std::string& name) {
   if (run == nullptr) return nullptr;
   for (const StageRun& s : run->chain) {
     if (s.name == name) return &s;
   }
   return nullptr;
-}
-
-uint32_t Engine::SharePerMille(const std::string& centre_id) const {
-  auto c = centres_.find(centre_id);
-  return c == centres_.end() ? 0 : c->second.centre().centre_share_per_mille();
-}
-
-PayTerms Engine::Terms(const JobRun& run, const std::string& centre_id) const {
-  return {.fee_per_mille = run.record.contract().platform_fee_per_mille(),
-          .share_per_mille = SharePerMille(centre_id)};
-}
-
-int64_t Engine::WageCost(const JobRun& run, const std::string& centre_id, int64_t rate) const {
-  return DueOn(run.progress, centre_id, Terms(run, centre_id), rate).total(rate);
-}
-
-int64_t Engine::Exposure(const JobRun& run, const std::string& extra_centre, int64_t extra) const {
-  auto share = [this](const std::string& centre) { return SharePerMille(centre); };
-  return dispatch::Exposure(run.progress, run.record.contract().platform_fee_per_mille(),
-                            run.live_wages, share, extra_centre, extra);
-}
-
-absl::StatusOr<int64_t> Engine::PayWorker(const JobRun& run, const std::string& centre_id,
-                                          ledger::Ledger::TransferSpec spec,
-                                          const FeeAndShare* fees, Batch* batch) {
-  const bool to_worker = absl::StartsWith(spec.credit_account, "worker:");
-  std::vector<ledger::Ledger::TransferSpec> legs;
-  int64_t local = spec.amount_minor;
-  if (const FxRate* fx = CentreRate(run, centre_id); fx != nullptr) {
-    MW_ASSIGN_OR_RETURN(local, ConvertMinor(spec.amount_minor, *fx));
-    ledger::Ledger::TransferSpec worker_side = spec;
-    worker_side.id = absl::StrCat(spec.id, "/fx");
-    worker_side.amount_minor = local;
-    worker_side.currency = fx->to;
-    worker_side.exchange_rate = spec.exchange_rate = fx->text;
-    const std::string in = absl::StrCat(ledger::kFxPrefix, fx->from);
-    const std::string out = absl::StrCat(ledger::kFxPrefix, fx->to);
-    if (to_worker) {
-      spec.credit_account = in;
-      worker_side.debit_account = out;
-      legs.push_back(std::move(worker_side));
-    } else {
-      // The worker's side first: it is the one that can fail (paid out already).
-      worker_side.credit_account = out;
-      spec.debit_account = in;
-      MW_RETURN_IF_ERROR(ledger_->Apply(worker_side, batch).status());
-    }
-  }
-  if (fees != nullptr && to_worker) {
-    for (auto [suffix, code, account, amount] :
-         {std::tuple{"/fee", v1::CODE_FEE, PlatformFeeAccount(spec.currency), fees->fee},
-          std::tuple{"/share", v1::CODE_CENTRE_SHARE, CentreShareAccount(centre_id, spec.currency),
-                     fees->share}}) {
-      if (amount == 0) continue;
-      legs.push_back({.id = absl::StrCat(spec.id, suffix),
-                      .kind = spec.kind,
-                      .code = code,
-                      .debit_account = spec.debit_account,
-                      .credit_account = account,
-                      .amount_minor = amount,
-                      .currency = spec.currency,
-                      .job_id = spec.job_id,
-                      .reason = spec.reason});
-    }
-  }
-  MW_RETURN_IF_ERROR(ledger_->Apply(spec, batch).status());
-  for (const auto& leg : legs) MW_RETURN_IF_ERROR(ledger_->Apply(leg, batch).status());
-  return local;
-}
-
-absl::StatusOr<std::string> Engine::PayingAccount(const JobRun& run, int64_t cost,
-                                                  const std::string& id, Batch* batch) {
-  const std::string& job_id = run.record.job().id();
-  const std::string escrow = EscrowAccount(job_id);
-  const int64_t available = ledger_->Available(escrow);
-  if (available >= cost) return escrow;
-  if (!IsFinal(run.progress.state())) return std::string(kGuaranteeAccount);
-  const v1::Contract& c = run.record.contract();
-  MW_RETURN_IF_ERROR(ledger_
-                         ->Apply({.id = absl::StrCat(FundingTransferId(job_id), ":after:", id),
-                                  .kind = v1::TRANSFER_POSTED,
-                                  .code = v1::CODE_FUNDING,
-                                  .debit_account = ClientAccount(c.client(), c.currency()),
-                                  .credit_account = escrow,
-                                  .amount_minor = cost - available,
-                                  .currency = c.currency(),
-                                  .job_id = job_id,
-                                  .reason = "owed by the job after it ended"},
-                                 batch)
-                         .status());
-  return escrow;
-}
-
-absl::StatusOr<bool> Engine::PostWage(JobRun* run, const std::string& aid, int64_t rate,
-                                      Batch* batch) {
-  if (ledger_->FindPending(WageTransferId(aid)) == nullptr) return false;
-  MW_RETURN_IF_ERROR(ledger_
-                         ->Apply({.id = WagePostTransferId(aid),
-                                  .kind = v1::TRANSFER_POST_PENDING,
-                                  .pending_id = WageTransferId(aid)},
-                                 batch)
-                         .status());
-  run->progress.set_wages_posted_minor(run->progress.wages_posted_minor() + rate);
-  return true;
 }
 
 void Engine::Touch(JobRun* run) {
@@ -496,48 +349,10 @@ double Engine::Skill(const std::string& worker_account) const {
          (2.0 + s.gold_total() + s.agreed() + s.disagreed());
 }
 
-// ---- Idempotency ---------------------------------------------------------------------------
-
-absl::StatusOr<bool> Engine::Replay(const std::string& principal, const std::string& key,
-                                    const std::string& body_hash,
-                                    google::protobuf::Message* reply) {
-  const std::string k = keys::Idempotency(principal, key);
-  v1::IdempotencyRecord rec;
-  if (auto it = unflushed_.find(absl::StrCat("i", k)); it != unflushed_.end()) {
-    if (!rec.ParseFromString(it->second)) return absl::InternalError("unflushed record");
-  } else {
-    absl::Status s = store_->GetRecord(Cf::kIdempotency, k, &rec);
-    if (absl::IsNotFound(s)) return false;
-    MW_RETURN_IF_ERROR(s);
-  }
-  if (rec.body_sha256() != body_hash) {
-    return absl::AlreadyExistsError(absl::StrCat(
-        "idempotency key \"", key, "\" was already used with a different request body"));
-  }
-  if (!reply->ParseFromString(rec.reply())) {
-    return absl::DataLossError("stored reply does not parse");
-  }
-  return true;
-}
-
-std::string Engine::Remember(const std::string& principal, const std::string& key,
-                             const std::string& body_hash, const google::protobuf::Message& reply,
-                             Batch* batch) {
-  v1::IdempotencyRecord rec;
-  rec.set_body_sha256(body_hash);
-  rec.set_reply(reply.SerializeAsString());
-  rec.set_created_at_ms(clock_->NowMs());
-  const std::string k = keys::Idempotency(principal, key);
-  batch->PutRecord(Cf::kIdempotency, k, rec);
-  std::string unflushed = absl::StrCat("i", k);
-  unflushed_[unflushed] = rec.SerializeAsString();
-  return unflushed;
-}
-
 void Engine::Forget(const std::vector<std::string>& pending_keys) {
   if (pending_keys.empty()) return;
   absl::MutexLock l(&mu_);
-  for (const auto& k : pending_keys) unflushed_.erase(k);
+  idempotency_->Forget(pending_keys);
 }
 
 // ---- Centres -------------------------------------------------------------------------------
@@ -562,17 +377,8 @@ absl::StatusOr<v1::AddCentreReply> Engine::AddCentre(const v1::AddCentreRequest&
   auto reply = Idempotent<v1::AddCentreReply>(
       kOperatorPrincipal, key, request,
       [&](Batch* batch, v1::AddCentreReply* reply) ABSL_NO_THREAD_SAFETY_ANALYSIS {
-        if (centres_.contains(c.id())) {
-          return absl::AlreadyExistsError(absl::StrCat("centre ", c.id(), " exists"));
-        }
-        v1::CentreRecord rec;
-        *rec.mutable_centre() = c;
-        rec.set_credential_sha256(Sha256(Credential(server_secret_, c.id(), key)));
-        rec.set_added_at_ms(clock_->NowMs());
-        batch->PutRecord(Cf::kCentres, keys::Centre(c.id()), rec);
+        MW_RETURN_IF_ERROR(centres_.Add(c, key, clock_->NowMs(), batch));
         *reply->mutable_centre() = c;
-        credentials_[rec.credential_sha256()] = c.id();
-        centres_[c.id()] = std::move(rec);
         return absl::OkStatus();
       });
   // The stored reply never holds the credential: it is derived again, for a replay too, unless
@@ -583,10 +389,9 @@ absl::StatusOr<v1::AddCentreReply> Engine::AddCentre(const v1::AddCentreRequest&
 
 void Engine::ShowCredential(const std::string& centre_id, const std::string& derived_from,
                             v1::AddCentreReply* reply) const {
-  const std::string credential = Credential(server_secret_, centre_id, derived_from);
   absl::MutexLock l(&mu_);
-  auto it = credentials_.find(Sha256(credential));
-  if (it != credentials_.end() && it->second == centre_id) reply->set_credential(credential);
+  std::string credential = centres_.CurrentCredential(centre_id, derived_from);
+  if (!credential.empty()) reply->set_credential(std::move(credential));
 }
 
 absl::StatusOr<v1::AddCentreReply> Engine::RotateCentreCredential(
@@ -595,18 +400,8 @@ absl::StatusOr<v1::AddCentreReply> Engine::RotateCentreCredential(
   auto reply = Idempotent<v1::AddCentreReply>(
       kOperatorPrincipal, request.idempotency_key(), request,
       [&](Batch* batch, v1::AddCentreReply* reply) ABSL_NO_THREAD_SAFETY_ANALYSIS {
-        auto it = centres_.find(request.centre_id());
-        if (it == centres_.end()) {
-          return absl::NotFoundError(absl::StrCat("no centre ", request.centre_id()));
-        }
-        v1::CentreRecord rec = it->second;
-        credentials_.erase(rec.credential_sha256());
-        rec.set_credential_sha256(
-            Sha256(Credential(server_secret_, request.centre_id(), derived_from)));
-        credentials_[rec.credential_sha256()] = request.centre_id();
-        batch->PutRecord(Cf::kCentres, keys::Centre(request.centre_id()), rec);
-        *reply->mutable_centre() = rec.centre();
-        it->second = std::move(rec);
+        MW_ASSIGN_OR_RETURN(*reply->mutable_centre(),
+                            centres_.Rotate(request.centre_id(), derived_from, batch));
         spdlog::info("event=centre_credential_rotated centre={}", request.centre_id());
         return absl::OkStatus();
       });
@@ -616,25 +411,12 @@ absl::StatusOr<v1::AddCentreReply> Engine::RotateCentreCredential(
 
 std::vector<v1::Centre> Engine::ListCentres() const {
   absl::MutexLock l(&mu_);
-  return SortedCentres();
-}
-
-std::vector<v1::Centre> Engine::SortedCentres() const {
-  std::vector<v1::Centre> out;
-  out.reserve(centres_.size());
-  for (const auto& [id, rec] : centres_) out.push_back(rec.centre());
-  std::sort(out.begin(), out.end(),
-            [](const v1::Centre& a, const v1::Centre& b) { return a.id() < b.id(); });
-  return out;
+  return centres_.Sorted();
 }
 
 absl::StatusOr<std::string> Engine::AuthenticateCentre(const std::string& credential) const {
   absl::MutexLock l(&mu_);
-  auto it = credentials_.find(Sha256(credential));
-  if (credential.empty() || it == credentials_.end()) {
-    return absl::UnauthenticatedError("unknown centre credential");
-  }
-  return it->second;
+  return centres_.Authenticate(credential);
 }
 
 absl::Status Engine::Admit(uint64_t limit, absl::string_view what) const {
@@ -663,13 +445,10 @@ absl::StatusOr<v1::RegisterReply> Engine::Register(const std::string& centre_id,
   uint64_t ticket;
   {
     absl::MutexLock l(&mu_);
-    auto it = centres_.find(centre_id);
-    if (it == centres_.end()) return absl::NotFoundError("centre is not registered");
-    *it->second.mutable_on_duty() = request.workers();
     Batch batch;
-    batch.PutRecord(Cf::kCentres, keys::Centre(centre_id), it->second);
+    MW_ASSIGN_OR_RETURN(*reply.mutable_centre(),
+                        centres_.SetOnDuty(centre_id, request.workers(), &batch));
     ticket = Commit(std::move(batch));
-    *reply.mutable_centre() = it->second.centre();
     reply.set_server_time_ms(clock_->NowMs());
     reply.set_lease_seconds(static_cast<uint32_t>(options_.lease_ms / 1000));
   }
@@ -737,7 +516,7 @@ absl::StatusOr<v1::Statement> Engine::GetStatement(const v1::StatementRequest& r
       if (!centre_scope.empty() && request.centre() != centre_scope) {
         return absl::PermissionDeniedError("a centre sees only its own workers");
       }
-      if (!centres_.contains(request.centre())) {
+      if (!centres_.Contains(request.centre())) {
         return absl::NotFoundError(absl::StrCat("no centre ", request.centre()));
       }
       st.set_title(absl::StrCat("Workers of centre ", request.centre()));
@@ -825,7 +604,7 @@ EngineStats Engine::Stats() const {
     copy.pop();
   }
   const int64_t now = clock_->NowMs();
-  for (const auto& [id, centre] : centres_) s.centre_queues[id] = {0, 0};
+  for (const v1::Centre& centre : centres_.Sorted()) s.centre_queues[centre.id()] = {0, 0};
   for (const auto& [key, task] : tasks_) {
     for (const auto& slot : task.record.slots()) {
       if (slot.state() != v1::SLOT_LEASED) continue;

@@ -38,7 +38,11 @@
 #include "engine/common/sha256.h"
 #include "engine/contract/splitter.h"
 #include "engine/contract/validate.h"
+#include "engine/dispatch/centres.h"
 #include "engine/dispatch/flow.h"
+#include "engine/dispatch/idempotency.h"
+#include "engine/dispatch/job_run.h"
+#include "engine/dispatch/paymaster.h"
 #include "engine/dispatch/payroll.h"
 #include "engine/ledger/ledger.h"
 #include "engine/storage/commit_queue.h"
@@ -86,17 +90,6 @@ inline constexpr char kOperatorPrincipal[] = "operator";
 
 // Item indexes at and above this belong to gold (check) tasks, never to the client's items.
 inline constexpr uint64_t kGoldItemBase = uint64_t{1} << 62;
-
-// A job in one of these states never leases again: completed, cancelled, or past its deadline.
-inline bool IsFinal(v1::JobState s) {
-  return s == v1::JOB_COMPLETED || s == v1::JOB_CANCELLED || s == v1::JOB_DEADLINE_PASSED;
-}
-
-// Stopped before completion (cancelled, or past its deadline): answers still arriving are paid at
-// once, and money nobody can still earn goes back to the client.
-inline bool EndedEarly(v1::JobState s) {
-  return s == v1::JOB_CANCELLED || s == v1::JOB_DEADLINE_PASSED;
-}
 
 class Engine {
  public:
@@ -289,57 +282,6 @@ class Engine {
  private:
   friend class Submission;
 
-  // One step of a job's flow (flow.h): a human or verify stage, or a round of an iteration.
-  using StageRun = Step;
-  struct JobRun {
-    v1::JobRecord record;
-    v1::JobProgressRecord progress;
-    std::vector<StageRun> chain;  // the job's flow: the steps items go through, in order
-    int split_stage = -1;
-    int merge_stage = -1;
-    uint64_t version = 1;     // bumps on every visible change (WatchJob)
-    int64_t deadline_ms = 0;  // 0: none
-    // Piece rates of live leases, not yet reserved, by centre: the escrow keeps them with their
-    // fee and shares (Engine::Exposure).
-    std::map<std::string, int64_t> live_wages;
-    // Leases out when the job ended, by assignment id: no longer counted against any centre or
-    // worker, their wage kept in escrow (in live_wages) for an answer still coming until
-    // `until_ms`, then refunded (StopExpiredJobs).
-    struct Settling {
-      std::string centre;
-      int64_t rate = 0;
-      int64_t until_ms = 0;
-    };
-    std::map<std::string, Settling> settling;
-    // Per chain position: keys of tasks that may have a free slot, oldest first. Entries that
-    // went full or done are dropped lazily when met.
-    std::vector<std::deque<std::string>> open;
-    std::vector<uint64_t> leased;  // live leases per chain position
-    // Gold (check) tasks per chain position, and when the next one is due.
-    std::vector<std::vector<std::string>> gold;
-    std::vector<uint64_t> since_gold;  // regular assignments since the last gold one
-    std::vector<size_t> gold_cursor;   // round robin over `gold`
-    // Assignments leased per centre since start-up, for the fair-share rule, and until when a
-    // centre found nothing here its workers may do (it is then not waited for: a task none of
-    // its workers may take must not be held back for it).
-    absl::flat_hash_map<std::string, uint64_t> granted;
-    absl::flat_hash_map<std::string, int64_t> nothing_for;
-    // The contract's agreed exchange rates, by the currency they convert into.
-    std::map<std::string, FxRate> rates;
-  };
-  struct CountedAnswer {
-    std::string worker;
-    std::string label;  // AnswerLabel: what aggregation compares
-    std::string text;   // a text answer as written (the verdict keeps these words)
-  };
-  struct TaskRun {
-    std::string job_id;
-    int chain_pos = 0;
-    uint64_t item_index = 0;
-    v1::TaskRecord record;
-    v1::Item item;
-    std::vector<CountedAnswer> answers;  // counted only, in arrival order
-  };
   struct Timer {
     int64_t at_ms;
     std::string task_key;
@@ -359,63 +301,16 @@ class Engine {
   absl::Status RecoverJob(const std::string& job_id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::StatusOr<JobRun> BuildJobRun(v1::JobRecord record, v1::JobProgressRecord progress) const;
   v1::Job JobView(const JobRun& run) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Every registered centre, by id.
-  std::vector<v1::Centre> SortedCentres() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Sets the credential derived from `derived_from` on `reply` while it is the centre's
   // current one (not after a rotation).
   void ShowCredential(const std::string& centre_id, const std::string& derived_from,
                       v1::AddCentreReply* reply) const ABSL_LOCKS_EXCLUDED(mu_);
   void Touch(JobRun* run) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Posts the wage reserved for assignment `aid` of `run` (piece rate `rate`), if it is still
-  // pending: false when it was posted already or a person withheld (voided) it.
-  absl::StatusOr<bool> PostWage(JobRun* run, const std::string& aid, int64_t rate,
-                                storage::Batch* batch) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Money to and from workers (engine.cc).
-  // The agreed rate for paying `centre_id`'s workers on `run`; nullopt when they are paid in the
-  // contract's currency.
-  const FxRate* CentreRate(const JobRun& run, const std::string& centre_id) const
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // The centre's share of each wage, in thousandths (0 for an unknown centre).
-  uint32_t SharePerMille(const std::string& centre_id) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // The fee and share rates `run` pays `centre_id`'s workers at.
-  PayTerms Terms(const JobRun& run, const std::string& centre_id) const
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // What a contribution paid `rate` at `centre_id` costs `run`'s escrow now: the wage, the
-  // platform's fee and the centre's share (both on top of the wage, never out of it; payroll.h).
-  int64_t WageCost(const JobRun& run, const std::string& centre_id, int64_t rate) const
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // What `run`'s escrow must keep for its live leases, with one more of `extra` at
-  // `extra_centre` when given.
-  int64_t Exposure(const JobRun& run, const std::string& extra_centre = "", int64_t extra = 0) const
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Applies `spec`, written in the contract's currency between a job-side account and a worker
-  // of `centre_id` (either way round). When the centre is paid in another currency it becomes
-  // two transfers at the agreed rate: the job-side one (spec.id, contract currency) through
-  // "fx:<contract currency>", and the worker-side one (spec.id + "/fx", the centre's currency)
-  // through "fx:<centre currency>", both recording the rate. With `fees` (a contribution's
-  // wage, charged to the job's accruals by payroll's Charge), the platform's fee and the
-  // centre's share follow as legs "/fee" and "/share" of the same kind. Returns the amount in
-  // the worker's currency.
-  absl::StatusOr<int64_t> PayWorker(const JobRun& run, const std::string& centre_id,
-                                    ledger::Ledger::TransferSpec spec, const FeeAndShare* fees,
-                                    storage::Batch* batch) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // The account that pays `cost` for `run` under transfer `id`: the job's escrow when it holds
-  // that much. A job that ended returned its escrow, so what it still owes (a review, a top-up
-  // to the floor, a late answer) is drawn from its client into the escrow first, as funding the
-  // invoice shows; a running job short of escrow falls back to the guarantee account.
-  absl::StatusOr<std::string> PayingAccount(const JobRun& run, int64_t cost, const std::string& id,
-                                            storage::Batch* batch)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Whether `worker` of `centre_id` still trains on `stage` of `run`: the stage asks for
   // training, their centre counts them a newcomer (training level 0), and they have not passed
   // on this job. A trainee gets only the stage's gold tasks.
   bool InTraining(const JobRun& run, const StageRun& stage, const std::string& centre_id,
                   const v1::WorkerOnDuty& worker) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // A centre's fair-share weight (Centre.share_weight; 0 or an unknown centre counts as 1).
-  uint64_t ShareWeight(const std::string& centre_id) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // The worker on duty at `centre_id` named `worker`, or nullptr.
-  const v1::WorkerOnDuty* OnDuty(const std::string& centre_id, const std::string& worker) const
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Whether `centre_id` may take another of `run`'s tasks now under the fair-share rule: no
   // other contending centre eligible for the job is behind it, weight for weight.
   bool FairShareAllows(const JobRun& run, const std::string& centre_id, int64_t now) const
@@ -442,15 +337,6 @@ class Engine {
   absl::Status StopExpiredJobs(int64_t now_ms, storage::Batch* batch, int* expired)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
-  // Idempotency: the stored reply for (principal, key), checked against the body's hash.
-  // Returns true with `reply` filled when replayed; ALREADY_EXISTS when the body differs.
-  absl::StatusOr<bool> Replay(const std::string& principal, const std::string& key,
-                              const std::string& body_hash, google::protobuf::Message* reply)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Stores the reply with `batch`; returns the unflushed_ key to Forget once it is durable.
-  std::string Remember(const std::string& principal, const std::string& key,
-                       const std::string& body_hash, const google::protobuf::Message& reply,
-                       storage::Batch* batch) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // One idempotent change. Under the lock: replays the stored reply when (principal, key) was
   // seen with the same request (ALREADY_EXISTS with another), else calls change(&batch, &reply)
   // and, when it succeeds, stores the reply in the same batch and commits it. Returns once
@@ -466,14 +352,14 @@ class Engine {
     std::string pending;
     {
       absl::MutexLock l(&mu_);
-      absl::StatusOr<bool> replayed = Replay(principal, key, hash, &reply);
+      absl::StatusOr<bool> replayed = idempotency_->Replay(principal, key, hash, &reply);
       if (!replayed.ok()) return replayed.status();
       if (*replayed) {
         ticket = queue_->LastTicket();
       } else {
         storage::Batch batch;
         if (absl::Status s = change(&batch, &reply); !s.ok()) return s;
-        pending = Remember(principal, key, hash, reply, &batch);
+        pending = idempotency_->Remember(principal, key, hash, reply, clock_->NowMs(), &batch);
         ticket = Commit(std::move(batch));
       }
     }
@@ -482,7 +368,7 @@ class Engine {
     return reply;
   }
   // After a reply is durable, its entry can be read from the store and leaves memory.
-  void Forget(const std::vector<std::string>& pending_keys);
+  void Forget(const std::vector<std::string>& pending_keys) ABSL_LOCKS_EXCLUDED(mu_);
   // Enqueues `batch`, then (outside the lock) waits for it to be durable.
   uint64_t Commit(storage::Batch batch) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
@@ -538,7 +424,7 @@ class Engine {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   // Results.
-  // Records one result into `batch`; appends the unflushed_ keys it added to `pending`.
+  // Records one result into `batch`; appends the idempotency keys to Forget to `pending`.
   absl::StatusOr<v1::Receipt> RecordResult(const std::string& centre_id, const v1::Result& result,
                                            storage::Batch* batch, std::vector<std::string>* pending)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -564,9 +450,9 @@ class Engine {
   mutable absl::Mutex mu_;
   mutable absl::CondVar changed_;
   std::unique_ptr<ledger::Ledger> ledger_ ABSL_GUARDED_BY(mu_);
+  std::unique_ptr<Paymaster> pay_ ABSL_GUARDED_BY(mu_);  // over ledger_ and centres_
   uint64_t next_job_ ABSL_GUARDED_BY(mu_) = 1;
-  absl::flat_hash_map<std::string, v1::CentreRecord> centres_ ABSL_GUARDED_BY(mu_);
-  absl::flat_hash_map<std::string, std::string> credentials_ ABSL_GUARDED_BY(mu_);  // hash -> id
+  CentreDirectory centres_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, uint32_t> centre_leases_ ABSL_GUARDED_BY(mu_);
   // Until when each centre counts as contending (it asked for more than it got).
   absl::flat_hash_map<std::string, int64_t> short_until_ ABSL_GUARDED_BY(mu_);
@@ -577,15 +463,13 @@ class Engine {
   const JobRun* FindJob(const std::string& job_id) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   std::map<uint64_t, JobRun> jobs_ ABSL_GUARDED_BY(mu_);  // by job number: oldest first
-  std::string server_secret_;  // derives centre credentials; set once at Open
   absl::flat_hash_map<std::string, v1::WorkerStatsRecord> worker_stats_ ABSL_GUARDED_BY(mu_);
   // By keys::WorkerJob(account, job).
   absl::flat_hash_map<std::string, v1::WorkerJobRecord> worker_jobs_ ABSL_GUARDED_BY(mu_);
   uint64_t next_payout_ ABSL_GUARDED_BY(mu_) = 1;
   absl::flat_hash_map<std::string, TaskRun> tasks_ ABSL_GUARDED_BY(mu_);  // open, by task key
   std::priority_queue<Timer, std::vector<Timer>, std::greater<Timer>> timers_ ABSL_GUARDED_BY(mu_);
-  // Idempotency records and result ids written but maybe not yet readable from the store.
-  absl::flat_hash_map<std::string, std::string> unflushed_ ABSL_GUARDED_BY(mu_);
+  std::unique_ptr<IdempotencyTable> idempotency_ ABSL_GUARDED_BY(mu_);
   EngineStats stats_ ABSL_GUARDED_BY(mu_);
   std::mt19937_64 jitter_ ABSL_GUARDED_BY(mu_);
 };

@@ -39,9 +39,8 @@ bool Engine::HadOrBarred(const v1::TaskRecord& task, const std::string& worker) 
   return std::find(task.excluded().begin(), task.excluded().end(), worker) != task.excluded().end();
 }
 
-absl::StatusOr<Engine::TaskRun*> Engine::CreateTask(JobRun* run, int chain_pos, v1::Item item,
-                                                    Batch* batch,
-                                                    const std::vector<std::string>& excluded) {
+absl::StatusOr<TaskRun*> Engine::CreateTask(JobRun* run, int chain_pos, v1::Item item, Batch* batch,
+                                            const std::vector<std::string>& excluded) {
   const std::string& job_id = run->record.job().id();
   const StageRun& stage = run->chain[chain_pos];
   Enter(stage, &item);
@@ -61,8 +60,7 @@ absl::StatusOr<Engine::TaskRun*> Engine::CreateTask(JobRun* run, int chain_pos, 
   return &it->second;
 }
 
-absl::StatusOr<Engine::TaskRun*> Engine::NextGoldFor(JobRun* run, int pos,
-                                                     const std::string& worker) {
+absl::StatusOr<TaskRun*> Engine::NextGoldFor(JobRun* run, int pos, const std::string& worker) {
   auto& gold = run->gold[pos];
   for (size_t n = 0; n < gold.size(); ++n) {
     const size_t i = (run->gold_cursor[pos] + n) % gold.size();
@@ -74,11 +72,11 @@ absl::StatusOr<Engine::TaskRun*> Engine::NextGoldFor(JobRun* run, int pos,
   return nullptr;  // this worker has seen every check task
 }
 
-absl::StatusOr<Engine::TaskRun*> Engine::NextTaskFor(JobRun* run, const std::string& centre_id,
-                                                     const v1::WorkerOnDuty& worker,
-                                                     const v1::WorkerCredit& credit, Batch* batch) {
+absl::StatusOr<TaskRun*> Engine::NextTaskFor(JobRun* run, const std::string& centre_id,
+                                             const v1::WorkerOnDuty& worker,
+                                             const v1::WorkerCredit& credit, Batch* batch) {
   const v1::Contract& contract = run->record.contract();
-  const v1::Centre& centre = centres_.at(centre_id).centre();
+  const v1::Centre& centre = *centres_.Find(centre_id);
   bool unaffordable = false;  // some stage's piece rate is beyond what the escrow has left
   // Later stages first: finishing items already under way beats starting new ones.
   for (int pos = static_cast<int>(run->chain.size()) - 1; pos >= 0; --pos) {
@@ -101,7 +99,7 @@ absl::StatusOr<Engine::TaskRun*> Engine::NextTaskFor(JobRun* run, const std::str
     };
     const int64_t rate = stage.human.piece_rate_minor();
     if (ledger_->Available(EscrowAccount(run->record.job().id())) <
-        Exposure(*run, centre_id, rate)) {
+        pay_->Exposure(*run, centre_id, rate)) {
       unaffordable = true;  // a cheaper stage may still be leased
       continue;
     }
@@ -165,7 +163,7 @@ absl::StatusOr<Engine::TaskRun*> Engine::NextTaskFor(JobRun* run, const std::str
   }
   // Nothing to lease and the escrow short. With leases out, one may expire and free its wage;
   // with none, the job waits for funding rather than overspend (FundJob resumes it).
-  if (unaffordable && Exposure(*run) == 0 && run->progress.state() == v1::JOB_RUNNING) {
+  if (unaffordable && pay_->Exposure(*run) == 0 && run->progress.state() == v1::JOB_RUNNING) {
     run->progress.set_state(v1::JOB_BUDGET_EXHAUSTED);
     PutProgress(*run, batch);
     Touch(run);
@@ -194,14 +192,13 @@ absl::StatusOr<v1::LeaseReply> Engine::Lease(const std::string& centre_id,
   return Idempotent<v1::LeaseReply>(
       principal, request.idempotency_key(), request,
       [&](Batch* batch, v1::LeaseReply* reply) ABSL_NO_THREAD_SAFETY_ANALYSIS -> absl::Status {
-        auto centre_it = centres_.find(centre_id);
-        if (centre_it == centres_.end()) return absl::NotFoundError("centre is not registered");
-        const v1::CentreRecord& centre = centre_it->second;
+        const v1::Centre* centre = centres_.Find(centre_id);
+        if (centre == nullptr) return absl::NotFoundError("centre is not registered");
         const int64_t now = clock_->NowMs();
         // Check every credit before changing anything.
         std::vector<const v1::WorkerOnDuty*> workers;
         for (const auto& credit : request.credits()) {
-          const v1::WorkerOnDuty* worker = OnDuty(centre_id, credit.worker());
+          const v1::WorkerOnDuty* worker = centres_.OnDuty(centre_id, credit.worker());
           if (worker == nullptr) {
             return absl::FailedPreconditionError(
                 absl::StrCat("worker ", credit.worker(), " is not on duty at centre ", centre_id,
@@ -231,7 +228,7 @@ absl::StatusOr<v1::LeaseReply> Engine::Lease(const std::string& centre_id,
           for (uint32_t k = 0; k < credit.count(); ++k) {
             if (reply_bytes >= options_.max_lease_reply_bytes) break;
             if (held >= options_.max_credit_per_worker) break;
-            if (centre_leases >= centre.centre().capacity()) break;
+            if (centre_leases >= centre->capacity()) break;
             TaskRun* task = nullptr;
             JobRun* run = nullptr;
             for (JobRun* j : order) {
@@ -320,7 +317,7 @@ absl::Status Engine::FillAssignment(const JobRun& run, const TaskRun& task,
   *a->mutable_item() = task.item;
   a->set_lease_expires_at_ms(slot.lease_expires_at_ms());
   // The pay the worker sees before starting, in their centre's currency.
-  if (const FxRate* fx = CentreRate(run, slot.centre()); fx != nullptr) {
+  if (const FxRate* fx = pay_->CentreRate(run, slot.centre()); fx != nullptr) {
     MW_ASSIGN_OR_RETURN(int64_t local, ConvertMinor(stage.human.piece_rate_minor(), *fx));
     a->set_piece_rate_minor(local);
     a->set_currency(fx->to);
@@ -351,21 +348,21 @@ bool Engine::FairShareAllows(const JobRun& run, const std::string& centre_id, in
     auto it = run.granted.find(id);
     return it == run.granted.end() ? 0 : it->second;
   };
-  const uint64_t mine = granted(centre_id), my_weight = ShareWeight(centre_id);
+  const uint64_t mine = granted(centre_id), my_weight = centres_.ShareWeight(centre_id);
   for (const auto& [other, until] : short_until_) {
     if (other == centre_id || until <= now) continue;
-    auto it = centres_.find(other);
-    if (it == centres_.end()) continue;
+    const v1::Centre* other_centre = centres_.Find(other);
+    if (other_centre == nullptr) continue;
     if (auto n = run.nothing_for.find(other); n != run.nothing_for.end() && n->second > now) {
       continue;  // short, but not of this job's work
     }
     bool eligible = false;
     for (const StageRun& stage : run.chain) {
       eligible =
-          eligible || CentreEligibility(run.record.contract(), stage.human, it->second.centre()).ok;
+          eligible || CentreEligibility(run.record.contract(), stage.human, *other_centre).ok;
     }
     // Ahead of a contending centre, weight for weight: leave the next task to it.
-    if (eligible && mine * ShareWeight(other) > granted(other) * my_weight) return false;
+    if (eligible && mine * centres_.ShareWeight(other) > granted(other) * my_weight) return false;
   }
   return true;
 }
@@ -411,7 +408,7 @@ absl::StatusOr<v1::ReassignReply> Engine::Reassign(const std::string& centre_id,
           return absl::FailedPreconditionError(absl::StrCat(
               r.assignment_id(), " is not leased to this centre now (answered, expired or moved)"));
         }
-        const v1::WorkerOnDuty* to = OnDuty(centre_id, r.to_worker());
+        const v1::WorkerOnDuty* to = centres_.OnDuty(centre_id, r.to_worker());
         if (to == nullptr) {
           return absl::FailedPreconditionError(
               absl::StrCat("worker ", r.to_worker(), " is not on duty at centre ", centre_id));

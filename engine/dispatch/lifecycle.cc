@@ -85,7 +85,7 @@ absl::Status Engine::StopJob(JobRun* run, v1::JobState state, const std::string&
   spdlog::warn(
       "event=job_stopped job={} state={} wages_paid_without_verdict={} leases_settling={} "
       "escrow_kept_for_them={} refunded={}",
-      job_id, v1::JobState_Name(state), paid_now, run->settling.size(), Exposure(*run),
+      job_id, v1::JobState_Name(state), paid_now, run->settling.size(), pay_->Exposure(*run),
       run->progress.refunded_minor());
   return absl::OkStatus();
 }
@@ -94,7 +94,7 @@ absl::Status Engine::RefundRemainder(JobRun* run, const std::string& transfer_su
                                      Batch* batch) {
   const std::string& job_id = run->record.job().id();
   const std::string escrow = EscrowAccount(job_id);
-  const int64_t amount = ledger_->Available(escrow) - Exposure(*run);
+  const int64_t amount = ledger_->Available(escrow) - pay_->Exposure(*run);
   if (amount <= 0) return absl::OkStatus();
   const v1::Contract& c = run->record.contract();
   MW_RETURN_IF_ERROR(ledger_
@@ -128,7 +128,8 @@ absl::StatusOr<int64_t> Engine::ReleaseTasks(JobRun* run, Batch* batch) {
       const std::string aid = AssignmentId(task_id, slot.worker());
       if (slot.state() == v1::SLOT_SUBMITTED) {
         // An answer in: no verdict will come for a task the job left unfinished.
-        MW_ASSIGN_OR_RETURN(bool posted, PostWage(run, aid, step.human.piece_rate_minor(), batch));
+        MW_ASSIGN_OR_RETURN(bool posted,
+                            pay_->PostWage(run, aid, step.human.piece_rate_minor(), batch));
         if (posted) paid_now += step.human.piece_rate_minor();
         continue;
       }

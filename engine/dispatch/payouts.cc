@@ -87,11 +87,9 @@ absl::StatusOr<v1::PayoutBatch> Engine::CreatePayout(const v1::CreatePayoutReque
   return Idempotent<v1::PayoutBatch>(
       kOperatorPrincipal, r.idempotency_key(), r,
       [&](Batch* batch, v1::PayoutBatch* reply) ABSL_NO_THREAD_SAFETY_ANALYSIS -> absl::Status {
-        auto centre_it = centres_.find(r.centre());
-        if (centre_it == centres_.end()) {
-          return absl::NotFoundError(absl::StrCat("no centre ", r.centre()));
-        }
-        const v1::Centre& centre = centre_it->second.centre();
+        const v1::Centre* found = centres_.Find(r.centre());
+        if (found == nullptr) return absl::NotFoundError(absl::StrCat("no centre ", r.centre()));
+        const v1::Centre& centre = *found;
         reply->set_id(absl::StrCat("payout-", r.centre(), "-", next_payout_));
         reply->set_centre(r.centre());
         reply->set_state(v1::PAYOUT_CREATED);
@@ -114,13 +112,14 @@ absl::StatusOr<v1::PayoutBatch> Engine::CreatePayout(const v1::CreatePayoutReque
           if (due > 0 && run != nullptr) {
             // The floor is in the centre's currency; the escrow pays what that costs in the
             // contract's, at the agreed rate (rounded so the worker gets at least `due`).
-            const FxRate* fx = CentreRate(*run, r.centre());
+            const FxRate* fx = pay_->CentreRate(*run, r.centre());
             int64_t cost = due;
             if (fx != nullptr) {
               MW_ASSIGN_OR_RETURN(cost, CostInSourceMinor(due, *fx));
             }
             const std::string id = TopUpTransferId(reply->id(), job_id, account);
-            MW_ASSIGN_OR_RETURN(const std::string payer, PayingAccount(*run, cost, id, batch));
+            MW_ASSIGN_OR_RETURN(const std::string payer,
+                                pay_->PayingAccount(*run, cost, id, batch));
             if (payer == kGuaranteeAccount) {
               // The escrow cannot cover it: the platform's guarantee pays only when two people
               // approve the batch (ApprovePayout).
@@ -132,17 +131,17 @@ absl::StatusOr<v1::PayoutBatch> Engine::CreatePayout(const v1::CreatePayoutReque
               reply->set_guarantee_minor(reply->guarantee_minor() + cost);
             } else {
               MW_ASSIGN_OR_RETURN(const int64_t paid,
-                                  PayWorker(*run, r.centre(),
-                                            {.id = id,
-                                             .kind = v1::TRANSFER_POSTED,
-                                             .code = v1::CODE_TOPUP,
-                                             .debit_account = payer,
-                                             .credit_account = account,
-                                             .amount_minor = cost,
-                                             .currency = run->record.contract().currency(),
-                                             .job_id = job_id,
-                                             .reason = "wage floor on measured time"},
-                                            /*fees=*/nullptr, batch));
+                                  pay_->PayWorker(*run, r.centre(),
+                                                  {.id = id,
+                                                   .kind = v1::TRANSFER_POSTED,
+                                                   .code = v1::CODE_TOPUP,
+                                                   .debit_account = payer,
+                                                   .credit_account = account,
+                                                   .amount_minor = cost,
+                                                   .currency = run->record.contract().currency(),
+                                                   .job_id = job_id,
+                                                   .reason = "wage floor on measured time"},
+                                                  /*fees=*/nullptr, batch));
               topups[account] += paid;
               stats.set_topups_minor(stats.topups_minor() + paid);
             }
@@ -194,20 +193,20 @@ absl::StatusOr<v1::PayoutBatch> Engine::ApprovePayout(const v1::ApprovePayoutReq
           const JobRun* run = FindJob(g.job_id());
           if (run == nullptr) return absl::DataLossError(absl::StrCat("no job ", g.job_id()));
           const std::string id = TopUpTransferId(r.batch_id(), g.job_id(), g.worker_account());
-          auto paid = PayWorker(*run, reply->centre(),
-                                {.id = id,
-                                 .kind = v1::TRANSFER_POSTED,
-                                 .code = v1::CODE_TOPUP,
-                                 .debit_account = kGuaranteeAccount,
-                                 .credit_account = g.worker_account(),
-                                 .amount_minor = g.amount_minor(),
-                                 .currency = g.currency(),
-                                 .job_id = g.job_id(),
-                                 .reason = "wage floor on measured time, from the platform's "
-                                           "guarantee (the job's escrow was short)",
-                                 .decided_by = r.approved_by(),
-                                 .second_approver = second},
-                                /*fees=*/nullptr, batch);
+          auto paid = pay_->PayWorker(*run, reply->centre(),
+                                      {.id = id,
+                                       .kind = v1::TRANSFER_POSTED,
+                                       .code = v1::CODE_TOPUP,
+                                       .debit_account = kGuaranteeAccount,
+                                       .credit_account = g.worker_account(),
+                                       .amount_minor = g.amount_minor(),
+                                       .currency = g.currency(),
+                                       .job_id = g.job_id(),
+                                       .reason = "wage floor on measured time, from the platform's "
+                                                 "guarantee (the job's escrow was short)",
+                                       .decided_by = r.approved_by(),
+                                       .second_approver = second},
+                                      /*fees=*/nullptr, batch);
           if (absl::IsFailedPrecondition(paid.status())) {
             return absl::FailedPreconditionError(
                 absl::StrCat(r.batch_id(), " has ", reply->guarantee_topups_size(),
@@ -276,11 +275,10 @@ absl::StatusOr<v1::ImpactReport> Engine::ImpactReport(const std::string& job_id)
   for (const auto& [centre_id, workers] : by_centre) {
     v1::CentreImpact* c = report.add_centres();
     c->set_centre(centre_id);
-    auto it = centres_.find(centre_id);
-    if (it != centres_.end()) {
-      c->set_region(it->second.centre().region());
-      c->set_currency(it->second.centre().currency());
-      c->set_floor_minor_per_hour(it->second.centre().wage_floor_minor_per_hour());
+    if (const v1::Centre* centre = centres_.Find(centre_id); centre != nullptr) {
+      c->set_region(centre->region());
+      c->set_currency(centre->currency());
+      c->set_floor_minor_per_hour(centre->wage_floor_minor_per_hour());
     }
     c->set_workers(static_cast<uint32_t>(workers.size()));
     if (workers.size() < kMinGroup) {

@@ -49,7 +49,7 @@ absl::StatusOr<v1::SubmitResultsReply> Engine::SubmitResults(
   uint64_t ticket;
   {
     absl::MutexLock l(&mu_);
-    if (!centres_.contains(centre_id)) return absl::NotFoundError("centre is not registered");
+    if (!centres_.Contains(centre_id)) return absl::NotFoundError("centre is not registered");
     // A centre may touch only its own assignments: one foreign id refuses the whole call,
     // before anything changes.
     for (const v1::Result& r : request.results()) {
@@ -106,23 +106,13 @@ absl::StatusOr<v1::Receipt> Engine::RecordResult(const std::string& centre_id, c
     return Quarantine(r, absl::StrCat("result: at most ", kMaxResultBytes, " bytes, got ", bytes));
   }
   const std::string body_hash = Sha256(DeterministicBytes(r));
-  const std::string rid_key = keys::ResultId(centre_id, r.result_id());
 
   // Seen before under this id: the same receipt again, or a conflict.
-  v1::ResultIdRecord seen;
-  bool was_seen = false;
-  if (auto it = unflushed_.find(absl::StrCat("r", rid_key)); it != unflushed_.end()) {
-    was_seen = seen.ParseFromString(it->second);
-  } else {
-    absl::Status s = store_->GetRecord(Cf::kResultIds, rid_key, &seen);
-    if (!absl::IsNotFound(s)) {
-      MW_RETURN_IF_ERROR(s);
-      was_seen = true;
-    }
-  }
-  if (was_seen) {
-    v1::Receipt receipt = seen.receipt();
-    if (seen.body_sha256() != body_hash) {
+  MW_ASSIGN_OR_RETURN(std::optional<v1::ResultIdRecord> seen,
+                      idempotency_->FindResult(centre_id, r.result_id()));
+  if (seen.has_value()) {
+    v1::Receipt receipt = seen->receipt();
+    if (seen->body_sha256() != body_hash) {
       receipt.set_status(v1::RECEIPT_CONFLICT);
       receipt.set_detail("this result id was used before with a different body");
     } else if (receipt.status() != v1::RECEIPT_QUARANTINED) {
@@ -136,9 +126,7 @@ absl::StatusOr<v1::Receipt> Engine::RecordResult(const std::string& centre_id, c
     v1::ResultIdRecord rec;
     rec.set_body_sha256(body_hash);
     *rec.mutable_receipt() = receipt;
-    batch->PutRecord(Cf::kResultIds, rid_key, rec);
-    unflushed_[absl::StrCat("r", rid_key)] = rec.SerializeAsString();
-    pending->push_back(absl::StrCat("r", rid_key));
+    pending->push_back(idempotency_->RememberResult(centre_id, r.result_id(), rec, batch));
     if (receipt.status() == v1::RECEIPT_QUARANTINED) ++stats_.quarantined_results;
     return receipt;
   };
@@ -198,11 +186,8 @@ absl::StatusOr<v1::Receipt> Engine::RecordResult(const std::string& centre_id, c
   const std::string contribution_key =
       keys::Contribution(ref->job_id, stage.key, ref->item, worker);
   const std::string assignment_id = AssignmentId(task_id, worker);
-  bool contributed = unflushed_.contains(absl::StrCat("c", assignment_id));
-  if (!contributed) {
-    MW_ASSIGN_OR_RETURN(auto existing, store_->Get(Cf::kContributions, contribution_key));
-    contributed = existing.has_value();
-  }
+  MW_ASSIGN_OR_RETURN(const bool contributed,
+                      idempotency_->Contributed(assignment_id, contribution_key));
   if (contributed) {
     v1::Receipt receipt;
     receipt.set_result_id(r.result_id());
@@ -223,9 +208,10 @@ absl::StatusOr<v1::Receipt> Engine::RecordResult(const std::string& centre_id, c
   // A job stopped early decides nothing more: its answers are paid as they come in.
   const bool stopped = EndedEarly(run->progress.state());
   const int64_t rate = stage.human.piece_rate_minor();
-  const int64_t cost = WageCost(*run, centre_id, rate);  // with the fee and the centre's share
+  const int64_t cost =
+      pay_->WageCost(*run, centre_id, rate);  // with the fee and the centre's share
   const std::string& currency = run->record.contract().currency();
-  const FxRate* fx = CentreRate(*run, centre_id);
+  const FxRate* fx = pay_->CentreRate(*run, centre_id);
   const std::string worker_account = WorkerAccount(centre_id, worker);
   if (on_time) {
     run->live_wages[centre_id] -= rate;
@@ -255,21 +241,21 @@ absl::StatusOr<v1::Receipt> Engine::RecordResult(const std::string& centre_id, c
     // for it, and base pay never waits on quality. The fee and the centre's share are charged on
     // the job's running totals (payroll.h).
     MW_ASSIGN_OR_RETURN(const std::string payer,
-                        PayingAccount(*run, cost, WageTransferId(assignment_id), batch));
-    const FeeAndShare fees = Charge(&run->progress, centre_id, Terms(*run, centre_id), rate);
-    MW_ASSIGN_OR_RETURN(const int64_t wage, PayWorker(*run, centre_id,
-                                                      {.id = WageTransferId(assignment_id),
-                                                       .kind = v1::TRANSFER_PENDING,
-                                                       .code = v1::CODE_WAGE,
-                                                       .debit_account = payer,
-                                                       .credit_account = worker_account,
-                                                       .amount_minor = rate,
-                                                       .currency = currency,
-                                                       .job_id = ref->job_id},
-                                                      &fees, batch));
+                        pay_->PayingAccount(*run, cost, WageTransferId(assignment_id), batch));
+    const FeeAndShare fees = Charge(&run->progress, centre_id, pay_->Terms(*run, centre_id), rate);
+    MW_ASSIGN_OR_RETURN(const int64_t wage, pay_->PayWorker(*run, centre_id,
+                                                            {.id = WageTransferId(assignment_id),
+                                                             .kind = v1::TRANSFER_PENDING,
+                                                             .code = v1::CODE_WAGE,
+                                                             .debit_account = payer,
+                                                             .credit_account = worker_account,
+                                                             .amount_minor = rate,
+                                                             .currency = currency,
+                                                             .job_id = ref->job_id},
+                                                            &fees, batch));
     run->progress.set_wages_reserved_minor(run->progress.wages_reserved_minor() + rate);
     if (!on_time || gold || stopped) {
-      MW_RETURN_IF_ERROR(PostWage(run, assignment_id, rate, batch).status());
+      MW_RETURN_IF_ERROR(pay_->PostWage(run, assignment_id, rate, batch).status());
     }
     if (!on_time) {
       ++stats_.late_results;
@@ -321,7 +307,7 @@ absl::StatusOr<v1::Receipt> Engine::RecordResult(const std::string& centre_id, c
     job_stats.set_period_active_seconds(job_stats.period_active_seconds() + time.credited_seconds);
     job_stats.set_period_wages_minor(job_stats.period_wages_minor() + wage);
     // Training: count the trainee's check answers; enough of them right promotes them.
-    const v1::WorkerOnDuty* on_duty = OnDuty(centre_id, worker);
+    const v1::WorkerOnDuty* on_duty = centres_.OnDuty(centre_id, worker);
     if (gold && on_duty != nullptr && InTraining(*run, stage, centre_id, *on_duty)) {
       const v1::QaPolicy& qa = stage.human.qa();
       job_stats.set_training_answers(job_stats.training_answers() + 1);
@@ -359,8 +345,7 @@ absl::StatusOr<v1::Receipt> Engine::RecordResult(const std::string& centre_id, c
   contribution.set_recorded_at_ms(clock_->NowMs());
   contribution.set_counted(on_time && !r.answer().skipped() && !gold && !stopped);
   batch->PutRecord(Cf::kContributions, contribution_key, contribution);
-  unflushed_[absl::StrCat("c", assignment_id)] = "";
-  pending->push_back(absl::StrCat("c", assignment_id));
+  pending->push_back(idempotency_->NoteContribution(assignment_id));
 
   spdlog::info("event=result task={} assignment={} result={} status={} late={} wage={} {}", task_id,
                assignment_id, r.result_id(), v1::ReceiptStatus_Name(receipt.status()),
@@ -458,7 +443,8 @@ absl::Status Engine::Decide(JobRun* run, TaskRun* task, Batch* batch) {
   for (size_t i = 0; i < task->answers.size(); ++i) {
     const std::string aid = AssignmentId(task_id, task->answers[i].worker);
     // A wage a person already withheld (voided) stays withheld; every other one is posted.
-    MW_ASSIGN_OR_RETURN(bool posted, PostWage(run, aid, stage.human.piece_rate_minor(), batch));
+    MW_ASSIGN_OR_RETURN(bool posted,
+                        pay_->PostWage(run, aid, stage.human.piece_rate_minor(), batch));
     if (posted) {
       spdlog::info("event=wage_posted task={} assignment={} transfer={} amount={}", task_id, aid,
                    WagePostTransferId(aid), stage.human.piece_rate_minor());

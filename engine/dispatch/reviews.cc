@@ -41,13 +41,12 @@ absl::StatusOr<v1::ListReviewsReply> Engine::ListReviewsForCentre(
   v1::ListReviewsReply reply;
   absl::flat_hash_set<std::string> specs_sent;
   absl::MutexLock l(&mu_);
-  auto centre = centres_.find(centre_id);
-  if (centre == centres_.end()) return absl::NotFoundError("centre is not registered");
+  const v1::Centre* centre = centres_.Find(centre_id);
+  if (centre == nullptr) return absl::NotFoundError("centre is not registered");
   for (auto& review : open) {
     const JobRun* run = FindJob(review.job_id());
     const StageRun* stage = FindStage(run, review.stage());
-    if (stage == nullptr ||
-        !CentreEligibility(run->record.contract(), stage->human, centre->second.centre()).ok) {
+    if (stage == nullptr || !CentreEligibility(run->record.contract(), stage->human, *centre).ok) {
       continue;
     }
     if (specs_sent.insert(absl::StrCat(review.job_id(), "/", review.stage())).second) {
@@ -80,12 +79,12 @@ absl::StatusOr<v1::Review> Engine::DecideReview(const v1::DecideReviewRequest& i
       centre_id.empty() ? std::string(kOperatorPrincipal) : absl::StrCat("centre:", centre_id),
       request.idempotency_key(), request,
       [&](Batch* batch, v1::Review* reply) ABSL_NO_THREAD_SAFETY_ANALYSIS -> absl::Status {
-        if (!centres_.contains(who[0])) {
+        if (!centres_.Contains(who[0])) {
           return absl::NotFoundError(absl::StrCat("reviewer: no centre ", who[0]));
         }
         // A person, not a name: one of the centre's registered workers (a made-up reviewer was
         // paid for deciding).
-        if (OnDuty(who[0], who[1]) == nullptr) {
+        if (centres_.OnDuty(who[0], who[1]) == nullptr) {
           return absl::NotFoundError(
               absl::StrCat("reviewer: ", who[1], " is not a registered worker of centre ", who[0]));
         }
@@ -94,14 +93,12 @@ absl::StatusOr<v1::Review> Engine::DecideReview(const v1::DecideReviewRequest& i
         const StageRun* stage = FindStage(run, ref.stage);
         // And from a centre the stage's work may go to, whoever chooses them.
         if (stage != nullptr &&
-            !CentreEligibility(run->record.contract(), stage->human, centres_.at(who[0]).centre())
-                 .ok) {
+            !CentreEligibility(run->record.contract(), stage->human, *centres_.Find(who[0])).ok) {
           return absl::PermissionDeniedError(absl::StrCat(
               "reviewer: centre ", who[0], " may not do stage ", ref.stage, "'s work"));
         }
         if (stage != nullptr && !centre_id.empty() &&
-            !CentreEligibility(run->record.contract(), stage->human,
-                               centres_.at(centre_id).centre())
+            !CentreEligibility(run->record.contract(), stage->human, *centres_.Find(centre_id))
                  .ok) {
           return absl::NotFoundError(absl::StrCat("task ", request.task_id(), " is not in review"));
         }
@@ -149,18 +146,18 @@ absl::StatusOr<v1::Review> Engine::DecideReview(const v1::DecideReviewRequest& i
         const std::string account = WorkerAccount(who[0], who[1]);
         MW_ASSIGN_OR_RETURN(
             const std::string payer,
-            PayingAccount(*run, rate, absl::StrCat("review:", request.task_id()), batch));
-        MW_RETURN_IF_ERROR(PayWorker(*run, who[0],
-                                     {.id = absl::StrCat("review:", request.task_id()),
-                                      .kind = v1::TRANSFER_POSTED,
-                                      .code = v1::CODE_WAGE,
-                                      .debit_account = payer,
-                                      .credit_account = account,
-                                      .amount_minor = rate,
-                                      .currency = run->record.contract().currency(),
-                                      .job_id = ref.job_id,
-                                      .reason = "review"},
-                                     /*fees=*/nullptr, batch)
+            pay_->PayingAccount(*run, rate, absl::StrCat("review:", request.task_id()), batch));
+        MW_RETURN_IF_ERROR(pay_->PayWorker(*run, who[0],
+                                           {.id = absl::StrCat("review:", request.task_id()),
+                                            .kind = v1::TRANSFER_POSTED,
+                                            .code = v1::CODE_WAGE,
+                                            .debit_account = payer,
+                                            .credit_account = account,
+                                            .amount_minor = rate,
+                                            .currency = run->record.contract().currency(),
+                                            .job_id = ref.job_id,
+                                            .reason = "review"},
+                                           /*fees=*/nullptr, batch)
                                .status());
         v1::WorkerStatsRecord& stats = worker_stats_[account];
         stats.set_reviews(stats.reviews() + 1);

@@ -34,13 +34,7 @@ absl::StatusOr<std::unique_ptr<Submission>> Engine::BeginSubmission(
   std::string job_id;
   {
     absl::MutexLock l(&mu_);
-    const std::string k = keys::Idempotency(kOperatorPrincipal, header.idempotency_key());
-    if (unflushed_.contains(absl::StrCat("i", k))) {
-      replay = true;
-    } else {
-      MW_ASSIGN_OR_RETURN(auto stored, store_->Get(Cf::kIdempotency, k));
-      replay = stored.has_value();
-    }
+    MW_ASSIGN_OR_RETURN(replay, idempotency_->Seen(kOperatorPrincipal, header.idempotency_key()));
     if (!replay) job_id = absl::StrCat("job-", next_job_++);
   }
   std::unique_ptr<Submission> sub(new Submission(this, header, job_id, replay));
@@ -249,12 +243,13 @@ absl::StatusOr<v1::SubmitContractReply> Submission::Finish() {
   {
     absl::MutexLock l(&e.mu_);
     v1::SubmitContractReply stored;
-    MW_ASSIGN_OR_RETURN(bool replayed, e.Replay(kOperatorPrincipal, key, hash, &stored));
+    MW_ASSIGN_OR_RETURN(bool replayed,
+                        e.idempotency_->Replay(kOperatorPrincipal, key, hash, &stored));
     if (replayed) {
       ticket = e.queue_->LastTicket();
       reply_ = std::move(stored);
       reply_.set_existing(true);
-      if (const Engine::JobRun* run = e.FindJob(reply_.job().id()); run != nullptr) {
+      if (const JobRun* run = e.FindJob(reply_.job().id()); run != nullptr) {
         *reply_.mutable_job() = e.JobView(*run);
       }
     } else if (replay_) {
@@ -291,12 +286,12 @@ absl::StatusOr<v1::SubmitContractReply> Submission::Finish() {
         auto* cur = progress.mutable_stages(g.stage_index);
         cur->set_gold_items(cur->gold_items() + 1);
       }
-      MW_ASSIGN_OR_RETURN(Engine::JobRun run, e.BuildJobRun(record, progress));
+      MW_ASSIGN_OR_RETURN(JobRun run, e.BuildJobRun(record, progress));
 
       Batch batch;
       // Check tasks exist from the start; any worker may get each one once.
       for (const GoldTask& g : gold_tasks_) {
-        Engine::TaskRun task;
+        TaskRun task;
         task.job_id = job_id_;
         task.item_index = g.item_index;
         for (size_t pos = 0; pos < run.chain.size(); ++pos) {
@@ -327,8 +322,8 @@ absl::StatusOr<v1::SubmitContractReply> Submission::Finish() {
                                      &batch)
                              .status());
       *reply_.mutable_job() = e.JobView(run);
-      e.Remember(kOperatorPrincipal, key, hash, reply_, &batch);
-      pending.push_back(absl::StrCat("i", keys::Idempotency(kOperatorPrincipal, key)));
+      pending.push_back(e.idempotency_->Remember(kOperatorPrincipal, key, hash, reply_,
+                                                 e.clock_->NowMs(), &batch));
       e.jobs_.emplace(std::stoull(job_id_.substr(4)), std::move(run));
       ticket = e.Commit(std::move(batch));
       finished_ = true;

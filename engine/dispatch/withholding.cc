@@ -90,22 +90,22 @@ absl::StatusOr<v1::Withholding> Engine::WithholdWage(const std::string& centre_i
                                           .decided_by = r.decided_by()},
                                          batch)
                                  .status());
-          Uncharge(&run->progress, centre_id, Terms(*run, centre_id), rate, charged);
+          Uncharge(&run->progress, centre_id, pay_->Terms(*run, centre_id), rate, charged);
           PutProgress(*run, batch);
         } else {
           // Posted: take it back (in the worker's currency, at the rate it was paid at).
-          MW_RETURN_IF_ERROR(PayWorker(*run, centre_id,
-                                       {.id = absl::StrCat("withhold:", r.assignment_id()),
-                                        .kind = v1::TRANSFER_POSTED,
-                                        .code = v1::CODE_WITHHOLD,
-                                        .debit_account = account,
-                                        .credit_account = EscrowAccount(ref.job_id),
-                                        .amount_minor = stage->human.piece_rate_minor(),
-                                        .currency = run->record.contract().currency(),
-                                        .job_id = ref.job_id,
-                                        .reason = reason,
-                                        .decided_by = r.decided_by()},
-                                       /*fees=*/nullptr, batch)
+          MW_RETURN_IF_ERROR(pay_->PayWorker(*run, centre_id,
+                                             {.id = absl::StrCat("withhold:", r.assignment_id()),
+                                              .kind = v1::TRANSFER_POSTED,
+                                              .code = v1::CODE_WITHHOLD,
+                                              .debit_account = account,
+                                              .credit_account = EscrowAccount(ref.job_id),
+                                              .amount_minor = stage->human.piece_rate_minor(),
+                                              .currency = run->record.contract().currency(),
+                                              .job_id = ref.job_id,
+                                              .reason = reason,
+                                              .decided_by = r.decided_by()},
+                                             /*fees=*/nullptr, batch)
                                  .status());
         }
         reply->set_assignment_id(r.assignment_id());
@@ -168,19 +168,19 @@ absl::StatusOr<v1::Withholding> Engine::ResolveDispute(const std::string& centre
           const int64_t rate = stage->human.piece_rate_minor();
           MW_ASSIGN_OR_RETURN(
               const std::string payer,
-              PayingAccount(*run, rate, absl::StrCat("restore:", r.assignment_id()), batch));
-          MW_RETURN_IF_ERROR(PayWorker(*run, centre_id,
-                                       {.id = absl::StrCat("restore:", r.assignment_id()),
-                                        .kind = v1::TRANSFER_POSTED,
-                                        .code = v1::CODE_RESTORE,
-                                        .debit_account = payer,
-                                        .credit_account = reply->worker_account(),
-                                        .amount_minor = rate,
-                                        .currency = run->record.contract().currency(),
-                                        .job_id = ref.job_id,
-                                        .reason = r.resolution(),
-                                        .decided_by = r.decided_by()},
-                                       /*fees=*/nullptr, batch)
+              pay_->PayingAccount(*run, rate, absl::StrCat("restore:", r.assignment_id()), batch));
+          MW_RETURN_IF_ERROR(pay_->PayWorker(*run, centre_id,
+                                             {.id = absl::StrCat("restore:", r.assignment_id()),
+                                              .kind = v1::TRANSFER_POSTED,
+                                              .code = v1::CODE_RESTORE,
+                                              .debit_account = payer,
+                                              .credit_account = reply->worker_account(),
+                                              .amount_minor = rate,
+                                              .currency = run->record.contract().currency(),
+                                              .job_id = ref.job_id,
+                                              .reason = r.resolution(),
+                                              .decided_by = r.decided_by()},
+                                             /*fees=*/nullptr, batch)
                                  .status());
         }
         reply->set_dispute(r.restore() ? v1::DISPUTE_RESTORED : v1::DISPUTE_UPHELD);

@@ -1,0 +1,74 @@
+// IdempotencyTable: what the dispatcher answered already, so a call sent again (an agent back
+// from an outage, an operator's retry) gets the same answer and changes nothing twice.
+//
+// Three kinds of record, each stored with the change it answers (in the caller's batch):
+//  - a call's reply, by (principal, idempotency key), with the SHA-256 of the request's body;
+//  - a result's receipt, by (centre, result id), with the SHA-256 of the result;
+//  - a contribution, one per worker and task, whatever result ids carried it.
+// Between the batch's Enqueue and its sync a record is not readable from the store yet, so the
+// table keeps it in memory until the caller Forgets it (once durable): a second call in that
+// window still sees the first.
+//
+// Not thread-safe: the engine calls it under its lock.
+#ifndef MW_ENGINE_DISPATCH_IDEMPOTENCY_H_
+#define MW_ENGINE_DISPATCH_IDEMPOTENCY_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "engine/storage/store.h"
+#include "google/protobuf/message.h"
+#include "microwork/v1/records.pb.h"
+
+namespace mw::dispatch {
+
+class IdempotencyTable {
+ public:
+  // `store` must outlive the table.
+  explicit IdempotencyTable(const storage::Store* store) : store_(store) {}
+
+  // Whether (principal, key) was answered before.
+  [[nodiscard]] absl::StatusOr<bool> Seen(const std::string& principal,
+                                          const std::string& key) const;
+  // The stored reply for (principal, key): true with `reply` filled when seen; false when not;
+  // ALREADY_EXISTS, naming the key, when it was seen with another body.
+  [[nodiscard]] absl::StatusOr<bool> Replay(const std::string& principal, const std::string& key,
+                                            const std::string& body_hash,
+                                            google::protobuf::Message* reply) const;
+  // Puts the reply in `batch`; returns the key to Forget once the batch is durable.
+  std::string Remember(const std::string& principal, const std::string& key,
+                       const std::string& body_hash, const google::protobuf::Message& reply,
+                       int64_t now_ms, storage::Batch* batch);
+
+  // The receipt stored for the centre's result id, or nullopt.
+  [[nodiscard]] absl::StatusOr<std::optional<microwork::v1::ResultIdRecord>> FindResult(
+      const std::string& centre_id, const std::string& result_id) const;
+  // Puts the result's record in `batch`; returns the key to Forget once durable.
+  std::string RememberResult(const std::string& centre_id, const std::string& result_id,
+                             const microwork::v1::ResultIdRecord& record, storage::Batch* batch);
+
+  // Whether the assignment's worker contributed to its task already (`contribution_key`:
+  // keys::Contribution of the worker and task, where the caller stores the contribution).
+  [[nodiscard]] absl::StatusOr<bool> Contributed(const std::string& assignment_id,
+                                                 const std::string& contribution_key) const;
+  // Notes a contribution the caller put in its batch; returns the key to Forget once durable.
+  std::string NoteContribution(const std::string& assignment_id);
+
+  // Drops records now readable from the store.
+  void Forget(const std::vector<std::string>& pending_keys);
+  // Records still waiting for their batch to be durable.
+  size_t pending() const { return pending_.size(); }
+
+ private:
+  const storage::Store* const store_;
+  // "i" + idempotency key, "r" + result id key: the serialized record; "c" + assignment id.
+  absl::flat_hash_map<std::string, std::string> pending_;
+};
+
+}  // namespace mw::dispatch
+
+#endif  // MW_ENGINE_DISPATCH_IDEMPOTENCY_H_

@@ -1,0 +1,112 @@
+#include "engine/dispatch/idempotency.h"
+
+#include <memory>
+
+#include "engine/storage/keys.h"
+#include "engine/testing/temp_dir.h"
+#include "gtest/gtest.h"
+#include "microwork/v1/services.pb.h"
+
+namespace mw::dispatch {
+namespace {
+
+namespace v1 = ::microwork::v1;
+
+class IdempotencyTableTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto s = storage::Store::Open(dir_.Sub("db"), storage::Schema::kDispatcher);
+    ASSERT_TRUE(s.ok()) << s.status();
+    store_ = std::move(*s);
+    table_ = std::make_unique<IdempotencyTable>(store_.get());
+  }
+  void Write(storage::Batch batch) {
+    ASSERT_TRUE(store_->Write(std::move(batch), storage::Durability::kSynced).ok());
+  }
+
+  mw::testing::TempDir dir_;
+  std::unique_ptr<storage::Store> store_;
+  std::unique_ptr<IdempotencyTable> table_;
+};
+
+v1::Job JobNamed(const std::string& id) {
+  v1::Job job;
+  job.set_id(id);
+  return job;
+}
+
+TEST_F(IdempotencyTableTest, ReplyIsReplayedBeforeAndAfterItIsDurable) {
+  EXPECT_FALSE(*table_->Seen("operator", "k1"));
+  v1::Job none;
+  EXPECT_FALSE(*table_->Replay("operator", "k1", "hash-a", &none));
+
+  storage::Batch batch;
+  const std::string pending =
+      table_->Remember("operator", "k1", "hash-a", JobNamed("job-7"), 1000, &batch);
+  EXPECT_EQ(table_->pending(), 1u);
+  // Not in the store yet: the table answers from memory.
+  v1::Job replayed;
+  ASSERT_TRUE(*table_->Replay("operator", "k1", "hash-a", &replayed));
+  EXPECT_EQ(replayed.id(), "job-7");
+  EXPECT_TRUE(*table_->Seen("operator", "k1"));
+
+  Write(std::move(batch));
+  table_->Forget({pending});
+  EXPECT_EQ(table_->pending(), 0u);
+  v1::Job from_store;
+  ASSERT_TRUE(*table_->Replay("operator", "k1", "hash-a", &from_store));
+  EXPECT_EQ(from_store.id(), "job-7");
+  // Keys are per principal.
+  EXPECT_FALSE(*table_->Seen("centre-b", "k1"));
+}
+
+TEST_F(IdempotencyTableTest, AKeyReusedWithAnotherBodyIsAConflictNamingTheKey) {
+  storage::Batch batch;
+  table_->Remember("operator", "k1", "hash-a", JobNamed("job-7"), 1000, &batch);
+  v1::Job reply;
+  auto pending_conflict = table_->Replay("operator", "k1", "hash-b", &reply);
+  EXPECT_EQ(pending_conflict.status().code(), absl::StatusCode::kAlreadyExists);
+  Write(std::move(batch));
+  table_->Forget({"i" + storage::keys::Idempotency("operator", "k1")});
+  auto stored_conflict = table_->Replay("operator", "k1", "hash-b", &reply);
+  EXPECT_EQ(stored_conflict.status().code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ(stored_conflict.status().message(),
+            "idempotency key \"k1\" was already used with a different request body");
+}
+
+TEST_F(IdempotencyTableTest, ResultReceiptsArePerCentreAndSurviveForget) {
+  EXPECT_FALSE(table_->FindResult("nairobi", "r-1")->has_value());
+  v1::ResultIdRecord rec;
+  rec.set_body_sha256("h");
+  rec.mutable_receipt()->set_status(v1::RECEIPT_ACCEPTED);
+  storage::Batch batch;
+  const std::string pending = table_->RememberResult("nairobi", "r-1", rec, &batch);
+  auto found = table_->FindResult("nairobi", "r-1");
+  ASSERT_TRUE(found.ok() && found->has_value());
+  EXPECT_EQ((*found)->receipt().status(), v1::RECEIPT_ACCEPTED);
+  EXPECT_FALSE(table_->FindResult("mombasa", "r-1")->has_value());
+
+  Write(std::move(batch));
+  table_->Forget({pending});
+  auto durable = table_->FindResult("nairobi", "r-1");
+  ASSERT_TRUE(durable.ok() && durable->has_value());
+  EXPECT_EQ((*durable)->body_sha256(), "h");
+}
+
+TEST_F(IdempotencyTableTest, AContributionCountsFromItsNoteAndThenFromTheStore) {
+  const std::string key = storage::keys::Contribution("job-1", 1, 4, "amina");
+  EXPECT_FALSE(*table_->Contributed("job-1/label/4#amina", key));
+  const std::string pending = table_->NoteContribution("job-1/label/4#amina");
+  EXPECT_TRUE(*table_->Contributed("job-1/label/4#amina", key));
+  EXPECT_FALSE(*table_->Contributed("job-1/label/4#otieno",
+                                    storage::keys::Contribution("job-1", 1, 4, "otieno")));
+  table_->Forget({pending});
+  EXPECT_FALSE(*table_->Contributed("job-1/label/4#amina", key));  // never written
+  storage::Batch batch;
+  batch.Put(storage::Cf::kContributions, key, "");
+  Write(std::move(batch));
+  EXPECT_TRUE(*table_->Contributed("job-1/label/4#amina", key));
+}
+
+}  // namespace
+}  // namespace mw::dispatch
