@@ -45,8 +45,14 @@ Engine::Engine(std::unique_ptr<storage::Store> store, const Clock* clock, const 
       options_(options),
       store_(std::move(store)),
       queue_(std::make_unique<storage::CommitQueue>(store_.get())),
-      idempotency_(std::make_unique<IdempotencyTable>(store_.get())),
-      jitter_(options.seed != 0 ? options.seed : std::random_device()()) {
+      leases_(LeaseTable::Options{.lease_ms = options.lease_ms,
+                                  .schedule_to_start_ms = options.schedule_to_start_ms,
+                                  .start_to_close_ms = options.start_to_close_ms,
+                                  .max_attempts = options.max_attempts,
+                                  .retry_base_ms = options.retry_base_ms,
+                                  .retry_max_ms = options.retry_max_ms,
+                                  .seed = options.seed}),
+      idempotency_(std::make_unique<IdempotencyTable>(store_.get())) {
   store_->OnWriteFailure([on_failure = options.on_write_failure](const absl::Status& s) {
     spdlog::critical(
         "event=disk_write_failed error=\"{}\" what=\"nothing more can be made durable; every "
@@ -202,7 +208,7 @@ absl::Status Engine::RecoverJob(const std::string& job_id) {
           run->settling[AssignmentId(TaskId(job_id, stage.name, key->item), slot.worker())] = {
               .centre = slot.centre(),
               .rate = stage.human.piece_rate_minor(),
-              .until_ms = std::min(now + options_.lease_ms, LeaseBound(slot))};
+              .until_ms = leases_.ExpiryFrom(now, slot)};
           run->live_wages[slot.centre()] += stage.human.piece_rate_minor();
         }
         continue;
@@ -241,13 +247,11 @@ absl::Status Engine::RecoverJob(const std::string& job_id) {
       }
       for (auto& slot : *rec.mutable_slots()) {
         if (slot.state() != v1::SLOT_LEASED) continue;
-        slot.set_lease_expires_at_ms(std::min(now + options_.lease_ms, LeaseBound(slot)));
-        timers_.push(
-            Timer{slot.lease_expires_at_ms(), std::string(c->key()), slot.worker(), slot.epoch()});
+        slot.set_lease_expires_at_ms(leases_.ExpiryFrom(now, slot));
+        leases_.Arm(std::string(c->key()), slot);
         run->live_wages[slot.centre()] += stage.human.piece_rate_minor();
         ++run->leased[pos];
-        ++centre_leases_[slot.centre()];
-        ++worker_leases_[absl::StrCat(slot.centre(), "/", slot.worker())];
+        leases_.Hold(slot.centre(), slot.worker());
       }
       task.record = std::move(rec);
       if (task.record.gold()) {
@@ -596,13 +600,7 @@ EngineStats Engine::Stats() const {
   s.commit_groups = queue_->groups_written();
   // Every live lease must have a timer that fires no later than its expiry (the invariant the
   // reconciler restores after a restart). O(timers + slots): cheap at scrape intervals.
-  absl::flat_hash_map<std::string, int64_t> earliest;  // "key|worker|epoch" -> first firing
-  auto copy = timers_;
-  while (!copy.empty()) {
-    const Timer& t = copy.top();
-    earliest.try_emplace(absl::StrCat(t.task_key, "|", t.worker, "|", t.epoch), t.at_ms);
-    copy.pop();
-  }
+  const auto covered = leases_.CoverageCheck();
   const int64_t now = clock_->NowMs();
   for (const v1::Centre& centre : centres_.Sorted()) s.centre_queues[centre.id()] = {0, 0};
   for (const auto& [key, task] : tasks_) {
@@ -611,10 +609,7 @@ EngineStats Engine::Stats() const {
       auto& [depth, oldest] = s.centre_queues[slot.centre()];
       ++depth;
       oldest = std::max(oldest, now - slot.leased_at_ms());
-      auto it = earliest.find(absl::StrCat(key, "|", slot.worker(), "|", slot.epoch()));
-      if (it == earliest.end() || it->second > slot.lease_expires_at_ms()) {
-        ++s.leases_without_timer;
-      }
+      if (!covered(key, slot)) ++s.leases_without_timer;
     }
   }
   return s;

@@ -42,6 +42,7 @@
 #include "engine/dispatch/flow.h"
 #include "engine/dispatch/idempotency.h"
 #include "engine/dispatch/job_run.h"
+#include "engine/dispatch/lease_table.h"
 #include "engine/dispatch/paymaster.h"
 #include "engine/dispatch/payroll.h"
 #include "engine/ledger/ledger.h"
@@ -282,19 +283,8 @@ class Engine {
  private:
   friend class Submission;
 
-  struct Timer {
-    int64_t at_ms;
-    std::string task_key;
-    std::string worker;
-    uint64_t epoch;
-    bool operator>(const Timer& o) const { return at_ms > o.at_ms; }
-  };
-
   Engine(std::unique_ptr<storage::Store> store, const Clock* clock, const Options& options);
   absl::Status Recover();
-  // When `slot`'s lease ends at the latest, whatever heartbeats come: its schedule-to-start or
-  // start-to-close limit; INT64_MAX when neither applies.
-  int64_t LeaseBound(const v1::SlotRecord& slot) const;
   // RESOURCE_EXHAUSTED, naming `what` and when to retry, while more than `limit` bytes wait
   // for the disk.
   absl::Status Admit(uint64_t limit, absl::string_view what) const;
@@ -453,10 +443,8 @@ class Engine {
   std::unique_ptr<Paymaster> pay_ ABSL_GUARDED_BY(mu_);  // over ledger_ and centres_
   uint64_t next_job_ ABSL_GUARDED_BY(mu_) = 1;
   CentreDirectory centres_ ABSL_GUARDED_BY(mu_);
-  absl::flat_hash_map<std::string, uint32_t> centre_leases_ ABSL_GUARDED_BY(mu_);
   // Until when each centre counts as contending (it asked for more than it got).
   absl::flat_hash_map<std::string, int64_t> short_until_ ABSL_GUARDED_BY(mu_);
-  absl::flat_hash_map<std::string, uint32_t> worker_leases_ ABSL_GUARDED_BY(mu_);  // "c/w"
   JobRun* FindJob(const std::string& job_id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // The human stage of `run` named `name`; nullptr when `run` is null or has none.
   static const StageRun* FindStage(const JobRun* run, const std::string& name);
@@ -468,10 +456,9 @@ class Engine {
   absl::flat_hash_map<std::string, v1::WorkerJobRecord> worker_jobs_ ABSL_GUARDED_BY(mu_);
   uint64_t next_payout_ ABSL_GUARDED_BY(mu_) = 1;
   absl::flat_hash_map<std::string, TaskRun> tasks_ ABSL_GUARDED_BY(mu_);  // open, by task key
-  std::priority_queue<Timer, std::vector<Timer>, std::greater<Timer>> timers_ ABSL_GUARDED_BY(mu_);
+  LeaseTable leases_ ABSL_GUARDED_BY(mu_);  // timers and what each centre and worker holds
   std::unique_ptr<IdempotencyTable> idempotency_ ABSL_GUARDED_BY(mu_);
   EngineStats stats_ ABSL_GUARDED_BY(mu_);
-  std::mt19937_64 jitter_ ABSL_GUARDED_BY(mu_);
 };
 
 // Installs the backup in `from` as `data_dir`/db for a new dispatcher (which must not be

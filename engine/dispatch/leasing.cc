@@ -207,8 +207,7 @@ absl::StatusOr<v1::LeaseReply> Engine::Lease(const std::string& centre_id,
           workers.push_back(worker);
         }
         absl::flat_hash_set<std::string> specs_sent;
-        size_t reply_bytes = 0;  // the assignments' and specs' serialized sizes so far
-        uint32_t& centre_leases = centre_leases_[centre_id];
+        size_t reply_bytes = 0;      // the assignments' and specs' serialized sizes so far
         bool short_of_work = false;  // asked for more than there was for it
         // Jobs in the order they are served: higher priority, then the nearer deadline (none
         // last), then the older job.
@@ -224,11 +223,10 @@ absl::StatusOr<v1::LeaseReply> Engine::Lease(const std::string& centre_id,
         for (int ci = 0; ci < request.credits_size(); ++ci) {
           const v1::WorkerCredit& credit = request.credits(ci);
           const v1::WorkerOnDuty* worker = workers[ci];
-          uint32_t& held = worker_leases_[absl::StrCat(centre_id, "/", credit.worker())];
           for (uint32_t k = 0; k < credit.count(); ++k) {
             if (reply_bytes >= options_.max_lease_reply_bytes) break;
-            if (held >= options_.max_credit_per_worker) break;
-            if (centre_leases >= centre->capacity()) break;
+            if (leases_.HeldBy(centre_id, credit.worker()) >= options_.max_credit_per_worker) break;
+            if (leases_.HeldByCentre(centre_id) >= centre->capacity()) break;
             TaskRun* task = nullptr;
             JobRun* run = nullptr;
             for (JobRun* j : order) {
@@ -258,8 +256,7 @@ absl::StatusOr<v1::LeaseReply> Engine::Lease(const std::string& centre_id,
             run->live_wages[centre_id] += stage.human.piece_rate_minor();
             ++run->leased[task->chain_pos];
             ++run->granted[centre_id];
-            ++held;
-            ++centre_leases;
+            leases_.Hold(centre_id, credit.worker());
 
             v1::Assignment* a = reply->add_assignments();
             MW_RETURN_IF_ERROR(FillAssignment(*run, *task, *slot, a));
@@ -294,12 +291,10 @@ v1::SlotRecord* Engine::AddSlot(TaskRun* task, const std::string& centre_id,
   slot->set_epoch(task->record.epoch() + 1);
   slot->set_state(v1::SLOT_LEASED);
   slot->set_leased_at_ms(now);
-  slot->set_lease_expires_at_ms(std::min(now + options_.lease_ms, LeaseBound(*slot)));
+  slot->set_lease_expires_at_ms(leases_.ExpiryFrom(now, *slot));
   task->record.set_epoch(slot->epoch());
   PutTask(*task, batch);
-  timers_.push(Timer{slot->lease_expires_at_ms(),
-                     keys::Task(task->job_id, run->chain[task->chain_pos].key, task->item_index),
-                     worker, slot->epoch()});
+  leases_.Arm(keys::Task(task->job_id, run->chain[task->chain_pos].key, task->item_index), *slot);
   return slot;
 }
 
@@ -367,15 +362,6 @@ bool Engine::FairShareAllows(const JobRun& run, const std::string& centre_id, in
   return true;
 }
 
-int64_t Engine::LeaseBound(const v1::SlotRecord& slot) const {
-  if (slot.started_at_ms() > 0) {
-    return options_.start_to_close_ms > 0 ? slot.started_at_ms() + options_.start_to_close_ms
-                                          : INT64_MAX;
-  }
-  return options_.schedule_to_start_ms > 0 ? slot.leased_at_ms() + options_.schedule_to_start_ms
-                                           : INT64_MAX;
-}
-
 absl::StatusOr<v1::ReassignReply> Engine::Reassign(const std::string& centre_id,
                                                    const v1::ReassignRequest& r) {
   if (r.decided_by().empty()) return absl::InvalidArgumentError("decided_by: who moves the task");
@@ -423,7 +409,7 @@ absl::StatusOr<v1::ReassignReply> Engine::Reassign(const std::string& centre_id,
           return absl::FailedPreconditionError(absl::StrCat(
               "worker ", r.to_worker(), " lacks the stage's skills or languages, or still trains"));
         }
-        uint32_t& to_held = worker_leases_[absl::StrCat(centre_id, "/", r.to_worker())];
+        const uint32_t to_held = leases_.HeldBy(centre_id, r.to_worker());
         if (to_held >= options_.max_credit_per_worker) {
           return absl::FailedPreconditionError(absl::StrCat(
               "worker ", r.to_worker(), " holds ", to_held, " assignments, the most allowed"));
@@ -432,8 +418,7 @@ absl::StatusOr<v1::ReassignReply> Engine::Reassign(const std::string& centre_id,
         // arrives late and is paid, not counted. The centre's lease count and the job's
         // exposure stay as they are: the same centre holds the task.
         held->set_state(v1::SLOT_SKIPPED);
-        --worker_leases_[absl::StrCat(centre_id, "/", from)];
-        ++to_held;
+        leases_.Move(centre_id, from, r.to_worker());
         v1::SlotRecord* slot = AddSlot(&task, centre_id, r.to_worker(), clock_->NowMs(), batch);
         MW_RETURN_IF_ERROR(FillAssignment(*run, task, *slot, reply->mutable_assignment()));
         FillSpec(*run, *stage, reply->mutable_spec());
@@ -487,10 +472,10 @@ absl::StatusOr<v1::HeartbeatReply> Engine::Heartbeat(const std::string& centre_i
               }
               // The extension itself is memory only: after a restart every live lease gets a
               // fresh timer anyway (within its bound).
-              const int64_t expires = std::min(now + options_.lease_ms, LeaseBound(slot));
+              const int64_t expires = leases_.ExpiryFrom(now, slot);
               if (expires <= now) break;  // out of time: it expires on the next timer pass
               slot.set_lease_expires_at_ms(expires);
-              timers_.push(Timer{expires, key, slot.worker(), slot.epoch()});
+              leases_.Arm(key, slot);
               alive = true;
             }
           }
@@ -506,8 +491,7 @@ absl::StatusOr<v1::HeartbeatReply> Engine::Heartbeat(const std::string& centre_i
 
 std::optional<int64_t> Engine::NextExpiry() const {
   absl::MutexLock l(&mu_);
-  if (timers_.empty()) return std::nullopt;
-  return timers_.top().at_ms;
+  return leases_.NextExpiry();
 }
 
 absl::StatusOr<int> Engine::ExpireLeases() {
@@ -518,9 +502,7 @@ absl::StatusOr<int> Engine::ExpireLeases() {
     const int64_t now = clock_->NowMs();
     Batch batch;
     MW_RETURN_IF_ERROR(StopExpiredJobs(now, &batch, &expired));
-    while (!timers_.empty() && timers_.top().at_ms <= now) {
-      Timer t = timers_.top();
-      timers_.pop();
+    for (const LeaseTable::Timer& t : leases_.TakeDue(now)) {
       auto it = tasks_.find(t.task_key);
       if (it == tasks_.end()) continue;  // the task is done
       TaskRun& task = it->second;
@@ -535,8 +517,7 @@ absl::StatusOr<int> Engine::ExpireLeases() {
             TaskId(task.job_id, run->chain[task.chain_pos].name, task.item_index);
         run->live_wages[slot.centre()] -= run->chain[task.chain_pos].human.piece_rate_minor();
         --run->leased[task.chain_pos];
-        --centre_leases_[slot.centre()];
-        --worker_leases_[absl::StrCat(slot.centre(), "/", slot.worker())];
+        leases_.Release(slot.centre(), slot.worker());
         // Gold tasks have no attempts to count: anyone else may take them any time.
         const uint32_t failures = task.record.failed_attempts() + (task.record.gold() ? 0 : 1);
         task.record.set_failed_attempts(failures);
@@ -544,18 +525,14 @@ absl::StatusOr<int> Engine::ExpireLeases() {
           // The job stopped: nobody takes the slot again, and its wage goes back to the client.
           MW_RETURN_IF_ERROR(RefundRemainder(
               run, absl::StrCat("expired:", AssignmentId(task_id, slot.worker())), &batch));
-        } else if (!task.record.gold() && failures >= options_.max_attempts) {
+        } else if (!task.record.gold() && leases_.Exhausted(failures)) {
           task.record.set_state(v1::TASK_DEAD);
           ++stats_.dead_tasks;
           spdlog::warn("event=dead_letter task={} attempts={} last_worker={}", task_id, failures,
                        slot.worker());
         } else if (!task.record.gold()) {
           // Exponential backoff with jitter before the slot is offered again.
-          int64_t delay = options_.retry_base_ms;
-          for (uint32_t f = 1; f < failures && delay < options_.retry_max_ms; ++f) delay *= 2;
-          delay = std::min(delay, options_.retry_max_ms);
-          std::uniform_real_distribution<double> jitter(0.5, 1.0);
-          task.record.set_next_attempt_at_ms(now + static_cast<int64_t>(delay * jitter(jitter_)));
+          task.record.set_next_attempt_at_ms(now + leases_.RetryDelay(failures));
           run->open[task.chain_pos].push_back(t.task_key);
           ++stats_.retries;
         }

@@ -136,10 +136,9 @@ absl::StatusOr<int64_t> Engine::ReleaseTasks(JobRun* run, Batch* batch) {
       if (slot.state() != v1::SLOT_LEASED) continue;
       run->settling[aid] = {.centre = slot.centre(),
                             .rate = step.human.piece_rate_minor(),
-                            .until_ms = std::min(slot.lease_expires_at_ms(), LeaseBound(slot))};
+                            .until_ms = std::min(slot.lease_expires_at_ms(), leases_.Bound(slot))};
       --run->leased[task.chain_pos];
-      --centre_leases_[slot.centre()];
-      --worker_leases_[absl::StrCat(slot.centre(), "/", slot.worker())];
+      leases_.Release(slot.centre(), slot.worker());
     }
     if (task.record.state() == v1::TASK_DEAD) --stats_.dead_tasks;
     tasks_.erase(it++);

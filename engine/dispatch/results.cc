@@ -216,8 +216,7 @@ absl::StatusOr<v1::Receipt> Engine::RecordResult(const std::string& centre_id, c
   if (on_time) {
     run->live_wages[centre_id] -= rate;
     --run->leased[pos];
-    --centre_leases_[centre_id];
-    --worker_leases_[absl::StrCat(centre_id, "/", worker)];
+    leases_.Release(centre_id, worker);
   }
 
   v1::Receipt receipt;

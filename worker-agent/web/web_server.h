@@ -103,6 +103,8 @@ class WebServer {
   WebServer(centre::AgentState* state, const Clock* clock, Hooks hooks, Options options);
   void Routes();
   std::string NewSession(Session s);
+  // Sessions are found by the SHA-256 of the cookie's token, in memory and in the store.
+  static std::string TokenKey(const std::string& token);
   // Sessions kept from before a restart (younger than session_hours); their workers go back on
   // duty.
   void RestoreSessions();

@@ -1,0 +1,457 @@
+// The worker's pages: the task and its answer form, the welfare rules between tasks, what they
+// earned (with disputes), and their own data to take away.
+#include <httplib.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <array>
+#include <map>
+#include <nlohmann/json.hpp>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "absl/time/civil_time.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "engine/common/ids.h"
+#include "engine/common/money.h"
+#include "engine/dispatch/answers.h"
+#include "google/protobuf/util/json_util.h"
+#include "worker-agent/web/html.h"
+#include "worker-agent/web/messages.h"
+#include "worker-agent/web/page_parts.h"
+#include "worker-agent/web/web_server.h"
+
+namespace mw::agent::web {
+
+namespace {
+
+constexpr size_t kMaxRecent = 20;
+
+// The instructions in the worker's language, else English, else any.
+std::string Instructions(const v1::HumanStage& stage, const std::string& lang) {
+  if (auto it = stage.instructions().find(lang); it != stage.instructions().end()) {
+    return it->second;
+  }
+  if (auto it = stage.instructions().find("en"); it != stage.instructions().end()) {
+    return it->second;
+  }
+  return stage.instructions().empty() ? "" : stage.instructions().begin()->second;
+}
+
+// Where today, this week (from Monday) and this month begin, in the centre's local time.
+std::array<int64_t, 3> PeriodStarts(int64_t now_ms) {
+  const absl::TimeZone tz = absl::LocalTimeZone();
+  const absl::CivilDay today = absl::ToCivilDay(absl::FromUnixMillis(now_ms), tz);
+  const int since_monday = static_cast<int>(absl::GetWeekday(today));  // monday == 0
+  return {centre::LocalDayStart(now_ms),
+          absl::ToUnixMillis(absl::FromCivil(today - since_monday, tz)),
+          absl::ToUnixMillis(absl::FromCivil(absl::CivilMonth(today), tz))};
+}
+
+constexpr int64_t kPauseMs = 10 * 60 * 1000;  // a pause this long ends a stretch of work
+
+struct Window {
+  uint32_t tasks = 0;
+  int64_t wage_minor = 0;
+  uint64_t active_seconds = 0;
+};
+
+}  // namespace
+
+// ---- Work ----
+
+std::string WebServer::Welfare(Call& c) {
+  if (options_.max_minutes_per_day == 0 && options_.max_minutes_per_week == 0 &&
+      options_.distressing_per_day == 0 && options_.break_after_minutes == 0) {
+    return "";
+  }
+  const Messages& m = Messages::Get();
+  const std::string& worker = c.session.worker;
+  const int64_t now = clock_->NowMs();
+  const std::array<int64_t, 3> starts = PeriodStarts(now);
+  const centre::WorkDone today = state_->WorkSince(worker, starts[0]);
+  auto hours = [](uint32_t minutes) { return absl::StrFormat("%.1f", minutes / 60.0); };
+  std::string stop;
+  if (options_.max_minutes_per_day > 0 &&
+      today.active_seconds >= uint64_t{options_.max_minutes_per_day} * 60) {
+    stop = m.Text(c.lang, "limit_day", {{"hours", hours(options_.max_minutes_per_day)}});
+  } else if (options_.max_minutes_per_week > 0 &&
+             state_->WorkSince(worker, starts[1]).active_seconds >=
+                 uint64_t{options_.max_minutes_per_week} * 60) {
+    stop = m.Text(c.lang, "limit_week", {{"hours", hours(options_.max_minutes_per_week)}});
+  }
+  if (!stop.empty()) {
+    spdlog::info("event=welfare_limit worker={} active_seconds_today={}", worker,
+                 today.active_seconds);
+    if (hooks_.set_on_duty) hooks_.set_on_duty(worker, false);  // its buffer goes back
+    return absl::StrCat("<p class=\"notice\" id=\"limit\">", Escape(stop), "</p>");
+  }
+  // Past the exposure cap, distressing tasks are passed back (skipped, so others get them).
+  if (options_.distressing_per_day > 0 && today.distressing >= options_.distressing_per_day) {
+    bool passed = false;
+    for (auto next = state_->PeekNext(worker);
+         next.has_value() && next->spec().human().distressing(); next = state_->PeekNext(worker)) {
+      v1::Result r = centre::ResultFor(next->assignment(), worker, now);
+      r.mutable_answer()->set_skipped(true);
+      r.mutable_answer()->set_skip_reason("welfare: daily exposure cap");
+      if (absl::Status s = state_->SaveAnswer(r); !s.ok()) break;
+      passed = true;
+    }
+    if (passed) {
+      if (hooks_.answer_saved) hooks_.answer_saved();
+      absl::StrAppend(
+          &c.notice, "<p class=\"notice\" id=\"exposure\">",
+          Escape(m.Text(c.lang, "exposure_cap", {{"n", absl::StrCat(today.distressing)}})), "</p>");
+    }
+  }
+  if (options_.break_after_minutes > 0) {
+    int64_t stretch_start = 0;
+    {
+      absl::MutexLock l(&mu_);
+      if (auto it = sessions_.find(TokenKey(c.token)); it != sessions_.end()) {
+        if (now - it->second.last_answer_ms < kPauseMs) stretch_start = it->second.stretch_start_ms;
+      }
+    }
+    const int64_t minutes = stretch_start > 0 ? (now - stretch_start) / 60'000 : 0;
+    if (minutes >= options_.break_after_minutes) {
+      absl::StrAppend(
+          &c.notice, "<p class=\"notice\" id=\"break\">",
+          Escape(m.Text(c.lang, "break_reminder", {{"minutes", absl::StrCat(minutes)}})), "</p>");
+    }
+  }
+  return "";
+}
+
+void WebServer::TaskPage(Call& c) {
+  const Messages& m = Messages::Get();
+  if (std::string stop = Welfare(c); !stop.empty()) {
+    Render(c, m.Text(c.lang, "next_task"), stop);
+    return;
+  }
+  if (hooks_.set_on_duty) hooks_.set_on_duty(c.session.worker, true);  // e.g. the next day
+  auto next = state_->PeekNext(c.session.worker);
+  if (!next.has_value()) {
+    Render(c, m.Text(c.lang, "next_task"),
+           absl::StrCat("<p id=\"no-task\">", Escape(m.Text(c.lang, "no_task")),
+                        "</p><p><a href=\"/task\">", Escape(m.Text(c.lang, "check_again")),
+                        "</a></p>"),
+           /*refresh=*/20);
+    return;
+  }
+  const v1::Assignment& a = next->assignment();
+  const v1::HumanStage& stage = next->spec().human();
+  const uint32_t est = std::max<uint32_t>(stage.estimated_seconds(), 1);
+  const int64_t hourly = a.piece_rate_minor() * 3600 / est;
+  const std::string pay = absl::StrCat(
+      "<dl><dt>", Escape(m.Text(c.lang, "pay")), "</dt><dd class=\"pay\" id=\"pay\">",
+      Escape(FormatMoney(a.piece_rate_minor(), a.currency())), "</dd><dt>",
+      Escape(m.Text(c.lang, "time")), "</dt><dd>",
+      Escape(m.Text(c.lang, "minutes", {{"n", absl::StrCat((est + 59) / 60)}})), " &middot; ",
+      Escape(m.Text(c.lang, "per_hour", {{"rate", FormatMoney(hourly, a.currency())}})),
+      "</dd></dl>");
+  const std::string instructions =
+      absl::StrCat("<h2>", Escape(m.Text(c.lang, "instructions")), "</h2><p id=\"instructions\">",
+                   Escape(Instructions(stage, c.lang)),
+                   "</p><button type=\"button\" class=\"say\" data-say=\"instructions\">",
+                   Escape(m.Text(c.lang, "read_aloud")), "</button>");
+  if (next->opened_at_ms() == 0) {
+    // Before starting: what it pays and how long it takes, then the choice.
+    Render(c, m.Text(c.lang, "next_task"),
+           absl::StrCat(pay, "<p>", Escape(m.Text(c.lang, "before_start")), "</p>", instructions,
+                        "<form method=\"post\" action=\"/task/start\">",
+                        Hidden("aid", a.assignment_id()), "<button class=\"primary\" id=\"start\">",
+                        Escape(m.Text(c.lang, "start")), "</button></form>"));
+    return;
+  }
+  std::string item = "<dl id=\"item\">";
+  const auto& show = stage.show_fields();
+  for (const auto& f : a.item().fields()) {
+    if (!show.empty() && std::find(show.begin(), show.end(), f.name()) == show.end()) continue;
+    absl::StrAppend(&item, "<dt>", Escape(f.name()), "</dt><dd>", Escape(f.value()), "</dd>");
+  }
+  absl::StrAppend(&item, "</dl>");
+  const std::string ids =
+      absl::StrCat(Hidden("aid", a.assignment_id()), Hidden("epoch", absl::StrCat(a.epoch())),
+                   Hidden("hidden_ms", "0"));
+  std::string reasons;
+  for (const char* r : {"skip_unclear", "skip_unreadable", "skip_upsetting", "skip_other"}) {
+    absl::StrAppend(&reasons, "<option value=\"", r, "\">", Escape(m.Text(c.lang, r)), "</option>");
+  }
+  Render(
+      c, m.Text(c.lang, "next_task"),
+      absl::StrCat(pay, instructions, "<h2>", Escape(m.Text(c.lang, "item")), "</h2>", item,
+                   // Multipart: a long answer in a script of three bytes a character fits
+                   // (a URL-encoded form is capped at 8 KB by the HTTP library).
+                   "<form method=\"post\" action=\"/task/answer\" id=\"answer\" "
+                   "enctype=\"multipart/form-data\" data-idle-ms=\"",
+                   std::max<int64_t>(120'000, int64_t{est} * 2000), "\"><h2>",
+                   Escape(m.Text(c.lang, "your_answer")), "</h2>", ids,
+                   AnswerFields(stage.answer(), m, c.lang),
+                   "<button class=\"primary\" id=\"save\">", Escape(m.Text(c.lang, "save_answer")),
+                   "</button></form><form method=\"post\" action=\"/task/skip\" "
+                   "id=\"skip\"><h2>",
+                   Escape(m.Text(c.lang, "skip")), "</h2>", ids, "<label for=\"reason\">",
+                   Escape(m.Text(c.lang, "skip_reason")),
+                   "</label><select name=\"reason\" id=\"reason\">", reasons, "</select><button>",
+                   Escape(m.Text(c.lang, "skip")), "</button></form>"));
+}
+
+void WebServer::StartTask(Call& c) {
+  if (!Welfare(c).empty()) {
+    c.Redirect("/task");
+    return;
+  }
+  auto next = state_->PeekNext(c.session.worker);
+  if (next.has_value() && next->assignment().assignment_id() == c.req.get_param_value("aid")) {
+    (void)state_->OpenNext(c.session.worker);  // the clock on the task starts now
+  }
+  c.Redirect("/task");
+}
+
+void WebServer::Answer(Call& c, bool skip) {
+  const Messages& m = Messages::Get();
+  const std::string aid = FormValue(c.req, "aid");
+  auto next = state_->PeekNext(c.session.worker);
+  if (!next.has_value() || next->assignment().assignment_id() != aid || next->opened_at_ms() == 0) {
+    // Sent twice (the first is saved) or no longer held: never an error the worker must handle.
+    for (const auto& r : state_->PendingFor(c.session.worker)) {
+      if (r.assignment_id() == aid) {
+        c.Redirect("/task");
+        return;
+      }
+    }
+    c.Redirect("/task?notice=task_gone");
+    return;
+  }
+  const v1::Assignment& a = next->assignment();
+  const v1::HumanStage& stage = next->spec().human();
+  const int64_t now = clock_->NowMs();
+  v1::Result r = centre::ResultFor(a, c.session.worker, now);
+  if (skip) {
+    r.mutable_answer()->set_skipped(true);
+    std::string reason = FormValue(c.req, "reason");
+    if (reason.rfind("skip_", 0) != 0) reason = "skip_other";
+    r.mutable_answer()->set_skip_reason(reason.substr(5));
+  } else {
+    auto answer = ParseAnswer(c.req, stage.answer());
+    if (!answer.ok()) {
+      c.res.status = 400;
+      c.notice = absl::StrCat("<p class=\"notice error\" id=\"error\">",
+                              Escape(m.Text(c.lang, "answer_problem",
+                                            {{"detail", std::string(answer.status().message())}})),
+                              "</p>");
+      TaskPage(c);
+      return;
+    }
+    *r.mutable_answer() = *std::move(answer);
+  }
+  const int64_t open_ms = std::max<int64_t>(0, now - next->opened_at_ms());
+  int64_t hidden_ms = 0;
+  if (!absl::SimpleAtoi(FormValue(c.req, "hidden_ms"), &hidden_ms)) hidden_ms = 0;
+  hidden_ms = std::clamp<int64_t>(hidden_ms, 0, open_ms);
+  r.set_active_seconds(static_cast<uint32_t>((open_ms - hidden_ms + 999) / 1000));
+  if (absl::Status s = state_->SaveAnswer(r); !s.ok()) {
+    spdlog::error("event=web_save_failed worker={} error=\"{}\"", c.session.worker, s.ToString());
+    c.res.status = 503;
+    c.res.set_content("The answer could not be saved; please press the button again.",
+                      "text/plain; charset=utf-8");
+    return;
+  }
+  spdlog::info("event=web_answer worker={} assignment={} skipped={} active_seconds={}",
+               c.session.worker, aid, skip, r.active_seconds());
+  if (hooks_.answer_saved) hooks_.answer_saved();
+  {
+    absl::MutexLock l(&mu_);
+    if (auto it = sessions_.find(TokenKey(c.token)); it != sessions_.end()) {
+      Session& s = it->second;
+      if (s.last_answer_ms == 0 || now - s.last_answer_ms >= kPauseMs) {
+        s.stretch_start_ms = now - open_ms;
+      }
+      s.last_answer_ms = now;
+    }
+  }
+  if (skip) {
+    c.Redirect("/task?notice=skipped");
+  } else {
+    c.Redirect(absl::StrCat(
+        "/task?notice=saved&pay=",
+        httplib::detail::encode_query_param(FormatMoney(a.piece_rate_minor(), a.currency()))));
+  }
+}
+
+// ---- Earnings and disputes ----
+
+void WebServer::EarningsPage(Call& c) {
+  const Messages& m = Messages::Get();
+  const absl::TimeZone tz = absl::LocalTimeZone();
+  const std::array<int64_t, 3> starts = PeriodStarts(clock_->NowMs());
+  const int64_t earliest = std::min({starts[0], starts[1], starts[2]});
+  std::vector<v1::EarningRecord> earnings = state_->Earnings(c.session.worker, earliest);
+  Window windows[3];
+  std::string currency;
+  for (const auto& e : earnings) {
+    if (currency.empty()) currency = e.currency();
+    for (int w = 0; w < 3; ++w) {
+      if (e.answered_at_ms() < starts[w]) continue;
+      windows[w].tasks += !e.skipped();
+      windows[w].wage_minor += e.wage_minor();
+      windows[w].active_seconds += e.active_seconds();
+    }
+  }
+  std::string body = "<table id=\"totals\">";
+  const char* names[3] = {"today", "this_week", "this_period"};
+  for (int w = 0; w < 3; ++w) {
+    const Window& win = windows[w];
+    absl::StrAppend(&body, "<tr><th>", Escape(m.Text(c.lang, names[w])), "</th><td id=\"", names[w],
+                    "\"><b>", Escape(FormatMoney(win.wage_minor, currency)), "</b><br>",
+                    Escape(m.Text(c.lang, "tasks_count", {{"n", absl::StrCat(win.tasks)}})));
+    if (win.active_seconds > 0) {
+      const int64_t hourly =
+          win.wage_minor * 3600 / static_cast<int64_t>(std::max<uint64_t>(win.active_seconds, 1));
+      absl::StrAppend(&body, "<br>",
+                      Escape(m.Text(c.lang, "hourly", {{"rate", FormatMoney(hourly, currency)}})));
+    }
+    absl::StrAppend(&body, "</td></tr>");
+  }
+  absl::StrAppend(&body, "</table>");
+  const size_t waiting = state_->PendingFor(c.session.worker).size();
+  if (waiting > 0) {
+    absl::StrAppend(&body, "<p class=\"notice\">",
+                    Escape(m.Text(c.lang, "waiting_to_send", {{"n", absl::StrCat(waiting)}})),
+                    "</p>");
+  }
+  absl::StrAppend(&body, "<h2>", Escape(m.Text(c.lang, "recent_work")), "</h2>");
+  if (earnings.empty()) {
+    absl::StrAppend(&body, "<p>", Escape(m.Text(c.lang, "no_work_yet")), "</p>");
+  } else {
+    absl::StrAppend(&body, "<table id=\"recent\"><tr><th>", Escape(m.Text(c.lang, "when")),
+                    "</th><th>", Escape(m.Text(c.lang, "task")), "</th><th>",
+                    Escape(m.Text(c.lang, "pay")), "</th></tr>");
+    size_t shown = 0;
+    for (auto it = earnings.rbegin(); it != earnings.rend() && shown < kMaxRecent; ++it, ++shown) {
+      const std::string when =
+          absl::FormatTime("%d/%m %H:%M", absl::FromUnixMillis(it->answered_at_ms()), tz);
+      absl::StrAppend(&body, "<tr><td>", when, "</td><td>", Escape(it->stage()));
+      if (it->late()) absl::StrAppend(&body, " (", Escape(m.Text(c.lang, "late")), ")");
+      if (!it->feedback().empty()) {
+        absl::StrAppend(&body, "<br><i>", Escape(it->feedback()), "</i>");
+      }
+      absl::StrAppend(&body, "</td><td>",
+                      it->skipped() ? Escape(m.Text(c.lang, "skipped_label"))
+                                    : Escape(FormatMoney(it->wage_minor(), it->currency())),
+                      "</td></tr>");
+    }
+    absl::StrAppend(&body, "</table>");
+  }
+
+  // Pay held back by a person, and the worker's side of it.
+  absl::StrAppend(&body, "<h2>", Escape(m.Text(c.lang, "disputes_title")), "</h2><p>",
+                  Escape(m.Text(c.lang, "disputes_help")), "</p>");
+  absl::StatusOr<std::vector<v1::Withholding>> held =
+      hooks_.withholdings
+          ? hooks_.withholdings()
+          : absl::StatusOr<std::vector<v1::Withholding>>(std::vector<v1::Withholding>());
+  if (!held.ok()) {
+    absl::StrAppend(&body, "<p>", Escape(m.Text(c.lang, "disputes_offline")), "</p>");
+  } else {
+    int mine = 0;
+    const std::string suffix = absl::StrCat("/", c.session.worker);
+    for (const auto& w : *held) {
+      if (!absl::EndsWith(w.worker_account(), suffix)) continue;
+      ++mine;
+      absl::StrAppend(&body, "<div class=\"notice\"><b>",
+                      Escape(w.assignment_id().substr(0, w.assignment_id().rfind('@'))),
+                      "</b> &middot; ", Escape(FormatMoney(w.amount_minor(), w.currency())), "<br>",
+                      Escape(m.Text(c.lang, "reason")), ": ",
+                      Escape(v1::WithholdReason_Name(w.reason())), " &mdash; ", Escape(w.note()),
+                      "<br>", Escape(m.Text(c.lang, "dispute_state")), ": ",
+                      Escape(v1::DisputeState_Name(w.dispute())));
+      if (w.dispute() == v1::DISPUTE_NONE) {
+        absl::StrAppend(&body, "<form method=\"post\" action=\"/dispute\">",
+                        Hidden("aid", w.assignment_id()), "<label>",
+                        Escape(m.Text(c.lang, "your_side")),
+                        "<textarea name=\"statement\" rows=\"3\" required></textarea></label>"
+                        "<button>",
+                        Escape(m.Text(c.lang, "dispute")), "</button></form>");
+      }
+      absl::StrAppend(&body, "</div>");
+    }
+    if (mine == 0) absl::StrAppend(&body, "<p>", Escape(m.Text(c.lang, "disputes_none")), "</p>");
+  }
+  Render(c, m.Text(c.lang, "earnings_title"), body);
+}
+
+void WebServer::Dispute(Call& c) {
+  const std::string aid = c.req.get_param_value("aid");
+  const std::string statement(absl::StripAsciiWhitespace(c.req.get_param_value("statement")));
+  // Only the worker's own assignment: "<task>@<pseudonym>".
+  if (!absl::EndsWith(aid, absl::StrCat("@", c.session.worker)) || statement.empty() ||
+      !hooks_.dispute) {
+    c.res.status = 400;
+    c.res.set_content("aid: expected one of your own tasks; statement: required",
+                      "text/plain; charset=utf-8");
+    return;
+  }
+  v1::DisputeWithholdingRequest req;
+  req.set_idempotency_key(absl::StrCat("dispute:", aid));
+  req.set_assignment_id(aid);
+  req.set_worker_statement(statement);
+  absl::Status s = hooks_.dispute(req);
+  if (!s.ok()) {
+    spdlog::warn("event=web_dispute_failed worker={} error=\"{}\"", c.session.worker, s.ToString());
+    c.Redirect("/earnings?notice=disputes_offline");
+    return;
+  }
+  c.Redirect("/earnings?notice=dispute_sent");
+}
+
+// ---- The worker's own data ----
+
+void WebServer::DataPage(Call& c, bool json) {
+  const Messages& m = Messages::Get();
+  auto w = state_->Worker(c.session.worker);
+  if (!w.has_value()) {
+    c.Redirect("/signin");
+    return;
+  }
+  v1::RosterEntry shown = *w;
+  shown.clear_sign_in_code_sha256();  // not theirs to need, and secrets
+  shown.clear_sign_in_verifier();
+  if (json) {
+    nlohmann::json out;
+    std::string entry;
+    (void)google::protobuf::util::MessageToJsonString(shown, &entry);
+    out["roster_entry"] = nlohmann::json::parse(entry);
+    out["earnings"] = nlohmann::json::array();
+    for (const auto& e : state_->Earnings(c.session.worker, 0)) {
+      std::string text;
+      (void)google::protobuf::util::MessageToJsonString(e, &text);
+      out["earnings"].push_back(nlohmann::json::parse(text));
+    }
+    out["waiting_to_send"] = nlohmann::json::array();
+    for (const auto& r : state_->PendingFor(c.session.worker)) {
+      std::string text;
+      (void)google::protobuf::util::MessageToJsonString(r, &text);
+      out["waiting_to_send"].push_back(nlohmann::json::parse(text));
+    }
+    c.res.set_header("Content-Disposition", "attachment; filename=\"my-data.json\"");
+    c.res.set_content(out.dump(2), "application/json");
+    return;
+  }
+  std::string body = absl::StrCat(
+      "<p>", Escape(m.Text(c.lang, "my_data_help", {{"pseudonym", shown.pseudonym()}})),
+      "</p><dl id=\"data\"><dt>", Escape(m.Text(c.lang, "name")), "</dt><dd>", Escape(shown.name()),
+      "</dd><dt>", Escape(m.Text(c.lang, "contact")), "</dt><dd>", Escape(shown.contact()),
+      "</dd><dt>", Escape(m.Text(c.lang, "languages")), "</dt><dd>",
+      Escape(absl::StrJoin(shown.languages(), ", ")), "</dd><dt>", Escape(m.Text(c.lang, "skills")),
+      "</dt><dd>", Escape(absl::StrJoin(shown.skills(), ", ")),
+      "</dd></dl><p><a href=\"/me.json\">", Escape(m.Text(c.lang, "download_data")), "</a></p>");
+  Render(c, m.Text(c.lang, "my_data_title"), body);
+}
+
+}  // namespace mw::agent::web
