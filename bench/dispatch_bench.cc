@@ -24,8 +24,8 @@
 #include "engine/contract/contract_file.h"
 #include "engine/dispatch/engine.h"
 #include "engine/ledger/auditor.h"
-#include "engine/testing/temp_dir.h"
 #include "proto/rpc/channel.h"
+#include "testing/temp_dir.h"
 
 namespace {
 

@@ -23,11 +23,11 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
-#include "engine/testing/http_get.h"
-#include "engine/testing/subprocess.h"
-#include "engine/testing/temp_dir.h"
 #include "microwork/v1/services.grpc.pb.h"
 #include "proto/rpc/channel.h"
+#include "testing/http_get.h"
+#include "testing/subprocess.h"
+#include "testing/temp_dir.h"
 
 namespace {
 

@@ -13,7 +13,7 @@
 #include "bench/bench_support.h"
 #include "engine/contract/contract_file.h"
 #include "engine/dispatch/engine.h"
-#include "engine/testing/temp_dir.h"
+#include "testing/temp_dir.h"
 
 namespace {
 

@@ -19,7 +19,7 @@
 #include "engine/ledger/ledger.h"
 #include "engine/storage/commit_queue.h"
 #include "engine/storage/store.h"
-#include "engine/testing/temp_dir.h"
+#include "testing/temp_dir.h"
 
 namespace {
 

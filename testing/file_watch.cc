@@ -1,4 +1,4 @@
-#include "engine/testing/file_watch.h"
+#include "testing/file_watch.h"
 
 #include <poll.h>
 #include <sys/inotify.h>

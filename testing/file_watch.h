@@ -1,6 +1,6 @@
 // Waiting for a directory to change, with inotify: tests wait on events, not the wall clock.
-#ifndef MW_ENGINE_TESTING_FILE_WATCH_H_
-#define MW_ENGINE_TESTING_FILE_WATCH_H_
+#ifndef MW_TESTING_FILE_WATCH_H_
+#define MW_TESTING_FILE_WATCH_H_
 
 #include <string>
 
@@ -22,4 +22,4 @@ class DirectoryWatch {
 
 }  // namespace mw::testing
 
-#endif  // MW_ENGINE_TESTING_FILE_WATCH_H_
+#endif  // MW_TESTING_FILE_WATCH_H_

@@ -1,4 +1,4 @@
-#include "engine/testing/http_get.h"
+#include "testing/http_get.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>

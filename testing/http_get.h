@@ -1,7 +1,7 @@
 // A minimal HTTP/1.0 GET over loopback, for tests that read /metrics or a web page without
 // pulling in a client library.
-#ifndef MW_ENGINE_TESTING_HTTP_GET_H_
-#define MW_ENGINE_TESTING_HTTP_GET_H_
+#ifndef MW_TESTING_HTTP_GET_H_
+#define MW_TESTING_HTTP_GET_H_
 
 #include <string>
 
@@ -15,4 +15,4 @@ double MetricValue(const std::string& exposition, const std::string& name);
 
 }  // namespace mw::testing
 
-#endif  // MW_ENGINE_TESTING_HTTP_GET_H_
+#endif  // MW_TESTING_HTTP_GET_H_

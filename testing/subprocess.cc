@@ -1,4 +1,4 @@
-#include "engine/testing/subprocess.h"
+#include "testing/subprocess.h"
 
 #include <fcntl.h>
 #include <signal.h>

@@ -5,8 +5,8 @@
 //   std::string ready = d.ReadLineContaining("ready");   // blocks until the server says so
 //   d.Signal(SIGTERM);
 //   int code = d.Wait();
-#ifndef MW_ENGINE_TESTING_SUBPROCESS_H_
-#define MW_ENGINE_TESTING_SUBPROCESS_H_
+#ifndef MW_TESTING_SUBPROCESS_H_
+#define MW_TESTING_SUBPROCESS_H_
 
 #include <sys/types.h>
 
@@ -54,4 +54,4 @@ CommandResult Run(const std::vector<std::string>& argv, const std::vector<std::s
 
 }  // namespace mw::testing
 
-#endif  // MW_ENGINE_TESTING_SUBPROCESS_H_
+#endif  // MW_TESTING_SUBPROCESS_H_

@@ -1,6 +1,6 @@
 // A fresh directory per test, removed with everything in it when the object goes away.
-#ifndef MW_ENGINE_TESTING_TEMP_DIR_H_
-#define MW_ENGINE_TESTING_TEMP_DIR_H_
+#ifndef MW_TESTING_TEMP_DIR_H_
+#define MW_TESTING_TEMP_DIR_H_
 
 #include <string>
 
@@ -23,4 +23,4 @@ class TempDir {
 
 }  // namespace mw::testing
 
-#endif  // MW_ENGINE_TESTING_TEMP_DIR_H_
+#endif  // MW_TESTING_TEMP_DIR_H_

@@ -3,9 +3,9 @@
 #include "worker-agent/agent.h"
 
 #include "absl/strings/str_cat.h"
-#include "engine/testing/temp_dir.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "testing/temp_dir.h"
 
 namespace mw::agent {
 namespace {

@@ -1,9 +1,9 @@
 #include "engine/centre/agent_state.h"
 
 #include "absl/strings/str_cat.h"
-#include "engine/testing/temp_dir.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "testing/temp_dir.h"
 
 namespace mw::centre {
 namespace {

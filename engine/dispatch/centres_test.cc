@@ -2,8 +2,8 @@
 
 #include <memory>
 
-#include "engine/testing/temp_dir.h"
 #include "gtest/gtest.h"
+#include "testing/temp_dir.h"
 
 namespace mw::dispatch {
 namespace {

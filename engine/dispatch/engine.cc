@@ -334,7 +334,7 @@ void Engine::PutProgress(const JobRun& run, Batch* batch) const {
 }
 
 void Engine::PutTask(const TaskRun& task, Batch* batch) const {
-  const JobRun* run = const_cast<Engine*>(this)->FindJob(task.job_id);
+  const JobRun* run = FindJob(task.job_id);
   batch->PutRecord(Cf::kTasks,
                    keys::Task(task.job_id, run->chain[task.chain_pos].key, task.item_index),
                    task.record);
@@ -380,7 +380,7 @@ absl::StatusOr<v1::AddCentreReply> Engine::AddCentre(const v1::AddCentreRequest&
   const std::string& key = request.idempotency_key();
   auto reply = Idempotent<v1::AddCentreReply>(
       kOperatorPrincipal, key, request,
-      [&](Batch* batch, v1::AddCentreReply* reply) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+      [&](Batch* batch, v1::AddCentreReply* reply) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
         MW_RETURN_IF_ERROR(centres_.Add(c, key, clock_->NowMs(), batch));
         *reply->mutable_centre() = c;
         return absl::OkStatus();
@@ -403,7 +403,7 @@ absl::StatusOr<v1::AddCentreReply> Engine::RotateCentreCredential(
   const std::string derived_from = absl::StrCat("rotate:", request.idempotency_key());
   auto reply = Idempotent<v1::AddCentreReply>(
       kOperatorPrincipal, request.idempotency_key(), request,
-      [&](Batch* batch, v1::AddCentreReply* reply) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+      [&](Batch* batch, v1::AddCentreReply* reply) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
         MW_ASSIGN_OR_RETURN(*reply->mutable_centre(),
                             centres_.Rotate(request.centre_id(), derived_from, batch));
         spdlog::info("event=centre_credential_rotated centre={}", request.centre_id());

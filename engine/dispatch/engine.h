@@ -45,6 +45,7 @@
 #include "engine/dispatch/lease_table.h"
 #include "engine/dispatch/paymaster.h"
 #include "engine/dispatch/payroll.h"
+#include "engine/dispatch/submission.h"
 #include "engine/ledger/ledger.h"
 #include "engine/storage/commit_queue.h"
 #include "engine/storage/store.h"
@@ -54,8 +55,6 @@
 namespace mw::dispatch {
 
 namespace v1 = ::microwork::v1;
-
-class Submission;
 
 // Counters for metrics, read under the engine lock.
 struct EngineStats {
@@ -89,10 +88,7 @@ struct EngineStats {
 // The idempotency principal of every operator call.
 inline constexpr char kOperatorPrincipal[] = "operator";
 
-// Item indexes at and above this belong to gold (check) tasks, never to the client's items.
-inline constexpr uint64_t kGoldItemBase = uint64_t{1} << 62;
-
-class Engine {
+class Engine : private JobIntake {
  public:
   struct Options {
     int64_t lease_ms = 120'000;  // a lease's life without a heartbeat
@@ -281,7 +277,11 @@ class Engine {
   storage::CommitQueue* commit_queue() { return queue_.get(); }
 
  private:
-  friend class Submission;
+  // JobIntake, for the Submissions BeginSubmission starts (job_intake.cc).
+  absl::Status StageItems(storage::Batch batch) override;
+  void DropStaged(const std::string& job_id) override;
+  std::vector<v1::Centre> Centres() const override ABSL_LOCKS_EXCLUDED(mu_);
+  absl::StatusOr<v1::SubmitContractReply> CreateJob(NewJob job) override ABSL_LOCKS_EXCLUDED(mu_);
 
   Engine(std::unique_ptr<storage::Store> store, const Clock* clock, const Options& options);
   absl::Status Recover();
@@ -429,7 +429,7 @@ class Engine {
   double Skill(const std::string& worker_account) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::StatusOr<TaskRun*> NextGoldFor(JobRun* run, int pos, const std::string& worker)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void PutTask(const TaskRun& task, storage::Batch* batch) const;
+  void PutTask(const TaskRun& task, storage::Batch* batch) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void PutProgress(const JobRun& run, storage::Batch* batch) const;
 
   const Clock* const clock_;
@@ -467,52 +467,6 @@ class Engine {
 // verify.
 [[nodiscard]] absl::StatusOr<v1::BackupReply> RestoreBackup(const std::string& from,
                                                             const std::string& data_dir);
-
-// One contract submission in progress: inputs arrive in chunks and are split as they come, the
-// items staged in the store; Finish makes the job exist in one synced write. Destroying an
-// unfinished Submission deletes what it staged. Not thread-safe; the engine must outlive it.
-class Submission {
- public:
-  ~Submission();
-  [[nodiscard]] absl::Status AddChunk(const v1::InputChunk& chunk);
-  // FAILED_PRECONDITION when the budget cannot pay for the work; INVALID_ARGUMENT when an input
-  // did not arrive whole or was unusable. On any error nothing of the job remains.
-  [[nodiscard]] absl::StatusOr<v1::SubmitContractReply> Finish();
-
- private:
-  friend class Engine;
-  Submission(Engine* engine, v1::ContractHeader header, std::string job_id, bool replay);
-  absl::Status Flush();
-  absl::Status Start();
-
-  Engine* const engine_;
-  v1::ContractHeader header_;
-  std::string job_id_;
-  bool replay_;          // the key was seen before: only hash, compare and replay
-  Sha256Hasher hasher_;  // over the header, then every chunk in order
-  std::unique_ptr<contract::Splitter> splitter_;
-  std::string split_input_;
-  struct GoldInput {
-    int stage_index = 0;
-    std::string answer_field;
-    std::unique_ptr<contract::Splitter> splitter;
-    bool done = false;
-  };
-  std::map<std::string, GoldInput> gold_;  // by input name
-  struct GoldTask {
-    int stage_index;
-    uint64_t item_index;
-    std::string label;
-  };
-  std::vector<GoldTask> gold_tasks_;  // staged so far, over every gold input
-  void Quarantine(const std::string& input, contract::BadRow bad);
-  absl::Status AddGoldItem(GoldInput* gold, v1::Item item, uint64_t line, const std::string& input);
-  bool split_input_done_ = false;
-  storage::Batch staged_;
-  size_t staged_items_ = 0;
-  bool finished_ = false;
-  v1::SubmitContractReply reply_;
-};
 
 }  // namespace mw::dispatch
 

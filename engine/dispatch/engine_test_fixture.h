@@ -13,8 +13,8 @@
 #include "engine/contract/contract_file.h"
 #include "engine/dispatch/engine.h"
 #include "engine/ledger/auditor.h"
-#include "engine/testing/temp_dir.h"
 #include "gtest/gtest.h"
+#include "testing/temp_dir.h"
 
 namespace mw::dispatch {
 

@@ -3,9 +3,9 @@
 #include <memory>
 
 #include "engine/storage/keys.h"
-#include "engine/testing/temp_dir.h"
 #include "gtest/gtest.h"
 #include "microwork/v1/services.pb.h"
+#include "testing/temp_dir.h"
 
 namespace mw::dispatch {
 namespace {

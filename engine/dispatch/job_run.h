@@ -29,6 +29,9 @@ inline bool EndedEarly(microwork::v1::JobState s) {
   return s == microwork::v1::JOB_CANCELLED || s == microwork::v1::JOB_DEADLINE_PASSED;
 }
 
+// Item indexes at and above this belong to gold (check) tasks, never to the client's items.
+inline constexpr uint64_t kGoldItemBase = uint64_t{1} << 62;
+
 // One step of a job's flow (flow.h): a human or verify stage, or a round of an iteration.
 using StageRun = Step;
 

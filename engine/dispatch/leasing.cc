@@ -191,7 +191,7 @@ absl::StatusOr<v1::LeaseReply> Engine::Lease(const std::string& centre_id,
   const std::string principal = absl::StrCat("centre:", centre_id);
   return Idempotent<v1::LeaseReply>(
       principal, request.idempotency_key(), request,
-      [&](Batch* batch, v1::LeaseReply* reply) ABSL_NO_THREAD_SAFETY_ANALYSIS -> absl::Status {
+      [&](Batch* batch, v1::LeaseReply* reply) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) -> absl::Status {
         const v1::Centre* centre = centres_.Find(centre_id);
         if (centre == nullptr) return absl::NotFoundError("centre is not registered");
         const int64_t now = clock_->NowMs();
@@ -373,7 +373,8 @@ absl::StatusOr<v1::ReassignReply> Engine::Reassign(const std::string& centre_id,
   }
   return Idempotent<v1::ReassignReply>(
       absl::StrCat("centre:", centre_id), r.idempotency_key(), r,
-      [&](Batch* batch, v1::ReassignReply* reply) ABSL_NO_THREAD_SAFETY_ANALYSIS -> absl::Status {
+      [&](Batch* batch,
+          v1::ReassignReply* reply) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) -> absl::Status {
         JobRun* run = FindJob(ref.job_id);
         const StageRun* stage = FindStage(run, ref.stage);
         auto it = stage == nullptr ? tasks_.end()
@@ -577,7 +578,7 @@ absl::StatusOr<v1::DeadTask> Engine::RedriveTask(const v1::RedriveTaskRequest& r
   MW_ASSIGN_OR_RETURN(TaskRef ref, ParseTaskId(request.task_id()));
   return Idempotent<v1::DeadTask>(
       kOperatorPrincipal, request.idempotency_key(), request,
-      [&](Batch* batch, v1::DeadTask* reply) ABSL_NO_THREAD_SAFETY_ANALYSIS -> absl::Status {
+      [&](Batch* batch, v1::DeadTask* reply) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) -> absl::Status {
         JobRun* run = FindJob(ref.job_id);
         int pos = -1;
         for (size_t p = 0; run != nullptr && p < run->chain.size(); ++p) {

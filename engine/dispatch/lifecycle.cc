@@ -47,7 +47,7 @@ absl::StatusOr<v1::JobState> NextState(v1::JobState from, v1::JobAction action) 
 absl::StatusOr<v1::Job> Engine::ControlJob(const v1::ControlJobRequest& request) {
   return Idempotent<v1::Job>(
       kOperatorPrincipal, request.idempotency_key(), request,
-      [&](Batch* batch, v1::Job* reply) ABSL_NO_THREAD_SAFETY_ANALYSIS -> absl::Status {
+      [&](Batch* batch, v1::Job* reply) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) -> absl::Status {
         JobRun* run = FindJob(request.job_id());
         if (run == nullptr) return absl::NotFoundError(absl::StrCat("no job ", request.job_id()));
         MW_ASSIGN_OR_RETURN(v1::JobState next, NextState(run->progress.state(), request.action()));

@@ -7,9 +7,9 @@
 #include "engine/dispatch/engine.h"
 #include "engine/dispatch/engine_test_fixture.h"
 #include "engine/ledger/audit_store.h"
-#include "engine/testing/temp_dir.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "testing/temp_dir.h"
 
 namespace mw::dispatch {
 namespace {

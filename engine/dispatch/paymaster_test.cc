@@ -4,8 +4,8 @@
 
 #include "engine/common/clock.h"
 #include "engine/common/ids.h"
-#include "engine/testing/temp_dir.h"
 #include "gtest/gtest.h"
+#include "testing/temp_dir.h"
 
 namespace mw::dispatch {
 namespace {

@@ -49,7 +49,7 @@ absl::StatusOr<v1::Job> Engine::FundJob(const v1::FundJobRequest& request) {
   }
   return Idempotent<v1::Job>(
       kOperatorPrincipal, request.idempotency_key(), request,
-      [&](Batch* batch, v1::Job* reply) ABSL_NO_THREAD_SAFETY_ANALYSIS -> absl::Status {
+      [&](Batch* batch, v1::Job* reply) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) -> absl::Status {
         JobRun* run = FindJob(request.job_id());
         if (run == nullptr) return absl::NotFoundError(absl::StrCat("no job ", request.job_id()));
         if (IsFinal(run->progress.state())) {
@@ -86,7 +86,7 @@ absl::StatusOr<v1::Job> Engine::FundJob(const v1::FundJobRequest& request) {
 absl::StatusOr<v1::PayoutBatch> Engine::CreatePayout(const v1::CreatePayoutRequest& r) {
   return Idempotent<v1::PayoutBatch>(
       kOperatorPrincipal, r.idempotency_key(), r,
-      [&](Batch* batch, v1::PayoutBatch* reply) ABSL_NO_THREAD_SAFETY_ANALYSIS -> absl::Status {
+      [&](Batch* batch, v1::PayoutBatch* reply) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) -> absl::Status {
         const v1::Centre* found = centres_.Find(r.centre());
         if (found == nullptr) return absl::NotFoundError(absl::StrCat("no centre ", r.centre()));
         const v1::Centre& centre = *found;
@@ -179,7 +179,7 @@ absl::StatusOr<v1::PayoutBatch> Engine::ApprovePayout(const v1::ApprovePayoutReq
   const std::string second(absl::StripAsciiWhitespace(r.second_approver()));
   return Idempotent<v1::PayoutBatch>(
       kOperatorPrincipal, r.idempotency_key(), r,
-      [&](Batch* batch, v1::PayoutBatch* reply) ABSL_NO_THREAD_SAFETY_ANALYSIS -> absl::Status {
+      [&](Batch* batch, v1::PayoutBatch* reply) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) -> absl::Status {
         absl::Status s = store_->GetRecord(Cf::kPayouts, keys::Payout(r.batch_id()), reply);
         if (absl::IsNotFound(s))
           return absl::NotFoundError(absl::StrCat("no payout ", r.batch_id()));

@@ -78,7 +78,7 @@ absl::StatusOr<v1::Review> Engine::DecideReview(const v1::DecideReviewRequest& i
   return Idempotent<v1::Review>(
       centre_id.empty() ? std::string(kOperatorPrincipal) : absl::StrCat("centre:", centre_id),
       request.idempotency_key(), request,
-      [&](Batch* batch, v1::Review* reply) ABSL_NO_THREAD_SAFETY_ANALYSIS -> absl::Status {
+      [&](Batch* batch, v1::Review* reply) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) -> absl::Status {
         if (!centres_.Contains(who[0])) {
           return absl::NotFoundError(absl::StrCat("reviewer: no centre ", who[0]));
         }

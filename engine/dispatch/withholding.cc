@@ -44,7 +44,7 @@ absl::StatusOr<v1::Withholding> Engine::WithholdWage(const std::string& centre_i
   MW_ASSIGN_OR_RETURN(TaskRef ref, ParseTaskId(parts.first));
   return Idempotent<v1::Withholding>(
       Principal(centre_id), r.idempotency_key(), r,
-      [&](Batch* batch, v1::Withholding* reply) ABSL_NO_THREAD_SAFETY_ANALYSIS -> absl::Status {
+      [&](Batch* batch, v1::Withholding* reply) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) -> absl::Status {
         JobRun* run = FindJob(ref.job_id);
         const StageRun* stage = FindStage(run, ref.stage);
         const int stage_index = stage == nullptr ? -1 : stage->index;
@@ -77,7 +77,7 @@ absl::StatusOr<v1::Withholding> Engine::WithholdWage(const std::string& centre_i
           // legs void with it, so the job's accruals give them back (payroll.h).
           const std::string id = wage->id();
           const int64_t rate = wage->amount_minor();
-          auto leg = [&](const char* suffix) {
+          auto leg = [&](const char* suffix) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
             const v1::Transfer* t = ledger_->FindPending(absl::StrCat(id, suffix));
             return t == nullptr ? int64_t{0} : t->amount_minor();
           };
@@ -129,7 +129,7 @@ absl::StatusOr<v1::Withholding> Engine::DisputeWithholding(const std::string& ce
   }
   return Idempotent<v1::Withholding>(
       Principal(centre_id), r.idempotency_key(), r,
-      [&](Batch* batch, v1::Withholding* reply) ABSL_NO_THREAD_SAFETY_ANALYSIS -> absl::Status {
+      [&](Batch* batch, v1::Withholding* reply) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) -> absl::Status {
         const std::string key = keys::Withholding(centre_id, r.assignment_id());
         MW_RETURN_IF_ERROR(ReadWithholding(*store_, key, r.assignment_id(), reply));
         if (reply->dispute() != v1::DISPUTE_NONE) {
@@ -149,7 +149,7 @@ absl::StatusOr<v1::Withholding> Engine::ResolveDispute(const std::string& centre
   }
   return Idempotent<v1::Withholding>(
       Principal(centre_id), r.idempotency_key(), r,
-      [&](Batch* batch, v1::Withholding* reply) ABSL_NO_THREAD_SAFETY_ANALYSIS -> absl::Status {
+      [&](Batch* batch, v1::Withholding* reply) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) -> absl::Status {
         const std::string key = keys::Withholding(centre_id, r.assignment_id());
         MW_RETURN_IF_ERROR(ReadWithholding(*store_, key, r.assignment_id(), reply));
         if (reply->dispute() != v1::DISPUTE_OPEN) {

@@ -5,8 +5,8 @@
 #include "engine/ledger/ledger.h"
 #include "engine/storage/keys.h"
 #include "engine/storage/record.h"
-#include "engine/testing/temp_dir.h"
 #include "gtest/gtest.h"
+#include "testing/temp_dir.h"
 
 namespace mw::ledger {
 namespace {

@@ -7,8 +7,8 @@
 #include "engine/common/ids.h"
 #include "engine/ledger/audit_store.h"
 #include "engine/ledger/auditor.h"
-#include "engine/testing/temp_dir.h"
 #include "gtest/gtest.h"
+#include "testing/temp_dir.h"
 
 namespace mw::ledger {
 namespace {

@@ -5,8 +5,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "engine/storage/keys.h"
-#include "engine/testing/temp_dir.h"
 #include "gtest/gtest.h"
+#include "testing/temp_dir.h"
 
 namespace mw::storage {
 namespace {

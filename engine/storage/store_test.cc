@@ -4,9 +4,9 @@
 
 #include "engine/storage/keys.h"
 #include "engine/storage/record.h"
-#include "engine/testing/temp_dir.h"
 #include "gtest/gtest.h"
 #include "microwork/v1/records.pb.h"
+#include "testing/temp_dir.h"
 
 namespace mw::storage {
 namespace {

@@ -6,12 +6,12 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
-#include "engine/testing/subprocess.h"
-#include "engine/testing/temp_dir.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "microwork/v1/services.grpc.pb.h"
 #include "proto/rpc/channel.h"
+#include "testing/subprocess.h"
+#include "testing/temp_dir.h"
 
 namespace mw {
 namespace {

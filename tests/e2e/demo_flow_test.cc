@@ -14,13 +14,13 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
-#include "engine/testing/subprocess.h"
-#include "engine/testing/temp_dir.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "health.grpc.pb.h"
 #include "proto/rpc/channel.h"
 #include "reflection.grpc.pb.h"
+#include "testing/subprocess.h"
+#include "testing/temp_dir.h"
 
 namespace mw {
 namespace {

@@ -8,11 +8,11 @@
 #include <set>
 
 #include "absl/strings/str_split.h"
-#include "engine/testing/subprocess.h"
-#include "engine/testing/temp_dir.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
+#include "testing/subprocess.h"
+#include "testing/temp_dir.h"
 
 namespace {
 

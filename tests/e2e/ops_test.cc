@@ -14,12 +14,12 @@
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
-#include "engine/testing/file_watch.h"
-#include "engine/testing/http_get.h"
-#include "engine/testing/subprocess.h"
-#include "engine/testing/temp_dir.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
+#include "testing/file_watch.h"
+#include "testing/http_get.h"
+#include "testing/subprocess.h"
+#include "testing/temp_dir.h"
 
 namespace mw {
 namespace {

@@ -4,10 +4,10 @@
 #include <signal.h>
 
 #include "absl/strings/match.h"
-#include "engine/testing/subprocess.h"
-#include "engine/testing/temp_dir.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "testing/subprocess.h"
+#include "testing/temp_dir.h"
 
 namespace mw {
 namespace {

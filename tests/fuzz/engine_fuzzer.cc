@@ -11,7 +11,7 @@
 #include "engine/contract/contract_file.h"
 #include "engine/dispatch/engine.h"
 #include "engine/ledger/audit_store.h"
-#include "engine/testing/temp_dir.h"
+#include "testing/temp_dir.h"
 
 namespace {
 

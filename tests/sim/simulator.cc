@@ -17,7 +17,7 @@
 #include "engine/dispatch/engine.h"
 #include "engine/ledger/auditor.h"
 #include "engine/storage/column_families.h"
-#include "engine/testing/temp_dir.h"
+#include "testing/temp_dir.h"
 
 namespace mw::sim {
 namespace {

@@ -1,0 +1,151 @@
+// Engine: taking jobs in. BeginSubmission validates a contract and starts a Submission
+// (submission.h), which stages the items through the JobIntake calls below; CreateJob makes the
+// job exist in one synced write: its record and progress, its gold tasks, the escrow funded from
+// its client, and the idempotency record.
+#include "absl/strings/str_cat.h"
+#include "engine/common/ids.h"
+#include "engine/common/status_macros.h"
+#include "engine/dispatch/engine.h"
+#include "engine/storage/keys.h"
+#include "engine/storage/record.h"
+
+namespace mw::dispatch {
+
+using storage::Batch;
+using storage::Cf;
+namespace keys = storage::keys;
+
+absl::StatusOr<std::unique_ptr<Submission>> Engine::BeginSubmission(
+    const v1::ContractHeader& header) {
+  if (header.idempotency_key().empty()) {
+    return absl::InvalidArgumentError("idempotency_key: required");
+  }
+  MW_RETURN_IF_ERROR(Admit(options_.max_waiting_commit_bytes, "submission"));
+  MW_RETURN_IF_ERROR(
+      contract::ErrorsToStatus(contract::ValidateContract(header.contract(), options_.limits)));
+  bool replay = false;
+  std::string job_id;
+  {
+    absl::MutexLock l(&mu_);
+    MW_ASSIGN_OR_RETURN(replay, idempotency_->Seen(kOperatorPrincipal, header.idempotency_key()));
+    if (!replay) job_id = absl::StrCat("job-", next_job_++);
+  }
+  auto sub = std::make_unique<Submission>(
+      static_cast<JobIntake*>(this), header, job_id, replay,
+      Submission::Options{.staging_batch_items = options_.staging_batch_items,
+                          .max_items = options_.limits.max_items});
+  MW_RETURN_IF_ERROR(sub->Start());
+  return sub;
+}
+
+absl::Status Engine::StageItems(Batch batch) {
+  return store_->Write(std::move(batch), storage::Durability::kBuffered);
+}
+
+void Engine::DropStaged(const std::string& job_id) {
+  store_->DeletePrefix(Cf::kItems, keys::JobPrefix(job_id)).IgnoreError();
+}
+
+std::vector<v1::Centre> Engine::Centres() const { return ListCentres(); }
+
+absl::StatusOr<v1::SubmitContractReply> Engine::CreateJob(NewJob job) {
+  const v1::Contract& c = job.header->contract();
+  const std::string& key = job.header->idempotency_key();
+  const std::string& hash = job.body_hash;
+  v1::SubmitContractReply reply = std::move(job.reply);
+  uint64_t ticket;
+  std::vector<std::string> pending;
+  {
+    absl::MutexLock l(&mu_);
+    v1::SubmitContractReply stored;
+    MW_ASSIGN_OR_RETURN(bool replayed,
+                        idempotency_->Replay(kOperatorPrincipal, key, hash, &stored));
+    if (replayed) {
+      ticket = queue_->LastTicket();
+      reply = std::move(stored);
+      reply.set_existing(true);
+      if (const JobRun* run = FindJob(reply.job().id()); run != nullptr) {
+        *reply.mutable_job() = JobView(*run);
+      }
+    } else if (job.job_id.empty()) {
+      return absl::InternalError("idempotency record vanished");
+    } else {
+      const int64_t now = clock_->NowMs();
+      const uint64_t items = job.items;
+      v1::JobRecord record;
+      v1::Job* view = record.mutable_job();
+      view->set_id(job.job_id);
+      view->set_contract_name(c.name());
+      view->set_client(c.client());
+      view->set_state(v1::JOB_RUNNING);
+      view->set_created_at_ms(now);
+      view->set_items(items);
+      view->set_currency(c.currency());
+      view->set_budget_minor(c.budget_minor());
+      *record.mutable_contract() = c;
+      for (auto& in : *record.mutable_contract()->mutable_inputs()) in.clear_inline_text();
+      record.set_idempotency_key(key);
+
+      v1::JobProgressRecord progress;
+      progress.set_state(v1::JOB_RUNNING);
+      for (const auto& s : c.stages()) {
+        v1::StageCursor* cur = progress.add_stages();
+        cur->set_total(items);
+        if (s.has_split()) {
+          cur->set_next_item(items);
+          cur->set_done(items);
+          cur->set_quarantined(reply.quarantined_total());
+        }
+      }
+      for (const NewJob::GoldTask& g : job.gold_tasks) {
+        auto* cur = progress.mutable_stages(g.stage_index);
+        cur->set_gold_items(cur->gold_items() + 1);
+      }
+      MW_ASSIGN_OR_RETURN(JobRun run, BuildJobRun(record, progress));
+
+      Batch batch;
+      // Check tasks exist from the start; any worker may get each one once.
+      for (const NewJob::GoldTask& g : job.gold_tasks) {
+        TaskRun task;
+        task.job_id = job.job_id;
+        task.item_index = g.item_index;
+        for (size_t pos = 0; pos < run.chain.size(); ++pos) {
+          if (run.chain[pos].index == g.stage_index) task.chain_pos = static_cast<int>(pos);
+        }
+        MW_RETURN_IF_ERROR(
+            store_->GetRecord(Cf::kItems, keys::Item(job.job_id, g.item_index), &task.item));
+        task.record.set_state(v1::TASK_OPEN);
+        task.record.set_gold(true);
+        task.record.set_gold_label(g.label);
+        const std::string key = keys::Task(job.job_id, g.stage_index, g.item_index);
+        batch.PutRecord(Cf::kTasks, key, task.record);
+        run.gold[task.chain_pos].push_back(key);
+        tasks_.emplace(key, std::move(task));
+      }
+      batch.PutRecord(Cf::kJobs, keys::Job(job.job_id), record);
+      batch.PutRecord(Cf::kJobProgress, keys::Job(job.job_id), progress);
+      batch.Put(Cf::kMeta, keys::Meta("next_job"), absl::StrCat(next_job_));
+      MW_RETURN_IF_ERROR(ledger_
+                             ->Apply({.id = FundingTransferId(job.job_id),
+                                      .kind = v1::TRANSFER_POSTED,
+                                      .code = v1::CODE_FUNDING,
+                                      .debit_account = ClientAccount(c.client(), c.currency()),
+                                      .credit_account = EscrowAccount(job.job_id),
+                                      .amount_minor = c.budget_minor(),
+                                      .currency = c.currency(),
+                                      .job_id = job.job_id},
+                                     &batch)
+                             .status());
+      *reply.mutable_job() = JobView(run);
+      pending.push_back(
+          idempotency_->Remember(kOperatorPrincipal, key, hash, reply, clock_->NowMs(), &batch));
+      jobs_.emplace(std::stoull(job.job_id.substr(4)), std::move(run));
+      ticket = Commit(std::move(batch));
+    }
+  }
+  MW_RETURN_IF_ERROR(queue_->WaitDurable(ticket));
+  Forget(pending);
+  return reply;
+}
+
+}  // namespace mw::dispatch
