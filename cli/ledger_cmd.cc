@@ -38,9 +38,8 @@ absl::Status Statement(const StatementOpts& o, const Connect& connect) {
     // Effective pay per hour of measured time on task.
     std::string hourly = "-";
     if (l.active_seconds() > 0) {
-      hourly = FormatMoney(
-          (l.posted_minor() + l.pending_minor()) * 3600 / static_cast<int64_t>(l.active_seconds()),
-          l.currency());
+      hourly = FormatMoney(EarnedPerHour(l.posted_minor() + l.pending_minor(), l.active_seconds()),
+                           l.currency());
     }
     // Quality sits beside pay; it never changes it.
     const uint64_t verdicts = l.agreed() + l.disagreed();

@@ -18,10 +18,10 @@
 
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
-#include "engine/centre/agent_state.h"
 #include "engine/common/clock.h"
 #include "worker-agent/dispatcher_link.h"
 #include "worker-agent/simulated_worker.h"
+#include "worker-agent/state/agent_state.h"
 
 namespace mw::agent {
 

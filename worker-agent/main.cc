@@ -18,11 +18,11 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
-#include "engine/centre/agent_state.h"
 #include "engine/common/shutdown_signal.h"
 #include "worker-agent/agent.h"
 #include "worker-agent/dispatcher_link.h"
 #include "worker-agent/metrics.h"
+#include "worker-agent/state/agent_state.h"
 #include "worker-agent/web/web_server.h"
 
 namespace {

@@ -5,8 +5,8 @@
 
 #include <prometheus/collectable.h>
 
-#include "engine/centre/agent_state.h"
 #include "worker-agent/agent.h"
+#include "worker-agent/state/agent_state.h"
 
 namespace mw::agent {
 

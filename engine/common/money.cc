@@ -75,6 +75,24 @@ absl::StatusOr<int64_t> HourlyRateMinor(int64_t piece_rate_minor, uint32_t secon
   return *per_hour / static_cast<int64_t>(seconds);
 }
 
+namespace {
+int64_t Saturate(__int128 v) {
+  if (v > INT64_MAX) return INT64_MAX;
+  if (v < INT64_MIN) return INT64_MIN;
+  return static_cast<int64_t>(v);
+}
+}  // namespace
+
+int64_t EarnedPerHour(int64_t earned_minor, uint64_t seconds) {
+  if (seconds == 0) return 0;
+  return Saturate(static_cast<__int128>(earned_minor) * 3600 / static_cast<__int128>(seconds));
+}
+
+int64_t PayForTime(uint64_t seconds, int64_t per_hour) {
+  const __int128 num = static_cast<__int128>(seconds) * per_hour;
+  return Saturate(num >= 0 ? (num + 3599) / 3600 : num / 3600);
+}
+
 int64_t PerMilleOf(int64_t minor, uint32_t per_mille) {
   return static_cast<int64_t>((static_cast<__int128>(minor) * per_mille + 500) / 1000);
 }

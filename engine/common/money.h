@@ -31,6 +31,15 @@ std::string FormatMoney(int64_t minor, absl::string_view currency);
 // wage floor never flatters the contract. INVALID_ARGUMENT when `seconds` is 0.
 [[nodiscard]] absl::StatusOr<int64_t> HourlyRateMinor(int64_t piece_rate_minor, uint32_t seconds);
 
+// Hourly pay has one home, here: the piece rate's (above), what was earned, and what time at a
+// floor is owed.
+// What `earned_minor` over `seconds` of measured time comes to per hour, rounded down; 0 when
+// no time was measured. Saturates instead of overflowing.
+int64_t EarnedPerHour(int64_t earned_minor, uint64_t seconds);
+// What `seconds` of work at `per_hour` comes to, rounded up (a wage floor is a minimum).
+// Saturates instead of overflowing.
+int64_t PayForTime(uint64_t seconds, int64_t per_hour);
+
 // `per_mille` thousandths of `minor`, rounded half up (fees and shares on a wage).
 // REQUIRES: the result fits in int64 (piece rates are small).
 int64_t PerMilleOf(int64_t minor, uint32_t per_mille);

@@ -34,6 +34,17 @@ TEST(MoneyTest, HourlyRateRoundsDown) {
   EXPECT_EQ(HourlyRateMinor(5, 0).status().code(), absl::StatusCode::kInvalidArgument);
 }
 
+TEST(MoneyTest, EarnedPerHourRoundsDownAndTimeAtAFloorRoundsUp) {
+  EXPECT_EQ(EarnedPerHour(100, 1800), 200);
+  EXPECT_EQ(EarnedPerHour(1, 7), 514);  // 514.28...
+  EXPECT_EQ(EarnedPerHour(250, 0), 0);  // no time measured
+  EXPECT_EQ(EarnedPerHour(INT64_MAX, 1), INT64_MAX);
+  EXPECT_EQ(PayForTime(1800, 600), 300);
+  EXPECT_EQ(PayForTime(1, 600), 1);  // a sixth of a minor unit owed is a whole one
+  EXPECT_EQ(PayForTime(0, 600), 0);
+  EXPECT_EQ(PayForTime(UINT64_MAX, INT64_MAX), INT64_MAX);
+}
+
 TEST(MoneyTest, ConvertsAtTheAgreedRateHalfUp) {
   auto kes = ParseFxRate("USD", "KES", "129.50", "agreed 2026-11-01 by Amina");
   ASSERT_TRUE(kes.ok()) << kes.status();

@@ -93,16 +93,7 @@ absl::Status Engine::Recover() {
   }
   MW_RETURN_IF_ERROR(centres_.Load(store_.get()));
   pay_ = std::make_unique<Paymaster>(ledger_.get(), &centres_);
-  for (auto c = store_->Scan(Cf::kWorkerStats, ""); c->Valid(); c->Next()) {
-    v1::WorkerStatsRecord rec;
-    MW_RETURN_IF_ERROR(c->Read(&rec));
-    worker_stats_[std::string(c->key())] = std::move(rec);
-  }
-  for (auto c = store_->Scan(Cf::kWorkerJobs, ""); c->Valid(); c->Next()) {
-    v1::WorkerJobRecord rec;
-    MW_RETURN_IF_ERROR(c->Read(&rec));
-    worker_jobs_[std::string(c->key())] = std::move(rec);
-  }
+  MW_RETURN_IF_ERROR(workers_.Load(*store_));
   MW_ASSIGN_OR_RETURN(auto payouts, store_->Get(Cf::kMeta, keys::Meta("next_payout")));
   if (payouts.has_value() && !absl::SimpleAtoi(*payouts, &next_payout_)) {
     return absl::DataLossError("meta next_payout is not a number");
@@ -157,6 +148,10 @@ absl::StatusOr<JobRun> Engine::BuildJobRun(v1::JobRecord record,
   if (run.split_stage < 0 || run.chain.empty()) {
     return absl::DataLossError(absl::StrCat("job ", run.record.job().id(),
                                             ": stored contract has no split or human stage"));
+  }
+  for (const StageRun& step : run.chain) {
+    MW_ASSIGN_OR_RETURN(auto aggregation, AggregationFor(step.human.qa(), step.human.answer()));
+    run.aggregations.push_back(std::move(aggregation));
   }
   if (run.progress.stages_size() != c.stages_size()) {
     return absl::DataLossError(absl::StrCat("job ", run.record.job().id(), ": progress has ",
@@ -345,14 +340,6 @@ uint64_t Engine::Commit(Batch batch) {
   return queue_->Enqueue(std::move(batch));
 }
 
-double Engine::Skill(const std::string& worker_account) const {
-  auto it = worker_stats_.find(worker_account);
-  if (it == worker_stats_.end()) return 0.5;
-  const v1::WorkerStatsRecord& s = it->second;
-  return (1.0 + s.gold_correct() + s.agreed()) /
-         (2.0 + s.gold_total() + s.agreed() + s.disagreed());
-}
-
 void Engine::Forget(const std::vector<std::string>& pending_keys) {
   if (pending_keys.empty()) return;
   absl::MutexLock l(&mu_);
@@ -502,8 +489,8 @@ absl::StatusOr<v1::Statement> Engine::GetStatement(const v1::StatementRequest& r
     line->set_currency(a.currency());
     line->set_pending_minor(a.credits_pending() - a.debits_pending());
     line->set_posted_minor(a.credits_posted() - a.debits_posted());
-    if (auto it = worker_stats_.find(a.id()); it != worker_stats_.end()) {
-      const v1::WorkerStatsRecord& s = it->second;
+    if (const v1::WorkerStatsRecord* found = workers_.FindRecord(a.id()); found != nullptr) {
+      const v1::WorkerStatsRecord& s = *found;
       line->set_contributions(s.contributions());
       line->set_active_seconds(s.active_seconds());
       line->set_gold_total(s.gold_total());
@@ -512,7 +499,7 @@ absl::StatusOr<v1::Statement> Engine::GetStatement(const v1::StatementRequest& r
       line->set_disagreed(s.disagreed());
       line->set_reviews(s.reviews());
     }
-    line->set_skill(Skill(a.id()));
+    line->set_skill(workers_.Skill(a.id()));
   };
   absl::MutexLock l(&mu_);
   switch (request.subject_case()) {

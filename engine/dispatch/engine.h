@@ -46,6 +46,7 @@
 #include "engine/dispatch/paymaster.h"
 #include "engine/dispatch/payroll.h"
 #include "engine/dispatch/submission.h"
+#include "engine/dispatch/worker_book.h"
 #include "engine/ledger/ledger.h"
 #include "engine/storage/commit_queue.h"
 #include "engine/storage/store.h"
@@ -418,15 +419,27 @@ class Engine : private JobIntake {
   absl::StatusOr<v1::Receipt> RecordResult(const std::string& centre_id, const v1::Result& result,
                                            storage::Batch* batch, std::vector<std::string>* pending)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Reserves the wage of `assignment_id` (piece rate `rate`, for `worker` of `centre_id`) from
+  // the account that pays for `run` (Paymaster), with the fee and the centre's share; with
+  // `post_now` it is posted at once. Returns the wage in the worker's currency.
+  absl::StatusOr<int64_t> ReserveWage(JobRun* run, const std::string& centre_id,
+                                      const std::string& worker, const std::string& assignment_id,
+                                      int64_t rate, bool post_now, storage::Batch* batch)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Credits a paid answer `r` on `slot` to its worker's record on the job: its time on task (up
+  // to what the lease and the estimate allow; the rest held for a person, said on `receipt`) and
+  // its wage; a trainee's check answer (`check_correct` set) counts towards training and may
+  // promote them. Returns the time credited and held.
+  TimeCredit CreditWorker(const JobRun& run, const StageRun& stage, const std::string& centre_id,
+                          const v1::Result& r, const v1::SlotRecord& slot, int64_t wage,
+                          std::optional<bool> check_correct, v1::Receipt* receipt,
+                          storage::Batch* batch) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Aggregates a task whose slots are all answered. With dynamic overlap and a confidence below
   // the stage's target, opens one more slot instead (up to the cap); at the cap, decides and
   // queues the result for review. On a decision, posts the wages, updates the workers' skills,
   // erases the task and moves the item on.
   absl::Status Decide(JobRun* run, TaskRun* task, storage::Batch* batch)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // A worker's skill estimate: the posterior mean of Beta(1, 1) updated by their gold answers
-  // and by agreement with verdicts.
-  double Skill(const std::string& worker_account) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::StatusOr<TaskRun*> NextGoldFor(JobRun* run, int pos, const std::string& worker)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void PutTask(const TaskRun& task, storage::Batch* batch) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -451,9 +464,7 @@ class Engine : private JobIntake {
   const JobRun* FindJob(const std::string& job_id) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   std::map<uint64_t, JobRun> jobs_ ABSL_GUARDED_BY(mu_);  // by job number: oldest first
-  absl::flat_hash_map<std::string, v1::WorkerStatsRecord> worker_stats_ ABSL_GUARDED_BY(mu_);
-  // By keys::WorkerJob(account, job).
-  absl::flat_hash_map<std::string, v1::WorkerJobRecord> worker_jobs_ ABSL_GUARDED_BY(mu_);
+  WorkerBook workers_ ABSL_GUARDED_BY(mu_);  // every worker's record, over all jobs and per job
   uint64_t next_payout_ ABSL_GUARDED_BY(mu_) = 1;
   absl::flat_hash_map<std::string, TaskRun> tasks_ ABSL_GUARDED_BY(mu_);  // open, by task key
   LeaseTable leases_ ABSL_GUARDED_BY(mu_);  // timers and what each centre and worker holds

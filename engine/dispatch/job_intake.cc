@@ -23,6 +23,10 @@ absl::StatusOr<std::unique_ptr<Submission>> Engine::BeginSubmission(
   MW_RETURN_IF_ERROR(Admit(options_.max_waiting_commit_bytes, "submission"));
   MW_RETURN_IF_ERROR(
       contract::ErrorsToStatus(contract::ValidateContract(header.contract(), options_.limits)));
+  // Every step's QA method is one this dispatcher runs (verdicts.h), before any input arrives.
+  for (const StageRun& step : BuildFlow(header.contract())) {
+    MW_RETURN_IF_ERROR(AggregationFor(step.human.qa(), step.human.answer()).status());
+  }
   bool replay = false;
   std::string job_id;
   {

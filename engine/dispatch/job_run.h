@@ -7,12 +7,14 @@
 #include <cstdint>
 #include <deque>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "engine/dispatch/flow.h"
 #include "engine/dispatch/payroll.h"
+#include "engine/dispatch/verdicts.h"
 #include "microwork/v1/records.pb.h"
 
 namespace mw::dispatch {
@@ -41,6 +43,8 @@ struct JobRun {
   microwork::v1::JobRecord record;
   microwork::v1::JobProgressRecord progress;
   std::vector<StageRun> chain;  // the job's flow: the steps items go through, in order
+  // Per chain position: how its answers become a verdict (its stage's QA policy).
+  std::vector<std::shared_ptr<const Aggregation>> aggregations;
   int split_stage = -1;
   int merge_stage = -1;
   uint64_t version = 1;     // bumps on every visible change (WatchJob)

@@ -333,9 +333,7 @@ void Engine::FillSpec(const JobRun& run, const StageRun& stage, v1::StageSpec* s
 bool Engine::InTraining(const JobRun& run, const StageRun& stage, const std::string& centre_id,
                         const v1::WorkerOnDuty& worker) const {
   if (stage.human.qa().training_tasks() == 0 || worker.training_level() > 0) return false;
-  auto it = worker_jobs_.find(
-      keys::WorkerJob(WorkerAccount(centre_id, worker.worker()), run.record.job().id()));
-  return it == worker_jobs_.end() || !it->second.promoted();
+  return !workers_.Promoted(WorkerAccount(centre_id, worker.worker()), run.record.job().id());
 }
 
 bool Engine::FairShareAllows(const JobRun& run, const std::string& centre_id, int64_t now) const {

@@ -30,12 +30,6 @@ std::string TopUpTransferId(absl::string_view batch_id, absl::string_view job_id
   return absl::StrCat("topup:", batch_id, ":", job_id, ":", worker_account);
 }
 
-// Wages needed for `seconds` of work at `floor_per_hour`, rounded up: the floor is a minimum.
-int64_t FloorPay(uint64_t seconds, int64_t floor_per_hour) {
-  const __int128 num = static_cast<__int128>(seconds) * floor_per_hour;
-  return static_cast<int64_t>((num + 3599) / 3600);
-}
-
 int64_t Percentile(std::vector<int64_t> v, int p) {
   if (v.empty()) return 0;
   std::sort(v.begin(), v.end());
@@ -100,13 +94,12 @@ absl::StatusOr<v1::PayoutBatch> Engine::CreatePayout(const v1::CreatePayoutReque
         //    period's work earned. Paid from the job's escrow (the platform guarantees the rest).
         std::map<std::string, int64_t> topups;  // by worker account
         const std::string prefix = WorkerAccount(r.centre(), "");
-        for (auto& [key, stats] : worker_jobs_) {
-          if (!absl::StartsWith(key, prefix) || stats.period_active_seconds() == 0) continue;
-          auto parts = keys::ParseWorkerJob(key);
-          if (!parts.has_value()) return absl::DataLossError("malformed worker-job key");
-          const auto& [account, job_id] = *parts;
+        auto top_up =
+            [&](const std::string& account, const std::string& job_id, v1::WorkerJobRecord& stats)
+                ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) -> absl::Status {
+          if (stats.period_active_seconds() == 0) return absl::OkStatus();
           const int64_t due =
-              FloorPay(stats.period_active_seconds(), centre.wage_floor_minor_per_hour()) -
+              PayForTime(stats.period_active_seconds(), centre.wage_floor_minor_per_hour()) -
               stats.period_wages_minor();
           const JobRun* run = FindJob(job_id);
           if (due > 0 && run != nullptr) {
@@ -148,8 +141,10 @@ absl::StatusOr<v1::PayoutBatch> Engine::CreatePayout(const v1::CreatePayoutReque
           }
           stats.set_period_active_seconds(0);
           stats.set_period_wages_minor(0);
-          batch->PutRecord(Cf::kWorkerJobs, key, stats);
-        }
+          workers_.PutOnJob(account, job_id, batch);
+          return absl::OkStatus();
+        };
+        MW_RETURN_IF_ERROR(workers_.UpdateOnJob(prefix, top_up));
 
         // 2. What each worker is owed now: their posted balance (pending wages wait for verdicts).
         for (auto c = store_->Scan(Cf::kAccounts, prefix); c->Valid(); c->Next()) {
@@ -260,16 +255,18 @@ absl::StatusOr<v1::ImpactReport> Engine::ImpactReport(const std::string& job_id)
     int64_t wages = 0, topups = 0;
   };
   std::map<std::string, std::map<std::string, Worker>> by_centre;  // centre -> account -> work
-  for (const auto& [key, stats] : worker_jobs_) {
-    auto parts = keys::ParseWorkerJob(key);
-    if (!parts.has_value() || (!job_id.empty() && parts->second != job_id)) continue;
-    const std::string& account = parts->first;  // "worker:<centre>/<pseudonym>"
-    const std::string centre = account.substr(7, account.find('/') - 7);
-    Worker& w = by_centre[centre][account];
-    w.seconds += stats.active_seconds();
-    w.wages += stats.wages_minor();
-    w.topups += stats.topups_minor();
-  }
+  MW_RETURN_IF_ERROR(workers_.ForEachOnJob(
+      "",
+      [&](const std::string& account, const std::string& on_job, const v1::WorkerJobRecord& stats) {
+        if (!job_id.empty() && on_job != job_id) return absl::OkStatus();
+        // account: "worker:<centre>/<pseudonym>"
+        const std::string centre = account.substr(7, account.find('/') - 7);
+        Worker& w = by_centre[centre][account];
+        w.seconds += stats.active_seconds();
+        w.wages += stats.wages_minor();
+        w.topups += stats.topups_minor();
+        return absl::OkStatus();
+      }));
   v1::ImpactReport report;
   report.set_job_id(job_id);
   for (const auto& [centre_id, workers] : by_centre) {
@@ -291,7 +288,7 @@ absl::StatusOr<v1::ImpactReport> Engine::ImpactReport(const std::string& job_id)
       c->set_wages_minor(c->wages_minor() + w.wages);
       c->set_topups_minor(c->topups_minor() + w.topups);
       if (w.seconds == 0) continue;
-      const int64_t rate = w.wages * 3600 / static_cast<int64_t>(w.seconds);
+      const int64_t rate = EarnedPerHour(w.wages, w.seconds);
       hourly.push_back(rate);
       if (rate < c->floor_minor_per_hour()) c->set_below_floor(c->below_floor() + 1);
     }

@@ -208,8 +208,6 @@ absl::StatusOr<v1::Receipt> Engine::RecordResult(const std::string& centre_id, c
   // A job stopped early decides nothing more: its answers are paid as they come in.
   const bool stopped = EndedEarly(run->progress.state());
   const int64_t rate = stage.human.piece_rate_minor();
-  const int64_t cost =
-      pay_->WageCost(*run, centre_id, rate);  // with the fee and the centre's share
   const std::string& currency = run->record.contract().currency();
   const FxRate* fx = pay_->CentreRate(*run, centre_id);
   const std::string worker_account = WorkerAccount(centre_id, worker);
@@ -224,7 +222,7 @@ absl::StatusOr<v1::Receipt> Engine::RecordResult(const std::string& centre_id, c
   receipt.set_status(v1::RECEIPT_ACCEPTED);
   receipt.set_contribution_id(assignment_id);
   receipt.set_late(!on_time);
-  v1::WorkerStatsRecord& stats = worker_stats_[worker_account];
+  v1::WorkerStatsRecord& stats = workers_.Record(worker_account);
 
   if (r.answer().skipped()) {
     // No work to pay for; the slot goes back to the pool.
@@ -236,26 +234,11 @@ absl::StatusOr<v1::Receipt> Engine::RecordResult(const std::string& centre_id, c
     receipt.set_detail(absl::StrCat("skipped: ", r.answer().skip_reason()));
     stats.set_skipped(stats.skipped() + 1);
   } else {
-    // Reserve the wage. A late answer or a check task's is posted at once: no verdict will come
-    // for it, and base pay never waits on quality. The fee and the centre's share are charged on
-    // the job's running totals (payroll.h).
-    MW_ASSIGN_OR_RETURN(const std::string payer,
-                        pay_->PayingAccount(*run, cost, WageTransferId(assignment_id), batch));
-    const FeeAndShare fees = Charge(&run->progress, centre_id, pay_->Terms(*run, centre_id), rate);
-    MW_ASSIGN_OR_RETURN(const int64_t wage, pay_->PayWorker(*run, centre_id,
-                                                            {.id = WageTransferId(assignment_id),
-                                                             .kind = v1::TRANSFER_PENDING,
-                                                             .code = v1::CODE_WAGE,
-                                                             .debit_account = payer,
-                                                             .credit_account = worker_account,
-                                                             .amount_minor = rate,
-                                                             .currency = currency,
-                                                             .job_id = ref->job_id},
-                                                            &fees, batch));
-    run->progress.set_wages_reserved_minor(run->progress.wages_reserved_minor() + rate);
-    if (!on_time || gold || stopped) {
-      MW_RETURN_IF_ERROR(pay_->PostWage(run, assignment_id, rate, batch).status());
-    }
+    // A late answer or a check task's is posted at once: no verdict will come for it, and base
+    // pay never waits on quality.
+    MW_ASSIGN_OR_RETURN(const int64_t wage,
+                        ReserveWage(run, centre_id, worker, assignment_id, rate,
+                                    /*post_now=*/!on_time || gold || stopped, batch));
     if (!on_time) {
       ++stats_.late_results;
       stats.set_late(stats.late() + 1);
@@ -280,52 +263,9 @@ absl::StatusOr<v1::Receipt> Engine::RecordResult(const std::string& centre_id, c
     // In the worker's own currency: what they see, and what their floor is checked against.
     receipt.set_wage_minor(wage);
     receipt.set_currency(fx != nullptr ? fx->to : currency);
-    // What the wage floor is checked against at the next payout: measured time and earnings
-    // on this job, this period. The time is the centre's claim, credited up to what the lease
-    // and the estimate allow.
     const TimeCredit time =
-        CreditTime(r.active_seconds(), stage.human.estimated_seconds(), options_.max_time_multiple,
-                   std::max(slot->lease_expires_at_ms(), clock_->NowMs()) - slot->leased_at_ms());
-    receipt.set_credited_seconds(time.credited_seconds);
-    receipt.set_held_seconds(time.held_seconds);
-    const std::string wj = keys::WorkerJob(worker_account, ref->job_id);
-    v1::WorkerJobRecord& job_stats = worker_jobs_[wj];
-    if (time.held_seconds > 0) {
-      receipt.set_detail(
-          absl::StrCat("time on task: ", r.active_seconds(), " s reported, ", time.credited_seconds,
-                       " s credited (at most ", options_.max_time_multiple, " times the ",
-                       stage.human.estimated_seconds(), " s estimate, within the lease); ",
-                       time.held_seconds, " s held for a person to look at"));
-      job_stats.set_held_seconds(job_stats.held_seconds() + time.held_seconds);
-      ++stats_.held_time_results;
-      spdlog::warn("event=time_held centre={} assignment={} reported={} credited={}", centre_id,
-                   assignment_id, r.active_seconds(), time.credited_seconds);
-    }
-    job_stats.set_active_seconds(job_stats.active_seconds() + time.credited_seconds);
-    job_stats.set_wages_minor(job_stats.wages_minor() + wage);
-    job_stats.set_period_active_seconds(job_stats.period_active_seconds() + time.credited_seconds);
-    job_stats.set_period_wages_minor(job_stats.period_wages_minor() + wage);
-    // Training: count the trainee's check answers; enough of them right promotes them.
-    const v1::WorkerOnDuty* on_duty = centres_.OnDuty(centre_id, worker);
-    if (gold && on_duty != nullptr && InTraining(*run, stage, centre_id, *on_duty)) {
-      const v1::QaPolicy& qa = stage.human.qa();
-      job_stats.set_training_answers(job_stats.training_answers() + 1);
-      job_stats.set_training_correct(job_stats.training_correct() + correct);
-      const uint32_t bar =
-          qa.training_accuracy_percent() == 0 ? 80 : qa.training_accuracy_percent();
-      if (job_stats.training_answers() >= qa.training_tasks() &&
-          uint64_t{job_stats.training_correct()} * 100 >=
-              uint64_t{bar} * job_stats.training_answers()) {
-        job_stats.set_promoted(true);
-        receipt.set_promoted(true);
-        receipt.set_feedback(absl::StrCat(
-            receipt.feedback(), ". Training passed (", job_stats.training_correct(), " of ",
-            job_stats.training_answers(), " right): regular tasks from now on"));
-        spdlog::info("event=promoted worker={} job={} right={} of={}", worker_account, ref->job_id,
-                     job_stats.training_correct(), job_stats.training_answers());
-      }
-    }
-    batch->PutRecord(Cf::kWorkerJobs, wj, job_stats);
+        CreditWorker(*run, stage, centre_id, r, *slot, wage,
+                     gold ? std::optional<bool>(correct) : std::nullopt, &receipt, batch);
     stats.set_contributions(stats.contributions() + 1);
     stats.set_active_seconds(stats.active_seconds() + time.credited_seconds);
     v1::StageCursor* cursor = run->progress.mutable_stages(stage.index);
@@ -333,7 +273,7 @@ absl::StatusOr<v1::Receipt> Engine::RecordResult(const std::string& centre_id, c
     ++(*run->progress.mutable_centre_contributions())[centre_id];
     ++stats_.contributions;
   }
-  batch->PutRecord(Cf::kWorkerStats, worker_account, stats);
+  workers_.PutRecord(worker_account, batch);
 
   v1::ContributionRecord contribution;
   *contribution.mutable_result() = r;
@@ -365,6 +305,74 @@ absl::StatusOr<v1::Receipt> Engine::RecordResult(const std::string& centre_id, c
   return remember(receipt);
 }
 
+absl::StatusOr<int64_t> Engine::ReserveWage(JobRun* run, const std::string& centre_id,
+                                            const std::string& worker,
+                                            const std::string& assignment_id, int64_t rate,
+                                            bool post_now, Batch* batch) {
+  const int64_t cost = pay_->WageCost(*run, centre_id, rate);  // with the fee and the share
+  MW_ASSIGN_OR_RETURN(const std::string payer,
+                      pay_->PayingAccount(*run, cost, WageTransferId(assignment_id), batch));
+  // The fee and the centre's share are charged on the job's running totals (payroll.h).
+  const FeeAndShare fees = Charge(&run->progress, centre_id, pay_->Terms(*run, centre_id), rate);
+  MW_ASSIGN_OR_RETURN(const int64_t wage,
+                      pay_->PayWorker(*run, centre_id,
+                                      {.id = WageTransferId(assignment_id),
+                                       .kind = v1::TRANSFER_PENDING,
+                                       .code = v1::CODE_WAGE,
+                                       .debit_account = payer,
+                                       .credit_account = WorkerAccount(centre_id, worker),
+                                       .amount_minor = rate,
+                                       .currency = run->record.contract().currency(),
+                                       .job_id = run->record.job().id()},
+                                      &fees, batch));
+  run->progress.set_wages_reserved_minor(run->progress.wages_reserved_minor() + rate);
+  if (post_now) MW_RETURN_IF_ERROR(pay_->PostWage(run, assignment_id, rate, batch).status());
+  return wage;
+}
+
+TimeCredit Engine::CreditWorker(const JobRun& run, const StageRun& stage,
+                                const std::string& centre_id, const v1::Result& r,
+                                const v1::SlotRecord& slot, int64_t wage,
+                                std::optional<bool> check_correct, v1::Receipt* receipt,
+                                Batch* batch) {
+  const std::string& job_id = run.record.job().id();
+  const std::string account = WorkerAccount(centre_id, r.worker());
+  // What the wage floor is checked against at the next payout: measured time and earnings on
+  // this job, this period. The time is the centre's claim, credited up to what the lease and the
+  // estimate allow.
+  const TimeCredit time =
+      CreditTime(r.active_seconds(), stage.human.estimated_seconds(), options_.max_time_multiple,
+                 std::max(slot.lease_expires_at_ms(), clock_->NowMs()) - slot.leased_at_ms());
+  receipt->set_credited_seconds(time.credited_seconds);
+  receipt->set_held_seconds(time.held_seconds);
+  workers_.CreditWork(account, job_id, wage, time);
+  if (time.held_seconds > 0) {
+    receipt->set_detail(
+        absl::StrCat("time on task: ", r.active_seconds(), " s reported, ", time.credited_seconds,
+                     " s credited (at most ", options_.max_time_multiple, " times the ",
+                     stage.human.estimated_seconds(), " s estimate, within the lease); ",
+                     time.held_seconds, " s held for a person to look at"));
+    ++stats_.held_time_results;
+    spdlog::warn("event=time_held centre={} assignment={} reported={} credited={}", centre_id,
+                 r.assignment_id(), r.active_seconds(), time.credited_seconds);
+  }
+  // Training: count the trainee's check answers; enough of them right promotes them.
+  const v1::WorkerOnDuty* on_duty = centres_.OnDuty(centre_id, r.worker());
+  if (check_correct.has_value() && on_duty != nullptr &&
+      InTraining(run, stage, centre_id, *on_duty) &&
+      workers_.CountTrainingAnswer(account, job_id, *check_correct, stage.human.qa())) {
+    const v1::WorkerJobRecord& on_job = workers_.OnJob(account, job_id);
+    receipt->set_promoted(true);
+    receipt->set_feedback(absl::StrCat(receipt->feedback(), ". Training passed (",
+                                       on_job.training_correct(), " of ", on_job.training_answers(),
+                                       " right): regular tasks from now on"));
+    spdlog::info("event=promoted worker={} job={} right={} of={}", account, job_id,
+                 on_job.training_correct(), on_job.training_answers());
+  }
+  workers_.PutOnJob(account, job_id, batch);
+  return time;
+}
+
 absl::Status Engine::Decide(JobRun* run, TaskRun* task, Batch* batch) {
   const StageRun& stage = run->chain[task->chain_pos];
   const v1::QaPolicy& qa = stage.human.qa();
@@ -381,10 +389,10 @@ absl::Status Engine::Decide(JobRun* run, TaskRun* task, Batch* batch) {
     }
     labels.push_back(label);
     accounts.push_back(WorkerAccount(centre, worker));
-    skills.push_back(Skill(accounts.back()));
+    skills.push_back(workers_.Skill(accounts.back()));
   }
   const auto& answer_schema = stage.human.answer();
-  const Verdict vote = DecideVerdict(qa, answer_schema, labels, skills);
+  const Verdict vote = run->aggregations[task->chain_pos]->Decide(labels, skills);
 
   // Dynamic overlap: below the target and under the cap, ask one more worker.
   const bool dynamic = qa.confidence_target() > 0;
@@ -448,13 +456,13 @@ absl::Status Engine::Decide(JobRun* run, TaskRun* task, Batch* batch) {
       spdlog::info("event=wage_posted task={} assignment={} transfer={} amount={}", task_id, aid,
                    WagePostTransferId(aid), stage.human.piece_rate_minor());
     }
-    v1::WorkerStatsRecord& stats = worker_stats_[accounts[i]];
+    v1::WorkerStatsRecord& stats = workers_.Record(accounts[i]);
     if (labels[i] == vote.label) {
       stats.set_agreed(stats.agreed() + 1);
     } else {
       stats.set_disagreed(stats.disagreed() + 1);
     }
-    batch->PutRecord(Cf::kWorkerStats, accounts[i], stats);
+    workers_.PutRecord(accounts[i], batch);
   }
   task->record.set_state(v1::TASK_DONE);
   PutTask(*task, batch);

@@ -159,9 +159,9 @@ absl::StatusOr<v1::Review> Engine::DecideReview(const v1::DecideReviewRequest& i
                                             .reason = "review"},
                                            /*fees=*/nullptr, batch)
                                .status());
-        v1::WorkerStatsRecord& stats = worker_stats_[account];
+        v1::WorkerStatsRecord& stats = workers_.Record(account);
         stats.set_reviews(stats.reviews() + 1);
-        batch->PutRecord(Cf::kWorkerStats, account, stats);
+        workers_.PutRecord(account, batch);
         run->progress.set_wages_posted_minor(run->progress.wages_posted_minor() + rate);
         PutProgress(*run, batch);
         --stats_.reviews_open;

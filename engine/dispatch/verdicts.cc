@@ -12,35 +12,122 @@ namespace mw::dispatch {
 
 namespace v1 = ::microwork::v1;
 
-Verdict DecideVerdict(const v1::QaPolicy& qa, const v1::AnswerSchema& schema,
-                      const std::vector<std::string>& labels, const std::vector<double>& skills) {
-  if (schema.has_number()) {
+namespace {
+
+Verdict FromVote(const qa::Vote& vote) {
+  return {
+      .label = vote.label, .confidence = vote.confidence, .votes = vote.votes, .total = vote.total};
+}
+
+class MajorityVote final : public Aggregation {
+ public:
+  Verdict Decide(const std::vector<std::string>& labels,
+                 const std::vector<double>& skills) const override {
+    return FromVote(qa::MajorityVote(labels));
+  }
+};
+
+class WeightedVote final : public Aggregation {
+ public:
+  explicit WeightedVote(int options) : options_(options) {}
+  Verdict Decide(const std::vector<std::string>& labels,
+                 const std::vector<double>& skills) const override {
+    return FromVote(qa::SkillWeightedVote(labels, skills, options_));
+  }
+
+ private:
+  const int options_;  // how many answers are possible (2 for text: agree or not)
+};
+
+// Median and mean of number answers; `whole` keeps the verdict a whole number.
+class NumberAggregation : public Aggregation {
+ public:
+  explicit NumberAggregation(bool whole) : whole_(whole) {}
+  Verdict Decide(const std::vector<std::string>& labels,
+                 const std::vector<double>& skills) const override {
     std::vector<double> values;
     values.reserve(labels.size());
     for (const std::string& label : labels) {
       double v = 0;
       if (absl::SimpleAtod(label, &v)) values.push_back(v);  // checked on arrival (CheckAnswer)
     }
-    const bool whole = schema.number().integer();
-    qa::NumberEstimate e;
-    if (qa.method() == v1::MEAN) {
-      e = qa::Mean(values);
-      if (whole) e.value = std::round(e.value);  // half away from zero
-    } else {
-      e = whole ? qa::LowerMedian(values) : qa::Median(values);
-    }
-    return {.label = whole ? absl::StrCat(static_cast<int64_t>(e.value))
-                           : absl::StrFormat("%.10g", e.value),
+    const qa::NumberEstimate e = Estimate(values);
+    return {.label = whole_ ? absl::StrCat(static_cast<int64_t>(e.value))
+                            : absl::StrFormat("%.10g", e.value),
             .confidence = e.confidence,
             .votes = static_cast<int>(std::lround(e.confidence * e.count)),
             .total = e.count};
   }
-  const int options = schema.has_single_choice() ? schema.single_choice().options_size() : 2;
-  const qa::Vote vote = qa.method() == v1::WEIGHTED_VOTE
-                            ? qa::SkillWeightedVote(labels, skills, options)
-                            : qa::MajorityVote(labels);
-  return {
-      .label = vote.label, .confidence = vote.confidence, .votes = vote.votes, .total = vote.total};
+
+ protected:
+  virtual qa::NumberEstimate Estimate(const std::vector<double>& values) const = 0;
+  const bool whole_;
+};
+
+class Median final : public NumberAggregation {
+ public:
+  using NumberAggregation::NumberAggregation;
+
+ private:
+  qa::NumberEstimate Estimate(const std::vector<double>& values) const override {
+    return whole_ ? qa::LowerMedian(values) : qa::Median(values);
+  }
+};
+
+class Mean final : public NumberAggregation {
+ public:
+  using NumberAggregation::NumberAggregation;
+
+ private:
+  qa::NumberEstimate Estimate(const std::vector<double>& values) const override {
+    qa::NumberEstimate e = qa::Mean(values);
+    if (whole_) e.value = std::round(e.value);  // half away from zero
+    return e;
+  }
+};
+
+}  // namespace
+
+absl::StatusOr<std::shared_ptr<const Aggregation>> AggregationFor(const v1::QaPolicy& qa,
+                                                                  const v1::AnswerSchema& schema) {
+  const v1::Aggregation method = qa.method();
+  auto refuse = [&](absl::string_view needs) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("qa.method: ", v1::Aggregation_Name(method), " ", needs));
+  };
+  if (schema.has_number()) {
+    const bool whole = schema.number().integer();
+    switch (method) {
+      case v1::AGGREGATION_UNSPECIFIED:
+      case v1::MEDIAN:
+        return std::make_shared<Median>(whole);
+      case v1::MEAN:
+        return std::make_shared<Mean>(whole);
+      default:
+        return refuse("needs a choice or text answer, not a number");
+    }
+  }
+  switch (method) {
+    case v1::AGGREGATION_UNSPECIFIED:
+    case v1::MAJORITY_VOTE:
+      return std::make_shared<MajorityVote>();
+    case v1::TEXT_AGREEMENT:
+      if (!schema.has_text()) return refuse("needs a text answer");
+      return std::make_shared<MajorityVote>();
+    case v1::WEIGHTED_VOTE:
+      return std::make_shared<WeightedVote>(
+          schema.has_single_choice() ? schema.single_choice().options_size() : 2);
+    case v1::MEDIAN:
+    case v1::MEAN:
+      return refuse("needs a number answer");
+    default:
+      return refuse("has no implementation in this dispatcher");
+  }
+}
+
+Verdict DecideVerdict(const v1::QaPolicy& qa, const v1::AnswerSchema& schema,
+                      const std::vector<std::string>& labels, const std::vector<double>& skills) {
+  return (*AggregationFor(qa, schema))->Decide(labels, skills);
 }
 
 }  // namespace mw::dispatch

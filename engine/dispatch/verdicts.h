@@ -1,21 +1,25 @@
 // Verdicts: how a task's counted answers become one answer with a confidence, under its stage's
-// QA policy. One home for the online aggregation rule, so every method the schema offers is one
-// the dispatcher runs:
-//   choices and text   MAJORITY_VOTE (the default), WEIGHTED_VOTE (by each worker's skill), or
-//                      TEXT_AGREEMENT (a vote on the normalised text: AnswerLabel folds case and
-//                      spaces, so it is the majority vote of text answers);
-//   numbers            MEDIAN (the default) or MEAN.
+// QA policy. Each aggregation method the schema offers is one Aggregation here, so a method the
+// contract can name and the dispatcher cannot run is refused when the job is built
+// (AggregationFor), never found at the first verdict:
+//   choices and text   MajorityVote (the default; also TEXT_AGREEMENT, since AnswerLabel folds
+//                      case and spaces, it is the majority vote of text answers) and
+//                      WeightedVote (by each worker's skill);
+//   numbers            Median (the default) and Mean.
 // On a whole-number stage the verdict stays whole: the median of an even count is the lower of
 // the two middle answers, and a mean is rounded half away from zero.
 //
-//   Verdict v = DecideVerdict(stage.qa(), stage.answer(), {"3", "2", "40"}, {.5, .5, .5});
-//   // v.label == "3" (MEDIAN), v.votes == 1, v.confidence == 1.0 / 3
+//   MW_ASSIGN_OR_RETURN(auto aggregation, AggregationFor(stage.qa(), stage.answer()));
+//   Verdict v = aggregation->Decide({"3", "2", "40"}, {.5, .5, .5});
+//   // v.label == "3" (median), v.votes == 1, v.confidence == 1.0 / 3
 #ifndef MW_ENGINE_DISPATCH_VERDICTS_H_
 #define MW_ENGINE_DISPATCH_VERDICTS_H_
 
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "absl/status/statusor.h"
 #include "microwork/v1/contract.pb.h"
 
 namespace mw::dispatch {
@@ -27,9 +31,22 @@ struct Verdict {
   int total = 0;          // answers counted
 };
 
-// The verdict of `labels` (AnswerLabel of each counted answer; `skills` the workers' skill
-// estimates, in the same order) under `qa` for answers of `schema`. REQUIRES: labels non-empty,
-// and `qa`'s method one ValidateContract accepts for `schema`.
+class Aggregation {
+ public:
+  virtual ~Aggregation() = default;
+  // The verdict of `labels` (AnswerLabel of each counted answer; `skills` the workers' skill
+  // estimates, in the same order). REQUIRES: labels non-empty.
+  virtual Verdict Decide(const std::vector<std::string>& labels,
+                         const std::vector<double>& skills) const = 0;
+};
+
+// The aggregation `qa` names for answers of `schema`. INVALID_ARGUMENT, naming the method, for a
+// method the schema's answers cannot use or one without an implementation.
+[[nodiscard]] absl::StatusOr<std::shared_ptr<const Aggregation>> AggregationFor(
+    const microwork::v1::QaPolicy& qa, const microwork::v1::AnswerSchema& schema);
+
+// AggregationFor(qa, schema)->Decide(labels, skills). REQUIRES: `qa`'s method one
+// ValidateContract accepts for `schema`.
 Verdict DecideVerdict(const microwork::v1::QaPolicy& qa, const microwork::v1::AnswerSchema& schema,
                       const std::vector<std::string>& labels, const std::vector<double>& skills);
 

@@ -57,5 +57,39 @@ TEST(VerdictsTest, ChoicesAndTextAreVoted) {
       "yes");
 }
 
+TEST(VerdictsTest, EveryMethodTheSchemaOffersHasAnAggregationAndOthersAreRefusedByName) {
+  v1::AnswerSchema choice;
+  for (const char* o : {"yes", "no"}) choice.mutable_single_choice()->add_options(o);
+  v1::AnswerSchema text;
+  text.mutable_text();
+  for (int m = 0; m <= v1::Aggregation_MAX; ++m) {
+    if (!v1::Aggregation_IsValid(m)) continue;
+    const auto method = static_cast<v1::Aggregation>(m);
+    const bool numbers = method == v1::MEDIAN || method == v1::MEAN;
+    const bool any = method == v1::AGGREGATION_UNSPECIFIED;
+    EXPECT_EQ(AggregationFor(Method(method), Numbers(false)).ok(), numbers || any)
+        << v1::Aggregation_Name(method);
+    EXPECT_EQ(AggregationFor(Method(method), text).ok(), !numbers) << v1::Aggregation_Name(method);
+    EXPECT_EQ(AggregationFor(Method(method), choice).ok(), !numbers && method != v1::TEXT_AGREEMENT)
+        << v1::Aggregation_Name(method);
+  }
+  EXPECT_EQ(AggregationFor(Method(v1::MEAN), choice).status().message(),
+            "qa.method: MEAN needs a number answer");
+  EXPECT_EQ(AggregationFor(Method(v1::WEIGHTED_VOTE), Numbers(true)).status().message(),
+            "qa.method: WEIGHTED_VOTE needs a choice or text answer, not a number");
+  EXPECT_EQ(AggregationFor(Method(v1::TEXT_AGREEMENT), choice).status().message(),
+            "qa.method: TEXT_AGREEMENT needs a text answer");
+  // A method added to the schema without an implementation is refused, not voted.
+  EXPECT_EQ(AggregationFor(Method(static_cast<v1::Aggregation>(99)), choice).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST(VerdictsTest, OneAggregationDecidesManyTasks) {
+  auto median = AggregationFor(Method(v1::MEDIAN), Numbers(true));
+  ASSERT_TRUE(median.ok());
+  EXPECT_EQ((*median)->Decide({"1", "9", "5"}, {.5, .5, .5}).label, "5");
+  EXPECT_EQ((*median)->Decide({"4", "2", "7", "100"}, {.5, .5, .5, .5}).label, "4");
+}
+
 }  // namespace
 }  // namespace mw::dispatch

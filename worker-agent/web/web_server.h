@@ -24,9 +24,9 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
-#include "engine/centre/agent_state.h"
 #include "engine/common/clock.h"
 #include "microwork/v1/services.pb.h"
+#include "worker-agent/state/agent_state.h"
 #include "worker-agent/web/guard.h"
 
 namespace httplib {

@@ -25,6 +25,7 @@
 #include "worker-agent/web/messages.h"
 #include "worker-agent/web/page_parts.h"
 #include "worker-agent/web/web_server.h"
+#include "worker-agent/welfare.h"
 
 namespace mw::agent::web {
 
@@ -43,18 +44,6 @@ std::string Instructions(const v1::HumanStage& stage, const std::string& lang) {
   return stage.instructions().empty() ? "" : stage.instructions().begin()->second;
 }
 
-// Where today, this week (from Monday) and this month begin, in the centre's local time.
-std::array<int64_t, 3> PeriodStarts(int64_t now_ms) {
-  const absl::TimeZone tz = absl::LocalTimeZone();
-  const absl::CivilDay today = absl::ToCivilDay(absl::FromUnixMillis(now_ms), tz);
-  const int since_monday = static_cast<int>(absl::GetWeekday(today));  // monday == 0
-  return {centre::LocalDayStart(now_ms),
-          absl::ToUnixMillis(absl::FromCivil(today - since_monday, tz)),
-          absl::ToUnixMillis(absl::FromCivil(absl::CivilMonth(today), tz))};
-}
-
-constexpr int64_t kPauseMs = 10 * 60 * 1000;  // a pause this long ends a stretch of work
-
 struct Window {
   uint32_t tasks = 0;
   int64_t wage_minor = 0;
@@ -66,24 +55,32 @@ struct Window {
 // ---- Work ----
 
 std::string WebServer::Welfare(Call& c) {
-  if (options_.max_minutes_per_day == 0 && options_.max_minutes_per_week == 0 &&
-      options_.distressing_per_day == 0 && options_.break_after_minutes == 0) {
-    return "";
-  }
+  const WelfareLimits limits{.max_minutes_per_day = options_.max_minutes_per_day,
+                             .max_minutes_per_week = options_.max_minutes_per_week,
+                             .distressing_per_day = options_.distressing_per_day,
+                             .break_after_minutes = options_.break_after_minutes};
+  if (!limits.any()) return "";
   const Messages& m = Messages::Get();
   const std::string& worker = c.session.worker;
   const int64_t now = clock_->NowMs();
   const std::array<int64_t, 3> starts = PeriodStarts(now);
   const centre::WorkDone today = state_->WorkSince(worker, starts[0]);
+  const centre::WorkDone week =
+      limits.max_minutes_per_week > 0 ? state_->WorkSince(worker, starts[1]) : centre::WorkDone();
+  int64_t stretch_start = 0;
+  {
+    absl::MutexLock l(&mu_);
+    if (auto it = sessions_.find(TokenKey(c.token)); it != sessions_.end()) {
+      if (now - it->second.last_answer_ms < kPauseMs) stretch_start = it->second.stretch_start_ms;
+    }
+  }
+  const WelfareCheck check = CheckWelfare(limits, today, week, stretch_start, now);
   auto hours = [](uint32_t minutes) { return absl::StrFormat("%.1f", minutes / 60.0); };
   std::string stop;
-  if (options_.max_minutes_per_day > 0 &&
-      today.active_seconds >= uint64_t{options_.max_minutes_per_day} * 60) {
-    stop = m.Text(c.lang, "limit_day", {{"hours", hours(options_.max_minutes_per_day)}});
-  } else if (options_.max_minutes_per_week > 0 &&
-             state_->WorkSince(worker, starts[1]).active_seconds >=
-                 uint64_t{options_.max_minutes_per_week} * 60) {
-    stop = m.Text(c.lang, "limit_week", {{"hours", hours(options_.max_minutes_per_week)}});
+  if (check.stop == WelfareCheck::kDayLimit) {
+    stop = m.Text(c.lang, "limit_day", {{"hours", hours(limits.max_minutes_per_day)}});
+  } else if (check.stop == WelfareCheck::kWeekLimit) {
+    stop = m.Text(c.lang, "limit_week", {{"hours", hours(limits.max_minutes_per_week)}});
   }
   if (!stop.empty()) {
     spdlog::info("event=welfare_limit worker={} active_seconds_today={}", worker,
@@ -92,7 +89,7 @@ std::string WebServer::Welfare(Call& c) {
     return absl::StrCat("<p class=\"notice\" id=\"limit\">", Escape(stop), "</p>");
   }
   // Past the exposure cap, distressing tasks are passed back (skipped, so others get them).
-  if (options_.distressing_per_day > 0 && today.distressing >= options_.distressing_per_day) {
+  if (check.pass_distressing) {
     bool passed = false;
     for (auto next = state_->PeekNext(worker);
          next.has_value() && next->spec().human().distressing(); next = state_->PeekNext(worker)) {
@@ -109,20 +106,11 @@ std::string WebServer::Welfare(Call& c) {
           Escape(m.Text(c.lang, "exposure_cap", {{"n", absl::StrCat(today.distressing)}})), "</p>");
     }
   }
-  if (options_.break_after_minutes > 0) {
-    int64_t stretch_start = 0;
-    {
-      absl::MutexLock l(&mu_);
-      if (auto it = sessions_.find(TokenKey(c.token)); it != sessions_.end()) {
-        if (now - it->second.last_answer_ms < kPauseMs) stretch_start = it->second.stretch_start_ms;
-      }
-    }
-    const int64_t minutes = stretch_start > 0 ? (now - stretch_start) / 60'000 : 0;
-    if (minutes >= options_.break_after_minutes) {
-      absl::StrAppend(
-          &c.notice, "<p class=\"notice\" id=\"break\">",
-          Escape(m.Text(c.lang, "break_reminder", {{"minutes", absl::StrCat(minutes)}})), "</p>");
-    }
+  if (check.break_minutes > 0) {
+    absl::StrAppend(
+        &c.notice, "<p class=\"notice\" id=\"break\">",
+        Escape(m.Text(c.lang, "break_reminder", {{"minutes", absl::StrCat(check.break_minutes)}})),
+        "</p>");
   }
   return "";
 }
@@ -146,7 +134,7 @@ void WebServer::TaskPage(Call& c) {
   const v1::Assignment& a = next->assignment();
   const v1::HumanStage& stage = next->spec().human();
   const uint32_t est = std::max<uint32_t>(stage.estimated_seconds(), 1);
-  const int64_t hourly = a.piece_rate_minor() * 3600 / est;
+  const int64_t hourly = EarnedPerHour(a.piece_rate_minor(), est);
   const std::string pay = absl::StrCat(
       "<dl><dt>", Escape(m.Text(c.lang, "pay")), "</dt><dd class=\"pay\" id=\"pay\">",
       Escape(FormatMoney(a.piece_rate_minor(), a.currency())), "</dd><dt>",
@@ -269,9 +257,7 @@ void WebServer::Answer(Call& c, bool skip) {
     absl::MutexLock l(&mu_);
     if (auto it = sessions_.find(TokenKey(c.token)); it != sessions_.end()) {
       Session& s = it->second;
-      if (s.last_answer_ms == 0 || now - s.last_answer_ms >= kPauseMs) {
-        s.stretch_start_ms = now - open_ms;
-      }
+      s.stretch_start_ms = StretchStart(s.last_answer_ms, s.stretch_start_ms, now, open_ms);
       s.last_answer_ms = now;
     }
   }
@@ -311,8 +297,7 @@ void WebServer::EarningsPage(Call& c) {
                     "\"><b>", Escape(FormatMoney(win.wage_minor, currency)), "</b><br>",
                     Escape(m.Text(c.lang, "tasks_count", {{"n", absl::StrCat(win.tasks)}})));
     if (win.active_seconds > 0) {
-      const int64_t hourly =
-          win.wage_minor * 3600 / static_cast<int64_t>(std::max<uint64_t>(win.active_seconds, 1));
+      const int64_t hourly = EarnedPerHour(win.wage_minor, win.active_seconds);
       absl::StrAppend(&body, "<br>",
                       Escape(m.Text(c.lang, "hourly", {{"rate", FormatMoney(hourly, currency)}})));
     }

@@ -1,6 +1,7 @@
-#include "engine/centre/agent_state.h"
+#include "worker-agent/state/agent_state.h"
 
 #include "absl/strings/str_cat.h"
+#include "engine/storage/keys.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "testing/temp_dir.h"
@@ -58,6 +59,35 @@ class AgentStateTest : public ::testing::Test {
   FakeClock clock_;
   std::unique_ptr<AgentState> state_;
 };
+
+// A record the agent cannot read stops it at start, naming where: never skipped, so a corrupt
+// earning or session is not silently gone.
+TEST_F(AgentStateTest, AnUnreadableRecordIsDataLossAtOpen) {
+  for (auto [cf, key] : {std::pair{storage::Cf::kEarnings, std::string("w1\x00x")},
+                         std::pair{storage::Cf::kQuarantine, std::string("r-1")},
+                         std::pair{storage::Cf::kMeta, storage::keys::WebSessionPrefix() + "ab"},
+                         std::pair{storage::Cf::kRoster, std::string("w1")}}) {
+    state_.reset();
+    {
+      auto store = storage::Store::Open(dir_.Sub("db"), storage::Schema::kAgent);
+      ASSERT_TRUE(store.ok()) << store.status();
+      storage::Batch batch;
+      batch.Put(cf, key, "\x01not a record");
+      ASSERT_TRUE((*store)->Write(std::move(batch), storage::Durability::kSynced).ok());
+    }
+    auto opened = AgentState::Open(dir_.Sub("db"), &clock_);
+    EXPECT_EQ(opened.status().code(), absl::StatusCode::kDataLoss) << storage::CfName(cf);
+    // Mend it, and the agent starts again.
+    {
+      auto store = storage::Store::Open(dir_.Sub("db"), storage::Schema::kAgent);
+      ASSERT_TRUE(store.ok());
+      storage::Batch batch;
+      batch.Delete(cf, key);
+      ASSERT_TRUE((*store)->Write(std::move(batch), storage::Durability::kSynced).ok());
+    }
+    Reopen();
+  }
+}
 
 TEST_F(AgentStateTest, RosterGivesPseudonymsAndSurvivesRestart) {
   v1::RosterEntry e;

@@ -1,4 +1,4 @@
-#include "engine/centre/sign_in_code.h"
+#include "worker-agent/state/sign_in_code.h"
 
 #include <argon2.h>
 

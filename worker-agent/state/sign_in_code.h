@@ -6,8 +6,8 @@
 //   IssuedCode issued = NewSignInCode(417);   // hand issued.code over once; keep the verifier
 //   auto typed = ParseSignInCode("0417 2958 3306");
 //   bool ok = typed && typed->number == 417 && VerifySignInCode(issued.verifier, typed->secret);
-#ifndef MW_ENGINE_CENTRE_SIGN_IN_CODE_H_
-#define MW_ENGINE_CENTRE_SIGN_IN_CODE_H_
+#ifndef MW_WORKER_AGENT_STATE_SIGN_IN_CODE_H_
+#define MW_WORKER_AGENT_STATE_SIGN_IN_CODE_H_
 
 #include <cstdint>
 #include <optional>
@@ -42,4 +42,4 @@ bool VerifySignInCode(const std::string& verifier, absl::string_view secret);
 
 }  // namespace mw::centre
 
-#endif  // MW_ENGINE_CENTRE_SIGN_IN_CODE_H_
+#endif  // MW_WORKER_AGENT_STATE_SIGN_IN_CODE_H_

@@ -1,19 +1,20 @@
-#include "engine/centre/agent_state.h"
+#include "worker-agent/state/agent_state.h"
 
 #include <optional>
 #include <set>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
-#include "engine/centre/sign_in_code.h"
 #include "engine/common/ids.h"
 #include "engine/common/sha256.h"
 #include "engine/common/status_macros.h"
 #include "engine/storage/keys.h"
+#include "worker-agent/state/sign_in_code.h"
 
 namespace mw::centre {
 
@@ -24,6 +25,20 @@ namespace keys = storage::keys;
 
 namespace {
 constexpr char kLeaseKey[] = "pending_lease";
+
+// DATA_LOSS, naming the column family and the key, unless every record of `cf` under `prefix`
+// parses as a T: a record the agent cannot read is a loss to report, never one to skip.
+template <typename T>
+absl::Status CheckAll(const storage::Store& store, Cf cf, const std::string& prefix) {
+  for (auto c = store.Scan(cf, prefix); c->Valid(); c->Next()) {
+    T record;
+    if (absl::Status s = c->Read(&record); !s.ok()) {
+      return absl::DataLossError(absl::StrCat(storage::CfName(cf), " record \"",
+                                              absl::CHexEscape(c->key()), "\": ", s.message()));
+    }
+  }
+  return absl::OkStatus();
+}
 }  // namespace
 
 v1::Result ResultFor(const v1::Assignment& a, const std::string& worker, int64_t now_ms) {
@@ -75,6 +90,13 @@ absl::Status AgentState::Load() {
     next_seq_ = *seq + 1;
   }
   for (auto c = store_->Scan(Cf::kQuarantine, ""); c->Valid(); c->Next()) ++quarantined_;
+  // What is read on demand later (quarantine, earnings, reservations, teams, sessions) is
+  // checked now: an agent with an unreadable record does not start.
+  MW_RETURN_IF_ERROR(CheckAll<v1::OutboxEntry>(*store_, Cf::kQuarantine, ""));
+  MW_RETURN_IF_ERROR(CheckAll<v1::EarningRecord>(*store_, Cf::kEarnings, ""));
+  MW_RETURN_IF_ERROR(CheckAll<v1::StageReservation>(*store_, Cf::kMeta, keys::ReservationPrefix()));
+  MW_RETURN_IF_ERROR(CheckAll<v1::Team>(*store_, Cf::kMeta, keys::TeamPrefix()));
+  MW_RETURN_IF_ERROR(CheckAll<v1::WebSession>(*store_, Cf::kMeta, keys::WebSessionPrefix()));
   v1::LeaseRequest pending;
   absl::Status s = store_->GetRecord(Cf::kMeta, keys::Meta(kLeaseKey), &pending);
   if (s.ok()) pending_lease_ = std::move(pending);
@@ -326,7 +348,8 @@ absl::Status AgentState::DropAssignments(const std::vector<std::string>& ids) {
 
 namespace {
 
-// Every record of type T in kMeta under `prefix`, in key order; unreadable ones are skipped.
+// Every record of type T in kMeta under `prefix`, in key order. Load checked that each parses;
+// one that stopped parsing since (the disk failed under a running agent) is left out here.
 template <typename T>
 std::vector<T> ReadAll(const storage::Store& store, const std::string& prefix) {
   std::vector<T> out;

@@ -11,8 +11,8 @@
 //   MW_RETURN_IF_ERROR(state->ApplyReceipts(receipts));  // drops, or quarantines
 //
 // Thread-safe.
-#ifndef MW_ENGINE_CENTRE_AGENT_STATE_H_
-#define MW_ENGINE_CENTRE_AGENT_STATE_H_
+#ifndef MW_WORKER_AGENT_STATE_AGENT_STATE_H_
+#define MW_WORKER_AGENT_STATE_AGENT_STATE_H_
 
 #include <deque>
 #include <functional>
@@ -206,4 +206,4 @@ class AgentState {
 
 }  // namespace mw::centre
 
-#endif  // MW_ENGINE_CENTRE_AGENT_STATE_H_
+#endif  // MW_WORKER_AGENT_STATE_AGENT_STATE_H_

@@ -1,0 +1,111 @@
+#include "engine/dispatch/worker_book.h"
+
+#include "absl/strings/match.h"
+#include "engine/common/status_macros.h"
+#include "engine/storage/keys.h"
+#include "engine/storage/record.h"
+
+namespace mw::dispatch {
+
+namespace v1 = ::microwork::v1;
+namespace keys = storage::keys;
+using storage::Cf;
+
+absl::Status WorkerBook::Load(const storage::Store& store) {
+  for (auto c = store.Scan(Cf::kWorkerStats, ""); c->Valid(); c->Next()) {
+    v1::WorkerStatsRecord rec;
+    MW_RETURN_IF_ERROR(c->Read(&rec));
+    records_[std::string(c->key())] = std::move(rec);
+  }
+  for (auto c = store.Scan(Cf::kWorkerJobs, ""); c->Valid(); c->Next()) {
+    v1::WorkerJobRecord rec;
+    MW_RETURN_IF_ERROR(c->Read(&rec));
+    on_job_[std::string(c->key())] = std::move(rec);
+  }
+  return absl::OkStatus();
+}
+
+v1::WorkerStatsRecord& WorkerBook::Record(const std::string& account) { return records_[account]; }
+
+const v1::WorkerStatsRecord* WorkerBook::FindRecord(const std::string& account) const {
+  auto it = records_.find(account);
+  return it == records_.end() ? nullptr : &it->second;
+}
+
+void WorkerBook::PutRecord(const std::string& account, storage::Batch* batch) {
+  batch->PutRecord(Cf::kWorkerStats, account, records_[account]);
+}
+
+v1::WorkerJobRecord& WorkerBook::OnJob(const std::string& account, const std::string& job_id) {
+  return on_job_[keys::WorkerJob(account, job_id)];
+}
+
+void WorkerBook::PutOnJob(const std::string& account, const std::string& job_id,
+                          storage::Batch* batch) {
+  const std::string key = keys::WorkerJob(account, job_id);
+  batch->PutRecord(Cf::kWorkerJobs, key, on_job_[key]);
+}
+
+absl::Status WorkerBook::ForEachOnJob(
+    const std::string& account_prefix,
+    const std::function<absl::Status(const std::string&, const std::string&,
+                                     const v1::WorkerJobRecord&)>& fn) const {
+  for (const auto& [key, record] : on_job_) {
+    if (!absl::StartsWith(key, account_prefix)) continue;
+    auto parts = keys::ParseWorkerJob(key);
+    if (!parts.has_value()) return absl::DataLossError("malformed worker-job key");
+    MW_RETURN_IF_ERROR(fn(parts->first, parts->second, record));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status WorkerBook::UpdateOnJob(
+    const std::string& account_prefix,
+    const std::function<absl::Status(const std::string&, const std::string&, v1::WorkerJobRecord&)>&
+        fn) {
+  for (auto& [key, record] : on_job_) {
+    if (!absl::StartsWith(key, account_prefix)) continue;
+    auto parts = keys::ParseWorkerJob(key);
+    if (!parts.has_value()) return absl::DataLossError("malformed worker-job key");
+    MW_RETURN_IF_ERROR(fn(parts->first, parts->second, record));
+  }
+  return absl::OkStatus();
+}
+
+double WorkerBook::Skill(const std::string& account) const {
+  const v1::WorkerStatsRecord* s = FindRecord(account);
+  if (s == nullptr) return 0.5;
+  return (1.0 + s->gold_correct() + s->agreed()) /
+         (2.0 + s->gold_total() + s->agreed() + s->disagreed());
+}
+
+void WorkerBook::CreditWork(const std::string& account, const std::string& job_id, int64_t wage,
+                            const TimeCredit& time) {
+  v1::WorkerJobRecord& r = OnJob(account, job_id);
+  r.set_held_seconds(r.held_seconds() + time.held_seconds);
+  r.set_active_seconds(r.active_seconds() + time.credited_seconds);
+  r.set_wages_minor(r.wages_minor() + wage);
+  r.set_period_active_seconds(r.period_active_seconds() + time.credited_seconds);
+  r.set_period_wages_minor(r.period_wages_minor() + wage);
+}
+
+bool WorkerBook::Promoted(const std::string& account, const std::string& job_id) const {
+  auto it = on_job_.find(keys::WorkerJob(account, job_id));
+  return it != on_job_.end() && it->second.promoted();
+}
+
+bool WorkerBook::CountTrainingAnswer(const std::string& account, const std::string& job_id,
+                                     bool correct, const v1::QaPolicy& qa) {
+  v1::WorkerJobRecord& r = OnJob(account, job_id);
+  r.set_training_answers(r.training_answers() + 1);
+  r.set_training_correct(r.training_correct() + correct);
+  const uint32_t bar = qa.training_accuracy_percent() == 0 ? 80 : qa.training_accuracy_percent();
+  if (r.promoted() || r.training_answers() < qa.training_tasks() ||
+      uint64_t{r.training_correct()} * 100 < uint64_t{bar} * r.training_answers()) {
+    return false;
+  }
+  r.set_promoted(true);
+  return true;
+}
+
+}  // namespace mw::dispatch

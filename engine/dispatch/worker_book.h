@@ -1,0 +1,79 @@
+// WorkerBook: what the dispatcher knows of each worker, by their ledger account
+// ("worker:<centre>/<pseudonym>"): their record over every job (answers, skips, late answers,
+// check answers, agreement with verdicts, reviews, time), and their record on each job (time
+// credited and held, wages, this pay period's figures for the wage floor, training).
+//
+// One home for two rules: the skill estimate (the posterior mean of Beta(1, 1) updated by check
+// answers and by agreement with verdicts) and training (a newcomer on a stage that asks for it
+// gets check tasks until `training_tasks` of them are answered with at least
+// `training_accuracy_percent` right, 80 when unset).
+//
+//   v1::WorkerStatsRecord& record = book.Record(account);
+//   record.set_skipped(record.skipped() + 1);
+//   book.PutRecord(account, &batch);
+//
+// Records are kept in memory and written through the caller's batch (kWorkerStats,
+// kWorkerJobs). Not thread-safe: the engine calls it under its lock.
+#ifndef MW_ENGINE_DISPATCH_WORKER_BOOK_H_
+#define MW_ENGINE_DISPATCH_WORKER_BOOK_H_
+
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
+#include "engine/dispatch/payroll.h"
+#include "engine/storage/store.h"
+#include "microwork/v1/contract.pb.h"
+#include "microwork/v1/records.pb.h"
+
+namespace mw::dispatch {
+
+class WorkerBook {
+ public:
+  // Reads every record. DATA_LOSS for one that does not parse.
+  [[nodiscard]] absl::Status Load(const storage::Store& store);
+
+  // The worker's record over every job, created empty on first use; PutRecord writes it.
+  microwork::v1::WorkerStatsRecord& Record(const std::string& account);
+  const microwork::v1::WorkerStatsRecord* FindRecord(const std::string& account) const;
+  void PutRecord(const std::string& account, storage::Batch* batch);
+
+  // The worker's record on `job_id`, created empty on first use; PutOnJob writes it.
+  microwork::v1::WorkerJobRecord& OnJob(const std::string& account, const std::string& job_id);
+  void PutOnJob(const std::string& account, const std::string& job_id, storage::Batch* batch);
+  // Calls `fn` with every (account, job id, record on the job) whose account starts with
+  // `account_prefix` ("" for all), stopping at its first error. DATA_LOSS for a malformed key.
+  // UpdateOnJob lets `fn` change the record (the caller then puts it).
+  [[nodiscard]] absl::Status ForEachOnJob(
+      const std::string& account_prefix,
+      const std::function<absl::Status(const std::string& account, const std::string& job_id,
+                                       const microwork::v1::WorkerJobRecord& record)>& fn) const;
+  [[nodiscard]] absl::Status UpdateOnJob(
+      const std::string& account_prefix,
+      const std::function<absl::Status(const std::string& account, const std::string& job_id,
+                                       microwork::v1::WorkerJobRecord& record)>& fn);
+
+  // The skill estimate, 0.5 for a worker with no record.
+  double Skill(const std::string& account) const;
+
+  // Credits an answer's wage and time (payroll's CreditTime) to the worker's record on the job,
+  // this period's figures included.
+  void CreditWork(const std::string& account, const std::string& job_id, int64_t wage,
+                  const TimeCredit& time);
+  // Whether the worker passed training on `job_id`.
+  bool Promoted(const std::string& account, const std::string& job_id) const;
+  // Counts a trainee's check answer on `job_id` under the stage's `qa`; true when it is the one
+  // that promotes them (Promoted from then on).
+  bool CountTrainingAnswer(const std::string& account, const std::string& job_id, bool correct,
+                           const microwork::v1::QaPolicy& qa);
+
+ private:
+  absl::flat_hash_map<std::string, microwork::v1::WorkerStatsRecord> records_;  // by account
+  absl::flat_hash_map<std::string, microwork::v1::WorkerJobRecord> on_job_;     // keys::WorkerJob
+};
+
+}  // namespace mw::dispatch
+
+#endif  // MW_ENGINE_DISPATCH_WORKER_BOOK_H_

@@ -1,0 +1,143 @@
+#include "engine/dispatch/worker_book.h"
+
+#include <map>
+#include <memory>
+
+#include "engine/storage/keys.h"
+#include "gtest/gtest.h"
+#include "testing/temp_dir.h"
+
+namespace mw::dispatch {
+namespace {
+
+namespace v1 = ::microwork::v1;
+
+constexpr char kAmina[] = "worker:nairobi/amina";
+constexpr char kOtieno[] = "worker:nairobi/otieno";
+constexpr char kRavi[] = "worker:pune/ravi";
+
+class WorkerBookTest : public ::testing::Test {
+ protected:
+  void SetUp() override { Reopen(); }
+  void Reopen() {
+    store_.reset();
+    auto s = storage::Store::Open(dir_.Sub("db"), storage::Schema::kDispatcher);
+    ASSERT_TRUE(s.ok()) << s.status();
+    store_ = std::move(*s);
+    book_ = WorkerBook();
+    ASSERT_TRUE(book_.Load(*store_).ok());
+  }
+  void Write(storage::Batch batch) {
+    ASSERT_TRUE(store_->Write(std::move(batch), storage::Durability::kSynced).ok());
+  }
+
+  mw::testing::TempDir dir_;
+  std::unique_ptr<storage::Store> store_;
+  WorkerBook book_;
+};
+
+TEST_F(WorkerBookTest, SkillIsTheBetaPosteriorOfChecksAndAgreement) {
+  EXPECT_DOUBLE_EQ(book_.Skill(kAmina), 0.5);  // nothing known yet
+  v1::WorkerStatsRecord& r = book_.Record(kAmina);
+  r.set_gold_total(4);
+  r.set_gold_correct(3);
+  r.set_agreed(5);
+  r.set_disagreed(1);
+  // (1 + 3 + 5) / (2 + 4 + 5 + 1)
+  EXPECT_DOUBLE_EQ(book_.Skill(kAmina), 9.0 / 12.0);
+  EXPECT_DOUBLE_EQ(book_.Skill(kOtieno), 0.5);
+}
+
+TEST_F(WorkerBookTest, RecordsSurviveAReopenOnlyOnceTheyArePut) {
+  book_.Record(kAmina).set_contributions(7);
+  book_.Record(kOtieno).set_contributions(2);  // never put
+  book_.CreditWork(kAmina, "job-1", 25, {.credited_seconds = 40, .held_seconds = 5});
+  storage::Batch batch;
+  book_.PutRecord(kAmina, &batch);
+  book_.PutOnJob(kAmina, "job-1", &batch);
+  Write(std::move(batch));
+  Reopen();
+  ASSERT_NE(book_.FindRecord(kAmina), nullptr);
+  EXPECT_EQ(book_.FindRecord(kAmina)->contributions(), 7u);
+  EXPECT_EQ(book_.FindRecord(kOtieno), nullptr);
+  const v1::WorkerJobRecord& on_job = book_.OnJob(kAmina, "job-1");
+  EXPECT_EQ(on_job.active_seconds(), 40u);
+  EXPECT_EQ(on_job.held_seconds(), 5u);
+  EXPECT_EQ(on_job.wages_minor(), 25);
+  EXPECT_EQ(on_job.period_active_seconds(), 40u);
+  EXPECT_EQ(on_job.period_wages_minor(), 25);
+}
+
+TEST_F(WorkerBookTest, WorkIsCreditedPerJobAndThePeriodAddsUp) {
+  book_.CreditWork(kAmina, "job-1", 10, {.credited_seconds = 20});
+  book_.CreditWork(kAmina, "job-1", 10, {.credited_seconds = 30});
+  book_.CreditWork(kAmina, "job-2", 7, {.credited_seconds = 15});
+  EXPECT_EQ(book_.OnJob(kAmina, "job-1").active_seconds(), 50u);
+  EXPECT_EQ(book_.OnJob(kAmina, "job-1").wages_minor(), 20);
+  EXPECT_EQ(book_.OnJob(kAmina, "job-2").period_wages_minor(), 7);
+}
+
+TEST_F(WorkerBookTest, ForEachOnJobVisitsTheCentresWorkersAndUpdateCanResetThePeriod) {
+  book_.CreditWork(kAmina, "job-1", 10, {.credited_seconds = 20});
+  book_.CreditWork(kOtieno, "job-2", 5, {.credited_seconds = 9});
+  book_.CreditWork(kRavi, "job-1", 8, {.credited_seconds = 11});
+  std::map<std::string, int64_t> seen;
+  ASSERT_TRUE(book_
+                  .ForEachOnJob("worker:nairobi/",
+                                [&](const std::string& account, const std::string& job_id,
+                                    const v1::WorkerJobRecord& r) {
+                                  seen[account + "@" + job_id] = r.wages_minor();
+                                  return absl::OkStatus();
+                                })
+                  .ok());
+  EXPECT_EQ(seen, (std::map<std::string, int64_t>{{"worker:nairobi/amina@job-1", 10},
+                                                  {"worker:nairobi/otieno@job-2", 5}}));
+  ASSERT_TRUE(book_
+                  .UpdateOnJob("worker:pune/",
+                               [](const std::string&, const std::string&, v1::WorkerJobRecord& r) {
+                                 r.set_period_wages_minor(0);
+                                 return absl::OkStatus();
+                               })
+                  .ok());
+  EXPECT_EQ(book_.OnJob(kRavi, "job-1").period_wages_minor(), 0);
+  EXPECT_EQ(book_.OnJob(kRavi, "job-1").wages_minor(), 8);
+  EXPECT_EQ(book_.OnJob(kAmina, "job-1").period_wages_minor(), 10);
+  // The first error stops the walk and is returned.
+  int calls = 0;
+  absl::Status s = book_.ForEachOnJob(
+      "", [&](const std::string&, const std::string&, const v1::WorkerJobRecord&) {
+        ++calls;
+        return absl::InternalError("stop");
+      });
+  EXPECT_EQ(s.message(), "stop");
+  EXPECT_EQ(calls, 1);
+}
+
+TEST_F(WorkerBookTest, TrainingPromotesAtTheCountAndTheBarAndOnlyOnce) {
+  v1::QaPolicy qa;
+  qa.set_training_tasks(5);  // bar unset: 80%
+  EXPECT_FALSE(book_.Promoted(kAmina, "job-1"));
+  // Right, right, wrong, right: four answers, below the count.
+  for (bool correct : {true, true, false, true}) {
+    EXPECT_FALSE(book_.CountTrainingAnswer(kAmina, "job-1", correct, qa));
+  }
+  // The fifth makes 4 of 5 = 80%: promoted by this answer.
+  EXPECT_TRUE(book_.CountTrainingAnswer(kAmina, "job-1", true, qa));
+  EXPECT_TRUE(book_.Promoted(kAmina, "job-1"));
+  EXPECT_FALSE(book_.CountTrainingAnswer(kAmina, "job-1", true, qa));  // already promoted
+  EXPECT_FALSE(book_.Promoted(kAmina, "job-2"));                       // per job
+
+  // 3 of 5 is below 80%: not yet; a sixth right makes 4 of 6 (66%): still not; with a 60% bar
+  // it would have been.
+  for (bool correct : {true, false, true, false, true}) {
+    EXPECT_FALSE(book_.CountTrainingAnswer(kOtieno, "job-1", correct, qa));
+  }
+  EXPECT_FALSE(book_.CountTrainingAnswer(kOtieno, "job-1", true, qa));
+  qa.set_training_accuracy_percent(60);
+  EXPECT_TRUE(book_.CountTrainingAnswer(kOtieno, "job-1", true, qa));  // 5 of 7
+  EXPECT_EQ(book_.OnJob(kOtieno, "job-1").training_answers(), 7u);
+  EXPECT_EQ(book_.OnJob(kOtieno, "job-1").training_correct(), 5u);
+}
+
+}  // namespace
+}  // namespace mw::dispatch
