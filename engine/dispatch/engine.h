@@ -414,10 +414,12 @@ class Engine : private JobIntake {
   absl::Status CheckOwnership(const std::string& centre_id, const std::string& assignment_id) const
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
-  // Results.
-  // Records one result into `batch`; appends the idempotency keys to Forget to `pending`.
-  absl::StatusOr<v1::Receipt> RecordResult(const std::string& centre_id, const v1::Result& result,
-                                           storage::Batch* batch, std::vector<std::string>* pending)
+  // Contributions (results.cc): a worker's answer, as the wire's Result carries it, is a
+  // Contribution; the decided answer of a task is its Verdict (verdicts.h).
+  // Records one contribution into `batch`; appends the idempotency keys to Forget to `pending`.
+  absl::StatusOr<v1::Receipt> RecordContribution(const std::string& centre_id,
+                                                 const v1::Result& result, storage::Batch* batch,
+                                                 std::vector<std::string>* pending)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Reserves the wage of `assignment_id` (piece rate `rate`, for `worker` of `centre_id`) from
   // the account that pays for `run` (Paymaster), with the fee and the centre's share; with

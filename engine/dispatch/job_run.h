@@ -78,8 +78,8 @@ struct JobRun {
   std::map<std::string, FxRate> rates;
 };
 
-// A counted answer of an open task, as aggregation sees it.
-struct CountedAnswer {
+// A counted contribution to an open task, as aggregation sees it.
+struct CountedContribution {
   std::string worker;
   std::string label;  // AnswerLabel: what aggregation compares
   std::string text;   // a text answer as written (the verdict keeps these words)
@@ -93,7 +93,7 @@ struct TaskRun {
   uint64_t item_index = 0;
   microwork::v1::TaskRecord record;
   microwork::v1::Item item;
-  std::vector<CountedAnswer> answers;  // counted only, in arrival order
+  std::vector<CountedContribution> answers;  // counted only, in arrival order
 };
 
 }  // namespace mw::dispatch

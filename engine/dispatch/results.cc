@@ -57,7 +57,7 @@ absl::StatusOr<v1::SubmitResultsReply> Engine::SubmitResults(
     }
     Batch batch;
     for (const v1::Result& r : request.results()) {
-      MW_ASSIGN_OR_RETURN(v1::Receipt receipt, RecordResult(centre_id, r, &batch, &pending));
+      MW_ASSIGN_OR_RETURN(v1::Receipt receipt, RecordContribution(centre_id, r, &batch, &pending));
       *reply.add_receipts() = std::move(receipt);
     }
     ticket = batch.Empty() ? queue_->LastTicket() : Commit(std::move(batch));
@@ -96,8 +96,9 @@ absl::Status Engine::CheckOwnership(const std::string& centre_id,
   return absl::OkStatus();
 }
 
-absl::StatusOr<v1::Receipt> Engine::RecordResult(const std::string& centre_id, const v1::Result& r,
-                                                 Batch* batch, std::vector<std::string>* pending) {
+absl::StatusOr<v1::Receipt> Engine::RecordContribution(const std::string& centre_id,
+                                                       const v1::Result& r, Batch* batch,
+                                                       std::vector<std::string>* pending) {
   if (r.result_id().empty() || r.result_id().size() > 128) {
     return Quarantine(r, "result_id: expected 1 to 128 characters");
   }
@@ -408,7 +409,7 @@ absl::Status Engine::Decide(JobRun* run, TaskRun* task, Batch* batch) {
   // A text verdict keeps the words as a worker who gave it wrote them (the label is folded).
   std::string verdict = vote.label;
   if (answer_schema.has_text()) {
-    for (const CountedAnswer& a : task->answers) {
+    for (const CountedContribution& a : task->answers) {
       if (a.label == vote.label) {
         verdict = a.text;
         break;
@@ -426,7 +427,7 @@ absl::Status Engine::Decide(JobRun* run, TaskRun* task, Batch* batch) {
   out.set_votes(static_cast<uint32_t>(vote.votes));
   out.set_needs_review(needs_review);
   out.set_routed(verdict);
-  for (const CountedAnswer& a : task->answers) out.add_workers(a.worker);
+  for (const CountedContribution& a : task->answers) out.add_workers(a.worker);
   batch->PutRecord(Cf::kOutputs, task_key, out);
   if (needs_review) {
     v1::Review review;
@@ -435,7 +436,7 @@ absl::Status Engine::Decide(JobRun* run, TaskRun* task, Batch* batch) {
     review.set_stage(stage.name);
     review.set_item_index(task->item_index);
     *review.mutable_item() = task->item;
-    for (const CountedAnswer& a : task->answers) {
+    for (const CountedContribution& a : task->answers) {
       review.add_workers(a.worker);
       review.add_labels(a.label);
     }
@@ -474,7 +475,7 @@ absl::Status Engine::Decide(JobRun* run, TaskRun* task, Batch* batch) {
   const int pos = task->chain_pos;
   v1::Item item = std::move(task->item);
   std::vector<std::string> producers;
-  for (const CountedAnswer& a : task->answers) producers.push_back(a.worker);
+  for (const CountedContribution& a : task->answers) producers.push_back(a.worker);
   tasks_.erase(task_key);  // `task` is gone now
   const int next = Advance(run->chain, pos, verdict, &item);
   // The stages of the steps from here to the next one, except the stage the item is still in.

@@ -54,6 +54,12 @@ const char* CfName(Cf cf) {
       return "quarantine";
     case Cf::kEarnings:
       return "earnings";
+    case Cf::kReservations:
+      return "reservations";
+    case Cf::kTeams:
+      return "teams";
+    case Cf::kSessions:
+      return "sessions";
     case Cf::kCount:
       break;
   }
@@ -63,8 +69,8 @@ const char* CfName(Cf cf) {
 std::vector<Cf> FamiliesOf(Schema schema) {
   if (schema == Schema::kAgent) {
     return {
-        Cf::kDefault, Cf::kMeta,       Cf::kRoster,   Cf::kAssignments,
-        Cf::kOutbox,  Cf::kQuarantine, Cf::kEarnings,
+        Cf::kDefault,    Cf::kMeta,     Cf::kRoster,       Cf::kAssignments, Cf::kOutbox,
+        Cf::kQuarantine, Cf::kEarnings, Cf::kReservations, Cf::kTeams,       Cf::kSessions,
     };
   }
   // Every dispatcher family: kMeta through kPayouts, in enum order.

@@ -31,11 +31,14 @@ enum class Cf : int {
   kWorkerJobs,        // worker account id NUL job id -> WorkerJobRecord
   kPayouts,           // batch id -> PayoutBatch
   // Worker agent.
-  kRoster,       // pseudonym -> RosterEntry
-  kAssignments,  // assignment id -> CachedAssignment
-  kOutbox,       // seq -> OutboxEntry, waiting for a receipt
-  kQuarantine,   // result id -> OutboxEntry the dispatcher quarantined
-  kEarnings,     // (pseudonym, answered at, result id) -> EarningRecord
+  kRoster,        // pseudonym -> RosterEntry
+  kAssignments,   // assignment id -> CachedAssignment
+  kOutbox,        // seq -> OutboxEntry, waiting for a receipt
+  kQuarantine,    // result id -> OutboxEntry the dispatcher quarantined
+  kEarnings,      // (pseudonym, answered at, result id) -> EarningRecord
+  kReservations,  // keys::Reservation(id) -> StageReservation (before: in kMeta)
+  kTeams,         // keys::Team(name) -> Team (before: in kMeta)
+  kSessions,      // keys::WebSession(token hash) -> WebSession (before: in kMeta)
   kCount,
 };
 

@@ -85,14 +85,17 @@ std::optional<uint64_t> ParseOutbox(absl::string_view key);
 std::string Earning(absl::string_view pseudonym, int64_t answered_at_ms,
                     absl::string_view result_id);
 std::string EarningsPrefix(absl::string_view pseudonym);
-// A web session by its token's SHA-256 (in kMeta); WebSessionPrefix selects them all.
+// A web session by its token's SHA-256 (in kSessions; an older agent kept them in kMeta);
+// WebSessionPrefix selects them all.
 std::string WebSession(absl::string_view token_sha256);
 std::string WebSessionPrefix();
 // A stage or batch reserved by a centre's manager, by its id ("<job>/<stage>", or for a batch
-// "<job>/<stage>#<first>-<last>") (in kMeta); ReservationPrefix selects them all.
+// "<job>/<stage>#<first>-<last>") (in kReservations; formerly kMeta); ReservationPrefix selects
+// them all.
 std::string Reservation(absl::string_view id);
 std::string ReservationPrefix();
-// A team named by a centre's manager, by name (in kMeta); TeamPrefix selects them all.
+// A team named by a centre's manager, by name (in kTeams; formerly kMeta); TeamPrefix selects
+// them all.
 std::string Team(absl::string_view name);
 std::string TeamPrefix();
 

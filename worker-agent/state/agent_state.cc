@@ -13,6 +13,7 @@
 #include "engine/common/ids.h"
 #include "engine/common/sha256.h"
 #include "engine/common/status_macros.h"
+#include "engine/storage/check_records.h"
 #include "engine/storage/keys.h"
 #include "worker-agent/state/sign_in_code.h"
 
@@ -25,20 +26,6 @@ namespace keys = storage::keys;
 
 namespace {
 constexpr char kLeaseKey[] = "pending_lease";
-
-// DATA_LOSS, naming the column family and the key, unless every record of `cf` under `prefix`
-// parses as a T: a record the agent cannot read is a loss to report, never one to skip.
-template <typename T>
-absl::Status CheckAll(const storage::Store& store, Cf cf, const std::string& prefix) {
-  for (auto c = store.Scan(cf, prefix); c->Valid(); c->Next()) {
-    T record;
-    if (absl::Status s = c->Read(&record); !s.ok()) {
-      return absl::DataLossError(absl::StrCat(storage::CfName(cf), " record \"",
-                                              absl::CHexEscape(c->key()), "\": ", s.message()));
-    }
-  }
-  return absl::OkStatus();
-}
 }  // namespace
 
 v1::Result ResultFor(const v1::Assignment& a, const std::string& worker, int64_t now_ms) {
@@ -92,11 +79,10 @@ absl::Status AgentState::Load() {
   for (auto c = store_->Scan(Cf::kQuarantine, ""); c->Valid(); c->Next()) ++quarantined_;
   // What is read on demand later (quarantine, earnings, reservations, teams, sessions) is
   // checked now: an agent with an unreadable record does not start.
-  MW_RETURN_IF_ERROR(CheckAll<v1::OutboxEntry>(*store_, Cf::kQuarantine, ""));
-  MW_RETURN_IF_ERROR(CheckAll<v1::EarningRecord>(*store_, Cf::kEarnings, ""));
-  MW_RETURN_IF_ERROR(CheckAll<v1::StageReservation>(*store_, Cf::kMeta, keys::ReservationPrefix()));
-  MW_RETURN_IF_ERROR(CheckAll<v1::Team>(*store_, Cf::kMeta, keys::TeamPrefix()));
-  MW_RETURN_IF_ERROR(CheckAll<v1::WebSession>(*store_, Cf::kMeta, keys::WebSessionPrefix()));
+  MW_RETURN_IF_ERROR(storage::CheckRecords<v1::OutboxEntry>(*store_, Cf::kQuarantine, ""));
+  MW_RETURN_IF_ERROR(storage::CheckRecords<v1::EarningRecord>(*store_, Cf::kEarnings, ""));
+  MW_RETURN_IF_ERROR(book_.Load());
+  MW_RETURN_IF_ERROR(sessions_.Load());
   v1::LeaseRequest pending;
   absl::Status s = store_->GetRecord(Cf::kMeta, keys::Meta(kLeaseKey), &pending);
   if (s.ok()) pending_lease_ = std::move(pending);
@@ -346,140 +332,17 @@ absl::Status AgentState::DropAssignments(const std::vector<std::string>& ids) {
   return store_->Write(std::move(batch), Durability::kSynced);
 }
 
-namespace {
-
-// Every record of type T in kMeta under `prefix`, in key order. Load checked that each parses;
-// one that stopped parsing since (the disk failed under a running agent) is left out here.
-template <typename T>
-std::vector<T> ReadAll(const storage::Store& store, const std::string& prefix) {
-  std::vector<T> out;
-  for (auto c = store.Scan(Cf::kMeta, prefix); c->Valid(); c->Next()) {
-    T record;
-    if (c->Read(&record).ok()) out.push_back(std::move(record));
-  }
-  return out;
-}
-
-}  // namespace
-
-std::string AgentState::ReservationId(const v1::StageReservation& r) {
-  if (!r.batch()) return r.stage();
-  return absl::StrCat(r.stage(), "#", r.first_item(), "-", r.last_item());
+bool AgentState::OnRoster(const std::string& pseudonym) const {
+  absl::MutexLock l(&mu_);
+  return roster_.count(pseudonym) > 0;
 }
 
 absl::Status AgentState::Reserve(v1::StageReservation r) {
-  const std::vector<std::string> parts = absl::StrSplit(r.stage(), '/');
-  if (parts.size() != 2 || parts[0].empty() || !IsSimpleName(parts[1])) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "stage: expected <job>/<stage>, such as job-1/label, got \"", r.stage(), "\""));
-  }
-  if (r.workers().empty() && r.team().empty()) {
-    return absl::InvalidArgumentError("workers: choose at least one, or a team");
-  }
-  if (r.reserved_by().empty()) return absl::InvalidArgumentError("reserved_by: who reserves it");
-  if (r.batch() && r.first_item() > r.last_item()) {
-    return absl::InvalidArgumentError(absl::StrCat("items: the first (", r.first_item(),
-                                                   ") is after the last (", r.last_item(), ")"));
-  }
-  {
-    absl::MutexLock l(&mu_);
-    for (const auto& w : r.workers()) {
-      if (roster_.count(w) == 0) return absl::InvalidArgumentError(absl::StrCat("no worker ", w));
-    }
-  }
-  if (!r.team().empty() && !FindTeam(r.team()).has_value()) {
-    return absl::InvalidArgumentError(absl::StrCat("team: no team ", r.team()));
-  }
-  const std::string id = ReservationId(r);
-  for (const auto& other : Reservations()) {
-    if (other.stage() != r.stage() || ReservationId(other) == id) continue;
-    const bool overlap =
-        !other.batch() || !r.batch() ||
-        (r.first_item() <= other.last_item() && other.first_item() <= r.last_item());
-    if (overlap) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("items: ", other.batch() ? "" : "all of ", ReservationId(other),
-                       " is reserved already; open it to everyone first"));
-    }
-  }
-  r.set_reserved_at_ms(clock_->NowMs());
-  Batch batch;
-  batch.PutRecord(Cf::kMeta, keys::Reservation(id), r);
-  return store_->Write(std::move(batch), Durability::kSynced);
-}
-
-absl::Status AgentState::ClearReservation(const std::string& id) {
-  Batch batch;
-  batch.Delete(Cf::kMeta, keys::Reservation(id));
-  return store_->Write(std::move(batch), Durability::kSynced);
-}
-
-std::vector<v1::StageReservation> AgentState::Reservations() const {
-  return ReadAll<v1::StageReservation>(*store_, keys::ReservationPrefix());
-}
-
-AgentState::Reserved AgentState::ReservedForOthers(const std::string& worker) const {
-  Reserved out;
-  for (const auto& r : Reservations()) {
-    auto has = [&](const auto& people) {
-      return std::find(people.begin(), people.end(), worker) != people.end();
-    };
-    if (has(r.workers())) continue;
-    if (!r.team().empty()) {
-      if (auto team = FindTeam(r.team()); team.has_value() && has(team->members())) continue;
-    }
-    if (!r.batch()) {
-      out.stages.push_back(r.stage());
-      continue;
-    }
-    v1::ItemBatch& b = out.batches.emplace_back();
-    b.set_stage(r.stage());
-    b.set_first_item(r.first_item());
-    b.set_last_item(r.last_item());
-  }
-  return out;
+  return book_.Reserve(std::move(r), [this](const std::string& w) { return OnRoster(w); });
 }
 
 absl::Status AgentState::SaveTeam(v1::Team t) {
-  if (!IsSimpleName(t.name())) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "team: a name of letters, digits, - and _ (such as night-shift), got \"", t.name(), "\""));
-  }
-  if (t.members().empty()) return absl::InvalidArgumentError("workers: choose at least one");
-  if (t.made_by().empty()) return absl::InvalidArgumentError("made_by: who makes the team");
-  {
-    absl::MutexLock l(&mu_);
-    for (const auto& w : t.members()) {
-      if (roster_.count(w) == 0) return absl::InvalidArgumentError(absl::StrCat("no worker ", w));
-    }
-  }
-  t.set_made_at_ms(clock_->NowMs());
-  Batch batch;
-  batch.PutRecord(Cf::kMeta, keys::Team(t.name()), t);
-  return store_->Write(std::move(batch), Durability::kSynced);
-}
-
-absl::Status AgentState::DisbandTeam(const std::string& name) {
-  for (const auto& r : Reservations()) {
-    if (r.team() == name) {
-      return absl::FailedPreconditionError(
-          absl::StrCat("team ", name, ": ", ReservationId(r),
-                       " is reserved for it; open that to everyone first"));
-    }
-  }
-  Batch batch;
-  batch.Delete(Cf::kMeta, keys::Team(name));
-  return store_->Write(std::move(batch), Durability::kSynced);
-}
-
-std::vector<v1::Team> AgentState::Teams() const {
-  return ReadAll<v1::Team>(*store_, keys::TeamPrefix());
-}
-
-std::optional<v1::Team> AgentState::FindTeam(const std::string& name) const {
-  v1::Team t;
-  if (!store_->GetRecord(Cf::kMeta, keys::Team(name), &t).ok()) return std::nullopt;
-  return t;
+  return book_.SaveTeam(std::move(t), [this](const std::string& w) { return OnRoster(w); });
 }
 
 absl::Status AgentState::MoveAssignment(const std::string& old_id, const v1::ReassignReply& moved) {
@@ -672,34 +535,6 @@ OutboxStats AgentState::Outbox() const {
 uint64_t AgentState::results_saved() const {
   absl::MutexLock l(&mu_);
   return saved_;
-}
-
-absl::Status AgentState::SaveSession(const std::string& token_sha256,
-                                     const v1::WebSession& session) {
-  Batch batch;
-  batch.PutRecord(Cf::kMeta, keys::WebSession(token_sha256), session);
-  return store_->Write(std::move(batch), Durability::kSynced);
-}
-
-absl::Status AgentState::DeleteSessions(
-    const std::function<bool(const std::string&, const v1::WebSession&)>& which) {
-  Batch batch;
-  for (const auto& [hash, session] : Sessions()) {
-    if (which(hash, session)) batch.Delete(Cf::kMeta, keys::WebSession(hash));
-  }
-  if (batch.Empty()) return absl::OkStatus();
-  return store_->Write(std::move(batch), Durability::kSynced);
-}
-
-std::vector<std::pair<std::string, v1::WebSession>> AgentState::Sessions() const {
-  std::vector<std::pair<std::string, v1::WebSession>> out;
-  const std::string prefix = keys::WebSessionPrefix();
-  for (auto c = store_->Scan(Cf::kMeta, prefix); c->Valid(); c->Next()) {
-    v1::WebSession s;
-    if (!c->Read(&s).ok()) continue;
-    out.emplace_back(std::string(c->key().substr(prefix.size())), std::move(s));
-  }
-  return out;
 }
 
 int64_t LocalDayStart(int64_t now_ms) {

@@ -32,6 +32,8 @@
 #include "engine/storage/store.h"
 #include "microwork/v1/records.pb.h"
 #include "microwork/v1/services.pb.h"
+#include "worker-agent/state/reservation_book.h"
+#include "worker-agent/state/session_store.h"
 
 namespace mw::centre {
 
@@ -114,7 +116,7 @@ class AgentState {
   // Drops assignments the dispatcher says are no longer ours.
   [[nodiscard]] absl::Status DropAssignments(const std::vector<std::string>& ids);
 
-  // ---- The manager's assignment tools ----
+  // ---- The manager's assignment tools (ReservationBook) ----
   // Reserves r.stage ("<job>/<stage>"), or with r.batch its items first_item..last_item, for
   // r.workers and the members of team r.team (as the team is at each lease), replacing an earlier
   // reservation with the same id: from now on the other workers' lease credits exclude it
@@ -124,23 +126,24 @@ class AgentState {
   // named.
   [[nodiscard]] absl::Status Reserve(v1::StageReservation r);
   // A reservation's id: its stage, or "<stage>#<first>-<last>" for a batch.
-  static std::string ReservationId(const v1::StageReservation& r);
-  [[nodiscard]] absl::Status ClearReservation(const std::string& id);
-  std::vector<v1::StageReservation> Reservations() const;
+  static std::string ReservationId(const v1::StageReservation& r) { return ReservationBook::Id(r); }
+  [[nodiscard]] absl::Status ClearReservation(const std::string& id) { return book_.Clear(id); }
+  std::vector<v1::StageReservation> Reservations() const { return book_.Reservations(); }
   // What the manager reserved for workers other than `worker`: whole stages and batches.
-  struct Reserved {
-    std::vector<std::string> stages;
-    std::vector<v1::ItemBatch> batches;
-  };
-  Reserved ReservedForOthers(const std::string& worker) const;
+  using Reserved = ReservationBook::Reserved;
+  Reserved ReservedForOthers(const std::string& worker) const {
+    return book_.ReservedForOthers(worker);
+  }
 
   // Saves team t (replacing one of the same name). INVALID_ARGUMENT for a name that is not a
   // simple name, no members, an unknown member or no manager named.
   [[nodiscard]] absl::Status SaveTeam(v1::Team t);
   // FAILED_PRECONDITION while a reservation names the team (clear that first).
-  [[nodiscard]] absl::Status DisbandTeam(const std::string& name);
-  std::vector<v1::Team> Teams() const;
-  std::optional<v1::Team> FindTeam(const std::string& name) const;
+  [[nodiscard]] absl::Status DisbandTeam(const std::string& name) {
+    return book_.DisbandTeam(name);
+  }
+  std::vector<v1::Team> Teams() const { return book_.Teams(); }
+  std::optional<v1::Team> FindTeam(const std::string& name) const { return book_.FindTeam(name); }
 
   // Replaces held assignment `old_id` with the dispatcher's reassignment of it, in one synced
   // write. NOT_FOUND when `old_id` is not held here.
@@ -161,12 +164,17 @@ class AgentState {
   std::vector<v1::Result> PendingFor(const std::string& worker) const;
 
   // ---- Web sessions, by the SHA-256 of their token (the token is never stored) ----
+  // (SessionStore.)
   [[nodiscard]] absl::Status SaveSession(const std::string& token_sha256,
-                                         const v1::WebSession& session);
+                                         const v1::WebSession& session) {
+    return sessions_.Save(token_sha256, session);
+  }
   // Deletes the sessions `which` picks, durably.
   [[nodiscard]] absl::Status DeleteSessions(
-      const std::function<bool(const std::string& token_sha256, const v1::WebSession&)>& which);
-  std::vector<std::pair<std::string, v1::WebSession>> Sessions() const;
+      const std::function<bool(const std::string& token_sha256, const v1::WebSession&)>& which) {
+    return sessions_.Delete(which);
+  }
+  std::vector<std::pair<std::string, v1::WebSession>> Sessions() const { return sessions_.All(); }
   // The worker's answers at or after `since_ms`, acknowledged or still in the outbox.
   WorkDone WorkSince(const std::string& worker, int64_t since_ms) const;
   // The worker's acknowledged earnings answered at or after `since_ms`, oldest first.
@@ -178,7 +186,11 @@ class AgentState {
   AgentState(std::unique_ptr<storage::Store> store, const Clock* clock)
       : store_(std::move(store)),
         queue_(std::make_unique<storage::CommitQueue>(store_.get())),
-        clock_(clock) {}
+        clock_(clock),
+        book_(store_.get(), clock),
+        sessions_(store_.get()) {}
+  // Whether `pseudonym` is on the roster.
+  bool OnRoster(const std::string& pseudonym) const ABSL_LOCKS_EXCLUDED(mu_);
   absl::Status Load();
   // Applies `change` to the worker's entry, synced. NOT_FOUND for an unknown worker.
   absl::Status UpdateWorker(const std::string& pseudonym,
@@ -189,6 +201,8 @@ class AgentState {
   // Answers from many workers share one fsync (group commit); the lock is not held across it.
   std::unique_ptr<storage::CommitQueue> queue_;
   const Clock* const clock_;
+  ReservationBook book_;   // reservations and teams
+  SessionStore sessions_;  // the worker page's sessions
   mutable absl::Mutex mu_;
   std::map<std::string, v1::RosterEntry> roster_ ABSL_GUARDED_BY(mu_);
   // Held assignments by id, and per worker in lease order.

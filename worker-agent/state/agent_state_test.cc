@@ -65,7 +65,7 @@ class AgentStateTest : public ::testing::Test {
 TEST_F(AgentStateTest, AnUnreadableRecordIsDataLossAtOpen) {
   for (auto [cf, key] : {std::pair{storage::Cf::kEarnings, std::string("w1\x00x")},
                          std::pair{storage::Cf::kQuarantine, std::string("r-1")},
-                         std::pair{storage::Cf::kMeta, storage::keys::WebSessionPrefix() + "ab"},
+                         std::pair{storage::Cf::kSessions, storage::keys::WebSession("ab")},
                          std::pair{storage::Cf::kRoster, std::string("w1")}}) {
     state_.reset();
     {
