@@ -130,7 +130,7 @@ TEST(SubmissionTest, ItemsAreStagedInBatchesAndTheJobCarriesTheGoldTasks) {
   EXPECT_TRUE(intake.dropped.empty());
 }
 
-TEST(SubmissionTest, TheSameInputsHashTheSameWhateverTheChunking) {
+TEST(SubmissionTest, AReplayOnlyHashesAndAnotherBodyHashesDifferently) {
   RecordingIntake intake;
   Submission one(&intake, Header("k1"), "job-1", false, {});
   ASSERT_TRUE(one.Start().ok());

@@ -125,9 +125,4 @@ absl::StatusOr<std::shared_ptr<const Aggregation>> AggregationFor(const v1::QaPo
   }
 }
 
-Verdict DecideVerdict(const v1::QaPolicy& qa, const v1::AnswerSchema& schema,
-                      const std::vector<std::string>& labels, const std::vector<double>& skills) {
-  return (*AggregationFor(qa, schema))->Decide(labels, skills);
-}
-
 }  // namespace mw::dispatch

@@ -45,11 +45,6 @@ class Aggregation {
 [[nodiscard]] absl::StatusOr<std::shared_ptr<const Aggregation>> AggregationFor(
     const microwork::v1::QaPolicy& qa, const microwork::v1::AnswerSchema& schema);
 
-// AggregationFor(qa, schema)->Decide(labels, skills). REQUIRES: `qa`'s method one
-// ValidateContract accepts for `schema`.
-Verdict DecideVerdict(const microwork::v1::QaPolicy& qa, const microwork::v1::AnswerSchema& schema,
-                      const std::vector<std::string>& labels, const std::vector<double>& skills);
-
 }  // namespace mw::dispatch
 
 #endif  // MW_ENGINE_DISPATCH_VERDICTS_H_

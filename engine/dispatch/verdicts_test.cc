@@ -15,6 +15,14 @@ v1::AnswerSchema Numbers(bool integer) {
   return s;
 }
 
+// The verdict `qa` gives `labels` on answers of `schema` (a method the schema allows).
+Verdict DecideVerdict(const v1::QaPolicy& qa, const v1::AnswerSchema& schema,
+                      const std::vector<std::string>& labels, const std::vector<double>& skills) {
+  auto aggregation = AggregationFor(qa, schema);
+  EXPECT_TRUE(aggregation.ok()) << aggregation.status();
+  return aggregation.ok() ? (*aggregation)->Decide(labels, skills) : Verdict();
+}
+
 v1::QaPolicy Method(v1::Aggregation m) {
   v1::QaPolicy qa;
   qa.set_method(m);

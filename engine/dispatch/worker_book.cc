@@ -46,12 +46,14 @@ void WorkerBook::PutOnJob(const std::string& account, const std::string& job_id,
   batch->PutRecord(Cf::kWorkerJobs, key, on_job_[key]);
 }
 
-absl::Status WorkerBook::ForEachOnJob(
-    const std::string& account_prefix,
-    const std::function<absl::Status(const std::string&, const std::string&,
-                                     const v1::WorkerJobRecord&)>& fn) const {
-  for (const auto& [key, record] : on_job_) {
-    if (!absl::StartsWith(key, account_prefix)) continue;
+namespace {
+
+// Calls fn(account, job id, record) for every entry of `on_job` whose key starts with `prefix`,
+// stopping at its first error. DATA_LOSS for a malformed key.
+template <typename Map, typename Fn>
+absl::Status Walk(Map& on_job, const std::string& prefix, const Fn& fn) {
+  for (auto& [key, record] : on_job) {
+    if (!absl::StartsWith(key, prefix)) continue;
     auto parts = keys::ParseWorkerJob(key);
     if (!parts.has_value()) return absl::DataLossError("malformed worker-job key");
     MW_RETURN_IF_ERROR(fn(parts->first, parts->second, record));
@@ -59,17 +61,20 @@ absl::Status WorkerBook::ForEachOnJob(
   return absl::OkStatus();
 }
 
+}  // namespace
+
+absl::Status WorkerBook::ForEachOnJob(
+    const std::string& account_prefix,
+    const std::function<absl::Status(const std::string&, const std::string&,
+                                     const v1::WorkerJobRecord&)>& fn) const {
+  return Walk(on_job_, account_prefix, fn);
+}
+
 absl::Status WorkerBook::UpdateOnJob(
     const std::string& account_prefix,
     const std::function<absl::Status(const std::string&, const std::string&, v1::WorkerJobRecord&)>&
         fn) {
-  for (auto& [key, record] : on_job_) {
-    if (!absl::StartsWith(key, account_prefix)) continue;
-    auto parts = keys::ParseWorkerJob(key);
-    if (!parts.has_value()) return absl::DataLossError("malformed worker-job key");
-    MW_RETURN_IF_ERROR(fn(parts->first, parts->second, record));
-  }
-  return absl::OkStatus();
+  return Walk(on_job_, account_prefix, fn);
 }
 
 double WorkerBook::Skill(const std::string& account) const {

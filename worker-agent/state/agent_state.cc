@@ -79,8 +79,8 @@ absl::Status AgentState::Load() {
   for (auto c = store_->Scan(Cf::kQuarantine, ""); c->Valid(); c->Next()) ++quarantined_;
   // What is read on demand later (quarantine, earnings, reservations, teams, sessions) is
   // checked now: an agent with an unreadable record does not start.
-  MW_RETURN_IF_ERROR(storage::CheckRecords<v1::OutboxEntry>(*store_, Cf::kQuarantine, ""));
-  MW_RETURN_IF_ERROR(storage::CheckRecords<v1::EarningRecord>(*store_, Cf::kEarnings, ""));
+  MW_RETURN_IF_ERROR(storage::CheckRecords<v1::OutboxEntry>(*store_, Cf::kQuarantine));
+  MW_RETURN_IF_ERROR(storage::CheckRecords<v1::EarningRecord>(*store_, Cf::kEarnings));
   MW_RETURN_IF_ERROR(book_.Load());
   MW_RETURN_IF_ERROR(sessions_.Load());
   v1::LeaseRequest pending;
