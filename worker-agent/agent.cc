@@ -170,9 +170,11 @@ std::vector<v1::WorkerCredit> LeaseCredits(const centre::AgentState& state,
     v1::WorkerCredit c;
     c.set_worker(w);
     c.set_count(static_cast<uint32_t>(lease_buffer - held));
-    if (distressing_per_day > 0 &&
-        state.WorkSince(w, centre::LocalDayStart(now_ms)).distressing >= distressing_per_day) {
-      c.set_no_distressing(true);
+    if (distressing_per_day > 0) {
+      // A day that cannot be read counts as past the cap: no distressing work rather than too
+      // much.
+      absl::StatusOr<centre::WorkDone> today = state.WorkSince(w, centre::LocalDayStart(now_ms));
+      if (!today.ok() || today->distressing >= distressing_per_day) c.set_no_distressing(true);
     }
     centre::AgentState::Reserved others = state.ReservedForOthers(w);
     for (auto& stage : others.stages) c.add_exclude_stages(std::move(stage));

@@ -32,12 +32,6 @@ namespace {
 
 constexpr char kNextJobKey[] = "next_job";
 
-std::optional<uint64_t> JobNumber(absl::string_view job_id) {
-  uint64_t n;
-  if (!absl::ConsumePrefix(&job_id, "job-") || !absl::SimpleAtoi(job_id, &n)) return std::nullopt;
-  return n;
-}
-
 }  // namespace
 
 Engine::Engine(std::unique_ptr<storage::Store> store, const Clock* clock, const Options& options)
@@ -52,6 +46,7 @@ Engine::Engine(std::unique_ptr<storage::Store> store, const Clock* clock, const 
                                   .retry_base_ms = options.retry_base_ms,
                                   .retry_max_ms = options.retry_max_ms,
                                   .seed = options.seed}),
+      catalogue_(store_.get()),
       idempotency_(std::make_unique<IdempotencyTable>(store_.get())) {
   store_->OnWriteFailure([on_failure = options.on_write_failure](const absl::Status& s) {
     spdlog::critical(
@@ -72,27 +67,19 @@ absl::StatusOr<std::unique_ptr<Engine>> Engine::Open(const std::string& data_dir
   return engine;
 }
 
-JobRun* Engine::FindJob(const std::string& job_id) {
-  auto n = JobNumber(job_id);
-  if (!n.has_value()) return nullptr;
-  auto it = jobs_.find(*n);
-  return it == jobs_.end() ? nullptr : &it->second;
-}
-
-const JobRun* Engine::FindJob(const std::string& job_id) const {
-  return const_cast<Engine*>(this)->FindJob(job_id);
-}
-
 absl::Status Engine::Recover() {
   absl::MutexLock l(&mu_);
   MW_ASSIGN_OR_RETURN(ledger_, ledger::Ledger::Load(store_.get(), clock_));
 
   MW_ASSIGN_OR_RETURN(auto next, store_->Get(Cf::kMeta, keys::Meta(kNextJobKey)));
-  if (next.has_value() && !absl::SimpleAtoi(*next, &next_job_)) {
-    return absl::DataLossError("meta next_job is not a number");
+  if (uint64_t n; next.has_value()) {
+    if (!absl::SimpleAtoi(*next, &n)) return absl::DataLossError("meta next_job is not a number");
+    catalogue_.SetNextNumber(n);
   }
   MW_RETURN_IF_ERROR(centres_.Load(store_.get()));
   pay_ = std::make_unique<Paymaster>(ledger_.get(), &centres_);
+  scheduler_ = std::make_unique<Scheduler>(&catalogue_, &centres_, &workers_, pay_.get(),
+                                           options_.fair_share_window_ms);
   MW_RETURN_IF_ERROR(workers_.Load(*store_));
   MW_ASSIGN_OR_RETURN(auto payouts, store_->Get(Cf::kMeta, keys::Meta("next_payout")));
   if (payouts.has_value() && !absl::SimpleAtoi(*payouts, &next_payout_)) {
@@ -113,7 +100,7 @@ absl::Status Engine::Recover() {
     auto n = JobNumber(id);
     if (!n.has_value()) return absl::DataLossError(absl::StrCat("stored job id ", id));
     MW_ASSIGN_OR_RETURN(JobRun run, BuildJobRun(std::move(record), std::move(progress)));
-    jobs_.emplace(*n, std::move(run));
+    catalogue_.Add(*n, std::move(run));
     MW_RETURN_IF_ERROR(RecoverJob(id));
   }
 
@@ -126,7 +113,8 @@ absl::Status Engine::Recover() {
     std::string job_id;
     if (!r.ReadString(&job_id)) return absl::DataLossError("malformed item key");
     const std::string prefix = keys::JobPrefix(job_id);
-    if (FindJob(job_id) == nullptr) MW_RETURN_IF_ERROR(store_->DeletePrefix(Cf::kItems, prefix));
+    if (catalogue_.Find(job_id) == nullptr)
+      MW_RETURN_IF_ERROR(store_->DeletePrefix(Cf::kItems, prefix));
     auto after = keys::PrefixSuccessor(prefix);
     if (!after.has_value()) break;
     start = *after;
@@ -134,51 +122,8 @@ absl::Status Engine::Recover() {
   return absl::OkStatus();
 }
 
-absl::StatusOr<JobRun> Engine::BuildJobRun(v1::JobRecord record,
-                                           v1::JobProgressRecord progress) const {
-  JobRun run;
-  run.record = std::move(record);
-  run.progress = std::move(progress);
-  const v1::Contract& c = run.record.contract();
-  for (int i = 0; i < c.stages_size(); ++i) {
-    if (c.stages(i).has_split()) run.split_stage = i;
-    if (c.stages(i).has_merge()) run.merge_stage = i;
-  }
-  run.chain = BuildFlow(c);
-  if (run.split_stage < 0 || run.chain.empty()) {
-    return absl::DataLossError(absl::StrCat("job ", run.record.job().id(),
-                                            ": stored contract has no split or human stage"));
-  }
-  for (const StageRun& step : run.chain) {
-    MW_ASSIGN_OR_RETURN(auto aggregation, AggregationFor(step.human.qa(), step.human.answer()));
-    run.aggregations.push_back(std::move(aggregation));
-  }
-  if (run.progress.stages_size() != c.stages_size()) {
-    return absl::DataLossError(absl::StrCat("job ", run.record.job().id(), ": progress has ",
-                                            run.progress.stages_size(), " stages, contract ",
-                                            c.stages_size()));
-  }
-  if (!c.deadline().empty()) {
-    absl::Time t;
-    std::string err;
-    if (absl::ParseTime(absl::RFC3339_full, c.deadline(), &t, &err)) {
-      run.deadline_ms = absl::ToUnixMillis(t);
-    }
-  }
-  for (const auto& r : c.exchange_rates()) {
-    MW_ASSIGN_OR_RETURN(auto rate, AgreedRate(c, r.currency()));
-    if (rate.has_value()) run.rates.emplace(r.currency(), *std::move(rate));
-  }
-  run.open.resize(run.chain.size());
-  run.leased.assign(run.chain.size(), 0);
-  run.gold.resize(run.chain.size());
-  run.since_gold.assign(run.chain.size(), 0);
-  run.gold_cursor.assign(run.chain.size(), 0);
-  return run;
-}
-
 absl::Status Engine::RecoverJob(const std::string& job_id) {
-  JobRun* run = FindJob(job_id);
+  JobRun* run = catalogue_.Find(job_id);
   if (run->progress.state() == v1::JOB_COMPLETED) return absl::OkStatus();
   const int64_t now = clock_->NowMs();
   for (size_t pos = 0; pos < run->chain.size(); ++pos) {
@@ -256,7 +201,7 @@ absl::Status Engine::RecoverJob(const std::string& job_id) {
       } else if (FreeSlots(task.record) > 0) {
         run->open[pos].push_back(std::string(c->key()));
       }
-      tasks_.emplace(std::string(c->key()), std::move(task));
+      MW_RETURN_IF_ERROR(catalogue_.AddTask(std::string(c->key()), std::move(task)).status());
     }
   }
   return absl::OkStatus();
@@ -311,28 +256,9 @@ v1::Job Engine::JobView(const JobRun& run) const {
   return job;
 }
 
-const StageRun* Engine::FindStage(const JobRun* run, const std::string& name) {
-  if (run == nullptr) return nullptr;
-  for (const StageRun& s : run->chain) {
-    if (s.name == name) return &s;
-  }
-  return nullptr;
-}
-
 void Engine::Touch(JobRun* run) {
   ++run->version;
   changed_.SignalAll();
-}
-
-void Engine::PutProgress(const JobRun& run, Batch* batch) const {
-  batch->PutRecord(Cf::kJobProgress, keys::Job(run.record.job().id()), run.progress);
-}
-
-void Engine::PutTask(const TaskRun& task, Batch* batch) const {
-  const JobRun* run = FindJob(task.job_id);
-  batch->PutRecord(Cf::kTasks,
-                   keys::Task(task.job_id, run->chain[task.chain_pos].key, task.item_index),
-                   task.record);
 }
 
 uint64_t Engine::Commit(Batch batch) {
@@ -451,7 +377,7 @@ absl::StatusOr<v1::RegisterReply> Engine::Register(const std::string& centre_id,
 
 absl::StatusOr<v1::Job> Engine::GetJob(const std::string& job_id) const {
   absl::MutexLock l(&mu_);
-  const JobRun* run = FindJob(job_id);
+  const JobRun* run = catalogue_.Find(job_id);
   if (run == nullptr) return absl::NotFoundError(absl::StrCat("no job ", job_id));
   return JobView(*run);
 }
@@ -459,7 +385,7 @@ absl::StatusOr<v1::Job> Engine::GetJob(const std::string& job_id) const {
 std::vector<v1::Job> Engine::ListJobs() const {
   absl::MutexLock l(&mu_);
   std::vector<v1::Job> out;
-  for (const auto& [n, run] : jobs_) out.push_back(JobView(run));
+  for (const auto& [n, run] : catalogue_.jobs()) out.push_back(JobView(run));
   return out;
 }
 
@@ -469,7 +395,7 @@ absl::StatusOr<std::pair<v1::Job, uint64_t>> Engine::WaitForJob(const std::strin
   absl::MutexLock l(&mu_);
   const absl::Time deadline = absl::Now() + timeout;
   for (;;) {
-    const JobRun* run = FindJob(job_id);
+    const JobRun* run = catalogue_.Find(job_id);
     if (run == nullptr) return absl::NotFoundError(absl::StrCat("no job ", job_id));
     if (run->version != version) return std::make_pair(JobView(*run), run->version);
     if (changed_.WaitWithDeadline(&mu_, deadline)) {
@@ -536,7 +462,7 @@ absl::StatusOr<v1::Statement> Engine::GetStatement(const v1::StatementRequest& r
       if (!centre_scope.empty()) {
         return absl::PermissionDeniedError("job statements are for operators");
       }
-      if (FindJob(request.job_id()) == nullptr) {
+      if (catalogue_.Find(request.job_id()) == nullptr) {
         return absl::NotFoundError(absl::StrCat("no job ", request.job_id()));
       }
       st.set_title(absl::StrCat("Job ", request.job_id()));
@@ -568,7 +494,7 @@ absl::Status Engine::ReadLedger(const std::function<bool(const v1::LedgerRecord&
 EngineStats Engine::Stats() const {
   absl::MutexLock l(&mu_);
   EngineStats s = stats_;
-  s.tasks_open = tasks_.size();
+  s.tasks_open = catalogue_.tasks().size();
   s.tasks_done = stats_.verdicts;
   for (auto c = store_->Scan(Cf::kAccounts, "worker:"); c->Valid(); c->Next()) {
     v1::Account a;
@@ -580,7 +506,7 @@ EngineStats Engine::Stats() const {
   }
   s.jobs_running = 0;
   s.leases_active = 0;
-  for (const auto& [n, run] : jobs_) {
+  for (const auto& [n, run] : catalogue_.jobs()) {
     s.jobs_running += run.progress.state() == v1::JOB_RUNNING;
     for (uint64_t l : run.leased) s.leases_active += l;
   }
@@ -590,7 +516,7 @@ EngineStats Engine::Stats() const {
   const auto covered = leases_.CoverageCheck();
   const int64_t now = clock_->NowMs();
   for (const v1::Centre& centre : centres_.Sorted()) s.centre_queues[centre.id()] = {0, 0};
-  for (const auto& [key, task] : tasks_) {
+  for (const auto& [key, task] : catalogue_.tasks()) {
     for (const auto& slot : task.record.slots()) {
       if (slot.state() != v1::SLOT_LEASED) continue;
       auto& [depth, oldest] = s.centre_queues[slot.centre()];

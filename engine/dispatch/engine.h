@@ -41,10 +41,12 @@
 #include "engine/dispatch/centres.h"
 #include "engine/dispatch/flow.h"
 #include "engine/dispatch/idempotency.h"
+#include "engine/dispatch/job_catalogue.h"
 #include "engine/dispatch/job_run.h"
 #include "engine/dispatch/lease_table.h"
 #include "engine/dispatch/paymaster.h"
 #include "engine/dispatch/payroll.h"
+#include "engine/dispatch/scheduler.h"
 #include "engine/dispatch/submission.h"
 #include "engine/dispatch/worker_book.h"
 #include "engine/ledger/ledger.h"
@@ -290,22 +292,12 @@ class Engine : private JobIntake {
   // for the disk.
   absl::Status Admit(uint64_t limit, absl::string_view what) const;
   absl::Status RecoverJob(const std::string& job_id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  absl::StatusOr<JobRun> BuildJobRun(v1::JobRecord record, v1::JobProgressRecord progress) const;
   v1::Job JobView(const JobRun& run) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Sets the credential derived from `derived_from` on `reply` while it is the centre's
   // current one (not after a rotation).
   void ShowCredential(const std::string& centre_id, const std::string& derived_from,
                       v1::AddCentreReply* reply) const ABSL_LOCKS_EXCLUDED(mu_);
   void Touch(JobRun* run) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Whether `worker` of `centre_id` still trains on `stage` of `run`: the stage asks for
-  // training, their centre counts them a newcomer (training level 0), and they have not passed
-  // on this job. A trainee gets only the stage's gold tasks.
-  bool InTraining(const JobRun& run, const StageRun& stage, const std::string& centre_id,
-                  const v1::WorkerOnDuty& worker) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Whether `centre_id` may take another of `run`'s tasks now under the fair-share rule: no
-  // other contending centre eligible for the job is behind it, weight for weight.
-  bool FairShareAllows(const JobRun& run, const std::string& centre_id, int64_t now) const
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Lifecycle (lifecycle.cc). StopJob ends a job early (cancelled, or its deadline passed):
   // nothing new is leased, answers already in are paid now without waiting for a verdict, and
   // the escrow nobody can still earn goes back to the client. Live leases keep their wage in
@@ -364,14 +356,6 @@ class Engine : private JobIntake {
   uint64_t Commit(storage::Batch batch) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   // Leasing.
-  // The next task `worker` may do in `run`, within what their `credit` allows: with
-  // no_distressing, none from a stage tagged distressing (the worker is past their centre's
-  // daily cap); none from the stages in exclude_stages nor the items in exclude_batches (reserved
-  // for other workers).
-  absl::StatusOr<TaskRun*> NextTaskFor(JobRun* run, const std::string& centre_id,
-                                       const v1::WorkerOnDuty& worker,
-                                       const v1::WorkerCredit& credit, storage::Batch* batch)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Gives `worker` of `centre_id` a new leased slot on `task` (the next fencing epoch) and arms
   // its timer; the caller counts the lease.
   v1::SlotRecord* AddSlot(TaskRun* task, const std::string& centre_id, const std::string& worker,
@@ -381,12 +365,6 @@ class Engine : private JobIntake {
   absl::Status FillAssignment(const JobRun& run, const TaskRun& task, const v1::SlotRecord& slot,
                               v1::Assignment* a) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void FillSpec(const JobRun& run, const StageRun& stage, v1::StageSpec* spec) const;
-  // Creates the task of step `chain_pos` for `item` (entering the step, flow.h); `excluded`
-  // are the workers who may not take it (they produced the verdict it judges).
-  absl::StatusOr<TaskRun*> CreateTask(JobRun* run, int chain_pos, v1::Item item,
-                                      storage::Batch* batch,
-                                      const std::vector<std::string>& excluded = {})
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Where an item is in a job's flow, from the verdicts stored for it (export.cc): the step it
   // waits at (-1 when finished), the item with the fields the verdicts set, and the verdicts.
   struct ItemPath {
@@ -405,10 +383,6 @@ class Engine : private JobIntake {
                                                               uint64_t item_index,
                                                               const storage::Snapshot* snapshot,
                                                               const std::string& ended = "") const;
-  static uint32_t FreeSlots(const v1::TaskRecord& task);
-  // Whether `worker` had a slot of `task`, or may not take it (excluded).
-  static bool HadOrBarred(const v1::TaskRecord& task, const std::string& worker);
-
   // PERMISSION_DENIED when `assignment_id` names a slot another centre holds; OK otherwise
   // (unknown or malformed ids are for the caller to handle).
   absl::Status CheckOwnership(const std::string& centre_id, const std::string& assignment_id) const
@@ -442,10 +416,6 @@ class Engine : private JobIntake {
   // erases the task and moves the item on.
   absl::Status Decide(JobRun* run, TaskRun* task, storage::Batch* batch)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  absl::StatusOr<TaskRun*> NextGoldFor(JobRun* run, int pos, const std::string& worker)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void PutTask(const TaskRun& task, storage::Batch* batch) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void PutProgress(const JobRun& run, storage::Batch* batch) const;
 
   const Clock* const clock_;
   const Options options_;
@@ -456,19 +426,11 @@ class Engine : private JobIntake {
   mutable absl::CondVar changed_;
   std::unique_ptr<ledger::Ledger> ledger_ ABSL_GUARDED_BY(mu_);
   std::unique_ptr<Paymaster> pay_ ABSL_GUARDED_BY(mu_);  // over ledger_ and centres_
-  uint64_t next_job_ ABSL_GUARDED_BY(mu_) = 1;
   CentreDirectory centres_ ABSL_GUARDED_BY(mu_);
-  // Until when each centre counts as contending (it asked for more than it got).
-  absl::flat_hash_map<std::string, int64_t> short_until_ ABSL_GUARDED_BY(mu_);
-  JobRun* FindJob(const std::string& job_id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // The human stage of `run` named `name`; nullptr when `run` is null or has none.
-  static const StageRun* FindStage(const JobRun* run, const std::string& name);
-  const JobRun* FindJob(const std::string& job_id) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-
-  std::map<uint64_t, JobRun> jobs_ ABSL_GUARDED_BY(mu_);  // by job number: oldest first
+  JobCatalogue catalogue_ ABSL_GUARDED_BY(mu_);  // jobs, by number, and their open tasks
+  std::unique_ptr<Scheduler> scheduler_ ABSL_GUARDED_BY(mu_);  // over catalogue_ and the rest
   WorkerBook workers_ ABSL_GUARDED_BY(mu_);  // every worker's record, over all jobs and per job
   uint64_t next_payout_ ABSL_GUARDED_BY(mu_) = 1;
-  absl::flat_hash_map<std::string, TaskRun> tasks_ ABSL_GUARDED_BY(mu_);  // open, by task key
   LeaseTable leases_ ABSL_GUARDED_BY(mu_);  // timers and what each centre and worker holds
   std::unique_ptr<IdempotencyTable> idempotency_ ABSL_GUARDED_BY(mu_);
   EngineStats stats_ ABSL_GUARDED_BY(mu_);

@@ -84,7 +84,7 @@ absl::Status Engine::ExportResults(const std::string& job_id,
   std::string ended;
   {
     absl::MutexLock l(&mu_);
-    const JobRun* run = FindJob(job_id);
+    const JobRun* run = catalogue_.Find(job_id);
     if (run == nullptr) return absl::NotFoundError(absl::StrCat("no job ", job_id));
     flow = run->chain;
     const v1::JobState state = run->progress.state();

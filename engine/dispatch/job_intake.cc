@@ -32,7 +32,7 @@ absl::StatusOr<std::unique_ptr<Submission>> Engine::BeginSubmission(
   {
     absl::MutexLock l(&mu_);
     MW_ASSIGN_OR_RETURN(replay, idempotency_->Seen(kOperatorPrincipal, header.idempotency_key()));
-    if (!replay) job_id = absl::StrCat("job-", next_job_++);
+    if (!replay) job_id = absl::StrCat("job-", catalogue_.TakeNumber());
   }
   auto sub = std::make_unique<Submission>(
       static_cast<JobIntake*>(this), header, job_id, replay,
@@ -68,7 +68,7 @@ absl::StatusOr<v1::SubmitContractReply> Engine::CreateJob(NewJob job) {
       ticket = queue_->LastTicket();
       reply = std::move(stored);
       reply.set_existing(true);
-      if (const JobRun* run = FindJob(reply.job().id()); run != nullptr) {
+      if (const JobRun* run = catalogue_.Find(reply.job().id()); run != nullptr) {
         *reply.mutable_job() = JobView(*run);
       }
     } else if (job.job_id.empty()) {
@@ -109,6 +109,7 @@ absl::StatusOr<v1::SubmitContractReply> Engine::CreateJob(NewJob job) {
 
       Batch batch;
       // Check tasks exist from the start; any worker may get each one once.
+      std::vector<std::pair<std::string, TaskRun>> gold_tasks;
       for (const NewJob::GoldTask& g : job.gold_tasks) {
         TaskRun task;
         task.job_id = job.job_id;
@@ -124,11 +125,11 @@ absl::StatusOr<v1::SubmitContractReply> Engine::CreateJob(NewJob job) {
         const std::string key = keys::Task(job.job_id, g.stage_index, g.item_index);
         batch.PutRecord(Cf::kTasks, key, task.record);
         run.gold[task.chain_pos].push_back(key);
-        tasks_.emplace(key, std::move(task));
+        gold_tasks.emplace_back(key, std::move(task));
       }
       batch.PutRecord(Cf::kJobs, keys::Job(job.job_id), record);
       batch.PutRecord(Cf::kJobProgress, keys::Job(job.job_id), progress);
-      batch.Put(Cf::kMeta, keys::Meta("next_job"), absl::StrCat(next_job_));
+      batch.Put(Cf::kMeta, keys::Meta("next_job"), absl::StrCat(catalogue_.next_number()));
       MW_RETURN_IF_ERROR(ledger_
                              ->Apply({.id = FundingTransferId(job.job_id),
                                       .kind = v1::TRANSFER_POSTED,
@@ -143,7 +144,10 @@ absl::StatusOr<v1::SubmitContractReply> Engine::CreateJob(NewJob job) {
       *reply.mutable_job() = JobView(run);
       pending.push_back(
           idempotency_->Remember(kOperatorPrincipal, key, hash, reply, clock_->NowMs(), &batch));
-      jobs_.emplace(std::stoull(job.job_id.substr(4)), std::move(run));
+      for (auto& [key, task] : gold_tasks) {
+        MW_RETURN_IF_ERROR(catalogue_.AddTask(std::move(key), std::move(task)).status());
+      }
+      catalogue_.Add(*JobNumber(job.job_id), std::move(run));
       ticket = Commit(std::move(batch));
     }
   }

@@ -19,159 +19,6 @@ using storage::Batch;
 using storage::Cf;
 namespace keys = storage::keys;
 
-// Items of a reserved batch opened (for the workers it is reserved for) per call by a worker it
-// is not reserved for, as the stage's cursor passes over them.
-constexpr int kOpenAheadPerCall = 64;
-
-uint32_t Engine::FreeSlots(const v1::TaskRecord& task) {
-  if (task.state() != v1::TASK_OPEN) return 0;
-  uint32_t taken = 0;
-  for (const auto& s : task.slots()) {
-    taken += s.state() == v1::SLOT_LEASED || s.state() == v1::SLOT_SUBMITTED;
-  }
-  return taken >= task.needed() ? 0 : task.needed() - taken;
-}
-
-bool Engine::HadOrBarred(const v1::TaskRecord& task, const std::string& worker) {
-  for (const auto& s : task.slots()) {
-    if (s.worker() == worker) return true;
-  }
-  return std::find(task.excluded().begin(), task.excluded().end(), worker) != task.excluded().end();
-}
-
-absl::StatusOr<TaskRun*> Engine::CreateTask(JobRun* run, int chain_pos, v1::Item item, Batch* batch,
-                                            const std::vector<std::string>& excluded) {
-  const std::string& job_id = run->record.job().id();
-  const StageRun& stage = run->chain[chain_pos];
-  Enter(stage, &item);
-  const std::string key = keys::Task(job_id, stage.key, item.index());
-  TaskRun task;
-  task.job_id = job_id;
-  task.chain_pos = chain_pos;
-  task.item_index = item.index();
-  task.item = std::move(item);
-  task.record.set_state(v1::TASK_OPEN);
-  task.record.set_needed(stage.human.overlap());
-  for (const std::string& w : excluded) task.record.add_excluded(w);
-  PutTask(task, batch);
-  run->open[chain_pos].push_back(key);
-  auto [it, inserted] = tasks_.emplace(key, std::move(task));
-  if (!inserted) return absl::InternalError(absl::StrCat("task ", key, " created twice"));
-  return &it->second;
-}
-
-absl::StatusOr<TaskRun*> Engine::NextGoldFor(JobRun* run, int pos, const std::string& worker) {
-  auto& gold = run->gold[pos];
-  for (size_t n = 0; n < gold.size(); ++n) {
-    const size_t i = (run->gold_cursor[pos] + n) % gold.size();
-    auto it = tasks_.find(gold[i]);
-    if (it == tasks_.end() || HadOrBarred(it->second.record, worker)) continue;
-    run->gold_cursor[pos] = i + 1;
-    return &it->second;
-  }
-  return nullptr;  // this worker has seen every check task
-}
-
-absl::StatusOr<TaskRun*> Engine::NextTaskFor(JobRun* run, const std::string& centre_id,
-                                             const v1::WorkerOnDuty& worker,
-                                             const v1::WorkerCredit& credit, Batch* batch) {
-  const v1::Contract& contract = run->record.contract();
-  const v1::Centre& centre = *centres_.Find(centre_id);
-  bool unaffordable = false;  // some stage's piece rate is beyond what the escrow has left
-  // Later stages first: finishing items already under way beats starting new ones.
-  for (int pos = static_cast<int>(run->chain.size()) - 1; pos >= 0; --pos) {
-    const StageRun& stage = run->chain[pos];
-    if (!CentreEligibility(contract, stage.human, centre).ok) continue;
-    if (!WorkerQualifies(stage.human, worker)) continue;
-    if (credit.no_distressing() && stage.human.distressing()) continue;
-    const std::string stage_key =
-        absl::StrCat(run->record.job().id(), "/", contract.stages(stage.index).name());
-    if (std::find(credit.exclude_stages().begin(), credit.exclude_stages().end(), stage_key) !=
-        credit.exclude_stages().end()) {
-      continue;  // the centre's manager reserved the stage for other workers
-    }
-    // Or some of its items: those stay for the workers they were reserved for.
-    auto reserved_for_others = [&](uint64_t item) {
-      for (const auto& b : credit.exclude_batches()) {
-        if (b.stage() == stage_key && item >= b.first_item() && item <= b.last_item()) return true;
-      }
-      return false;
-    };
-    const int64_t rate = stage.human.piece_rate_minor();
-    if (ledger_->Available(EscrowAccount(run->record.job().id())) <
-        pay_->Exposure(*run, centre_id, rate)) {
-      unaffordable = true;  // a cheaper stage may still be leased
-      continue;
-    }
-    // Paid training: a newcomer gets check tasks with feedback until they pass.
-    if (InTraining(*run, stage, centre_id, worker)) {
-      MW_ASSIGN_OR_RETURN(TaskRun * gold, NextGoldFor(run, pos, worker.worker()));
-      if (gold != nullptr) return gold;
-      continue;  // nothing left to train on here; a manager can promote them at the centre
-    }
-    // A check task is due after every 1000 / gold_per_thousand - 1 regular ones.
-    const uint32_t gold_rate = stage.human.qa().gold_per_thousand();
-    if (gold_rate > 0 && (run->since_gold[pos] + 1) * gold_rate >= 1000) {
-      MW_ASSIGN_OR_RETURN(TaskRun * gold, NextGoldFor(run, pos, worker.worker()));
-      if (gold != nullptr) {
-        run->since_gold[pos] = 0;
-        return gold;
-      }
-    }
-    auto& open = run->open[pos];
-    for (size_t i = 0; i < open.size();) {
-      auto it = tasks_.find(open[i]);
-      if (it == tasks_.end() || FreeSlots(it->second.record) == 0) {
-        open.erase(open.begin() + i);  // done or full: it comes back if a slot frees
-        continue;
-      }
-      if (it->second.record.next_attempt_at_ms() > clock_->NowMs()) {
-        ++i;  // backing off after an expired lease
-        continue;
-      }
-      if (!HadOrBarred(it->second.record, worker.worker()) &&
-          !reserved_for_others(it->second.item_index)) {
-        ++run->since_gold[pos];
-        return &it->second;
-      }
-      ++i;
-    }
-    if (pos == 0) {
-      v1::StageCursor* cursor = run->progress.mutable_stages(stage.index);
-      // Items reserved for others are opened as tasks for them to take, and passed over; a few
-      // per call, so that a long reserved batch never makes one lease call slow.
-      for (int opened = 0; opened < kOpenAheadPerCall && cursor->next_item() < cursor->total() &&
-                           reserved_for_others(cursor->next_item());
-           ++opened) {
-        v1::Item item;
-        MW_RETURN_IF_ERROR(store_->GetRecord(
-            Cf::kItems, keys::Item(run->record.job().id(), cursor->next_item()), &item));
-        cursor->set_next_item(cursor->next_item() + 1);
-        PutProgress(*run, batch);
-        MW_RETURN_IF_ERROR(CreateTask(run, 0, std::move(item), batch).status());
-      }
-      if (cursor->next_item() < cursor->total() && !reserved_for_others(cursor->next_item())) {
-        v1::Item item;
-        MW_RETURN_IF_ERROR(store_->GetRecord(
-            Cf::kItems, keys::Item(run->record.job().id(), cursor->next_item()), &item));
-        cursor->set_next_item(cursor->next_item() + 1);
-        PutProgress(*run, batch);
-        ++run->since_gold[pos];
-        return CreateTask(run, 0, std::move(item), batch);
-      }
-    }
-  }
-  // Nothing to lease and the escrow short. With leases out, one may expire and free its wage;
-  // with none, the job waits for funding rather than overspend (FundJob resumes it).
-  if (unaffordable && pay_->Exposure(*run) == 0 && run->progress.state() == v1::JOB_RUNNING) {
-    run->progress.set_state(v1::JOB_BUDGET_EXHAUSTED);
-    PutProgress(*run, batch);
-    Touch(run);
-    spdlog::warn("event=budget_exhausted job={}", run->record.job().id());
-  }
-  return nullptr;
-}
-
 absl::StatusOr<v1::LeaseReply> Engine::Lease(const std::string& centre_id,
                                              const v1::LeaseRequest& request) {
   if (request.credits_size() > static_cast<int>(options_.max_credits_per_call)) {
@@ -209,17 +56,8 @@ absl::StatusOr<v1::LeaseReply> Engine::Lease(const std::string& centre_id,
         absl::flat_hash_set<std::string> specs_sent;
         size_t reply_bytes = 0;      // the assignments' and specs' serialized sizes so far
         bool short_of_work = false;  // asked for more than there was for it
-        // Jobs in the order they are served: higher priority, then the nearer deadline (none
-        // last), then the older job.
-        std::vector<JobRun*> order;
-        for (auto& [n, job] : jobs_) order.push_back(&job);
-        std::stable_sort(order.begin(), order.end(), [](const JobRun* a, const JobRun* b) {
-          const uint32_t pa = a->record.contract().priority(), pb = b->record.contract().priority();
-          if (pa != pb) return pa > pb;
-          const int64_t da = a->deadline_ms == 0 ? INT64_MAX : a->deadline_ms;
-          const int64_t db = b->deadline_ms == 0 ? INT64_MAX : b->deadline_ms;
-          return da < db;
-        });
+        const std::vector<JobRun*> order = scheduler_->ServingOrder();
+        std::vector<JobRun*> now_waiting;  // stopped to wait on their budget
         for (int ci = 0; ci < request.credits_size(); ++ci) {
           const v1::WorkerCredit& credit = request.credits(ci);
           const v1::WorkerOnDuty* worker = workers[ci];
@@ -227,28 +65,17 @@ absl::StatusOr<v1::LeaseReply> Engine::Lease(const std::string& centre_id,
             if (reply_bytes >= options_.max_lease_reply_bytes) break;
             if (leases_.HeldBy(centre_id, credit.worker()) >= options_.max_credit_per_worker) break;
             if (leases_.HeldByCentre(centre_id) >= centre->capacity()) break;
-            TaskRun* task = nullptr;
-            JobRun* run = nullptr;
-            for (JobRun* j : order) {
-              JobRun& job = *j;
-              if (job.progress.state() != v1::JOB_RUNNING) continue;
-              if (job.deadline_ms != 0 && now >= job.deadline_ms) continue;  // stops soon
-              if (!FairShareAllows(job, centre_id, now)) continue;
-              MW_ASSIGN_OR_RETURN(task, NextTaskFor(&job, centre_id, *worker, credit, batch));
-              if (task == nullptr) {
-                job.nothing_for[centre_id] = now + options_.fair_share_window_ms;
-              } else {
-                job.nothing_for.erase(centre_id);
-              }
-              if (task != nullptr) {
-                run = &job;
-                break;
-              }
-            }
-            if (task == nullptr) {  // nothing this worker may do now
+            MW_ASSIGN_OR_RETURN(
+                Scheduler::Pick pick,
+                scheduler_->Next(order, centre_id, *worker, credit, now, batch, &now_waiting));
+            for (JobRun* run : now_waiting) Touch(run);
+            now_waiting.clear();
+            if (pick.task == nullptr) {  // nothing this worker may do now
               short_of_work = true;
               break;
             }
+            JobRun* run = pick.run;
+            TaskRun* task = pick.task;
             const StageRun& stage = run->chain[task->chain_pos];
             const std::string& stage_name = stage.name;
             const std::string task_id = TaskId(task->job_id, stage_name, task->item_index);
@@ -273,18 +100,13 @@ absl::StatusOr<v1::LeaseReply> Engine::Lease(const std::string& centre_id,
             Touch(run);
           }
         }
-        if (short_of_work) {
-          short_until_[centre_id] = now + options_.fair_share_window_ms;
-        } else {
-          short_until_.erase(centre_id);
-        }
+        scheduler_->EndCall(centre_id, short_of_work, now);
         return absl::OkStatus();
       });
 }
 
 v1::SlotRecord* Engine::AddSlot(TaskRun* task, const std::string& centre_id,
                                 const std::string& worker, int64_t now, Batch* batch) {
-  const JobRun* run = FindJob(task->job_id);
   v1::SlotRecord* slot = task->record.add_slots();
   slot->set_worker(worker);
   slot->set_centre(centre_id);
@@ -293,8 +115,8 @@ v1::SlotRecord* Engine::AddSlot(TaskRun* task, const std::string& centre_id,
   slot->set_leased_at_ms(now);
   slot->set_lease_expires_at_ms(leases_.ExpiryFrom(now, *slot));
   task->record.set_epoch(slot->epoch());
-  PutTask(*task, batch);
-  leases_.Arm(keys::Task(task->job_id, run->chain[task->chain_pos].key, task->item_index), *slot);
+  catalogue_.PutTask(*task, batch);
+  leases_.Arm(catalogue_.KeyOf(*task), *slot);
   return slot;
 }
 
@@ -330,36 +152,6 @@ void Engine::FillSpec(const JobRun& run, const StageRun& stage, v1::StageSpec* s
   spec->set_currency(run.record.contract().currency());
 }
 
-bool Engine::InTraining(const JobRun& run, const StageRun& stage, const std::string& centre_id,
-                        const v1::WorkerOnDuty& worker) const {
-  if (stage.human.qa().training_tasks() == 0 || worker.training_level() > 0) return false;
-  return !workers_.Promoted(WorkerAccount(centre_id, worker.worker()), run.record.job().id());
-}
-
-bool Engine::FairShareAllows(const JobRun& run, const std::string& centre_id, int64_t now) const {
-  auto granted = [&](const std::string& id) -> uint64_t {
-    auto it = run.granted.find(id);
-    return it == run.granted.end() ? 0 : it->second;
-  };
-  const uint64_t mine = granted(centre_id), my_weight = centres_.ShareWeight(centre_id);
-  for (const auto& [other, until] : short_until_) {
-    if (other == centre_id || until <= now) continue;
-    const v1::Centre* other_centre = centres_.Find(other);
-    if (other_centre == nullptr) continue;
-    if (auto n = run.nothing_for.find(other); n != run.nothing_for.end() && n->second > now) {
-      continue;  // short, but not of this job's work
-    }
-    bool eligible = false;
-    for (const StageRun& stage : run.chain) {
-      eligible =
-          eligible || CentreEligibility(run.record.contract(), stage.human, *other_centre).ok;
-    }
-    // Ahead of a contending centre, weight for weight: leave the next task to it.
-    if (eligible && mine * centres_.ShareWeight(other) > granted(other) * my_weight) return false;
-  }
-  return true;
-}
-
 absl::StatusOr<v1::ReassignReply> Engine::Reassign(const std::string& centre_id,
                                                    const v1::ReassignRequest& r) {
   if (r.decided_by().empty()) return absl::InvalidArgumentError("decided_by: who moves the task");
@@ -373,15 +165,16 @@ absl::StatusOr<v1::ReassignReply> Engine::Reassign(const std::string& centre_id,
       absl::StrCat("centre:", centre_id), r.idempotency_key(), r,
       [&](Batch* batch,
           v1::ReassignReply* reply) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) -> absl::Status {
-        JobRun* run = FindJob(ref.job_id);
-        const StageRun* stage = FindStage(run, ref.stage);
-        auto it = stage == nullptr ? tasks_.end()
-                                   : tasks_.find(keys::Task(ref.job_id, stage->index, ref.item));
-        if (it == tasks_.end()) {
+        JobRun* run = catalogue_.Find(ref.job_id);
+        const StageRun* stage = JobCatalogue::FindStage(run, ref.stage);
+        TaskRun* open = stage == nullptr
+                            ? nullptr
+                            : catalogue_.FindTask(keys::Task(ref.job_id, stage->index, ref.item));
+        if (open == nullptr) {
           return absl::NotFoundError(
               absl::StrCat("task ", parts.first, " is not open (decided, or no such task)"));
         }
-        TaskRun& task = it->second;
+        TaskRun& task = *open;
         v1::SlotRecord* held = nullptr;
         for (auto& slot : *task.record.mutable_slots()) {
           if (slot.worker() == from && slot.centre() == centre_id &&
@@ -404,7 +197,7 @@ absl::StatusOr<v1::ReassignReply> Engine::Reassign(const std::string& centre_id,
                            " has had this task already, or produced the answer it judges"));
         }
         if (!WorkerQualifies(stage->human, *to) ||
-            (!task.record.gold() && InTraining(*run, *stage, centre_id, *to))) {
+            (!task.record.gold() && scheduler_->InTraining(*run, *stage, centre_id, *to))) {
           return absl::FailedPreconditionError(absl::StrCat(
               "worker ", r.to_worker(), " lacks the stage's skills or languages, or still trains"));
         }
@@ -455,19 +248,19 @@ absl::StatusOr<v1::HeartbeatReply> Engine::Heartbeat(const std::string& centre_i
       bool alive = false;
       auto parts = ParseAssignmentId(id);
       auto ref = parts.ok() ? ParseTaskId(parts->first) : absl::StatusOr<TaskRef>(parts.status());
-      JobRun* run = ref.ok() ? FindJob(ref->job_id) : nullptr;
+      JobRun* run = ref.ok() ? catalogue_.Find(ref->job_id) : nullptr;
       if (run != nullptr) {
         for (const StageRun& stage : run->chain) {
           if (stage.name != ref->stage) continue;
           const std::string key = keys::Task(ref->job_id, stage.key, ref->item);
-          auto it = tasks_.find(key);
-          if (it == tasks_.end()) break;
-          for (auto& slot : *it->second.record.mutable_slots()) {
+          TaskRun* task = catalogue_.FindTask(key);
+          if (task == nullptr) break;
+          for (auto& slot : *task->record.mutable_slots()) {
             if (slot.worker() == parts->second && slot.centre() == centre_id &&
                 slot.state() == v1::SLOT_LEASED) {
               if (started.contains(id) && slot.started_at_ms() == 0) {
                 slot.set_started_at_ms(now);
-                PutTask(it->second, &batch);
+                catalogue_.PutTask(*task, &batch);
               }
               // The extension itself is memory only: after a restart every live lease gets a
               // fresh timer anyway (within its bound).
@@ -502,16 +295,16 @@ absl::StatusOr<int> Engine::ExpireLeases() {
     Batch batch;
     MW_RETURN_IF_ERROR(StopExpiredJobs(now, &batch, &expired));
     for (const LeaseTable::Timer& t : leases_.TakeDue(now)) {
-      auto it = tasks_.find(t.task_key);
-      if (it == tasks_.end()) continue;  // the task is done
-      TaskRun& task = it->second;
+      TaskRun* open = catalogue_.FindTask(t.task_key);
+      if (open == nullptr) continue;  // the task is done
+      TaskRun& task = *open;
       for (auto& slot : *task.record.mutable_slots()) {
         if (slot.worker() != t.worker || slot.epoch() != t.epoch ||
             slot.state() != v1::SLOT_LEASED || slot.lease_expires_at_ms() > now) {
           continue;  // submitted, or extended by a heartbeat (a later timer covers it)
         }
         slot.set_state(v1::SLOT_EXPIRED);
-        JobRun* run = FindJob(task.job_id);
+        JobRun* run = catalogue_.Find(task.job_id);
         const std::string task_id =
             TaskId(task.job_id, run->chain[task.chain_pos].name, task.item_index);
         run->live_wages[slot.centre()] -= run->chain[task.chain_pos].human.piece_rate_minor();
@@ -537,7 +330,7 @@ absl::StatusOr<int> Engine::ExpireLeases() {
         }
         spdlog::info("event=lease_expired task={} worker={} centre={} epoch={} attempts={}",
                      task_id, slot.worker(), slot.centre(), slot.epoch(), failures);
-        PutTask(task, &batch);
+        catalogue_.PutTask(task, &batch);
         Touch(run);
         ++stats_.lease_expiries;
         ++expired;
@@ -556,10 +349,10 @@ namespace mw::dispatch {
 std::vector<v1::DeadTask> Engine::ListDeadTasks(const std::string& job_id) const {
   absl::MutexLock l(&mu_);
   std::vector<v1::DeadTask> out;
-  for (const auto& [key, task] : tasks_) {
+  for (const auto& [key, task] : catalogue_.tasks()) {
     if (task.record.state() != v1::TASK_DEAD) continue;
     if (!job_id.empty() && task.job_id != job_id) continue;
-    const JobRun* run = FindJob(task.job_id);
+    const JobRun* run = catalogue_.Find(task.job_id);
     v1::DeadTask d;
     d.set_task_id(TaskId(task.job_id, run->chain[task.chain_pos].name, task.item_index));
     d.set_failed_attempts(task.record.failed_attempts());
@@ -577,7 +370,7 @@ absl::StatusOr<v1::DeadTask> Engine::RedriveTask(const v1::RedriveTaskRequest& r
   return Idempotent<v1::DeadTask>(
       kOperatorPrincipal, request.idempotency_key(), request,
       [&](Batch* batch, v1::DeadTask* reply) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) -> absl::Status {
-        JobRun* run = FindJob(ref.job_id);
+        JobRun* run = catalogue_.Find(ref.job_id);
         int pos = -1;
         for (size_t p = 0; run != nullptr && p < run->chain.size(); ++p) {
           if (run->chain[p].name == ref.stage) {
@@ -586,11 +379,11 @@ absl::StatusOr<v1::DeadTask> Engine::RedriveTask(const v1::RedriveTaskRequest& r
         }
         const std::string key =
             pos < 0 ? "" : keys::Task(ref.job_id, run->chain[pos].key, ref.item);
-        auto it = pos < 0 ? tasks_.end() : tasks_.find(key);
-        if (it == tasks_.end()) {
+        TaskRun* found = pos < 0 ? nullptr : catalogue_.FindTask(key);
+        if (found == nullptr) {
           return absl::NotFoundError(absl::StrCat("no open or dead task ", request.task_id()));
         }
-        TaskRun& task = it->second;
+        TaskRun& task = *found;
         if (task.record.state() != v1::TASK_DEAD) {
           return absl::FailedPreconditionError(
               absl::StrCat("task ", request.task_id(), " is not in the dead-letter state"));
@@ -602,7 +395,7 @@ absl::StatusOr<v1::DeadTask> Engine::RedriveTask(const v1::RedriveTaskRequest& r
         task.record.set_next_attempt_at_ms(0);
         run->open[pos].push_back(key);
         --stats_.dead_tasks;
-        PutTask(task, batch);
+        catalogue_.PutTask(task, batch);
         Touch(run);
         spdlog::info("event=redrive task={}", request.task_id());
         return absl::OkStatus();

@@ -48,7 +48,7 @@ absl::StatusOr<v1::Job> Engine::ControlJob(const v1::ControlJobRequest& request)
   return Idempotent<v1::Job>(
       kOperatorPrincipal, request.idempotency_key(), request,
       [&](Batch* batch, v1::Job* reply) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) -> absl::Status {
-        JobRun* run = FindJob(request.job_id());
+        JobRun* run = catalogue_.Find(request.job_id());
         if (run == nullptr) return absl::NotFoundError(absl::StrCat("no job ", request.job_id()));
         MW_ASSIGN_OR_RETURN(v1::JobState next, NextState(run->progress.state(), request.action()));
         if (IsFinal(run->progress.state())) {
@@ -56,13 +56,13 @@ absl::StatusOr<v1::Job> Engine::ControlJob(const v1::ControlJobRequest& request)
           // a settled lease) goes to the client too.
           MW_RETURN_IF_ERROR(
               RefundRemainder(run, absl::StrCat("close:", ledger_->head_seq()), batch));
-          PutProgress(*run, batch);
+          JobCatalogue::PutProgress(*run, batch);
           Touch(run);
         } else if (next == v1::JOB_CANCELLED) {
           MW_RETURN_IF_ERROR(StopJob(run, next, "cancel", batch));
         } else {
           run->progress.set_state(next);
-          PutProgress(*run, batch);
+          JobCatalogue::PutProgress(*run, batch);
           Touch(run);
         }
         spdlog::info("event=job_control job={} action={} state={} request={}", request.job_id(),
@@ -80,7 +80,7 @@ absl::Status Engine::StopJob(JobRun* run, v1::JobState state, const std::string&
   MW_RETURN_IF_ERROR(RefundRemainder(run, why, batch));
   run->progress.set_state(state);
   run->progress.set_completed_at_ms(clock_->NowMs());
-  PutProgress(*run, batch);
+  JobCatalogue::PutProgress(*run, batch);
   Touch(run);
   spdlog::warn(
       "event=job_stopped job={} state={} wages_paid_without_verdict={} leases_settling={} "
@@ -116,7 +116,8 @@ absl::Status Engine::RefundRemainder(JobRun* run, const std::string& transfer_su
 absl::StatusOr<int64_t> Engine::ReleaseTasks(JobRun* run, Batch* batch) {
   const std::string& job_id = run->record.job().id();
   int64_t paid_now = 0;
-  for (auto it = tasks_.begin(); it != tasks_.end();) {
+  auto& tasks = catalogue_.tasks();
+  for (auto it = tasks.begin(); it != tasks.end();) {
     TaskRun& task = it->second;
     if (task.job_id != job_id) {
       ++it;
@@ -141,7 +142,7 @@ absl::StatusOr<int64_t> Engine::ReleaseTasks(JobRun* run, Batch* batch) {
       leases_.Release(slot.centre(), slot.worker());
     }
     if (task.record.state() == v1::TASK_DEAD) --stats_.dead_tasks;
-    tasks_.erase(it++);
+    tasks.erase(it++);
   }
   for (auto& open : run->open) open.clear();
   for (auto& gold : run->gold) gold.clear();
@@ -159,7 +160,7 @@ absl::Status Engine::Complete(JobRun* run, Batch* batch) {
 }
 
 absl::Status Engine::StopExpiredJobs(int64_t now_ms, Batch* batch, int* expired) {
-  for (auto& [n, run] : jobs_) {
+  for (auto& [n, run] : catalogue_.jobs()) {
     // Leases out when the job ended that can no longer be answered in time: their wage goes
     // back to the client.
     std::string first;
@@ -177,7 +178,7 @@ absl::Status Engine::StopExpiredJobs(int64_t now_ms, Batch* batch, int* expired)
     if (!first.empty()) {
       MW_RETURN_IF_ERROR(
           RefundRemainder(&run, absl::StrCat("settled:", first, ":", ledger_->head_seq()), batch));
-      PutProgress(run, batch);
+      JobCatalogue::PutProgress(run, batch);
     }
     if (run.deadline_ms == 0 || now_ms < run.deadline_ms || IsFinal(run.progress.state())) {
       continue;

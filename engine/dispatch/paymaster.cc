@@ -81,6 +81,10 @@ absl::StatusOr<int64_t> Paymaster::PayWorker(const JobRun& run, const std::strin
   return local;
 }
 
+bool Paymaster::Affords(const JobRun& run, const std::string& centre_id, int64_t rate) const {
+  return ledger_->Available(EscrowAccount(run.record.job().id())) >= Exposure(run, centre_id, rate);
+}
+
 absl::StatusOr<std::string> Paymaster::PayingAccount(const JobRun& run, int64_t cost,
                                                      const std::string& id, storage::Batch* batch) {
   const std::string& job_id = run.record.job().id();

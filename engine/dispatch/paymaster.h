@@ -45,6 +45,9 @@ class Paymaster {
   // `extra_centre` when given.
   int64_t Exposure(const JobRun& run, const std::string& extra_centre = "",
                    int64_t extra = 0) const;
+  // Whether `run`'s escrow can keep one more lease at `rate` for `centre_id` on top of the
+  // live ones (Exposure), so that no wage is leased without the money for it.
+  bool Affords(const JobRun& run, const std::string& centre_id, int64_t rate) const;
 
   // Applies `spec`, written in the contract's currency between a job-side account and a worker
   // of `centre_id` (either way round). When the centre is paid in another currency it becomes

@@ -44,7 +44,7 @@ absl::StatusOr<v1::Job> Engine::FundJob(const v1::FundJobRequest& request) {
   return Idempotent<v1::Job>(
       kOperatorPrincipal, request.idempotency_key(), request,
       [&](Batch* batch, v1::Job* reply) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) -> absl::Status {
-        JobRun* run = FindJob(request.job_id());
+        JobRun* run = catalogue_.Find(request.job_id());
         if (run == nullptr) return absl::NotFoundError(absl::StrCat("no job ", request.job_id()));
         if (IsFinal(run->progress.state())) {
           return absl::FailedPreconditionError(
@@ -70,7 +70,7 @@ absl::StatusOr<v1::Job> Engine::FundJob(const v1::FundJobRequest& request) {
         run->record.mutable_job()->set_budget_minor(run->record.job().budget_minor() +
                                                     request.amount_minor());
         batch->PutRecord(Cf::kJobs, keys::Job(request.job_id()), run->record);
-        PutProgress(*run, batch);
+        JobCatalogue::PutProgress(*run, batch);
         *reply = JobView(*run);
         Touch(run);
         return absl::OkStatus();
@@ -101,7 +101,7 @@ absl::StatusOr<v1::PayoutBatch> Engine::CreatePayout(const v1::CreatePayoutReque
           const int64_t due =
               PayForTime(stats.period_active_seconds(), centre.wage_floor_minor_per_hour()) -
               stats.period_wages_minor();
-          const JobRun* run = FindJob(job_id);
+          const JobRun* run = catalogue_.Find(job_id);
           if (due > 0 && run != nullptr) {
             // The floor is in the centre's currency; the escrow pays what that costs in the
             // contract's, at the agreed rate (rounded so the worker gets at least `due`).
@@ -185,7 +185,7 @@ absl::StatusOr<v1::PayoutBatch> Engine::ApprovePayout(const v1::ApprovePayoutReq
         }
         // Top-ups from the platform's guarantee: two people, or nothing moves.
         for (const auto& g : reply->guarantee_topups()) {
-          const JobRun* run = FindJob(g.job_id());
+          const JobRun* run = catalogue_.Find(g.job_id());
           if (run == nullptr) return absl::DataLossError(absl::StrCat("no job ", g.job_id()));
           const std::string id = TopUpTransferId(r.batch_id(), g.job_id(), g.worker_account());
           auto paid = pay_->PayWorker(*run, reply->centre(),
@@ -247,7 +247,7 @@ absl::StatusOr<v1::PayoutBatch> Engine::GetPayout(const std::string& batch_id) c
 
 absl::StatusOr<v1::ImpactReport> Engine::ImpactReport(const std::string& job_id) const {
   absl::MutexLock l(&mu_);
-  if (!job_id.empty() && FindJob(job_id) == nullptr) {
+  if (!job_id.empty() && catalogue_.Find(job_id) == nullptr) {
     return absl::NotFoundError(absl::StrCat("no job ", job_id));
   }
   struct Worker {

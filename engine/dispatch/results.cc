@@ -73,15 +73,15 @@ absl::Status Engine::CheckOwnership(const std::string& centre_id,
   if (!parts.ok()) return absl::OkStatus();
   auto ref = ParseTaskId(parts->first);
   if (!ref.ok()) return absl::OkStatus();
-  const JobRun* run = FindJob(ref->job_id);
+  const JobRun* run = catalogue_.Find(ref->job_id);
   if (run == nullptr) return absl::OkStatus();
   for (const StageRun& stage : run->chain) {
     if (stage.name != ref->stage) continue;
     const std::string key = keys::Task(ref->job_id, stage.key, ref->item);
     v1::TaskRecord stored;
     const v1::TaskRecord* record = nullptr;
-    if (auto it = tasks_.find(key); it != tasks_.end()) {
-      record = &it->second.record;
+    if (const TaskRun* open = catalogue_.FindTask(key); open != nullptr) {
+      record = &open->record;
     } else if (store_->GetRecord(Cf::kTasks, key, &stored).ok()) {
       record = &stored;
     }
@@ -142,7 +142,7 @@ absl::StatusOr<v1::Receipt> Engine::RecordContribution(const std::string& centre
   }
   auto ref = ParseTaskId(task_id);
   if (!ref.ok()) return remember(Quarantine(r, std::string(ref.status().message())));
-  JobRun* run = FindJob(ref->job_id);
+  JobRun* run = catalogue_.Find(ref->job_id);
   if (run == nullptr) return remember(Quarantine(r, absl::StrCat("no job ", ref->job_id)));
   int pos = -1;
   for (size_t p = 0; p < run->chain.size(); ++p) {
@@ -158,11 +158,9 @@ absl::StatusOr<v1::Receipt> Engine::RecordContribution(const std::string& centre
   const std::string task_key = keys::Task(ref->job_id, stage.key, ref->item);
 
   // The task: open in memory, or done and on disk.
-  TaskRun* task = nullptr;
+  TaskRun* task = catalogue_.FindTask(task_key);
   v1::TaskRecord done_record;
-  if (auto it = tasks_.find(task_key); it != tasks_.end()) {
-    task = &it->second;
-  } else {
+  if (task == nullptr) {
     absl::Status s = store_->GetRecord(Cf::kTasks, task_key, &done_record);
     if (absl::IsNotFound(s)) return remember(Quarantine(r, absl::StrCat("no task ", task_id)));
     MW_RETURN_IF_ERROR(s);
@@ -230,7 +228,7 @@ absl::StatusOr<v1::Receipt> Engine::RecordContribution(const std::string& centre
     if (on_time) {
       slot->set_state(v1::SLOT_SKIPPED);
       run->open[pos].push_back(task_key);
-      PutTask(*task, batch);
+      catalogue_.PutTask(*task, batch);
     }
     receipt.set_detail(absl::StrCat("skipped: ", r.answer().skip_reason()));
     stats.set_skipped(stats.skipped() + 1);
@@ -259,7 +257,7 @@ absl::StatusOr<v1::Receipt> Engine::RecordContribution(const std::string& centre
     }
     if (on_time && (gold || stopped)) {
       slot->set_state(v1::SLOT_SUBMITTED);
-      PutTask(*task, batch);
+      catalogue_.PutTask(*task, batch);
     }
     // In the worker's own currency: what they see, and what their floor is checked against.
     receipt.set_wage_minor(wage);
@@ -298,10 +296,10 @@ absl::StatusOr<v1::Receipt> Engine::RecordContribution(const std::string& centre
     if (submitted >= task->record.needed()) {
       MW_RETURN_IF_ERROR(Decide(run, task, batch));  // may erase `task`
     } else {
-      PutTask(*task, batch);
+      catalogue_.PutTask(*task, batch);
     }
   }
-  PutProgress(*run, batch);
+  JobCatalogue::PutProgress(*run, batch);
   Touch(run);
   return remember(receipt);
 }
@@ -360,7 +358,7 @@ TimeCredit Engine::CreditWorker(const JobRun& run, const StageRun& stage,
   // Training: count the trainee's check answers; enough of them right promotes them.
   const v1::WorkerOnDuty* on_duty = centres_.OnDuty(centre_id, r.worker());
   if (check_correct.has_value() && on_duty != nullptr &&
-      InTraining(run, stage, centre_id, *on_duty) &&
+      scheduler_->InTraining(run, stage, centre_id, *on_duty) &&
       workers_.CountTrainingAnswer(account, job_id, *check_correct, stage.human.qa())) {
     const v1::WorkerJobRecord& on_job = workers_.OnJob(account, job_id);
     receipt->set_promoted(true);
@@ -400,7 +398,7 @@ absl::Status Engine::Decide(JobRun* run, TaskRun* task, Batch* batch) {
   const uint32_t cap = std::max(qa.max_overlap(), stage.human.overlap());
   if (dynamic && vote.confidence < qa.confidence_target() && task->record.needed() < cap) {
     task->record.set_needed(task->record.needed() + 1);
-    PutTask(*task, batch);
+    catalogue_.PutTask(*task, batch);
     run->open[task->chain_pos].push_back(task_key);
     ++stats_.overlap_extensions;
     return absl::OkStatus();
@@ -466,7 +464,7 @@ absl::Status Engine::Decide(JobRun* run, TaskRun* task, Batch* batch) {
     workers_.PutRecord(accounts[i], batch);
   }
   task->record.set_state(v1::TASK_DONE);
-  PutTask(*task, batch);
+  catalogue_.PutTask(*task, batch);
   spdlog::info("event=verdict task={} label=\"{}\" confidence={:.4f} votes={}/{} review={}",
                task_id, vote.label, vote.confidence, vote.votes, vote.total, needs_review);
   ++stats_.verdicts;
@@ -476,7 +474,7 @@ absl::Status Engine::Decide(JobRun* run, TaskRun* task, Batch* batch) {
   v1::Item item = std::move(task->item);
   std::vector<std::string> producers;
   for (const CountedContribution& a : task->answers) producers.push_back(a.worker);
-  tasks_.erase(task_key);  // `task` is gone now
+  catalogue_.EraseTask(task_key);  // `task` is gone now
   const int next = Advance(run->chain, pos, verdict, &item);
   // The stages of the steps from here to the next one, except the stage the item is still in.
   std::set<int> left;
@@ -492,7 +490,8 @@ absl::Status Engine::Decide(JobRun* run, TaskRun* task, Batch* batch) {
     // A verify step judges this verdict, a vote this improvement: not by those who made it.
     const StageRun::Role role = run->chain[next].role;
     if (role != StageRun::Role::kVerify && role != StageRun::Role::kVote) producers.clear();
-    MW_RETURN_IF_ERROR(CreateTask(run, next, std::move(item), batch, producers).status());
+    MW_RETURN_IF_ERROR(
+        catalogue_.CreateTask(run, next, std::move(item), batch, producers).status());
   } else {
     if (run->merge_stage >= 0) {
       v1::StageCursor* merge = run->progress.mutable_stages(run->merge_stage);

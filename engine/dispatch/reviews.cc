@@ -44,8 +44,8 @@ absl::StatusOr<v1::ListReviewsReply> Engine::ListReviewsForCentre(
   const v1::Centre* centre = centres_.Find(centre_id);
   if (centre == nullptr) return absl::NotFoundError("centre is not registered");
   for (auto& review : open) {
-    const JobRun* run = FindJob(review.job_id());
-    const StageRun* stage = FindStage(run, review.stage());
+    const JobRun* run = catalogue_.Find(review.job_id());
+    const StageRun* stage = JobCatalogue::FindStage(run, review.stage());
     if (stage == nullptr || !CentreEligibility(run->record.contract(), stage->human, *centre).ok) {
       continue;
     }
@@ -88,9 +88,9 @@ absl::StatusOr<v1::Review> Engine::DecideReview(const v1::DecideReviewRequest& i
           return absl::NotFoundError(
               absl::StrCat("reviewer: ", who[1], " is not a registered worker of centre ", who[0]));
         }
-        JobRun* run = FindJob(ref.job_id);
+        JobRun* run = catalogue_.Find(ref.job_id);
         if (run == nullptr) return absl::NotFoundError(absl::StrCat("no job ", ref.job_id));
-        const StageRun* stage = FindStage(run, ref.stage);
+        const StageRun* stage = JobCatalogue::FindStage(run, ref.stage);
         // And from a centre the stage's work may go to, whoever chooses them.
         if (stage != nullptr &&
             !CentreEligibility(run->record.contract(), stage->human, *centres_.Find(who[0])).ok) {
@@ -163,7 +163,7 @@ absl::StatusOr<v1::Review> Engine::DecideReview(const v1::DecideReviewRequest& i
         stats.set_reviews(stats.reviews() + 1);
         workers_.PutRecord(account, batch);
         run->progress.set_wages_posted_minor(run->progress.wages_posted_minor() + rate);
-        PutProgress(*run, batch);
+        JobCatalogue::PutProgress(*run, batch);
         --stats_.reviews_open;
         *reply = review;
         Touch(run);

@@ -45,8 +45,8 @@ absl::StatusOr<v1::Withholding> Engine::WithholdWage(const std::string& centre_i
   return Idempotent<v1::Withholding>(
       Principal(centre_id), r.idempotency_key(), r,
       [&](Batch* batch, v1::Withholding* reply) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) -> absl::Status {
-        JobRun* run = FindJob(ref.job_id);
-        const StageRun* stage = FindStage(run, ref.stage);
+        JobRun* run = catalogue_.Find(ref.job_id);
+        const StageRun* stage = JobCatalogue::FindStage(run, ref.stage);
         const int stage_index = stage == nullptr ? -1 : stage->index;
         v1::ContributionRecord contribution;
         absl::Status found = stage_index < 0
@@ -91,7 +91,7 @@ absl::StatusOr<v1::Withholding> Engine::WithholdWage(const std::string& centre_i
                                          batch)
                                  .status());
           Uncharge(&run->progress, centre_id, pay_->Terms(*run, centre_id), rate, charged);
-          PutProgress(*run, batch);
+          JobCatalogue::PutProgress(*run, batch);
         } else {
           // Posted: take it back (in the worker's currency, at the rate it was paid at).
           MW_RETURN_IF_ERROR(pay_->PayWorker(*run, centre_id,
@@ -162,8 +162,8 @@ absl::StatusOr<v1::Withholding> Engine::ResolveDispute(const std::string& centre
         if (r.restore()) {
           MW_ASSIGN_OR_RETURN(auto parts, ParseAssignmentId(r.assignment_id()));
           MW_ASSIGN_OR_RETURN(TaskRef ref, ParseTaskId(parts.first));
-          JobRun* run = FindJob(ref.job_id);
-          const StageRun* stage = FindStage(run, ref.stage);
+          JobRun* run = catalogue_.Find(ref.job_id);
+          const StageRun* stage = JobCatalogue::FindStage(run, ref.stage);
           if (stage == nullptr) return absl::DataLossError("the withheld task's stage is gone");
           const int64_t rate = stage->human.piece_rate_minor();
           MW_ASSIGN_OR_RETURN(

@@ -1,6 +1,10 @@
 // AgentState: what a delivery centre's agent keeps in its own RocksDB so work goes on through
-// outages: the roster (the only place with workers' personal data), the assignments leased
-// ahead, and the outbox of answers waiting for the dispatcher's receipt.
+// outages, as small stores each in its own column family: the Roster (the only place with
+// workers' personal data, roster.h), the AssignmentCache of work leased ahead
+// (assignment_cache.h), the Outbox of answers waiting for the dispatcher's receipt (outbox.h),
+// Earnings (earnings.h), the ReservationBook (reservations and teams) and the SessionStore (the
+// worker page's sessions). AgentState holds the one lock and writes, in one batch, what must
+// change together.
 //
 // Every answer is written, synced, to the outbox in the same batch that retires its assignment,
 // before the worker is told it was saved; it leaves the outbox only on an explicit receipt.
@@ -32,7 +36,11 @@
 #include "engine/storage/store.h"
 #include "microwork/v1/records.pb.h"
 #include "microwork/v1/services.pb.h"
+#include "worker-agent/state/assignment_cache.h"
+#include "worker-agent/state/earnings.h"
+#include "worker-agent/state/outbox.h"
 #include "worker-agent/state/reservation_book.h"
+#include "worker-agent/state/roster.h"
 #include "worker-agent/state/session_store.h"
 
 namespace mw::centre {
@@ -47,12 +55,6 @@ int64_t LocalDayStart(int64_t now_ms);
 struct WorkDone {
   uint64_t active_seconds = 0;
   uint32_t distressing = 0;  // answers (not skips) on stages tagged distressing
-};
-
-struct OutboxStats {
-  uint64_t depth = 0;
-  int64_t oldest_queued_at_ms = 0;  // 0 when empty
-  uint64_t quarantined = 0;
 };
 
 // A result for `a` as `worker` answered it at `now_ms`, with no answer yet. Its id is derived from
@@ -159,7 +161,8 @@ class AgentState {
   // pay goes into the worker's earnings in the same write; QUARANTINED and CONFLICT move to
   // quarantine with the receipt, for the manager to see. Unknown ids are ignored.
   [[nodiscard]] absl::Status ApplyReceipts(const std::vector<v1::Receipt>& receipts);
-  std::vector<v1::OutboxEntry> Quarantined() const;
+  // DATA_LOSS naming a record that does not parse.
+  [[nodiscard]] absl::StatusOr<std::vector<v1::OutboxEntry>> Quarantined() const;
   // Results of `worker` still waiting in the outbox.
   std::vector<v1::Result> PendingFor(const std::string& worker) const;
 
@@ -176,9 +179,13 @@ class AgentState {
   }
   std::vector<std::pair<std::string, v1::WebSession>> Sessions() const { return sessions_.All(); }
   // The worker's answers at or after `since_ms`, acknowledged or still in the outbox.
-  WorkDone WorkSince(const std::string& worker, int64_t since_ms) const;
+  // DATA_LOSS naming an earning that does not parse.
+  [[nodiscard]] absl::StatusOr<WorkDone> WorkSince(const std::string& worker,
+                                                   int64_t since_ms) const;
   // The worker's acknowledged earnings answered at or after `since_ms`, oldest first.
-  std::vector<v1::EarningRecord> Earnings(const std::string& pseudonym, int64_t since_ms) const;
+  // DATA_LOSS naming a record that does not parse.
+  [[nodiscard]] absl::StatusOr<std::vector<v1::EarningRecord>> Earnings(
+      const std::string& pseudonym, int64_t since_ms) const;
   OutboxStats Outbox() const;
   uint64_t results_saved() const;
 
@@ -187,6 +194,10 @@ class AgentState {
       : store_(std::move(store)),
         queue_(std::make_unique<storage::CommitQueue>(store_.get())),
         clock_(clock),
+        roster_(store_.get()),
+        cache_(store_.get()),
+        outbox_(store_.get()),
+        earnings_(store_.get()),
         book_(store_.get(), clock),
         sessions_(store_.get()) {}
   // Whether `pseudonym` is on the roster.
@@ -195,27 +206,19 @@ class AgentState {
   // Applies `change` to the worker's entry, synced. NOT_FOUND for an unknown worker.
   absl::Status UpdateWorker(const std::string& pseudonym,
                             const std::function<void(v1::RosterEntry*)>& change)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+      ABSL_LOCKS_EXCLUDED(mu_);
 
   std::unique_ptr<storage::Store> store_;
   // Answers from many workers share one fsync (group commit); the lock is not held across it.
   std::unique_ptr<storage::CommitQueue> queue_;
   const Clock* const clock_;
-  ReservationBook book_;   // reservations and teams
-  SessionStore sessions_;  // the worker page's sessions
   mutable absl::Mutex mu_;
-  std::map<std::string, v1::RosterEntry> roster_ ABSL_GUARDED_BY(mu_);
-  // Held assignments by id, and per worker in lease order.
-  absl::flat_hash_map<std::string, v1::CachedAssignment> held_ ABSL_GUARDED_BY(mu_);
-  std::map<std::string, std::deque<std::string>> by_worker_ ABSL_GUARDED_BY(mu_);
-  // Outbox: seq -> entry, and result id -> seq.
-  std::map<uint64_t, v1::OutboxEntry> outbox_ ABSL_GUARDED_BY(mu_);
-  absl::flat_hash_map<std::string, uint64_t> outbox_ids_ ABSL_GUARDED_BY(mu_);
-  uint64_t next_seq_ ABSL_GUARDED_BY(mu_) = 1;
-  uint64_t quarantined_ ABSL_GUARDED_BY(mu_) = 0;
-  uint64_t saved_ ABSL_GUARDED_BY(mu_) = 0;
-  absl::flat_hash_set<std::string> saving_ ABSL_GUARDED_BY(mu_);  // result ids being synced
-  std::optional<v1::LeaseRequest> pending_lease_ ABSL_GUARDED_BY(mu_);
+  centre::Roster roster_ ABSL_GUARDED_BY(mu_);
+  AssignmentCache cache_ ABSL_GUARDED_BY(mu_);
+  centre::Outbox outbox_ ABSL_GUARDED_BY(mu_);
+  const centre::Earnings earnings_;  // thread-safe
+  ReservationBook book_;             // reservations and teams; thread-safe
+  SessionStore sessions_;            // the worker page's sessions; thread-safe
 };
 
 }  // namespace mw::centre

@@ -183,7 +183,7 @@ TEST_F(AgentStateTest, OnlyAReceiptEmptiesTheOutbox) {
   auto pending = state_->PendingResults(10);
   ASSERT_EQ(pending.size(), 1u);
   EXPECT_EQ(pending[0].result_id(), "r2");
-  auto q = state_->Quarantined();
+  auto q = state_->Quarantined().value();
   ASSERT_EQ(q.size(), 1u);
   EXPECT_EQ(q[0].result().result_id(), "r1");
   EXPECT_EQ(q[0].receipt().detail(), "why");
@@ -237,9 +237,9 @@ TEST(AgentStateEarningsTest, AReceiptMovesPayIntoEarningsOnceAndSurvivesRestart)
     r.set_active_seconds(20 + i);
     ASSERT_TRUE(state->SaveAnswer(r).ok());
   }
-  EXPECT_EQ(state->WorkSince("w1", 0).active_seconds, 41u);  // from the outbox
-  EXPECT_EQ(state->WorkSince("w1", 0).distressing, 2u);
-  EXPECT_EQ(state->WorkSince("w1", clock.NowMs() + 1).active_seconds, 0u);
+  EXPECT_EQ(state->WorkSince("w1", 0)->active_seconds, 41u);  // from the outbox
+  EXPECT_EQ(state->WorkSince("w1", 0)->distressing, 2u);
+  EXPECT_EQ(state->WorkSince("w1", clock.NowMs() + 1)->active_seconds, 0u);
   v1::Receipt receipt;
   receipt.set_result_id("r:job-1/label/0@w1:1");
   receipt.set_status(v1::RECEIPT_ACCEPTED);
@@ -250,7 +250,7 @@ TEST(AgentStateEarningsTest, AReceiptMovesPayIntoEarningsOnceAndSurvivesRestart)
   ASSERT_TRUE(state->ApplyReceipts({receipt}).ok());
   state.reset();
   state = std::move(AgentState::Open(dir.Sub("db"), &clock).value());
-  auto earnings = state->Earnings("w1", 0);
+  auto earnings = state->Earnings("w1", 0).value();
   ASSERT_EQ(earnings.size(), 1u);
   EXPECT_EQ(earnings[0].task_id(), "job-1/label/0");
   EXPECT_EQ(earnings[0].stage(), "label");
@@ -258,10 +258,10 @@ TEST(AgentStateEarningsTest, AReceiptMovesPayIntoEarningsOnceAndSurvivesRestart)
   EXPECT_EQ(earnings[0].active_seconds(), 20u);
   EXPECT_TRUE(earnings[0].distressing());
   EXPECT_EQ(state->PendingFor("w1").size(), 1u);
-  EXPECT_EQ(state->WorkSince("w1", 0).active_seconds, 41u);  // one earned, one still queued
-  EXPECT_TRUE(state->Earnings("w2", 0).empty());
-  EXPECT_EQ(state->Earnings("w1", clock.NowMs()).size(), 1u);  // answered at this moment
-  EXPECT_TRUE(state->Earnings("w1", clock.NowMs() + 1).empty());
+  EXPECT_EQ(state->WorkSince("w1", 0)->active_seconds, 41u);  // one earned, one still queued
+  EXPECT_TRUE(state->Earnings("w2", 0)->empty());
+  EXPECT_EQ(state->Earnings("w1", clock.NowMs())->size(), 1u);  // answered at this moment
+  EXPECT_TRUE(state->Earnings("w1", clock.NowMs() + 1)->empty());
 }
 
 }  // namespace

@@ -88,8 +88,17 @@ void WebServer::ManagerPage(Call& c, const std::string& notice) {
   size_t centre_held = 0;
   const std::vector<v1::RosterEntry> roster = state_->Roster();
   for (const auto& w : roster) {
+    absl::StatusOr<std::vector<v1::EarningRecord>> earned =
+        state_->Earnings(w.pseudonym(), day_start);
+    if (!earned.ok()) {  // the page says so, rather than show a total that leaves some out
+      c.res.status = 500;
+      c.res.set_content(absl::StrCat("The earnings of ", w.pseudonym(),
+                                     " cannot be read: ", earned.status().ToString()),
+                        "text/plain");
+      return;
+    }
     Tally day;
-    for (const auto& e : state_->Earnings(w.pseudonym(), day_start)) day.Add(e);
+    for (const auto& e : *earned) day.Add(e);
     centre_day.Add(day);
     const size_t held = state_->HeldFor(w.pseudonym());
     centre_held += held;
@@ -98,7 +107,10 @@ void WebServer::ManagerPage(Call& c, const std::string& notice) {
     std::string training = Escape(m.Text(c.lang, w.training_level() > 0 ? "trained" : "newcomer"));
     if (w.training_level() == 0) {
       Tally ever;  // a newcomer's history is short
-      for (const auto& e : state_->Earnings(w.pseudonym(), 0)) ever.Add(e);
+      absl::StatusOr<std::vector<v1::EarningRecord>> history = state_->Earnings(w.pseudonym(), 0);
+      if (history.ok()) {
+        for (const auto& e : *history) ever.Add(e);
+      }
       if (ever.checks > 0) {
         absl::StrAppend(&training, "<br><small>",
                         Escape(m.Text(c.lang, "checks_right",

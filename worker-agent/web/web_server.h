@@ -121,6 +121,8 @@ class WebServer {
   // The welfare notice that stops work now (HTML), or "" when the worker may go on. Passes back
   // distressing tasks past the daily cap and adds the break reminder to `c`.
   std::string Welfare(Call& c);
+  // A 500 page saying the worker's record here cannot be read (`why` goes to the log).
+  void RecordUnreadable(Call& c, const absl::Status& why);
   void StartTask(Call& c);
   void Answer(Call& c, bool skip);
   void EarningsPage(Call& c);

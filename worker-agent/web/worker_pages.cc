@@ -64,9 +64,15 @@ std::string WebServer::Welfare(Call& c) {
   const std::string& worker = c.session.worker;
   const int64_t now = clock_->NowMs();
   const std::array<int64_t, 3> starts = PeriodStarts(now);
-  const centre::WorkDone today = state_->WorkSince(worker, starts[0]);
-  const centre::WorkDone week =
+  absl::StatusOr<centre::WorkDone> today = state_->WorkSince(worker, starts[0]);
+  absl::StatusOr<centre::WorkDone> week =
       limits.max_minutes_per_week > 0 ? state_->WorkSince(worker, starts[1]) : centre::WorkDone();
+  if (!today.ok() || !week.ok()) {  // limits that cannot be checked stop work, and say why
+    spdlog::error("event=work_record_unreadable worker={} error=\"{}\"", worker,
+                  (today.ok() ? week.status() : today.status()).ToString());
+    return absl::StrCat("<p class=\"notice\" id=\"record-unreadable\">",
+                        Escape(m.Text(c.lang, "record_unreadable")), "</p>");
+  }
   int64_t stretch_start = 0;
   {
     absl::MutexLock l(&mu_);
@@ -74,7 +80,7 @@ std::string WebServer::Welfare(Call& c) {
       if (now - it->second.last_answer_ms < kPauseMs) stretch_start = it->second.stretch_start_ms;
     }
   }
-  const WelfareCheck check = CheckWelfare(limits, today, week, stretch_start, now);
+  const WelfareCheck check = CheckWelfare(limits, *today, *week, stretch_start, now);
   auto hours = [](uint32_t minutes) { return absl::StrFormat("%.1f", minutes / 60.0); };
   std::string stop;
   if (check.stop == WelfareCheck::kDayLimit) {
@@ -84,7 +90,7 @@ std::string WebServer::Welfare(Call& c) {
   }
   if (!stop.empty()) {
     spdlog::info("event=welfare_limit worker={} active_seconds_today={}", worker,
-                 today.active_seconds);
+                 today->active_seconds);
     if (hooks_.set_on_duty) hooks_.set_on_duty(worker, false);  // its buffer goes back
     return absl::StrCat("<p class=\"notice\" id=\"limit\">", Escape(stop), "</p>");
   }
@@ -103,7 +109,8 @@ std::string WebServer::Welfare(Call& c) {
       if (hooks_.answer_saved) hooks_.answer_saved();
       absl::StrAppend(
           &c.notice, "<p class=\"notice\" id=\"exposure\">",
-          Escape(m.Text(c.lang, "exposure_cap", {{"n", absl::StrCat(today.distressing)}})), "</p>");
+          Escape(m.Text(c.lang, "exposure_cap", {{"n", absl::StrCat(today->distressing)}})),
+          "</p>");
     }
   }
   if (check.break_minutes > 0) {
@@ -113,6 +120,16 @@ std::string WebServer::Welfare(Call& c) {
         "</p>");
   }
   return "";
+}
+
+void WebServer::RecordUnreadable(Call& c, const absl::Status& why) {
+  spdlog::error("event=work_record_unreadable worker={} error=\"{}\"", c.session.worker,
+                why.ToString());
+  const Messages& m = Messages::Get();
+  Render(c, m.Text(c.lang, "earnings_title"),
+         absl::StrCat("<p class=\"notice\" id=\"record-unreadable\">",
+                      Escape(m.Text(c.lang, "record_unreadable")), "</p>"));
+  c.res.status = 500;
 }
 
 void WebServer::TaskPage(Call& c) {
@@ -277,10 +294,15 @@ void WebServer::EarningsPage(Call& c) {
   const absl::TimeZone tz = absl::LocalTimeZone();
   const std::array<int64_t, 3> starts = PeriodStarts(clock_->NowMs());
   const int64_t earliest = std::min({starts[0], starts[1], starts[2]});
-  std::vector<v1::EarningRecord> earnings = state_->Earnings(c.session.worker, earliest);
+  absl::StatusOr<std::vector<v1::EarningRecord>> earnings =
+      state_->Earnings(c.session.worker, earliest);
+  if (!earnings.ok()) {
+    RecordUnreadable(c, earnings.status());
+    return;
+  }
   Window windows[3];
   std::string currency;
-  for (const auto& e : earnings) {
+  for (const auto& e : *earnings) {
     if (currency.empty()) currency = e.currency();
     for (int w = 0; w < 3; ++w) {
       if (e.answered_at_ms() < starts[w]) continue;
@@ -311,14 +333,15 @@ void WebServer::EarningsPage(Call& c) {
                     "</p>");
   }
   absl::StrAppend(&body, "<h2>", Escape(m.Text(c.lang, "recent_work")), "</h2>");
-  if (earnings.empty()) {
+  if (earnings->empty()) {
     absl::StrAppend(&body, "<p>", Escape(m.Text(c.lang, "no_work_yet")), "</p>");
   } else {
     absl::StrAppend(&body, "<table id=\"recent\"><tr><th>", Escape(m.Text(c.lang, "when")),
                     "</th><th>", Escape(m.Text(c.lang, "task")), "</th><th>",
                     Escape(m.Text(c.lang, "pay")), "</th></tr>");
     size_t shown = 0;
-    for (auto it = earnings.rbegin(); it != earnings.rend() && shown < kMaxRecent; ++it, ++shown) {
+    for (auto it = earnings->rbegin(); it != earnings->rend() && shown < kMaxRecent;
+         ++it, ++shown) {
       const std::string when =
           absl::FormatTime("%d/%m %H:%M", absl::FromUnixMillis(it->answered_at_ms()), tz);
       absl::StrAppend(&body, "<tr><td>", when, "</td><td>", Escape(it->stage()));
@@ -412,8 +435,13 @@ void WebServer::DataPage(Call& c, bool json) {
     std::string entry;
     (void)google::protobuf::util::MessageToJsonString(shown, &entry);
     out["roster_entry"] = nlohmann::json::parse(entry);
+    absl::StatusOr<std::vector<v1::EarningRecord>> earnings = state_->Earnings(c.session.worker, 0);
+    if (!earnings.ok()) {
+      RecordUnreadable(c, earnings.status());
+      return;
+    }
     out["earnings"] = nlohmann::json::array();
-    for (const auto& e : state_->Earnings(c.session.worker, 0)) {
+    for (const auto& e : *earnings) {
       std::string text;
       (void)google::protobuf::util::MessageToJsonString(e, &text);
       out["earnings"].push_back(nlohmann::json::parse(text));

@@ -1,0 +1,160 @@
+#include "engine/dispatch/job_catalogue.h"
+
+#include <algorithm>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "absl/time/time.h"
+#include "engine/common/status_macros.h"
+#include "engine/dispatch/routing.h"
+#include "engine/storage/keys.h"
+
+namespace mw::dispatch {
+
+namespace v1 = ::microwork::v1;
+using storage::Batch;
+using storage::Cf;
+namespace keys = storage::keys;
+
+std::optional<uint64_t> JobNumber(absl::string_view job_id) {
+  uint64_t n;
+  if (!absl::ConsumePrefix(&job_id, "job-") || !absl::SimpleAtoi(job_id, &n)) return std::nullopt;
+  return n;
+}
+
+uint32_t FreeSlots(const v1::TaskRecord& task) {
+  if (task.state() != v1::TASK_OPEN) return 0;
+  uint32_t taken = 0;
+  for (const auto& s : task.slots()) {
+    taken += s.state() == v1::SLOT_LEASED || s.state() == v1::SLOT_SUBMITTED;
+  }
+  return taken >= task.needed() ? 0 : task.needed() - taken;
+}
+
+bool HadOrBarred(const v1::TaskRecord& task, const std::string& worker) {
+  for (const auto& s : task.slots()) {
+    if (s.worker() == worker) return true;
+  }
+  return std::find(task.excluded().begin(), task.excluded().end(), worker) != task.excluded().end();
+}
+
+absl::StatusOr<JobRun> BuildJobRun(v1::JobRecord record, v1::JobProgressRecord progress) {
+  JobRun run;
+  run.record = std::move(record);
+  run.progress = std::move(progress);
+  const v1::Contract& c = run.record.contract();
+  for (int i = 0; i < c.stages_size(); ++i) {
+    if (c.stages(i).has_split()) run.split_stage = i;
+    if (c.stages(i).has_merge()) run.merge_stage = i;
+  }
+  run.chain = BuildFlow(c);
+  if (run.split_stage < 0 || run.chain.empty()) {
+    return absl::DataLossError(absl::StrCat("job ", run.record.job().id(),
+                                            ": stored contract has no split or human stage"));
+  }
+  for (const StageRun& step : run.chain) {
+    MW_ASSIGN_OR_RETURN(auto aggregation, AggregationFor(step.human.qa(), step.human.answer()));
+    run.aggregations.push_back(std::move(aggregation));
+  }
+  if (run.progress.stages_size() != c.stages_size()) {
+    return absl::DataLossError(absl::StrCat("job ", run.record.job().id(), ": progress has ",
+                                            run.progress.stages_size(), " stages, contract ",
+                                            c.stages_size()));
+  }
+  if (!c.deadline().empty()) {
+    absl::Time t;
+    std::string err;
+    if (absl::ParseTime(absl::RFC3339_full, c.deadline(), &t, &err)) {
+      run.deadline_ms = absl::ToUnixMillis(t);
+    }
+  }
+  for (const auto& r : c.exchange_rates()) {
+    MW_ASSIGN_OR_RETURN(auto rate, AgreedRate(c, r.currency()));
+    if (rate.has_value()) run.rates.emplace(r.currency(), *std::move(rate));
+  }
+  run.open.resize(run.chain.size());
+  run.leased.assign(run.chain.size(), 0);
+  run.gold.resize(run.chain.size());
+  run.since_gold.assign(run.chain.size(), 0);
+  run.gold_cursor.assign(run.chain.size(), 0);
+  return run;
+}
+
+JobRun* JobCatalogue::Find(const std::string& job_id) {
+  auto n = JobNumber(job_id);
+  if (!n.has_value()) return nullptr;
+  auto it = jobs_.find(*n);
+  return it == jobs_.end() ? nullptr : &it->second;
+}
+
+const JobRun* JobCatalogue::Find(const std::string& job_id) const {
+  return const_cast<JobCatalogue*>(this)->Find(job_id);
+}
+
+const StageRun* JobCatalogue::FindStage(const JobRun* run, const std::string& name) {
+  if (run == nullptr) return nullptr;
+  for (const StageRun& s : run->chain) {
+    if (s.name == name) return &s;
+  }
+  return nullptr;
+}
+
+TaskRun* JobCatalogue::FindTask(const std::string& key) {
+  auto it = tasks_.find(key);
+  return it == tasks_.end() ? nullptr : &it->second;
+}
+
+const TaskRun* JobCatalogue::FindTask(const std::string& key) const {
+  return const_cast<JobCatalogue*>(this)->FindTask(key);
+}
+
+absl::StatusOr<TaskRun*> JobCatalogue::AddTask(std::string key, TaskRun task) {
+  auto [it, inserted] = tasks_.emplace(key, std::move(task));
+  if (!inserted) return absl::InternalError(absl::StrCat("task ", key, " created twice"));
+  return &it->second;
+}
+
+absl::StatusOr<TaskRun*> JobCatalogue::CreateTask(JobRun* run, int chain_pos, v1::Item item,
+                                                  Batch* batch,
+                                                  const std::vector<std::string>& excluded) {
+  const std::string& job_id = run->record.job().id();
+  const StageRun& stage = run->chain[chain_pos];
+  Enter(stage, &item);
+  std::string key = keys::Task(job_id, stage.key, item.index());
+  if (tasks_.contains(key)) {
+    return absl::InternalError(absl::StrCat("task ", key, " created twice"));
+  }
+  TaskRun task;
+  task.job_id = job_id;
+  task.chain_pos = chain_pos;
+  task.item_index = item.index();
+  task.item = std::move(item);
+  task.record.set_state(v1::TASK_OPEN);
+  task.record.set_needed(stage.human.overlap());
+  for (const std::string& w : excluded) task.record.add_excluded(w);
+  PutTask(task, batch);
+  run->open[chain_pos].push_back(key);
+  return AddTask(std::move(key), std::move(task));
+}
+
+std::string JobCatalogue::KeyOf(const TaskRun& task) const {
+  const JobRun* run = Find(task.job_id);
+  return keys::Task(task.job_id, run->chain[task.chain_pos].key, task.item_index);
+}
+
+absl::StatusOr<v1::Item> JobCatalogue::ReadItem(const std::string& job_id, uint64_t index) const {
+  v1::Item item;
+  MW_RETURN_IF_ERROR(store_->GetRecord(Cf::kItems, keys::Item(job_id, index), &item));
+  return item;
+}
+
+void JobCatalogue::PutTask(const TaskRun& task, Batch* batch) const {
+  batch->PutRecord(Cf::kTasks, KeyOf(task), task.record);
+}
+
+void JobCatalogue::PutProgress(const JobRun& run, Batch* batch) {
+  batch->PutRecord(Cf::kJobProgress, keys::Job(run.record.job().id()), run.progress);
+}
+
+}  // namespace mw::dispatch

@@ -1,0 +1,102 @@
+// JobCatalogue: the jobs the dispatcher runs and their open tasks, in memory, with the records
+// that keep them on disk. It numbers new jobs, finds a job by id and a task by key, creates the
+// task of a step for an item, and writes a task's or a job's progress into a batch. Who gets
+// which task is the Scheduler's (scheduler.h); what a task's answers decide is results.cc's.
+//
+//   JobCatalogue jobs(store);
+//   JobRun& run = jobs.Add(1, std::move(built));
+//   MW_ASSIGN_OR_RETURN(TaskRun * task, jobs.CreateTask(&run, 0, std::move(item), &batch));
+//
+// Not thread-safe: the engine holds its lock around every call.
+#ifndef MW_ENGINE_DISPATCH_JOB_CATALOGUE_H_
+#define MW_ENGINE_DISPATCH_JOB_CATALOGUE_H_
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "engine/dispatch/job_run.h"
+#include "engine/storage/store.h"
+#include "microwork/v1/records.pb.h"
+
+namespace mw::dispatch {
+
+// The number in a job id ("job-<n>"); nullopt when malformed.
+std::optional<uint64_t> JobNumber(absl::string_view job_id);
+
+// The in-memory run of a stored job: its flow, each step's aggregation, deadline and agreed
+// rates, with empty queues. DATA_LOSS when the record and progress do not fit together.
+absl::StatusOr<JobRun> BuildJobRun(microwork::v1::JobRecord record,
+                                   microwork::v1::JobProgressRecord progress);
+
+// How many more workers `task` needs: 0 unless it is open.
+uint32_t FreeSlots(const microwork::v1::TaskRecord& task);
+// Whether `worker` had a slot of `task`, or may not take it (excluded).
+bool HadOrBarred(const microwork::v1::TaskRecord& task, const std::string& worker);
+
+class JobCatalogue {
+ public:
+  // `store` (read for items) must outlive the catalogue.
+  explicit JobCatalogue(const storage::Store* store) : store_(store) {}
+  JobCatalogue(const JobCatalogue&) = delete;
+  JobCatalogue& operator=(const JobCatalogue&) = delete;
+
+  // ---- Jobs, by number: oldest first ----------------------------------------------------
+
+  // The number the next job gets ("job-<n>"); SetNextNumber when recovering it.
+  uint64_t TakeNumber() { return next_number_++; }
+  uint64_t next_number() const { return next_number_; }
+  void SetNextNumber(uint64_t n) { next_number_ = n; }
+
+  // Adds job number `n`; returns it. A number already taken keeps its job.
+  JobRun& Add(uint64_t n, JobRun run) { return jobs_.emplace(n, std::move(run)).first->second; }
+  // The job with id `job_id` ("job-<n>"); nullptr when there is none or the id is malformed.
+  JobRun* Find(const std::string& job_id);
+  const JobRun* Find(const std::string& job_id) const;
+  // The human stage of `run` named `name`; nullptr when `run` is null or has none.
+  static const StageRun* FindStage(const JobRun* run, const std::string& name);
+  std::map<uint64_t, JobRun>& jobs() { return jobs_; }
+  const std::map<uint64_t, JobRun>& jobs() const { return jobs_; }
+
+  // ---- Open (and dead-lettered) tasks, by task key ---------------------------------------
+
+  TaskRun* FindTask(const std::string& key);
+  const TaskRun* FindTask(const std::string& key) const;
+  // Adds a task rebuilt from its record (at start-up, or at submission for gold tasks).
+  // INTERNAL when the key is taken.
+  absl::StatusOr<TaskRun*> AddTask(std::string key, TaskRun task);
+  // Creates the task of step `chain_pos` for `item` (entering the step, flow.h), writes it into
+  // `batch` and queues it as open; `excluded` are the workers who may not take it (they
+  // produced the verdict it judges). INTERNAL when the task exists already.
+  absl::StatusOr<TaskRun*> CreateTask(JobRun* run, int chain_pos, microwork::v1::Item item,
+                                      storage::Batch* batch,
+                                      const std::vector<std::string>& excluded = {});
+  // Forgets a task (done, or its job ended); its record stays on disk.
+  void EraseTask(const std::string& key) { tasks_.erase(key); }
+  absl::flat_hash_map<std::string, TaskRun>& tasks() { return tasks_; }
+  const absl::flat_hash_map<std::string, TaskRun>& tasks() const { return tasks_; }
+  // The store key of `task`.
+  std::string KeyOf(const TaskRun& task) const;
+
+  // The client's item `index` of `job_id`, as staged at submission.
+  absl::StatusOr<microwork::v1::Item> ReadItem(const std::string& job_id, uint64_t index) const;
+
+  // Write `task`'s record, or `run`'s progress, into `batch`.
+  void PutTask(const TaskRun& task, storage::Batch* batch) const;
+  static void PutProgress(const JobRun& run, storage::Batch* batch);
+
+ private:
+  const storage::Store* const store_;
+  uint64_t next_number_ = 1;
+  std::map<uint64_t, JobRun> jobs_;
+  absl::flat_hash_map<std::string, TaskRun> tasks_;
+};
+
+}  // namespace mw::dispatch
+
+#endif  // MW_ENGINE_DISPATCH_JOB_CATALOGUE_H_
