@@ -80,6 +80,17 @@ absl::Status Engine::Recover() {
   pay_ = std::make_unique<Paymaster>(ledger_.get(), &centres_);
   scheduler_ = std::make_unique<Scheduler>(&catalogue_, &centres_, &workers_, pay_.get(),
                                            options_.fair_share_window_ms);
+  contributions_ = std::make_unique<ContributionRecorder>(
+      ContributionRecorder::Parts{.jobs = &catalogue_,
+                                  .idempotency = idempotency_.get(),
+                                  .leases = &leases_,
+                                  .pay = pay_.get(),
+                                  .workers = &workers_,
+                                  .centres = &centres_,
+                                  .scheduler = scheduler_.get(),
+                                  .clock = clock_,
+                                  .stats = &stats_,
+                                  .max_time_multiple = options_.max_time_multiple});
   MW_RETURN_IF_ERROR(workers_.Load(*store_));
   MW_ASSIGN_OR_RETURN(auto payouts, store_->Get(Cf::kMeta, keys::Meta("next_payout")));
   if (payouts.has_value() && !absl::SimpleAtoi(*payouts, &next_payout_)) {

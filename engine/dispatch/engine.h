@@ -39,6 +39,7 @@
 #include "engine/contract/splitter.h"
 #include "engine/contract/validate.h"
 #include "engine/dispatch/centres.h"
+#include "engine/dispatch/contributions.h"
 #include "engine/dispatch/flow.h"
 #include "engine/dispatch/idempotency.h"
 #include "engine/dispatch/job_catalogue.h"
@@ -47,6 +48,7 @@
 #include "engine/dispatch/paymaster.h"
 #include "engine/dispatch/payroll.h"
 #include "engine/dispatch/scheduler.h"
+#include "engine/dispatch/stats.h"
 #include "engine/dispatch/submission.h"
 #include "engine/dispatch/worker_book.h"
 #include "engine/ledger/ledger.h"
@@ -58,35 +60,6 @@
 namespace mw::dispatch {
 
 namespace v1 = ::microwork::v1;
-
-// Counters for metrics, read under the engine lock.
-struct EngineStats {
-  uint64_t jobs_running = 0;
-  uint64_t tasks_open = 0;
-  uint64_t leases_active = 0;
-  uint64_t lease_expiries = 0;
-  uint64_t contributions = 0;
-  uint64_t late_results = 0;
-  uint64_t quarantined_results = 0;
-  uint64_t held_time_results = 0;  // results reporting more time than could be credited
-  uint64_t verdicts = 0;
-  uint64_t commit_groups = 0;
-  uint64_t gold_answers = 0;
-  uint64_t gold_correct = 0;
-  uint64_t reviews_open = 0;          // results waiting for a person
-  uint64_t overlap_extensions = 0;    // answers added by dynamic overlap
-  uint64_t leases_without_timer = 0;  // live leases no timer will expire: must always be 0
-  uint64_t tasks_done = 0;            // verdicts, over every job since start-up
-  uint64_t retries = 0;               // tasks offered again after an expired lease
-  uint64_t dead_tasks = 0;            // tasks in the dead-letter state now
-  // Per centre: live leases and the age of the oldest (ms), for queue dashboards.
-  std::map<std::string, std::pair<uint64_t, int64_t>> centre_queues;
-  // Per currency: wages reserved (awaiting a verdict), posted (owed), paid out (to clearing).
-  struct Wages {
-    int64_t reserved = 0, posted = 0, paid = 0;
-  };
-  std::map<std::string, Wages> wages;
-};
 
 // The idempotency principal of every operator call.
 inline constexpr char kOperatorPrincipal[] = "operator";
@@ -389,27 +362,8 @@ class Engine : private JobIntake {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   // Contributions (results.cc): a worker's answer, as the wire's Result carries it, is a
-  // Contribution; the decided answer of a task is its Verdict (verdicts.h).
-  // Records one contribution into `batch`; appends the idempotency keys to Forget to `pending`.
-  absl::StatusOr<v1::Receipt> RecordContribution(const std::string& centre_id,
-                                                 const v1::Result& result, storage::Batch* batch,
-                                                 std::vector<std::string>* pending)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Reserves the wage of `assignment_id` (piece rate `rate`, for `worker` of `centre_id`) from
-  // the account that pays for `run` (Paymaster), with the fee and the centre's share; with
-  // `post_now` it is posted at once. Returns the wage in the worker's currency.
-  absl::StatusOr<int64_t> ReserveWage(JobRun* run, const std::string& centre_id,
-                                      const std::string& worker, const std::string& assignment_id,
-                                      int64_t rate, bool post_now, storage::Batch* batch)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Credits a paid answer `r` on `slot` to its worker's record on the job: its time on task (up
-  // to what the lease and the estimate allow; the rest held for a person, said on `receipt`) and
-  // its wage; a trainee's check answer (`check_correct` set) counts towards training and may
-  // promote them. Returns the time credited and held.
-  TimeCredit CreditWorker(const JobRun& run, const StageRun& stage, const std::string& centre_id,
-                          const v1::Result& r, const v1::SlotRecord& slot, int64_t wage,
-                          std::optional<bool> check_correct, v1::Receipt* receipt,
-                          storage::Batch* batch) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Contribution, recorded by ContributionRecorder; the decided answer of a task is its Verdict
+  // (verdicts.h).
   // Aggregates a task whose slots are all answered. With dynamic overlap and a confidence below
   // the stage's target, opens one more slot instead (up to the cap); at the cap, decides and
   // queues the result for review. On a decision, posts the wages, updates the workers' skills,
@@ -429,6 +383,7 @@ class Engine : private JobIntake {
   CentreDirectory centres_ ABSL_GUARDED_BY(mu_);
   JobCatalogue catalogue_ ABSL_GUARDED_BY(mu_);  // jobs, by number, and their open tasks
   std::unique_ptr<Scheduler> scheduler_ ABSL_GUARDED_BY(mu_);  // over catalogue_ and the rest
+  std::unique_ptr<ContributionRecorder> contributions_ ABSL_GUARDED_BY(mu_);
   WorkerBook workers_ ABSL_GUARDED_BY(mu_);  // every worker's record, over all jobs and per job
   uint64_t next_payout_ ABSL_GUARDED_BY(mu_) = 1;
   LeaseTable leases_ ABSL_GUARDED_BY(mu_);  // timers and what each centre and worker holds

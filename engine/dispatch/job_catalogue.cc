@@ -143,6 +143,10 @@ std::string JobCatalogue::KeyOf(const TaskRun& task) const {
   return keys::Task(task.job_id, run->chain[task.chain_pos].key, task.item_index);
 }
 
+absl::Status JobCatalogue::ReadTaskRecord(const std::string& key, v1::TaskRecord* record) const {
+  return store_->GetRecord(Cf::kTasks, key, record);
+}
+
 absl::StatusOr<v1::Item> JobCatalogue::ReadItem(const std::string& job_id, uint64_t index) const {
   v1::Item item;
   MW_RETURN_IF_ERROR(store_->GetRecord(Cf::kItems, keys::Item(job_id, index), &item));

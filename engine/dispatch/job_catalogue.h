@@ -83,6 +83,10 @@ class JobCatalogue {
   // The store key of `task`.
   std::string KeyOf(const TaskRun& task) const;
 
+  // The stored record of task `key` (one done, or of a job that ended). NOT_FOUND when there is
+  // none.
+  [[nodiscard]] absl::Status ReadTaskRecord(const std::string& key,
+                                            microwork::v1::TaskRecord* record) const;
   // The client's item `index` of `job_id`, as staged at submission.
   absl::StatusOr<microwork::v1::Item> ReadItem(const std::string& job_id, uint64_t index) const;
 

@@ -1,0 +1,262 @@
+#include "engine/dispatch/contributions.h"
+
+#include <memory>
+
+#include "engine/common/clock.h"
+#include "engine/common/ids.h"
+#include "engine/contract/contract_file.h"
+#include "engine/storage/keys.h"
+#include "gtest/gtest.h"
+#include "testing/temp_dir.h"
+
+namespace mw::dispatch {
+namespace {
+
+namespace v1 = ::microwork::v1;
+namespace keys = storage::keys;
+
+constexpr char kContract[] = R"(
+name: Topics
+client: acme
+currency: USD
+budget_minor: 1000
+inputs:
+  - name: posts
+    format: FORMAT_CSV
+    inline_text: "id\n1\n"
+stages:
+  - name: rows
+    split: {input: posts, by: SPLIT_ROWS}
+  - name: label
+    after: [rows]
+    human:
+      instructions: {en: "Which topic?"}
+      answer: {single_choice: {options: [sport, news]}}
+      piece_rate_minor: 10
+      estimated_seconds: 10
+      overlap: 2
+  - name: out
+    after: [label]
+    merge: {}
+)";
+
+class ContributionRecorderTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto s = storage::Store::Open(dir_.Sub("db"), storage::Schema::kDispatcher);
+    ASSERT_TRUE(s.ok()) << s.status();
+    store_ = std::move(*s);
+    ASSERT_TRUE(centres_.Load(store_.get()).ok());
+    ASSERT_TRUE(workers_.Load(*store_).ok());
+    auto l = ledger::Ledger::Load(store_.get(), &clock_);
+    ASSERT_TRUE(l.ok()) << l.status();
+    ledger_ = std::move(*l);
+    pay_ = std::make_unique<Paymaster>(ledger_.get(), &centres_);
+    jobs_ = std::make_unique<JobCatalogue>(store_.get());
+    scheduler_ = std::make_unique<Scheduler>(jobs_.get(), &centres_, &workers_, pay_.get(), 60'000);
+    idempotency_ = std::make_unique<IdempotencyTable>(store_.get());
+    recorder_ = std::make_unique<ContributionRecorder>(
+        ContributionRecorder::Parts{.jobs = jobs_.get(),
+                                    .idempotency = idempotency_.get(),
+                                    .leases = &leases_,
+                                    .pay = pay_.get(),
+                                    .workers = &workers_,
+                                    .centres = &centres_,
+                                    .scheduler = scheduler_.get(),
+                                    .clock = &clock_,
+                                    .stats = &stats_,
+                                    .max_time_multiple = 10});
+    v1::Centre centre;
+    centre.set_id("nairobi");
+    centre.set_currency("USD");
+    storage::Batch batch;
+    ASSERT_TRUE(centres_.Add(centre, "nairobi", 0, &batch).ok());
+
+    auto contract = contract::ParseContract(kContract, "topics.yaml");
+    ASSERT_TRUE(contract.ok()) << contract.status();
+    v1::JobRecord record;
+    record.mutable_job()->set_id("job-1");
+    record.mutable_job()->set_items(1);
+    *record.mutable_contract() = *contract;
+    v1::JobProgressRecord progress;
+    progress.set_state(v1::JOB_RUNNING);
+    for (int i = 0; i < contract->stages_size(); ++i) progress.add_stages();
+    auto built = BuildJobRun(std::move(record), std::move(progress));
+    ASSERT_TRUE(built.ok()) << built.status();
+    run_ = &jobs_->Add(1, *std::move(built));
+    ASSERT_TRUE(ledger_
+                    ->Apply({.id = "fund",
+                             .code = v1::CODE_FUNDING,
+                             .debit_account = ClientAccount("acme", "USD"),
+                             .credit_account = EscrowAccount("job-1"),
+                             .amount_minor = 1000,
+                             .currency = "USD",
+                             .job_id = "job-1"},
+                            &batch)
+                    .ok());
+    v1::Item item;
+    item.set_index(0);
+    auto task = jobs_->CreateTask(run_, 0, item, &batch);
+    ASSERT_TRUE(task.ok()) << task.status();
+    key_ = jobs_->KeyOf(**task);
+    for (const std::string worker : {"amina", "baraka"}) {
+      v1::SlotRecord* slot = (*task)->record.add_slots();
+      slot->set_worker(worker);
+      slot->set_centre("nairobi");
+      slot->set_epoch((*task)->record.epoch() + 1);
+      slot->set_state(v1::SLOT_LEASED);
+      slot->set_leased_at_ms(clock_.NowMs());
+      slot->set_lease_expires_at_ms(clock_.NowMs() + 120'000);
+      (*task)->record.set_epoch(slot->epoch());
+      run_->live_wages["nairobi"] += 10;
+      ++run_->leased[0];
+      leases_.Hold("nairobi", worker);
+    }
+  }
+
+  TaskRun* Task() { return jobs_->FindTask(key_); }
+
+  static v1::Result Answer(const std::string& worker, uint64_t epoch, const std::string& choice,
+                           const std::string& result_id) {
+    v1::Result r;
+    r.set_result_id(result_id);
+    r.set_assignment_id(AssignmentId(TaskId("job-1", "label", 0), worker));
+    r.set_worker(worker);
+    r.set_epoch(epoch);
+    r.mutable_answer()->set_choice(choice);
+    r.set_active_seconds(8);
+    return r;
+  }
+
+  ContributionRecorder::Recorded Record(const v1::Result& r) {
+    auto recorded = recorder_->Record("nairobi", r, &batch_, &pending_);
+    EXPECT_TRUE(recorded.ok()) << recorded.status();
+    return recorded.ok() ? *std::move(recorded) : ContributionRecorder::Recorded();
+  }
+
+  FakeClock clock_;
+  mw::testing::TempDir dir_;
+  std::unique_ptr<storage::Store> store_;
+  CentreDirectory centres_;
+  WorkerBook workers_;
+  std::unique_ptr<ledger::Ledger> ledger_;
+  std::unique_ptr<Paymaster> pay_;
+  std::unique_ptr<JobCatalogue> jobs_;
+  std::unique_ptr<Scheduler> scheduler_;
+  std::unique_ptr<IdempotencyTable> idempotency_;
+  LeaseTable leases_{LeaseTable::Options{}};
+  EngineStats stats_;
+  std::unique_ptr<ContributionRecorder> recorder_;
+  JobRun* run_ = nullptr;
+  std::string key_;
+  storage::Batch batch_;
+  std::vector<std::string> pending_;
+};
+
+TEST_F(ContributionRecorderTest, AnOnTimeAnswerReservesItsWageAndTheLastOneCompletesTheTask) {
+  const std::string aid = AssignmentId(TaskId("job-1", "label", 0), "amina");
+  ContributionRecorder::Recorded first = Record(Answer("amina", 1, "sport", "r1"));
+  EXPECT_EQ(first.receipt.status(), v1::RECEIPT_ACCEPTED);
+  EXPECT_EQ(first.receipt.contribution_id(), aid);
+  EXPECT_FALSE(first.receipt.late());
+  EXPECT_EQ(first.receipt.wage_minor(), 10);
+  EXPECT_EQ(first.receipt.currency(), "USD");
+  EXPECT_EQ(first.receipt.credited_seconds(), 8u);
+  EXPECT_EQ(first.run, run_);
+  EXPECT_EQ(first.complete, nullptr);
+  ASSERT_NE(ledger_->FindPending(WageTransferId(aid)), nullptr);  // reserved, not yet posted
+  EXPECT_EQ(run_->progress.wages_reserved_minor(), 10);
+  EXPECT_EQ(run_->live_wages["nairobi"], 10);  // one lease left
+  EXPECT_EQ(leases_.HeldBy("nairobi", "amina"), 0u);
+  EXPECT_EQ(Task()->answers.size(), 1u);
+  EXPECT_EQ(stats_.contributions, 1u);
+
+  ContributionRecorder::Recorded second = Record(Answer("baraka", 2, "sport", "r2"));
+  EXPECT_EQ(second.receipt.status(), v1::RECEIPT_ACCEPTED);
+  EXPECT_EQ(second.complete, Task());  // both answers in: the engine decides it
+  EXPECT_EQ(run_->progress.stages(1).contributions(), 2u);
+  EXPECT_EQ(run_->progress.centre_contributions().at("nairobi"), 2u);
+}
+
+TEST_F(ContributionRecorderTest, AResendGetsTheSameReceiptAndAnotherBodyUnderTheIdAConflict) {
+  Record(Answer("amina", 1, "sport", "r1"));
+  EXPECT_EQ(Record(Answer("amina", 1, "sport", "r1")).receipt.status(), v1::RECEIPT_DUPLICATE);
+  EXPECT_EQ(Record(Answer("amina", 1, "news", "r1")).receipt.status(), v1::RECEIPT_CONFLICT);
+  // The same worker's answer to the task under a new id is the same contribution.
+  ContributionRecorder::Recorded again = Record(Answer("amina", 1, "news", "r9"));
+  EXPECT_EQ(again.receipt.status(), v1::RECEIPT_DUPLICATE);
+  EXPECT_EQ(again.receipt.detail(),
+            "this worker's answer to the task was recorded under another result id");
+  EXPECT_EQ(run_->progress.wages_reserved_minor(), 10);  // paid once
+  EXPECT_EQ(stats_.contributions, 1u);
+}
+
+TEST_F(ContributionRecorderTest, AClaimThatDoesNotHoldIsQuarantinedAndChangesNothingElse) {
+  v1::Result no_id = Answer("amina", 1, "sport", "");
+  v1::Result other_worker = Answer("amina", 1, "sport", "r2");
+  other_worker.set_worker("baraka");
+  v1::Result other_job = Answer("amina", 1, "sport", "r3");
+  other_job.set_assignment_id(AssignmentId(TaskId("job-7", "label", 0), "amina"));
+  v1::Result bad_answer = Answer("amina", 1, "weather", "r4");
+  const std::vector<std::pair<v1::Result, std::string>> cases = {
+      {no_id, "result_id: expected 1 to 128 characters"},
+      {other_worker, "worker baraka does not match the assignment's worker amina"},
+      {other_job, "no job job-7"},
+  };
+  for (const auto& [result, detail] : cases) {
+    ContributionRecorder::Recorded r = Record(result);
+    EXPECT_EQ(r.receipt.status(), v1::RECEIPT_QUARANTINED);
+    EXPECT_EQ(r.receipt.detail(), detail);
+    EXPECT_EQ(r.run, nullptr);
+  }
+  ContributionRecorder::Recorded r = Record(bad_answer);
+  EXPECT_EQ(r.receipt.status(), v1::RECEIPT_QUARANTINED);
+  EXPECT_EQ(r.receipt.detail().rfind("answer: ", 0), 0u) << r.receipt.detail();
+  EXPECT_EQ(stats_.quarantined_results, 3u);  // the one without an id is not stored under one
+  EXPECT_EQ(run_->progress.wages_reserved_minor(), 0);
+  EXPECT_TRUE(Task()->answers.empty());
+  EXPECT_EQ(Task()->record.slots(0).state(), v1::SLOT_LEASED);
+}
+
+TEST_F(ContributionRecorderTest, ALateAnswerIsPaidAtOnceAndDoesNotCount) {
+  // Fenced: the worker's epoch is not the slot's (the lease was given again).
+  ContributionRecorder::Recorded late = Record(Answer("amina", 7, "sport", "r1"));
+  EXPECT_EQ(late.receipt.status(), v1::RECEIPT_ACCEPTED);
+  EXPECT_TRUE(late.receipt.late());
+  EXPECT_EQ(late.receipt.wage_minor(), 10);
+  const std::string aid = AssignmentId(TaskId("job-1", "label", 0), "amina");
+  EXPECT_EQ(ledger_->FindPending(WageTransferId(aid)), nullptr);  // posted already
+  EXPECT_EQ(run_->progress.wages_posted_minor(), 10);
+  EXPECT_EQ(late.complete, nullptr);
+  EXPECT_TRUE(Task()->answers.empty());
+  EXPECT_EQ(stats_.late_results, 1u);
+}
+
+TEST_F(ContributionRecorderTest, ASkipPaysNothingAndPutsTheSlotBackInThePool) {
+  v1::Result skip = Answer("amina", 1, "", "r1");
+  skip.mutable_answer()->clear_choice();
+  skip.mutable_answer()->set_skipped(true);
+  skip.mutable_answer()->set_skip_reason("unclear");
+  ContributionRecorder::Recorded r = Record(skip);
+  EXPECT_EQ(r.receipt.status(), v1::RECEIPT_ACCEPTED);
+  EXPECT_EQ(r.receipt.detail(), "skipped: unclear");
+  EXPECT_EQ(r.receipt.wage_minor(), 0);
+  EXPECT_EQ(Task()->record.slots(0).state(), v1::SLOT_SKIPPED);
+  EXPECT_EQ(run_->open[0].back(), key_);
+  EXPECT_EQ(run_->progress.wages_reserved_minor(), 0);
+  EXPECT_EQ(workers_.Record(WorkerAccount("nairobi", "amina")).skipped(), 1u);
+}
+
+TEST_F(ContributionRecorderTest, TimeBeyondWhatTheEstimateAllowsIsHeldForAPerson) {
+  v1::Result slow = Answer("amina", 1, "sport", "r1");
+  slow.set_active_seconds(500);  // the estimate is 10 s: at most 100 s count
+  ContributionRecorder::Recorded r = Record(slow);
+  EXPECT_EQ(r.receipt.credited_seconds(), 100u);
+  EXPECT_EQ(r.receipt.held_seconds(), 400u);
+  EXPECT_EQ(r.receipt.detail().rfind("time on task: 500 s reported, 100 s credited", 0), 0u)
+      << r.receipt.detail();
+  EXPECT_EQ(stats_.held_time_results, 1u);
+}
+
+}  // namespace
+}  // namespace mw::dispatch
