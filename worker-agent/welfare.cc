@@ -1,5 +1,7 @@
 #include "worker-agent/welfare.h"
 
+#include <algorithm>
+
 #include "absl/time/civil_time.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
@@ -38,6 +40,12 @@ std::array<int64_t, 3> PeriodStarts(int64_t now_ms) {
   return {centre::LocalDayStart(now_ms),
           absl::ToUnixMillis(absl::FromCivil(today - since_monday, tz)),
           absl::ToUnixMillis(absl::FromCivil(absl::CivilMonth(today), tz))};
+}
+
+uint32_t ActiveSeconds(int64_t opened_at_ms, int64_t now_ms, int64_t hidden_ms) {
+  const int64_t open_ms = std::max<int64_t>(0, now_ms - opened_at_ms);
+  hidden_ms = std::clamp<int64_t>(hidden_ms, 0, open_ms);
+  return static_cast<uint32_t>((open_ms - hidden_ms + 999) / 1000);
 }
 
 }  // namespace mw::agent

@@ -53,6 +53,11 @@ int64_t StretchStart(int64_t last_answer_ms, int64_t stretch_start_ms, int64_t n
 // Where today, this week (from Monday) and this month begin, in the centre's local time.
 std::array<int64_t, 3> PeriodStarts(int64_t now_ms);
 
+// An answer's time on task, in whole seconds rounded up: from when the worker opened the task to
+// `now_ms`, less the time the page reports it was hidden (`hidden_ms`: the page's claim, held to
+// between 0 and the time open).
+uint32_t ActiveSeconds(int64_t opened_at_ms, int64_t now_ms, int64_t hidden_ms);
+
 }  // namespace mw::agent
 
 #endif  // MW_WORKER_AGENT_WELFARE_H_

@@ -60,5 +60,14 @@ TEST(WelfareTest, PeriodsBeginAtTodayTheWeekAndTheMonthInOrder) {
   EXPECT_GT(starts[2], kNow - 31LL * 24 * 3'600'000);
 }
 
+TEST(ActiveSecondsTest, TimeOpenLessTimeHiddenRoundedUpAndAHiddenClaimHeldToTheTimeOpen) {
+  EXPECT_EQ(ActiveSeconds(1'000, 21'000, 0), 20u);
+  EXPECT_EQ(ActiveSeconds(1'000, 21'001, 0), 21u);       // a part second counts
+  EXPECT_EQ(ActiveSeconds(1'000, 21'000, 5'000), 15u);   // hidden for 5 s
+  EXPECT_EQ(ActiveSeconds(1'000, 21'000, 99'000), 0u);   // never more hidden than open
+  EXPECT_EQ(ActiveSeconds(1'000, 21'000, -7'000), 20u);  // nor less than nothing
+  EXPECT_EQ(ActiveSeconds(21'000, 1'000, 0), 0u);        // a clock that went back
+}
+
 }  // namespace
 }  // namespace mw::agent

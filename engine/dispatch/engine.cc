@@ -80,6 +80,21 @@ absl::Status Engine::Recover() {
   pay_ = std::make_unique<Paymaster>(ledger_.get(), &centres_);
   scheduler_ = std::make_unique<Scheduler>(&catalogue_, &centres_, &workers_, pay_.get(),
                                            options_.fair_share_window_ms);
+  lifecycle_ = std::make_unique<JobLifecycle>(JobLifecycle::Parts{
+      .jobs = &catalogue_,
+      .ledger = ledger_.get(),
+      .pay = pay_.get(),
+      .leases = &leases_,
+      .clock = clock_,
+      .stats = &stats_,
+      .changed = [this](JobRun* run) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { Touch(run); }});
+  verdicts_ =
+      std::make_unique<VerdictRecorder>(VerdictRecorder::Parts{.jobs = &catalogue_,
+                                                               .pay = pay_.get(),
+                                                               .workers = &workers_,
+                                                               .lifecycle = lifecycle_.get(),
+                                                               .clock = clock_,
+                                                               .stats = &stats_});
   contributions_ = std::make_unique<ContributionRecorder>(
       ContributionRecorder::Parts{.jobs = &catalogue_,
                                   .idempotency = idempotency_.get(),
@@ -153,7 +168,7 @@ absl::Status Engine::RecoverJob(const std::string& job_id) {
       if (!key.has_value()) return absl::DataLossError("malformed task key");
       if (EndedEarly(run->progress.state())) {
         // The job ended: nothing of it is open; a lease out then may still be answered for one
-        // more lease period, its wage kept in escrow (ReleaseTasks).
+        // more lease period, its wage kept in escrow (JobLifecycle).
         for (const auto& slot : rec.slots()) {
           if (slot.state() != v1::SLOT_LEASED) continue;
           run->settling[AssignmentId(TaskId(job_id, stage.name, key->item), slot.worker())] = {

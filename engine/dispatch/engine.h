@@ -43,6 +43,7 @@
 #include "engine/dispatch/flow.h"
 #include "engine/dispatch/idempotency.h"
 #include "engine/dispatch/job_catalogue.h"
+#include "engine/dispatch/job_lifecycle.h"
 #include "engine/dispatch/job_run.h"
 #include "engine/dispatch/lease_table.h"
 #include "engine/dispatch/paymaster.h"
@@ -50,6 +51,7 @@
 #include "engine/dispatch/scheduler.h"
 #include "engine/dispatch/stats.h"
 #include "engine/dispatch/submission.h"
+#include "engine/dispatch/verdict_recorder.h"
 #include "engine/dispatch/worker_book.h"
 #include "engine/ledger/ledger.h"
 #include "engine/storage/commit_queue.h"
@@ -271,28 +273,6 @@ class Engine : private JobIntake {
   void ShowCredential(const std::string& centre_id, const std::string& derived_from,
                       v1::AddCentreReply* reply) const ABSL_LOCKS_EXCLUDED(mu_);
   void Touch(JobRun* run) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Lifecycle (lifecycle.cc). StopJob ends a job early (cancelled, or its deadline passed):
-  // nothing new is leased, answers already in are paid now without waiting for a verdict, and
-  // the escrow nobody can still earn goes back to the client. Live leases keep their wage in
-  // escrow; when one expires instead, RefundRemainder returns that part too.
-  absl::Status StopJob(JobRun* run, v1::JobState state, const std::string& why,
-                       storage::Batch* batch) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  absl::Status RefundRemainder(JobRun* run, const std::string& transfer_suffix,
-                               storage::Batch* batch) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // A job that ended (stopped or completed) holds nothing: answers in without a verdict are paid
-  // now (returns how much), its tasks leave memory (their records stay on disk, so late answers
-  // are still recorded and paid), its live leases stop counting against centres and workers and
-  // become `settling`, and its queues empty.
-  absl::StatusOr<int64_t> ReleaseTasks(JobRun* run, storage::Batch* batch)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // A completed job returns its unspent escrow.
-  absl::Status Complete(JobRun* run, storage::Batch* batch) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Stops, with state JOB_DEADLINE_PASSED, every job whose deadline is behind `now_ms`, and
-  // settles the leases of ended jobs whose time ran out (counted in `*expired`). Runs with the
-  // lease timers (at least once a second); Lease meanwhile leases nothing past a deadline.
-  absl::Status StopExpiredJobs(int64_t now_ms, storage::Batch* batch, int* expired)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-
   // One idempotent change. Under the lock: replays the stored reply when (principal, key) was
   // seen with the same request (ALREADY_EXISTS with another), else calls change(&batch, &reply)
   // and, when it succeeds, stores the reply in the same batch and commits it. Returns once
@@ -361,16 +341,6 @@ class Engine : private JobIntake {
   absl::Status CheckOwnership(const std::string& centre_id, const std::string& assignment_id) const
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
-  // Contributions (results.cc): a worker's answer, as the wire's Result carries it, is a
-  // Contribution, recorded by ContributionRecorder; the decided answer of a task is its Verdict
-  // (verdicts.h).
-  // Aggregates a task whose slots are all answered. With dynamic overlap and a confidence below
-  // the stage's target, opens one more slot instead (up to the cap); at the cap, decides and
-  // queues the result for review. On a decision, posts the wages, updates the workers' skills,
-  // erases the task and moves the item on.
-  absl::Status Decide(JobRun* run, TaskRun* task, storage::Batch* batch)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-
   const Clock* const clock_;
   const Options options_;
   std::unique_ptr<storage::Store> store_;
@@ -383,7 +353,11 @@ class Engine : private JobIntake {
   CentreDirectory centres_ ABSL_GUARDED_BY(mu_);
   JobCatalogue catalogue_ ABSL_GUARDED_BY(mu_);  // jobs, by number, and their open tasks
   std::unique_ptr<Scheduler> scheduler_ ABSL_GUARDED_BY(mu_);  // over catalogue_ and the rest
+  // A worker's answer (the wire's Result) is a Contribution; the decided answer of a task its
+  // Verdict (verdicts.h).
   std::unique_ptr<ContributionRecorder> contributions_ ABSL_GUARDED_BY(mu_);
+  std::unique_ptr<JobLifecycle> lifecycle_ ABSL_GUARDED_BY(mu_);
+  std::unique_ptr<VerdictRecorder> verdicts_ ABSL_GUARDED_BY(mu_);
   WorkerBook workers_ ABSL_GUARDED_BY(mu_);  // every worker's record, over all jobs and per job
   uint64_t next_payout_ ABSL_GUARDED_BY(mu_) = 1;
   LeaseTable leases_ ABSL_GUARDED_BY(mu_);  // timers and what each centre and worker holds

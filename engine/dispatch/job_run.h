@@ -54,7 +54,7 @@ struct JobRun {
   std::map<std::string, int64_t> live_wages;
   // Leases out when the job ended, by assignment id: no longer counted against any centre or
   // worker, their wage kept in escrow (in live_wages) for an answer still coming until
-  // `until_ms`, then refunded (StopExpiredJobs).
+  // `until_ms`, then refunded (JobLifecycle::StopExpired).
   struct Settling {
     std::string centre;
     int64_t rate = 0;

@@ -293,7 +293,7 @@ absl::StatusOr<int> Engine::ExpireLeases() {
     absl::MutexLock l(&mu_);
     const int64_t now = clock_->NowMs();
     Batch batch;
-    MW_RETURN_IF_ERROR(StopExpiredJobs(now, &batch, &expired));
+    MW_RETURN_IF_ERROR(lifecycle_->StopExpired(now, &batch, &expired));
     for (const LeaseTable::Timer& t : leases_.TakeDue(now)) {
       TaskRun* open = catalogue_.FindTask(t.task_key);
       if (open == nullptr) continue;  // the task is done
@@ -315,7 +315,7 @@ absl::StatusOr<int> Engine::ExpireLeases() {
         task.record.set_failed_attempts(failures);
         if (EndedEarly(run->progress.state())) {
           // The job stopped: nobody takes the slot again, and its wage goes back to the client.
-          MW_RETURN_IF_ERROR(RefundRemainder(
+          MW_RETURN_IF_ERROR(lifecycle_->RefundRemainder(
               run, absl::StrCat("expired:", AssignmentId(task_id, slot.worker())), &batch));
         } else if (!task.record.gold() && leases_.Exhausted(failures)) {
           task.record.set_state(v1::TASK_DEAD);

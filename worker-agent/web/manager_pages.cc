@@ -14,6 +14,7 @@
 #include "engine/common/money.h"
 #include "engine/common/status_macros.h"
 #include "engine/dispatch/answers.h"
+#include "worker-agent/web/decision_keys.h"
 #include "worker-agent/web/html.h"
 #include "worker-agent/web/messages.h"
 #include "worker-agent/web/page_parts.h"
@@ -458,7 +459,7 @@ absl::Status WebServer::DecideReview(Call& c) {
     // A text decision keeps the words as written; the others travel as their label.
     r.set_label(answer.has_text() ? answer.text() : dispatch::AnswerLabel(answer));
   }
-  r.set_idempotency_key(absl::StrCat("review:", r.task_id(), ":", r.reviewer()));
+  r.set_idempotency_key(DecisionKey(r));
   MW_ASSIGN_OR_RETURN(v1::Review decided, hooks_.decide_review(r));
   spdlog::info("event=web_review_decided task={} reviewer={} label=\"{}\"", decided.task_id(),
                decided.reviewer(), decided.label());
@@ -477,8 +478,7 @@ void WebServer::ManagerAction(Call& c, const std::string& action) {
     r.set_decided_by(std::string(absl::StripAsciiWhitespace(c.req.get_param_value("decided_by"))));
     r.set_resolution(std::string(absl::StripAsciiWhitespace(c.req.get_param_value("resolution"))));
     r.set_restore(c.req.get_param_value("restore") == "1");
-    r.set_idempotency_key(
-        absl::StrCat("resolve:", r.assignment_id(), ":", r.decided_by(), ":", r.restore()));
+    r.set_idempotency_key(DecisionKey(r));
     if (r.decided_by().empty()) {
       return error(m.Text(c.lang, "required_field", {{"field", m.Text(c.lang, "decided_by")}}));
     }
@@ -506,7 +506,7 @@ void WebServer::ManagerAction(Call& c, const std::string& action) {
     r.set_assignment_id(c.req.get_param_value("aid"));
     r.set_to_worker(c.req.get_param_value("to"));
     r.set_decided_by(by);
-    r.set_idempotency_key(absl::StrCat("move:", r.assignment_id(), ":", r.to_worker()));
+    r.set_idempotency_key(DecisionKey(r));
     if (by.empty()) {
       return error(m.Text(c.lang, "required_field", {{"field", m.Text(c.lang, "decided_by")}}));
     }

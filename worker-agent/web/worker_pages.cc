@@ -21,6 +21,7 @@
 #include "engine/common/money.h"
 #include "engine/dispatch/answers.h"
 #include "google/protobuf/util/json_util.h"
+#include "worker-agent/web/decision_keys.h"
 #include "worker-agent/web/html.h"
 #include "worker-agent/web/messages.h"
 #include "worker-agent/web/page_parts.h"
@@ -255,11 +256,9 @@ void WebServer::Answer(Call& c, bool skip) {
     }
     *r.mutable_answer() = *std::move(answer);
   }
-  const int64_t open_ms = std::max<int64_t>(0, now - next->opened_at_ms());
   int64_t hidden_ms = 0;
   if (!absl::SimpleAtoi(FormValue(c.req, "hidden_ms"), &hidden_ms)) hidden_ms = 0;
-  hidden_ms = std::clamp<int64_t>(hidden_ms, 0, open_ms);
-  r.set_active_seconds(static_cast<uint32_t>((open_ms - hidden_ms + 999) / 1000));
+  r.set_active_seconds(ActiveSeconds(next->opened_at_ms(), now, hidden_ms));
   if (absl::Status s = state_->SaveAnswer(r); !s.ok()) {
     spdlog::error("event=web_save_failed worker={} error=\"{}\"", c.session.worker, s.ToString());
     c.res.status = 503;
@@ -274,7 +273,8 @@ void WebServer::Answer(Call& c, bool skip) {
     absl::MutexLock l(&mu_);
     if (auto it = sessions_.find(TokenKey(c.token)); it != sessions_.end()) {
       Session& s = it->second;
-      s.stretch_start_ms = StretchStart(s.last_answer_ms, s.stretch_start_ms, now, open_ms);
+      s.stretch_start_ms = StretchStart(s.last_answer_ms, s.stretch_start_ms, now,
+                                        std::max<int64_t>(0, now - next->opened_at_ms()));
       s.last_answer_ms = now;
     }
   }
@@ -368,9 +368,12 @@ void WebServer::EarningsPage(Call& c) {
     absl::StrAppend(&body, "<p>", Escape(m.Text(c.lang, "disputes_offline")), "</p>");
   } else {
     int mine = 0;
-    const std::string suffix = absl::StrCat("/", c.session.worker);
     for (const auto& w : *held) {
-      if (!absl::EndsWith(w.worker_account(), suffix)) continue;
+      // The centre's withholdings: this worker's are those on their own assignments.
+      if (auto parts = ParseAssignmentId(w.assignment_id());
+          !parts.ok() || parts->second != c.session.worker) {
+        continue;
+      }
       ++mine;
       absl::StrAppend(&body, "<div class=\"notice\"><b>",
                       Escape(w.assignment_id().substr(0, w.assignment_id().rfind('@'))),
@@ -398,17 +401,17 @@ void WebServer::Dispute(Call& c) {
   const std::string aid = c.req.get_param_value("aid");
   const std::string statement(absl::StripAsciiWhitespace(c.req.get_param_value("statement")));
   // Only the worker's own assignment: "<task>@<pseudonym>".
-  if (!absl::EndsWith(aid, absl::StrCat("@", c.session.worker)) || statement.empty() ||
-      !hooks_.dispute) {
+  const auto parts = ParseAssignmentId(aid);
+  if (!parts.ok() || parts->second != c.session.worker || statement.empty() || !hooks_.dispute) {
     c.res.status = 400;
     c.res.set_content("aid: expected one of your own tasks; statement: required",
                       "text/plain; charset=utf-8");
     return;
   }
   v1::DisputeWithholdingRequest req;
-  req.set_idempotency_key(absl::StrCat("dispute:", aid));
   req.set_assignment_id(aid);
   req.set_worker_statement(statement);
+  req.set_idempotency_key(DecisionKey(req));
   absl::Status s = hooks_.dispute(req);
   if (!s.ok()) {
     spdlog::warn("event=web_dispute_failed worker={} error=\"{}\"", c.session.worker, s.ToString());

@@ -1,0 +1,156 @@
+#include "engine/dispatch/verdict_recorder.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "engine/common/ids.h"
+#include "engine/common/status_macros.h"
+#include "engine/dispatch/answers.h"
+#include "engine/dispatch/flow.h"
+#include "engine/storage/keys.h"
+
+namespace mw::dispatch {
+
+namespace v1 = ::microwork::v1;
+using storage::Batch;
+using storage::Cf;
+namespace keys = storage::keys;
+
+absl::Status VerdictRecorder::Decide(JobRun* run, TaskRun* task, Batch* batch) {
+  const StageRun& stage = run->chain[task->chain_pos];
+  const v1::QaPolicy& qa = stage.human.qa();
+  const std::string task_id = TaskId(task->job_id, stage.name, task->item_index);
+  const std::string task_key = keys::Task(task->job_id, stage.key, task->item_index);
+
+  // Who answered, from which centre, and how skilled each is thought to be.
+  std::vector<std::string> labels, accounts;
+  std::vector<double> skills;
+  for (const auto& [worker, label, text] : task->answers) {
+    std::string centre;
+    for (const auto& s : task->record.slots()) {
+      if (s.worker() == worker) centre = s.centre();
+    }
+    labels.push_back(label);
+    accounts.push_back(WorkerAccount(centre, worker));
+    skills.push_back(p_.workers->Skill(accounts.back()));
+  }
+  const auto& answer_schema = stage.human.answer();
+  const Verdict vote = run->aggregations[task->chain_pos]->Decide(labels, skills);
+
+  // Dynamic overlap: below the target and under the cap, ask one more worker.
+  const bool dynamic = qa.confidence_target() > 0;
+  const uint32_t cap = std::max(qa.max_overlap(), stage.human.overlap());
+  if (dynamic && vote.confidence < qa.confidence_target() && task->record.needed() < cap) {
+    task->record.set_needed(task->record.needed() + 1);
+    p_.jobs->PutTask(*task, batch);
+    run->open[task->chain_pos].push_back(task_key);
+    ++p_.stats->overlap_extensions;
+    return absl::OkStatus();
+  }
+  const bool needs_review = dynamic && vote.confidence < qa.confidence_target();
+  // A text verdict keeps the words as a worker who gave it wrote them (the label is folded).
+  std::string verdict = vote.label;
+  if (answer_schema.has_text()) {
+    for (const CountedContribution& a : task->answers) {
+      if (a.label == vote.label) {
+        verdict = a.text;
+        break;
+      }
+    }
+  }
+
+  v1::ResultRecord out;
+  out.set_job_id(task->job_id);
+  out.set_stage(stage.name);
+  out.set_item_index(task->item_index);
+  *out.mutable_item() = task->item;
+  *out.mutable_answer() = LabelToAnswer(answer_schema, verdict);
+  out.set_confidence(vote.confidence);
+  out.set_votes(static_cast<uint32_t>(vote.votes));
+  out.set_needs_review(needs_review);
+  out.set_routed(verdict);
+  for (const CountedContribution& a : task->answers) out.add_workers(a.worker);
+  batch->PutRecord(Cf::kOutputs, task_key, out);
+  if (needs_review) {
+    v1::Review review;
+    review.set_task_id(task_id);
+    review.set_job_id(task->job_id);
+    review.set_stage(stage.name);
+    review.set_item_index(task->item_index);
+    *review.mutable_item() = task->item;
+    for (const CountedContribution& a : task->answers) {
+      review.add_workers(a.worker);
+      review.add_labels(a.label);
+    }
+    review.set_confidence(vote.confidence);
+    review.set_created_at_ms(p_.clock->NowMs());
+    batch->PutRecord(Cf::kReviews, task_key, review);
+    ++p_.stats->reviews_open;
+  }
+
+  // Base pay never depends on the verdict: every counted contribution's wage is posted.
+  // Agreement only moves the skill estimates.
+  for (size_t i = 0; i < task->answers.size(); ++i) {
+    const std::string aid = AssignmentId(task_id, task->answers[i].worker);
+    // A wage a person already withheld (voided) stays withheld; every other one is posted.
+    MW_ASSIGN_OR_RETURN(bool posted,
+                        p_.pay->PostWage(run, aid, stage.human.piece_rate_minor(), batch));
+    if (posted) {
+      spdlog::info("event=wage_posted task={} assignment={} transfer={} amount={}", task_id, aid,
+                   WagePostTransferId(aid), stage.human.piece_rate_minor());
+    }
+    v1::WorkerStatsRecord& stats = p_.workers->Record(accounts[i]);
+    if (labels[i] == vote.label) {
+      stats.set_agreed(stats.agreed() + 1);
+    } else {
+      stats.set_disagreed(stats.disagreed() + 1);
+    }
+    p_.workers->PutRecord(accounts[i], batch);
+  }
+  task->record.set_state(v1::TASK_DONE);
+  p_.jobs->PutTask(*task, batch);
+  spdlog::info("event=verdict task={} label=\"{}\" confidence={:.4f} votes={}/{} review={}",
+               task_id, vote.label, vote.confidence, vote.votes, vote.total, needs_review);
+  ++p_.stats->verdicts;
+
+  // The item moves on (flow.h). Each stage it leaves, or skips after a rejection, counts it done.
+  const int pos = task->chain_pos;
+  v1::Item item = std::move(task->item);
+  std::vector<std::string> producers;
+  for (const CountedContribution& a : task->answers) producers.push_back(a.worker);
+  p_.jobs->EraseTask(task_key);  // `task` is gone now
+  const int next = Advance(run->chain, pos, verdict, &item);
+  // The stages of the steps from here to the next one, except the stage the item is still in.
+  std::set<int> left;
+  for (int p = pos; p < (next >= 0 ? next : static_cast<int>(run->chain.size())); ++p) {
+    left.insert(run->chain[p].index);
+  }
+  if (next >= 0) left.erase(run->chain[next].index);
+  for (int index : left) {
+    v1::StageCursor* cursor = run->progress.mutable_stages(index);
+    cursor->set_done(cursor->done() + 1);
+  }
+  if (next >= 0) {
+    // A verify step judges this verdict, a vote this improvement: not by those who made it.
+    const StageRun::Role role = run->chain[next].role;
+    if (role != StageRun::Role::kVerify && role != StageRun::Role::kVote) producers.clear();
+    MW_RETURN_IF_ERROR(p_.jobs->CreateTask(run, next, std::move(item), batch, producers).status());
+  } else {
+    if (run->merge_stage >= 0) {
+      v1::StageCursor* merge = run->progress.mutable_stages(run->merge_stage);
+      merge->set_done(merge->done() + 1);
+    }
+    run->progress.set_items_finished(run->progress.items_finished() + 1);
+    if (run->progress.items_finished() == run->record.job().items()) {
+      MW_RETURN_IF_ERROR(p_.lifecycle->Complete(run, batch));
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace mw::dispatch
