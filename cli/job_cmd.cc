@@ -1,5 +1,5 @@
 // mw job list | get JOB | watch JOB | pause JOB | resume JOB | cancel JOB;
-// mw results export JOB --format csv|jsonl --out FILE
+// mw results export JOB --format csv|jsonl --out FILE; mw results answers JOB ... (every answer)
 #include <unistd.h>
 
 #include <fstream>
@@ -218,6 +218,72 @@ absl::Status Export(const std::string& job_id, const std::string& format,
   return absl::OkStatus();
 }
 
+// Every individual answer: who answered what, in how long, and what it paid.
+absl::Status ExportAnswers(const std::string& job_id, const std::string& format,
+                           const std::string& out_path, const Connect& connect) {
+  if (format != "csv" && format != "jsonl") {
+    return absl::InvalidArgumentError("--format: expected csv or jsonl");
+  }
+  MW_ASSIGN_OR_RETURN(auto client, connect());
+  const std::string tmp = out_path + ".partial";
+  std::ofstream out(tmp, std::ios::trunc);
+  if (!out) return absl::NotFoundError(absl::StrCat(out_path, ": cannot write"));
+  v1::ExportAnswersRequest req;
+  req.set_job_id(job_id);
+  auto ctx = client->LongContext();
+  auto reader = client->ops().ExportAnswers(ctx.get(), req);
+  if (format == "csv") {
+    out << "task,stage,item,worker,centre,answer,skipped,active_seconds,credited_seconds,"
+           "wage_minor,currency,late,counted,check,check_correct,withheld,answered_at_ms\n";
+  }
+  v1::AnswerRow a;
+  uint64_t rows = 0;
+  while (reader->Read(&a)) {
+    const std::string answer =
+        a.answer().skipped() ? a.answer().skip_reason() : AnswerText(a.answer());
+    if (format == "csv") {
+      out << absl::StrJoin(
+                 {CsvField(a.task_id()), CsvField(a.stage()), absl::StrCat(a.item_index()),
+                  CsvField(a.worker()), CsvField(a.centre()), CsvField(answer),
+                  absl::StrCat(a.answer().skipped()), absl::StrCat(a.active_seconds()),
+                  absl::StrCat(a.credited_seconds()), absl::StrCat(a.wage_minor()),
+                  CsvField(a.currency()), absl::StrCat(a.late()), absl::StrCat(a.counted()),
+                  absl::StrCat(a.check()), absl::StrCat(a.check_correct()),
+                  absl::StrCat(a.withheld()), absl::StrCat(a.answered_at_ms())},
+                 ",")
+          << "\n";
+    } else {
+      nlohmann::ordered_json j;
+      j["task"] = a.task_id();
+      j["stage"] = a.stage();
+      j["item"] = a.item_index();
+      j["worker"] = a.worker();
+      j["centre"] = a.centre();
+      j["answer"] = answer;
+      j["skipped"] = a.answer().skipped();
+      j["active_seconds"] = a.active_seconds();
+      j["credited_seconds"] = a.credited_seconds();
+      j["wage_minor"] = a.wage_minor();
+      j["currency"] = a.currency();
+      j["late"] = a.late();
+      j["counted"] = a.counted();
+      j["check"] = a.check();
+      j["check_correct"] = a.check_correct();
+      j["withheld"] = a.withheld();
+      j["answered_at_ms"] = a.answered_at_ms();
+      out << j.dump() << "\n";
+    }
+    ++rows;
+  }
+  MW_RETURN_IF_ERROR(rpc::FromGrpcStatus(reader->Finish()));
+  out.close();
+  if (std::rename(tmp.c_str(), out_path.c_str()) != 0) {
+    return absl::InternalError(absl::StrCat(out_path, ": cannot rename into place"));
+  }
+  std::cout << "Wrote " << rows << " answers to " << out_path << "\n";
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 void AddJobCommands(CLI::App& app, Run* run) {
@@ -326,6 +392,17 @@ void AddJobCommands(CLI::App& app, Run* run) {
   exp->add_option("--out", opts->out, "Output file")->required();
   exp->callback([run, opts] {
     *run = [opts](const Connect& c) { return Export(opts->job, opts->format, opts->out, c); };
+  });
+  auto answers_opts = std::make_shared<ExportOpts>();
+  auto* answers = results->add_subcommand(
+      "answers", "Write every individual answer (worker, answer, seconds, pay) as CSV or JSONL");
+  answers->add_option("job", answers_opts->job, "Job id")->required();
+  answers->add_option("--format", answers_opts->format, "csv or jsonl");
+  answers->add_option("--out", answers_opts->out, "Output file")->required();
+  answers->callback([run, answers_opts] {
+    *run = [answers_opts](const Connect& c) {
+      return ExportAnswers(answers_opts->job, answers_opts->format, answers_opts->out, c);
+    };
   });
 }
 

@@ -109,6 +109,14 @@ grpc::Status OperatorServiceImpl::ExportResults(grpc::ServerContext* context,
       request->job_id(), [&](const v1::ResultRecord& r) { return writer->Write(r); }));
 }
 
+grpc::Status OperatorServiceImpl::ExportAnswers(grpc::ServerContext* context,
+                                                const v1::ExportAnswersRequest* request,
+                                                grpc::ServerWriter<v1::AnswerRow>* writer) {
+  if (auto s = RequireOperator(*context, /*read_only=*/true); !s.ok()) return s;
+  return ToGrpcStatus(engine_->ExportAnswers(
+      request->job_id(), [&](const v1::AnswerRow& r) { return writer->Write(r); }));
+}
+
 grpc::Status OperatorServiceImpl::AddCentre(grpc::ServerContext* context,
                                             const v1::AddCentreRequest* request,
                                             v1::AddCentreReply* reply) {

@@ -144,6 +144,10 @@ class Engine : private JobIntake {
   // Streams the job's merged results in input order; stops early when `sink` returns false.
   [[nodiscard]] absl::Status ExportResults(
       const std::string& job_id, const std::function<bool(const v1::ResultRecord&)>& sink) const;
+  // Streams every recorded answer of the job (AnswerRow), in task order then worker; stops early
+  // when `sink` returns false. NOT_FOUND for an unknown job.
+  [[nodiscard]] absl::Status ExportAnswers(
+      const std::string& job_id, const std::function<bool(const v1::AnswerRow&)>& sink) const;
 
   // The review queue, oldest first; `job_id` empty for every job.
   [[nodiscard]] absl::StatusOr<std::vector<v1::Review>> ListReviews(const std::string& job_id,

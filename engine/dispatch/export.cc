@@ -3,8 +3,10 @@
 // the contract's merge stage shapes the rows: one per item, or one per key.
 #include <map>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "engine/common/ids.h"
 #include "engine/common/status_macros.h"
 #include "engine/dispatch/answers.h"
 #include "engine/dispatch/engine.h"
@@ -170,6 +172,51 @@ absl::Status Engine::ExportResults(const std::string& job_id,
     if (!sink(*merged)) return absl::OkStatus();
   }
   return absl::OkStatus();
+}
+
+absl::Status Engine::ExportAnswers(const std::string& job_id,
+                                   const std::function<bool(const v1::AnswerRow&)>& sink) const {
+  {
+    absl::MutexLock l(&mu_);
+    if (catalogue_.Find(job_id) == nullptr) {
+      return absl::NotFoundError(absl::StrCat("no job ", job_id));
+    }
+  }
+  auto snapshot = store_->GetSnapshot();
+  auto c = store_->Scan(Cf::kContributions, keys::JobPrefix(job_id), snapshot.get());
+  for (; c->Valid(); c->Next()) {
+    v1::ContributionRecord rec;
+    if (absl::Status s = c->Read(&rec); !s.ok()) {
+      return absl::DataLossError(
+          absl::StrCat("contribution ", absl::CHexEscape(c->key()), ": ", s.message()));
+    }
+    const v1::Result& r = rec.result();
+    MW_ASSIGN_OR_RETURN(TaskRef ref, ParseTaskId(rec.task_id()));
+    v1::AnswerRow row;
+    row.set_task_id(rec.task_id());
+    row.set_stage(ref.stage);
+    row.set_item_index(ref.item);
+    row.set_worker(r.worker());
+    row.set_centre(rec.centre());
+    *row.mutable_answer() = r.answer();
+    row.set_active_seconds(r.active_seconds());
+    row.set_credited_seconds(rec.receipt().credited_seconds());
+    row.set_wage_minor(rec.receipt().wage_minor());
+    row.set_currency(rec.receipt().currency());
+    row.set_late(rec.receipt().late());
+    row.set_counted(rec.counted());
+    row.set_check(rec.receipt().check());
+    row.set_check_correct(rec.receipt().check_correct());
+    row.set_answered_at_ms(r.answered_at_ms());
+    v1::Withholding held;
+    absl::Status found = store_->GetRecord(
+        Cf::kWithholdings, keys::Withholding(rec.centre(), rec.receipt().contribution_id()), &held,
+        snapshot.get());
+    if (!found.ok() && !absl::IsNotFound(found)) return found;
+    row.set_withheld(found.ok() && held.dispute() != v1::DISPUTE_RESTORED);
+    if (!sink(row)) return absl::OkStatus();
+  }
+  return c->status();
 }
 
 }  // namespace mw::dispatch

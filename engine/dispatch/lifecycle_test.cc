@@ -338,5 +338,48 @@ TEST_F(LifecycleTest, ACancelledJobsExportListsEveryItemWithItsStatus) {
                 {0, "succeeded"}, {1, "cancelled before label"}, {2, "cancelled before label"}}));
 }
 
+// Every individual answer is exported, with its worker, time and pay: those counted in a
+// verdict, and one paid after the cancel, so an operator can audit or re-aggregate them.
+TEST_F(LifecycleTest, EveryAnswerIsExportedWithItsWorkerTimeAndPayAnswersAfterACancelToo) {
+  AddCentre("nairobi", {"w1", "w2", "w3"});
+  ASSERT_TRUE(Submit(kContract).ok());
+  AnswerAll("nairobi", *Lease("nairobi", "w1", 1, "L-w1"));
+  AnswerAll("nairobi", *Lease("nairobi", "w2", 1, "L-w2"), /*dissenter=*/"w2");
+  const v1::LeaseReply held = *Lease("nairobi", "w3", 1, "L-w3");
+  ASSERT_TRUE(Control(v1::JOB_CANCEL, "c1").ok());
+  AnswerAll("nairobi", held);  // after the cancel: paid at once, in no verdict
+
+  std::vector<v1::AnswerRow> rows;
+  ASSERT_TRUE(engine_
+                  ->ExportAnswers("job-1",
+                                  [&](const v1::AnswerRow& r) {
+                                    rows.push_back(r);
+                                    return true;
+                                  })
+                  .ok());
+  ASSERT_EQ(rows.size(), 3u);
+  for (size_t i = 0; i < rows.size(); ++i) {
+    SCOPED_TRACE(i);
+    EXPECT_EQ(rows[i].task_id(), "job-1/label/0");
+    EXPECT_EQ(rows[i].stage(), "label");
+    EXPECT_EQ(rows[i].item_index(), 0u);
+    EXPECT_EQ(rows[i].worker(), absl::StrCat("w", i + 1));
+    EXPECT_EQ(rows[i].centre(), "nairobi");
+    EXPECT_EQ(rows[i].active_seconds(), 18u);
+    EXPECT_EQ(rows[i].credited_seconds(), 18u);
+    EXPECT_EQ(rows[i].wage_minor(), 5);
+    EXPECT_EQ(rows[i].currency(), "USD");
+    EXPECT_FALSE(rows[i].withheld());
+  }
+  EXPECT_EQ(rows[0].answer().choice(), "positive");
+  EXPECT_EQ(rows[1].answer().choice(), "negative");
+  EXPECT_TRUE(rows[0].counted());
+  EXPECT_TRUE(rows[1].counted());
+  EXPECT_FALSE(rows[2].counted());  // the job had ended: paid, but in no verdict
+  EXPECT_TRUE(rows[2].late());
+  EXPECT_EQ(engine_->ExportAnswers("job-9", [](const v1::AnswerRow&) { return true; }).code(),
+            absl::StatusCode::kNotFound);
+}
+
 }  // namespace
 }  // namespace mw::dispatch

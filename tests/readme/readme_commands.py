@@ -80,6 +80,7 @@ def main():
         ("--credential-out nairobi.cred", f"--credential-out {tmp}/nairobi.cred"),
         ("--credential-file nairobi.cred", f"--credential-file {tmp}/nairobi.cred"),
         ("--out results.csv", f"--out {tmp}/results.csv"),
+        ("--out answers.csv", f"--out {tmp}/answers.csv"),
         ("> manager.code", f"> {tmp}/manager.code"),
         ("--manager-code-file manager.code", f"--manager-code-file {tmp}/manager.code"),
         ("--listen 127.0.0.1:7070", "--listen 127.0.0.1:0"),
@@ -149,6 +150,11 @@ def main():
         with open(os.path.join(tmp, "results.csv"), encoding="utf-8") as f:
             rows = f.read().splitlines()
         assert len(rows) == 301, f"results.csv has {len(rows)} lines, expected a header and 300"
+        # And every individual answer: three per item at least (check tasks come on top).
+        with open(os.path.join(tmp, "answers.csv"), encoding="utf-8") as f:
+            answers = f.read().splitlines()
+        assert answers[0].startswith("task,stage,item,worker,centre,answer,"), answers[0]
+        assert len(answers) >= 901, f"answers.csv has {len(answers)} lines, expected 900 answers"
         job = subprocess.run([os.path.join(bin_dir, "mw"), "job", "get", "job-1"], env=env,
                              capture_output=True, text=True, check=True).stdout
         assert "completed" in job, job
