@@ -243,6 +243,15 @@ absl::Status Store::Written(absl::Status s) {
   return s;
 }
 
+bool Store::BackgroundWorkPending() const {
+  for (const char* property : {"rocksdb.num-running-compactions", "rocksdb.num-running-flushes",
+                               "rocksdb.compaction-pending", "rocksdb.mem-table-flush-pending"}) {
+    uint64_t value = 0;
+    if (db_->GetAggregatedIntProperty(property, &value) && value > 0) return true;
+  }
+  return false;
+}
+
 absl::Status Store::DeletePrefix(Cf cf, absl::string_view prefix) {
   std::optional<std::string> end = keys::PrefixSuccessor(prefix);
   rocksdb::WriteBatch wb;

@@ -153,6 +153,10 @@ class Store {
   // Writes a consistent online copy of the database to `dir`, which must not exist.
   [[nodiscard]] absl::Status Checkpoint(const std::string& dir) const;
 
+  // Whether RocksDB has a flush or compaction running or due in any column family. Benchmarks
+  // wait for a settled store so that one run does not pay for the writes of the one before.
+  bool BackgroundWorkPending() const;
+
   const std::string& dir() const { return dir_; }
 
  private:
