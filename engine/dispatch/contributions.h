@@ -5,8 +5,8 @@
 // reserves the wage with its fee and the centre's share, posting it at once when no verdict will
 // come (a late answer, a check task, a job that ended); grades a check task and counts a
 // trainee's training; credits the worker's time up to what the lease and the estimate allow.
-// What the task's answers decide is the engine's (Engine::Decide), once Record says the task
-// has all it needs.
+// What the task's answers decide is the VerdictRecorder's (verdict_recorder.h), once Record says
+// the task has all it needs.
 //
 //   ContributionRecorder recorder({.jobs = &jobs, ...});
 //   MW_ASSIGN_OR_RETURN(auto recorded, recorder.Record("nairobi", result, &batch, &pending));

@@ -1,6 +1,6 @@
 // How items move through a job: the steps a contract's stages become, and what each verdict
-// does to an item. One definition, used when a verdict is made (Engine::Decide), when a restart
-// rebuilds the open tasks and when the results are exported, so all three agree.
+// does to an item. One definition, used when a verdict is made (VerdictRecorder::Decide), when a
+// restart rebuilds the open tasks and when the results are exported, so all three agree.
 //
 // A contract's stages run as a sequence of steps in DAG order after its split:
 //   human    one step; its verdict becomes the item field named after the stage.
