@@ -191,11 +191,15 @@ absl::Status Engine::ExportAnswers(const std::string& job_id,
           absl::StrCat("contribution ", absl::CHexEscape(c->key()), ": ", s.message()));
     }
     const v1::Result& r = rec.result();
-    MW_ASSIGN_OR_RETURN(TaskRef ref, ParseTaskId(rec.task_id()));
+    absl::StatusOr<TaskRef> ref = ParseTaskId(rec.task_id());
+    if (!ref.ok()) {
+      return absl::DataLossError(absl::StrCat("contribution ", absl::CHexEscape(c->key()),
+                                              ": task id: ", ref.status().message()));
+    }
     v1::AnswerRow row;
     row.set_task_id(rec.task_id());
-    row.set_stage(ref.stage);
-    row.set_item_index(ref.item);
+    row.set_stage(ref->stage);
+    row.set_item_index(ref->item);
     row.set_worker(r.worker());
     row.set_centre(rec.centre());
     *row.mutable_answer() = r.answer();

@@ -377,6 +377,34 @@ TEST_F(FlowEngineTest, AnIterationRunsRoundsAndItsResultsAreGroupedByKey) {
   EXPECT_THAT(rows[1].merged_items(), ElementsAre(2u));
 }
 
+// A round's task is stored under its step's own key: a manager can move it, and withhold its
+// wage, like any other (both looked it up by the stage's index and found nothing).
+TEST_F(FlowEngineTest, AManagerMovesARoundsTaskAndWithholdsItsWage) {
+  AddCentre("c", {"w1", "w2", "w3"});
+  ASSERT_TRUE(Submit(Translate("GROUP_BY_KEY")).ok());
+  auto r1 = LeaseFor("w1", 1);
+  ASSERT_THAT(Keys(r1), ElementsAre("job-1/sw.r1/0"));
+  v1::ReassignRequest move;
+  move.set_idempotency_key("m1");
+  move.set_assignment_id("job-1/sw.r1/0@w1");
+  move.set_to_worker("w3");
+  move.set_decided_by("manager:grace");
+  auto moved = engine_->Reassign("c", move);
+  ASSERT_TRUE(moved.ok()) << moved.status();
+  EXPECT_EQ(moved->assignment().assignment_id(), "job-1/sw.r1/0@w3");
+  Accept({Text(moved->assignment(), "Habari za asubuhi")});
+
+  v1::WithholdWageRequest withhold;
+  withhold.set_idempotency_key("h1");
+  withhold.set_assignment_id("job-1/sw.r1/0@w3");
+  withhold.set_reason(v1::WITHHOLD_AUTOMATED);
+  withhold.set_note("copied from a machine translation");
+  withhold.set_decided_by("manager:grace");
+  auto held = engine_->WithholdWage("c", withhold);
+  ASSERT_TRUE(held.ok()) << held.status();
+  EXPECT_EQ(held->amount_minor(), 6);
+}
+
 TEST_F(FlowEngineTest, PickWinnerKeepsTheSurestItemOfEachKey) {
   AddCentre("c", {"w1", "w2", "w3"});
   std::string text = kContract;

@@ -1,7 +1,8 @@
 // JobCatalogue: the jobs the dispatcher runs and their open tasks, in memory, with the records
 // that keep them on disk. It numbers new jobs, finds a job by id and a task by key, creates the
 // task of a step for an item, and writes a task's or a job's progress into a batch. Who gets
-// which task is the Scheduler's (scheduler.h); what a task's answers decide is results.cc's.
+// which task is the Scheduler's (scheduler.h); what a task's answers decide is the
+// VerdictRecorder's (verdict_recorder.h).
 //
 //   JobCatalogue jobs(store);
 //   JobRun& run = jobs.Add(1, std::move(built));

@@ -167,9 +167,11 @@ absl::StatusOr<v1::ReassignReply> Engine::Reassign(const std::string& centre_id,
           v1::ReassignReply* reply) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) -> absl::Status {
         JobRun* run = catalogue_.Find(ref.job_id);
         const StageRun* stage = JobCatalogue::FindStage(run, ref.stage);
+        // The step's storage key (an iteration's rounds each have their own), not its stage's
+        // index.
         TaskRun* open = stage == nullptr
                             ? nullptr
-                            : catalogue_.FindTask(keys::Task(ref.job_id, stage->index, ref.item));
+                            : catalogue_.FindTask(keys::Task(ref.job_id, stage->key, ref.item));
         if (open == nullptr) {
           return absl::NotFoundError(
               absl::StrCat("task ", parts.first, " is not open (decided, or no such task)"));

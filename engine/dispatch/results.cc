@@ -43,7 +43,9 @@ absl::StatusOr<v1::SubmitResultsReply> Engine::SubmitResults(
       MW_RETURN_IF_ERROR(CheckOwnership(centre_id, r.assignment_id()));
     }
     Batch batch;
-    for (const v1::Result& r : request.results()) {
+    // Nothing of a call that fails is written: the receipts it noted in memory are forgotten,
+    // so a resend is recorded afresh rather than told it was a duplicate.
+    auto record = [&](const v1::Result& r) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) -> absl::Status {
       MW_ASSIGN_OR_RETURN(ContributionRecorder::Recorded recorded,
                           contributions_->Record(centre_id, r, &batch, &pending));
       if (recorded.complete != nullptr) {
@@ -53,6 +55,13 @@ absl::StatusOr<v1::SubmitResultsReply> Engine::SubmitResults(
       }
       if (recorded.run != nullptr) Touch(recorded.run);
       *reply.add_receipts() = std::move(recorded.receipt);
+      return absl::OkStatus();
+    };
+    for (const v1::Result& r : request.results()) {
+      if (absl::Status s = record(r); !s.ok()) {
+        idempotency_->Forget(pending);
+        return s;
+      }
     }
     ticket = batch.Empty() ? queue_->LastTicket() : Commit(std::move(batch));
   }

@@ -47,12 +47,12 @@ absl::StatusOr<v1::Withholding> Engine::WithholdWage(const std::string& centre_i
       [&](Batch* batch, v1::Withholding* reply) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) -> absl::Status {
         JobRun* run = catalogue_.Find(ref.job_id);
         const StageRun* stage = JobCatalogue::FindStage(run, ref.stage);
-        const int stage_index = stage == nullptr ? -1 : stage->index;
         v1::ContributionRecord contribution;
-        absl::Status found = stage_index < 0
+        // Keyed by the step's storage key (an iteration's rounds each have their own).
+        absl::Status found = stage == nullptr
                                  ? absl::NotFoundError("")
                                  : store_->GetRecord(Cf::kContributions,
-                                                     keys::Contribution(ref.job_id, stage_index,
+                                                     keys::Contribution(ref.job_id, stage->key,
                                                                         ref.item, parts.second),
                                                      &contribution);
         if (absl::IsNotFound(found) || (found.ok() && contribution.centre() != centre_id)) {

@@ -4,7 +4,7 @@
 // answer (AgentState::ApplyReceipts).
 //
 //   MW_RETURN_IF_ERROR(earnings.Load());  // every record parses, or DATA_LOSS naming it
-//   earnings.Put(EarningFor(entry, receipt), &batch);
+//   earnings.Put(worker, EarningFor(entry, receipt), &batch);
 //   MW_ASSIGN_OR_RETURN(auto since, earnings.Since("w1a2b3", day_start_ms));
 //
 // Thread-safe: every call is one read of the store, or a put into the caller's batch.

@@ -71,6 +71,9 @@ std::string WebServer::Welfare(Call& c) {
   if (!today.ok() || !week.ok()) {  // limits that cannot be checked stop work, and say why
     spdlog::error("event=work_record_unreadable worker={} error=\"{}\"", worker,
                   (today.ok() ? week.status() : today.status()).ToString());
+    // Off duty, as past a limit: nothing more is leased for them meanwhile.
+    if (hooks_.set_on_duty) hooks_.set_on_duty(worker, false);
+    c.res.status = 500;
     return absl::StrCat("<p class=\"notice\" id=\"record-unreadable\">",
                         Escape(m.Text(c.lang, "record_unreadable")), "</p>");
   }
