@@ -139,11 +139,28 @@ std::string AnswerText(const v1::Answer& a) {
   }
 }
 
-absl::Status Export(const std::string& job_id, const std::string& format,
-                    const std::string& out_path, const Connect& connect) {
+absl::Status CheckFormat(const std::string& format) {
   if (format != "csv" && format != "jsonl") {
     return absl::InvalidArgumentError("--format: expected csv or jsonl");
   }
+  return absl::OkStatus();
+}
+
+// An export is written to "<out>.partial" and renamed into place once whole, so a failed export
+// never leaves a file that looks complete; then says how many `what` it holds.
+absl::Status Publish(std::ofstream* out, const std::string& tmp, const std::string& out_path,
+                     uint64_t rows, const char* what) {
+  out->close();
+  if (!*out || std::rename(tmp.c_str(), out_path.c_str()) != 0) {
+    return absl::InternalError(absl::StrCat(out_path, ": cannot write it whole"));
+  }
+  std::cout << "Wrote " << rows << " " << what << " to " << out_path << "\n";
+  return absl::OkStatus();
+}
+
+absl::Status Export(const std::string& job_id, const std::string& format,
+                    const std::string& out_path, const Connect& connect) {
+  MW_RETURN_IF_ERROR(CheckFormat(format));
   MW_ASSIGN_OR_RETURN(auto client, connect());
   const std::string tmp = out_path + ".partial";
   std::ofstream out(tmp, std::ios::trunc);
@@ -210,20 +227,13 @@ absl::Status Export(const std::string& job_id, const std::string& format,
     ++rows;
   }
   MW_RETURN_IF_ERROR(rpc::FromGrpcStatus(reader->Finish()));
-  out.close();
-  if (std::rename(tmp.c_str(), out_path.c_str()) != 0) {
-    return absl::InternalError(absl::StrCat(out_path, ": cannot rename into place"));
-  }
-  std::cout << "Wrote " << rows << " results to " << out_path << "\n";
-  return absl::OkStatus();
+  return Publish(&out, tmp, out_path, rows, "results");
 }
 
 // Every individual answer: who answered what, in how long, and what it paid.
 absl::Status ExportAnswers(const std::string& job_id, const std::string& format,
                            const std::string& out_path, const Connect& connect) {
-  if (format != "csv" && format != "jsonl") {
-    return absl::InvalidArgumentError("--format: expected csv or jsonl");
-  }
+  MW_RETURN_IF_ERROR(CheckFormat(format));
   MW_ASSIGN_OR_RETURN(auto client, connect());
   const std::string tmp = out_path + ".partial";
   std::ofstream out(tmp, std::ios::trunc);
@@ -276,12 +286,7 @@ absl::Status ExportAnswers(const std::string& job_id, const std::string& format,
     ++rows;
   }
   MW_RETURN_IF_ERROR(rpc::FromGrpcStatus(reader->Finish()));
-  out.close();
-  if (std::rename(tmp.c_str(), out_path.c_str()) != 0) {
-    return absl::InternalError(absl::StrCat(out_path, ": cannot rename into place"));
-  }
-  std::cout << "Wrote " << rows << " answers to " << out_path << "\n";
-  return absl::OkStatus();
+  return Publish(&out, tmp, out_path, rows, "answers");
 }
 
 }  // namespace
