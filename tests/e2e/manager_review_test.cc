@@ -159,8 +159,16 @@ TEST_F(ManagerReviewTest, TheManagerDecidesADoubtfulResultOnTheCentresPage) {
   const std::string cookie = signin->get_header_value("Set-Cookie")
                                  .substr(0, signin->get_header_value("Set-Cookie").find(';'));
   const httplib::Headers headers = {{"Cookie", cookie}};
-  auto added =
-      page.Post("/manage/add", headers, httplib::Params{{"name", "Amina"}, {"languages", "en"}});
+  // Every form carries the session's form token, as the browser would send it.
+  auto first = page.Get("/manage", headers);
+  ASSERT_TRUE(first);
+  std::smatch token;
+  ASSERT_TRUE(std::regex_search(first->body, token,
+                                std::regex("name=\"form_token\" value=\"([0-9a-f]{64})\"")));
+  const std::string form_token = token[1];
+  auto added = page.Post(
+      "/manage/add", headers,
+      httplib::Params{{"name", "Amina"}, {"languages", "en"}, {"form_token", form_token}});
   ASSERT_TRUE(added);
   ASSERT_EQ(added->status, 200);
   std::smatch m;
@@ -177,7 +185,8 @@ TEST_F(ManagerReviewTest, TheManagerDecidesADoubtfulResultOnTheCentresPage) {
                            httplib::Params{{"task", "job-1/label/0"},
                                            {"choice", "positive"},
                                            {"reviewer", amina},
-                                           {"reason", "it works: mild praise"}});
+                                           {"reason", "it works: mild praise"},
+                                           {"form_token", form_token}});
   ASSERT_TRUE(decided);
   ASSERT_EQ(decided->status, 200) << decided->body;
   EXPECT_THAT(decided->body, HasSubstr("Decided."));
@@ -194,7 +203,8 @@ TEST_F(ManagerReviewTest, TheManagerDecidesADoubtfulResultOnTheCentresPage) {
                          httplib::Params{{"task", "job-1/label/0"},
                                          {"choice", "negative"},
                                          {"reviewer", amina},
-                                         {"reason", "second thoughts"}});
+                                         {"reason", "second thoughts"},
+                                         {"form_token", form_token}});
   ASSERT_TRUE(again);
   EXPECT_EQ(again->status, 400);
   EXPECT_THAT(again->body, HasSubstr("task job-1/label/0 is not waiting for review"));

@@ -137,7 +137,7 @@ void WebServer::ManagerPage(Call& c, const std::string& notice) {
                   "</th><th></th></tr></table>");
   absl::StrAppend(&body, ActOnTicked(c));
   absl::StrAppend(&body, "<h2>", Escape(m.Text(c.lang, "add_worker")),
-                  "</h2><form method=\"post\" action=\"/manage/add\" id=\"add\">");
+                  "</h2><form method=\"post\" action=\"/manage/add\" id=\"add\">", c.FormToken());
   for (const char* f : {"name", "contact", "languages", "skills"}) {
     absl::StrAppend(&body, "<label>", Escape(m.Text(c.lang, f)), "<input type=\"text\" name=\"", f,
                     "\"", std::string(f) == "name" ? " required" : "",
@@ -172,7 +172,7 @@ void WebServer::ManagerPage(Call& c, const std::string& notice) {
       }
       absl::StrAppend(&body, "<tr><td>", Escape(name_of(w.pseudonym())), "</td><td>",
                       Escape(a.task_id()), held.opened_at_ms() > 0 ? " &#9654;" : "",
-                      "</td><td><form method=\"post\" action=\"/manage/move\">",
+                      "</td><td><form method=\"post\" action=\"/manage/move\">", c.FormToken(),
                       Hidden("aid", a.assignment_id()),
                       "<input type=\"text\" name=\"to\" list=\"people\" required size=\"10\">"
                       "<input type=\"text\" name=\"by\" required size=\"10\" placeholder=\"",
@@ -203,19 +203,20 @@ void WebServer::ManagerPage(Call& c, const std::string& notice) {
       for (const auto& w : *withheld) {
         if (w.dispute() != v1::DISPUTE_OPEN) continue;
         ++open;
-        absl::StrAppend(
-            &body, "<form method=\"post\" action=\"/manage/resolve\" class=\"card\"><p><b>",
-            Escape(w.worker_account()), "</b> &middot; ", Escape(w.assignment_id()), "<br>",
-            Escape(v1::WithholdReason_Name(w.reason())), " &mdash; ", Escape(w.note()), " (",
-            Escape(w.decided_by()), ")<br>&ldquo;", Escape(w.worker_statement()), "&rdquo;</p>",
-            Hidden("aid", w.assignment_id()), "<label>", Escape(m.Text(c.lang, "decided_by")),
-            "<input type=\"text\" name=\"decided_by\" required></label><label>",
-            Escape(m.Text(c.lang, "resolution")),
-            "<input type=\"text\" name=\"resolution\" required></label>",
-            "<button name=\"restore\" value=\"1\" class=\"primary\">",
-            Escape(m.Text(c.lang, "restore_pay")),
-            "</button> <button name=\"restore\" value=\"0\">", Escape(m.Text(c.lang, "uphold")),
-            "</button></form>");
+        absl::StrAppend(&body, "<form method=\"post\" action=\"/manage/resolve\" class=\"card\">",
+                        c.FormToken(), "<p><b>", Escape(w.worker_account()), "</b> &middot; ",
+                        Escape(w.assignment_id()), "<br>",
+                        Escape(v1::WithholdReason_Name(w.reason())), " &mdash; ", Escape(w.note()),
+                        " (", Escape(w.decided_by()), ")<br>&ldquo;", Escape(w.worker_statement()),
+                        "&rdquo;</p>", Hidden("aid", w.assignment_id()), "<label>",
+                        Escape(m.Text(c.lang, "decided_by")),
+                        "<input type=\"text\" name=\"decided_by\" required></label><label>",
+                        Escape(m.Text(c.lang, "resolution")),
+                        "<input type=\"text\" name=\"resolution\" required></label>",
+                        "<button name=\"restore\" value=\"1\" class=\"primary\">",
+                        Escape(m.Text(c.lang, "restore_pay")),
+                        "</button> <button name=\"restore\" value=\"0\">",
+                        Escape(m.Text(c.lang, "uphold")), "</button></form>");
       }
       if (open == 0) absl::StrAppend(&body, "<p>", Escape(m.Text(c.lang, "no_disputes")), "</p>");
     }
@@ -246,7 +247,7 @@ std::string WebServer::ActOnTicked(Call& c) {
   };
   std::string out = absl::StrCat(
       "<h2>", Escape(m.Text(c.lang, "for_ticked")),
-      "</h2><form method=\"post\" action=\"/manage/duty\" id=\"act\">",
+      "</h2><form method=\"post\" action=\"/manage/duty\" id=\"act\">", c.FormToken(),
       field("decided_by", "<input type=\"text\" name=\"by\">"), button("trained", "mark_trained"),
       button("code", "new_code"), button("forget", "forget"),
       // On duty for given skills: the dispatcher offers the stages that ask for them.
@@ -284,10 +285,11 @@ std::string WebServer::Reservations(Call& c,
   for (const auto& t : teams) {
     std::vector<std::string> names;
     for (const auto& w : t.members()) names.push_back(name_of(w));
-    absl::StrAppend(&out, "<form method=\"post\" action=\"/manage/disband\" class=\"card\"><b>",
-                    Escape(t.name()), "</b>: ", Escape(absl::StrJoin(names, ", ")), " (",
-                    Escape(t.made_by()), ")", Hidden("team", t.name()), " <button>",
-                    Escape(m.Text(c.lang, "disband")), "</button></form>");
+    absl::StrAppend(&out, "<form method=\"post\" action=\"/manage/disband\" class=\"card\">",
+                    c.FormToken(), "<b>", Escape(t.name()),
+                    "</b>: ", Escape(absl::StrJoin(names, ", ")), " (", Escape(t.made_by()), ")",
+                    Hidden("team", t.name()), " <button>", Escape(m.Text(c.lang, "disband")),
+                    "</button></form>");
   }
   absl::StrAppend(&out, "</div><h2>", Escape(m.Text(c.lang, "reservations")),
                   "</h2><div id=\"reservations\">");
@@ -295,8 +297,8 @@ std::string WebServer::Reservations(Call& c,
     std::vector<std::string> names;
     for (const auto& w : r.workers()) names.push_back(name_of(w));
     if (!r.team().empty()) names.push_back(absl::StrCat(m.Text(c.lang, "team"), " ", r.team()));
-    absl::StrAppend(&out, "<form method=\"post\" action=\"/manage/unreserve\" class=\"card\"><b>",
-                    Escape(r.stage()), "</b>",
+    absl::StrAppend(&out, "<form method=\"post\" action=\"/manage/unreserve\" class=\"card\">",
+                    c.FormToken(), "<b>", Escape(r.stage()), "</b>",
                     r.batch()
                         ? absl::StrCat(" ", Escape(m.Text(c.lang, "items",
                                                           {{"first", absl::StrCat(r.first_item())},
@@ -392,8 +394,8 @@ std::string WebServer::ReviewQueue(Call& c,
     }
     if (spec == nullptr) continue;
     absl::StrAppend(
-        &out, "<form method=\"post\" action=\"/manage/review\" class=\"card\"><p><b>",
-        Escape(r.task_id()), "</b> &middot; ",
+        &out, "<form method=\"post\" action=\"/manage/review\" class=\"card\">", c.FormToken(),
+        "<p><b>", Escape(r.task_id()), "</b> &middot; ",
         Escape(m.Text(c.lang, "confidence",
                       {{"percent", absl::StrCat(static_cast<int>(r.confidence() * 100 + 0.5))}})),
         "</p><dl>");

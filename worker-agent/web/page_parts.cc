@@ -11,6 +11,10 @@ std::string Hidden(absl::string_view name, absl::string_view value) {
                       "\">");
 }
 
+std::string WebServer::Call::FormToken() const {
+  return form_token.empty() ? "" : Hidden(kFormTokenField, form_token);
+}
+
 // The answer form's fields for the stage's schema.
 std::string AnswerFields(const v1::AnswerSchema& schema, const Messages& m,
                          const std::string& lang) {

@@ -25,8 +25,13 @@ struct WebServer::Call {
   Session session;
   bool signed_in = false;
   std::string notice;  // HTML
+  // The session's form token (WebServer::FormTokenOf), "" before sign-in. Every form a signed-in
+  // person sees carries it and every POST of theirs must: a page on another site cannot read it.
+  std::string form_token;
 
   void Redirect(const std::string& to) { res.set_redirect(to, 303); }
+  // The hidden field that carries form_token ("" before sign-in); goes inside every POST form.
+  std::string FormToken() const;
 };
 
 // The values of form field `name`, from a URL-encoded body or query (req.params) or from a

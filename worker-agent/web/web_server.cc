@@ -135,6 +135,11 @@ WebServer::~WebServer() {
 
 std::string WebServer::TokenKey(const std::string& token) { return ToHex(Sha256(token)); }
 
+std::string WebServer::FormTokenOf(const std::string& session_token) {
+  // A different input from TokenKey's: the stored session key does not give the form token.
+  return ToHex(Sha256(absl::StrCat("form-token\n", session_token)));
+}
+
 std::string WebServer::NewSession(Session s) {
   const std::string token = ToHex(RandomBytes(16));
   v1::WebSession kept;
@@ -200,6 +205,18 @@ void WebServer::Routes() {
           }
         }
       }
+      if (c.signed_in) c.form_token = FormTokenOf(c.token);
+      if (c.signed_in && req.method == "POST" &&
+          !SecretsEqual(FormValue(req, kFormTokenField), c.form_token)) {
+        // A form the person did not send from this page (another site's, or a stale copy).
+        spdlog::warn("event=web_form_token_refused path={} remote={}", req.path, req.remote_addr);
+        c.res.status = 403;
+        c.res.set_content(
+            "Refused: this form did not come from this page. Go back, reload the "
+            "page and send it again.",
+            "text/plain; charset=utf-8");
+        return;
+      }
       const Messages& m = Messages::Get();
       c.lang = Cookie(req, kLangCookie);
       if (!m.Has(c.lang) && c.signed_in && !c.session.manager) {
@@ -260,8 +277,9 @@ std::string WebServer::Nav(const Call& c) const {
                     Escape(m.Text(l, "language_name")), "</a>");
   }
   if (c.signed_in) {
-    absl::StrAppend(&nav,
-                    "<form method=\"post\" action=\"/signout\" class=\"inline\"><button "
+    absl::StrAppend(&nav, "<form method=\"post\" action=\"/signout\" class=\"inline\">",
+                    c.FormToken(),
+                    "<button "
                     "class=\"small\">",
                     Escape(m.Text(c.lang, "sign_out")), "</button></form>");
   }
@@ -292,8 +310,8 @@ void WebServer::SignInPage(Call& c, const std::string& error) {
     c.notice = absl::StrCat("<p class=\"notice error\" id=\"error\">", Escape(error), "</p>");
   }
   Render(c, m.Text(c.lang, "sign_in"),
-         absl::StrCat("<form method=\"post\" action=\"/signin\"><label for=\"code\">",
-                      Escape(m.Text(c.lang, "sign_in_code")),
+         absl::StrCat("<form method=\"post\" action=\"/signin\">", c.FormToken(),
+                      "<label for=\"code\">", Escape(m.Text(c.lang, "sign_in_code")),
                       "</label><input type=\"password\" id=\"code\" name=\"code\" "
                       "inputmode=\"numeric\" autocomplete=\"off\" required><p>",
                       Escape(m.Text(c.lang, "sign_in_help")), "</p><button class=\"primary\">",

@@ -82,6 +82,12 @@ class WebServer {
   // are read. Room for the longest text answer (10,000 characters of four bytes) many times.
   static constexpr size_t kMaxBodyBytes = 256 * 1024;
 
+  // The form field that carries a session's form token, and the token of the session whose
+  // cookie carries `session_token`: derived from that secret, so a page on another site can
+  // neither read nor guess it. A signed-in POST without it is refused (403) and changes nothing.
+  static constexpr char kFormTokenField[] = "form_token";
+  static std::string FormTokenOf(const std::string& session_token);
+
   // Binds and starts serving. UNAVAILABLE when the address cannot be bound.
   [[nodiscard]] static absl::StatusOr<std::unique_ptr<WebServer>> Start(centre::AgentState* state,
                                                                         const Clock* clock,

@@ -169,9 +169,18 @@ class WebServerTest : public ::testing::Test {
     return res;
   }
 
+  // The form token the pages of the session with `cookie` carry ("" for none).
+  static std::string FormToken(const std::string& cookie) {
+    const size_t eq = cookie.find('=');
+    return eq == std::string::npos ? "" : WebServer::FormTokenOf(cookie.substr(eq + 1));
+  }
+
+  // A form sent from the page: with the session's form token.
   httplib::Result Post(const std::string& path, const std::string& cookie,
                        const httplib::Params& params) {
-    return client_->Post(path, httplib::Headers{{"Cookie", cookie}}, params);
+    httplib::Params with = params;
+    with.emplace(WebServer::kFormTokenField, FormToken(cookie));
+    return client_->Post(path, httplib::Headers{{"Cookie", cookie}}, with);
   }
 
   mw::testing::TempDir dir_;
@@ -848,6 +857,65 @@ TEST_F(WebServerTest, EveryResponseCarriesTheSecurityHeaders) {
   EXPECT_EQ(Get("/nowhere", "")->get_header_value("X-Frame-Options"), "DENY");
 }
 
+// A browser that sends neither Origin nor Sec-Fetch-Site (an old phone's) still cannot be made
+// to post for its user: the form token is in the page, which another site cannot read.
+TEST_F(WebServerTest, AFormWithoutThePagesTokenChangesNothing) {
+  const std::string manager = SignIn(kManagerCode);
+  const std::string token = FormToken(manager);
+  ASSERT_EQ(token.size(), 64u);
+  // Every form of the page carries the token.
+  auto page = Get("/manage", manager);
+  ASSERT_EQ(page->status, 200);
+  const std::string field =
+      absl::StrCat("<input type=\"hidden\" name=\"form_token\" value=\"", token, "\">");
+  size_t forms = 0, fields = 0;
+  for (size_t at = page->body.find("<form"); at != std::string::npos;
+       at = page->body.find("<form", at + 1)) {
+    ++forms;
+  }
+  for (size_t at = page->body.find(field); at != std::string::npos;
+       at = page->body.find(field, at + 1)) {
+    ++fields;
+  }
+  EXPECT_GE(forms, 3u);
+  EXPECT_EQ(fields, forms);
+
+  const httplib::Params add{{"name", "Mallory"}, {"contact", "x"}, {"languages", "en"}};
+  auto missing = client_->Post("/manage/add", httplib::Headers{{"Cookie", manager}}, add);
+  ASSERT_TRUE(missing);
+  EXPECT_EQ(missing->status, 403);
+  EXPECT_THAT(missing->body, HasSubstr("did not come from this page"));
+  httplib::Params wrong = add;
+  wrong.emplace(WebServer::kFormTokenField, FormToken("mw_session=another-session"));
+  EXPECT_EQ(client_->Post("/manage/add", httplib::Headers{{"Cookie", manager}}, wrong)->status,
+            403);
+  EXPECT_TRUE(state_->Roster().empty());
+  // Signing out takes the token too: without it the session goes on.
+  EXPECT_EQ(
+      client_->Post("/signout", httplib::Headers{{"Cookie", manager}}, httplib::Params{})->status,
+      403);
+  EXPECT_EQ(Get("/manage", manager)->status, 200);
+  // From the page, with its token, it works.
+  EXPECT_EQ(Post("/manage/add", manager, add)->status, 200);
+  EXPECT_EQ(state_->Roster().size(), 1u);
+
+  // A worker's answer too.
+  std::string code;
+  const std::string w = AddWorker("Amina", &code);
+  Hold(w, 0, Choice());
+  const std::string cookie = SignIn(code);
+  const std::string aid = "job-1/label/0@" + w;
+  ASSERT_EQ(Post("/task/start", cookie, {{"aid", aid}})->status, 303);
+  auto task = Get("/task", cookie);
+  EXPECT_THAT(task->body, HasSubstr(absl::StrCat("value=\"", FormToken(cookie), "\"")));
+  auto forged = client_->Post(
+      "/task/answer", httplib::Headers{{"Cookie", cookie}},
+      httplib::Params{{"aid", aid}, {"epoch", "2"}, {"hidden_ms", "0"}, {"choice", "positive"}});
+  ASSERT_TRUE(forged);
+  EXPECT_EQ(forged->status, 403);
+  EXPECT_TRUE(state_->PendingFor(w).empty());
+}
+
 TEST_F(WebServerTest, AFormSentFromAnotherSiteChangesNothing) {
   const std::string manager = SignIn(kManagerCode);
   auto forged = client_->Post(
@@ -868,7 +936,10 @@ TEST_F(WebServerTest, AFormSentFromAnotherSiteChangesNothing) {
                     httplib::Headers{{"Cookie", manager},
                                      {"Origin", absl::StrCat("http://127.0.0.1:", web_->port())},
                                      {"Sec-Fetch-Site", "same-origin"}},
-                    httplib::Params{{"name", "Amina"}, {"contact", "x"}, {"languages", "en"}});
+                    httplib::Params{{"name", "Amina"},
+                                    {"contact", "x"},
+                                    {"languages", "en"},
+                                    {WebServer::kFormTokenField, FormToken(manager)}});
   ASSERT_TRUE(own);
   EXPECT_EQ(own->status, 200);
   EXPECT_EQ(state_->Roster().size(), 1u);
@@ -971,11 +1042,13 @@ TEST_F(WebServerTest, AThousandCharacterEthiopicAnswerIsSaved) {
   EXPECT_THAT(Get("/task", cookie)->body, HasSubstr("enctype=\"multipart/form-data\""));
   std::string answer;
   for (int i = 0; i < 1000; ++i) answer += "ሰ";
-  auto saved = client_->Post("/task/answer", httplib::Headers{{"Cookie", cookie}},
-                             httplib::MultipartFormDataItems{{"aid", aid, "", ""},
-                                                             {"epoch", "2", "", ""},
-                                                             {"hidden_ms", "0", "", ""},
-                                                             {"text", answer, "", ""}});
+  auto saved = client_->Post(
+      "/task/answer", httplib::Headers{{"Cookie", cookie}},
+      httplib::MultipartFormDataItems{{"aid", aid, "", ""},
+                                      {"epoch", "2", "", ""},
+                                      {"hidden_ms", "0", "", ""},
+                                      {"text", answer, "", ""},
+                                      {WebServer::kFormTokenField, FormToken(cookie), "", ""}});
   ASSERT_TRUE(saved);
   ASSERT_EQ(saved->status, 303) << saved->body;
   EXPECT_THAT(saved->get_header_value("Location"), HasSubstr("notice=saved"));

@@ -172,7 +172,7 @@ void WebServer::TaskPage(Call& c) {
     // Before starting: what it pays and how long it takes, then the choice.
     Render(c, m.Text(c.lang, "next_task"),
            absl::StrCat(pay, "<p>", Escape(m.Text(c.lang, "before_start")), "</p>", instructions,
-                        "<form method=\"post\" action=\"/task/start\">",
+                        "<form method=\"post\" action=\"/task/start\">", c.FormToken(),
                         Hidden("aid", a.assignment_id()), "<button class=\"primary\" id=\"start\">",
                         Escape(m.Text(c.lang, "start")), "</button></form>"));
     return;
@@ -186,7 +186,7 @@ void WebServer::TaskPage(Call& c) {
   absl::StrAppend(&item, "</dl>");
   const std::string ids =
       absl::StrCat(Hidden("aid", a.assignment_id()), Hidden("epoch", absl::StrCat(a.epoch())),
-                   Hidden("hidden_ms", "0"));
+                   Hidden("hidden_ms", "0"), c.FormToken());
   std::string reasons;
   for (const char* r : {"skip_unclear", "skip_unreadable", "skip_upsetting", "skip_other"}) {
     absl::StrAppend(&reasons, "<option value=\"", r, "\">", Escape(m.Text(c.lang, r)), "</option>");
@@ -386,7 +386,7 @@ void WebServer::EarningsPage(Call& c) {
                       "<br>", Escape(m.Text(c.lang, "dispute_state")), ": ",
                       Escape(v1::DisputeState_Name(w.dispute())));
       if (w.dispute() == v1::DISPUTE_NONE) {
-        absl::StrAppend(&body, "<form method=\"post\" action=\"/dispute\">",
+        absl::StrAppend(&body, "<form method=\"post\" action=\"/dispute\">", c.FormToken(),
                         Hidden("aid", w.assignment_id()), "<label>",
                         Escape(m.Text(c.lang, "your_side")),
                         "<textarea name=\"statement\" rows=\"3\" required></textarea></label>"
