@@ -99,8 +99,9 @@ void SubmitJob(mw::dispatch::Engine* engine, const Config& c, uint64_t items,
 }
 
 // One centre pipeline: lease for its workers, answer everything, submit, repeat until the time
-// is up or the job has nothing left to lease.
-void RunPipeline(const std::string& target, const std::string& credential,
+// is up or the job has nothing left to lease. `run` names the run in the lease keys: a key of an
+// earlier run would be answered with that run's leases, as the engine must.
+void RunPipeline(const std::string& run, const std::string& target, const std::string& credential,
                  const std::vector<std::string>& workers, const Config& c,
                  SteadyClock::time_point until, Figures* out) {
   auto stub =
@@ -109,7 +110,7 @@ void RunPipeline(const std::string& target, const std::string& credential,
   uint64_t accepted = 0, rejected = 0, calls = 0;
   for (uint64_t round = 0; SteadyClock::now() < until; ++round) {
     v1::LeaseRequest lease;
-    lease.set_idempotency_key(absl::StrCat(workers.front(), "-lease-", round));
+    lease.set_idempotency_key(absl::StrCat(run, "-", workers.front(), "-lease-", round));
     for (const auto& w : workers) {
       auto* credit = lease.add_credits();
       credit->set_worker(w);
@@ -262,7 +263,7 @@ int main(int argc, char** argv) {
   // Every pipeline for c.seconds; returns the seconds taken. Each run starts from a settled
   // store (no flush or compaction running or due), so that it does not pay for the writes of
   // the submission or the run before it; how long that took is printed.
-  auto run_load = [&](Figures* figures) {
+  auto run_load = [&](const std::string& run, Figures* figures) {
     const auto settle_start = SteadyClock::now();
     while ((*engine)->store()->BackgroundWorkPending() &&
            Seconds(settle_start, SteadyClock::now()) < 120) {
@@ -274,13 +275,13 @@ int main(int argc, char** argv) {
                                    std::chrono::duration<double>(c.seconds));
     std::vector<std::thread> threads;
     for (const auto& p : pipelines) {
-      threads.emplace_back(RunPipeline, target, p.credential, p.workers, c, until, figures);
+      threads.emplace_back(RunPipeline, run, target, p.credential, p.workers, c, until, figures);
     }
     for (auto& t : threads) t.join();
     return Seconds(start, SteadyClock::now());
   };
   Figures figures;
-  const double elapsed = run_load(&figures);
+  const double elapsed = run_load("first", &figures);
   const mw::dispatch::EngineStats stats = (*engine)->Stats();
 
   if (!c.cancel_next) server->Shutdown();
@@ -345,8 +346,11 @@ int main(int argc, char** argv) {
   SubmitJob(engine->get(), c, items, "bench-job-2");
   const uint64_t done_before = (*engine)->Stats().tasks_done;
   Figures next;
-  const double next_elapsed = run_load(&next);
+  const double next_elapsed = run_load("next", &next);
   const double next_rate = ((*engine)->Stats().tasks_done - done_before) / next_elapsed;
+  std::printf("  next job: %llu answers accepted, %llu refused\n",
+              static_cast<unsigned long long>(next.accepted),
+              static_cast<unsigned long long>(next.rejected));
   std::printf("  next job: durable task completions %10.0f /s; job-1 still counts %llu leased\n",
               next_rate,
               static_cast<unsigned long long>((*engine)->GetJob("job-1")->stages(1).leased()));
