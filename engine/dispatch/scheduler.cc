@@ -170,8 +170,12 @@ absl::StatusOr<TaskRun*> Scheduler::NextIn(JobRun* run, const std::string& centr
 
 bool Scheduler::InTraining(const JobRun& run, const StageRun& stage, const std::string& centre_id,
                            const v1::WorkerOnDuty& worker) const {
-  if (stage.human.qa().training_tasks() == 0 || worker.training_level() > 0) return false;
-  return !workers_->Promoted(WorkerAccount(centre_id, worker.worker()), run.record.job().id());
+  if (stage.human.qa().training_tasks() == 0) return false;
+  const std::string account = WorkerAccount(centre_id, worker.worker());
+  if (workers_->Promoted(account, run.record.job().id())) return false;
+  // The centre's word that the worker is trained (training_level > 0) is a claim: it skips
+  // training only beside this dispatcher's record of training passed on another job.
+  return worker.training_level() == 0 || !workers_->PassedTrainingOnAnyJob(account);
 }
 
 bool Scheduler::FairShareAllows(const JobRun& run, const std::string& centre_id,

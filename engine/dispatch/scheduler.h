@@ -70,8 +70,9 @@ class Scheduler {
   void EndCall(const std::string& centre_id, bool short_of_work, int64_t now);
 
   // Whether `worker` of `centre_id` still trains on `stage` of `run`: the stage asks for
-  // training, their centre counts them a newcomer (training level 0), and they have not passed
-  // on this job. A trainee gets only the stage's gold tasks.
+  // training and they have not passed it on this job, and either their centre counts them a
+  // newcomer (training level 0) or this dispatcher has no record of them passing training on
+  // any job (a centre's word alone skips nothing). A trainee gets only the stage's gold tasks.
   bool InTraining(const JobRun& run, const StageRun& stage, const std::string& centre_id,
                   const microwork::v1::WorkerOnDuty& worker) const;
 

@@ -263,10 +263,22 @@ TEST_F(SchedulerTest, ANewcomerTrainsOnCheckTasksOnlyUntilTheyPass) {
   Lease(catalogue_->FindTask(key), "dalia");
   // Every check task seen: nothing more for her on this job until she passes.
   EXPECT_EQ(Next("nairobi", newcomer, Credit("dalia")).task, nullptr);
-  // Someone the centre counts trained gets regular work.
-  Scheduler::Pick pick = Next("nairobi", Worker("amina", 1), Credit("amina"));
+  // The centre's word alone that someone is trained skips nothing: a hostile centre could send
+  // every newcomer past paid training.
+  const v1::WorkerOnDuty amina = Worker("amina", 1);
+  EXPECT_TRUE(scheduler_->InTraining(run, run.chain[0], "nairobi", amina));
+  EXPECT_EQ(Next("nairobi", amina, Credit("amina")).task, catalogue_->FindTask(key));
+  // With this dispatcher's record of her passing training on another job, it does.
+  v1::QaPolicy qa;
+  qa.set_training_tasks(1);
+  ASSERT_TRUE(workers_.CountTrainingAnswer(WorkerAccount("nairobi", "amina"), "job-0", true, qa));
+  EXPECT_FALSE(scheduler_->InTraining(run, run.chain[0], "nairobi", amina));
+  Scheduler::Pick pick = Next("nairobi", amina, Credit("amina"));
   ASSERT_NE(pick.task, nullptr);
   EXPECT_FALSE(pick.task->record.gold());
+  // The record does not speak for a worker whose centre counts them a newcomer.
+  ASSERT_TRUE(workers_.CountTrainingAnswer(WorkerAccount("nairobi", "dalia"), "job-0", true, qa));
+  EXPECT_TRUE(scheduler_->InTraining(run, run.chain[0], "nairobi", newcomer));
 }
 
 TEST_F(SchedulerTest, WhileACentreIsShortOfWorkNoCentreGetsAheadOfItWeightForWeight) {

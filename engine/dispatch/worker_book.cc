@@ -1,6 +1,8 @@
 #include "engine/dispatch/worker_book.h"
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "engine/common/status_macros.h"
 #include "engine/storage/keys.h"
 #include "engine/storage/record.h"
@@ -20,6 +22,14 @@ absl::Status WorkerBook::Load(const storage::Store& store) {
   for (auto c = store.Scan(Cf::kWorkerJobs, ""); c->Valid(); c->Next()) {
     v1::WorkerJobRecord rec;
     MW_RETURN_IF_ERROR(c->Read(&rec));
+    if (rec.promoted()) {
+      auto parts = keys::ParseWorkerJob(c->key());
+      if (!parts.has_value()) {
+        return absl::DataLossError(absl::StrCat("worker-job record with a malformed key \"",
+                                                absl::CHexEscape(c->key()), "\""));
+      }
+      passed_training_.insert(parts->first);
+    }
     on_job_[std::string(c->key())] = std::move(rec);
   }
   return absl::OkStatus();
@@ -99,6 +109,10 @@ bool WorkerBook::Promoted(const std::string& account, const std::string& job_id)
   return it != on_job_.end() && it->second.promoted();
 }
 
+bool WorkerBook::PassedTrainingOnAnyJob(const std::string& account) const {
+  return passed_training_.contains(account);
+}
+
 bool WorkerBook::CountTrainingAnswer(const std::string& account, const std::string& job_id,
                                      bool correct, const v1::QaPolicy& qa) {
   v1::WorkerJobRecord& r = OnJob(account, job_id);
@@ -110,6 +124,7 @@ bool WorkerBook::CountTrainingAnswer(const std::string& account, const std::stri
     return false;
   }
   r.set_promoted(true);
+  passed_training_.insert(account);
   return true;
 }
 

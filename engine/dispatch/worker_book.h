@@ -22,6 +22,7 @@
 #include <string>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "engine/dispatch/payroll.h"
 #include "engine/storage/store.h"
@@ -64,6 +65,9 @@ class WorkerBook {
                   const TimeCredit& time);
   // Whether the worker passed training on `job_id`.
   bool Promoted(const std::string& account, const std::string& job_id) const;
+  // Whether the worker passed training on any job: this dispatcher's own record, against which a
+  // centre's word that a worker is trained is checked.
+  bool PassedTrainingOnAnyJob(const std::string& account) const;
   // Counts a trainee's check answer on `job_id` under the stage's `qa`; true when it is the one
   // that promotes them (Promoted from then on).
   bool CountTrainingAnswer(const std::string& account, const std::string& job_id, bool correct,
@@ -72,6 +76,7 @@ class WorkerBook {
  private:
   absl::flat_hash_map<std::string, microwork::v1::WorkerStatsRecord> records_;  // by account
   absl::flat_hash_map<std::string, microwork::v1::WorkerJobRecord> on_job_;     // keys::WorkerJob
+  absl::flat_hash_set<std::string> passed_training_;  // accounts promoted on some job
 };
 
 }  // namespace mw::dispatch

@@ -126,6 +126,16 @@ TEST_F(WorkerBookTest, TrainingPromotesAtTheCountAndTheBarAndOnlyOnce) {
   EXPECT_TRUE(book_.Promoted(kAmina, "job-1"));
   EXPECT_FALSE(book_.CountTrainingAnswer(kAmina, "job-1", true, qa));  // already promoted
   EXPECT_FALSE(book_.Promoted(kAmina, "job-2"));                       // per job
+  EXPECT_TRUE(book_.PassedTrainingOnAnyJob(kAmina));
+  EXPECT_FALSE(book_.PassedTrainingOnAnyJob(kOtieno));
+  // Once put, the record of training passed survives a restart.
+  storage::Batch batch;
+  book_.PutOnJob(kAmina, "job-1", &batch);
+  Write(std::move(batch));
+  Reopen();
+  EXPECT_TRUE(book_.Promoted(kAmina, "job-1"));
+  EXPECT_TRUE(book_.PassedTrainingOnAnyJob(kAmina));
+  EXPECT_FALSE(book_.PassedTrainingOnAnyJob(kOtieno));
 
   // 3 of 5 is below 80%: not yet; a sixth right makes 4 of 6 (66%): still not; with a 60% bar
   // it would have been.
