@@ -306,12 +306,7 @@ int main(int argc, char** argv) {
 
   // The ledger the run wrote still proves itself.
   mw::ledger::Auditor auditor;
-  absl::Status audit = (*engine)->ReadLedger([&](const v1::LedgerRecord& rec) {
-    if (rec.has_account()) auditor.AddAccount(rec.account());
-    if (rec.has_transfer()) (void)auditor.AddTransfer(rec.transfer());
-    return true;
-  });
-  if (audit.ok()) audit = auditor.Finish();
+  const absl::Status audit = (*engine)->AuditLedger(&auditor);
   std::printf("  ledger audit of %llu transfers: %s\n",
               static_cast<unsigned long long>(auditor.transfers()),
               audit.ok() ? "OK" : audit.ToString().c_str());

@@ -12,6 +12,7 @@ absl::Status AuditRemoteLedger(Client& client, ledger::Auditor* auditor) {
   while (reader->Read(&rec)) {
     if (rec.has_account()) auditor->AddAccount(rec.account());
     if (rec.has_transfer() && violation.ok()) violation = auditor->AddTransfer(rec.transfer());
+    if (rec.has_time_bound()) auditor->AddTimeBound(rec.time_bound());
   }
   if (absl::Status s = rpc::FromGrpcStatus(reader->Finish()); !s.ok()) return s;
   return violation.ok() ? auditor->Finish() : violation;

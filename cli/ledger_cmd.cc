@@ -70,6 +70,8 @@ absl::Status Verify(const Connect& connect) {
   }
   std::cout << "Ledger OK: " << auditor.transfers() << " transfers, " << auditor.accounts()
             << " accounts, hash chain unbroken\n";
+  std::cout << "  top-ups within the wage floor for the time leased: "
+            << auditor.time_bounds_checked() << " workers' jobs checked\n";
   for (const auto& [currency, c] : auditor.currencies()) {
     std::cout << "  " << currency
               << ": debits = credits = " << FormatMoney(c.debits_posted, currency) << " posted, "

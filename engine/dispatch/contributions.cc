@@ -195,6 +195,7 @@ absl::StatusOr<v1::Receipt> ContributionRecorder::Count(
   receipt.set_contribution_id(assignment_id);
   receipt.set_late(!on_time);
   v1::WorkerStatsRecord& stats = p_.workers->Record(worker_account);
+  int64_t lease_window_ms = 0;  // what the time credited was bounded by; 0 when none was
 
   if (r.answer().skipped()) {
     // No work to pay for; the slot goes back to the pool.
@@ -238,6 +239,7 @@ absl::StatusOr<v1::Receipt> ContributionRecorder::Count(
     const TimeCredit time =
         CreditWorker(*run, stage, centre_id, r, *slot, wage,
                      gold ? std::optional<bool>(correct) : std::nullopt, &receipt, batch);
+    lease_window_ms = time.window_ms;
     stats.set_contributions(stats.contributions() + 1);
     stats.set_active_seconds(stats.active_seconds() + time.credited_seconds);
     v1::StageCursor* cursor = run->progress.mutable_stages(stage.index);
@@ -255,6 +257,7 @@ absl::StatusOr<v1::Receipt> ContributionRecorder::Count(
   contribution.set_body_sha256(body_hash);
   contribution.set_recorded_at_ms(p_.clock->NowMs());
   contribution.set_counted(on_time && !r.answer().skipped() && !gold && !stopped);
+  contribution.set_lease_window_ms(lease_window_ms);
   batch->PutRecord(Cf::kContributions, contribution_key, contribution);
   pending->push_back(p_.idempotency->NoteContribution(assignment_id));
 

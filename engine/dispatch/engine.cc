@@ -39,6 +39,7 @@ Engine::Engine(std::unique_ptr<storage::Store> store, const Clock* clock, const 
       options_(options),
       store_(std::move(store)),
       queue_(std::make_unique<storage::CommitQueue>(store_.get())),
+      catalogue_(store_.get()),
       leases_(LeaseTable::Options{.lease_ms = options.lease_ms,
                                   .schedule_to_start_ms = options.schedule_to_start_ms,
                                   .start_to_close_ms = options.start_to_close_ms,
@@ -46,7 +47,6 @@ Engine::Engine(std::unique_ptr<storage::Store> store, const Clock* clock, const 
                                   .retry_base_ms = options.retry_base_ms,
                                   .retry_max_ms = options.retry_max_ms,
                                   .seed = options.seed}),
-      catalogue_(store_.get()),
       idempotency_(std::make_unique<IdempotencyTable>(store_.get())) {
   store_->OnWriteFailure([on_failure = options.on_write_failure](const absl::Status& s) {
     spdlog::critical(
@@ -514,7 +514,23 @@ absl::Status Engine::ReadLedger(const std::function<bool(const v1::LedgerRecord&
     MW_RETURN_IF_ERROR(c->Read(rec.mutable_transfer()));
     if (!sink(rec)) return absl::OkStatus();
   }
+  MW_ASSIGN_OR_RETURN(std::vector<v1::TimeBound> bounds, TimeBounds(*snapshot));
+  for (v1::TimeBound& bound : bounds) {
+    *rec.mutable_time_bound() = std::move(bound);
+    if (!sink(rec)) return absl::OkStatus();
+  }
   return absl::OkStatus();
+}
+
+absl::Status Engine::AuditLedger(ledger::Auditor* auditor) const {
+  absl::Status violation;
+  MW_RETURN_IF_ERROR(ReadLedger([&](const v1::LedgerRecord& rec) {
+    if (rec.has_account()) auditor->AddAccount(rec.account());
+    if (rec.has_transfer() && violation.ok()) violation = auditor->AddTransfer(rec.transfer());
+    if (rec.has_time_bound()) auditor->AddTimeBound(rec.time_bound());
+    return true;
+  }));
+  return violation.ok() ? auditor->Finish() : violation;
 }
 
 EngineStats Engine::Stats() const {

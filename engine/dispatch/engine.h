@@ -53,6 +53,7 @@
 #include "engine/dispatch/submission.h"
 #include "engine/dispatch/verdict_recorder.h"
 #include "engine/dispatch/worker_book.h"
+#include "engine/ledger/auditor.h"
 #include "engine/ledger/ledger.h"
 #include "engine/storage/commit_queue.h"
 #include "engine/storage/store.h"
@@ -228,9 +229,14 @@ class Engine : private JobIntake {
   // workers (PERMISSION_DENIED when the request names another centre).
   [[nodiscard]] absl::StatusOr<v1::Statement> GetStatement(const v1::StatementRequest& request,
                                                            const std::string& centre_scope) const;
-  // Every account, then every transfer in log order, from one snapshot.
+  // Every account, then every transfer in log order, then a TimeBound per worker and job with
+  // paid work (what the wage floor allows for the time their leases were held, for the audit's
+  // plausibility check), from one snapshot.
   [[nodiscard]] absl::Status ReadLedger(
       const std::function<bool(const v1::LedgerRecord&)>& sink) const;
+  // Feeds everything ReadLedger streams to `auditor` and finishes it: what `mw ledger verify`
+  // does over gRPC. Returns the first violation.
+  [[nodiscard]] absl::Status AuditLedger(ledger::Auditor* auditor) const;
 
   // ---- Operations ------------------------------------------------------------------------
 
@@ -271,6 +277,10 @@ class Engine : private JobIntake {
   // for the disk.
   absl::Status Admit(uint64_t limit, absl::string_view what) const;
   absl::Status RecoverJob(const std::string& job_id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // ReadLedger's TimeBounds, from the contributions in `snapshot` (payouts.cc). DATA_LOSS for a
+  // record that does not parse.
+  absl::StatusOr<std::vector<v1::TimeBound>> TimeBounds(const storage::Snapshot& snapshot) const
+      ABSL_LOCKS_EXCLUDED(mu_);
   v1::Job JobView(const JobRun& run) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Sets the credential derived from `derived_from` on `reply` while it is the centre's
   // current one (not after a rotation).

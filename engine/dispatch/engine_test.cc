@@ -879,6 +879,24 @@ TEST_F(EngineTest, PayoutTopsUpToTheFloorOnMeasuredTimeThenPaysOut) {
   ASSERT_TRUE(Audit(&auditor).ok()) << Audit(&auditor);
   EXPECT_EQ(auditor.jobs().at("job-1").wages, 45);
   EXPECT_EQ(auditor.jobs().at("job-1").topups, 15);
+  // The top-up was checked against what the dispatcher knows of w1's time: three leases of
+  // 120 s each, at most 0.60 at 6.00/h.
+  EXPECT_EQ(auditor.time_bounds_checked(), 1u);
+  std::vector<v1::TimeBound> bounds;
+  ASSERT_TRUE(engine_
+                  ->ReadLedger([&](const v1::LedgerRecord& rec) {
+                    if (rec.has_time_bound()) bounds.push_back(rec.time_bound());
+                    return true;
+                  })
+                  .ok());
+  ASSERT_EQ(bounds.size(), 3u);  // w1, w2 and w3 on job-1
+  EXPECT_EQ(bounds[0].worker_account(), "worker:nairobi/w1");
+  EXPECT_EQ(bounds[0].job_id(), "job-1");
+  EXPECT_EQ(bounds[0].leased_seconds(), 360u);
+  EXPECT_EQ(bounds[0].floor_minor_per_hour(), 600);
+  EXPECT_EQ(bounds[0].currency(), "USD");
+  EXPECT_EQ(bounds[0].topup_bound_minor(), 60);
+  EXPECT_EQ(bounds[0].rounding_minor(), 1);
 }
 
 // The attack: one result claiming 4294967295 s on task, then a payout. The top-up was

@@ -1,6 +1,9 @@
 // Engine: money flows beyond wages. Funding a job, payout batches per centre with top-ups to
 // the wage floor on measured time, and the aggregated impact report.
 #include <algorithm>
+#include <map>
+#include <utility>
+#include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -75,6 +78,51 @@ absl::StatusOr<v1::Job> Engine::FundJob(const v1::FundJobRequest& request) {
         Touch(run);
         return absl::OkStatus();
       });
+}
+
+absl::StatusOr<std::vector<v1::TimeBound>> Engine::TimeBounds(
+    const storage::Snapshot& snapshot) const {
+  // The lease windows of every paid answer, per worker and job; a pair with an answer recorded
+  // before windows were kept gets no bound (nothing to check it against).
+  struct Leased {
+    std::string centre;
+    uint64_t seconds = 0;
+    bool known = true;
+  };
+  std::map<std::pair<std::string, std::string>, Leased> leased;  // (worker account, job)
+  for (auto c = store_->Scan(Cf::kContributions, "", &snapshot); c->Valid(); c->Next()) {
+    v1::ContributionRecord rec;
+    MW_RETURN_IF_ERROR(c->Read(&rec));
+    if (rec.receipt().status() != v1::RECEIPT_ACCEPTED || rec.result().answer().skipped()) {
+      continue;  // no time credited
+    }
+    const std::string job_id = rec.task_id().substr(0, rec.task_id().find('/'));
+    Leased& l = leased[{WorkerAccount(rec.centre(), rec.result().worker()), job_id}];
+    l.centre = rec.centre();
+    l.seconds += (rec.lease_window_ms() + 999) / 1000;  // as CreditTime rounds it
+    l.known = l.known && rec.lease_window_ms() > 0;
+  }
+  std::vector<v1::TimeBound> bounds;
+  absl::MutexLock l(&mu_);
+  for (const auto& [key, time] : leased) {
+    const v1::Centre* centre = centres_.Find(time.centre);
+    const JobRun* run = catalogue_.Find(key.second);
+    if (!time.known || centre == nullptr || run == nullptr) continue;
+    v1::TimeBound& b = bounds.emplace_back();
+    b.set_worker_account(key.first);
+    b.set_job_id(key.second);
+    b.set_leased_seconds(time.seconds);
+    b.set_floor_minor_per_hour(centre->wage_floor_minor_per_hour());
+    b.set_currency(centre->currency());
+    b.set_topup_bound_minor(PayForTime(time.seconds, centre->wage_floor_minor_per_hour()));
+    int64_t rounding = 1;
+    if (const FxRate* fx = pay_->CentreRate(*run, time.centre); fx != nullptr) {
+      MW_ASSIGN_OR_RETURN(const int64_t unit, ConvertMinor(1, *fx));
+      rounding = unit + 1;
+    }
+    b.set_rounding_minor(rounding);
+  }
+  return bounds;
 }
 
 absl::StatusOr<v1::PayoutBatch> Engine::CreatePayout(const v1::CreatePayoutRequest& r) {

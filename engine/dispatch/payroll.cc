@@ -61,7 +61,9 @@ TimeCredit CreditTime(uint32_t reported_seconds, uint32_t estimated_seconds, uin
     bound = std::min<uint64_t>(bound, uint64_t{estimated_seconds} * max_multiple);
   }
   const uint32_t credited = static_cast<uint32_t>(std::min<uint64_t>(reported_seconds, bound));
-  return {.credited_seconds = credited, .held_seconds = reported_seconds - credited};
+  return {.credited_seconds = credited,
+          .held_seconds = reported_seconds - credited,
+          .window_ms = std::max<int64_t>(window_ms, 0)};
 }
 
 }  // namespace mw::dispatch

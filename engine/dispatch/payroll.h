@@ -68,6 +68,7 @@ void Uncharge(v1::JobProgressRecord* progress, const std::string& centre_id, con
 struct TimeCredit {
   uint32_t credited_seconds = 0;
   uint32_t held_seconds = 0;
+  int64_t window_ms = 0;  // the window it was bounded by (kept on the contribution)
 };
 TimeCredit CreditTime(uint32_t reported_seconds, uint32_t estimated_seconds, uint32_t max_multiple,
                       int64_t window_ms);

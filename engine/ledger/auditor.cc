@@ -1,5 +1,7 @@
 #include "engine/ledger/auditor.h"
 
+#include <algorithm>
+
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "engine/common/money.h"
@@ -133,6 +135,14 @@ absl::Status Auditor::AddTransfer(const Transfer& t) {
         absl::StrCat(where, ": debits ", debit.id(), " beyond its credits")));
   }
 
+  // Top-ups per worker and job, whoever paid them: checked against the time leased at Finish.
+  if (t.code() == microwork::v1::CODE_TOPUP && t.kind() == microwork::v1::TRANSFER_POSTED) {
+    TopUps& paid = topups_[{t.credit_account(), t.job_id()}];
+    paid.total += amount;
+    ++paid.count;
+    paid.currency = t.currency();
+  }
+
   // Per-job escrow accounting, by what each movement is for.
   const bool into_escrow = absl::StartsWith(t.credit_account(), kEscrowPrefix);
   const bool out_of_escrow = absl::StartsWith(t.debit_account(), kEscrowPrefix);
@@ -231,7 +241,26 @@ absl::Status Auditor::Finish() {
           FormatMoney(remaining, j.currency))));
     }
   }
+  for (const auto& [key, bound] : time_bounds_) {
+    auto paid = topups_.find(key);
+    if (paid == topups_.end()) continue;
+    ++time_bounds_checked_;
+    const int64_t slack = paid->second.count * std::max<int64_t>(bound.rounding_minor(), 1);
+    if (paid->second.currency != bound.currency() ||
+        paid->second.total > bound.topup_bound_minor() + slack) {
+      return Fail(absl::FailedPreconditionError(absl::StrCat(
+          key.first, " on ", key.second, ": top-ups of ",
+          FormatMoney(paid->second.total, paid->second.currency),
+          " exceed the wage floor for the time its leases were held (", bound.leased_seconds(),
+          " s at ", FormatMoney(bound.floor_minor_per_hour(), bound.currency()),
+          " an hour: at most ", FormatMoney(bound.topup_bound_minor(), bound.currency()), ")")));
+    }
+  }
   return absl::OkStatus();
+}
+
+void Auditor::AddTimeBound(const microwork::v1::TimeBound& bound) {
+  time_bounds_[{bound.worker_account(), bound.job_id()}] = bound;
 }
 
 }  // namespace mw::ledger

@@ -10,8 +10,11 @@
 // It checks: the log is numbered 1, 2, 3... and its hash chain is unbroken; transfer ids are
 // unique; every POST/VOID resolves an existing pending transfer exactly once; each stored account
 // balance equals the fold of its transfers; debits equal credits per currency; no account but the
-// outside world's is debited beyond its credits; and per job, funding = wages + top-ups + fees +
-// centre shares + refunds + remaining escrow.
+// outside world's is debited beyond its credits; per job, funding = wages + top-ups + fees +
+// centre shares + refunds + remaining escrow; and, for each worker and job the dispatcher sent a
+// TimeBound for, the top-ups paid to the worker on the job (from the escrow or the guarantee)
+// stay within the wage floor for the time their leases were held (one minor unit of rounding
+// per top-up allowed).
 #ifndef MW_ENGINE_LEDGER_AUDITOR_H_
 #define MW_ENGINE_LEDGER_AUDITOR_H_
 
@@ -49,6 +52,9 @@ class Auditor {
   // Folds one transfer. Returns the first violation it finds (FAILED_PRECONDITION or DATA_LOSS
   // for a broken chain); after an error the auditor keeps that error.
   [[nodiscard]] absl::Status AddTransfer(const microwork::v1::Transfer& transfer);
+  // What the dispatcher knows of a worker's time on a job (after every transfer, as ReadLedger
+  // streams them); Finish checks the top-ups against it.
+  void AddTimeBound(const microwork::v1::TimeBound& bound);
   // Compares the fold with the stored accounts and checks the totals.
   [[nodiscard]] absl::Status Finish();
 
@@ -56,6 +62,8 @@ class Auditor {
   size_t accounts() const { return stored_.size(); }
   const std::map<std::string, CurrencyTotals>& currencies() const { return currencies_; }
   const std::map<std::string, JobTotals>& jobs() const { return jobs_; }
+  // Workers' top-ups on a job checked against a TimeBound by Finish.
+  size_t time_bounds_checked() const { return time_bounds_checked_; }
 
  private:
   absl::Status Fail(absl::Status s);
@@ -70,6 +78,14 @@ class Auditor {
   absl::flat_hash_map<std::string, microwork::v1::Transfer> open_pending_;
   std::map<std::string, CurrencyTotals> currencies_;
   std::map<std::string, JobTotals> jobs_;
+  struct TopUps {
+    int64_t total = 0;
+    int64_t count = 0;
+    std::string currency;
+  };
+  std::map<std::pair<std::string, std::string>, TopUps> topups_;  // by (worker account, job)
+  std::map<std::pair<std::string, std::string>, microwork::v1::TimeBound> time_bounds_;
+  size_t time_bounds_checked_ = 0;
 };
 
 }  // namespace mw::ledger

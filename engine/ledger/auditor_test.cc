@@ -84,6 +84,69 @@ TEST_F(AuditorTest, CleanLedgerPassesWithJobTotals) {
   EXPECT_EQ(auditor.currencies().at("USD").credits_posted, 110);
 }
 
+// A centre that reports 4294967295 s of work must not turn into a top-up: the audit checks each
+// worker's top-ups on a job against the floor for the time their leases were held.
+TEST_F(AuditorTest, TopUpsBeyondTheFloorForTheTimeLeasedAreAViolation) {
+  auto ledger = std::move(Ledger::Load(store_.get(), &clock_).value());
+  Batch batch;
+  ASSERT_TRUE(ledger
+                  ->Apply({.id = "topup:payout-c-1:job-1:worker:c/w",
+                           .code = microwork::v1::CODE_TOPUP,
+                           .debit_account = EscrowAccount("job-1"),
+                           .credit_account = WorkerAccount("c", "w"),
+                           .amount_minor = 40,
+                           .currency = "USD",
+                           .job_id = "job-1"},
+                          &batch)
+                  .ok());
+  ledger->WriteBalances(&batch);
+  ASSERT_TRUE(store_->Write(std::move(batch), storage::Durability::kSynced).ok());
+
+  // 20 minutes leased at 1.50 an hour allow 0.50: the 0.40 top-up passes.
+  microwork::v1::TimeBound bound;
+  bound.set_worker_account(WorkerAccount("c", "w"));
+  bound.set_job_id("job-1");
+  bound.set_leased_seconds(1200);
+  bound.set_floor_minor_per_hour(150);
+  bound.set_currency("USD");
+  bound.set_topup_bound_minor(50);
+  bound.set_rounding_minor(1);
+  {
+    Auditor auditor;
+    auditor.AddTimeBound(bound);
+    ASSERT_TRUE(AuditStore(*store_, &auditor).ok());
+    EXPECT_EQ(auditor.time_bounds_checked(), 1u);
+    EXPECT_EQ(auditor.jobs().at("job-1").topups, 40);
+  }
+  // 0.39 plus one unit of rounding is too little for 0.40.
+  bound.set_leased_seconds(936);
+  bound.set_topup_bound_minor(39);
+  bound.set_rounding_minor(0);  // taken as 1
+  {
+    Auditor auditor;
+    auditor.AddTimeBound(bound);
+    ASSERT_TRUE(AuditStore(*store_, &auditor).ok());
+  }
+  bound.set_topup_bound_minor(38);
+  {
+    Auditor auditor;
+    auditor.AddTimeBound(bound);
+    const absl::Status s = AuditStore(*store_, &auditor);
+    EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
+    EXPECT_EQ(s.message(),
+              "worker:c/w on job-1: top-ups of 0.40 USD exceed the wage floor for the time its "
+              "leases were held (936 s at 1.50 USD an hour: at most 0.38 USD)");
+  }
+  // In another currency than the floor's, a top-up does not pass either.
+  bound.set_topup_bound_minor(5000);
+  bound.set_currency("KES");
+  {
+    Auditor auditor;
+    auditor.AddTimeBound(bound);
+    EXPECT_EQ(AuditStore(*store_, &auditor).code(), absl::StatusCode::kFailedPrecondition);
+  }
+}
+
 TEST_F(AuditorTest, EditedAmountBreaksTheHash) {
   Rewrite(2, [](auto* t) { t->set_amount_minor(11); });
   absl::Status s = Audit();

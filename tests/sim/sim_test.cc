@@ -41,6 +41,7 @@ TEST_P(HostileSeeds, AHostileCentreChangesNothingItShouldNot) {
   EXPECT_GT(r.attacks, 20u);
   EXPECT_GT(r.hostile_topup_bound_minor, 0);
   EXPECT_LE(r.hostile_topups_minor, r.hostile_topup_bound_minor);
+  EXPECT_GT(r.time_bounds_checked, 0u);  // the audit checked top-ups against the time leased
   EXPECT_GE(r.acknowledged, 40u * 2u);
 }
 

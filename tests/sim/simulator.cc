@@ -579,6 +579,13 @@ class Simulation {
     }
     report_.hostile_topups_minor = batch->topups_minor();
     report_.hostile_topup_bound_minor = bound;
+    // The audit checks the top-ups just paid against the time the leases were held.
+    ledger::Auditor auditor;
+    if (absl::Status audit = engine_->AuditLedger(&auditor); !audit.ok()) {
+      Fail(absl::StrCat("ledger verify after the payout: ", audit.ToString()));
+      return;
+    }
+    report_.time_bounds_checked = auditor.time_bounds_checked();
     if (batch->topups_minor() > bound) {
       Fail(absl::StrCat(c.id, " was topped up ", batch->topups_minor(), " for time; at most ",
                         bound, " could be credited"));
@@ -719,6 +726,7 @@ class Simulation {
           ++wage_transfers[rec.transfer().id()];
         }
       }
+      if (rec.has_time_bound()) auditor.AddTimeBound(rec.time_bound());
       return true;
     });
     if (read.ok()) read = auditor.Finish();

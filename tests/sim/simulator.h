@@ -59,6 +59,8 @@ struct Report {
   uint64_t lease_expiries = 0, redriven = 0;
   uint64_t attacks = 0;  // hostile requests sent, every one refused or quarantined
   int64_t hostile_topups_minor = 0, hostile_topup_bound_minor = 0;
+  // Workers' top-ups on a job the final audit checked against the time their leases were held.
+  uint64_t time_bounds_checked = 0;
 };
 
 // Runs one simulation in a fresh temporary directory.
