@@ -2,6 +2,7 @@
 // mw payout create --centre C | approve BATCH --by NAME | export BATCH --out FILE
 // mw invoice --job J          (recomputed from the ledger alone)
 // mw report impact [--job J]
+// mw time held [--centre C] | release --worker ACCOUNT --job J --seconds N --by NAME --reason WHY
 #include <fstream>
 #include <iostream>
 
@@ -10,6 +11,7 @@
 #include "cli/commands.h"
 #include "cli/common.h"
 #include "engine/common/money.h"
+#include "engine/common/plain_text.h"
 #include "engine/common/status_macros.h"
 #include "engine/ledger/auditor.h"
 #include "proto/rpc/grpc_status.h"
@@ -18,8 +20,9 @@ namespace mw::cli {
 namespace {
 
 struct Opts {
-  std::string job, centre, batch, by, second, out, key;
+  std::string job, centre, batch, by, second, out, key, worker, reason;
   int64_t amount_minor = 0;
+  uint64_t seconds = 0;
 };
 
 // An amount without its currency, in major units ("12.50"), for files a bank reads.
@@ -153,6 +156,50 @@ absl::Status Invoice(const Opts& o, const Connect& connect) {
   return absl::OkStatus();
 }
 
+void PrintHeld(const v1::HeldTime& h) {
+  std::cout << absl::StrFormat(
+      "  %-34s %-8s %8d s held  %8d s credited of %8d s leased  %8d s "
+      "may be released\n",
+      TerminalText(h.worker_account()), TerminalText(h.job_id()), h.held_seconds(),
+      h.credited_seconds(), h.window_seconds(), h.releasable_seconds());
+  for (const auto& r : h.releases()) {
+    std::cout << "    released " << r.seconds() << " s by " << TerminalText(r.decided_by()) << ": "
+              << TerminalText(r.reason()) << "\n";
+  }
+}
+
+absl::Status Held(const Opts& o, const Connect& connect) {
+  MW_ASSIGN_OR_RETURN(auto client, connect());
+  v1::ListHeldTimeRequest req;
+  req.set_centre(o.centre);
+  v1::ListHeldTimeReply reply;
+  auto ctx = client->Context();
+  MW_RETURN_IF_ERROR(rpc::FromGrpcStatus(client->ledger().ListHeldTime(ctx.get(), req, &reply)));
+  std::cout << "Time reported beyond what could be credited, held for a person to look at ("
+            << reply.held_size() << " workers' jobs)\n";
+  for (const auto& h : reply.held()) PrintHeld(h);
+  return absl::OkStatus();
+}
+
+absl::Status Release(const Opts& o, const Connect& connect) {
+  MW_ASSIGN_OR_RETURN(auto client, connect());
+  v1::ReleaseHeldTimeRequest req;
+  req.set_idempotency_key(!o.key.empty() ? o.key
+                                         : absl::StrCat("release:", o.worker, ":", o.job, ":",
+                                                        o.seconds, ":", o.by, ":", o.reason));
+  req.set_worker_account(o.worker);
+  req.set_job_id(o.job);
+  req.set_seconds(o.seconds);
+  req.set_decided_by(o.by);
+  req.set_reason(o.reason);
+  v1::HeldTime h;
+  auto ctx = client->Context();
+  MW_RETURN_IF_ERROR(rpc::FromGrpcStatus(client->ledger().ReleaseHeldTime(ctx.get(), req, &h)));
+  std::cout << "Released " << o.seconds << " s; the next payout tops it up to the floor\n";
+  PrintHeld(h);
+  return absl::OkStatus();
+}
+
 absl::Status Impact(const Opts& o, const Connect& connect) {
   MW_ASSIGN_OR_RETURN(auto client, connect());
   v1::ImpactReportRequest req;
@@ -223,6 +270,21 @@ void AddPayoutCommands(CLI::App& app, Run* run) {
   auto* invoice = app.add_subcommand("invoice", "A client's invoice for a job, from the ledger");
   invoice->add_option("--job", o->job, "Job id")->required();
   invoice->callback([run, o] { *run = [o](const Connect& c) { return Invoice(*o, c); }; });
+
+  auto* time = app.add_subcommand("time", "Time on task held for a person to look at");
+  time->require_subcommand(1);
+  auto* held = time->add_subcommand("held", "Workers' time reported beyond what was credited");
+  held->add_option("--centre", o->centre, "Only this centre's workers");
+  held->callback([run, o] { *run = [o](const Connect& c) { return Held(*o, c); }; });
+  auto* release = time->add_subcommand("release", "Credit held time: a person's decision");
+  release->add_option("--worker", o->worker, "Worker account, worker:<centre>/<pseudonym>")
+      ->required();
+  release->add_option("--job", o->job, "Job id")->required();
+  release->add_option("--seconds", o->seconds, "Seconds to credit")->required();
+  release->add_option("--by", o->by, "Who decides")->required();
+  release->add_option("--reason", o->reason, "Why")->required();
+  release->add_option("--key", o->key, "Idempotency key (default: from the other options)");
+  release->callback([run, o] { *run = [o](const Connect& c) { return Release(*o, c); }; });
 
   auto* report = app.add_subcommand("report", "Reports");
   report->require_subcommand(1);

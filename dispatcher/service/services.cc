@@ -391,6 +391,20 @@ grpc::Status LedgerServiceImpl::ApprovePayout(grpc::ServerContext* context,
                       [&] { return engine_->ApprovePayout(*request); });
 }
 
+grpc::Status LedgerServiceImpl::ListHeldTime(grpc::ServerContext* context,
+                                             const v1::ListHeldTimeRequest* request,
+                                             v1::ListHeldTimeReply* reply) {
+  return OperatorCall(auth_, *context, true, reply,
+                      [&] { return engine_->ListHeldTime(request->centre()); });
+}
+
+grpc::Status LedgerServiceImpl::ReleaseHeldTime(grpc::ServerContext* context,
+                                                const v1::ReleaseHeldTimeRequest* request,
+                                                v1::HeldTime* reply) {
+  return OperatorCall(auth_, *context, false, reply,
+                      [&] { return engine_->ReleaseHeldTime(*request); });
+}
+
 grpc::Status LedgerServiceImpl::GetPayout(grpc::ServerContext* context,
                                           const v1::GetPayoutRequest* request,
                                           v1::PayoutBatch* reply) {

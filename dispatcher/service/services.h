@@ -140,6 +140,11 @@ class LedgerServiceImpl final : public v1::LedgerService::Service {
                          v1::PayoutBatch* reply) override;
   grpc::Status GetImpactReport(grpc::ServerContext* context, const v1::ImpactReportRequest* request,
                                v1::ImpactReport* reply) override;
+  grpc::Status ListHeldTime(grpc::ServerContext* context, const v1::ListHeldTimeRequest* request,
+                            v1::ListHeldTimeReply* reply) override;
+  grpc::Status ReleaseHeldTime(grpc::ServerContext* context,
+                               const v1::ReleaseHeldTimeRequest* request,
+                               v1::HeldTime* reply) override;
 
  private:
   dispatch::Engine* engine_;

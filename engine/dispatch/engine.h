@@ -221,6 +221,13 @@ class Engine : private JobIntake {
   // the approving person.
   [[nodiscard]] absl::StatusOr<v1::PayoutBatch> ApprovePayout(const v1::ApprovePayoutRequest& r);
   [[nodiscard]] absl::StatusOr<v1::PayoutBatch> GetPayout(const std::string& batch_id) const;
+  // Every worker's held time on a job (reported beyond what could be credited), with what a
+  // person may still release and what was released, for `centre` (empty: every centre).
+  [[nodiscard]] absl::StatusOr<v1::ListHeldTimeReply> ListHeldTime(const std::string& centre) const;
+  // A person credits held time (WorkerBook::ReleaseHeld); the next payout tops it up to the
+  // floor. INVALID_ARGUMENT without seconds, the person or a reason; NOT_FOUND for a worker with
+  // no work on the job; FAILED_PRECONDITION beyond what may be released.
+  [[nodiscard]] absl::StatusOr<v1::HeldTime> ReleaseHeldTime(const v1::ReleaseHeldTimeRequest& r);
   // Aggregated per centre; a centre with fewer than five workers is marked suppressed and its
   // figures left out.
   [[nodiscard]] absl::StatusOr<v1::ImpactReport> ImpactReport(const std::string& job_id) const;

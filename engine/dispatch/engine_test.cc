@@ -990,6 +990,90 @@ TEST_F(EngineTest, ACentreCannotMintATopUpByReportingTime) {
   EXPECT_EQ(auditor.jobs().at("job-1").topups, 15);
 }
 
+// Held time is for a person to look at: they may credit it, up to the time the worker's leases
+// were held, with their name and reason kept; the next payout tops it up to the floor.
+TEST_F(EngineTest, APersonReleasesHeldTimeUpToTheLeaseWindowAndThePayoutTopsItUp) {
+  AddCentre("nairobi", {"w1", "w2", "w3"}, /*floor=*/600);
+  ASSERT_TRUE(Submit(kContract).ok());
+  auto lease = Lease("nairobi", "w1", 1, "L1");
+  ASSERT_TRUE(lease.ok()) << lease.status();
+  clock_.AdvanceMs(500'000);  // answered 500 s after the lease: the window is 500 s
+  v1::Result r = Answer(lease->assignments(0), "positive");
+  r.set_active_seconds(4294967295u);
+  auto receipts = SubmitResults("nairobi", {r});
+  ASSERT_EQ(receipts.size(), 1u);
+  EXPECT_EQ(receipts[0].credited_seconds(), 200u);  // ten times the 20 s estimate
+  EXPECT_EQ(receipts[0].held_seconds(), 4294967095u);
+
+  auto held = engine_->ListHeldTime("nairobi");
+  ASSERT_TRUE(held.ok()) << held.status();
+  ASSERT_EQ(held->held_size(), 1);
+  EXPECT_EQ(held->held(0).worker_account(), "worker:nairobi/w1");
+  EXPECT_EQ(held->held(0).job_id(), "job-1");
+  EXPECT_EQ(held->held(0).held_seconds(), 4294967095u);
+  EXPECT_EQ(held->held(0).credited_seconds(), 200u);
+  EXPECT_EQ(held->held(0).window_seconds(), 500u);
+  EXPECT_EQ(held->held(0).releasable_seconds(), 300u);
+  EXPECT_EQ(engine_->ListHeldTime("pune")->held_size(), 0);
+
+  v1::ReleaseHeldTimeRequest release;
+  release.set_idempotency_key("r1");
+  release.set_worker_account("worker:nairobi/w1");
+  release.set_job_id("job-1");
+  release.set_seconds(300);
+  release.set_reason("worked offline; the manager confirmed");
+  EXPECT_EQ(engine_->ReleaseHeldTime(release).status().code(),
+            absl::StatusCode::kInvalidArgument);  // nobody decided
+  release.set_decided_by("finance:wanjiru");
+  release.set_seconds(301);
+  auto beyond = engine_->ReleaseHeldTime(release);
+  EXPECT_EQ(beyond.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(beyond.status().message(),
+            "worker:nairobi/w1 on job-1: 301 s cannot be released; 300 s can (4294967095 s held, "
+            "200 s credited of the 500 s their leases were held)");
+  release.set_idempotency_key("r2");
+  release.set_worker_account("worker:nairobi/w9");
+  release.set_seconds(10);
+  EXPECT_EQ(engine_->ReleaseHeldTime(release).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(engine_->ListHeldTime("")->held(0).credited_seconds(), 200u);  // nothing changed
+
+  release.set_idempotency_key("r3");
+  release.set_worker_account("worker:nairobi/w1");
+  release.set_seconds(300);
+  auto released = engine_->ReleaseHeldTime(release);
+  ASSERT_TRUE(released.ok()) << released.status();
+  EXPECT_EQ(released->held_seconds(), 4294966795u);
+  EXPECT_EQ(released->credited_seconds(), 500u);
+  EXPECT_EQ(released->releasable_seconds(), 0u);
+  ASSERT_EQ(released->releases_size(), 1);
+  EXPECT_EQ(released->releases(0).seconds(), 300u);
+  EXPECT_EQ(released->releases(0).decided_by(), "finance:wanjiru");
+  EXPECT_EQ(released->releases(0).reason(), "worked offline; the manager confirmed");
+  // Sent again: the same reply, credited once.
+  EXPECT_EQ(engine_->ReleaseHeldTime(release)->credited_seconds(), 500u);
+
+  // The decision survives a restart.
+  Open();
+  held = engine_->ListHeldTime("nairobi");
+  ASSERT_TRUE(held.ok());
+  ASSERT_EQ(held->held_size(), 1);
+  EXPECT_EQ(held->held(0).credited_seconds(), 500u);
+  ASSERT_EQ(held->held(0).releases_size(), 1);
+  EXPECT_EQ(held->held(0).releases(0).decided_by(), "finance:wanjiru");
+
+  // 500 s at 6.00/h is 84 cents (rounded up); the answer earned 5: a top-up of 79.
+  v1::CreatePayoutRequest create;
+  create.set_idempotency_key("p1");
+  create.set_centre("nairobi");
+  auto batch = engine_->CreatePayout(create);
+  ASSERT_TRUE(batch.ok()) << batch.status();
+  ASSERT_EQ(batch->lines_size(), 1);
+  EXPECT_EQ(batch->lines(0).topup_minor(), 79);
+  ledger::Auditor auditor;
+  ASSERT_TRUE(Audit(&auditor).ok()) << Audit(&auditor);
+  EXPECT_EQ(auditor.time_bounds_checked(), 1u);  // within the floor for the 500 s leased
+}
+
 TEST_F(EngineTest, AShillingCentreIsPaidAtTheAgreedRateWithFeeAndShareOnTop) {
   // The contract is in USD with a rate agreed for KES and a 10% platform fee; the centre is paid
   // in KES (floor 600.00 KES/h) and keeps 15% of each wage for running itself.

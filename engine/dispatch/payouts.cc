@@ -1,5 +1,7 @@
 // Engine: money flows beyond wages. Funding a job, payout batches per centre with top-ups to
 // the wage floor on measured time, and the aggregated impact report.
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <map>
 #include <utility>
@@ -291,6 +293,63 @@ absl::StatusOr<v1::PayoutBatch> Engine::GetPayout(const std::string& batch_id) c
   if (absl::IsNotFound(s)) return absl::NotFoundError(absl::StrCat("no payout ", batch_id));
   MW_RETURN_IF_ERROR(s);
   return batch;
+}
+
+namespace {
+
+v1::HeldTime HeldTimeOf(const std::string& account, const std::string& job_id,
+                        const v1::WorkerJobRecord& r) {
+  v1::HeldTime h;
+  h.set_worker_account(account);
+  h.set_job_id(job_id);
+  h.set_held_seconds(r.held_seconds());
+  h.set_credited_seconds(r.active_seconds());
+  h.set_window_seconds(r.window_seconds());
+  h.set_releasable_seconds(WorkerBook::Releasable(r));
+  *h.mutable_releases() = r.releases();
+  return h;
+}
+
+}  // namespace
+
+absl::StatusOr<v1::ListHeldTimeReply> Engine::ListHeldTime(const std::string& centre) const {
+  v1::ListHeldTimeReply reply;
+  absl::MutexLock l(&mu_);
+  MW_RETURN_IF_ERROR(workers_.ForEachOnJob(
+      centre.empty() ? "" : WorkerAccount(centre, ""),
+      [&](const std::string& account, const std::string& job_id, const v1::WorkerJobRecord& r) {
+        if (r.held_seconds() > 0 || r.releases_size() > 0) {
+          *reply.add_held() = HeldTimeOf(account, job_id, r);
+        }
+        return absl::OkStatus();
+      }));
+  return reply;
+}
+
+absl::StatusOr<v1::HeldTime> Engine::ReleaseHeldTime(const v1::ReleaseHeldTimeRequest& r) {
+  const std::string by(absl::StripAsciiWhitespace(r.decided_by()));
+  const std::string reason(absl::StripAsciiWhitespace(r.reason()));
+  if (r.seconds() == 0) return absl::InvalidArgumentError("seconds: at least 1");
+  if (by.empty()) return absl::InvalidArgumentError("decided_by: a person releases held time");
+  if (reason.empty()) return absl::InvalidArgumentError("reason: say why the time is credited");
+  return Idempotent<v1::HeldTime>(
+      kOperatorPrincipal, r.idempotency_key(), r,
+      [&](Batch* batch, v1::HeldTime* reply) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) -> absl::Status {
+        v1::TimeRelease release;
+        release.set_seconds(r.seconds());
+        release.set_decided_by(by);
+        release.set_reason(reason);
+        release.set_at_ms(clock_->NowMs());
+        MW_RETURN_IF_ERROR(workers_.ReleaseHeld(r.worker_account(), r.job_id(), release));
+        workers_.PutOnJob(r.worker_account(), r.job_id(), batch);
+        *reply = HeldTimeOf(r.worker_account(), r.job_id(),
+                            *workers_.FindOnJob(r.worker_account(), r.job_id()));
+        spdlog::warn(
+            "event=held_time_released worker={} job={} seconds={} decided_by=\"{}\" "
+            "reason=\"{}\"",
+            r.worker_account(), r.job_id(), r.seconds(), by, reason);
+        return absl::OkStatus();
+      });
 }
 
 absl::StatusOr<v1::ImpactReport> Engine::ImpactReport(const std::string& job_id) const {

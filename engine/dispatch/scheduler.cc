@@ -117,7 +117,9 @@ absl::StatusOr<TaskRun*> Scheduler::NextIn(JobRun* run, const std::string& centr
     // Paid training: a newcomer gets check tasks with feedback until they pass.
     if (InTraining(*run, stage, centre_id, worker)) {
       if (TaskRun* gold = NextGold(run, pos, worker.worker()); gold != nullptr) return gold;
-      continue;  // nothing left to train on here; a manager can promote them at the centre
+      // Nothing left to train on here: they stay on check tasks for this job (a centre's word
+      // that they are trained counts only beside a record of training passed elsewhere).
+      continue;
     }
     // A check task is due after every 1000 / gold_per_thousand - 1 regular ones.
     const uint32_t gold_rate = stage.human.qa().gold_per_thousand();

@@ -1,5 +1,7 @@
 #include "engine/dispatch/worker_book.h"
 
+#include <algorithm>
+
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -99,9 +101,41 @@ void WorkerBook::CreditWork(const std::string& account, const std::string& job_i
   v1::WorkerJobRecord& r = OnJob(account, job_id);
   r.set_held_seconds(r.held_seconds() + time.held_seconds);
   r.set_active_seconds(r.active_seconds() + time.credited_seconds);
+  r.set_window_seconds(r.window_seconds() + (std::max<int64_t>(time.window_ms, 0) + 999) / 1000);
   r.set_wages_minor(r.wages_minor() + wage);
   r.set_period_active_seconds(r.period_active_seconds() + time.credited_seconds);
   r.set_period_wages_minor(r.period_wages_minor() + wage);
+}
+
+const v1::WorkerJobRecord* WorkerBook::FindOnJob(const std::string& account,
+                                                 const std::string& job_id) const {
+  auto it = on_job_.find(keys::WorkerJob(account, job_id));
+  return it == on_job_.end() ? nullptr : &it->second;
+}
+
+uint64_t WorkerBook::Releasable(const v1::WorkerJobRecord& r) {
+  if (r.window_seconds() <= r.active_seconds()) return 0;
+  return std::min<uint64_t>(r.held_seconds(), r.window_seconds() - r.active_seconds());
+}
+
+absl::Status WorkerBook::ReleaseHeld(const std::string& account, const std::string& job_id,
+                                     const v1::TimeRelease& release) {
+  auto it = on_job_.find(keys::WorkerJob(account, job_id));
+  if (it == on_job_.end()) {
+    return absl::NotFoundError(absl::StrCat(account, " has no work on ", job_id));
+  }
+  v1::WorkerJobRecord& r = it->second;
+  if (release.seconds() > Releasable(r)) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(account, " on ", job_id, ": ", release.seconds(), " s cannot be released; ",
+                     Releasable(r), " s can (", r.held_seconds(), " s held, ", r.active_seconds(),
+                     " s credited of the ", r.window_seconds(), " s their leases were held)"));
+  }
+  r.set_held_seconds(r.held_seconds() - release.seconds());
+  r.set_active_seconds(r.active_seconds() + release.seconds());
+  r.set_period_active_seconds(r.period_active_seconds() + release.seconds());
+  *r.add_releases() = release;
+  return absl::OkStatus();
 }
 
 bool WorkerBook::Promoted(const std::string& account, const std::string& job_id) const {

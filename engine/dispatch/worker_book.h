@@ -41,6 +41,9 @@ class WorkerBook {
   const microwork::v1::WorkerStatsRecord* FindRecord(const std::string& account) const;
   void PutRecord(const std::string& account, storage::Batch* batch);
 
+  // The worker's record on `job_id`, or null when they have none.
+  const microwork::v1::WorkerJobRecord* FindOnJob(const std::string& account,
+                                                  const std::string& job_id) const;
   // The worker's record on `job_id`, created empty on first use; PutOnJob writes it.
   microwork::v1::WorkerJobRecord& OnJob(const std::string& account, const std::string& job_id);
   void PutOnJob(const std::string& account, const std::string& job_id, storage::Batch* batch);
@@ -63,6 +66,14 @@ class WorkerBook {
   // this period's figures included.
   void CreditWork(const std::string& account, const std::string& job_id, int64_t wage,
                   const TimeCredit& time);
+  // Held time a person may still credit on a record: what is held, up to the time the leases of
+  // its credited answers were held (window_seconds) less what is credited already.
+  static uint64_t Releasable(const microwork::v1::WorkerJobRecord& record);
+  // Credits `release.seconds()` of the worker's held time on `job_id` to this period, so the
+  // next payout tops it up to the floor, and keeps the decision on the record (the caller puts
+  // it). NOT_FOUND without a record; FAILED_PRECONDITION, changing nothing, beyond Releasable.
+  [[nodiscard]] absl::Status ReleaseHeld(const std::string& account, const std::string& job_id,
+                                         const microwork::v1::TimeRelease& release);
   // Whether the worker passed training on `job_id`.
   bool Promoted(const std::string& account, const std::string& job_id) const;
   // Whether the worker passed training on any job: this dispatcher's own record, against which a
