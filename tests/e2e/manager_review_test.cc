@@ -153,7 +153,15 @@ TEST_F(ManagerReviewTest, TheManagerDecidesADoubtfulResultOnTheCentresPage) {
 
   // The manager signs in, adds Amina, and finds the review on the page.
   httplib::Client page(web.substr(0, web.rfind(':')), std::stoi(web.substr(web.rfind(':') + 1)));
-  auto signin = page.Post("/signin", httplib::Params{{"code", "manager-2207"}});
+  // As a browser does: the sign-in page sets its cookie and puts the same token in its form.
+  auto signin_page = page.Get("/signin");
+  ASSERT_TRUE(signin_page);
+  std::string signin_cookie = signin_page->get_header_value("Set-Cookie");
+  signin_cookie = signin_cookie.substr(0, signin_cookie.find(';'));
+  auto signin =
+      page.Post("/signin", httplib::Headers{{"Cookie", signin_cookie}},
+                httplib::Params{{"code", "manager-2207"},
+                                {"form_token", signin_cookie.substr(signin_cookie.find('=') + 1)}});
   ASSERT_TRUE(signin);
   ASSERT_EQ(signin->status, 303);
   const std::string cookie = signin->get_header_value("Set-Cookie")

@@ -32,6 +32,17 @@ namespace {
 
 constexpr char kSessionCookie[] = "mw_session";
 constexpr char kLangCookie[] = "mw_lang";
+// Before sign-in: the sign-in form's token, also sent as this cookie (double submit). Another
+// site can neither read the cookie nor set it, so it cannot sign a phone into someone else's
+// code (whose work would then be paid to them).
+constexpr char kSignInCookie[] = "mw_signin";
+
+// A token as NewSignInToken makes them: 32 lowercase hex digits.
+bool IsSignInToken(absl::string_view t) {
+  return t.size() == 32 && std::all_of(t.begin(), t.end(), [](char ch) {
+           return (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f');
+         });
+}
 
 std::string Cookie(const httplib::Request& req, absl::string_view name) {
   for (absl::string_view part : absl::StrSplit(req.get_header_value("Cookie"), ';')) {
@@ -306,6 +317,15 @@ void WebServer::Render(Call& c, const std::string& title, const std::string& bod
 
 void WebServer::SignInPage(Call& c, const std::string& error) {
   const Messages& m = Messages::Get();
+  if (!c.signed_in) {
+    std::string pre = Cookie(c.req, kSignInCookie);
+    if (!IsSignInToken(pre)) {
+      pre = ToHex(RandomBytes(16));
+      c.res.set_header("Set-Cookie", absl::StrCat(kSignInCookie, "=", pre,
+                                                  "; Path=/signin; HttpOnly; SameSite=Strict"));
+    }
+    c.form_token = pre;
+  }
   if (!error.empty()) {
     c.notice = absl::StrCat("<p class=\"notice error\" id=\"error\">", Escape(error), "</p>");
   }
@@ -319,6 +339,17 @@ void WebServer::SignInPage(Call& c, const std::string& error) {
 }
 
 void WebServer::SignIn(Call& c) {
+  if (!c.signed_in) {
+    const std::string pre = Cookie(c.req, kSignInCookie);
+    if (!IsSignInToken(pre) || !SecretsEqual(FormValue(c.req, kFormTokenField), pre)) {
+      spdlog::warn("event=web_form_token_refused path={} remote={}", c.req.path, c.req.remote_addr);
+      c.res.status = 403;
+      c.res.set_content(
+          "Refused: this sign-in form did not come from this page. Open the sign-in page again.",
+          "text/plain; charset=utf-8");
+      return;
+    }
+  }
   const std::string code(absl::StripAsciiWhitespace(c.req.get_param_value("code")));
   const std::string& address = c.req.remote_addr;
   if (const int64_t wait_ms = throttle_.WaitMs(address, clock_->NowMs()); wait_ms > 0) {

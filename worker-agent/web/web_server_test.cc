@@ -151,9 +151,23 @@ class WebServerTest : public ::testing::Test {
     return s;
   }
 
+  // Opens the sign-in page as a browser does and sends its form with `code` (and the page's
+  // cookie and form token).
+  httplib::Result PostSignIn(const std::string& code) {
+    auto page = client_->Get("/signin");
+    EXPECT_TRUE(page);
+    if (!page) return page;
+    std::string cookie = page->get_header_value("Set-Cookie");
+    cookie = cookie.substr(0, cookie.find(';'));
+    const std::string token = cookie.substr(cookie.find('=') + 1);
+    EXPECT_THAT(page->body, HasSubstr(absl::StrCat("value=\"", token, "\"")));
+    return client_->Post("/signin", httplib::Headers{{"Cookie", cookie}},
+                         httplib::Params{{"code", code}, {WebServer::kFormTokenField, token}});
+  }
+
   // Signs in; returns the session cookie ("mw_session=...").
   std::string SignIn(const std::string& code) {
-    auto res = client_->Post("/signin", httplib::Params{{"code", code}});
+    auto res = PostSignIn(code);
     EXPECT_TRUE(res);
     if (!res) return "";
     EXPECT_EQ(res->status, 303);
@@ -173,6 +187,20 @@ class WebServerTest : public ::testing::Test {
   static std::string FormToken(const std::string& cookie) {
     const size_t eq = cookie.find('=');
     return eq == std::string::npos ? "" : WebServer::FormTokenOf(cookie.substr(eq + 1));
+  }
+
+  // How many forms `body` has, each checked to carry `token` as its form token.
+  static size_t FormsCarrying(const std::string& body, const std::string& token) {
+    const std::string field =
+        absl::StrCat("<input type=\"hidden\" name=\"form_token\" value=\"", token, "\">");
+    size_t forms = 0;
+    for (size_t at = body.find("<form"); at != std::string::npos; at = body.find("<form", at + 1)) {
+      ++forms;
+      const size_t end = body.find("</form>", at);
+      EXPECT_NE(body.substr(at, end - at).find(field), std::string::npos)
+          << "a form without the token: " << body.substr(at, 120);
+    }
+    return forms;
   }
 
   // A form sent from the page: with the session's form token.
@@ -202,7 +230,7 @@ class WebServerTest : public ::testing::Test {
 };
 
 TEST_F(WebServerTest, AWrongCodeIsRefusedAndPagesNeedASession) {
-  auto res = client_->Post("/signin", httplib::Params{{"code", "12345678"}});
+  auto res = PostSignIn("12345678");
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 401);
   EXPECT_THAT(res->body, HasSubstr("That code is not right"));
@@ -420,7 +448,7 @@ TEST_F(WebServerTest, AWorkerSeesTheirDataAndTheManagerDeletesItOnRequest) {
   EXPECT_TRUE(left.sign_in_code_sha256().empty());
   EXPECT_EQ(left.pseudonym(), w);                // the ledger upstream pays under it
   EXPECT_EQ(Get("/task", cookie)->status, 303);  // signed out
-  EXPECT_EQ(client_->Post("/signin", httplib::Params{{"code", code}})->status, 401);
+  EXPECT_EQ(PostSignIn(code)->status, 401);
 }
 
 // A newcomer trains first; the manager (a person) can mark them trained, which the dispatcher
@@ -857,6 +885,28 @@ TEST_F(WebServerTest, EveryResponseCarriesTheSecurityHeaders) {
   EXPECT_EQ(Get("/nowhere", "")->get_header_value("X-Frame-Options"), "DENY");
 }
 
+// Nor can another site sign an old phone into someone else's code (their work would be paid to
+// that code): the sign-in form's token is also the page's cookie, which another site cannot set.
+TEST_F(WebServerTest, ASignInFormFromAnotherSiteSignsNobodyIn) {
+  std::string code;
+  AddWorker("Amina", &code);
+  auto bare = client_->Post("/signin", httplib::Params{{"code", code}});
+  ASSERT_TRUE(bare);
+  EXPECT_EQ(bare->status, 403);
+  EXPECT_FALSE(bare->has_header("Set-Cookie"));
+  const std::string forged_token(32, 'a');
+  auto guessed = client_->Post(
+      "/signin", httplib::Headers{{"Cookie", absl::StrCat("mw_signin=", std::string(32, 'b'))}},
+      httplib::Params{{"code", code}, {WebServer::kFormTokenField, forged_token}});
+  ASSERT_TRUE(guessed);
+  EXPECT_EQ(guessed->status, 403);
+  EXPECT_FALSE(guessed->has_header("Set-Cookie"));
+  auto own = PostSignIn(code);
+  ASSERT_TRUE(own);
+  EXPECT_EQ(own->status, 303);
+  EXPECT_THAT(own->get_header_value("Set-Cookie"), HasSubstr("mw_session="));
+}
+
 // A browser that sends neither Origin nor Sec-Fetch-Site (an old phone's) still cannot be made
 // to post for its user: the form token is in the page, which another site cannot read.
 TEST_F(WebServerTest, AFormWithoutThePagesTokenChangesNothing) {
@@ -866,19 +916,7 @@ TEST_F(WebServerTest, AFormWithoutThePagesTokenChangesNothing) {
   // Every form of the page carries the token.
   auto page = Get("/manage", manager);
   ASSERT_EQ(page->status, 200);
-  const std::string field =
-      absl::StrCat("<input type=\"hidden\" name=\"form_token\" value=\"", token, "\">");
-  size_t forms = 0, fields = 0;
-  for (size_t at = page->body.find("<form"); at != std::string::npos;
-       at = page->body.find("<form", at + 1)) {
-    ++forms;
-  }
-  for (size_t at = page->body.find(field); at != std::string::npos;
-       at = page->body.find(field, at + 1)) {
-    ++fields;
-  }
-  EXPECT_GE(forms, 3u);
-  EXPECT_EQ(fields, forms);
+  EXPECT_GE(FormsCarrying(page->body, token), 3u);
 
   const httplib::Params add{{"name", "Mallory"}, {"contact", "x"}, {"languages", "en"}};
   auto missing = client_->Post("/manage/add", httplib::Headers{{"Cookie", manager}}, add);
@@ -907,7 +945,7 @@ TEST_F(WebServerTest, AFormWithoutThePagesTokenChangesNothing) {
   const std::string aid = "job-1/label/0@" + w;
   ASSERT_EQ(Post("/task/start", cookie, {{"aid", aid}})->status, 303);
   auto task = Get("/task", cookie);
-  EXPECT_THAT(task->body, HasSubstr(absl::StrCat("value=\"", FormToken(cookie), "\"")));
+  EXPECT_EQ(FormsCarrying(task->body, FormToken(cookie)), 3u);  // answer, skip, sign out
   auto forged = client_->Post(
       "/task/answer", httplib::Headers{{"Cookie", cookie}},
       httplib::Params{{"aid", aid}, {"epoch", "2"}, {"hidden_ms", "0"}, {"choice", "positive"}});
@@ -965,18 +1003,18 @@ TEST_F(WebServerTest, WrongCodesFromOneDeviceAreThrottledThenAllowedAgain) {
   std::string code;
   AddWorker("Amina", &code);
   for (int i = 0; i < 5; ++i) {
-    auto wrong = client_->Post("/signin", httplib::Params{{"code", "00000000"}});
+    auto wrong = PostSignIn("00000000");
     ASSERT_TRUE(wrong);
     EXPECT_EQ(wrong->status, 401) << i;
   }
   // The sixth try is refused whatever it is, the right code too: guessing learns nothing.
-  auto held = client_->Post("/signin", httplib::Params{{"code", code}});
+  auto held = PostSignIn(code);
   ASSERT_TRUE(held);
   EXPECT_EQ(held->status, 429);
   EXPECT_EQ(held->get_header_value("Retry-After"), "900");
   EXPECT_THAT(held->body, HasSubstr("Too many wrong codes from this device. Wait 15 minutes"));
   EXPECT_FALSE(held->has_header("Set-Cookie"));
-  auto manager = client_->Post("/signin", httplib::Params{{"code", kManagerCode}});
+  auto manager = PostSignIn(kManagerCode);
   EXPECT_EQ(manager->status, 429);
   clock_.AdvanceMs(15 * 60 * 1000);
   EXPECT_FALSE(SignIn(code).empty());
