@@ -385,6 +385,39 @@ void AddJobCommands(CLI::App& app, Run* run) {
     };
   });
 
+  auto* worker = app.add_subcommand("worker", "A person's decisions about a worker");
+  worker->require_subcommand(1);
+  struct PromoteOpts {
+    std::string worker, job, by, reason;
+  };
+  auto po = std::make_shared<PromoteOpts>();
+  auto* promote = worker->add_subcommand(
+      "promote", "Let a worker who has not passed a job's paid training do its regular work");
+  promote->add_option("--worker", po->worker, "Worker account, worker:<centre>/<pseudonym>")
+      ->required();
+  promote->add_option("--job", po->job, "Job id")->required();
+  promote->add_option("--by", po->by, "Who decides")->required();
+  promote->add_option("--reason", po->reason, "Why")->required();
+  promote->callback([run, po] {
+    *run = [po](const Connect& connect) -> absl::Status {
+      MW_ASSIGN_OR_RETURN(auto client, connect());
+      v1::PromoteWorkerRequest req;
+      req.set_idempotency_key(absl::StrCat("promote:", po->worker, ":", po->job));
+      req.set_worker_account(po->worker);
+      req.set_job_id(po->job);
+      req.set_decided_by(po->by);
+      req.set_reason(po->reason);
+      v1::PromoteWorkerReply reply;
+      auto ctx = client->Context();
+      MW_RETURN_IF_ERROR(rpc::FromGrpcStatus(client->ops().PromoteWorker(ctx.get(), req, &reply)));
+      std::cout << TerminalText(reply.worker_account()) << " does regular work on "
+                << reply.job_id() << " from now on (training: " << reply.training_correct()
+                << " of " << reply.training_answers() << " check tasks right), promoted by "
+                << TerminalText(reply.promotion().decided_by()) << "\n";
+      return absl::OkStatus();
+    };
+  });
+
   auto* results = app.add_subcommand("results", "Export a job's merged results");
   results->require_subcommand(1);
   struct ExportOpts {

@@ -200,6 +200,16 @@ grpc::Status OperatorServiceImpl::ListDeadTasks(grpc::ServerContext* context,
   return grpc::Status::OK;
 }
 
+grpc::Status OperatorServiceImpl::PromoteWorker(grpc::ServerContext* context,
+                                                const v1::PromoteWorkerRequest* request,
+                                                v1::PromoteWorkerReply* reply) {
+  if (auto s = RequireOperator(*context); !s.ok()) return s;
+  auto r = engine_->PromoteWorker(*request);
+  if (!r.ok()) return ToGrpcStatus(r.status());
+  *reply = std::move(*r);
+  return grpc::Status::OK;
+}
+
 grpc::Status OperatorServiceImpl::RedriveTask(grpc::ServerContext* context,
                                               const v1::RedriveTaskRequest* request,
                                               v1::DeadTask* reply) {

@@ -72,6 +72,8 @@ class OperatorServiceImpl final : public v1::OperatorService::Service {
                       v1::BackupReply* reply) override;
   grpc::Status ListDeadTasks(grpc::ServerContext* context, const v1::ListDeadTasksRequest* request,
                              v1::ListDeadTasksReply* reply) override;
+  grpc::Status PromoteWorker(grpc::ServerContext* context, const v1::PromoteWorkerRequest* request,
+                             v1::PromoteWorkerReply* reply) override;
   grpc::Status RedriveTask(grpc::ServerContext* context, const v1::RedriveTaskRequest* request,
                            v1::DeadTask* reply) override;
 

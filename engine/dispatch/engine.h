@@ -257,6 +257,11 @@ class Engine : private JobIntake {
   // Puts a dead task back: open again, its failed attempts forgotten. FAILED_PRECONDITION when
   // the task is not dead; NOT_FOUND when there is no such task.
   [[nodiscard]] absl::StatusOr<v1::DeadTask> RedriveTask(const v1::RedriveTaskRequest& request);
+  // A person promotes a worker on a job past its paid training (WorkerBook::Promote).
+  // INVALID_ARGUMENT without the person or a reason, or for a malformed worker account;
+  // NOT_FOUND for an unknown job or centre; FAILED_PRECONDITION when promoted already.
+  [[nodiscard]] absl::StatusOr<v1::PromoteWorkerReply> PromoteWorker(
+      const v1::PromoteWorkerRequest& request);
 
   // ---- Time ------------------------------------------------------------------------------
 

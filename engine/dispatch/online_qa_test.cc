@@ -381,6 +381,38 @@ TEST_F(OnlineQaTest, NewcomersTrainOnPaidCheckTasksUntilTheyPass) {
   EXPECT_FALSE(Answer(tries[2], known[tries[2].item().fields(0).value()]).promoted());
   EXPECT_TRUE(Lease("w2", 2).empty());
   EXPECT_EQ(Line("w2").posted_minor(), 15);
+
+  // Out of check tasks, w2 is not stuck: a person at the dispatcher promotes them, named with a
+  // reason, and regular work follows.
+  v1::PromoteWorkerRequest promote;
+  promote.set_idempotency_key("promote-w2");
+  promote.set_worker_account("worker:nairobi/w2");
+  promote.set_job_id("job-1");
+  promote.set_reason("two of three right; the manager watched the third");
+  EXPECT_EQ(engine_->PromoteWorker(promote).status().code(), absl::StatusCode::kInvalidArgument);
+  promote.set_decided_by("qa:halima");
+  promote.set_worker_account("nairobi/w2");
+  EXPECT_EQ(engine_->PromoteWorker(promote).status().code(), absl::StatusCode::kInvalidArgument);
+  promote.set_worker_account("worker:nairobi/w2");
+  promote.set_job_id("job-9");
+  EXPECT_EQ(engine_->PromoteWorker(promote).status().code(), absl::StatusCode::kNotFound);
+  promote.set_job_id("job-1");
+  promote.set_idempotency_key("promote-w2-again");
+  auto promoted = engine_->PromoteWorker(promote);
+  ASSERT_TRUE(promoted.ok()) << promoted.status();
+  EXPECT_EQ(promoted->training_answers(), 3u);
+  EXPECT_EQ(promoted->training_correct(), 2u);
+  EXPECT_EQ(promoted->promotion().decided_by(), "qa:halima");
+  promote.set_idempotency_key("promote-w2-third");
+  EXPECT_EQ(engine_->PromoteWorker(promote).status().code(),
+            absl::StatusCode::kFailedPrecondition);  // promoted already
+  // The decision survives a restart, and regular work follows.
+  engine_.reset();
+  engine_ = std::move(Engine::Open(dir_.Sub("db"), &clock_, Engine::Options()).value());
+  ASSERT_TRUE(engine_->Register("nairobi", reg).ok());  // the centre comes back after the restart
+  auto regular_w2 = Lease("w2", 1);
+  ASSERT_EQ(regular_w2.size(), 1u);
+  EXPECT_LT(regular_w2[0].item().index(), kGoldItemBase);
 }
 
 constexpr char kCount[] = R"(

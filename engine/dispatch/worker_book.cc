@@ -138,6 +138,19 @@ absl::Status WorkerBook::ReleaseHeld(const std::string& account, const std::stri
   return absl::OkStatus();
 }
 
+absl::Status WorkerBook::Promote(const std::string& account, const std::string& job_id,
+                                 const v1::PersonDecision& decision) {
+  if (Promoted(account, job_id)) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(account, " passed training on ", job_id, " already"));
+  }
+  v1::WorkerJobRecord& r = OnJob(account, job_id);
+  r.set_promoted(true);
+  *r.mutable_promotion() = decision;
+  passed_training_.insert(account);
+  return absl::OkStatus();
+}
+
 bool WorkerBook::Promoted(const std::string& account, const std::string& job_id) const {
   auto it = on_job_.find(keys::WorkerJob(account, job_id));
   return it != on_job_.end() && it->second.promoted();

@@ -74,6 +74,10 @@ class WorkerBook {
   // it). NOT_FOUND without a record; FAILED_PRECONDITION, changing nothing, beyond Releasable.
   [[nodiscard]] absl::Status ReleaseHeld(const std::string& account, const std::string& job_id,
                                          const microwork::v1::TimeRelease& release);
+  // A person promotes the worker on `job_id` (Promoted from then on), the decision kept on the
+  // record (the caller puts it). FAILED_PRECONDITION, changing nothing, when promoted already.
+  [[nodiscard]] absl::Status Promote(const std::string& account, const std::string& job_id,
+                                     const microwork::v1::PersonDecision& decision);
   // Whether the worker passed training on `job_id`.
   bool Promoted(const std::string& account, const std::string& job_id) const;
   // Whether the worker passed training on any job: this dispatcher's own record, against which a
