@@ -71,7 +71,13 @@ absl::Status Verify(const Connect& connect) {
   std::cout << "Ledger OK: " << auditor.transfers() << " transfers, " << auditor.accounts()
             << " accounts, hash chain unbroken\n";
   std::cout << "  top-ups within the wage floor for the time leased: "
-            << auditor.time_bounds_checked() << " workers' jobs checked\n";
+            << auditor.time_bounds_checked() << " workers' jobs checked";
+  if (auditor.time_bounds_missing() > 0) {
+    std::cout << ", " << auditor.time_bounds_missing()
+              << " not checked (no record of the time: work recorded before lease windows were "
+                 "kept)";
+  }
+  std::cout << "\n";
   for (const auto& [currency, c] : auditor.currencies()) {
     std::cout << "  " << currency
               << ": debits = credits = " << FormatMoney(c.debits_posted, currency) << " posted, "

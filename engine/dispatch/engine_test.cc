@@ -882,6 +882,7 @@ TEST_F(EngineTest, PayoutTopsUpToTheFloorOnMeasuredTimeThenPaysOut) {
   // The top-up was checked against what the dispatcher knows of w1's time: three leases of
   // 120 s each, at most 0.60 at 6.00/h.
   EXPECT_EQ(auditor.time_bounds_checked(), 1u);
+  EXPECT_EQ(auditor.time_bounds_missing(), 0u);
   std::vector<v1::TimeBound> bounds;
   ASSERT_TRUE(engine_
                   ->ReadLedger([&](const v1::LedgerRecord& rec) {

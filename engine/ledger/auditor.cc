@@ -241,16 +241,18 @@ absl::Status Auditor::Finish() {
           FormatMoney(remaining, j.currency))));
     }
   }
-  for (const auto& [key, bound] : time_bounds_) {
-    auto paid = topups_.find(key);
-    if (paid == topups_.end()) continue;
+  for (const auto& [key, paid] : topups_) {
+    auto it = time_bounds_.find(key);
+    if (it == time_bounds_.end()) {
+      ++time_bounds_missing_;  // no record of the time to check it against
+      continue;
+    }
+    const microwork::v1::TimeBound& bound = it->second;
     ++time_bounds_checked_;
-    const int64_t slack = paid->second.count * std::max<int64_t>(bound.rounding_minor(), 1);
-    if (paid->second.currency != bound.currency() ||
-        paid->second.total > bound.topup_bound_minor() + slack) {
+    const int64_t slack = paid.count * std::max<int64_t>(bound.rounding_minor(), 1);
+    if (paid.currency != bound.currency() || paid.total > bound.topup_bound_minor() + slack) {
       return Fail(absl::FailedPreconditionError(absl::StrCat(
-          key.first, " on ", key.second, ": top-ups of ",
-          FormatMoney(paid->second.total, paid->second.currency),
+          key.first, " on ", key.second, ": top-ups of ", FormatMoney(paid.total, paid.currency),
           " exceed the wage floor for the time its leases were held (", bound.leased_seconds(),
           " s at ", FormatMoney(bound.floor_minor_per_hour(), bound.currency()),
           " an hour: at most ", FormatMoney(bound.topup_bound_minor(), bound.currency()), ")")));

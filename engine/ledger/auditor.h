@@ -62,8 +62,10 @@ class Auditor {
   size_t accounts() const { return stored_.size(); }
   const std::map<std::string, CurrencyTotals>& currencies() const { return currencies_; }
   const std::map<std::string, JobTotals>& jobs() const { return jobs_; }
-  // Workers' top-ups on a job checked against a TimeBound by Finish.
+  // Workers' top-ups on a job checked against a TimeBound by Finish, and those with no TimeBound
+  // to check them against (work recorded before lease windows were kept, or none sent).
   size_t time_bounds_checked() const { return time_bounds_checked_; }
+  size_t time_bounds_missing() const { return time_bounds_missing_; }
 
  private:
   absl::Status Fail(absl::Status s);
@@ -86,6 +88,7 @@ class Auditor {
   std::map<std::pair<std::string, std::string>, TopUps> topups_;  // by (worker account, job)
   std::map<std::pair<std::string, std::string>, microwork::v1::TimeBound> time_bounds_;
   size_t time_bounds_checked_ = 0;
+  size_t time_bounds_missing_ = 0;
 };
 
 }  // namespace mw::ledger

@@ -102,6 +102,13 @@ TEST_F(AuditorTest, TopUpsBeyondTheFloorForTheTimeLeasedAreAViolation) {
   ledger->WriteBalances(&batch);
   ASSERT_TRUE(store_->Write(std::move(batch), storage::Durability::kSynced).ok());
 
+  // With no record of the time, the top-up is not checked, and the audit says so.
+  {
+    Auditor auditor;
+    ASSERT_TRUE(AuditStore(*store_, &auditor).ok());
+    EXPECT_EQ(auditor.time_bounds_checked(), 0u);
+    EXPECT_EQ(auditor.time_bounds_missing(), 1u);
+  }
   // 20 minutes leased at 1.50 an hour allow 0.50: the 0.40 top-up passes.
   microwork::v1::TimeBound bound;
   bound.set_worker_account(WorkerAccount("c", "w"));
@@ -116,6 +123,7 @@ TEST_F(AuditorTest, TopUpsBeyondTheFloorForTheTimeLeasedAreAViolation) {
     auditor.AddTimeBound(bound);
     ASSERT_TRUE(AuditStore(*store_, &auditor).ok());
     EXPECT_EQ(auditor.time_bounds_checked(), 1u);
+    EXPECT_EQ(auditor.time_bounds_missing(), 0u);
     EXPECT_EQ(auditor.jobs().at("job-1").topups, 40);
   }
   // 0.39 plus one unit of rounding is too little for 0.40.

@@ -249,7 +249,8 @@ std::string WebServer::ActOnTicked(Call& c) {
       "<h2>", Escape(m.Text(c.lang, "for_ticked")),
       "</h2><form method=\"post\" action=\"/manage/duty\" id=\"act\">", c.FormToken(),
       field("decided_by", "<input type=\"text\" name=\"by\">"), button("trained", "mark_trained"),
-      button("code", "new_code"), button("forget", "forget"),
+      button("code", "new_code"), button("forget", "forget"), "<p>",
+      Escape(m.Text(c.lang, "trained_help")), "</p>",
       // On duty for given skills: the dispatcher offers the stages that ask for them.
       field("duty_skills",
             "<input type=\"text\" name=\"skills\" placeholder=\"transcribe,translate\">"),

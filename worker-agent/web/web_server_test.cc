@@ -461,10 +461,13 @@ TEST_F(WebServerTest, TheManagerSeesWhoIsNewAndCanMarkThemTrained) {
   ASSERT_EQ(page->status, 200);
   EXPECT_THAT(page->body, HasSubstr("New: trains first"));
   EXPECT_THAT(page->body, HasSubstr("formaction=\"/manage/trained\""));
+  // The page says what the mark does at the dispatcher: it is a claim, checked there.
+  EXPECT_THAT(page->body, HasSubstr("only if they passed training on an earlier job or the "
+                                    "operator promoted them"));
   const int changes = roster_changes_;
   auto marked = Post("/manage/trained", manager, {{"worker", w}});
   ASSERT_EQ(marked->status, 200);
-  EXPECT_THAT(marked->body, HasSubstr("Marked as trained: regular tasks from now on."));
+  EXPECT_THAT(marked->body, HasSubstr("Marked as trained."));
   EXPECT_EQ(state_->Worker(w)->training_level(), 1u);
   EXPECT_EQ(roster_changes_, changes + 1);
   EXPECT_THAT(marked->body, Not(HasSubstr("New: trains first")));
