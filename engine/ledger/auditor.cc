@@ -16,6 +16,7 @@ using microwork::v1::Account;
 using microwork::v1::Transfer;
 
 constexpr absl::string_view kEscrowPrefix = "escrow:";
+constexpr absl::string_view kWorkerPrefix = "worker:";
 
 bool SameBalances(const Account& a, const Account& b) {
   return a.currency() == b.currency() && a.debits_pending() == b.debits_pending() &&
@@ -135,8 +136,10 @@ absl::Status Auditor::AddTransfer(const Transfer& t) {
         absl::StrCat(where, ": debits ", debit.id(), " beyond its credits")));
   }
 
-  // Top-ups per worker and job, whoever paid them: checked against the time leased at Finish.
-  if (t.code() == microwork::v1::CODE_TOPUP && t.kind() == microwork::v1::TRANSFER_POSTED) {
+  // Top-ups to a worker per job, whoever paid them (a conversion's first leg, into an fx
+  // account, is not one): checked against the time leased at Finish.
+  if (t.code() == microwork::v1::CODE_TOPUP && t.kind() == microwork::v1::TRANSFER_POSTED &&
+      absl::StartsWith(t.credit_account(), kWorkerPrefix)) {
     TopUps& paid = topups_[{t.credit_account(), t.job_id()}];
     paid.total += amount;
     ++paid.count;

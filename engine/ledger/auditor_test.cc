@@ -99,6 +99,17 @@ TEST_F(AuditorTest, TopUpsBeyondTheFloorForTheTimeLeasedAreAViolation) {
                            .job_id = "job-1"},
                           &batch)
                   .ok());
+  // A conversion's first leg carries the top-up's code too; it is no worker's top-up.
+  ASSERT_TRUE(ledger
+                  ->Apply({.id = "topup:payout-c-1:job-1:worker:c/v",
+                           .code = microwork::v1::CODE_TOPUP,
+                           .debit_account = EscrowAccount("job-1"),
+                           .credit_account = "fx:USD",
+                           .amount_minor = 10,
+                           .currency = "USD",
+                           .job_id = "job-1"},
+                          &batch)
+                  .ok());
   ledger->WriteBalances(&batch);
   ASSERT_TRUE(store_->Write(std::move(batch), storage::Durability::kSynced).ok());
 
@@ -124,7 +135,7 @@ TEST_F(AuditorTest, TopUpsBeyondTheFloorForTheTimeLeasedAreAViolation) {
     ASSERT_TRUE(AuditStore(*store_, &auditor).ok());
     EXPECT_EQ(auditor.time_bounds_checked(), 1u);
     EXPECT_EQ(auditor.time_bounds_missing(), 0u);
-    EXPECT_EQ(auditor.jobs().at("job-1").topups, 40);
+    EXPECT_EQ(auditor.jobs().at("job-1").topups, 50);
   }
   // 0.39 plus one unit of rounding is too little for 0.40.
   bound.set_leased_seconds(936);
