@@ -198,14 +198,14 @@ class Validator {
         break;
       }
       case Stage::kHuman:
-        if (s.after_size() != 1) Error(p + ".after", "a human stage consumes exactly one stage");
+        if (s.after_size() == 0) Error(p + ".after", "a human stage consumes at least one stage");
         Human(p + ".human", s.human());
         if (!s.human().judged_field().empty() || !s.human().previous_field().empty()) {
           Error(p + ".human", "judged_field and previous_field are set by the dispatcher only");
         }
         break;
       case Stage::kMerge: {
-        if (s.after_size() != 1) Error(p + ".after", "a merge consumes exactly one stage");
+        if (s.after_size() == 0) Error(p + ".after", "a merge consumes at least one stage");
         const auto& m = s.merge();
         if ((m.mode() == microwork::v1::GROUP_BY_KEY || m.mode() == microwork::v1::PICK_WINNER) &&
             m.key_field().empty()) {
@@ -238,7 +238,9 @@ class Validator {
         break;
       }
       case Stage::kIterate: {
-        if (s.after_size() != 1) Error(p + ".after", "an iterate stage consumes exactly one stage");
+        if (s.after_size() == 0) {
+          Error(p + ".after", "an iterate stage consumes at least one stage");
+        }
         const auto& it = s.iterate();
         Human(p + ".iterate.improve", it.improve());
         if (!it.improve().answer().has_text()) {
@@ -489,10 +491,22 @@ class Validator {
       }
     }
     if (merges > 1) Error("stages", "at most one merge stage");
+    // A stage takes items from the split or waits for other stages, not both, and names each
+    // stage it waits for once.
     for (int v = 0; v < n; ++v) {
-      if (followers[v].size() > 1) {
-        Error(absl::StrCat("stages[", v, "]"),
-              "fan-out to more than one consumer is not supported by this dispatcher yet");
+      const Stage& s = c_.stages(v);
+      std::set<std::string> seen;
+      bool from_split = false;
+      for (const auto& dep : s.after()) {
+        if (!seen.insert(dep).second) {
+          Error(absl::StrCat("stages[", v, "].after"),
+                absl::StrCat("\"", dep, "\" is named twice"));
+        }
+        from_split |= c_.stages(index.at(dep)).has_split();
+      }
+      if (from_split && s.after_size() > 1) {
+        Error(absl::StrCat("stages[", v, "].after"),
+              "a stage after the split is after nothing else: it takes every item as it comes");
       }
     }
   }

@@ -49,6 +49,24 @@ microwork::v1::Stage Iterate() {
   return s;
 }
 
+TEST(ValidateTest, BranchesAfterTheSplitAndJoinsAreAccepted) {
+  // Two questions on the same rows, a stage waiting for both, and a merge after two stages.
+  Contract c = Good();
+  auto second = c.stages(1);
+  second.set_name("tone");
+  *c.add_stages() = second;
+  auto join = c.stages(1);
+  join.set_name("both");
+  join.clear_after();
+  join.add_after("label");
+  join.add_after("tone");
+  join.set_readiness(microwork::v1::QUORUM);
+  join.set_quorum(1);
+  *c.add_stages() = join;
+  c.mutable_stages(2)->add_after("both");
+  EXPECT_EQ(ValidateContract(c, Limits()), std::vector<ContractError>{});
+}
+
 TEST(ValidateTest, VerifyIterateAndKeyedMergesAreAccepted) {
   Contract c = Good();
   InsertStage(&c, Verify());
@@ -249,6 +267,30 @@ INSTANTIATE_TEST_SUITE_P(
              },
              {{"stages[1].quorum",
                "QUORUM readiness needs a quorum of 1 to the 1 stages it is after, got 2"}}},
+        Case{"AfterTwice",
+             [](Contract* c) { c->mutable_stages(2)->add_after("label"); },
+             {{"stages[2].after", "\"label\" is named twice"}}},
+        Case{"AfterTheSplitAndAStage",
+             [](Contract* c) {
+               auto s = c->stages(1);
+               s.set_name("second");
+               *c->add_stages() = s;  // stages[3]: after the split
+               c->mutable_stages(3)->add_after("label");
+             },
+             {{"stages[3].after",
+               "a stage after the split is after nothing else: it takes every item as it comes"}}},
+        Case{"VerifyAfterTwo",
+             [](Contract* c) {
+               auto tone = c->stages(1);
+               tone.set_name("tone");
+               *c->add_stages() = tone;
+               auto s = Verify();
+               s.set_name("check");
+               s.add_after("label");
+               s.add_after("tone");
+               *c->add_stages() = s;
+             },
+             {{"stages[4].after", "a verify stage consumes exactly one stage"}}},
         Case{"Barrier",
              [](Contract* c) { c->mutable_stages(2)->set_barrier(true); },
              {{"stages[2].barrier",

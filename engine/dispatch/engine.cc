@@ -193,13 +193,15 @@ absl::Status Engine::RecoverJob(const std::string& job_id) {
       // A later step sees the verdicts of the steps before it as fields (gold items carry their
       // own): the item's path so far, replayed from the stored verdicts.
       if (!rec.gold()) {
-        MW_ASSIGN_OR_RETURN(ItemPath path, ReplayItem(job_id, run->chain, std::move(task.item)));
-        if (path.at != static_cast<int>(pos)) {
+        MW_ASSIGN_OR_RETURN(FlowReplay path, ReplayItem(job_id, run->chain, task.item));
+        auto at = std::find_if(
+            path.waiting.begin(), path.waiting.end(),
+            [&](const FlowReplay::Waiting& w) { return w.pos == static_cast<int>(pos); });
+        if (at == path.waiting.end()) {
           return absl::DataLossError(absl::StrCat("task ", c->key(), " is open at step ", pos,
-                                                  " but its item's verdicts lead to step ",
-                                                  path.at));
+                                                  " but its item's verdicts do not lead there"));
         }
-        task.item = std::move(path.item);
+        task.item = std::move(at->item);
       }
       while (contributions->Valid() && contributions->key() < c->key()) contributions->Next();
       for (; contributions->Valid() && absl::StartsWith(contributions->key(), c->key());

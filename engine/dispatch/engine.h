@@ -344,16 +344,10 @@ class Engine : private JobIntake {
   absl::Status FillAssignment(const JobRun& run, const TaskRun& task, const v1::SlotRecord& slot,
                               v1::Assignment* a) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void FillSpec(const JobRun& run, const StageRun& stage, v1::StageSpec* spec) const;
-  // Where an item is in a job's flow, from the verdicts stored for it (export.cc): the step it
-  // waits at (-1 when finished), the item with the fields the verdicts set, and the verdicts.
-  struct ItemPath {
-    int at = 0;
-    v1::Item item;
-    std::vector<v1::ResultRecord> verdicts;
-  };
-  absl::StatusOr<ItemPath> ReplayItem(const std::string& job_id, const std::vector<StageRun>& flow,
-                                      v1::Item item,
-                                      const storage::Snapshot* snapshot = nullptr) const;
+  // Where an item is in a job's flow, replayed from the verdicts stored for it (ReplayFlow).
+  absl::StatusOr<FlowReplay> ReplayItem(const std::string& job_id,
+                                        const std::vector<StageRun>& flow, const v1::Item& item,
+                                        const storage::Snapshot* snapshot = nullptr) const;
   // The exported row of a finished item (nullopt while it is not finished). With `ended` (the
   // job stopped early: "cancelled" or "deadline passed") a client's item it left unfinished has
   // a row too: the verdicts it got, status "<ended> before <stage>".

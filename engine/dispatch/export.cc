@@ -17,33 +17,14 @@ namespace mw::dispatch {
 using storage::Cf;
 namespace keys = storage::keys;
 
-absl::StatusOr<Engine::ItemPath> Engine::ReplayItem(const std::string& job_id,
-                                                    const std::vector<StageRun>& flow,
-                                                    v1::Item item,
-                                                    const storage::Snapshot* snapshot) const {
-  ItemPath path;
-  path.item = std::move(item);
-  Enter(flow[0], &path.item);
-  while (path.at >= 0) {
-    v1::ResultRecord out;
-    absl::Status s = store_->GetRecord(
-        Cf::kOutputs, keys::Task(job_id, flow[path.at].key, path.item.index()), &out, snapshot);
-    if (absl::IsNotFound(s)) return path;  // waiting at this step
-    MW_RETURN_IF_ERROR(s);
-    // The item moves as it did when the verdict was made; a review's answer shows in its field.
-    const std::string reviewed = AnswerLabel(out.answer());
-    const int next =
-        Advance(flow, path.at, out.routed().empty() ? reviewed : out.routed(), &path.item);
-    const StageRun& step = flow[path.at];
-    if (!out.reviewed_by().empty() &&
-        (step.role == Step::Role::kHuman || step.role == Step::Role::kVerify)) {
-      SetField(&path.item, step.stage, reviewed);
-    }
-    path.verdicts.push_back(std::move(out));
-    path.at = next;
-    if (next >= 0) Enter(flow[next], &path.item);
-  }
-  return path;
+absl::StatusOr<FlowReplay> Engine::ReplayItem(const std::string& job_id,
+                                              const std::vector<StageRun>& flow,
+                                              const v1::Item& item,
+                                              const storage::Snapshot* snapshot) const {
+  return ReplayFlow(flow, item, [&](const Step& step, v1::ResultRecord* out) {
+    return store_->GetRecord(Cf::kOutputs, keys::Task(job_id, step.key, item.index()), out,
+                             snapshot);
+  });
 }
 
 absl::StatusOr<std::optional<v1::ResultRecord>> Engine::ExportedRow(
@@ -52,14 +33,20 @@ absl::StatusOr<std::optional<v1::ResultRecord>> Engine::ExportedRow(
   v1::Item item;
   MW_RETURN_IF_ERROR(
       store_->GetRecord(Cf::kItems, keys::Item(job_id, item_index), &item, snapshot));
-  MW_ASSIGN_OR_RETURN(ItemPath path, ReplayItem(job_id, flow, std::move(item), snapshot));
+  MW_ASSIGN_OR_RETURN(FlowReplay path, ReplayItem(job_id, flow, item, snapshot));
   v1::ResultRecord row;
-  if (path.at >= 0) {
+  if (!path.flight.finished()) {
     // Unfinished: listed only once the job has stopped for good, and never a check task.
     if (ended.empty() || item_index >= kGoldItemBase) return std::nullopt;
     row.set_job_id(job_id);
     row.set_item_index(item_index);
-    row.set_status(absl::StrCat(ended, " before ", flow[path.at].stage));
+    // Before the stages it waited at (or, never opened, the first).
+    std::vector<std::string> before;
+    for (const FlowReplay::Waiting& w : path.waiting) {
+      if (before.empty() || before.back() != flow[w.pos].stage) before.push_back(flow[w.pos].stage);
+    }
+    if (before.empty()) before.push_back(flow[0].stage);
+    row.set_status(absl::StrCat(ended, " before ", absl::StrJoin(before, ", ")));
   } else if (path.verdicts.empty()) {
     return std::nullopt;
   } else {

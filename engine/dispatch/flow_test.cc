@@ -11,6 +11,7 @@ namespace mw::dispatch {
 namespace {
 
 using ::testing::ElementsAre;
+using ::testing::IsEmpty;
 using ::testing::Pair;
 
 constexpr char kFindFixVerify[] = R"(
@@ -69,6 +70,27 @@ std::vector<std::string> Names(const v1::Item& item) {
   return out;
 }
 
+// Applies the verdict `label` of step `pos` to `item`, as VerdictRecorder::Decide does: returns
+// the step of the same stage it goes to next, or, when it leaves the stage, the stages that start
+// (and `item` becomes what the first of them sees).
+std::vector<int> Move(const std::vector<Step>& flow, int pos, const std::string& label,
+                      v1::Item* item, ItemFlight* flight) {
+  const int next = Advance(flow, pos, label, item);
+  if (next != Step::kLeave) {
+    Enter(flow[next], item);
+    return {next};
+  }
+  const std::string* value = FindField(*item, flow[pos].stage);
+  std::vector<int> started = Settle(flow, flow[pos].entry, LeftAs(flow, pos, *item),
+                                    value != nullptr ? *value : "", flight);
+  if (!started.empty()) {
+    v1::Item entered = EntryItem(flow, started[0], *flight, *item);
+    Enter(flow[started[0]], &entered);
+    *item = std::move(entered);
+  }
+  return started;
+}
+
 TEST(FlowTest, AVerifyRejectionSkipsTheRestUnlessTheNextStageTakesAllDone) {
   auto strict = BuildFlow(*contract::ParseContract(WithReadiness(""), "c.yaml"));
   ASSERT_EQ(strict.size(), 3u);
@@ -79,22 +101,34 @@ TEST(FlowTest, AVerifyRejectionSkipsTheRestUnlessTheNextStageTakesAllDone) {
   EXPECT_EQ(strict[1].human.overlap(), 2u);
 
   v1::Item item = MakeItem(0);
-  EXPECT_EQ(Advance(strict, 0, "12.50", &item), 1);
-  EXPECT_EQ(Advance(strict, 1, "no", &item), -1);  // finished, rejected
+  ItemFlight flight = StartFlight(strict);
+  EXPECT_THAT(Move(strict, 0, "12.50", &item, &flight), ElementsAre(1));
+  EXPECT_EQ(Advance(strict, 1, "no", &item), Step::kLeave);
+  EXPECT_EQ(LeftAs(strict, 1, item), StageState::kRejected);
+  std::vector<int> settled;
+  EXPECT_THAT(Settle(strict, 1, StageState::kRejected, "no", &flight, &settled), IsEmpty());
+  EXPECT_THAT(settled, ElementsAre(1, 2));  // check, and tidy skipped
+  EXPECT_TRUE(flight.finished());
+  EXPECT_EQ(flight.state[2], StageState::kSkipped);
   EXPECT_EQ(ItemStatus(strict, item), "rejected by check");
   EXPECT_THAT(Names(ExportedItem(strict, item)),
               ElementsAre("id=1", "fix=12.50", "check=no", "tidy="));
   v1::Item good = MakeItem(1);
-  Advance(strict, 0, "3.00", &good);
-  EXPECT_EQ(Advance(strict, 1, "yes", &good), 2);
-  EXPECT_EQ(Advance(strict, 2, "legible", &good), -1);
+  ItemFlight good_flight = StartFlight(strict);
+  Move(strict, 0, "3.00", &good, &good_flight);
+  EXPECT_THAT(Move(strict, 1, "yes", &good, &good_flight), ElementsAre(2));
+  EXPECT_THAT(Names(good), ElementsAre("id=2", "fix=3.00", "check=yes"));
+  EXPECT_THAT(Move(strict, 2, "legible", &good, &good_flight), IsEmpty());
+  EXPECT_TRUE(good_flight.finished());
   EXPECT_EQ(ItemStatus(strict, good), "succeeded");
 
   auto lenient = BuildFlow(*contract::ParseContract(WithReadiness("readiness: ALL_DONE"), "c"));
   v1::Item rejected = MakeItem(2);
-  Advance(lenient, 0, "9.99", &rejected);
-  EXPECT_EQ(Advance(lenient, 1, "no", &rejected), 2);  // still goes through tidy
-  EXPECT_EQ(Advance(lenient, 2, "faded", &rejected), -1);
+  ItemFlight lenient_flight = StartFlight(lenient);
+  Move(lenient, 0, "9.99", &rejected, &lenient_flight);
+  EXPECT_THAT(Move(lenient, 1, "no", &rejected, &lenient_flight), ElementsAre(2));  // tidy runs
+  EXPECT_THAT(Move(lenient, 2, "faded", &rejected, &lenient_flight), IsEmpty());
+  EXPECT_TRUE(lenient_flight.finished());
   EXPECT_EQ(ItemStatus(lenient, rejected), "rejected by check");
 }
 
@@ -149,7 +183,8 @@ TEST(FlowTest, AnIterationStopsWhenAVoteKeepsTheVersionOrAtItsRoundCap) {
   EXPECT_THAT(Names(item), ElementsAre("id=1", "sw=", "sw.new=Habari za asubuhi"));
   EXPECT_EQ(Advance(flow, 1, "new", &item), 2);
   EXPECT_EQ(Advance(flow, 2, "Habari ya asubuhi", &item), 3);
-  EXPECT_EQ(Advance(flow, 3, "previous", &item), -1);
+  EXPECT_EQ(Advance(flow, 3, "previous", &item), Step::kLeave);
+  EXPECT_EQ(LeftAs(flow, 3, item), StageState::kSucceeded);
   EXPECT_THAT(Names(item), ElementsAre("id=1", "sw=Habari za asubuhi"));
   EXPECT_EQ(ItemStatus(flow, item), "succeeded");
 
@@ -158,14 +193,15 @@ TEST(FlowTest, AnIterationStopsWhenAVoteKeepsTheVersionOrAtItsRoundCap) {
   Enter(flow[0], &same);
   Advance(flow, 0, "Asante", &same);
   EXPECT_EQ(Advance(flow, 1, "new", &same), 2);
-  EXPECT_EQ(Advance(flow, 2, "Asante", &same), -1);
+  EXPECT_EQ(Advance(flow, 2, "Asante", &same), Step::kLeave);
+  EXPECT_EQ(LeftAs(flow, 2, same), StageState::kSucceeded);
   EXPECT_THAT(Names(same), ElementsAre("id=4", "sw=Asante"));
 
   // Every round improves: it stops at the cap with the last version.
   v1::Item capped = MakeItem(1);
   for (int pos = 0; pos < 6; pos += 2) {
     Advance(flow, pos, absl::StrCat("v", pos), &capped);
-    EXPECT_EQ(Advance(flow, pos + 1, "new", &capped), pos == 4 ? -1 : pos + 2);
+    EXPECT_EQ(Advance(flow, pos + 1, "new", &capped), pos == 4 ? Step::kLeave : pos + 2);
   }
   EXPECT_THAT(Names(capped), ElementsAre("id=2", "sw=v4"));
 
@@ -174,8 +210,9 @@ TEST(FlowTest, AnIterationStopsWhenAVoteKeepsTheVersionOrAtItsRoundCap) {
   Enter(flow[0], &none);
   for (int pos = 0; pos < 6; pos += 2) {
     Advance(flow, pos, "???", &none);
-    EXPECT_EQ(Advance(flow, pos + 1, "previous", &none), pos == 4 ? -1 : pos + 2);
+    EXPECT_EQ(Advance(flow, pos + 1, "previous", &none), pos == 4 ? Step::kLeave : pos + 2);
   }
+  EXPECT_EQ(LeftAs(flow, 5, none), StageState::kRejected);
   EXPECT_EQ(ItemStatus(flow, none), "rejected by sw");
 }
 
@@ -191,27 +228,165 @@ TEST(FlowTest, AStageAfterAnIterationFollowsEveryWayOut) {
   auto flow = BuildFlow(*contract::ParseContract(text, "c.yaml"));
   ASSERT_EQ(flow.size(), 7u);
   EXPECT_EQ(flow[4].next, 5);  // the last round's improvement still goes to its vote
+  EXPECT_THAT(flow[0].followers, ElementsAre(6));
+  EXPECT_THAT(flow[6].after, ElementsAre(0));
   v1::Item item = MakeItem(0);
+  ItemFlight flight = StartFlight(flow);
   Enter(flow[0], &item);
-  Advance(flow, 0, "a", &item);
-  Advance(flow, 1, "new", &item);
-  Advance(flow, 2, "b", &item);
-  Advance(flow, 3, "new", &item);
-  EXPECT_EQ(Advance(flow, 4, "c", &item), 5);
-  EXPECT_EQ(Advance(flow, 5, "new", &item), 6);  // the cap: on to "tone"
+  Move(flow, 0, "a", &item, &flight);
+  Move(flow, 1, "new", &item, &flight);
+  Move(flow, 2, "b", &item, &flight);
+  Move(flow, 3, "new", &item, &flight);
+  EXPECT_THAT(Move(flow, 4, "c", &item, &flight), ElementsAre(5));
+  EXPECT_THAT(Move(flow, 5, "new", &item, &flight), ElementsAre(6));  // the cap: on to "tone"
+  EXPECT_THAT(Names(item), ElementsAre("id=1", "sw=c"));
   v1::Item early = MakeItem(1);
+  ItemFlight early_flight = StartFlight(flow);
   Enter(flow[0], &early);
-  Advance(flow, 0, "a", &early);
-  Advance(flow, 1, "new", &early);
-  EXPECT_EQ(Advance(flow, 2, "a", &early), 6);  // unchanged: on to "tone"
+  Move(flow, 0, "a", &early, &early_flight);
+  Move(flow, 1, "new", &early, &early_flight);
+  EXPECT_THAT(Move(flow, 2, "a", &early, &early_flight), ElementsAre(6));  // unchanged: "tone"
   v1::Item none = MakeItem(2);
+  ItemFlight none_flight = StartFlight(flow);
   Enter(flow[0], &none);
   for (int pos = 0; pos < 4; pos += 2) {
-    Advance(flow, pos, "?", &none);
-    Advance(flow, pos + 1, "previous", &none);
+    Move(flow, pos, "?", &none, &none_flight);
+    Move(flow, pos + 1, "previous", &none, &none_flight);
   }
-  Advance(flow, 4, "?", &none);
-  EXPECT_EQ(Advance(flow, 5, "previous", &none), -1);  // rejected: "tone" needs success
+  Move(flow, 4, "?", &none, &none_flight);
+  EXPECT_THAT(Move(flow, 5, "previous", &none, &none_flight), IsEmpty());  // "tone" needs success
+  EXPECT_TRUE(none_flight.finished());
+}
+
+// Two questions on the same rows run side by side; a third waits for both (and for the first's
+// check), by its readiness.
+constexpr char kBranches[] = R"(
+name: Posts
+client: acme
+currency: USD
+budget_minor: 10000
+inputs:
+  - name: posts
+    format: FORMAT_CSV
+    inline_text: "id,text\n1,Goal in the last minute\n2,Rates go up again\n"
+stages:
+  - name: rows
+    split: {input: posts, by: SPLIT_ROWS}
+  - name: topic
+    after: [rows]
+    human:
+      instructions: {en: "What is the post about?"}
+      answer: {single_choice: {options: [news, sport]}}
+      piece_rate_minor: 3
+      estimated_seconds: 10
+      overlap: 1
+  - name: check
+    after: [topic]
+    verify: {overlap: 1, piece_rate_minor: 1, estimated_seconds: 5}
+  - name: toxic
+    after: [rows]
+    human:
+      instructions: {en: "Is the post abusive?"}
+      answer: {single_choice: {options: [abusive, fine]}}
+      piece_rate_minor: 2
+      estimated_seconds: 10
+      overlap: 1
+  - name: summary
+    after: [check, toxic]
+    READINESS
+    human:
+      instructions: {en: "Sum the post up in a few words."}
+      answer: {text: {max_length: 80}}
+      piece_rate_minor: 5
+      estimated_seconds: 30
+      overlap: 1
+  - name: out
+    after: [summary, toxic]
+    merge: {}
+)";
+
+std::string Branches(const std::string& readiness) {
+  std::string text = kBranches;
+  text.replace(text.find("READINESS"), 9, readiness);
+  return text;
+}
+
+// The position of the first step of stage `name`.
+int At(const std::vector<Step>& flow, const std::string& name) {
+  for (size_t p = 0; p < flow.size(); ++p) {
+    if (flow[p].stage == name) return static_cast<int>(p);
+  }
+  ADD_FAILURE() << "no stage " << name;
+  return 0;
+}
+
+TEST(FlowTest, StagesAfterTheSplitRunSideBySideAndAJoinWaitsByItsReadiness) {
+  auto flow = BuildFlow(*contract::ParseContract(Branches(""), "c.yaml"));
+  ASSERT_EQ(flow.size(), 4u);
+  const int topic = At(flow, "topic"), check = At(flow, "check"), toxic = At(flow, "toxic"),
+            summary = At(flow, "summary");
+  EXPECT_THAT(flow[summary].after, ElementsAre(check, toxic));
+  EXPECT_THAT(flow[summary].ancestors, ElementsAre(topic, check, toxic));
+  EXPECT_THAT(flow[topic].followers, ElementsAre(check));
+
+  // Both questions start at once; the summary waits for the check and for toxic.
+  ItemFlight f = StartFlight(flow);
+  EXPECT_EQ(f.state[topic], StageState::kRunning);
+  EXPECT_EQ(f.state[toxic], StageState::kRunning);
+  EXPECT_EQ(f.state[summary], StageState::kWaiting);
+  EXPECT_EQ(f.unsettled, 4);
+  EXPECT_THAT(Settle(flow, topic, StageState::kSucceeded, "sport", &f), ElementsAre(check));
+  EXPECT_THAT(Settle(flow, toxic, StageState::kSucceeded, "fine", &f), IsEmpty());
+  EXPECT_THAT(Settle(flow, check, StageState::kSucceeded, "yes", &f), ElementsAre(summary));
+  // The summary sees the input and every stage before it, whichever branch it came from.
+  v1::Item item = MakeItem(0);
+  SetField(&item, "toxic", "fine");
+  EXPECT_THAT(Names(EntryItem(flow, summary, f, item)),
+              ElementsAre("id=1", "topic=sport", "check=yes", "toxic=fine"));
+  EXPECT_FALSE(f.finished());
+  std::vector<int> settled;
+  EXPECT_THAT(Settle(flow, summary, StageState::kSucceeded, "late goal", &f, &settled), IsEmpty());
+  EXPECT_THAT(settled, ElementsAre(summary));
+  EXPECT_TRUE(f.finished());
+
+  // ALL_SUCCEEDED: a rejected check skips the summary at once; the item still waits for toxic.
+  ItemFlight g = StartFlight(flow);
+  Settle(flow, topic, StageState::kSucceeded, "news", &g);
+  settled.clear();
+  EXPECT_THAT(Settle(flow, check, StageState::kRejected, "no", &g, &settled), IsEmpty());
+  EXPECT_THAT(settled, ElementsAre(check, summary));
+  EXPECT_FALSE(g.finished());
+  EXPECT_THAT(Settle(flow, toxic, StageState::kSucceeded, "fine", &g), IsEmpty());
+  EXPECT_TRUE(g.finished());
+}
+
+TEST(FlowTest, AllDoneWaitsForEveryBranchAndAQuorumStartsWithoutTheRest) {
+  auto all_done = BuildFlow(*contract::ParseContract(Branches("readiness: ALL_DONE"), "c.yaml"));
+  const int topic = At(all_done, "topic"), check = At(all_done, "check"),
+            toxic = At(all_done, "toxic"), summary = At(all_done, "summary");
+  ItemFlight f = StartFlight(all_done);
+  Settle(all_done, topic, StageState::kSucceeded, "news", &f);
+  EXPECT_THAT(Settle(all_done, check, StageState::kRejected, "no", &f), IsEmpty());
+  EXPECT_THAT(Settle(all_done, toxic, StageState::kRejected, "", &f), ElementsAre(summary));
+
+  auto quorum =
+      BuildFlow(*contract::ParseContract(Branches("readiness: QUORUM\n    quorum: 1"), "c.yaml"));
+  ItemFlight q = StartFlight(quorum);
+  Settle(quorum, topic, StageState::kSucceeded, "news", &q);
+  EXPECT_THAT(Settle(quorum, check, StageState::kSucceeded, "yes", &q), ElementsAre(summary));
+  // Toxic settling later starts nothing again; the item finishes when both are done.
+  EXPECT_THAT(Settle(quorum, summary, StageState::kSucceeded, "rates", &q), IsEmpty());
+  EXPECT_FALSE(q.finished());
+  EXPECT_THAT(Settle(quorum, toxic, StageState::kSucceeded, "fine", &q), IsEmpty());
+  EXPECT_TRUE(q.finished());
+  // A quorum that can no longer be met skips the stage.
+  ItemFlight none = StartFlight(quorum);
+  Settle(quorum, topic, StageState::kSucceeded, "news", &none);
+  Settle(quorum, check, StageState::kRejected, "no", &none);
+  std::vector<int> settled;
+  EXPECT_THAT(Settle(quorum, toxic, StageState::kRejected, "", &none, &settled), IsEmpty());
+  EXPECT_THAT(settled, ElementsAre(toxic, summary));
+  EXPECT_TRUE(none.finished());
 }
 
 class FlowEngineTest : public EngineTest {
@@ -424,6 +599,60 @@ TEST_F(FlowEngineTest, PickWinnerKeepsTheSurestItemOfEachKey) {
   EXPECT_THAT(Names(rows[0].item()), ElementsAre("id=g1", "text=awful", "label=negative"));
   EXPECT_DOUBLE_EQ(rows[0].confidence(), 1.0);
   EXPECT_THAT(rows[1].merged_items(), ElementsAre(2u));
+}
+
+// Fan-out and fan-in through a real engine: both questions are leased at once, the join starts
+// when its last branch is decided, even across a restart that lost the dispatcher's memory of the
+// first branch, and the export carries every branch's field.
+TEST_F(FlowEngineTest, BranchesRunSideBySideAndTheJoinGathersThemAcrossARestart) {
+  AddCentre("c", {"w1", "w2", "w3"});
+  ASSERT_TRUE(Submit(Branches("")).ok());
+
+  // Opening an item opens both of its questions.
+  auto first = LeaseFor("w1", 4);
+  ASSERT_THAT(Keys(first),
+              ElementsAre("job-1/topic/0", "job-1/topic/1", "job-1/toxic/0", "job-1/toxic/1"));
+  Accept({Answer(first["job-1/topic/0"], "sport"), Answer(first["job-1/topic/1"], "news"),
+          Answer(first["job-1/toxic/1"], "fine")});
+  // w2 checks the topics; item 1's check is rejected.
+  auto checks = LeaseFor("w2", 4);
+  ASSERT_THAT(Keys(checks), ElementsAre("job-1/check/0", "job-1/check/1"));
+  EXPECT_THAT(Names(checks["job-1/check/0"].item()),
+              ElementsAre("id=1", "text=Goal in the last minute", "topic=sport"));
+  Accept({Answer(checks["job-1/check/0"], "yes"), Answer(checks["job-1/check/1"], "no")});
+  // Item 0's summary still waits for toxic, and item 1 has nothing left but nothing joins it.
+  EXPECT_TRUE(LeaseFor("w3", 4).empty());
+
+  // The dispatcher restarts; item 0's last branch is decided after it.
+  Open();
+  Accept({Answer(first["job-1/toxic/0"], "fine")});
+  auto summaries = LeaseFor("w3", 4);
+  ASSERT_THAT(Keys(summaries), ElementsAre("job-1/summary/0"));
+  EXPECT_THAT(Names(summaries["job-1/summary/0"].item()),
+              ElementsAre("id=1", "text=Goal in the last minute", "topic=sport", "check=yes",
+                          "toxic=fine"));
+  Accept({Text(summaries["job-1/summary/0"], "late winner")});
+
+  auto job = engine_->GetJob("job-1");
+  ASSERT_TRUE(job.ok());
+  EXPECT_EQ(job->state(), v1::JOB_COMPLETED);
+  EXPECT_EQ(job->stages(4).done(), 2u);  // the summary: one decided, one skipped
+  EXPECT_EQ(job->stages(5).done(), 2u);  // the merge: both items finished
+  // 2 topics at 3, 2 checks at 1, 2 toxics at 2, 1 summary at 5.
+  EXPECT_EQ(job->wages_posted_minor(), 2 * 3 + 2 * 1 + 2 * 2 + 5);
+
+  auto rows = Export("job-1");
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_THAT(Names(rows[0].item()),
+              ElementsAre("id=1", "text=Goal in the last minute", "topic=sport", "check=yes",
+                          "toxic=fine", "summary=late winner"));
+  EXPECT_EQ(rows[0].status(), "succeeded");
+  std::vector<std::string> stages;
+  for (const auto& p : rows[0].provenance()) stages.push_back(p.stage());
+  EXPECT_THAT(stages, ElementsAre("topic", "check", "toxic", "summary"));
+  EXPECT_THAT(Names(rows[1].item()), ElementsAre("id=2", "text=Rates go up again", "topic=news",
+                                                 "check=no", "toxic=fine", "summary="));
+  EXPECT_EQ(rows[1].status(), "rejected by check");
 }
 
 }  // namespace

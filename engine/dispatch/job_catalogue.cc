@@ -138,6 +138,32 @@ absl::StatusOr<TaskRun*> JobCatalogue::CreateTask(JobRun* run, int chain_pos, v1
   return AddTask(std::move(key), std::move(task));
 }
 
+absl::StatusOr<TaskRun*> JobCatalogue::OpenItem(JobRun* run, v1::Item item, int pos, Batch* batch) {
+  const std::string& job_id = run->record.job().id();
+  const uint64_t index = item.index();
+  ItemFlight flight = StartFlight(run->chain);
+  for (int p = 0; p < static_cast<int>(run->chain.size()); ++p) {
+    if (flight.state[p] != StageState::kRunning) continue;
+    v1::StageCursor* cursor = run->progress.mutable_stages(run->chain[p].index);
+    cursor->set_next_item(std::max(cursor->next_item(), index + 1));
+    MW_RETURN_IF_ERROR(CreateTask(run, p, EntryItem(run->chain, p, flight, item), batch).status());
+  }
+  run->flight.insert_or_assign(index, std::move(flight));
+  TaskRun* task = FindTask(keys::Task(job_id, run->chain[pos].key, index));
+  if (task == nullptr) {
+    return absl::InternalError(absl::StrCat("step ", pos, " does not take items from the split"));
+  }
+  return task;
+}
+
+absl::StatusOr<FlowReplay> JobCatalogue::Replay(const JobRun& run, uint64_t index) const {
+  const std::string& job_id = run.record.job().id();
+  MW_ASSIGN_OR_RETURN(v1::Item item, ReadItem(job_id, index));
+  return ReplayFlow(run.chain, item, [&](const Step& step, v1::ResultRecord* out) {
+    return store_->GetRecord(Cf::kOutputs, keys::Task(job_id, step.key, index), out);
+  });
+}
+
 std::string JobCatalogue::KeyOf(const TaskRun& task) const {
   const JobRun* run = Find(task.job_id);
   return keys::Task(task.job_id, run->chain[task.chain_pos].key, task.item_index);

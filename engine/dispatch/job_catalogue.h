@@ -77,6 +77,12 @@ class JobCatalogue {
   absl::StatusOr<TaskRun*> CreateTask(JobRun* run, int chain_pos, microwork::v1::Item item,
                                       storage::Batch* batch,
                                       const std::vector<std::string>& excluded = {});
+  // Opens `item` of `run`: its flight starts (flow.h) and every stage straight after the split
+  // gets its task, written into `batch`. Returns the task of step `pos`, one of those stages.
+  absl::StatusOr<TaskRun*> OpenItem(JobRun* run, microwork::v1::Item item, int pos,
+                                    storage::Batch* batch);
+  // Item `index` of `run` replayed from the verdicts stored for it (ReplayFlow).
+  absl::StatusOr<FlowReplay> Replay(const JobRun& run, uint64_t index) const;
   // Forgets a task (done, or its job ended); its record stays on disk.
   void EraseTask(const std::string& key) { tasks_.erase(key); }
   absl::flat_hash_map<std::string, TaskRun>& tasks() { return tasks_; }

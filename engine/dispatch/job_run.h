@@ -65,6 +65,9 @@ struct JobRun {
   // went full or done are dropped lazily when met.
   std::vector<std::deque<std::string>> open;
   std::vector<uint64_t> leased;  // live leases per chain position
+  // Where each opened, unfinished item stands in the stage graph (flow.h). An item opened before
+  // start-up is missing until a verdict of it is made, which replays it from the store.
+  absl::flat_hash_map<uint64_t, ItemFlight> flight;
   // Gold (check) tasks per chain position, and when the next one is due.
   std::vector<std::vector<std::string>> gold;
   std::vector<uint64_t> since_gold;  // regular assignments since the last gold one

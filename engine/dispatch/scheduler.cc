@@ -146,9 +146,10 @@ absl::StatusOr<TaskRun*> Scheduler::NextIn(JobRun* run, const std::string& centr
       }
       ++i;
     }
-    if (pos != 0) continue;
-    // The first step takes the job's next item.
-    v1::StageCursor* cursor = run->progress.mutable_stages(stage.index);
+    // A stage straight after the split opens the job's next item: its task there, and at every
+    // other such stage (fan-out). The first step's cursor counts the items opened.
+    if (!stage.after.empty() || !stage.is_entry(pos)) continue;
+    v1::StageCursor* cursor = run->progress.mutable_stages(run->chain[0].index);
     // Items reserved for others are opened as tasks for them to take, and passed over; a few
     // per call, so that a long reserved batch never makes one lease call slow.
     for (int opened = 0; opened < kOpenAheadPerCall && cursor->next_item() < cursor->total() &&
@@ -157,14 +158,16 @@ absl::StatusOr<TaskRun*> Scheduler::NextIn(JobRun* run, const std::string& centr
       MW_ASSIGN_OR_RETURN(v1::Item item, jobs_->ReadItem(job_id, cursor->next_item()));
       cursor->set_next_item(cursor->next_item() + 1);
       JobCatalogue::PutProgress(*run, batch);
-      MW_RETURN_IF_ERROR(jobs_->CreateTask(run, 0, std::move(item), batch).status());
+      MW_RETURN_IF_ERROR(jobs_->OpenItem(run, std::move(item), pos, batch).status());
     }
     if (cursor->next_item() < cursor->total() && !reserved_for_others(cursor->next_item())) {
       MW_ASSIGN_OR_RETURN(v1::Item item, jobs_->ReadItem(job_id, cursor->next_item()));
       cursor->set_next_item(cursor->next_item() + 1);
       JobCatalogue::PutProgress(*run, batch);
       ++run->since_gold[pos];
-      return jobs_->CreateTask(run, 0, std::move(item), batch);
+      MW_ASSIGN_OR_RETURN(TaskRun * task, jobs_->OpenItem(run, std::move(item), pos, batch));
+      // Its other stages' tasks are open for the next worker; this one is taken now.
+      return task;
     }
   }
   return nullptr;

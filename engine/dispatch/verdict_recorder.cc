@@ -118,29 +118,51 @@ absl::Status VerdictRecorder::Decide(JobRun* run, TaskRun* task, Batch* batch) {
                task_id, vote.label, vote.confidence, vote.votes, vote.total, needs_review);
   ++p_.stats->verdicts;
 
-  // The item moves on (flow.h). Each stage it leaves, or skips after a rejection, counts it done.
+  // The item moves on (flow.h): to the next step of its stage, or out of the stage to the stages
+  // after it whose readiness is met now.
   const int pos = task->chain_pos;
+  const uint64_t item_index = task->item_index;
   v1::Item item = std::move(task->item);
   std::vector<std::string> producers;
   for (const CountedContribution& a : task->answers) producers.push_back(a.worker);
   p_.jobs->EraseTask(task_key);  // `task` is gone now
   const int next = Advance(run->chain, pos, verdict, &item);
-  // The stages of the steps from here to the next one, except the stage the item is still in.
-  std::set<int> left;
-  for (int p = pos; p < (next >= 0 ? next : static_cast<int>(run->chain.size())); ++p) {
-    left.insert(run->chain[p].index);
+  if (next != Step::kLeave) {
+    // A vote judges this improvement: not by those who made it.
+    if (run->chain[next].role != StageRun::Role::kVote) producers.clear();
+    return p_.jobs->CreateTask(run, next, std::move(item), batch, producers).status();
   }
-  if (next >= 0) left.erase(run->chain[next].index);
-  for (int index : left) {
-    v1::StageCursor* cursor = run->progress.mutable_stages(index);
+  auto found = run->flight.find(item_index);
+  if (found == run->flight.end()) {
+    // No stage of this item settled since start-up: every verdict before this one is on disk.
+    MW_ASSIGN_OR_RETURN(FlowReplay replay, p_.jobs->Replay(*run, item_index));
+    found = run->flight.emplace(item_index, std::move(replay.flight)).first;
+  }
+  ItemFlight& flight = found->second;
+  const int entry = run->chain[pos].entry;
+  if (flight.state[entry] != StageState::kRunning) {
+    return absl::InternalError(
+        absl::StrCat("task ", task_id, " decided a stage that is not running"));
+  }
+  const std::string* value = FindField(item, run->chain[pos].stage);
+  std::vector<int> settled;
+  const std::vector<int> started = Settle(run->chain, entry, LeftAs(run->chain, pos, item),
+                                          value != nullptr ? *value : "", &flight, &settled);
+  // Each stage settled (decided, or skipped) counts the item done.
+  for (int e : settled) {
+    v1::StageCursor* cursor = run->progress.mutable_stages(run->chain[e].index);
     cursor->set_done(cursor->done() + 1);
   }
-  if (next >= 0) {
-    // A verify step judges this verdict, a vote this improvement: not by those who made it.
-    const StageRun::Role role = run->chain[next].role;
-    if (role != StageRun::Role::kVerify && role != StageRun::Role::kVote) producers.clear();
-    MW_RETURN_IF_ERROR(p_.jobs->CreateTask(run, next, std::move(item), batch, producers).status());
-  } else {
+  for (int e : started) {
+    // A verify step judges this verdict: not by those who made it.
+    const bool judges = run->chain[e].role == StageRun::Role::kVerify;
+    MW_RETURN_IF_ERROR(p_.jobs
+                           ->CreateTask(run, e, EntryItem(run->chain, e, flight, item), batch,
+                                        judges ? producers : std::vector<std::string>{})
+                           .status());
+  }
+  if (flight.finished()) {
+    run->flight.erase(found);
     if (run->merge_stage >= 0) {
       v1::StageCursor* merge = run->progress.mutable_stages(run->merge_stage);
       merge->set_done(merge->done() + 1);
