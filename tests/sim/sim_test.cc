@@ -47,6 +47,25 @@ TEST_P(HostileSeeds, AHostileCentreChangesNothingItShouldNot) {
 
 INSTANTIATE_TEST_SUITE_P(Seeds, HostileSeeds, ::testing::Values(1, 2, 3));
 
+// A contract whose stages branch and join: two questions side by side, a check of one, and a
+// stage waiting for both (ALL_DONE), under the same faults. Every check above holds, and every
+// join started once, after both of its branches (Simulation::CheckJoins).
+class BranchSeeds : public ::testing::TestWithParam<uint64_t> {};
+
+TEST_P(BranchSeeds, BranchesAndJoinsHoldUnderFaults) {
+  Options options;
+  options.seed = GetParam();
+  options.branches = true;
+  const Report r = sim::Run(options);
+  EXPECT_TRUE(r.ok) << r.failure << "\nreplay: build/bin/simulate --branches --seed "
+                    << options.seed << " --trace";
+  EXPECT_GT(r.dispatcher_crashes, 0u);
+  // Four stages per item, every task's overlap.
+  EXPECT_GE(r.acknowledged, 40u * 4u * 2u);
+}
+
+INSTANTIATE_TEST_SUITE_P(Seeds, BranchSeeds, ::testing::Values(1, 2, 3));
+
 TEST(Sim, ASeedReplaysExactly) {
   Options options;
   options.seed = 11;

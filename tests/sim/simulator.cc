@@ -15,8 +15,10 @@
 #include "engine/common/ids.h"
 #include "engine/contract/contract_file.h"
 #include "engine/dispatch/engine.h"
+#include "engine/dispatch/flow.h"
 #include "engine/ledger/auditor.h"
 #include "engine/storage/column_families.h"
+#include "engine/storage/keys.h"
 #include "testing/temp_dir.h"
 
 namespace mw::sim {
@@ -84,6 +86,36 @@ struct Centre {
   int64_t next_heartbeat_ms = 0;
 };
 
+// The stages a branching run adds after "label" (Options::branches), every one at the same
+// piece rate so that pay checks stay one multiplication.
+std::string BranchStages(const Options& o) {
+  auto human = [&](const char* name, const char* after, const char* extra, const char* options) {
+    return absl::StrCat("  - name: ", name, "\n    after: [", after, "]\n", extra,
+                        "    human:\n      instructions: {en: \"", name,
+                        "?\"}\n      answer: {single_choice: {options: [", options,
+                        "]}}\n      piece_rate_minor: ", kPieceRate,
+                        "\n      estimated_seconds: ", kEstimatedSeconds,
+                        "\n      overlap: ", o.overlap, "\n");
+  };
+  return absl::StrCat(human("tone", "rows", "", "formal, casual"),
+                      "  - name: check\n    after: [label]\n    verify: {overlap: ", o.overlap,
+                      ", piece_rate_minor: ", kPieceRate,
+                      ", estimated_seconds: ", kEstimatedSeconds, "}\n",
+                      human("final", "check, tone", "    readiness: ALL_DONE\n", "keep, drop"));
+}
+
+// What a simulated worker answers on `stage` for item `index`: mostly one option, by the item.
+std::string SimAnswer(const std::string& stage, uint64_t index, bool flip) {
+  static const std::map<std::string, std::pair<const char*, const char*>> kOptions = {
+      {"label", {"positive", "negative"}},
+      {"tone", {"formal", "casual"}},
+      {"check", {"yes", "no"}},
+      {"final", {"keep", "drop"}}};
+  auto found = kOptions.find(stage);
+  if (found == kOptions.end()) return "positive";
+  return ((index % 2 == 0) != flip) ? found->second.first : found->second.second;
+}
+
 std::string ContractText(const Options& o) {
   std::string csv = "id,text\\n";
   int bad = 0;
@@ -118,7 +150,10 @@ stages:
                       kEstimatedSeconds, R"(
       overlap: )",
                       o.overlap, R"(
-  - {name: result, after: [label], merge: {}}
+)",
+                      o.branches ? BranchStages(o) : std::string(), R"(
+  - {name: result, after: [)",
+                      o.branches ? "final" : "label", R"(], merge: {}}
 )");
 }
 
@@ -436,8 +471,7 @@ class Simulation {
       r.set_assignment_id(a.assignment_id());
       r.set_epoch(a.epoch());
       r.set_worker(a.worker());
-      const bool positive = a.item().index() % 2 == 0;
-      r.mutable_answer()->set_choice((positive != Chance(0.1)) ? "positive" : "negative");
+      r.mutable_answer()->set_choice(SimAnswer(a.stage(), a.item().index(), Chance(0.1)));
       r.set_active_seconds(Hostile(index) ? kInflatedSeconds : kEstimatedSeconds);
       c.answered.insert(a.assignment_id());
       Event(absl::StrCat(c.id, " answers ", a.assignment_id(), " as ", r.result_id()));
@@ -673,6 +707,8 @@ class Simulation {
       return;
     }
 
+    if (o_.branches && !CheckJoins(*job)) return;
+
     // Acknowledged contributions are recorded, and only those.
     std::map<std::string, std::string> recorded;  // contribution id -> result id
     std::map<std::string, int> per_worker;        // worker account -> contributions
@@ -755,6 +791,40 @@ class Simulation {
       }
     }
     if (o_.hostile) CheckHostileTopUps(per_worker);
+  }
+
+  // Options::branches: every stage counts every item done, and each item's join ("final") was
+  // decided once, having started only after both of its branches were: the item it was shown
+  // carries the verdicts of "check" and "tone".
+  bool CheckJoins(const v1::Job& job) {
+    for (const auto& s : job.stages()) {
+      if (s.done() != static_cast<uint64_t>(o_.items)) {
+        Fail(absl::StrCat("stage ", s.stage(), " counts ", s.done(), " items done, expected ",
+                          o_.items));
+        return false;
+      }
+    }
+    enum { kCheck = 3, kTone = 2, kFinal = 4 };  // contract indexes (ContractText)
+    for (int i = 0; i < o_.items; ++i) {
+      v1::ResultRecord check, tone, final;
+      for (auto [stage, out] : {std::pair{kCheck, &check}, {kTone, &tone}, {kFinal, &final}}) {
+        auto s = engine_->store()->GetRecord(storage::Cf::kOutputs,
+                                             storage::keys::Task(job_id_, stage, i), out);
+        if (!s.ok()) {
+          Fail(absl::StrCat("item ", i, " has no verdict at stage ", stage, ": ", s.ToString()));
+          return false;
+        }
+      }
+      const std::string* seen_check = dispatch::FindField(final.item(), "check");
+      const std::string* seen_tone = dispatch::FindField(final.item(), "tone");
+      if (seen_check == nullptr || *seen_check != check.routed() || seen_tone == nullptr ||
+          *seen_tone != tone.routed()) {
+        Fail(absl::StrCat("item ", i, "'s join started before its branches were decided: it saw ",
+                          final.item().ShortDebugString()));
+        return false;
+      }
+    }
+    return true;
   }
 
   const Options o_;

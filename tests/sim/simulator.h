@@ -39,6 +39,11 @@ struct Options {
   double centre_crashes_per_hour = 4;       // loses what is in memory; its outbox survives
   int64_t give_up_ms = 6 * 3600'000;        // the job must be complete by then
   bool trace = false;                       // print every event to stderr
+  // The contract branches: two questions on every row side by side ("label", "tone"), a check
+  // of the first ("check"), and a stage that waits for the check and the second ("final",
+  // ALL_DONE). Besides every check above: every join started once, only after both of its
+  // branches were decided, and every stage counts every item done.
+  bool branches = false;
   // The last centre is hostile: it reports 4294967295 s on every task, names reviewers who do
   // not exist, sends oversized answers and answers for other centres' assignments, and replays
   // its acknowledged results with changed bodies. Besides every check above: none of it is
