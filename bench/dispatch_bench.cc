@@ -49,7 +49,15 @@ struct Config {
   // answer) and run a second job of the same size: its rate beside the first's.
   bool cancel_next = false;
   int64_t hoard = -1;  // leases held per centre at the cancel; -1: the centre's capacity
-  uint32_t Hoard() const { return hoard < 0 ? capacity : static_cast<uint32_t>(hoard); }
+  // Two shapes of three stages per item, one job each, one after the other (--shapes): "chain"
+  // (check, then tone, then final) and "branches" (check and tone side by side, final after
+  // both). Ends with the branching job's rate beside the chain's.
+  std::vector<std::string> shapes;
+  uint32_t Hoard() const {
+    if (!shapes.empty()) return 0;
+    return hoard < 0 ? capacity : static_cast<uint32_t>(hoard);
+  }
+  bool two_jobs() const { return cancel_next || !shapes.empty(); }
 };
 
 // Every pipeline's figures, merged at the end.
@@ -61,7 +69,21 @@ struct Figures {
   uint64_t calls = 0;
 };
 
-std::string ContractText(const Config& c) {
+// The stages of `shape` ("chain" or "branches"; empty: one stage, "check").
+std::string ShapeStages(const Config& c, const std::string& shape) {
+  if (shape.empty()) return "";
+  auto stage = [&](const char* name, const char* after) {
+    return absl::StrCat("  - name: ", name, "\n    after: [", after,
+                        "]\n    human:\n      instructions: {en: \"", name,
+                        "?\"}\n      answer: {single_choice: {options: [\"yes\", \"no\"]}}\n"
+                        "      piece_rate_minor: 2\n      estimated_seconds: 10\n      overlap: ",
+                        c.overlap, "\n");
+  };
+  if (shape == "chain") return absl::StrCat(stage("tone", "check"), stage("final", "tone"));
+  return absl::StrCat(stage("tone", "split"), stage("final", "check, tone"));
+}
+
+std::string ContractText(const Config& c, const std::string& shape = "") {
   return absl::StrCat(R"(
 name: Dispatch bench
 client: acme
@@ -79,15 +101,15 @@ stages:
       piece_rate_minor: 2
       estimated_seconds: 10
       overlap: )",
-                      c.overlap, "\n");
+                      c.overlap, "\n", ShapeStages(c, shape));
 }
 
 void SubmitJob(mw::dispatch::Engine* engine, const Config& c, uint64_t items,
-               const std::string& key) {
+               const std::string& key, const std::string& shape = "") {
   v1::ContractHeader header;
   header.set_idempotency_key(key);
   header.set_wait_for_centres(true);  // centres register after the job
-  *header.mutable_contract() = mw::contract::ParseContract(ContractText(c), "bench").value();
+  *header.mutable_contract() = mw::contract::ParseContract(ContractText(c, shape), "bench").value();
   auto r = mw::bench::SubmitGeneratedCsv(
       engine, header, "rows", "receipt,total", items, [](uint64_t i, std::string* chunk) {
         absl::StrAppend(chunk, "R", i, ",", (i * 37) % 10000, "\n");
@@ -180,6 +202,12 @@ int main(int argc, char** argv) {
   app.add_flag("--cancel-next", c.cancel_next,
                "Then cancel the job with each centre's capacity out on lease and run a second "
                "job: ends with 'cancel first_rate=... next_rate=... ratio=...'");
+  app.add_option("--shapes", c.shapes,
+                 "Two jobs of three stages per item, one after the other: 'chain,branches' or "
+                 "'branches,chain'; ends with 'dispatch chain_rate=... branch_rate=... ratio=...'")
+      ->delimiter(',')
+      ->check(CLI::IsMember({"chain", "branches"}))
+      ->expected(2);
   app.add_option("--hoard", c.hoard,
                  "With --cancel-next: leases each centre holds unanswered at the cancel "
                  "(default: its capacity; 0 for the control run)");
@@ -216,10 +244,11 @@ int main(int argc, char** argv) {
   const uint64_t items =
       c.items != 0 ? c.items : static_cast<uint64_t>(60'000 * c.seconds / c.overlap) + 1000;
   const auto ingest_start = SteadyClock::now();
-  SubmitJob(engine->get(), c, items, "bench-job");
-  std::printf("Job of %llu items (overlap %d) submitted in %.1f s\n",
-              static_cast<unsigned long long>(items), c.overlap,
-              Seconds(ingest_start, SteadyClock::now()));
+  const std::string first_shape = c.shapes.empty() ? "" : c.shapes[0];
+  SubmitJob(engine->get(), c, items, "bench-job", first_shape);
+  std::printf("Job of %llu items (overlap %d%s%s) submitted in %.1f s\n",
+              static_cast<unsigned long long>(items), c.overlap, first_shape.empty() ? "" : ", ",
+              first_shape.c_str(), Seconds(ingest_start, SteadyClock::now()));
 
   struct Pipeline {
     std::string credential;
@@ -243,7 +272,7 @@ int main(int argc, char** argv) {
     }
     v1::RegisterRequest reg;
     // Workers who lease the centre's whole capacity at the cancel and never answer.
-    for (uint32_t h = 0; c.cancel_next && h * kHoardPerWorker < c.Hoard(); ++h) {
+    for (uint32_t h = 0; c.two_jobs() && h * kHoardPerWorker < c.Hoard(); ++h) {
       reg.add_workers()->set_worker(absl::StrCat("c", i, "h", h));
     }
     for (int p = 0; p < c.pipelines; ++p) {
@@ -284,7 +313,7 @@ int main(int argc, char** argv) {
   const double elapsed = run_load("first", &figures);
   const mw::dispatch::EngineStats stats = (*engine)->Stats();
 
-  if (!c.cancel_next) server->Shutdown();
+  if (!c.two_jobs()) server->Shutdown();
   const double answers = figures.accepted / elapsed;
   const double completions = stats.tasks_done / elapsed;
   std::printf("End to end: %d centres x %d pipelines x %d workers, %d per worker per lease\n",
@@ -312,7 +341,7 @@ int main(int argc, char** argv) {
               audit.ok() ? "OK" : audit.ToString().c_str());
   std::printf("  peak RSS %.1f MB\n", mw::bench::PeakRssMb());
   if (!audit.ok()) return 1;
-  if (!c.cancel_next) return 0;
+  if (!c.two_jobs()) return 0;
 
   // The regression: leases out at a cancel kept the centres' capacity, and the next job crawled.
   uint64_t held = 0;
@@ -338,7 +367,7 @@ int main(int argc, char** argv) {
   }
   std::printf("Cancelled job-1 with %llu leases out that nobody answers\n",
               static_cast<unsigned long long>(held));
-  SubmitJob(engine->get(), c, items, "bench-job-2");
+  SubmitJob(engine->get(), c, items, "bench-job-2", c.shapes.empty() ? "" : c.shapes[1]);
   const uint64_t done_before = (*engine)->Stats().tasks_done;
   Figures next;
   const double next_elapsed = run_load("next", &next);
@@ -350,6 +379,15 @@ int main(int argc, char** argv) {
               next_rate,
               static_cast<unsigned long long>((*engine)->GetJob("job-1")->stages(1).leased()));
   server->Shutdown();
+  if (!c.shapes.empty()) {
+    // Completions are tasks: three per item in either shape.
+    const bool chain_first = c.shapes[0] == "chain";
+    const double chain_rate = chain_first ? completions : next_rate;
+    const double branch_rate = chain_first ? next_rate : completions;
+    std::printf("dispatch chain_rate=%.0f branch_rate=%.0f ratio=%.3f (%s first)\n", chain_rate,
+                branch_rate, chain_rate == 0 ? 0.0 : branch_rate / chain_rate, c.shapes[0].c_str());
+    return 0;
+  }
   std::printf("cancel first_rate=%.0f next_rate=%.0f ratio=%.3f\n", completions, next_rate,
               completions == 0 ? 0.0 : next_rate / completions);
   return 0;
