@@ -122,4 +122,34 @@ TEST(ExamplesTest, TranslationIteratesAndGroupsPhrasesIntoNotices) {
   EXPECT_EQ(items.size(), notices.size());  // every phrase in exactly one notice
 }
 
+TEST(ExamplesTest, ModerationAsksTwoQuestionsSideBySideAndJoinsThemIntoOneRow) {
+  mw::testing::TempDir dir;
+  std::vector<json> rows = RunExample("moderation", dir);
+  const auto ids = Column(kSource + "/examples/moderation/posts.csv", 0);
+  const auto priorities = Column(kSource + "/examples/moderation/truth.csv", 3);
+  ASSERT_EQ(rows.size(), ids.size());
+  int right = 0;
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const json& row = rows[i];
+    EXPECT_EQ(row["item"], i);  // input order, each row once
+    EXPECT_EQ(row["fields"]["post_id"], ids[i]);
+    EXPECT_EQ(row["status"], "succeeded");
+    // Both questions answered by three people each, then the priority by one, last.
+    const json& p = row["provenance"];
+    ASSERT_EQ(p.size(), 3u) << row.dump();
+    EXPECT_EQ(p[0]["stage"], "topic");
+    EXPECT_EQ(p[1]["stage"], "harm");
+    EXPECT_EQ(p[2]["stage"], "priority");
+    EXPECT_EQ(Workers(p[0]).size(), 3u);
+    EXPECT_EQ(Workers(p[1]).size(), 3u);
+    EXPECT_EQ(Workers(p[2]).size(), 1u);
+    for (const char* field : {"topic", "harm", "priority"}) {
+      EXPECT_NE(row["fields"][field], "") << field << " in " << row.dump();
+    }
+    right += row["fields"]["priority"] == priorities[i];
+  }
+  std::cout << "moderation: " << right << " of " << rows.size()
+            << " priorities match the truth\n";
+}
+
 }  // namespace

@@ -60,6 +60,8 @@ def main():
     scaled = [
         ("--seeds 2000", "--seeds 2"),
         ("--hostile --seeds 200", "--hostile --seeds 2"),
+        ("--branches --seeds 1000", "--branches --seeds 2"),
+        ("--shapes chain,branches", "--shapes chain,branches --seconds 1"),
         ("--seconds 10", "--seconds 1"),
         ("--items 1000000 --capacity 200 --cancel-next",
          "--items 100000 --capacity 20 --cancel-next --seconds 1"),
