@@ -205,7 +205,13 @@ absl::Status Check(const std::string& file, const Connect& connect) {
     }
     if (s.has_merge()) {
       std::cout << absl::StrFormat("  %-12s merge   %s of %s\n", s.name(),
-                                   v1::MergeMode_Name(s.merge().mode()), s.after(0));
+                                   v1::MergeMode_Name(s.merge().mode()),
+                                   absl::StrJoin(s.after(), ", "));
+      continue;
+    }
+    if (s.has_gather()) {
+      std::cout << absl::StrFormat("  %-12s gather  the pieces of %s back, in order\n", s.name(),
+                                   s.gather().from());
       continue;
     }
     // Human, verify and iterate stages: each step's worst case (every round of an
@@ -220,6 +226,14 @@ absl::Status Check(const std::string& file, const Connect& connect) {
           step.role == dispatch::Step::Role::kHuman || step.role == dispatch::Step::Role::kVerify
               ? ""
               : " (if every round runs)");
+      if (step.scope >= 0) {
+        std::cout << "               on pieces: " << p.tasks << " tasks if every item is cut "
+                  << "into its most, " << p.expected_tasks << " as expected\n";
+      }
+      if (step.max_pieces > 0) {
+        std::cout << "               cuts each item into at most " << step.max_pieces
+                  << " pieces, one per line of its answer\n";
+      }
       if (p.gold_answers > 0) {
         std::cout << "               + " << p.gold_answers
                   << " check tasks = " << FormatMoney(p.gold_wages, cur) << "\n";
@@ -243,9 +257,15 @@ absl::Status Check(const std::string& file, const Connect& connect) {
             << FormatMoney(k.budget_minor(), cur) << ": wages " << FormatMoney(plan.wages, cur)
             << ", check tasks " << FormatMoney(plan.gold_wages, cur) << ", platform fee "
             << FormatMoney(plan.fee, cur) << " (" << k.platform_fee_per_mille() << " per mille)"
-            << (plan.cost() > k.budget_minor() ? "  -- OVER BUDGET: the dispatcher will refuse it"
-                                               : "")
+            << (plan.budgeted() > k.budget_minor()
+                    ? "  -- OVER BUDGET: the dispatcher will refuse it"
+                    : "")
             << "\n";
+  if (plan.pieces) {
+    std::cout << "Expected cost " << FormatMoney(plan.expected_cost(), cur)
+              << " with the expected pieces (wages " << FormatMoney(plan.expected_wages, cur)
+              << "): the budget must cover this; past it the job waits on its budget\n";
+  }
   if (plan.training_per_newcomer > 0) {
     std::cout << "  and training: " << FormatMoney(plan.training_per_newcomer, cur)
               << " per newcomer, from the budget as they train\n";

@@ -158,6 +158,78 @@ absl::Status Publish(std::ofstream* out, const std::string& tmp, const std::stri
   return absl::OkStatus();
 }
 
+// The CSV header of an export whose first row is `rec`: the item's fields (input columns, then
+// each stage's verdict), its status, the last verdict's confidence, votes and workers, every
+// verdict on the way, and the item's id and its parent's (for a piece).
+std::string CsvHeader(const v1::ResultRecord& rec) {
+  std::vector<std::string> header;
+  for (const auto& f : rec.item().fields()) header.push_back(CsvField(f.name()));
+  for (const char* h :
+       {"status", "confidence", "votes", "workers", "provenance", "item", "parent"}) {
+    header.push_back(h);
+  }
+  return absl::StrJoin(header, ",");
+}
+
+// `rec` as CSV rows: its own, then each of its pieces' (and theirs), in order.
+void WriteCsvRows(const v1::ResultRecord& rec, std::ofstream* out) {
+  std::vector<std::string> row;
+  for (const auto& f : rec.item().fields()) row.push_back(CsvField(f.value()));
+  row.push_back(CsvField(rec.status()));
+  row.push_back(absl::StrFormat("%.4f", rec.confidence()));
+  row.push_back(absl::StrCat(rec.votes()));
+  row.push_back(CsvField(absl::StrJoin(rec.workers(), ";")));
+  std::vector<std::string> steps;
+  for (const auto& p : rec.provenance()) {
+    steps.push_back(absl::StrFormat("%s=%s (%.2f; %s)", p.stage(), p.answer(), p.confidence(),
+                                    absl::StrJoin(p.workers(), ";")));
+  }
+  row.push_back(CsvField(absl::StrJoin(steps, " | ")));
+  row.push_back(absl::StrCat(rec.item_index()));
+  row.push_back(rec.item().cut_by().empty() ? "" : absl::StrCat(rec.item().parent()));
+  *out << absl::StrJoin(row, ",") << "\n";
+  for (const auto& child : rec.children()) WriteCsvRows(child, out);
+}
+
+// `rec` as one JSON object; its pieces nest under "children", in order.
+nlohmann::ordered_json RowJson(const v1::ResultRecord& rec) {
+  nlohmann::ordered_json j;
+  j["item"] = rec.item_index();
+  j["line"] = rec.item().source_line();
+  if (!rec.item().cut_by().empty()) {
+    j["parent"] = rec.item().parent();
+    j["position"] = rec.item().position();
+    j["cut_by"] = rec.item().cut_by();
+  }
+  nlohmann::ordered_json fields = nlohmann::ordered_json::object();
+  for (const auto& f : rec.item().fields()) fields[f.name()] = f.value();
+  j["fields"] = fields;
+  j["status"] = rec.status();
+  j["stage"] = rec.stage();
+  j["answer"] = AnswerText(rec.answer());
+  j["confidence"] = rec.confidence();
+  j["votes"] = rec.votes();
+  j["workers"] = std::vector<std::string>(rec.workers().begin(), rec.workers().end());
+  if (rec.merged_items_size() > 0) {
+    j["merged_items"] = std::vector<uint64_t>(rec.merged_items().begin(), rec.merged_items().end());
+  }
+  nlohmann::ordered_json provenance = nlohmann::ordered_json::array();
+  for (const auto& p : rec.provenance()) {
+    provenance.push_back(
+        {{"stage", p.stage()},
+         {"answer", p.answer()},
+         {"confidence", p.confidence()},
+         {"workers", std::vector<std::string>(p.workers().begin(), p.workers().end())}});
+  }
+  j["provenance"] = provenance;
+  if (rec.children_size() > 0) {
+    nlohmann::ordered_json children = nlohmann::ordered_json::array();
+    for (const auto& child : rec.children()) children.push_back(RowJson(child));
+    j["children"] = children;
+  }
+  return j;
+}
+
 absl::Status Export(const std::string& job_id, const std::string& format,
                     const std::string& out_path, const Connect& connect) {
   MW_RETURN_IF_ERROR(CheckFormat(format));
@@ -171,58 +243,17 @@ absl::Status Export(const std::string& job_id, const std::string& format,
   auto reader = client->ops().ExportResults(ctx.get(), req);
   v1::ResultRecord rec;
   uint64_t rows = 0;
+  bool header = false;
   while (reader->Read(&rec)) {
     if (format == "csv") {
-      // The item's fields (input columns, then each stage's verdict), its status, the last
-      // verdict's confidence, votes and workers, then every verdict on the way.
-      if (rows == 0) {
-        std::vector<std::string> header;
-        for (const auto& f : rec.item().fields()) header.push_back(CsvField(f.name()));
-        for (const char* h : {"status", "confidence", "votes", "workers", "provenance"}) {
-          header.push_back(h);
-        }
-        out << absl::StrJoin(header, ",") << "\n";
+      // Pieces flatten into rows of their own after their parent's, with both ids.
+      if (!header) {
+        out << CsvHeader(rec) << "\n";
+        header = true;
       }
-      std::vector<std::string> row;
-      for (const auto& f : rec.item().fields()) row.push_back(CsvField(f.value()));
-      row.push_back(CsvField(rec.status()));
-      row.push_back(absl::StrFormat("%.4f", rec.confidence()));
-      row.push_back(absl::StrCat(rec.votes()));
-      row.push_back(CsvField(absl::StrJoin(rec.workers(), ";")));
-      std::vector<std::string> steps;
-      for (const auto& p : rec.provenance()) {
-        steps.push_back(absl::StrFormat("%s=%s (%.2f; %s)", p.stage(), p.answer(), p.confidence(),
-                                        absl::StrJoin(p.workers(), ";")));
-      }
-      row.push_back(CsvField(absl::StrJoin(steps, " | ")));
-      out << absl::StrJoin(row, ",") << "\n";
+      WriteCsvRows(rec, &out);
     } else {
-      nlohmann::ordered_json j;
-      j["item"] = rec.item_index();
-      j["line"] = rec.item().source_line();
-      nlohmann::ordered_json fields = nlohmann::ordered_json::object();
-      for (const auto& f : rec.item().fields()) fields[f.name()] = f.value();
-      j["fields"] = fields;
-      j["status"] = rec.status();
-      j["stage"] = rec.stage();
-      j["answer"] = AnswerText(rec.answer());
-      j["confidence"] = rec.confidence();
-      j["votes"] = rec.votes();
-      j["workers"] = std::vector<std::string>(rec.workers().begin(), rec.workers().end());
-      if (rec.merged_items_size() > 0) {
-        j["merged_items"] =
-            std::vector<uint64_t>(rec.merged_items().begin(), rec.merged_items().end());
-      }
-      nlohmann::ordered_json provenance = nlohmann::ordered_json::array();
-      for (const auto& p : rec.provenance()) {
-        provenance.push_back(
-            {{"stage", p.stage()},
-             {"answer", p.answer()},
-             {"confidence", p.confidence()},
-             {"workers", std::vector<std::string>(p.workers().begin(), p.workers().end())}});
-      }
-      j["provenance"] = provenance;
-      out << j.dump() << "\n";
+      out << RowJson(rec).dump() << "\n";
     }
     ++rows;
   }

@@ -1,5 +1,6 @@
 #include "engine/contract/validate.h"
 
+#include <algorithm>
 #include <functional>
 #include <map>
 #include <set>
@@ -258,9 +259,40 @@ class Validator {
         }
         break;
       }
-      case Stage::KIND_NOT_SET:
-        Error(p, "needs exactly one of split, human, verify, iterate, merge");
+      case Stage::kGather:
+        if (s.after_size() == 0) Error(p + ".after", "a gather consumes at least one stage");
+        if (s.gather().field().empty() && s.after_size() > 1) {
+          Error(p + ".gather.field",
+                "a gather after several stages needs the pieces' field to gather: a stage's "
+                "name");
+        }
         break;
+      case Stage::KIND_NOT_SET:
+        Error(p, "needs exactly one of split, human, verify, iterate, merge, gather");
+        break;
+    }
+    if (s.has_pieces()) {
+      const uint32_t cap =
+          std::min(c_.caps().max_pieces() != 0 ? c_.caps().max_pieces() : 100u, 1000u);
+      if (!s.has_human()) {
+        Error(p + ".pieces", "only a human stage cuts an item into pieces");
+      } else {
+        if (!s.human().answer().has_text()) {
+          Error(p + ".human.answer", "a stage that cuts pieces has a text answer, one per line");
+        }
+        if (s.human().overlap() > 1 || s.human().qa().max_overlap() > 1) {
+          Error(p + ".human.overlap",
+                "one worker cuts each item into pieces: expected 1 (a verify after it can "
+                "check each piece)");
+        }
+      }
+      if (s.pieces().max() == 0 || s.pieces().max() > cap) {
+        Error(p + ".pieces.max", absl::StrCat("expected 1 to ", cap, ", got ", s.pieces().max()));
+      }
+      if (s.pieces().expected() > s.pieces().max()) {
+        Error(p + ".pieces.expected", absl::StrCat("at most pieces.max (", s.pieces().max(),
+                                                   "), got ", s.pieces().expected()));
+      }
     }
     if (s.readiness() == microwork::v1::QUORUM &&
         (s.quorum() == 0 || s.quorum() > static_cast<uint32_t>(s.after_size()))) {
@@ -435,10 +467,12 @@ class Validator {
       if (waiting[v] == 0) ready.push_back(v);
     }
     int placed = 0;
+    std::vector<int> order;
     while (!ready.empty()) {
       const int u = ready.back();
       ready.pop_back();
       ++placed;
+      order.push_back(u);
       for (int v : followers[u]) {
         depth[v] = std::max(depth[v], depth[u] + 1);
         if (--waiting[v] == 0) ready.push_back(v);
@@ -491,6 +525,7 @@ class Validator {
       }
     }
     if (merges > 1) Error("stages", "at most one merge stage");
+    Pieces(index, order);
     // A stage takes items from the split or waits for other stages, not both, and names each
     // stage it waits for once.
     for (int v = 0; v < n; ++v) {
@@ -507,6 +542,95 @@ class Validator {
       if (from_split && s.after_size() > 1) {
         Error(absl::StrCat("stages[", v, "].after"),
               "a stage after the split is after nothing else: it takes every item as it comes");
+      }
+    }
+  }
+
+  // Scopes: which items each stage works on. A stage after a cutting stage works on its pieces;
+  // a gather takes them back, and the stages after it see the parent again. Every stage a
+  // stage waits for must hand it the same items, nothing but a gather may take pieces out of
+  // their scope, and cutting nests at most caps.max_piece_depth (2) deep.
+  void Pieces(const std::map<std::string, int>& index, const std::vector<int>& order) {
+    const int n = c_.stages_size();
+    bool any = false;
+    for (const Stage& s : c_.stages()) any |= s.has_pieces() || s.has_gather();
+    if (!any) return;
+    if (n > 64) Error("stages", absl::StrCat("at most 64 stages with pieces, got ", n));
+    // Per stage: the cutting stage whose pieces it sees (-1: the job's items), and the scope of
+    // the items it hands on; the nesting depth of both.
+    std::vector<int> sees(n, -1), hands(n, -1), depth(n, 0), hands_depth(n, 0);
+    std::vector<int> cut_scope(n, -1);  // a cutting stage: the scope it cuts in
+    const uint32_t max_depth =
+        std::min(c_.caps().max_piece_depth() != 0 ? c_.caps().max_piece_depth() : 2u, 2u);
+    std::vector<int> gathers_of(n, 0);
+    for (int v : order) {
+      const Stage& s = c_.stages(v);
+      const std::string p = absl::StrCat("stages[", v, "]");
+      bool first = true;
+      for (const auto& dep : s.after()) {
+        const int d = index.at(dep);
+        if (first) {
+          sees[v] = hands[d];
+          depth[v] = hands_depth[d];
+          first = false;
+        } else if (hands[d] != sees[v]) {
+          Error(p + ".after",
+                absl::StrCat("\"", s.after(0), "\" and \"", dep,
+                             "\" hand on different items (pieces of different stages, or "
+                             "pieces and whole items); a stage waits for stages of one kind"));
+        }
+      }
+      hands[v] = sees[v];
+      hands_depth[v] = depth[v];
+      if (s.has_pieces() && s.has_human()) {
+        cut_scope[v] = sees[v];
+        hands[v] = v;
+        hands_depth[v] = depth[v] + 1;
+        if (static_cast<uint32_t>(hands_depth[v]) > max_depth) {
+          Error(p + ".pieces", absl::StrCat("cuts pieces ", hands_depth[v],
+                                            " levels deep; the cap is ", max_depth));
+        }
+      }
+      if (s.has_gather()) {
+        auto from = index.find(s.gather().from());
+        if (from == index.end() || !c_.stages(from->second).has_pieces()) {
+          Error(p + ".gather.from",
+                absl::StrCat("expected a stage that cuts pieces, got \"", s.gather().from(), "\""));
+          continue;
+        }
+        if (sees[v] != from->second) {
+          Error(p + ".after", absl::StrCat("a gather of \"", s.gather().from(),
+                                           "\" comes after stages that work on its pieces"));
+          continue;
+        }
+        if (!s.gather().field().empty()) {
+          // A stage on the pieces, or a gather of pieces of pieces (it hands on the pieces).
+          auto field = index.find(s.gather().field());
+          const bool on_pieces =
+              field != index.end() &&
+              (c_.stages(field->second).has_gather() ? hands[field->second]
+                                                     : sees[field->second]) == from->second;
+          if (!on_pieces) {
+            Error(p + ".gather.field",
+                  absl::StrCat("expected a stage that works on the pieces of \"", s.gather().from(),
+                               "\", got \"", s.gather().field(), "\""));
+          }
+        }
+        ++gathers_of[from->second];
+        hands[v] = cut_scope[from->second];
+        hands_depth[v] = depth[v] - 1;
+      }
+      if (s.has_merge() && sees[v] != -1) {
+        Error(p + ".after",
+              "a merge comes after stages that work on whole items: gather the "
+              "pieces first");
+      }
+    }
+    for (int v = 0; v < n; ++v) {
+      if (c_.stages(v).has_pieces() && gathers_of[v] != 1) {
+        Error(absl::StrCat("stages[", v, "].pieces"),
+              absl::StrCat("needs exactly one gather stage to take its pieces back, has ",
+                           gathers_of[v]));
       }
     }
   }

@@ -196,7 +196,7 @@ INSTANTIATE_TEST_SUITE_P(
              {{"stages[0].split.input", "no input is named \"photos\""}}},
         Case{"NoKind",
              [](Contract* c) { c->mutable_stages(2)->clear_merge(); },
-             {{"stages[2]", "needs exactly one of split, human, verify, iterate, merge"}}},
+             {{"stages[2]", "needs exactly one of split, human, verify, iterate, merge, gather"}}},
         Case{"DepthCap",
              [](Contract* c) { c->mutable_caps()->set_max_depth(2); },
              {{"stages[2]", "is 3 stages deep; the cap is 2"}}},

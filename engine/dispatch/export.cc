@@ -21,10 +21,7 @@ absl::StatusOr<FlowReplay> Engine::ReplayItem(const std::string& job_id,
                                               const std::vector<StageRun>& flow,
                                               const v1::Item& item,
                                               const storage::Snapshot* snapshot) const {
-  return ReplayFlow(flow, item, [&](const Step& step, v1::ResultRecord* out) {
-    return store_->GetRecord(Cf::kOutputs, keys::Task(job_id, step.key, item.index()), out,
-                             snapshot);
-  });
+  return ReplayFlow(flow, item, StoredFlow(store_.get(), job_id, snapshot));
 }
 
 absl::StatusOr<std::optional<v1::ResultRecord>> Engine::ExportedRow(
@@ -34,6 +31,13 @@ absl::StatusOr<std::optional<v1::ResultRecord>> Engine::ExportedRow(
   MW_RETURN_IF_ERROR(
       store_->GetRecord(Cf::kItems, keys::Item(job_id, item_index), &item, snapshot));
   MW_ASSIGN_OR_RETURN(FlowReplay path, ReplayItem(job_id, flow, item, snapshot));
+  return RowOf(job_id, flow, path, item_index, ended);
+}
+
+std::optional<v1::ResultRecord> Engine::RowOf(const std::string& job_id,
+                                              const std::vector<StageRun>& flow,
+                                              const FlowReplay& path, uint64_t item_index,
+                                              const std::string& ended) {
   v1::ResultRecord row;
   if (!path.flight.finished()) {
     // Unfinished: listed only once the job has stopped for good, and never a check task.
@@ -54,7 +58,14 @@ absl::StatusOr<std::optional<v1::ResultRecord>> Engine::ExportedRow(
     row = path.verdicts.back();
     row.clear_routed();
     row.set_status(ItemStatus(flow, path.item));
+    // Pieces turned down are gathered as they were cut: said, never silent.
+    for (const auto& [entry, cut] : path.flight.cuts) {
+      if (cut.kept == 0) continue;
+      absl::StrAppend(row.mutable_status(), "; ", cut.kept, " of ", cut.values.size(),
+                      " pieces of ", flow[entry].stage, " kept as cut");
+    }
   }
+  row.set_item_index(item_index);
   *row.mutable_item() = ExportedItem(flow, path.item);
   for (const v1::ResultRecord& v : path.verdicts) {
     v1::Provenance* p = row.add_provenance();
@@ -62,6 +73,11 @@ absl::StatusOr<std::optional<v1::ResultRecord>> Engine::ExportedRow(
     p->set_answer(v.answer().has_text() ? v.answer().text() : AnswerLabel(v.answer()));
     p->set_confidence(v.confidence());
     *p->mutable_workers() = v.workers();
+  }
+  // The pieces nest under their parent, in order.
+  for (const FlowReplay& piece : path.pieces) {
+    auto child = RowOf(job_id, flow, piece, piece.item.index(), ended);
+    if (child.has_value()) *row.add_children() = *std::move(child);
   }
   return row;
 }
@@ -88,6 +104,7 @@ absl::Status Engine::ExportResults(const std::string& job_id,
     for (; c->Valid(); c->Next()) {
       auto index = keys::ParseItem(c->key());
       if (!index.has_value()) return absl::DataLossError("malformed item key");
+      if (IsPiece(*index)) continue;  // exported under its parent
       MW_ASSIGN_OR_RETURN(auto row, ExportedRow(job_id, flow, *index, snapshot.get(), ended));
       if (!row.has_value()) continue;
       MW_ASSIGN_OR_RETURN(bool more, f(*std::move(row)));

@@ -5,7 +5,10 @@
 #include <set>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "engine/common/status_macros.h"
 #include "engine/contract/validate.h"
 #include "engine/dispatch/answers.h"
 #include "engine/storage/keys.h"
@@ -53,9 +56,33 @@ void RemoveField(v1::Item* item, const std::string& name) {
 std::vector<Step> BuildFlow(const v1::Contract& contract) {
   std::vector<Step> flow;
   std::map<std::string, const v1::HumanStage*> produced;  // human stages by name
-  std::map<std::string, int> entry_of;                    // placed stages' entries, by name
+  // Placed stages (and gathers) by name: the entry a stage after them waits for, and the scope
+  // of the items such a stage sees.
+  struct Placed {
+    int entry = -1;
+    int scope = -1;
+  };
+  std::map<std::string, Placed> placed;
   for (int i : contract::TopologicalOrder(contract)) {
     const v1::Stage& s = contract.stages(i);
+    if (s.has_gather()) {
+      // Stages after a gather see the parent again: they wait for its cutting stage.
+      auto cut = placed.find(s.gather().from());
+      if (cut == placed.end()) continue;
+      const int entry = cut->second.entry;
+      std::string field = s.gather().field();
+      if (field.empty() && s.after_size() > 0) field = s.after(0);
+      // Gathering a gather gathers what its cutting stage settled with.
+      for (const v1::Stage& g : contract.stages()) {
+        if (g.name() == field && g.has_gather()) field = g.gather().from();
+      }
+      for (size_t p = entry; p < flow.size() && flow[p].entry == entry; ++p) {
+        flow[p].gather_index = i;
+        flow[p].gather_field = field;
+      }
+      placed[s.name()] = {.entry = entry, .scope = flow[entry].scope};
+      continue;
+    }
     if (!s.has_human() && !s.has_verify() && !s.has_iterate()) continue;
     const int entry = static_cast<int>(flow.size());
     if (s.has_human()) {
@@ -111,22 +138,26 @@ std::vector<Step> BuildFlow(const v1::Contract& contract) {
       }
       produced[s.name()] = &it.improve();
     }
-    // The stage graph: what it waits for (the split is not a stage here), and its ancestors.
+    // The stage graph: what it waits for (the split is not a stage here, nor a cutting stage
+    // for the pieces it cut), its scope, and its ancestors.
     std::vector<int> after;
     std::set<int> ancestors;
+    int scope = -1;
     for (const std::string& dep : s.after()) {
-      auto found = entry_of.find(dep);
-      if (found == entry_of.end()) continue;  // the split
-      after.push_back(found->second);
-      ancestors.insert(found->second);
-      for (int a : flow[found->second].ancestors) ancestors.insert(a);
+      auto found = placed.find(dep);
+      if (found == placed.end()) continue;  // the split
+      const auto [dep_entry, dep_scope] = found->second;
+      scope = dep_scope;
+      ancestors.insert(dep_entry);
+      for (int a : flow[dep_entry].ancestors) ancestors.insert(a);
+      if (dep_scope == flow[dep_entry].scope) after.push_back(dep_entry);  // not a cut
     }
     for (int a : after) {
-      for (size_t p = a; p < flow.size() && flow[p].entry == a && p < static_cast<size_t>(entry);
-           ++p) {
+      for (size_t p = a; p < static_cast<size_t>(entry) && flow[p].entry == a; ++p) {
         flow[p].followers.push_back(entry);
       }
     }
+    const uint32_t max_pieces = s.has_human() && s.has_pieces() ? s.pieces().max() : 0;
     for (size_t p = entry; p < flow.size(); ++p) {
       Step& step = flow[p];
       step.entry = entry;
@@ -135,8 +166,11 @@ std::vector<Step> BuildFlow(const v1::Contract& contract) {
       step.readiness =
           s.readiness() == v1::READINESS_UNSPECIFIED ? v1::ALL_SUCCEEDED : s.readiness();
       step.quorum = s.quorum();
+      step.scope = scope;
+      step.max_pieces = max_pieces;
     }
-    entry_of[s.name()] = entry;
+    // A stage after a cutting stage works on its pieces.
+    placed[s.name()] = {.entry = entry, .scope = max_pieces > 0 ? entry : scope};
   }
   return flow;
 }
@@ -225,16 +259,75 @@ bool Settled(StageState s) {
   return s == StageState::kSucceeded || s == StageState::kRejected || s == StageState::kSkipped;
 }
 
-ItemFlight StartFlight(const std::vector<Step>& flow) {
+ItemFlight StartFlight(const std::vector<Step>& flow, int scope) {
   ItemFlight flight;
-  flight.state.assign(flow.size(), StageState::kWaiting);
+  flight.scope = scope;
+  flight.state.assign(flow.size(), StageState::kOutOfScope);
   flight.value.assign(flow.size(), "");
   for (size_t p = 0; p < flow.size(); ++p) {
-    if (!flow[p].is_entry(static_cast<int>(p))) continue;
+    if (!flow[p].is_entry(static_cast<int>(p)) || flow[p].scope != scope) continue;
     ++flight.unsettled;
-    if (flow[p].after.empty()) flight.state[p] = StageState::kRunning;
+    flight.state[p] = flow[p].after.empty() ? StageState::kRunning : StageState::kWaiting;
   }
   return flight;
+}
+
+int EntryOf(const std::vector<Step>& flow, const std::string& stage) {
+  for (const Step& step : flow) {
+    if (step.stage == stage) return step.entry;
+  }
+  return -1;
+}
+
+bool IsPiece(uint64_t index) { return index >= kPieceBase && index < kGoldItemBase; }
+
+uint64_t PieceIndex(uint64_t parent, uint32_t stage_index, uint32_t position) {
+  const uint64_t kLow = (uint64_t{1} << 56) - 1;
+  const uint64_t level = IsPiece(parent) ? ((parent - kPieceBase) >> 56) + 1 : 1;
+  const uint64_t number = IsPiece(parent) ? (parent - kPieceBase) & kLow : parent;
+  return kPieceBase + (level << 56) + ((number << 16) & kLow) + (uint64_t{stage_index} << 10) +
+         position;
+}
+
+std::vector<std::string> SplitPieces(const std::string& verdict, uint32_t max) {
+  std::vector<std::string> out;
+  for (absl::string_view line : absl::StrSplit(verdict, '\n')) {
+    line = absl::StripAsciiWhitespace(line);
+    if (line.empty()) continue;
+    if (out.size() == max) break;
+    out.emplace_back(line);
+  }
+  return out;
+}
+
+v1::Item MakePiece(const std::vector<Step>& flow, int entry, const v1::Item& parent,
+                   uint32_t position, const std::string& piece) {
+  v1::Item item = parent;
+  item.set_index(PieceIndex(parent.index(), flow[entry].index, position));
+  item.set_parent(parent.index());
+  item.set_position(position);
+  item.set_cut_by(flow[entry].stage);
+  SetField(&item, flow[entry].stage, piece);
+  return item;
+}
+
+std::string GatheredValue(const std::vector<Step>& flow, int cut_entry, const ItemFlight& piece,
+                          const v1::Item& item, bool* kept) {
+  *kept = false;
+  for (size_t p = 0; p < flow.size(); ++p) {
+    if (flow[p].is_entry(static_cast<int>(p)) && flow[p].scope == cut_entry &&
+        (piece.state[p] == StageState::kRejected || piece.state[p] == StageState::kSkipped)) {
+      *kept = true;
+    }
+  }
+  const std::string& field = flow[cut_entry].gather_field;
+  const int gathered = EntryOf(flow, field);
+  if (!*kept && gathered >= 0 && piece.state[gathered] == StageState::kSucceeded) {
+    return piece.value[gathered];
+  }
+  *kept = true;
+  const std::string* as_cut = FindField(item, flow[cut_entry].stage);
+  return as_cut != nullptr ? *as_cut : "";
 }
 
 namespace {
@@ -313,13 +406,16 @@ v1::Item EntryItem(const std::vector<Step>& flow, int entry, const ItemFlight& f
   auto is_stage_field = [&](absl::string_view name) {
     name = absl::StripSuffix(name, ".new");
     for (const Step& step : flow) {
-      if (step.stage == name) return true;
+      if (step.stage == name && step.scope == flight.scope) return true;
     }
     return false;
   };
   v1::Item item;
   item.set_index(from.index());
   item.set_source_line(from.source_line());
+  item.set_parent(from.parent());
+  item.set_position(from.position());
+  item.set_cut_by(from.cut_by());
   for (const auto& f : from.fields()) {
     if (!is_stage_field(f.name())) *item.add_fields() = f;
   }
@@ -332,26 +428,23 @@ v1::Item EntryItem(const std::vector<Step>& flow, int entry, const ItemFlight& f
   return item;
 }
 
-absl::StatusOr<FlowReplay> ReplayFlow(
-    const std::vector<Step>& flow, const v1::Item& input,
-    const std::function<absl::Status(const Step&, v1::ResultRecord*)>& verdict_of) {
+absl::StatusOr<FlowReplay> ReplayFlow(const std::vector<Step>& flow, const v1::Item& input,
+                                      const ReplaySource& source) {
   FlowReplay replay;
-  replay.flight = StartFlight(flow);
+  const int scope = input.cut_by().empty() ? -1 : EntryOf(flow, input.cut_by());
+  replay.flight = StartFlight(flow, scope);
   ItemFlight& flight = replay.flight;
   // Stages in flow order: every stage a stage waits for comes before it.
   for (int entry = 0; entry < static_cast<int>(flow.size()); ++entry) {
     if (!flow[entry].is_entry(entry)) continue;
-    if (flight.state[entry] == StageState::kWaiting) {
-      // Not started by Settle below (a skip is decided there too): its stages are still open.
-      continue;
-    }
-    if (flight.state[entry] != StageState::kRunning) continue;  // skipped
+    // Waiting: its stages are still open; settled: skipped (Settle decided both).
+    if (flight.state[entry] != StageState::kRunning) continue;
     v1::Item item = EntryItem(flow, entry, flight, input);
     int at = entry;
     Enter(flow[at], &item);
     while (true) {
       v1::ResultRecord out;
-      absl::Status s = verdict_of(flow[at], &out);
+      absl::Status s = source.verdict(flow[at], input.index(), &out);
       if (absl::IsNotFound(s)) {
         replay.waiting.push_back({at, std::move(item)});
         break;
@@ -373,7 +466,30 @@ absl::StatusOr<FlowReplay> ReplayFlow(
         continue;
       }
       const std::string* value = FindField(item, step.stage);
-      Settle(flow, entry, left, value != nullptr ? *value : "", &flight);
+      const std::string verdict = value != nullptr ? *value : "";
+      if (step.max_pieces > 0) {
+        // Cut: the stage settles once every piece is done, with their gathered values.
+        const std::vector<std::string> pieces = SplitPieces(verdict, step.max_pieces);
+        ItemFlight::Cut& cut = flight.cuts[entry];
+        cut.values.resize(pieces.size());
+        for (uint32_t i = 0; i < pieces.size(); ++i) {
+          v1::Item piece;
+          MW_RETURN_IF_ERROR(source.item(PieceIndex(input.index(), flow[entry].index, i), &piece));
+          MW_ASSIGN_OR_RETURN(FlowReplay done, ReplayFlow(flow, piece, source));
+          if (done.flight.finished()) {
+            bool kept = false;
+            cut.values[i] = GatheredValue(flow, entry, done.flight, done.item, &kept);
+            cut.kept += kept;
+          } else {
+            ++cut.open;
+          }
+          replay.pieces.push_back(std::move(done));
+        }
+        if (cut.open > 0) break;
+        Settle(flow, entry, StageState::kSucceeded, absl::StrJoin(cut.values, "\n"), &flight);
+        break;
+      }
+      Settle(flow, entry, left, verdict, &flight);
       break;
     }
   }
@@ -408,6 +524,9 @@ v1::Item ExportedItem(const std::vector<Step>& flow, const v1::Item& item) {
   v1::Item out;
   out.set_index(item.index());
   out.set_source_line(item.source_line());
+  out.set_parent(item.parent());
+  out.set_position(item.position());
+  out.set_cut_by(item.cut_by());
   for (const auto& f : item.fields()) {
     if (!stages.count(f.name())) *out.add_fields() = f;
   }

@@ -23,11 +23,18 @@
 // is decided exactly once. The item is finished when every stage has settled. A stage entered
 // after others sees the item's input fields and the fields of every stage before it on some
 // path. A merge is not a step: it shapes the export (Engine::ExportResults).
+//
+// Pieces cut by people: a human stage with `pieces` lists them in its answer, one per line. Each
+// piece becomes a child item (PieceIndex) that starts at the stages after the cutting stage (its
+// scope), and the cutting stage settles for the parent only when every piece is done: its field
+// then holds the pieces' gathered values in order (the gather stage names which field), and the
+// stages after the gather go on with the parent. Pieces of pieces nest the same way.
 #ifndef MW_ENGINE_DISPATCH_FLOW_H_
 #define MW_ENGINE_DISPATCH_FLOW_H_
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -67,6 +74,14 @@ struct Step {
   std::vector<int> ancestors;  // every stage before it on some path, in flow order
   v1::Readiness readiness = v1::ALL_SUCCEEDED;
   uint32_t quorum = 0;  // QUORUM: how many of `after` must succeed
+  // The entry of the cutting stage whose pieces this stage works on; -1: the job's own items.
+  // A stage's `after`, `followers` and readiness only ever name stages of its own scope.
+  int scope = -1;
+  // A cutting stage (Pieces): how many pieces one answer may list, the gather stage (contract
+  // index) that takes them back, and the pieces' field it gathers.
+  uint32_t max_pieces = 0;
+  int gather_index = -1;
+  std::string gather_field;
 
   static constexpr int kLeave = -1;
   bool is_entry(int pos) const { return entry == pos; }
@@ -74,11 +89,12 @@ struct Step {
 
 // How a stage stands for one item.
 enum class StageState : uint8_t {
-  kWaiting,    // not entered: it waits for the stages it is after
-  kRunning,    // entered, no verdict that settles it yet
-  kSucceeded,  // settled: its field holds its verdict
-  kRejected,   // settled: a verify said no, or an iteration ended with no version
-  kSkipped,    // settled without running: its readiness can no longer be met
+  kWaiting,     // not entered: it waits for the stages it is after
+  kRunning,     // entered, no verdict that settles it yet
+  kSucceeded,   // settled: its field holds its verdict
+  kRejected,    // settled: a verify said no, or an iteration ended with no version
+  kSkipped,     // settled without running: its readiness can no longer be met
+  kOutOfScope,  // not for this item: it works on pieces, or this item is a piece
 };
 bool Settled(StageState s);
 
@@ -87,8 +103,42 @@ struct ItemFlight {
   std::vector<StageState> state;   // by step position; only stage entries are used
   std::vector<std::string> value;  // by entry: the stage's field as it settled
   int unsettled = 0;               // stages not yet settled; 0: the item is finished
+  int scope = -1;                  // the cutting stage this item is a piece of; -1: none
+  // By the entry of a cutting stage that cut this item: its pieces not done yet, and each
+  // piece's gathered value; `kept` counts pieces turned down, gathered as cut.
+  struct Cut {
+    uint32_t open = 0;
+    std::vector<std::string> values;
+    uint32_t kept = 0;
+  };
+  std::map<int, Cut> cuts;
   bool finished() const { return unsettled == 0; }
 };
+
+// Item indexes from here up to kGoldItemBase are pieces: kPieceBase + level << 56 + parent's
+// number << 16 + cutting stage's index << 10 + position. ValidateContract keeps stage indexes
+// below 64, positions below 1024 and nesting to two levels, and submission caps the items so
+// that the numbers fit.
+inline constexpr uint64_t kPieceBase = uint64_t{1} << 61;
+// Item indexes at and above this belong to gold (check) tasks, never to the client's items.
+inline constexpr uint64_t kGoldItemBase = uint64_t{1} << 62;
+inline constexpr uint32_t kMaxPiecesPerItem = 1000;
+inline constexpr uint64_t kMaxItemsWithPieces = uint64_t{1} << 24;
+bool IsPiece(uint64_t index);
+uint64_t PieceIndex(uint64_t parent, uint32_t stage_index, uint32_t position);
+
+// The pieces a cutting stage's verdict lists: its non-empty lines, trimmed, at most `max`.
+std::vector<std::string> SplitPieces(const std::string& verdict, uint32_t max);
+
+// A piece of `parent` (as the cutting stage at `entry` left it): the parent's fields, the
+// piece in the cutting stage's field, and its place.
+v1::Item MakePiece(const std::vector<Step>& flow, int entry, const v1::Item& parent,
+                   uint32_t position, const std::string& piece);
+
+// What a finished piece gives back to its parent's gather: the gathered field, or the piece as
+// cut when a stage turned it down (`*kept` set).
+std::string GatheredValue(const std::vector<Step>& flow, int cut_entry, const ItemFlight& piece,
+                          const v1::Item& item, bool* kept);
 
 // The steps of `contract`, which ValidateContract accepted.
 std::vector<Step> BuildFlow(const v1::Contract& contract);
@@ -107,8 +157,11 @@ int Advance(const std::vector<Step>& flow, int pos, const std::string& label, v1
 // verify said no or an iteration has no version, kSucceeded otherwise.
 StageState LeftAs(const std::vector<Step>& flow, int pos, const v1::Item& item);
 
-// A new item's flight: the stages straight after the split running, the others waiting.
-ItemFlight StartFlight(const std::vector<Step>& flow);
+// A new item's flight: the stages straight after the split running, the others waiting. For a
+// piece cut at `scope` (an entry), the stages of that scope: those after the cutting stage run.
+ItemFlight StartFlight(const std::vector<Step>& flow, int scope = -1);
+// The entry of the stage named `stage` (a piece's cut_by); -1 when none.
+int EntryOf(const std::vector<Step>& flow, const std::string& stage);
 
 // Settles the stage at `entry` as `state` (kSucceeded or kRejected) with its field `value`, and
 // decides the stages after it whose readiness is now met (they start) or can no longer be met
@@ -118,7 +171,8 @@ std::vector<int> Settle(const std::vector<Step>& flow, int entry, StageState sta
                         std::string value, ItemFlight* flight, std::vector<int>* settled = nullptr);
 
 // The item as the stage at `entry` sees it when it starts: `from`'s input fields (those not
-// named after a stage) and the field of every settled stage before it on some path.
+// named after a stage of the item's scope) and the field of every settled stage before it on
+// some path.
 v1::Item EntryItem(const std::vector<Step>& flow, int entry, const ItemFlight& flight,
                    const v1::Item& from);
 
@@ -135,10 +189,16 @@ struct FlowReplay {
   std::vector<Waiting> waiting;  // empty once the item is finished
   v1::Item item;
   std::vector<v1::ResultRecord> verdicts;
+  std::vector<FlowReplay> pieces;  // every piece this item was cut into, in order
 };
-absl::StatusOr<FlowReplay> ReplayFlow(
-    const std::vector<Step>& flow, const v1::Item& input,
-    const std::function<absl::Status(const Step&, v1::ResultRecord*)>& verdict_of);
+struct ReplaySource {
+  // The stored verdict of `step` for item `index`: NOT_FOUND when there is none yet.
+  std::function<absl::Status(const Step& step, uint64_t index, v1::ResultRecord* out)> verdict;
+  // The stored item `index` (a piece is stored when it is cut).
+  std::function<absl::Status(uint64_t index, v1::Item* out)> item;
+};
+absl::StatusOr<FlowReplay> ReplayFlow(const std::vector<Step>& flow, const v1::Item& input,
+                                      const ReplaySource& source);
 
 // "succeeded", or "rejected by <stage>" for the first verify or iterate stage that turned the
 // finished `item` down.

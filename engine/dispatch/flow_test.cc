@@ -4,6 +4,7 @@
 #include "engine/dispatch/flow.h"
 
 #include "engine/contract/contract_file.h"
+#include "engine/contract/validate.h"
 #include "engine/dispatch/engine_test_fixture.h"
 #include "gmock/gmock.h"
 
@@ -389,6 +390,126 @@ TEST(FlowTest, AllDoneWaitsForEveryBranchAndAQuorumStartsWithoutTheRest) {
   EXPECT_TRUE(none.finished());
 }
 
+// Pieces cut by people, two levels deep: each receipt is cut into its line items, each line into
+// its fields; every field is typed and checked, then the fields go back into their line and the
+// lines into their receipt, whose total is read last.
+constexpr char kReceiptLines[] = R"(
+name: Receipt lines
+client: acme
+currency: USD
+budget_minor: 100000
+inputs:
+  - name: receipts
+    format: FORMAT_CSV
+    inline_text: "id,photo\n1,r1.jpg\n2,r2.jpg\n"
+stages:
+  - name: rows
+    split: {input: receipts, by: SPLIT_ROWS}
+  - name: lines
+    after: [rows]
+    pieces: {max: 5, expected: 3}
+    human:
+      instructions: {en: "Copy each line item of the receipt, one per line."}
+      answer: {text: {max_length: 400}}
+      piece_rate_minor: 6
+      estimated_seconds: 30
+      overlap: 1
+  - name: fields
+    after: [lines]
+    pieces: {max: 3}
+    human:
+      instructions: {en: "Split the line into its name and its price, one per line."}
+      answer: {text: {max_length: 100}}
+      piece_rate_minor: 3
+      estimated_seconds: 15
+      overlap: 1
+  - name: typed
+    after: [fields]
+    human:
+      instructions: {en: "Type the field as printed."}
+      answer: {text: {max_length: 60}}
+      piece_rate_minor: 2
+      estimated_seconds: 10
+      overlap: 1
+  - name: check
+    after: [typed]
+    verify: {overlap: 1, piece_rate_minor: 1, estimated_seconds: 5}
+  - name: fields_back
+    after: [check]
+    gather: {from: fields, field: typed}
+  - name: lines_back
+    after: [fields_back]
+    gather: {from: lines}
+  - name: total
+    after: [lines_back]
+    human:
+      instructions: {en: "What is the total?"}
+      answer: {text: {max_length: 20}}
+      piece_rate_minor: 4
+      estimated_seconds: 20
+      overlap: 1
+  - name: out
+    after: [total]
+    merge: {}
+)";
+
+TEST(FlowTest, PiecesAreCutByPeopleNestTwoDeepAndHaveIdsFromTheirParent) {
+  auto contract = contract::ParseContract(kReceiptLines, "c.yaml");
+  ASSERT_TRUE(contract.ok()) << contract.status();
+  EXPECT_EQ(contract::ValidateContract(*contract, contract::Limits()),
+            std::vector<contract::ContractError>{});
+  auto flow = BuildFlow(*contract);
+  ASSERT_EQ(flow.size(), 5u);
+  const int lines = At(flow, "lines"), fields = At(flow, "fields"), typed = At(flow, "typed"),
+            check = At(flow, "check"), total = At(flow, "total");
+  EXPECT_EQ(flow[lines].scope, -1);
+  EXPECT_EQ(flow[fields].scope, lines);
+  EXPECT_EQ(flow[typed].scope, fields);
+  EXPECT_EQ(flow[check].scope, fields);
+  EXPECT_EQ(flow[total].scope, -1);
+  EXPECT_THAT(flow[total].after, ElementsAre(lines));  // after the gather of lines
+  EXPECT_THAT(flow[typed].after, IsEmpty());           // first on each piece
+  EXPECT_EQ(flow[lines].max_pieces, 5u);
+  EXPECT_EQ(flow[fields].gather_field, "typed");
+  EXPECT_EQ(flow[lines].gather_field, "fields");  // gathering a gather: what it settled with
+
+  // A receipt's flight has its own stages only; a line's, the stages on lines.
+  ItemFlight receipt = StartFlight(flow);
+  EXPECT_EQ(receipt.unsettled, 2);  // lines, total
+  EXPECT_EQ(receipt.state[lines], StageState::kRunning);
+  EXPECT_EQ(receipt.state[fields], StageState::kOutOfScope);
+  ItemFlight line = StartFlight(flow, lines);
+  EXPECT_EQ(line.unsettled, 1);
+  EXPECT_EQ(line.state[fields], StageState::kRunning);
+  ItemFlight field = StartFlight(flow, fields);
+  EXPECT_EQ(field.unsettled, 2);
+  EXPECT_EQ(field.state[typed], StageState::kRunning);
+  EXPECT_EQ(field.state[check], StageState::kWaiting);
+
+  EXPECT_THAT(SplitPieces(" Bread 1.20 \n\nMilk 0.90\r\nEggs\n", 2),
+              ElementsAre("Bread 1.20", "Milk 0.90"));
+  // Ids derive from the parent and the place: the same every time, distinct across levels.
+  v1::Item item = MakeItem(7);
+  v1::Item second = MakePiece(flow, lines, item, 1, "Milk 0.90");
+  EXPECT_EQ(second.index(), PieceIndex(7, 1, 1));
+  EXPECT_TRUE(IsPiece(second.index()));
+  EXPECT_FALSE(IsPiece(7));
+  EXPECT_EQ(second.parent(), 7u);
+  EXPECT_EQ(second.position(), 1u);
+  EXPECT_EQ(second.cut_by(), "lines");
+  EXPECT_THAT(Names(second), ElementsAre("id=8", "lines=Milk 0.90"));
+  v1::Item price = MakePiece(flow, fields, second, 1, "0.90");
+  std::set<uint64_t> ids = {7,
+                            second.index(),
+                            price.index(),
+                            PieceIndex(7, 1, 0),
+                            PieceIndex(second.index(), 2, 0),
+                            PieceIndex(8, 1, 1),
+                            PieceIndex(PieceIndex(8, 1, 1), 2, 1)};
+  EXPECT_EQ(ids.size(), 7u);
+  EXPECT_LT(PieceIndex(PieceIndex((uint64_t{1} << 24) - 1, 63, 999), 63, 999), kGoldItemBase);
+}
+
 class FlowEngineTest : public EngineTest {
  protected:
   v1::Result Text(const v1::Assignment& a, const std::string& text) {
@@ -653,6 +774,100 @@ TEST_F(FlowEngineTest, BranchesRunSideBySideAndTheJoinGathersThemAcrossARestart)
   EXPECT_THAT(Names(rows[1].item()), ElementsAre("id=2", "text=Rates go up again", "topic=news",
                                                  "check=no", "toxic=fine", "summary="));
   EXPECT_EQ(rows[1].status(), "rejected by check");
+}
+
+// Pieces through a real engine: receipts cut into lines and lines into fields by people; every
+// field typed and checked; a restart while pieces are under way; the lines come back into their
+// receipt in order, the receipt's total is read last, everything is paid once, and the export
+// nests each receipt's lines and each line's fields.
+TEST_F(FlowEngineTest, PeopleCutReceiptsIntoLinesAndLinesIntoFieldsAndTheyComeBackInOrder) {
+  AddCentre("c", {"w1", "w2", "w3", "w4"});
+  ASSERT_TRUE(Submit(kReceiptLines).ok());
+  auto task = [](const std::string& stage, uint64_t item) {
+    return absl::StrCat("job-1/", stage, "/", item);
+  };
+  const uint64_t bread = PieceIndex(0, 1, 0), milk = PieceIndex(0, 1, 1),
+                 soap = PieceIndex(1, 1, 0);
+
+  auto cut = LeaseFor("w1", 4);
+  ASSERT_THAT(Keys(cut), ElementsAre("job-1/lines/0", "job-1/lines/1"));
+  Accept({Text(cut["job-1/lines/0"], "Bread 1.20\nMilk 0.90\n"),
+          Text(cut["job-1/lines/1"], "Soap 2.50")});
+  // Each line is a piece of its own, showing the receipt's fields and the line.
+  auto lines = LeaseFor("w2", 4);
+  ASSERT_THAT(Keys(lines),
+              ElementsAre(task("fields", bread), task("fields", milk), task("fields", soap)));
+  EXPECT_THAT(Names(lines[task("fields", milk)].item()),
+              ElementsAre("id=1", "photo=r1.jpg", "lines=Milk 0.90"));
+  Accept({Text(lines[task("fields", bread)], "Bread\n1.20"),
+          Text(lines[task("fields", milk)], "Milk\n0.90"),
+          Text(lines[task("fields", soap)], "Soap\n2.50")});
+
+  // Six fields to type. Three are typed before the dispatcher restarts, three after.
+  auto typing = LeaseFor("w3", 6);
+  ASSERT_EQ(typing.size(), 6u);
+  const uint64_t price = PieceIndex(milk, 2, 1);
+  EXPECT_THAT(Names(typing[task("typed", price)].item()),
+              ElementsAre("id=1", "photo=r1.jpg", "lines=Milk 0.90", "fields=0.90"));
+  std::vector<v1::Result> typed;
+  for (const auto& [id, a] : typing) {
+    typed.push_back(
+        Text(a, FindField(a.item(), "fields") != nullptr ? *FindField(a.item(), "fields") : "?"));
+  }
+  Accept({typed.begin(), typed.begin() + 3});
+  Open();
+  Accept({typed.begin() + 3, typed.end()});
+  EXPECT_TRUE(LeaseFor("w3", 6).empty());  // nobody checks their own typing
+  auto checks = LeaseFor("w4", 6);
+  ASSERT_EQ(checks.size(), 6u);
+  std::vector<v1::Result> votes;
+  for (const auto& [id, a] : checks) {
+    // Soap's price is turned down: it goes back as it was cut.
+    votes.push_back(Answer(a, id == task("check", PieceIndex(soap, 2, 1)) ? "no" : "yes"));
+  }
+  Accept({votes.begin(), votes.begin() + 2});
+  Open();  // a restart with lines half gathered
+  Accept({votes.begin() + 2, votes.end()});
+
+  // Both receipts have their lines back, in order; the total is asked last.
+  auto totals = LeaseFor("w1", 4);
+  ASSERT_THAT(Keys(totals), ElementsAre("job-1/total/0", "job-1/total/1"));
+  EXPECT_THAT(Names(totals["job-1/total/0"].item()),
+              ElementsAre("id=1", "photo=r1.jpg", "lines=Bread\n1.20\nMilk\n0.90"));
+  EXPECT_THAT(Names(totals["job-1/total/1"].item()),
+              ElementsAre("id=2", "photo=r2.jpg", "lines=Soap\n2.50"));
+  Accept({Text(totals["job-1/total/0"], "2.10"), Text(totals["job-1/total/1"], "2.50")});
+
+  auto job = engine_->GetJob("job-1");
+  ASSERT_TRUE(job.ok());
+  EXPECT_EQ(job->state(), v1::JOB_COMPLETED);
+  EXPECT_EQ(job->stages(1).done(), 2u);   // lines: two receipts
+  EXPECT_EQ(job->stages(2).total(), 3u);  // fields: three lines
+  EXPECT_EQ(job->stages(2).done(), 3u);
+  EXPECT_EQ(job->stages(3).total(), 6u);  // typed: six fields
+  EXPECT_EQ(job->stages(3).done(), 6u);
+  EXPECT_EQ(job->stages(4).done(), 6u);  // check
+  EXPECT_EQ(job->stages(5).done(), 3u);  // fields_back: per line
+  EXPECT_EQ(job->stages(6).done(), 2u);  // lines_back: per receipt
+  // 2 cuts at 6, 3 cuts at 3, 6 typed at 2, 6 checks at 1, 2 totals at 4: each paid once.
+  EXPECT_EQ(job->wages_posted_minor(), 2 * 6 + 3 * 3 + 6 * 2 + 6 * 1 + 2 * 4);
+
+  auto rows = Export("job-1");
+  ASSERT_EQ(rows.size(), 2u);  // receipts only; their pieces nest inside
+  EXPECT_EQ(rows[0].status(), "succeeded");
+  EXPECT_THAT(Names(rows[0].item()), ::testing::Contains("total=2.10"));
+  ASSERT_EQ(rows[0].children_size(), 2);
+  EXPECT_EQ(rows[0].children(1).item_index(), milk);
+  EXPECT_EQ(rows[0].children(1).item().parent(), 0u);
+  EXPECT_EQ(rows[0].children(1).item().position(), 1u);
+  ASSERT_EQ(rows[0].children(1).children_size(), 2);
+  EXPECT_EQ(rows[0].children(1).children(1).item_index(), price);
+  EXPECT_THAT(Names(rows[0].children(1).children(1).item()),
+              ::testing::IsSupersetOf({"fields=0.90", "typed=0.90", "check=yes"}));
+  EXPECT_EQ(rows[1].status(), "succeeded");
+  ASSERT_EQ(rows[1].children_size(), 1);
+  EXPECT_EQ(rows[1].children(0).status(), "succeeded; 1 of 2 pieces of fields kept as cut");
+  EXPECT_EQ(rows[1].children(0).children(1).status(), "rejected by check");
 }
 
 }  // namespace

@@ -138,6 +138,19 @@ absl::StatusOr<TaskRun*> JobCatalogue::CreateTask(JobRun* run, int chain_pos, v1
   return AddTask(std::move(key), std::move(task));
 }
 
+ReplaySource StoredFlow(const storage::Store* store, const std::string& job_id,
+                        const storage::Snapshot* snapshot) {
+  return {.verdict =
+              [=](const Step& step, uint64_t index, v1::ResultRecord* out) {
+                return store->GetRecord(Cf::kOutputs, keys::Task(job_id, step.key, index), out,
+                                        snapshot);
+              },
+          .item =
+              [=](uint64_t index, v1::Item* out) {
+                return store->GetRecord(Cf::kItems, keys::Item(job_id, index), out, snapshot);
+              }};
+}
+
 absl::StatusOr<TaskRun*> JobCatalogue::OpenItem(JobRun* run, v1::Item item, int pos, Batch* batch) {
   const std::string& job_id = run->record.job().id();
   const uint64_t index = item.index();
@@ -156,12 +169,31 @@ absl::StatusOr<TaskRun*> JobCatalogue::OpenItem(JobRun* run, v1::Item item, int 
   return task;
 }
 
+absl::Status JobCatalogue::OpenPiece(JobRun* run, int cut_entry, v1::Item piece, Batch* batch) {
+  const uint64_t index = piece.index();
+  batch->PutRecord(Cf::kItems, keys::Item(run->record.job().id(), index), piece);
+  ItemFlight flight = StartFlight(run->chain, cut_entry);
+  for (int p = 0; p < static_cast<int>(run->chain.size()); ++p) {
+    if (!run->chain[p].is_entry(p) || run->chain[p].scope != cut_entry) continue;
+    // Every stage of the scope gets one more item to do.
+    v1::StageCursor* cursor = run->progress.mutable_stages(run->chain[p].index);
+    cursor->set_total(cursor->total() + 1);
+    if (run->chain[p].gather_index >= 0) {
+      v1::StageCursor* gather = run->progress.mutable_stages(run->chain[p].gather_index);
+      gather->set_total(gather->total() + 1);
+    }
+    if (flight.state[p] != StageState::kRunning) continue;
+    cursor->set_next_item(cursor->next_item() + 1);
+    MW_RETURN_IF_ERROR(CreateTask(run, p, EntryItem(run->chain, p, flight, piece), batch).status());
+  }
+  run->flight.insert_or_assign(index, std::move(flight));
+  return absl::OkStatus();
+}
+
 absl::StatusOr<FlowReplay> JobCatalogue::Replay(const JobRun& run, uint64_t index) const {
   const std::string& job_id = run.record.job().id();
   MW_ASSIGN_OR_RETURN(v1::Item item, ReadItem(job_id, index));
-  return ReplayFlow(run.chain, item, [&](const Step& step, v1::ResultRecord* out) {
-    return store_->GetRecord(Cf::kOutputs, keys::Task(job_id, step.key, index), out);
-  });
+  return ReplayFlow(run.chain, item, StoredFlow(store_, job_id));
 }
 
 std::string JobCatalogue::KeyOf(const TaskRun& task) const {

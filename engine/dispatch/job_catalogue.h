@@ -35,6 +35,10 @@ std::optional<uint64_t> JobNumber(absl::string_view job_id);
 absl::StatusOr<JobRun> BuildJobRun(microwork::v1::JobRecord record,
                                    microwork::v1::JobProgressRecord progress);
 
+// Where ReplayFlow reads a job's items and verdicts: `store` as of `snapshot` (nullptr: now).
+ReplaySource StoredFlow(const storage::Store* store, const std::string& job_id,
+                        const storage::Snapshot* snapshot = nullptr);
+
 // How many more workers `task` needs: 0 unless it is open.
 uint32_t FreeSlots(const microwork::v1::TaskRecord& task);
 // Whether `worker` had a slot of `task`, or may not take it (excluded).
@@ -81,6 +85,10 @@ class JobCatalogue {
   // gets its task, written into `batch`. Returns the task of step `pos`, one of those stages.
   absl::StatusOr<TaskRun*> OpenItem(JobRun* run, microwork::v1::Item item, int pos,
                                     storage::Batch* batch);
+  // Opens piece `piece` (MakePiece) of `run`, cut by the stage at `cut_entry`: stores it into
+  // `batch`, starts its flight and creates the tasks of the stages after the cut.
+  absl::Status OpenPiece(JobRun* run, int cut_entry, microwork::v1::Item piece,
+                         storage::Batch* batch);
   // Item `index` of `run` replayed from the verdicts stored for it (ReplayFlow).
   absl::StatusOr<FlowReplay> Replay(const JobRun& run, uint64_t index) const;
   // Forgets a task (done, or its job ended); its record stays on disk.

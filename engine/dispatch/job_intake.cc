@@ -101,6 +101,12 @@ absl::StatusOr<v1::SubmitContractReply> Engine::CreateJob(NewJob job) {
           cur->set_quarantined(reply.quarantined_total());
         }
       }
+      // Stages that work on pieces start with none: pieces are counted as people cut them.
+      for (const Step& step : BuildFlow(c)) {
+        if (step.scope < 0) continue;
+        progress.mutable_stages(step.index)->set_total(0);
+        if (step.gather_index >= 0) progress.mutable_stages(step.gather_index)->set_total(0);
+      }
       for (const NewJob::GoldTask& g : job.gold_tasks) {
         auto* cur = progress.mutable_stages(g.stage_index);
         cur->set_gold_items(cur->gold_items() + 1);

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/node_hash_map.h"
 #include "engine/dispatch/flow.h"
 #include "engine/dispatch/payroll.h"
 #include "engine/dispatch/verdicts.h"
@@ -30,9 +31,6 @@ inline bool IsFinal(microwork::v1::JobState s) {
 inline bool EndedEarly(microwork::v1::JobState s) {
   return s == microwork::v1::JOB_CANCELLED || s == microwork::v1::JOB_DEADLINE_PASSED;
 }
-
-// Item indexes at and above this belong to gold (check) tasks, never to the client's items.
-inline constexpr uint64_t kGoldItemBase = uint64_t{1} << 62;
 
 // One step of a job's flow (flow.h): a human or verify stage, or a round of an iteration.
 using StageRun = Step;
@@ -67,7 +65,8 @@ struct JobRun {
   std::vector<uint64_t> leased;  // live leases per chain position
   // Where each opened, unfinished item stands in the stage graph (flow.h). An item opened before
   // start-up is missing until a verdict of it is made, which replays it from the store.
-  absl::flat_hash_map<uint64_t, ItemFlight> flight;
+  // Node-based: a parent's flight stays put while its pieces' flights are added.
+  absl::node_hash_map<uint64_t, ItemFlight> flight;
   // Gold (check) tasks per chain position, and when the next one is due.
   std::vector<std::vector<std::string>> gold;
   std::vector<uint64_t> since_gold;  // regular assignments since the last gold one

@@ -38,18 +38,41 @@ uint64_t GoldAnswers(uint64_t regular, uint32_t per_thousand) {
 absl::StatusOr<ContractPlan> PlanContract(const v1::Contract& contract, uint64_t items) {
   ContractPlan plan;
   plan.items = items;
-  const auto n = static_cast<int64_t>(items);
-  for (Step& step : BuildFlow(contract)) {
+  std::vector<Step> flow = BuildFlow(contract);
+  for (const Step& step : flow) plan.pieces |= step.max_pieces > 0;
+  if (plan.pieces && items > kMaxItemsWithPieces) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("a contract whose stages cut pieces takes at most ", kMaxItemsWithPieces,
+                     " items, got ", items));
+  }
+  // How many items reach a step: the job's, times the pieces of every cut it works under, at
+  // most (pieces.max) and as expected (pieces.expected, or the most when not given).
+  auto reach = [&](const Step& step, bool expected) {
+    uint64_t k = items;
+    for (int scope = step.scope; scope >= 0; scope = flow[scope].scope) {
+      const v1::Pieces& pieces = contract.stages(flow[scope].index).pieces();
+      k *= expected && pieces.expected() != 0 ? pieces.expected() : pieces.max();
+    }
+    return k;
+  };
+  for (Step& step : flow) {
     StepPlan s;
+    const uint64_t reached = reach(step, false);
+    const uint64_t expected = reach(step, true);
     s.step = std::move(step);
     const v1::HumanStage& h = s.step.human;
     s.kind = KindName(s.step.role);
-    s.tasks = items;
+    s.tasks = reached;
+    s.expected_tasks = expected;
+    const auto n = static_cast<int64_t>(reached);
     s.overlap = MaxAnswers(s.step);
     const int64_t rate = h.piece_rate_minor();
     MW_ASSIGN_OR_RETURN(int64_t per_item, MulMinor(s.overlap, rate));
     MW_ASSIGN_OR_RETURN(s.wages, MulMinor(per_item, n));
-    s.gold_answers = GoldAnswers(items * s.overlap, h.qa().gold_per_thousand());
+    MW_ASSIGN_OR_RETURN(const int64_t expected_wages,
+                        MulMinor(per_item, static_cast<int64_t>(expected)));
+    MW_ASSIGN_OR_RETURN(plan.expected_wages, AddMinor(plan.expected_wages, expected_wages));
+    s.gold_answers = GoldAnswers(reached * s.overlap, h.qa().gold_per_thousand());
     MW_ASSIGN_OR_RETURN(s.gold_wages, MulMinor(static_cast<int64_t>(s.gold_answers), rate));
     MW_ASSIGN_OR_RETURN(s.training_per_newcomer,
                         MulMinor(static_cast<int64_t>(h.qa().training_tasks()), rate));
@@ -64,11 +87,23 @@ absl::StatusOr<ContractPlan> PlanContract(const v1::Contract& contract, uint64_t
   }
   MW_ASSIGN_OR_RETURN(const int64_t paid, AddMinor(plan.wages, plan.gold_wages));
   plan.fee = PerMilleOf(paid, contract.platform_fee_per_mille());
+  MW_ASSIGN_OR_RETURN(const int64_t expected_paid, AddMinor(plan.expected_wages, plan.gold_wages));
+  plan.expected_fee = PerMilleOf(expected_paid, contract.platform_fee_per_mille());
   return plan;
 }
 
 absl::Status CheckBudget(const v1::Contract& contract, const ContractPlan& plan) {
-  if (contract.budget_minor() >= plan.cost()) return absl::OkStatus();
+  // With pieces, how many there will be is known only as people cut them: the budget must
+  // cover the expected cost, and a job whose next pieces it cannot pay for waits on its budget.
+  if (contract.budget_minor() >= plan.budgeted()) return absl::OkStatus();
+  if (plan.pieces) {
+    const std::string& cur = contract.currency();
+    return absl::FailedPreconditionError(
+        absl::StrCat("budget ", FormatMoney(contract.budget_minor(), cur),
+                     " is below the expected cost ", FormatMoney(plan.budgeted(), cur), " of ",
+                     plan.items, " items cut into their expected pieces (at most ",
+                     FormatMoney(plan.cost(), cur), " if every item is cut into its most)"));
+  }
   const std::string& cur = contract.currency();
   std::string parts;
   if (plan.gold_wages > 0 || plan.fee > 0) {

@@ -29,11 +29,12 @@ namespace mw::dispatch {
 
 struct StepPlan {
   Step step;
-  std::string kind;           // "human", "verify", "improve" or "vote"
-  uint64_t tasks = 0;         // one per item
-  uint32_t overlap = 0;       // answers per task at most
-  int64_t wages = 0;          // tasks x overlap x piece rate
-  uint64_t gold_answers = 0;  // check tasks mixed in at the stage's gold rate, at most
+  std::string kind;             // "human", "verify", "improve" or "vote"
+  uint64_t tasks = 0;           // one per item (per piece at most, for a stage on pieces)
+  uint64_t expected_tasks = 0;  // per piece as expected (Pieces.expected)
+  uint32_t overlap = 0;         // answers per task at most
+  int64_t wages = 0;            // tasks x overlap x piece rate
+  uint64_t gold_answers = 0;    // check tasks mixed in at the stage's gold rate, at most
   int64_t gold_wages = 0;
   int64_t training_per_newcomer = 0;  // qa.training_tasks x piece rate
   std::optional<int64_t> hourly;      // piece rate / estimated time, per hour
@@ -46,8 +47,16 @@ struct ContractPlan {
   int64_t gold_wages = 0;  // every step's check tasks
   int64_t fee = 0;         // the platform's, on wages + gold_wages
   int64_t training_per_newcomer = 0;
-  // What the budget must cover: wages, check tasks and the fee.
+  // Stages cut pieces: the figures above are for every item cut into its most pieces, and these
+  // for the expected pieces.
+  bool pieces = false;
+  int64_t expected_wages = 0;
+  int64_t expected_fee = 0;
+  // The most it can cost: wages, check tasks and the fee.
   int64_t cost() const { return wages + gold_wages + fee; }
+  int64_t expected_cost() const { return expected_wages + gold_wages + expected_fee; }
+  // What the budget must cover at submission: the cost, or with pieces the expected cost.
+  int64_t budgeted() const { return pieces ? expected_cost() : cost(); }
 };
 
 // The plan of `contract` (which ValidateContract accepted) over `items` items. INVALID_ARGUMENT

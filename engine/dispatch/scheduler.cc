@@ -148,7 +148,7 @@ absl::StatusOr<TaskRun*> Scheduler::NextIn(JobRun* run, const std::string& centr
     }
     // A stage straight after the split opens the job's next item: its task there, and at every
     // other such stage (fan-out). The first step's cursor counts the items opened.
-    if (!stage.after.empty() || !stage.is_entry(pos)) continue;
+    if (!stage.after.empty() || !stage.is_entry(pos) || stage.scope >= 0) continue;
     v1::StageCursor* cursor = run->progress.mutable_stages(run->chain[0].index);
     // Items reserved for others are opened as tasks for them to take, and passed over; a few
     // per call, so that a long reserved batch never makes one lease call slow.

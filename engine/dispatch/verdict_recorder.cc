@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "engine/common/ids.h"
 #include "engine/common/status_macros.h"
 #include "engine/dispatch/answers.h"
@@ -121,7 +122,6 @@ absl::Status VerdictRecorder::Decide(JobRun* run, TaskRun* task, Batch* batch) {
   // The item moves on (flow.h): to the next step of its stage, or out of the stage to the stages
   // after it whose readiness is met now.
   const int pos = task->chain_pos;
-  const uint64_t item_index = task->item_index;
   v1::Item item = std::move(task->item);
   std::vector<std::string> producers;
   for (const CountedContribution& a : task->answers) producers.push_back(a.worker);
@@ -132,45 +132,105 @@ absl::Status VerdictRecorder::Decide(JobRun* run, TaskRun* task, Batch* batch) {
     if (run->chain[next].role != StageRun::Role::kVote) producers.clear();
     return p_.jobs->CreateTask(run, next, std::move(item), batch, producers).status();
   }
-  auto found = run->flight.find(item_index);
-  if (found == run->flight.end()) {
-    // No stage of this item settled since start-up: every verdict before this one is on disk.
-    MW_ASSIGN_OR_RETURN(FlowReplay replay, p_.jobs->Replay(*run, item_index));
-    found = run->flight.emplace(item_index, std::move(replay.flight)).first;
-  }
-  ItemFlight& flight = found->second;
-  const int entry = run->chain[pos].entry;
-  if (flight.state[entry] != StageState::kRunning) {
-    return absl::InternalError(
-        absl::StrCat("task ", task_id, " decided a stage that is not running"));
-  }
   const std::string* value = FindField(item, run->chain[pos].stage);
+  return Leave(run, run->chain[pos].entry, LeftAs(run->chain, pos, item),
+               value != nullptr ? *value : "", item, producers, batch);
+}
+
+absl::StatusOr<ItemFlight*> VerdictRecorder::FlightOf(JobRun* run, uint64_t index) {
+  auto found = run->flight.find(index);
+  if (found == run->flight.end()) {
+    // Nothing of this item settled since start-up: every verdict of it so far is on disk.
+    MW_ASSIGN_OR_RETURN(FlowReplay replay, p_.jobs->Replay(*run, index));
+    found = run->flight.emplace(index, std::move(replay.flight)).first;
+  }
+  return &found->second;
+}
+
+absl::Status VerdictRecorder::Leave(JobRun* run, int entry, StageState state, std::string value,
+                                    const v1::Item& item, const std::vector<std::string>& producers,
+                                    Batch* batch) {
+  MW_ASSIGN_OR_RETURN(ItemFlight * flight, FlightOf(run, item.index()));
+  if (flight->state[entry] != StageState::kRunning) {
+    return absl::InternalError(absl::StrCat("item ", item.index(), " left stage ",
+                                            run->chain[entry].stage, ", which is not running"));
+  }
+  const StageRun& stage = run->chain[entry];
+  if (stage.max_pieces > 0) {
+    // Cut: each piece goes on by itself; the stage settles when the last one is done.
+    const std::vector<std::string> pieces = SplitPieces(value, stage.max_pieces);
+    if (!pieces.empty()) {
+      ItemFlight::Cut& cut = flight->cuts[entry];
+      cut.open = static_cast<uint32_t>(pieces.size());
+      cut.values.assign(pieces.size(), "");
+      cut.kept = 0;
+      for (uint32_t i = 0; i < pieces.size(); ++i) {
+        MW_RETURN_IF_ERROR(p_.jobs->OpenPiece(
+            run, entry, MakePiece(run->chain, entry, item, i, pieces[i]), batch));
+      }
+      spdlog::info("event=item_cut job={} item={} stage={} pieces={}", run->record.job().id(),
+                   item.index(), stage.stage, pieces.size());
+      return absl::OkStatus();
+    }
+    value.clear();  // no pieces: nothing to gather
+  }
+  return SettleStage(run, flight, entry, state, std::move(value), item, producers, batch);
+}
+
+absl::Status VerdictRecorder::SettleStage(JobRun* run, ItemFlight* flight, int entry,
+                                          StageState state, std::string value, const v1::Item& item,
+                                          const std::vector<std::string>& producers, Batch* batch) {
   std::vector<int> settled;
-  const std::vector<int> started = Settle(run->chain, entry, LeftAs(run->chain, pos, item),
-                                          value != nullptr ? *value : "", &flight, &settled);
-  // Each stage settled (decided, or skipped) counts the item done.
+  const std::vector<int> started =
+      Settle(run->chain, entry, state, std::move(value), flight, &settled);
+  // Each stage settled (decided, or skipped) counts the item done, and so does the gather of a
+  // cutting stage that settled.
   for (int e : settled) {
     v1::StageCursor* cursor = run->progress.mutable_stages(run->chain[e].index);
     cursor->set_done(cursor->done() + 1);
+    if (run->chain[e].gather_index >= 0) {
+      v1::StageCursor* gather = run->progress.mutable_stages(run->chain[e].gather_index);
+      gather->set_done(gather->done() + 1);
+    }
   }
   for (int e : started) {
     // A verify step judges this verdict: not by those who made it.
     const bool judges = run->chain[e].role == StageRun::Role::kVerify;
     MW_RETURN_IF_ERROR(p_.jobs
-                           ->CreateTask(run, e, EntryItem(run->chain, e, flight, item), batch,
+                           ->CreateTask(run, e, EntryItem(run->chain, e, *flight, item), batch,
                                         judges ? producers : std::vector<std::string>{})
                            .status());
   }
-  if (flight.finished()) {
-    run->flight.erase(found);
-    if (run->merge_stage >= 0) {
-      v1::StageCursor* merge = run->progress.mutable_stages(run->merge_stage);
-      merge->set_done(merge->done() + 1);
+  if (!flight->finished()) return absl::OkStatus();
+  const uint64_t index = item.index();
+  if (IsPiece(index)) {
+    // A piece done goes back to its parent; the last one settles the parent's cutting stage.
+    const int cut_entry = flight->scope;
+    bool kept = false;
+    std::string gathered = GatheredValue(run->chain, cut_entry, *flight, item, &kept);
+    run->flight.erase(index);  // `flight` is gone now
+    MW_ASSIGN_OR_RETURN(ItemFlight * parent, FlightOf(run, item.parent()));
+    ItemFlight::Cut& cut = parent->cuts[cut_entry];
+    if (item.position() >= cut.values.size() || cut.open == 0) {
+      return absl::InternalError(absl::StrCat("piece ", index, " of item ", item.parent(),
+                                              " is not one its parent waits for"));
     }
-    run->progress.set_items_finished(run->progress.items_finished() + 1);
-    if (run->progress.items_finished() == run->record.job().items()) {
-      MW_RETURN_IF_ERROR(p_.lifecycle->Complete(run, batch));
-    }
+    cut.values[item.position()] = std::move(gathered);
+    cut.kept += kept;
+    if (--cut.open > 0) return absl::OkStatus();
+    MW_ASSIGN_OR_RETURN(v1::Item parent_item,
+                        p_.jobs->ReadItem(run->record.job().id(), item.parent()));
+    return SettleStage(run, parent, cut_entry, StageState::kSucceeded,
+                       absl::StrJoin(cut.values, "\n"), parent_item, {}, batch);
+  }
+  run->flight.erase(index);
+  if (run->merge_stage >= 0) {
+    v1::StageCursor* merge = run->progress.mutable_stages(run->merge_stage);
+    merge->set_done(merge->done() + 1);
+  }
+  run->progress.set_items_finished(run->progress.items_finished() + 1);
+  if (run->progress.items_finished() == run->record.job().items()) {
+    MW_RETURN_IF_ERROR(p_.lifecycle->Complete(run, batch));
   }
   return absl::OkStatus();
 }

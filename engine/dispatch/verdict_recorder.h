@@ -12,7 +12,11 @@
 #ifndef MW_ENGINE_DISPATCH_VERDICT_RECORDER_H_
 #define MW_ENGINE_DISPATCH_VERDICT_RECORDER_H_
 
+#include <string>
+#include <vector>
+
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "engine/common/clock.h"
 #include "engine/dispatch/job_catalogue.h"
 #include "engine/dispatch/job_lifecycle.h"
@@ -42,6 +46,19 @@ class VerdictRecorder {
   [[nodiscard]] absl::Status Decide(JobRun* run, TaskRun* task, storage::Batch* batch);
 
  private:
+  // The flight of item `index` of `run`, replayed from the store when not in memory.
+  absl::StatusOr<ItemFlight*> FlightOf(JobRun* run, uint64_t index);
+  // `item` leaves the stage at `entry` as `state` with its field `value`: a cutting stage cuts
+  // it into pieces (and settles when they are done); any other settles.
+  absl::Status Leave(JobRun* run, int entry, StageState state, std::string value,
+                     const microwork::v1::Item& item, const std::vector<std::string>& producers,
+                     storage::Batch* batch);
+  // Settles the stage, starts the stages whose readiness is met, and finishes the item when
+  // nothing is left: a piece then goes back to its parent, an item of the job counts finished.
+  absl::Status SettleStage(JobRun* run, ItemFlight* flight, int entry, StageState state,
+                           std::string value, const microwork::v1::Item& item,
+                           const std::vector<std::string>& producers, storage::Batch* batch);
+
   const Parts p_;
 };
 

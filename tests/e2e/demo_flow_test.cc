@@ -186,13 +186,17 @@ TEST_F(DemoFlowTest, ContractIsSplitDoneVerifiedMergedAndPaid) {
   std::ifstream csv(dir_.Sub("r.csv"));
   std::string line;
   std::getline(csv, line);
-  EXPECT_EQ(line, "review_id,product,text,sentiment,status,confidence,votes,workers,provenance");
+  EXPECT_EQ(
+      line,
+      "review_id,product,text,sentiment,status,confidence,votes,workers,provenance,item,parent");
   int rows = 0;
   std::set<std::string> workers;
   while (std::getline(csv, line)) {
     std::vector<std::string> f = SplitCsv(line);
-    ASSERT_EQ(f.size(), 9u) << line;
+    ASSERT_EQ(f.size(), 11u) << line;
     ++rows;
+    EXPECT_EQ(f[9], absl::StrCat(rows - 1));  // the item's id; no parent: not a piece
+    EXPECT_EQ(f[10], "");
     EXPECT_EQ(f[0], absl::StrFormat("R%04d", rows));
     EXPECT_EQ(f[3], truth.at(f[0])) << line;
     EXPECT_EQ(f[4], "succeeded");

@@ -227,7 +227,7 @@ TEST_F(OperatorDayTest, ExportedCsvCarriesNoFormulasAndNoControlCharacters) {
     first_fields.push_back(line.substr(0, line.find(",,cancelled before label")));
   }
   EXPECT_EQ(first_fields, (std::vector<std::string>{
-                              "text,label,status,confidence,votes,workers,provenance",
+                              "text,label,status,confidence,votes,workers,provenance,item,parent",
                               "\"'=HYPERLINK(\"\"http://evil.example\"\",\"\"click\"\")\"",
                               "\"'@SUM(A1)\"",
                               "-5",
