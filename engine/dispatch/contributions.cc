@@ -142,6 +142,10 @@ absl::StatusOr<std::optional<std::string>> ContributionRecorder::Locate(
   if (absl::Status s = CheckAnswer(stage.human.answer(), r.answer()); !s.ok()) {
     return absl::StrCat("answer: ", s.message());
   }
+  if (stage.max_pieces > 0 && !r.answer().skipped() &&
+      SplitPieces(r.answer().text(), stage.max_pieces + 1).size() > stage.max_pieces) {
+    return absl::StrCat("answer: at most ", stage.max_pieces, " pieces, one per line; got more");
+  }
 
   claim->run = run;
   claim->pos = pos;

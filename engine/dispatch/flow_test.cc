@@ -791,6 +791,13 @@ TEST_F(FlowEngineTest, PeopleCutReceiptsIntoLinesAndLinesIntoFieldsAndTheyComeBa
 
   auto cut = LeaseFor("w1", 4);
   ASSERT_THAT(Keys(cut), ElementsAre("job-1/lines/0", "job-1/lines/1"));
+  // More pieces than the stage allows is refused, and changes nothing.
+  v1::Result six = Text(cut["job-1/lines/0"], "a\nb\nc\nd\ne\nf");
+  six.set_result_id("six-lines");
+  auto too_many = SubmitResults("c", {six});
+  ASSERT_EQ(too_many.size(), 1u);
+  EXPECT_EQ(too_many[0].status(), v1::RECEIPT_QUARANTINED);
+  EXPECT_EQ(too_many[0].detail(), "answer: at most 5 pieces, one per line; got more");
   Accept({Text(cut["job-1/lines/0"], "Bread 1.20\nMilk 0.90\n"),
           Text(cut["job-1/lines/1"], "Soap 2.50")});
   // Each line is a piece of its own, showing the receipt's fields and the line.
