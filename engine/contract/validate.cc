@@ -596,6 +596,7 @@ class Validator {
         if (from == index.end() || !c_.stages(from->second).has_pieces()) {
           Error(p + ".gather.from",
                 absl::StrCat("expected a stage that cuts pieces, got \"", s.gather().from(), "\""));
+          hands[v] = -1;  // what was meant: whole items again (no second error for it)
           continue;
         }
         if (sees[v] != from->second) {

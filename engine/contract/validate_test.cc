@@ -49,6 +49,33 @@ microwork::v1::Stage Iterate() {
   return s;
 }
 
+// Good() with "label" cutting each review into its sentences (pieces, text answer, overlap 1),
+// "tone" on each sentence, and "back" gathering them before the merge.
+Contract WithPieces() {
+  Contract c = Good();
+  auto* label = c.mutable_stages(1);
+  label->mutable_pieces()->set_max(10);
+  label->mutable_human()->mutable_answer()->mutable_text()->set_max_length(2000);
+  label->mutable_human()->set_overlap(1);
+  label->mutable_human()->clear_qa();
+  auto tone = c.stages(1);
+  tone.set_name("tone");
+  tone.clear_pieces();
+  tone.set_after(0, "label");
+  *c.add_stages() = tone;  // stages[3]
+  microwork::v1::Stage back;
+  back.set_name("back");
+  back.add_after("tone");
+  back.mutable_gather()->set_from("label");
+  *c.add_stages() = back;  // stages[4]
+  c.mutable_stages(2)->set_after(0, "back");
+  return c;
+}
+
+TEST(ValidateTest, PiecesCutByPeopleAndTheirGatherAreAccepted) {
+  EXPECT_EQ(ValidateContract(WithPieces(), Limits()), std::vector<ContractError>{});
+}
+
 TEST(ValidateTest, BranchesAfterTheSplitAndJoinsAreAccepted) {
   // Two questions on the same rows, a stage waiting for both, and a merge after two stages.
   Contract c = Good();
@@ -267,6 +294,16 @@ INSTANTIATE_TEST_SUITE_P(
              },
              {{"stages[1].quorum",
                "QUORUM readiness needs a quorum of 1 to the 1 stages it is after, got 2"}}},
+        Case{"PiecesOnAChoice",
+             [](Contract* c) { c->mutable_stages(1)->mutable_pieces()->set_max(3); },
+             {{"stages[1].human.answer",
+               "a stage that cuts pieces has a text answer, one per line"},
+              {"stages[1].human.overlap",
+               "one worker cuts each item into pieces: expected 1 (a verify after it can check "
+               "each piece)"},
+              {"stages[2].after",
+               "a merge comes after stages that work on whole items: gather the pieces first"},
+              {"stages[1].pieces", "needs exactly one gather stage to take its pieces back, has 0"}}},
         Case{"AfterTwice",
              [](Contract* c) { c->mutable_stages(2)->add_after("label"); },
              {{"stages[2].after", "\"label\" is named twice"}}},
@@ -305,6 +342,47 @@ INSTANTIATE_TEST_SUITE_P(
                    microwork::v1::MEDIAN);
              },
              {{"stages[1].human.qa.method", "MEDIAN and MEAN need a number answer"}}}),
+    PrintCase);
+
+class PieceErrorTest : public ::testing::TestWithParam<Case> {};
+
+TEST_P(PieceErrorTest, ReportsExactPathAndMessage) {
+  Contract c = WithPieces();
+  GetParam().edit(&c);
+  EXPECT_EQ(ValidateContract(c, Limits()), GetParam().errors);
+}
+
+// WithPieces(): stages rows, label (cuts), result (merge), tone (on pieces), back (gather).
+INSTANTIATE_TEST_SUITE_P(
+    OneErrorPerKind, PieceErrorTest,
+    ::testing::Values(
+        Case{"GatherFromAStageThatDoesNotCut",
+             [](Contract* c) { c->mutable_stages(4)->mutable_gather()->set_from("tone"); },
+             {{"stages[4].gather.from", "expected a stage that cuts pieces, got \"tone\""},
+              {"stages[1].pieces",
+               "needs exactly one gather stage to take its pieces back, has 0"}}},
+        Case{"MergeOfPieces",
+             [](Contract* c) { c->mutable_stages(2)->set_after(0, "tone"); },
+             {{"stages[2].after",
+               "a merge comes after stages that work on whole items: gather the pieces first"}}},
+        Case{"JoinOfPiecesAndWholeItems",
+             [](Contract* c) {
+               auto both = c->stages(3);
+               both.set_name("both");
+               both.set_after(0, "back");
+               both.add_after("tone");
+               *c->add_stages() = both;  // stages[5]
+               c->mutable_stages(2)->set_after(0, "both");
+             },
+             {{"stages[5].after",
+               "\"back\" and \"tone\" hand on different items (pieces of different stages, "
+               "or pieces and whole items); a stage waits for stages of one kind"}}},
+        Case{"TooManyPieces",
+             [](Contract* c) { c->mutable_stages(1)->mutable_pieces()->set_max(2000); },
+             {{"stages[1].pieces.max", "expected 1 to 100, got 2000"}}},
+        Case{"ExpectedAboveMax",
+             [](Contract* c) { c->mutable_stages(1)->mutable_pieces()->set_expected(11); },
+             {{"stages[1].pieces.expected", "at most pieces.max (10), got 11"}}}),
     PrintCase);
 
 // Good() with `count` human stages in a chain between the split and the merge.
