@@ -61,6 +61,7 @@ def main():
         ("--seeds 2000", "--seeds 2"),
         ("--hostile --seeds 200", "--hostile --seeds 2"),
         ("--branches --seeds 1000", "--branches --seeds 2"),
+        ("--pieces --seeds 1000", "--pieces --seeds 2"),
         ("--shapes chain,branches", "--shapes chain,branches --seconds 1"),
         ("--seconds 10", "--seconds 1"),
         ("--items 1000000 --capacity 200 --cancel-next",

@@ -66,6 +66,23 @@ TEST_P(BranchSeeds, BranchesAndJoinsHoldUnderFaults) {
 
 INSTANTIATE_TEST_SUITE_P(Seeds, BranchSeeds, ::testing::Values(1, 2, 3));
 
+// Rows cut into pieces by people, each piece labelled on its own and gathered back, under the
+// same faults (Simulation::CheckPieces).
+class PieceSeeds : public ::testing::TestWithParam<uint64_t> {};
+
+TEST_P(PieceSeeds, PiecesAreGatheredBackOnceInOrderUnderFaults) {
+  Options options;
+  options.seed = GetParam();
+  options.pieces = true;
+  const Report r = sim::Run(options);
+  EXPECT_TRUE(r.ok) << r.failure << "\nreplay: build/bin/simulate --pieces --seed " << options.seed
+                    << " --trace";
+  EXPECT_GT(r.dispatcher_crashes, 0u);
+  EXPECT_EQ(r.pieces, 60u);  // rows 0..39 cut into row % 4 pieces
+}
+
+INSTANTIATE_TEST_SUITE_P(Seeds, PieceSeeds, ::testing::Values(2, 3, 4));
+
 TEST(Sim, ASeedReplaysExactly) {
   Options options;
   options.seed = 11;

@@ -20,6 +20,9 @@ int main(int argc, char** argv) {
   app.add_option("--drop", options.drop, "Chance a message is lost");
   app.add_option("--duplicate", options.duplicate, "Chance a message arrives twice");
   app.add_flag("--trace", options.trace, "Print every event to stderr");
+  app.add_flag("--pieces", options.pieces,
+               "Run a contract whose rows people cut into pieces, labelled one by one and "
+               "gathered back");
   app.add_flag("--branches", options.branches,
                "Run a branching contract: two questions side by side, a check, and a join");
   app.add_flag("--hostile", options.hostile,

@@ -11,6 +11,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "engine/common/clock.h"
 #include "engine/common/ids.h"
 #include "engine/contract/contract_file.h"
@@ -104,13 +105,36 @@ std::string BranchStages(const Options& o) {
                       human("final", "check, tone", "    readiness: ALL_DONE\n", "keep, drop"));
 }
 
+// The stages a run with pieces adds beside "label" (Options::pieces), at the same piece rate.
+std::string PieceStages(const Options& o) {
+  return absl::StrCat(
+      "  - name: cut\n    after: [rows]\n    pieces: {max: 3, expected: 2}\n    human:\n"
+      "      instructions: {en: \"Copy each sentence, one per line.\"}\n"
+      "      answer: {text: {max_length: 200}}\n      piece_rate_minor: ",
+      kPieceRate, "\n      estimated_seconds: ", kEstimatedSeconds,
+      "\n      overlap: 1\n"
+      "  - name: part\n    after: [cut]\n    human:\n"
+      "      instructions: {en: \"Positive or negative?\"}\n"
+      "      answer: {single_choice: {options: [positive, negative]}}\n      piece_rate_minor: ",
+      kPieceRate, "\n      estimated_seconds: ", kEstimatedSeconds, "\n      overlap: ", o.overlap,
+      "\n  - name: back\n    after: [part]\n    gather: {from: cut}\n");
+}
+
+// What a "cut" worker answers for row `row`: 0 to 3 pieces, by the row.
+std::string SimCut(uint64_t row) {
+  std::string out;
+  for (uint64_t k = 0; k < row % 4; ++k) absl::StrAppend(&out, "sentence ", k, " of ", row, "\n");
+  return out;
+}
+
 // What a simulated worker answers on `stage` for item `index`: mostly one option, by the item.
 std::string SimAnswer(const std::string& stage, uint64_t index, bool flip) {
   static const std::map<std::string, std::pair<const char*, const char*>> kOptions = {
       {"label", {"positive", "negative"}},
       {"tone", {"formal", "casual"}},
       {"check", {"yes", "no"}},
-      {"final", {"keep", "drop"}}};
+      {"final", {"keep", "drop"}},
+      {"part", {"positive", "negative"}}};
   auto found = kOptions.find(stage);
   if (found == kOptions.end()) return "positive";
   return ((index % 2 == 0) != flip) ? found->second.first : found->second.second;
@@ -151,9 +175,13 @@ stages:
       overlap: )",
                       o.overlap, R"(
 )",
-                      o.branches ? BranchStages(o) : std::string(), R"(
+                      o.branches ? BranchStages(o) : std::string(),
+                      o.pieces ? PieceStages(o) : std::string(), R"(
   - {name: result, after: [)",
-                      o.branches ? "final" : "label", R"(], merge: {}}
+                      o.branches ? "final"
+                      : o.pieces ? "label, back"
+                                 : "label",
+                      R"(], merge: {}}
 )");
 }
 
@@ -471,7 +499,11 @@ class Simulation {
       r.set_assignment_id(a.assignment_id());
       r.set_epoch(a.epoch());
       r.set_worker(a.worker());
-      r.mutable_answer()->set_choice(SimAnswer(a.stage(), a.item().index(), Chance(0.1)));
+      if (a.stage() == "cut") {
+        r.mutable_answer()->set_text(SimCut(a.item().index()));
+      } else {
+        r.mutable_answer()->set_choice(SimAnswer(a.stage(), a.item().index(), Chance(0.1)));
+      }
       r.set_active_seconds(Hostile(index) ? kInflatedSeconds : kEstimatedSeconds);
       c.answered.insert(a.assignment_id());
       Event(absl::StrCat(c.id, " answers ", a.assignment_id(), " as ", r.result_id()));
@@ -708,6 +740,7 @@ class Simulation {
     }
 
     if (o_.branches && !CheckJoins(*job)) return;
+    if (o_.pieces && !CheckPieces(*job)) return;
 
     // Acknowledged contributions are recorded, and only those.
     std::map<std::string, std::string> recorded;  // contribution id -> result id
@@ -824,6 +857,58 @@ class Simulation {
         return false;
       }
     }
+    return true;
+  }
+
+  // Options::pieces: every row was cut as its worker said; each piece was decided once at "part"
+  // (one verdict, stored under the piece's id) and gathered back once, in order: the row's "cut"
+  // field is its pieces' "part" verdicts, and the exported row nests exactly those pieces. The
+  // job completed, so no row finished before its pieces.
+  bool CheckPieces(const v1::Job& job) {
+    enum { kCut = 2, kPart = 3 };  // contract indexes (ContractText)
+    uint64_t pieces = 0;
+    std::map<uint64_t, v1::ResultRecord> rows;
+    auto exported = engine_->ExportResults(job_id_, [&](const v1::ResultRecord& r) {
+      rows[r.item_index()] = r;
+      return true;
+    });
+    if (!exported.ok()) {
+      Fail(exported.ToString());
+      return false;
+    }
+    for (int i = 0; i < o_.items; ++i) {
+      const uint64_t n = i % 4;
+      pieces += n;
+      std::vector<std::string> parts;
+      for (uint32_t k = 0; k < n; ++k) {
+        const uint64_t piece = dispatch::PieceIndex(i, kCut, k);
+        v1::ResultRecord part;
+        auto s = engine_->store()->GetRecord(storage::Cf::kOutputs,
+                                             storage::keys::Task(job_id_, kPart, piece), &part);
+        if (!s.ok()) {
+          Fail(absl::StrCat("piece ", k, " of row ", i, " has no verdict: ", s.ToString()));
+          return false;
+        }
+        parts.push_back(part.routed());
+      }
+      const v1::ResultRecord& row = rows[i];
+      const std::string* gathered = dispatch::FindField(row.item(), "cut");
+      const std::string want = absl::StrJoin(parts, "\n");
+      if (gathered == nullptr || *gathered != want || row.children_size() != static_cast<int>(n)) {
+        Fail(absl::StrCat("row ", i, " gathered \"", gathered != nullptr ? *gathered : "(none)",
+                          "\" with ", row.children_size(), " pieces; its ", n,
+                          " pieces were decided \"", want, "\""));
+        return false;
+      }
+    }
+    if (job.stages(kPart).total() != pieces || job.stages(kPart).done() != pieces ||
+        job.stages(kCut).done() != static_cast<uint64_t>(o_.items)) {
+      Fail(absl::StrCat("part counts ", job.stages(kPart).done(), "/", job.stages(kPart).total(),
+                        " pieces done, cut ", job.stages(kCut).done(), "; expected ", pieces,
+                        " and ", o_.items));
+      return false;
+    }
+    report_.pieces = pieces;
     return true;
   }
 

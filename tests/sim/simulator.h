@@ -44,6 +44,11 @@ struct Options {
   // ALL_DONE). Besides every check above: every join started once, only after both of its
   // branches were decided, and every stage counts every item done.
   bool branches = false;
+  // People cut items into pieces: beside "label", a worker cuts every row into 0 to 3 pieces
+  // ("cut", one per line), each piece is labelled on its own ("part"), and a gather ("back")
+  // takes them back into their row. Besides every check above: each piece was decided once and
+  // gathered back once, in order, into a row that finished only after all of its pieces.
+  bool pieces = false;
   // The last centre is hostile: it reports 4294967295 s on every task, names reviewers who do
   // not exist, sends oversized answers and answers for other centres' assignments, and replays
   // its acknowledged results with changed bodies. Besides every check above: none of it is
@@ -66,6 +71,7 @@ struct Report {
   int64_t hostile_topups_minor = 0, hostile_topup_bound_minor = 0;
   // Workers' top-ups on a job the final audit checked against the time their leases were held.
   uint64_t time_bounds_checked = 0;
+  uint64_t pieces = 0;  // Options::pieces: pieces cut, decided and gathered back
 };
 
 // Runs one simulation in a fresh temporary directory.
