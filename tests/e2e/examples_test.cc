@@ -7,6 +7,7 @@
 #include <map>
 #include <set>
 
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -148,8 +149,50 @@ TEST(ExamplesTest, ModerationAsksTwoQuestionsSideBySideAndJoinsThemIntoOneRow) {
     }
     right += row["fields"]["priority"] == priorities[i];
   }
-  std::cout << "moderation: " << right << " of " << rows.size()
-            << " priorities match the truth\n";
+  std::cout << "moderation: " << right << " of " << rows.size() << " priorities match the truth\n";
+}
+
+TEST(ExamplesTest, ProofreadingCutsParagraphsIntoSentencesAndGathersTheFixesBack) {
+  mw::testing::TempDir dir;
+  std::vector<json> rows = RunExample("proofreading", dir);
+  const auto ids = Column(kSource + "/examples/proofreading/paragraphs.csv", 0);
+  ASSERT_EQ(rows.size(), ids.size());
+  int pieces = 0, fixed = 0;
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const json& row = rows[i];
+    EXPECT_EQ(row["item"], i);  // input order, each paragraph once
+    EXPECT_EQ(row["fields"]["paragraph_id"], ids[i]);
+    // One person found the sentences; each is a piece of its own, fixed by one person and
+    // verified by three others, then gathered back in order.
+    const json& p = row["provenance"];
+    ASSERT_EQ(p.size(), 1u) << row.dump();
+    EXPECT_EQ(p[0]["stage"], "find");
+    std::vector<std::string> found =
+        absl::StrSplit(p[0]["answer"].get<std::string>(), '\n', absl::SkipWhitespace());
+    const json children = row.value("children", json::array());
+    ASSERT_EQ(children.size(), found.size()) << row.dump();
+    std::vector<std::string> gathered;
+    for (size_t k = 0; k < children.size(); ++k) {
+      const json& piece = children[k];
+      EXPECT_EQ(piece["parent"], i);
+      EXPECT_EQ(piece["position"], k);
+      EXPECT_EQ(piece["cut_by"], "find");
+      EXPECT_EQ(piece["fields"]["find"], found[k]);
+      const json& q = piece["provenance"];
+      ASSERT_EQ(q.size(), 2u) << piece.dump();
+      EXPECT_EQ(q[0]["stage"], "fix");
+      EXPECT_EQ(q[1]["stage"], "verify");
+      EXPECT_EQ(Workers(q[1]).size(), 3u);
+      EXPECT_TRUE(Disjoint(Workers(q[0]), Workers(q[1]))) << piece.dump();
+      const bool accepted = piece["fields"]["verify"] == "yes";
+      EXPECT_EQ(piece["status"], accepted ? "succeeded" : "rejected by verify");
+      gathered.push_back(accepted ? piece["fields"]["fix"] : piece["fields"]["find"]);
+      fixed += accepted;
+    }
+    pieces += static_cast<int>(children.size());
+    EXPECT_EQ(row["fields"]["find"], absl::StrJoin(gathered, "\n")) << row.dump();
+  }
+  std::cout << "proofreading: " << pieces << " sentences found, " << fixed << " fixes accepted\n";
 }
 
 }  // namespace
