@@ -877,5 +877,63 @@ TEST_F(FlowEngineTest, PeopleCutReceiptsIntoLinesAndLinesIntoFieldsAndTheyComeBa
   EXPECT_EQ(rows[1].children(0).children(1).status(), "rejected by check");
 }
 
+// Money under pieces: the budget covers the expected pieces (one line per receipt), a worker
+// cuts the receipt into three; the job pays what its escrow holds and then waits on its budget
+// instead of overspending.
+TEST_F(FlowEngineTest, MorePiecesThanTheBudgetExpectedMakeTheJobWaitOnItsBudget) {
+  AddCentre("c", {"w1", "w2"});
+  ASSERT_TRUE(Submit(R"(
+name: Receipt lines
+client: acme
+currency: USD
+budget_minor: 8
+inputs:
+  - name: receipts
+    format: FORMAT_CSV
+    inline_text: "id\n1\n"
+stages:
+  - name: rows
+    split: {input: receipts, by: SPLIT_ROWS}
+  - name: lines
+    after: [rows]
+    pieces: {max: 5, expected: 1}
+    human:
+      instructions: {en: "Copy each line item, one per line."}
+      answer: {text: {max_length: 400}}
+      piece_rate_minor: 6
+      estimated_seconds: 30
+      overlap: 1
+  - name: typed
+    after: [lines]
+    human:
+      instructions: {en: "Type the line's price."}
+      answer: {text: {max_length: 20}}
+      piece_rate_minor: 2
+      estimated_seconds: 10
+      overlap: 1
+  - name: back
+    after: [typed]
+    gather: {from: lines}
+  - name: out
+    after: [back]
+    merge: {}
+)")
+                  .ok());
+  auto cut = LeaseFor("w1", 1);
+  ASSERT_THAT(Keys(cut), ElementsAre("job-1/lines/0"));
+  Accept({Text(cut["job-1/lines/0"], "Bread 1.20\nMilk 0.90\nEggs 3.10")});
+  // The escrow holds 2 more: one line can be paid for, then the job waits.
+  auto typing = LeaseFor("w2", 3);
+  ASSERT_EQ(typing.size(), 1u);
+  for (const auto& [id, a] : typing) Accept({Text(a, "1.20")});
+  EXPECT_TRUE(LeaseFor("w2", 3).empty());
+  auto job = engine_->GetJob("job-1");
+  ASSERT_TRUE(job.ok());
+  EXPECT_EQ(job->state(), v1::JOB_BUDGET_EXHAUSTED);
+  EXPECT_EQ(job->wages_posted_minor(), 6 + 2);  // all of the budget, not a minor unit more
+  EXPECT_EQ(job->stages(2).total(), 3u);
+  EXPECT_EQ(job->stages(2).done(), 1u);
+}
+
 }  // namespace
 }  // namespace mw::dispatch
