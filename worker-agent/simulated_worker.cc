@@ -118,6 +118,11 @@ SimulatedAnswer Simulate(const CrowdModel& model, const std::string& worker,
   const auto& answer = stage.answer();
   if (answer.has_single_choice() && answer.single_choice().options_size() > 0) {
     const auto& options = answer.single_choice().options();
+    // A truth that is none of the options (a truth file written for another stage) is no truth.
+    if (truth != nullptr && std::find(options.begin(), options.end(), *truth) == options.end()) {
+      truth = nullptr;
+      out.truth_known = false;
+    }
     if (truth != nullptr && u < model.accuracy) {
       out.answer.set_choice(*truth);
     } else {
