@@ -875,6 +875,17 @@ TEST_F(FlowEngineTest, PeopleCutReceiptsIntoLinesAndLinesIntoFieldsAndTheyComeBa
   ASSERT_EQ(rows[1].children_size(), 1);
   EXPECT_EQ(rows[1].children(0).status(), "succeeded; 1 of 2 pieces of fields kept as cut");
   EXPECT_EQ(rows[1].children(0).children(1).status(), "rejected by check");
+  // Every individual answer, the pieces' included (the refused one is not an answer).
+  std::map<std::string, int> answers;
+  ASSERT_TRUE(engine_
+                  ->ExportAnswers("job-1",
+                                  [&](const v1::AnswerRow& a) {
+                                    ++answers[a.stage()];
+                                    return true;
+                                  })
+                  .ok());
+  EXPECT_THAT(answers, ElementsAre(Pair("check", 6), Pair("fields", 3), Pair("lines", 2),
+                                   Pair("total", 2), Pair("typed", 6)));
 }
 
 // Money under pieces: the budget covers the expected pieces (one line per receipt), a worker
