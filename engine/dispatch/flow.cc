@@ -41,6 +41,13 @@ v1::HumanStage JudgeStage(const v1::VerifyStage& v, const v1::HumanStage& judged
 
 std::string NewField(const std::string& stage) { return absl::StrCat(stage, ".new"); }
 
+// `item` without its fields: its index, line and, for a piece, its place.
+v1::Item Header(const v1::Item& item) {
+  v1::Item out = item;
+  out.clear_fields();
+  return out;
+}
+
 void RemoveField(v1::Item* item, const std::string& name) {
   auto* fields = item->mutable_fields();
   for (int i = 0; i < fields->size(); ++i) {
@@ -410,12 +417,7 @@ v1::Item EntryItem(const std::vector<Step>& flow, int entry, const ItemFlight& f
     }
     return false;
   };
-  v1::Item item;
-  item.set_index(from.index());
-  item.set_source_line(from.source_line());
-  item.set_parent(from.parent());
-  item.set_position(from.position());
-  item.set_cut_by(from.cut_by());
+  v1::Item item = Header(from);
   for (const auto& f : from.fields()) {
     if (!is_stage_field(f.name())) *item.add_fields() = f;
   }
@@ -521,12 +523,7 @@ std::string ItemStatus(const std::vector<Step>& flow, const v1::Item& item) {
 v1::Item ExportedItem(const std::vector<Step>& flow, const v1::Item& item) {
   std::set<std::string> stages;
   for (const Step& step : flow) stages.insert(step.stage);
-  v1::Item out;
-  out.set_index(item.index());
-  out.set_source_line(item.source_line());
-  out.set_parent(item.parent());
-  out.set_position(item.position());
-  out.set_cut_by(item.cut_by());
+  v1::Item out = Header(item);
   for (const auto& f : item.fields()) {
     if (!stages.count(f.name())) *out.add_fields() = f;
   }

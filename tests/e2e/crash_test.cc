@@ -16,6 +16,7 @@
 #include "absl/strings/strip.h"
 #include "gtest/gtest.h"
 #include "microwork/v1/services.grpc.pb.h"
+#include "nlohmann/json.hpp"
 #include "proto/rpc/channel.h"
 #include "testing/http_get.h"
 #include "testing/subprocess.h"
@@ -123,50 +124,99 @@ stages:
     return wages;
   }
 
+  // Two centres, nairobi and kampala, whose credentials go to "<centre>.cred".
+  void AddCentres() {
+    for (const char* c : {"nairobi", "kampala"}) {
+      EXPECT_EQ(
+          Mw({"centre", "add", "--id", c, "--region", "KE", "--currency", "USD", "--floor-minor",
+              "100", "--capacity", "100", "--credential-out", dir_.Sub(absl::StrCat(c, ".cred"))})
+              .exit_code,
+          0);
+    }
+  }
+
+  // An agent of four simulated workers answering at once at each centre; `extra` are more flags.
+  std::vector<std::unique_ptr<Subprocess>> StartAgents(const std::vector<std::string>& extra = {}) {
+    std::vector<std::unique_ptr<Subprocess>> agents;
+    for (const char* c : {"nairobi", "kampala"}) {
+      std::vector<std::string> argv = {kBin + "/mw-agent",
+                                       "--dispatcher",
+                                       server_,
+                                       "--credential-file",
+                                       dir_.Sub(absl::StrCat(c, ".cred")),
+                                       "--data-dir",
+                                       dir_.Sub(absl::StrCat("agent-", c)),
+                                       "--sim-workers",
+                                       "4",
+                                       "--sim-time-scale",
+                                       "0",
+                                       "--max-backoff-ms",
+                                       "200",
+                                       "--receipt-log",
+                                       dir_.Sub(absl::StrCat("receipts-", c, ".log"))};
+      argv.insert(argv.end(), extra.begin(), extra.end());
+      agents.push_back(
+          std::make_unique<Subprocess>(argv, dir_.Sub(absl::StrCat("agent-", c, ".log"))));
+      EXPECT_FALSE(agents.back()->ReadLineContaining("mw-agent ready").empty());
+    }
+    return agents;
+  }
+
+  // Kills the dispatcher with SIGKILL once the job has each of `points` answers (sorted), and
+  // restarts it on the same ports.
+  void KillAt(const std::vector<uint64_t>& points) {
+    const std::string listen = server_, metrics = metrics_;
+    for (size_t k = 0; k < points.size(); ++k) {
+      SCOPED_TRACE(absl::StrCat("kill ", k + 1, " at ", points[k], " answers"));
+      WaitForContributions(points[k]);
+      dispatcher_->Signal(SIGKILL);
+      ASSERT_EQ(dispatcher_->Wait(), 128 + SIGKILL);
+      StartDispatcher(listen, metrics);
+      // The reconciler re-armed a timer for every live lease.
+      const std::string scrape = testing::HttpGet(metrics_, "/metrics");
+      ASSERT_EQ(testing::MetricValue(scrape, "mw_leases_without_timer"), 0) << scrape;
+    }
+  }
+
+  // `count` answer counts in [lo, hi], sorted, from `seed` so that a failure replays.
+  static std::vector<uint64_t> Points(uint32_t seed, int count, uint64_t lo, uint64_t hi) {
+    std::mt19937 rng(seed);
+    std::uniform_int_distribution<uint64_t> at(lo, hi);
+    std::vector<uint64_t> points;
+    for (int i = 0; i < count; ++i) points.push_back(at(rng));
+    std::sort(points.begin(), points.end());
+    return points;
+  }
+
+  // Every result an agent saw acknowledged, by assignment id, from the receipt logs.
+  std::set<std::string> Acknowledged() {
+    std::set<std::string> acknowledged;
+    for (const char* c : {"nairobi", "kampala"}) {
+      std::ifstream log(dir_.Sub(absl::StrCat("receipts-", c, ".log")));
+      std::string id, status;
+      while (log >> id >> status) {
+        EXPECT_TRUE(status == "RECEIPT_ACCEPTED" || status == "RECEIPT_DUPLICATE") << id << status;
+        // "r:<assignment id>:<epoch>"
+        const size_t last = id.rfind(':');
+        acknowledged.insert(id.substr(2, last - 2));
+      }
+    }
+    return acknowledged;
+  }
+
   testing::TempDir dir_;
   std::unique_ptr<Subprocess> dispatcher_;
   std::string server_, metrics_;
 };
 
 TEST_F(CrashTest, TwentyKillsLoseNothingAndPayNothingTwice) {
-  for (const char* c : {"nairobi", "kampala"}) {
-    ASSERT_EQ(
-        Mw({"centre", "add", "--id", c, "--region", "KE", "--currency", "USD", "--floor-minor",
-            "100", "--capacity", "100", "--credential-out", dir_.Sub(absl::StrCat(c, ".cred"))})
-            .exit_code,
-        0);
-  }
+  AddCentres();
   CommandResult submit = Mw({"contract", "submit", dir_.Sub("contract.yaml")});
   ASSERT_EQ(submit.exit_code, 0) << submit.err;
-  std::vector<std::unique_ptr<Subprocess>> agents;
-  for (const char* c : {"nairobi", "kampala"}) {
-    agents.push_back(std::make_unique<Subprocess>(
-        std::vector<std::string>{kBin + "/mw-agent", "--dispatcher", server_, "--credential-file",
-                                 dir_.Sub(absl::StrCat(c, ".cred")), "--data-dir",
-                                 dir_.Sub(absl::StrCat("agent-", c)), "--sim-workers", "4",
-                                 "--sim-time-scale", "0", "--max-backoff-ms", "200",
-                                 "--receipt-log", dir_.Sub(absl::StrCat("receipts-", c, ".log"))},
-        dir_.Sub(absl::StrCat("agent-", c, ".log"))));
-    ASSERT_FALSE(agents.back()->ReadLineContaining("mw-agent ready").empty());
-  }
+  std::vector<std::unique_ptr<Subprocess>> agents = StartAgents();
 
   // Kill points: 20 random contribution counts, from a fixed seed so a failure replays.
-  std::mt19937 rng(20261123);
-  std::uniform_int_distribution<uint64_t> at(50, kItems * 3 - 500);
-  std::vector<uint64_t> points;
-  for (int i = 0; i < kKills; ++i) points.push_back(at(rng));
-  std::sort(points.begin(), points.end());
-  const std::string listen = server_, metrics = metrics_;
-  for (int k = 0; k < kKills; ++k) {
-    SCOPED_TRACE(absl::StrCat("kill ", k + 1, " at ", points[k], " contributions"));
-    WaitForContributions(points[k]);
-    dispatcher_->Signal(SIGKILL);
-    ASSERT_EQ(dispatcher_->Wait(), 128 + SIGKILL);
-    StartDispatcher(listen, metrics);
-    // The reconciler re-armed a timer for every live lease.
-    const std::string scrape = testing::HttpGet(metrics_, "/metrics");
-    ASSERT_EQ(testing::MetricValue(scrape, "mw_leases_without_timer"), 0) << scrape;
-  }
+  ASSERT_NO_FATAL_FAILURE(KillAt(Points(20261123, kKills, 50, kItems * 3 - 500)));
 
   CommandResult watch = Mw({"job", "watch", "job-1", "--every", "3600"});
   ASSERT_EQ(watch.exit_code, 0) << watch.err;
@@ -174,18 +224,7 @@ TEST_F(CrashTest, TwentyKillsLoseNothingAndPayNothingTwice) {
   for (auto& a : agents) a->Signal(SIGTERM);
   for (auto& a : agents) EXPECT_EQ(a->Wait(), 0);
 
-  // Every result an agent saw acknowledged, by assignment.
-  std::set<std::string> acknowledged;
-  for (const char* c : {"nairobi", "kampala"}) {
-    std::ifstream log(dir_.Sub(absl::StrCat("receipts-", c, ".log")));
-    std::string id, status;
-    while (log >> id >> status) {
-      ASSERT_TRUE(status == "RECEIPT_ACCEPTED" || status == "RECEIPT_DUPLICATE") << id << status;
-      // "r:<assignment id>:<epoch>"
-      const size_t last = id.rfind(':');
-      acknowledged.insert(id.substr(2, last - 2));
-    }
-  }
+  const std::set<std::string> acknowledged = Acknowledged();
   int posted = 0;
   const std::map<std::string, int> wages = Wages(&posted);
   EXPECT_EQ(acknowledged.size(), static_cast<size_t>(kItems * 3));
@@ -247,58 +286,21 @@ stages:
       truth << "R" << i << ",\"first of " << i << "\nsecond of " << i << "\",a\n";
     }
   }
-  for (const char* c : {"nairobi", "kampala"}) {
-    ASSERT_EQ(
-        Mw({"centre", "add", "--id", c, "--region", "KE", "--currency", "USD", "--floor-minor",
-            "100", "--capacity", "100", "--credential-out", dir_.Sub(absl::StrCat(c, ".cred"))})
-            .exit_code,
-        0);
-  }
+  AddCentres();
   CommandResult submit = Mw({"contract", "submit", dir_.Sub("pieces.yaml")});
   ASSERT_EQ(submit.exit_code, 0) << submit.err;
-  std::vector<std::unique_ptr<Subprocess>> agents;
-  for (const char* c : {"nairobi", "kampala"}) {
-    agents.push_back(std::make_unique<Subprocess>(
-        std::vector<std::string>{kBin + "/mw-agent", "--dispatcher", server_, "--credential-file",
-                                 dir_.Sub(absl::StrCat(c, ".cred")), "--data-dir",
-                                 dir_.Sub(absl::StrCat("agent-", c)), "--sim-workers", "4",
-                                 "--sim-time-scale", "0", "--sim-accuracy", "1", "--sim-truth",
-                                 dir_.Sub("truth.csv"), "--max-backoff-ms", "200", "--receipt-log",
-                                 dir_.Sub(absl::StrCat("receipts-", c, ".log"))},
-        dir_.Sub(absl::StrCat("agent-", c, ".log"))));
-    ASSERT_FALSE(agents.back()->ReadLineContaining("mw-agent ready").empty());
-  }
+  std::vector<std::unique_ptr<Subprocess>> agents =
+      StartAgents({"--sim-accuracy", "1", "--sim-truth", dir_.Sub("truth.csv")});
   // Answers in all: a cut per row, two answers on each of its two pieces.
   constexpr int kAnswers = kRows + kRows * 2 * 2;
-  std::mt19937 rng(20261202);
-  std::uniform_int_distribution<uint64_t> at(20, kAnswers - 100);
-  std::vector<uint64_t> points;
-  for (int i = 0; i < kPieceKills; ++i) points.push_back(at(rng));
-  std::sort(points.begin(), points.end());
-  const std::string listen = server_, metrics = metrics_;
-  for (int k = 0; k < kPieceKills; ++k) {
-    SCOPED_TRACE(absl::StrCat("kill ", k + 1, " at ", points[k], " answers"));
-    WaitForContributions(points[k]);
-    dispatcher_->Signal(SIGKILL);
-    ASSERT_EQ(dispatcher_->Wait(), 128 + SIGKILL);
-    StartDispatcher(listen, metrics);
-  }
+  ASSERT_NO_FATAL_FAILURE(KillAt(Points(20261202, kPieceKills, 20, kAnswers - 100)));
   CommandResult watch = Mw({"job", "watch", "job-1", "--every", "3600"});
   ASSERT_EQ(watch.exit_code, 0) << watch.err;
   EXPECT_TRUE(absl::StrContains(watch.out, "completed")) << watch.out;
   for (auto& a : agents) a->Signal(SIGTERM);
   for (auto& a : agents) EXPECT_EQ(a->Wait(), 0);
 
-  std::set<std::string> acknowledged;
-  for (const char* c : {"nairobi", "kampala"}) {
-    std::ifstream log(dir_.Sub(absl::StrCat("receipts-", c, ".log")));
-    std::string id, status;
-    while (log >> id >> status) {
-      ASSERT_TRUE(status == "RECEIPT_ACCEPTED" || status == "RECEIPT_DUPLICATE") << id << status;
-      const size_t last = id.rfind(':');
-      acknowledged.insert(id.substr(2, last - 2));
-    }
-  }
+  const std::set<std::string> acknowledged = Acknowledged();
   const std::map<std::string, int> wages = Wages();
   EXPECT_EQ(acknowledged.size(), static_cast<size_t>(kAnswers));
   for (const auto& aid : acknowledged) {
@@ -307,25 +309,28 @@ stages:
   for (const auto& [aid, n] : wages) ASSERT_EQ(n, 1) << "paid twice: " << aid;
   EXPECT_EQ(wages.size(), static_cast<size_t>(kAnswers));
 
-  // Every tree is whole: each row exported once with its two pieces, gathered back in order.
+  // Every tree is whole: each row exported once with its two pieces in order, and the row
+  // holds their verdicts, gathered back in that order.
   CommandResult exported =
-      Mw({"results", "export", "job-1", "--format", "csv", "--out", dir_.Sub("out.csv")});
+      Mw({"results", "export", "job-1", "--format", "jsonl", "--out", dir_.Sub("out.jsonl")});
   ASSERT_EQ(exported.exit_code, 0) << exported.err;
-  std::ifstream csv(dir_.Sub("out.csv"));
-  std::string line;
-  std::getline(csv, line);
-  int parents = 0, pieces = 0;
-  std::string last_parent;
-  while (std::getline(csv, line)) {
-    // A quoted multi-line field (the gathered "cut") spans lines: count rows by their ids.
-    if (absl::EndsWith(line, ",")) {
-      ++parents;  // no parent id: a row of the job
-    } else if (absl::StrContains(line, ",part=")) {
-      ++pieces;
+  std::ifstream jsonl(dir_.Sub("out.jsonl"));
+  int rows = 0;
+  for (std::string line; std::getline(jsonl, line); ++rows) {
+    const auto row = nlohmann::json::parse(line);
+    ASSERT_EQ(row["item"], rows) << line;
+    ASSERT_EQ(row["children"].size(), 2u) << line;
+    std::vector<std::string> parts;
+    for (size_t k = 0; k < 2; ++k) {
+      const auto& piece = row["children"][k];
+      EXPECT_EQ(piece["parent"], rows);
+      EXPECT_EQ(piece["position"], k);
+      EXPECT_EQ(piece["fields"]["cut"], absl::StrCat(k == 0 ? "first of " : "second of ", rows));
+      parts.push_back(piece["fields"]["part"]);
     }
+    EXPECT_EQ(row["fields"]["cut"], absl::StrCat(parts[0], "\n", parts[1])) << line;
   }
-  EXPECT_EQ(parents, kRows);
-  EXPECT_EQ(pieces, kRows * 2);
+  EXPECT_EQ(rows, kRows);
   CommandResult verify = Mw({"ledger", "verify"});
   ASSERT_EQ(verify.exit_code, 0) << verify.err;
   dispatcher_->Signal(SIGTERM);
