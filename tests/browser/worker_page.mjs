@@ -154,6 +154,9 @@ async function main() {
     assert.equal((await worker.textContent('#instructions')).trim(),
       lang === 'en' ? 'Is this review positive or negative?' : 'Je, maoni haya ni mazuri au mabaya?');
     await worker.click('#start');
+    // The task page has loaded (the click only waits for the navigation to commit; asking
+    // before its script ran made this flaky on a slow machine).
+    await worker.waitForLoadState('load');
     // The page's script ran (the policy let it): read-aloud is wired and the idle clock is on.
     assert.equal(await worker.evaluate(() => typeof say), 'function');
     assert.equal(await worker.getAttribute('form#answer', 'enctype'), 'multipart/form-data');
