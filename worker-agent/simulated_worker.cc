@@ -76,6 +76,11 @@ const std::string* TruthOf(const CrowdModel& model, const std::string& stage,
     } else if (!model.stage_truth.empty()) {
       return nullptr;
     }
+    // A piece's own row first ("R01#2": the second piece of R01), then its parent's.
+    if (!item.cut_by().empty()) {
+      auto it = labels->find(absl::StrCat(f.value(), "#", item.position() + 1));
+      if (it != labels->end()) return &it->second;
+    }
     if (auto it = labels->find(f.value()); it != labels->end()) return &it->second;
   }
   return nullptr;

@@ -26,7 +26,8 @@ struct CrowdModel {
 };
 
 // Reads a truth CSV: header "<item field>,<label column>", then one row per item; or with more
-// columns, "<item field>,<stage>,<stage>...": each stage's true answer.
+// columns, "<item field>,<stage>,<stage>...": each stage's true answer. A piece (Item.cut_by)
+// is looked up as "<value>#<position from 1>" first, then as its parent's "<value>".
 [[nodiscard]] absl::StatusOr<CrowdModel> LoadTruth(const std::string& path, CrowdModel model);
 
 struct SimulatedAnswer {

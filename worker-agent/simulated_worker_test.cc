@@ -101,6 +101,24 @@ TEST(SimulatedWorkerTest, PerStageTruthDrivesFixesVerificationsAndVotes) {
   EXPECT_EQ(Simulate(m, "w", Judge("fix", {{"id", "R1"}}, {})).answer.text(), "12.5");
 }
 
+// A piece finds its own truth row ("R1#2"), and falls back to its parent's.
+TEST(SimulatedWorkerTest, APieceIsAnsweredFromItsOwnTruthRow) {
+  CrowdModel m;
+  m.accuracy = 1.0;
+  m.truth_field = "id";
+  m.stage_truth["price"]["R1#2"] = "0.90";
+  m.stage_truth["price"]["R1"] = "9.99";
+  auto piece = [](uint32_t position) {
+    v1::CachedAssignment a = Judge("price", {{"id", "R1"}, {"lines", "Milk"}}, {});
+    a.mutable_assignment()->mutable_item()->set_cut_by("lines");
+    a.mutable_assignment()->mutable_item()->set_position(position);
+    return a;
+  };
+  EXPECT_EQ(Simulate(m, "w", piece(1)).answer.text(), "0.90");
+  EXPECT_EQ(Simulate(m, "w", piece(0)).answer.text(), "9.99");
+  EXPECT_EQ(Simulate(m, "w", Judge("price", {{"id", "R1#2"}}, {})).answer.text(), "0.90");
+}
+
 // The regression: simulated workers answered the minimum on every number stage whatever the
 // truth file said.
 TEST(SimulatedWorkerTest, NumberStagesFollowTheTruthAndMissNearItWhenWrong) {

@@ -526,6 +526,7 @@ class Validator {
     }
     if (merges > 1) Error("stages", "at most one merge stage");
     Pieces(index, order);
+    Rejections(index);
     // A stage takes items from the split or waits for other stages, not both, and names each
     // stage it waits for once.
     for (int v = 0; v < n; ++v) {
@@ -552,13 +553,15 @@ class Validator {
   // their scope, and cutting nests at most caps.max_piece_depth (2) deep.
   void Pieces(const std::map<std::string, int>& index, const std::vector<int>& order) {
     const int n = c_.stages_size();
+    sees_.assign(n, -1);
     bool any = false;
     for (const Stage& s : c_.stages()) any |= s.has_pieces() || s.has_gather();
     if (!any) return;
     if (n > 64) Error("stages", absl::StrCat("at most 64 stages with pieces, got ", n));
     // Per stage: the cutting stage whose pieces it sees (-1: the job's items), and the scope of
     // the items it hands on; the nesting depth of both.
-    std::vector<int> sees(n, -1), hands(n, -1), depth(n, 0), hands_depth(n, 0);
+    std::vector<int>& sees = sees_;
+    std::vector<int> hands(n, -1), depth(n, 0), hands_depth(n, 0);
     std::vector<int> cut_scope(n, -1);  // a cutting stage: the scope it cuts in
     const uint32_t max_depth =
         std::min(c_.caps().max_piece_depth() != 0 ? c_.caps().max_piece_depth() : 2u, 2u);
@@ -636,8 +639,74 @@ class Validator {
     }
   }
 
+  // What a verify or iterate stage does with an item it rejects (OnReject): only they reject;
+  // only a verify sends to a person; KEEP_PREVIOUS names the previous version (on pieces it may
+  // leave it to the piece as cut), an input column or a stage before it.
+  void Rejections(const std::map<std::string, int>& index) {
+    const int n = c_.stages_size();
+    // Whether stage `k` is before stage `v` on some path: a walk back from `v`, only for the
+    // stages that keep another stage's field.
+    auto before = [&](int k, int v) {
+      std::vector<bool> seen(n, false);
+      std::vector<int> todo = {v};
+      while (!todo.empty()) {
+        const int u = todo.back();
+        todo.pop_back();
+        for (const auto& dep : c_.stages(u).after()) {
+          const int d = index.at(dep);
+          if (d == k) return true;
+          if (!seen[d]) {
+            seen[d] = true;
+            todo.push_back(d);
+          }
+        }
+      }
+      return false;
+    };
+    for (int v = 0; v < n; ++v) {
+      const Stage& s = c_.stages(v);
+      const std::string p = absl::StrCat("stages[", v, "]");
+      if (s.on_reject() == microwork::v1::ON_REJECT_UNSPECIFIED && s.keep().empty()) continue;
+      if (!s.has_verify() && !s.has_iterate()) {
+        Error(p + ".on_reject",
+              "only verify and iterate stages reject items: set it on the stage that judges");
+        continue;
+      }
+      if (s.on_reject() == microwork::v1::SEND_TO_REVIEW && s.has_iterate()) {
+        Error(p + ".on_reject",
+              "SEND_TO_REVIEW is for verify stages (an iteration that ends with no version leaves "
+              "a person nothing to judge): expected STOP_ITEM or KEEP_PREVIOUS");
+      }
+      if (s.on_reject() != microwork::v1::KEEP_PREVIOUS) {
+        if (!s.keep().empty()) Error(p + ".keep", "only on_reject: KEEP_PREVIOUS keeps a field");
+        continue;
+      }
+      if (s.keep().empty()) {
+        if (sees_[v] == -1) {
+          Error(p + ".keep",
+                "KEEP_PREVIOUS on whole items needs the field that holds the previous version: "
+                "an input column or a stage before this one");
+        }
+        continue;
+      }
+      if (s.keep().size() > 200) {
+        Error(p + ".keep", absl::StrCat("at most 200 characters, got ", s.keep().size()));
+        continue;
+      }
+      auto k = index.find(s.keep());
+      if (k != index.end() &&
+          (!(c_.stages(k->second).has_human() || c_.stages(k->second).has_iterate()) ||
+           !before(k->second, v))) {
+        Error(p + ".keep", absl::StrCat("expected an input column or a human or iterate stage "
+                                        "before this one, got \"",
+                                        s.keep(), "\""));
+      }
+    }
+  }
+
   const Contract& c_;
   const Limits& limits_;
+  std::vector<int> sees_;  // Pieces: the cutting stage whose pieces each stage sees; -1: none
   std::set<std::string> input_names_;
   std::vector<ContractError> errors_;
 };

@@ -106,6 +106,44 @@ TEST(ValidateTest, VerifyIterateAndKeyedMergesAreAccepted) {
   EXPECT_EQ(ValidateContract(c, Limits()), std::vector<ContractError>{});
 }
 
+TEST(ValidateTest, WhatAStageDoesWithARejectionIsCheckedWhereItIsSet) {
+  using microwork::v1::KEEP_PREVIOUS;
+  using microwork::v1::SEND_TO_REVIEW;
+  using microwork::v1::STOP_ITEM;
+  auto with = [](microwork::v1::Stage s, microwork::v1::OnReject how, const std::string& keep) {
+    Contract c = Good();
+    s.set_on_reject(how);
+    s.set_keep(keep);
+    InsertStage(&c, std::move(s));
+    return ValidateContract(c, Limits());
+  };
+  using Errors = std::vector<ContractError>;
+  EXPECT_EQ(with(Verify(), SEND_TO_REVIEW, ""), Errors{});
+  EXPECT_EQ(with(Verify(), STOP_ITEM, ""), Errors{});
+  EXPECT_EQ(with(Verify(), KEEP_PREVIOUS, "text"), Errors{});    // an input column
+  EXPECT_EQ(with(Iterate(), KEEP_PREVIOUS, "label"), Errors{});  // a human stage before it
+  EXPECT_EQ(with(Verify(), KEEP_PREVIOUS, ""),
+            (Errors{{"stages[2].keep",
+                     "KEEP_PREVIOUS on whole items needs the field that holds the previous "
+                     "version: an input column or a stage before this one"}}));
+  EXPECT_EQ(with(Verify(), KEEP_PREVIOUS, "result"),
+            (Errors{{"stages[2].keep",
+                     "expected an input column or a human or iterate stage before this one, got "
+                     "\"result\""}}));
+  EXPECT_EQ(with(Verify(), STOP_ITEM, "text"),
+            (Errors{{"stages[2].keep", "only on_reject: KEEP_PREVIOUS keeps a field"}}));
+  EXPECT_EQ(with(Iterate(), SEND_TO_REVIEW, ""),
+            (Errors{{"stages[2].on_reject",
+                     "SEND_TO_REVIEW is for verify stages (an iteration that ends with no version "
+                     "leaves a person nothing to judge): expected STOP_ITEM or KEEP_PREVIOUS"}}));
+  Contract c = Good();
+  c.mutable_stages(1)->set_on_reject(STOP_ITEM);
+  EXPECT_EQ(ValidateContract(c, Limits()),
+            (Errors{{"stages[1].on_reject",
+                     "only verify and iterate stages reject items: set it on the stage that "
+                     "judges"}}));
+}
+
 TEST(ValidateTest, GoodContractHasNoErrors) {
   EXPECT_TRUE(ValidateContract(Good(), Limits()).empty());
   EXPECT_EQ(TopologicalOrder(Good()), (std::vector<int>{0, 1, 2}));

@@ -49,6 +49,7 @@ std::optional<v1::ResultRecord> Engine::RowOf(const std::string& job_id,
     for (const FlowReplay::Waiting& w : path.waiting) {
       if (before.empty() || before.back() != flow[w.pos].stage) before.push_back(flow[w.pos].stage);
     }
+    for (int pos : path.held) before.push_back(absl::StrCat(flow[pos].stage, " (in review)"));
     if (before.empty()) before.push_back(flow[0].stage);
     row.set_status(absl::StrCat(ended, " before ", absl::StrJoin(before, ", ")));
   } else if (path.verdicts.empty()) {
@@ -57,12 +58,18 @@ std::optional<v1::ResultRecord> Engine::RowOf(const std::string& job_id,
     // The row carries the last verdict, the item's status and every verdict on the way.
     row = path.verdicts.back();
     row.clear_routed();
-    row.set_status(ItemStatus(flow, path.item));
-    // Pieces turned down are gathered as they were cut: said, never silent.
+    row.set_status(ItemStatus(flow, path.flight));
+    // Pieces turned down are gathered with their previous version, or left out: said, never
+    // silent.
     for (const auto& [entry, cut] : path.flight.cuts) {
-      if (cut.kept == 0) continue;
-      absl::StrAppend(row.mutable_status(), "; ", cut.kept, " of ", cut.values.size(),
-                      " pieces of ", flow[entry].stage, " kept as cut");
+      if (cut.kept > 0) {
+        absl::StrAppend(row.mutable_status(), "; ", cut.kept, " of ", cut.values.size(),
+                        " pieces of ", flow[entry].stage, " kept their previous version");
+      }
+      if (const uint32_t out = cut.LeftOut(); out > 0) {
+        absl::StrAppend(row.mutable_status(), "; ", out, " of ", cut.values.size(), " pieces of ",
+                        flow[entry].stage, " left out (stopped)");
+      }
     }
   }
   row.set_item_index(item_index);

@@ -165,6 +165,19 @@ std::vector<Step> BuildFlow(const v1::Contract& contract) {
       }
     }
     const uint32_t max_pieces = s.has_human() && s.has_pieces() ? s.pieces().max() : 0;
+    // A rejection stops a whole item and keeps a piece as cut, unless the stage says otherwise.
+    v1::OnReject on_reject = s.on_reject();
+    if (on_reject == v1::ON_REJECT_UNSPECIFIED) {
+      on_reject = scope >= 0 ? v1::KEEP_PREVIOUS : v1::STOP_ITEM;
+    }
+    std::string keep = s.keep();
+    if (keep.empty() && scope >= 0) keep = flow[scope].stage;
+    int replaces = -1;
+    if (s.has_iterate()) replaces = entry;
+    if (s.has_verify()) {
+      auto target = placed.find(s.verify().target().empty() ? s.after(0) : s.verify().target());
+      if (target != placed.end()) replaces = target->second.entry;
+    }
     for (size_t p = entry; p < flow.size(); ++p) {
       Step& step = flow[p];
       step.entry = entry;
@@ -175,6 +188,9 @@ std::vector<Step> BuildFlow(const v1::Contract& contract) {
       step.quorum = s.quorum();
       step.scope = scope;
       step.max_pieces = max_pieces;
+      step.on_reject = on_reject;
+      step.keep = keep;
+      step.replaces = replaces;
     }
     // A stage after a cutting stage works on its pieces.
     placed[s.name()] = {.entry = entry, .scope = max_pieces > 0 ? entry : scope};
@@ -247,23 +263,55 @@ int Advance(const std::vector<Step>& flow, int pos, const std::string& label, v1
   return Step::kLeave;
 }
 
-StageState LeftAs(const std::vector<Step>& flow, int pos, const v1::Item& item) {
+Leaving LeftAs(const std::vector<Step>& flow, int pos, const v1::Item& item) {
   const Step& step = flow[pos];
   const std::string* value = FindField(item, step.stage);
+  bool rejected = false;
   switch (step.role) {
     case Step::Role::kVerify:
-      return value != nullptr && *value == kNo ? StageState::kRejected : StageState::kSucceeded;
+      rejected = value != nullptr && *value == kNo;
+      break;
     case Step::Role::kImprove:
     case Step::Role::kVote:
-      return value == nullptr || value->empty() ? StageState::kRejected : StageState::kSucceeded;
+      rejected = value == nullptr || value->empty();
+      break;
     case Step::Role::kHuman:
       break;
   }
-  return StageState::kSucceeded;
+  if (!rejected) return {};
+  v1::OnReject how = step.on_reject;
+  if (how == v1::SEND_TO_REVIEW) how = step.scope >= 0 ? v1::KEEP_PREVIOUS : v1::STOP_ITEM;
+  if (how != v1::KEEP_PREVIOUS || step.replaces < 0) return {.state = StageState::kRejected};
+  const std::string* previous = FindField(item, step.keep);
+  return {.state = StageState::kKept,
+          .replaced = step.replaces,
+          .previous = previous != nullptr ? *previous : ""};
+}
+
+bool HeldForReview(const Step& step, const std::string& label) {
+  return step.role == Step::Role::kVerify && step.on_reject == v1::SEND_TO_REVIEW && label == kNo;
 }
 
 bool Settled(StageState s) {
-  return s == StageState::kSucceeded || s == StageState::kRejected || s == StageState::kSkipped;
+  return s == StageState::kSucceeded || s == StageState::kRejected || s == StageState::kKept ||
+         s == StageState::kSkipped;
+}
+
+// Whether the stage's field holds a verdict (or the version kept in its place).
+bool HasValue(StageState s) {
+  return s == StageState::kSucceeded || s == StageState::kRejected || s == StageState::kKept;
+}
+
+std::string ItemFlight::Cut::Joined() const {
+  std::vector<absl::string_view> in;
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (i >= left_out.size() || !left_out[i]) in.push_back(values[i]);
+  }
+  return absl::StrJoin(in, "\n");
+}
+
+uint32_t ItemFlight::Cut::LeftOut() const {
+  return static_cast<uint32_t>(std::count(left_out.begin(), left_out.end(), true));
 }
 
 ItemFlight StartFlight(const std::vector<Step>& flow, int scope) {
@@ -318,23 +366,27 @@ v1::Item MakePiece(const std::vector<Step>& flow, int entry, const v1::Item& par
   return item;
 }
 
-std::string GatheredValue(const std::vector<Step>& flow, int cut_entry, const ItemFlight& piece,
-                          const v1::Item& item, bool* kept) {
-  *kept = false;
+Gathered GatheredValue(const std::vector<Step>& flow, int cut_entry, const ItemFlight& piece,
+                       const v1::Item& item, std::string* value) {
+  bool kept = false;
   for (size_t p = 0; p < flow.size(); ++p) {
-    if (flow[p].is_entry(static_cast<int>(p)) && flow[p].scope == cut_entry &&
-        (piece.state[p] == StageState::kRejected || piece.state[p] == StageState::kSkipped)) {
-      *kept = true;
+    if (!flow[p].is_entry(static_cast<int>(p)) || flow[p].scope != cut_entry) continue;
+    if (piece.state[p] == StageState::kRejected) {
+      value->clear();
+      return Gathered::kLeftOut;
     }
+    kept |= piece.state[p] == StageState::kKept;
   }
-  const std::string& field = flow[cut_entry].gather_field;
-  const int gathered = EntryOf(flow, field);
-  if (!*kept && gathered >= 0 && piece.state[gathered] == StageState::kSucceeded) {
-    return piece.value[gathered];
+  const int gathered = EntryOf(flow, flow[cut_entry].gather_field);
+  if (gathered >= 0 && (piece.state[gathered] == StageState::kSucceeded ||
+                        piece.state[gathered] == StageState::kKept)) {
+    *value = piece.value[gathered];
+    return kept ? Gathered::kKept : Gathered::kDone;
   }
-  *kept = true;
+  // Skipped (a readiness that could not be met): the piece goes back as it was cut.
   const std::string* as_cut = FindField(item, flow[cut_entry].stage);
-  return as_cut != nullptr ? *as_cut : "";
+  *value = as_cut != nullptr ? *as_cut : "";
+  return Gathered::kKept;
 }
 
 namespace {
@@ -348,6 +400,7 @@ Readiness Ready(const Step& stage, const ItemFlight& flight) {
   for (int a : stage.after) {
     switch (flight.state[a]) {
       case StageState::kSucceeded:
+      case StageState::kKept:  // the item goes on as after a success
         ++succeeded;
         break;
       case StageState::kRejected:
@@ -408,6 +461,18 @@ std::vector<int> Settle(const std::vector<Step>& flow, int entry, StageState sta
   return started;
 }
 
+std::vector<int> Settle(const std::vector<Step>& flow, int entry, const Leaving& left,
+                        std::string value, ItemFlight* flight, std::vector<int>* settled) {
+  if (left.state == StageState::kKept) {
+    if (left.replaced == entry) {
+      value = left.previous;
+    } else if (left.replaced >= 0) {
+      flight->value[left.replaced] = left.previous;
+    }
+  }
+  return Settle(flow, entry, left.state, std::move(value), flight, settled);
+}
+
 v1::Item EntryItem(const std::vector<Step>& flow, int entry, const ItemFlight& flight,
                    const v1::Item& from) {
   auto is_stage_field = [&](absl::string_view name) {
@@ -422,10 +487,7 @@ v1::Item EntryItem(const std::vector<Step>& flow, int entry, const ItemFlight& f
     if (!is_stage_field(f.name())) *item.add_fields() = f;
   }
   for (int a : flow[entry].ancestors) {
-    const StageState s = flight.state[a];
-    if (s == StageState::kSucceeded || s == StageState::kRejected) {
-      SetField(&item, flow[a].stage, flight.value[a]);
-    }
+    if (HasValue(flight.state[a])) SetField(&item, flow[a].stage, flight.value[a]);
   }
   return item;
 }
@@ -452,11 +514,17 @@ absl::StatusOr<FlowReplay> ReplayFlow(const std::vector<Step>& flow, const v1::I
         break;
       }
       if (!s.ok()) return s;
-      // The item moves as it did when the verdict was made; a review's answer shows in its field.
+      if (out.held() && out.reviewed_by().empty()) {
+        replay.held.push_back(at);  // waits for a person, not for a task
+        break;
+      }
+      // The item moves as it did when the verdict was made (a held one: with the person's
+      // answer); a later review's answer shows in its field.
       const std::string reviewed = AnswerLabel(out.answer());
-      const int next = Advance(flow, at, out.routed().empty() ? reviewed : out.routed(), &item);
+      const int next =
+          Advance(flow, at, out.held() || out.routed().empty() ? reviewed : out.routed(), &item);
       const Step& step = flow[at];
-      const StageState left = next == Step::kLeave ? LeftAs(flow, at, item) : StageState::kRunning;
+      const Leaving left = next == Step::kLeave ? LeftAs(flow, at, item) : Leaving{};
       if (!out.reviewed_by().empty() &&
           (step.role == Step::Role::kHuman || step.role == Step::Role::kVerify)) {
         SetField(&item, step.stage, reviewed);
@@ -474,21 +542,22 @@ absl::StatusOr<FlowReplay> ReplayFlow(const std::vector<Step>& flow, const v1::I
         const std::vector<std::string> pieces = SplitPieces(verdict, step.max_pieces);
         ItemFlight::Cut& cut = flight.cuts[entry];
         cut.values.resize(pieces.size());
+        cut.left_out.assign(pieces.size(), false);
         for (uint32_t i = 0; i < pieces.size(); ++i) {
           v1::Item piece;
           MW_RETURN_IF_ERROR(source.item(PieceIndex(input.index(), flow[entry].index, i), &piece));
           MW_ASSIGN_OR_RETURN(FlowReplay done, ReplayFlow(flow, piece, source));
           if (done.flight.finished()) {
-            bool kept = false;
-            cut.values[i] = GatheredValue(flow, entry, done.flight, done.item, &kept);
-            cut.kept += kept;
+            const Gathered g = GatheredValue(flow, entry, done.flight, done.item, &cut.values[i]);
+            cut.kept += g == Gathered::kKept;
+            cut.left_out[i] = g == Gathered::kLeftOut;
           } else {
             ++cut.open;
           }
           replay.pieces.push_back(std::move(done));
         }
         if (cut.open > 0) break;
-        Settle(flow, entry, StageState::kSucceeded, absl::StrJoin(cut.values, "\n"), &flight);
+        Settle(flow, entry, StageState::kSucceeded, cut.Joined(), &flight);
         break;
       }
       Settle(flow, entry, left, verdict, &flight);
@@ -497,27 +566,25 @@ absl::StatusOr<FlowReplay> ReplayFlow(const std::vector<Step>& flow, const v1::I
   }
   replay.item = EntryItem(flow, 0, flight, input);
   for (int p = 0; p < static_cast<int>(flow.size()); ++p) {
-    const StageState s = flight.state[p];
-    if (flow[p].is_entry(p) && (s == StageState::kSucceeded || s == StageState::kRejected)) {
+    if (flow[p].is_entry(p) && HasValue(flight.state[p])) {
       SetField(&replay.item, flow[p].stage, flight.value[p]);
     }
   }
   return replay;
 }
 
-std::string ItemStatus(const std::vector<Step>& flow, const v1::Item& item) {
-  std::set<int> seen;
-  for (const Step& step : flow) {
-    if (!seen.insert(step.index).second) continue;
-    const std::string* value = FindField(item, step.stage);
-    if (step.role == Step::Role::kVerify && value != nullptr && *value == kNo) {
-      return absl::StrCat("rejected by ", step.stage);
-    }
-    if (step.role == Step::Role::kImprove && value != nullptr && value->empty()) {
-      return absl::StrCat("rejected by ", step.stage);
+std::string ItemStatus(const std::vector<Step>& flow, const ItemFlight& flight) {
+  std::vector<std::string> said;
+  for (int p = 0; p < static_cast<int>(flow.size()); ++p) {
+    if (!flow[p].is_entry(p)) continue;
+    if (flight.state[p] == StageState::kRejected) {
+      said.push_back(absl::StrCat("rejected by ", flow[p].stage));
+    } else if (flight.state[p] == StageState::kKept) {
+      said.push_back(absl::StrCat("kept ", flow[p].keep, " as ", flow[flow[p].replaces].stage,
+                                  ": rejected by ", flow[p].stage));
     }
   }
-  return "succeeded";
+  return said.empty() ? "succeeded" : absl::StrJoin(said, "; ");
 }
 
 v1::Item ExportedItem(const std::vector<Step>& flow, const v1::Item& item) {

@@ -19,6 +19,11 @@
 //                  skipped.
 //   QUORUM n       n of them succeeded (it starts then, not waiting for the rest); skipped once
 //                  that can no longer happen.
+// A verify's "no", or an iteration with no version, rejects the item; the stage's OnReject says
+// what then: STOP_ITEM settles it rejected (the stages that need it are skipped), KEEP_PREVIOUS
+// settles it kept (the rejected field takes the value of the stage's `keep` field, and the
+// stages after it run as after a success), SEND_TO_REVIEW holds the item at the verify until a
+// person decides (the verdict is stored `held`; their answer moves it on).
 // A skipped stage counts as settled, so the stages after it are decided in turn and every join
 // is decided exactly once. The item is finished when every stage has settled. A stage entered
 // after others sees the item's input fields and the fields of every stage before it on some
@@ -82,6 +87,12 @@ struct Step {
   uint32_t max_pieces = 0;
   int gather_index = -1;
   std::string gather_field;
+  // A verify or iterate stage: what a rejection does (never UNSPECIFIED here: BuildFlow gives
+  // the scope's default), the field whose value KEEP_PREVIOUS keeps, and the entry of the stage
+  // whose field takes it (a verify's target; an iterate stage itself).
+  v1::OnReject on_reject = v1::STOP_ITEM;
+  std::string keep;
+  int replaces = -1;
 
   static constexpr int kLeave = -1;
   bool is_entry(int pos) const { return entry == pos; }
@@ -93,6 +104,7 @@ enum class StageState : uint8_t {
   kRunning,     // entered, no verdict that settles it yet
   kSucceeded,   // settled: its field holds its verdict
   kRejected,    // settled: a verify said no, or an iteration ended with no version
+  kKept,        // settled: rejected, and the item goes on with the previous version
   kSkipped,     // settled without running: its readiness can no longer be met
   kOutOfScope,  // not for this item: it works on pieces, or this item is a piece
 };
@@ -105,11 +117,16 @@ struct ItemFlight {
   int unsettled = 0;               // stages not yet settled; 0: the item is finished
   int scope = -1;                  // the cutting stage this item is a piece of; -1: none
   // By the entry of a cutting stage that cut this item: its pieces not done yet, and each
-  // piece's gathered value; `kept` counts pieces turned down, gathered as cut.
+  // piece's gathered value; `kept` counts pieces turned down and gathered with their previous
+  // version, `left_out` marks those stopped (not gathered).
   struct Cut {
     uint32_t open = 0;
     std::vector<std::string> values;
+    std::vector<bool> left_out;
     uint32_t kept = 0;
+    // The gathered value: the pieces not left out, one per line, in order.
+    std::string Joined() const;
+    uint32_t LeftOut() const;
   };
   std::map<int, Cut> cuts;
   bool finished() const { return unsettled == 0; }
@@ -135,10 +152,12 @@ std::vector<std::string> SplitPieces(const std::string& verdict, uint32_t max);
 v1::Item MakePiece(const std::vector<Step>& flow, int entry, const v1::Item& parent,
                    uint32_t position, const std::string& piece);
 
-// What a finished piece gives back to its parent's gather: the gathered field, or the piece as
-// cut when a stage turned it down (`*kept` set).
-std::string GatheredValue(const std::vector<Step>& flow, int cut_entry, const ItemFlight& piece,
-                          const v1::Item& item, bool* kept);
+// What a finished piece gives back to its parent's gather (in `*value`): the gathered field
+// (kDone); its previous version when a stage kept it, or the piece as cut when a stage on it was
+// skipped (kKept); nothing when a stage stopped it (kLeftOut).
+enum class Gathered { kDone, kKept, kLeftOut };
+Gathered GatheredValue(const std::vector<Step>& flow, int cut_entry, const ItemFlight& piece,
+                       const v1::Item& item, std::string* value);
 
 // The steps of `contract`, which ValidateContract accepted.
 std::vector<Step> BuildFlow(const v1::Contract& contract);
@@ -153,9 +172,19 @@ void Enter(const Step& step, v1::Item* item);
 // goes to next, or Step::kLeave when the verdict settles the stage (LeftAs says how).
 int Advance(const std::vector<Step>& flow, int pos, const std::string& label, v1::Item* item);
 
-// How `item` leaves the stage of step `pos` (after Advance returned kLeave): kRejected when a
-// verify said no or an iteration has no version, kSucceeded otherwise.
-StageState LeftAs(const std::vector<Step>& flow, int pos, const v1::Item& item);
+// How `item` leaves the stage of step `pos` (after Advance returned kLeave): kSucceeded; or, when
+// a verify said no or an iteration has no version, as the stage's OnReject says: kRejected, or
+// kKept with the stage whose field takes the previous version and that version. (A verdict of
+// SEND_TO_REVIEW gets here once a person said no: it stops a whole item, keeps a piece as cut.)
+struct Leaving {
+  StageState state = StageState::kSucceeded;
+  int replaced = -1;  // kKept: the entry whose field takes `previous`
+  std::string previous;
+};
+Leaving LeftAs(const std::vector<Step>& flow, int pos, const v1::Item& item);
+
+// Whether the verdict `label` of step `pos` waits for a person (SEND_TO_REVIEW and a "no").
+bool HeldForReview(const Step& step, const std::string& label);
 
 // A new item's flight: the stages straight after the split running, the others waiting. For a
 // piece cut at `scope` (an entry), the stages of that scope: those after the cutting stage run.
@@ -168,6 +197,10 @@ int EntryOf(const std::vector<Step>& flow, const std::string& stage);
 // (they are skipped, and so on down). Returns the entries of the stages that start, in flow
 // order; `settled`, when given, gets every stage settled here (this one and those skipped).
 std::vector<int> Settle(const std::vector<Step>& flow, int entry, StageState state,
+                        std::string value, ItemFlight* flight, std::vector<int>* settled = nullptr);
+// Settle as LeftAs said: for kKept, the replaced field (this stage's or its target's) takes the
+// previous version first.
+std::vector<int> Settle(const std::vector<Step>& flow, int entry, const Leaving& left,
                         std::string value, ItemFlight* flight, std::vector<int>* settled = nullptr);
 
 // The item as the stage at `entry` sees it when it starts: `from`'s input fields (those not
@@ -187,6 +220,7 @@ struct FlowReplay {
     v1::Item item;
   };
   std::vector<Waiting> waiting;  // empty once the item is finished
+  std::vector<int> held;         // the steps where it waits for a person's review
   v1::Item item;
   std::vector<v1::ResultRecord> verdicts;
   std::vector<FlowReplay> pieces;  // every piece this item was cut into, in order
@@ -200,9 +234,10 @@ struct ReplaySource {
 absl::StatusOr<FlowReplay> ReplayFlow(const std::vector<Step>& flow, const v1::Item& input,
                                       const ReplaySource& source);
 
-// "succeeded", or "rejected by <stage>" for the first verify or iterate stage that turned the
-// finished `item` down.
-std::string ItemStatus(const std::vector<Step>& flow, const v1::Item& item);
+// "succeeded", or what each verify or iterate stage that turned the finished item down did, in
+// flow order: "rejected by <stage>" (it stopped the item), "kept <keep> as <field>: rejected by
+// <stage>" (it went on with the previous version), joined by "; ".
+std::string ItemStatus(const std::vector<Step>& flow, const ItemFlight& flight);
 
 // The finished `item` as exported: its input fields, then one field per human, verify and
 // iterate stage in flow order (empty for a stage a rejected item skipped), so every row has the

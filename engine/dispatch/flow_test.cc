@@ -92,6 +92,13 @@ std::vector<int> Move(const std::vector<Step>& flow, int pos, const std::string&
   return started;
 }
 
+// The status of an item of a one-stage flow that leaves the stage at step `pos` as `item` says.
+std::string StatusOf(const std::vector<Step>& flow, int pos, const v1::Item& item) {
+  ItemFlight flight = StartFlight(flow);
+  Settle(flow, flow[pos].entry, LeftAs(flow, pos, item), "", &flight);
+  return ItemStatus(flow, flight);
+}
+
 TEST(FlowTest, AVerifyRejectionSkipsTheRestUnlessTheNextStageTakesAllDone) {
   auto strict = BuildFlow(*contract::ParseContract(WithReadiness(""), "c.yaml"));
   ASSERT_EQ(strict.size(), 3u);
@@ -105,13 +112,13 @@ TEST(FlowTest, AVerifyRejectionSkipsTheRestUnlessTheNextStageTakesAllDone) {
   ItemFlight flight = StartFlight(strict);
   EXPECT_THAT(Move(strict, 0, "12.50", &item, &flight), ElementsAre(1));
   EXPECT_EQ(Advance(strict, 1, "no", &item), Step::kLeave);
-  EXPECT_EQ(LeftAs(strict, 1, item), StageState::kRejected);
+  EXPECT_EQ(LeftAs(strict, 1, item).state, StageState::kRejected);
   std::vector<int> settled;
   EXPECT_THAT(Settle(strict, 1, StageState::kRejected, "no", &flight, &settled), IsEmpty());
   EXPECT_THAT(settled, ElementsAre(1, 2));  // check, and tidy skipped
   EXPECT_TRUE(flight.finished());
   EXPECT_EQ(flight.state[2], StageState::kSkipped);
-  EXPECT_EQ(ItemStatus(strict, item), "rejected by check");
+  EXPECT_EQ(ItemStatus(strict, flight), "rejected by check");
   EXPECT_THAT(Names(ExportedItem(strict, item)),
               ElementsAre("id=1", "fix=12.50", "check=no", "tidy="));
   v1::Item good = MakeItem(1);
@@ -121,7 +128,7 @@ TEST(FlowTest, AVerifyRejectionSkipsTheRestUnlessTheNextStageTakesAllDone) {
   EXPECT_THAT(Names(good), ElementsAre("id=2", "fix=3.00", "check=yes"));
   EXPECT_THAT(Move(strict, 2, "legible", &good, &good_flight), IsEmpty());
   EXPECT_TRUE(good_flight.finished());
-  EXPECT_EQ(ItemStatus(strict, good), "succeeded");
+  EXPECT_EQ(ItemStatus(strict, good_flight), "succeeded");
 
   auto lenient = BuildFlow(*contract::ParseContract(WithReadiness("readiness: ALL_DONE"), "c"));
   v1::Item rejected = MakeItem(2);
@@ -130,7 +137,7 @@ TEST(FlowTest, AVerifyRejectionSkipsTheRestUnlessTheNextStageTakesAllDone) {
   EXPECT_THAT(Move(lenient, 1, "no", &rejected, &lenient_flight), ElementsAre(2));  // tidy runs
   EXPECT_THAT(Move(lenient, 2, "faded", &rejected, &lenient_flight), IsEmpty());
   EXPECT_TRUE(lenient_flight.finished());
-  EXPECT_EQ(ItemStatus(lenient, rejected), "rejected by check");
+  EXPECT_EQ(ItemStatus(lenient, lenient_flight), "rejected by check");
 }
 
 constexpr char kTranslate[] = R"(
@@ -185,9 +192,9 @@ TEST(FlowTest, AnIterationStopsWhenAVoteKeepsTheVersionOrAtItsRoundCap) {
   EXPECT_EQ(Advance(flow, 1, "new", &item), 2);
   EXPECT_EQ(Advance(flow, 2, "Habari ya asubuhi", &item), 3);
   EXPECT_EQ(Advance(flow, 3, "previous", &item), Step::kLeave);
-  EXPECT_EQ(LeftAs(flow, 3, item), StageState::kSucceeded);
+  EXPECT_EQ(LeftAs(flow, 3, item).state, StageState::kSucceeded);
   EXPECT_THAT(Names(item), ElementsAre("id=1", "sw=Habari za asubuhi"));
-  EXPECT_EQ(ItemStatus(flow, item), "succeeded");
+  EXPECT_EQ(StatusOf(flow, 3, item), "succeeded");
 
   // An improvement that changes nothing settles it without a vote.
   v1::Item same = MakeItem(3);
@@ -195,7 +202,7 @@ TEST(FlowTest, AnIterationStopsWhenAVoteKeepsTheVersionOrAtItsRoundCap) {
   Advance(flow, 0, "Asante", &same);
   EXPECT_EQ(Advance(flow, 1, "new", &same), 2);
   EXPECT_EQ(Advance(flow, 2, "Asante", &same), Step::kLeave);
-  EXPECT_EQ(LeftAs(flow, 2, same), StageState::kSucceeded);
+  EXPECT_EQ(LeftAs(flow, 2, same).state, StageState::kSucceeded);
   EXPECT_THAT(Names(same), ElementsAre("id=4", "sw=Asante"));
 
   // Every round improves: it stops at the cap with the last version.
@@ -213,8 +220,8 @@ TEST(FlowTest, AnIterationStopsWhenAVoteKeepsTheVersionOrAtItsRoundCap) {
     Advance(flow, pos, "???", &none);
     EXPECT_EQ(Advance(flow, pos + 1, "previous", &none), pos == 4 ? Step::kLeave : pos + 2);
   }
-  EXPECT_EQ(LeftAs(flow, 5, none), StageState::kRejected);
-  EXPECT_EQ(ItemStatus(flow, none), "rejected by sw");
+  EXPECT_EQ(LeftAs(flow, 5, none).state, StageState::kRejected);
+  EXPECT_EQ(StatusOf(flow, 5, none), "rejected by sw");
 }
 
 TEST(FlowTest, AStageAfterAnIterationFollowsEveryWayOut) {
@@ -510,6 +517,39 @@ TEST(FlowTest, PiecesAreCutByPeopleNestTwoDeepAndHaveIdsFromTheirParent) {
   EXPECT_LT(PieceIndex(PieceIndex((uint64_t{1} << 24) - 1, 63, 999), 63, 999), kGoldItemBase);
 }
 
+// A piece turned down goes back with its previous version (the piece as cut) by default; a
+// check that stops it leaves it out of the gather, and the parent's value joins the rest.
+TEST(FlowTest, APieceTurnedDownIsKeptAsCutOrLeftOutAsItsStageSays) {
+  for (const bool stop : {false, true}) {
+    std::string text = kReceiptLines;
+    const std::string verify = "    verify: {overlap: 1, piece_rate_minor: 1";
+    if (stop) text.replace(text.find(verify), 0, "    on_reject: STOP_ITEM\n");
+    auto contract = contract::ParseContract(text, "c.yaml");
+    ASSERT_TRUE(contract.ok()) << contract.status();
+    auto flow = BuildFlow(*contract);
+    const int fields = At(flow, "fields"), typed = At(flow, "typed"), check = At(flow, "check");
+    v1::Item piece = MakeItem(0);
+    SetField(&piece, "fields", "0.9O");
+    ItemFlight flight = StartFlight(flow, fields);
+    Settle(flow, typed, StageState::kSucceeded, "0.90", &flight);
+    SetField(&piece, "typed", "0.90");
+    SetField(&piece, "check", "no");
+    const Leaving left = LeftAs(flow, check, piece);
+    EXPECT_EQ(left.state, stop ? StageState::kRejected : StageState::kKept);
+    Settle(flow, check, left, "no", &flight);
+    ASSERT_TRUE(flight.finished());
+    std::string value;
+    EXPECT_EQ(GatheredValue(flow, fields, flight, piece, &value),
+              stop ? Gathered::kLeftOut : Gathered::kKept);
+    EXPECT_EQ(value, stop ? "" : "0.9O");
+    EXPECT_EQ(ItemStatus(flow, flight),
+              stop ? "rejected by check" : "kept fields as typed: rejected by check");
+  }
+  ItemFlight::Cut cut{.values = {"Bread", "", "Milk"}, .left_out = {false, true, false}};
+  EXPECT_EQ(cut.Joined(), "Bread\nMilk");
+  EXPECT_EQ(cut.LeftOut(), 1u);
+}
+
 class FlowEngineTest : public EngineTest {
  protected:
   v1::Result Text(const v1::Assignment& a, const std::string& text) {
@@ -612,6 +652,115 @@ TEST_F(FlowEngineTest, FindFixVerifyRejectsAnItemAndNobodyVerifiesTheirOwnFix) {
               ElementsAre("id=3", "ocr=T0TAL 9.99", "fix=9.90", "check=no", "tidy="));
   EXPECT_EQ(rows[2].status(), "rejected by check");
   EXPECT_EQ(rows[2].provenance_size(), 2);
+}
+
+// The Find-Fix-Verify contract with the check's OnReject set (`policy` is its lines).
+std::string WithOnReject(const std::string& policy) {
+  std::string text = WithReadiness("");
+  const std::string check = "  - name: check\n    after: [fix]\n";
+  text.replace(text.find(check), check.size(), check + policy);
+  return text;
+}
+
+// SEND_TO_REVIEW: a "no" holds the receipt at the check, across a restart, until a person who
+// neither fixed nor checked it decides; yes goes on, no stops it. Every review is paid once.
+TEST_F(FlowEngineTest, ARejectionSentToReviewWaitsForAPersonAndMovesOnWithTheirDecision) {
+  AddCentre("c", {"w1", "w2", "w3", "w4"});
+  ASSERT_TRUE(Submit(WithOnReject("    on_reject: SEND_TO_REVIEW\n")).ok());
+  auto fixes = LeaseFor("w1", 3);
+  Accept({Text(fixes["job-1/fix/0"], "12.50"), Text(fixes["job-1/fix/1"], "3.00"),
+          Text(fixes["job-1/fix/2"], "9.90")});
+  auto w2 = LeaseFor("w2", 3);
+  auto w3 = LeaseFor("w3", 3);
+  std::vector<v1::Result> votes;
+  for (auto* who : {&w2, &w3}) {
+    votes.push_back(Answer((*who)["job-1/check/0"], "no"));
+    votes.push_back(Answer((*who)["job-1/check/1"], "no"));
+    votes.push_back(Answer((*who)["job-1/check/2"], "yes"));
+  }
+  Accept(votes);
+
+  // Receipts 0 and 1 wait for a person: only receipt 2 goes on, and nothing else is leased.
+  auto tidy = LeaseFor("w4", 3);
+  ASSERT_THAT(Keys(tidy), ElementsAre("job-1/tidy/2"));
+  Accept({Answer(tidy["job-1/tidy/2"], "legible")});
+  Open();
+  EXPECT_TRUE(LeaseFor("w4", 3).empty());
+  auto queue = engine_->ListReviews("job-1", false);
+  ASSERT_TRUE(queue.ok());
+  ASSERT_EQ(queue->size(), 2u);
+  EXPECT_EQ((*queue)[0].task_id(), "job-1/check/0");
+  EXPECT_THAT((*queue)[0].labels(), ElementsAre("no", "no"));
+  EXPECT_THAT((*queue)[0].excluded(), ElementsAre("w1"));
+  EXPECT_EQ(engine_->GetJob("job-1")->state(), v1::JOB_RUNNING);
+
+  v1::DecideReviewRequest decide;
+  decide.set_task_id("job-1/check/0");
+  decide.set_label("yes");
+  decide.set_reason("the photo shows 12.50");
+  decide.set_idempotency_key("d0");
+  decide.set_reviewer("c/w1");  // the fixer
+  EXPECT_EQ(engine_->DecideReview(decide).status().code(), absl::StatusCode::kPermissionDenied);
+  decide.set_reviewer("c/w2");  // a checker
+  EXPECT_EQ(engine_->DecideReview(decide).status().code(), absl::StatusCode::kPermissionDenied);
+  decide.set_reviewer("c/w4");
+  ASSERT_TRUE(engine_->DecideReview(decide).ok());
+  decide.set_task_id("job-1/check/1");
+  decide.set_label("no");
+  decide.set_idempotency_key("d1");
+  ASSERT_TRUE(engine_->DecideReview(decide).ok());
+
+  // Yes: receipt 0 goes on to tidy; no: receipt 1 stops.
+  tidy = LeaseFor("w3", 3);
+  ASSERT_THAT(Keys(tidy), ElementsAre("job-1/tidy/0"));
+  Accept({Answer(tidy["job-1/tidy/0"], "faded")});
+  auto job = engine_->GetJob("job-1");
+  ASSERT_TRUE(job.ok());
+  EXPECT_EQ(job->state(), v1::JOB_COMPLETED);
+  // 3 fixes at 4, 6 votes at 2, 2 reviews at the check's 2, 2 tidies at 3.
+  EXPECT_EQ(job->wages_posted_minor(), 3 * 4 + 6 * 2 + 2 * 2 + 2 * 3);
+  auto rows = Export("job-1");
+  ASSERT_EQ(rows.size(), 3u);
+  EXPECT_THAT(Names(rows[0].item()),
+              ElementsAre("id=1", "ocr=T0TAL 12.5O", "fix=12.50", "check=yes", "tidy=faded"));
+  EXPECT_EQ(rows[0].status(), "succeeded");
+  EXPECT_EQ(rows[0].reviewed_by(), "");  // the last verdict is tidy's; the check's says who
+  EXPECT_EQ(rows[1].status(), "rejected by check");
+  EXPECT_THAT(Names(rows[1].item()),
+              ElementsAre("id=2", "ocr=TOTAL 3.00", "fix=3.00", "check=no", "tidy="));
+  EXPECT_EQ(rows[2].status(), "succeeded");
+}
+
+// KEEP_PREVIOUS: a fix voted down gives way to the scanner's reading, the receipt goes on to
+// tidy as after a success, and the export says what was kept.
+TEST_F(FlowEngineTest, ARejectionThatKeepsThePreviousVersionGoesOnWithIt) {
+  AddCentre("c", {"w1", "w2", "w3", "w4"});
+  ASSERT_TRUE(Submit(WithOnReject("    on_reject: KEEP_PREVIOUS\n    keep: ocr\n")).ok());
+  auto fixes = LeaseFor("w1", 3);
+  Accept({Text(fixes["job-1/fix/0"], "12.50"), Text(fixes["job-1/fix/1"], "3.00"),
+          Text(fixes["job-1/fix/2"], "9.90")});
+  std::vector<v1::Result> votes;
+  for (const char* w : {"w2", "w3"}) {
+    auto checks = LeaseFor(w, 3);
+    votes.push_back(Answer(checks["job-1/check/0"], "yes"));
+    votes.push_back(Answer(checks["job-1/check/1"], "yes"));
+    votes.push_back(Answer(checks["job-1/check/2"], "no"));
+  }
+  Accept(votes);
+  Open();  // the kept version is replayed from the stored verdicts
+  auto tidy = LeaseFor("w4", 3);
+  ASSERT_THAT(Keys(tidy), ElementsAre("job-1/tidy/0", "job-1/tidy/1", "job-1/tidy/2"));
+  EXPECT_THAT(Names(tidy["job-1/tidy/2"].item()),
+              ElementsAre("id=3", "ocr=T0TAL 9.99", "fix=T0TAL 9.99", "check=no"));
+  Accept({Answer(tidy["job-1/tidy/0"], "legible"), Answer(tidy["job-1/tidy/1"], "legible"),
+          Answer(tidy["job-1/tidy/2"], "faded")});
+  EXPECT_EQ(engine_->GetJob("job-1")->state(), v1::JOB_COMPLETED);
+  auto rows = Export("job-1");
+  ASSERT_EQ(rows.size(), 3u);
+  EXPECT_EQ(rows[2].status(), "kept ocr as fix: rejected by check");
+  EXPECT_THAT(Names(rows[2].item()),
+              ElementsAre("id=3", "ocr=T0TAL 9.99", "fix=T0TAL 9.99", "check=no", "tidy=faded"));
+  EXPECT_EQ(rows[0].status(), "succeeded");
 }
 
 TEST_F(FlowEngineTest, AnIterationRunsRoundsAndItsResultsAreGroupedByKey) {
@@ -873,8 +1022,11 @@ TEST_F(FlowEngineTest, PeopleCutReceiptsIntoLinesAndLinesIntoFieldsAndTheyComeBa
               ::testing::IsSupersetOf({"fields=0.90", "typed=0.90", "check=yes"}));
   EXPECT_EQ(rows[1].status(), "succeeded");
   ASSERT_EQ(rows[1].children_size(), 1);
-  EXPECT_EQ(rows[1].children(0).status(), "succeeded; 1 of 2 pieces of fields kept as cut");
-  EXPECT_EQ(rows[1].children(0).children(1).status(), "rejected by check");
+  EXPECT_EQ(rows[1].children(0).status(),
+            "succeeded; 1 of 2 pieces of fields kept their previous version");
+  EXPECT_EQ(rows[1].children(0).children(1).status(), "kept fields as typed: rejected by check");
+  // The field turned down holds the piece as cut, and that is what went back to the line.
+  EXPECT_THAT(Names(rows[1].children(0).children(1).item()), ::testing::IsSupersetOf({"check=no"}));
   // Every individual answer, the pieces' included (the refused one is not an answer).
   std::map<std::string, int> answers;
   ASSERT_TRUE(engine_

@@ -67,8 +67,11 @@ absl::StatusOr<ContractPlan> PlanContract(const v1::Contract& contract, uint64_t
     const auto n = static_cast<int64_t>(reached);
     s.overlap = MaxAnswers(s.step);
     const int64_t rate = h.piece_rate_minor();
-    MW_ASSIGN_OR_RETURN(int64_t per_item, MulMinor(s.overlap, rate));
-    MW_ASSIGN_OR_RETURN(s.wages, MulMinor(per_item, n));
+    MW_ASSIGN_OR_RETURN(const int64_t per_item, MulMinor(s.overlap, rate));
+    // A verify that sends its "no"s to a person pays, at most, one review per item too.
+    const bool reviews =
+        s.step.role == Step::Role::kVerify && s.step.on_reject == v1::SEND_TO_REVIEW;
+    MW_ASSIGN_OR_RETURN(s.wages, MulMinor(per_item + (reviews ? rate : 0), n));
     MW_ASSIGN_OR_RETURN(const int64_t expected_wages,
                         MulMinor(per_item, static_cast<int64_t>(expected)));
     MW_ASSIGN_OR_RETURN(plan.expected_wages, AddMinor(plan.expected_wages, expected_wages));

@@ -1,6 +1,8 @@
 // Engine: the human review queue. A result below its stage's confidence target at the overlap
 // cap waits here for a person at a centre; their decision replaces the output's answer, and the
-// review is paid like any task. No one reviews a task they answered.
+// review is paid like any task. No one reviews a task they answered, nor one that judges their
+// own answer. A verify stage that sends its "no"s to review (SEND_TO_REVIEW) holds the item
+// until the decision, which then moves it on.
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -116,6 +118,13 @@ absl::StatusOr<v1::Review> Engine::DecideReview(const v1::DecideReviewRequest& i
           return absl::FailedPreconditionError(absl::StrCat(
               "task ", request.task_id(), " was decided by ", review.reviewer(), " already"));
         }
+        for (const auto& w : review.excluded()) {
+          if (w == who[1]) {
+            return absl::PermissionDeniedError(
+                absl::StrCat("reviewer ", request.reviewer(),
+                             " made the answer this task judges: no one reviews their own work"));
+          }
+        }
         for (const auto& w : review.workers()) {
           if (w == who[1]) {
             return absl::PermissionDeniedError(
@@ -163,6 +172,13 @@ absl::StatusOr<v1::Review> Engine::DecideReview(const v1::DecideReviewRequest& i
         stats.set_reviews(stats.reviews() + 1);
         workers_.PutRecord(account, batch);
         run->progress.set_wages_posted_minor(run->progress.wages_posted_minor() + rate);
+        if (out.held()) {
+          // The item waited for this decision: it moves on with it now.
+          const int pos = static_cast<int>(stage - run->chain.data());
+          MW_RETURN_IF_ERROR(verdicts_->MoveOn(
+              run, pos, out.item(), review.label(),
+              std::vector<std::string>(out.workers().begin(), out.workers().end()), batch));
+        }
         JobCatalogue::PutProgress(*run, batch);
         --stats_.reviews_open;
         *reply = review;

@@ -53,7 +53,6 @@ absl::Status VerdictRecorder::Decide(JobRun* run, TaskRun* task, Batch* batch) {
     ++p_.stats->overlap_extensions;
     return absl::OkStatus();
   }
-  const bool needs_review = dynamic && vote.confidence < qa.confidence_target();
   // A text verdict keeps the words as a worker who gave it wrote them (the label is folded).
   std::string verdict = vote.label;
   if (answer_schema.has_text()) {
@@ -65,6 +64,10 @@ absl::Status VerdictRecorder::Decide(JobRun* run, TaskRun* task, Batch* batch) {
     }
   }
 
+  // Below the target at the cap, or a "no" that the stage sends to a person before the item moves.
+  const bool held = HeldForReview(stage, verdict);
+  const bool needs_review = held || (dynamic && vote.confidence < qa.confidence_target());
+
   v1::ResultRecord out;
   out.set_job_id(task->job_id);
   out.set_stage(stage.name);
@@ -75,6 +78,7 @@ absl::Status VerdictRecorder::Decide(JobRun* run, TaskRun* task, Batch* batch) {
   out.set_votes(static_cast<uint32_t>(vote.votes));
   out.set_needs_review(needs_review);
   out.set_routed(verdict);
+  out.set_held(held);
   for (const CountedContribution& a : task->answers) out.add_workers(a.worker);
   batch->PutRecord(Cf::kOutputs, task_key, out);
   if (needs_review) {
@@ -88,6 +92,7 @@ absl::Status VerdictRecorder::Decide(JobRun* run, TaskRun* task, Batch* batch) {
       review.add_workers(a.worker);
       review.add_labels(a.label);
     }
+    *review.mutable_excluded() = task->record.excluded();
     review.set_confidence(vote.confidence);
     review.set_created_at_ms(p_.clock->NowMs());
     batch->PutRecord(Cf::kReviews, task_key, review);
@@ -126,7 +131,16 @@ absl::Status VerdictRecorder::Decide(JobRun* run, TaskRun* task, Batch* batch) {
   std::vector<std::string> producers;
   for (const CountedContribution& a : task->answers) producers.push_back(a.worker);
   p_.jobs->EraseTask(task_key);  // `task` is gone now
-  const int next = Advance(run->chain, pos, verdict, &item);
+  if (held) {
+    spdlog::info("event=held_for_review task={}", task_id);
+    return absl::OkStatus();
+  }
+  return MoveOn(run, pos, std::move(item), verdict, std::move(producers), batch);
+}
+
+absl::Status VerdictRecorder::MoveOn(JobRun* run, int pos, v1::Item item, const std::string& label,
+                                     std::vector<std::string> producers, Batch* batch) {
+  const int next = Advance(run->chain, pos, label, &item);
   if (next != Step::kLeave) {
     // A vote judges this improvement: not by those who made it.
     if (run->chain[next].role != StageRun::Role::kVote) producers.clear();
@@ -147,7 +161,7 @@ absl::StatusOr<ItemFlight*> VerdictRecorder::FlightOf(JobRun* run, uint64_t inde
   return &found->second;
 }
 
-absl::Status VerdictRecorder::Leave(JobRun* run, int entry, StageState state, std::string value,
+absl::Status VerdictRecorder::Leave(JobRun* run, int entry, const Leaving& left, std::string value,
                                     const v1::Item& item, const std::vector<std::string>& producers,
                                     Batch* batch) {
   MW_ASSIGN_OR_RETURN(ItemFlight * flight, FlightOf(run, item.index()));
@@ -163,6 +177,7 @@ absl::Status VerdictRecorder::Leave(JobRun* run, int entry, StageState state, st
       ItemFlight::Cut& cut = flight->cuts[entry];
       cut.open = static_cast<uint32_t>(pieces.size());
       cut.values.assign(pieces.size(), "");
+      cut.left_out.assign(pieces.size(), false);
       cut.kept = 0;
       for (uint32_t i = 0; i < pieces.size(); ++i) {
         MW_RETURN_IF_ERROR(p_.jobs->OpenPiece(
@@ -174,15 +189,16 @@ absl::Status VerdictRecorder::Leave(JobRun* run, int entry, StageState state, st
     }
     value.clear();  // no pieces: nothing to gather
   }
-  return SettleStage(run, flight, entry, state, std::move(value), item, producers, batch);
+  return SettleStage(run, flight, entry, left, std::move(value), item, producers, batch);
 }
 
 absl::Status VerdictRecorder::SettleStage(JobRun* run, ItemFlight* flight, int entry,
-                                          StageState state, std::string value, const v1::Item& item,
+                                          const Leaving& left, std::string value,
+                                          const v1::Item& item,
                                           const std::vector<std::string>& producers, Batch* batch) {
   std::vector<int> settled;
   const std::vector<int> started =
-      Settle(run->chain, entry, state, std::move(value), flight, &settled);
+      Settle(run->chain, entry, left, std::move(value), flight, &settled);
   // Each stage settled (decided, or skipped) counts the item done, and so does the gather of a
   // cutting stage that settled.
   for (int e : settled) {
@@ -206,8 +222,8 @@ absl::Status VerdictRecorder::SettleStage(JobRun* run, ItemFlight* flight, int e
   if (IsPiece(index)) {
     // A piece done goes back to its parent; the last one settles the parent's cutting stage.
     const int cut_entry = flight->scope;
-    bool kept = false;
-    std::string gathered = GatheredValue(run->chain, cut_entry, *flight, item, &kept);
+    std::string gathered;
+    const Gathered how = GatheredValue(run->chain, cut_entry, *flight, item, &gathered);
     run->flight.erase(index);  // `flight` is gone now
     MW_ASSIGN_OR_RETURN(ItemFlight * parent, FlightOf(run, item.parent()));
     ItemFlight::Cut& cut = parent->cuts[cut_entry];
@@ -216,12 +232,12 @@ absl::Status VerdictRecorder::SettleStage(JobRun* run, ItemFlight* flight, int e
                                               " is not one its parent waits for"));
     }
     cut.values[item.position()] = std::move(gathered);
-    cut.kept += kept;
+    cut.kept += how == Gathered::kKept;
+    cut.left_out[item.position()] = how == Gathered::kLeftOut;
     if (--cut.open > 0) return absl::OkStatus();
     MW_ASSIGN_OR_RETURN(v1::Item parent_item,
                         p_.jobs->ReadItem(run->record.job().id(), item.parent()));
-    return SettleStage(run, parent, cut_entry, StageState::kSucceeded,
-                       absl::StrJoin(cut.values, "\n"), parent_item, {}, batch);
+    return SettleStage(run, parent, cut_entry, Leaving{}, cut.Joined(), parent_item, {}, batch);
   }
   run->flight.erase(index);
   if (run->merge_stage >= 0) {

@@ -185,14 +185,62 @@ TEST(ExamplesTest, ProofreadingCutsParagraphsIntoSentencesAndGathersTheFixesBack
       EXPECT_EQ(Workers(q[1]).size(), 3u);
       EXPECT_TRUE(Disjoint(Workers(q[0]), Workers(q[1]))) << piece.dump();
       const bool accepted = piece["fields"]["verify"] == "yes";
-      EXPECT_EQ(piece["status"], accepted ? "succeeded" : "rejected by verify");
-      gathered.push_back(accepted ? piece["fields"]["fix"] : piece["fields"]["find"]);
+      // A fix voted down gives way to the sentence as found (the default for pieces).
+      EXPECT_EQ(piece["status"], accepted ? "succeeded" : "kept find as fix: rejected by verify");
+      if (!accepted) EXPECT_EQ(piece["fields"]["fix"], piece["fields"]["find"]);
+      gathered.push_back(piece["fields"]["fix"]);
       fixed += accepted;
     }
     pieces += static_cast<int>(children.size());
     EXPECT_EQ(row["fields"]["find"], absl::StrJoin(gathered, "\n")) << row.dump();
   }
   std::cout << "proofreading: " << pieces << " sentences found, " << fixed << " fixes accepted\n";
+}
+
+TEST(ExamplesTest, ReceiptLinesAreCutTranscribedOneByOneAndJoinedBack) {
+  mw::testing::TempDir dir;
+  std::vector<json> rows = RunExample("receipt-lines", dir);
+  const auto ids = Column(kSource + "/examples/receipt-lines/receipts.csv", 0);
+  ASSERT_EQ(rows.size(), ids.size());
+  int lines = 0, kept = 0;
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const json& row = rows[i];
+    EXPECT_EQ(row["item"], i);
+    EXPECT_EQ(row["fields"]["receipt_id"], ids[i]);
+    // One person listed the lines; the total was read after they came back.
+    const json& p = row["provenance"];
+    ASSERT_EQ(p.size(), 2u) << row.dump();
+    EXPECT_EQ(p[0]["stage"], "lines");
+    EXPECT_EQ(p[1]["stage"], "total");
+    std::vector<std::string> listed =
+        absl::StrSplit(p[0]["answer"].get<std::string>(), '\n', absl::SkipWhitespace());
+    const json children = row.value("children", json::array());
+    ASSERT_EQ(children.size(), listed.size()) << row.dump();
+    std::vector<std::string> gathered;
+    for (size_t k = 0; k < children.size(); ++k) {
+      const json& line = children[k];
+      EXPECT_EQ(line["parent"], i);
+      EXPECT_EQ(line["position"], k);
+      EXPECT_EQ(line["fields"]["lines"], listed[k]);
+      const json& q = line["provenance"];
+      ASSERT_EQ(q.size(), 2u) << line.dump();
+      EXPECT_EQ(q[0]["stage"], "line");
+      EXPECT_EQ(q[1]["stage"], "check");
+      EXPECT_EQ(Workers(q[1]).size(), 2u);
+      EXPECT_TRUE(Disjoint(Workers(q[0]), Workers(q[1]))) << line.dump();
+      // Voted down: the line as it was listed stands in for the transcription, and says so.
+      const bool accepted = line["fields"]["check"] == "yes";
+      EXPECT_EQ(line["status"], accepted ? "succeeded" : "kept lines as line: rejected by check");
+      if (!accepted) EXPECT_EQ(line["fields"]["line"], listed[k]);
+      gathered.push_back(line["fields"]["line"]);
+      kept += !accepted;
+    }
+    lines += static_cast<int>(children.size());
+    EXPECT_EQ(row["fields"]["lines"], absl::StrJoin(gathered, "\n")) << row.dump();
+    EXPECT_FALSE(row["fields"]["total"].get<std::string>().empty());
+  }
+  std::cout << "receipt-lines: " << lines << " lines listed, " << kept
+            << " transcriptions voted down and kept as listed\n";
 }
 
 }  // namespace
