@@ -294,7 +294,8 @@ class Validator {
                                                    "), got ", s.pieces().expected()));
       }
     }
-    if (s.readiness() == microwork::v1::QUORUM &&
+    // A gather's readiness counts its pieces (Pieces() checks its quorum).
+    if (s.readiness() == microwork::v1::QUORUM && !s.has_gather() &&
         (s.quorum() == 0 || s.quorum() > static_cast<uint32_t>(s.after_size()))) {
       Error(p + ".quorum", absl::StrCat("QUORUM readiness needs a quorum of 1 to the ",
                                         s.after_size(), " stages it is after, got ", s.quorum()));
@@ -619,6 +620,13 @@ class Validator {
                   absl::StrCat("expected a stage that works on the pieces of \"", s.gather().from(),
                                "\", got \"", s.gather().field(), "\""));
           }
+        }
+        const uint32_t most = c_.stages(from->second).pieces().max();
+        if (s.readiness() == microwork::v1::QUORUM && (s.quorum() == 0 || s.quorum() > most)) {
+          Error(p + ".quorum",
+                absl::StrCat("a gather's QUORUM counts the pieces that succeeded: expected 1 to "
+                             "pieces.max of \"",
+                             s.gather().from(), "\" (", most, "), got ", s.quorum()));
         }
         ++gathers_of[from->second];
         hands[v] = cut_scope[from->second];

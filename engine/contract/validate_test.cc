@@ -144,6 +144,19 @@ TEST(ValidateTest, WhatAStageDoesWithARejectionIsCheckedWhereItIsSet) {
                      "judges"}}));
 }
 
+TEST(ValidateTest, AGathersQuorumCountsPieces) {
+  Contract c = WithPieces();  // "label" cuts at most 10 pieces; "back" gathers them
+  c.mutable_stages(4)->set_readiness(microwork::v1::QUORUM);
+  c.mutable_stages(4)->set_quorum(10);
+  EXPECT_EQ(ValidateContract(c, Limits()), std::vector<ContractError>{});
+  c.mutable_stages(4)->set_quorum(11);
+  EXPECT_EQ(ValidateContract(c, Limits()),
+            (std::vector<ContractError>{
+                {"stages[4].quorum",
+                 "a gather's QUORUM counts the pieces that succeeded: expected 1 to pieces.max of "
+                 "\"label\" (10), got 11"}}));
+}
+
 TEST(ValidateTest, GoodContractHasNoErrors) {
   EXPECT_TRUE(ValidateContract(Good(), Limits()).empty());
   EXPECT_EQ(TopologicalOrder(Good()), (std::vector<int>{0, 1, 2}));

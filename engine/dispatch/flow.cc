@@ -86,6 +86,10 @@ std::vector<Step> BuildFlow(const v1::Contract& contract) {
       for (size_t p = entry; p < flow.size() && flow[p].entry == entry; ++p) {
         flow[p].gather_index = i;
         flow[p].gather_field = field;
+        flow[p].gather_name = s.name();
+        flow[p].gather_readiness =
+            s.readiness() == v1::READINESS_UNSPECIFIED ? v1::ALL_DONE : s.readiness();
+        flow[p].gather_quorum = s.quorum();
       }
       placed[s.name()] = {.entry = entry, .scope = flow[entry].scope};
       continue;
@@ -286,6 +290,19 @@ Leaving LeftAs(const std::vector<Step>& flow, int pos, const v1::Item& item) {
   return {.state = StageState::kKept,
           .replaced = step.replaces,
           .previous = previous != nullptr ? *previous : ""};
+}
+
+StageState CutSettlesAs(const Step& cutting, const ItemFlight::Cut& cut) {
+  const auto total = static_cast<uint32_t>(cut.values.size());
+  const uint32_t succeeded = total - cut.kept - cut.LeftOut();
+  switch (cutting.gather_readiness) {
+    case v1::ALL_SUCCEEDED:
+      return succeeded == total ? StageState::kSucceeded : StageState::kRejected;
+    case v1::QUORUM:
+      return succeeded >= cutting.gather_quorum ? StageState::kSucceeded : StageState::kRejected;
+    default:
+      return StageState::kSucceeded;
+  }
 }
 
 bool HeldForReview(const Step& step, const std::string& label) {
@@ -557,7 +574,7 @@ absl::StatusOr<FlowReplay> ReplayFlow(const std::vector<Step>& flow, const v1::I
           replay.pieces.push_back(std::move(done));
         }
         if (cut.open > 0) break;
-        Settle(flow, entry, StageState::kSucceeded, cut.Joined(), &flight);
+        Settle(flow, entry, CutSettlesAs(flow[entry], cut), cut.Joined(), &flight);
         break;
       }
       Settle(flow, entry, left, verdict, &flight);
@@ -577,7 +594,10 @@ std::string ItemStatus(const std::vector<Step>& flow, const ItemFlight& flight) 
   std::vector<std::string> said;
   for (int p = 0; p < static_cast<int>(flow.size()); ++p) {
     if (!flow[p].is_entry(p)) continue;
-    if (flight.state[p] == StageState::kRejected) {
+    if (flight.state[p] == StageState::kRejected && flow[p].max_pieces > 0) {
+      said.push_back(absl::StrCat("stopped by ", flow[p].gather_name, ": too few pieces of ",
+                                  flow[p].stage, " succeeded"));
+    } else if (flight.state[p] == StageState::kRejected) {
       said.push_back(absl::StrCat("rejected by ", flow[p].stage));
     } else if (flight.state[p] == StageState::kKept) {
       said.push_back(absl::StrCat("kept ", flow[p].keep, " as ", flow[flow[p].replaces].stage,

@@ -87,6 +87,9 @@ struct Step {
   uint32_t max_pieces = 0;
   int gather_index = -1;
   std::string gather_field;
+  std::string gather_name;
+  v1::Readiness gather_readiness = v1::ALL_DONE;  // over the pieces, once all are done
+  uint32_t gather_quorum = 0;
   // A verify or iterate stage: what a rejection does (never UNSPECIFIED here: BuildFlow gives
   // the scope's default), the field whose value KEEP_PREVIOUS keeps, and the entry of the stage
   // whose field takes it (a verify's target; an iterate stage itself).
@@ -182,6 +185,10 @@ struct Leaving {
   std::string previous;
 };
 Leaving LeftAs(const std::vector<Step>& flow, int pos, const v1::Item& item);
+
+// How a cutting stage settles once every piece is done, by its gather's readiness: kSucceeded,
+// or kRejected (the parent stops) when fewer pieces succeeded than it needs.
+StageState CutSettlesAs(const Step& cutting, const ItemFlight::Cut& cut);
 
 // Whether the verdict `label` of step `pos` waits for a person (SEND_TO_REVIEW and a "no").
 bool HeldForReview(const Step& step, const std::string& label);

@@ -550,6 +550,45 @@ TEST(FlowTest, APieceTurnedDownIsKeptAsCutOrLeftOutAsItsStageSays) {
   EXPECT_EQ(cut.LeftOut(), 1u);
 }
 
+// A gather's readiness decides, once every piece is done, whether the parent goes on.
+TEST(FlowTest, AGatherByReadinessStopsTheParentWhenTooFewPiecesSucceeded) {
+  auto flow_with = [](const std::string& readiness) {
+    std::string text = kReceiptLines;
+    const std::string gather = "    gather: {from: fields, field: typed}\n";
+    text.replace(text.find(gather), 0, readiness);
+    auto contract = contract::ParseContract(text, "c.yaml");
+    EXPECT_TRUE(contract.ok()) << contract.status();
+    EXPECT_EQ(contract::ValidateContract(*contract, contract::Limits()),
+              std::vector<contract::ContractError>{});
+    return BuildFlow(*contract);
+  };
+  // Three pieces: one done, one kept as cut, one left out.
+  ItemFlight::Cut cut{.values = {"Bread", "Milk", ""}, .left_out = {false, false, true}, .kept = 1};
+  const auto all_done = flow_with("");
+  const Step& cutting = all_done[At(all_done, "fields")];
+  EXPECT_EQ(cutting.gather_name, "fields_back");
+  EXPECT_EQ(cutting.gather_readiness, v1::ALL_DONE);
+  EXPECT_EQ(CutSettlesAs(cutting, cut), StageState::kSucceeded);
+  const auto strict = flow_with("    readiness: ALL_SUCCEEDED\n");
+  const int fields = At(strict, "fields");
+  EXPECT_EQ(CutSettlesAs(strict[fields], cut), StageState::kRejected);
+  EXPECT_EQ(CutSettlesAs(strict[fields], {.values = {"Bread"}, .left_out = {false}}),
+            StageState::kSucceeded);
+  const auto one = flow_with("    readiness: QUORUM\n    quorum: 1\n");
+  EXPECT_EQ(CutSettlesAs(one[fields], cut), StageState::kSucceeded);
+  EXPECT_EQ(CutSettlesAs(one[fields], {}), StageState::kRejected);  // no pieces at all
+  const auto two = flow_with("    readiness: QUORUM\n    quorum: 2\n");
+  EXPECT_EQ(CutSettlesAs(two[fields], cut), StageState::kRejected);
+
+  // The line stops: its gather and the stages after it are skipped, and the status says why.
+  ItemFlight line = StartFlight(strict, At(strict, "lines"));
+  const std::vector<int> started =
+      Settle(strict, fields, CutSettlesAs(strict[fields], cut), cut.Joined(), &line);
+  EXPECT_TRUE(started.empty());
+  EXPECT_TRUE(line.finished());
+  EXPECT_EQ(ItemStatus(strict, line), "stopped by fields_back: too few pieces of fields succeeded");
+}
+
 class FlowEngineTest : public EngineTest {
  protected:
   v1::Result Text(const v1::Assignment& a, const std::string& text) {

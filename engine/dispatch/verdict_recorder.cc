@@ -187,7 +187,9 @@ absl::Status VerdictRecorder::Leave(JobRun* run, int entry, const Leaving& left,
                    item.index(), stage.stage, pieces.size());
       return absl::OkStatus();
     }
-    value.clear();  // no pieces: nothing to gather
+    // No pieces: nothing to gather, and the gather's readiness says whether that will do.
+    return SettleStage(run, flight, entry, Leaving{.state = CutSettlesAs(stage, {})}, "", item,
+                       producers, batch);
   }
   return SettleStage(run, flight, entry, left, std::move(value), item, producers, batch);
 }
@@ -237,7 +239,9 @@ absl::Status VerdictRecorder::SettleStage(JobRun* run, ItemFlight* flight, int e
     if (--cut.open > 0) return absl::OkStatus();
     MW_ASSIGN_OR_RETURN(v1::Item parent_item,
                         p_.jobs->ReadItem(run->record.job().id(), item.parent()));
-    return SettleStage(run, parent, cut_entry, Leaving{}, cut.Joined(), parent_item, {}, batch);
+    return SettleStage(run, parent, cut_entry,
+                       Leaving{.state = CutSettlesAs(run->chain[cut_entry], cut)}, cut.Joined(),
+                       parent_item, {}, batch);
   }
   run->flight.erase(index);
   if (run->merge_stage >= 0) {
