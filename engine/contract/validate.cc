@@ -675,8 +675,14 @@ class Validator {
       const Stage& s = c_.stages(v);
       const std::string p = absl::StrCat("stages[", v, "]");
       if (s.on_reject() == microwork::v1::ON_REJECT_UNSPECIFIED && s.keep().empty()) continue;
-      if (!s.has_verify() && !s.has_iterate()) {
+      if (!microwork::v1::OnReject_IsValid(s.on_reject())) {
         Error(p + ".on_reject",
+              absl::StrCat("expected STOP_ITEM, KEEP_PREVIOUS or SEND_TO_REVIEW, got ",
+                           s.on_reject()));
+        continue;
+      }
+      if (!s.has_verify() && !s.has_iterate()) {
+        Error(p + (s.on_reject() == microwork::v1::ON_REJECT_UNSPECIFIED ? ".keep" : ".on_reject"),
               "only verify and iterate stages reject items: set it on the stage that judges");
         continue;
       }
@@ -685,7 +691,10 @@ class Validator {
               "SEND_TO_REVIEW is for verify stages (an iteration that ends with no version leaves "
               "a person nothing to judge): expected STOP_ITEM or KEEP_PREVIOUS");
       }
-      if (s.on_reject() != microwork::v1::KEEP_PREVIOUS) {
+      // On pieces, KEEP_PREVIOUS is the default: a keep alone says which field.
+      const bool keeps = s.on_reject() == microwork::v1::KEEP_PREVIOUS ||
+                         (s.on_reject() == microwork::v1::ON_REJECT_UNSPECIFIED && sees_[v] != -1);
+      if (!keeps) {
         if (!s.keep().empty()) Error(p + ".keep", "only on_reject: KEEP_PREVIOUS keeps a field");
         continue;
       }
@@ -699,6 +708,15 @@ class Validator {
       }
       if (s.keep().size() > 200) {
         Error(p + ".keep", absl::StrCat("at most 200 characters, got ", s.keep().size()));
+        continue;
+      }
+      const std::string target = !s.has_verify()               ? s.name()
+                                 : s.verify().target().empty() ? s.after(0)
+                                                               : s.verify().target();
+      if (s.keep() == target) {
+        Error(p + ".keep", absl::StrCat("\"", target,
+                                        "\" holds the version turned down: expected the field "
+                                        "that holds the one before it"));
         continue;
       }
       auto k = index.find(s.keep());

@@ -130,6 +130,13 @@ TEST(ValidateTest, WhatAStageDoesWithARejectionIsCheckedWhereItIsSet) {
             (Errors{{"stages[2].keep",
                      "expected an input column or a human or iterate stage before this one, got "
                      "\"result\""}}));
+  EXPECT_EQ(with(Verify(), KEEP_PREVIOUS, "label"),
+            (Errors{{"stages[2].keep",
+                     "\"label\" holds the version turned down: expected the field that holds "
+                     "the one before it"}}));
+  EXPECT_EQ(with(Verify(), static_cast<microwork::v1::OnReject>(7), ""),
+            (Errors{{"stages[2].on_reject",
+                     "expected STOP_ITEM, KEEP_PREVIOUS or SEND_TO_REVIEW, got 7"}}));
   EXPECT_EQ(with(Verify(), STOP_ITEM, "text"),
             (Errors{{"stages[2].keep", "only on_reject: KEEP_PREVIOUS keeps a field"}}));
   EXPECT_EQ(with(Iterate(), SEND_TO_REVIEW, ""),

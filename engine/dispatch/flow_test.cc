@@ -770,6 +770,43 @@ TEST_F(FlowEngineTest, ARejectionSentToReviewWaitsForAPersonAndMovesOnWithTheirD
   EXPECT_EQ(rows[2].status(), "succeeded");
 }
 
+// A review decided after the job was cancelled is recorded and paid, and the job stays
+// cancelled: the held item does not move on.
+TEST_F(FlowEngineTest, AReviewDecidedAfterTheJobEndedLeavesTheJobAsItEnded) {
+  AddCentre("c", {"w1", "w2", "w3", "w4"});
+  ASSERT_TRUE(Submit(WithOnReject("    on_reject: SEND_TO_REVIEW\n")).ok());
+  auto fixes = LeaseFor("w1", 3);
+  Accept({Text(fixes["job-1/fix/0"], "12.50"), Text(fixes["job-1/fix/1"], "3.00"),
+          Text(fixes["job-1/fix/2"], "9.90")});
+  std::vector<v1::Result> votes;
+  for (const char* w : {"w2", "w3"}) {
+    auto checks = LeaseFor(w, 3);
+    for (const char* item : {"0", "1", "2"}) {
+      votes.push_back(Answer(checks[absl::StrCat("job-1/check/", item)], "no"));
+    }
+  }
+  Accept(votes);
+  v1::ControlJobRequest cancel;
+  cancel.set_idempotency_key("cancel");
+  cancel.set_job_id("job-1");
+  cancel.set_action(v1::JOB_CANCEL);
+  ASSERT_TRUE(engine_->ControlJob(cancel).ok());
+  v1::DecideReviewRequest decide;
+  decide.set_task_id("job-1/check/0");
+  decide.set_label("yes");
+  decide.set_reason("the photo shows 12.50");
+  decide.set_idempotency_key("d0");
+  decide.set_reviewer("c/w4");
+  ASSERT_TRUE(engine_->DecideReview(decide).ok());
+  EXPECT_EQ(engine_->GetJob("job-1")->state(), v1::JOB_CANCELLED);
+  EXPECT_TRUE(LeaseFor("w4", 3).empty());
+  auto rows = Export("job-1");
+  ASSERT_EQ(rows.size(), 3u);
+  // The decided one would have gone on to tidy; the others still wait for a person.
+  EXPECT_EQ(rows[0].status(), "cancelled before tidy");
+  EXPECT_EQ(rows[1].status(), "cancelled before check (in review)");
+}
+
 // KEEP_PREVIOUS: a fix voted down gives way to the scanner's reading, the receipt goes on to
 // tidy as after a success, and the export says what was kept.
 TEST_F(FlowEngineTest, ARejectionThatKeepsThePreviousVersionGoesOnWithIt) {

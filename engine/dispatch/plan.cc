@@ -73,7 +73,7 @@ absl::StatusOr<ContractPlan> PlanContract(const v1::Contract& contract, uint64_t
         s.step.role == Step::Role::kVerify && s.step.on_reject == v1::SEND_TO_REVIEW;
     MW_ASSIGN_OR_RETURN(s.wages, MulMinor(per_item + (reviews ? rate : 0), n));
     MW_ASSIGN_OR_RETURN(const int64_t expected_wages,
-                        MulMinor(per_item, static_cast<int64_t>(expected)));
+                        MulMinor(per_item + (reviews ? rate : 0), static_cast<int64_t>(expected)));
     MW_ASSIGN_OR_RETURN(plan.expected_wages, AddMinor(plan.expected_wages, expected_wages));
     s.gold_answers = GoldAnswers(reached * s.overlap, h.qa().gold_per_thousand());
     MW_ASSIGN_OR_RETURN(s.gold_wages, MulMinor(static_cast<int64_t>(s.gold_answers), rate));

@@ -132,13 +132,29 @@ absl::StatusOr<v1::Review> Engine::DecideReview(const v1::DecideReviewRequest& i
                              " answered this task: no one reviews their own work"));
           }
         }
+        v1::ResultRecord out;
+        MW_RETURN_IF_ERROR(store_->GetRecord(Cf::kOutputs, key, &out));
+        if (out.held() && stage->replaces >= 0) {
+          // Nor by whoever made the answer it judges (the verify task's exclusions name those
+          // of the stage that settled last, which need not be its target).
+          v1::ResultRecord judged;
+          absl::Status read = store_->GetRecord(
+              Cf::kOutputs, keys::Task(ref.job_id, run->chain[stage->replaces].key, ref.item),
+              &judged);
+          if (!read.ok() && !absl::IsNotFound(read)) return read;
+          bool made = judged.reviewed_by() == request.reviewer();
+          for (const auto& w : judged.workers()) made |= w == who[1];
+          if (made) {
+            return absl::PermissionDeniedError(
+                absl::StrCat("reviewer ", request.reviewer(),
+                             " made the answer this task judges: no one reviews their own work"));
+          }
+        }
         const v1::Answer answer = LabelToAnswer(stage->human.answer(), request.label());
         if (absl::Status ok = CheckAnswer(stage->human.answer(), answer); !ok.ok()) {
           return absl::InvalidArgumentError(absl::StrCat("label: ", ok.message()));
         }
 
-        v1::ResultRecord out;
-        MW_RETURN_IF_ERROR(store_->GetRecord(Cf::kOutputs, key, &out));
         *out.mutable_answer() = answer;
         out.set_needs_review(false);
         out.set_reviewed_by(request.reviewer());
@@ -172,8 +188,9 @@ absl::StatusOr<v1::Review> Engine::DecideReview(const v1::DecideReviewRequest& i
         stats.set_reviews(stats.reviews() + 1);
         workers_.PutRecord(account, batch);
         run->progress.set_wages_posted_minor(run->progress.wages_posted_minor() + rate);
-        if (out.held()) {
-          // The item waited for this decision: it moves on with it now.
+        if (out.held() && !IsFinal(run->progress.state())) {
+          // The item waited for this decision: it moves on with it now (not once the job has
+          // ended: the decision is recorded and paid, and the job stays as it ended).
           const int pos = static_cast<int>(stage - run->chain.data());
           MW_RETURN_IF_ERROR(verdicts_->MoveOn(
               run, pos, out.item(), review.label(),
