@@ -18,6 +18,7 @@
 #include "microwork/v1/services.grpc.pb.h"
 #include "nlohmann/json.hpp"
 #include "proto/rpc/channel.h"
+#include "testing/file_watch.h"
 #include "testing/http_get.h"
 #include "testing/subprocess.h"
 #include "testing/temp_dir.h"
@@ -204,6 +205,17 @@ stages:
     return acknowledged;
   }
 
+  // Waits until the agents' receipt logs hold `n` acknowledged results, or until nothing in the
+  // test's directory changes for 30 s: when the job completes, the reply to the last answers
+  // may still be on its way to an agent, and stopping it then would lose that reply (not the
+  // answers, which the ledger holds).
+  void WaitForAcknowledged(size_t n) {
+    testing::DirectoryWatch watch(dir_.path());
+    for (int i = 0; i < 2000 && Acknowledged().size() < n; ++i) {
+      if (!watch.WaitForChange(30000)) return;
+    }
+  }
+
   testing::TempDir dir_;
   std::unique_ptr<Subprocess> dispatcher_;
   std::string server_, metrics_;
@@ -221,6 +233,7 @@ TEST_F(CrashTest, TwentyKillsLoseNothingAndPayNothingTwice) {
   CommandResult watch = Mw({"job", "watch", "job-1", "--every", "3600"});
   ASSERT_EQ(watch.exit_code, 0) << watch.err;
   EXPECT_TRUE(absl::StrContains(watch.out, "completed")) << watch.out;
+  WaitForAcknowledged(kItems * 3);
   for (auto& a : agents) a->Signal(SIGTERM);
   for (auto& a : agents) EXPECT_EQ(a->Wait(), 0);
 
@@ -297,6 +310,7 @@ stages:
   CommandResult watch = Mw({"job", "watch", "job-1", "--every", "3600"});
   ASSERT_EQ(watch.exit_code, 0) << watch.err;
   EXPECT_TRUE(absl::StrContains(watch.out, "completed")) << watch.out;
+  WaitForAcknowledged(kAnswers);
   for (auto& a : agents) a->Signal(SIGTERM);
   for (auto& a : agents) EXPECT_EQ(a->Wait(), 0);
 
