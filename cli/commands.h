@@ -25,6 +25,7 @@ void AddWithholdCommands(CLI::App& app, Run* run);
 // REQUIRES: AddJobCommands ran first (it adds to "job").
 void AddPayoutCommands(CLI::App& app, Run* run);
 void AddAdminCommands(CLI::App& app, Run* run);
+void AddStaffCommands(CLI::App& app, Run* run);
 
 }  // namespace mw::cli
 

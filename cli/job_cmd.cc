@@ -427,7 +427,7 @@ void AddJobCommands(CLI::App& app, Run* run) {
   promote->add_option("--worker", po->worker, "Worker account, worker:<centre>/<pseudonym>")
       ->required();
   promote->add_option("--job", po->job, "Job id")->required();
-  promote->add_option("--by", po->by, "Who decides")->required();
+  promote->add_option("--by", po->by, "Who decides: the account signed in (default)");
   promote->add_option("--reason", po->reason, "Why")->required();
   promote->callback([run, po] {
     *run = [po](const Connect& connect) -> absl::Status {

@@ -18,7 +18,7 @@ int main(int argc, char** argv) {
   options.channel.target = "127.0.0.1:7070";
   app.add_option("--server", options.channel.target, "Dispatcher address host:port")
       ->envname("MW_SERVER");
-  app.add_option("--token-file", options.token_file, "Operator token (or centre credential)")
+  app.add_option("--token-file", options.token_file, "Your credential: your staff account's, the operator token, or a centre's")
       ->envname("MW_TOKEN_FILE");
   app.add_option("--tls-ca", options.channel.tls_ca, "CA of the dispatcher's certificate (PEM)");
   app.add_option("--tls-cert", options.channel.tls_cert, "Client certificate for mutual TLS");
@@ -34,6 +34,7 @@ int main(int argc, char** argv) {
   mw::cli::AddWithholdCommands(app, &run);
   mw::cli::AddPayoutCommands(app, &run);
   mw::cli::AddAdminCommands(app, &run);
+  mw::cli::AddStaffCommands(app, &run);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -2,7 +2,7 @@
 // mw payout create --centre C | approve BATCH --by NAME | export BATCH --out FILE
 // mw invoice --job J          (recomputed from the ledger alone)
 // mw report impact [--job J]
-// mw time held [--centre C] | release --worker ACCOUNT --job J --seconds N --by NAME --reason WHY
+// mw time held [--centre C] | release --worker ACCOUNT --job J --seconds N --reason WHY [--by NAME]
 #include <fstream>
 #include <iostream>
 
@@ -20,7 +20,7 @@ namespace mw::cli {
 namespace {
 
 struct Opts {
-  std::string job, centre, batch, by, second, out, key, worker, reason;
+  std::string job, centre, batch, by, out, key, worker, reason;
   int64_t amount_minor = 0;
   uint64_t seconds = 0;
 };
@@ -33,7 +33,11 @@ std::string Decimal(int64_t minor, const std::string& currency) {
 
 void PrintBatch(const v1::PayoutBatch& b) {
   std::cout << b.id() << "  centre " << b.centre() << "  "
-            << (b.state() != v1::PAYOUT_APPROVED ? "created, awaiting approval"
+            << (b.state() != v1::PAYOUT_APPROVED
+                    ? (b.approved_by().empty()
+                           ? std::string("created, awaiting approval")
+                           : absl::StrCat("approved by ", b.approved_by(),
+                                          "; awaiting a second person (the guarantee's top-ups)"))
                 : b.second_approver().empty()
                     ? absl::StrCat("approved by ", b.approved_by())
                     : absl::StrCat("approved by ", b.approved_by(), " and ", b.second_approver()))
@@ -53,7 +57,7 @@ void PrintBatch(const v1::PayoutBatch& b) {
     std::cout << "  Top-ups the jobs' escrow could not cover, from the platform's guarantee ("
               << (b.state() == v1::PAYOUT_APPROVED
                       ? "credited; paid out with the next batch"
-                      : "two people approve: --by and --second-approver")
+                      : "two people approve, each signed in as themself: mw payout approve")
               << "):\n";
     for (const auto& g : b.guarantee_topups()) {
       std::cout << absl::StrFormat("  %-34s %14s  %s\n", g.worker_account(),
@@ -94,7 +98,6 @@ absl::Status Approve(const Opts& o, const Connect& connect) {
   req.set_idempotency_key(absl::StrCat("approve:", o.batch));
   req.set_batch_id(o.batch);
   req.set_approved_by(o.by);
-  req.set_second_approver(o.second);
   v1::PayoutBatch b;
   auto ctx = client->Context();
   MW_RETURN_IF_ERROR(rpc::FromGrpcStatus(client->ledger().ApprovePayout(ctx.get(), req, &b)));
@@ -113,7 +116,7 @@ absl::Status Export(const Opts& o, const Connect& connect) {
   MW_RETURN_IF_ERROR(rpc::FromGrpcStatus(client->ledger().GetPayout(ctx.get(), req, &b)));
   if (b.state() != v1::PAYOUT_APPROVED) {
     return absl::FailedPreconditionError(
-        absl::StrCat(o.batch, " is not approved: `mw payout approve ", o.batch, " --by NAME`"));
+        absl::StrCat(o.batch, " is not approved: `mw payout approve ", o.batch, "`"));
   }
   std::ofstream out(o.out, std::ios::trunc);
   if (!out) return absl::NotFoundError(absl::StrCat(o.out, ": cannot write"));
@@ -257,10 +260,10 @@ void AddPayoutCommands(CLI::App& app, Run* run) {
   });
   auto* approve = payout->add_subcommand("approve", "Approve a batch: the money moves");
   approve->add_option("batch", o->batch, "Batch id")->required();
-  approve->add_option("--by", o->by, "Who approves")->required();
-  approve->add_option("--second-approver", o->second,
-                      "A second person, needed when the batch has top-ups from the platform's "
-                      "guarantee");
+  approve->add_option("--by", o->by,
+                      "Who approves: the account signed in (default; another name is refused). A "
+                      "batch with top-ups from the platform's guarantee needs a second person's "
+                      "approval, in their own call");
   approve->callback([run, o] { *run = [o](const Connect& c) { return Approve(*o, c); }; });
   auto* exp = payout->add_subcommand("export", "Write an approved batch as CSV for the bank");
   exp->add_option("batch", o->batch, "Batch id")->required();
@@ -281,7 +284,7 @@ void AddPayoutCommands(CLI::App& app, Run* run) {
       ->required();
   release->add_option("--job", o->job, "Job id")->required();
   release->add_option("--seconds", o->seconds, "Seconds to credit")->required();
-  release->add_option("--by", o->by, "Who decides")->required();
+  release->add_option("--by", o->by, "Who decides: the account signed in (default)");
   release->add_option("--reason", o->reason, "Why")->required();
   release->add_option("--key", o->key, "Idempotency key (default: from the other options)");
   release->callback([run, o] { *run = [o](const Connect& c) { return Release(*o, c); }; });

@@ -53,7 +53,7 @@ say "Pay statements"
 
 say "Paying Nairobi's workers: top-ups to the floor on measured time, then a bank file"
 "$BIN/mw" payout create --centre nairobi --key demo-payout-1
-"$BIN/mw" payout approve payout-nairobi-1 --by finance:demo
+"$BIN/mw" payout approve payout-nairobi-1
 "$BIN/mw" payout export payout-nairobi-1 --out "$OUT/payout-nairobi.csv"
 
 say "The client's invoice, recomputed from the ledger alone"

@@ -12,31 +12,93 @@ grpc::Status Unauthenticated() {
                       "missing or unknown credential (authorization: Bearer <token>)");
 }
 
+Caller Staff(const std::string& name, std::vector<v1::StaffRole> roles) {
+  Caller c{.kind = Caller::kStaff};
+  c.staff.set_name(name);
+  for (v1::StaffRole r : roles) c.staff.add_roles(r);
+  return c;
+}
+
+// OK when the caller is one of the platform's people holding `role` (any of them when `role`
+// is unspecified); UNAUTHENTICATED or PERMISSION_DENIED, saying what was needed, otherwise.
+grpc::Status Require(const Caller& caller, v1::StaffRole role) {
+  if (caller.kind == Caller::kNone) return Unauthenticated();
+  if (caller.kind == Caller::kStaff && (role == v1::STAFF_ROLE_UNSPECIFIED || caller.Has(role))) {
+    return grpc::Status::OK;
+  }
+  if (caller.kind == Caller::kStaff && caller.staff.roles_size() == 1 &&
+      caller.Has(v1::STAFF_AUDITOR)) {
+    return grpc::Status(grpc::StatusCode::PERMISSION_DENIED, "auditors may read, not change");
+  }
+  if (caller.kind == Caller::kCentre && role == v1::STAFF_ROLE_UNSPECIFIED) {
+    return grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
+                        "the platform's people only (a centre's credential is for its agent)");
+  }
+  if (role == v1::STAFF_FINANCE) {
+    return grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
+                        caller.kind == Caller::kStaff
+                            ? absl::StrCat("finance only (", caller.staff.name(), " is not)")
+                            : "finance only");
+  }
+  return grpc::Status(grpc::StatusCode::PERMISSION_DENIED, "operators only");
+}
+
+// A decision's person is the account signed in: `*field` empty takes its name; another name is
+// refused, so nobody records a decision as somebody else.
+grpc::Status SignedBy(const Caller& caller, absl::string_view what, std::string* field) {
+  if (field->empty() || *field == caller.staff.name()) {
+    *field = caller.staff.name();
+    return grpc::Status::OK;
+  }
+  return grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
+                      absl::StrCat(what, ": you are signed in as ", caller.staff.name(),
+                                   "; a decision records the account that made it"));
+}
+
 }  // namespace
+
+bool Caller::Has(v1::StaffRole role) const {
+  return kind == kStaff && dispatch::HasRole(staff, role);
+}
+
+std::string Caller::Label() const {
+  switch (kind) {
+    case kStaff:
+      return absl::StrCat("staff:", staff.name());
+    case kCentre:
+      return absl::StrCat("centre:", centre_id);
+    case kNone:
+      break;
+  }
+  return "";
+}
 
 Caller Authenticator::Identify(const grpc::ServerContext& context) const {
   const std::string token = BearerToken(context);
   if (token.empty()) return {};
-  if (!operator_token_.empty() && SecretsEqual(token, operator_token_))
-    return {Caller::kOperator, ""};
-  if (!auditor_token_.empty() && SecretsEqual(token, auditor_token_)) return {Caller::kAuditor, ""};
-  auto centre = engine_->AuthenticateCentre(token);
-  if (centre.ok()) return {Caller::kCentre, *centre};
+  if (!operator_token_.empty() && SecretsEqual(token, operator_token_)) {
+    return Staff("operator", {v1::STAFF_OPERATOR, v1::STAFF_FINANCE});
+  }
+  if (!auditor_token_.empty() && SecretsEqual(token, auditor_token_)) {
+    return Staff("auditor", {v1::STAFF_AUDITOR});
+  }
+  if (auto staff = engine_->AuthenticateStaff(token); staff.ok()) {
+    return Caller{.kind = Caller::kStaff, .staff = *std::move(staff)};
+  }
+  if (auto centre = engine_->AuthenticateCentre(token); centre.ok()) {
+    return Caller{.kind = Caller::kCentre, .centre_id = *centre};
+  }
   return {};
 }
 
 // ---- OperatorService ----
 
 grpc::Status OperatorServiceImpl::RequireOperator(const grpc::ServerContext& context,
-                                                  bool read_only) const {
-  Caller caller = auth_->Identify(context);
-  if (caller.kind == Caller::kNone) return Unauthenticated();
-  if (caller.kind == Caller::kOperator || (read_only && caller.kind == Caller::kAuditor)) {
-    return grpc::Status::OK;
-  }
-  return grpc::Status(grpc::StatusCode::PERMISSION_DENIED, caller.kind == Caller::kAuditor
-                                                               ? "auditors may read, not change"
-                                                               : "operators only");
+                                                  bool read_only, Caller* caller) const {
+  Caller who = auth_->Identify(context);
+  grpc::Status s = Require(who, read_only ? v1::STAFF_ROLE_UNSPECIFIED : v1::STAFF_OPERATOR);
+  if (s.ok() && caller != nullptr) *caller = std::move(who);
+  return s;
 }
 
 grpc::Status OperatorServiceImpl::SubmitContract(
@@ -158,8 +220,9 @@ grpc::Status OperatorServiceImpl::ListReviews(grpc::ServerContext* context,
 grpc::Status OperatorServiceImpl::DecideReview(grpc::ServerContext* context,
                                                const v1::DecideReviewRequest* request,
                                                v1::Review* reply) {
-  if (auto s = RequireOperator(*context); !s.ok()) return s;
-  auto r = engine_->DecideReview(*request);
+  Caller caller;
+  if (auto s = RequireOperator(*context, false, &caller); !s.ok()) return s;
+  auto r = engine_->DecideReview(*request, "", caller.Label());
   if (!r.ok()) return ToGrpcStatus(r.status());
   *reply = std::move(*r);
   return grpc::Status::OK;
@@ -203,8 +266,13 @@ grpc::Status OperatorServiceImpl::ListDeadTasks(grpc::ServerContext* context,
 grpc::Status OperatorServiceImpl::PromoteWorker(grpc::ServerContext* context,
                                                 const v1::PromoteWorkerRequest* request,
                                                 v1::PromoteWorkerReply* reply) {
-  if (auto s = RequireOperator(*context); !s.ok()) return s;
-  auto r = engine_->PromoteWorker(*request);
+  Caller caller;
+  if (auto s = RequireOperator(*context, false, &caller); !s.ok()) return s;
+  v1::PromoteWorkerRequest signed_request = *request;
+  if (auto s = SignedBy(caller, "decided_by", signed_request.mutable_decided_by()); !s.ok()) {
+    return s;
+  }
+  auto r = engine_->PromoteWorker(signed_request);
   if (!r.ok()) return ToGrpcStatus(r.status());
   *reply = std::move(*r);
   return grpc::Status::OK;
@@ -217,6 +285,55 @@ grpc::Status OperatorServiceImpl::RedriveTask(grpc::ServerContext* context,
   auto r = engine_->RedriveTask(*request);
   if (!r.ok()) return ToGrpcStatus(r.status());
   *reply = std::move(*r);
+  return grpc::Status::OK;
+}
+
+grpc::Status OperatorServiceImpl::AddStaff(grpc::ServerContext* context,
+                                           const v1::AddStaffRequest* request,
+                                           v1::StaffCredential* reply) {
+  Caller caller;
+  if (auto s = RequireOperator(*context, false, &caller); !s.ok()) return s;
+  auto r = engine_->AddStaff(*request, caller.staff.name());
+  if (!r.ok()) return ToGrpcStatus(r.status());
+  *reply = std::move(*r);
+  return grpc::Status::OK;
+}
+
+grpc::Status OperatorServiceImpl::RotateStaffCredential(grpc::ServerContext* context,
+                                                        const v1::StaffRequest* request,
+                                                        v1::StaffCredential* reply) {
+  // Operators, or the person themself (whatever their roles).
+  Caller caller = auth_->Identify(*context);
+  const bool themself = caller.kind == Caller::kStaff && caller.staff.name() == request->name();
+  if (!themself) {
+    if (auto s = Require(caller, v1::STAFF_OPERATOR); !s.ok()) return s;
+  }
+  auto r = engine_->RotateStaffCredential(*request);
+  if (!r.ok()) return ToGrpcStatus(r.status());
+  *reply = std::move(*r);
+  return grpc::Status::OK;
+}
+
+grpc::Status OperatorServiceImpl::RevokeStaff(grpc::ServerContext* context,
+                                              const v1::StaffRequest* request,
+                                              v1::StaffAccount* reply) {
+  Caller caller;
+  if (auto s = RequireOperator(*context, false, &caller); !s.ok()) return s;
+  if (caller.staff.name() == request->name()) {
+    return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
+                        "an operator may not revoke themself (another operator may)");
+  }
+  auto r = engine_->RevokeStaff(*request, caller.staff.name());
+  if (!r.ok()) return ToGrpcStatus(r.status());
+  *reply = std::move(*r);
+  return grpc::Status::OK;
+}
+
+grpc::Status OperatorServiceImpl::ListStaff(grpc::ServerContext* context,
+                                            const v1::ListStaffRequest* request,
+                                            v1::ListStaffReply* reply) {
+  if (auto s = RequireOperator(*context, /*read_only=*/true); !s.ok()) return s;
+  for (auto& a : engine_->ListStaff()) *reply->add_staff() = std::move(a);
   return grpc::Status::OK;
 }
 
@@ -329,8 +446,9 @@ grpc::Status CentreServiceImpl::ListCentreReviews(grpc::ServerContext* context,
 grpc::Status CentreServiceImpl::DecideCentreReview(grpc::ServerContext* context,
                                                    const v1::DecideReviewRequest* request,
                                                    v1::Review* reply) {
-  return CentreCall(auth_, *context, reply,
-                    [&](const std::string& c) { return engine_->DecideReview(*request, c); });
+  return CentreCall(auth_, *context, reply, [&](const std::string& c) {
+    return engine_->DecideReview(*request, c, absl::StrCat("centre:", c));
+  });
 }
 
 grpc::Status CentreServiceImpl::ListWithholdings(grpc::ServerContext* context,
@@ -364,24 +482,24 @@ grpc::Status LedgerServiceImpl::ReadLedger(grpc::ServerContext* context,
                                            grpc::ServerWriter<v1::LedgerRecord>* writer) {
   Caller caller = auth_->Identify(*context);
   if (caller.kind == Caller::kNone) return Unauthenticated();
-  if (caller.kind != Caller::kOperator && caller.kind != Caller::kAuditor) {
+  if (caller.kind != Caller::kStaff) {
     return grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
-                        "the whole ledger is for operators and auditors");
+                        "the whole ledger is for the platform's people");
   }
   return ToGrpcStatus(
       engine_->ReadLedger([&](const v1::LedgerRecord& r) { return writer->Write(r); }));
 }
 
-// Payouts and reports are for operators.
+// Payouts and held time are decided by finance; any of the platform's people may read them.
 template <typename Reply, typename Call>
-grpc::Status OperatorCall(const Authenticator* auth, const grpc::ServerContext& context,
-                          bool read_only, Reply* reply, Call call) {
+grpc::Status FinanceCall(const Authenticator* auth, const grpc::ServerContext& context,
+                         bool read_only, Reply* reply, Call call) {
   Caller caller = auth->Identify(context);
-  if (caller.kind == Caller::kNone) return Unauthenticated();
-  if (caller.kind != Caller::kOperator && !(read_only && caller.kind == Caller::kAuditor)) {
-    return grpc::Status(grpc::StatusCode::PERMISSION_DENIED, "operators only");
+  if (auto s = Require(caller, read_only ? v1::STAFF_ROLE_UNSPECIFIED : v1::STAFF_FINANCE);
+      !s.ok()) {
+    return s;
   }
-  auto r = call();
+  auto r = call(caller);
   if (!r.ok()) return ToGrpcStatus(r.status());
   *reply = std::move(*r);
   return grpc::Status::OK;
@@ -390,43 +508,55 @@ grpc::Status OperatorCall(const Authenticator* auth, const grpc::ServerContext& 
 grpc::Status LedgerServiceImpl::CreatePayout(grpc::ServerContext* context,
                                              const v1::CreatePayoutRequest* request,
                                              v1::PayoutBatch* reply) {
-  return OperatorCall(auth_, *context, false, reply,
-                      [&] { return engine_->CreatePayout(*request); });
+  return FinanceCall(auth_, *context, false, reply,
+                     [&](const Caller&) { return engine_->CreatePayout(*request); });
 }
 
 grpc::Status LedgerServiceImpl::ApprovePayout(grpc::ServerContext* context,
                                               const v1::ApprovePayoutRequest* request,
                                               v1::PayoutBatch* reply) {
-  return OperatorCall(auth_, *context, false, reply,
-                      [&] { return engine_->ApprovePayout(*request); });
+  return FinanceCall(
+      auth_, *context, false, reply, [&](const Caller& caller) -> absl::StatusOr<v1::PayoutBatch> {
+        v1::ApprovePayoutRequest r = *request;
+        if (auto s = SignedBy(caller, "approved_by", r.mutable_approved_by()); !s.ok()) {
+          return FromGrpcStatus(s);
+        }
+        return engine_->ApprovePayout(r);
+      });
 }
 
 grpc::Status LedgerServiceImpl::ListHeldTime(grpc::ServerContext* context,
                                              const v1::ListHeldTimeRequest* request,
                                              v1::ListHeldTimeReply* reply) {
-  return OperatorCall(auth_, *context, true, reply,
-                      [&] { return engine_->ListHeldTime(request->centre()); });
+  return FinanceCall(auth_, *context, true, reply,
+                     [&](const Caller&) { return engine_->ListHeldTime(request->centre()); });
 }
 
 grpc::Status LedgerServiceImpl::ReleaseHeldTime(grpc::ServerContext* context,
                                                 const v1::ReleaseHeldTimeRequest* request,
                                                 v1::HeldTime* reply) {
-  return OperatorCall(auth_, *context, false, reply,
-                      [&] { return engine_->ReleaseHeldTime(*request); });
+  return FinanceCall(
+      auth_, *context, false, reply, [&](const Caller& caller) -> absl::StatusOr<v1::HeldTime> {
+        v1::ReleaseHeldTimeRequest r = *request;
+        if (auto s = SignedBy(caller, "decided_by", r.mutable_decided_by()); !s.ok()) {
+          return FromGrpcStatus(s);
+        }
+        return engine_->ReleaseHeldTime(r);
+      });
 }
 
 grpc::Status LedgerServiceImpl::GetPayout(grpc::ServerContext* context,
                                           const v1::GetPayoutRequest* request,
                                           v1::PayoutBatch* reply) {
-  return OperatorCall(auth_, *context, true, reply,
-                      [&] { return engine_->GetPayout(request->batch_id()); });
+  return FinanceCall(auth_, *context, true, reply,
+                     [&](const Caller&) { return engine_->GetPayout(request->batch_id()); });
 }
 
 grpc::Status LedgerServiceImpl::GetImpactReport(grpc::ServerContext* context,
                                                 const v1::ImpactReportRequest* request,
                                                 v1::ImpactReport* reply) {
-  return OperatorCall(auth_, *context, true, reply,
-                      [&] { return engine_->ImpactReport(request->job_id()); });
+  return FinanceCall(auth_, *context, true, reply,
+                     [&](const Caller&) { return engine_->ImpactReport(request->job_id()); });
 }
 
 }  // namespace mw::rpc

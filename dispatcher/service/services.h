@@ -12,17 +12,24 @@ namespace mw::rpc {
 
 namespace v1 = ::microwork::v1;
 
-// Who is calling: the operator, a centre (with its id), or nobody known.
+// Who is calling: one of the platform's people (with their account), a centre (with its id), or
+// nobody known.
 struct Caller {
-  enum Kind { kNone, kOperator, kAuditor, kCentre } kind = kNone;
+  enum Kind { kNone, kStaff, kCentre } kind = kNone;
   std::string centre_id;
+  v1::StaffAccount staff;  // kStaff: the account signed in
+
+  bool Has(v1::StaffRole role) const;
+  // "staff:<name>" or "centre:<id>", as decisions record who was signed in.
+  std::string Label() const;
 };
 
 // Resolves bearer tokens. Thread-safe; borrows `engine`, which must outlive it.
 class Authenticator {
  public:
-  // An empty token disables its role. The auditor may read (jobs, centres, the ledger,
-  // statements, reports) and change nothing.
+  // The installation's token files are two accounts of their own: `operator_token` is
+  // "operator" (operator and finance), `auditor_token` is "auditor" (reads, changes nothing).
+  // An empty token disables its account. Other people have accounts of their own (AddStaff).
   Authenticator(dispatch::Engine* engine, std::string operator_token, std::string auditor_token)
       : engine_(engine),
         operator_token_(std::move(operator_token)),
@@ -76,11 +83,20 @@ class OperatorServiceImpl final : public v1::OperatorService::Service {
                              v1::PromoteWorkerReply* reply) override;
   grpc::Status RedriveTask(grpc::ServerContext* context, const v1::RedriveTaskRequest* request,
                            v1::DeadTask* reply) override;
+  grpc::Status AddStaff(grpc::ServerContext* context, const v1::AddStaffRequest* request,
+                        v1::StaffCredential* reply) override;
+  grpc::Status RotateStaffCredential(grpc::ServerContext* context, const v1::StaffRequest* request,
+                                     v1::StaffCredential* reply) override;
+  grpc::Status RevokeStaff(grpc::ServerContext* context, const v1::StaffRequest* request,
+                           v1::StaffAccount* reply) override;
+  grpc::Status ListStaff(grpc::ServerContext* context, const v1::ListStaffRequest* request,
+                         v1::ListStaffReply* reply) override;
 
  private:
-  // OK for the operator, and for the auditor when `read_only`; UNAUTHENTICATED or
-  // PERMISSION_DENIED otherwise.
-  grpc::Status RequireOperator(const grpc::ServerContext& context, bool read_only = false) const;
+  // OK for an operator, and for any of the platform's people when `read_only`; UNAUTHENTICATED
+  // or PERMISSION_DENIED otherwise. `caller`, when given, receives who it was.
+  grpc::Status RequireOperator(const grpc::ServerContext& context, bool read_only = false,
+                               Caller* caller = nullptr) const;
   dispatch::Engine* engine_;
   const Authenticator* auth_;
 };

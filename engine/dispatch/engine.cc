@@ -77,6 +77,7 @@ absl::Status Engine::Recover() {
     catalogue_.SetNextNumber(n);
   }
   MW_RETURN_IF_ERROR(centres_.Load(store_.get()));
+  MW_RETURN_IF_ERROR(staff_.Load(store_.get()));
   pay_ = std::make_unique<Paymaster>(ledger_.get(), &centres_);
   scheduler_ = std::make_unique<Scheduler>(&catalogue_, &centres_, &workers_, pay_.get(),
                                            options_.fair_share_window_ms);
@@ -357,6 +358,67 @@ absl::StatusOr<v1::AddCentreReply> Engine::RotateCentreCredential(
 std::vector<v1::Centre> Engine::ListCentres() const {
   absl::MutexLock l(&mu_);
   return centres_.Sorted();
+}
+
+// ---- The platform's people -------------------------------------------------------------------
+
+absl::StatusOr<v1::StaffCredential> Engine::AddStaff(const v1::AddStaffRequest& request,
+                                                     const std::string& by) {
+  const std::string& key = request.idempotency_key();
+  std::vector<v1::StaffRole> roles;
+  for (int r : request.roles()) roles.push_back(static_cast<v1::StaffRole>(r));
+  auto reply = Idempotent<v1::StaffCredential>(
+      kOperatorPrincipal, key, request,
+      [&](Batch* batch, v1::StaffCredential* reply) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+        MW_ASSIGN_OR_RETURN(*reply->mutable_account(),
+                            staff_.Add(request.name(), roles, by, key, clock_->NowMs(), batch));
+        spdlog::info("event=staff_added name={} by={}", request.name(), by);
+        return absl::OkStatus();
+      });
+  // As for a centre: the stored reply never holds the credential; it is derived again.
+  if (reply.ok()) {
+    absl::MutexLock l(&mu_);
+    reply->set_credential(staff_.CurrentCredential(request.name(), key));
+  }
+  return reply;
+}
+
+absl::StatusOr<v1::StaffCredential> Engine::RotateStaffCredential(const v1::StaffRequest& request) {
+  const std::string derived_from = absl::StrCat("rotate:", request.idempotency_key());
+  auto reply = Idempotent<v1::StaffCredential>(
+      kOperatorPrincipal, request.idempotency_key(), request,
+      [&](Batch* batch, v1::StaffCredential* reply) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+        MW_ASSIGN_OR_RETURN(*reply->mutable_account(),
+                            staff_.Rotate(request.name(), derived_from, clock_->NowMs(), batch));
+        spdlog::info("event=staff_credential_rotated name={}", request.name());
+        return absl::OkStatus();
+      });
+  if (reply.ok()) {
+    absl::MutexLock l(&mu_);
+    reply->set_credential(staff_.CurrentCredential(request.name(), derived_from));
+  }
+  return reply;
+}
+
+absl::StatusOr<v1::StaffAccount> Engine::RevokeStaff(const v1::StaffRequest& request,
+                                                     const std::string& by) {
+  return Idempotent<v1::StaffAccount>(
+      kOperatorPrincipal, request.idempotency_key(), request,
+      [&](Batch* batch, v1::StaffAccount* reply) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+        MW_ASSIGN_OR_RETURN(*reply, staff_.Revoke(request.name(), by, clock_->NowMs(), batch));
+        spdlog::info("event=staff_revoked name={} by={}", request.name(), by);
+        return absl::OkStatus();
+      });
+}
+
+std::vector<v1::StaffAccount> Engine::ListStaff() const {
+  absl::MutexLock l(&mu_);
+  return staff_.Sorted();
+}
+
+absl::StatusOr<v1::StaffAccount> Engine::AuthenticateStaff(const std::string& credential) const {
+  absl::MutexLock l(&mu_);
+  return staff_.Authenticate(credential);
 }
 
 absl::StatusOr<std::string> Engine::AuthenticateCentre(const std::string& credential) const {

@@ -49,6 +49,7 @@
 #include "engine/dispatch/paymaster.h"
 #include "engine/dispatch/payroll.h"
 #include "engine/dispatch/scheduler.h"
+#include "engine/dispatch/staff.h"
 #include "engine/dispatch/stats.h"
 #include "engine/dispatch/submission.h"
 #include "engine/dispatch/verdict_recorder.h"
@@ -131,6 +132,19 @@ class Engine : private JobIntake {
       const v1::RotateCentreCredentialRequest& request);
   std::vector<v1::Centre> ListCentres() const;
 
+  // The platform's people (staff.h). `by` is the account deciding, for the record.
+  // ALREADY_EXISTS for a name taken (unless replayed), INVALID_ARGUMENT for a bad name or role.
+  [[nodiscard]] absl::StatusOr<v1::StaffCredential> AddStaff(const v1::AddStaffRequest& request,
+                                                             const std::string& by);
+  [[nodiscard]] absl::StatusOr<v1::StaffCredential> RotateStaffCredential(
+      const v1::StaffRequest& request);
+  [[nodiscard]] absl::StatusOr<v1::StaffAccount> RevokeStaff(const v1::StaffRequest& request,
+                                                             const std::string& by);
+  std::vector<v1::StaffAccount> ListStaff() const;
+  // The account a credential belongs to; UNAUTHENTICATED otherwise (revoked ones too).
+  [[nodiscard]] absl::StatusOr<v1::StaffAccount> AuthenticateStaff(
+      const std::string& credential) const;
+
   // Starts a contract submission. INVALID_ARGUMENT lists every contract error. The returned
   // Submission takes the inputs' chunks; nothing is visible until Submission::Finish.
   [[nodiscard]] absl::StatusOr<std::unique_ptr<Submission>> BeginSubmission(
@@ -161,8 +175,10 @@ class Engine : private JobIntake {
   // then be one of that centre's people ("<centre_id>/<pseudonym>" or just "<pseudonym>", else
   // PERMISSION_DENIED) and
   // the stage one the centre may work on (else NOT_FOUND, as if the review were not there).
+  // `recorded_by` names who was signed in ("staff:<name>" or "centre:<id>"), kept with it.
   [[nodiscard]] absl::StatusOr<v1::Review> DecideReview(const v1::DecideReviewRequest& request,
-                                                        const std::string& centre_id = "");
+                                                        const std::string& centre_id = "",
+                                                        const std::string& recorded_by = "");
   // The open reviews a centre may decide: those of stages the centre is eligible for, oldest
   // first, with each (job, stage)'s spec once, so the centre's page can show the answer form.
   [[nodiscard]] absl::StatusOr<v1::ListReviewsReply> ListReviewsForCentre(
@@ -376,6 +392,7 @@ class Engine : private JobIntake {
   std::unique_ptr<ledger::Ledger> ledger_ ABSL_GUARDED_BY(mu_);
   std::unique_ptr<Paymaster> pay_ ABSL_GUARDED_BY(mu_);  // over ledger_ and centres_
   CentreDirectory centres_ ABSL_GUARDED_BY(mu_);
+  StaffDirectory staff_ ABSL_GUARDED_BY(mu_);
   JobCatalogue catalogue_ ABSL_GUARDED_BY(mu_);  // jobs, by number, and their open tasks
   std::unique_ptr<Scheduler> scheduler_ ABSL_GUARDED_BY(mu_);  // over catalogue_ and the rest
   // A worker's answer (the wire's Result) is a Contribution; the decided answer of a task its

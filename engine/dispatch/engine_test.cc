@@ -937,24 +937,36 @@ TEST_F(EngineTest, ATopUpFromTheGuaranteeIsATwoPersonStep) {
   v1::ApprovePayoutRequest approve;
   approve.set_idempotency_key("a1");
   approve.set_batch_id(batch->id());
-  approve.set_approved_by("finance:wanjiru");
+  approve.set_approved_by("wanjiru");
+  // The first person's approval is recorded and moves nothing.
+  auto first = engine_->ApprovePayout(approve);
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_EQ(first->state(), v1::PAYOUT_CREATED);
+  EXPECT_EQ(first->approved_by(), "wanjiru");
+  EXPECT_EQ(engine_->GetPayout(batch->id())->approved_by(), "wanjiru");
+  // The same person again, under another key, is not a second person.
+  approve.set_idempotency_key("a2");
   EXPECT_EQ(engine_->ApprovePayout(approve).status(),
             absl::FailedPreconditionError(
-                "payout-nairobi-1 has 1 top-ups from the platform's guarantee (0.75 USD): a "
-                "second person approves them too (second_approver, not finance:wanjiru)"));
-  approve.set_second_approver("FINANCE:wanjiru");
+                "payout-nairobi-1 has 1 top-ups from the platform's guarantee (0.75 USD): "
+                "approved by wanjiru; a second person approves them too"));
+  approve.set_approved_by("WANJIRU");
   EXPECT_EQ(engine_->ApprovePayout(approve).status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_EQ(engine_->GetPayout(batch->id())->state(), v1::PAYOUT_CREATED);  // nothing moved
-  approve.set_second_approver("ops:baraka");
+  // Another person, even with the first one's key (keys are each person's own).
+  approve.set_idempotency_key("a1");
+  approve.set_approved_by("baraka");
   auto approved = engine_->ApprovePayout(approve);
   ASSERT_TRUE(approved.ok()) << approved.status();
-  EXPECT_EQ(approved->second_approver(), "ops:baraka");
+  EXPECT_EQ(approved->state(), v1::PAYOUT_APPROVED);
+  EXPECT_EQ(approved->approved_by(), "wanjiru");
+  EXPECT_EQ(approved->second_approver(), "baraka");
   const std::map<std::string, v1::Transfer> by_id = TransfersById();
   const v1::Transfer& t = by_id.at("topup:payout-nairobi-1:job-1:worker:nairobi/w1");
   EXPECT_EQ(t.debit_account(), "client:platform-guarantee");
   EXPECT_EQ(t.amount_minor(), 75);
-  EXPECT_EQ(t.decided_by(), "finance:wanjiru");
-  EXPECT_EQ(t.second_approver(), "ops:baraka");
+  EXPECT_EQ(t.decided_by(), "wanjiru");
+  EXPECT_EQ(t.second_approver(), "baraka");
   ledger::Auditor auditor;
   ASSERT_TRUE(Audit(&auditor).ok()) << Audit(&auditor);
 }

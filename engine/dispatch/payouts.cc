@@ -7,6 +7,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
@@ -218,12 +219,11 @@ absl::StatusOr<v1::PayoutBatch> Engine::CreatePayout(const v1::CreatePayoutReque
 }
 
 absl::StatusOr<v1::PayoutBatch> Engine::ApprovePayout(const v1::ApprovePayoutRequest& r) {
-  if (r.approved_by().empty()) {
-    return absl::InvalidArgumentError("approved_by: a person approves a payout");
-  }
-  const std::string second(absl::StripAsciiWhitespace(r.second_approver()));
+  const std::string person(absl::StripAsciiWhitespace(r.approved_by()));
+  if (person.empty()) return absl::InvalidArgumentError("approved_by: a person approves a payout");
+  // Keys are each person's own: the second approver's call is never the first's replay.
   return Idempotent<v1::PayoutBatch>(
-      kOperatorPrincipal, r.idempotency_key(), r,
+      absl::StrCat("staff:", person), r.idempotency_key(), r,
       [&](Batch* batch, v1::PayoutBatch* reply) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) -> absl::Status {
         absl::Status s = store_->GetRecord(Cf::kPayouts, keys::Payout(r.batch_id()), reply);
         if (absl::IsNotFound(s))
@@ -231,38 +231,50 @@ absl::StatusOr<v1::PayoutBatch> Engine::ApprovePayout(const v1::ApprovePayoutReq
         MW_RETURN_IF_ERROR(s);
         if (reply->state() != v1::PAYOUT_CREATED) {
           return absl::FailedPreconditionError(
-              absl::StrCat(r.batch_id(), " was approved by ", reply->approved_by(), " already"));
+              absl::StrCat(r.batch_id(), " was approved by ", reply->approved_by(),
+                           reply->second_approver().empty() ? "" : " and ",
+                           reply->second_approver(), " already"));
         }
-        // Top-ups from the platform's guarantee: two people, or nothing moves.
+        // Top-ups from the platform's guarantee: two people, each in their own call, or nothing
+        // moves. The first approval is recorded and waits for the second.
+        const bool two_people = reply->guarantee_topups_size() > 0;
+        if (two_people && reply->approved_by().empty()) {
+          reply->set_approved_by(person);
+          reply->set_approved_at_ms(clock_->NowMs());
+          batch->PutRecord(Cf::kPayouts, keys::Payout(r.batch_id()), *reply);
+          return absl::OkStatus();
+        }
+        const std::string first = two_people ? reply->approved_by() : person;
+        const std::string second = two_people ? person : "";
+        if (two_people && absl::AsciiStrToLower(first) == absl::AsciiStrToLower(second)) {
+          return absl::FailedPreconditionError(absl::StrCat(
+              r.batch_id(), " has ", reply->guarantee_topups_size(),
+              " top-ups from the platform's guarantee (",
+              FormatMoney(reply->guarantee_minor(), reply->guarantee_topups(0).currency()),
+              "): approved by ", first, "; a second person approves them too"));
+        }
         for (const auto& g : reply->guarantee_topups()) {
           const JobRun* run = catalogue_.Find(g.job_id());
           if (run == nullptr) return absl::DataLossError(absl::StrCat("no job ", g.job_id()));
           const std::string id = TopUpTransferId(r.batch_id(), g.job_id(), g.worker_account());
-          auto paid = pay_->PayWorker(*run, reply->centre(),
-                                      {.id = id,
-                                       .kind = v1::TRANSFER_POSTED,
-                                       .code = v1::CODE_TOPUP,
-                                       .debit_account = kGuaranteeAccount,
-                                       .credit_account = g.worker_account(),
-                                       .amount_minor = g.amount_minor(),
-                                       .currency = g.currency(),
-                                       .job_id = g.job_id(),
-                                       .reason = "wage floor on measured time, from the platform's "
-                                                 "guarantee (the job's escrow was short)",
-                                       .decided_by = r.approved_by(),
-                                       .second_approver = second},
-                                      /*fees=*/nullptr, batch);
-          if (absl::IsFailedPrecondition(paid.status())) {
-            return absl::FailedPreconditionError(
-                absl::StrCat(r.batch_id(), " has ", reply->guarantee_topups_size(),
-                             " top-ups from the platform's guarantee (",
-                             FormatMoney(reply->guarantee_minor(), g.currency()),
-                             "): a second person approves them too (second_approver, not ",
-                             r.approved_by(), ")"));
-          }
-          MW_RETURN_IF_ERROR(paid.status());
+          // The ledger checks the two people again (CheckTwoPeople) and refuses otherwise.
+          MW_RETURN_IF_ERROR(
+              pay_->PayWorker(*run, reply->centre(),
+                              {.id = id,
+                               .kind = v1::TRANSFER_POSTED,
+                               .code = v1::CODE_TOPUP,
+                               .debit_account = kGuaranteeAccount,
+                               .credit_account = g.worker_account(),
+                               .amount_minor = g.amount_minor(),
+                               .currency = g.currency(),
+                               .job_id = g.job_id(),
+                               .reason = "wage floor on measured time, from the platform's "
+                                         "guarantee (the job's escrow was short)",
+                               .decided_by = first,
+                               .second_approver = second},
+                              /*fees=*/nullptr, batch)
+                  .status());
         }
-        reply->set_second_approver(second);
         for (const auto& line : reply->lines()) {
           // The ledger refuses a line the account no longer covers, and nothing moves.
           MW_RETURN_IF_ERROR(
@@ -275,12 +287,13 @@ absl::StatusOr<v1::PayoutBatch> Engine::ApprovePayout(const v1::ApprovePayoutReq
                            .amount_minor = line.amount_minor(),
                            .currency = line.currency(),
                            .reason = r.batch_id(),
-                           .decided_by = r.approved_by()},
+                           .decided_by = first},
                           batch)
                   .status());
         }
         reply->set_state(v1::PAYOUT_APPROVED);
-        reply->set_approved_by(r.approved_by());
+        reply->set_approved_by(first);
+        reply->set_second_approver(second);
         reply->set_approved_at_ms(clock_->NowMs());
         batch->PutRecord(Cf::kPayouts, keys::Payout(r.batch_id()), *reply);
         return absl::OkStatus();

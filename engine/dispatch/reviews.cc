@@ -60,7 +60,8 @@ absl::StatusOr<v1::ListReviewsReply> Engine::ListReviewsForCentre(
 }
 
 absl::StatusOr<v1::Review> Engine::DecideReview(const v1::DecideReviewRequest& in,
-                                                const std::string& centre_id) {
+                                                const std::string& centre_id,
+                                                const std::string& recorded_by) {
   v1::DecideReviewRequest request = in;
   if (!centre_id.empty() && request.reviewer().find('/') == std::string::npos) {
     request.set_reviewer(absl::StrCat(centre_id, "/", request.reviewer()));  // one of its own
@@ -162,6 +163,7 @@ absl::StatusOr<v1::Review> Engine::DecideReview(const v1::DecideReviewRequest& i
         review.set_decided(true);
         review.set_label(AnswerLabel(answer));
         review.set_reviewer(request.reviewer());
+        review.set_recorded_by(recorded_by);
         review.set_reason(request.reason());
         review.set_decided_at_ms(clock_->NowMs());
         batch->PutRecord(Cf::kReviews, key, review);

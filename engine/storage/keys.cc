@@ -60,6 +60,14 @@ std::optional<std::string> PrefixSuccessor(absl::string_view prefix) {
 
 std::string Meta(absl::string_view name) { return std::string(name); }
 
+std::string StaffPrefix() { return std::string("staff\0", 6); }
+
+std::string Staff(absl::string_view name) {
+  std::string k = StaffPrefix();
+  AppendString(&k, name);
+  return k;
+}
+
 std::string Centre(absl::string_view centre_id) {
   std::string k;
   AppendString(&k, centre_id);

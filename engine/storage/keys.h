@@ -41,6 +41,9 @@ std::optional<std::string> PrefixSuccessor(absl::string_view prefix);
 // ---- Dispatcher ----
 std::string Meta(absl::string_view name);
 std::string Centre(absl::string_view centre_id);
+// One of the platform's people, by account name (in kMeta); StaffPrefix selects them all.
+std::string Staff(absl::string_view name);
+std::string StaffPrefix();
 std::string Job(absl::string_view job_id);
 std::string JobPrefix(absl::string_view job_id);  // every per-job key of items, tasks, outputs
 std::string Item(absl::string_view job_id, uint64_t item);

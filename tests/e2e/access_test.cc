@@ -308,5 +308,108 @@ TEST_F(AccessTest, EveryDeniedCallIsRefusedAndChangesNothing) {
   EXPECT_TRUE(centre_reviews(Ctx(alpha_).get()).ok());
 }
 
+// The platform's people are accounts: each signs in with their own credential, may do what their
+// roles allow, and every decision records the account that made it, not a name they type.
+TEST_F(AccessTest, ThePlatformsPeopleAreAccountsWithTheirOwnRoles) {
+  auto add = [&](const std::string& name, std::vector<v1::StaffRole> roles, const std::string& key,
+                 v1::StaffCredential* reply) {
+    v1::AddStaffRequest r;
+    r.set_idempotency_key(key);
+    r.set_name(name);
+    for (auto role : roles) r.add_roles(role);
+    return ops_->AddStaff(Ctx(operator_).get(), r, reply);
+  };
+  v1::StaffCredential wanjiru, baraka, otieno, amina, replay;
+  ASSERT_TRUE(add("wanjiru", {v1::STAFF_FINANCE}, "s1", &wanjiru).ok());
+  ASSERT_TRUE(add("baraka", {v1::STAFF_FINANCE}, "s2", &baraka).ok());
+  ASSERT_TRUE(add("otieno", {v1::STAFF_OPERATOR}, "s3", &otieno).ok());
+  ASSERT_TRUE(add("amina", {v1::STAFF_AUDITOR}, "s4", &amina).ok());
+  EXPECT_EQ(wanjiru.account().created_by(), "operator");
+  ASSERT_TRUE(add("wanjiru", {v1::STAFF_FINANCE}, "s1", &replay).ok());  // a replay
+  EXPECT_EQ(replay.credential(), wanjiru.credential());
+  EXPECT_EQ(add("wanjiru", {v1::STAFF_FINANCE}, "s5", &replay).error_code(),
+            StatusCode::ALREADY_EXISTS);
+  EXPECT_EQ(add("operator", {v1::STAFF_FINANCE}, "s6", &replay).error_code(),
+            StatusCode::ALREADY_EXISTS);
+
+  const std::string before = Snapshot();
+  // Each role may do its own part only.
+  v1::CreatePayoutRequest create;
+  create.set_idempotency_key("p1");
+  create.set_centre("alpha");
+  v1::PayoutBatch batch;
+  grpc::Status s = ledger_->CreatePayout(Ctx(otieno.credential()).get(), create, &batch);
+  EXPECT_EQ(s.error_code(), StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(s.error_message(), "finance only (otieno is not)");
+  v1::StaffCredential none;
+  s = ops_->AddStaff(Ctx(amina.credential()).get(), {}, &none);
+  EXPECT_EQ(s.error_code(), StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(s.error_message(), "auditors may read, not change");
+  s = ops_->AddStaff(Ctx(wanjiru.credential()).get(), {}, &none);
+  EXPECT_EQ(s.error_message(), "operators only");
+  v1::ListStaffReply list;
+  EXPECT_EQ(ops_->ListStaff(Ctx(alpha_).get(), {}, &list).error_code(),
+            StatusCode::PERMISSION_DENIED);
+  ASSERT_TRUE(ops_->ListStaff(Ctx(amina.credential()).get(), {}, &list).ok());
+  EXPECT_EQ(list.staff_size(), 4);
+  // Nobody records a decision as somebody else.
+  v1::ReleaseHeldTimeRequest release;
+  release.set_idempotency_key("h1");
+  release.set_worker_account("worker:alpha/w-alpha");
+  release.set_job_id("job-1");
+  release.set_seconds(1);
+  release.set_decided_by("baraka");
+  release.set_reason("seen on the camera");
+  v1::HeldTime held;
+  s = ledger_->ReleaseHeldTime(Ctx(wanjiru.credential()).get(), release, &held);
+  EXPECT_EQ(s.error_code(), StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(s.error_message(),
+            "decided_by: you are signed in as wanjiru; a decision records the account that made "
+            "it");
+  // Only an operator, or the person themself, rotates a credential.
+  v1::StaffRequest rotate;
+  rotate.set_idempotency_key("r1");
+  rotate.set_name("baraka");
+  v1::StaffCredential rotated;
+  EXPECT_EQ(
+      ops_->RotateStaffCredential(Ctx(wanjiru.credential()).get(), rotate, &rotated).error_code(),
+      StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(Snapshot(), before);
+
+  // A finance person creates and approves a payout; the batch names them.
+  ASSERT_TRUE(ledger_->CreatePayout(Ctx(wanjiru.credential()).get(), create, &batch).ok());
+  v1::ApprovePayoutRequest approve;
+  approve.set_idempotency_key("a1");
+  approve.set_batch_id(batch.id());
+  approve.set_approved_by("someone-else");
+  EXPECT_EQ(ledger_->ApprovePayout(Ctx(wanjiru.credential()).get(), approve, &batch).error_code(),
+            StatusCode::PERMISSION_DENIED);
+  approve.clear_approved_by();
+  ASSERT_TRUE(ledger_->ApprovePayout(Ctx(wanjiru.credential()).get(), approve, &batch).ok());
+  EXPECT_EQ(batch.state(), v1::PAYOUT_APPROVED);
+  EXPECT_EQ(batch.approved_by(), "wanjiru");
+
+  // Wanjiru rotates her own credential: the old one is refused at once.
+  rotate.set_name("wanjiru");
+  ASSERT_TRUE(ops_->RotateStaffCredential(Ctx(wanjiru.credential()).get(), rotate, &rotated).ok());
+  v1::ListJobsReply jobs;
+  EXPECT_EQ(ops_->ListJobs(Ctx(wanjiru.credential()).get(), {}, &jobs).error_code(),
+            StatusCode::UNAUTHENTICATED);
+  EXPECT_TRUE(ops_->ListJobs(Ctx(rotated.credential()).get(), {}, &jobs).ok());
+  // An operator revokes Baraka; nobody revokes themself.
+  v1::StaffRequest revoke;
+  revoke.set_idempotency_key("v1");
+  revoke.set_name("baraka");
+  v1::StaffAccount revoked;
+  ASSERT_TRUE(ops_->RevokeStaff(Ctx(otieno.credential()).get(), revoke, &revoked).ok());
+  EXPECT_EQ(revoked.revoked_by(), "otieno");
+  EXPECT_EQ(ops_->ListJobs(Ctx(baraka.credential()).get(), {}, &jobs).error_code(),
+            StatusCode::UNAUTHENTICATED);
+  revoke.set_idempotency_key("v2");
+  revoke.set_name("otieno");
+  EXPECT_EQ(ops_->RevokeStaff(Ctx(otieno.credential()).get(), revoke, &revoked).error_code(),
+            StatusCode::FAILED_PRECONDITION);
+}
+
 }  // namespace
 }  // namespace mw

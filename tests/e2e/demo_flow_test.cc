@@ -274,7 +274,8 @@ TEST_F(DemoFlowTest, WrongCredentialsAreRefused) {
   EXPECT_EQ(r.err, "mw: missing or unknown credential (authorization: Bearer <token>)\n");
   AddCentre("nairobi", "KE");
   CommandResult as_centre = Mw({"job", "list"}, dir_.Sub("nairobi.cred"));
-  EXPECT_EQ(as_centre.err, "mw: operators only\n");
+  EXPECT_EQ(as_centre.err,
+            "mw: the platform's people only (a centre's credential is for its agent)\n");
 }
 
 }  // namespace
