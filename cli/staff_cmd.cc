@@ -3,9 +3,10 @@
 // The platform's people: each signs in with their own credential (--token-file), so the
 // decisions they make (payout approvals, held time released, workers promoted, reviews) name
 // them. The installation's operator token is the account "operator".
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
-#include <fstream>
 #include <iostream>
 
 #include "absl/strings/str_cat.h"
@@ -53,8 +54,9 @@ std::string Roles(const v1::StaffAccount& a) {
 // Writes the credential to `path` (0600), or prints it when `path` is empty.
 absl::Status ShowCredential(const v1::StaffCredential& reply, const std::string& path) {
   if (reply.credential().empty()) {
-    std::cout << "Its credential was replaced or revoked since; the one this made is no longer "
-                 "valid and is not shown.\n";
+    std::cout << "This repeats an earlier call of yours: its credential was shown then and is "
+                 "never shown again (mw staff rotate "
+              << reply.account().name() << " makes a new one).\n";
     return absl::OkStatus();
   }
   if (path.empty()) {
@@ -63,12 +65,17 @@ absl::Status ShowCredential(const v1::StaffCredential& reply, const std::string&
               << "\n";
     return absl::OkStatus();
   }
-  std::ofstream out(path, std::ios::trunc);
-  if (!out) return absl::NotFoundError(absl::StrCat(path, ": cannot write"));
-  chmod(path.c_str(), 0600);
-  out << reply.credential() << "\n";
-  out.close();
-  if (!out) return absl::DataLossError(absl::StrCat(path, ": cannot write"));
+  // Readable by its owner only from the moment it exists.
+  const int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0 || fchmod(fd, 0600) != 0) {
+    if (fd >= 0) close(fd);
+    return absl::NotFoundError(absl::StrCat(path, ": cannot write"));
+  }
+  const std::string text = reply.credential() + "\n";
+  const bool written = write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+  if (close(fd) != 0 || !written) {
+    return absl::DataLossError(absl::StrCat(path, ": cannot write"));
+  }
   std::cout << "Credential written to " << path << "\n";
   return absl::OkStatus();
 }
@@ -99,8 +106,10 @@ absl::Status Rotate(const StaffOpts& o, const Connect& connect) {
   auto ctx = client->Context();
   MW_RETURN_IF_ERROR(
       rpc::FromGrpcStatus(client->ops().RotateStaffCredential(ctx.get(), req, &reply)));
-  std::cout << "Staff " << reply.account().name()
-            << ": a new credential; the old one is refused from now on\n";
+  if (!reply.credential().empty()) {
+    std::cout << "Staff " << reply.account().name()
+              << ": a new credential; the old one is refused from now on\n";
+  }
   return ShowCredential(reply, o.credential_out);
 }
 

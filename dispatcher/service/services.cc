@@ -308,7 +308,7 @@ grpc::Status OperatorServiceImpl::RotateStaffCredential(grpc::ServerContext* con
   if (!themself) {
     if (auto s = Require(caller, v1::STAFF_OPERATOR); !s.ok()) return s;
   }
-  auto r = engine_->RotateStaffCredential(*request);
+  auto r = engine_->RotateStaffCredential(*request, caller.staff.name());
   if (!r.ok()) return ToGrpcStatus(r.status());
   *reply = std::move(*r);
   return grpc::Status::OK;

@@ -362,48 +362,45 @@ std::vector<v1::Centre> Engine::ListCentres() const {
 
 // ---- The platform's people -------------------------------------------------------------------
 
+// A credential is handed back by the call that made it, never stored: a replay (same caller,
+// same key) returns the account without it. Each method and caller has its own keys.
 absl::StatusOr<v1::StaffCredential> Engine::AddStaff(const v1::AddStaffRequest& request,
                                                      const std::string& by) {
-  const std::string& key = request.idempotency_key();
   std::vector<v1::StaffRole> roles;
   for (int r : request.roles()) roles.push_back(static_cast<v1::StaffRole>(r));
+  std::string credential;
   auto reply = Idempotent<v1::StaffCredential>(
-      kOperatorPrincipal, key, request,
+      absl::StrCat("staff-add:", by), request.idempotency_key(), request,
       [&](Batch* batch, v1::StaffCredential* reply) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-        MW_ASSIGN_OR_RETURN(*reply->mutable_account(),
-                            staff_.Add(request.name(), roles, by, key, clock_->NowMs(), batch));
+        MW_ASSIGN_OR_RETURN(
+            *reply->mutable_account(),
+            staff_.Add(request.name(), roles, by, clock_->NowMs(), batch, &credential));
         spdlog::info("event=staff_added name={} by={}", request.name(), by);
         return absl::OkStatus();
       });
-  // As for a centre: the stored reply never holds the credential; it is derived again.
-  if (reply.ok()) {
-    absl::MutexLock l(&mu_);
-    reply->set_credential(staff_.CurrentCredential(request.name(), key));
-  }
+  if (reply.ok()) reply->set_credential(credential);
   return reply;
 }
 
-absl::StatusOr<v1::StaffCredential> Engine::RotateStaffCredential(const v1::StaffRequest& request) {
-  const std::string derived_from = absl::StrCat("rotate:", request.idempotency_key());
+absl::StatusOr<v1::StaffCredential> Engine::RotateStaffCredential(const v1::StaffRequest& request,
+                                                                  const std::string& by) {
+  std::string credential;
   auto reply = Idempotent<v1::StaffCredential>(
-      kOperatorPrincipal, request.idempotency_key(), request,
+      absl::StrCat("staff-rotate:", by), request.idempotency_key(), request,
       [&](Batch* batch, v1::StaffCredential* reply) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
         MW_ASSIGN_OR_RETURN(*reply->mutable_account(),
-                            staff_.Rotate(request.name(), derived_from, clock_->NowMs(), batch));
-        spdlog::info("event=staff_credential_rotated name={}", request.name());
+                            staff_.Rotate(request.name(), by, clock_->NowMs(), batch, &credential));
+        spdlog::info("event=staff_credential_rotated name={} by={}", request.name(), by);
         return absl::OkStatus();
       });
-  if (reply.ok()) {
-    absl::MutexLock l(&mu_);
-    reply->set_credential(staff_.CurrentCredential(request.name(), derived_from));
-  }
+  if (reply.ok()) reply->set_credential(credential);
   return reply;
 }
 
 absl::StatusOr<v1::StaffAccount> Engine::RevokeStaff(const v1::StaffRequest& request,
                                                      const std::string& by) {
   return Idempotent<v1::StaffAccount>(
-      kOperatorPrincipal, request.idempotency_key(), request,
+      absl::StrCat("staff-revoke:", by), request.idempotency_key(), request,
       [&](Batch* batch, v1::StaffAccount* reply) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
         MW_ASSIGN_OR_RETURN(*reply, staff_.Revoke(request.name(), by, clock_->NowMs(), batch));
         spdlog::info("event=staff_revoked name={} by={}", request.name(), by);

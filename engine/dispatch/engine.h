@@ -132,12 +132,13 @@ class Engine : private JobIntake {
       const v1::RotateCentreCredentialRequest& request);
   std::vector<v1::Centre> ListCentres() const;
 
-  // The platform's people (staff.h). `by` is the account deciding, for the record.
+  // The platform's people (staff.h). `by` is the account deciding, for the record. A new
+  // credential is in the reply of the call that made it only (a replay's is empty).
   // ALREADY_EXISTS for a name taken (unless replayed), INVALID_ARGUMENT for a bad name or role.
   [[nodiscard]] absl::StatusOr<v1::StaffCredential> AddStaff(const v1::AddStaffRequest& request,
                                                              const std::string& by);
   [[nodiscard]] absl::StatusOr<v1::StaffCredential> RotateStaffCredential(
-      const v1::StaffRequest& request);
+      const v1::StaffRequest& request, const std::string& by);
   [[nodiscard]] absl::StatusOr<v1::StaffAccount> RevokeStaff(const v1::StaffRequest& request,
                                                              const std::string& by);
   std::vector<v1::StaffAccount> ListStaff() const;

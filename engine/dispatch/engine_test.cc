@@ -953,6 +953,19 @@ TEST_F(EngineTest, ATopUpFromTheGuaranteeIsATwoPersonStep) {
   approve.set_approved_by("WANJIRU");
   EXPECT_EQ(engine_->ApprovePayout(approve).status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_EQ(engine_->GetPayout(batch->id())->state(), v1::PAYOUT_CREATED);  // nothing moved
+  // Nor is an account whose credential wanjiru was given (she made it).
+  v1::AddStaffRequest puppet;
+  puppet.set_idempotency_key("s1");
+  puppet.set_name("puppet");
+  puppet.add_roles(v1::STAFF_FINANCE);
+  ASSERT_TRUE(engine_->AddStaff(puppet, "wanjiru").ok());
+  approve.set_idempotency_key("a3");
+  approve.set_approved_by("puppet");
+  EXPECT_EQ(engine_->ApprovePayout(approve).status(),
+            absl::FailedPreconditionError(
+                "payout-nairobi-1 has 1 top-ups from the platform's guarantee (0.75 USD): "
+                "approved by wanjiru; the second person may not be the one who was given the "
+                "other's credential"));
   // Another person, even with the first one's key (keys are each person's own).
   approve.set_idempotency_key("a1");
   approve.set_approved_by("baraka");

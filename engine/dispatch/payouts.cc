@@ -246,12 +246,30 @@ absl::StatusOr<v1::PayoutBatch> Engine::ApprovePayout(const v1::ApprovePayoutReq
         }
         const std::string first = two_people ? reply->approved_by() : person;
         const std::string second = two_people ? person : "";
-        if (two_people && absl::AsciiStrToLower(first) == absl::AsciiStrToLower(second)) {
-          return absl::FailedPreconditionError(absl::StrCat(
-              r.batch_id(), " has ", reply->guarantee_topups_size(),
-              " top-ups from the platform's guarantee (",
-              FormatMoney(reply->guarantee_minor(), reply->guarantee_topups(0).currency()),
-              "): approved by ", first, "; a second person approves them too"));
+        if (two_people) {
+          const v1::StaffAccount* a = staff_.Find(first);
+          const v1::StaffAccount* b = staff_.Find(second);
+          if (a != nullptr && a->revoked_at_ms() != 0) {
+            // The first approver's account was revoked since: this approval is the first now.
+            reply->set_approved_by(person);
+            reply->set_approved_at_ms(clock_->NowMs());
+            batch->PutRecord(Cf::kPayouts, keys::Payout(r.batch_id()), *reply);
+            return absl::OkStatus();
+          }
+          std::string why;
+          if (absl::AsciiStrToLower(first) == absl::AsciiStrToLower(second)) {
+            why = "a second person approves them too";
+          } else if ((a != nullptr && IssuedBy(*a, second)) ||
+                     (b != nullptr && IssuedBy(*b, first))) {
+            why = "the second person may not be the one who was given the other's credential";
+          }
+          if (!why.empty()) {
+            return absl::FailedPreconditionError(absl::StrCat(
+                r.batch_id(), " has ", reply->guarantee_topups_size(),
+                " top-ups from the platform's guarantee (",
+                FormatMoney(reply->guarantee_minor(), reply->guarantee_topups(0).currency()),
+                "): approved by ", first, "; ", why));
+          }
         }
         for (const auto& g : reply->guarantee_topups()) {
           const JobRun* run = catalogue_.Find(g.job_id());

@@ -17,27 +17,25 @@ using storage::Cf;
 
 namespace {
 
-constexpr char kStaffSecretKey[] = "staff_secret";
+// The accounts of the installation's token files (services.h's Authenticator), and the ledger's
+// "system" (nobody): never added.
+bool IsReservedName(const std::string& name) {
+  return name == "operator" || name == "auditor" || name == "system";
+}
 
-// The accounts of the installation's token files (services.h's Authenticator): never added.
-bool IsInstallationName(const std::string& name) { return name == "operator" || name == "auditor"; }
+std::string NewCredential() { return absl::StrCat("mws_", ToHex(RandomBytes(20))); }
 
 }  // namespace
+
+bool IssuedBy(const v1::StaffAccount& account, const std::string& by) {
+  return account.rotated_by().empty() ? account.created_by() == by : account.rotated_by() == by;
+}
 
 bool HasRole(const v1::StaffAccount& account, v1::StaffRole role) {
   return std::find(account.roles().begin(), account.roles().end(), role) != account.roles().end();
 }
 
 absl::Status StaffDirectory::Load(storage::Store* store) {
-  MW_ASSIGN_OR_RETURN(auto secret, store->Get(Cf::kMeta, keys::Meta(kStaffSecretKey)));
-  if (secret.has_value()) {
-    secret_ = *secret;
-  } else {
-    secret_ = RandomBytes(32);
-    storage::Batch b;
-    b.Put(Cf::kMeta, keys::Meta(kStaffSecretKey), secret_);
-    MW_RETURN_IF_ERROR(store->Write(std::move(b), storage::Durability::kSynced));
-  }
   for (auto c = store->Scan(Cf::kMeta, keys::StaffPrefix()); c->Valid(); c->Next()) {
     v1::StaffRecord rec;
     MW_RETURN_IF_ERROR(c->Read(&rec));
@@ -49,32 +47,22 @@ absl::Status StaffDirectory::Load(storage::Store* store) {
   return absl::OkStatus();
 }
 
-std::string StaffDirectory::Credential(const std::string& name,
-                                       const std::string& derived_from) const {
-  return absl::StrCat(
-      "mws_",
-      ToHex(HmacSha256(secret_, absl::StrCat("staff\n", name, "\n", derived_from))).substr(0, 40));
-}
-
 absl::StatusOr<v1::StaffAccount> StaffDirectory::Authenticate(const std::string& credential) const {
   auto it = credential.empty() ? by_credential_.end() : by_credential_.find(Sha256(credential));
   if (it == by_credential_.end()) return absl::UnauthenticatedError("unknown staff credential");
   return by_name_.at(it->second).account();
 }
 
-std::string StaffDirectory::CurrentCredential(const std::string& name,
-                                              const std::string& derived_from) const {
-  std::string credential = Credential(name, derived_from);
-  auto it = by_credential_.find(Sha256(credential));
-  if (it == by_credential_.end() || it->second != name) return "";
-  return credential;
+const v1::StaffAccount* StaffDirectory::Find(const std::string& name) const {
+  auto it = by_name_.find(name);
+  return it == by_name_.end() ? nullptr : &it->second.account();
 }
 
 absl::StatusOr<v1::StaffAccount> StaffDirectory::Add(const std::string& name,
                                                      const std::vector<v1::StaffRole>& roles,
-                                                     const std::string& created_by,
-                                                     const std::string& derived_from,
-                                                     int64_t now_ms, storage::Batch* batch) {
+                                                     const std::string& created_by, int64_t now_ms,
+                                                     storage::Batch* batch,
+                                                     std::string* credential) {
   if (!IsSimpleName(name)) {
     return absl::InvalidArgumentError("name: expected 1-40 of a-z, 0-9, _ or -");
   }
@@ -87,9 +75,8 @@ absl::StatusOr<v1::StaffAccount> StaffDirectory::Add(const std::string& name,
           absl::StrCat("roles: ", static_cast<int>(r), " is not operator, finance or auditor"));
     }
   }
-  if (IsInstallationName(name)) {
-    return absl::AlreadyExistsError(
-        absl::StrCat(name, " is the installation's own account (its token file)"));
+  if (IsReservedName(name)) {
+    return absl::AlreadyExistsError(absl::StrCat(name, " is a reserved name"));
   }
   if (by_name_.contains(name)) {
     return absl::AlreadyExistsError(
@@ -104,7 +91,8 @@ absl::StatusOr<v1::StaffAccount> StaffDirectory::Add(const std::string& name,
   std::sort(a->mutable_roles()->begin(), a->mutable_roles()->end());
   a->set_created_at_ms(now_ms);
   a->set_created_by(created_by);
-  rec.set_credential_sha256(Sha256(Credential(name, derived_from)));
+  *credential = NewCredential();
+  rec.set_credential_sha256(Sha256(*credential));
   batch->PutRecord(Cf::kMeta, keys::Staff(name), rec);
   by_credential_[rec.credential_sha256()] = name;
   auto& stored = by_name_[name] = std::move(rec);
@@ -112,8 +100,9 @@ absl::StatusOr<v1::StaffAccount> StaffDirectory::Add(const std::string& name,
 }
 
 absl::StatusOr<v1::StaffAccount> StaffDirectory::Rotate(const std::string& name,
-                                                        const std::string& derived_from,
-                                                        int64_t now_ms, storage::Batch* batch) {
+                                                        const std::string& rotated_by,
+                                                        int64_t now_ms, storage::Batch* batch,
+                                                        std::string* credential) {
   auto it = by_name_.find(name);
   if (it == by_name_.end()) return absl::NotFoundError(absl::StrCat("no staff ", name));
   v1::StaffRecord& rec = it->second;
@@ -121,8 +110,10 @@ absl::StatusOr<v1::StaffAccount> StaffDirectory::Rotate(const std::string& name,
     return absl::FailedPreconditionError(absl::StrCat(name, " was revoked"));
   }
   by_credential_.erase(rec.credential_sha256());
-  rec.set_credential_sha256(Sha256(Credential(name, derived_from)));
+  *credential = NewCredential();
+  rec.set_credential_sha256(Sha256(*credential));
   rec.mutable_account()->set_rotated_at_ms(now_ms);
+  rec.mutable_account()->set_rotated_by(rotated_by);
   by_credential_[rec.credential_sha256()] = name;
   batch->PutRecord(Cf::kMeta, keys::Staff(name), rec);
   return rec.account();

@@ -7,10 +7,9 @@
 //   MW_RETURN_IF_ERROR(staff.Load(store));
 //   MW_ASSIGN_OR_RETURN(v1::StaffAccount who, staff.Authenticate(credential));
 //
-// Like a centre's, a credential is derived from a secret kept in the store and the request that
-// issued it, so a replayed AddStaff shows the same credential again; only its SHA-256 is stored.
-// Rotating replaces it; revoking refuses it for good. A name is never reused, so past decisions
-// keep pointing at one person.
+// A credential is random, handed back once to the caller and never kept: only its SHA-256 is
+// stored, so neither a replay nor a backup can show it again. Rotating replaces it; revoking
+// refuses it for good. A name is never reused, so past decisions keep pointing at one person.
 //
 // Not thread-safe: the engine calls it under its lock.
 #ifndef MW_ENGINE_DISPATCH_STAFF_H_
@@ -29,29 +28,27 @@ namespace mw::dispatch {
 
 class StaffDirectory {
  public:
-  // Reads every account, and the secret credentials derive from (writing a new one, synced, on
-  // the first open).
+  // Reads every account.
   [[nodiscard]] absl::Status Load(storage::Store* store);
 
   // The account a credential belongs to; UNAUTHENTICATED for an empty, unknown or revoked one.
   [[nodiscard]] absl::StatusOr<microwork::v1::StaffAccount> Authenticate(
       const std::string& credential) const;
-  // The credential issued from `derived_from` while it is still `name`'s current one; empty
-  // after a rotation or a revocation.
-  std::string CurrentCredential(const std::string& name, const std::string& derived_from) const;
+  // The account, or nullptr (the installation's own accounts have no record).
+  const microwork::v1::StaffAccount* Find(const std::string& name) const;
 
-  // Adds an account. INVALID_ARGUMENT for a name outside [a-z0-9_-]{1,40} or no known role;
-  // ALREADY_EXISTS when the name is or was taken. Nothing changes on an error.
+  // Adds an account and sets `*credential` to its new credential. INVALID_ARGUMENT for a name
+  // outside [a-z0-9_-]{1,40} or no known role; ALREADY_EXISTS when the name is or was taken or
+  // is reserved ("operator", "auditor", "system"). Nothing changes on an error.
   [[nodiscard]] absl::StatusOr<microwork::v1::StaffAccount> Add(
       const std::string& name, const std::vector<microwork::v1::StaffRole>& roles,
-      const std::string& created_by, const std::string& derived_from, int64_t now_ms,
-      storage::Batch* batch);
-  // Replaces the account's credential by one derived from `derived_from`. NOT_FOUND for an
-  // unknown name, FAILED_PRECONDITION for a revoked account.
-  [[nodiscard]] absl::StatusOr<microwork::v1::StaffAccount> Rotate(const std::string& name,
-                                                                   const std::string& derived_from,
-                                                                   int64_t now_ms,
-                                                                   storage::Batch* batch);
+      const std::string& created_by, int64_t now_ms, storage::Batch* batch,
+      std::string* credential);
+  // Replaces the account's credential by a new one, set in `*credential`; `rotated_by` asked for
+  // it. NOT_FOUND for an unknown name, FAILED_PRECONDITION for a revoked account.
+  [[nodiscard]] absl::StatusOr<microwork::v1::StaffAccount> Rotate(
+      const std::string& name, const std::string& rotated_by, int64_t now_ms,
+      storage::Batch* batch, std::string* credential);
   // Refuses the account's credential from now on. NOT_FOUND for an unknown name,
   // FAILED_PRECONDITION when revoked already.
   [[nodiscard]] absl::StatusOr<microwork::v1::StaffAccount> Revoke(const std::string& name,
@@ -63,15 +60,14 @@ class StaffDirectory {
   std::vector<microwork::v1::StaffAccount> Sorted() const;
 
  private:
-  std::string Credential(const std::string& name, const std::string& derived_from) const;
-
-  std::string secret_;  // derives credentials; set once by Load
   absl::flat_hash_map<std::string, microwork::v1::StaffRecord> by_name_;
   absl::flat_hash_map<std::string, std::string> by_credential_;  // SHA-256 -> name, live only
 };
 
 // True when `account` holds `role`.
 bool HasRole(const microwork::v1::StaffAccount& account, microwork::v1::StaffRole role);
+// True when `by` was given `account`'s current credential (made or last rotated it).
+bool IssuedBy(const microwork::v1::StaffAccount& account, const std::string& by);
 
 }  // namespace mw::dispatch
 

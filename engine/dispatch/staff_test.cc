@@ -32,17 +32,17 @@ class StaffDirectoryTest : public ::testing::Test {
 
 TEST_F(StaffDirectoryTest, EachPersonSignsInWithTheirOwnCredentialAcrossARestart) {
   storage::Batch b;
+  std::string credential;
   auto added = staff_.Add("wanjiru", {v1::STAFF_FINANCE, v1::STAFF_AUDITOR, v1::STAFF_FINANCE},
-                          "operator", "k1", 1000, &b);
+                          "operator", 1000, &b, &credential);
   ASSERT_TRUE(added.ok()) << added.status();
   EXPECT_EQ(added->roles_size(), 2);  // duplicates dropped, sorted
   EXPECT_EQ(added->roles(0), v1::STAFF_FINANCE);
   EXPECT_EQ(added->roles(1), v1::STAFF_AUDITOR);
   EXPECT_EQ(added->created_by(), "operator");
   Write(std::move(b));
-  const std::string credential = staff_.CurrentCredential("wanjiru", "k1");
+  ASSERT_EQ(credential.size(), 44u);
   ASSERT_EQ(credential.substr(0, 4), "mws_");
-  EXPECT_EQ(staff_.CurrentCredential("wanjiru", "k2"), "");
 
   Reopen();
   auto who = staff_.Authenticate(credential);
@@ -57,34 +57,40 @@ TEST_F(StaffDirectoryTest, EachPersonSignsInWithTheirOwnCredentialAcrossARestart
 
 TEST_F(StaffDirectoryTest, BadNamesAndRolesAndTakenNamesChangeNothing) {
   storage::Batch b;
-  EXPECT_EQ(staff_.Add("Wanjiru Kamau", {v1::STAFF_FINANCE}, "operator", "k", 1, &b).status(),
+  std::string c;
+  EXPECT_EQ(staff_.Add("Wanjiru Kamau", {v1::STAFF_FINANCE}, "operator", 1, &b, &c).status(),
             absl::InvalidArgumentError("name: expected 1-40 of a-z, 0-9, _ or -"));
   EXPECT_EQ(
-      staff_.Add("wanjiru", {}, "operator", "k", 1, &b).status(),
+      staff_.Add("wanjiru", {}, "operator", 1, &b, &c).status(),
       absl::InvalidArgumentError("roles: expected at least one of operator, finance, auditor"));
-  EXPECT_EQ(staff_.Add("wanjiru", {static_cast<v1::StaffRole>(9)}, "operator", "k", 1, &b).status(),
+  EXPECT_EQ(staff_.Add("wanjiru", {static_cast<v1::StaffRole>(9)}, "operator", 1, &b, &c).status(),
             absl::InvalidArgumentError("roles: 9 is not operator, finance or auditor"));
-  EXPECT_EQ(
-      staff_.Add("operator", {v1::STAFF_FINANCE}, "operator", "k", 1, &b).status(),
-      absl::AlreadyExistsError("operator is the installation's own account (its token file)"));
+  EXPECT_EQ(staff_.Add("operator", {v1::STAFF_FINANCE}, "operator", 1, &b, &c).status(),
+            absl::AlreadyExistsError("operator is a reserved name"));
+  EXPECT_EQ(staff_.Add("system", {v1::STAFF_FINANCE}, "operator", 1, &b, &c).status(),
+            absl::AlreadyExistsError("system is a reserved name"));
+  EXPECT_EQ(c, "");
   EXPECT_EQ(b.Count(), 0u);
   EXPECT_TRUE(staff_.Sorted().empty());
-  ASSERT_TRUE(staff_.Add("baraka", {v1::STAFF_OPERATOR}, "operator", "k", 1, &b).ok());
+  ASSERT_TRUE(staff_.Add("baraka", {v1::STAFF_OPERATOR}, "operator", 1, &b, &c).ok());
   ASSERT_TRUE(staff_.Revoke("baraka", "operator", 2, &b).ok());
   // A revoked name is never given to somebody else.
-  EXPECT_EQ(staff_.Add("baraka", {v1::STAFF_FINANCE}, "operator", "k2", 3, &b).status(),
+  EXPECT_EQ(staff_.Add("baraka", {v1::STAFF_FINANCE}, "operator", 3, &b, &c).status(),
             absl::AlreadyExistsError("staff baraka exists (names are never reused)"));
 }
 
 TEST_F(StaffDirectoryTest, RotatingAndRevokingRefuseTheOldCredentialForGood) {
   storage::Batch b;
-  ASSERT_TRUE(staff_.Add("amina", {v1::STAFF_AUDITOR}, "operator", "k1", 1, &b).ok());
-  const std::string first = staff_.CurrentCredential("amina", "k1");
-  auto rotated = staff_.Rotate("amina", "rotate:r1", 5, &b);
+  std::string first, second;
+  ASSERT_TRUE(staff_.Add("amina", {v1::STAFF_AUDITOR}, "operator", 1, &b, &first).ok());
+  EXPECT_TRUE(IssuedBy(*staff_.Find("amina"), "operator"));
+  auto rotated = staff_.Rotate("amina", "amina", 5, &b, &second);
   ASSERT_TRUE(rotated.ok()) << rotated.status();
   EXPECT_EQ(rotated->rotated_at_ms(), 5);
-  const std::string second = staff_.CurrentCredential("amina", "rotate:r1");
-  EXPECT_EQ(staff_.CurrentCredential("amina", "k1"), "");  // not shown again on a replay
+  EXPECT_NE(second, first);
+  // Only she has seen her credential now.
+  EXPECT_TRUE(IssuedBy(*staff_.Find("amina"), "amina"));
+  EXPECT_FALSE(IssuedBy(*staff_.Find("amina"), "operator"));
   EXPECT_EQ(staff_.Authenticate(first).status().code(), absl::StatusCode::kUnauthenticated);
   EXPECT_TRUE(staff_.Authenticate(second).ok());
   Write(std::move(b));
@@ -96,13 +102,13 @@ TEST_F(StaffDirectoryTest, RotatingAndRevokingRefuseTheOldCredentialForGood) {
   Write(std::move(r));
   Reopen();
   EXPECT_EQ(staff_.Authenticate(second).status().code(), absl::StatusCode::kUnauthenticated);
-  EXPECT_EQ(staff_.CurrentCredential("amina", "rotate:r1"), "");
   storage::Batch again;
+  std::string c;
   EXPECT_EQ(staff_.Revoke("amina", "otieno", 10, &again).status(),
             absl::FailedPreconditionError("amina was revoked already"));
-  EXPECT_EQ(staff_.Rotate("amina", "rotate:r2", 10, &again).status(),
+  EXPECT_EQ(staff_.Rotate("amina", "amina", 10, &again, &c).status(),
             absl::FailedPreconditionError("amina was revoked"));
-  EXPECT_EQ(staff_.Rotate("nobody", "rotate:r2", 10, &again).status(),
+  EXPECT_EQ(staff_.Rotate("nobody", "amina", 10, &again, &c).status(),
             absl::NotFoundError("no staff nobody"));
   ASSERT_EQ(staff_.Sorted().size(), 1u);
   EXPECT_EQ(staff_.Sorted()[0].revoked_at_ms(), 9);
