@@ -18,7 +18,8 @@ int main(int argc, char** argv) {
   options.channel.target = "127.0.0.1:7070";
   app.add_option("--server", options.channel.target, "Dispatcher address host:port")
       ->envname("MW_SERVER");
-  app.add_option("--token-file", options.token_file, "Your credential: your staff account's, the operator token, or a centre's")
+  app.add_option("--token-file", options.token_file,
+                 "Your credential: your staff account's, the operator token, or a centre's")
       ->envname("MW_TOKEN_FILE");
   app.add_option("--tls-ca", options.channel.tls_ca, "CA of the dispatcher's certificate (PEM)");
   app.add_option("--tls-cert", options.channel.tls_cert, "Client certificate for mutual TLS");

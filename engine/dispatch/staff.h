@@ -46,9 +46,11 @@ class StaffDirectory {
       std::string* credential);
   // Replaces the account's credential by a new one, set in `*credential`; `rotated_by` asked for
   // it. NOT_FOUND for an unknown name, FAILED_PRECONDITION for a revoked account.
-  [[nodiscard]] absl::StatusOr<microwork::v1::StaffAccount> Rotate(
-      const std::string& name, const std::string& rotated_by, int64_t now_ms,
-      storage::Batch* batch, std::string* credential);
+  [[nodiscard]] absl::StatusOr<microwork::v1::StaffAccount> Rotate(const std::string& name,
+                                                                   const std::string& rotated_by,
+                                                                   int64_t now_ms,
+                                                                   storage::Batch* batch,
+                                                                   std::string* credential);
   // Refuses the account's credential from now on. NOT_FOUND for an unknown name,
   // FAILED_PRECONDITION when revoked already.
   [[nodiscard]] absl::StatusOr<microwork::v1::StaffAccount> Revoke(const std::string& name,
