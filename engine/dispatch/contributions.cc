@@ -199,7 +199,7 @@ absl::StatusOr<v1::Receipt> ContributionRecorder::Count(
   receipt.set_contribution_id(assignment_id);
   receipt.set_late(!on_time);
   v1::WorkerStatsRecord& stats = p_.workers->Record(worker_account);
-  int64_t lease_window_ms = 0;  // what the time credited was bounded by; 0 when none was
+  TimeCredit time;  // what the time credited was bounded by; no window when none was
 
   if (r.answer().skipped()) {
     // No work to pay for; the slot goes back to the pool.
@@ -240,10 +240,8 @@ absl::StatusOr<v1::Receipt> ContributionRecorder::Count(
     // In the worker's own currency: what they see, and what their floor is checked against.
     receipt.set_wage_minor(wage);
     receipt.set_currency(fx != nullptr ? fx->to : currency);
-    const TimeCredit time =
-        CreditWorker(*run, stage, centre_id, r, *slot, wage,
-                     gold ? std::optional<bool>(correct) : std::nullopt, &receipt, batch);
-    lease_window_ms = time.window_ms;
+    time = CreditWorker(*run, stage, centre_id, r, *slot, wage,
+                        gold ? std::optional<bool>(correct) : std::nullopt, &receipt, batch);
     stats.set_contributions(stats.contributions() + 1);
     stats.set_active_seconds(stats.active_seconds() + time.credited_seconds);
     v1::StageCursor* cursor = run->progress.mutable_stages(stage.index);
@@ -261,7 +259,8 @@ absl::StatusOr<v1::Receipt> ContributionRecorder::Count(
   contribution.set_body_sha256(body_hash);
   contribution.set_recorded_at_ms(p_.clock->NowMs());
   contribution.set_counted(on_time && !r.answer().skipped() && !gold && !stopped);
-  contribution.set_lease_window_ms(lease_window_ms);
+  contribution.set_lease_window_ms(time.window_ms);
+  contribution.set_lease_window_start_ms(time.window_start_ms);
   batch->PutRecord(Cf::kContributions, contribution_key, contribution);
   pending->push_back(p_.idempotency->NoteContribution(assignment_id));
 
@@ -320,17 +319,20 @@ TimeCredit ContributionRecorder::CreditWorker(const JobRun& run, const StageRun&
   // What the wage floor is checked against at the next payout: measured time and earnings on
   // this job, this period. The time is the centre's claim, credited up to what the lease and the
   // estimate allow.
-  const TimeCredit time =
+  // On the job as a whole, it is bounded by the union of the worker's lease windows.
+  const TimeCredit time = p_.workers->CreditWork(
+      account, job_id, wage,
       CreditTime(r.active_seconds(), stage.human.estimated_seconds(), p_.max_time_multiple,
-                 std::max(slot.lease_expires_at_ms(), p_.clock->NowMs()) - slot.leased_at_ms());
+                 std::max(slot.lease_expires_at_ms(), p_.clock->NowMs()) - slot.leased_at_ms(),
+                 slot.leased_at_ms()));
   receipt->set_credited_seconds(time.credited_seconds);
   receipt->set_held_seconds(time.held_seconds);
-  p_.workers->CreditWork(account, job_id, wage, time);
   if (time.held_seconds > 0) {
     receipt->set_detail(
         absl::StrCat("time on task: ", r.active_seconds(), " s reported, ", time.credited_seconds,
                      " s credited (at most ", p_.max_time_multiple, " times the ",
-                     stage.human.estimated_seconds(), " s estimate, within the lease); ",
+                     stage.human.estimated_seconds(),
+                     " s estimate, within the time your leases on this job were held); ",
                      time.held_seconds, " s held for a person to look at"));
     ++p_.stats->held_time_results;
     spdlog::warn("event=time_held centre={} assignment={} reported={} credited={}", centre_id,

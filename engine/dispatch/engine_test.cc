@@ -831,13 +831,12 @@ TEST_F(EngineTest, PayoutTopsUpToTheFloorOnMeasuredTimeThenPaysOut) {
   ASSERT_TRUE(Submit(kContract).ok());
   for (const char* w : {"w1", "w2", "w3"}) {
     auto lease = Lease("nairobi", w, 3, absl::StrCat("L", w));
-    std::vector<v1::Result> results;
     for (const auto& a : lease->assignments()) {
       v1::Result r = Answer(a, a.item().index() == 1 ? "negative" : "positive");
       r.set_active_seconds(std::string(w) == "w1" ? 60 : 18);
-      results.push_back(r);
+      clock_.AdvanceMs(r.active_seconds() * 1000);  // one after another
+      SubmitResults("nairobi", {r});
     }
-    SubmitResults("nairobi", results);
   }
   v1::CreatePayoutRequest create;
   create.set_idempotency_key("p1");
@@ -879,8 +878,8 @@ TEST_F(EngineTest, PayoutTopsUpToTheFloorOnMeasuredTimeThenPaysOut) {
   ASSERT_TRUE(Audit(&auditor).ok()) << Audit(&auditor);
   EXPECT_EQ(auditor.jobs().at("job-1").wages, 45);
   EXPECT_EQ(auditor.jobs().at("job-1").topups, 15);
-  // The top-up was checked against what the dispatcher knows of w1's time: three leases of
-  // 120 s each, at most 0.60 at 6.00/h.
+  // The top-up was checked against what the dispatcher knows of w1's time: three tasks leased
+  // at once, held until the last answer 180 s later, at most 0.30 at 6.00/h.
   EXPECT_EQ(auditor.time_bounds_checked(), 1u);
   EXPECT_EQ(auditor.time_bounds_missing(), 0u);
   std::vector<v1::TimeBound> bounds;
@@ -893,10 +892,10 @@ TEST_F(EngineTest, PayoutTopsUpToTheFloorOnMeasuredTimeThenPaysOut) {
   ASSERT_EQ(bounds.size(), 3u);  // w1, w2 and w3 on job-1
   EXPECT_EQ(bounds[0].worker_account(), "worker:nairobi/w1");
   EXPECT_EQ(bounds[0].job_id(), "job-1");
-  EXPECT_EQ(bounds[0].leased_seconds(), 360u);
+  EXPECT_EQ(bounds[0].leased_seconds(), 180u);
   EXPECT_EQ(bounds[0].floor_minor_per_hour(), 600);
   EXPECT_EQ(bounds[0].currency(), "USD");
-  EXPECT_EQ(bounds[0].topup_bound_minor(), 60);
+  EXPECT_EQ(bounds[0].topup_bound_minor(), 30);
   EXPECT_EQ(bounds[0].rounding_minor(), 1);
 }
 
@@ -915,13 +914,12 @@ TEST_F(EngineTest, ATopUpFromTheGuaranteeIsATwoPersonStep) {
   // Only w1 answers: the job runs on, so nothing but the guarantee can pay what it is short.
   auto lease = Lease("nairobi", "w1", 3, "L1");
   ASSERT_TRUE(lease.ok()) << lease.status();
-  std::vector<v1::Result> results;
   for (const auto& a : lease->assignments()) {
     v1::Result r = Answer(a, "positive");
     r.set_active_seconds(120);
-    results.push_back(r);
+    clock_.AdvanceMs(120'000);  // one after another
+    SubmitResults("nairobi", {r});
   }
-  SubmitResults("nairobi", results);
   ASSERT_EQ(engine_->GetJob("job-1")->state(), v1::JOB_RUNNING);
   v1::CreatePayoutRequest create;
   create.set_idempotency_key("p1");
@@ -999,7 +997,8 @@ TEST_F(EngineTest, ACentreCannotMintATopUpByReportingTime) {
   EXPECT_EQ(receipts[0].held_seconds(), 4294967175u);
   EXPECT_EQ(receipts[0].detail(),
             "time on task: 4294967295 s reported, 120 s credited (at most 10 times the 20 s "
-            "estimate, within the lease); 4294967175 s held for a person to look at");
+            "estimate, within the time your leases on this job were held); 4294967175 s held for a "
+            "person to look at");
   EXPECT_EQ(engine_->Stats().held_time_results, 1u);
 
   v1::CreatePayoutRequest create;
@@ -1014,6 +1013,48 @@ TEST_F(EngineTest, ACentreCannotMintATopUpByReportingTime) {
   ledger::Auditor auditor;
   ASSERT_TRUE(Audit(&auditor).ok()) << Audit(&auditor);
   EXPECT_EQ(auditor.jobs().at("job-1").topups, 15);
+}
+
+// Tasks held at the same time share their time: three leased at once for 120 s credit 120 s on
+// the job, not 360, however each answer's time is reported; the rest is held.
+TEST_F(EngineTest, TasksHeldAtOnceCreditTheirCommonTimeOnce) {
+  AddCentre("nairobi", {"w1", "w2", "w3"}, /*floor=*/600);
+  ASSERT_TRUE(Submit(kContract).ok());
+  auto lease = Lease("nairobi", "w1", 3, "L1");
+  ASSERT_TRUE(lease.ok()) << lease.status();
+  ASSERT_EQ(lease->assignments_size(), 3);
+  std::vector<v1::Result> results;
+  for (const v1::Assignment& a : lease->assignments()) {
+    results.push_back(Answer(a, "positive"));
+    results.back().set_active_seconds(120);
+  }
+  auto receipts = SubmitResults("nairobi", results);
+  ASSERT_EQ(receipts.size(), 3u);
+  EXPECT_EQ(receipts[0].credited_seconds(), 120u);
+  EXPECT_EQ(receipts[0].held_seconds(), 0u);
+  for (int i : {1, 2}) {
+    EXPECT_EQ(receipts[i].credited_seconds(), 0u);
+    EXPECT_EQ(receipts[i].held_seconds(), 120u);
+  }
+  auto held = engine_->ListHeldTime("nairobi");
+  ASSERT_TRUE(held.ok()) << held.status();
+  ASSERT_EQ(held->held_size(), 1);
+  EXPECT_EQ(held->held(0).credited_seconds(), 120u);
+  EXPECT_EQ(held->held(0).held_seconds(), 240u);
+  EXPECT_EQ(held->held(0).window_seconds(), 120u);
+  EXPECT_EQ(held->held(0).releasable_seconds(), 0u);
+
+  v1::CreatePayoutRequest create;
+  create.set_idempotency_key("p1");
+  create.set_centre("nairobi");
+  auto batch = engine_->CreatePayout(create);
+  ASSERT_TRUE(batch.ok()) << batch.status();
+  ASSERT_EQ(batch->lines_size(), 1);
+  // 120 s at 6.00/h is 20 cents; three answers earned 15: a top-up of 5 (not 45, for 360 s).
+  EXPECT_EQ(batch->lines(0).topup_minor(), 5);
+  ledger::Auditor auditor;
+  ASSERT_TRUE(Audit(&auditor).ok()) << Audit(&auditor);
+  EXPECT_EQ(auditor.jobs().at("job-1").topups, 5);
 }
 
 // Held time is for a person to look at: they may credit it, up to the time the worker's leases
@@ -1077,6 +1118,15 @@ TEST_F(EngineTest, APersonReleasesHeldTimeUpToTheLeaseWindowAndThePayoutTopsItUp
   EXPECT_EQ(released->releases(0).reason(), "worked offline; the manager confirmed");
   // Sent again: the same reply, credited once.
   EXPECT_EQ(engine_->ReleaseHeldTime(release)->credited_seconds(), 500u);
+  // Keys are each person's own: another person's same request with the same key is theirs to
+  // decide, not the first one's replay (nothing is left to release).
+  release.set_decided_by("finance:baraka");
+  release.set_seconds(1);
+  EXPECT_EQ(engine_->ReleaseHeldTime(release).status(),
+            absl::FailedPreconditionError(
+                "worker:nairobi/w1 on job-1: 1 s cannot be released; 0 s can (4294966795 s held, "
+                "500 s credited of the 500 s their leases were held)"));
+  release.set_decided_by("finance:wanjiru");
 
   // The decision survives a restart.
   Open();
@@ -1126,15 +1176,14 @@ platform_fee_per_mille: 100
     ASSERT_EQ(lease->assignments_size(), 3);
     EXPECT_EQ(lease->assignments(0).piece_rate_minor(), 648);
     EXPECT_EQ(lease->assignments(0).currency(), "KES");
-    std::vector<v1::Result> results;
     for (const auto& a : lease->assignments()) {
       v1::Result r = Answer(a, a.item().index() == 1 ? "negative" : "positive");
       r.set_active_seconds(std::string(w) == "w1" ? 100 : 18);
-      results.push_back(r);
-    }
-    for (const auto& receipt : SubmitResults("nairobi", results)) {
-      EXPECT_EQ(receipt.wage_minor(), 648);
-      EXPECT_EQ(receipt.currency(), "KES");
+      clock_.AdvanceMs(r.active_seconds() * 1000);  // one after another
+      for (const auto& receipt : SubmitResults("nairobi", {r})) {
+        EXPECT_EQ(receipt.wage_minor(), 648);
+        EXPECT_EQ(receipt.currency(), "KES");
+      }
     }
   }
   EXPECT_EQ(engine_->GetJob("job-1")->state(), v1::JOB_COMPLETED);

@@ -85,11 +85,12 @@ absl::StatusOr<v1::Job> Engine::FundJob(const v1::FundJobRequest& request) {
 
 absl::StatusOr<std::vector<v1::TimeBound>> Engine::TimeBounds(
     const storage::Snapshot& snapshot) const {
-  // The lease windows of every paid answer, per worker and job; a pair with an answer recorded
+  // The union of the lease windows of every paid answer, per worker and job (as the worker book
+  // keeps it, but every run: never shorter than the book's); a pair with an answer recorded
   // before windows were kept gets no bound (nothing to check it against).
   struct Leased {
     std::string centre;
-    uint64_t seconds = 0;
+    v1::LeaseWindows windows;
     bool known = true;
   };
   std::map<std::pair<std::string, std::string>, Leased> leased;  // (worker account, job)
@@ -102,8 +103,9 @@ absl::StatusOr<std::vector<v1::TimeBound>> Engine::TimeBounds(
     const std::string job_id = rec.task_id().substr(0, rec.task_id().find('/'));
     Leased& l = leased[{WorkerAccount(rec.centre(), rec.result().worker()), job_id}];
     l.centre = rec.centre();
-    l.seconds += (rec.lease_window_ms() + 999) / 1000;  // as CreditTime rounds it
-    l.known = l.known && rec.lease_window_ms() > 0;
+    WindowUnion(&l.windows, WindowUnion::kAllRuns)
+        .Add(rec.lease_window_start_ms(), rec.lease_window_start_ms() + rec.lease_window_ms());
+    l.known = l.known && rec.lease_window_ms() > 0 && rec.lease_window_start_ms() > 0;
   }
   std::vector<v1::TimeBound> bounds;
   absl::MutexLock l(&mu_);
@@ -114,10 +116,11 @@ absl::StatusOr<std::vector<v1::TimeBound>> Engine::TimeBounds(
     v1::TimeBound& b = bounds.emplace_back();
     b.set_worker_account(key.first);
     b.set_job_id(key.second);
-    b.set_leased_seconds(time.seconds);
+    const uint64_t seconds = (time.windows.covered_ms() + 999) / 1000;  // as the book rounds it
+    b.set_leased_seconds(seconds);
     b.set_floor_minor_per_hour(centre->wage_floor_minor_per_hour());
     b.set_currency(centre->currency());
-    b.set_topup_bound_minor(PayForTime(time.seconds, centre->wage_floor_minor_per_hour()));
+    b.set_topup_bound_minor(PayForTime(seconds, centre->wage_floor_minor_per_hour()));
     int64_t rounding = 1;
     if (const FxRate* fx = pay_->CentreRate(*run, time.centre); fx != nullptr) {
       MW_ASSIGN_OR_RETURN(const int64_t unit, ConvertMinor(1, *fx));
@@ -364,7 +367,7 @@ absl::StatusOr<v1::HeldTime> Engine::ReleaseHeldTime(const v1::ReleaseHeldTimeRe
   if (by.empty()) return absl::InvalidArgumentError("decided_by: a person releases held time");
   if (reason.empty()) return absl::InvalidArgumentError("reason: say why the time is credited");
   return Idempotent<v1::HeldTime>(
-      kOperatorPrincipal, r.idempotency_key(), r,
+      absl::StrCat("staff:", by), r.idempotency_key(), r,
       [&](Batch* batch, v1::HeldTime* reply) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) -> absl::Status {
         v1::TimeRelease release;
         release.set_seconds(r.seconds());

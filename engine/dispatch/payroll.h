@@ -14,6 +14,7 @@
 #ifndef MW_ENGINE_DISPATCH_PAYROLL_H_
 #define MW_ENGINE_DISPATCH_PAYROLL_H_
 
+#include <cstddef>
 #include <cstdint>
 #include <map>
 #include <string>
@@ -68,10 +69,41 @@ void Uncharge(v1::JobProgressRecord* progress, const std::string& centre_id, con
 struct TimeCredit {
   uint32_t credited_seconds = 0;
   uint32_t held_seconds = 0;
-  int64_t window_ms = 0;  // the window it was bounded by (kept on the contribution)
+  int64_t window_ms = 0;        // the window it was bounded by (kept on the contribution)
+  int64_t window_start_ms = 0;  // when that window began
 };
 TimeCredit CreditTime(uint32_t reported_seconds, uint32_t estimated_seconds, uint32_t max_multiple,
-                      int64_t window_ms);
+                      int64_t window_ms, int64_t window_start_ms = 0);
+
+// The union of a worker's lease windows on a job. Each answer's time is bounded by its own
+// window; the worker's total on the job by the union, so ten tasks held at once for ten minutes
+// credit ten minutes, not a hundred.
+//
+// Kept as at most `max_runs` disjoint runs (the latest). Past that the oldest run is dropped and
+// time before its end is never counted again: the union may come out short, never long, and what
+// it cuts is held for a person (TimeCredit), not lost.
+//
+//   WindowUnion u(&record.windows, WindowUnion::kKeptRuns);
+//   u.Add(0, 600'000);        // 600'000: new time
+//   u.Add(0, 600'000);        // 0: held at the same time as the first
+//   u.Add(300'000, 900'000);  // 300'000
+class WindowUnion {
+ public:
+  static constexpr size_t kKeptRuns = 16;  // what a worker-job record keeps
+  static constexpr size_t kAllRuns = SIZE_MAX;
+
+  WindowUnion(v1::LeaseWindows* windows, size_t max_runs) : w_(windows), max_runs_(max_runs) {}
+
+  // Adds [start_ms, end_ms) and returns the milliseconds of it no earlier window covered.
+  int64_t Add(int64_t start_ms, int64_t end_ms);
+  int64_t covered_ms() const { return w_->covered_ms(); }
+  // The union in whole seconds, rounded up.
+  uint64_t covered_seconds() const { return (w_->covered_ms() + 999) / 1000; }
+
+ private:
+  v1::LeaseWindows* w_;
+  size_t max_runs_;
+};
 
 // What the job's escrow must keep for wages already promised but not yet reserved (live leases,
 // `live` by centre, in the contract's currency, plus `extra` more at `extra_centre`) with their

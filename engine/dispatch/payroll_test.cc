@@ -141,5 +141,40 @@ TEST(PayrollTest, TimeOnTaskIsCreditedUpToTheLeaseWindowAndAMultipleOfTheEstimat
   EXPECT_EQ(CreditTime(30, 20, 10, -5).held_seconds, 30u);
 }
 
+TEST(PayrollTest, TheUnionOfLeaseWindowsCountsTimeHeldAtOnceOnce) {
+  v1::LeaseWindows w;
+  WindowUnion u(&w, WindowUnion::kAllRuns);
+  EXPECT_EQ(u.Add(0, 600'000), 600'000);        // ten tasks leased at once...
+  EXPECT_EQ(u.Add(0, 600'000), 0);              // ...add nothing after the first
+  EXPECT_EQ(u.Add(300'000, 900'000), 300'000);  // overlapping: its tail
+  EXPECT_EQ(u.Add(2'000'000, 2'100'000), 100'000);
+  EXPECT_EQ(u.Add(1'000'000, 1'100'000), 100'000);  // answered out of order: between the two
+  EXPECT_EQ(u.Add(850'000, 2'050'000), 1'000'000);  // bridges three runs into one
+  EXPECT_EQ(u.Add(900'000, 900'000), 0);            // empty
+  EXPECT_EQ(u.Add(5'000, 1'000), 0);                // backwards
+  EXPECT_EQ(u.covered_ms(), 2'100'000);
+  EXPECT_EQ(u.covered_seconds(), 2100u);
+  ASSERT_EQ(w.runs_size(), 1);
+  EXPECT_EQ(w.runs(0).start_ms(), 0);
+  EXPECT_EQ(w.runs(0).end_ms(), 2'100'000);
+}
+
+TEST(PayrollTest, AUnionKeepsItsLatestRunsAndNeverCountsOlderTimeAgain) {
+  v1::LeaseWindows w;
+  WindowUnion u(&w, /*max_runs=*/2);
+  EXPECT_EQ(u.Add(0, 10), 10);
+  EXPECT_EQ(u.Add(20, 30), 10);
+  EXPECT_EQ(u.Add(40, 50), 10);  // [0, 10) is dropped: nothing before 10 counts again
+  ASSERT_EQ(w.runs_size(), 2);
+  EXPECT_EQ(w.floor_ms(), 10);
+  EXPECT_EQ(u.Add(0, 10), 0);   // short, never long
+  EXPECT_EQ(u.Add(5, 25), 10);  // only [10, 20) is new
+  EXPECT_EQ(u.covered_ms(), 40);
+  ASSERT_EQ(w.runs_size(), 2);
+  EXPECT_EQ(w.runs(0).start_ms(), 10);
+  EXPECT_EQ(w.runs(0).end_ms(), 30);
+  EXPECT_EQ(w.runs(1).start_ms(), 40);
+}
+
 }  // namespace
 }  // namespace mw::dispatch

@@ -96,15 +96,26 @@ double WorkerBook::Skill(const std::string& account) const {
          (2.0 + s->gold_total() + s->agreed() + s->disagreed());
 }
 
-void WorkerBook::CreditWork(const std::string& account, const std::string& job_id, int64_t wage,
-                            const TimeCredit& time) {
+TimeCredit WorkerBook::CreditWork(const std::string& account, const std::string& job_id,
+                                  int64_t wage, TimeCredit time) {
   v1::WorkerJobRecord& r = OnJob(account, job_id);
+  if (time.window_ms > 0) {
+    WindowUnion windows(r.mutable_windows(), WindowUnion::kKeptRuns);
+    windows.Add(time.window_start_ms, time.window_start_ms + time.window_ms);
+    r.set_window_seconds(windows.covered_seconds());
+    const uint64_t room =
+        r.window_seconds() > r.active_seconds() ? r.window_seconds() - r.active_seconds() : 0;
+    if (time.credited_seconds > room) {
+      time.held_seconds += time.credited_seconds - static_cast<uint32_t>(room);
+      time.credited_seconds = static_cast<uint32_t>(room);
+    }
+  }
   r.set_held_seconds(r.held_seconds() + time.held_seconds);
   r.set_active_seconds(r.active_seconds() + time.credited_seconds);
-  r.set_window_seconds(r.window_seconds() + (std::max<int64_t>(time.window_ms, 0) + 999) / 1000);
   r.set_wages_minor(r.wages_minor() + wage);
   r.set_period_active_seconds(r.period_active_seconds() + time.credited_seconds);
   r.set_period_wages_minor(r.period_wages_minor() + wage);
+  return time;
 }
 
 const v1::WorkerJobRecord* WorkerBook::FindOnJob(const std::string& account,

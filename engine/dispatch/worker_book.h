@@ -63,9 +63,11 @@ class WorkerBook {
   double Skill(const std::string& account) const;
 
   // Credits an answer's wage and time (payroll's CreditTime) to the worker's record on the job,
-  // this period's figures included.
-  void CreditWork(const std::string& account, const std::string& job_id, int64_t wage,
-                  const TimeCredit& time);
+  // this period's figures included. Its window joins the union of the worker's windows on the
+  // job (WindowUnion), and the time credited on the job never passes that union: what would is
+  // held. Returns the time as credited.
+  TimeCredit CreditWork(const std::string& account, const std::string& job_id, int64_t wage,
+                        TimeCredit time);
   // Held time a person may still credit on a record: what is held, up to the time the leases of
   // its credited answers were held (window_seconds) less what is credited already.
   static uint64_t Releasable(const microwork::v1::WorkerJobRecord& record);
