@@ -107,12 +107,12 @@ WebServer::WebServer(centre::AgentState* state, const Clock* clock, Hooks hooks,
       clock_(clock),
       hooks_(std::move(hooks)),
       options_(std::move(options)),
-      server_(std::make_unique<httplib::Server>()),
+      server_(std::make_unique<GuardedServer>(options_.connection_limits)),
       throttle_(options_.sign_in_limits) {
   server_->set_default_headers(SecurityHeaders());
   server_->set_payload_max_length(kMaxBodyBytes);
-  // A neighbour holding connections open with half-sent requests is cut off after this.
-  server_->set_read_timeout(10, 0);
+  // A neighbour holding connections open with half-sent requests is cut off by each request's
+  // deadline (GuardedServer); a reader too slow to take the reply, after this.
   server_->set_write_timeout(10, 0);
   server_->set_keep_alive_timeout(5);
   // Runs on the headers, before any body is read.

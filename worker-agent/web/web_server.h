@@ -27,6 +27,7 @@
 #include "engine/common/clock.h"
 #include "microwork/v1/services.pb.h"
 #include "worker-agent/state/agent_state.h"
+#include "worker-agent/web/connection_guard.h"
 #include "worker-agent/web/guard.h"
 
 namespace httplib {
@@ -75,6 +76,7 @@ class WebServer {
     // end, in memory too. A new sign-in code for a worker ends their sessions.
     int64_t session_hours = 12;
     SignInThrottle::Limits sign_in_limits;
+    ConnectionLimits connection_limits;  // per address and in all, and each request's deadline
   };
   // The manager code's minimum length: it opens every worker's personal data.
   static constexpr size_t kMinManagerCode = 12;
@@ -95,6 +97,7 @@ class WebServer {
                                                                         Options options);
   ~WebServer();
   int port() const { return port_; }
+  const ConnectionCounter& connections() const { return server_->connections(); }
 
  private:
   struct Session {
@@ -149,7 +152,7 @@ class WebServer {
   const Clock* const clock_;
   const Hooks hooks_;
   const Options options_;
-  std::unique_ptr<httplib::Server> server_;
+  std::unique_ptr<GuardedServer> server_;
   std::thread thread_;
   int port_ = 0;
   absl::Mutex mu_;

@@ -850,24 +850,83 @@ TEST_F(WebServerTest, ALongStretchWithoutAPauseBringsABreakReminder) {
 
 // ---- A neighbour on the centre's Wi-Fi tries every door ----
 
-// Sends `head` (request line and headers, no body) on a fresh connection and returns what comes
-// back until the server closes it.
-std::string RawExchange(int port, const std::string& head) {
+// Opens a connection to the page from `from` (any 127.x.y.z address is this machine) and sends
+// `head`; returns the socket, or -1.
+int SendFrom(int port, const char* from, const std::string& head) {
   const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in local{};
+  local.sin_family = AF_INET;
+  inet_pton(AF_INET, from, &local.sin_addr);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_port = htons(static_cast<uint16_t>(port));
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+  if (bind(fd, reinterpret_cast<sockaddr*>(&local), sizeof(local)) != 0 ||
+      connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
     close(fd);
-    return "";
+    return -1;
   }
   EXPECT_EQ(send(fd, head.data(), head.size(), 0), static_cast<ssize_t>(head.size()));
+  return fd;
+}
+
+// What comes back on `fd` until the server closes it; closes it too.
+std::string ReadToClose(int fd) {
   std::string reply;
   char buf[4096];
   for (ssize_t n; (n = recv(fd, buf, sizeof(buf), 0)) > 0;) reply.append(buf, n);
   close(fd);
   return reply;
+}
+
+// Sends `head` (request line and headers, no body) on a fresh connection and returns what comes
+// back until the server closes it.
+std::string RawExchange(int port, const std::string& head, const char* from = "127.0.0.1") {
+  const int fd = SendFrom(port, from, head);
+  return fd < 0 ? "" : ReadToClose(fd);
+}
+
+// The slowloris attack: eight neighbours' connections sending headers a line at a time blocked
+// every request. Now each address holds at most its share, and the page answers everyone else.
+TEST_F(WebServerTest, HalfSentRequestsHoldNoMoreThanTheirAddressesShare) {
+  Restart({.listen = "127.0.0.1:0",
+           .manager_code = kManagerCode,
+           .connection_limits = {.per_address = 2, .total = 16}});
+  const std::string half = "GET /signin HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: 1\r\n";
+  std::vector<int> slow;
+  for (const char* from : {"127.0.0.2", "127.0.0.3", "127.0.0.4", "127.0.0.5"}) {
+    for (int i = 0; i < 2; ++i) {
+      slow.push_back(SendFrom(web_->port(), from, half));
+      ASSERT_GE(slow.back(), 0);
+    }
+  }
+  web_->connections().AwaitHeld(8);
+  EXPECT_EQ(web_->connections().Held(), 8u);
+  // A third from one of them is turned away at once, and said why.
+  const std::string refused = RawExchange(web_->port(), half, "127.0.0.2");
+  EXPECT_THAT(refused, ::testing::StartsWith("HTTP/1.1 503 Service Unavailable\r\n"));
+  EXPECT_THAT(refused, HasSubstr("Retry-After: 5\r\n"));
+  EXPECT_THAT(refused, HasSubstr("Too many connections from this device."));
+  // Everyone else is served.
+  const std::string served = RawExchange(
+      web_->port(), "GET /signin HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",
+      "127.0.0.9");
+  EXPECT_THAT(served, ::testing::StartsWith("HTTP/1.1 200 OK\r\n"));
+  auto page = client_->Get("/signin");
+  ASSERT_TRUE(page);
+  EXPECT_EQ(page->status, 200);
+  for (int fd : slow) close(fd);
+}
+
+// However slowly its bytes come, a request has a deadline: its first part within first_ms. A
+// connection that sent half its headers is answered 400 and closed when it passes.
+TEST_F(WebServerTest, AHalfSentRequestIsCutOffAtItsDeadline) {
+  Restart({.listen = "127.0.0.1:0",
+           .manager_code = kManagerCode,
+           .connection_limits = {.first_ms = 200}});
+  const int fd = SendFrom(web_->port(), "127.0.0.2", "GET /signin HTTP/1.1\r\nHost: x\r\n");
+  ASSERT_GE(fd, 0);
+  EXPECT_THAT(ReadToClose(fd), ::testing::StartsWith("HTTP/1.1 400 Bad Request\r\n"));
 }
 
 TEST_F(WebServerTest, EveryResponseCarriesTheSecurityHeaders) {
