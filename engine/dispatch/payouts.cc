@@ -367,7 +367,7 @@ absl::StatusOr<v1::HeldTime> Engine::ReleaseHeldTime(const v1::ReleaseHeldTimeRe
   if (by.empty()) return absl::InvalidArgumentError("decided_by: a person releases held time");
   if (reason.empty()) return absl::InvalidArgumentError("reason: say why the time is credited");
   return Idempotent<v1::HeldTime>(
-      absl::StrCat("staff:", by), r.idempotency_key(), r,
+      absl::StrCat("staff-release:", by), r.idempotency_key(), r,
       [&](Batch* batch, v1::HeldTime* reply) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) -> absl::Status {
         v1::TimeRelease release;
         release.set_seconds(r.seconds());

@@ -80,8 +80,9 @@ TimeCredit CreditTime(uint32_t reported_seconds, uint32_t estimated_seconds, uin
 // credit ten minutes, not a hundred.
 //
 // Kept as at most `max_runs` disjoint runs (the latest). Past that the oldest run is dropped and
-// time before its end is never counted again: the union may come out short, never long, and what
-// it cuts is held for a person (TimeCredit), not lost.
+// time before its end is never counted again: the union may come out short, never long. What it
+// cuts is held (TimeCredit) and shown, though a release stays within the union as kept; with 16
+// runs that takes a worker answering a lease from sixteen separate stretches of work ago.
 //
 //   WindowUnion u(&record.windows, WindowUnion::kKeptRuns);
 //   u.Add(0, 600'000);        // 600'000: new time

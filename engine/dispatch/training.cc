@@ -29,7 +29,7 @@ absl::StatusOr<v1::PromoteWorkerReply> Engine::PromoteWorker(const v1::PromoteWo
   }
   const std::string centre(rest.substr(0, slash));
   return Idempotent<v1::PromoteWorkerReply>(
-      absl::StrCat("staff:", by), r.idempotency_key(), r,
+      absl::StrCat("staff-promote:", by), r.idempotency_key(), r,
       [&](Batch* batch, v1::PromoteWorkerReply* reply)
           ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) -> absl::Status {
             if (catalogue_.Find(r.job_id()) == nullptr) {

@@ -100,7 +100,14 @@ TimeCredit WorkerBook::CreditWork(const std::string& account, const std::string&
                                   int64_t wage, TimeCredit time) {
   v1::WorkerJobRecord& r = OnJob(account, job_id);
   if (time.window_ms > 0) {
-    WindowUnion windows(r.mutable_windows(), WindowUnion::kKeptRuns);
+    v1::LeaseWindows* kept = r.mutable_windows();
+    if (kept->runs_size() == 0 && kept->covered_ms() == 0 && r.window_seconds() > 0) {
+      // A record from before the union kept the sum of its windows: that stands for the past,
+      // and nothing before this window is counted again.
+      kept->set_covered_ms(static_cast<int64_t>(r.window_seconds()) * 1000);
+      kept->set_floor_ms(time.window_start_ms);
+    }
+    WindowUnion windows(kept, WindowUnion::kKeptRuns);
     windows.Add(time.window_start_ms, time.window_start_ms + time.window_ms);
     r.set_window_seconds(windows.covered_seconds());
     const uint64_t room =

@@ -48,6 +48,46 @@ TEST_F(WorkerBookTest, SkillIsTheBetaPosteriorOfChecksAndAgreement) {
   EXPECT_DOUBLE_EQ(book_.Skill(kOtieno), 0.5);
 }
 
+// A worker's time on a job never passes the union of their lease windows; what would is held.
+TEST_F(WorkerBookTest, TimeOnAJobStaysWithinTheUnionOfItsLeaseWindows) {
+  const TimeCredit first = book_.CreditWork(
+      kAmina, "job-1", 5,
+      {.credited_seconds = 100, .window_ms = 120'000, .window_start_ms = 1'000'000});
+  EXPECT_EQ(first.credited_seconds, 100u);
+  // Held at the same time: 20 s of the union are left.
+  const TimeCredit second = book_.CreditWork(
+      kAmina, "job-1", 5,
+      {.credited_seconds = 100, .window_ms = 120'000, .window_start_ms = 1'000'000});
+  EXPECT_EQ(second.credited_seconds, 20u);
+  EXPECT_EQ(second.held_seconds, 80u);
+  // Later, a window of its own.
+  const TimeCredit third =
+      book_.CreditWork(kAmina, "job-1", 5,
+                       {.credited_seconds = 60, .window_ms = 60'000, .window_start_ms = 2'000'000});
+  EXPECT_EQ(third.credited_seconds, 60u);
+  const v1::WorkerJobRecord& r = book_.OnJob(kAmina, "job-1");
+  EXPECT_EQ(r.window_seconds(), 180u);
+  EXPECT_EQ(r.active_seconds(), 180u);
+  EXPECT_EQ(r.held_seconds(), 80u);
+  EXPECT_EQ(WorkerBook::Releasable(r), 0u);
+}
+
+// A record written before the union kept the sum of its windows: that stands for the past, and
+// the next window adds its own time (it is not cut to the new union alone).
+TEST_F(WorkerBookTest, ARecordFromBeforeTheUnionKeepsItsPastWindows) {
+  v1::WorkerJobRecord& old = book_.OnJob(kAmina, "job-1");
+  old.set_window_seconds(2400);
+  old.set_active_seconds(1800);
+  const TimeCredit next = book_.CreditWork(
+      kAmina, "job-1", 5,
+      {.credited_seconds = 500, .window_ms = 600'000, .window_start_ms = 9'000'000});
+  EXPECT_EQ(next.credited_seconds, 500u);
+  EXPECT_EQ(next.held_seconds, 0u);
+  const v1::WorkerJobRecord& r = book_.OnJob(kAmina, "job-1");
+  EXPECT_EQ(r.window_seconds(), 3000u);
+  EXPECT_EQ(r.active_seconds(), 2300u);
+}
+
 TEST_F(WorkerBookTest, RecordsSurviveAReopenOnlyOnceTheyArePut) {
   book_.Record(kAmina).set_contributions(7);
   book_.Record(kOtieno).set_contributions(2);  // never put
