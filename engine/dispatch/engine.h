@@ -176,7 +176,9 @@ class Engine : private JobIntake {
   // then be one of that centre's people ("<centre_id>/<pseudonym>" or just "<pseudonym>", else
   // PERMISSION_DENIED) and
   // the stage one the centre may work on (else NOT_FOUND, as if the review were not there).
-  // `recorded_by` names who was signed in ("staff:<name>" or "centre:<id>"), kept with it.
+  // `recorded_by` names who was signed in ("staff:<name>" or "centre:<id>"), kept with it; a
+  // centre's call may add the manager signed in at its agent (request.manager(), the centre's
+  // word): "centre:<id>/manager:<name>". An operator's call naming one is INVALID_ARGUMENT.
   [[nodiscard]] absl::StatusOr<v1::Review> DecideReview(const v1::DecideReviewRequest& request,
                                                         const std::string& centre_id = "",
                                                         const std::string& recorded_by = "");

@@ -248,17 +248,22 @@ TEST_F(OnlineQaTest, ACentreDecidesTheReviewsOfStagesItMayWorkOnWithItsOwnPeople
             absl::NotFoundError("reviewer: ghost is not a registered worker of centre nairobi"));
   EXPECT_EQ(engine_->Stats().reviews_open, 1u);  // nothing changed
 
+  decide.set_manager("grace");  // signed in at the agent
+  decide.set_reviewer("nairobi/w6");
+  EXPECT_EQ(engine_->DecideReview(decide).status(),
+            absl::InvalidArgumentError("manager: only a centre's call names its manager"));
   decide.set_reviewer("w6");  // the centre's own person, named bare
-  auto decided = engine_->DecideReview(decide, "nairobi");
+  auto decided = engine_->DecideReview(decide, "nairobi", "centre:nairobi");
   ASSERT_TRUE(decided.ok()) << decided.status();
   EXPECT_EQ(decided->reviewer(), "nairobi/w6");
+  EXPECT_EQ(decided->recorded_by(), "centre:nairobi/manager:grace");
   EXPECT_EQ(decided->reason(), "the text says yes");
   EXPECT_EQ(Outputs()[0].answer().choice(), "yes");
   EXPECT_EQ(Outputs()[0].reviewed_by(), "nairobi/w6");
   EXPECT_EQ(Line("w6").posted_minor(), 5);
   EXPECT_EQ(engine_->ListReviewsForCentre("nairobi")->reviews_size(), 0);
   // The same request again is answered from the record, not paid twice.
-  ASSERT_TRUE(engine_->DecideReview(decide, "nairobi").ok());
+  ASSERT_TRUE(engine_->DecideReview(decide, "nairobi", "centre:nairobi").ok());
   EXPECT_EQ(Line("w6").posted_minor(), 5);
 }
 

@@ -77,6 +77,16 @@ absl::StatusOr<v1::Review> Engine::DecideReview(const v1::DecideReviewRequest& i
     return absl::PermissionDeniedError(absl::StrCat(
         "reviewer: a centre's manager chooses one of its own people (", centre_id, "/...)"));
   }
+  std::string recorder = recorded_by;
+  if (!request.manager().empty()) {
+    if (centre_id.empty()) {
+      return absl::InvalidArgumentError("manager: only a centre's call names its manager");
+    }
+    if (!IsSimpleName(request.manager())) {
+      return absl::InvalidArgumentError("manager: expected 1-40 characters of a-z, 0-9, _ and -");
+    }
+    absl::StrAppend(&recorder, "/manager:", request.manager());
+  }
   MW_ASSIGN_OR_RETURN(TaskRef ref, ParseTaskId(request.task_id()));
   return Idempotent<v1::Review>(
       centre_id.empty() ? std::string(kOperatorPrincipal) : absl::StrCat("centre:", centre_id),
@@ -163,7 +173,7 @@ absl::StatusOr<v1::Review> Engine::DecideReview(const v1::DecideReviewRequest& i
         review.set_decided(true);
         review.set_label(AnswerLabel(answer));
         review.set_reviewer(request.reviewer());
-        review.set_recorded_by(recorded_by);
+        review.set_recorded_by(recorder);
         review.set_reason(request.reason());
         review.set_decided_at_ms(clock_->NowMs());
         batch->PutRecord(Cf::kReviews, key, review);

@@ -221,6 +221,12 @@ std::string TeamPrefix() { return "team/"; }
 
 std::string Team(absl::string_view name) { return absl::StrCat(TeamPrefix(), name); }
 
+std::string CentreManagerPrefix() { return "centre-manager/"; }
+
+std::string CentreManager(absl::string_view name) {
+  return absl::StrCat(CentreManagerPrefix(), name);
+}
+
 std::string WebSession(absl::string_view token_sha256) {
   return absl::StrCat(WebSessionPrefix(), token_sha256);
 }

@@ -100,6 +100,9 @@ std::string ReservationPrefix();
 // A team named by a centre's manager, by name (in kTeams; formerly kMeta); TeamPrefix selects
 // them all.
 std::string Team(absl::string_view name);
+// A centre manager's account by name (in the agent's kMeta); CentreManagerPrefix selects them all.
+std::string CentreManager(absl::string_view name);
+std::string CentreManagerPrefix();
 std::string TeamPrefix();
 
 }  // namespace mw::storage::keys

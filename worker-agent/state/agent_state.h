@@ -38,6 +38,7 @@
 #include "microwork/v1/services.pb.h"
 #include "worker-agent/state/assignment_cache.h"
 #include "worker-agent/state/earnings.h"
+#include "worker-agent/state/manager_book.h"
 #include "worker-agent/state/outbox.h"
 #include "worker-agent/state/reservation_book.h"
 #include "worker-agent/state/roster.h"
@@ -92,6 +93,19 @@ class AgentState {
   // INVALID_ARGUMENT for a skill that is not a simple word; NOT_FOUND for an unknown pseudonym.
   [[nodiscard]] absl::Status SetSkills(const std::string& pseudonym,
                                        const std::vector<std::string>& skills);
+
+  // ---- Managers (manager_book.h) ----
+  // Each returns the new code, shown once; `by` is the manager signed in.
+  [[nodiscard]] absl::StatusOr<std::string> AddManager(const std::string& name,
+                                                       const std::string& by);
+  [[nodiscard]] absl::StatusOr<std::string> NewManagerCode(const std::string& name,
+                                                           const std::string& by);
+  [[nodiscard]] absl::Status RevokeManager(const std::string& name, const std::string& by);
+  std::vector<v1::CentreManager> Managers() const;
+  bool ManagerActive(const std::string& name) const;
+  // The manager whose 20-digit code this is (their name); NOT_FOUND when none is. As slow
+  // whether or not the number exists.
+  [[nodiscard]] absl::StatusOr<std::string> SignInManager(const std::string& code) const;
 
   // ---- Leasing ahead ----
   // The lease request in flight; when there is none, `credits` becomes one with a fresh key,
@@ -195,6 +209,7 @@ class AgentState {
         queue_(std::make_unique<storage::CommitQueue>(store_.get())),
         clock_(clock),
         roster_(store_.get()),
+        managers_(store_.get()),
         cache_(store_.get()),
         outbox_(store_.get()),
         earnings_(store_.get()),
@@ -214,6 +229,7 @@ class AgentState {
   const Clock* const clock_;
   mutable absl::Mutex mu_;
   centre::Roster roster_ ABSL_GUARDED_BY(mu_);
+  centre::ManagerBook managers_ ABSL_GUARDED_BY(mu_);
   AssignmentCache cache_ ABSL_GUARDED_BY(mu_);
   centre::Outbox outbox_ ABSL_GUARDED_BY(mu_);
   const centre::Earnings earnings_;  // thread-safe

@@ -2,8 +2,11 @@
 
 #include <argon2.h>
 
+#include <algorithm>
+
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "engine/common/sha256.h"
 
@@ -34,18 +37,30 @@ const std::string& Dummy() {
   return *dummy;
 }
 
-}  // namespace
+// `digits` random decimal digits, eight per draw of 64 random bits (the bias of 2^64 modulo 10^8
+// is below 10^-10).
+std::string RandomDigits(int digits) {
+  std::string out;
+  while (static_cast<int>(out.size()) < digits) {
+    const int n = std::min(digits - static_cast<int>(out.size()), 8);
+    const std::string r = RandomBytes(8);
+    uint64_t v = 0;
+    for (char c : r) v = (v << 8) | static_cast<uint8_t>(c);
+    uint64_t mod = 1;
+    for (int i = 0; i < n; ++i) mod *= 10;
+    absl::StrAppend(&out, absl::StrFormat("%0*d", n, v % mod));
+  }
+  return out;
+}
 
-IssuedCode NewSignInCode(uint32_t number) {
-  const std::string r = RandomBytes(8);
-  uint64_t v = 0;
-  for (char c : r) v = (v << 8) | static_cast<uint8_t>(c);
-  const std::string secret = absl::StrFormat("%08d", v % 100'000'000);
+IssuedCode NewCode(uint32_t number, int secret_digits) {
+  const std::string secret = RandomDigits(secret_digits);
   return {.code = absl::StrFormat("%04d%s", number, secret),
           .verifier = Hash(secret, RandomBytes(kSaltBytes))};
 }
 
-std::optional<TypedCode> ParseSignInCode(absl::string_view typed) {
+std::optional<TypedCode> ParseCode(absl::string_view typed, size_t length, uint32_t first,
+                                   uint32_t last) {
   std::string digits;
   for (char c : typed) {
     if (absl::ascii_isdigit(static_cast<unsigned char>(c))) {
@@ -53,14 +68,28 @@ std::optional<TypedCode> ParseSignInCode(absl::string_view typed) {
     } else if (c != ' ' && c != '-') {
       return std::nullopt;
     }
-    if (digits.size() > 12) return std::nullopt;
+    if (digits.size() > length) return std::nullopt;
   }
   uint32_t number = 0;
-  if (digits.size() != 12 || !absl::SimpleAtoi(digits.substr(0, 4), &number) ||
-      number < kFirstSignInNumber || number > kLastSignInNumber) {
+  if (digits.size() != length || !absl::SimpleAtoi(digits.substr(0, 4), &number) ||
+      number < first || number > last) {
     return std::nullopt;
   }
   return TypedCode{.number = number, .secret = digits.substr(4)};
+}
+
+}  // namespace
+
+IssuedCode NewSignInCode(uint32_t number) { return NewCode(number, 8); }
+
+std::optional<TypedCode> ParseSignInCode(absl::string_view typed) {
+  return ParseCode(typed, 12, kFirstSignInNumber, kLastSignInNumber);
+}
+
+IssuedCode NewManagerCode(uint32_t number) { return NewCode(number, 16); }
+
+std::optional<TypedCode> ParseManagerCode(absl::string_view typed) {
+  return ParseCode(typed, 20, kFirstManagerNumber, kLastManagerNumber);
 }
 
 bool VerifySignInCode(const std::string& verifier, absl::string_view secret) {

@@ -40,6 +40,15 @@ std::optional<TypedCode> ParseSignInCode(absl::string_view typed);
 // verifier (no such worker) is checked against a dummy, so a wrong number takes as long.
 bool VerifySignInCode(const std::string& verifier, absl::string_view secret);
 
+// A manager's code opens every worker's personal data, so it is longer: twenty digits, the
+// manager's number (kFirstManagerNumber to kLastManagerNumber) and sixteen secret ones. Verified
+// with VerifySignInCode like a worker's.
+inline constexpr uint32_t kFirstManagerNumber = 100;
+inline constexpr uint32_t kLastManagerNumber = 999;
+IssuedCode NewManagerCode(uint32_t number);
+// Nullopt unless it is twenty digits (spaces and dashes aside) starting with a manager's number.
+std::optional<TypedCode> ParseManagerCode(absl::string_view typed);
+
 }  // namespace mw::centre
 
 #endif  // MW_WORKER_AGENT_STATE_SIGN_IN_CODE_H_

@@ -5,6 +5,7 @@
 #include <map>
 #include <set>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -81,7 +82,9 @@ void WebServer::ManagerPage(Call& c, const std::string& notice) {
   // newcomers, how their paid training goes; a last row sums the centre's day.
   const int64_t day_start = centre::LocalDayStart(clock_->NowMs());
   std::string body = absl::StrCat(
-      "<h2>", Escape(m.Text(c.lang, "roster")), "</h2><table id=\"roster\"><tr><th>",
+      "<p id=\"signed-in-as\">",
+      Escape(m.Text(c.lang, "signed_in_as", {{"name", c.session.manager_name}})), "</p><h2>",
+      Escape(m.Text(c.lang, "roster")), "</h2><table id=\"roster\"><tr><th>",
       Escape(m.Text(c.lang, "name")), "</th><th>", Escape(m.Text(c.lang, "on_duty")), "</th><th>",
       Escape(m.Text(c.lang, "held")), "</th><th>", Escape(m.Text(c.lang, "today_totals")),
       "</th><th>", Escape(m.Text(c.lang, "training")), "</th></tr>");
@@ -175,8 +178,7 @@ void WebServer::ManagerPage(Call& c, const std::string& notice) {
                       "</td><td><form method=\"post\" action=\"/manage/move\">", c.FormToken(),
                       Hidden("aid", a.assignment_id()),
                       "<input type=\"text\" name=\"to\" list=\"people\" required size=\"10\">"
-                      "<input type=\"text\" name=\"by\" required size=\"10\" placeholder=\"",
-                      Escape(m.Text(c.lang, "decided_by")), "\"><button>",
+                      "<button>",
                       Escape(m.Text(c.lang, "move")), "</button></form></td></tr>");
     }
   }
@@ -209,8 +211,6 @@ void WebServer::ManagerPage(Call& c, const std::string& notice) {
                         Escape(v1::WithholdReason_Name(w.reason())), " &mdash; ", Escape(w.note()),
                         " (", Escape(w.decided_by()), ")<br>&ldquo;", Escape(w.worker_statement()),
                         "&rdquo;</p>", Hidden("aid", w.assignment_id()), "<label>",
-                        Escape(m.Text(c.lang, "decided_by")),
-                        "<input type=\"text\" name=\"decided_by\" required></label><label>",
                         Escape(m.Text(c.lang, "resolution")),
                         "<input type=\"text\" name=\"resolution\" required></label>",
                         "<button name=\"restore\" value=\"1\" class=\"primary\">",
@@ -222,7 +222,7 @@ void WebServer::ManagerPage(Call& c, const std::string& notice) {
     }
     absl::StrAppend(&body, "</div>");
   }
-  absl::StrAppend(&body, ReviewQueue(c, name_of));
+  absl::StrAppend(&body, ReviewQueue(c, name_of), ManagersSection(c));
   const centre::OutboxStats outbox = state_->Outbox();
   absl::StrAppend(&body, "<h2>", Escape(m.Text(c.lang, "outbox")), "</h2><p id=\"outbox\">",
                   Escape(m.Text(c.lang, "outbox_depth", {{"n", absl::StrCat(outbox.depth)}})),
@@ -248,9 +248,8 @@ std::string WebServer::ActOnTicked(Call& c) {
   std::string out = absl::StrCat(
       "<h2>", Escape(m.Text(c.lang, "for_ticked")),
       "</h2><form method=\"post\" action=\"/manage/duty\" id=\"act\">", c.FormToken(),
-      field("decided_by", "<input type=\"text\" name=\"by\">"), button("trained", "mark_trained"),
-      button("code", "new_code"), button("forget", "forget"), "<p>",
-      Escape(m.Text(c.lang, "trained_help")), "</p>",
+      button("trained", "mark_trained"), button("code", "new_code"), button("forget", "forget"),
+      "<p>", Escape(m.Text(c.lang, "trained_help")), "</p>",
       // On duty for given skills: the dispatcher offers the stages that ask for them.
       field("duty_skills",
             "<input type=\"text\" name=\"skills\" placeholder=\"transcribe,translate\">"),
@@ -462,6 +461,7 @@ absl::Status WebServer::DecideReview(Call& c) {
     // A text decision keeps the words as written; the others travel as their label.
     r.set_label(answer.has_text() ? answer.text() : dispatch::AnswerLabel(answer));
   }
+  r.set_manager(c.session.manager_name);
   r.set_idempotency_key(DecisionKey(r));
   MW_ASSIGN_OR_RETURN(v1::Review decided, hooks_.decide_review(r));
   spdlog::info("event=web_review_decided task={} reviewer={} label=\"{}\"", decided.task_id(),
@@ -478,7 +478,7 @@ void WebServer::ManagerAction(Call& c, const std::string& action) {
   if (action == "resolve") {
     v1::ResolveDisputeRequest r;
     r.set_assignment_id(c.req.get_param_value("aid"));
-    r.set_decided_by(std::string(absl::StripAsciiWhitespace(c.req.get_param_value("decided_by"))));
+    r.set_decided_by(c.session.manager_name);  // who is signed in, never a name typed
     r.set_resolution(std::string(absl::StripAsciiWhitespace(c.req.get_param_value("resolution"))));
     r.set_restore(c.req.get_param_value("restore") == "1");
     r.set_idempotency_key(DecisionKey(r));
@@ -503,7 +503,7 @@ void WebServer::ManagerAction(Call& c, const std::string& action) {
     if (absl::Status s = DecideReview(c); !s.ok()) return error(std::string(s.message()));
     return done("review_decided");
   }
-  const std::string by(absl::StripAsciiWhitespace(c.req.get_param_value("by")));
+  const std::string& by = c.session.manager_name;  // every decision names who is signed in
   if (action == "move") {
     v1::ReassignRequest r;
     r.set_assignment_id(c.req.get_param_value("aid"));
@@ -606,6 +606,68 @@ void WebServer::ManagerAction(Call& c, const std::string& action) {
                     workers.size() == 1 ? "id" : "class", "=\"code\">", *code, "</b><br>");
   }
   ManagerPage(c, absl::StrCat(codes, Escape(m.Text(c.lang, "code_once")), "</p>"));
+}
+
+// The centre's managers: each signs in with their own code, and every decision on this page
+// names the one signed in. Any manager adds one (the code is shown once, here), gives one a new
+// code (ending their sessions) or revokes one (never themself).
+std::string WebServer::ManagersSection(Call& c) {
+  const Messages& m = Messages::Get();
+  std::string out =
+      absl::StrCat("<h2>", Escape(m.Text(c.lang, "managers")), "</h2><div id=\"managers\">");
+  for (const v1::CentreManager& mgr : state_->Managers()) {
+    absl::StrAppend(&out, "<form method=\"post\" class=\"card\">", c.FormToken(), "<b>",
+                    Escape(mgr.name()), "</b> &middot; ",
+                    Escape(m.Text(c.lang, "added_by", {{"name", mgr.added_by()}})));
+    if (mgr.revoked()) {
+      absl::StrAppend(&out, " &middot; ",
+                      Escape(m.Text(c.lang, "revoked_by", {{"name", mgr.revoked_by()}})));
+    } else {
+      absl::StrAppend(&out, " <button formaction=\"/manage/managers/code\">",
+                      Escape(m.Text(c.lang, "new_code")), "</button>");
+      if (mgr.name() != c.session.manager_name) {
+        absl::StrAppend(&out, " <button formaction=\"/manage/managers/revoke\">",
+                        Escape(m.Text(c.lang, "revoke")), "</button>");
+      }
+    }
+    absl::StrAppend(&out, Hidden("name", mgr.name()), "</form>");
+  }
+  absl::StrAppend(&out, "<form method=\"post\" action=\"/manage/managers/add\">", c.FormToken(),
+                  "<label>", Escape(m.Text(c.lang, "name")),
+                  "<input type=\"text\" name=\"name\" required maxlength=\"40\" "
+                  "autocomplete=\"off\"></label><button>",
+                  Escape(m.Text(c.lang, "add_manager")), "</button></form></div>");
+  return out;
+}
+
+void WebServer::ManagerAccountAction(Call& c, const std::string& action) {
+  const Messages& m = Messages::Get();
+  const std::string name(absl::StripAsciiWhitespace(c.req.get_param_value("name")));
+  const std::string& by = c.session.manager_name;
+  absl::StatusOr<std::string> code = absl::UnknownError("");
+  if (action == "revoke") {
+    if (absl::Status s = state_->RevokeManager(name, by); !s.ok()) {
+      c.res.status = 400;
+      return ManagerPage(
+          c, absl::StrCat("<p class=\"notice error\" id=\"error\">", Escape(s.message()), "</p>"));
+    }
+    EndManagerSessions(absl::AsciiStrToLower(name));
+    spdlog::info("event=web_manager_revoked manager={} by={}", name, by);
+    return ManagerPage(c, absl::StrCat("<p class=\"notice\" id=\"notice\">",
+                                       Escape(m.Text(c.lang, "manager_revoked")), "</p>"));
+  }
+  code = action == "add" ? state_->AddManager(name, by) : state_->NewManagerCode(name, by);
+  if (!code.ok()) {
+    c.res.status = 400;
+    return ManagerPage(c, absl::StrCat("<p class=\"notice error\" id=\"error\">",
+                                       Escape(code.status().message()), "</p>"));
+  }
+  if (action == "code") EndManagerSessions(absl::AsciiStrToLower(name));
+  spdlog::info("event=web_manager_code manager={} by={} new={}", name, by, action == "add");
+  ManagerPage(c,
+              absl::StrCat("<p class=\"notice\" id=\"notice\">",
+                           Escape(m.Text(c.lang, "code_for", {{"name", name}})), " <b id=\"code\">",
+                           Escape(*code), "</b><br>", Escape(m.Text(c.lang, "code_once")), "</p>"));
 }
 
 }  // namespace mw::agent::web

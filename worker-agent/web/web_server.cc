@@ -22,6 +22,7 @@
 #include "engine/common/sha256.h"
 #include "engine/dispatch/answers.h"
 #include "google/protobuf/util/json_util.h"
+#include "worker-agent/state/sign_in_code.h"
 #include "worker-agent/web/html.h"
 #include "worker-agent/web/messages.h"
 #include "worker-agent/web/page_parts.h"
@@ -156,6 +157,7 @@ std::string WebServer::NewSession(Session s) {
   v1::WebSession kept;
   kept.set_worker(s.worker);
   kept.set_manager(s.manager);
+  kept.set_manager_name(s.manager_name);
   kept.set_created_at_ms(clock_->NowMs());
   s.created_at_ms = kept.created_at_ms();
   if (absl::Status st = state_->SaveSession(TokenKey(token), kept); !st.ok()) {
@@ -177,6 +179,10 @@ void WebServer::RestoreSessions() {
       Session s;
       s.worker = kept.worker();
       s.manager = kept.manager();
+      // A manager's session from before names: the installation's code was the only one.
+      s.manager_name = !s.manager                    ? ""
+                       : kept.manager_name().empty() ? centre::ManagerBook::kInstallationManager
+                                                     : kept.manager_name();
       s.created_at_ms = kept.created_at_ms();
       sessions_[hash] = s;
       if (!s.manager) workers.push_back(s.worker);
@@ -199,6 +205,19 @@ void WebServer::EndSessions(const std::string& pseudonym) {
   });
 }
 
+void WebServer::EndManagerSessions(const std::string& name) {
+  {
+    absl::MutexLock l(&mu_);
+    absl::erase_if(sessions_, [&](const auto& kv) {
+      return kv.second.manager && kv.second.manager_name == name;
+    });
+  }
+  (void)state_->DeleteSessions([&](const std::string&, const v1::WebSession& s) {
+    return s.manager() && (s.manager_name().empty() ? centre::ManagerBook::kInstallationManager
+                                                    : s.manager_name()) == name;
+  });
+}
+
 void WebServer::Routes() {
   enum class Need { kNobody, kWorker, kManager };
   auto route = [this](Need need, std::function<void(Call&)> fn) {
@@ -215,6 +234,14 @@ void WebServer::Routes() {
             sessions_.erase(it);  // too old: sign in again (the store drops it at restart)
           }
         }
+      }
+      // A revoked manager, or the installation's code taken away, signs nobody in.
+      if (c.signed_in && c.session.manager &&
+          (c.session.manager_name == centre::ManagerBook::kInstallationManager
+               ? options_.manager_code.empty()
+               : !state_->ManagerActive(c.session.manager_name))) {
+        c.signed_in = false;
+        c.session = Session();
       }
       if (c.signed_in) c.form_token = FormTokenOf(c.token);
       if (c.signed_in && req.method == "POST" &&
@@ -270,6 +297,11 @@ void WebServer::Routes() {
                              "unreserve", "review", "team", "disband", "duty"}) {
     server_->Post(absl::StrCat("/manage/", action),
                   route(Need::kManager, [this, action](Call& c) { ManagerAction(c, action); }));
+  }
+  for (const char* action : {"add", "code", "revoke"}) {
+    server_->Post(
+        absl::StrCat("/manage/managers/", action),
+        route(Need::kManager, [this, action](Call& c) { ManagerAccountAction(c, action); }));
   }
 }
 
@@ -364,6 +396,18 @@ void WebServer::SignIn(Call& c) {
   Session s;
   if (!options_.manager_code.empty() && SecretsEqual(code, options_.manager_code)) {
     s.manager = true;
+    s.manager_name = centre::ManagerBook::kInstallationManager;
+  } else if (centre::ParseManagerCode(code).has_value()) {
+    auto name = state_->SignInManager(code);
+    if (!name.ok()) {
+      throttle_.Failed(address, clock_->NowMs());
+      spdlog::info("event=web_sign_in_wrong remote={} role=manager", address);
+      c.res.status = 401;
+      SignInPage(c, Messages::Get().Text(c.lang, "sign_in_wrong"));
+      return;
+    }
+    s.manager = true;
+    s.manager_name = *name;
   } else {
     auto worker = state_->SignIn(code);
     if (!worker.ok()) {
@@ -379,7 +423,8 @@ void WebServer::SignIn(Call& c) {
     }
     if (hooks_.set_on_duty) hooks_.set_on_duty(s.worker, true);
   }
-  spdlog::info("event=web_sign_in role={} worker={}", s.manager ? "manager" : "worker", s.worker);
+  spdlog::info("event=web_sign_in role={} worker={} manager={}", s.manager ? "manager" : "worker",
+               s.worker, s.manager_name);
   const std::string token = NewSession(s);
   c.res.set_header("Set-Cookie",
                    absl::StrCat(kSessionCookie, "=", token, "; Path=/; HttpOnly; SameSite=Strict"));

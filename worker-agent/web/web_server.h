@@ -63,7 +63,9 @@ class WebServer {
  public:
   struct Options {
     std::string listen = "127.0.0.1:0";  // host:port; port 0 asks the OS
-    std::string manager_code;            // signs in as the manager; empty: no manager pages
+    // Signs in as the account "manager", who adds the centre's other managers (each with their
+    // own code, ManagerBook); empty: only those.
+    std::string manager_code;
     // Welfare limits of this centre (0: none). Past a daily or weekly limit of time on task no
     // task is offered and the worker goes off duty; past the daily number of answers on stages
     // tagged distressing, such tasks are passed back; after a stretch without a ten-minute
@@ -101,8 +103,9 @@ class WebServer {
 
  private:
   struct Session {
-    std::string worker;  // pseudonym; empty for the manager
+    std::string worker;  // pseudonym; empty for a manager
     bool manager = false;
+    std::string manager_name;  // which manager (ManagerBook); decisions are signed with it
     int64_t created_at_ms = 0;
     int64_t stretch_start_ms = 0;  // first answer since the last pause of ten minutes or more
     int64_t last_answer_ms = 0;
@@ -119,6 +122,12 @@ class WebServer {
   void RestoreSessions();
   // Ends every session of `pseudonym`, in memory and in the store.
   void EndSessions(const std::string& pseudonym);
+  // Ends every session of the manager `name`.
+  void EndManagerSessions(const std::string& name);
+  // The managers section: who manages the centre, with forms to add one, give one a new code
+  // and revoke one; and what those forms post.
+  std::string ManagersSection(Call& c);
+  void ManagerAccountAction(Call& c, const std::string& action);
   std::string Nav(const Call& c) const;
   void Render(Call& c, const std::string& title, const std::string& body, int refresh = 0);
 

@@ -175,6 +175,22 @@ class WebServerTest : public ::testing::Test {
     return cookie.substr(0, cookie.find(';'));
   }
 
+  // Signs in as the manager `name`, whom the installation's manager adds on the page; returns
+  // their session cookie, and their code in `code`.
+  std::string SignInAsManager(const std::string& name, std::string* code = nullptr) {
+    const std::string installation = SignIn(kManagerCode);
+    auto added = Post("/manage/managers/add", installation, {{"name", name}});
+    EXPECT_EQ(added->status, 200) << added->body;
+    std::smatch match;
+    std::regex shown("<b id=\"code\">([0-9]{20})</b>");
+    if (!std::regex_search(added->body, match, shown)) {
+      ADD_FAILURE() << "no code shown for " << name;
+      return "";
+    }
+    if (code != nullptr) *code = match[1];
+    return SignIn(match[1]);
+  }
+
   httplib::Result Get(const std::string& path, const std::string& cookie) {
     auto res = client_->Get(path, httplib::Headers{{"Cookie", cookie}});
     if (res && res->status == 200) {
@@ -585,29 +601,29 @@ TEST_F(WebServerTest, TheManagerDecidesOpenDisputesWithAReason) {
   settled.set_assignment_id("job-1/label/4@w1");
   settled.set_dispute(v1::DISPUTE_UPHELD);
   withholdings_ = {open, settled};
-  const std::string manager = SignIn(kManagerCode);
+  const std::string manager = SignInAsManager("grace");
   auto page = Get("/manage", manager);
   ASSERT_EQ(page->status, 200);
+  EXPECT_THAT(page->body, HasSubstr("Signed in as grace"));
   EXPECT_THAT(page->body, HasSubstr("the page froze"));
   EXPECT_THAT(page->body, HasSubstr("job-1/label/3@w1"));
   EXPECT_THAT(page->body, Not(HasSubstr("job-1/label/4@w1")));  // decided already
 
-  auto missing = Post("/manage/resolve", manager,
-                      {{"aid", "job-1/label/3@w1"}, {"decided_by", "Wanjiru"}, {"restore", "1"}});
+  auto missing = Post("/manage/resolve", manager, {{"aid", "job-1/label/3@w1"}, {"restore", "1"}});
   EXPECT_EQ(missing->status, 400);
   EXPECT_THAT(missing->body, HasSubstr("Reason for the decision is required"));
   EXPECT_TRUE(resolutions_.empty());
 
   auto decided = Post("/manage/resolve", manager,
                       {{"aid", "job-1/label/3@w1"},
-                       {"decided_by", "Wanjiru"},
+                       {"decided_by", "Wanjiru"},  // a name typed counts for nothing
                        {"resolution", "the log shows the page froze"},
                        {"restore", "1"}});
   ASSERT_EQ(decided->status, 200);
   EXPECT_THAT(decided->body, HasSubstr("Decided."));
   ASSERT_EQ(resolutions_.size(), 1u);
   EXPECT_EQ(resolutions_[0].assignment_id(), "job-1/label/3@w1");
-  EXPECT_EQ(resolutions_[0].decided_by(), "Wanjiru");
+  EXPECT_EQ(resolutions_[0].decided_by(), "grace");  // who is signed in
   EXPECT_EQ(resolutions_[0].resolution(), "the log shows the page froze");
   EXPECT_TRUE(resolutions_[0].restore());
 }
@@ -674,6 +690,7 @@ TEST_F(WebServerTest, TheManagerDecidesALowConfidenceResultInTheStagesAnswerShap
   EXPECT_EQ(decisions_[0].task_id(), "job-1/label/7");
   EXPECT_EQ(decisions_[0].label(), "positive");
   EXPECT_EQ(decisions_[0].reviewer(), amina);
+  EXPECT_EQ(decisions_[0].manager(), "manager");  // the installation's code signed in
   EXPECT_EQ(decisions_[0].reason(), "'fine' is mild praise");
   EXPECT_EQ(decisions_[0].idempotency_key(), "review:job-1/label/7:" + amina);
 
@@ -690,44 +707,92 @@ TEST_F(WebServerTest, TheManagerDecidesALowConfidenceResultInTheStagesAnswerShap
   EXPECT_EQ(decisions_.size(), 1u);
 }
 
+// The centre's managers are people with their own codes: the installation's manager adds them;
+// a revoked one, or one given a new code, is signed out at once and their old code opens nothing.
+TEST_F(WebServerTest, EachManagerSignsInWithTheirOwnCodeAndARevokedOneNoMore) {
+  std::string grace_code, juma_code;
+  const std::string grace = SignInAsManager("grace", &grace_code);
+  const std::string juma = SignInAsManager("Juma", &juma_code);
+  ASSERT_FALSE(grace.empty());
+  ASSERT_FALSE(juma.empty());
+  auto page = Get("/manage", grace);
+  ASSERT_EQ(page->status, 200);
+  EXPECT_THAT(page->body, HasSubstr("Signed in as grace"));
+  EXPECT_THAT(page->body, HasSubstr("<b>juma</b> &middot; added by manager"));
+  EXPECT_EQ(Get("/manage", juma)->status, 200);
+
+  // Nobody revokes themself; a name is never given twice.
+  auto self = Post("/manage/managers/revoke", grace, {{"name", "grace"}});
+  EXPECT_EQ(self->status, 400);
+  EXPECT_THAT(self->body, HasSubstr("a manager cannot revoke themself; ask another"));
+  auto again = Post("/manage/managers/add", grace, {{"name", "JUMA"}});
+  EXPECT_EQ(again->status, 400);
+  EXPECT_THAT(again->body, HasSubstr("juma is or was a manager here; names are never reused"));
+
+  // Grace revokes Juma: his session ends at once and his code opens nothing.
+  auto revoked = Post("/manage/managers/revoke", grace, {{"name", "juma"}});
+  ASSERT_EQ(revoked->status, 200);
+  EXPECT_THAT(revoked->body, HasSubstr("<b>juma</b> &middot; added by manager &middot; revoked "
+                                       "by grace"));
+  auto gone = Get("/manage", juma);
+  EXPECT_EQ(gone->status, 303);
+  EXPECT_EQ(gone->get_header_value("Location"), "/signin");
+  EXPECT_EQ(PostSignIn(juma_code)->status, 401);
+
+  // A new code for Grace (from the installation's manager) signs her out; the old one is dead.
+  const std::string installation = SignIn(kManagerCode);
+  auto renewed = Post("/manage/managers/code", installation, {{"name", "grace"}});
+  ASSERT_EQ(renewed->status, 200);
+  std::smatch match;
+  const std::regex shown("<b id=\"code\">([0-9]{20})</b>");
+  ASSERT_TRUE(std::regex_search(renewed->body, match, shown));
+  EXPECT_NE(match[1], grace_code);
+  EXPECT_EQ(Get("/manage", grace)->status, 303);
+  EXPECT_EQ(PostSignIn(grace_code)->status, 401);
+  const std::string back = SignIn(match[1]);
+  // Sessions keep their manager across a restart.
+  Restart({.listen = "127.0.0.1:0", .manager_code = kManagerCode});
+  EXPECT_THAT(Get("/manage", back)->body, HasSubstr("Signed in as grace"));
+  // Without the installation's code configured, its sessions end.
+  Restart({.listen = "127.0.0.1:0"});
+  EXPECT_EQ(Get("/manage", installation)->status, 303);
+  EXPECT_EQ(Get("/manage", back)->status, 200);
+}
+
 TEST_F(WebServerTest, TheManagerMovesATaskAndReservesAStageForChosenWorkers) {
   std::string code;
   const std::string fatuma = AddWorker("Fatuma", &code);
   const std::string juma = AddWorker("Juma", &code);
   Hold(fatuma, 0, Choice());
-  const std::string manager = SignIn(kManagerCode);
+  const std::string manager = SignInAsManager("grace");
   auto page = Get("/manage", manager);
   ASSERT_EQ(page->status, 200);
   EXPECT_THAT(page->body, HasSubstr("job-1/label/0"));
   EXPECT_THAT(page->body, HasSubstr("<option value=\"" + juma + "\">Juma</option>"));
 
-  // Moving needs a named person; then the dispatcher's reassignment replaces the held one.
+  // The move names who is signed in (a name typed counts for nothing); then the dispatcher's
+  // reassignment replaces the held one.
   const std::string aid = "job-1/label/0@" + fatuma;
-  auto unnamed = Post("/manage/move", manager, {{"aid", aid}, {"to", juma}});
-  EXPECT_EQ(unnamed->status, 400);
-  EXPECT_TRUE(reassigns_.empty());
-  auto moved = Post("/manage/move", manager, {{"aid", aid}, {"to", juma}, {"by", "Grace"}});
+  auto moved = Post("/manage/move", manager, {{"aid", aid}, {"to", juma}, {"by", "Wanjiru"}});
   ASSERT_EQ(moved->status, 200);
   EXPECT_THAT(moved->body, HasSubstr("Moved."));
   ASSERT_EQ(reassigns_.size(), 1u);
   EXPECT_EQ(reassigns_[0].assignment_id(), aid);
   EXPECT_EQ(reassigns_[0].to_worker(), juma);
-  EXPECT_EQ(reassigns_[0].decided_by(), "Grace");
+  EXPECT_EQ(reassigns_[0].decided_by(), "grace");
   EXPECT_EQ(state_->HeldFor(fatuma), 0u);
   ASSERT_EQ(state_->HeldFor(juma), 1u);
   EXPECT_EQ(state_->PeekNext(juma)->assignment().assignment_id(), "job-1/label/0@" + juma);
   EXPECT_EQ(state_->PeekNext(juma)->assignment().epoch(), 3u);
 
   // Reserving the stage for Juma: Fatuma's credits exclude it from now on.
-  auto bad =
-      Post("/manage/reserve", manager, {{"stage", "label"}, {"workers", juma}, {"by", "Grace"}});
+  auto bad = Post("/manage/reserve", manager, {{"stage", "label"}, {"workers", juma}});
   EXPECT_EQ(bad->status, 400);
   EXPECT_THAT(bad->body, HasSubstr("stage: expected &lt;job&gt;/&lt;stage&gt;"));
-  auto reserved = Post("/manage/reserve", manager,
-                       {{"stage", "job-1/label"}, {"workers", juma}, {"by", "Grace"}});
+  auto reserved = Post("/manage/reserve", manager, {{"stage", "job-1/label"}, {"workers", juma}});
   ASSERT_EQ(reserved->status, 200);
   EXPECT_THAT(reserved->body, HasSubstr("Reserved:"));
-  EXPECT_THAT(reserved->body, HasSubstr("<b>job-1/label</b>: Juma (Grace)"));
+  EXPECT_THAT(reserved->body, HasSubstr("<b>job-1/label</b>: Juma (grace)"));
   EXPECT_THAT(state_->ReservedForOthers(fatuma).stages, ElementsAre("job-1/label"));
   EXPECT_TRUE(state_->ReservedForOthers(juma).stages.empty());
   auto opened = Post("/manage/unreserve", manager, {{"id", "job-1/label"}});
@@ -739,48 +804,36 @@ TEST_F(WebServerTest, TheManagerMakesATeamAndReservesABatchOfItemsForIt) {
   std::string code;
   const std::string fatuma = AddWorker("Fatuma", &code);
   const std::string juma = AddWorker("Juma", &code);
-  const std::string manager = SignIn(kManagerCode);
+  const std::string manager = SignInAsManager("grace");
 
-  auto unnamed = Post("/manage/team", manager, {{"team_name", "night"}, {"workers", juma}});
-  EXPECT_EQ(unnamed->status, 400);
-  auto team =
-      Post("/manage/team", manager,
-           {{"team_name", "night"}, {"workers", juma}, {"workers", fatuma}, {"by", "Grace"}});
+  auto team = Post("/manage/team", manager,
+                   {{"team_name", "night"}, {"workers", juma}, {"workers", fatuma}});
   ASSERT_EQ(team->status, 200);
   EXPECT_THAT(team->body, HasSubstr("The team is saved."));
-  EXPECT_THAT(team->body, HasSubstr("<b>night</b>: Juma, Fatuma (Grace)"));
+  EXPECT_THAT(team->body, HasSubstr("<b>night</b>: Juma, Fatuma (grace)"));
   EXPECT_THAT(team->body, HasSubstr("<option value=\"night\">night</option>"));
 
   // A batch needs both ends, in order.
-  auto half =
-      Post("/manage/reserve", manager,
-           {{"stage", "job-1/label"}, {"first", "100"}, {"team", "night"}, {"by", "Grace"}});
+  auto half = Post("/manage/reserve", manager,
+                   {{"stage", "job-1/label"}, {"first", "100"}, {"team", "night"}});
   EXPECT_EQ(half->status, 400);
   EXPECT_THAT(half->body, HasSubstr("items: give both the first and the last item number"));
-  auto backwards = Post("/manage/reserve", manager,
-                        {{"stage", "job-1/label"},
-                         {"first", "9"},
-                         {"last", "2"},
-                         {"team", "night"},
-                         {"by", "Grace"}});
+  auto backwards =
+      Post("/manage/reserve", manager,
+           {{"stage", "job-1/label"}, {"first", "9"}, {"last", "2"}, {"team", "night"}});
   EXPECT_EQ(backwards->status, 400);
   EXPECT_TRUE(state_->Reservations().empty());
 
-  auto reserved = Post("/manage/reserve", manager,
-                       {{"stage", "job-1/label"},
-                        {"first", "100"},
-                        {"last", "199"},
-                        {"team", "night"},
-                        {"by", "Grace"}});
+  auto reserved =
+      Post("/manage/reserve", manager,
+           {{"stage", "job-1/label"}, {"first", "100"}, {"last", "199"}, {"team", "night"}});
   ASSERT_EQ(reserved->status, 200);
-  EXPECT_THAT(reserved->body, HasSubstr("<b>job-1/label</b> items 100 to 199: Team night (Grace)"));
+  EXPECT_THAT(reserved->body, HasSubstr("<b>job-1/label</b> items 100 to 199: Team night (grace)"));
   EXPECT_TRUE(state_->ReservedForOthers(juma).batches.empty());
   EXPECT_TRUE(state_->ReservedForOthers(fatuma).batches.empty());
   // Fatuma leaves the team: from her next credit she is leased none of items 100-199.
-  ASSERT_EQ(
-      Post("/manage/team", manager, {{"team_name", "night"}, {"workers", juma}, {"by", "Grace"}})
-          ->status,
-      200);
+  ASSERT_EQ(Post("/manage/team", manager, {{"team_name", "night"}, {"workers", juma}})->status,
+            200);
   auto others = state_->ReservedForOthers(fatuma);
   ASSERT_EQ(others.batches.size(), 1u);
   EXPECT_EQ(others.batches[0].first_item(), 100u);
