@@ -342,7 +342,7 @@ TimeCredit ContributionRecorder::CreditWorker(const JobRun& run, const StageRun&
   const v1::WorkerOnDuty* on_duty = p_.centres->OnDuty(centre_id, r.worker());
   if (check_correct.has_value() && on_duty != nullptr &&
       p_.scheduler->InTraining(run, stage, centre_id, *on_duty) &&
-      p_.workers->CountTrainingAnswer(account, job_id, *check_correct, stage.human.qa())) {
+      p_.workers->CountTrainingAnswer(account, job_id, *check_correct, stage.human)) {
     const v1::WorkerJobRecord& on_job = p_.workers->OnJob(account, job_id);
     receipt->set_promoted(true);
     receipt->set_feedback(absl::StrCat(receipt->feedback(), ". Training passed (",

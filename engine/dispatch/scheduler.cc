@@ -180,7 +180,10 @@ bool Scheduler::InTraining(const JobRun& run, const StageRun& stage, const std::
   if (workers_->Promoted(account, run.record.job().id())) return false;
   // The centre's word that the worker is trained (training_level > 0) is a claim: it skips
   // training only beside this dispatcher's record of training passed on another job.
-  return worker.training_level() == 0 || !workers_->PassedTrainingOnAnyJob(account);
+  if (worker.training_level() == 0 || !workers_->PassedTrainingOnAnyJob(account)) return true;
+  // So is its word that the worker has the skills and languages the stage asks for: the stage's
+  // check tasks test it, unless training passed on a stage that asked for them.
+  return !workers_->Vouched(account, stage.human);
 }
 
 bool Scheduler::FairShareAllows(const JobRun& run, const std::string& centre_id,

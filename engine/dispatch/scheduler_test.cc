@@ -269,16 +269,32 @@ TEST_F(SchedulerTest, ANewcomerTrainsOnCheckTasksOnlyUntilTheyPass) {
   EXPECT_TRUE(scheduler_->InTraining(run, run.chain[0], "nairobi", amina));
   EXPECT_EQ(Next("nairobi", amina, Credit("amina")).task, catalogue_->FindTask(key));
   // With this dispatcher's record of her passing training on another job, it does.
-  v1::QaPolicy qa;
-  qa.set_training_tasks(1);
-  ASSERT_TRUE(workers_.CountTrainingAnswer(WorkerAccount("nairobi", "amina"), "job-0", true, qa));
+  v1::HumanStage trained_on;
+  trained_on.mutable_qa()->set_training_tasks(1);
+  ASSERT_TRUE(
+      workers_.CountTrainingAnswer(WorkerAccount("nairobi", "amina"), "job-0", true, trained_on));
   EXPECT_FALSE(scheduler_->InTraining(run, run.chain[0], "nairobi", amina));
   Scheduler::Pick pick = Next("nairobi", amina, Credit("amina"));
   ASSERT_NE(pick.task, nullptr);
   EXPECT_FALSE(pick.task->record.gold());
   // The record does not speak for a worker whose centre counts them a newcomer.
-  ASSERT_TRUE(workers_.CountTrainingAnswer(WorkerAccount("nairobi", "dalia"), "job-0", true, qa));
+  ASSERT_TRUE(
+      workers_.CountTrainingAnswer(WorkerAccount("nairobi", "dalia"), "job-0", true, trained_on));
   EXPECT_TRUE(scheduler_->InTraining(run, run.chain[0], "nairobi", newcomer));
+  // Nor does the centre's word that a worker has the skills and languages a stage asks for:
+  // Amina trains on a stage that asks for transcription in Kiswahili, however her centre lists
+  // her, until training on such a stage vouched for them.
+  run.chain[0].human.add_skills("transcribe");
+  run.chain[0].human.add_languages("sw");
+  v1::WorkerOnDuty claimed = Worker("amina", 1);
+  claimed.add_skills("transcribe");
+  claimed.add_languages("sw");
+  EXPECT_TRUE(scheduler_->InTraining(run, run.chain[0], "nairobi", claimed));
+  v1::HumanStage transcribing = trained_on;
+  transcribing.add_skills("transcribe");
+  transcribing.add_languages("sw");
+  workers_.CountTrainingAnswer(WorkerAccount("nairobi", "amina"), "job-5", true, transcribing);
+  EXPECT_FALSE(scheduler_->InTraining(run, run.chain[0], "nairobi", claimed));
 }
 
 TEST_F(SchedulerTest, WhileACentreIsShortOfWorkNoCentreGetsAheadOfItWeightForWeight) {

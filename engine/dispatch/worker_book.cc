@@ -1,6 +1,7 @@
 #include "engine/dispatch/worker_book.h"
 
 #include <algorithm>
+#include <vector>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
@@ -31,6 +32,7 @@ absl::Status WorkerBook::Load(const storage::Store& store) {
                                                 absl::CHexEscape(c->key()), "\""));
       }
       passed_training_.insert(parts->first);
+      for (const std::string& v : rec.vouched()) vouched_[parts->first].insert(v);
     }
     on_job_[std::string(c->key())] = std::move(rec);
   }
@@ -178,8 +180,32 @@ bool WorkerBook::PassedTrainingOnAnyJob(const std::string& account) const {
   return passed_training_.contains(account);
 }
 
+namespace {
+
+// What a stage asks of a worker, as WorkerJobRecord.vouched spells it.
+std::vector<std::string> Asks(const v1::HumanStage& stage) {
+  std::vector<std::string> out;
+  for (const std::string& s : stage.skills()) out.push_back(absl::StrCat("skill:", s));
+  for (const std::string& l : stage.languages()) out.push_back(absl::StrCat("language:", l));
+  return out;
+}
+
+}  // namespace
+
+bool WorkerBook::Vouched(const std::string& account, const v1::HumanStage& stage) const {
+  const std::vector<std::string> asks = Asks(stage);
+  if (asks.empty()) return true;
+  auto it = vouched_.find(account);
+  if (it == vouched_.end()) return false;
+  for (const std::string& a : asks) {
+    if (!it->second.contains(a)) return false;
+  }
+  return true;
+}
+
 bool WorkerBook::CountTrainingAnswer(const std::string& account, const std::string& job_id,
-                                     bool correct, const v1::QaPolicy& qa) {
+                                     bool correct, const v1::HumanStage& stage) {
+  const v1::QaPolicy& qa = stage.qa();
   v1::WorkerJobRecord& r = OnJob(account, job_id);
   r.set_training_answers(r.training_answers() + 1);
   r.set_training_correct(r.training_correct() + correct);
@@ -190,6 +216,10 @@ bool WorkerBook::CountTrainingAnswer(const std::string& account, const std::stri
   }
   r.set_promoted(true);
   passed_training_.insert(account);
+  for (std::string& a : Asks(stage)) {
+    vouched_[account].insert(a);
+    r.add_vouched(std::move(a));
+  }
   return true;
 }
 

@@ -85,15 +85,22 @@ class WorkerBook {
   // Whether the worker passed training on any job: this dispatcher's own record, against which a
   // centre's word that a worker is trained is checked.
   bool PassedTrainingOnAnyJob(const std::string& account) const;
-  // Counts a trainee's check answer on `job_id` under the stage's `qa`; true when it is the one
-  // that promotes them (Promoted from then on).
+  // Whether training the worker passed (on any job) was on stages that asked for every skill and
+  // language `stage` asks for: the record against which a centre's word that the worker has
+  // them is checked. True for a stage that asks for none.
+  bool Vouched(const std::string& account, const microwork::v1::HumanStage& stage) const;
+  // Counts a trainee's check answer on `job_id` under `stage`'s QA policy; true when it is the
+  // one that promotes them (Promoted from then on), which vouches for the stage's skills and
+  // languages.
   bool CountTrainingAnswer(const std::string& account, const std::string& job_id, bool correct,
-                           const microwork::v1::QaPolicy& qa);
+                           const microwork::v1::HumanStage& stage);
 
  private:
   absl::flat_hash_map<std::string, microwork::v1::WorkerStatsRecord> records_;  // by account
   absl::flat_hash_map<std::string, microwork::v1::WorkerJobRecord> on_job_;     // keys::WorkerJob
   absl::flat_hash_set<std::string> passed_training_;  // accounts promoted on some job
+  // By account: "skill:<s>" and "language:<l>" that training passed vouched for.
+  absl::flat_hash_map<std::string, absl::flat_hash_set<std::string>> vouched_;
 };
 
 }  // namespace mw::dispatch

@@ -153,19 +153,50 @@ TEST_F(WorkerBookTest, ForEachOnJobVisitsTheCentresWorkersAndUpdateCanResetThePe
   EXPECT_EQ(calls, 1);
 }
 
+// Training passed on a stage that asks for skills and languages vouches for them, across a
+// restart; a person's promotion skips training on its job but vouches for nothing.
+TEST_F(WorkerBookTest, TrainingPassedVouchesForTheStagesSkillsAndLanguages) {
+  v1::HumanStage transcribe;
+  transcribe.mutable_qa()->set_training_tasks(1);
+  transcribe.add_skills("transcribe");
+  transcribe.add_languages("sw");
+  v1::HumanStage plain;
+  plain.mutable_qa()->set_training_tasks(1);
+  EXPECT_TRUE(book_.Vouched(kAmina, plain));  // asks for nothing
+  EXPECT_FALSE(book_.Vouched(kAmina, transcribe));
+  ASSERT_TRUE(book_.CountTrainingAnswer(kAmina, "job-1", true, plain));
+  EXPECT_FALSE(book_.Vouched(kAmina, transcribe));  // trained, but not on this
+  ASSERT_TRUE(book_.CountTrainingAnswer(kAmina, "job-2", true, transcribe));
+  EXPECT_TRUE(book_.Vouched(kAmina, transcribe));
+  v1::HumanStage more = transcribe;
+  more.add_languages("am");
+  EXPECT_FALSE(book_.Vouched(kAmina, more));
+  v1::PersonDecision decision;
+  decision.set_decided_by("operator");
+  ASSERT_TRUE(book_.Promote(kOtieno, "job-2", decision).ok());
+  EXPECT_FALSE(book_.Vouched(kOtieno, transcribe));
+  storage::Batch batch;
+  book_.PutOnJob(kAmina, "job-2", &batch);
+  Write(std::move(batch));
+  Reopen();
+  EXPECT_TRUE(book_.Vouched(kAmina, transcribe));
+  EXPECT_EQ(book_.OnJob(kAmina, "job-2").vouched_size(), 2);
+}
+
 TEST_F(WorkerBookTest, TrainingPromotesAtTheCountAndTheBarAndOnlyOnce) {
-  v1::QaPolicy qa;
+  v1::HumanStage stage;
+  v1::QaPolicy& qa = *stage.mutable_qa();
   qa.set_training_tasks(5);  // bar unset: 80%
   EXPECT_FALSE(book_.Promoted(kAmina, "job-1"));
   // Right, right, wrong, right: four answers, below the count.
   for (bool correct : {true, true, false, true}) {
-    EXPECT_FALSE(book_.CountTrainingAnswer(kAmina, "job-1", correct, qa));
+    EXPECT_FALSE(book_.CountTrainingAnswer(kAmina, "job-1", correct, stage));
   }
   // The fifth makes 4 of 5 = 80%: promoted by this answer.
-  EXPECT_TRUE(book_.CountTrainingAnswer(kAmina, "job-1", true, qa));
+  EXPECT_TRUE(book_.CountTrainingAnswer(kAmina, "job-1", true, stage));
   EXPECT_TRUE(book_.Promoted(kAmina, "job-1"));
-  EXPECT_FALSE(book_.CountTrainingAnswer(kAmina, "job-1", true, qa));  // already promoted
-  EXPECT_FALSE(book_.Promoted(kAmina, "job-2"));                       // per job
+  EXPECT_FALSE(book_.CountTrainingAnswer(kAmina, "job-1", true, stage));  // already promoted
+  EXPECT_FALSE(book_.Promoted(kAmina, "job-2"));                          // per job
   EXPECT_TRUE(book_.PassedTrainingOnAnyJob(kAmina));
   EXPECT_FALSE(book_.PassedTrainingOnAnyJob(kOtieno));
   // Once put, the record of training passed survives a restart.
@@ -180,11 +211,11 @@ TEST_F(WorkerBookTest, TrainingPromotesAtTheCountAndTheBarAndOnlyOnce) {
   // 3 of 5 is below 80%: not yet; a sixth right makes 4 of 6 (66%): still not; with a 60% bar
   // it would have been.
   for (bool correct : {true, false, true, false, true}) {
-    EXPECT_FALSE(book_.CountTrainingAnswer(kOtieno, "job-1", correct, qa));
+    EXPECT_FALSE(book_.CountTrainingAnswer(kOtieno, "job-1", correct, stage));
   }
-  EXPECT_FALSE(book_.CountTrainingAnswer(kOtieno, "job-1", true, qa));
+  EXPECT_FALSE(book_.CountTrainingAnswer(kOtieno, "job-1", true, stage));
   qa.set_training_accuracy_percent(60);
-  EXPECT_TRUE(book_.CountTrainingAnswer(kOtieno, "job-1", true, qa));  // 5 of 7
+  EXPECT_TRUE(book_.CountTrainingAnswer(kOtieno, "job-1", true, stage));  // 5 of 7
   EXPECT_EQ(book_.OnJob(kOtieno, "job-1").training_answers(), 7u);
   EXPECT_EQ(book_.OnJob(kOtieno, "job-1").training_correct(), 5u);
 }
