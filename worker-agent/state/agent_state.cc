@@ -124,14 +124,28 @@ absl::StatusOr<v1::RosterEntry> AgentState::SignIn(const std::string& code) cons
 }
 
 absl::StatusOr<std::string> AgentState::AddManager(const std::string& name, const std::string& by) {
+  uint32_t number = 0;
+  {
+    absl::MutexLock l(&mu_);
+    MW_ASSIGN_OR_RETURN(number, managers_.NumberToAdd(name));
+  }
+  const IssuedCode issued = centre::NewManagerCode(number);  // slow by design: outside the lock
   absl::MutexLock l(&mu_);
-  return managers_.Add(name, by, clock_->NowMs());
+  MW_RETURN_IF_ERROR(managers_.AddIssued(name, by, clock_->NowMs(), number, issued.verifier));
+  return issued.code;
 }
 
 absl::StatusOr<std::string> AgentState::NewManagerCode(const std::string& name,
                                                        const std::string& by) {
+  uint32_t number = 0;
+  {
+    absl::MutexLock l(&mu_);
+    MW_ASSIGN_OR_RETURN(number, managers_.NumberOf(name));
+  }
+  const IssuedCode issued = centre::NewManagerCode(number);  // slow by design: outside the lock
   absl::MutexLock l(&mu_);
-  return managers_.NewCode(name, by, clock_->NowMs());
+  MW_RETURN_IF_ERROR(managers_.SetIssued(name, by, clock_->NowMs(), number, issued.verifier));
+  return issued.code;
 }
 
 absl::Status AgentState::RevokeManager(const std::string& name, const std::string& by) {
@@ -144,12 +158,24 @@ std::vector<v1::CentreManager> AgentState::Managers() const {
   return managers_.All();
 }
 
-bool AgentState::ManagerActive(const std::string& name) const {
-  absl::MutexLock l(&mu_);
-  return managers_.Active(name);
+namespace {
+
+AgentState::ManagerCode CodeOf(const v1::CentreManager& m) {
+  return {.name = m.name(), .mark = ManagerBook::CodeMark(m), .code_by = m.code_by()};
 }
 
-absl::StatusOr<std::string> AgentState::SignInManager(const std::string& code) const {
+}  // namespace
+
+std::optional<AgentState::ManagerCode> AgentState::CurrentManagerCode(
+    const std::string& name) const {
+  absl::MutexLock l(&mu_);
+  for (const v1::CentreManager& m : managers_.All()) {
+    if (m.name() == name && !m.revoked()) return CodeOf(m);
+  }
+  return std::nullopt;
+}
+
+absl::StatusOr<AgentState::ManagerCode> AgentState::SignInManager(const std::string& code) const {
   auto typed = ParseManagerCode(code);
   if (!typed.has_value()) return absl::NotFoundError("no such manager code");
   std::optional<v1::CentreManager> found;
@@ -161,7 +187,7 @@ absl::StatusOr<std::string> AgentState::SignInManager(const std::string& code) c
   const bool match =
       VerifySignInCode(found.has_value() ? found->sign_in_verifier() : "", typed->secret);
   if (!match || !found.has_value()) return absl::NotFoundError("no such manager code");
-  return found->name();
+  return CodeOf(*found);
 }
 
 absl::Status AgentState::SetLanguage(const std::string& pseudonym, const std::string& lang) {

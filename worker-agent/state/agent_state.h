@@ -102,10 +102,18 @@ class AgentState {
                                                            const std::string& by);
   [[nodiscard]] absl::Status RevokeManager(const std::string& name, const std::string& by);
   std::vector<v1::CentreManager> Managers() const;
-  bool ManagerActive(const std::string& name) const;
-  // The manager whose 20-digit code this is (their name); NOT_FOUND when none is. As slow
-  // whether or not the number exists.
-  [[nodiscard]] absl::StatusOr<std::string> SignInManager(const std::string& code) const;
+  // A manager's current code as a session knows it: ManagerBook::CodeMark, and who issued it.
+  struct ManagerCode {
+    std::string name;
+    std::string mark;
+    std::string code_by;
+  };
+  // The account `name` while it may sign in; nullopt once revoked or unknown.
+  std::optional<ManagerCode> CurrentManagerCode(const std::string& name) const;
+  // The manager whose 20-digit code this is; NOT_FOUND when none is. As slow whether or not the
+  // number exists. The mark is the code's as it was checked: a new code issued meanwhile makes
+  // the session it opens a stale one.
+  [[nodiscard]] absl::StatusOr<ManagerCode> SignInManager(const std::string& code) const;
 
   // ---- Leasing ahead ----
   // The lease request in flight; when there is none, `credits` becomes one with a fresh key,

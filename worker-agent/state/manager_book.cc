@@ -5,6 +5,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "engine/common/ids.h"
+#include "engine/common/sha256.h"
 #include "engine/common/status_macros.h"
 #include "engine/storage/check_records.h"
 #include "engine/storage/keys.h"
@@ -48,8 +49,7 @@ absl::Status ManagerBook::Put(const v1::CentreManager& m) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::string> ManagerBook::Add(const std::string& typed, const std::string& by,
-                                             int64_t now_ms) {
+absl::StatusOr<uint32_t> ManagerBook::NumberToAdd(const std::string& typed) const {
   const std::string name = NameOf(typed);
   if (name.empty()) {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -70,32 +70,64 @@ absl::StatusOr<std::string> ManagerBook::Add(const std::string& typed, const std
   if (number > kLastManagerNumber) {
     return absl::ResourceExhaustedError("every manager number is taken");
   }
-  const IssuedCode issued = NewManagerCode(number);
-  v1::CentreManager m;
-  m.set_name(name);
-  m.set_sign_in_number(number);
-  m.set_sign_in_verifier(issued.verifier);
-  m.set_added_by(by);
-  m.set_added_at_ms(now_ms);
-  m.set_code_by(by);
-  m.set_code_at_ms(now_ms);
-  MW_RETURN_IF_ERROR(Put(m));
-  return issued.code;
+  return number;
 }
 
-absl::StatusOr<std::string> ManagerBook::NewCode(const std::string& typed, const std::string& by,
-                                                 int64_t now_ms) {
+absl::StatusOr<uint32_t> ManagerBook::NumberOf(const std::string& typed) const {
   auto it = by_name_.find(NameOf(typed));
   if (it == by_name_.end() || it->second.revoked()) {
     return absl::NotFoundError(absl::StrCat("no manager ", typed.substr(0, 40)));
   }
-  v1::CentreManager m = it->second;
-  const IssuedCode issued = NewManagerCode(m.sign_in_number());
-  m.set_sign_in_verifier(issued.verifier);
+  return it->second.sign_in_number();
+}
+
+absl::Status ManagerBook::AddIssued(const std::string& typed, const std::string& by, int64_t now_ms,
+                                    uint32_t number, const std::string& verifier) {
+  MW_ASSIGN_OR_RETURN(const uint32_t expected, NumberToAdd(typed));
+  if (expected != number) return absl::AbortedError("another manager was added meanwhile");
+  if (verifier.empty()) return absl::InternalError("argon2id failed");
+  v1::CentreManager m;
+  m.set_name(NameOf(typed));
+  m.set_sign_in_number(number);
+  m.set_sign_in_verifier(verifier);
+  m.set_added_by(by);
+  m.set_added_at_ms(now_ms);
   m.set_code_by(by);
   m.set_code_at_ms(now_ms);
-  MW_RETURN_IF_ERROR(Put(m));
+  return Put(m);
+}
+
+absl::Status ManagerBook::SetIssued(const std::string& typed, const std::string& by, int64_t now_ms,
+                                    uint32_t number, const std::string& verifier) {
+  MW_ASSIGN_OR_RETURN(const uint32_t expected, NumberOf(typed));
+  if (expected != number) return absl::AbortedError("the manager changed meanwhile");
+  if (verifier.empty()) return absl::InternalError("argon2id failed");
+  v1::CentreManager m = by_name_.at(NameOf(typed));
+  m.set_sign_in_verifier(verifier);
+  m.set_code_by(by);
+  m.set_code_at_ms(now_ms);
+  return Put(m);
+}
+
+absl::StatusOr<std::string> ManagerBook::Add(const std::string& name, const std::string& by,
+                                             int64_t now_ms) {
+  MW_ASSIGN_OR_RETURN(const uint32_t number, NumberToAdd(name));
+  const IssuedCode issued = NewManagerCode(number);
+  MW_RETURN_IF_ERROR(AddIssued(name, by, now_ms, number, issued.verifier));
   return issued.code;
+}
+
+absl::StatusOr<std::string> ManagerBook::NewCode(const std::string& name, const std::string& by,
+                                                 int64_t now_ms) {
+  MW_ASSIGN_OR_RETURN(const uint32_t number, NumberOf(name));
+  const IssuedCode issued = NewManagerCode(number);
+  MW_RETURN_IF_ERROR(SetIssued(name, by, now_ms, number, issued.verifier));
+  return issued.code;
+}
+
+std::string ManagerBook::CodeMark(const v1::CentreManager& m) {
+  if (m.revoked() || m.sign_in_verifier().empty()) return "";
+  return ToHex(Sha256(m.sign_in_verifier())).substr(0, 16);
 }
 
 absl::Status ManagerBook::Revoke(const std::string& typed, const std::string& by, int64_t now_ms) {

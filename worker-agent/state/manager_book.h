@@ -51,8 +51,23 @@ class ManagerBook {
   // unknown or revoked name.
   [[nodiscard]] absl::StatusOr<std::string> NewCode(const std::string& name, const std::string& by,
                                                     int64_t now_ms);
+  // The same in two steps, so the slow hash of a code (sign_in_code.h) can be made outside the
+  // caller's lock: the number the code must carry (as Add or NewCode would check it), then the
+  // issued code, checked again.
+  [[nodiscard]] absl::StatusOr<uint32_t> NumberToAdd(const std::string& name) const;
+  [[nodiscard]] absl::StatusOr<uint32_t> NumberOf(const std::string& name) const;
+  [[nodiscard]] absl::Status AddIssued(const std::string& name, const std::string& by,
+                                       int64_t now_ms, uint32_t number,
+                                       const std::string& verifier);
+  [[nodiscard]] absl::Status SetIssued(const std::string& name, const std::string& by,
+                                       int64_t now_ms, uint32_t number,
+                                       const std::string& verifier);
   // `name` signs in no more, synced. NOT_FOUND as above; FAILED_PRECONDITION when `by` is `name`.
   [[nodiscard]] absl::Status Revoke(const std::string& name, const std::string& by, int64_t now_ms);
+
+  // What a session signed in with the account's current code remembers: it changes with every
+  // new code (and is "" for a revoked account), so a session from an older code is over.
+  static std::string CodeMark(const microwork::v1::CentreManager& m);
 
   // Every account, revoked ones too, by name.
   std::vector<microwork::v1::CentreManager> All() const;

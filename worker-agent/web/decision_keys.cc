@@ -19,7 +19,7 @@ std::string DecisionKey(const v1::ReassignRequest& r) {
 }
 
 std::string DecisionKey(const v1::DecideReviewRequest& r) {
-  return absl::StrCat("review:", r.task_id(), ":", r.reviewer());
+  return absl::StrCat("review:", r.task_id(), ":", r.reviewer(), ":", r.manager(), ":", r.label());
 }
 
 }  // namespace mw::agent::web

@@ -33,7 +33,10 @@ TEST(DecisionKeyTest, TheSameDecisionHasTheSameKeyAndAnotherDecisionAnother) {
   review.set_task_id("job-1/label/7");
   review.set_reviewer("Grace");
   review.set_label("sport");
-  EXPECT_EQ(DecisionKey(review), "review:job-1/label/7:Grace");
+  review.set_manager("halima");
+  EXPECT_EQ(DecisionKey(review), "review:job-1/label/7:Grace:halima:sport");
+  review.set_manager("juma");  // another manager's decision is theirs, not a replay
+  EXPECT_EQ(DecisionKey(review), "review:job-1/label/7:Grace:juma:sport");
 }
 
 }  // namespace

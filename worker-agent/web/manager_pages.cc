@@ -68,6 +68,15 @@ std::vector<std::string> CommaList(const std::string& text) {
 void WebServer::ManagerPage(Call& c, const std::string& notice) {
   const Messages& m = Messages::Get();
   if (!notice.empty()) c.notice = notice;
+  if (c.must_renew) {  // a code someone else issued opens only this
+    Render(
+        c, m.Text(c.lang, "manager_title"),
+        absl::StrCat("<p id=\"must-renew\">", Escape(m.Text(c.lang, "must_renew")),
+                     "</p><form method=\"post\" action=\"/manage/managers/code\">", c.FormToken(),
+                     Hidden("name", c.session.manager_name), "<button class=\"primary\">",
+                     Escape(m.Text(c.lang, "choose_own_code")), "</button></form>"));
+    return;
+  }
   std::vector<std::string> on_duty;
   {
     absl::MutexLock l(&mu_);
@@ -623,8 +632,12 @@ std::string WebServer::ManagersSection(Call& c) {
       absl::StrAppend(&out, " &middot; ",
                       Escape(m.Text(c.lang, "revoked_by", {{"name", mgr.revoked_by()}})));
     } else {
-      absl::StrAppend(&out, " <button formaction=\"/manage/managers/code\">",
-                      Escape(m.Text(c.lang, "new_code")), "</button>");
+      // Only the installation's manager gives somebody else a code; anyone renews their own.
+      if (mgr.name() == c.session.manager_name ||
+          c.session.manager_name == centre::ManagerBook::kInstallationManager) {
+        absl::StrAppend(&out, " <button formaction=\"/manage/managers/code\">",
+                        Escape(m.Text(c.lang, "new_code")), "</button>");
+      }
       if (mgr.name() != c.session.manager_name) {
         absl::StrAppend(&out, " <button formaction=\"/manage/managers/revoke\">",
                         Escape(m.Text(c.lang, "revoke")), "</button>");
@@ -656,6 +669,12 @@ void WebServer::ManagerAccountAction(Call& c, const std::string& action) {
     return ManagerPage(c, absl::StrCat("<p class=\"notice\" id=\"notice\">",
                                        Escape(m.Text(c.lang, "manager_revoked")), "</p>"));
   }
+  const bool own = absl::AsciiStrToLower(name) == by;
+  if (action == "code" && !own && by != centre::ManagerBook::kInstallationManager) {
+    c.res.status = 403;
+    return ManagerPage(c, absl::StrCat("<p class=\"notice error\" id=\"error\">",
+                                       Escape(m.Text(c.lang, "only_installation_codes")), "</p>"));
+  }
   code = action == "add" ? state_->AddManager(name, by) : state_->NewManagerCode(name, by);
   if (!code.ok()) {
     c.res.status = 400;
@@ -664,10 +683,18 @@ void WebServer::ManagerAccountAction(Call& c, const std::string& action) {
   }
   if (action == "code") EndManagerSessions(absl::AsciiStrToLower(name));
   spdlog::info("event=web_manager_code manager={} by={} new={}", name, by, action == "add");
-  ManagerPage(c,
-              absl::StrCat("<p class=\"notice\" id=\"notice\">",
-                           Escape(m.Text(c.lang, "code_for", {{"name", name}})), " <b id=\"code\">",
-                           Escape(*code), "</b><br>", Escape(m.Text(c.lang, "code_once")), "</p>"));
+  const std::string shown = absl::StrCat(
+      "<p class=\"notice\" id=\"notice\">", Escape(m.Text(c.lang, "code_for", {{"name", name}})),
+      " <b id=\"code\">", Escape(*code), "</b><br>",
+      Escape(m.Text(c.lang, own ? "own_code_once" : "code_once")), "</p>");
+  if (own) {  // this session was opened with the old code: it is over; sign in with the new one
+    c.signed_in = false;
+    Render(c, m.Text(c.lang, "manager_title"),
+           absl::StrCat(shown, "<p><a href=\"/signin\">", Escape(m.Text(c.lang, "sign_in")),
+                        "</a></p>"));
+    return;
+  }
+  ManagerPage(c, shown);
 }
 
 }  // namespace mw::agent::web

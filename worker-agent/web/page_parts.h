@@ -24,6 +24,9 @@ struct WebServer::Call {
   std::string token;
   Session session;
   bool signed_in = false;
+  // A manager whose code someone else issued: until they choose their own, the page offers
+  // only that, and no decision is taken in their name.
+  bool must_renew = false;
   std::string notice;  // HTML
   // The session's form token (WebServer::FormTokenOf), "" before sign-in. Every form a signed-in
   // person sees carries it and every POST of theirs must: a page on another site cannot read it.

@@ -172,17 +172,17 @@ void WebServer::RestoreSessions() {
   const int64_t oldest = clock_->NowMs() - options_.session_hours * 3'600'000;
   (void)state_->DeleteSessions(
       [&](const std::string&, const v1::WebSession& s) { return s.created_at_ms() < oldest; });
+  // Managers sign in again after a restart: a manager's session is only as good as the code it
+  // was opened with, and which that was is not kept.
+  (void)state_->DeleteSessions(
+      [&](const std::string&, const v1::WebSession& s) { return s.manager(); });
   std::vector<std::string> workers;
   {
     absl::MutexLock l(&mu_);
     for (const auto& [hash, kept] : state_->Sessions()) {
+      if (kept.manager()) continue;
       Session s;
       s.worker = kept.worker();
-      s.manager = kept.manager();
-      // A manager's session from before names: the installation's code was the only one.
-      s.manager_name = !s.manager                    ? ""
-                       : kept.manager_name().empty() ? centre::ManagerBook::kInstallationManager
-                                                     : kept.manager_name();
       s.created_at_ms = kept.created_at_ms();
       sessions_[hash] = s;
       if (!s.manager) workers.push_back(s.worker);
@@ -218,6 +218,11 @@ void WebServer::EndManagerSessions(const std::string& name) {
   });
 }
 
+std::string WebServer::InstallationMark() const {
+  if (options_.manager_code.empty()) return "";
+  return absl::StrCat("i", ToHex(Sha256(options_.manager_code)).substr(0, 16));
+}
+
 void WebServer::Routes() {
   enum class Need { kNobody, kWorker, kManager };
   auto route = [this](Need need, std::function<void(Call&)> fn) {
@@ -235,13 +240,23 @@ void WebServer::Routes() {
           }
         }
       }
-      // A revoked manager, or the installation's code taken away, signs nobody in.
-      if (c.signed_in && c.session.manager &&
-          (c.session.manager_name == centre::ManagerBook::kInstallationManager
-               ? options_.manager_code.empty()
-               : !state_->ManagerActive(c.session.manager_name))) {
-        c.signed_in = false;
-        c.session = Session();
+      // A manager's session is as good as the code it was opened with: a new code, a revocation
+      // or another installation code ends it.
+      if (c.signed_in && c.session.manager) {
+        std::string mark;
+        if (c.session.manager_name == centre::ManagerBook::kInstallationManager) {
+          mark = InstallationMark();
+        } else if (auto now = state_->CurrentManagerCode(c.session.manager_name); now) {
+          mark = now->mark;
+          c.must_renew = now->code_by != now->name;
+        }
+        if (mark.empty() || !SecretsEqual(mark, c.session.code_mark)) {
+          absl::MutexLock l(&mu_);
+          sessions_.erase(TokenKey(c.token));
+          c.signed_in = false;
+          c.must_renew = false;
+          c.session = Session();
+        }
       }
       if (c.signed_in) c.form_token = FormTokenOf(c.token);
       if (c.signed_in && req.method == "POST" &&
@@ -266,6 +281,15 @@ void WebServer::Routes() {
                            (need == Need::kManager && c.signed_in && c.session.manager);
       if (!allowed) {
         c.Redirect("/signin");
+        return;
+      }
+      if (need == Need::kManager && c.must_renew && req.path != "/manage" &&
+          req.path != "/manage/managers/code") {
+        c.res.status = 403;
+        c.res.set_content(
+            "Refused: your code was issued by someone else. Choose your own code on the manager's "
+            "page first; until then nothing is decided in your name.",
+            "text/plain; charset=utf-8");
         return;
       }
       if (auto n = req.get_param_value("notice"); !n.empty()) {
@@ -397,9 +421,10 @@ void WebServer::SignIn(Call& c) {
   if (!options_.manager_code.empty() && SecretsEqual(code, options_.manager_code)) {
     s.manager = true;
     s.manager_name = centre::ManagerBook::kInstallationManager;
+    s.code_mark = InstallationMark();
   } else if (centre::ParseManagerCode(code).has_value()) {
-    auto name = state_->SignInManager(code);
-    if (!name.ok()) {
+    auto manager = state_->SignInManager(code);
+    if (!manager.ok()) {
       throttle_.Failed(address, clock_->NowMs());
       spdlog::info("event=web_sign_in_wrong remote={} role=manager", address);
       c.res.status = 401;
@@ -407,7 +432,8 @@ void WebServer::SignIn(Call& c) {
       return;
     }
     s.manager = true;
-    s.manager_name = *name;
+    s.manager_name = manager->name;
+    s.code_mark = manager->mark;
   } else {
     auto worker = state_->SignIn(code);
     if (!worker.ok()) {

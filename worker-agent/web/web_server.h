@@ -106,6 +106,7 @@ class WebServer {
     std::string worker;  // pseudonym; empty for a manager
     bool manager = false;
     std::string manager_name;  // which manager (ManagerBook); decisions are signed with it
+    std::string code_mark;     // the manager's code it was opened with (ManagerBook::CodeMark)
     int64_t created_at_ms = 0;
     int64_t stretch_start_ms = 0;  // first answer since the last pause of ten minutes or more
     int64_t last_answer_ms = 0;
@@ -124,6 +125,9 @@ class WebServer {
   void EndSessions(const std::string& pseudonym);
   // Ends every session of the manager `name`.
   void EndManagerSessions(const std::string& name);
+  // The mark of the installation's manager code ("" without one): sessions opened with an
+  // earlier code end when it changes.
+  std::string InstallationMark() const;
   // The managers section: who manages the centre, with forms to add one, give one a new code
   // and revoke one; and what those forms post.
   std::string ManagersSection(Call& c);

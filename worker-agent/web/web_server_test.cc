@@ -175,20 +175,29 @@ class WebServerTest : public ::testing::Test {
     return cookie.substr(0, cookie.find(';'));
   }
 
-  // Signs in as the manager `name`, whom the installation's manager adds on the page; returns
-  // their session cookie, and their code in `code`.
+  // Signs in as the manager `name`, whom the installation's manager adds on the page, once
+  // they chose their own code; returns their session cookie, and that code in `code`.
   std::string SignInAsManager(const std::string& name, std::string* code = nullptr) {
     const std::string installation = SignIn(kManagerCode);
     auto added = Post("/manage/managers/add", installation, {{"name", name}});
     EXPECT_EQ(added->status, 200) << added->body;
+    const std::string given = ShownCode(added->body);
+    const std::string first = SignIn(given);
+    auto renewed = Post("/manage/managers/code", first, {{"name", name}});
+    EXPECT_EQ(renewed->status, 200) << renewed->body;
+    const std::string own = ShownCode(renewed->body);
+    if (code != nullptr) *code = own;
+    return SignIn(own);
+  }
+  // The 20-digit code a page shows once.
+  static std::string ShownCode(const std::string& body) {
     std::smatch match;
-    std::regex shown("<b id=\"code\">([0-9]{20})</b>");
-    if (!std::regex_search(added->body, match, shown)) {
-      ADD_FAILURE() << "no code shown for " << name;
+    static const std::regex shown("<b id=\"code\">([0-9]{20})</b>");
+    if (!std::regex_search(body, match, shown)) {
+      ADD_FAILURE() << "no code shown";
       return "";
     }
-    if (code != nullptr) *code = match[1];
-    return SignIn(match[1]);
+    return match[1];
   }
 
   httplib::Result Get(const std::string& path, const std::string& cookie) {
@@ -558,7 +567,7 @@ TEST_F(WebServerTest, TheManagerSeesEachDayTrainingProgressAndPutsWorkersOnSkill
 
 // An agent restart signs nobody out: sessions are kept (by their token's hash) in the agent's
 // store; signing out, deleting a worker's data or age ends them.
-TEST_F(WebServerTest, SessionsSurviveAnAgentRestartUntilSignOutOrAge) {
+TEST_F(WebServerTest, WorkersSessionsSurviveAnAgentRestartUntilSignOutOrAge) {
   std::string code, other_code;
   const std::string w = AddWorker("Halima", &code);
   const std::string w2 = AddWorker("Imani", &other_code);
@@ -574,7 +583,9 @@ TEST_F(WebServerTest, SessionsSurviveAnAgentRestartUntilSignOutOrAge) {
   // Both signed-in workers are back on duty before any page is asked for.
   EXPECT_THAT(on_duty_calls_, ::testing::UnorderedElementsAre(w + "+", w2 + "+"));
   EXPECT_EQ(Get("/task", cookie)->status, 200);
-  EXPECT_EQ(Get("/manage", manager)->status, 200);
+  // A manager signs in again: a manager's session is as good as the code it was opened with.
+  EXPECT_EQ(Get("/manage", manager)->status, 303);
+  EXPECT_EQ(state_->Sessions().size(), 2u);
 
   ASSERT_EQ(Post("/signout", other, {})->status, 303);
   Restart({.listen = "127.0.0.1:0", .manager_code = kManagerCode});
@@ -692,7 +703,7 @@ TEST_F(WebServerTest, TheManagerDecidesALowConfidenceResultInTheStagesAnswerShap
   EXPECT_EQ(decisions_[0].reviewer(), amina);
   EXPECT_EQ(decisions_[0].manager(), "manager");  // the installation's code signed in
   EXPECT_EQ(decisions_[0].reason(), "'fine' is mild praise");
-  EXPECT_EQ(decisions_[0].idempotency_key(), "review:job-1/label/7:" + amina);
+  EXPECT_EQ(decisions_[0].idempotency_key(), "review:job-1/label/7:" + amina + ":manager:positive");
 
   // Offline, the section says so and nothing is sent.
   online_ = false;
@@ -710,18 +721,42 @@ TEST_F(WebServerTest, TheManagerDecidesALowConfidenceResultInTheStagesAnswerShap
 // The centre's managers are people with their own codes: the installation's manager adds them;
 // a revoked one, or one given a new code, is signed out at once and their old code opens nothing.
 TEST_F(WebServerTest, EachManagerSignsInWithTheirOwnCodeAndARevokedOneNoMore) {
-  std::string grace_code, juma_code;
-  const std::string grace = SignInAsManager("grace", &grace_code);
+  // A code someone else issued opens only the choice of one's own: nothing is decided in the
+  // name of a manager whose code another person knows.
+  const std::string installation = SignIn(kManagerCode);
+  auto added = Post("/manage/managers/add", installation, {{"name", "grace"}});
+  ASSERT_EQ(added->status, 200);
+  const std::string given = ShownCode(added->body);
+  const std::string first = SignIn(given);
+  auto only = Get("/manage", first);
+  ASSERT_EQ(only->status, 200);
+  EXPECT_THAT(only->body, HasSubstr("Your code was issued by someone else."));
+  EXPECT_THAT(only->body, Not(HasSubstr("id=\"roster\"")));
+  auto refused = Post("/manage/team", first, {{"team_name", "night"}});
+  EXPECT_EQ(refused->status, 403);
+  EXPECT_THAT(refused->body, HasSubstr("your code was issued by someone else"));
+  auto renewed = Post("/manage/managers/code", first, {{"name", "grace"}});
+  ASSERT_EQ(renewed->status, 200);
+  EXPECT_THAT(renewed->body, HasSubstr("Sign in again with it."));
+  const std::string grace_code = ShownCode(renewed->body);
+  EXPECT_EQ(Get("/manage", first)->status, 303);  // opened with the old code: over
+  EXPECT_EQ(PostSignIn(given)->status, 401);
+  const std::string grace = SignIn(grace_code);
+
+  std::string juma_code;
   const std::string juma = SignInAsManager("Juma", &juma_code);
-  ASSERT_FALSE(grace.empty());
-  ASSERT_FALSE(juma.empty());
   auto page = Get("/manage", grace);
   ASSERT_EQ(page->status, 200);
   EXPECT_THAT(page->body, HasSubstr("Signed in as grace"));
   EXPECT_THAT(page->body, HasSubstr("<b>juma</b> &middot; added by manager"));
   EXPECT_EQ(Get("/manage", juma)->status, 200);
 
-  // Nobody revokes themself; a name is never given twice.
+  // Only the installation's manager gives another a code; nobody revokes themself; a name is
+  // never given twice.
+  auto taken = Post("/manage/managers/code", juma, {{"name", "grace"}});
+  EXPECT_EQ(taken->status, 403);
+  EXPECT_THAT(taken->body, HasSubstr("Only the installation&#39;s manager gives another manager"));
+  EXPECT_EQ(PostSignIn(grace_code)->status, 303);  // still hers
   auto self = Post("/manage/managers/revoke", grace, {{"name", "grace"}});
   EXPECT_EQ(self->status, 400);
   EXPECT_THAT(self->body, HasSubstr("a manager cannot revoke themself; ask another"));
@@ -739,24 +774,20 @@ TEST_F(WebServerTest, EachManagerSignsInWithTheirOwnCodeAndARevokedOneNoMore) {
   EXPECT_EQ(gone->get_header_value("Location"), "/signin");
   EXPECT_EQ(PostSignIn(juma_code)->status, 401);
 
-  // A new code for Grace (from the installation's manager) signs her out; the old one is dead.
-  const std::string installation = SignIn(kManagerCode);
-  auto renewed = Post("/manage/managers/code", installation, {{"name", "grace"}});
-  ASSERT_EQ(renewed->status, 200);
-  std::smatch match;
-  const std::regex shown("<b id=\"code\">([0-9]{20})</b>");
-  ASSERT_TRUE(std::regex_search(renewed->body, match, shown));
-  EXPECT_NE(match[1], grace_code);
+  // The installation's manager gives Grace a new code: her session and old code are over.
+  ASSERT_EQ(Post("/manage/managers/code", installation, {{"name", "grace"}})->status, 200);
   EXPECT_EQ(Get("/manage", grace)->status, 303);
   EXPECT_EQ(PostSignIn(grace_code)->status, 401);
-  const std::string back = SignIn(match[1]);
-  // Sessions keep their manager across a restart.
+
+  // A restart ends managers' sessions; another installation code ends the old one's.
+  EXPECT_EQ(Get("/manage", installation)->status, 200);
   Restart({.listen = "127.0.0.1:0", .manager_code = kManagerCode});
-  EXPECT_THAT(Get("/manage", back)->body, HasSubstr("Signed in as grace"));
-  // Without the installation's code configured, its sessions end.
-  Restart({.listen = "127.0.0.1:0"});
   EXPECT_EQ(Get("/manage", installation)->status, 303);
-  EXPECT_EQ(Get("/manage", back)->status, 200);
+  const std::string again_installation = SignIn(kManagerCode);
+  web_.reset();
+  Restart({.listen = "127.0.0.1:0", .manager_code = "another-code-0042"});
+  EXPECT_EQ(PostSignIn(kManagerCode)->status, 401);
+  EXPECT_EQ(Get("/manage", again_installation)->status, 303);
 }
 
 TEST_F(WebServerTest, TheManagerMovesATaskAndReservesAStageForChosenWorkers) {
