@@ -4,7 +4,7 @@
 
 namespace mw::agent::web {
 
-std::string Escape(absl::string_view text) {
+Html Escape(absl::string_view text) {
   std::string out;
   out.reserve(text.size());
   for (char c : text) {
@@ -28,7 +28,7 @@ std::string Escape(absl::string_view text) {
         out += c;
     }
   }
-  return out;
+  return Html(Html::Trusted{}, std::move(out));
 }
 
 namespace {
@@ -82,16 +82,16 @@ if(i)i.value=hid;});});});
 absl::string_view PageScript() { return kScript; }
 absl::string_view PageStyle() { return kStyle; }
 
-std::string Page(const Frame& f, const std::string& body) {
-  return absl::StrCat(
-      "<!doctype html><html lang=\"", Escape(f.lang),
-      "\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" "
-      "content=\"width=device-width,initial-scale=1\">",
-      f.refresh_seconds > 0
-          ? absl::StrCat("<meta http-equiv=\"refresh\" content=\"", f.refresh_seconds, "\">")
-          : "",
-      "<title>", Escape(f.title), "</title><style>", kStyle, "</style><script>", kScript,
-      "</script></head><body>", f.nav, f.notice, body, "</body></html>");
+std::string Page(const Frame& f, const Html& body) {
+  return HtmlCat("<!doctype html><html lang=\"", Escape(f.lang),
+                 "\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" "
+                 "content=\"width=device-width,initial-scale=1\">",
+                 f.refresh_seconds > 0
+                     ? HtmlCat("<meta http-equiv=\"refresh\" content=\"", f.refresh_seconds, "\">")
+                     : Html(),
+                 "<title>", Escape(f.title), "</title><style>", kStyle, "</style><script>", kScript,
+                 "</script></head><body>", f.nav, f.notice, body, "</body></html>")
+      .str();
 }
 
 }  // namespace mw::agent::web

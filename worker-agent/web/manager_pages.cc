@@ -45,12 +45,12 @@ struct Tally {
     for (const auto& [currency, minor] : t.earned) earned[currency] += minor;
   }
   // "3 · 0:12 · 0.15 USD": tasks, time on task (h:mm), earnings.
-  std::string Text() const {
+  Html Text() const {
     std::vector<std::string> money;
     for (const auto& [currency, minor] : earned) money.push_back(FormatMoney(minor, currency));
-    return absl::StrCat(tasks, " &middot; ",
-                        absl::StrFormat("%d:%02d", seconds / 3600, seconds / 60 % 60), " &middot; ",
-                        money.empty() ? "0" : Escape(absl::StrJoin(money, " + ")));
+    return HtmlCat(tasks, " &middot; ",
+                   Escape(absl::StrFormat("%d:%02d", seconds / 3600, seconds / 60 % 60)),
+                   " &middot; ", money.empty() ? Html("0") : Escape(absl::StrJoin(money, " + ")));
   }
 };
 
@@ -65,16 +65,15 @@ std::vector<std::string> CommaList(const std::string& text) {
 
 }  // namespace
 
-void WebServer::ManagerPage(Call& c, const std::string& notice) {
+void WebServer::ManagerPage(Call& c, const Html& notice) {
   const Messages& m = Messages::Get();
   if (!notice.empty()) c.notice = notice;
   if (c.must_renew) {  // a code someone else issued opens only this
-    Render(
-        c, m.Text(c.lang, "manager_title"),
-        absl::StrCat("<p id=\"must-renew\">", Escape(m.Text(c.lang, "must_renew")),
-                     "</p><form method=\"post\" action=\"/manage/managers/code\">", c.FormToken(),
-                     Hidden("name", c.session.manager_name), "<button class=\"primary\">",
-                     Escape(m.Text(c.lang, "choose_own_code")), "</button></form>"));
+    Render(c, m.Text(c.lang, "manager_title"),
+           HtmlCat("<p id=\"must-renew\">", Escape(m.Text(c.lang, "must_renew")),
+                   "</p><form method=\"post\" action=\"/manage/managers/code\">", c.FormToken(),
+                   Hidden("name", c.session.manager_name), "<button class=\"primary\">",
+                   Escape(m.Text(c.lang, "choose_own_code")), "</button></form>"));
     return;
   }
   std::vector<std::string> on_duty;
@@ -90,7 +89,7 @@ void WebServer::ManagerPage(Call& c, const std::string& notice) {
   // The roster with each person's day so far (from the dispatcher's receipts) and, for
   // newcomers, how their paid training goes; a last row sums the centre's day.
   const int64_t day_start = centre::LocalDayStart(clock_->NowMs());
-  std::string body = absl::StrCat(
+  Html body = HtmlCat(
       "<p id=\"signed-in-as\">",
       Escape(m.Text(c.lang, "signed_in_as", {{"name", c.session.manager_name}})), "</p><h2>",
       Escape(m.Text(c.lang, "roster")), "</h2><table id=\"roster\"><tr><th>",
@@ -117,7 +116,7 @@ void WebServer::ManagerPage(Call& c, const std::string& notice) {
     centre_held += held;
     if (w.simulated()) continue;
     const bool on = std::find(on_duty.begin(), on_duty.end(), w.pseudonym()) != on_duty.end();
-    std::string training = Escape(m.Text(c.lang, w.training_level() > 0 ? "trained" : "newcomer"));
+    Html training = Escape(m.Text(c.lang, w.training_level() > 0 ? "trained" : "newcomer"));
     if (w.training_level() == 0) {
       Tally ever;  // a newcomer's history is short
       absl::StatusOr<std::vector<v1::EarningRecord>> history = state_->Earnings(w.pseudonym(), 0);
@@ -125,7 +124,7 @@ void WebServer::ManagerPage(Call& c, const std::string& notice) {
         for (const auto& e : *history) ever.Add(e);
       }
       if (ever.checks > 0) {
-        absl::StrAppend(&training, "<br><small>",
+        training.Append("<br><small>",
                         Escape(m.Text(c.lang, "checks_right",
                                       {{"right", absl::StrCat(ever.checks_right)},
                                        {"total", absl::StrCat(ever.checks)}})),
@@ -133,30 +132,31 @@ void WebServer::ManagerPage(Call& c, const std::string& notice) {
       }
     }
     // The tick belongs to the form below the table, which acts on every ticked worker.
-    const std::string who =
-        w.name().empty() ? "-"
-                         : absl::StrCat("<label><input type=\"checkbox\" name=\"workers\" value=\"",
-                                        Escape(w.pseudonym()), "\" form=\"act\"> ",
-                                        Escape(w.name()), "</label>");
-    absl::StrAppend(&body, "<tr><td>", who, "<small>", Escape(w.pseudonym()), " &middot; ",
-                    Escape(absl::StrJoin(w.languages(), ",")),
-                    w.skills().empty() ? "" : " &middot; ", Escape(absl::StrJoin(w.skills(), ",")),
-                    "</small></td><td>", Escape(m.Text(c.lang, on ? "yes" : "no")), "</td><td>",
-                    held, "</td><td>", day.Text(), "</td><td>", training, "</td></tr>");
+    const Html who =
+        w.name().empty()
+            ? Html("-")
+            : HtmlCat("<label><input type=\"checkbox\" name=\"workers\" value=\"",
+                      Escape(w.pseudonym()), "\" form=\"act\"> ", Escape(w.name()), "</label>");
+    body.Append("<tr><td>", who, "<small>", Escape(w.pseudonym()), " &middot; ",
+                Escape(absl::StrJoin(w.languages(), ",")),
+                w.skills().empty() ? Html() : Html(" &middot; "),
+                Escape(absl::StrJoin(w.skills(), ",")), "</small></td><td>",
+                Escape(m.Text(c.lang, on ? "yes" : "no")), "</td><td>", held, "</td><td>",
+                day.Text(), "</td><td>", training, "</td></tr>");
   }
-  absl::StrAppend(&body, "<tr id=\"totals\"><th>", Escape(m.Text(c.lang, "everyone")), "</th><th>",
-                  on_duty.size(), "</th><th>", centre_held, "</th><th>", centre_day.Text(),
-                  "</th><th></th></tr></table>");
-  absl::StrAppend(&body, ActOnTicked(c));
-  absl::StrAppend(&body, "<h2>", Escape(m.Text(c.lang, "add_worker")),
-                  "</h2><form method=\"post\" action=\"/manage/add\" id=\"add\">", c.FormToken());
+  body.Append("<tr id=\"totals\"><th>", Escape(m.Text(c.lang, "everyone")), "</th><th>",
+              on_duty.size(), "</th><th>", centre_held, "</th><th>", centre_day.Text(),
+              "</th><th></th></tr></table>");
+  body.Append(ActOnTicked(c));
+  body.Append("<h2>", Escape(m.Text(c.lang, "add_worker")),
+              "</h2><form method=\"post\" action=\"/manage/add\" id=\"add\">", c.FormToken());
   for (const char* f : {"name", "contact", "languages", "skills"}) {
-    absl::StrAppend(&body, "<label>", Escape(m.Text(c.lang, f)), "<input type=\"text\" name=\"", f,
-                    "\"", std::string(f) == "name" ? " required" : "",
-                    std::string(f) == "languages" ? " value=\"en\"" : "", "></label>");
+    body.Append("<label>", Escape(m.Text(c.lang, f)), "<input type=\"text\" name=\"", Escape(f),
+                "\"", std::string(f) == "name" ? Html(" required") : Html(),
+                std::string(f) == "languages" ? Html(" value=\"en\"") : Html(), "></label>");
   }
-  absl::StrAppend(&body, "<button class=\"primary\">", Escape(m.Text(c.lang, "add_worker")),
-                  "</button></form>");
+  body.Append("<button class=\"primary\">", Escape(m.Text(c.lang, "add_worker")),
+              "</button></form>");
   // Who holds what: each held task can be moved to another worker; stages can be reserved for
   // chosen workers (the others are leased none of it).
   auto name_of = [&](const std::string& pseudonym) {
@@ -165,10 +165,9 @@ void WebServer::ManagerPage(Call& c, const std::string& notice) {
     }
     return pseudonym;
   };
-  absl::StrAppend(&body, "<h2>", Escape(m.Text(c.lang, "work_in_hand")),
-                  "</h2><table id=\"held\"><tr><th>", Escape(m.Text(c.lang, "name")), "</th><th>",
-                  Escape(m.Text(c.lang, "task")), "</th><th>", Escape(m.Text(c.lang, "move_to")),
-                  "</th></tr>");
+  body.Append("<h2>", Escape(m.Text(c.lang, "work_in_hand")), "</h2><table id=\"held\"><tr><th>",
+              Escape(m.Text(c.lang, "name")), "</th><th>", Escape(m.Text(c.lang, "task")),
+              "</th><th>", Escape(m.Text(c.lang, "move_to")), "</th></tr>");
   // One list of people for every row (the page stays small however many tasks are held), and
   // at most kHeldRows rows.
   constexpr size_t kHeldRows = 60;
@@ -182,79 +181,76 @@ void WebServer::ManagerPage(Call& c, const std::string& notice) {
         ++more;
         continue;
       }
-      absl::StrAppend(&body, "<tr><td>", Escape(name_of(w.pseudonym())), "</td><td>",
-                      Escape(a.task_id()), held.opened_at_ms() > 0 ? " &#9654;" : "",
-                      "</td><td><form method=\"post\" action=\"/manage/move\">", c.FormToken(),
-                      Hidden("aid", a.assignment_id()),
-                      "<input type=\"text\" name=\"to\" list=\"people\" required size=\"10\">"
-                      "<button>",
-                      Escape(m.Text(c.lang, "move")), "</button></form></td></tr>");
+      body.Append("<tr><td>", Escape(name_of(w.pseudonym())), "</td><td>", Escape(a.task_id()),
+                  held.opened_at_ms() > 0 ? Html(" &#9654;") : Html(),
+                  "</td><td><form method=\"post\" action=\"/manage/move\">", c.FormToken(),
+                  Hidden("aid", a.assignment_id()),
+                  "<input type=\"text\" name=\"to\" list=\"people\" required size=\"10\">"
+                  "<button>",
+                  Escape(m.Text(c.lang, "move")), "</button></form></td></tr>");
     }
   }
-  if (more > 0) absl::StrAppend(&body, "<tr><td colspan=\"3\">+", more, "</td></tr>");
-  absl::StrAppend(&body, "</table><datalist id=\"people\">");
+  if (more > 0) body.Append("<tr><td colspan=\"3\">+", more, "</td></tr>");
+  body.Append("</table><datalist id=\"people\">");
   for (const auto& other : roster) {
     if (other.name().empty()) continue;
-    absl::StrAppend(&body, "<option value=\"", Escape(other.pseudonym()), "\">",
-                    Escape(other.name()), "</option>");
+    body.Append("<option value=\"", Escape(other.pseudonym()), "\">", Escape(other.name()),
+                "</option>");
   }
-  absl::StrAppend(&body, "</datalist>");
-  absl::StrAppend(&body, "<datalist id=\"stages\">");
-  for (const auto& st : stages_seen) absl::StrAppend(&body, "<option value=\"", Escape(st), "\">");
-  absl::StrAppend(&body, "</datalist>", Reservations(c, name_of));
+  body.Append("</datalist>");
+  body.Append("<datalist id=\"stages\">");
+  for (const auto& st : stages_seen) body.Append("<option value=\"", Escape(st), "\">");
+  body.Append("</datalist>", Reservations(c, name_of));
   // Disputes waiting for a person: the worker's side beside the reason, decided with a reason.
   if (hooks_.withholdings) {
-    absl::StrAppend(&body, "<h2>", Escape(m.Text(c.lang, "disputes")),
-                    "</h2><div id=\"disputes\">");
+    body.Append("<h2>", Escape(m.Text(c.lang, "disputes")), "</h2><div id=\"disputes\">");
     auto withheld = hooks_.withholdings();
     int open = 0;
     if (!withheld.ok()) {
-      absl::StrAppend(&body, "<p>", Escape(m.Text(c.lang, "disputes_offline")), "</p>");
+      body.Append("<p>", Escape(m.Text(c.lang, "disputes_offline")), "</p>");
     } else {
       for (const auto& w : *withheld) {
         if (w.dispute() != v1::DISPUTE_OPEN) continue;
         ++open;
-        absl::StrAppend(&body, "<form method=\"post\" action=\"/manage/resolve\" class=\"card\">",
-                        c.FormToken(), "<p><b>", Escape(w.worker_account()), "</b> &middot; ",
-                        Escape(w.assignment_id()), "<br>",
-                        Escape(v1::WithholdReason_Name(w.reason())), " &mdash; ", Escape(w.note()),
-                        " (", Escape(w.decided_by()), ")<br>&ldquo;", Escape(w.worker_statement()),
-                        "&rdquo;</p>", Hidden("aid", w.assignment_id()), "<label>",
-                        Escape(m.Text(c.lang, "resolution")),
-                        "<input type=\"text\" name=\"resolution\" required></label>",
-                        "<button name=\"restore\" value=\"1\" class=\"primary\">",
-                        Escape(m.Text(c.lang, "restore_pay")),
-                        "</button> <button name=\"restore\" value=\"0\">",
-                        Escape(m.Text(c.lang, "uphold")), "</button></form>");
+        body.Append("<form method=\"post\" action=\"/manage/resolve\" class=\"card\">",
+                    c.FormToken(), "<p><b>", Escape(w.worker_account()), "</b> &middot; ",
+                    Escape(w.assignment_id()), "<br>", Escape(v1::WithholdReason_Name(w.reason())),
+                    " &mdash; ", Escape(w.note()), " (", Escape(w.decided_by()), ")<br>&ldquo;",
+                    Escape(w.worker_statement()), "&rdquo;</p>", Hidden("aid", w.assignment_id()),
+                    "<label>", Escape(m.Text(c.lang, "resolution")),
+                    "<input type=\"text\" name=\"resolution\" required></label>",
+                    "<button name=\"restore\" value=\"1\" class=\"primary\">",
+                    Escape(m.Text(c.lang, "restore_pay")),
+                    "</button> <button name=\"restore\" value=\"0\">",
+                    Escape(m.Text(c.lang, "uphold")), "</button></form>");
       }
-      if (open == 0) absl::StrAppend(&body, "<p>", Escape(m.Text(c.lang, "no_disputes")), "</p>");
+      if (open == 0) body.Append("<p>", Escape(m.Text(c.lang, "no_disputes")), "</p>");
     }
-    absl::StrAppend(&body, "</div>");
+    body.Append("</div>");
   }
-  absl::StrAppend(&body, ReviewQueue(c, name_of), ManagersSection(c));
+  body.Append(ReviewQueue(c, name_of), ManagersSection(c));
   const centre::OutboxStats outbox = state_->Outbox();
-  absl::StrAppend(&body, "<h2>", Escape(m.Text(c.lang, "outbox")), "</h2><p id=\"outbox\">",
-                  Escape(m.Text(c.lang, "outbox_depth", {{"n", absl::StrCat(outbox.depth)}})),
-                  "<br>",
-                  Escape(m.Text(c.lang, "quarantined", {{"n", absl::StrCat(outbox.quarantined)}})),
-                  "<br>", Escape(m.Text(c.lang, "online")), ": ",
-                  Escape(m.Text(c.lang, !hooks_.online || hooks_.online() ? "yes" : "no")), "</p>");
+  body.Append("<h2>", Escape(m.Text(c.lang, "outbox")), "</h2><p id=\"outbox\">",
+              Escape(m.Text(c.lang, "outbox_depth", {{"n", absl::StrCat(outbox.depth)}})), "<br>",
+              Escape(m.Text(c.lang, "quarantined", {{"n", absl::StrCat(outbox.quarantined)}})),
+              "<br>", Escape(m.Text(c.lang, "online")), ": ",
+              Escape(m.Text(c.lang, !hooks_.online || hooks_.online() ? "yes" : "no")), "</p>");
   Render(c, m.Text(c.lang, "manager_title"), body);
 }
 
 // Teams, and the stages or batches of items reserved for chosen workers or a team: the other
 // workers are leased none of them. One form makes a team of the ticked workers; another reserves
 // a stage, or items first..last of it, for the ticked workers and/or a team.
-std::string WebServer::ActOnTicked(Call& c) {
+Html WebServer::ActOnTicked(Call& c) {
   const Messages& m = Messages::Get();
-  auto field = [&](const char* label, const std::string& input) {
-    return absl::StrCat("<label>", Escape(m.Text(c.lang, label)), input, "</label>");
+  auto field = [&](const char* label, const Html& input) {
+    return HtmlCat("<label>", Escape(m.Text(c.lang, label)), input, "</label>");
   };
   auto button = [&](const char* action, const char* label) {
-    return absl::StrCat("<button formaction=\"/manage/", action, "\">",
-                        Escape(m.Text(c.lang, label)), "</button>");
+    return HtmlCat("<button formaction=\"/manage/", Escape(action), "\">",
+                   Escape(m.Text(c.lang, label)), "</button>");
   };
-  std::string out = absl::StrCat(
+  Html out = HtmlCat(
       "<h2>", Escape(m.Text(c.lang, "for_ticked")),
       "</h2><form method=\"post\" action=\"/manage/duty\" id=\"act\">", c.FormToken(),
       button("trained", "mark_trained"), button("code", "new_code"), button("forget", "forget"),
@@ -271,53 +267,49 @@ std::string WebServer::ActOnTicked(Call& c) {
       field("batch_to", "<input type=\"number\" name=\"last\" min=\"0\" inputmode=\"numeric\">"));
   const std::vector<v1::Team> teams = state_->Teams();
   if (!teams.empty()) {
-    std::string options = absl::StrCat("<select name=\"team\"><option value=\"\">",
-                                       Escape(m.Text(c.lang, "no_team")), "</option>");
+    Html options = HtmlCat("<select name=\"team\"><option value=\"\">",
+                           Escape(m.Text(c.lang, "no_team")), "</option>");
     for (const auto& t : teams) {
-      absl::StrAppend(&options, "<option value=\"", Escape(t.name()), "\">", Escape(t.name()),
-                      "</option>");
+      options.Append("<option value=\"", Escape(t.name()), "\">", Escape(t.name()), "</option>");
     }
-    absl::StrAppend(&out, field("team", absl::StrCat(options, "</select>")));
+    out.Append(field("team", HtmlCat(options, "</select>")));
   }
-  absl::StrAppend(&out, button("reserve", "reserve"), "</form>");
+  out.Append(button("reserve", "reserve"), "</form>");
   return out;
 }
 
-std::string WebServer::Reservations(Call& c,
-                                    const std::function<std::string(const std::string&)>& name_of) {
+Html WebServer::Reservations(Call& c,
+                             const std::function<std::string(const std::string&)>& name_of) {
   const Messages& m = Messages::Get();
   const std::vector<v1::Team> teams = state_->Teams();
   const std::vector<v1::StageReservation> reservations = state_->Reservations();
   if (teams.empty() && reservations.empty()) return "";
-  std::string out =
-      absl::StrCat("<h2>", Escape(m.Text(c.lang, "teams")), "</h2><div id=\"teams\">");
+  Html out = HtmlCat("<h2>", Escape(m.Text(c.lang, "teams")), "</h2><div id=\"teams\">");
   for (const auto& t : teams) {
     std::vector<std::string> names;
     for (const auto& w : t.members()) names.push_back(name_of(w));
-    absl::StrAppend(&out, "<form method=\"post\" action=\"/manage/disband\" class=\"card\">",
-                    c.FormToken(), "<b>", Escape(t.name()),
-                    "</b>: ", Escape(absl::StrJoin(names, ", ")), " (", Escape(t.made_by()), ")",
-                    Hidden("team", t.name()), " <button>", Escape(m.Text(c.lang, "disband")),
-                    "</button></form>");
+    out.Append("<form method=\"post\" action=\"/manage/disband\" class=\"card\">", c.FormToken(),
+               "<b>", Escape(t.name()), "</b>: ", Escape(absl::StrJoin(names, ", ")), " (",
+               Escape(t.made_by()), ")", Hidden("team", t.name()), " <button>",
+               Escape(m.Text(c.lang, "disband")), "</button></form>");
   }
-  absl::StrAppend(&out, "</div><h2>", Escape(m.Text(c.lang, "reservations")),
-                  "</h2><div id=\"reservations\">");
+  out.Append("</div><h2>", Escape(m.Text(c.lang, "reservations")),
+             "</h2><div id=\"reservations\">");
   for (const auto& r : reservations) {
     std::vector<std::string> names;
     for (const auto& w : r.workers()) names.push_back(name_of(w));
     if (!r.team().empty()) names.push_back(absl::StrCat(m.Text(c.lang, "team"), " ", r.team()));
-    absl::StrAppend(&out, "<form method=\"post\" action=\"/manage/unreserve\" class=\"card\">",
-                    c.FormToken(), "<b>", Escape(r.stage()), "</b>",
-                    r.batch()
-                        ? absl::StrCat(" ", Escape(m.Text(c.lang, "items",
-                                                          {{"first", absl::StrCat(r.first_item())},
-                                                           {"last", absl::StrCat(r.last_item())}})))
-                        : "",
-                    ": ", Escape(absl::StrJoin(names, ", ")), " (", Escape(r.reserved_by()), ")",
-                    Hidden("id", centre::AgentState::ReservationId(r)), " <button>",
-                    Escape(m.Text(c.lang, "unreserve")), "</button></form>");
+    out.Append("<form method=\"post\" action=\"/manage/unreserve\" class=\"card\">", c.FormToken(),
+               "<b>", Escape(r.stage()), "</b>",
+               r.batch() ? HtmlCat(" ", Escape(m.Text(c.lang, "items",
+                                                      {{"first", absl::StrCat(r.first_item())},
+                                                       {"last", absl::StrCat(r.last_item())}})))
+                         : "",
+               ": ", Escape(absl::StrJoin(names, ", ")), " (", Escape(r.reserved_by()), ")",
+               Hidden("id", centre::AgentState::ReservationId(r)), " <button>",
+               Escape(m.Text(c.lang, "unreserve")), "</button></form>");
   }
-  absl::StrAppend(&out, "</div>");
+  out.Append("</div>");
   return out;
 }
 
@@ -378,20 +370,19 @@ absl::Status WebServer::ReservationAction(Call& c, const std::string& action,
 // Results the vote left below their confidence target, oldest first: the item, what each worker
 // answered, and a form in the stage's answer shape to decide it, with who reviews and why. The
 // reviewer is paid the stage's piece rate; no one reviews a task they answered.
-std::string WebServer::ReviewQueue(Call& c,
-                                   const std::function<std::string(const std::string&)>& name_of) {
+Html WebServer::ReviewQueue(Call& c,
+                            const std::function<std::string(const std::string&)>& name_of) {
   if (!hooks_.reviews) return "";
   const Messages& m = Messages::Get();
-  std::string out =
-      absl::StrCat("<h2>", Escape(m.Text(c.lang, "reviews")), "</h2><div id=\"reviews\"><p>",
-                   Escape(m.Text(c.lang, "reviews_help")), "</p>");
+  Html out = HtmlCat("<h2>", Escape(m.Text(c.lang, "reviews")), "</h2><div id=\"reviews\"><p>",
+                     Escape(m.Text(c.lang, "reviews_help")), "</p>");
   auto list = hooks_.reviews();
   if (!list.ok()) {
-    absl::StrAppend(&out, "<p>", Escape(m.Text(c.lang, "disputes_offline")), "</p></div>");
+    out.Append("<p>", Escape(m.Text(c.lang, "disputes_offline")), "</p></div>");
     return out;
   }
   if (list->reviews().empty()) {
-    absl::StrAppend(&out, "<p>", Escape(m.Text(c.lang, "no_reviews")), "</p>");
+    out.Append("<p>", Escape(m.Text(c.lang, "no_reviews")), "</p>");
   }
   // A few at a time keeps the page small on a phone; the rest come as these are decided.
   constexpr int kShown = 10;
@@ -402,35 +393,33 @@ std::string WebServer::ReviewQueue(Call& c,
       if (s.job_id() == r.job_id() && s.stage() == r.stage()) spec = &s;
     }
     if (spec == nullptr) continue;
-    absl::StrAppend(
-        &out, "<form method=\"post\" action=\"/manage/review\" class=\"card\">", c.FormToken(),
-        "<p><b>", Escape(r.task_id()), "</b> &middot; ",
+    out.Append(
+        "<form method=\"post\" action=\"/manage/review\" class=\"card\">", c.FormToken(), "<p><b>",
+        Escape(r.task_id()), "</b> &middot; ",
         Escape(m.Text(c.lang, "confidence",
                       {{"percent", absl::StrCat(static_cast<int>(r.confidence() * 100 + 0.5))}})),
         "</p><dl>");
     const auto& show = spec->human().show_fields();
     for (const auto& f : r.item().fields()) {
       if (!show.empty() && std::find(show.begin(), show.end(), f.name()) == show.end()) continue;
-      absl::StrAppend(&out, "<dt>", Escape(f.name()), "</dt><dd>", Escape(f.value()), "</dd>");
+      out.Append("<dt>", Escape(f.name()), "</dt><dd>", Escape(f.value()), "</dd>");
     }
-    absl::StrAppend(&out, "</dl><p>", Escape(m.Text(c.lang, "answers_given")), "<br>");
+    out.Append("</dl><p>", Escape(m.Text(c.lang, "answers_given")), "<br>");
     for (int j = 0; j < r.workers_size() && j < r.labels_size(); ++j) {
-      absl::StrAppend(&out, Escape(name_of(r.workers(j))), ": <i>", Escape(r.labels(j)),
-                      "</i><br>");
+      out.Append(Escape(name_of(r.workers(j))), ": <i>", Escape(r.labels(j)), "</i><br>");
     }
-    absl::StrAppend(
-        &out, "</p>", Hidden("task", r.task_id()), AnswerFields(spec->human().answer(), m, c.lang),
-        "<label>", Escape(m.Text(c.lang, "reviewer")),
-        "<input type=\"text\" name=\"reviewer\" list=\"people\" required></label><label>",
-        Escape(m.Text(c.lang, "resolution")),
-        "<input type=\"text\" name=\"reason\" required></label><button "
-        "class=\"primary\">",
-        Escape(m.Text(c.lang, "decide")), "</button></form>");
+    out.Append("</p>", Hidden("task", r.task_id()), AnswerFields(spec->human().answer(), m, c.lang),
+               "<label>", Escape(m.Text(c.lang, "reviewer")),
+               "<input type=\"text\" name=\"reviewer\" list=\"people\" required></label><label>",
+               Escape(m.Text(c.lang, "resolution")),
+               "<input type=\"text\" name=\"reason\" required></label><button "
+               "class=\"primary\">",
+               Escape(m.Text(c.lang, "decide")), "</button></form>");
   }
   if (list->reviews_size() > kShown) {
-    absl::StrAppend(&out, "<p>+", list->reviews_size() - kShown, "</p>");
+    out.Append("<p>+", list->reviews_size() - kShown, "</p>");
   }
-  absl::StrAppend(&out, "</div>");
+  out.Append("</div>");
   return out;
 }
 
@@ -482,7 +471,7 @@ void WebServer::ManagerAction(Call& c, const std::string& action) {
   const Messages& m = Messages::Get();
   auto error = [&](const std::string& text) {
     c.res.status = 400;
-    ManagerPage(c, absl::StrCat("<p class=\"notice error\" id=\"error\">", Escape(text), "</p>"));
+    ManagerPage(c, HtmlCat("<p class=\"notice error\" id=\"error\">", Escape(text), "</p>"));
   };
   if (action == "resolve") {
     v1::ResolveDisputeRequest r;
@@ -501,12 +490,12 @@ void WebServer::ManagerAction(Call& c, const std::string& action) {
     if (absl::Status s = hooks_.resolve(r); !s.ok()) return error(std::string(s.message()));
     spdlog::info("event=web_dispute_resolved assignment={} restore={}", r.assignment_id(),
                  r.restore());
-    return ManagerPage(c, absl::StrCat("<p class=\"notice\" id=\"notice\">",
-                                       Escape(m.Text(c.lang, "dispute_decided")), "</p>"));
+    return ManagerPage(c, HtmlCat("<p class=\"notice\" id=\"notice\">",
+                                  Escape(m.Text(c.lang, "dispute_decided")), "</p>"));
   }
   auto done = [&](const std::string& key) {
     return ManagerPage(
-        c, absl::StrCat("<p class=\"notice\" id=\"notice\">", Escape(m.Text(c.lang, key)), "</p>"));
+        c, HtmlCat("<p class=\"notice\" id=\"notice\">", Escape(m.Text(c.lang, key)), "</p>"));
   };
   if (action == "review") {
     if (absl::Status s = DecideReview(c); !s.ok()) return error(std::string(s.message()));
@@ -605,51 +594,49 @@ void WebServer::ManagerAction(Call& c, const std::string& action) {
     return done("marked_trained");
   }
   // A new sign-in code for each: shown once, here.
-  std::string codes = "<p class=\"notice\" id=\"notice\">";
+  Html codes = "<p class=\"notice\" id=\"notice\">";
   for (const auto& w : workers) {
     auto code = state_->IssueSignInCode(w.pseudonym());
     if (!code.ok()) return error(std::string(code.status().message()));
     EndSessions(w.pseudonym());  // a new code is for a lost or shared one: sign in again
     spdlog::info("event=web_new_code worker={}", w.pseudonym());
-    absl::StrAppend(&codes, Escape(m.Text(c.lang, "code_for", {{"name", w.name()}})), " <b ",
-                    workers.size() == 1 ? "id" : "class", "=\"code\">", *code, "</b><br>");
+    codes.Append(Escape(m.Text(c.lang, "code_for", {{"name", w.name()}})), " <b ",
+                 workers.size() == 1 ? Html("id") : Html("class"), "=\"code\">", Escape(*code),
+                 "</b><br>");
   }
-  ManagerPage(c, absl::StrCat(codes, Escape(m.Text(c.lang, "code_once")), "</p>"));
+  ManagerPage(c, HtmlCat(codes, Escape(m.Text(c.lang, "code_once")), "</p>"));
 }
 
 // The centre's managers: each signs in with their own code, and every decision on this page
 // names the one signed in. Any manager adds one (the code is shown once, here), gives one a new
 // code (ending their sessions) or revokes one (never themself).
-std::string WebServer::ManagersSection(Call& c) {
+Html WebServer::ManagersSection(Call& c) {
   const Messages& m = Messages::Get();
-  std::string out =
-      absl::StrCat("<h2>", Escape(m.Text(c.lang, "managers")), "</h2><div id=\"managers\">");
+  Html out = HtmlCat("<h2>", Escape(m.Text(c.lang, "managers")), "</h2><div id=\"managers\">");
   for (const v1::CentreManager& mgr : state_->Managers()) {
-    absl::StrAppend(&out, "<form method=\"post\" class=\"card\">", c.FormToken(), "<b>",
-                    Escape(mgr.name()), "</b> &middot; ",
-                    Escape(m.Text(c.lang, "added_by", {{"name", mgr.added_by()}})));
+    out.Append("<form method=\"post\" class=\"card\">", c.FormToken(), "<b>", Escape(mgr.name()),
+               "</b> &middot; ", Escape(m.Text(c.lang, "added_by", {{"name", mgr.added_by()}})));
     if (mgr.revoked()) {
-      absl::StrAppend(&out, " &middot; ",
-                      Escape(m.Text(c.lang, "revoked_by", {{"name", mgr.revoked_by()}})));
+      out.Append(" &middot; ", Escape(m.Text(c.lang, "revoked_by", {{"name", mgr.revoked_by()}})));
     } else {
       // Only the installation's manager gives somebody else a code; anyone renews their own.
       if (mgr.name() == c.session.manager_name ||
           c.session.manager_name == centre::ManagerBook::kInstallationManager) {
-        absl::StrAppend(&out, " <button formaction=\"/manage/managers/code\">",
-                        Escape(m.Text(c.lang, "new_code")), "</button>");
+        out.Append(" <button formaction=\"/manage/managers/code\">",
+                   Escape(m.Text(c.lang, "new_code")), "</button>");
       }
       if (mgr.name() != c.session.manager_name) {
-        absl::StrAppend(&out, " <button formaction=\"/manage/managers/revoke\">",
-                        Escape(m.Text(c.lang, "revoke")), "</button>");
+        out.Append(" <button formaction=\"/manage/managers/revoke\">",
+                   Escape(m.Text(c.lang, "revoke")), "</button>");
       }
     }
-    absl::StrAppend(&out, Hidden("name", mgr.name()), "</form>");
+    out.Append(Hidden("name", mgr.name()), "</form>");
   }
-  absl::StrAppend(&out, "<form method=\"post\" action=\"/manage/managers/add\">", c.FormToken(),
-                  "<label>", Escape(m.Text(c.lang, "name")),
-                  "<input type=\"text\" name=\"name\" required maxlength=\"40\" "
-                  "autocomplete=\"off\"></label><button>",
-                  Escape(m.Text(c.lang, "add_manager")), "</button></form></div>");
+  out.Append("<form method=\"post\" action=\"/manage/managers/add\">", c.FormToken(), "<label>",
+             Escape(m.Text(c.lang, "name")),
+             "<input type=\"text\" name=\"name\" required maxlength=\"40\" "
+             "autocomplete=\"off\"></label><button>",
+             Escape(m.Text(c.lang, "add_manager")), "</button></form></div>");
   return out;
 }
 
@@ -662,36 +649,36 @@ void WebServer::ManagerAccountAction(Call& c, const std::string& action) {
     if (absl::Status s = state_->RevokeManager(name, by); !s.ok()) {
       c.res.status = 400;
       return ManagerPage(
-          c, absl::StrCat("<p class=\"notice error\" id=\"error\">", Escape(s.message()), "</p>"));
+          c, HtmlCat("<p class=\"notice error\" id=\"error\">", Escape(s.message()), "</p>"));
     }
     EndManagerSessions(absl::AsciiStrToLower(name));
     spdlog::info("event=web_manager_revoked manager={} by={}", name, by);
-    return ManagerPage(c, absl::StrCat("<p class=\"notice\" id=\"notice\">",
-                                       Escape(m.Text(c.lang, "manager_revoked")), "</p>"));
+    return ManagerPage(c, HtmlCat("<p class=\"notice\" id=\"notice\">",
+                                  Escape(m.Text(c.lang, "manager_revoked")), "</p>"));
   }
   const bool own = absl::AsciiStrToLower(name) == by;
   if (action == "code" && !own && by != centre::ManagerBook::kInstallationManager) {
     c.res.status = 403;
-    return ManagerPage(c, absl::StrCat("<p class=\"notice error\" id=\"error\">",
-                                       Escape(m.Text(c.lang, "only_installation_codes")), "</p>"));
+    return ManagerPage(c, HtmlCat("<p class=\"notice error\" id=\"error\">",
+                                  Escape(m.Text(c.lang, "only_installation_codes")), "</p>"));
   }
   code = action == "add" ? state_->AddManager(name, by) : state_->NewManagerCode(name, by);
   if (!code.ok()) {
     c.res.status = 400;
-    return ManagerPage(c, absl::StrCat("<p class=\"notice error\" id=\"error\">",
-                                       Escape(code.status().message()), "</p>"));
+    return ManagerPage(c, HtmlCat("<p class=\"notice error\" id=\"error\">",
+                                  Escape(code.status().message()), "</p>"));
   }
   if (action == "code") EndManagerSessions(absl::AsciiStrToLower(name));
   spdlog::info("event=web_manager_code manager={} by={} new={}", name, by, action == "add");
-  const std::string shown = absl::StrCat(
-      "<p class=\"notice\" id=\"notice\">", Escape(m.Text(c.lang, "code_for", {{"name", name}})),
-      " <b id=\"code\">", Escape(*code), "</b><br>",
-      Escape(m.Text(c.lang, own ? "own_code_once" : "code_once")), "</p>");
+  const Html shown = HtmlCat("<p class=\"notice\" id=\"notice\">",
+                             Escape(m.Text(c.lang, "code_for", {{"name", name}})),
+                             " <b id=\"code\">", Escape(*code), "</b><br>",
+                             Escape(m.Text(c.lang, own ? "own_code_once" : "code_once")), "</p>");
   if (own) {  // this session was opened with the old code: it is over; sign in with the new one
     c.signed_in = false;
-    Render(c, m.Text(c.lang, "manager_title"),
-           absl::StrCat(shown, "<p><a href=\"/signin\">", Escape(m.Text(c.lang, "sign_in")),
-                        "</a></p>"));
+    Render(
+        c, m.Text(c.lang, "manager_title"),
+        HtmlCat(shown, "<p><a href=\"/signin\">", Escape(m.Text(c.lang, "sign_in")), "</a></p>"));
     return;
   }
   ManagerPage(c, shown);

@@ -6,51 +6,49 @@
 
 namespace mw::agent::web {
 
-std::string Hidden(absl::string_view name, absl::string_view value) {
-  return absl::StrCat("<input type=\"hidden\" name=\"", Escape(name), "\" value=\"", Escape(value),
-                      "\">");
+Html Hidden(absl::string_view name, absl::string_view value) {
+  return HtmlCat("<input type=\"hidden\" name=\"", Escape(name), "\" value=\"", Escape(value),
+                 "\">");
 }
 
-std::string WebServer::Call::FormToken() const {
-  return form_token.empty() ? "" : Hidden(kFormTokenField, form_token);
+Html WebServer::Call::FormToken() const {
+  return form_token.empty() ? Html() : Hidden(kFormTokenField, form_token);
 }
 
 // The answer form's fields for the stage's schema.
-std::string AnswerFields(const v1::AnswerSchema& schema, const Messages& m,
-                         const std::string& lang) {
-  std::string out;
+Html AnswerFields(const v1::AnswerSchema& schema, const Messages& m, const std::string& lang) {
+  Html out;
   switch (schema.kind_case()) {
     case v1::AnswerSchema::kSingleChoice:
       for (const auto& o : schema.single_choice().options()) {
-        absl::StrAppend(&out, "<label class=\"opt\"><input type=\"radio\" name=\"choice\" value=\"",
-                        Escape(o), "\" required> ", Escape(o), "</label>");
+        out.Append("<label class=\"opt\"><input type=\"radio\" name=\"choice\" value=\"", Escape(o),
+                   "\" required> ", Escape(o), "</label>");
       }
       break;
     case v1::AnswerSchema::kMultiChoice:
       for (const auto& o : schema.multi_choice().options()) {
-        absl::StrAppend(&out,
-                        "<label class=\"opt\"><input type=\"checkbox\" name=\"choices\" value=\"",
-                        Escape(o), "\"> ", Escape(o), "</label>");
+        out.Append("<label class=\"opt\"><input type=\"checkbox\" name=\"choices\" value=\"",
+                   Escape(o), "\"> ", Escape(o), "</label>");
       }
       break;
     case v1::AnswerSchema::kText: {
       const uint32_t max = schema.text().max_length() > 0 ? schema.text().max_length() : 2000;
-      absl::StrAppend(&out, "<p>",
-                      Escape(m.Text(lang, "answer_text_limits",
-                                    {{"min", absl::StrCat(schema.text().min_length())},
-                                     {"max", absl::StrCat(max)}})),
-                      "</p><textarea name=\"text\" rows=\"4\" maxlength=\"", max, "\" minlength=\"",
-                      schema.text().min_length(), "\" required></textarea>");
+      out.Append("<p>",
+                 Escape(m.Text(lang, "answer_text_limits",
+                               {{"min", absl::StrCat(schema.text().min_length())},
+                                {"max", absl::StrCat(max)}})),
+                 "</p><textarea name=\"text\" rows=\"4\" maxlength=\"", max, "\" minlength=\"",
+                 schema.text().min_length(), "\" required></textarea>");
       break;
     }
     case v1::AnswerSchema::kNumber: {
       const auto& n = schema.number();
-      absl::StrAppend(
-          &out, "<p>",
-          Escape(m.Text(lang, "answer_number_limits",
-                        {{"min", absl::StrCat(n.min())}, {"max", absl::StrCat(n.max())}})),
-          "</p><input type=\"number\" name=\"number\" inputmode=\"decimal\" step=\"",
-          n.integer() ? "1" : "any", "\" min=\"", n.min(), "\" max=\"", n.max(), "\" required>");
+      out.Append("<p>",
+                 Escape(m.Text(lang, "answer_number_limits",
+                               {{"min", absl::StrCat(n.min())}, {"max", absl::StrCat(n.max())}})),
+                 "</p><input type=\"number\" name=\"number\" inputmode=\"decimal\" step=\"",
+                 n.integer() ? Html("1") : Html("any"), "\" min=\"", n.min(), "\" max=\"", n.max(),
+                 "\" required>");
       break;
     }
     default:

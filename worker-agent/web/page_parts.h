@@ -12,6 +12,7 @@
 #include "absl/strings/string_view.h"
 #include "microwork/v1/contract.pb.h"
 #include "microwork/v1/dispatch.pb.h"
+#include "worker-agent/web/html.h"
 #include "worker-agent/web/messages.h"
 #include "worker-agent/web/web_server.h"
 
@@ -27,14 +28,14 @@ struct WebServer::Call {
   // A manager whose code someone else issued: until they choose their own, the page offers
   // only that, and no decision is taken in their name.
   bool must_renew = false;
-  std::string notice;  // HTML
+  Html notice;
   // The session's form token (WebServer::FormTokenOf), "" before sign-in. Every form a signed-in
   // person sees carries it and every POST of theirs must: a page on another site cannot read it.
   std::string form_token;
 
   void Redirect(const std::string& to) { res.set_redirect(to, 303); }
   // The hidden field that carries form_token ("" before sign-in); goes inside every POST form.
-  std::string FormToken() const;
+  Html FormToken() const;
 };
 
 // The values of form field `name`, from a URL-encoded body or query (req.params) or from a
@@ -44,11 +45,10 @@ std::vector<std::string> FormValues(const httplib::Request& req, const std::stri
 std::string FormValue(const httplib::Request& req, const std::string& name);
 
 // A hidden form field, escaped.
-std::string Hidden(absl::string_view name, absl::string_view value);
+Html Hidden(absl::string_view name, absl::string_view value);
 
 // The answer form's fields for `schema` (radio buttons, check boxes, a text area or a number).
-std::string AnswerFields(const v1::AnswerSchema& schema, const Messages& m,
-                         const std::string& lang);
+Html AnswerFields(const v1::AnswerSchema& schema, const Messages& m, const std::string& lang);
 
 // The answer the form carries, in the schema's shape; INVALID_ARGUMENT says what is missing or
 // wrong (CheckAnswer's words).

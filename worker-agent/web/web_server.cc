@@ -295,8 +295,8 @@ void WebServer::Routes() {
       if (auto n = req.get_param_value("notice"); !n.empty()) {
         std::vector<std::pair<std::string, std::string>> args;
         if (req.has_param("pay")) args.emplace_back("pay", req.get_param_value("pay"));
-        c.notice = absl::StrCat("<p class=\"notice\" id=\"notice\">",
-                                Escape(m.Text(c.lang, n, args)), "</p>");
+        c.notice =
+            HtmlCat("<p class=\"notice\" id=\"notice\">", Escape(m.Text(c.lang, n, args)), "</p>");
       }
       fn(c);
     };
@@ -329,35 +329,34 @@ void WebServer::Routes() {
   }
 }
 
-std::string WebServer::Nav(const Call& c) const {
+Html WebServer::Nav(const Call& c) const {
   const Messages& m = Messages::Get();
-  std::string nav = "<nav>";
+  Html nav = "<nav>";
   if (c.signed_in && !c.session.manager) {
-    absl::StrAppend(&nav, "<a href=\"/task\">", Escape(m.Text(c.lang, "nav_task")),
-                    "</a><a href=\"/earnings\">", Escape(m.Text(c.lang, "nav_earnings")),
-                    "</a><a href=\"/me\">", Escape(m.Text(c.lang, "nav_data")), "</a>");
+    nav.Append("<a href=\"/task\">", Escape(m.Text(c.lang, "nav_task")),
+               "</a><a href=\"/earnings\">", Escape(m.Text(c.lang, "nav_earnings")),
+               "</a><a href=\"/me\">", Escape(m.Text(c.lang, "nav_data")), "</a>");
   }
-  const std::string back = Escape(c.req.path);
+  const Html back = Escape(c.req.path);
   for (const auto& l : m.languages()) {
     if (l == c.lang) continue;
-    absl::StrAppend(&nav, "<a href=\"/lang?to=", l, "&amp;back=", back, "\" lang=\"", l, "\">",
-                    Escape(m.Text(l, "language_name")), "</a>");
+    nav.Append("<a href=\"/lang?to=", Escape(l), "&amp;back=", back, "\" lang=\"", Escape(l), "\">",
+               Escape(m.Text(l, "language_name")), "</a>");
   }
   if (c.signed_in) {
-    absl::StrAppend(&nav, "<form method=\"post\" action=\"/signout\" class=\"inline\">",
-                    c.FormToken(),
-                    "<button "
-                    "class=\"small\">",
-                    Escape(m.Text(c.lang, "sign_out")), "</button></form>");
+    nav.Append("<form method=\"post\" action=\"/signout\" class=\"inline\">", c.FormToken(),
+               "<button "
+               "class=\"small\">",
+               Escape(m.Text(c.lang, "sign_out")), "</button></form>");
   }
-  return absl::StrCat(nav, "</nav>");
+  return HtmlCat(nav, "</nav>");
 }
 
-void WebServer::Render(Call& c, const std::string& title, const std::string& body, int refresh) {
-  std::string notice = c.notice;
+void WebServer::Render(Call& c, const std::string& title, const Html& body, int refresh) {
+  Html notice = c.notice;
   if (hooks_.online && !hooks_.online()) {
-    absl::StrAppend(&notice, "<p class=\"notice\" id=\"offline\">",
-                    Escape(Messages::Get().Text(c.lang, "offline")), "</p>");
+    notice.Append("<p class=\"notice\" id=\"offline\">",
+                  Escape(Messages::Get().Text(c.lang, "offline")), "</p>");
   }
   c.res.set_header("Cache-Control", "no-store");
   c.res.set_content(Page({.lang = c.lang,
@@ -365,7 +364,7 @@ void WebServer::Render(Call& c, const std::string& title, const std::string& bod
                           .nav = Nav(c),
                           .notice = notice,
                           .refresh_seconds = refresh},
-                         absl::StrCat("<h1>", Escape(title), "</h1>", body)),
+                         HtmlCat("<h1>", Escape(title), "</h1>", body)),
                     "text/html; charset=utf-8");
 }
 
@@ -383,15 +382,15 @@ void WebServer::SignInPage(Call& c, const std::string& error) {
     c.form_token = pre;
   }
   if (!error.empty()) {
-    c.notice = absl::StrCat("<p class=\"notice error\" id=\"error\">", Escape(error), "</p>");
+    c.notice = HtmlCat("<p class=\"notice error\" id=\"error\">", Escape(error), "</p>");
   }
   Render(c, m.Text(c.lang, "sign_in"),
-         absl::StrCat("<form method=\"post\" action=\"/signin\">", c.FormToken(),
-                      "<label for=\"code\">", Escape(m.Text(c.lang, "sign_in_code")),
-                      "</label><input type=\"password\" id=\"code\" name=\"code\" "
-                      "inputmode=\"numeric\" autocomplete=\"off\" required><p>",
-                      Escape(m.Text(c.lang, "sign_in_help")), "</p><button class=\"primary\">",
-                      Escape(m.Text(c.lang, "sign_in")), "</button></form>"));
+         HtmlCat("<form method=\"post\" action=\"/signin\">", c.FormToken(), "<label for=\"code\">",
+                 Escape(m.Text(c.lang, "sign_in_code")),
+                 "</label><input type=\"password\" id=\"code\" name=\"code\" "
+                 "inputmode=\"numeric\" autocomplete=\"off\" required><p>",
+                 Escape(m.Text(c.lang, "sign_in_help")), "</p><button class=\"primary\">",
+                 Escape(m.Text(c.lang, "sign_in")), "</button></form>"));
 }
 
 void WebServer::SignIn(Call& c) {

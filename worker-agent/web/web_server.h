@@ -29,6 +29,7 @@
 #include "worker-agent/state/agent_state.h"
 #include "worker-agent/web/connection_guard.h"
 #include "worker-agent/web/guard.h"
+#include "worker-agent/web/html.h"
 
 namespace httplib {
 class Server;
@@ -130,10 +131,10 @@ class WebServer {
   std::string InstallationMark() const;
   // The managers section: who manages the centre, with forms to add one, give one a new code
   // and revoke one; and what those forms post.
-  std::string ManagersSection(Call& c);
+  Html ManagersSection(Call& c);
   void ManagerAccountAction(Call& c, const std::string& action);
-  std::string Nav(const Call& c) const;
-  void Render(Call& c, const std::string& title, const std::string& body, int refresh = 0);
+  Html Nav(const Call& c) const;
+  void Render(Call& c, const std::string& title, const Html& body, int refresh = 0);
 
   void SignInPage(Call& c, const std::string& error);
   void SignIn(Call& c);
@@ -142,7 +143,7 @@ class WebServer {
   void TaskPage(Call& c);
   // The welfare notice that stops work now (HTML), or "" when the worker may go on. Passes back
   // distressing tasks past the daily cap and adds the break reminder to `c`.
-  std::string Welfare(Call& c);
+  Html Welfare(Call& c);
   // A 500 page saying the worker's record here cannot be read (`why` goes to the log).
   void RecordUnreadable(Call& c, const absl::Status& why);
   void StartTask(Call& c);
@@ -150,15 +151,15 @@ class WebServer {
   void EarningsPage(Call& c);
   void Dispute(Call& c);
   void DataPage(Call& c, bool json);
-  void ManagerPage(Call& c, const std::string& notice);
+  void ManagerPage(Call& c, const Html& notice);
   void ManagerAction(Call& c, const std::string& action);
   // The manager's teams and reservations section, and the forms posted from it.
-  std::string Reservations(Call& c, const std::function<std::string(const std::string&)>& name_of);
+  Html Reservations(Call& c, const std::function<std::string(const std::string&)>& name_of);
   // The form below the roster: what the manager does for every ticked worker.
-  std::string ActOnTicked(Call& c);
+  Html ActOnTicked(Call& c);
   absl::Status ReservationAction(Call& c, const std::string& action, const std::string& by);
   // The manager's review queue section, and a decision posted from it.
-  std::string ReviewQueue(Call& c, const std::function<std::string(const std::string&)>& name_of);
+  Html ReviewQueue(Call& c, const std::function<std::string(const std::string&)>& name_of);
   absl::Status DecideReview(Call& c);
 
   centre::AgentState* const state_;

@@ -55,7 +55,7 @@ struct Window {
 
 // ---- Work ----
 
-std::string WebServer::Welfare(Call& c) {
+Html WebServer::Welfare(Call& c) {
   const WelfareLimits limits{.max_minutes_per_day = options_.max_minutes_per_day,
                              .max_minutes_per_week = options_.max_minutes_per_week,
                              .distressing_per_day = options_.distressing_per_day,
@@ -74,8 +74,8 @@ std::string WebServer::Welfare(Call& c) {
     // Off duty, as past a limit: nothing more is leased for them meanwhile.
     if (hooks_.set_on_duty) hooks_.set_on_duty(worker, false);
     c.res.status = 500;
-    return absl::StrCat("<p class=\"notice\" id=\"record-unreadable\">",
-                        Escape(m.Text(c.lang, "record_unreadable")), "</p>");
+    return HtmlCat("<p class=\"notice\" id=\"record-unreadable\">",
+                   Escape(m.Text(c.lang, "record_unreadable")), "</p>");
   }
   int64_t stretch_start = 0;
   {
@@ -96,7 +96,7 @@ std::string WebServer::Welfare(Call& c) {
     spdlog::info("event=welfare_limit worker={} active_seconds_today={}", worker,
                  today->active_seconds);
     if (hooks_.set_on_duty) hooks_.set_on_duty(worker, false);  // its buffer goes back
-    return absl::StrCat("<p class=\"notice\" id=\"limit\">", Escape(stop), "</p>");
+    return HtmlCat("<p class=\"notice\" id=\"limit\">", Escape(stop), "</p>");
   }
   // Past the exposure cap, distressing tasks are passed back (skipped, so others get them).
   if (check.pass_distressing) {
@@ -111,15 +111,15 @@ std::string WebServer::Welfare(Call& c) {
     }
     if (passed) {
       if (hooks_.answer_saved) hooks_.answer_saved();
-      absl::StrAppend(
-          &c.notice, "<p class=\"notice\" id=\"exposure\">",
+      c.notice.Append(
+          "<p class=\"notice\" id=\"exposure\">",
           Escape(m.Text(c.lang, "exposure_cap", {{"n", absl::StrCat(today->distressing)}})),
           "</p>");
     }
   }
   if (check.break_minutes > 0) {
-    absl::StrAppend(
-        &c.notice, "<p class=\"notice\" id=\"break\">",
+    c.notice.Append(
+        "<p class=\"notice\" id=\"break\">",
         Escape(m.Text(c.lang, "break_reminder", {{"minutes", absl::StrCat(check.break_minutes)}})),
         "</p>");
   }
@@ -131,14 +131,14 @@ void WebServer::RecordUnreadable(Call& c, const absl::Status& why) {
                 why.ToString());
   const Messages& m = Messages::Get();
   Render(c, m.Text(c.lang, "earnings_title"),
-         absl::StrCat("<p class=\"notice\" id=\"record-unreadable\">",
-                      Escape(m.Text(c.lang, "record_unreadable")), "</p>"));
+         HtmlCat("<p class=\"notice\" id=\"record-unreadable\">",
+                 Escape(m.Text(c.lang, "record_unreadable")), "</p>"));
   c.res.status = 500;
 }
 
 void WebServer::TaskPage(Call& c) {
   const Messages& m = Messages::Get();
-  if (std::string stop = Welfare(c); !stop.empty()) {
+  if (Html stop = Welfare(c); !stop.empty()) {
     Render(c, m.Text(c.lang, "next_task"), stop);
     return;
   }
@@ -146,9 +146,8 @@ void WebServer::TaskPage(Call& c) {
   auto next = state_->PeekNext(c.session.worker);
   if (!next.has_value()) {
     Render(c, m.Text(c.lang, "next_task"),
-           absl::StrCat("<p id=\"no-task\">", Escape(m.Text(c.lang, "no_task")),
-                        "</p><p><a href=\"/task\">", Escape(m.Text(c.lang, "check_again")),
-                        "</a></p>"),
+           HtmlCat("<p id=\"no-task\">", Escape(m.Text(c.lang, "no_task")),
+                   "</p><p><a href=\"/task\">", Escape(m.Text(c.lang, "check_again")), "</a></p>"),
            /*refresh=*/20);
     return;
   }
@@ -156,58 +155,57 @@ void WebServer::TaskPage(Call& c) {
   const v1::HumanStage& stage = next->spec().human();
   const uint32_t est = std::max<uint32_t>(stage.estimated_seconds(), 1);
   const int64_t hourly = EarnedPerHour(a.piece_rate_minor(), est);
-  const std::string pay = absl::StrCat(
+  const Html pay = HtmlCat(
       "<dl><dt>", Escape(m.Text(c.lang, "pay")), "</dt><dd class=\"pay\" id=\"pay\">",
       Escape(FormatMoney(a.piece_rate_minor(), a.currency())), "</dd><dt>",
       Escape(m.Text(c.lang, "time")), "</dt><dd>",
       Escape(m.Text(c.lang, "minutes", {{"n", absl::StrCat((est + 59) / 60)}})), " &middot; ",
       Escape(m.Text(c.lang, "per_hour", {{"rate", FormatMoney(hourly, a.currency())}})),
       "</dd></dl>");
-  const std::string instructions =
-      absl::StrCat("<h2>", Escape(m.Text(c.lang, "instructions")), "</h2><p id=\"instructions\">",
-                   Escape(Instructions(stage, c.lang)),
-                   "</p><button type=\"button\" class=\"say\" data-say=\"instructions\">",
-                   Escape(m.Text(c.lang, "read_aloud")), "</button>");
+  const Html instructions =
+      HtmlCat("<h2>", Escape(m.Text(c.lang, "instructions")), "</h2><p id=\"instructions\">",
+              Escape(Instructions(stage, c.lang)),
+              "</p><button type=\"button\" class=\"say\" data-say=\"instructions\">",
+              Escape(m.Text(c.lang, "read_aloud")), "</button>");
   if (next->opened_at_ms() == 0) {
     // Before starting: what it pays and how long it takes, then the choice.
     Render(c, m.Text(c.lang, "next_task"),
-           absl::StrCat(pay, "<p>", Escape(m.Text(c.lang, "before_start")), "</p>", instructions,
-                        "<form method=\"post\" action=\"/task/start\">", c.FormToken(),
-                        Hidden("aid", a.assignment_id()), "<button class=\"primary\" id=\"start\">",
-                        Escape(m.Text(c.lang, "start")), "</button></form>"));
+           HtmlCat(pay, "<p>", Escape(m.Text(c.lang, "before_start")), "</p>", instructions,
+                   "<form method=\"post\" action=\"/task/start\">", c.FormToken(),
+                   Hidden("aid", a.assignment_id()), "<button class=\"primary\" id=\"start\">",
+                   Escape(m.Text(c.lang, "start")), "</button></form>"));
     return;
   }
-  std::string item = "<dl id=\"item\">";
+  Html item = "<dl id=\"item\">";
   const auto& show = stage.show_fields();
   for (const auto& f : a.item().fields()) {
     if (!show.empty() && std::find(show.begin(), show.end(), f.name()) == show.end()) continue;
-    absl::StrAppend(&item, "<dt>", Escape(f.name()), "</dt><dd>", Escape(f.value()), "</dd>");
+    item.Append("<dt>", Escape(f.name()), "</dt><dd>", Escape(f.value()), "</dd>");
   }
-  absl::StrAppend(&item, "</dl>");
-  const std::string ids =
-      absl::StrCat(Hidden("aid", a.assignment_id()), Hidden("epoch", absl::StrCat(a.epoch())),
-                   Hidden("hidden_ms", "0"), c.FormToken());
-  std::string reasons;
+  item.Append("</dl>");
+  const Html ids =
+      HtmlCat(Hidden("aid", a.assignment_id()), Hidden("epoch", absl::StrCat(a.epoch())),
+              Hidden("hidden_ms", "0"), c.FormToken());
+  Html reasons;
   for (const char* r : {"skip_unclear", "skip_unreadable", "skip_upsetting", "skip_other"}) {
-    absl::StrAppend(&reasons, "<option value=\"", r, "\">", Escape(m.Text(c.lang, r)), "</option>");
+    reasons.Append("<option value=\"", Escape(r), "\">", Escape(m.Text(c.lang, r)), "</option>");
   }
-  Render(
-      c, m.Text(c.lang, "next_task"),
-      absl::StrCat(pay, instructions, "<h2>", Escape(m.Text(c.lang, "item")), "</h2>", item,
-                   // Multipart: a long answer in a script of three bytes a character fits
-                   // (a URL-encoded form is capped at 8 KB by the HTTP library).
-                   "<form method=\"post\" action=\"/task/answer\" id=\"answer\" "
-                   "enctype=\"multipart/form-data\" data-idle-ms=\"",
-                   std::max<int64_t>(120'000, int64_t{est} * 2000), "\"><h2>",
-                   Escape(m.Text(c.lang, "your_answer")), "</h2>", ids,
-                   AnswerFields(stage.answer(), m, c.lang),
-                   "<button class=\"primary\" id=\"save\">", Escape(m.Text(c.lang, "save_answer")),
-                   "</button></form><form method=\"post\" action=\"/task/skip\" "
-                   "id=\"skip\"><h2>",
-                   Escape(m.Text(c.lang, "skip")), "</h2>", ids, "<label for=\"reason\">",
-                   Escape(m.Text(c.lang, "skip_reason")),
-                   "</label><select name=\"reason\" id=\"reason\">", reasons, "</select><button>",
-                   Escape(m.Text(c.lang, "skip")), "</button></form>"));
+  Render(c, m.Text(c.lang, "next_task"),
+         HtmlCat(pay, instructions, "<h2>", Escape(m.Text(c.lang, "item")), "</h2>", item,
+                 // Multipart: a long answer in a script of three bytes a character fits
+                 // (a URL-encoded form is capped at 8 KB by the HTTP library).
+                 "<form method=\"post\" action=\"/task/answer\" id=\"answer\" "
+                 "enctype=\"multipart/form-data\" data-idle-ms=\"",
+                 std::max<int64_t>(120'000, int64_t{est} * 2000), "\"><h2>",
+                 Escape(m.Text(c.lang, "your_answer")), "</h2>", ids,
+                 AnswerFields(stage.answer(), m, c.lang), "<button class=\"primary\" id=\"save\">",
+                 Escape(m.Text(c.lang, "save_answer")),
+                 "</button></form><form method=\"post\" action=\"/task/skip\" "
+                 "id=\"skip\"><h2>",
+                 Escape(m.Text(c.lang, "skip")), "</h2>", ids, "<label for=\"reason\">",
+                 Escape(m.Text(c.lang, "skip_reason")),
+                 "</label><select name=\"reason\" id=\"reason\">", reasons, "</select><button>",
+                 Escape(m.Text(c.lang, "skip")), "</button></form>"));
 }
 
 void WebServer::StartTask(Call& c) {
@@ -250,10 +248,10 @@ void WebServer::Answer(Call& c, bool skip) {
     auto answer = ParseAnswer(c.req, stage.answer());
     if (!answer.ok()) {
       c.res.status = 400;
-      c.notice = absl::StrCat("<p class=\"notice error\" id=\"error\">",
-                              Escape(m.Text(c.lang, "answer_problem",
-                                            {{"detail", std::string(answer.status().message())}})),
-                              "</p>");
+      c.notice = HtmlCat("<p class=\"notice error\" id=\"error\">",
+                         Escape(m.Text(c.lang, "answer_problem",
+                                       {{"detail", std::string(answer.status().message())}})),
+                         "</p>");
       TaskPage(c);
       return;
     }
@@ -314,61 +312,60 @@ void WebServer::EarningsPage(Call& c) {
       windows[w].active_seconds += e.active_seconds();
     }
   }
-  std::string body = "<table id=\"totals\">";
+  Html body = "<table id=\"totals\">";
   const char* names[3] = {"today", "this_week", "this_period"};
   for (int w = 0; w < 3; ++w) {
     const Window& win = windows[w];
-    absl::StrAppend(&body, "<tr><th>", Escape(m.Text(c.lang, names[w])), "</th><td id=\"", names[w],
-                    "\"><b>", Escape(FormatMoney(win.wage_minor, currency)), "</b><br>",
-                    Escape(m.Text(c.lang, "tasks_count", {{"n", absl::StrCat(win.tasks)}})));
+    body.Append("<tr><th>", Escape(m.Text(c.lang, names[w])), "</th><td id=\"", Escape(names[w]),
+                "\"><b>", Escape(FormatMoney(win.wage_minor, currency)), "</b><br>",
+                Escape(m.Text(c.lang, "tasks_count", {{"n", absl::StrCat(win.tasks)}})));
     if (win.active_seconds > 0) {
       const int64_t hourly = EarnedPerHour(win.wage_minor, win.active_seconds);
-      absl::StrAppend(&body, "<br>",
-                      Escape(m.Text(c.lang, "hourly", {{"rate", FormatMoney(hourly, currency)}})));
+      body.Append("<br>",
+                  Escape(m.Text(c.lang, "hourly", {{"rate", FormatMoney(hourly, currency)}})));
     }
-    absl::StrAppend(&body, "</td></tr>");
+    body.Append("</td></tr>");
   }
-  absl::StrAppend(&body, "</table>");
+  body.Append("</table>");
   const size_t waiting = state_->PendingFor(c.session.worker).size();
   if (waiting > 0) {
-    absl::StrAppend(&body, "<p class=\"notice\">",
-                    Escape(m.Text(c.lang, "waiting_to_send", {{"n", absl::StrCat(waiting)}})),
-                    "</p>");
+    body.Append("<p class=\"notice\">",
+                Escape(m.Text(c.lang, "waiting_to_send", {{"n", absl::StrCat(waiting)}})), "</p>");
   }
-  absl::StrAppend(&body, "<h2>", Escape(m.Text(c.lang, "recent_work")), "</h2>");
+  body.Append("<h2>", Escape(m.Text(c.lang, "recent_work")), "</h2>");
   if (earnings->empty()) {
-    absl::StrAppend(&body, "<p>", Escape(m.Text(c.lang, "no_work_yet")), "</p>");
+    body.Append("<p>", Escape(m.Text(c.lang, "no_work_yet")), "</p>");
   } else {
-    absl::StrAppend(&body, "<table id=\"recent\"><tr><th>", Escape(m.Text(c.lang, "when")),
-                    "</th><th>", Escape(m.Text(c.lang, "task")), "</th><th>",
-                    Escape(m.Text(c.lang, "pay")), "</th></tr>");
+    body.Append("<table id=\"recent\"><tr><th>", Escape(m.Text(c.lang, "when")), "</th><th>",
+                Escape(m.Text(c.lang, "task")), "</th><th>", Escape(m.Text(c.lang, "pay")),
+                "</th></tr>");
     size_t shown = 0;
     for (auto it = earnings->rbegin(); it != earnings->rend() && shown < kMaxRecent;
          ++it, ++shown) {
       const std::string when =
           absl::FormatTime("%d/%m %H:%M", absl::FromUnixMillis(it->answered_at_ms()), tz);
-      absl::StrAppend(&body, "<tr><td>", when, "</td><td>", Escape(it->stage()));
-      if (it->late()) absl::StrAppend(&body, " (", Escape(m.Text(c.lang, "late")), ")");
+      body.Append("<tr><td>", Escape(when), "</td><td>", Escape(it->stage()));
+      if (it->late()) body.Append(" (", Escape(m.Text(c.lang, "late")), ")");
       if (!it->feedback().empty()) {
-        absl::StrAppend(&body, "<br><i>", Escape(it->feedback()), "</i>");
+        body.Append("<br><i>", Escape(it->feedback()), "</i>");
       }
-      absl::StrAppend(&body, "</td><td>",
-                      it->skipped() ? Escape(m.Text(c.lang, "skipped_label"))
-                                    : Escape(FormatMoney(it->wage_minor(), it->currency())),
-                      "</td></tr>");
+      body.Append("</td><td>",
+                  it->skipped() ? Escape(m.Text(c.lang, "skipped_label"))
+                                : Escape(FormatMoney(it->wage_minor(), it->currency())),
+                  "</td></tr>");
     }
-    absl::StrAppend(&body, "</table>");
+    body.Append("</table>");
   }
 
   // Pay held back by a person, and the worker's side of it.
-  absl::StrAppend(&body, "<h2>", Escape(m.Text(c.lang, "disputes_title")), "</h2><p>",
-                  Escape(m.Text(c.lang, "disputes_help")), "</p>");
+  body.Append("<h2>", Escape(m.Text(c.lang, "disputes_title")), "</h2><p>",
+              Escape(m.Text(c.lang, "disputes_help")), "</p>");
   absl::StatusOr<std::vector<v1::Withholding>> held =
       hooks_.withholdings
           ? hooks_.withholdings()
           : absl::StatusOr<std::vector<v1::Withholding>>(std::vector<v1::Withholding>());
   if (!held.ok()) {
-    absl::StrAppend(&body, "<p>", Escape(m.Text(c.lang, "disputes_offline")), "</p>");
+    body.Append("<p>", Escape(m.Text(c.lang, "disputes_offline")), "</p>");
   } else {
     int mine = 0;
     for (const auto& w : *held) {
@@ -378,24 +375,24 @@ void WebServer::EarningsPage(Call& c) {
         continue;
       }
       ++mine;
-      absl::StrAppend(&body, "<div class=\"notice\"><b>",
-                      Escape(w.assignment_id().substr(0, w.assignment_id().rfind('@'))),
-                      "</b> &middot; ", Escape(FormatMoney(w.amount_minor(), w.currency())), "<br>",
-                      Escape(m.Text(c.lang, "reason")), ": ",
-                      Escape(v1::WithholdReason_Name(w.reason())), " &mdash; ", Escape(w.note()),
-                      "<br>", Escape(m.Text(c.lang, "dispute_state")), ": ",
-                      Escape(v1::DisputeState_Name(w.dispute())));
+      body.Append("<div class=\"notice\"><b>",
+                  Escape(w.assignment_id().substr(0, w.assignment_id().rfind('@'))),
+                  "</b> &middot; ", Escape(FormatMoney(w.amount_minor(), w.currency())), "<br>",
+                  Escape(m.Text(c.lang, "reason")), ": ",
+                  Escape(v1::WithholdReason_Name(w.reason())), " &mdash; ", Escape(w.note()),
+                  "<br>", Escape(m.Text(c.lang, "dispute_state")), ": ",
+                  Escape(v1::DisputeState_Name(w.dispute())));
       if (w.dispute() == v1::DISPUTE_NONE) {
-        absl::StrAppend(&body, "<form method=\"post\" action=\"/dispute\">", c.FormToken(),
-                        Hidden("aid", w.assignment_id()), "<label>",
-                        Escape(m.Text(c.lang, "your_side")),
-                        "<textarea name=\"statement\" rows=\"3\" required></textarea></label>"
-                        "<button>",
-                        Escape(m.Text(c.lang, "dispute")), "</button></form>");
+        body.Append("<form method=\"post\" action=\"/dispute\">", c.FormToken(),
+                    Hidden("aid", w.assignment_id()), "<label>",
+                    Escape(m.Text(c.lang, "your_side")),
+                    "<textarea name=\"statement\" rows=\"3\" required></textarea></label>"
+                    "<button>",
+                    Escape(m.Text(c.lang, "dispute")), "</button></form>");
       }
-      absl::StrAppend(&body, "</div>");
+      body.Append("</div>");
     }
-    if (mine == 0) absl::StrAppend(&body, "<p>", Escape(m.Text(c.lang, "disputes_none")), "</p>");
+    if (mine == 0) body.Append("<p>", Escape(m.Text(c.lang, "disputes_none")), "</p>");
   }
   Render(c, m.Text(c.lang, "earnings_title"), body);
 }
@@ -462,7 +459,7 @@ void WebServer::DataPage(Call& c, bool json) {
     c.res.set_content(out.dump(2), "application/json");
     return;
   }
-  std::string body = absl::StrCat(
+  Html body = HtmlCat(
       "<p>", Escape(m.Text(c.lang, "my_data_help", {{"pseudonym", shown.pseudonym()}})),
       "</p><dl id=\"data\"><dt>", Escape(m.Text(c.lang, "name")), "</dt><dd>", Escape(shown.name()),
       "</dd><dt>", Escape(m.Text(c.lang, "contact")), "</dt><dd>", Escape(shown.contact()),
