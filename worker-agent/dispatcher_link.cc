@@ -71,6 +71,12 @@ absl::StatusOr<v1::Withholding> DispatcherLink::ResolveDispute(const v1::Resolve
   });
 }
 
+absl::StatusOr<v1::Withholding> DispatcherLink::WithholdWage(const v1::WithholdWageRequest& r) {
+  return Invoke<v1::Withholding>(credential_, kInteractive, [&](auto* ctx, auto* reply) {
+    return stub_->WithholdWage(ctx, r, reply);
+  });
+}
+
 absl::StatusOr<v1::ReassignReply> DispatcherLink::Reassign(const v1::ReassignRequest& r) {
   return Invoke<v1::ReassignReply>(credential_, kInteractive, [&](auto* ctx, auto* reply) {
     return stub_->Reassign(ctx, r, reply);

@@ -180,6 +180,7 @@ int main(int argc, char** argv) {
             },
         .resolve =
             [l](const v1::ResolveDisputeRequest& r) { return l->ResolveDispute(r).status(); },
+        .withhold = [l](const v1::WithholdWageRequest& r) { return l->WithholdWage(r); },
         .reassign = [l](const v1::ReassignRequest& r) { return l->Reassign(r); },
         .reviews = [&agent, l]() -> absl::StatusOr<v1::ListReviewsReply> {
           if (!agent.online()) return absl::UnavailableError("the centre is offline");

@@ -14,6 +14,10 @@ std::string DecisionKey(const v1::ResolveDisputeRequest& r) {
   return absl::StrCat("resolve:", r.assignment_id(), ":", r.decided_by(), ":", r.restore() ? 1 : 0);
 }
 
+std::string DecisionKey(const v1::WithholdWageRequest& r) {
+  return absl::StrCat("withhold:", r.assignment_id(), ":", r.decided_by());
+}
+
 std::string DecisionKey(const v1::ReassignRequest& r) {
   return absl::StrCat("move:", r.assignment_id(), ":", r.to_worker());
 }

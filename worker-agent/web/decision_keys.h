@@ -17,6 +17,7 @@ namespace mw::agent::web {
 std::string DecisionKey(const microwork::v1::DisputeWithholdingRequest& r);
 // A manager resolves a dispute: per assignment, person and outcome.
 std::string DecisionKey(const microwork::v1::ResolveDisputeRequest& r);
+std::string DecisionKey(const microwork::v1::WithholdWageRequest& r);
 // A manager moves an assignment: per assignment and the worker it goes to.
 std::string DecisionKey(const microwork::v1::ReassignRequest& r);
 // A manager decides a review: per task and reviewer.

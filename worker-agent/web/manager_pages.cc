@@ -228,6 +228,26 @@ void WebServer::ManagerPage(Call& c, const Html& notice) {
     }
     body.Append("</div>");
   }
+  // Withholding an answer's pay: for a published reason only, in the name of who is signed in;
+  // the worker sees it and may dispute it.
+  if (hooks_.withhold) {
+    Html reasons;
+    for (int r = 1; r <= v1::WithholdReason_MAX; ++r) {
+      if (!v1::WithholdReason_IsValid(r)) continue;
+      const std::string name = v1::WithholdReason_Name(static_cast<v1::WithholdReason>(r));
+      reasons.Append("<option value=\"", Escape(name), "\">",
+                     Escape(m.Text(c.lang, absl::AsciiStrToLower(name))), "</option>");
+    }
+    body.Append("<h2>", Escape(m.Text(c.lang, "withhold_title")),
+                "</h2><form method=\"post\" action=\"/manage/withhold\" id=\"withhold\">",
+                c.FormToken(), "<p>", Escape(m.Text(c.lang, "withhold_help")), "</p><label>",
+                Escape(m.Text(c.lang, "withhold_aid")),
+                "<input type=\"text\" name=\"aid\" required></label><label>",
+                Escape(m.Text(c.lang, "withhold_reason")), "<select name=\"reason\">", reasons,
+                "</select></label><label>", Escape(m.Text(c.lang, "withhold_note")),
+                "<input type=\"text\" name=\"note\" required></label><button>",
+                Escape(m.Text(c.lang, "withhold_button")), "</button></form>");
+  }
   body.Append(ReviewQueue(c, name_of), ManagersSection(c));
   const centre::OutboxStats outbox = state_->Outbox();
   body.Append("<h2>", Escape(m.Text(c.lang, "outbox")), "</h2><p id=\"outbox\">",
@@ -473,6 +493,29 @@ void WebServer::ManagerAction(Call& c, const std::string& action) {
     c.res.status = 400;
     ManagerPage(c, HtmlCat("<p class=\"notice error\" id=\"error\">", Escape(text), "</p>"));
   };
+  if (action == "withhold") {
+    v1::WithholdWageRequest r;
+    r.set_assignment_id(std::string(absl::StripAsciiWhitespace(c.req.get_param_value("aid"))));
+    r.set_note(std::string(absl::StripAsciiWhitespace(c.req.get_param_value("note"))));
+    r.set_decided_by(c.session.manager_name);  // who is signed in, never a name typed
+    v1::WithholdReason reason = v1::WITHHOLD_REASON_UNSPECIFIED;
+    if (!v1::WithholdReason_Parse(c.req.get_param_value("reason"), &reason) ||
+        reason == v1::WITHHOLD_REASON_UNSPECIFIED) {
+      return error(
+          m.Text(c.lang, "required_field", {{"field", m.Text(c.lang, "withhold_reason")}}));
+    }
+    r.set_reason(reason);
+    if (r.assignment_id().empty() || r.note().empty()) {
+      return error(m.Text(c.lang, "required_field", {{"field", m.Text(c.lang, "withhold_note")}}));
+    }
+    r.set_idempotency_key(DecisionKey(r));
+    if (!hooks_.withhold) return error(m.Text(c.lang, "disputes_offline"));
+    auto withheld = hooks_.withhold(r);
+    if (!withheld.ok()) return error(std::string(withheld.status().message()));
+    spdlog::info("event=web_wage_withheld assignment={} by={}", r.assignment_id(), r.decided_by());
+    return ManagerPage(c, HtmlCat("<p class=\"notice\" id=\"notice\">",
+                                  Escape(m.Text(c.lang, "withheld")), "</p>"));
+  }
   if (action == "resolve") {
     v1::ResolveDisputeRequest r;
     r.set_assignment_id(c.req.get_param_value("aid"));

@@ -317,8 +317,8 @@ void WebServer::Routes() {
   server_->Get("/me", route(Need::kWorker, [this](Call& c) { DataPage(c, false); }));
   server_->Get("/me.json", route(Need::kWorker, [this](Call& c) { DataPage(c, true); }));
   server_->Get("/manage", route(Need::kManager, [this](Call& c) { ManagerPage(c, ""); }));
-  for (const char* action : {"add", "code", "forget", "trained", "resolve", "move", "reserve",
-                             "unreserve", "review", "team", "disband", "duty"}) {
+  for (const char* action : {"add", "code", "forget", "trained", "resolve", "withhold", "move",
+                             "reserve", "unreserve", "review", "team", "disband", "duty"}) {
     server_->Post(absl::StrCat("/manage/", action),
                   route(Need::kManager, [this, action](Call& c) { ManagerAction(c, action); }));
   }

@@ -52,6 +52,9 @@ struct Hooks {
   std::function<absl::Status(const v1::DisputeWithholdingRequest&)> dispute;
   // A person at the centre decides a dispute (never the one who withheld the wage).
   std::function<absl::Status(const v1::ResolveDisputeRequest&)> resolve;
+  // The manager signed in withholds an answer's pay for a published reason (needs the
+  // dispatcher); the worker may dispute it.
+  std::function<absl::StatusOr<v1::Withholding>(const v1::WithholdWageRequest&)> withhold;
   // The manager moves a held assignment to another worker (needs the dispatcher).
   std::function<absl::StatusOr<v1::ReassignReply>(const v1::ReassignRequest&)> reassign;
   // The open reviews (low-confidence results) this centre may decide, each stage's spec once;

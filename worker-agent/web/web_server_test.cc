@@ -47,6 +47,13 @@ class WebServerTest : public ::testing::Test {
       disputes_.push_back(r);
       return absl::OkStatus();
     };
+    hooks.withhold = [this](const v1::WithholdWageRequest& r) -> absl::StatusOr<v1::Withholding> {
+      withheld_.push_back(r);
+      v1::Withholding w;
+      w.set_assignment_id(r.assignment_id());
+      w.set_decided_by(r.decided_by());
+      return w;
+    };
     hooks.resolve = [this](const v1::ResolveDisputeRequest& r) {
       resolutions_.push_back(r);
       return absl::OkStatus();
@@ -248,6 +255,7 @@ class WebServerTest : public ::testing::Test {
   bool online_ = true;
   std::vector<v1::Withholding> withholdings_;
   std::vector<v1::ResolveDisputeRequest> resolutions_;
+  std::vector<v1::WithholdWageRequest> withheld_;
   std::vector<v1::DisputeWithholdingRequest> disputes_;
   std::vector<v1::ReassignRequest> reassigns_;
   v1::ListReviewsReply reviews_;
@@ -637,6 +645,37 @@ TEST_F(WebServerTest, TheManagerDecidesOpenDisputesWithAReason) {
   EXPECT_EQ(resolutions_[0].decided_by(), "grace");  // who is signed in
   EXPECT_EQ(resolutions_[0].resolution(), "the log shows the page froze");
   EXPECT_TRUE(resolutions_[0].restore());
+}
+
+// Withholding pay is a decision in the name of the manager signed in, for a published reason,
+// with what they saw; a name typed counts for nothing.
+TEST_F(WebServerTest, TheManagerSignedInWithholdsPayForAPublishedReason) {
+  const std::string grace = SignInAsManager("grace");
+  auto page = Get("/manage", grace);
+  ASSERT_EQ(page->status, 200);
+  EXPECT_THAT(page->body, HasSubstr("<option value=\"WITHHOLD_AUTOMATED\">A script or bot "
+                                    "answered</option>"));
+  auto no_reason = Post("/manage/withhold", grace,
+                        {{"aid", "job-1/label/3@w1"}, {"reason", "WRONG"}, {"note", "x"}});
+  EXPECT_EQ(no_reason->status, 400);
+  EXPECT_THAT(no_reason->body, HasSubstr("Reason is required"));
+  auto no_note = Post("/manage/withhold", grace,
+                      {{"aid", "job-1/label/3@w1"}, {"reason", "WITHHOLD_AUTOMATED"}});
+  EXPECT_EQ(no_note->status, 400);
+  EXPECT_TRUE(withheld_.empty());
+  auto done = Post("/manage/withhold", grace,
+                   {{"aid", "job-1/label/3@w1"},
+                    {"reason", "WITHHOLD_AUTOMATED"},
+                    {"note", "forty answers in a minute"},
+                    {"decided_by", "Wanjiru"}});
+  ASSERT_EQ(done->status, 200);
+  EXPECT_THAT(done->body, HasSubstr("Withheld. The worker can see it and dispute it."));
+  ASSERT_EQ(withheld_.size(), 1u);
+  EXPECT_EQ(withheld_[0].assignment_id(), "job-1/label/3@w1");
+  EXPECT_EQ(withheld_[0].reason(), v1::WITHHOLD_AUTOMATED);
+  EXPECT_EQ(withheld_[0].note(), "forty answers in a minute");
+  EXPECT_EQ(withheld_[0].decided_by(), "grace");
+  EXPECT_EQ(withheld_[0].idempotency_key(), "withhold:job-1/label/3@w1:grace");
 }
 
 TEST_F(WebServerTest, TheManagerDecidesALowConfidenceResultInTheStagesAnswerShape) {
