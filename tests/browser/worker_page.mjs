@@ -143,7 +143,7 @@ async function main() {
   const answers = [['positive', 'en'], ['negative', 'en'], ['positive', 'sw']];
   for (const [choice, lang] of answers) {
     if (lang === 'sw' && (await worker.getAttribute('html', 'lang')) !== 'sw') {
-      await worker.click('nav a[lang=sw]');
+      await worker.click('nav button[lang=sw]');
       assert.equal(await worker.getAttribute('html', 'lang'), 'sw');
     }
     await until(worker, async () => (await worker.locator('#start').count()) > 0, 'a task to start');
@@ -178,7 +178,7 @@ async function main() {
   await until(worker, async () => (await worker.textContent('#today')).includes('kazi 3'), 'three receipts');
   assert.match(await worker.textContent('#today'), /^0\.15 USD\s*kazi 3/);
   await worker.screenshot({ path: path.join(out, 'worker-earnings-sw.png'), fullPage: true });
-  await worker.click('nav a[lang=en]');
+  await worker.click('nav button[lang=en]');
   assert.match(await worker.textContent('#today'), /^0\.15 USD\s*3 tasks/);
   await worker.screenshot({ path: path.join(out, 'worker-earnings-en.png'), fullPage: true });
 

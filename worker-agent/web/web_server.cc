@@ -307,7 +307,9 @@ void WebServer::Routes() {
   server_->Get("/signin", route(Need::kNobody, [this](Call& c) { SignInPage(c, ""); }));
   server_->Post("/signin", route(Need::kNobody, [this](Call& c) { SignIn(c); }));
   server_->Post("/signout", route(Need::kNobody, [this](Call& c) { SignOut(c); }));
-  server_->Get("/lang", route(Need::kNobody, [this](Call& c) { Language(c); }));
+  // A POST: choosing a language changes the worker's record, and a link on another site must
+  // not do that.
+  server_->Post("/lang", route(Need::kNobody, [this](Call& c) { Language(c); }));
   server_->Get("/task", route(Need::kWorker, [this](Call& c) { TaskPage(c); }));
   server_->Post("/task/start", route(Need::kWorker, [this](Call& c) { StartTask(c); }));
   server_->Post("/task/answer", route(Need::kWorker, [this](Call& c) { Answer(c, false); }));
@@ -337,11 +339,11 @@ Html WebServer::Nav(const Call& c) const {
                "</a><a href=\"/earnings\">", Escape(m.Text(c.lang, "nav_earnings")),
                "</a><a href=\"/me\">", Escape(m.Text(c.lang, "nav_data")), "</a>");
   }
-  const Html back = Escape(c.req.path);
   for (const auto& l : m.languages()) {
     if (l == c.lang) continue;
-    nav.Append("<a href=\"/lang?to=", Escape(l), "&amp;back=", back, "\" lang=\"", Escape(l), "\">",
-               Escape(m.Text(l, "language_name")), "</a>");
+    nav.Append("<form method=\"post\" action=\"/lang\" class=\"inline\">", c.FormToken(),
+               Hidden("to", l), Hidden("back", c.req.path), "<button class=\"small\" lang=\"",
+               Escape(l), "\">", Escape(m.Text(l, "language_name")), "</button></form>");
   }
   if (c.signed_in) {
     nav.Append("<form method=\"post\" action=\"/signout\" class=\"inline\">", c.FormToken(),

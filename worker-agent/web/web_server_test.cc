@@ -409,7 +409,11 @@ TEST_F(WebServerTest, EarningsInBothLanguagesFromTheDispatchersReceipts) {
   EXPECT_THAT(en->body, HasSubstr("1 answers are saved here and waiting to be sent"));
   EXPECT_THAT(en->body, HasSubstr("check task: your answer matched the known answer"));
 
-  auto lang = Get("/lang?to=sw&back=/earnings", cookie);
+  // A link cannot change it (GET); the page's own form does.
+  EXPECT_EQ(Get("/lang?to=sw&back=/earnings", cookie)->status, 404);
+  EXPECT_EQ(state_->Worker(w)->ui_language(), "");
+  EXPECT_THAT(en->body, HasSubstr("<form method=\"post\" action=\"/lang\" class=\"inline\">"));
+  auto lang = Post("/lang", cookie, {{"to", "sw"}, {"back", "/earnings"}});
   ASSERT_EQ(lang->status, 303);
   EXPECT_EQ(lang->get_header_value("Location"), "/earnings");
   EXPECT_EQ(state_->Worker(w)->ui_language(), "sw");  // remembered for the next sign-in
@@ -418,7 +422,9 @@ TEST_F(WebServerTest, EarningsInBothLanguagesFromTheDispatchersReceipts) {
   EXPECT_THAT(sw->body, HasSubstr("<th>Leo</th><td id=\"today\"><b>0.05 USD</b><br>kazi 1"));
   EXPECT_THAT(sw->body, HasSubstr("Majibu 1 yamehifadhiwa hapa"));
   // A language switch never sends anyone to another site.
-  EXPECT_EQ(Get("/lang?to=sw&back=//evil.example/", cookie)->get_header_value("Location"), "/");
+  EXPECT_EQ(Post("/lang", cookie, {{"to", "sw"}, {"back", "//evil.example/"}})
+                ->get_header_value("Location"),
+            "/");
 }
 
 TEST_F(WebServerTest, AWorkerDisputesTheirOwnWithheldPayOnly) {
@@ -1130,7 +1136,7 @@ TEST_F(WebServerTest, AFormWithoutThePagesTokenChangesNothing) {
   const std::string aid = "job-1/label/0@" + w;
   ASSERT_EQ(Post("/task/start", cookie, {{"aid", aid}})->status, 303);
   auto task = Get("/task", cookie);
-  EXPECT_EQ(FormsCarrying(task->body, FormToken(cookie)), 3u);  // answer, skip, sign out
+  EXPECT_EQ(FormsCarrying(task->body, FormToken(cookie)), 4u);  // answer, skip, language, sign out
   auto forged = client_->Post(
       "/task/answer", httplib::Headers{{"Cookie", cookie}},
       httplib::Params{{"aid", aid}, {"epoch", "2"}, {"hidden_ms", "0"}, {"choice", "positive"}});
@@ -1174,13 +1180,11 @@ TEST_F(WebServerTest, BackNeverLeadsToAnotherSite) {
   const std::string cookie = SignIn(code);
   for (const char* back :
        {"//evil.example/", "/\\evil.example", "https://evil.example", "/ok\r\nSet-Cookie:x=1"}) {
-    auto res =
-        client_->Get(absl::StrCat("/lang?to=sw&back=", httplib::detail::encode_query_param(back)),
-                     httplib::Headers{{"Cookie", cookie}});
+    auto res = Post("/lang", cookie, {{"to", "sw"}, {"back", back}});
     ASSERT_TRUE(res) << back;
     EXPECT_EQ(res->get_header_value("Location"), "/") << back;
   }
-  auto local = client_->Get("/lang?to=en&back=/earnings", httplib::Headers{{"Cookie", cookie}});
+  auto local = Post("/lang", cookie, {{"to", "en"}, {"back", "/earnings"}});
   EXPECT_EQ(local->get_header_value("Location"), "/earnings");
 }
 
