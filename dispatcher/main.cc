@@ -151,7 +151,8 @@ int main(int argc, char** argv) {
   // the supervisor (deploy/systemd: Restart=on-failure) start it again, which recovers from what
   // is durable once space returns. Nothing acknowledged is lost: acknowledgements wait for disk.
   options.on_write_failure = [](const absl::Status& s) {
-    spdlog::critical("event=exit reason=disk_write_failed code=75 error=\"{}\"", s.ToString());
+    spdlog::critical("event=exit reason=write_failed_or_memory_ahead code=75 error=\"{}\"",
+                     s.ToString());
     spdlog::default_logger()->flush();
     std::_Exit(75);  // EX_TEMPFAIL
   };

@@ -423,7 +423,21 @@ absl::StatusOr<std::string> Engine::AuthenticateCentre(const std::string& creden
   return centres_.Authenticate(credential);
 }
 
+void Engine::Diverged(const absl::Status& why) {
+  if (diverged_.exchange(true)) return;
+  spdlog::critical(
+      "event=state_diverged error=\"{}\" what=\"a call failed after changing memory; nothing of "
+      "it was written, and no more writes are taken until a restart recovers from the disk\"",
+      why.ToString());
+  if (options_.on_write_failure) options_.on_write_failure(why);
+}
+
 absl::Status Engine::Admit(uint64_t limit, absl::string_view what) const {
+  if (diverged_.load()) {
+    return absl::UnavailableError(
+        absl::StrCat(what, ": the dispatcher must restart (a failed call left memory ahead of ",
+                     "the disk); retry after it has"));
+  }
   const uint64_t waiting = queue_->WaitingBytes();
   if (waiting <= limit) return absl::OkStatus();
   return absl::ResourceExhaustedError(

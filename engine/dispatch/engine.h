@@ -15,6 +15,7 @@
 #ifndef MW_ENGINE_DISPATCH_ENGINE_H_
 #define MW_ENGINE_DISPATCH_ENGINE_H_
 
+#include <atomic>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -107,7 +108,8 @@ class Engine : private JobIntake {
     // A write that fails (the disk is full, say) leaves memory ahead of disk: every later call
     // fails with it, and only a restart recovers, from what is durable. The failure is logged
     // (event=disk_write_failed); then this is called, once. The dispatcher's main exits so its
-    // supervisor restarts it once space returns.
+    // supervisor restarts it once space returns. Called too when a call failed after changing
+    // memory (Diverged, event=state_diverged).
     std::function<void(const absl::Status&)> on_write_failure;
   };
 
@@ -292,6 +294,8 @@ class Engine : private JobIntake {
 
   EngineStats Stats() const;
   storage::Store* store() { return store_.get(); }
+  // Whether Diverged was called: this engine takes no more writes.
+  bool diverged() const { return diverged_.load(); }
   // Tests pause it to see what happens while the disk lags.
   storage::CommitQueue* commit_queue() { return queue_.get(); }
 
@@ -305,8 +309,13 @@ class Engine : private JobIntake {
   Engine(std::unique_ptr<storage::Store> store, const Clock* clock, const Options& options);
   absl::Status Recover();
   // RESOURCE_EXHAUSTED, naming `what` and when to retry, while more than `limit` bytes wait
-  // for the disk.
+  // for the disk; UNAVAILABLE for good once memory went ahead of the disk (Diverged).
   absl::Status Admit(uint64_t limit, absl::string_view what) const;
+  // A call failed after it may have changed memory: nothing of it was written, so memory may be
+  // ahead of the disk (a credit, a slot, a count). Logged (event=state_diverged); from now on
+  // every write is refused and on_write_failure is called, so the process restarts from what is
+  // durable, as after a failed write.
+  void Diverged(const absl::Status& why);
   absl::Status RecoverJob(const std::string& job_id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // ReadLedger's TimeBounds, from the contributions in `snapshot` (payouts.cc). DATA_LOSS for a
   // record that does not parse.
@@ -387,6 +396,7 @@ class Engine : private JobIntake {
 
   const Clock* const clock_;
   const Options options_;
+  std::atomic<bool> diverged_{false};
   std::unique_ptr<storage::Store> store_;
   std::unique_ptr<storage::CommitQueue> queue_;
 

@@ -9,6 +9,7 @@
 #include "engine/common/ids.h"
 #include "engine/dispatch/engine_test_fixture.h"
 #include "engine/ledger/auditor.h"
+#include "engine/storage/keys.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -1013,6 +1014,67 @@ TEST_F(EngineTest, ACentreCannotMintATopUpByReportingTime) {
   ledger::Auditor auditor;
   ASSERT_TRUE(Audit(&auditor).ok()) << Audit(&auditor);
   EXPECT_EQ(auditor.jobs().at("job-1").topups, 15);
+}
+
+// A call that fails after changing memory (here a task record that cannot be read, after a good
+// answer in the same call) writes nothing, and the engine takes no more writes: memory may be
+// ahead of the disk, so it asks to be restarted, which recovers from what is durable.
+TEST_F(EngineTest, ACallThatFailsMidwayStopsTheEngineForARestart) {
+  std::vector<absl::Status> fatal;
+  Engine::Options options;
+  options.on_write_failure = [&](const absl::Status& s) { fatal.push_back(s); };
+  Open(options);
+  AddCentre("nairobi", {"w1", "w2", "w3"});
+  ASSERT_TRUE(Submit(kContract).ok());
+  for (const char* w : {"w1", "w2", "w3"}) {  // item 0 is decided and leaves memory
+    auto lease = Lease("nairobi", w, 1, absl::StrCat("L0", w));
+    ASSERT_TRUE(lease.ok());
+    ASSERT_EQ(lease->assignments(0).item().index(), 0u);
+    ASSERT_EQ(SubmitResults("nairobi", {Answer(lease->assignments(0), "positive")}).size(), 1u);
+  }
+  auto next = Lease("nairobi", "w1", 1, "L1");
+  ASSERT_TRUE(next.ok());
+  ASSERT_EQ(next->assignments_size(), 1);
+  // Item 0's task record on disk no longer parses.
+  storage::Batch corrupt, repair;
+  int corrupted = 0;
+  for (uint32_t stage = 0; stage < 4; ++stage) {
+    const std::string key = storage::keys::Task("job-1", stage, 0);
+    auto value = engine_->store()->Get(storage::Cf::kTasks, key);
+    if (value.ok() && value->has_value()) {
+      corrupt.Put(storage::Cf::kTasks, key, "\xff\xff\xff not a task");
+      repair.Put(storage::Cf::kTasks, key, **value);
+      ++corrupted;
+    }
+  }
+  ASSERT_EQ(corrupted, 1);
+  ASSERT_TRUE(engine_->store()->Write(std::move(corrupt), storage::Durability::kSynced).ok());
+
+  v1::Result good = Answer(next->assignments(0), "negative");
+  v1::Result unreadable = Answer(next->assignments(0), "negative");
+  unreadable.set_result_id("r-again");
+  unreadable.set_assignment_id("job-1/label/0@w1");
+  v1::SubmitResultsRequest req;
+  *req.add_results() = good;
+  *req.add_results() = unreadable;
+  auto failed = engine_->SubmitResults("nairobi", req);
+  EXPECT_EQ(failed.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_TRUE(engine_->diverged());
+  ASSERT_EQ(fatal.size(), 1u);
+  EXPECT_EQ(fatal[0].code(), absl::StatusCode::kDataLoss);
+  auto refused = Lease("nairobi", "w2", 1, "L2");
+  EXPECT_EQ(refused.status(),
+            absl::UnavailableError("lease: the dispatcher must restart (a failed call left memory "
+                                   "ahead of the disk); retry after it has"));
+
+  // Once the record is readable again, the restart recovers; the good answer was never
+  // recorded: sent again, it is counted once.
+  ASSERT_TRUE(engine_->store()->Write(std::move(repair), storage::Durability::kSynced).ok());
+  Open();
+  auto again = SubmitResults("nairobi", {good});
+  ASSERT_EQ(again.size(), 1u);
+  EXPECT_EQ(again[0].status(), v1::RECEIPT_ACCEPTED);
+  EXPECT_FALSE(engine_->diverged());
 }
 
 // Tasks held at the same time share their time: three leased at once for 120 s credit 120 s on

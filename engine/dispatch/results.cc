@@ -59,7 +59,11 @@ absl::StatusOr<v1::SubmitResultsReply> Engine::SubmitResults(
     };
     for (const v1::Result& r : request.results()) {
       if (absl::Status s = record(r); !s.ok()) {
+        // Recording fails only inside (a record that cannot be read, the ledger): what came
+        // before in this call, and this result up to where it failed, changed memory that
+        // nothing will write.
         idempotency_->Forget(pending);
+        Diverged(s);
         return s;
       }
     }
