@@ -35,7 +35,7 @@ v1::Receipt Quarantine(const v1::Result& r, std::string why) {
 
 absl::StatusOr<ContributionRecorder::Recorded> ContributionRecorder::Record(
     const std::string& centre_id, const v1::Result& r, Batch* batch,
-    std::vector<std::string>* pending) {
+    std::vector<std::string>* pending, bool* changed) {
   Recorded recorded;
   if (r.result_id().empty() || r.result_id().size() > 128) {
     recorded.receipt = Quarantine(r, "result_id: expected 1 to 128 characters");
@@ -91,6 +91,7 @@ absl::StatusOr<ContributionRecorder::Recorded> ContributionRecorder::Record(
     return remember(receipt);
   }
 
+  *changed = true;  // from here on memory changes with the batch
   MW_ASSIGN_OR_RETURN(v1::Receipt receipt,
                       Count(centre_id, r, body_hash, &claim, batch, pending, &recorded));
   return remember(std::move(receipt));

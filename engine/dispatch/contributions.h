@@ -66,9 +66,11 @@ class ContributionRecorder {
   // Records `result` from `centre_id` into `batch`; appends the idempotency keys to Forget once
   // the batch is durable to `pending`. A claim that does not hold is a QUARANTINED receipt,
   // stored under the result id like every other outcome; an error status means nothing may be
-  // committed.
+  // committed. `*changed` is set once it starts changing memory (an error before that left
+  // memory as it was).
   absl::StatusOr<Recorded> Record(const std::string& centre_id, const microwork::v1::Result& result,
-                                  storage::Batch* batch, std::vector<std::string>* pending);
+                                  storage::Batch* batch, std::vector<std::string>* pending,
+                                  bool* changed);
 
  private:
   // Where a contribution lands: the job and step, the task it answers (open, or its stored record

@@ -39,7 +39,8 @@ class ContributionRecorderTest : public CollaboratorsTest {
   }
 
   ContributionRecorder::Recorded Record(const v1::Result& r) {
-    auto recorded = recorder_->Record("nairobi", r, &batch_, &pending_);
+    bool changed = false;
+    auto recorded = recorder_->Record("nairobi", r, &batch_, &pending_, &changed);
     EXPECT_TRUE(recorded.ok()) << recorded.status();
     return recorded.ok() ? *std::move(recorded) : ContributionRecorder::Recorded();
   }

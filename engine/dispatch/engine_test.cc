@@ -1054,6 +1054,12 @@ TEST_F(EngineTest, ACallThatFailsMidwayStopsTheEngineForARestart) {
   v1::Result unreadable = Answer(next->assignments(0), "negative");
   unreadable.set_result_id("r-again");
   unreadable.set_assignment_id("job-1/label/0@w1");
+  // Alone, it fails before anything changed: refused, and the engine goes on.
+  v1::SubmitResultsRequest alone;
+  *alone.add_results() = unreadable;
+  EXPECT_EQ(engine_->SubmitResults("nairobi", alone).status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_FALSE(engine_->diverged());
+  EXPECT_TRUE(fatal.empty());
   v1::SubmitResultsRequest req;
   *req.add_results() = good;
   *req.add_results() = unreadable;

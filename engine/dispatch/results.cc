@@ -45,9 +45,10 @@ absl::StatusOr<v1::SubmitResultsReply> Engine::SubmitResults(
     Batch batch;
     // Nothing of a call that fails is written: the receipts it noted in memory are forgotten,
     // so a resend is recorded afresh rather than told it was a duplicate.
+    bool changed = false;  // whether memory changed with the batch yet
     auto record = [&](const v1::Result& r) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) -> absl::Status {
       MW_ASSIGN_OR_RETURN(ContributionRecorder::Recorded recorded,
-                          contributions_->Record(centre_id, r, &batch, &pending));
+                          contributions_->Record(centre_id, r, &batch, &pending, &changed));
       if (recorded.complete != nullptr) {
         MW_RETURN_IF_ERROR(
             verdicts_->Decide(recorded.run, recorded.complete, &batch));  // may erase it
@@ -59,11 +60,11 @@ absl::StatusOr<v1::SubmitResultsReply> Engine::SubmitResults(
     };
     for (const v1::Result& r : request.results()) {
       if (absl::Status s = record(r); !s.ok()) {
-        // Recording fails only inside (a record that cannot be read, the ledger): what came
-        // before in this call, and this result up to where it failed, changed memory that
-        // nothing will write.
+        // Recording fails only inside (a record that cannot be read, the ledger). Once an
+        // answer of this call changed memory, nothing will write that: memory is ahead of the
+        // disk. Before that, the call is refused and nothing else happens.
         idempotency_->Forget(pending);
-        Diverged(s);
+        if (changed) Diverged(s);
         return s;
       }
     }

@@ -177,7 +177,11 @@ bool Scheduler::InTraining(const JobRun& run, const StageRun& stage, const std::
                            const v1::WorkerOnDuty& worker) const {
   if (stage.human.qa().training_tasks() == 0) return false;
   const std::string account = WorkerAccount(centre_id, worker.worker());
-  if (workers_->Promoted(account, run.record.job().id())) return false;
+  const std::string& job_id = run.record.job().id();
+  // A person's promotion covers the job; training passed on it covers the stages that ask for
+  // no skill or language, and those it vouched for.
+  if (workers_->PromotedByPerson(account, job_id)) return false;
+  if (workers_->Promoted(account, job_id) && workers_->Vouched(account, stage.human)) return false;
   // The centre's word that the worker is trained (training_level > 0) is a claim: it skips
   // training only beside this dispatcher's record of training passed on another job.
   if (worker.training_level() == 0 || !workers_->PassedTrainingOnAnyJob(account)) return true;

@@ -80,8 +80,9 @@ class WorkerBook {
   // record (the caller puts it). FAILED_PRECONDITION, changing nothing, when promoted already.
   [[nodiscard]] absl::Status Promote(const std::string& account, const std::string& job_id,
                                      const microwork::v1::PersonDecision& decision);
-  // Whether the worker passed training on `job_id`.
+  // Whether the worker passed training on `job_id`; PromotedByPerson: by a person's decision.
   bool Promoted(const std::string& account, const std::string& job_id) const;
+  bool PromotedByPerson(const std::string& account, const std::string& job_id) const;
   // Whether the worker passed training on any job: this dispatcher's own record, against which a
   // centre's word that a worker is trained is checked.
   bool PassedTrainingOnAnyJob(const std::string& account) const;

@@ -180,7 +180,28 @@ TEST_F(WorkerBookTest, TrainingPassedVouchesForTheStagesSkillsAndLanguages) {
   Write(std::move(batch));
   Reopen();
   EXPECT_TRUE(book_.Vouched(kAmina, transcribe));
-  EXPECT_EQ(book_.OnJob(kAmina, "job-2").vouched_size(), 2);
+  EXPECT_EQ(book_.OnJob(kAmina, "job-2").vouched_size(), 3);  // "trained", skill, language
+}
+
+// A record of training passed from before vouching was kept vouches, as then, for everything;
+// a person's promotion never did.
+TEST_F(WorkerBookTest, TrainingPassedBeforeVouchingWasKeptStillCounts) {
+  v1::HumanStage transcribe;
+  transcribe.add_skills("transcribe");
+  storage::Batch batch;
+  v1::WorkerJobRecord legacy;
+  legacy.set_promoted(true);
+  batch.PutRecord(storage::Cf::kWorkerJobs, storage::keys::WorkerJob(kAmina, "job-1"), legacy);
+  v1::WorkerJobRecord by_person;
+  by_person.set_promoted(true);
+  by_person.mutable_promotion()->set_decided_by("operator");
+  batch.PutRecord(storage::Cf::kWorkerJobs, storage::keys::WorkerJob(kOtieno, "job-1"), by_person);
+  Write(std::move(batch));
+  Reopen();
+  EXPECT_TRUE(book_.Vouched(kAmina, transcribe));
+  EXPECT_FALSE(book_.Vouched(kOtieno, transcribe));
+  EXPECT_TRUE(book_.PromotedByPerson(kOtieno, "job-1"));
+  EXPECT_FALSE(book_.PromotedByPerson(kAmina, "job-1"));
 }
 
 TEST_F(WorkerBookTest, TrainingPromotesAtTheCountAndTheBarAndOnlyOnce) {
