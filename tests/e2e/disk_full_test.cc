@@ -98,7 +98,8 @@ TEST_F(DiskFullTest, AFailedWriteIsLoggedTheDispatcherExitsAndARestartRecovers) 
   const std::string log = Log();
   EXPECT_THAT(log, HasSubstr("level=critical event=disk_write_failed error=\""));
   EXPECT_THAT(log, HasSubstr("File too large"));
-  EXPECT_THAT(log, HasSubstr("level=critical event=exit reason=write_failed_or_memory_ahead code=75"));
+  EXPECT_THAT(log,
+              HasSubstr("level=critical event=exit reason=write_failed_or_memory_ahead code=75"));
 
   // Room again: the supervisor's restart recovers what was acknowledged and takes work.
   auto roomy = StartDispatcher(/*limit_kb=*/0);
