@@ -17,7 +17,7 @@ namespace keys = storage::keys;
 
 absl::StatusOr<std::unique_ptr<Submission>> Engine::BeginSubmission(
     const v1::ContractHeader& header) {
-  if (header.idempotency_key().empty()) {
+  if (header.idempotency_key().empty() && !header.dry_run()) {
     return absl::InvalidArgumentError("idempotency_key: required");
   }
   MW_RETURN_IF_ERROR(Admit(options_.max_waiting_commit_bytes, "submission"));
@@ -29,7 +29,7 @@ absl::StatusOr<std::unique_ptr<Submission>> Engine::BeginSubmission(
   }
   bool replay = false;
   std::string job_id;
-  {
+  if (!header.dry_run()) {  // a dry run keeps nothing, not even a job number
     absl::MutexLock l(&mu_);
     MW_ASSIGN_OR_RETURN(replay, idempotency_->Seen(kOperatorPrincipal, header.idempotency_key()));
     if (!replay) job_id = absl::StrCat("job-", catalogue_.TakeNumber());

@@ -30,7 +30,7 @@ Submission::Submission(JobIntake* intake, v1::ContractHeader header, std::string
       replay_(replay) {}
 
 Submission::~Submission() {
-  if (!finished_ && !replay_) {
+  if (!finished_ && !replay_ && !header_.dry_run()) {
     intake_->DropStaged(job_id_);
   }
 }
@@ -102,7 +102,7 @@ absl::Status Submission::AddGoldItem(GoldInput* gold, v1::Item item, uint64_t li
   }
   const uint64_t index = kGoldItemBase + gold_tasks_.size();
   item.set_index(index);
-  staged_.PutRecord(Cf::kItems, keys::Item(job_id_, index), item);
+  if (!header_.dry_run()) staged_.PutRecord(Cf::kItems, keys::Item(job_id_, index), item);
   gold_tasks_.push_back({gold->stage_index, index, *std::move(label)});
   if (++staged_items_ >= options_.staging_batch_items) return Flush();
   return absl::OkStatus();
@@ -161,6 +161,7 @@ absl::Status Submission::AddChunk(const v1::InputChunk& chunk) {
           "input \"", split_input_, "\" has more than ", cap, " items (caps.max_items)"));
       return;
     }
+    if (header_.dry_run()) return;
     staged_.PutRecord(Cf::kItems, keys::Item(job_id_, item.index()), item);
     if (++staged_items_ >= options_.staging_batch_items) status = Flush();
   };
@@ -215,6 +216,24 @@ absl::StatusOr<v1::SubmitContractReply> Submission::Finish() {
     MW_RETURN_IF_ERROR(CheckBudget(c, plan));
     if (!header_.wait_for_centres()) {
       MW_RETURN_IF_ERROR(CheckServable(c, BuildFlow(c), intake_->Centres()));
+    }
+    v1::ContractCost* cost = reply_.mutable_plan();
+    cost->set_items(items);
+    cost->set_wages_minor(plan.wages);
+    cost->set_check_wages_minor(plan.gold_wages);
+    cost->set_fee_minor(plan.fee);
+    cost->set_cost_minor(plan.cost());
+    cost->set_expected_cost_minor(plan.budgeted());
+    cost->set_training_per_newcomer_minor(plan.training_per_newcomer);
+    cost->set_budget_minor(c.budget_minor());
+    if (header_.dry_run()) {
+      v1::Job* job = reply_.mutable_job();
+      job->set_contract_name(c.name());
+      job->set_client(c.client());
+      job->set_items(items);
+      job->set_currency(c.currency());
+      job->set_budget_minor(c.budget_minor());
+      return reply_;
     }
   }
 

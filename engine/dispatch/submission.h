@@ -9,7 +9,9 @@
 //   MW_ASSIGN_OR_RETURN(v1::SubmitContractReply reply, sub->Finish());
 //
 // A replay (the idempotency key was seen) only hashes the chunks; Finish then returns the stored
-// reply, or ALREADY_EXISTS when the body differs. Not thread-safe; the intake must outlive it.
+// reply, or ALREADY_EXISTS when the body differs. A dry run (header.dry_run, no job id) splits
+// and checks everything but stages nothing; Finish returns the reply a job would get, with its
+// plan, and makes no job. Not thread-safe; the intake must outlive it.
 #ifndef MW_ENGINE_DISPATCH_SUBMISSION_H_
 #define MW_ENGINE_DISPATCH_SUBMISSION_H_
 
@@ -69,7 +71,7 @@ class Submission {
     // Items when the contract sets no caps.max_items (Engine::Options::limits).
     uint64_t max_items = contract::Limits().max_items;
   };
-  // `job_id` empty when `replay`. Call Start before anything else.
+  // `job_id` empty when `replay` or a dry run. Call Start before anything else.
   Submission(JobIntake* intake, microwork::v1::ContractHeader header, std::string job_id,
              bool replay, Options options);
   ~Submission();

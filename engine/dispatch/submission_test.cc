@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "engine/contract/contract_file.h"
 #include "engine/dispatch/job_run.h"
+#include "engine/dispatch/plan.h"
 #include "gtest/gtest.h"
 
 namespace mw::dispatch {
@@ -208,6 +209,44 @@ TEST(SubmissionTest, ABudgetThatCannotPayIsRefusedBeforeTheJobIsAskedFor) {
   }
   auto reply = sub.Finish();
   EXPECT_EQ(reply.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_TRUE(intake.created.empty());
+}
+
+TEST(SubmissionTest, ADryRunChecksAndPricesEverythingAndKeepsNothing) {
+  RecordingIntake intake;
+  v1::ContractHeader header = Header("");
+  header.set_dry_run(true);
+  {
+    Submission sub(&intake, header, "", false, {.staging_batch_items = 4});
+    ASSERT_TRUE(sub.Start().ok());
+    ASSERT_TRUE(sub.AddChunk(Chunk("id,text\n" + Rows(0, 10), true)).ok());
+    auto reply = sub.Finish();
+    ASSERT_TRUE(reply.ok()) << reply.status();
+    EXPECT_EQ(reply->job().id(), "");
+    EXPECT_EQ(reply->job().items(), 10u);
+    EXPECT_EQ(reply->job().contract_name(), "Streamed");
+    EXPECT_EQ(reply->quarantined_total(), 1u);  // the gold row "maybe", as a submission says
+    auto plan = PlanContract(header.contract(), 10);
+    ASSERT_TRUE(plan.ok()) << plan.status();
+    EXPECT_EQ(reply->plan().items(), 10u);
+    EXPECT_EQ(reply->plan().wages_minor(), 100);  // 10 items x 2 answers x 5
+    EXPECT_EQ(reply->plan().check_wages_minor(), plan->gold_wages);
+    EXPECT_EQ(reply->plan().fee_minor(), plan->fee);
+    EXPECT_EQ(reply->plan().cost_minor(), plan->cost());
+    EXPECT_EQ(reply->plan().expected_cost_minor(), plan->cost());
+    EXPECT_EQ(reply->plan().budget_minor(), 100000);
+  }
+  EXPECT_TRUE(intake.staged_batches.empty());
+  EXPECT_TRUE(intake.created.empty());
+  EXPECT_TRUE(intake.dropped.empty());  // nothing to drop: never DropStaged("")
+
+  // A dry run is refused for what a submission is refused for.
+  v1::ContractHeader poor = Header("", /*budget=*/50);
+  poor.set_dry_run(true);
+  Submission sub(&intake, poor, "", false, {});
+  ASSERT_TRUE(sub.Start().ok());
+  ASSERT_TRUE(sub.AddChunk(Chunk("id,text\n" + Rows(0, 10), true)).ok());
+  EXPECT_EQ(sub.Finish().status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_TRUE(intake.created.empty());
 }
 
