@@ -160,6 +160,8 @@ class Engine : private JobIntake {
   [[nodiscard]] absl::StatusOr<std::pair<v1::Job, uint64_t>> WaitForJob(
       const std::string& job_id, uint64_t version, absl::Duration timeout) const;
   // Streams the job's merged results in input order; stops early when `sink` returns false.
+  // Both exports first wait until every change made before the call is durable, so they hold
+  // at least what GetJob and WatchJob had reported.
   [[nodiscard]] absl::Status ExportResults(
       const std::string& job_id, const std::function<bool(const v1::ResultRecord&)>& sink) const;
   // Streams every recorded answer of the job (AnswerRow), in task order then worker; stops early

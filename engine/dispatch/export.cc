@@ -94,6 +94,7 @@ absl::Status Engine::ExportResults(const std::string& job_id,
   std::vector<StageRun> flow;
   v1::MergeStage merge;
   std::string ended;
+  uint64_t seen = 0;
   {
     absl::MutexLock l(&mu_);
     const JobRun* run = catalogue_.Find(job_id);
@@ -102,7 +103,11 @@ absl::Status Engine::ExportResults(const std::string& job_id,
     const v1::JobState state = run->progress.state();
     if (EndedEarly(state)) ended = state == v1::JOB_CANCELLED ? "cancelled" : "deadline passed";
     if (run->merge_stage >= 0) merge = run->record.contract().stages(run->merge_stage).merge();
+    seen = queue_->LastTicket();
   }
+  // What a watcher was already told (a job completed) is on disk before the snapshot is taken,
+  // so the export holds every result the job's state counts.
+  MW_RETURN_IF_ERROR(queue_->WaitDurable(seen));
   auto snapshot = store_->GetSnapshot();
   // Finished items in input order. Items are keyed in index order and split items come first.
   auto each_row =
@@ -187,12 +192,15 @@ absl::Status Engine::ExportResults(const std::string& job_id,
 
 absl::Status Engine::ExportAnswers(const std::string& job_id,
                                    const std::function<bool(const v1::AnswerRow&)>& sink) const {
+  uint64_t seen = 0;
   {
     absl::MutexLock l(&mu_);
     if (catalogue_.Find(job_id) == nullptr) {
       return absl::NotFoundError(absl::StrCat("no job ", job_id));
     }
+    seen = queue_->LastTicket();
   }
+  MW_RETURN_IF_ERROR(queue_->WaitDurable(seen));  // every answer already counted, on disk
   auto snapshot = store_->GetSnapshot();
   auto c = store_->Scan(Cf::kContributions, keys::JobPrefix(job_id), snapshot.get());
   for (; c->Valid(); c->Next()) {

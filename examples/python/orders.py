@@ -44,10 +44,10 @@ def main():
     print(f"{len(results)} results, {len(answers)} answers from "
           f"{answers['worker'].nunique()} workers")
 
-    # Re-aggregate offline: each item's most frequent answer (ties to the first in order).
+    # Re-aggregate offline: each item's most frequent answer (a tie to the one that sorts first).
     counted = answers[answers["counted"] & ~answers["skipped"] & ~answers["check"]]
     votes = counted.groupby(["item", "answer"]).size().reset_index(name="votes")
-    votes = votes.sort_values(["item", "votes"], ascending=[True, False])
+    votes = votes.sort_values(["item", "votes"], ascending=[True, False], kind="mergesort")
     majority = votes.drop_duplicates("item").set_index("item")["answer"]
     verdict = results.set_index("item")["sentiment"]
     same = (majority.reindex(verdict.index) == verdict).mean()

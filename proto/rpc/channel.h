@@ -32,7 +32,8 @@ struct ChannelOptions {
 // A context carrying `token` as "authorization: Bearer <token>" and the deadline now + timeout.
 std::unique_ptr<grpc::ClientContext> MakeContext(const std::string& token, absl::Duration timeout);
 
-// True for 127.0.0.0/8, ::1 and localhost, given "host:port" or "[v6]:port".
+// True for an address literal in 127.0.0.0/8, ::1, and localhost, given "host:port" or
+// "[v6]:port"; false for any other name ("127.example.org" is a name, not an address).
 bool IsLoopback(const std::string& host_port);
 
 // Reads a whole file; NOT_FOUND naming the path when it cannot be read.

@@ -274,24 +274,24 @@ class Auditor:
             raise LedgerError(f"{where}: escrow debited for an unexpected purpose")
 
     def finish(self) -> None:
-        for id_, stored in self.stored.items():
+        for id_, stored in sorted(self.stored.items()):
             folded = self.folded.get(id_)
             if folded is None:
-                if stored.key()[1:] != Balances().key()[1:]:
+                if stored.key() != Balances().key():
                     raise LedgerError(f"account {id_} has balances but no transfers")
                 continue
             if stored.key() != folded.key():
                 raise LedgerError(f"account {id_} stored as [{stored}] but its transfers fold "
                                   f"to [{folded}]")
-        for id_ in self.folded:
+        for id_ in sorted(self.folded):
             if id_ not in self.stored:
                 raise LedgerError(f"account {id_} has transfers but no stored balance")
-        for currency, c in self.currencies.items():
+        for currency, c in sorted(self.currencies.items()):
             if c.debits_posted != c.credits_posted or c.debits_pending != c.credits_pending:
                 raise LedgerError(f"{currency}: debits ({c.debits_posted} posted, "
                                   f"{c.debits_pending} pending) differ from credits "
                                   f"({c.credits_posted} posted, {c.credits_pending} pending)")
-        for job_id, j in self.jobs.items():
+        for job_id, j in sorted(self.jobs.items()):
             escrow = self.folded.get(_ESCROW + job_id, Balances())
             remaining = escrow.credits_posted - escrow.debits_posted - escrow.debits_pending
             if remaining < 0 or j.funding != j.charged + j.pending + j.refunds + remaining:
@@ -300,7 +300,7 @@ class Auditor:
                     f"job {job_id}: funding {m(j.funding)} != wages {m(j.wages)} + reserved "
                     f"{m(j.pending)} + top-ups {m(j.topups)} + fees {m(j.fees)} + centre shares "
                     f"{m(j.shares)} + refunds {m(j.refunds)} + remaining {m(remaining)}")
-        for key, (total, count, currency) in self.topups.items():
+        for key, (total, count, currency) in sorted(self.topups.items()):
             bound = self.time_bounds.get(key)
             if bound is None:
                 self.time_bounds_missing += 1

@@ -31,7 +31,11 @@ from microwork._proto import (contract_pb2, dispatch_pb2, ledger_pb2, services_p
 from microwork.errors import ContractError, LedgerError, MicroworkError, from_rpc
 
 CHUNK_BYTES = 256 * 1024  # as mw streams inputs
-_RETRIED = (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.RESOURCE_EXHAUSTED)
+MAX_REPLY_BYTES = 64 << 20  # the largest reply accepted, as mw and the dispatcher allow
+STREAM_SECONDS = 24 * 3600  # the deadline of watches, exports and ledger reads, as mw's
+_CHANNEL_OPTIONS = [("grpc.max_receive_message_length", MAX_REPLY_BYTES),
+                    ("grpc.initial_reconnect_backoff_ms", 100),
+                    ("grpc.max_reconnect_backoff_ms", 1000)]
 _STATES = {
     dispatch_pb2.JOB_RUNNING: "running",
     dispatch_pb2.JOB_PAUSED: "paused",
@@ -133,6 +137,14 @@ class LedgerReport:
     jobs: Dict[str, audit.JobTotals]
 
 
+def _retryable(error: grpc.RpcError) -> bool:
+    """UNAVAILABLE, or the dispatcher's own backpressure (RESOURCE_EXHAUSTED with a retry hint;
+    not a reply too large, which a retry cannot help)."""
+    code = error.code()
+    return code == grpc.StatusCode.UNAVAILABLE or (
+        code == grpc.StatusCode.RESOURCE_EXHAUSTED and "retry after" in (error.details() or ""))
+
+
 def _is_loopback(server: str) -> bool:
     host = server.rsplit(":", 1)[0] if not server.startswith("[") else server[1:server.find("]")]
     if host == "localhost":
@@ -143,8 +155,24 @@ def _is_loopback(server: str) -> bool:
         return False
 
 
+def _frame_bytes(frame, fmt: int) -> bytes:
+    """A DataFrame as the contract's input format says: CSV with its columns as the header, or
+    JSONL one object per row. A named index is kept as columns (reset_index)."""
+    if not (frame.index.name is None and frame.index.names == [None]):
+        frame = frame.reset_index()
+    if fmt == contract_pb2.FORMAT_CSV:
+        buffer = io.StringIO()
+        frame.to_csv(buffer, index=False, lineterminator="\n")
+        return buffer.getvalue().encode("utf-8")
+    if fmt == contract_pb2.FORMAT_JSONL:
+        text = frame.to_json(orient="records", lines=True, force_ascii=False)
+        return (text if text.endswith("\n") else text + "\n").encode("utf-8")
+    raise MicroworkError("a DataFrame input needs a FORMAT_CSV or FORMAT_JSONL input, not "
+                         f"{contract_pb2.InputFormat.Name(fmt)}")
+
+
 def _input_bytes(source: InputSource) -> Callable[[], Iterator[bytes]]:
-    """A function giving the chunks of an input: a file's, bytes', or a DataFrame's as CSV."""
+    """A function giving the chunks of an input: a file's or bytes'."""
     if isinstance(source, (bytes, bytearray)):
         data = bytes(source)
         return lambda: iter([data[i:i + CHUNK_BYTES] for i in range(0, len(data), CHUNK_BYTES)])
@@ -159,10 +187,6 @@ def _input_bytes(source: InputSource) -> Callable[[], Iterator[bytes]]:
                         return
                     yield chunk
         return read
-    if hasattr(source, "to_csv"):  # a pandas DataFrame: its columns become the CSV header
-        buffer = io.StringIO()
-        source.to_csv(buffer, index=False, lineterminator="\n")
-        return _input_bytes(buffer.getvalue().encode("utf-8"))
     raise TypeError(f"an input is a path, bytes or a DataFrame, not {type(source).__name__}")
 
 
@@ -188,15 +212,21 @@ class Client:
                 raise MicroworkError("no token: give token_file= (or token=) or set "
                                      "MW_TOKEN_FILE")
             try:
-                with open(token_file, "r", encoding="utf-8") as f:
-                    token = f.read(64 * 1024).strip()
+                with open(token_file, "rb") as f:
+                    token = f.read(64 * 1024).decode("utf-8").strip()
             except OSError as e:
                 raise MicroworkError(f"{token_file}: cannot read the token ({e.strerror})")
+            except UnicodeDecodeError:
+                raise MicroworkError(f"{token_file}: the token is not UTF-8 text") from None
+        if not token or any(c in token for c in "\r\n"):
+            raise MicroworkError("the token is empty or spans lines")
+        if tls is not None and tls is not False and not tls:
+            raise MicroworkError('tls: expected True, a CA path, or {"ca", "cert", "key"} paths')
         if not tls:
             if not _is_loopback(server):
                 raise MicroworkError(f"{server}: plaintext is allowed only to a loopback "
                                      "address; give tls=True or tls=CA_PEM_PATH")
-            self._channel = grpc.insecure_channel(server)
+            self._channel = grpc.insecure_channel(server, options=_CHANNEL_OPTIONS)
         else:
             files = {"ca": tls} if isinstance(tls, (str, os.PathLike)) else \
                 dict(tls) if isinstance(tls, Mapping) else {}
@@ -213,21 +243,22 @@ class Client:
                     raise MicroworkError(f"{path}: cannot read the TLS {what} ({e.strerror})")
             credentials = grpc.ssl_channel_credentials(pem.get("ca"), pem.get("key"),
                                                        pem.get("cert"))
-            self._channel = grpc.secure_channel(server, credentials)
+            self._channel = grpc.secure_channel(server, credentials, options=_CHANNEL_OPTIONS)
         self._metadata = (("authorization", f"Bearer {token}"),)
         self._timeout = timeout
         self._retries = retries
         self._ops = services_pb2_grpc.OperatorServiceStub(self._channel)
         self._ledger = services_pb2_grpc.LedgerServiceStub(self._channel)
 
-    def close_connection(self) -> None:
+    def disconnect(self) -> None:
+        """Closes the connection (`close(job_id)` is the job's, not the connection's)."""
         self._channel.close()
 
     def __enter__(self) -> "Client":
         return self
 
     def __exit__(self, *exc) -> None:
-        self.close_connection()
+        self.disconnect()
 
     # -- plumbing --------------------------------------------------------------------------
 
@@ -239,7 +270,7 @@ class Client:
             try:
                 return method(request, timeout=timeout or self._timeout, metadata=self._metadata)
             except grpc.RpcError as e:
-                if not retry or e.code() not in _RETRIED or attempt == self._retries:
+                if not retry or not _retryable(e) or attempt == self._retries:
                     raise from_rpc(e) from None
             time.sleep(pause)
             pause = min(pause * 2, 5.0)
@@ -247,7 +278,7 @@ class Client:
 
     def _stream(self, method, request) -> Iterator[Any]:
         try:
-            yield from method(request, metadata=self._metadata)
+            yield from method(request, timeout=STREAM_SECONDS, metadata=self._metadata)
         except grpc.RpcError as e:
             raise from_rpc(e) from None
 
@@ -267,9 +298,18 @@ class Client:
                                  f'{", ".join(names) or "none"})'))
         for i, spec in enumerate(loaded.contract.inputs):
             if spec.name in given:
+                source = given[spec.name]
                 if spec.WhichOneof("source") != "path":
                     spec.path = f"<{spec.name} from Python>"  # the data comes as chunks
-                sources[spec.name] = _input_bytes(given[spec.name])
+                if hasattr(source, "to_csv") and hasattr(source, "to_json"):  # a DataFrame
+                    source = _frame_bytes(source, spec.format)
+                elif isinstance(source, (str, os.PathLike)):
+                    path = os.fspath(source)  # relative to the working directory
+                    if not os.access(path, os.R_OK) or os.path.isdir(path):
+                        problems.append((loaded.filename, None, f"inputs[{i}]",
+                                         f'cannot read "{path}" given for input {spec.name}'))
+                        continue
+                sources[spec.name] = _input_bytes(source)
                 continue
             if spec.WhichOneof("source") != "path" or not spec.path:
                 continue
@@ -301,10 +341,10 @@ class Client:
         pause = 0.2
         for attempt in range(self._retries + 1):
             try:
-                return self._ops.SubmitContract(requests(), timeout=24 * 3600,
+                return self._ops.SubmitContract(requests(), timeout=STREAM_SECONDS,
                                                 metadata=self._metadata)
             except grpc.RpcError as e:
-                if e.code() in _RETRIED and attempt < self._retries:
+                if _retryable(e) and attempt < self._retries:
                     time.sleep(pause)
                     pause = min(pause * 2, 5.0)
                     continue
@@ -344,8 +384,10 @@ class Client:
                base_dir: Optional[str] = None, key: Optional[str] = None,
                wait_for_centres: bool = False) -> Submitted:
         """Submits a contract: a YAML/JSON path, a dict shaped like the file, or a Contract.
-        `inputs` gives an input's data by name (a path, bytes, or a pandas DataFrame written as
-        CSV with its columns as the header) in place of the contract's path. The key defaults to
+        `inputs` gives an input's data by name in place of the contract's path: a path (from
+        the working directory), bytes, or a pandas DataFrame (sent as the input's format says:
+        CSV with the columns as its header, or JSONL; a named index becomes columns; a whole-
+        number column with a missing value is sent as pandas writes floats, 12.0). The key defaults to
         the one mw derives from the contract and its inputs, so submitting the same twice makes
         one job (the second reply says `existing`)."""
         loaded, sources = self._prepare(contract, inputs, base_dir)
@@ -402,9 +444,10 @@ class Client:
         return last.job
 
     def _control(self, job_id: str, action, name: str, key: Optional[str]) -> dispatch_pb2.Job:
-        # One key per job, action and minute, as mw makes it: a retried call does not act
-        # twice, a deliberate repeat later does.
-        key = key or f"{name}:{job_id}:{int(time.time()) // 60}"
+        # A key per call, kept across its retries: a retry never acts twice, and pause, resume,
+        # pause in quick succession each act (mw's key per minute would make the second pause
+        # return the first one's reply).
+        key = key or f"{name}:{job_id}:{uuid.uuid4()}"
         return self._call(self._ops.ControlJob, services_pb2.ControlJobRequest(
             idempotency_key=key, job_id=job_id, action=action))
 

@@ -30,6 +30,12 @@ from microwork.errors import ContractError
 # What a contract file may be before it is read: bigger is refused unread.
 MAX_CONTRACT_BYTES = 1 << 20
 
+# Aliases can make a small file expand without bound, and nesting can exhaust the stack: both
+# are capped.
+MAX_NODES = 200_000
+MAX_DEPTH = 64
+_ASCII_SPACE = " \t\n\r\f\v"
+
 _INT = re.compile(r"^[+-]?[0-9]+$")
 _FLOAT = re.compile(r"^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$")
 _FD = _descriptor.FieldDescriptor
@@ -96,22 +102,29 @@ def _typed_scalar(node: yaml.ScalarNode) -> Any:
         return True
     if s in ("false", "False", "FALSE"):
         return False
-    t = s.strip()
-    if _INT.match(t):
+    t = s.strip(_ASCII_SPACE)
+    if _INT.fullmatch(t):
         value = int(t)
         if -(1 << 63) <= value < (1 << 63):
             return value
-    if any(c in s for c in ".eE") and _FLOAT.match(t):
+    if any(c in s for c in ".eE") and _FLOAT.fullmatch(t):
         return float(t)
     return s
 
 
-def _from_yaml(node: yaml.Node, filename: str) -> _Node:
+def _from_yaml(node: yaml.Node, filename: str, budget: List[int], depth: int = 0) -> _Node:
     line = node.start_mark.line + 1
+    budget[0] -= 1
+    if budget[0] < 0:
+        raise ContractError([(filename, line, "", f"more than {MAX_NODES} values (aliases "
+                                                  "expanding?)")])
+    if depth > MAX_DEPTH:
+        raise ContractError([(filename, line, "", f"nested more than {MAX_DEPTH} deep")])
     if isinstance(node, yaml.ScalarNode):
         return _Node("scalar", _typed_scalar(node), line)
     if isinstance(node, yaml.SequenceNode):
-        return _Node("seq", [_from_yaml(child, filename) for child in node.value], line)
+        return _Node("seq", [_from_yaml(child, filename, budget, depth + 1)
+                             for child in node.value], line)
     entries: List[Tuple[str, int, _Node]] = []
     seen = set()
     for key, value in node.value:
@@ -122,22 +135,27 @@ def _from_yaml(node: yaml.Node, filename: str) -> _Node:
             raise ContractError(
                 [(filename, key_line, "", f'field "{key.value}" appears twice')])
         seen.add(key.value)
-        entries.append((key.value, key_line, _from_yaml(value, filename)))
+        entries.append((key.value, key_line, _from_yaml(value, filename, budget, depth + 1)))
     return _Node("map", entries, line)
 
 
-def _from_python(value: Any) -> _Node:
+def _from_python(value: Any, depth: int = 0) -> _Node:
+    if depth > MAX_DEPTH:
+        raise ContractError([("<dict>", None, "", f"nested more than {MAX_DEPTH} deep")])
     if isinstance(value, Mapping):
-        return _Node("map", [(str(k), None, _from_python(v)) for k, v in value.items()], None)
+        return _Node("map", [(str(k), None, _from_python(v, depth + 1))
+                             for k, v in value.items()], None)
     if isinstance(value, (list, tuple)):
-        return _Node("seq", [_from_python(v) for v in value], None)
+        return _Node("seq", [_from_python(v, depth + 1) for v in value], None)
+    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
+        value = value.item()  # a numpy scalar (from a DataFrame) as its Python value
     return _Node("scalar", value, None)
 
 
 def _shown(value: Any) -> str:
     if isinstance(value, _Node):
         return {"map": "a mapping", "seq": "a list"}.get(value.kind) or _shown(value.value)
-    return json.dumps(value, ensure_ascii=False)
+    return json.dumps(value, ensure_ascii=False, default=repr)
 
 
 class _Reader:
@@ -166,9 +184,11 @@ class _Reader:
             if f.containing_oneof is not None:
                 chosen = msg.WhichOneof(f.containing_oneof.name)
                 if chosen is not None and chosen != f.name:
-                    names = ", ".join(x.name for x in f.containing_oneof.fields)
-                    self.fail(line, where,
-                              f"more than one kind is set; give exactly one of {names}")
+                    names = [x.name for x in f.containing_oneof.fields]
+                    kind = re.sub(r"(?<!^)([A-Z])", r" \1", msg.DESCRIPTOR.name).lower()
+                    self.fail(node.line if node.line is not None else line, path,
+                              f"more than one kind is set; a {kind} has exactly one of "
+                              f"{', '.join(names)}")
             if f.message_type is not None and f.message_type.GetOptions().map_entry:
                 self.map_field(msg, f, value, where, line)
             elif f.label == _FD.LABEL_REPEATED:
@@ -176,6 +196,8 @@ class _Reader:
                     self.fail(line, where, f"expected a list, got {_shown(value)}")
                 target = getattr(msg, f.name)
                 for i, element in enumerate(value.value):
+                    if element.kind == "scalar" and element.value is None:
+                        continue
                     at = f"{where}[{i}]"
                     el_line = element.line if element.line is not None else line
                     if f.message_type is not None:
@@ -196,6 +218,8 @@ class _Reader:
         value_field = f.message_type.fields_by_name["value"]
         target = getattr(msg, f.name)
         for key, key_line, value in node.value:
+            if value.kind == "scalar" and value.value is None:
+                continue
             at = f"{path}.{key}"
             at_line = key_line if key_line is not None else line
             k = self.scalar(key_field, _Node("scalar", key, at_line), at, at_line)
@@ -212,14 +236,14 @@ class _Reader:
             enum = f.enum_type
             if isinstance(v, str) and v in enum.values_by_name:
                 return enum.values_by_name[v].number
-            if isinstance(v, int) and not isinstance(v, bool) and v in enum.values_by_number:
-                return v
+            if isinstance(v, int) and not isinstance(v, bool) and -(1 << 31) <= v < (1 << 31):
+                return v  # an open enum takes any number
             names = [e.name for e in enum.values if e.number != 0]
             listed = names[0] if len(names) < 2 else ", ".join(names[:-1]) + " or " + names[-1]
             self.fail(line, path, f"expected one of {listed}, got {_shown(node)}")
         if not bad and t in _RANGES:
-            if isinstance(v, str) and _INT.match(v.strip()):
-                v = int(v.strip())
+            if isinstance(v, str) and _INT.fullmatch(v):
+                v = int(v)
             elif isinstance(v, float) and v.is_integer():
                 v = int(v)
             lo, hi = _RANGES[t]
@@ -227,18 +251,24 @@ class _Reader:
                 return v
             bad = True
         elif not bad and t in (_FD.TYPE_DOUBLE, _FD.TYPE_FLOAT):
-            if isinstance(v, str) and _FLOAT.match(v.strip()):
-                return float(v)
+            if isinstance(v, str) and (_FLOAT.fullmatch(v) or
+                                       v in ("NaN", "Infinity", "-Infinity")):
+                return float(v.replace("Infinity", "inf"))
             if isinstance(v, (int, float)) and not isinstance(v, bool):
                 return float(v)
             bad = True
         elif not bad and t == _FD.TYPE_BOOL:
             if isinstance(v, bool):
                 return v
+            if v in ("true", "false"):
+                return v == "true"
             bad = True
         elif not bad and t == _FD.TYPE_STRING:
             if isinstance(v, str):
-                return v
+                try:  # JSON escapes of a surrogate pair arrive as two halves: join them
+                    return v.encode("utf-16", "surrogatepass").decode("utf-16")
+                except UnicodeError:
+                    self.fail(line, path, "expected valid Unicode text (a lone surrogate)")
             bad = True
         elif not bad and t == _FD.TYPE_BYTES:
             if isinstance(v, bytes):
@@ -252,16 +282,26 @@ class _Reader:
 
 def parse(text: str, filename: str = "<contract>") -> Tuple[contract_pb2.Contract, _Node]:
     """Parses contract text (YAML or JSON) into a Contract and its located source tree."""
+    if text.lstrip(_ASCII_SPACE + "\ufeff").startswith("{"):
+        # JSON: a tab is whitespace there (and cannot appear raw inside a string), but YAML
+        # refuses tabs; spaces keep every line and column.
+        text = text.replace("\t", " ")
     try:
-        documents = list(yaml.compose_all(text, Loader=yaml.SafeLoader))
+        first = None
+        for document in yaml.compose_all(text, Loader=yaml.SafeLoader):
+            first = document  # the first document, as mw reads it
+            break
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         line = mark.line + 1 if mark is not None else None
-        raise ContractError([(filename, line, "", f"{e.problem or e.context}")]) from None
-    if len(documents) != 1 or not isinstance(documents[0], yaml.MappingNode):
+        column = f"column {mark.column + 1}: " if mark is not None else ""
+        raise ContractError([(filename, line, "", f"{column}{e.problem or e.context}")]) from None
+    except yaml.YAMLError as e:
+        raise ContractError([(filename, None, "", str(e))]) from None
+    if not isinstance(first, yaml.MappingNode):
         raise ContractError(
             [(filename, None, "", "expected a mapping of contract fields at the top level")])
-    root = _from_yaml(documents[0], filename)
+    root = _from_yaml(first, filename, [MAX_NODES])
     contract = contract_pb2.Contract()
     _Reader(filename).message(contract, root, "")
     return contract, root

@@ -30,6 +30,7 @@ class ContractError(MicroworkError):
             where = file if line is None else f"{file}:{line}"
             lines.append(f"{where}: {path + ': ' if path else ''}{what}")
         super().__init__("\n".join(lines), code)
+        self.args = (self.message,)  # the located lines alone: the code is in `code`
 
 
 class LedgerError(MicroworkError):

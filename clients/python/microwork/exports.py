@@ -37,7 +37,7 @@ def _replace_controls(v: str) -> str:
 
 
 def _plain_number(v: str) -> bool:
-    if not _PLAIN_NUMBER.match(v):
+    if not _PLAIN_NUMBER.fullmatch(v):
         return False
     try:
         return math.isfinite(float(v))
@@ -168,8 +168,19 @@ def answer_csv_line(row: Dict[str, Any]) -> str:
     return ",".join(cells)
 
 
+def _finite(value: Any) -> Any:
+    """NaN and infinities as null, as nlohmann's dump writes them."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_finite(v) for v in value]
+    return value
+
+
 def json_line(value: Dict[str, Any]) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return json.dumps(_finite(value), ensure_ascii=False, separators=(",", ":"), allow_nan=False)
 
 
 def frame(rows: Iterable[Dict[str, Any]], columns: List[str]):

@@ -94,22 +94,31 @@ def client(cluster):
         yield c
 
 
+def readme_commands():
+    """The indented command lines of the README's "From Python" section, in order."""
+    with open(os.path.join(SOURCE, "README.md"), encoding="utf-8") as f:
+        section = f.read().split("## From Python", 1)[1].split("\n## ", 1)[0]
+    return [line.strip() for line in section.splitlines()
+            if line.startswith("    ") and line.strip() and not line.strip().startswith("#")]
+
+
 @pytest.fixture(scope="session")
 def venv(tmp_path_factory):
-    """A virtual environment (with Debian's grpcio, protobuf and yaml) into which
-    `pip install ./clients/python` installed the package, from a copy of the repository's
-    clients/python and proto/ so the checkout stays clean. No package index is asked."""
+    """A virtual environment made by the README's own two lines (Debian's grpcio, protobuf and
+    yaml seen through --system-site-packages; `pip install ./clients/python`), run in a copy
+    of the repository's clients/python and proto/ so the checkout stays clean. No package
+    index is asked."""
     root = tmp_path_factory.mktemp("venv")
     copy = root / "repo"
     shutil.copytree(os.path.join(SOURCE, "proto"), copy / "proto")
     shutil.copytree(os.path.join(SOURCE, "clients", "python"), copy / "clients" / "python",
                     ignore=shutil.ignore_patterns("build", "*.egg-info", "__pycache__"))
-    env_dir = root / "env"
-    subprocess.run(["/usr/bin/python3", "-m", "venv", "--system-site-packages", str(env_dir)],
-                   check=True)
+    make_venv, install = readme_commands()[:2]
+    assert make_venv.startswith("/usr/bin/python3 -m venv") and "pip install" in install
     env = dict(os.environ, PIP_NO_INDEX="1", PIP_DISABLE_PIP_VERSION_CHECK="1")
     env.pop("PYTHONPATH", None)
-    r = subprocess.run([str(env_dir / "bin" / "pip"), "install", "-q", "./clients/python"],
-                       cwd=copy, env=env, capture_output=True, text=True)
-    assert r.returncode == 0, r.stdout + r.stderr
-    return env_dir / "bin" / "python", env
+    for line in (make_venv, install):
+        r = subprocess.run(line.replace("/tmp/", f"{root}/"), shell=True, cwd=copy, env=env,
+                           capture_output=True, text=True)
+        assert r.returncode == 0, f"{line}\n{r.stdout}{r.stderr}"
+    return root / "venv" / "bin" / "python", env

@@ -216,11 +216,14 @@ def test_the_readme_hello_world_runs_in_a_fresh_virtual_environment(venv, cluste
         env=env, capture_output=True, text=True, cwd=str(tmp_path)).stdout
 
 
-def test_the_worked_example_runs(cluster):
-    source = os.environ.get("MW_SOURCE")
+def test_the_worked_example_runs_as_the_readme_says(cluster):
+    from conftest import BIN, SOURCE, readme_commands
+    line = readme_commands()[2]
+    assert line.endswith("/usr/bin/python3 examples/python/orders.py")
+    build_python = os.path.join(os.path.dirname(BIN), "python")
     env = dict(os.environ, MW_SERVER=cluster.server, MW_TOKEN_FILE=cluster.token_file)
-    r = subprocess.run(["/usr/bin/python3", os.path.join(source, "examples", "python", "orders.py"),
-                        "--rows", "40"], env=env, capture_output=True, text=True, timeout=600)
+    r = subprocess.run(line.replace("build/python", build_python) + " --rows 40", shell=True,
+                       cwd=SOURCE, env=env, capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, r.stderr
     out = r.stdout
     assert "check: 40 items, 0 rows refused, at most 720 of a budget of 7000 USD" in out

@@ -95,3 +95,41 @@ def test_the_dispatchers_field_paths_are_given_their_lines():
          "must be at least 1"),
         ("contract.yaml", line_containing(text, "budget_minor"), "budget_minor", "too small"),
     ]
+
+
+def test_json_indented_with_tabs_and_escaped_emoji_reads_as_mw_reads_it():
+    import json
+    text = json.dumps({"name": "r\U0001F600", "budget_minor": 5, "stages": [{"name": "rows"}]},
+                      indent="\t")
+    c, _ = contracts.parse(text, "c.json")
+    assert c.name == "r\U0001F600" and c.budget_minor == 5
+
+
+def test_scalars_follow_protobufs_json_rules():
+    c, _ = contracts.from_dict({"caps": None, "stages": [None, {"name": "a"}],
+                                "exchange_rates": [{"currency": "KES", "rate": "1"}]})
+    assert [s.name for s in c.stages] == ["a"]  # null: left out, as in JSON
+    with pytest.raises(ContractError, match=r'expected an integer \(int64\), got " 5"'):
+        contracts.from_dict({"budget_minor": " 5"})
+    import numpy as np
+    c, _ = contracts.from_dict({"budget_minor": np.int64(7)})
+    assert c.budget_minor == 7
+
+
+def test_aliases_that_expand_without_bound_and_deep_nesting_are_refused():
+    bomb = "a: &a [1,1,1,1,1,1,1,1,1,1]\n" + "".join(
+        f"{n}: &{n} [{', '.join(['*' + p] * 10)}]\n" for p, n in zip("abcde", "bcdef"))
+    with pytest.raises(ContractError, match="more than 200000 values"):
+        contracts.parse(bomb, "bomb.yaml")
+    with pytest.raises(ContractError, match="nested more than 64 deep"):
+        contracts.parse("name: " + "[" * 100 + "]" * 100 + "\n", "deep.yaml")
+
+
+def test_exports_write_what_mw_writes_for_awkward_values():
+    from microwork import exports
+    assert exports.csv_field("positive") == "positive"
+    assert exports.csv_field("-5") == "-5"
+    assert exports.csv_field("-5\n") == "\"'-5\n\""  # not a plain number: a newline in it
+    assert exports.csv_field("=HYPERLINK(\"x\")") == "\"'=HYPERLINK(\"\"x\"\")\""
+    assert exports.csv_field("a\x85b") == "a\ufffdb"  # a C1 control
+    assert exports.json_line({"c": float("nan"), "d": [1.5]}) == '{"c":null,"d":[1.5]}'
