@@ -29,11 +29,14 @@ absl::Status Aggregate(const AggregateOpts& o) {
   std::vector<std::string> label(T);
   std::vector<double> confidence(T);
   const bool numeric = o.method == "median" || o.method == "mean" || o.method == "trimmed";
-  if (o.method == "mv" || o.method == "wmv" || o.method == "ds" || o.method == "onecoin") {
-    qa::Aggregate a = o.method == "mv"    ? qa::MajorityVote(data)
-                      : o.method == "wmv" ? qa::WeightedVote(data)
-                      : o.method == "ds"  ? qa::DawidSkene(data, qa::EmOptions())
-                                          : qa::OneCoin(data, qa::EmOptions());
+  if (o.method == "mv" || o.method == "wmv" || o.method == "ds" || o.method == "onecoin" ||
+      o.method == "glad" || o.method == "mace") {
+    qa::Aggregate a = o.method == "mv"        ? qa::MajorityVote(data)
+                      : o.method == "wmv"     ? qa::WeightedVote(data)
+                      : o.method == "ds"      ? qa::DawidSkene(data, qa::EmOptions())
+                      : o.method == "onecoin" ? qa::OneCoin(data, qa::EmOptions())
+                      : o.method == "glad"    ? qa::Glad(data, qa::EmOptions())
+                                              : qa::Mace(data, qa::EmOptions());
     for (int t = 0; t < T; ++t) {
       label[t] = data.label(a.tasks[t].label);
       confidence[t] = a.tasks[t].confidence;
@@ -70,7 +73,8 @@ absl::Status Aggregate(const AggregateOpts& o) {
     }
   } else {
     return absl::InvalidArgumentError(absl::StrCat(
-        "--method: expected mv, wmv, ds, onecoin, median, mean, trimmed, text or edit; got \"",
+        "--method: expected mv, wmv, ds, onecoin, glad, mace, median, mean, trimmed, text or "
+        "edit; got \"",
         o.method, "\""));
   }
 
@@ -183,9 +187,10 @@ void AddQaCommands(CLI::App& app, Run* run) {
   auto* agg =
       qa->add_subcommand("aggregate", "task,worker,label CSV in; task,label,confidence out");
   agg->add_option("--method", o->method,
-                  "mv, wmv, ds (Dawid-Skene), onecoin, median, mean, trimmed, text, edit")
-      ->check(CLI::IsMember(
-          {"mv", "wmv", "ds", "onecoin", "median", "mean", "trimmed", "text", "edit"}));
+                  "mv, wmv, ds (Dawid-Skene), onecoin, glad, mace, median, mean, trimmed, "
+                  "text, edit")
+      ->check(CLI::IsMember({"mv", "wmv", "ds", "onecoin", "glad", "mace", "median", "mean",
+                             "trimmed", "text", "edit"}));
   agg->add_option("--answers", o->answers, "Answers CSV: task,worker,label")->required();
   agg->add_option("--gold", o->gold, "Known labels CSV: task,label (prints accuracy)");
   agg->add_option("--out", o->out, "Output CSV")->required();

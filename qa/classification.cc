@@ -64,8 +64,9 @@ Aggregate RunEm(const CrowdData& data, const EmOptions& options, MStep m_step) {
   const auto& offsets = data.task_offsets();
   const auto& answers = data.answers();
   double previous = -INFINITY;
-  int iterations = 0;
+  int iterations = 0, stable = 0;
   bool converged = false;
+  std::vector<int32_t> labels(T, -1);
   for (int it = 1; it <= options.max_iterations; ++it) {
     // M-step: class priors, then the workers' answer models.
     std::fill(prior.begin(), prior.end(), 0.0);
@@ -78,6 +79,7 @@ Aggregate RunEm(const CrowdData& data, const EmOptions& options, MStep m_step) {
     // E-step: posteriors from priors and answer models, in log space, with the total
     // log-likelihood of the answers for the stopping rule.
     double total = 0;
+    int changed = 0;
     for (int t = 0; t < T; ++t) {
       std::copy(log_prior.begin(), log_prior.end(), ll.begin());
       for (int32_t i = offsets[t]; i < offsets[t + 1]; ++i) {
@@ -90,12 +92,20 @@ Aggregate RunEm(const CrowdData& data, const EmOptions& options, MStep m_step) {
       double sum = 0;
       for (int k = 0; k < K; ++k) sum += (p[k] = std::exp(ll[k] - top));
       const double inv = 1.0 / sum;
-      for (int k = 0; k < K; ++k) p[k] *= inv;
+      int32_t best = 0;
+      for (int k = 0; k < K; ++k) {
+        p[k] *= inv;
+        if (p[k] > p[best]) best = k;
+      }
+      changed += best != labels[t];
+      labels[t] = best;
       total += top + std::log(sum);
     }
     iterations = it;
     const double per_answer = total / std::max<size_t>(answers.size(), 1);
-    if (per_answer - previous < options.tolerance) {
+    stable = changed == 0 ? stable + 1 : 0;
+    if (per_answer - previous < options.tolerance ||
+        (options.stable_iterations > 0 && stable >= options.stable_iterations)) {
       converged = true;
       break;
     }
@@ -192,6 +202,149 @@ Aggregate OneCoin(const CrowdData& data, const EmOptions& options) {
     }
   };
   return RunEm(data, options, m_step);
+}
+
+Aggregate Mace(const CrowdData& data, const EmOptions& options) {
+  // Each answer is the truth when the worker knows (probability theta_w), otherwise a guess
+  // from the worker's own label distribution xi_w: P(l | k) = theta [l == k] + (1 - theta) xi(l).
+  const int K = data.num_labels(), W = data.num_workers();
+  std::vector<double> theta(W, 0.8), xi(static_cast<size_t>(W) * K, 1.0 / std::max(K, 1));
+  std::vector<double> knows(W), seen(W), guessed(static_cast<size_t>(W) * K);
+  const double pseudo = std::max(options.smoothing, kFloor);
+  auto m_step = [&](const std::vector<double>& post, std::vector<double>* log_conf) {
+    std::fill(knows.begin(), knows.end(), 0.5);  // Beta(0.5, 0.5) on theta
+    std::fill(seen.begin(), seen.end(), 1.0);
+    std::fill(guessed.begin(), guessed.end(), pseudo);
+    for (const auto& a : data.answers()) {
+      const size_t wl = static_cast<size_t>(a.worker) * K + a.label;
+      const double th = theta[a.worker];
+      // The chance the answer came from knowing: the truth is its label, and the worker knew.
+      const double right = post[static_cast<size_t>(a.task) * K + a.label];
+      const double knew = right * th / (th + (1 - th) * xi[wl]);
+      knows[a.worker] += knew;
+      seen[a.worker] += 1;
+      guessed[wl] += 1 - knew;
+    }
+    for (int w = 0; w < W; ++w) {
+      theta[w] = std::clamp(knows[w] / seen[w], kFloor, 1 - kFloor);
+      double total = 0;
+      for (int l = 0; l < K; ++l) total += guessed[static_cast<size_t>(w) * K + l];
+      for (int l = 0; l < K; ++l) {
+        const size_t wl = static_cast<size_t>(w) * K + l;
+        xi[wl] = guessed[wl] / total;
+        for (int k = 0; k < K; ++k) {
+          (*log_conf)[wl * K + k] =
+              std::log(std::max((l == k ? theta[w] : 0.0) + (1 - theta[w]) * xi[wl], kFloor));
+        }
+      }
+    }
+  };
+  return RunEm(data, options, m_step);
+}
+
+Aggregate Glad(const CrowdData& data, const EmOptions& options) {
+  // P(answer right) = sigmoid(alpha_w * beta_t), beta_t = exp(b_t) > 0; a wrong answer is any
+  // other label alike. EM: the E-step's posteriors as in DawidSkene; the M-step a few Newton
+  // steps on each parameter in turn (diagonal Fisher scoring, steps capped), with the priors
+  // alpha ~ N(1, 1) and b ~ N(1, 1).
+  const int T = data.num_tasks(), K = data.num_labels(), W = data.num_workers();
+  const auto& answers = data.answers();
+  const auto& offsets = data.task_offsets();
+  std::vector<double> alpha(W, 1.0), b(T, 1.0);
+  std::vector<double> post(static_cast<size_t>(T) * K);
+  {
+    const auto shares = Shares(data, nullptr);
+    for (int t = 0; t < T; ++t) std::copy(shares[t].begin(), shares[t].end(), &post[t * K]);
+  }
+  const double log_others = std::log(std::max(K - 1, 1));
+  auto sigmoid = [](double x) { return 1.0 / (1.0 + std::exp(-x)); };
+  std::vector<double> grad_a(W), hess_a(W), grad_b(T), hess_b(T), prior(K), log_prior(K);
+  std::vector<double> ll(K);
+  std::vector<int32_t> labels(T, -1);
+  double previous = -INFINITY;
+  int iterations = 0, stable = 0;
+  bool converged = false;
+  for (int it = 1; it <= options.max_iterations; ++it) {
+    // M-step: class priors, then abilities and difficulties.
+    std::fill(prior.begin(), prior.end(), 0.0);
+    for (int t = 0; t < T; ++t) {
+      for (int k = 0; k < K; ++k) prior[k] += post[static_cast<size_t>(t) * K + k];
+    }
+    for (int k = 0; k < K; ++k) log_prior[k] = std::log(std::max(prior[k] / T, kFloor));
+    for (int round = 0; round < 2; ++round) {
+      std::fill(grad_a.begin(), grad_a.end(), 0.0);
+      std::fill(hess_a.begin(), hess_a.end(), 1.0);
+      for (const auto& a : answers) {
+        const double beta = std::exp(b[a.task]);
+        const double s = sigmoid(alpha[a.worker] * beta);
+        const double q = post[static_cast<size_t>(a.task) * K + a.label];
+        grad_a[a.worker] += (q - s) * beta;
+        hess_a[a.worker] += s * (1 - s) * beta * beta;
+      }
+      for (int w = 0; w < W; ++w) {
+        const double g = grad_a[w] - (alpha[w] - 1.0);
+        alpha[w] += std::clamp(g / hess_a[w], -1.0, 1.0);
+      }
+      std::fill(grad_b.begin(), grad_b.end(), 0.0);
+      std::fill(hess_b.begin(), hess_b.end(), 1.0);
+      for (const auto& a : answers) {
+        const double beta = std::exp(b[a.task]);
+        const double x = alpha[a.worker] * beta;
+        const double s = sigmoid(x);
+        const double q = post[static_cast<size_t>(a.task) * K + a.label];
+        grad_b[a.task] += (q - s) * x;
+        hess_b[a.task] += s * (1 - s) * x * x;
+      }
+      for (int t = 0; t < T; ++t) {
+        const double g = grad_b[t] - (b[t] - 1.0);
+        b[t] = std::clamp(b[t] + std::clamp(g / hess_b[t], -1.0, 1.0), -8.0, 8.0);
+      }
+    }
+    // E-step.
+    double total = 0;
+    int changed = 0;
+    for (int t = 0; t < T; ++t) {
+      std::copy(log_prior.begin(), log_prior.end(), ll.begin());
+      const double beta = std::exp(b[t]);
+      for (int32_t i = offsets[t]; i < offsets[t + 1]; ++i) {
+        const auto& a = answers[i];
+        const double x = alpha[a.worker] * beta;
+        // log sigmoid(x) and log(1 - sigmoid(x)), stable for large |x|.
+        const double log_right = -std::log1p(std::exp(-x));
+        const double log_wrong = -x + log_right - log_others;
+        for (int k = 0; k < K; ++k) ll[k] += k == a.label ? log_right : log_wrong;
+      }
+      const double top = *std::max_element(ll.begin(), ll.end());
+      double* p = &post[static_cast<size_t>(t) * K];
+      double sum = 0;
+      for (int k = 0; k < K; ++k) sum += (p[k] = std::exp(ll[k] - top));
+      const double inv = 1.0 / sum;
+      int32_t best = 0;
+      for (int k = 0; k < K; ++k) {
+        p[k] *= inv;
+        if (p[k] > p[best]) best = k;
+      }
+      changed += best != labels[t];
+      labels[t] = best;
+      total += top + std::log(sum);
+    }
+    iterations = it;
+    const double per_answer = total / std::max<size_t>(answers.size(), 1);
+    stable = changed == 0 ? stable + 1 : 0;
+    if (per_answer - previous < options.tolerance ||
+        (options.stable_iterations > 0 && stable >= options.stable_iterations)) {
+      converged = true;
+      break;
+    }
+    previous = per_answer;
+  }
+  std::vector<std::vector<double>> posteriors(T);
+  for (int t = 0; t < T; ++t) posteriors[t].assign(&post[t * K], &post[t * K] + K);
+  Aggregate result = FromPosteriors(std::move(posteriors), true);
+  for (int k = 0; k < K; ++k) result.priors.push_back(std::exp(log_prior[k]));
+  result.iterations = iterations;
+  result.converged = converged;
+  return result;
 }
 
 }  // namespace mw::qa

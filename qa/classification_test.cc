@@ -126,6 +126,34 @@ TEST(OneCoinTest, BeatsMajorityWhenSpammersAbound) {
   }
 }
 
+TEST(GladTest, BeatsMajorityWhenSpammersAboundAndIsDeterministic) {
+  Synthetic s = MakeCrowd(11, 3000, 3, 5);
+  Aggregate glad = Glad(s.data, EmOptions());
+  EXPECT_GT(Accuracy(s, glad), Accuracy(s, MajorityVote(s.data)));
+  EXPECT_TRUE(glad.converged);
+  Synthetic again = MakeCrowd(11, 3000, 3, 5);
+  Aggregate same = Glad(again.data, EmOptions());
+  for (int t = 0; t < s.data.num_tasks(); ++t) {
+    EXPECT_EQ(glad.tasks[t].label, same.tasks[t].label);
+    EXPECT_EQ(glad.tasks[t].confidence, same.tasks[t].confidence);
+  }
+}
+
+TEST(MaceTest, FindsTheSpammersAndBeatsMajority) {
+  Synthetic s = MakeCrowd(11, 3000, 3, 5);
+  Aggregate mace = Mace(s.data, EmOptions());
+  EXPECT_GT(Accuracy(s, mace), Accuracy(s, MajorityVote(s.data)));
+  // A spammer's answers look like its guesses: P(answer l | truth k) nearly the same for every
+  // truth; a good worker's diagonal stands out.
+  const int K = s.data.num_labels();
+  for (int w = 0; w < s.data.num_workers(); ++w) {
+    const int true_w = std::stoi(s.data.worker(w).substr(1));
+    auto p = [&](int l, int k) { return mace.confusion[(static_cast<size_t>(w) * K + l) * K + k]; };
+    if (true_w < 12) EXPECT_GT(p(0, 0), p(0, 1) + 0.3) << true_w;
+    if (true_w >= 18) EXPECT_LT(p(0, 0), p(0, 1) + 0.3) << true_w;
+  }
+}
+
 TEST(MajorityVoteTest, SharesAndTieBreakToTheLowestLabel) {
   CrowdData d;
   d.Add("t1", "a", "yes");

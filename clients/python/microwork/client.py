@@ -387,9 +387,9 @@ class Client:
         `inputs` gives an input's data by name in place of the contract's path: a path (from
         the working directory), bytes, or a pandas DataFrame (sent as the input's format says:
         CSV with the columns as its header, or JSONL; a named index becomes columns; a whole-
-        number column with a missing value is sent as pandas writes floats, 12.0). The key defaults to
-        the one mw derives from the contract and its inputs, so submitting the same twice makes
-        one job (the second reply says `existing`)."""
+        number column with a missing value is sent as pandas writes floats, 12.0). The key
+        defaults to the one mw derives from the contract and its inputs, so submitting the
+        same twice makes one job (the second reply says `existing`)."""
         loaded, sources = self._prepare(contract, inputs, base_dir)
         header = services_pb2.ContractHeader(
             idempotency_key=key or self.content_key(loaded, sources), contract=loaded.contract,
