@@ -1,5 +1,6 @@
 // mw qa aggregate --method M --answers FILE [--gold FILE] --out FILE
 // Re-aggregates exported answers (task,worker,label CSV) offline; with --gold, prints accuracy.
+#include <charconv>
 #include <cmath>
 #include <fstream>
 #include <iostream>
@@ -81,11 +82,18 @@ absl::Status Aggregate(const AggregateOpts& o) {
   const std::string tmp = o.out + ".partial";
   std::ofstream out(tmp, std::ios::trunc);
   if (!out) return absl::NotFoundError(absl::StrCat(o.out, ": cannot write"));
-  out << "task,label,confidence\n";
+  // Built in one buffer and written once: formatting per line through the stream was a tenth
+  // of the whole run on 100k answers.
+  std::string text = "task,label,confidence\n";
+  text.reserve(static_cast<size_t>(T) * 32);
+  char number[32];
   for (int t = 0; t < T; ++t) {
-    out << CsvField(data.task(t)) << "," << CsvField(label[t]) << ","
-        << absl::StrFormat("%.6f", confidence[t]) << "\n";
+    const auto [end, ec] =
+        std::to_chars(number, number + sizeof(number), confidence[t], std::chars_format::fixed, 6);
+    absl::StrAppend(&text, CsvField(data.task(t)), ",", CsvField(label[t]), ",",
+                    absl::string_view(number, ec == std::errc() ? end - number : 0), "\n");
   }
+  out << text;
   out.close();
   if (std::rename(tmp.c_str(), o.out.c_str()) != 0) {
     return absl::InternalError(absl::StrCat(o.out, ": cannot rename into place"));

@@ -79,6 +79,9 @@ Aggregate RunEm(const CrowdData& data, const EmOptions& options, MStep m_step) {
     // E-step: posteriors from priors and answer models, in log space, with the total
     // log-likelihood of the answers for the stopping rule.
     double total = 0;
+    // The tasks' normalisers (each in [1, K]) multiply here and are logged when the product
+    // passes 1e200, not once per task: a log per task was a fifth of the fit.
+    double normalisers = 1;
     int changed = 0;
     for (int t = 0; t < T; ++t) {
       std::copy(log_prior.begin(), log_prior.end(), ll.begin());
@@ -87,20 +90,25 @@ Aggregate RunEm(const CrowdData& data, const EmOptions& options, MStep m_step) {
         const double* row = &log_conf[(static_cast<size_t>(a.worker) * K + a.label) * K];
         for (int k = 0; k < K; ++k) ll[k] += row[k];
       }
-      const double top = *std::max_element(ll.begin(), ll.end());
+      // The largest term is exp(0) = 1: one exp fewer per task (half of them when K = 2).
+      const int32_t best =
+          static_cast<int32_t>(std::max_element(ll.begin(), ll.end()) - ll.begin());
+      const double top = ll[best];
       double* p = &post[static_cast<size_t>(t) * K];
       double sum = 0;
-      for (int k = 0; k < K; ++k) sum += (p[k] = std::exp(ll[k] - top));
+      for (int k = 0; k < K; ++k) sum += (p[k] = k == best ? 1.0 : std::exp(ll[k] - top));
       const double inv = 1.0 / sum;
-      int32_t best = 0;
-      for (int k = 0; k < K; ++k) {
-        p[k] *= inv;
-        if (p[k] > p[best]) best = k;
-      }
+      for (int k = 0; k < K; ++k) p[k] *= inv;
       changed += best != labels[t];
       labels[t] = best;
-      total += top + std::log(sum);
+      total += top;
+      normalisers *= sum;
+      if (normalisers > 1e200) {
+        total += std::log(normalisers);
+        normalisers = 1;
+      }
     }
+    total += std::log(normalisers);
     iterations = it;
     const double per_answer = total / std::max<size_t>(answers.size(), 1);
     stable = changed == 0 ? stable + 1 : 0;

@@ -5,14 +5,15 @@
 
 namespace mw::qa {
 
-int32_t CrowdData::Intern(const std::string& s, std::vector<std::string>* table,
-                          std::unordered_map<std::string, int32_t>* index) {
-  auto [it, inserted] = index->emplace(s, static_cast<int32_t>(table->size()));
-  if (inserted) table->push_back(s);
-  return it->second;
+int32_t CrowdData::Intern(absl::string_view s, std::vector<std::string>* table, Index* index) {
+  if (auto it = index->find(s); it != index->end()) return it->second;
+  const auto id = static_cast<int32_t>(table->size());
+  table->emplace_back(s);
+  index->emplace(table->back(), id);
+  return id;
 }
 
-void CrowdData::Add(const std::string& task, const std::string& worker, const std::string& label) {
+void CrowdData::Add(absl::string_view task, absl::string_view worker, absl::string_view label) {
   answers_.push_back({Intern(task, &tasks_, &task_index_),
                       Intern(worker, &workers_, &worker_index_),
                       Intern(label, &labels_, &label_index_)});

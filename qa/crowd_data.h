@@ -11,8 +11,10 @@
 
 #include <cstdint>
 #include <string>
-#include <unordered_map>
 #include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/string_view.h"
 
 namespace mw::qa {
 
@@ -25,7 +27,14 @@ class CrowdData {
   };
 
   // Adds one answer. A worker answering a task twice counts twice (as the datasets record).
-  void Add(const std::string& task, const std::string& worker, const std::string& label);
+  void Add(absl::string_view task, absl::string_view worker, absl::string_view label);
+  // Room for `answers` answers (and as many tasks as a third of them, the least redundancy that
+  // needs truth inference), when their number is known before they are added: no regrowth.
+  void Reserve(size_t answers) {
+    answers_.reserve(answers);
+    tasks_.reserve(answers / 3);
+    task_index_.reserve(answers / 3);
+  }
   // Sorts the label table in byte order and renumbers, so label ids (and so every tie-break
   // "to the lowest label") do not depend on the order the answers came in.
   // REQUIRES: called once, after the last Add, before aggregating.
@@ -46,10 +55,10 @@ class CrowdData {
   const std::vector<int32_t>& task_offsets() const { return task_offsets_; }
 
  private:
-  static int32_t Intern(const std::string& s, std::vector<std::string>* table,
-                        std::unordered_map<std::string, int32_t>* index);
+  using Index = absl::flat_hash_map<std::string, int32_t>;
+  static int32_t Intern(absl::string_view s, std::vector<std::string>* table, Index* index);
   std::vector<std::string> tasks_, workers_, labels_;
-  std::unordered_map<std::string, int32_t> task_index_, worker_index_, label_index_;
+  Index task_index_, worker_index_, label_index_;
   std::vector<Answer> answers_;
   std::vector<int32_t> task_offsets_;
 };
