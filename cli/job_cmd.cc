@@ -219,7 +219,8 @@ nlohmann::ordered_json RowJson(const v1::ResultRecord& rec) {
         {{"stage", p.stage()},
          {"answer", p.answer()},
          {"confidence", p.confidence()},
-         {"workers", std::vector<std::string>(p.workers().begin(), p.workers().end())}});
+         {"workers", std::vector<std::string>(p.workers().begin(), p.workers().end())},
+         {"answers", std::vector<std::string>(p.answers().begin(), p.answers().end())}});
   }
   j["provenance"] = provenance;
   if (rec.children_size() > 0) {

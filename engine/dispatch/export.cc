@@ -80,6 +80,7 @@ std::optional<v1::ResultRecord> Engine::RowOf(const std::string& job_id,
     p->set_answer(v.answer().has_text() ? v.answer().text() : AnswerLabel(v.answer()));
     p->set_confidence(v.confidence());
     *p->mutable_workers() = v.workers();
+    *p->mutable_answers() = v.worker_answers();
   }
   // The pieces nest under their parent, in order.
   for (const FlowReplay& piece : path.pieces) {

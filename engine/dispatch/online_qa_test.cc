@@ -471,6 +471,12 @@ TEST_F(NumberVerdictTest, ANumberStagesVerdictIsTheMedianOfThreeWorkersNumbers) 
   EXPECT_DOUBLE_EQ(rows[0].confidence(), 2.0 / 3);  // 40 and 42 are within 5% of 42
   ASSERT_EQ(rows[0].provenance_size(), 1);
   EXPECT_EQ(rows[0].provenance(0).answer(), "42");
+  // The provenance names each worker's own number beside them.
+  const v1::Provenance& p = rows[0].provenance(0);
+  std::map<std::string, std::string> own;
+  ASSERT_EQ(p.workers_size(), p.answers_size());
+  for (int i = 0; i < p.workers_size(); ++i) own[p.workers(i)] = p.answers(i);
+  EXPECT_EQ(own, (std::map<std::string, std::string>{{"w1", "40"}, {"w2", "42"}, {"w3", "400"}}));
 }
 
 }  // namespace

@@ -79,7 +79,10 @@ absl::Status VerdictRecorder::Decide(JobRun* run, TaskRun* task, Batch* batch) {
   out.set_needs_review(needs_review);
   out.set_routed(verdict);
   out.set_held(held);
-  for (const CountedContribution& a : task->answers) out.add_workers(a.worker);
+  for (const CountedContribution& a : task->answers) {
+    out.add_workers(a.worker);
+    out.add_worker_answers(answer_schema.has_text() ? a.text : a.label);
+  }
   batch->PutRecord(Cf::kOutputs, task_key, out);
   if (needs_review) {
     v1::Review review;

@@ -135,7 +135,8 @@ def result_json(rec: dispatch_pb2.ResultRecord) -> Dict[str, Any]:
     if rec.merged_items:
         j["merged_items"] = list(rec.merged_items)
     j["provenance"] = [{"stage": p.stage, "answer": p.answer, "confidence": p.confidence,
-                        "workers": list(p.workers)} for p in rec.provenance]
+                        "workers": list(p.workers), "answers": list(p.answers)}
+                       for p in rec.provenance]
     if rec.children:
         j["children"] = [result_json(c) for c in rec.children]
     return j
