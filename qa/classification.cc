@@ -48,35 +48,33 @@ Aggregate FromPosteriors(std::vector<std::vector<double>> posteriors, bool keep)
   return out;
 }
 
-// One EM run. `m_step(post, log_conf)` fills log_conf[(w * K + l) * K + k] = log P(answer l |
-// truth k) for worker w from the flat posteriors post[t * K + k]; the E-step and the stopping
-// rule are shared by both models.
-template <typename MStep>
-Aggregate RunEm(const CrowdData& data, const EmOptions& options, MStep m_step) {
-  const int T = data.num_tasks(), K = data.num_labels(), W = data.num_workers();
+// One EM run. `m_step(post)` refits the model from the flat posteriors post[t * K + k];
+// `score(t, ll)` adds to ll[k] the log-likelihood of task t's answers if its truth were k. The
+// class priors, the E-step's normalisation and the stopping rule are shared by every model.
+template <typename MStep, typename Score>
+Aggregate RunEm(const CrowdData& data, const EmOptions& options, MStep m_step, Score score) {
+  const int T = data.num_tasks(), K = data.num_labels();
   std::vector<double> post(static_cast<size_t>(T) * K);
   {
     const auto shares = Shares(data, nullptr);
     for (int t = 0; t < T; ++t) std::copy(shares[t].begin(), shares[t].end(), &post[t * K]);
   }
-  std::vector<double> log_prior(K), log_conf(static_cast<size_t>(W) * K * K), prior(K);
-  std::vector<double> ll(K);
-  const auto& offsets = data.task_offsets();
-  const auto& answers = data.answers();
+  std::vector<double> log_prior(K), prior(K), ll(K);
+  const size_t answers = data.answers().size();
   double previous = -INFINITY;
   int iterations = 0, stable = 0;
   bool converged = false;
   std::vector<int32_t> labels(T, -1);
   for (int it = 1; it <= options.max_iterations; ++it) {
-    // M-step: class priors, then the workers' answer models.
+    // M-step: class priors, then the model.
     std::fill(prior.begin(), prior.end(), 0.0);
     for (int t = 0; t < T; ++t) {
-      for (int k = 0; k < K; ++k) prior[k] += post[t * K + k];
+      for (int k = 0; k < K; ++k) prior[k] += post[static_cast<size_t>(t) * K + k];
     }
     for (int k = 0; k < K; ++k) log_prior[k] = std::log(std::max(prior[k] / T, kFloor));
-    m_step(post, &log_conf);
+    m_step(post);
 
-    // E-step: posteriors from priors and answer models, in log space, with the total
+    // E-step: posteriors from priors and the model, in log space, with the total
     // log-likelihood of the answers for the stopping rule.
     double total = 0;
     // The tasks' normalisers (each in [1, K]) multiply here and are logged when the product
@@ -85,11 +83,7 @@ Aggregate RunEm(const CrowdData& data, const EmOptions& options, MStep m_step) {
     int changed = 0;
     for (int t = 0; t < T; ++t) {
       std::copy(log_prior.begin(), log_prior.end(), ll.begin());
-      for (int32_t i = offsets[t]; i < offsets[t + 1]; ++i) {
-        const auto& a = answers[i];
-        const double* row = &log_conf[(static_cast<size_t>(a.worker) * K + a.label) * K];
-        for (int k = 0; k < K; ++k) ll[k] += row[k];
-      }
+      score(t, &ll);
       // The largest term is exp(0) = 1: one exp fewer per task (half of them when K = 2).
       const int32_t best =
           static_cast<int32_t>(std::max_element(ll.begin(), ll.end()) - ll.begin());
@@ -110,7 +104,7 @@ Aggregate RunEm(const CrowdData& data, const EmOptions& options, MStep m_step) {
     }
     total += std::log(normalisers);
     iterations = it;
-    const double per_answer = total / std::max<size_t>(answers.size(), 1);
+    const double per_answer = total / std::max<size_t>(answers, 1);
     stable = changed == 0 ? stable + 1 : 0;
     if (per_answer - previous < options.tolerance ||
         (options.stable_iterations > 0 && stable >= options.stable_iterations)) {
@@ -122,11 +116,31 @@ Aggregate RunEm(const CrowdData& data, const EmOptions& options, MStep m_step) {
   std::vector<std::vector<double>> posteriors(T);
   for (int t = 0; t < T; ++t) posteriors[t].assign(&post[t * K], &post[t * K] + K);
   Aggregate result = FromPosteriors(std::move(posteriors), true);
-  result.confusion.resize(log_conf.size());
-  for (size_t i = 0; i < log_conf.size(); ++i) result.confusion[i] = std::exp(log_conf[i]);
   for (int k = 0; k < K; ++k) result.priors.push_back(std::exp(log_prior[k]));
   result.iterations = iterations;
   result.converged = converged;
+  return result;
+}
+
+// EM for the models with one answer distribution per worker and truth: `m_step(post,
+// log_conf)` fills log_conf[(w * K + l) * K + k] = log P(answer l | truth k) for worker w.
+template <typename MStep>
+Aggregate RunConfusionEm(const CrowdData& data, const EmOptions& options, MStep m_step) {
+  const int K = data.num_labels();
+  const auto& offsets = data.task_offsets();
+  const auto& answers = data.answers();
+  std::vector<double> log_conf(static_cast<size_t>(data.num_workers()) * K * K);
+  Aggregate result = RunEm(
+      data, options, [&](const std::vector<double>& post) { m_step(post, &log_conf); },
+      [&](int t, std::vector<double>* ll) {
+        for (int32_t i = offsets[t]; i < offsets[t + 1]; ++i) {
+          const auto& a = answers[i];
+          const double* row = &log_conf[(static_cast<size_t>(a.worker) * K + a.label) * K];
+          for (int k = 0; k < K; ++k) (*ll)[k] += row[k];
+        }
+      });
+  result.confusion.resize(log_conf.size());
+  for (size_t i = 0; i < log_conf.size(); ++i) result.confusion[i] = std::exp(log_conf[i]);
   return result;
 }
 
@@ -184,7 +198,7 @@ Aggregate DawidSkene(const CrowdData& data, const EmOptions& options) {
       }
     }
   };
-  return RunEm(data, options, m_step);
+  return RunConfusionEm(data, options, m_step);
 }
 
 Aggregate OneCoin(const CrowdData& data, const EmOptions& options) {
@@ -209,7 +223,7 @@ Aggregate OneCoin(const CrowdData& data, const EmOptions& options) {
       }
     }
   };
-  return RunEm(data, options, m_step);
+  return RunConfusionEm(data, options, m_step);
 }
 
 Aggregate Mace(const CrowdData& data, const EmOptions& options) {
@@ -247,38 +261,21 @@ Aggregate Mace(const CrowdData& data, const EmOptions& options) {
       }
     }
   };
-  return RunEm(data, options, m_step);
+  return RunConfusionEm(data, options, m_step);
 }
 
 Aggregate Glad(const CrowdData& data, const EmOptions& options) {
   // P(answer right) = sigmoid(alpha_w * beta_t), beta_t = exp(b_t) > 0; a wrong answer is any
-  // other label alike. EM: the E-step's posteriors as in DawidSkene; the M-step a few Newton
-  // steps on each parameter in turn (diagonal Fisher scoring, steps capped), with the priors
-  // alpha ~ N(1, 1) and b ~ N(1, 1).
+  // other label alike. The M-step is two rounds of Newton steps on each parameter in turn
+  // (diagonal Fisher scoring, steps capped), with the priors alpha ~ N(1, 1) and b ~ N(1, 1).
   const int T = data.num_tasks(), K = data.num_labels(), W = data.num_workers();
   const auto& answers = data.answers();
   const auto& offsets = data.task_offsets();
   std::vector<double> alpha(W, 1.0), b(T, 1.0);
-  std::vector<double> post(static_cast<size_t>(T) * K);
-  {
-    const auto shares = Shares(data, nullptr);
-    for (int t = 0; t < T; ++t) std::copy(shares[t].begin(), shares[t].end(), &post[t * K]);
-  }
+  std::vector<double> grad_a(W), hess_a(W), grad_b(T), hess_b(T);
   const double log_others = std::log(std::max(K - 1, 1));
   auto sigmoid = [](double x) { return 1.0 / (1.0 + std::exp(-x)); };
-  std::vector<double> grad_a(W), hess_a(W), grad_b(T), hess_b(T), prior(K), log_prior(K);
-  std::vector<double> ll(K);
-  std::vector<int32_t> labels(T, -1);
-  double previous = -INFINITY;
-  int iterations = 0, stable = 0;
-  bool converged = false;
-  for (int it = 1; it <= options.max_iterations; ++it) {
-    // M-step: class priors, then abilities and difficulties.
-    std::fill(prior.begin(), prior.end(), 0.0);
-    for (int t = 0; t < T; ++t) {
-      for (int k = 0; k < K; ++k) prior[k] += post[static_cast<size_t>(t) * K + k];
-    }
-    for (int k = 0; k < K; ++k) log_prior[k] = std::log(std::max(prior[k] / T, kFloor));
+  auto m_step = [&](const std::vector<double>& post) {
     for (int round = 0; round < 2; ++round) {
       std::fill(grad_a.begin(), grad_a.end(), 0.0);
       std::fill(hess_a.begin(), hess_a.end(), 1.0);
@@ -308,51 +305,19 @@ Aggregate Glad(const CrowdData& data, const EmOptions& options) {
         b[t] = std::clamp(b[t] + std::clamp(g / hess_b[t], -1.0, 1.0), -8.0, 8.0);
       }
     }
-    // E-step.
-    double total = 0;
-    int changed = 0;
-    for (int t = 0; t < T; ++t) {
-      std::copy(log_prior.begin(), log_prior.end(), ll.begin());
-      const double beta = std::exp(b[t]);
-      for (int32_t i = offsets[t]; i < offsets[t + 1]; ++i) {
-        const auto& a = answers[i];
-        const double x = alpha[a.worker] * beta;
-        // log sigmoid(x) and log(1 - sigmoid(x)), stable for large |x|.
-        const double log_right = -std::log1p(std::exp(-x));
-        const double log_wrong = -x + log_right - log_others;
-        for (int k = 0; k < K; ++k) ll[k] += k == a.label ? log_right : log_wrong;
-      }
-      const double top = *std::max_element(ll.begin(), ll.end());
-      double* p = &post[static_cast<size_t>(t) * K];
-      double sum = 0;
-      for (int k = 0; k < K; ++k) sum += (p[k] = std::exp(ll[k] - top));
-      const double inv = 1.0 / sum;
-      int32_t best = 0;
-      for (int k = 0; k < K; ++k) {
-        p[k] *= inv;
-        if (p[k] > p[best]) best = k;
-      }
-      changed += best != labels[t];
-      labels[t] = best;
-      total += top + std::log(sum);
+  };
+  auto score = [&](int t, std::vector<double>* ll) {
+    const double beta = std::exp(b[t]);
+    for (int32_t i = offsets[t]; i < offsets[t + 1]; ++i) {
+      const auto& a = answers[i];
+      const double x = alpha[a.worker] * beta;
+      // log sigmoid(x) and log(1 - sigmoid(x)), stable for large |x|.
+      const double log_right = -std::log1p(std::exp(-x));
+      const double log_wrong = -x + log_right - log_others;
+      for (int k = 0; k < K; ++k) (*ll)[k] += k == a.label ? log_right : log_wrong;
     }
-    iterations = it;
-    const double per_answer = total / std::max<size_t>(answers.size(), 1);
-    stable = changed == 0 ? stable + 1 : 0;
-    if (per_answer - previous < options.tolerance ||
-        (options.stable_iterations > 0 && stable >= options.stable_iterations)) {
-      converged = true;
-      break;
-    }
-    previous = per_answer;
-  }
-  std::vector<std::vector<double>> posteriors(T);
-  for (int t = 0; t < T; ++t) posteriors[t].assign(&post[t * K], &post[t * K] + K);
-  Aggregate result = FromPosteriors(std::move(posteriors), true);
-  for (int k = 0; k < K; ++k) result.priors.push_back(std::exp(log_prior[k]));
-  result.iterations = iterations;
-  result.converged = converged;
-  return result;
+  };
+  return RunEm(data, options, m_step, score);
 }
 
 }  // namespace mw::qa

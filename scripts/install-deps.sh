@@ -13,7 +13,7 @@ packages=(
   clang libclang-rt-14-dev
   prometheus python3-yaml openssl
   python3-grpcio python3-protobuf python3-pandas python3-tqdm python3-pytest python3-venv
-  python3-setuptools
+  python3-setuptools python3-wheel
   chromium nodejs
 )
 

@@ -21,7 +21,7 @@ import os
 import time
 import uuid
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, Iterable, Iterator, List, Mapping, Optional, Union
+from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Union
 
 import grpc
 
@@ -175,7 +175,7 @@ def _input_bytes(source: InputSource) -> Callable[[], Iterator[bytes]]:
     """A function giving the chunks of an input: a file's or bytes'."""
     if isinstance(source, (bytes, bytearray)):
         data = bytes(source)
-        return lambda: iter([data[i:i + CHUNK_BYTES] for i in range(0, len(data), CHUNK_BYTES)])
+        return lambda: (data[i:i + CHUNK_BYTES] for i in range(0, len(data), CHUNK_BYTES))
     if isinstance(source, (str, os.PathLike)):
         path = os.fspath(source)
 
@@ -199,7 +199,7 @@ class Client:
                  timeout: float = 30.0, retries: int = 5):
         """`server` is host:port (default $MW_SERVER); the token comes from `token` or
         `token_file` (default $MW_TOKEN_FILE). `tls`: None or False for plaintext, allowed only
-        to a loopback address; True for TLS with the system's roots; the path of the PEM CA
+        to a loopback address; True for TLS with gRPC's default roots; the path of the PEM CA
         that signed the dispatcher's certificate; or {"ca": PATH, "cert": PATH, "key": PATH}
         for mutual TLS (deploy/tls/make-certs.sh makes all three). `retries`: attempts after
         UNAVAILABLE or RESOURCE_EXHAUSTED, with the same idempotency key."""
@@ -262,19 +262,28 @@ class Client:
 
     # -- plumbing --------------------------------------------------------------------------
 
-    def _call(self, method, request, *, timeout: Optional[float] = None, retry: bool = True):
-        """One unary call; UNAVAILABLE and RESOURCE_EXHAUSTED are retried (the request, and so
-        its idempotency key, unchanged) with growing pauses."""
+    def _retrying(self, attempt: Callable[[], Any]) -> Any:
+        """`attempt()`, again after UNAVAILABLE or the dispatcher's backpressure (the request,
+        and so its idempotency key, unchanged), with growing pauses; the last error is raised
+        as grpc.RpcError."""
         pause = 0.2
-        for attempt in range(self._retries + 1):
+        for _ in range(self._retries):
             try:
-                return method(request, timeout=timeout or self._timeout, metadata=self._metadata)
+                return attempt()
             except grpc.RpcError as e:
-                if not retry or not _retryable(e) or attempt == self._retries:
-                    raise from_rpc(e) from None
+                if not _retryable(e):
+                    raise
             time.sleep(pause)
             pause = min(pause * 2, 5.0)
-        raise AssertionError("unreachable")
+        return attempt()
+
+    def _call(self, method, request, *, timeout: Optional[float] = None):
+        """One unary call, retried as `_retrying` says; a refusal raises MicroworkError."""
+        try:
+            return self._retrying(lambda: method(request, timeout=timeout or self._timeout,
+                                                 metadata=self._metadata))
+        except grpc.RpcError as e:
+            raise from_rpc(e) from None
 
     def _stream(self, method, request) -> Iterator[Any]:
         try:
@@ -338,21 +347,14 @@ class Client:
                 yield services_pb2.SubmitContractRequest(
                     chunk=services_pb2.InputChunk(input=name, data=previous or b"", last=True))
 
-        pause = 0.2
-        for attempt in range(self._retries + 1):
-            try:
-                return self._ops.SubmitContract(requests(), timeout=STREAM_SECONDS,
-                                                metadata=self._metadata)
-            except grpc.RpcError as e:
-                if _retryable(e) and attempt < self._retries:
-                    time.sleep(pause)
-                    pause = min(pause * 2, 5.0)
-                    continue
-                if e.code() in (grpc.StatusCode.INVALID_ARGUMENT,
-                                grpc.StatusCode.FAILED_PRECONDITION):
-                    raise contracts.locate(loaded, e.details() or "", e.code()) from None
-                raise from_rpc(e) from None
-        raise AssertionError("unreachable")
+        try:  # the stream is made anew for each attempt
+            return self._retrying(lambda: self._ops.SubmitContract(
+                requests(), timeout=STREAM_SECONDS, metadata=self._metadata))
+        except grpc.RpcError as e:
+            if e.code() in (grpc.StatusCode.INVALID_ARGUMENT,
+                            grpc.StatusCode.FAILED_PRECONDITION):
+                raise contracts.locate(loaded, e.details() or "", e.code()) from None
+            raise from_rpc(e) from None
 
     @staticmethod
     def content_key(loaded, sources) -> str:

@@ -8,14 +8,13 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 import time
 
 import pytest
 
 SOURCE = os.environ.get("MW_SOURCE") or os.path.abspath(
     os.path.join(os.path.dirname(__file__), "..", "..", ".."))
-BIN = os.environ.get("MW_BIN") or os.path.join(SOURCE, "build", "bin")
+BIN = os.path.abspath(os.environ.get("MW_BIN") or os.path.join(SOURCE, "build", "bin"))
 DEMO = os.path.join(SOURCE, "examples", "demo")
 
 

@@ -40,7 +40,6 @@ def test_check_is_the_dispatchers_verdict_and_keeps_nothing(client):
 
 def test_a_refused_contract_names_its_file_and_line(client, tmp_path):
     text = open(CONTRACT, encoding="utf-8").read()
-    line = next(i for i, l in enumerate(text.splitlines(), 1) if "budget_minor:" in l)
     path = tmp_path / "contract.yaml"
     # The dispatcher's own check (the budget cannot pay for the work), located in the file.
     path.write_text(text.replace("budget_minor: 7000", "budget_minor: 700"), encoding="utf-8")
@@ -48,7 +47,7 @@ def test_a_refused_contract_names_its_file_and_line(client, tmp_path):
     with pytest.raises(microwork.ContractError) as e:
         client.submit(str(path))
     assert e.value.code == grpc.StatusCode.FAILED_PRECONDITION
-    assert "budget" in str(e.value)
+    assert "budget" in str(e.value) and str(e.value).startswith(f"{path}")
     # A value the schema refuses, before anything is sent.
     bad = text.replace("piece_rate_minor: 5", "piece_rate_minor: five")
     path.write_text(bad, encoding="utf-8")
@@ -71,7 +70,6 @@ def test_a_refused_contract_names_its_file_and_line(client, tmp_path):
     path.write_text(text, encoding="utf-8")
     with pytest.raises(microwork.ContractError, match=r"inputs\[0\]\.path: cannot read"):
         client.check(str(path))
-    assert line > 0
 
 
 def test_submit_a_dataframe_watch_it_and_read_what_mw_exports(client, cluster, tmp_path):
