@@ -50,6 +50,18 @@ absl::Status Statement(const StatementOpts& o, const Connect& connect) {
         absl::StrCat(l.gold_correct(), "/", l.gold_total()),
         verdicts == 0 ? std::string("-") : absl::StrCat(100 * l.agreed() / verdicts, "%"),
         l.skill());
+    // The estimate per kind of work, under the worker's line.
+    for (const auto& k : l.skills()) {
+      const uint64_t kind_verdicts = k.agreed() + k.disagreed();
+      std::cout << absl::StrFormat(
+          "    %-94s  %-7s %6s %6.2f\n",
+          absl::StrCat(k.skill().empty() ? "any skill" : k.skill(), " in ",
+                       k.language().empty() ? "any language" : k.language()),
+          absl::StrCat(k.gold_correct(), "/", k.gold_total()),
+          kind_verdicts == 0 ? std::string("-")
+                             : absl::StrCat(100 * k.agreed() / kind_verdicts, "%"),
+          k.estimate());
+    }
     totals[l.currency()].first += l.posted_minor();
     totals[l.currency()].second += l.pending_minor();
   }

@@ -48,7 +48,7 @@ Aggregate Glad(const CrowdData& data, const EmOptions& options);
 Aggregate Mace(const CrowdData& data, const EmOptions& options);
 
 // Per-worker accuracy against `aggregate`'s labels, weighted by posterior where there is one:
-// the skill estimate the dispatcher keeps for routing and bonuses.
+// offline, the counterpart of the skill estimate the dispatcher keeps to weigh votes.
 std::vector<double> WorkerAgreement(const CrowdData& data, const Aggregate& aggregate);
 
 }  // namespace mw::qa

@@ -201,6 +201,16 @@ class Validator {
       case Stage::kHuman:
         if (s.after_size() == 0) Error(p + ".after", "a human stage consumes at least one stage");
         Human(p + ".human", s.human());
+        // A gold input's tasks belong to one stage: their known answers are in its answer kind.
+        for (int j = 0; j < i && !s.human().gold_input().empty(); ++j) {
+          if (c_.stages(j).has_human() &&
+              c_.stages(j).human().gold_input() == s.human().gold_input()) {
+            Error(p + ".human.gold_input",
+                  absl::StrCat("input \"", s.human().gold_input(),
+                               "\" is already the gold input of stage \"", c_.stages(j).name(),
+                               "\"; give each stage its own"));
+          }
+        }
         if (!s.human().judged_field().empty() || !s.human().previous_field().empty()) {
           Error(p + ".human", "judged_field and previous_field are set by the dispatcher only");
         }

@@ -190,6 +190,20 @@ std::string PrintCase(const ::testing::TestParamInfo<Case>& info) { return info.
 INSTANTIATE_TEST_SUITE_P(
     OneErrorPerKind, ValidateErrorTest,
     ::testing::Values(
+        Case{"GoldInputOfTwoStages",
+             [](Contract* c) {
+               auto* checks = c->add_inputs();
+               checks->set_name("checks");
+               checks->set_format(microwork::v1::FORMAT_CSV);
+               checks->set_path("checks.csv");
+               c->mutable_stages(1)->mutable_human()->set_gold_input("checks");
+               microwork::v1::Stage again = c->stages(1);
+               again.clear_after();
+               InsertStage(c, again);  // "check", after "label"
+             },
+             {{"stages[2].human.gold_input",
+               "input \"checks\" is already the gold input of stage \"label\"; give each stage "
+               "its own"}}},
         Case{"Currency",
              [](Contract* c) { c->set_currency("dollars"); },
              {{"currency", "expected an ISO 4217 code such as USD, got \"dollars\""}}},

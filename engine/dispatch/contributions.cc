@@ -224,8 +224,7 @@ absl::StatusOr<v1::Receipt> ContributionRecorder::Count(
     const bool correct = gold && AnswerLabel(r.answer()) == record.gold_label();
     if (gold) {
       // A check task: it moves the worker's skill estimate and tells them how it went.
-      stats.set_gold_total(stats.gold_total() + 1);
-      stats.set_gold_correct(stats.gold_correct() + correct);
+      p_.workers->CountCheck(worker_account, stage.human, correct);
       ++p_.stats->gold_answers;
       p_.stats->gold_correct += correct;
       receipt.set_check(true);

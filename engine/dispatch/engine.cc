@@ -527,6 +527,7 @@ absl::StatusOr<v1::Statement> Engine::GetStatement(const v1::StatementRequest& r
       line->set_reviews(s.reviews());
     }
     line->set_skill(workers_.Skill(a.id()));
+    for (v1::SkillLine& kind : workers_.SkillLines(a.id())) *line->add_skills() = std::move(kind);
   };
   absl::MutexLock l(&mu_);
   switch (request.subject_case()) {

@@ -51,6 +51,8 @@ class OnlineQaTest : public ::testing::Test {
     c->set_currency("USD");
     c->set_wage_floor_minor_per_hour(100);
     c->set_capacity(100);
+    c->add_languages("sw");
+    c->add_languages("en");
     ASSERT_TRUE(engine_->AddCentre(add).ok());
     v1::RegisterRequest reg;
     for (int w = 1; w <= 6; ++w) reg.add_workers()->set_worker(absl::StrCat("w", w));
@@ -317,6 +319,80 @@ TEST_F(OnlineQaTest, GoldTasksAreMixedInScoredPaidAndMoveSkill) {
     if (a.item().index() < kGoldItemBase) Answer(a, "yes");
   }
   for (const auto& [index, out] : Outputs()) EXPECT_LT(index, kGoldItemBase);
+}
+
+// The skill estimate is kept per kind of work: right on the Kiswahili stage's checks and wrong
+// on the English one's, a worker's statement shows one estimate for each, drawn from the overall
+// one, and every answer is paid.
+TEST_F(OnlineQaTest, SkillIsKeptPerLanguageAndShowsThatWayInTheStatement) {
+  std::string stages;
+  for (const char* language : {"sw", "en"}) {
+    stages += absl::StrCat(R"(
+  - name: label_)",
+                           language, R"(
+    after: [rows]
+    human:
+      instructions: {en: "Yes or no?"}
+      answer: {single_choice: {options: ["yes", "no"]}}
+      piece_rate_minor: 5
+      estimated_seconds: 20
+      overlap: 2
+      languages: [)",
+                           language, R"(]
+      qa: {method: WEIGHTED_VOTE, gold_per_thousand: 500}
+      gold_input: checks_)",
+                           language);
+  }
+  SubmitText(absl::StrCat(R"(
+name: Per language
+client: acme
+currency: USD
+budget_minor: 100000
+inputs:
+  - {name: items, format: FORMAT_CSV, inline_text: "id,text\n1,a\n2,b\n"}
+  - {name: checks_sw, format: FORMAT_CSV, inline_text: "id,text,answer\ng1,x,yes\ng2,y,no\n"}
+  - {name: checks_en, format: FORMAT_CSV, inline_text: "id,text,answer\ng1,x,yes\ng2,y,no\n"}
+stages:
+  - name: rows
+    split: {input: items, by: SPLIT_ROWS})",
+                          stages, "\n"));
+  v1::RegisterRequest reg;
+  v1::WorkerOnDuty* w1 = reg.add_workers();
+  w1->set_worker("w1");
+  w1->add_languages("sw");
+  w1->add_languages("en");
+  ASSERT_TRUE(engine_->Register("nairobi", reg).ok());
+
+  std::map<std::string, std::string> known = {{"g1", "yes"}, {"g2", "no"}};
+  std::map<std::string, int> checks;  // by stage
+  for (const auto& a : Lease("w1", 8)) {
+    if (a.item().index() < kGoldItemBase) continue;  // left unanswered
+    const std::string& id = a.item().fields(0).value();
+    const std::string stage = a.stage().substr(a.stage().rfind('/') + 1);
+    const bool right = stage == "label_sw";
+    v1::Receipt r = Answer(a, right ? known[id] : (known[id] == "yes" ? "no" : "yes"));
+    EXPECT_EQ(r.wage_minor(), 5) << "every answer is paid, right or wrong";
+    ++checks[stage];
+  }
+  ASSERT_EQ(checks, (std::map<std::string, int>{{"label_en", 2}, {"label_sw", 2}}));
+
+  v1::StatementLine line = Line("w1");
+  EXPECT_EQ(line.gold_total(), 4u);
+  EXPECT_EQ(line.gold_correct(), 2u);
+  EXPECT_DOUBLE_EQ(line.skill(), 0.5);  // (1 + 2) / (2 + 4)
+  EXPECT_EQ(line.posted_minor(), 20);
+  ASSERT_EQ(line.skills_size(), 2);
+  std::map<std::string, v1::SkillLine> by_language;
+  for (const v1::SkillLine& k : line.skills()) {
+    EXPECT_EQ(k.skill(), "");
+    by_language[k.language()] = k;
+  }
+  EXPECT_EQ(by_language["sw"].gold_total(), 2u);
+  EXPECT_EQ(by_language["sw"].gold_correct(), 2u);
+  EXPECT_DOUBLE_EQ(by_language["sw"].estimate(), 0.75);  // (2 * 0.5 + 2) / (2 + 2)
+  EXPECT_EQ(by_language["en"].gold_total(), 2u);
+  EXPECT_EQ(by_language["en"].gold_correct(), 0u);
+  EXPECT_DOUBLE_EQ(by_language["en"].estimate(), 0.25);  // (2 * 0.5 + 0) / (2 + 2)
 }
 
 TEST_F(OnlineQaTest, AWorkerNeverSeesTheSameCheckTaskTwice) {

@@ -38,7 +38,7 @@ absl::Status VerdictRecorder::Decide(JobRun* run, TaskRun* task, Batch* batch) {
     }
     labels.push_back(label);
     accounts.push_back(WorkerAccount(centre, worker));
-    skills.push_back(p_.workers->Skill(accounts.back()));
+    skills.push_back(p_.workers->Skill(accounts.back(), stage.human));
   }
   const auto& answer_schema = stage.human.answer();
   const Verdict vote = run->aggregations[task->chain_pos]->Decide(labels, skills);
@@ -113,12 +113,7 @@ absl::Status VerdictRecorder::Decide(JobRun* run, TaskRun* task, Batch* batch) {
       spdlog::info("event=wage_posted task={} assignment={} transfer={} amount={}", task_id, aid,
                    WagePostTransferId(aid), stage.human.piece_rate_minor());
     }
-    v1::WorkerStatsRecord& stats = p_.workers->Record(accounts[i]);
-    if (labels[i] == vote.label) {
-      stats.set_agreed(stats.agreed() + 1);
-    } else {
-      stats.set_disagreed(stats.disagreed() + 1);
-    }
+    p_.workers->CountVerdict(accounts[i], stage.human, labels[i] == vote.label);
     p_.workers->PutRecord(accounts[i], batch);
   }
   task->record.set_state(v1::TASK_DONE);

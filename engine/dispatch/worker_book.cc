@@ -94,11 +94,106 @@ absl::Status WorkerBook::UpdateOnJob(
   return Walk(on_job_, account_prefix, fn);
 }
 
+namespace {
+
+// The posterior mean of Beta(prior * weight, (1 - prior) * weight) given `right` of `total`.
+double BetaMean(double prior, double weight, uint64_t right, uint64_t total) {
+  return (prior * weight + static_cast<double>(right)) / (weight + static_cast<double>(total));
+}
+
+// The record's counts for one kind of work, created on first use.
+v1::SkillCounts& KindCounts(v1::WorkerStatsRecord& record, const std::string& skill,
+                            const std::string& language) {
+  for (v1::SkillCounts& k : *record.mutable_by_kind()) {
+    if (k.skill() == skill && k.language() == language) return k;
+  }
+  v1::SkillCounts* k = record.add_by_kind();
+  k->set_skill(skill);
+  k->set_language(language);
+  return *k;
+}
+
+}  // namespace
+
 double WorkerBook::Skill(const std::string& account) const {
   const v1::WorkerStatsRecord* s = FindRecord(account);
   if (s == nullptr) return 0.5;
-  return (1.0 + s->gold_correct() + s->agreed()) /
-         (2.0 + s->gold_total() + s->agreed() + s->disagreed());
+  return BetaMean(0.5, 2, s->gold_correct() + s->agreed(),
+                  s->gold_total() + s->agreed() + s->disagreed());
+}
+
+double WorkerBook::Skill(const std::string& account, const v1::HumanStage& stage) const {
+  const v1::WorkerStatsRecord* s = FindRecord(account);
+  if (s == nullptr) return 0.5;
+  uint64_t right = 0, total = 0;
+  for (const auto& [skill, language] : Kinds(stage)) {
+    for (const v1::SkillCounts& k : s->by_kind()) {
+      if (k.skill() != skill || k.language() != language) continue;
+      right += k.gold_correct() + k.agreed();
+      total += k.gold_total() + k.agreed() + k.disagreed();
+    }
+  }
+  return BetaMean(Skill(account), 2, right, total);
+}
+
+std::vector<v1::SkillLine> WorkerBook::SkillLines(const std::string& account) const {
+  std::vector<v1::SkillLine> lines;
+  const v1::WorkerStatsRecord* s = FindRecord(account);
+  if (s == nullptr) return lines;
+  const double overall = Skill(account);
+  for (const v1::SkillCounts& k : s->by_kind()) {
+    v1::SkillLine& line = lines.emplace_back();
+    line.set_skill(k.skill());
+    line.set_language(k.language());
+    line.set_gold_total(k.gold_total());
+    line.set_gold_correct(k.gold_correct());
+    line.set_agreed(k.agreed());
+    line.set_disagreed(k.disagreed());
+    line.set_estimate(BetaMean(overall, 2, k.gold_correct() + k.agreed(),
+                               k.gold_total() + k.agreed() + k.disagreed()));
+  }
+  return lines;
+}
+
+std::vector<std::pair<std::string, std::string>> WorkerBook::Kinds(const v1::HumanStage& stage) {
+  std::vector<std::string> skills(stage.skills().begin(), stage.skills().end());
+  std::vector<std::string> languages(stage.languages().begin(), stage.languages().end());
+  if (skills.empty()) skills.emplace_back();
+  if (languages.empty()) languages.emplace_back();
+  std::vector<std::pair<std::string, std::string>> kinds;
+  for (const std::string& skill : skills) {
+    for (const std::string& language : languages) {
+      if (std::find(kinds.begin(), kinds.end(), std::make_pair(skill, language)) == kinds.end()) {
+        kinds.emplace_back(skill, language);
+      }
+    }
+  }
+  return kinds;
+}
+
+void WorkerBook::CountCheck(const std::string& account, const v1::HumanStage& stage, bool correct) {
+  v1::WorkerStatsRecord& r = Record(account);
+  r.set_gold_total(r.gold_total() + 1);
+  r.set_gold_correct(r.gold_correct() + correct);
+  for (const auto& [skill, language] : Kinds(stage)) {
+    v1::SkillCounts& k = KindCounts(r, skill, language);
+    k.set_gold_total(k.gold_total() + 1);
+    k.set_gold_correct(k.gold_correct() + correct);
+  }
+}
+
+void WorkerBook::CountVerdict(const std::string& account, const v1::HumanStage& stage,
+                              bool agreed) {
+  v1::WorkerStatsRecord& r = Record(account);
+  auto count = [agreed](auto& counts) {
+    if (agreed) {
+      counts.set_agreed(counts.agreed() + 1);
+    } else {
+      counts.set_disagreed(counts.disagreed() + 1);
+    }
+  };
+  count(r);
+  for (const auto& [skill, language] : Kinds(stage)) count(KindCounts(r, skill, language));
 }
 
 TimeCredit WorkerBook::CreditWork(const std::string& account, const std::string& job_id,

@@ -4,7 +4,8 @@
 // credited and held, wages, this pay period's figures for the wage floor, training).
 //
 // One home for two rules: the skill estimate (the posterior mean of Beta(1, 1) updated by check
-// answers and by agreement with verdicts) and training (a newcomer on a stage that asks for it
+// answers and by agreement with verdicts, overall and per kind of work: a skill in a language)
+// and training (a newcomer on a stage that asks for it
 // gets check tasks until `training_tasks` of them are answered with at least
 // `training_accuracy_percent` right, 80 when unset).
 //
@@ -20,6 +21,8 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
@@ -27,6 +30,7 @@
 #include "engine/dispatch/payroll.h"
 #include "engine/storage/store.h"
 #include "microwork/v1/contract.pb.h"
+#include "microwork/v1/ledger.pb.h"
 #include "microwork/v1/records.pb.h"
 
 namespace mw::dispatch {
@@ -59,8 +63,25 @@ class WorkerBook {
       const std::function<absl::Status(const std::string& account, const std::string& job_id,
                                        microwork::v1::WorkerJobRecord& record)>& fn);
 
-  // The skill estimate, 0.5 for a worker with no record.
+  // The skill estimate over every kind of work, 0.5 for a worker with no record.
   double Skill(const std::string& account) const;
+  // The skill estimate on the kinds of work `stage` is (each skill it asks for in each language;
+  // Kinds): their counts pooled, under a Beta prior of weight 2 centred on the overall estimate,
+  // so a worker new to a kind starts at their overall record and a record in the kind soon
+  // outweighs it. 0.5 for a worker with no record.
+  double Skill(const std::string& account, const microwork::v1::HumanStage& stage) const;
+  // The same per kind the worker has a record in, as a statement shows them.
+  std::vector<microwork::v1::SkillLine> SkillLines(const std::string& account) const;
+  // The (skill, language) pairs `stage` is: each skill it asks for in each language, "" standing
+  // for none asked.
+  static std::vector<std::pair<std::string, std::string>> Kinds(
+      const microwork::v1::HumanStage& stage);
+
+  // Counts a check answer, or an answer's agreement with its verdict, on `stage` into the
+  // worker's record overall and per kind (the caller puts the record).
+  void CountCheck(const std::string& account, const microwork::v1::HumanStage& stage, bool correct);
+  void CountVerdict(const std::string& account, const microwork::v1::HumanStage& stage,
+                    bool agreed);
 
   // Credits an answer's wage and time (payroll's CreditTime) to the worker's record on the job,
   // this period's figures included. Its window joins the union of the worker's windows on the

@@ -48,6 +48,52 @@ TEST_F(WorkerBookTest, SkillIsTheBetaPosteriorOfChecksAndAgreement) {
   EXPECT_DOUBLE_EQ(book_.Skill(kOtieno), 0.5);
 }
 
+// Per kind of work (a skill in a language): checks and verdicts count overall and in each kind the
+// stage is; the estimate on a stage pools its kinds under a prior at the overall estimate.
+TEST_F(WorkerBookTest, SkillIsKeptPerKindOfWorkFromTheOverallRecord) {
+  v1::HumanStage sw, en, both, plain;
+  for (v1::HumanStage* s : {&sw, &en, &both}) s->add_skills("transcribe");
+  sw.add_languages("sw");
+  en.add_languages("en");
+  both.add_languages("sw");
+  both.add_languages("en");
+  EXPECT_DOUBLE_EQ(book_.Skill(kAmina, sw), 0.5);  // nothing known yet
+  for (int i = 0; i < 3; ++i) book_.CountCheck(kAmina, sw, true);
+  for (int i = 0; i < 3; ++i) book_.CountVerdict(kAmina, en, false);
+  book_.CountVerdict(kAmina, plain, true);
+  // Overall (1 + 3 + 1) / (2 + 3 + 3 + 1).
+  EXPECT_DOUBLE_EQ(book_.Skill(kAmina), 5.0 / 9.0);
+  const double overall = 5.0 / 9.0;
+  EXPECT_DOUBLE_EQ(book_.Skill(kAmina, sw), (2 * overall + 3) / (2 + 3));
+  EXPECT_DOUBLE_EQ(book_.Skill(kAmina, en), (2 * overall + 0) / (2 + 3));
+  EXPECT_DOUBLE_EQ(book_.Skill(kAmina, both), (2 * overall + 3) / (2 + 6));
+  EXPECT_DOUBLE_EQ(book_.Skill(kAmina, plain), (2 * overall + 1) / (2 + 1));
+  v1::HumanStage translate = sw;
+  translate.set_skills(0, "translate");
+  EXPECT_DOUBLE_EQ(book_.Skill(kAmina, translate), overall);  // a kind new to her
+
+  storage::Batch batch;
+  book_.PutRecord(kAmina, &batch);
+  Write(std::move(batch));
+  Reopen();
+  std::vector<v1::SkillLine> lines = book_.SkillLines(kAmina);
+  ASSERT_EQ(lines.size(), 3u);  // in the order first met
+  EXPECT_EQ(lines[0].skill(), "transcribe");
+  EXPECT_EQ(lines[0].language(), "sw");
+  EXPECT_EQ(lines[0].gold_total(), 3u);
+  EXPECT_EQ(lines[0].gold_correct(), 3u);
+  EXPECT_DOUBLE_EQ(lines[0].estimate(), (2 * overall + 3) / (2 + 3));
+  EXPECT_EQ(lines[1].language(), "en");
+  EXPECT_EQ(lines[1].disagreed(), 3u);
+  EXPECT_DOUBLE_EQ(lines[1].estimate(), (2 * overall) / (2 + 3));
+  EXPECT_EQ(lines[2].skill(), "");
+  EXPECT_EQ(lines[2].language(), "");
+  EXPECT_EQ(lines[2].agreed(), 1u);
+  EXPECT_TRUE(book_.SkillLines(kOtieno).empty());
+  EXPECT_EQ(WorkerBook::Kinds(both), (std::vector<std::pair<std::string, std::string>>{
+                                         {"transcribe", "sw"}, {"transcribe", "en"}}));
+}
+
 // A worker's time on a job never passes the union of their lease windows; what would is held.
 TEST_F(WorkerBookTest, TimeOnAJobStaysWithinTheUnionOfItsLeaseWindows) {
   const TimeCredit first = book_.CreditWork(

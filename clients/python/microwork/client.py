@@ -578,11 +578,13 @@ class Client:
                  "active_seconds": l.active_seconds, "posted_minor": l.posted_minor,
                  "pending_minor": l.pending_minor, "checks": l.gold_total,
                  "checks_right": l.gold_correct, "agreed": l.agreed,
-                 "disagreed": l.disagreed, "skill": l.skill}
+                 "disagreed": l.disagreed, "skill": l.skill,
+                 "skills": {f"{k.skill or '*'}/{k.language or '*'}": k.estimate
+                            for k in l.skills}}
                 for l in self.statement(**subject).lines]
         return exports.frame(rows, ["account", "currency", "answers", "active_seconds",
                                     "posted_minor", "pending_minor", "checks", "checks_right",
-                                    "agreed", "disagreed", "skill"])
+                                    "agreed", "disagreed", "skill", "skills"])
 
     def _audit(self) -> audit.Auditor:
         auditor = audit.Auditor()
