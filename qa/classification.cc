@@ -48,12 +48,20 @@ Aggregate FromPosteriors(std::vector<std::vector<double>> posteriors, bool keep)
   return out;
 }
 
+// The number of labels, known at compile time when `kLabels` is not 0: two labels (yes/no, the
+// commonest set) get loops the compiler unrolls, which made the fit about twice as fast.
+template <int kLabels>
+int Labels(const CrowdData& data) {
+  return kLabels > 0 ? kLabels : data.num_labels();
+}
+
 // One EM run. `m_step(post)` refits the model from the flat posteriors post[t * K + k];
 // `score(t, ll)` adds to ll[k] the log-likelihood of task t's answers if its truth were k. The
 // class priors, the E-step's normalisation and the stopping rule are shared by every model.
-template <typename MStep, typename Score>
+// REQUIRES: kLabels is 0 or data.num_labels().
+template <int kLabels = 0, typename MStep, typename Score>
 Aggregate RunEm(const CrowdData& data, const EmOptions& options, MStep m_step, Score score) {
-  const int T = data.num_tasks(), K = data.num_labels();
+  const int T = data.num_tasks(), K = Labels<kLabels>(data);
   std::vector<double> post(static_cast<size_t>(T) * K);
   {
     const auto shares = Shares(data, nullptr);
@@ -83,7 +91,7 @@ Aggregate RunEm(const CrowdData& data, const EmOptions& options, MStep m_step, S
     int changed = 0;
     for (int t = 0; t < T; ++t) {
       std::copy(log_prior.begin(), log_prior.end(), ll.begin());
-      score(t, &ll);
+      score(t, ll.data());
       // The largest term is exp(0) = 1: one exp fewer per task (half of them when K = 2).
       const int32_t best =
           static_cast<int32_t>(std::max_element(ll.begin(), ll.end()) - ll.begin());
@@ -124,19 +132,19 @@ Aggregate RunEm(const CrowdData& data, const EmOptions& options, MStep m_step, S
 
 // EM for the models with one answer distribution per worker and truth: `m_step(post,
 // log_conf)` fills log_conf[(w * K + l) * K + k] = log P(answer l | truth k) for worker w.
-template <typename MStep>
+template <int kLabels = 0, typename MStep>
 Aggregate RunConfusionEm(const CrowdData& data, const EmOptions& options, MStep m_step) {
-  const int K = data.num_labels();
+  const int K = Labels<kLabels>(data);
   const auto& offsets = data.task_offsets();
   const auto& answers = data.answers();
   std::vector<double> log_conf(static_cast<size_t>(data.num_workers()) * K * K);
-  Aggregate result = RunEm(
+  Aggregate result = RunEm<kLabels>(
       data, options, [&](const std::vector<double>& post) { m_step(post, &log_conf); },
-      [&](int t, std::vector<double>* ll) {
+      [&](int t, double* ll) {
         for (int32_t i = offsets[t]; i < offsets[t + 1]; ++i) {
           const auto& a = answers[i];
           const double* row = &log_conf[(static_cast<size_t>(a.worker) * K + a.label) * K];
-          for (int k = 0; k < K; ++k) (*ll)[k] += row[k];
+          for (int k = 0; k < K; ++k) ll[k] += row[k];
         }
       });
   result.confusion.resize(log_conf.size());
@@ -169,8 +177,11 @@ Aggregate WeightedVote(const CrowdData& data) {
   return FromPosteriors(Shares(data, &weights), false);
 }
 
-Aggregate DawidSkene(const CrowdData& data, const EmOptions& options) {
-  const int K = data.num_labels(), W = data.num_workers();
+namespace {
+
+template <int kLabels>
+Aggregate DawidSkeneOf(const CrowdData& data, const EmOptions& options) {
+  const int K = Labels<kLabels>(data), W = data.num_workers();
   std::vector<double> counts(static_cast<size_t>(W) * K * K);
   std::vector<char> seen(static_cast<size_t>(W) * K);
   for (const auto& a : data.answers()) seen[static_cast<size_t>(a.worker) * K + a.label] = 1;
@@ -198,7 +209,13 @@ Aggregate DawidSkene(const CrowdData& data, const EmOptions& options) {
       }
     }
   };
-  return RunConfusionEm(data, options, m_step);
+  return RunConfusionEm<kLabels>(data, options, m_step);
+}
+
+}  // namespace
+
+Aggregate DawidSkene(const CrowdData& data, const EmOptions& options) {
+  return data.num_labels() == 2 ? DawidSkeneOf<2>(data, options) : DawidSkeneOf<0>(data, options);
 }
 
 Aggregate OneCoin(const CrowdData& data, const EmOptions& options) {
@@ -306,7 +323,7 @@ Aggregate Glad(const CrowdData& data, const EmOptions& options) {
       }
     }
   };
-  auto score = [&](int t, std::vector<double>* ll) {
+  auto score = [&](int t, double* ll) {
     const double beta = std::exp(b[t]);
     for (int32_t i = offsets[t]; i < offsets[t + 1]; ++i) {
       const auto& a = answers[i];
@@ -314,7 +331,7 @@ Aggregate Glad(const CrowdData& data, const EmOptions& options) {
       // log sigmoid(x) and log(1 - sigmoid(x)), stable for large |x|.
       const double log_right = -std::log1p(std::exp(-x));
       const double log_wrong = -x + log_right - log_others;
-      for (int k = 0; k < K; ++k) (*ll)[k] += k == a.label ? log_right : log_wrong;
+      for (int k = 0; k < K; ++k) ll[k] += k == a.label ? log_right : log_wrong;
     }
   };
   return RunEm(data, options, m_step, score);

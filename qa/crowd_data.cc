@@ -5,21 +5,32 @@
 
 namespace mw::qa {
 
-int32_t CrowdData::Intern(absl::string_view s, std::vector<std::string>* table, Index* index) {
-  if (auto it = index->find(s); it != index->end()) return it->second;
+int32_t CrowdData::Intern(absl::string_view s, std::vector<std::string>* table, Index* index,
+                          int32_t* last) {
+  // Exported answers come grouped by task or by worker, and label sets are small: the last id
+  // or a short scan is cheaper than hashing.
+  if (*last >= 0 && (*table)[*last] == s) return *last;
+  if (table->size() <= 8) {
+    for (size_t i = 0; i < table->size(); ++i) {
+      if ((*table)[i] == s) return *last = static_cast<int32_t>(i);
+    }
+  } else if (auto it = index->find(s); it != index->end()) {
+    return *last = it->second;
+  }
   const auto id = static_cast<int32_t>(table->size());
   table->emplace_back(s);
   index->emplace(table->back(), id);
-  return id;
+  return *last = id;
 }
 
 void CrowdData::Add(absl::string_view task, absl::string_view worker, absl::string_view label) {
-  answers_.push_back({Intern(task, &tasks_, &task_index_),
-                      Intern(worker, &workers_, &worker_index_),
-                      Intern(label, &labels_, &label_index_)});
+  answers_.push_back({Intern(task, &tasks_, &task_index_, &last_task_),
+                      Intern(worker, &workers_, &worker_index_, &last_worker_),
+                      Intern(label, &labels_, &label_index_, &last_label_)});
 }
 
 void CrowdData::Finalize() {
+  last_label_ = -1;  // the labels are renumbered
   std::vector<int32_t> order(labels_.size());
   std::iota(order.begin(), order.end(), 0);
   std::sort(order.begin(), order.end(),

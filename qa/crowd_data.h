@@ -56,9 +56,12 @@ class CrowdData {
 
  private:
   using Index = absl::flat_hash_map<std::string, int32_t>;
-  static int32_t Intern(absl::string_view s, std::vector<std::string>* table, Index* index);
+  // The id of `s` in `table`, added when new; `last` is the id Intern last returned for it.
+  static int32_t Intern(absl::string_view s, std::vector<std::string>* table, Index* index,
+                        int32_t* last);
   std::vector<std::string> tasks_, workers_, labels_;
   Index task_index_, worker_index_, label_index_;
+  int32_t last_task_ = -1, last_worker_ = -1, last_label_ = -1;
   std::vector<Answer> answers_;
   std::vector<int32_t> task_offsets_;
 };
