@@ -26,6 +26,7 @@ void AddWithholdCommands(CLI::App& app, Run* run);
 void AddPayoutCommands(CLI::App& app, Run* run);
 void AddAdminCommands(CLI::App& app, Run* run);
 void AddStaffCommands(CLI::App& app, Run* run);
+void AddRecordCommands(CLI::App& app, Run* run);
 
 }  // namespace mw::cli
 

@@ -36,6 +36,7 @@ int main(int argc, char** argv) {
   mw::cli::AddPayoutCommands(app, &run);
   mw::cli::AddAdminCommands(app, &run);
   mw::cli::AddStaffCommands(app, &run);
+  mw::cli::AddRecordCommands(app, &run);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -30,6 +30,7 @@
 #include "engine/common/sha256.h"
 #include "engine/common/shutdown_signal.h"
 #include "engine/dispatch/engine.h"
+#include "engine/record/work_record.h"
 #include "proto/rpc/channel.h"
 
 namespace {
@@ -167,7 +168,14 @@ int main(int argc, char** argv) {
   }
   mw::rpc::Authenticator auth(engine->get(), *token, auditor_token);
   mw::rpc::OperatorServiceImpl operator_service(engine->get(), &auth);
-  mw::rpc::CentreServiceImpl centre_service(engine->get(), &auth);
+  // The installation's key signs the dispatcher's half of workers' records; its fingerprint is
+  // what the operator publishes so anyone can check a record offline (mw record verify).
+  auto installation_key = mw::record::SigningKey::LoadOrCreate(data_dir + "/installation.key");
+  if (!installation_key.ok()) return Fail(installation_key.status());
+  spdlog::info("event=installation_key key={} fingerprint={}",
+               mw::record::KeyText(installation_key->public_key()),
+               mw::record::Fingerprint(installation_key->public_key()));
+  mw::rpc::CentreServiceImpl centre_service(engine->get(), &auth, &*installation_key);
   mw::rpc::LedgerServiceImpl ledger_service(engine->get(), &auth);
 
   std::shared_ptr<grpc::ServerCredentials> creds = grpc::InsecureServerCredentials();

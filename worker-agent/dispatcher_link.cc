@@ -71,6 +71,13 @@ absl::StatusOr<v1::Withholding> DispatcherLink::ResolveDispute(const v1::Resolve
   });
 }
 
+absl::StatusOr<v1::IssueWorkRecordReply> DispatcherLink::IssueWorkRecord(
+    const v1::IssueWorkRecordRequest& r) {
+  return Invoke<v1::IssueWorkRecordReply>(credential_, kInteractive, [&](auto* ctx, auto* reply) {
+    return stub_->IssueWorkRecord(ctx, r, reply);
+  });
+}
+
 absl::StatusOr<v1::Withholding> DispatcherLink::WithholdWage(const v1::WithholdWageRequest& r) {
   return Invoke<v1::Withholding>(credential_, kInteractive, [&](auto* ctx, auto* reply) {
     return stub_->WithholdWage(ctx, r, reply);

@@ -31,6 +31,8 @@ class DispatcherLink {
   [[nodiscard]] absl::StatusOr<v1::Withholding> DisputeWithholding(
       const v1::DisputeWithholdingRequest& r);
   [[nodiscard]] absl::StatusOr<v1::Withholding> ResolveDispute(const v1::ResolveDisputeRequest& r);
+  [[nodiscard]] absl::StatusOr<v1::IssueWorkRecordReply> IssueWorkRecord(
+      const v1::IssueWorkRecordRequest& r);
   [[nodiscard]] absl::StatusOr<v1::Withholding> WithholdWage(const v1::WithholdWageRequest& r);
   [[nodiscard]] absl::StatusOr<v1::ReassignReply> Reassign(const v1::ReassignRequest& r);
   [[nodiscard]] absl::StatusOr<v1::ListReviewsReply> ListReviews();

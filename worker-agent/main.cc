@@ -18,7 +18,9 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "engine/common/shutdown_signal.h"
+#include "engine/record/work_record.h"
 #include "worker-agent/agent.h"
 #include "worker-agent/dispatcher_link.h"
 #include "worker-agent/metrics.h"
@@ -162,6 +164,9 @@ int main(int argc, char** argv) {
       web_options.manager_code = std::string(absl::StripAsciiWhitespace(*code));
     }
     mw::agent::DispatcherLink* l = link->get();
+    // The centre's key signs its half of workers' records; the dispatcher's half names it.
+    auto centre_key = mw::record::SigningKey::LoadOrCreate(data_dir + "/centre.key");
+    if (!centre_key.ok()) return Fail(centre_key.status());
     mw::agent::web::Hooks hooks{
         .set_on_duty = [&agent](const std::string& w, bool on) { agent.SetOnDuty(w, on); },
         .answer_saved = [&agent] { agent.AnswerSaved(); },
@@ -186,7 +191,18 @@ int main(int argc, char** argv) {
           if (!agent.online()) return absl::UnavailableError("the centre is offline");
           return l->ListReviews();
         },
-        .decide_review = [l](const v1::DecideReviewRequest& r) { return l->DecideReview(r); }};
+        .decide_review = [l](const v1::DecideReviewRequest& r) { return l->DecideReview(r); },
+        .work_record = [&agent, l, key = *centre_key](
+                           const std::string& worker,
+                           std::optional<std::string> name) -> absl::StatusOr<std::string> {
+          if (!agent.online()) return absl::UnavailableError("the centre is offline");
+          v1::IssueWorkRecordRequest req;
+          req.set_worker(worker);
+          req.set_centre_key(key.public_key());
+          auto half = l->IssueWorkRecord(req);
+          if (!half.ok()) return half.status();
+          return mw::record::Attest(half->text(), std::move(name), absl::Now(), key);
+        }};
     auto started = mw::agent::web::WebServer::Start(state->get(), mw::SystemClock::Get(),
                                                     std::move(hooks), web_options);
     if (!started.ok()) return Fail(started.status());

@@ -1,6 +1,8 @@
 #include "dispatcher/service/services.h"
 
 #include "engine/common/sha256.h"
+#include "engine/common/status_macros.h"
+#include "engine/record/work_record.h"
 #include "proto/rpc/grpc_status.h"
 
 namespace mw::rpc {
@@ -427,6 +429,29 @@ grpc::Status CentreServiceImpl::ResolveDispute(grpc::ServerContext* context,
                                                v1::Withholding* reply) {
   return CentreCall(auth_, *context, reply,
                     [&](const std::string& c) { return engine_->ResolveDispute(c, *request); });
+}
+
+grpc::Status CentreServiceImpl::IssueWorkRecord(grpc::ServerContext* context,
+                                                const v1::IssueWorkRecordRequest* request,
+                                                v1::IssueWorkRecordReply* reply) {
+  return CentreCall(
+      auth_, *context, reply,
+      [&](const std::string& c) -> absl::StatusOr<v1::IssueWorkRecordReply> {
+        if (installation_key_ == nullptr) {
+          return absl::FailedPreconditionError("this dispatcher has no installation key");
+        }
+        if (request->centre_key().size() != record::kPublicKeyBytes) {
+          return absl::InvalidArgumentError(
+              absl::StrCat("centre_key: expected an Ed25519 public key of ",
+                           record::kPublicKeyBytes, " bytes, got ", request->centre_key().size()));
+        }
+        MW_ASSIGN_OR_RETURN(record::WorkFacts facts, engine_->WorkFacts(c, request->worker()));
+        v1::IssueWorkRecordReply issued;
+        issued.set_text(record::IssueDispatcherHalf(facts, request->centre_key(),
+                                                    absl::FromUnixMillis(engine_->clock()->NowMs()),
+                                                    *installation_key_));
+        return issued;
+      });
 }
 
 grpc::Status CentreServiceImpl::Reassign(grpc::ServerContext* context,

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "engine/dispatch/engine.h"
+#include "engine/record/signing_key.h"
 #include "microwork/v1/services.grpc.pb.h"
 
 namespace mw::rpc {
@@ -103,8 +104,11 @@ class OperatorServiceImpl final : public v1::OperatorService::Service {
 
 class CentreServiceImpl final : public v1::CentreService::Service {
  public:
-  CentreServiceImpl(dispatch::Engine* engine, const Authenticator* auth)
-      : engine_(engine), auth_(auth) {}
+  // `installation_key` signs the dispatcher's half of work records (IssueWorkRecord); null
+  // leaves that call FAILED_PRECONDITION.
+  CentreServiceImpl(dispatch::Engine* engine, const Authenticator* auth,
+                    const record::SigningKey* installation_key = nullptr)
+      : engine_(engine), auth_(auth), installation_key_(installation_key) {}
 
   grpc::Status Register(grpc::ServerContext* context, const v1::RegisterRequest* request,
                         v1::RegisterReply* reply) override;
@@ -130,6 +134,9 @@ class CentreServiceImpl final : public v1::CentreService::Service {
   grpc::Status ResolveDispute(grpc::ServerContext* context,
                               const v1::ResolveDisputeRequest* request,
                               v1::Withholding* reply) override;
+  grpc::Status IssueWorkRecord(grpc::ServerContext* context,
+                               const v1::IssueWorkRecordRequest* request,
+                               v1::IssueWorkRecordReply* reply) override;
   grpc::Status ListWithholdings(grpc::ServerContext* context,
                                 const v1::ListWithholdingsRequest* request,
                                 v1::ListWithholdingsReply* reply) override;
@@ -139,6 +146,7 @@ class CentreServiceImpl final : public v1::CentreService::Service {
   grpc::Status RequireCentre(const grpc::ServerContext& context, std::string* centre_id) const;
   dispatch::Engine* engine_;
   const Authenticator* auth_;
+  const record::SigningKey* installation_key_;
 };
 
 class LedgerServiceImpl final : public v1::LedgerService::Service {

@@ -507,6 +507,23 @@ absl::StatusOr<std::pair<v1::Job, uint64_t>> Engine::WaitForJob(const std::strin
 
 // ---- Ledger --------------------------------------------------------------------------------
 
+absl::StatusOr<record::WorkFacts> Engine::WorkFacts(const std::string& centre,
+                                                    const std::string& worker) const {
+  if (!IsSimpleName(worker)) {
+    return absl::InvalidArgumentError("worker: expected a pseudonym of 1-40 of a-z, 0-9, _ or -");
+  }
+  const std::string account = WorkerAccount(centre, worker);
+  absl::MutexLock l(&mu_);
+  if (workers_.FindRecord(account) == nullptr) {
+    return absl::NotFoundError(
+        absl::StrCat("worker: no work recorded for \"", worker, "\" at centre ", centre));
+  }
+  record::WorkFacts facts = workers_.Facts(account);
+  facts.centre = centre;
+  facts.worker = worker;
+  return facts;
+}
+
 absl::StatusOr<v1::Statement> Engine::GetStatement(const v1::StatementRequest& request,
                                                    const std::string& centre_scope) const {
   v1::Statement st;

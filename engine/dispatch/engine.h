@@ -259,6 +259,12 @@ class Engine : private JobIntake {
   // workers (PERMISSION_DENIED when the request names another centre).
   [[nodiscard]] absl::StatusOr<v1::Statement> GetStatement(const v1::StatementRequest& request,
                                                            const std::string& centre_scope) const;
+  // The facts of a work record for `worker` of `centre` (WorkerBook::Facts). NOT_FOUND for a
+  // worker with no work recorded.
+  [[nodiscard]] absl::StatusOr<record::WorkFacts> WorkFacts(const std::string& centre,
+                                                            const std::string& worker) const;
+  // The engine's clock (injected: tests run on fake time).
+  const Clock* clock() const { return clock_; }
   // Every account, then every transfer in log order, then a TimeBound per worker and job with
   // paid work (what the wage floor allows for the time their leases were held, for the audit's
   // plausibility check), from one snapshot.

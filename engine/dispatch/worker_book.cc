@@ -155,6 +155,34 @@ std::vector<v1::SkillLine> WorkerBook::SkillLines(const std::string& account) co
   return lines;
 }
 
+record::WorkFacts WorkerBook::Facts(const std::string& account) const {
+  record::WorkFacts f;
+  if (const v1::WorkerStatsRecord* s = FindRecord(account); s != nullptr) {
+    f.answers = s->contributions();
+    f.active_seconds = s->active_seconds();
+    f.checks = s->gold_total();
+    f.checks_right = s->gold_correct();
+    f.verdicts = s->agreed() + s->disagreed();
+    f.agreed = s->agreed();
+  }
+  for (const v1::SkillLine& k : SkillLines(account)) {
+    f.kinds.push_back({k.skill(), k.language(), k.gold_total(), k.gold_correct(),
+                       k.agreed() + k.disagreed(), k.agreed(), k.estimate()});
+  }
+  // The key is the account and the job: only this account's entries, not a longer pseudonym's.
+  (void)Walk(on_job_, account,
+             [&](const std::string& a, const std::string&, const v1::WorkerJobRecord& r) {
+               if (a != account) return absl::OkStatus();
+               ++f.jobs;
+               for (const auto& run : r.windows().runs()) {
+                 if (f.first_ms == 0 || run.start_ms() < f.first_ms) f.first_ms = run.start_ms();
+                 f.last_ms = std::max(f.last_ms, run.end_ms());
+               }
+               return absl::OkStatus();
+             });
+  return f;
+}
+
 std::vector<std::pair<std::string, std::string>> WorkerBook::Kinds(const v1::HumanStage& stage) {
   std::vector<std::string> skills(stage.skills().begin(), stage.skills().end());
   std::vector<std::string> languages(stage.languages().begin(), stage.languages().end());

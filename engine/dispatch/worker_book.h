@@ -28,6 +28,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "engine/dispatch/payroll.h"
+#include "engine/record/work_record.h"
 #include "engine/storage/store.h"
 #include "microwork/v1/contract.pb.h"
 #include "microwork/v1/ledger.pb.h"
@@ -72,6 +73,10 @@ class WorkerBook {
   double Skill(const std::string& account, const microwork::v1::HumanStage& stage) const;
   // The same per kind the worker has a record in, as a statement shows them.
   std::vector<microwork::v1::SkillLine> SkillLines(const std::string& account) const;
+  // What a work record says of the worker (engine/record): their record over every job, the
+  // estimate per kind, the jobs they worked on and the first and last lease window held. The
+  // caller fills the centre and pseudonym.
+  record::WorkFacts Facts(const std::string& account) const;
   // The (skill, language) pairs `stage` is: each skill it asks for in each language, "" standing
   // for none asked.
   static std::vector<std::pair<std::string, std::string>> Kinds(

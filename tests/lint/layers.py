@@ -21,14 +21,16 @@ RULES = {
     "engine/ledger/": ["engine/common/", "engine/storage/", "engine/ledger/"],
     "engine/contract/": ["engine/common/", "engine/contract/", "qa/"],
     "engine/metrics/": ["engine/metrics/"],
+    # Work records: keys and the signed text, shared by the dispatcher, the agent and mw.
+    "engine/record/": ["engine/common/", "engine/record/"],
     "engine/dispatch/": ["engine/common/", "engine/storage/", "engine/ledger/",
-                         "engine/contract/", "engine/dispatch/", "qa/"],
+                         "engine/contract/", "engine/dispatch/", "engine/record/", "qa/"],
     "dispatcher/": ["engine/", "qa/", "proto/", "dispatcher/"],
     # The agent never reaches into the dispatcher's engine: only the answer rules it shares.
     "worker-agent/": ["engine/common/", "engine/storage/", "engine/contract/", "engine/metrics/",
-                      "engine/dispatch/answers.h", "qa/", "proto/", "worker-agent/"],
+                      "engine/record/", "engine/dispatch/answers.h", "qa/", "proto/", "worker-agent/"],
     # The operator's command line: pure rules only (no storage, no ledger, no engine).
-    "cli/": ["engine/common/", "engine/contract/", "engine/dispatch/plan.h",
+    "cli/": ["engine/common/", "engine/contract/", "engine/record/", "engine/dispatch/plan.h",
              "engine/dispatch/flow.h", "engine/dispatch/routing.h", "engine/dispatch/payroll.h",
              "engine/dispatch/answers.h", "engine/ledger/auditor.h", "engine/storage/keys.h",
              "qa/", "proto/", "cli/"],

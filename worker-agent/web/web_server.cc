@@ -318,6 +318,9 @@ void WebServer::Routes() {
   server_->Post("/dispute", route(Need::kWorker, [this](Call& c) { Dispute(c); }));
   server_->Get("/me", route(Need::kWorker, [this](Call& c) { DataPage(c, false); }));
   server_->Get("/me.json", route(Need::kWorker, [this](Call& c) { DataPage(c, true); }));
+  server_->Get("/record.txt", route(Need::kWorker, [this](Call& c) { WorkRecord(c); }));
+  server_->Get("/verify", route(Need::kNobody, [this](Call& c) { VerifyPage(c); }));
+  server_->Post("/verify", route(Need::kNobody, [this](Call& c) { VerifyPage(c); }));
   server_->Get("/manage", route(Need::kManager, [this](Call& c) { ManagerPage(c, ""); }));
   for (const char* action : {"add", "code", "forget", "trained", "resolve", "withhold", "move",
                              "reserve", "unreserve", "review", "team", "disband", "duty"}) {

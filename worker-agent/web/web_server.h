@@ -16,6 +16,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <thread>
@@ -61,6 +62,11 @@ struct Hooks {
   // and one decided by a person of the centre, with a reason (both need the dispatcher).
   std::function<absl::StatusOr<v1::ListReviewsReply>()> reviews;
   std::function<absl::StatusOr<v1::Review>(const v1::DecideReviewRequest&)> decide_review;
+  // The worker's work record, signed by the dispatcher and by this centre, with their name when
+  // given (needs the dispatcher; NOT_FOUND for a worker with no work recorded).
+  std::function<absl::StatusOr<std::string>(const std::string& pseudonym,
+                                            std::optional<std::string> name)>
+      work_record;
 };
 
 class WebServer {
@@ -154,6 +160,8 @@ class WebServer {
   void EarningsPage(Call& c);
   void Dispute(Call& c);
   void DataPage(Call& c, bool json);
+  void WorkRecord(Call& c);
+  void VerifyPage(Call& c);
   void ManagerPage(Call& c, const Html& notice);
   void ManagerAction(Call& c, const std::string& action);
   // The manager's teams and reservations section, and the forms posted from it.

@@ -14,6 +14,8 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "engine/record/work_record.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "testing/temp_dir.h"
@@ -84,6 +86,18 @@ class WebServerTest : public ::testing::Test {
       done.set_label(r.label());
       done.set_reviewer(absl::StrCat("nairobi/", r.reviewer()));
       return done;
+    };
+    // The dispatcher's half as it issues it (real keys), attested by this centre's key.
+    hooks.work_record = [this](const std::string& worker,
+                               std::optional<std::string> name) -> absl::StatusOr<std::string> {
+      if (!online_) return absl::UnavailableError("offline");
+      record::WorkFacts facts;
+      facts.centre = "nairobi";
+      facts.worker = worker;
+      facts.answers = 3;
+      return record::Attest(record::IssueDispatcherHalf(facts, centre_key_.public_key(),
+                                                        absl::UnixEpoch(), installation_key_),
+                            std::move(name), absl::UnixEpoch(), centre_key_);
     };
     hooks_ = hooks;
     Restart({.listen = "127.0.0.1:0", .manager_code = kManagerCode});
@@ -246,6 +260,8 @@ class WebServerTest : public ::testing::Test {
   mw::testing::TempDir dir_;
   FakeClock clock_;
   Hooks hooks_;
+  record::SigningKey installation_key_ = *record::SigningKey::Generate();
+  record::SigningKey centre_key_ = *record::SigningKey::Generate();
   std::unique_ptr<centre::AgentState> state_;
   std::unique_ptr<WebServer> web_;
   std::unique_ptr<httplib::Client> client_;
@@ -488,6 +504,44 @@ TEST_F(WebServerTest, AWorkerSeesTheirDataAndTheManagerDeletesItOnRequest) {
   EXPECT_EQ(left.pseudonym(), w);                // the ledger upstream pays under it
   EXPECT_EQ(Get("/task", cookie)->status, 303);  // signed out
   EXPECT_EQ(PostSignIn(code)->status, 401);
+}
+
+// A worker downloads their signed work record, with their name only when they tick the box;
+// anyone on the network can check a pasted record, and a changed byte shows as not valid.
+TEST_F(WebServerTest, AWorkerTakesTheirSignedRecordAndAnyoneCanCheckIt) {
+  std::string code;
+  const std::string w = AddWorker("Esther", &code);
+  const std::string cookie = SignIn(code);
+  EXPECT_THAT(Get("/me", cookie)->body, HasSubstr("action=\"/record.txt\""));
+  EXPECT_EQ(Get("/record.txt", "")->status, 303);  // signed-in workers only
+
+  auto anonymous = Get("/record.txt", cookie);
+  ASSERT_EQ(anonymous->status, 200);
+  EXPECT_EQ(anonymous->get_header_value("Content-Disposition"),
+            "attachment; filename=\"work-record.txt\"");
+  auto v = record::VerifyRecord(anonymous->body);
+  ASSERT_TRUE(v.ok()) << v.status();
+  EXPECT_EQ(v->worker, w);
+  EXPECT_EQ(v->name, std::nullopt);
+  EXPECT_THAT(anonymous->body, Not(HasSubstr("Esther")));
+  auto named = Get("/record.txt?name=1", cookie);
+  ASSERT_EQ(named->status, 200);
+  EXPECT_EQ(record::VerifyRecord(named->body)->name, "Esther");
+
+  // Pasted as a browser sends a textarea (CRLF lines, no final newline).
+  std::string pasted = absl::StrReplaceAll(named->body, {{"\n", "\r\n"}});
+  pasted.resize(pasted.size() - 2);
+  auto checked = Post("/verify", "", {{"record", pasted}});
+  ASSERT_EQ(checked->status, 200);
+  EXPECT_THAT(checked->body, HasSubstr("id=\"verified\">This is a valid work record of " + w +
+                                       " at centre nairobi"));
+  std::string changed = named->body;
+  changed[changed.find("Answers: 3") + 9] = '9';
+  auto refused = Post("/verify", "", {{"record", changed}});
+  EXPECT_THAT(refused->body, HasSubstr("This record is NOT valid: record line"));
+
+  online_ = false;
+  EXPECT_EQ(Get("/record.txt", cookie)->get_header_value("Location"), "/me?notice=record_offline");
 }
 
 // A newcomer trains first; the manager (a person) can mark them trained, which the dispatcher

@@ -7,11 +7,13 @@
 #include <array>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "absl/time/civil_time.h"
@@ -20,6 +22,7 @@
 #include "engine/common/ids.h"
 #include "engine/common/money.h"
 #include "engine/dispatch/answers.h"
+#include "engine/record/work_record.h"
 #include "google/protobuf/util/json_util.h"
 #include "worker-agent/web/decision_keys.h"
 #include "worker-agent/web/html.h"
@@ -466,8 +469,65 @@ void WebServer::DataPage(Call& c, bool json) {
       "</dd><dt>", Escape(m.Text(c.lang, "languages")), "</dt><dd>",
       Escape(absl::StrJoin(shown.languages(), ", ")), "</dd><dt>", Escape(m.Text(c.lang, "skills")),
       "</dt><dd>", Escape(absl::StrJoin(shown.skills(), ", ")),
-      "</dd></dl><p><a href=\"/me.json\">", Escape(m.Text(c.lang, "download_data")), "</a></p>");
+      "</dd></dl><p><a href=\"/me.json\">", Escape(m.Text(c.lang, "download_data")), "</a></p>",
+      // The work record: signed, theirs to show anyone; the name only if they choose.
+      "<h2>", Escape(m.Text(c.lang, "record_title")), "</h2><p>",
+      Escape(m.Text(c.lang, "record_help")),
+      "</p><form method=\"get\" action=\"/record.txt\" id=\"record\"><label><input "
+      "type=\"checkbox\" name=\"name\" value=\"1\"> ",
+      Escape(m.Text(c.lang, "record_show_name")), "</label> <button type=\"submit\">",
+      Escape(m.Text(c.lang, "record_download")), "</button></form><p><a href=\"/verify\">",
+      Escape(m.Text(c.lang, "verify_title")), "</a></p>");
   Render(c, m.Text(c.lang, "my_data_title"), body);
+}
+
+void WebServer::WorkRecord(Call& c) {
+  auto w = state_->Worker(c.session.worker);
+  if (!w.has_value()) {
+    c.Redirect("/signin");
+    return;
+  }
+  std::optional<std::string> name;
+  if (c.req.get_param_value("name") == "1" && !w->name().empty()) name = w->name();
+  absl::StatusOr<std::string> text = hooks_.work_record ? hooks_.work_record(c.session.worker, name)
+                                                        : absl::UnavailableError("no dispatcher");
+  if (!text.ok()) {
+    spdlog::warn("event=web_work_record_failed worker={} error=\"{}\"", c.session.worker,
+                 text.status().ToString());
+    c.Redirect(text.status().code() == absl::StatusCode::kNotFound ? "/me?notice=record_empty"
+                                                                   : "/me?notice=record_offline");
+    return;
+  }
+  c.res.set_header("Content-Disposition", "attachment; filename=\"work-record.txt\"");
+  c.res.set_content(*text, "text/plain; charset=utf-8");
+}
+
+// Anyone on the centre's network may check a record pasted here: nothing is kept.
+void WebServer::VerifyPage(Call& c) {
+  const Messages& m = Messages::Get();
+  Html result;
+  if (c.req.method == "POST") {
+    std::string text = c.req.get_param_value("record");
+    // Browsers send a textarea's lines with CRLF; the record's lines are LF.
+    absl::StrReplaceAll({{"\r\n", "\n"}}, &text);
+    if (!text.empty() && text.back() != '\n') text.push_back('\n');
+    absl::StatusOr<record::VerifiedRecord> v = record::VerifyRecord(text);
+    result = v.ok()
+                 ? HtmlCat("<p class=\"notice\" id=\"verified\">",
+                           Escape(m.Text(c.lang, "verify_ok",
+                                         {{"worker", v->worker},
+                                          {"centre", v->centre},
+                                          {"dispatcher", record::Fingerprint(v->dispatcher_key)}})),
+                           "</p>")
+                 : HtmlCat("<p class=\"notice error\" id=\"error\">",
+                           Escape(m.Text(c.lang, "verify_failed")), " ",
+                           Escape(v.status().message()), "</p>");
+  }
+  Render(c, m.Text(c.lang, "verify_title"),
+         HtmlCat(result, "<p>", Escape(m.Text(c.lang, "verify_help")),
+                 "</p><form method=\"post\" action=\"/verify\"><textarea name=\"record\" "
+                 "rows=\"12\" required></textarea><button type=\"submit\">",
+                 Escape(m.Text(c.lang, "verify_button")), "</button></form>"));
 }
 
 }  // namespace mw::agent::web
