@@ -3,7 +3,9 @@
 #include <fstream>
 #include <iostream>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 #include "cli/commands.h"
 #include "cli/common.h"
 #include "engine/common/status_macros.h"
@@ -23,26 +25,34 @@ absl::Status Verify(const VerifyOpts& o) {
   std::string text(64 * 1024 + 1, '\0');
   in.read(text.data(), static_cast<std::streamsize>(text.size()));
   text.resize(static_cast<size_t>(in.gcount()));
+  // A record saved on another system may have CRLF line ends; its lines are the same.
+  text = absl::StrReplaceAll(text, {{"\r\n", "\n"}});
   absl::StatusOr<record::VerifiedRecord> v = record::VerifyRecord(text);
   if (!v.ok()) {
     return absl::InvalidArgumentError(
-        absl::StrCat(o.file, ": NOT a valid work record: ", v.status().message()));
+        absl::StrCat(o.file, ": NOT a valid work record: ", TerminalText(v.status().message())));
   }
   const std::string fingerprint = record::Fingerprint(v->dispatcher_key);
-  if (!o.dispatcher_key.empty() && o.dispatcher_key != fingerprint &&
+  const bool given = !o.dispatcher_key.empty();
+  if (given && absl::AsciiStrToLower(o.dispatcher_key) != fingerprint &&
       record::FromKeyText(o.dispatcher_key) != v->dispatcher_key) {
     return absl::InvalidArgumentError(absl::StrCat(o.file, ": signed by dispatcher key ",
                                                    fingerprint, ", not the one given (",
-                                                   o.dispatcher_key, ")"));
+                                                   TerminalText(o.dispatcher_key), ")"));
   }
-  std::cout << o.file << ": a valid work record of worker " << TerminalText(v->worker)
-            << (v->name.has_value() ? absl::StrCat(" (", TerminalText(*v->name), ")") : "")
-            << " at centre " << TerminalText(v->centre) << "\n"
-            << "  signed by the dispatcher key " << fingerprint
-            << (o.dispatcher_key.empty() ? " (compare it with the one the operator publishes)"
-                                         : " (the one given)")
-            << "\n  and by centre " << TerminalText(v->centre) << "'s key "
-            << record::Fingerprint(v->centre_key) << ", which the dispatcher's half names\n";
+  // Without the published key, intact signatures say only that nobody changed the record since
+  // it was signed, not who signed it: say so first.
+  std::cout << o.file << ": "
+            << (given ? "a valid work record" : "signatures intact, signer NOT checked")
+            << " (worker " << TerminalText(v->worker)
+            << (v->name.has_value() ? absl::StrCat(", ", TerminalText(*v->name)) : "")
+            << ", centre " << TerminalText(v->centre) << ")\n"
+            << "  dispatcher key " << fingerprint
+            << (given ? ": the one given\n"
+                      : ": compare it with the one the operator publishes, or give "
+                        "--dispatcher-key\n")
+            << "  centre key " << record::Fingerprint(v->centre_key)
+            << ", named in the dispatcher's signed half\n";
   return absl::OkStatus();
 }
 
@@ -56,8 +66,9 @@ void AddRecordCommands(CLI::App& app, Run* run) {
       "verify", "Check a work record offline: both signatures, and whose keys they are");
   verify->add_option("file", o->file, "The record (text, as the worker downloaded it)")->required();
   verify->add_option("--dispatcher-key", o->dispatcher_key,
-                     "The dispatcher key the operator publishes (fingerprint or ed25519:...); "
-                     "a record signed by another fails");
+                     "The dispatcher key the operator publishes (its fingerprint, or "
+                     "ed25519:...); a record signed by another fails, and without it the signer "
+                     "is not checked");
   verify->callback([run, o] { *run = [o](const Connect&) { return Verify(*o); }; });
 }
 

@@ -78,6 +78,20 @@ absl::StatusOr<v1::IssueWorkRecordReply> DispatcherLink::IssueWorkRecord(
   });
 }
 
+absl::StatusOr<v1::PayoutBatch> DispatcherLink::GetCentrePayout(const std::string& batch_id) {
+  v1::GetPayoutRequest r;
+  r.set_batch_id(batch_id);
+  return Invoke<v1::PayoutBatch>(credential_, kInteractive, [&](auto* ctx, auto* reply) {
+    return stub_->GetCentrePayout(ctx, r, reply);
+  });
+}
+
+absl::StatusOr<v1::PayoutBatch> DispatcherLink::SettlePayout(const v1::SettlePayoutRequest& r) {
+  return Invoke<v1::PayoutBatch>(credential_, kInteractive, [&](auto* ctx, auto* reply) {
+    return stub_->SettlePayout(ctx, r, reply);
+  });
+}
+
 absl::StatusOr<v1::Withholding> DispatcherLink::WithholdWage(const v1::WithholdWageRequest& r) {
   return Invoke<v1::Withholding>(credential_, kInteractive, [&](auto* ctx, auto* reply) {
     return stub_->WithholdWage(ctx, r, reply);

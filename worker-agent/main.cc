@@ -158,15 +158,16 @@ int main(int argc, char** argv) {
                                                    .max_minutes_per_week = max_hours_week * 60,
                                                    .distressing_per_day = distressing_per_day,
                                                    .break_after_minutes = break_after};
+    // The centre's key signs its half of workers' records; the dispatcher's half names it.
+    auto centre_key = mw::record::SigningKey::LoadOrCreate(data_dir + "/centre.key");
+    if (!centre_key.ok()) return Fail(centre_key.status());
+    web_options.centre_public_key = centre_key->public_key();
     if (!manager_code_file.empty()) {
       auto code = mw::rpc::ReadFile(manager_code_file);
       if (!code.ok()) return Fail(code.status());
       web_options.manager_code = std::string(absl::StripAsciiWhitespace(*code));
     }
     mw::agent::DispatcherLink* l = link->get();
-    // The centre's key signs its half of workers' records; the dispatcher's half names it.
-    auto centre_key = mw::record::SigningKey::LoadOrCreate(data_dir + "/centre.key");
-    if (!centre_key.ok()) return Fail(centre_key.status());
     mw::agent::web::Hooks hooks{
         .set_on_duty = [&agent](const std::string& w, bool on) { agent.SetOnDuty(w, on); },
         .answer_saved = [&agent] { agent.AnswerSaved(); },
@@ -202,7 +203,12 @@ int main(int argc, char** argv) {
           auto half = l->IssueWorkRecord(req);
           if (!half.ok()) return half.status();
           return mw::record::Attest(half->text(), std::move(name), absl::Now(), key);
-        }};
+        },
+        .payout = [&agent, l](const std::string& batch_id) -> absl::StatusOr<v1::PayoutBatch> {
+          if (!agent.online()) return absl::UnavailableError("the centre is offline");
+          return l->GetCentrePayout(batch_id);
+        },
+        .settle_payout = [l](const v1::SettlePayoutRequest& r) { return l->SettlePayout(r); }};
     auto started = mw::agent::web::WebServer::Start(state->get(), mw::SystemClock::Get(),
                                                     std::move(hooks), web_options);
     if (!started.ok()) return Fail(started.status());

@@ -454,6 +454,21 @@ grpc::Status CentreServiceImpl::IssueWorkRecord(grpc::ServerContext* context,
       });
 }
 
+grpc::Status CentreServiceImpl::GetCentrePayout(grpc::ServerContext* context,
+                                                const v1::GetPayoutRequest* request,
+                                                v1::PayoutBatch* reply) {
+  return CentreCall(auth_, *context, reply, [&](const std::string& c) {
+    return engine_->GetCentrePayout(c, request->batch_id());
+  });
+}
+
+grpc::Status CentreServiceImpl::SettlePayout(grpc::ServerContext* context,
+                                             const v1::SettlePayoutRequest* request,
+                                             v1::PayoutBatch* reply) {
+  return CentreCall(auth_, *context, reply,
+                    [&](const std::string& c) { return engine_->SettlePayout(c, *request); });
+}
+
 grpc::Status CentreServiceImpl::Reassign(grpc::ServerContext* context,
                                          const v1::ReassignRequest* request,
                                          v1::ReassignReply* reply) {

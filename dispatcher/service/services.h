@@ -137,6 +137,10 @@ class CentreServiceImpl final : public v1::CentreService::Service {
   grpc::Status IssueWorkRecord(grpc::ServerContext* context,
                                const v1::IssueWorkRecordRequest* request,
                                v1::IssueWorkRecordReply* reply) override;
+  grpc::Status GetCentrePayout(grpc::ServerContext* context, const v1::GetPayoutRequest* request,
+                               v1::PayoutBatch* reply) override;
+  grpc::Status SettlePayout(grpc::ServerContext* context, const v1::SettlePayoutRequest* request,
+                            v1::PayoutBatch* reply) override;
   grpc::Status ListWithholdings(grpc::ServerContext* context,
                                 const v1::ListWithholdingsRequest* request,
                                 v1::ListWithholdingsReply* reply) override;

@@ -243,6 +243,8 @@ absl::StatusOr<v1::Receipt> ContributionRecorder::Count(
     time = CreditWorker(*run, stage, centre_id, r, *slot, wage,
                         gold ? std::optional<bool>(correct) : std::nullopt, &receipt, batch);
     stats.set_contributions(stats.contributions() + 1);
+    if (stats.first_answer_ms() == 0) stats.set_first_answer_ms(p_.clock->NowMs());
+    stats.set_last_answer_ms(p_.clock->NowMs());
     stats.set_active_seconds(stats.active_seconds() + time.credited_seconds);
     v1::StageCursor* cursor = run->progress.mutable_stages(stage.index);
     cursor->set_contributions(cursor->contributions() + 1);

@@ -518,7 +518,7 @@ absl::StatusOr<record::WorkFacts> Engine::WorkFacts(const std::string& centre,
     return absl::NotFoundError(
         absl::StrCat("worker: no work recorded for \"", worker, "\" at centre ", centre));
   }
-  record::WorkFacts facts = workers_.Facts(account);
+  MW_ASSIGN_OR_RETURN(record::WorkFacts facts, workers_.Facts(account));
   facts.centre = centre;
   facts.worker = worker;
   return facts;

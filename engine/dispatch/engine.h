@@ -244,6 +244,16 @@ class Engine : private JobIntake {
   // the approving person.
   [[nodiscard]] absl::StatusOr<v1::PayoutBatch> ApprovePayout(const v1::ApprovePayoutRequest& r);
   [[nodiscard]] absl::StatusOr<v1::PayoutBatch> GetPayout(const std::string& batch_id) const;
+  // One of `centre`'s payout batches (PERMISSION_DENIED for another centre's).
+  [[nodiscard]] absl::StatusOr<v1::PayoutBatch> GetCentrePayout(const std::string& centre,
+                                                                const std::string& batch_id) const;
+  // The payment rail's result for lines of `centre`'s approved batch: each line PAID (with what
+  // was paid, 1 to its amount) or FAILED, once; what was not paid is returned to the worker's
+  // balance (CODE_PAYOUT_RETURNED, "payout-returned:<batch>:<account>"). INVALID_ARGUMENT for a
+  // bad line, NOT_FOUND for an account not in the batch, FAILED_PRECONDITION for a batch not
+  // approved or a line settled otherwise before; nothing changes then.
+  [[nodiscard]] absl::StatusOr<v1::PayoutBatch> SettlePayout(const std::string& centre,
+                                                             const v1::SettlePayoutRequest& r);
   // Every worker's held time on a job (reported beyond what could be credited), with what a
   // person may still release and what was released, for `centre` (empty: every centre).
   [[nodiscard]] absl::StatusOr<v1::ListHeldTimeReply> ListHeldTime(const std::string& centre) const;

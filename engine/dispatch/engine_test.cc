@@ -900,6 +900,105 @@ TEST_F(EngineTest, PayoutTopsUpToTheFloorOnMeasuredTimeThenPaysOut) {
   EXPECT_EQ(bounds[0].rounding_minor(), 1);
 }
 
+// The payment rail's result for an approved batch: w1 paid (10 of its 30 cents, the rest below
+// the rail's unit), w2 failed and w3 paid in full. What was not paid is back on the balances,
+// once: the same result again changes nothing, another result for a settled line is refused,
+// and so is a centre's result for another centre's batch; the ledger audits clean.
+TEST_F(EngineTest, ARailsResultSettlesPayoutLinesAndWhatFailedIsOwedAgain) {
+  AddCentre("nairobi", {"w1", "w2", "w3"}, /*floor=*/100);
+  AddCentre("kampala", {"k1"}, /*floor=*/100);
+  ASSERT_TRUE(Submit(kContract).ok());
+  for (const char* w : {"w1", "w2", "w3"}) {
+    auto lease = Lease("nairobi", w, 3, absl::StrCat("L", w));
+    for (const auto& a : lease->assignments()) {
+      v1::Result r = Answer(a, a.item().index() == 1 ? "negative" : "positive");
+      r.set_active_seconds(18);
+      SubmitResults("nairobi", {r});
+    }
+  }
+  v1::CreatePayoutRequest create;
+  create.set_idempotency_key("p1");
+  create.set_centre("nairobi");
+  const v1::PayoutBatch batch = *engine_->CreatePayout(create);
+  ASSERT_EQ(batch.lines_size(), 3);
+  EXPECT_EQ(batch.lines(0).amount_minor(), 15);
+  v1::SettlePayoutRequest settle;
+  settle.set_idempotency_key("s1");
+  settle.set_batch_id(batch.id());
+  settle.set_settled_by("otieno");
+  auto* paid = settle.add_lines();
+  paid->set_worker_account("worker:nairobi/w1");
+  paid->set_outcome(v1::PAYOUT_LINE_PAID);
+  paid->set_paid_minor(10);
+  paid->set_rail_reference("RKT1");
+  auto* failed = settle.add_lines();
+  failed->set_worker_account("worker:nairobi/w2");
+  failed->set_outcome(v1::PAYOUT_LINE_FAILED);
+  failed->set_reason("The receiver is invalid");
+  EXPECT_EQ(engine_->SettlePayout("nairobi", settle).status().message(),
+            "payout-nairobi-1 is not approved: nothing was sent to pay");
+
+  v1::ApprovePayoutRequest approve;
+  approve.set_idempotency_key("a1");
+  approve.set_batch_id(batch.id());
+  approve.set_approved_by("finance:wanjiru");
+  ASSERT_TRUE(engine_->ApprovePayout(approve).ok());
+  EXPECT_EQ(engine_->SettlePayout("kampala", settle).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(engine_->GetCentrePayout("kampala", batch.id()).status().code(),
+            absl::StatusCode::kPermissionDenied);
+  settle.set_idempotency_key("s2");
+  auto settled = engine_->SettlePayout("nairobi", settle);
+  ASSERT_TRUE(settled.ok()) << settled.status();
+  EXPECT_EQ(settled->lines(0).outcome(), v1::PAYOUT_LINE_PAID);
+  EXPECT_EQ(settled->lines(0).paid_minor(), 10);
+  EXPECT_EQ(settled->lines(0).settled_by(), "otieno");
+  EXPECT_EQ(settled->lines(1).outcome(), v1::PAYOUT_LINE_FAILED);
+  EXPECT_EQ(settled->lines(1).outcome_reason(), "The receiver is invalid");
+  EXPECT_EQ(settled->lines(2).outcome(), v1::PAYOUT_LINE_AWAITING);
+  auto posted = [&](const std::string& w) {
+    v1::StatementRequest st;
+    st.set_worker_account(absl::StrCat("worker:nairobi/", w));
+    return engine_->GetStatement(st, "")->lines(0).posted_minor();
+  };
+  EXPECT_EQ(posted("w1"), 5);   // 15 - 10 paid
+  EXPECT_EQ(posted("w2"), 15);  // all of it, for the next batch
+  EXPECT_EQ(posted("w3"), 0);   // awaiting its result
+
+  // The same result again under a new key changes nothing; a different one is refused.
+  settle.set_idempotency_key("s3");
+  ASSERT_TRUE(engine_->SettlePayout("nairobi", settle).ok());
+  EXPECT_EQ(posted("w2"), 15);
+  settle.mutable_lines(1)->set_outcome(v1::PAYOUT_LINE_PAID);
+  settle.mutable_lines(1)->set_paid_minor(15);
+  settle.set_idempotency_key("s4");
+  EXPECT_EQ(engine_->SettlePayout("nairobi", settle).status().message(),
+            "lines[1]: worker:nairobi/w2 was settled already as PAYOUT_LINE_FAILED by otieno");
+  v1::SettlePayoutRequest bad;
+  bad.set_idempotency_key("s5");
+  bad.set_batch_id(batch.id());
+  bad.set_settled_by("otieno");
+  auto* over = bad.add_lines();
+  over->set_worker_account("worker:nairobi/w3");
+  over->set_outcome(v1::PAYOUT_LINE_PAID);
+  over->set_paid_minor(16);
+  EXPECT_EQ(engine_->SettlePayout("nairobi", bad).status().message(),
+            "lines[0].paid_minor: expected 1 to 15 for worker:nairobi/w3, got 16");
+  over->set_outcome(v1::PAYOUT_LINE_AWAITING);
+  EXPECT_EQ(engine_->SettlePayout("nairobi", bad).status().message(),
+            "lines[0].outcome: expected PAID or FAILED");
+
+  // The failed amount is paid with the next batch.
+  create.set_idempotency_key("p2");
+  auto next = engine_->CreatePayout(create);
+  ASSERT_TRUE(next.ok());
+  ASSERT_EQ(next->lines_size(), 2);
+  EXPECT_EQ(next->lines(0).worker_account(), "worker:nairobi/w1");
+  EXPECT_EQ(next->lines(0).amount_minor(), 5);
+  EXPECT_EQ(next->lines(1).amount_minor(), 15);
+  ledger::Auditor auditor;
+  ASSERT_TRUE(Audit(&auditor).ok()) << Audit(&auditor);
+}
+
 // The attack: one result claiming 4294967295 s on task, then a payout. The top-up was
 // 1,789,569.61 USD from the platform's guarantee. Now the time is credited up to the lease's
 // window (120 s here) and ten times the 20 s estimate; the rest is held and said so.

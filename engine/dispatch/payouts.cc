@@ -7,6 +7,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -316,6 +317,105 @@ absl::StatusOr<v1::PayoutBatch> Engine::ApprovePayout(const v1::ApprovePayoutReq
         reply->set_approved_by(first);
         reply->set_second_approver(second);
         reply->set_approved_at_ms(clock_->NowMs());
+        batch->PutRecord(Cf::kPayouts, keys::Payout(r.batch_id()), *reply);
+        return absl::OkStatus();
+      });
+}
+
+absl::StatusOr<v1::PayoutBatch> Engine::GetCentrePayout(const std::string& centre,
+                                                        const std::string& batch_id) const {
+  MW_ASSIGN_OR_RETURN(v1::PayoutBatch batch, GetPayout(batch_id));
+  if (batch.centre() != centre) {
+    return absl::PermissionDeniedError("a centre sees only its own payouts");
+  }
+  return batch;
+}
+
+absl::StatusOr<v1::PayoutBatch> Engine::SettlePayout(const std::string& centre,
+                                                     const v1::SettlePayoutRequest& r) {
+  const std::string person(absl::StripAsciiWhitespace(r.settled_by()));
+  if (person.empty() || person.size() > 100) {
+    return absl::InvalidArgumentError(
+        "settled_by: the person of the centre who imports the result (1-100 characters)");
+  }
+  if (r.lines().empty()) return absl::InvalidArgumentError("lines: at least one result");
+  for (int i = 0; i < r.lines_size(); ++i) {
+    const auto& l = r.lines(i);
+    const std::string where = absl::StrCat("lines[", i, "]");
+    if (l.outcome() != v1::PAYOUT_LINE_PAID && l.outcome() != v1::PAYOUT_LINE_FAILED) {
+      return absl::InvalidArgumentError(absl::StrCat(where, ".outcome: expected PAID or FAILED"));
+    }
+    if (l.outcome() == v1::PAYOUT_LINE_FAILED && l.paid_minor() != 0) {
+      return absl::InvalidArgumentError(absl::StrCat(where, ".paid_minor: a failed line paid 0"));
+    }
+    if (l.reason().size() > 200 || l.rail_reference().size() > 64) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(where, ": reason at most 200 characters, rail_reference at most 64"));
+    }
+  }
+  return Idempotent<v1::PayoutBatch>(
+      absl::StrCat("centre:", centre), r.idempotency_key(), r,
+      [&](Batch* batch, v1::PayoutBatch* reply) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) -> absl::Status {
+        absl::Status s = store_->GetRecord(Cf::kPayouts, keys::Payout(r.batch_id()), reply);
+        if (absl::IsNotFound(s) || (s.ok() && reply->centre() != centre)) {
+          return absl::NotFoundError(
+              absl::StrCat("no payout ", r.batch_id(), " of centre ", centre));
+        }
+        MW_RETURN_IF_ERROR(s);
+        if (reply->state() != v1::PAYOUT_APPROVED) {
+          return absl::FailedPreconditionError(
+              absl::StrCat(r.batch_id(), " is not approved: nothing was sent to pay"));
+        }
+        absl::flat_hash_map<std::string, v1::PayoutLine*> by_account;
+        for (auto& l : *reply->mutable_lines()) by_account[l.worker_account()] = &l;
+        for (int i = 0; i < r.lines_size(); ++i) {
+          const auto& in = r.lines(i);
+          auto found = by_account.find(in.worker_account());
+          v1::PayoutLine* line = found == by_account.end() ? nullptr : found->second;
+          if (line == nullptr) {
+            return absl::NotFoundError(absl::StrCat("lines[", i,
+                                                    "].worker_account: ", in.worker_account(),
+                                                    " is not in ", r.batch_id()));
+          }
+          const int64_t paid = in.outcome() == v1::PAYOUT_LINE_PAID ? in.paid_minor() : 0;
+          if (in.outcome() == v1::PAYOUT_LINE_PAID && (paid < 1 || paid > line->amount_minor())) {
+            return absl::InvalidArgumentError(
+                absl::StrCat("lines[", i, "].paid_minor: expected 1 to ", line->amount_minor(),
+                             " for ", in.worker_account(), ", got ", paid));
+          }
+          if (line->outcome() != v1::PAYOUT_LINE_AWAITING) {
+            if (line->outcome() == in.outcome() && line->paid_minor() == paid &&
+                line->rail_reference() == in.rail_reference()) {
+              continue;  // the same result again: already settled
+            }
+            return absl::FailedPreconditionError(absl::StrCat(
+                "lines[", i, "]: ", in.worker_account(), " was settled already as ",
+                v1::PayoutLineOutcome_Name(line->outcome()), " by ", line->settled_by()));
+          }
+          if (const int64_t back = line->amount_minor() - paid; back > 0) {
+            MW_RETURN_IF_ERROR(
+                ledger_
+                    ->Apply({.id = absl::StrCat("payout-returned:", r.batch_id(), ":",
+                                                in.worker_account()),
+                             .kind = v1::TRANSFER_POSTED,
+                             .code = v1::CODE_PAYOUT_RETURNED,
+                             .debit_account = ClearingAccount(centre),
+                             .credit_account = in.worker_account(),
+                             .amount_minor = back,
+                             .currency = line->currency(),
+                             .reason = in.outcome() == v1::PAYOUT_LINE_FAILED
+                                           ? absl::StrCat("not paid: ", in.reason())
+                                           : "below the payment rail's smallest unit",
+                             .decided_by = person},
+                            batch)
+                    .status());
+          }
+          line->set_outcome(in.outcome());
+          line->set_paid_minor(paid);
+          line->set_outcome_reason(in.reason());
+          line->set_rail_reference(in.rail_reference());
+          line->set_settled_by(person);
+        }
         batch->PutRecord(Cf::kPayouts, keys::Payout(r.batch_id()), *reply);
         return absl::OkStatus();
       });

@@ -155,7 +155,7 @@ std::vector<v1::SkillLine> WorkerBook::SkillLines(const std::string& account) co
   return lines;
 }
 
-record::WorkFacts WorkerBook::Facts(const std::string& account) const {
+absl::StatusOr<record::WorkFacts> WorkerBook::Facts(const std::string& account) const {
   record::WorkFacts f;
   if (const v1::WorkerStatsRecord* s = FindRecord(account); s != nullptr) {
     f.answers = s->contributions();
@@ -164,22 +164,19 @@ record::WorkFacts WorkerBook::Facts(const std::string& account) const {
     f.checks_right = s->gold_correct();
     f.verdicts = s->agreed() + s->disagreed();
     f.agreed = s->agreed();
+    f.first_ms = s->first_answer_ms();
+    f.last_ms = s->last_answer_ms();
   }
   for (const v1::SkillLine& k : SkillLines(account)) {
     f.kinds.push_back({k.skill(), k.language(), k.gold_total(), k.gold_correct(),
                        k.agreed() + k.disagreed(), k.agreed(), k.estimate()});
   }
   // The key is the account and the job: only this account's entries, not a longer pseudonym's.
-  (void)Walk(on_job_, account,
-             [&](const std::string& a, const std::string&, const v1::WorkerJobRecord& r) {
-               if (a != account) return absl::OkStatus();
-               ++f.jobs;
-               for (const auto& run : r.windows().runs()) {
-                 if (f.first_ms == 0 || run.start_ms() < f.first_ms) f.first_ms = run.start_ms();
-                 f.last_ms = std::max(f.last_ms, run.end_ms());
-               }
-               return absl::OkStatus();
-             });
+  MW_RETURN_IF_ERROR(Walk(on_job_, account + '\0',
+                          [&](const std::string&, const std::string&, const v1::WorkerJobRecord&) {
+                            ++f.jobs;
+                            return absl::OkStatus();
+                          }));
   return f;
 }
 

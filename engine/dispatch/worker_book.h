@@ -27,6 +27,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "engine/dispatch/payroll.h"
 #include "engine/record/work_record.h"
 #include "engine/storage/store.h"
@@ -74,9 +75,9 @@ class WorkerBook {
   // The same per kind the worker has a record in, as a statement shows them.
   std::vector<microwork::v1::SkillLine> SkillLines(const std::string& account) const;
   // What a work record says of the worker (engine/record): their record over every job, the
-  // estimate per kind, the jobs they worked on and the first and last lease window held. The
-  // caller fills the centre and pseudonym.
-  record::WorkFacts Facts(const std::string& account) const;
+  // estimate per kind, the jobs they worked on and when their first and latest answers came.
+  // The caller fills the centre and pseudonym. DATA_LOSS for a malformed worker-job key.
+  absl::StatusOr<record::WorkFacts> Facts(const std::string& account) const;
   // The (skill, language) pairs `stage` is: each skill it asks for in each language, "" standing
   // for none asked.
   static std::vector<std::pair<std::string, std::string>> Kinds(

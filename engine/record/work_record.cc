@@ -68,16 +68,43 @@ std::optional<absl::string_view> Field(const std::vector<Line>& lines, size_t en
   return std::nullopt;
 }
 
-// Whether `name` is one plain line a record may show.
+// Whether `name` is one plain line a record may show: valid UTF-8 of at most kMaxNameChars
+// characters, without control, line or paragraph separators, or bidirectional overrides (which
+// could make it read as another line or reorder what follows), trimmed, not starting with "(".
 bool PlainName(absl::string_view name) {
-  if (name.empty() || absl::StartsWith(name, "(")) return false;
-  size_t chars = 0;
-  for (unsigned char c : name) {
-    if (c < 0x20 || c == 0x7f) return false;
-    chars += (c & 0xC0) != 0x80;
+  if (name.empty() || absl::StartsWith(name, "(") || name != absl::StripAsciiWhitespace(name)) {
+    return false;
   }
-  return chars <= kMaxNameChars && name == absl::StripAsciiWhitespace(name);
+  size_t chars = 0;
+  for (size_t i = 0; i < name.size(); ++chars) {
+    const auto c = static_cast<unsigned char>(name[i]);
+    int len = c < 0x80             ? 1
+              : (c & 0xE0) == 0xC0 ? 2
+              : (c & 0xF0) == 0xE0 ? 3
+              : (c & 0xF8) == 0xF0 ? 4
+                                   : 0;
+    if (len == 0 || i + len > name.size()) return false;
+    uint32_t cp = len == 1 ? c : c & (0x7F >> len);
+    for (int k = 1; k < len; ++k) {
+      const auto cc = static_cast<unsigned char>(name[i + k]);
+      if ((cc & 0xC0) != 0x80) return false;
+      cp = (cp << 6) | (cc & 0x3F);
+    }
+    const uint32_t least[] = {0, 0, 0x80, 0x800, 0x10000};
+    if (cp < least[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
+    if (cp < 0x20 || (cp >= 0x7F && cp <= 0x9F) || cp == 0x2028 || cp == 0x2029 ||
+        (cp >= 0x200E && cp <= 0x200F) || (cp >= 0x202A && cp <= 0x202E) ||
+        (cp >= 0x2066 && cp <= 0x2069)) {
+      return false;
+    }
+    i += len;
+  }
+  return chars <= kMaxNameChars;
 }
+
+}  // namespace
+
+namespace {
 
 // Checks the dispatcher's half: lines[0, d) and the dispatcher's signature at lines[d].
 absl::StatusOr<VerifiedRecord> VerifyHalf(absl::string_view text, const std::vector<Line>& lines,
@@ -195,7 +222,8 @@ absl::StatusOr<VerifiedRecord> VerifyRecord(absl::string_view text) {
   }
   if (!absl::StartsWith(lines[d + 2].text, kAttested) ||
       !absl::EndsWith(lines[d + 2].text, absl::StrCat(" by centre ", v.centre))) {
-    return LineError(d + 2, absl::StrCat("\"Attested: <date> by centre ", v.centre, "\""));
+    return LineError(
+        d + 2, absl::StrCat("\"Attested: <date> by centre ", absl::CHexEscape(v.centre), "\""));
   }
   if (!absl::StartsWith(lines[d + 3].text, kCentreSignature)) {
     return LineError(d + 3, "\"Centre signature: ed25519:<signature>\"");
@@ -211,9 +239,11 @@ absl::StatusOr<VerifiedRecord> VerifyRecord(absl::string_view text) {
 }
 
 std::string Fingerprint(absl::string_view public_key) {
-  const std::string hex = absl::BytesToHexString(Sha256(public_key).substr(0, 8));
-  return absl::StrCat(hex.substr(0, 4), "-", hex.substr(4, 4), "-", hex.substr(8, 4), "-",
-                      hex.substr(12, 4));
+  const std::string hex = absl::BytesToHexString(Sha256(public_key).substr(0, 16));
+  std::string out;
+  for (size_t i = 0; i < hex.size(); i += 4)
+    absl::StrAppend(&out, i == 0 ? "" : "-", hex.substr(i, 4));
+  return out;
 }
 
 }  // namespace mw::record

@@ -43,7 +43,7 @@ struct WorkFacts {
   std::string centre, worker;  // the centre's id and its pseudonym for the worker
   uint64_t jobs = 0, answers = 0, active_seconds = 0;
   uint64_t checks = 0, checks_right = 0, verdicts = 0, agreed = 0;
-  int64_t first_ms = 0, last_ms = 0;  // the first and last lease held; 0 when not known
+  int64_t first_ms = 0, last_ms = 0;  // when the first and latest answers came; 0: not known
   std::vector<KindFacts> kinds;
 };
 
@@ -69,8 +69,8 @@ struct VerifiedRecord {
 // expected for anything else, including a record of more than 64 KiB.
 absl::StatusOr<VerifiedRecord> VerifyRecord(absl::string_view text);
 
-// The first 8 bytes of the key's SHA-256 in hex, in groups of four: what an operator publishes
-// so a reader can check the dispatcher key a record names.
+// The first 16 bytes of the key's SHA-256 in hex, in eight groups of four: what an operator
+// publishes so a reader can check the dispatcher key a record names.
 std::string Fingerprint(absl::string_view public_key);
 
 }  // namespace mw::record

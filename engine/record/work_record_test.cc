@@ -42,6 +42,7 @@ class WorkRecordTest : public ::testing::Test {
 TEST_F(WorkRecordTest, ARecordReadsAsTextAndVerifiesWithBothSignatures) {
   const std::string half = IssueDispatcherHalf(Amina(), centre_.public_key(), kDay, installation_);
   auto record = Attest(half, "Amina Wanjiru", kDay, centre_);
+  EXPECT_TRUE(Attest(half, "Zaïneb Ōkafor-Wanjirũ", kDay, centre_).ok());
   ASSERT_TRUE(record.ok()) << record.status();
   EXPECT_TRUE(absl::StartsWith(*record, half));
   for (const char* line :
@@ -103,7 +104,8 @@ TEST_F(WorkRecordTest, TheCentreAttestsOnlyItsOwnHalfAndPlainNames) {
   EXPECT_EQ(Attest(half, std::nullopt, kDay, other).status().message(),
             "the record names another centre key than this centre's");
   for (const char* bad :
-       {"Amina\nAttested: 2026-01-01 by centre nairobi", "(Amina)", " Amina", ""}) {
+       {"Amina\nAttested: 2026-01-01 by centre nairobi", "(Amina)", " Amina", "",
+        "Amina\u2028Jobs: 900", "Amina\u202eanimA", "\xff\xfe", "Amina\xc2\x85"}) {
     EXPECT_EQ(Attest(half, bad, kDay, centre_).status().code(), absl::StatusCode::kInvalidArgument)
         << bad;
   }
@@ -132,7 +134,7 @@ TEST(SigningKeyTest, AKeyFileIsCreatedPrivateAndReloads) {
   EXPECT_FALSE(VerifySignature(created->public_key(), "hellO", signature));
   EXPECT_EQ(FromKeyText(KeyText(created->public_key())), created->public_key());
   EXPECT_EQ(FromKeyText("ed25519:not base64!"), "");
-  EXPECT_EQ(Fingerprint(created->public_key()).size(), 19u);
+  EXPECT_EQ(Fingerprint(created->public_key()).size(), 39u);
 }
 
 }  // namespace

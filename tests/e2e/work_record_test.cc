@@ -2,8 +2,6 @@
 // worker of centre alpha (played here over CentreService, with its own key), the centre attests
 // it, and `mw record verify` accepts the file and the dispatcher key from the data directory,
 // and refuses it once one byte is changed, or under another dispatcher key.
-#include <signal.h>
-
 #include <fstream>
 
 #include "absl/strings/str_cat.h"
@@ -13,17 +11,14 @@
 #include "gtest/gtest.h"
 #include "microwork/v1/services.grpc.pb.h"
 #include "proto/rpc/channel.h"
-#include "testing/subprocess.h"
 #include "testing/temp_dir.h"
+#include "tests/e2e/one_centre.h"
 
 namespace mw {
 namespace {
 
 namespace v1 = ::microwork::v1;
 using ::testing::HasSubstr;
-using testing::Subprocess;
-
-const std::string kBin = MW_BIN_DIR;
 
 constexpr char kContract[] = R"(
 name: Two reviews
@@ -49,62 +44,15 @@ stages:
     merge: {}
 )";
 
-std::string Read(const std::string& path) {
-  std::ifstream in(path);
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  return std::string(absl::StripAsciiWhitespace(text));
-}
-
 TEST(WorkRecordE2eTest, ARecordVerifiesWithMwAndFailsOnceAByteIsChanged) {
   testing::TempDir dir;
-  Subprocess dispatcher({kBin + "/mw-dispatcher", "--data-dir", dir.Sub("d"), "--listen",
-                         "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0"},
-                        dir.Sub("d.log"));
-  const std::string server =
-      testing::ReadyField(dispatcher.ReadLineContaining("mw-dispatcher ready"), "grpc");
-  ASSERT_FALSE(server.empty());
-  auto mw = [&](std::vector<std::string> args) {
-    std::vector<std::string> argv = {kBin + "/mw", "--server", server, "--token-file",
-                                     dir.Sub("d/operator.token")};
-    argv.insert(argv.end(), args.begin(), args.end());
-    return testing::Run(argv);
-  };
-  ASSERT_EQ(
-      mw({"centre", "add", "--id", "alpha", "--region", "KE", "--currency", "USD", "--floor-minor",
-          "150", "--languages", "sw", "--credential-out", dir.Sub("alpha.cred")})
-          .exit_code,
-      0);
-  std::ofstream(dir.Sub("contract.yaml")) << kContract;
-  ASSERT_EQ(mw({"contract", "submit", dir.Sub("contract.yaml")}).exit_code, 0);
-
-  // Alpha's worker w1 answers both items.
-  auto alpha = v1::CentreService::NewStub(*rpc::MakeChannel({.target = server}));
-  const std::string cred = Read(dir.Sub("alpha.cred"));
-  auto ctx = [&] { return rpc::MakeContext(cred, absl::Seconds(20)); };
-  v1::RegisterRequest reg;
-  reg.add_workers()->set_worker("w1");
-  reg.mutable_workers(0)->add_languages("sw");
-  v1::RegisterReply registered;
-  ASSERT_TRUE(alpha->Register(ctx().get(), reg, &registered).ok());
-  v1::LeaseRequest lease;
-  lease.set_idempotency_key("w1-lease");
-  lease.add_credits()->set_worker("w1");
-  lease.mutable_credits(0)->set_count(2);
-  v1::LeaseReply leased;
-  ASSERT_TRUE(alpha->Lease(ctx().get(), lease, &leased).ok());
-  ASSERT_EQ(leased.assignments_size(), 2);
-  v1::SubmitResultsRequest submit;
-  for (const auto& a : leased.assignments()) {
-    v1::Result* r = submit.add_results();
-    r->set_result_id(absl::StrCat("r-", a.assignment_id()));
-    r->set_assignment_id(a.assignment_id());
-    r->set_epoch(a.epoch());
-    r->set_worker("w1");
-    r->mutable_answer()->set_choice("positive");
-    r->set_active_seconds(20);
-  }
-  v1::SubmitResultsReply receipts;
-  ASSERT_TRUE(alpha->SubmitResults(ctx().get(), submit, &receipts).ok());
+  e2e::OneCentre d(&dir, "alpha",
+                   {"--currency", "USD", "--floor-minor", "150", "--languages", "sw"}, kContract);
+  ASSERT_TRUE(d.ok());
+  d.Answer("w1", 2, "positive", {"sw"});  // alpha's worker w1 answers both items
+  auto* alpha = &d.centre();
+  auto ctx = [&] { return d.Ctx(); };
+  const std::string kBin = e2e::OneCentre::Bin("");
 
   // The dispatcher issues its half naming alpha's key; a worker alpha never had gets nothing.
   const record::SigningKey centre_key = *record::SigningKey::Generate();
@@ -134,16 +82,20 @@ TEST(WorkRecordE2eTest, ARecordVerifiesWithMwAndFailsOnceAByteIsChanged) {
   const std::string published = record::Fingerprint(
       record::SigningKey::LoadOrCreate(dir.Sub("d/installation.key"))->public_key());
   testing::CommandResult ok = testing::Run(
-      {kBin + "/mw", "record", "verify", dir.Sub("record.txt"), "--dispatcher-key", published});
+      {kBin + "mw", "record", "verify", dir.Sub("record.txt"), "--dispatcher-key", published});
   EXPECT_EQ(ok.exit_code, 0) << ok.err;
-  EXPECT_THAT(ok.out,
-              HasSubstr("a valid work record of worker w1 (Amina Wanjiru) at centre alpha"));
-  EXPECT_THAT(ok.out, HasSubstr(absl::StrCat("signed by the dispatcher key ", published)));
+  EXPECT_THAT(ok.out, HasSubstr(": a valid work record (worker w1, Amina Wanjiru, centre alpha)\n"
+                                "  dispatcher key " +
+                                published + ": the one given\n"));
+  testing::CommandResult unchecked =
+      testing::Run({kBin + "mw", "record", "verify", dir.Sub("record.txt")});
+  EXPECT_EQ(unchecked.exit_code, 0) << unchecked.err;
+  EXPECT_THAT(unchecked.out, HasSubstr("signatures intact, signer NOT checked"));
 
   // Another dispatcher's key is refused, so is the record with one byte changed.
   const std::string other = record::Fingerprint(record::SigningKey::Generate()->public_key());
   testing::CommandResult foreign = testing::Run(
-      {kBin + "/mw", "record", "verify", dir.Sub("record.txt"), "--dispatcher-key", other});
+      {kBin + "mw", "record", "verify", dir.Sub("record.txt"), "--dispatcher-key", other});
   EXPECT_NE(foreign.exit_code, 0);
   EXPECT_THAT(foreign.err, HasSubstr(absl::StrCat("signed by dispatcher key ", published,
                                                   ", not the one given (", other, ")")));
@@ -153,13 +105,10 @@ TEST(WorkRecordE2eTest, ARecordVerifiesWithMwAndFailsOnceAByteIsChanged) {
   changed[at + 9] = '3';
   std::ofstream(dir.Sub("changed.txt")) << changed;
   testing::CommandResult bad =
-      testing::Run({kBin + "/mw", "record", "verify", dir.Sub("changed.txt")});
+      testing::Run({kBin + "mw", "record", "verify", dir.Sub("changed.txt")});
   EXPECT_NE(bad.exit_code, 0);
   EXPECT_THAT(bad.err, HasSubstr("NOT a valid work record: record line"));
   EXPECT_THAT(bad.err, HasSubstr("expected the dispatcher's signature of every line above it"));
-
-  dispatcher.Signal(SIGTERM);
-  EXPECT_EQ(dispatcher.Wait(), 0);
 }
 
 }  // namespace

@@ -248,7 +248,7 @@ void WebServer::ManagerPage(Call& c, const Html& notice) {
                 "<input type=\"text\" name=\"note\" required></label><button>",
                 Escape(m.Text(c.lang, "withhold_button")), "</button></form>");
   }
-  body.Append(ReviewQueue(c, name_of), ManagersSection(c));
+  body.Append(ReviewQueue(c, name_of), PayoutsSection(c), ManagersSection(c));
   const centre::OutboxStats outbox = state_->Outbox();
   body.Append("<h2>", Escape(m.Text(c.lang, "outbox")), "</h2><p id=\"outbox\">",
               Escape(m.Text(c.lang, "outbox_depth", {{"n", absl::StrCat(outbox.depth)}})), "<br>",

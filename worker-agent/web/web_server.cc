@@ -322,6 +322,10 @@ void WebServer::Routes() {
   server_->Get("/verify", route(Need::kNobody, [this](Call& c) { VerifyPage(c); }));
   server_->Post("/verify", route(Need::kNobody, [this](Call& c) { VerifyPage(c); }));
   server_->Get("/manage", route(Need::kManager, [this](Call& c) { ManagerPage(c, ""); }));
+  server_->Post("/manage/payouts/file",
+                route(Need::kManager, [this](Call& c) { PaymentFileDownload(c); }));
+  server_->Post("/manage/payouts/results",
+                route(Need::kManager, [this](Call& c) { ImportPayoutResults(c); }));
   for (const char* action : {"add", "code", "forget", "trained", "resolve", "withhold", "move",
                              "reserve", "unreserve", "review", "team", "disband", "duty"}) {
     server_->Post(absl::StrCat("/manage/", action),

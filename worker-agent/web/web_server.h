@@ -27,6 +27,7 @@
 #include "absl/synchronization/mutex.h"
 #include "engine/common/clock.h"
 #include "microwork/v1/services.pb.h"
+#include "worker-agent/payouts/mobile_money.h"
 #include "worker-agent/state/agent_state.h"
 #include "worker-agent/web/connection_guard.h"
 #include "worker-agent/web/guard.h"
@@ -67,6 +68,10 @@ struct Hooks {
   std::function<absl::StatusOr<std::string>(const std::string& pseudonym,
                                             std::optional<std::string> name)>
       work_record;
+  // One of this centre's payout batches, and the payment rail's result for its lines (both need
+  // the dispatcher).
+  std::function<absl::StatusOr<v1::PayoutBatch>(const std::string& batch_id)> payout;
+  std::function<absl::StatusOr<v1::PayoutBatch>(const v1::SettlePayoutRequest&)> settle_payout;
 };
 
 class WebServer {
@@ -76,6 +81,8 @@ class WebServer {
     // Signs in as the account "manager", who adds the centre's other managers (each with their
     // own code, ManagerBook); empty: only those.
     std::string manager_code;
+    // This centre's public key (32 bytes): /verify says when a record is signed by it.
+    std::string centre_public_key;
     // Welfare limits of this centre (0: none). Past a daily or weekly limit of time on task no
     // task is offered and the worker goes off duty; past the daily number of answers on stages
     // tagged distressing, such tasks are passed back; after a stretch without a ten-minute
@@ -162,6 +169,13 @@ class WebServer {
   void DataPage(Call& c, bool json);
   void WorkRecord(Call& c);
   void VerifyPage(Call& c);
+  // The manager's payment files for mobile-money rails, and the import of the rail's results.
+  Html PayoutsSection(Call& c);
+  // The rail and the batch a payouts form names (the batch from the dispatcher), or why not.
+  absl::StatusOr<std::pair<payouts::Rail, v1::PayoutBatch>> ChosenPayout(Call& c);
+  void PayoutError(Call& c, absl::string_view text);
+  void PaymentFileDownload(Call& c);
+  void ImportPayoutResults(Call& c);
   void ManagerPage(Call& c, const Html& notice);
   void ManagerAction(Call& c, const std::string& action);
   // The manager's teams and reservations section, and the forms posted from it.

@@ -99,6 +99,15 @@ class WebServerTest : public ::testing::Test {
                                                         absl::UnixEpoch(), installation_key_),
                             std::move(name), absl::UnixEpoch(), centre_key_);
     };
+    hooks.payout = [this](const std::string& id) -> absl::StatusOr<v1::PayoutBatch> {
+      if (id != payout_.id()) return absl::NotFoundError(absl::StrCat("no payout ", id));
+      return payout_;
+    };
+    hooks.settle_payout =
+        [this](const v1::SettlePayoutRequest& r) -> absl::StatusOr<v1::PayoutBatch> {
+      settlements_.push_back(r);
+      return payout_;
+    };
     hooks_ = hooks;
     Restart({.listen = "127.0.0.1:0", .manager_code = kManagerCode});
   }
@@ -260,6 +269,8 @@ class WebServerTest : public ::testing::Test {
   mw::testing::TempDir dir_;
   FakeClock clock_;
   Hooks hooks_;
+  v1::PayoutBatch payout_;
+  std::vector<v1::SettlePayoutRequest> settlements_;
   record::SigningKey installation_key_ = *record::SigningKey::Generate();
   record::SigningKey centre_key_ = *record::SigningKey::Generate();
   std::unique_ptr<centre::AgentState> state_;
@@ -533,8 +544,19 @@ TEST_F(WebServerTest, AWorkerTakesTheirSignedRecordAndAnyoneCanCheckIt) {
   pasted.resize(pasted.size() - 2);
   auto checked = Post("/verify", "", {{"record", pasted}});
   ASSERT_EQ(checked->status, 200);
-  EXPECT_THAT(checked->body, HasSubstr("id=\"verified\">This is a valid work record of " + w +
-                                       " at centre nairobi"));
+  EXPECT_THAT(checked->body, HasSubstr("id=\"verified\">The signatures are intact: nothing in "
+                                       "this record of " +
+                                       w + " at centre nairobi"));
+  EXPECT_THAT(checked->body, HasSubstr("This is not this centre&#39;s key"));
+  // Signed in, from the page's own form (with its token), and by this centre's key.
+  Restart({.listen = "127.0.0.1:0",
+           .manager_code = kManagerCode,
+           .centre_public_key = centre_key_.public_key()});
+  const std::string again = SignIn(code);
+  EXPECT_THAT(Get("/verify", again)->body, HasSubstr("name=\"form_token\""));
+  auto ours = Post("/verify", again, {{"record", named->body}});
+  ASSERT_EQ(ours->status, 200);
+  EXPECT_THAT(ours->body, HasSubstr("was changed since this centre signed it"));
   std::string changed = named->body;
   changed[changed.find("Answers: 3") + 9] = '9';
   auto refused = Post("/verify", "", {{"record", changed}});
@@ -542,6 +564,52 @@ TEST_F(WebServerTest, AWorkerTakesTheirSignedRecordAndAnyoneCanCheckIt) {
 
   online_ = false;
   EXPECT_EQ(Get("/record.txt", cookie)->get_header_value("Location"), "/me?notice=record_offline");
+}
+
+// The manager makes the M-Pesa file of an approved batch from the roster's numbers and imports
+// the rail's result, which goes to the dispatcher signed with the manager's name.
+TEST_F(WebServerTest, TheManagerMakesTheMpesaFileAndImportsTheResult) {
+  std::string code;
+  const std::string w = AddWorker("Esther", &code);  // contact +254 700 000 000
+  payout_.set_id("payout-nairobi-1");
+  payout_.set_centre("nairobi");
+  payout_.set_state(v1::PAYOUT_APPROVED);
+  payout_.set_currency("KES");
+  v1::PayoutLine* line = payout_.add_lines();
+  line->set_worker_account("worker:nairobi/" + w);
+  line->set_amount_minor(12050);
+  line->set_currency("KES");
+  const std::string manager = SignIn(kManagerCode);
+  EXPECT_THAT(Get("/manage", manager)->body, HasSubstr("action=\"/manage/payouts/file\""));
+  const httplib::Params first{{"batch", "payout-nairobi-1"}, {"rail", "mpesa"}};
+  EXPECT_EQ(Post("/manage/payouts/file", "", first)->status, 303);
+
+  auto file = Post("/manage/payouts/file", manager, first);
+  ASSERT_EQ(file->status, 200);
+  EXPECT_EQ(file->get_header_value("Content-Disposition"),
+            "attachment; filename=\"payout-nairobi-1-mpesa.csv\"");
+  const std::string id = "payout:payout-nairobi-1:worker:nairobi/" + w;
+  EXPECT_EQ(file->body, "OriginatorConversationID,CommandID,Amount,PartyB,Remarks,Occasion\n" + id +
+                            ",SalaryPayment,120,254700000000,\"Pay for work, "
+                            "payout-nairobi-1\",payout-nairobi-1\n");
+  EXPECT_THAT(
+      Post("/manage/payouts/file", manager, {{"batch", "payout-nairobi-9"}, {"rail", "mpesa"}})
+          ->body,
+      HasSubstr("no payout payout-nairobi-9"));
+
+  auto imported =
+      Post("/manage/payouts/results", manager,
+           {{"batch", "payout-nairobi-1"},
+            {"rail", "mpesa"},
+            {"results", "OriginatorConversationID,ResultCode,ResultDesc,TransactionID\r\n" + id +
+                            ",2001,The initiator information is invalid.,\r\n"}});
+  ASSERT_EQ(imported->status, 200);
+  EXPECT_THAT(imported->body, HasSubstr("Imported: 0 paid, 1 not paid (back on their balance)."));
+  ASSERT_EQ(settlements_.size(), 1u);
+  EXPECT_EQ(settlements_[0].settled_by(), "manager");
+  ASSERT_EQ(settlements_[0].lines_size(), 1);
+  EXPECT_EQ(settlements_[0].lines(0).outcome(), v1::PAYOUT_LINE_FAILED);
+  EXPECT_EQ(settlements_[0].lines(0).reason(), "The initiator information is invalid.");
 }
 
 // A newcomer trains first; the manager (a person) can mark them trained, which the dispatcher

@@ -494,8 +494,10 @@ void WebServer::WorkRecord(Call& c) {
   if (!text.ok()) {
     spdlog::warn("event=web_work_record_failed worker={} error=\"{}\"", c.session.worker,
                  text.status().ToString());
-    c.Redirect(text.status().code() == absl::StatusCode::kNotFound ? "/me?notice=record_empty"
-                                                                   : "/me?notice=record_offline");
+    const absl::StatusCode code = text.status().code();
+    c.Redirect(code == absl::StatusCode::kNotFound          ? "/me?notice=record_empty"
+               : code == absl::StatusCode::kInvalidArgument ? "/me?notice=record_bad_name"
+                                                            : "/me?notice=record_offline");
     return;
   }
   c.res.set_header("Content-Disposition", "attachment; filename=\"work-record.txt\"");
@@ -512,21 +514,29 @@ void WebServer::VerifyPage(Call& c) {
     absl::StrReplaceAll({{"\r\n", "\n"}}, &text);
     if (!text.empty() && text.back() != '\n') text.push_back('\n');
     absl::StatusOr<record::VerifiedRecord> v = record::VerifyRecord(text);
-    result = v.ok()
-                 ? HtmlCat("<p class=\"notice\" id=\"verified\">",
-                           Escape(m.Text(c.lang, "verify_ok",
-                                         {{"worker", v->worker},
-                                          {"centre", v->centre},
-                                          {"dispatcher", record::Fingerprint(v->dispatcher_key)}})),
-                           "</p>")
-                 : HtmlCat("<p class=\"notice error\" id=\"error\">",
-                           Escape(m.Text(c.lang, "verify_failed")), " ",
-                           Escape(v.status().message()), "</p>");
+    if (!v.ok()) {
+      result = HtmlCat("<p class=\"notice error\" id=\"error\">",
+                       Escape(m.Text(c.lang, "verify_failed")), " ", Escape(v.status().message()),
+                       "</p>");
+    } else {
+      // Intact signatures prove no change since signing; who signed is what the keys say. This
+      // centre knows its own key; the platform's is compared with the one the operator publishes.
+      const bool ours =
+          !options_.centre_public_key.empty() && v->centre_key == options_.centre_public_key;
+      result = HtmlCat("<p class=\"notice\" id=\"verified\">",
+                       Escape(m.Text(c.lang, ours ? "verify_ok_here" : "verify_ok_elsewhere",
+                                     {{"worker", v->worker},
+                                      {"centre", v->centre},
+                                      {"centre_key", record::Fingerprint(v->centre_key)},
+                                      {"dispatcher", record::Fingerprint(v->dispatcher_key)}})),
+                       "</p>");
+    }
   }
   Render(c, m.Text(c.lang, "verify_title"),
          HtmlCat(result, "<p>", Escape(m.Text(c.lang, "verify_help")),
-                 "</p><form method=\"post\" action=\"/verify\"><textarea name=\"record\" "
-                 "rows=\"12\" required></textarea><button type=\"submit\">",
+                 "</p><form method=\"post\" action=\"/verify\">", c.FormToken(),
+                 "<textarea name=\"record\" rows=\"12\" required></textarea><button "
+                 "type=\"submit\">",
                  Escape(m.Text(c.lang, "verify_button")), "</button></form>"));
 }
 
