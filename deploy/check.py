@@ -2,7 +2,9 @@
 """Offline checks of deploy/: the Kubernetes manifests hang together (every selector matches a
 pod template, every mounted volume and referenced ConfigMap/Secret exists, StatefulSets name a
 Service and keep their state on a volume claim), `kubectl kustomize` renders them when kubectl is
-installed, and every Grafana panel queries metrics the servers export.
+installed, as does deploy/k8s/regions (a shard per data-residency region: names suffixed, pods
+pinned to the region, each agent on its own shard's dispatcher), and every Grafana panel queries
+metrics the servers export.
 
     /usr/bin/python3 deploy/check.py [REPO_ROOT]    exits 1 naming every problem
 """
@@ -26,14 +28,24 @@ def problem(where, what):
     problems.append(f"{where}: {what}")
 
 
-def load_k8s():
-    kustomization = yaml.safe_load((K8S / "kustomization.yaml").read_text())
+def load_kustomization(directory):
+    """The objects of `directory`'s kustomization, following directories it lists (no renames:
+    the base has none)."""
+    kustomization = yaml.safe_load((directory / "kustomization.yaml").read_text())
     objects = []
     for name in kustomization["resources"]:
-        for doc in yaml.safe_load_all((K8S / name).read_text()):
+        path = directory / name
+        if path.is_dir():
+            objects += load_kustomization(path)
+            continue
+        for doc in yaml.safe_load_all(path.read_text()):
             if doc:
-                objects.append((name, doc))
+                objects.append((str(path.relative_to(K8S)), doc))
     return objects
+
+
+def load_k8s():
+    return load_kustomization(K8S)
 
 
 def check_k8s(objects):
@@ -102,20 +114,68 @@ def check_k8s(objects):
                 problem(where, f"targetPort {tp} is not a named port of the selected pods")
 
 
-def check_kustomize(objects):
-    kubectl = shutil.which("kubectl")
-    if kubectl is None:
-        return
-    out = subprocess.run([kubectl, "kustomize", str(K8S)], capture_output=True, text=True)
+def render(directory):
+    """`kubectl kustomize directory` as objects, or None (and a problem) when it fails."""
+    out = subprocess.run([shutil.which("kubectl"), "kustomize", str(directory)],
+                         capture_output=True, text=True)
     if out.returncode != 0:
-        problem("kubectl kustomize", out.stderr.strip())
+        problem(f"kubectl kustomize {directory.relative_to(ROOT)}", out.stderr.strip())
+        return None
+    return [d for d in yaml.safe_load_all(out.stdout) if d]
+
+
+def check_kustomize(objects):
+    if shutil.which("kubectl") is None:
         return
-    rendered = [d for d in yaml.safe_load_all(out.stdout) if d]
+    rendered = render(K8S)
+    if rendered is None:
+        return
     if len(rendered) != len(objects):
         problem("kubectl kustomize", f"rendered {len(rendered)} objects, expected {len(objects)}")
     for d in rendered:
         if d["kind"] != "Namespace" and d["metadata"].get("namespace") != "microwork":
             problem("kubectl kustomize", f"{d['kind']}/{d['metadata']['name']} not in microwork")
+
+
+def check_regions(objects):
+    """deploy/k8s/regions: a whole shard per region, its names suffixed, every reference kept
+    inside the shard, its pods pinned to the region, its agent talking to its own dispatcher."""
+    if shutil.which("kubectl") is None:
+        return
+    regions = K8S / "regions"
+    rendered = render(regions)
+    if rendered is None:
+        return
+    listed = yaml.safe_load((regions / "kustomization.yaml").read_text())["resources"]
+    shards = [r for r in listed if (regions / r).is_dir() and not r.startswith("..")]
+    shard_objects = len(objects) - 1  # the base without its namespace
+    if len(rendered) != 1 + shard_objects * len(shards):
+        problem("regions", f"rendered {len(rendered)} objects for {len(shards)} shards of "
+                           f"{shard_objects}")
+    # The rendered objects pass the same checks as the base: references resolve after renaming.
+    check_k8s([(f"regions {d.get('metadata', {}).get('labels', {}).get('microwork.org/shard')}",
+                d) for d in rendered])
+    for shard in shards:
+        mine = [d for d in rendered
+                if d.get("metadata", {}).get("labels", {}).get("microwork.org/shard") == shard]
+        if len(mine) != shard_objects:
+            problem(f"regions/{shard}", f"{len(mine)} objects carry its label, expected "
+                                        f"{shard_objects}")
+        for d in mine:
+            where = f"regions/{shard} {d['kind']}/{d['metadata']['name']}"
+            if not d["metadata"]["name"].endswith(f"-{shard}"):
+                problem(where, f"name without the shard's suffix -{shard}")
+            if d["kind"] == "StatefulSet":
+                terms = (d["spec"]["template"]["spec"].get("affinity", {}).get("nodeAffinity", {})
+                         .get("requiredDuringSchedulingIgnoredDuringExecution", {})
+                         .get("nodeSelectorTerms", []))
+                keys = [e["key"] for t in terms for e in t.get("matchExpressions", [])]
+                if "topology.kubernetes.io/region" not in keys:
+                    problem(where, "not pinned to its region (topology.kubernetes.io/region)")
+            if d["kind"] == "ConfigMap" and "agent.toml" in d.get("data", {}):
+                want = f'dispatcher = "mw-dispatcher-{shard}.microwork.svc:7070"'
+                if want not in d["data"]["agent.toml"]:
+                    problem(where, f"the agent does not talk to its shard's dispatcher ({want})")
 
 
 def check_dashboard():
@@ -140,6 +200,7 @@ def main():
     objects = load_k8s()
     check_k8s(objects)
     check_kustomize(objects)
+    check_regions(objects)
     check_dashboard()
     if problems:
         for p in problems:
