@@ -178,6 +178,30 @@ def check_regions(objects):
                     problem(where, f"the agent does not talk to its shard's dispatcher ({want})")
 
 
+def check_images(objects):
+    """Every workload runs the image deploy/Containerfile builds from the package at the
+    project's version, with one of the package's binaries as its command."""
+    version = re.search(r"project\(microwork VERSION ([0-9.]+)",
+                        (ROOT / "CMakeLists.txt").read_text()).group(1)
+    containerfile = (ROOT / "deploy" / "Containerfile").read_text()
+    if f"ARG VERSION={version}" not in containerfile or \
+            "microwork_${VERSION}_amd64.deb" not in containerfile:
+        problem("deploy/Containerfile", f"does not install the package microwork_{version}")
+    installed = set(re.findall(r"TARGETS ([\w -]+) RUNTIME",
+                               (ROOT / "cmake" / "Packaging.cmake").read_text())[0].split())
+    for file, o in objects:
+        if o.get("kind") not in ("StatefulSet", "Deployment"):
+            continue
+        for c in o["spec"]["template"]["spec"]["containers"]:
+            where = f"{file} {o['kind']}/{o['metadata']['name']} container {c['name']}"
+            if c.get("image") != f"ghcr.io/microwork/microwork:{version}":
+                problem(where, f"image {c.get('image')} is not the one deploy/Containerfile "
+                               f"builds (ghcr.io/microwork/microwork:{version})")
+            command = c.get("command", [""])[0]
+            if not command.startswith("/usr/bin/") or command[len("/usr/bin/"):] not in installed:
+                problem(where, f"command {command} is not a binary the package installs")
+
+
 def check_dashboard():
     exported = set()
     for src in ("dispatcher/metrics.cc", "worker-agent/metrics.cc"):
@@ -201,6 +225,7 @@ def main():
     check_k8s(objects)
     check_kustomize(objects)
     check_regions(objects)
+    check_images(objects)
     check_dashboard()
     if problems:
         for p in problems:

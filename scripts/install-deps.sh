@@ -15,6 +15,7 @@ packages=(
   python3-grpcio python3-protobuf python3-pandas python3-tqdm python3-pytest python3-venv
   python3-setuptools python3-wheel
   chromium nodejs
+  dpkg-dev fakeroot lintian
 )
 
 missing=()

@@ -2,6 +2,7 @@
 // against real binaries on loopback (mw-dispatcher, mw-agent --web-listen, mw). The centre
 // manager adds a worker and hands over the sign-in code; the worker, on a phone-sized screen,
 // sees the pay before starting, does tasks in English and in Kiswahili, skips one with a reason,
+// sees their earnings right to left in Urdu and again in French,
 // and finds the pay on the earnings page once the dispatcher's receipts are back. Screenshots go
 // to --out.
 //
@@ -178,6 +179,30 @@ async function main() {
   await until(worker, async () => (await worker.textContent('#today')).includes('kazi 3'), 'three receipts');
   assert.match(await worker.textContent('#today'), /^0\.15 USD\s*kazi 3/);
   await worker.screenshot({ path: path.join(out, 'worker-earnings-sw.png'), fullPage: true });
+  // Urdu is written right to left: the page says so and its layout mirrors (the heading starts
+  // at the right edge, the table's cells read from the right); French is the same page again.
+  await worker.click('nav button[lang=ur]');
+  assert.equal(await worker.getAttribute('html', 'lang'), 'ur');
+  assert.equal(await worker.getAttribute('html', 'dir'), 'rtl');
+  assert.equal((await worker.textContent('h1')).trim(), 'میری کمائی');
+  // Where the heading's text sits (its box spans the width either way).
+  const textBox = (page) => page.locator('h1').evaluate((e) => {
+    const r = document.createRange();
+    r.selectNodeContents(e);
+    const b = r.getBoundingClientRect();
+    return { left: b.left, right: b.right };
+  });
+  const width = worker.viewportSize().width;
+  const h1 = await textBox(worker);
+  assert.ok(h1.right > width - 40 && h1.left > width / 2, `the heading is not at the right: ${JSON.stringify(h1)}`);
+  const th = await worker.locator('th').first().evaluate((e) => getComputedStyle(e).textAlign);
+  assert.ok(th === 'start' || th === 'right', `table cells align ${th}`);
+  await worker.screenshot({ path: path.join(out, 'worker-earnings-ur.png'), fullPage: true });
+  await worker.click('nav button[lang=fr]');
+  assert.equal(await worker.getAttribute('html', 'dir'), 'ltr');
+  assert.equal((await worker.textContent('h1')).trim(), 'Mes gains');
+  const h1fr = await textBox(worker);
+  assert.ok(h1fr.left < 40 && h1fr.right < width / 2, `the French heading is not at the left: ${JSON.stringify(h1fr)}`);
   await worker.click('nav button[lang=en]');
   assert.match(await worker.textContent('#today'), /^0\.15 USD\s*3 tasks/);
   await worker.screenshot({ path: path.join(out, 'worker-earnings-en.png'), fullPage: true });

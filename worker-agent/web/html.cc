@@ -49,7 +49,7 @@ label{display:block;margin:6px 0}input[type=checkbox],input[type=radio]{width:24
 label.opt{display:block;border:1px solid #aaa;border-radius:8px;padding:12px;margin:6px 0}
 input[type=text],input[type=number],input[type=password],textarea,select{font-size:1em;width:100%;
 box-sizing:border-box;padding:10px;min-height:48px}
-table{border-collapse:collapse;width:100%}td,th{border-bottom:1px solid #ddd;padding:6px;text-align:left}
+table{border-collapse:collapse;width:100%}td,th{border-bottom:1px solid #ddd;padding:6px;text-align:start}
 dl dt{font-weight:bold}dl dd{margin:0 0 8px}
 form.inline{margin:0}button.small{width:auto;min-height:40px;margin:0}
 )css";
@@ -83,7 +83,7 @@ absl::string_view PageScript() { return kScript; }
 absl::string_view PageStyle() { return kStyle; }
 
 std::string Page(const Frame& f, const Html& body) {
-  return HtmlCat("<!doctype html><html lang=\"", Escape(f.lang),
+  return HtmlCat("<!doctype html><html lang=\"", Escape(f.lang), "\" dir=\"", Escape(f.dir),
                  "\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" "
                  "content=\"width=device-width,initial-scale=1\">",
                  f.refresh_seconds > 0

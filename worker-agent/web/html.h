@@ -92,6 +92,7 @@ Html HtmlCat(const Parts&... parts) {
 
 struct Frame {
   std::string lang = "en";
+  std::string dir = "ltr";  // "rtl" for a language written right to left: the layout mirrors
   std::string title;
   Html nav;
   Html notice;              // shown above the body

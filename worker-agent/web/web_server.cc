@@ -368,13 +368,15 @@ void WebServer::Render(Call& c, const std::string& title, const Html& body, int 
                   Escape(Messages::Get().Text(c.lang, "offline")), "</p>");
   }
   c.res.set_header("Cache-Control", "no-store");
-  c.res.set_content(Page({.lang = c.lang,
-                          .title = title,
-                          .nav = Nav(c),
-                          .notice = notice,
-                          .refresh_seconds = refresh},
-                         HtmlCat("<h1>", Escape(title), "</h1>", body)),
-                    "text/html; charset=utf-8");
+  c.res.set_content(
+      Page({.lang = c.lang,
+            .dir = Messages::Get().Text(c.lang, "text_direction") == "rtl" ? "rtl" : "ltr",
+            .title = title,
+            .nav = Nav(c),
+            .notice = notice,
+            .refresh_seconds = refresh},
+           HtmlCat("<h1>", Escape(title), "</h1>", body)),
+      "text/html; charset=utf-8");
 }
 
 // ---- Signing in ----

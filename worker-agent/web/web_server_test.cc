@@ -445,7 +445,7 @@ TEST_F(WebServerTest, EarningsInBothLanguagesFromTheDispatchersReceipts) {
   EXPECT_EQ(lang->get_header_value("Location"), "/earnings");
   EXPECT_EQ(state_->Worker(w)->ui_language(), "sw");  // remembered for the next sign-in
   auto sw = Get("/earnings", cookie + "; mw_lang=sw");
-  EXPECT_THAT(sw->body, HasSubstr("<html lang=\"sw\">"));
+  EXPECT_THAT(sw->body, HasSubstr("<html lang=\"sw\" dir=\"ltr\">"));
   EXPECT_THAT(sw->body, HasSubstr("<th>Leo</th><td id=\"today\"><b>0.05 USD</b><br>kazi 1"));
   EXPECT_THAT(sw->body, HasSubstr("Majibu 1 yamehifadhiwa hapa"));
   // A language switch never sends anyone to another site.
@@ -1258,7 +1258,8 @@ TEST_F(WebServerTest, AFormWithoutThePagesTokenChangesNothing) {
   const std::string aid = "job-1/label/0@" + w;
   ASSERT_EQ(Post("/task/start", cookie, {{"aid", aid}})->status, 303);
   auto task = Get("/task", cookie);
-  EXPECT_EQ(FormsCarrying(task->body, FormToken(cookie)), 4u);  // answer, skip, language, sign out
+  // Answer, skip, a switch to each of the three other languages, sign out.
+  EXPECT_EQ(FormsCarrying(task->body, FormToken(cookie)), 6u);
   auto forged = client_->Post(
       "/task/answer", httplib::Headers{{"Cookie", cookie}},
       httplib::Params{{"aid", aid}, {"epoch", "2"}, {"hidden_ms", "0"}, {"choice", "positive"}});
