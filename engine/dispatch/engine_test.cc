@@ -946,6 +946,22 @@ TEST_F(EngineTest, ARailsResultSettlesPayoutLinesAndWhatFailedIsOwedAgain) {
   EXPECT_EQ(engine_->SettlePayout("kampala", settle).status().code(), absl::StatusCode::kNotFound);
   EXPECT_EQ(engine_->GetCentrePayout("kampala", batch.id()).status().code(),
             absl::StatusCode::kPermissionDenied);
+  // A request refused at any line moves nothing, not even its good lines.
+  v1::SettlePayoutRequest half = settle;
+  half.set_idempotency_key("s-half");
+  half.mutable_lines(0)->set_worker_account("worker:nairobi/nobody");
+  std::swap(*half.mutable_lines(0), *half.mutable_lines(1));  // the failed line first
+  EXPECT_EQ(engine_->SettlePayout("nairobi", half).status().code(), absl::StatusCode::kNotFound);
+  v1::SettlePayoutRequest twice = settle;
+  twice.set_idempotency_key("s-twice");
+  *twice.add_lines() = settle.lines(1);
+  EXPECT_EQ(engine_->SettlePayout("nairobi", twice).status().message(),
+            "lines[2].worker_account: worker:nairobi/w2 appears twice");
+  v1::SettlePayoutRequest unreferenced = settle;
+  unreferenced.set_idempotency_key("s-unreferenced");
+  unreferenced.mutable_lines(0)->clear_rail_reference();
+  EXPECT_EQ(engine_->SettlePayout("nairobi", unreferenced).status().message(),
+            "lines[0].rail_reference: a paid line names the rail's transaction");
   settle.set_idempotency_key("s2");
   auto settled = engine_->SettlePayout("nairobi", settle);
   ASSERT_TRUE(settled.ok()) << settled.status();
@@ -960,7 +976,7 @@ TEST_F(EngineTest, ARailsResultSettlesPayoutLinesAndWhatFailedIsOwedAgain) {
     st.set_worker_account(absl::StrCat("worker:nairobi/", w));
     return engine_->GetStatement(st, "")->lines(0).posted_minor();
   };
-  EXPECT_EQ(posted("w1"), 5);   // 15 - 10 paid
+  EXPECT_EQ(posted("w1"), 5);   // 15 - 10 paid, and nothing from the refused requests
   EXPECT_EQ(posted("w2"), 15);  // all of it, for the next batch
   EXPECT_EQ(posted("w3"), 0);   // awaiting its result
 
@@ -970,6 +986,7 @@ TEST_F(EngineTest, ARailsResultSettlesPayoutLinesAndWhatFailedIsOwedAgain) {
   EXPECT_EQ(posted("w2"), 15);
   settle.mutable_lines(1)->set_outcome(v1::PAYOUT_LINE_PAID);
   settle.mutable_lines(1)->set_paid_minor(15);
+  settle.mutable_lines(1)->set_rail_reference("RKT2");
   settle.set_idempotency_key("s4");
   EXPECT_EQ(engine_->SettlePayout("nairobi", settle).status().message(),
             "lines[1]: worker:nairobi/w2 was settled already as PAYOUT_LINE_FAILED by otieno");
@@ -981,6 +998,7 @@ TEST_F(EngineTest, ARailsResultSettlesPayoutLinesAndWhatFailedIsOwedAgain) {
   over->set_worker_account("worker:nairobi/w3");
   over->set_outcome(v1::PAYOUT_LINE_PAID);
   over->set_paid_minor(16);
+  over->set_rail_reference("RKT3");
   EXPECT_EQ(engine_->SettlePayout("nairobi", bad).status().message(),
             "lines[0].paid_minor: expected 1 to 15 for worker:nairobi/w3, got 16");
   over->set_outcome(v1::PAYOUT_LINE_AWAITING);

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -275,31 +276,40 @@ absl::StatusOr<v1::PayoutBatch> Engine::ApprovePayout(const v1::ApprovePayoutReq
                 "): approved by ", first, "; ", why));
           }
         }
+        // Each transfer moves the ledger's memory at once: one refused after another went
+        // through leaves memory ahead of the disk, which Diverged turns into a restart from
+        // what is durable. A refusal before any moved changes nothing.
+        bool moved = false;
+        auto moving = [&](absl::Status s) {
+          if (!s.ok() && moved) Diverged(s);
+          moved = moved || s.ok();
+          return s;
+        };
         for (const auto& g : reply->guarantee_topups()) {
           const JobRun* run = catalogue_.Find(g.job_id());
           if (run == nullptr) return absl::DataLossError(absl::StrCat("no job ", g.job_id()));
           const std::string id = TopUpTransferId(r.batch_id(), g.job_id(), g.worker_account());
           // The ledger checks the two people again (CheckTwoPeople) and refuses otherwise.
           MW_RETURN_IF_ERROR(
-              pay_->PayWorker(*run, reply->centre(),
-                              {.id = id,
-                               .kind = v1::TRANSFER_POSTED,
-                               .code = v1::CODE_TOPUP,
-                               .debit_account = kGuaranteeAccount,
-                               .credit_account = g.worker_account(),
-                               .amount_minor = g.amount_minor(),
-                               .currency = g.currency(),
-                               .job_id = g.job_id(),
-                               .reason = "wage floor on measured time, from the platform's "
-                                         "guarantee (the job's escrow was short)",
-                               .decided_by = first,
-                               .second_approver = second},
-                              /*fees=*/nullptr, batch)
-                  .status());
+              moving(pay_->PayWorker(*run, reply->centre(),
+                                     {.id = id,
+                                      .kind = v1::TRANSFER_POSTED,
+                                      .code = v1::CODE_TOPUP,
+                                      .debit_account = kGuaranteeAccount,
+                                      .credit_account = g.worker_account(),
+                                      .amount_minor = g.amount_minor(),
+                                      .currency = g.currency(),
+                                      .job_id = g.job_id(),
+                                      .reason = "wage floor on measured time, from the platform's "
+                                                "guarantee (the job's escrow was short)",
+                                      .decided_by = first,
+                                      .second_approver = second},
+                                     /*fees=*/nullptr, batch)
+                         .status()));
         }
         for (const auto& line : reply->lines()) {
-          // The ledger refuses a line the account no longer covers, and nothing moves.
-          MW_RETURN_IF_ERROR(
+          // The ledger refuses a line the account no longer covers.
+          MW_RETURN_IF_ERROR(moving(
               ledger_
                   ->Apply({.id = absl::StrCat("payout:", r.batch_id(), ":", line.worker_account()),
                            .kind = v1::TRANSFER_POSTED,
@@ -311,7 +321,7 @@ absl::StatusOr<v1::PayoutBatch> Engine::ApprovePayout(const v1::ApprovePayoutReq
                            .reason = r.batch_id(),
                            .decided_by = first},
                           batch)
-                  .status());
+                  .status()));
         }
         reply->set_state(v1::PAYOUT_APPROVED);
         reply->set_approved_by(first);
@@ -350,7 +360,11 @@ absl::StatusOr<v1::PayoutBatch> Engine::SettlePayout(const std::string& centre,
     }
     if (l.reason().size() > 200 || l.rail_reference().size() > 64) {
       return absl::InvalidArgumentError(
-          absl::StrCat(where, ": reason at most 200 characters, rail_reference at most 64"));
+          absl::StrCat(where, ": reason at most 200 bytes, rail_reference at most 64"));
+    }
+    if (l.outcome() == v1::PAYOUT_LINE_PAID && l.rail_reference().empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(where, ".rail_reference: a paid line names the rail's transaction"));
     }
   }
   return Idempotent<v1::PayoutBatch>(
@@ -368,20 +382,33 @@ absl::StatusOr<v1::PayoutBatch> Engine::SettlePayout(const std::string& centre,
         }
         absl::flat_hash_map<std::string, v1::PayoutLine*> by_account;
         for (auto& l : *reply->mutable_lines()) by_account[l.worker_account()] = &l;
+        // Every line is checked before anything moves: each transfer applied moves the ledger's
+        // memory at once, so a request refused halfway would leave memory ahead of the disk.
+        struct Settlement {
+          v1::PayoutLine* line;
+          const v1::SettlePayoutRequest::Line* result;
+          int64_t paid;
+        };
+        std::vector<Settlement> settle;
+        absl::flat_hash_set<std::string> named;
         for (int i = 0; i < r.lines_size(); ++i) {
           const auto& in = r.lines(i);
+          const std::string where = absl::StrCat("lines[", i, "]");
+          if (!named.insert(in.worker_account()).second) {
+            return absl::InvalidArgumentError(
+                absl::StrCat(where, ".worker_account: ", in.worker_account(), " appears twice"));
+          }
           auto found = by_account.find(in.worker_account());
-          v1::PayoutLine* line = found == by_account.end() ? nullptr : found->second;
-          if (line == nullptr) {
-            return absl::NotFoundError(absl::StrCat("lines[", i,
-                                                    "].worker_account: ", in.worker_account(),
+          if (found == by_account.end()) {
+            return absl::NotFoundError(absl::StrCat(where, ".worker_account: ", in.worker_account(),
                                                     " is not in ", r.batch_id()));
           }
+          v1::PayoutLine* line = found->second;
           const int64_t paid = in.outcome() == v1::PAYOUT_LINE_PAID ? in.paid_minor() : 0;
           if (in.outcome() == v1::PAYOUT_LINE_PAID && (paid < 1 || paid > line->amount_minor())) {
-            return absl::InvalidArgumentError(
-                absl::StrCat("lines[", i, "].paid_minor: expected 1 to ", line->amount_minor(),
-                             " for ", in.worker_account(), ", got ", paid));
+            return absl::InvalidArgumentError(absl::StrCat(where, ".paid_minor: expected 1 to ",
+                                                           line->amount_minor(), " for ",
+                                                           in.worker_account(), ", got ", paid));
           }
           if (line->outcome() != v1::PAYOUT_LINE_AWAITING) {
             if (line->outcome() == in.outcome() && line->paid_minor() == paid &&
@@ -389,32 +416,41 @@ absl::StatusOr<v1::PayoutBatch> Engine::SettlePayout(const std::string& centre,
               continue;  // the same result again: already settled
             }
             return absl::FailedPreconditionError(absl::StrCat(
-                "lines[", i, "]: ", in.worker_account(), " was settled already as ",
+                where, ": ", in.worker_account(), " was settled already as ",
                 v1::PayoutLineOutcome_Name(line->outcome()), " by ", line->settled_by()));
           }
-          if (const int64_t back = line->amount_minor() - paid; back > 0) {
-            MW_RETURN_IF_ERROR(
+          settle.push_back({line, &in, paid});
+        }
+        bool moved = false;
+        for (const Settlement& s : settle) {
+          if (const int64_t back = s.line->amount_minor() - s.paid; back > 0) {
+            absl::Status applied =
                 ledger_
                     ->Apply({.id = absl::StrCat("payout-returned:", r.batch_id(), ":",
-                                                in.worker_account()),
+                                                s.line->worker_account()),
                              .kind = v1::TRANSFER_POSTED,
                              .code = v1::CODE_PAYOUT_RETURNED,
                              .debit_account = ClearingAccount(centre),
-                             .credit_account = in.worker_account(),
+                             .credit_account = s.line->worker_account(),
                              .amount_minor = back,
-                             .currency = line->currency(),
-                             .reason = in.outcome() == v1::PAYOUT_LINE_FAILED
-                                           ? absl::StrCat("not paid: ", in.reason())
+                             .currency = s.line->currency(),
+                             .reason = s.result->outcome() == v1::PAYOUT_LINE_FAILED
+                                           ? absl::StrCat("not paid: ", s.result->reason())
                                            : "below the payment rail's smallest unit",
                              .decided_by = person},
                             batch)
-                    .status());
+                    .status();
+            if (!applied.ok()) {
+              if (moved) Diverged(applied);  // an earlier line's transfer is in memory only
+              return applied;
+            }
+            moved = true;
           }
-          line->set_outcome(in.outcome());
-          line->set_paid_minor(paid);
-          line->set_outcome_reason(in.reason());
-          line->set_rail_reference(in.rail_reference());
-          line->set_settled_by(person);
+          s.line->set_outcome(s.result->outcome());
+          s.line->set_paid_minor(s.paid);
+          s.line->set_outcome_reason(s.result->reason());
+          s.line->set_rail_reference(s.result->rail_reference());
+          s.line->set_settled_by(person);
         }
         batch->PutRecord(Cf::kPayouts, keys::Payout(r.batch_id()), *reply);
         return absl::OkStatus();

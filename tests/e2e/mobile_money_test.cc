@@ -84,6 +84,7 @@ TEST(MobileMoneyE2eTest, APayoutRoundTripsThroughTheMpesaFilesAndWhatFailedIsOwe
       "(Unregistered or Registered Customer) can't be supported by the service.,\n");
   ASSERT_TRUE(settle.ok()) << settle.status();
   settle->set_settled_by("otieno");
+  agent::payouts::KeySettlement(&*settle);
   v1::PayoutBatch settled;
   grpc::Status s = centre->SettlePayout(ctx().get(), *settle, &settled);
   ASSERT_TRUE(s.ok()) << s.error_message();

@@ -7,11 +7,15 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
 #include "engine/common/money.h"
 #include "engine/common/sha256.h"
 #include "engine/contract/csv_reader.h"
+#include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 
 namespace mw::agent::payouts {
 namespace {
@@ -49,7 +53,12 @@ std::string Field(absl::string_view s) {
   return out;
 }
 
-std::string Cut(absl::string_view s, size_t n) { return std::string(s.substr(0, n)); }
+// At most `n` bytes of `s`, never splitting a UTF-8 character.
+std::string Cut(absl::string_view s, size_t n) {
+  if (s.size() <= n) return std::string(s);
+  while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n;
+  return std::string(s.substr(0, n));
+}
 
 const char* RailName(Rail rail) { return rail == Rail::kMpesa ? "M-Pesa" : "MTN MoMo"; }
 
@@ -62,7 +71,10 @@ std::optional<Rail> ParseRail(absl::string_view name) {
 }
 
 std::string RailNumber(Rail rail, absl::string_view contact) {
-  contact = absl::StripAsciiWhitespace(contact);
+  // "+254 (0)712 ..." writes the trunk 0 a caller inside the country dials: not a digit of it.
+  const std::string without_trunk =
+      absl::StrReplaceAll(absl::StripAsciiWhitespace(contact), {{"(0)", ""}});
+  contact = without_trunk;
   std::string digits;
   for (char c : contact) {
     if (absl::ascii_isdigit(static_cast<unsigned char>(c))) {
@@ -73,8 +85,9 @@ std::string RailNumber(Rail rail, absl::string_view contact) {
   }
   const bool international = absl::StartsWith(contact, "+");
   if (rail == Rail::kMtnMomo) {
-    // The rail needs the country: an international number, with or without its "+".
-    const bool plausible = digits.size() >= 11 && digits.size() <= 15 && digits[0] != '0';
+    // The rail needs the country: an international number, written with its "+".
+    const bool plausible =
+        international && digits.size() >= 11 && digits.size() <= 15 && digits[0] != '0';
     return plausible ? digits : "";
   }
   if (!international && digits.size() == 10 && digits[0] == '0') digits = "254" + digits.substr(1);
@@ -138,8 +151,6 @@ absl::StatusOr<v1::SettlePayoutRequest> ReadResults(Rail rail, const v1::PayoutB
   for (const v1::PayoutLine& l : batch.lines()) lines[TransferId(batch, l.worker_account())] = &l;
   v1::SettlePayoutRequest settle;
   settle.set_batch_id(batch.id());
-  settle.set_idempotency_key(
-      absl::StrCat("settle:", batch.id(), ":", absl::BytesToHexString(Sha256(file)).substr(0, 32)));
   absl::flat_hash_set<std::string> seen;
   absl::Status status;
   contract::CsvReader reader;
@@ -171,8 +182,16 @@ absl::StatusOr<v1::SettlePayoutRequest> ReadResults(Rail rail, const v1::PayoutB
     }
     const std::string& result = row.fields[1];
     bool paid;
+    int code;
     if (rail == Rail::kMpesa) {
-      paid = result == "0";
+      // Only an exact 0 is paid; a blank or garbled code is not a failure to pay again.
+      if (!absl::SimpleAtoi(result, &code) || absl::StrCat(code) != result) {
+        status = absl::InvalidArgumentError(
+            absl::StrCat(where, "ResultCode: expected a whole number (0: paid), got \"",
+                         absl::CHexEscape(Cut(result, 20)), "\""));
+        return;
+      }
+      paid = code == 0;
     } else if (result == "PENDING") {
       return;  // no result yet: it stays awaiting
     } else if (result == "SUCCESSFUL" || result == "FAILED" || result == "REJECTED") {
@@ -180,6 +199,11 @@ absl::StatusOr<v1::SettlePayoutRequest> ReadResults(Rail rail, const v1::PayoutB
     } else {
       status = absl::InvalidArgumentError(
           absl::StrCat(where, "status: expected SUCCESSFUL, FAILED, REJECTED or PENDING"));
+      return;
+    }
+    if (paid && row.fields[3].empty()) {
+      status = absl::InvalidArgumentError(
+          absl::StrCat(where, "a paid row names the rail's transaction id"));
       return;
     }
     v1::SettlePayoutRequest::Line* out = settle.add_lines();
@@ -202,6 +226,19 @@ absl::StatusOr<v1::SettlePayoutRequest> ReadResults(Rail rail, const v1::PayoutB
                                  "): paid with a later batch"));
   }
   return settle;
+}
+
+void KeySettlement(v1::SettlePayoutRequest* settle) {
+  settle->clear_idempotency_key();
+  std::string body;
+  {
+    google::protobuf::io::StringOutputStream out(&body);
+    google::protobuf::io::CodedOutputStream coded(&out);
+    coded.SetSerializationDeterministic(true);
+    settle->SerializeToCodedStream(&coded);
+  }
+  settle->set_idempotency_key(absl::StrCat("settle:", settle->batch_id(), ":",
+                                           absl::BytesToHexString(Sha256(body)).substr(0, 32)));
 }
 
 }  // namespace mw::agent::payouts

@@ -13,10 +13,12 @@
 //     and its results:
 //       externalId,status,reason,financialTransactionId                  (status SUCCESSFUL)
 //
-// The ledger's transfer id of each line ("payout:<batch>:<worker account>") is the rail's
-// idempotency key (OriginatorConversationID, externalId), so a file sent twice pays once and a
-// result names its line exactly. What a rail cannot carry (below its smallest unit) is left out
-// of the file and returned to the worker's balance when the results are imported.
+// The ledger's transfer id of each line ("payout:<batch>:<worker account>") is the line's
+// reference on the rail (OriginatorConversationID, externalId), so each result names its line
+// exactly. Whether a rail refuses an id it has seen is the rail's: send a file once, and import
+// its results before making another for the lines still awaiting. What a rail cannot carry
+// (below its smallest unit) is left out of the file and returned to the worker's balance when
+// the results are imported. A paid row must name the rail's transaction id.
 #ifndef MW_WORKER_AGENT_PAYOUTS_MOBILE_MONEY_H_
 #define MW_WORKER_AGENT_PAYOUTS_MOBILE_MONEY_H_
 
@@ -51,6 +53,10 @@ absl::StatusOr<std::string> PaymentFile(Rail rail, const microwork::v1::PayoutBa
 // of another batch; the file is at most 16 MiB.
 absl::StatusOr<microwork::v1::SettlePayoutRequest> ReadResults(
     Rail rail, const microwork::v1::PayoutBatch& batch, absl::string_view file);
+
+// Sets the settlement's idempotency key from everything else in it (the batch, the person, the
+// lines): the same import again is a replay, and a different one is not taken for it.
+void KeySettlement(microwork::v1::SettlePayoutRequest* settle);
 
 // The number as the rail takes it (M-Pesa: 2547XXXXXXXX from +254 7.., 07.., 7..; MTN: the
 // digits of an international number), or "" when it is not one.

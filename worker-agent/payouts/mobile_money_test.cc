@@ -1,5 +1,6 @@
 #include "worker-agent/payouts/mobile_money.h"
 
+#include "absl/strings/match.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -41,11 +42,14 @@ TEST(MobileMoneyTest, NumbersAreTakenAsEachRailNeedsThem) {
   EXPECT_EQ(RailNumber(Rail::kMpesa, "+254-712-345-678"), "254712345678");
   EXPECT_EQ(RailNumber(Rail::kMpesa, "712345678"), "254712345678");
   EXPECT_EQ(RailNumber(Rail::kMpesa, "0110000001"), "254110000001");
+  EXPECT_EQ(RailNumber(Rail::kMpesa, "+254 (0)712 345 678"), "254712345678");
   EXPECT_EQ(RailNumber(Rail::kMpesa, "+256 772 000 000"), "");  // Ugandan
   EXPECT_EQ(RailNumber(Rail::kMpesa, "amina@example.org"), "");
   EXPECT_EQ(RailNumber(Rail::kMpesa, ""), "");
   EXPECT_EQ(RailNumber(Rail::kMtnMomo, "+256 772 000 000"), "256772000000");
   EXPECT_EQ(RailNumber(Rail::kMtnMomo, "0772 000 000"), "");  // no country
+  EXPECT_EQ(RailNumber(Rail::kMtnMomo, "256772000000"), "");  // written without its "+"
+  EXPECT_EQ(RailNumber(Rail::kMtnMomo, "12345678901"), "");   // an id number, not a phone
 }
 
 // Whole shillings, numbers as 2547..., the ledger's transfer id as the idempotency key; the
@@ -83,6 +87,16 @@ TEST(MobileMoneyTest, TheMpesaResultSettlesEveryLine) {
       "payout:payout-nairobi-1:worker:nairobi/w2,2001,The initiator information is invalid.,\n");
   ASSERT_TRUE(settle.ok()) << settle.status();
   EXPECT_EQ(settle->batch_id(), "payout-nairobi-1");
+  // Its key comes from what it says: the same import again replays, another one does not.
+  v1::SettlePayoutRequest keyed = *settle, other = *settle;
+  KeySettlement(&keyed);
+  other.set_settled_by("otieno");
+  KeySettlement(&other);
+  EXPECT_TRUE(absl::StartsWith(keyed.idempotency_key(), "settle:payout-nairobi-1:"));
+  EXPECT_NE(keyed.idempotency_key(), other.idempotency_key());
+  v1::SettlePayoutRequest again = *settle;
+  KeySettlement(&again);
+  EXPECT_EQ(again.idempotency_key(), keyed.idempotency_key());
   ASSERT_EQ(settle->lines_size(), 3);
   EXPECT_EQ(settle->lines(0).worker_account(), kAmina);
   EXPECT_EQ(settle->lines(0).outcome(), v1::PAYOUT_LINE_PAID);
@@ -104,6 +118,18 @@ TEST(MobileMoneyTest, TheMpesaResultSettlesEveryLine) {
             "of payout-nairobi-1");
   EXPECT_THAT(ReadResults(Rail::kMpesa, Batch("KES"), "id,code\n").status().message(),
               HasSubstr("the result file, line 1: expected 4 fields"));
+  // A garbled code is not a failure to pay again, and a paid row names its transaction.
+  const std::string header = "OriginatorConversationID,ResultCode,ResultDesc,TransactionID\n";
+  EXPECT_EQ(ReadResults(Rail::kMpesa, Batch("KES"),
+                        header + "payout:payout-nairobi-1:worker:nairobi/w1, 0,ok,X\n")
+                .status()
+                .message(),
+            "the result file, line 2: ResultCode: expected a whole number (0: paid), got \" 0\"");
+  EXPECT_EQ(ReadResults(Rail::kMpesa, Batch("KES"),
+                        header + "payout:payout-nairobi-1:worker:nairobi/w1,0,ok,\n")
+                .status()
+                .message(),
+            "the result file, line 2: a paid row names the rail's transaction id");
 }
 
 TEST(MobileMoneyTest, TheMtnFileAndItsResults) {

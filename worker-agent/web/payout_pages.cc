@@ -50,7 +50,7 @@ absl::StatusOr<std::pair<payouts::Rail, v1::PayoutBatch>> WebServer::ChosenPayou
   const std::optional<payouts::Rail> rail = payouts::ParseRail(c.req.get_param_value("rail"));
   if (!rail.has_value()) return absl::InvalidArgumentError("rail: expected mpesa or mtn-momo");
   if (!hooks_.payout || !hooks_.settle_payout) {
-    return absl::UnavailableError(Messages::Get().Text(c.lang, "disputes_offline"));
+    return absl::UnavailableError(Messages::Get().Text(c.lang, "payouts_offline"));
   }
   MW_ASSIGN_OR_RETURN(
       v1::PayoutBatch batch,
@@ -77,6 +77,7 @@ void WebServer::PaymentFileDownload(Call& c) {
                c.req.get_param_value("rail"), c.session.manager_name);
   c.res.set_header("Content-Disposition", absl::StrCat("attachment; filename=\"", batch.id(), "-",
                                                        c.req.get_param_value("rail"), ".csv\""));
+  c.res.set_header("Cache-Control", "no-store");  // phone numbers: kept by no cache
   c.res.set_content(*file, "text/csv; charset=utf-8");
 }
 
@@ -90,6 +91,7 @@ void WebServer::ImportPayoutResults(Call& c) {
   absl::StatusOr<v1::SettlePayoutRequest> settle = payouts::ReadResults(rail, batch, results);
   if (!settle.ok()) return PayoutError(c, settle.status().message());
   settle->set_settled_by(c.session.manager_name);
+  payouts::KeySettlement(&*settle);
   absl::StatusOr<v1::PayoutBatch> settled = hooks_.settle_payout(*settle);
   if (!settled.ok()) return PayoutError(c, settled.status().message());
   int paid = 0, failed = 0;
