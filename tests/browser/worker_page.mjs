@@ -201,6 +201,7 @@ async function main() {
   await worker.click('nav button[lang=fr]');
   assert.equal(await worker.getAttribute('html', 'dir'), 'ltr');
   assert.equal((await worker.textContent('h1')).trim(), 'Mes gains');
+  assert.match(await worker.textContent('#today'), /^0,15 USD\s*3 tâches/);  // a decimal comma
   const h1fr = await textBox(worker);
   assert.ok(h1fr.left < 40 && h1fr.right < width / 2, `the French heading is not at the left: ${JSON.stringify(h1fr)}`);
   await worker.click('nav button[lang=en]');

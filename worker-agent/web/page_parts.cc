@@ -1,6 +1,7 @@
 #include "worker-agent/web/page_parts.h"
 
 #include "absl/strings/str_cat.h"
+#include "engine/common/money.h"
 #include "engine/dispatch/answers.h"
 #include "worker-agent/web/html.h"
 
@@ -9,6 +10,17 @@ namespace mw::agent::web {
 Html Hidden(absl::string_view name, absl::string_view value) {
   return HtmlCat("<input type=\"hidden\" name=\"", Escape(name), "\" value=\"", Escape(value),
                  "\">");
+}
+
+std::string LocalMoney(const std::string& lang, int64_t minor, const std::string& currency) {
+  std::string text = FormatMoney(minor, currency);
+  const std::string separator = Messages::Get().Text(lang, "decimal_separator");
+  if (separator != "." && !separator.empty()) {
+    if (const size_t dot = text.find('.'); dot != std::string::npos) {
+      text.replace(dot, 1, separator);
+    }
+  }
+  return text;
 }
 
 Html WebServer::Call::FormToken() const {

@@ -5,6 +5,7 @@
 
 #include <httplib.h>
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -46,6 +47,9 @@ std::string FormValue(const httplib::Request& req, const std::string& name);
 
 // A hidden form field, escaped.
 Html Hidden(absl::string_view name, absl::string_view value);
+// An amount as FormatMoney writes it, with the decimal separator of `lang` ("0,15 USD" in
+// French), from its message file's decimal_separator.
+std::string LocalMoney(const std::string& lang, int64_t minor, const std::string& currency);
 
 // The answer form's fields for `schema` (radio buttons, check boxes, a text area or a number).
 Html AnswerFields(const v1::AnswerSchema& schema, const Messages& m, const std::string& lang);

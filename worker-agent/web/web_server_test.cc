@@ -448,6 +448,11 @@ TEST_F(WebServerTest, EarningsInBothLanguagesFromTheDispatchersReceipts) {
   EXPECT_THAT(sw->body, HasSubstr("<html lang=\"sw\" dir=\"ltr\">"));
   EXPECT_THAT(sw->body, HasSubstr("<th>Leo</th><td id=\"today\"><b>0.05 USD</b><br>kazi 1"));
   EXPECT_THAT(sw->body, HasSubstr("Majibu 1 yamehifadhiwa hapa"));
+  // French writes a decimal comma; Urdu reads right to left.
+  auto fr = Get("/earnings", cookie + "; mw_lang=fr");
+  EXPECT_THAT(fr->body, HasSubstr("<b>0,05 USD</b>"));
+  EXPECT_THAT(Get("/earnings", cookie + "; mw_lang=ur")->body,
+              HasSubstr("<html lang=\"ur\" dir=\"rtl\">"));
   // A language switch never sends anyone to another site.
   EXPECT_EQ(Post("/lang", cookie, {{"to", "sw"}, {"back", "//evil.example/"}})
                 ->get_header_value("Location"),

@@ -160,10 +160,10 @@ void WebServer::TaskPage(Call& c) {
   const int64_t hourly = EarnedPerHour(a.piece_rate_minor(), est);
   const Html pay = HtmlCat(
       "<dl><dt>", Escape(m.Text(c.lang, "pay")), "</dt><dd class=\"pay\" id=\"pay\">",
-      Escape(FormatMoney(a.piece_rate_minor(), a.currency())), "</dd><dt>",
+      Escape(LocalMoney(c.lang, a.piece_rate_minor(), a.currency())), "</dd><dt>",
       Escape(m.Text(c.lang, "time")), "</dt><dd>",
       Escape(m.Text(c.lang, "minutes", {{"n", absl::StrCat((est + 59) / 60)}})), " &middot; ",
-      Escape(m.Text(c.lang, "per_hour", {{"rate", FormatMoney(hourly, a.currency())}})),
+      Escape(m.Text(c.lang, "per_hour", {{"rate", LocalMoney(c.lang, hourly, a.currency())}})),
       "</dd></dl>");
   const Html instructions =
       HtmlCat("<h2>", Escape(m.Text(c.lang, "instructions")), "</h2><p id=\"instructions\">",
@@ -285,9 +285,9 @@ void WebServer::Answer(Call& c, bool skip) {
   if (skip) {
     c.Redirect("/task?notice=skipped");
   } else {
-    c.Redirect(absl::StrCat(
-        "/task?notice=saved&pay=",
-        httplib::detail::encode_query_param(FormatMoney(a.piece_rate_minor(), a.currency()))));
+    c.Redirect(
+        absl::StrCat("/task?notice=saved&pay=", httplib::detail::encode_query_param(LocalMoney(
+                                                    c.lang, a.piece_rate_minor(), a.currency()))));
   }
 }
 
@@ -320,12 +320,12 @@ void WebServer::EarningsPage(Call& c) {
   for (int w = 0; w < 3; ++w) {
     const Window& win = windows[w];
     body.Append("<tr><th>", Escape(m.Text(c.lang, names[w])), "</th><td id=\"", Escape(names[w]),
-                "\"><b>", Escape(FormatMoney(win.wage_minor, currency)), "</b><br>",
+                "\"><b>", Escape(LocalMoney(c.lang, win.wage_minor, currency)), "</b><br>",
                 Escape(m.Text(c.lang, "tasks_count", {{"n", absl::StrCat(win.tasks)}})));
     if (win.active_seconds > 0) {
       const int64_t hourly = EarnedPerHour(win.wage_minor, win.active_seconds);
-      body.Append("<br>",
-                  Escape(m.Text(c.lang, "hourly", {{"rate", FormatMoney(hourly, currency)}})));
+      body.Append("<br>", Escape(m.Text(c.lang, "hourly",
+                                        {{"rate", LocalMoney(c.lang, hourly, currency)}})));
     }
     body.Append("</td></tr>");
   }
@@ -354,7 +354,7 @@ void WebServer::EarningsPage(Call& c) {
       }
       body.Append("</td><td>",
                   it->skipped() ? Escape(m.Text(c.lang, "skipped_label"))
-                                : Escape(FormatMoney(it->wage_minor(), it->currency())),
+                                : Escape(LocalMoney(c.lang, it->wage_minor(), it->currency())),
                   "</td></tr>");
     }
     body.Append("</table>");
@@ -380,8 +380,8 @@ void WebServer::EarningsPage(Call& c) {
       ++mine;
       body.Append("<div class=\"notice\"><b>",
                   Escape(w.assignment_id().substr(0, w.assignment_id().rfind('@'))),
-                  "</b> &middot; ", Escape(FormatMoney(w.amount_minor(), w.currency())), "<br>",
-                  Escape(m.Text(c.lang, "reason")), ": ",
+                  "</b> &middot; ", Escape(LocalMoney(c.lang, w.amount_minor(), w.currency())),
+                  "<br>", Escape(m.Text(c.lang, "reason")), ": ",
                   Escape(v1::WithholdReason_Name(w.reason())), " &mdash; ", Escape(w.note()),
                   "<br>", Escape(m.Text(c.lang, "dispute_state")), ": ",
                   Escape(v1::DisputeState_Name(w.dispute())));
