@@ -12,10 +12,10 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
 #include "engine/common/money.h"
+#include "engine/common/plain_text.h"
+#include "engine/common/proto_bytes.h"
 #include "engine/common/sha256.h"
 #include "engine/contract/csv_reader.h"
-#include "google/protobuf/io/coded_stream.h"
-#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 
 namespace mw::agent::payouts {
 namespace {
@@ -39,18 +39,6 @@ int64_t Unit(const std::string& currency) {
   int64_t unit = 1;
   for (int i = 0; i < MinorDigits(currency); ++i) unit *= 10;
   return unit;
-}
-
-// One CSV field, quoted when it must be.
-std::string Field(absl::string_view s) {
-  if (s.find_first_of(",\"\r\n") == absl::string_view::npos) return std::string(s);
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"') out.push_back('"');
-    out.push_back(c);
-  }
-  out.push_back('"');
-  return out;
 }
 
 // At most `n` bytes of `s`, never splitting a UTF-8 character.
@@ -121,13 +109,13 @@ absl::StatusOr<std::string> PaymentFile(Rail rail, const v1::PayoutBatch& batch,
     const std::string id = TransferId(batch, line.worker_account());
     if (rail == Rail::kMpesa) {
       // SalaryPayment: the one command that also reaches numbers not registered with M-Pesa.
-      absl::StrAppend(&out, Field(id), ",SalaryPayment,", whole, ",", number, ",",
-                      Field(Cut(absl::StrCat("Pay for work, ", batch.id()), 100)), ",",
-                      Field(Cut(batch.id(), 100)), "\n");
+      absl::StrAppend(&out, CsvField(id), ",SalaryPayment,", whole, ",", number, ",",
+                      CsvField(Cut(absl::StrCat("Pay for work, ", batch.id()), 100)), ",",
+                      CsvField(Cut(batch.id(), 100)), "\n");
     } else {
-      absl::StrAppend(&out, Field(id), ",MSISDN,", number, ",", whole, ",", batch.currency(), ",",
-                      Field(Cut(absl::StrCat("Pay for work, ", batch.id()), 160)), ",",
-                      Field(Cut(batch.id(), 160)), "\n");
+      absl::StrAppend(&out, CsvField(id), ",MSISDN,", number, ",", whole, ",", batch.currency(),
+                      ",", CsvField(Cut(absl::StrCat("Pay for work, ", batch.id()), 160)), ",",
+                      CsvField(Cut(batch.id(), 160)), "\n");
     }
   }
   if (!unreachable.empty()) {
@@ -230,15 +218,9 @@ absl::StatusOr<v1::SettlePayoutRequest> ReadResults(Rail rail, const v1::PayoutB
 
 void KeySettlement(v1::SettlePayoutRequest* settle) {
   settle->clear_idempotency_key();
-  std::string body;
-  {
-    google::protobuf::io::StringOutputStream out(&body);
-    google::protobuf::io::CodedOutputStream coded(&out);
-    coded.SetSerializationDeterministic(true);
-    settle->SerializeToCodedStream(&coded);
-  }
-  settle->set_idempotency_key(absl::StrCat("settle:", settle->batch_id(), ":",
-                                           absl::BytesToHexString(Sha256(body)).substr(0, 32)));
+  settle->set_idempotency_key(
+      absl::StrCat("settle:", settle->batch_id(), ":",
+                   absl::BytesToHexString(Sha256(DeterministicBytes(*settle))).substr(0, 32)));
 }
 
 }  // namespace mw::agent::payouts
