@@ -27,6 +27,7 @@ void AddPayoutCommands(CLI::App& app, Run* run);
 void AddAdminCommands(CLI::App& app, Run* run);
 void AddStaffCommands(CLI::App& app, Run* run);
 void AddRecordCommands(CLI::App& app, Run* run);
+void AddVoiceCommands(CLI::App& app, Run* run);
 
 }  // namespace mw::cli
 

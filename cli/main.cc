@@ -37,6 +37,7 @@ int main(int argc, char** argv) {
   mw::cli::AddAdminCommands(app, &run);
   mw::cli::AddStaffCommands(app, &run);
   mw::cli::AddRecordCommands(app, &run);
+  mw::cli::AddVoiceCommands(app, &run);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -299,7 +299,10 @@ absl::Status Agent::SyncOnce(bool* more) {
   *more = false;
   ReleaseOffDuty();
   std::vector<v1::Result> pending = state_->PendingResults(options_.sync_batch);
-  if (pending.empty()) return absl::OkStatus();
+  if (pending.empty()) {
+    ShareVoice();
+    return absl::OkStatus();
+  }
   v1::SubmitResultsRequest req;
   for (auto& r : pending) *req.add_results() = std::move(r);
   auto reply = link_->SubmitResults(req);
@@ -324,11 +327,54 @@ absl::Status Agent::SyncOnce(bool* more) {
       log << r.result_id() << " " << v1::ReceiptStatus_Name(r.status()) << "\n";
     }
   }
+  ShareVoice();
   absl::MutexLock l(&mu_);
   stats_.results_sent += receipts.size();
   stats_.last_sync_ok_ms = clock_->NowMs();
   *more = pending.size() == options_.sync_batch;
   return absl::OkStatus();
+}
+
+void Agent::ShareVoice() {
+  const int64_t now = clock_->NowMs();
+  centre::VoiceBook& voice = state_->voice();
+  if (auto n = voice.Escalate(now, absl::ToInt64Milliseconds(options_.complaint_escalation));
+      !n.ok()) {
+    spdlog::warn("event=complaints_not_escalated error=\"{}\"", n.status().ToString());
+  } else if (*n > 0) {
+    spdlog::info("event=complaints_escalated count={}", *n);
+  }
+  v1::ShareVoiceRequest req = voice.Unshared();
+  const bool news = req.ratings_size() + req.flags_size() + req.complaints_size() > 0;
+  if (!news && now - voice_shared_ms_ < absl::ToInt64Milliseconds(options_.voice_refresh)) return;
+  auto reply = link_->ShareVoice(req);
+  if (!reply.ok()) {
+    spdlog::warn("event=voice_not_shared error=\"{}\"", reply.status().ToString());
+    return;
+  }
+  for (int i = 0; i < reply->rating_refusals_size() && i < req.ratings_size(); ++i) {
+    if (!reply->rating_refusals(i).empty()) {
+      spdlog::warn("event=rating_refused job={} why=\"{}\"", req.ratings(i).job_id(),
+                   reply->rating_refusals(i));
+    }
+  }
+  for (int i = 0; i < reply->flag_refusals_size() && i < req.flags_size(); ++i) {
+    if (!reply->flag_refusals(i).empty()) {
+      spdlog::warn("event=flag_refused task={} why=\"{}\"", req.flags(i).task_id(),
+                   reply->flag_refusals(i));
+    }
+  }
+  for (int i = 0; i < reply->complaint_refusals_size() && i < req.complaints_size(); ++i) {
+    if (!reply->complaint_refusals(i).empty()) {
+      spdlog::warn("event=complaint_refused id={} why=\"{}\"", req.complaints(i).id(),
+                   reply->complaint_refusals(i));
+    }
+  }
+  if (absl::Status s = voice.Shared(req, *reply, now); !s.ok()) {
+    spdlog::warn("event=voice_not_marked error=\"{}\"", s.ToString());
+    return;
+  }
+  voice_shared_ms_ = now;
 }
 
 void Agent::SyncLoop() {

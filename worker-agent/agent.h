@@ -55,6 +55,11 @@ class Agent {
     size_t sync_batch = 500;  // results per SubmitResults call
     uint64_t jitter_seed = 1;
     std::string receipt_log;  // when set, each receipt is appended here: "<result id> <status>"
+    // The workers' voice: a complaint no manager answered for this long escalates to the
+    // operator; ratings, flags and complaints are shared on the sync loop when there is something
+    // new, and at least this often (the reply brings every centre's rating summaries).
+    absl::Duration complaint_escalation = absl::Hours(72);
+    absl::Duration voice_refresh = absl::Seconds(60);
     // Simulation.
     CrowdModel crowd;
     double time_scale = 0;  // real seconds per simulated working second (0: answer at once)
@@ -98,6 +103,9 @@ class Agent {
   absl::Status LeaseOnce(bool* got_work);
   absl::Status HeartbeatOnce();
   absl::Status SyncOnce(bool* more);
+  // Escalates overdue complaints and shares what is new of the workers' voice (VoiceBook) when
+  // there is some or voice_refresh has passed. Failures are logged: the next sync tries again.
+  void ShareVoice();
   void ReleaseOffDuty();
   absl::Duration Backoff(int failures);
   bool WaitOrStop(absl::Duration d, const bool* flag);  // true when stopping
@@ -126,6 +134,7 @@ class Agent {
   // The lease request failing now and how many times in a row (LeaseLoop's thread only).
   std::string failing_lease_key_;
   int lease_failures_ = 0;
+  int64_t voice_shared_ms_ = 0;  // the last ShareVoice that worked (SyncLoop's thread only)
 };
 
 }  // namespace mw::agent

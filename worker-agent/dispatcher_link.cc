@@ -92,6 +92,12 @@ absl::StatusOr<v1::PayoutBatch> DispatcherLink::SettlePayout(const v1::SettlePay
   });
 }
 
+absl::StatusOr<v1::ShareVoiceReply> DispatcherLink::ShareVoice(const v1::ShareVoiceRequest& r) {
+  return Invoke<v1::ShareVoiceReply>(credential_, kInteractive, [&](auto* ctx, auto* reply) {
+    return stub_->ShareVoice(ctx, r, reply);
+  });
+}
+
 absl::StatusOr<v1::Withholding> DispatcherLink::WithholdWage(const v1::WithholdWageRequest& r) {
   return Invoke<v1::Withholding>(credential_, kInteractive, [&](auto* ctx, auto* reply) {
     return stub_->WithholdWage(ctx, r, reply);

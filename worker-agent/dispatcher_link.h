@@ -35,6 +35,7 @@ class DispatcherLink {
       const v1::IssueWorkRecordRequest& r);
   [[nodiscard]] absl::StatusOr<v1::PayoutBatch> GetCentrePayout(const std::string& batch_id);
   [[nodiscard]] absl::StatusOr<v1::PayoutBatch> SettlePayout(const v1::SettlePayoutRequest& r);
+  [[nodiscard]] absl::StatusOr<v1::ShareVoiceReply> ShareVoice(const v1::ShareVoiceRequest& r);
   [[nodiscard]] absl::StatusOr<v1::Withholding> WithholdWage(const v1::WithholdWageRequest& r);
   [[nodiscard]] absl::StatusOr<v1::ReassignReply> Reassign(const v1::ReassignRequest& r);
   [[nodiscard]] absl::StatusOr<v1::ListReviewsReply> ListReviews();

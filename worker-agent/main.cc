@@ -75,6 +75,10 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(50, 600'000));
   app.add_option("--receipt-log", options.receipt_log,
                  "Append every receipt (result id and status) to this file");
+  uint32_t escalate_hours = 72;
+  app.add_option("--complaint-escalation-hours", escalate_hours,
+                 "A complaint no manager answered in this many hours goes to the operator")
+      ->check(CLI::Range(1, 24 * 60));
   std::string web_listen, manager_code_file;
   app.add_option("--web-listen", web_listen,
                  "Serve the workers' and manager's pages on host:port (optional)");
@@ -101,6 +105,7 @@ int main(int argc, char** argv) {
   options.lease_buffer = static_cast<uint32_t>(lease_buffer);
   options.distressing_per_day = distressing_per_day;
   options.max_backoff = absl::Milliseconds(max_backoff_ms);
+  options.complaint_escalation = absl::Hours(escalate_hours);
 
   auto credential = mw::rpc::ReadFile(credential_file);
   if (!credential.ok()) return Fail(credential.status());

@@ -339,6 +339,27 @@ grpc::Status OperatorServiceImpl::ListStaff(grpc::ServerContext* context,
   return grpc::Status::OK;
 }
 
+grpc::Status OperatorServiceImpl::GetVoice(grpc::ServerContext* context,
+                                           const v1::GetVoiceRequest* request,
+                                           v1::VoiceReport* reply) {
+  if (auto s = RequireOperator(*context, /*read_only=*/true); !s.ok()) return s;
+  *reply = engine_->GetVoice(*request);
+  return grpc::Status::OK;
+}
+
+grpc::Status OperatorServiceImpl::AnswerComplaint(grpc::ServerContext* context,
+                                                  const v1::AnswerComplaintRequest* request,
+                                                  v1::Complaint* reply) {
+  Caller caller;
+  if (auto s = RequireOperator(*context, false, &caller); !s.ok()) return s;
+  v1::AnswerComplaintRequest r = *request;
+  if (auto s = SignedBy(caller, "answered_by", r.mutable_answered_by()); !s.ok()) return s;
+  auto answered = engine_->AnswerComplaint(r, r.answered_by());
+  if (!answered.ok()) return ToGrpcStatus(answered.status());
+  *reply = std::move(*answered);
+  return grpc::Status::OK;
+}
+
 // ---- CentreService ----
 
 grpc::Status CentreServiceImpl::RequireCentre(const grpc::ServerContext& context,
@@ -467,6 +488,13 @@ grpc::Status CentreServiceImpl::SettlePayout(grpc::ServerContext* context,
                                              v1::PayoutBatch* reply) {
   return CentreCall(auth_, *context, reply,
                     [&](const std::string& c) { return engine_->SettlePayout(c, *request); });
+}
+
+grpc::Status CentreServiceImpl::ShareVoice(grpc::ServerContext* context,
+                                           const v1::ShareVoiceRequest* request,
+                                           v1::ShareVoiceReply* reply) {
+  return CentreCall(auth_, *context, reply,
+                    [&](const std::string& c) { return engine_->ShareVoice(c, *request); });
 }
 
 grpc::Status CentreServiceImpl::Reassign(grpc::ServerContext* context,

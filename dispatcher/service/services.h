@@ -92,6 +92,11 @@ class OperatorServiceImpl final : public v1::OperatorService::Service {
                            v1::StaffAccount* reply) override;
   grpc::Status ListStaff(grpc::ServerContext* context, const v1::ListStaffRequest* request,
                          v1::ListStaffReply* reply) override;
+  grpc::Status GetVoice(grpc::ServerContext* context, const v1::GetVoiceRequest* request,
+                        v1::VoiceReport* reply) override;
+  grpc::Status AnswerComplaint(grpc::ServerContext* context,
+                               const v1::AnswerComplaintRequest* request,
+                               v1::Complaint* reply) override;
 
  private:
   // OK for an operator, and for any of the platform's people when `read_only`; UNAUTHENTICATED
@@ -141,6 +146,8 @@ class CentreServiceImpl final : public v1::CentreService::Service {
                                v1::PayoutBatch* reply) override;
   grpc::Status SettlePayout(grpc::ServerContext* context, const v1::SettlePayoutRequest* request,
                             v1::PayoutBatch* reply) override;
+  grpc::Status ShareVoice(grpc::ServerContext* context, const v1::ShareVoiceRequest* request,
+                          v1::ShareVoiceReply* reply) override;
   grpc::Status ListWithholdings(grpc::ServerContext* context,
                                 const v1::ListWithholdingsRequest* request,
                                 v1::ListWithholdingsReply* reply) override;

@@ -78,6 +78,7 @@ absl::Status Engine::Recover() {
   }
   MW_RETURN_IF_ERROR(centres_.Load(store_.get()));
   MW_RETURN_IF_ERROR(staff_.Load(store_.get()));
+  MW_RETURN_IF_ERROR(voice_.Load(store_.get()));
   pay_ = std::make_unique<Paymaster>(ledger_.get(), &centres_);
   scheduler_ = std::make_unique<Scheduler>(&catalogue_, &centres_, &workers_, pay_.get(),
                                            options_.fair_share_window_ms);

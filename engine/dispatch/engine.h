@@ -54,6 +54,7 @@
 #include "engine/dispatch/stats.h"
 #include "engine/dispatch/submission.h"
 #include "engine/dispatch/verdict_recorder.h"
+#include "engine/dispatch/voice_board.h"
 #include "engine/dispatch/worker_book.h"
 #include "engine/ledger/auditor.h"
 #include "engine/ledger/ledger.h"
@@ -275,6 +276,14 @@ class Engine : private JobIntake {
                                                             const std::string& worker) const;
   // The engine's clock (injected: tests run on fake time).
   const Clock* clock() const { return clock_; }
+
+  // The workers' voice (VoiceBoard): what `centre` shares, durable before the reply; what the
+  // operator reads; an operator's answer to an escalated complaint, signed by `by`.
+  [[nodiscard]] absl::StatusOr<v1::ShareVoiceReply> ShareVoice(const std::string& centre,
+                                                               const v1::ShareVoiceRequest& r);
+  v1::VoiceReport GetVoice(const v1::GetVoiceRequest& r) const;
+  [[nodiscard]] absl::StatusOr<v1::Complaint> AnswerComplaint(const v1::AnswerComplaintRequest& r,
+                                                              const std::string& by);
   // Every account, then every transfer in log order, then a TimeBound per worker and job with
   // paid work (what the wage floor allows for the time their leases were held, for the audit's
   // plausibility check), from one snapshot.
@@ -424,6 +433,7 @@ class Engine : private JobIntake {
   std::unique_ptr<Paymaster> pay_ ABSL_GUARDED_BY(mu_);  // over ledger_ and centres_
   CentreDirectory centres_ ABSL_GUARDED_BY(mu_);
   StaffDirectory staff_ ABSL_GUARDED_BY(mu_);
+  VoiceBoard voice_ ABSL_GUARDED_BY(mu_);        // the workers' ratings, flags and complaints
   JobCatalogue catalogue_ ABSL_GUARDED_BY(mu_);  // jobs, by number, and their open tasks
   std::unique_ptr<Scheduler> scheduler_ ABSL_GUARDED_BY(mu_);  // over catalogue_ and the rest
   // A worker's answer (the wire's Result) is a Contribution; the decided answer of a task its

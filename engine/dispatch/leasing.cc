@@ -150,6 +150,7 @@ void Engine::FillSpec(const JobRun& run, const StageRun& stage, v1::StageSpec* s
   spec->set_stage(stage.name);
   *spec->mutable_human() = stage.human;
   spec->set_currency(run.record.contract().currency());
+  spec->set_client(run.record.contract().client());
 }
 
 absl::StatusOr<v1::ReassignReply> Engine::Reassign(const std::string& centre_id,

@@ -221,6 +221,33 @@ std::string TeamPrefix() { return "team/"; }
 
 std::string Team(absl::string_view name) { return absl::StrCat(TeamPrefix(), name); }
 
+std::string RatingPrefix() { return "voice-rating/"; }
+
+std::string Rating(absl::string_view job_id, absl::string_view worker) {
+  std::string k = RatingPrefix();
+  AppendString(&k, job_id);
+  AppendString(&k, worker);
+  return k;
+}
+
+std::string FlagPrefix() { return "voice-flag/"; }
+
+std::string Flag(absl::string_view task_id, absl::string_view worker) {
+  std::string k = FlagPrefix();
+  AppendString(&k, task_id);
+  AppendString(&k, worker);
+  return k;
+}
+
+std::string ComplaintPrefix() { return "voice-complaint/"; }
+
+std::string Complaint(absl::string_view centre, absl::string_view id) {
+  std::string k = ComplaintPrefix();
+  AppendString(&k, centre);
+  AppendString(&k, id);
+  return k;
+}
+
 std::string CentreManagerPrefix() { return "centre-manager/"; }
 
 std::string CentreManager(absl::string_view name) {

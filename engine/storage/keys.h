@@ -105,6 +105,16 @@ std::string CentreManager(absl::string_view name);
 std::string CentreManagerPrefix();
 std::string TeamPrefix();
 
+// ---- Both: the workers' voice (in kMeta) ----
+// A worker's rating of a job and flag on a task, by the worker (at the agent, the pseudonym; at
+// the dispatcher, VoiceBoard::RaterOf); a complaint by its centre ("" at the agent) and number.
+std::string Rating(absl::string_view job_id, absl::string_view worker);
+std::string RatingPrefix();
+std::string Flag(absl::string_view task_id, absl::string_view worker);
+std::string FlagPrefix();
+std::string Complaint(absl::string_view centre, absl::string_view id);
+std::string ComplaintPrefix();
+
 }  // namespace mw::storage::keys
 
 #endif  // MW_ENGINE_STORAGE_KEYS_H_

@@ -21,8 +21,9 @@ RULES = {
     "engine/ledger/": ["engine/common/", "engine/storage/", "engine/ledger/"],
     "engine/contract/": ["engine/common/", "engine/contract/", "qa/"],
     "engine/metrics/": ["engine/metrics/"],
-    # Work records: keys and the signed text, shared by the dispatcher, the agent and mw.
-    "engine/record/": ["engine/common/", "engine/record/"],
+    # Work records: keys and the signed text, and the rules of the workers' voice, shared by the
+    # dispatcher, the agent and mw (the contract's UTF-8 check reused).
+    "engine/record/": ["engine/common/", "engine/record/", "engine/contract/csv_reader.h"],
     "engine/dispatch/": ["engine/common/", "engine/storage/", "engine/ledger/",
                          "engine/contract/", "engine/dispatch/", "engine/record/", "qa/"],
     "dispatcher/": ["engine/", "qa/", "proto/", "dispatcher/"],

@@ -52,6 +52,7 @@ absl::Status AgentState::Load() {
   // agent with an unreadable record does not start.
   MW_RETURN_IF_ERROR(earnings_.Load());
   MW_RETURN_IF_ERROR(book_.Load());
+  MW_RETURN_IF_ERROR(voice_.Load());
   return sessions_.Load();
 }
 
@@ -123,7 +124,8 @@ absl::StatusOr<v1::RosterEntry> AgentState::SignIn(const std::string& code) cons
   return wrong;
 }
 
-absl::StatusOr<std::string> AgentState::AddManager(const std::string& name, const std::string& by) {
+absl::StatusOr<std::string> AgentState::AddManager(const std::string& name, const std::string& by,
+                                                   v1::CentreRole role) {
   uint32_t number = 0;
   {
     absl::MutexLock l(&mu_);
@@ -131,7 +133,7 @@ absl::StatusOr<std::string> AgentState::AddManager(const std::string& name, cons
   }
   const IssuedCode issued = centre::NewManagerCode(number);  // slow by design: outside the lock
   absl::MutexLock l(&mu_);
-  MW_RETURN_IF_ERROR(managers_.AddIssued(name, by, clock_->NowMs(), number, issued.verifier));
+  MW_RETURN_IF_ERROR(managers_.AddIssued(name, by, clock_->NowMs(), number, issued.verifier, role));
   return issued.code;
 }
 
@@ -161,7 +163,10 @@ std::vector<v1::CentreManager> AgentState::Managers() const {
 namespace {
 
 AgentState::ManagerCode CodeOf(const v1::CentreManager& m) {
-  return {.name = m.name(), .mark = ManagerBook::CodeMark(m), .code_by = m.code_by()};
+  return {.name = m.name(),
+          .mark = ManagerBook::CodeMark(m),
+          .code_by = m.code_by(),
+          .rep = m.role() == v1::CENTRE_ROLE_WORKER_REP};
 }
 
 }  // namespace

@@ -43,6 +43,7 @@
 #include "worker-agent/state/reservation_book.h"
 #include "worker-agent/state/roster.h"
 #include "worker-agent/state/session_store.h"
+#include "worker-agent/state/voice_book.h"
 
 namespace mw::centre {
 
@@ -96,8 +97,10 @@ class AgentState {
 
   // ---- Managers (manager_book.h) ----
   // Each returns the new code, shown once; `by` is the manager signed in.
-  [[nodiscard]] absl::StatusOr<std::string> AddManager(const std::string& name,
-                                                       const std::string& by);
+  // `role`: a manager, or the workers' representative (ManagerBook::AddIssued).
+  [[nodiscard]] absl::StatusOr<std::string> AddManager(
+      const std::string& name, const std::string& by,
+      v1::CentreRole role = v1::CENTRE_ROLE_MANAGER);
   [[nodiscard]] absl::StatusOr<std::string> NewManagerCode(const std::string& name,
                                                            const std::string& by);
   [[nodiscard]] absl::Status RevokeManager(const std::string& name, const std::string& by);
@@ -107,6 +110,7 @@ class AgentState {
     std::string name;
     std::string mark;
     std::string code_by;
+    bool rep = false;  // the workers' representative: reads aggregates only
   };
   // The account `name` while it may sign in; nullopt once revoked or unknown.
   std::optional<ManagerCode> CurrentManagerCode(const std::string& name) const;
@@ -211,6 +215,10 @@ class AgentState {
   OutboxStats Outbox() const;
   uint64_t results_saved() const;
 
+  // ---- The workers' voice: ratings, flags and complaints (voice_book.h; thread-safe) ----
+  VoiceBook& voice() { return voice_; }
+  const VoiceBook& voice() const { return voice_; }
+
  private:
   AgentState(std::unique_ptr<storage::Store> store, const Clock* clock)
       : store_(std::move(store)),
@@ -222,7 +230,8 @@ class AgentState {
         outbox_(store_.get()),
         earnings_(store_.get()),
         book_(store_.get(), clock),
-        sessions_(store_.get()) {}
+        sessions_(store_.get()),
+        voice_(store_.get()) {}
   // Whether `pseudonym` is on the roster.
   bool OnRoster(const std::string& pseudonym) const ABSL_LOCKS_EXCLUDED(mu_);
   absl::Status Load();
@@ -243,6 +252,7 @@ class AgentState {
   const centre::Earnings earnings_;  // thread-safe
   ReservationBook book_;             // reservations and teams; thread-safe
   SessionStore sessions_;            // the worker page's sessions; thread-safe
+  VoiceBook voice_;                  // ratings, flags and complaints; thread-safe
 };
 
 }  // namespace mw::centre

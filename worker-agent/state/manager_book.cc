@@ -82,7 +82,8 @@ absl::StatusOr<uint32_t> ManagerBook::NumberOf(const std::string& typed) const {
 }
 
 absl::Status ManagerBook::AddIssued(const std::string& typed, const std::string& by, int64_t now_ms,
-                                    uint32_t number, const std::string& verifier) {
+                                    uint32_t number, const std::string& verifier,
+                                    v1::CentreRole role) {
   MW_ASSIGN_OR_RETURN(const uint32_t expected, NumberToAdd(typed));
   if (expected != number) return absl::AbortedError("another manager was added meanwhile");
   if (verifier.empty()) return absl::InternalError("argon2id failed");
@@ -94,6 +95,7 @@ absl::Status ManagerBook::AddIssued(const std::string& typed, const std::string&
   m.set_added_at_ms(now_ms);
   m.set_code_by(by);
   m.set_code_at_ms(now_ms);
+  m.set_role(role);
   return Put(m);
 }
 

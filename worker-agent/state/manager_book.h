@@ -56,9 +56,11 @@ class ManagerBook {
   // issued code, checked again.
   [[nodiscard]] absl::StatusOr<uint32_t> NumberToAdd(const std::string& name) const;
   [[nodiscard]] absl::StatusOr<uint32_t> NumberOf(const std::string& name) const;
-  [[nodiscard]] absl::Status AddIssued(const std::string& name, const std::string& by,
-                                       int64_t now_ms, uint32_t number,
-                                       const std::string& verifier);
+  // `role`: a manager, or the workers' representative (reads the voice section only).
+  [[nodiscard]] absl::Status AddIssued(
+      const std::string& name, const std::string& by, int64_t now_ms, uint32_t number,
+      const std::string& verifier,
+      microwork::v1::CentreRole role = microwork::v1::CENTRE_ROLE_MANAGER);
   [[nodiscard]] absl::Status SetIssued(const std::string& name, const std::string& by,
                                        int64_t now_ms, uint32_t number,
                                        const std::string& verifier);

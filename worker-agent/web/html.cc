@@ -52,6 +52,9 @@ box-sizing:border-box;padding:10px;min-height:48px}
 table{border-collapse:collapse;width:100%}td,th{border-bottom:1px solid #ddd;padding:6px;text-align:start}
 dl dt{font-weight:bold}dl dd{margin:0 0 8px}
 form.inline{margin:0}button.small{width:auto;min-height:40px;margin:0}
+.card{border:1px solid #ccc;border-radius:8px;padding:8px 10px;margin:10px 0}
+fieldset.scale label{display:inline-block;margin:4px 6px 4px 0;min-width:40px}
+fieldset.scale small{display:block}
 )css";
 
 // Read aloud: a button with data-say="id" speaks that element through the browser's own speech

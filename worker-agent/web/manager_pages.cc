@@ -76,6 +76,13 @@ void WebServer::ManagerPage(Call& c, const Html& notice) {
                    Escape(m.Text(c.lang, "choose_own_code")), "</button></form>"));
     return;
   }
+  if (c.session.rep) {  // the workers' representative reads the voice in aggregate, nothing else
+    Render(c, m.Text(c.lang, "voice_title"),
+           HtmlCat("<p id=\"signed-in-as\">",
+                   Escape(m.Text(c.lang, "signed_in_as", {{"name", c.session.manager_name}})),
+                   "</p>", VoiceSection(c)));
+    return;
+  }
   std::vector<std::string> on_duty;
   {
     absl::MutexLock l(&mu_);
@@ -248,7 +255,7 @@ void WebServer::ManagerPage(Call& c, const Html& notice) {
                 "<input type=\"text\" name=\"note\" required></label><button>",
                 Escape(m.Text(c.lang, "withhold_button")), "</button></form>");
   }
-  body.Append(ReviewQueue(c, name_of), PayoutsSection(c), ManagersSection(c));
+  body.Append(ReviewQueue(c, name_of), VoiceSection(c), PayoutsSection(c), ManagersSection(c));
   const centre::OutboxStats outbox = state_->Outbox();
   body.Append("<h2>", Escape(m.Text(c.lang, "outbox")), "</h2><p id=\"outbox\">",
               Escape(m.Text(c.lang, "outbox_depth", {{"n", absl::StrCat(outbox.depth)}})), "<br>",
@@ -658,7 +665,11 @@ Html WebServer::ManagersSection(Call& c) {
   Html out = HtmlCat("<h2>", Escape(m.Text(c.lang, "managers")), "</h2><div id=\"managers\">");
   for (const v1::CentreManager& mgr : state_->Managers()) {
     out.Append("<form method=\"post\" class=\"card\">", c.FormToken(), "<b>", Escape(mgr.name()),
-               "</b> &middot; ", Escape(m.Text(c.lang, "added_by", {{"name", mgr.added_by()}})));
+               "</b> &middot; ");
+    if (mgr.role() == v1::CENTRE_ROLE_WORKER_REP) {
+      out.Append(Escape(m.Text(c.lang, "role_rep")), " &middot; ");
+    }
+    out.Append(Escape(m.Text(c.lang, "added_by", {{"name", mgr.added_by()}})));
     if (mgr.revoked()) {
       out.Append(" &middot; ", Escape(m.Text(c.lang, "revoked_by", {{"name", mgr.revoked_by()}})));
     } else {
@@ -678,7 +689,10 @@ Html WebServer::ManagersSection(Call& c) {
   out.Append("<form method=\"post\" action=\"/manage/managers/add\">", c.FormToken(), "<label>",
              Escape(m.Text(c.lang, "name")),
              "<input type=\"text\" name=\"name\" required maxlength=\"40\" "
-             "autocomplete=\"off\"></label><button>",
+             "autocomplete=\"off\"></label><label>",
+             Escape(m.Text(c.lang, "role")), "<select name=\"role\"><option value=\"manager\">",
+             Escape(m.Text(c.lang, "role_manager")), "</option><option value=\"rep\">",
+             Escape(m.Text(c.lang, "role_rep")), "</option></select></label><button>",
              Escape(m.Text(c.lang, "add_manager")), "</button></form></div>");
   return out;
 }
@@ -705,7 +719,9 @@ void WebServer::ManagerAccountAction(Call& c, const std::string& action) {
     return ManagerPage(c, HtmlCat("<p class=\"notice error\" id=\"error\">",
                                   Escape(m.Text(c.lang, "only_installation_codes")), "</p>"));
   }
-  code = action == "add" ? state_->AddManager(name, by) : state_->NewManagerCode(name, by);
+  const v1::CentreRole role =
+      c.req.get_param_value("role") == "rep" ? v1::CENTRE_ROLE_WORKER_REP : v1::CENTRE_ROLE_MANAGER;
+  code = action == "add" ? state_->AddManager(name, by, role) : state_->NewManagerCode(name, by);
   if (!code.ok()) {
     c.res.status = 400;
     return ManagerPage(c, HtmlCat("<p class=\"notice error\" id=\"error\">",

@@ -1,6 +1,11 @@
 #include "worker-agent/web/page_parts.h"
 
+#include <vector>
+
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/time.h"
 #include "engine/common/money.h"
 #include "engine/dispatch/answers.h"
 #include "worker-agent/web/html.h"
@@ -21,6 +26,18 @@ std::string LocalMoney(const std::string& lang, int64_t minor, const std::string
     }
   }
   return text;
+}
+
+std::string LocalDate(const std::string& lang, int64_t ms) {
+  const Messages& m = Messages::Get();
+  const absl::CivilMinute t = absl::ToCivilMinute(absl::FromUnixMillis(ms), absl::LocalTimeZone());
+  const std::vector<std::string> months =
+      absl::StrSplit(m.Text(lang, "months"), ' ', absl::SkipEmpty());
+  const std::string month = months.size() == 12 ? months[t.month() - 1] : absl::StrCat(t.month());
+  return m.Text(lang, "date_format",
+                {{"day", absl::StrCat(t.day())},
+                 {"month", month},
+                 {"time", absl::StrFormat("%02d:%02d", t.hour(), t.minute())}});
 }
 
 Html WebServer::Call::FormToken() const {

@@ -50,6 +50,9 @@ Html Hidden(absl::string_view name, absl::string_view value);
 // An amount as FormatMoney writes it, with the decimal separator of `lang` ("0,15 USD" in
 // French), from its message file's decimal_separator.
 std::string LocalMoney(const std::string& lang, int64_t minor, const std::string& currency);
+// A moment in the centre's local time as `lang` writes a date: "3 Dec 14:05" in English,
+// "3 دسمبر 14:05" in Urdu, from its message file's months and date_format.
+std::string LocalDate(const std::string& lang, int64_t ms);
 
 // The answer form's fields for `schema` (radio buttons, check boxes, a text area or a number).
 Html AnswerFields(const v1::AnswerSchema& schema, const Messages& m, const std::string& lang);

@@ -224,7 +224,8 @@ std::string WebServer::InstallationMark() const {
 }
 
 void WebServer::Routes() {
-  enum class Need { kNobody, kWorker, kManager };
+  // kReader: a manager or the workers' representative (who may only read); kManager: a manager.
+  enum class Need { kNobody, kWorker, kReader, kManager };
   auto route = [this](Need need, std::function<void(Call&)> fn) {
     return [this, need, fn](const httplib::Request& req, httplib::Response& res) {
       Call c{req, res};
@@ -249,6 +250,7 @@ void WebServer::Routes() {
         } else if (auto now = state_->CurrentManagerCode(c.session.manager_name); now) {
           mark = now->mark;
           c.must_renew = now->code_by != now->name;
+          c.session.rep = now->rep;
         }
         if (mark.empty() || !SecretsEqual(mark, c.session.code_mark)) {
           absl::MutexLock l(&mu_);
@@ -276,15 +278,26 @@ void WebServer::Routes() {
         if (auto w = state_->Worker(c.session.worker); w.has_value()) c.lang = w->ui_language();
       }
       if (!m.Has(c.lang)) c.lang = "en";
-      const bool allowed = need == Need::kNobody ||
-                           (need == Need::kWorker && c.signed_in && !c.session.manager) ||
-                           (need == Need::kManager && c.signed_in && c.session.manager);
+      const bool allowed =
+          need == Need::kNobody || (need == Need::kWorker && c.signed_in && !c.session.manager) ||
+          // A representative on a manager's route is refused below, saying why.
+          ((need == Need::kReader || need == Need::kManager) && c.signed_in && c.session.manager);
       if (!allowed) {
         c.Redirect("/signin");
         return;
       }
-      if (need == Need::kManager && c.must_renew && req.path != "/manage" &&
+      // A representative may choose their own code (ManagerAccountAction allows only that).
+      if (need == Need::kManager && c.signed_in && c.session.rep &&
           req.path != "/manage/managers/code") {
+        c.res.status = 403;
+        c.res.set_content(
+            "Refused: the workers' representative reads the centre's ratings and complaints; "
+            "deciding is for its managers.",
+            "text/plain; charset=utf-8");
+        return;
+      }
+      if ((need == Need::kManager || need == Need::kReader) && c.must_renew &&
+          req.path != "/manage" && req.path != "/manage/managers/code") {
         c.res.status = 403;
         c.res.set_content(
             "Refused: your code was issued by someone else. Choose your own code on the manager's "
@@ -321,7 +334,13 @@ void WebServer::Routes() {
   server_->Get("/record.txt", route(Need::kWorker, [this](Call& c) { WorkRecord(c); }));
   server_->Get("/verify", route(Need::kNobody, [this](Call& c) { VerifyPage(c); }));
   server_->Post("/verify", route(Need::kNobody, [this](Call& c) { VerifyPage(c); }));
-  server_->Get("/manage", route(Need::kManager, [this](Call& c) { ManagerPage(c, ""); }));
+  server_->Get("/voice", route(Need::kWorker, [this](Call& c) { VoicePage(c); }));
+  server_->Post("/voice/rate", route(Need::kWorker, [this](Call& c) { Rate(c); }));
+  server_->Post("/voice/complain", route(Need::kWorker, [this](Call& c) { Complain(c); }));
+  server_->Post("/task/flag", route(Need::kWorker, [this](Call& c) { FlagTask(c); }));
+  server_->Get("/manage", route(Need::kReader, [this](Call& c) { ManagerPage(c, ""); }));
+  server_->Post("/manage/complaint",
+                route(Need::kManager, [this](Call& c) { AnswerComplaint(c); }));
   server_->Post("/manage/payouts/file",
                 route(Need::kManager, [this](Call& c) { PaymentFileDownload(c); }));
   server_->Post("/manage/payouts/results",
@@ -344,6 +363,7 @@ Html WebServer::Nav(const Call& c) const {
   if (c.signed_in && !c.session.manager) {
     nav.Append("<a href=\"/task\">", Escape(m.Text(c.lang, "nav_task")),
                "</a><a href=\"/earnings\">", Escape(m.Text(c.lang, "nav_earnings")),
+               "</a><a href=\"/voice\">", Escape(m.Text(c.lang, "nav_voice")),
                "</a><a href=\"/me\">", Escape(m.Text(c.lang, "nav_data")), "</a>");
   }
   for (const auto& l : m.languages()) {
@@ -444,6 +464,7 @@ void WebServer::SignIn(Call& c) {
     s.manager = true;
     s.manager_name = manager->name;
     s.code_mark = manager->mark;
+    s.rep = manager->rep;
   } else {
     auto worker = state_->SignIn(code);
     if (!worker.ok()) {

@@ -124,6 +124,7 @@ class WebServer {
     bool manager = false;
     std::string manager_name;  // which manager (ManagerBook); decisions are signed with it
     std::string code_mark;     // the manager's code it was opened with (ManagerBook::CodeMark)
+    bool rep = false;          // the workers' representative: reads the voice section only
     int64_t created_at_ms = 0;
     int64_t stretch_start_ms = 0;  // first answer since the last pause of ten minutes or more
     int64_t last_answer_ms = 0;
@@ -168,6 +169,17 @@ class WebServer {
   void Dispute(Call& c);
   void DataPage(Call& c, bool json);
   void WorkRecord(Call& c);
+  // The workers' voice (voice_pages.cc): the worker's page to rate jobs and file complaints and
+  // what those post; a flag on the task being done; the section of the manager's page (the
+  // whole page of the workers' representative), and a manager's answer to a complaint.
+  void VoicePage(Call& c);
+  void Rate(Call& c);
+  void Complain(Call& c);
+  void FlagTask(Call& c);
+  Html VoiceSection(Call& c);
+  void AnswerComplaint(Call& c);
+  // How the workers of every centre rated the client of `spec` (five or more), or "".
+  Html ClientRating(const Call& c, const std::string& client) const;
   void VerifyPage(Call& c);
   // The manager's payment files for mobile-money rails, and the import of the rail's results.
   Html PayoutsSection(Call& c);

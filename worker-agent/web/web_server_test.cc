@@ -14,7 +14,10 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_replace.h"
+#include "absl/time/civil_time.h"
+#include "absl/time/time.h"
 #include "engine/record/work_record.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -1263,8 +1266,8 @@ TEST_F(WebServerTest, AFormWithoutThePagesTokenChangesNothing) {
   const std::string aid = "job-1/label/0@" + w;
   ASSERT_EQ(Post("/task/start", cookie, {{"aid", aid}})->status, 303);
   auto task = Get("/task", cookie);
-  // Answer, skip, a switch to each of the three other languages, sign out.
-  EXPECT_EQ(FormsCarrying(task->body, FormToken(cookie)), 6u);
+  // Answer, skip, report the task, a switch to each of the three other languages, sign out.
+  EXPECT_EQ(FormsCarrying(task->body, FormToken(cookie)), 7u);
   auto forged = client_->Post(
       "/task/answer", httplib::Headers{{"Cookie", cookie}},
       httplib::Params{{"aid", aid}, {"epoch", "2"}, {"hidden_ms", "0"}, {"choice", "positive"}});
@@ -1410,6 +1413,165 @@ TEST_F(WebServerTest, AThousandCharacterEthiopicAnswerIsSaved) {
   auto pending = state_->PendingFor(w);
   ASSERT_EQ(pending.size(), 1u);
   EXPECT_EQ(pending[0].answer().text(), answer);
+}
+
+// ---- The workers' voice ----
+
+class VoiceTest : public WebServerTest {
+ protected:
+  // A worker paid for one answer on job-1, signed in; returns their cookie.
+  std::string PaidWorker(std::string* pseudonym) {
+    std::string code;
+    *pseudonym = AddWorker("Chausiku", &code);
+    Hold(*pseudonym, 0, Choice());
+    const std::string cookie = SignIn(code);
+    DoTask(cookie, absl::StrCat("job-1/label/0@", *pseudonym), 10);
+    v1::Receipt receipt;
+    receipt.set_result_id(absl::StrCat("r:job-1/label/0@", *pseudonym, ":2"));
+    receipt.set_status(v1::RECEIPT_ACCEPTED);
+    receipt.set_wage_minor(5);
+    receipt.set_currency("USD");
+    EXPECT_TRUE(state_->ApplyReceipts({receipt}).ok());
+    return cookie;
+  }
+};
+
+TEST_F(VoiceTest, AWorkerRatesAJobAndFilesAComplaintThatAManagerAnswers) {
+  std::string w;
+  const std::string cookie = PaidWorker(&w);
+  auto page = Get("/voice", cookie);
+  ASSERT_EQ(page->status, 200);
+  EXPECT_THAT(page->body, HasSubstr("id=\"rate-job-1\""));
+  // Rating and complaint, and the three languages and signing out in the navigation.
+  EXPECT_EQ(FormsCarrying(page->body, FormToken(cookie)), 6u);
+  auto rated = Post("/voice/rate", cookie,
+                    {{"job", "job-1"},
+                     {"clarity", "4"},
+                     {"time_estimate", "2"},
+                     {"pay_fairness", "3"},
+                     {"comment", "Pictures were dark"}});
+  ASSERT_EQ(rated->status, 303);
+  EXPECT_EQ(rated->get_header_value("Location"), "/voice?notice=rating_saved");
+  ASSERT_TRUE(state_->voice().RatingOf(w, "job-1").has_value());
+  EXPECT_EQ(state_->voice().RatingOf(w, "job-1")->clarity(), 4u);
+  EXPECT_EQ(state_->voice().RatingOf(w, "job-1")->time_estimate(), 2u);
+  // Not a job of theirs, or a score off the scale: nothing is kept.
+  auto other =
+      Post("/voice/rate", cookie,
+           {{"job", "job-9"}, {"clarity", "4"}, {"time_estimate", "2"}, {"pay_fairness", "3"}});
+  EXPECT_EQ(other->status, 400);
+  EXPECT_EQ(other->body, "Not saved: job: not a job you worked on here");
+  auto off =
+      Post("/voice/rate", cookie,
+           {{"job", "job-1"}, {"clarity", "6"}, {"time_estimate", "2"}, {"pay_fairness", "3"}});
+  EXPECT_EQ(off->status, 400);
+  EXPECT_EQ(off->body, "Not saved: clarity: expected 1 to 5, got 6");
+  EXPECT_EQ(state_->voice().RatingOf(w, "job-1")->clarity(), 4u);
+
+  auto filed = Post("/voice/complain", cookie,
+                    {{"topic", "1"}, {"text", "Friday's pay did not <b>arrive</b>."}});
+  ASSERT_EQ(filed->status, 303);
+  page = Get("/voice", cookie);
+  EXPECT_THAT(page->body, HasSubstr("<q>Friday&#39;s pay did not &lt;b&gt;arrive&lt;/b&gt;.</q>"));
+  EXPECT_THAT(page->body, HasSubstr("waiting for an answer (0 hours)"));
+  EXPECT_EQ(Post("/voice/complain", cookie, {{"topic", "9"}, {"text", "x"}})->status, 400);
+
+  // The manager sees it with its age and answers; one rating is not shown (fewer than five).
+  clock_.AdvanceMs(5 * 3'600'000);
+  const std::string manager = SignInAsManager("halima");
+  auto manage = Get("/manage", manager);
+  ASSERT_EQ(manage->status, 200);
+  EXPECT_THAT(manage->body, HasSubstr("waiting for an answer (5 hours)"));
+  EXPECT_THAT(manage->body, HasSubstr("The oldest open complaint has waited 5 hours."));
+  EXPECT_THAT(manage->body, HasSubstr("1 jobs have ratings from fewer than 5 workers: not shown"));
+  EXPECT_THAT(manage->body, Not(HasSubstr("Pictures were dark")));
+  const size_t voice_at = manage->body.find("id=\"voice\"");
+  ASSERT_NE(voice_at, std::string::npos);
+  const std::string voice =
+      manage->body.substr(voice_at, manage->body.find("<h2>", voice_at) - voice_at);
+  EXPECT_THAT(voice, HasSubstr("Friday&#39;s pay"));
+  EXPECT_THAT(voice, Not(HasSubstr(w)));  // nobody is named
+  EXPECT_THAT(voice, Not(HasSubstr("Chausiku")));
+  auto answered = Post("/manage/complaint", manager, {{"id", "1"}, {"answer", "Paid today."}});
+  ASSERT_EQ(answered->status, 200);
+  EXPECT_THAT(answered->body, HasSubstr("Your answer is saved"));
+  EXPECT_EQ(Post("/manage/complaint", manager, {{"id", "1"}, {"answer", "Again"}})->status, 400);
+  EXPECT_EQ(Post("/manage/complaint", manager, {{"id", "7"}, {"answer", "x"}})->status, 404);
+  page = Get("/voice", cookie);
+  EXPECT_THAT(page->body, HasSubstr("Answered by halima on "));
+  EXPECT_THAT(page->body, HasSubstr("<q class=\"answer-text\">Paid today.</q>"));
+  // A worker cannot answer.
+  EXPECT_EQ(Post("/manage/complaint", cookie, {{"id", "1"}, {"answer", "x"}})->status, 303);
+  EXPECT_EQ(state_->voice().ComplaintsOf(w)[0].answered_by(), "halima");
+}
+
+TEST_F(VoiceTest, TheWorkersRepresentativeReadsAggregatesAndDecidesNothing) {
+  std::string w;
+  const std::string cookie = PaidWorker(&w);
+  ASSERT_EQ(Post("/voice/complain", cookie, {{"topic", "3"}, {"text", "No fire exit."}})->status,
+            303);
+  const std::string installation = SignIn(kManagerCode);
+  auto added = Post("/manage/managers/add", installation, {{"name", "baraka"}, {"role", "rep"}});
+  ASSERT_EQ(added->status, 200) << added->body;
+  const std::string first = SignIn(ShownCode(added->body));
+  auto renewed = Post("/manage/managers/code", first, {{"name", "baraka"}});
+  ASSERT_EQ(renewed->status, 200) << renewed->body;
+  const std::string rep = SignIn(ShownCode(renewed->body));
+  auto page = Get("/manage", rep);
+  ASSERT_EQ(page->status, 200);
+  EXPECT_THAT(page->body, HasSubstr("<tr><td>Safety</td><td>1</td><td>0</td></tr>"));
+  EXPECT_THAT(page->body, Not(HasSubstr("No fire exit.")));  // counts, not words
+  EXPECT_THAT(page->body, Not(HasSubstr("id=\"roster\"")));
+  EXPECT_THAT(page->body, Not(HasSubstr(w)));
+  for (const char* path : {"/manage/complaint", "/manage/add", "/manage/managers/add"}) {
+    auto refused = Post(path, rep, {{"id", "1"}, {"answer", "x"}, {"name", "x"}});
+    EXPECT_EQ(refused->status, 403) << path;
+  }
+  EXPECT_FALSE(state_->voice().Complaints()[0].answered());
+  // The managers' list says who represents the workers.
+  EXPECT_THAT(Get("/manage", installation)->body,
+              HasSubstr("<b>baraka</b> &middot; Workers&#39; representative (reads only)"));
+}
+
+TEST_F(VoiceTest, AWorkerFlagsTheTaskInFrontOfThemAndNoOtherOne) {
+  std::string code;
+  const std::string w = AddWorker("Juma", &code);
+  Hold(w, 0, Choice());
+  const std::string cookie = SignIn(code);
+  const std::string aid = absl::StrCat("job-1/label/0@", w);
+  ASSERT_EQ(Post("/task/start", cookie, {{"aid", aid}})->status, 303);
+  auto task = Get("/task", cookie);
+  EXPECT_THAT(task->body, HasSubstr("action=\"/task/flag\""));
+  auto flagged = Post("/task/flag", cookie, {{"aid", aid}, {"kind", "1"}, {"note", "Gore"}});
+  ASSERT_EQ(flagged->status, 303);
+  EXPECT_EQ(flagged->get_header_value("Location"), "/task?notice=flag_saved");
+  auto other = Post("/task/flag", cookie, {{"aid", "job-1/label/5@someone"}, {"kind", "1"}});
+  EXPECT_EQ(other->status, 400);
+  ASSERT_EQ(state_->voice().Flags().size(), 1u);
+  EXPECT_EQ(state_->voice().Flags()[0].task_id(), "job-1/label/0");
+  EXPECT_EQ(state_->voice().Flags()[0].note(), "Gore");
+}
+
+TEST_F(VoiceTest, DatesAreWrittenInTheWorkersLanguage) {
+  std::string w;
+  const std::string cookie = PaidWorker(&w);
+  ASSERT_EQ(Post("/voice/complain", cookie, {{"topic", "2"}, {"text", "x"}})->status, 303);
+  const absl::CivilMinute t =
+      absl::ToCivilMinute(absl::FromUnixMillis(clock_.NowMs()), absl::LocalTimeZone());
+  const std::string hhmm = absl::StrFormat("%02d:%02d", t.hour(), t.minute());
+  // CLDR's abbreviated month names (Urdu's are the full ones).
+  const char* en[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                      "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+  const char* ur[] = {"جنوری",  "فروری", "مارچ",  "اپریل",  "مئی",   "جون",
+                      "جولائی", "اگست",  "ستمبر", "اکتوبر", "نومبر", "دسمبر"};
+  EXPECT_THAT(Get("/voice", cookie)->body,
+              HasSubstr(absl::StrCat("&middot; ", t.day(), " ", en[t.month() - 1], " ", hhmm)));
+  ASSERT_EQ(Post("/lang", cookie, {{"to", "ur"}, {"back", "/voice"}})->status, 303);
+  auto urdu = client_->Get("/voice", httplib::Headers{{"Cookie", cookie + "; mw_lang=ur"}});
+  ASSERT_EQ(urdu->status, 200);
+  EXPECT_THAT(urdu->body, HasSubstr("dir=\"rtl\""));
+  EXPECT_THAT(urdu->body,
+              HasSubstr(absl::StrCat("&middot; ", t.day(), " ", ur[t.month() - 1], " ", hhmm)));
 }
 
 }  // namespace

@@ -173,7 +173,8 @@ void WebServer::TaskPage(Call& c) {
   if (next->opened_at_ms() == 0) {
     // Before starting: what it pays and how long it takes, then the choice.
     Render(c, m.Text(c.lang, "next_task"),
-           HtmlCat(pay, "<p>", Escape(m.Text(c.lang, "before_start")), "</p>", instructions,
+           HtmlCat(pay, ClientRating(c, next->spec().client()), "<p>",
+                   Escape(m.Text(c.lang, "before_start")), "</p>", instructions,
                    "<form method=\"post\" action=\"/task/start\">", c.FormToken(),
                    Hidden("aid", a.assignment_id()), "<button class=\"primary\" id=\"start\">",
                    Escape(m.Text(c.lang, "start")), "</button></form>"));
@@ -208,7 +209,15 @@ void WebServer::TaskPage(Call& c) {
                  Escape(m.Text(c.lang, "skip")), "</h2>", ids, "<label for=\"reason\">",
                  Escape(m.Text(c.lang, "skip_reason")),
                  "</label><select name=\"reason\" id=\"reason\">", reasons, "</select><button>",
-                 Escape(m.Text(c.lang, "skip")), "</button></form>"));
+                 Escape(m.Text(c.lang, "skip")), "</button></form><details id=\"flag\"><summary>",
+                 Escape(m.Text(c.lang, "flag_title")),
+                 "</summary><form method=\"post\" action=\"/task/flag\">", ids,
+                 "<select name=\"kind\" id=\"flag-kind\"><option value=\"1\">",
+                 Escape(m.Text(c.lang, "flag_harmful")), "</option><option value=\"2\">",
+                 Escape(m.Text(c.lang, "flag_wrong")), "</option></select><label>",
+                 Escape(m.Text(c.lang, "flag_note")),
+                 "<textarea name=\"note\" rows=\"2\" maxlength=\"500\"></textarea></label><button>",
+                 Escape(m.Text(c.lang, "send_flag")), "</button></form></details>"));
 }
 
 void WebServer::StartTask(Call& c) {
@@ -295,7 +304,6 @@ void WebServer::Answer(Call& c, bool skip) {
 
 void WebServer::EarningsPage(Call& c) {
   const Messages& m = Messages::Get();
-  const absl::TimeZone tz = absl::LocalTimeZone();
   const std::array<int64_t, 3> starts = PeriodStarts(clock_->NowMs());
   const int64_t earliest = std::min({starts[0], starts[1], starts[2]});
   absl::StatusOr<std::vector<v1::EarningRecord>> earnings =
@@ -345,8 +353,7 @@ void WebServer::EarningsPage(Call& c) {
     size_t shown = 0;
     for (auto it = earnings->rbegin(); it != earnings->rend() && shown < kMaxRecent;
          ++it, ++shown) {
-      const std::string when =
-          absl::FormatTime("%d/%m %H:%M", absl::FromUnixMillis(it->answered_at_ms()), tz);
+      const std::string when = LocalDate(c.lang, it->answered_at_ms());
       body.Append("<tr><td>", Escape(when), "</td><td>", Escape(it->stage()));
       if (it->late()) body.Append(" (", Escape(m.Text(c.lang, "late")), ")");
       if (!it->feedback().empty()) {
