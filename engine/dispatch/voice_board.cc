@@ -4,6 +4,7 @@
 #include <set>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "engine/common/ids.h"
 #include "engine/common/sha256.h"
@@ -23,6 +24,7 @@ namespace {
 // A centre's clock may be ahead of ours by this much; a time further ahead is refused.
 constexpr int64_t kMaxAheadMs = 24 * 3'600'000;
 constexpr size_t kMaxReported = 1000;
+constexpr char kSecretKey[] = "voice_secret";
 
 bool IsNumber(const std::string& s) {
   return !s.empty() && s.size() <= 20 &&
@@ -31,11 +33,20 @@ bool IsNumber(const std::string& s) {
 
 }  // namespace
 
-std::string VoiceBoard::RaterOf(const std::string& account) {
-  return absl::StrCat("r", ToHex(Sha256(absl::StrCat("voice-rater\n", account))).substr(0, 32));
+std::string VoiceBoard::RaterOf(const std::string& account) const {
+  return absl::StrCat("r", ToHex(Sha256(absl::StrCat(secret_, "\n", account))).substr(0, 32));
 }
 
 absl::Status VoiceBoard::Load(storage::Store* store) {
+  MW_ASSIGN_OR_RETURN(std::optional<std::string> secret,
+                      store->Get(Cf::kMeta, keys::Meta(kSecretKey)));
+  if (!secret.has_value()) {
+    secret = ToHex(RandomBytes(32));
+    storage::Batch batch;
+    batch.Put(Cf::kMeta, keys::Meta(kSecretKey), *secret);
+    MW_RETURN_IF_ERROR(store->Write(std::move(batch), storage::Durability::kSynced));
+  }
+  secret_ = *secret;
   MW_RETURN_IF_ERROR(storage::ForEachRecord<v1::WorkRating>(
       *store, Cf::kMeta,
       [&](absl::string_view, v1::WorkRating r) {
@@ -46,6 +57,7 @@ absl::Status VoiceBoard::Load(storage::Store* store) {
   MW_RETURN_IF_ERROR(storage::ForEachRecord<v1::TaskFlag>(
       *store, Cf::kMeta,
       [&](absl::string_view, v1::TaskFlag f) {
+        ++flags_per_rater_[f.worker()];
         flags_[{f.task_id(), f.worker()}] = std::move(f);
         return absl::OkStatus();
       },
@@ -53,7 +65,7 @@ absl::Status VoiceBoard::Load(storage::Store* store) {
   return storage::ForEachRecord<v1::Complaint>(
       *store, Cf::kMeta,
       [&](absl::string_view, v1::Complaint k) {
-        ++complaints_per_centre_[k.centre()];
+        if (!k.answered()) ++open_per_centre_[k.centre()];
         complaints_[{k.centre(), k.id()}] = std::move(k);
         return absl::OkStatus();
       },
@@ -70,13 +82,21 @@ std::string VoiceBoard::TakeRating(const std::string& centre, const v1::WorkRati
   if (!facts.worked_on(account, r.job_id())) {
     return absl::StrCat("worker ", r.worker(), " did no work on job ", r.job_id());
   }
+  // Given once (voice::Published): the same again is a resend, anything else is refused.
+  const std::string rater = RaterOf(account);
+  if (auto it = ratings_.find({r.job_id(), rater}); it != ratings_.end()) {
+    const v1::WorkRating& had = it->second;
+    const bool same = had.clarity() == r.clarity() && had.time_estimate() == r.time_estimate() &&
+                      had.pay_fairness() == r.pay_fairness() && had.comment() == r.comment();
+    return same ? "" : absl::StrCat("worker ", r.worker(), " rated job ", r.job_id(), " already");
+  }
   v1::WorkRating kept;
   kept.set_job_id(r.job_id());
   kept.set_clarity(r.clarity());
   kept.set_time_estimate(r.time_estimate());
   kept.set_pay_fairness(r.pay_fairness());
   kept.set_comment(r.comment());
-  kept.set_worker(RaterOf(account));
+  kept.set_worker(rater);
   kept.set_rated_at_ms(now_ms);
   kept.set_centre(centre);
   kept.set_client(*client);
@@ -95,14 +115,20 @@ std::string VoiceBoard::TakeFlag(const std::string& centre, const v1::TaskFlag& 
   if (!facts.worked_on(account, job_id)) {
     return absl::StrCat("worker ", f.worker(), " did no work on job ", job_id);
   }
+  const std::string rater = RaterOf(account);
+  const bool fresh = flags_.count({f.task_id(), rater}) == 0;
+  if (fresh && flags_per_rater_[rater] >= kMaxFlagsPerWorker) {
+    return absl::StrCat("worker ", f.worker(), " has ", kMaxFlagsPerWorker, " flags kept already");
+  }
   v1::TaskFlag kept;
   kept.set_task_id(f.task_id());
   kept.set_kind(f.kind());
   kept.set_note(f.note());
-  kept.set_worker(RaterOf(account));
+  kept.set_worker(rater);
   kept.set_flagged_at_ms(now_ms);
   kept.set_centre(centre);
   batch->PutRecord(Cf::kMeta, keys::Flag(kept.task_id(), kept.worker()), kept);
+  if (fresh) ++flags_per_rater_[rater];
   flags_[{kept.task_id(), kept.worker()}] = std::move(kept);
   return "";
 }
@@ -129,29 +155,33 @@ std::string VoiceBoard::TakeComplaint(const std::string& centre, const v1::Compl
       return "answered_by: expected who answered";
     }
     if (c.escalated()) {
-      if (absl::Status s = voice::CheckText("answer", c.answer(), voice::kMaxComplaintChars, false);
+      if (absl::Status s = voice::CheckText("answer", c.answer(), voice::kMaxAnswerChars, false);
           !s.ok()) {
         return std::string(s.message());
       }
     }
   }
   auto it = complaints_.find({centre, c.id()});
-  if (it == complaints_.end() && complaints_per_centre_[centre] >= kMaxComplaintsPerCentre) {
-    return absl::StrCat("this centre has ", kMaxComplaintsPerCentre, " complaints kept already");
+  const bool was_open = it != complaints_.end() && !it->second.answered();
+  if (it == complaints_.end() && !c.answered() && open_per_centre_[centre] >= kMaxOpenPerCentre) {
+    return absl::StrCat("this centre has ", kMaxOpenPerCentre, " open complaints kept already");
+  }
+  if (it != complaints_.end() && it->second.answered() && !it->second.shared()) {
+    // The operator answered; the centre had not heard of it. Its copy does not carry the
+    // operator's answer yet (unanswered, or a manager's answer from before): the operator's stays
+    // until the centre sends it back (below a manager's, if there is one).
+    const v1::Complaint& had = it->second;
+    if (!c.answered() ||
+        (c.answer() != had.answer() &&
+         !absl::StrContains(c.answer(), absl::StrCat(had.answered_by(), ": ", had.answer())))) {
+      return "";
+    }
   }
   v1::Complaint kept = c;
   kept.set_centre(centre);
   kept.set_shared(c.answered());  // the centre has the answer
-  if (it != complaints_.end() && it->second.answered() && !c.answered()) {
-    // The operator answered it and the centre has not heard yet: keep the answer.
-    kept.set_answered(true);
-    kept.set_answer(it->second.answer());
-    kept.set_answered_by(it->second.answered_by());
-    kept.set_answered_at_ms(it->second.answered_at_ms());
-    kept.set_shared(false);
-  }
   batch->PutRecord(Cf::kMeta, keys::Complaint(centre, kept.id()), kept);
-  if (it == complaints_.end()) ++complaints_per_centre_[centre];
+  open_per_centre_[centre] += static_cast<size_t>(!kept.answered()) - static_cast<size_t>(was_open);
   complaints_[{centre, kept.id()}] = std::move(kept);
   return "";
 }
@@ -178,9 +208,24 @@ absl::StatusOr<v1::ShareVoiceReply> VoiceBoard::Take(const std::string& centre,
   for (const auto& c : request.complaints()) {
     reply.add_complaint_refusals(TakeComplaint(centre, c, now_ms, batch));
   }
-  v1::VoiceReport report = Report("", now_ms);
-  *reply.mutable_jobs() = std::move(*report.mutable_jobs());
-  *reply.mutable_clients() = std::move(*report.mutable_clients());
+  // Summaries: of the jobs this centre's workers rated, and of every client.
+  std::vector<v1::WorkRating> all;
+  std::set<std::string> rated_here;
+  for (const auto& [k, r] : ratings_) {
+    all.push_back(r);
+    if (r.centre() == centre) rated_here.insert(r.job_id());
+  }
+  for (auto& s : voice::Summarise(all, voice::By::kJob)) {
+    if (rated_here.count(s.job_id()) > 0 &&
+        static_cast<size_t>(reply.jobs_size()) < kMaxSummaries) {
+      *reply.add_jobs() = std::move(s);
+    }
+  }
+  for (auto& s : voice::Summarise(all, voice::By::kClient)) {
+    if (static_cast<size_t>(reply.clients_size()) < kMaxSummaries) {
+      *reply.add_clients() = std::move(s);
+    }
+  }
   for (auto it = complaints_.lower_bound({centre, ""});
        it != complaints_.end() && it->first.first == centre; ++it) {
     if (it->second.answered() && !it->second.shared()) {
@@ -268,6 +313,7 @@ absl::StatusOr<v1::Complaint> VoiceBoard::Answer(const v1::AnswerComplaintReques
   c.set_answered_at_ms(now_ms);
   c.set_shared(false);  // the centre has not got it yet
   batch->PutRecord(Cf::kMeta, keys::Complaint(c.centre(), c.id()), c);
+  --open_per_centre_[c.centre()];
   it->second = c;
   return c;
 }

@@ -35,9 +35,12 @@ namespace mw::dispatch {
 
 class VoiceBoard {
  public:
-  // Complaints kept per centre: past it a centre's new complaints are refused (answered ones
-  // still update).
-  static constexpr size_t kMaxComplaintsPerCentre = 10'000;
+  // Open complaints kept per centre: past it a centre's new complaints are refused (kept ones
+  // still update). Flags kept per worker: past it their new flags are refused.
+  static constexpr size_t kMaxOpenPerCentre = 10'000;
+  static constexpr size_t kMaxFlagsPerWorker = 200;
+  // Summaries in one reply to a centre.
+  static constexpr size_t kMaxSummaries = 200;
 
   // What the board needs to know of the rest of the dispatcher.
   struct Facts {
@@ -47,12 +50,15 @@ class VoiceBoard {
     std::function<bool(const std::string& account, const std::string& job_id)> worked_on;
   };
 
-  // Reads every record; DATA_LOSS naming a key whose record does not parse.
+  // Reads every record; DATA_LOSS naming a key whose record does not parse. Makes the secret
+  // RaterOf hashes with on first use (kept in kMeta, synced).
   [[nodiscard]] absl::Status Load(storage::Store* store);
 
   // Takes what `centre` shares: each entry is checked and kept, or refused with the reason in the
-  // reply (at the entry's index); nothing of a refused entry is kept. The reply also carries every
-  // job's and client's summary and the operator's answers the centre does not have yet.
+  // reply (at the entry's index); nothing of a refused entry is kept. A rating is given once (the
+  // same again is a resend). The reply also carries the summaries of the jobs the centre's
+  // workers rated and of every client (kMaxSummaries of each), and the operator's answers the
+  // centre does not have yet.
   // INVALID_ARGUMENT, changing nothing, for more than voice::kMaxPerShare entries of a kind.
   [[nodiscard]] absl::StatusOr<microwork::v1::ShareVoiceReply> Take(
       const std::string& centre, const microwork::v1::ShareVoiceRequest& request, int64_t now_ms,
@@ -68,8 +74,9 @@ class VoiceBoard {
       const microwork::v1::AnswerComplaintRequest& request, const std::string& by, int64_t now_ms,
       storage::Batch* batch);
 
-  // What the board keeps for a worker account in place of its pseudonym.
-  static std::string RaterOf(const std::string& account);
+  // What the board keeps for a worker account in place of its pseudonym: a hash keyed with a
+  // secret of this installation, so knowing the accounts does not give who rated what.
+  std::string RaterOf(const std::string& account) const;
 
  private:
   std::string TakeRating(const std::string& centre, const microwork::v1::WorkRating& r,
@@ -83,7 +90,9 @@ class VoiceBoard {
   std::map<std::pair<std::string, std::string>, microwork::v1::TaskFlag> flags_;      // task, rater
   std::map<std::pair<std::string, std::string>, microwork::v1::Complaint>
       complaints_;  // centre, id
-  std::map<std::string, size_t> complaints_per_centre_;
+  std::map<std::string, size_t> open_per_centre_;
+  std::map<std::string, size_t> flags_per_rater_;
+  std::string secret_;
 };
 
 }  // namespace mw::dispatch

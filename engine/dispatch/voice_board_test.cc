@@ -88,14 +88,18 @@ TEST_F(VoiceBoardTest, OnlyWorkersWhoDidTheJobRateItAndTheirNamesAreNotKept) {
   *other.add_ratings() = Rating("w4", "job-1", 5);
   EXPECT_EQ(Share("kisumu", other).rating_refusals(0), "worker w4 did no work on job job-1");
 
-  // A fifth rater, and w0 rating again (replacing, not adding): now the group shows.
+  // A fifth rater, w0 again (the same: a resend) and w1 changing theirs (refused: a rating is
+  // given once): now the group shows.
   v1::ShareVoiceRequest more;
   *more.add_ratings() = Rating("w4", "job-1", 4);
-  *more.add_ratings() = Rating("w0", "job-1", 5);
+  *more.add_ratings() = Rating("w0", "job-1", 2);
+  *more.add_ratings() = Rating("w1", "job-1", 5);
   reply = Share("nairobi", more);
+  EXPECT_EQ(reply.rating_refusals(1), "");
+  EXPECT_EQ(reply.rating_refusals(2), "worker w1 rated job job-1 already");
   ASSERT_EQ(reply.jobs_size(), 1);
   EXPECT_EQ(reply.jobs(0).raters(), 5u);
-  EXPECT_DOUBLE_EQ(reply.jobs(0).pay_fairness(), (5 + 2 + 2 + 2 + 4) / 5.0);
+  EXPECT_DOUBLE_EQ(reply.jobs(0).pay_fairness(), 2.4);  // (2 + 2 + 2 + 2 + 4) / 5
   ASSERT_EQ(reply.clients_size(), 1);
   EXPECT_EQ(reply.clients(0).client(), "acme");
 
@@ -113,6 +117,10 @@ TEST_F(VoiceBoardTest, OnlyWorkersWhoDidTheJobRateItAndTheirNamesAreNotKept) {
     EXPECT_EQ(kept.centre(), "nairobi");
   }
   EXPECT_TRUE(board_.Report("globex", kNow).jobs().empty());
+  // Another centre's reply carries the client, not nairobi's jobs.
+  v1::ShareVoiceReply elsewhere = Share("kisumu", v1::ShareVoiceRequest());
+  EXPECT_TRUE(elsewhere.jobs().empty());
+  EXPECT_EQ(elsewhere.clients_size(), 1);
 }
 
 TEST_F(VoiceBoardTest, AComplaintArrivesWithoutItsWorkerAndItsWordsOnlyOnceEscalated) {
@@ -178,6 +186,22 @@ TEST_F(VoiceBoardTest, AComplaintArrivesWithoutItsWorkerAndItsWordsOnlyOnceEscal
   EXPECT_EQ(reply.answered(0).id(), "1");
   EXPECT_EQ(reply.answered(0).answer(), "We will pay on Friday.");
   EXPECT_TRUE(Share("kisumu", v1::ShareVoiceRequest()).answered().empty());
+  // A manager answered meanwhile, not knowing: the operator's answer stays until the centre
+  // sends both back.
+  v1::ShareVoiceRequest manager_too;
+  *manager_too.add_complaints() = *quiet;
+  manager_too.mutable_complaints(0)->set_answered(true);
+  manager_too.mutable_complaints(0)->set_answer("Done today.");
+  manager_too.mutable_complaints(0)->set_answered_by("halima");
+  reply = Share("nairobi", manager_too);
+  EXPECT_EQ(reply.complaint_refusals(0), "");
+  ASSERT_EQ(reply.answered_size(), 1);
+  EXPECT_EQ(board_.Report("", kNow).complaints(0).answered_by(), "operator:wanjiru");
+  manager_too.mutable_complaints(0)->set_answer(
+      "Done today.\n\noperator:wanjiru: We will pay on Friday.");
+  reply = Share("nairobi", manager_too);
+  EXPECT_TRUE(reply.answered().empty());
+  EXPECT_EQ(board_.Report("", kNow).complaints(0).answered_by(), "halima");
   v1::ShareVoiceRequest has_it;
   *has_it.add_complaints() = *quiet;
   has_it.mutable_complaints(0)->set_answered(true);

@@ -1,6 +1,7 @@
 #include "engine/record/voice.h"
 
 #include <algorithm>
+#include <cmath>
 #include <map>
 #include <set>
 
@@ -69,6 +70,22 @@ absl::Status CheckComplaint(v1::ComplaintTopic topic, absl::string_view text) {
   return CheckText("text", text, kMaxComplaintChars, /*may_be_empty=*/false);
 }
 
+std::vector<const v1::WorkRating*> Published(const std::vector<v1::WorkRating>& ratings) {
+  // Each job's ratings, its raters in the order they first rated it.
+  std::map<std::string, std::vector<const v1::WorkRating*>> by_job;
+  for (const v1::WorkRating& r : ratings) by_job[r.job_id()].push_back(&r);
+  std::vector<const v1::WorkRating*> out;
+  for (auto& [job, list] : by_job) {
+    std::sort(list.begin(), list.end(), [](const v1::WorkRating* a, const v1::WorkRating* b) {
+      if (a->rated_at_ms() != b->rated_at_ms()) return a->rated_at_ms() < b->rated_at_ms();
+      return a->worker() < b->worker();
+    });
+    const size_t shown = list.size() / kMinRaters * kMinRaters;
+    out.insert(out.end(), list.begin(), list.begin() + static_cast<std::ptrdiff_t>(shown));
+  }
+  return out;
+}
+
 std::vector<v1::RatingSummary> Summarise(const std::vector<v1::WorkRating>& ratings, By by) {
   struct Group {
     std::string client;
@@ -78,28 +95,31 @@ std::vector<v1::RatingSummary> Summarise(const std::vector<v1::WorkRating>& rati
     std::vector<std::string> comments;
   };
   std::map<std::string, Group> groups;
-  for (const v1::WorkRating& r : ratings) {
-    Group& g = groups[by == By::kJob ? r.job_id() : r.client()];
-    g.client = r.client();
-    g.raters.insert(r.worker());
+  for (const v1::WorkRating* r : Published(ratings)) {
+    Group& g = groups[by == By::kJob ? r->job_id() : r->client()];
+    g.client = r->client();
+    g.raters.insert(r->worker());
     ++g.n;
-    g.clarity += r.clarity();
-    g.time += r.time_estimate();
-    g.pay += r.pay_fairness();
-    if (!r.comment().empty()) g.comments.push_back(r.comment());
+    g.clarity += r->clarity();
+    g.time += r->time_estimate();
+    g.pay += r->pay_fairness();
+    if (!r->comment().empty()) g.comments.push_back(r->comment());
   }
+  // Means to one decimal: the exact figures of two snapshots would tell more than the page says.
+  auto mean = [](uint64_t sum, uint64_t n) { return std::round(10.0 * sum / n) / 10.0; };
   std::vector<v1::RatingSummary> out;
   for (auto& [key, g] : groups) {
-    if (g.raters.size() < kMinRaters) continue;
     v1::RatingSummary& s = out.emplace_back();
     if (by == By::kJob) s.set_job_id(key);
     s.set_client(g.client);
     s.set_raters(static_cast<uint32_t>(g.raters.size()));
-    s.set_clarity(static_cast<double>(g.clarity) / g.n);
-    s.set_time_estimate(static_cast<double>(g.time) / g.n);
-    s.set_pay_fairness(static_cast<double>(g.pay) / g.n);
+    s.set_clarity(mean(g.clarity, g.n));
+    s.set_time_estimate(mean(g.time, g.n));
+    s.set_pay_fairness(mean(g.pay, g.n));
     std::sort(g.comments.begin(), g.comments.end());
-    for (auto& c : g.comments) s.add_comments(std::move(c));
+    for (size_t i = 0; i < g.comments.size() && i < kMaxComments; ++i) {
+      s.add_comments(std::move(g.comments[i]));
+    }
   }
   return out;
 }

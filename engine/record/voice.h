@@ -24,8 +24,12 @@ namespace v1 = ::microwork::v1;
 
 inline constexpr size_t kMaxNoteChars = 500;        // a rating's comment, a flag's note
 inline constexpr size_t kMaxComplaintChars = 2000;  // a complaint's text, an answer
-inline constexpr uint32_t kMinRaters = 5;           // smaller groups are never shown
-inline constexpr size_t kMaxPerShare = 500;         // entries of each kind in one ShareVoice
+// An answer as the centre keeps it: a manager's, and an operator's added below it when both
+// answered before either knew of the other.
+inline constexpr size_t kMaxAnswerChars = 2 * kMaxComplaintChars + 200;
+inline constexpr uint32_t kMinRaters = 5;    // smaller groups are never shown
+inline constexpr size_t kMaxPerShare = 500;  // entries of each kind in one ShareVoice
+inline constexpr size_t kMaxComments = 20;   // comments shown with one summary
 
 // The number of characters (code points) in `s`, or -1 when it is not valid UTF-8.
 int64_t Characters(absl::string_view s);
@@ -43,10 +47,17 @@ absl::Status CheckFlag(const v1::TaskFlag& f);
 // A complaint as a worker files it: a known topic and 1 to kMaxComplaintChars of text.
 absl::Status CheckComplaint(v1::ComplaintTopic topic, absl::string_view text);
 
+// The ratings that may be shown (`ratings` holds one per job and worker, never changed once
+// given): of each job, its raters in the order they rated it, in whole groups of kMinRaters: the
+// first five once there are five, the first ten once there are ten. So a summary changes only by
+// five new raters at once, never by one, and a job below five raters adds nothing to its
+// client's summary (which could otherwise be subtracted from it).
+std::vector<const v1::WorkRating*> Published(const std::vector<v1::WorkRating>& ratings);
+
 enum class By { kJob, kClient };
-// Ratings grouped by job (each summary carries the job's client) or by client. A group counts
-// its distinct raters (WorkRating.worker, whatever form it has) and is left out below
-// kMinRaters. Means over the group's ratings; comments sorted, empty ones left out.
+// The published ratings grouped by job (each summary carries the job's client) or by client:
+// distinct raters (WorkRating.worker, whatever form it has), means to one decimal, comments
+// sorted (at most kMaxComments; empty ones left out).
 std::vector<v1::RatingSummary> Summarise(const std::vector<v1::WorkRating>& ratings, By by);
 
 // A mean as the pages show it: one decimal, "4.2".

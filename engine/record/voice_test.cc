@@ -58,30 +58,49 @@ TEST(VoiceTest, ComplaintsAndFlagsAreCheckedTheSameWay) {
   EXPECT_EQ(Characters("\xE0\x80\xAF"), -1);                          // overlong
 }
 
-TEST(VoiceTest, RatingsAreShownOnlyInGroupsOfFiveDistinctRaters) {
+TEST(VoiceTest, RatingsAreShownInWholeGroupsOfFiveInTheOrderGiven) {
   std::vector<v1::WorkRating> ratings;
-  for (int i = 0; i < 4; ++i) ratings.push_back(Rating("job-1", absl::StrCat("w", i), 4, 3, 2));
-  ratings.push_back(Rating("job-1", "w0", 2, 3, 2));  // w0 again: still four raters
+  for (int i = 0; i < 4; ++i) {
+    ratings.push_back(Rating("job-1", absl::StrCat("w", i), 4, 3, 2));
+    ratings.back().set_rated_at_ms(i);
+  }
   EXPECT_TRUE(Summarise(ratings, By::kJob).empty());
   EXPECT_TRUE(Summarise(ratings, By::kClient).empty());
   ratings.push_back(Rating("job-1", "w4", 5, 1, 1, "Too little time"));
-  ratings.push_back(Rating("job-2", "w0", 1, 1, 1, "Another job"));
+  ratings.back().set_rated_at_ms(4);
   std::vector<v1::RatingSummary> jobs = Summarise(ratings, By::kJob);
-  ASSERT_EQ(jobs.size(), 1u);  // job-2 has one rater
+  ASSERT_EQ(jobs.size(), 1u);
   EXPECT_EQ(jobs[0].job_id(), "job-1");
   EXPECT_EQ(jobs[0].client(), "acme");
   EXPECT_EQ(jobs[0].raters(), 5u);
-  EXPECT_DOUBLE_EQ(jobs[0].clarity(), (4 * 4 + 2 + 5) / 6.0);
-  EXPECT_EQ(OneDecimal(jobs[0].clarity()), "3.8");
-  EXPECT_DOUBLE_EQ(jobs[0].time_estimate(), (5 * 3 + 1) / 6.0);
+  EXPECT_DOUBLE_EQ(jobs[0].clarity(), 4.2);        // (4 + 4 + 4 + 4 + 5) / 5
+  EXPECT_DOUBLE_EQ(jobs[0].time_estimate(), 2.6);  // (3 + 3 + 3 + 3 + 1) / 5
+  EXPECT_DOUBLE_EQ(jobs[0].pay_fairness(), 1.8);
   ASSERT_EQ(jobs[0].comments_size(), 1);
   EXPECT_EQ(jobs[0].comments(0), "Too little time");
+
+  // Four more raters change nothing (one of them could be picked out); a fifth shows all ten.
+  for (int i = 5; i < 9; ++i) {
+    ratings.push_back(Rating("job-1", absl::StrCat("w", i), 1, 1, 5, absl::StrCat("late ", i)));
+    ratings.back().set_rated_at_ms(i);
+  }
+  ASSERT_EQ(Summarise(ratings, By::kJob).size(), 1u);
+  EXPECT_EQ(Summarise(ratings, By::kJob)[0].DebugString(), jobs[0].DebugString());
+  ratings.push_back(Rating("job-1", "w9", 1, 1, 5));
+  ratings.back().set_rated_at_ms(9);
+  EXPECT_EQ(Summarise(ratings, By::kJob)[0].raters(), 10u);
+  EXPECT_DOUBLE_EQ(Summarise(ratings, By::kJob)[0].clarity(), 2.6);  // (4 * 4 + 5 + 5 * 1) / 10
+  EXPECT_EQ(Summarise(ratings, By::kJob)[0].comments_size(), 5);
+
+  // A job of the same client with one rater adds nothing to the client's summary.
+  ratings.push_back(Rating("job-2", "w0", 1, 1, 1, "Another job"));
   std::vector<v1::RatingSummary> clients = Summarise(ratings, By::kClient);
   ASSERT_EQ(clients.size(), 1u);
   EXPECT_EQ(clients[0].job_id(), "");
-  EXPECT_EQ(clients[0].raters(), 5u);
-  EXPECT_EQ(clients[0].comments_size(), 2);
-  EXPECT_EQ(clients[0].comments(0), "Another job");  // sorted, not in the order given
+  EXPECT_EQ(clients[0].raters(), 10u);
+  EXPECT_DOUBLE_EQ(clients[0].clarity(), 2.6);
+  for (const auto& c : clients[0].comments()) EXPECT_NE(c, "Another job");
+  EXPECT_EQ(clients[0].comments(0), "Too little time");  // sorted, not in the order given
 }
 
 }  // namespace

@@ -237,7 +237,9 @@ async function main() {
   await rate.locator('button').tap();
   await worker.waitForURL(/notice=rating_saved/);
   assert.equal((await worker.textContent('#notice')).trim(), 'شکریہ۔ آپ کا درجہ محفوظ ہو گیا۔');
-  assert.equal(await worker.locator('form#rate-job-1 input[name=clarity][value="4"]').isChecked(), true);
+  // Given once: the job now shows the worker's own rating, with no form to change it.
+  assert.equal((await worker.textContent('#rate-job-1 p.done')).trim(), 'آپ کا درجہ: وضاحت 4 · وقت 2 · اجرت 3');
+  assert.equal(await worker.locator('form#rate-job-1').count(), 0);
   await worker.selectOption('#topic', '1');  // pay
   const complaint = 'جمعہ کی اجرت ابھی تک نہیں ملی۔';
   await worker.fill('#complaint-text', complaint);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "engine/common/status_macros.h"
@@ -54,6 +55,9 @@ absl::Status VoiceBook::Rate(v1::WorkRating r, int64_t now_ms) {
   r.clear_centre();
   r.clear_client();
   absl::MutexLock l(&mu_);
+  if (ratings_.count({r.job_id(), r.worker()}) > 0) {
+    return absl::AlreadyExistsError(absl::StrCat("you rated ", r.job_id(), " already"));
+  }
   Batch batch;
   batch.PutRecord(Cf::kMeta, keys::Rating(r.job_id(), r.worker()), r);
   MW_RETURN_IF_ERROR(store_->Write(std::move(batch), Durability::kSynced));
@@ -216,6 +220,11 @@ v1::ShareVoiceRequest VoiceBook::Unshared() const {
     *out = c;
     out->clear_worker();
     out->clear_shared();
+    // Times to the hour: the operator needs a complaint's age, not the minute it was written.
+    constexpr int64_t kHour = 3'600'000;
+    out->set_filed_at_ms(std::max<int64_t>(kHour, c.filed_at_ms() / kHour * kHour));
+    out->set_escalated_at_ms(c.escalated_at_ms() / kHour * kHour);
+    out->set_answered_at_ms(c.answered_at_ms() / kHour * kHour);
     if (!c.escalated()) {
       out->clear_text();
       out->clear_answer();
@@ -227,46 +236,67 @@ v1::ShareVoiceRequest VoiceBook::Unshared() const {
 absl::Status VoiceBook::Shared(const v1::ShareVoiceRequest& sent, const v1::ShareVoiceReply& reply,
                                int64_t now_ms) {
   absl::MutexLock l(&mu_);
-  Batch batch;
+  // The records as they will be, written first and only then kept in memory: a failed write
+  // leaves both as they were, and the next share sends the same again.
+  std::map<std::pair<std::string, std::string>, v1::WorkRating> ratings;
+  std::map<std::pair<std::string, std::string>, v1::TaskFlag> flags;
+  std::map<uint64_t, v1::Complaint> complaints;
   for (const v1::WorkRating& r : sent.ratings()) {
     auto it = ratings_.find({r.job_id(), r.worker()});
     if (it == ratings_.end() || it->second.rated_at_ms() != r.rated_at_ms()) continue;
-    it->second.set_shared(true);
-    batch.PutRecord(Cf::kMeta, keys::Rating(r.job_id(), r.worker()), it->second);
+    ratings[it->first] = it->second;
+    ratings[it->first].set_shared(true);
   }
   for (const v1::TaskFlag& f : sent.flags()) {
     auto it = flags_.find({f.task_id(), f.worker()});
     if (it == flags_.end() || it->second.flagged_at_ms() != f.flagged_at_ms()) continue;
-    it->second.set_shared(true);
-    batch.PutRecord(Cf::kMeta, keys::Flag(f.task_id(), f.worker()), it->second);
+    flags[it->first] = it->second;
+    flags[it->first].set_shared(true);
   }
   for (const v1::Complaint& c : sent.complaints()) {
     uint64_t n = 0;
     if (!absl::SimpleAtoi(c.id(), &n)) continue;
     auto it = complaints_.find(n);
     if (it == complaints_.end() || it->second.answered() != c.answered() ||
-        it->second.escalated() != c.escalated()) {
-      continue;
+        it->second.escalated() != c.escalated() || it->second.answer() != c.answer()) {
+      continue;  // changed since it was sent: send it again
     }
-    it->second.set_shared(true);
-    batch.PutRecord(Cf::kMeta, keys::Complaint("", it->second.id()), it->second);
+    complaints[n] = it->second;
+    complaints[n].set_shared(true);
   }
+  // The operator's answers. One to a complaint a manager answered meanwhile is added below
+  // theirs: the worker reads both, and the dispatcher gets both back.
   for (const v1::Complaint& a : reply.answered()) {
     uint64_t n = 0;
-    if (!absl::SimpleAtoi(a.id(), &n)) continue;
+    if (!absl::SimpleAtoi(a.id(), &n) || !absl::StartsWith(a.answered_by(), "operator:")) continue;
     auto it = complaints_.find(n);
-    if (it == complaints_.end() || it->second.answered() ||
+    if (it == complaints_.end() ||
         !voice::CheckText("answer", a.answer(), voice::kMaxComplaintChars, false).ok()) {
       continue;
     }
-    it->second.set_answered(true);
-    it->second.set_answer(a.answer());
-    it->second.set_answered_by(a.answered_by());
-    it->second.set_answered_at_ms(a.answered_at_ms() > 0 ? a.answered_at_ms() : now_ms);
-    it->second.set_shared(false);  // tell the dispatcher the centre has it
-    batch.PutRecord(Cf::kMeta, keys::Complaint("", it->second.id()), it->second);
+    v1::Complaint c = complaints.count(n) > 0 ? complaints[n] : it->second;
+    const std::string from_operator = absl::StrCat(a.answered_by(), ": ", a.answer());
+    if (!c.answered()) {
+      c.set_answered(true);
+      c.set_answer(a.answer());
+      c.set_answered_by(a.answered_by());
+      c.set_answered_at_ms(a.answered_at_ms() > 0 ? a.answered_at_ms() : now_ms);
+    } else if (c.answer() != a.answer() && !absl::StrContains(c.answer(), from_operator)) {
+      c.set_answer(absl::StrCat(c.answer(), "\n\n", from_operator));
+    } else {
+      continue;
+    }
+    c.set_shared(false);  // tell the dispatcher the centre has it
+    complaints[n] = std::move(c);
   }
+  Batch batch;
+  for (const auto& [k, r] : ratings) batch.PutRecord(Cf::kMeta, keys::Rating(k.first, k.second), r);
+  for (const auto& [k, f] : flags) batch.PutRecord(Cf::kMeta, keys::Flag(k.first, k.second), f);
+  for (const auto& [n, c] : complaints) batch.PutRecord(Cf::kMeta, keys::Complaint("", c.id()), c);
   if (!batch.Empty()) MW_RETURN_IF_ERROR(store_->Write(std::move(batch), Durability::kSynced));
+  for (auto& [k, r] : ratings) ratings_[k] = std::move(r);
+  for (auto& [k, f] : flags) flags_[k] = std::move(f);
+  for (auto& [n, c] : complaints) complaints_[n] = std::move(c);
   jobs_.assign(reply.jobs().begin(), reply.jobs().end());
   clients_.assign(reply.clients().begin(), reply.clients().end());
   return absl::OkStatus();
@@ -280,6 +310,14 @@ std::vector<v1::RatingSummary> VoiceBook::JobSummaries() const {
 std::vector<v1::RatingSummary> VoiceBook::ClientSummaries() const {
   absl::MutexLock l(&mu_);
   return clients_;
+}
+
+std::optional<v1::RatingSummary> VoiceBook::JobSummary(const std::string& job_id) const {
+  absl::MutexLock l(&mu_);
+  for (const auto& s : jobs_) {
+    if (s.job_id() == job_id) return s;
+  }
+  return std::nullopt;
 }
 
 std::optional<v1::RatingSummary> VoiceBook::ClientSummary(const std::string& client) const {

@@ -47,8 +47,9 @@ class VoiceBook {
   // Reads everything kept; DATA_LOSS naming a key whose record does not parse.
   [[nodiscard]] absl::Status Load();
 
-  // `r.worker()`'s rating of `r.job_id()`, replacing theirs of that job, stamped now, synced.
-  // INVALID_ARGUMENT as voice::CheckRating says, or for no worker.
+  // `r.worker()`'s rating of `r.job_id()`, stamped now, synced. A rating is given once: a change
+  // would show in the summaries as one person's (voice::Published). INVALID_ARGUMENT as
+  // voice::CheckRating says, or for no worker; ALREADY_EXISTS when they rated the job.
   [[nodiscard]] absl::Status Rate(microwork::v1::WorkRating r, int64_t now_ms);
   std::optional<microwork::v1::WorkRating> RatingOf(const std::string& worker,
                                                     const std::string& job_id) const;
@@ -93,6 +94,7 @@ class VoiceBook {
   // The summaries of the dispatcher's last reply (every centre's raters), and the one of a client.
   std::vector<microwork::v1::RatingSummary> JobSummaries() const;
   std::vector<microwork::v1::RatingSummary> ClientSummaries() const;
+  std::optional<microwork::v1::RatingSummary> JobSummary(const std::string& job_id) const;
   std::optional<microwork::v1::RatingSummary> ClientSummary(const std::string& client) const;
 
  private:

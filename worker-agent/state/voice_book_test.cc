@@ -39,16 +39,16 @@ class VoiceBookTest : public ::testing::Test {
   std::unique_ptr<VoiceBook> voice_;
 };
 
-TEST_F(VoiceBookTest, AWorkerRatesAJobOnceAndRatingAgainReplacesItAcrossARestart) {
+TEST_F(VoiceBookTest, AWorkerRatesAJobOnceAcrossARestart) {
   ASSERT_TRUE(voice_->Rate(Rating("w-a", 2), 1000).ok());
-  ASSERT_TRUE(voice_->Rate(Rating("w-a", 5), 2000).ok());
+  EXPECT_EQ(voice_->Rate(Rating("w-a", 5), 2000).code(), absl::StatusCode::kAlreadyExists);
   ASSERT_TRUE(voice_->Rate(Rating("w-b", 1), 3000).ok());
   EXPECT_EQ(voice_->Rate(Rating("w-c", 9), 4000).message(), "clarity: expected 1 to 5, got 9");
   EXPECT_EQ(voice_->Rate(Rating("", 3), 4000).message(), "worker: who rates the job");
   Reopen();
   ASSERT_EQ(voice_->Ratings().size(), 2u);
-  EXPECT_EQ(voice_->RatingOf("w-a", "job-1")->clarity(), 5u);
-  EXPECT_EQ(voice_->RatingOf("w-a", "job-1")->rated_at_ms(), 2000);
+  EXPECT_EQ(voice_->RatingOf("w-a", "job-1")->clarity(), 2u);
+  EXPECT_EQ(voice_->RatingOf("w-a", "job-1")->rated_at_ms(), 1000);
   EXPECT_FALSE(voice_->RatingOf("w-c", "job-1").has_value());
 }
 
@@ -139,21 +139,49 @@ TEST_F(VoiceBookTest, AnUnansweredComplaintEscalatesAndOnlyThenLeavesTheCentreWi
 
 TEST_F(VoiceBookTest, AnEntryChangedWhileBeingSentIsSentAgain) {
   ASSERT_TRUE(voice_->Rate(Rating("w-a", 2), 1000).ok());
+  ASSERT_TRUE(voice_->File("w-a", v1::COMPLAINT_PAY, "Late pay.", 1000).ok());
   v1::ShareVoiceRequest sent = voice_->Unshared();
   ASSERT_EQ(sent.ratings_size(), 1);
   EXPECT_EQ(sent.ratings(0).worker(), "w-a");  // the dispatcher checks they worked on the job
-  ASSERT_TRUE(voice_->Rate(Rating("w-a", 4), 2000).ok());  // meanwhile
+  ASSERT_TRUE(voice_->Answer("1", "Paid.", "halima", 2000).ok());  // meanwhile
   v1::ShareVoiceReply reply;
   v1::RatingSummary* s = reply.add_clients();
   s->set_client("acme");
   s->set_raters(6);
+  v1::RatingSummary* j = reply.add_jobs();
+  j->set_job_id("job-1");
+  j->set_raters(5);
   ASSERT_TRUE(voice_->Shared(sent, reply, 3000).ok());
   v1::ShareVoiceRequest again = voice_->Unshared();
-  ASSERT_EQ(again.ratings_size(), 1);
-  EXPECT_EQ(again.ratings(0).clarity(), 4u);
+  EXPECT_EQ(again.ratings_size(), 0);
+  ASSERT_EQ(again.complaints_size(), 1);
+  EXPECT_TRUE(again.complaints(0).answered());
   ASSERT_TRUE(voice_->ClientSummary("acme").has_value());
   EXPECT_EQ(voice_->ClientSummary("acme")->raters(), 6u);
   EXPECT_FALSE(voice_->ClientSummary("other").has_value());
+  EXPECT_EQ(voice_->JobSummary("job-1")->raters(), 5u);
+}
+
+TEST_F(VoiceBookTest, AnOperatorsAnswerToAComplaintAManagerAnsweredMeanwhileIsAddedBelowIt) {
+  ASSERT_TRUE(voice_->File("w-a", v1::COMPLAINT_SAFETY, "Locked exit.", 0).ok());
+  ASSERT_TRUE(voice_->Escalate(80 * kHour, 72 * kHour).ok());
+  ASSERT_TRUE(voice_->Answer("1", "Unlocked.", "halima", 81 * kHour).ok());
+  v1::ShareVoiceReply reply;
+  v1::Complaint* a = reply.add_answered();
+  a->set_id("1");
+  a->set_answer("Inspected on Monday.");
+  a->set_answered_by("operator:wanjiru");
+  ASSERT_TRUE(voice_->Shared(v1::ShareVoiceRequest(), reply, 82 * kHour).ok());
+  ASSERT_TRUE(voice_->Shared(v1::ShareVoiceRequest(), reply, 83 * kHour).ok());  // once only
+  Reopen();
+  const v1::Complaint c = voice_->ComplaintsOf("w-a")[0];
+  EXPECT_EQ(c.answer(), "Unlocked.\n\noperator:wanjiru: Inspected on Monday.");
+  EXPECT_EQ(c.answered_by(), "halima");
+  v1::ShareVoiceRequest out = voice_->Unshared();
+  ASSERT_EQ(out.complaints_size(), 1);
+  EXPECT_EQ(out.complaints(0).answer(), c.answer());  // escalated: the words go back
+  EXPECT_EQ(out.complaints(0).filed_at_ms(), kHour);  // to the hour (at least one)
+  EXPECT_EQ(out.complaints(0).answered_at_ms(), 81 * kHour);
 }
 
 TEST_F(VoiceBookTest, FlagsAreKeptPerWorkerAndTaskNewestFirst) {

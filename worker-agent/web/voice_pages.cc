@@ -111,30 +111,39 @@ void WebServer::VoicePage(Call& c) {
   if (jobs.empty()) body.Append("<p id=\"no-jobs\">", Escape(m.Text(c.lang, "rate_none")), "</p>");
   for (const std::string& job : jobs) {
     const std::optional<v1::WorkRating> mine = state_->voice().RatingOf(worker, job);
+    const std::optional<v1::RatingSummary> others = state_->voice().JobSummary(job);
+    if (mine.has_value()) {  // given once: shown, not asked again
+      body.Append("<div class=\"card\" id=\"rate-", Escape(job), "\"><h3>", Escape(job),
+                  "</h3><p class=\"done\">",
+                  Escape(m.Text(c.lang, "your_rating",
+                                {{"clarity", absl::StrCat(mine->clarity())},
+                                 {"time", absl::StrCat(mine->time_estimate())},
+                                 {"pay", absl::StrCat(mine->pay_fairness())}})),
+                  "</p>");
+      if (!mine->comment().empty()) body.Append("<q>", Escape(mine->comment()), "</q>");
+      body.Append("<p><small>", Escape(m.Text(c.lang, "rated_already")), "</small></p>");
+      if (others.has_value()) body.Append("<p>", SummaryLine(m, c.lang, *others), "</p>");
+      body.Append("</div>");
+      continue;
+    }
     body.Append("<form method=\"post\" action=\"/voice/rate\" class=\"card\" id=\"rate-",
                 Escape(job), "\">", c.FormToken(), Hidden("job", job), "<h3>", Escape(job),
                 "</h3>");
-    if (mine.has_value()) {
-      body.Append("<p class=\"done\">", Escape(m.Text(c.lang, "rated_already")), "</p>");
-    }
+    if (others.has_value()) body.Append("<p>", SummaryLine(m, c.lang, *others), "</p>");
     for (const char* scale : kScales) {
-      const uint32_t given = !mine.has_value()                       ? 0
-                             : std::string(scale) == "clarity"       ? mine->clarity()
-                             : std::string(scale) == "time_estimate" ? mine->time_estimate()
-                                                                     : mine->pay_fairness();
       body.Append("<fieldset class=\"scale\"><legend>",
                   Escape(m.Text(c.lang, absl::StrCat("scale_", scale))), "</legend>");
       for (uint32_t v = 1; v <= 5; ++v) {
-        body.Append("<label><input type=\"radio\" name=\"", Escape(scale), "\" value=\"", v, "\"",
-                    v == given ? Html(" checked") : Html(), " required> ", v, "</label>");
+        body.Append("<label><input type=\"radio\" name=\"", Escape(scale), "\" value=\"", v,
+                    "\" required> ", v, "</label>");
       }
       body.Append("<small>", Escape(m.Text(c.lang, absl::StrCat("scale_", scale, "_ends"))),
                   "</small></fieldset>");
     }
     body.Append("<label>", Escape(m.Text(c.lang, "comment")),
-                "<textarea name=\"comment\" rows=\"2\" maxlength=\"", voice::kMaxNoteChars, "\">",
-                Escape(mine.has_value() ? mine->comment() : ""), "</textarea></label><button>",
-                Escape(m.Text(c.lang, "send_rating")), "</button></form>");
+                "<textarea name=\"comment\" rows=\"2\" maxlength=\"", voice::kMaxNoteChars,
+                "\"></textarea></label><button>", Escape(m.Text(c.lang, "send_rating")),
+                "</button></form>");
   }
 
   // How the workers of every centre rated clients (groups of five or more).
@@ -183,6 +192,13 @@ void WebServer::VoicePage(Call& c) {
   Render(c, m.Text(c.lang, "voice_title"), body);
 }
 
+void WebServer::Refused(Call& c, const std::string& why, int status) {
+  c.res.status = status;
+  c.notice = HtmlCat("<p class=\"notice error\" id=\"error\">",
+                     Escape(Messages::Get().Text(c.lang, why)), "</p>");
+  VoicePage(c);
+}
+
 void WebServer::Rate(Call& c) {
   const std::string job = c.req.get_param_value("job");
   v1::WorkRating r;
@@ -201,9 +217,10 @@ void WebServer::Rate(Call& c) {
   absl::Status s = theirs ? state_->voice().Rate(r, clock_->NowMs())
                           : absl::InvalidArgumentError("job: not a job you worked on here");
   if (!s.ok()) {
-    c.res.status = 400;
-    c.res.set_content(absl::StrCat("Not saved: ", s.message()), "text/plain; charset=utf-8");
-    return;
+    spdlog::info("event=rating_refused job={} why=\"{}\"", job, std::string(s.message()));
+    return Refused(c, !theirs                    ? "rating_not_yours"
+                      : absl::IsAlreadyExists(s) ? "rated_already"
+                                                 : "rating_invalid");
   }
   if (hooks_.answer_saved) hooks_.answer_saved();  // the sync loop shares it soon
   c.Redirect("/voice?notice=rating_saved");
@@ -216,10 +233,8 @@ void WebServer::Complain(Call& c) {
   absl::StatusOr<v1::Complaint> filed = state_->voice().File(
       c.session.worker, static_cast<v1::ComplaintTopic>(topic), text, clock_->NowMs());
   if (!filed.ok()) {
-    c.res.status = filed.status().code() == absl::StatusCode::kResourceExhausted ? 429 : 400;
-    c.res.set_content(absl::StrCat("Not sent: ", filed.status().message()),
-                      "text/plain; charset=utf-8");
-    return;
+    const bool too_many = absl::IsResourceExhausted(filed.status());
+    return Refused(c, too_many ? "complaints_too_many" : "complaint_invalid", too_many ? 429 : 400);
   }
   spdlog::info("event=complaint_filed id={} topic={}", filed->id(),
                voice::TopicName(filed->topic()));
@@ -245,8 +260,11 @@ void WebServer::FlagTask(Call& c) {
                                     : absl::InvalidArgumentError("aid: not a task you hold");
   if (!s.ok()) {
     c.res.status = 400;
-    c.res.set_content(absl::StrCat("Not saved: ", s.message()), "text/plain; charset=utf-8");
-    return;
+    c.notice = HtmlCat(
+        "<p class=\"notice error\" id=\"error\">",
+        Escape(Messages::Get().Text(c.lang, held.has_value() ? "flag_invalid" : "task_gone")),
+        "</p>");
+    return TaskPage(c);
   }
   spdlog::info("event=task_flagged task={} kind={}", f.task_id(), voice::FlagName(f.kind()));
   if (hooks_.answer_saved) hooks_.answer_saved();
@@ -321,7 +339,9 @@ Html WebServer::VoiceSection(Call& c) {
     const std::vector<v1::TaskFlag> flags = state_->voice().Flags();
     out.Append("<h3>", Escape(m.Text(c.lang, "flags_title")), "</h3><ul id=\"flags\">");
     for (size_t i = 0; i < flags.size() && i < kFlagsShown; ++i) {
-      out.Append("<li>", Escape(flags[i].task_id()), " &middot; ",
+      // The stage, not the item: managers know who held which task.
+      const std::string& task = flags[i].task_id();
+      out.Append("<li>", Escape(task.substr(0, task.rfind('/'))), " &middot; ",
                  Escape(m.Text(c.lang, absl::StrCat("flag_", voice::FlagName(flags[i].kind())))),
                  flags[i].note().empty()
                      ? Html()

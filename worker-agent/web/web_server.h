@@ -173,6 +173,8 @@ class WebServer {
   // what those post; a flag on the task being done; the section of the manager's page (the
   // whole page of the workers' representative), and a manager's answer to a complaint.
   void VoicePage(Call& c);
+  // The voice page again, with the message `why` (a key of the message files) and `status`.
+  void Refused(Call& c, const std::string& why, int status = 400);
   void Rate(Call& c);
   void Complain(Call& c);
   void FlagTask(Call& c);

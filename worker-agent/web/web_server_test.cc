@@ -1455,18 +1455,25 @@ TEST_F(VoiceTest, AWorkerRatesAJobAndFilesAComplaintThatAManagerAnswers) {
   ASSERT_TRUE(state_->voice().RatingOf(w, "job-1").has_value());
   EXPECT_EQ(state_->voice().RatingOf(w, "job-1")->clarity(), 4u);
   EXPECT_EQ(state_->voice().RatingOf(w, "job-1")->time_estimate(), 2u);
-  // Not a job of theirs, or a score off the scale: nothing is kept.
+  // Not a job of theirs, a score off the scale, or a second rating: nothing is kept, and the
+  // page says why in the worker's language.
   auto other =
       Post("/voice/rate", cookie,
            {{"job", "job-9"}, {"clarity", "4"}, {"time_estimate", "2"}, {"pay_fairness", "3"}});
   EXPECT_EQ(other->status, 400);
-  EXPECT_EQ(other->body, "Not saved: job: not a job you worked on here");
+  EXPECT_THAT(other->body, HasSubstr("You can rate only the jobs you worked on here."));
   auto off =
       Post("/voice/rate", cookie,
            {{"job", "job-1"}, {"clarity", "6"}, {"time_estimate", "2"}, {"pay_fairness", "3"}});
   EXPECT_EQ(off->status, 400);
-  EXPECT_EQ(off->body, "Not saved: clarity: expected 1 to 5, got 6");
+  EXPECT_THAT(off->body, HasSubstr("Choose 1 to 5 for each question"));
+  auto again =
+      Post("/voice/rate", cookie,
+           {{"job", "job-1"}, {"clarity", "1"}, {"time_estimate", "1"}, {"pay_fairness", "1"}});
+  EXPECT_EQ(again->status, 400);
+  EXPECT_THAT(again->body, HasSubstr("A rating is given once"));
   EXPECT_EQ(state_->voice().RatingOf(w, "job-1")->clarity(), 4u);
+  EXPECT_THAT(Get("/voice", cookie)->body, HasSubstr("Your rating: clarity 4 · time 2 · pay 3"));
 
   auto filed = Post("/voice/complain", cookie,
                     {{"topic", "1"}, {"text", "Friday's pay did not <b>arrive</b>."}});
@@ -1474,7 +1481,9 @@ TEST_F(VoiceTest, AWorkerRatesAJobAndFilesAComplaintThatAManagerAnswers) {
   page = Get("/voice", cookie);
   EXPECT_THAT(page->body, HasSubstr("<q>Friday&#39;s pay did not &lt;b&gt;arrive&lt;/b&gt;.</q>"));
   EXPECT_THAT(page->body, HasSubstr("waiting for an answer (0 hours)"));
-  EXPECT_EQ(Post("/voice/complain", cookie, {{"topic", "9"}, {"text", "x"}})->status, 400);
+  auto bad = Post("/voice/complain", cookie, {{"topic", "9"}, {"text", "x"}});
+  EXPECT_EQ(bad->status, 400);
+  EXPECT_THAT(bad->body, HasSubstr("Choose what it is about"));
 
   // The manager sees it with its age and answers; one rating is not shown (fewer than five).
   clock_.AdvanceMs(5 * 3'600'000);
