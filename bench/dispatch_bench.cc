@@ -341,7 +341,10 @@ int main(int argc, char** argv) {
               audit.ok() ? "OK" : audit.ToString().c_str());
   std::printf("  peak RSS %.1f MB\n", mw::bench::PeakRssMb());
   if (!audit.ok()) return 1;
-  if (!c.two_jobs()) return 0;
+  if (!c.two_jobs()) {
+    std::printf("dispatch completions_per_echo=%.3f\n", echo > 0 ? completions / echo : 0.0);
+    return 0;
+  }
 
   // The regression: leases out at a cancel kept the centres' capacity, and the next job crawled.
   uint64_t held = 0;

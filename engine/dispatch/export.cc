@@ -2,6 +2,8 @@
 // the job's flow (flow.h), so a restart, a review and the export all see the path the item took;
 // the contract's merge stage shapes the rows: one per item, or one per key.
 #include <map>
+#include <memory>
+#include <optional>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
@@ -16,6 +18,60 @@ namespace mw::dispatch {
 
 using storage::Cf;
 namespace keys = storage::keys;
+
+namespace {
+
+// Where an export reads verdicts from: items come in increasing index order, so each step's
+// verdicts are read by one forward cursor over the job's outputs (a merge join) rather than one
+// point read per item and step. A piece (read under its parent, out of order) or an index behind
+// a cursor is a point read.
+class SequentialFlow {
+ public:
+  SequentialFlow(const storage::Store* store, std::string job_id, const storage::Snapshot* snapshot)
+      : store_(store), job_id_(std::move(job_id)), snapshot_(snapshot) {}
+
+  ReplaySource Source() {
+    return {.verdict = [this](const Step& step, uint64_t index,
+                              v1::ResultRecord* out) { return Verdict(step, index, out); },
+            .item =
+                [this](uint64_t index, v1::Item* out) {
+                  return store_->GetRecord(Cf::kItems, keys::Item(job_id_, index), out, snapshot_);
+                }};
+  }
+
+ private:
+  struct Reader {
+    std::unique_ptr<storage::Cursor> cursor;
+    uint64_t asked = 0;  // the highest index asked of it
+  };
+
+  absl::Status Verdict(const Step& step, uint64_t index, v1::ResultRecord* out) {
+    Reader& r = readers_[step.key];
+    if (IsPiece(index) || index < r.asked) {
+      return store_->GetRecord(Cf::kOutputs, keys::Task(job_id_, step.key, index), out, snapshot_);
+    }
+    if (r.cursor == nullptr) {
+      r.cursor = store_->Scan(Cf::kOutputs, keys::StagePrefix(job_id_, step.key), snapshot_);
+    }
+    r.asked = index;
+    for (; r.cursor->Valid(); r.cursor->Next()) {
+      std::optional<keys::TaskKey> at = keys::ParseTask(r.cursor->key());
+      if (!at.has_value()) return absl::DataLossError("malformed output key");
+      if (at->item < index) continue;
+      if (at->item == index) return r.cursor->Read(out);
+      break;
+    }
+    MW_RETURN_IF_ERROR(r.cursor->status());
+    return absl::NotFoundError("no verdict yet");
+  }
+
+  const storage::Store* const store_;
+  const std::string job_id_;
+  const storage::Snapshot* const snapshot_;
+  std::map<uint32_t, Reader> readers_;  // by step key
+};
+
+}  // namespace
 
 absl::StatusOr<FlowReplay> Engine::ReplayItem(const std::string& job_id,
                                               const std::vector<StageRun>& flow,
@@ -110,15 +166,21 @@ absl::Status Engine::ExportResults(const std::string& job_id,
   // so the export holds every result the job's state counts.
   MW_RETURN_IF_ERROR(queue_->WaitDurable(seen));
   auto snapshot = store_->GetSnapshot();
-  // Finished items in input order. Items are keyed in index order and split items come first.
+  // Finished items in input order. Items are keyed in index order and split items come first;
+  // their verdicts are read alongside (SequentialFlow).
   auto each_row =
       [&](const std::function<absl::StatusOr<bool>(v1::ResultRecord)>& f) -> absl::Status {
+    SequentialFlow verdicts(store_.get(), job_id, snapshot.get());
+    const ReplaySource source = verdicts.Source();
     auto c = store_->Scan(Cf::kItems, keys::JobPrefix(job_id), snapshot.get());
     for (; c->Valid(); c->Next()) {
       auto index = keys::ParseItem(c->key());
       if (!index.has_value()) return absl::DataLossError("malformed item key");
       if (IsPiece(*index)) continue;  // exported under its parent
-      MW_ASSIGN_OR_RETURN(auto row, ExportedRow(job_id, flow, *index, snapshot.get(), ended));
+      v1::Item item;
+      MW_RETURN_IF_ERROR(c->Read(&item));
+      MW_ASSIGN_OR_RETURN(FlowReplay path, ReplayFlow(flow, item, source));
+      std::optional<v1::ResultRecord> row = RowOf(job_id, flow, path, *index, ended);
       if (!row.has_value()) continue;
       MW_ASSIGN_OR_RETURN(bool more, f(*std::move(row)));
       if (!more) return absl::OkStatus();
