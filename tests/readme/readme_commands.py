@@ -12,10 +12,8 @@ same data directory replaces the first. Everything else must exit 0.
 """
 import argparse
 import os
-import re
 import shlex
 import subprocess
-import sys
 import tempfile
 import urllib.request
 
@@ -68,6 +66,7 @@ def main():
          "--items 100000 --capacity 20 --cancel-next --seconds 1"),
         ("--seconds 40", "--seconds 4"),
         ("--rows 1000000", "--rows 2000"),
+        ("--items 10000000 --finish 1000000", "--items 10000 --finish 10000 --seconds 1"),
     ]
     figures = []
     for line in commands(text, "Proof and figures"):
