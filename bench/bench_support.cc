@@ -4,6 +4,8 @@
 #include <sys/resource.h>
 
 #include <atomic>
+#include <cstdlib>
+#include <fstream>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
@@ -80,6 +82,68 @@ double PeakRssMb() {
   rusage u;
   getrusage(RUSAGE_SELF, &u);
   return u.ru_maxrss / 1024.0;
+}
+
+double RssMb() {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("VmRSS:", 0) == 0) return std::atol(line.c_str() + 6) / 1024.0;  // kB
+  }
+  return -1;
+}
+
+std::string ReceiptsContract(int overlap, const std::string& more_stages) {
+  return absl::StrCat(R"(
+name: Dispatch bench
+client: acme
+currency: USD
+budget_minor: 900000000000
+caps: {max_items: 10000000}
+inputs: [{name: rows, format: FORMAT_CSV, path: rows.csv}]
+stages:
+  - {name: split, split: {input: rows, by: SPLIT_ROWS}}
+  - name: check
+    after: [split]
+    human:
+      instructions: {en: "Does the receipt total match?"}
+      answer: {single_choice: {options: ["yes", "no"]}}
+      piece_rate_minor: 2
+      estimated_seconds: 10
+      overlap: )",
+                      overlap, "\n", more_stages);
+}
+
+absl::StatusOr<std::string> AddCentre(dispatch::Engine* engine, const std::string& id,
+                                      uint32_t capacity, const std::vector<std::string>& workers) {
+  microwork::v1::AddCentreRequest add;
+  add.set_idempotency_key(id);
+  add.mutable_centre()->set_id(id);
+  add.mutable_centre()->set_region("KE");
+  add.mutable_centre()->set_currency("USD");
+  add.mutable_centre()->set_wage_floor_minor_per_hour(600);
+  add.mutable_centre()->add_languages("en");
+  add.mutable_centre()->set_capacity(capacity);
+  auto added = engine->AddCentre(add);
+  if (!added.ok()) return added.status();
+  microwork::v1::RegisterRequest reg;
+  for (const auto& w : workers) reg.add_workers()->set_worker(w);
+  if (auto r = engine->Register(id, reg); !r.ok()) return r.status();
+  return added->credential();
+}
+
+microwork::v1::SubmitResultsRequest AnswerAll(const microwork::v1::LeaseReply& leased) {
+  microwork::v1::SubmitResultsRequest submit;
+  for (const auto& a : leased.assignments()) {
+    microwork::v1::Result* r = submit.add_results();
+    r->set_result_id(absl::StrCat("r-", a.assignment_id(), "-", a.epoch()));
+    r->set_assignment_id(a.assignment_id());
+    r->set_epoch(a.epoch());
+    r->set_worker(a.worker());
+    r->mutable_answer()->set_choice(a.item().index() % 7 == 0 ? "no" : "yes");
+    r->set_active_seconds(9);
+  }
+  return submit;
 }
 
 absl::StatusOr<microwork::v1::SubmitContractReply> SubmitGeneratedCsv(

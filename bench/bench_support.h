@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "engine/dispatch/engine.h"
@@ -28,8 +29,22 @@ double RawSyncedPutsPerSecond(const std::string& dir, int batch, double seconds)
 // thread reads the echoes back, for `seconds`. Echoed messages per second; -1 on failure.
 double GrpcEchoMessagesPerSecond(int message_bytes, double seconds);
 
-// The process's peak resident set so far, in MB.
+// The process's peak resident set so far, and its resident set now (VmRSS), in MB.
 double PeakRssMb();
+double RssMb();
+
+// The contract the dispatch benches run: receipts split by row into a yes/no check stage of
+// `overlap` answers, then `more_stages` (YAML list items, "" for none).
+std::string ReceiptsContract(int overlap, const std::string& more_stages = "");
+
+// Adds centre `id` (Kenya, USD, a floor of 6.00 an hour, English, `capacity` assignments at
+// once) and puts `workers` on duty there. The centre's credential.
+absl::StatusOr<std::string> AddCentre(dispatch::Engine* engine, const std::string& id,
+                                      uint32_t capacity, const std::vector<std::string>& workers);
+
+// Every assignment of `leased` answered at once, as a centre sends them ("no" for every seventh
+// item, nine seconds on each).
+microwork::v1::SubmitResultsRequest AnswerAll(const microwork::v1::LeaseReply& leased);
 
 // Submits `header` with its CSV input `input` generated on the fly: `first_line` (the header
 // row), then `rows` rows, row i appended by `row(i, &chunk)`, sent in 256 KB chunks.

@@ -84,24 +84,7 @@ std::string ShapeStages(const Config& c, const std::string& shape) {
 }
 
 std::string ContractText(const Config& c, const std::string& shape = "") {
-  return absl::StrCat(R"(
-name: Dispatch bench
-client: acme
-currency: USD
-budget_minor: 900000000000
-caps: {max_items: 10000000}
-inputs: [{name: rows, format: FORMAT_CSV, path: rows.csv}]
-stages:
-  - {name: split, split: {input: rows, by: SPLIT_ROWS}}
-  - name: check
-    after: [split]
-    human:
-      instructions: {en: "Does the receipt total match?"}
-      answer: {single_choice: {options: ["yes", "no"]}}
-      piece_rate_minor: 2
-      estimated_seconds: 10
-      overlap: )",
-                      c.overlap, "\n", ShapeStages(c, shape));
+  return mw::bench::ReceiptsContract(c.overlap, ShapeStages(c, shape));
 }
 
 void SubmitJob(mw::dispatch::Engine* engine, const Config& c, uint64_t items,
@@ -149,16 +132,7 @@ void RunPipeline(const std::string& run, const std::string& target, const std::s
       break;
     }
     if (leased.assignments().empty()) break;
-    v1::SubmitResultsRequest submit;
-    for (const auto& a : leased.assignments()) {
-      v1::Result* r = submit.add_results();
-      r->set_result_id(absl::StrCat("r-", a.assignment_id(), "-", a.epoch()));
-      r->set_assignment_id(a.assignment_id());
-      r->set_epoch(a.epoch());
-      r->set_worker(a.worker());
-      r->mutable_answer()->set_choice(a.item().index() % 7 == 0 ? "no" : "yes");
-      r->set_active_seconds(9);
-    }
+    const v1::SubmitResultsRequest submit = mw::bench::AnswerAll(leased);
     v1::SubmitResultsReply receipts;
     s = stub->SubmitResults(mw::rpc::MakeContext(credential, absl::Seconds(30)).get(), submit,
                             &receipts);
@@ -257,36 +231,26 @@ int main(int argc, char** argv) {
   std::vector<Pipeline> pipelines;
   for (int i = 0; i < c.centres; ++i) {
     const std::string id = absl::StrCat("centre-", i);
-    v1::AddCentreRequest add;
-    add.set_idempotency_key(id);
-    add.mutable_centre()->set_id(id);
-    add.mutable_centre()->set_region("KE");
-    add.mutable_centre()->set_currency("USD");
-    add.mutable_centre()->set_wage_floor_minor_per_hour(600);
-    add.mutable_centre()->add_languages("en");
-    add.mutable_centre()->set_capacity(c.capacity);
-    auto added = (*engine)->AddCentre(add);
-    if (!added.ok()) {
-      std::fprintf(stderr, "%s\n", added.status().ToString().c_str());
-      return 1;
-    }
-    v1::RegisterRequest reg;
+    std::vector<std::string> workers;
     // Workers who lease the centre's whole capacity at the cancel and never answer.
     for (uint32_t h = 0; c.two_jobs() && h * kHoardPerWorker < c.Hoard(); ++h) {
-      reg.add_workers()->set_worker(absl::StrCat("c", i, "h", h));
+      workers.push_back(absl::StrCat("c", i, "h", h));
     }
+    const size_t first = pipelines.size();
     for (int p = 0; p < c.pipelines; ++p) {
-      Pipeline pipeline{added->credential(), {}};
+      Pipeline pipeline;
       for (int w = 0; w < c.workers; ++w) {
         pipeline.workers.push_back(absl::StrCat("c", i, "p", p, "w", w));
-        reg.add_workers()->set_worker(pipeline.workers.back());
+        workers.push_back(pipeline.workers.back());
       }
       pipelines.push_back(std::move(pipeline));
     }
-    if (auto r = (*engine)->Register(id, reg); !r.ok()) {
-      std::fprintf(stderr, "%s\n", r.status().ToString().c_str());
+    auto credential = mw::bench::AddCentre(engine->get(), id, c.capacity, workers);
+    if (!credential.ok()) {
+      std::fprintf(stderr, "%s\n", credential.status().ToString().c_str());
       return 1;
     }
+    for (size_t p = first; p < pipelines.size(); ++p) pipelines[p].credential = *credential;
   }
 
   // Every pipeline for c.seconds; returns the seconds taken. Each run starts from a settled

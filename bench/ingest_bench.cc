@@ -7,7 +7,6 @@
 #include <CLI/CLI.hpp>
 #include <chrono>
 #include <cstdio>
-#include <fstream>
 
 #include "absl/strings/str_cat.h"
 #include "bench/bench_support.h"
@@ -19,15 +18,6 @@ namespace {
 
 namespace v1 = microwork::v1;
 
-long CurrentRssMb() {
-  std::ifstream status("/proc/self/status");
-  std::string line;
-  while (std::getline(status, line)) {
-    if (line.rfind("VmRSS:", 0) == 0) return std::atol(line.c_str() + 6) / 1024;
-  }
-  return -1;
-}
-
 // Submits `rows` generated rows (with every 10,000th malformed) in 256 KB chunks.
 void Ingest(const std::string& dir, uint64_t rows) {
   mw::FakeClock clock;
@@ -35,26 +25,8 @@ void Ingest(const std::string& dir, uint64_t rows) {
   v1::ContractHeader header;
   header.set_idempotency_key(absl::StrCat("ingest-", rows));
   header.set_wait_for_centres(true);  // ingest only: no centre
-  *header.mutable_contract() = mw::contract::ParseContract(R"(
-name: Receipt lines
-client: acme
-currency: USD
-budget_minor: 9000000000
-caps: {max_items: 10000000}
-inputs: [{name: rows, format: FORMAT_CSV, path: rows.csv}]
-stages:
-  - {name: split, split: {input: rows, by: SPLIT_ROWS}}
-  - name: check
-    after: [split]
-    human:
-      instructions: {en: "Is the amount right?"}
-      answer: {single_choice: {options: ["yes", "no"]}}
-      piece_rate_minor: 2
-      estimated_seconds: 10
-      overlap: 3
-)",
-                                                           "bench")
-                                   .value();
+  *header.mutable_contract() =
+      mw::contract::ParseContract(mw::bench::ReceiptsContract(/*overlap=*/3), "bench").value();
   const auto start = std::chrono::steady_clock::now();
   auto reply = mw::bench::SubmitGeneratedCsv(
       engine.get(), header, "rows", "receipt_id,merchant,amount,description", rows,
@@ -74,10 +46,10 @@ stages:
   }
   std::printf(
       "  %9llu rows: %9.0f rows/s  (%.2f s)  items %llu, quarantined %llu;  "
-      "RSS now %ld MB, peak so far %.0f MB\n",
+      "RSS now %.0f MB, peak so far %.0f MB\n",
       static_cast<unsigned long long>(rows), rows / seconds, seconds,
       static_cast<unsigned long long>(reply->job().items()),
-      static_cast<unsigned long long>(reply->quarantined_total()), CurrentRssMb(),
+      static_cast<unsigned long long>(reply->quarantined_total()), mw::bench::RssMb(),
       mw::bench::PeakRssMb());
 }
 

@@ -23,14 +23,11 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <string>
 #include <thread>
 #include <vector>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/strip.h"
 #include "bench/bench_support.h"
 #include "engine/contract/contract_file.h"
 #include "engine/dispatch/engine.h"
@@ -51,40 +48,6 @@ struct Config {
   int per_worker = 25;
   std::string dir;
 };
-
-// The process's resident set now, in MB (VmRSS).
-double RssMb() {
-  std::ifstream status("/proc/self/status");
-  std::string line;
-  while (std::getline(status, line)) {
-    absl::string_view v = line;
-    if (absl::ConsumePrefix(&v, "VmRSS:")) {
-      v = absl::StripAsciiWhitespace(absl::StripSuffix(absl::StripAsciiWhitespace(v), "kB"));
-      uint64_t kb = 0;
-      return absl::SimpleAtoi(v, &kb) ? kb / 1024.0 : -1;
-    }
-  }
-  return -1;
-}
-
-constexpr char kContract[] = R"(
-name: Scale bench
-client: acme
-currency: USD
-budget_minor: 900000000000
-caps: {max_items: 10000000}
-inputs: [{name: rows, format: FORMAT_CSV, path: rows.csv}]
-stages:
-  - {name: split, split: {input: rows, by: SPLIT_ROWS}}
-  - name: check
-    after: [split]
-    human:
-      instructions: {en: "Does the receipt total match?"}
-      answer: {single_choice: {options: ["yes", "no"]}}
-      piece_rate_minor: 2
-      estimated_seconds: 10
-      overlap: 1
-)";
 
 struct Size {
   uint64_t items = 0;
@@ -113,26 +76,14 @@ std::unique_ptr<mw::dispatch::Engine> Open(const std::string& dir) {
 double Complete(mw::dispatch::Engine* engine, const Config& c, double seconds) {
   std::vector<std::string> centres;
   for (int i = 0; i < c.centres; ++i) {
-    const std::string id = absl::StrCat("centre-", i);
-    v1::AddCentreRequest add;
-    add.set_idempotency_key(id);
-    add.mutable_centre()->set_id(id);
-    add.mutable_centre()->set_region("KE");
-    add.mutable_centre()->set_currency("USD");
-    add.mutable_centre()->set_wage_floor_minor_per_hour(600);
-    add.mutable_centre()->add_languages("en");
-    add.mutable_centre()->set_capacity(1'000'000);
-    if (auto added = engine->AddCentre(add); !added.ok()) {
+    std::vector<std::string> workers;
+    for (int w = 0; w < c.workers; ++w) workers.push_back(absl::StrCat("c", i, "w", w));
+    centres.push_back(absl::StrCat("centre-", i));
+    if (auto added = mw::bench::AddCentre(engine, centres.back(), 1'000'000, workers);
+        !added.ok()) {
       std::fprintf(stderr, "%s\n", added.status().ToString().c_str());
       std::exit(1);
     }
-    v1::RegisterRequest reg;
-    for (int w = 0; w < c.workers; ++w) reg.add_workers()->set_worker(absl::StrCat("c", i, "w", w));
-    if (auto r = engine->Register(id, reg); !r.ok()) {
-      std::fprintf(stderr, "%s\n", r.status().ToString().c_str());
-      std::exit(1);
-    }
-    centres.push_back(id);
   }
   const uint64_t done_before = engine->Stats().tasks_done;
   const auto start = SteadyClock::now();
@@ -151,17 +102,7 @@ double Complete(mw::dispatch::Engine* engine, const Config& c, double seconds) {
         }
         auto leased = engine->Lease(centres[i], lease);
         if (!leased.ok() || leased->assignments().empty()) return;
-        v1::SubmitResultsRequest submit;
-        for (const auto& a : leased->assignments()) {
-          v1::Result* r = submit.add_results();
-          r->set_result_id(absl::StrCat("r-", a.assignment_id(), "-", a.epoch()));
-          r->set_assignment_id(a.assignment_id());
-          r->set_epoch(a.epoch());
-          r->set_worker(a.worker());
-          r->mutable_answer()->set_choice(a.item().index() % 7 == 0 ? "no" : "yes");
-          r->set_active_seconds(9);
-        }
-        if (!engine->SubmitResults(centres[i], submit).ok()) return;
+        if (!engine->SubmitResults(centres[i], mw::bench::AnswerAll(*leased)).ok()) return;
       }
     });
   }
@@ -176,7 +117,8 @@ Size Run(const Config& c, uint64_t items, const std::string& dir) {
   v1::ContractHeader header;
   header.set_idempotency_key("scale-job");
   header.set_wait_for_centres(true);
-  *header.mutable_contract() = mw::contract::ParseContract(kContract, "scale").value();
+  *header.mutable_contract() =
+      mw::contract::ParseContract(mw::bench::ReceiptsContract(1), "scale").value();
   const auto ingest_start = SteadyClock::now();
   auto submitted = mw::bench::SubmitGeneratedCsv(
       engine.get(), header, "rows", "receipt,total", items, [](uint64_t i, std::string* chunk) {
@@ -189,7 +131,7 @@ Size Run(const Config& c, uint64_t items, const std::string& dir) {
   s.ingest_s = Seconds(ingest_start, SteadyClock::now());
   const bool finish = items == std::min(c.finish, c.items);
   s.rate = Complete(engine.get(), c, finish ? 1e9 : c.seconds);
-  s.rss_mb = RssMb();
+  s.rss_mb = mw::bench::RssMb();
   const auto export_start = SteadyClock::now();
   const absl::Status exported = engine->ExportResults(submitted->job().id(), [&](const auto&) {
     ++s.rows;

@@ -338,15 +338,20 @@ absl::Status Agent::SyncOnce(bool* more) {
 void Agent::ShareVoice() {
   const int64_t now = clock_->NowMs();
   centre::VoiceBook& voice = state_->voice();
-  if (auto n = voice.Escalate(now, absl::ToInt64Milliseconds(options_.complaint_escalation));
-      !n.ok()) {
-    spdlog::warn("event=complaints_not_escalated error=\"{}\"", n.status().ToString());
-  } else if (*n > 0) {
-    spdlog::info("event=complaints_escalated count={}", *n);
+  // This runs after every sync: with nothing new since the last share and the refresh not due,
+  // it reads nothing.
+  const bool due = now - voice_shared_ms_ >= absl::ToInt64Milliseconds(options_.voice_refresh);
+  if (!due && voice.changes() == voice_changes_shared_) return;
+  if (due) {
+    if (auto n = voice.Escalate(now, absl::ToInt64Milliseconds(options_.complaint_escalation));
+        !n.ok()) {
+      spdlog::warn("event=complaints_not_escalated error=\"{}\"", n.status().ToString());
+    } else if (*n > 0) {
+      spdlog::info("event=complaints_escalated count={}", *n);
+    }
   }
+  const uint64_t changes = voice.changes();
   v1::ShareVoiceRequest req = voice.Unshared();
-  const bool news = req.ratings_size() + req.flags_size() + req.complaints_size() > 0;
-  if (!news && now - voice_shared_ms_ < absl::ToInt64Milliseconds(options_.voice_refresh)) return;
   auto reply = link_->ShareVoice(req);
   if (!reply.ok()) {
     spdlog::warn("event=voice_not_shared error=\"{}\"", reply.status().ToString());
@@ -375,6 +380,7 @@ void Agent::ShareVoice() {
     return;
   }
   voice_shared_ms_ = now;
+  voice_changes_shared_ = changes;
 }
 
 void Agent::SyncLoop() {

@@ -134,7 +134,10 @@ class Agent {
   // The lease request failing now and how many times in a row (LeaseLoop's thread only).
   std::string failing_lease_key_;
   int lease_failures_ = 0;
-  int64_t voice_shared_ms_ = 0;  // the last ShareVoice that worked (SyncLoop's thread only)
+  // The last ShareVoice that worked, and VoiceBook::changes() when it was read (SyncLoop's
+  // thread only).
+  int64_t voice_shared_ms_ = 0;
+  uint64_t voice_changes_shared_ = 0;
 };
 
 }  // namespace mw::agent

@@ -62,6 +62,7 @@ absl::Status VoiceBook::Rate(v1::WorkRating r, int64_t now_ms) {
   batch.PutRecord(Cf::kMeta, keys::Rating(r.job_id(), r.worker()), r);
   MW_RETURN_IF_ERROR(store_->Write(std::move(batch), Durability::kSynced));
   ratings_[{r.job_id(), r.worker()}] = std::move(r);
+  ++changes_;
   return absl::OkStatus();
 }
 
@@ -84,6 +85,7 @@ absl::Status VoiceBook::Flag(v1::TaskFlag f, int64_t now_ms) {
   batch.PutRecord(Cf::kMeta, keys::Flag(f.task_id(), f.worker()), f);
   MW_RETURN_IF_ERROR(store_->Write(std::move(batch), Durability::kSynced));
   flags_[{f.task_id(), f.worker()}] = std::move(f);
+  ++changes_;
   return absl::OkStatus();
 }
 
@@ -113,6 +115,7 @@ absl::StatusOr<v1::Complaint> VoiceBook::File(const std::string& worker, v1::Com
   c.set_filed_at_ms(now_ms);
   MW_RETURN_IF_ERROR(PutComplaint(c));
   complaints_[number] = c;
+  ++changes_;
   return c;
 }
 
@@ -137,6 +140,7 @@ absl::StatusOr<v1::Complaint> VoiceBook::Answer(const std::string& id, const std
   c.set_shared(false);
   MW_RETURN_IF_ERROR(PutComplaint(c));
   it->second = c;
+  ++changes_;
   return c;
 }
 
@@ -160,6 +164,7 @@ absl::StatusOr<int> VoiceBook::Escalate(int64_t now_ms, int64_t after_ms) {
     complaints_[n].set_escalated_at_ms(now_ms);
     complaints_[n].set_shared(false);
   }
+  ++changes_;
   return static_cast<int>(due.size());
 }
 
@@ -296,7 +301,10 @@ absl::Status VoiceBook::Shared(const v1::ShareVoiceRequest& sent, const v1::Shar
   if (!batch.Empty()) MW_RETURN_IF_ERROR(store_->Write(std::move(batch), Durability::kSynced));
   for (auto& [k, r] : ratings) ratings_[k] = std::move(r);
   for (auto& [k, f] : flags) flags_[k] = std::move(f);
-  for (auto& [n, c] : complaints) complaints_[n] = std::move(c);
+  for (auto& [n, c] : complaints) {
+    if (!c.shared()) ++changes_;  // an operator's answer: the dispatcher hears it was taken
+    complaints_[n] = std::move(c);
+  }
   jobs_.assign(reply.jobs().begin(), reply.jobs().end());
   clients_.assign(reply.clients().begin(), reply.clients().end());
   return absl::OkStatus();

@@ -97,6 +97,14 @@ class VoiceBook {
   std::optional<microwork::v1::RatingSummary> JobSummary(const std::string& job_id) const;
   std::optional<microwork::v1::RatingSummary> ClientSummary(const std::string& client) const;
 
+  // Grows with every change the dispatcher has still to hear of (a rating, a flag, a complaint
+  // filed, answered, escalated, or an operator's answer taken): unchanged, there is nothing new
+  // to share.
+  uint64_t changes() const {
+    absl::MutexLock l(&mu_);
+    return changes_;
+  }
+
  private:
   absl::Status PutComplaint(const microwork::v1::Complaint& c) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
@@ -110,6 +118,7 @@ class VoiceBook {
   std::map<uint64_t, microwork::v1::Complaint> complaints_ ABSL_GUARDED_BY(mu_);
   std::vector<microwork::v1::RatingSummary> jobs_ ABSL_GUARDED_BY(mu_);
   std::vector<microwork::v1::RatingSummary> clients_ ABSL_GUARDED_BY(mu_);
+  uint64_t changes_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace mw::centre

@@ -45,6 +45,7 @@ TEST_F(VoiceBookTest, AWorkerRatesAJobOnceAcrossARestart) {
   ASSERT_TRUE(voice_->Rate(Rating("w-b", 1), 3000).ok());
   EXPECT_EQ(voice_->Rate(Rating("w-c", 9), 4000).message(), "clarity: expected 1 to 5, got 9");
   EXPECT_EQ(voice_->Rate(Rating("", 3), 4000).message(), "worker: who rates the job");
+  EXPECT_EQ(voice_->changes(), 2u);  // the two kept; refusals are no news for the dispatcher
   Reopen();
   ASSERT_EQ(voice_->Ratings().size(), 2u);
   EXPECT_EQ(voice_->RatingOf("w-a", "job-1")->clarity(), 2u);
