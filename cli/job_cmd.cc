@@ -11,10 +11,12 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
 #include "absl/time/clock.h"
+#include "cli/annotation_formats.h"
 #include "cli/commands.h"
 #include "cli/common.h"
 #include "engine/common/money.h"
 #include "engine/common/status_macros.h"
+#include "engine/dispatch/answers.h"
 #include "nlohmann/json.hpp"
 #include "proto/rpc/grpc_status.h"
 
@@ -134,14 +136,22 @@ std::string AnswerText(const v1::Answer& a) {
       return a.text();
     case v1::Answer::kNumber:
       return a.number();
+    case v1::Answer::kSpans:
+      return dispatch::AnswerLabel(a);
+    case v1::Answer::kPick:
+      return a.pick().reason().empty() ? a.pick().winner()
+                                       : absl::StrCat(a.pick().winner(), ": ", a.pick().reason());
+    case v1::Answer::kRanking:
+      return absl::StrJoin(a.ranking().options(), ">");
     default:
       return "";
   }
 }
 
-absl::Status CheckFormat(const std::string& format) {
-  if (format != "csv" && format != "jsonl") {
-    return absl::InvalidArgumentError("--format: expected csv or jsonl");
+absl::Status CheckFormat(const std::string& format, bool conll = false) {
+  if (format != "csv" && format != "jsonl" && (!conll || format != "conll")) {
+    return absl::InvalidArgumentError(conll ? "--format: expected csv, jsonl or conll"
+                                            : "--format: expected csv or jsonl");
   }
   return absl::OkStatus();
 }
@@ -221,6 +231,8 @@ nlohmann::ordered_json RowJson(const v1::ResultRecord& rec) {
          {"confidence", p.confidence()},
          {"workers", std::vector<std::string>(p.workers().begin(), p.workers().end())},
          {"answers", std::vector<std::string>(p.answers().begin(), p.answers().end())}});
+    // Spans, comparisons and rankings also in their own shape.
+    if (p.has_value()) provenance.back()["value"] = AnswerJson(p.value(), rec.item());
   }
   j["provenance"] = provenance;
   if (rec.children_size() > 0) {
@@ -231,9 +243,9 @@ nlohmann::ordered_json RowJson(const v1::ResultRecord& rec) {
   return j;
 }
 
-absl::Status Export(const std::string& job_id, const std::string& format,
+absl::Status Export(const std::string& job_id, const std::string& format, const std::string& stage,
                     const std::string& out_path, const Connect& connect) {
-  MW_RETURN_IF_ERROR(CheckFormat(format));
+  MW_RETURN_IF_ERROR(CheckFormat(format, /*conll=*/true));
   MW_ASSIGN_OR_RETURN(auto client, connect());
   const std::string tmp = out_path + ".partial";
   std::ofstream out(tmp, std::ios::trunc);
@@ -245,7 +257,14 @@ absl::Status Export(const std::string& job_id, const std::string& format,
   v1::ResultRecord rec;
   uint64_t rows = 0;
   bool header = false;
+  if (format == "conll") out << kConllStart;
   while (reader->Read(&rec)) {
+    if (format == "conll") {
+      // Items without a spans verdict (stopped before it) have no words to tag.
+      if (WriteConllItem(rec, stage, &out)) ++rows;
+      for (const auto& child : rec.children()) rows += WriteConllItem(child, stage, &out) ? 1 : 0;
+      continue;
+    }
     if (format == "csv") {
       // Pieces flatten into rows of their own after their parent's, with both ids.
       if (!header) {
@@ -453,15 +472,19 @@ void AddJobCommands(CLI::App& app, Run* run) {
   auto* results = app.add_subcommand("results", "Export a job's merged results");
   results->require_subcommand(1);
   struct ExportOpts {
-    std::string job, format = "csv", out;
+    std::string job, format = "csv", out, stage;
   };
   auto opts = std::make_shared<ExportOpts>();
-  auto* exp = results->add_subcommand("export", "Write the results as CSV or JSONL");
+  auto* exp = results->add_subcommand(
+      "export", "Write the results as CSV, JSONL, or CoNLL-2003 (a spans stage's entities)");
   exp->add_option("job", opts->job, "Job id")->required();
-  exp->add_option("--format", opts->format, "csv or jsonl");
+  exp->add_option("--format", opts->format, "csv, jsonl or conll");
+  exp->add_option("--stage", opts->stage, "conll: the spans stage (default: the first one)");
   exp->add_option("--out", opts->out, "Output file")->required();
   exp->callback([run, opts] {
-    *run = [opts](const Connect& c) { return Export(opts->job, opts->format, opts->out, c); };
+    *run = [opts](const Connect& c) {
+      return Export(opts->job, opts->format, opts->stage, opts->out, c);
+    };
   });
   auto answers_opts = std::make_shared<ExportOpts>();
   auto* answers = results->add_subcommand(

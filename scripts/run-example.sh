@@ -42,6 +42,11 @@ say "$NAME: results"
 "$BIN/mw" results export job-1 --format csv --out "$OUT/results.csv"
 "$BIN/mw" results export job-1 --format jsonl --out "$OUT/results.jsonl"
 head -n 4 "$OUT/results.csv"
+# A contract with a spans stage: its entities as CoNLL-2003 too.
+if grep -q "spans:" "$EXAMPLE/contract.yaml"; then
+  "$BIN/mw" results export job-1 --format conll --out "$OUT/results.conll"
+  head -n 8 "$OUT/results.conll"
+fi
 say "$NAME: pay"
 "$BIN/mw" invoice --job job-1
 "$BIN/mw" ledger verify

@@ -11,7 +11,9 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "engine/common/sha256.h"
+#include "engine/common/words.h"
 #include "engine/contract/csv_reader.h"
+#include "qa/spans.h"
 
 namespace mw::agent {
 namespace {
@@ -91,6 +93,71 @@ std::string FieldOf(const v1::Item& item, const std::string& name) {
     if (f.name() == name) return f.value();
   }
   return "";
+}
+
+// Spans: the truth (its text form), or a slip chosen by `v`: one span left out, one given
+// another label, or one run on to the next word. Without a truth, the first min_count words.
+v1::SpanSet SimulateSpans(const v1::SpanLabels& schema, const v1::Item& item,
+                          const std::string* truth, bool right, double v) {
+  std::vector<qa::LabelledSpan> spans;
+  const std::vector<Word> words = SplitWords(FieldOf(item, schema.field()));
+  const std::string first_label = schema.labels_size() > 0 ? schema.labels(0) : "";
+  if (auto parsed = truth != nullptr ? qa::ParseSpans(*truth) : std::nullopt; parsed) {
+    spans = *parsed;
+    if (!right && !spans.empty()) {
+      const size_t at =
+          std::min(spans.size() - 1, static_cast<size_t>(v * 3 * spans.size()) % spans.size());
+      if (v < 1.0 / 3 || (v < 2.0 / 3 && schema.labels_size() < 2)) {
+        spans.erase(spans.begin() + static_cast<long>(at));
+      } else if (v < 2.0 / 3) {
+        spans[at].label = spans[at].label == first_label ? schema.labels(1) : first_label;
+      } else {
+        // Run on to the next word, when it is free.
+        for (const Word& w : words) {
+          if (w.start < spans[at].end) continue;
+          if (at + 1 == spans.size() || w.end <= spans[at + 1].start) spans[at].end = w.end;
+          break;
+        }
+      }
+    } else if (!right && !words.empty()) {
+      spans.push_back({words[0].start, words[0].end, first_label});  // a name where none is
+    }
+  } else {
+    for (size_t i = 0; i < words.size() && i < schema.min_count(); ++i) {
+      spans.push_back({words[i].start, words[i].end, first_label});
+    }
+  }
+  v1::SpanSet set;
+  for (const auto& s : spans) {
+    auto* span = set.add_spans();
+    span->set_start(s.start);
+    span->set_end(s.end);
+    span->set_label(s.label);
+  }
+  return set;
+}
+
+// A ranking: the truth ("f1>f2>f3"), or with two neighbours swapped (which two chosen by `v`).
+// Without a truth, the fields in a rotated order.
+v1::ChoiceSet SimulateRanking(const v1::Ranking& schema, const std::string* truth, bool right,
+                              double u, double v) {
+  std::vector<std::string> order;
+  if (truth != nullptr) {
+    order = absl::StrSplit(*truth, '>', absl::SkipEmpty());
+    if (order.size() != static_cast<size_t>(schema.fields_size())) order.clear();
+  }
+  if (order.empty()) {
+    const size_t n = static_cast<size_t>(schema.fields_size());
+    for (size_t i = 0; i < n; ++i) {
+      order.push_back(schema.fields(static_cast<int>((i + static_cast<size_t>(u * n)) % n)));
+    }
+  } else if (!right && order.size() > 1) {
+    const size_t at = std::min(order.size() - 2, static_cast<size_t>(v * (order.size() - 1)));
+    std::swap(order[at], order[at + 1]);
+  }
+  v1::ChoiceSet set;
+  for (auto& f : order) set.add_options(std::move(f));
+  return set;
 }
 
 }  // namespace
@@ -174,6 +241,18 @@ SimulatedAnswer Simulate(const CrowdModel& model, const std::string& worker,
     }
     out.answer.set_number(range.integer() ? absl::StrCat(std::llround(value))
                                           : absl::StrFormat("%.6g", value));
+  } else if (answer.has_spans()) {
+    *out.answer.mutable_spans() =
+        SimulateSpans(answer.spans(), item, truth, truth != nullptr && u < model.accuracy, v);
+  } else if (answer.has_comparison()) {
+    const bool known = truth != nullptr && (*truth == "a" || *truth == "b");
+    const std::string& other = known && *truth == "a" ? "b" : "a";
+    out.answer.mutable_pick()->set_winner(!known               ? (u < 0.5 ? "a" : "b")
+                                          : u < model.accuracy ? *truth
+                                                               : other);
+  } else if (answer.has_ranking()) {
+    *out.answer.mutable_ranking() =
+        SimulateRanking(answer.ranking(), truth, truth != nullptr && u < model.accuracy, u, v);
   } else {
     if (truth == nullptr) {
       out.answer.set_text("unsure");

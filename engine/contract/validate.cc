@@ -363,14 +363,17 @@ class Validator {
                                               microwork::v1::InputFormat_Name(split->format())));
       }
     }
-    const bool choice = h.answer().has_single_choice() || h.answer().has_multi_choice();
+    const bool choice = h.answer().has_single_choice() || h.answer().has_multi_choice() ||
+                        h.answer().has_comparison();
     switch (qa.method()) {
       case microwork::v1::AGGREGATION_UNSPECIFIED:
         break;
       case microwork::v1::MAJORITY_VOTE:
       case microwork::v1::WEIGHTED_VOTE:
         if (!choice && !h.answer().has_text()) {
-          Error(p + ".qa.method", "MAJORITY_VOTE and WEIGHTED_VOTE need a choice or text answer");
+          Error(p + ".qa.method",
+                "MAJORITY_VOTE and WEIGHTED_VOTE need a choice, comparison or text answer (spans "
+                "and rankings have their own aggregation: leave qa.method out)");
         }
         break;
       case microwork::v1::MEDIAN:
@@ -420,6 +423,12 @@ class Validator {
     }
   }
 
+  // An item field an answer is about: named, and short enough to be a column.
+  void FieldName(const std::string& p, const std::string& name) {
+    if (name.empty() || name.size() > 200)
+      Error(p, "expected an item field's name (1 to 200 bytes)");
+  }
+
   void Answer(const std::string& p, const AnswerSchema& a) {
     auto options = [&](const std::string& op, const auto& list) {
       if (list.size() < 2) Error(op, "needs at least two options");
@@ -455,8 +464,62 @@ class Validator {
           Error(p + ".number.max", "must be at least min");
         }
         break;
+      case AnswerSchema::kSpans: {
+        const auto& sp = a.spans();
+        FieldName(p + ".spans.field", sp.field());
+        const std::string lp = p + ".spans.labels";
+        if (sp.labels_size() == 0 || sp.labels_size() > 20) Error(lp, "expected 1 to 20 labels");
+        std::set<std::string> seen;
+        for (int i = 0; i < sp.labels_size(); ++i) {
+          const std::string& l = sp.labels(i);
+          const std::string at = absl::StrCat(lp, "[", i, "]");
+          if (l.empty() || l.size() > 40 || l.front() == ' ' || l.back() == ' ') {
+            Error(at, "expected 1 to 40 characters, without spaces at either end");
+          } else if (l.find_first_of(";:>|,\"") != std::string::npos ||
+                     std::any_of(l.begin(), l.end(),
+                                 [](char c) { return static_cast<unsigned char>(c) < 0x20; })) {
+            Error(at, "expected letters, digits, spaces and _-. (not ; : > | , or quotes)");
+          }
+          if (!seen.insert(l).second) Error(at, absl::StrCat("\"", l, "\" repeats"));
+        }
+        const uint32_t max = sp.max_count() == 0 ? 50 : sp.max_count();
+        if (max > 50) Error(p + ".spans.max_count", "expected 0 to 50 (0 means 50)");
+        if (sp.min_count() > max) Error(p + ".spans.min_count", "must be at most max_count");
+        break;
+      }
+      case AnswerSchema::kComparison: {
+        const auto& c = a.comparison();
+        FieldName(p + ".comparison.a_field", c.a_field());
+        FieldName(p + ".comparison.b_field", c.b_field());
+        if (!c.a_field().empty() && c.a_field() == c.b_field()) {
+          Error(p + ".comparison.b_field", "must differ from a_field");
+        }
+        if (c.max_reason_length() > limits_.max_text_length) {
+          Error(p + ".comparison.max_reason_length",
+                absl::StrCat("at most ", limits_.max_text_length));
+        }
+        break;
+      }
+      case AnswerSchema::kRanking: {
+        const auto& fields = a.ranking().fields();
+        if (fields.size() < 2 || fields.size() > 8) {
+          Error(p + ".ranking.fields", "expected 2 to 8 fields to rank");
+        }
+        std::set<std::string> seen;
+        for (int i = 0; i < fields.size(); ++i) {
+          const std::string at = absl::StrCat(p, ".ranking.fields[", i, "]");
+          FieldName(at, fields.Get(i));
+          if (fields.Get(i).find('>') != std::string::npos) Error(at, "must not hold '>'");
+          if (!seen.insert(fields.Get(i)).second) {
+            Error(at, absl::StrCat("\"", fields.Get(i), "\" repeats"));
+          }
+        }
+        break;
+      }
       case AnswerSchema::KIND_NOT_SET:
-        Error(p, "needs one of single_choice, multi_choice, text, number");
+        Error(p,
+              "needs one of single_choice, multi_choice, text, number, spans, comparison, "
+              "ranking");
         break;
     }
   }

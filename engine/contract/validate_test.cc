@@ -204,6 +204,57 @@ INSTANTIATE_TEST_SUITE_P(
              {{"stages[2].human.gold_input",
                "input \"checks\" is already the gold input of stage \"label\"; give each stage "
                "its own"}}},
+        Case{"SpansLabelsAndCounts",
+             [](Contract* c) {
+               auto* h = c->mutable_stages(1)->mutable_human();
+               h->clear_qa();
+               auto* sp = h->mutable_answer()->mutable_spans();
+               sp->add_labels("PER;X");
+               sp->add_labels("PER;X");
+               sp->add_labels(" LOC");
+               sp->set_max_count(60);
+               sp->set_min_count(70);
+             },
+             {{"stages[1].human.answer.spans.field",
+               "expected an item field's name (1 to 200 bytes)"},
+              {"stages[1].human.answer.spans.labels[0]",
+               "expected letters, digits, spaces and _-. (not ; : > | , or quotes)"},
+              {"stages[1].human.answer.spans.labels[1]",
+               "expected letters, digits, spaces and _-. (not ; : > | , or quotes)"},
+              {"stages[1].human.answer.spans.labels[1]", "\"PER;X\" repeats"},
+              {"stages[1].human.answer.spans.labels[2]",
+               "expected 1 to 40 characters, without spaces at either end"},
+              {"stages[1].human.answer.spans.max_count", "expected 0 to 50 (0 means 50)"},
+              {"stages[1].human.answer.spans.min_count", "must be at most max_count"}}},
+        Case{"SpansAreNotMajorityVoted",
+             [](Contract* c) {
+               auto* sp = c->mutable_stages(1)->mutable_human()->mutable_answer()->mutable_spans();
+               sp->set_field("review");
+               sp->add_labels("PRODUCT");
+             },
+             {{"stages[1].human.qa.method",
+               "MAJORITY_VOTE and WEIGHTED_VOTE need a choice, comparison or text answer (spans "
+               "and rankings have their own aggregation: leave qa.method out)"}}},
+        Case{"ComparisonOfOneField",
+             [](Contract* c) {
+               auto* p =
+                   c->mutable_stages(1)->mutable_human()->mutable_answer()->mutable_comparison();
+               p->set_a_field("draft");
+               p->set_b_field("draft");
+               p->set_ask_reason(true);
+               p->set_max_reason_length(1u << 30);
+             },
+             {{"stages[1].human.answer.comparison.b_field", "must differ from a_field"},
+              {"stages[1].human.answer.comparison.max_reason_length",
+               absl::StrCat("at most ", Limits().max_text_length)}}},
+        Case{"RankingOfOneField",
+             [](Contract* c) {
+               auto* h = c->mutable_stages(1)->mutable_human();
+               h->clear_qa();
+               h->mutable_answer()->mutable_ranking()->add_fields("a>b");
+             },
+             {{"stages[1].human.answer.ranking.fields", "expected 2 to 8 fields to rank"},
+              {"stages[1].human.answer.ranking.fields[0]", "must not hold '>'"}}},
         Case{"Currency",
              [](Contract* c) { c->set_currency("dollars"); },
              {{"currency", "expected an ISO 4217 code such as USD, got \"dollars\""}}},

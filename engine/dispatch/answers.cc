@@ -11,6 +11,9 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "engine/common/plain_text.h"
+#include "engine/common/status_macros.h"
+#include "engine/common/words.h"
+#include "qa/spans.h"
 
 namespace mw::dispatch {
 
@@ -18,11 +21,6 @@ using microwork::v1::Answer;
 using microwork::v1::AnswerSchema;
 
 namespace {
-
-size_t CodePoints(const std::string& s) {
-  return std::count_if(s.begin(), s.end(),
-                       [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; });
-}
 
 // A value from outside, for an error message: at most 60 bytes (cut at a character boundary),
 // control characters shown as U+FFFD.
@@ -38,9 +36,74 @@ bool Listed(const google::protobuf::RepeatedPtrField<std::string>& options,
   return std::find(options.begin(), options.end(), value) != options.end();
 }
 
+const std::string* FieldOf(const microwork::v1::Item& item, const std::string& name) {
+  for (const auto& f : item.fields()) {
+    if (f.name() == name) return &f.value();
+  }
+  return nullptr;
+}
+
+absl::Status CheckSpans(const microwork::v1::SpanLabels& schema, const microwork::v1::SpanSet& set,
+                        const microwork::v1::Item* item) {
+  if (!set.field().empty() && set.field() != schema.field()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("spans mark the field ", Quoted(set.field()), "; expected ", schema.field()));
+  }
+  const uint32_t max = schema.max_count() == 0 ? 50 : schema.max_count();
+  const uint32_t n = static_cast<uint32_t>(set.spans_size());
+  if (n < schema.min_count() || n > max) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("expected ", schema.min_count(), " to ", max, " spans, got ", n));
+  }
+  std::vector<Word> words;
+  uint32_t length = 0;
+  if (item != nullptr) {
+    const std::string* text = FieldOf(*item, schema.field());
+    if (text == nullptr) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("the item has no field ", Quoted(schema.field()), " to mark"));
+    }
+    words = SplitWords(*text);
+    length = CodePoints(*text);
+  }
+  uint32_t previous_end = 0;
+  for (int i = 0; i < set.spans_size(); ++i) {
+    const microwork::v1::Span& s = set.spans(i);
+    const std::string where = absl::StrCat("span ", i + 1, " (", s.start(), "-", s.end(), ")");
+    if (!Listed(schema.labels(), s.label())) {
+      return absl::InvalidArgumentError(absl::StrCat(where, ": label ", Quoted(s.label()),
+                                                     " is not one of ",
+                                                     absl::StrJoin(schema.labels(), ", ")));
+    }
+    if (s.start() >= s.end()) {
+      return absl::InvalidArgumentError(absl::StrCat(where, ": expected start before end"));
+    }
+    if (i > 0 && s.start() < previous_end) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(where, ": overlaps the span before it, or is out of order"));
+    }
+    previous_end = s.end();
+    if (item == nullptr) continue;
+    if (s.end() > length) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(where, ": the text has ", length, " characters"));
+    }
+    const bool starts = std::any_of(words.begin(), words.end(),
+                                    [&](const Word& w) { return w.start == s.start(); });
+    const bool ends =
+        std::any_of(words.begin(), words.end(), [&](const Word& w) { return w.end == s.end(); });
+    if (!starts || !ends) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(where, ": expected whole words, from a word's start to a word's end"));
+    }
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
-absl::Status CheckAnswer(const AnswerSchema& schema, const Answer& answer) {
+absl::Status CheckAnswer(const AnswerSchema& schema, const Answer& answer,
+                         const microwork::v1::Item* item) {
   if (answer.skipped()) return absl::OkStatus();
   switch (schema.kind_case()) {
     case AnswerSchema::kSingleChoice:
@@ -106,6 +169,51 @@ absl::Status CheckAnswer(const AnswerSchema& schema, const Answer& answer) {
       }
       return absl::OkStatus();
     }
+    case AnswerSchema::kSpans:
+      if (answer.value_case() != Answer::kSpans) {
+        return absl::InvalidArgumentError("expected labelled spans");
+      }
+      return CheckSpans(schema.spans(), answer.spans(), item);
+    case AnswerSchema::kComparison: {
+      if (answer.value_case() != Answer::kPick) {
+        return absl::InvalidArgumentError("expected a pick of \"a\" or \"b\"");
+      }
+      const auto& c = schema.comparison();
+      if (answer.pick().winner() != "a" && answer.pick().winner() != "b") {
+        return absl::InvalidArgumentError(
+            absl::StrCat("pick ", Quoted(answer.pick().winner()), ": expected \"a\" or \"b\""));
+      }
+      const uint32_t max = !c.ask_reason()         ? 0
+                           : c.max_reason_length() ? c.max_reason_length()
+                                                   : 500;
+      if (const size_t n = CodePoints(answer.pick().reason()); n > max) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("reason: expected at most ", max, " characters, got ", n));
+      }
+      return absl::OkStatus();
+    }
+    case AnswerSchema::kRanking: {
+      if (answer.value_case() != Answer::kRanking) {
+        return absl::InvalidArgumentError("expected a ranking");
+      }
+      const auto& fields = schema.ranking().fields();
+      const auto& order = answer.ranking().options();
+      std::set<std::string> seen;
+      for (const auto& f : order) {
+        if (!Listed(fields, f)) {
+          return absl::InvalidArgumentError(absl::StrCat(Quoted(f), " is not one of the ranked (",
+                                                         absl::StrJoin(fields, ", "), ")"));
+        }
+        if (!seen.insert(f).second) {
+          return absl::InvalidArgumentError(absl::StrCat(Quoted(f), " is ranked twice"));
+        }
+      }
+      if (order.size() != fields.size()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("expected all ", fields.size(), " ranked, got ", order.size()));
+      }
+      return absl::OkStatus();
+    }
     case AnswerSchema::KIND_NOT_SET:
       break;
   }
@@ -130,6 +238,15 @@ std::string AnswerLabel(const Answer& answer) {
     }
     case Answer::kNumber:
       return answer.number();
+    case Answer::kSpans: {
+      std::vector<qa::LabelledSpan> spans;
+      for (const auto& s : answer.spans().spans()) spans.push_back({s.start(), s.end(), s.label()});
+      return qa::FormatSpans(spans);
+    }
+    case Answer::kPick:
+      return answer.pick().winner();
+    case Answer::kRanking:
+      return absl::StrJoin(answer.ranking().options(), ">");
     case Answer::VALUE_NOT_SET:
       break;
   }
@@ -150,10 +267,54 @@ Answer LabelToAnswer(const AnswerSchema& schema, const std::string& label) {
     case AnswerSchema::kNumber:
       a.set_number(label);
       break;
+    case AnswerSchema::kSpans: {
+      auto* set = a.mutable_spans();
+      set->set_field(schema.spans().field());
+      for (const qa::LabelledSpan& s :
+           qa::ParseSpans(label).value_or(std::vector<qa::LabelledSpan>())) {
+        auto* span = set->add_spans();
+        span->set_start(s.start);
+        span->set_end(s.end);
+        span->set_label(s.label);
+      }
+      break;
+    }
+    case AnswerSchema::kComparison:
+      a.mutable_pick()->set_winner(label);
+      break;
+    case AnswerSchema::kRanking:
+      for (auto part : absl::StrSplit(label, '>', absl::SkipEmpty())) {
+        a.mutable_ranking()->add_options(std::string(part));
+      }
+      break;
     default:
       a.set_text(label);
   }
   return a;
+}
+
+absl::StatusOr<Answer> CheckedLabel(const AnswerSchema& schema, const std::string& label,
+                                    const microwork::v1::Item* item) {
+  Answer answer = LabelToAnswer(schema, label);
+  if (schema.has_spans() && !qa::ParseSpans(label).has_value()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(Quoted(label), " is not spans written as start-end:label;start-end:label"));
+  }
+  MW_RETURN_IF_ERROR(CheckAnswer(schema, answer, item));
+  return answer;
+}
+
+std::vector<std::string> FieldsShownByAnswer(const AnswerSchema& schema) {
+  switch (schema.kind_case()) {
+    case AnswerSchema::kSpans:
+      return {schema.spans().field()};
+    case AnswerSchema::kComparison:
+      return {schema.comparison().a_field(), schema.comparison().b_field()};
+    case AnswerSchema::kRanking:
+      return {schema.ranking().fields().begin(), schema.ranking().fields().end()};
+    default:
+      return {};
+  }
 }
 
 absl::StatusOr<std::string> TakeGoldAnswer(const microwork::v1::AnswerSchema& schema,
@@ -165,11 +326,11 @@ absl::StatusOr<std::string> TakeGoldAnswer(const microwork::v1::AnswerSchema& sc
     if (fields->Get(i).name() != name) continue;
     const std::string label = fields->Get(i).value();
     fields->DeleteSubrange(i, 1);
-    const microwork::v1::Answer answer = LabelToAnswer(schema, label);
-    if (absl::Status s = CheckAnswer(schema, answer); !s.ok()) {
-      return absl::InvalidArgumentError(absl::StrCat("gold answer: ", s.message()));
+    absl::StatusOr<microwork::v1::Answer> answer = CheckedLabel(schema, label, item);
+    if (!answer.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat("gold answer: ", answer.status().message()));
     }
-    return AnswerLabel(answer);
+    return AnswerLabel(*answer);
   }
   return absl::InvalidArgumentError(absl::StrCat("gold row has no \"", name, "\" field"));
 }

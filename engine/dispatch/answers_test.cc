@@ -1,5 +1,7 @@
 #include "engine/dispatch/answers.h"
 
+#include <tuple>
+
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 
@@ -75,6 +77,158 @@ TEST(AnswersTest, LabelsNormaliseTextAndSortChoices) {
   AnswerSchema s;
   s.mutable_multi_choice();
   EXPECT_EQ(LabelToAnswer(s, "a|b").choices().options_size(), 2);
+}
+
+AnswerSchema Entities() {
+  AnswerSchema s;
+  auto* sp = s.mutable_spans();
+  sp->set_field("text");
+  sp->add_labels("PER");
+  sp->add_labels("LOC");
+  sp->set_max_count(3);
+  return s;
+}
+
+microwork::v1::Item Sentence() {
+  microwork::v1::Item item;
+  auto* f = item.add_fields();
+  f->set_name("text");
+  f->set_value("Juma anaishi Nairobi");  // words 0-4, 5-12, 13-20
+  return item;
+}
+
+Answer Spans(std::vector<std::tuple<uint32_t, uint32_t, std::string>> spans) {
+  Answer a;
+  for (const auto& [start, end, label] : spans) {
+    auto* s = a.mutable_spans()->add_spans();
+    s->set_start(start);
+    s->set_end(end);
+    s->set_label(label);
+  }
+  if (spans.empty()) a.mutable_spans();
+  return a;
+}
+
+TEST(AnswersTest, SpansCoverWholeWordsOfTheTextWithListedLabels) {
+  const AnswerSchema s = Entities();
+  const microwork::v1::Item item = Sentence();
+  EXPECT_TRUE(CheckAnswer(s, Spans({{0, 4, "PER"}, {13, 20, "LOC"}}), &item).ok());
+  EXPECT_TRUE(CheckAnswer(s, Spans({}), &item).ok());
+  EXPECT_TRUE(CheckAnswer(s, Spans({{0, 12, "PER"}}), &item).ok());  // two words
+  EXPECT_EQ(CheckAnswer(s, Spans({{0, 3, "PER"}}), &item).message(),
+            "span 1 (0-3): expected whole words, from a word's start to a word's end");
+  EXPECT_EQ(CheckAnswer(s, Spans({{4, 12, "PER"}}), &item).message(),
+            "span 1 (4-12): expected whole words, from a word's start to a word's end");
+  EXPECT_EQ(CheckAnswer(s, Spans({{13, 25, "LOC"}}), &item).message(),
+            "span 1 (13-25): the text has 20 characters");
+  EXPECT_EQ(CheckAnswer(s, Spans({{0, 4, "ORG"}}), &item).message(),
+            "span 1 (0-4): label \"ORG\" is not one of PER, LOC");
+  EXPECT_EQ(CheckAnswer(s, Spans({{5, 12, "PER"}, {0, 4, "PER"}}), &item).message(),
+            "span 2 (0-4): overlaps the span before it, or is out of order");
+  EXPECT_EQ(CheckAnswer(s, Spans({{4, 4, "PER"}}), &item).message(),
+            "span 1 (4-4): expected start before end");
+  EXPECT_EQ(CheckAnswer(s, Spans({{0, 4, "PER"}, {5, 12, "PER"}, {13, 20, "LOC"}, {21, 22, "LOC"}}),
+                        &item)
+                .message(),
+            "expected 0 to 3 spans, got 4");
+  Answer other_field = Spans({{0, 4, "PER"}});
+  other_field.mutable_spans()->set_field("title");
+  EXPECT_EQ(CheckAnswer(s, other_field, &item).message(),
+            "spans mark the field \"title\"; expected text");
+  microwork::v1::Item no_text;
+  EXPECT_EQ(CheckAnswer(s, Spans({{0, 4, "PER"}}), &no_text).message(),
+            "the item has no field \"text\" to mark");
+  // Without the item only what needs no text is checked.
+  EXPECT_TRUE(CheckAnswer(s, Spans({{0, 3, "PER"}}), nullptr).ok());
+  EXPECT_EQ(CheckAnswer(s, Spans({{0, 3, "ORG"}}), nullptr).message(),
+            "span 1 (0-3): label \"ORG\" is not one of PER, LOC");
+  Answer text;
+  text.set_text("Juma");
+  EXPECT_EQ(CheckAnswer(s, text, &item).message(), "expected labelled spans");
+}
+
+TEST(AnswersTest, AComparisonIsAOrBWithAReasonOnlyWhenAsked) {
+  AnswerSchema s;
+  s.mutable_comparison()->set_a_field("model_a");
+  s.mutable_comparison()->set_b_field("model_b");
+  Answer a;
+  a.mutable_pick()->set_winner("b");
+  EXPECT_TRUE(CheckAnswer(s, a).ok());
+  a.mutable_pick()->set_winner("c");
+  EXPECT_EQ(CheckAnswer(s, a).message(), "pick \"c\": expected \"a\" or \"b\"");
+  a.mutable_pick()->set_winner("a");
+  a.mutable_pick()->set_reason("shorter");
+  EXPECT_EQ(CheckAnswer(s, a).message(), "reason: expected at most 0 characters, got 7");
+  s.mutable_comparison()->set_ask_reason(true);
+  s.mutable_comparison()->set_max_reason_length(5);
+  EXPECT_EQ(CheckAnswer(s, a).message(), "reason: expected at most 5 characters, got 7");
+  a.mutable_pick()->set_reason("fewer");
+  EXPECT_TRUE(CheckAnswer(s, a).ok());
+}
+
+TEST(AnswersTest, ARankingNamesEveryFieldOnce) {
+  AnswerSchema s;
+  for (const char* f : {"m1", "m2", "m3"}) s.mutable_ranking()->add_fields(f);
+  Answer a;
+  for (const char* f : {"m2", "m3", "m1"}) a.mutable_ranking()->add_options(f);
+  EXPECT_TRUE(CheckAnswer(s, a).ok());
+  a.mutable_ranking()->set_options(2, "m2");
+  EXPECT_EQ(CheckAnswer(s, a).message(), "\"m2\" is ranked twice");
+  a.mutable_ranking()->set_options(2, "m9");
+  EXPECT_EQ(CheckAnswer(s, a).message(), "\"m9\" is not one of the ranked (m1, m2, m3)");
+  a.mutable_ranking()->mutable_options()->RemoveLast();
+  EXPECT_EQ(CheckAnswer(s, a).message(), "expected all 3 ranked, got 2");
+}
+
+TEST(AnswersTest, SpansPicksAndRankingsRoundTripThroughTheirLabels) {
+  const AnswerSchema s = Entities();
+  const microwork::v1::Item item = Sentence();
+  const Answer spans = Spans({{0, 4, "PER"}, {13, 20, "LOC"}});
+  EXPECT_EQ(AnswerLabel(spans), "0-4:PER;13-20:LOC");
+  Answer back = LabelToAnswer(s, "0-4:PER;13-20:LOC");
+  EXPECT_EQ(back.spans().field(), "text");  // the verdict names the field it marks
+  back.mutable_spans()->clear_field();
+  EXPECT_EQ(back.SerializeAsString(), spans.SerializeAsString());
+  EXPECT_EQ(CheckedLabel(s, "0-4:PER;oops", &item).status().message(),
+            "\"0-4:PER;oops\" is not spans written as start-end:label;start-end:label");
+  EXPECT_EQ(CheckedLabel(s, "0-3:PER", &item).status().message(),
+            "span 1 (0-3): expected whole words, from a word's start to a word's end");
+  EXPECT_EQ(CheckedLabel(s, "", &item)->spans().spans_size(), 0);
+
+  AnswerSchema pair;
+  pair.mutable_comparison()->set_a_field("x");
+  pair.mutable_comparison()->set_b_field("y");
+  Answer pick;
+  pick.mutable_pick()->set_winner("b");
+  pick.mutable_pick()->set_reason("Clearer");
+  EXPECT_EQ(AnswerLabel(pick), "b");
+  EXPECT_EQ(LabelToAnswer(pair, "b").pick().winner(), "b");
+
+  AnswerSchema rank;
+  for (const char* f : {"m1", "m2"}) rank.mutable_ranking()->add_fields(f);
+  Answer order;
+  for (const char* f : {"m2", "m1"}) order.mutable_ranking()->add_options(f);
+  EXPECT_EQ(AnswerLabel(order), "m2>m1");
+  EXPECT_EQ(LabelToAnswer(rank, "m2>m1").SerializeAsString(), order.SerializeAsString());
+  EXPECT_EQ(FieldsShownByAnswer(rank), (std::vector<std::string>{"m1", "m2"}));
+  EXPECT_EQ(FieldsShownByAnswer(pair), (std::vector<std::string>{"x", "y"}));
+  EXPECT_EQ(FieldsShownByAnswer(s), (std::vector<std::string>{"text"}));
+}
+
+TEST(AnswersTest, AGoldSpanAnswerIsCheckedAgainstItsRow) {
+  microwork::v1::Item row = Sentence();
+  auto* answer = row.add_fields();
+  answer->set_name("answer");
+  answer->set_value("13-20:LOC");
+  EXPECT_EQ(TakeGoldAnswer(Entities(), "", &row).value(), "13-20:LOC");
+  EXPECT_EQ(row.fields_size(), 1);  // the answer is taken out of what the worker sees
+  microwork::v1::Item bad = Sentence();
+  answer = bad.add_fields();
+  answer->set_name("answer");
+  answer->set_value("13-19:LOC");
+  EXPECT_EQ(TakeGoldAnswer(Entities(), "", &bad).status().message(),
+            "gold answer: span 1 (13-19): expected whole words, from a word's start to a word's "
+            "end");
 }
 
 }  // namespace

@@ -134,6 +134,9 @@ std::optional<v1::ResultRecord> Engine::RowOf(const std::string& job_id,
     v1::Provenance* p = row.add_provenance();
     p->set_stage(v.stage());
     p->set_answer(v.answer().has_text() ? v.answer().text() : AnswerLabel(v.answer()));
+    if (v.answer().has_spans() || v.answer().has_pick() || v.answer().has_ranking()) {
+      *p->mutable_value() = v.answer();
+    }
     p->set_confidence(v.confidence());
     *p->mutable_workers() = v.workers();
     *p->mutable_answers() = v.worker_answers();

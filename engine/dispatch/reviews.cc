@@ -161,10 +161,12 @@ absl::StatusOr<v1::Review> Engine::DecideReview(const v1::DecideReviewRequest& i
                              " made the answer this task judges: no one reviews their own work"));
           }
         }
-        const v1::Answer answer = LabelToAnswer(stage->human.answer(), request.label());
-        if (absl::Status ok = CheckAnswer(stage->human.answer(), answer); !ok.ok()) {
-          return absl::InvalidArgumentError(absl::StrCat("label: ", ok.message()));
+        absl::StatusOr<v1::Answer> checked = CheckedLabel(stage->human.answer(), request.label(),
+                                                          out.has_item() ? &out.item() : nullptr);
+        if (!checked.ok()) {
+          return absl::InvalidArgumentError(absl::StrCat("label: ", checked.status().message()));
         }
+        const v1::Answer& answer = *checked;
 
         *out.mutable_answer() = answer;
         out.set_needs_review(false);

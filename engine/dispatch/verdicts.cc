@@ -5,8 +5,12 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "qa/majority_vote.h"
 #include "qa/numeric.h"
+#include "qa/ranking.h"
+#include "qa/spans.h"
 
 namespace mw::dispatch {
 
@@ -86,6 +90,47 @@ class Mean final : public NumberAggregation {
   }
 };
 
+// Spans: a vote per stretch of text (qa/spans.h).
+class SpanVote final : public Aggregation {
+ public:
+  Verdict Decide(const std::vector<std::string>& labels,
+                 const std::vector<double>& skills) const override {
+    std::vector<std::vector<qa::LabelledSpan>> answers;
+    answers.reserve(labels.size());
+    for (const std::string& label : labels) {
+      answers.push_back(qa::ParseSpans(label).value_or(
+          std::vector<qa::LabelledSpan>()));  // checked on arrival (CheckAnswer)
+    }
+    const qa::SpanVerdict v = qa::VoteSpans(answers);
+    return {.label = qa::FormatSpans(v.spans),
+            .confidence = v.confidence,
+            .votes = v.votes,
+            .total = v.total};
+  }
+};
+
+// Rankings: a Borda count, ties in the order the contract lists the fields (qa/ranking.h).
+class Borda final : public Aggregation {
+ public:
+  explicit Borda(std::vector<std::string> fields) : fields_(std::move(fields)) {}
+  Verdict Decide(const std::vector<std::string>& labels,
+                 const std::vector<double>& skills) const override {
+    std::vector<std::vector<std::string>> answers;
+    answers.reserve(labels.size());
+    for (const std::string& label : labels) {
+      answers.push_back(absl::StrSplit(label, '>', absl::SkipEmpty()));
+    }
+    const qa::RankVerdict v = qa::BordaCount(answers, fields_);
+    return {.label = absl::StrJoin(v.order, ">"),
+            .confidence = v.confidence,
+            .votes = v.votes,
+            .total = v.total};
+  }
+
+ private:
+  const std::vector<std::string> fields_;
+};
+
 }  // namespace
 
 absl::StatusOr<std::shared_ptr<const Aggregation>> AggregationFor(const v1::QaPolicy& qa,
@@ -106,6 +151,14 @@ absl::StatusOr<std::shared_ptr<const Aggregation>> AggregationFor(const v1::QaPo
       default:
         return refuse("needs a choice or text answer, not a number");
     }
+  }
+  if (schema.has_spans() || schema.has_ranking()) {
+    if (method != v1::AGGREGATION_UNSPECIFIED) {
+      return refuse("does not apply: spans and rankings have their own aggregation (leave it out)");
+    }
+    if (schema.has_spans()) return std::make_shared<SpanVote>();
+    return std::make_shared<Borda>(std::vector<std::string>(schema.ranking().fields().begin(),
+                                                            schema.ranking().fields().end()));
   }
   switch (method) {
     case v1::AGGREGATION_UNSPECIFIED:

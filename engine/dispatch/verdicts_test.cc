@@ -99,5 +99,41 @@ TEST(VerdictsTest, OneAggregationDecidesManyTasks) {
   EXPECT_EQ((*median)->Decide({"4", "2", "7", "100"}, {.5, .5, .5, .5}).label, "4");
 }
 
+TEST(VerdictsTest, SpansAreVotedStretchByStretchAndRankingsByBordaCount) {
+  v1::AnswerSchema spans;
+  spans.mutable_spans()->set_field("text");
+  spans.mutable_spans()->add_labels("PER");
+  spans.mutable_spans()->add_labels("LOC");
+  Verdict v = DecideVerdict(Method(v1::AGGREGATION_UNSPECIFIED), spans,
+                            {"0-4:PER", "0-4:PER;13-20:LOC", "0-4:PER"}, {.5, .5, .5});
+  EXPECT_EQ(v.label, "0-4:PER");
+  EXPECT_EQ(v.votes, 2);
+  EXPECT_EQ(v.total, 3);
+  EXPECT_DOUBLE_EQ(v.confidence, (4 + 7 * (2.0 / 3)) / 11);
+
+  v1::AnswerSchema rank;
+  for (const char* f : {"m1", "m2", "m3"}) rank.mutable_ranking()->add_fields(f);
+  v = DecideVerdict(Method(v1::AGGREGATION_UNSPECIFIED), rank, {"m2>m1>m3", "m2>m3>m1", "m1>m2>m3"},
+                    {.5, .5, .5});
+  EXPECT_EQ(v.label, "m2>m1>m3");
+  EXPECT_EQ(v.votes, 1);
+  EXPECT_DOUBLE_EQ(v.confidence, 7.0 / 9);
+
+  // A comparison is a choice of "a" or "b": voted, or weighted by skill.
+  v1::AnswerSchema pair;
+  pair.mutable_comparison()->set_a_field("x");
+  pair.mutable_comparison()->set_b_field("y");
+  EXPECT_EQ(
+      DecideVerdict(Method(v1::AGGREGATION_UNSPECIFIED), pair, {"a", "b", "b"}, {.5, .5, .5}).label,
+      "b");
+  EXPECT_EQ(DecideVerdict(Method(v1::WEIGHTED_VOTE), pair, {"a", "b", "b"}, {.99, .5, .5}).label,
+            "a");
+  for (const auto* schema : {&spans, &rank}) {
+    EXPECT_EQ(AggregationFor(Method(v1::MAJORITY_VOTE), *schema).status().message(),
+              "qa.method: MAJORITY_VOTE does not apply: spans and rankings have their own "
+              "aggregation (leave it out)");
+  }
+}
+
 }  // namespace
 }  // namespace mw::dispatch

@@ -8,58 +8,8 @@
 //
 //   node tests/browser/worker_page.mjs --bin build/bin --out build/browser
 import assert from 'node:assert/strict';
-import { spawn, execFileSync } from 'node:child_process';
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import readline from 'node:readline';
-import { chromium } from 'playwright-core';
-
-const args = Object.fromEntries(
-  process.argv.slice(2).reduce((pairs, a, i, all) => (a.startsWith('--') ? [...pairs, [a.slice(2), all[i + 1]]] : pairs), []));
-const bin = path.resolve(args.bin ?? 'build/bin');
-const out = path.resolve(args.out ?? 'build/browser');
-const chromiumPath = args.chromium ?? '/usr/bin/chromium';
-const PAGE_BUDGET = 50 * 1024;
-fs.mkdirSync(out, { recursive: true });
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'mw-browser-'));
-const children = [];
-
-function cleanup() {
-  for (const c of children) c.kill('SIGTERM');
-}
-process.on('exit', cleanup);
-
-// Starts a binary and resolves with the first stdout line that contains `marker`.
-function start(name, argv) {
-  const child = spawn(path.join(bin, name), argv, { stdio: ['ignore', 'pipe', 'pipe'] });
-  children.push(child);
-  const log = fs.createWriteStream(path.join(out, `${name}.log`));
-  child.stderr.pipe(log);
-  return new Promise((resolve, reject) => {
-    const lines = readline.createInterface({ input: child.stdout });
-    lines.on('line', (line) => { if (line.includes(' ready ')) resolve(line); });
-    child.on('exit', (code) => reject(new Error(`${name} exited (${code}) before it was ready; see ${out}/${name}.log`)));
-  });
-}
-
-const field = (line, key) => line.split(' ').find((f) => f.startsWith(`${key}=`)).slice(key.length + 1);
-
-function mw(...argv) {
-  return execFileSync(path.join(bin, 'mw'), argv, { env: process.env, encoding: 'utf8' });
-}
-
-// Reloads `page` until `check()` holds: the agent fills a worker's buffer and the dispatcher's
-// receipts come back asynchronously. Fails after `ms`.
-async function until(page, check, what, ms = 30000) {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    if (await check()) return;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await page.waitForTimeout(250);
-    await page.reload();
-  }
-}
+import { mw, openCentre, out, PAGE_BUDGET, until } from './harness.mjs';
 
 const contract = `
 name: Browser test reviews
@@ -90,62 +40,8 @@ stages:
 `;
 
 async function main() {
-  const ready = await start('mw-dispatcher', ['--data-dir', `${tmp}/dispatcher`, '--listen', '127.0.0.1:0',
-    '--metrics-listen', '127.0.0.1:0']);
-  process.env.MW_SERVER = field(ready, 'grpc');
-  process.env.MW_TOKEN_FILE = `${tmp}/dispatcher/operator.token`;
-  mw('centre', 'add', '--id', 'nairobi', '--region', 'KE', '--currency', 'USD', '--floor-minor', '150',
-    '--languages', 'en,sw', '--capacity', '100', '--credential-out', `${tmp}/nairobi.cred`);
-  fs.writeFileSync(`${tmp}/contract.yaml`, contract);
-  mw('contract', 'submit', `${tmp}/contract.yaml`);
-  fs.writeFileSync(`${tmp}/manager.code`, 'manager-4711\n');
-  const agentReady = await start('mw-agent', ['--dispatcher', process.env.MW_SERVER, '--credential-file',
-    `${tmp}/nairobi.cred`, '--data-dir', `${tmp}/agent`, '--web-listen', '127.0.0.1:0',
-    '--manager-code-file', `${tmp}/manager.code`]);
-  const web = `http://${field(agentReady, 'web')}`;
-
-  const browser = await chromium.launch({ executablePath: chromiumPath, args: ['--no-sandbox'] });
-  const phone = { viewport: { width: 360, height: 640 }, isMobile: true, hasTouch: true,
-    userAgent: 'Mozilla/5.0 (Linux; Android 9; SM-J260G) AppleWebKit/537.36 Chrome/90 Mobile' };
-  const sizes = [];
-  // The pages run under a Content-Security-Policy that allows only their own script and style:
-  // anything the browser blocks is a failure.
-  const blocked = [];
-  const watch = (page) => {
-    page.on('response', async (r) => {
-      if (r.request().resourceType() !== 'document' || r.status() !== 200) return;
-      // A page the test leaves at once (a tap that submits) has no body left to read: its
-      // Content-Length says the same.
-      try {
-        sizes.push([r.url(), (await r.body()).length]);
-      } catch {
-        try { sizes.push([r.url(), Number(await r.headerValue('content-length'))]); } catch { /* gone */ }
-      }
-    });
-    page.on('console', (m) => { if (/Content Security Policy/i.test(m.text())) blocked.push(`${page.url()}: ${m.text()}`); });
-  };
-
-  // The manager adds a worker and reads the code off the page.
-  const manager = await (await browser.newContext()).newPage();
-  watch(manager);
-  await manager.goto(`${web}/signin`);
-  await manager.fill('#code', 'manager-4711');
-  await manager.click('button.primary');
-  assert.equal(new URL(manager.url()).pathname, '/manage');
-  await manager.fill('input[name=name]', 'Amina Otieno');
-  await manager.fill('input[name=contact]', '+254 700 123 456');
-  await manager.fill('input[name=languages]', 'en,sw');
-  await manager.click('#add button.primary');
-  const code = (await manager.textContent('#code')).trim();
-  assert.match(code, /^[0-9]{12}$/);
-
-  // The worker signs in on a phone.
-  const ctx = await browser.newContext(phone);
-  const worker = await ctx.newPage();
-  watch(worker);
-  await worker.goto(`${web}/signin`);
-  await worker.fill('#code', code);
-  await worker.click('button.primary');
+  // The manager adds a worker and hands over the code; the worker signs in on a phone.
+  const { web, browser, manager, worker, sizes, blocked } = await openCentre(contract, 'Amina Otieno');
   assert.equal(new URL(worker.url()).pathname, '/task');
 
   const answers = [['positive', 'en'], ['negative', 'en'], ['positive', 'sw']];

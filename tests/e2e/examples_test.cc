@@ -243,4 +243,95 @@ TEST(ExamplesTest, ReceiptLinesAreCutTranscribedOneByOneAndJoinedBack) {
             << " transcriptions voted down and kept as listed\n";
 }
 
+// A CoNLL-2003 file read as its format says, not as this project writes it: "-DOCSTART-" lines
+// and blank lines separate documents and sentences; every other line is a token followed by
+// three tags separated by spaces, the last the named-entity tag in IOB (B-X begins an entity of
+// type X, I-X continues one, O is outside). Returns each sentence's entities as "type:words".
+std::vector<std::vector<std::string>> ReadConll(const std::string& path) {
+  std::vector<std::vector<std::string>> sentences;
+  std::vector<std::string> entities;
+  std::string words, type;
+  bool in_sentence = false;
+  auto close_entity = [&] {
+    if (!type.empty()) entities.push_back(type + ":" + words);
+    type.clear();
+    words.clear();
+  };
+  auto close_sentence = [&] {
+    close_entity();
+    if (in_sentence) sentences.push_back(entities);
+    entities.clear();
+    in_sentence = false;
+  };
+  std::ifstream in(path);
+  for (std::string line; std::getline(in, line);) {
+    if (line.empty() || line.rfind("-DOCSTART-", 0) == 0) {
+      close_sentence();
+      continue;
+    }
+    std::vector<std::string> cols = absl::StrSplit(line, ' ', absl::SkipEmpty());
+    EXPECT_EQ(cols.size(), 4u) << line;
+    if (cols.size() != 4) continue;
+    in_sentence = true;
+    const std::string& tag = cols[3];
+    if (tag == "O") {
+      close_entity();
+    } else if (tag.rfind("B-", 0) == 0 || (tag.rfind("I-", 0) == 0 && tag.substr(2) != type)) {
+      // IOB2 begins every entity with B-; an I- of another type would also begin one (IOB1).
+      EXPECT_EQ(tag.substr(0, 2), "B-") << "an entity must begin with B-: " << line;
+      close_entity();
+      type = tag.substr(2);
+      words = cols[0];
+    } else if (tag.rfind("I-", 0) == 0) {
+      words += " " + cols[0];
+    } else {
+      ADD_FAILURE() << "not an IOB tag: " << line;
+    }
+  }
+  close_sentence();
+  return sentences;
+}
+
+TEST(ExamplesTest, EntitiesAreMarkedAsSpansVotedAndExportedAsConll) {
+  mw::testing::TempDir dir;
+  std::vector<json> rows = RunExample("entities", dir);
+  const auto ids = Column(kSource + "/examples/entities/texts.csv", 0);
+  const auto truth = Column(kSource + "/examples/entities/truth.csv", 1);
+  const auto better = Column(kSource + "/examples/entities/truth.csv", 2);
+  ASSERT_EQ(rows.size(), ids.size());
+  const std::vector<std::vector<std::string>> conll =
+      ReadConll(dir.Sub("entities") + "/results.conll");
+  ASSERT_EQ(conll.size(), rows.size());
+  int exact = 0, picks = 0;
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const json& row = rows[i];
+    EXPECT_EQ(row["item"], i);
+    EXPECT_EQ(row["fields"]["text_id"], ids[i]);
+    const json& p = row["provenance"];
+    ASSERT_EQ(p.size(), 2u) << row.dump();
+    EXPECT_EQ(p[0]["stage"], "entities");
+    EXPECT_EQ(p[1]["stage"], "better");
+    EXPECT_EQ(Workers(p[0]).size(), 3u);
+    EXPECT_EQ(Workers(p[1]).size(), 3u);
+    // The spans in their own shape: each span's text is the words it covers, and the CoNLL
+    // reader finds the same entities in the same order.
+    const std::string text = row["fields"]["text"];
+    std::vector<std::string> expected;
+    for (const json& span : p[0]["value"]) {
+      const std::string words = span["text"];
+      EXPECT_NE(text.find(words), std::string::npos) << row.dump();
+      expected.push_back(span["label"].get<std::string>() + ":" + words);
+    }
+    EXPECT_EQ(conll[i], expected) << row.dump();
+    EXPECT_EQ(row["fields"]["entities"], p[0]["answer"]);
+    exact += p[0]["answer"] == truth[i];
+    const std::string pick = p[1]["value"]["winner"];
+    EXPECT_TRUE(pick == "a" || pick == "b") << row.dump();
+    picks += pick == better[i];
+  }
+  std::cout << "entities: " << exact << " of " << rows.size()
+            << " texts' spans match the truth exactly; " << picks << " of " << rows.size()
+            << " comparisons pick the better summary\n";
+}
+
 }  // namespace

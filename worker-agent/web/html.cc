@@ -55,10 +55,18 @@ form.inline{margin:0}button.small{width:auto;min-height:40px;margin:0}
 .card{border:1px solid #ccc;border-radius:8px;padding:8px 10px;margin:10px 0}
 fieldset.scale label{display:inline-block;margin:4px 6px 4px 0;min-width:40px}
 fieldset.scale small{display:block}
+button.w{display:inline-block;width:auto;min-height:44px;margin:2px 0;padding:6px 8px;background:#fff}
+button.w.on{background:#fd8;border-color:#a80}button.w.first{outline:3px solid #264}
+.pair{display:grid;grid-template-columns:1fr 1fr;gap:8px}
+@media(max-width:560px){.pair{grid-template-columns:1fr}}
 )css";
 
 // Read aloud: a button with data-say="id" speaks that element through the browser's own speech
 // synthesis, and hides where there is none.
+// Spans: in #spans, tapping a word (.w, its place in data-s and data-e) and then another marks
+// the words from the first to the second with the chosen label; a span that overlaps one marked
+// before replaces it. The marked spans are listed in #marked, each with a button to remove it,
+// and written into #spans-value as "start-end:label;..." (qa/spans.h).
 // Time on task: on a form with data-idle-ms (the answer form), the time the page was hidden and
 // every pause longer than data-idle-ms without a touch or key go into each form's hidden_ms
 // field as it is sent.
@@ -69,6 +77,22 @@ speechSynthesis.cancel();speechSynthesis.speak(u);}
 document.addEventListener('DOMContentLoaded',function(){
 document.querySelectorAll('.say').forEach(function(b){if(!window.speechSynthesis){
 b.style.display='none';}else{b.addEventListener('click',function(){say(b.dataset.say);});}});
+var sp=document.getElementById('spans');if(sp){var first=null,marks=[],ws=sp.querySelectorAll('.w');
+var draw=function(){marks.sort(function(x,y){return x.s-y.s;});ws.forEach(function(b){
+var on=marks.some(function(x){return +b.dataset.s>=x.s&&+b.dataset.e<=x.e;});
+b.className='w'+(on?' on':'')+(b===first?' first':'');b.setAttribute('aria-pressed',on||b===first);});
+var ol=document.getElementById('marked');ol.textContent='';marks.forEach(function(x,i){
+var li=document.createElement('li');li.textContent=x.t+' \u2014 '+x.l+' ';
+var d=document.createElement('button');d.type='button';d.className='small';d.textContent='\u2715';
+d.setAttribute('aria-label',sp.dataset.remove+' '+x.t);
+d.addEventListener('click',function(){marks.splice(i,1);draw();});li.appendChild(d);ol.appendChild(li);});
+document.getElementById('spans-value').value=marks.map(function(x){return x.s+'-'+x.e+':'+x.l;}).join(';');};
+ws.forEach(function(b){b.addEventListener('click',function(){if(!first){first=b;draw();return;}
+var s=Math.min(+first.dataset.s,+b.dataset.s),e=Math.max(+first.dataset.e,+b.dataset.e),t=[];first=null;
+ws.forEach(function(w){if(+w.dataset.s>=s&&+w.dataset.e<=e)t.push(w.textContent);});
+var l=sp.querySelector('input[name=span_label]:checked');
+marks=marks.filter(function(x){return x.e<=s||x.s>=e;});
+marks.push({s:s,e:e,l:l?l.value:'',t:t.join(' ')});draw();});});}
 var a=document.querySelector('form[data-idle-ms]');if(!a)return;
 var hid=0,h0=0,last=Date.now(),gap=+a.dataset.idleMs;
 document.addEventListener('visibilitychange',function(){if(document.hidden){h0=Date.now();}

@@ -425,18 +425,14 @@ Html WebServer::ReviewQueue(Call& c,
         Escape(r.task_id()), "</b> &middot; ",
         Escape(m.Text(c.lang, "confidence",
                       {{"percent", absl::StrCat(static_cast<int>(r.confidence() * 100 + 0.5))}})),
-        "</p><dl>");
-    const auto& show = spec->human().show_fields();
-    for (const auto& f : r.item().fields()) {
-      if (!show.empty() && std::find(show.begin(), show.end(), f.name()) == show.end()) continue;
-      out.Append("<dt>", Escape(f.name()), "</dt><dd>", Escape(f.value()), "</dd>");
-    }
-    out.Append("</dl><p>", Escape(m.Text(c.lang, "answers_given")), "<br>");
+        "</p>", ItemFields(spec->human(), r.item()));
+    out.Append("<p>", Escape(m.Text(c.lang, "answers_given")), "<br>");
     for (int j = 0; j < r.workers_size() && j < r.labels_size(); ++j) {
       out.Append(Escape(name_of(r.workers(j))), ": <i>", Escape(r.labels(j)), "</i><br>");
     }
-    out.Append("</p>", Hidden("task", r.task_id()), AnswerFields(spec->human().answer(), m, c.lang),
-               "<label>", Escape(m.Text(c.lang, "reviewer")),
+    out.Append("</p>", Hidden("task", r.task_id()),
+               AnswerFields(spec->human().answer(), r.item(), m, c.lang), "<label>",
+               Escape(m.Text(c.lang, "reviewer")),
                "<input type=\"text\" name=\"reviewer\" list=\"people\" required></label><label>",
                Escape(m.Text(c.lang, "resolution")),
                "<input type=\"text\" name=\"reason\" required></label><button "
@@ -482,7 +478,8 @@ absl::Status WebServer::DecideReview(Call& c) {
   }
   for (const auto& spec : list->specs()) {
     if (spec.job_id() != review->job_id() || spec.stage() != review->stage()) continue;
-    MW_ASSIGN_OR_RETURN(v1::Answer answer, ParseAnswer(c.req, spec.human().answer()));
+    MW_ASSIGN_OR_RETURN(v1::Answer answer,
+                        ParseAnswer(c.req, spec.human().answer(), review->item()));
     // A text decision keeps the words as written; the others travel as their label.
     r.set_label(answer.has_text() ? answer.text() : dispatch::AnswerLabel(answer));
   }

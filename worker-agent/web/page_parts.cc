@@ -1,13 +1,17 @@
 #include "worker-agent/web/page_parts.h"
 
+#include <algorithm>
 #include <vector>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
 #include "engine/common/money.h"
+#include "engine/common/words.h"
 #include "engine/dispatch/answers.h"
+#include "qa/spans.h"
 #include "worker-agent/web/html.h"
 
 namespace mw::agent::web {
@@ -44,10 +48,103 @@ Html WebServer::Call::FormToken() const {
   return form_token.empty() ? Html() : Hidden(kFormTokenField, form_token);
 }
 
+namespace {
+
+const std::string& FieldValue(const v1::Item& item, const std::string& name) {
+  static const std::string* const kNone = new std::string();
+  for (const auto& f : item.fields()) {
+    if (f.name() == name) return f.value();
+  }
+  return *kNone;
+}
+
+// Labels to pick, then the text's words as buttons carrying their place in code points: tap the
+// first word of a span and then its last. The marked spans are listed with a button to remove
+// each, and kept in the hidden field "spans" in qa/spans.h's text form.
+Html SpanFields(const v1::SpanLabels& schema, const v1::Item& item, const Messages& m,
+                const std::string& lang) {
+  Html out =
+      HtmlCat("<div id=\"spans\" data-remove=\"", Escape(m.Text(lang, "span_remove")), "\"><p>",
+              Escape(m.Text(lang, "spans_help")), "</p><fieldset class=\"labels\">");
+  for (int i = 0; i < schema.labels_size(); ++i) {
+    out.Append("<label class=\"opt\"><input type=\"radio\" name=\"span_label\" value=\"",
+               Escape(schema.labels(i)), "\"", i == 0 ? Html(" checked") : Html(), "> ",
+               Escape(schema.labels(i)), "</label>");
+  }
+  out.Append("</fieldset><p class=\"words\" lang=\"\">");
+  for (const Word& w : SplitWords(FieldValue(item, schema.field()))) {
+    out.Append("<button type=\"button\" class=\"w\" data-s=\"", w.start, "\" data-e=\"", w.end,
+               "\">", Escape(w.text), "</button> ");
+  }
+  out.Append("</p><h3>", Escape(m.Text(lang, "spans_marked")),
+             "</h3><ol id=\"marked\"></ol><input type=\"hidden\" name=\"spans\" "
+             "id=\"spans-value\" value=\"\"></div>");
+  return out;
+}
+
+Html PairFields(const v1::PairComparison& schema, const v1::Item& item, const Messages& m,
+                const std::string& lang) {
+  Html out = "<div class=\"pair\">";
+  for (const auto& [side, field] :
+       {std::pair{"a", &schema.a_field()}, std::pair{"b", &schema.b_field()}}) {
+    out.Append("<div class=\"card\" id=\"version-", Escape(side), "\"><h3>",
+               Escape(m.Text(lang, absl::StrCat("version_", side))), "</h3><p>",
+               Escape(FieldValue(item, *field)),
+               "</p><label class=\"opt\"><input type=\"radio\" name=\"pick\" value=\"",
+               Escape(side), "\" required> ", Escape(m.Text(lang, absl::StrCat("pick_", side))),
+               "</label></div>");
+  }
+  out.Append("</div>");
+  if (schema.ask_reason()) {
+    const uint32_t max = schema.max_reason_length() ? schema.max_reason_length() : 500;
+    out.Append("<label>", Escape(m.Text(lang, "pick_reason")),
+               "<textarea name=\"reason\" rows=\"3\" maxlength=\"", max, "\"></textarea></label>");
+  }
+  return out;
+}
+
+// Each option with a place to choose; no script needed, and a keyboard reaches every one.
+Html RankFields(const v1::Ranking& schema, const v1::Item& item, const Messages& m,
+                const std::string& lang) {
+  Html out = HtmlCat("<p>", Escape(m.Text(lang, "rank_help")), "</p>");
+  const int n = schema.fields_size();
+  for (int i = 0; i < n; ++i) {
+    out.Append("<div class=\"card\"><p>", Escape(FieldValue(item, schema.fields(i))), "</p><label>",
+               Escape(m.Text(lang, "rank_place")), " <select name=\"rank_", i, "\">");
+    for (int place = 1; place <= n; ++place) {
+      out.Append("<option", place == i + 1 ? Html(" selected") : Html(), ">", place, "</option>");
+    }
+    out.Append("</select></label></div>");
+  }
+  return out;
+}
+
+}  // namespace
+
+Html ItemFields(const v1::HumanStage& stage, const v1::Item& item) {
+  Html out = "<dl>";
+  const auto& show = stage.show_fields();
+  const std::vector<std::string> own = dispatch::FieldsShownByAnswer(stage.answer());
+  for (const auto& f : item.fields()) {
+    if (!show.empty() && std::find(show.begin(), show.end(), f.name()) == show.end()) continue;
+    if (std::find(own.begin(), own.end(), f.name()) != own.end()) continue;
+    out.Append("<dt>", Escape(f.name()), "</dt><dd>", Escape(f.value()), "</dd>");
+  }
+  out.Append("</dl>");
+  return out;
+}
+
 // The answer form's fields for the stage's schema.
-Html AnswerFields(const v1::AnswerSchema& schema, const Messages& m, const std::string& lang) {
+Html AnswerFields(const v1::AnswerSchema& schema, const v1::Item& item, const Messages& m,
+                  const std::string& lang) {
   Html out;
   switch (schema.kind_case()) {
+    case v1::AnswerSchema::kSpans:
+      return SpanFields(schema.spans(), item, m, lang);
+    case v1::AnswerSchema::kComparison:
+      return PairFields(schema.comparison(), item, m, lang);
+    case v1::AnswerSchema::kRanking:
+      return RankFields(schema.ranking(), item, m, lang);
     case v1::AnswerSchema::kSingleChoice:
       for (const auto& o : schema.single_choice().options()) {
         out.Append("<label class=\"opt\"><input type=\"radio\" name=\"choice\" value=\"", Escape(o),
@@ -100,10 +197,46 @@ std::string FormValue(const httplib::Request& req, const std::string& name) {
   return values.empty() ? "" : std::move(values[0]);
 }
 
-absl::StatusOr<v1::Answer> ParseAnswer(const httplib::Request& req,
-                                       const v1::AnswerSchema& schema) {
+absl::StatusOr<v1::Answer> ParseAnswer(const httplib::Request& req, const v1::AnswerSchema& schema,
+                                       const v1::Item& item) {
   v1::Answer a;
   switch (schema.kind_case()) {
+    case v1::AnswerSchema::kSpans: {
+      const std::string value = FormValue(req, "spans");
+      std::optional<std::vector<qa::LabelledSpan>> spans = qa::ParseSpans(value);
+      if (!spans.has_value()) {
+        return absl::InvalidArgumentError("the marked spans could not be read; mark them again");
+      }
+      auto* set = a.mutable_spans();
+      for (const qa::LabelledSpan& s : *spans) {
+        auto* span = set->add_spans();
+        span->set_start(s.start);
+        span->set_end(s.end);
+        span->set_label(s.label);
+      }
+      break;
+    }
+    case v1::AnswerSchema::kComparison:
+      if (FormValue(req, "pick").empty()) return absl::InvalidArgumentError("choose A or B");
+      a.mutable_pick()->set_winner(FormValue(req, "pick"));
+      a.mutable_pick()->set_reason(FormValue(req, "reason"));
+      break;
+    case v1::AnswerSchema::kRanking: {
+      // Each option's place, 1 to n; each place taken once.
+      const int n = schema.ranking().fields_size();
+      std::vector<std::string> order(n);
+      for (int i = 0; i < n; ++i) {
+        int place = 0;
+        if (!absl::SimpleAtoi(FormValue(req, absl::StrCat("rank_", i)), &place) || place < 1 ||
+            place > n || !order[place - 1].empty()) {
+          return absl::InvalidArgumentError(
+              absl::StrCat("give each option its own place, 1 to ", n));
+        }
+        order[place - 1] = schema.ranking().fields(i);
+      }
+      for (std::string& f : order) a.mutable_ranking()->add_options(std::move(f));
+      break;
+    }
     case v1::AnswerSchema::kSingleChoice:
       if (FormValue(req, "choice").empty()) {
         return absl::InvalidArgumentError("choose one of the options");
@@ -125,7 +258,7 @@ absl::StatusOr<v1::Answer> ParseAnswer(const httplib::Request& req,
     default:
       return absl::FailedPreconditionError("this task has no answer schema");
   }
-  if (absl::Status s = dispatch::CheckAnswer(schema, a); !s.ok()) return s;
+  if (absl::Status s = dispatch::CheckAnswer(schema, a, &item); !s.ok()) return s;
   return a;
 }
 

@@ -54,12 +54,21 @@ std::string LocalMoney(const std::string& lang, int64_t minor, const std::string
 // "3 دسمبر 14:05" in Urdu, from its message file's months and date_format.
 std::string LocalDate(const std::string& lang, int64_t ms);
 
-// The answer form's fields for `schema` (radio buttons, check boxes, a text area or a number).
-Html AnswerFields(const v1::AnswerSchema& schema, const Messages& m, const std::string& lang);
+// The answer form's fields for `schema` and the task's `item`: radio buttons, check boxes, a
+// text area or a number; the item's text as words to tap for spans (the page script marks them
+// into the hidden field "spans"); two versions side by side to pick from; the options to rank,
+// each with its place.
+Html AnswerFields(const v1::AnswerSchema& schema, const v1::Item& item, const Messages& m,
+                  const std::string& lang);
 
-// The answer the form carries, in the schema's shape; INVALID_ARGUMENT says what is missing or
-// wrong (CheckAnswer's words).
-absl::StatusOr<v1::Answer> ParseAnswer(const httplib::Request& req, const v1::AnswerSchema& schema);
+// The item's fields the task lists: those the stage shows (all when it names none), less those
+// the answer's own widget shows (FieldsShownByAnswer).
+Html ItemFields(const v1::HumanStage& stage, const v1::Item& item);
+
+// The answer the form carries for `item`, in the schema's shape; INVALID_ARGUMENT says what is
+// missing or wrong (CheckAnswer's words).
+absl::StatusOr<v1::Answer> ParseAnswer(const httplib::Request& req, const v1::AnswerSchema& schema,
+                                       const v1::Item& item);
 
 }  // namespace mw::agent::web
 

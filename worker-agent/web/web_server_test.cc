@@ -1415,6 +1415,82 @@ TEST_F(WebServerTest, AThousandCharacterEthiopicAnswerIsSaved) {
   EXPECT_EQ(pending[0].answer().text(), answer);
 }
 
+TEST_F(WebServerTest, SpansPicksAndRankingsAreCheckedOnThePageBeforeTheyAreSaved) {
+  // Spans: the item's words are buttons carrying their place; the text is not listed again.
+  std::string code;
+  const std::string w = AddWorker("Neema", &code);
+  v1::AnswerSchema spans;
+  spans.mutable_spans()->set_field("text");
+  spans.mutable_spans()->add_labels("PRODUCT");
+  Hold(w, 0, spans);
+  std::string cookie = SignIn(code);
+  std::string aid = "job-1/label/0@" + w;
+  ASSERT_EQ(Post("/task/start", cookie, {{"aid", aid}})->status, 303);
+  std::string page = Get("/task", cookie)->body;
+  EXPECT_THAT(page, HasSubstr("<button type=\"button\" class=\"w\" data-s=\"6\" data-e=\"18\">"
+                              "&lt;b&gt;phone&lt;/b&gt;</button>"));
+  EXPECT_THAT(page, Not(HasSubstr("<dt>text</dt>")));
+  auto refused = Post("/task/answer", cookie,
+                      {{"aid", aid}, {"epoch", "2"}, {"spans", "0-3:PRODUCT"}, {"hidden_ms", "0"}});
+  EXPECT_EQ(refused->status, 400);
+  EXPECT_THAT(refused->body,
+              HasSubstr("span 1 (0-3): expected whole words, from a word&#39;s start"));
+  EXPECT_TRUE(state_->PendingFor(w).empty());
+  auto saved = Post("/task/answer", cookie,
+                    {{"aid", aid}, {"epoch", "2"}, {"spans", "6-18:PRODUCT"}, {"hidden_ms", "0"}});
+  ASSERT_EQ(saved->status, 303) << saved->body;
+  ASSERT_EQ(state_->PendingFor(w).size(), 1u);
+  EXPECT_EQ(state_->PendingFor(w)[0].answer().spans().ShortDebugString(),
+            "spans { start: 6 end: 18 label: \"PRODUCT\" }");
+
+  // A comparison: A or B, with the reason when the stage asks for one.
+  const std::string w2 = AddWorker("Baraka", &code);
+  v1::AnswerSchema pair;
+  pair.mutable_comparison()->set_a_field("text");
+  pair.mutable_comparison()->set_b_field("other");
+  pair.mutable_comparison()->set_ask_reason(true);
+  Hold(w2, 1, pair);
+  cookie = SignIn(code);
+  aid = "job-1/label/1@" + w2;
+  ASSERT_EQ(Post("/task/start", cookie, {{"aid", aid}})->status, 303);
+  page = Get("/task", cookie)->body;
+  EXPECT_THAT(page, HasSubstr("<div class=\"card\" id=\"version-a\"><h3>Version A</h3><p>great "
+                              "&lt;b&gt;phone&lt;/b&gt;</p>"));
+  EXPECT_THAT(page, HasSubstr("<textarea name=\"reason\" rows=\"3\" maxlength=\"500\">"));
+  EXPECT_EQ(
+      Post("/task/answer", cookie, {{"aid", aid}, {"epoch", "2"}, {"hidden_ms", "0"}})->status,
+      400);
+  saved = Post(
+      "/task/answer", cookie,
+      {{"aid", aid}, {"epoch", "2"}, {"pick", "b"}, {"reason", "Shorter"}, {"hidden_ms", "0"}});
+  ASSERT_EQ(saved->status, 303) << saved->body;
+  EXPECT_EQ(state_->PendingFor(w2)[0].answer().pick().ShortDebugString(),
+            "winner: \"b\" reason: \"Shorter\"");
+
+  // A ranking: each option its own place.
+  const std::string w3 = AddWorker("Zawadi", &code);
+  v1::AnswerSchema rank;
+  rank.mutable_ranking()->add_fields("text");
+  rank.mutable_ranking()->add_fields("other");
+  Hold(w3, 2, rank);
+  cookie = SignIn(code);
+  aid = "job-1/label/2@" + w3;
+  ASSERT_EQ(Post("/task/start", cookie, {{"aid", aid}})->status, 303);
+  page = Get("/task", cookie)->body;
+  EXPECT_THAT(page, HasSubstr("<select name=\"rank_1\"><option>1</option><option selected>2"));
+  refused =
+      Post("/task/answer", cookie,
+           {{"aid", aid}, {"epoch", "2"}, {"rank_0", "2"}, {"rank_1", "2"}, {"hidden_ms", "0"}});
+  EXPECT_EQ(refused->status, 400);
+  EXPECT_THAT(refused->body, HasSubstr("give each option its own place, 1 to 2"));
+  saved =
+      Post("/task/answer", cookie,
+           {{"aid", aid}, {"epoch", "2"}, {"rank_0", "2"}, {"rank_1", "1"}, {"hidden_ms", "0"}});
+  ASSERT_EQ(saved->status, 303) << saved->body;
+  EXPECT_EQ(state_->PendingFor(w3)[0].answer().ranking().ShortDebugString(),
+            "options: \"other\" options: \"text\"");
+}
+
 // ---- The workers' voice ----
 
 class VoiceTest : public WebServerTest {

@@ -180,13 +180,7 @@ void WebServer::TaskPage(Call& c) {
                    Escape(m.Text(c.lang, "start")), "</button></form>"));
     return;
   }
-  Html item = "<dl id=\"item\">";
-  const auto& show = stage.show_fields();
-  for (const auto& f : a.item().fields()) {
-    if (!show.empty() && std::find(show.begin(), show.end(), f.name()) == show.end()) continue;
-    item.Append("<dt>", Escape(f.name()), "</dt><dd>", Escape(f.value()), "</dd>");
-  }
-  item.Append("</dl>");
+  const Html item = HtmlCat("<div id=\"item\">", ItemFields(stage, a.item()), "</div>");
   const Html ids =
       HtmlCat(Hidden("aid", a.assignment_id()), Hidden("epoch", absl::StrCat(a.epoch())),
               Hidden("hidden_ms", "0"), c.FormToken());
@@ -202,8 +196,8 @@ void WebServer::TaskPage(Call& c) {
                  "enctype=\"multipart/form-data\" data-idle-ms=\"",
                  std::max<int64_t>(120'000, int64_t{est} * 2000), "\"><h2>",
                  Escape(m.Text(c.lang, "your_answer")), "</h2>", ids,
-                 AnswerFields(stage.answer(), m, c.lang), "<button class=\"primary\" id=\"save\">",
-                 Escape(m.Text(c.lang, "save_answer")),
+                 AnswerFields(stage.answer(), a.item(), m, c.lang),
+                 "<button class=\"primary\" id=\"save\">", Escape(m.Text(c.lang, "save_answer")),
                  "</button></form><form method=\"post\" action=\"/task/skip\" "
                  "id=\"skip\"><h2>",
                  Escape(m.Text(c.lang, "skip")), "</h2>", ids, "<label for=\"reason\">",
@@ -257,7 +251,7 @@ void WebServer::Answer(Call& c, bool skip) {
     if (reason.rfind("skip_", 0) != 0) reason = "skip_other";
     r.mutable_answer()->set_skip_reason(reason.substr(5));
   } else {
-    auto answer = ParseAnswer(c.req, stage.answer());
+    auto answer = ParseAnswer(c.req, stage.answer(), a.item());
     if (!answer.ok()) {
       c.res.status = 400;
       c.notice = HtmlCat("<p class=\"notice error\" id=\"error\">",

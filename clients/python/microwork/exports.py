@@ -66,6 +66,12 @@ def answer_text(a) -> str:
         return a.text
     if kind == "number":
         return a.number
+    if kind == "spans":
+        return ";".join(f"{s.start}-{s.end}:{s.label}" for s in a.spans.spans)
+    if kind == "pick":
+        return f"{a.pick.winner}: {a.pick.reason}" if a.pick.reason else a.pick.winner
+    if kind == "ranking":
+        return ">".join(a.ranking.options)
     return ""
 
 
