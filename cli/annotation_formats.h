@@ -7,10 +7,24 @@
 // CoNLL-2003 (WriteConllItem): after one "-DOCSTART- -X- -X- O" line and a blank line, each
 // item's words (engine/common/words.h, the words the worker tapped) one per line as
 // "word -X- _ TAG", where TAG is B-<label> on a span's first word, I-<label> on the words after
-// it and O outside any span (IOB2), and a blank line after each item.
+// it and O outside any span (IOB2), and a blank line after each item. White space inside a word
+// or a label (a no-break space, say) is written as '_'.
+//
+// Label Studio's JSON task format (LabelStudioTask; labelstud.io/guide/task_format): one task
+// per exported item, {"id", "data": the item's fields, "meta": {"item", "status"},
+// "annotations": [{"id", "result": [...], "ground_truth": false, "was_cancelled": false}]},
+// with one result per verdict of a stage (from_name the stage), each in the shape of its kind:
+//   spans          "labels", one per span: {start, end, text, labels: [label]}, to_name the
+//                  marked field; start and end in UTF-16 code units, as Label Studio's Text
+//                  tag counts them (a character outside the BMP counts two)
+//   comparison     "pairwise": {selected: "left" (a) or "right" (b)}, to_name "<a>,<b>"
+//   choices        "choices": {choices: [...]}, to_name "item" (verify stages: yes or no)
+//   text, number   "textarea": {text: [answer]}, "number": {number}, to_name "item"
+// Rankings have no result type in Label Studio's format and are left out (the JSONL has them).
 #ifndef MW_CLI_ANNOTATION_FORMATS_H_
 #define MW_CLI_ANNOTATION_FORMATS_H_
 
+#include <map>
 #include <ostream>
 #include <string>
 
@@ -31,8 +45,14 @@ nlohmann::ordered_json AnswerJson(const v1::Answer& answer, const v1::Item& item
 const v1::Provenance* SpansVerdict(const v1::ResultRecord& rec, const std::string& stage);
 
 // Writes `rec`'s words with their tags from its spans verdict (SpansVerdict) and the blank line
-// after them. False, writing nothing, when it has none.
+// after them. False, writing nothing, when it has none or a verify stage rejected the item.
 bool WriteConllItem(const v1::ResultRecord& rec, const std::string& stage, std::ostream* out);
+
+// `rec` as a Label Studio task with id `id`; `answers` is each stage's answer schema by name
+// (Job.stages), which says what kind of result each verdict is. Verdicts of stages not in it
+// (an iteration's rounds) are left out.
+nlohmann::ordered_json LabelStudioTask(const v1::ResultRecord& rec, uint64_t id,
+                                       const std::map<std::string, v1::AnswerSchema>& answers);
 
 }  // namespace mw::cli
 

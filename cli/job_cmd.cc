@@ -2,8 +2,11 @@
 // mw results export JOB --format csv|jsonl --out FILE; mw results answers JOB ... (every answer)
 #include <unistd.h>
 
+#include <cstdio>
 #include <fstream>
+#include <functional>
 #include <iostream>
+#include <map>
 #include <tuple>
 
 #include "absl/strings/str_cat.h"
@@ -148,10 +151,13 @@ std::string AnswerText(const v1::Answer& a) {
   }
 }
 
-absl::Status CheckFormat(const std::string& format, bool conll = false) {
-  if (format != "csv" && format != "jsonl" && (!conll || format != "conll")) {
-    return absl::InvalidArgumentError(conll ? "--format: expected csv, jsonl or conll"
-                                            : "--format: expected csv or jsonl");
+// `annotations`: the formats of annotation tools (CoNLL-2003, Label Studio) are allowed too.
+absl::Status CheckFormat(const std::string& format, bool annotations = false) {
+  if (format != "csv" && format != "jsonl" &&
+      (!annotations || (format != "conll" && format != "label-studio"))) {
+    return absl::InvalidArgumentError(annotations
+                                          ? "--format: expected csv, jsonl, conll or label-studio"
+                                          : "--format: expected csv or jsonl");
   }
   return absl::OkStatus();
 }
@@ -245,7 +251,7 @@ nlohmann::ordered_json RowJson(const v1::ResultRecord& rec) {
 
 absl::Status Export(const std::string& job_id, const std::string& format, const std::string& stage,
                     const std::string& out_path, const Connect& connect) {
-  MW_RETURN_IF_ERROR(CheckFormat(format, /*conll=*/true));
+  MW_RETURN_IF_ERROR(CheckFormat(format, /*annotations=*/true));
   MW_ASSIGN_OR_RETURN(auto client, connect());
   const std::string tmp = out_path + ".partial";
   std::ofstream out(tmp, std::ios::trunc);
@@ -258,9 +264,33 @@ absl::Status Export(const std::string& job_id, const std::string& format, const 
   uint64_t rows = 0;
   bool header = false;
   if (format == "conll") out << kConllStart;
+  bool spans = false;  // conll: a row had a verdict of the spans stage
+  // label-studio: what each stage's verdicts are, from the job; the tasks as one JSON array.
+  std::map<std::string, v1::AnswerSchema> answers;
+  if (format == "label-studio") {
+    v1::GetJobRequest get;
+    get.set_job_id(job_id);
+    v1::Job job;
+    auto job_ctx = client->Context();
+    MW_RETURN_IF_ERROR(rpc::FromGrpcStatus(client->ops().GetJob(job_ctx.get(), get, &job)));
+    for (const auto& stage : job.stages()) {
+      if (stage.has_answer()) answers[stage.stage()] = stage.answer();
+    }
+    out << "[";
+  }
+  std::function<void(const v1::ResultRecord&)> label_studio = [&](const v1::ResultRecord& r) {
+    out << (rows == 0 ? "\n" : ",\n") << LabelStudioTask(r, rows + 1, answers).dump();
+    ++rows;
+    for (const auto& child : r.children()) label_studio(child);
+  };
   while (reader->Read(&rec)) {
+    if (format == "label-studio") {
+      label_studio(rec);  // pieces follow their parent as tasks of their own
+      continue;
+    }
     if (format == "conll") {
       // Items without a spans verdict (stopped before it) have no words to tag.
+      spans = spans || SpansVerdict(rec, stage) != nullptr;
       if (WriteConllItem(rec, stage, &out)) ++rows;
       for (const auto& child : rec.children()) rows += WriteConllItem(child, stage, &out) ? 1 : 0;
       continue;
@@ -278,6 +308,14 @@ absl::Status Export(const std::string& job_id, const std::string& format, const 
     ++rows;
   }
   MW_RETURN_IF_ERROR(rpc::FromGrpcStatus(reader->Finish()));
+  if (format == "label-studio") out << "\n]\n";
+  if (format == "conll" && !spans) {
+    out.close();
+    std::remove(tmp.c_str());
+    return absl::InvalidArgumentError(
+        stage.empty() ? absl::StrCat("--format conll: job ", job_id, " has no spans verdicts")
+                      : absl::StrCat("--stage: ", stage, " has no spans verdicts in job ", job_id));
+  }
   return Publish(&out, tmp, out_path, rows, "results");
 }
 
@@ -475,10 +513,11 @@ void AddJobCommands(CLI::App& app, Run* run) {
     std::string job, format = "csv", out, stage;
   };
   auto opts = std::make_shared<ExportOpts>();
-  auto* exp = results->add_subcommand(
-      "export", "Write the results as CSV, JSONL, or CoNLL-2003 (a spans stage's entities)");
+  auto* exp = results->add_subcommand("export",
+                                      "Write the results as CSV, JSONL, CoNLL-2003 (a spans "
+                                      "stage's entities) or Label Studio JSON");
   exp->add_option("job", opts->job, "Job id")->required();
-  exp->add_option("--format", opts->format, "csv, jsonl or conll");
+  exp->add_option("--format", opts->format, "csv, jsonl, conll or label-studio");
   exp->add_option("--stage", opts->stage, "conll: the spans stage (default: the first one)");
   exp->add_option("--out", opts->out, "Output file")->required();
   exp->callback([run, opts] {

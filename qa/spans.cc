@@ -1,6 +1,7 @@
 #include "qa/spans.h"
 
 #include <algorithm>
+#include <iterator>
 #include <map>
 
 #include "absl/strings/numbers.h"
@@ -89,6 +90,28 @@ SpanVerdict VoteSpans(const std::vector<std::vector<LabelledSpan>>& answers) {
       out.spans.push_back({from, to, *winner});
     }
   }
+  // A stretch that won alone may begin at a word's end or stop at a word's start (in the space
+  // between words): each span is narrowed to start where some answer started a span and to end
+  // where some answer ended one (those are on words), or dropped when nothing is left of it.
+  std::vector<uint32_t> starts, ends;
+  for (const auto& spans : answers) {
+    for (const LabelledSpan& s : spans) {
+      starts.push_back(s.start);
+      ends.push_back(s.end);
+    }
+  }
+  std::sort(starts.begin(), starts.end());
+  std::sort(ends.begin(), ends.end());
+  std::vector<LabelledSpan> snapped;
+  for (LabelledSpan& s : out.spans) {
+    auto start = std::lower_bound(starts.begin(), starts.end(), s.start);
+    auto end = std::upper_bound(ends.begin(), ends.end(), s.end);
+    if (start == starts.end() || end == ends.begin()) continue;
+    const uint32_t from = *start, to = *std::prev(end);
+    if (from >= to) continue;
+    snapped.push_back({from, to, std::move(s.label)});
+  }
+  out.spans = std::move(snapped);
   out.confidence = marked == 0 ? 1.0 : agreed / marked;
   out.votes = static_cast<int>(std::count(answers.begin(), answers.end(), out.spans));
   return out;

@@ -2,8 +2,11 @@
 // stretch of text. Every start and end any worker marked cuts the text into stretches; on each,
 // the label most workers gave wins (no label when as many or more gave none), and among those
 // who gave it, most say whether a new span begins there. Consecutive stretches with the same
-// label join unless a new span begins. Confidence is the winning share of each stretch,
-// averaged by length over the stretches anyone marked (1 when nobody marked anything).
+// label join unless a new span begins. A span is then narrowed to start where some answer
+// started one and end where some answer ended one, so it runs over whole words when the answers
+// do (a stretch in the space between words never makes a span). Confidence is the winning share
+// of each stretch, averaged by length over the stretches anyone marked (1 when nobody marked
+// anything).
 //
 //   VoteSpans({ParseSpans("0-4:PER").value(), ParseSpans("0-4:PER;14-21:LOC").value(),
 //              ParseSpans("0-4:PER").value()})

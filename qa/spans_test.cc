@@ -54,6 +54,23 @@ TEST(SpansTest, AdjacentSpansStaySeparateWhenMostBeginASecondOne) {
   EXPECT_EQ(joined.votes, 2);
 }
 
+TEST(SpansTest, AVotedSpanNeverStartsOrEndsBetweenWords) {
+  // "aa bb": words [0,2) and [3,5); every answer is on words, and so is the verdict.
+  auto vote = [](std::vector<const char*> answers) {
+    std::vector<std::vector<LabelledSpan>> parsed;
+    for (const char* a : answers) parsed.push_back(S(a));
+    return FormatSpans(VoteSpans(parsed).spans);
+  };
+  // [2,3) and [2,5) win for A by stretch, but no answer starts a span at 2: A is left with
+  // nothing.
+  EXPECT_EQ(vote({"0-5:A", "0-5:A", "0-5:A", "0-2:B", "0-2:B", "0-5:B", "0-5:B"}), "0-2:B");
+  // A wins [0,3), the word "aa" and the space after it; but no answer ends a span at 2, so it
+  // cannot be narrowed to "aa" alone and is left out.
+  EXPECT_EQ(vote({"0-5:A", "0-5:A", "0-5:A", "3-5:B", "3-5:B", "0-5:B", "0-5:B"}), "3-5:B");
+  // B wins only the space [2,3): nothing of it is a word.
+  EXPECT_EQ(vote({"0-5:B", "0-5:B", "0-5:B", "0-5:A", "0-5:A", "0-2:A", "3-5:A"}), "0-2:A;3-5:A");
+}
+
 TEST(SpansTest, NoSpansAnywhereIsACertainEmptyAnswer) {
   SpanVerdict v = VoteSpans({S(""), S("")});
   EXPECT_TRUE(v.spans.empty());
@@ -120,6 +137,9 @@ TEST(SpansTest, OnNoisyWorkersTheVoteTagsMoreWordsRightThanAnyOneOfThem) {
       for (int w = 0; w < kWords; ++w) right[k] += got[w] == want[w];
     }
     const SpanVerdict v = VoteSpans(answers);
+    for (const LabelledSpan& s : v.spans) {
+      EXPECT_TRUE(s.start % 2 == 0 && s.end % 2 == 1) << FormatSpans(v.spans);  // on words
+    }
     const std::vector<std::string> got = tags(v.spans);
     for (int w = 0; w < kWords; ++w) voted_right += got[w] == want[w];
     exact += v.spans == truth;

@@ -42,9 +42,10 @@ say "$NAME: results"
 "$BIN/mw" results export job-1 --format csv --out "$OUT/results.csv"
 "$BIN/mw" results export job-1 --format jsonl --out "$OUT/results.jsonl"
 head -n 4 "$OUT/results.csv"
-# A contract with a spans stage: its entities as CoNLL-2003 too.
+# A contract with a spans stage: its entities as CoNLL-2003 and Label Studio JSON too.
 if grep -q "spans:" "$EXAMPLE/contract.yaml"; then
   "$BIN/mw" results export job-1 --format conll --out "$OUT/results.conll"
+  "$BIN/mw" results export job-1 --format label-studio --out "$OUT/results.label-studio.json"
   head -n 8 "$OUT/results.conll"
 fi
 say "$NAME: pay"

@@ -1,5 +1,7 @@
 #include "worker-agent/simulated_worker.h"
 
+#include <set>
+
 #include "gtest/gtest.h"
 
 namespace mw::agent {
@@ -166,6 +168,61 @@ TEST(SimulatedWorkerTest, MultiChoiceStagesFollowTheTruth) {
 TEST(SimulatedWorkerTest, AnItemTheTruthFileLacksIsAGuessAndSaysSo) {
   EXPECT_TRUE(Simulate(Model(0.9), "w1", Task("3")).truth_known);
   EXPECT_FALSE(Simulate(Model(0.9), "w1", Task("gold-17")).truth_known);
+}
+
+TEST(SimulatedWorkerTest, SpansComparisonsAndRankingsAreTheTruthOrOneSlipFromIt) {
+  CrowdModel m;
+  m.truth_field = "id";
+  m.stage_truth["names"]["7"] = "0-4:PER;13-20:LOC";
+  m.stage_truth["better"]["7"] = "b";
+  m.stage_truth["order"]["7"] = "t2>t3>t1";
+  auto task = [](const std::string& stage, const v1::AnswerSchema& schema) {
+    v1::CachedAssignment a;
+    a.mutable_assignment()->set_task_id("job-1/" + stage + "/7");
+    a.mutable_assignment()->set_stage(stage);
+    for (auto [name, value] : {std::pair{"id", "7"}, std::pair{"text", "Juma anaishi Nairobi ."}}) {
+      v1::Field* f = a.mutable_assignment()->mutable_item()->add_fields();
+      f->set_name(name);
+      f->set_value(value);
+    }
+    *a.mutable_spec()->mutable_human()->mutable_answer() = schema;
+    return a;
+  };
+  v1::AnswerSchema names, pair, order;
+  names.mutable_spans()->set_field("text");
+  names.mutable_spans()->add_labels("PER");
+  names.mutable_spans()->add_labels("LOC");
+  pair.mutable_comparison()->set_a_field("text");
+  pair.mutable_comparison()->set_b_field("id");
+  for (const char* f : {"t1", "t2", "t3"}) order.mutable_ranking()->add_fields(f);
+  m.accuracy = 1;
+  EXPECT_EQ(Simulate(m, "w1", task("names", names)).answer.spans().ShortDebugString(),
+            "spans { end: 4 label: \"PER\" } spans { start: 13 end: 20 label: \"LOC\" }");
+  EXPECT_EQ(Simulate(m, "w1", task("better", pair)).answer.pick().winner(), "b");
+  EXPECT_EQ(Simulate(m, "w1", task("order", order)).answer.ranking().ShortDebugString(),
+            "options: \"t2\" options: \"t3\" options: \"t1\"");
+  // Always wrong: every answer differs from the truth, and is still one the schema allows.
+  m.accuracy = 0;
+  std::set<std::string> slips;
+  for (int w = 0; w < 30; ++w) {
+    const std::string worker = "w" + std::to_string(w);
+    const v1::Answer spans = Simulate(m, worker, task("names", names)).answer;
+    std::string text;
+    for (const auto& s : spans.spans().spans()) {
+      text += std::to_string(s.start()) + "-" + std::to_string(s.end()) + ":" + s.label() + ";";
+    }
+    EXPECT_NE(text, "0-4:PER;13-20:LOC;");
+    slips.insert(text);
+    EXPECT_EQ(Simulate(m, worker, task("better", pair)).answer.pick().winner(), "a");
+    EXPECT_NE(Simulate(m, worker, task("order", order)).answer.ranking().options(0) +
+                  Simulate(m, worker, task("order", order)).answer.ranking().options(1) +
+                  Simulate(m, worker, task("order", order)).answer.ranking().options(2),
+              "t2t3t1");
+  }
+  // All three kinds of slip occur: one left out, one relabelled, one run on to the next word.
+  EXPECT_TRUE(slips.count("13-20:LOC;") || slips.count("0-4:PER;"));
+  EXPECT_TRUE(slips.count("0-4:LOC;13-20:LOC;") || slips.count("0-4:PER;13-20:PER;"));
+  EXPECT_TRUE(slips.count("0-12:PER;13-20:LOC;") || slips.count("0-4:PER;13-22:LOC;"));
 }
 
 }  // namespace

@@ -12,7 +12,11 @@
 #include "engine/common/money.h"
 
 namespace mw::contract {
+
 namespace {
+
+// The longest text answers TEXT_MEDOID compares (edit distance is quadratic in length).
+constexpr uint32_t kMaxMedoidLength = 500;
 
 using microwork::v1::AnswerSchema;
 using microwork::v1::Contract;
@@ -211,8 +215,10 @@ class Validator {
                                "\"; give each stage its own"));
           }
         }
-        if (!s.human().judged_field().empty() || !s.human().previous_field().empty()) {
-          Error(p + ".human", "judged_field and previous_field are set by the dispatcher only");
+        if (!s.human().judged_field().empty() || !s.human().previous_field().empty() ||
+            s.human().has_judged_answer()) {
+          Error(p + ".human",
+                "judged_field, previous_field and judged_answer are set by the dispatcher only");
         }
         break;
       case Stage::kMerge: {
@@ -382,11 +388,21 @@ class Validator {
           Error(p + ".qa.method", "MEDIAN and MEAN need a number answer");
         break;
       case microwork::v1::TEXT_AGREEMENT:
-        if (!h.answer().has_text()) Error(p + ".qa.method", "TEXT_AGREEMENT needs a text answer");
+      case microwork::v1::TEXT_MEDOID:
+        if (!h.answer().has_text()) {
+          Error(p + ".qa.method",
+                absl::StrCat(microwork::v1::Aggregation_Name(qa.method()), " needs a text answer"));
+        } else if (qa.method() == microwork::v1::TEXT_MEDOID &&
+                   (h.answer().text().max_length() == 0 ||
+                    h.answer().text().max_length() > kMaxMedoidLength)) {
+          // Edit distances between every two answers: bounded work per verdict.
+          Error(p + ".answer.text.max_length",
+                absl::StrCat("TEXT_MEDOID needs a max_length of 1 to ", kMaxMedoidLength));
+        }
         break;
       default:
         Error(p + ".qa.method",
-              "expected MAJORITY_VOTE, WEIGHTED_VOTE, TEXT_AGREEMENT, MEDIAN or MEAN");
+              "expected MAJORITY_VOTE, WEIGHTED_VOTE, TEXT_AGREEMENT, TEXT_MEDOID, MEDIAN or MEAN");
     }
     for (auto [field, list] : {std::pair{"skills", &h.skills()},
                                {"languages", &h.languages()},

@@ -255,6 +255,14 @@ INSTANTIATE_TEST_SUITE_P(
              },
              {{"stages[1].human.answer.ranking.fields", "expected 2 to 8 fields to rank"},
               {"stages[1].human.answer.ranking.fields[0]", "must not hold '>'"}}},
+        Case{"TextMedoidOfLongTexts",
+             [](Contract* c) {
+               auto* h = c->mutable_stages(1)->mutable_human();
+               h->mutable_answer()->mutable_text()->set_max_length(2000);
+               h->mutable_qa()->set_method(microwork::v1::TEXT_MEDOID);
+             },
+             {{"stages[1].human.answer.text.max_length",
+               "TEXT_MEDOID needs a max_length of 1 to 500"}}},
         Case{"Currency",
              [](Contract* c) { c->set_currency("dollars"); },
              {{"currency", "expected an ISO 4217 code such as USD, got \"dollars\""}}},
@@ -458,7 +466,7 @@ INSTANTIATE_TEST_SUITE_P(
         Case{"JudgedFieldInContract",
              [](Contract* c) { c->mutable_stages(1)->mutable_human()->set_judged_field("label"); },
              {{"stages[1].human",
-               "judged_field and previous_field are set by the dispatcher only"}}},
+               "judged_field, previous_field and judged_answer are set by the dispatcher only"}}},
         Case{"MethodForAnswer",
              [](Contract* c) {
                c->mutable_stages(1)->mutable_human()->mutable_qa()->set_method(

@@ -140,16 +140,10 @@ absl::StatusOr<std::optional<std::string>> ContributionRecorder::Locate(
   if (slot->centre() != centre_id) {
     return std::string("the assignment belongs to another centre");
   }
-  // Spans are checked against the text the task showed: an open task's item, or a done one's
-  // replayed (a late answer).
+  // Spans are checked against the text an open task shows. A late answer to a done task (it
+  // changes no verdict) is checked without it: its item may have moved on since, and reading it
+  // back for every resent answer would be work a centre could ask for at will.
   const v1::Item* shown = task != nullptr ? &task->item : nullptr;
-  v1::Item replayed;
-  if (shown == nullptr && stage.human.answer().has_spans() && !r.answer().skipped()) {
-    absl::StatusOr<FlowReplay> replay = p_.jobs->Replay(*run, ref->item);
-    if (!replay.ok()) return absl::StrCat("task ", task_id, ": ", replay.status().message());
-    replayed = std::move(replay->item);
-    shown = &replayed;
-  }
   if (absl::Status s = CheckAnswer(stage.human.answer(), r.answer(), shown); !s.ok()) {
     return absl::StrCat("answer: ", s.message());
   }

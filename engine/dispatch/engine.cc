@@ -263,6 +263,14 @@ v1::Job Engine::JobView(const JobRun& run) const {
     p->set_done(cur.done());
     p->set_contributions(cur.contributions());
     p->set_quarantined(cur.quarantined());
+    if (c.stages(i).has_human()) {
+      *p->mutable_answer() = c.stages(i).human().answer();
+    } else if (c.stages(i).has_iterate()) {
+      *p->mutable_answer() = c.stages(i).iterate().improve().answer();
+    } else if (c.stages(i).has_verify()) {
+      for (const char* o : {"yes", "no"})
+        p->mutable_answer()->mutable_single_choice()->add_options(o);
+    }
     for (size_t pos = 0; pos < run.chain.size(); ++pos) {
       if (run.chain[pos].index == i) p->set_leased(p->leased() + run.leased[pos]);
     }

@@ -36,6 +36,7 @@ v1::HumanStage JudgeStage(const v1::VerifyStage& v, const v1::HumanStage& judged
   h.set_distressing(judged.distressing());
   h.set_judged_field(std::move(judged_field));
   h.set_previous_field(std::move(previous_field));
+  *h.mutable_judged_answer() = judged.answer();
   return h;
 }
 

@@ -11,6 +11,7 @@
 #include "qa/numeric.h"
 #include "qa/ranking.h"
 #include "qa/spans.h"
+#include "qa/text.h"
 
 namespace mw::dispatch {
 
@@ -87,6 +88,20 @@ class Mean final : public NumberAggregation {
     qa::NumberEstimate e = qa::Mean(values);
     if (whole_) e.value = std::round(e.value);  // half away from zero
     return e;
+  }
+};
+
+// Text: the medoid of the largest group of answers within a fifth of their length in edits
+// (qa/text.h EditDistanceCluster).
+class TextMedoid final : public Aggregation {
+ public:
+  Verdict Decide(const std::vector<std::string>& labels,
+                 const std::vector<double>& skills) const override {
+    const qa::TextEstimate e = qa::EditDistanceCluster(labels);
+    return {.label = e.text,
+            .confidence = e.confidence,
+            .votes = e.support,
+            .total = static_cast<int>(labels.size())};
   }
 };
 
@@ -167,6 +182,9 @@ absl::StatusOr<std::shared_ptr<const Aggregation>> AggregationFor(const v1::QaPo
     case v1::TEXT_AGREEMENT:
       if (!schema.has_text()) return refuse("needs a text answer");
       return std::make_shared<MajorityVote>();
+    case v1::TEXT_MEDOID:
+      if (!schema.has_text()) return refuse("needs a text answer");
+      return std::make_shared<TextMedoid>();
     case v1::WEIGHTED_VOTE:
       return std::make_shared<WeightedVote>(
           schema.has_single_choice() ? schema.single_choice().options_size() : 2);

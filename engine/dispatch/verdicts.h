@@ -4,7 +4,8 @@
 // (AggregationFor), never found at the first verdict:
 //   choices and text   MajorityVote (the default; also TEXT_AGREEMENT, since AnswerLabel folds
 //                      case and spaces, it is the majority vote of text answers) and
-//                      WeightedVote (by each worker's skill);
+//                      WeightedVote (by each worker's skill); text also TextMedoid (the answer
+//                      closest to most others, qa/text.h);
 //   numbers            Median (the default) and Mean;
 //   comparisons        MajorityVote (the default) and WeightedVote, of "a" and "b";
 //   spans              SpanVote, a vote per stretch of text (qa/spans.h), their only one;

@@ -61,10 +61,10 @@ async function main() {
     await worker.tap('#start');
     await worker.waitForSelector('form#answer');
     await worker.waitForLoadState('load');
-    if (await worker.locator('#spans').count()) {
-      const word = (w) => worker.locator('#spans button.w', { hasText: new RegExp(`^${w}$`) });
+    if (await worker.locator('.spans').count()) {
+      const word = (w) => worker.locator('.spans button.w', { hasText: new RegExp(`^${w}$`) });
       // Every word is a touch target of at least 44 px.
-      for (const b of await worker.locator('#spans button.w').all()) {
+      for (const b of await worker.locator('.spans button.w').all()) {
         assert.ok((await b.boundingBox()).height >= 44, 'a word too small to tap');
       }
       await worker.locator('input[name=span_label][value=PER]').tap();
@@ -76,11 +76,11 @@ async function main() {
       // A slip, undone: "anaishi" marked, then removed from the list.
       await word('anaishi').tap();
       await word('anaishi').tap();
-      assert.equal(await worker.locator('#marked li').count(), 3);
-      await worker.locator('#marked li', { hasText: 'anaishi' }).locator('button').tap();
-      assert.deepEqual(await worker.locator('#marked li').allTextContents(),
+      assert.equal(await worker.locator('ol.marked li').count(), 3);
+      await worker.locator('ol.marked li', { hasText: 'anaishi' }).locator('button').tap();
+      assert.deepEqual(await worker.locator('ol.marked li').allTextContents(),
         ['Juma Otieno \u2014 PER \u2715', 'Nairobi \u2014 LOC \u2715']);
-      assert.equal(await worker.inputValue('#spans-value'), '0-11:PER;20-27:LOC');
+      assert.equal(await worker.inputValue('input[name=spans]'), '0-11:PER;20-27:LOC');
       await worker.screenshot({ path: path.join(out, 'answer-spans.png'), fullPage: true });
       done.add('spans');
     } else if (await worker.locator('.pair').count()) {
@@ -89,7 +89,7 @@ async function main() {
       const b = await worker.locator('#version-b').boundingBox();
       assert.ok(b.y >= a.y + a.height, `the versions are not stacked: ${JSON.stringify([a, b])}`);
       await worker.locator('#version-b label').tap();
-      await worker.fill('textarea[name=reason]', 'It names the right town');
+      await worker.fill('textarea[name=pick_reason]', 'It names the right town');
       await worker.screenshot({ path: path.join(out, 'answer-comparison.png'), fullPage: true });
       done.add('comparison');
     } else {

@@ -292,7 +292,28 @@ std::vector<std::vector<std::string>> ReadConll(const std::string& path) {
   return sentences;
 }
 
-TEST(ExamplesTest, EntitiesAreMarkedAsSpansVotedAndExportedAsConll) {
+// UTF-8 as UTF-16 code units, as a JavaScript string holds it (Label Studio counts offsets in
+// them): a character outside the BMP becomes a surrogate pair.
+std::u16string Utf16(const std::string& s) {
+  std::u16string out;
+  for (size_t i = 0; i < s.size();) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    const int n = c < 0x80 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
+    char32_t cp = n == 1 ? c : n == 2 ? c & 0x1F : n == 3 ? c & 0x0F : c & 0x07;
+    for (int k = 1; k < n && i + k < s.size(); ++k) cp = (cp << 6) | (s[i + k] & 0x3F);
+    i += n;
+    if (cp >= 0x10000) {
+      cp -= 0x10000;
+      out += static_cast<char16_t>(0xD800 + (cp >> 10));
+      out += static_cast<char16_t>(0xDC00 + (cp & 0x3FF));
+    } else {
+      out += static_cast<char16_t>(cp);
+    }
+  }
+  return out;
+}
+
+TEST(ExamplesTest, EntitiesAreMarkedAsSpansVotedCheckedAndExportedForAnnotationTools) {
   mw::testing::TempDir dir;
   std::vector<json> rows = RunExample("entities", dir);
   const auto ids = Column(kSource + "/examples/entities/texts.csv", 0);
@@ -301,18 +322,23 @@ TEST(ExamplesTest, EntitiesAreMarkedAsSpansVotedAndExportedAsConll) {
   ASSERT_EQ(rows.size(), ids.size());
   const std::vector<std::vector<std::string>> conll =
       ReadConll(dir.Sub("entities") + "/results.conll");
-  ASSERT_EQ(conll.size(), rows.size());
-  int exact = 0, picks = 0;
+  int exact = 0, picks = 0, rejected = 0;
+  size_t sentence = 0;  // the CoNLL file has the texts the check did not turn down, in order
   for (size_t i = 0; i < rows.size(); ++i) {
     const json& row = rows[i];
     EXPECT_EQ(row["item"], i);
     EXPECT_EQ(row["fields"]["text_id"], ids[i]);
     const json& p = row["provenance"];
-    ASSERT_EQ(p.size(), 2u) << row.dump();
+    ASSERT_EQ(p.size(), 3u) << row.dump();
     EXPECT_EQ(p[0]["stage"], "entities");
-    EXPECT_EQ(p[1]["stage"], "better");
+    EXPECT_EQ(p[1]["stage"], "check");
+    EXPECT_EQ(p[2]["stage"], "better");
     EXPECT_EQ(Workers(p[0]).size(), 3u);
     EXPECT_EQ(Workers(p[1]).size(), 3u);
+    EXPECT_EQ(Workers(p[2]).size(), 3u);
+    EXPECT_TRUE(Disjoint(Workers(p[0]), Workers(p[1]))) << row.dump();  // nobody checks their own
+    const bool accepted = row["fields"]["check"] == "yes";
+    EXPECT_EQ(row["status"], accepted ? "succeeded" : "rejected by check") << row.dump();
     // The spans in their own shape: each span's text is the words it covers, and the CoNLL
     // reader finds the same entities in the same order.
     const std::string text = row["fields"]["text"];
@@ -322,15 +348,69 @@ TEST(ExamplesTest, EntitiesAreMarkedAsSpansVotedAndExportedAsConll) {
       EXPECT_NE(text.find(words), std::string::npos) << row.dump();
       expected.push_back(span["label"].get<std::string>() + ":" + words);
     }
-    EXPECT_EQ(conll[i], expected) << row.dump();
+    if (accepted) {
+      ASSERT_LT(sentence, conll.size());
+      EXPECT_EQ(conll[sentence++], expected) << row.dump();
+    }
+    rejected += !accepted;
     EXPECT_EQ(row["fields"]["entities"], p[0]["answer"]);
     exact += p[0]["answer"] == truth[i];
-    const std::string pick = p[1]["value"]["winner"];
+    const std::string pick = p[2]["value"]["winner"];
     EXPECT_TRUE(pick == "a" || pick == "b") << row.dump();
     picks += pick == better[i];
   }
+  EXPECT_EQ(sentence, conll.size());
+
+  // Label Studio's task format, read as its documentation describes it: an array of tasks, each
+  // with its data and annotations whose results name a control (from_name), the object it
+  // labels (to_name), a type and a value; a text span's offsets count UTF-16 code units.
+  std::ifstream ls_file(dir.Sub("entities") + "/results.label-studio.json");
+  const json tasks = json::parse(ls_file);
+  ASSERT_TRUE(tasks.is_array());
+  ASSERT_EQ(tasks.size(), rows.size());
+  for (size_t i = 0; i < tasks.size(); ++i) {
+    const json& task = tasks[i];
+    ASSERT_TRUE(task["data"].is_object()) << task.dump();
+    EXPECT_EQ(task["data"]["text_id"], ids[i]);
+    ASSERT_EQ(task["annotations"].size(), 1u);
+    size_t spans = 0, pairwise = 0, choices = 0;
+    for (const json& r : task["annotations"][0]["result"]) {
+      for (const char* key : {"id", "from_name", "to_name", "type", "value"}) {
+        ASSERT_TRUE(r.contains(key)) << key << " missing in " << r.dump();
+      }
+      const std::string type = r["type"];
+      if (type == "labels") {
+        EXPECT_EQ(r["from_name"], "entities");
+        const std::u16string text = Utf16(task["data"].at(r["to_name"].get<std::string>()));
+        const size_t start = r["value"]["start"], end = r["value"]["end"];
+        ASSERT_TRUE(start < end && end <= text.size()) << r.dump();
+        EXPECT_EQ(text.substr(start, end - start), Utf16(r["value"]["text"])) << r.dump();
+        ASSERT_EQ(r["value"]["labels"].size(), 1u);
+        const std::set<std::string> labels = {"PER", "LOC", "ORG"};
+        EXPECT_EQ(labels.count(r["value"]["labels"][0]), 1u) << r.dump();
+        ++spans;
+      } else if (type == "pairwise") {
+        EXPECT_EQ(r["from_name"], "better");
+        std::vector<std::string> objects = absl::StrSplit(r["to_name"].get<std::string>(), ',');
+        EXPECT_EQ(objects, (std::vector<std::string>{"summary_a", "summary_b"}));
+        EXPECT_EQ(r["value"]["selected"] == "left" ? "a" : "b",
+                  rows[i]["provenance"][2]["value"]["winner"]);
+        ++pairwise;
+      } else if (type == "choices") {
+        EXPECT_EQ(r["from_name"], "check");
+        EXPECT_EQ(r["value"]["choices"], json::array({rows[i]["fields"]["check"]}));
+        ++choices;
+      } else {
+        ADD_FAILURE() << "a result type this contract has no stage of: " << r.dump();
+      }
+    }
+    EXPECT_EQ(spans, rows[i]["provenance"][0]["value"].size());
+    EXPECT_EQ(pairwise, 1u);
+    EXPECT_EQ(choices, 1u);
+  }
   std::cout << "entities: " << exact << " of " << rows.size()
-            << " texts' spans match the truth exactly; " << picks << " of " << rows.size()
+            << " texts' spans match the truth exactly, " << rejected
+            << " turned down by the check; " << picks << " of " << rows.size()
             << " comparisons pick the better summary\n";
 }
 

@@ -63,10 +63,11 @@ button.w.on{background:#fd8;border-color:#a80}button.w.first{outline:3px solid #
 
 // Read aloud: a button with data-say="id" speaks that element through the browser's own speech
 // synthesis, and hides where there is none.
-// Spans: in #spans, tapping a word (.w, its place in data-s and data-e) and then another marks
-// the words from the first to the second with the chosen label; a span that overlaps one marked
-// before replaces it. The marked spans are listed in #marked, each with a button to remove it,
-// and written into #spans-value as "start-end:label;..." (qa/spans.h).
+// Spans: in each .spans block (a review page has several), tapping a word (.w, its place in
+// data-s and data-e) and then another marks the words from the first to the second with the
+// chosen label; a span that overlaps one marked before replaces it. The marked spans are listed
+// in the block's .marked, each with a button to remove it, and written into its field "spans"
+// as "start-end:label;..." (qa/spans.h).
 // Time on task: on a form with data-idle-ms (the answer form), the time the page was hidden and
 // every pause longer than data-idle-ms without a touch or key go into each form's hidden_ms
 // field as it is sent.
@@ -77,22 +78,22 @@ speechSynthesis.cancel();speechSynthesis.speak(u);}
 document.addEventListener('DOMContentLoaded',function(){
 document.querySelectorAll('.say').forEach(function(b){if(!window.speechSynthesis){
 b.style.display='none';}else{b.addEventListener('click',function(){say(b.dataset.say);});}});
-var sp=document.getElementById('spans');if(sp){var first=null,marks=[],ws=sp.querySelectorAll('.w');
+document.querySelectorAll('.spans').forEach(function(sp){var first=null,marks=[],ws=sp.querySelectorAll('.w');
 var draw=function(){marks.sort(function(x,y){return x.s-y.s;});ws.forEach(function(b){
 var on=marks.some(function(x){return +b.dataset.s>=x.s&&+b.dataset.e<=x.e;});
 b.className='w'+(on?' on':'')+(b===first?' first':'');b.setAttribute('aria-pressed',on||b===first);});
-var ol=document.getElementById('marked');ol.textContent='';marks.forEach(function(x,i){
+var ol=sp.querySelector('.marked');ol.textContent='';marks.forEach(function(x,i){
 var li=document.createElement('li');li.textContent=x.t+' \u2014 '+x.l+' ';
 var d=document.createElement('button');d.type='button';d.className='small';d.textContent='\u2715';
 d.setAttribute('aria-label',sp.dataset.remove+' '+x.t);
 d.addEventListener('click',function(){marks.splice(i,1);draw();});li.appendChild(d);ol.appendChild(li);});
-document.getElementById('spans-value').value=marks.map(function(x){return x.s+'-'+x.e+':'+x.l;}).join(';');};
+sp.querySelector('input[name=spans]').value=marks.map(function(x){return x.s+'-'+x.e+':'+x.l;}).join(';');};
 ws.forEach(function(b){b.addEventListener('click',function(){if(!first){first=b;draw();return;}
 var s=Math.min(+first.dataset.s,+b.dataset.s),e=Math.max(+first.dataset.e,+b.dataset.e),t=[];first=null;
 ws.forEach(function(w){if(+w.dataset.s>=s&&+w.dataset.e<=e)t.push(w.textContent);});
 var l=sp.querySelector('input[name=span_label]:checked');
 marks=marks.filter(function(x){return x.e<=s||x.s>=e;});
-marks.push({s:s,e:e,l:l?l.value:'',t:t.join(' ')});draw();});});}
+marks.push({s:s,e:e,l:l?l.value:'',t:t.join(' ')});draw();});});});
 var a=document.querySelector('form[data-idle-ms]');if(!a)return;
 var hid=0,h0=0,last=Date.now(),gap=+a.dataset.idleMs;
 document.addEventListener('visibilitychange',function(){if(document.hidden){h0=Date.now();}

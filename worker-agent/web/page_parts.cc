@@ -1,6 +1,7 @@
 #include "worker-agent/web/page_parts.h"
 
 #include <algorithm>
+#include <optional>
 #include <vector>
 
 #include "absl/strings/numbers.h"
@@ -63,22 +64,21 @@ const std::string& FieldValue(const v1::Item& item, const std::string& name) {
 // each, and kept in the hidden field "spans" in qa/spans.h's text form.
 Html SpanFields(const v1::SpanLabels& schema, const v1::Item& item, const Messages& m,
                 const std::string& lang) {
-  Html out =
-      HtmlCat("<div id=\"spans\" data-remove=\"", Escape(m.Text(lang, "span_remove")), "\"><p>",
-              Escape(m.Text(lang, "spans_help")), "</p><fieldset class=\"labels\">");
+  Html out = HtmlCat("<div class=\"spans\" data-remove=\"", Escape(m.Text(lang, "span_remove")),
+                     "\"><p>", Escape(m.Text(lang, "spans_help")), "</p><fieldset>");
   for (int i = 0; i < schema.labels_size(); ++i) {
     out.Append("<label class=\"opt\"><input type=\"radio\" name=\"span_label\" value=\"",
                Escape(schema.labels(i)), "\"", i == 0 ? Html(" checked") : Html(), "> ",
                Escape(schema.labels(i)), "</label>");
   }
-  out.Append("</fieldset><p class=\"words\" lang=\"\">");
+  out.Append("</fieldset><p class=\"words\">");
   for (const Word& w : SplitWords(FieldValue(item, schema.field()))) {
     out.Append("<button type=\"button\" class=\"w\" data-s=\"", w.start, "\" data-e=\"", w.end,
                "\">", Escape(w.text), "</button> ");
   }
   out.Append("</p><h3>", Escape(m.Text(lang, "spans_marked")),
-             "</h3><ol id=\"marked\"></ol><input type=\"hidden\" name=\"spans\" "
-             "id=\"spans-value\" value=\"\"></div>");
+             "</h3><ol class=\"marked\"></ol><input type=\"hidden\" name=\"spans\" "
+             "value=\"\"></div>");
   return out;
 }
 
@@ -98,24 +98,46 @@ Html PairFields(const v1::PairComparison& schema, const v1::Item& item, const Me
   if (schema.ask_reason()) {
     const uint32_t max = schema.max_reason_length() ? schema.max_reason_length() : 500;
     out.Append("<label>", Escape(m.Text(lang, "pick_reason")),
-               "<textarea name=\"reason\" rows=\"3\" maxlength=\"", max, "\"></textarea></label>");
+               "<textarea name=\"pick_reason\" rows=\"3\" maxlength=\"", max,
+               "\"></textarea></label>");
   }
   return out;
 }
 
-// Each option with a place to choose; no script needed, and a keyboard reaches every one.
+// Each option with a place to choose, none chosen at first (a form sent untouched is refused,
+// never counted as the contract's order); no script needed, and a keyboard reaches every one.
 Html RankFields(const v1::Ranking& schema, const v1::Item& item, const Messages& m,
                 const std::string& lang) {
   Html out = HtmlCat("<p>", Escape(m.Text(lang, "rank_help")), "</p>");
   const int n = schema.fields_size();
   for (int i = 0; i < n; ++i) {
     out.Append("<div class=\"card\"><p>", Escape(FieldValue(item, schema.fields(i))), "</p><label>",
-               Escape(m.Text(lang, "rank_place")), " <select name=\"rank_", i, "\">");
-    for (int place = 1; place <= n; ++place) {
-      out.Append("<option", place == i + 1 ? Html(" selected") : Html(), ">", place, "</option>");
-    }
+               Escape(m.Text(lang, "rank_place")), " <select name=\"rank_", i,
+               "\" required><option value=\"\">&mdash;</option>");
+    for (int place = 1; place <= n; ++place) out.Append("<option>", place, "</option>");
     out.Append("</select></label></div>");
   }
+  return out;
+}
+
+// A spans answer being judged: its text with each span marked and its label after it.
+Html MarkedSpans(const std::string& text, const std::vector<qa::LabelledSpan>& spans) {
+  // Byte offset of every code point, and of the end.
+  std::vector<size_t> at;
+  for (size_t i = 0; i < text.size(); ++i) {
+    if ((static_cast<unsigned char>(text[i]) & 0xC0) != 0x80) at.push_back(i);
+  }
+  at.push_back(text.size());
+  auto bytes = [&](uint32_t point) { return at[std::min<size_t>(point, at.size() - 1)]; };
+  Html out = "<p id=\"judged\">";
+  size_t from = 0;
+  for (const qa::LabelledSpan& s : spans) {
+    const size_t start = std::max(from, bytes(s.start)), end = std::max(start, bytes(s.end));
+    out.Append(Escape(text.substr(from, start - from)), "<mark>",
+               Escape(text.substr(start, end - start)), "</mark><sub>", Escape(s.label), "</sub>");
+    from = end;
+  }
+  out.Append(Escape(text.substr(from)), "</p>");
   return out;
 }
 
@@ -124,13 +146,25 @@ Html RankFields(const v1::Ranking& schema, const v1::Item& item, const Messages&
 Html ItemFields(const v1::HumanStage& stage, const v1::Item& item) {
   Html out = "<dl>";
   const auto& show = stage.show_fields();
-  const std::vector<std::string> own = dispatch::FieldsShownByAnswer(stage.answer());
+  std::vector<std::string> own = dispatch::FieldsShownByAnswer(stage.answer());
+  // Judging spans: the text is shown once, with the spans marked on it.
+  std::optional<std::vector<qa::LabelledSpan>> judged;
+  if (stage.judged_answer().has_spans()) {
+    judged = qa::ParseSpans(FieldValue(item, stage.judged_field()));
+    if (judged.has_value()) {
+      own.push_back(stage.judged_field());
+      own.push_back(stage.judged_answer().spans().field());
+    }
+  }
   for (const auto& f : item.fields()) {
     if (!show.empty() && std::find(show.begin(), show.end(), f.name()) == show.end()) continue;
     if (std::find(own.begin(), own.end(), f.name()) != own.end()) continue;
     out.Append("<dt>", Escape(f.name()), "</dt><dd>", Escape(f.value()), "</dd>");
   }
   out.Append("</dl>");
+  if (judged.has_value()) {
+    out.Append(MarkedSpans(FieldValue(item, stage.judged_answer().spans().field()), *judged));
+  }
   return out;
 }
 
@@ -219,7 +253,7 @@ absl::StatusOr<v1::Answer> ParseAnswer(const httplib::Request& req, const v1::An
     case v1::AnswerSchema::kComparison:
       if (FormValue(req, "pick").empty()) return absl::InvalidArgumentError("choose A or B");
       a.mutable_pick()->set_winner(FormValue(req, "pick"));
-      a.mutable_pick()->set_reason(FormValue(req, "reason"));
+      a.mutable_pick()->set_reason(FormValue(req, "pick_reason"));
       break;
     case v1::AnswerSchema::kRanking: {
       // Each option's place, 1 to n; each place taken once.

@@ -56,8 +56,8 @@ std::string LocalDate(const std::string& lang, int64_t ms);
 
 // The answer form's fields for `schema` and the task's `item`: radio buttons, check boxes, a
 // text area or a number; the item's text as words to tap for spans (the page script marks them
-// into the hidden field "spans"); two versions side by side to pick from; the options to rank,
-// each with its place.
+// into the form's hidden field "spans"); two versions side by side to pick from ("pick", and
+// "pick_reason"); the options to rank, each with its place ("rank_<i>").
 Html AnswerFields(const v1::AnswerSchema& schema, const v1::Item& item, const Messages& m,
                   const std::string& lang);
 

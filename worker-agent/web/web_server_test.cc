@@ -22,6 +22,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "testing/temp_dir.h"
+#include "worker-agent/web/html.h"
 
 namespace mw::agent::web {
 namespace {
@@ -895,6 +896,78 @@ TEST_F(WebServerTest, TheManagerDecidesALowConfidenceResultInTheStagesAnswerShap
 
 // The centre's managers are people with their own codes: the installation's manager adds them;
 // a revoked one, or one given a new code, is signed out at once and their old code opens nothing.
+TEST_F(WebServerTest, TheManagerDecidesComparisonsAndSpansInTheirOwnShape) {
+  std::string code;
+  const std::string amina = AddWorker("Amina", &code);
+  auto review = [&](const std::string& stage, int item, const v1::AnswerSchema& schema) {
+    v1::Review* r = reviews_.add_reviews();
+    r->set_task_id(absl::StrCat("job-1/", stage, "/", item));
+    r->set_job_id("job-1");
+    r->set_stage(stage);
+    r->set_item_index(item);
+    for (auto [name, value] :
+         {std::pair{"text", "Juma anaishi Nairobi"}, std::pair{"a", "Juma lives in Mombasa"},
+          std::pair{"b", "Juma lives in Nairobi"}}) {
+      v1::Field* f = r->mutable_item()->add_fields();
+      f->set_name(name);
+      f->set_value(value);
+    }
+    r->set_confidence(0.5);
+    bool known = false;
+    for (const auto& s : reviews_.specs()) known |= s.stage() == stage;
+    if (known) return;
+    v1::StageSpec* spec = reviews_.add_specs();
+    spec->set_job_id("job-1");
+    spec->set_stage(stage);
+    *spec->mutable_human()->mutable_answer() = schema;
+  };
+  v1::AnswerSchema pair;
+  pair.mutable_comparison()->set_a_field("a");
+  pair.mutable_comparison()->set_b_field("b");
+  v1::AnswerSchema names;
+  names.mutable_spans()->set_field("text");
+  names.mutable_spans()->add_labels("LOC");
+  review("better", 1, pair);
+  review("names", 2, names);
+  review("names", 3, names);
+  const std::string manager = SignIn(kManagerCode);
+  const std::string page = Get("/manage", manager)->body;
+  // Each span review has its own block of words; the page script wires every one.
+  size_t blocks = 0;
+  for (size_t at = page.find("class=\"spans\""); at != std::string::npos;
+       at = page.find("class=\"spans\"", at + 1)) {
+    ++blocks;
+  }
+  EXPECT_EQ(blocks, 2u);
+  EXPECT_THAT(page, Not(HasSubstr("id=\"spans")));
+  EXPECT_THAT(std::string(PageScript()), HasSubstr("querySelectorAll('.spans')"));
+
+  // The reason for a decision is the manager's, not a comparison's own reason (this stage asks
+  // none): the pick is decided.
+  auto decided = Post("/manage/review", manager,
+                      {{"task", "job-1/better/1"},
+                       {"pick", "b"},
+                       {"reviewer", amina},
+                       {"reason", "B names the right town"}});
+  ASSERT_EQ(decided->status, 200) << decided->body;
+  ASSERT_EQ(decisions_.size(), 1u);
+  EXPECT_EQ(decisions_[0].label(), "b");
+  EXPECT_EQ(decisions_[0].reason(), "B names the right town");
+  decided = Post("/manage/review", manager,
+                 {{"task", "job-1/names/2"},
+                  {"spans", "13-20:LOC"},
+                  {"reviewer", amina},
+                  {"reason", "Nairobi is a place"}});
+  ASSERT_EQ(decided->status, 200) << decided->body;
+  ASSERT_EQ(decisions_.size(), 2u);
+  EXPECT_EQ(decisions_[1].label(), "13-20:LOC");
+  auto off_words = Post(
+      "/manage/review", manager,
+      {{"task", "job-1/names/3"}, {"spans", "12-20:LOC"}, {"reviewer", amina}, {"reason", "x"}});
+  EXPECT_EQ(off_words->status, 400);
+  EXPECT_EQ(decisions_.size(), 2u);
+}
+
 TEST_F(WebServerTest, EachManagerSignsInWithTheirOwnCodeAndARevokedOneNoMore) {
   // A code someone else issued opens only the choice of one's own: nothing is decided in the
   // name of a manager whose code another person knows.
@@ -1456,13 +1529,16 @@ TEST_F(WebServerTest, SpansPicksAndRankingsAreCheckedOnThePageBeforeTheyAreSaved
   page = Get("/task", cookie)->body;
   EXPECT_THAT(page, HasSubstr("<div class=\"card\" id=\"version-a\"><h3>Version A</h3><p>great "
                               "&lt;b&gt;phone&lt;/b&gt;</p>"));
-  EXPECT_THAT(page, HasSubstr("<textarea name=\"reason\" rows=\"3\" maxlength=\"500\">"));
+  EXPECT_THAT(page, HasSubstr("<textarea name=\"pick_reason\" rows=\"3\" maxlength=\"500\">"));
   EXPECT_EQ(
       Post("/task/answer", cookie, {{"aid", aid}, {"epoch", "2"}, {"hidden_ms", "0"}})->status,
       400);
-  saved = Post(
-      "/task/answer", cookie,
-      {{"aid", aid}, {"epoch", "2"}, {"pick", "b"}, {"reason", "Shorter"}, {"hidden_ms", "0"}});
+  saved = Post("/task/answer", cookie,
+               {{"aid", aid},
+                {"epoch", "2"},
+                {"pick", "b"},
+                {"pick_reason", "Shorter"},
+                {"hidden_ms", "0"}});
   ASSERT_EQ(saved->status, 303) << saved->body;
   EXPECT_EQ(state_->PendingFor(w2)[0].answer().pick().ShortDebugString(),
             "winner: \"b\" reason: \"Shorter\"");
@@ -1477,12 +1553,17 @@ TEST_F(WebServerTest, SpansPicksAndRankingsAreCheckedOnThePageBeforeTheyAreSaved
   aid = "job-1/label/2@" + w3;
   ASSERT_EQ(Post("/task/start", cookie, {{"aid", aid}})->status, 303);
   page = Get("/task", cookie)->body;
-  EXPECT_THAT(page, HasSubstr("<select name=\"rank_1\"><option>1</option><option selected>2"));
-  refused =
-      Post("/task/answer", cookie,
-           {{"aid", aid}, {"epoch", "2"}, {"rank_0", "2"}, {"rank_1", "2"}, {"hidden_ms", "0"}});
-  EXPECT_EQ(refused->status, 400);
-  EXPECT_THAT(refused->body, HasSubstr("give each option its own place, 1 to 2"));
+  // No place is chosen at first: a form sent untouched is refused, not taken as the fields' order.
+  EXPECT_THAT(page, HasSubstr("<select name=\"rank_1\" required><option value=\"\">&mdash;</option>"
+                              "<option>1</option><option>2</option></select>"));
+  for (const auto& [first, second] :
+       {std::pair{"2", "2"}, std::pair{"", ""}, std::pair{"1", "3"}}) {
+    refused = Post(
+        "/task/answer", cookie,
+        {{"aid", aid}, {"epoch", "2"}, {"rank_0", first}, {"rank_1", second}, {"hidden_ms", "0"}});
+    EXPECT_EQ(refused->status, 400);
+    EXPECT_THAT(refused->body, HasSubstr("give each option its own place, 1 to 2"));
+  }
   saved =
       Post("/task/answer", cookie,
            {{"aid", aid}, {"epoch", "2"}, {"rank_0", "2"}, {"rank_1", "1"}, {"hidden_ms", "0"}});
