@@ -120,6 +120,14 @@ nlohmann::ordered_json AnswerJson(const v1::Answer& answer, const v1::Item& item
   return nullptr;
 }
 
+bool HasSpansVerdict(const v1::ResultRecord& rec, const std::string& stage) {
+  if (SpansVerdict(rec, stage) != nullptr) return true;
+  for (const auto& child : rec.children()) {
+    if (HasSpansVerdict(child, stage)) return true;
+  }
+  return false;
+}
+
 const v1::Provenance* SpansVerdict(const v1::ResultRecord& rec, const std::string& stage) {
   for (const auto& p : rec.provenance()) {
     if (p.value().has_spans() && (stage.empty() || p.stage() == stage)) return &p;
@@ -128,7 +136,9 @@ const v1::Provenance* SpansVerdict(const v1::ResultRecord& rec, const std::strin
 }
 
 bool WriteConllItem(const v1::ResultRecord& rec, const std::string& stage, std::ostream* out) {
-  if (absl::StartsWith(rec.status(), "rejected")) return false;  // a verify stage turned it down
+  // A verify stage turned it down (or a piece of it, kept as it was cut): not an answer to train
+  // on.
+  if (absl::StrContains(rec.status(), "rejected by ")) return false;
   const v1::Provenance* verdict = SpansVerdict(rec, stage);
   if (verdict == nullptr) return false;
   const std::string* text = FieldValue(rec.item(), verdict->value().spans().field());

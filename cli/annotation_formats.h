@@ -7,8 +7,9 @@
 // CoNLL-2003 (WriteConllItem): after one "-DOCSTART- -X- -X- O" line and a blank line, each
 // item's words (engine/common/words.h, the words the worker tapped) one per line as
 // "word -X- _ TAG", where TAG is B-<label> on a span's first word, I-<label> on the words after
-// it and O outside any span (IOB2), and a blank line after each item. White space inside a word
-// or a label (a no-break space, say) is written as '_'.
+// it and O outside any span (IOB2), and a blank line after each item; items a verify stage
+// turned down are left out. White space inside a word or a label (a no-break space, say) is
+// written as '_'.
 //
 // Label Studio's JSON task format (LabelStudioTask; labelstud.io/guide/task_format): one task
 // per exported item, {"id", "data": the item's fields, "meta": {"item", "status"},
@@ -20,7 +21,9 @@
 //   comparison     "pairwise": {selected: "left" (a) or "right" (b)}, to_name "<a>,<b>"
 //   choices        "choices": {choices: [...]}, to_name "item" (verify stages: yes or no)
 //   text, number   "textarea": {text: [answer]}, "number": {number}, to_name "item"
+// ("item" names no field: a labelling config to import these into names its object "item").
 // Rankings have no result type in Label Studio's format and are left out (the JSONL has them).
+// Items a verify stage turned down are there, with their status in meta.
 #ifndef MW_CLI_ANNOTATION_FORMATS_H_
 #define MW_CLI_ANNOTATION_FORMATS_H_
 
@@ -44,8 +47,12 @@ nlohmann::ordered_json AnswerJson(const v1::Answer& answer, const v1::Item& item
 // is empty), or nullptr when the item has none (it was stopped before that stage, say).
 const v1::Provenance* SpansVerdict(const v1::ResultRecord& rec, const std::string& stage);
 
+// Whether `rec` or one of its pieces (at any depth) has a verdict of that spans stage.
+bool HasSpansVerdict(const v1::ResultRecord& rec, const std::string& stage);
+
 // Writes `rec`'s words with their tags from its spans verdict (SpansVerdict) and the blank line
-// after them. False, writing nothing, when it has none or a verify stage rejected the item.
+// after them. False, writing nothing, when it has none or a verify stage rejected the item
+// ("rejected by" anywhere in its status: stopped, or kept as it was).
 bool WriteConllItem(const v1::ResultRecord& rec, const std::string& stage, std::ostream* out);
 
 // `rec` as a Label Studio task with id `id`; `answers` is each stage's answer schema by name

@@ -272,7 +272,12 @@ absl::Status Export(const std::string& job_id, const std::string& format, const 
     get.set_job_id(job_id);
     v1::Job job;
     auto job_ctx = client->Context();
-    MW_RETURN_IF_ERROR(rpc::FromGrpcStatus(client->ops().GetJob(job_ctx.get(), get, &job)));
+    if (absl::Status s = rpc::FromGrpcStatus(client->ops().GetJob(job_ctx.get(), get, &job));
+        !s.ok()) {
+      out.close();
+      std::remove(tmp.c_str());
+      return s;
+    }
     for (const auto& stage : job.stages()) {
       if (stage.has_answer()) answers[stage.stage()] = stage.answer();
     }
@@ -290,7 +295,7 @@ absl::Status Export(const std::string& job_id, const std::string& format, const 
     }
     if (format == "conll") {
       // Items without a spans verdict (stopped before it) have no words to tag.
-      spans = spans || SpansVerdict(rec, stage) != nullptr;
+      spans = spans || HasSpansVerdict(rec, stage);
       if (WriteConllItem(rec, stage, &out)) ++rows;
       for (const auto& child : rec.children()) rows += WriteConllItem(child, stage, &out) ? 1 : 0;
       continue;

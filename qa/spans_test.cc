@@ -61,8 +61,8 @@ TEST(SpansTest, AVotedSpanNeverStartsOrEndsBetweenWords) {
     for (const char* a : answers) parsed.push_back(S(a));
     return FormatSpans(VoteSpans(parsed).spans);
   };
-  // [2,3) and [2,5) win for A by stretch, but no answer starts a span at 2: A is left with
-  // nothing.
+  // The stretch [2,5) (the space and "bb") wins for A, but no answer starts a span at 2 or
+  // later: A is left with nothing.
   EXPECT_EQ(vote({"0-5:A", "0-5:A", "0-5:A", "0-2:B", "0-2:B", "0-5:B", "0-5:B"}), "0-2:B");
   // A wins [0,3), the word "aa" and the space after it; but no answer ends a span at 2, so it
   // cannot be narrowed to "aa" alone and is left out.

@@ -73,6 +73,12 @@ TextEstimate TextAgreement(const std::vector<std::string>& answers) {
   return e;
 }
 
+bool WithinDistance(const std::string& a, const std::string& b, double max_distance) {
+  const std::string x = NormalizeText(a), y = NormalizeText(b);
+  const size_t longer = std::max(CodePoints(x).size(), CodePoints(y).size());
+  return longer == 0 || static_cast<double>(EditDistance(x, y)) / longer <= max_distance;
+}
+
 TextEstimate EditDistanceCluster(const std::vector<std::string>& answers, double max_distance) {
   TextEstimate e;
   const size_t n = answers.size();

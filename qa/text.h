@@ -22,6 +22,10 @@ int EditDistance(const std::string& a, const std::string& b);
 // The normalised answer most workers gave; ties go to the normalised form that sorts first.
 TextEstimate TextAgreement(const std::vector<std::string>& answers);
 
+// Whether `a` and `b` are within `max_distance` of each other: edit distance over the longer
+// length, after normalising (two empty answers agree).
+bool WithinDistance(const std::string& a, const std::string& b, double max_distance);
+
 // Answers within `max_distance` (edit distance / longer length, after normalising) of each other
 // agree. Picks the answer that agrees with the most others; ties go to the one closest to those
 // it agrees with (the medoid of its group), then to byte order. Support counts itself.

@@ -15,8 +15,10 @@ namespace mw::contract {
 
 namespace {
 
-// The longest text answers TEXT_MEDOID compares (edit distance is quadratic in length).
-constexpr uint32_t kMaxMedoidLength = 500;
+// The longest text answers TEXT_MEDOID compares (edit distance is quadratic in length), and
+// how many it compares (each with each).
+constexpr uint32_t kMaxMedoidLength = 300;
+constexpr uint32_t kMaxMedoidAnswers = 7;
 
 using microwork::v1::AnswerSchema;
 using microwork::v1::Contract;
@@ -392,12 +394,18 @@ class Validator {
         if (!h.answer().has_text()) {
           Error(p + ".qa.method",
                 absl::StrCat(microwork::v1::Aggregation_Name(qa.method()), " needs a text answer"));
-        } else if (qa.method() == microwork::v1::TEXT_MEDOID &&
-                   (h.answer().text().max_length() == 0 ||
-                    h.answer().text().max_length() > kMaxMedoidLength)) {
-          // Edit distances between every two answers: bounded work per verdict.
-          Error(p + ".answer.text.max_length",
-                absl::StrCat("TEXT_MEDOID needs a max_length of 1 to ", kMaxMedoidLength));
+        } else if (qa.method() == microwork::v1::TEXT_MEDOID) {
+          // Edit distances between every two answers, under the dispatcher's lock: bounded work
+          // per verdict (at most 7 x 7 comparisons of 300 characters).
+          if (h.answer().text().max_length() == 0 ||
+              h.answer().text().max_length() > kMaxMedoidLength) {
+            Error(p + ".answer.text.max_length",
+                  absl::StrCat("TEXT_MEDOID needs a max_length of 1 to ", kMaxMedoidLength));
+          }
+          if (std::max(h.overlap(), qa.max_overlap()) > kMaxMedoidAnswers) {
+            Error(p + ".qa.max_overlap", absl::StrCat("TEXT_MEDOID compares at most ",
+                                                      kMaxMedoidAnswers, " answers a task"));
+          }
         }
         break;
       default:

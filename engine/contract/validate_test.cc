@@ -262,7 +262,24 @@ INSTANTIATE_TEST_SUITE_P(
                h->mutable_qa()->set_method(microwork::v1::TEXT_MEDOID);
              },
              {{"stages[1].human.answer.text.max_length",
-               "TEXT_MEDOID needs a max_length of 1 to 500"}}},
+               "TEXT_MEDOID needs a max_length of 1 to 300"}}},
+        Case{"TextMedoidOfTooManyAnswers",
+             [](Contract* c) {
+               auto* h = c->mutable_stages(1)->mutable_human();
+               h->mutable_answer()->mutable_text()->set_max_length(300);
+               h->mutable_qa()->set_method(microwork::v1::TEXT_MEDOID);
+               h->mutable_qa()->set_confidence_target(0.8);
+               h->mutable_qa()->set_max_overlap(8);
+             },
+             {{"stages[1].human.qa.max_overlap", "TEXT_MEDOID compares at most 7 answers a task"}}},
+        Case{"TextMedoidWithoutAMaxLength",
+             [](Contract* c) {
+               auto* h = c->mutable_stages(1)->mutable_human();
+               h->mutable_answer()->mutable_text();
+               h->mutable_qa()->set_method(microwork::v1::TEXT_MEDOID);
+             },
+             {{"stages[1].human.answer.text.max_length",
+               "TEXT_MEDOID needs a max_length of 1 to 300"}}},
         Case{"Currency",
              [](Contract* c) { c->set_currency("dollars"); },
              {{"currency", "expected an ISO 4217 code such as USD, got \"dollars\""}}},

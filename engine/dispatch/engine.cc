@@ -268,7 +268,7 @@ v1::Job Engine::JobView(const JobRun& run) const {
     } else if (c.stages(i).has_iterate()) {
       *p->mutable_answer() = c.stages(i).iterate().improve().answer();
     } else if (c.stages(i).has_verify()) {
-      for (const char* o : {"yes", "no"})
+      for (const char* o : {kYes, kNo})
         p->mutable_answer()->mutable_single_choice()->add_options(o);
     }
     for (size_t pos = 0; pos < run.chain.size(); ++pos) {

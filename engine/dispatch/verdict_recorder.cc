@@ -113,7 +113,8 @@ absl::Status VerdictRecorder::Decide(JobRun* run, TaskRun* task, Batch* batch) {
       spdlog::info("event=wage_posted task={} assignment={} transfer={} amount={}", task_id, aid,
                    WagePostTransferId(aid), stage.human.piece_rate_minor());
     }
-    p_.workers->CountVerdict(accounts[i], stage.human, labels[i] == vote.label);
+    p_.workers->CountVerdict(accounts[i], stage.human,
+                             run->aggregations[task->chain_pos]->Agrees(labels[i], vote.label));
     p_.workers->PutRecord(accounts[i], batch);
   }
   task->record.set_state(v1::TASK_DONE);

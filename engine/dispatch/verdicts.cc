@@ -97,12 +97,18 @@ class TextMedoid final : public Aggregation {
  public:
   Verdict Decide(const std::vector<std::string>& labels,
                  const std::vector<double>& skills) const override {
-    const qa::TextEstimate e = qa::EditDistanceCluster(labels);
+    const qa::TextEstimate e = qa::EditDistanceCluster(labels, kMaxDistance);
     return {.label = e.text,
             .confidence = e.confidence,
             .votes = e.support,
             .total = static_cast<int>(labels.size())};
   }
+  bool Agrees(const std::string& label, const std::string& verdict) const override {
+    return qa::WithinDistance(label, verdict, kMaxDistance);
+  }
+
+ private:
+  static constexpr double kMaxDistance = 0.2;
 };
 
 // Spans: a vote per stretch of text (qa/spans.h).

@@ -42,6 +42,12 @@ class Aggregation {
   // estimates, in the same order). REQUIRES: labels non-empty.
   virtual Verdict Decide(const std::vector<std::string>& labels,
                          const std::vector<double>& skills) const = 0;
+  // Whether an answer `label` agrees with the verdict `verdict` (Decide's label), for the
+  // worker's skill estimate: equal labels, or for the medoid of text answers, one within its
+  // distance.
+  virtual bool Agrees(const std::string& label, const std::string& verdict) const {
+    return label == verdict;
+  }
 };
 
 // The aggregation `qa` names for answers of `schema`. INVALID_ARGUMENT, naming the method, for a

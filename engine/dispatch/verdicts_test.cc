@@ -148,6 +148,13 @@ TEST(VerdictsTest, TheTextMedoidKeepsASlipInOneLetterFromSplittingTheVote) {
   EXPECT_EQ(v.total, 3);
   EXPECT_DOUBLE_EQ(v.confidence, 2.0 / 3);
   EXPECT_EQ(DecideVerdict(Method(v1::TEXT_AGREEMENT), text, labels, {.5, .5, .5}).votes, 1);
+  // A worker one letter off agrees with the medoid for their skill estimate; the far one does
+  // not; an exact vote agrees only with itself.
+  auto medoid = AggregationFor(Method(v1::TEXT_MEDOID), text).value();
+  EXPECT_TRUE(medoid->Agrees("mkate moja 1.20", v.label));
+  EXPECT_FALSE(medoid->Agrees("maziwa 0.90", v.label));
+  EXPECT_FALSE(
+      AggregationFor(Method(v1::TEXT_AGREEMENT), text).value()->Agrees("mkate moja 1.20", v.label));
   v1::AnswerSchema choice;
   choice.mutable_single_choice()->add_options("yes");
   EXPECT_EQ(AggregationFor(Method(v1::TEXT_MEDOID), choice).status().message(),

@@ -129,7 +129,7 @@ Html MarkedSpans(const std::string& text, const std::vector<qa::LabelledSpan>& s
   }
   at.push_back(text.size());
   auto bytes = [&](uint32_t point) { return at[std::min<size_t>(point, at.size() - 1)]; };
-  Html out = "<p id=\"judged\">";
+  Html out = "<p class=\"judged\">";
   size_t from = 0;
   for (const qa::LabelledSpan& s : spans) {
     const size_t start = std::max(from, bytes(s.start)), end = std::max(start, bytes(s.end));
@@ -149,7 +149,10 @@ Html ItemFields(const v1::HumanStage& stage, const v1::Item& item) {
   std::vector<std::string> own = dispatch::FieldsShownByAnswer(stage.answer());
   // Judging spans: the text is shown once, with the spans marked on it.
   std::optional<std::vector<qa::LabelledSpan>> judged;
-  if (stage.judged_answer().has_spans()) {
+  const bool has_text = std::any_of(item.fields().begin(), item.fields().end(), [&](const auto& f) {
+    return f.name() == stage.judged_answer().spans().field();
+  });
+  if (stage.judged_answer().has_spans() && has_text) {
     judged = qa::ParseSpans(FieldValue(item, stage.judged_field()));
     if (judged.has_value()) {
       own.push_back(stage.judged_field());

@@ -25,12 +25,17 @@ TEST(PagePartsTest, AVerifyStageShowsTheSpansItJudgesMarkedOnTheirText) {
   const v1::Item item =
       Item({{"id", "n1"}, {"text", "Juma <b> anaishi Nairobí ."}, {"names", "0-4:PER;17-24:LOC"}});
   EXPECT_EQ(ItemFields(verify, item).str(),
-            "<dl><dt>id</dt><dd>n1</dd></dl><p id=\"judged\"><mark>Juma</mark><sub>PER</sub> "
+            "<dl><dt>id</dt><dd>n1</dd></dl><p class=\"judged\"><mark>Juma</mark><sub>PER</sub> "
             "&lt;b&gt; anaishi <mark>Nairobí</mark><sub>LOC</sub> .</p>");
   // A judged value that is not spans (an older record, say) is listed as it is.
   const v1::Item odd = Item({{"text", "Juma"}, {"names", "Juma"}});
   EXPECT_EQ(ItemFields(verify, odd).str(),
             "<dl><dt>text</dt><dd>Juma</dd><dt>names</dt><dd>Juma</dd></dl>");
+  // So are spans without their text; and spans past the text's end mark what there is.
+  EXPECT_EQ(ItemFields(verify, Item({{"names", "0-4:PER"}})).str(),
+            "<dl><dt>names</dt><dd>0-4:PER</dd></dl>");
+  EXPECT_EQ(ItemFields(verify, Item({{"text", "Juma Otieno"}, {"names", "5-40:PER"}})).str(),
+            "<dl></dl><p class=\"judged\">Juma <mark>Otieno</mark><sub>PER</sub></p>");
 }
 
 TEST(PagePartsTest, FieldsTheAnswerShowsAreNotListedTwice) {

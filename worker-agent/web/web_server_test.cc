@@ -894,8 +894,6 @@ TEST_F(WebServerTest, TheManagerDecidesALowConfidenceResultInTheStagesAnswerShap
   EXPECT_EQ(decisions_.size(), 1u);
 }
 
-// The centre's managers are people with their own codes: the installation's manager adds them;
-// a revoked one, or one given a new code, is signed out at once and their old code opens nothing.
 TEST_F(WebServerTest, TheManagerDecidesComparisonsAndSpansInTheirOwnShape) {
   std::string code;
   const std::string amina = AddWorker("Amina", &code);
@@ -968,6 +966,8 @@ TEST_F(WebServerTest, TheManagerDecidesComparisonsAndSpansInTheirOwnShape) {
   EXPECT_EQ(decisions_.size(), 2u);
 }
 
+// The centre's managers are people with their own codes: the installation's manager adds them;
+// a revoked one, or one given a new code, is signed out at once and their old code opens nothing.
 TEST_F(WebServerTest, EachManagerSignsInWithTheirOwnCodeAndARevokedOneNoMore) {
   // A code someone else issued opens only the choice of one's own: nothing is decided in the
   // name of a manager whose code another person knows.
