@@ -238,21 +238,9 @@ absl::StatusOr<v1::Answer> ParseAnswer(const httplib::Request& req, const v1::An
                                        const v1::Item& item) {
   v1::Answer a;
   switch (schema.kind_case()) {
-    case v1::AnswerSchema::kSpans: {
-      const std::string value = FormValue(req, "spans");
-      std::optional<std::vector<qa::LabelledSpan>> spans = qa::ParseSpans(value);
-      if (!spans.has_value()) {
-        return absl::InvalidArgumentError("the marked spans could not be read; mark them again");
-      }
-      auto* set = a.mutable_spans();
-      for (const qa::LabelledSpan& s : *spans) {
-        auto* span = set->add_spans();
-        span->set_start(s.start);
-        span->set_end(s.end);
-        span->set_label(s.label);
-      }
-      break;
-    }
+    case v1::AnswerSchema::kSpans:
+      // The page script writes them as AnswerLabel does: read and checked as one.
+      return dispatch::CheckedLabel(schema, FormValue(req, "spans"), &item);
     case v1::AnswerSchema::kComparison:
       if (FormValue(req, "pick").empty()) return absl::InvalidArgumentError("choose A or B");
       a.mutable_pick()->set_winner(FormValue(req, "pick"));

@@ -1514,7 +1514,7 @@ TEST_F(WebServerTest, SpansPicksAndRankingsAreCheckedOnThePageBeforeTheyAreSaved
   ASSERT_EQ(saved->status, 303) << saved->body;
   ASSERT_EQ(state_->PendingFor(w).size(), 1u);
   EXPECT_EQ(state_->PendingFor(w)[0].answer().spans().ShortDebugString(),
-            "spans { start: 6 end: 18 label: \"PRODUCT\" }");
+            "spans { start: 6 end: 18 label: \"PRODUCT\" } field: \"text\"");
 
   // A comparison: A or B, with the reason when the stage asks for one.
   const std::string w2 = AddWorker("Baraka", &code);
