@@ -35,7 +35,7 @@ fuzz: deps
 	    -DCMAKE_CXX_COMPILER=clang++ -DMW_BUILD_FUZZERS=ON -DMW_BUILD_TESTS=OFF \
 	    -DMW_BUILD_BENCH=OFF >/dev/null; \
 	fi
-	@cmake --build $(FUZZ_DIR) --target contract_fuzzer split_fuzzer engine_fuzzer -- -j$(JOBS)
+	@cmake --build $(FUZZ_DIR) --target contract_fuzzer split_fuzzer engine_fuzzer media_fuzzer -- -j$(JOBS)
 	@scripts/fuzz.sh $(FUZZ_DIR) $(FUZZ_SECONDS)
 
 demo: build

@@ -4,12 +4,14 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <set>
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "cli/commands.h"
+#include "cli/media_files.h"
 #include "engine/common/money.h"
 #include "engine/common/proto_bytes.h"
 #include "engine/common/sha256.h"
@@ -80,11 +82,14 @@ absl::Status ForEachChunk(const std::string& path,
   }
 }
 
-// The idempotency key of a submission: derived from the contract and its inputs, so re-running
-// the same command after a lost reply never makes a second job.
-absl::StatusOr<std::string> ContentKey(const LoadedContract& c) {
+// The idempotency key of a submission: derived from the contract, its inputs and its media, so
+// re-running the same command after a lost reply never makes a second job.
+absl::StatusOr<std::string> ContentKey(const LoadedContract& c, const MediaFiles& media) {
   Sha256Hasher h;
   h.Update(DeterministicBytes(c.contract));
+  for (const LocalMedia& m : media.list()) {
+    if (!m.bad_name) h.Update(DeterministicBytes(m.file));
+  }
   for (const auto& [name, path] : c.input_paths) {
     h.Update(name);
     absl::Status s = ForEachChunk(path, [&](std::string data, bool) {
@@ -123,6 +128,68 @@ absl::StatusOr<uint64_t> SplitInput(const LoadedContract& c, const v1::Input& in
   return splitter.items();
 }
 
+// The media files the rows of every input with media fields name, hashed.
+absl::StatusOr<MediaFiles> CollectMedia(const LoadedContract& c) {
+  MediaFiles files;
+  const v1::SplitStage* split = nullptr;
+  for (const auto& stage : c.contract.stages()) {
+    if (stage.has_split()) split = &stage.split();
+  }
+  const std::filesystem::path base = std::filesystem::path(c.file).parent_path();
+  for (const v1::Input& in : c.contract.inputs()) {
+    if (in.media().empty() || split == nullptr) continue;
+    const std::string folder = (base / in.media_folder()).string();
+    absl::Status added;
+    auto on_item = [&](v1::Item item) {
+      for (const v1::MediaField& m : in.media()) {
+        for (const v1::Field& f : item.fields()) {
+          if (f.name() != m.field() || f.value().empty() || !added.ok()) continue;
+          added = files.Add(folder, f.value(), in.name());
+        }
+      }
+    };
+    std::vector<contract::BadRow> bad;
+    MW_RETURN_IF_ERROR(SplitInput(c, in, *split, on_item, &bad).status());
+    MW_RETURN_IF_ERROR(added);
+  }
+  MW_RETURN_IF_ERROR(files.Hash());
+  return files;
+}
+
+void PrintMedia(const MediaFiles& media) {
+  if (media.list().empty()) return;
+  std::cout << "Media: " << media.list().size() << " files, " << media.total_bytes() << " bytes, "
+            << media.unreadable() << " unreadable\n";
+  size_t shown = 0;
+  for (const LocalMedia& m : media.list()) {
+    if (m.file.unreadable().empty() || ++shown > 10) continue;
+    std::cout << "  " << m.file.name() << ": " << m.file.unreadable() << "\n";
+  }
+}
+
+// Which of `media`'s files the dispatcher lacks (FindMedia, a thousand at a time), and the
+// largest it takes.
+absl::Status AskMissing(Client& client, const MediaFiles& media, std::set<std::string>* missing,
+                        uint64_t* max_file_bytes) {
+  v1::FindMediaRequest request;
+  auto ask = [&]() -> absl::Status {
+    v1::FindMediaReply reply;
+    auto ctx = client.Context();
+    grpc::Status status = client.ops().FindMedia(ctx.get(), request, &reply);
+    if (!status.ok()) return rpc::FromGrpcStatus(status);
+    missing->insert(reply.missing().begin(), reply.missing().end());
+    *max_file_bytes = reply.max_file_bytes();
+    request.clear_sha256();
+    return absl::OkStatus();
+  };
+  for (const LocalMedia& m : media.list()) {
+    if (m.file.sha256().empty()) continue;
+    request.add_sha256(m.file.sha256());
+    if (request.sha256_size() == 1000) MW_RETURN_IF_ERROR(ask());
+  }
+  return ask();
+}
+
 // Prints "Input NAME: N WHAT, M rows quarantined" and the first ten refused rows.
 void PrintInput(const std::string& name, uint64_t n, const std::string& what,
                 const std::vector<contract::BadRow>& bad) {
@@ -155,6 +222,8 @@ absl::Status Check(const std::string& file, const Connect& connect) {
                                    c, in, *split, [](v1::Item) {}, &bad));
     PrintInput(in.name(), items, "items", bad);
   }
+  MW_ASSIGN_OR_RETURN(MediaFiles media, CollectMedia(c));
+  PrintMedia(media);
   for (const auto& stage : k.stages()) {
     if (!stage.has_human() || stage.human().gold_input().empty()) continue;
     uint64_t usable = 0;
@@ -289,10 +358,16 @@ absl::Status Check(const std::string& file, const Connect& connect) {
 absl::Status Submit(const std::string& file, std::string key, bool wait_for_centres,
                     const Connect& connect) {
   MW_ASSIGN_OR_RETURN(LoadedContract c, Load(file));
+  MW_ASSIGN_OR_RETURN(MediaFiles media, CollectMedia(c));
   if (key.empty()) {
-    MW_ASSIGN_OR_RETURN(key, ContentKey(c));
+    MW_ASSIGN_OR_RETURN(key, ContentKey(c, media));
   }
   MW_ASSIGN_OR_RETURN(auto client, connect());
+  std::set<std::string> missing;
+  uint64_t max_file_bytes = 0;
+  if (!media.list().empty()) {
+    MW_RETURN_IF_ERROR(AskMissing(*client, media, &missing, &max_file_bytes));
+  }
   auto ctx = client->LongContext();
   v1::SubmitContractReply reply;
   auto writer = client->ops().SubmitContract(ctx.get(), &reply);
@@ -301,6 +376,28 @@ absl::Status Submit(const std::string& file, std::string key, bool wait_for_cent
   *msg.mutable_header()->mutable_contract() = c.contract;
   msg.mutable_header()->set_wait_for_centres(wait_for_centres);
   bool open = writer->Write(msg);
+  // Every media file named, each followed by its bytes when the dispatcher lacks them (once per
+  // content), before the inputs.
+  uint64_t sent_files = 0, sent_bytes = 0;
+  for (const LocalMedia& m : media.list()) {
+    if (!open) break;
+    if (m.bad_name) continue;
+    v1::SubmitContractRequest named;
+    *named.mutable_media_file() = m.file;
+    open = writer->Write(named);
+    if (!open || missing.erase(m.file.sha256()) == 0 || m.file.bytes() > max_file_bytes) continue;
+    ++sent_files;
+    absl::Status s = MediaFiles::ForEachChunk(m, kChunkBytes, [&](std::string data, bool last) {
+      sent_bytes += data.size();
+      v1::SubmitContractRequest chunk;
+      chunk.mutable_media_chunk()->set_sha256(m.file.sha256());
+      chunk.mutable_media_chunk()->set_data(std::move(data));
+      chunk.mutable_media_chunk()->set_last(last);
+      open = open && writer->Write(chunk);
+      return absl::OkStatus();
+    });
+    if (!s.ok()) return s;
+  }
   for (const auto& input : c.input_paths) {
     if (!open) break;
     const std::string& name = input.first;  // a lambda cannot capture a structured binding
@@ -327,6 +424,10 @@ absl::Status Submit(const std::string& file, std::string key, bool wait_for_cent
               << reply.job().items() << " items). To run it once more as a new job, give "
               << "--key with a new key.\n";
     return absl::OkStatus();
+  }
+  if (!media.list().empty()) {
+    std::cout << "Media: " << media.list().size() << " files named, " << sent_files << " sent ("
+              << sent_bytes << " bytes), the rest already at the dispatcher or unreadable\n";
   }
   std::cout << "Submitted " << reply.job().id() << ": " << reply.job().items() << " items";
   if (reply.quarantined_total() > 0) {

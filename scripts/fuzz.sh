@@ -10,7 +10,7 @@ dir="${1:-build-fuzz}"
 seconds="${2:-10}"
 mkdir -p "$dir/artifacts"
 status=0
-for f in contract split engine; do
+for f in contract split engine media; do
   scratch="$(mktemp -d)"
   log="$dir/artifacts/$f.log"
   if "$dir/fuzz/${f}_fuzzer" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=4096 \

@@ -42,6 +42,15 @@ void Agent::Start(std::vector<std::string> simulated) {
     absl::MutexLock l(&mu_);
     on_duty_ = simulated;
   }
+  if (options_.media != nullptr) {
+    MediaCache* media = options_.media;
+    state_->SetReady([media](const v1::CachedAssignment& a) {
+      for (const v1::Field& f : a.assignment().item().fields()) {
+        if (f.has_media() && !media->Has(f.media().sha256())) return false;
+      }
+      return true;
+    });
+  }
   threads_.emplace_back([this, simulated] {
     RegisterUntilDone();
     {
@@ -51,6 +60,7 @@ void Agent::Start(std::vector<std::string> simulated) {
     std::vector<std::thread> loops;
     loops.emplace_back([this] { LeaseLoop(); });
     loops.emplace_back([this] { SyncLoop(); });
+    if (options_.media != nullptr) loops.emplace_back([this] { PrefetchLoop(); });
     for (const auto& w : simulated) loops.emplace_back([this, w] { WorkerLoop(w); });
     for (auto& t : loops) t.join();
   });
@@ -232,6 +242,7 @@ absl::Status Agent::LeaseOnce(bool* got_work) {
     *got_work = true;
     absl::MutexLock l(&mu_);
     ++work_epoch_;
+    prefetch_wanted_ = true;
     stats_.leased += reply->assignments_size();
   }
   return absl::OkStatus();
@@ -413,6 +424,70 @@ void Agent::SyncLoop() {
       return;
     }
     WaitOrStop(wait, s.ok() ? &sync_wanted_ : nullptr);  // backoff holds after a failure
+  }
+}
+
+absl::Status Agent::PrefetchOnce() {
+  MediaCache* media = options_.media;
+  const int64_t now = clock_->NowMs();
+  const std::vector<v1::Media> needed = state_->HeldMedia();
+  absl::flat_hash_set<std::string> keep;
+  absl::Status first_error;
+  bool fetched = false;
+  for (const v1::Media& m : needed) {
+    keep.insert(m.sha256());
+    if (media->Has(m.sha256())) continue;
+    media_waiting_since_.emplace(m.sha256(), now);
+    if (!first_error.ok()) continue;  // the link is down or the disk full: try later
+    absl::Status s = media->Fetch(
+        m, [this](const std::string& sha, uint64_t offset, const MediaCache::Sink& sink) {
+          return link_->FetchMedia(sha, offset, sink);
+        });
+    if (s.ok()) {
+      fetched = true;
+      media_waiting_since_.erase(m.sha256());
+    } else if (absl::IsDataLoss(s) || absl::IsNotFound(s)) {
+      spdlog::error("event=media_fetch_failed sha256={} error=\"{}\"", m.sha256(), s.ToString());
+    } else {
+      first_error = s;
+    }
+  }
+  for (auto it = media_waiting_since_.begin(); it != media_waiting_since_.end();) {
+    if (keep.contains(it->first) && !media->Has(it->first)) {
+      ++it;
+    } else {
+      media_waiting_since_.erase(it++);
+    }
+  }
+  // Files no held assignment names go once every answer is acknowledged.
+  if (state_->Outbox().depth == 0) media->Retain(keep);
+  int64_t oldest = now;
+  for (const auto& [sha, since] : media_waiting_since_) oldest = std::min(oldest, since);
+  absl::MutexLock l(&mu_);
+  stats_.media_waiting = media_waiting_since_.size();
+  stats_.media_lag_seconds = (now - oldest) / 1000.0;
+  stats_.media_cache_bytes = media->bytes();
+  stats_.media_fetched_bytes = media->fetched_bytes();
+  if (fetched) ++work_epoch_;  // workers waiting for these files may start
+  return first_error;
+}
+
+void Agent::PrefetchLoop() {
+  int failures = 0;
+  for (;;) {
+    {
+      absl::MutexLock l(&mu_);
+      prefetch_wanted_ = false;
+    }
+    absl::Status s = PrefetchOnce();
+    if (!s.ok()) {
+      ++failures;
+      spdlog::warn("event=media_prefetch_paused error=\"{}\"", s.ToString());
+    } else {
+      failures = 0;
+    }
+    const absl::Duration wait = s.ok() ? options_.idle_poll : Backoff(failures);
+    if (WaitOrStop(wait, s.ok() ? &prefetch_wanted_ : nullptr)) return;
   }
 }
 

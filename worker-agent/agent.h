@@ -10,6 +10,7 @@
 #define MW_WORKER_AGENT_AGENT_H_
 
 #include <atomic>
+#include <map>
 #include <random>
 #include <set>
 #include <string>
@@ -20,6 +21,7 @@
 #include "absl/time/time.h"
 #include "engine/common/clock.h"
 #include "worker-agent/dispatcher_link.h"
+#include "worker-agent/media/media_cache.h"
 #include "worker-agent/simulated_worker.h"
 #include "worker-agent/state/agent_state.h"
 
@@ -60,6 +62,9 @@ class Agent {
     // new, and at least this often (the reply brings every centre's rating summaries).
     absl::Duration complaint_escalation = absl::Hours(72);
     absl::Duration voice_refresh = absl::Seconds(60);
+    // Media the leases name are fetched into this cache ahead of the workers, who are given
+    // only tasks whose media are all here (nullptr: no media).
+    MediaCache* media = nullptr;
     // Simulation.
     CrowdModel crowd;
     double time_scale = 0;  // real seconds per simulated working second (0: answer at once)
@@ -70,6 +75,12 @@ class Agent {
     uint64_t sync_failures = 0;
     int64_t last_sync_ok_ms = 0;  // 0 before the first
     uint64_t leased = 0;
+    // Media: files named by held assignments and not yet on disk, and how long the oldest of
+    // them has waited (0 when none waits).
+    uint64_t media_waiting = 0;
+    double media_lag_seconds = 0;
+    uint64_t media_cache_bytes = 0;
+    uint64_t media_fetched_bytes = 0;
   };
 
   // Borrows everything; all must outlive the agent.
@@ -100,6 +111,10 @@ class Agent {
   void LeaseLoop();
   void SyncLoop();
   void WorkerLoop(const std::string& worker);
+  // Fetches the media the held assignments name, oldest lease first, and removes the files no
+  // assignment needs once every answer is acknowledged.
+  void PrefetchLoop();
+  absl::Status PrefetchOnce();
   absl::Status LeaseOnce(bool* got_work);
   absl::Status HeartbeatOnce();
   absl::Status SyncOnce(bool* more);
@@ -119,6 +134,7 @@ class Agent {
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   bool sync_wanted_ ABSL_GUARDED_BY(mu_) = false;
   bool lease_wanted_ ABSL_GUARDED_BY(mu_) = false;
+  bool prefetch_wanted_ ABSL_GUARDED_BY(mu_) = false;
   uint64_t work_epoch_ ABSL_GUARDED_BY(mu_) = 0;  // bumps when new assignments arrive
   int64_t lease_ms_ ABSL_GUARDED_BY(mu_) = 120'000;
   Stats stats_ ABSL_GUARDED_BY(mu_);
@@ -137,6 +153,8 @@ class Agent {
   // The last ShareVoice that worked, and VoiceBook::changes() when it was read (SyncLoop's
   // thread only).
   int64_t voice_shared_ms_ = 0;
+  // When each media file now waiting was first seen waiting (PrefetchLoop's thread only).
+  std::map<std::string, int64_t> media_waiting_since_;
   uint64_t voice_changes_shared_ = 0;
 };
 

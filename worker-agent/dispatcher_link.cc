@@ -1,5 +1,7 @@
 #include "worker-agent/dispatcher_link.h"
 
+#include <algorithm>
+
 #include "proto/rpc/grpc_status.h"
 
 namespace mw::agent {
@@ -50,6 +52,27 @@ absl::StatusOr<v1::SubmitResultsReply> DispatcherLink::SubmitResults(
   return Invoke<v1::SubmitResultsReply>(credential_, timeout_, [&](auto* ctx, auto* reply) {
     return stub_->SubmitResults(ctx, r, reply);
   });
+}
+
+absl::Status DispatcherLink::FetchMedia(
+    const std::string& sha256, uint64_t offset,
+    const std::function<bool(absl::string_view data, bool last)>& sink) {
+  auto ctx = rpc::MakeContext(credential_, std::max(timeout_, absl::Minutes(10)));
+  v1::FetchMediaRequest request;
+  request.set_sha256(sha256);
+  request.set_offset(offset);
+  std::unique_ptr<grpc::ClientReader<v1::MediaChunk>> reader =
+      stub_->FetchMedia(ctx.get(), request);
+  v1::MediaChunk chunk;
+  while (reader->Read(&chunk)) {
+    if (!sink(chunk.data(), chunk.last())) {
+      ctx->TryCancel();
+      break;
+    }
+  }
+  grpc::Status s = reader->Finish();
+  if (!s.ok() && s.error_code() != grpc::StatusCode::CANCELLED) return rpc::FromGrpcStatus(s);
+  return absl::OkStatus();
 }
 
 absl::StatusOr<v1::ListWithholdingsReply> DispatcherLink::ListWithholdings() {

@@ -56,6 +56,10 @@ int main(int argc, char** argv) {
   app.add_option("--tls-cert", channel.tls_cert, "Client certificate for mutual TLS");
   app.add_option("--tls-key", channel.tls_key, "Client key for mutual TLS");
   app.add_option("--metrics-listen", metrics_listen, "Prometheus /metrics address (optional)");
+  uint64_t media_budget_mb = 2048;
+  app.add_option("--media-budget-mb", media_budget_mb,
+                 "Disk for media fetched ahead of the workers (under --data-dir/media)")
+      ->check(CLI::Range(uint64_t{16}, uint64_t{1} << 22));
   app.add_option("--lease-buffer", lease_buffer, "Assignments held ahead per worker")
       ->check(CLI::Range(1, 50));
   app.add_option("--sim-workers", sim_workers, "Run this many simulated workers")
@@ -139,6 +143,9 @@ int main(int argc, char** argv) {
       channel, std::string(absl::StripAsciiWhitespace(*credential)), absl::Seconds(20));
   if (!link.ok()) return Fail(link.status());
 
+  mw::agent::MediaCache media({.dir = data_dir + "/media", .budget_bytes = media_budget_mb << 20});
+  if (absl::Status s = media.Open(); !s.ok()) return Fail(s);
+  options.media = &media;
   mw::agent::Agent agent(state->get(), link->get(), mw::SystemClock::Get(), options);
   std::unique_ptr<prometheus::Exposer> exposer;
   std::shared_ptr<mw::agent::AgentCollector> collector;

@@ -31,6 +31,19 @@ std::vector<prometheus::MetricFamily> AgentCollector::Collect() const {
                       T::Counter, outbox.quarantined),
       metrics::Single("mw_agent_assignments_leased_total",
                       "Assignments leased from the dispatcher.", T::Counter, stats.leased),
+      metrics::Single("mw_agent_media_cache_bytes",
+                      "Bytes of media on the agent's disk, complete and partial.", T::Gauge,
+                      stats.media_cache_bytes),
+      metrics::Single("mw_agent_media_fetched_bytes_total",
+                      "Bytes of media fetched from the dispatcher.", T::Counter,
+                      stats.media_fetched_bytes),
+      metrics::Single("mw_agent_media_waiting",
+                      "Media files held assignments name that are not on disk yet: their tasks "
+                      "wait.",
+                      T::Gauge, stats.media_waiting),
+      metrics::Single("mw_agent_media_prefetch_lag_seconds",
+                      "How long the longest-waiting media file has waited (0 when none waits).",
+                      T::Gauge, stats.media_lag_seconds),
   };
 }
 

@@ -115,16 +115,37 @@ grpc::Status OperatorServiceImpl::SubmitContract(
   auto submission = engine_->BeginSubmission(msg.header());
   if (!submission.ok()) return ToGrpcStatus(submission.status());
   while (reader->Read(&msg)) {
-    if (!msg.has_chunk()) {
-      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                          "only input chunks may follow the header");
+    absl::Status s;
+    switch (msg.part_case()) {
+      case v1::SubmitContractRequest::kChunk:
+        s = (*submission)->AddChunk(msg.chunk());
+        break;
+      case v1::SubmitContractRequest::kMediaFile:
+        s = (*submission)->AddMediaFile(msg.media_file());
+        break;
+      case v1::SubmitContractRequest::kMediaChunk:
+        s = (*submission)->AddMediaChunk(msg.media_chunk());
+        break;
+      default:
+        s = absl::InvalidArgumentError("only media files and input chunks may follow the header");
     }
-    if (auto s = (*submission)->AddChunk(msg.chunk()); !s.ok()) return ToGrpcStatus(s);
+    if (!s.ok()) return ToGrpcStatus(s);
   }
   if (context->IsCancelled()) return grpc::Status(grpc::StatusCode::CANCELLED, "cancelled");
   auto result = (*submission)->Finish();
   if (!result.ok()) return ToGrpcStatus(result.status());
   *reply = std::move(*result);
+  return grpc::Status::OK;
+}
+
+grpc::Status OperatorServiceImpl::FindMedia(grpc::ServerContext* context,
+                                            const v1::FindMediaRequest* request,
+                                            v1::FindMediaReply* reply) {
+  if (auto s = RequireOperator(*context, /*read_only=*/true); !s.ok()) return s;
+  auto missing = engine_->MissingMedia({request->sha256().begin(), request->sha256().end()});
+  if (!missing.ok()) return ToGrpcStatus(missing.status());
+  for (std::string& sha : *missing) reply->add_missing(std::move(sha));
+  reply->set_max_file_bytes(engine_->media_caps().file.max_file_bytes);
   return grpc::Status::OK;
 }
 
@@ -392,6 +413,22 @@ grpc::Status CentreServiceImpl::Lease(grpc::ServerContext* context, const v1::Le
   if (!r.ok()) return ToGrpcStatus(r.status());
   *reply = std::move(*r);
   return grpc::Status::OK;
+}
+
+grpc::Status CentreServiceImpl::FetchMedia(grpc::ServerContext* context,
+                                           const v1::FetchMediaRequest* request,
+                                           grpc::ServerWriter<v1::MediaChunk>* writer) {
+  std::string centre;
+  if (auto s = RequireCentre(*context, &centre); !s.ok()) return s;
+  absl::Status s = engine_->ReadMedia(request->sha256(), request->offset(),
+                                      [&](absl::string_view data, bool last) {
+                                        v1::MediaChunk chunk;
+                                        chunk.set_sha256(request->sha256());
+                                        chunk.set_data(std::string(data));
+                                        chunk.set_last(last);
+                                        return !context->IsCancelled() && writer->Write(chunk);
+                                      });
+  return ToGrpcStatus(s);
 }
 
 grpc::Status CentreServiceImpl::Heartbeat(grpc::ServerContext* context,

@@ -51,6 +51,8 @@ class OperatorServiceImpl final : public v1::OperatorService::Service {
   grpc::Status SubmitContract(grpc::ServerContext* context,
                               grpc::ServerReader<v1::SubmitContractRequest>* reader,
                               v1::SubmitContractReply* reply) override;
+  grpc::Status FindMedia(grpc::ServerContext* context, const v1::FindMediaRequest* request,
+                         v1::FindMediaReply* reply) override;
   grpc::Status GetJob(grpc::ServerContext* context, const v1::GetJobRequest* request,
                       v1::Job* reply) override;
   grpc::Status ListJobs(grpc::ServerContext* context, const v1::ListJobsRequest* request,
@@ -121,6 +123,8 @@ class CentreServiceImpl final : public v1::CentreService::Service {
                      v1::LeaseReply* reply) override;
   grpc::Status Heartbeat(grpc::ServerContext* context, const v1::HeartbeatRequest* request,
                          v1::HeartbeatReply* reply) override;
+  grpc::Status FetchMedia(grpc::ServerContext* context, const v1::FetchMediaRequest* request,
+                          grpc::ServerWriter<v1::MediaChunk>* writer) override;
   grpc::Status SubmitResults(grpc::ServerContext* context, const v1::SubmitResultsRequest* request,
                              v1::SubmitResultsReply* reply) override;
   grpc::Status WithholdWage(grpc::ServerContext* context, const v1::WithholdWageRequest* request,

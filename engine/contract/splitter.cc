@@ -11,6 +11,17 @@ Splitter::Splitter(const microwork::v1::SplitStage& spec, microwork::v1::InputFo
                    Options options)
     : spec_(spec), format_(format), options_(options), csv_(options.csv) {}
 
+void Splitter::Emit(Item item, const OnItem& on_item, const OnBad& on_bad) {
+  if (check_) {
+    if (std::string why = check_(&item); !why.empty()) {
+      Bad(item.source_line(), std::move(why), on_bad);
+      return;
+    }
+  }
+  item.set_index(next_index_++);
+  on_item(std::move(item));
+}
+
 void Splitter::Bad(uint64_t line, std::string reason, const OnBad& on_bad) {
   ++quarantined_;
   on_bad(BadRow{line, std::move(reason)});
@@ -43,14 +54,13 @@ absl::Status Splitter::OnCsvRow(CsvReader::Row row, const OnItem& on_item, const
     return absl::OkStatus();
   }
   Item item;
-  item.set_index(next_index_++);
   item.set_source_line(row.line);
   for (size_t i = 0; i < header_.size(); ++i) {
     auto* f = item.add_fields();
     f->set_name(header_[i]);
     f->set_value(std::move(row.fields[i]));
   }
-  on_item(std::move(item));
+  Emit(std::move(item), on_item, on_bad);
   return absl::OkStatus();
 }
 
@@ -75,14 +85,13 @@ void Splitter::OnLine(std::string line, uint64_t line_no, const OnItem& on_item,
       return;
     }
     Item item;
-    item.set_index(next_index_++);
     item.set_source_line(line_no);
     for (const auto& [key, value] : record.items()) {
       auto* f = item.add_fields();
       f->set_name(key);
       f->set_value(value.is_string() ? value.get<std::string>() : value.dump());
     }
-    on_item(std::move(item));
+    Emit(std::move(item), on_item, on_bad);
     return;
   }
   // Text split by lines: `chunk_size` lines per item.

@@ -27,6 +27,9 @@ class Splitter {
  public:
   using OnItem = std::function<void(microwork::v1::Item)>;
   using OnBad = std::function<void(BadRow)>;
+  // Looks at a row's item before it takes an index: returns why the row is refused (it goes to
+  // `on_bad` and takes no index), or "" to keep it, as it may have changed it.
+  using CheckItem = std::function<std::string(microwork::v1::Item*)>;
 
   struct Options {
     size_t max_record_bytes = 64 * 1024;  // a JSONL line or a text chunk
@@ -44,6 +47,9 @@ class Splitter {
                                   const OnBad& on_bad);
   [[nodiscard]] absl::Status Finish(const OnItem& on_item, const OnBad& on_bad);
 
+  // Every CSV and JSONL row passes `check` from now on (text chunks are not rows of fields).
+  void set_check(CheckItem check) { check_ = std::move(check); }
+
   uint64_t items() const { return next_index_; }
   uint64_t quarantined() const { return quarantined_; }
 
@@ -51,6 +57,7 @@ class Splitter {
   absl::Status OnCsvRow(CsvReader::Row row, const OnItem& on_item, const OnBad& on_bad);
   void OnLine(std::string line, uint64_t line_no, const OnItem& on_item, const OnBad& on_bad);
   void EmitText(const OnItem& on_item, const OnBad& on_bad);
+  void Emit(microwork::v1::Item item, const OnItem& on_item, const OnBad& on_bad);
   void Bad(uint64_t line, std::string reason, const OnBad& on_bad);
 
   microwork::v1::SplitStage spec_;
@@ -67,6 +74,7 @@ class Splitter {
   std::string text_;
   uint64_t text_start_line_ = 1;
   uint64_t text_units_ = 0;  // lines or code points in text_
+  CheckItem check_;
   uint64_t next_index_ = 0;
   uint64_t quarantined_ = 0;
 };

@@ -51,6 +51,36 @@ TEST(SplitterTest, CsvRowsBecomeItemsAndBadRowsAreQuarantined) {
   EXPECT_EQ(out->bad[0].reason, "expected 2 fields as in the header, got 3");
 }
 
+TEST(SplitterTest, ACheckRefusesRowsBeforeTheyTakeAnIndexAndMayChangeThem) {
+  for (auto format : {microwork::v1::FORMAT_CSV, microwork::v1::FORMAT_JSONL}) {
+    Splitter splitter(MakeSpec(microwork::v1::SPLIT_ROWS), format);
+    splitter.set_check([](Item* item) -> std::string {
+      if (item->fields(0).value() == "b") return "b is refused";
+      item->mutable_fields(0)->set_value(item->fields(0).value() + "!");
+      return "";
+    });
+    Out out;
+    auto on_item = [&](Item i) { out.items.push_back(std::move(i)); };
+    auto on_bad = [&](BadRow b) { out.bad.push_back(std::move(b)); };
+    const std::string text = format == microwork::v1::FORMAT_CSV
+                                 ? "x\na\nb\nc\n"
+                                 : "{\"x\":\"a\"}\n{\"x\":\"b\"}\n{\"x\":\"c\"}\n";
+    ASSERT_TRUE(splitter.Feed(text, on_item, on_bad).ok());
+    ASSERT_TRUE(splitter.Finish(on_item, on_bad).ok());
+    ASSERT_EQ(out.items.size(), 2u);
+    EXPECT_EQ(out.items[0].index(), 0u);
+    EXPECT_EQ(out.items[0].fields(0).value(), "a!");
+    EXPECT_EQ(out.items[1].index(), 1u);
+    EXPECT_EQ(out.items[1].fields(0).value(), "c!");
+    const uint64_t b_line = format == microwork::v1::FORMAT_CSV ? 3 : 2;
+    ASSERT_EQ(out.bad.size(), 1u);
+    EXPECT_EQ(out.bad[0].line, b_line);
+    EXPECT_EQ(out.bad[0].reason, "b is refused");
+    EXPECT_EQ(splitter.items(), 2u);
+    EXPECT_EQ(splitter.quarantined(), 1u);
+  }
+}
+
 TEST(SplitterTest, EmptyCsvAndBadHeaderAreErrors) {
   EXPECT_EQ(Split(MakeSpec(microwork::v1::SPLIT_ROWS), microwork::v1::FORMAT_CSV, "", 5)
                 .status()

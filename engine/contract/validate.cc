@@ -7,9 +7,11 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "absl/time/time.h"
 #include "engine/common/ids.h"
 #include "engine/common/money.h"
+#include "engine/contract/csv_reader.h"
 
 namespace mw::contract {
 
@@ -119,6 +121,37 @@ class Validator {
         Error(p, "needs a path or inline_text");
       } else if (in.source_case() == microwork::v1::Input::kPath && in.path().empty()) {
         Error(p + ".path", "must not be empty");
+      }
+      Media(in, p);
+    }
+  }
+
+  // Media fields name files the client sends before the input, so the input must be one it
+  // reads from a file, made of rows with fields.
+  void Media(const microwork::v1::Input& in, const std::string& p) {
+    if (!in.media_folder().empty()) {
+      if (std::string why = MediaNameProblem(in.media_folder()); !why.empty()) {
+        Error(p + ".media_folder", why);
+      }
+    }
+    if (in.media().empty()) return;
+    if (in.source_case() != microwork::v1::Input::kPath) {
+      Error(p + ".media", "media files come with an input read from a file (path), not inline");
+    }
+    if (in.format() == microwork::v1::FORMAT_TEXT) {
+      Error(p + ".media", "media fields need rows with fields: FORMAT_CSV or FORMAT_JSONL");
+    }
+    std::set<std::string> fields;
+    for (int j = 0; j < in.media_size(); ++j) {
+      const auto& m = in.media(j);
+      const std::string q = absl::StrCat(p, ".media[", j, "]");
+      if (m.field().empty()) {
+        Error(q + ".field", "expected the name of a field whose values name files");
+      } else if (!fields.insert(m.field()).second) {
+        Error(q + ".field", absl::StrCat("\"", m.field(), "\" is named by an earlier media field"));
+      }
+      if (m.kind() != microwork::v1::MEDIA_IMAGE && m.kind() != microwork::v1::MEDIA_AUDIO) {
+        Error(q + ".kind", "expected MEDIA_IMAGE or MEDIA_AUDIO");
       }
     }
   }
@@ -838,6 +871,25 @@ class Validator {
 
 std::vector<ContractError> ValidateContract(const Contract& contract, const Limits& limits) {
   return Validator(contract, limits).Run();
+}
+
+std::string MediaNameProblem(absl::string_view name) {
+  if (name.empty()) return "is empty";
+  if (name.size() > 255) return absl::StrCat("is ", name.size(), " bytes, more than 255");
+  if (!IsValidUtf8(name)) return "is not valid UTF-8";
+  for (unsigned char ch : name) {
+    if (ch < 0x20 || ch == 0x7f || ch == '\\') {
+      return "has a control character or a backslash: expected a relative path with / between "
+             "folders";
+    }
+  }
+  if (name.front() == '/') return "is an absolute path: expected one relative to the contract";
+  for (absl::string_view part : absl::StrSplit(name, '/')) {
+    if (part.empty() || part == "." || part == "..") {
+      return "has an empty, \".\" or \"..\" part: expected a path that stays inside its folder";
+    }
+  }
+  return "";
 }
 
 absl::Status ErrorsToStatus(const std::vector<ContractError>& errors) {

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 #include "microwork/v1/contract.pb.h"
 
 namespace mw::contract {
@@ -40,6 +41,12 @@ struct Limits {
 // that the dispatcher can run the shape. Returns an empty vector when the contract is valid.
 std::vector<ContractError> ValidateContract(const microwork::v1::Contract& contract,
                                             const Limits& limits);
+
+// Why `name` cannot name a media file or folder (what is wrong and what was expected), or ""
+// when it is a relative path that stays inside its folder: no empty, "." or ".." part, no
+// leading "/", no backslash or control character, valid UTF-8, at most 255 bytes. The client
+// and the dispatcher apply the same rule.
+std::string MediaNameProblem(absl::string_view name);
 
 // INVALID_ARGUMENT listing every error on its own line ("path: message"), or OK when none.
 absl::Status ErrorsToStatus(const std::vector<ContractError>& errors);

@@ -164,6 +164,28 @@ TEST(ValidateTest, AGathersQuorumCountsPieces) {
                  "\"label\" (10), got 11"}}));
 }
 
+TEST(ValidateTest, MediaNamesStayInsideTheirFolder) {
+  for (const char* good : {"a.jpg", "scans/2026/r 12.jpg", "ünïcode.png", "..a/b..c"}) {
+    EXPECT_EQ(MediaNameProblem(good), "") << good;
+  }
+  EXPECT_EQ(MediaNameProblem(""), "is empty");
+  EXPECT_EQ(MediaNameProblem(std::string(256, 'a')), "is 256 bytes, more than 255");
+  EXPECT_EQ(MediaNameProblem("/etc/passwd"),
+            "is an absolute path: expected one relative to the contract");
+  for (const char* bad : {"../x.jpg", "a/../../x", "a//b", "./a", "a/"}) {
+    EXPECT_EQ(MediaNameProblem(bad),
+              "has an empty, \".\" or \"..\" part: expected a path that stays inside its folder")
+        << bad;
+  }
+  for (const char* bad : {"a\\b", "a\nb", "a\x7f"}) {
+    EXPECT_EQ(MediaNameProblem(bad),
+              "has a control character or a backslash: expected a relative path with / between "
+              "folders")
+        << bad;
+  }
+  EXPECT_EQ(MediaNameProblem("a\xff.jpg"), "is not valid UTF-8");
+}
+
 TEST(ValidateTest, GoodContractHasNoErrors) {
   EXPECT_TRUE(ValidateContract(Good(), Limits()).empty());
   EXPECT_EQ(TopologicalOrder(Good()), (std::vector<int>{0, 1, 2}));
@@ -247,6 +269,28 @@ INSTANTIATE_TEST_SUITE_P(
              {{"stages[1].human.answer.comparison.b_field", "must differ from a_field"},
               {"stages[1].human.answer.comparison.max_reason_length",
                absl::StrCat("at most ", Limits().max_text_length)}}},
+        Case{"MediaOnInlineTextRows",
+             [](Contract* c) {
+               auto* in = c->mutable_inputs(0);
+               in->set_inline_text("a\nb\n");
+               in->set_format(microwork::v1::FORMAT_TEXT);
+               in->set_media_folder("../photos");
+               auto* m = in->add_media();
+               m->set_field("photo");
+               m->set_kind(microwork::v1::MEDIA_IMAGE);
+               *in->add_media() = *m;
+               in->add_media()->set_field("clip");
+             },
+             {{"inputs[0].media_folder",
+               "has an empty, \".\" or \"..\" part: expected a path that stays inside its "
+               "folder"},
+              {"inputs[0].media",
+               "media files come with an input read from a file (path), not inline"},
+              {"inputs[0].media", "media fields need rows with fields: FORMAT_CSV or FORMAT_JSONL"},
+              {"inputs[0].media[1].field", "\"photo\" is named by an earlier media field"},
+              {"inputs[0].media[2].kind", "expected MEDIA_IMAGE or MEDIA_AUDIO"},
+              {"stages[0].split.by",
+               "SPLIT_ROWS needs an input in FORMAT_CSV, but \"reviews\" is FORMAT_TEXT"}}},
         Case{"RankingOfOneField",
              [](Contract* c) {
                auto* h = c->mutable_stages(1)->mutable_human();

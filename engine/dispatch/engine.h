@@ -82,6 +82,7 @@ class Engine : private JobIntake {
     int64_t start_to_close_ms = 3'600'000;
     uint32_t max_credit_per_worker = 50;  // assignments one worker may hold at once
     contract::Limits limits;
+    MediaCaps media;                    // per file and per submission (README, Limits)
     size_t staging_batch_items = 2000;  // items per staging write during a submission
     // Retries: after each expired lease a task waits retry_base_ms * 2^(failures - 1), up to
     // retry_max_ms, with jitter in [50%, 100%]; after max_attempts expiries it is dead-lettered.
@@ -153,6 +154,20 @@ class Engine : private JobIntake {
   // Submission takes the inputs' chunks; nothing is visible until Submission::Finish.
   [[nodiscard]] absl::StatusOr<std::unique_ptr<Submission>> BeginSubmission(
       const v1::ContractHeader& header);
+
+  // Which of `sha256s` (lower-case hex) the dispatcher has no media file for, in their order.
+  // INVALID_ARGUMENT for more than 1000 or one that is not a SHA-256.
+  [[nodiscard]] absl::StatusOr<std::vector<std::string>> MissingMedia(
+      const std::vector<std::string>& sha256s) const;
+  // Calls `emit` with the bytes of media file `sha256` from `offset` to its end, in pieces of at
+  // most keys::kMediaChunkBytes, the last flagged (a file of `offset` bytes: one empty piece);
+  // stops early when `emit` returns false. NOT_FOUND for a file not kept; OUT_OF_RANGE for an
+  // offset past its end.
+  [[nodiscard]] absl::Status ReadMedia(
+      const std::string& sha256, uint64_t offset,
+      const std::function<bool(absl::string_view, bool)>& emit) const;
+  // The caps on media files (Options::media).
+  const MediaCaps& media_caps() const { return options_.media; }
 
   [[nodiscard]] absl::StatusOr<v1::Job> GetJob(const std::string& job_id) const;
   std::vector<v1::Job> ListJobs() const;
@@ -332,6 +347,9 @@ class Engine : private JobIntake {
   void DropStaged(const std::string& job_id) override;
   std::vector<v1::Centre> Centres() const override ABSL_LOCKS_EXCLUDED(mu_);
   absl::StatusOr<v1::SubmitContractReply> CreateJob(NewJob job) override ABSL_LOCKS_EXCLUDED(mu_);
+  // MediaShelf (job_intake.cc): kMedia, by hash.
+  absl::StatusOr<std::optional<v1::Media>> FindMedia(const std::string& sha256) const override;
+  absl::Status StoreMedia(const v1::Media& media, absl::string_view bytes) override;
 
   Engine(std::unique_ptr<storage::Store> store, const Clock* clock, const Options& options);
   absl::Status Recover();

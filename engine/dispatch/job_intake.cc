@@ -37,7 +37,8 @@ absl::StatusOr<std::unique_ptr<Submission>> Engine::BeginSubmission(
   auto sub = std::make_unique<Submission>(
       static_cast<JobIntake*>(this), header, job_id, replay,
       Submission::Options{.staging_batch_items = options_.staging_batch_items,
-                          .max_items = options_.limits.max_items});
+                          .max_items = options_.limits.max_items,
+                          .media = options_.media});
   MW_RETURN_IF_ERROR(sub->Start());
   return sub;
 }
@@ -51,6 +52,73 @@ void Engine::DropStaged(const std::string& job_id) {
 }
 
 std::vector<v1::Centre> Engine::Centres() const { return ListCentres(); }
+
+absl::StatusOr<std::optional<v1::Media>> Engine::FindMedia(const std::string& sha256) const {
+  v1::Media media;
+  absl::Status s = store_->GetRecord(Cf::kMedia, keys::MediaInfo(sha256), &media);
+  if (absl::IsNotFound(s)) return std::nullopt;
+  MW_RETURN_IF_ERROR(s);
+  return media;
+}
+
+absl::Status Engine::StoreMedia(const v1::Media& media, absl::string_view bytes) {
+  Batch batch;
+  for (size_t at = 0, i = 0; at < bytes.size(); at += keys::kMediaChunkBytes, ++i) {
+    batch.Put(Cf::kMedia, keys::MediaChunk(media.sha256(), static_cast<uint32_t>(i)),
+              bytes.substr(at, keys::kMediaChunkBytes));
+  }
+  // The record last in the batch: whoever finds it finds every chunk.
+  batch.PutRecord(Cf::kMedia, keys::MediaInfo(media.sha256()), media);
+  return store_->Write(std::move(batch), storage::Durability::kBuffered);
+}
+
+absl::Status Engine::ReadMedia(const std::string& sha256, uint64_t offset,
+                               const std::function<bool(absl::string_view, bool)>& emit) const {
+  MW_ASSIGN_OR_RETURN(std::optional<v1::Media> media, FindMedia(sha256));
+  if (!media.has_value()) {
+    return absl::NotFoundError(absl::StrCat("media ", sha256.substr(0, 64), ": not kept here"));
+  }
+  const uint64_t size = media->bytes();
+  if (offset > size) {
+    return absl::OutOfRangeError(
+        absl::StrCat("media ", sha256, ": offset ", offset, " is past its ", size, " bytes"));
+  }
+  if (offset == size) {
+    emit("", true);
+    return absl::OkStatus();
+  }
+  for (uint64_t i = offset / keys::kMediaChunkBytes; i * keys::kMediaChunkBytes < size; ++i) {
+    MW_ASSIGN_OR_RETURN(
+        std::optional<std::string> chunk,
+        store_->Get(Cf::kMedia, keys::MediaChunk(sha256, static_cast<uint32_t>(i))));
+    const uint64_t start = i * keys::kMediaChunkBytes;
+    if (!chunk.has_value() || start + chunk->size() > size) {
+      return absl::DataLossError(absl::StrCat("media ", sha256, ": chunk ", i, " is missing"));
+    }
+    absl::string_view data(*chunk);
+    if (offset > start) data.remove_prefix(offset - start);
+    if (!emit(data, start + chunk->size() == size)) return absl::OkStatus();
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<std::string>> Engine::MissingMedia(
+    const std::vector<std::string>& sha256s) const {
+  if (sha256s.size() > 1000) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("sha256: at most 1000 in one call, got ", sha256s.size()));
+  }
+  std::vector<std::string> missing;
+  for (const std::string& sha : sha256s) {
+    if (sha.size() != 64 || sha.find_first_not_of("0123456789abcdef") != std::string::npos) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "sha256: expected 64 lower-case hex digits, got \"", sha.substr(0, 80), "\""));
+    }
+    MW_ASSIGN_OR_RETURN(std::optional<v1::Media> media, FindMedia(sha));
+    if (!media.has_value()) missing.push_back(sha);
+  }
+  return missing;
+}
 
 absl::StatusOr<v1::SubmitContractReply> Engine::CreateJob(NewJob job) {
   const v1::Contract& c = job.header->contract();

@@ -27,7 +27,8 @@ Submission::Submission(JobIntake* intake, v1::ContractHeader header, std::string
       options_(options),
       header_(std::move(header)),
       job_id_(std::move(job_id)),
-      replay_(replay) {}
+      replay_(replay),
+      media_(intake, options.media, /*keep=*/!header_.dry_run()) {}
 
 Submission::~Submission() {
   if (!finished_ && !replay_ && !header_.dry_run()) {
@@ -44,12 +45,13 @@ absl::Status Submission::Start() {
     for (const auto& in : c.inputs()) {
       if (in.name() != split_input_) continue;
       splitter_ = std::make_unique<contract::Splitter>(stage.split(), in.format());
+      CheckMedia(in.name(), splitter_.get());
       if (in.source_case() == v1::Input::kInlineText) {
         v1::InputChunk chunk;
         chunk.set_input(in.name());
         chunk.set_data(in.inline_text());
         chunk.set_last(true);
-        MW_RETURN_IF_ERROR(AddChunk(chunk));
+        MW_RETURN_IF_ERROR(FeedChunk(chunk));
       }
     }
   }
@@ -69,16 +71,42 @@ absl::Status Submission::Start() {
       g.answer_field =
           stage.human().gold_answer_field().empty() ? "answer" : stage.human().gold_answer_field();
       g.splitter = std::make_unique<contract::Splitter>(*split, in.format());
+      CheckMedia(in.name(), g.splitter.get());
       if (in.source_case() == v1::Input::kInlineText) {
         v1::InputChunk chunk;
         chunk.set_input(in.name());
         chunk.set_data(in.inline_text());
         chunk.set_last(true);
-        MW_RETURN_IF_ERROR(AddChunk(chunk));
+        MW_RETURN_IF_ERROR(FeedChunk(chunk));
       }
     }
   }
   return absl::OkStatus();
+}
+
+void Submission::CheckMedia(const std::string& input, contract::Splitter* splitter) {
+  for (const v1::Input& in : header_.contract().inputs()) {
+    if (in.name() != input || in.media().empty()) continue;
+    splitter->set_check([this, &in](v1::Item* item) { return media_.Attach(in, item); });
+  }
+}
+
+absl::Status Submission::AddMediaFile(const v1::MediaFile& file) {
+  if (inputs_started_) {
+    return absl::InvalidArgumentError(absl::StrCat("media_file \"", file.name().substr(0, 80),
+                                                   "\": media files come before the inputs"));
+  }
+  hasher_.Update(DeterministicBytes(file));
+  if (replay_) return absl::OkStatus();
+  return media_.AddFile(file);
+}
+
+absl::Status Submission::AddMediaChunk(const v1::MediaChunk& chunk) {
+  if (replay_) return absl::OkStatus();  // the file's sha256, hashed with its name, stands for it
+  if (inputs_started_) {
+    return absl::InvalidArgumentError("media_chunk: media files come before the inputs");
+  }
+  return media_.AddChunk(chunk);
 }
 
 void Submission::Quarantine(const std::string& input, contract::BadRow bad) {
@@ -118,6 +146,14 @@ absl::Status Submission::Flush() {
 }
 
 absl::Status Submission::AddChunk(const v1::InputChunk& chunk) {
+  if (!inputs_started_) {
+    inputs_started_ = true;
+    if (!replay_) MW_RETURN_IF_ERROR(media_.Close());
+  }
+  return FeedChunk(chunk);
+}
+
+absl::Status Submission::FeedChunk(const v1::InputChunk& chunk) {
   bool known = false;
   for (const auto& in : header_.contract().inputs()) known = known || in.name() == chunk.input();
   if (!known) {
@@ -182,6 +218,7 @@ absl::StatusOr<v1::SubmitContractReply> Submission::Finish() {
   const std::string hash = hasher_.Finish();
   const v1::Contract& c = header_.contract();
   if (!replay_) {
+    MW_RETURN_IF_ERROR(media_.Close());
     if (!split_input_done_) {
       return absl::InvalidArgumentError(
           absl::StrCat("input \"", split_input_, "\": the stream ended before its last chunk"));

@@ -25,6 +25,7 @@
 #include "engine/common/sha256.h"
 #include "engine/contract/splitter.h"
 #include "engine/contract/validate.h"
+#include "engine/dispatch/media_receiver.h"
 #include "engine/storage/store.h"
 #include "microwork/v1/records.pb.h"
 #include "microwork/v1/services.pb.h"
@@ -46,8 +47,8 @@ struct NewJob {
   microwork::v1::SubmitContractReply reply;  // the quarantine report so far
 };
 
-// What a Submission needs from the dispatcher.
-class JobIntake {
+// What a Submission needs from the dispatcher (media: MediaShelf's).
+class JobIntake : public MediaShelf {
  public:
   // Writes staged items, buffered (made durable by CreateJob's synced write).
   [[nodiscard]] virtual absl::Status StageItems(storage::Batch batch) = 0;
@@ -70,6 +71,7 @@ class Submission {
     size_t staging_batch_items = 2000;  // items per staging write
     // Items when the contract sets no caps.max_items (Engine::Options::limits).
     uint64_t max_items = contract::Limits().max_items;
+    MediaCaps media;
   };
   // `job_id` empty when `replay` or a dry run. Call Start before anything else.
   Submission(JobIntake* intake, microwork::v1::ContractHeader header, std::string job_id,
@@ -80,6 +82,9 @@ class Submission {
 
   // Hashes the header and splits the inputs carried inline in the contract.
   [[nodiscard]] absl::Status Start();
+  // The media files the rows name, each before any input chunk (MediaReceiver: what is refused).
+  [[nodiscard]] absl::Status AddMediaFile(const microwork::v1::MediaFile& file);
+  [[nodiscard]] absl::Status AddMediaChunk(const microwork::v1::MediaChunk& chunk);
   // INVALID_ARGUMENT for a chunk of an input the contract lacks, data after an input's last
   // chunk, or more items than the cap.
   [[nodiscard]] absl::Status AddChunk(const microwork::v1::InputChunk& chunk);
@@ -96,6 +101,10 @@ class Submission {
     bool done = false;
   };
   absl::Status Flush();
+  // AddChunk's work; also for the inputs carried inline, which come before any media.
+  absl::Status FeedChunk(const microwork::v1::InputChunk& chunk);
+  // Gives `splitter` of `input` the media check, when the input has media fields.
+  void CheckMedia(const std::string& input, contract::Splitter* splitter);
   void Quarantine(const std::string& input, contract::BadRow bad);
   absl::Status AddGoldItem(GoldInput* gold, microwork::v1::Item item, uint64_t line,
                            const std::string& input);
@@ -106,6 +115,8 @@ class Submission {
   std::string job_id_;
   bool replay_;          // the key was seen before: only hash, compare and replay
   Sha256Hasher hasher_;  // over the header, then every chunk in order
+  MediaReceiver media_;
+  bool inputs_started_ = false;  // an input chunk arrived: no more media
   std::unique_ptr<contract::Splitter> splitter_;
   std::string split_input_;
   std::map<std::string, GoldInput> gold_;     // by input name

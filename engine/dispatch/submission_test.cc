@@ -2,12 +2,15 @@
 // asks for, and what it refuses before asking.
 #include "engine/dispatch/submission.h"
 
+#include <map>
 #include <set>
 
 #include "absl/strings/str_cat.h"
+#include "engine/common/sha256.h"
 #include "engine/contract/contract_file.h"
 #include "engine/dispatch/job_run.h"
 #include "engine/dispatch/plan.h"
+#include "engine/media/test_media.h"
 #include "gtest/gtest.h"
 
 namespace mw::dispatch {
@@ -63,6 +66,19 @@ class RecordingIntake : public JobIntake {
     return reply;
   }
 
+  absl::StatusOr<std::optional<v1::Media>> FindMedia(const std::string& sha) const override {
+    auto it = shelf.find(sha);
+    if (it == shelf.end()) return std::nullopt;
+    return it->second;
+  }
+  absl::Status StoreMedia(const v1::Media& media, absl::string_view bytes) override {
+    shelf[media.sha256()] = media;
+    stored_bytes += bytes.size();
+    return absl::OkStatus();
+  }
+
+  std::map<std::string, v1::Media> shelf;
+  uint64_t stored_bytes = 0;
   std::vector<size_t> staged_batches;  // items per StageItems call
   std::set<std::string> dropped;
   std::vector<NewJob> created;
@@ -129,6 +145,46 @@ TEST(SubmissionTest, ItemsAreStagedInBatchesAndTheJobCarriesTheGoldTasks) {
   EXPECT_EQ(job.reply.quarantined(0).input(), "checks");
   EXPECT_EQ(job.reply.quarantined(0).line(), 3u);
   EXPECT_TRUE(intake.dropped.empty());
+}
+
+TEST(SubmissionTest, RowsNamingMediaGetTheFilesOrAreQuarantinedBeforeTheyTakeAnIndex) {
+  RecordingIntake intake;
+  v1::ContractHeader header = Header("k-media");
+  auto* media = header.mutable_contract()->mutable_inputs(0)->add_media();
+  media->set_field("text");  // the rows' second column names a file
+  media->set_kind(v1::MEDIA_IMAGE);
+  const std::string jpeg = media::TestImage(120, 90);
+  const std::string sha = ToHex(Sha256(jpeg));
+  Submission sub(&intake, header, "job-7", false, {});
+  ASSERT_TRUE(sub.Start().ok());
+  v1::MediaFile file;
+  file.set_name("a.jpg");
+  file.set_sha256(sha);
+  file.set_bytes(jpeg.size());
+  ASSERT_TRUE(sub.AddMediaFile(file).ok());
+  v1::MediaChunk chunk;
+  chunk.set_sha256(sha);
+  chunk.set_data(jpeg);
+  chunk.set_last(true);
+  ASSERT_TRUE(sub.AddMediaChunk(chunk).ok());
+  ASSERT_TRUE(sub.AddChunk(Chunk("id,text\n1,a.jpg\n2,b.jpg\n3,a.jpg\n", true)).ok());
+  // Media come before the inputs.
+  file.set_name("late.jpg");
+  EXPECT_EQ(std::string(sub.AddMediaFile(file).message()),
+            "media_file \"late.jpg\": media files come before the inputs");
+  auto reply = sub.Finish();
+  ASSERT_TRUE(reply.ok()) << reply.status();
+  EXPECT_EQ(reply->plan().items(), 2u);
+  ASSERT_EQ(intake.created.size(), 1u);
+  EXPECT_EQ(intake.created[0].items, 2u);
+  ASSERT_EQ(intake.shelf.size(), 1u);
+  EXPECT_EQ(intake.shelf[sha].width(), 120u);
+  EXPECT_EQ(intake.stored_bytes, jpeg.size());
+  // The gold input's "maybe" and the row naming a file never sent.
+  ASSERT_EQ(reply->quarantined_total(), 2u);
+  EXPECT_EQ(reply->quarantined(1).input(), "items");
+  EXPECT_EQ(reply->quarantined(1).line(), 3u);
+  EXPECT_EQ(reply->quarantined(1).reason(), "text: \"b.jpg\" was not sent with the contract");
 }
 
 TEST(SubmissionTest, AReplayOnlyHashesAndAnotherBodyHashesDifferently) {

@@ -60,6 +60,8 @@ const char* CfName(Cf cf) {
       return "teams";
     case Cf::kSessions:
       return "sessions";
+    case Cf::kMedia:
+      return "media";
     case Cf::kCount:
       break;
   }
@@ -78,6 +80,7 @@ std::vector<Cf> FamiliesOf(Schema schema) {
   for (int i = static_cast<int>(Cf::kMeta); i <= static_cast<int>(Cf::kPayouts); ++i) {
     families.push_back(static_cast<Cf>(i));
   }
+  families.push_back(Cf::kMedia);
   return families;
 }
 

@@ -39,6 +39,9 @@ enum class Cf : int {
   kReservations,  // keys::Reservation(id) -> StageReservation (before: in kMeta)
   kTeams,         // keys::Team(name) -> Team (before: in kMeta)
   kSessions,      // keys::WebSession(token hash) -> WebSession (before: in kMeta)
+  // Dispatcher, added after the agent's: media files by SHA-256 (keys::MediaInfo, MediaChunk),
+  // kept in blob files (large values, written once).
+  kMedia,
   kCount,
 };
 

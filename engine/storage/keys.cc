@@ -155,6 +155,14 @@ std::optional<std::pair<std::string, std::string>> ParseWorkerJob(absl::string_v
 
 std::string Payout(absl::string_view batch_id) { return std::string(batch_id); }
 
+std::string MediaInfo(absl::string_view sha256_hex) { return absl::StrCat(sha256_hex, "/i"); }
+
+std::string MediaChunk(absl::string_view sha256_hex, uint32_t index) {
+  std::string k = absl::StrCat(sha256_hex, "/c");
+  AppendU32(&k, index);
+  return k;
+}
+
 std::optional<TaskKey> ParseTask(absl::string_view key) {
   KeyReader r(key);
   TaskKey out;

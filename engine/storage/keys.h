@@ -7,6 +7,7 @@
 #ifndef MW_ENGINE_STORAGE_KEYS_H_
 #define MW_ENGINE_STORAGE_KEYS_H_
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -66,6 +67,11 @@ std::string WorkerJob(absl::string_view worker_account, absl::string_view job_id
 // Splits a WorkerJob key; nullopt when malformed.
 std::optional<std::pair<std::string, std::string>> ParseWorkerJob(absl::string_view key);
 std::string Payout(absl::string_view batch_id);
+// Media (kMedia), by the lower-case hex SHA-256 of the file: what the file is (a Media record),
+// and its bytes in chunks of kMediaChunkBytes, numbered from 0.
+inline constexpr size_t kMediaChunkBytes = 256 * 1024;
+std::string MediaInfo(absl::string_view sha256_hex);
+std::string MediaChunk(absl::string_view sha256_hex, uint32_t index);
 
 struct TaskKey {
   std::string job_id;

@@ -143,7 +143,14 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& dir, Schem
 
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
   const std::vector<Cf> families = FamiliesOf(schema);
-  for (Cf cf : families) descriptors.emplace_back(CfName(cf), cf_options);
+  // Media files are large values written once and read in order: blob files keep them out of
+  // compaction's way.
+  rocksdb::ColumnFamilyOptions media_options(cf_options);
+  media_options.enable_blob_files = true;
+  media_options.min_blob_size = 4096;
+  for (Cf cf : families) {
+    descriptors.emplace_back(CfName(cf), cf == Cf::kMedia ? media_options : cf_options);
+  }
 
   std::vector<rocksdb::ColumnFamilyHandle*> opened;
   rocksdb::DB* raw = nullptr;

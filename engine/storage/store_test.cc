@@ -1,5 +1,6 @@
 #include "engine/storage/store.h"
 
+#include <algorithm>
 #include <set>
 
 #include "engine/storage/keys.h"
@@ -129,6 +130,9 @@ TEST(ColumnFamiliesTest, EveryFamilyHasAUniqueName) {
   for (Schema schema : {Schema::kDispatcher, Schema::kAgent}) {
     EXPECT_EQ(FamiliesOf(schema).front(), Cf::kDefault);
   }
+  const std::vector<Cf> dispatcher = FamiliesOf(Schema::kDispatcher);
+  EXPECT_EQ(dispatcher.back(), Cf::kMedia);
+  EXPECT_EQ(std::count(dispatcher.begin(), dispatcher.end(), Cf::kSessions), 0);
 }
 
 }  // namespace

@@ -21,11 +21,12 @@ RULES = {
     "engine/ledger/": ["engine/common/", "engine/storage/", "engine/ledger/"],
     "engine/contract/": ["engine/common/", "engine/contract/", "qa/"],
     "engine/metrics/": ["engine/metrics/"],
+    "engine/media/": ["engine/media/"],
     # Work records: keys and the signed text, and the rules of the workers' voice, shared by the
     # dispatcher, the agent and mw (the contract's UTF-8 check reused).
     "engine/record/": ["engine/common/", "engine/record/", "engine/contract/csv_reader.h"],
     "engine/dispatch/": ["engine/common/", "engine/storage/", "engine/ledger/",
-                         "engine/contract/", "engine/dispatch/", "engine/record/", "qa/"],
+                         "engine/contract/", "engine/media/", "engine/dispatch/", "engine/record/", "qa/"],
     "dispatcher/": ["engine/", "qa/", "proto/", "dispatcher/"],
     # The agent never reaches into the dispatcher's engine: only the answer rules it shares.
     "worker-agent/": ["engine/common/", "engine/storage/", "engine/contract/", "engine/metrics/",

@@ -255,6 +255,16 @@ std::optional<v1::CachedAssignment> AgentState::OpenNext(const std::string& work
   return cache_.OpenNext(worker, clock_->NowMs());
 }
 
+void AgentState::SetReady(std::function<bool(const v1::CachedAssignment&)> ready) {
+  absl::MutexLock l(&mu_);
+  cache_.set_ready(std::move(ready));
+}
+
+std::vector<v1::Media> AgentState::HeldMedia() const {
+  absl::MutexLock l(&mu_);
+  return cache_.HeldMedia();
+}
+
 std::optional<v1::CachedAssignment> AgentState::PeekNext(const std::string& worker) const {
   absl::MutexLock l(&mu_);
   return cache_.PeekNext(worker);

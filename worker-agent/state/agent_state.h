@@ -131,6 +131,11 @@ class AgentState {
   [[nodiscard]] absl::Status SaveLease(const v1::LeaseReply& reply);
   // Assignments held for `worker` and not yet answered.
   size_t HeldFor(const std::string& worker) const;
+  // Workers are given only assignments `ready` accepts (called under this state's lock: it
+  // must not call back into it).
+  void SetReady(std::function<bool(const v1::CachedAssignment&)> ready);
+  // Every media file the held assignments name, each once.
+  std::vector<v1::Media> HeldMedia() const;
   // The oldest assignment held for `worker`, marked opened now (for time on task).
   std::optional<v1::CachedAssignment> OpenNext(const std::string& worker);
   // The oldest assignment held for `worker`, left unopened (what the page shows before start).

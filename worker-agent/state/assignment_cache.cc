@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "engine/common/sha256.h"
 #include "engine/common/status_macros.h"
@@ -96,19 +97,41 @@ size_t AssignmentCache::HeldFor(const std::string& worker) const {
   return it == by_worker_.end() ? 0 : it->second.size();
 }
 
+const std::string* AssignmentCache::NextFor(const std::string& worker) const {
+  auto it = by_worker_.find(worker);
+  if (it == by_worker_.end()) return nullptr;
+  for (const std::string& id : it->second) {
+    if (!ready_ || ready_(held_.at(id))) return &id;
+  }
+  return nullptr;
+}
+
 std::optional<v1::CachedAssignment> AssignmentCache::OpenNext(const std::string& worker,
                                                               int64_t now_ms) {
-  auto it = by_worker_.find(worker);
-  if (it == by_worker_.end() || it->second.empty()) return std::nullopt;
-  v1::CachedAssignment& a = held_.at(it->second.front());
+  const std::string* id = NextFor(worker);
+  if (id == nullptr) return std::nullopt;
+  v1::CachedAssignment& a = held_.at(*id);
   if (a.opened_at_ms() == 0) a.set_opened_at_ms(now_ms);
   return a;
 }
 
 std::optional<v1::CachedAssignment> AssignmentCache::PeekNext(const std::string& worker) const {
-  auto it = by_worker_.find(worker);
-  if (it == by_worker_.end() || it->second.empty()) return std::nullopt;
-  return held_.at(it->second.front());
+  const std::string* id = NextFor(worker);
+  if (id == nullptr) return std::nullopt;
+  return held_.at(*id);
+}
+
+std::vector<v1::Media> AssignmentCache::HeldMedia() const {
+  std::vector<v1::Media> out;
+  absl::flat_hash_set<std::string> seen;
+  for (const auto& [worker, ids] : by_worker_) {
+    for (const std::string& id : ids) {
+      for (const v1::Field& f : held_.at(id).assignment().item().fields()) {
+        if (f.has_media() && seen.insert(f.media().sha256()).second) out.push_back(f.media());
+      }
+    }
+  }
+  return out;
 }
 
 std::vector<v1::CachedAssignment> AssignmentCache::HeldBy(const std::string& worker) const {

@@ -14,6 +14,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -48,13 +49,21 @@ class AssignmentCache {
   // request, in one synced write. Assignments held already are kept as they are.
   [[nodiscard]] absl::Status SaveLease(const microwork::v1::LeaseReply& reply);
 
+  // From now on OpenNext and PeekNext give only assignments `ready` accepts (the agent: every
+  // media file its item names is on disk), the oldest first.
+  void set_ready(std::function<bool(const microwork::v1::CachedAssignment&)> ready) {
+    ready_ = std::move(ready);
+  }
+  // Every media file the held assignments' items name, each once, in lease order per worker.
+  std::vector<microwork::v1::Media> HeldMedia() const;
+
   // How many assignments are held for `worker`.
   size_t HeldFor(const std::string& worker) const;
-  // The oldest assignment held for `worker`, marked opened at `now_ms` if it was not (memory
+  // The oldest ready assignment held for `worker`, marked opened at `now_ms` if it was not (memory
   // only: time on task is counted from here).
   std::optional<microwork::v1::CachedAssignment> OpenNext(const std::string& worker,
                                                           int64_t now_ms);
-  // The oldest assignment held for `worker`, left unopened.
+  // The oldest ready assignment held for `worker`, left unopened.
   std::optional<microwork::v1::CachedAssignment> PeekNext(const std::string& worker) const;
   // Every assignment held for `worker`, in lease order.
   std::vector<microwork::v1::CachedAssignment> HeldBy(const std::string& worker) const;
@@ -78,12 +87,15 @@ class AssignmentCache {
 
  private:
   void Hold(microwork::v1::CachedAssignment a);
+  // The id of the oldest ready assignment held for `worker`, or nullptr.
+  const std::string* NextFor(const std::string& worker) const;
 
   storage::Store* const store_;
   // Held assignments by id, and per worker in lease order.
   absl::flat_hash_map<std::string, microwork::v1::CachedAssignment> held_;
   std::map<std::string, std::deque<std::string>> by_worker_;
   std::optional<microwork::v1::LeaseRequest> pending_lease_;
+  std::function<bool(const microwork::v1::CachedAssignment&)> ready_;
 };
 
 }  // namespace mw::centre

@@ -1,6 +1,7 @@
 #include "worker-agent/state/assignment_cache.h"
 
 #include <memory>
+#include <set>
 
 #include "engine/storage/keys.h"
 #include "gmock/gmock.h"
@@ -125,6 +126,35 @@ TEST_F(AssignmentCacheTest, AnAnsweredAssignmentLeavesWithTheAnswersWriteAndThen
   EXPECT_EQ(cache_->Find("job-1/label/1@w1"), nullptr);
   Reload();
   EXPECT_EQ(cache_->HeldFor("w1"), 0u);
+}
+
+TEST_F(AssignmentCacheTest, AWorkerIsGivenOnlyTasksWhoseMediaAreReadyAndEveryFileIsListedOnce) {
+  v1::LeaseReply reply = Reply("w1", {1, 2, 3});
+  // Items 1 and 3 show the same photo; item 2 another.
+  for (int i : {0, 1, 2}) {
+    v1::Field* f = reply.mutable_assignments(i)->mutable_item()->add_fields();
+    f->set_name("photo");
+    f->mutable_media()->set_sha256(i == 1 ? "b" : "a");
+  }
+  ASSERT_TRUE(cache_->SaveLease(reply).ok());
+  std::vector<std::string> files;
+  for (const v1::Media& m : cache_->HeldMedia()) files.push_back(m.sha256());
+  EXPECT_THAT(files, ElementsAre("a", "b"));
+
+  std::set<std::string> on_disk;
+  cache_->set_ready([&](const v1::CachedAssignment& a) {
+    for (const v1::Field& f : a.assignment().item().fields()) {
+      if (f.has_media() && !on_disk.count(f.media().sha256())) return false;
+    }
+    return true;
+  });
+  EXPECT_FALSE(cache_->PeekNext("w1").has_value());
+  EXPECT_FALSE(cache_->OpenNext("w1", 5).has_value());
+  on_disk.insert("b");
+  EXPECT_EQ(cache_->PeekNext("w1")->assignment().task_id(), "job-1/label/2");
+  on_disk.insert("a");
+  EXPECT_EQ(cache_->OpenNext("w1", 5)->assignment().task_id(), "job-1/label/1");
+  EXPECT_EQ(cache_->HeldFor("w1"), 3u);
 }
 
 TEST_F(AssignmentCacheTest, AnUnreadableAssignmentIsDataLossNamingIt) {

@@ -1,0 +1,92 @@
+#include "engine/media/inspect.h"
+
+#include "absl/strings/str_cat.h"
+#include "engine/media/test_media.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace mw::media {
+namespace {
+
+namespace v1 = ::microwork::v1;
+using ::testing::HasSubstr;
+
+TEST(InspectMediaTest, ImagesAreDecodedWholeAndMeasured) {
+  for (const char* format : {"jpeg", "png", "webp"}) {
+    const std::string bytes = TestImage(640, 480, format);
+    absl::StatusOr<v1::Media> media = InspectMedia(bytes, MediaLimits());
+    ASSERT_TRUE(media.ok()) << format << ": " << media.status();
+    EXPECT_EQ(media->kind(), v1::MEDIA_IMAGE);
+    EXPECT_EQ(media->format(), format);
+    EXPECT_EQ(media->width(), 640u);
+    EXPECT_EQ(media->height(), 480u);
+    EXPECT_EQ(media->bytes(), bytes.size());
+    EXPECT_EQ(media->duration_ms(), 0u);
+  }
+}
+
+TEST(InspectMediaTest, AudioIsDecodedWholeAndTimed) {
+  const std::string bytes = TestWav(2500);
+  absl::StatusOr<v1::Media> media = InspectMedia(bytes, MediaLimits());
+  ASSERT_TRUE(media.ok()) << media.status();
+  EXPECT_EQ(media->kind(), v1::MEDIA_AUDIO);
+  EXPECT_EQ(media->format(), "wav");
+  EXPECT_EQ(media->duration_ms(), 2500u);
+  EXPECT_EQ(media->bytes(), bytes.size());
+  EXPECT_EQ(media->width(), 0u);
+}
+
+TEST(InspectMediaTest, ATruncatedImageIsRefused) {
+  for (const char* format : {"jpeg", "png", "webp"}) {
+    const std::string bytes = TestImage(640, 480, format);
+    absl::StatusOr<v1::Media> media =
+        InspectMedia(bytes.substr(0, bytes.size() / 2), MediaLimits());
+    ASSERT_FALSE(media.ok()) << format;
+    EXPECT_EQ(media.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_THAT(media.status().message(), HasSubstr(absl::StrCat("the ", format, " image")))
+        << media.status();
+  }
+}
+
+TEST(InspectMediaTest, TruncatedAudioIsRefused) {
+  const std::string bytes = TestWav(2000);
+  absl::StatusOr<v1::Media> media = InspectMedia(bytes.substr(0, bytes.size() / 2), MediaLimits());
+  ASSERT_FALSE(media.ok());
+  EXPECT_EQ(std::string(media.status().message()),
+            "the wav audio is truncated: its header claims more sound than the file holds");
+}
+
+TEST(InspectMediaTest, WhatIsNeitherIsRefusedWhateverItsName) {
+  for (const std::string& bytes : {std::string("id,text\n1,hello\n"), std::string(5000, '\xff'),
+                                   std::string("<svg xmlns=\"http://www.w3.org/2000/svg\" "
+                                               "width=\"10\" height=\"10\"></svg>")}) {
+    absl::StatusOr<v1::Media> media = InspectMedia(bytes, MediaLimits());
+    ASSERT_FALSE(media.ok());
+    EXPECT_EQ(media.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_THAT(media.status().message(), ::testing::AnyOf(HasSubstr("neither an image nor audio"),
+                                                           HasSubstr("not accepted")))
+        << media.status();
+  }
+  EXPECT_EQ(std::string(InspectMedia("", MediaLimits()).status().message()), "the file is empty");
+}
+
+TEST(InspectMediaTest, CapsAreCheckedBeforeDecoding) {
+  MediaLimits limits;
+  limits.max_pixels = 100 * 100;
+  EXPECT_EQ(std::string(InspectMedia(TestImage(101, 100), limits).status().message()),
+            "the image is 101x100 pixels, more than the 10000 pixels allowed");
+  EXPECT_TRUE(InspectMedia(TestImage(100, 100), limits).ok());
+
+  limits.max_file_bytes = 1000;
+  const std::string wav = TestWav(1000);
+  EXPECT_EQ(std::string(InspectMedia(wav, limits).status().message()),
+            absl::StrCat("the file is ", wav.size(), " bytes, more than the 1000 allowed"));
+
+  limits = MediaLimits();
+  limits.max_audio_ms = 1000;
+  EXPECT_EQ(std::string(InspectMedia(TestWav(3000), limits).status().message()),
+            "the audio lasts 3 s, more than the 1 s allowed");
+}
+
+}  // namespace
+}  // namespace mw::media
