@@ -13,11 +13,14 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/strip.h"
+#include "engine/media/vips.h"
 
 namespace mw::media {
 namespace {
 
 namespace v1 = ::microwork::v1;
+
+}  // namespace
 
 // libvips, once per process: no operation cache (every file is decoded once), one worker
 // thread (the dispatcher's core is shared), and no loader libvips marks untrusted.
@@ -30,6 +33,8 @@ void InitVips() {
     vips_block_untrusted_set(TRUE);
   });
 }
+
+namespace {
 
 // The accepted image loaders, by libvips's class name, and the format each reads. Any other
 // loader libvips has (ImageMagick's, SVG's, PDF's, ...) is never used.
@@ -51,13 +56,16 @@ const Loader* AcceptedLoader(const char* name) {
   return nullptr;
 }
 
-// libvips's pending error text, one line, cleared.
+}  // namespace
+
 std::string VipsError() {
   std::string text = vips_error_buffer();
   vips_error_clear();
   std::replace(text.begin(), text.end(), '\n', ' ');
   return std::string(absl::StripAsciiWhitespace(text));
 }
+
+namespace {
 
 absl::StatusOr<v1::Media> InspectImage(absl::string_view bytes, const Loader* found,
                                        const MediaLimits& limits) {

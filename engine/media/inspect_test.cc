@@ -1,6 +1,7 @@
 #include "engine/media/inspect.h"
 
 #include "absl/strings/str_cat.h"
+#include "engine/media/phone_image.h"
 #include "engine/media/test_media.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -86,6 +87,28 @@ TEST(InspectMediaTest, CapsAreCheckedBeforeDecoding) {
   limits.max_audio_ms = 1000;
   EXPECT_EQ(std::string(InspectMedia(TestWav(3000), limits).status().message()),
             "the audio lasts 3 s, more than the 1 s allowed");
+}
+
+TEST(PhoneImageTest, AnImageIsServedWithinItsLongSideKeepingItsShape) {
+  EXPECT_EQ(PhoneSize(4000, 3000, 1024), std::make_pair(1024u, 768u));
+  EXPECT_EQ(PhoneSize(3000, 4000, 1024), std::make_pair(768u, 1024u));
+  EXPECT_EQ(PhoneSize(5000, 2, 1024), std::make_pair(1024u, 1u));
+  EXPECT_EQ(PhoneSize(800, 600, 1024), std::make_pair(800u, 600u));  // never enlarged
+
+  for (const char* format : {"jpeg", "png"}) {
+    absl::StatusOr<std::string> phone =
+        PhoneImage(TestImage(4000, 3000, format), {.long_side = 1024, .quality = 60});
+    ASSERT_TRUE(phone.ok()) << phone.status();
+    absl::StatusOr<v1::Media> served = InspectMedia(*phone, MediaLimits());
+    ASSERT_TRUE(served.ok()) << served.status();
+    EXPECT_EQ(served->format(), "jpeg");
+    EXPECT_EQ(served->width(), 1024u) << format;
+    EXPECT_EQ(served->height(), 768u) << format;
+  }
+  absl::StatusOr<std::string> small = PhoneImage(TestImage(300, 200), {});
+  ASSERT_TRUE(small.ok());
+  EXPECT_EQ(InspectMedia(*small, MediaLimits())->width(), 300u);
+  EXPECT_EQ(PhoneImage("not an image", {}).status().code(), absl::StatusCode::kInvalidArgument);
 }
 
 }  // namespace

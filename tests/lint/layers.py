@@ -30,6 +30,8 @@ RULES = {
     "dispatcher/": ["engine/", "qa/", "proto/", "dispatcher/"],
     # The agent never reaches into the dispatcher's engine: only the answer rules it shares.
     "worker-agent/": ["engine/common/", "engine/storage/", "engine/contract/", "engine/metrics/",
+                      "engine/media/phone_image.h", "engine/media/inspect.h",
+                      "engine/media/test_media.h",
                       "engine/record/", "engine/dispatch/answers.h", "qa/", "proto/", "worker-agent/"],
     # The operator's command line: pure rules only (no storage, no ledger, no engine).
     "cli/": ["engine/common/", "engine/contract/", "engine/record/", "engine/dispatch/plan.h",

@@ -13,7 +13,8 @@ httplib::Headers SecurityHeaders() {
   const std::string policy = absl::StrCat(
       "default-src 'none'; script-src 'sha256-", absl::Base64Escape(Sha256(PageScript())),
       "'; style-src 'sha256-", absl::Base64Escape(Sha256(PageStyle())),
-      "'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'");
+      "'; img-src 'self'; media-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri "
+      "'none'");
   return {{"Content-Security-Policy", policy},
           {"X-Frame-Options", "DENY"},
           {"X-Content-Type-Options", "nosniff"},

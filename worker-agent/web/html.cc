@@ -59,6 +59,9 @@ button.w{display:inline-block;width:auto;min-height:44px;margin:2px 0;padding:6p
 button.w.on{background:#fd8;border-color:#a80}button.w.first{outline:3px solid #264}
 .pair{display:grid;grid-template-columns:1fr 1fr;gap:8px}
 @media(max-width:560px){.pair{grid-template-columns:1fr}}
+img.photo{max-width:100%;height:auto;display:block;border:1px solid #ccc}
+.clip{display:flex;gap:8px;align-items:center}.clip audio{flex:1;min-width:0}
+.clip button{width:auto;min-width:52px;min-height:44px}
 )css";
 
 // Read aloud: a button with data-say="id" speaks that element through the browser's own speech
@@ -68,6 +71,8 @@ button.w.on{background:#fd8;border-color:#a80}button.w.first{outline:3px solid #
 // chosen label; a span that overlaps one marked before replaces it. The marked spans are listed
 // in the block's .marked, each with a button to remove it, and written into its field "spans"
 // as "start-end:label;..." (qa/spans.h).
+// Audio: in each .clip, the .replay button plays from the start and .slower toggles 0.75x
+// speed.
 // Time on task: on a form with data-idle-ms (the answer form), the time the page was hidden and
 // every pause longer than data-idle-ms without a touch or key go into each form's hidden_ms
 // field as it is sent.
@@ -94,6 +99,10 @@ ws.forEach(function(w){if(+w.dataset.s>=s&&+w.dataset.e<=e)t.push(w.textContent)
 var l=sp.querySelector('input[name=span_label]:checked');
 marks=marks.filter(function(x){return x.e<=s||x.s>=e;});
 marks.push({s:s,e:e,l:l?l.value:'',t:t.join(' ')});draw();});});});
+document.querySelectorAll('.clip').forEach(function(c){var au=c.querySelector('audio');
+c.querySelector('.replay').addEventListener('click',function(){au.currentTime=0;au.play();});
+var sl=c.querySelector('.slower');sl.addEventListener('click',function(){
+au.playbackRate=au.playbackRate<1?1:0.75;sl.setAttribute('aria-pressed',au.playbackRate<1);});});
 var a=document.querySelector('form[data-idle-ms]');if(!a)return;
 var hid=0,h0=0,last=Date.now(),gap=+a.dataset.idleMs;
 document.addEventListener('visibilitychange',function(){if(document.hidden){h0=Date.now();}

@@ -143,7 +143,22 @@ Html MarkedSpans(const std::string& text, const std::vector<qa::LabelledSpan>& s
 
 }  // namespace
 
-Html ItemFields(const v1::HumanStage& stage, const v1::Item& item) {
+Html MediaField(const v1::Field& f, const media::PhoneImageOptions& phone) {
+  const std::string src = absl::StrCat("/media/", f.media().sha256());
+  if (f.media().kind() == v1::MEDIA_IMAGE) {
+    // The size it is served at, so the page does not jump as it loads; tapping it opens it alone
+    // to pinch and pan.
+    const auto [w, h] = media::PhoneSize(f.media().width(), f.media().height(), phone.long_side);
+    return HtmlCat("<a href=\"", Escape(src), "\"><img class=\"photo\" src=\"", Escape(src),
+                   "\" width=\"", w, "\" height=\"", h, "\" alt=\"", Escape(f.value()), "\"></a>");
+  }
+  return HtmlCat("<div class=\"clip\"><audio controls preload=\"metadata\" src=\"", Escape(src),
+                 "\"></audio><button type=\"button\" class=\"replay\">&#8634;</button>"
+                 "<button type=\"button\" class=\"slower\">0.75&#215;</button></div>");
+}
+
+Html ItemFields(const v1::HumanStage& stage, const v1::Item& item,
+                const media::PhoneImageOptions* phone) {
   Html out = "<dl>";
   const auto& show = stage.show_fields();
   std::vector<std::string> own = dispatch::FieldsShownByAnswer(stage.answer());
@@ -162,6 +177,10 @@ Html ItemFields(const v1::HumanStage& stage, const v1::Item& item) {
   for (const auto& f : item.fields()) {
     if (!show.empty() && std::find(show.begin(), show.end(), f.name()) == show.end()) continue;
     if (std::find(own.begin(), own.end(), f.name()) != own.end()) continue;
+    if (f.has_media() && phone != nullptr) {
+      out.Append("<dt>", Escape(f.name()), "</dt><dd>", MediaField(f, *phone), "</dd>");
+      continue;
+    }
     out.Append("<dt>", Escape(f.name()), "</dt><dd>", Escape(f.value()), "</dd>");
   }
   out.Append("</dl>");

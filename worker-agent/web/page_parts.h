@@ -11,6 +11,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "engine/media/phone_image.h"
 #include "microwork/v1/contract.pb.h"
 #include "microwork/v1/dispatch.pb.h"
 #include "worker-agent/web/html.h"
@@ -63,7 +64,10 @@ Html AnswerFields(const v1::AnswerSchema& schema, const v1::Item& item, const Me
 
 // The item's fields the task lists: those the stage shows (all when it names none), less those
 // the answer's own widget shows (FieldsShownByAnswer).
-Html ItemFields(const v1::HumanStage& stage, const v1::Item& item);
+// With `phone`, a media field shows its image (served at that size) or an audio player with
+// replay and a slower speed, from /media/<sha256>; without, the file's name.
+Html ItemFields(const v1::HumanStage& stage, const v1::Item& item,
+                const media::PhoneImageOptions* phone = nullptr);
 
 // The answer the form carries for `item`, in the schema's shape; INVALID_ARGUMENT says what is
 // missing or wrong (CheckAnswer's words).

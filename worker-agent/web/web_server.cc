@@ -332,6 +332,7 @@ void WebServer::Routes() {
   server_->Get("/me", route(Need::kWorker, [this](Call& c) { DataPage(c, false); }));
   server_->Get("/me.json", route(Need::kWorker, [this](Call& c) { DataPage(c, true); }));
   server_->Get("/record.txt", route(Need::kWorker, [this](Call& c) { WorkRecord(c); }));
+  server_->Get(R"(/media/([0-9a-f]{64}))", route(Need::kWorker, [this](Call& c) { MediaFile(c); }));
   server_->Get("/verify", route(Need::kNobody, [this](Call& c) { VerifyPage(c); }));
   server_->Post("/verify", route(Need::kNobody, [this](Call& c) { VerifyPage(c); }));
   server_->Get("/voice", route(Need::kWorker, [this](Call& c) { VoicePage(c); }));

@@ -14,6 +14,7 @@
 #ifndef MW_WORKER_AGENT_WEB_WEB_SERVER_H_
 #define MW_WORKER_AGENT_WEB_WEB_SERVER_H_
 
+#include <deque>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -26,7 +27,9 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "engine/common/clock.h"
+#include "engine/media/phone_image.h"
 #include "microwork/v1/services.pb.h"
+#include "worker-agent/media/media_cache.h"
 #include "worker-agent/payouts/mobile_money.h"
 #include "worker-agent/state/agent_state.h"
 #include "worker-agent/web/connection_guard.h"
@@ -96,6 +99,10 @@ class WebServer {
     int64_t session_hours = 12;
     SignInThrottle::Limits sign_in_limits;
     ConnectionLimits connection_limits;  // per address and in all, and each request's deadline
+    // The media the agent fetched ahead (nullptr: none). A worker's task page shows its images
+    // re-encoded for phones (phone) and its audio as it is, from /media/<sha256>.
+    const MediaCache* media = nullptr;
+    media::PhoneImageOptions phone;
   };
   // The manager code's minimum length: it opens every worker's personal data.
   static constexpr size_t kMinManagerCode = 12;
@@ -169,6 +176,10 @@ class WebServer {
   void Dispute(Call& c);
   void DataPage(Call& c, bool json);
   void WorkRecord(Call& c);
+  // GET /media/<sha256> (media_pages.cc): a file the signed-in worker's held tasks name, an
+  // image as a phone-sized JPEG (made once, kept for the next requests), audio as it is with
+  // range requests. 404 for any other file.
+  void MediaFile(Call& c);
   // The workers' voice (voice_pages.cc): the worker's page to rate jobs and file complaints and
   // what those post; a flag on the task being done; the section of the manager's page (the
   // whole page of the workers' representative), and a manager's answer to a complaint.
@@ -205,6 +216,9 @@ class WebServer {
   const Clock* const clock_;
   const Hooks hooks_;
   const Options options_;
+  // Phone-sized images lately served, by hash, oldest first (media_pages.cc).
+  absl::Mutex phone_mu_;
+  std::deque<std::pair<std::string, std::string>> phone_images_ ABSL_GUARDED_BY(phone_mu_);
   std::unique_ptr<GuardedServer> server_;
   std::thread thread_;
   int port_ = 0;

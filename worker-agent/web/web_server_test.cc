@@ -18,6 +18,9 @@
 #include "absl/strings/str_replace.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
+#include "engine/common/sha256.h"
+#include "engine/media/inspect.h"
+#include "engine/media/test_media.h"
 #include "engine/record/work_record.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -147,8 +150,8 @@ class WebServerTest : public ::testing::Test {
     return added->pseudonym();
   }
 
-  void Hold(const std::string& worker, int item, v1::AnswerSchema schema,
-            bool distressing = false) {
+  void Hold(const std::string& worker, int item, v1::AnswerSchema schema, bool distressing = false,
+            const std::vector<v1::Field>& more = {}) {
     v1::LeaseReply r;
     const std::string stage = distressing ? "moderate" : "label";  // one spec per stage
     v1::Assignment* a = r.add_assignments();
@@ -164,6 +167,7 @@ class WebServerTest : public ::testing::Test {
     v1::Field* f = a->mutable_item()->add_fields();
     f->set_name("text");
     f->set_value("great <b>phone</b>");
+    for (const v1::Field& m : more) *a->mutable_item()->add_fields() = m;
     v1::StageSpec* s = r.add_specs();
     s->set_job_id("job-1");
     s->set_stage(stage);
@@ -337,6 +341,78 @@ TEST_F(WebServerTest, TheManagerAddsAWorkerWhoSignsInWithTheCode) {
   ASSERT_EQ(Post("/signout", worker, {})->status, 303);
   EXPECT_THAT(on_duty_calls_, ElementsAre(w.pseudonym() + "-"));
   EXPECT_EQ(Get("/task", worker)->status, 303);  // the session is gone
+}
+
+// A media field of a task held at the agent, the file fetched into `cache`.
+v1::Field MediaOn(MediaCache* cache, const std::string& name, const std::string& bytes) {
+  absl::StatusOr<v1::Media> media = media::InspectMedia(bytes, media::MediaLimits());
+  EXPECT_TRUE(media.ok()) << media.status();
+  media->set_sha256(ToHex(Sha256(bytes)));
+  EXPECT_TRUE(cache
+                  ->Fetch(*media,
+                          [&](const std::string&, uint64_t, const MediaCache::Sink& sink) {
+                            sink(bytes, true);
+                            return absl::OkStatus();
+                          })
+                  .ok());
+  v1::Field f;
+  f.set_name(name);
+  f.set_value(name + ".file");
+  *f.mutable_media() = *media;
+  return f;
+}
+
+TEST_F(WebServerTest, ATasksImageIsServedSizedForAPhoneAndItsAudioInRanges) {
+  MediaCache cache({.dir = dir_.Sub("media")});
+  ASSERT_TRUE(cache.Open().ok());
+  Restart({.listen = "127.0.0.1:0", .manager_code = kManagerCode, .media = &cache});
+  const v1::Field photo = MediaOn(&cache, "photo", media::TestImage(4000, 3000));
+  const v1::Field clip = MediaOn(&cache, "clip", media::TestWav(2000));
+  const v1::Field other = MediaOn(&cache, "other", media::TestImage(64, 64, "png"));
+  std::string code, other_code;
+  const std::string w = AddWorker("Amina", &code);
+  const std::string w2 = AddWorker("Baraka", &other_code);
+  Hold(w, 0, Choice(), false, {photo, clip});
+  Hold(w2, 1, Choice(), false, {other});
+  const std::string cookie = SignIn(code);
+  ASSERT_EQ(Post("/task/start", cookie, {{"aid", "job-1/label/0@" + w}})->status, 303);
+  auto form = Get("/task", cookie);
+  ASSERT_EQ(form->status, 200);
+  const std::string photo_src = "/media/" + photo.media().sha256();
+  const std::string clip_src = "/media/" + clip.media().sha256();
+  EXPECT_THAT(form->body, HasSubstr(absl::StrCat("<a href=\"", photo_src,
+                                                 "\"><img class=\"photo\" src=\"", photo_src,
+                                                 "\" width=\"1024\" height=\"768\" "
+                                                 "alt=\"photo.file\"></a>")));
+  EXPECT_THAT(form->body, HasSubstr(absl::StrCat("<audio controls preload=\"metadata\" src=\"",
+                                                 clip_src, "\"></audio>")));
+
+  auto image = client_->Get(photo_src, httplib::Headers{{"Cookie", cookie}});
+  ASSERT_EQ(image->status, 200);
+  EXPECT_EQ(image->get_header_value("Content-Type"), "image/jpeg");
+  absl::StatusOr<v1::Media> served = media::InspectMedia(image->body, media::MediaLimits());
+  ASSERT_TRUE(served.ok()) << served.status();
+  EXPECT_EQ(served->width(), 1024u);  // the original is 4000 x 3000
+  EXPECT_EQ(served->height(), 768u);
+  EXPECT_LT(form->body.size() + image->body.size(), 150u * 1024);
+  // Served again from memory, the same bytes.
+  EXPECT_EQ(client_->Get(photo_src, httplib::Headers{{"Cookie", cookie}})->body, image->body);
+
+  auto part = client_->Get(clip_src, httplib::Headers{{"Cookie", cookie}, {"Range", "bytes=0-99"}});
+  ASSERT_EQ(part->status, 206);
+  EXPECT_EQ(part->get_header_value("Content-Type"), "audio/wav");
+  EXPECT_EQ(part->body.size(), 100u);
+  EXPECT_EQ(part->get_header_value("Content-Range"),
+            absl::StrCat("bytes 0-99/", clip.media().bytes()));
+
+  // Another worker's file, a file nobody's task names, no session: nothing.
+  const std::string other_src = "/media/" + other.media().sha256();
+  EXPECT_EQ(client_->Get(other_src, httplib::Headers{{"Cookie", cookie}})->status, 404);
+  EXPECT_EQ(
+      client_->Get("/media/" + std::string(64, 'a'), httplib::Headers{{"Cookie", cookie}})->status,
+      404);
+  EXPECT_EQ(client_->Get(photo_src)->status, 303);
+  EXPECT_EQ(client_->Get("/media/../db", httplib::Headers{{"Cookie", cookie}})->status, 404);
 }
 
 TEST_F(WebServerTest, PayIsShownBeforeStartingAndTimeOnTaskLeavesIdleOut) {
@@ -1268,11 +1344,11 @@ TEST_F(WebServerTest, EveryResponseCarriesTheSecurityHeaders) {
   EXPECT_EQ(page->get_header_value("X-Content-Type-Options"), "nosniff");
   EXPECT_EQ(page->get_header_value("Referrer-Policy"), "same-origin");
   const std::string csp = page->get_header_value("Content-Security-Policy");
-  EXPECT_THAT(csp,
-              ::testing::MatchesRegex("default-src 'none'; script-src 'sha256-[A-Za-z0-9+/=]{44}'; "
-                                      "style-src 'sha256-[A-Za-z0-9+/=]{44}'; img-src 'self'; "
-                                      "form-action 'self'; frame-ancestors 'none'; "
-                                      "base-uri 'none'"));
+  EXPECT_THAT(csp, ::testing::MatchesRegex(
+                       "default-src 'none'; script-src 'sha256-[A-Za-z0-9+/=]{44}'; "
+                       "style-src 'sha256-[A-Za-z0-9+/=]{44}'; img-src 'self'; media-src 'self'; "
+                       "form-action 'self'; frame-ancestors 'none'; "
+                       "base-uri 'none'"));
   // The page has no script or style the policy would block: one of each, no inline handler.
   EXPECT_THAT(page->body, Not(HasSubstr("onclick")));
   EXPECT_THAT(page->body, Not(HasSubstr("style=\"")));

@@ -180,7 +180,9 @@ void WebServer::TaskPage(Call& c) {
                    Escape(m.Text(c.lang, "start")), "</button></form>"));
     return;
   }
-  const Html item = HtmlCat("<div id=\"item\">", ItemFields(stage, a.item()), "</div>");
+  const Html item = HtmlCat(
+      "<div id=\"item\">",
+      ItemFields(stage, a.item(), options_.media != nullptr ? &options_.phone : nullptr), "</div>");
   const Html ids =
       HtmlCat(Hidden("aid", a.assignment_id()), Hidden("epoch", absl::StrCat(a.epoch())),
               Hidden("hidden_ms", "0"), c.FormToken());
