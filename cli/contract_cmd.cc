@@ -144,7 +144,7 @@ absl::StatusOr<MediaFiles> CollectMedia(const LoadedContract& c) {
       for (const v1::MediaField& m : in.media()) {
         for (const v1::Field& f : item.fields()) {
           if (f.name() != m.field() || f.value().empty() || !added.ok()) continue;
-          added = files.Add(folder, f.value(), in.name());
+          added = files.Add(folder, in.media_folder(), f.value(), in.name());
         }
       }
     };

@@ -11,8 +11,8 @@ namespace mw::cli {
 
 namespace fs = std::filesystem;
 
-absl::Status MediaFiles::Add(const std::string& folder, const std::string& name,
-                             const std::string& input) {
+absl::Status MediaFiles::Add(const std::string& folder, const std::string& shown,
+                             const std::string& name, const std::string& input) {
   const std::string path = (fs::path(folder) / name).string();
   if (auto it = index_.find(name); it != index_.end()) {
     if (list_[it->second].path == path) return absl::OkStatus();
@@ -25,6 +25,8 @@ absl::Status MediaFiles::Add(const std::string& folder, const std::string& name,
   LocalMedia m;
   m.file.set_name(name);
   m.path = path;
+  m.folder = folder;
+  m.shown = (fs::path(shown) / name).lexically_normal().string();
   if (std::string why = contract::MediaNameProblem(name); !why.empty()) {
     m.file.set_unreadable(absl::StrCat("the name ", why));
     m.bad_name = true;
@@ -42,12 +44,21 @@ absl::Status MediaFiles::Hash() {
     if (ec || !fs::is_regular_file(status)) {
       m.file.set_unreadable(
           absl::StrCat(ec || !fs::exists(status) ? "no such file" : "not a regular file",
-                       " (looked for ", m.path, ")"));
+                       " (looked for ", m.shown, ")"));
+      continue;
+    }
+    // A link may not lead out of the media folder (to the operator's own files).
+    const fs::path real = fs::canonical(m.path, ec);
+    const fs::path inside = fs::canonical(m.folder, ec);
+    const std::string real_s = real.string(), inside_s = inside.string() + "/";
+    if (ec || real_s.compare(0, inside_s.size(), inside_s) != 0) {
+      m.file.set_unreadable(
+          absl::StrCat("leads out of the media folder through a link (", m.shown, ")"));
       continue;
     }
     std::ifstream in(m.path, std::ios::binary);
     if (!in) {
-      m.file.set_unreadable(absl::StrCat("cannot be read (", m.path, ")"));
+      m.file.set_unreadable(absl::StrCat("cannot be read (", m.shown, ")"));
       continue;
     }
     Sha256Hasher h;
@@ -59,7 +70,7 @@ absl::Status MediaFiles::Hash() {
       bytes += n;
     }
     if (in.bad()) {
-      m.file.set_unreadable(absl::StrCat("cannot be read (", m.path, ")"));
+      m.file.set_unreadable(absl::StrCat("cannot be read (", m.shown, ")"));
       continue;
     }
     m.file.set_sha256(ToHex(h.Finish()));

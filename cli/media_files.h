@@ -22,6 +22,8 @@ namespace mw::cli {
 struct LocalMedia {
   microwork::v1::MediaFile file;  // as sent to the dispatcher
   std::string path;               // where it is on this machine
+  std::string folder;             // the media folder it must stay inside
+  std::string shown;              // its path relative to the contract, for reasons
   // The name cannot be a file's (contract::MediaNameProblem): not sent; the dispatcher refuses
   // the rows naming it, with the same reason.
   bool bad_name = false;
@@ -29,13 +31,15 @@ struct LocalMedia {
 
 class MediaFiles {
  public:
-  // Notes that a row names `name` in `folder` (a path on this machine). A name that cannot be a
-  // relative path inside its folder is marked unreadable with the reason; the same name in two
-  // folders is INVALID_ARGUMENT naming `input`, as the dispatcher knows files by name.
-  [[nodiscard]] absl::Status Add(const std::string& folder, const std::string& name,
-                                 const std::string& input);
-  // Sizes and hashes every file named. A file that is missing, not a regular file or not
-  // readable is marked unreadable, with where it was looked for.
+  // Notes that a row names `name` in `folder` (a path on this machine; `shown` is how reasons
+  // name it: relative to the contract). A name that cannot be a relative path inside its folder
+  // is marked unreadable with the reason; the same name in two folders is INVALID_ARGUMENT
+  // naming `input`, as the dispatcher knows files by name.
+  [[nodiscard]] absl::Status Add(const std::string& folder, const std::string& shown,
+                                 const std::string& name, const std::string& input);
+  // Sizes and hashes every file named. A file that is missing, not a regular file, not
+  // readable, or (through a link) outside its folder is marked unreadable, with where it was
+  // looked for.
   [[nodiscard]] absl::Status Hash();
 
   const std::vector<LocalMedia>& list() const { return list_; }

@@ -432,24 +432,31 @@ absl::Status Agent::PrefetchOnce() {
   const int64_t now = clock_->NowMs();
   const std::vector<v1::Media> needed = state_->HeldMedia();
   absl::flat_hash_set<std::string> keep;
-  absl::Status first_error;
+  for (const v1::Media& m : needed) keep.insert(m.sha256());
+  // Files no held assignment names go once every answer is acknowledged, or sooner when the
+  // disk budget runs short (an answered task's file is not needed to send its answer).
+  if (state_->Outbox().depth == 0 || media->bytes() >= media->budget() / 4 * 3) {
+    media->Retain(keep);
+  }
+  absl::Status link_error;
   bool fetched = false;
   for (const v1::Media& m : needed) {
-    keep.insert(m.sha256());
     if (media->Has(m.sha256())) continue;
     media_waiting_since_.emplace(m.sha256(), now);
-    if (!first_error.ok()) continue;  // the link is down or the disk full: try later
+    if (!link_error.ok()) continue;  // the link is down: try later
     absl::Status s = media->Fetch(
-        m, [this](const std::string& sha, uint64_t offset, const MediaCache::Sink& sink) {
-          return link_->FetchMedia(sha, offset, sink);
+        m, [this](const v1::Media& file, uint64_t offset, const MediaCache::Sink& sink) {
+          return link_->FetchMedia(file, offset, sink);
         });
     if (s.ok()) {
       fetched = true;
       media_waiting_since_.erase(m.sha256());
-    } else if (absl::IsDataLoss(s) || absl::IsNotFound(s)) {
-      spdlog::error("event=media_fetch_failed sha256={} error=\"{}\"", m.sha256(), s.ToString());
+    } else if (Retryable(s) && !absl::IsResourceExhausted(s)) {
+      link_error = s;
     } else {
-      first_error = s;
+      // This file only (too large for what is left of the budget, refused, not the bytes
+      // named): the others go on; its tasks wait and the lag metric shows it.
+      spdlog::warn("event=media_fetch_failed sha256={} error=\"{}\"", m.sha256(), s.ToString());
     }
   }
   for (auto it = media_waiting_since_.begin(); it != media_waiting_since_.end();) {
@@ -459,8 +466,6 @@ absl::Status Agent::PrefetchOnce() {
       media_waiting_since_.erase(it++);
     }
   }
-  // Files no held assignment names go once every answer is acknowledged.
-  if (state_->Outbox().depth == 0) media->Retain(keep);
   int64_t oldest = now;
   for (const auto& [sha, since] : media_waiting_since_) oldest = std::min(oldest, since);
   absl::MutexLock l(&mu_);
@@ -469,7 +474,7 @@ absl::Status Agent::PrefetchOnce() {
   stats_.media_cache_bytes = media->bytes();
   stats_.media_fetched_bytes = media->fetched_bytes();
   if (fetched) ++work_epoch_;  // workers waiting for these files may start
-  return first_error;
+  return link_error;
 }
 
 void Agent::PrefetchLoop() {

@@ -55,12 +55,13 @@ absl::StatusOr<v1::SubmitResultsReply> DispatcherLink::SubmitResults(
 }
 
 absl::Status DispatcherLink::FetchMedia(
-    const std::string& sha256, uint64_t offset,
+    const v1::Media& media, uint64_t offset,
     const std::function<bool(absl::string_view data, bool last)>& sink) {
   auto ctx = rpc::MakeContext(credential_, std::max(timeout_, absl::Minutes(10)));
   v1::FetchMediaRequest request;
-  request.set_sha256(sha256);
+  request.set_sha256(media.sha256());
   request.set_offset(offset);
+  request.set_token(media.fetch_token());
   std::unique_ptr<grpc::ClientReader<v1::MediaChunk>> reader =
       stub_->FetchMedia(ctx.get(), request);
   v1::MediaChunk chunk;

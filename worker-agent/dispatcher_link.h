@@ -27,10 +27,11 @@ class DispatcherLink {
   [[nodiscard]] absl::StatusOr<v1::HeartbeatReply> Heartbeat(const v1::HeartbeatRequest& r);
   [[nodiscard]] absl::StatusOr<v1::SubmitResultsReply> SubmitResults(
       const v1::SubmitResultsRequest& r);
-  // Streams media file `sha256` from `offset` into `sink` (false: stop), with a deadline long
-  // enough for a large file on a slow link.
+  // Streams media file `media` (by its sha256, with the fetch_token its lease gave) from
+  // `offset` into `sink` (false: stop), with a deadline long enough for a large file on a slow
+  // link.
   [[nodiscard]] absl::Status FetchMedia(
-      const std::string& sha256, uint64_t offset,
+      const v1::Media& media, uint64_t offset,
       const std::function<bool(absl::string_view data, bool last)>& sink);
   // For the workers' page, with a short deadline: a person is waiting.
   [[nodiscard]] absl::StatusOr<v1::ListWithholdingsReply> ListWithholdings();

@@ -59,7 +59,7 @@ int main(int argc, char** argv) {
   uint64_t media_budget_mb = 2048;
   app.add_option("--media-budget-mb", media_budget_mb,
                  "Disk for media fetched ahead of the workers (under --data-dir/media)")
-      ->check(CLI::Range(uint64_t{16}, uint64_t{1} << 22));
+      ->check(CLI::Range(uint64_t{64}, uint64_t{1} << 22));
   app.add_option("--lease-buffer", lease_buffer, "Assignments held ahead per worker")
       ->check(CLI::Range(1, 50));
   app.add_option("--sim-workers", sim_workers, "Run this many simulated workers")
@@ -174,6 +174,7 @@ int main(int argc, char** argv) {
     auto centre_key = mw::record::SigningKey::LoadOrCreate(data_dir + "/centre.key");
     if (!centre_key.ok()) return Fail(centre_key.status());
     web_options.centre_public_key = centre_key->public_key();
+    web_options.media = &media;
     if (!manager_code_file.empty()) {
       auto code = mw::rpc::ReadFile(manager_code_file);
       if (!code.ok()) return Fail(code.status());

@@ -420,8 +420,8 @@ grpc::Status CentreServiceImpl::FetchMedia(grpc::ServerContext* context,
                                            grpc::ServerWriter<v1::MediaChunk>* writer) {
   std::string centre;
   if (auto s = RequireCentre(*context, &centre); !s.ok()) return s;
-  absl::Status s = engine_->ReadMedia(request->sha256(), request->offset(),
-                                      [&](absl::string_view data, bool last) {
+  absl::Status s = engine_->ReadMedia(centre, request->sha256(), request->token(),
+                                      request->offset(), [&](absl::string_view data, bool last) {
                                         v1::MediaChunk chunk;
                                         chunk.set_sha256(request->sha256());
                                         chunk.set_data(std::string(data));

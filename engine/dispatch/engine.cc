@@ -31,6 +31,7 @@ namespace keys = storage::keys;
 namespace {
 
 constexpr char kNextJobKey[] = "next_job";
+constexpr char kMediaKey[] = "media_key";
 
 }  // namespace
 
@@ -75,6 +76,16 @@ absl::Status Engine::Recover() {
   if (uint64_t n; next.has_value()) {
     if (!absl::SimpleAtoi(*next, &n)) return absl::DataLossError("meta next_job is not a number");
     catalogue_.SetNextNumber(n);
+  }
+  MW_ASSIGN_OR_RETURN(std::optional<std::string> media_key,
+                      store_->Get(Cf::kMeta, keys::Meta(kMediaKey)));
+  if (media_key.has_value() && media_key->size() == 32) {
+    media_key_ = *media_key;
+  } else {
+    media_key_ = RandomBytes(32);
+    Batch batch;
+    batch.Put(Cf::kMeta, keys::Meta(kMediaKey), media_key_);
+    MW_RETURN_IF_ERROR(store_->Write(std::move(batch), storage::Durability::kSynced));
   }
   MW_RETURN_IF_ERROR(centres_.Load(store_.get()));
   MW_RETURN_IF_ERROR(staff_.Load(store_.get()));

@@ -161,11 +161,14 @@ class Engine : private JobIntake {
       const std::vector<std::string>& sha256s) const;
   // Calls `emit` with the bytes of media file `sha256` from `offset` to its end, in pieces of at
   // most keys::kMediaChunkBytes, the last flagged (a file of `offset` bytes: one empty piece);
-  // stops early when `emit` returns false. NOT_FOUND for a file not kept; OUT_OF_RANGE for an
-  // offset past its end.
+  // stops early when `emit` returns false. PERMISSION_DENIED unless `token` is the one a lease
+  // to `centre` gave for the file (MediaToken); NOT_FOUND for a file not kept; OUT_OF_RANGE for
+  // an offset past its end.
   [[nodiscard]] absl::Status ReadMedia(
-      const std::string& sha256, uint64_t offset,
-      const std::function<bool(absl::string_view, bool)>& emit) const;
+      const std::string& centre, const std::string& sha256, const std::string& token,
+      uint64_t offset, const std::function<bool(absl::string_view, bool)>& emit) const;
+  // The token a lease to `centre` carries for media file `sha256` (Media.fetch_token).
+  std::string MediaToken(absl::string_view centre, absl::string_view sha256) const;
   // The caps on media files (Options::media).
   const MediaCaps& media_caps() const { return options_.media; }
 
@@ -449,6 +452,8 @@ class Engine : private JobIntake {
   mutable absl::CondVar changed_;
   std::unique_ptr<ledger::Ledger> ledger_ ABSL_GUARDED_BY(mu_);
   std::unique_ptr<Paymaster> pay_ ABSL_GUARDED_BY(mu_);  // over ledger_ and centres_
+  // The key of media fetch tokens (kMeta "media_key", made at the first start); set in Recover.
+  std::string media_key_;
   CentreDirectory centres_ ABSL_GUARDED_BY(mu_);
   StaffDirectory staff_ ABSL_GUARDED_BY(mu_);
   VoiceBoard voice_ ABSL_GUARDED_BY(mu_);        // the workers' ratings, flags and complaints

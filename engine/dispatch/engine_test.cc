@@ -19,6 +19,26 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::UnorderedElementsAre;
 
+TEST_F(EngineTest, MediaIsReadOnlyWithTheTokenALeaseToThatCentreCarries) {
+  const std::string sha(64, 'a');
+  auto read = [&](const std::string& centre, const std::string& token) {
+    return engine_->ReadMedia(centre, sha, token, 0, [](absl::string_view, bool) { return true; })
+        .code();
+  };
+  EXPECT_EQ(read("nairobi", ""), absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(read("nairobi", engine_->MediaToken("kampala", sha)),
+            absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(read("nairobi", engine_->MediaToken("nairobi", sha)), absl::StatusCode::kNotFound);
+  EXPECT_EQ(
+      engine_->ReadMedia("nairobi", "../x", "", 0, [](absl::string_view, bool) { return true; })
+          .code(),
+      absl::StatusCode::kInvalidArgument);
+  // The key outlives a restart: a token given before it still opens the file after.
+  const std::string token = engine_->MediaToken("nairobi", sha);
+  Open();
+  EXPECT_EQ(engine_->MediaToken("nairobi", sha), token);
+}
+
 TEST_F(EngineTest, ContractFlowsToVerdictsAndWages) {
   AddCentre("nairobi", {"w1", "w2"});
   AddCentre("kisumu", {"w3"});

@@ -4,6 +4,7 @@
 // its client, and the idempotency record.
 #include "absl/strings/str_cat.h"
 #include "engine/common/ids.h"
+#include "engine/common/sha256.h"
 #include "engine/common/status_macros.h"
 #include "engine/dispatch/engine.h"
 #include "engine/storage/keys.h"
@@ -72,8 +73,20 @@ absl::Status Engine::StoreMedia(const v1::Media& media, absl::string_view bytes)
   return store_->Write(std::move(batch), storage::Durability::kBuffered);
 }
 
-absl::Status Engine::ReadMedia(const std::string& sha256, uint64_t offset,
+std::string Engine::MediaToken(absl::string_view centre, absl::string_view sha256) const {
+  return ToHex(HmacSha256(media_key_, absl::StrCat(centre, std::string(1, '\0'), sha256)));
+}
+
+absl::Status Engine::ReadMedia(const std::string& centre, const std::string& sha256,
+                               const std::string& token, uint64_t offset,
                                const std::function<bool(absl::string_view, bool)>& emit) const {
+  if (sha256.size() != 64 || sha256.find_first_not_of("0123456789abcdef") != std::string::npos) {
+    return absl::InvalidArgumentError("sha256: expected 64 lower-case hex digits");
+  }
+  if (!SecretsEqual(token, MediaToken(centre, sha256))) {
+    return absl::PermissionDeniedError(
+        absl::StrCat("media ", sha256, ": no lease to this centre gave this token for it"));
+  }
   MW_ASSIGN_OR_RETURN(std::optional<v1::Media> media, FindMedia(sha256));
   if (!media.has_value()) {
     return absl::NotFoundError(absl::StrCat("media ", sha256.substr(0, 64), ": not kept here"));

@@ -132,6 +132,11 @@ absl::Status Engine::FillAssignment(const JobRun& run, const TaskRun& task,
   a->set_worker(slot.worker());
   a->set_epoch(slot.epoch());
   *a->mutable_item() = task.item;
+  // The centre may fetch the item's media with these (FetchMedia).
+  for (v1::Field& f : *a->mutable_item()->mutable_fields()) {
+    if (!f.has_media()) continue;
+    f.mutable_media()->set_fetch_token(MediaToken(slot.centre(), f.media().sha256()));
+  }
   a->set_lease_expires_at_ms(slot.lease_expires_at_ms());
   // The pay the worker sees before starting, in their centre's currency.
   if (const FxRate* fx = pay_->CentreRate(run, slot.centre()); fx != nullptr) {

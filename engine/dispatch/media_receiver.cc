@@ -4,6 +4,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "engine/common/status_macros.h"
+#include "engine/contract/csv_reader.h"
 #include "engine/contract/validate.h"
 
 namespace mw::dispatch {
@@ -20,10 +21,14 @@ bool IsSha256Hex(absl::string_view s) {
   return true;
 }
 
-// The file's name, quoted and cut to 80 bytes for a message.
-std::string Quoted(absl::string_view name) {
-  return absl::StrCat("\"", name.substr(0, 80), name.size() > 80 ? "…" : "", "\"");
+// At most `max` bytes of `s`, cut on a character boundary (a reply must stay valid UTF-8).
+std::string Cut(absl::string_view s, size_t max) {
+  if (s.size() <= max) return std::string(s.substr(0, contract::ValidUtf8Prefix(s)));
+  return absl::StrCat(s.substr(0, contract::ValidUtf8Prefix(s.substr(0, max))), "…");
 }
+
+// The file's name, quoted and cut to 80 bytes for a message.
+std::string Quoted(absl::string_view name) { return absl::StrCat("\"", Cut(name, 80), "\""); }
 
 }  // namespace
 
@@ -33,6 +38,7 @@ MediaReceiver::MediaReceiver(MediaShelf* shelf, MediaCaps caps, bool keep)
 absl::Status MediaReceiver::AddFile(const v1::MediaFile& file) {
   const std::string where = absl::StrCat("media_file ", Quoted(file.name()));
   MW_RETURN_IF_ERROR(Close());
+  discard_sha_.clear();
   if (std::string why = contract::MediaNameProblem(file.name()); !why.empty()) {
     return absl::InvalidArgumentError(absl::StrCat(where, ": the name ", why));
   }
@@ -49,7 +55,7 @@ absl::Status MediaReceiver::AddFile(const v1::MediaFile& file) {
           absl::StrCat(where, ": expected a sha256, or why the file could not be read"));
     }
     by_name_[file.name()] = "";
-    unreadable_[file.name()] = file.unreadable().substr(0, 200);
+    unreadable_[file.name()] = Cut(file.unreadable(), 200);
     return absl::OkStatus();
   }
   if (!IsSha256Hex(file.sha256())) {
@@ -67,11 +73,11 @@ absl::Status MediaReceiver::AddFile(const v1::MediaFile& file) {
   }
   by_name_[file.name()] = file.sha256();
 
-  total_bytes_ += file.bytes();
-  if (total_bytes_ > caps_.max_bytes) {
+  if (file.bytes() > caps_.max_bytes - total_bytes_) {
     return absl::InvalidArgumentError(absl::StrCat(where, ": the media files come to more than ",
                                                    caps_.max_bytes, " bytes in one submission"));
   }
+  total_bytes_ += file.bytes();
   Known& known = by_sha_[file.sha256()];
   known.bytes = file.bytes();
   if (file.bytes() > caps_.file.max_file_bytes) {
@@ -81,7 +87,13 @@ absl::Status MediaReceiver::AddFile(const v1::MediaFile& file) {
   }
   MW_ASSIGN_OR_RETURN(known.media, shelf_->FindMedia(file.sha256()));
   if (known.media.has_value()) {
-    if (known.media->bytes() == file.bytes()) return absl::OkStatus();
+    if (known.media->bytes() == file.bytes()) {
+      // Its bytes may still follow: the client asked FindMedia before another submission kept
+      // the file. They are read and dropped.
+      discard_sha_ = file.sha256();
+      discard_left_ = file.bytes();
+      return absl::OkStatus();
+    }
     return absl::InvalidArgumentError(absl::StrCat(where, ": claimed ", file.bytes(),
                                                    " bytes; the file with its sha256 has ",
                                                    known.media->bytes()));
@@ -94,6 +106,12 @@ absl::Status MediaReceiver::AddFile(const v1::MediaFile& file) {
 }
 
 absl::Status MediaReceiver::AddChunk(const v1::MediaChunk& chunk) {
+  if (pending_sha_.empty() && !discard_sha_.empty() && chunk.sha256() == discard_sha_ &&
+      chunk.data().size() <= discard_left_) {
+    discard_left_ -= chunk.data().size();
+    if (chunk.last()) discard_sha_.clear();
+    return absl::OkStatus();
+  }
   if (pending_sha_.empty() || chunk.sha256() != pending_sha_) {
     return absl::InvalidArgumentError(absl::StrCat(
         "media_chunk of ", chunk.sha256().substr(0, 64), ": ",

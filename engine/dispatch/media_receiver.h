@@ -93,6 +93,9 @@ class MediaReceiver {
   std::string pending_name_;
   uint64_t pending_bytes_ = 0;
   std::string buffer_;
+  // A file the shelf had when it was named: bytes the client may still send are dropped.
+  std::string discard_sha_;
+  uint64_t discard_left_ = 0;
 };
 
 }  // namespace mw::dispatch

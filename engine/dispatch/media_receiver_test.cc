@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "engine/common/sha256.h"
+#include "engine/contract/csv_reader.h"
 #include "engine/media/test_media.h"
 #include "gtest/gtest.h"
 
@@ -249,6 +250,57 @@ TEST(MediaReceiverTest, WhatBreaksTheProtocolIsAnErrorNamingTheFile) {
               absl::StrCat("media_file \"b.jpg\": the media files come to more than ",
                            jpeg.size() + 10, " bytes in one submission"));
   }
+}
+
+TEST(MediaReceiverTest, AClaimOfHugeBytesCannotWrapTheCapAround) {
+  MapShelf shelf;
+  const std::string jpeg = media::TestImage(32, 32);
+  MediaCaps caps;
+  caps.max_bytes = jpeg.size() + 10;
+  MediaReceiver r(&shelf, caps, true);
+  ASSERT_TRUE(Send(&r, "a.jpg", jpeg).ok());
+  v1::MediaFile huge = File("huge.jpg", media::TestImage(8, 8));
+  huge.set_bytes(UINT64_MAX - jpeg.size() + 1);  // with a.jpg's bytes: 2^64, or 0 wrapped
+  EXPECT_EQ(std::string(r.AddFile(huge).message()),
+            absl::StrCat("media_file \"huge.jpg\": the media files come to more than ",
+                         jpeg.size() + 10, " bytes in one submission"));
+}
+
+TEST(MediaReceiverTest, BytesOfAFileAnotherSubmissionKeptMeanwhileAreDropped) {
+  MapShelf shelf;
+  const std::string jpeg = media::TestImage(48, 32);
+  MediaReceiver first(&shelf, MediaCaps(), true);
+  ASSERT_TRUE(Send(&first, "a.jpg", jpeg).ok());
+  // The second client asked FindMedia before the first kept the file: it sends the bytes.
+  MediaReceiver second(&shelf, MediaCaps(), true);
+  ASSERT_TRUE(Send(&second, "a.jpg", jpeg).ok());
+  ASSERT_TRUE(second.Close().ok());
+  v1::Item item = Row("a.jpg");
+  EXPECT_EQ(second.Attach(PhotoInput(), &item), "");
+  EXPECT_EQ(shelf.stores, 1);
+  // More than the file's bytes is still an error.
+  MediaReceiver third(&shelf, MediaCaps(), true);
+  ASSERT_TRUE(third.AddFile(File("a.jpg", jpeg)).ok());
+  v1::MediaChunk too_much = Chunks(jpeg + "x", 1 << 20)[0];
+  too_much.set_sha256(ToHex(Sha256(jpeg)));
+  EXPECT_EQ(third.AddChunk(too_much).code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST(MediaReceiverTest, ReasonsCutLongNamesOnACharacterBoundary) {
+  MapShelf shelf;
+  MediaReceiver r(&shelf, MediaCaps(), true);
+  std::string name;
+  for (int i = 0; i < 27; ++i) name += "\xe6\x94\xb6";  // 收: 81 bytes
+  v1::MediaFile gone;
+  gone.set_name(name);
+  gone.set_unreadable(std::string(199, 'x') + "\xe6\x94\xb6");
+  ASSERT_TRUE(r.AddFile(gone).ok());
+  v1::Item item = Row(name);
+  const std::string why = r.Attach(PhotoInput(), &item);
+  EXPECT_TRUE(contract::IsValidUtf8(why)) << why;
+  EXPECT_EQ(why.substr(0, 8 + 78), "photo: \"" + name.substr(0, 78));
+  EXPECT_NE(why.find("…\" could not be read: " + std::string(199, 'x') + "…"), std::string::npos)
+      << why;
 }
 
 }  // namespace

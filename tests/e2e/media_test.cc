@@ -74,7 +74,11 @@ class MediaTest : public ::testing::Test {
           "5,r5.jpg\n"
           "6,clip.wav\n"
           "7,copy of r1.jpg\n"
-          "8,../secret.jpg\n");
+          "8,../secret.jpg\n"
+          "9,link.jpg\n");
+    // A link out of the media folder, to a photo the operator never meant to send.
+    Write("outside.jpg", jpeg_);
+    std::filesystem::create_symlink("../outside.jpg", dir_.Sub("scans/link.jpg"));
   }
 
   void Start() {
@@ -117,16 +121,16 @@ class MediaTest : public ::testing::Test {
 TEST_F(MediaTest, RowsWhoseFilesDoNotDecodeAreQuarantinedWithTheReason) {
   CommandResult check = Mw({"contract", "check", Contract("first")});
   ASSERT_EQ(check.exit_code, 0) << check.err;
-  EXPECT_THAT(check.out, HasSubstr("Input receipts: 8 items, 0 rows quarantined\n"));
-  EXPECT_THAT(check.out, HasSubstr("Media: 8 files, "));
-  EXPECT_THAT(check.out, HasSubstr(" bytes, 2 unreadable\n  r5.jpg: no such file (looked for " +
-                                   dir_.Sub("scans/r5.jpg") + ")\n"));
+  EXPECT_THAT(check.out, HasSubstr("Input receipts: 9 items, 0 rows quarantined\n"));
+  EXPECT_THAT(check.out, HasSubstr("Media: 9 files, "));
+  EXPECT_THAT(check.out, HasSubstr(" bytes, 3 unreadable\n  r5.jpg: no such file (looked for "
+                                   "scans/r5.jpg)\n"));
 
   CommandResult submit = Mw({"contract", "submit", Contract("first")});
   ASSERT_EQ(submit.exit_code, 0) << submit.err;
   // r1 and its copy are one file: sent once. r5 is missing and ../secret.jpg is refused here.
-  EXPECT_THAT(submit.out, HasSubstr("Media: 8 files named, 5 sent ("));
-  EXPECT_THAT(submit.out, HasSubstr("Submitted job-1: 3 items, 5 rows quarantined\n"));
+  EXPECT_THAT(submit.out, HasSubstr("Media: 9 files named, 5 sent ("));
+  EXPECT_THAT(submit.out, HasSubstr("Submitted job-1: 3 items, 6 rows quarantined\n"));
   EXPECT_THAT(submit.out, HasSubstr("  receipts line 4: photo: \"r3.jpg\": the jpeg image is "
                                     "truncated or damaged ("));
   EXPECT_THAT(submit.out,
@@ -134,10 +138,12 @@ TEST_F(MediaTest, RowsWhoseFilesDoNotDecodeAreQuarantinedWithTheReason) {
                         "audio that can be read: expected JPEG, PNG, WebP, TIFF, GIF, WAV, FLAC, "
                         "Ogg or MP3\n"));
   EXPECT_THAT(submit.out, HasSubstr("  receipts line 6: photo: \"r5.jpg\" could not be read: no "
-                                    "such file (looked for " +
-                                    dir_.Sub("scans/r5.jpg") + ")\n"));
+                                    "such file (looked for scans/r5.jpg)\n"));
   EXPECT_THAT(submit.out,
               HasSubstr("  receipts line 7: photo: \"clip.wav\" is audio; expected an image\n"));
+  EXPECT_THAT(submit.out,
+              HasSubstr("  receipts line 10: photo: \"link.jpg\" could not be read: leads out of "
+                        "the media folder through a link (scans/link.jpg)\n"));
   EXPECT_THAT(submit.out,
               HasSubstr("  receipts line 9: photo: \"../secret.jpg\": the name has an empty, \".\" "
                         "or \"..\" part: expected a path that stays inside "
@@ -150,24 +156,24 @@ TEST_F(MediaTest, RowsWhoseFilesDoNotDecodeAreQuarantinedWithTheReason) {
 TEST_F(MediaTest, AFileTheDispatcherKeepsIsNotSentAgainEvenAfterARestart) {
   CommandResult first = Mw({"contract", "submit", Contract("first")});
   ASSERT_EQ(first.exit_code, 0) << first.err;
-  EXPECT_THAT(first.out, HasSubstr("Media: 8 files named, 5 sent ("));
+  EXPECT_THAT(first.out, HasSubstr("Media: 9 files named, 5 sent ("));
 
   // Another job naming the same files: only the one that did not decode is sent again (the
   // dispatcher keeps only what decodes).
   CommandResult second = Mw({"contract", "submit", Contract("second")});
   ASSERT_EQ(second.exit_code, 0) << second.err;
   EXPECT_THAT(second.out, HasSubstr(absl::StrCat(
-                              "Media: 8 files named, 2 sent (",
+                              "Media: 9 files named, 2 sent (",
                               jpeg_.size() / 2 + std::string("total,12.50\n").size(), " bytes)")));
-  EXPECT_THAT(second.out, HasSubstr("Submitted job-2: 3 items, 5 rows quarantined\n"));
+  EXPECT_THAT(second.out, HasSubstr("Submitted job-2: 3 items, 6 rows quarantined\n"));
 
   dispatcher_->Signal(SIGTERM);
   ASSERT_EQ(dispatcher_->Wait(), 0) << Read("d.log");
   Start();
   CommandResult third = Mw({"contract", "submit", Contract("third")});
   ASSERT_EQ(third.exit_code, 0) << third.err;
-  EXPECT_THAT(third.out, HasSubstr("Media: 8 files named, 2 sent ("));
-  EXPECT_THAT(third.out, HasSubstr("Submitted job-3: 3 items, 5 rows quarantined\n"));
+  EXPECT_THAT(third.out, HasSubstr("Media: 9 files named, 2 sent ("));
+  EXPECT_THAT(third.out, HasSubstr("Submitted job-3: 3 items, 6 rows quarantined\n"));
 }
 
 // The agent fetches every photo its leases name while the link is up; the dispatcher dies; the

@@ -65,6 +65,10 @@ absl::Status MediaCache::Open() {
       continue;
     }
     const uint64_t size = e.file_size(ec);
+    if (ec) {
+      fs::remove(e.path(), ec);
+      continue;
+    }
     if (!part) complete_.insert(sha);
     sizes_[name] = size;
     bytes_ += size;
@@ -98,12 +102,22 @@ absl::Status MediaCache::Fetch(const microwork::v1::Media& media, const Fetcher&
           absl::StrCat("media ", sha, ": ", media.bytes() - have, " more bytes would pass the ",
                        options_.budget_bytes, "-byte budget (", bytes_, " held)"));
     }
+    in_flight_.insert(sha);
   }
+  // Retain leaves the file alone until this returns.
+  struct Landed {
+    MediaCache* cache;
+    const std::string& sha;
+    ~Landed() {
+      absl::MutexLock l(&cache->mu_);
+      cache->in_flight_.erase(sha);
+    }
+  } landed{this, sha};
   std::ofstream out(PartOf(sha), std::ios::binary | std::ios::app);
   if (!out) return absl::FailedPreconditionError(absl::StrCat("cannot write ", PartOf(sha)));
   bool done = false;
   absl::Status failed;
-  absl::Status s = fetch(sha, have, [&](absl::string_view data, bool last) {
+  absl::Status s = fetch(media, have, [&](absl::string_view data, bool last) {
     if (have + data.size() > media.bytes()) {
       failed =
           absl::DataLossError(absl::StrCat("media ", sha, ": more bytes than its ", media.bytes()));
@@ -173,7 +187,7 @@ void MediaCache::Retain(const absl::flat_hash_set<std::string>& keep) {
     const std::string& name = it->first;
     const std::string sha =
         absl::EndsWith(name, kPart) ? name.substr(0, name.size() - kPart.size()) : name;
-    if (keep.contains(sha)) {
+    if (keep.contains(sha) || in_flight_.contains(sha)) {
       ++it;
       continue;
     }

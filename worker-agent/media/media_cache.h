@@ -32,11 +32,11 @@ class MediaCache {
     std::string dir;
     uint64_t budget_bytes = 2ull << 30;  // complete and partial files together
   };
-  // Streams the bytes of file `sha256` from `offset` into `sink` (which returns false to stop):
-  // the dispatcher's FetchMedia.
+  // Streams the bytes of file `media` (its sha256 and fetch_token) from `offset` into `sink`
+  // (which returns false to stop): the dispatcher's FetchMedia.
   using Sink = std::function<bool(absl::string_view data, bool last)>;
-  using Fetcher =
-      std::function<absl::Status(const std::string& sha256, uint64_t offset, const Sink& sink)>;
+  using Fetcher = std::function<absl::Status(const microwork::v1::Media& media, uint64_t offset,
+                                             const Sink& sink)>;
 
   explicit MediaCache(Options options);
 
@@ -53,10 +53,12 @@ class MediaCache {
   bool Has(const std::string& sha256) const;
   // Where file `sha256` is (complete or not).
   std::string PathOf(const std::string& sha256) const;
-  uint64_t bytes() const;          // on disk, complete and partial
+  uint64_t bytes() const;  // on disk, complete and partial
+  uint64_t budget() const { return options_.budget_bytes; }
   uint64_t fetched_bytes() const;  // fetched since Open
 
-  // Removes every file, complete or partial, whose hash is not in `keep`.
+  // Removes every file, complete or partial, whose hash is not in `keep`, except the one being
+  // fetched.
   void Retain(const absl::flat_hash_set<std::string>& keep);
 
  private:
@@ -68,6 +70,7 @@ class MediaCache {
   absl::flat_hash_map<std::string, uint64_t> sizes_ ABSL_GUARDED_BY(mu_);  // every file's size
   uint64_t bytes_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t fetched_ ABSL_GUARDED_BY(mu_) = 0;
+  absl::flat_hash_set<std::string> in_flight_ ABSL_GUARDED_BY(mu_);  // hashes being fetched
 };
 
 }  // namespace mw::agent

@@ -56,8 +56,8 @@ struct FakeDispatcher {
     return absl::OkStatus();
   }
   MediaCache::Fetcher fetcher() {
-    return [this](const std::string& sha, uint64_t offset, const MediaCache::Sink& sink) {
-      return Fetch(sha, offset, sink);
+    return [this](const v1::Media& m, uint64_t offset, const MediaCache::Sink& sink) {
+      return Fetch(m.sha256(), offset, sink);
     };
   }
 };

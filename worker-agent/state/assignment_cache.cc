@@ -100,6 +100,10 @@ size_t AssignmentCache::HeldFor(const std::string& worker) const {
 const std::string* AssignmentCache::NextFor(const std::string& worker) const {
   auto it = by_worker_.find(worker);
   if (it == by_worker_.end()) return nullptr;
+  // The task the worker has open stays theirs until answered, whatever became ready since.
+  for (const std::string& id : it->second) {
+    if (held_.at(id).opened_at_ms() != 0) return &id;
+  }
   for (const std::string& id : it->second) {
     if (!ready_ || ready_(held_.at(id))) return &id;
   }

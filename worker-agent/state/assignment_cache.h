@@ -49,8 +49,8 @@ class AssignmentCache {
   // request, in one synced write. Assignments held already are kept as they are.
   [[nodiscard]] absl::Status SaveLease(const microwork::v1::LeaseReply& reply);
 
-  // From now on OpenNext and PeekNext give only assignments `ready` accepts (the agent: every
-  // media file its item names is on disk), the oldest first.
+  // From now on OpenNext and PeekNext give the assignment the worker opened, or else the oldest
+  // one `ready` accepts (the agent: every media file its item names is on disk).
   void set_ready(std::function<bool(const microwork::v1::CachedAssignment&)> ready) {
     ready_ = std::move(ready);
   }

@@ -152,9 +152,14 @@ TEST_F(AssignmentCacheTest, AWorkerIsGivenOnlyTasksWhoseMediaAreReadyAndEveryFil
   EXPECT_FALSE(cache_->OpenNext("w1", 5).has_value());
   on_disk.insert("b");
   EXPECT_EQ(cache_->PeekNext("w1")->assignment().task_id(), "job-1/label/2");
+  EXPECT_EQ(cache_->OpenNext("w1", 5)->assignment().task_id(), "job-1/label/2");
+  // An older task becoming ready does not take the place of the one the worker has open.
   on_disk.insert("a");
-  EXPECT_EQ(cache_->OpenNext("w1", 5)->assignment().task_id(), "job-1/label/1");
-  EXPECT_EQ(cache_->HeldFor("w1"), 3u);
+  EXPECT_EQ(cache_->PeekNext("w1")->assignment().task_id(), "job-1/label/2");
+  EXPECT_EQ(cache_->OpenNext("w1", 6)->opened_at_ms(), 5);
+  ASSERT_TRUE(cache_->Drop({"job-1/label/2@w1"}).ok());
+  EXPECT_EQ(cache_->OpenNext("w1", 7)->assignment().task_id(), "job-1/label/1");
+  EXPECT_EQ(cache_->HeldFor("w1"), 2u);
 }
 
 TEST_F(AssignmentCacheTest, AnUnreadableAssignmentIsDataLossNamingIt) {

@@ -350,7 +350,7 @@ v1::Field MediaOn(MediaCache* cache, const std::string& name, const std::string&
   media->set_sha256(ToHex(Sha256(bytes)));
   EXPECT_TRUE(cache
                   ->Fetch(*media,
-                          [&](const std::string&, uint64_t, const MediaCache::Sink& sink) {
+                          [&](const v1::Media&, uint64_t, const MediaCache::Sink& sink) {
                             sink(bytes, true);
                             return absl::OkStatus();
                           })

@@ -1,0 +1,168 @@
+// Media tasks on a phone: a worker opens a receipt photo of 12 megapixels (the agent serves it
+// re-encoded at 1024 px on its long side) and types its total, then listens to a spoken clip
+// (made with espeak-ng), slows it down and types what it says. The real dispatcher then holds
+// both answers (mw results answers). The page plus its image stay under 150 KB; screenshots go
+// to --out.
+//
+//   node tests/browser/media.mjs --bin build/bin --out build/browser
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import zlib from 'node:zlib';
+import { mw, openCentre, out, PAGE_BUDGET, tmp, until } from './harness.mjs';
+
+const MEDIA_BUDGET = 150 * 1024;  // a task page plus its image
+
+// A 4000 x 3000 RGB PNG: soft bands of colour, like a photo of paper under a lamp.
+function photoPng(width, height) {
+  const row = 1 + width * 3;
+  const raw = Buffer.alloc(row * height);
+  for (let y = 0; y < height; ++y) {
+    raw[y * row] = 0;
+    for (let x = 0; x < width; ++x) {
+      const o = y * row + 1 + x * 3;
+      raw[o] = 200 + ((x >> 5) % 40);
+      raw[o + 1] = 190 + ((y >> 5) % 50);
+      raw[o + 2] = 170 + (((x + y) >> 6) % 60);
+    }
+  }
+  const chunk = (type, data) => {
+    const len = Buffer.alloc(4);
+    len.writeUInt32BE(data.length);
+    const body = Buffer.concat([Buffer.from(type), data]);
+    const crc = Buffer.alloc(4);
+    crc.writeUInt32BE(zlib.crc32 ? zlib.crc32(body) : crc32(body));
+    return Buffer.concat([len, body, crc]);
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(width, 0);
+  ihdr.writeUInt32BE(height, 4);
+  ihdr[8] = 8;
+  ihdr[9] = 2;
+  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', ihdr), chunk('IDAT', zlib.deflateSync(raw, { level: 1 })), chunk('IEND', Buffer.alloc(0))]);
+}
+
+function crc32(buf) {
+  let c = ~0;
+  for (const b of buf) {
+    c ^= b;
+    for (let k = 0; k < 8; ++k) c = (c >>> 1) ^ (0xedb88320 & -(c & 1));
+  }
+  return ~c >>> 0;
+}
+
+fs.mkdirSync(`${tmp}/scans`, { recursive: true });
+fs.writeFileSync(`${tmp}/scans/receipt.png`, photoPng(4000, 3000));
+execFileSync('espeak-ng', ['-v', 'en', '-s', '140', '-w', `${tmp}/scans/total.wav`, 'The total is twelve fifty']);
+fs.writeFileSync(`${tmp}/receipts.csv`, 'id,photo,clip\nr1,receipt.png,total.wav\n');
+
+const contract = `
+name: Browser test media
+client: habari-data
+currency: USD
+budget_minor: 1000
+inputs:
+  - name: receipts
+    format: FORMAT_CSV
+    path: receipts.csv
+    media_folder: scans
+    media: [{field: photo, kind: MEDIA_IMAGE}, {field: clip, kind: MEDIA_AUDIO}]
+stages:
+  - name: rows
+    split: {input: receipts, by: SPLIT_ROWS}
+  - name: total
+    after: [rows]
+    human:
+      instructions: {en: "Type the receipt's total."}
+      answer: {text: {max_length: 20}}
+      piece_rate_minor: 4
+      estimated_seconds: 30
+      overlap: 1
+      show_fields: [id, photo]
+  - name: heard
+    after: [rows]
+    human:
+      instructions: {en: "Type what the voice says."}
+      answer: {text: {max_length: 100}}
+      piece_rate_minor: 4
+      estimated_seconds: 30
+      overlap: 1
+      show_fields: [clip]
+  - name: result
+    after: [total, heard]
+    merge: {}
+`;
+
+async function main() {
+  const { browser, worker, sizes, blocked } = await openCentre(contract, 'Neema Wanjiru');
+  const media = [];  // [url, bytes] of every /media/ response
+  worker.on('response', async (r) => {
+    if (!new URL(r.url()).pathname.startsWith('/media/')) return;
+    try { media.push([r.url(), (await r.body()).length, r.status()]); } catch { /* left */ }
+  });
+
+  const done = new Set();
+  for (let n = 0; n < 2; ++n) {
+    await until(worker, async () => (await worker.locator('#start').count()) > 0, 'a task to start', 60000);
+    const taskPages = () => sizes.filter(([u]) => new URL(u).pathname === '/task');
+    const before = taskPages().length;
+    await worker.tap('#start');
+    await worker.waitForSelector('form#answer');
+    await worker.waitForLoadState('load');
+    for (let i = 0; i < 100 && taskPages().length === before; ++i) await worker.waitForTimeout(20);
+    if (await worker.locator('img.photo').count()) {
+      const img = worker.locator('img.photo');
+      const size = await img.evaluate((i) => ({ w: i.naturalWidth, h: i.naturalHeight, complete: i.complete }));
+      assert.deepEqual(size, { w: 1024, h: 768, complete: true }, 'the photo is not decoded at the size served');
+      const box = await img.boundingBox();
+      assert.ok(box.width <= 360, `the photo is wider than the phone: ${box.width}`);
+      const pageBytes = taskPages()[taskPages().length - 1][1];
+      const src = await img.getAttribute('src');
+      const imageBytes = media.find(([u]) => u.endsWith(src))?.[1];
+      assert.ok(imageBytes > 0, 'the photo was not fetched');
+      assert.ok(pageBytes + imageBytes <= MEDIA_BUDGET, `page ${pageBytes} + image ${imageBytes} bytes`);
+      console.log(`media browser test: photo task page ${pageBytes} bytes + image ${imageBytes} bytes`);
+      await worker.fill('textarea[name=text], input[name=text]', '12.50');
+      await worker.screenshot({ path: path.join(out, 'media-image.png'), fullPage: true });
+      done.add('image');
+    } else {
+      const audio = worker.locator('.clip audio');
+      assert.equal(await audio.count(), 1, 'a task with neither a photo nor a clip');
+      const duration = await audio.evaluate((a) => new Promise((resolve) => {
+        if (a.readyState >= 1) resolve(a.duration);
+        else a.addEventListener('loadedmetadata', () => resolve(a.duration));
+      }));
+      assert.ok(duration > 1 && duration < 5, `the clip's duration is ${duration}`);
+      await worker.locator('.clip .slower').tap();
+      assert.equal(await audio.evaluate((a) => a.playbackRate), 0.75);
+      assert.equal(await worker.locator('.clip .slower').getAttribute('aria-pressed'), 'true');
+      await worker.fill('textarea[name=text], input[name=text]', 'the total is twelve fifty');
+      await worker.screenshot({ path: path.join(out, 'media-audio.png'), fullPage: true });
+      done.add('audio');
+    }
+    await worker.tap('#save');
+    await worker.waitForURL(/notice=saved/);
+  }
+  assert.equal(done.size, 2);
+
+  const file = `${tmp}/answers.jsonl`;
+  let rows = [];
+  for (const deadline = Date.now() + 30000; rows.length < 2;) {
+    if (Date.now() > deadline) throw new Error(`the dispatcher has ${rows.length} of 2 answers`);
+    await worker.waitForTimeout(250);
+    mw('results', 'answers', 'job-1', '--format', 'jsonl', '--out', file);
+    rows = fs.readFileSync(file, 'utf8').trim().split('\n').filter((l) => l).map((l) => JSON.parse(l));
+  }
+  const byStage = Object.fromEntries(rows.map((r) => [r.stage, r.answer]));
+  assert.deepEqual(byStage, { total: '12.50', heard: 'the total is twelve fifty' });
+
+  for (const [url, bytes] of sizes) assert.ok(bytes < PAGE_BUDGET, `${url}: ${bytes} bytes`);
+  for (const [url, , status] of media) assert.ok(status === 200 || status === 206, `${url}: ${status}`);
+  assert.deepEqual(blocked, []);
+  await browser.close();
+  console.log(`media browser test: ok (${sizes.length} pages, ${media.length} media responses; screenshots in ${out})`);
+}
+
+main().then(() => process.exit(0), (e) => { console.error(`media browser test: FAILED: ${e.stack ?? e}`); process.exit(1); });
