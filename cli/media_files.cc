@@ -48,14 +48,16 @@ absl::Status MediaFiles::Hash() {
       continue;
     }
     // A link may not lead out of the media folder (to the operator's own files).
-    const fs::path real = fs::canonical(m.path, ec);
-    const fs::path inside = fs::canonical(m.folder, ec);
+    std::error_code real_ec, inside_ec;
+    const fs::path real = fs::canonical(m.path, real_ec);
+    const fs::path inside = fs::canonical(m.folder, inside_ec);
     const std::string real_s = real.string(), inside_s = inside.string() + "/";
-    if (ec || real_s.compare(0, inside_s.size(), inside_s) != 0) {
+    if (real_ec || inside_ec || real_s.compare(0, inside_s.size(), inside_s) != 0) {
       m.file.set_unreadable(
           absl::StrCat("leads out of the media folder through a link (", m.shown, ")"));
       continue;
     }
+    m.path = real_s;  // read and sent from where it was checked to be
     std::ifstream in(m.path, std::ios::binary);
     if (!in) {
       m.file.set_unreadable(absl::StrCat("cannot be read (", m.shown, ")"));

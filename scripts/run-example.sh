@@ -24,9 +24,9 @@ start_dispatcher
   >/dev/null
 
 # An example whose rows name media renders them first (once; they are not in the repository).
-if [ -x "$EXAMPLE/make-scans.sh" ]; then
-  say "$NAME: rendering its scans"
-  "$EXAMPLE/make-scans.sh"
+if [ -x "$EXAMPLE/make-media.sh" ]; then
+  say "$NAME: making its media"
+  "$EXAMPLE/make-media.sh"
 fi
 say "$NAME: the plan"
 "$BIN/mw" contract check "$EXAMPLE/contract.yaml"

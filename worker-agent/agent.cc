@@ -436,7 +436,9 @@ absl::Status Agent::PrefetchOnce() {
   // Files no held assignment names go once every answer is acknowledged, or sooner when the
   // disk budget runs short (an answered task's file is not needed to send its answer).
   if (state_->Outbox().depth == 0 || media->bytes() >= media->budget() / 4 * 3) {
-    media->Retain(keep);
+    // What is held now, not `keep`: a lease saved since names files that must stay.
+    state_->WithHeldMedia(
+        [media](const absl::flat_hash_set<std::string>& held) { media->Retain(held); });
   }
   absl::Status link_error;
   bool fetched = false;

@@ -79,7 +79,9 @@ absl::Status Engine::Recover() {
   }
   MW_ASSIGN_OR_RETURN(std::optional<std::string> media_key,
                       store_->Get(Cf::kMeta, keys::Meta(kMediaKey)));
-  if (media_key.has_value() && media_key->size() == 32) {
+  if (media_key.has_value()) {
+    // Replacing it would void every token out on lease: a wrong one is damage, not a default.
+    if (media_key->size() != 32) return absl::DataLossError("meta media_key is not 32 bytes");
     media_key_ = *media_key;
   } else {
     media_key_ = RandomBytes(32);

@@ -265,6 +265,14 @@ std::vector<v1::Media> AgentState::HeldMedia() const {
   return cache_.HeldMedia();
 }
 
+void AgentState::WithHeldMedia(
+    const std::function<void(const absl::flat_hash_set<std::string>&)>& fn) const {
+  absl::MutexLock l(&mu_);
+  absl::flat_hash_set<std::string> held;
+  for (const v1::Media& m : cache_.HeldMedia()) held.insert(m.sha256());
+  fn(held);
+}
+
 std::optional<v1::CachedAssignment> AgentState::PeekNext(const std::string& worker) const {
   absl::MutexLock l(&mu_);
   return cache_.PeekNext(worker);

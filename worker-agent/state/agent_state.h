@@ -136,6 +136,9 @@ class AgentState {
   void SetReady(std::function<bool(const v1::CachedAssignment&)> ready);
   // Every media file the held assignments name, each once.
   std::vector<v1::Media> HeldMedia() const;
+  // Calls `fn` with the hashes of HeldMedia under this state's lock, so no lease is saved
+  // meanwhile (the agent removes the files no held task names with it).
+  void WithHeldMedia(const std::function<void(const absl::flat_hash_set<std::string>&)>& fn) const;
   // The oldest assignment held for `worker`, marked opened now (for time on task).
   std::optional<v1::CachedAssignment> OpenNext(const std::string& worker);
   // The oldest assignment held for `worker`, left unopened (what the page shows before start).

@@ -4,7 +4,9 @@
 // opens nothing.
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <fstream>
+#include <memory>
 
 #include "absl/strings/str_cat.h"
 #include "worker-agent/web/page_parts.h"
@@ -52,42 +54,65 @@ void WebServer::MediaFile(Call& c) {
     c.res.set_content("Not one of your tasks' files.", "text/plain; charset=utf-8");
     return;
   }
-  // Named by its content: the same address never holds other bytes.
-  c.res.set_header("Cache-Control", "private, max-age=86400, immutable");
-  if (media->kind() == v1::MEDIA_IMAGE) {
-    {
-      absl::MutexLock l(&phone_mu_);
-      for (const auto& [kept, jpeg] : phone_images_) {
-        if (kept == sha) {
-          c.res.set_content(jpeg, "image/jpeg");
-          return;
-        }
-      }
-    }
-    std::optional<std::string> original = ReadFile(options_.media->PathOf(sha), media->bytes());
-    absl::StatusOr<std::string> jpeg = original.has_value()
-                                           ? media::PhoneImage(*original, options_.phone)
-                                           : absl::DataLossError("cannot read it");
-    if (!jpeg.ok()) {
-      spdlog::error("event=media_serve_failed sha256={} error=\"{}\"", sha,
-                    jpeg.status().ToString());
+  // Named by its content, the bytes never change; but every use comes back through this check
+  // (a phone shared by several workers keeps nothing another can reopen), cheaply: 304.
+  const std::string etag = absl::StrCat("\"", sha, "\"");
+  auto ok = [&] {
+    c.res.set_header("Cache-Control", "private, no-cache");
+    c.res.set_header("ETag", etag);
+  };
+  if (c.req.get_header_value("If-None-Match") == etag) {
+    ok();
+    c.res.status = 304;
+    return;
+  }
+  const std::string path = options_.media->PathOf(sha);
+  if (media->kind() != v1::MEDIA_IMAGE) {
+    // Audio from the disk, only the ranges asked for (the player seeks).
+    auto file = std::make_shared<std::ifstream>(path, std::ios::binary);
+    if (!*file) {
       c.res.status = 500;
-      c.res.set_content("This file cannot be shown.", "text/plain; charset=utf-8");
+      c.res.set_content("This file cannot be played.", "text/plain; charset=utf-8");
       return;
     }
-    c.res.set_content(*jpeg, "image/jpeg");
+    ok();
+    c.res.set_content_provider(media->bytes(), AudioType(media->format()),
+                               [file](size_t offset, size_t length, httplib::DataSink& sink) {
+                                 std::string buf(std::min<size_t>(length, 64 * 1024), '\0');
+                                 file->seekg(static_cast<std::streamoff>(offset));
+                                 file->read(buf.data(), static_cast<std::streamsize>(buf.size()));
+                                 const size_t n = static_cast<size_t>(file->gcount());
+                                 return n > 0 && sink.write(buf.data(), n);
+                               });
+    return;
+  }
+  std::string jpeg;
+  {
+    // One rendition at a time, each file once: a burst of requests for a 100-megapixel photo
+    // costs one decode's memory, not one per request.
     absl::MutexLock l(&phone_mu_);
-    phone_images_.emplace_back(sha, *std::move(jpeg));
-    if (phone_images_.size() > kPhoneImagesKept) phone_images_.pop_front();
-    return;
+    for (const auto& [kept, bytes] : phone_images_) {
+      if (kept == sha) jpeg = bytes;
+    }
+    if (jpeg.empty()) {
+      std::optional<std::string> original = ReadFile(path, media->bytes());
+      absl::StatusOr<std::string> made = original.has_value()
+                                             ? media::PhoneImage(*original, options_.phone)
+                                             : absl::DataLossError("cannot read it");
+      if (!made.ok()) {
+        spdlog::error("event=media_serve_failed sha256={} error=\"{}\"", sha,
+                      made.status().ToString());
+        c.res.status = 500;
+        c.res.set_content("This file cannot be shown.", "text/plain; charset=utf-8");
+        return;
+      }
+      jpeg = *std::move(made);
+      phone_images_.emplace_back(sha, jpeg);
+      if (phone_images_.size() > kPhoneImagesKept) phone_images_.pop_front();
+    }
   }
-  std::optional<std::string> audio = ReadFile(options_.media->PathOf(sha), media->bytes());
-  if (!audio.has_value()) {
-    c.res.status = 500;
-    c.res.set_content("This file cannot be played.", "text/plain; charset=utf-8");
-    return;
-  }
-  c.res.set_content(*std::move(audio), AudioType(media->format()));
+  ok();
+  c.res.set_content(jpeg, "image/jpeg");
 }
 
 }  // namespace mw::agent::web

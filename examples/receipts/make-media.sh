@@ -3,12 +3,12 @@
 # (truth.csv's fix replaces the field the scanner misread), into FOLDER/<receipt_id>.jpg: the
 # photos the workers of this example read. Uses libvips's command line (Debian: libvips-tools).
 #
-#   examples/receipts/make-scans.sh [FOLDER]      (default: examples/receipts/scans)
+#   examples/receipts/make-media.sh [FOLDER]      (default: examples/receipts/scans)
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 out="${1:-$here/scans}"
 mkdir -p "$out"
-command -v vips >/dev/null || { echo "make-scans: vips is missing (apt-get install libvips-tools)" >&2; exit 1; }
+command -v vips >/dev/null || { echo "make-media: vips is missing (apt-get install libvips-tools)" >&2; exit 1; }
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
 declare -A field fix
@@ -20,13 +20,17 @@ done <"$here/truth.csv"
 while IFS=, read -r id merchant date total photo; do
   [ "$id" = receipt_id ] && continue
   [ -f "$out/$photo" ] && continue
-  case "${field[$id]}" in
+  case "${field[$id]-}" in
     merchant) merchant="${fix[$id]}" ;;
     date) date="${fix[$id]}" ;;
     total) total="${fix[$id]}" ;;
   esac
+  # Upper case first, then the characters Pango's markup reserves.
+  merchant="${merchant^^}"
   merchant="${merchant//&/&amp;}"
-  vips text "$tmp/text.png" "<b>${merchant^^}</b>
+  merchant="${merchant//</&lt;}"
+  merchant="${merchant//>/&gt;}"
+  vips text "$tmp/text.png" "<b>${merchant}</b>
 P.O. Box 4471, Nairobi
 Receipt ${id}
 Date: ${date}
