@@ -128,9 +128,10 @@ absl::StatusOr<uint64_t> SplitInput(const LoadedContract& c, const v1::Input& in
   return splitter.items();
 }
 
-// The media files the rows of every input with media fields name, hashed.
-absl::StatusOr<MediaFiles> CollectMedia(const LoadedContract& c) {
-  MediaFiles files;
+// The media files the rows of every input with media fields name, hashed; those named by URL
+// are fetched into `cache` first (DefaultMediaCache() when empty).
+absl::StatusOr<MediaFiles> CollectMedia(const LoadedContract& c, const std::string& cache) {
+  MediaFiles files(DownloadOptions{.cache_dir = cache.empty() ? DefaultMediaCache() : cache});
   const v1::SplitStage* split = nullptr;
   for (const auto& stage : c.contract.stages()) {
     if (stage.has_split()) split = &stage.split();
@@ -200,7 +201,7 @@ void PrintInput(const std::string& name, uint64_t n, const std::string& what,
   }
 }
 
-absl::Status Check(const std::string& file, const Connect& connect) {
+absl::Status Check(const std::string& file, const std::string& cache, const Connect& connect) {
   MW_ASSIGN_OR_RETURN(LoadedContract c, Load(file));
   const v1::Contract& k = c.contract;
   std::cout << "Contract \"" << k.name() << "\" for " << k.client() << ": budget "
@@ -222,7 +223,7 @@ absl::Status Check(const std::string& file, const Connect& connect) {
                                    c, in, *split, [](v1::Item) {}, &bad));
     PrintInput(in.name(), items, "items", bad);
   }
-  MW_ASSIGN_OR_RETURN(MediaFiles media, CollectMedia(c));
+  MW_ASSIGN_OR_RETURN(MediaFiles media, CollectMedia(c, cache));
   PrintMedia(media);
   for (const auto& stage : k.stages()) {
     if (!stage.has_human() || stage.human().gold_input().empty()) continue;
@@ -356,9 +357,9 @@ absl::Status Check(const std::string& file, const Connect& connect) {
 }
 
 absl::Status Submit(const std::string& file, std::string key, bool wait_for_centres,
-                    const Connect& connect) {
+                    const std::string& cache, const Connect& connect) {
   MW_ASSIGN_OR_RETURN(LoadedContract c, Load(file));
-  MW_ASSIGN_OR_RETURN(MediaFiles media, CollectMedia(c));
+  MW_ASSIGN_OR_RETURN(MediaFiles media, CollectMedia(c, cache));
   if (key.empty()) {
     MW_ASSIGN_OR_RETURN(key, ContentKey(c, media));
   }
@@ -379,25 +380,26 @@ absl::Status Submit(const std::string& file, std::string key, bool wait_for_cent
   // Every media file named, each followed by its bytes when the dispatcher lacks them (once per
   // content), before the inputs.
   uint64_t sent_files = 0, sent_bytes = 0;
-  for (const LocalMedia& m : media.list()) {
-    if (!open) break;
-    if (m.bad_name) continue;
+  auto header = [&](const LocalMedia& m) {
     v1::SubmitContractRequest named;
     *named.mutable_media_file() = m.file;
-    open = writer->Write(named);
-    if (!open || missing.erase(m.file.sha256()) == 0 || m.file.bytes() > max_file_bytes) continue;
+    open = open && writer->Write(named);
+    if (!open || missing.erase(m.file.sha256()) == 0 || m.file.bytes() > max_file_bytes) {
+      return false;
+    }
     ++sent_files;
-    absl::Status s = MediaFiles::ForEachChunk(m, kChunkBytes, [&](std::string data, bool last) {
-      sent_bytes += data.size();
-      v1::SubmitContractRequest chunk;
-      chunk.mutable_media_chunk()->set_sha256(m.file.sha256());
-      chunk.mutable_media_chunk()->set_data(std::move(data));
-      chunk.mutable_media_chunk()->set_last(last);
-      open = open && writer->Write(chunk);
-      return absl::OkStatus();
-    });
-    if (!s.ok()) return s;
-  }
+    return true;
+  };
+  auto chunk = [&](const LocalMedia& m, std::string data, bool last) {
+    sent_bytes += data.size();
+    v1::SubmitContractRequest piece;
+    piece.mutable_media_chunk()->set_sha256(m.file.sha256());
+    piece.mutable_media_chunk()->set_data(std::move(data));
+    piece.mutable_media_chunk()->set_last(last);
+    open = open && writer->Write(piece);
+    return absl::OkStatus();
+  };
+  MW_RETURN_IF_ERROR(media.Send(kChunkBytes, header, chunk));
   for (const auto& input : c.input_paths) {
     if (!open) break;
     const std::string& name = input.first;  // a lambda cannot capture a structured binding
@@ -440,6 +442,12 @@ absl::Status Submit(const std::string& file, std::string key, bool wait_for_cent
   return absl::OkStatus();
 }
 
+void AddMediaCacheOption(CLI::App* command, std::string* cache) {
+  command->add_option("--media-cache", *cache,
+                      "Where media named by URL are fetched to and kept, so a second run "
+                      "sends the same bytes (default: ~/.cache/microwork/media)");
+}
+
 }  // namespace
 
 void AddContractCommands(CLI::App& app, Run* run) {
@@ -448,24 +456,30 @@ void AddContractCommands(CLI::App& app, Run* run) {
 
   auto* check = contract->add_subcommand("check", "Dry run: validate and print the plan");
   auto check_file = std::make_shared<std::string>();
+  auto check_cache = std::make_shared<std::string>();
   check->add_option("file", *check_file, "Contract file (YAML or JSON)")->required();
-  check->callback([run, check_file] {
-    *run = [check_file](const Connect& connect) { return Check(*check_file, connect); };
+  AddMediaCacheOption(check, check_cache.get());
+  check->callback([run, check_file, check_cache] {
+    *run = [check_file, check_cache](const Connect& connect) {
+      return Check(*check_file, *check_cache, connect);
+    };
   });
 
   auto* submit = contract->add_subcommand("submit", "Submit a contract and its inputs");
   auto submit_file = std::make_shared<std::string>();
   auto key = std::make_shared<std::string>();
   auto wait = std::make_shared<bool>(false);
+  auto cache = std::make_shared<std::string>();
   submit->add_option("file", *submit_file, "Contract file (YAML or JSON)")->required();
   submit->add_option("--key", *key,
                      "Idempotency key (default: derived from the contract and its inputs)");
   submit->add_flag("--wait-for-centres", *wait,
                    "Accept work no registered centre can take yet: it waits, and mw job get "
                    "says for what");
-  submit->callback([run, submit_file, key, wait] {
-    *run = [submit_file, key, wait](const Connect& connect) {
-      return Submit(*submit_file, *key, *wait, connect);
+  AddMediaCacheOption(submit, cache.get());
+  submit->callback([run, submit_file, key, wait, cache] {
+    *run = [submit_file, key, wait, cache](const Connect& connect) {
+      return Submit(*submit_file, *key, *wait, *cache, connect);
     };
   });
 }

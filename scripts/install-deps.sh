@@ -9,7 +9,8 @@ packages=(
   librocksdb-dev libabsl-dev prometheus-cpp-dev libssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libcli11-dev libyaml-cpp-dev nlohmann-json3-dev libspdlog-dev libfmt-dev libcpp-httplib-dev
-  libargon2-dev libvips-dev libvips-tools libsndfile1-dev espeak-ng
+  libargon2-dev libvips-dev libvips-tools libsndfile1-dev espeak-ng libarchive-dev
+  libcurl4-openssl-dev
   clang libclang-rt-14-dev
   prometheus python3-yaml openssl
   python3-grpcio python3-protobuf python3-pandas python3-tqdm python3-pytest python3-venv

@@ -38,6 +38,10 @@ bool SecretsEqual(absl::string_view a, absl::string_view b) {
   return CRYPTO_memcmp(da.data(), db.data(), da.size()) == 0;
 }
 
+bool IsSha256Hex(absl::string_view s) {
+  return s.size() == 64 && s.find_first_not_of("0123456789abcdef") == absl::string_view::npos;
+}
+
 std::string RandomBytes(size_t n) {
   std::string out(n, '\0');
   if (RAND_bytes(reinterpret_cast<unsigned char*>(out.data()), static_cast<int>(n)) != 1) {

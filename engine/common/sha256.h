@@ -21,6 +21,9 @@ std::string HmacSha256(absl::string_view key, absl::string_view data);
 // are compared with CRYPTO_memcmp, so not even the length leaks.
 bool SecretsEqual(absl::string_view a, absl::string_view b);
 
+// Whether `s` is a SHA-256 digest as media files are named: 64 lower-case hex digits.
+bool IsSha256Hex(absl::string_view s);
+
 // `n` bytes from the operating system's cryptographic generator.
 std::string RandomBytes(size_t n);
 

@@ -5,6 +5,7 @@
 #include <map>
 #include <set>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
@@ -888,6 +889,28 @@ std::string MediaNameProblem(absl::string_view name) {
     if (part.empty() || part == "." || part == "..") {
       return "has an empty, \".\" or \"..\" part: expected a path that stays inside its folder";
     }
+  }
+  return "";
+}
+
+bool IsMediaUrl(absl::string_view value) {
+  return absl::StartsWithIgnoreCase(value, "http://") ||
+         absl::StartsWithIgnoreCase(value, "https://");
+}
+
+std::string MediaValueProblem(absl::string_view value) {
+  if (!IsMediaUrl(value)) return MediaNameProblem(value);
+  if (value.size() > 2048)
+    return absl::StrCat("is a URL of ", value.size(), " bytes, more than 2048");
+  for (unsigned char ch : value) {
+    if (ch <= 0x20 || ch == 0x7f) {
+      return "is a URL with a space or control character: expected one percent-encoded";
+    }
+  }
+  if (!IsValidUtf8(value)) return "is not valid UTF-8";
+  const absl::string_view rest = value.substr(value.find("://") + 3);
+  if (rest.empty() || rest.front() == '/' || rest.front() == '?' || rest.front() == '#') {
+    return "is a URL without a host";
   }
   return "";
 }

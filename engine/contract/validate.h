@@ -48,6 +48,14 @@ std::vector<ContractError> ValidateContract(const microwork::v1::Contract& contr
 // and the dispatcher apply the same rule.
 std::string MediaNameProblem(absl::string_view name);
 
+// Whether `value` of a media field is a URL for the client to fetch: it starts with "http://"
+// or "https://" (in any case).
+bool IsMediaUrl(absl::string_view value);
+
+// Why `value`, a media field's value, names no file (MediaNameProblem), or, for a URL, why it
+// cannot be one: a host, at most 2048 bytes, no space or control character. "" when it can.
+std::string MediaValueProblem(absl::string_view value);
+
 // INVALID_ARGUMENT listing every error on its own line ("path: message"), or OK when none.
 absl::Status ErrorsToStatus(const std::vector<ContractError>& errors);
 

@@ -80,7 +80,7 @@ std::string Engine::MediaToken(absl::string_view centre, absl::string_view sha25
 absl::Status Engine::ReadMedia(const std::string& centre, const std::string& sha256,
                                const std::string& token, uint64_t offset,
                                const std::function<bool(absl::string_view, bool)>& emit) const {
-  if (sha256.size() != 64 || sha256.find_first_not_of("0123456789abcdef") != std::string::npos) {
+  if (!IsSha256Hex(sha256)) {
     return absl::InvalidArgumentError("sha256: expected 64 lower-case hex digits");
   }
   if (!SecretsEqual(token, MediaToken(centre, sha256))) {
@@ -123,7 +123,7 @@ absl::StatusOr<std::vector<std::string>> Engine::MissingMedia(
   }
   std::vector<std::string> missing;
   for (const std::string& sha : sha256s) {
-    if (sha.size() != 64 || sha.find_first_not_of("0123456789abcdef") != std::string::npos) {
+    if (!IsSha256Hex(sha)) {
       return absl::InvalidArgumentError(absl::StrCat(
           "sha256: expected 64 lower-case hex digits, got \"", sha.substr(0, 80), "\""));
     }

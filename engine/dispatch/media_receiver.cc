@@ -1,8 +1,8 @@
 #include "engine/dispatch/media_receiver.h"
 
-#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "engine/common/sha256.h"
 #include "engine/common/status_macros.h"
 #include "engine/contract/csv_reader.h"
 #include "engine/contract/validate.h"
@@ -12,14 +12,6 @@ namespace mw::dispatch {
 namespace v1 = ::microwork::v1;
 
 namespace {
-
-bool IsSha256Hex(absl::string_view s) {
-  if (s.size() != 64) return false;
-  for (char c : s) {
-    if (!absl::ascii_isdigit(c) && !(c >= 'a' && c <= 'f')) return false;
-  }
-  return true;
-}
 
 // At most `max` bytes of `s`, cut on a character boundary (a reply must stay valid UTF-8).
 std::string Cut(absl::string_view s, size_t max) {
@@ -39,7 +31,7 @@ absl::Status MediaReceiver::AddFile(const v1::MediaFile& file) {
   const std::string where = absl::StrCat("media_file ", Quoted(file.name()));
   MW_RETURN_IF_ERROR(Close());
   discard_sha_.clear();
-  if (std::string why = contract::MediaNameProblem(file.name()); !why.empty()) {
+  if (std::string why = contract::MediaValueProblem(file.name()); !why.empty()) {
     return absl::InvalidArgumentError(absl::StrCat(where, ": the name ", why));
   }
   if (by_name_.contains(file.name())) {
@@ -166,7 +158,7 @@ std::string MediaReceiver::Attach(const v1::Input& input, v1::Item* item) const 
     const std::string& name = field->value();
     const std::string what = absl::StrCat(m.field(), ": ", Quoted(name));
     if (name.empty()) return absl::StrCat(m.field(), ": empty, expected a file's name");
-    if (std::string why = contract::MediaNameProblem(name); !why.empty()) {
+    if (std::string why = contract::MediaValueProblem(name); !why.empty()) {
       return absl::StrCat(what, ": the name ", why);
     }
     auto named = by_name_.find(name);

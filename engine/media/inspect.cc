@@ -79,6 +79,11 @@ absl::StatusOr<v1::Media> InspectImage(absl::string_view bytes, const Loader* fo
   }
   const uint64_t width = static_cast<uint64_t>(vips_image_get_width(image));
   const uint64_t height = static_cast<uint64_t>(vips_image_get_height(image));
+  int orientation = 1;
+  if (vips_image_get_typeof(image, VIPS_META_ORIENTATION) != 0 &&
+      vips_image_get_int(image, VIPS_META_ORIENTATION, &orientation) != 0) {
+    orientation = 1;
+  }
   if (width * height > limits.max_pixels) {
     g_object_unref(image);
     return absl::InvalidArgumentError(
@@ -97,8 +102,12 @@ absl::StatusOr<v1::Media> InspectImage(absl::string_view bytes, const Loader* fo
   media.set_kind(v1::MEDIA_IMAGE);
   media.set_format(found->format);
   media.set_bytes(bytes.size());
-  media.set_width(static_cast<uint32_t>(width));
-  media.set_height(static_cast<uint32_t>(height));
+  // A camera that was turned says so in EXIF (orientation 5 to 8: a quarter turn); the phone's
+  // rendition is turned upright (vips_thumbnail), and the sizes recorded are the upright
+  // picture's, the one workers see and answers measure.
+  const bool quarter_turn = orientation >= 5 && orientation <= 8;
+  media.set_width(static_cast<uint32_t>(quarter_turn ? height : width));
+  media.set_height(static_cast<uint32_t>(quarter_turn ? width : height));
   return media;
 }
 

@@ -28,7 +28,8 @@ struct MediaLimits {
 // What `bytes` are: a JPEG, PNG, WebP, TIFF or GIF image (its first page) or WAV, FLAC, Ogg or
 // MP3 audio that decodes to the end, within `limits`. The result has every field but sha256.
 // INVALID_ARGUMENT saying what is wrong (not a kind accepted, truncated or damaged, too large),
-// with the decoder's own words where it gave some. Thread-safe.
+// with the decoder's own words where it gave some. An image's width and height are the upright
+// picture's: swapped when its EXIF orientation is a quarter turn (5 to 8). Thread-safe.
 [[nodiscard]] absl::StatusOr<microwork::v1::Media> InspectMedia(absl::string_view bytes,
                                                                 const MediaLimits& limits);
 

@@ -89,6 +89,23 @@ TEST(InspectMediaTest, CapsAreCheckedBeforeDecoding) {
             "the audio lasts 3 s, more than the 1 s allowed");
 }
 
+// A phone held upright saves its photo lying down with EXIF orientation 6: the sizes recorded
+// and the rendition served are the upright picture's, so the page lays it out as it shows.
+TEST(PhoneImageTest, APhotoTakenUprightIsRecordedAndServedUpright) {
+  const std::string photo = TestImage(400, 300, "jpeg", /*orientation=*/6);
+  absl::StatusOr<v1::Media> media = InspectMedia(photo, MediaLimits());
+  ASSERT_TRUE(media.ok()) << media.status();
+  EXPECT_EQ(media->width(), 300u);
+  EXPECT_EQ(media->height(), 400u);
+  absl::StatusOr<std::string> phone = PhoneImage(photo, {.long_side = 200, .quality = 60});
+  ASSERT_TRUE(phone.ok()) << phone.status();
+  absl::StatusOr<v1::Media> served = InspectMedia(*phone, MediaLimits());
+  ASSERT_TRUE(served.ok()) << served.status();
+  EXPECT_EQ(std::make_pair(served->width(), served->height()),
+            PhoneSize(media->width(), media->height(), 200));
+  EXPECT_EQ(served->height(), 200u);
+}
+
 TEST(PhoneImageTest, AnImageIsServedWithinItsLongSideKeepingItsShape) {
   EXPECT_EQ(PhoneSize(4000, 3000, 1024), std::make_pair(1024u, 768u));
   EXPECT_EQ(PhoneSize(3000, 4000, 1024), std::make_pair(768u, 1024u));

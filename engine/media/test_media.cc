@@ -10,7 +10,7 @@
 
 namespace mw::media {
 
-std::string TestImage(int width, int height, const std::string& format) {
+std::string TestImage(int width, int height, const std::string& format, int orientation) {
   if (VIPS_INIT("microwork-test") != 0) std::abort();
   VipsImage* image = nullptr;
   if (vips_xyz(&image, width, height, nullptr) != 0) std::abort();
@@ -20,6 +20,7 @@ std::string TestImage(int width, int height, const std::string& format) {
   VipsImage* pixels = nullptr;
   if (vips_cast_uchar(band, &pixels, nullptr) != 0) std::abort();
   g_object_unref(band);
+  if (orientation != 1) vips_image_set_int(pixels, VIPS_META_ORIENTATION, orientation);
   void* buf = nullptr;
   size_t len = 0;
   int rc = format == "png"    ? vips_pngsave_buffer(pixels, &buf, &len, nullptr)

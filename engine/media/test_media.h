@@ -9,7 +9,8 @@ namespace mw::media {
 
 // A `width`x`height` picture (a gradient, so it does not compress to nothing) in `format`:
 // "jpeg", "png" or "webp".
-std::string TestImage(int width, int height, const std::string& format = "jpeg");
+std::string TestImage(int width, int height, const std::string& format = "jpeg",
+                      int orientation = 1);
 // `ms` of a 440 Hz tone, mono 16-bit PCM WAV at `rate` Hz.
 std::string TestWav(int ms, int rate = 16000);
 

@@ -135,6 +135,15 @@ async function main() {
         else a.addEventListener('loadedmetadata', () => resolve(a.duration));
       }));
       assert.ok(duration > 1 && duration < 5, `the clip's duration is ${duration}`);
+      // The whole clip is what a worker needs to hear it all: the page plus every byte of it
+      // within the budget (what the player has fetched so far is only reported).
+      const pageBytes = taskPages()[taskPages().length - 1][1];
+      const clipBytes = fs.statSync(`${tmp}/scans/total.wav`).size;
+      const src = await audio.getAttribute('src');
+      const fetched = media.filter(([u]) => u.endsWith(src)).reduce((sum, [, b]) => sum + b, 0);
+      assert.ok(pageBytes + clipBytes <= MEDIA_BUDGET, `page ${pageBytes} + clip ${clipBytes} bytes`);
+      assert.equal(await worker.locator('.clip .replay').getAttribute('aria-label'), 'Play again');
+      console.log(`media browser test: clip task page ${pageBytes} bytes + clip ${clipBytes} bytes (${fetched} fetched)`);
       await worker.locator('.clip .slower').tap();
       assert.equal(await audio.evaluate((a) => a.playbackRate), 0.75);
       assert.equal(await worker.locator('.clip .slower').getAttribute('aria-pressed'), 'true');

@@ -11,6 +11,7 @@
 #include "engine/media/test_media.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "testing/file_server.h"
 #include "testing/http_get.h"
 #include "testing/subprocess.h"
 #include "testing/temp_dir.h"
@@ -174,6 +175,50 @@ TEST_F(MediaTest, AFileTheDispatcherKeepsIsNotSentAgainEvenAfterARestart) {
   ASSERT_EQ(third.exit_code, 0) << third.err;
   EXPECT_THAT(third.out, HasSubstr("Media: 9 files named, 2 sent ("));
   EXPECT_THAT(third.out, HasSubstr("Submitted job-3: 3 items, 6 rows quarantined\n"));
+}
+
+// The files may come in an archive, and a row may name its file by URL instead: mw reads the
+// archive once, fetches each URL into its cache (not again on a second run), and the rows whose
+// file is not in the archive or whose URL fails are quarantined with the reason.
+TEST_F(MediaTest, FilesFromAnArchiveAndFromUrlsAreSentOnceAndBadOnesQuarantined) {
+  ASSERT_EQ(testing::Run({"/bin/tar", "-C", dir_.Sub("scans"), "-czf", dir_.Sub("scans.tar.gz"),
+                          "r1.jpg", "r2.png"})
+                .exit_code,
+            0);
+  testing::FileServer web;
+  const std::string photo = media::TestImage(320, 240);
+  web.Serve("/s/r7.jpg", photo);
+  Write("urls.csv", absl::StrCat("id,photo\n1,r1.jpg\n2,r2.png\n3,", web.Url("/s/r7.jpg"), "\n4,",
+                                 web.Url("/s/r8.jpg"), "\n5,r9.jpg\n"));
+  std::string text = kReceipts;
+  text.replace(text.find("NAME"), 4, "urls");
+  text.replace(text.find("receipts.csv"), 12, "urls.csv");
+  text.replace(text.find("media_folder: scans"), 19, "media_folder: scans.tar.gz");
+  Write("urls.yaml", text);
+
+  CommandResult submit =
+      Mw({"contract", "submit", dir_.Sub("urls.yaml"), "--media-cache", dir_.Sub("cache")});
+  ASSERT_EQ(submit.exit_code, 0) << submit.err;
+  EXPECT_THAT(submit.out, HasSubstr(absl::StrCat("Media: 5 files named, 3 sent (",
+                                                 Read("scans/r1.jpg").size() +
+                                                     Read("scans/r2.png").size() + photo.size(),
+                                                 " bytes)")));
+  EXPECT_THAT(submit.out, HasSubstr("Submitted job-1: 3 items, 2 rows quarantined\n"));
+  EXPECT_THAT(submit.out,
+              HasSubstr(absl::StrCat("  receipts line 5: photo: \"", web.Url("/s/r8.jpg"),
+                                     "\" could not be read: the server answered "
+                                     "HTTP 404\n")));
+  EXPECT_THAT(submit.out, HasSubstr("  receipts line 6: photo: \"r9.jpg\" could not be read: no "
+                                    "such file (looked for r9.jpg in scans.tar.gz)\n"));
+  EXPECT_EQ(web.Hits("/s/r7.jpg"), 1);
+
+  // The same command again (a lost reply): the same bytes from the cache, so the same job.
+  CommandResult again =
+      Mw({"contract", "submit", dir_.Sub("urls.yaml"), "--media-cache", dir_.Sub("cache")});
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_THAT(again.out, HasSubstr("Not submitted again: this contract with these inputs was "
+                                   "submitted before as job-1"));
+  EXPECT_EQ(web.Hits("/s/r7.jpg"), 1);
 }
 
 // The agent fetches every photo its leases name while the link is up; the dispatcher dies; the

@@ -16,10 +16,6 @@ namespace {
 
 constexpr absl::string_view kPart = ".part";
 
-bool IsSha256Hex(absl::string_view s) {
-  return s.size() == 64 && s.find_first_not_of("0123456789abcdef") == absl::string_view::npos;
-}
-
 // The SHA-256 of the file at `path`, hex; "" when it cannot be read.
 std::string HashFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);

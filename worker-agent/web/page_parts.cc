@@ -143,22 +143,25 @@ Html MarkedSpans(const std::string& text, const std::vector<qa::LabelledSpan>& s
 
 }  // namespace
 
-Html MediaField(const v1::Field& f, const media::PhoneImageOptions& phone) {
+Html MediaField(const v1::Field& f, const MediaView& view) {
   const std::string src = absl::StrCat("/media/", f.media().sha256());
   if (f.media().kind() == v1::MEDIA_IMAGE) {
     // The size it is served at, so the page does not jump as it loads; tapping it opens it alone
     // to pinch and pan.
-    const auto [w, h] = media::PhoneSize(f.media().width(), f.media().height(), phone.long_side);
+    const auto [w, h] =
+        media::PhoneSize(f.media().width(), f.media().height(), view.phone.long_side);
     return HtmlCat("<a href=\"", Escape(src), "\"><img class=\"photo\" src=\"", Escape(src),
                    "\" width=\"", w, "\" height=\"", h, "\" alt=\"", Escape(f.value()), "\"></a>");
   }
   return HtmlCat("<div class=\"clip\"><audio controls preload=\"metadata\" src=\"", Escape(src),
-                 "\"></audio><button type=\"button\" class=\"replay\">&#8634;</button>"
-                 "<button type=\"button\" class=\"slower\">0.75&#215;</button></div>");
+                 "\"></audio><button type=\"button\" class=\"replay\" aria-label=\"",
+                 Escape(view.replay), "\" title=\"", Escape(view.replay),
+                 "\">&#8634;</button><button type=\"button\" class=\"slower\" aria-label=\"",
+                 Escape(view.slower), "\" title=\"", Escape(view.slower),
+                 "\">0.75&#215;</button></div>");
 }
 
-Html ItemFields(const v1::HumanStage& stage, const v1::Item& item,
-                const media::PhoneImageOptions* phone) {
+Html ItemFields(const v1::HumanStage& stage, const v1::Item& item, const MediaView* view) {
   Html out = "<dl>";
   const auto& show = stage.show_fields();
   std::vector<std::string> own = dispatch::FieldsShownByAnswer(stage.answer());
@@ -177,8 +180,8 @@ Html ItemFields(const v1::HumanStage& stage, const v1::Item& item,
   for (const auto& f : item.fields()) {
     if (!show.empty() && std::find(show.begin(), show.end(), f.name()) == show.end()) continue;
     if (std::find(own.begin(), own.end(), f.name()) != own.end()) continue;
-    if (f.has_media() && phone != nullptr) {
-      out.Append("<dt>", Escape(f.name()), "</dt><dd>", MediaField(f, *phone), "</dd>");
+    if (f.has_media() && view != nullptr) {
+      out.Append("<dt>", Escape(f.name()), "</dt><dd>", MediaField(f, *view), "</dd>");
       continue;
     }
     out.Append("<dt>", Escape(f.name()), "</dt><dd>", Escape(f.value()), "</dd>");

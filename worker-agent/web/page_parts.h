@@ -64,10 +64,14 @@ Html AnswerFields(const v1::AnswerSchema& schema, const v1::Item& item, const Me
 
 // The item's fields the task lists: those the stage shows (all when it names none), less those
 // the answer's own widget shows (FieldsShownByAnswer).
-// With `phone`, a media field shows its image (served at that size) or an audio player with
+// With `view`, a media field shows its image (served at that size) or an audio player with
 // replay and a slower speed, from /media/<sha256>; without, the file's name.
-Html ItemFields(const v1::HumanStage& stage, const v1::Item& item,
-                const media::PhoneImageOptions* phone = nullptr);
+struct MediaView {
+  media::PhoneImageOptions phone;
+  std::string replay;  // the buttons' labels, in the worker's language
+  std::string slower;
+};
+Html ItemFields(const v1::HumanStage& stage, const v1::Item& item, const MediaView* view = nullptr);
 
 // The answer the form carries for `item`, in the schema's shape; INVALID_ARGUMENT says what is
 // missing or wrong (CheckAnswer's words).

@@ -384,8 +384,10 @@ TEST_F(WebServerTest, ATasksImageIsServedSizedForAPhoneAndItsAudioInRanges) {
                                                  "\"><img class=\"photo\" src=\"", photo_src,
                                                  "\" width=\"1024\" height=\"768\" "
                                                  "alt=\"photo.file\"></a>")));
-  EXPECT_THAT(form->body, HasSubstr(absl::StrCat("<audio controls preload=\"metadata\" src=\"",
-                                                 clip_src, "\"></audio>")));
+  EXPECT_THAT(form->body,
+              HasSubstr(absl::StrCat("<audio controls preload=\"metadata\" src=\"", clip_src,
+                                     "\"></audio><button type=\"button\" class=\"replay\" "
+                                     "aria-label=\"Play again\" title=\"Play again\">")));
 
   auto image = client_->Get(photo_src, httplib::Headers{{"Cookie", cookie}});
   ASSERT_EQ(image->status, 200);

@@ -180,9 +180,11 @@ void WebServer::TaskPage(Call& c) {
                    Escape(m.Text(c.lang, "start")), "</button></form>"));
     return;
   }
-  const Html item = HtmlCat(
-      "<div id=\"item\">",
-      ItemFields(stage, a.item(), options_.media != nullptr ? &options_.phone : nullptr), "</div>");
+  const MediaView view{options_.phone, m.Text(c.lang, "clip_replay"),
+                       m.Text(c.lang, "clip_slower")};
+  const Html item =
+      HtmlCat("<div id=\"item\">",
+              ItemFields(stage, a.item(), options_.media != nullptr ? &view : nullptr), "</div>");
   const Html ids =
       HtmlCat(Hidden("aid", a.assignment_id()), Hidden("epoch", absl::StrCat(a.epoch())),
               Hidden("hidden_ms", "0"), c.FormToken());
