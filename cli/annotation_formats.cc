@@ -1,10 +1,15 @@
 #include "cli/annotation_formats.h"
 
+#include <algorithm>
 #include <string_view>
+#include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
 #include "engine/common/words.h"
@@ -85,6 +90,13 @@ uint32_t Utf16Offset(std::string_view text, uint32_t point) {
   return units + (point - seen);
 }
 
+const v1::Field* FieldNamed(const v1::Item& item, const std::string& name) {
+  for (const auto& f : item.fields()) {
+    if (f.name() == name) return &f;
+  }
+  return nullptr;
+}
+
 }  // namespace
 
 nlohmann::ordered_json AnswerJson(const v1::Answer& answer, const v1::Item& item) {
@@ -99,6 +111,21 @@ nlohmann::ordered_json AnswerJson(const v1::Answer& answer, const v1::Item& item
                          {"text", text ? CodePointSlice(*text, s.start(), s.end()) : ""}});
       }
       return spans;
+    }
+    case v1::Answer::kShapes: {
+      nlohmann::ordered_json shapes = nlohmann::ordered_json::array();
+      for (const auto& s : answer.shapes().shapes()) {
+        if (s.x1() == 0 && s.y1() == 0) {
+          shapes.push_back({{"label", s.label()}, {"x", s.x0()}, {"y", s.y0()}});
+        } else {
+          shapes.push_back({{"label", s.label()},
+                            {"x", s.x0()},
+                            {"y", s.y0()},
+                            {"width", s.x1() - s.x0()},
+                            {"height", s.y1() - s.y0()}});
+        }
+      }
+      return shapes;
     }
     case v1::Answer::kPick:
       return {{"winner", answer.pick().winner()}, {"reason", answer.pick().reason()}};
@@ -183,6 +210,29 @@ nlohmann::ordered_json LabelStudioTask(const v1::ResultRecord& rec, uint64_t id,
                 {"text", CodePointSlice(*text, s.start(), s.end())},
                 {"labels", {s.label()}}});
       }
+    } else if (a.has_shapes()) {
+      const v1::Field* image = FieldNamed(rec.item(), a.shapes().field());
+      if (image == nullptr || image->media().width() == 0 || image->media().height() == 0) {
+        continue;
+      }
+      const double w = image->media().width(), h = image->media().height();
+      for (const auto& s : p.value().shapes().shapes()) {
+        const bool point = a.shapes().kind() == v1::SHAPE_POINT;
+        nlohmann::ordered_json value = {{"x", 100.0 * s.x0() / w}, {"y", 100.0 * s.y0() / h}};
+        if (point) {
+          value["width"] = 0.5;
+          value["keypointlabels"] = {s.label()};
+        } else {
+          value["width"] = 100.0 * (s.x1() - s.x0()) / w;
+          value["height"] = 100.0 * (s.y1() - s.y0()) / h;
+          value["rotation"] = 0;
+          value["rectanglelabels"] = {s.label()};
+        }
+        result(a.shapes().field(), point ? "keypointlabels" : "rectanglelabels", std::move(value));
+        results.back()["original_width"] = image->media().width();
+        results.back()["original_height"] = image->media().height();
+        results.back()["image_rotation"] = 0;
+      }
     } else if (a.has_comparison()) {
       result(absl::StrCat(a.comparison().a_field(), ",", a.comparison().b_field()), "pairwise",
              {{"selected", p.value().pick().winner() == "a" ? "left" : "right"}});
@@ -207,6 +257,120 @@ nlohmann::ordered_json LabelStudioTask(const v1::ResultRecord& rec, uint64_t id,
                                                         {"ground_truth", false},
                                                         {"was_cancelled", false}}});
   return task;
+}
+
+std::pair<const v1::Provenance*, const v1::Field*> ShapesVerdict(const v1::ResultRecord& rec,
+                                                                 const std::string& stage) {
+  if (absl::StrContains(rec.status(), "rejected by ")) return {nullptr, nullptr};
+  for (const auto& p : rec.provenance()) {
+    if (p.stage() != stage || !p.value().has_shapes()) continue;
+    const v1::Field* image = FieldNamed(rec.item(), p.value().shapes().field());
+    if (image == nullptr || !image->has_media()) return {nullptr, nullptr};
+    return {&p, image};
+  }
+  return {nullptr, nullptr};
+}
+
+CocoDataset::CocoDataset(const std::string& stage, const v1::ShapeLabels& schema)
+    : stage_(stage), schema_(schema) {}
+
+uint64_t CocoDataset::Add(const v1::ResultRecord& rec) {
+  uint64_t added = 0;
+  if (auto [verdict, image] = ShapesVerdict(rec, stage_); verdict != nullptr) {
+    const uint64_t image_id = images_.size() + 1;
+    images_.push_back({{"id", image_id},
+                       {"file_name", image->value()},
+                       {"width", image->media().width()},
+                       {"height", image->media().height()}});
+    for (const auto& s : verdict->value().shapes().shapes()) {
+      const auto label = std::find(schema_.labels().begin(), schema_.labels().end(), s.label());
+      if (label == schema_.labels().end()) continue;  // checked on arrival: never
+      nlohmann::ordered_json a = {{"id", annotations_.size() + 1},
+                                  {"image_id", image_id},
+                                  {"category_id", label - schema_.labels().begin() + 1}};
+      if (schema_.kind() == v1::SHAPE_POINT) {
+        // The reach two workers' points are one within, as the object's extent: COCO's keypoint
+        // similarity is scaled by the area.
+        const int64_t r = schema_.match_radius() == 0 ? 20 : schema_.match_radius();
+        const int64_t x0 = std::max<int64_t>(0, int64_t{s.x0()} - r);
+        const int64_t y0 = std::max<int64_t>(0, int64_t{s.y0()} - r);
+        const int64_t x1 = std::min<int64_t>(image->media().width(), int64_t{s.x0()} + r + 1);
+        const int64_t y1 = std::min<int64_t>(image->media().height(), int64_t{s.y0()} + r + 1);
+        a["keypoints"] = {s.x0(), s.y0(), 2};
+        a["num_keypoints"] = 1;
+        a["bbox"] = {x0, y0, x1 - x0, y1 - y0};
+        a["area"] = (x1 - x0) * (y1 - y0);
+      } else {
+        const uint32_t w = s.x1() - s.x0(), h = s.y1() - s.y0();
+        a["bbox"] = {s.x0(), s.y0(), w, h};
+        a["area"] = uint64_t{w} * h;
+      }
+      a["iscrowd"] = 0;
+      annotations_.push_back(std::move(a));
+    }
+    ++added;
+  }
+  for (const auto& child : rec.children()) added += Add(child);
+  return added;
+}
+
+nlohmann::ordered_json CocoDataset::Json() const {
+  nlohmann::ordered_json categories = nlohmann::ordered_json::array();
+  for (int i = 0; i < schema_.labels_size(); ++i) {
+    nlohmann::ordered_json c = {{"id", i + 1}, {"name", schema_.labels(i)}, {"supercategory", ""}};
+    if (schema_.kind() == v1::SHAPE_POINT) {
+      c["keypoints"] = {"point"};
+      c["skeleton"] = nlohmann::ordered_json::array();
+    }
+    categories.push_back(std::move(c));
+  }
+  nlohmann::ordered_json out;
+  out["info"] = {{"description", absl::StrCat("microwork: the verdicts of stage ", stage_)}};
+  out["images"] = images_;
+  out["annotations"] = annotations_;
+  out["categories"] = std::move(categories);
+  return out;
+}
+
+std::string YoloLabels(const v1::Provenance& verdict, const v1::Field& image,
+                       const google::protobuf::RepeatedPtrField<std::string>& labels) {
+  const double w = image.media().width(), h = image.media().height();
+  std::string out;
+  for (const auto& s : verdict.value().shapes().shapes()) {
+    const auto label = std::find(labels.begin(), labels.end(), s.label());
+    if (label == labels.end() || (s.x1() == 0 && s.y1() == 0)) continue;
+    absl::StrAppend(
+        &out, label - labels.begin(), " ",
+        absl::StrFormat("%.6f %.6f %.6f %.6f", (s.x0() + s.x1()) / 2.0 / w,
+                        (s.y0() + s.y1()) / 2.0 / h, (s.x1() - s.x0()) / w, (s.y1() - s.y0()) / h),
+        "\n");
+  }
+  return out;
+}
+
+std::string YoloLabelPath(const std::string& image_name) {
+  std::string name = image_name;
+  if (absl::StartsWithIgnoreCase(name, "http://") || absl::StartsWithIgnoreCase(name, "https://")) {
+    name = name.substr(name.find("://") + 3);
+    name = name.substr(0, name.find_first_of("?#"));
+    name = name.substr(name.find_last_of('/') + 1);
+  }
+  // Each part of the path kept to letters, digits and "._-"; a part that is empty, "." or ".."
+  // becomes "_", so the file stays inside labels/ whatever the contract's rows named.
+  std::vector<std::string> parts = absl::StrSplit(name, '/');
+  for (std::string& part : parts) {
+    for (char& c : part) {
+      if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '_' && c != '-') {
+        c = '_';
+      }
+    }
+    if (part.empty() || part == "." || part == "..") part = "_";
+  }
+  std::string& last = parts.back();
+  if (const size_t dot = last.find_last_of('.'); dot != std::string::npos && dot > 0) {
+    last.resize(dot);
+  }
+  return absl::StrCat(absl::StrJoin(parts, "/"), ".txt");
 }
 
 }  // namespace mw::cli

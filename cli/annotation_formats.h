@@ -22,15 +22,33 @@
 //   choices        "choices": {choices: [...]}, to_name "item" (verify stages: yes or no)
 //   text, number   "textarea": {text: [answer]}, "number": {number}, to_name "item"
 // ("item" names no field: a labelling config to import these into names its object "item").
+//   shapes         "rectanglelabels" {x, y, width, height, rotation: 0, rectanglelabels: [label]}
+//                  or "keypointlabels" {x, y, width, keypointlabels: [label]}, in percent of
+//                  the image, with original_width and original_height; to_name the image field
 // Rankings have no result type in Label Studio's format and are left out (the JSONL has them).
 // Items a verify stage turned down are there, with their status in meta.
+//
+// COCO (CocoDataset; cocodataset.org/#format-data, "Object Detection" and "Keypoint
+// Detection"): {"info", "images": [{id, file_name, width, height}], "annotations": [{id,
+// image_id, category_id, bbox: [x, y, width, height], area, iscrowd: 0}], "categories": [{id,
+// name, supercategory}]}, one image per item with a verdict of the shapes stage (its image
+// field's file name and upright size), one annotation per box, categories the stage's labels in
+// order from id 1. A points stage writes each point as an annotation with keypoints [x, y, 2],
+// num_keypoints 1 and a bbox of the stage's match_radius round it (within the image) as its
+// extent, and its categories have keypoints ["point"]. Verdicts still waiting in the review
+// queue are there as they stand.
+//
+// YOLO (YoloLabels): one line per box, "class cx cy w h", the class the label's place in the
+// stage's labels from 0 and the rest fractions of the image's width and height (6 decimals).
 #ifndef MW_CLI_ANNOTATION_FORMATS_H_
 #define MW_CLI_ANNOTATION_FORMATS_H_
 
 #include <map>
 #include <ostream>
 #include <string>
+#include <utility>
 
+#include "microwork/v1/contract.pb.h"
 #include "microwork/v1/dispatch.pb.h"
 #include "nlohmann/json.hpp"
 
@@ -60,6 +78,36 @@ bool WriteConllItem(const v1::ResultRecord& rec, const std::string& stage, std::
 // (an iteration's rounds) are left out.
 nlohmann::ordered_json LabelStudioTask(const v1::ResultRecord& rec, uint64_t id,
                                        const std::map<std::string, v1::AnswerSchema>& answers);
+
+// The verdict of shapes stage `stage` in `rec`'s provenance, with the image field it is drawn
+// on; {nullptr, nullptr} when it has none or a verify stage turned the item down.
+std::pair<const v1::Provenance*, const v1::Field*> ShapesVerdict(const v1::ResultRecord& rec,
+                                                                 const std::string& stage);
+
+class CocoDataset {
+ public:
+  // `schema`: the shapes stage's.
+  CocoDataset(const std::string& stage, const v1::ShapeLabels& schema);
+  // Adds `rec` and its pieces (at any depth) that have a verdict of the stage. Returns how many.
+  uint64_t Add(const v1::ResultRecord& rec);
+  nlohmann::ordered_json Json() const;
+
+ private:
+  std::string stage_;
+  v1::ShapeLabels schema_;
+  nlohmann::ordered_json images_ = nlohmann::ordered_json::array();
+  nlohmann::ordered_json annotations_ = nlohmann::ordered_json::array();
+};
+
+// The YOLO label file of one verdict of a boxes stage whose labels are `labels`, drawn on
+// `image`.
+std::string YoloLabels(const v1::Provenance& verdict, const v1::Field& image,
+                       const google::protobuf::RepeatedPtrField<std::string>& labels);
+
+// Where an image's YOLO label file goes under the export's labels/ folder: its name with the
+// extension ".txt" (a URL's last part; anything but letters, digits and "._-/" as '_', and a
+// part of the path that is empty, "." or ".." as "_", so it never leads out of labels/).
+std::string YoloLabelPath(const std::string& image_name);
 
 }  // namespace mw::cli
 

@@ -1,6 +1,7 @@
 #include "cli/annotation_formats.h"
 
 #include <sstream>
+#include <tuple>
 
 #include "gtest/gtest.h"
 
@@ -114,6 +115,96 @@ TEST(AnnotationFormatsTest, ALabelStudioTaskCountsOffsetsInUtf16AndLeavesOutWhat
     ], "ground_truth": false, "was_cancelled": false}]
   })");
   EXPECT_EQ(LabelStudioTask(rec, 4, answers).dump(), expected.dump());
+}
+
+// A row of a boxes stage "vehicles" drawn on a 640x480 photo.
+v1::ResultRecord BoxesRow(const std::string& status = "succeeded") {
+  v1::ResultRecord rec;
+  rec.set_item_index(7);
+  rec.set_status(status);
+  auto* f = rec.mutable_item()->add_fields();
+  f->set_name("photo");
+  f->set_value("street/s07.png");
+  f->mutable_media()->set_kind(v1::MEDIA_IMAGE);
+  f->mutable_media()->set_width(640);
+  f->mutable_media()->set_height(480);
+  auto* p = rec.add_provenance();
+  p->set_stage("vehicles");
+  p->set_answer("car:10,20,110,90;bus:320,200,640,480");
+  auto* set = p->mutable_value()->mutable_shapes();
+  set->set_field("photo");
+  for (const auto& [label, x0, y0, x1, y1] :
+       std::vector<std::tuple<std::string, uint32_t, uint32_t, uint32_t, uint32_t>>{
+           {"car", 10, 20, 110, 90}, {"bus", 320, 200, 640, 480}}) {
+    auto* s = set->add_shapes();
+    s->set_label(label);
+    s->set_x0(x0);
+    s->set_y0(y0);
+    s->set_x1(x1);
+    s->set_y1(y1);
+  }
+  return rec;
+}
+
+v1::ShapeLabels Vehicles(v1::ShapeKind kind = v1::SHAPE_BOX) {
+  v1::ShapeLabels schema;
+  schema.set_field("photo");
+  schema.set_kind(kind);
+  for (const char* l : {"car", "bus", "motorbike"}) schema.add_labels(l);
+  return schema;
+}
+
+TEST(AnnotationFormatsTest, CocoHasAnImagePerItemABoxPerShapeAndEveryLabelAsACategory) {
+  CocoDataset coco("vehicles", Vehicles());
+  v1::ResultRecord parent = BoxesRow();
+  *parent.add_children() = BoxesRow();
+  EXPECT_EQ(coco.Add(parent), 2u);
+  EXPECT_EQ(coco.Add(BoxesRow("succeeded; rejected by check")), 0u);  // turned down
+  const nlohmann::ordered_json j = coco.Json();
+  EXPECT_EQ(j["images"].dump(),
+            R"([{"id":1,"file_name":"street/s07.png","width":640,"height":480},)"
+            R"({"id":2,"file_name":"street/s07.png","width":640,"height":480}])");
+  ASSERT_EQ(j["annotations"].size(), 4u);
+  EXPECT_EQ(j["annotations"][1].dump(),
+            R"({"id":2,"image_id":1,"category_id":2,"bbox":[320,200,320,280],"area":89600,)"
+            R"("iscrowd":0})");
+  EXPECT_EQ(j["categories"].dump(),
+            R"([{"id":1,"name":"car","supercategory":""},{"id":2,"name":"bus","supercategory":""},)"
+            R"({"id":3,"name":"motorbike","supercategory":""}])");
+}
+
+TEST(AnnotationFormatsTest, YoloLinesAreCentresAndSizesAsFractionsOfTheImage) {
+  const v1::ResultRecord rec = BoxesRow();
+  auto [verdict, image] = ShapesVerdict(rec, "vehicles");
+  ASSERT_NE(verdict, nullptr);
+  EXPECT_EQ(YoloLabels(*verdict, *image, Vehicles().labels()),
+            "0 0.093750 0.114583 0.156250 0.145833\n"
+            "1 0.750000 0.708333 0.500000 0.583333\n");
+  EXPECT_EQ(ShapesVerdict(rec, "other").first, nullptr);
+  EXPECT_EQ(YoloLabelPath("street/s07.png"), "street/s07.txt");
+  EXPECT_EQ(YoloLabelPath("https://cdn.example.org/a/b/IMG 1.jpeg?sig=x"), "IMG_1.txt");
+  EXPECT_EQ(YoloLabelPath("v1.2/photo"), "v1.2/photo.txt");
+  EXPECT_EQ(YoloLabelPath("https://x.org/a.jpg?sig=a/b"), "a.txt");
+  // Whatever a row names, the file stays inside labels/.
+  EXPECT_EQ(YoloLabelPath("../../notes.png"), "_/_/notes.txt");
+  EXPECT_EQ(YoloLabelPath("/home/u/x.png"), "_/home/u/x.txt");
+  EXPECT_EQ(YoloLabelPath("a//./b.png"), "a/_/_/b.txt");
+  EXPECT_EQ(YoloLabelPath(".hidden"), ".hidden.txt");
+}
+
+TEST(AnnotationFormatsTest, ShapesAreLabelStudioRectanglesInPercentOfTheImage) {
+  std::map<std::string, v1::AnswerSchema> answers;
+  *answers["vehicles"].mutable_shapes() = Vehicles();
+  const nlohmann::ordered_json task = LabelStudioTask(BoxesRow(), 1, answers);
+  ASSERT_EQ(task["annotations"][0]["result"].size(), 2u);
+  EXPECT_EQ(task["annotations"][0]["result"][1].dump(),
+            R"({"id":"vehicles-2","from_name":"vehicles","to_name":"photo",)"
+            R"("type":"rectanglelabels","value":{"x":50.0,"y":41.666666666666664,"width":50.0,)"
+            R"("height":58.333333333333336,"rotation":0,"rectanglelabels":["bus"]},)"
+            R"("original_width":640,"original_height":480,"image_rotation":0})");
+  EXPECT_EQ(AnswerJson(BoxesRow().provenance(0).value(), BoxesRow().item()).dump(),
+            R"([{"label":"car","x":10,"y":20,"width":100,"height":70},)"
+            R"({"label":"bus","x":320,"y":200,"width":320,"height":280}])");
 }
 
 }  // namespace

@@ -3,6 +3,8 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <iostream>
@@ -18,6 +20,7 @@
 #include "cli/commands.h"
 #include "cli/common.h"
 #include "engine/common/money.h"
+#include "engine/common/sha256.h"
 #include "engine/common/status_macros.h"
 #include "engine/dispatch/answers.h"
 #include "nlohmann/json.hpp"
@@ -140,6 +143,7 @@ std::string AnswerText(const v1::Answer& a) {
     case v1::Answer::kNumber:
       return a.number();
     case v1::Answer::kSpans:
+    case v1::Answer::kShapes:
       return dispatch::AnswerLabel(a);
     case v1::Answer::kPick:
       return a.pick().reason().empty() ? a.pick().winner()
@@ -151,13 +155,15 @@ std::string AnswerText(const v1::Answer& a) {
   }
 }
 
-// `annotations`: the formats of annotation tools (CoNLL-2003, Label Studio) are allowed too.
+// `annotations`: the formats of annotation tools (CoNLL-2003, Label Studio, COCO, YOLO) are
+// allowed too.
 absl::Status CheckFormat(const std::string& format, bool annotations = false) {
   if (format != "csv" && format != "jsonl" &&
-      (!annotations || (format != "conll" && format != "label-studio"))) {
-    return absl::InvalidArgumentError(annotations
-                                          ? "--format: expected csv, jsonl, conll or label-studio"
-                                          : "--format: expected csv or jsonl");
+      (!annotations ||
+       (format != "conll" && format != "label-studio" && format != "coco" && format != "yolo"))) {
+    return absl::InvalidArgumentError(
+        annotations ? "--format: expected csv, jsonl, conll, label-studio, coco or yolo"
+                    : "--format: expected csv or jsonl");
   }
   return absl::OkStatus();
 }
@@ -249,9 +255,125 @@ nlohmann::ordered_json RowJson(const v1::ResultRecord& rec) {
   return j;
 }
 
+// COCO (one JSON file) or YOLO (a folder: labels/<image>.txt, classes.txt and data.yaml) of the
+// verdicts of shapes stage `stage` (the first shapes stage when empty).
+absl::Status ExportShapes(const std::string& job_id, const std::string& format,
+                          const std::string& stage, const std::string& out_path,
+                          const Connect& connect) {
+  namespace fs = std::filesystem;
+  MW_ASSIGN_OR_RETURN(auto client, connect());
+  v1::GetJobRequest get;
+  get.set_job_id(job_id);
+  v1::Job job;
+  auto job_ctx = client->Context();
+  MW_RETURN_IF_ERROR(rpc::FromGrpcStatus(client->ops().GetJob(job_ctx.get(), get, &job)));
+  const v1::StageProgress* shapes = nullptr;
+  for (const auto& s : job.stages()) {
+    if (s.answer().has_shapes() && (stage.empty() || s.stage() == stage) && shapes == nullptr) {
+      shapes = &s;
+    }
+  }
+  if (shapes == nullptr) {
+    return absl::InvalidArgumentError(
+        stage.empty() ? absl::StrCat("--format ", format, ": job ", job_id, " has no shapes stage")
+                      : absl::StrCat("--stage: ", stage, " is no shapes stage of job ", job_id));
+  }
+  const v1::ShapeLabels& schema = shapes->answer().shapes();
+  if (format == "yolo" && schema.kind() != v1::SHAPE_BOX) {
+    return absl::InvalidArgumentError(absl::StrCat("--format yolo: stage ", shapes->stage(),
+                                                   " marks points; YOLO's files are of boxes "
+                                                   "(--format coco writes points)"));
+  }
+  std::error_code ec;
+  // "out/" is the folder "out"; its files are made in a folder of their own beside it, and
+  // only that folder is ever removed.
+  std::string out = out_path;
+  while (out.size() > 1 && out.back() == '/') out.pop_back();
+  if (format == "yolo" && fs::exists(out, ec) && !fs::is_empty(out, ec)) {
+    return absl::AlreadyExistsError(
+        absl::StrCat(out, ": exists and is not empty; give a new folder for the YOLO files"));
+  }
+  std::string tmp = out + ".partial";
+  if (format == "yolo") {
+    std::string pattern = out + ".partial-XXXXXX";
+    if (mkdtemp(pattern.data()) == nullptr) {
+      return absl::NotFoundError(absl::StrCat(out, ": cannot make a folder beside it"));
+    }
+    tmp = pattern;
+    fs::create_directories(fs::path(tmp) / "labels", ec);
+  }
+  auto fail = [&](absl::Status s) {
+    if (format == "yolo") fs::remove_all(tmp, ec);
+    return s;
+  };
+  v1::ExportResultsRequest req;
+  req.set_job_id(job_id);
+  auto ctx = client->LongContext();
+  auto reader = client->ops().ExportResults(ctx.get(), req);
+  CocoDataset coco(shapes->stage(), schema);
+  uint64_t images = 0;
+  bool written = true;
+  std::map<std::string, std::string> label_files;  // label file -> the image it is of
+  std::function<void(const v1::ResultRecord&)> yolo = [&](const v1::ResultRecord& r) {
+    if (auto [verdict, image] = ShapesVerdict(r, shapes->stage()); verdict != nullptr) {
+      // Pieces of one image share its file; two images whose names come out alike get one each.
+      std::string name = YoloLabelPath(image->value());
+      auto [it, fresh] = label_files.emplace(name, image->value());
+      if (!fresh && it->second != image->value()) {
+        name = absl::StrCat(name.substr(0, name.size() - 4), "-",
+                            ToHex(Sha256(image->value())).substr(0, 12), ".txt");
+        label_files.emplace(name, image->value());
+      }
+      const fs::path file = fs::path(tmp) / "labels" / name;
+      fs::create_directories(file.parent_path(), ec);
+      std::ofstream lines(file, std::ios::app);
+      lines << YoloLabels(*verdict, *image, schema.labels());
+      written = written && static_cast<bool>(lines);
+      ++images;
+    }
+    for (const auto& child : r.children()) yolo(child);
+  };
+  v1::ResultRecord rec;
+  while (reader->Read(&rec)) {
+    if (format == "coco") {
+      images += coco.Add(rec);
+    } else {
+      yolo(rec);
+    }
+  }
+  if (absl::Status s = rpc::FromGrpcStatus(reader->Finish()); !s.ok()) return fail(s);
+  if (format == "coco") {
+    std::ofstream file(tmp, std::ios::trunc);
+    file << coco.Json().dump(1) << "\n";
+    return Publish(&file, tmp, out, images, "images");
+  }
+  // Labels as YAML single-quoted strings: nothing in them is an escape.
+  std::ofstream classes(fs::path(tmp) / "classes.txt"), data(fs::path(tmp) / "data.yaml");
+  data << "# YOLO labels of stage " << shapes->stage() << " of " << job_id
+       << ": put each image under images/ beside labels/\nnc: " << schema.labels_size()
+       << "\nnames:\n";
+  for (int i = 0; i < schema.labels_size(); ++i) {
+    classes << schema.labels(i) << "\n";
+    data << "  " << i << ": '" << absl::StrReplaceAll(schema.labels(i), {{"'", "''"}}) << "'\n";
+  }
+  classes.close();
+  data.close();
+  if (!written || !classes || !data) {
+    return fail(absl::InternalError(absl::StrCat(out, ": cannot write it whole")));
+  }
+  fs::remove(out, ec);  // an empty folder only: checked above
+  fs::rename(tmp, out, ec);
+  if (ec) return fail(absl::InternalError(absl::StrCat(out, ": cannot write it whole")));
+  std::cout << "Wrote " << images << " images' labels to " << out << "\n";
+  return absl::OkStatus();
+}
+
 absl::Status Export(const std::string& job_id, const std::string& format, const std::string& stage,
                     const std::string& out_path, const Connect& connect) {
   MW_RETURN_IF_ERROR(CheckFormat(format, /*annotations=*/true));
+  if (format == "coco" || format == "yolo") {
+    return ExportShapes(job_id, format, stage, out_path, connect);
+  }
   MW_ASSIGN_OR_RETURN(auto client, connect());
   const std::string tmp = out_path + ".partial";
   std::ofstream out(tmp, std::ios::trunc);
@@ -520,11 +642,13 @@ void AddJobCommands(CLI::App& app, Run* run) {
   auto opts = std::make_shared<ExportOpts>();
   auto* exp = results->add_subcommand("export",
                                       "Write the results as CSV, JSONL, CoNLL-2003 (a spans "
-                                      "stage's entities) or Label Studio JSON");
+                                      "stage's entities), Label Studio JSON, or COCO or YOLO (a "
+                                      "shapes stage's boxes)");
   exp->add_option("job", opts->job, "Job id")->required();
-  exp->add_option("--format", opts->format, "csv, jsonl, conll or label-studio");
-  exp->add_option("--stage", opts->stage, "conll: the spans stage (default: the first one)");
-  exp->add_option("--out", opts->out, "Output file")->required();
+  exp->add_option("--format", opts->format, "csv, jsonl, conll, label-studio, coco or yolo");
+  exp->add_option("--stage", opts->stage,
+                  "conll: the spans stage; coco, yolo: the shapes stage (default: the first one)");
+  exp->add_option("--out", opts->out, "Output file (yolo: a new folder)")->required();
   exp->callback([run, opts] {
     *run = [opts](const Connect& c) {
       return Export(opts->job, opts->format, opts->stage, opts->out, c);

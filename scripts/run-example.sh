@@ -53,6 +53,16 @@ if grep -q "spans:" "$EXAMPLE/contract.yaml"; then
   "$BIN/mw" results export job-1 --format label-studio --out "$OUT/results.label-studio.json"
   head -n 8 "$OUT/results.conll"
 fi
+# A contract with a shapes stage: its boxes as COCO, YOLO and Label Studio JSON, every worker's
+# own answer, and the photos left for a person to decide.
+if grep -q "shapes:" "$EXAMPLE/contract.yaml"; then
+  "$BIN/mw" results export job-1 --format coco --out "$OUT/results.coco.json"
+  rm -rf "$OUT/yolo"
+  "$BIN/mw" results export job-1 --format yolo --out "$OUT/yolo"
+  "$BIN/mw" results export job-1 --format label-studio --out "$OUT/results.label-studio.json"
+  "$BIN/mw" results answers job-1 --format jsonl --out "$OUT/answers.jsonl"
+  "$BIN/mw" review list --job job-1 | tee "$OUT/review.txt"
+fi
 say "$NAME: pay"
 "$BIN/mw" invoice --job job-1
 "$BIN/mw" ledger verify

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -13,6 +14,7 @@
 #include "engine/common/sha256.h"
 #include "engine/common/words.h"
 #include "engine/contract/csv_reader.h"
+#include "qa/shapes.h"
 #include "qa/spans.h"
 
 namespace mw::agent {
@@ -137,6 +139,72 @@ v1::SpanSet SimulateSpans(const v1::SpanLabels& schema, const v1::Item& item,
   return set;
 }
 
+// Shapes: the truth's (qa/shapes.h's text form), each drawn as a hand would, its corners off by
+// up to a tenth of its size either way (a point by up to 2% of the image's long side), kept in
+// the image; a wrong answer also leaves one out or gives it another label (which, chosen by
+// `v`). `noise(k)` is the k-th of the worker's own uniform draws for this task. Without a truth,
+// min_count shapes in the middle.
+v1::ShapeSet SimulateShapes(const v1::ShapeLabels& schema, const v1::Item& item,
+                            const std::string* truth, bool right, double v,
+                            const std::function<double(int)>& noise) {
+  const bool points = schema.kind() == v1::SHAPE_POINT;
+  uint32_t width = 1, height = 1;
+  for (const auto& f : item.fields()) {
+    if (f.name() == schema.field() && f.has_media()) {
+      width = std::max<uint32_t>(2, f.media().width());
+      height = std::max<uint32_t>(2, f.media().height());
+    }
+  }
+  std::vector<qa::LabelledShape> shapes;
+  if (auto parsed = truth != nullptr ? qa::ParseShapes(*truth) : std::nullopt; parsed) {
+    shapes = *parsed;
+  } else {
+    for (uint32_t i = 0; i < schema.min_count(); ++i) {
+      shapes.push_back({schema.labels_size() > 0 ? schema.labels(0) : "", points, width / 4,
+                        height / 4, points ? 0 : width * 3 / 4, points ? 0 : height * 3 / 4});
+    }
+  }
+  int k = 0;
+  auto off = [&](double span) {
+    return static_cast<int64_t>(std::llround((noise(k++) - 0.5) * 2 * span));
+  };
+  auto clamp = [](int64_t x, int64_t lo, int64_t hi) { return std::max(lo, std::min(hi, x)); };
+  for (qa::LabelledShape& s : shapes) {
+    if (s.point) {
+      const double reach = 0.02 * std::max(width, height);
+      s.x0 = static_cast<uint32_t>(clamp(int64_t{s.x0} + off(reach), 0, width - 1));
+      s.y0 = static_cast<uint32_t>(clamp(int64_t{s.y0} + off(reach), 0, height - 1));
+      continue;
+    }
+    const double w = 0.1 * (double{s.x1} - s.x0), h = 0.1 * (double{s.y1} - s.y0);
+    const int64_t x0 = clamp(int64_t{s.x0} + off(w), 0, width - 2);
+    const int64_t y0 = clamp(int64_t{s.y0} + off(h), 0, height - 2);
+    s.x0 = static_cast<uint32_t>(x0);
+    s.y0 = static_cast<uint32_t>(y0);
+    s.x1 = static_cast<uint32_t>(clamp(int64_t{s.x1} + off(w), x0 + 2, width));
+    s.y1 = static_cast<uint32_t>(clamp(int64_t{s.y1} + off(h), y0 + 2, height));
+  }
+  if (!right && truth != nullptr && !shapes.empty()) {
+    const size_t at =
+        std::min(shapes.size() - 1, static_cast<size_t>(v * 2 * shapes.size()) % shapes.size());
+    if (v < 0.5 || schema.labels_size() < 2) {
+      shapes.erase(shapes.begin() + static_cast<long>(at));
+    } else {
+      shapes[at].label = shapes[at].label == schema.labels(0) ? schema.labels(1) : schema.labels(0);
+    }
+  }
+  v1::ShapeSet set;
+  for (const auto& s : shapes) {
+    auto* shape = set.add_shapes();
+    shape->set_label(s.label);
+    shape->set_x0(s.x0);
+    shape->set_y0(s.y0);
+    shape->set_x1(s.point ? 0 : s.x1);
+    shape->set_y1(s.point ? 0 : s.y1);
+  }
+  return set;
+}
+
 // A ranking: the truth ("f1>f2>f3"), or with two neighbours swapped (which two chosen by `v`).
 // Without a truth, the fields in a rotated order.
 v1::ChoiceSet SimulateRanking(const v1::Ranking& schema, const std::string* truth, bool right,
@@ -244,6 +312,14 @@ SimulatedAnswer Simulate(const CrowdModel& model, const std::string& worker,
   } else if (answer.has_spans()) {
     *out.answer.mutable_spans() =
         SimulateSpans(answer.spans(), item, truth, truth != nullptr && u < model.accuracy, v);
+  } else if (answer.has_shapes()) {
+    const std::string task = a.assignment().task_id();
+    auto noise = [&](int k) {
+      const auto [x, y] = Uniforms(model.seed, worker, absl::StrCat(task, "#", k / 2));
+      return k % 2 == 0 ? x : y;
+    };
+    *out.answer.mutable_shapes() = SimulateShapes(answer.shapes(), item, truth,
+                                                  truth != nullptr && u < model.accuracy, v, noise);
   } else if (answer.has_comparison()) {
     const bool known = truth != nullptr && (*truth == "a" || *truth == "b");
     const std::string& other = known && *truth == "a" ? "b" : "a";

@@ -42,8 +42,10 @@ struct SimulatedAnswer {
 // with its end missing; a wrong number misses the truth by a tenth (at least one unit) within the
 // stage's range; a wrong set of choices is one option that is not the truth; wrong spans leave
 // one out, give one another label or run one on to the next word; a wrong comparison picks the
-// other version; a wrong ranking swaps two neighbours. A truth of spans is their text form
-// ("0-4:PER;13-20:LOC"), of a ranking its fields joined by '>'. Without a truth for the item the
+// other version; a wrong ranking swaps two neighbours; shapes are always drawn a little off
+// (a box's corners by up to a tenth of its size), and wrong ones leave one out or relabel it. A
+// truth of spans is their text form ("0-4:PER;13-20:LOC"), of shapes theirs
+// ("car:10,20,110,90"), of a ranking its fields joined by '>'. Without a truth for the item the
 // answer is a guess (truth_known false).
 SimulatedAnswer Simulate(const CrowdModel& model, const std::string& worker,
                          const v1::CachedAssignment& a);

@@ -1,5 +1,6 @@
 #include "worker-agent/simulated_worker.h"
 
+#include <cstdlib>
 #include <set>
 
 #include "gtest/gtest.h"
@@ -223,6 +224,60 @@ TEST(SimulatedWorkerTest, SpansComparisonsAndRankingsAreTheTruthOrOneSlipFromIt)
   EXPECT_TRUE(slips.count("13-20:LOC;") || slips.count("0-4:PER;"));
   EXPECT_TRUE(slips.count("0-4:LOC;13-20:LOC;") || slips.count("0-4:PER;13-20:PER;"));
   EXPECT_TRUE(slips.count("0-12:PER;13-20:LOC;") || slips.count("0-4:PER;13-22:LOC;"));
+}
+
+TEST(SimulatedWorkerTest, BoxesAreTheTruthsDrawnALittleOffInsideTheImageAndWrongOnesMissOne) {
+  CrowdModel m;
+  m.truth_field = "id";
+  m.stage_truth["vehicles"]["7"] = "car:100,100,200,160;bus:300,200,600,400";
+  v1::CachedAssignment a;
+  a.mutable_assignment()->set_task_id("job-1/vehicles/7");
+  a.mutable_assignment()->set_stage("vehicles");
+  v1::Field* id = a.mutable_assignment()->mutable_item()->add_fields();
+  id->set_name("id");
+  id->set_value("7");
+  v1::Field* photo = a.mutable_assignment()->mutable_item()->add_fields();
+  photo->set_name("photo");
+  photo->set_value("s7.png");
+  photo->mutable_media()->set_kind(v1::MEDIA_IMAGE);
+  photo->mutable_media()->set_width(640);
+  photo->mutable_media()->set_height(480);
+  v1::AnswerSchema* schema = a.mutable_spec()->mutable_human()->mutable_answer();
+  schema->mutable_shapes()->set_field("photo");
+  schema->mutable_shapes()->set_kind(v1::SHAPE_BOX);
+  schema->mutable_shapes()->add_labels("car");
+  schema->mutable_shapes()->add_labels("bus");
+  m.accuracy = 1;
+  std::set<std::string> drawn;
+  for (int w = 0; w < 20; ++w) {
+    const v1::Answer answer = Simulate(m, "w" + std::to_string(w), a).answer;
+    ASSERT_EQ(answer.shapes().shapes_size(), 2);
+    const v1::Shape& car = answer.shapes().shapes(0);
+    const v1::Shape& bus = answer.shapes().shapes(1);
+    EXPECT_EQ(car.label(), "car");
+    EXPECT_EQ(bus.label(), "bus");
+    // Within a tenth of the box's size of each true corner, and inside the 640x480 image.
+    EXPECT_LE(std::abs(static_cast<int>(car.x0()) - 100), 10);
+    EXPECT_LE(std::abs(static_cast<int>(car.y1()) - 160), 6);
+    EXPECT_LE(std::abs(static_cast<int>(bus.x1()) - 600), 30);
+    EXPECT_LT(car.x0(), car.x1());
+    EXPECT_LE(bus.x1(), 640u);
+    EXPECT_LE(bus.y1(), 480u);
+    drawn.insert(answer.shapes().ShortDebugString());
+  }
+  EXPECT_GT(drawn.size(), 15u);  // each hand draws its own
+  // The same worker draws the same boxes again: a run replays exactly.
+  EXPECT_EQ(Simulate(m, "w3", a).answer.ShortDebugString(),
+            Simulate(m, "w3", a).answer.ShortDebugString());
+  m.accuracy = 0;
+  for (int w = 0; w < 10; ++w) {
+    const v1::Answer wrong = Simulate(m, "w" + std::to_string(w), a).answer;
+    const bool missed = wrong.shapes().shapes_size() == 1;
+    const bool relabelled =
+        wrong.shapes().shapes_size() == 2 &&
+        (wrong.shapes().shapes(0).label() != "car" || wrong.shapes().shapes(1).label() != "bus");
+    EXPECT_TRUE(missed || relabelled) << wrong.ShortDebugString();
+  }
 }
 
 }  // namespace

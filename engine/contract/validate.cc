@@ -22,6 +22,7 @@ namespace {
 // how many it compares (each with each).
 constexpr uint32_t kMaxMedoidLength = 300;
 constexpr uint32_t kMaxMedoidAnswers = 7;
+constexpr uint32_t kMaxShapeAnswers = 7;
 
 using microwork::v1::AnswerSchema;
 using microwork::v1::Contract;
@@ -405,6 +406,16 @@ class Validator {
                                               microwork::v1::InputFormat_Name(split->format())));
       }
     }
+    if (h.answer().has_shapes() && std::max(h.overlap(), qa.max_overlap()) > kMaxShapeAnswers) {
+      // Every answer's shapes are matched against the others' on each verdict: bounded work.
+      Error(p + ".qa.max_overlap", absl::StrCat("shapes are compared across at most ",
+                                                kMaxShapeAnswers, " answers a task"));
+    }
+    if (!h.gold_input().empty() && h.answer().has_shapes()) {
+      // Gold is marked right only when equal to its answer, which drawn shapes never are.
+      Error(p + ".gold_input",
+            "shapes are not checked against gold tasks: check them with a verify stage");
+    }
     const bool choice = h.answer().has_single_choice() || h.answer().has_multi_choice() ||
                         h.answer().has_comparison();
     switch (qa.method()) {
@@ -414,8 +425,8 @@ class Validator {
       case microwork::v1::WEIGHTED_VOTE:
         if (!choice && !h.answer().has_text()) {
           Error(p + ".qa.method",
-                "MAJORITY_VOTE and WEIGHTED_VOTE need a choice, comparison or text answer (spans "
-                "and rankings have their own aggregation: leave qa.method out)");
+                "MAJORITY_VOTE and WEIGHTED_VOTE need a choice, comparison or text answer (spans, "
+                "rankings and shapes have their own aggregation: leave qa.method out)");
         }
         break;
       case microwork::v1::MEDIAN:
@@ -487,6 +498,36 @@ class Validator {
       Error(p, "expected an item field's name (1 to 200 bytes)");
   }
 
+  // Labels of spans or shapes: 1 to 20, each 1 to 40 characters without the text forms'
+  // separators, none twice.
+  void Labels(const std::string& lp,
+              const google::protobuf::RepeatedPtrField<std::string>& labels) {
+    if (labels.empty() || labels.size() > 20) Error(lp, "expected 1 to 20 labels");
+    std::set<std::string> seen;
+    for (int i = 0; i < labels.size(); ++i) {
+      const std::string& l = labels.Get(i);
+      const std::string at = absl::StrCat(lp, "[", i, "]");
+      if (l.empty() || l.size() > 40 || l.front() == ' ' || l.back() == ' ') {
+        Error(at, "expected 1 to 40 characters, without spaces at either end");
+      } else if (l.find_first_of(";:>|,\"") != std::string::npos ||
+                 std::any_of(l.begin(), l.end(),
+                             [](char c) { return static_cast<unsigned char>(c) < 0x20; })) {
+        Error(at, "expected letters, digits, spaces and _-. (not ; : > | , or quotes)");
+      }
+      if (!seen.insert(l).second) Error(at, absl::StrCat("\"", l, "\" repeats"));
+    }
+  }
+
+  // Whether some input declares `field` an image (Input.media, MEDIA_IMAGE).
+  bool IsImageField(const std::string& field) const {
+    for (const auto& in : c_.inputs()) {
+      for (const auto& m : in.media()) {
+        if (m.field() == field && m.kind() == microwork::v1::MEDIA_IMAGE) return true;
+      }
+    }
+    return false;
+  }
+
   void Answer(const std::string& p, const AnswerSchema& a) {
     auto options = [&](const std::string& op, const auto& list) {
       if (list.size() < 2) Error(op, "needs at least two options");
@@ -525,24 +566,31 @@ class Validator {
       case AnswerSchema::kSpans: {
         const auto& sp = a.spans();
         FieldName(p + ".spans.field", sp.field());
-        const std::string lp = p + ".spans.labels";
-        if (sp.labels_size() == 0 || sp.labels_size() > 20) Error(lp, "expected 1 to 20 labels");
-        std::set<std::string> seen;
-        for (int i = 0; i < sp.labels_size(); ++i) {
-          const std::string& l = sp.labels(i);
-          const std::string at = absl::StrCat(lp, "[", i, "]");
-          if (l.empty() || l.size() > 40 || l.front() == ' ' || l.back() == ' ') {
-            Error(at, "expected 1 to 40 characters, without spaces at either end");
-          } else if (l.find_first_of(";:>|,\"") != std::string::npos ||
-                     std::any_of(l.begin(), l.end(),
-                                 [](char c) { return static_cast<unsigned char>(c) < 0x20; })) {
-            Error(at, "expected letters, digits, spaces and _-. (not ; : > | , or quotes)");
-          }
-          if (!seen.insert(l).second) Error(at, absl::StrCat("\"", l, "\" repeats"));
-        }
+        Labels(p + ".spans.labels", sp.labels());
         const uint32_t max = sp.max_count() == 0 ? 50 : sp.max_count();
         if (max > 50) Error(p + ".spans.max_count", "expected 0 to 50 (0 means 50)");
         if (sp.min_count() > max) Error(p + ".spans.min_count", "must be at most max_count");
+        break;
+      }
+      case AnswerSchema::kShapes: {
+        const auto& sh = a.shapes();
+        FieldName(p + ".shapes.field", sh.field());
+        if (!sh.field().empty() && !IsImageField(sh.field())) {
+          Error(p + ".shapes.field",
+                absl::StrCat("\"", sh.field(),
+                             "\" is no input's image: expected a field of an input's media with "
+                             "kind MEDIA_IMAGE"));
+        }
+        if (sh.kind() != microwork::v1::SHAPE_BOX && sh.kind() != microwork::v1::SHAPE_POINT) {
+          Error(p + ".shapes.kind", "expected SHAPE_BOX or SHAPE_POINT");
+        }
+        Labels(p + ".shapes.labels", sh.labels());
+        const uint32_t max = sh.max_count() == 0 ? 50 : sh.max_count();
+        if (max > 50) Error(p + ".shapes.max_count", "expected 0 to 50 (0 means 50)");
+        if (sh.min_count() > max) Error(p + ".shapes.min_count", "must be at most max_count");
+        if (sh.match_radius() > 10000) {
+          Error(p + ".shapes.match_radius", "expected 0 to 10000 pixels (0 means 20)");
+        }
         break;
       }
       case AnswerSchema::kComparison: {
@@ -577,7 +625,7 @@ class Validator {
       case AnswerSchema::KIND_NOT_SET:
         Error(p,
               "needs one of single_choice, multi_choice, text, number, spans, comparison, "
-              "ranking");
+              "ranking, shapes");
         break;
     }
   }

@@ -255,8 +255,37 @@ INSTANTIATE_TEST_SUITE_P(
                sp->add_labels("PRODUCT");
              },
              {{"stages[1].human.qa.method",
-               "MAJORITY_VOTE and WEIGHTED_VOTE need a choice, comparison or text answer (spans "
-               "and rankings have their own aggregation: leave qa.method out)"}}},
+               "MAJORITY_VOTE and WEIGHTED_VOTE need a choice, comparison or text answer (spans, "
+               "rankings and shapes have their own aggregation: leave qa.method out)"}}},
+        Case{"ShapesOnAFieldThatIsNoImage",
+             [](Contract* c) {
+               auto* h = c->mutable_stages(1)->mutable_human();
+               h->clear_qa();
+               h->set_gold_input("checks");
+               auto* checks = c->add_inputs();
+               checks->set_name("checks");
+               checks->set_format(microwork::v1::FORMAT_CSV);
+               checks->set_path("checks.csv");
+               auto* sh = h->mutable_answer()->mutable_shapes();
+               sh->set_field("review");
+               sh->add_labels("car");
+               sh->add_labels("car");
+               sh->set_max_count(51);
+               sh->set_match_radius(10001);
+               h->mutable_qa()->set_max_overlap(8);
+             },
+             {{"stages[1].human.answer.shapes.field",
+               "\"review\" is no input's image: expected a field of an input's media with kind "
+               "MEDIA_IMAGE"},
+              {"stages[1].human.answer.shapes.kind", "expected SHAPE_BOX or SHAPE_POINT"},
+              {"stages[1].human.answer.shapes.labels[1]", "\"car\" repeats"},
+              {"stages[1].human.answer.shapes.max_count", "expected 0 to 50 (0 means 50)"},
+              {"stages[1].human.answer.shapes.match_radius",
+               "expected 0 to 10000 pixels (0 means 20)"},
+              {"stages[1].human.qa.max_overlap",
+               "shapes are compared across at most 7 answers a task"},
+              {"stages[1].human.gold_input",
+               "shapes are not checked against gold tasks: check them with a verify stage"}}},
         Case{"ComparisonOfOneField",
              [](Contract* c) {
                auto* p =

@@ -13,6 +13,7 @@
 #include "engine/common/plain_text.h"
 #include "engine/common/status_macros.h"
 #include "engine/common/words.h"
+#include "qa/shapes.h"
 #include "qa/spans.h"
 
 namespace mw::dispatch {
@@ -100,6 +101,66 @@ absl::Status CheckSpans(const microwork::v1::SpanLabels& schema, const microwork
   return absl::OkStatus();
 }
 
+// Shapes: each labelled from the set, a box's corners in order, and with the item, within its
+// image (the upright original's pixels, Field.media).
+absl::Status CheckShapes(const microwork::v1::ShapeLabels& schema,
+                         const microwork::v1::ShapeSet& set, const microwork::v1::Item* item) {
+  if (!set.field().empty() && set.field() != schema.field()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("shapes are drawn on ", Quoted(set.field()), "; expected ", schema.field()));
+  }
+  const uint32_t max = schema.max_count() == 0 ? 50 : schema.max_count();
+  const uint32_t n = static_cast<uint32_t>(set.shapes_size());
+  if (n < schema.min_count() || n > max) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("expected ", schema.min_count(), " to ", max, " shapes, got ", n));
+  }
+  uint32_t width = 0, height = 0;
+  if (item != nullptr) {
+    const microwork::v1::Field* image = nullptr;
+    for (const auto& f : item->fields()) {
+      if (f.name() == schema.field()) image = &f;
+    }
+    if (image == nullptr || image->media().kind() != microwork::v1::MEDIA_IMAGE) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("the item has no image ", Quoted(schema.field()), " to draw on"));
+    }
+    width = image->media().width();
+    height = image->media().height();
+  }
+  const bool points = schema.kind() == microwork::v1::SHAPE_POINT;
+  for (int i = 0; i < set.shapes_size(); ++i) {
+    const microwork::v1::Shape& s = set.shapes(i);
+    const std::string where = points ? absl::StrCat("point ", i + 1, " (", s.x0(), ",", s.y0(), ")")
+                                     : absl::StrCat("box ", i + 1, " (", s.x0(), ",", s.y0(), ")-(",
+                                                    s.x1(), ",", s.y1(), ")");
+    if (!Listed(schema.labels(), s.label())) {
+      return absl::InvalidArgumentError(absl::StrCat(where, ": label ", Quoted(s.label()),
+                                                     " is not one of ",
+                                                     absl::StrJoin(schema.labels(), ", ")));
+    }
+    if (points && (s.x1() != 0 || s.y1() != 0)) {
+      return absl::InvalidArgumentError(absl::StrCat(where, ": a point has one corner, not two"));
+    }
+    constexpr uint32_t kMax = (1u << 31) - 1;  // what qa/shapes.h's text form holds
+    if (std::max({s.x0(), s.y0(), s.x1(), s.y1()}) > kMax) {
+      return absl::InvalidArgumentError(absl::StrCat(where, ": coordinates go up to ", kMax));
+    }
+    if (!points && (s.x0() >= s.x1() || s.y0() >= s.y1())) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(where, ": expected the top left corner, then the bottom right"));
+    }
+    if (item == nullptr) continue;
+    const bool inside =
+        points ? s.x0() < width && s.y0() < height : s.x1() <= width && s.y1() <= height;
+    if (!inside) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(where, ": outside the image, which is ", width, "x", height, " pixels"));
+    }
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::Status CheckAnswer(const AnswerSchema& schema, const Answer& answer,
@@ -174,6 +235,11 @@ absl::Status CheckAnswer(const AnswerSchema& schema, const Answer& answer,
         return absl::InvalidArgumentError("expected labelled spans");
       }
       return CheckSpans(schema.spans(), answer.spans(), item);
+    case AnswerSchema::kShapes:
+      if (answer.value_case() != Answer::kShapes) {
+        return absl::InvalidArgumentError("expected labelled shapes");
+      }
+      return CheckShapes(schema.shapes(), answer.shapes(), item);
     case AnswerSchema::kComparison: {
       if (answer.value_case() != Answer::kPick) {
         return absl::InvalidArgumentError("expected a pick of \"a\" or \"b\"");
@@ -243,6 +309,14 @@ std::string AnswerLabel(const Answer& answer) {
       for (const auto& s : answer.spans().spans()) spans.push_back({s.start(), s.end(), s.label()});
       return qa::FormatSpans(spans);
     }
+    case Answer::kShapes: {
+      std::vector<qa::LabelledShape> shapes;
+      for (const auto& s : answer.shapes().shapes()) {
+        const bool point = s.x1() == 0 && s.y1() == 0;
+        shapes.push_back({s.label(), point, s.x0(), s.y0(), s.x1(), s.y1()});
+      }
+      return qa::FormatShapes(shapes);
+    }
     case Answer::kPick:
       return answer.pick().winner();
     case Answer::kRanking:
@@ -279,6 +353,20 @@ Answer LabelToAnswer(const AnswerSchema& schema, const std::string& label) {
       }
       break;
     }
+    case AnswerSchema::kShapes: {
+      auto* set = a.mutable_shapes();
+      set->set_field(schema.shapes().field());
+      for (const qa::LabelledShape& s :
+           qa::ParseShapes(label).value_or(std::vector<qa::LabelledShape>())) {
+        auto* shape = set->add_shapes();
+        shape->set_label(s.label);
+        shape->set_x0(s.x0);
+        shape->set_y0(s.y0);
+        shape->set_x1(s.x1);
+        shape->set_y1(s.y1);
+      }
+      break;
+    }
     case AnswerSchema::kComparison:
       a.mutable_pick()->set_winner(label);
       break;
@@ -300,6 +388,17 @@ absl::StatusOr<Answer> CheckedLabel(const AnswerSchema& schema, const std::strin
     return absl::InvalidArgumentError(
         absl::StrCat(Quoted(label), " is not spans written as start-end:label;start-end:label"));
   }
+  if (schema.has_shapes()) {
+    const std::optional<std::vector<qa::LabelledShape>> shapes = qa::ParseShapes(label);
+    const bool points = schema.shapes().kind() == microwork::v1::SHAPE_POINT;
+    if (!shapes.has_value() ||
+        std::any_of(shapes->begin(), shapes->end(),
+                    [&](const qa::LabelledShape& s) { return s.point != points; })) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          Quoted(label), points ? " is not points written as label:x,y;label:x,y"
+                                : " is not boxes written as label:x0,y0,x1,y1;label:x0,y0,x1,y1"));
+    }
+  }
   MW_RETURN_IF_ERROR(CheckAnswer(schema, answer, item));
   return answer;
 }
@@ -308,6 +407,8 @@ std::vector<std::string> FieldsShownByAnswer(const AnswerSchema& schema) {
   switch (schema.kind_case()) {
     case AnswerSchema::kSpans:
       return {schema.spans().field()};
+    case AnswerSchema::kShapes:
+      return {schema.shapes().field()};
     case AnswerSchema::kComparison:
       return {schema.comparison().a_field(), schema.comparison().b_field()};
     case AnswerSchema::kRanking:

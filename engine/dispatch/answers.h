@@ -16,14 +16,16 @@ namespace mw::dispatch {
 // OK when `answer` fits `schema` (a listed option, a length or range within bounds).
 // INVALID_ARGUMENT naming what was expected otherwise. A skipped answer always fits.
 // `item` is the item as the task shows it: spans are checked against its text (each starts and
-// ends on a word, SplitWords); without it (nullptr) only their labels, count and order are.
+// ends on a word, SplitWords) and shapes against its image (within its width and height);
+// without it (nullptr) only their labels, count and order (or corners) are.
 [[nodiscard]] absl::Status CheckAnswer(const microwork::v1::AnswerSchema& schema,
                                        const microwork::v1::Answer& answer,
                                        const microwork::v1::Item* item = nullptr);
 
 // The form two answers are compared in: the choice; the sorted choices joined by '|'; text
 // trimmed, lowercased (ASCII) with runs of spaces collapsed; a number as written; spans in
-// qa/spans.h's text form; a comparison's "a" or "b"; a ranking's fields joined by '>'.
+// qa/spans.h's text form; shapes in qa/shapes.h's; a comparison's "a" or "b"; a ranking's
+// fields joined by '>'.
 std::string AnswerLabel(const microwork::v1::Answer& answer);
 
 // An answer carrying `label` in the shape of `schema` (the inverse of AnswerLabel for every kind
@@ -33,14 +35,14 @@ microwork::v1::Answer LabelToAnswer(const microwork::v1::AnswerSchema& schema,
 
 // The answer `label` stands for under `schema` (LabelToAnswer), checked against `item` as
 // CheckAnswer does. INVALID_ARGUMENT when it is not an answer the schema allows, or not written
-// as AnswerLabel writes one (spans that do not parse).
+// as AnswerLabel writes one (spans or shapes that do not parse, a box where points are asked).
 [[nodiscard]] absl::StatusOr<microwork::v1::Answer> CheckedLabel(
     const microwork::v1::AnswerSchema& schema, const std::string& label,
     const microwork::v1::Item* item);
 
 // The item field a schema's answer is about, shown by the answer's own widget instead of in
-// the task's list of fields: a span stage's text, a comparison's two versions, a ranking's
-// options. Empty for the other kinds.
+// the task's list of fields: a span stage's text, a shapes stage's image, a comparison's two
+// versions, a ranking's options. Empty for the other kinds.
 std::vector<std::string> FieldsShownByAnswer(const microwork::v1::AnswerSchema& schema);
 
 // The known answer of a gold (check) row, as AnswerLabel gives it: the field `answer_field`

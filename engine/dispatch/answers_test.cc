@@ -231,5 +231,74 @@ TEST(AnswersTest, AGoldSpanAnswerIsCheckedAgainstItsRow) {
             "end");
 }
 
+AnswerSchema Boxes(microwork::v1::ShapeKind kind = microwork::v1::SHAPE_BOX) {
+  AnswerSchema s;
+  auto* sh = s.mutable_shapes();
+  sh->set_field("photo");
+  sh->set_kind(kind);
+  sh->add_labels("car");
+  sh->add_labels("bus");
+  sh->set_max_count(2);
+  return s;
+}
+
+microwork::v1::Item Photo(uint32_t width, uint32_t height) {
+  microwork::v1::Item item;
+  auto* f = item.add_fields();
+  f->set_name("photo");
+  f->set_value("s07.png");
+  f->mutable_media()->set_kind(microwork::v1::MEDIA_IMAGE);
+  f->mutable_media()->set_width(width);
+  f->mutable_media()->set_height(height);
+  return item;
+}
+
+TEST(AnswersTest, ShapesStayInsideTheImageWithListedLabelsAndTheirCornersInOrder) {
+  const AnswerSchema boxes = Boxes();
+  const microwork::v1::Item item = Photo(640, 480);
+  auto checked = [&](const AnswerSchema& s, const std::string& label,
+                     const microwork::v1::Item* on) {
+    absl::StatusOr<Answer> a = CheckedLabel(s, label, on);
+    return a.ok() ? std::string("ok") : std::string(a.status().message());
+  };
+  EXPECT_EQ(checked(boxes, "car:0,0,640,480;bus:10,10,20,20", &item), "ok");
+  EXPECT_EQ(checked(boxes, "", &item), "ok");
+  EXPECT_EQ(checked(boxes, "car:0,0,641,480", &item),
+            "box 1 (0,0)-(641,480): outside the image, which is 640x480 pixels");
+  EXPECT_EQ(checked(boxes, "lorry:0,0,10,10", &item),
+            "box 1 (0,0)-(10,10): label \"lorry\" is not one of car, bus");
+  EXPECT_EQ(checked(boxes, "car:1,1,2,2;car:1,1,2,2;car:1,1,2,2", &item),
+            "expected 0 to 2 shapes, got 3");
+  EXPECT_EQ(checked(boxes, "car:10,10,5,5", &item),
+            "\"car:10,10,5,5\" is not boxes written as label:x0,y0,x1,y1;label:x0,y0,x1,y1");
+  EXPECT_EQ(checked(boxes, "car:10,10", &item),
+            "\"car:10,10\" is not boxes written as label:x0,y0,x1,y1;label:x0,y0,x1,y1");
+  const AnswerSchema points = Boxes(microwork::v1::SHAPE_POINT);
+  EXPECT_EQ(checked(points, "car:639,479", &item), "ok");
+  EXPECT_EQ(checked(points, "car:640,10", &item),
+            "point 1 (640,10): outside the image, which is 640x480 pixels");
+  microwork::v1::Item no_image = Photo(640, 480);
+  no_image.mutable_fields(0)->clear_media();
+  EXPECT_EQ(checked(boxes, "car:1,1,2,2", &no_image), "the item has no image \"photo\" to draw on");
+  // Without the item (a late answer) the image is not known: only labels, count and corners.
+  EXPECT_EQ(checked(boxes, "car:0,0,9999,9999", nullptr), "ok");
+
+  // A box arriving on the wire: its corners in order, on the stage's own image field.
+  Answer wire = LabelToAnswer(boxes, "car:1,1,2,2");
+  EXPECT_EQ(AnswerLabel(wire), "car:1,1,2,2");
+  wire.mutable_shapes()->mutable_shapes(0)->set_x1(1);
+  EXPECT_EQ(CheckAnswer(boxes, wire, &item).message(),
+            "box 1 (1,1)-(1,2): expected the top left corner, then the bottom right");
+  Answer point = LabelToAnswer(boxes, "car:1,1,2,2");
+  *point.mutable_shapes()->mutable_shapes(0) = LabelToAnswer(points, "car:5,6").shapes().shapes(0);
+  point.mutable_shapes()->mutable_shapes(0)->set_y1(3);
+  EXPECT_EQ(CheckAnswer(points, point, &item).message(),
+            "point 1 (5,6): a point has one corner, not two");
+  wire.mutable_shapes()->set_field("logo");
+  EXPECT_EQ(CheckAnswer(boxes, wire, &item).message(),
+            "shapes are drawn on \"logo\"; expected photo");
+  EXPECT_EQ(FieldsShownByAnswer(boxes), std::vector<std::string>{"photo"});
+}
+
 }  // namespace
 }  // namespace mw::dispatch

@@ -134,7 +134,8 @@ std::optional<v1::ResultRecord> Engine::RowOf(const std::string& job_id,
     v1::Provenance* p = row.add_provenance();
     p->set_stage(v.stage());
     p->set_answer(v.answer().has_text() ? v.answer().text() : AnswerLabel(v.answer()));
-    if (v.answer().has_spans() || v.answer().has_pick() || v.answer().has_ranking()) {
+    if (v.answer().has_spans() || v.answer().has_pick() || v.answer().has_ranking() ||
+        v.answer().has_shapes()) {
       *p->mutable_value() = v.answer();
     }
     p->set_confidence(v.confidence());

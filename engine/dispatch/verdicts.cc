@@ -10,6 +10,7 @@
 #include "qa/majority_vote.h"
 #include "qa/numeric.h"
 #include "qa/ranking.h"
+#include "qa/shapes.h"
 #include "qa/spans.h"
 #include "qa/text.h"
 
@@ -130,6 +131,36 @@ class SpanVote final : public Aggregation {
   }
 };
 
+// Shapes: matched across answers by overlap or distance, kept where most drew them
+// (qa/shapes.h). An answer agrees with the verdict, for the worker's skill, when its shapes
+// cover the verdict's at IoU 0.7 on average.
+class ShapeVote final : public Aggregation {
+ public:
+  explicit ShapeVote(qa::ShapeVoteOptions options) : options_(options) {}
+  Verdict Decide(const std::vector<std::string>& labels,
+                 const std::vector<double>& skills) const override {
+    std::vector<std::vector<qa::LabelledShape>> answers;
+    answers.reserve(labels.size());
+    for (const std::string& label : labels) {
+      answers.push_back(qa::ParseShapes(label).value_or(
+          std::vector<qa::LabelledShape>()));  // checked on arrival (CheckAnswer)
+    }
+    const qa::ShapeVerdict v = qa::VoteShapes(answers, options_);
+    return {.label = qa::FormatShapes(v.shapes),
+            .confidence = v.confidence,
+            .votes = v.votes,
+            .total = v.total};
+  }
+  bool Agrees(const std::string& label, const std::string& verdict) const override {
+    auto answer = qa::ParseShapes(label), decided = qa::ParseShapes(verdict);
+    return answer.has_value() && decided.has_value() &&
+           qa::ShapeAgreement(*answer, *decided, options_) >= 0.7;
+  }
+
+ private:
+  const qa::ShapeVoteOptions options_;
+};
+
 // Rankings: a Borda count, ties in the order the contract lists the fields (qa/ranking.h).
 class Borda final : public Aggregation {
  public:
@@ -173,11 +204,18 @@ absl::StatusOr<std::shared_ptr<const Aggregation>> AggregationFor(const v1::QaPo
         return refuse("needs a choice or text answer, not a number");
     }
   }
-  if (schema.has_spans() || schema.has_ranking()) {
+  if (schema.has_spans() || schema.has_ranking() || schema.has_shapes()) {
     if (method != v1::AGGREGATION_UNSPECIFIED) {
-      return refuse("does not apply: spans and rankings have their own aggregation (leave it out)");
+      return refuse(
+          "does not apply: spans, rankings and shapes have their own aggregation (leave it out)");
     }
     if (schema.has_spans()) return std::make_shared<SpanVote>();
+    if (schema.has_shapes()) {
+      const uint32_t radius = schema.shapes().match_radius();
+      const uint32_t max = schema.shapes().max_count();
+      return std::make_shared<ShapeVote>(qa::ShapeVoteOptions{
+          .min_iou = 0.5, .match_radius = radius == 0 ? 20 : radius, .max_count = max ? max : 50});
+    }
     return std::make_shared<Borda>(std::vector<std::string>(schema.ranking().fields().begin(),
                                                             schema.ranking().fields().end()));
   }

@@ -9,6 +9,7 @@
 //   numbers            Median (the default) and Mean;
 //   comparisons        MajorityVote (the default) and WeightedVote, of "a" and "b";
 //   spans              SpanVote, a vote per stretch of text (qa/spans.h), their only one;
+//   shapes             ShapeVote, matched by overlap or distance (qa/shapes.h), their only one;
 //   rankings           Borda, a Borda count (qa/ranking.h), their only one.
 // On a whole-number stage the verdict stays whole: the median of an even count is the lower of
 // the two middle answers, and a mean is rounded half away from zero.

@@ -129,11 +129,41 @@ TEST(VerdictsTest, SpansAreVotedStretchByStretchAndRankingsByBordaCount) {
       "b");
   EXPECT_EQ(DecideVerdict(Method(v1::WEIGHTED_VOTE), pair, {"a", "b", "b"}, {.99, .5, .5}).label,
             "a");
-  for (const auto* schema : {&spans, &rank}) {
+  v1::AnswerSchema shapes;
+  shapes.mutable_shapes()->set_field("photo");
+  shapes.mutable_shapes()->set_kind(v1::SHAPE_BOX);
+  shapes.mutable_shapes()->add_labels("car");
+  for (const auto* schema : {&spans, &rank, &shapes}) {
     EXPECT_EQ(AggregationFor(Method(v1::MAJORITY_VOTE), *schema).status().message(),
-              "qa.method: MAJORITY_VOTE does not apply: spans and rankings have their own "
+              "qa.method: MAJORITY_VOTE does not apply: spans, rankings and shapes have their own "
               "aggregation (leave it out)");
   }
+}
+
+TEST(VerdictsTest, BoxesMostWorkersDrewAreKeptAndAWorkerAgreesWhenTheirBoxesCoverThem) {
+  v1::AnswerSchema boxes;
+  boxes.mutable_shapes()->set_field("photo");
+  boxes.mutable_shapes()->set_kind(v1::SHAPE_BOX);
+  boxes.mutable_shapes()->add_labels("car");
+  auto vote = AggregationFor(Method(v1::AGGREGATION_UNSPECIFIED), boxes);
+  ASSERT_TRUE(vote.ok()) << vote.status();
+  const Verdict v = (*vote)->Decide({"car:10,10,50,40", "car:12,9,52,41", ""}, {.5, .5, .5});
+  EXPECT_EQ(v.label, "car:11,10,51,41");
+  EXPECT_EQ(v.votes, 2);
+  EXPECT_EQ(v.total, 3);
+  EXPECT_TRUE((*vote)->Agrees("car:12,9,52,41", v.label));
+  EXPECT_FALSE((*vote)->Agrees("", v.label));
+  EXPECT_FALSE((*vote)->Agrees("car:30,25,70,60", v.label));  // drawn a quarter away
+
+  // Points are one within the contract's radius.
+  v1::AnswerSchema points = boxes;
+  points.mutable_shapes()->set_kind(v1::SHAPE_POINT);
+  points.mutable_shapes()->set_match_radius(3);
+  auto near = AggregationFor(Method(v1::AGGREGATION_UNSPECIFIED), points);
+  ASSERT_TRUE(near.ok());
+  EXPECT_EQ((*near)->Decide({"car:10,10", "car:12,10", "car:20,10"}, {.5, .5, .5}).label,
+            "car:11,10");
+  EXPECT_EQ((*near)->Decide({"car:10,10", "car:14,10", "car:20,10"}, {.5, .5, .5}).label, "");
 }
 
 TEST(VerdictsTest, TheTextMedoidKeepsASlipInOneLetterFromSplittingTheVote) {

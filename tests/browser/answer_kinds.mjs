@@ -5,9 +5,8 @@
 //
 //   node tests/browser/answer_kinds.mjs --bin build/bin --out build/browser
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
 import path from 'node:path';
-import { mw, openCentre, out, PAGE_BUDGET, tmp, until } from './harness.mjs';
+import { dispatcherAnswers, openCentre, out, PAGE_BUDGET, until } from './harness.mjs';
 
 const contract = `
 name: Browser test answer kinds
@@ -105,15 +104,7 @@ async function main() {
   assert.equal(done.size, 3);
 
   // The dispatcher holds exactly what was tapped, once the agent has sent it.
-  const file = `${tmp}/answers.jsonl`;
-  let rows = [];
-  for (const deadline = Date.now() + 30000; rows.length < 3;) {
-    if (Date.now() > deadline) throw new Error(`the dispatcher has ${rows.length} of 3 answers`);
-    await worker.waitForTimeout(250);
-    mw('results', 'answers', 'job-1', '--format', 'jsonl', '--out', file);
-    rows = fs.readFileSync(file, 'utf8').trim().split('\n').filter((l) => l).map((l) => JSON.parse(l));
-  }
-  const byStage = Object.fromEntries(rows.map((r) => [r.stage, r.answer]));
+  const byStage = await dispatcherAnswers(worker, 3);
   assert.deepEqual(byStage, { names: '0-11:PER;20-27:LOC', better: 'b: It names the right town', order: 't2>t3>t1' });
 
   for (const [url, bytes] of sizes) assert.ok(bytes < PAGE_BUDGET, `${url}: ${bytes} bytes`);

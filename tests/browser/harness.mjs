@@ -5,6 +5,7 @@ import { spawn, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import zlib from 'node:zlib';
 import readline from 'node:readline';
 import { chromium } from 'playwright-core';
 
@@ -121,4 +122,57 @@ export async function openCentre(contract, workerName) {
   await worker.tap('button.primary');
   await worker.waitForURL(/\/task/);
   return { web, browser, manager, worker, sizes, blocked };
+}
+
+// A width x height RGB PNG: soft bands of colour, like a photo of paper under a lamp.
+export function photoPng(width, height) {
+  const row = 1 + width * 3;
+  const raw = Buffer.alloc(row * height);
+  for (let y = 0; y < height; ++y) {
+    raw[y * row] = 0;
+    for (let x = 0; x < width; ++x) {
+      const o = y * row + 1 + x * 3;
+      raw[o] = 200 + ((x >> 5) % 40);
+      raw[o + 1] = 190 + ((y >> 5) % 50);
+      raw[o + 2] = 170 + (((x + y) >> 6) % 60);
+    }
+  }
+  const chunk = (type, data) => {
+    const len = Buffer.alloc(4);
+    len.writeUInt32BE(data.length);
+    const body = Buffer.concat([Buffer.from(type), data]);
+    const crc = Buffer.alloc(4);
+    crc.writeUInt32BE(zlib.crc32 ? zlib.crc32(body) : crc32(body));
+    return Buffer.concat([len, body, crc]);
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(width, 0);
+  ihdr.writeUInt32BE(height, 4);
+  ihdr[8] = 8;
+  ihdr[9] = 2;
+  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', ihdr), chunk('IDAT', zlib.deflateSync(raw, { level: 1 })), chunk('IEND', Buffer.alloc(0))]);
+}
+
+function crc32(buf) {
+  let c = ~0;
+  for (const b of buf) {
+    c ^= b;
+    for (let k = 0; k < 8; ++k) c = (c >>> 1) ^ (0xedb88320 & -(c & 1));
+  }
+  return ~c >>> 0;
+}
+
+// Each stage's answer in job-1 as the dispatcher holds it (mw results answers), once it holds
+// `n` answers: the agent sends them when it can. Polls for up to 30 s.
+export async function dispatcherAnswers(page, n) {
+  const file = `${tmp}/answers.jsonl`;
+  let rows = [];
+  for (const deadline = Date.now() + 30000; rows.length < n;) {
+    if (Date.now() > deadline) throw new Error(`the dispatcher has ${rows.length} of ${n} answers`);
+    await page.waitForTimeout(250);
+    mw('results', 'answers', 'job-1', '--format', 'jsonl', '--out', file);
+    rows = fs.readFileSync(file, 'utf8').trim().split('\n').filter((l) => l).map((l) => JSON.parse(l));
+  }
+  return Object.fromEntries(rows.map((r) => [r.stage, r.answer]));
 }

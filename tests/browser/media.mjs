@@ -9,49 +9,9 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import zlib from 'node:zlib';
-import { mw, openCentre, out, PAGE_BUDGET, tmp, until } from './harness.mjs';
+import { dispatcherAnswers, openCentre, out, PAGE_BUDGET, photoPng, tmp, until } from './harness.mjs';
 
 const MEDIA_BUDGET = 150 * 1024;  // a task page plus its image
-
-// A 4000 x 3000 RGB PNG: soft bands of colour, like a photo of paper under a lamp.
-function photoPng(width, height) {
-  const row = 1 + width * 3;
-  const raw = Buffer.alloc(row * height);
-  for (let y = 0; y < height; ++y) {
-    raw[y * row] = 0;
-    for (let x = 0; x < width; ++x) {
-      const o = y * row + 1 + x * 3;
-      raw[o] = 200 + ((x >> 5) % 40);
-      raw[o + 1] = 190 + ((y >> 5) % 50);
-      raw[o + 2] = 170 + (((x + y) >> 6) % 60);
-    }
-  }
-  const chunk = (type, data) => {
-    const len = Buffer.alloc(4);
-    len.writeUInt32BE(data.length);
-    const body = Buffer.concat([Buffer.from(type), data]);
-    const crc = Buffer.alloc(4);
-    crc.writeUInt32BE(zlib.crc32 ? zlib.crc32(body) : crc32(body));
-    return Buffer.concat([len, body, crc]);
-  };
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(width, 0);
-  ihdr.writeUInt32BE(height, 4);
-  ihdr[8] = 8;
-  ihdr[9] = 2;
-  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    chunk('IHDR', ihdr), chunk('IDAT', zlib.deflateSync(raw, { level: 1 })), chunk('IEND', Buffer.alloc(0))]);
-}
-
-function crc32(buf) {
-  let c = ~0;
-  for (const b of buf) {
-    c ^= b;
-    for (let k = 0; k < 8; ++k) c = (c >>> 1) ^ (0xedb88320 & -(c & 1));
-  }
-  return ~c >>> 0;
-}
 
 fs.mkdirSync(`${tmp}/scans`, { recursive: true });
 fs.writeFileSync(`${tmp}/scans/receipt.png`, photoPng(4000, 3000));
@@ -156,15 +116,7 @@ async function main() {
   }
   assert.equal(done.size, 2);
 
-  const file = `${tmp}/answers.jsonl`;
-  let rows = [];
-  for (const deadline = Date.now() + 30000; rows.length < 2;) {
-    if (Date.now() > deadline) throw new Error(`the dispatcher has ${rows.length} of 2 answers`);
-    await worker.waitForTimeout(250);
-    mw('results', 'answers', 'job-1', '--format', 'jsonl', '--out', file);
-    rows = fs.readFileSync(file, 'utf8').trim().split('\n').filter((l) => l).map((l) => JSON.parse(l));
-  }
-  const byStage = Object.fromEntries(rows.map((r) => [r.stage, r.answer]));
+  const byStage = await dispatcherAnswers(worker, 2);
   assert.deepEqual(byStage, { total: '12.50', heard: 'the total is twelve fifty' });
 
   for (const [url, bytes] of sizes) assert.ok(bytes < PAGE_BUDGET, `${url}: ${bytes} bytes`);

@@ -3,10 +3,14 @@
 // it to the end, exports the results and verifies the ledger. The test checks the exported
 // rows: every input row exactly once, the path each item took, and that nobody judged their
 // own work. How often the crowd got it right is printed, not asserted (it is a simulation).
+#include <algorithm>
 #include <fstream>
 #include <map>
 #include <set>
+#include <tuple>
 
+#include "absl/strings/match.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "gmock/gmock.h"
@@ -93,6 +97,154 @@ TEST(ExamplesTest, ReceiptsRunFindFixVerifyAndNobodyVerifiesTheirOwnFix) {
   }
   std::cout << "receipts: " << succeeded << " of " << rows.size() << " fixes accepted, " << right
             << " of them match the truth\n";
+}
+
+// A labelled box, and how well a set of boxes matches the truth's, measured here as the test's
+// own reading of "mean IoU": each truth box paired with at most one answer box of its label,
+// the best-overlapping pairs first, the pairs' IoU summed and divided by the larger count (so a
+// box missed or drawn where none is counts 0).
+struct Box {
+  std::string label;
+  double x0, y0, x1, y1;
+};
+
+std::vector<Box> Boxes(const std::string& text) {
+  std::vector<Box> out;
+  for (absl::string_view part : absl::StrSplit(text, ';', absl::SkipEmpty())) {
+    const size_t colon = part.rfind(':');
+    std::vector<std::string> xy = absl::StrSplit(part.substr(colon + 1), ',');
+    EXPECT_EQ(xy.size(), 4u) << text;
+    if (xy.size() != 4) continue;
+    out.push_back({std::string(part.substr(0, colon)), std::stod(xy[0]), std::stod(xy[1]),
+                   std::stod(xy[2]), std::stod(xy[3])});
+  }
+  return out;
+}
+
+double Iou(const Box& a, const Box& b) {
+  const double w = std::min(a.x1, b.x1) - std::max(a.x0, b.x0);
+  const double h = std::min(a.y1, b.y1) - std::max(a.y0, b.y0);
+  if (w <= 0 || h <= 0) return 0;
+  const double both = w * h;
+  return both / ((a.x1 - a.x0) * (a.y1 - a.y0) + (b.x1 - b.x0) * (b.y1 - b.y0) - both);
+}
+
+double MeanIou(const std::vector<Box>& answer, const std::vector<Box>& truth) {
+  if (answer.empty() && truth.empty()) return 1;
+  std::vector<std::tuple<double, size_t, size_t>> pairs;
+  for (size_t i = 0; i < answer.size(); ++i) {
+    for (size_t j = 0; j < truth.size(); ++j) {
+      if (answer[i].label == truth[j].label && Iou(answer[i], truth[j]) > 0) {
+        pairs.emplace_back(Iou(answer[i], truth[j]), i, j);
+      }
+    }
+  }
+  std::sort(pairs.rbegin(), pairs.rend());
+  std::vector<bool> used_a(answer.size()), used_t(truth.size());
+  double sum = 0;
+  for (const auto& [iou, i, j] : pairs) {
+    if (used_a[i] || used_t[j]) continue;
+    used_a[i] = used_t[j] = true;
+    sum += iou;
+  }
+  return sum / static_cast<double>(std::max(answer.size(), truth.size()));
+}
+
+// The second column of truth.csv, whose values are quoted (they hold commas).
+std::vector<std::string> QuotedColumn(const std::string& path) {
+  std::vector<std::string> out;
+  std::ifstream in(path);
+  std::string line;
+  std::getline(in, line);
+  while (std::getline(in, line)) {
+    const size_t q = line.find('"');
+    out.push_back(q == std::string::npos ? line.substr(line.find(',') + 1)
+                                         : line.substr(q + 1, line.rfind('"') - q - 1));
+  }
+  return out;
+}
+
+TEST(ExamplesTest, VehiclesAreBoxedByThreeAndTheirMeanBoxBeatsEveryWorker) {
+  mw::testing::TempDir dir;
+  std::string out;
+  std::vector<json> rows = RunExample("vehicles", dir, &out);
+  EXPECT_THAT(out, HasSubstr("Media: 20 files named, 20 sent ("));
+  const std::vector<std::string> truth = QuotedColumn(kSource + "/examples/vehicles/truth.csv");
+  ASSERT_EQ(rows.size(), truth.size());
+  const std::string vdir = dir.Sub("vehicles");
+
+  // Each photo's verdict against the truth, and each worker's own boxes (answers.jsonl).
+  double verdicts = 0;
+  std::set<std::string> unsettled;  // below the confidence target with five answers
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const json& row = rows[i];
+    EXPECT_EQ(row["status"], "succeeded") << row.dump();
+    ASSERT_EQ(row["provenance"].size(), 1u) << row.dump();
+    const json& p = row["provenance"][0];
+    const size_t workers = Workers(p).size();
+    EXPECT_GE(workers, 3u);
+    EXPECT_LE(workers, 5u);
+    verdicts += MeanIou(Boxes(p["answer"]), Boxes(truth[i]));
+    if (p["confidence"].get<double>() < 0.8) {
+      EXPECT_EQ(workers, 5u) << "asked no more people before giving up: " << row.dump();
+      unsettled.insert("job-1/vehicles/" + std::to_string(i));
+    }
+    for (const json& box : p["value"]) {  // in its own shape, in the original's pixels
+      EXPECT_LE(box["x"].get<int>() + box["width"].get<int>(), 640) << row.dump();
+      EXPECT_LE(box["y"].get<int>() + box["height"].get<int>(), 480) << row.dump();
+    }
+  }
+  verdicts /= static_cast<double>(rows.size());
+  std::map<std::string, std::pair<double, int>> by_worker;
+  std::ifstream answers(vdir + "/answers.jsonl");
+  for (std::string line; std::getline(answers, line);) {
+    const json a = json::parse(line);
+    if (a["skipped"].get<bool>()) continue;
+    const size_t item = a["item"];
+    ASSERT_LT(item, truth.size());
+    auto& [sum, n] = by_worker[a["worker"]];
+    sum += MeanIou(Boxes(a["answer"]), Boxes(truth[item]));
+    ++n;
+  }
+  // Every worker's mean over the photos they boxed; the best of those who boxed at least five
+  // (a mean over one or two photos says little of the worker) is what the verdicts must beat.
+  double best = 0;
+  int measured = 0;
+  std::vector<std::string> each;
+  for (const auto& [worker, sn] : by_worker) {
+    const double mean = sn.first / sn.second;
+    if (sn.second >= 5) {
+      best = std::max(best, mean);
+      ++measured;
+    }
+    each.push_back(absl::StrFormat("%.3f (%d)", mean, sn.second));
+  }
+  std::cout << absl::StrFormat(
+      "boxes: the verdicts' mean IoU with the truth %.3f over %d photos; each worker's own "
+      "(photos) %s; best of the %d with five or more %.3f; photos to review: %d\n",
+      verdicts, rows.size(), absl::StrJoin(each, ", "), measured, best, unsettled.size());
+  ASSERT_GE(measured, 3);
+  EXPECT_GT(verdicts, best);
+
+  // The review queue holds exactly the photos still unsettled after five people.
+  std::set<std::string> queued;
+  std::ifstream review(vdir + "/review.txt");
+  for (std::string line; std::getline(review, line);) {
+    if (absl::StartsWith(line, "job-1/vehicles/")) queued.insert(line.substr(0, line.find(' ')));
+  }
+  EXPECT_EQ(queued, unsettled);
+
+  // COCO and YOLO, each read by a checker written from its format's description.
+  mw::testing::CommandResult coco = mw::testing::Run(
+      {"/usr/bin/python3", kSource + "/tests/formats/check_coco.py", vdir + "/results.coco.json"});
+  EXPECT_EQ(coco.exit_code, 0) << coco.out << coco.err;
+  EXPECT_THAT(coco.out, HasSubstr("coco: 20 images, "));
+  EXPECT_THAT(coco.out, HasSubstr(" boxes, 3 categories\n"));
+  mw::testing::CommandResult yolo = mw::testing::Run(
+      {"/usr/bin/python3", kSource + "/tests/formats/check_yolo.py", vdir + "/yolo"});
+  EXPECT_EQ(yolo.exit_code, 0) << yolo.out << yolo.err;
+  EXPECT_THAT(yolo.out, HasSubstr("yolo: 20 label files, "));
+  std::cout << coco.out << yolo.out;
 }
 
 TEST(ExamplesTest, SpokenClipsAreFetchedAheadPlayedAndTranscribedByThree) {

@@ -7,11 +7,13 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
 #include "engine/common/money.h"
 #include "engine/common/words.h"
 #include "engine/dispatch/answers.h"
+#include "qa/shapes.h"
 #include "qa/spans.h"
 #include "worker-agent/web/html.h"
 
@@ -141,6 +143,86 @@ Html MarkedSpans(const std::string& text, const std::vector<qa::LabelledSpan>& s
   return out;
 }
 
+const v1::Field* FieldNamed(const v1::Item& item, const std::string& name) {
+  for (const auto& f : item.fields()) {
+    if (f.name() == name) return &f;
+  }
+  return nullptr;
+}
+
+// An image with shapes drawn over it in its original's pixels (an SVG the size of the image,
+// scaled with it): `shapes` server-side, or none for the page script to draw into.
+Html Drawing(const v1::Field& image, const MediaView& view,
+             const std::vector<qa::LabelledShape>& shapes) {
+  const uint32_t w = image.media().width(), h = image.media().height();
+  const auto [sw, sh] = media::PhoneSize(w, h, view.phone.long_side);
+  const std::string src = absl::StrCat("/media/", image.media().sha256());
+  Html out =
+      HtmlCat("<div class=\"draw\"><img src=\"", Escape(src), "\" width=\"", sw, "\" height=\"", sh,
+              "\" alt=\"", Escape(image.value()), "\"><svg viewBox=\"0 0 ", w, " ", h,
+              "\" preserveAspectRatio=\"none\" aria-hidden=\"true\">");
+  const uint32_t radius = std::max<uint32_t>(2, std::max(w, h) / 60);
+  for (const qa::LabelledShape& s : shapes) {
+    if (s.point) {
+      out.Append("<circle cx=\"", s.x0, "\" cy=\"", s.y0, "\" r=\"", radius, "\"></circle>");
+    } else {
+      out.Append("<rect x=\"", s.x0, "\" y=\"", s.y0, "\" width=\"", s.x1 - s.x0, "\" height=\"",
+                 s.y1 - s.y0, "\"></rect>");
+    }
+  }
+  out.Append("</svg></div>");
+  return out;
+}
+
+// Shapes listed in words, for a screen reader and for checking: "car (10,20)-(110,90)".
+Html ShapeList(const std::vector<qa::LabelledShape>& shapes) {
+  Html out = "<ol class=\"marked\">";
+  for (const qa::LabelledShape& s : shapes) {
+    out.Append("<li>", Escape(s.label), " (", s.x0, ",", s.y0, ")");
+    if (!s.point) out.Append("&ndash;(", s.x1, ",", s.y1, ")");
+    out.Append("</li>");
+  }
+  out.Append("</ol>");
+  return out;
+}
+
+// Labels to pick, then the image to draw on: a box dragged across it or tapped corner by
+// corner, a point tapped; a box chosen from the list moves when dragged and resizes by its
+// corners, or with the arrow keys (Shift: its size). The shapes are kept in the hidden field
+// "shapes" in qa/shapes.h's text form. Without the image at hand (no `view`), a text field for
+// that form.
+Html ShapeFields(const v1::ShapeLabels& schema, const v1::Item& item, const Messages& m,
+                 const std::string& lang, const MediaView* view) {
+  const bool points = schema.kind() == v1::SHAPE_POINT;
+  const v1::Field* image = FieldNamed(item, schema.field());
+  if (view == nullptr || image == nullptr || image->media().kind() != v1::MEDIA_IMAGE) {
+    const std::string size =
+        image != nullptr ? absl::StrCat(image->media().width(), "x", image->media().height()) : "?";
+    return HtmlCat(
+        "<label>",
+        Escape(m.Text(lang, points ? "shapes_written_point" : "shapes_written_box",
+                      {{"size", size}, {"labels", absl::StrJoin(schema.labels(), ", ")}})),
+        "<input type=\"text\" name=\"shapes\" value=\"\" autocomplete=\"off\"></label>");
+  }
+  Html out = HtmlCat(
+      "<div class=\"shapes\" data-kind=\"", points ? Html("point") : Html("box"), "\" data-w=\"",
+      image->media().width(), "\" data-h=\"", image->media().height(), "\" data-max=\"",
+      schema.max_count() == 0 ? 50u : schema.max_count(), "\" data-remove=\"",
+      Escape(m.Text(lang, "span_remove")), "\"><p>",
+      Escape(m.Text(lang, points ? "shapes_help_point" : "shapes_help_box")), "</p><fieldset>");
+  for (int i = 0; i < schema.labels_size(); ++i) {
+    out.Append("<label class=\"opt\"><input type=\"radio\" name=\"shape_label\" value=\"",
+               Escape(schema.labels(i)), "\"", i == 0 ? Html(" checked") : Html(), "> ",
+               Escape(schema.labels(i)), "</label>");
+  }
+  out.Append("</fieldset>", Drawing(*image, *view, {}), "<button type=\"button\" class=\"add\">",
+             Escape(m.Text(lang, "shapes_add")), "</button><h3>",
+             Escape(m.Text(lang, "spans_marked")),
+             "</h3><ol class=\"marked\"></ol><input type=\"hidden\" name=\"shapes\" "
+             "value=\"\"></div>");
+  return out;
+}
+
 }  // namespace
 
 Html MediaField(const v1::Field& f, const MediaView& view) {
@@ -177,6 +259,17 @@ Html ItemFields(const v1::HumanStage& stage, const v1::Item& item, const MediaVi
       own.push_back(stage.judged_answer().spans().field());
     }
   }
+  // Judging shapes: the image once, with the shapes drawn on it, and listed.
+  std::optional<std::vector<qa::LabelledShape>> shapes;
+  const v1::Field* drawn_on = FieldNamed(item, stage.judged_answer().shapes().field());
+  if (stage.judged_answer().has_shapes() && drawn_on != nullptr && drawn_on->has_media() &&
+      view != nullptr) {
+    shapes = qa::ParseShapes(FieldValue(item, stage.judged_field()));
+    if (shapes.has_value()) {
+      own.push_back(stage.judged_field());
+      own.push_back(drawn_on->name());
+    }
+  }
   for (const auto& f : item.fields()) {
     if (!show.empty() && std::find(show.begin(), show.end(), f.name()) == show.end()) continue;
     if (std::find(own.begin(), own.end(), f.name()) != own.end()) continue;
@@ -190,16 +283,19 @@ Html ItemFields(const v1::HumanStage& stage, const v1::Item& item, const MediaVi
   if (judged.has_value()) {
     out.Append(MarkedSpans(FieldValue(item, stage.judged_answer().spans().field()), *judged));
   }
+  if (shapes.has_value()) out.Append(Drawing(*drawn_on, *view, *shapes), ShapeList(*shapes));
   return out;
 }
 
 // The answer form's fields for the stage's schema.
 Html AnswerFields(const v1::AnswerSchema& schema, const v1::Item& item, const Messages& m,
-                  const std::string& lang) {
+                  const std::string& lang, const MediaView* view) {
   Html out;
   switch (schema.kind_case()) {
     case v1::AnswerSchema::kSpans:
       return SpanFields(schema.spans(), item, m, lang);
+    case v1::AnswerSchema::kShapes:
+      return ShapeFields(schema.shapes(), item, m, lang, view);
     case v1::AnswerSchema::kComparison:
       return PairFields(schema.comparison(), item, m, lang);
     case v1::AnswerSchema::kRanking:
@@ -263,6 +359,8 @@ absl::StatusOr<v1::Answer> ParseAnswer(const httplib::Request& req, const v1::An
     case v1::AnswerSchema::kSpans:
       // The page script writes them as AnswerLabel does: read and checked as one.
       return dispatch::CheckedLabel(schema, FormValue(req, "spans"), &item);
+    case v1::AnswerSchema::kShapes:
+      return dispatch::CheckedLabel(schema, FormValue(req, "shapes"), &item);
     case v1::AnswerSchema::kComparison:
       if (FormValue(req, "pick").empty()) return absl::InvalidArgumentError("choose A or B");
       a.mutable_pick()->set_winner(FormValue(req, "pick"));

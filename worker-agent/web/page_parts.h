@@ -55,22 +55,26 @@ std::string LocalMoney(const std::string& lang, int64_t minor, const std::string
 // "3 دسمبر 14:05" in Urdu, from its message file's months and date_format.
 std::string LocalDate(const std::string& lang, int64_t ms);
 
-// The answer form's fields for `schema` and the task's `item`: radio buttons, check boxes, a
-// text area or a number; the item's text as words to tap for spans (the page script marks them
-// into the form's hidden field "spans"); two versions side by side to pick from ("pick", and
-// "pick_reason"); the options to rank, each with its place ("rank_<i>").
-Html AnswerFields(const v1::AnswerSchema& schema, const v1::Item& item, const Messages& m,
-                  const std::string& lang);
-
-// The item's fields the task lists: those the stage shows (all when it names none), less those
-// the answer's own widget shows (FieldsShownByAnswer).
-// With `view`, a media field shows its image (served at that size) or an audio player with
-// replay and a slower speed, from /media/<sha256>; without, the file's name.
+// How a page shows media: images at the size served to phones, and the clip buttons' labels.
 struct MediaView {
   media::PhoneImageOptions phone;
   std::string replay;  // the buttons' labels, in the worker's language
   std::string slower;
 };
+
+// The answer form's fields for `schema` and the task's `item`: radio buttons, check boxes, a
+// text area or a number; the item's text as words to tap for spans (the page script marks them
+// into the form's hidden field "spans"); the item's image to draw shapes on (into "shapes"; with
+// no `view`, a text field for them); two versions side by side to pick from ("pick", and
+// "pick_reason"); the options to rank, each with its place ("rank_<i>").
+Html AnswerFields(const v1::AnswerSchema& schema, const v1::Item& item, const Messages& m,
+                  const std::string& lang, const MediaView* view = nullptr);
+
+// The item's fields the task lists: those the stage shows (all when it names none), less those
+// the answer's own widget shows (FieldsShownByAnswer).
+// With `view`, a media field shows its image (served at that size) or an audio player with
+// replay and a slower speed, from /media/<sha256>; without, the file's name. Judging shapes,
+// the image is shown once with them drawn on it, and listed.
 Html ItemFields(const v1::HumanStage& stage, const v1::Item& item, const MediaView* view = nullptr);
 
 // The answer the form carries for `item`, in the schema's shape; INVALID_ARGUMENT says what is

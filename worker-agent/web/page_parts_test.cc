@@ -46,5 +46,59 @@ TEST(PagePartsTest, FieldsTheAnswerShowsAreNotListedTwice) {
             "<dl><dt>q</dt><dd>Which?</dd></dl>");
 }
 
+v1::Item PhotoItem(const char* judged) {
+  v1::Item item = Item({{"id", "s1"}, {"photo", "s1.png"}, {"vehicles", judged}});
+  auto* media = item.mutable_fields(1)->mutable_media();
+  media->set_sha256(std::string(64, 'a'));
+  media->set_kind(v1::MEDIA_IMAGE);
+  media->set_width(2000);
+  media->set_height(1500);
+  return item;
+}
+
+TEST(PagePartsTest, AVerifyStageShowsTheBoxesItJudgesDrawnOnTheImageOnce) {
+  v1::HumanStage verify;
+  verify.set_judged_field("vehicles");
+  verify.mutable_judged_answer()->mutable_shapes()->set_field("photo");
+  verify.mutable_judged_answer()->mutable_shapes()->set_kind(v1::SHAPE_BOX);
+  verify.mutable_answer()->mutable_single_choice()->add_options("yes");
+  const MediaView view{.phone = {.long_side = 1000, .quality = 60}};
+  EXPECT_EQ(
+      ItemFields(verify, PhotoItem("car:10,20,110,90;bus:500,400,900,800"), &view).str(),
+      "<dl><dt>id</dt><dd>s1</dd></dl><div class=\"draw\"><img src=\"/media/" +
+          std::string(64, 'a') +
+          "\" width=\"1000\" height=\"750\" alt=\"s1.png\"><svg viewBox=\"0 0 2000 1500\" "
+          "preserveAspectRatio=\"none\" aria-hidden=\"true\"><rect x=\"10\" y=\"20\" "
+          "width=\"100\" height=\"70\"></rect><rect x=\"500\" y=\"400\" width=\"400\" "
+          "height=\"400\"></rect></svg></div><ol class=\"marked\"><li>car (10,20)&ndash;(110,90)"
+          "</li><li>bus (500,400)&ndash;(900,800)</li></ol>");
+  // Without the image at hand (a page that serves no media), the fields as they are.
+  EXPECT_EQ(ItemFields(verify, PhotoItem("car:10,20,110,90")).str(),
+            "<dl><dt>id</dt><dd>s1</dd><dt>photo</dt><dd>s1.png</dd><dt>vehicles</dt>"
+            "<dd>car:10,20,110,90</dd></dl>");
+}
+
+TEST(PagePartsTest, ShapesAreDrawnOnTheImageOrWrittenWhereItIsNotAtHand) {
+  v1::AnswerSchema schema;
+  auto* shapes = schema.mutable_shapes();
+  shapes->set_field("photo");
+  shapes->set_kind(v1::SHAPE_POINT);
+  shapes->add_labels("door");
+  const MediaView view{.phone = {.long_side = 1000, .quality = 60}};
+  const std::string page = AnswerFields(schema, PhotoItem(""), Messages::Get(), "en", &view).str();
+  EXPECT_NE(page.find("<div class=\"shapes\" data-kind=\"point\" data-w=\"2000\" "
+                      "data-h=\"1500\" data-max=\"50\" data-remove=\"Remove\">"),
+            std::string::npos)
+      << page;
+  EXPECT_NE(page.find("<input type=\"radio\" name=\"shape_label\" value=\"door\" checked>"),
+            std::string::npos);
+  EXPECT_NE(page.find("<svg viewBox=\"0 0 2000 1500\""), std::string::npos);
+  EXPECT_NE(page.find("<input type=\"hidden\" name=\"shapes\" value=\"\">"), std::string::npos);
+  EXPECT_EQ(AnswerFields(schema, PhotoItem(""), Messages::Get(), "en").str(),
+            "<label>Write each point as label:x,y in pixels of the 2000x1500 image, joined by ; "
+            "(labels: door)<input type=\"text\" name=\"shapes\" value=\"\" "
+            "autocomplete=\"off\"></label>");
+}
+
 }  // namespace
 }  // namespace mw::agent::web

@@ -200,7 +200,8 @@ void WebServer::TaskPage(Call& c) {
                  "enctype=\"multipart/form-data\" data-idle-ms=\"",
                  std::max<int64_t>(120'000, int64_t{est} * 2000), "\"><h2>",
                  Escape(m.Text(c.lang, "your_answer")), "</h2>", ids,
-                 AnswerFields(stage.answer(), a.item(), m, c.lang),
+                 AnswerFields(stage.answer(), a.item(), m, c.lang,
+                              options_.media != nullptr ? &view : nullptr),
                  "<button class=\"primary\" id=\"save\">", Escape(m.Text(c.lang, "save_answer")),
                  "</button></form><form method=\"post\" action=\"/task/skip\" "
                  "id=\"skip\"><h2>",
