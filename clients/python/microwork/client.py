@@ -25,7 +25,7 @@ from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Union
 
 import grpc
 
-from microwork import audit, contract as contracts, exports
+from microwork import audit, contract as contracts, exports, media as media_files
 from microwork._proto import (contract_pb2, dispatch_pb2, ledger_pb2, services_pb2,
                               services_pb2_grpc)
 from microwork.errors import ContractError, LedgerError, MicroworkError, from_rpc
@@ -334,9 +334,15 @@ class Client:
             raise ContractError(problems)
         return loaded, sources
 
-    def _send(self, loaded, sources, header: services_pb2.ContractHeader):
+    def _send(self, loaded, sources, header: services_pb2.ContractHeader, media=()):
+        missing, largest = set(), 0
+        if media:
+            missing, largest = media_files.ask_missing(
+                lambda request: self._call(self._ops.FindMedia, request), media)
+
         def requests():
             yield services_pb2.SubmitContractRequest(header=header)
+            yield from media_files.requests(media, missing, largest)
             for name in sorted(sources):
                 previous = None
                 for chunk in sources[name]():
@@ -357,11 +363,13 @@ class Client:
             raise from_rpc(e) from None
 
     @staticmethod
-    def content_key(loaded, sources) -> str:
-        """The idempotency key mw derives: SHA-256 of the contract's deterministic bytes and
-        each input's name and data, in name order. The same contract and inputs from mw or
-        from here is one job."""
+    def content_key(loaded, sources, media=()) -> str:
+        """The idempotency key mw derives: SHA-256 of the contract's deterministic bytes, each
+        media file's name, hash and size, and each input's name and data, in name order. The
+        same contract and inputs from mw or from here is one job."""
         h = hashlib.sha256(loaded.contract.SerializeToString(deterministic=True))
+        for b in media_files.key_bytes(media):
+            h.update(b)
         for name in sorted(sources):
             h.update(name.encode("utf-8"))
             for chunk in sources[name]():
@@ -375,9 +383,10 @@ class Client:
         priced and routed exactly as a submission would be, and nothing is kept. Raises
         ContractError, each problem with its file and line, when it would be refused."""
         loaded, sources = self._prepare(contract, inputs, base_dir)
+        media = media_files.collect(loaded, sources)
         header = services_pb2.ContractHeader(contract=loaded.contract, dry_run=True,
                                              wait_for_centres=wait_for_centres)
-        reply = self._send(loaded, sources, header)
+        reply = self._send(loaded, sources, header, media)
         return CheckReport(reply.job.items, reply.job.currency, list(reply.quarantined),
                            reply.quarantined_total, reply.plan)
 
@@ -391,12 +400,15 @@ class Client:
         CSV with the columns as its header, or JSONL; a named index becomes columns; a whole-
         number column with a missing value is sent as pandas writes floats, 12.0). The key
         defaults to the one mw derives from the contract and its inputs, so submitting the
-        same twice makes one job (the second reply says `existing`)."""
+        same twice makes one job (the second reply says `existing`). The media files the rows
+        name (an input's `media`) are sent from the media folder as mw sends them
+        (microwork.media)."""
         loaded, sources = self._prepare(contract, inputs, base_dir)
+        media = media_files.collect(loaded, sources)
         header = services_pb2.ContractHeader(
-            idempotency_key=key or self.content_key(loaded, sources), contract=loaded.contract,
-            wait_for_centres=wait_for_centres)
-        reply = self._send(loaded, sources, header)
+            idempotency_key=key or self.content_key(loaded, sources, media),
+            contract=loaded.contract, wait_for_centres=wait_for_centres)
+        reply = self._send(loaded, sources, header, media)
         return Submitted(reply.job, reply.existing, list(reply.quarantined),
                          reply.quarantined_total, reply.plan)
 

@@ -153,6 +153,45 @@ def test_the_same_contract_from_mw_and_from_python_is_one_job(client, cluster, t
         7250, 0, 7250, 0)
 
 
+def png(width, height, shade):
+    """A small RGB PNG, every pixel `shade`: enough for the dispatcher to decode."""
+    import struct
+    import zlib
+    raw = b"".join(b"\x00" + bytes([shade, 100, 200 - shade]) * width for _ in range(height))
+
+    def chunk(kind, data):
+        return (struct.pack(">I", len(data)) + kind + data +
+                struct.pack(">I", zlib.crc32(kind + data)))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+
+
+def test_media_rows_from_python_are_sent_as_mw_sends_them(client, cluster, tmp_path):
+    (tmp_path / "scans").mkdir()
+    (tmp_path / "scans" / "r1.png").write_bytes(png(40, 30, 10))
+    (tmp_path / "scans" / "r2.png").write_bytes(png(30, 40, 90))
+    (tmp_path / "photos.csv").write_text(
+        "id,photo\n1,r1.png\n2,r2.png\n3,r1.png\n4,missing.png\n5,../secret.png\n",
+        encoding="utf-8")
+    contract = (tmp_path / "photos.yaml")
+    contract.write_text(open(CONTRACT, encoding="utf-8").read()
+                        .replace("name: Product review sentiment", "name: Photos from Python")
+                        .replace("path: reviews.csv", "path: photos.csv\n    media_folder: scans\n"
+                                 "    media: [{field: photo, kind: MEDIA_IMAGE}]"),
+                        encoding="utf-8")
+    submitted = client.submit(str(contract))
+    assert not submitted.existing
+    reasons = {q.line: q.reason for q in submitted.quarantined}
+    assert reasons == {
+        5: 'photo: "missing.png" could not be read: no such file (looked for scans/missing.png)',
+        6: 'photo: "../secret.png": the name has an empty, "." or ".." part: expected a path '
+           'that stays inside its folder'}
+    assert client.job(submitted.id).items == 3
+    # The same contract and files from mw: the same key, so the same job, and no byte sent.
+    out = cluster.mw("contract", "submit", str(contract), check=False)
+    assert f"submitted before as {submitted.id}" in out.stdout, out.stdout + out.stderr
+
+
 def test_errors_carry_the_servers_message_and_code(client, cluster, tmp_path):
     with pytest.raises(microwork.MicroworkError) as e:
         client.job("job-999")
