@@ -1,5 +1,7 @@
 // mw qa aggregate --method M --answers FILE [--gold FILE] --out FILE
 // Re-aggregates exported answers (task,worker,label CSV) offline; with --gold, prints accuracy.
+// mw qa rank --comparisons FILE --out FILE [--plain]
+// Ranks items from pairwise comparisons (worker,a,b,winner CSV) by Bradley-Terry.
 #include <charconv>
 #include <cmath>
 #include <fstream>
@@ -8,11 +10,13 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "cli/commands.h"
 #include "cli/common.h"
 #include "engine/common/status_macros.h"
 #include "engine/contract/answers_csv.h"
 #include "proto/rpc/grpc_status.h"
+#include "qa/bradley_terry.h"
 #include "qa/classification.h"
 #include "qa/numeric.h"
 #include "qa/text.h"
@@ -122,6 +126,44 @@ absl::Status Aggregate(const AggregateOpts& o) {
   return absl::OkStatus();
 }
 
+struct RankOpts {
+  std::string comparisons, out;
+  bool plain = false;
+};
+
+// Pairwise comparisons into a ranking (qa/bradley_terry.h), written as "rank,item,strength".
+absl::Status Rank(const RankOpts& o) {
+  MW_ASSIGN_OR_RETURN(std::vector<qa::PairVote> votes, contract::ReadComparisonsCsv(o.comparisons));
+  const qa::BtResult r = qa::BradleyTerry(votes, {.worker_noise = !o.plain});
+  const std::string tmp = o.out + ".partial";
+  std::ofstream out(tmp, std::ios::trunc);
+  if (!out) return absl::NotFoundError(absl::StrCat(o.out, ": cannot write"));
+  out << "rank,item,strength\n";
+  for (size_t i = 0; i < r.items.size(); ++i) {
+    out << i + 1 << "," << CsvField(r.items[i].first) << ","
+        << absl::StrFormat("%.6f", r.items[i].second) << "\n";
+  }
+  out.close();
+  if (!out || std::rename(tmp.c_str(), o.out.c_str()) != 0) {
+    return absl::InternalError(absl::StrCat(o.out, ": cannot write it whole"));
+  }
+  std::cout << "Ranked " << r.items.size() << " items from " << votes.size() << " comparisons by "
+            << r.reliability.size() << " workers ("
+            << (o.plain ? "plain Bradley-Terry" : "Bradley-Terry with worker noise") << ", "
+            << r.iterations << " iterations, " << (r.converged ? "converged" : "stopped at the cap")
+            << ") into " << o.out << "\n";
+  // Who said mostly the opposite of the others: for a person to look at, not a verdict.
+  std::vector<std::string> contrary;
+  for (const auto& [worker, eta] : r.reliability) {
+    if (eta < 0.5) contrary.push_back(absl::StrFormat("%s (%.2f)", TerminalText(worker), eta));
+  }
+  if (!contrary.empty()) {
+    std::cout << "Mostly against the others (their comparisons counted the other way): "
+              << absl::StrJoin(contrary, ", ") << "\n";
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 struct ReviewOpts {
@@ -203,6 +245,17 @@ void AddQaCommands(CLI::App& app, Run* run) {
   agg->add_option("--gold", o->gold, "Known labels CSV: task,label (prints accuracy)");
   agg->add_option("--out", o->out, "Output CSV")->required();
   agg->callback([run, o] { *run = [o](const Connect&) { return Aggregate(*o); }; });
+
+  auto ro_rank = std::make_shared<RankOpts>();
+  auto* rank = qa->add_subcommand(
+      "rank", "worker,a,b,winner CSV in (pairwise comparisons); a ranking out (Bradley-Terry)");
+  rank->add_option("--comparisons", ro_rank->comparisons,
+                   "Comparisons CSV: worker,a,b,winner (winner: a, b or the item)")
+      ->required();
+  rank->add_option("--out", ro_rank->out, "Output CSV: rank,item,strength")->required();
+  rank->add_flag("--plain", ro_rank->plain,
+                 "Take every worker at their word (no estimate of each worker's reliability)");
+  rank->callback([run, ro_rank] { *run = [ro_rank](const Connect&) { return Rank(*ro_rank); }; });
 }
 
 }  // namespace mw::cli

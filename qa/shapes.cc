@@ -24,7 +24,8 @@ double Likeness(const LabelledShape& a, const LabelledShape& b, const ShapeVoteO
     const double iou = BoxIou(a, b);
     return iou >= o.min_iou ? iou : -1;
   }
-  const double d = std::hypot(double{a.x0} - double{b.x0}, double{a.y0} - double{b.y0});
+  const double d = std::hypot(static_cast<double>(a.x0) - static_cast<double>(b.x0),
+                              static_cast<double>(a.y0) - static_cast<double>(b.y0));
   return d <= o.match_radius ? 1 - d / (o.match_radius + 1.0) : -1;
 }
 
@@ -128,12 +129,14 @@ std::optional<std::vector<LabelledShape>> ParseShapes(absl::string_view text) {
 
 double BoxIou(const LabelledShape& a, const LabelledShape& b) {
   if (a.point || b.point) return 0;
-  const double w = double{std::min(a.x1, b.x1)} - double{std::max(a.x0, b.x0)};
-  const double h = double{std::min(a.y1, b.y1)} - double{std::max(a.y0, b.y0)};
+  const double w =
+      static_cast<double>(std::min(a.x1, b.x1)) - static_cast<double>(std::max(a.x0, b.x0));
+  const double h =
+      static_cast<double>(std::min(a.y1, b.y1)) - static_cast<double>(std::max(a.y0, b.y0));
   if (w <= 0 || h <= 0) return 0;
   const double inter = w * h;
-  const double area_a = (double{a.x1} - a.x0) * (double{a.y1} - a.y0);
-  const double area_b = (double{b.x1} - b.x0) * (double{b.y1} - b.y0);
+  const double area_a = (static_cast<double>(a.x1) - a.x0) * (static_cast<double>(a.y1) - a.y0);
+  const double area_b = (static_cast<double>(b.x1) - b.x0) * (static_cast<double>(b.y1) - b.y0);
   return inter / (area_a + area_b - inter);
 }
 

@@ -1,8 +1,13 @@
 // Accuracy of the aggregators on the four public crowd datasets in qa/testdata, pinned, and held
 // within 0.002 of crowd-kit's Dawid-Skene on each (shared/truth-data/README.md): the defaults
 // were chosen by leave-one-dataset-out (bench/qa_bench.cc), so these are held-out figures, and a
-// change here means the inference changed.
+// change here means the inference changed. And pairwise comparisons ranked by Bradley-Terry with
+// worker noise (mw qa rank) on examples/model-duel.
+#include <fstream>
+#include <iostream>
+
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
 #include "engine/contract/answers_csv.h"
 #include "gtest/gtest.h"
 #include "qa/classification.h"
@@ -74,6 +79,56 @@ INSTANTIATE_TEST_SUITE_P(PublicDatasets, TruthDataTest,
                              Expectation{"dog", 807, 680, 0.8426, 660},
                              Expectation{"face", 584, 375, 0.6404, 368}),
                          [](const auto& info) { return std::string(info.param.dataset); });
+
+// The model duel (examples/model-duel): nine people say which of two assistants answered
+// better; two of them read A and B the wrong way round. mw qa rank finds the order the answers
+// were drawn from (strengths 4 : 2 : 1 : 0.5) and names the two; taken at their word, the two
+// squeeze the strengths together.
+TEST(ModelDuelTest, MwQaRankOrdersTheAssistantsAndNamesTheContraryJudges) {
+  testing::TempDir tmp;
+  const std::string pairs = std::string(MW_SOURCE_DIR) + "/examples/model-duel/comparisons.csv";
+  auto rank = [&](bool plain) {
+    std::vector<std::string> argv = {
+        std::string(MW_BIN_DIR) + "/mw", "qa", "rank", "--comparisons", pairs, "--out",
+        tmp.Sub("ranking.csv")};
+    if (plain) argv.push_back("--plain");
+    const testing::CommandResult r = testing::Run(argv);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    std::ifstream in(tmp.Sub("ranking.csv"));
+    std::vector<std::pair<std::string, double>> rows;
+    std::string line;
+    std::getline(in, line);
+    EXPECT_EQ(line, "rank,item,strength");
+    while (std::getline(in, line)) {
+      const std::vector<std::string> f = absl::StrSplit(line, ',');
+      rows.emplace_back(f.at(1), std::stod(f.at(2)));
+    }
+    return std::make_pair(r.out, rows);
+  };
+  const auto [out, ranked] = rank(false);
+  EXPECT_NE(out.find("Ranked 4 items from 270 comparisons by 9 workers (Bradley-Terry with "
+                     "worker noise, "),
+            std::string::npos)
+      << out;
+  EXPECT_NE(out.find("Mostly against the others (their comparisons counted the other way): "
+                     "baraka-9 ("),
+            std::string::npos)
+      << out;
+  EXPECT_NE(out.find("juma-8 ("), std::string::npos) << out;
+  ASSERT_EQ(ranked.size(), 4u);
+  EXPECT_EQ(ranked[0].first, "swahili-tutor");
+  EXPECT_EQ(ranked[1].first, "ask-mama");
+  EXPECT_EQ(ranked[2].first, "jibu");
+  EXPECT_EQ(ranked[3].first, "quickbot");
+  const auto [plain_out, plain] = rank(true);
+  EXPECT_EQ(plain_out.find("Mostly against"), std::string::npos) << plain_out;
+  ASSERT_EQ(plain.size(), 4u);
+  std::cout << absl::StrFormat(
+      "model duel: strongest / weakest %.2f with worker noise, %.2f "
+      "taken at their word (drawn from 8.00)\n",
+      ranked[0].second / ranked[3].second, plain[0].second / plain[3].second);
+  EXPECT_GT(ranked[0].second / ranked[3].second, plain[0].second / plain[3].second);
+}
 
 }  // namespace
 }  // namespace mw::qa

@@ -176,7 +176,8 @@ v1::ShapeSet SimulateShapes(const v1::ShapeLabels& schema, const v1::Item& item,
       s.y0 = static_cast<uint32_t>(clamp(int64_t{s.y0} + off(reach), 0, height - 1));
       continue;
     }
-    const double w = 0.1 * (double{s.x1} - s.x0), h = 0.1 * (double{s.y1} - s.y0);
+    const double w = 0.1 * (static_cast<double>(s.x1) - s.x0),
+                 h = 0.1 * (static_cast<double>(s.y1) - s.y0);
     const int64_t x0 = clamp(int64_t{s.x0} + off(w), 0, width - 2);
     const int64_t y0 = clamp(int64_t{s.y0} + off(h), 0, height - 2);
     s.x0 = static_cast<uint32_t>(x0);

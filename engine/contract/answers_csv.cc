@@ -17,8 +17,9 @@ namespace mw::contract {
 namespace {
 
 // Streams `path` through the CSV reader, calling `row` for each data row (after the header).
-absl::Status ForEachRow(const std::string& path, size_t fields,
-                        const std::function<void(std::vector<std::string>&)>& row) {
+absl::Status ForEachRow(
+    const std::string& path, size_t fields,
+    const std::function<absl::Status(std::vector<std::string>&, uint64_t line)>& row) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return absl::NotFoundError(absl::StrCat(path, ": cannot read"));
   CsvReader reader;
@@ -36,7 +37,7 @@ absl::Status ForEachRow(const std::string& path, size_t fields,
       header = false;
       return;
     }
-    row(r.fields);
+    status = row(r.fields, r.line);
   };
   std::string buf(1 << 16, '\0');
   while (in) {
@@ -108,8 +109,10 @@ absl::StatusOr<qa::CrowdData> ReadAnswersCsv(const std::string& path) {
     if (!plain->ok()) return *plain;
   } else {
     data = qa::CrowdData();
-    absl::Status s =
-        ForEachRow(path, 3, [&](std::vector<std::string>& f) { data.Add(f[0], f[1], f[2]); });
+    absl::Status s = ForEachRow(path, 3, [&](std::vector<std::string>& f, uint64_t) {
+      data.Add(f[0], f[1], f[2]);
+      return absl::OkStatus();
+    });
     if (!s.ok()) return s;
   }
   data.Finalize();
@@ -118,9 +121,35 @@ absl::StatusOr<qa::CrowdData> ReadAnswersCsv(const std::string& path) {
 
 absl::StatusOr<std::map<std::string, std::string>> ReadGoldCsv(const std::string& path) {
   std::map<std::string, std::string> gold;
-  absl::Status s = ForEachRow(path, 2, [&](std::vector<std::string>& f) { gold[f[0]] = f[1]; });
+  absl::Status s = ForEachRow(path, 2, [&](std::vector<std::string>& f, uint64_t) {
+    gold[f[0]] = f[1];
+    return absl::OkStatus();
+  });
   if (!s.ok()) return s;
   return gold;
+}
+
+absl::StatusOr<std::vector<qa::PairVote>> ReadComparisonsCsv(const std::string& path) {
+  std::vector<qa::PairVote> votes;
+  absl::Status s = ForEachRow(path, 4, [&](std::vector<std::string>& f, uint64_t line) {
+    qa::PairVote v{f[0], f[1], f[2], false};
+    const std::string& winner = f[3];
+    if (v.a.empty() || v.b.empty() || v.a == v.b) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          path, ":", line, ": expected two different items, got \"", v.a, "\" and \"", v.b, "\""));
+    }
+    if (winner == "a" || winner == v.a) {
+      v.a_won = true;
+    } else if (winner != "b" && winner != v.b) {
+      return absl::InvalidArgumentError(absl::StrCat(path, ":", line, ": the winner \"", winner,
+                                                     "\" is neither a nor b (", v.a, " or ", v.b,
+                                                     ")"));
+    }
+    votes.push_back(std::move(v));
+    return absl::OkStatus();
+  });
+  if (!s.ok()) return s;
+  return votes;
 }
 
 }  // namespace mw::contract

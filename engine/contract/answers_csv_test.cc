@@ -51,5 +51,26 @@ TEST(AnswersCsvTest, ABadRowIsNamedTheSameOnEitherPath) {
   EXPECT_EQ(ReadAnswersCsv(dir.Sub("missing.csv")).status().code(), absl::StatusCode::kNotFound);
 }
 
+TEST(AnswersCsvTest, ComparisonsNameTheirWinnerAsAOrBOrTheItemItself) {
+  testing::TempDir dir;
+  auto votes = ReadComparisonsCsv(Write(dir, "pairs.csv",
+                                        "worker,a,b,winner\nw1,gpt,llama,a\nw2,gpt,llama,b\n"
+                                        "w3,llama,gpt,gpt\n"));
+  ASSERT_TRUE(votes.ok()) << votes.status();
+  ASSERT_EQ(votes->size(), 3u);
+  EXPECT_TRUE((*votes)[0].a_won);
+  EXPECT_FALSE((*votes)[1].a_won);
+  EXPECT_FALSE((*votes)[2].a_won);  // "gpt" is b there
+  EXPECT_EQ((*votes)[2].worker, "w3");
+  EXPECT_EQ(ReadComparisonsCsv(Write(dir, "bad.csv", "worker,a,b,winner\nw1,x,y,a\nw1,x,y,z\n"))
+                .status()
+                .message(),
+            dir.Sub("bad.csv") + ":3: the winner \"z\" is neither a nor b (x or y)");
+  EXPECT_EQ(ReadComparisonsCsv(Write(dir, "same.csv", "worker,a,b,winner\nw1,x,x,a\n"))
+                .status()
+                .message(),
+            dir.Sub("same.csv") + ":2: expected two different items, got \"x\" and \"x\"");
+}
+
 }  // namespace
 }  // namespace mw::contract
