@@ -20,6 +20,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "engine/common/shutdown_signal.h"
+#include "engine/media/phone_image.h"
 #include "engine/record/work_record.h"
 #include "worker-agent/agent.h"
 #include "worker-agent/dispatcher_link.h"
@@ -60,6 +61,12 @@ int main(int argc, char** argv) {
   app.add_option("--media-budget-mb", media_budget_mb,
                  "Disk for media fetched ahead of the workers (under --data-dir/media)")
       ->check(CLI::Range(uint64_t{64}, uint64_t{1} << 22));
+  mw::media::PhoneImageOptions phone;
+  app.add_option("--photo-long-side", phone.long_side,
+                 "Photos are served to phones at most this many pixels on their long side")
+      ->check(CLI::Range(256u, 4096u));
+  app.add_option("--photo-quality", phone.quality, "JPEG quality of the photos served to phones")
+      ->check(CLI::Range(30u, 95u));
   app.add_option("--lease-buffer", lease_buffer, "Assignments held ahead per worker")
       ->check(CLI::Range(1, 50));
   app.add_option("--sim-workers", sim_workers, "Run this many simulated workers")
@@ -175,6 +182,7 @@ int main(int argc, char** argv) {
     if (!centre_key.ok()) return Fail(centre_key.status());
     web_options.centre_public_key = centre_key->public_key();
     web_options.media = &media;
+    web_options.phone = phone;
     if (!manager_code_file.empty()) {
       auto code = mw::rpc::ReadFile(manager_code_file);
       if (!code.ok()) return Fail(code.status());

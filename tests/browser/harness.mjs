@@ -55,9 +55,9 @@ export async function until(page, check, what, ms = 30000) {
   }
 }
 
-// A dispatcher, one centre (Nairobi) with `contract` submitted, and its agent serving the page.
-// Returns the page's address.
-export async function centreWith(contract) {
+// A dispatcher, one centre (Nairobi) with `contract` submitted, and its agent serving the page
+// (started with `agentArgs` besides). Returns the page's address.
+export async function centreWith(contract, agentArgs = []) {
   const ready = await start('mw-dispatcher', ['--data-dir', `${tmp}/dispatcher`, '--listen', '127.0.0.1:0',
     '--metrics-listen', '127.0.0.1:0']);
   process.env.MW_SERVER = field(ready, 'grpc');
@@ -69,7 +69,7 @@ export async function centreWith(contract) {
   fs.writeFileSync(`${tmp}/manager.code`, 'manager-4711\n');
   const agentReady = await start('mw-agent', ['--dispatcher', process.env.MW_SERVER, '--credential-file',
     `${tmp}/nairobi.cred`, '--data-dir', `${tmp}/agent`, '--web-listen', '127.0.0.1:0',
-    '--manager-code-file', `${tmp}/manager.code`]);
+    '--manager-code-file', `${tmp}/manager.code`, ...agentArgs]);
   return `http://${field(agentReady, 'web')}`;
 }
 
@@ -106,8 +106,8 @@ export async function addWorker(manager, web, name) {
 // The whole opening of a browser test: a centre with `contract` (centreWith), Chromium, the
 // manager adding `workerName` on a desktop page, and the worker signed in with their code on a
 // phone (on /task). Every page is watched (watch).
-export async function openCentre(contract, workerName) {
-  const web = await centreWith(contract);
+export async function openCentre(contract, workerName, agentArgs = []) {
+  const web = await centreWith(contract, agentArgs);
   const browser = await chromium.launch({ executablePath: chromiumPath, args: ['--no-sandbox'] });
   const sizes = [];
   const blocked = [];

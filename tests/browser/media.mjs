@@ -1,8 +1,8 @@
 // Media tasks on a phone: a worker opens a receipt photo of 12 megapixels (the agent serves it
-// re-encoded at 1024 px on its long side) and types its total, then listens to a spoken clip
-// (made with espeak-ng), slows it down and types what it says. The real dispatcher then holds
-// both answers (mw results answers). The page plus its image stay under 150 KB; screenshots go
-// to --out.
+// re-encoded at 800 px on its long side, as its --photo-long-side says) and types its total,
+// then listens to a spoken clip (made with espeak-ng), slows it down and types what it says. The
+// real dispatcher then holds both answers (mw results answers). Each task's page plus its media
+// stay under 150 KB; screenshots go to --out.
 //
 //   node tests/browser/media.mjs --bin build/bin --out build/browser
 import assert from 'node:assert/strict';
@@ -56,7 +56,9 @@ stages:
 `;
 
 async function main() {
-  const { browser, worker, sizes, blocked } = await openCentre(contract, 'Neema Wanjiru');
+  // The centre serves photos at 800 px on their long side, JPEG quality 50.
+  const { browser, worker, sizes, blocked } = await openCentre(contract, 'Neema Wanjiru',
+    ['--photo-long-side', '800', '--photo-quality', '50']);
   const media = [];  // [url, bytes] of every /media/ response
   worker.on('response', async (r) => {
     if (!new URL(r.url()).pathname.startsWith('/media/')) return;
@@ -75,7 +77,7 @@ async function main() {
     if (await worker.locator('img.photo').count()) {
       const img = worker.locator('img.photo');
       const size = await img.evaluate((i) => ({ w: i.naturalWidth, h: i.naturalHeight, complete: i.complete }));
-      assert.deepEqual(size, { w: 1024, h: 768, complete: true }, 'the photo is not decoded at the size served');
+      assert.deepEqual(size, { w: 800, h: 600, complete: true }, 'the photo is not decoded at the size served');
       const box = await img.boundingBox();
       assert.ok(box.width <= 360, `the photo is wider than the phone: ${box.width}`);
       const pageBytes = taskPages()[taskPages().length - 1][1];
