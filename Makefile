@@ -43,7 +43,7 @@ demo: build
 
 # Each contract in examples/ end to end with simulated workers.
 examples: build
-	@for e in receipts translation ticket-triage moderation proofreading receipt-lines entities speech vehicles; do scripts/run-example.sh $$e $(BUILD_DIR) || exit 1; done
+	@for e in receipts translation ticket-triage moderation proofreading receipt-lines entities speech vehicles street-marks; do scripts/run-example.sh $$e $(BUILD_DIR) || exit 1; done
 
 format:
 	@git ls-files '*.cc' '*.h' | xargs clang-format -i

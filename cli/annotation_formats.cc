@@ -1,6 +1,7 @@
 #include "cli/annotation_formats.h"
 
 #include <algorithm>
+#include <cmath>
 #include <string_view>
 #include <vector>
 
@@ -13,16 +14,18 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
 #include "engine/common/words.h"
+#include "engine/dispatch/answers.h"
+#include "qa/shapes.h"
 
 namespace mw::cli {
 
 namespace {
 
+using dispatch::FieldNamed;
+
 const std::string* FieldValue(const v1::Item& item, const std::string& name) {
-  for (const auto& f : item.fields()) {
-    if (f.name() == name) return &f.value();
-  }
-  return nullptr;
+  const v1::Field* f = FieldNamed(item, name);
+  return f != nullptr ? &f->value() : nullptr;
 }
 
 // The bytes of code points [start, end) of `text`.
@@ -88,13 +91,6 @@ uint32_t Utf16Offset(std::string_view text, uint32_t point) {
     ++seen;
   }
   return units + (point - seen);
-}
-
-const v1::Field* FieldNamed(const v1::Item& item, const std::string& name) {
-  for (const auto& f : item.fields()) {
-    if (f.name() == name) return &f;
-  }
-  return nullptr;
 }
 
 }  // namespace
@@ -218,17 +214,28 @@ nlohmann::ordered_json LabelStudioTask(const v1::ResultRecord& rec, uint64_t id,
       const double w = image->media().width(), h = image->media().height();
       for (const auto& s : p.value().shapes().shapes()) {
         const bool point = a.shapes().kind() == v1::SHAPE_POINT;
-        nlohmann::ordered_json value = {{"x", 100.0 * s.x0() / w}, {"y", 100.0 * s.y0() / h}};
-        if (point) {
-          value["width"] = 0.5;
-          value["keypointlabels"] = {s.label()};
+        if (s.polygon_size() > 0) {
+          nlohmann::ordered_json corners = nlohmann::ordered_json::array();
+          for (int i = 0; i + 1 < s.polygon_size(); i += 2) {
+            corners.push_back({100.0 * s.polygon(i) / w, 100.0 * s.polygon(i + 1) / h});
+          }
+          result(
+              a.shapes().field(), "polygonlabels",
+              {{"points", std::move(corners)}, {"closed", true}, {"polygonlabels", {s.label()}}});
         } else {
-          value["width"] = 100.0 * (s.x1() - s.x0()) / w;
-          value["height"] = 100.0 * (s.y1() - s.y0()) / h;
-          value["rotation"] = 0;
-          value["rectanglelabels"] = {s.label()};
+          nlohmann::ordered_json value = {{"x", 100.0 * s.x0() / w}, {"y", 100.0 * s.y0() / h}};
+          if (point) {
+            value["width"] = 0.5;
+            value["keypointlabels"] = {s.label()};
+          } else {
+            value["width"] = 100.0 * (s.x1() - s.x0()) / w;
+            value["height"] = 100.0 * (s.y1() - s.y0()) / h;
+            value["rotation"] = 0;
+            value["rectanglelabels"] = {s.label()};
+          }
+          result(a.shapes().field(), point ? "keypointlabels" : "rectanglelabels",
+                 std::move(value));
         }
-        result(a.shapes().field(), point ? "keypointlabels" : "rectanglelabels", std::move(value));
         results.back()["original_width"] = image->media().width();
         results.back()["original_height"] = image->media().height();
         results.back()["image_rotation"] = 0;
@@ -300,6 +307,21 @@ uint64_t CocoDataset::Add(const v1::ResultRecord& rec) {
         a["num_keypoints"] = 1;
         a["bbox"] = {x0, y0, x1 - x0, y1 - y0};
         a["area"] = (x1 - x0) * (y1 - y0);
+      } else if (s.polygon_size() > 0) {
+        // A polygon: its corners as the one part of its segmentation, its bounding box, and the
+        // area it encloses (the shoelace formula; half pixels are kept).
+        const std::optional<qa::LabelledShape> p =
+            qa::Polygon(s.label(), {s.polygon().begin(), s.polygon().end()});
+        if (!p.has_value()) continue;  // checked on arrival: never
+        double twice = 0;
+        for (size_t i = 0; i < p->polygon.size(); i += 2) {
+          const size_t j = (i + 2) % p->polygon.size();
+          twice += static_cast<double>(p->polygon[i]) * p->polygon[j + 1] -
+                   static_cast<double>(p->polygon[j]) * p->polygon[i + 1];
+        }
+        a["segmentation"] = {p->polygon};
+        a["bbox"] = {p->x0, p->y0, p->x1 - p->x0, p->y1 - p->y0};
+        a["area"] = std::abs(twice) / 2;
       } else {
         const uint32_t w = s.x1() - s.x0(), h = s.y1() - s.y0();
         a["bbox"] = {s.x0(), s.y0(), w, h};

@@ -23,8 +23,10 @@
 //   text, number   "textarea": {text: [answer]}, "number": {number}, to_name "item"
 // ("item" names no field: a labelling config to import these into names its object "item").
 //   shapes         "rectanglelabels" {x, y, width, height, rotation: 0, rectanglelabels: [label]}
-//                  or "keypointlabels" {x, y, width, keypointlabels: [label]}, in percent of
-//                  the image, with original_width and original_height; to_name the image field
+//                  or "keypointlabels" {x, y, width, keypointlabels: [label]} or
+//                  "polygonlabels" {points: [[x, y], ...], closed: true, polygonlabels: [label]},
+//                  in percent of the image, with original_width and original_height; to_name
+//                  the image field
 // Rankings have no result type in Label Studio's format and are left out (the JSONL has them).
 // Items a verify stage turned down are there, with their status in meta.
 //
@@ -35,8 +37,9 @@
 // field's file name and upright size), one annotation per box, categories the stage's labels in
 // order from id 1. A points stage writes each point as an annotation with keypoints [x, y, 2],
 // num_keypoints 1 and a bbox of the stage's match_radius round it (within the image) as its
-// extent, and its categories have keypoints ["point"]. Verdicts still waiting in the review
-// queue are there as they stand.
+// extent, and its categories have keypoints ["point"]. A polygons stage writes each polygon's
+// corners as its segmentation [[x, y, x, y, ...]] with its bounding box and enclosed area. Verdicts
+// still waiting in the review queue are there as they stand.
 //
 // YOLO (YoloLabels): one line per box, "class cx cy w h", the class the label's place in the
 // stage's labels from 0 and the rest fractions of the image's width and height (6 decimals).

@@ -28,6 +28,7 @@ void AddAdminCommands(CLI::App& app, Run* run);
 void AddStaffCommands(CLI::App& app, Run* run);
 void AddRecordCommands(CLI::App& app, Run* run);
 void AddVoiceCommands(CLI::App& app, Run* run);
+void AddImportCommands(CLI::App& app, Run* run);
 
 }  // namespace mw::cli
 

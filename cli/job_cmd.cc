@@ -281,8 +281,8 @@ absl::Status ExportShapes(const std::string& job_id, const std::string& format,
   const v1::ShapeLabels& schema = shapes->answer().shapes();
   if (format == "yolo" && schema.kind() != v1::SHAPE_BOX) {
     return absl::InvalidArgumentError(absl::StrCat("--format yolo: stage ", shapes->stage(),
-                                                   " marks points; YOLO's files are of boxes "
-                                                   "(--format coco writes points)"));
+                                                   " draws no boxes; YOLO's files are of boxes "
+                                                   "(--format coco writes points and outlines)"));
   }
   std::error_code ec;
   // "out/" is the folder "out"; its files are made in a folder of their own beside it, and

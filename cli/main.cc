@@ -38,6 +38,7 @@ int main(int argc, char** argv) {
   mw::cli::AddStaffCommands(app, &run);
   mw::cli::AddRecordCommands(app, &run);
   mw::cli::AddVoiceCommands(app, &run);
+  mw::cli::AddImportCommands(app, &run);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -1,12 +1,16 @@
 // mw qa aggregate --method M --answers FILE [--gold FILE] --out FILE
 // Re-aggregates exported answers (task,worker,label CSV) offline; with --gold, prints accuracy.
-// mw qa rank --comparisons FILE --out FILE [--plain]
-// Ranks items from pairwise comparisons (worker,a,b,winner CSV) by Bradley-Terry.
+// mw qa rank (--comparisons FILE | --job JOB [--stage S] --a-name F --b-name F) --out FILE
+//   [--plain]
+// Ranks items from pairwise comparisons (worker,a,b,winner CSV, or a job's comparison stage)
+// by Bradley-Terry.
 #include <charconv>
 #include <cmath>
 #include <fstream>
+#include <functional>
 #include <iostream>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -15,6 +19,8 @@
 #include "cli/common.h"
 #include "engine/common/status_macros.h"
 #include "engine/contract/answers_csv.h"
+#include "engine/dispatch/answers.h"
+#include "engine/dispatch/flow.h"
 #include "proto/rpc/grpc_status.h"
 #include "qa/bradley_terry.h"
 #include "qa/classification.h"
@@ -128,12 +134,99 @@ absl::Status Aggregate(const AggregateOpts& o) {
 
 struct RankOpts {
   std::string comparisons, out;
+  std::string job, stage, a_name, b_name;
   bool plain = false;
 };
 
+// The duels a job's comparison stage holds, each worker's answer one: the item's fields
+// `a_name` and `b_name` say what its two versions are (the models, the translators) and the
+// answer which won. Answers of items not yet exported (unfinished) are left out and counted in
+// `*unnamed`.
+absl::StatusOr<std::vector<qa::PairVote>> JobComparisons(const RankOpts& o, const Connect& connect,
+                                                         uint64_t* unnamed) {
+  MW_ASSIGN_OR_RETURN(auto client, connect());
+  v1::GetJobRequest get;
+  get.set_job_id(o.job);
+  v1::Job job;
+  auto job_ctx = client->Context();
+  MW_RETURN_IF_ERROR(rpc::FromGrpcStatus(client->ops().GetJob(job_ctx.get(), get, &job)));
+  std::string stage;
+  for (const auto& s : job.stages()) {
+    if (s.answer().has_comparison() && (o.stage.empty() || s.stage() == o.stage) && stage.empty()) {
+      stage = s.stage();
+    }
+  }
+  if (stage.empty()) {
+    return absl::InvalidArgumentError(
+        o.stage.empty()
+            ? absl::StrCat("--job: job ", o.job, " has no comparison stage")
+            : absl::StrCat("--stage: ", o.stage, " is no comparison stage of job ", o.job));
+  }
+  // Each exported item's two names, pieces too.
+  absl::flat_hash_map<uint64_t, std::pair<std::string, std::string>> names;
+  absl::Status bad;
+  std::function<void(const v1::ResultRecord&)> name = [&](const v1::ResultRecord& rec) {
+    const v1::Field* a = dispatch::FieldNamed(rec.item(), o.a_name);
+    const v1::Field* b = dispatch::FieldNamed(rec.item(), o.b_name);
+    if ((a == nullptr || b == nullptr) && bad.ok()) {
+      bad = absl::InvalidArgumentError(absl::StrCat(a == nullptr ? "--a-name" : "--b-name",
+                                                    ": item ", rec.item_index(), " has no field ",
+                                                    a == nullptr ? o.a_name : o.b_name));
+    }
+    if (a != nullptr && b != nullptr) names[rec.item_index()] = {a->value(), b->value()};
+    for (const auto& child : rec.children()) name(child);
+  };
+  v1::ExportResultsRequest results;
+  results.set_job_id(o.job);
+  auto results_ctx = client->LongContext();
+  auto rows = client->ops().ExportResults(results_ctx.get(), results);
+  for (v1::ResultRecord rec; rows->Read(&rec);) name(rec);
+  MW_RETURN_IF_ERROR(rpc::FromGrpcStatus(rows->Finish()));
+  MW_RETURN_IF_ERROR(bad);
+  std::vector<qa::PairVote> votes;
+  v1::ExportAnswersRequest answers;
+  answers.set_job_id(o.job);
+  auto answers_ctx = client->LongContext();
+  auto reader = client->ops().ExportAnswers(answers_ctx.get(), answers);
+  for (v1::AnswerRow a; reader->Read(&a);) {
+    if (a.stage() != stage || a.answer().skipped() || !a.answer().has_pick() ||
+        a.item_index() >= dispatch::kGoldItemBase) {  // a check task compares no one's versions
+      continue;
+    }
+    auto it = names.find(a.item_index());
+    if (it == names.end()) {
+      ++*unnamed;
+      continue;
+    }
+    votes.push_back({.worker = a.worker(),
+                     .a = it->second.first,
+                     .b = it->second.second,
+                     .a_won = a.answer().pick().winner() == "a"});
+  }
+  MW_RETURN_IF_ERROR(rpc::FromGrpcStatus(reader->Finish()));
+  return votes;
+}
+
 // Pairwise comparisons into a ranking (qa/bradley_terry.h), written as "rank,item,strength".
-absl::Status Rank(const RankOpts& o) {
-  MW_ASSIGN_OR_RETURN(std::vector<qa::PairVote> votes, contract::ReadComparisonsCsv(o.comparisons));
+absl::Status Rank(const RankOpts& o, const Connect& connect) {
+  if (o.comparisons.empty() == o.job.empty()) {
+    return absl::InvalidArgumentError(
+        "expected --comparisons FILE, or --job JOB with --a-name and --b-name");
+  }
+  if (!o.job.empty() && (o.a_name.empty() || o.b_name.empty())) {
+    return absl::InvalidArgumentError(
+        "--job: expected --a-name and --b-name, the item fields naming the two versions compared");
+  }
+  uint64_t unnamed = 0;
+  std::vector<qa::PairVote> votes;
+  if (o.job.empty()) {
+    MW_ASSIGN_OR_RETURN(votes, contract::ReadComparisonsCsv(o.comparisons));
+  } else {
+    MW_ASSIGN_OR_RETURN(votes, JobComparisons(o, connect, &unnamed));
+  }
+  if (unnamed > 0) {
+    std::cout << unnamed << " answers of items not yet finished are left out\n";
+  }
   const qa::BtResult r = qa::BradleyTerry(votes, {.worker_noise = !o.plain});
   const std::string tmp = o.out + ".partial";
   std::ofstream out(tmp, std::ios::trunc);
@@ -250,12 +343,18 @@ void AddQaCommands(CLI::App& app, Run* run) {
   auto* rank = qa->add_subcommand(
       "rank", "worker,a,b,winner CSV in (pairwise comparisons); a ranking out (Bradley-Terry)");
   rank->add_option("--comparisons", ro_rank->comparisons,
-                   "Comparisons CSV: worker,a,b,winner (winner: a, b or the item)")
-      ->required();
+                   "Comparisons CSV: worker,a,b,winner (winner: a, b or the item)");
+  rank->add_option("--job", ro_rank->job,
+                   "Or a job's comparison stage: every worker's answer, from the dispatcher");
+  rank->add_option("--stage", ro_rank->stage, "Its comparison stage (default: the first)");
+  rank->add_option("--a-name", ro_rank->a_name,
+                   "With --job: the item field naming version a (the model that wrote it)");
+  rank->add_option("--b-name", ro_rank->b_name, "With --job: the item field naming version b");
   rank->add_option("--out", ro_rank->out, "Output CSV: rank,item,strength")->required();
   rank->add_flag("--plain", ro_rank->plain,
                  "Take every worker at their word (no estimate of each worker's reliability)");
-  rank->callback([run, ro_rank] { *run = [ro_rank](const Connect&) { return Rank(*ro_rank); }; });
+  rank->callback(
+      [run, ro_rank] { *run = [ro_rank](const Connect& c) { return Rank(*ro_rank, c); }; });
 }
 
 }  // namespace mw::cli

@@ -1,7 +1,10 @@
 #include "qa/shapes.h"
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+
+#include <tuple>
 
 namespace mw::qa {
 namespace {
@@ -27,10 +30,56 @@ TEST(ShapesTest, TheTextFormIsReadBackAsWrittenAndAnythingElseIsRefused) {
 }
 
 TEST(ShapesTest, IouIsTheSharedAreaOverTheCombinedArea) {
-  EXPECT_DOUBLE_EQ(BoxIou(S("a:0,0,10,10")[0], S("a:5,0,15,10")[0]), 50.0 / 150.0);
-  EXPECT_DOUBLE_EQ(BoxIou(S("a:0,0,10,10")[0], S("a:0,0,10,10")[0]), 1.0);
-  EXPECT_DOUBLE_EQ(BoxIou(S("a:0,0,10,10")[0], S("a:10,0,20,10")[0]), 0.0);  // touching
-  EXPECT_DOUBLE_EQ(BoxIou(S("a:0,0,10,10")[0], S("a:5,5")[0]), 0.0);
+  EXPECT_DOUBLE_EQ(Iou(S("a:0,0,10,10")[0], S("a:5,0,15,10")[0]), 50.0 / 150.0);
+  EXPECT_DOUBLE_EQ(Iou(S("a:0,0,10,10")[0], S("a:0,0,10,10")[0]), 1.0);
+  EXPECT_DOUBLE_EQ(Iou(S("a:0,0,10,10")[0], S("a:10,0,20,10")[0]), 0.0);  // touching
+  EXPECT_DOUBLE_EQ(Iou(S("a:0,0,10,10")[0], S("a:5,5")[0]), 0.0);
+}
+
+TEST(ShapesTest, APolygonIsItsCornersInOrderAndItsOverlapIsMeasuredRowByRow) {
+  const std::vector<LabelledShape> field = S("field:0,0,10,0,10,10,0,10");
+  ASSERT_EQ(field.size(), 1u);
+  EXPECT_EQ(field[0].polygon, (std::vector<uint32_t>{0, 0, 10, 0, 10, 10, 0, 10}));
+  EXPECT_EQ(std::tie(field[0].x0, field[0].y0, field[0].x1, field[0].y1),
+            std::make_tuple(0u, 0u, 10u, 10u));
+  EXPECT_FALSE(field[0].point);
+  EXPECT_EQ(FormatShapes(S("a:5,1,9,7,2,8;b:1,1,4,4")), "a:5,1,9,7,2,8;b:1,1,4,4");
+  for (const char* bad : {"f:0,0,10,0,20,0", "f:0,0,10,0,10,10,0", "f:5,5,5,5,5,5"}) {
+    EXPECT_FALSE(ParseShapes(bad).has_value()) << bad;
+  }
+  std::string corners = "f:0,0";
+  for (size_t i = 1; i < kMaxPolygonCorners; ++i) absl::StrAppend(&corners, ",", i, ",", i * i);
+  EXPECT_TRUE(ParseShapes(corners).has_value());
+  EXPECT_FALSE(ParseShapes(absl::StrCat(corners, ",0,9")).has_value());  // 65 corners
+
+  // A square against itself shifted by half, against its own lower-left half, and a box.
+  EXPECT_NEAR(Iou(field[0], S("f:5,0,15,0,15,10,5,10")[0]), 50.0 / 150.0, 1e-12);
+  EXPECT_NEAR(Iou(field[0], S("f:0,0,10,0,0,10")[0]), 0.5, 1e-12);
+  EXPECT_DOUBLE_EQ(Iou(field[0], S("f:20,20,30,20,30,30")[0]), 0.0);
+  EXPECT_DOUBLE_EQ(Iou(field[0], S("f:0,0,10,10")[0]), 0.0);  // a box is not a polygon
+  // A concave one: a U whose notch the square fills is not counted twice.
+  EXPECT_NEAR(
+      Iou(S("u:0,0,30,0,30,30,20,30,20,10,10,10,10,30,0,30")[0], S("s:10,10,20,10,20,30,10,30")[0]),
+      0.0, 1e-12);
+}
+
+TEST(ShapesTest, APolygonMostDrewIsKeptWithEachCornerTheMeanOfItsCounterparts) {
+  // The second starts from another corner and goes round the other way: its corners are still
+  // matched to the first's. The third's square is a crop, outvoted; its triangle only it drew.
+  ShapeVerdict v =
+      VoteShapes({S("field:0,0,100,0,100,100,0,100"), S("field:104,100,104,0,4,0,4,100"),
+                  S("crop:0,0,96,0,96,100,0,100;field:500,500,600,500,550,600")},
+                 {});
+  EXPECT_EQ(FormatShapes(v.shapes), "field:1,0,100,0,100,100,1,100");
+  EXPECT_EQ(v.votes, 2);
+  EXPECT_NEAR(v.confidence, (99.0 / 100.0 + 96.0 / 103.0 + 0.0 / 2.0) / 3.0, 1e-12);
+
+  // Outlines with different numbers of corners: the one most like the others is kept as drawn.
+  v = VoteShapes({S("field:0,0,100,0,100,100,0,100"), S("field:2,0,100,0,100,100,50,104,0,100"),
+                  S("field:0,3,100,0,103,100,0,100")},
+                 {});
+  EXPECT_EQ(FormatShapes(v.shapes), "field:0,0,100,0,100,100,0,100");
+  EXPECT_EQ(v.votes, 3);
 }
 
 TEST(ShapesTest, ABoxMostAnswersDrewIsKeptAtTheMeanOfTheirCorners) {

@@ -57,11 +57,24 @@ fi
 # own answer, and the photos left for a person to decide.
 if grep -q "shapes:" "$EXAMPLE/contract.yaml"; then
   "$BIN/mw" results export job-1 --format coco --out "$OUT/results.coco.json"
+  # Each shapes stage's own COCO file when there are several; YOLO holds boxes only.
+  for stage in $(sed -n 's/^  - name: \([a-z0-9_-]*\)$/\1/p' "$EXAMPLE/contract.yaml"); do
+    if ! said=$("$BIN/mw" results export job-1 --format coco --stage "$stage" \
+      --out "$OUT/results.$stage.coco.json" 2>&1); then
+      case "$said" in *"is no shapes stage"*) ;; *) echo "$said" >&2; exit 1 ;; esac
+    fi
+  done
   rm -rf "$OUT/yolo"
-  "$BIN/mw" results export job-1 --format yolo --out "$OUT/yolo"
+  if grep -q "SHAPE_BOX" "$EXAMPLE/contract.yaml"; then
+    "$BIN/mw" results export job-1 --format yolo --out "$OUT/yolo"
+  fi
   "$BIN/mw" results export job-1 --format label-studio --out "$OUT/results.label-studio.json"
   "$BIN/mw" results answers job-1 --format jsonl --out "$OUT/answers.jsonl"
   "$BIN/mw" review list --job job-1 | tee "$OUT/review.txt"
+fi
+# What else the example shows, while the dispatcher is up (its after.sh, with BIN and OUT).
+if [ -x "$EXAMPLE/after.sh" ]; then
+  BIN="$BIN" OUT="$OUT" "$EXAMPLE/after.sh"
 fi
 say "$NAME: pay"
 "$BIN/mw" invoice --job job-1

@@ -214,6 +214,13 @@ int main(int argc, char** argv) {
           return l->ListReviews();
         },
         .decide_review = [l](const v1::DecideReviewRequest& r) { return l->DecideReview(r); },
+        .fetch_media = [&agent, &media, l](const v1::Media& file) -> absl::Status {
+          if (!agent.online()) return absl::UnavailableError("the centre is offline");
+          return media.Fetch(file, [l](const v1::Media& f, uint64_t offset,
+                                       const mw::agent::MediaCache::Sink& sink) {
+            return l->FetchMedia(f, offset, sink);
+          });
+        },
         .work_record = [&agent, l, key = *centre_key](
                            const std::string& worker,
                            std::optional<std::string> name) -> absl::StatusOr<std::string> {

@@ -14,6 +14,7 @@
 #include "engine/common/sha256.h"
 #include "engine/common/words.h"
 #include "engine/contract/csv_reader.h"
+#include "engine/dispatch/answers.h"
 #include "qa/shapes.h"
 #include "qa/spans.h"
 
@@ -140,28 +141,36 @@ v1::SpanSet SimulateSpans(const v1::SpanLabels& schema, const v1::Item& item,
 }
 
 // Shapes: the truth's (qa/shapes.h's text form), each drawn as a hand would, its corners off by
-// up to a tenth of its size either way (a point by up to 2% of the image's long side), kept in
-// the image; a wrong answer also leaves one out or gives it another label (which, chosen by
-// `v`). `noise(k)` is the k-th of the worker's own uniform draws for this task. Without a truth,
-// min_count shapes in the middle.
+// up to a tenth of its size either way (a polygon's each by up to a twentieth of its bounding
+// box's; a point by up to 2% of the image's long side), kept in the image; a wrong answer also
+// leaves one out or gives it another label (which, chosen by `v`). `noise(k)` is the k-th of the
+// worker's own uniform draws for this task. Without a truth, min_count shapes in the middle.
 v1::ShapeSet SimulateShapes(const v1::ShapeLabels& schema, const v1::Item& item,
                             const std::string* truth, bool right, double v,
                             const std::function<double(int)>& noise) {
   const bool points = schema.kind() == v1::SHAPE_POINT;
   uint32_t width = 1, height = 1;
-  for (const auto& f : item.fields()) {
-    if (f.name() == schema.field() && f.has_media()) {
-      width = std::max<uint32_t>(2, f.media().width());
-      height = std::max<uint32_t>(2, f.media().height());
-    }
+  if (const v1::Field* f = dispatch::FieldNamed(item, schema.field()); f && f->has_media()) {
+    width = std::max<uint32_t>(2, f->media().width());
+    height = std::max<uint32_t>(2, f->media().height());
   }
   std::vector<qa::LabelledShape> shapes;
   if (auto parsed = truth != nullptr ? qa::ParseShapes(*truth) : std::nullopt; parsed) {
     shapes = *parsed;
   } else {
+    const std::string label = schema.labels_size() > 0 ? schema.labels(0) : "";
     for (uint32_t i = 0; i < schema.min_count(); ++i) {
-      shapes.push_back({schema.labels_size() > 0 ? schema.labels(0) : "", points, width / 4,
-                        height / 4, points ? 0 : width * 3 / 4, points ? 0 : height * 3 / 4});
+      if (schema.kind() == v1::SHAPE_POLYGON) {
+        // A triangle in the middle (of at least a 4-pixel square, were the image unknown).
+        const uint32_t w = std::max<uint32_t>(4, width), h = std::max<uint32_t>(4, height);
+        if (auto triangle =
+                qa::Polygon(label, {w / 4, h / 4, w * 3 / 4, h / 4, w / 2, h * 3 / 4})) {
+          shapes.push_back(*std::move(triangle));
+        }
+        continue;
+      }
+      shapes.push_back({label, points, width / 4, height / 4, points ? 0 : width * 3 / 4,
+                        points ? 0 : height * 3 / 4});
     }
   }
   int k = 0;
@@ -174,6 +183,17 @@ v1::ShapeSet SimulateShapes(const v1::ShapeLabels& schema, const v1::Item& item,
       const double reach = 0.02 * std::max(width, height);
       s.x0 = static_cast<uint32_t>(clamp(int64_t{s.x0} + off(reach), 0, width - 1));
       s.y0 = static_cast<uint32_t>(clamp(int64_t{s.y0} + off(reach), 0, height - 1));
+      continue;
+    }
+    if (!s.polygon.empty()) {
+      std::vector<uint32_t> corners = s.polygon;
+      const double w = 0.05 * (static_cast<double>(s.x1) - s.x0),
+                   h = 0.05 * (static_cast<double>(s.y1) - s.y0);
+      for (size_t i = 0; i < corners.size(); i += 2) {
+        corners[i] = static_cast<uint32_t>(clamp(int64_t{corners[i]} + off(w), 0, width));
+        corners[i + 1] = static_cast<uint32_t>(clamp(int64_t{corners[i + 1]} + off(h), 0, height));
+      }
+      if (auto moved = qa::Polygon(s.label, std::move(corners))) s = *std::move(moved);
       continue;
     }
     const double w = 0.1 * (static_cast<double>(s.x1) - s.x0),
@@ -195,14 +215,7 @@ v1::ShapeSet SimulateShapes(const v1::ShapeLabels& schema, const v1::Item& item,
     }
   }
   v1::ShapeSet set;
-  for (const auto& s : shapes) {
-    auto* shape = set.add_shapes();
-    shape->set_label(s.label);
-    shape->set_x0(s.x0);
-    shape->set_y0(s.y0);
-    shape->set_x1(s.point ? 0 : s.x1);
-    shape->set_y1(s.point ? 0 : s.y1);
-  }
+  dispatch::SetShapes(shapes, &set);
   return set;
 }
 

@@ -581,8 +581,21 @@ class Validator {
                              "\" is no input's image: expected a field of an input's media with "
                              "kind MEDIA_IMAGE"));
         }
-        if (sh.kind() != microwork::v1::SHAPE_BOX && sh.kind() != microwork::v1::SHAPE_POINT) {
-          Error(p + ".shapes.kind", "expected SHAPE_BOX or SHAPE_POINT");
+        if (sh.kind() != microwork::v1::SHAPE_BOX && sh.kind() != microwork::v1::SHAPE_POINT &&
+            sh.kind() != microwork::v1::SHAPE_POLYGON) {
+          Error(p + ".shapes.kind", "expected SHAPE_BOX, SHAPE_POINT or SHAPE_POLYGON");
+        }
+        if (sh.max_vertices() != 0 && (sh.kind() != microwork::v1::SHAPE_POLYGON ||
+                                       sh.max_vertices() < 3 || sh.max_vertices() > 20)) {
+          Error(p + ".shapes.max_vertices",
+                "expected 3 to 20 corners on a SHAPE_POLYGON stage (0 means 12), and none else");
+        }
+        if (!sh.start_field().empty()) {
+          FieldName(p + ".shapes.start_field", sh.start_field());
+          if (sh.start_field() == sh.field()) {
+            Error(p + ".shapes.start_field",
+                  "expected the field holding the shapes to start from, not the image");
+          }
         }
         Labels(p + ".shapes.labels", sh.labels());
         const uint32_t max = sh.max_count() == 0 ? 50 : sh.max_count();

@@ -272,12 +272,19 @@ INSTANTIATE_TEST_SUITE_P(
                sh->add_labels("car");
                sh->set_max_count(51);
                sh->set_match_radius(10001);
+               sh->set_max_vertices(8);
+               sh->set_start_field("review");
                h->mutable_qa()->set_max_overlap(8);
              },
              {{"stages[1].human.answer.shapes.field",
                "\"review\" is no input's image: expected a field of an input's media with kind "
                "MEDIA_IMAGE"},
-              {"stages[1].human.answer.shapes.kind", "expected SHAPE_BOX or SHAPE_POINT"},
+              {"stages[1].human.answer.shapes.kind",
+               "expected SHAPE_BOX, SHAPE_POINT or SHAPE_POLYGON"},
+              {"stages[1].human.answer.shapes.max_vertices",
+               "expected 3 to 20 corners on a SHAPE_POLYGON stage (0 means 12), and none else"},
+              {"stages[1].human.answer.shapes.start_field",
+               "expected the field holding the shapes to start from, not the image"},
               {"stages[1].human.answer.shapes.labels[1]", "\"car\" repeats"},
               {"stages[1].human.answer.shapes.max_count", "expected 0 to 50 (0 means 50)"},
               {"stages[1].human.answer.shapes.match_radius",

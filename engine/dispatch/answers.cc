@@ -38,10 +38,18 @@ bool Listed(const google::protobuf::RepeatedPtrField<std::string>& options,
 }
 
 const std::string* FieldOf(const microwork::v1::Item& item, const std::string& name) {
-  for (const auto& f : item.fields()) {
-    if (f.name() == name) return &f.value();
+  const microwork::v1::Field* f = FieldNamed(item, name);
+  return f != nullptr ? &f->value() : nullptr;
+}
+
+// The count check every kind with several marks opens with: "expected 1 to 5 boxes, got 7".
+absl::Status CheckCount(uint32_t n, uint32_t min, uint32_t max_or_zero, absl::string_view what) {
+  const uint32_t max = max_or_zero == 0 ? 50 : max_or_zero;
+  if (n < min || n > max) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("expected ", min, " to ", max, " ", what, ", got ", n));
   }
-  return nullptr;
+  return absl::OkStatus();
 }
 
 absl::Status CheckSpans(const microwork::v1::SpanLabels& schema, const microwork::v1::SpanSet& set,
@@ -50,12 +58,8 @@ absl::Status CheckSpans(const microwork::v1::SpanLabels& schema, const microwork
     return absl::InvalidArgumentError(
         absl::StrCat("spans mark the field ", Quoted(set.field()), "; expected ", schema.field()));
   }
-  const uint32_t max = schema.max_count() == 0 ? 50 : schema.max_count();
-  const uint32_t n = static_cast<uint32_t>(set.spans_size());
-  if (n < schema.min_count() || n > max) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("expected ", schema.min_count(), " to ", max, " spans, got ", n));
-  }
+  MW_RETURN_IF_ERROR(CheckCount(static_cast<uint32_t>(set.spans_size()), schema.min_count(),
+                                schema.max_count(), "spans"));
   std::vector<Word> words;
   uint32_t length = 0;
   if (item != nullptr) {
@@ -109,18 +113,11 @@ absl::Status CheckShapes(const microwork::v1::ShapeLabels& schema,
     return absl::InvalidArgumentError(
         absl::StrCat("shapes are drawn on ", Quoted(set.field()), "; expected ", schema.field()));
   }
-  const uint32_t max = schema.max_count() == 0 ? 50 : schema.max_count();
-  const uint32_t n = static_cast<uint32_t>(set.shapes_size());
-  if (n < schema.min_count() || n > max) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("expected ", schema.min_count(), " to ", max, " shapes, got ", n));
-  }
+  MW_RETURN_IF_ERROR(CheckCount(static_cast<uint32_t>(set.shapes_size()), schema.min_count(),
+                                schema.max_count(), "shapes"));
   uint32_t width = 0, height = 0;
   if (item != nullptr) {
-    const microwork::v1::Field* image = nullptr;
-    for (const auto& f : item->fields()) {
-      if (f.name() == schema.field()) image = &f;
-    }
+    const microwork::v1::Field* image = FieldNamed(*item, schema.field());
     if (image == nullptr || image->media().kind() != microwork::v1::MEDIA_IMAGE) {
       return absl::InvalidArgumentError(
           absl::StrCat("the item has no image ", Quoted(schema.field()), " to draw on"));
@@ -129,11 +126,14 @@ absl::Status CheckShapes(const microwork::v1::ShapeLabels& schema,
     height = image->media().height();
   }
   const bool points = schema.kind() == microwork::v1::SHAPE_POINT;
+  const bool polygons = schema.kind() == microwork::v1::SHAPE_POLYGON;
+  const uint32_t max_corners = schema.max_vertices() == 0 ? 12 : schema.max_vertices();
   for (int i = 0; i < set.shapes_size(); ++i) {
     const microwork::v1::Shape& s = set.shapes(i);
     const std::string where = points ? absl::StrCat("point ", i + 1, " (", s.x0(), ",", s.y0(), ")")
-                                     : absl::StrCat("box ", i + 1, " (", s.x0(), ",", s.y0(), ")-(",
-                                                    s.x1(), ",", s.y1(), ")");
+                              : polygons ? absl::StrCat("polygon ", i + 1)
+                                         : absl::StrCat("box ", i + 1, " (", s.x0(), ",", s.y0(),
+                                                        ")-(", s.x1(), ",", s.y1(), ")");
     if (!Listed(schema.labels(), s.label())) {
       return absl::InvalidArgumentError(absl::StrCat(where, ": label ", Quoted(s.label()),
                                                      " is not one of ",
@@ -142,17 +142,43 @@ absl::Status CheckShapes(const microwork::v1::ShapeLabels& schema,
     if (points && (s.x1() != 0 || s.y1() != 0)) {
       return absl::InvalidArgumentError(absl::StrCat(where, ": a point has one corner, not two"));
     }
+    if (polygons != (s.polygon_size() > 0) ||
+        (polygons && (s.x0() != 0 || s.y0() != 0 || s.x1() != 0 || s.y1() != 0))) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(where, polygons ? ": expected its corners in polygon, and x0 to y1 left 0"
+                                       : ": only a polygon has corners in polygon"));
+    }
+    if (polygons && (s.polygon_size() % 2 != 0 || s.polygon_size() < 6 ||
+                     static_cast<uint32_t>(s.polygon_size()) > 2 * max_corners)) {
+      return absl::InvalidArgumentError(absl::StrCat(where, ": expected 3 to ", max_corners,
+                                                     " corners, x then y of each; got ",
+                                                     s.polygon_size(), " numbers"));
+    }
     constexpr uint32_t kMax = (1u << 31) - 1;  // what qa/shapes.h's text form holds
-    if (std::max({s.x0(), s.y0(), s.x1(), s.y1()}) > kMax) {
+    const auto highest = std::max_element(s.polygon().begin(), s.polygon().end());
+    if (std::max({s.x0(), s.y0(), s.x1(), s.y1(), highest == s.polygon().end() ? 0u : *highest}) >
+        kMax) {
       return absl::InvalidArgumentError(absl::StrCat(where, ": coordinates go up to ", kMax));
     }
-    if (!points && (s.x0() >= s.x1() || s.y0() >= s.y1())) {
+    uint32_t right = s.x1(), bottom = s.y1();
+    if (polygons) {
+      const std::optional<qa::LabelledShape> polygon =
+          qa::Polygon(s.label(), {s.polygon().begin(), s.polygon().end()});
+      if (!polygon.has_value()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(where,
+                         ": its corners enclose no area (all on one line, or crossing "
+                         "itself into halves that cancel)"));
+      }
+      right = polygon->x1;
+      bottom = polygon->y1;
+    } else if (!points && (s.x0() >= s.x1() || s.y0() >= s.y1())) {
       return absl::InvalidArgumentError(
           absl::StrCat(where, ": expected the top left corner, then the bottom right"));
     }
     if (item == nullptr) continue;
     const bool inside =
-        points ? s.x0() < width && s.y0() < height : s.x1() <= width && s.y1() <= height;
+        points ? s.x0() < width && s.y0() < height : right <= width && bottom <= height;
     if (!inside) {
       return absl::InvalidArgumentError(
           absl::StrCat(where, ": outside the image, which is ", width, "x", height, " pixels"));
@@ -162,6 +188,50 @@ absl::Status CheckShapes(const microwork::v1::ShapeLabels& schema,
 }
 
 }  // namespace
+
+const microwork::v1::Field* FieldNamed(const microwork::v1::Item& item, absl::string_view name) {
+  for (const auto& f : item.fields()) {
+    if (f.name() == name) return &f;
+  }
+  return nullptr;
+}
+
+const std::string& FieldValue(const microwork::v1::Item& item, absl::string_view name) {
+  static const std::string* const kNone = new std::string();
+  const microwork::v1::Field* f = FieldNamed(item, name);
+  return f != nullptr ? f->value() : *kNone;
+}
+
+std::vector<qa::LabelledShape> ShapesOf(const microwork::v1::ShapeSet& set) {
+  std::vector<qa::LabelledShape> shapes;
+  for (const microwork::v1::Shape& s : set.shapes()) {
+    if (s.polygon_size() > 0) {
+      if (std::optional<qa::LabelledShape> polygon =
+              qa::Polygon(s.label(), {s.polygon().begin(), s.polygon().end()})) {
+        shapes.push_back(*std::move(polygon));
+        continue;
+      }
+    }
+    const bool point = s.x1() == 0 && s.y1() == 0;
+    shapes.push_back({s.label(), point, s.x0(), s.y0(), s.x1(), s.y1()});
+  }
+  return shapes;
+}
+
+void SetShapes(const std::vector<qa::LabelledShape>& shapes, microwork::v1::ShapeSet* set) {
+  for (const qa::LabelledShape& s : shapes) {
+    microwork::v1::Shape* shape = set->add_shapes();
+    shape->set_label(s.label);
+    if (!s.polygon.empty()) {
+      shape->mutable_polygon()->Add(s.polygon.begin(), s.polygon.end());
+      continue;
+    }
+    shape->set_x0(s.x0);
+    shape->set_y0(s.y0);
+    shape->set_x1(s.point ? 0 : s.x1);
+    shape->set_y1(s.point ? 0 : s.y1);
+  }
+}
 
 absl::Status CheckAnswer(const AnswerSchema& schema, const Answer& answer,
                          const microwork::v1::Item* item) {
@@ -309,14 +379,8 @@ std::string AnswerLabel(const Answer& answer) {
       for (const auto& s : answer.spans().spans()) spans.push_back({s.start(), s.end(), s.label()});
       return qa::FormatSpans(spans);
     }
-    case Answer::kShapes: {
-      std::vector<qa::LabelledShape> shapes;
-      for (const auto& s : answer.shapes().shapes()) {
-        const bool point = s.x1() == 0 && s.y1() == 0;
-        shapes.push_back({s.label(), point, s.x0(), s.y0(), s.x1(), s.y1()});
-      }
-      return qa::FormatShapes(shapes);
-    }
+    case Answer::kShapes:
+      return qa::FormatShapes(ShapesOf(answer.shapes()));
     case Answer::kPick:
       return answer.pick().winner();
     case Answer::kRanking:
@@ -354,17 +418,9 @@ Answer LabelToAnswer(const AnswerSchema& schema, const std::string& label) {
       break;
     }
     case AnswerSchema::kShapes: {
-      auto* set = a.mutable_shapes();
-      set->set_field(schema.shapes().field());
-      for (const qa::LabelledShape& s :
-           qa::ParseShapes(label).value_or(std::vector<qa::LabelledShape>())) {
-        auto* shape = set->add_shapes();
-        shape->set_label(s.label);
-        shape->set_x0(s.x0);
-        shape->set_y0(s.y0);
-        shape->set_x1(s.x1);
-        shape->set_y1(s.y1);
-      }
+      a.mutable_shapes()->set_field(schema.shapes().field());
+      SetShapes(qa::ParseShapes(label).value_or(std::vector<qa::LabelledShape>()),
+                a.mutable_shapes());
       break;
     }
     case AnswerSchema::kComparison:
@@ -390,13 +446,21 @@ absl::StatusOr<Answer> CheckedLabel(const AnswerSchema& schema, const std::strin
   }
   if (schema.has_shapes()) {
     const std::optional<std::vector<qa::LabelledShape>> shapes = qa::ParseShapes(label);
-    const bool points = schema.shapes().kind() == microwork::v1::SHAPE_POINT;
+    const microwork::v1::ShapeKind kind = schema.shapes().kind();
+    const auto kind_of = [](const qa::LabelledShape& s) {
+      return s.point              ? microwork::v1::SHAPE_POINT
+             : !s.polygon.empty() ? microwork::v1::SHAPE_POLYGON
+                                  : microwork::v1::SHAPE_BOX;
+    };
     if (!shapes.has_value() ||
         std::any_of(shapes->begin(), shapes->end(),
-                    [&](const qa::LabelledShape& s) { return s.point != points; })) {
+                    [&](const qa::LabelledShape& s) { return kind_of(s) != kind; })) {
       return absl::InvalidArgumentError(absl::StrCat(
-          Quoted(label), points ? " is not points written as label:x,y;label:x,y"
-                                : " is not boxes written as label:x0,y0,x1,y1;label:x0,y0,x1,y1"));
+          Quoted(label), kind == microwork::v1::SHAPE_POINT
+                             ? " is not points written as label:x,y;label:x,y"
+                         : kind == microwork::v1::SHAPE_POLYGON
+                             ? " is not polygons written as label:x,y,x,y,x,y;..."
+                             : " is not boxes written as label:x0,y0,x1,y1;label:x0,y0,x1,y1"));
     }
   }
   MW_RETURN_IF_ERROR(CheckAnswer(schema, answer, item));
@@ -408,6 +472,9 @@ std::vector<std::string> FieldsShownByAnswer(const AnswerSchema& schema) {
     case AnswerSchema::kSpans:
       return {schema.spans().field()};
     case AnswerSchema::kShapes:
+      if (!schema.shapes().start_field().empty()) {
+        return {schema.shapes().field(), schema.shapes().start_field()};
+      }
       return {schema.shapes().field()};
     case AnswerSchema::kComparison:
       return {schema.comparison().a_field(), schema.comparison().b_field()};

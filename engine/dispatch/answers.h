@@ -6,12 +6,27 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/string_view.h"
+
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "microwork/v1/contract.pb.h"
 #include "microwork/v1/dispatch.pb.h"
+#include "qa/shapes.h"
 
 namespace mw::dispatch {
+
+// The field of `item` named `name` (the first, were there two), or nullptr. The one lookup of a
+// field by its name.
+const microwork::v1::Field* FieldNamed(const microwork::v1::Item& item, absl::string_view name);
+
+// The value of the field `name`, or "" when the item has none.
+const std::string& FieldValue(const microwork::v1::Item& item, absl::string_view name);
+
+// Shapes as the wire carries them (ShapeSet) and as qa/shapes.h reads them, both ways: one owner
+// of the correspondence (a polygon's corners in `polygon`, a point's x1 and y1 left 0).
+std::vector<qa::LabelledShape> ShapesOf(const microwork::v1::ShapeSet& set);
+void SetShapes(const std::vector<qa::LabelledShape>& shapes, microwork::v1::ShapeSet* set);
 
 // OK when `answer` fits `schema` (a listed option, a length or range within bounds).
 // INVALID_ARGUMENT naming what was expected otherwise. A skipped answer always fits.
@@ -41,8 +56,9 @@ microwork::v1::Answer LabelToAnswer(const microwork::v1::AnswerSchema& schema,
     const microwork::v1::Item* item);
 
 // The item field a schema's answer is about, shown by the answer's own widget instead of in
-// the task's list of fields: a span stage's text, a shapes stage's image, a comparison's two
-// versions, a ranking's options. Empty for the other kinds.
+// the task's list of fields: a span stage's text, a shapes stage's image (and the shapes it
+// starts from, drawn on it), a comparison's two versions, a ranking's options. Empty for the
+// other kinds.
 std::vector<std::string> FieldsShownByAnswer(const microwork::v1::AnswerSchema& schema);
 
 // The known answer of a gold (check) row, as AnswerLabel gives it: the field `answer_field`

@@ -3,6 +3,7 @@
 #include <tuple>
 
 #include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
 namespace mw::dispatch {
@@ -298,6 +299,49 @@ TEST(AnswersTest, ShapesStayInsideTheImageWithListedLabelsAndTheirCornersInOrder
   EXPECT_EQ(CheckAnswer(boxes, wire, &item).message(),
             "shapes are drawn on \"logo\"; expected photo");
   EXPECT_EQ(FieldsShownByAnswer(boxes), std::vector<std::string>{"photo"});
+}
+
+TEST(AnswersTest, APolygonHasThreeToMaxVerticesCornersInsideTheImageEnclosingSomething) {
+  AnswerSchema polygons = Boxes(microwork::v1::SHAPE_POLYGON);
+  polygons.mutable_shapes()->set_max_vertices(4);
+  const microwork::v1::Item item = Photo(640, 480);
+  auto checked = [&](const std::string& label) {
+    absl::StatusOr<Answer> a = CheckedLabel(polygons, label, &item);
+    return a.ok() ? std::string("ok") : std::string(a.status().message());
+  };
+  EXPECT_EQ(checked("car:0,0,640,0,320,480;bus:1,1,5,1,5,5,1,5"), "ok");
+  EXPECT_EQ(checked("car:0,0,641,0,320,480"),
+            "polygon 1: outside the image, which is 640x480 pixels");
+  EXPECT_EQ(checked("car:0,0,10,0,10,10,5,12,0,10"),
+            "polygon 1: expected 3 to 4 corners, x then y of each; got 10 numbers");
+  EXPECT_EQ(checked("car:0,0,10,10"),
+            "\"car:0,0,10,10\" is not polygons written as label:x,y,x,y,x,y;...");
+  EXPECT_EQ(checked("car:0,0,5,5,10,10"),
+            "\"car:0,0,5,5,10,10\" is not polygons written as label:x,y,x,y,x,y;...");
+
+  // On the wire: the corners in `polygon`, both ways, and nothing else of a box.
+  Answer wire = LabelToAnswer(polygons, "car:0,0,640,0,320,480");
+  ASSERT_EQ(wire.shapes().shapes_size(), 1);
+  EXPECT_THAT(wire.shapes().shapes(0).polygon(), ::testing::ElementsAre(0, 0, 640, 0, 320, 480));
+  EXPECT_EQ(wire.shapes().shapes(0).x1(), 0u);
+  EXPECT_EQ(AnswerLabel(wire), "car:0,0,640,0,320,480");
+  EXPECT_TRUE(CheckAnswer(polygons, wire, &item).ok());
+  wire.mutable_shapes()->mutable_shapes(0)->set_x1(5);
+  EXPECT_EQ(CheckAnswer(polygons, wire, &item).message(),
+            "polygon 1: expected its corners in polygon, and x0 to y1 left 0");
+  wire.mutable_shapes()->mutable_shapes(0)->set_x1(0);
+  wire.mutable_shapes()->mutable_shapes(0)->add_polygon(7);
+  EXPECT_EQ(CheckAnswer(polygons, wire, &item).message(),
+            "polygon 1: expected 3 to 4 corners, x then y of each; got 7 numbers");
+  Answer flat = LabelToAnswer(polygons, "car:0,0,640,0,320,480");
+  flat.mutable_shapes()->mutable_shapes(0)->set_polygon(5, 0);
+  EXPECT_EQ(CheckAnswer(polygons, flat, &item).message(),
+            "polygon 1: its corners enclose no area (all on one line, or crossing itself into "
+            "halves that cancel)");
+  Answer box = LabelToAnswer(Boxes(), "car:1,1,2,2");
+  box.mutable_shapes()->mutable_shapes(0)->add_polygon(1);
+  EXPECT_EQ(CheckAnswer(Boxes(), box, &item).message(),
+            "box 1 (1,1)-(2,2): only a polygon has corners in polygon");
 }
 
 }  // namespace

@@ -54,6 +54,13 @@ absl::StatusOr<v1::ListReviewsReply> Engine::ListReviewsForCentre(
     if (specs_sent.insert(absl::StrCat(review.job_id(), "/", review.stage())).second) {
       FillSpec(*run, *stage, reply.add_specs());
     }
+    // The item's files, for the centre to fetch and show the person who decides (a photo's
+    // shapes are judged on the photo).
+    for (v1::Field& f : *review.mutable_item()->mutable_fields()) {
+      if (f.has_media()) {
+        f.mutable_media()->set_fetch_token(MediaToken(centre_id, f.media().sha256()));
+      }
+    }
     *reply.add_reviews() = std::move(review);
   }
   return reply;

@@ -129,25 +129,31 @@ double Iou(const Box& a, const Box& b) {
   return both / ((a.x1 - a.x0) * (a.y1 - a.y0) + (b.x1 - b.x0) * (b.y1 - b.y0) - both);
 }
 
-double MeanIou(const std::vector<Box>& answer, const std::vector<Box>& truth) {
+// Each truth shape paired with at most one of the answer's with its label, the most alike
+// first (`alike` above 0), the pairs' likeness summed and divided by the larger count.
+template <typename Shape, typename Alike>
+double MeanMatched(const std::vector<Shape>& answer, const std::vector<Shape>& truth, Alike alike) {
   if (answer.empty() && truth.empty()) return 1;
   std::vector<std::tuple<double, size_t, size_t>> pairs;
   for (size_t i = 0; i < answer.size(); ++i) {
     for (size_t j = 0; j < truth.size(); ++j) {
-      if (answer[i].label == truth[j].label && Iou(answer[i], truth[j]) > 0) {
-        pairs.emplace_back(Iou(answer[i], truth[j]), i, j);
-      }
+      if (answer[i].label != truth[j].label) continue;
+      if (const double l = alike(answer[i], truth[j]); l > 0) pairs.emplace_back(l, i, j);
     }
   }
   std::sort(pairs.rbegin(), pairs.rend());
   std::vector<bool> used_a(answer.size()), used_t(truth.size());
   double sum = 0;
-  for (const auto& [iou, i, j] : pairs) {
+  for (const auto& [l, i, j] : pairs) {
     if (used_a[i] || used_t[j]) continue;
     used_a[i] = used_t[j] = true;
-    sum += iou;
+    sum += l;
   }
   return sum / static_cast<double>(std::max(answer.size(), truth.size()));
+}
+
+double MeanIou(const std::vector<Box>& answer, const std::vector<Box>& truth) {
+  return MeanMatched(answer, truth, Iou);
 }
 
 // The second column of truth.csv, whose values are quoted (they hold commas).
@@ -245,6 +251,150 @@ TEST(ExamplesTest, VehiclesAreBoxedByThreeAndTheirMeanBoxBeatsEveryWorker) {
   EXPECT_EQ(yolo.exit_code, 0) << yolo.out << yolo.err;
   EXPECT_THAT(yolo.out, HasSubstr("yolo: 20 label files, "));
   std::cout << coco.out << yolo.out;
+}
+
+// A labelled point or polygon (its corners, x then y), and how alike two are, by this test's own
+// reading: points 1 less their distance over 20 pixels (0 beyond); polygons their IoU, counted
+// pixel by pixel (a pixel is inside when its centre is, by the even-odd rule).
+struct Mark {
+  std::string label;
+  std::vector<double> xy;
+};
+
+std::vector<Mark> Marks(const std::string& text) {
+  std::vector<Mark> out;
+  for (absl::string_view part : absl::StrSplit(text, ';', absl::SkipEmpty())) {
+    const size_t colon = part.rfind(':');
+    Mark m{std::string(part.substr(0, colon)), {}};
+    for (absl::string_view v : absl::StrSplit(part.substr(colon + 1), ',')) {
+      m.xy.push_back(std::stod(std::string(v)));
+    }
+    out.push_back(std::move(m));
+  }
+  return out;
+}
+
+bool Inside(const std::vector<double>& p, double x, double y) {
+  bool in = false;
+  for (size_t i = 0, n = p.size(); i < n; i += 2) {
+    const double xa = p[i], ya = p[i + 1], xb = p[(i + 2) % n], yb = p[(i + 3) % n];
+    if ((ya > y) != (yb > y) && x < xa + (y - ya) * (xb - xa) / (yb - ya)) in = !in;
+  }
+  return in;
+}
+
+double Alike(const Mark& a, const Mark& b) {
+  if (a.xy.size() == 2) {
+    return std::max(0.0, 1 - std::hypot(a.xy[0] - b.xy[0], a.xy[1] - b.xy[1]) / 20);
+  }
+  double x0 = 1e9, y0 = 1e9, x1 = 0, y1 = 0;
+  for (const Mark* m : {&a, &b}) {
+    for (size_t i = 0; i < m->xy.size(); i += 2) {
+      x0 = std::min(x0, m->xy[i]), x1 = std::max(x1, m->xy[i]);
+      y0 = std::min(y0, m->xy[i + 1]), y1 = std::max(y1, m->xy[i + 1]);
+    }
+  }
+  int both = 0, either = 0;
+  for (double y = y0 + 0.5; y < y1; ++y) {
+    for (double x = x0 + 0.5; x < x1; ++x) {
+      const bool in_a = Inside(a.xy, x, y), in_b = Inside(b.xy, x, y);
+      both += in_a && in_b;
+      either += in_a || in_b;
+    }
+  }
+  return either == 0 ? 0 : static_cast<double>(both) / either;
+}
+
+// As MeanIou, by Alike.
+double MeanAlike(const std::vector<Mark>& answer, const std::vector<Mark>& truth) {
+  return MeanMatched(answer, truth, Alike);
+}
+
+TEST(ExamplesTest, CentresAndOutlinesOfThreeBeatEveryWorkerAndTheUnsettledAreReviewed) {
+  mw::testing::TempDir dir;
+  std::string out;
+  std::vector<json> rows = RunExample("street-marks", dir, &out);
+  EXPECT_THAT(out, HasSubstr("Media: 20 files named, 20 sent ("));
+  const std::string mdir = dir.Sub("street-marks");
+  // truth.csv: photo_id,"centres","outlines", both quoted.
+  std::map<std::string, std::vector<std::string>> truth;
+  {
+    std::ifstream in(kSource + "/examples/street-marks/truth.csv");
+    std::string line;
+    std::getline(in, line);
+    while (std::getline(in, line)) {
+      std::vector<std::string> q = absl::StrSplit(line, '"');
+      ASSERT_EQ(q.size(), 5u) << line;
+      truth["centres"].push_back(q[1]);
+      truth["outlines"].push_back(q[3]);
+    }
+  }
+  ASSERT_EQ(rows.size(), 20u);
+  std::set<std::string> queued;
+  {
+    std::ifstream review(mdir + "/review.txt");
+    for (std::string line; std::getline(review, line);) {
+      if (absl::StartsWith(line, "job-1/")) queued.insert(line.substr(0, line.find(' ')));
+    }
+  }
+  std::set<std::string> unsettled;  // both stages' photos below the target with five answers
+  for (const std::string stage : {"centres", "outlines"}) {
+    double verdicts = 0;
+    for (size_t i = 0; i < rows.size(); ++i) {
+      const json& row = rows[i];
+      EXPECT_EQ(row["status"], "succeeded") << row.dump();
+      const json* p = nullptr;
+      for (const json& step : row["provenance"]) {
+        if (step["stage"] == stage) p = &step;
+      }
+      ASSERT_NE(p, nullptr) << row.dump();
+      const size_t workers = Workers(*p).size();
+      EXPECT_GE(workers, 3u);
+      EXPECT_LE(workers, 5u);
+      verdicts += MeanAlike(Marks((*p)["answer"]), Marks(truth[stage][i]));
+      if ((*p)["confidence"].get<double>() < 0.8) {
+        EXPECT_EQ(workers, 5u) << "asked no more people before giving up: " << row.dump();
+        unsettled.insert("job-1/" + stage + "/" + std::to_string(i));
+      }
+    }
+    verdicts /= static_cast<double>(rows.size());
+    std::map<std::string, std::pair<double, int>> by_worker;
+    std::ifstream answers(mdir + "/answers.jsonl");
+    for (std::string line; std::getline(answers, line);) {
+      const json a = json::parse(line);
+      if (a["stage"] != stage || a["skipped"].get<bool>()) continue;
+      const size_t item = a["item"];
+      ASSERT_LT(item, rows.size());
+      auto& [sum, n] = by_worker[a["worker"]];
+      sum += MeanAlike(Marks(a["answer"]), Marks(truth[stage][item]));
+      ++n;
+    }
+    double best = 0;
+    int measured = 0;
+    for (const auto& [worker, sn] : by_worker) {
+      if (sn.second >= 5) {
+        best = std::max(best, sn.first / sn.second);
+        ++measured;
+      }
+    }
+    std::cout << absl::StrFormat(
+        "%s: the verdicts' mean agreement with the truth %.3f over %d photos; best of the %d "
+        "workers with five or more %.3f (of %d workers)\n",
+        stage, verdicts, rows.size(), measured, best, by_worker.size());
+    ASSERT_GE(measured, 3);
+    EXPECT_GT(verdicts, best);
+  }
+  EXPECT_EQ(queued, unsettled);
+  std::cout << "photos to review: " << unsettled.size() << "\n";
+  // Each stage's COCO file, read by the checker written from the format's description.
+  for (const char* stage : {"centres", "outlines"}) {
+    mw::testing::CommandResult coco =
+        mw::testing::Run({"/usr/bin/python3", kSource + "/tests/formats/check_coco.py",
+                          mdir + "/results." + stage + ".coco.json"});
+    EXPECT_EQ(coco.exit_code, 0) << coco.out << coco.err;
+    EXPECT_THAT(coco.out, HasSubstr("coco: 20 images, "));
+    std::cout << stage << " " << coco.out;
+  }
 }
 
 TEST(ExamplesTest, SpokenClipsAreFetchedAheadPlayedAndTranscribedByThree) {
@@ -542,6 +692,21 @@ TEST(ExamplesTest, EntitiesAreMarkedAsSpansVotedCheckedAndExportedForAnnotationT
     picks += pick == better[i];
   }
   EXPECT_EQ(sentence, conll.size());
+
+  // The summarisers ranked from every reader's answer of "better" (mw qa rank --job): the one
+  // whose summaries the truth prefers in each of its pairs first.
+  std::ifstream ranking(dir.Sub("entities") + "/ranking.csv");
+  std::vector<std::string> order;
+  std::string line;
+  std::getline(ranking, line);
+  EXPECT_EQ(line, "rank,item,strength");
+  while (std::getline(ranking, line)) {
+    std::vector<std::string> f = absl::StrSplit(line, ',');
+    ASSERT_EQ(f.size(), 3u) << line;
+    order.push_back(f[1]);
+  }
+  EXPECT_EQ(order, (std::vector<std::string>{"summariser-large", "summariser-medium",
+                                             "summariser-small"}));
 
   // Label Studio's task format, read as its documentation describes it: an array of tasks, each
   // with its data and annotations whose results name a control (from_name), the object it

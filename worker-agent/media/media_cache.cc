@@ -84,6 +84,11 @@ absl::Status MediaCache::Fetch(const microwork::v1::Media& media, const Fetcher&
   {
     absl::MutexLock l(&mu_);
     if (complete_.contains(sha)) return absl::OkStatus();
+    // One fetch of a file at a time (the prefetch loop and a manager's page may both ask): a
+    // second would append to the same partial file.
+    if (in_flight_.contains(sha)) {
+      return absl::UnavailableError(absl::StrCat("media ", sha, ": being fetched; try again"));
+    }
     if (auto it = sizes_.find(part_name); it != sizes_.end()) {
       have = it->second;
       if (have > media.bytes()) {  // not a start of this file: start over

@@ -47,7 +47,8 @@ class MediaCache {
   // Fetches `media` (what a lease named) unless it is here: from the end of its partial file if
   // there is one. RESOURCE_EXHAUSTED (nothing fetched) when the rest would pass the budget;
   // DATA_LOSS when the bytes are not the ones named (the partial file is removed, so the next
-  // try starts over); the fetcher's error otherwise, with what arrived kept for the next try.
+  // try starts over); the fetcher's error otherwise, with what arrived kept for the next try;
+  // UNAVAILABLE, fetching nothing, while another call fetches the same file.
   [[nodiscard]] absl::Status Fetch(const microwork::v1::Media& media, const Fetcher& fetch);
 
   bool Has(const std::string& sha256) const;

@@ -411,8 +411,15 @@ Html WebServer::ReviewQueue(Call& c,
   if (list->reviews().empty()) {
     out.Append("<p>", Escape(m.Text(c.lang, "no_reviews")), "</p>");
   }
-  // A few at a time keeps the page small on a phone; the rest come as these are decided.
+  // A few at a time keeps the page small on a phone; the rest come as these are decided. An
+  // item's images and clips are shown (fetched for the manager, /manage/media/), and a shapes
+  // stage is decided by drawing on the image, as its workers did.
   constexpr int kShown = 10;
+  const bool media = options_.media != nullptr && hooks_.fetch_media != nullptr;
+  const MediaView view{.phone = options_.phone,
+                       .replay = m.Text(c.lang, "clip_replay"),
+                       .slower = m.Text(c.lang, "clip_slower"),
+                       .prefix = "/manage/media/"};
   for (int i = 0; i < list->reviews_size() && i < kShown; ++i) {
     const v1::Review& r = list->reviews(i);
     const v1::StageSpec* spec = nullptr;
@@ -425,14 +432,14 @@ Html WebServer::ReviewQueue(Call& c,
         Escape(r.task_id()), "</b> &middot; ",
         Escape(m.Text(c.lang, "confidence",
                       {{"percent", absl::StrCat(static_cast<int>(r.confidence() * 100 + 0.5))}})),
-        "</p>", ItemFields(spec->human(), r.item()));
+        "</p>", ItemFields(spec->human(), r.item(), media ? &view : nullptr));
     out.Append("<p>", Escape(m.Text(c.lang, "answers_given")), "<br>");
     for (int j = 0; j < r.workers_size() && j < r.labels_size(); ++j) {
       out.Append(Escape(name_of(r.workers(j))), ": <i>", Escape(r.labels(j)), "</i><br>");
     }
     out.Append("</p>", Hidden("task", r.task_id()),
-               AnswerFields(spec->human().answer(), r.item(), m, c.lang), "<label>",
-               Escape(m.Text(c.lang, "reviewer")),
+               AnswerFields(spec->human().answer(), r.item(), m, c.lang, media ? &view : nullptr),
+               "<label>", Escape(m.Text(c.lang, "reviewer")),
                "<input type=\"text\" name=\"reviewer\" list=\"people\" required></label><label>",
                Escape(m.Text(c.lang, "resolution")),
                "<input type=\"text\" name=\"reason\" required></label><button "

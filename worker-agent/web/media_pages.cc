@@ -1,7 +1,7 @@
 // WebServer: the media of a worker's tasks, from the agent's disk. Images go out re-encoded for
 // a phone (engine/media/phone_image.h); audio goes out as it is, and the browser asks for the
-// ranges it needs. Only a file one of the worker's held tasks names is served: a hash alone
-// opens nothing.
+// ranges it needs. Only a file one of the worker's held tasks names is served, or to a manager
+// one a review open for the centre names: a hash alone opens nothing.
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -54,6 +54,47 @@ void WebServer::MediaFile(Call& c) {
     c.res.set_content("Not one of your tasks' files.", "text/plain; charset=utf-8");
     return;
   }
+  ServeMedia(c, *media);
+}
+
+void WebServer::ReviewMediaFile(Call& c) {
+  const std::string sha = c.req.matches.size() > 1 ? c.req.matches[1].str() : "";
+  std::optional<v1::Media> media;
+  absl::StatusOr<v1::ListReviewsReply> list =
+      hooks_.reviews ? hooks_.reviews() : absl::UnavailableError("no dispatcher");
+  if (!list.ok()) {
+    c.res.status = 503;
+    c.res.set_content("The centre is offline: the reviews cannot be listed.",
+                      "text/plain; charset=utf-8");
+    return;
+  }
+  for (const v1::Review& r : list->reviews()) {
+    for (const v1::Field& f : r.item().fields()) {
+      if (f.has_media() && f.media().sha256() == sha) media = f.media();
+    }
+  }
+  if (!media.has_value() || options_.media == nullptr) {
+    c.res.status = 404;
+    c.res.set_content("Not a file of a review open here.", "text/plain; charset=utf-8");
+    return;
+  }
+  if (!options_.media->Has(sha)) {
+    const absl::Status fetched =
+        hooks_.fetch_media ? hooks_.fetch_media(*media) : absl::UnavailableError("no dispatcher");
+    if (!fetched.ok() || !options_.media->Has(sha)) {
+      spdlog::warn("event=review_media_fetch_failed sha256={} error=\"{}\"", sha,
+                   fetched.ToString());
+      c.res.status = 503;
+      c.res.set_content("This file cannot be fetched now; try again.", "text/plain; charset=utf-8");
+      return;
+    }
+  }
+  ServeMedia(c, *media);
+}
+
+void WebServer::ServeMedia(Call& c, const v1::Media& in) {
+  const std::string sha = in.sha256();
+  const std::optional<v1::Media> media = in;
   // Named by its content, the bytes never change; but every use comes back through this check
   // (a phone shared by several workers keeps nothing another can reopen), cheaply: 304.
   const std::string etag = absl::StrCat("\"", sha, "\"");

@@ -53,13 +53,8 @@ Html WebServer::Call::FormToken() const {
 
 namespace {
 
-const std::string& FieldValue(const v1::Item& item, const std::string& name) {
-  static const std::string* const kNone = new std::string();
-  for (const auto& f : item.fields()) {
-    if (f.name() == name) return f.value();
-  }
-  return *kNone;
-}
+using dispatch::FieldNamed;
+using dispatch::FieldValue;
 
 // Labels to pick, then the text's words as buttons carrying their place in code points: tap the
 // first word of a span and then its last. The marked spans are listed with a button to remove
@@ -143,20 +138,13 @@ Html MarkedSpans(const std::string& text, const std::vector<qa::LabelledSpan>& s
   return out;
 }
 
-const v1::Field* FieldNamed(const v1::Item& item, const std::string& name) {
-  for (const auto& f : item.fields()) {
-    if (f.name() == name) return &f;
-  }
-  return nullptr;
-}
-
 // An image with shapes drawn over it in its original's pixels (an SVG the size of the image,
 // scaled with it): `shapes` server-side, or none for the page script to draw into.
 Html Drawing(const v1::Field& image, const MediaView& view,
              const std::vector<qa::LabelledShape>& shapes) {
   const uint32_t w = image.media().width(), h = image.media().height();
   const auto [sw, sh] = media::PhoneSize(w, h, view.phone.long_side);
-  const std::string src = absl::StrCat("/media/", image.media().sha256());
+  const std::string src = absl::StrCat(view.prefix, image.media().sha256());
   Html out =
       HtmlCat("<div class=\"draw\"><img src=\"", Escape(src), "\" width=\"", sw, "\" height=\"", sh,
               "\" alt=\"", Escape(image.value()), "\"><svg viewBox=\"0 0 ", w, " ", h,
@@ -165,6 +153,8 @@ Html Drawing(const v1::Field& image, const MediaView& view,
   for (const qa::LabelledShape& s : shapes) {
     if (s.point) {
       out.Append("<circle cx=\"", s.x0, "\" cy=\"", s.y0, "\" r=\"", radius, "\"></circle>");
+    } else if (!s.polygon.empty()) {
+      out.Append("<polygon points=\"", Escape(absl::StrJoin(s.polygon, ",")), "\"></polygon>");
     } else {
       out.Append("<rect x=\"", s.x0, "\" y=\"", s.y0, "\" width=\"", s.x1 - s.x0, "\" height=\"",
                  s.y1 - s.y0, "\"></rect>");
@@ -174,50 +164,87 @@ Html Drawing(const v1::Field& image, const MediaView& view,
   return out;
 }
 
-// Shapes listed in words, for a screen reader and for checking: "car (10,20)-(110,90)".
+// Shapes listed in words, for a screen reader and for checking: "car (10,20)-(110,90)", a
+// polygon by its corners "field (10,20) (60,20) (30,70)".
 Html ShapeList(const std::vector<qa::LabelledShape>& shapes) {
   Html out = "<ol class=\"marked\">";
   for (const qa::LabelledShape& s : shapes) {
-    out.Append("<li>", Escape(s.label), " (", s.x0, ",", s.y0, ")");
-    if (!s.point) out.Append("&ndash;(", s.x1, ",", s.y1, ")");
+    out.Append("<li>", Escape(s.label));
+    for (size_t i = 0; i + 1 < s.polygon.size(); i += 2) {
+      out.Append(" (", s.polygon[i], ",", s.polygon[i + 1], ")");
+    }
+    if (s.polygon.empty()) out.Append(" (", s.x0, ",", s.y0, ")");
+    if (!s.point && s.polygon.empty()) out.Append("&ndash;(", s.x1, ",", s.y1, ")");
     out.Append("</li>");
   }
   out.Append("</ol>");
   return out;
 }
 
+// The shapes a task starts from (ShapeLabels.start_field: pre-annotations to correct): in the
+// text form, of the stage's kind and labels, and within the image (CheckedLabel, as an answer
+// is checked). Empty when the stage has none or the item's is empty; nullopt when the item lacks
+// the field or its value is not such shapes.
+std::optional<std::string> StartShapes(const v1::ShapeLabels& schema, const v1::Item& item) {
+  if (schema.start_field().empty()) return std::string();
+  const v1::Field* start = FieldNamed(item, schema.start_field());
+  if (start == nullptr) return std::nullopt;  // the contract names a field its rows lack
+  if (start->value().empty()) return std::string();
+  v1::AnswerSchema as_answer;
+  *as_answer.mutable_shapes() = schema;
+  as_answer.mutable_shapes()->set_min_count(0);
+  if (!dispatch::CheckedLabel(as_answer, start->value(), &item).ok()) return std::nullopt;
+  return start->value();
+}
+
 // Labels to pick, then the image to draw on: a box dragged across it or tapped corner by
-// corner, a point tapped; a box chosen from the list moves when dragged and resizes by its
-// corners, or with the arrow keys (Shift: its size). The shapes are kept in the hidden field
-// "shapes" in qa/shapes.h's text form. Without the image at hand (no `view`), a text field for
-// that form.
+// corner, a point tapped, a polygon tapped corner by corner and closed on its first; a shape
+// chosen from the list moves when dragged (a box resizes by its corners), or with the arrow keys
+// (Shift: a box's size). The shapes are kept in the hidden field "shapes" in qa/shapes.h's text
+// form, starting from the item's pre-drawn shapes (StartShapes). Without the image at hand (no
+// `view`), a text field for that form.
 Html ShapeFields(const v1::ShapeLabels& schema, const v1::Item& item, const Messages& m,
                  const std::string& lang, const MediaView* view) {
-  const bool points = schema.kind() == v1::SHAPE_POINT;
+  const std::string kind = schema.kind() == v1::SHAPE_POINT     ? "point"
+                           : schema.kind() == v1::SHAPE_POLYGON ? "polygon"
+                                                                : "box";
   const v1::Field* image = FieldNamed(item, schema.field());
+  const std::optional<std::string> start = StartShapes(schema, item);
+  const Html started =
+      !start.has_value()
+          ? HtmlCat("<p class=\"notice\">", Escape(m.Text(lang, "shapes_start_unreadable")), "</p>")
+      : start->empty()
+          ? Html()
+          : HtmlCat("<p class=\"notice\">", Escape(m.Text(lang, "shapes_started")), "</p>");
   if (view == nullptr || image == nullptr || image->media().kind() != v1::MEDIA_IMAGE) {
     const std::string size =
         image != nullptr ? absl::StrCat(image->media().width(), "x", image->media().height()) : "?";
     return HtmlCat(
-        "<label>",
-        Escape(m.Text(lang, points ? "shapes_written_point" : "shapes_written_box",
+        started, "<label>",
+        Escape(m.Text(lang, absl::StrCat("shapes_written_", kind),
                       {{"size", size}, {"labels", absl::StrJoin(schema.labels(), ", ")}})),
-        "<input type=\"text\" name=\"shapes\" value=\"\" autocomplete=\"off\"></label>");
+        "<input type=\"text\" name=\"shapes\" value=\"", Escape(start.value_or("")),
+        "\" autocomplete=\"off\"></label>");
   }
-  Html out = HtmlCat(
-      "<div class=\"shapes\" data-kind=\"", points ? Html("point") : Html("box"), "\" data-w=\"",
-      image->media().width(), "\" data-h=\"", image->media().height(), "\" data-max=\"",
-      schema.max_count() == 0 ? 50u : schema.max_count(), "\" data-remove=\"",
-      Escape(m.Text(lang, "span_remove")), "\"><p>",
-      Escape(m.Text(lang, points ? "shapes_help_point" : "shapes_help_box")), "</p><fieldset>");
+  Html out =
+      HtmlCat(started, "<div class=\"shapes\" data-kind=\"", Escape(kind), "\" data-w=\"",
+              image->media().width(), "\" data-h=\"", image->media().height(), "\" data-max=\"",
+              schema.max_count() == 0 ? 50u : schema.max_count(), "\" data-corners=\"",
+              schema.max_vertices() == 0 ? 12u : schema.max_vertices(), "\" data-remove=\"",
+              Escape(m.Text(lang, "span_remove")), "\" data-start=\"", Escape(start.value_or("")),
+              "\"><p>", Escape(m.Text(lang, absl::StrCat("shapes_help_", kind))), "</p><fieldset>");
   for (int i = 0; i < schema.labels_size(); ++i) {
     out.Append("<label class=\"opt\"><input type=\"radio\" name=\"shape_label\" value=\"",
                Escape(schema.labels(i)), "\"", i == 0 ? Html(" checked") : Html(), "> ",
                Escape(schema.labels(i)), "</label>");
   }
-  out.Append("</fieldset>", Drawing(*image, *view, {}), "<button type=\"button\" class=\"add\">",
-             Escape(m.Text(lang, "shapes_add")), "</button><h3>",
-             Escape(m.Text(lang, "spans_marked")),
+  out.Append("</fieldset>", Drawing(*image, *view, {}),
+             schema.kind() == v1::SHAPE_POLYGON
+                 ? HtmlCat("<button type=\"button\" class=\"close\">",
+                           Escape(m.Text(lang, "shapes_close")), "</button>")
+                 : Html(),
+             "<button type=\"button\" class=\"add\">", Escape(m.Text(lang, "shapes_add")),
+             "</button><h3>", Escape(m.Text(lang, "spans_marked")),
              "</h3><ol class=\"marked\"></ol><input type=\"hidden\" name=\"shapes\" "
              "value=\"\"></div>");
   return out;
@@ -226,7 +253,7 @@ Html ShapeFields(const v1::ShapeLabels& schema, const v1::Item& item, const Mess
 }  // namespace
 
 Html MediaField(const v1::Field& f, const MediaView& view) {
-  const std::string src = absl::StrCat("/media/", f.media().sha256());
+  const std::string src = absl::StrCat(view.prefix, f.media().sha256());
   if (f.media().kind() == v1::MEDIA_IMAGE) {
     // The size it is served at, so the page does not jump as it loads; tapping it opens it alone
     // to pinch and pan.

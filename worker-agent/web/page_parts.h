@@ -60,6 +60,7 @@ struct MediaView {
   media::PhoneImageOptions phone;
   std::string replay;  // the buttons' labels, in the worker's language
   std::string slower;
+  std::string prefix = "/media/";  // where the page gets a file: prefix + its sha256
 };
 
 // The answer form's fields for `schema` and the task's `item`: radio buttons, check boxes, a

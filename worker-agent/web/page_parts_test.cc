@@ -87,7 +87,8 @@ TEST(PagePartsTest, ShapesAreDrawnOnTheImageOrWrittenWhereItIsNotAtHand) {
   const MediaView view{.phone = {.long_side = 1000, .quality = 60}};
   const std::string page = AnswerFields(schema, PhotoItem(""), Messages::Get(), "en", &view).str();
   EXPECT_NE(page.find("<div class=\"shapes\" data-kind=\"point\" data-w=\"2000\" "
-                      "data-h=\"1500\" data-max=\"50\" data-remove=\"Remove\">"),
+                      "data-h=\"1500\" data-max=\"50\" data-corners=\"12\" data-remove=\"Remove\" "
+                      "data-start=\"\">"),
             std::string::npos)
       << page;
   EXPECT_NE(page.find("<input type=\"radio\" name=\"shape_label\" value=\"door\" checked>"),
@@ -98,6 +99,62 @@ TEST(PagePartsTest, ShapesAreDrawnOnTheImageOrWrittenWhereItIsNotAtHand) {
             "<label>Write each point as label:x,y in pixels of the 2000x1500 image, joined by ; "
             "(labels: door)<input type=\"text\" name=\"shapes\" value=\"\" "
             "autocomplete=\"off\"></label>");
+}
+
+TEST(PagePartsTest, APolygonStageStartsFromTheItemsPreDrawnShapesWhenTheyFitTheStage) {
+  v1::AnswerSchema schema;
+  auto* shapes = schema.mutable_shapes();
+  shapes->set_field("photo");
+  shapes->set_kind(v1::SHAPE_POLYGON);
+  shapes->set_max_vertices(6);
+  shapes->set_start_field("vehicles");
+  shapes->add_labels("field");
+  const MediaView view{.phone = {.long_side = 1000, .quality = 60}};
+  std::string page =
+      AnswerFields(schema, PhotoItem("field:10,10,500,10,300,400"), Messages::Get(), "en", &view)
+          .str();
+  EXPECT_NE(page.find("<p class=\"notice\">Some shapes are already drawn. Check each one: move, "
+                      "remove or add shapes until they are right.</p><div class=\"shapes\" "
+                      "data-kind=\"polygon\" data-w=\"2000\" data-h=\"1500\" data-max=\"50\" "
+                      "data-corners=\"6\" data-remove=\"Remove\" "
+                      "data-start=\"field:10,10,500,10,300,400\"><p>Choose a label, then tap each "
+                      "corner"),
+            std::string::npos)
+      << page;
+  EXPECT_NE(page.find("<button type=\"button\" class=\"close\">Close the outline</button>"),
+            std::string::npos);
+  // Not this stage's: a box, a label not in the set, a corner outside the image, seven corners.
+  for (const char* start : {"field:10,10,50,50", "crop:10,10,500,10,300,400",
+                            "field:10,10,2500,10,300,400", "field:1,1,9,1,9,9,5,12,1,9,0,5,0,3"}) {
+    page = AnswerFields(schema, PhotoItem(start), Messages::Get(), "en", &view).str();
+    EXPECT_NE(page.find("<p class=\"notice\">The shapes meant to be drawn already could not be "
+                        "read, so you start from an empty image.</p>"),
+              std::string::npos)
+        << start;
+    EXPECT_NE(page.find("data-start=\"\">"), std::string::npos) << start;
+  }
+  // Written, where the image is not at hand: the text field holds them to correct.
+  EXPECT_EQ(
+      AnswerFields(schema, PhotoItem("field:10,10,500,10,300,400"), Messages::Get(), "en").str(),
+      "<p class=\"notice\">Some shapes are already drawn. Check each one: move, remove or "
+      "add shapes until they are right.</p><label>Write each outline as label:x,y,x,y,x,y "
+      "(each corner in turn) in pixels of the 2000x1500 image, joined by ; (labels: field)"
+      "<input type=\"text\" name=\"shapes\" value=\"field:10,10,500,10,300,400\" "
+      "autocomplete=\"off\"></label>");
+}
+
+TEST(PagePartsTest, AJudgedPolygonIsDrawnAndListedByItsCorners) {
+  v1::HumanStage verify;
+  verify.set_judged_field("vehicles");
+  verify.mutable_judged_answer()->mutable_shapes()->set_field("photo");
+  verify.mutable_judged_answer()->mutable_shapes()->set_kind(v1::SHAPE_POLYGON);
+  verify.mutable_answer()->mutable_single_choice()->add_options("yes");
+  const MediaView view{.phone = {.long_side = 1000, .quality = 60}};
+  const std::string page = ItemFields(verify, PhotoItem("field:10,10,500,10,300,400"), &view).str();
+  EXPECT_NE(page.find("<polygon points=\"10,10,500,10,300,400\"></polygon></svg></div><ol "
+                      "class=\"marked\"><li>field (10,10) (500,10) (300,400)</li></ol>"),
+            std::string::npos)
+      << page;
 }
 
 }  // namespace

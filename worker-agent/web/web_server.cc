@@ -340,6 +340,8 @@ void WebServer::Routes() {
   server_->Post("/voice/complain", route(Need::kWorker, [this](Call& c) { Complain(c); }));
   server_->Post("/task/flag", route(Need::kWorker, [this](Call& c) { FlagTask(c); }));
   server_->Get("/manage", route(Need::kReader, [this](Call& c) { ManagerPage(c, ""); }));
+  server_->Get(R"(/manage/media/([0-9a-f]{64}))",
+               route(Need::kManager, [this](Call& c) { ReviewMediaFile(c); }));
   server_->Post("/manage/complaint",
                 route(Need::kManager, [this](Call& c) { AnswerComplaint(c); }));
   server_->Post("/manage/payouts/file",

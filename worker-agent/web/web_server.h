@@ -66,6 +66,9 @@ struct Hooks {
   // and one decided by a person of the centre, with a reason (both need the dispatcher).
   std::function<absl::StatusOr<v1::ListReviewsReply>()> reviews;
   std::function<absl::StatusOr<v1::Review>(const v1::DecideReviewRequest&)> decide_review;
+  // Fetches a file a review names (its sha256 and fetch_token) into the media cache, for the
+  // manager's page to show it (needs the dispatcher).
+  std::function<absl::Status(const v1::Media&)> fetch_media;
   // The worker's work record, signed by the dispatcher and by this centre, with their name when
   // given (needs the dispatcher; NOT_FOUND for a worker with no work recorded).
   std::function<absl::StatusOr<std::string>(const std::string& pseudonym,
@@ -180,6 +183,11 @@ class WebServer {
   // image as a phone-sized JPEG (made once, kept for the next requests), audio as it is with
   // range requests. 404 for any other file.
   void MediaFile(Call& c);
+  // A file of one of the reviews open for this centre, for the manager deciding it: fetched from
+  // the dispatcher when the cache no longer has it.
+  void ReviewMediaFile(Call& c);
+  // Sends `media` from the cache: an image re-encoded for a phone, audio in the ranges asked.
+  void ServeMedia(Call& c, const v1::Media& media);
   // The workers' voice (voice_pages.cc): the worker's page to rate jobs and file complaints and
   // what those post; a flag on the task being done; the section of the manager's page (the
   // whole page of the workers' representative), and a manager's answer to a complaint.
