@@ -68,9 +68,11 @@ def answer_text(a) -> str:
         return a.number
     if kind == "spans":
         return ";".join(f"{s.start}-{s.end}:{s.label}" for s in a.spans.spans)
-    if kind == "shapes":  # qa/shapes.h's text form: a point has no second corner
-        return ";".join(f"{s.label}:{s.x0},{s.y0}" if s.x1 == 0 and s.y1 == 0
-                        else f"{s.label}:{s.x0},{s.y0},{s.x1},{s.y1}" for s in a.shapes.shapes)
+    if kind == "shapes":  # qa/shapes.h's text form: a point has no second corner, an outline
+        return ";".join(  # its corners
+            f"{s.label}:{','.join(str(v) for v in s.polygon)}" if s.polygon
+            else f"{s.label}:{s.x0},{s.y0}" if s.x1 == 0 and s.y1 == 0
+            else f"{s.label}:{s.x0},{s.y0},{s.x1},{s.y1}" for s in a.shapes.shapes)
     if kind == "pick":
         return f"{a.pick.winner}: {a.pick.reason}" if a.pick.reason else a.pick.winner
     if kind == "ranking":

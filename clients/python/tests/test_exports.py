@@ -10,6 +10,8 @@ def test_shapes_are_written_in_their_text_form_a_point_without_a_second_corner()
     a.shapes.shapes.add(label="car", x0=10, y0=20, x1=110, y1=90)
     a.shapes.shapes.add(label="door", x0=5, y0=6)
     assert exports.answer_text(a) == "car:10,20,110,90;door:5,6"
+    a.shapes.shapes.add(label="field", polygon=[10, 10, 50, 10, 30, 60])
+    assert exports.answer_text(a) == "car:10,20,110,90;door:5,6;field:10,10,50,10,30,60"
 
 
 def test_spans_and_rankings_keep_their_forms():
