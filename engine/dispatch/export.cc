@@ -91,10 +91,31 @@ absl::StatusOr<std::optional<v1::ResultRecord>> Engine::ExportedRow(
 }
 
 std::optional<v1::ResultRecord> Engine::RowOf(const std::string& job_id,
-                                              const std::vector<StageRun>& flow,
-                                              const FlowReplay& path, uint64_t item_index,
-                                              const std::string& ended) {
+                                              const std::vector<StageRun>& flow, FlowReplay& path,
+                                              uint64_t item_index, const std::string& ended) {
   v1::ResultRecord row;
+  // Every verdict on the way, read before the last becomes the row; the others' lists are
+  // moved, not copied.
+  google::protobuf::RepeatedPtrField<v1::Provenance> provenance;
+  for (size_t i = 0; i < path.verdicts.size(); ++i) {
+    v1::ResultRecord& v = path.verdicts[i];
+    const bool last = i + 1 == path.verdicts.size();
+    v1::Provenance* p = provenance.Add();
+    p->set_stage(v.stage());
+    p->set_answer(v.answer().has_text() ? v.answer().text() : AnswerLabel(v.answer()));
+    if (v.answer().has_spans() || v.answer().has_pick() || v.answer().has_ranking() ||
+        v.answer().has_shapes()) {
+      *p->mutable_value() = v.answer();
+    }
+    p->set_confidence(v.confidence());
+    if (last) {
+      *p->mutable_workers() = v.workers();
+      *p->mutable_answers() = v.worker_answers();
+    } else {
+      p->mutable_workers()->Swap(v.mutable_workers());
+      p->mutable_answers()->Swap(v.mutable_worker_answers());
+    }
+  }
   if (!path.flight.finished()) {
     // Unfinished: listed only once the job has stopped for good, and never a check task.
     if (ended.empty() || item_index >= kGoldItemBase) return std::nullopt;
@@ -112,7 +133,7 @@ std::optional<v1::ResultRecord> Engine::RowOf(const std::string& job_id,
     return std::nullopt;
   } else {
     // The row carries the last verdict, the item's status and every verdict on the way.
-    row = path.verdicts.back();
+    row = std::move(path.verdicts.back());
     row.clear_routed();
     row.set_status(ItemStatus(flow, path.flight));
     // Pieces turned down are gathered with their previous version, or left out: said, never
@@ -130,20 +151,9 @@ std::optional<v1::ResultRecord> Engine::RowOf(const std::string& job_id,
   }
   row.set_item_index(item_index);
   *row.mutable_item() = ExportedItem(flow, path.item);
-  for (const v1::ResultRecord& v : path.verdicts) {
-    v1::Provenance* p = row.add_provenance();
-    p->set_stage(v.stage());
-    p->set_answer(v.answer().has_text() ? v.answer().text() : AnswerLabel(v.answer()));
-    if (v.answer().has_spans() || v.answer().has_pick() || v.answer().has_ranking() ||
-        v.answer().has_shapes()) {
-      *p->mutable_value() = v.answer();
-    }
-    p->set_confidence(v.confidence());
-    *p->mutable_workers() = v.workers();
-    *p->mutable_answers() = v.worker_answers();
-  }
+  row.mutable_provenance()->Swap(&provenance);
   // The pieces nest under their parent, in order.
-  for (const FlowReplay& piece : path.pieces) {
+  for (FlowReplay& piece : path.pieces) {
     auto child = RowOf(job_id, flow, piece, piece.item.index(), ended);
     if (child.has_value()) *row.add_children() = *std::move(child);
   }

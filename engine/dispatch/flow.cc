@@ -609,17 +609,20 @@ std::string ItemStatus(const std::vector<Step>& flow, const ItemFlight& flight) 
 }
 
 v1::Item ExportedItem(const std::vector<Step>& flow, const v1::Item& item) {
-  std::set<std::string> stages;
-  for (const Step& step : flow) stages.insert(step.stage);
+  // A flow has a few steps: looked through in place, without a set built for every row of an
+  // export.
+  auto a_stage = [&](const std::string& name, size_t before) {
+    return std::any_of(flow.begin(), flow.begin() + static_cast<std::ptrdiff_t>(before),
+                       [&](const Step& step) { return step.stage == name; });
+  };
   v1::Item out = Header(item);
   for (const auto& f : item.fields()) {
-    if (!stages.count(f.name())) *out.add_fields() = f;
+    if (!a_stage(f.name(), flow.size())) *out.add_fields() = f;
   }
-  std::set<std::string> placed;
-  for (const Step& step : flow) {
-    if (!placed.insert(step.stage).second) continue;
-    const std::string* value = FindField(item, step.stage);
-    SetField(&out, step.stage, value != nullptr ? *value : "");
+  for (size_t i = 0; i < flow.size(); ++i) {
+    if (a_stage(flow[i].stage, i)) continue;  // placed already
+    const std::string* value = FindField(item, flow[i].stage);
+    SetField(&out, flow[i].stage, value != nullptr ? *value : "");
   }
   return out;
 }
