@@ -33,19 +33,16 @@ absl::StatusOr<v1::AnswerSchema> ShapesStage(const std::string& path, const std:
 }
 
 absl::Status ImportTasks(const ImportOpts& o) {
-  std::error_code ec;
-  const uintmax_t bytes = std::filesystem::file_size(o.tasks, ec);
-  std::ifstream in(o.tasks, std::ios::binary);
-  if (ec || !in) return absl::NotFoundError(absl::StrCat(o.tasks, ": cannot read it"));
-  // Written beside --out and renamed into place once whole: a refused file leaves nothing.
-  const std::string tmp = o.out + ".partial";
-  std::ofstream out(tmp, std::ios::trunc);
-  if (!out) return absl::PermissionDeniedError(absl::StrCat(o.out, ": cannot write here"));
+  // The options first: a refusal leaves nothing behind.
+  if (!o.stage.empty() && o.contract.empty()) {
+    return absl::InvalidArgumentError("--stage: expected --contract too (the stage is one of its)");
+  }
   LabelStudioImport options;
   if (!o.contract.empty()) {
     if (o.stage.empty()) return absl::InvalidArgumentError("--contract: expected --stage too");
     MW_ASSIGN_OR_RETURN(const v1::AnswerSchema schema, ShapesStage(o.contract, o.stage));
     options.start_field = schema.shapes().start_field();
+    options.image_field = schema.shapes().field();
     v1::AnswerSchema to_correct = schema;  // a start may hold fewer than an answer must
     to_correct.mutable_shapes()->set_min_count(0);
     options.check = [to_correct](const std::string& shapes) {
@@ -54,6 +51,14 @@ absl::Status ImportTasks(const ImportOpts& o) {
   }
   if (!o.start_field.empty()) options.start_field = o.start_field;
   if (options.start_field.empty()) options.start_field = "start";
+  std::error_code ec;
+  const uintmax_t bytes = std::filesystem::file_size(o.tasks, ec);
+  std::ifstream in(o.tasks, std::ios::binary);
+  if (ec || !in) return absl::NotFoundError(absl::StrCat(o.tasks, ": cannot read it"));
+  // Written beside --out and renamed into place once whole: a refused file leaves nothing.
+  const std::string tmp = o.out + ".partial";
+  std::ofstream out(tmp, std::ios::trunc);
+  if (!out) return absl::PermissionDeniedError(absl::StrCat(o.out, ": cannot write here"));
   absl::StatusOr<LabelStudioImported> s = ImportLabelStudio(in, bytes, options, &out);
   out.close();
   if (!s.ok() || !out || std::rename(tmp.c_str(), o.out.c_str()) != 0) {
@@ -63,11 +68,17 @@ absl::Status ImportTasks(const ImportOpts& o) {
     }
     return absl::InternalError(absl::StrCat(o.out, ": cannot write it whole"));
   }
-  std::cout << "Wrote " << s->tasks << " rows to " << o.out << ": " << s->with_shapes
-            << " start with " << s->shapes << " " << (s->kind.empty() ? "shape" : s->kind)
-            << (s->shapes == 1 ? "" : (s->kind == "box" ? "es" : "s")) << " in \""
+  auto count = [](uint64_t n, const std::string& one, const std::string& many) {
+    return absl::StrCat(n, " ", n == 1 ? one : many);
+  };
+  const std::string kind = s->kind.empty() ? "shape" : s->kind;
+  std::cout << "Wrote " << count(s->tasks, "row", "rows") << " to " << o.out << ": "
+            << s->with_shapes << " start with "
+            << count(s->shapes, kind, kind == "box" ? "boxes" : kind + "s") << " in \""
             << options.start_field << "\"";
-  if (s->left_out > 0) std::cout << "; " << s->left_out << " results that are no shapes left out";
+  if (s->left_out > 0) {
+    std::cout << "; " << count(s->left_out, "result", "results") << " of other kinds left out";
+  }
   std::cout << "\n";
   return absl::OkStatus();
 }

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <limits>
 #include <optional>
+#include <tuple>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -116,10 +117,11 @@ absl::StatusOr<std::optional<qa::LabelledShape>> Shape(const Json& result, const
       corners.push_back(Pixel(x, width, width));
       corners.push_back(Pixel(y, height, height));
     }
+    const size_t count = corners.size() / 2;
     std::optional<qa::LabelledShape> polygon = qa::Polygon(s.label, std::move(corners));
     if (!polygon.has_value()) {
-      return Bad(where, absl::StrCat("expected 3 to ", qa::kMaxPolygonCorners,
-                                     " corners enclosing something"));
+      return Bad(where, absl::StrCat(count, " corners: expected 3 to ", qa::kMaxPolygonCorners,
+                                     " enclosing some area"));
     }
     return polygon;
   }
@@ -137,6 +139,13 @@ absl::StatusOr<std::optional<qa::LabelledShape>> Shape(const Json& result, const
   }
   MW_ASSIGN_OR_RETURN(const double w, Percent(value, "width", where));
   MW_ASSIGN_OR_RETURN(const double h, Percent(value, "height", where));
+  for (const auto& [from, extent, name] :
+       {std::make_tuple(x, w, "x + width"), std::make_tuple(y, h, "y + height")}) {
+    if (from + extent > 100 + 1e-6) {  // beyond the image, not a rounding of its edge
+      return Bad(where, absl::StrCat("value.", name, " is ", from + extent,
+                                     "; expected the box within the image (at most 100 percent)"));
+    }
+  }
   s.x0 = Pixel(x, width, width);
   s.y0 = Pixel(y, height, height);
   s.x1 = Pixel(x + w, width, width);
@@ -181,6 +190,10 @@ absl::Status Row(const Json& task, uint64_t n, const LabelStudioImport& o, Label
     }
   }
   Json row = task["data"];
+  if (!o.image_field.empty() && !row.contains(o.image_field)) {
+    return Bad(place, absl::StrCat("its data has no field \"", o.image_field,
+                                   "\", the image the stage draws on"));
+  }
   if (row.contains(o.start_field)) {
     return Bad(place, absl::StrCat("its data already has a field \"", o.start_field,
                                    "\": choose another with --start-field"));
@@ -224,6 +237,37 @@ absl::Status Row(const Json& task, uint64_t n, const LabelStudioImport& o, Label
   return absl::OkStatus();
 }
 
+// One task a line (JSONL), each line read alone.
+absl::Status Lines(std::istream& in, const LabelStudioImport& options, LabelStudioImported* summary,
+                   std::ostream* out) {
+  std::string line;
+  for (uint64_t n = 1;; ++n) {
+    line.clear();
+    char c;
+    while (in.get(c) && c != '\n') {
+      if (line.size() >= kMaxLine) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("line ", n, ": longer than ", kMaxLine, " bytes; expected one task"));
+      }
+      line.push_back(c);
+    }
+    if (line.find_first_not_of(" \t\r") != std::string::npos) {
+      if (summary->tasks >= options.max_tasks) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("more than ", options.max_tasks, " tasks in one file"));
+      }
+      const Json task = Json::parse(line, nullptr, /*allow_exceptions=*/false);
+      if (task.is_discarded()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("line ", n, ": expected a Label Studio task as one JSON object"));
+      }
+      MW_RETURN_IF_ERROR(Row(task, n, options, summary, out));
+    }
+    if (!in) break;
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::StatusOr<LabelStudioImported> ImportLabelStudio(std::istream& in, uint64_t bytes,
@@ -239,7 +283,8 @@ absl::StatusOr<LabelStudioImported> ImportLabelStudio(std::istream& in, uint64_t
     }
     const Json tasks = Json::parse(in, nullptr, /*allow_exceptions=*/false);
     if (tasks.is_discarded() || !tasks.is_array()) {
-      return absl::InvalidArgumentError("expected a JSON list of Label Studio tasks");
+      return absl::InvalidArgumentError(
+          "expected a JSON list of Label Studio tasks; this does not parse as one (cut short?)");
     }
     if (tasks.size() > options.max_tasks) {
       return absl::InvalidArgumentError(
@@ -248,32 +293,12 @@ absl::StatusOr<LabelStudioImported> ImportLabelStudio(std::istream& in, uint64_t
     for (size_t i = 0; i < tasks.size(); ++i) {
       MW_RETURN_IF_ERROR(Row(tasks[i], i + 1, options, &summary, out));
     }
-    return summary;
+  } else {
+    MW_RETURN_IF_ERROR(Lines(in, options, &summary, out));
   }
-  std::string line;
-  for (uint64_t n = 1;; ++n) {
-    line.clear();
-    char c;
-    while (in.get(c) && c != '\n') {
-      if (line.size() >= kMaxLine) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("line ", n, ": longer than ", kMaxLine, " bytes; expected one task"));
-      }
-      line.push_back(c);
-    }
-    if (line.find_first_not_of(" \t\r") != std::string::npos) {
-      if (summary.tasks >= options.max_tasks) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("more than ", options.max_tasks, " tasks in one file"));
-      }
-      const Json task = Json::parse(line, nullptr, /*allow_exceptions=*/false);
-      if (task.is_discarded()) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("line ", n, ": expected a Label Studio task as one JSON object"));
-      }
-      MW_RETURN_IF_ERROR(Row(task, n, options, &summary, out));
-    }
-    if (!in) break;
+  if (summary.tasks == 0) {
+    return absl::InvalidArgumentError(
+        "no tasks: expected a JSON list of Label Studio tasks, or one task a line");
   }
   return summary;
 }

@@ -46,6 +46,7 @@ struct LabelStudioImport {
   // count and corners; dispatch::CheckedLabel): OK, or why not. A task whose shapes it refuses
   // is refused, naming the task, rather than drawn for no one.
   std::function<absl::Status(const std::string& shapes)> check;
+  std::string image_field;  // when set, the data field every task must have (the stage's image)
   uint64_t max_bytes = uint64_t{256} << 20;  // a JSON array is read whole: at most this
   uint64_t max_tasks = 10'000'000;
 };

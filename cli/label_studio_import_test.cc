@@ -105,7 +105,7 @@ TEST(LabelStudioImportTest, WhatCannotBeDrawnHereIsRefusedWithItsPlace) {
       {task(Box("car", "1", "1", "0", "5")),
        "task 2 (id t-9), result 1: a box of no size at 800x600 pixels: expected width and "
        "height above 0"},
-      {task(flat), "task 2 (id t-9), result 1: expected 3 to 64 corners enclosing something"},
+      {task(flat), "task 2 (id t-9), result 1: 3 corners: expected 3 to 64 enclosing some area"},
       {R"([{"data":{"start":"x"}}])",
        "task 1: its data already has a field \"start\": choose another with --start-field"},
       {R"([{"data":"a.png"}])", "task 1: expected an object with a \"data\" object"},
@@ -118,7 +118,13 @@ TEST(LabelStudioImportTest, WhatCannotBeDrawnHereIsRefusedWithItsPlace) {
             R"("rectanglelabels":["car"]}})"),
        "task 2 (id t-9), result 2: drawn on \"second\" after \"image\": expected the shapes of "
        "one image a task"},
-      {R"([{"data":{}},)", "expected a JSON list of Label Studio tasks"},
+      {R"([{"data":{}},)",
+       "expected a JSON list of Label Studio tasks; this does not parse as one (cut short?)"},
+      {"", "no tasks: expected a JSON list of Label Studio tasks, or one task a line"},
+      {"[]", "no tasks: expected a JSON list of Label Studio tasks, or one task a line"},
+      {task(Box("car", "90", "1", "20", "5")),
+       "task 2 (id t-9), result 1: value.x + width is 110; expected the box within the image "
+       "(at most 100 percent)"},
       {"{\"data\":{}}\n{\"data\":", "line 2: expected a Label Studio task as one JSON object"},
   };
   for (const auto& [tasks, message] : cases) {
@@ -140,6 +146,10 @@ TEST(LabelStudioImportTest, WhatCannotBeDrawnHereIsRefusedWithItsPlace) {
                  Box("bus", "50", "50", "50", "50") + "]}]}]",
              &rows, checked);
   EXPECT_EQ(s.status().message(), "task 2: its shapes are not ones the stage takes: no buses");
+  checked.image_field = "photo";
+  s = Import(R"([{"data":{"image":"a.png"}}])", &rows, checked);
+  EXPECT_EQ(s.status().message(),
+            "task 1: its data has no field \"photo\", the image the stage draws on");
 
   s = Import(R"([{"data":{}}])", &rows, {.max_bytes = 5});
   EXPECT_EQ(s.status().message(),

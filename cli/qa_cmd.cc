@@ -209,9 +209,16 @@ absl::StatusOr<std::vector<qa::PairVote>> JobComparisons(const RankOpts& o, cons
 
 // Pairwise comparisons into a ranking (qa/bradley_terry.h), written as "rank,item,strength".
 absl::Status Rank(const RankOpts& o, const Connect& connect) {
-  if (o.comparisons.empty() == o.job.empty()) {
+  if (!o.comparisons.empty() && !o.job.empty()) {
+    return absl::InvalidArgumentError("choose one: --comparisons FILE, or --job JOB");
+  }
+  if (o.comparisons.empty() && o.job.empty()) {
     return absl::InvalidArgumentError(
         "expected --comparisons FILE, or --job JOB with --a-name and --b-name");
+  }
+  if (o.job.empty() && (!o.stage.empty() || !o.a_name.empty() || !o.b_name.empty())) {
+    return absl::InvalidArgumentError(
+        "--stage, --a-name and --b-name go with --job (a file's rows name their items)");
   }
   if (!o.job.empty() && (o.a_name.empty() || o.b_name.empty())) {
     return absl::InvalidArgumentError(

@@ -233,9 +233,15 @@ class Validator {
         if (input != nullptr && want != microwork::v1::INPUT_FORMAT_UNSPECIFIED &&
             input->format() != want) {
           Error(p + ".split.by",
-                absl::StrCat(microwork::v1::SplitBy_Name(sp.by()), " needs an input in ",
-                             microwork::v1::InputFormat_Name(want), ", but \"", input->name(),
-                             "\" is ", microwork::v1::InputFormat_Name(input->format())));
+                absl::StrCat(
+                    microwork::v1::SplitBy_Name(sp.by()), " needs an input in ",
+                    microwork::v1::InputFormat_Name(want), ", but \"", input->name(), "\" is ",
+                    microwork::v1::InputFormat_Name(input->format()),
+                    input->format() == microwork::v1::FORMAT_CSV     ? ": split it by SPLIT_ROWS"
+                    : input->format() == microwork::v1::FORMAT_JSONL ? ": split it by SPLIT_RECORDS"
+                    : input->format() == microwork::v1::FORMAT_TEXT
+                        ? ": split it by SPLIT_LINES or SPLIT_CHARS"
+                        : ""));
         }
         break;
       }
@@ -585,10 +591,12 @@ class Validator {
             sh.kind() != microwork::v1::SHAPE_POLYGON) {
           Error(p + ".shapes.kind", "expected SHAPE_BOX, SHAPE_POINT or SHAPE_POLYGON");
         }
-        if (sh.max_vertices() != 0 && (sh.kind() != microwork::v1::SHAPE_POLYGON ||
-                                       sh.max_vertices() < 3 || sh.max_vertices() > 20)) {
+        if (sh.max_vertices() != 0 && sh.kind() != microwork::v1::SHAPE_POLYGON) {
           Error(p + ".shapes.max_vertices",
-                "expected 3 to 20 corners on a SHAPE_POLYGON stage (0 means 12), and none else");
+                absl::StrCat("this stage draws ", microwork::v1::ShapeKind_Name(sh.kind()),
+                             ": only a SHAPE_POLYGON stage has corners to count (leave it out)"));
+        } else if (sh.max_vertices() != 0 && (sh.max_vertices() < 3 || sh.max_vertices() > 20)) {
+          Error(p + ".shapes.max_vertices", "expected 3 to 20 corners (0 means 12)");
         }
         if (!sh.start_field().empty()) {
           FieldName(p + ".shapes.start_field", sh.start_field());

@@ -282,7 +282,8 @@ INSTANTIATE_TEST_SUITE_P(
               {"stages[1].human.answer.shapes.kind",
                "expected SHAPE_BOX, SHAPE_POINT or SHAPE_POLYGON"},
               {"stages[1].human.answer.shapes.max_vertices",
-               "expected 3 to 20 corners on a SHAPE_POLYGON stage (0 means 12), and none else"},
+               "this stage draws SHAPE_KIND_UNSPECIFIED: only a SHAPE_POLYGON stage has corners to "
+               "count (leave it out)"},
               {"stages[1].human.answer.shapes.start_field",
                "expected the field holding the shapes to start from, not the image"},
               {"stages[1].human.answer.shapes.labels[1]", "\"car\" repeats"},
@@ -326,7 +327,8 @@ INSTANTIATE_TEST_SUITE_P(
               {"inputs[0].media[1].field", "\"photo\" is named by an earlier media field"},
               {"inputs[0].media[2].kind", "expected MEDIA_IMAGE or MEDIA_AUDIO"},
               {"stages[0].split.by",
-               "SPLIT_ROWS needs an input in FORMAT_CSV, but \"reviews\" is FORMAT_TEXT"}}},
+               "SPLIT_ROWS needs an input in FORMAT_CSV, but \"reviews\" is FORMAT_TEXT: split it "
+               "by SPLIT_LINES or SPLIT_CHARS"}}},
         Case{"RankingOfOneField",
              [](Contract* c) {
                auto* h = c->mutable_stages(1)->mutable_human();
@@ -445,7 +447,8 @@ INSTANTIATE_TEST_SUITE_P(
         Case{"SplitFormat",
              [](Contract* c) { c->mutable_inputs(0)->set_format(microwork::v1::FORMAT_JSONL); },
              {{"stages[0].split.by",
-               "SPLIT_ROWS needs an input in FORMAT_CSV, but \"reviews\" is FORMAT_JSONL"}}},
+               "SPLIT_ROWS needs an input in FORMAT_CSV, but \"reviews\" is FORMAT_JSONL: split it "
+               "by SPLIT_RECORDS"}}},
         Case{"SplitInput",
              [](Contract* c) { c->mutable_stages(0)->mutable_split()->set_input("photos"); },
              {{"stages[0].split.input", "no input is named \"photos\""}}},

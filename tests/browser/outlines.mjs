@@ -63,7 +63,7 @@ stages:
 fs.writeFileSync(`${tmp}/import-contract.yaml`, contract);
 const imported = mw('import', 'label-studio', `${tmp}/tasks.json`, '--out', `${tmp}/photos.jsonl`,
   '--contract', `${tmp}/import-contract.yaml`, '--stage', 'check');
-assert.equal(imported, `Wrote 1 rows to ${tmp}/photos.jsonl: 1 start with 2 boxes in "start"\n`);
+assert.equal(imported, `Wrote 1 row to ${tmp}/photos.jsonl: 1 start with 2 boxes in "start"\n`);
 
 const W = 800, H = 600;
 const onPhoto = (r, x, y) => [Math.round((x - r.x) * W / r.width), Math.round((y - r.y) * H / r.height)];
