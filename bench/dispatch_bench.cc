@@ -21,6 +21,7 @@
 #include "absl/strings/str_cat.h"
 #include "bench/bench_support.h"
 #include "dispatcher/service/services.h"
+#include "engine/common/heap.h"
 #include "engine/contract/contract_file.h"
 #include "engine/dispatch/engine.h"
 #include "engine/ledger/auditor.h"
@@ -161,6 +162,7 @@ double Percentile(std::vector<double> v, double p) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  mw::ReturnFreedMemory();  // as mw-dispatcher does
   CLI::App app{"dispatch_bench"};
   Config c;
   std::string base;

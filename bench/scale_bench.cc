@@ -1,36 +1,57 @@
 // scale_bench: one dispatcher's engine (in process, on RocksDB) carrying jobs of growing size:
 // 10^4, 10^5, 10^6 and 10^7 items (up to --items). For each size, in a fresh store: the job is
-// submitted (ingest time), centres lease and answer for --seconds (durable completions per
-// second, resident memory after), the finished part is exported (rows per second), and the engine
-// is closed and opened again (seconds until it serves). The job of --finish items (10^6) is
-// answered to the end first, so its export is of that many finished items. Ends with the one
-// line issue 26 names:
+// submitted (ingest time), the store settles (its flushes and compactions done), centres lease
+// and answer for --seconds (durable completions per second, resident memory after), the
+// finished part is exported (rows per second), the engine is closed and opened again (seconds
+// until it serves), and a second process loads it, is killed with SIGKILL mid-load, and the
+// engine is opened again (seconds until it serves a lease).
+//
+// Then a job of --finish items through two stages (check, then tone) is answered to the end and
+// exported the way an operator does it: the real mw-dispatcher serves the store and the real `mw`
+// writes its results as CSV and as JSONL, and every answer as CSV (rows per second of each, the
+// dispatcher's peak memory). Ends with the one line issue 26 names:
 //
 //   scale rss_mb_max=M rate_ratio=R export_rows_per_s=E
 //
-// M is the peak resident set of the whole run, R the completion rate at the largest size over
-// the rate at 10^4, E the export's rows per second of the finished job (--finish items, or the
-// largest size when smaller). A program, not a test; it takes minutes.
+// M is the peak resident set of the whole run (this process; the serving dispatcher's is printed
+// beside it), R the completion rate at the largest size over the rate at 10^4, E the slowest of
+// the three exports of the finished job. A program, not a test; it takes minutes.
+//
+// --steady SECONDS instead runs jobs of --items items one after another at full load for that
+// long, printing the resident set each minute, and ends with
+//
+//   steady minutes=N rss_mb_minute1=A rss_mb_max_after=B growth_pct=G completions=C
 //
 //   build/bin/scale_bench [--items 10000000] [--finish 1000000] [--seconds 10]
-//                         [--centres 4] [--workers 20]
+//                         [--centres 4] [--workers 20] [--steady 0] [--keep DIR]
+//
+// --keep DIR keeps the finished job's store in DIR and, when it is there already, exports that
+// one instead of answering a new job to the end (minutes saved on a second run).
+#include <signal.h>
 #include <spdlog/spdlog.h>
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "bench/bench_support.h"
+#include "engine/common/heap.h"
 #include "engine/contract/contract_file.h"
 #include "engine/dispatch/engine.h"
+#include "testing/subprocess.h"
 #include "testing/temp_dir.h"
 
 namespace {
@@ -41,22 +62,27 @@ using mw::bench::SteadyClock;
 
 struct Config {
   uint64_t items = 10'000'000;  // the largest size
-  uint64_t finish = 1'000'000;  // the size whose every item is answered before its export
+  uint64_t finish = 1'000'000;  // the two-stage job answered to the end, then exported
   double seconds = 10;
   int centres = 4;
   int workers = 20;  // per centre
   int per_worker = 25;
+  double steady = 0;  // seconds of the steady run; 0: the sizes
   std::string dir;
+  std::string load;  // the child's mode: load the store in this directory until killed
+  std::string keep;  // the finished job's store: kept here, and used again when it is here
 };
 
 struct Size {
   uint64_t items = 0;
   double ingest_s = 0;
-  double rate = 0;  // durable completions per second
+  double settle_s = 0;  // until RocksDB had no flush or compaction running or due
+  double rate = 0;      // durable completions per second
   double rss_mb = 0;
   uint64_t rows = 0;
   double export_rows_per_s = 0;
   double reopen_s = 0;
+  double kill_s = 0;  // after SIGKILL under load: until a lease is served
 };
 
 std::unique_ptr<mw::dispatch::Engine> Open(const std::string& dir) {
@@ -71,9 +97,36 @@ std::unique_ptr<mw::dispatch::Engine> Open(const std::string& dir) {
   return *std::move(engine);
 }
 
-// Centres lease for their workers and answer everything for `seconds` (or until nothing is left).
-// Returns durable completions per second.
-double Complete(mw::dispatch::Engine* engine, const Config& c, double seconds) {
+// The receipts check; with `two_stages`, a second yes/no stage ("tone") after it.
+std::string Submit(mw::dispatch::Engine* engine, uint64_t items, const std::string& key,
+                   bool two_stages = false) {
+  v1::ContractHeader header;
+  header.set_idempotency_key(key);
+  header.set_wait_for_centres(true);
+  const std::string tone = R"(  - name: tone
+    after: [check]
+    human:
+      instructions: {en: "Is the receipt's wording polite?"}
+      answer: {single_choice: {options: ["yes", "no"]}}
+      piece_rate_minor: 2
+      estimated_seconds: 10
+      overlap: 1
+)";
+  *header.mutable_contract() =
+      mw::contract::ParseContract(mw::bench::ReceiptsContract(1, two_stages ? tone : ""), "scale")
+          .value();
+  auto submitted = mw::bench::SubmitGeneratedCsv(
+      engine, header, "rows", "receipt,total", items, [](uint64_t i, std::string* chunk) {
+        absl::StrAppend(chunk, "R", i, ",", (i * 37) % 10000, "\n");
+      });
+  if (!submitted.ok()) {
+    std::fprintf(stderr, "submission: %s\n", submitted.status().ToString().c_str());
+    std::exit(1);
+  }
+  return submitted->job().id();
+}
+
+std::vector<std::string> AddCentres(mw::dispatch::Engine* engine, const Config& c) {
   std::vector<std::string> centres;
   for (int i = 0; i < c.centres; ++i) {
     std::vector<std::string> workers;
@@ -85,24 +138,37 @@ double Complete(mw::dispatch::Engine* engine, const Config& c, double seconds) {
       std::exit(1);
     }
   }
+  return centres;
+}
+
+// One lease for centre `i`'s workers: what they were given, empty when nothing is left.
+v1::LeaseReply LeaseOnce(mw::dispatch::Engine* engine, const Config& c, int i,
+                         const std::string& key) {
+  v1::LeaseRequest lease;
+  lease.set_idempotency_key(key);
+  for (int w = 0; w < c.workers; ++w) {
+    auto* credit = lease.add_credits();
+    credit->set_worker(absl::StrCat("c", i, "w", w));
+    credit->set_count(c.per_worker);
+  }
+  auto leased = engine->Lease(absl::StrCat("centre-", i), lease);
+  return leased.ok() ? *std::move(leased) : v1::LeaseReply();
+}
+
+// Centres lease for their workers and answer everything until `until` returns true or nothing
+// is left. Returns durable completions per second.
+double Complete(mw::dispatch::Engine* engine, const Config& c, const std::string& tag,
+                const std::function<bool()>& until) {
+  const std::vector<std::string> centres = AddCentres(engine, c);
   const uint64_t done_before = engine->Stats().tasks_done;
   const auto start = SteadyClock::now();
-  const auto until = start + std::chrono::duration_cast<SteadyClock::duration>(
-                                 std::chrono::duration<double>(seconds));
   std::vector<std::thread> threads;
   for (int i = 0; i < c.centres; ++i) {
     threads.emplace_back([&, i] {
-      for (uint64_t round = 0; SteadyClock::now() < until; ++round) {
-        v1::LeaseRequest lease;
-        lease.set_idempotency_key(absl::StrCat(centres[i], "-lease-", round));
-        for (int w = 0; w < c.workers; ++w) {
-          auto* credit = lease.add_credits();
-          credit->set_worker(absl::StrCat("c", i, "w", w));
-          credit->set_count(c.per_worker);
-        }
-        auto leased = engine->Lease(centres[i], lease);
-        if (!leased.ok() || leased->assignments().empty()) return;
-        if (!engine->SubmitResults(centres[i], mw::bench::AnswerAll(*leased)).ok()) return;
+      for (uint64_t round = 0; !until(); ++round) {
+        v1::LeaseReply leased = LeaseOnce(engine, c, i, absl::StrCat(tag, centres[i], "-", round));
+        if (leased.assignments().empty()) return;
+        if (!engine->SubmitResults(centres[i], mw::bench::AnswerAll(leased)).ok()) return;
       }
     });
   }
@@ -110,30 +176,68 @@ double Complete(mw::dispatch::Engine* engine, const Config& c, double seconds) {
   return (engine->Stats().tasks_done - done_before) / Seconds(start, SteadyClock::now());
 }
 
-Size Run(const Config& c, uint64_t items, const std::string& dir) {
+std::function<bool()> For(double seconds) {
+  const auto until = SteadyClock::now() + std::chrono::duration_cast<SteadyClock::duration>(
+                                              std::chrono::duration<double>(seconds));
+  return [until] { return SteadyClock::now() >= until; };
+}
+
+// The child of KilledUnderLoad: completes on the store in `dir` until killed, saying "loaded"
+// once it has for two seconds.
+int LoadUntilKilled(const Config& c) {
+  auto engine = Open(c.load);
+  std::atomic<bool> said{false};
+  const auto loaded = SteadyClock::now() + std::chrono::seconds(2);
+  Complete(engine.get(), c, "load-", [&] {
+    if (!said.load() && SteadyClock::now() >= loaded && !said.exchange(true)) {
+      std::printf("loaded\n");
+      std::fflush(stdout);
+    }
+    return false;
+  });
+  std::printf("loaded (the job ran out)\n");
+  std::fflush(stdout);
+  pause();
+  return 0;
+}
+
+// A second process completes on the store in `dir` and is killed with SIGKILL mid-load; then
+// the seconds until the engine, opened again, has served a lease.
+double KilledUnderLoad(const Config& c, const std::string& dir, const std::string& self) {
+  mw::testing::Subprocess child({self, "--load", dir, "--centres", std::to_string(c.centres),
+                                 "--workers", std::to_string(c.workers)},
+                                dir + ".load.log");
+  if (child.ReadLineContaining("loaded").empty()) {
+    std::fprintf(stderr, "the loading process ended early: see %s.load.log\n", dir.c_str());
+    std::exit(1);
+  }
+  child.Signal(SIGKILL);
+  child.Wait();
+  const auto start = SteadyClock::now();
+  auto engine = Open(dir);
+  LeaseOnce(engine.get(), c, 0, "after-kill");
+  return Seconds(start, SteadyClock::now());
+}
+
+Size Run(const Config& c, uint64_t items, const std::string& dir, const std::string& self) {
   Size s;
   s.items = items;
   auto engine = Open(dir);
-  v1::ContractHeader header;
-  header.set_idempotency_key("scale-job");
-  header.set_wait_for_centres(true);
-  *header.mutable_contract() =
-      mw::contract::ParseContract(mw::bench::ReceiptsContract(1), "scale").value();
   const auto ingest_start = SteadyClock::now();
-  auto submitted = mw::bench::SubmitGeneratedCsv(
-      engine.get(), header, "rows", "receipt,total", items, [](uint64_t i, std::string* chunk) {
-        absl::StrAppend(chunk, "R", i, ",", (i * 37) % 10000, "\n");
-      });
-  if (!submitted.ok()) {
-    std::fprintf(stderr, "submission: %s\n", submitted.status().ToString().c_str());
-    std::exit(1);
-  }
+  const std::string job = Submit(engine.get(), items, "scale-job");
   s.ingest_s = Seconds(ingest_start, SteadyClock::now());
-  const bool finish = items == std::min(c.finish, c.items);
-  s.rate = Complete(engine.get(), c, finish ? 1e9 : c.seconds);
+  // Completions from a settled store (as dispatch_bench does): the ingest's flushes and
+  // compactions are its own cost, and a job is ingested once and answered for days.
+  const auto settle_start = SteadyClock::now();
+  while (engine->store()->BackgroundWorkPending() &&
+         Seconds(settle_start, SteadyClock::now()) < 600) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  s.settle_s = Seconds(settle_start, SteadyClock::now());
+  s.rate = Complete(engine.get(), c, "", For(c.seconds));
   s.rss_mb = mw::bench::RssMb();
   const auto export_start = SteadyClock::now();
-  const absl::Status exported = engine->ExportResults(submitted->job().id(), [&](const auto&) {
+  const absl::Status exported = engine->ExportResults(job, [&](const auto&) {
     ++s.rows;
     return true;
   });
@@ -146,44 +250,205 @@ Size Run(const Config& c, uint64_t items, const std::string& dir) {
   const auto reopen_start = SteadyClock::now();
   engine = Open(dir);
   s.reopen_s = Seconds(reopen_start, SteadyClock::now());
+  engine.reset();
+  s.kill_s = KilledUnderLoad(c, dir, self);
   return s;
+}
+
+// Lines in `path` (one per row written, a CSV's header among them).
+uint64_t Lines(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  uint64_t n = 0;
+  std::string line;
+  while (std::getline(in, line)) ++n;
+  return n;
+}
+
+// VmHWM of process `pid` in MB (0 when unreadable).
+double PeakRssMbOf(pid_t pid) {
+  std::ifstream status(absl::StrCat("/proc/", pid, "/status"));
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("VmHWM:", 0) != 0) continue;
+    double kb = 0;
+    std::vector<std::string> words = absl::StrSplit(line, ' ', absl::SkipEmpty());
+    if (words.size() >= 2 && absl::SimpleAtod(words[1], &kb)) return kb / 1024;
+  }
+  return 0;
+}
+
+// The two-stage job of --finish items, answered to the end, exported by the engine and then by
+// the real binaries. The slowest of the operator's three exports, in rows per second.
+double Finished(const Config& c, const std::string& data_dir) {
+  const std::string db = data_dir + "/db";
+  std::string job;
+  {
+    const bool kept = std::filesystem::exists(db);
+    std::filesystem::create_directories(data_dir);
+    auto engine = Open(db);
+    if (kept) {
+      const std::vector<v1::Job> jobs = engine->ListJobs();
+      if (jobs.size() != 1 || jobs[0].state() != v1::JOB_COMPLETED) {
+        std::fprintf(stderr, "--keep %s: expected one completed job there\n", data_dir.c_str());
+        std::exit(1);
+      }
+      job = jobs[0].id();
+      std::printf("finished: job %s of %llu items, kept in %s from an earlier run\n", job.c_str(),
+                  static_cast<unsigned long long>(jobs[0].items()), data_dir.c_str());
+    } else {
+      job = Submit(engine.get(), c.finish, "scale-finished", /*two_stages=*/true);
+      const auto start = SteadyClock::now();
+      const double rate = Complete(engine.get(), c, "finish-", [] { return false; });
+      std::printf("finished: %llu items through two stages in %.0f s (%.0f completions/s)\n",
+                  static_cast<unsigned long long>(c.finish), Seconds(start, SteadyClock::now()),
+                  rate);
+    }
+    const double before_mb = mw::bench::RssMb();
+    uint64_t rows = 0;
+    const auto export_start = SteadyClock::now();
+    if (auto s = engine->ExportResults(job, [&](const auto&) { return ++rows, true; }); !s.ok()) {
+      std::fprintf(stderr, "export: %s\n", s.ToString().c_str());
+      std::exit(1);
+    }
+    std::printf("the engine exports %llu rows at %.0f rows/s; rss_mb %.0f before, %.0f after\n",
+                static_cast<unsigned long long>(rows),
+                rows / Seconds(export_start, SteadyClock::now()), before_mb, mw::bench::RssMb());
+  }
+  const std::string bin = MW_BIN_DIR;
+  mw::testing::Subprocess dispatcher(
+      {bin + "/mw-dispatcher", "--data-dir", data_dir, "--listen", "127.0.0.1:0",
+       "--metrics-listen", "127.0.0.1:0", "--log-level", "error"},
+      data_dir + "/dispatcher.log");
+  const std::string address =
+      mw::testing::ReadyField(dispatcher.ReadLineContaining("ready"), "grpc");
+  if (address.empty()) {
+    std::fprintf(stderr, "mw-dispatcher did not start: see %s/dispatcher.log\n", data_dir.c_str());
+    std::exit(1);
+  }
+  struct Way {
+    const char* name;
+    std::vector<std::string> args;
+    uint64_t header_lines;
+  };
+  const std::vector<Way> ways = {
+      {"results csv", {"results", "export", job, "--format", "csv"}, 1},
+      {"results jsonl", {"results", "export", job, "--format", "jsonl"}, 0},
+      {"answers csv", {"results", "answers", job, "--format", "csv"}, 1},
+  };
+  double slowest = 0;
+  for (const Way& way : ways) {
+    const std::string out = data_dir + "/export.out";
+    std::vector<std::string> argv = {bin + "/mw", "--server", address, "--token-file",
+                                     data_dir + "/operator.token"};
+    argv.insert(argv.end(), way.args.begin(), way.args.end());
+    argv.insert(argv.end(), {"--out", out});
+    const auto start = SteadyClock::now();
+    const mw::testing::CommandResult r = mw::testing::Run(argv);
+    const double s = Seconds(start, SteadyClock::now());
+    if (r.exit_code != 0) {
+      std::fprintf(stderr, "mw %s: %s\n", way.name, r.err.c_str());
+      std::exit(1);
+    }
+    const uint64_t rows = Lines(out) - way.header_lines;
+    const double per_s = rows / s;
+    std::printf("mw %-13s %9llu rows in %6.2f s: %9.0f rows/s (%.0f MB written)\n", way.name,
+                static_cast<unsigned long long>(rows), s, per_s,
+                std::filesystem::file_size(out) / 1048576.0);
+    slowest = slowest == 0 ? per_s : std::min(slowest, per_s);
+    std::filesystem::remove(out);
+  }
+  std::printf("mw-dispatcher peak rss_mb=%.0f while serving the three exports\n",
+              PeakRssMbOf(dispatcher.pid()));
+  dispatcher.Signal(SIGTERM);
+  dispatcher.Wait();
+  return slowest;
+}
+
+// Jobs of --items items one after another at full load for --steady seconds; the resident set
+// each minute.
+int Steady(const Config& c, const std::string& dir) {
+  auto engine = Open(dir);
+  std::mutex mu;
+  std::condition_variable stop_cv;
+  bool stop = false;
+  std::vector<double> rss;  // at the end of each minute
+  std::thread sampler([&] {
+    std::unique_lock lock(mu);
+    for (int minute = 1; minute * 60.0 <= c.steady; ++minute) {
+      if (stop_cv.wait_for(lock, std::chrono::seconds(60), [&] { return stop; })) return;
+      rss.push_back(mw::bench::RssMb());
+      std::printf("minute %3d rss_mb=%.0f completions=%llu\n", minute, rss.back(),
+                  static_cast<unsigned long long>(engine->Stats().tasks_done));
+      std::fflush(stdout);
+    }
+  });
+  const auto until = For(c.steady);
+  for (int n = 0; !until(); ++n) {
+    Submit(engine.get(), c.items, absl::StrCat("steady-", n));
+    Complete(engine.get(), c, absl::StrCat("steady-", n, "-"), until);
+  }
+  const uint64_t completions = engine->Stats().tasks_done;
+  {
+    std::lock_guard lock(mu);
+    stop = true;
+  }
+  stop_cv.notify_all();
+  sampler.join();
+  if (rss.size() < 2) {
+    std::fprintf(stderr, "--steady: at least 120 seconds\n");
+    return 1;
+  }
+  const double after = *std::max_element(rss.begin() + 1, rss.end());
+  std::printf(
+      "steady minutes=%zu rss_mb_minute1=%.0f rss_mb_max_after=%.0f growth_pct=%.1f "
+      "completions=%llu\n",
+      rss.size(), rss[0], after, 100 * (after - rss[0]) / rss[0],
+      static_cast<unsigned long long>(completions));
+  return 0;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
+  mw::ReturnFreedMemory();  // as mw-dispatcher does
   CLI::App app{"scale_bench"};
   Config c;
   app.add_option("--items", c.items, "The largest job (10^4, 10^5, ... up to this)");
   app.add_option("--seconds", c.seconds, "Seconds of completions at each size");
-  app.add_option("--finish", c.finish, "The size answered to the end before its export");
+  app.add_option("--finish", c.finish, "The two-stage job answered to the end, then exported");
   app.add_option("--centres", c.centres, "Simulated centres");
   app.add_option("--workers", c.workers, "Workers per centre");
+  app.add_option("--steady", c.steady, "Seconds of jobs at full load, one after another");
   app.add_option("--dir", c.dir, "Where the databases go (default $TMPDIR)");
+  app.add_option("--keep", c.keep,
+                 "Keep the finished job's store here (used again when it is there)");
+  app.add_option("--load", c.load, "(internal) load this store until killed");
   CLI11_PARSE(app, argc, argv);
   spdlog::set_level(spdlog::level::err);  // held time on answers the bench sends at once
+  if (!c.load.empty()) return LoadUntilKilled(c);
   if (!c.dir.empty()) setenv("TMPDIR", c.dir.c_str(), 1);
   mw::testing::TempDir dir;
+  if (c.steady > 0) return Steady(c, dir.Sub("steady"));
 
+  const std::string self = std::filesystem::canonical("/proc/self/exe").string();
   std::vector<Size> sizes;
-  double finished_export = 0;
-  std::printf("%10s %9s %12s %9s %9s %14s %9s\n", "items", "ingest_s", "completions/s", "rss_mb",
-              "rows", "export_rows/s", "reopen_s");
+  std::printf("%10s %9s %9s %13s %7s %9s %14s %9s %7s\n", "items", "ingest_s", "settle_s",
+              "completions/s", "rss_mb", "rows", "export_rows/s", "reopen_s", "kill_s");
   for (uint64_t items = 10'000; items <= c.items; items *= 10) {
-    const Size s = Run(c, items, dir.Sub(absl::StrCat("n", items)));
+    const Size s = Run(c, items, dir.Sub(absl::StrCat("n", items)), self);
     std::filesystem::remove_all(dir.Sub(absl::StrCat("n", items)));  // 10^7 items take GBs
-    std::printf("%10llu %9.1f %12.0f %9.0f %9llu %14.0f %9.2f\n",
-                static_cast<unsigned long long>(s.items), s.ingest_s, s.rate, s.rss_mb,
-                static_cast<unsigned long long>(s.rows), s.export_rows_per_s, s.reopen_s);
+    std::printf("%10llu %9.1f %9.1f %13.0f %7.0f %9llu %14.0f %9.2f %7.2f\n",
+                static_cast<unsigned long long>(s.items), s.ingest_s, s.settle_s, s.rate, s.rss_mb,
+                static_cast<unsigned long long>(s.rows), s.export_rows_per_s, s.reopen_s, s.kill_s);
     std::fflush(stdout);
-    if (items == std::min(c.finish, c.items)) finished_export = s.export_rows_per_s;
     sizes.push_back(s);
   }
   if (sizes.empty()) {
     std::fprintf(stderr, "--items: at least 10000\n");
     return 1;
   }
+  const double exported = Finished(c, c.keep.empty() ? dir.Sub("finished") : c.keep);
   std::printf("scale rss_mb_max=%.0f rate_ratio=%.3f export_rows_per_s=%.0f\n",
-              mw::bench::PeakRssMb(), sizes.back().rate / sizes.front().rate, finished_export);
+              mw::bench::PeakRssMb(), sizes.back().rate / sizes.front().rate, exported);
   return 0;
 }

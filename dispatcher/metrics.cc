@@ -80,6 +80,10 @@ std::vector<prometheus::MetricFamily> DispatcherCollector::Collect() const {
       metrics::Single("mw_leases_without_timer",
                       "Live leases with no timer to expire them (always 0).", T::Gauge,
                       s.leases_without_timer),
+      metrics::Single("mw_lease_timers",
+                      "Lease timers armed: one per live lease; an answered or moved lease "
+                      "holds none.",
+                      T::Gauge, s.lease_timers),
       metrics::Single("mw_review_queue_depth", "Results waiting for a person to review them.",
                       T::Gauge, s.reviews_open),
       metrics::Single("mw_gold_answers_total", "Answers to check tasks.", T::Counter,

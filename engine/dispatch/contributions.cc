@@ -195,6 +195,7 @@ absl::StatusOr<v1::Receipt> ContributionRecorder::Count(
   if (on_time) {
     run->live_wages[centre_id] -= rate;
     --run->leased[pos];
+    p_.leases->Disarm(task_key, worker);
     p_.leases->Release(centre_id, worker);
   }
 

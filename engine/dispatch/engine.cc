@@ -668,6 +668,7 @@ EngineStats Engine::Stats() const {
     for (uint64_t l : run.leased) s.leases_active += l;
   }
   s.commit_groups = queue_->groups_written();
+  s.lease_timers = leases_.armed();
   // Every live lease must have a timer that fires no later than its expiry (the invariant the
   // reconciler restores after a restart). O(timers + slots): cheap at scrape intervals.
   const auto covered = leases_.CoverageCheck();

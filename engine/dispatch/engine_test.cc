@@ -368,6 +368,9 @@ TEST_F(EngineTest, AManagerMovesAnUnansweredTaskToAnotherWorker) {
   EXPECT_EQ(moved->assignment().epoch(), 2u);
   EXPECT_EQ(moved->assignment().item().index(), 0u);
   EXPECT_EQ(moved->spec().stage(), "label");
+  // w1's timer on the moved task went with it: one timer per live lease.
+  EXPECT_EQ(engine_->Stats().leases_active, 3u);
+  EXPECT_EQ(engine_->Stats().lease_timers, 3u);
   // A replay gives the same assignment; moving it again from w1 is refused.
   auto replay = engine_->Reassign("nairobi", move);
   ASSERT_TRUE(replay.ok());
@@ -400,6 +403,8 @@ TEST_F(EngineTest, AManagerMovesAnUnansweredTaskToAnotherWorker) {
   EXPECT_EQ(w4->assignments(0).item().index(), 0u);
   AnswerAll("nairobi", *w4);
   EXPECT_EQ(engine_->GetJob("job-1")->state(), v1::JOB_COMPLETED);
+  EXPECT_EQ(engine_->Stats().leases_active, 0u);
+  EXPECT_EQ(engine_->Stats().lease_timers, 0u);  // every lease answered: no timer is left
   // Item 0's verdict counts w2, w3 and w4, not w1's late "negative".
   EXPECT_EQ(Results("job-1").at(0), "positive");
   ledger::Auditor auditor;
@@ -587,6 +592,7 @@ TEST_F(EngineTest, HeartbeatKeepsALeaseAliveAndReportsLostOnes) {
   auto reply = engine_->Heartbeat("nairobi", hb);
   ASSERT_TRUE(reply.ok());
   EXPECT_THAT(reply->lost(), ElementsAre("job-1/label/99@w1"));
+  EXPECT_EQ(engine_->Stats().lease_timers, 1u);  // the heartbeat moved the timer
   clock_.AdvanceMs(2000);
   EXPECT_EQ(*engine_->ExpireLeases(), 0);
   clock_.AdvanceMs(Engine::Options().lease_ms);

@@ -26,31 +26,43 @@ int64_t LeaseTable::ExpiryFrom(int64_t now, const v1::SlotRecord& slot) const {
   return std::min(now + options_.lease_ms, Bound(slot));
 }
 
+std::string LeaseTable::SlotKey(const std::string& task_key, const std::string& worker) {
+  return absl::StrCat(task_key, absl::string_view("\0", 1), worker);
+}
+
 void LeaseTable::Arm(const std::string& task_key, const v1::SlotRecord& slot) {
-  timers_.push(Timer{slot.lease_expires_at_ms(), task_key, slot.worker(), slot.epoch()});
+  auto [it, fresh] = armed_.try_emplace(SlotKey(task_key, slot.worker()), 0);
+  if (!fresh) timers_.erase(Timer{it->second, task_key, slot.worker(), 0});
+  it->second = slot.lease_expires_at_ms();
+  timers_.insert(Timer{slot.lease_expires_at_ms(), task_key, slot.worker(), slot.epoch()});
+}
+
+void LeaseTable::Disarm(const std::string& task_key, const std::string& worker) {
+  auto it = armed_.find(SlotKey(task_key, worker));
+  if (it == armed_.end()) return;
+  timers_.erase(Timer{it->second, task_key, worker, 0});
+  armed_.erase(it);
 }
 
 std::vector<LeaseTable::Timer> LeaseTable::TakeDue(int64_t now) {
   std::vector<Timer> due;
-  while (!timers_.empty() && timers_.top().at_ms <= now) {
-    due.push_back(timers_.top());
-    timers_.pop();
+  while (!timers_.empty() && timers_.begin()->at_ms <= now) {
+    auto node = timers_.extract(timers_.begin());
+    armed_.erase(SlotKey(node.value().task_key, node.value().worker));
+    due.push_back(std::move(node.value()));
   }
   return due;
 }
 
 std::optional<int64_t> LeaseTable::NextExpiry() const {
   if (timers_.empty()) return std::nullopt;
-  return timers_.top().at_ms;
+  return timers_.begin()->at_ms;
 }
 
 std::function<bool(const std::string&, const v1::SlotRecord&)> LeaseTable::CoverageCheck() const {
   auto earliest = std::make_shared<absl::flat_hash_map<std::string, int64_t>>();
-  auto copy = timers_;
-  while (!copy.empty()) {
-    const Timer& t = copy.top();
+  for (const Timer& t : timers_) {
     earliest->try_emplace(absl::StrCat(t.task_key, "|", t.worker, "|", t.epoch), t.at_ms);
-    copy.pop();
   }
   return [earliest](const std::string& task_key, const v1::SlotRecord& slot) {
     auto it = earliest->find(absl::StrCat(task_key, "|", slot.worker(), "|", slot.epoch()));

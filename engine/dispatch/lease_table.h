@@ -4,8 +4,10 @@
 // an assignment may wait unopened after it was leased (schedule-to-start); and how long it may
 // take once opened (start-to-close). ExpiryFrom combines them; Arm sets a timer at a slot's
 // expiry, and TakeDue hands back the timers that fired. A timer is a hint, not the truth: the
-// slot's record decides (a heartbeat may have moved its expiry, an answer may have closed it),
-// so extending a lease just arms a later timer and the earlier one finds nothing to do.
+// slot's record decides (a heartbeat may have moved its expiry, an answer may have closed it).
+// Each slot (task and worker) has at most one timer: arming it again moves it, and Disarm
+// removes it when the lease ends otherwise, so the table holds what is live and nothing per
+// lease that is over.
 //
 // After a lease expires, the task waits RetryDelay before it is offered again (exponential
 // backoff with jitter) and is dead-lettered after max_attempts expiries.
@@ -14,6 +16,9 @@
 //   slot.set_lease_expires_at_ms(expires);
 //   leases.Arm(task_key, slot);
 //   leases.Hold(centre, worker);
+//   ...
+//   leases.Disarm(task_key, worker);  // answered
+//   leases.Release(centre, worker);
 //
 // Not thread-safe: the engine calls it under its lock.
 #ifndef MW_ENGINE_DISPATCH_LEASE_TABLE_H_
@@ -22,8 +27,8 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
-#include <queue>
 #include <random>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -48,7 +53,6 @@ class LeaseTable {
     std::string task_key;
     std::string worker;
     uint64_t epoch;
-    bool operator>(const Timer& o) const { return at_ms > o.at_ms; }
   };
 
   explicit LeaseTable(const Options& options);
@@ -59,8 +63,13 @@ class LeaseTable {
   // When a lease granted or renewed at `now` expires: one lease period on, within its Bound.
   int64_t ExpiryFrom(int64_t now, const microwork::v1::SlotRecord& slot) const;
 
-  // Sets a timer at the slot's lease_expires_at_ms for its worker and epoch of `task_key`.
+  // Sets the timer of `task_key`'s slot of slot.worker() at its lease_expires_at_ms, for its
+  // epoch: in place of the one it had, if any.
   void Arm(const std::string& task_key, const microwork::v1::SlotRecord& slot);
+  // Removes the timer of `task_key`'s slot of `worker` (none: nothing happens).
+  void Disarm(const std::string& task_key, const std::string& worker);
+  // Timers armed now: one per live lease, at most.
+  size_t armed() const { return timers_.size(); }
   // Removes and returns the timers due at `now`, earliest first.
   std::vector<Timer> TakeDue(int64_t now);
   // When the next timer fires, or nullopt when none is armed.
@@ -87,9 +96,18 @@ class LeaseTable {
 
  private:
   static std::string WorkerKey(const std::string& centre, const std::string& worker);
+  static std::string SlotKey(const std::string& task_key, const std::string& worker);
+  struct Earlier {
+    bool operator()(const Timer& a, const Timer& b) const {
+      if (a.at_ms != b.at_ms) return a.at_ms < b.at_ms;
+      if (a.task_key != b.task_key) return a.task_key < b.task_key;
+      return a.worker < b.worker;
+    }
+  };
 
   const Options options_;
-  std::priority_queue<Timer, std::vector<Timer>, std::greater<Timer>> timers_;
+  std::set<Timer, Earlier> timers_;                  // earliest first
+  absl::flat_hash_map<std::string, int64_t> armed_;  // SlotKey -> its timer's at_ms
   absl::flat_hash_map<std::string, uint32_t> by_centre_;
   absl::flat_hash_map<std::string, uint32_t> by_worker_;  // "centre/worker"
   std::mt19937_64 jitter_;

@@ -45,7 +45,7 @@ TEST(LeaseTableTest, ALeaseRunsOnePeriodWithinItsScheduleToStartOrStartToCloseBo
   EXPECT_EQ(no_bounds.ExpiryFrom(10, opened), 1'010);
 }
 
-TEST(LeaseTableTest, TimersFireInOrderOnceAndAnExtensionArmsALaterOne) {
+TEST(LeaseTableTest, TimersFireInOrderOnceAndAnExtensionMovesTheTimer) {
   LeaseTable leases(ThreeClocks());
   EXPECT_EQ(leases.NextExpiry(), std::nullopt);
   v1::SlotRecord a = Slot("amina", 1, 0);
@@ -57,16 +57,52 @@ TEST(LeaseTableTest, TimersFireInOrderOnceAndAnExtensionArmsALaterOne) {
   EXPECT_EQ(leases.NextExpiry(), 100);
   a.set_lease_expires_at_ms(500);  // a heartbeat moved it
   leases.Arm("task-a", a);
+  EXPECT_EQ(leases.armed(), 2u);
 
   EXPECT_TRUE(leases.TakeDue(99).empty());
   std::vector<LeaseTable::Timer> due = leases.TakeDue(300);
-  ASSERT_EQ(due.size(), 2u);
+  ASSERT_EQ(due.size(), 1u);
   EXPECT_EQ(due[0].task_key, "task-b");
+  EXPECT_EQ(due[0].worker, "otieno");
   EXPECT_EQ(due[0].epoch, 2u);
-  EXPECT_EQ(due[1].task_key, "task-a");
-  EXPECT_EQ(due[1].at_ms, 300);
+  EXPECT_EQ(due[0].at_ms, 100);
   EXPECT_TRUE(leases.TakeDue(300).empty());  // each fires once
   EXPECT_EQ(leases.NextExpiry(), 500);
+  due = leases.TakeDue(500);
+  ASSERT_EQ(due.size(), 1u);
+  EXPECT_EQ(due[0].task_key, "task-a");
+  EXPECT_EQ(due[0].at_ms, 500);
+  EXPECT_EQ(leases.armed(), 0u);
+  EXPECT_EQ(leases.NextExpiry(), std::nullopt);
+}
+
+TEST(LeaseTableTest, ItHoldsOneTimerPerLiveLeaseAndNoneOnceALeaseIsAnswered) {
+  LeaseTable leases(ThreeClocks());
+  // A thousand leases, each extended by three heartbeats, two workers on each task.
+  for (int beat = 1; beat <= 4; ++beat) {
+    for (int t = 0; t < 500; ++t) {
+      for (const char* worker : {"amina", "otieno"}) {
+        v1::SlotRecord slot = Slot(worker, 1, 0);
+        slot.set_lease_expires_at_ms(1'000 * beat + t);
+        leases.Arm("task-" + std::to_string(t), slot);
+      }
+    }
+  }
+  EXPECT_EQ(leases.armed(), 1000u);
+  EXPECT_EQ(leases.NextExpiry(), 4'000);
+  // Amina answers everything: her timers go; Otieno's stay, at their last expiry.
+  for (int t = 0; t < 500; ++t) leases.Disarm("task-" + std::to_string(t), "amina");
+  leases.Disarm("task-0", "amina");      // again: nothing happens
+  leases.Disarm("task-none", "otieno");  // never armed: nothing happens
+  EXPECT_EQ(leases.armed(), 500u);
+  std::vector<LeaseTable::Timer> due = leases.TakeDue(4'000 + 499);
+  ASSERT_EQ(due.size(), 500u);
+  for (int t = 0; t < 500; ++t) {
+    EXPECT_EQ(due[t].task_key, "task-" + std::to_string(t));
+    EXPECT_EQ(due[t].worker, "otieno");
+    EXPECT_EQ(due[t].at_ms, 4'000 + t);
+  }
+  EXPECT_EQ(leases.armed(), 0u);
 }
 
 TEST(LeaseTableTest, CoverageCheckFindsALeaseNoTimerWillExpire) {

@@ -219,6 +219,7 @@ absl::StatusOr<v1::ReassignReply> Engine::Reassign(const std::string& centre_id,
         // exposure stay as they are: the same centre holds the task.
         held->set_state(v1::SLOT_SKIPPED);
         leases_.Move(centre_id, from, r.to_worker());
+        leases_.Disarm(catalogue_.KeyOf(task), from);
         v1::SlotRecord* slot = AddSlot(&task, centre_id, r.to_worker(), clock_->NowMs(), batch);
         MW_RETURN_IF_ERROR(FillAssignment(*run, task, *slot, reply->mutable_assignment()));
         FillSpec(*run, *stage, reply->mutable_spec());

@@ -27,6 +27,7 @@ struct EngineStats {
   uint64_t reviews_open = 0;          // results waiting for a person
   uint64_t overlap_extensions = 0;    // answers added by dynamic overlap
   uint64_t leases_without_timer = 0;  // live leases no timer will expire: must always be 0
+  uint64_t lease_timers = 0;          // timers armed: one per live lease, none for one that ended
   uint64_t tasks_done = 0;            // verdicts, over every job since start-up
   uint64_t retries = 0;               // tasks offered again after an expired lease
   uint64_t dead_tasks = 0;            // tasks in the dead-letter state now

@@ -6,6 +6,7 @@
 #include <rocksdb/table.h>
 #include <rocksdb/utilities/checkpoint.h>
 #include <rocksdb/write_batch.h>
+#include <rocksdb/write_buffer_manager.h>
 
 #include <cstring>
 
@@ -131,13 +132,30 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& dir, Schem
   // Recovery after kill -9 replays the write-ahead log; bounding it (the families holding the
   // oldest log are flushed first) bounds how long a restart takes under load.
   db_options.max_total_wal_size = 64 << 20;
+  // Memory independent of how much is stored: the memtables of all families share one budget
+  // (the largest is flushed when it is spent), and the index and filter blocks of the tables on
+  // disk, which grow with the data, live in the block cache instead of beside it. Indexes and
+  // filters are partitioned, so a large table's are read in pieces rather than whole.
+  auto cache = rocksdb::NewLRUCache(options.block_cache_bytes);
+  db_options.write_buffer_manager =
+      std::make_shared<rocksdb::WriteBufferManager>(options.memtable_bytes);
   rocksdb::BlockBasedTableOptions table;
-  table.block_cache = rocksdb::NewLRUCache(options.block_cache_bytes);
+  table.block_cache = cache;
+  table.cache_index_and_filter_blocks = true;
+  table.cache_index_and_filter_blocks_with_high_priority = true;
+  table.pin_top_level_index_and_filter = true;
+  table.pin_l0_filter_and_index_blocks_in_cache = true;
+  table.index_type = rocksdb::BlockBasedTableOptions::kTwoLevelIndexSearch;
+  table.partition_filters = true;
   // Most point reads are existence checks of ids that are new (idempotency keys, transfer ids,
   // result ids): bloom filters, on disk and in the memtable, answer those without a search.
   table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
   rocksdb::ColumnFamilyOptions cf_options(db_options);
   cf_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  // Small memtables per family: with some thirty families, each memtable's bloom filter (a
+  // share of its size, allocated whole) and arena blocks add up; the shared budget above, not
+  // this, decides when to flush.
+  cf_options.write_buffer_size = 16 << 20;
   cf_options.memtable_whole_key_filtering = true;
   cf_options.memtable_prefix_bloom_size_ratio = 0.05;
 

@@ -103,7 +103,11 @@ class Store {
  public:
   struct Options {
     bool create_if_missing = true;
+    // Blocks read from disk, with the tables' indexes and filters.
     size_t block_cache_bytes = 64 << 20;
+    // Every family's memtables together (the write-ahead log's bound, max_total_wal_size, is
+    // the other limit on what is held before a flush).
+    size_t memtable_bytes = 128 << 20;
   };
 
   // Opens (creating when allowed) the database in `dir` with the families of `schema`.
