@@ -1,10 +1,10 @@
 // scale_bench: one dispatcher's engine (in process, on RocksDB) carrying jobs of growing size:
 // 10^4, 10^5, 10^6 and 10^7 items (up to --items). For each size, in a fresh store: the job is
 // submitted (ingest time), the store settles (its flushes and compactions done), centres lease
-// and answer for --seconds (durable completions per second, resident memory after), the
-// finished part is exported (rows per second), the engine is closed and opened again (seconds
-// until it serves), and a second process loads it, is killed with SIGKILL mid-load, and the
-// engine is opened again (seconds until it serves a lease).
+// and answer for --seconds (durable completions per second: the median of three stretches;
+// resident memory after), the finished part is exported (rows per second), the engine is
+// closed and opened again (seconds until it serves), and a second process loads it, is killed
+// with SIGKILL mid-load, and the engine is opened again (seconds until it serves a lease).
 //
 // Then a job of --finish items through two stages (check, then tone) is answered to the end and
 // exported the way an operator does it: the real mw-dispatcher serves the store and the real `mw`
@@ -234,7 +234,18 @@ Size Run(const Config& c, uint64_t items, const std::string& dir, const std::str
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   s.settle_s = Seconds(settle_start, SteadyClock::now());
-  s.rate = Complete(engine.get(), c, "", For(c.seconds));
+  // The median of three stretches: one noisy second on a shared machine moves it less.
+  // (A job answered to the end within a stretch ends the stretches.)
+  std::vector<double> rates;
+  for (int stretch = 0; stretch < 3; ++stretch) {
+    const uint64_t done = engine->Stats().tasks_done;
+    const double rate =
+        Complete(engine.get(), c, absl::StrCat("s", stretch, "-"), For(c.seconds / 3));
+    if (engine->Stats().tasks_done == done) break;
+    rates.push_back(rate);
+  }
+  std::sort(rates.begin(), rates.end());
+  s.rate = rates.empty() ? 0 : rates[rates.size() / 2];
   s.rss_mb = mw::bench::RssMb();
   const auto export_start = SteadyClock::now();
   const absl::Status exported = engine->ExportResults(job, [&](const auto&) {

@@ -333,12 +333,13 @@ absl::Status ExportShapes(const std::string& job_id, const std::string& format,
     }
     for (const auto& child : r.children()) yolo(child);
   };
-  v1::ResultRecord rec;
-  while (reader->Read(&rec)) {
-    if (format == "coco") {
-      images += coco.Add(rec);
-    } else {
-      yolo(rec);
+  for (v1::ResultPage page; reader->Read(&page);) {
+    for (const v1::ResultRecord& rec : page.results()) {
+      if (format == "coco") {
+        images += coco.Add(rec);
+      } else {
+        yolo(rec);
+      }
     }
   }
   if (absl::Status s = rpc::FromGrpcStatus(reader->Finish()); !s.ok()) return fail(s);
@@ -382,7 +383,7 @@ absl::Status Export(const std::string& job_id, const std::string& format, const 
   req.set_job_id(job_id);
   auto ctx = client->LongContext();
   auto reader = client->ops().ExportResults(ctx.get(), req);
-  v1::ResultRecord rec;
+  v1::ResultPage page;
   uint64_t rows = 0;
   bool header = false;
   if (format == "conll") out << kConllStart;
@@ -410,17 +411,17 @@ absl::Status Export(const std::string& job_id, const std::string& format, const 
     ++rows;
     for (const auto& child : r.children()) label_studio(child);
   };
-  while (reader->Read(&rec)) {
+  auto write = [&](const v1::ResultRecord& rec) {
     if (format == "label-studio") {
       label_studio(rec);  // pieces follow their parent as tasks of their own
-      continue;
+      return;
     }
     if (format == "conll") {
       // Items without a spans verdict (stopped before it) have no words to tag.
       spans = spans || HasSpansVerdict(rec, stage);
       if (WriteConllItem(rec, stage, &out)) ++rows;
       for (const auto& child : rec.children()) rows += WriteConllItem(child, stage, &out) ? 1 : 0;
-      continue;
+      return;
     }
     if (format == "csv") {
       // Pieces flatten into rows of their own after their parent's, with both ids.
@@ -433,6 +434,9 @@ absl::Status Export(const std::string& job_id, const std::string& format, const 
       out << RowJson(rec).dump() << "\n";
     }
     ++rows;
+  };
+  while (reader->Read(&page)) {
+    for (const v1::ResultRecord& rec : page.results()) write(rec);
   }
   MW_RETURN_IF_ERROR(rpc::FromGrpcStatus(reader->Finish()));
   if (format == "label-studio") out << "\n]\n";
@@ -462,9 +466,8 @@ absl::Status ExportAnswers(const std::string& job_id, const std::string& format,
     out << "task,stage,item,worker,centre,answer,skipped,active_seconds,credited_seconds,"
            "wage_minor,currency,late,counted,check,check_correct,withheld,answered_at_ms\n";
   }
-  v1::AnswerRow a;
   uint64_t rows = 0;
-  while (reader->Read(&a)) {
+  auto write = [&](const v1::AnswerRow& a) {
     const std::string answer =
         a.answer().skipped() ? a.answer().skip_reason() : AnswerText(a.answer());
     if (format == "csv") {
@@ -500,6 +503,9 @@ absl::Status ExportAnswers(const std::string& job_id, const std::string& format,
       out << j.dump() << "\n";
     }
     ++rows;
+  };
+  for (v1::AnswerPage page; reader->Read(&page);) {
+    for (const v1::AnswerRow& a : page.answers()) write(a);
   }
   MW_RETURN_IF_ERROR(rpc::FromGrpcStatus(reader->Finish()));
   return Publish(&out, tmp, out_path, rows, "answers");

@@ -180,7 +180,9 @@ absl::StatusOr<std::vector<qa::PairVote>> JobComparisons(const RankOpts& o, cons
   results.set_job_id(o.job);
   auto results_ctx = client->LongContext();
   auto rows = client->ops().ExportResults(results_ctx.get(), results);
-  for (v1::ResultRecord rec; rows->Read(&rec);) name(rec);
+  for (v1::ResultPage page; rows->Read(&page);) {
+    for (const v1::ResultRecord& rec : page.results()) name(rec);
+  }
   MW_RETURN_IF_ERROR(rpc::FromGrpcStatus(rows->Finish()));
   MW_RETURN_IF_ERROR(bad);
   std::vector<qa::PairVote> votes;
@@ -188,20 +190,22 @@ absl::StatusOr<std::vector<qa::PairVote>> JobComparisons(const RankOpts& o, cons
   answers.set_job_id(o.job);
   auto answers_ctx = client->LongContext();
   auto reader = client->ops().ExportAnswers(answers_ctx.get(), answers);
-  for (v1::AnswerRow a; reader->Read(&a);) {
-    if (a.stage() != stage || a.answer().skipped() || !a.answer().has_pick() ||
-        a.item_index() >= dispatch::kGoldItemBase) {  // a check task compares no one's versions
-      continue;
+  for (v1::AnswerPage page; reader->Read(&page);) {
+    for (const v1::AnswerRow& a : page.answers()) {
+      if (a.stage() != stage || a.answer().skipped() || !a.answer().has_pick() ||
+          a.item_index() >= dispatch::kGoldItemBase) {  // a check task compares no one's versions
+        continue;
+      }
+      auto it = names.find(a.item_index());
+      if (it == names.end()) {
+        ++*unnamed;
+        continue;
+      }
+      votes.push_back({.worker = a.worker(),
+                       .a = it->second.first,
+                       .b = it->second.second,
+                       .a_won = a.answer().pick().winner() == "a"});
     }
-    auto it = names.find(a.item_index());
-    if (it == names.end()) {
-      ++*unnamed;
-      continue;
-    }
-    votes.push_back({.worker = a.worker(),
-                     .a = it->second.first,
-                     .b = it->second.second,
-                     .a_won = a.answer().pick().winner() == "a"});
   }
   MW_RETURN_IF_ERROR(rpc::FromGrpcStatus(reader->Finish()));
   return votes;

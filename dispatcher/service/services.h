@@ -60,9 +60,9 @@ class OperatorServiceImpl final : public v1::OperatorService::Service {
   grpc::Status WatchJob(grpc::ServerContext* context, const v1::GetJobRequest* request,
                         grpc::ServerWriter<v1::JobEvent>* writer) override;
   grpc::Status ExportResults(grpc::ServerContext* context, const v1::ExportResultsRequest* request,
-                             grpc::ServerWriter<v1::ResultRecord>* writer) override;
+                             grpc::ServerWriter<v1::ResultPage>* writer) override;
   grpc::Status ExportAnswers(grpc::ServerContext* context, const v1::ExportAnswersRequest* request,
-                             grpc::ServerWriter<v1::AnswerRow>* writer) override;
+                             grpc::ServerWriter<v1::AnswerPage>* writer) override;
   grpc::Status AddCentre(grpc::ServerContext* context, const v1::AddCentreRequest* request,
                          v1::AddCentreReply* reply) override;
   grpc::Status RotateCentreCredential(grpc::ServerContext* context,

@@ -181,12 +181,13 @@ class Engine : private JobIntake {
   // Streams the job's merged results in input order; stops early when `sink` returns false.
   // Both exports first wait until every change made before the call is durable, so they hold
   // at least what GetJob and WatchJob had reported.
+  // `sink` may keep the row it is given (move from it).
   [[nodiscard]] absl::Status ExportResults(
-      const std::string& job_id, const std::function<bool(const v1::ResultRecord&)>& sink) const;
+      const std::string& job_id, const std::function<bool(v1::ResultRecord&&)>& sink) const;
   // Streams every recorded answer of the job (AnswerRow), in task order then worker; stops early
   // when `sink` returns false. NOT_FOUND for an unknown job.
-  [[nodiscard]] absl::Status ExportAnswers(
-      const std::string& job_id, const std::function<bool(const v1::AnswerRow&)>& sink) const;
+  [[nodiscard]] absl::Status ExportAnswers(const std::string& job_id,
+                                           const std::function<bool(v1::AnswerRow&&)>& sink) const;
 
   // The review queue, oldest first; `job_id` empty for every job.
   [[nodiscard]] absl::StatusOr<std::vector<v1::Review>> ListReviews(const std::string& job_id,

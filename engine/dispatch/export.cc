@@ -161,7 +161,7 @@ std::optional<v1::ResultRecord> Engine::RowOf(const std::string& job_id,
 }
 
 absl::Status Engine::ExportResults(const std::string& job_id,
-                                   const std::function<bool(const v1::ResultRecord&)>& sink) const {
+                                   const std::function<bool(v1::ResultRecord&&)>& sink) const {
   std::vector<StageRun> flow;
   v1::MergeStage merge;
   std::string ended;
@@ -202,7 +202,8 @@ absl::Status Engine::ExportResults(const std::string& job_id,
     return c->status();
   };
   if (merge.mode() != v1::GROUP_BY_KEY && merge.mode() != v1::PICK_WINNER) {
-    return each_row([&](v1::ResultRecord row) -> absl::StatusOr<bool> { return sink(row); });
+    return each_row(
+        [&](v1::ResultRecord row) -> absl::StatusOr<bool> { return sink(std::move(row)); });
   }
 
   // By key: first the keys in the order they appear and their items (the winner's, for
@@ -262,13 +263,13 @@ absl::Status Engine::ExportResults(const std::string& job_id,
       merged->clear_answer();
       merged->set_votes(0);
     }
-    if (!sink(*merged)) return absl::OkStatus();
+    if (!sink(*std::move(merged))) return absl::OkStatus();
   }
   return absl::OkStatus();
 }
 
 absl::Status Engine::ExportAnswers(const std::string& job_id,
-                                   const std::function<bool(const v1::AnswerRow&)>& sink) const {
+                                   const std::function<bool(v1::AnswerRow&&)>& sink) const {
   uint64_t seen = 0;
   {
     absl::MutexLock l(&mu_);
@@ -314,7 +315,7 @@ absl::Status Engine::ExportAnswers(const std::string& job_id,
         snapshot.get());
     if (!found.ok() && !absl::IsNotFound(found)) return found;
     row.set_withheld(found.ok() && held.dispute() != v1::DISPUTE_RESTORED);
-    if (!sink(row)) return absl::OkStatus();
+    if (!sink(std::move(row))) return absl::OkStatus();
   }
   return c->status();
 }

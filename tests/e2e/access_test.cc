@@ -197,7 +197,7 @@ TEST_F(AccessTest, EveryDeniedCallIsRefusedAndChangesNothing) {
   };
   auto export_results = [&](grpc::ClientContext* c) {
     auto reader = ops_->ExportResults(c, exp);
-    v1::ResultRecord r;
+    v1::ResultPage r;
     while (reader->Read(&r)) {
     }
     return reader->Finish();

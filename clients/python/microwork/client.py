@@ -498,8 +498,9 @@ class Client:
 
     def result_records(self, job_id: str) -> Iterator[dispatch_pb2.ResultRecord]:
         """The job's results as the dispatcher streams them (pieces nested in their parent)."""
-        return self._stream(self._ops.ExportResults,
-                            services_pb2.ExportResultsRequest(job_id=job_id))
+        for page in self._stream(self._ops.ExportResults,
+                                 services_pb2.ExportResultsRequest(job_id=job_id)):
+            yield from page.results
 
     def results(self, job_id: str) -> Iterator[Dict[str, Any]]:
         """One dict per row of `mw results export --format csv`, typed (exports.result_rows)."""
@@ -514,8 +515,9 @@ class Client:
         return exports.frame(rows, columns)
 
     def answer_rows(self, job_id: str) -> Iterator[dispatch_pb2.AnswerRow]:
-        return self._stream(self._ops.ExportAnswers,
-                            services_pb2.ExportAnswersRequest(job_id=job_id))
+        for page in self._stream(self._ops.ExportAnswers,
+                                 services_pb2.ExportAnswersRequest(job_id=job_id)):
+            yield from page.answers
 
     def answers(self, job_id: str) -> Iterator[Dict[str, Any]]:
         """Every answer: task, stage, item, worker (a pseudonym), centre, answer, seconds, pay
