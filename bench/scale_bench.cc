@@ -23,7 +23,8 @@
 //   steady minutes=N rss_mb_minute1=A rss_mb_max_after=B growth_pct=G completions=C
 //
 //   build/bin/scale_bench [--items 10000000] [--finish 1000000] [--seconds 10]
-//                         [--centres 4] [--workers 20] [--steady 0] [--keep DIR]
+//                         [--centres 4] [--workers 20] [--steady 0 [--minute 60]]
+//                         [--keep DIR]
 //
 // --keep DIR keeps the finished job's store in DIR and, when it is there already, exports that
 // one instead of answering a new job to the end (minutes saved on a second run).
@@ -67,7 +68,8 @@ struct Config {
   int centres = 4;
   int workers = 20;  // per centre
   int per_worker = 25;
-  double steady = 0;  // seconds of the steady run; 0: the sizes
+  double steady = 0;   // seconds of the steady run; 0: the sizes
+  double minute = 60;  // seconds between the steady run's samples
   std::string dir;
   std::string load;  // the child's mode: load the store in this directory until killed
   std::string keep;  // the finished job's store: kept here, and used again when it is here
@@ -155,8 +157,18 @@ v1::LeaseReply LeaseOnce(mw::dispatch::Engine* engine, const Config& c, int i,
   return leased.ok() ? *std::move(leased) : v1::LeaseReply();
 }
 
+// Whether a job still leases.
+bool AnyRunning(const mw::dispatch::Engine& engine) {
+  for (const v1::Job& job : engine.ListJobs()) {
+    if (job.state() == v1::JOB_RUNNING) return true;
+  }
+  return false;
+}
+
 // Centres lease for their workers and answer everything until `until` returns true or nothing
-// is left. Returns durable completions per second.
+// is left. A centre whose lease comes back empty while a job still runs (the fair-share rule
+// leaving the next tasks to a centre that is behind) asks again shortly, as an agent does.
+// Returns durable completions per second.
 double Complete(mw::dispatch::Engine* engine, const Config& c, const std::string& tag,
                 const std::function<bool()>& until) {
   const std::vector<std::string> centres = AddCentres(engine, c);
@@ -167,7 +179,11 @@ double Complete(mw::dispatch::Engine* engine, const Config& c, const std::string
     threads.emplace_back([&, i] {
       for (uint64_t round = 0; !until(); ++round) {
         v1::LeaseReply leased = LeaseOnce(engine, c, i, absl::StrCat(tag, centres[i], "-", round));
-        if (leased.assignments().empty()) return;
+        if (leased.assignments().empty()) {
+          if (!AnyRunning(*engine)) return;
+          std::this_thread::sleep_for(std::chrono::milliseconds(20));
+          continue;
+        }
         if (!engine->SubmitResults(centres[i], mw::bench::AnswerAll(leased)).ok()) return;
       }
     });
@@ -385,10 +401,12 @@ int Steady(const Config& c, const std::string& dir) {
   std::vector<double> rss;  // at the end of each minute
   std::thread sampler([&] {
     std::unique_lock lock(mu);
-    for (int minute = 1; minute * 60.0 <= c.steady; ++minute) {
-      if (stop_cv.wait_for(lock, std::chrono::seconds(60), [&] { return stop; })) return;
+    const auto minute = std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+        std::chrono::duration<double>(c.minute));
+    for (int m = 1; m * c.minute <= c.steady; ++m) {
+      if (stop_cv.wait_for(lock, minute, [&] { return stop; })) return;
       rss.push_back(mw::bench::RssMb());
-      std::printf("minute %3d rss_mb=%.0f completions=%llu\n", minute, rss.back(),
+      std::printf("minute %3d rss_mb=%.0f completions=%llu\n", m, rss.back(),
                   static_cast<unsigned long long>(engine->Stats().tasks_done));
       std::fflush(stdout);
     }
@@ -406,7 +424,7 @@ int Steady(const Config& c, const std::string& dir) {
   stop_cv.notify_all();
   sampler.join();
   if (rss.size() < 2) {
-    std::fprintf(stderr, "--steady: at least 120 seconds\n");
+    std::fprintf(stderr, "--steady: at least two minutes (--minute seconds each)\n");
     return 1;
   }
   const double after = *std::max_element(rss.begin() + 1, rss.end());
@@ -430,6 +448,7 @@ int main(int argc, char** argv) {
   app.add_option("--centres", c.centres, "Simulated centres");
   app.add_option("--workers", c.workers, "Workers per centre");
   app.add_option("--steady", c.steady, "Seconds of jobs at full load, one after another");
+  app.add_option("--minute", c.minute, "Seconds between the steady run's samples (a quick try)");
   app.add_option("--dir", c.dir, "Where the databases go (default $TMPDIR)");
   app.add_option("--keep", c.keep,
                  "Keep the finished job's store here (used again when it is there)");

@@ -179,6 +179,38 @@ TEST_F(EngineTest, ContendedWorkIsSharedByWeightAndTheSharesAreReported) {
   EXPECT_EQ(all->assignments_size(), 4);
 }
 
+// A centre the fair-share rule holds back is not short of work: counting it short made the
+// centres hold each other back for good once one job's tail had left them all short, and every
+// lease call of the next job then got one task.
+TEST_F(EngineTest, AfterOneJobsTailTheNextJobIsLeasedInFull) {
+  AddCentre("nairobi", {"n1", "n2"}, 600, 1);
+  AddCentre("kampala", {"k1", "k2"}, 600, 1);
+  std::string one = kContract;
+  one.replace(one.find("overlap: 3"), 10, "overlap: 1");
+  ASSERT_TRUE(Submit(one).ok());
+  // Three tasks: Nairobi takes them all; both centres then find nothing and are short of work.
+  auto first = Lease("nairobi", "n1", 3, "n-1");
+  ASSERT_EQ(first->assignments_size(), 3);
+  AnswerAll("nairobi", *first);
+  ASSERT_EQ(Lease("nairobi", "n1", 3, "n-2")->assignments_size(), 0);
+  ASSERT_EQ(Lease("kampala", "k1", 3, "k-1")->assignments_size(), 0);
+
+  std::string rows = "id,text\\n";
+  for (int i = 0; i < 40; ++i) absl::StrAppend(&rows, i, ",fine\\n");
+  std::string forty = one;
+  const std::string three = "id,text\\n1,great\\n2,awful\\n3,fine\\n";
+  forty.replace(forty.find(three), three.size(), rows);
+  auto second = Submit(forty, "forty");
+  ASSERT_TRUE(second.ok()) << second.status();
+  ASSERT_EQ(second->job().items(), 40u);
+  // Kampala is still counted short: Nairobi gets one task, then is held back for it.
+  EXPECT_EQ(Lease("nairobi", "n2", 10, "n-3")->assignments_size(), 1);
+  // Kampala gets what it asks for; so does Nairobi next, both short of nothing now.
+  EXPECT_EQ(Lease("kampala", "k2", 10, "k-2")->assignments_size(), 10);
+  EXPECT_EQ(Lease("nairobi", "n2", 10, "n-4")->assignments_size(), 10);
+  EXPECT_EQ(Lease("kampala", "k2", 10, "k-3")->assignments_size(), 10);
+}
+
 // Heartbeats keep a lease alive, but not forever: an assignment nobody opened is offered
 // elsewhere after schedule-to-start, and one opened runs at most start-to-close. The start is
 // kept durably: it still bounds the lease after a restart.

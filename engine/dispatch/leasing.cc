@@ -71,7 +71,8 @@ absl::StatusOr<v1::LeaseReply> Engine::Lease(const std::string& centre_id,
             for (JobRun* run : now_waiting) Touch(run);
             now_waiting.clear();
             if (pick.task == nullptr) {  // nothing this worker may do now
-              short_of_work = true;
+              // Short of work, unless the work there was is kept for a centre behind this one.
+              short_of_work = short_of_work || !pick.held_back;
               break;
             }
             JobRun* run = pick.run;

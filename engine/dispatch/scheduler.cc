@@ -41,10 +41,14 @@ absl::StatusOr<Scheduler::Pick> Scheduler::Next(const std::vector<JobRun*>& orde
                                                 const v1::WorkerOnDuty& worker,
                                                 const v1::WorkerCredit& credit, int64_t now,
                                                 Batch* batch, std::vector<JobRun*>* now_waiting) {
+  bool held_back = false;
   for (JobRun* run : order) {
     if (run->progress.state() != v1::JOB_RUNNING) continue;
     if (run->deadline_ms != 0 && now >= run->deadline_ms) continue;  // stops soon
-    if (!FairShareAllows(*run, centre_id, now)) continue;
+    if (!FairShareAllows(*run, centre_id, now)) {
+      held_back = true;
+      continue;
+    }
     bool unaffordable = false;
     MW_ASSIGN_OR_RETURN(TaskRun * task,
                         NextIn(run, centre_id, worker, credit, now, batch, &unaffordable));
@@ -62,7 +66,7 @@ absl::StatusOr<Scheduler::Pick> Scheduler::Next(const std::vector<JobRun*>& orde
       spdlog::warn("event=budget_exhausted job={}", run->record.job().id());
     }
   }
-  return Pick{};
+  return Pick{.held_back = held_back};
 }
 
 void Scheduler::EndCall(const std::string& centre_id, bool short_of_work, int64_t now) {

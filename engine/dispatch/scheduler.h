@@ -5,14 +5,16 @@
 // past their daily cap, and nothing whose wage the escrow cannot keep. A newcomer on a stage
 // with training gets its check (gold) tasks until they pass; everyone else gets a check task at
 // the stage's cadence. While some centre is short of work, each job leases to the centres in
-// proportion to their weights (fair share).
+// proportion to their weights (fair share). A centre held back by that rule is not short of
+// work itself: there was work, kept for a centre behind it. (Counting it short made every
+// centre hold back every other after one job's tail: each lease call then got one task.)
 //
 //   Scheduler scheduler(&jobs, &centres, &workers, &pay, window_ms);
 //   std::vector<JobRun*> order = scheduler.ServingOrder();
 //   MW_ASSIGN_OR_RETURN(auto pick, scheduler.Next(order, centre, worker, credit, now, &batch,
 //                                                &waiting));
 //   ...
-//   scheduler.EndCall(centre, /*short_of_work=*/pick.task == nullptr, now);
+//   scheduler.EndCall(centre, /*short_of_work=*/pick.task == nullptr && !pick.held_back, now);
 //
 // Not thread-safe: the engine holds its lock around every call.
 #ifndef MW_ENGINE_DISPATCH_SCHEDULER_H_
@@ -56,6 +58,8 @@ class Scheduler {
   struct Pick {
     JobRun* run = nullptr;
     TaskRun* task = nullptr;  // nullptr: nothing this worker may do now
+    // With no task: some job had work the fair-share rule kept for a centre behind this one.
+    bool held_back = false;
   };
   // The next task `worker` of `centre_id` may do, within what `credit` allows, from the running
   // jobs of `order` not past their deadline, under the fair-share rule. Taking an item's first

@@ -67,6 +67,7 @@ def main():
         ("--seconds 40", "--seconds 4"),
         ("--rows 1000000", "--rows 2000"),
         ("--items 10000000 --finish 1000000", "--items 10000 --finish 10000 --seconds 1"),
+        ("--steady 1800 --items 1000000", "--steady 4 --minute 1 --items 10000"),
         ("--files 4", "--files 1 --link-bytes-per-second 50000000"),
     ]
     figures = []
