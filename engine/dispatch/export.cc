@@ -182,14 +182,40 @@ absl::Status Engine::ExportResults(const std::string& job_id,
   auto snapshot = store_->GetSnapshot();
   // Finished items in input order. Items are keyed in index order and split items come first;
   // their verdicts are read alongside (SequentialFlow).
+  //
+  // Every item enters the stages straight after the split, the first step among them, and is
+  // finished only once each of those has its verdict. So unless the job stopped early (then
+  // every item is listed, finished or not), the items are taken from the first step's verdicts:
+  // a partly done job's export reads what got that far, not every item of the job.
   auto each_row =
       [&](const std::function<absl::StatusOr<bool>(v1::ResultRecord)>& f) -> absl::Status {
     SequentialFlow verdicts(store_.get(), job_id, snapshot.get());
     const ReplaySource source = verdicts.Source();
     auto c = store_->Scan(Cf::kItems, keys::JobPrefix(job_id), snapshot.get());
-    for (; c->Valid(); c->Next()) {
+    std::unique_ptr<storage::Cursor> firsts;
+    if (ended.empty()) {
+      firsts = store_->Scan(Cf::kOutputs, keys::StagePrefix(job_id, flow[0].key), snapshot.get());
+    }
+    uint64_t wanted = 0;  // with `firsts`: the item its verdict is of
+    for (;; firsts != nullptr ? firsts->Next() : c->Next()) {
+      if (firsts != nullptr) {
+        if (!firsts->Valid()) return firsts->status();
+        std::optional<keys::TaskKey> at = keys::ParseTask(firsts->key());
+        if (!at.has_value()) return absl::DataLossError("malformed output key");
+        if (IsPiece(at->item)) continue;
+        wanted = at->item;
+        c->SkipTo(keys::Item(job_id, wanted));
+      }
+      if (!c->Valid()) {
+        MW_RETURN_IF_ERROR(c->status());
+        if (firsts == nullptr) return absl::OkStatus();
+        return absl::DataLossError(absl::StrCat("a verdict of item ", wanted, ", not stored"));
+      }
       auto index = keys::ParseItem(c->key());
       if (!index.has_value()) return absl::DataLossError("malformed item key");
+      if (firsts != nullptr && *index != wanted) {
+        return absl::DataLossError(absl::StrCat("a verdict of item ", wanted, ", not stored"));
+      }
       if (IsPiece(*index)) continue;  // exported under its parent
       v1::Item item;
       MW_RETURN_IF_ERROR(c->Read(&item));
@@ -199,7 +225,6 @@ absl::Status Engine::ExportResults(const std::string& job_id,
       MW_ASSIGN_OR_RETURN(bool more, f(*std::move(row)));
       if (!more) return absl::OkStatus();
     }
-    return c->status();
   };
   if (merge.mode() != v1::GROUP_BY_KEY && merge.mode() != v1::PICK_WINNER) {
     return each_row(

@@ -807,6 +807,40 @@ TEST_F(FlowEngineTest, AReviewDecidedAfterTheJobEndedLeavesTheJobAsItEnded) {
   EXPECT_EQ(rows[1].status(), "cancelled before check (in review)");
 }
 
+// A job under way exports its finished items only: one not yet fixed and one part way through
+// are left out (the export reads the items with a first verdict, not every item); once the job
+// is cancelled every item is listed with where it stopped.
+TEST_F(FlowEngineTest, AJobUnderWayExportsItsFinishedItemsOnlyAndEveryItemOnceCancelled) {
+  AddCentre("c", {"w1", "w2", "w3"});
+  ASSERT_TRUE(Submit(WithReadiness("")).ok());
+  auto fixes = LeaseFor("w1", 3);
+  Accept({Text(fixes["job-1/fix/1"], "3.00"), Text(fixes["job-1/fix/2"], "9.90")});
+  auto w2 = LeaseFor("w2", 3);
+  auto w3 = LeaseFor("w3", 3);
+  ASSERT_THAT(Keys(w2), ElementsAre("job-1/check/1", "job-1/check/2"));
+  Accept({Answer(w2["job-1/check/1"], "yes"), Answer(w3["job-1/check/1"], "yes"),
+          Answer(w2["job-1/check/2"], "no"), Answer(w3["job-1/check/2"], "no")});
+
+  auto rows = Export("job-1");
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].item_index(), 2u);
+  EXPECT_EQ(rows[0].status(), "rejected by check");
+  // The same across a restart (the verdicts are read from the store).
+  Open();
+  ASSERT_EQ(Export("job-1").size(), 1u);
+
+  v1::ControlJobRequest cancel;
+  cancel.set_idempotency_key("cancel");
+  cancel.set_job_id("job-1");
+  cancel.set_action(v1::JOB_CANCEL);
+  ASSERT_TRUE(engine_->ControlJob(cancel).ok());
+  rows = Export("job-1");
+  std::vector<std::string> statuses;
+  for (const auto& r : rows) statuses.push_back(absl::StrCat(r.item_index(), ": ", r.status()));
+  EXPECT_THAT(statuses, ElementsAre("0: cancelled before fix", "1: cancelled before tidy",
+                                    "2: rejected by check"));
+}
+
 // KEEP_PREVIOUS: a fix voted down gives way to the scanner's reading, the receipt goes on to
 // tidy as after a success, and the export says what was kept.
 TEST_F(FlowEngineTest, ARejectionThatKeepsThePreviousVersionGoesOnWithIt) {

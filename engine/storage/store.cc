@@ -98,6 +98,16 @@ bool Cursor::Valid() const {
   return it_->Valid() && it_->key().starts_with(rocksdb::Slice(prefix_));
 }
 void Cursor::Next() { it_->Next(); }
+void Cursor::SkipTo(absl::string_view target) {
+  const rocksdb::Slice to(target.data(), target.size());
+  // A step costs a fraction of a seek: the next few keys are read before jumping.
+  constexpr int kSteps = 8;
+  for (int i = 0; i < kSteps; ++i) {
+    if (!it_->Valid() || it_->key().compare(to) >= 0) return;
+    it_->Next();
+  }
+  if (it_->Valid() && it_->key().compare(to) < 0) it_->Seek(to);
+}
 absl::string_view Cursor::key() const { return {it_->key().data(), it_->key().size()}; }
 absl::string_view Cursor::value() const { return {it_->value().data(), it_->value().size()}; }
 absl::Status Cursor::Read(google::protobuf::MessageLite* record) const {

@@ -73,6 +73,9 @@ class Cursor {
   ~Cursor();
   bool Valid() const;
   void Next();
+  // Moves forward to the first key >= `target` (never back): a few steps when it is near, one
+  // seek when it is not. Valid() says whether there is one with the prefix.
+  void SkipTo(absl::string_view target);
   absl::string_view key() const;    // REQUIRES: Valid()
   absl::string_view value() const;  // REQUIRES: Valid()
   // Decodes value() into `record`; DATA_LOSS when it does not parse.

@@ -77,6 +77,22 @@ TEST_F(StoreTest, ScanStaysInsideItsPrefix) {
   EXPECT_EQ(seen, (std::vector<uint64_t>{3, 4}));
 }
 
+TEST_F(StoreTest, SkipToMovesForwardToTheFirstKeyAtOrAfterTheTarget) {
+  Batch batch;
+  for (uint64_t i = 0; i < 100; i += 2) batch.Put(Cf::kItems, keys::Item("job-1", i), "a");
+  batch.Put(Cf::kItems, keys::Item("job-2", 0), "b");
+  ASSERT_TRUE(store_->Write(std::move(batch), Durability::kBuffered).ok());
+  auto c = store_->Scan(Cf::kItems, keys::JobPrefix("job-1"));
+  std::vector<uint64_t> seen;
+  // Near (a step), absent (the next one), far (a seek), behind (stays), past the prefix.
+  for (uint64_t target : {2, 5, 90, 10, 99}) {
+    c->SkipTo(keys::Item("job-1", target));
+    seen.push_back(c->Valid() ? *keys::ParseItem(c->key()) : 0);
+  }
+  ASSERT_TRUE(c->status().ok());
+  EXPECT_EQ(seen, (std::vector<uint64_t>{2, 6, 90, 90, 0}));
+}
+
 TEST_F(StoreTest, SnapshotDoesNotSeeLaterWrites) {
   Batch a;
   a.Put(Cf::kMeta, "k", "1");
