@@ -25,7 +25,7 @@ for f in usr/bin/mw-dispatcher usr/bin/mw-agent usr/bin/mw \
   grep -q " \./$f\$" <<<"$contents" || fail "$(basename "$deb") lacks /$f"
 done
 depends="$(dpkg-deb -f "$deb" Depends)"
-for lib in adduser librocksdb libgrpc++ libprotobuf libssl; do
+for lib in adduser librocksdb libgrpc++ libprotobuf libssl libjemalloc2; do
   grep -q "$lib" <<<"$depends" || fail "Depends lacks $lib: $depends"
 done
 dpkg-deb -e "$deb" "$work/control"
