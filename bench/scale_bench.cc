@@ -21,7 +21,11 @@
 // --steady SECONDS instead runs jobs of --items items one after another at full load for that
 // long, printing the resident set each minute, and ends with
 //
-//   steady minutes=N rss_mb_minute1=A rss_mb_max_after=B growth_pct=G completions=C
+//   steady minutes=N rss_mb_minute1=A rss_mb_max_after=B growth_pct=G half_growth_pct=H
+//          completions=C
+//
+// (G: the highest sample after the first minute over the first; H: the median of the later half
+// of the minutes after the first over the median of the earlier half.)
 //
 //   build/bin/scale_bench [--items 10000000] [--finish 1000000] [--seconds 10]
 //                         [--centres 4] [--workers 20] [--steady 0 [--minute 60]]
@@ -413,8 +417,12 @@ int Steady(const Config& c, const std::string& dir) {
     for (int m = 1; m * c.minute <= c.steady; ++m) {
       if (stop_cv.wait_for(lock, minute, [&] { return stop; })) return;
       rss.push_back(mw::bench::RssMb());
-      std::printf("minute %3d rss_mb=%.0f completions=%llu\n", m, rss.back(),
-                  static_cast<unsigned long long>(engine->Stats().tasks_done));
+      const mw::storage::Store::Memory db = engine->store()->MemoryUse();
+      std::printf(
+          "minute %3d rss_mb=%.0f completions=%llu (rocksdb: memtables %.0f MB, block cache %.0f "
+          "MB, table readers %.0f MB)\n",
+          m, rss.back(), static_cast<unsigned long long>(engine->Stats().tasks_done),
+          db.memtables / 1048576.0, db.block_cache / 1048576.0, db.table_readers / 1048576.0);
       std::fflush(stdout);
     }
   });
@@ -435,10 +443,20 @@ int Steady(const Config& c, const std::string& dir) {
     return 1;
   }
   const double after = *std::max_element(rss.begin() + 1, rss.end());
+  // Beside the highest sample over the first (which counts the memtables' filling and flushing
+  // as growth): the median of the later half of the minutes after the first over that of the
+  // earlier half, which does not.
+  const auto median = [](std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    return v[v.size() / 2];
+  };
+  const auto half = rss.begin() + 1 + static_cast<std::ptrdiff_t>((rss.size() - 1) / 2);
+  const double early = median({rss.begin() + 1, std::max(half, rss.begin() + 2)});
+  const double late = median({std::min(half, rss.end() - 1), rss.end()});
   std::printf(
       "steady minutes=%zu rss_mb_minute1=%.0f rss_mb_max_after=%.0f growth_pct=%.1f "
-      "completions=%llu\n",
-      rss.size(), rss[0], after, 100 * (after - rss[0]) / rss[0],
+      "half_growth_pct=%.1f completions=%llu\n",
+      rss.size(), rss[0], after, 100 * (after - rss[0]) / rss[0], 100 * (late - early) / early,
       static_cast<unsigned long long>(completions));
   return 0;
 }

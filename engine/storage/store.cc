@@ -287,6 +287,15 @@ bool Store::BackgroundWorkPending() const {
   return false;
 }
 
+Store::Memory Store::MemoryUse() const {
+  Memory m;
+  db_->GetAggregatedIntProperty("rocksdb.cur-size-all-mem-tables", &m.memtables);
+  db_->GetAggregatedIntProperty("rocksdb.estimate-table-readers-mem", &m.table_readers);
+  // One cache shared by every family: read once, not summed over them.
+  db_->GetIntProperty("rocksdb.block-cache-usage", &m.block_cache);
+  return m;
+}
+
 absl::Status Store::DeletePrefix(Cf cf, absl::string_view prefix) {
   std::optional<std::string> end = keys::PrefixSuccessor(prefix);
   rocksdb::WriteBatch wb;
