@@ -52,6 +52,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "bench/bench_support.h"
 #include "engine/common/heap.h"
@@ -272,7 +273,7 @@ Size Run(const Config& c, uint64_t items, const std::string& dir, const std::str
     rates.push_back((engine->Stats().tasks_done - done) / Seconds(start, SteadyClock::now()));
   }
   std::sort(rates.begin(), rates.end());
-  s.rate = rates.empty() ? 0 : rates[rates.size() / 2];
+  s.rate = rates[rates.size() / 2];
   s.rss_mb = mw::bench::RssMb();
   const auto export_start = SteadyClock::now();
   const absl::Status exported = engine->ExportResults(job, [&](const auto&) {
@@ -420,9 +421,10 @@ int Steady(const Config& c, const std::string& dir) {
       const mw::storage::Store::Memory db = engine->store()->MemoryUse();
       std::printf(
           "minute %3d rss_mb=%.0f completions=%llu (rocksdb: memtables %.0f MB, block cache %.0f "
-          "MB, table readers %.0f MB)\n",
+          "MB of which pinned %.0f MB, table readers %.0f MB)\n",
           m, rss.back(), static_cast<unsigned long long>(engine->Stats().tasks_done),
-          db.memtables / 1048576.0, db.block_cache / 1048576.0, db.table_readers / 1048576.0);
+          db.memtables / 1048576.0, db.block_cache / 1048576.0, db.block_cache_pinned / 1048576.0,
+          db.table_readers / 1048576.0);
       std::fflush(stdout);
     }
   });
@@ -453,10 +455,13 @@ int Steady(const Config& c, const std::string& dir) {
   const auto half = rss.begin() + 1 + static_cast<std::ptrdiff_t>((rss.size() - 1) / 2);
   const double early = median({rss.begin() + 1, std::max(half, rss.begin() + 2)});
   const double late = median({std::min(half, rss.end() - 1), rss.end()});
+  // Two halves need two minutes after the first.
+  const std::string half_growth =
+      rss.size() < 3 ? "n/a" : absl::StrFormat("%.1f", 100 * (late - early) / early);
   std::printf(
       "steady minutes=%zu rss_mb_minute1=%.0f rss_mb_max_after=%.0f growth_pct=%.1f "
-      "half_growth_pct=%.1f completions=%llu\n",
-      rss.size(), rss[0], after, 100 * (after - rss[0]) / rss[0], 100 * (late - early) / early,
+      "half_growth_pct=%s completions=%llu\n",
+      rss.size(), rss[0], after, 100 * (after - rss[0]) / rss[0], half_growth.c_str(),
       static_cast<unsigned long long>(completions));
   return 0;
 }

@@ -1,10 +1,12 @@
-// The heap: every binary of the project allocates with jemalloc (linked through the mw_heap
-// library), not glibc's malloc. Measured on the same store and binaries, glibc's malloc vs
-// jemalloc preloaded in mw-dispatcher: `mw results export` 95,000 vs 143,000 rows/s, the
-// per-answer export 286,000 vs 402,000 rows/s, the dispatcher's peak RSS 211 vs 145 MB. With
-// glibc a server's resident set also climbed with work done while what it held stayed flat
-// (per-thread arenas, RocksDB's memtable blocks leaving holes in the heap); jemalloc returns
-// freed pages to the system after a decay (a second, as heap.cc configures it, with two arenas).
+// The heap: the project's programs (mw-dispatcher, mw-agent, mw and the benches) allocate with
+// jemalloc, through the mw_heap library, not glibc's malloc (the tests keep the C library's,
+// HeapTest's binary aside; a sanitized build and the fuzzers, their sanitizer's). Measured on the
+// same store and binaries, glibc's malloc vs jemalloc preloaded in mw-dispatcher: `mw results
+// export` 95,000 vs 143,000 rows/s, the per-answer export 286,000 vs 402,000 rows/s, the
+// dispatcher's peak RSS 211 vs 145 MB. With glibc a server's resident set also climbed with work
+// done while what it held stayed flat (per-thread arenas, RocksDB's memtable blocks leaving holes
+// in the heap); jemalloc returns freed pages to the system after a decay (a second, as heap.cc
+// configures it, with two arenas).
 //
 // ReturnFreedMemory: call first thing in main, before any thread starts. It starts jemalloc's
 // background threads, which return freed pages on time even while the process is idle (without
@@ -14,7 +16,8 @@
 
 namespace mw {
 
-// False when the allocator refused (the process then runs with its defaults).
+// False when the allocator refused, or is a sanitizer's (the process then runs with its
+// defaults).
 bool ReturnFreedMemory();
 
 }  // namespace mw

@@ -71,6 +71,11 @@ class SequentialFlow {
   std::map<uint32_t, Reader> readers_;  // by step key
 };
 
+absl::Status NotStored(const Step& step, uint64_t item) {
+  return absl::DataLossError(
+      absl::StrCat("item ", item, " has a verdict at ", step.name, " but is not stored"));
+}
+
 }  // namespace
 
 absl::StatusOr<FlowReplay> Engine::ReplayItem(const std::string& job_id,
@@ -197,7 +202,8 @@ absl::Status Engine::ExportResults(const std::string& job_id,
       firsts = store_->Scan(Cf::kOutputs, keys::StagePrefix(job_id, flow[0].key), snapshot.get());
     }
     uint64_t wanted = 0;  // with `firsts`: the item its verdict is of
-    for (;; firsts != nullptr ? firsts->Next() : c->Next()) {
+    auto next = [&] { firsts != nullptr ? firsts->Next() : c->Next(); };
+    for (;; next()) {
       if (firsts != nullptr) {
         if (!firsts->Valid()) return firsts->status();
         std::optional<keys::TaskKey> at = keys::ParseTask(firsts->key());
@@ -209,13 +215,11 @@ absl::Status Engine::ExportResults(const std::string& job_id,
       if (!c->Valid()) {
         MW_RETURN_IF_ERROR(c->status());
         if (firsts == nullptr) return absl::OkStatus();
-        return absl::DataLossError(absl::StrCat("a verdict of item ", wanted, ", not stored"));
+        return NotStored(flow[0], wanted);
       }
       auto index = keys::ParseItem(c->key());
       if (!index.has_value()) return absl::DataLossError("malformed item key");
-      if (firsts != nullptr && *index != wanted) {
-        return absl::DataLossError(absl::StrCat("a verdict of item ", wanted, ", not stored"));
-      }
+      if (firsts != nullptr && *index != wanted) return NotStored(flow[0], wanted);
       if (IsPiece(*index)) continue;  // exported under its parent
       v1::Item item;
       MW_RETURN_IF_ERROR(c->Read(&item));

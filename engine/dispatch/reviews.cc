@@ -125,7 +125,7 @@ absl::StatusOr<v1::Review> Engine::DecideReview(const v1::DecideReviewRequest& i
         if (stage == nullptr) {
           return absl::NotFoundError(absl::StrCat("job ", ref.job_id, " has no stage ", ref.stage));
         }
-        const std::string key = keys::Task(ref.job_id, stage->index, ref.item);
+        const std::string key = keys::Task(ref.job_id, stage->key, ref.item);
         v1::Review review;
         absl::Status s = store_->GetRecord(Cf::kReviews, key, &review);
         if (absl::IsNotFound(s)) {

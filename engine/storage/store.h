@@ -164,12 +164,13 @@ class Store {
   // wait for a settled store so that one run does not pay for the writes of the one before.
   bool BackgroundWorkPending() const;
 
-  // What RocksDB holds in memory, in bytes: the memtables of every family, the blocks (and
-  // indexes and filters) in the block cache, and the table readers' own (the pinned top-level
-  // indexes). The benchmarks print it beside the resident set.
+  // What RocksDB holds in memory, in bytes: the memtables of every family, the block cache
+  // (data blocks, and the tables' indexes and filters), and what the table readers hold outside
+  // it. The benchmarks print it beside the resident set.
   struct Memory {
     uint64_t memtables = 0;
     uint64_t block_cache = 0;
+    uint64_t block_cache_pinned = 0;  // of block_cache: held by table readers and cursors
     uint64_t table_readers = 0;
   };
   Memory MemoryUse() const;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <set>
 
+#include "absl/strings/str_cat.h"
 #include "engine/storage/keys.h"
 #include "engine/storage/record.h"
 #include "gtest/gtest.h"
@@ -83,14 +84,20 @@ TEST_F(StoreTest, SkipToMovesForwardToTheFirstKeyAtOrAfterTheTarget) {
   batch.Put(Cf::kItems, keys::Item("job-2", 0), "b");
   ASSERT_TRUE(store_->Write(std::move(batch), Durability::kBuffered).ok());
   auto c = store_->Scan(Cf::kItems, keys::JobPrefix("job-1"));
-  std::vector<uint64_t> seen;
-  // Near (a step), absent (the next one), far (a seek), behind (stays), past the prefix.
-  for (uint64_t target : {2, 5, 90, 10, 99}) {
+  std::vector<std::string> seen;
+  // Near (a step), absent (the next one), eight steps on (the last step), far (a seek), behind
+  // (stays), past the prefix.
+  for (uint64_t target : {2, 5, 22, 90, 10, 99}) {
     c->SkipTo(keys::Item("job-1", target));
-    seen.push_back(c->Valid() ? *keys::ParseItem(c->key()) : 0);
+    seen.push_back(c->Valid() ? absl::StrCat(*keys::ParseItem(c->key())) : "none");
   }
   ASSERT_TRUE(c->status().ok());
-  EXPECT_EQ(seen, (std::vector<uint64_t>{2, 6, 90, 90, 0}));
+  EXPECT_EQ(seen, (std::vector<std::string>{"2", "6", "22", "90", "90", "none"}));
+  // Past the family's last key.
+  auto end = store_->Scan(Cf::kItems, keys::JobPrefix("job-2"));
+  end->SkipTo(keys::Item("job-2", 5));
+  EXPECT_FALSE(end->Valid());
+  EXPECT_TRUE(end->status().ok());
 }
 
 TEST_F(StoreTest, SnapshotDoesNotSeeLaterWrites) {
