@@ -25,6 +25,8 @@
 #include "engine/dispatch/answers.h"
 #include "nlohmann/json.hpp"
 #include "proto/rpc/grpc_status.h"
+#include "rapidjson/stringbuffer.h"
+#include "rapidjson/writer.h"
 
 namespace mw::cli {
 namespace {
@@ -213,46 +215,93 @@ void WriteCsvRows(const v1::ResultRecord& rec, std::ofstream* out) {
   for (const auto& child : rec.children()) WriteCsvRows(child, out);
 }
 
-// `rec` as one JSON object; its pieces nest under "children", in order.
-nlohmann::ordered_json RowJson(const v1::ResultRecord& rec) {
-  nlohmann::ordered_json j;
-  j["item"] = rec.item_index();
-  j["line"] = rec.item().source_line();
+// `rec` as one JSON object, written as it goes (no document is built: a million rows are a
+// million of these); its pieces nest under "children", in order.
+using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
+
+void JsonString(const std::string& s, JsonWriter* w) {
+  w->String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
+}
+
+void JsonStrings(const google::protobuf::RepeatedPtrField<std::string>& list, JsonWriter* w) {
+  w->StartArray();
+  for (const std::string& s : list) JsonString(s, w);
+  w->EndArray();
+}
+
+void WriteRowJson(const v1::ResultRecord& rec, JsonWriter* w) {
+  w->StartObject();
+  w->Key("item");
+  w->Uint64(rec.item_index());
+  w->Key("line");
+  w->Uint64(rec.item().source_line());
   if (!rec.item().cut_by().empty()) {
-    j["parent"] = rec.item().parent();
-    j["position"] = rec.item().position();
-    j["cut_by"] = rec.item().cut_by();
+    w->Key("parent");
+    w->Uint64(rec.item().parent());
+    w->Key("position");
+    w->Uint(rec.item().position());
+    w->Key("cut_by");
+    JsonString(rec.item().cut_by(), w);
   }
-  nlohmann::ordered_json fields = nlohmann::ordered_json::object();
-  for (const auto& f : rec.item().fields()) fields[f.name()] = f.value();
-  j["fields"] = fields;
-  j["status"] = rec.status();
-  j["stage"] = rec.stage();
-  j["answer"] = AnswerText(rec.answer());
-  j["confidence"] = rec.confidence();
-  j["votes"] = rec.votes();
-  j["workers"] = std::vector<std::string>(rec.workers().begin(), rec.workers().end());
+  w->Key("fields");
+  w->StartObject();
+  for (const auto& f : rec.item().fields()) {
+    JsonString(f.name(), w);
+    JsonString(f.value(), w);
+  }
+  w->EndObject();
+  w->Key("status");
+  JsonString(rec.status(), w);
+  w->Key("stage");
+  JsonString(rec.stage(), w);
+  w->Key("answer");
+  JsonString(AnswerText(rec.answer()), w);
+  w->Key("confidence");
+  w->Double(rec.confidence());
+  w->Key("votes");
+  w->Uint(rec.votes());
+  w->Key("workers");
+  JsonStrings(rec.workers(), w);
   if (rec.merged_items_size() > 0) {
-    j["merged_items"] = std::vector<uint64_t>(rec.merged_items().begin(), rec.merged_items().end());
+    w->Key("merged_items");
+    w->StartArray();
+    for (uint64_t i : rec.merged_items()) w->Uint64(i);
+    w->EndArray();
   }
-  nlohmann::ordered_json provenance = nlohmann::ordered_json::array();
+  w->Key("provenance");
+  w->StartArray();
   for (const auto& p : rec.provenance()) {
-    provenance.push_back(
-        {{"stage", p.stage()},
-         {"answer", p.answer()},
-         {"confidence", p.confidence()},
-         {"workers", std::vector<std::string>(p.workers().begin(), p.workers().end())},
-         {"answers", std::vector<std::string>(p.answers().begin(), p.answers().end())}});
-    // Spans, comparisons and rankings also in their own shape.
-    if (p.has_value()) provenance.back()["value"] = AnswerJson(p.value(), rec.item());
+    w->StartObject();
+    w->Key("stage");
+    JsonString(p.stage(), w);
+    w->Key("answer");
+    JsonString(p.answer(), w);
+    w->Key("confidence");
+    w->Double(p.confidence());
+    w->Key("workers");
+    JsonStrings(p.workers(), w);
+    w->Key("answers");
+    JsonStrings(p.answers(), w);
+    if (p.has_value()) {  // spans, shapes, comparisons and rankings also in their own shape
+      const nlohmann::ordered_json value = AnswerJson(p.value(), rec.item());
+      const std::string text = value.dump();
+      w->Key("value");
+      w->RawValue(text.data(), text.size(),
+                  value.is_array()    ? rapidjson::kArrayType
+                  : value.is_object() ? rapidjson::kObjectType
+                  : value.is_string() ? rapidjson::kStringType
+                                      : rapidjson::kNumberType);
+    }
+    w->EndObject();
   }
-  j["provenance"] = provenance;
+  w->EndArray();
   if (rec.children_size() > 0) {
-    nlohmann::ordered_json children = nlohmann::ordered_json::array();
-    for (const auto& child : rec.children()) children.push_back(RowJson(child));
-    j["children"] = children;
+    w->Key("children");
+    w->StartArray();
+    for (const auto& child : rec.children()) WriteRowJson(child, w);
+    w->EndArray();
   }
-  return j;
+  w->EndObject();
 }
 
 // COCO (one JSON file) or YOLO (a folder: labels/<image>.txt, classes.txt and data.yaml) of the
@@ -411,6 +460,7 @@ absl::Status Export(const std::string& job_id, const std::string& format, const 
     ++rows;
     for (const auto& child : r.children()) label_studio(child);
   };
+  rapidjson::StringBuffer json;  // one JSONL row at a time
   auto write = [&](const v1::ResultRecord& rec) {
     if (format == "label-studio") {
       label_studio(rec);  // pieces follow their parent as tasks of their own
@@ -431,7 +481,10 @@ absl::Status Export(const std::string& job_id, const std::string& format, const 
       }
       WriteCsvRows(rec, &out);
     } else {
-      out << RowJson(rec).dump() << "\n";
+      json.Clear();
+      JsonWriter writer(json);
+      WriteRowJson(rec, &writer);
+      out.write(json.GetString(), static_cast<std::streamsize>(json.GetSize())) << "\n";
     }
     ++rows;
   };

@@ -1,6 +1,7 @@
 // Engine: the client's output. An item's row is replayed from the verdicts stored for it along
 // the job's flow (flow.h), so a restart, a review and the export all see the path the item took;
 // the contract's merge stage shapes the rows: one per item, or one per key.
+#include <algorithm>
 #include <map>
 #include <memory>
 #include <optional>
@@ -39,20 +40,43 @@ class SequentialFlow {
                 }};
   }
 
+  // The first item (not a piece) past `after` (from the first when nullopt) with a verdict at
+  // `step`, or nullopt when there is none: what a job's export walks while it is under way. The
+  // step's cursor stays on it, so the replay reads that verdict without a second cursor.
+  absl::StatusOr<std::optional<uint64_t>> NextWithVerdict(const Step& step,
+                                                          std::optional<uint64_t> after) {
+    Reader& r = Open(step);
+    if (after.has_value()) r.asked = std::max(r.asked, *after + 1);
+    for (; r.cursor->Valid(); r.cursor->Next()) {
+      std::optional<keys::TaskKey> at = keys::ParseTask(r.cursor->key());
+      if (!at.has_value()) return absl::DataLossError("malformed output key");
+      if (IsPiece(at->item) || at->item < r.asked) continue;
+      return std::optional<uint64_t>(at->item);
+    }
+    MW_RETURN_IF_ERROR(r.cursor->status());
+    return std::optional<uint64_t>();
+  }
+
  private:
   struct Reader {
     std::unique_ptr<storage::Cursor> cursor;
-    uint64_t asked = 0;  // the highest index asked of it
+    uint64_t asked = 0;  // the highest index asked of it; the cursor is on or before its verdict
   };
+
+  Reader& Open(const Step& step) {
+    Reader& r = readers_[step.key];
+    if (r.cursor == nullptr) {
+      r.cursor = store_->Scan(Cf::kOutputs, keys::StagePrefix(job_id_, step.key), snapshot_);
+    }
+    return r;
+  }
 
   absl::Status Verdict(const Step& step, uint64_t index, v1::ResultRecord* out) {
     Reader& r = readers_[step.key];
     if (IsPiece(index) || index < r.asked) {
       return store_->GetRecord(Cf::kOutputs, keys::Task(job_id_, step.key, index), out, snapshot_);
     }
-    if (r.cursor == nullptr) {
-      r.cursor = store_->Scan(Cf::kOutputs, keys::StagePrefix(job_id_, step.key), snapshot_);
-    }
+    Open(step);
     r.asked = index;
     for (; r.cursor->Valid(); r.cursor->Next()) {
       std::optional<keys::TaskKey> at = keys::ParseTask(r.cursor->key());
@@ -155,7 +179,7 @@ std::optional<v1::ResultRecord> Engine::RowOf(const std::string& job_id,
     }
   }
   row.set_item_index(item_index);
-  *row.mutable_item() = ExportedItem(flow, path.item);
+  *row.mutable_item() = ExportedItem(flow, std::move(path.item));
   row.mutable_provenance()->Swap(&provenance);
   // The pieces nest under their parent, in order.
   for (FlowReplay& piece : path.pieces) {
@@ -197,29 +221,24 @@ absl::Status Engine::ExportResults(const std::string& job_id,
     SequentialFlow verdicts(store_.get(), job_id, snapshot.get());
     const ReplaySource source = verdicts.Source();
     auto c = store_->Scan(Cf::kItems, keys::JobPrefix(job_id), snapshot.get());
-    std::unique_ptr<storage::Cursor> firsts;
-    if (ended.empty()) {
-      firsts = store_->Scan(Cf::kOutputs, keys::StagePrefix(job_id, flow[0].key), snapshot.get());
-    }
-    uint64_t wanted = 0;  // with `firsts`: the item its verdict is of
-    auto next = [&] { firsts != nullptr ? firsts->Next() : c->Next(); };
-    for (;; next()) {
-      if (firsts != nullptr) {
-        if (!firsts->Valid()) return firsts->status();
-        std::optional<keys::TaskKey> at = keys::ParseTask(firsts->key());
-        if (!at.has_value()) return absl::DataLossError("malformed output key");
-        if (IsPiece(at->item)) continue;
-        wanted = at->item;
-        c->SkipTo(keys::Item(job_id, wanted));
+    const bool by_verdicts = ended.empty();
+    std::optional<uint64_t> wanted;  // by_verdicts: the item whose verdict is next
+    for (bool first = true;; first = false) {
+      if (by_verdicts) {
+        MW_ASSIGN_OR_RETURN(wanted, verdicts.NextWithVerdict(flow[0], wanted));
+        if (!wanted.has_value()) return absl::OkStatus();
+        c->SkipTo(keys::Item(job_id, *wanted));
+      } else if (!first) {
+        c->Next();
       }
       if (!c->Valid()) {
         MW_RETURN_IF_ERROR(c->status());
-        if (firsts == nullptr) return absl::OkStatus();
-        return NotStored(flow[0], wanted);
+        if (!by_verdicts) return absl::OkStatus();
+        return NotStored(flow[0], *wanted);
       }
       auto index = keys::ParseItem(c->key());
       if (!index.has_value()) return absl::DataLossError("malformed item key");
-      if (firsts != nullptr && *index != wanted) return NotStored(flow[0], wanted);
+      if (by_verdicts && *index != *wanted) return NotStored(flow[0], *wanted);
       if (IsPiece(*index)) continue;  // exported under its parent
       v1::Item item;
       MW_RETURN_IF_ERROR(c->Read(&item));

@@ -249,7 +249,7 @@ std::string ItemStatus(const std::vector<Step>& flow, const ItemFlight& flight);
 // The finished `item` as exported: its input fields, then one field per human, verify and
 // iterate stage in flow order (empty for a stage a rejected item skipped), so every row has the
 // same columns.
-v1::Item ExportedItem(const std::vector<Step>& flow, const v1::Item& item);
+v1::Item ExportedItem(const std::vector<Step>& flow, v1::Item item);
 
 // The field `name` of `item`, or nullptr.
 const std::string* FindField(const v1::Item& item, const std::string& name);

@@ -99,6 +99,27 @@ std::string StatusOf(const std::vector<Step>& flow, int pos, const v1::Item& ite
   return ItemStatus(flow, flight);
 }
 
+TEST(FlowTest, AnExportedItemKeepsEveryFieldOfTheItemBesidesItsFieldsInPlace) {
+  // The header is copied field by field (flow.cc Header): a field added to Item must be added
+  // there, and here.
+  ASSERT_EQ(v1::Item::descriptor()->field_count(), 6)
+      << "Item has a new field: copy it in flow.cc's Header, then count it here";
+  auto strict = BuildFlow(*contract::ParseContract(WithReadiness(""), "c.yaml"));
+  v1::Item item = MakeItem(0);
+  item.set_index(7);
+  item.set_source_line(9);
+  item.set_parent(3);
+  item.set_position(2);
+  item.set_cut_by("split");
+  const v1::Item out = ExportedItem(strict, item);
+  EXPECT_EQ(out.index(), 7u);
+  EXPECT_EQ(out.source_line(), 9u);
+  EXPECT_EQ(out.parent(), 3u);
+  EXPECT_EQ(out.position(), 2u);
+  EXPECT_EQ(out.cut_by(), "split");
+  EXPECT_THAT(Names(out), ElementsAre("id=1", "fix=", "check=", "tidy="));
+}
+
 TEST(FlowTest, AVerifyRejectionSkipsTheRestUnlessTheNextStageTakesAllDone) {
   auto strict = BuildFlow(*contract::ParseContract(WithReadiness(""), "c.yaml"));
   ASSERT_EQ(strict.size(), 3u);

@@ -168,8 +168,8 @@ absl::StatusOr<v1::Review> Engine::DecideReview(const v1::DecideReviewRequest& i
                              " made the answer this task judges: no one reviews their own work"));
           }
         }
-        absl::StatusOr<v1::Answer> checked = CheckedLabel(stage->human.answer(), request.label(),
-                                                          out.has_item() ? &out.item() : nullptr);
+        absl::StatusOr<v1::Answer> checked = CheckedLabel(
+            stage->human.answer(), request.label(), review.has_item() ? &review.item() : nullptr);
         if (!checked.ok()) {
           return absl::InvalidArgumentError(absl::StrCat("label: ", checked.status().message()));
         }
@@ -214,7 +214,7 @@ absl::StatusOr<v1::Review> Engine::DecideReview(const v1::DecideReviewRequest& i
           // ended: the decision is recorded and paid, and the job stays as it ended).
           const int pos = static_cast<int>(stage - run->chain.data());
           MW_RETURN_IF_ERROR(verdicts_->MoveOn(
-              run, pos, out.item(), review.label(),
+              run, pos, review.item(), review.label(),
               std::vector<std::string>(out.workers().begin(), out.workers().end()), batch));
         }
         JobCatalogue::PutProgress(*run, batch);

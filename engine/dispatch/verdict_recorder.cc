@@ -72,7 +72,6 @@ absl::Status VerdictRecorder::Decide(JobRun* run, TaskRun* task, Batch* batch) {
   out.set_job_id(task->job_id);
   out.set_stage(stage.name);
   out.set_item_index(task->item_index);
-  *out.mutable_item() = task->item;
   *out.mutable_answer() = LabelToAnswer(answer_schema, verdict);
   out.set_confidence(vote.confidence);
   out.set_votes(static_cast<uint32_t>(vote.votes));

@@ -499,6 +499,7 @@ class Simulation {
       r.set_assignment_id(a.assignment_id());
       r.set_epoch(a.epoch());
       r.set_worker(a.worker());
+      if (a.stage() == "final") joins_shown_[a.item().index()].push_back(a.item());
       if (a.stage() == "cut") {
         r.mutable_answer()->set_text(SimCut(a.item().index()));
       } else {
@@ -827,8 +828,8 @@ class Simulation {
   }
 
   // Options::branches: every stage counts every item done, and each item's join ("final") was
-  // decided once, having started only after both of its branches were: the item it was shown
-  // carries the verdicts of "check" and "tone".
+  // decided once, having started only after both of its branches were: every join task a worker
+  // answered showed the item with the verdicts of "check" and "tone".
   bool CheckJoins(const v1::Job& job) {
     for (const auto& s : job.stages()) {
       if (s.done() != static_cast<uint64_t>(o_.items)) {
@@ -848,13 +849,20 @@ class Simulation {
           return false;
         }
       }
-      const std::string* seen_check = dispatch::FindField(final.item(), "check");
-      const std::string* seen_tone = dispatch::FindField(final.item(), "tone");
-      if (seen_check == nullptr || *seen_check != check.routed() || seen_tone == nullptr ||
-          *seen_tone != tone.routed()) {
-        Fail(absl::StrCat("item ", i, "'s join started before its branches were decided: it saw ",
-                          final.item().ShortDebugString()));
+      const auto shown = joins_shown_.find(i);
+      if (shown == joins_shown_.end()) {
+        Fail(absl::StrCat("item ", i, "'s join was decided with no answer from a worker"));
         return false;
+      }
+      for (const v1::Item& item : shown->second) {
+        const std::string* seen_check = dispatch::FindField(item, "check");
+        const std::string* seen_tone = dispatch::FindField(item, "tone");
+        if (seen_check == nullptr || *seen_check != check.routed() || seen_tone == nullptr ||
+            *seen_tone != tone.routed()) {
+          Fail(absl::StrCat("item ", i, "'s join started before its branches were decided: ",
+                            "a worker was shown ", item.ShortDebugString()));
+          return false;
+        }
       }
     }
     return true;
@@ -922,7 +930,8 @@ class Simulation {
   int64_t dispatcher_restart_at_ = 0;
   std::vector<Centre> centres_;
   std::string job_id_;
-  std::map<std::pair<int64_t, uint64_t>, Message> wire_;  // by (arrival, send order)
+  std::map<uint64_t, std::vector<v1::Item>> joins_shown_;  // by item: each "final" task answered
+  std::map<std::pair<int64_t, uint64_t>, Message> wire_;   // by (arrival, send order)
   uint64_t next_message_ = 0;
   uint64_t digest_ = 14695981039346656037ull;
   Report report_;
