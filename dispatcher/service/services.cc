@@ -1,5 +1,6 @@
 #include "dispatcher/service/services.h"
 
+#include "dispatcher/service/pages.h"
 #include "engine/common/sha256.h"
 #include "engine/common/status_macros.h"
 #include "engine/record/work_record.h"
@@ -8,44 +9,6 @@
 namespace mw::rpc {
 
 namespace {
-
-// An export's rows go out many to a message (ResultPage, AnswerPage): up to kRows rows or
-// kBytes bytes, whichever comes first (a client takes messages of up to 4 MiB by default).
-//
-//   Pages<v1::ResultPage, v1::ResultRecord> pages(writer, &v1::ResultPage::add_results);
-//   engine->ExportResults(job, [&](v1::ResultRecord&& r) { return pages.Put(std::move(r)); });
-//   pages.Flush();
-template <typename Page, typename Row>
-class Pages {
- public:
-  static constexpr int kRows = 1024;
-  static constexpr size_t kBytes = 1 << 20;
-
-  Pages(grpc::ServerWriter<Page>* writer, Row* (Page::*add)()) : writer_(writer), add_(add) {}
-
-  // Adds `row`; sends the page once full. False once the client has gone.
-  bool Put(Row&& row) {
-    bytes_ += row.ByteSizeLong();
-    *(page_.*add_)() = std::move(row);
-    return ++rows_ < kRows && bytes_ < kBytes ? true : Flush();
-  }
-  // Sends what waits. False once the client has gone.
-  bool Flush() {
-    if (rows_ > 0 && ok_) ok_ = writer_->Write(page_);
-    page_.Clear();
-    rows_ = 0;
-    bytes_ = 0;
-    return ok_;
-  }
-
- private:
-  grpc::ServerWriter<Page>* const writer_;
-  Row* (Page::*const add_)();
-  Page page_;
-  int rows_ = 0;
-  size_t bytes_ = 0;
-  bool ok_ = true;
-};
 
 grpc::Status Unauthenticated() {
   return grpc::Status(grpc::StatusCode::UNAUTHENTICATED,
@@ -228,22 +191,21 @@ grpc::Status OperatorServiceImpl::ExportResults(grpc::ServerContext* context,
                                                 const v1::ExportResultsRequest* request,
                                                 grpc::ServerWriter<v1::ResultPage>* writer) {
   if (auto s = RequireOperator(*context); !s.ok()) return s;
-  Pages<v1::ResultPage, v1::ResultRecord> pages(writer, &v1::ResultPage::add_results);
-  const absl::Status exported = engine_->ExportResults(
-      request->job_id(), [&](v1::ResultRecord&& r) { return pages.Put(std::move(r)); });
-  if (exported.ok()) pages.Flush();
-  return ToGrpcStatus(exported);
+  return ToGrpcStatus(SendPages<v1::ResultPage, v1::ResultRecord>(
+      writer, &v1::ResultPage::add_results,
+      [&](const std::function<bool(v1::ResultRecord &&)>& put) {
+        return engine_->ExportResults(request->job_id(), put);
+      }));
 }
 
 grpc::Status OperatorServiceImpl::ExportAnswers(grpc::ServerContext* context,
                                                 const v1::ExportAnswersRequest* request,
                                                 grpc::ServerWriter<v1::AnswerPage>* writer) {
   if (auto s = RequireOperator(*context, /*read_only=*/true); !s.ok()) return s;
-  Pages<v1::AnswerPage, v1::AnswerRow> pages(writer, &v1::AnswerPage::add_answers);
-  const absl::Status exported = engine_->ExportAnswers(
-      request->job_id(), [&](v1::AnswerRow&& r) { return pages.Put(std::move(r)); });
-  if (exported.ok()) pages.Flush();
-  return ToGrpcStatus(exported);
+  return ToGrpcStatus(SendPages<v1::AnswerPage, v1::AnswerRow>(
+      writer, &v1::AnswerPage::add_answers, [&](const std::function<bool(v1::AnswerRow &&)>& put) {
+        return engine_->ExportAnswers(request->job_id(), put);
+      }));
 }
 
 grpc::Status OperatorServiceImpl::AddCentre(grpc::ServerContext* context,

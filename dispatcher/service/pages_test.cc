@@ -1,0 +1,117 @@
+#include "dispatcher/service/pages.h"
+
+#include <vector>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "microwork/v1/services.pb.h"
+
+namespace mw::rpc {
+namespace {
+
+namespace v1 = ::microwork::v1;
+using ::testing::ElementsAre;
+
+// The client's end: keeps what it is sent, and fails every write after the first `take` pages.
+class Writer : public grpc::ServerWriterInterface<v1::AnswerPage> {
+ public:
+  explicit Writer(int take = 1 << 30) : take_(take) {}
+  void SendInitialMetadata() override {}
+  bool Write(const v1::AnswerPage& page, grpc::WriteOptions) override {
+    if (static_cast<int>(pages.size()) >= take_) return false;
+    pages.push_back(page);
+    return true;
+  }
+  std::vector<v1::AnswerPage> pages;
+
+ private:
+  const int take_;
+};
+
+v1::AnswerRow Row(uint64_t i, size_t text = 0) {
+  v1::AnswerRow row;
+  row.set_item_index(i);
+  row.set_worker(std::string(text, 'x'));
+  return row;
+}
+
+std::vector<int> Sizes(const Writer& w) {
+  std::vector<int> out;
+  for (const auto& p : w.pages) out.push_back(p.answers_size());
+  return out;
+}
+
+TEST(PagesTest, EveryRowIsSentOnceInOrderInPagesOfAtMostAThousandAndTwentyFour) {
+  Writer w;
+  const absl::Status s = SendPages<v1::AnswerPage, v1::AnswerRow>(
+      &w, &v1::AnswerPage::add_answers, [](const std::function<bool(v1::AnswerRow &&)>& put) {
+        for (uint64_t i = 0; i < 2500; ++i) {
+          if (!put(Row(i))) return absl::InternalError("the client went");
+        }
+        return absl::OkStatus();
+      });
+  ASSERT_TRUE(s.ok()) << s;
+  EXPECT_THAT(Sizes(w), ElementsAre(1024, 1024, 452));
+  uint64_t next = 0;
+  for (const auto& p : w.pages) {
+    for (const auto& row : p.answers()) EXPECT_EQ(row.item_index(), next++);
+  }
+  EXPECT_EQ(next, 2500u);
+}
+
+TEST(PagesTest, APageEndsAtAMegabyteWhateverItsRows) {
+  Writer w;
+  const absl::Status s = SendPages<v1::AnswerPage, v1::AnswerRow>(
+      &w, &v1::AnswerPage::add_answers, [](const std::function<bool(v1::AnswerRow &&)>& put) {
+        for (uint64_t i = 0; i < 5; ++i) put(Row(i, 400 << 10));  // 400 KiB each
+        return absl::OkStatus();
+      });
+  ASSERT_TRUE(s.ok()) << s;
+  EXPECT_THAT(Sizes(w), ElementsAre(3, 2));  // the third row takes the first past 1 MiB
+}
+
+TEST(PagesTest, NothingMadeIsNothingSent) {
+  Writer w;
+  const absl::Status s = SendPages<v1::AnswerPage, v1::AnswerRow>(
+      &w, &v1::AnswerPage::add_answers,
+      [](const std::function<bool(v1::AnswerRow &&)>&) { return absl::OkStatus(); });
+  ASSERT_TRUE(s.ok()) << s;
+  EXPECT_TRUE(w.pages.empty());
+}
+
+TEST(PagesTest, OnceTheClientHasGoneTheRowsStopComingAndTheMakerIsToldSo) {
+  Writer w(/*take=*/1);
+  uint64_t made = 0;
+  bool told = false;
+  const absl::Status s = SendPages<v1::AnswerPage, v1::AnswerRow>(
+      &w, &v1::AnswerPage::add_answers, [&](const std::function<bool(v1::AnswerRow &&)>& put) {
+        for (uint64_t i = 0; i < 1'000'000; ++i) {
+          ++made;
+          if (!put(Row(i))) {
+            told = true;
+            return absl::OkStatus();  // as the engine's exports do: a stop, not a failure
+          }
+        }
+        return absl::OkStatus();
+      });
+  ASSERT_TRUE(s.ok()) << s;
+  EXPECT_TRUE(told);
+  EXPECT_THAT(Sizes(w), ElementsAre(1024));
+  // The page sent, the one whose write failed, at most kPagesAhead waiting, and the one being
+  // made when the client was found gone.
+  EXPECT_LE(made, (3 + kPagesAhead) * kPageRows);
+}
+
+TEST(PagesTest, AFailedExportSendsWhatWasWholeAndReturnsTheFailure) {
+  Writer w;
+  const absl::Status s = SendPages<v1::AnswerPage, v1::AnswerRow>(
+      &w, &v1::AnswerPage::add_answers, [](const std::function<bool(v1::AnswerRow &&)>& put) {
+        for (uint64_t i = 0; i < 1500; ++i) put(Row(i));
+        return absl::DataLossError("item 1500 does not parse");
+      });
+  EXPECT_EQ(s, absl::DataLossError("item 1500 does not parse"));
+  EXPECT_THAT(Sizes(w), ElementsAre(1024));  // the partly full page is not sent
+}
+
+}  // namespace
+}  // namespace mw::rpc
