@@ -2,6 +2,7 @@
 // mw results export JOB --format csv|jsonl --out FILE; mw results answers JOB ... (every answer)
 #include <unistd.h>
 
+#include <charconv>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -195,24 +196,44 @@ std::string CsvHeader(const v1::ResultRecord& rec) {
   return absl::StrJoin(header, ",");
 }
 
-// `rec` as CSV rows: its own, then each of its pieces' (and theirs), in order.
-void WriteCsvRows(const v1::ResultRecord& rec, std::ofstream* out) {
-  std::vector<std::string> row;
-  for (const auto& f : rec.item().fields()) row.push_back(CsvField(f.value()));
-  row.push_back(CsvField(rec.status()));
-  row.push_back(absl::StrFormat("%.4f", rec.confidence()));
-  row.push_back(absl::StrCat(rec.votes()));
-  row.push_back(CsvField(absl::StrJoin(rec.workers(), ";")));
-  std::vector<std::string> steps;
-  for (const auto& p : rec.provenance()) {
-    steps.push_back(absl::StrFormat("%s=%s (%.2f; %s)", p.stage(), p.answer(), p.confidence(),
-                                    absl::StrJoin(p.workers(), ";")));
+// `v` with `digits` after the point, as printf's "%.*f" writes it, appended to `out`.
+void AppendFixed(double v, int digits, std::string* out) {
+  char buf[64];
+  const std::to_chars_result r =
+      std::to_chars(buf, buf + sizeof buf, v, std::chars_format::fixed, digits);
+  if (r.ec == std::errc()) {
+    out->append(buf, r.ptr);
+  } else {
+    absl::StrAppendFormat(out, "%.*f", digits, v);  // too long for the buffer
   }
-  row.push_back(CsvField(absl::StrJoin(steps, " | ")));
-  row.push_back(absl::StrCat(rec.item_index()));
-  row.push_back(rec.item().cut_by().empty() ? "" : absl::StrCat(rec.item().parent()));
-  *out << absl::StrJoin(row, ",") << "\n";
-  for (const auto& child : rec.children()) WriteCsvRows(child, out);
+}
+
+// `rec` as CSV rows: its own, then each of its pieces' (and theirs), in order. Each row is
+// written into `line` (kept from row to row, so a million rows are not a million strings).
+void WriteCsvRows(const v1::ResultRecord& rec, std::string* line, std::ofstream* out) {
+  line->clear();
+  for (const auto& f : rec.item().fields()) {
+    AppendCsvField(f.value(), line);
+    line->push_back(',');
+  }
+  AppendCsvField(rec.status(), line);
+  line->push_back(',');
+  AppendFixed(rec.confidence(), 4, line);
+  absl::StrAppend(line, ",", rec.votes(), ",");
+  AppendCsvField(absl::StrJoin(rec.workers(), ";"), line);
+  line->push_back(',');
+  std::string steps;
+  for (const auto& p : rec.provenance()) {
+    absl::StrAppend(&steps, steps.empty() ? "" : " | ", p.stage(), "=", p.answer(), " (");
+    AppendFixed(p.confidence(), 2, &steps);
+    absl::StrAppend(&steps, "; ", absl::StrJoin(p.workers(), ";"), ")");
+  }
+  AppendCsvField(steps, line);
+  absl::StrAppend(line, ",", rec.item_index(), ",");
+  if (!rec.item().cut_by().empty()) absl::StrAppend(line, rec.item().parent());
+  line->push_back('\n');
+  out->write(line->data(), static_cast<std::streamsize>(line->size()));
+  for (const auto& child : rec.children()) WriteCsvRows(child, line, out);
 }
 
 // `rec` as one JSON object, written as it goes (no document is built: a million rows are a
@@ -461,6 +482,7 @@ absl::Status Export(const std::string& job_id, const std::string& format, const 
     for (const auto& child : r.children()) label_studio(child);
   };
   rapidjson::StringBuffer json;  // one JSONL row at a time
+  std::string csv_line;          // one CSV row at a time
   auto write = [&](const v1::ResultRecord& rec) {
     if (format == "label-studio") {
       label_studio(rec);  // pieces follow their parent as tasks of their own
@@ -479,7 +501,7 @@ absl::Status Export(const std::string& job_id, const std::string& format, const 
         out << CsvHeader(rec) << "\n";
         header = true;
       }
-      WriteCsvRows(rec, &out);
+      WriteCsvRows(rec, &csv_line, &out);
     } else {
       json.Clear();
       JsonWriter writer(json);

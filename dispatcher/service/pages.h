@@ -1,9 +1,10 @@
 // An export's rows go out many to a message (ResultPage, AnswerPage): up to kPageRows rows or
 // kPageBytes bytes, whichever comes first (a client takes messages of up to 4 MiB by default).
-// The rows are made on a thread of their own while the handler's thread sends the pages made
-// before (at most kPagesAhead wait), so reading the store and writing to the network overlap: an
-// export of a million rows runs at the slower of the two, not at their sum. Memory stays that of
-// a few pages however many rows there are.
+// The rows are made on a thread of their own and handed over kBatchRows at a time; the
+// handler's thread measures them, gathers them into pages and sends each (at most kBatchesAhead
+// batches wait). So reading the store and writing to the network overlap: an export of a million
+// rows runs at the slower of the two, not at their sum. Memory stays that of a few pages however
+// many rows there are.
 //
 //   absl::Status s = SendPages<v1::ResultPage, v1::ResultRecord>(
 //       writer, &v1::ResultPage::add_results,
@@ -17,6 +18,7 @@
 #include <functional>
 #include <memory>
 #include <thread>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
@@ -26,20 +28,24 @@ namespace mw::rpc {
 
 inline constexpr int kPageRows = 1024;
 inline constexpr size_t kPageBytes = 1 << 20;
-inline constexpr size_t kPagesAhead = 2;
+inline constexpr size_t kBatchRows = 256;
+inline constexpr size_t kBatchesAhead = 8;
 
 namespace pages_internal {
 
-// What the two threads share: the pages made and not yet sent, and how each side ended.
-template <typename Page>
+// What the two threads share: the batches of rows made and not yet sent, and how each side
+// ended.
+template <typename Row>
 struct Queue {
   absl::Mutex mu;
-  std::deque<std::unique_ptr<Page>> ready ABSL_GUARDED_BY(mu);
+  std::deque<std::vector<Row>> ready ABSL_GUARDED_BY(mu);
   bool done ABSL_GUARDED_BY(mu) = false;  // `produce` has returned
   bool gone ABSL_GUARDED_BY(mu) = false;  // a write failed: the client has gone
   absl::Status produced ABSL_GUARDED_BY(mu);
 
-  bool Room() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) { return ready.size() < kPagesAhead || gone; }
+  bool Room() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+    return ready.size() < kBatchesAhead || gone;
+  }
   bool ToSend() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) { return !ready.empty() || done; }
 };
 
@@ -53,50 +59,66 @@ template <typename Page, typename Row>
 absl::Status SendPages(
     grpc::ServerWriterInterface<Page>* writer, Row* (Page::*add)(),
     const std::function<absl::Status(const std::function<bool(Row&&)>&)>& produce) {
-  pages_internal::Queue<Page> q;
+  pages_internal::Queue<Row> q;
   std::thread maker([&] {
-    auto page = std::make_unique<Page>();
-    int rows = 0;
-    size_t bytes = 0;
-    // Hands the page over, waiting while kPagesAhead wait already. False once the client has gone.
+    std::vector<Row> batch;
+    batch.reserve(kBatchRows);
+    // Hands the batch over, waiting while kBatchesAhead wait already. False once the client has
+    // gone.
     auto hand_over = [&]() -> bool {
       absl::MutexLock l(&q.mu);
-      q.mu.Await(absl::Condition(&q, &pages_internal::Queue<Page>::Room));
+      q.mu.Await(absl::Condition(&q, &pages_internal::Queue<Row>::Room));
       if (q.gone) return false;
-      q.ready.push_back(std::move(page));
-      page = std::make_unique<Page>();
-      rows = 0;
-      bytes = 0;
+      q.ready.push_back(std::move(batch));
+      batch = std::vector<Row>();
+      batch.reserve(kBatchRows);
       return true;
     };
     absl::Status s = produce([&](Row&& row) {
-      bytes += row.ByteSizeLong();
-      *((*page).*add)() = std::move(row);
-      return ++rows < kPageRows && bytes < kPageBytes ? true : hand_over();
+      batch.push_back(std::move(row));
+      return batch.size() < kBatchRows ? true : hand_over();
     });
-    if (s.ok() && rows > 0) hand_over();
+    if (s.ok() && !batch.empty()) hand_over();
     absl::MutexLock l(&q.mu);
     q.produced = std::move(s);
     q.done = true;
   });
-  while (true) {
-    std::unique_ptr<Page> page;
+  Page page;
+  int rows = 0;
+  size_t bytes = 0;
+  bool sent = true;  // every write so far went through
+  while (sent) {
+    std::vector<Row> batch;
     {
       absl::MutexLock l(&q.mu);
-      q.mu.Await(absl::Condition(&q, &pages_internal::Queue<Page>::ToSend));
-      if (q.ready.empty()) break;  // made and sent, every one
-      page = std::move(q.ready.front());
+      q.mu.Await(absl::Condition(&q, &pages_internal::Queue<Row>::ToSend));
+      if (q.ready.empty()) break;  // made and handed over, every one
+      batch = std::move(q.ready.front());
       q.ready.pop_front();
     }
-    if (!writer->Write(*page)) {
-      absl::MutexLock l(&q.mu);
-      q.gone = true;
-      break;
+    for (Row& row : batch) {
+      bytes += row.ByteSizeLong();
+      *(page.*add)() = std::move(row);
+      if (++rows < kPageRows && bytes < kPageBytes) continue;
+      sent = writer->Write(page);
+      page.Clear();
+      rows = 0;
+      bytes = 0;
+      if (!sent) break;
     }
-  }  // each page is freed here, on this thread, beside the making of the next
+  }  // each batch is freed here, on this thread, beside the making of the next
+  if (!sent) {
+    absl::MutexLock l(&q.mu);
+    q.gone = true;
+  }
   maker.join();
-  absl::MutexLock l(&q.mu);
-  return q.produced;
+  absl::Status produced;
+  {
+    absl::MutexLock l(&q.mu);
+    produced = std::move(q.produced);
+  }
+  if (produced.ok() && sent && rows > 0) writer->Write(page);
+  return produced;
 }
 
 }  // namespace mw::rpc

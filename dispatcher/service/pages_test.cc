@@ -97,9 +97,9 @@ TEST(PagesTest, OnceTheClientHasGoneTheRowsStopComingAndTheMakerIsToldSo) {
   ASSERT_TRUE(s.ok()) << s;
   EXPECT_TRUE(told);
   EXPECT_THAT(Sizes(w), ElementsAre(1024));
-  // The page sent, the one whose write failed, at most kPagesAhead waiting, and the one being
-  // made when the client was found gone.
-  EXPECT_LE(made, (3 + kPagesAhead) * kPageRows);
+  // The page sent, the one whose write failed, at most kBatchesAhead batches waiting, and the one
+  // being made when the client was found gone.
+  EXPECT_LE(made, 2 * kPageRows + (kBatchesAhead + 1) * kBatchRows);
 }
 
 TEST(PagesTest, AFailedExportSendsWhatWasWholeAndReturnsTheFailure) {

@@ -52,6 +52,21 @@ std::string CsvField(absl::string_view v) {
   return out + "\"";
 }
 
+void AppendCsvField(absl::string_view v, std::string* out) {
+  bool plain = v.empty() || absl::string_view("=+-@").find(v[0]) == absl::string_view::npos;
+  for (size_t i = 0; plain && i < v.size(); ++i) {
+    const unsigned char c = static_cast<unsigned char>(v[i]);
+    // Controls, DEL, the lead byte of a C1 control (and of other U+0080..U+00BF: the slow way
+    // decides), and what gets a field quoted.
+    plain = c >= 0x20 && c != 0x7F && c != 0xC2 && c != ',' && c != '"' && c != '\'';
+  }
+  if (plain) {
+    out->append(v.data(), v.size());
+  } else {
+    out->append(CsvField(v));
+  }
+}
+
 std::string TerminalText(absl::string_view v) {
   return ReplaceControls(v, [](char) { return false; });
 }

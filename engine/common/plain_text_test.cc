@@ -39,6 +39,19 @@ TEST(CsvFieldTest, ControlCharactersAreReplaced) {
   EXPECT_EQ(CsvField("caf\xC3\xA9"), "caf\xC3\xA9");  // é is text
 }
 
+TEST(CsvFieldTest, AppendingAFieldWritesWhatCsvFieldReturns) {
+  for (const std::string v :
+       {std::string(), std::string("positive"), std::string("a,b"), std::string("say \"hi\""),
+        std::string("two\nlines"), std::string("ሰላም ነው"), std::string("=1+1"), std::string("-5"),
+        std::string("-2+3"), std::string("@SUM(A1)"), std::string("\t=1"), std::string("it's"),
+        std::string("a\x1b[31mred"), std::string("nul\0x", 5), std::string("del\x7f"),
+        std::string("csi\xC2\x9B"), std::string("\xC2\xA0nbsp"), std::string("caf\xC3\xA9")}) {
+    std::string out = "before,";
+    AppendCsvField(v, &out);
+    EXPECT_EQ(out, "before," + CsvField(v)) << v;
+  }
+}
+
 TEST(TerminalTextTest, NothingMovesTheCursor) {
   EXPECT_EQ(TerminalText("ok"), "ok");
   EXPECT_EQ(TerminalText("\x1b]0;owned\x07title"), "\xEF\xBF\xBD]0;owned\xEF\xBF\xBDtitle");
