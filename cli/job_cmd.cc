@@ -453,7 +453,6 @@ absl::Status Export(const std::string& job_id, const std::string& format, const 
   req.set_job_id(job_id);
   auto ctx = client->LongContext();
   auto reader = client->ops().ExportResults(ctx.get(), req);
-  v1::ResultPage page;
   uint64_t rows = 0;
   bool header = false;
   if (format == "conll") out << kConllStart;
@@ -510,9 +509,9 @@ absl::Status Export(const std::string& job_id, const std::string& format, const 
     }
     ++rows;
   };
-  while (reader->Read(&page)) {
+  ForEachPage<v1::ResultPage>(reader.get(), [&](const v1::ResultPage& page) {
     for (const v1::ResultRecord& rec : page.results()) write(rec);
-  }
+  });
   MW_RETURN_IF_ERROR(rpc::FromGrpcStatus(reader->Finish()));
   if (format == "label-studio") out << "\n]\n";
   if (format == "conll" && !spans) {
@@ -579,9 +578,9 @@ absl::Status ExportAnswers(const std::string& job_id, const std::string& format,
     }
     ++rows;
   };
-  for (v1::AnswerPage page; reader->Read(&page);) {
+  ForEachPage<v1::AnswerPage>(reader.get(), [&](const v1::AnswerPage& page) {
     for (const v1::AnswerRow& a : page.answers()) write(a);
-  }
+  });
   MW_RETURN_IF_ERROR(rpc::FromGrpcStatus(reader->Finish()));
   return Publish(&out, tmp, out_path, rows, "answers");
 }

@@ -123,8 +123,9 @@ std::optional<v1::ResultRecord> Engine::RowOf(const std::string& job_id,
                                               const std::vector<StageRun>& flow, FlowReplay& path,
                                               uint64_t item_index, const std::string& ended) {
   v1::ResultRecord row;
-  // Every verdict on the way, read before the last becomes the row; the others' lists are
-  // moved, not copied.
+  // Every verdict on the way, read before the last becomes the row; the lists are moved, not
+  // copied, but for the last one's workers, which the row keeps too (its answers go in the
+  // provenance alone).
   google::protobuf::RepeatedPtrField<v1::Provenance> provenance;
   for (size_t i = 0; i < path.verdicts.size(); ++i) {
     v1::ResultRecord& v = path.verdicts[i];
@@ -139,11 +140,10 @@ std::optional<v1::ResultRecord> Engine::RowOf(const std::string& job_id,
     p->set_confidence(v.confidence());
     if (last) {
       *p->mutable_workers() = v.workers();
-      *p->mutable_answers() = v.worker_answers();
     } else {
       p->mutable_workers()->Swap(v.mutable_workers());
-      p->mutable_answers()->Swap(v.mutable_worker_answers());
     }
+    p->mutable_answers()->Swap(v.mutable_worker_answers());
   }
   if (!path.flight.finished()) {
     // Unfinished: listed only once the job has stopped for good, and never a check task.
@@ -223,6 +223,7 @@ absl::Status Engine::ExportResults(const std::string& job_id,
     auto c = store_->Scan(Cf::kItems, keys::JobPrefix(job_id), snapshot.get());
     const bool by_verdicts = ended.empty();
     std::optional<uint64_t> wanted;  // by_verdicts: the item whose verdict is next
+    v1::Item item;                   // the one being exported
     for (bool first = true;; first = false) {
       if (by_verdicts) {
         MW_ASSIGN_OR_RETURN(wanted, verdicts.NextWithVerdict(flow[0], wanted));
@@ -239,9 +240,8 @@ absl::Status Engine::ExportResults(const std::string& job_id,
       auto index = keys::ParseItem(c->key());
       if (!index.has_value()) return absl::DataLossError("malformed item key");
       if (by_verdicts && *index != *wanted) return NotStored(flow[0], *wanted);
-      if (IsPiece(*index)) continue;  // exported under its parent
-      v1::Item item;
-      MW_RETURN_IF_ERROR(c->Read(&item));
+      if (IsPiece(*index)) continue;       // exported under its parent
+      MW_RETURN_IF_ERROR(c->Read(&item));  // into the last item's memory
       MW_ASSIGN_OR_RETURN(FlowReplay path, ReplayFlow(flow, item, source));
       std::optional<v1::ResultRecord> row = RowOf(job_id, flow, path, *index, ended);
       if (!row.has_value()) continue;

@@ -519,6 +519,7 @@ v1::Item EntryItem(const std::vector<Step>& flow, int entry, const ItemFlight& f
 absl::StatusOr<FlowReplay> ReplayFlow(const std::vector<Step>& flow, const v1::Item& input,
                                       const ReplaySource& source) {
   FlowReplay replay;
+  replay.verdicts.reserve(flow.size());  // at most one a step: no moves as they come
   const int scope = input.cut_by().empty() ? -1 : EntryOf(flow, input.cut_by());
   replay.flight = StartFlight(flow, scope);
   ItemFlight& flight = replay.flight;
