@@ -20,14 +20,13 @@
 #include "cli/annotation_formats.h"
 #include "cli/commands.h"
 #include "cli/common.h"
+#include "cli/result_rows.h"
 #include "engine/common/money.h"
 #include "engine/common/sha256.h"
 #include "engine/common/status_macros.h"
 #include "engine/dispatch/answers.h"
 #include "nlohmann/json.hpp"
 #include "proto/rpc/grpc_status.h"
-#include "rapidjson/stringbuffer.h"
-#include "rapidjson/writer.h"
 
 namespace mw::cli {
 namespace {
@@ -135,29 +134,6 @@ absl::Status Watch(const std::string& job_id, int every_seconds, const Connect& 
   return absl::OkStatus();
 }
 
-std::string AnswerText(const v1::Answer& a) {
-  switch (a.value_case()) {
-    case v1::Answer::kChoice:
-      return a.choice();
-    case v1::Answer::kChoices:
-      return absl::StrJoin(a.choices().options(), "|");
-    case v1::Answer::kText:
-      return a.text();
-    case v1::Answer::kNumber:
-      return a.number();
-    case v1::Answer::kSpans:
-    case v1::Answer::kShapes:
-      return dispatch::AnswerLabel(a);
-    case v1::Answer::kPick:
-      return a.pick().reason().empty() ? a.pick().winner()
-                                       : absl::StrCat(a.pick().winner(), ": ", a.pick().reason());
-    case v1::Answer::kRanking:
-      return absl::StrJoin(a.ranking().options(), ">");
-    default:
-      return "";
-  }
-}
-
 // `annotations`: the formats of annotation tools (CoNLL-2003, Label Studio, COCO, YOLO) are
 // allowed too.
 absl::Status CheckFormat(const std::string& format, bool annotations = false) {
@@ -234,95 +210,6 @@ void WriteCsvRows(const v1::ResultRecord& rec, std::string* line, std::ofstream*
   line->push_back('\n');
   out->write(line->data(), static_cast<std::streamsize>(line->size()));
   for (const auto& child : rec.children()) WriteCsvRows(child, line, out);
-}
-
-// `rec` as one JSON object, written as it goes (no document is built: a million rows are a
-// million of these); its pieces nest under "children", in order.
-using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
-
-void JsonString(const std::string& s, JsonWriter* w) {
-  w->String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
-}
-
-void JsonStrings(const google::protobuf::RepeatedPtrField<std::string>& list, JsonWriter* w) {
-  w->StartArray();
-  for (const std::string& s : list) JsonString(s, w);
-  w->EndArray();
-}
-
-void WriteRowJson(const v1::ResultRecord& rec, JsonWriter* w) {
-  w->StartObject();
-  w->Key("item");
-  w->Uint64(rec.item_index());
-  w->Key("line");
-  w->Uint64(rec.item().source_line());
-  if (!rec.item().cut_by().empty()) {
-    w->Key("parent");
-    w->Uint64(rec.item().parent());
-    w->Key("position");
-    w->Uint(rec.item().position());
-    w->Key("cut_by");
-    JsonString(rec.item().cut_by(), w);
-  }
-  w->Key("fields");
-  w->StartObject();
-  for (const auto& f : rec.item().fields()) {
-    JsonString(f.name(), w);
-    JsonString(f.value(), w);
-  }
-  w->EndObject();
-  w->Key("status");
-  JsonString(rec.status(), w);
-  w->Key("stage");
-  JsonString(rec.stage(), w);
-  w->Key("answer");
-  JsonString(AnswerText(rec.answer()), w);
-  w->Key("confidence");
-  w->Double(rec.confidence());
-  w->Key("votes");
-  w->Uint(rec.votes());
-  w->Key("workers");
-  JsonStrings(rec.workers(), w);
-  if (rec.merged_items_size() > 0) {
-    w->Key("merged_items");
-    w->StartArray();
-    for (uint64_t i : rec.merged_items()) w->Uint64(i);
-    w->EndArray();
-  }
-  w->Key("provenance");
-  w->StartArray();
-  for (const auto& p : rec.provenance()) {
-    w->StartObject();
-    w->Key("stage");
-    JsonString(p.stage(), w);
-    w->Key("answer");
-    JsonString(p.answer(), w);
-    w->Key("confidence");
-    w->Double(p.confidence());
-    w->Key("workers");
-    JsonStrings(p.workers(), w);
-    w->Key("answers");
-    JsonStrings(p.answers(), w);
-    if (p.has_value()) {  // spans, shapes, comparisons and rankings also in their own shape
-      const nlohmann::ordered_json value = AnswerJson(p.value(), rec.item());
-      const std::string text = value.dump();
-      w->Key("value");
-      w->RawValue(text.data(), text.size(),
-                  value.is_array()    ? rapidjson::kArrayType
-                  : value.is_object() ? rapidjson::kObjectType
-                  : value.is_string() ? rapidjson::kStringType
-                                      : rapidjson::kNumberType);
-    }
-    w->EndObject();
-  }
-  w->EndArray();
-  if (rec.children_size() > 0) {
-    w->Key("children");
-    w->StartArray();
-    for (const auto& child : rec.children()) WriteRowJson(child, w);
-    w->EndArray();
-  }
-  w->EndObject();
 }
 
 // COCO (one JSON file) or YOLO (a folder: labels/<image>.txt, classes.txt and data.yaml) of the

@@ -1,10 +1,10 @@
 // An export's rows go out many to a message (ResultPage, AnswerPage): up to kPageRows rows or
 // kPageBytes bytes, whichever comes first (a client takes messages of up to 4 MiB by default).
-// The rows are made on a thread of their own and handed over kBatchRows at a time; the
-// handler's thread measures them, gathers them into pages and sends each (at most kBatchesAhead
+// The rows are made on a thread of their own and handed over kBatchRows (or kPageBytes) at a
+// time; the handler's thread gathers them into pages and sends each (at most kBatchesAhead
 // batches wait). So reading the store and writing to the network overlap: an export of a million
-// rows runs at the slower of the two, not at their sum. Memory stays that of a few pages however
-// many rows there are.
+// rows runs at the slower of the two, not at their sum. Memory stays that of about
+// kBatchesAhead + 2 pages however many rows there are and however large.
 //
 //   absl::Status s = SendPages<v1::ResultPage, v1::ResultRecord>(
 //       writer, &v1::ResultPage::add_results,
@@ -63,6 +63,7 @@ absl::Status SendPages(
   std::thread maker([&] {
     std::vector<Row> batch;
     batch.reserve(kBatchRows);
+    size_t batch_bytes = 0;
     // Hands the batch over, waiting while kBatchesAhead wait already. False once the client has
     // gone.
     auto hand_over = [&]() -> bool {
@@ -72,13 +73,17 @@ absl::Status SendPages(
       q.ready.push_back(std::move(batch));
       batch = std::vector<Row>();
       batch.reserve(kBatchRows);
+      batch_bytes = 0;
       return true;
     };
     absl::Status s = produce([&](Row&& row) {
       batch.push_back(std::move(row));
-      return batch.size() < kBatchRows ? true : hand_over();
+      // Measured where it stays (a move does not carry the measure): the pages read it back.
+      batch_bytes += batch.back().ByteSizeLong();
+      return batch.size() < kBatchRows && batch_bytes < kPageBytes ? true : hand_over();
     });
-    if (s.ok() && !batch.empty()) hand_over();
+    // Even after a failure: what it completes of a page is sent (the rest is held back below).
+    if (!batch.empty()) hand_over();
     absl::MutexLock l(&q.mu);
     q.produced = std::move(s);
     q.done = true;
@@ -97,7 +102,7 @@ absl::Status SendPages(
       q.ready.pop_front();
     }
     for (Row& row : batch) {
-      bytes += row.ByteSizeLong();
+      bytes += static_cast<size_t>(row.GetCachedSize());  // measured by the maker
       *(page.*add)() = std::move(row);
       if (++rows < kPageRows && bytes < kPageBytes) continue;
       sent = writer->Write(page);

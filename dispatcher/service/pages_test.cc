@@ -102,6 +102,24 @@ TEST(PagesTest, OnceTheClientHasGoneTheRowsStopComingAndTheMakerIsToldSo) {
   EXPECT_LE(made, 2 * kPageRows + (kBatchesAhead + 1) * kBatchRows);
 }
 
+TEST(PagesTest, LargeRowsWaitByTheirSizeNotTheirNumber) {
+  Writer w(/*take=*/1);
+  uint64_t made = 0;
+  const absl::Status s = SendPages<v1::AnswerPage, v1::AnswerRow>(
+      &w, &v1::AnswerPage::add_answers, [&](const std::function<bool(v1::AnswerRow &&)>& put) {
+        for (uint64_t i = 0; i < 10'000; ++i) {
+          ++made;
+          if (!put(Row(i, 400 << 10))) return absl::OkStatus();  // 400 KiB each
+        }
+        return absl::OkStatus();
+      });
+  ASSERT_TRUE(s.ok()) << s;
+  EXPECT_THAT(Sizes(w), ElementsAre(3));
+  // Three rows fill a page and a batch: the page sent, the one whose write failed, the batches
+  // waiting and the one being made, three rows each (by count it would be 256 rows a batch).
+  EXPECT_LE(made, 3 * (2 + kBatchesAhead + 1));
+}
+
 TEST(PagesTest, AFailedExportSendsWhatWasWholeAndReturnsTheFailure) {
   Writer w;
   const absl::Status s = SendPages<v1::AnswerPage, v1::AnswerRow>(
@@ -111,6 +129,19 @@ TEST(PagesTest, AFailedExportSendsWhatWasWholeAndReturnsTheFailure) {
       });
   EXPECT_EQ(s, absl::DataLossError("item 1500 does not parse"));
   EXPECT_THAT(Sizes(w), ElementsAre(1024));  // the partly full page is not sent
+}
+
+TEST(PagesTest, AFailedExportStillSendsAPageItsLastRowsFilled) {
+  Writer w;
+  const absl::Status s = SendPages<v1::AnswerPage, v1::AnswerRow>(
+      &w, &v1::AnswerPage::add_answers, [](const std::function<bool(v1::AnswerRow &&)>& put) {
+        for (uint64_t i = 0; i < 256; ++i) put(Row(i, 3584));  // a batch: 896 KiB of a page
+        put(Row(256, 200 << 10));                              // fills the page
+        put(Row(257));
+        return absl::DataLossError("item 258 does not parse");
+      });
+  EXPECT_EQ(s, absl::DataLossError("item 258 does not parse"));
+  EXPECT_THAT(Sizes(w), ElementsAre(257));  // and row 257, alone in a page, is held back
 }
 
 }  // namespace

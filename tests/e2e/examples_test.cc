@@ -102,15 +102,16 @@ TEST(ExamplesTest, ReceiptsRunFindFixVerifyAndNobodyVerifiesTheirOwnFix) {
 
 // The settled verdicts of a shapes stage against the answers they were made from, each scored
 // against the truth by `score` (answer text, item) -> 0..1: the verdicts' mean over their
-// photos, the mean of every answer on those photos, and each worker's own mean on them.
+// photos; the answers' mean over the same photos, each photo's answers averaged first (a photo
+// that needed five answers counts as one, as its verdict does); and each worker's own mean.
 struct Gain {
   double verdicts = 0, mean_answer = 0, best_worker = 0;
   size_t photos = 0, answers = 0;
   int workers_with_five = 0;
   std::string Describe(const char* what) const {
     return absl::StrFormat(
-        "on the %d settled photos, the verdicts' mean %s with the truth %.3f, the %d answers' "
-        "%.3f; the best of the %d workers with five or more of them %.3f",
+        "on the %d settled photos, the verdicts' mean %s with the truth %.3f, their %d answers' "
+        "(by photo) %.3f; the best of the %d workers with five or more of them %.3f",
         photos, what, verdicts, answers, mean_answer, workers_with_five, best_worker);
   }
 };
@@ -122,19 +123,22 @@ Gain GainOverAnswers(const std::string& answers_file, const std::string& stage,
   g.photos = verdict.size();
   for (const auto& [item, v] : verdict) g.verdicts += v / static_cast<double>(verdict.size());
   std::map<std::string, std::pair<double, int>> by_worker;
+  std::map<size_t, std::pair<double, int>> by_photo;
   std::ifstream answers(answers_file);
   for (std::string line; std::getline(answers, line);) {
     const json a = json::parse(line);
     if (a["stage"] != stage || a["skipped"].get<bool>()) continue;
     if (!verdict.count(a["item"].get<size_t>())) continue;
     const double s = score(a["answer"].get<std::string>(), a["item"].get<size_t>());
-    g.mean_answer += s;
     ++g.answers;
-    auto& [sum, n] = by_worker[a["worker"]];
-    sum += s;
-    ++n;
+    for (auto* sn : {&by_worker[a["worker"]], &by_photo[a["item"].get<size_t>()]}) {
+      sn->first += s;
+      ++sn->second;
+    }
   }
-  if (g.answers > 0) g.mean_answer /= static_cast<double>(g.answers);
+  for (const auto& [photo, sn] : by_photo) {
+    g.mean_answer += sn.first / sn.second / static_cast<double>(by_photo.size());
+  }
   for (const auto& [worker, sn] : by_worker) {
     if (sn.second >= 5) {
       g.best_worker = std::max(g.best_worker, sn.first / sn.second);

@@ -1,0 +1,144 @@
+#include "cli/result_rows.h"
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "cli/annotation_formats.h"
+#include "engine/dispatch/answers.h"
+#include "nlohmann/json.hpp"
+
+namespace mw::cli {
+namespace {
+
+// Written by nlohmann's json, whatever it holds: the escapes and number forms stay as they were.
+void Raw(const nlohmann::ordered_json& value, JsonWriter* w) {
+  const std::string text = value.dump();
+  w->RawValue(text.data(), text.size(),
+              value.is_array()    ? rapidjson::kArrayType
+              : value.is_object() ? rapidjson::kObjectType
+              : value.is_string() ? rapidjson::kStringType
+              : value.is_null()   ? rapidjson::kNullType
+                                  : rapidjson::kNumberType);
+}
+
+void JsonString(const std::string& s, JsonWriter* w) {
+  // A control character: RapidJSON writes its escape in capitals, nlohmann (and Python) in small
+  // letters. Rare, so the slow way.
+  for (const char c : s) {
+    if (static_cast<unsigned char>(c) < 0x20) return Raw(s, w);
+  }
+  w->String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
+}
+
+// As nlohmann writes it ("1e-05", and null for NaN and the infinities).
+void JsonDouble(double d, JsonWriter* w) { Raw(d, w); }
+
+void JsonStrings(const google::protobuf::RepeatedPtrField<std::string>& list, JsonWriter* w) {
+  w->StartArray();
+  for (const std::string& s : list) JsonString(s, w);
+  w->EndArray();
+}
+
+}  // namespace
+
+std::string AnswerText(const v1::Answer& a) {
+  switch (a.value_case()) {
+    case v1::Answer::kChoice:
+      return a.choice();
+    case v1::Answer::kChoices:
+      return absl::StrJoin(a.choices().options(), "|");
+    case v1::Answer::kText:
+      return a.text();
+    case v1::Answer::kNumber:
+      return a.number();
+    case v1::Answer::kSpans:
+    case v1::Answer::kShapes:
+      return dispatch::AnswerLabel(a);
+    case v1::Answer::kPick:
+      return a.pick().reason().empty() ? a.pick().winner()
+                                       : absl::StrCat(a.pick().winner(), ": ", a.pick().reason());
+    case v1::Answer::kRanking:
+      return absl::StrJoin(a.ranking().options(), ">");
+    default:
+      return "";
+  }
+}
+
+void WriteRowJson(const v1::ResultRecord& rec, JsonWriter* w) {
+  w->StartObject();
+  w->Key("item");
+  w->Uint64(rec.item_index());
+  w->Key("line");
+  w->Uint64(rec.item().source_line());
+  if (!rec.item().cut_by().empty()) {
+    w->Key("parent");
+    w->Uint64(rec.item().parent());
+    w->Key("position");
+    w->Uint(rec.item().position());
+    w->Key("cut_by");
+    JsonString(rec.item().cut_by(), w);
+  }
+  w->Key("fields");
+  w->StartObject();
+  const auto& fields = rec.item().fields();
+  for (int i = 0; i < fields.size(); ++i) {
+    // A name given twice (a CSV header may) is one key, where it first came, with its last value.
+    bool seen = false;
+    for (int j = 0; j < i && !seen; ++j) seen = fields[j].name() == fields[i].name();
+    if (seen) continue;
+    int last = i;
+    for (int j = i + 1; j < fields.size(); ++j) {
+      if (fields[j].name() == fields[i].name()) last = j;
+    }
+    JsonString(fields[i].name(), w);
+    JsonString(fields[last].value(), w);
+  }
+  w->EndObject();
+  w->Key("status");
+  JsonString(rec.status(), w);
+  w->Key("stage");
+  JsonString(rec.stage(), w);
+  w->Key("answer");
+  JsonString(AnswerText(rec.answer()), w);
+  w->Key("confidence");
+  JsonDouble(rec.confidence(), w);
+  w->Key("votes");
+  w->Uint(rec.votes());
+  w->Key("workers");
+  JsonStrings(rec.workers(), w);
+  if (rec.merged_items_size() > 0) {
+    w->Key("merged_items");
+    w->StartArray();
+    for (uint64_t i : rec.merged_items()) w->Uint64(i);
+    w->EndArray();
+  }
+  w->Key("provenance");
+  w->StartArray();
+  for (const auto& p : rec.provenance()) {
+    w->StartObject();
+    w->Key("stage");
+    JsonString(p.stage(), w);
+    w->Key("answer");
+    JsonString(p.answer(), w);
+    w->Key("confidence");
+    JsonDouble(p.confidence(), w);
+    w->Key("workers");
+    JsonStrings(p.workers(), w);
+    w->Key("answers");
+    JsonStrings(p.answers(), w);
+    if (p.has_value()) {  // spans, shapes, comparisons and rankings also in their own shape
+      w->Key("value");
+      Raw(AnswerJson(p.value(), rec.item()), w);
+    }
+    w->EndObject();
+  }
+  w->EndArray();
+  if (rec.children_size() > 0) {
+    w->Key("children");
+    w->StartArray();
+    for (const auto& child : rec.children()) WriteRowJson(child, w);
+    w->EndArray();
+  }
+  w->EndObject();
+}
+
+}  // namespace mw::cli

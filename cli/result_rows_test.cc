@@ -1,0 +1,132 @@
+#include "cli/result_rows.h"
+
+#include <cmath>
+#include <limits>
+
+#include "cli/annotation_formats.h"
+#include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
+
+namespace mw::cli {
+namespace {
+
+// The row as mw wrote it before its rows were streamed: an nlohmann document, dumped. The
+// streamed text must be the same, byte for byte.
+nlohmann::ordered_json Document(const v1::ResultRecord& rec) {
+  nlohmann::ordered_json j;
+  j["item"] = rec.item_index();
+  j["line"] = rec.item().source_line();
+  if (!rec.item().cut_by().empty()) {
+    j["parent"] = rec.item().parent();
+    j["position"] = rec.item().position();
+    j["cut_by"] = rec.item().cut_by();
+  }
+  nlohmann::ordered_json fields = nlohmann::ordered_json::object();
+  for (const auto& f : rec.item().fields()) fields[f.name()] = f.value();
+  j["fields"] = fields;
+  j["status"] = rec.status();
+  j["stage"] = rec.stage();
+  j["answer"] = AnswerText(rec.answer());
+  j["confidence"] = rec.confidence();
+  j["votes"] = rec.votes();
+  j["workers"] = std::vector<std::string>(rec.workers().begin(), rec.workers().end());
+  if (rec.merged_items_size() > 0) {
+    j["merged_items"] = std::vector<uint64_t>(rec.merged_items().begin(), rec.merged_items().end());
+  }
+  nlohmann::ordered_json provenance = nlohmann::ordered_json::array();
+  for (const auto& p : rec.provenance()) {
+    provenance.push_back(
+        {{"stage", p.stage()},
+         {"answer", p.answer()},
+         {"confidence", p.confidence()},
+         {"workers", std::vector<std::string>(p.workers().begin(), p.workers().end())},
+         {"answers", std::vector<std::string>(p.answers().begin(), p.answers().end())}});
+    if (p.has_value()) provenance.back()["value"] = AnswerJson(p.value(), rec.item());
+  }
+  j["provenance"] = provenance;
+  if (rec.children_size() > 0) {
+    nlohmann::ordered_json children = nlohmann::ordered_json::array();
+    for (const auto& child : rec.children()) children.push_back(Document(child));
+    j["children"] = children;
+  }
+  return j;
+}
+
+std::string Streamed(const v1::ResultRecord& rec) {
+  rapidjson::StringBuffer text;
+  JsonWriter w(text);
+  WriteRowJson(rec, &w);
+  return std::string(text.GetString(), text.GetSize());
+}
+
+void AddField(v1::ResultRecord* rec, const std::string& name, const std::string& value) {
+  v1::Field* f = rec->mutable_item()->add_fields();
+  f->set_name(name);
+  f->set_value(value);
+}
+
+v1::ResultRecord Plain() {
+  v1::ResultRecord rec;
+  rec.set_item_index(7);
+  rec.mutable_item()->set_source_line(9);
+  AddField(&rec, "receipt", "R7");
+  AddField(&rec, "total", "12.50");
+  rec.set_status("succeeded");
+  rec.set_stage("check");
+  rec.mutable_answer()->set_choice("yes");
+  rec.set_confidence(2.0 / 3);
+  rec.set_votes(2);
+  rec.add_workers("c0w1");
+  rec.add_workers("c1w4");
+  v1::Provenance* p = rec.add_provenance();
+  p->set_stage("check");
+  p->set_answer("yes");
+  p->set_confidence(2.0 / 3);
+  p->add_workers("c0w1");
+  p->add_answers("yes");
+  return rec;
+}
+
+TEST(ResultRowsTest, AStreamedRowIsTheDocumentMwWroteBefore) {
+  const v1::ResultRecord rec = Plain();
+  EXPECT_EQ(Streamed(rec), Document(rec).dump());
+}
+
+TEST(ResultRowsTest, NumbersEscapesAndTwiceNamedFieldsAreWrittenAsBefore) {
+  for (double confidence :
+       {0.0, 1.0, 1e-5, 1e-7, 0.1, 123456789012345678.0, std::numeric_limits<double>::quiet_NaN(),
+        std::numeric_limits<double>::infinity()}) {
+    v1::ResultRecord rec = Plain();
+    rec.set_confidence(confidence);
+    rec.mutable_provenance(0)->set_confidence(confidence);
+    EXPECT_EQ(Streamed(rec), Document(rec).dump()) << confidence;
+  }
+  v1::ResultRecord rec = Plain();
+  AddField(&rec, "note", "esc \x1b[31m, tab\t, quote \", backslash \\, slash /, é, ሰላም");
+  AddField(&rec, "receipt", "R7 again");  // a header that names a column twice
+  rec.set_status("rejected by check\n(two lines)");
+  rec.add_merged_items(7);
+  rec.add_merged_items(8);
+  EXPECT_EQ(Streamed(rec), Document(rec).dump());
+}
+
+TEST(ResultRowsTest, PiecesAndAnswersInTheirOwnShapeAreWrittenAsBefore) {
+  v1::ResultRecord rec = Plain();
+  v1::Shape* box = rec.mutable_provenance(0)->mutable_value()->mutable_shapes()->add_shapes();
+  box->set_label("car");
+  box->set_x0(10);
+  box->set_y0(20);
+  box->set_x1(110);
+  box->set_y1(90);
+  v1::ResultRecord piece = Plain();
+  piece.set_item_index(1ull << 40);
+  piece.mutable_item()->set_cut_by("lines");
+  piece.mutable_item()->set_parent(7);
+  piece.mutable_item()->set_position(2);
+  piece.clear_provenance();
+  *rec.add_children() = piece;
+  EXPECT_EQ(Streamed(rec), Document(rec).dump());
+}
+
+}  // namespace
+}  // namespace mw::cli
