@@ -256,7 +256,7 @@ absl::StatusOr<v1::Receipt> ContributionRecorder::Count(
     ++(*run->progress.mutable_centre_contributions())[centre_id];
     ++p_.stats->contributions;
   }
-  p_.workers->PutRecord(worker_account, batch);
+  p_.workers->NoteRecord(worker_account);  // written once per batch (Engine::Commit)
 
   v1::ContributionRecord contribution;
   *contribution.mutable_result() = r;
@@ -286,7 +286,6 @@ absl::StatusOr<v1::Receipt> ContributionRecorder::Count(
       p_.jobs->PutTask(*task, batch);
     }
   }
-  if (recorded->complete == nullptr) JobCatalogue::PutProgress(*run, batch);
   return receipt;
 }
 
@@ -358,7 +357,7 @@ TimeCredit ContributionRecorder::CreditWorker(const JobRun& run, const StageRun&
     spdlog::info("event=promoted worker={} job={} right={} of={}", account, job_id,
                  on_job.training_correct(), on_job.training_answers());
   }
-  p_.workers->PutOnJob(account, job_id, batch);
+  p_.workers->NoteOnJob(account, job_id);
   return time;
 }
 

@@ -67,7 +67,9 @@ class ContributionRecorder {
   // the batch is durable to `pending`. A claim that does not hold is a QUARANTINED receipt,
   // stored under the result id like every other outcome; an error status means nothing may be
   // committed. `*changed` is set once it starts changing memory (an error before that left
-  // memory as it was).
+  // memory as it was). What one call changes once per answer is the caller's to write once:
+  // the progress of `run` (JobCatalogue::NoteProgress, after deciding a complete task) and the
+  // worker's records (noted in the WorkerBook).
   absl::StatusOr<Recorded> Record(const std::string& centre_id, const microwork::v1::Result& result,
                                   storage::Batch* batch, std::vector<std::string>* pending,
                                   bool* changed);

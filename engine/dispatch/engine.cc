@@ -313,7 +313,11 @@ void Engine::Touch(JobRun* run) {
 }
 
 uint64_t Engine::Commit(Batch batch) {
-  ledger_->WriteBalances(&batch);  // the balances the batch's transfers changed, once each
+  // What the batch's calls changed many times over, written once each: jobs' progress, workers'
+  // records, and the balances of the accounts its transfers touched.
+  catalogue_.WriteNoted(&batch);
+  workers_.WriteNoted(&batch);
+  ledger_->WriteBalances(&batch);
   return queue_->Enqueue(std::move(batch));
 }
 

@@ -219,4 +219,13 @@ void JobCatalogue::PutProgress(const JobRun& run, Batch* batch) {
   batch->PutRecord(Cf::kJobProgress, keys::Job(run.record.job().id()), run.progress);
 }
 
+void JobCatalogue::NoteProgress(const JobRun* run) {
+  if (std::find(noted_.begin(), noted_.end(), run) == noted_.end()) noted_.push_back(run);
+}
+
+void JobCatalogue::WriteNoted(Batch* batch) {
+  for (const JobRun* run : noted_) PutProgress(*run, batch);
+  noted_.clear();
+}
+
 }  // namespace mw::dispatch

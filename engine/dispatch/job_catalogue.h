@@ -108,11 +108,18 @@ class JobCatalogue {
   // Write `task`'s record, or `run`'s progress, into `batch`.
   void PutTask(const TaskRun& task, storage::Batch* batch) const;
   static void PutProgress(const JobRun& run, storage::Batch* batch);
+  // Notes that `run`'s progress changed: WriteNoted writes it, once however often it was noted.
+  // For the paths that change it once per task (leases, answers).
+  void NoteProgress(const JobRun* run);
+  // Appends the progress of the runs noted since the last call to `batch`.
+  // REQUIRES: called on each batch written after a Note, after the last Note into it.
+  void WriteNoted(storage::Batch* batch);
 
  private:
   const storage::Store* const store_;
   uint64_t next_number_ = 1;
-  std::map<uint64_t, JobRun> jobs_;
+  std::map<uint64_t, JobRun> jobs_;   // node-based: a JobRun stays where it is
+  std::vector<const JobRun*> noted_;  // a few: the jobs of one call
   absl::flat_hash_map<std::string, TaskRun> tasks_;
 };
 

@@ -52,9 +52,11 @@ absl::StatusOr<v1::SubmitResultsReply> Engine::SubmitResults(
       if (recorded.complete != nullptr) {
         MW_RETURN_IF_ERROR(
             verdicts_->Decide(recorded.run, recorded.complete, &batch));  // may erase it
-        JobCatalogue::PutProgress(*recorded.run, &batch);
       }
-      if (recorded.run != nullptr) Touch(recorded.run);
+      if (recorded.run != nullptr) {
+        Touch(recorded.run);
+        catalogue_.NoteProgress(recorded.run);  // written once, by Commit
+      }
       *reply.add_receipts() = std::move(recorded.receipt);
       return absl::OkStatus();
     };

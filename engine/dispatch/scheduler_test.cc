@@ -179,7 +179,11 @@ TEST_F(SchedulerTest, AnItemsFirstStepTakesTheNextItemInOrderAndWritesTheCursor)
   EXPECT_EQ(pick.task->chain_pos, 0);
   EXPECT_EQ(pick.task->item_index, 0u);
   EXPECT_EQ(run.progress.stages(1).next_item(), 1u);
-  EXPECT_EQ(batch_.Count(), 2u);  // the cursor and the new task
+  EXPECT_EQ(batch_.Count(), 1u);  // the new task; the cursor is noted
+  catalogue_->WriteNoted(&batch_);
+  EXPECT_EQ(batch_.Count(), 2u);  // and written once
+  catalogue_->WriteNoted(&batch_);
+  EXPECT_EQ(batch_.Count(), 2u);
 }
 
 TEST_F(SchedulerTest, LaterStepsComeFirstAndNobodyGetsATaskTheyHad) {

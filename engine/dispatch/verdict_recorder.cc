@@ -114,7 +114,7 @@ absl::Status VerdictRecorder::Decide(JobRun* run, TaskRun* task, Batch* batch) {
     }
     p_.workers->CountVerdict(accounts[i], stage.human,
                              run->aggregations[task->chain_pos]->Agrees(labels[i], vote.label));
-    p_.workers->PutRecord(accounts[i], batch);
+    p_.workers->NoteRecord(accounts[i]);
   }
   task->record.set_state(v1::TASK_DONE);
   p_.jobs->PutTask(*task, batch);

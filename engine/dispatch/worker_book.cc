@@ -53,6 +53,23 @@ void WorkerBook::PutRecord(const std::string& account, storage::Batch* batch) {
   batch->PutRecord(Cf::kWorkerStats, account, records_[account]);
 }
 
+void WorkerBook::NoteRecord(const std::string& account) { noted_records_.insert(account); }
+
+void WorkerBook::NoteOnJob(const std::string& account, const std::string& job_id) {
+  noted_on_job_.insert(keys::WorkerJob(account, job_id));
+}
+
+void WorkerBook::WriteNoted(storage::Batch* batch) {
+  for (const std::string& account : noted_records_) {
+    batch->PutRecord(Cf::kWorkerStats, account, records_[account]);
+  }
+  for (const std::string& key : noted_on_job_) {
+    batch->PutRecord(Cf::kWorkerJobs, key, on_job_[key]);
+  }
+  noted_records_.clear();
+  noted_on_job_.clear();
+}
+
 v1::WorkerJobRecord& WorkerBook::OnJob(const std::string& account, const std::string& job_id) {
   return on_job_[keys::WorkerJob(account, job_id)];
 }

@@ -46,6 +46,14 @@ class WorkerBook {
   microwork::v1::WorkerStatsRecord& Record(const std::string& account);
   const microwork::v1::WorkerStatsRecord* FindRecord(const std::string& account) const;
   void PutRecord(const std::string& account, storage::Batch* batch);
+  // Notes that the record (over every job, or on `job_id`) changed: WriteNoted writes it, once
+  // however often it was noted. For the answers' path, where one call changes a worker's
+  // records once per answer.
+  void NoteRecord(const std::string& account);
+  void NoteOnJob(const std::string& account, const std::string& job_id);
+  // Appends the records noted since the last call to `batch`.
+  // REQUIRES: called on each batch written after a Note, after the last Note into it.
+  void WriteNoted(storage::Batch* batch);
 
   // The worker's record on `job_id`, or null when they have none.
   const microwork::v1::WorkerJobRecord* FindOnJob(const std::string& account,
@@ -126,6 +134,8 @@ class WorkerBook {
  private:
   absl::flat_hash_map<std::string, microwork::v1::WorkerStatsRecord> records_;  // by account
   absl::flat_hash_map<std::string, microwork::v1::WorkerJobRecord> on_job_;     // keys::WorkerJob
+  absl::flat_hash_set<std::string> noted_records_;    // accounts, since the last WriteNoted
+  absl::flat_hash_set<std::string> noted_on_job_;     // keys::WorkerJob, since the last WriteNoted
   absl::flat_hash_set<std::string> passed_training_;  // accounts promoted on some job
   // By account: "skill:<s>" and "language:<l>" that training passed vouched for.
   absl::flat_hash_map<std::string, absl::flat_hash_set<std::string>> vouched_;

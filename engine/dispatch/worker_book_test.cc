@@ -36,6 +36,30 @@ class WorkerBookTest : public ::testing::Test {
   WorkerBook book_;
 };
 
+// A record noted many times in one batch is written once, as it stands when the batch is
+// written; a WriteNoted with nothing noted since writes nothing.
+TEST_F(WorkerBookTest, NotedRecordsAreWrittenOnceAsTheyStandAtTheEnd) {
+  for (int answer = 1; answer <= 3; ++answer) {
+    book_.Record(kAmina).set_contributions(answer);
+    book_.NoteRecord(kAmina);
+    book_.OnJob(kAmina, "job-1").set_wages_minor(10 * answer);
+    book_.NoteOnJob(kAmina, "job-1");
+  }
+  storage::Batch batch;
+  book_.WriteNoted(&batch);
+  EXPECT_EQ(batch.Count(), 2u);
+  Write(std::move(batch));
+  storage::Batch again;
+  book_.WriteNoted(&again);
+  EXPECT_TRUE(again.Empty());
+
+  Reopen();
+  ASSERT_NE(book_.FindRecord(kAmina), nullptr);
+  EXPECT_EQ(book_.FindRecord(kAmina)->contributions(), 3u);
+  ASSERT_NE(book_.FindOnJob(kAmina, "job-1"), nullptr);
+  EXPECT_EQ(book_.FindOnJob(kAmina, "job-1")->wages_minor(), 30);
+}
+
 TEST_F(WorkerBookTest, SkillIsTheBetaPosteriorOfChecksAndAgreement) {
   EXPECT_DOUBLE_EQ(book_.Skill(kAmina), 0.5);  // nothing known yet
   v1::WorkerStatsRecord& r = book_.Record(kAmina);

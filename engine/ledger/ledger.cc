@@ -48,6 +48,14 @@ absl::StatusOr<std::unique_ptr<Ledger>> Ledger::Load(storage::Store* store, cons
 }
 
 void Ledger::WriteBalances(storage::Batch* batch) {
+  // Pending transfers this batch opened and left open; the ones it also resolved never reach
+  // the pending index (their Put and Delete would cancel out in it).
+  for (const std::string& id : fresh_pending_) {
+    if (auto it = pending_.find(id); it != pending_.end()) {
+      batch->PutRecord(Cf::kPendingTransfers, keys::TransferId(id), it->second);
+    }
+  }
+  fresh_pending_.clear();
   if (dirty_.empty()) return;
   for (const std::string& id : dirty_) {
     batch->PutRecord(Cf::kAccounts, keys::Account(id), accounts_.at(id));
@@ -249,10 +257,12 @@ absl::StatusOr<Ledger::Applied> Ledger::Apply(const TransferSpec& spec, storage:
   dirty_.insert(debit.id());
   dirty_.insert(credit.id());
   if (t.kind() == TRANSFER_PENDING) {
-    batch->PutRecord(Cf::kPendingTransfers, keys::TransferId(t.id()), t);
+    fresh_pending_.insert(t.id());  // written by WriteBalances if still open then
     pending_[t.id()] = t;
   } else if (resolves) {
-    batch->Delete(Cf::kPendingTransfers, keys::TransferId(t.pending_id()));
+    if (fresh_pending_.erase(t.pending_id()) == 0) {
+      batch->Delete(Cf::kPendingTransfers, keys::TransferId(t.pending_id()));
+    }
     pending_.erase(t.pending_id());
   }
   head_seq_ = t.seq();

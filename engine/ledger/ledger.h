@@ -93,8 +93,11 @@ class Ledger {
   Ledger(const Ledger&) = delete;
   Ledger& operator=(const Ledger&) = delete;
 
-  // Validates `spec` and appends the transfer, its id index and the pending index to `batch`;
-  // the touched accounts become dirty for WriteBalances. Errors, none of which changes anything:
+  // Validates `spec` and appends the transfer and its id index to `batch`; the touched accounts
+  // become dirty for WriteBalances, and so does the pending index: a pending transfer opened
+  // here is added to it there, unless it was resolved in between (in the same batch), and one
+  // resolved here that an earlier batch opened is deleted from it here. Errors, none of which
+  // changes anything:
   //   INVALID_ARGUMENT     malformed spec (empty id or account, amount <= 0, bad currency,
   //                        currency differing from an account's, void without a human reason)
   //   ALREADY_EXISTS       the id exists with a different body
@@ -104,7 +107,8 @@ class Ledger {
   //   OUT_OF_RANGE         a balance would overflow
   [[nodiscard]] absl::StatusOr<Applied> Apply(const TransferSpec& spec, storage::Batch* batch);
 
-  // Appends every account changed since the last call, and the chain head, to `batch`.
+  // Appends every account changed since the last call, the pending transfers opened since then
+  // and still open, and the chain head, to `batch`.
   // REQUIRES: called on each batch that holds applied transfers, after the last Apply into it.
   void WriteBalances(storage::Batch* batch);
 
@@ -135,6 +139,8 @@ class Ledger {
   uint64_t head_seq_ = 0;
   std::string head_hash_;
   absl::flat_hash_set<std::string> dirty_;  // accounts changed since the last WriteBalances
+  // Pending transfers opened since the last WriteBalances (see Apply).
+  absl::flat_hash_set<std::string> fresh_pending_;
 };
 
 }  // namespace mw::ledger

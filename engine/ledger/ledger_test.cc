@@ -121,6 +121,44 @@ TEST_F(LedgerTest, DuplicateIsFoundAfterRestart) {
   EXPECT_EQ(ledger_->head_seq(), 2u);
 }
 
+// The pending index on disk holds exactly the transfers still pending: one opened and resolved
+// in the same batch never reaches it, one left open is written with the batch's balances, and
+// a later batch that resolves it deletes it.
+TEST_F(LedgerTest, ThePendingIndexHoldsWhatIsStillPendingWhicheverBatchResolvesIt) {
+  ASSERT_TRUE(ApplyAndCommit(Fund("job-1", 1000)).ok());
+  auto pending_on_disk = [&] {
+    std::vector<std::string> ids;
+    for (auto c = store_->Scan(storage::Cf::kPendingTransfers, ""); c->Valid(); c->Next()) {
+      Transfer t;
+      EXPECT_TRUE(c->Read(&t).ok());
+      ids.push_back(t.id());
+    }
+    return ids;
+  };
+  Batch batch;
+  ASSERT_TRUE(ledger_->Apply(Reserve("job-1", "a", 30), &batch).ok());
+  ASSERT_TRUE(ledger_->Apply(Post("a"), &batch).ok());
+  ASSERT_TRUE(ledger_->Apply(Reserve("job-1", "b", 20), &batch).ok());
+  ledger_->WriteBalances(&batch);
+  // Three transfers and their ids, b's pending record, escrow, worker and the chain head.
+  EXPECT_EQ(batch.Count(), 6u + 1u + 2u + 1u);
+  ASSERT_TRUE(store_->Write(std::move(batch), Durability::kSynced).ok());
+  EXPECT_EQ(pending_on_disk(), std::vector<std::string>{WageTransferId("b")});
+
+  Reopen();
+  EXPECT_EQ(ledger_->FindPending(WageTransferId("a")), nullptr);
+  ASSERT_NE(ledger_->FindPending(WageTransferId("b")), nullptr);
+  EXPECT_EQ(ledger_->Available(EscrowAccount("job-1")), 950);
+  EXPECT_EQ(ledger_->Find(WorkerAccount("c1", "w1"))->credits_posted(), 30);
+  EXPECT_EQ(ledger_->Find(WorkerAccount("c1", "w1"))->credits_pending(), 20);
+  ASSERT_TRUE(ApplyAndCommit(Post("b")).ok());
+  EXPECT_EQ(pending_on_disk(), std::vector<std::string>{});
+  Reopen();
+  EXPECT_EQ(ledger_->FindPending(WageTransferId("b")), nullptr);
+  EXPECT_EQ(ledger_->Find(WorkerAccount("c1", "w1"))->credits_posted(), 50);
+  EXPECT_TRUE(Audit().ok()) << Audit();
+}
+
 TEST_F(LedgerTest, PendingIsResolvedAtMostOnce) {
   ASSERT_TRUE(ApplyAndCommit(Fund("job-1", 1000)).ok());
   ASSERT_TRUE(ApplyAndCommit(Reserve("job-1", "a", 30)).ok());
