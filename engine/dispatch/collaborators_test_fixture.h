@@ -99,7 +99,7 @@ stages:
                     .ok());
     v1::Item item;
     item.set_index(0);
-    auto task = jobs_->OpenItem(run_, item, 0, &batch);
+    auto task = jobs_->OpenItem(run_, item, 0);
     ASSERT_TRUE(task.ok()) << task.status();
     key_ = jobs_->KeyOf(**task);
     for (const std::string worker : {"amina", "baraka"}) {

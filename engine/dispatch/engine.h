@@ -412,10 +412,10 @@ class Engine : private JobIntake {
   uint64_t Commit(storage::Batch batch) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   // Leasing.
-  // Gives `worker` of `centre_id` a new leased slot on `task` (the next fencing epoch) and arms
-  // its timer; the caller counts the lease.
+  // Gives `worker` of `centre_id` a new leased slot on `task` (the next fencing epoch), notes
+  // the task for Commit to write and arms its timer; the caller counts the lease.
   v1::SlotRecord* AddSlot(TaskRun* task, const std::string& centre_id, const std::string& worker,
-                          int64_t now, storage::Batch* batch) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+                          int64_t now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // What the agent gets for `slot` of `task`: the assignment, with the pay in the centre's
   // currency, and the stage's spec.
   absl::Status FillAssignment(const JobRun& run, const TaskRun& task, const v1::SlotRecord& slot,

@@ -47,14 +47,7 @@ class SequentialFlow {
                                                           std::optional<uint64_t> after) {
     Reader& r = Open(step);
     if (after.has_value()) r.asked = std::max(r.asked, *after + 1);
-    for (; r.cursor->Valid(); r.cursor->Next()) {
-      std::optional<keys::TaskKey> at = keys::ParseTask(r.cursor->key());
-      if (!at.has_value()) return absl::DataLossError("malformed output key");
-      if (IsPiece(at->item) || at->item < r.asked) continue;
-      return std::optional<uint64_t>(at->item);
-    }
-    MW_RETURN_IF_ERROR(r.cursor->status());
-    return std::optional<uint64_t>();
+    return Advance(r, r.asked, /*skip_pieces=*/true);
   }
 
  private:
@@ -78,15 +71,23 @@ class SequentialFlow {
     }
     Open(step);
     r.asked = index;
+    MW_ASSIGN_OR_RETURN(std::optional<uint64_t> at, Advance(r, index, /*skip_pieces=*/false));
+    if (at == index) return r.cursor->Read(out);
+    return absl::NotFoundError("no verdict yet");
+  }
+
+  // Moves `r`'s cursor forward to the first verdict of an item at or past `from` (not a piece,
+  // when `skip_pieces`) and returns that item, or nullopt at the end of the step's verdicts.
+  static absl::StatusOr<std::optional<uint64_t>> Advance(Reader& r, uint64_t from,
+                                                         bool skip_pieces) {
     for (; r.cursor->Valid(); r.cursor->Next()) {
       std::optional<keys::TaskKey> at = keys::ParseTask(r.cursor->key());
       if (!at.has_value()) return absl::DataLossError("malformed output key");
-      if (at->item < index) continue;
-      if (at->item == index) return r.cursor->Read(out);
-      break;
+      if (at->item < from || (skip_pieces && IsPiece(at->item))) continue;
+      return std::optional<uint64_t>(at->item);
     }
     MW_RETURN_IF_ERROR(r.cursor->status());
-    return absl::NotFoundError("no verdict yet");
+    return std::optional<uint64_t>();
   }
 
   const storage::Store* const store_;

@@ -116,7 +116,6 @@ absl::StatusOr<TaskRun*> JobCatalogue::AddTask(std::string key, TaskRun task) {
 }
 
 absl::StatusOr<TaskRun*> JobCatalogue::CreateTask(JobRun* run, int chain_pos, v1::Item item,
-                                                  Batch* batch,
                                                   const std::vector<std::string>& excluded) {
   const std::string& job_id = run->record.job().id();
   const StageRun& stage = run->chain[chain_pos];
@@ -133,7 +132,7 @@ absl::StatusOr<TaskRun*> JobCatalogue::CreateTask(JobRun* run, int chain_pos, v1
   task.record.set_state(v1::TASK_OPEN);
   task.record.set_needed(stage.human.overlap());
   for (const std::string& w : excluded) task.record.add_excluded(w);
-  PutTask(task, batch);
+  NoteTask(key);  // written by WriteNoted, with whatever the rest of the call adds (a slot)
   run->open[chain_pos].push_back(key);
   return AddTask(std::move(key), std::move(task));
 }
@@ -151,7 +150,7 @@ ReplaySource StoredFlow(const storage::Store* store, const std::string& job_id,
               }};
 }
 
-absl::StatusOr<TaskRun*> JobCatalogue::OpenItem(JobRun* run, v1::Item item, int pos, Batch* batch) {
+absl::StatusOr<TaskRun*> JobCatalogue::OpenItem(JobRun* run, v1::Item item, int pos) {
   const std::string& job_id = run->record.job().id();
   const uint64_t index = item.index();
   ItemFlight flight = StartFlight(run->chain);
@@ -159,7 +158,7 @@ absl::StatusOr<TaskRun*> JobCatalogue::OpenItem(JobRun* run, v1::Item item, int 
     if (flight.state[p] != StageState::kRunning) continue;
     v1::StageCursor* cursor = run->progress.mutable_stages(run->chain[p].index);
     cursor->set_next_item(std::max(cursor->next_item(), index + 1));
-    MW_RETURN_IF_ERROR(CreateTask(run, p, EntryItem(run->chain, p, flight, item), batch).status());
+    MW_RETURN_IF_ERROR(CreateTask(run, p, EntryItem(run->chain, p, flight, item)).status());
   }
   run->flight.insert_or_assign(index, std::move(flight));
   TaskRun* task = FindTask(keys::Task(job_id, run->chain[pos].key, index));
@@ -184,7 +183,7 @@ absl::Status JobCatalogue::OpenPiece(JobRun* run, int cut_entry, v1::Item piece,
     }
     if (flight.state[p] != StageState::kRunning) continue;
     cursor->set_next_item(cursor->next_item() + 1);
-    MW_RETURN_IF_ERROR(CreateTask(run, p, EntryItem(run->chain, p, flight, piece), batch).status());
+    MW_RETURN_IF_ERROR(CreateTask(run, p, EntryItem(run->chain, p, flight, piece)).status());
   }
   run->flight.insert_or_assign(index, std::move(flight));
   return absl::OkStatus();
@@ -223,9 +222,15 @@ void JobCatalogue::NoteProgress(const JobRun* run) {
   if (std::find(noted_.begin(), noted_.end(), run) == noted_.end()) noted_.push_back(run);
 }
 
+void JobCatalogue::NoteTask(const std::string& key) { noted_tasks_.insert(key); }
+
 void JobCatalogue::WriteNoted(Batch* batch) {
   for (const JobRun* run : noted_) PutProgress(*run, batch);
   noted_.clear();
+  for (const std::string& key : noted_tasks_) {
+    if (const TaskRun* task = FindTask(key); task != nullptr) PutTask(*task, batch);
+  }
+  noted_tasks_.clear();
 }
 
 }  // namespace mw::dispatch

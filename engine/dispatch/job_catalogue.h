@@ -6,7 +6,8 @@
 //
 //   JobCatalogue jobs(store);
 //   JobRun& run = jobs.Add(1, std::move(built));
-//   MW_ASSIGN_OR_RETURN(TaskRun * task, jobs.CreateTask(&run, 0, std::move(item), &batch));
+//   MW_ASSIGN_OR_RETURN(TaskRun * task, jobs.CreateTask(&run, 0, std::move(item)));
+//   jobs.WriteNoted(&batch);
 //
 // Not thread-safe: the engine holds its lock around every call.
 #ifndef MW_ENGINE_DISPATCH_JOB_CATALOGUE_H_
@@ -19,6 +20,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "engine/dispatch/job_run.h"
@@ -75,16 +77,14 @@ class JobCatalogue {
   // Adds a task rebuilt from its record (at start-up, or at submission for gold tasks).
   // INTERNAL when the key is taken.
   absl::StatusOr<TaskRun*> AddTask(std::string key, TaskRun task);
-  // Creates the task of step `chain_pos` for `item` (entering the step, flow.h), writes it into
-  // `batch` and queues it as open; `excluded` are the workers who may not take it (they
+  // Creates the task of step `chain_pos` for `item` (entering the step, flow.h), notes it for
+  // WriteNoted and queues it as open; `excluded` are the workers who may not take it (they
   // produced the verdict it judges). INTERNAL when the task exists already.
   absl::StatusOr<TaskRun*> CreateTask(JobRun* run, int chain_pos, microwork::v1::Item item,
-                                      storage::Batch* batch,
                                       const std::vector<std::string>& excluded = {});
   // Opens `item` of `run`: its flight starts (flow.h) and every stage straight after the split
-  // gets its task, written into `batch`. Returns the task of step `pos`, one of those stages.
-  absl::StatusOr<TaskRun*> OpenItem(JobRun* run, microwork::v1::Item item, int pos,
-                                    storage::Batch* batch);
+  // gets its task (CreateTask). Returns the task of step `pos`, one of those stages.
+  absl::StatusOr<TaskRun*> OpenItem(JobRun* run, microwork::v1::Item item, int pos);
   // Opens piece `piece` (MakePiece) of `run`, cut by the stage at `cut_entry`: stores it into
   // `batch`, starts its flight and creates the tasks of the stages after the cut.
   absl::Status OpenPiece(JobRun* run, int cut_entry, microwork::v1::Item piece,
@@ -108,18 +108,23 @@ class JobCatalogue {
   // Write `task`'s record, or `run`'s progress, into `batch`.
   void PutTask(const TaskRun& task, storage::Batch* batch) const;
   static void PutProgress(const JobRun& run, storage::Batch* batch);
-  // Notes that `run`'s progress changed: WriteNoted writes it, once however often it was noted.
-  // For the paths that change it once per task (leases, answers).
+  // Notes that `run`'s progress, or the open task `key`'s record, changed: WriteNoted writes it
+  // as it stands then, once however often it was noted. For the paths that change them several
+  // times in one call (a lease opens a task and adds a slot; answers move the progress).
   void NoteProgress(const JobRun* run);
-  // Appends the progress of the runs noted since the last call to `batch`.
+  void NoteTask(const std::string& key);
+  // Appends what was noted since the last call to `batch`: the runs' progress, and the records
+  // of the noted tasks still open (a task decided since was written, done, by its verdict).
   // REQUIRES: called on each batch written after a Note, after the last Note into it.
   void WriteNoted(storage::Batch* batch);
+  bool HasNoted() const { return !noted_.empty() || !noted_tasks_.empty(); }
 
  private:
   const storage::Store* const store_;
   uint64_t next_number_ = 1;
   std::map<uint64_t, JobRun> jobs_;   // node-based: a JobRun stays where it is
   std::vector<const JobRun*> noted_;  // a few: the jobs of one call
+  absl::flat_hash_set<std::string> noted_tasks_;
   absl::flat_hash_map<std::string, TaskRun> tasks_;
 };
 

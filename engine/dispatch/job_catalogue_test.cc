@@ -117,7 +117,7 @@ TEST_F(JobCatalogueTest, ACreatedTaskIsWrittenQueuedAndFoundAndNeverCreatedTwice
   ASSERT_TRUE(built.ok());
   JobRun& run = catalogue_->Add(1, *std::move(built));
   storage::Batch batch;
-  auto task = catalogue_->CreateTask(&run, 0, Item(4), &batch, {"amina"});
+  auto task = catalogue_->CreateTask(&run, 0, Item(4), {"amina"});
   ASSERT_TRUE(task.ok()) << task.status();
   const std::string key = keys::Task("job-1", run.chain[0].key, 4);
   EXPECT_EQ(catalogue_->KeyOf(**task), key);
@@ -127,13 +127,17 @@ TEST_F(JobCatalogueTest, ACreatedTaskIsWrittenQueuedAndFoundAndNeverCreatedTwice
   EXPECT_EQ(FreeSlots((*task)->record), 2u);
   EXPECT_TRUE(HadOrBarred((*task)->record, "amina"));  // excluded
   EXPECT_FALSE(HadOrBarred((*task)->record, "baraka"));
+  EXPECT_TRUE(catalogue_->HasNoted());
+  catalogue_->WriteNoted(&batch);
   EXPECT_EQ(batch.Count(), 1u);
   ASSERT_EQ(run.open[0].size(), 1u);
   EXPECT_EQ(run.open[0][0], key);
 
   // Again: refused, and nothing written or queued.
-  auto again = catalogue_->CreateTask(&run, 0, Item(4), &batch);
+  auto again = catalogue_->CreateTask(&run, 0, Item(4));
   EXPECT_EQ(again.status().code(), absl::StatusCode::kInternal);
+  EXPECT_FALSE(catalogue_->HasNoted());
+  catalogue_->WriteNoted(&batch);
   EXPECT_EQ(batch.Count(), 1u);
   EXPECT_EQ(run.open[0].size(), 1u);
   EXPECT_EQ(catalogue_->tasks().size(), 1u);

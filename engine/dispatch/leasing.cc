@@ -80,7 +80,7 @@ absl::StatusOr<v1::LeaseReply> Engine::Lease(const std::string& centre_id,
             const StageRun& stage = run->chain[task->chain_pos];
             const std::string& stage_name = stage.name;
             const std::string task_id = TaskId(task->job_id, stage_name, task->item_index);
-            v1::SlotRecord* slot = AddSlot(task, centre_id, credit.worker(), now, batch);
+            v1::SlotRecord* slot = AddSlot(task, centre_id, credit.worker(), now);
             run->live_wages[centre_id] += stage.human.piece_rate_minor();
             ++run->leased[task->chain_pos];
             ++run->granted[centre_id];
@@ -107,7 +107,7 @@ absl::StatusOr<v1::LeaseReply> Engine::Lease(const std::string& centre_id,
 }
 
 v1::SlotRecord* Engine::AddSlot(TaskRun* task, const std::string& centre_id,
-                                const std::string& worker, int64_t now, Batch* batch) {
+                                const std::string& worker, int64_t now) {
   v1::SlotRecord* slot = task->record.add_slots();
   slot->set_worker(worker);
   slot->set_centre(centre_id);
@@ -116,8 +116,9 @@ v1::SlotRecord* Engine::AddSlot(TaskRun* task, const std::string& centre_id,
   slot->set_leased_at_ms(now);
   slot->set_lease_expires_at_ms(leases_.ExpiryFrom(now, *slot));
   task->record.set_epoch(slot->epoch());
-  catalogue_.PutTask(*task, batch);
-  leases_.Arm(catalogue_.KeyOf(*task), *slot);
+  const std::string key = catalogue_.KeyOf(*task);
+  catalogue_.NoteTask(key);  // written once by Commit, with its creation when that was now
+  leases_.Arm(key, *slot);
   return slot;
 }
 
@@ -221,7 +222,7 @@ absl::StatusOr<v1::ReassignReply> Engine::Reassign(const std::string& centre_id,
         held->set_state(v1::SLOT_SKIPPED);
         leases_.Move(centre_id, from, r.to_worker());
         leases_.Disarm(catalogue_.KeyOf(task), from);
-        v1::SlotRecord* slot = AddSlot(&task, centre_id, r.to_worker(), clock_->NowMs(), batch);
+        v1::SlotRecord* slot = AddSlot(&task, centre_id, r.to_worker(), clock_->NowMs());
         MW_RETURN_IF_ERROR(FillAssignment(*run, task, *slot, reply->mutable_assignment()));
         FillSpec(*run, *stage, reply->mutable_spec());
         spdlog::info("event=reassign task={} from={} to={} centre={} epoch={} by=\"{}\"",

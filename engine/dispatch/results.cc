@@ -70,7 +70,9 @@ absl::StatusOr<v1::SubmitResultsReply> Engine::SubmitResults(
         return s;
       }
     }
-    ticket = batch.Empty() ? queue_->LastTicket() : Commit(std::move(batch));
+    // (What was noted, Commit writes: a verdict's next task is noted, not in the batch yet.)
+    const bool nothing = batch.Empty() && !catalogue_.HasNoted();
+    ticket = nothing ? queue_->LastTicket() : Commit(std::move(batch));
   }
   MW_RETURN_IF_ERROR(queue_->WaitDurable(ticket));
   Forget(pending);

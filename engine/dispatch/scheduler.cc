@@ -162,14 +162,14 @@ absl::StatusOr<TaskRun*> Scheduler::NextIn(JobRun* run, const std::string& centr
       MW_ASSIGN_OR_RETURN(v1::Item item, jobs_->ReadItem(job_id, cursor->next_item()));
       cursor->set_next_item(cursor->next_item() + 1);
       jobs_->NoteProgress(run);  // written once per batch, with the task OpenItem writes
-      MW_RETURN_IF_ERROR(jobs_->OpenItem(run, std::move(item), pos, batch).status());
+      MW_RETURN_IF_ERROR(jobs_->OpenItem(run, std::move(item), pos).status());
     }
     if (cursor->next_item() < cursor->total() && !reserved_for_others(cursor->next_item())) {
       MW_ASSIGN_OR_RETURN(v1::Item item, jobs_->ReadItem(job_id, cursor->next_item()));
       cursor->set_next_item(cursor->next_item() + 1);
       jobs_->NoteProgress(run);  // written once per batch, with the task OpenItem writes
       ++run->since_gold[pos];
-      MW_ASSIGN_OR_RETURN(TaskRun * task, jobs_->OpenItem(run, std::move(item), pos, batch));
+      MW_ASSIGN_OR_RETURN(TaskRun * task, jobs_->OpenItem(run, std::move(item), pos));
       // Its other stages' tasks are open for the next worker; this one is taken now.
       return task;
     }

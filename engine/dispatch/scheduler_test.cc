@@ -179,7 +179,7 @@ TEST_F(SchedulerTest, AnItemsFirstStepTakesTheNextItemInOrderAndWritesTheCursor)
   EXPECT_EQ(pick.task->chain_pos, 0);
   EXPECT_EQ(pick.task->item_index, 0u);
   EXPECT_EQ(run.progress.stages(1).next_item(), 1u);
-  EXPECT_EQ(batch_.Count(), 1u);  // the new task; the cursor is noted
+  EXPECT_EQ(batch_.Count(), 0u);  // the cursor and the new task are noted
   catalogue_->WriteNoted(&batch_);
   EXPECT_EQ(batch_.Count(), 2u);  // and written once
   catalogue_->WriteNoted(&batch_);
@@ -195,7 +195,7 @@ TEST_F(SchedulerTest, LaterStepsComeFirstAndNobodyGetsATaskTheyHad) {
   const std::string first_key = catalogue_->KeyOf(*first);
   v1::Item item;
   item.set_index(3);
-  ASSERT_TRUE(catalogue_->CreateTask(&run, 1, item, &batch_).ok());
+  ASSERT_TRUE(catalogue_->CreateTask(&run, 1, item).ok());
 
   // The check step is served before new labels.
   Scheduler::Pick pick = Next("nairobi", Worker("baraka"), Credit("baraka"));
@@ -215,7 +215,7 @@ TEST_F(SchedulerTest, StagesAndItemsReservedForOthersArePassedOverAndTheItemsOpe
   JobRun& run = AddJob(1);
   v1::Item item;
   item.set_index(3);
-  ASSERT_TRUE(catalogue_->CreateTask(&run, 1, item, &batch_).ok());
+  ASSERT_TRUE(catalogue_->CreateTask(&run, 1, item).ok());
   v1::WorkerCredit credit = Credit("amina");
   credit.add_exclude_stages("job-1/check");
   v1::ItemBatch* reserved = credit.add_exclude_batches();

@@ -142,7 +142,7 @@ absl::Status VerdictRecorder::MoveOn(JobRun* run, int pos, v1::Item item, const 
   if (next != Step::kLeave) {
     // A vote judges this improvement: not by those who made it.
     if (run->chain[next].role != StageRun::Role::kVote) producers.clear();
-    return p_.jobs->CreateTask(run, next, std::move(item), batch, producers).status();
+    return p_.jobs->CreateTask(run, next, std::move(item), producers).status();
   }
   const std::string* value = FindField(item, run->chain[pos].stage);
   return Leave(run, run->chain[pos].entry, LeftAs(run->chain, pos, item),
@@ -213,7 +213,7 @@ absl::Status VerdictRecorder::SettleStage(JobRun* run, ItemFlight* flight, int e
     // A verify step judges this verdict: not by those who made it.
     const bool judges = run->chain[e].role == StageRun::Role::kVerify;
     MW_RETURN_IF_ERROR(p_.jobs
-                           ->CreateTask(run, e, EntryItem(run->chain, e, *flight, item), batch,
+                           ->CreateTask(run, e, EntryItem(run->chain, e, *flight, item),
                                         judges ? producers : std::vector<std::string>{})
                            .status());
   }

@@ -2,7 +2,9 @@
 // starts the real dispatcher and two agents of simulated workers, submits the contract, follows
 // it to the end, exports the results and verifies the ledger. The test checks the exported
 // rows: every input row exactly once, the path each item took, and that nobody judged their
-// own work. How often the crowd got it right is printed, not asserted (it is a simulation).
+// own work. Where the simulated workers answer against a truth (the shapes examples), the
+// settled verdicts must beat the answers they were made from, and the unsettled items must be
+// exactly the review queue; the best single worker is printed, not asserted.
 #include <algorithm>
 #include <fstream>
 #include <functional>
