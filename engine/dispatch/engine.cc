@@ -449,6 +449,17 @@ absl::StatusOr<std::string> Engine::AuthenticateCentre(const std::string& creden
   return centres_.Authenticate(credential);
 }
 
+bool Engine::HasNoted() const {
+  return catalogue_.HasNoted() || workers_.HasNoted() || ledger_->HasOpened();
+}
+
+void Engine::Abandon(const absl::Status& why) {
+  catalogue_.DropNoted();
+  workers_.DropNoted();
+  ledger_->DropOpened();
+  Diverged(why);
+}
+
 void Engine::Diverged(const absl::Status& why) {
   if (diverged_.exchange(true)) return;
   spdlog::critical(

@@ -365,6 +365,12 @@ class Engine : private JobIntake {
   // every write is refused and on_write_failure is called, so the process restarts from what is
   // durable, as after a failed write.
   void Diverged(const absl::Status& why);
+  // Whether records were noted for Commit to write (a job's progress, tasks, workers' records,
+  // pending transfers): the running call changed memory.
+  bool HasNoted() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // A call that noted records failed, and its batch is dropped: what it noted is forgotten
+  // (no later Commit writes part of a refused call) and the engine has diverged.
+  void Abandon(const absl::Status& why) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status RecoverJob(const std::string& job_id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // ReadLedger's TimeBounds, from the contributions in `snapshot` (payouts.cc). DATA_LOSS for a
   // record that does not parse.
@@ -397,7 +403,10 @@ class Engine : private JobIntake {
         ticket = queue_->LastTicket();
       } else {
         storage::Batch batch;
-        if (absl::Status s = change(&batch, &reply); !s.ok()) return s;
+        if (absl::Status s = change(&batch, &reply); !s.ok()) {
+          if (HasNoted()) Abandon(s);  // it changed memory after all
+          return s;
+        }
         pending = idempotency_->Remember(principal, key, hash, reply, clock_->NowMs(), &batch);
         ticket = Commit(std::move(batch));
       }

@@ -1247,6 +1247,13 @@ TEST_F(EngineTest, ACallThatFailsMidwayStopsTheEngineForARestart) {
   EXPECT_EQ(refused.status(),
             absl::UnavailableError("lease: the dispatcher must restart (a failed call left memory "
                                    "ahead of the disk); retry after it has"));
+  // A write that still goes through before the restart (an operator pausing the job) carries
+  // nothing the failed call noted: w1's record does not count the good answer twice below.
+  v1::ControlJobRequest pause;
+  pause.set_idempotency_key("pause-1");
+  pause.set_job_id("job-1");
+  pause.set_action(v1::JOB_PAUSE);
+  ASSERT_TRUE(engine_->ControlJob(pause).ok());
 
   // Once the record is readable again, the restart recovers; the good answer was never
   // recorded: sent again, it is counted once.
@@ -1256,6 +1263,11 @@ TEST_F(EngineTest, ACallThatFailsMidwayStopsTheEngineForARestart) {
   ASSERT_EQ(again.size(), 1u);
   EXPECT_EQ(again[0].status(), v1::RECEIPT_ACCEPTED);
   EXPECT_FALSE(engine_->diverged());
+  v1::WorkerStatsRecord w1;
+  ASSERT_TRUE(engine_->store()
+                  ->GetRecord(storage::Cf::kWorkerStats, WorkerAccount("nairobi", "w1"), &w1)
+                  .ok());
+  EXPECT_EQ(w1.contributions(), 2u);  // item 0's answer and the good one, once
 }
 
 // Tasks held at the same time share their time: three leased at once for 120 s credit 120 s on

@@ -118,6 +118,11 @@ class JobCatalogue {
   // REQUIRES: called on each batch written after a Note, after the last Note into it.
   void WriteNoted(storage::Batch* batch);
   bool HasNoted() const { return !noted_.empty() || !noted_tasks_.empty(); }
+  // Forgets what was noted, for a caller whose batch is dropped.
+  void DropNoted() {
+    noted_.clear();
+    noted_tasks_.clear();
+  }
 
  private:
   const storage::Store* const store_;

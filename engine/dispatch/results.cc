@@ -66,12 +66,12 @@ absl::StatusOr<v1::SubmitResultsReply> Engine::SubmitResults(
         // answer of this call changed memory, nothing will write that: memory is ahead of the
         // disk. Before that, the call is refused and nothing else happens.
         idempotency_->Forget(pending);
-        if (changed) Diverged(s);
+        if (changed || HasNoted()) Abandon(s);
         return s;
       }
     }
     // (What was noted, Commit writes: a verdict's next task is noted, not in the batch yet.)
-    const bool nothing = batch.Empty() && !catalogue_.HasNoted();
+    const bool nothing = batch.Empty() && !HasNoted();
     ticket = nothing ? queue_->LastTicket() : Commit(std::move(batch));
   }
   MW_RETURN_IF_ERROR(queue_->WaitDurable(ticket));

@@ -54,6 +54,12 @@ class WorkerBook {
   // Appends the records noted since the last call to `batch`.
   // REQUIRES: called on each batch written after a Note, after the last Note into it.
   void WriteNoted(storage::Batch* batch);
+  bool HasNoted() const { return !noted_records_.empty() || !noted_on_job_.empty(); }
+  // Forgets what was noted, for a caller whose batch is dropped.
+  void DropNoted() {
+    noted_records_.clear();
+    noted_on_job_.clear();
+  }
 
   // The worker's record on `job_id`, or null when they have none.
   const microwork::v1::WorkerJobRecord* FindOnJob(const std::string& account,

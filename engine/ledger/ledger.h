@@ -112,6 +112,11 @@ class Ledger {
   // REQUIRES: called on each batch that holds applied transfers, after the last Apply into it.
   void WriteBalances(storage::Batch* batch);
 
+  // Whether a pending transfer was opened since the last WriteBalances; DropOpened forgets
+  // them for WriteBalances, for a caller whose batch is dropped (the engine then restarts).
+  bool HasOpened() const { return !fresh_pending_.empty(); }
+  void DropOpened() { fresh_pending_.clear(); }
+
   // The account, or nullptr when no transfer has touched it yet.
   const Account* Find(absl::string_view account_id) const;
   // credits_posted - debits_posted - debits_pending: what can still be debited.
