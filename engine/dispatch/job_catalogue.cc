@@ -219,14 +219,15 @@ void JobCatalogue::PutProgress(const JobRun& run, Batch* batch) {
 }
 
 void JobCatalogue::NoteProgress(const JobRun* run) {
-  if (std::find(noted_.begin(), noted_.end(), run) == noted_.end()) noted_.push_back(run);
+  if (std::find(noted_runs_.begin(), noted_runs_.end(), run) == noted_runs_.end())
+    noted_runs_.push_back(run);
 }
 
 void JobCatalogue::NoteTask(const std::string& key) { noted_tasks_.insert(key); }
 
 void JobCatalogue::WriteNoted(Batch* batch) {
-  for (const JobRun* run : noted_) PutProgress(*run, batch);
-  noted_.clear();
+  for (const JobRun* run : noted_runs_) PutProgress(*run, batch);
+  noted_runs_.clear();
   for (const std::string& key : noted_tasks_) {
     if (const TaskRun* task = FindTask(key); task != nullptr) PutTask(*task, batch);
   }

@@ -117,18 +117,19 @@ class JobCatalogue {
   // of the noted tasks still open (a task decided since was written, done, by its verdict).
   // REQUIRES: called on each batch written after a Note, after the last Note into it.
   void WriteNoted(storage::Batch* batch);
-  bool HasNoted() const { return !noted_.empty() || !noted_tasks_.empty(); }
+  bool HasNoted() const { return !noted_runs_.empty() || !noted_tasks_.empty(); }
   // Forgets what was noted, for a caller whose batch is dropped.
   void DropNoted() {
-    noted_.clear();
+    noted_runs_.clear();
     noted_tasks_.clear();
   }
 
  private:
   const storage::Store* const store_;
   uint64_t next_number_ = 1;
-  std::map<uint64_t, JobRun> jobs_;   // node-based: a JobRun stays where it is
-  std::vector<const JobRun*> noted_;  // a few: the jobs of one call
+  std::map<uint64_t, JobRun> jobs_;        // node-based: a JobRun stays where it is
+  std::vector<const JobRun*> noted_runs_;  // a few: the jobs of one call
+  // Keys of open tasks noted since the last WriteNoted.
   absl::flat_hash_set<std::string> noted_tasks_;
   absl::flat_hash_map<std::string, TaskRun> tasks_;
 };
