@@ -14,14 +14,10 @@
 #ifndef MW_DISPATCHER_SERVICE_PAGES_H_
 #define MW_DISPATCHER_SERVICE_PAGES_H_
 
-#include <deque>
 #include <functional>
-#include <memory>
-#include <thread>
-#include <vector>
 
 #include "absl/status/status.h"
-#include "absl/synchronization/mutex.h"
+#include "engine/common/run_ahead.h"
 #include "grpcpp/support/sync_stream.h"
 
 namespace mw::rpc {
@@ -31,26 +27,6 @@ inline constexpr size_t kPageBytes = 1 << 20;
 inline constexpr size_t kBatchRows = 256;
 inline constexpr size_t kBatchesAhead = 8;
 
-namespace pages_internal {
-
-// What the two threads share: the batches of rows made and not yet sent, and how each side
-// ended.
-template <typename Row>
-struct Queue {
-  absl::Mutex mu;
-  std::deque<std::vector<Row>> ready ABSL_GUARDED_BY(mu);
-  bool done ABSL_GUARDED_BY(mu) = false;  // `produce` has returned
-  bool gone ABSL_GUARDED_BY(mu) = false;  // a write failed: the client has gone
-  absl::Status produced ABSL_GUARDED_BY(mu);
-
-  bool Room() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
-    return ready.size() < kBatchesAhead || gone;
-  }
-  bool ToSend() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) { return !ready.empty() || done; }
-};
-
-}  // namespace pages_internal
-
 // Calls `produce` on a thread of its own with a `put` that gathers rows into pages, and writes
 // each full page to `writer` on this thread, in order; then the last, partly full one unless
 // `produce` failed. Returns what `produce` returned. Once a write fails (the client has gone),
@@ -59,69 +35,27 @@ template <typename Page, typename Row>
 absl::Status SendPages(
     grpc::ServerWriterInterface<Page>* writer, Row* (Page::*add)(),
     const std::function<absl::Status(const std::function<bool(Row&&)>&)>& produce) {
-  pages_internal::Queue<Row> q;
-  std::thread maker([&] {
-    std::vector<Row> batch;
-    batch.reserve(kBatchRows);
-    size_t batch_bytes = 0;
-    // Hands the batch over, waiting while kBatchesAhead wait already. False once the client has
-    // gone.
-    auto hand_over = [&]() -> bool {
-      absl::MutexLock l(&q.mu);
-      q.mu.Await(absl::Condition(&q, &pages_internal::Queue<Row>::Room));
-      if (q.gone) return false;
-      q.ready.push_back(std::move(batch));
-      batch = std::vector<Row>();
-      batch.reserve(kBatchRows);
-      batch_bytes = 0;
-      return true;
-    };
-    absl::Status s = produce([&](Row&& row) {
-      batch.push_back(std::move(row));
-      // Measured where it stays (a move does not carry the measure): the pages read it back.
-      batch_bytes += batch.back().ByteSizeLong();
-      return batch.size() < kBatchRows && batch_bytes < kPageBytes ? true : hand_over();
-    });
-    // Even after a failure: what it completes of a page is sent (the rest is held back below).
-    if (!batch.empty()) hand_over();
-    absl::MutexLock l(&q.mu);
-    q.produced = std::move(s);
-    q.done = true;
-  });
   Page page;
   int rows = 0;
   size_t bytes = 0;
   bool sent = true;  // every write so far went through
-  while (sent) {
-    std::vector<Row> batch;
-    {
-      absl::MutexLock l(&q.mu);
-      q.mu.Await(absl::Condition(&q, &pages_internal::Queue<Row>::ToSend));
-      if (q.ready.empty()) break;  // made and handed over, every one
-      batch = std::move(q.ready.front());
-      q.ready.pop_front();
-    }
-    for (Row& row : batch) {
-      bytes += static_cast<size_t>(row.GetCachedSize());  // measured by the maker
-      *(page.*add)() = std::move(row);
-      if (++rows < kPageRows && bytes < kPageBytes) continue;
-      sent = writer->Write(page);
-      page.Clear();
-      rows = 0;
-      bytes = 0;
-      if (!sent) break;
-    }
-  }  // each batch is freed here, on this thread, beside the making of the next
-  if (!sent) {
-    absl::MutexLock l(&q.mu);
-    q.gone = true;
-  }
-  maker.join();
-  absl::Status produced;
-  {
-    absl::MutexLock l(&q.mu);
-    produced = std::move(q.produced);
-  }
+  absl::Status produced = RunAhead<Row>(
+      produce,
+      [&](Row& row) -> absl::StatusOr<bool> {
+        bytes += static_cast<size_t>(row.GetCachedSize());  // measured by the maker
+        *(page.*add)() = std::move(row);
+        if (++rows < kPageRows && bytes < kPageBytes) return true;
+        sent = writer->Write(page);
+        page.Clear();
+        rows = 0;
+        bytes = 0;
+        return sent;
+      },
+      {.batch_items = kBatchRows,
+       .batches_ahead = kBatchesAhead,
+       // Measured where it stays (a move does not carry the measure): the pages read it back.
+       .weigh = [](const Row& row) { return row.ByteSizeLong(); },
+       .batch_weight = kPageBytes});
   if (produced.ok() && sent && rows > 0) writer->Write(page);
   return produced;
 }

@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "engine/common/ids.h"
+#include "engine/common/run_ahead.h"
 #include "engine/common/status_macros.h"
 #include "engine/dispatch/answers.h"
 #include "engine/dispatch/engine.h"
@@ -22,32 +23,54 @@ namespace keys = storage::keys;
 
 namespace {
 
+// One item of an export as it is read: the item and each step's verdict of it, by the step's
+// position in the flow. Read on one thread and replayed on another (Engine::ExportResults).
+struct ReadItem {
+  // kNone: it has none yet; kAsk: not read with it (a point read finds it, if there is one).
+  enum class Verdict : uint8_t { kNone, kRead, kTaken, kAsk };
+  uint64_t index = 0;
+  v1::Item item;
+  std::vector<v1::ResultRecord> verdicts;  // by flow position
+  std::vector<Verdict> state;              // by flow position
+};
+
 // Where an export reads verdicts from: items come in increasing index order, so each step's
 // verdicts are read by one forward cursor over the job's outputs (a merge join) rather than one
-// point read per item and step. A piece (read under its parent, out of order) or an index behind
-// a cursor is a point read.
+// point read per item and step. Used on one thread.
 class SequentialFlow {
  public:
   SequentialFlow(const storage::Store* store, std::string job_id, const storage::Snapshot* snapshot)
       : store_(store), job_id_(std::move(job_id)), snapshot_(snapshot) {}
 
-  ReplaySource Source() {
-    return {.verdict = [this](const Step& step, uint64_t index,
-                              v1::ResultRecord* out) { return Verdict(step, index, out); },
-            .item =
-                [this](uint64_t index, v1::Item* out) {
-                  return store_->GetRecord(Cf::kItems, keys::Item(job_id_, index), out, snapshot_);
-                }};
-  }
-
   // The first item (not a piece) past `after` (from the first when nullopt) with a verdict at
   // `step`, or nullopt when there is none: what a job's export walks while it is under way. The
-  // step's cursor stays on it, so the replay reads that verdict without a second cursor.
+  // step's cursor stays on it, so ReadVerdicts reads that verdict without a second cursor.
   absl::StatusOr<std::optional<uint64_t>> NextWithVerdict(const Step& step,
                                                           std::optional<uint64_t> after) {
     Reader& r = Open(step);
     if (after.has_value()) r.asked = std::max(r.asked, *after + 1);
     return Advance(r, r.asked, /*skip_pieces=*/true);
+  }
+
+  // Every step's verdict of item `into->index` (not a piece), into `into`. Items are asked in
+  // increasing order; one behind a step's cursor is left kAsk there.
+  absl::Status ReadVerdicts(const std::vector<Step>& flow, ReadItem* into) {
+    into->verdicts.resize(flow.size());
+    into->state.assign(flow.size(), ReadItem::Verdict::kNone);
+    for (size_t p = 0; p < flow.size(); ++p) {
+      Reader& r = Open(flow[p]);
+      if (into->index < r.asked) {
+        into->state[p] = ReadItem::Verdict::kAsk;
+        continue;
+      }
+      r.asked = into->index;
+      MW_ASSIGN_OR_RETURN(std::optional<uint64_t> at,
+                          Advance(r, into->index, /*skip_pieces=*/false));
+      if (at != into->index) continue;
+      MW_RETURN_IF_ERROR(r.cursor->Read(&into->verdicts[p]));
+      into->state[p] = ReadItem::Verdict::kRead;
+    }
+    return absl::OkStatus();
   }
 
  private:
@@ -62,18 +85,6 @@ class SequentialFlow {
       r.cursor = store_->Scan(Cf::kOutputs, keys::StagePrefix(job_id_, step.key), snapshot_);
     }
     return r;
-  }
-
-  absl::Status Verdict(const Step& step, uint64_t index, v1::ResultRecord* out) {
-    Reader& r = readers_[step.key];
-    if (IsPiece(index) || index < r.asked) {
-      return store_->GetRecord(Cf::kOutputs, keys::Task(job_id_, step.key, index), out, snapshot_);
-    }
-    Open(step);
-    r.asked = index;
-    MW_ASSIGN_OR_RETURN(std::optional<uint64_t> at, Advance(r, index, /*skip_pieces=*/false));
-    if (at == index) return r.cursor->Read(out);
-    return absl::NotFoundError("no verdict yet");
   }
 
   // Moves `r`'s cursor forward to the first verdict of an item at or past `from` (not a piece,
@@ -95,6 +106,42 @@ class SequentialFlow {
   const storage::Snapshot* const snapshot_;
   std::map<uint32_t, Reader> readers_;  // by step key
 };
+
+// Where the replay of `*current` finds its verdicts: those read with it, taken once; a piece's,
+// one asked again, one left behind a cursor (kAsk) or one of another flow step by a point read.
+ReplaySource ReadAheadSource(const storage::Store* store, const std::string& job_id,
+                             const storage::Snapshot* snapshot, const std::vector<Step>& flow,
+                             ReadItem* const* current) {
+  return {.verdict = [=, &job_id, &flow](const Step& step, uint64_t index,
+                                         v1::ResultRecord* out) -> absl::Status {
+            ReadItem& read = **current;
+            if (index == read.index && !IsPiece(index)) {
+              for (size_t p = 0; p < flow.size(); ++p) {
+                if (flow[p].key != step.key) continue;
+                if (read.state[p] == ReadItem::Verdict::kNone) {
+                  return absl::NotFoundError("no verdict yet");
+                }
+                if (read.state[p] == ReadItem::Verdict::kRead) {
+                  read.state[p] = ReadItem::Verdict::kTaken;
+                  out->Swap(&read.verdicts[p]);
+                  return absl::OkStatus();
+                }
+                break;
+              }
+            }
+            return store->GetRecord(Cf::kOutputs, keys::Task(job_id, step.key, index), out,
+                                    snapshot);
+          },
+          .item =
+              [=, &job_id](uint64_t index, v1::Item* out) {
+                return store->GetRecord(Cf::kItems, keys::Item(job_id, index), out, snapshot);
+              }};
+}
+
+// An export's items go from the reading thread to the one making rows this many at a time, at
+// most kReadBatchesAhead batches ahead.
+constexpr size_t kReadBatch = 64;
+constexpr size_t kReadBatchesAhead = 8;
 
 absl::Status NotStored(const Step& step, uint64_t item) {
   return absl::DataLossError(
@@ -217,14 +264,15 @@ absl::Status Engine::ExportResults(const std::string& job_id,
   // finished only once each of those has its verdict. So unless the job stopped early (then
   // every item is listed, finished or not), the items are taken from the first step's verdicts:
   // a partly done job's export reads what got that far, not every item of the job.
-  auto each_row =
-      [&](const std::function<absl::StatusOr<bool>(v1::ResultRecord)>& f) -> absl::Status {
+  //
+  // The items and their verdicts are read on a thread of their own (RunAhead), a few batches
+  // ahead of their replay and rows on this one: an export uses two cores, and `sink` is called
+  // here.
+  auto read_items = [&](const std::function<bool(ReadItem &&)>& put) -> absl::Status {
     SequentialFlow verdicts(store_.get(), job_id, snapshot.get());
-    const ReplaySource source = verdicts.Source();
     auto c = store_->Scan(Cf::kItems, keys::JobPrefix(job_id), snapshot.get());
     const bool by_verdicts = ended.empty();
     std::optional<uint64_t> wanted;  // by_verdicts: the item whose verdict is next
-    v1::Item item;                   // the one being exported
     for (bool first = true;; first = false) {
       if (by_verdicts) {
         MW_ASSIGN_OR_RETURN(wanted, verdicts.NextWithVerdict(flow[0], wanted));
@@ -241,18 +289,33 @@ absl::Status Engine::ExportResults(const std::string& job_id,
       auto index = keys::ParseItem(c->key());
       if (!index.has_value()) return absl::DataLossError("malformed item key");
       if (by_verdicts && *index != *wanted) return NotStored(flow[0], *wanted);
-      if (IsPiece(*index)) continue;       // exported under its parent
-      MW_RETURN_IF_ERROR(c->Read(&item));  // into the last item's memory
-      MW_ASSIGN_OR_RETURN(FlowReplay path, ReplayFlow(flow, item, source));
-      std::optional<v1::ResultRecord> row = RowOf(job_id, flow, path, *index, ended);
-      if (!row.has_value()) continue;
-      MW_ASSIGN_OR_RETURN(bool more, f(*std::move(row)));
-      if (!more) return absl::OkStatus();
+      if (IsPiece(*index)) continue;  // exported under its parent
+      ReadItem read;
+      read.index = *index;
+      MW_RETURN_IF_ERROR(c->Read(&read.item));
+      MW_RETURN_IF_ERROR(verdicts.ReadVerdicts(flow, &read));
+      if (!put(std::move(read))) return absl::OkStatus();
     }
+  };
+  auto each_row =
+      [&](const std::function<absl::StatusOr<bool>(v1::ResultRecord &&)>& f) -> absl::Status {
+    ReadItem* current = nullptr;
+    const ReplaySource source =
+        ReadAheadSource(store_.get(), job_id, snapshot.get(), flow, &current);
+    return RunAhead<ReadItem>(
+        read_items,
+        [&](ReadItem& read) -> absl::StatusOr<bool> {
+          current = &read;
+          MW_ASSIGN_OR_RETURN(FlowReplay path, ReplayFlow(flow, read.item, source));
+          std::optional<v1::ResultRecord> row = RowOf(job_id, flow, path, read.index, ended);
+          if (!row.has_value()) return true;
+          return f(*std::move(row));
+        },
+        {.batch_items = kReadBatch, .batches_ahead = kReadBatchesAhead});
   };
   if (merge.mode() != v1::GROUP_BY_KEY && merge.mode() != v1::PICK_WINNER) {
     return each_row(
-        [&](v1::ResultRecord row) -> absl::StatusOr<bool> { return sink(std::move(row)); });
+        [&](v1::ResultRecord&& row) -> absl::StatusOr<bool> { return sink(std::move(row)); });
   }
 
   // By key: first the keys in the order they appear and their items (the winner's, for
@@ -267,7 +330,7 @@ absl::Status Engine::ExportResults(const std::string& job_id,
   };
   std::vector<std::string> order;
   std::map<std::string, Group> groups;
-  MW_RETURN_IF_ERROR(each_row([&](v1::ResultRecord row) -> absl::StatusOr<bool> {
+  MW_RETURN_IF_ERROR(each_row([&](v1::ResultRecord&& row) -> absl::StatusOr<bool> {
     const std::string key = key_of(row);
     auto [it, fresh] = groups.try_emplace(key);
     if (fresh) order.push_back(key);

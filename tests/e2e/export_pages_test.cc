@@ -8,6 +8,7 @@
 #include "gtest/gtest.h"
 #include "microwork/v1/services.grpc.pb.h"
 #include "proto/rpc/channel.h"
+#include "testing/contracts.h"
 #include "testing/temp_dir.h"
 #include "tests/e2e/one_centre.h"
 
@@ -18,34 +19,6 @@ namespace v1 = ::microwork::v1;
 
 constexpr int kItems = 2'500;
 
-std::string Contract() {
-  std::string rows = "id,text\\n";
-  for (int i = 0; i < kItems; ++i) absl::StrAppend(&rows, "r", i, ",review ", i, "\\n");
-  return absl::StrCat(R"(
-name: Many reviews
-client: acme
-currency: USD
-budget_minor: 1000000
-inputs:
-  - {name: reviews, format: FORMAT_CSV, inline_text: ")",
-                      rows, R"("}
-stages:
-  - name: rows
-    split: {input: reviews, by: SPLIT_ROWS}
-  - name: label
-    after: [rows]
-    human:
-      instructions: {en: "Positive or negative?"}
-      answer: {single_choice: {options: [positive, negative]}}
-      piece_rate_minor: 5
-      estimated_seconds: 20
-      overlap: 1
-  - name: result
-    after: [label]
-    merge: {}
-)");
-}
-
 uint64_t Lines(const std::string& path) {
   std::ifstream in(path);
   uint64_t n = 0;
@@ -55,7 +28,8 @@ uint64_t Lines(const std::string& path) {
 
 TEST(ExportPagesTest, AThousandRowsToAMessageEveryRowOnceInOrder) {
   testing::TempDir dir;
-  e2e::OneCentre d(&dir, "alpha", {"--currency", "USD", "--floor-minor", "150"}, Contract());
+  e2e::OneCentre d(&dir, "alpha", {"--currency", "USD", "--floor-minor", "150"},
+                   testing::ManyReviewsContract(kItems));
   ASSERT_TRUE(d.ok());
   for (int w = 0; w < kItems / 50; ++w) d.Answer(absl::StrCat("w", w), 50, "positive");
 
