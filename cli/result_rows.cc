@@ -1,5 +1,8 @@
 #include "cli/result_rows.h"
 
+#include <array>
+#include <cmath>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "cli/annotation_formats.h"
@@ -29,8 +32,17 @@ void JsonString(const std::string& s, JsonWriter* w) {
   w->String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
 }
 
-// As nlohmann writes it ("1e-05", and null for NaN and the infinities).
-void JsonDouble(double d, JsonWriter* w) { Raw(d, w); }
+// As nlohmann writes it ("1e-05", "1.0", and null for NaN and the infinities), by the number
+// writer its dump uses (to_chars), without a json value and a string for each.
+void JsonDouble(double d, JsonWriter* w) {
+  if (!std::isfinite(d)) {
+    w->RawValue("null", 4, rapidjson::kNullType);
+    return;
+  }
+  std::array<char, 64> text;  // nlohmann's own number buffer is as long
+  const char* end = nlohmann::detail::to_chars(text.data(), text.data() + text.size(), d);
+  w->RawValue(text.data(), static_cast<size_t>(end - text.data()), rapidjson::kNumberType);
+}
 
 void JsonStrings(const google::protobuf::RepeatedPtrField<std::string>& list, JsonWriter* w) {
   w->StartArray();

@@ -94,7 +94,8 @@ TEST(ResultRowsTest, AStreamedRowIsTheDocumentMwWroteBefore) {
 
 TEST(ResultRowsTest, NumbersEscapesAndTwiceNamedFieldsAreWrittenAsBefore) {
   for (double confidence :
-       {0.0, 1.0, 1e-5, 1e-7, 0.1, 123456789012345678.0, std::numeric_limits<double>::quiet_NaN(),
+       {0.0, -0.0, 1.0, -2.5, 1e-5, 1e-7, 0.1, 2.0 / 3, 5e-324, 1.7976931348623157e308,
+        123456789012345678.0, std::numeric_limits<double>::quiet_NaN(),
         std::numeric_limits<double>::infinity()}) {
     v1::ResultRecord rec = Plain();
     rec.set_confidence(confidence);
