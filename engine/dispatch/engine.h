@@ -442,11 +442,11 @@ class Engine : private JobIntake {
                                                               uint64_t item_index,
                                                               const storage::Snapshot* snapshot,
                                                               const std::string& ended = "") const;
-  // The exported row of `path`, item `item_index`, with its pieces' rows nested (ExportedRow).
-  // Consumes `path`'s verdicts (moved into the row, not copied: an export makes millions).
-  static std::optional<v1::ResultRecord> RowOf(const std::string& job_id,
-                                               const std::vector<StageRun>& flow, FlowReplay& path,
-                                               uint64_t item_index, const std::string& ended);
+  // The exported row of `path`, item `item_index`, with its pieces' rows nested (ExportedRow),
+  // made in `row` (empty); false when the item is not listed. Consumes `path`'s verdicts (moved
+  // into the row, not copied: an export makes millions).
+  static bool RowOf(const std::string& job_id, const std::vector<StageRun>& flow, FlowReplay& path,
+                    uint64_t item_index, const std::string& ended, v1::ResultRecord* row);
   // PERMISSION_DENIED when `assignment_id` names a slot another centre holds; OK otherwise
   // (unknown or malformed ids are for the caller to handle).
   absl::Status CheckOwnership(const std::string& centre_id, const std::string& assignment_id) const

@@ -164,13 +164,14 @@ absl::StatusOr<std::optional<v1::ResultRecord>> Engine::ExportedRow(
   MW_RETURN_IF_ERROR(
       store_->GetRecord(Cf::kItems, keys::Item(job_id, item_index), &item, snapshot));
   MW_ASSIGN_OR_RETURN(FlowReplay path, ReplayItem(job_id, flow, item, snapshot));
-  return RowOf(job_id, flow, path, item_index, ended);
+  v1::ResultRecord row;
+  if (!RowOf(job_id, flow, path, item_index, ended, &row)) return std::nullopt;
+  return row;
 }
 
-std::optional<v1::ResultRecord> Engine::RowOf(const std::string& job_id,
-                                              const std::vector<StageRun>& flow, FlowReplay& path,
-                                              uint64_t item_index, const std::string& ended) {
-  v1::ResultRecord row;
+bool Engine::RowOf(const std::string& job_id, const std::vector<StageRun>& flow, FlowReplay& path,
+                   uint64_t item_index, const std::string& ended, v1::ResultRecord* out) {
+  v1::ResultRecord& row = *out;
   // Every verdict on the way, read before the last becomes the row; the lists are moved, not
   // copied, but for the last one's workers, which the row keeps too (its answers go in the
   // provenance alone).
@@ -195,7 +196,7 @@ std::optional<v1::ResultRecord> Engine::RowOf(const std::string& job_id,
   }
   if (!path.flight.finished()) {
     // Unfinished: listed only once the job has stopped for good, and never a check task.
-    if (ended.empty() || item_index >= kGoldItemBase) return std::nullopt;
+    if (ended.empty() || item_index >= kGoldItemBase) return false;
     row.set_job_id(job_id);
     row.set_item_index(item_index);
     // Before the stages it waited at (or, never opened, the first).
@@ -207,7 +208,7 @@ std::optional<v1::ResultRecord> Engine::RowOf(const std::string& job_id,
     if (before.empty()) before.push_back(flow[0].stage);
     row.set_status(absl::StrCat(ended, " before ", absl::StrJoin(before, ", ")));
   } else if (path.verdicts.empty()) {
-    return std::nullopt;
+    return false;
   } else {
     // The row carries the last verdict, the item's status and every verdict on the way.
     row = std::move(path.verdicts.back());
@@ -231,10 +232,11 @@ std::optional<v1::ResultRecord> Engine::RowOf(const std::string& job_id,
   row.mutable_provenance()->Swap(&provenance);
   // The pieces nest under their parent, in order.
   for (FlowReplay& piece : path.pieces) {
-    auto child = RowOf(job_id, flow, piece, piece.item.index(), ended);
-    if (child.has_value()) *row.add_children() = *std::move(child);
+    if (!RowOf(job_id, flow, piece, piece.item.index(), ended, row.add_children())) {
+      row.mutable_children()->RemoveLast();
+    }
   }
-  return row;
+  return true;
 }
 
 absl::Status Engine::ExportResults(const std::string& job_id,
@@ -302,16 +304,17 @@ absl::Status Engine::ExportResults(const std::string& job_id,
     ReadItem* current = nullptr;
     const ReplaySource source =
         ReadAheadSource(store_.get(), job_id, snapshot.get(), flow, &current);
-    return RunAhead<ReadItem>(
-        read_items,
-        [&](ReadItem& read) -> absl::StatusOr<bool> {
-          current = &read;
-          MW_ASSIGN_OR_RETURN(FlowReplay path, ReplayFlow(flow, read.item, source));
-          std::optional<v1::ResultRecord> row = RowOf(job_id, flow, path, read.index, ended);
-          if (!row.has_value()) return true;
-          return f(*std::move(row));
-        },
-        {.batch_items = kReadBatch, .batches_ahead = kReadBatchesAhead});
+    return RunAhead<ReadItem>(read_items,
+                              [&](ReadItem& read) -> absl::StatusOr<bool> {
+                                current = &read;
+                                MW_ASSIGN_OR_RETURN(FlowReplay path,
+                                                    ReplayFlow(flow, read.item, source));
+                                v1::ResultRecord row;
+                                if (!RowOf(job_id, flow, path, read.index, ended, &row))
+                                  return true;
+                                return f(std::move(row));
+                              },
+                              {.batch_items = kReadBatch, .batches_ahead = kReadBatchesAhead});
   };
   if (merge.mode() != v1::GROUP_BY_KEY && merge.mode() != v1::PICK_WINNER) {
     return each_row(

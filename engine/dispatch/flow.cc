@@ -532,14 +532,17 @@ absl::StatusOr<FlowReplay> ReplayFlow(const std::vector<Step>& flow, const v1::I
     int at = entry;
     Enter(flow[at], &item);
     while (true) {
-      v1::ResultRecord out;
+      // Read in its place among the verdicts, taken back when the item goes no further.
+      v1::ResultRecord& out = replay.verdicts.emplace_back();
       absl::Status s = source.verdict(flow[at], input.index(), &out);
       if (absl::IsNotFound(s)) {
+        replay.verdicts.pop_back();
         replay.waiting.push_back({at, std::move(item)});
         break;
       }
       if (!s.ok()) return s;
       if (out.held() && out.reviewed_by().empty()) {
+        replay.verdicts.pop_back();
         replay.held.push_back(at);  // waits for a person, not for a task
         break;
       }
@@ -554,7 +557,6 @@ absl::StatusOr<FlowReplay> ReplayFlow(const std::vector<Step>& flow, const v1::I
           (step.role == Step::Role::kHuman || step.role == Step::Role::kVerify)) {
         SetField(&item, step.stage, reviewed);
       }
-      replay.verdicts.push_back(std::move(out));
       if (next != Step::kLeave) {
         at = next;
         Enter(flow[at], &item);
