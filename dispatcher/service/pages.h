@@ -29,8 +29,8 @@ inline constexpr size_t kBatchesAhead = 8;
 
 // Calls `produce` on a thread of its own with a `put` that gathers rows into pages, and writes
 // each full page to `writer` on this thread, in order; then the last, partly full one unless
-// `produce` failed. Returns what `produce` returned. Once a write fails (the client has gone),
-// `put` returns false, and `produce` is expected to stop soon after.
+// `produce` failed. Returns what `produce` returned (OK once the client has gone). Once a write
+// fails (the client has gone), `put` returns false, and `produce` is expected to stop soon after.
 template <typename Page, typename Row>
 absl::Status SendPages(
     grpc::ServerWriterInterface<Page>* writer, Row* (Page::*add)(),

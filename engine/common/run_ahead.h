@@ -15,19 +15,25 @@
 // Every item put before `produce` returned, failed or not, reaches `consume` unless `consume`
 // stopped first (returned false or an error). Once it has, `put` returns false and drops the
 // item; `produce` is expected to return soon after (RunAhead waits for it). Returns the error
-// `consume` returned, else what `produce` returned. Each batch is freed on the calling thread.
+// `consume` returned; OK when it stopped by returning false (what was made past that point was
+// not asked for); else what `produce` returned. RESOURCE_EXHAUSTED when no thread can be started.
+// An exception thrown by `produce` becomes INTERNAL; one thrown by `consume` stops the maker and
+// goes on to the caller. Each batch is freed on the calling thread.
 #ifndef MW_ENGINE_COMMON_RUN_AHEAD_H_
 #define MW_ENGINE_COMMON_RUN_AHEAD_H_
 
 #include <cstddef>
 #include <deque>
+#include <exception>
 #include <functional>
+#include <system_error>
 #include <thread>
 #include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 
 namespace mw {
@@ -47,7 +53,7 @@ namespace run_ahead_internal {
 // What the two threads share: the batches made and not yet taken, and how each side ended.
 template <typename T>
 struct Queue {
-  explicit Queue(size_t ahead) : ahead(ahead) {}
+  explicit Queue(size_t ahead) : ahead(ahead > 0 ? ahead : 1) {}
   const size_t ahead;
   absl::Mutex mu;
   std::deque<std::vector<T>> ready ABSL_GUARDED_BY(mu);
@@ -66,7 +72,20 @@ absl::Status RunAhead(const std::function<absl::Status(const std::function<bool(
                       const std::function<absl::StatusOr<bool>(T&)>& consume,
                       const RunAheadOptions<T>& options = {}) {
   run_ahead_internal::Queue<T> q(options.batches_ahead);
-  std::thread maker([&] {
+  // Stops the maker and waits for it however this function is left (an exception included).
+  struct Joiner {
+    run_ahead_internal::Queue<T>& q;
+    std::thread maker;
+    ~Joiner() {
+      if (!maker.joinable()) return;
+      {
+        absl::MutexLock l(&q.mu);
+        q.stopped = true;
+      }
+      maker.join();
+    }
+  } joiner{q, {}};
+  auto make = [&] {
     std::vector<T> batch;
     batch.reserve(options.batch_items);
     size_t weight = 0;
@@ -82,18 +101,28 @@ absl::Status RunAhead(const std::function<absl::Status(const std::function<bool(
       weight = 0;
       return true;
     };
-    absl::Status s = produce([&](T&& item) {
-      batch.push_back(std::move(item));
-      if (options.weigh) weight += options.weigh(batch.back());
-      const bool full = batch.size() >= options.batch_items ||
-                        (options.batch_weight > 0 && weight >= options.batch_weight);
-      return full ? hand_over() : true;
-    });
+    absl::Status s;
+    try {
+      s = produce([&](T&& item) {
+        batch.push_back(std::move(item));
+        if (options.weigh) weight += options.weigh(batch.back());
+        const bool full = batch.size() >= options.batch_items ||
+                          (options.batch_weight > 0 && weight >= options.batch_weight);
+        return full ? hand_over() : true;
+      });
+    } catch (const std::exception& e) {
+      s = absl::InternalError(e.what());
+    }
     if (!batch.empty()) hand_over();  // even after a failure: what was made is taken
     absl::MutexLock l(&q.mu);
     q.produced = std::move(s);
     q.done = true;
-  });
+  };
+  try {
+    joiner.maker = std::thread(make);
+  } catch (const std::system_error& e) {
+    return absl::ResourceExhaustedError(absl::StrCat("no thread to make on: ", e.what()));
+  }
   absl::Status consumed;
   bool taking = true;
   while (taking) {
@@ -118,8 +147,8 @@ absl::Status RunAhead(const std::function<absl::Status(const std::function<bool(
     absl::MutexLock l(&q.mu);
     q.stopped = true;
   }
-  maker.join();
-  if (!consumed.ok()) return consumed;
+  joiner.maker.join();
+  if (!taking) return consumed;
   absl::MutexLock l(&q.mu);
   return std::move(q.produced);
 }

@@ -15,14 +15,24 @@
 namespace mw::dispatch {
 namespace {
 
-constexpr int kItems = 300;  // several of the export's read batches
+// More than the export's read batches waiting and being made (8 + 2 of 64 items), so a sink
+// that stops early also stops a reader that has filled them.
+constexpr int kItems = 1000;
 
 class ExportTest : public EngineTest {
  protected:
-  // Six workers lease fifty items each and answer those `answered` says: "negative" for those
-  // divisible by 3, else "positive"; the others stay out, unanswered.
+  // Twenty workers lease fifty items each and answer those `answered` says: "negative" for those
+  // divisible by 3, else "positive"; the others stay out, unanswered (the centre may hold them
+  // all).
   void AnswerItems(const std::function<bool(uint64_t)>& answered) {
-    AddCentre("nairobi", {"w0", "w1", "w2", "w3", "w4", "w5"});
+    v1::AddCentreRequest add;
+    add.set_idempotency_key("add-nairobi");
+    *add.mutable_centre() = MakeCentre("nairobi");
+    add.mutable_centre()->set_capacity(kItems);
+    ASSERT_TRUE(engine_->AddCentre(add).ok());
+    v1::RegisterRequest workers;
+    for (int w = 0; w * 50 < kItems; ++w) workers.add_workers()->set_worker(absl::StrCat("w", w));
+    ASSERT_TRUE(engine_->Register("nairobi", workers).ok());
     ASSERT_TRUE(Submit(testing::ManyReviewsContract(kItems)).ok());
     for (int round = 0; round * 50 < kItems; ++round) {
       auto lease = Lease("nairobi", absl::StrCat("w", round), 50, absl::StrCat("L-", round));
