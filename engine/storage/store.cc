@@ -138,17 +138,6 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& dir, Schem
   db_options.create_if_missing = options.create_if_missing;
   db_options.create_missing_column_families = true;
   db_options.max_background_jobs = 2;
-  // Compactions run at the lowest CPU priority (flushes, in a pool of their own, do not), so on a
-  // machine of two cores they do not take one from an export or a centre's call. The case that
-  // showed it: this store's mostly ascending keys move down the levels in whole tables that keep
-  // their sequence numbers, and the first snapshot released after a burst of work (an export's)
-  // has RocksDB 7.8 rewrite every such table ("BottommostFiles"): after a million-item job, some
-  // 470 MB and a core for ten seconds, just as the operator exports it (scale_bench: the exports
-  // at 150-190k rows/s, 230k with this). Under a load of writes, the slowdown RocksDB puts on
-  // writes while level-0 tables pile up still makes room for compaction.
-  rocksdb::Env::Default()
-      ->LowerThreadPoolCPUPriority(rocksdb::Env::Priority::LOW, rocksdb::CpuPriority::kLow)
-      .PermitUncheckedError();
   db_options.keep_log_file_num = 5;
   // Recovery after kill -9 replays the write-ahead log; bounding it (the families holding the
   // oldest log are flushed first) bounds how long a restart takes under load.
