@@ -26,8 +26,8 @@ namespace {
 // One item of an export as it is read: the item and each step's verdict of it, by the step's
 // position in the flow. Read on one thread and replayed on another (Engine::ExportResults).
 struct ReadItem {
-  // kNone: it has none yet; kAsk: not read with it (a point read finds it, if there is one).
-  enum class Verdict : uint8_t { kNone, kRead, kTaken, kAsk };
+  // kNone: it has none yet; kTaken: the replay has it (asked again, it is a point read).
+  enum class Verdict : uint8_t { kNone, kRead, kTaken };
   uint64_t index = 0;
   v1::Item item;
   std::vector<v1::ResultRecord> verdicts;  // by flow position
@@ -52,16 +52,16 @@ class SequentialFlow {
     return Advance(r, r.asked, /*skip_pieces=*/true);
   }
 
-  // Every step's verdict of item `into->index` (not a piece), into `into`. Items are asked in
-  // increasing order; one behind a step's cursor is left kAsk there.
+  // Every step's verdict of item `into->index` (not a piece), into `into`.
+  // REQUIRES: items are asked in increasing order (the cursors only move forward).
   absl::Status ReadVerdicts(const std::vector<Step>& flow, ReadItem* into) {
     into->verdicts.resize(flow.size());
     into->state.assign(flow.size(), ReadItem::Verdict::kNone);
     for (size_t p = 0; p < flow.size(); ++p) {
       Reader& r = Open(flow[p]);
       if (into->index < r.asked) {
-        into->state[p] = ReadItem::Verdict::kAsk;
-        continue;
+        return absl::InternalError(absl::StrCat("export: item ", into->index, " asked after ",
+                                                r.asked, " at ", flow[p].name));
       }
       r.asked = into->index;
       MW_ASSIGN_OR_RETURN(std::optional<uint64_t> at,
@@ -108,7 +108,7 @@ class SequentialFlow {
 };
 
 // Where the replay of `*current` finds its verdicts: those read with it, taken once; a piece's,
-// one asked again, one left behind a cursor (kAsk) or one of another flow step by a point read.
+// one asked again or one of another item by a point read.
 ReplaySource ReadAheadSource(const storage::Store* store, const std::string& job_id,
                              const storage::Snapshot* snapshot, const std::vector<Step>& flow,
                              ReadItem* const* current) {
