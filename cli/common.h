@@ -2,6 +2,7 @@
 #ifndef MW_CLI_COMMON_H_
 #define MW_CLI_COMMON_H_
 
+#include <cstdio>
 #include <functional>
 #include <string>
 
@@ -33,6 +34,20 @@ void ForEachPage(grpc::ClientReaderInterface<Page>* reader,
     each(*page);
   }
 }
+
+// Removes a file written as "<out>.partial" (and renamed into place once whole) on every way
+// out: once renamed there is nothing left to remove, and a command that failed (an unknown job,
+// a lost connection, a full disk) leaves no half-written file beside `out`.
+class RemovedAtExit {
+ public:
+  explicit RemovedAtExit(std::string path) : path_(std::move(path)) {}
+  ~RemovedAtExit() { std::remove(path_.c_str()); }
+  RemovedAtExit(const RemovedAtExit&) = delete;
+  RemovedAtExit& operator=(const RemovedAtExit&) = delete;
+
+ private:
+  std::string path_;
+};
 
 }  // namespace mw::cli
 

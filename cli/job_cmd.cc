@@ -301,6 +301,7 @@ absl::Status ExportShapes(const std::string& job_id, const std::string& format,
   }
   if (absl::Status s = rpc::FromGrpcStatus(reader->Finish()); !s.ok()) return fail(s);
   if (format == "coco") {
+    const RemovedAtExit partial(tmp);
     std::ofstream file(tmp, std::ios::trunc);
     file << coco.Json().dump(1) << "\n";
     return Publish(&file, tmp, out, images, "images");
@@ -334,6 +335,7 @@ absl::Status Export(const std::string& job_id, const std::string& format, const 
   }
   MW_ASSIGN_OR_RETURN(auto client, connect());
   const std::string tmp = out_path + ".partial";
+  const RemovedAtExit partial(tmp);
   std::ofstream out(tmp, std::ios::trunc);
   if (!out) return absl::NotFoundError(absl::StrCat(out_path, ": cannot write"));
   v1::ExportResultsRequest req;
@@ -353,8 +355,6 @@ absl::Status Export(const std::string& job_id, const std::string& format, const 
     auto job_ctx = client->Context();
     if (absl::Status s = rpc::FromGrpcStatus(client->ops().GetJob(job_ctx.get(), get, &job));
         !s.ok()) {
-      out.close();
-      std::remove(tmp.c_str());
       return s;
     }
     for (const auto& stage : job.stages()) {
@@ -402,8 +402,6 @@ absl::Status Export(const std::string& job_id, const std::string& format, const 
   MW_RETURN_IF_ERROR(rpc::FromGrpcStatus(reader->Finish()));
   if (format == "label-studio") out << "\n]\n";
   if (format == "conll" && !spans) {
-    out.close();
-    std::remove(tmp.c_str());
     return absl::InvalidArgumentError(
         stage.empty() ? absl::StrCat("--format conll: job ", job_id, " has no spans verdicts")
                       : absl::StrCat("--stage: ", stage, " has no spans verdicts in job ", job_id));
@@ -417,6 +415,7 @@ absl::Status ExportAnswers(const std::string& job_id, const std::string& format,
   MW_RETURN_IF_ERROR(CheckFormat(format));
   MW_ASSIGN_OR_RETURN(auto client, connect());
   const std::string tmp = out_path + ".partial";
+  const RemovedAtExit partial(tmp);
   std::ofstream out(tmp, std::ios::trunc);
   if (!out) return absl::NotFoundError(absl::StrCat(out_path, ": cannot write"));
   v1::ExportAnswersRequest req;

@@ -90,6 +90,7 @@ absl::Status Aggregate(const AggregateOpts& o) {
   }
 
   const std::string tmp = o.out + ".partial";
+  const RemovedAtExit partial(tmp);
   std::ofstream out(tmp, std::ios::trunc);
   if (!out) return absl::NotFoundError(absl::StrCat(o.out, ": cannot write"));
   // Built in one buffer and written once: formatting per line through the stream was a tenth
@@ -240,6 +241,7 @@ absl::Status Rank(const RankOpts& o, const Connect& connect) {
   }
   const qa::BtResult r = qa::BradleyTerry(votes, {.worker_noise = !o.plain});
   const std::string tmp = o.out + ".partial";
+  const RemovedAtExit partial(tmp);
   std::ofstream out(tmp, std::ios::trunc);
   if (!out) return absl::NotFoundError(absl::StrCat(o.out, ": cannot write"));
   out << "rank,item,strength\n";

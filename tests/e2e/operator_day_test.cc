@@ -1,7 +1,9 @@
 // An operator's day through the real binaries: the plan `mw contract check` prints is the price
 // the dispatcher charges (fees and shares exact on the job's totals), work no registered centre
 // can take is refused before it is sent, and `mw job close` returns a job's escrow.
+#include <filesystem>
 #include <fstream>
+#include <iterator>
 
 #include "absl/strings/str_replace.h"
 #include "gmock/gmock.h"
@@ -233,6 +235,30 @@ TEST_F(OperatorDayTest, ExportedCsvCarriesNoFormulasAndNoControlCharacters) {
                               "-5",
                               "bell\xEF\xBF\xBD and \xEF\xBF\xBD[2J clear",
                           }));
+}
+
+// An export that fails (here: a job that does not exist) says which job and leaves nothing behind:
+// no half-written "<out>.partial", and a good export already at --out untouched.
+TEST_F(OperatorDayTest, AFailedExportLeavesNoFileBehindAndKeepsTheLastGoodOne) {
+  Write("kept.csv", "an earlier export\n");
+  for (std::vector<std::string> export_args : {
+           std::vector<std::string>{"results", "export", "job-9", "--format", "csv"},
+           std::vector<std::string>{"results", "export", "job-9", "--format", "label-studio"},
+           std::vector<std::string>{"results", "answers", "job-9", "--format", "jsonl"},
+       }) {
+    for (const std::string& out : {dir_.Sub("new.csv"), dir_.Sub("kept.csv")}) {
+      export_args.insert(export_args.end(), {"--out", out});
+      CommandResult failed = Mw(export_args);
+      export_args.resize(export_args.size() - 2);
+      SCOPED_TRACE(export_args[1] + " " + export_args[4] + " to " + out);
+      EXPECT_EQ(failed.exit_code, 1);
+      EXPECT_THAT(failed.err, HasSubstr("job-9"));
+      EXPECT_FALSE(std::filesystem::exists(out + ".partial"));
+    }
+    EXPECT_FALSE(std::filesystem::exists(dir_.Sub("new.csv")));
+    std::ifstream kept(dir_.Sub("kept.csv"));
+    EXPECT_EQ(std::string(std::istreambuf_iterator<char>(kept), {}), "an earlier export\n");
+  }
 }
 
 }  // namespace
