@@ -46,6 +46,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -54,11 +55,13 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "bench/bench_support.h"
 #include "engine/common/heap.h"
 #include "engine/contract/contract_file.h"
 #include "engine/dispatch/engine.h"
+#include "nlohmann/json.hpp"
 #include "testing/subprocess.h"
 #include "testing/temp_dir.h"
 
@@ -322,6 +325,30 @@ double PeakRssMbOf(pid_t pid) {
   return 0;
 }
 
+// The compactions RocksDB started while writing the info log `log` (a store's LOG: one per open),
+// in MB read, in all and by reason: "322 MB (BottommostFiles 321, LevelL0FilesNum 1)", or "none".
+// What ran on the dispatcher's cores beside the exports.
+std::string CompactionsIn(const std::string& log) {
+  std::ifstream in(log);
+  std::map<std::string, double> mb;
+  double total = 0;
+  for (std::string line; std::getline(in, line);) {
+    const size_t json = line.find('{');
+    if (line.find("\"compaction_started\"") == std::string::npos || json == std::string::npos) {
+      continue;
+    }
+    const nlohmann::json event = nlohmann::json::parse(line.substr(json), nullptr, false);
+    if (!event.is_object()) continue;
+    const double read = event.value("input_data_size", 0.0) / 1e6;
+    mb[event.value("compaction_reason", "?")] += read;
+    total += read;
+  }
+  if (mb.empty()) return "none";
+  std::vector<std::string> reasons;
+  for (const auto& [reason, n] : mb) reasons.push_back(absl::StrFormat("%s %.0f", reason, n));
+  return absl::StrFormat("%.0f MB (%s)", total, absl::StrJoin(reasons, ", "));
+}
+
 // The two-stage job of --finish items, answered to the end, exported by the engine and then by
 // the real binaries. The slowest of the operator's three exports, in rows per second.
 double Finished(const Config& c, const std::string& data_dir) {
@@ -416,6 +443,8 @@ double Finished(const Config& c, const std::string& data_dir) {
               PeakRssMbOf(dispatcher.pid()));
   dispatcher.Signal(SIGTERM);
   dispatcher.Wait();
+  std::printf("rocksdb compactions while mw-dispatcher served the store: %s\n",
+              CompactionsIn(db + "/LOG").c_str());
   return slowest;
 }
 
