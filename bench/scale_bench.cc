@@ -140,9 +140,9 @@ std::string Submit(mw::dispatch::Engine* engine, uint64_t items, const std::stri
 
 // Waits (up to ten minutes) until RocksDB has no flush or compaction running or due in the
 // engine's store; the seconds it took.
-double Settle(mw::dispatch::Engine& engine) {
+double Settle(mw::dispatch::Engine* engine) {
   const auto start = SteadyClock::now();
-  while (engine.store()->BackgroundWorkPending() && Seconds(start, SteadyClock::now()) < 600) {
+  while (engine->store()->BackgroundWorkPending() && Seconds(start, SteadyClock::now()) < 600) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   return Seconds(start, SteadyClock::now());
@@ -264,7 +264,7 @@ Size Run(const Config& c, uint64_t items, const std::string& dir, const std::str
   s.ingest_s = Seconds(ingest_start, SteadyClock::now());
   // Completions from a settled store (as dispatch_bench does): the ingest's flushes and
   // compactions are its own cost, and a job is ingested once and answered for days.
-  s.settle_s = Settle(*engine);
+  s.settle_s = Settle(engine.get());
   // The median of three stretches: one noisy second on a shared machine moves it less. A job
   // answered to the end within a stretch is followed by another of the same size, so every size
   // is measured over the same time, its flushes and compactions included (a 10^4-item job
@@ -389,12 +389,13 @@ double Finished(const Config& c, const std::string& data_dir) {
   {
     // The store as the dispatcher that answered the job would hold it seconds later. Closing the
     // engine above wrote its memtables out as level-0 tables, enough of them to set off a
-    // compaction (some 150 MB, four seconds on one of the two cores) as soon as mw-dispatcher
+    // compaction (156 MB, three to four seconds on one of the two cores) as soon as mw-dispatcher
     // opened the store, during the first export: a cost of handing the store from this process
     // to that one, which a dispatcher that ran the job itself does not pay. Opened once more
     // here, until RocksDB has nothing due.
     auto engine = Open(db);
-    std::printf("the store settles in %.1f s before mw-dispatcher opens it\n", Settle(*engine));
+    std::printf("the store settles in %.1f s before mw-dispatcher opens it\n",
+                Settle(engine.get()));
   }
   const std::string bin = MW_BIN_DIR;
   mw::testing::Subprocess dispatcher(

@@ -43,8 +43,9 @@ absl::Status FromRocks(const rocksdb::Status& s, absl::string_view what) {
 // listeners are called with the database's lock released, where taking a snapshot is allowed.
 // Measured (scale_bench, a 1,000,000-item two-stage job, its store settled before mw-dispatcher
 // serves it): without this, 322 MB of that rewrite ran during the exports and the JSONL export
-// made 128,000 rows/s; with it, none ran then and the exports made 207,000-238,000 rows/s, for
-// some 5% fewer completions per second while the job is answered (the rewrite done then).
+// made 128,000 rows/s; with it, none ran then and the exports made 202,000-238,000 rows/s, for
+// 5-10% fewer completions per second while a job is answered (the rewrite done then; a median
+// of 19,200/s over eight runs against 21,000/s over six before).
 class RewriteAsFlushed : public rocksdb::EventListener {
  public:
   void OnFlushCompleted(rocksdb::DB* db, const rocksdb::FlushJobInfo&) override {
