@@ -465,10 +465,13 @@ int Steady(const Config& c, const std::string& dir) {
       if (stop_cv.wait_for(lock, minute, [&] { return stop; })) return;
       rss.push_back(mw::bench::RssMb());
       const mw::storage::Store::Memory db = engine->store()->MemoryUse();
+      const mw::HeapFigures heap = mw::Heap();
       std::printf(
-          "minute %3d rss_mb=%.0f completions=%llu (rocksdb: memtables %.0f MB, block cache %.0f "
-          "MB of which pinned %.0f MB, table readers %.0f MB)\n",
+          "minute %3d rss_mb=%.0f completions=%llu (heap: allocated %.0f MB, active %.0f MB, "
+          "resident %.0f MB; rocksdb: memtables %.0f MB, block cache %.0f MB of which pinned "
+          "%.0f MB, table readers %.0f MB)\n",
           m, rss.back(), static_cast<unsigned long long>(engine->Stats().tasks_done),
+          heap.allocated / 1048576.0, heap.active / 1048576.0, heap.resident / 1048576.0,
           db.memtables / 1048576.0, db.block_cache / 1048576.0, db.block_cache_pinned / 1048576.0,
           db.table_readers / 1048576.0);
       std::fflush(stdout);

@@ -22,4 +22,23 @@ bool ReturnFreedMemory() {
 #endif
 }
 
+HeapFigures Heap() {
+  HeapFigures h;
+#ifndef MW_SANITIZED_HEAP
+  // The statistics are a snapshot refreshed by advancing the epoch.
+  uint64_t epoch = 1;
+  size_t size = sizeof(epoch);
+  mallctl("epoch", &epoch, &size, &epoch, size);
+  auto read = [](const char* name, uint64_t* out) {
+    size_t n = sizeof(size_t);
+    size_t v = 0;
+    if (mallctl(name, &v, &n, nullptr, 0) == 0) *out = v;
+  };
+  read("stats.allocated", &h.allocated);
+  read("stats.active", &h.active);
+  read("stats.resident", &h.resident);
+#endif
+  return h;
+}
+
 }  // namespace mw

@@ -14,11 +14,23 @@
 #ifndef MW_ENGINE_COMMON_HEAP_H_
 #define MW_ENGINE_COMMON_HEAP_H_
 
+#include <cstdint>
+
 namespace mw {
 
 // False when the allocator refused, or is a sanitizer's (the process then runs with its
 // defaults).
 bool ReturnFreedMemory();
+
+// jemalloc's own account of the heap, in bytes: what the program holds (allocated), the pages
+// those allocations occupy (active), and the pages resident in all (resident: active, plus the
+// freed pages not yet returned and jemalloc's metadata). All zero under a sanitizer's malloc.
+struct HeapFigures {
+  uint64_t allocated = 0;
+  uint64_t active = 0;
+  uint64_t resident = 0;
+};
+HeapFigures Heap();
 
 }  // namespace mw
 

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <cstdlib>
+#include <cstring>
 
 namespace mw {
 namespace {
@@ -45,8 +46,23 @@ TEST(HeapTest, MallocIsJemallocsAndItReturnsFreedPagesInTheBackground) {
   std::free(kept);
   EXPECT_GE(after - before, uint64_t{1} << 20);
 }
+
+TEST(HeapTest, HeapFiguresCountABlockWhileItIsHeld) {
+  const HeapFigures before = Heap();
+  kept = std::malloc(64 << 20);
+  std::memset(kept, 1, 64 << 20);
+  const HeapFigures held = Heap();
+  std::free(kept);
+  EXPECT_GE(held.allocated - before.allocated, uint64_t{64} << 20);
+  EXPECT_GE(held.active, held.allocated);
+  EXPECT_GE(held.resident, held.active);
+  EXPECT_LE(Heap().allocated + (uint64_t{64} << 20), held.allocated + (uint64_t{1} << 20));
+}
 #else
-TEST(HeapTest, UnderASanitizerTheSanitizersMallocServes) { EXPECT_FALSE(ReturnFreedMemory()); }
+TEST(HeapTest, UnderASanitizerTheSanitizersMallocServes) {
+  EXPECT_FALSE(ReturnFreedMemory());
+  EXPECT_EQ(Heap().allocated, 0u);
+}
 #endif
 
 }  // namespace

@@ -41,6 +41,33 @@ TEST_F(StoreTest, BatchIsAtomicAcrossFamiliesAndSurvivesReopen) {
   EXPECT_EQ(*(*reopened)->Get(Cf::kMeta, "next_job").value(), "2");
 }
 
+// A group goes in sorted by family and key (WriteGroup): writes of one key, within a batch and
+// across the group's batches, still take effect in the order they were made.
+TEST_F(StoreTest, AGroupKeepsTheLastWriteOfEachKeyWhateverItsKeyOrder) {
+  std::vector<Batch> group(3);
+  group[0].Put(Cf::kMeta, "z", "1");
+  group[0].Put(Cf::kJobs, "a", "job");
+  group[0].Put(Cf::kMeta, "k", "first");
+  group[0].Delete(Cf::kMeta, "k");
+  group[0].Put(Cf::kMeta, "k", "second");
+  group[1].Delete(Cf::kMeta, "z");
+  group[1].Put(Cf::kMeta, "k", "third");
+  group[1].Put(Cf::kMeta, "a", "kept");
+  group[1].Put(Cf::kMeta, "y", "gone");
+  group[2].Put(Cf::kMeta, "z", "again");
+  group[2].Delete(Cf::kJobs, "a");
+  group[2].Delete(Cf::kMeta, "y");
+  ASSERT_TRUE(store_->WriteGroup(group, Durability::kSynced).ok());
+
+  std::vector<std::pair<std::string, std::string>> meta;
+  for (auto c = store_->Scan(Cf::kMeta, ""); c->Valid(); c->Next()) {
+    meta.emplace_back(c->key(), c->value());
+  }
+  EXPECT_EQ(meta, (std::vector<std::pair<std::string, std::string>>{
+                      {"a", "kept"}, {"k", "third"}, {"z", "again"}}));
+  EXPECT_FALSE(store_->Get(Cf::kJobs, "a").value().has_value());
+}
+
 TEST_F(StoreTest, MissingRecordIsNotFound) {
   microwork::v1::JobRecord read;
   EXPECT_EQ(store_->GetRecord(Cf::kJobs, keys::Job("nope"), &read).code(),
