@@ -84,7 +84,9 @@ const Transfer* Ledger::FindPending(absl::string_view id) const {
 }
 
 absl::StatusOr<std::optional<Transfer>> Ledger::Lookup(absl::string_view id) const {
-  if (auto it = recent_.find(id); it != recent_.end()) return std::optional<Transfer>(it->second);
+  if (auto it = recent_ids_.find(id); it != recent_ids_.end()) {
+    return std::optional<Transfer>(recent_[it->second % kRecent]);
+  }
   MW_ASSIGN_OR_RETURN(auto seq_bytes, store_->Get(Cf::kTransferIds, keys::TransferId(id)));
   if (!seq_bytes.has_value()) return std::optional<Transfer>();
   Transfer t;
@@ -269,12 +271,11 @@ absl::StatusOr<Ledger::Applied> Ledger::Apply(const TransferSpec& spec, storage:
   head_hash_ = t.hash();
   accounts_[debit.id()] = std::move(debit);
   accounts_[credit.id()] = std::move(credit);
-  recent_[t.id()] = t;
-  recent_order_.push_back(t.id());
-  if (recent_order_.size() > kRecent) {
-    recent_.erase(recent_order_.front());
-    recent_order_.pop_front();
-  }
+  if (recent_.empty()) recent_.resize(kRecent);
+  Transfer& slot = recent_[t.seq() % kRecent];
+  if (!slot.id().empty()) recent_ids_.erase(slot.id());  // before the view of it goes stale
+  slot = t;
+  recent_ids_[slot.id()] = t.seq();
   if (resolves) {
     // The linked legs share the pending transfer's fate (see kLinkedLegs).
     for (const char* leg : kLinkedLegs) {

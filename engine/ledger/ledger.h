@@ -26,9 +26,9 @@
 #define MW_ENGINE_LEDGER_LEDGER_H_
 
 #include <cstdint>
-#include <deque>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
@@ -136,11 +136,13 @@ class Ledger {
   absl::flat_hash_map<std::string, Account> accounts_;
   absl::flat_hash_map<std::string, Transfer> pending_;  // unresolved, by id
   // Transfers applied recently, which may not be readable from the store yet (their batch is
-  // still queued). Holds the last kRecent; the commit queue never falls that far behind, and
+  // still queued). Holds the last kRecent, in a ring by seq whose slots are overwritten in
+  // place (their strings' buffers reused, not freed and allocated again), with an index of
+  // their ids that views each slot's own id. The commit queue never falls that far behind, and
   // older ids are found in the store.
   static constexpr size_t kRecent = 1 << 16;
-  absl::flat_hash_map<std::string, Transfer> recent_;
-  std::deque<std::string> recent_order_;
+  std::vector<Transfer> recent_;
+  absl::flat_hash_map<absl::string_view, uint64_t> recent_ids_;  // id -> seq
   uint64_t head_seq_ = 0;
   std::string head_hash_;
   absl::flat_hash_set<std::string> dirty_;  // accounts changed since the last WriteBalances

@@ -121,6 +121,46 @@ TEST_F(LedgerTest, DuplicateIsFoundAfterRestart) {
   EXPECT_EQ(ledger_->head_seq(), 2u);
 }
 
+// An id is known from the moment it is applied: before its batch is written (from the ledger's
+// ring of recent transfers) and after the ring has moved past it (from the store).
+TEST_F(LedgerTest, ADuplicateIsFoundBeforeItsBatchIsWrittenAndAfterTheRingHasMovedOn) {
+  ASSERT_TRUE(ApplyAndCommit(Fund("job-1", int64_t{1} << 40)).ok());
+  Batch first;
+  ASSERT_TRUE(ledger_->Apply(Reserve("job-1", "a0", 30), &first).ok());
+  Batch unwritten;
+  auto again = ledger_->Apply(Reserve("job-1", "a0", 30), &unwritten);
+  ASSERT_TRUE(again.ok());
+  EXPECT_TRUE(again->duplicate);
+  EXPECT_EQ(again->transfer.seq(), 2u);
+  ledger_->WriteBalances(&first);
+  ASSERT_TRUE(store_->Write(std::move(first), Durability::kSynced).ok());
+
+  // More transfers than the ring holds (Ledger::kRecent, 65,536): a0's slot is taken by another.
+  constexpr int kMore = (1 << 16) + 10;
+  for (int i = 1; i <= kMore;) {
+    Batch batch;
+    for (int n = 0; n < 4096 && i <= kMore; ++n, ++i) {
+      ASSERT_TRUE(ledger_->Apply(Reserve("job-1", absl::StrCat("a", i), 1), &batch).ok());
+    }
+    ledger_->WriteBalances(&batch);
+    ASSERT_TRUE(store_->Write(std::move(batch), Durability::kSynced).ok());
+  }
+  Batch late;
+  auto old = ledger_->Apply(Reserve("job-1", "a0", 30), &late);
+  ASSERT_TRUE(old.ok());
+  EXPECT_TRUE(old->duplicate);
+  EXPECT_EQ(old->transfer.seq(), 2u);
+  EXPECT_EQ(ledger_->Apply(Reserve("job-1", "a0", 31), &late).status().code(),
+            absl::StatusCode::kAlreadyExists);
+  auto recent = ledger_->Apply(Reserve("job-1", absl::StrCat("a", kMore), 1), &late);
+  ASSERT_TRUE(recent.ok());
+  EXPECT_TRUE(recent->duplicate);
+  EXPECT_EQ(recent->transfer.seq(), static_cast<uint64_t>(kMore) + 2);
+  EXPECT_TRUE(late.Empty());
+  EXPECT_EQ(ledger_->head_seq(), static_cast<uint64_t>(kMore) + 2);
+  EXPECT_TRUE(Audit().ok());
+}
+
 // The pending index on disk holds exactly the transfers still pending: one opened and resolved
 // in the same batch never reaches it, one left open is written with the batch's balances, and
 // a later batch that resolves it deletes it.
