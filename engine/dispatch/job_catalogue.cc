@@ -210,6 +210,53 @@ absl::StatusOr<v1::Item> JobCatalogue::ReadItem(const std::string& job_id, uint6
   return item;
 }
 
+absl::StatusOr<v1::Item> JobCatalogue::ReadNextItem(const std::string& job_id, uint64_t index) {
+  ItemWindow* w = nullptr;
+  for (ItemWindow& candidate : item_windows_) {
+    if (candidate.job_id == job_id) w = &candidate;
+  }
+  if (w == nullptr) {
+    if (item_windows_.size() < kItemWindows) {
+      w = &item_windows_.emplace_back();
+    } else {
+      w = &*std::min_element(
+          item_windows_.begin(), item_windows_.end(),
+          [](const ItemWindow& a, const ItemWindow& b) { return a.used < b.used; });
+    }
+    w->job_id = job_id;
+    w->items.clear();
+  }
+  w->used = ++item_reads_;
+  // Skip what the reader passed over; a reader that went back starts a new window.
+  while (!w->items.empty() && w->first < index) {
+    w->items.pop_front();
+    ++w->first;
+  }
+  if (w->items.empty() || w->first != index) {
+    w->items.clear();
+    w->first = index;
+    size_t bytes = 0;
+    const std::string prefix = keys::Job(job_id);
+    auto c = store_->Scan(Cf::kItems, prefix);
+    c->SkipTo(keys::Item(job_id, index));
+    // Only consecutive items from `index`: a gap ends the window.
+    for (; c->Valid() && w->items.size() < kItemsAhead && bytes < kItemBytesAhead; c->Next()) {
+      const std::optional<uint64_t> at = keys::ParseItem(c->key());
+      if (!at.has_value() || *at != index + w->items.size()) break;
+      v1::Item item;
+      MW_RETURN_IF_ERROR(c->Read(&item));
+      bytes += c->value().size();
+      w->items.push_back(std::move(item));
+    }
+    MW_RETURN_IF_ERROR(c->status());
+    if (w->items.empty()) return ReadItem(job_id, index);  // its error, as ReadItem gives it
+  }
+  v1::Item item = std::move(w->items.front());
+  w->items.pop_front();
+  ++w->first;
+  return item;
+}
+
 void JobCatalogue::PutTask(const TaskRun& task, Batch* batch) const {
   batch->PutRecord(Cf::kTasks, KeyOf(task), task.record);
 }

@@ -14,6 +14,7 @@
 #define MW_ENGINE_DISPATCH_JOB_CATALOGUE_H_
 
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <optional>
 #include <string>
@@ -104,6 +105,12 @@ class JobCatalogue {
                                             microwork::v1::TaskRecord* record) const;
   // The client's item `index` of `job_id`, as staged at submission.
   absl::StatusOr<microwork::v1::Item> ReadItem(const std::string& job_id, uint64_t index) const;
+  // The same, for a reader that takes a job's items in order (the scheduler opening the next):
+  // the items from `index` on are read with one scan, up to kItemsAhead of them or
+  // kItemBytesAhead, and handed out from memory while the reader keeps to the order. Staged
+  // items never change, so what is held is never stale. Windows are kept for the kItemWindows
+  // jobs read most recently, so memory stays bounded however many jobs there are.
+  absl::StatusOr<microwork::v1::Item> ReadNextItem(const std::string& job_id, uint64_t index);
 
   // Write `task`'s record, or `run`'s progress, into `batch`.
   void PutTask(const TaskRun& task, storage::Batch* batch) const;
@@ -132,6 +139,18 @@ class JobCatalogue {
   // Keys of open tasks noted since the last WriteNoted.
   absl::flat_hash_set<std::string> noted_tasks_;
   absl::flat_hash_map<std::string, TaskRun> tasks_;
+  // ReadNextItem's windows: a job's items `first`, `first` + 1, ... read ahead.
+  struct ItemWindow {
+    std::string job_id;
+    uint64_t first = 0;
+    std::deque<microwork::v1::Item> items;
+    uint64_t used = 0;  // when it was last read from (a count of reads), to replace the oldest
+  };
+  static constexpr size_t kItemWindows = 8;
+  static constexpr size_t kItemsAhead = 64;
+  static constexpr size_t kItemBytesAhead = 256 << 10;
+  std::vector<ItemWindow> item_windows_;
+  uint64_t item_reads_ = 0;
 };
 
 }  // namespace mw::dispatch

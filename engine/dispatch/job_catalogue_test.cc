@@ -2,6 +2,7 @@
 
 #include <memory>
 
+#include "absl/strings/str_cat.h"
 #include "engine/contract/contract_file.h"
 #include "engine/storage/keys.h"
 #include "gtest/gtest.h"
@@ -172,6 +173,47 @@ TEST_F(JobCatalogueTest, ItemsAreReadAsStagedAndAMissingOneIsNotFound) {
   EXPECT_EQ(read->index(), 3u);
   EXPECT_EQ(read->fields(0).name(), "id");
   EXPECT_EQ(catalogue_->ReadItem("job-1", 4).status().code(), absl::StatusCode::kNotFound);
+}
+
+// ReadNextItem reads ahead, a window at a time: what it hands out is what ReadItem reads,
+// across windows, a gap in the indexes, a reader that goes back, jobs whose ids share a start,
+// and more jobs than it keeps windows for.
+TEST_F(JobCatalogueTest, ItemsReadInOrderComeAsStagedAcrossWindowsGapsAndJobs) {
+  storage::Batch batch;
+  auto stage = [&](const std::string& job, uint64_t index, size_t bytes) {
+    v1::Item item = Item(index);
+    v1::Field* f = item.add_fields();
+    f->set_name("text");
+    f->set_value(absl::StrCat(job, "#", index, std::string(bytes, 'x')));
+    batch.PutRecord(storage::Cf::kItems, keys::Item(job, index), item);
+  };
+  for (uint64_t i = 0; i < 200; ++i) {
+    if (i != 150) stage("job-1", i, i < 20 ? 100 << 10 : 10);  // big ones fill a window early
+  }
+  for (int j = 2; j <= 12; ++j) {
+    for (uint64_t i = 0; i < 5; ++i) stage(absl::StrCat("job-", j), i, 10);
+  }
+  ASSERT_TRUE(store_->Write(std::move(batch), storage::Durability::kSynced).ok());
+  auto same = [&](const std::string& job, uint64_t index) {
+    auto next = catalogue_->ReadNextItem(job, index);
+    auto direct = catalogue_->ReadItem(job, index);
+    ASSERT_TRUE(next.ok()) << job << " " << index << ": " << next.status();
+    ASSERT_TRUE(direct.ok()) << direct.status();
+    EXPECT_EQ(next->SerializeAsString(), direct->SerializeAsString()) << job << " " << index;
+    EXPECT_EQ(next->fields(0).value().substr(0, job.size() + 1), job + "#");
+  };
+  for (uint64_t i = 0; i < 150; ++i) {
+    same("job-1", i);
+    if (i % 10 == 0 && i / 10 < 5) same("job-10", i / 10);
+  }
+  EXPECT_EQ(catalogue_->ReadNextItem("job-1", 150).status().code(), absl::StatusCode::kNotFound);
+  for (uint64_t i = 151; i < 200; ++i) same("job-1", i);
+  EXPECT_EQ(catalogue_->ReadNextItem("job-1", 200).status().code(), absl::StatusCode::kNotFound);
+  same("job-1", 5);  // back
+  same("job-1", 7);  // a skip forward inside the window
+  for (uint64_t i = 0; i < 5; ++i) {
+    for (int j = 2; j <= 12; ++j) same(absl::StrCat("job-", j), i);
+  }
 }
 
 }  // namespace

@@ -159,13 +159,13 @@ absl::StatusOr<TaskRun*> Scheduler::NextIn(JobRun* run, const std::string& centr
     for (int opened = 0; opened < kOpenAheadPerCall && cursor->next_item() < cursor->total() &&
                          reserved_for_others(cursor->next_item());
          ++opened) {
-      MW_ASSIGN_OR_RETURN(v1::Item item, jobs_->ReadItem(job_id, cursor->next_item()));
+      MW_ASSIGN_OR_RETURN(v1::Item item, jobs_->ReadNextItem(job_id, cursor->next_item()));
       cursor->set_next_item(cursor->next_item() + 1);
       jobs_->NoteProgress(run);  // written once per batch, with the task OpenItem writes
       MW_RETURN_IF_ERROR(jobs_->OpenItem(run, std::move(item), pos).status());
     }
     if (cursor->next_item() < cursor->total() && !reserved_for_others(cursor->next_item())) {
-      MW_ASSIGN_OR_RETURN(v1::Item item, jobs_->ReadItem(job_id, cursor->next_item()));
+      MW_ASSIGN_OR_RETURN(v1::Item item, jobs_->ReadNextItem(job_id, cursor->next_item()));
       cursor->set_next_item(cursor->next_item() + 1);
       jobs_->NoteProgress(run);  // written once per batch, with the task OpenItem writes
       ++run->since_gold[pos];
