@@ -236,20 +236,20 @@ absl::StatusOr<v1::Item> JobCatalogue::ReadNextItem(const std::string& job_id, u
     w->items.clear();
     w->first = index;
     size_t bytes = 0;
-    const std::string prefix = keys::Job(job_id);
-    auto c = store_->Scan(Cf::kItems, prefix);
-    c->SkipTo(keys::Item(job_id, index));
-    // Only consecutive items from `index`: a gap ends the window.
+    auto c = store_->ScanFrom(Cf::kItems, keys::Job(job_id), keys::Item(job_id, index));
+    // Only consecutive items from `index`: a gap ends the window, and so does an item that does
+    // not read (what is read ahead may not fail the item asked for).
     for (; c->Valid() && w->items.size() < kItemsAhead && bytes < kItemBytesAhead; c->Next()) {
       const std::optional<uint64_t> at = keys::ParseItem(c->key());
       if (!at.has_value() || *at != index + w->items.size()) break;
       v1::Item item;
-      MW_RETURN_IF_ERROR(c->Read(&item));
+      if (!c->Read(&item).ok()) break;
       bytes += c->value().size();
       w->items.push_back(std::move(item));
     }
-    MW_RETURN_IF_ERROR(c->status());
-    if (w->items.empty()) return ReadItem(job_id, index);  // its error, as ReadItem gives it
+    // Nothing read (none there, or it or the scan failed): the item, or its error, as ReadItem
+    // gives it.
+    if (w->items.empty()) return ReadItem(job_id, index);
   }
   v1::Item item = std::move(w->items.front());
   w->items.pop_front();

@@ -105,11 +105,13 @@ class JobCatalogue {
                                             microwork::v1::TaskRecord* record) const;
   // The client's item `index` of `job_id`, as staged at submission.
   absl::StatusOr<microwork::v1::Item> ReadItem(const std::string& job_id, uint64_t index) const;
-  // The same, for a reader that takes a job's items in order (the scheduler opening the next):
-  // the items from `index` on are read with one scan, up to kItemsAhead of them or
-  // kItemBytesAhead, and handed out from memory while the reader keeps to the order. Staged
-  // items never change, so what is held is never stale. Windows are kept for the kItemWindows
-  // jobs read most recently, so memory stays bounded however many jobs there are.
+  // The same, for a reader that takes a job's top-level items in order (the scheduler opening
+  // the next): the items from `index` on are read with one scan, up to kItemsAhead of them or
+  // until kItemBytesAhead is passed (so at most that plus one item), and handed out from memory
+  // while the reader keeps to the order. Top-level items are written once, at submission (the
+  // pieces people cut are not read through here), so what is held is never stale. Windows are
+  // kept for the kItemWindows jobs read most recently: memory stays bounded however many jobs
+  // there are. An item after `index` that does not read ends the window; it never fails `index`.
   absl::StatusOr<microwork::v1::Item> ReadNextItem(const std::string& job_id, uint64_t index);
 
   // Write `task`'s record, or `run`'s progress, into `batch`.

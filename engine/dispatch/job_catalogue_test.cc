@@ -216,5 +216,26 @@ TEST_F(JobCatalogueTest, ItemsReadInOrderComeAsStagedAcrossWindowsGapsAndJobs) {
   }
 }
 
+// An item read ahead that does not decode ends the window: the items before it come, and it
+// fails as ReadItem fails it, when it is asked for.
+TEST_F(JobCatalogueTest, AnItemReadAheadThatDoesNotDecodeFailsOnlyItself) {
+  storage::Batch batch;
+  for (uint64_t i = 0; i < 3; ++i)
+    batch.PutRecord(storage::Cf::kItems, keys::Item("job-1", i), Item(i));
+  batch.Put(storage::Cf::kItems, keys::Item("job-1", 3), "\x07garbage");
+  batch.PutRecord(storage::Cf::kItems, keys::Item("job-1", 4), Item(4));
+  ASSERT_TRUE(store_->Write(std::move(batch), storage::Durability::kSynced).ok());
+  for (uint64_t i = 0; i < 3; ++i) {
+    auto item = catalogue_->ReadNextItem("job-1", i);
+    ASSERT_TRUE(item.ok()) << i << ": " << item.status();
+    EXPECT_EQ(item->index(), i);
+  }
+  EXPECT_EQ(catalogue_->ReadItem("job-1", 3).status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_EQ(catalogue_->ReadNextItem("job-1", 3).status().code(), absl::StatusCode::kDataLoss);
+  auto after = catalogue_->ReadNextItem("job-1", 4);
+  ASSERT_TRUE(after.ok()) << after.status();
+  EXPECT_EQ(after->index(), 4u);
+}
+
 }  // namespace
 }  // namespace mw::dispatch

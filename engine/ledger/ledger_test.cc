@@ -152,6 +152,10 @@ TEST_F(LedgerTest, ADuplicateIsFoundBeforeItsBatchIsWrittenAndAfterTheRingHasMov
   EXPECT_EQ(old->transfer.seq(), 2u);
   EXPECT_EQ(ledger_->Apply(Reserve("job-1", "a0", 31), &late).status().code(),
             absl::StatusCode::kAlreadyExists);
+  auto taker = ledger_->Apply(Reserve("job-1", "a65536", 1), &late);  // took a0's slot
+  ASSERT_TRUE(taker.ok());
+  EXPECT_TRUE(taker->duplicate);
+  EXPECT_EQ(taker->transfer.seq(), 65538u);
   auto recent = ledger_->Apply(Reserve("job-1", absl::StrCat("a", kMore), 1), &late);
   ASSERT_TRUE(recent.ok());
   EXPECT_TRUE(recent->duplicate);

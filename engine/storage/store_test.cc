@@ -1,6 +1,8 @@
 #include "engine/storage/store.h"
 
 #include <algorithm>
+#include <map>
+#include <optional>
 #include <set>
 
 #include "absl/strings/str_cat.h"
@@ -66,6 +68,32 @@ TEST_F(StoreTest, AGroupKeepsTheLastWriteOfEachKeyWhateverItsKeyOrder) {
   EXPECT_EQ(meta, (std::vector<std::pair<std::string, std::string>>{
                       {"a", "kept"}, {"k", "third"}, {"z", "again"}}));
   EXPECT_FALSE(store_->Get(Cf::kJobs, "a").value().has_value());
+
+  // A group long enough that the sort is not an insertion sort (which is stable by chance):
+  // 600 writes over six keys in five batches, the last of each key checked against a model.
+  std::vector<Batch> many(5);
+  std::map<std::string, std::optional<std::string>> last;
+  for (int i = 0; i < 600; ++i) {
+    const std::string key = absl::StrCat("m", (i * 7) % 6);
+    Batch& b = many[i % 5 == 4 ? 4 : (i / 120)];
+    if (i % 3 == 2) {
+      b.Delete(Cf::kMeta, key);
+    } else {
+      b.Put(Cf::kMeta, key, absl::StrCat("v", i));
+    }
+  }
+  // The model follows the order of the group (batch by batch), not of the loop.
+  for (int bi = 0; bi < 5; ++bi) {
+    for (int i = 0; i < 600; ++i) {
+      if ((i % 5 == 4 ? 4 : i / 120) != bi) continue;
+      const std::string key = absl::StrCat("m", (i * 7) % 6);
+      last[key] = i % 3 == 2 ? std::nullopt : std::optional<std::string>(absl::StrCat("v", i));
+    }
+  }
+  ASSERT_TRUE(store_->WriteGroup(many, Durability::kSynced).ok());
+  for (const auto& [key, value] : last) {
+    EXPECT_EQ(store_->Get(Cf::kMeta, key).value(), value) << key;
+  }
 }
 
 TEST_F(StoreTest, MissingRecordIsNotFound) {
