@@ -73,9 +73,10 @@ TEST_F(StoreTest, AGroupKeepsTheLastWriteOfEachKeyWhateverItsKeyOrder) {
   // 600 writes over six keys in five batches, the last of each key checked against a model.
   std::vector<Batch> many(5);
   std::map<std::string, std::optional<std::string>> last;
+  auto batch_of = [](int i) { return i % 5 == 4 ? 4 : i / 120; };
   for (int i = 0; i < 600; ++i) {
     const std::string key = absl::StrCat("m", (i * 7) % 6);
-    Batch& b = many[i % 5 == 4 ? 4 : (i / 120)];
+    Batch& b = many[batch_of(i)];
     if (i % 3 == 2) {
       b.Delete(Cf::kMeta, key);
     } else {
@@ -85,7 +86,7 @@ TEST_F(StoreTest, AGroupKeepsTheLastWriteOfEachKeyWhateverItsKeyOrder) {
   // The model follows the order of the group (batch by batch), not of the loop.
   for (int bi = 0; bi < 5; ++bi) {
     for (int i = 0; i < 600; ++i) {
-      if ((i % 5 == 4 ? 4 : i / 120) != bi) continue;
+      if (batch_of(i) != bi) continue;
       const std::string key = absl::StrCat("m", (i * 7) % 6);
       last[key] = i % 3 == 2 ? std::nullopt : std::optional<std::string>(absl::StrCat("v", i));
     }
