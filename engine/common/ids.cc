@@ -17,8 +17,10 @@ std::string TaskId(absl::string_view job_id, absl::string_view stage, uint64_t i
 absl::StatusOr<TaskRef> ParseTaskId(absl::string_view task_id) {
   std::vector<absl::string_view> parts = absl::StrSplit(task_id, '/');
   TaskRef ref;
+  // The item as TaskId writes it, and only so: "04", "+4" or " 4" would name item 4 under
+  // another spelling, and so another assignment id (and wage id) for the same contribution.
   if (parts.size() != 3 || parts[0].empty() || parts[1].empty() ||
-      !absl::SimpleAtoi(parts[2], &ref.item)) {
+      !absl::SimpleAtoi(parts[2], &ref.item) || absl::StrCat(ref.item) != parts[2]) {
     return absl::InvalidArgumentError(
         absl::StrCat("task id \"", task_id, "\": expected <job>/<stage>/<item>"));
   }

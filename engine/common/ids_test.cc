@@ -16,9 +16,18 @@ TEST(IdsTest, TaskIdRoundTrips) {
 }
 
 TEST(IdsTest, MalformedTaskIdsAreRejected) {
-  for (const char* bad : {"", "job-7", "job-7/label", "job-7/label/x", "/label/1", "a/b/1/2"}) {
+  // An item spelled otherwise than TaskId spells it would be a second name for the same task.
+  for (const char* bad :
+       {"", "job-7", "job-7/label", "job-7/label/x", "/label/1", "a/b/1/2", "job-7/label/04",
+        "job-7/label/+4", "job-7/label/ 4", "job-7/label/4 ", "job-7/label/-0", "job-7/label/00"}) {
     EXPECT_EQ(ParseTaskId(bad).status().code(), absl::StatusCode::kInvalidArgument) << bad;
   }
+}
+
+TEST(IdsTest, ItemZeroAndTheLargestItemParse) {
+  EXPECT_EQ(ParseTaskId("job-7/label/0")->item, 0u);
+  EXPECT_EQ(ParseTaskId("job-7/label/18446744073709551615")->item, UINT64_MAX);
+  EXPECT_FALSE(ParseTaskId("job-7/label/18446744073709551616").ok());
 }
 
 TEST(IdsTest, AssignmentIdSplitsAtTheLastAt) {

@@ -80,8 +80,7 @@ absl::StatusOr<ContributionRecorder::Recorded> ContributionRecorder::Record(
   if (refused.has_value()) return remember(Quarantine(r, *std::move(refused)));
 
   // One contribution per worker and task, whatever result ids the agent used.
-  MW_ASSIGN_OR_RETURN(const bool contributed,
-                      p_.idempotency->Contributed(claim.assignment_id, claim.contribution_key));
+  MW_ASSIGN_OR_RETURN(const bool contributed, p_.idempotency->Contributed(claim.contribution_key));
   if (contributed) {
     v1::Receipt receipt;
     receipt.set_result_id(r.result_id());
@@ -97,6 +96,38 @@ absl::StatusOr<ContributionRecorder::Recorded> ContributionRecorder::Record(
   return remember(std::move(receipt));
 }
 
+absl::Status ContributionRecorder::ReadAhead(const std::string& centre_id,
+                                             const v1::SubmitResultsRequest& request) {
+  std::vector<std::string> result_ids, transfer_ids;
+  std::vector<std::string> contributions;
+  for (const v1::Result& r : request.results()) {
+    result_ids.push_back(r.result_id());
+    // What Locate finds for it, where it would find anything; the rest Record reads itself.
+    auto parts = ParseAssignmentId(r.assignment_id());
+    if (!parts.ok()) continue;
+    auto ref = ParseTaskId(parts->first);
+    if (!ref.ok()) continue;
+    const JobRun* run = p_.jobs->Find(ref->job_id);
+    if (run == nullptr) continue;
+    const int pos = StagePos(*run, ref->stage);
+    if (pos < 0) continue;
+    p_.pay->WageTransferIds(*run, centre_id, AssignmentId(parts->first, parts->second),
+                            &transfer_ids);
+    contributions.push_back(
+        keys::Contribution(ref->job_id, run->chain[pos].key, ref->item, parts->second));
+  }
+  MW_RETURN_IF_ERROR(p_.idempotency->ReadAhead(centre_id, result_ids, contributions));
+  return p_.pay->ReadAhead(transfer_ids);
+}
+
+int ContributionRecorder::StagePos(const JobRun& run, const std::string& name) {
+  int pos = -1;
+  for (size_t p = 0; p < run.chain.size(); ++p) {
+    if (run.chain[p].name == name) pos = static_cast<int>(p);
+  }
+  return pos;
+}
+
 absl::StatusOr<std::optional<std::string>> ContributionRecorder::Locate(
     const std::string& centre_id, const v1::Result& r, Claim* claim) {
   auto parts = ParseAssignmentId(r.assignment_id());
@@ -109,12 +140,7 @@ absl::StatusOr<std::optional<std::string>> ContributionRecorder::Locate(
   if (!ref.ok()) return std::string(ref.status().message());
   JobRun* run = p_.jobs->Find(ref->job_id);
   if (run == nullptr) return absl::StrCat("no job ", ref->job_id);
-  int pos = -1;
-  for (size_t p = 0; p < run->chain.size(); ++p) {
-    if (run->chain[p].name == ref->stage) {
-      pos = static_cast<int>(p);
-    }
-  }
+  const int pos = StagePos(*run, ref->stage);
   if (pos < 0) {
     return absl::StrCat("job ", ref->job_id, " has no human stage ", ref->stage);
   }
@@ -269,7 +295,7 @@ absl::StatusOr<v1::Receipt> ContributionRecorder::Count(
   contribution.set_lease_window_ms(time.window_ms);
   contribution.set_lease_window_start_ms(time.window_start_ms);
   batch->PutRecord(Cf::kContributions, contribution_key, contribution);
-  pending->push_back(p_.idempotency->NoteContribution(assignment_id));
+  pending->push_back(p_.idempotency->NoteContribution(contribution_key));
 
   spdlog::info("event=result task={} assignment={} result={} status={} late={} wage={} {}", task_id,
                assignment_id, r.result_id(), v1::ReceiptStatus_Name(receipt.status()),

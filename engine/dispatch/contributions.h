@@ -73,6 +73,12 @@ class ContributionRecorder {
   absl::StatusOr<Recorded> Record(const std::string& centre_id, const microwork::v1::Result& result,
                                   storage::Batch* batch, std::vector<std::string>* pending,
                                   bool* changed);
+  // Reads ahead, for all of `request`'s results at once, which of the records recording them
+  // would check for exist already (their receipts, contributions and wage transfers): one
+  // batched read per kind (IdempotencyTable::ReadAhead, Ledger::ReadAhead), so that Record
+  // then reads none of them itself. Changes nothing a result is recorded by.
+  [[nodiscard]] absl::Status ReadAhead(const std::string& centre_id,
+                                       const microwork::v1::SubmitResultsRequest& request);
 
  private:
   // Where a contribution lands: the job and step, the task it answers (open, or its stored record
@@ -85,6 +91,8 @@ class ContributionRecorder {
     microwork::v1::TaskRecord done_record;  // its record then
     microwork::v1::SlotRecord* slot = nullptr;
   };
+  // The position in `run`'s chain of its human stage `name` (the last of that name), or -1.
+  static int StagePos(const JobRun& run, const std::string& name);
   // Fills `claim` from the result's assignment id, or says why the claim does not hold (an id
   // that does not parse, another worker's or centre's assignment, no such job, step or task, an
   // answer the stage's schema does not allow).

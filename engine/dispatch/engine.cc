@@ -318,7 +318,22 @@ uint64_t Engine::Commit(Batch batch) {
   catalogue_.WriteNoted(&batch);
   workers_.WriteNoted(&batch);
   ledger_->WriteBalances(&batch);
-  return queue_->Enqueue(std::move(batch));
+  const uint64_t ticket = queue_->Enqueue(std::move(batch));
+  // The ledger keeps the transfers it applied until they are readable from the store: this
+  // batch's end where it applied new ones, and those of batches durable by now handed back.
+  const uint64_t seq = ledger_->head_seq();
+  if (seq > ledger_marked_) {
+    ledger_marks_.push_back({ticket, seq});
+    ledger_marked_ = seq;
+  }
+  const uint64_t durable = queue_->DurableTicket();
+  uint64_t written = 0;
+  while (!ledger_marks_.empty() && ledger_marks_.front().ticket <= durable) {
+    written = ledger_marks_.front().seq;
+    ledger_marks_.pop_front();
+  }
+  if (written > 0) ledger_->Written(written);
+  return ticket;
 }
 
 void Engine::Forget(const std::vector<std::string>& pending_keys) {
@@ -450,13 +465,13 @@ absl::StatusOr<std::string> Engine::AuthenticateCentre(const std::string& creden
 }
 
 bool Engine::HasNoted() const {
-  return catalogue_.HasNoted() || workers_.HasNoted() || ledger_->HasOpened();
+  return catalogue_.HasNoted() || workers_.HasNoted() || ledger_->HasApplied();
 }
 
 void Engine::Abandon(const absl::Status& why) {
   catalogue_.DropNoted();
   workers_.DropNoted();
-  ledger_->DropOpened();
+  ledger_->DropApplied();
   Diverged(why);
 }
 
@@ -683,6 +698,7 @@ EngineStats Engine::Stats() const {
     for (uint64_t l : run.leased) s.leases_active += l;
   }
   s.commit_groups = queue_->groups_written();
+  s.ledger_unwritten = ledger_->unwritten();
   s.lease_timers = leases_.armed();
   // Every live lease must have a timer that fires no later than its expiry (the invariant the
   // reconciler restores after a restart). O(timers + slots): cheap at scrape intervals.

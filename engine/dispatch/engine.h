@@ -366,7 +366,7 @@ class Engine : private JobIntake {
   // durable, as after a failed write.
   void Diverged(const absl::Status& why);
   // Whether records were noted for Commit to write (a job's progress, tasks, workers' records,
-  // pending transfers): the running call changed memory.
+  // transfers applied): the running call changed memory.
   bool HasNoted() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // A call that noted records failed, and its batch is dropped: what it noted is forgotten
   // (no later Commit writes part of a refused call) and the engine has diverged.
@@ -447,6 +447,11 @@ class Engine : private JobIntake {
   // into the row, not copied: an export makes millions).
   static bool RowOf(const std::string& job_id, const std::vector<StageRun>& flow, FlowReplay& path,
                     uint64_t item_index, const std::string& ended, v1::ResultRecord* row);
+  // ExpireLeases' work: stops the jobs past their deadline and expires the leases due at `now`
+  // into `batch`, counting them in `expired`. An error may come after memory changed (the due
+  // timers are taken first).
+  absl::Status ExpireDue(int64_t now, storage::Batch* batch, int* expired)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // PERMISSION_DENIED when `assignment_id` names a slot another centre holds; OK otherwise
   // (unknown or malformed ids are for the caller to handle).
   absl::Status CheckOwnership(const std::string& centre_id, const std::string& assignment_id) const
@@ -461,6 +466,14 @@ class Engine : private JobIntake {
   mutable absl::Mutex mu_;
   mutable absl::CondVar changed_;
   std::unique_ptr<ledger::Ledger> ledger_ ABSL_GUARDED_BY(mu_);
+  // Where each committed batch's transfers end in the ledger (Commit): once the batch's ticket
+  // is durable, the ledger is told they are written and lets them go (Ledger::Written).
+  struct LedgerMark {
+    uint64_t ticket;
+    uint64_t seq;
+  };
+  std::deque<LedgerMark> ledger_marks_ ABSL_GUARDED_BY(mu_);
+  uint64_t ledger_marked_ ABSL_GUARDED_BY(mu_) = 0;      // the last mark's seq
   std::unique_ptr<Paymaster> pay_ ABSL_GUARDED_BY(mu_);  // over ledger_ and centres_
   // The key of media fetch tokens (kMeta "media_key", made at the first start); set in Recover.
   std::string media_key_;

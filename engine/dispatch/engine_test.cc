@@ -133,6 +133,87 @@ TEST_F(EngineTest, WhileTheDiskLagsNewWorkIsRefusedAndNothingChanges) {
   EXPECT_EQ(later->assignments_size(), 3);
 }
 
+// The ledger holds a transfer in memory only until its batch is written: the wages of answers
+// waiting for a stalled disk are held (and a resend finds them there), and the first change
+// committed after their write lets them go.
+TEST_F(EngineTest, TheLedgerHoldsTransfersOnlyUntilTheirBatchIsWritten) {
+  AddCentre("nairobi", {"w1", "w2", "w3"});
+  ASSERT_TRUE(Submit(kContract).ok());
+  auto first = Lease("nairobi", "w1", 3, "l1");
+  ASSERT_TRUE(first.ok()) << first.status();
+  ASSERT_EQ(first->assignments_size(), 3);
+  EXPECT_EQ(engine_->Stats().ledger_unwritten, 0u);  // the funding, written before the lease
+  ledger::Auditor before;
+  ASSERT_TRUE(Audit(&before).ok());
+
+  engine_->commit_queue()->Pause();
+  v1::SubmitResultsRequest answers;
+  for (const auto& a : first->assignments()) *answers.add_results() = Answer(a, "positive");
+  std::thread recording([&] { EXPECT_TRUE(engine_->SubmitResults("nairobi", answers).ok()); });
+  engine_->commit_queue()->AwaitWaitingBytes(1);
+  const uint64_t held = engine_->Stats().ledger_unwritten;
+  engine_->commit_queue()->Resume();
+  recording.join();
+
+  ledger::Auditor after;
+  ASSERT_TRUE(Audit(&after).ok());
+  EXPECT_GE(held, 3u);  // a wage reserved for each answer, with its legs
+  EXPECT_EQ(held, after.transfers() - before.transfers());
+  EXPECT_EQ(engine_->Stats().ledger_unwritten, held);  // nothing committed since the write
+  auto resent = engine_->SubmitResults("nairobi", answers);
+  ASSERT_TRUE(resent.ok()) << resent.status();
+  for (const auto& r : resent->receipts()) EXPECT_EQ(r.status(), v1::RECEIPT_DUPLICATE);
+  EXPECT_EQ(engine_->Stats().ledger_unwritten, held);  // duplicates commit nothing
+  ASSERT_TRUE(Lease("nairobi", "w2", 1, "l2").ok());   // the next change committed
+  EXPECT_EQ(engine_->Stats().ledger_unwritten, 0u);
+  // Let go, they are found in the store: a resend is still a duplicate and pays nothing.
+  auto resent_again = engine_->SubmitResults("nairobi", answers);
+  ASSERT_TRUE(resent_again.ok()) << resent_again.status();
+  for (const auto& r : resent_again->receipts()) EXPECT_EQ(r.status(), v1::RECEIPT_DUPLICATE);
+  ledger::Auditor again;
+  ASSERT_TRUE(Audit(&again).ok());
+  EXPECT_EQ(again.transfers(), after.transfers());
+}
+
+// One contribution per worker and task, however its assignment id is spelled: the same item
+// numbered otherwise ("04" for 4, "+4") names no task, so it is neither a second contribution
+// nor a second wage.
+TEST_F(EngineTest, AnItemNumberSpelledOtherwiseNamesNoTaskAndIsNotPaidAgain) {
+  AddCentre("nairobi", {"w1"});
+  ASSERT_TRUE(Submit(kContract).ok());
+  auto leased = Lease("nairobi", "w1", 1, "l1");
+  ASSERT_TRUE(leased.ok()) << leased.status();
+  ASSERT_EQ(leased->assignments_size(), 1);
+  const v1::Assignment& a = leased->assignments(0);
+  const size_t slash = a.assignment_id().rfind('/');
+  std::vector<v1::Result> results = {Answer(a, "positive")};
+  for (const char* prefix : {"0", "+"}) {
+    v1::Result respelled = Answer(a, "positive");
+    respelled.set_assignment_id(std::string(a.assignment_id()).insert(slash + 1, prefix));
+    respelled.set_result_id(absl::StrCat("r-respelled-", prefix));
+    results.push_back(respelled);
+  }
+  const std::vector<v1::Receipt> receipts = SubmitResults("nairobi", results);
+  ASSERT_EQ(receipts.size(), 3u);
+  EXPECT_EQ(receipts[0].status(), v1::RECEIPT_ACCEPTED);
+  for (size_t i = 1; i < 3; ++i) {
+    const std::string task =
+        results[i].assignment_id().substr(0, results[i].assignment_id().find('@'));
+    EXPECT_EQ(receipts[i].status(), v1::RECEIPT_QUARANTINED) << i;
+    EXPECT_EQ(receipts[i].detail(),
+              absl::StrCat("task id \"", task, "\": expected <job>/<stage>/<item>"));
+  }
+  v1::StatementRequest req;
+  req.set_centre("nairobi");
+  auto st = engine_->GetStatement(req, "");
+  ASSERT_TRUE(st.ok()) << st.status();
+  ASSERT_EQ(st->lines_size(), 1);
+  EXPECT_EQ(st->lines(0).contributions(), 1u);
+  EXPECT_EQ(st->lines(0).pending_minor() + st->lines(0).posted_minor(), 5);
+  ledger::Auditor auditor;
+  ASSERT_TRUE(Audit(&auditor).ok());
+}
+
 // Fair share: while centres contend for work (each asked for more than it got), a job leases
 // to each in proportion to its weight; with nobody contending, a centre gets what it asks.
 TEST_F(EngineTest, ContendedWorkIsSharedByWeightAndTheSharesAreReported) {

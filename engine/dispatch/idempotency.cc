@@ -64,6 +64,7 @@ absl::StatusOr<std::optional<v1::ResultIdRecord>> IdempotencyTable::FindResult(
     if (!rec.ParseFromString(it->second)) return absl::InternalError("pending result record");
     return rec;
   }
+  if (unrecorded_.contains(absl::StrCat("r", k))) return std::nullopt;
   absl::Status s = store_->GetRecord(Cf::kResultIds, k, &rec);
   if (absl::IsNotFound(s)) return std::nullopt;
   MW_RETURN_IF_ERROR(s);
@@ -77,21 +78,49 @@ std::string IdempotencyTable::RememberResult(const std::string& centre_id,
   const std::string k = keys::ResultId(centre_id, result_id);
   batch->PutRecord(Cf::kResultIds, k, record);
   std::string pending_key = absl::StrCat("r", k);
+  unrecorded_.erase(pending_key);
   pending_[pending_key] = record.SerializeAsString();
   return pending_key;
 }
 
-absl::StatusOr<bool> IdempotencyTable::Contributed(const std::string& assignment_id,
-                                                   const std::string& contribution_key) const {
-  if (pending_.contains(absl::StrCat("c", assignment_id))) return true;
+absl::StatusOr<bool> IdempotencyTable::Contributed(const std::string& contribution_key) const {
+  if (pending_.contains(absl::StrCat("c", contribution_key))) return true;
+  if (unrecorded_.contains(absl::StrCat("k", contribution_key))) return false;
   MW_ASSIGN_OR_RETURN(auto existing, store_->Get(Cf::kContributions, contribution_key));
   return existing.has_value();
 }
 
-std::string IdempotencyTable::NoteContribution(const std::string& assignment_id) {
-  std::string pending_key = absl::StrCat("c", assignment_id);
+std::string IdempotencyTable::NoteContribution(const std::string& contribution_key) {
+  unrecorded_.erase(absl::StrCat("k", contribution_key));
+  std::string pending_key = absl::StrCat("c", contribution_key);
   pending_[pending_key] = "";
   return pending_key;
+}
+
+absl::Status IdempotencyTable::ReadAhead(const std::string& centre_id,
+                                         const std::vector<std::string>& result_ids,
+                                         const std::vector<std::string>& contribution_keys) {
+  unrecorded_.clear();
+  // Each kind: the keys memory does not hold, then the ones of those the store does not either.
+  auto note_absent = [this](Cf cf, const char* tag, const std::vector<std::string>& keys) {
+    std::vector<bool> present;
+    MW_RETURN_IF_ERROR(store_->Contains(cf, keys, &present));
+    for (size_t i = 0; i < keys.size(); ++i) {
+      if (!present[i]) unrecorded_.insert(absl::StrCat(tag, keys[i]));
+    }
+    return absl::OkStatus();
+  };
+  std::vector<std::string> keys;
+  for (const std::string& id : result_ids) {
+    std::string k = keys::ResultId(centre_id, id);
+    if (!pending_.contains(absl::StrCat("r", k))) keys.push_back(std::move(k));
+  }
+  MW_RETURN_IF_ERROR(note_absent(Cf::kResultIds, "r", keys));
+  keys.clear();
+  for (const std::string& k : contribution_keys) {
+    if (!pending_.contains(absl::StrCat("c", k))) keys.push_back(k);
+  }
+  return note_absent(Cf::kContributions, "k", keys);
 }
 
 void IdempotencyTable::Forget(const std::vector<std::string>& pending_keys) {

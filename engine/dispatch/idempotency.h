@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
 #include "engine/storage/store.h"
 #include "google/protobuf/message.h"
@@ -51,12 +52,21 @@ class IdempotencyTable {
   std::string RememberResult(const std::string& centre_id, const std::string& result_id,
                              const microwork::v1::ResultIdRecord& record, storage::Batch* batch);
 
-  // Whether the assignment's worker contributed to its task already (`contribution_key`:
-  // keys::Contribution of the worker and task, where the caller stores the contribution).
-  [[nodiscard]] absl::StatusOr<bool> Contributed(const std::string& assignment_id,
-                                                 const std::string& contribution_key) const;
+  // Whether a worker contributed to a task already (`contribution_key`: keys::Contribution of
+  // the worker and task, where the caller stores the contribution: one key however the
+  // assignment's id was spelled).
+  [[nodiscard]] absl::StatusOr<bool> Contributed(const std::string& contribution_key) const;
   // Notes a contribution the caller put in its batch; returns the key to Forget once durable.
-  std::string NoteContribution(const std::string& assignment_id);
+  std::string NoteContribution(const std::string& contribution_key);
+
+  // Reads ahead, in one batched read for each kind, which of these results (the centre's
+  // result ids) and contributions have no record yet, so that FindResult and Contributed need
+  // no read of their own for them (a call of many results: one pass over the tables, not one
+  // each). What it learnt stays true until the next ReadAhead, which replaces it: only
+  // RememberResult and NoteContribution make such records, and they forget the key as they do.
+  [[nodiscard]] absl::Status ReadAhead(const std::string& centre_id,
+                                       const std::vector<std::string>& result_ids,
+                                       const std::vector<std::string>& contribution_keys);
 
   // Drops records now readable from the store.
   void Forget(const std::vector<std::string>& pending_keys);
@@ -65,8 +75,11 @@ class IdempotencyTable {
 
  private:
   const storage::Store* const store_;
-  // "i" + idempotency key, "r" + result id key: the serialized record; "c" + assignment id.
+  // "i" + idempotency key, "r" + result id key: the serialized record; "c" + contribution key.
   absl::flat_hash_map<std::string, std::string> pending_;
+  // Records the last ReadAhead found in neither memory nor the store, and not made since:
+  // "r" + result id key, "k" + contribution key.
+  absl::flat_hash_set<std::string> unrecorded_;
 };
 
 }  // namespace mw::dispatch

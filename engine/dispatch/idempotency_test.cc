@@ -95,17 +95,64 @@ TEST_F(IdempotencyTableTest, ResultReceiptsArePerCentreAndSurviveForget) {
 
 TEST_F(IdempotencyTableTest, AContributionCountsFromItsNoteAndThenFromTheStore) {
   const std::string key = storage::keys::Contribution("job-1", 1, 4, "amina");
-  EXPECT_FALSE(*table_->Contributed("job-1/label/4#amina", key));
-  const std::string pending = table_->NoteContribution("job-1/label/4#amina");
-  EXPECT_TRUE(*table_->Contributed("job-1/label/4#amina", key));
-  EXPECT_FALSE(*table_->Contributed("job-1/label/4#otieno",
-                                    storage::keys::Contribution("job-1", 1, 4, "otieno")));
+  EXPECT_FALSE(*table_->Contributed(key));
+  const std::string pending = table_->NoteContribution(key);
+  EXPECT_TRUE(*table_->Contributed(key));
+  EXPECT_FALSE(*table_->Contributed(storage::keys::Contribution("job-1", 1, 4, "otieno")));
   table_->Forget({pending});
-  EXPECT_FALSE(*table_->Contributed("job-1/label/4#amina", key));  // never written
+  EXPECT_FALSE(*table_->Contributed(key));  // never written
   storage::Batch batch;
   batch.Put(storage::Cf::kContributions, key, "");
   Write(std::move(batch));
-  EXPECT_TRUE(*table_->Contributed("job-1/label/4#amina", key));
+  EXPECT_TRUE(*table_->Contributed(key));
+}
+
+// What ReadAhead learns holds however the records are then made: a result or contribution it
+// found unrecorded and that is recorded since is found, from memory and, once written and
+// forgotten, from the store; records in memory or in the store when it read are found as before.
+TEST_F(IdempotencyTableTest, RecordsReadAheadAreFoundOnceMadeFromMemoryAndFromTheStore) {
+  v1::ResultIdRecord rec;
+  rec.set_body_sha256("h");
+  const std::string stored_key = storage::keys::Contribution("job-1", 1, 1, "stored");
+  const std::string noted_key = storage::keys::Contribution("job-1", 1, 2, "noted");
+  const std::string new_key = storage::keys::Contribution("job-1", 1, 3, "new");
+  storage::Batch written;
+  const std::string stored = table_->RememberResult("nairobi", "r-stored", rec, &written);
+  written.Put(storage::Cf::kContributions, stored_key, "");
+  Write(std::move(written));
+  table_->Forget({stored});
+  storage::Batch queued;
+  const std::string noted_result = table_->RememberResult("nairobi", "r-noted", rec, &queued);
+  const std::string noted = table_->NoteContribution(noted_key);
+
+  ASSERT_TRUE(
+      table_
+          ->ReadAhead("nairobi", {"r-stored", "r-noted", "r-new"}, {stored_key, noted_key, new_key})
+          .ok());
+  auto result_found = [&](const char* id) {
+    auto found = table_->FindResult("nairobi", id);
+    EXPECT_TRUE(found.ok()) << found.status();
+    return found.ok() && found->has_value();
+  };
+  EXPECT_TRUE(result_found("r-stored"));
+  EXPECT_TRUE(result_found("r-noted"));
+  EXPECT_FALSE(result_found("r-new"));
+  EXPECT_TRUE(*table_->Contributed(stored_key));
+  EXPECT_TRUE(*table_->Contributed(noted_key));
+  EXPECT_FALSE(*table_->Contributed(new_key));
+
+  // The new ones recorded, written and forgotten: found in the store, not taken as unrecorded.
+  const std::string new_result = table_->RememberResult("nairobi", "r-new", rec, &queued);
+  const std::string new_contribution = table_->NoteContribution(new_key);
+  queued.Put(storage::Cf::kContributions, noted_key, "");
+  queued.Put(storage::Cf::kContributions, new_key, "");
+  Write(std::move(queued));
+  table_->Forget({noted_result, noted, new_result, new_contribution});
+  EXPECT_EQ(table_->pending(), 0u);
+  EXPECT_TRUE(result_found("r-new"));
+  EXPECT_TRUE(result_found("r-noted"));
+  EXPECT_TRUE(*table_->Contributed(new_key));
+  EXPECT_TRUE(*table_->Contributed(noted_key));
 }
 
 }  // namespace

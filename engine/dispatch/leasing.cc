@@ -304,53 +304,64 @@ absl::StatusOr<int> Engine::ExpireLeases() {
     absl::MutexLock l(&mu_);
     const int64_t now = clock_->NowMs();
     Batch batch;
-    MW_RETURN_IF_ERROR(lifecycle_->StopExpired(now, &batch, &expired));
-    for (const LeaseTable::Timer& t : leases_.TakeDue(now)) {
-      TaskRun* open = catalogue_.FindTask(t.task_key);
-      if (open == nullptr) continue;  // the task is done
-      TaskRun& task = *open;
-      for (auto& slot : *task.record.mutable_slots()) {
-        if (slot.worker() != t.worker || slot.epoch() != t.epoch ||
-            slot.state() != v1::SLOT_LEASED || slot.lease_expires_at_ms() > now) {
-          continue;  // submitted, or extended by a heartbeat (a later timer covers it)
-        }
-        slot.set_state(v1::SLOT_EXPIRED);
-        JobRun* run = catalogue_.Find(task.job_id);
-        const std::string task_id =
-            TaskId(task.job_id, run->chain[task.chain_pos].name, task.item_index);
-        run->live_wages[slot.centre()] -= run->chain[task.chain_pos].human.piece_rate_minor();
-        --run->leased[task.chain_pos];
-        leases_.Release(slot.centre(), slot.worker());
-        // Gold tasks have no attempts to count: anyone else may take them any time.
-        const uint32_t failures = task.record.failed_attempts() + (task.record.gold() ? 0 : 1);
-        task.record.set_failed_attempts(failures);
-        if (EndedEarly(run->progress.state())) {
-          // The job stopped: nobody takes the slot again, and its wage goes back to the client.
-          MW_RETURN_IF_ERROR(lifecycle_->RefundRemainder(
-              run, absl::StrCat("expired:", AssignmentId(task_id, slot.worker())), &batch));
-        } else if (!task.record.gold() && leases_.Exhausted(failures)) {
-          task.record.set_state(v1::TASK_DEAD);
-          ++stats_.dead_tasks;
-          spdlog::warn("event=dead_letter task={} attempts={} last_worker={}", task_id, failures,
-                       slot.worker());
-        } else if (!task.record.gold()) {
-          // Exponential backoff with jitter before the slot is offered again.
-          task.record.set_next_attempt_at_ms(now + leases_.RetryDelay(failures));
-          run->open[task.chain_pos].push_back(t.task_key);
-          ++stats_.retries;
-        }
-        spdlog::info("event=lease_expired task={} worker={} centre={} epoch={} attempts={}",
-                     task_id, slot.worker(), slot.centre(), slot.epoch(), failures);
-        catalogue_.PutTask(task, &batch);
-        Touch(run);
-        ++stats_.lease_expiries;
-        ++expired;
-      }
+    absl::Status s = ExpireDue(now, &batch, &expired);
+    if (!s.ok()) {
+      // The due timers were taken, and leases expired or jobs stopped in memory before the
+      // failure: nothing of them will be written, so memory is ahead of the disk.
+      Abandon(s);
+      return s;
     }
     if (!batch.Empty()) ticket = Commit(std::move(batch));
   }
   if (ticket != 0) MW_RETURN_IF_ERROR(queue_->WaitDurable(ticket));
   return expired;
+}
+
+absl::Status Engine::ExpireDue(int64_t now, Batch* batch, int* expired) {
+  MW_RETURN_IF_ERROR(lifecycle_->StopExpired(now, batch, expired));
+  for (const LeaseTable::Timer& t : leases_.TakeDue(now)) {
+    TaskRun* open = catalogue_.FindTask(t.task_key);
+    if (open == nullptr) continue;  // the task is done
+    TaskRun& task = *open;
+    for (auto& slot : *task.record.mutable_slots()) {
+      if (slot.worker() != t.worker || slot.epoch() != t.epoch || slot.state() != v1::SLOT_LEASED ||
+          slot.lease_expires_at_ms() > now) {
+        continue;  // submitted, or extended by a heartbeat (a later timer covers it)
+      }
+      slot.set_state(v1::SLOT_EXPIRED);
+      JobRun* run = catalogue_.Find(task.job_id);
+      const std::string task_id =
+          TaskId(task.job_id, run->chain[task.chain_pos].name, task.item_index);
+      run->live_wages[slot.centre()] -= run->chain[task.chain_pos].human.piece_rate_minor();
+      --run->leased[task.chain_pos];
+      leases_.Release(slot.centre(), slot.worker());
+      // Gold tasks have no attempts to count: anyone else may take them any time.
+      const uint32_t failures = task.record.failed_attempts() + (task.record.gold() ? 0 : 1);
+      task.record.set_failed_attempts(failures);
+      if (EndedEarly(run->progress.state())) {
+        // The job stopped: nobody takes the slot again, and its wage goes back to the client.
+        MW_RETURN_IF_ERROR(lifecycle_->RefundRemainder(
+            run, absl::StrCat("expired:", AssignmentId(task_id, slot.worker())), batch));
+      } else if (!task.record.gold() && leases_.Exhausted(failures)) {
+        task.record.set_state(v1::TASK_DEAD);
+        ++stats_.dead_tasks;
+        spdlog::warn("event=dead_letter task={} attempts={} last_worker={}", task_id, failures,
+                     slot.worker());
+      } else if (!task.record.gold()) {
+        // Exponential backoff with jitter before the slot is offered again.
+        task.record.set_next_attempt_at_ms(now + leases_.RetryDelay(failures));
+        run->open[task.chain_pos].push_back(t.task_key);
+        ++stats_.retries;
+      }
+      spdlog::info("event=lease_expired task={} worker={} centre={} epoch={} attempts={}", task_id,
+                   slot.worker(), slot.centre(), slot.epoch(), failures);
+      catalogue_.PutTask(task, batch);
+      Touch(run);
+      ++stats_.lease_expiries;
+      ++*expired;
+    }
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace mw::dispatch

@@ -67,6 +67,15 @@ class Paymaster {
   [[nodiscard]] absl::StatusOr<std::string> PayingAccount(const JobRun& run, int64_t cost,
                                                           const std::string& id,
                                                           storage::Batch* batch);
+  // Appends to `ids` those of the transfers that reserve and post the wage of assignment `aid`
+  // at `centre_id` on `run` (PayWorker's, then PostWage's), with their legs: what a caller about
+  // to record many answers reads ahead (ReadAhead).
+  void WageTransferIds(const JobRun& run, const std::string& centre_id, const std::string& aid,
+                       std::vector<std::string>* ids) const;
+  // Which of `ids` no transfer has yet, read in one batch (Ledger::ReadAhead).
+  [[nodiscard]] absl::Status ReadAhead(const std::vector<std::string>& ids) {
+    return ledger_->ReadAhead(ids);
+  }
   // Posts the wage reserved for assignment `aid` of `run` (piece rate `rate`), if it is still
   // pending: false when it was posted already or a person withheld (voided) it.
   [[nodiscard]] absl::StatusOr<bool> PostWage(JobRun* run, const std::string& aid, int64_t rate,

@@ -42,6 +42,8 @@ absl::StatusOr<v1::SubmitResultsReply> Engine::SubmitResults(
     for (const v1::Result& r : request.results()) {
       MW_RETURN_IF_ERROR(CheckOwnership(centre_id, r.assignment_id()));
     }
+    // Whether the records the results would make exist already: read for the whole call at once.
+    MW_RETURN_IF_ERROR(contributions_->ReadAhead(centre_id, request));
     Batch batch;
     // Nothing of a call that fails is written: the receipts it noted in memory are forgotten,
     // so a resend is recorded afresh rather than told it was a duplicate.

@@ -31,6 +31,7 @@ struct EngineStats {
   uint64_t tasks_done = 0;            // verdicts, over every job since start-up
   uint64_t retries = 0;               // tasks offered again after an expired lease
   uint64_t dead_tasks = 0;            // tasks in the dead-letter state now
+  uint64_t ledger_unwritten = 0;      // transfers the ledger holds until their batch is written
   // Per centre: live leases and the age of the oldest (ms), for queue dashboards.
   std::map<std::string, std::pair<uint64_t, int64_t>> centre_queues;
   // Per currency: wages reserved (awaiting a verdict), posted (owed), paid out (to clearing).

@@ -67,6 +67,30 @@ void Ledger::WriteBalances(storage::Batch* batch) {
   batch->PutRecord(Cf::kMeta, keys::Meta(kHeadKey), head);
 }
 
+absl::Status Ledger::ReadAhead(const std::vector<std::string>& ids) {
+  unused_ids_.clear();
+  std::vector<std::string> keys;
+  std::vector<const std::string*> asked;
+  for (const std::string& id : ids) {
+    if (id.empty() || unwritten_ids_.contains(id)) continue;
+    keys.push_back(keys::TransferId(id));
+    asked.push_back(&id);
+  }
+  std::vector<bool> present;
+  MW_RETURN_IF_ERROR(store_->Contains(Cf::kTransferIds, keys, &present));
+  for (size_t i = 0; i < asked.size(); ++i) {
+    if (!present[i]) unused_ids_.insert(*asked[i]);
+  }
+  return absl::OkStatus();
+}
+
+void Ledger::Written(uint64_t seq) {
+  while (!unwritten_.empty() && unwritten_.front().seq() <= seq) {
+    unwritten_ids_.erase(unwritten_.front().id());  // before the view of it goes stale
+    unwritten_.pop_front();
+  }
+}
+
 const Account* Ledger::Find(absl::string_view account_id) const {
   auto it = accounts_.find(account_id);
   return it == accounts_.end() ? nullptr : &it->second;
@@ -84,9 +108,10 @@ const Transfer* Ledger::FindPending(absl::string_view id) const {
 }
 
 absl::StatusOr<std::optional<Transfer>> Ledger::Lookup(absl::string_view id) const {
-  if (auto it = recent_ids_.find(id); it != recent_ids_.end()) {
-    return std::optional<Transfer>(recent_[it->second % kRecent]);
+  if (auto it = unwritten_ids_.find(id); it != unwritten_ids_.end()) {
+    return std::optional<Transfer>(unwritten_[it->second - unwritten_.front().seq()]);
   }
+  if (unused_ids_.contains(id)) return std::optional<Transfer>();
   MW_ASSIGN_OR_RETURN(auto seq_bytes, store_->Get(Cf::kTransferIds, keys::TransferId(id)));
   if (!seq_bytes.has_value()) return std::optional<Transfer>();
   Transfer t;
@@ -271,11 +296,9 @@ absl::StatusOr<Ledger::Applied> Ledger::Apply(const TransferSpec& spec, storage:
   head_hash_ = t.hash();
   accounts_[debit.id()] = std::move(debit);
   accounts_[credit.id()] = std::move(credit);
-  if (recent_.empty()) recent_.resize(kRecent);
-  Transfer& slot = recent_[t.seq() % kRecent];
-  if (!slot.id().empty()) recent_ids_.erase(slot.id());  // before the view of it goes stale
-  slot = t;
-  recent_ids_[slot.id()] = t.seq();
+  unwritten_.push_back(t);
+  unwritten_ids_[unwritten_.back().id()] = t.seq();
+  unused_ids_.erase(t.id());
   if (resolves) {
     // The linked legs share the pending transfer's fate (see kLinkedLegs).
     for (const char* leg : kLinkedLegs) {

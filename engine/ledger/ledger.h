@@ -26,6 +26,7 @@
 #define MW_ENGINE_LEDGER_LEDGER_H_
 
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <string>
 #include <vector>
@@ -112,10 +113,16 @@ class Ledger {
   // REQUIRES: called on each batch that holds applied transfers, after the last Apply into it.
   void WriteBalances(storage::Batch* batch);
 
-  // Whether a pending transfer was opened since the last WriteBalances; DropOpened forgets
-  // them for WriteBalances, for a caller whose batch is dropped (the engine then restarts).
-  bool HasOpened() const { return !fresh_pending_.empty(); }
-  void DropOpened() { fresh_pending_.clear(); }
+  // Whether a transfer was applied since the last WriteBalances (its balances, and the pending
+  // transfers it opened, are still to be written); DropApplied forgets them for WriteBalances,
+  // for a caller whose batch is dropped: memory is ahead of the disk then, and the owner must
+  // restart rather than go on (a transfer kept only in memory would be let go by Written with
+  // a later batch, and its id applied again).
+  bool HasApplied() const { return !dirty_.empty() || !fresh_pending_.empty(); }
+  void DropApplied() {
+    dirty_.clear();
+    fresh_pending_.clear();
+  }
 
   // The account, or nullptr when no transfer has touched it yet.
   const Account* Find(absl::string_view account_id) const;
@@ -126,6 +133,20 @@ class Ledger {
 
   uint64_t head_seq() const { return head_seq_; }
 
+  // Every transfer up to `seq` is readable from the store now (its batch was written): those
+  // leave memory. The owner calls this as its batches are written; until then a transfer stays
+  // in memory however far the writes lag, so applying its id again still finds it. (Memory
+  // grows with every transfer applied if the owner never calls it.)
+  void Written(uint64_t seq);
+  // Transfers held in memory until Written.
+  size_t unwritten() const { return unwritten_.size(); }
+
+  // Reads ahead, in one batched read, which of `ids` no transfer has yet, so that applying
+  // them needs no read of its own (an owner about to apply many new ids: the dispatcher's
+  // wages for a call's results). What it learnt stays true until the next ReadAhead, which
+  // replaces it: only Apply gives an id a transfer, and it forgets the id as it does.
+  [[nodiscard]] absl::Status ReadAhead(const std::vector<std::string>& ids);
+
  private:
   Ledger(storage::Store* store, const Clock* clock) : store_(store), clock_(clock) {}
   absl::StatusOr<std::optional<Transfer>> Lookup(absl::string_view id) const;
@@ -135,14 +156,14 @@ class Ledger {
   const Clock* const clock_;
   absl::flat_hash_map<std::string, Account> accounts_;
   absl::flat_hash_map<std::string, Transfer> pending_;  // unresolved, by id
-  // Transfers applied recently, which may not be readable from the store yet (their batch is
-  // still queued). Holds the last kRecent, in a ring by seq whose slots are overwritten in
-  // place (their strings' buffers reused, not freed and allocated again), with an index of
-  // their ids that views each slot's own id. The commit queue never falls that far behind, and
-  // older ids are found in the store.
-  static constexpr size_t kRecent = 1 << 16;
-  std::vector<Transfer> recent_;
-  absl::flat_hash_map<absl::string_view, uint64_t> recent_ids_;  // id -> seq
+  // Transfers applied since the owner last said they were written (Written): their batch may
+  // still be queued, so the store may not show them yet. In seq order, with an index of their
+  // ids that views each one's own id (a deque's elements stay where they are as it grows at the
+  // back and shrinks at the front). Older ids are found in the store.
+  std::deque<Transfer> unwritten_;
+  absl::flat_hash_map<absl::string_view, uint64_t> unwritten_ids_;  // id -> seq
+  // Ids the last ReadAhead found in neither memory nor the store, and not applied since.
+  absl::flat_hash_set<std::string> unused_ids_;
   uint64_t head_seq_ = 0;
   std::string head_hash_;
   absl::flat_hash_set<std::string> dirty_;  // accounts changed since the last WriteBalances

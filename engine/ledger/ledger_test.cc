@@ -1,6 +1,7 @@
 #include "engine/ledger/ledger.h"
 
 #include <random>
+#include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -68,6 +69,7 @@ class LedgerTest : public ::testing::Test {
     ledger_->WriteBalances(&batch);
     if (applied.ok()) {
       EXPECT_TRUE(store_->Write(std::move(batch), Durability::kSynced).ok());
+      ledger_->Written(ledger_->head_seq());
     }
     return applied;
   }
@@ -121,47 +123,99 @@ TEST_F(LedgerTest, DuplicateIsFoundAfterRestart) {
   EXPECT_EQ(ledger_->head_seq(), 2u);
 }
 
-// An id is known from the moment it is applied: before its batch is written (from the ledger's
-// ring of recent transfers) and after the ring has moved past it (from the store).
-TEST_F(LedgerTest, ADuplicateIsFoundBeforeItsBatchIsWrittenAndAfterTheRingHasMovedOn) {
+// An id is known from the moment it is applied: from memory until its batch is written, however
+// far the writes lag (further here than the 65,536 transfers the ledger used to keep, whatever
+// their state), and from the store once the ledger is told the batch is written.
+TEST_F(LedgerTest, ADuplicateIsFoundUntilItsBatchIsWrittenHoweverFarWritesLagAndFromTheStoreAfter) {
   ASSERT_TRUE(ApplyAndCommit(Fund("job-1", int64_t{1} << 40)).ok());
-  Batch first;
-  ASSERT_TRUE(ledger_->Apply(Reserve("job-1", "a0", 30), &first).ok());
-  Batch unwritten;
-  auto again = ledger_->Apply(Reserve("job-1", "a0", 30), &unwritten);
-  ASSERT_TRUE(again.ok());
-  EXPECT_TRUE(again->duplicate);
-  EXPECT_EQ(again->transfer.seq(), 2u);
-  ledger_->WriteBalances(&first);
-  ASSERT_TRUE(store_->Write(std::move(first), Durability::kSynced).ok());
-
-  // More transfers than the ring holds (Ledger::kRecent, 65,536): a0's slot is taken by another.
+  EXPECT_EQ(ledger_->unwritten(), 0u);
+  std::vector<Batch> queued(1);
+  ASSERT_TRUE(ledger_->Apply(Reserve("job-1", "a0", 30), &queued.back()).ok());
+  ledger_->WriteBalances(&queued.back());
   constexpr int kMore = (1 << 16) + 10;
   for (int i = 1; i <= kMore;) {
-    Batch batch;
+    queued.emplace_back();
     for (int n = 0; n < 4096 && i <= kMore; ++n, ++i) {
-      ASSERT_TRUE(ledger_->Apply(Reserve("job-1", absl::StrCat("a", i), 1), &batch).ok());
+      ASSERT_TRUE(ledger_->Apply(Reserve("job-1", absl::StrCat("a", i), 1), &queued.back()).ok());
     }
-    ledger_->WriteBalances(&batch);
-    ASSERT_TRUE(store_->Write(std::move(batch), Durability::kSynced).ok());
+    ledger_->WriteBalances(&queued.back());
   }
-  Batch late;
-  auto old = ledger_->Apply(Reserve("job-1", "a0", 30), &late);
-  ASSERT_TRUE(old.ok());
-  EXPECT_TRUE(old->duplicate);
-  EXPECT_EQ(old->transfer.seq(), 2u);
-  EXPECT_EQ(ledger_->Apply(Reserve("job-1", "a0", 31), &late).status().code(),
+  const uint64_t head = ledger_->head_seq();
+  ASSERT_EQ(head, static_cast<uint64_t>(kMore) + 2);
+  EXPECT_EQ(ledger_->unwritten(), static_cast<size_t>(kMore) + 1);
+  auto duplicates_of_a0_and_the_last = [&](const char* when) {
+    SCOPED_TRACE(when);
+    Batch again;
+    auto first = ledger_->Apply(Reserve("job-1", "a0", 30), &again);
+    ASSERT_TRUE(first.ok()) << first.status();
+    EXPECT_TRUE(first->duplicate);
+    EXPECT_EQ(first->transfer.seq(), 2u);
+    EXPECT_EQ(ledger_->Apply(Reserve("job-1", "a0", 31), &again).status().code(),
+              absl::StatusCode::kAlreadyExists);
+    auto last = ledger_->Apply(Reserve("job-1", absl::StrCat("a", kMore), 1), &again);
+    ASSERT_TRUE(last.ok()) << last.status();
+    EXPECT_TRUE(last->duplicate);
+    EXPECT_EQ(last->transfer.seq(), head);
+    EXPECT_TRUE(again.Empty());
+    EXPECT_EQ(ledger_->head_seq(), head);
+  };
+  duplicates_of_a0_and_the_last("nothing written: every one from memory");
+
+  // The first batch written: a0 leaves memory and is found in the store; the rest stay.
+  ASSERT_TRUE(store_->Write(std::move(queued.front()), Durability::kSynced).ok());
+  ledger_->Written(2);
+  EXPECT_EQ(ledger_->unwritten(), static_cast<size_t>(kMore));
+  duplicates_of_a0_and_the_last("a0 written");
+
+  for (size_t b = 1; b < queued.size(); ++b) {
+    ASSERT_TRUE(store_->Write(std::move(queued[b]), Durability::kSynced).ok());
+  }
+  ledger_->Written(head);
+  EXPECT_EQ(ledger_->unwritten(), 0u);
+  duplicates_of_a0_and_the_last("every batch written");
+  EXPECT_TRUE(Audit().ok());
+}
+
+// What ReadAhead learns holds however the ids are then used: an id it found unused and that is
+// applied since is a duplicate the second time, from memory and, once written and let go, from
+// the store; ids in memory or in the store when it read are found as before.
+TEST_F(LedgerTest, IdsReadAheadAreFoundOnceAppliedFromMemoryAndFromTheStore) {
+  ASSERT_TRUE(ApplyAndCommit(Fund("job-1", 1000)).ok());
+  ASSERT_TRUE(ApplyAndCommit(Reserve("job-1", "written", 10)).ok());
+  Batch queued;
+  ASSERT_TRUE(ledger_->Apply(Reserve("job-1", "queued", 10), &queued).ok());
+  ASSERT_TRUE(ledger_
+                  ->ReadAhead({WageTransferId("written"), WageTransferId("queued"),
+                               WageTransferId("new"), WagePostTransferId("new"), ""})
+                  .ok());
+  auto duplicate = [&](const Ledger::TransferSpec& spec) {
+    Batch b;
+    auto applied = ledger_->Apply(spec, &b);
+    EXPECT_TRUE(applied.ok()) << applied.status();
+    EXPECT_TRUE(b.Empty());
+    return applied.ok() && applied->duplicate;
+  };
+  EXPECT_TRUE(duplicate(Reserve("job-1", "written", 10)));
+  EXPECT_TRUE(duplicate(Reserve("job-1", "queued", 10)));
+  EXPECT_EQ(ledger_->Apply(Reserve("job-1", "written", 11), &queued).status().code(),
             absl::StatusCode::kAlreadyExists);
-  auto taker = ledger_->Apply(Reserve("job-1", "a65536", 1), &late);  // took a0's slot
-  ASSERT_TRUE(taker.ok());
-  EXPECT_TRUE(taker->duplicate);
-  EXPECT_EQ(taker->transfer.seq(), 65538u);
-  auto recent = ledger_->Apply(Reserve("job-1", absl::StrCat("a", kMore), 1), &late);
-  ASSERT_TRUE(recent.ok());
-  EXPECT_TRUE(recent->duplicate);
-  EXPECT_EQ(recent->transfer.seq(), static_cast<uint64_t>(kMore) + 2);
-  EXPECT_TRUE(late.Empty());
-  EXPECT_EQ(ledger_->head_seq(), static_cast<uint64_t>(kMore) + 2);
+
+  auto fresh = ledger_->Apply(Reserve("job-1", "new", 10), &queued);
+  ASSERT_TRUE(fresh.ok()) << fresh.status();
+  EXPECT_FALSE(fresh->duplicate);
+  EXPECT_TRUE(duplicate(Reserve("job-1", "new", 10)));
+  ASSERT_TRUE(ledger_->Apply(Post("new"), &queued).ok());
+  EXPECT_TRUE(duplicate(Post("new")));
+  ledger_->WriteBalances(&queued);
+  ASSERT_TRUE(store_->Write(std::move(queued), Durability::kSynced).ok());
+  ledger_->Written(ledger_->head_seq());
+  ASSERT_EQ(ledger_->unwritten(), 0u);
+  EXPECT_TRUE(duplicate(Reserve("job-1", "new", 10)));
+  EXPECT_TRUE(duplicate(Post("new")));
+  Batch after;
+  EXPECT_EQ(ledger_->Apply(Reserve("job-1", "new", 12), &after).status().code(),
+            absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ(ledger_->head_seq(), 5u);
   EXPECT_TRUE(Audit().ok());
 }
 

@@ -32,6 +32,11 @@ uint64_t CommitQueue::LastTicket() const {
   return enqueued_;
 }
 
+uint64_t CommitQueue::DurableTicket() const {
+  absl::MutexLock l(&mu_);
+  return durable_;
+}
+
 uint64_t CommitQueue::groups_written() const {
   absl::MutexLock l(&mu_);
   return groups_;

@@ -46,6 +46,9 @@ class CommitQueue {
   // far durable.
   uint64_t LastTicket() const;
 
+  // The ticket up to which every batch is durable, and readable from the store (0: none yet).
+  uint64_t DurableTicket() const;
+
   // Writes completed since start, and batches in them, for metrics and benchmarks.
   uint64_t groups_written() const;
 

@@ -39,6 +39,32 @@ TEST(CommitQueueTest, EveryTicketBecomesDurableInOrder) {
   EXPECT_EQ(count, 200);
 }
 
+// What DurableTicket says is durable can be read back; what waits behind a paused writer is not
+// counted.
+TEST(CommitQueueTest, TheDurableTicketCountsOnlyBatchesReadableFromTheStore) {
+  mw::testing::TempDir dir;
+  auto store = Store::Open(dir.Sub("db"), Schema::kDispatcher);
+  ASSERT_TRUE(store.ok());
+  CommitQueue queue(store->get());
+  EXPECT_EQ(queue.DurableTicket(), 0u);
+  Batch first;
+  first.Put(Cf::kMeta, "first", "1");
+  ASSERT_TRUE(queue.WaitDurable(queue.Enqueue(std::move(first))).ok());
+  EXPECT_EQ(queue.DurableTicket(), 1u);
+  queue.Pause();
+  Batch second;
+  second.Put(Cf::kMeta, "second", "2");
+  const uint64_t ticket = queue.Enqueue(std::move(second));
+  queue.AwaitWaitingBytes(1);
+  EXPECT_EQ(ticket, 2u);
+  EXPECT_EQ(queue.DurableTicket(), 1u);
+  EXPECT_FALSE((*store)->Get(Cf::kMeta, "second")->has_value());
+  queue.Resume();
+  ASSERT_TRUE(queue.WaitDurable(ticket).ok());
+  EXPECT_EQ(queue.DurableTicket(), 2u);
+  EXPECT_EQ((*store)->Get(Cf::kMeta, "second")->value_or(""), "2");
+}
+
 TEST(CommitQueueTest, LaterBatchOverwritesEarlierOne) {
   mw::testing::TempDir dir;
   auto store = Store::Open(dir.Sub("db"), Schema::kDispatcher);

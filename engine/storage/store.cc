@@ -248,6 +248,23 @@ absl::StatusOr<std::optional<std::string>> Store::Get(Cf cf, absl::string_view k
   return std::optional<std::string>(std::move(value));
 }
 
+absl::Status Store::Contains(Cf cf, const std::vector<std::string>& keys,
+                             std::vector<bool>* present) const {
+  present->assign(keys.size(), false);
+  if (keys.empty()) return absl::OkStatus();
+  std::vector<rocksdb::Slice> slices(keys.begin(), keys.end());
+  std::vector<rocksdb::PinnableSlice> values(keys.size());
+  std::vector<rocksdb::Status> statuses(keys.size());
+  db_->MultiGet(rocksdb::ReadOptions(), Handle(cf), keys.size(), slices.data(), values.data(),
+                statuses.data());
+  for (size_t i = 0; i < keys.size(); ++i) {
+    if (statuses[i].IsNotFound()) continue;
+    if (!statuses[i].ok()) return FromRocks(statuses[i], absl::StrCat("read ", CfName(cf)));
+    (*present)[i] = true;
+  }
+  return absl::OkStatus();
+}
+
 absl::Status Store::GetRecord(Cf cf, absl::string_view key, google::protobuf::MessageLite* record,
                               const Snapshot* snapshot) const {
   auto value = Get(cf, key, snapshot);

@@ -130,6 +130,11 @@ class Store {
   // The value at `key`, nullopt when absent.
   [[nodiscard]] absl::StatusOr<std::optional<std::string>> Get(
       Cf cf, absl::string_view key, const Snapshot* snapshot = nullptr) const;
+  // Which of `keys` are present, in one batched read (RocksDB's MultiGet: the keys sorted and
+  // each table's filters and blocks visited once for all of them), for existence checks of
+  // many ids at a time. present[i] is whether keys[i] is.
+  [[nodiscard]] absl::Status Contains(Cf cf, const std::vector<std::string>& keys,
+                                      std::vector<bool>* present) const;
   // Reads the record at `key` into `record`. NOT_FOUND when absent, DATA_LOSS when corrupt.
   [[nodiscard]] absl::Status GetRecord(Cf cf, absl::string_view key,
                                        google::protobuf::MessageLite* record,
