@@ -85,8 +85,8 @@ absl::Status Ledger::ReadAhead(const std::vector<std::string>& ids) {
 }
 
 void Ledger::Written(uint64_t seq) {
-  while (!unwritten_.empty() && unwritten_.front().seq() <= seq) {
-    unwritten_ids_.erase(unwritten_.front().id());  // before the view of it goes stale
+  while (!unwritten_.empty() && unwritten_.front().seq <= seq) {
+    unwritten_ids_.erase(unwritten_.front().id);  // before the view of it goes stale
     unwritten_.pop_front();
   }
 }
@@ -109,7 +109,10 @@ const Transfer* Ledger::FindPending(absl::string_view id) const {
 
 absl::StatusOr<std::optional<Transfer>> Ledger::Lookup(absl::string_view id) const {
   if (auto it = unwritten_ids_.find(id); it != unwritten_ids_.end()) {
-    return std::optional<Transfer>(unwritten_[it->second - unwritten_.front().seq()]);
+    Transfer t;
+    MW_RETURN_IF_ERROR(
+        storage::DecodeRecord(unwritten_[it->second - unwritten_.front().seq].record, &t));
+    return std::optional<Transfer>(std::move(t));
   }
   if (unused_ids_.contains(id)) return std::optional<Transfer>();
   MW_ASSIGN_OR_RETURN(auto seq_bytes, store_->Get(Cf::kTransferIds, keys::TransferId(id)));
@@ -279,7 +282,8 @@ absl::StatusOr<Ledger::Applied> Ledger::Apply(const TransferSpec& spec, storage:
   t.set_hash(ChainHash(t));
 
   // Everything checked: write and update memory.
-  batch->PutRecord(Cf::kTransfers, keys::Transfer(t.seq()), t);
+  std::string record = storage::EncodeRecord(t);
+  batch->Put(Cf::kTransfers, keys::Transfer(t.seq()), record);
   batch->Put(Cf::kTransferIds, keys::TransferId(t.id()), keys::Transfer(t.seq()));
   dirty_.insert(debit.id());
   dirty_.insert(credit.id());
@@ -296,8 +300,8 @@ absl::StatusOr<Ledger::Applied> Ledger::Apply(const TransferSpec& spec, storage:
   head_hash_ = t.hash();
   accounts_[debit.id()] = std::move(debit);
   accounts_[credit.id()] = std::move(credit);
-  unwritten_.push_back(t);
-  unwritten_ids_[unwritten_.back().id()] = t.seq();
+  unwritten_.push_back({t.seq(), t.id(), std::move(record)});
+  unwritten_ids_[unwritten_.back().id] = t.seq();
   unused_ids_.erase(t.id());
   if (resolves) {
     // The linked legs share the pending transfer's fate (see kLinkedLegs).

@@ -157,10 +157,16 @@ class Ledger {
   absl::flat_hash_map<std::string, Account> accounts_;
   absl::flat_hash_map<std::string, Transfer> pending_;  // unresolved, by id
   // Transfers applied since the owner last said they were written (Written): their batch may
-  // still be queued, so the store may not show them yet. In seq order, with an index of their
-  // ids that views each one's own id (a deque's elements stay where they are as it grows at the
-  // back and shrinks at the front). Older ids are found in the store.
-  std::deque<Transfer> unwritten_;
+  // still be queued, so the store may not show them yet. In seq order, each as its batch holds
+  // it (one buffer to free when it goes, not a message of many), with an index of their ids that
+  // views each one's own id (a deque's elements stay where they are as it grows at the back and
+  // shrinks at the front). Older ids are found in the store.
+  struct Unwritten {
+    uint64_t seq;
+    std::string id;
+    std::string record;  // storage::EncodeRecord of the transfer
+  };
+  std::deque<Unwritten> unwritten_;
   absl::flat_hash_map<absl::string_view, uint64_t> unwritten_ids_;  // id -> seq
   // Ids the last ReadAhead found in neither memory nor the store, and not applied since.
   absl::flat_hash_set<std::string> unused_ids_;
