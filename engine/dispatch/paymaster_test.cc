@@ -1,6 +1,9 @@
 #include "engine/dispatch/paymaster.h"
 
 #include <memory>
+#include <set>
+#include <string>
+#include <vector>
 
 #include "engine/common/clock.h"
 #include "engine/common/ids.h"
@@ -148,6 +151,33 @@ TEST_F(PaymasterTest, AWageIsPostedOnceAndNeverAfterItWasVoided) {
   EXPECT_FALSE(*pay_->PostWage(&run_, "job-1/label/1#amina", 5, &batch));
   EXPECT_EQ(run_.progress.wages_posted_minor(), 5);
   EXPECT_FALSE(*pay_->PostWage(&run_, "job-1/label/2#amina", 5, &batch));  // never reserved
+}
+
+// What WageTransferIds lists is exactly what reserving a wage (with its fee and share legs, or
+// its conversion) and posting it apply: what a call's read-ahead must cover to spare the reads.
+TEST_F(PaymasterTest, TheWageTransferIdsAreThoseReservingAndPostingAWageApply) {
+  Fund(100000);
+  std::set<std::string> listed;  // the funding's batch is not written
+  storage::Batch batch;
+  for (const std::string centre : {"nairobi", "pune"}) {
+    const std::string aid = AssignmentId("job-1/label/1", centre);
+    std::vector<std::string> ids;
+    pay_->WageTransferIds(run_, centre, aid, &ids);
+    listed.insert(ids.begin(), ids.end());
+    const FeeAndShare fees = Charge(&run_.progress, centre, pay_->Terms(run_, centre), 100);
+    ledger::Ledger::TransferSpec wage = Wage(WageTransferId(aid), centre, 100);
+    wage.kind = v1::TRANSFER_PENDING;
+    ASSERT_TRUE(pay_->PayWorker(run_, centre, wage, &fees, &batch).ok());
+    ASSERT_TRUE(*pay_->PostWage(&run_, aid, 100, &batch));
+  }
+  ledger_->WriteBalances(&batch);
+  ASSERT_TRUE(store_->Write(std::move(batch), storage::Durability::kSynced).ok());
+  std::set<std::string> applied;
+  for (auto c = store_->Scan(storage::Cf::kTransferIds, ""); c->Valid(); c->Next()) {
+    applied.insert(std::string(c->key()));
+  }
+  EXPECT_EQ(applied, listed);
+  EXPECT_EQ(listed.size(), 2u * 3 + 2 * 3);  // nairobi: fee, share; pune: fx, fee
 }
 
 }  // namespace
