@@ -50,8 +50,8 @@ absl::Status FromRocks(const rocksdb::Status& s, absl::string_view what) {
 // of 19,200/s over eight runs against 21,000/s over six before).
 //
 // Tables reach the bottom by compaction too (moved down whole from level 0), after the flush that
-// wrote them made them due: a snapshot released after each compaction that wrote to the bottom
-// level makes those due as they arrive, rather than at the next snapshot released (in
+// wrote them made them due: a snapshot released after each compaction (but the rewrite's own)
+// makes those due as they arrive, rather than at the next snapshot released (in
 // scale_bench, a store reopened and settled after a job moved such tables down with no snapshot
 // in between, and 97-122 MB of the rewrite then ran during mw-dispatcher's exports).
 class RewriteAsFlushed : public rocksdb::EventListener {
