@@ -11,6 +11,7 @@
 #include "engine/common/status_macros.h"
 #include "engine/dispatch/answers.h"
 #include "engine/storage/keys.h"
+#include "engine/storage/record.h"
 
 namespace mw::dispatch {
 
@@ -33,8 +34,14 @@ v1::Receipt Quarantine(const v1::Result& r, std::string why) {
 
 }  // namespace
 
+ContributionRecorder::Body ContributionRecorder::Measure(const v1::Result& r) {
+  Body body{.bytes = DeterministicBytes(r)};
+  if (body.bytes.size() <= kMaxResultBytes) body.sha256 = Sha256(body.bytes);
+  return body;
+}
+
 absl::StatusOr<ContributionRecorder::Recorded> ContributionRecorder::Record(
-    const std::string& centre_id, const v1::Result& r, Batch* batch,
+    const std::string& centre_id, const v1::Result& r, const Body& body, Batch* batch,
     std::vector<std::string>* pending, bool* changed) {
   Recorded recorded;
   if (r.result_id().empty() || r.result_id().size() > 128) {
@@ -42,12 +49,12 @@ absl::StatusOr<ContributionRecorder::Recorded> ContributionRecorder::Record(
     return recorded;
   }
   // The longest answer a stage allows (10,000 characters of up to four bytes) fits many times.
-  if (const size_t bytes = r.ByteSizeLong(); bytes > kMaxResultBytes) {
-    recorded.receipt =
-        Quarantine(r, absl::StrCat("result: at most ", kMaxResultBytes, " bytes, got ", bytes));
+  if (body.bytes.size() > kMaxResultBytes) {
+    recorded.receipt = Quarantine(
+        r, absl::StrCat("result: at most ", kMaxResultBytes, " bytes, got ", body.bytes.size()));
     return recorded;
   }
-  const std::string body_hash = Sha256(DeterministicBytes(r));
+  const std::string& body_hash = body.sha256;
 
   // Seen before under this id: the same receipt again, or a conflict.
   MW_ASSIGN_OR_RETURN(std::optional<v1::ResultIdRecord> seen,
@@ -92,7 +99,7 @@ absl::StatusOr<ContributionRecorder::Recorded> ContributionRecorder::Record(
 
   *changed = true;  // from here on memory changes with the batch
   MW_ASSIGN_OR_RETURN(v1::Receipt receipt,
-                      Count(centre_id, r, body_hash, &claim, batch, pending, &recorded));
+                      Count(centre_id, r, body, &claim, batch, pending, &recorded));
   return remember(std::move(receipt));
 }
 
@@ -190,9 +197,11 @@ absl::StatusOr<std::optional<std::string>> ContributionRecorder::Locate(
   return std::nullopt;
 }
 
-absl::StatusOr<v1::Receipt> ContributionRecorder::Count(
-    const std::string& centre_id, const v1::Result& r, const std::string& body_hash, Claim* claim,
-    Batch* batch, std::vector<std::string>* pending, Recorded* recorded) {
+absl::StatusOr<v1::Receipt> ContributionRecorder::Count(const std::string& centre_id,
+                                                        const v1::Result& r, const Body& body,
+                                                        Claim* claim, Batch* batch,
+                                                        std::vector<std::string>* pending,
+                                                        Recorded* recorded) {
   JobRun* run = claim->run;
   const int pos = claim->pos;
   const StageRun& stage = run->chain[pos];
@@ -284,17 +293,19 @@ absl::StatusOr<v1::Receipt> ContributionRecorder::Count(
   }
   p_.workers->NoteRecord(worker_account);  // written once per batch (Engine::Commit)
 
-  v1::ContributionRecord contribution;
-  *contribution.mutable_result() = r;
+  v1::ContributionRecord
+      contribution;  // its result: the bytes measured (Body), written as they are
   contribution.set_centre(centre_id);
   contribution.set_task_id(task_id);
   *contribution.mutable_receipt() = receipt;
-  contribution.set_body_sha256(body_hash);
+  contribution.set_body_sha256(body.sha256);
   contribution.set_recorded_at_ms(p_.clock->NowMs());
   contribution.set_counted(on_time && !r.answer().skipped() && !gold && !stopped);
   contribution.set_lease_window_ms(time.window_ms);
   contribution.set_lease_window_start_ms(time.window_start_ms);
-  batch->PutRecord(Cf::kContributions, contribution_key, contribution);
+  batch->Put(Cf::kContributions, contribution_key,
+             storage::EncodeRecordWith(contribution, v1::ContributionRecord::kResultFieldNumber,
+                                       body.bytes));
   pending->push_back(p_.idempotency->NoteContribution(contribution_key));
 
   spdlog::info("event=result task={} assignment={} result={} status={} late={} wage={} {}", task_id,

@@ -9,7 +9,9 @@
 // the task has all it needs.
 //
 //   ContributionRecorder recorder({.jobs = &jobs, ...});
-//   MW_ASSIGN_OR_RETURN(auto recorded, recorder.Record("nairobi", result, &batch, &pending));
+//   const ContributionRecorder::Body body = ContributionRecorder::Measure(result);  // unlocked
+//   MW_ASSIGN_OR_RETURN(auto recorded,
+//                       recorder.Record("nairobi", result, body, &batch, &pending, &changed));
 //   if (recorded.complete != nullptr) MW_RETURN_IF_ERROR(Decide(recorded.run, ...));
 //
 // Not thread-safe: the engine holds its lock around every call.
@@ -63,16 +65,24 @@ class ContributionRecorder {
     JobRun* run = nullptr;        // the job it counted for, when it changed one
     TaskRun* complete = nullptr;  // a task that has every answer it needs now: decide it
   };
-  // Records `result` from `centre_id` into `batch`; appends the idempotency keys to Forget once
-  // the batch is durable to `pending`. A claim that does not hold is a QUARANTINED receipt,
-  // stored under the result id like every other outcome; an error status means nothing may be
-  // committed. `*changed` is set once it starts changing memory (an error before that left
-  // memory as it was). What one call changes once per answer is the caller's to write once:
-  // the progress of `run` (JobCatalogue::NoteProgress, after deciding a complete task) and the
-  // worker's records (noted in the WorkerBook).
+  // What recording a result needs of it that nothing under the engine's lock changes: its size
+  // and the digest of its body (Sha256 of its deterministic bytes), measured by the caller before
+  // it takes the lock. The digest is left empty for a result too large to be recorded.
+  struct Body {
+    std::string bytes;  // its deterministic serialization (DeterministicBytes)
+    std::string sha256;
+  };
+  static Body Measure(const microwork::v1::Result& result);
+  // Records `result` (measured as `body`) from `centre_id` into `batch`; appends the idempotency
+  // keys to Forget once the batch is durable to `pending`. A claim that does not hold is a
+  // QUARANTINED receipt, stored under the result id like every other outcome; an error status means
+  // nothing may be committed. `*changed` is set once it starts changing memory (an error before
+  // that left memory as it was). What one call changes once per answer is the caller's to write
+  // once: the progress of `run` (JobCatalogue::NoteProgress, after deciding a complete task) and
+  // the worker's records (noted in the WorkerBook).
   absl::StatusOr<Recorded> Record(const std::string& centre_id, const microwork::v1::Result& result,
-                                  storage::Batch* batch, std::vector<std::string>* pending,
-                                  bool* changed);
+                                  const Body& body, storage::Batch* batch,
+                                  std::vector<std::string>* pending, bool* changed);
   // Reads ahead, for all of `request`'s results at once, which of the records recording them
   // would check for exist already (their receipts, contributions and wage transfers): one
   // batched read per kind (IdempotencyTable::ReadAhead, Ledger::ReadAhead), so that Record
@@ -101,9 +111,11 @@ class ContributionRecorder {
   // Counts a located contribution: releases its lease, reserves (or posts) its wage, grades a
   // check answer, credits the worker and writes the contribution; sets `recorded`'s run, and its
   // task when that is complete now. Returns the receipt.
-  absl::StatusOr<microwork::v1::Receipt> Count(
-      const std::string& centre_id, const microwork::v1::Result& r, const std::string& body_hash,
-      Claim* claim, storage::Batch* batch, std::vector<std::string>* pending, Recorded* recorded);
+  absl::StatusOr<microwork::v1::Receipt> Count(const std::string& centre_id,
+                                               const microwork::v1::Result& r, const Body& body,
+                                               Claim* claim, storage::Batch* batch,
+                                               std::vector<std::string>* pending,
+                                               Recorded* recorded);
   // Reserves the wage of `assignment_id` (piece rate `rate`, for `worker` of `centre_id`) from
   // the account that pays for `run`, with the fee and the centre's share; with `post_now` it is
   // posted at once. Returns the wage in the worker's currency.

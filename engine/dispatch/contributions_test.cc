@@ -40,7 +40,8 @@ class ContributionRecorderTest : public CollaboratorsTest {
 
   ContributionRecorder::Recorded Record(const v1::Result& r) {
     bool changed = false;
-    auto recorded = recorder_->Record("nairobi", r, &batch_, &pending_, &changed);
+    auto recorded = recorder_->Record("nairobi", r, ContributionRecorder::Measure(r), &batch_,
+                                      &pending_, &changed);
     EXPECT_TRUE(recorded.ok()) << recorded.status();
     return recorded.ok() ? *std::move(recorded) : ContributionRecorder::Recorded();
   }

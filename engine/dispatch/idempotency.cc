@@ -25,7 +25,7 @@ absl::StatusOr<bool> IdempotencyTable::Replay(const std::string& principal, cons
   const std::string k = keys::Idempotency(principal, key);
   v1::IdempotencyRecord rec;
   if (auto it = pending_.find(absl::StrCat("i", k)); it != pending_.end()) {
-    if (!rec.ParseFromString(it->second)) return absl::InternalError("pending record");
+    MW_RETURN_IF_ERROR(storage::DecodeRecord(it->second, &rec));
   } else {
     absl::Status s = store_->GetRecord(Cf::kIdempotency, k, &rec);
     if (absl::IsNotFound(s)) return false;
@@ -50,9 +50,10 @@ std::string IdempotencyTable::Remember(const std::string& principal, const std::
   rec.set_reply(reply.SerializeAsString());
   rec.set_created_at_ms(now_ms);
   const std::string k = keys::Idempotency(principal, key);
-  batch->PutRecord(Cf::kIdempotency, k, rec);
+  std::string value = storage::EncodeRecord(rec);  // once, for the batch and for memory
+  batch->Put(Cf::kIdempotency, k, value);
   std::string pending_key = absl::StrCat("i", k);
-  pending_[pending_key] = rec.SerializeAsString();
+  pending_[pending_key] = std::move(value);
   return pending_key;
 }
 
@@ -61,7 +62,7 @@ absl::StatusOr<std::optional<v1::ResultIdRecord>> IdempotencyTable::FindResult(
   const std::string k = keys::ResultId(centre_id, result_id);
   v1::ResultIdRecord rec;
   if (auto it = pending_.find(absl::StrCat("r", k)); it != pending_.end()) {
-    if (!rec.ParseFromString(it->second)) return absl::InternalError("pending result record");
+    MW_RETURN_IF_ERROR(storage::DecodeRecord(it->second, &rec));
     return rec;
   }
   if (unrecorded_.contains(absl::StrCat("r", k))) return std::nullopt;
@@ -76,10 +77,11 @@ std::string IdempotencyTable::RememberResult(const std::string& centre_id,
                                              const v1::ResultIdRecord& record,
                                              storage::Batch* batch) {
   const std::string k = keys::ResultId(centre_id, result_id);
-  batch->PutRecord(Cf::kResultIds, k, record);
+  std::string value = storage::EncodeRecord(record);  // once, for the batch and for memory
+  batch->Put(Cf::kResultIds, k, value);
   std::string pending_key = absl::StrCat("r", k);
   unrecorded_.erase(pending_key);
-  pending_[pending_key] = record.SerializeAsString();
+  pending_[pending_key] = std::move(value);
   return pending_key;
 }
 

@@ -75,7 +75,8 @@ class IdempotencyTable {
 
  private:
   const storage::Store* const store_;
-  // "i" + idempotency key, "r" + result id key: the serialized record; "c" + contribution key.
+  // "i" + idempotency key, "r" + result id key: the record as written (storage::EncodeRecord);
+  // "c" + contribution key.
   absl::flat_hash_map<std::string, std::string> pending_;
   // Records the last ReadAhead found in neither memory nor the store, and not made since:
   // "r" + result id key, "k" + contribution key.

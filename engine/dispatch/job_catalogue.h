@@ -149,7 +149,7 @@ class JobCatalogue {
     uint64_t used = 0;  // when it was last read from (a count of reads), to replace the oldest
   };
   static constexpr size_t kItemWindows = 8;
-  static constexpr size_t kItemsAhead = 64;
+  static constexpr size_t kItemsAhead = 512;  // a lease call of 20 workers takes 500
   static constexpr size_t kItemBytesAhead = 256 << 10;
   std::vector<ItemWindow> item_windows_;
   uint64_t item_reads_ = 0;

@@ -31,16 +31,17 @@ std::string LeaseTable::SlotKey(const std::string& task_key, const std::string& 
 }
 
 void LeaseTable::Arm(const std::string& task_key, const v1::SlotRecord& slot) {
-  auto [it, fresh] = armed_.try_emplace(SlotKey(task_key, slot.worker()), 0);
-  if (!fresh) timers_.erase(Timer{it->second, task_key, slot.worker(), 0});
-  it->second = slot.lease_expires_at_ms();
-  timers_.insert(Timer{slot.lease_expires_at_ms(), task_key, slot.worker(), slot.epoch()});
+  auto [it, fresh] = armed_.try_emplace(SlotKey(task_key, slot.worker()), timers_.end());
+  if (!fresh) timers_.erase(it->second);
+  it->second =
+      timers_.insert(Timer{slot.lease_expires_at_ms(), task_key, slot.worker(), slot.epoch()})
+          .first;
 }
 
 void LeaseTable::Disarm(const std::string& task_key, const std::string& worker) {
   auto it = armed_.find(SlotKey(task_key, worker));
   if (it == armed_.end()) return;
-  timers_.erase(Timer{it->second, task_key, worker, 0});
+  timers_.erase(it->second);
   armed_.erase(it);
 }
 

@@ -105,9 +105,13 @@ class LeaseTable {
     }
   };
 
+  using Timers = std::set<Timer, Earlier>;
+
   const Options options_;
-  std::set<Timer, Earlier> timers_;                  // earliest first
-  absl::flat_hash_map<std::string, int64_t> armed_;  // SlotKey -> its timer's at_ms
+  Timers timers_;  // earliest first
+  // SlotKey -> its timer, so that moving or removing one is no search of timers_ (whose order
+  // compares task keys: every slot of a lease call expires at the same time).
+  absl::flat_hash_map<std::string, Timers::iterator> armed_;
   absl::flat_hash_map<std::string, uint32_t> by_centre_;
   absl::flat_hash_map<std::string, uint32_t> by_worker_;  // "centre/worker"
   std::mt19937_64 jitter_;

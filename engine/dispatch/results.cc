@@ -31,6 +31,12 @@ absl::StatusOr<v1::SubmitResultsReply> Engine::SubmitResults(
                                                    request.results_size()));
   }
   MW_RETURN_IF_ERROR(Admit(options_.max_waiting_commit_bytes, "results"));
+  // Each result's size and digest, before the lock: they depend on nothing it guards.
+  std::vector<ContributionRecorder::Body> bodies;
+  bodies.reserve(request.results_size());
+  for (const v1::Result& r : request.results()) {
+    bodies.push_back(ContributionRecorder::Measure(r));
+  }
   v1::SubmitResultsReply reply;
   std::vector<std::string> pending;
   uint64_t ticket;
@@ -48,9 +54,10 @@ absl::StatusOr<v1::SubmitResultsReply> Engine::SubmitResults(
     // Nothing of a call that fails is written: the receipts it noted in memory are forgotten,
     // so a resend is recorded afresh rather than told it was a duplicate.
     bool changed = false;  // whether memory changed with the batch yet
-    auto record = [&](const v1::Result& r) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) -> absl::Status {
+    auto record = [&](const v1::Result& r, const ContributionRecorder::Body& body)
+                      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) -> absl::Status {
       MW_ASSIGN_OR_RETURN(ContributionRecorder::Recorded recorded,
-                          contributions_->Record(centre_id, r, &batch, &pending, &changed));
+                          contributions_->Record(centre_id, r, body, &batch, &pending, &changed));
       if (recorded.complete != nullptr) {
         MW_RETURN_IF_ERROR(
             verdicts_->Decide(recorded.run, recorded.complete, &batch));  // may erase it
@@ -62,8 +69,8 @@ absl::StatusOr<v1::SubmitResultsReply> Engine::SubmitResults(
       *reply.add_receipts() = std::move(recorded.receipt);
       return absl::OkStatus();
     };
-    for (const v1::Result& r : request.results()) {
-      if (absl::Status s = record(r); !s.ok()) {
+    for (int i = 0; i < request.results_size(); ++i) {
+      if (absl::Status s = record(request.results(i), bodies[i]); !s.ok()) {
         // Recording fails only inside (a record that cannot be read, the ledger). Once an
         // answer of this call changed memory, nothing will write that: memory is ahead of the
         // disk. Before that, the call is refused and nothing else happens.

@@ -214,67 +214,60 @@ absl::StatusOr<Ledger::Applied> Ledger::Apply(const TransferSpec& spec, storage:
     return absl::FailedPreconditionError(absl::StrCat("transfer ", spec.id, ": ", two.message()));
   }
 
-  // Compute the new balances on copies; commit them to memory only when all checks pass.
-  Account debit, credit;
-  auto load = [&](const std::string& id, Account* acct) -> absl::Status {
-    const Account* a = Find(id);
-    if (a == nullptr) {
-      acct->set_id(id);
-      acct->set_currency(t.currency());
-      return absl::OkStatus();
+  // Compute the new balances aside; commit them to memory only when all checks pass.
+  struct Balances {
+    int64_t debits_posted = 0, credits_posted = 0, debits_pending = 0, credits_pending = 0;
+  };
+  auto load = [&](const std::string& id, Balances* b) -> absl::Status {
+    const Account* found = Find(id);
+    if (found == nullptr) return absl::OkStatus();  // opened by this transfer
+    const Account& a = *found;
+    if (a.currency() != t.currency()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "transfer ", spec.id, ": account ", id, " is in ", a.currency(), ", not ", t.currency()));
     }
-    if (a->currency() != t.currency()) {
-      return absl::InvalidArgumentError(absl::StrCat("transfer ", spec.id, ": account ", id,
-                                                     " is in ", a->currency(), ", not ",
-                                                     t.currency()));
-    }
-    *acct = *a;
+    b->debits_posted = a.debits_posted();
+    b->credits_posted = a.credits_posted();
+    b->debits_pending = a.debits_pending();
+    b->credits_pending = a.credits_pending();
     return absl::OkStatus();
   };
+  Balances debit, credit;
   MW_RETURN_IF_ERROR(load(t.debit_account(), &debit));
   MW_RETURN_IF_ERROR(load(t.credit_account(), &credit));
   const int64_t amount = t.amount_minor();
-  auto add = [](int64_t a, int64_t b) { return AddMinor(a, b); };
   switch (t.kind()) {
     case TRANSFER_POSTED: {
-      MW_ASSIGN_OR_RETURN(int64_t d, add(debit.debits_posted(), amount));
-      MW_ASSIGN_OR_RETURN(int64_t c, add(credit.credits_posted(), amount));
-      debit.set_debits_posted(d);
-      credit.set_credits_posted(c);
+      MW_ASSIGN_OR_RETURN(debit.debits_posted, AddMinor(debit.debits_posted, amount));
+      MW_ASSIGN_OR_RETURN(credit.credits_posted, AddMinor(credit.credits_posted, amount));
       break;
     }
     case TRANSFER_PENDING: {
-      MW_ASSIGN_OR_RETURN(int64_t d, add(debit.debits_pending(), amount));
-      MW_ASSIGN_OR_RETURN(int64_t c, add(credit.credits_pending(), amount));
-      debit.set_debits_pending(d);
-      credit.set_credits_pending(c);
+      MW_ASSIGN_OR_RETURN(debit.debits_pending, AddMinor(debit.debits_pending, amount));
+      MW_ASSIGN_OR_RETURN(credit.credits_pending, AddMinor(credit.credits_pending, amount));
       break;
     }
     case TRANSFER_POST_PENDING: {
-      MW_ASSIGN_OR_RETURN(int64_t d, add(debit.debits_posted(), amount));
-      MW_ASSIGN_OR_RETURN(int64_t c, add(credit.credits_posted(), amount));
-      debit.set_debits_pending(debit.debits_pending() - amount);
-      debit.set_debits_posted(d);
-      credit.set_credits_pending(credit.credits_pending() - amount);
-      credit.set_credits_posted(c);
+      MW_ASSIGN_OR_RETURN(debit.debits_posted, AddMinor(debit.debits_posted, amount));
+      MW_ASSIGN_OR_RETURN(credit.credits_posted, AddMinor(credit.credits_posted, amount));
+      debit.debits_pending -= amount;
+      credit.credits_pending -= amount;
       break;
     }
     case TRANSFER_VOID_PENDING:
-      debit.set_debits_pending(debit.debits_pending() - amount);
-      credit.set_credits_pending(credit.credits_pending() - amount);
+      debit.debits_pending -= amount;
+      credit.credits_pending -= amount;
       break;
     default:
       break;
   }
-  if (!MayGoNegative(debit.id()) &&
-      debit.debits_posted() + debit.debits_pending() > debit.credits_posted()) {
+  if (!MayGoNegative(t.debit_account()) &&
+      debit.debits_posted + debit.debits_pending > debit.credits_posted) {
     return absl::FailedPreconditionError(
-        absl::StrCat("transfer ", spec.id, ": ", debit.id(), " has ",
-                     FormatMoney(Available(debit.id()), t.currency()), " available, needs ",
+        absl::StrCat("transfer ", spec.id, ": ", t.debit_account(), " has ",
+                     FormatMoney(Available(t.debit_account()), t.currency()), " available, needs ",
                      FormatMoney(amount, t.currency())));
   }
-  debit.set_transfers(debit.transfers() + 1);
-  credit.set_transfers(credit.transfers() + 1);
 
   t.set_seq(head_seq_ + 1);
   t.set_timestamp_ms(clock_->NowMs());
@@ -285,8 +278,8 @@ absl::StatusOr<Ledger::Applied> Ledger::Apply(const TransferSpec& spec, storage:
   std::string record = storage::EncodeRecord(t);
   batch->Put(Cf::kTransfers, keys::Transfer(t.seq()), record);
   batch->Put(Cf::kTransferIds, keys::TransferId(t.id()), keys::Transfer(t.seq()));
-  dirty_.insert(debit.id());
-  dirty_.insert(credit.id());
+  dirty_.insert(t.debit_account());
+  dirty_.insert(t.credit_account());
   if (t.kind() == TRANSFER_PENDING) {
     fresh_pending_.insert(t.id());  // written by WriteBalances if still open then
     pending_[t.id()] = t;
@@ -298,8 +291,20 @@ absl::StatusOr<Ledger::Applied> Ledger::Apply(const TransferSpec& spec, storage:
   }
   head_seq_ = t.seq();
   head_hash_ = t.hash();
-  accounts_[debit.id()] = std::move(debit);
-  accounts_[credit.id()] = std::move(credit);
+  for (const auto& [id, b] :
+       {std::pair<const std::string&, const Balances&>(t.debit_account(), debit),
+        {t.credit_account(), credit}}) {
+    Account& a = accounts_[id];
+    if (a.id().empty()) {  // opened by this transfer
+      a.set_id(id);
+      a.set_currency(t.currency());
+    }
+    a.set_debits_posted(b.debits_posted);
+    a.set_credits_posted(b.credits_posted);
+    a.set_debits_pending(b.debits_pending);
+    a.set_credits_pending(b.credits_pending);
+    a.set_transfers(a.transfers() + 1);
+  }
   unwritten_.push_back({t.seq(), t.id(), std::move(record)});
   unwritten_ids_[unwritten_.back().id] = t.seq();
   unused_ids_.erase(t.id());

@@ -1,12 +1,29 @@
 #include "engine/storage/record.h"
 
 #include "absl/strings/str_cat.h"
+#include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/wire_format_lite.h"
 
 namespace mw::storage {
 
 std::string EncodeRecord(const google::protobuf::MessageLite& record) {
   std::string out(1, kRecordFormatV1);
   record.AppendToString(&out);
+  return out;
+}
+
+std::string EncodeRecordWith(const google::protobuf::MessageLite& record, int field,
+                             absl::string_view embedded) {
+  using google::protobuf::io::CodedOutputStream;
+  std::string out = EncodeRecord(record);
+  uint8_t head[10];  // the tag and the length: varints of at most 5 bytes each
+  uint8_t* end = CodedOutputStream::WriteTagToArray(
+      google::protobuf::internal::WireFormatLite::MakeTag(
+          field, google::protobuf::internal::WireFormatLite::WIRETYPE_LENGTH_DELIMITED),
+      head);
+  end = CodedOutputStream::WriteVarint32ToArray(static_cast<uint32_t>(embedded.size()), end);
+  out.append(reinterpret_cast<const char*>(head), static_cast<size_t>(end - head));
+  out.append(embedded.data(), embedded.size());
   return out;
 }
 

@@ -16,6 +16,13 @@ inline constexpr char kRecordFormatV1 = 1;
 
 std::string EncodeRecord(const google::protobuf::MessageLite& record);
 
+// EncodeRecord of `record` with its message field number `field` set to the message whose
+// serialization is `embedded`: the bytes of a message already serialized are written as they
+// are, not parsed into `record` and serialized again (protobuf reads a message field wherever
+// it comes in a message). REQUIRES: `record` has no `field` of its own.
+std::string EncodeRecordWith(const google::protobuf::MessageLite& record, int field,
+                             absl::string_view embedded);
+
 // DATA_LOSS when `value` is empty, has an unknown format byte, or does not parse.
 [[nodiscard]] absl::Status DecodeRecord(absl::string_view value,
                                         google::protobuf::MessageLite* record);
