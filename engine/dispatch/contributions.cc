@@ -35,8 +35,13 @@ v1::Receipt Quarantine(const v1::Result& r, std::string why) {
 }  // namespace
 
 ContributionRecorder::Body ContributionRecorder::Measure(const v1::Result& r) {
+  // One too large to record is quarantined on its size: not copied, not hashed.
+  if (const size_t bytes = r.ByteSizeLong(); bytes > kMaxResultBytes) {
+    return Body{.bytes = std::string(), .size = bytes};
+  }
   Body body{.bytes = DeterministicBytes(r)};
-  if (body.bytes.size() <= kMaxResultBytes) body.sha256 = Sha256(body.bytes);
+  body.size = body.bytes.size();
+  body.sha256 = Sha256(body.bytes);
   return body;
 }
 
@@ -49,9 +54,9 @@ absl::StatusOr<ContributionRecorder::Recorded> ContributionRecorder::Record(
     return recorded;
   }
   // The longest answer a stage allows (10,000 characters of up to four bytes) fits many times.
-  if (body.bytes.size() > kMaxResultBytes) {
-    recorded.receipt = Quarantine(
-        r, absl::StrCat("result: at most ", kMaxResultBytes, " bytes, got ", body.bytes.size()));
+  if (body.size > kMaxResultBytes) {
+    recorded.receipt =
+        Quarantine(r, absl::StrCat("result: at most ", kMaxResultBytes, " bytes, got ", body.size));
     return recorded;
   }
   const std::string& body_hash = body.sha256;
@@ -293,8 +298,8 @@ absl::StatusOr<v1::Receipt> ContributionRecorder::Count(const std::string& centr
   }
   p_.workers->NoteRecord(worker_account);  // written once per batch (Engine::Commit)
 
-  v1::ContributionRecord
-      contribution;  // its result: the bytes measured (Body), written as they are
+  // Its result: the bytes measured (Body), written as they are.
+  v1::ContributionRecord contribution;
   contribution.set_centre(centre_id);
   contribution.set_task_id(task_id);
   *contribution.mutable_receipt() = receipt;

@@ -67,9 +67,10 @@ class ContributionRecorder {
   };
   // What recording a result needs of it that nothing under the engine's lock changes: its size
   // and the digest of its body (Sha256 of its deterministic bytes), measured by the caller before
-  // it takes the lock. The digest is left empty for a result too large to be recorded.
+  // it takes the lock. Bytes and digest are left empty for a result too large to be recorded.
   struct Body {
     std::string bytes;  // its deterministic serialization (DeterministicBytes)
+    size_t size = 0;    // its serialized size
     std::string sha256;
   };
   static Body Measure(const microwork::v1::Result& result);

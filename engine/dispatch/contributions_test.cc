@@ -2,6 +2,7 @@
 
 #include <memory>
 
+#include "absl/strings/str_cat.h"
 #include "engine/dispatch/collaborators_test_fixture.h"
 
 namespace mw::dispatch {
@@ -95,10 +96,13 @@ TEST_F(ContributionRecorderTest, AClaimThatDoesNotHoldIsQuarantinedAndChangesNot
   v1::Result other_job = Answer("amina", 1, "sport", "r3");
   other_job.set_assignment_id(AssignmentId(TaskId("job-7", "label", 0), "amina"));
   v1::Result bad_answer = Answer("amina", 1, "weather", "r4");
+  v1::Result too_large = Answer("amina", 1, "sport", "r5");
+  too_large.mutable_answer()->set_text(std::string(300 << 10, 'x'));
   const std::vector<std::pair<v1::Result, std::string>> cases = {
       {no_id, "result_id: expected 1 to 128 characters"},
       {other_worker, "worker baraka does not match the assignment's worker amina"},
       {other_job, "no job job-7"},
+      {too_large, absl::StrCat("result: at most 262144 bytes, got ", too_large.ByteSizeLong())},
   };
   for (const auto& [result, detail] : cases) {
     ContributionRecorder::Recorded r = Record(result);
@@ -109,7 +113,8 @@ TEST_F(ContributionRecorderTest, AClaimThatDoesNotHoldIsQuarantinedAndChangesNot
   ContributionRecorder::Recorded r = Record(bad_answer);
   EXPECT_EQ(r.receipt.status(), v1::RECEIPT_QUARANTINED);
   EXPECT_EQ(r.receipt.detail().rfind("answer: ", 0), 0u) << r.receipt.detail();
-  EXPECT_EQ(stats_.quarantined_results, 3u);  // the one without an id is not stored under one
+  // Stored under their ids: the three with one that were not too large to read.
+  EXPECT_EQ(stats_.quarantined_results, 3u);
   EXPECT_EQ(run_->progress.wages_reserved_minor(), 0);
   EXPECT_TRUE(Task()->answers.empty());
   EXPECT_EQ(Task()->record.slots(0).state(), v1::SLOT_LEASED);

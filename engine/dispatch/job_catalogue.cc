@@ -225,6 +225,7 @@ absl::StatusOr<v1::Item> JobCatalogue::ReadNextItem(const std::string& job_id, u
     }
     w->job_id = job_id;
     w->items.clear();
+    w->ahead = 0;
   }
   w->used = ++item_reads_;
   // Skip what the reader passed over; a reader that went back starts a new window.
@@ -233,13 +234,19 @@ absl::StatusOr<v1::Item> JobCatalogue::ReadNextItem(const std::string& job_id, u
     ++w->first;
   }
   if (w->items.empty() || w->first != index) {
+    // A reader that goes on from where the window ended is read twice as far ahead each time,
+    // up to kItemsAhead (a lease call of many workers takes hundreds of one job's items); one
+    // that starts or jumps, kItemsAheadFirst (with many jobs leased in turn, a window may serve
+    // a few items before another job's takes its place).
+    const bool onward = w->ahead > 0 && w->items.empty() && w->first == index;
+    w->ahead = onward ? std::min(2 * w->ahead, kItemsAhead) : kItemsAheadFirst;
     w->items.clear();
     w->first = index;
     size_t bytes = 0;
     auto c = store_->ScanFrom(Cf::kItems, keys::Job(job_id), keys::Item(job_id, index));
     // Only consecutive items from `index`: a gap ends the window, and so does an item that does
     // not read (what is read ahead may not fail the item asked for).
-    for (; c->Valid() && w->items.size() < kItemsAhead && bytes < kItemBytesAhead; c->Next()) {
+    for (; c->Valid() && w->items.size() < w->ahead && bytes < kItemBytesAhead; c->Next()) {
       const std::optional<uint64_t> at = keys::ParseItem(c->key());
       if (!at.has_value() || *at != index + w->items.size()) break;
       v1::Item item;
@@ -255,6 +262,13 @@ absl::StatusOr<v1::Item> JobCatalogue::ReadNextItem(const std::string& job_id, u
   w->items.pop_front();
   ++w->first;
   return item;
+}
+
+size_t JobCatalogue::HeldAhead(const std::string& job_id) const {
+  for (const ItemWindow& w : item_windows_) {
+    if (w.job_id == job_id) return w.items.size();
+  }
+  return 0;
 }
 
 void JobCatalogue::PutTask(const TaskRun& task, Batch* batch) const {

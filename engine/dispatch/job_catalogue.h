@@ -106,13 +106,16 @@ class JobCatalogue {
   // The client's item `index` of `job_id`, as staged at submission.
   absl::StatusOr<microwork::v1::Item> ReadItem(const std::string& job_id, uint64_t index) const;
   // The same, for a reader that takes a job's top-level items in order (the scheduler opening
-  // the next): the items from `index` on are read with one scan, up to kItemsAhead of them or
-  // until kItemBytesAhead is passed (so at most that plus one item), and handed out from memory
+  // the next): the items from `index` on are read with one scan, up to kItemsAheadFirst of them
+  // (twice as many each time a reader goes on past the last, up to kItemsAhead) or until
+  // kItemBytesAhead is passed (so at most that plus one item), and handed out from memory
   // while the reader keeps to the order. Top-level items are written once, at submission (the
   // pieces people cut are not read through here), so what is held is never stale. Windows are
   // kept for the kItemWindows jobs read most recently: memory stays bounded however many jobs
   // there are. An item after `index` that does not read ends the window; it never fails `index`.
   absl::StatusOr<microwork::v1::Item> ReadNextItem(const std::string& job_id, uint64_t index);
+  // The items of `job_id` read ahead and not handed out yet (its window's), for tests.
+  size_t HeldAhead(const std::string& job_id) const;
 
   // Write `task`'s record, or `run`'s progress, into `batch`.
   void PutTask(const TaskRun& task, storage::Batch* batch) const;
@@ -147,9 +150,11 @@ class JobCatalogue {
     uint64_t first = 0;
     std::deque<microwork::v1::Item> items;
     uint64_t used = 0;  // when it was last read from (a count of reads), to replace the oldest
+    size_t ahead = 0;   // how many items its last scan read at most; 0: none yet
   };
   static constexpr size_t kItemWindows = 8;
-  static constexpr size_t kItemsAhead = 512;  // a lease call of 20 workers takes 500
+  static constexpr size_t kItemsAheadFirst = 64;
+  static constexpr size_t kItemsAhead = 512;
   static constexpr size_t kItemBytesAhead = 256 << 10;
   std::vector<ItemWindow> item_windows_;
   uint64_t item_reads_ = 0;

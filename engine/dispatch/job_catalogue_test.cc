@@ -216,6 +216,41 @@ TEST_F(JobCatalogueTest, ItemsReadInOrderComeAsStagedAcrossWindowsGapsAndJobs) {
   }
 }
 
+// A reader that goes on past a window's end is read twice as far ahead each time, up to 512
+// items; one that jumps, or a job whose window another job's took, starts again at 64.
+TEST_F(JobCatalogueTest, AReaderThatGoesOnIsReadFurtherAheadAndOneThatJumpsIsNot) {
+  storage::Batch batch;
+  for (uint64_t i = 0; i < 2000; ++i) {
+    batch.PutRecord(storage::Cf::kItems, keys::Item("job-1", i), Item(i));
+  }
+  for (int j = 2; j <= 9; ++j) {
+    batch.PutRecord(storage::Cf::kItems, keys::Item(absl::StrCat("job-", j), 0), Item(0));
+  }
+  ASSERT_TRUE(store_->Write(std::move(batch), storage::Durability::kSynced).ok());
+  uint64_t next = 0;
+  std::vector<size_t> held;  // after the first item of each scan
+  while (next < 1500) {
+    ASSERT_TRUE(catalogue_->ReadNextItem("job-1", next).ok()) << next;
+    const size_t ahead = catalogue_->HeldAhead("job-1");
+    held.push_back(ahead);
+    for (uint64_t i = next + 1; i <= next + ahead; ++i) {
+      ASSERT_TRUE(catalogue_->ReadNextItem("job-1", i).ok()) << i;
+    }
+    EXPECT_EQ(catalogue_->HeldAhead("job-1"), 0u);
+    next += ahead + 1;
+  }
+  EXPECT_EQ(held, (std::vector<size_t>{63, 127, 255, 511, 511, 511}));
+  ASSERT_TRUE(catalogue_->ReadNextItem("job-1", 1600).ok());  // a jump
+  EXPECT_EQ(catalogue_->HeldAhead("job-1"), 63u);
+  ASSERT_TRUE(catalogue_->ReadNextItem("job-1", 1601).ok());
+  for (int j = 2; j <= 9; ++j) {  // eight other jobs: job-1's window goes to the last of them
+    ASSERT_TRUE(catalogue_->ReadNextItem(absl::StrCat("job-", j), 0).ok()) << j;
+  }
+  EXPECT_EQ(catalogue_->HeldAhead("job-1"), 0u);
+  ASSERT_TRUE(catalogue_->ReadNextItem("job-1", 1602).ok());
+  EXPECT_EQ(catalogue_->HeldAhead("job-1"), 63u);
+}
+
 // An item read ahead that does not decode ends the window: the items before it come, and it
 // fails as ReadItem fails it, when it is asked for.
 TEST_F(JobCatalogueTest, AnItemReadAheadThatDoesNotDecodeFailsOnlyItself) {

@@ -6,18 +6,36 @@
 
 namespace mw::storage::keys {
 
+// Big-endian, so that byte order is numeric order. Written with one append each: keys are made
+// for every answer and transfer under the dispatcher's lock, and byte by byte (a capacity check
+// and a possible growth each) they were half of keys::Task's instructions.
 void AppendU32(std::string* out, uint32_t v) {
-  for (int shift = 24; shift >= 0; shift -= 8) out->push_back(static_cast<char>(v >> shift));
+  char b[4];
+  for (int i = 0; i < 4; ++i) b[i] = static_cast<char>(v >> (24 - 8 * i));
+  out->append(b, sizeof(b));
 }
 
 void AppendU64(std::string* out, uint64_t v) {
-  for (int shift = 56; shift >= 0; shift -= 8) out->push_back(static_cast<char>(v >> shift));
+  char b[8];
+  for (int i = 0; i < 8; ++i) b[i] = static_cast<char>(v >> (56 - 8 * i));
+  out->append(b, sizeof(b));
 }
 
 void AppendString(std::string* out, absl::string_view s) {
   AppendU32(out, static_cast<uint32_t>(s.size()));
   out->append(s.data(), s.size());
 }
+
+namespace {
+
+// Room for a key of a length-prefixed string and `more` bytes after it, allocated once.
+std::string KeyFor(absl::string_view s, size_t more) {
+  std::string k;
+  k.reserve(4 + s.size() + more);
+  return k;
+}
+
+}  // namespace
 
 bool KeyReader::ReadU32(uint32_t* v) {
   if (in_.size() < 4) return false;
@@ -83,7 +101,8 @@ std::string Job(absl::string_view job_id) {
 std::string JobPrefix(absl::string_view job_id) { return Job(job_id); }
 
 std::string Item(absl::string_view job_id, uint64_t item) {
-  std::string k = Job(job_id);
+  std::string k = KeyFor(job_id, 8);
+  AppendString(&k, job_id);
   AppendU64(&k, item);
   return k;
 }
@@ -100,20 +119,25 @@ uint32_t RoundStage(uint32_t stage_index, uint32_t round, bool vote) {
 }
 
 std::string Task(absl::string_view job_id, uint32_t stage, uint64_t item) {
-  std::string k = StagePrefix(job_id, stage);
+  std::string k = KeyFor(job_id, 4 + 8);
+  AppendString(&k, job_id);
+  AppendU32(&k, stage);
   AppendU64(&k, item);
   return k;
 }
 
 std::string Contribution(absl::string_view job_id, uint32_t stage, uint64_t item,
                          absl::string_view worker) {
-  std::string k = Task(job_id, stage, item);
+  std::string k = KeyFor(job_id, 4 + 8 + 4 + worker.size());
+  AppendString(&k, job_id);
+  AppendU32(&k, stage);
+  AppendU64(&k, item);
   AppendString(&k, worker);
   return k;
 }
 
 std::string ResultId(absl::string_view centre_id, absl::string_view result_id) {
-  std::string k;
+  std::string k = KeyFor(centre_id, 4 + result_id.size());
   AppendString(&k, centre_id);
   AppendString(&k, result_id);
   return k;

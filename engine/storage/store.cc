@@ -263,15 +263,27 @@ absl::Status Store::Contains(Cf cf, const std::vector<std::string>& keys,
                              std::vector<bool>* present) const {
   present->assign(keys.size(), false);
   if (keys.empty()) return absl::OkStatus();
-  std::vector<rocksdb::Slice> slices(keys.begin(), keys.end());
+  // Asked in key order, as MultiGet takes them: sorted here, by plain byte comparisons (this
+  // store's order), rather than by RocksDB through its comparator (PrepareMultiGetKeys: over half
+  // of MultiGet's instructions for a call's 500 result ids), and not at all when they come
+  // sorted.
+  std::vector<uint32_t> order(keys.size());
+  for (uint32_t i = 0; i < order.size(); ++i) order[i] = i;
+  auto before = [&](uint32_t a, uint32_t b) { return keys[a] < keys[b]; };
+  if (!std::is_sorted(order.begin(), order.end(), before)) {
+    std::sort(order.begin(), order.end(), before);
+  }
+  std::vector<rocksdb::Slice> slices;
+  slices.reserve(keys.size());
+  for (uint32_t i : order) slices.emplace_back(keys[i]);
   std::vector<rocksdb::PinnableSlice> values(keys.size());
   std::vector<rocksdb::Status> statuses(keys.size());
   db_->MultiGet(rocksdb::ReadOptions(), Handle(cf), keys.size(), slices.data(), values.data(),
-                statuses.data());
-  for (size_t i = 0; i < keys.size(); ++i) {
-    if (statuses[i].IsNotFound()) continue;
-    if (!statuses[i].ok()) return FromRocks(statuses[i], absl::StrCat("read ", CfName(cf)));
-    (*present)[i] = true;
+                statuses.data(), /*sorted_input=*/true);
+  for (size_t j = 0; j < order.size(); ++j) {
+    if (statuses[j].IsNotFound()) continue;
+    if (!statuses[j].ok()) return FromRocks(statuses[j], absl::StrCat("read ", CfName(cf)));
+    (*present)[order[j]] = true;
   }
   return absl::OkStatus();
 }

@@ -133,6 +133,29 @@ TEST_F(StoreTest, ContainsAgreesWithGetForKeysOnDiskInMemoryDeletedAndMissing) {
   EXPECT_TRUE(present.empty());
 }
 
+// Contains asks RocksDB for the keys in byte order (sorted by it, unsigned, as the store orders
+// them) and answers in the order asked: keys in order, in reverse and with bytes above 0x7f.
+TEST_F(StoreTest, ContainsAnswersInTheOrderAskedWhateverTheOrderOfTheKeys) {
+  Batch batch;
+  for (const char* k : {"a", "b\x01", "b\x80", "b\xff", "c"}) batch.Put(Cf::kResultIds, k, "x");
+  ASSERT_TRUE(store_->Write(std::move(batch), Durability::kSynced).ok());
+  std::vector<std::string> keys = {"a",     "a\x80", "b\x01",     "b\x7f",
+                                   "b\x80", "b\xff", "b\xff\x01", "c"};
+  const std::vector<bool> in_order = {true, false, true, false, true, true, false, true};
+  std::vector<bool> present;
+  ASSERT_TRUE(store_->Contains(Cf::kResultIds, keys, &present).ok());
+  EXPECT_EQ(present, in_order);
+  std::reverse(keys.begin(), keys.end());
+  ASSERT_TRUE(store_->Contains(Cf::kResultIds, keys, &present).ok());
+  EXPECT_EQ(present, std::vector<bool>(in_order.rbegin(), in_order.rend()));
+  std::swap(keys[1], keys[6]);
+  std::swap(keys[2], keys[4]);
+  ASSERT_TRUE(store_->Contains(Cf::kResultIds, keys, &present).ok());
+  for (size_t i = 0; i < keys.size(); ++i) {
+    EXPECT_EQ(store_->Get(Cf::kResultIds, keys[i]).value().has_value(), present[i]) << i;
+  }
+}
+
 TEST_F(StoreTest, CorruptValueIsDataLoss) {
   Batch batch;
   batch.Put(Cf::kJobs, keys::Job("bad"), "\x07garbage");
