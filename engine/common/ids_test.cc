@@ -19,7 +19,8 @@ TEST(IdsTest, MalformedTaskIdsAreRejected) {
   // An item spelled otherwise than TaskId spells it would be a second name for the same task.
   for (const char* bad :
        {"", "job-7", "job-7/label", "job-7/label/x", "/label/1", "a/b/1/2", "job-7/label/04",
-        "job-7/label/+4", "job-7/label/ 4", "job-7/label/4 ", "job-7/label/-0", "job-7/label/00"}) {
+        "job-7/label/+4", "job-7/label/ 4", "job-7/label/4 ", "job-7/label/-0", "job-7/label/00",
+        "job-7//4", "job-7/label/", "job-7/label/4/"}) {
     EXPECT_EQ(ParseTaskId(bad).status().code(), absl::StatusCode::kInvalidArgument) << bad;
   }
 }
