@@ -8,6 +8,7 @@
 //   build/bin/dispatch_bench [--seconds 10] [--centres 4] [--pipelines 2] [--workers 20]
 //                            [--per-worker 25] [--overlap 1] [--dir /tmp]
 #include <grpcpp/grpcpp.h>
+#include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include <CLI/CLI.hpp>
@@ -187,13 +188,20 @@ int main(int argc, char** argv) {
   app.add_option("--hoard", c.hoard,
                  "With --cancel-next: leases each centre holds unanswered at the cancel "
                  "(default: its capacity; 0 for the control run)");
+  std::string log_level = "err";
+  app.add_option("--log-level", log_level,
+                 "The engine's log level, to stderr as mw-dispatcher's (default err: see below)")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "err"}));
   CLI11_PARSE(app, argc, argv);
   if (!base.empty()) setenv("TMPDIR", base.c_str(), 1);
   std::setvbuf(stdout, nullptr, _IOLBF, 0);
-  // One log line per verdict would measure the terminal. So would one per answer: the bench's
-  // answers come milliseconds after their lease claiming 9 s on the task, so each has its time
-  // held, with a warning (event=time_held), as scale_bench's do.
-  spdlog::set_level(spdlog::level::err);
+  // By default, errors only: at warn, info or debug, every answer logs a warning (event=time_held),
+  // because the bench's answers come milliseconds after their lease claiming 9 s on the task,
+  // as scale_bench's do. --log-level debug writes what mw-dispatcher wrote at info before the
+  // lease, answer, wage and verdict lines became debug ones, four a completion.
+  spdlog::set_default_logger(spdlog::stderr_logger_mt("mw"));
+  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e level=%l %v");
+  spdlog::set_level(spdlog::level::from_str(log_level));
   mw::testing::TempDir dir;
 
   std::printf("Physical limits on this machine (%.0f s each)\n", c.seconds);

@@ -37,7 +37,7 @@ v1::Receipt Quarantine(const v1::Result& r, std::string why) {
 ContributionRecorder::Body ContributionRecorder::Measure(const v1::Result& r) {
   // One too large to record is quarantined on its size: not copied, not hashed.
   if (const size_t bytes = r.ByteSizeLong(); bytes > kMaxResultBytes) {
-    return Body{.bytes = std::string(), .size = bytes};
+    return Body{.size = bytes};
   }
   Body body{.bytes = DeterministicBytes(r)};
   body.size = body.bytes.size();
@@ -313,9 +313,9 @@ absl::StatusOr<v1::Receipt> ContributionRecorder::Count(const std::string& centr
                                        body.bytes));
   pending->push_back(p_.idempotency->NoteContribution(contribution_key));
 
-  spdlog::info("event=result task={} assignment={} result={} status={} late={} wage={} {}", task_id,
-               assignment_id, r.result_id(), v1::ReceiptStatus_Name(receipt.status()),
-               receipt.late(), receipt.wage_minor(), receipt.currency());
+  spdlog::debug("event=result task={} assignment={} result={} status={} late={} wage={} {}",
+                task_id, assignment_id, r.result_id(), v1::ReceiptStatus_Name(receipt.status()),
+                receipt.late(), receipt.wage_minor(), receipt.currency());
   recorded->run = run;
   if (contribution.counted()) {
     slot->set_state(v1::SLOT_SUBMITTED);

@@ -1,9 +1,16 @@
 #include "engine/dispatch/engine.h"
 
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
+
 #include <map>
+#include <memory>
 #include <set>
+#include <sstream>
 #include <thread>
 
+#include "absl/cleanup/cleanup.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "engine/common/ids.h"
@@ -1634,6 +1641,53 @@ TEST_F(EngineTest, ImpactReportAggregatesAndSuppressesSmallGroups) {
   EXPECT_EQ(nairobi.wages_minor(), 25);
   EXPECT_EQ(nairobi.hourly_median_minor(), 1000);  // 5 cents per 18 s
   EXPECT_EQ(nairobi.below_floor(), 0u);
+}
+
+// At info, a lease call and a results call are a line each; each grant and each answer is a
+// debug line. (At info, a line for every grant, answer, wage and verdict was written under the
+// engine's lock, four a completion: dispatch_bench --log-level debug, with the log going to a
+// file, completes 42% fewer tasks a second.)
+TEST_F(EngineTest, AtInfoACallIsOneLineAndEachTaskADebugLine) {
+  AddCentre("nairobi", {"w1", "w2"});
+  ASSERT_TRUE(Submit(kContract).ok());
+  std::ostringstream log;
+  auto logger = std::make_shared<spdlog::logger>(
+      "test", std::make_shared<spdlog::sinks::ostream_sink_mt>(log));
+  logger->set_pattern("%l %v");
+  const std::shared_ptr<spdlog::logger> before = spdlog::default_logger();
+  spdlog::set_default_logger(logger);
+  absl::Cleanup restore = [&] { spdlog::set_default_logger(before); };
+  // The lines about leases and results, each cut at its first field after the event's name.
+  auto lines = [&] {
+    std::vector<std::string> out;
+    std::istringstream in(log.str());
+    for (std::string line; std::getline(in, line);) {
+      if (absl::StrContains(line, " event=lease") || absl::StrContains(line, " event=result")) {
+        out.push_back(line.substr(0, line.find('=', line.find("event=") + 6)));
+      }
+    }
+    log.str("");
+    return out;
+  };
+
+  logger->set_level(spdlog::level::info);
+  auto first = Lease("nairobi", "w1", 10, "L1");
+  ASSERT_TRUE(first.ok()) << first.status();
+  ASSERT_EQ(first->assignments_size(), 3);
+  AnswerAll("nairobi", *first);
+  const std::vector<std::string> at_info = lines();
+
+  logger->set_level(spdlog::level::debug);
+  auto second = Lease("nairobi", "w2", 10, "L2");
+  ASSERT_TRUE(second.ok()) << second.status();
+  AnswerAll("nairobi", *second);
+  const std::vector<std::string> at_debug = lines();
+
+  EXPECT_THAT(at_info, ElementsAre("info event=lease centre", "info event=results centre"));
+  EXPECT_THAT(at_debug, ElementsAre("debug event=lease task", "debug event=lease task",
+                                    "debug event=lease task", "info event=lease centre",
+                                    "debug event=result task", "debug event=result task",
+                                    "debug event=result task", "info event=results centre"));
 }
 
 }  // namespace

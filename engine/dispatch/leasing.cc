@@ -36,7 +36,7 @@ absl::StatusOr<v1::LeaseReply> Engine::Lease(const std::string& centre_id,
     }
   }
   const std::string principal = absl::StrCat("centre:", centre_id);
-  return Idempotent<v1::LeaseReply>(
+  absl::StatusOr<v1::LeaseReply> leased = Idempotent<v1::LeaseReply>(
       principal, request.idempotency_key(), request,
       [&](Batch* batch, v1::LeaseReply* reply) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) -> absl::Status {
         const v1::Centre* centre = centres_.Find(centre_id);
@@ -88,7 +88,7 @@ absl::StatusOr<v1::LeaseReply> Engine::Lease(const std::string& centre_id,
 
             v1::Assignment* a = reply->add_assignments();
             MW_RETURN_IF_ERROR(FillAssignment(*run, *task, *slot, a));
-            spdlog::info(
+            spdlog::debug(
                 "event=lease task={} assignment={} centre={} worker={} epoch={} request={}",
                 task_id, a->assignment_id(), centre_id, credit.worker(), a->epoch(),
                 request.idempotency_key());
@@ -104,6 +104,12 @@ absl::StatusOr<v1::LeaseReply> Engine::Lease(const std::string& centre_id,
         scheduler_->EndCall(centre_id, short_of_work, now);
         return absl::OkStatus();
       });
+  // One line a call, after the lock; each grant is a debug line (see results.cc).
+  if (leased.ok() && leased->assignments_size() > 0) {
+    spdlog::info("event=lease centre={} assignments={} request={}", centre_id,
+                 leased->assignments_size(), request.idempotency_key());
+  }
+  return leased;
 }
 
 v1::SlotRecord* Engine::AddSlot(TaskRun* task, const std::string& centre_id,

@@ -109,8 +109,8 @@ absl::Status VerdictRecorder::Decide(JobRun* run, TaskRun* task, Batch* batch) {
     MW_ASSIGN_OR_RETURN(bool posted,
                         p_.pay->PostWage(run, aid, stage.human.piece_rate_minor(), batch));
     if (posted) {
-      spdlog::info("event=wage_posted task={} assignment={} transfer={} amount={}", task_id, aid,
-                   WagePostTransferId(aid), stage.human.piece_rate_minor());
+      spdlog::debug("event=wage_posted task={} assignment={} transfer={} amount={}", task_id, aid,
+                    WagePostTransferId(aid), stage.human.piece_rate_minor());
     }
     p_.workers->CountVerdict(accounts[i], stage.human,
                              run->aggregations[task->chain_pos]->Agrees(labels[i], vote.label));
@@ -118,8 +118,8 @@ absl::Status VerdictRecorder::Decide(JobRun* run, TaskRun* task, Batch* batch) {
   }
   task->record.set_state(v1::TASK_DONE);
   p_.jobs->PutTask(*task, batch);
-  spdlog::info("event=verdict task={} label=\"{}\" confidence={:.4f} votes={}/{} review={}",
-               task_id, vote.label, vote.confidence, vote.votes, vote.total, needs_review);
+  spdlog::debug("event=verdict task={} label=\"{}\" confidence={:.4f} votes={}/{} review={}",
+                task_id, vote.label, vote.confidence, vote.votes, vote.total, needs_review);
   ++p_.stats->verdicts;
 
   // The item moves on (flow.h): to the next step of its stage, or out of the stage to the stages

@@ -291,9 +291,7 @@ absl::StatusOr<Ledger::Applied> Ledger::Apply(const TransferSpec& spec, storage:
   }
   head_seq_ = t.seq();
   head_hash_ = t.hash();
-  for (const auto& [id, b] :
-       {std::pair<const std::string&, const Balances&>(t.debit_account(), debit),
-        {t.credit_account(), credit}}) {
+  auto update = [&](const std::string& id, const Balances& b) {
     Account& a = accounts_[id];
     if (a.id().empty()) {  // opened by this transfer
       a.set_id(id);
@@ -304,7 +302,9 @@ absl::StatusOr<Ledger::Applied> Ledger::Apply(const TransferSpec& spec, storage:
     a.set_debits_pending(b.debits_pending);
     a.set_credits_pending(b.credits_pending);
     a.set_transfers(a.transfers() + 1);
-  }
+  };
+  update(t.debit_account(), debit);
+  update(t.credit_account(), credit);
   unwritten_.push_back({t.seq(), t.id(), std::move(record)});
   unwritten_ids_[unwritten_.back().id] = t.seq();
   unused_ids_.erase(t.id());
