@@ -6,7 +6,7 @@
 // synced batched RocksDB puts and a pipelined gRPC streaming echo. A program, not a test.
 //
 //   build/bin/dispatch_bench [--seconds 10] [--centres 4] [--pipelines 2] [--workers 20]
-//                            [--per-worker 25] [--overlap 1] [--dir /tmp]
+//                            [--per-worker 25] [--overlap 1] [--dir /tmp] [--log-level error]
 #include <grpcpp/grpcpp.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
@@ -188,17 +188,19 @@ int main(int argc, char** argv) {
   app.add_option("--hoard", c.hoard,
                  "With --cancel-next: leases each centre holds unanswered at the cancel "
                  "(default: its capacity; 0 for the control run)");
-  std::string log_level = "err";
+  std::string log_level = "error";
   app.add_option("--log-level", log_level,
-                 "The engine's log level, to stderr as mw-dispatcher's (default err: see below)")
-      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "err"}));
+                 "trace, debug, info, warn or error, to stderr as mw-dispatcher's (at warn and "
+                 "finer every answer logs a warning: the bench answers at once)")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
   CLI11_PARSE(app, argc, argv);
   if (!base.empty()) setenv("TMPDIR", base.c_str(), 1);
   std::setvbuf(stdout, nullptr, _IOLBF, 0);
   // By default, errors only: at warn, info or debug, every answer logs a warning (event=time_held),
   // because the bench's answers come milliseconds after their lease claiming 9 s on the task,
-  // as scale_bench's do. --log-level debug writes what mw-dispatcher wrote at info before the
-  // lease, answer, wage and verdict lines became debug ones, four a completion.
+  // as scale_bench's do. --log-level debug writes the lease, answer, wage and verdict lines, four
+  // a completion, that mw-dispatcher wrote at info under the engine's lock before they became
+  // debug lines.
   spdlog::set_default_logger(spdlog::stderr_logger_mt("mw"));
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e level=%l %v");
   spdlog::set_level(spdlog::level::from_str(log_level));

@@ -36,6 +36,7 @@ absl::StatusOr<v1::LeaseReply> Engine::Lease(const std::string& centre_id,
     }
   }
   const std::string principal = absl::StrCat("centre:", centre_id);
+  bool granted_now = false;  // not a replay of a reply given before
   absl::StatusOr<v1::LeaseReply> leased = Idempotent<v1::LeaseReply>(
       principal, request.idempotency_key(), request,
       [&](Batch* batch, v1::LeaseReply* reply) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) -> absl::Status {
@@ -102,10 +103,11 @@ absl::StatusOr<v1::LeaseReply> Engine::Lease(const std::string& centre_id,
           }
         }
         scheduler_->EndCall(centre_id, short_of_work, now);
+        granted_now = true;
         return absl::OkStatus();
       });
   // One line a call, after the lock; each grant is a debug line (see results.cc).
-  if (leased.ok() && leased->assignments_size() > 0) {
+  if (leased.ok() && granted_now && leased->assignments_size() > 0) {
     spdlog::info("event=lease centre={} assignments={} request={}", centre_id,
                  leased->assignments_size(), request.idempotency_key());
   }

@@ -195,8 +195,8 @@ class Simulation {
   }
 
   Report Run() {
-    // The engine logs every lease and verdict; the trace (--trace) says what matters here.
-    spdlog::set_level(o_.trace ? spdlog::level::info : spdlog::level::err);
+    // The engine logs every lease and verdict at debug; the trace (--trace) shows them.
+    spdlog::set_level(o_.trace ? spdlog::level::debug : spdlog::level::err);
     if (auto s = Setup(); !s.ok()) return Fail(absl::StrCat("setup: ", s.ToString()));
     const int64_t start = start_ms_ = clock_.NowMs();
     while (report_.failure.empty()) {
