@@ -106,11 +106,12 @@ class Store {
  public:
   struct Options {
     bool create_if_missing = true;
-    // Blocks read from disk, with the tables' indexes and filters.
+    // Blocks read from disk, with the tables' indexes and filters: at least this, and as much
+    // of memtable_bytes as the memtables do not hold (they share one cache).
     size_t block_cache_bytes = 64 << 20;
     // Every family's memtables together (the write-ahead log's bound, max_total_wal_size, is
     // the other limit on what is held before a flush).
-    size_t memtable_bytes = 128 << 20;
+    size_t memtable_bytes = 64 << 20;
   };
 
   // Opens (creating when allowed) the database in `dir` with the families of `schema`.
@@ -170,12 +171,12 @@ class Store {
   bool BackgroundWorkPending() const;
 
   // What RocksDB holds in memory, in bytes: the memtables of every family, the block cache
-  // (data blocks, and the tables' indexes and filters), and what the table readers hold outside
-  // it. The benchmarks print it beside the resident set.
+  // (data blocks, the tables' indexes and filters, and the memtables' share charged to it), and
+  // what the table readers hold outside it. The benchmarks print it beside the resident set.
   struct Memory {
     uint64_t memtables = 0;
     uint64_t block_cache = 0;
-    uint64_t block_cache_pinned = 0;  // of block_cache: held by table readers and cursors
+    uint64_t block_cache_pinned = 0;  // of it: held by table readers, cursors and the memtables
     uint64_t table_readers = 0;
   };
   Memory MemoryUse() const;

@@ -43,6 +43,25 @@ TEST_F(StoreTest, BatchIsAtomicAcrossFamiliesAndSurvivesReopen) {
   EXPECT_EQ(*(*reopened)->Get(Cf::kMeta, "next_job").value(), "2");
 }
 
+// The memtables and the blocks read share one budget: what the memtables hold is charged to the
+// block cache (so the cache holds fewer blocks while they fill), before anything is read.
+TEST_F(StoreTest, TheMemtablesAreChargedToTheBlockCache) {
+  // Empty memtables hold memory too (their arenas and filters), and nothing has been read.
+  const Store::Memory empty = store_->MemoryUse();
+  EXPECT_GT(empty.memtables, 0u);
+  EXPECT_GE(empty.block_cache, empty.memtables);
+  Batch batch;
+  for (int i = 0; i < 4096; ++i) {
+    batch.Put(Cf::kMeta, absl::StrCat("key-", i), std::string(1024, 'v'));
+  }
+  ASSERT_TRUE(store_->Write(std::move(batch), Durability::kSynced).ok());
+  const Store::Memory full = store_->MemoryUse();
+  EXPECT_GT(full.memtables, empty.memtables + (4u << 20));
+  EXPECT_GE(full.block_cache, full.memtables);
+  // It grew with them, in pieces of a quarter megabyte.
+  EXPECT_GE(full.block_cache - empty.block_cache, full.memtables - empty.memtables - (256u << 10));
+}
+
 // A group goes in sorted by family and key (WriteGroup): writes of one key, within a batch and
 // across the group's batches, still take effect in the order they were made.
 TEST_F(StoreTest, AGroupKeepsTheLastWriteOfEachKeyWhateverItsKeyOrder) {
