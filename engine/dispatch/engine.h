@@ -15,7 +15,6 @@
 #ifndef MW_ENGINE_DISPATCH_ENGINE_H_
 #define MW_ENGINE_DISPATCH_ENGINE_H_
 
-#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <deque>
@@ -32,7 +31,6 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
-#include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "engine/common/clock.h"
@@ -393,14 +391,6 @@ class Engine : private JobIntake {
   absl::StatusOr<Reply> Idempotent(const std::string& principal, const std::string& key,
                                    const google::protobuf::Message& request, Change change) {
     if (key.empty()) return absl::InvalidArgumentError("idempotency_key: required");
-    // Stored with the reply and written to the log: bounded, and one line of text.
-    if (key.size() > kMaxIdempotencyKeyBytes || std::any_of(key.begin(), key.end(), [](char c) {
-          return static_cast<unsigned char>(c) < 0x20 || c == 0x7f;
-        })) {
-      return absl::InvalidArgumentError(absl::StrCat("idempotency_key: at most ",
-                                                     kMaxIdempotencyKeyBytes,
-                                                     " bytes, without control characters"));
-    }
     const std::string hash = Sha256(DeterministicBytes(request));
     Reply reply;
     uint64_t ticket;

@@ -1681,14 +1681,14 @@ TEST_F(EngineTest, AtInfoACallIsOneLineAndEachTaskADebugLine) {
   };
 
   logger->set_level(spdlog::level::info);
-  work("k1");
+  // A key is the centre's text: a line break in it is logged escaped, not as a line of its own.
+  work("k1\nlevel=info event=lease");
   const std::string results =
-      "info event=results centre=nairobi accepted=3 duplicate=0 "
-      "quarantined=0 conflict=0";
+      "info event=results centre=nairobi accepted=3 duplicate=0 quarantined=0 conflict=0";
+  const std::string lease =
+      "info event=lease centre=nairobi assignments=3 request=k1\\nlevel=info event=lease-";
   EXPECT_THAT(lines(),
-              ElementsAre("info event=lease centre=nairobi assignments=3 request=k1-w1", results,
-                          "info event=lease centre=nairobi assignments=3 request=k1-w2", results,
-                          "info event=lease centre=nairobi assignments=3 request=k1-w3", results));
+              ElementsAre(lease + "w1", results, lease + "w2", results, lease + "w3", results));
   ASSERT_EQ(engine_->GetJob("job-1")->state(), v1::JOB_COMPLETED);
 
   logger->set_level(spdlog::level::debug);
@@ -1705,24 +1705,6 @@ TEST_F(EngineTest, AtInfoACallIsOneLineAndEachTaskADebugLine) {
                           std::pair<const std::string, int>("debug event=wage_posted task", 9),
                           std::pair<const std::string, int>("info event=lease centre", 3),
                           std::pair<const std::string, int>("info event=results centre", 3)));
-}
-
-// An idempotency key is stored with its reply and written to the log: one that is too long, or
-// holds a control character (a line break would forge a log line), is refused and grants
-// nothing.
-TEST_F(EngineTest, AnIdempotencyKeyIsBoundedAndOneLineOfText) {
-  AddCentre("nairobi", {"w1"});
-  ASSERT_TRUE(Submit(kContract).ok());
-  for (const std::string& key : {std::string(kMaxIdempotencyKeyBytes + 1, 'k'),
-                                 std::string("L1\n2026-12-05T00:00:00.000 level=info event=x"),
-                                 std::string("L1\x7f"), std::string("L1\0", 3)}) {
-    auto lease = Lease("nairobi", "w1", 10, key);
-    EXPECT_EQ(lease.status().code(), absl::StatusCode::kInvalidArgument) << key;
-  }
-  // Nothing was granted: the worker, who may hold one slot of a task, is granted all three.
-  auto lease = Lease("nairobi", "w1", 10, std::string(kMaxIdempotencyKeyBytes, 'k'));
-  ASSERT_TRUE(lease.ok()) << lease.status();
-  EXPECT_EQ(lease->assignments_size(), 3);
 }
 
 }  // namespace

@@ -13,7 +13,6 @@
 #ifndef MW_ENGINE_DISPATCH_IDEMPOTENCY_H_
 #define MW_ENGINE_DISPATCH_IDEMPOTENCY_H_
 
-#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -27,10 +26,6 @@
 #include "microwork/v1/records.pb.h"
 
 namespace mw::dispatch {
-
-// The longest idempotency key a caller may send (Engine::Idempotent): the keys the agent and
-// `mw` make are under a hundred bytes.
-inline constexpr size_t kMaxIdempotencyKeyBytes = 256;
 
 class IdempotencyTable {
  public:

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "engine/common/ids.h"
 #include "engine/common/proto_bytes.h"
@@ -18,6 +19,19 @@ namespace mw::dispatch {
 using storage::Batch;
 using storage::Cf;
 namespace keys = storage::keys;
+
+namespace {
+
+// A centre's idempotency key as the log shows it: its first 128 bytes, escaped (the key is the
+// caller's text, and a line break in it would forge a line of the log).
+std::string LoggedKey(const std::string& key) {
+  constexpr size_t kShown = 128;
+  std::string out = absl::CHexEscape(absl::string_view(key).substr(0, kShown));
+  if (key.size() > kShown) out += "...";
+  return out;
+}
+
+}  // namespace
 
 absl::StatusOr<v1::LeaseReply> Engine::Lease(const std::string& centre_id,
                                              const v1::LeaseRequest& request) {
@@ -92,7 +106,7 @@ absl::StatusOr<v1::LeaseReply> Engine::Lease(const std::string& centre_id,
             spdlog::debug(
                 "event=lease task={} assignment={} centre={} worker={} epoch={} request={}",
                 task_id, a->assignment_id(), centre_id, credit.worker(), a->epoch(),
-                request.idempotency_key());
+                LoggedKey(request.idempotency_key()));
             reply_bytes += a->ByteSizeLong();
             if (specs_sent.insert(absl::StrCat(task->job_id, "/", stage_name)).second) {
               v1::StageSpec* spec = reply->add_specs();
@@ -109,7 +123,7 @@ absl::StatusOr<v1::LeaseReply> Engine::Lease(const std::string& centre_id,
   // One line a call, after the lock; each grant is a debug line (see results.cc).
   if (leased.ok() && granted_now && leased->assignments_size() > 0) {
     spdlog::info("event=lease centre={} assignments={} request={}", centre_id,
-                 leased->assignments_size(), request.idempotency_key());
+                 leased->assignments_size(), LoggedKey(request.idempotency_key()));
   }
   return leased;
 }

@@ -181,9 +181,10 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& dir, Schem
   db_options.max_total_wal_size = 64 << 20;
   db_options.listeners.push_back(std::make_shared<RewriteAsFlushed>());
   // Memory independent of how much is stored: the memtables of all families share one budget
-  // (the largest is flushed when it is spent), and the index and filter blocks of the tables on
-  // disk, which grow with the data, live in the block cache instead of beside it. Indexes and
-  // filters are partitioned, so a large table's are read in pieces rather than whole.
+  // (from 7/8 of it, the family with the oldest memtable is flushed), and the index and filter
+  // blocks of the tables on disk, which grow with the data, live in the block cache instead of
+  // beside it. Indexes and filters are partitioned, so a large table's are read in pieces rather
+  // than whole.
   //
   // And one budget for both: the memtables are charged to the block cache, which holds fewer
   // blocks while they fill and more after a flush. With a cache of its own beside them, the
