@@ -33,6 +33,13 @@ double GrpcEchoMessagesPerSecond(int message_bytes, double seconds);
 double PeakRssMb();
 double RssMb();
 
+// The CPU time the process has used so far, every thread's, user and system, in seconds. On a
+// shared machine a rate moves with the neighbours; the CPU a piece of work takes moves less.
+double ProcessCpuSeconds();
+// The CPU time, user and system, of the process's threads whose name starts with `prefix` (at
+// most 15 characters, as Linux keeps them): "rocksdb:" for RocksDB's flushes and compactions.
+double ThreadsCpuSeconds(const std::string& prefix);
+
 // The contract the dispatch benches run: receipts split by row into a yes/no check stage of
 // `overlap` answers, then `more_stages` (YAML list items, "" for none).
 std::string ReceiptsContract(int overlap, const std::string& more_stages = "");

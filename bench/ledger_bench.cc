@@ -16,6 +16,7 @@
 #include "bench/bench_support.h"
 #include "engine/common/clock.h"
 #include "engine/common/ids.h"
+#include "engine/common/lock_checks.h"
 #include "engine/ledger/audit_store.h"
 #include "engine/ledger/ledger.h"
 #include "engine/storage/commit_queue.h"
@@ -108,6 +109,7 @@ LedgerFigures LedgerPostings(const std::string& dir, int batch, double seconds, 
 }  // namespace
 
 int main(int argc, char** argv) {
+  mw::SkipLockOrderChecks();  // as mw-dispatcher does
   CLI::App app{"ledger_bench"};
   double seconds = 5;
   int batch = 1000;

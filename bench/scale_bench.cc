@@ -59,6 +59,7 @@
 #include "absl/strings/str_split.h"
 #include "bench/bench_support.h"
 #include "engine/common/heap.h"
+#include "engine/common/lock_checks.h"
 #include "engine/contract/contract_file.h"
 #include "engine/dispatch/engine.h"
 #include "nlohmann/json.hpp"
@@ -518,7 +519,8 @@ int Steady(const Config& c, const std::string& dir) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  mw::ReturnFreedMemory();  // as mw-dispatcher does
+  mw::ReturnFreedMemory();    // as mw-dispatcher does
+  mw::SkipLockOrderChecks();  // as mw-dispatcher does
   CLI::App app{"scale_bench"};
   Config c;
   app.add_option("--items", c.items, "The largest job (10^4, 10^5, ... up to this)");

@@ -10,8 +10,10 @@
 #include <iostream>
 
 #include "cli/commands.h"
+#include "engine/common/lock_checks.h"
 
 int main(int argc, char** argv) {
+  mw::SkipLockOrderChecks();  // the tests check lock orders (lock_checks.h)
   CLI::App app{"mw: microwork command-line client"};
   app.require_subcommand(1);
   mw::cli::ClientOptions options;

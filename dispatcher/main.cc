@@ -27,6 +27,7 @@
 #include "dispatcher/service/services.h"
 #include "engine/common/clock.h"
 #include "engine/common/heap.h"
+#include "engine/common/lock_checks.h"
 #include "engine/common/money.h"
 #include "engine/common/sha256.h"
 #include "engine/common/shutdown_signal.h"
@@ -82,6 +83,7 @@ int Restore(const std::string& from, const std::string& data_dir) {
 
 int main(int argc, char** argv) {
   mw::ReturnFreedMemory();      // before any thread: the heap gives back what is freed
+  mw::SkipLockOrderChecks();    // the tests check lock orders (lock_checks.h)
   mw::ShutdownSignal shutdown;  // first: every later thread inherits the blocked signals
   CLI::App app{"mw-dispatcher: the microwork dispatcher"};
   std::string data_dir, listen = "127.0.0.1:7070", metrics_listen = "127.0.0.1:9464";

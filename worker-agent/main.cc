@@ -20,6 +20,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "engine/common/heap.h"
+#include "engine/common/lock_checks.h"
 #include "engine/common/shutdown_signal.h"
 #include "engine/media/phone_image.h"
 #include "engine/record/work_record.h"
@@ -42,6 +43,7 @@ int Fail(const absl::Status& s) {
 
 int main(int argc, char** argv) {
   mw::ReturnFreedMemory();      // before any thread: the heap gives back what is freed
+  mw::SkipLockOrderChecks();    // the tests check lock orders (lock_checks.h)
   mw::ShutdownSignal shutdown;  // first: every later thread inherits the blocked signals
   CLI::App app{"mw-agent: a microwork delivery centre"};
   mw::rpc::ChannelOptions channel;

@@ -94,7 +94,6 @@ absl::StatusOr<v1::LeaseReply> Engine::Lease(const std::string& centre_id,
             TaskRun* task = pick.task;
             const StageRun& stage = run->chain[task->chain_pos];
             const std::string& stage_name = stage.name;
-            const std::string task_id = TaskId(task->job_id, stage_name, task->item_index);
             v1::SlotRecord* slot = AddSlot(task, centre_id, credit.worker(), now);
             run->live_wages[centre_id] += stage.human.piece_rate_minor();
             ++run->leased[task->chain_pos];
@@ -103,10 +102,12 @@ absl::StatusOr<v1::LeaseReply> Engine::Lease(const std::string& centre_id,
 
             v1::Assignment* a = reply->add_assignments();
             MW_RETURN_IF_ERROR(FillAssignment(*run, *task, *slot, a));
-            spdlog::debug(
-                "event=lease task={} assignment={} centre={} worker={} epoch={} request={}",
-                task_id, a->assignment_id(), centre_id, credit.worker(), a->epoch(),
-                LoggedKey(request.idempotency_key()));
+            if (spdlog::should_log(spdlog::level::debug)) {  // its arguments cost, under the lock
+              spdlog::debug(
+                  "event=lease task={} assignment={} centre={} worker={} epoch={} request={}",
+                  a->task_id(), a->assignment_id(), centre_id, credit.worker(), a->epoch(),
+                  LoggedKey(request.idempotency_key()));
+            }
             reply_bytes += a->ByteSizeLong();
             if (specs_sent.insert(absl::StrCat(task->job_id, "/", stage_name)).second) {
               v1::StageSpec* spec = reply->add_specs();

@@ -108,7 +108,7 @@ absl::Status VerdictRecorder::Decide(JobRun* run, TaskRun* task, Batch* batch) {
     // A wage a person already withheld (voided) stays withheld; every other one is posted.
     MW_ASSIGN_OR_RETURN(bool posted,
                         p_.pay->PostWage(run, aid, stage.human.piece_rate_minor(), batch));
-    if (posted) {
+    if (posted && spdlog::should_log(spdlog::level::debug)) {
       spdlog::debug("event=wage_posted task={} assignment={} transfer={} amount={}", task_id, aid,
                     WagePostTransferId(aid), stage.human.piece_rate_minor());
     }

@@ -1,0 +1,20 @@
+// Lock-order checks. Debian builds Abseil without NDEBUG, so in every program that links it each
+// absl::Mutex::Lock records the lock in one process-wide graph of lock orders, under a global
+// spin lock, and aborts the process when an order closes a cycle (a deadlock that could happen).
+// Abseil's own optimized builds leave that off.
+//
+// The tests, the simulator and the fuzzers keep the check: that is where a wrong lock order is
+// found. The servers and the benches call SkipLockOrderChecks first thing in main, so a lock
+// costs what it does in a release build of Abseil, and a wrong order found only in production
+// does not take the dispatcher down with it.
+#ifndef MW_ENGINE_COMMON_LOCK_CHECKS_H_
+#define MW_ENGINE_COMMON_LOCK_CHECKS_H_
+
+namespace mw {
+
+// Turns the lock-order check off for the rest of the process. Call before any thread starts.
+void SkipLockOrderChecks();
+
+}  // namespace mw
+
+#endif  // MW_ENGINE_COMMON_LOCK_CHECKS_H_
