@@ -308,7 +308,7 @@ absl::Status Engine::ExportResults(const std::string& job_id,
                               [&](ReadItem& read) -> absl::StatusOr<bool> {
                                 current = &read;
                                 MW_ASSIGN_OR_RETURN(FlowReplay path,
-                                                    ReplayFlow(flow, read.item, source));
+                                                    ReplayFlow(flow, std::move(read.item), source));
                                 v1::ResultRecord row;
                                 if (!RowOf(job_id, flow, path, read.index, ended, &row))
                                   return true;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <memory>
 #include <set>
 
 #include "absl/strings/str_cat.h"
@@ -43,15 +44,19 @@ v1::HumanStage JudgeStage(const v1::VerifyStage& v, const v1::HumanStage& judged
 std::string NewField(const std::string& stage) { return absl::StrCat(stage, ".new"); }
 
 // `item` without its fields: its index, line and, for a piece, its place.
-v1::Item Header(const v1::Item& item) {
+void CopyHeader(const v1::Item& item, v1::Item* out) {
   // Field by field, not a copy of every field's text then cleared: this runs for every item of
   // an export. Every field of Item but `fields` (flow_test checks that Item has no other).
+  out->set_index(item.index());
+  out->set_source_line(item.source_line());
+  out->set_parent(item.parent());
+  out->set_position(item.position());
+  out->set_cut_by(item.cut_by());
+}
+
+v1::Item Header(const v1::Item& item) {
   v1::Item out;
-  out.set_index(item.index());
-  out.set_source_line(item.source_line());
-  out.set_parent(item.parent());
-  out.set_position(item.position());
-  out.set_cut_by(item.cut_by());
+  CopyHeader(item, &out);
   return out;
 }
 
@@ -497,38 +502,88 @@ std::vector<int> Settle(const std::vector<Step>& flow, int entry, const Leaving&
   return Settle(flow, entry, left.state, std::move(value), flight, settled);
 }
 
+namespace {
+
+// Whether `name` is the field of a stage of `scope` (or a new version of one).
+bool IsStageField(const std::vector<Step>& flow, int scope, absl::string_view name) {
+  name = absl::StripSuffix(name, ".new");
+  for (const Step& step : flow) {
+    if (step.stage == name && step.scope == scope) return true;
+  }
+  return false;
+}
+
+// `item`'s fields, taken out of it in order; the caller owns them. Off an arena (an Item held by
+// value) they are the objects themselves, not copies of their text.
+std::vector<std::unique_ptr<v1::Field>> TakeFields(v1::Item* item) {
+  auto* fields = item->mutable_fields();
+  std::vector<v1::Field*> raw(fields->size());
+  fields->ExtractSubrange(0, fields->size(), raw.data());
+  std::vector<std::unique_ptr<v1::Field>> taken;
+  taken.reserve(raw.size());
+  for (v1::Field* f : raw) taken.emplace_back(f);
+  return taken;
+}
+
+void SetAncestorFields(const std::vector<Step>& flow, int entry, const ItemFlight& flight,
+                       v1::Item* item) {
+  for (int a : flow[entry].ancestors) {
+    if (HasValue(flight.state[a])) SetField(item, flow[a].stage, flight.value[a]);
+  }
+}
+
+// EntryItem, into `item`: cleared first, its fields' objects kept and filled again.
+void FillEntryItem(const std::vector<Step>& flow, int entry, const ItemFlight& flight,
+                   const v1::Item& from, v1::Item* item) {
+  item->Clear();
+  CopyHeader(from, item);
+  item->mutable_fields()->Reserve(from.fields_size());
+  for (const auto& f : from.fields()) {
+    if (!IsStageField(flow, flight.scope, f.name())) *item->add_fields() = f;
+  }
+  SetAncestorFields(flow, entry, flight, item);
+}
+
+}  // namespace
+
 v1::Item EntryItem(const std::vector<Step>& flow, int entry, const ItemFlight& flight,
                    const v1::Item& from) {
-  auto is_stage_field = [&](absl::string_view name) {
-    name = absl::StripSuffix(name, ".new");
-    for (const Step& step : flow) {
-      if (step.stage == name && step.scope == flight.scope) return true;
-    }
-    return false;
-  };
-  v1::Item item = Header(from);
-  for (const auto& f : from.fields()) {
-    if (!is_stage_field(f.name())) *item.add_fields() = f;
-  }
-  for (int a : flow[entry].ancestors) {
-    if (HasValue(flight.state[a])) SetField(&item, flow[a].stage, flight.value[a]);
-  }
+  v1::Item item;
+  FillEntryItem(flow, entry, flight, from, &item);
   return item;
 }
 
-absl::StatusOr<FlowReplay> ReplayFlow(const std::vector<Step>& flow, const v1::Item& input,
-                                      const ReplaySource& source) {
+v1::Item EntryItem(const std::vector<Step>& flow, int entry, const ItemFlight& flight,
+                   v1::Item&& from) {
+  v1::Item item = Header(from);
+  item.mutable_fields()->Reserve(from.fields_size());
+  for (std::unique_ptr<v1::Field>& f : TakeFields(&from)) {
+    if (!IsStageField(flow, flight.scope, f->name()))
+      item.mutable_fields()->AddAllocated(f.release());
+  }
+  SetAncestorFields(flow, entry, flight, &item);
+  return item;
+}
+
+namespace {
+
+// ReplayFlow, with `movable` (when not null) the same item as `input`, whose fields the
+// replay's item takes once nothing else reads them.
+absl::StatusOr<FlowReplay> Replay(const std::vector<Step>& flow, const v1::Item& input,
+                                  v1::Item* movable, const ReplaySource& source) {
   FlowReplay replay;
   replay.verdicts.reserve(flow.size());  // at most one a step: no moves as they come
   const int scope = input.cut_by().empty() ? -1 : EntryOf(flow, input.cut_by());
   replay.flight = StartFlight(flow, scope);
   ItemFlight& flight = replay.flight;
-  // Stages in flow order: every stage a stage waits for comes before it.
+  // Stages in flow order: every stage a stage waits for comes before it. Each sees the item in
+  // turn, filled again in place (its fields' objects are reused; one that waits is moved out).
+  v1::Item item;
   for (int entry = 0; entry < static_cast<int>(flow.size()); ++entry) {
     if (!flow[entry].is_entry(entry)) continue;
     // Waiting: its stages are still open; settled: skipped (Settle decided both).
     if (flight.state[entry] != StageState::kRunning) continue;
-    v1::Item item = EntryItem(flow, entry, flight, input);
+    FillEntryItem(flow, entry, flight, input, &item);
     int at = entry;
     Enter(flow[at], &item);
     while (true) {
@@ -573,7 +628,7 @@ absl::StatusOr<FlowReplay> ReplayFlow(const std::vector<Step>& flow, const v1::I
         for (uint32_t i = 0; i < pieces.size(); ++i) {
           v1::Item piece;
           MW_RETURN_IF_ERROR(source.item(PieceIndex(input.index(), flow[entry].index, i), &piece));
-          MW_ASSIGN_OR_RETURN(FlowReplay done, ReplayFlow(flow, piece, source));
+          MW_ASSIGN_OR_RETURN(FlowReplay done, Replay(flow, piece, &piece, source));
           if (done.flight.finished()) {
             const Gathered g = GatheredValue(flow, entry, done.flight, done.item, &cut.values[i]);
             cut.kept += g == Gathered::kKept;
@@ -591,13 +646,26 @@ absl::StatusOr<FlowReplay> ReplayFlow(const std::vector<Step>& flow, const v1::I
       break;
     }
   }
-  replay.item = EntryItem(flow, 0, flight, input);
+  replay.item = movable != nullptr ? EntryItem(flow, 0, flight, std::move(*movable))
+                                   : EntryItem(flow, 0, flight, input);
   for (int p = 0; p < static_cast<int>(flow.size()); ++p) {
     if (flow[p].is_entry(p) && HasValue(flight.state[p])) {
       SetField(&replay.item, flow[p].stage, flight.value[p]);
     }
   }
   return replay;
+}
+
+}  // namespace
+
+absl::StatusOr<FlowReplay> ReplayFlow(const std::vector<Step>& flow, const v1::Item& input,
+                                      const ReplaySource& source) {
+  return Replay(flow, input, nullptr, source);
+}
+
+absl::StatusOr<FlowReplay> ReplayFlow(const std::vector<Step>& flow, v1::Item&& input,
+                                      const ReplaySource& source) {
+  return Replay(flow, input, &input, source);
 }
 
 std::string ItemStatus(const std::vector<Step>& flow, const ItemFlight& flight) {
@@ -624,14 +692,29 @@ v1::Item ExportedItem(const std::vector<Step>& flow, v1::Item item) {
     return std::any_of(flow.begin(), flow.begin() + static_cast<std::ptrdiff_t>(before),
                        [&](const Step& step) { return step.stage == name; });
   };
+  // The fields themselves move over (the objects, not copies of their text): the input's in
+  // their order, then each stage's in flow order, its name and value alone.
   v1::Item out = Header(item);
-  for (auto& f : *item.mutable_fields()) {
-    if (!a_stage(f.name(), flow.size())) *out.add_fields() = std::move(f);
+  out.mutable_fields()->Reserve(item.fields_size() + static_cast<int>(flow.size()));
+  std::vector<std::unique_ptr<v1::Field>> stage_fields;
+  for (std::unique_ptr<v1::Field>& f : TakeFields(&item)) {
+    if (a_stage(f->name(), flow.size())) {
+      stage_fields.push_back(std::move(f));
+    } else {
+      out.mutable_fields()->AddAllocated(f.release());
+    }
   }
   for (size_t i = 0; i < flow.size(); ++i) {
     if (a_stage(flow[i].stage, i)) continue;  // placed already
-    const std::string* value = FindField(item, flow[i].stage);
-    SetField(&out, flow[i].stage, value != nullptr ? *value : "");
+    auto found = std::find_if(stage_fields.begin(), stage_fields.end(), [&](const auto& f) {
+      return f != nullptr && f->name() == flow[i].stage;  // the first, as FindField's
+    });
+    if (found == stage_fields.end()) {
+      out.add_fields()->set_name(flow[i].stage);
+      continue;
+    }
+    (*found)->clear_media();
+    out.mutable_fields()->AddAllocated(found->release());
   }
   return out;
 }

@@ -215,6 +215,9 @@ std::vector<int> Settle(const std::vector<Step>& flow, int entry, const Leaving&
 // some path.
 v1::Item EntryItem(const std::vector<Step>& flow, int entry, const ItemFlight& flight,
                    const v1::Item& from);
+// The same, taking `from`'s fields instead of copying them (an export's last use of its item).
+v1::Item EntryItem(const std::vector<Step>& flow, int entry, const ItemFlight& flight,
+                   v1::Item&& from);
 
 // An item's path replayed from the verdicts stored for it: its flight, the steps it waits at
 // (with the item as each sees it), the item with every settled stage's field, and the verdicts
@@ -239,6 +242,10 @@ struct ReplaySource {
   std::function<absl::Status(uint64_t index, v1::Item* out)> item;
 };
 absl::StatusOr<FlowReplay> ReplayFlow(const std::vector<Step>& flow, const v1::Item& input,
+                                      const ReplaySource& source);
+// The same, with the replay's item made of `input`'s own fields (moved, not copied) once the
+// replay is done with it: for an export, which reads each item once.
+absl::StatusOr<FlowReplay> ReplayFlow(const std::vector<Step>& flow, v1::Item&& input,
                                       const ReplaySource& source);
 
 // "succeeded", or what each verify or iterate stage that turned the finished item down did, in

@@ -120,6 +120,48 @@ TEST(FlowTest, AnExportedItemKeepsEveryFieldOfTheItemBesidesItsFieldsInPlace) {
   EXPECT_THAT(Names(out), ElementsAre("id=1", "fix=", "check=", "tidy="));
 }
 
+// An export takes the item's own fields instead of copying them (EntryItem from an rvalue,
+// ExportedItem): the same fields in the same order as the copies have, and the very objects.
+TEST(FlowTest, TheExportMovesTheItemsFieldsAndMakesWhatTheCopyWouldHaveMade) {
+  auto flow = BuildFlow(*contract::ParseContract(WithReadiness(""), "c.yaml"));
+  v1::Item item = MakeItem(4);
+  SetField(&item, "fix", "T0TAL 1");  // a stage's field in the input: replaced, not kept
+  SetField(&item, "fix.new", "TOTAL 1");
+  SetField(&item, "ocr", "T0TAL 12.5O");
+  v1::Field* photo = item.add_fields();  // a media field keeps its media
+  photo->set_name("photo");
+  photo->set_value("r1.jpg");
+  photo->mutable_media()->set_sha256("ab");
+  v1::Field* tidy = item.add_fields();  // a stage's field with media: its name and value alone
+  tidy->set_name("tidy");
+  tidy->set_value("faded");
+  tidy->mutable_media()->set_sha256("cd");
+  SetField(&item, "check", "yes");
+  item.add_fields()->set_name("check");  // a second one: the first is the stage's
+
+  ItemFlight flight = StartFlight(flow);
+  Settle(flow, EntryOf(flow, "fix"), StageState::kSucceeded, "TOTAL 12.50", &flight);
+  const int check = EntryOf(flow, "check");
+  const v1::Item copied = EntryItem(flow, check, flight, item);
+  v1::Item source = item;
+  const v1::Field* ocr = &source.fields(3);
+  ASSERT_EQ(ocr->name(), "ocr");
+  const v1::Item moved = EntryItem(flow, check, flight, std::move(source));
+  EXPECT_EQ(moved.SerializeAsString(), copied.SerializeAsString());
+  EXPECT_THAT(Names(moved),
+              ElementsAre("id=5", "ocr=T0TAL 12.5O", "photo=r1.jpg", "fix=TOTAL 12.50"));
+  EXPECT_EQ(&moved.fields(1), ocr);  // the same object, not a copy
+  EXPECT_EQ(source.fields_size(), 0);
+
+  const v1::Item exported = ExportedItem(flow, item);
+  EXPECT_THAT(Names(exported),
+              ElementsAre("id=5", "fix.new=TOTAL 1", "ocr=T0TAL 12.5O", "photo=r1.jpg",
+                          "fix=T0TAL 1", "check=yes", "tidy=faded"));
+  EXPECT_EQ(exported.fields(3).media().sha256(), "ab");
+  EXPECT_FALSE(exported.fields(6).has_media());
+  EXPECT_EQ(exported.fields_size(), 7);
+}
+
 TEST(FlowTest, AVerifyRejectionSkipsTheRestUnlessTheNextStageTakesAllDone) {
   auto strict = BuildFlow(*contract::ParseContract(WithReadiness(""), "c.yaml"));
   ASSERT_EQ(strict.size(), 3u);
