@@ -110,7 +110,7 @@ double ThreadsCpuSeconds(const std::string& prefix) {
     std::getline(stat, line);
     const size_t close = line.rfind(')');
     if (close == std::string::npos) continue;
-    std::istringstream rest(line.substr(close + 2));
+    std::istringstream rest(line.substr(close + 1));
     std::string field;
     double utime = 0, stime = 0;
     for (int i = 3; i <= 15 && rest >> field; ++i) {

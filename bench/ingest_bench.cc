@@ -10,6 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "bench/bench_support.h"
+#include "engine/common/lock_checks.h"
 #include "engine/contract/contract_file.h"
 #include "engine/dispatch/engine.h"
 #include "testing/temp_dir.h"
@@ -56,6 +57,7 @@ void Ingest(const std::string& dir, uint64_t rows) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  mw::SkipLockOrderChecks();  // as mw-dispatcher does
   CLI::App app{"ingest_bench"};
   uint64_t rows = 1'000'000;
   std::string base;

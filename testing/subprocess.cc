@@ -31,6 +31,10 @@ std::string ReadAll(int fd) {
   return out;
 }
 
+// The programs a test starts check their lock orders, as the test itself does
+// (engine/common/lock_checks.h).
+constexpr char kLockOrderChecks[] = "MW_LOCK_ORDER_CHECKS=1";
+
 int Decode(int status) {
   if (WIFEXITED(status)) return WEXITSTATUS(status);
   if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
@@ -54,6 +58,7 @@ Subprocess::Subprocess(const std::vector<std::string>& argv, const std::string& 
     if (err >= 0) dup2(err, STDERR_FILENO);
     close(out[0]);
     close(out[1]);
+    putenv(const_cast<char*>(kLockOrderChecks));
     auto args = Argv(argv);
     execv(args[0], args.data());
     _exit(127);
@@ -112,6 +117,7 @@ CommandResult Run(const std::vector<std::string>& argv, const std::vector<std::s
     close(out[1]);
     close(err[0]);
     close(err[1]);
+    putenv(const_cast<char*>(kLockOrderChecks));
     for (const auto& e : env) putenv(const_cast<char*>(e.c_str()));
     auto args = Argv(argv);
     execv(args[0], args.data());

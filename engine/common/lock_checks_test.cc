@@ -23,7 +23,8 @@ void TakeInBothOrders() {
 }
 
 // Why the function exists: in a program that has not called it (this test), Abseil as Debian
-// builds it checks every lock order and aborts on a cycle.
+// builds it (without NDEBUG) checks every lock order and aborts on a cycle. Against an Abseil
+// built with NDEBUG this test fails, and the function has no more reason to be.
 TEST(LockChecksDeathTest, AnInvertedLockOrderAbortsByDefault) {
   EXPECT_DEATH(TakeInBothOrders(), "Potential Mutex deadlock");
 }
@@ -36,6 +37,17 @@ TEST(LockChecksDeathTest, AfterSkipLockOrderChecksTheSameOrderRunsOn) {
         std::exit(7);
       },
       ::testing::ExitedWithCode(7), "");
+}
+
+// A test that starts the programs keeps the check in them (testing/subprocess.cc).
+TEST(LockChecksDeathTest, WithMwLockOrderChecksSetTheCheckStaysOn) {
+  EXPECT_DEATH(
+      {
+        setenv("MW_LOCK_ORDER_CHECKS", "1", 1);
+        SkipLockOrderChecks();
+        TakeInBothOrders();
+      },
+      "Potential Mutex deadlock");
 }
 
 }  // namespace

@@ -713,8 +713,13 @@ v1::Item ExportedItem(const std::vector<Step>& flow, v1::Item item) {
       out.add_fields()->set_name(flow[i].stage);
       continue;
     }
-    (*found)->clear_media();
-    out.mutable_fields()->AddAllocated(found->release());
+    v1::Field* field = found->release();
+    field->clear_media();  // the stage's field: its name and value alone
+    const auto* reflection = field->GetReflection();
+    if (!reflection->GetUnknownFields(*field).empty()) {
+      reflection->MutableUnknownFields(field)->Clear();
+    }
+    out.mutable_fields()->AddAllocated(field);
   }
   return out;
 }

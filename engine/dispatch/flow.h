@@ -215,7 +215,8 @@ std::vector<int> Settle(const std::vector<Step>& flow, int entry, const Leaving&
 // some path.
 v1::Item EntryItem(const std::vector<Step>& flow, int entry, const ItemFlight& flight,
                    const v1::Item& from);
-// The same, taking `from`'s fields instead of copying them (an export's last use of its item).
+// The same, taking `from`'s fields instead of copying them (an export's last use of its item):
+// `from` is left with its header and no fields.
 v1::Item EntryItem(const std::vector<Step>& flow, int entry, const ItemFlight& flight,
                    v1::Item&& from);
 
@@ -244,7 +245,8 @@ struct ReplaySource {
 absl::StatusOr<FlowReplay> ReplayFlow(const std::vector<Step>& flow, const v1::Item& input,
                                       const ReplaySource& source);
 // The same, with the replay's item made of `input`'s own fields (moved, not copied) once the
-// replay is done with it: for an export, which reads each item once.
+// replay is done with it: for an export, which reads each item once. `input` is left with its
+// header and no fields.
 absl::StatusOr<FlowReplay> ReplayFlow(const std::vector<Step>& flow, v1::Item&& input,
                                       const ReplaySource& source);
 

@@ -3,6 +3,8 @@
 // a restart in the middle.
 #include "engine/dispatch/flow.h"
 
+#include <map>
+
 #include "engine/contract/contract_file.h"
 #include "engine/contract/validate.h"
 #include "engine/dispatch/engine_test_fixture.h"
@@ -578,6 +580,98 @@ TEST(FlowTest, PiecesAreCutByPeopleNestTwoDeepAndHaveIdsFromTheirParent) {
                             PieceIndex(PieceIndex(8, 1, 1), 2, 1)};
   EXPECT_EQ(ids.size(), 7u);
   EXPECT_LT(PieceIndex(PieceIndex((uint64_t{1} << 24) - 1, 63, 999), 63, 999), kGoldItemBase);
+}
+
+void ExpectSameReplay(const FlowReplay& a, const FlowReplay& b) {
+  EXPECT_EQ(a.flight.state, b.flight.state);
+  EXPECT_EQ(a.flight.value, b.flight.value);
+  EXPECT_EQ(a.flight.unsettled, b.flight.unsettled);
+  ASSERT_EQ(a.flight.cuts.size(), b.flight.cuts.size());
+  for (const auto& [entry, cut] : a.flight.cuts) {
+    EXPECT_EQ(cut.values, b.flight.cuts.at(entry).values);
+    EXPECT_EQ(cut.open, b.flight.cuts.at(entry).open);
+  }
+  ASSERT_EQ(a.waiting.size(), b.waiting.size());
+  for (size_t i = 0; i < a.waiting.size(); ++i) {
+    EXPECT_EQ(a.waiting[i].pos, b.waiting[i].pos);
+    EXPECT_EQ(a.waiting[i].item.SerializeAsString(), b.waiting[i].item.SerializeAsString());
+  }
+  EXPECT_EQ(a.held, b.held);
+  EXPECT_EQ(a.item.SerializeAsString(), b.item.SerializeAsString());
+  ASSERT_EQ(a.verdicts.size(), b.verdicts.size());
+  for (size_t i = 0; i < a.verdicts.size(); ++i) {
+    EXPECT_EQ(a.verdicts[i].SerializeAsString(), b.verdicts[i].SerializeAsString());
+  }
+  ASSERT_EQ(a.pieces.size(), b.pieces.size());
+  for (size_t i = 0; i < a.pieces.size(); ++i) ExpectSameReplay(a.pieces[i], b.pieces[i]);
+}
+
+// The export replays an item it gives up (its fields moved), a restart one it keeps (copied):
+// the same path either way, with pieces two deep, a piece still waiting and a stage waiting for
+// the gather.
+TEST(FlowTest, AReplayOfAnItemGivenUpIsTheReplayOfACopy) {
+  auto flow = BuildFlow(*contract::ParseContract(kReceiptLines, "c.yaml"));
+  const int lines = At(flow, "lines"), fields = At(flow, "fields"), typed = At(flow, "typed"),
+            check = At(flow, "check"), total = At(flow, "total");
+  v1::Item item = MakeItem(7);
+  SetField(&item, "photo", "r7.jpg");
+  std::map<std::pair<int, uint64_t>, v1::ResultRecord> verdicts;  // by step and item
+  std::map<uint64_t, v1::Item> items;                             // the pieces, as cut
+  auto answer = [&](int pos, uint64_t index, const std::string& text) {
+    v1::ResultRecord& r = verdicts[{pos, index}];
+    r.set_stage(flow[pos].stage);
+    r.set_item_index(index);
+    r.mutable_answer()->set_text(text);
+    r.add_workers("w1");
+  };
+  auto cut = [&](int entry, const v1::Item& parent, uint32_t i, const std::string& text) {
+    v1::Item piece = MakePiece(flow, entry, parent, i, text);
+    items[piece.index()] = piece;
+    return piece;
+  };
+  answer(lines, 7, "Bread 1.20\nMilk 0.90");
+  const v1::Item bread = cut(lines, item, 0, "Bread 1.20");
+  cut(lines, item, 1, "Milk 0.90");  // not split into fields yet
+  answer(fields, bread.index(), "Bread\n1.20");
+  const v1::Item name = cut(fields, bread, 0, "Bread");
+  const v1::Item price = cut(fields, bread, 1, "1.20");
+  answer(typed, name.index(), "Bread");
+  answer(check, name.index(), "yes");
+  answer(typed, price.index(), "1.20");  // its check not yet
+  const ReplaySource source{
+      .verdict = [&](const Step& step, uint64_t index, v1::ResultRecord* out) -> absl::Status {
+        auto it = verdicts.find({static_cast<int>(&step - flow.data()), index});
+        if (it == verdicts.end()) return absl::NotFoundError("no verdict yet");
+        *out = it->second;
+        return absl::OkStatus();
+      },
+      .item = [&](uint64_t index, v1::Item* out) -> absl::Status {
+        auto it = items.find(index);
+        if (it == items.end()) return absl::NotFoundError("not cut");
+        *out = it->second;
+        return absl::OkStatus();
+      }};
+
+  absl::StatusOr<FlowReplay> copied = ReplayFlow(flow, item, source);
+  v1::Item given_up = item;
+  absl::StatusOr<FlowReplay> moved = ReplayFlow(flow, std::move(given_up), source);
+  ASSERT_TRUE(copied.ok()) << copied.status();
+  ASSERT_TRUE(moved.ok()) << moved.status();
+  ExpectSameReplay(*copied, *moved);
+  EXPECT_EQ(given_up.index(), 7u);  // its header stays; its fields went to the replay's item
+  EXPECT_EQ(given_up.fields_size(), 0);
+
+  // The path is the one stored: both lines cut, the first into two fields, one of them checked.
+  EXPECT_FALSE(moved->flight.finished());
+  EXPECT_THAT(Names(moved->item), ElementsAre("id=8", "photo=r7.jpg"));
+  ASSERT_EQ(moved->pieces.size(), 2u);
+  EXPECT_EQ(moved->pieces[0].pieces.size(), 2u);
+  EXPECT_TRUE(moved->pieces[0].pieces[0].flight.finished());
+  ASSERT_EQ(moved->pieces[0].pieces[1].waiting.size(), 1u);
+  EXPECT_EQ(moved->pieces[0].pieces[1].waiting[0].pos, check);
+  ASSERT_EQ(moved->pieces[1].waiting.size(), 1u);
+  EXPECT_EQ(moved->pieces[1].waiting[0].pos, fields);
+  EXPECT_EQ(moved->flight.state[total], StageState::kWaiting);
 }
 
 // A piece turned down goes back with its previous version (the piece as cut) by default; a

@@ -218,12 +218,6 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& dir, Schem
   cf_options.write_buffer_size = 16 << 20;
   cf_options.memtable_whole_key_filtering = true;
   cf_options.memtable_prefix_bloom_size_ratio = 0.05;
-  // Tables flushed to L0 and compacted into L1 are written as they are; snappy from L2 down. At
-  // full load what reaches L0 and L1 is rewritten within minutes, and compressing it (on flush,
-  // and on every compaction out of L0) and then reading it back (on every point read and
-  // compaction) spent the cores the dispatcher needs for its calls.
-  cf_options.compression_per_level = {rocksdb::kNoCompression, rocksdb::kNoCompression,
-                                      rocksdb::kSnappyCompression};
 
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
   const std::vector<Cf> families = FamiliesOf(schema);
