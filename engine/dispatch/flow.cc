@@ -558,8 +558,9 @@ v1::Item EntryItem(const std::vector<Step>& flow, int entry, const ItemFlight& f
   v1::Item item = Header(from);
   item.mutable_fields()->Reserve(from.fields_size());
   for (std::unique_ptr<v1::Field>& f : TakeFields(&from)) {
-    if (!IsStageField(flow, flight.scope, f->name()))
+    if (!IsStageField(flow, flight.scope, f->name())) {
       item.mutable_fields()->AddAllocated(f.release());
+    }
   }
   SetAncestorFields(flow, entry, flight, &item);
   return item;
