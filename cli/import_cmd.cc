@@ -1,20 +1,24 @@
 // mw import label-studio TASKS --out ROWS.jsonl [--start-field NAME] [--contract FILE --stage S]
-// Label Studio tasks with pre-annotations into a contract's input rows (cli/label_studio_import.h).
+// Label Studio tasks with pre-annotations into a contract's input rows
+// (formats/label_studio_import.h).
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 
 #include "absl/strings/str_cat.h"
 #include "cli/commands.h"
-#include "cli/label_studio_import.h"
 #include "engine/common/status_macros.h"
 #include "engine/contract/contract_file.h"
 #include "engine/dispatch/answers.h"
+#include "formats/label_studio_import.h"
 
 namespace mw::cli {
 namespace {
 
 namespace v1 = ::microwork::v1;
+using formats::ImportLabelStudio;
+using formats::LabelStudioImport;
+using formats::LabelStudioImported;
 
 struct ImportOpts {
   std::string tasks, out, start_field, contract, stage;

@@ -2,7 +2,6 @@
 // mw results export JOB --format csv|jsonl --out FILE; mw results answers JOB ... (every answer)
 #include <unistd.h>
 
-#include <charconv>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -17,19 +16,30 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
 #include "absl/time/clock.h"
-#include "cli/annotation_formats.h"
 #include "cli/commands.h"
 #include "cli/common.h"
-#include "cli/result_rows.h"
 #include "engine/common/money.h"
 #include "engine/common/sha256.h"
 #include "engine/common/status_macros.h"
 #include "engine/dispatch/answers.h"
+#include "formats/annotation_formats.h"
+#include "formats/result_rows.h"
 #include "nlohmann/json.hpp"
 #include "proto/rpc/grpc_status.h"
 
 namespace mw::cli {
 namespace {
+
+using formats::AnswerText;
+using formats::CocoDataset;
+using formats::HasSpansVerdict;
+using formats::kConllStart;
+using formats::LabelStudioTask;
+using formats::ResultText;
+using formats::ShapesVerdict;
+using formats::WriteConllItem;
+using formats::YoloLabelPath;
+using formats::YoloLabels;
 
 std::string StateName(v1::JobState s) {
   switch (s) {
@@ -157,59 +167,6 @@ absl::Status Publish(std::ofstream* out, const std::string& tmp, const std::stri
   }
   std::cout << "Wrote " << rows << " " << what << " to " << out_path << "\n";
   return absl::OkStatus();
-}
-
-// The CSV header of an export whose first row is `rec`: the item's fields (input columns, then
-// each stage's verdict), its status, the last verdict's confidence, votes and workers, every
-// verdict on the way, and the item's id and its parent's (for a piece).
-std::string CsvHeader(const v1::ResultRecord& rec) {
-  std::vector<std::string> header;
-  for (const auto& f : rec.item().fields()) header.push_back(CsvField(f.name()));
-  for (const char* h :
-       {"status", "confidence", "votes", "workers", "provenance", "item", "parent"}) {
-    header.push_back(h);
-  }
-  return absl::StrJoin(header, ",");
-}
-
-// `v` with `digits` after the point, as printf's "%.*f" writes it, appended to `out`.
-void AppendFixed(double v, int digits, std::string* out) {
-  char buf[64];
-  const std::to_chars_result r =
-      std::to_chars(buf, buf + sizeof buf, v, std::chars_format::fixed, digits);
-  if (r.ec == std::errc()) {
-    out->append(buf, r.ptr);
-  } else {
-    absl::StrAppendFormat(out, "%.*f", digits, v);  // too long for the buffer
-  }
-}
-
-// `rec` as CSV rows: its own, then each of its pieces' (and theirs), in order. Each row is
-// written into `line` (kept from row to row, so a million rows are not a million strings).
-void WriteCsvRows(const v1::ResultRecord& rec, std::string* line, std::ofstream* out) {
-  line->clear();
-  for (const auto& f : rec.item().fields()) {
-    AppendCsvField(f.value(), line);
-    line->push_back(',');
-  }
-  AppendCsvField(rec.status(), line);
-  line->push_back(',');
-  AppendFixed(rec.confidence(), 4, line);
-  absl::StrAppend(line, ",", rec.votes(), ",");
-  AppendCsvField(absl::StrJoin(rec.workers(), ";"), line);
-  line->push_back(',');
-  std::string steps;
-  for (const auto& p : rec.provenance()) {
-    absl::StrAppend(&steps, steps.empty() ? "" : " | ", p.stage(), "=", p.answer(), " (");
-    AppendFixed(p.confidence(), 2, &steps);
-    absl::StrAppend(&steps, "; ", absl::StrJoin(p.workers(), ";"), ")");
-  }
-  AppendCsvField(steps, line);
-  absl::StrAppend(line, ",", rec.item_index(), ",");
-  if (!rec.item().cut_by().empty()) absl::StrAppend(line, rec.item().parent());
-  line->push_back('\n');
-  out->write(line->data(), static_cast<std::streamsize>(line->size()));
-  for (const auto& child : rec.children()) WriteCsvRows(child, line, out);
 }
 
 // COCO (one JSON file) or YOLO (a folder: labels/<image>.txt, classes.txt and data.yaml) of the
@@ -340,10 +297,13 @@ absl::Status Export(const std::string& job_id, const std::string& format, const 
   if (!out) return absl::NotFoundError(absl::StrCat(out_path, ": cannot write"));
   v1::ExportResultsRequest req;
   req.set_job_id(job_id);
+  // CSV and JSONL come written by the dispatcher (pages of text); the annotation tools' formats
+  // are written here from the rows.
+  if (format == "csv") req.set_format(v1::EXPORT_CSV);
+  if (format == "jsonl") req.set_format(v1::EXPORT_JSONL);
   auto ctx = client->LongContext();
   auto reader = client->ops().ExportResults(ctx.get(), req);
   uint64_t rows = 0;
-  bool header = false;
   if (format == "conll") out << kConllStart;
   bool spans = false;  // conll: a row had a verdict of the spans stage
   // label-studio: what each stage's verdicts are, from the job; the tasks as one JSON array.
@@ -367,8 +327,9 @@ absl::Status Export(const std::string& job_id, const std::string& format, const 
     ++rows;
     for (const auto& child : r.children()) label_studio(child);
   };
-  rapidjson::StringBuffer json;  // one JSONL row at a time
-  std::string csv_line;          // one CSV row at a time
+  // A dispatcher from before pages of text sends rows for CSV and JSONL too: written here alike.
+  ResultText text(format == "csv" ? ResultText::Format::kCsv : ResultText::Format::kJsonl);
+  std::string lines;
   auto write = [&](const v1::ResultRecord& rec) {
     if (format == "label-studio") {
       label_studio(rec);  // pieces follow their parent as tasks of their own
@@ -381,22 +342,14 @@ absl::Status Export(const std::string& job_id, const std::string& format, const 
       for (const auto& child : rec.children()) rows += WriteConllItem(child, stage, &out) ? 1 : 0;
       return;
     }
-    if (format == "csv") {
-      // Pieces flatten into rows of their own after their parent's, with both ids.
-      if (!header) {
-        out << CsvHeader(rec) << "\n";
-        header = true;
-      }
-      WriteCsvRows(rec, &csv_line, &out);
-    } else {
-      json.Clear();
-      JsonWriter writer(json);
-      WriteRowJson(rec, &writer);
-      out.write(json.GetString(), static_cast<std::streamsize>(json.GetSize())) << "\n";
-    }
+    lines.clear();
+    text.Append(rec, &lines);
+    out.write(lines.data(), static_cast<std::streamsize>(lines.size()));
     ++rows;
   };
   ForEachPage<v1::ResultPage>(reader.get(), [&](const v1::ResultPage& page) {
+    out.write(page.text().data(), static_cast<std::streamsize>(page.text().size()));
+    rows += page.rows();
     for (const v1::ResultRecord& rec : page.results()) write(rec);
   });
   MW_RETURN_IF_ERROR(rpc::FromGrpcStatus(reader->Finish()));

@@ -1,6 +1,9 @@
 #include "dispatcher/service/pages.h"
 
+#include <string>
 #include <vector>
+
+#include "absl/strings/str_cat.h"
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -13,20 +16,22 @@ namespace v1 = ::microwork::v1;
 using ::testing::ElementsAre;
 
 // The client's end: keeps what it is sent, and fails every write after the first `take` pages.
-class Writer : public grpc::ServerWriterInterface<v1::AnswerPage> {
+template <typename Page>
+class PageWriter : public grpc::ServerWriterInterface<Page> {
  public:
-  explicit Writer(int take = 1 << 30) : take_(take) {}
+  explicit PageWriter(int take = 1 << 30) : take_(take) {}
   void SendInitialMetadata() override {}
-  bool Write(const v1::AnswerPage& page, grpc::WriteOptions) override {
+  bool Write(const Page& page, grpc::WriteOptions) override {
     if (static_cast<int>(pages.size()) >= take_) return false;
     pages.push_back(page);
     return true;
   }
-  std::vector<v1::AnswerPage> pages;
+  std::vector<Page> pages;
 
  private:
   const int take_;
 };
+using Writer = PageWriter<v1::AnswerPage>;
 
 v1::AnswerRow Row(uint64_t i, size_t text = 0) {
   v1::AnswerRow row;
@@ -142,6 +147,106 @@ TEST(PagesTest, AFailedExportStillSendsAPageItsLastRowsFilled) {
       });
   EXPECT_EQ(s, absl::DataLossError("item 258 does not parse"));
   EXPECT_THAT(Sizes(w), ElementsAre(257));  // and row 257, alone in a page, is held back
+}
+
+// SendTextPages: a row's text is "<index>:" and `text` x's, then a new line.
+void WriteRow(const v1::AnswerRow& row, std::string* out) {
+  absl::StrAppend(out, row.item_index(), ":", row.worker(), "\n");
+}
+
+std::string RowText(uint64_t i, size_t text = 0) {
+  std::string out;
+  WriteRow(Row(i, text), &out);
+  return out;
+}
+
+TEST(TextPagesTest, TheTextOfEveryRowIsSentOnceInOrderInPagesOfWholeRows) {
+  PageWriter<v1::ResultPage> w;
+  const size_t row_bytes = 1000;  // with "<index>:" and the new line, 1,003 to 1,005 bytes
+  const absl::Status s = SendTextPages<v1::ResultPage, v1::AnswerRow>(
+      &w, WriteRow, [&](const std::function<bool(v1::AnswerRow &&)>& put) {
+        for (uint64_t i = 0; i < 600; ++i) {
+          if (!put(Row(i, row_bytes))) return absl::InternalError("the client went");
+        }
+        return absl::OkStatus();
+      });
+  ASSERT_TRUE(s.ok()) << s;
+  // Each page ends with the row that takes it to 256 KiB or past: rows 0..9 are 1,003 bytes,
+  // 10..99 1,004 and the rest 1,005, so the first page is 261 rows (262,205 bytes), and so is the
+  // second (262,305).
+  std::string expected;
+  for (uint64_t i = 0; i < 600; ++i) expected += RowText(i, row_bytes);
+  std::string joined;
+  std::vector<uint64_t> rows;
+  for (const auto& page : w.pages) {
+    EXPECT_EQ(page.results_size(), 0);
+    EXPECT_EQ(page.text().back(), '\n');
+    joined += page.text();
+    rows.push_back(page.rows());
+  }
+  EXPECT_EQ(joined, expected);
+  EXPECT_THAT(rows, ElementsAre(261, 261, 78));
+  EXPECT_GE(w.pages[0].text().size(), kTextPageBytes);
+  EXPECT_LT(w.pages[0].text().size() - RowText(260, row_bytes).size(), kTextPageBytes);
+}
+
+TEST(TextPagesTest, ARowLongerThanAPageIsAPageOfItsOwn) {
+  PageWriter<v1::ResultPage> w;
+  const absl::Status s = SendTextPages<v1::ResultPage, v1::AnswerRow>(
+      &w, WriteRow, [&](const std::function<bool(v1::AnswerRow &&)>& put) {
+        put(Row(0, 1 << 20));
+        put(Row(1));
+        return absl::OkStatus();
+      });
+  ASSERT_TRUE(s.ok()) << s;
+  ASSERT_EQ(w.pages.size(), 2u);
+  EXPECT_EQ(w.pages[0].text(), RowText(0, 1 << 20));
+  EXPECT_EQ(w.pages[0].rows(), 1u);
+  EXPECT_EQ(w.pages[1].text(), "1:\n");
+  EXPECT_EQ(w.pages[1].rows(), 1u);
+}
+
+TEST(TextPagesTest, NothingMadeIsNothingSent) {
+  PageWriter<v1::ResultPage> w;
+  const absl::Status s = SendTextPages<v1::ResultPage, v1::AnswerRow>(
+      &w, WriteRow, [](const std::function<bool(v1::AnswerRow &&)>&) { return absl::OkStatus(); });
+  ASSERT_TRUE(s.ok()) << s;
+  EXPECT_TRUE(w.pages.empty());
+}
+
+TEST(TextPagesTest, AFailedExportSendsItsWholePagesAndReturnsTheFailure) {
+  PageWriter<v1::ResultPage> w;
+  const absl::Status s = SendTextPages<v1::ResultPage, v1::AnswerRow>(
+      &w, WriteRow, [](const std::function<bool(v1::AnswerRow &&)>& put) {
+        for (uint64_t i = 0; i < 300; ++i) put(Row(i, 1000));
+        return absl::DataLossError("item 300 does not parse");
+      });
+  EXPECT_EQ(s, absl::DataLossError("item 300 does not parse"));
+  ASSERT_EQ(w.pages.size(), 1u);  // rows 261 to 299 are held back
+  EXPECT_EQ(w.pages[0].rows(), 261u);
+}
+
+TEST(TextPagesTest, OnceTheClientHasGoneTheRowsStopComingAndTheMakerIsToldSo) {
+  PageWriter<v1::ResultPage> w(/*take=*/1);
+  uint64_t made = 0;
+  bool told = false;
+  const absl::Status s = SendTextPages<v1::ResultPage, v1::AnswerRow>(
+      &w, WriteRow, [&](const std::function<bool(v1::AnswerRow &&)>& put) {
+        for (uint64_t i = 0; i < 1'000'000; ++i) {
+          ++made;
+          if (!put(Row(i, 1000))) {
+            told = true;
+            return absl::OkStatus();
+          }
+        }
+        return absl::OkStatus();
+      });
+  ASSERT_TRUE(s.ok()) << s;
+  EXPECT_TRUE(told);
+  ASSERT_EQ(w.pages.size(), 1u);
+  // The page sent, the one whose write failed, at most kBatchesAhead pages waiting, and the one
+  // being made when the client was found gone: 261 rows or fewer each.
+  EXPECT_LE(made, 261 * (2 + kBatchesAhead + 1));
 }
 
 }  // namespace

@@ -1,9 +1,15 @@
 #include "dispatcher/service/services.h"
 
+#include <optional>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+
 #include "dispatcher/service/pages.h"
 #include "engine/common/sha256.h"
 #include "engine/common/status_macros.h"
 #include "engine/record/work_record.h"
+#include "formats/result_rows.h"
 #include "proto/rpc/grpc_status.h"
 
 namespace mw::rpc {
@@ -191,6 +197,22 @@ grpc::Status OperatorServiceImpl::ExportResults(grpc::ServerContext* context,
                                                 const v1::ExportResultsRequest* request,
                                                 grpc::ServerWriter<v1::ResultPage>* writer) {
   if (auto s = RequireOperator(*context); !s.ok()) return s;
+  if (request->format() != v1::EXPORT_RECORDS) {
+    std::optional<formats::ResultText::Format> format;
+    if (request->format() == v1::EXPORT_CSV) format = formats::ResultText::Format::kCsv;
+    if (request->format() == v1::EXPORT_JSONL) format = formats::ResultText::Format::kJsonl;
+    if (!format.has_value()) {
+      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                          absl::StrCat("format: ", request->format(),
+                                       " is none of EXPORT_RECORDS, EXPORT_CSV, EXPORT_JSONL"));
+    }
+    formats::ResultText text(*format);
+    return ToGrpcStatus(SendTextPages<v1::ResultPage, v1::ResultRecord>(
+        writer, [&](const v1::ResultRecord& row, std::string* out) { text.Append(row, out); },
+        [&](const std::function<bool(v1::ResultRecord &&)>& put) {
+          return engine_->ExportResults(request->job_id(), put);
+        }));
+  }
   return ToGrpcStatus(SendPages<v1::ResultPage, v1::ResultRecord>(
       writer, &v1::ResultPage::add_results,
       [&](const std::function<bool(v1::ResultRecord &&)>& put) {

@@ -1,15 +1,20 @@
-#include "cli/result_rows.h"
+#include "formats/result_rows.h"
 
 #include <array>
+#include <charconv>
 #include <cmath>
+#include <system_error>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
-#include "cli/annotation_formats.h"
+#include "engine/common/plain_text.h"
 #include "engine/dispatch/answers.h"
+#include "formats/annotation_formats.h"
 #include "nlohmann/json.hpp"
 
-namespace mw::cli {
+namespace mw::formats {
 namespace {
 
 // Written by nlohmann's json, whatever it holds: the escapes and number forms stay as they were.
@@ -48,6 +53,18 @@ void JsonStrings(const google::protobuf::RepeatedPtrField<std::string>& list, Js
   w->StartArray();
   for (const std::string& s : list) JsonString(s, w);
   w->EndArray();
+}
+
+// `v` with `digits` after the point, as printf's "%.*f" writes it, appended to `out`.
+void AppendFixed(double v, int digits, std::string* out) {
+  char buf[64];
+  const std::to_chars_result r =
+      std::to_chars(buf, buf + sizeof buf, v, std::chars_format::fixed, digits);
+  if (r.ec == std::errc()) {
+    out->append(buf, r.ptr);
+  } else {
+    absl::StrAppendFormat(out, "%.*f", digits, v);  // too long for the buffer
+  }
 }
 
 }  // namespace
@@ -153,4 +170,54 @@ void WriteRowJson(const v1::ResultRecord& rec, JsonWriter* w) {
   w->EndObject();
 }
 
-}  // namespace mw::cli
+std::string CsvHeader(const v1::ResultRecord& rec) {
+  std::vector<std::string> header;
+  for (const auto& f : rec.item().fields()) header.push_back(CsvField(f.name()));
+  for (const char* h :
+       {"status", "confidence", "votes", "workers", "provenance", "item", "parent"}) {
+    header.push_back(h);
+  }
+  return absl::StrJoin(header, ",");
+}
+
+void AppendCsvRows(const v1::ResultRecord& rec, std::string* out) {
+  for (const auto& f : rec.item().fields()) {
+    AppendCsvField(f.value(), out);
+    out->push_back(',');
+  }
+  AppendCsvField(rec.status(), out);
+  out->push_back(',');
+  AppendFixed(rec.confidence(), 4, out);
+  absl::StrAppend(out, ",", rec.votes(), ",");
+  AppendCsvField(absl::StrJoin(rec.workers(), ";"), out);
+  out->push_back(',');
+  std::string steps;
+  for (const auto& p : rec.provenance()) {
+    absl::StrAppend(&steps, steps.empty() ? "" : " | ", p.stage(), "=", p.answer(), " (");
+    AppendFixed(p.confidence(), 2, &steps);
+    absl::StrAppend(&steps, "; ", absl::StrJoin(p.workers(), ";"), ")");
+  }
+  AppendCsvField(steps, out);
+  absl::StrAppend(out, ",", rec.item_index(), ",");
+  if (!rec.item().cut_by().empty()) absl::StrAppend(out, rec.item().parent());
+  out->push_back('\n');
+  for (const auto& child : rec.children()) AppendCsvRows(child, out);
+}
+
+void ResultText::Append(const v1::ResultRecord& rec, std::string* out) {
+  if (format_ == Format::kCsv) {
+    if (!header_) {
+      absl::StrAppend(out, CsvHeader(rec), "\n");
+      header_ = true;
+    }
+    AppendCsvRows(rec, out);
+    return;
+  }
+  json_.Clear();
+  JsonWriter writer(json_);
+  WriteRowJson(rec, &writer);
+  out->append(json_.GetString(), json_.GetSize());
+  out->push_back('\n');
+}
+
+}  // namespace mw::formats

@@ -1,13 +1,14 @@
-#include "cli/result_rows.h"
+#include "formats/result_rows.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
-#include "cli/annotation_formats.h"
+#include "formats/annotation_formats.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 
-namespace mw::cli {
+namespace mw::formats {
 namespace {
 
 // The row as mw wrote it before its rows were streamed: an nlohmann document, dumped. The
@@ -129,5 +130,43 @@ TEST(ResultRowsTest, PiecesAndAnswersInTheirOwnShapeAreWrittenAsBefore) {
   EXPECT_EQ(Streamed(rec), Document(rec).dump());
 }
 
+TEST(ResultTextTest, CsvIsTheHeaderOnceThenARowForEachItemAndPieceInOrder) {
+  v1::ResultRecord rec = Plain();
+  AddField(&rec, "note, quoted", "say \"hi\"");
+  v1::ResultRecord piece = Plain();
+  piece.set_item_index((1ull << 40) + 1);
+  piece.mutable_item()->set_cut_by("lines");
+  piece.mutable_item()->set_parent(7);
+  piece.set_confidence(1);
+  piece.clear_workers();
+  piece.clear_provenance();
+  *rec.add_children() = piece;
+  ResultText text(ResultText::Format::kCsv);
+  std::string out;
+  text.Append(rec, &out);
+  rec.clear_children();
+  rec.set_item_index(8);
+  text.Append(rec, &out);
+  EXPECT_EQ(
+      out,
+      "receipt,total,\"note, quoted\",status,confidence,votes,workers,provenance,item,parent\n"
+      "R7,12.50,\"say \"\"hi\"\"\",succeeded,0.6667,2,c0w1;c1w4,check=yes (0.67; c0w1),7,\n"
+      "R7,12.50,succeeded,1.0000,2,,,1099511627777,7\n"
+      "R7,12.50,\"say \"\"hi\"\"\",succeeded,0.6667,2,c0w1;c1w4,check=yes (0.67; c0w1),8,\n");
+}
+
+TEST(ResultTextTest, JsonlIsOneStreamedRowALineWithItsPiecesInside) {
+  v1::ResultRecord rec = Plain();
+  v1::ResultRecord piece = Plain();
+  piece.mutable_item()->set_cut_by("lines");
+  *rec.add_children() = piece;
+  ResultText text(ResultText::Format::kJsonl);
+  std::string out = "before\n";
+  text.Append(rec, &out);
+  text.Append(Plain(), &out);
+  EXPECT_EQ(out, "before\n" + Streamed(rec) + "\n" + Streamed(Plain()) + "\n");
+  EXPECT_EQ(std::count(out.begin(), out.end(), '\n'), 3);
+}
+
 }  // namespace
-}  // namespace mw::cli
+}  // namespace mw::formats

@@ -43,8 +43,8 @@
 //
 // YOLO (YoloLabels): one line per box, "class cx cy w h", the class the label's place in the
 // stage's labels from 0 and the rest fractions of the image's width and height (6 decimals).
-#ifndef MW_CLI_ANNOTATION_FORMATS_H_
-#define MW_CLI_ANNOTATION_FORMATS_H_
+#ifndef MW_FORMATS_ANNOTATION_FORMATS_H_
+#define MW_FORMATS_ANNOTATION_FORMATS_H_
 
 #include <map>
 #include <ostream>
@@ -55,7 +55,7 @@
 #include "microwork/v1/dispatch.pb.h"
 #include "nlohmann/json.hpp"
 
-namespace mw::cli {
+namespace mw::formats {
 
 namespace v1 = ::microwork::v1;
 
@@ -112,6 +112,6 @@ std::string YoloLabels(const v1::Provenance& verdict, const v1::Field& image,
 // part of the path that is empty, "." or ".." as "_", so it never leads out of labels/).
 std::string YoloLabelPath(const std::string& image_name);
 
-}  // namespace mw::cli
+}  // namespace mw::formats
 
-#endif  // MW_CLI_ANNOTATION_FORMATS_H_
+#endif  // MW_FORMATS_ANNOTATION_FORMATS_H_

@@ -1,11 +1,11 @@
-#include "cli/annotation_formats.h"
+#include "formats/annotation_formats.h"
 
 #include <sstream>
 #include <tuple>
 
 #include "gtest/gtest.h"
 
-namespace mw::cli {
+namespace mw::formats {
 namespace {
 
 v1::ResultRecord Row(const std::string& text, const std::string& spans) {
@@ -208,4 +208,4 @@ TEST(AnnotationFormatsTest, ShapesAreLabelStudioRectanglesInPercentOfTheImage) {
 }
 
 }  // namespace
-}  // namespace mw::cli
+}  // namespace mw::formats

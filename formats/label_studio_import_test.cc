@@ -1,10 +1,10 @@
-#include "cli/label_studio_import.h"
+#include "formats/label_studio_import.h"
 
 #include <sstream>
 
 #include "gtest/gtest.h"
 
-namespace mw::cli {
+namespace mw::formats {
 namespace {
 
 absl::StatusOr<LabelStudioImported> Import(const std::string& tasks, std::string* rows,
@@ -159,4 +159,4 @@ TEST(LabelStudioImportTest, WhatCannotBeDrawnHereIsRefusedWithItsPlace) {
 }
 
 }  // namespace
-}  // namespace mw::cli
+}  // namespace mw::formats

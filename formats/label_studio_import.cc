@@ -1,4 +1,4 @@
-#include "cli/label_studio_import.h"
+#include "formats/label_studio_import.h"
 
 #include <cmath>
 #include <limits>
@@ -11,7 +11,7 @@
 #include "nlohmann/json.hpp"
 #include "qa/shapes.h"
 
-namespace mw::cli {
+namespace mw::formats {
 namespace {
 
 using Json = nlohmann::ordered_json;
@@ -303,4 +303,4 @@ absl::StatusOr<LabelStudioImported> ImportLabelStudio(std::istream& in, uint64_t
   return summary;
 }
 
-}  // namespace mw::cli
+}  // namespace mw::formats

@@ -1,4 +1,4 @@
-#include "cli/annotation_formats.h"
+#include "formats/annotation_formats.h"
 
 #include <algorithm>
 #include <cmath>
@@ -17,7 +17,7 @@
 #include "engine/dispatch/answers.h"
 #include "qa/shapes.h"
 
-namespace mw::cli {
+namespace mw::formats {
 
 namespace {
 
@@ -395,4 +395,4 @@ std::string YoloLabelPath(const std::string& image_name) {
   return absl::StrCat(absl::StrJoin(parts, "/"), ".txt");
 }
 
-}  // namespace mw::cli
+}  // namespace mw::formats

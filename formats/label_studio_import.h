@@ -27,8 +27,8 @@
 // size, a value out of 0 to 100 percent, a shape without exactly one label, or shapes of two
 // kinds in one file are refused with the task's place ("task 3 (id 17), result 2: ...") and no
 // output is written.
-#ifndef MW_CLI_LABEL_STUDIO_IMPORT_H_
-#define MW_CLI_LABEL_STUDIO_IMPORT_H_
+#ifndef MW_FORMATS_LABEL_STUDIO_IMPORT_H_
+#define MW_FORMATS_LABEL_STUDIO_IMPORT_H_
 
 #include <cstdint>
 #include <functional>
@@ -38,7 +38,7 @@
 
 #include "absl/status/statusor.h"
 
-namespace mw::cli {
+namespace mw::formats {
 
 struct LabelStudioImport {
   std::string start_field = "start";
@@ -66,6 +66,6 @@ absl::StatusOr<LabelStudioImported> ImportLabelStudio(std::istream& in, uint64_t
                                                       const LabelStudioImport& options,
                                                       std::ostream* out);
 
-}  // namespace mw::cli
+}  // namespace mw::formats
 
-#endif  // MW_CLI_LABEL_STUDIO_IMPORT_H_
+#endif  // MW_FORMATS_LABEL_STUDIO_IMPORT_H_
