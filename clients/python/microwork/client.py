@@ -530,16 +530,38 @@ class Client:
 
     def export_results(self, job_id: str, path: str, format: str = "csv") -> int:
         """Writes the file `mw results export JOB --format FORMAT --out PATH` writes (through
-        PATH.partial, renamed once whole). Returns the records written."""
-        return self._export(path, format, self.result_records(job_id), self._result_lines)
+        PATH.partial, renamed once whole). Returns the records written.
+
+        The dispatcher writes the text (ExportResultsRequest.format) and this writes it out; the
+        rows a dispatcher from before sends are written here alike."""
+        if format not in ("csv", "jsonl"):
+            raise MicroworkError(f"format: expected csv or jsonl, got {format!r}")
+        request = services_pb2.ExportResultsRequest(
+            job_id=job_id,
+            format=services_pb2.EXPORT_CSV if format == "csv" else services_pb2.EXPORT_JSONL)
+        count = 0
+        first = True
+        partial = path + ".partial"
+        with open(partial, "wb") as out:
+            for page in self._stream(self._ops.ExportResults, request):
+                out.write(page.text)
+                count += page.rows
+                for line in self._result_lines(page.results, format, header=first):
+                    out.write((line + "\n").encode("utf-8"))
+                count += len(page.results)
+                first = first and not page.results
+        os.replace(partial, path)
+        return count
 
     def export_answers(self, job_id: str, path: str, format: str = "csv") -> int:
         """Writes the file `mw results answers JOB --format FORMAT --out PATH` writes."""
         return self._export(path, format, self.answer_rows(job_id), self._answer_lines)
 
     @staticmethod
-    def _result_lines(records, format: str) -> Iterator[str]:
-        first = True
+    def _result_lines(records, format: str, header: bool = True) -> Iterator[str]:
+        """The lines of `records` in the file `mw results export` writes; the CSV header before
+        the first when `header`."""
+        first = header
         for rec in records:
             if format == "csv":
                 if first:

@@ -86,6 +86,11 @@ def test_submit_a_dataframe_watch_it_and_read_what_mw_exports(client, cluster, t
         assert client.export_results(job.id, str(ours), fmt) == 30
         cluster.mw("results", "export", job.id, "--format", fmt, "--out", str(theirs))
         assert read(ours) == read(theirs)
+        # Written here from the rows (as from a dispatcher before pages of text), alike.
+        records = list(client.result_records(job.id))
+        lines = list(microwork.Client._result_lines(records, fmt))
+        assert len(lines) == 30 + (fmt == "csv")
+        assert "".join(line + "\n" for line in lines).encode("utf-8") == read(theirs)
         ours, theirs = tmp_path / f"py-answers.{fmt}", tmp_path / f"mw-answers.{fmt}"
         assert client.export_answers(job.id, str(ours), fmt) == 90
         cluster.mw("results", "answers", job.id, "--format", fmt, "--out", str(theirs))
