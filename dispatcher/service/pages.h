@@ -15,8 +15,7 @@
 // An export asked for in a format (CSV, JSONL) goes out as its file's text instead
 // (SendTextPages): each row is written as text on the thread that made it, and a page holds
 // about kTextPageBytes of whole rows. The rows are neither measured nor handed over nor
-// serialized one by one, and the client has only to write the text out; they are freed on the
-// sending thread, which has little else to do.
+// serialized one by one, and the client has only to write the text out.
 #ifndef MW_DISPATCHER_SERVICE_PAGES_H_
 #define MW_DISPATCHER_SERVICE_PAGES_H_
 
@@ -24,7 +23,6 @@
 #include <functional>
 #include <string>
 #include <utility>
-#include <vector>
 
 #include "absl/status/status.h"
 #include "engine/common/run_ahead.h"
@@ -83,9 +81,6 @@ absl::Status SendTextPages(
   struct Text {
     std::string text;
     uint64_t rows = 0;
-    // The rows written, freed with the page on the sending thread: freeing a row costs about
-    // as much as writing it, and the making thread is the export's busiest.
-    std::vector<Row> written;
   };
   return RunAhead<Text>(
       [&](const std::function<bool(Text &&)>& put) -> absl::Status {
@@ -95,7 +90,6 @@ absl::Status SendTextPages(
         absl::Status made = produce([&](Row&& row) {
           write(row, &text.text);
           ++text.rows;
-          text.written.push_back(std::move(row));
           if (text.text.size() < kTextPageBytes) return true;
           taken = put(std::move(text));
           text = Text();
