@@ -21,7 +21,6 @@
 #include "engine/common/money.h"
 #include "engine/common/sha256.h"
 #include "engine/common/status_macros.h"
-#include "engine/dispatch/answers.h"
 #include "formats/annotation_formats.h"
 #include "formats/result_rows.h"
 #include "nlohmann/json.hpp"

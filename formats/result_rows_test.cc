@@ -164,7 +164,7 @@ TEST(ResultTextTest, JsonlIsOneStreamedRowALineWithItsPiecesInside) {
   std::string out = "before\n";
   text.Append(rec, &out);
   text.Append(Plain(), &out);
-  EXPECT_EQ(out, "before\n" + Streamed(rec) + "\n" + Streamed(Plain()) + "\n");
+  EXPECT_EQ(out, "before\n" + Document(rec).dump() + "\n" + Document(Plain()).dump() + "\n");
   EXPECT_EQ(std::count(out.begin(), out.end(), '\n'), 3);
 }
 

@@ -35,6 +35,7 @@ inline constexpr size_t kPageBytes = 1 << 20;
 inline constexpr size_t kBatchRows = 256;
 inline constexpr size_t kBatchesAhead = 8;
 inline constexpr size_t kTextPageBytes = 256 << 10;
+inline constexpr size_t kMaxTextPageBytes = 1 << 20;
 
 // Calls `produce` on a thread of its own with a `put` that gathers rows into pages, and writes
 // each full page to `writer` on this thread, in order; then the last, partly full one unless
@@ -69,10 +70,12 @@ absl::Status SendPages(
   return produced;
 }
 
-// As SendPages, but `write` appends each row's text (whole lines) on the making thread, and each
-// page holds the text of whole rows (`Page::text`, kTextPageBytes or just past it; a row longer
-// than that is a page of its own) and their number (`Page::rows`). A failed `produce` sends no
-// last, partly full page: the client sees the rows up to a page's end, then the error.
+// As SendPages, but `write` appends each row's text (whole lines) on the making thread, and a
+// page holds the text of whole rows (`Page::text`) and their number (`Page::rows`): it ends with
+// the row that takes it to kTextPageBytes or past. Text longer than kMaxTextPageBytes (a row that
+// long, say) goes over several pages of that size, its rows counted on the last, so no message
+// is larger than a client takes. A failed `produce` sends no last, partly full page: the client
+// sees the rows up to a page's end, then the error.
 template <typename Page, typename Row>
 absl::Status SendTextPages(
     grpc::ServerWriterInterface<Page>* writer,
@@ -101,7 +104,12 @@ absl::Status SendTextPages(
       },
       [&](Text& text) -> absl::StatusOr<bool> {
         Page page;
-        page.set_text(std::move(text.text));
+        size_t at = 0;
+        for (; text.text.size() - at > kMaxTextPageBytes; at += kMaxTextPageBytes) {
+          page.set_text(text.text.substr(at, kMaxTextPageBytes));
+          if (!writer->Write(page)) return false;
+        }
+        page.set_text(at == 0 ? std::move(text.text) : text.text.substr(at));
         page.set_rows(text.rows);
         return writer->Write(page);
       },

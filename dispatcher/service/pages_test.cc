@@ -172,7 +172,7 @@ TEST(TextPagesTest, TheTextOfEveryRowIsSentOnceInOrderInPagesOfWholeRows) {
       });
   ASSERT_TRUE(s.ok()) << s;
   // Each page ends with the row that takes it to 256 KiB or past: rows 0..9 are 1,003 bytes,
-  // 10..99 1,004 and the rest 1,005, so the first page is 261 rows (262,205 bytes), and so is the
+  // 10..99 1,004 and the rest 1,005, so the first page is 261 rows (262,195 bytes), and so is the
   // second (262,305).
   std::string expected;
   for (uint64_t i = 0; i < 600; ++i) expected += RowText(i, row_bytes);
@@ -180,6 +180,7 @@ TEST(TextPagesTest, TheTextOfEveryRowIsSentOnceInOrderInPagesOfWholeRows) {
   std::vector<uint64_t> rows;
   for (const auto& page : w.pages) {
     EXPECT_EQ(page.results_size(), 0);
+    ASSERT_FALSE(page.text().empty());
     EXPECT_EQ(page.text().back(), '\n');
     joined += page.text();
     rows.push_back(page.rows());
@@ -190,20 +191,26 @@ TEST(TextPagesTest, TheTextOfEveryRowIsSentOnceInOrderInPagesOfWholeRows) {
   EXPECT_LT(w.pages[0].text().size() - RowText(260, row_bytes).size(), kTextPageBytes);
 }
 
-TEST(TextPagesTest, ARowLongerThanAPageIsAPageOfItsOwn) {
+TEST(TextPagesTest, TextLongerThanAMegabyteGoesOverSeveralPagesCountedOnItsLast) {
   PageWriter<v1::ResultPage> w;
   const absl::Status s = SendTextPages<v1::ResultPage, v1::AnswerRow>(
       &w, WriteRow, [&](const std::function<bool(v1::AnswerRow &&)>& put) {
-        put(Row(0, 1 << 20));
+        put(Row(0, 3 << 20));  // "0:", 3 MiB and a new line
         put(Row(1));
         return absl::OkStatus();
       });
   ASSERT_TRUE(s.ok()) << s;
-  ASSERT_EQ(w.pages.size(), 2u);
-  EXPECT_EQ(w.pages[0].text(), RowText(0, 1 << 20));
-  EXPECT_EQ(w.pages[0].rows(), 1u);
-  EXPECT_EQ(w.pages[1].text(), "1:\n");
-  EXPECT_EQ(w.pages[1].rows(), 1u);
+  std::string joined;
+  std::vector<size_t> sizes;
+  std::vector<uint64_t> rows;
+  for (const auto& page : w.pages) {
+    joined += page.text();
+    sizes.push_back(page.text().size());
+    rows.push_back(page.rows());
+  }
+  EXPECT_EQ(joined, RowText(0, 3 << 20) + RowText(1));
+  EXPECT_THAT(sizes, ElementsAre(1 << 20, 1 << 20, 1 << 20, 3, 3));
+  EXPECT_THAT(rows, ElementsAre(0, 0, 0, 1, 1));
 }
 
 TEST(TextPagesTest, NothingMadeIsNothingSent) {

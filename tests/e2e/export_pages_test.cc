@@ -83,6 +83,7 @@ TEST(ExportPagesTest, AThousandRowsToAMessageEveryRowOnceInOrder) {
     uint64_t rows = 0;
     for (v1::ResultPage page; text_reader->Read(&page);) {
       EXPECT_EQ(page.results_size(), 0);
+      ASSERT_FALSE(page.text().empty());
       EXPECT_EQ(page.text().back(), '\n');
       joined += page.text();
       rows += page.rows();

@@ -542,15 +542,20 @@ class Client:
         count = 0
         first = True
         partial = path + ".partial"
-        with open(partial, "wb") as out:
-            for page in self._stream(self._ops.ExportResults, request):
-                out.write(page.text)
-                count += page.rows
-                for line in self._result_lines(page.results, format, header=first):
-                    out.write((line + "\n").encode("utf-8"))
-                count += len(page.results)
-                first = first and not page.results
-        os.replace(partial, path)
+        try:
+            with open(partial, "wb") as out:
+                for page in self._stream(self._ops.ExportResults, request):
+                    out.write(page.text)
+                    count += page.rows
+                    for line in self._result_lines(page.results, format, header=first):
+                        out.write((line + "\n").encode("utf-8"))
+                    count += len(page.results)
+                    first = first and not page.results
+            os.replace(partial, path)
+        except BaseException:
+            if os.path.exists(partial):
+                os.remove(partial)
+            raise
         return count
 
     def export_answers(self, job_id: str, path: str, format: str = "csv") -> int:

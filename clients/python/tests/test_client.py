@@ -72,7 +72,8 @@ def test_a_refused_contract_names_its_file_and_line(client, tmp_path):
         client.check(str(path))
 
 
-def test_submit_a_dataframe_watch_it_and_read_what_mw_exports(client, cluster, tmp_path):
+def test_submit_a_dataframe_watch_it_and_read_what_mw_exports(client, cluster, tmp_path,
+                                                               monkeypatch):
     reviews = pd.read_csv(os.path.join(DEMO, "reviews.csv")).head(30)
     job = client.submit(CONTRACT, inputs={"reviews": reviews})
     assert not job.existing and job.job.items == 30 and job.plan.wages_minor == 30 * 3 * 5
@@ -86,11 +87,26 @@ def test_submit_a_dataframe_watch_it_and_read_what_mw_exports(client, cluster, t
         assert client.export_results(job.id, str(ours), fmt) == 30
         cluster.mw("results", "export", job.id, "--format", fmt, "--out", str(theirs))
         assert read(ours) == read(theirs)
-        # Written here from the rows (as from a dispatcher before pages of text), alike.
+        # A dispatcher from before pages of text sends rows, over several pages: written here
+        # alike. A stream that fails leaves no file and no partial one.
         records = list(client.result_records(job.id))
-        lines = list(microwork.Client._result_lines(records, fmt))
-        assert len(lines) == 30 + (fmt == "csv")
-        assert "".join(line + "\n" for line in lines).encode("utf-8") == read(theirs)
+        pages = [services_pb2.ResultPage(results=records[:7]),
+                 services_pb2.ResultPage(results=records[7:])]
+        older = tmp_path / f"older.{fmt}"
+
+        def failing(method, request):
+            yield pages[0]
+            raise microwork.MicroworkError("the stream broke")
+
+        with monkeypatch.context() as m:
+            m.setattr(client, "_stream", lambda method, request: iter(pages))
+            assert client.export_results(job.id, str(older), fmt) == 30
+            assert read(older) == read(theirs)
+            os.remove(older)
+            m.setattr(client, "_stream", failing)
+            with pytest.raises(microwork.MicroworkError, match="the stream broke"):
+                client.export_results(job.id, str(older), fmt)
+            assert not older.exists() and not (tmp_path / f"older.{fmt}.partial").exists()
         ours, theirs = tmp_path / f"py-answers.{fmt}", tmp_path / f"mw-answers.{fmt}"
         assert client.export_answers(job.id, str(ours), fmt) == 90
         cluster.mw("results", "answers", job.id, "--format", fmt, "--out", str(theirs))
