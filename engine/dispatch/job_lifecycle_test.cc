@@ -103,5 +103,26 @@ TEST_F(JobLifecycleTest, ACompletedJobReturnsWhatNobodyCanStillEarn) {
   EXPECT_TRUE(changed_.empty());  // the caller announces a completion with the verdict
 }
 
+TEST_F(JobLifecycleTest, AnEndedJobGivesBackTheRoomItsItemsInFlightTook) {
+  // Item 0, opened by the fixture, and 999 more, all finished.
+  for (uint64_t i = 1; i < 1000; ++i) run_->flight.try_emplace(i);
+  for (uint64_t i = 0; i < 1000; ++i) run_->flight.erase(i);
+  ASSERT_GE(run_->flight.capacity(), 1000u);  // an emptied map keeps its room
+  run_->open[0].push_back("job-1/label/7");
+  run_->gold[0].push_back("job-1/label/gold-1");
+  ASSERT_TRUE(lifecycle_->Complete(run_, &batch_).ok());
+  EXPECT_EQ(run_->flight.capacity(), 0u);
+  EXPECT_TRUE(run_->open[0].empty());
+  EXPECT_EQ(run_->gold[0].capacity(), 0u);
+}
+
+TEST_F(JobLifecycleTest, AJobStoppedEarlyKeepsItsItemsInFlight) {
+  run_->flight.try_emplace(7);
+  ASSERT_TRUE(lifecycle_->Stop(run_, v1::JOB_CANCELLED, "cancel", &batch_).ok());
+  EXPECT_EQ(run_->flight.size(), 2u);  // item 0, opened by the fixture, and item 7
+  EXPECT_EQ(run_->flight.count(0), 1u);
+  EXPECT_EQ(run_->flight.count(7), 1u);
+}
+
 }  // namespace
 }  // namespace mw::dispatch
