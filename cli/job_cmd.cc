@@ -29,13 +29,14 @@
 namespace mw::cli {
 namespace {
 
-using formats::AnswerText;
+using formats::AnswerRowAnswer;
 using formats::CocoDataset;
 using formats::HasSpansVerdict;
 using formats::kConllStart;
 using formats::LabelStudioTask;
 using formats::ResultText;
 using formats::ShapesVerdict;
+using formats::WriteAnswerJson;
 using formats::WriteConllItem;
 using formats::YoloLabelPath;
 using formats::YoloLabels;
@@ -379,40 +380,26 @@ absl::Status ExportAnswers(const std::string& job_id, const std::string& format,
            "wage_minor,currency,late,counted,check,check_correct,withheld,answered_at_ms\n";
   }
   uint64_t rows = 0;
+  rapidjson::StringBuffer json;  // one JSONL row at a time
+  std::string line;
   auto write = [&](const v1::AnswerRow& a) {
-    const std::string answer =
-        a.answer().skipped() ? a.answer().skip_reason() : AnswerText(a.answer());
     if (format == "csv") {
-      out << absl::StrJoin(
-                 {CsvField(a.task_id()), CsvField(a.stage()), absl::StrCat(a.item_index()),
-                  CsvField(a.worker()), CsvField(a.centre()), CsvField(answer),
-                  absl::StrCat(a.answer().skipped()), absl::StrCat(a.active_seconds()),
-                  absl::StrCat(a.credited_seconds()), absl::StrCat(a.wage_minor()),
-                  CsvField(a.currency()), absl::StrCat(a.late()), absl::StrCat(a.counted()),
-                  absl::StrCat(a.check()), absl::StrCat(a.check_correct()),
-                  absl::StrCat(a.withheld()), absl::StrCat(a.answered_at_ms())},
-                 ",")
-          << "\n";
+      line =
+          absl::StrJoin({CsvField(a.task_id()), CsvField(a.stage()), absl::StrCat(a.item_index()),
+                         CsvField(a.worker()), CsvField(a.centre()), CsvField(AnswerRowAnswer(a)),
+                         absl::StrCat(a.answer().skipped()), absl::StrCat(a.active_seconds()),
+                         absl::StrCat(a.credited_seconds()), absl::StrCat(a.wage_minor()),
+                         CsvField(a.currency()), absl::StrCat(a.late()), absl::StrCat(a.counted()),
+                         absl::StrCat(a.check()), absl::StrCat(a.check_correct()),
+                         absl::StrCat(a.withheld()), absl::StrCat(a.answered_at_ms())},
+                        ",");
+      line.push_back('\n');
+      out.write(line.data(), static_cast<std::streamsize>(line.size()));
     } else {
-      nlohmann::ordered_json j;
-      j["task"] = a.task_id();
-      j["stage"] = a.stage();
-      j["item"] = a.item_index();
-      j["worker"] = a.worker();
-      j["centre"] = a.centre();
-      j["answer"] = answer;
-      j["skipped"] = a.answer().skipped();
-      j["active_seconds"] = a.active_seconds();
-      j["credited_seconds"] = a.credited_seconds();
-      j["wage_minor"] = a.wage_minor();
-      j["currency"] = a.currency();
-      j["late"] = a.late();
-      j["counted"] = a.counted();
-      j["check"] = a.check();
-      j["check_correct"] = a.check_correct();
-      j["withheld"] = a.withheld();
-      j["answered_at_ms"] = a.answered_at_ms();
-      out << j.dump() << "\n";
+      json.Clear();
+      formats::JsonWriter writer(json);
+      WriteAnswerJson(a, &writer);
+      out.write(json.GetString(), static_cast<std::streamsize>(json.GetSize())) << "\n";
     }
     ++rows;
   };

@@ -170,6 +170,49 @@ void WriteRowJson(const v1::ResultRecord& rec, JsonWriter* w) {
   w->EndObject();
 }
 
+std::string AnswerRowAnswer(const v1::AnswerRow& a) {
+  return a.answer().skipped() ? a.answer().skip_reason() : AnswerText(a.answer());
+}
+
+void WriteAnswerJson(const v1::AnswerRow& a, JsonWriter* w) {
+  w->StartObject();
+  w->Key("task");
+  JsonString(a.task_id(), w);
+  w->Key("stage");
+  JsonString(a.stage(), w);
+  w->Key("item");
+  w->Uint64(a.item_index());
+  w->Key("worker");
+  JsonString(a.worker(), w);
+  w->Key("centre");
+  JsonString(a.centre(), w);
+  w->Key("answer");
+  JsonString(AnswerRowAnswer(a), w);
+  w->Key("skipped");
+  w->Bool(a.answer().skipped());
+  w->Key("active_seconds");
+  w->Uint(a.active_seconds());
+  w->Key("credited_seconds");
+  w->Uint(a.credited_seconds());
+  w->Key("wage_minor");
+  w->Int64(a.wage_minor());
+  w->Key("currency");
+  JsonString(a.currency(), w);
+  w->Key("late");
+  w->Bool(a.late());
+  w->Key("counted");
+  w->Bool(a.counted());
+  w->Key("check");
+  w->Bool(a.check());
+  w->Key("check_correct");
+  w->Bool(a.check_correct());
+  w->Key("withheld");
+  w->Bool(a.withheld());
+  w->Key("answered_at_ms");
+  w->Int64(a.answered_at_ms());
+  w->EndObject();
+}
+
 std::string CsvHeader(const v1::ResultRecord& rec) {
   std::vector<std::string> header;
   for (const auto& f : rec.item().fields()) header.push_back(CsvField(f.name()));

@@ -31,6 +31,13 @@ using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
 // value), as mw's exports always were.
 void WriteRowJson(const v1::ResultRecord& rec, JsonWriter* w);
 
+// The answer an answers export shows for `a`: the reason a skipped task gives, else AnswerText.
+std::string AnswerRowAnswer(const v1::AnswerRow& a);
+
+// `a` as one JSON object, as `mw results answers --format jsonl` writes it: the text nlohmann's
+// json wrote for the same object, as WriteRowJson's is.
+void WriteAnswerJson(const v1::AnswerRow& a, JsonWriter* w);
+
 // The CSV header of an export whose first row is `rec`: the item's fields (input columns, then
 // each stage's verdict), its status, the last verdict's confidence, votes and workers, every
 // verdict on the way, and the item's id and its parent's (for a piece).

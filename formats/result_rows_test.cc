@@ -130,6 +130,66 @@ TEST(ResultRowsTest, PiecesAndAnswersInTheirOwnShapeAreWrittenAsBefore) {
   EXPECT_EQ(Streamed(rec), Document(rec).dump());
 }
 
+// An answer row as mw wrote it before its rows were streamed: an nlohmann document, dumped.
+std::string AnswerDocument(const v1::AnswerRow& a) {
+  nlohmann::ordered_json j;
+  j["task"] = a.task_id();
+  j["stage"] = a.stage();
+  j["item"] = a.item_index();
+  j["worker"] = a.worker();
+  j["centre"] = a.centre();
+  j["answer"] = a.answer().skipped() ? a.answer().skip_reason() : AnswerText(a.answer());
+  j["skipped"] = a.answer().skipped();
+  j["active_seconds"] = a.active_seconds();
+  j["credited_seconds"] = a.credited_seconds();
+  j["wage_minor"] = a.wage_minor();
+  j["currency"] = a.currency();
+  j["late"] = a.late();
+  j["counted"] = a.counted();
+  j["check"] = a.check();
+  j["check_correct"] = a.check_correct();
+  j["withheld"] = a.withheld();
+  j["answered_at_ms"] = a.answered_at_ms();
+  return j.dump();
+}
+
+std::string StreamedAnswer(const v1::AnswerRow& a) {
+  rapidjson::StringBuffer text;
+  JsonWriter w(text);
+  WriteAnswerJson(a, &w);
+  return std::string(text.GetString(), text.GetSize());
+}
+
+TEST(ResultRowsTest, AStreamedAnswerRowIsTheDocumentMwWroteBefore) {
+  v1::AnswerRow a;
+  a.set_task_id("job-1/check/7");
+  a.set_stage("check");
+  a.set_item_index((1ull << 62) + 3);  // a check task's
+  a.set_worker("c0w1");
+  a.set_centre("centre-0");
+  a.mutable_answer()->set_text("esc \x1b[31m, tab\t, quote \", backslash \\, é, ሰላም");
+  a.set_active_seconds(4'000'000'000u);
+  a.set_credited_seconds(9);
+  a.set_wage_minor(-12);  // withheld back
+  a.set_currency("KES");
+  a.set_late(true);
+  a.set_check(true);
+  a.set_withheld(true);
+  a.set_answered_at_ms(1'764'000'000'123);
+  EXPECT_EQ(StreamedAnswer(a), AnswerDocument(a));
+  a.mutable_answer()->set_skipped(true);
+  a.mutable_answer()->set_skip_reason("image does not load");
+  a.set_counted(true);
+  a.set_check_correct(true);
+  EXPECT_EQ(StreamedAnswer(a), AnswerDocument(a));
+  EXPECT_EQ(AnswerRowAnswer(a), "image does not load");
+  v1::AnswerRow choice;
+  choice.mutable_answer()->mutable_choices()->add_options("a");
+  choice.mutable_answer()->mutable_choices()->add_options("b");
+  EXPECT_EQ(StreamedAnswer(choice), AnswerDocument(choice));
+  EXPECT_EQ(AnswerRowAnswer(choice), "a|b");
+}
+
 TEST(ResultTextTest, CsvIsTheHeaderOnceThenARowForEachItemAndPieceInOrder) {
   v1::ResultRecord rec = Plain();
   AddField(&rec, "note, quoted", "say \"hi\"");

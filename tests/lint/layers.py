@@ -27,7 +27,9 @@ RULES = {
     "engine/record/": ["engine/common/", "engine/record/", "engine/contract/csv_reader.h"],
     "engine/dispatch/": ["engine/common/", "engine/storage/", "engine/ledger/",
                          "engine/contract/", "engine/media/", "engine/dispatch/", "engine/record/", "qa/"],
-    "dispatcher/": ["engine/", "qa/", "proto/", "dispatcher/"],
+    # Exported rows as text, and the annotation tools' formats: rows in, text out.
+    "formats/": ["engine/common/", "engine/dispatch/answers.h", "qa/", "proto/", "formats/"],
+    "dispatcher/": ["engine/", "qa/", "proto/", "formats/", "dispatcher/"],
     # The agent never reaches into the dispatcher's engine: only the answer rules it shares.
     "worker-agent/": ["engine/common/", "engine/storage/", "engine/contract/", "engine/metrics/",
                       "engine/media/phone_image.h", "engine/media/inspect.h",
@@ -37,11 +39,11 @@ RULES = {
     "cli/": ["engine/common/", "engine/contract/", "engine/record/", "engine/dispatch/plan.h",
              "engine/dispatch/flow.h", "engine/dispatch/routing.h", "engine/dispatch/payroll.h",
              "engine/dispatch/answers.h", "engine/ledger/auditor.h", "engine/storage/keys.h",
-             "qa/", "proto/", "cli/"],
+             "qa/", "proto/", "formats/", "cli/"],
     "testing/": ["testing/"],
 }
-PROJECT = ("qa/", "proto/", "engine/", "dispatcher/", "worker-agent/", "cli/", "testing/",
-           "tests/", "bench/")
+PROJECT = ("qa/", "proto/", "engine/", "formats/", "dispatcher/", "worker-agent/", "cli/",
+           "testing/", "tests/", "bench/")
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"')
 
 
