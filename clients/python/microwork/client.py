@@ -540,22 +540,19 @@ class Client:
             job_id=job_id,
             format=services_pb2.EXPORT_CSV if format == "csv" else services_pb2.EXPORT_JSONL)
         count = 0
-        first = True
-        partial = path + ".partial"
-        try:
-            with open(partial, "wb") as out:
-                for page in self._stream(self._ops.ExportResults, request):
-                    out.write(page.text)
-                    count += page.rows
-                    for line in self._result_lines(page.results, format, header=first):
-                        out.write((line + "\n").encode("utf-8"))
-                    count += len(page.results)
-                    first = first and not page.results
-            os.replace(partial, path)
-        except BaseException:
-            if os.path.exists(partial):
-                os.remove(partial)
-            raise
+
+        def write(out):
+            nonlocal count
+            first = True
+            for page in self._stream(self._ops.ExportResults, request):
+                out.write(page.text)
+                count += page.rows
+                for line in self._result_lines(page.results, format, header=first):
+                    out.write((line + "\n").encode("utf-8"))
+                count += len(page.results)
+                first = first and not page.results
+
+        self._publish(path, write)
         return count
 
     def export_answers(self, job_id: str, path: str, format: str = "csv") -> int:
@@ -596,12 +593,26 @@ class Client:
                 count += 1
                 yield r
 
-        partial = path + ".partial"
-        with open(partial, "w", encoding="utf-8", newline="") as out:
+        def write(out):
             for line in lines(counted(), format):
-                out.write(line + "\n")
-        os.replace(partial, path)
+                out.write((line + "\n").encode("utf-8"))
+
+        Client._publish(path, write)
         return count
+
+    @staticmethod
+    def _publish(path: str, write) -> None:
+        """`write(out)` into PATH.partial (binary), renamed to PATH once whole; on an error the
+        partial file is removed and the error goes on."""
+        partial = path + ".partial"
+        try:
+            with open(partial, "wb") as out:
+                write(out)
+            os.replace(partial, path)
+        except BaseException:
+            if os.path.exists(partial):
+                os.remove(partial)
+            raise
 
     # -- money -----------------------------------------------------------------------------
 
