@@ -76,12 +76,14 @@ absl::StatusOr<ContributionRecorder::Recorded> ContributionRecorder::Record(
     return recorded;
   }
 
-  // Every other outcome is stored under the result id, so a resend gets the same answer.
-  auto remember = [&](v1::Receipt receipt) {
+  // Every other outcome is stored under the result id, so a resend gets the same answer: the
+  // receipt itself, or the key of the contribution whose record holds it.
+  auto remember = [&](v1::Receipt receipt, const std::string* contribution_key = nullptr) {
     v1::ResultIdRecord rec;
     rec.set_body_sha256(body_hash);
     *rec.mutable_receipt() = receipt;
-    pending->push_back(p_.idempotency->RememberResult(centre_id, r.result_id(), rec, batch));
+    pending->push_back(
+        p_.idempotency->RememberResult(centre_id, r.result_id(), rec, batch, contribution_key));
     if (receipt.status() == v1::RECEIPT_QUARANTINED) ++p_.stats->quarantined_results;
     recorded.receipt = std::move(receipt);
     return std::move(recorded);
@@ -103,9 +105,10 @@ absl::StatusOr<ContributionRecorder::Recorded> ContributionRecorder::Record(
   }
 
   *changed = true;  // from here on memory changes with the batch
+  // Count puts the contribution's record, with this receipt, in the batch.
   MW_ASSIGN_OR_RETURN(v1::Receipt receipt,
                       Count(centre_id, r, body, &claim, batch, pending, &recorded));
-  return remember(std::move(receipt));
+  return remember(std::move(receipt), &claim.contribution_key);
 }
 
 absl::Status ContributionRecorder::ReadAhead(const std::string& centre_id,

@@ -111,7 +111,8 @@ class ContributionRecorder {
                                                     const microwork::v1::Result& r, Claim* claim);
   // Counts a located contribution: releases its lease, reserves (or posts) its wage, grades a
   // check answer, credits the worker and writes the contribution; sets `recorded`'s run, and its
-  // task when that is complete now. Returns the receipt.
+  // task when that is complete now. Returns the receipt, the one its contribution record holds
+  // (under claim->contribution_key).
   absl::StatusOr<microwork::v1::Receipt> Count(const std::string& centre_id,
                                                const microwork::v1::Result& r, const Body& body,
                                                Claim* claim, storage::Batch* batch,

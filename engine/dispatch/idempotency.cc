@@ -1,5 +1,6 @@
 #include "engine/dispatch/idempotency.h"
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "engine/common/status_macros.h"
 #include "engine/storage/keys.h"
@@ -69,16 +70,35 @@ absl::StatusOr<std::optional<v1::ResultIdRecord>> IdempotencyTable::FindResult(
   absl::Status s = store_->GetRecord(Cf::kResultIds, k, &rec);
   if (absl::IsNotFound(s)) return std::nullopt;
   MW_RETURN_IF_ERROR(s);
+  if (!rec.has_receipt() && !rec.contribution_key().empty()) {
+    v1::ContributionRecord contribution;
+    absl::Status c = store_->GetRecord(Cf::kContributions, rec.contribution_key(), &contribution);
+    if (absl::IsNotFound(c)) {
+      return absl::DataLossError(
+          absl::StrCat("result id record \"", absl::CHexEscape(k), "\" names contribution \"",
+                       absl::CHexEscape(rec.contribution_key()), "\", which is not stored"));
+    }
+    MW_RETURN_IF_ERROR(c);
+    *rec.mutable_receipt() = std::move(*contribution.mutable_receipt());
+  }
   return rec;
 }
 
 std::string IdempotencyTable::RememberResult(const std::string& centre_id,
                                              const std::string& result_id,
                                              const v1::ResultIdRecord& record,
-                                             storage::Batch* batch) {
+                                             storage::Batch* batch,
+                                             const std::string* contribution_key) {
   const std::string k = keys::ResultId(centre_id, result_id);
-  std::string value = storage::EncodeRecord(record);  // once, for the batch and for memory
-  batch->Put(Cf::kResultIds, k, value);
+  std::string value = storage::EncodeRecord(record);  // for memory, and the batch unless named
+  if (contribution_key != nullptr) {
+    v1::ResultIdRecord named;
+    named.set_body_sha256(record.body_sha256());
+    named.set_contribution_key(*contribution_key);
+    batch->PutRecord(Cf::kResultIds, k, named);
+  } else {
+    batch->Put(Cf::kResultIds, k, value);
+  }
   std::string pending_key = absl::StrCat("r", k);
   unrecorded_.erase(pending_key);
   pending_[pending_key] = std::move(value);

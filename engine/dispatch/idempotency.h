@@ -45,12 +45,17 @@ class IdempotencyTable {
                        const std::string& body_hash, const google::protobuf::Message& reply,
                        int64_t now_ms, storage::Batch* batch);
 
-  // The receipt stored for the centre's result id, or nullopt.
+  // The record stored for the centre's result id, receipt and all, or nullopt. DATA_LOSS,
+  // naming both keys, when the contribution holding its receipt is missing.
   [[nodiscard]] absl::StatusOr<std::optional<microwork::v1::ResultIdRecord>> FindResult(
       const std::string& centre_id, const std::string& result_id) const;
-  // Puts the result's record in `batch`; returns the key to Forget once durable.
+  // Puts the result's record in `batch`; returns the key to Forget once durable. With
+  // `contribution_key`, the key of a contribution record the caller puts in the same batch with
+  // the same receipt, the record stored names that key instead of holding the receipt a second
+  // time; FindResult reads the receipt from there.
   std::string RememberResult(const std::string& centre_id, const std::string& result_id,
-                             const microwork::v1::ResultIdRecord& record, storage::Batch* batch);
+                             const microwork::v1::ResultIdRecord& record, storage::Batch* batch,
+                             const std::string* contribution_key = nullptr);
 
   // Whether a worker contributed to a task already (`contribution_key`: keys::Contribution of
   // the worker and task, where the caller stores the contribution: one key however the

@@ -93,6 +93,56 @@ TEST_F(IdempotencyTableTest, ResultReceiptsArePerCentreAndSurviveForget) {
   EXPECT_EQ((*durable)->body_sha256(), "h");
 }
 
+// A result that made a contribution is stored as that contribution's key: the receipt is kept
+// once, in the contribution's record, and read from there once the result is durable.
+TEST_F(IdempotencyTableTest, AResultsReceiptIsReadFromTheContributionThatHoldsIt) {
+  const std::string key = storage::keys::Contribution("job-1", 1, 4, "amina");
+  v1::ContributionRecord contribution;
+  contribution.mutable_receipt()->set_result_id("r-1");
+  contribution.mutable_receipt()->set_status(v1::RECEIPT_ACCEPTED);
+  contribution.mutable_receipt()->set_wage_minor(37);
+  contribution.mutable_receipt()->set_currency("KES");
+  v1::ResultIdRecord rec;
+  rec.set_body_sha256("h");
+  *rec.mutable_receipt() = contribution.receipt();
+  storage::Batch batch;
+  const std::string pending = table_->RememberResult("nairobi", "r-1", rec, &batch, &key);
+  batch.PutRecord(storage::Cf::kContributions, key, contribution);
+  // From memory before the batch is durable: the receipt as given.
+  auto queued = table_->FindResult("nairobi", "r-1");
+  ASSERT_TRUE(queued.ok() && queued->has_value()) << queued.status();
+  EXPECT_EQ((*queued)->receipt().wage_minor(), 37);
+
+  Write(std::move(batch));
+  table_->Forget({pending});
+  // What is stored is the digest and the key, not the receipt.
+  v1::ResultIdRecord stored;
+  ASSERT_TRUE(
+      store_->GetRecord(storage::Cf::kResultIds, storage::keys::ResultId("nairobi", "r-1"), &stored)
+          .ok());
+  EXPECT_FALSE(stored.has_receipt());
+  EXPECT_EQ(stored.contribution_key(), key);
+  EXPECT_EQ(stored.body_sha256(), "h");
+  auto durable = table_->FindResult("nairobi", "r-1");
+  ASSERT_TRUE(durable.ok() && durable->has_value()) << durable.status();
+  EXPECT_EQ((*durable)->body_sha256(), "h");
+  EXPECT_EQ((*durable)->receipt().SerializeAsString(), contribution.receipt().SerializeAsString());
+}
+
+TEST_F(IdempotencyTableTest, AResultNamingAContributionThatIsNotStoredIsDataLoss) {
+  const std::string key = storage::keys::Contribution("job-1", 1, 4, "amina");
+  v1::ResultIdRecord rec;
+  rec.set_body_sha256("h");
+  storage::Batch batch;
+  const std::string pending = table_->RememberResult("nairobi", "r-1", rec, &batch, &key);
+  Write(std::move(batch));  // without the contribution
+  table_->Forget({pending});
+  auto found = table_->FindResult("nairobi", "r-1");
+  EXPECT_EQ(found.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_NE(found.status().message().find("which is not stored"), absl::string_view::npos)
+      << found.status();
+}
+
 TEST_F(IdempotencyTableTest, AContributionCountsFromItsNoteAndThenFromTheStore) {
   const std::string key = storage::keys::Contribution("job-1", 1, 4, "amina");
   EXPECT_FALSE(*table_->Contributed(key));
