@@ -261,10 +261,22 @@ absl::StatusOr<v1::Receipt> ContributionRecorder::Count(const std::string& centr
     stats.set_skipped(stats.skipped() + 1);
   } else {
     // A late answer or a check task's is posted at once: no verdict will come for it, and base
-    // pay never waits on quality.
+    // pay never waits on quality. So is the answer that completes its task when the verdict,
+    // made with it in this batch, cannot ask for more instead: nothing could happen between a
+    // reservation and its posting. Every other answer's is reserved until the verdict.
+    bool completes = false;
+    if (on_time && !gold && !stopped && !MayAskForMore(stage, record.needed())) {
+      uint32_t submitted = 1;  // this answer, its slot still leased
+      for (const auto& s : record.slots()) submitted += s.state() == v1::SLOT_SUBMITTED;
+      completes = submitted >= record.needed();
+    }
     MW_ASSIGN_OR_RETURN(const int64_t wage,
                         ReserveWage(run, centre_id, worker, assignment_id, rate,
-                                    /*post_now=*/!on_time || gold || stopped, batch));
+                                    /*post_now=*/!on_time || gold || stopped || completes, batch));
+    if (completes && spdlog::should_log(spdlog::level::debug)) {
+      spdlog::debug("event=wage_posted task={} assignment={} transfer={} amount={}", task_id,
+                    assignment_id, WageTransferId(assignment_id), rate);  // as the verdict's are
+    }
     if (!on_time) {
       ++p_.stats->late_results;
       stats.set_late(stats.late() + 1);
@@ -344,19 +356,21 @@ absl::StatusOr<int64_t> ContributionRecorder::ReserveWage(JobRun* run, const std
                       p_.pay->PayingAccount(*run, cost, WageTransferId(assignment_id), batch));
   // The fee and the centre's share are charged on the job's running totals (payroll.h).
   const FeeAndShare fees = Charge(&run->progress, centre_id, p_.pay->Terms(*run, centre_id), rate);
-  MW_ASSIGN_OR_RETURN(const int64_t wage,
-                      p_.pay->PayWorker(*run, centre_id,
-                                        {.id = WageTransferId(assignment_id),
-                                         .kind = v1::TRANSFER_PENDING,
-                                         .code = v1::CODE_WAGE,
-                                         .debit_account = payer,
-                                         .credit_account = WorkerAccount(centre_id, worker),
-                                         .amount_minor = rate,
-                                         .currency = run->record.contract().currency(),
-                                         .job_id = run->record.job().id()},
-                                        &fees, batch));
+  // Posted at once: one transfer (with its legs), not a reservation and its posting.
+  MW_ASSIGN_OR_RETURN(
+      const int64_t wage,
+      p_.pay->PayWorker(*run, centre_id,
+                        {.id = WageTransferId(assignment_id),
+                         .kind = post_now ? v1::TRANSFER_POSTED : v1::TRANSFER_PENDING,
+                         .code = v1::CODE_WAGE,
+                         .debit_account = payer,
+                         .credit_account = WorkerAccount(centre_id, worker),
+                         .amount_minor = rate,
+                         .currency = run->record.contract().currency(),
+                         .job_id = run->record.job().id()},
+                        &fees, batch));
   run->progress.set_wages_reserved_minor(run->progress.wages_reserved_minor() + rate);
-  if (post_now) MW_RETURN_IF_ERROR(p_.pay->PostWage(run, assignment_id, rate, batch).status());
+  if (post_now) run->progress.set_wages_posted_minor(run->progress.wages_posted_minor() + rate);
   return wage;
 }
 

@@ -120,7 +120,7 @@ class ContributionRecorder {
                                                Recorded* recorded);
   // Reserves the wage of `assignment_id` (piece rate `rate`, for `worker` of `centre_id`) from
   // the account that pays for `run`, with the fee and the centre's share; with `post_now` it is
-  // posted at once. Returns the wage in the worker's currency.
+  // posted instead, in one transfer (and its legs). Returns the wage in the worker's currency.
   absl::StatusOr<int64_t> ReserveWage(JobRun* run, const std::string& centre_id,
                                       const std::string& worker, const std::string& assignment_id,
                                       int64_t rate, bool post_now, storage::Batch* batch);

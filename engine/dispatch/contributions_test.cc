@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "engine/dispatch/collaborators_test_fixture.h"
+#include "engine/storage/keys.h"
 
 namespace mw::dispatch {
 namespace {
@@ -71,9 +72,56 @@ TEST_F(ContributionRecorderTest, AnOnTimeAnswerReservesItsWageAndTheLastOneCompl
 
   ContributionRecorder::Recorded second = Record(Answer("baraka", 2, "sport", "r2"));
   EXPECT_EQ(second.receipt.status(), v1::RECEIPT_ACCEPTED);
+  EXPECT_EQ(second.receipt.wage_minor(), 10);
   EXPECT_EQ(second.complete, Task());  // both answers in: the engine decides it
   EXPECT_EQ(run_->progress.stages(1).contributions(), 2u);
   EXPECT_EQ(run_->progress.centre_contributions().at("nairobi"), 2u);
+  // The answer that completes the task is decided with it: its wage is posted in one transfer,
+  // not reserved and posted; the first one's waits for the verdict.
+  const std::string last = AssignmentId(TaskId("job-1", "label", 0), "baraka");
+  EXPECT_EQ(ledger_->FindPending(WageTransferId(last)), nullptr);
+  EXPECT_NE(ledger_->FindPending(WageTransferId(aid)), nullptr);
+  EXPECT_EQ(ledger_->Find(WorkerAccount("nairobi", "baraka"))->credits_posted(), 10);
+  EXPECT_EQ(ledger_->Find(WorkerAccount("nairobi", "amina"))->credits_pending(), 10);
+  EXPECT_EQ(run_->progress.wages_reserved_minor(), 20);
+  EXPECT_EQ(run_->progress.wages_posted_minor(), 10);
+  // As written: the two wages, the first pending, the second posted; no posting of a reservation.
+  ASSERT_TRUE(store_->Write(std::move(batch_), storage::Durability::kSynced).ok());
+  auto stored = [&](const std::string& id) {
+    std::optional<v1::Transfer> t;
+    auto seq = store_->Get(storage::Cf::kTransferIds, storage::keys::TransferId(id));
+    EXPECT_TRUE(seq.ok()) << seq.status();
+    if (seq.ok() && seq->has_value()) {
+      t.emplace();
+      EXPECT_TRUE(store_->GetRecord(storage::Cf::kTransfers, **seq, &*t).ok());
+    }
+    return t;
+  };
+  std::optional<v1::Transfer> first_wage = stored(WageTransferId(aid));
+  ASSERT_TRUE(first_wage.has_value());
+  EXPECT_EQ(first_wage->kind(), v1::TRANSFER_PENDING);
+  std::optional<v1::Transfer> last_wage = stored(WageTransferId(last));
+  ASSERT_TRUE(last_wage.has_value());
+  EXPECT_EQ(last_wage->kind(), v1::TRANSFER_POSTED);
+  EXPECT_EQ(last_wage->amount_minor(), 10);
+  EXPECT_EQ(last_wage->debit_account(), EscrowAccount("job-1"));
+  EXPECT_EQ(last_wage->credit_account(), WorkerAccount("nairobi", "baraka"));
+  EXPECT_FALSE(stored(WagePostTransferId(last)).has_value());
+}
+
+// With dynamic overlap below its cap, the verdict may ask for one more answer instead of
+// deciding: the answer that has the task's answers in reserves its wage like the others.
+TEST_F(ContributionRecorderTest, UnderDynamicOverlapTheLastAnswerReservesItsWageToo) {
+  v1::QaPolicy* qa = run_->chain[Task()->chain_pos].human.mutable_qa();
+  qa->set_confidence_target(0.9);
+  qa->set_max_overlap(3);
+  Record(Answer("amina", 1, "sport", "r1"));
+  ContributionRecorder::Recorded second = Record(Answer("baraka", 2, "sport", "r2"));
+  EXPECT_EQ(second.complete, Task());
+  const std::string last = AssignmentId(TaskId("job-1", "label", 0), "baraka");
+  EXPECT_NE(ledger_->FindPending(WageTransferId(last)), nullptr);
+  EXPECT_EQ(run_->progress.wages_reserved_minor(), 20);
+  EXPECT_EQ(run_->progress.wages_posted_minor(), 0);
 }
 
 TEST_F(ContributionRecorderTest, AResendGetsTheSameReceiptAndAnotherBodyUnderTheIdAConflict) {

@@ -218,6 +218,10 @@ uint32_t MaxAnswers(const Step& step) {
   return std::max(step.human.overlap(), step.human.qa().max_overlap());
 }
 
+bool MayAskForMore(const Step& step, uint32_t needed) {
+  return step.human.qa().confidence_target() > 0 && needed < MaxAnswers(step);
+}
+
 const std::string* FindField(const v1::Item& item, const std::string& name) {
   for (const auto& f : item.fields()) {
     if (f.name() == name) return &f.value();

@@ -168,6 +168,11 @@ std::vector<Step> BuildFlow(const v1::Contract& contract);
 // The most answers one item can need at `step`: its overlap, or its dynamic overlap's cap.
 uint32_t MaxAnswers(const Step& step);
 
+// Whether the verdict on a task of `step` that has the `needed` answers it asks for may, rather
+// than decide, ask for one more: dynamic overlap, below its cap. When it may not, the answer
+// that completes the task is decided, and its wage posted, with it.
+bool MayAskForMore(const Step& step, uint32_t needed);
+
 // Prepares `item` to enter `step`: the first round of an iteration starts from an empty version.
 void Enter(const Step& step, v1::Item* item);
 

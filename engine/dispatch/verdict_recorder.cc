@@ -45,8 +45,7 @@ absl::Status VerdictRecorder::Decide(JobRun* run, TaskRun* task, Batch* batch) {
 
   // Dynamic overlap: below the target and under the cap, ask one more worker.
   const bool dynamic = qa.confidence_target() > 0;
-  const uint32_t cap = std::max(qa.max_overlap(), stage.human.overlap());
-  if (dynamic && vote.confidence < qa.confidence_target() && task->record.needed() < cap) {
+  if (MayAskForMore(stage, task->record.needed()) && vote.confidence < qa.confidence_target()) {
     task->record.set_needed(task->record.needed() + 1);
     p_.jobs->PutTask(*task, batch);
     run->open[task->chain_pos].push_back(task_key);
@@ -101,8 +100,9 @@ absl::Status VerdictRecorder::Decide(JobRun* run, TaskRun* task, Batch* batch) {
     ++p_.stats->reviews_open;
   }
 
-  // Base pay never depends on the verdict: every counted contribution's wage is posted.
-  // Agreement only moves the skill estimates.
+  // Base pay never depends on the verdict: every counted contribution's wage is posted (the
+  // answer that completed the task posted its own, ContributionRecorder::Count). Agreement only
+  // moves the skill estimates.
   for (size_t i = 0; i < task->answers.size(); ++i) {
     const std::string aid = AssignmentId(task_id, task->answers[i].worker);
     // A wage a person already withheld (voided) stays withheld; every other one is posted.

@@ -107,8 +107,9 @@ stages:
     reader->Finish().IgnoreError();
   }
 
-  // Wage transfers in the ledger as an auditor reads it: assignment id -> reservations ("wage:")
-  // and, in `posted`, how many were posted ("wage-post:").
+  // Wage transfers in the ledger as an auditor reads it: assignment id -> wages ("wage:",
+  // reserved or posted at once) and, in `posted`, how many were posted (a reservation's posting,
+  // "wage-post:", or a wage posted at once).
   std::map<std::string, int> Wages(int* posted = nullptr) {
     std::map<std::string, int> wages;
     auto ctx = rpc::MakeContext(Token(), absl::Seconds(60));
@@ -118,8 +119,12 @@ stages:
     while (reader->Read(&rec)) {
       if (!rec.has_transfer()) continue;
       absl::string_view id = rec.transfer().id();
+      // Posted: by the posting of its reservation, or at once (a task's last answer).
+      const bool posts =
+          absl::StartsWith(id, "wage-post:") ||
+          (absl::StartsWith(id, "wage:") && rec.transfer().kind() == v1::TRANSFER_POSTED);
+      if (posted != nullptr && posts) ++*posted;
       if (absl::ConsumePrefix(&id, "wage:")) ++wages[std::string(id)];
-      if (posted != nullptr && absl::StartsWith(rec.transfer().id(), "wage-post:")) ++*posted;
     }
     EXPECT_TRUE(reader->Finish().ok());
     return wages;

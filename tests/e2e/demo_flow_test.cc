@@ -220,11 +220,14 @@ TEST_F(DemoFlowTest, ContractIsSplitDoneVerifiedMergedAndPaid) {
 
   // Pay: 900 contributions at 0.05 USD, all posted, split between the two centres; on top of
   // each, the platform's fee of 0.01 USD (these centres keep no share). The completed job returns
-  // its unspent 16.00 USD to the client: one more transfer, and no escrow left behind.
+  // its unspent 16.00 USD to the client: one more transfer, and no escrow left behind. The
+  // transfers: the funding; for each of the 600 answers before a task's last, its wage and fee
+  // reserved, then posted at the verdict (4); for each task's last answer, decided with it, its
+  // wage and fee posted at once (2); the refund. 1 + 2,400 + 600 + 1.
   EXPECT_EQ(StatementTotalMinor("nairobi") + StatementTotalMinor("kampala"), 4500);
   CommandResult verify = Mw({"ledger", "verify"});
   ASSERT_EQ(verify.exit_code, 0) << verify.err;
-  EXPECT_THAT(verify.out, HasSubstr("Ledger OK: 3602 transfers, 9 accounts, hash chain unbroken"));
+  EXPECT_THAT(verify.out, HasSubstr("Ledger OK: 3002 transfers, 9 accounts, hash chain unbroken"));
   EXPECT_THAT(verify.out, HasSubstr("USD: debits = credits = 140.00 USD posted, 0.00 USD pending"));
   EXPECT_THAT(verify.out,
               HasSubstr("job-1: funding 70.00 USD = wages 45.00 USD + awaiting 0.00 USD + "
