@@ -23,6 +23,11 @@ namespace keys = storage::keys;
 namespace {
 
 constexpr size_t kMaxResultBytes = 256 * 1024;
+// A result up to this size is stored under its id as the key of its contribution, whose record
+// holds the receipt; a larger one keeps its own copy of the receipt. A resend of the id (which a
+// centre can make at will, thousands in one call) then reads at most a record this large, not
+// one of 256 KiB.
+constexpr size_t kReceiptByReferenceMaxBytes = 4096;
 
 v1::Receipt Quarantine(const v1::Result& r, std::string why) {
   v1::Receipt receipt;
@@ -108,7 +113,8 @@ absl::StatusOr<ContributionRecorder::Recorded> ContributionRecorder::Record(
   // Count puts the contribution's record, with this receipt, in the batch.
   MW_ASSIGN_OR_RETURN(v1::Receipt receipt,
                       Count(centre_id, r, body, &claim, batch, pending, &recorded));
-  return remember(std::move(receipt), &claim.contribution_key);
+  return remember(std::move(receipt),
+                  body.size <= kReceiptByReferenceMaxBytes ? &claim.contribution_key : nullptr);
 }
 
 absl::Status ContributionRecorder::ReadAhead(const std::string& centre_id,

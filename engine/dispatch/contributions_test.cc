@@ -109,6 +109,32 @@ TEST_F(ContributionRecorderTest, AnOnTimeAnswerReservesItsWageAndTheLastOneCompl
   EXPECT_FALSE(stored(WagePostTransferId(last)).has_value());
 }
 
+// A large result keeps its receipt under its own id: a resend, which a centre can make at will,
+// then reads a small record rather than the contribution with its result.
+TEST_F(ContributionRecorderTest, ALargeResultsReceiptIsStoredUnderItsIdNotByItsContribution) {
+  v1::Result small = Answer("amina", 1, "sport", "r1");
+  v1::Result large = Answer("baraka", 2, "sport", "r2");
+  large.mutable_answer()->set_skipped(true);  // a skip is recorded with its reason, unchecked
+  large.mutable_answer()->set_skip_reason(std::string(5000, 'x'));
+  const uint32_t stage_key = run_->chain[Task()->chain_pos].key;
+  ASSERT_EQ(Record(small).receipt.status(), v1::RECEIPT_ACCEPTED);
+  ASSERT_EQ(Record(large).receipt.status(), v1::RECEIPT_ACCEPTED);
+  ASSERT_TRUE(store_->Write(std::move(batch_), storage::Durability::kSynced).ok());
+  v1::ResultIdRecord by_reference, own;
+  ASSERT_TRUE(store_
+                  ->GetRecord(storage::Cf::kResultIds, storage::keys::ResultId("nairobi", "r1"),
+                              &by_reference)
+                  .ok());
+  ASSERT_TRUE(
+      store_->GetRecord(storage::Cf::kResultIds, storage::keys::ResultId("nairobi", "r2"), &own)
+          .ok());
+  EXPECT_FALSE(by_reference.has_receipt());
+  EXPECT_EQ(by_reference.contribution_key(),
+            storage::keys::Contribution("job-1", stage_key, 0, "amina"));
+  EXPECT_EQ(own.receipt().contribution_id(), Aid("baraka"));
+  EXPECT_TRUE(own.contribution_key().empty());
+}
+
 // With dynamic overlap below its cap, the verdict may ask for one more answer instead of
 // deciding: the answer that has the task's answers in reserves its wage like the others.
 TEST_F(ContributionRecorderTest, UnderDynamicOverlapTheLastAnswerReservesItsWageToo) {

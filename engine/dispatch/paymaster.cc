@@ -112,12 +112,11 @@ void Paymaster::WageTransferIds(const JobRun& run, const std::string& centre_id,
                                 const std::string& aid, std::vector<std::string>* ids) const {
   const PayTerms terms = Terms(run, centre_id);
   const bool converted = CentreRate(run, centre_id) != nullptr;
-  for (std::string id : {WageTransferId(aid), WagePostTransferId(aid)}) {
-    if (converted) ids->push_back(absl::StrCat(id, "/fx"));
-    if (terms.fee_per_mille > 0) ids->push_back(absl::StrCat(id, "/fee"));
-    if (terms.share_per_mille > 0) ids->push_back(absl::StrCat(id, "/share"));
-    ids->push_back(std::move(id));
-  }
+  std::string id = WageTransferId(aid);
+  if (converted) ids->push_back(absl::StrCat(id, "/fx"));
+  if (terms.fee_per_mille > 0) ids->push_back(absl::StrCat(id, "/fee"));
+  if (terms.share_per_mille > 0) ids->push_back(absl::StrCat(id, "/share"));
+  ids->push_back(std::move(id));
 }
 
 absl::StatusOr<bool> Paymaster::PostWage(JobRun* run, const std::string& aid, int64_t rate,

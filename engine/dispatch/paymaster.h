@@ -67,9 +67,10 @@ class Paymaster {
   [[nodiscard]] absl::StatusOr<std::string> PayingAccount(const JobRun& run, int64_t cost,
                                                           const std::string& id,
                                                           storage::Batch* batch);
-  // Appends to `ids` those of the transfers that reserve and post the wage of assignment `aid`
-  // at `centre_id` on `run` (PayWorker's, then PostWage's), with their legs: what a caller about
-  // to record many answers reads ahead (ReadAhead).
+  // Appends to `ids` those of the transfers that reserve, or post at once, the wage of assignment
+  // `aid` at `centre_id` on `run` (PayWorker's), with their legs: what a caller about to record
+  // many answers reads ahead (ReadAhead). Not PostWage's: a reservation is posted by a later
+  // answer's verdict, mostly in another call.
   void WageTransferIds(const JobRun& run, const std::string& centre_id, const std::string& aid,
                        std::vector<std::string>* ids) const;
   // Which of `ids` no transfer has yet, read in one batch (Ledger::ReadAhead).

@@ -1,8 +1,8 @@
 // Engine: results. Each result is recorded exactly once under its client-generated id, its wage
 // reserved in the same write (ContributionRecorder, contributions.h); a task with all its answers
-// gets a verdict, its wages are posted, and the item moves on to the next stage
-// (VerdictRecorder, verdict_recorder.h). A late
-// result (its lease expired or was fenced) is recorded and paid but does not change the task.
+// gets a verdict in that write too, its wages are posted (the last answer's at once, with no
+// reservation), and the item moves on to the next stage (VerdictRecorder, verdict_recorder.h). A
+// late result (its lease expired or was fenced) is recorded and paid but does not change the task.
 #include <spdlog/spdlog.h>
 
 #include <set>
