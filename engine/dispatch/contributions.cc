@@ -237,6 +237,15 @@ absl::StatusOr<v1::Receipt> ContributionRecorder::Count(const std::string& centr
   const bool gold = record.gold();
   // A job stopped early decides nothing more: its answers are paid as they come in.
   const bool stopped = EndedEarly(run->progress.state());
+  // Counted: one of the answers the task's verdict is made of. With it the task may have all it
+  // asks for (its slot is still leased, so it is the one added): the caller then decides it.
+  const bool counted = on_time && !r.answer().skipped() && !gold && !stopped;
+  bool fills = false;
+  if (counted) {
+    uint32_t submitted = 1;
+    for (const auto& s : record.slots()) submitted += s.state() == v1::SLOT_SUBMITTED;
+    fills = submitted >= record.needed();
+  }
   const int64_t rate = stage.human.piece_rate_minor();
   const std::string& currency = run->record.contract().currency();
   const FxRate* fx = p_.pay->CentreRate(*run, centre_id);
@@ -270,12 +279,7 @@ absl::StatusOr<v1::Receipt> ContributionRecorder::Count(const std::string& centr
     // pay never waits on quality. So is the answer that completes its task when the verdict,
     // made with it in this batch, cannot ask for more instead: nothing could happen between a
     // reservation and its posting. Every other answer's is reserved until the verdict.
-    bool completes = false;
-    if (on_time && !gold && !stopped && !MayAskForMore(stage, record.needed())) {
-      uint32_t submitted = 1;  // this answer, its slot still leased
-      for (const auto& s : record.slots()) submitted += s.state() == v1::SLOT_SUBMITTED;
-      completes = submitted >= record.needed();
-    }
+    const bool completes = fills && !MayAskForMore(stage, record.needed());
     MW_ASSIGN_OR_RETURN(const int64_t wage,
                         ReserveWage(run, centre_id, worker, assignment_id, rate,
                                     /*post_now=*/!on_time || gold || stopped || completes, batch));
@@ -326,7 +330,7 @@ absl::StatusOr<v1::Receipt> ContributionRecorder::Count(const std::string& centr
   *contribution.mutable_receipt() = receipt;
   contribution.set_body_sha256(body.sha256);
   contribution.set_recorded_at_ms(p_.clock->NowMs());
-  contribution.set_counted(on_time && !r.answer().skipped() && !gold && !stopped);
+  contribution.set_counted(counted);
   contribution.set_lease_window_ms(time.window_ms);
   contribution.set_lease_window_start_ms(time.window_start_ms);
   batch->Put(Cf::kContributions, contribution_key,
@@ -338,12 +342,10 @@ absl::StatusOr<v1::Receipt> ContributionRecorder::Count(const std::string& centr
                 task_id, assignment_id, r.result_id(), v1::ReceiptStatus_Name(receipt.status()),
                 receipt.late(), receipt.wage_minor(), receipt.currency());
   recorded->run = run;
-  if (contribution.counted()) {
+  if (counted) {
     slot->set_state(v1::SLOT_SUBMITTED);
     task->answers.push_back({worker, AnswerLabel(r.answer()), r.answer().text()});
-    uint32_t submitted = 0;
-    for (const auto& s : task->record.slots()) submitted += s.state() == v1::SLOT_SUBMITTED;
-    if (submitted >= task->record.needed()) {
+    if (fills) {
       recorded->complete = task;  // the caller decides it, then writes the progress
     } else {
       p_.jobs->PutTask(*task, batch);

@@ -156,7 +156,12 @@ TEST_F(EngineTest, TheLedgerHoldsTransfersOnlyUntilTheirBatchIsWritten) {
   engine_->commit_queue()->Pause();
   v1::SubmitResultsRequest answers;
   for (const auto& a : first->assignments()) *answers.add_results() = Answer(a, "positive");
-  std::thread recording([&] { EXPECT_TRUE(engine_->SubmitResults("nairobi", answers).ok()); });
+  v1::SubmitResultsReply recorded;
+  std::thread recording([&] {
+    auto reply = engine_->SubmitResults("nairobi", answers);
+    ASSERT_TRUE(reply.ok()) << reply.status();
+    recorded = *std::move(reply);
+  });
   engine_->commit_queue()->AwaitWaitingBytes(1);
   const uint64_t held = engine_->Stats().ledger_unwritten;
   engine_->commit_queue()->Resume();
@@ -173,10 +178,18 @@ TEST_F(EngineTest, TheLedgerHoldsTransfersOnlyUntilTheirBatchIsWritten) {
   EXPECT_EQ(engine_->Stats().ledger_unwritten, held);  // duplicates commit nothing
   ASSERT_TRUE(Lease("nairobi", "w2", 1, "l2").ok());   // the next change committed
   EXPECT_EQ(engine_->Stats().ledger_unwritten, 0u);
-  // Let go, they are found in the store: a resend is still a duplicate and pays nothing.
+  // Let go, they are found in the store: a resend is still a duplicate and pays nothing, and
+  // its receipt (read from the contribution's record) is the first one's but for the status.
   auto resent_again = engine_->SubmitResults("nairobi", answers);
   ASSERT_TRUE(resent_again.ok()) << resent_again.status();
-  for (const auto& r : resent_again->receipts()) EXPECT_EQ(r.status(), v1::RECEIPT_DUPLICATE);
+  ASSERT_EQ(resent_again->receipts_size(), recorded.receipts_size());
+  for (int i = 0; i < recorded.receipts_size(); ++i) {
+    v1::Receipt expected = recorded.receipts(i);
+    EXPECT_EQ(expected.status(), v1::RECEIPT_ACCEPTED);
+    EXPECT_GT(expected.wage_minor(), 0);
+    expected.set_status(v1::RECEIPT_DUPLICATE);
+    EXPECT_EQ(resent_again->receipts(i).SerializeAsString(), expected.SerializeAsString());
+  }
   ledger::Auditor again;
   ASSERT_TRUE(Audit(&again).ok());
   EXPECT_EQ(again.transfers(), after.transfers());
