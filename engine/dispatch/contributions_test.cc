@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "engine/dispatch/collaborators_test_fixture.h"
+#include "engine/ledger/transfer_log.h"
 #include "engine/storage/keys.h"
 
 namespace mw::dispatch {
@@ -86,16 +87,12 @@ TEST_F(ContributionRecorderTest, AnOnTimeAnswerReservesItsWageAndTheLastOneCompl
   EXPECT_EQ(run_->progress.wages_reserved_minor(), 20);
   EXPECT_EQ(run_->progress.wages_posted_minor(), 10);
   // As written: the two wages, the first pending, the second posted; no posting of a reservation.
+  ledger_->WriteBalances(&batch_);
   ASSERT_TRUE(store_->Write(std::move(batch_), storage::Durability::kSynced).ok());
   auto stored = [&](const std::string& id) {
-    std::optional<v1::Transfer> t;
-    auto seq = store_->Get(storage::Cf::kTransferIds, storage::keys::TransferId(id));
-    EXPECT_TRUE(seq.ok()) << seq.status();
-    if (seq.ok() && seq->has_value()) {
-      t.emplace();
-      EXPECT_TRUE(store_->GetRecord(storage::Cf::kTransfers, **seq, &*t).ok());
-    }
-    return t;
+    auto t = ledger::ReadTransfer(*store_, id);
+    EXPECT_TRUE(t.ok()) << t.status();
+    return t.ok() ? *t : std::nullopt;
   };
   std::optional<v1::Transfer> first_wage = stored(WageTransferId(aid));
   ASSERT_TRUE(first_wage.has_value());

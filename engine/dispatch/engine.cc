@@ -608,11 +608,11 @@ absl::StatusOr<v1::Statement> Engine::GetStatement(const v1::StatementRequest& r
         return absl::NotFoundError(absl::StrCat("no centre ", request.centre()));
       }
       st.set_title(absl::StrCat("Workers of centre ", request.centre()));
+      // The stored accounts list the centre's workers in order; memory holds their balances
+      // (the store's are as of the last checkpoint).
       const std::string prefix = WorkerAccount(request.centre(), "");
       for (auto c = store_->Scan(Cf::kAccounts, prefix); c->Valid(); c->Next()) {
-        v1::Account a;
-        MW_RETURN_IF_ERROR(c->Read(&a));
-        add_line(a);
+        if (const v1::Account* a = ledger_->Find(c->key()); a != nullptr) add_line(*a);
       }
       return st;
     }
@@ -651,14 +651,20 @@ absl::StatusOr<v1::Statement> Engine::GetStatement(const v1::StatementRequest& r
 absl::Status Engine::ReadLedger(const std::function<bool(const v1::LedgerRecord&)>& sink) const {
   auto snapshot = store_->GetSnapshot();
   v1::LedgerRecord rec;
-  for (auto c = store_->Scan(Cf::kAccounts, "", snapshot.get()); c->Valid(); c->Next()) {
-    MW_RETURN_IF_ERROR(c->Read(rec.mutable_account()));
+  MW_ASSIGN_OR_RETURN(ledger::StoredBalances balances,
+                      ledger::ReadBalances(*store_, snapshot.get()));
+  for (auto& [id, a] : balances.accounts) {
+    *rec.mutable_account() = std::move(a);
     if (!sink(rec)) return absl::OkStatus();
   }
-  for (auto c = store_->Scan(Cf::kTransfers, "", snapshot.get()); c->Valid(); c->Next()) {
-    MW_RETURN_IF_ERROR(c->Read(rec.mutable_transfer()));
-    if (!sink(rec)) return absl::OkStatus();
-  }
+  bool more = true;
+  absl::Status read = ledger::ForEachTransfer(*store_, snapshot.get(), 0, [&](v1::Transfer& t) {
+    *rec.mutable_transfer() = std::move(t);
+    more = sink(rec);
+    return more ? absl::OkStatus() : absl::CancelledError("the reader stopped");
+  });
+  if (!more) return absl::OkStatus();
+  MW_RETURN_IF_ERROR(read);
   MW_ASSIGN_OR_RETURN(std::vector<v1::TimeBound> bounds, TimeBounds(*snapshot));
   for (v1::TimeBound& bound : bounds) {
     *rec.mutable_time_bound() = std::move(bound);
@@ -683,9 +689,8 @@ EngineStats Engine::Stats() const {
   EngineStats s = stats_;
   s.tasks_open = catalogue_.tasks().size();
   s.tasks_done = stats_.verdicts;
-  for (auto c = store_->Scan(Cf::kAccounts, "worker:"); c->Valid(); c->Next()) {
-    v1::Account a;
-    if (!c->Read(&a).ok()) continue;
+  for (const auto& [id, a] : ledger_->accounts()) {
+    if (!absl::StartsWith(id, "worker:")) continue;
     EngineStats::Wages& w = s.wages[a.currency()];
     w.reserved += a.credits_pending();
     w.posted += a.credits_posted() - a.debits_posted();

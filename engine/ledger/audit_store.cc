@@ -1,25 +1,20 @@
 #include "engine/ledger/audit_store.h"
 
+#include "engine/common/status_macros.h"
+#include "engine/ledger/ledger.h"
+#include "engine/ledger/transfer_log.h"
 #include "engine/storage/store.h"
 #include "microwork/v1/ledger.pb.h"
 
 namespace mw::ledger {
 
-using microwork::v1::Account;
-using microwork::v1::Transfer;
-
 absl::Status AuditStore(const storage::Store& store, Auditor* auditor) {
   auto snapshot = store.GetSnapshot();
-  for (auto c = store.Scan(storage::Cf::kAccounts, "", snapshot.get()); c->Valid(); c->Next()) {
-    Account a;
-    if (absl::Status s = c->Read(&a); !s.ok()) return s;
-    auditor->AddAccount(a);
-  }
-  for (auto c = store.Scan(storage::Cf::kTransfers, "", snapshot.get()); c->Valid(); c->Next()) {
-    Transfer t;
-    if (absl::Status s = c->Read(&t); !s.ok()) return s;
-    if (absl::Status s = auditor->AddTransfer(t); !s.ok()) return s;
-  }
+  MW_ASSIGN_OR_RETURN(StoredBalances balances, ReadBalances(store, snapshot.get()));
+  for (const auto& [id, a] : balances.accounts) auditor->AddAccount(a);
+  MW_RETURN_IF_ERROR(ForEachTransfer(store, snapshot.get(), 0, [&](microwork::v1::Transfer& t) {
+    return auditor->AddTransfer(t);
+  }));
   return auditor->Finish();
 }
 

@@ -15,7 +15,8 @@ class Store;
 
 namespace mw::ledger {
 
-// Audits the ledger held in `store` as of one snapshot: every account, then every transfer.
+// Audits the ledger held in `store` as of one snapshot: every account (as ReadBalances reads
+// it), then every transfer.
 [[nodiscard]] absl::Status AuditStore(const storage::Store& store, Auditor* auditor);
 
 }  // namespace mw::ledger

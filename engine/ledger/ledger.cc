@@ -20,34 +20,111 @@ constexpr char kHeadKey[] = "ledger_head";
 
 std::string ZeroHash() { return std::string(32, '\0'); }
 
+// Adds `t` to the balances of its two accounts, as Apply did (which checked it).
+void Fold(const Transfer& t, std::map<std::string, Account>* accounts) {
+  Account& debit = (*accounts)[t.debit_account()];
+  Account& credit = (*accounts)[t.credit_account()];  // std::map: `debit` stays where it is
+  const int64_t amount = t.amount_minor();
+  for (Account* a : {&debit, &credit}) {
+    if (a->id().empty()) {  // opened by this transfer
+      a->set_id(a == &debit ? t.debit_account() : t.credit_account());
+      a->set_currency(t.currency());
+    }
+    a->set_transfers(a->transfers() + 1);
+  }
+  switch (t.kind()) {
+    case microwork::v1::TRANSFER_POSTED:
+      debit.set_debits_posted(debit.debits_posted() + amount);
+      credit.set_credits_posted(credit.credits_posted() + amount);
+      break;
+    case microwork::v1::TRANSFER_PENDING:
+      debit.set_debits_pending(debit.debits_pending() + amount);
+      credit.set_credits_pending(credit.credits_pending() + amount);
+      break;
+    case microwork::v1::TRANSFER_POST_PENDING:
+      debit.set_debits_posted(debit.debits_posted() + amount);
+      credit.set_credits_posted(credit.credits_posted() + amount);
+      debit.set_debits_pending(debit.debits_pending() - amount);
+      credit.set_credits_pending(credit.credits_pending() - amount);
+      break;
+    case microwork::v1::TRANSFER_VOID_PENDING:
+      debit.set_debits_pending(debit.debits_pending() - amount);
+      credit.set_credits_pending(credit.credits_pending() - amount);
+      break;
+    default:
+      break;
+  }
+}
+
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<Ledger>> Ledger::Load(storage::Store* store, const Clock* clock) {
-  std::unique_ptr<Ledger> ledger(new Ledger(store, clock));
-  for (auto c = store->Scan(Cf::kAccounts, ""); c->Valid(); c->Next()) {
+absl::StatusOr<StoredBalances> ReadBalances(const storage::Store& store,
+                                            const storage::Snapshot* snapshot) {
+  StoredBalances b;
+  auto accounts = store.Scan(Cf::kAccounts, "", snapshot);
+  for (; accounts->Valid(); accounts->Next()) {
     Account a;
-    MW_RETURN_IF_ERROR(c->Read(&a));
-    ledger->accounts_.emplace(a.id(), std::move(a));
+    MW_RETURN_IF_ERROR(accounts->Read(&a));
+    std::string id = a.id();
+    b.accounts.emplace(std::move(id), std::move(a));
   }
-  for (auto c = store->Scan(Cf::kPendingTransfers, ""); c->Valid(); c->Next()) {
+  MW_RETURN_IF_ERROR(accounts->status());
+  LedgerHead head;
+  absl::Status s = store.GetRecord(Cf::kMeta, keys::Meta(kHeadKey), &head, snapshot);
+  if (!s.ok() && !absl::IsNotFound(s)) return s;
+  b.seq = head.seq();
+  b.hash = s.ok() ? head.hash() : ZeroHash();
+  // Stores written before checkpoints wrote every account with every transfer.
+  b.balances_seq = head.has_balances_seq() ? head.balances_seq() : head.seq();
+  if (b.balances_seq > b.seq) {
+    return absl::DataLossError(absl::StrCat("ledger: balances checkpointed at #", b.balances_seq,
+                                            ", after the head #", b.seq));
+  }
+  uint64_t last_seq = b.balances_seq;
+  std::string last_hash;
+  MW_RETURN_IF_ERROR(ForEachTransfer(store, snapshot, b.balances_seq, [&](Transfer& t) {
+    Fold(t, &b.accounts);
+    b.changed.insert(t.debit_account());
+    b.changed.insert(t.credit_account());
+    ++b.folded;
+    last_seq = t.seq();
+    last_hash = std::move(*t.mutable_hash());
+    return absl::OkStatus();
+  }));
+  if (last_seq != b.seq || (b.folded > 0 && last_hash != b.hash)) {
+    return absl::DataLossError(absl::StrCat(
+        "ledger: the log ends at #", last_seq,
+        b.folded > 0 && last_seq == b.seq ? " with another hash" : "", ", its head is #", b.seq));
+  }
+  return b;
+}
+
+absl::StatusOr<std::unique_ptr<Ledger>> Ledger::Load(storage::Store* store, const Clock* clock,
+                                                     Options options) {
+  std::unique_ptr<Ledger> ledger(new Ledger(store, clock, options));
+  MW_ASSIGN_OR_RETURN(StoredBalances b, ReadBalances(*store, nullptr));
+  if (b.folded != b.seq - b.balances_seq) {
+    return absl::DataLossError(absl::StrCat("ledger: ", b.seq - b.balances_seq,
+                                            " transfers after the checkpoint at #", b.balances_seq,
+                                            ", ", b.folded, " stored"));
+  }
+  for (auto& [id, a] : b.accounts) ledger->accounts_.emplace(id, std::move(a));
+  ledger->dirty_ = std::move(b.changed);
+  ledger->head_seq_ = b.seq;
+  ledger->head_hash_ = std::move(b.hash);
+  ledger->balances_seq_ = b.balances_seq;
+  auto pending = store->Scan(Cf::kPendingTransfers, "");
+  for (; pending->Valid(); pending->Next()) {
     Transfer t;
-    MW_RETURN_IF_ERROR(c->Read(&t));
+    MW_RETURN_IF_ERROR(pending->Read(&t));
     ledger->pending_.emplace(t.id(), std::move(t));
   }
-  LedgerHead head;
-  absl::Status s = store->GetRecord(Cf::kMeta, keys::Meta(kHeadKey), &head);
-  if (s.ok()) {
-    ledger->head_seq_ = head.seq();
-    ledger->head_hash_ = head.hash();
-  } else if (absl::IsNotFound(s)) {
-    ledger->head_hash_ = ZeroHash();
-  } else {
-    return s;
-  }
+  MW_RETURN_IF_ERROR(pending->status());
   return ledger;
 }
 
 void Ledger::WriteBalances(storage::Batch* batch) {
+  blocks_.Flush(batch);
   // Pending transfers this batch opened and left open; the ones it also resolved never reach
   // the pending index (their Put and Delete would cancel out in it).
   for (const std::string& id : fresh_pending_) {
@@ -56,14 +133,27 @@ void Ledger::WriteBalances(storage::Batch* batch) {
     }
   }
   fresh_pending_.clear();
-  if (dirty_.empty()) return;
-  for (const std::string& id : dirty_) {
-    batch->PutRecord(Cf::kAccounts, keys::Account(id), accounts_.at(id));
+  if (!applied_) return;
+  applied_ = false;
+  if (head_seq_ - balances_seq_ >= options_.checkpoint_transfers) {
+    for (const std::string& id : dirty_) {
+      batch->PutRecord(Cf::kAccounts, keys::Account(id), accounts_.at(id));
+    }
+    dirty_.clear();
+    balances_seq_ = head_seq_;
+  } else {
+    for (const std::string& id : opened_) {
+      Account a;  // as of the checkpoint: nothing on it yet
+      a.set_id(id);
+      a.set_currency(accounts_.at(id).currency());
+      batch->PutRecord(Cf::kAccounts, keys::Account(id), a);
+    }
   }
-  dirty_.clear();
+  opened_.clear();
   LedgerHead head;
   head.set_seq(head_seq_);
   head.set_hash(head_hash_);
+  head.set_balances_seq(balances_seq_);
   batch->PutRecord(Cf::kMeta, keys::Meta(kHeadKey), head);
 }
 
@@ -115,11 +205,7 @@ absl::StatusOr<std::optional<Transfer>> Ledger::Lookup(absl::string_view id) con
     return std::optional<Transfer>(std::move(t));
   }
   if (unused_ids_.contains(id)) return std::optional<Transfer>();
-  MW_ASSIGN_OR_RETURN(auto seq_bytes, store_->Get(Cf::kTransferIds, keys::TransferId(id)));
-  if (!seq_bytes.has_value()) return std::optional<Transfer>();
-  Transfer t;
-  MW_RETURN_IF_ERROR(store_->GetRecord(Cf::kTransfers, *seq_bytes, &t));
-  return std::optional<Transfer>(std::move(t));
+  return ReadTransfer(*store_, id);
 }
 
 bool Ledger::SameBody(const TransferSpec& spec, const Transfer& stored) {
@@ -276,8 +362,8 @@ absl::StatusOr<Ledger::Applied> Ledger::Apply(const TransferSpec& spec, storage:
 
   // Everything checked: write and update memory.
   std::string record = storage::EncodeRecord(t);
-  batch->Put(Cf::kTransfers, keys::Transfer(t.seq()), record);
-  batch->Put(Cf::kTransferIds, keys::TransferId(t.id()), keys::Transfer(t.seq()));
+  blocks_.Add(t, record, batch);
+  applied_ = true;
   dirty_.insert(t.debit_account());
   dirty_.insert(t.credit_account());
   if (t.kind() == TRANSFER_PENDING) {
@@ -296,6 +382,7 @@ absl::StatusOr<Ledger::Applied> Ledger::Apply(const TransferSpec& spec, storage:
     if (a.id().empty()) {  // opened by this transfer
       a.set_id(id);
       a.set_currency(t.currency());
+      opened_.insert(id);
     }
     a.set_debits_posted(b.debits_posted);
     a.set_credits_posted(b.credits_posted);

@@ -2,8 +2,13 @@
 // integers in minor units; every transfer is hash-chained to the one before.
 //
 // A transfer is applied into the caller's Batch, so it commits atomically with the state change
-// that caused it (a contribution, a verdict). The balances it changes, and the chain head, are
-// written once per batch by WriteBalances, which the owner calls last on every batch it commits.
+// that caused it (a contribution, a verdict). WriteBalances, which the owner calls last on every
+// batch it commits, adds the batch's transfers (as blocks: transfer_log.h) and the chain head.
+// The balances are held in memory and checkpointed: every Options::checkpoint_transfers
+// transfers, the accounts changed since the last checkpoint are written, and the head records
+// the seq they are balanced to (an account opened in between is written at once, with nothing
+// on it). Load, and ReadBalances, fold the transfers after that seq into them. So a wage adds
+// about one record, not three; a restart folds at most checkpoint_transfers transfers.
 // Ids are derived by the caller from what a transfer pays for: applying the same id again with the
 // same body is a no-op that returns the stored transfer; with a different body it is
 // ALREADY_EXISTS. So a wage is posted at most once.
@@ -27,6 +32,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -35,6 +41,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
 #include "engine/common/clock.h"
+#include "engine/ledger/transfer_log.h"
 #include "engine/storage/store.h"
 #include "microwork/v1/ledger.pb.h"
 
@@ -63,8 +70,29 @@ inline constexpr char kFxPrefix[] = "fx:";
 // Suffixes of the legs linked to a pending transfer (see the file comment).
 inline constexpr const char* kLinkedLegs[] = {"/fx", "/fee", "/share"};
 
+// The accounts as stored, balanced to the ledger's head: each account stored, with the
+// transfers after the last checkpoint folded in (see the file comment).
+struct StoredBalances {
+  std::map<std::string, Account> accounts;  // by id
+  uint64_t seq = 0;                         // the head: its seq and hash
+  std::string hash;
+  uint64_t balances_seq = 0;  // the checkpoint the stored accounts are balanced to
+  uint64_t folded = 0;        // transfers folded in: seq - balances_seq unless the log has gaps
+  absl::flat_hash_set<std::string> changed;  // accounts they touched
+};
+// Reads them as of `snapshot` (the latest when null). DATA_LOSS when a record does not parse,
+// or the log does not end at the head (its seq and hash; a transfer after the checkpoint edited
+// and rehashed shows there). Gaps in the log are folded over: the Auditor names them.
+[[nodiscard]] absl::StatusOr<StoredBalances> ReadBalances(const storage::Store& store,
+                                                          const storage::Snapshot* snapshot);
+
 class Ledger {
  public:
+  struct Options {
+    // Transfers between balance checkpoints: what a restart folds at most.
+    uint64_t checkpoint_transfers = uint64_t{1} << 16;
+  };
+
   struct TransferSpec {
     std::string id;
     TransferKind kind = microwork::v1::TRANSFER_POSTED;
@@ -86,16 +114,23 @@ class Ledger {
     bool duplicate = false;  // the id existed with the same body; nothing was added to the batch
   };
 
-  // Loads the accounts, the open pending transfers and the chain head from `store`. Both
-  // pointers must outlive the ledger.
+  // Loads the accounts (ReadBalances), the open pending transfers and the chain head from
+  // `store`; DATA_LOSS when the log after the checkpoint has a gap. Both pointers must outlive
+  // the ledger.
   [[nodiscard]] static absl::StatusOr<std::unique_ptr<Ledger>> Load(storage::Store* store,
-                                                                    const Clock* clock);
+                                                                    const Clock* clock,
+                                                                    Options options);
+  [[nodiscard]] static absl::StatusOr<std::unique_ptr<Ledger>> Load(storage::Store* store,
+                                                                    const Clock* clock) {
+    return Load(store, clock, Options());
+  }
 
   Ledger(const Ledger&) = delete;
   Ledger& operator=(const Ledger&) = delete;
 
-  // Validates `spec` and appends the transfer and its id index to `batch`; the touched accounts
-  // become dirty for WriteBalances, and so does the pending index: a pending transfer opened
+  // Validates `spec` and appends the transfer's id index to `batch` (the transfer itself goes
+  // into a block that WriteBalances adds); the touched accounts become dirty for the next
+  // checkpoint, and the pending index for WriteBalances: a pending transfer opened
   // here is added to it there, unless it was resolved in between (in the same batch), and one
   // resolved here that an earlier batch opened is deleted from it here. Errors, none of which
   // changes anything:
@@ -108,8 +143,9 @@ class Ledger {
   //   OUT_OF_RANGE         a balance would overflow
   [[nodiscard]] absl::StatusOr<Applied> Apply(const TransferSpec& spec, storage::Batch* batch);
 
-  // Appends every account changed since the last call, the pending transfers opened since then
-  // and still open, and the chain head, to `batch`.
+  // Appends the transfers applied since the last call (in blocks), the pending transfers opened
+  // since then and still open, the accounts opened since then (or, when a checkpoint is due,
+  // every account changed since the last one) and the chain head, to `batch`.
   // REQUIRES: called on each batch that holds applied transfers, after the last Apply into it.
   void WriteBalances(storage::Batch* batch);
 
@@ -118,12 +154,16 @@ class Ledger {
   // for a caller whose batch is dropped: memory is ahead of the disk then, and the owner must
   // restart rather than go on (a transfer kept only in memory would be let go by Written with
   // a later batch, and its id applied again).
-  bool HasApplied() const { return !dirty_.empty() || !fresh_pending_.empty(); }
+  bool HasApplied() const { return applied_; }
   void DropApplied() {
-    dirty_.clear();
+    applied_ = false;
+    blocks_.Drop();
+    opened_.clear();
     fresh_pending_.clear();
   }
 
+  // Every account, by id.
+  const absl::flat_hash_map<std::string, Account>& accounts() const { return accounts_; }
   // The account, or nullptr when no transfer has touched it yet.
   const Account* Find(absl::string_view account_id) const;
   // credits_posted - debits_posted - debits_pending: what can still be debited.
@@ -148,12 +188,14 @@ class Ledger {
   [[nodiscard]] absl::Status ReadAhead(const std::vector<std::string>& ids);
 
  private:
-  Ledger(storage::Store* store, const Clock* clock) : store_(store), clock_(clock) {}
+  Ledger(storage::Store* store, const Clock* clock, Options options)
+      : store_(store), clock_(clock), options_(options) {}
   absl::StatusOr<std::optional<Transfer>> Lookup(absl::string_view id) const;
   static bool SameBody(const TransferSpec& spec, const Transfer& stored);
 
   storage::Store* const store_;
   const Clock* const clock_;
+  const Options options_;
   absl::flat_hash_map<std::string, Account> accounts_;
   absl::flat_hash_map<std::string, Transfer> pending_;  // unresolved, by id
   // Transfers applied since the owner last said they were written (Written): their batch may
@@ -172,7 +214,11 @@ class Ledger {
   absl::flat_hash_set<std::string> unused_ids_;
   uint64_t head_seq_ = 0;
   std::string head_hash_;
-  absl::flat_hash_set<std::string> dirty_;  // accounts changed since the last WriteBalances
+  uint64_t balances_seq_ = 0;                // the last checkpoint's
+  BlockWriter blocks_;                       // the transfers applied since the last WriteBalances
+  bool applied_ = false;                     // whether there are any
+  absl::flat_hash_set<std::string> dirty_;   // accounts changed since the last checkpoint
+  absl::flat_hash_set<std::string> opened_;  // accounts opened since the last WriteBalances
   // Pending transfers opened since the last WriteBalances (see Apply).
   absl::flat_hash_set<std::string> fresh_pending_;
 };

@@ -62,6 +62,8 @@ const char* CfName(Cf cf) {
       return "sessions";
     case Cf::kMedia:
       return "media";
+    case Cf::kTransferBlocks:
+      return "transfer_blocks";
     case Cf::kCount:
       break;
   }
@@ -81,6 +83,7 @@ std::vector<Cf> FamiliesOf(Schema schema) {
     families.push_back(static_cast<Cf>(i));
   }
   families.push_back(Cf::kMedia);
+  families.push_back(Cf::kTransferBlocks);
   return families;
 }
 

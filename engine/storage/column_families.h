@@ -22,7 +22,7 @@ enum class Cf : int {
   kOutputs,           // (job, stage, item) -> ResultRecord
   kIdempotency,       // (principal, key) -> IdempotencyRecord
   kAccounts,          // account id -> Account
-  kTransfers,         // seq -> Transfer
+  kTransfers,         // seq -> Transfer (ledgers written before kTransferBlocks)
   kTransferIds,       // transfer id -> seq
   kPendingTransfers,  // transfer id -> Transfer, while unresolved
   kWorkerStats,       // worker account id -> WorkerStatsRecord
@@ -42,6 +42,8 @@ enum class Cf : int {
   // Dispatcher, added after the agent's: media files by SHA-256 (keys::MediaInfo, MediaChunk),
   // kept in blob files (large values, written once).
   kMedia,
+  // The ledger's transfers, a write's at a time: first seq -> TransferBlock (before: kTransfers).
+  kTransferBlocks,
   kCount,
 };
 

@@ -160,6 +160,13 @@ std::string Transfer(uint64_t seq) {
 
 std::string TransferId(absl::string_view transfer_id) { return std::string(transfer_id); }
 
+std::string TransferInBlock(uint64_t first_seq, uint64_t seq) {
+  std::string k;
+  AppendU64(&k, first_seq);
+  AppendU64(&k, seq);
+  return k;
+}
+
 std::string Withholding(absl::string_view centre_id, absl::string_view assignment_id) {
   return ResultId(centre_id, assignment_id);
 }
@@ -209,6 +216,13 @@ std::optional<uint64_t> ParseTransfer(absl::string_view key) {
   uint64_t seq;
   if (!r.ReadU64(&seq) || !r.AtEnd()) return std::nullopt;
   return seq;
+}
+
+std::optional<std::pair<uint64_t, uint64_t>> ParseTransferInBlock(absl::string_view value) {
+  KeyReader r(value);
+  uint64_t first, seq;
+  if (!r.ReadU64(&first) || !r.ReadU64(&seq) || !r.AtEnd() || seq < first) return std::nullopt;
+  return std::make_pair(first, seq);
 }
 
 std::string Roster(absl::string_view pseudonym) {

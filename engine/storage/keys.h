@@ -61,6 +61,10 @@ std::string Idempotency(absl::string_view principal, absl::string_view key);
 std::string Account(absl::string_view account_id);
 std::string Transfer(uint64_t seq);
 std::string TransferId(absl::string_view transfer_id);
+// What the id index (kTransferIds) holds for a transfer stored in a block (kTransferBlocks):
+// the block's key, Transfer(first_seq), then the transfer's own seq. (For a transfer stored
+// alone in kTransfers, it holds Transfer(seq).)
+std::string TransferInBlock(uint64_t first_seq, uint64_t seq);
 std::string Withholding(absl::string_view centre_id, absl::string_view assignment_id);
 // Verbatim account id, NUL, job id: a prefix scan by WorkerAccount(centre, "") finds a centre's.
 std::string WorkerJob(absl::string_view worker_account, absl::string_view job_id);
@@ -83,6 +87,8 @@ std::optional<TaskKey> ParseTask(absl::string_view key);
 // The item index of an Item key; nullopt when malformed.
 std::optional<uint64_t> ParseItem(absl::string_view key);
 std::optional<uint64_t> ParseTransfer(absl::string_view key);
+// Splits a TransferInBlock value into (first seq, seq); nullopt when malformed.
+std::optional<std::pair<uint64_t, uint64_t>> ParseTransferInBlock(absl::string_view value);
 
 // ---- Worker agent ----
 std::string Roster(absl::string_view pseudonym);

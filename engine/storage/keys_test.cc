@@ -46,6 +46,14 @@ TEST(KeysTest, TransferSeqOrder) {
   EXPECT_EQ(ParseTransfer(Transfer(123456789)), 123456789u);
 }
 
+TEST(KeysTest, ATransferInABlockNamesTheBlockAndItsSeq) {
+  const std::string v = TransferInBlock(1001, 1007);
+  EXPECT_EQ(v.substr(0, 8), Transfer(1001));
+  EXPECT_EQ(ParseTransferInBlock(v), std::make_pair(uint64_t{1001}, uint64_t{1007}));
+  EXPECT_EQ(ParseTransferInBlock(Transfer(1007)), std::nullopt);         // a lone transfer's
+  EXPECT_EQ(ParseTransferInBlock(TransferInBlock(9, 8)), std::nullopt);  // before its block
+}
+
 TEST(KeysTest, PrefixSuccessor) {
   EXPECT_EQ(PrefixSuccessor("ab"), std::string("ac"));
   EXPECT_EQ(PrefixSuccessor(std::string("a\xff", 2)), std::string("b"));

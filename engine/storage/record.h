@@ -23,6 +23,11 @@ std::string EncodeRecord(const google::protobuf::MessageLite& record);
 std::string EncodeRecordWith(const google::protobuf::MessageLite& record, int field,
                              absl::string_view embedded);
 
+// Appends to `encoded` (an EncodeRecord) its message field `field` holding the record
+// `embedded_record` (an EncodeRecord too, format byte and all), without parsing either: a
+// repeated field grows by one. REQUIRES: `embedded_record` is in format kRecordFormatV1.
+void AppendRecordField(std::string* encoded, int field, absl::string_view embedded_record);
+
 // DATA_LOSS when `value` is empty, has an unknown format byte, or does not parse.
 [[nodiscard]] absl::Status DecodeRecord(absl::string_view value,
                                         google::protobuf::MessageLite* record);

@@ -278,7 +278,8 @@ TEST(ColumnFamiliesTest, EveryFamilyHasAUniqueName) {
     EXPECT_EQ(FamiliesOf(schema).front(), Cf::kDefault);
   }
   const std::vector<Cf> dispatcher = FamiliesOf(Schema::kDispatcher);
-  EXPECT_EQ(dispatcher.back(), Cf::kMedia);
+  EXPECT_EQ(dispatcher.back(), Cf::kTransferBlocks);
+  EXPECT_EQ(std::count(dispatcher.begin(), dispatcher.end(), Cf::kMedia), 1);
   EXPECT_EQ(std::count(dispatcher.begin(), dispatcher.end(), Cf::kSessions), 0);
 }
 

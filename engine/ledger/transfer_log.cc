@@ -1,0 +1,97 @@
+#include "engine/ledger/transfer_log.h"
+
+#include "absl/strings/str_cat.h"
+#include "engine/common/status_macros.h"
+#include "engine/storage/keys.h"
+#include "engine/storage/record.h"
+
+namespace mw::ledger {
+namespace {
+
+using microwork::v1::Transfer;
+using microwork::v1::TransferBlock;
+using storage::Cf;
+namespace keys = storage::keys;
+
+constexpr int kTransfersField = TransferBlock::kTransfersFieldNumber;
+
+}  // namespace
+
+void BlockWriter::Add(const Transfer& t, absl::string_view record, storage::Batch* batch) {
+  if (count_ == kMaxBlockTransfers ||
+      (count_ > 0 && block_.size() + record.size() > kMaxBlockBytes)) {
+    Flush(batch);
+  }
+  if (count_ == 0) {
+    first_seq_ = t.seq();
+    block_ = storage::EncodeRecord(TransferBlock());
+  }
+  storage::AppendRecordField(&block_, kTransfersField, record);
+  ++count_;
+  batch->Put(Cf::kTransferIds, keys::TransferId(t.id()),
+             keys::TransferInBlock(first_seq_, t.seq()));
+}
+
+void BlockWriter::Flush(storage::Batch* batch) {
+  if (count_ == 0) return;
+  batch->Put(Cf::kTransferBlocks, keys::Transfer(first_seq_), block_);
+  Drop();
+}
+
+void BlockWriter::Drop() {
+  count_ = 0;
+  block_.clear();
+}
+
+absl::StatusOr<std::optional<Transfer>> ReadTransfer(const storage::Store& store,
+                                                     absl::string_view id) {
+  MW_ASSIGN_OR_RETURN(std::optional<std::string> where,
+                      store.Get(Cf::kTransferIds, keys::TransferId(id)));
+  if (!where.has_value()) return std::optional<Transfer>();
+  auto lost = [&](absl::string_view what) {
+    return absl::DataLossError(absl::StrCat("transfer ", id, ": ", what));
+  };
+  if (auto in_block = keys::ParseTransferInBlock(*where); in_block.has_value()) {
+    const auto [first, seq] = *in_block;
+    TransferBlock block;
+    absl::Status s = store.GetRecord(Cf::kTransferBlocks, keys::Transfer(first), &block);
+    if (absl::IsNotFound(s)) return lost(absl::StrCat("its block #", first, " is not stored"));
+    MW_RETURN_IF_ERROR(s);
+    const uint64_t i = seq - first;
+    if (i >= static_cast<uint64_t>(block.transfers_size()) || block.transfers(i).seq() != seq ||
+        block.transfers(i).id() != id) {
+      return lost(absl::StrCat("#", seq, " is not in its block #", first));
+    }
+    return std::optional<Transfer>(std::move(*block.mutable_transfers(i)));
+  }
+  Transfer t;
+  absl::Status s = store.GetRecord(Cf::kTransfers, *where, &t);
+  if (absl::IsNotFound(s)) return lost("its record is not stored");
+  MW_RETURN_IF_ERROR(s);
+  return std::optional<Transfer>(std::move(t));
+}
+
+absl::Status ForEachTransfer(const storage::Store& store, const storage::Snapshot* snapshot,
+                             uint64_t after, absl::FunctionRef<absl::Status(Transfer&)> fn) {
+  auto lone = store.ScanFrom(Cf::kTransfers, "", keys::Transfer(after + 1), snapshot);
+  for (; lone->Valid(); lone->Next()) {
+    Transfer t;
+    MW_RETURN_IF_ERROR(lone->Read(&t));
+    MW_RETURN_IF_ERROR(fn(t));
+  }
+  MW_RETURN_IF_ERROR(lone->status());
+  // The block holding after + 1 starts at most kMaxBlockTransfers - 1 before it.
+  const uint64_t from =
+      after + 1 > BlockWriter::kMaxBlockTransfers ? after + 2 - BlockWriter::kMaxBlockTransfers : 1;
+  auto blocks = store.ScanFrom(Cf::kTransferBlocks, "", keys::Transfer(from), snapshot);
+  for (; blocks->Valid(); blocks->Next()) {
+    TransferBlock block;
+    MW_RETURN_IF_ERROR(blocks->Read(&block));
+    for (Transfer& t : *block.mutable_transfers()) {
+      if (t.seq() > after) MW_RETURN_IF_ERROR(fn(t));
+    }
+  }
+  return blocks->status();
+}
+
+}  // namespace mw::ledger

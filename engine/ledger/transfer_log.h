@@ -1,0 +1,66 @@
+// TransferLog: how the ledger's transfers are stored, and the one place that reads them back.
+//
+// The transfers applied into one batch are stored together, in blocks of at most
+// kMaxBlockTransfers (kTransferBlocks: keys::Transfer(first seq) -> TransferBlock, in seq
+// order), with one id-index entry each (kTransferIds: id -> keys::TransferInBlock(first, seq)).
+// So a write of a thousand wages adds a thousand index entries and four blocks, not two thousand
+// records. Ledgers written before blocks kept one record per transfer (kTransfers:
+// keys::Transfer(seq) -> Transfer, the index holding keys::Transfer(seq)); those are read as they
+// are, and all of them come before the first block.
+//
+//   BlockWriter blocks;
+//   blocks.Add(t, storage::EncodeRecord(t), &batch);  // each transfer, in seq order
+//   blocks.Flush(&batch);                              // before the batch is committed
+//   MW_ASSIGN_OR_RETURN(std::optional<Transfer> t, ReadTransfer(*store, "wage:a1"));
+#ifndef MW_ENGINE_LEDGER_TRANSFER_LOG_H_
+#define MW_ENGINE_LEDGER_TRANSFER_LOG_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "absl/functional/function_ref.h"
+#include "absl/status/statusor.h"
+#include "engine/storage/store.h"
+#include "microwork/v1/ledger.pb.h"
+
+namespace mw::ledger {
+
+// Fills blocks from transfers in seq order. Not thread-safe; the ledger owns one.
+class BlockWriter {
+ public:
+  // A lookup by id reads and parses its whole block: these bound that work. ForEachTransfer
+  // relies on the first: never raise it.
+  static constexpr size_t kMaxBlockTransfers = 256;
+  static constexpr size_t kMaxBlockBytes = 64 * 1024;
+
+  // Adds `t`, whose EncodeRecord is `record`, to the open block, and its index entry to
+  // `batch`; a full block is put into `batch` first. REQUIRES: t.seq() is one more than the
+  // last added (or the first of a ledger, or after Flush or Drop).
+  void Add(const microwork::v1::Transfer& t, absl::string_view record, storage::Batch* batch);
+  // Puts the open block, if any, into `batch`. The next transfer opens a new one.
+  void Flush(storage::Batch* batch);
+  // Forgets the open block (its batch is dropped; the index entries went with it).
+  void Drop();
+
+ private:
+  uint64_t first_seq_ = 0;
+  size_t count_ = 0;
+  std::string block_;  // EncodeRecord(TransferBlock) of the count_ transfers from first_seq_
+};
+
+// The stored transfer `id`, nullopt when there is none. DATA_LOSS when the index names a
+// transfer that is not where it says.
+[[nodiscard]] absl::StatusOr<std::optional<microwork::v1::Transfer>> ReadTransfer(
+    const storage::Store& store, absl::string_view id);
+
+// Calls `fn` with each stored transfer numbered after `after`, in seq order, as of `snapshot`
+// (the latest when null), and stops at its first error, which it returns. It does not check
+// that the numbers follow each other (the Auditor does, and Ledger::Load).
+[[nodiscard]] absl::Status ForEachTransfer(
+    const storage::Store& store, const storage::Snapshot* snapshot, uint64_t after,
+    absl::FunctionRef<absl::Status(microwork::v1::Transfer&)> fn);
+
+}  // namespace mw::ledger
+
+#endif  // MW_ENGINE_LEDGER_TRANSFER_LOG_H_
