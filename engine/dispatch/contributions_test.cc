@@ -116,6 +116,7 @@ TEST_F(ContributionRecorderTest, ALargeResultsReceiptIsStoredUnderItsIdNotByItsC
   const uint32_t stage_key = run_->chain[Task()->chain_pos].key;
   ASSERT_EQ(Record(small).receipt.status(), v1::RECEIPT_ACCEPTED);
   ASSERT_EQ(Record(large).receipt.status(), v1::RECEIPT_ACCEPTED);
+  ledger_->WriteBalances(&batch_);
   ASSERT_TRUE(store_->Write(std::move(batch_), storage::Durability::kSynced).ok());
   v1::ResultIdRecord by_reference, own;
   ASSERT_TRUE(store_

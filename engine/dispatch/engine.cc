@@ -608,12 +608,7 @@ absl::StatusOr<v1::Statement> Engine::GetStatement(const v1::StatementRequest& r
         return absl::NotFoundError(absl::StrCat("no centre ", request.centre()));
       }
       st.set_title(absl::StrCat("Workers of centre ", request.centre()));
-      // The stored accounts list the centre's workers in order; memory holds their balances
-      // (the store's are as of the last checkpoint).
-      const std::string prefix = WorkerAccount(request.centre(), "");
-      for (auto c = store_->Scan(Cf::kAccounts, prefix); c->Valid(); c->Next()) {
-        if (const v1::Account* a = ledger_->Find(c->key()); a != nullptr) add_line(*a);
-      }
+      ledger_->ForEachAccount(WorkerAccount(request.centre(), ""), add_line);
       return st;
     }
     case v1::StatementRequest::kWorkerAccount: {

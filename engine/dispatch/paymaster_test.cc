@@ -61,6 +61,7 @@ class PaymasterTest : public ::testing::Test {
                              .job_id = "job-1"},
                             &batch)
                     .ok());
+    ledger_->WriteBalances(&batch);
   }
 
   ledger::Ledger::TransferSpec Wage(const std::string& id, const std::string& centre,

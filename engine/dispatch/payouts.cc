@@ -203,20 +203,18 @@ absl::StatusOr<v1::PayoutBatch> Engine::CreatePayout(const v1::CreatePayoutReque
         MW_RETURN_IF_ERROR(workers_.UpdateOnJob(prefix, top_up));
 
         // 2. What each worker is owed now: their posted balance (pending wages wait for verdicts).
-        for (auto c = store_->Scan(Cf::kAccounts, prefix); c->Valid(); c->Next()) {
-          const std::string id(c->key());
-          const v1::Account* a = ledger_->Find(id);  // includes the top-ups just applied
-          if (a == nullptr) continue;
-          const int64_t owed = a->credits_posted() - a->debits_posted();
-          if (owed <= 0) continue;
+        // (Memory holds every account, those opened by the top-ups just applied too.)
+        ledger_->ForEachAccount(prefix, [&](const v1::Account& a) {
+          const int64_t owed = a.credits_posted() - a.debits_posted();
+          if (owed <= 0) return;
           v1::PayoutLine* line = reply->add_lines();
-          line->set_worker_account(id);
+          line->set_worker_account(a.id());
           line->set_amount_minor(owed);
-          line->set_currency(a->currency());
-          line->set_topup_minor(topups[id]);
+          line->set_currency(a.currency());
+          line->set_topup_minor(topups[a.id()]);
           reply->set_total_minor(reply->total_minor() + owed);
-          reply->set_topups_minor(reply->topups_minor() + topups[id]);
-        }
+          reply->set_topups_minor(reply->topups_minor() + topups[a.id()]);
+        });
         batch->PutRecord(Cf::kPayouts, keys::Payout(reply->id()), *reply);
         batch->Put(Cf::kMeta, keys::Meta("next_payout"), absl::StrCat(++next_payout_));
         return absl::OkStatus();

@@ -108,7 +108,10 @@ absl::StatusOr<std::unique_ptr<Ledger>> Ledger::Load(storage::Store* store, cons
                                             " transfers after the checkpoint at #", b.balances_seq,
                                             ", ", b.folded, " stored"));
   }
-  for (auto& [id, a] : b.accounts) ledger->accounts_.emplace(id, std::move(a));
+  for (auto& [id, a] : b.accounts) {
+    ledger->account_ids_.insert(ledger->account_ids_.end(), id);
+    ledger->accounts_.emplace(id, std::move(a));
+  }
   ledger->dirty_ = std::move(b.changed);
   ledger->head_seq_ = b.seq;
   ledger->head_hash_ = std::move(b.hash);
@@ -181,6 +184,14 @@ void Ledger::Written(uint64_t seq) {
   }
 }
 
+void Ledger::ForEachAccount(absl::string_view prefix,
+                            absl::FunctionRef<void(const Account&)> fn) const {
+  for (auto it = account_ids_.lower_bound(prefix);
+       it != account_ids_.end() && absl::StartsWith(*it, prefix); ++it) {
+    fn(accounts_.at(*it));
+  }
+}
+
 const Account* Ledger::Find(absl::string_view account_id) const {
   auto it = accounts_.find(account_id);
   return it == accounts_.end() ? nullptr : &it->second;
@@ -229,6 +240,12 @@ absl::StatusOr<Ledger::Applied> Ledger::Apply(const TransferSpec& spec, storage:
   using microwork::v1::TRANSFER_POSTED;
   using microwork::v1::TRANSFER_VOID_PENDING;
 
+  if (ahead_of_store_) {
+    return absl::UnavailableError(
+        absl::StrCat("transfer ", spec.id,
+                     ": the ledger is ahead of its store since a write was dropped; "
+                     "it applies nothing until it is loaded again"));
+  }
   if (spec.id.empty()) return absl::InvalidArgumentError("transfer: id is empty");
   MW_ASSIGN_OR_RETURN(std::optional<Transfer> existing, Lookup(spec.id));
   if (existing.has_value()) {
@@ -383,6 +400,7 @@ absl::StatusOr<Ledger::Applied> Ledger::Apply(const TransferSpec& spec, storage:
       a.set_id(id);
       a.set_currency(t.currency());
       opened_.insert(id);
+      account_ids_.insert(id);
     }
     a.set_debits_posted(b.debits_posted);
     a.set_credits_posted(b.credits_posted);

@@ -8,7 +8,7 @@
 // transfers, the accounts changed since the last checkpoint are written, and the head records
 // the seq they are balanced to (an account opened in between is written at once, with nothing
 // on it). Load, and ReadBalances, fold the transfers after that seq into them. So a wage adds
-// about one record, not three; a restart folds at most checkpoint_transfers transfers.
+// about one record, not three; a restart folds fewer than checkpoint_transfers plus one batch's.
 // Ids are derived by the caller from what a transfer pays for: applying the same id again with the
 // same body is a no-op that returns the stored transfer; with a different body it is
 // ALREADY_EXISTS. So a wage is posted at most once.
@@ -37,6 +37,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/btree_set.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
@@ -154,9 +155,12 @@ class Ledger {
   // for a caller whose batch is dropped: memory is ahead of the disk then, and the owner must
   // restart rather than go on (a transfer kept only in memory would be let go by Written with
   // a later batch, and its id applied again).
+  // After DropApplied, Apply refuses every transfer (UNAVAILABLE) until the ledger is loaded
+  // again: a transfer applied now would be chained after the dropped ones.
   bool HasApplied() const { return applied_; }
   void DropApplied() {
     applied_ = false;
+    ahead_of_store_ = true;
     blocks_.Drop();
     opened_.clear();
     fresh_pending_.clear();
@@ -164,6 +168,9 @@ class Ledger {
 
   // Every account, by id.
   const absl::flat_hash_map<std::string, Account>& accounts() const { return accounts_; }
+  // Calls `fn` with each account whose id starts with `prefix`, in id order (those opened by
+  // batches not yet written too).
+  void ForEachAccount(absl::string_view prefix, absl::FunctionRef<void(const Account&)> fn) const;
   // The account, or nullptr when no transfer has touched it yet.
   const Account* Find(absl::string_view account_id) const;
   // credits_posted - debits_posted - debits_pending: what can still be debited.
@@ -197,6 +204,7 @@ class Ledger {
   const Clock* const clock_;
   const Options options_;
   absl::flat_hash_map<std::string, Account> accounts_;
+  absl::btree_set<std::string> account_ids_;            // the keys of accounts_, in order
   absl::flat_hash_map<std::string, Transfer> pending_;  // unresolved, by id
   // Transfers applied since the owner last said they were written (Written): their batch may
   // still be queued, so the store may not show them yet. In seq order, each as its batch holds
@@ -217,6 +225,7 @@ class Ledger {
   uint64_t balances_seq_ = 0;                // the last checkpoint's
   BlockWriter blocks_;                       // the transfers applied since the last WriteBalances
   bool applied_ = false;                     // whether there are any
+  bool ahead_of_store_ = false;              // DropApplied was called
   absl::flat_hash_set<std::string> dirty_;   // accounts changed since the last checkpoint
   absl::flat_hash_set<std::string> opened_;  // accounts opened since the last WriteBalances
   // Pending transfers opened since the last WriteBalances (see Apply).

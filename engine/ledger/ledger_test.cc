@@ -464,6 +464,46 @@ TEST_F(LedgerTest, BalancesAreWrittenAtCheckpointsAndTheTransfersAfterOneFoldedO
   EXPECT_TRUE(Audit().ok()) << Audit();
 }
 
+TEST_F(LedgerTest, AfterADroppedWriteTheLedgerAppliesNothingUntilLoadedAgain) {
+  ASSERT_TRUE(ApplyAndCommit(Fund("job-1", 1000)).ok());
+  {
+    Batch dropped;
+    ASSERT_TRUE(ledger_->Apply(Reserve("job-1", "a", 30), &dropped).ok());
+    ledger_->DropApplied();
+  }
+  // A refund after it would be chained to a transfer the store never got.
+  Batch batch;
+  auto refused = ledger_->Apply(Reserve("job-1", "b", 20), &batch);
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_TRUE(batch.Empty());
+  ledger_->WriteBalances(&batch);
+  EXPECT_TRUE(batch.Empty());
+  Reopen();
+  EXPECT_EQ(ledger_->head_seq(), 1u);
+  EXPECT_EQ(ledger_->FindPending(WageTransferId("a")), nullptr);
+  ASSERT_TRUE(ApplyAndCommit(Reserve("job-1", "b", 20)).ok());
+  EXPECT_EQ(ledger_->head_seq(), 2u);
+  EXPECT_TRUE(Audit().ok()) << Audit();
+}
+
+TEST_F(LedgerTest, AccountsAreListedByPrefixInOrderWrittenOrNot) {
+  ASSERT_TRUE(ApplyAndCommit(Fund("job-1", 1000)).ok());
+  Batch batch;  // not written: its accounts are listed all the same
+  for (const char* worker : {"w2", "w1"}) {
+    auto spec = Reserve("job-1", worker, 10);
+    spec.credit_account = WorkerAccount("c1", worker);
+    ASSERT_TRUE(ledger_->Apply(spec, &batch).ok());
+  }
+  std::vector<std::string> listed;
+  ledger_->ForEachAccount(WorkerAccount("c1", ""),
+                          [&](const Account& a) { listed.push_back(a.id()); });
+  EXPECT_EQ(listed,
+            (std::vector<std::string>{WorkerAccount("c1", "w1"), WorkerAccount("c1", "w2")}));
+  listed.clear();
+  ledger_->ForEachAccount("escrow:", [&](const Account& a) { listed.push_back(a.id()); });
+  EXPECT_EQ(listed, std::vector<std::string>{EscrowAccount("job-1")});
+}
+
 TEST_F(LedgerTest, ALogWithAGapAfterTheCheckpointDoesNotLoad) {
   ASSERT_TRUE(ApplyAndCommit(Fund("job-1", 1000)).ok());
   ASSERT_TRUE(ApplyAndCommit(Reserve("job-1", "a", 30)).ok());
@@ -529,15 +569,18 @@ TEST_F(LedgerTest, AWriteOfManyTransfersIsStoredInBoundedBlocksThatReadBack) {
   ASSERT_TRUE(again.ok()) << again.status();
   EXPECT_TRUE(again->duplicate);
   EXPECT_EQ(again->transfer.seq(), 302u);
-  // Read from any seq, in order, across blocks.
-  std::vector<uint64_t> seqs;
-  ASSERT_TRUE(ForEachTransfer(*store_, nullptr, 300, [&](Transfer& t) {
-                seqs.push_back(t.seq());
-                return absl::OkStatus();
-              }).ok());
-  ASSERT_EQ(seqs.size(), 301u);
-  EXPECT_EQ(seqs.front(), 301u);
-  EXPECT_EQ(seqs.back(), 601u);
+  // Read from any seq, in order, across blocks: after #300 (inside the block from #258), #256
+  // (inside the block from #2, the farthest back one can start) and #257 (that block's end).
+  for (uint64_t after : {300u, 256u, 257u}) {
+    std::vector<uint64_t> seqs;
+    ASSERT_TRUE(ForEachTransfer(*store_, nullptr, after, [&](Transfer& t) {
+                  seqs.push_back(t.seq());
+                  return absl::OkStatus();
+                }).ok());
+    ASSERT_EQ(seqs.size(), 601u - after) << after;
+    EXPECT_EQ(seqs.front(), after + 1);
+    EXPECT_EQ(seqs.back(), 601u);
+  }
   EXPECT_TRUE(Audit().ok()) << Audit();
 }
 

@@ -29,14 +29,17 @@ namespace mw::ledger {
 // Fills blocks from transfers in seq order. Not thread-safe; the ledger owns one.
 class BlockWriter {
  public:
-  // A lookup by id reads and parses its whole block: these bound that work. ForEachTransfer
-  // relies on the first: never raise it.
+  // A lookup by id reads and parses its whole block: these bound that work (a block reaches
+  // kMaxBlockBytes by at most one transfer, whose size the dispatcher's request caps bound).
+  // ForEachTransfer relies on the first: never raise it.
   static constexpr size_t kMaxBlockTransfers = 256;
   static constexpr size_t kMaxBlockBytes = 64 * 1024;
 
   // Adds `t`, whose EncodeRecord is `record`, to the open block, and its index entry to
   // `batch`; a full block is put into `batch` first. REQUIRES: t.seq() is one more than the
-  // last added (or the first of a ledger, or after Flush or Drop).
+  // last added (or the first of a ledger, or after Flush or Drop), and `batch` is the one the
+  // open block's transfers went into (or what it was moved to), which Flush is given: a block
+  // and its index entries are written together or not at all.
   void Add(const microwork::v1::Transfer& t, absl::string_view record, storage::Batch* batch);
   // Puts the open block, if any, into `batch`. The next transfer opens a new one.
   void Flush(storage::Batch* batch);

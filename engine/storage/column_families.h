@@ -23,7 +23,7 @@ enum class Cf : int {
   kIdempotency,       // (principal, key) -> IdempotencyRecord
   kAccounts,          // account id -> Account
   kTransfers,         // seq -> Transfer (ledgers written before kTransferBlocks)
-  kTransferIds,       // transfer id -> seq
+  kTransferIds,       // transfer id -> keys::TransferInBlock(first seq, seq) (before: seq)
   kPendingTransfers,  // transfer id -> Transfer, while unresolved
   kWorkerStats,       // worker account id -> WorkerStatsRecord
   kReviews,           // (job, stage, item) -> Review
