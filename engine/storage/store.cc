@@ -221,13 +221,14 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& dir, Schem
 
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
   const std::vector<Cf> families = FamiliesOf(schema);
-  // Media files are large values written once and read in order: blob files keep them out of
-  // compaction's way.
+  // Media files, and the ledger's blocks of transfers, are large values written once and read
+  // in order: blob files keep them out of compaction's way.
   rocksdb::ColumnFamilyOptions media_options(cf_options);
   media_options.enable_blob_files = true;
   media_options.min_blob_size = 4096;
   for (Cf cf : families) {
-    descriptors.emplace_back(CfName(cf), cf == Cf::kMedia ? media_options : cf_options);
+    descriptors.emplace_back(
+        CfName(cf), cf == Cf::kMedia || cf == Cf::kTransferBlocks ? media_options : cf_options);
   }
 
   std::vector<rocksdb::ColumnFamilyHandle*> opened;
