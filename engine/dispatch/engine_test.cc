@@ -1355,6 +1355,13 @@ TEST_F(EngineTest, ACallThatFailsMidwayStopsTheEngineForARestart) {
   pause.set_job_id("job-1");
   pause.set_action(v1::JOB_PAUSE);
   ASSERT_TRUE(engine_->ControlJob(pause).ok());
+  // One that would add to the ledger is refused: its transfer would be chained after the good
+  // answer's wage, which the store never got (and the restart would find a gap).
+  v1::FundJobRequest fund;
+  fund.set_idempotency_key("fund-after");
+  fund.set_job_id("job-1");
+  fund.set_amount_minor(500);
+  EXPECT_EQ(engine_->FundJob(fund).status().code(), absl::StatusCode::kUnavailable);
 
   // Once the record is readable again, the restart recovers; the good answer was never
   // recorded: sent again, it is counted once.
