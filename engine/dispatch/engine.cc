@@ -684,13 +684,12 @@ EngineStats Engine::Stats() const {
   EngineStats s = stats_;
   s.tasks_open = catalogue_.tasks().size();
   s.tasks_done = stats_.verdicts;
-  for (const auto& [id, a] : ledger_->accounts()) {
-    if (!absl::StartsWith(id, "worker:")) continue;
+  ledger_->ForEachAccount("worker:", [&](const v1::Account& a) {
     EngineStats::Wages& w = s.wages[a.currency()];
     w.reserved += a.credits_pending();
     w.posted += a.credits_posted() - a.debits_posted();
     w.paid += a.debits_posted();
-  }
+  });
   s.jobs_running = 0;
   s.leases_active = 0;
   for (const auto& [n, run] : catalogue_.jobs()) {

@@ -166,8 +166,6 @@ class Ledger {
     fresh_pending_.clear();
   }
 
-  // Every account, by id.
-  const absl::flat_hash_map<std::string, Account>& accounts() const { return accounts_; }
   // Calls `fn` with each account whose id starts with `prefix`, in id order (those opened by
   // batches not yet written too).
   void ForEachAccount(absl::string_view prefix, absl::FunctionRef<void(const Account&)> fn) const;

@@ -34,7 +34,6 @@ void BlockWriter::Add(const Transfer& t, absl::string_view record, storage::Batc
 
 void BlockWriter::Flush(storage::Batch* batch) {
   if (count_ == 0) return;
-
   batch->Put(Cf::kTransferBlocks, keys::Transfer(first_seq_), block_);
   Drop();
 }
