@@ -3,7 +3,7 @@
 // ledger, raw, ledger...: this machine's speed drifts) and compared by their medians. A program
 // that prints figures, not a test.
 //
-//   build/bin/ledger_bench [--seconds 4] [--rounds 3] [--batch 1000] [--dir /tmp]
+//   build/bin/ledger_bench [--seconds 4] [--rounds 3] [--batch 1000] [--in-flight 2] [--dir /tmp]
 #include <sys/resource.h>
 
 #include <CLI/CLI.hpp>
@@ -11,6 +11,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <deque>
 #include <thread>
 #include <vector>
 
@@ -41,8 +42,10 @@ struct LedgerFigures {
 // Wage postings: each one a single-phase escrow -> worker transfer (id derived from a fake
 // assignment), applied under one lock into batches of `batch` (whether their ids are taken read
 // ahead for the batch at once, as the dispatcher does for a call's results), enqueued on the
-// group-commit queue by the producer while the writer fsyncs the previous group.
-LedgerFigures LedgerPostings(const std::string& dir, int batch, double seconds, bool two_phase) {
+// group-commit queue by the producer while the writer fsyncs earlier ones (at most `in_flight`
+// batches queued or syncing: the producer waits for the oldest before it goes on).
+LedgerFigures LedgerPostings(const std::string& dir, int batch, int in_flight, double seconds,
+                             bool two_phase) {
   auto store = mw::storage::Store::Open(dir, mw::storage::Schema::kDispatcher).value();
   mw::FakeClock clock;
   auto ledger = mw::ledger::Ledger::Load(store.get(), &clock).value();
@@ -60,7 +63,12 @@ LedgerFigures LedgerPostings(const std::string& dir, int batch, double seconds, 
     ledger->WriteBalances(&fund);
     (void)queue.WaitDurable(queue.Enqueue(std::move(fund)));
   }
-  uint64_t n = 0, puts = 0, last = 0, last_seq = 0;
+  uint64_t n = 0, puts = 0;
+  struct Queued {
+    uint64_t ticket;
+    uint64_t seq;  // the ledger's head once its transfers were applied
+  };
+  std::deque<Queued> flying;
   const auto start = Clock::now();
   while (Seconds(start, Clock::now()) < seconds) {
     Batch b;
@@ -95,15 +103,16 @@ LedgerFigures LedgerPostings(const std::string& dir, int batch, double seconds, 
     }
     ledger->WriteBalances(&b);
     puts += b.Count();
-    // Keep at most two groups in flight: the queue batches what arrives while it syncs. What
-    // is durable the ledger lets go of, as the dispatcher's engine tells it.
-    const uint64_t ticket = queue.Enqueue(std::move(b));
-    if (last != 0 && !queue.WaitDurable(last).ok()) return {-1, 0, 0};
-    ledger->Written(last_seq);
-    last = ticket;
-    last_seq = ledger->head_seq();
+    // Keep at most `in_flight` batches queued or syncing: the queue groups what arrives while it
+    // syncs. What is durable the ledger lets go of, as the dispatcher's engine tells it.
+    flying.push_back({queue.Enqueue(std::move(b)), ledger->head_seq()});
+    if (flying.size() >= static_cast<size_t>(in_flight)) {
+      if (!queue.WaitDurable(flying.front().ticket).ok()) return {-1, 0, 0};
+      ledger->Written(flying.front().seq);
+      flying.pop_front();
+    }
   }
-  (void)queue.WaitDurable(last);
+  if (!flying.empty()) (void)queue.WaitDurable(flying.back().ticket);
   const double elapsed = Seconds(start, Clock::now());
   return {n / elapsed, static_cast<double>(puts) / n, n};
 }
@@ -121,11 +130,14 @@ int main(int argc, char** argv) {
   double seconds = 4;
   int rounds = 3;
   int batch = 1000;
+  int in_flight = 2;
   std::string base;
   app.add_option("--seconds", seconds, "Seconds per measurement");
   app.add_option("--rounds", rounds, "Turns of raw puts and single-phase postings")
       ->check(CLI::Range(1, 20));
   app.add_option("--batch", batch, "Entries (or postings) per synced write");
+  app.add_option("--in-flight", in_flight, "Ledger batches queued or syncing at once")
+      ->check(CLI::Range(1, 64));
   app.add_option("--dir", base, "Where the databases go (default $TMPDIR)");
   CLI11_PARSE(app, argc, argv);
   if (!base.empty()) setenv("TMPDIR", base.c_str(), 1);
@@ -138,7 +150,7 @@ int main(int argc, char** argv) {
   for (int r = 0; r < rounds; ++r) {
     raws.push_back(
         mw::bench::RawSyncedPutsPerSecond(dir.Sub(absl::StrCat("raw", r)), batch, seconds));
-    one = LedgerPostings(dir.Sub(absl::StrCat("ledger1-", r)), batch, seconds, false);
+    one = LedgerPostings(dir.Sub(absl::StrCat("ledger1-", r)), batch, in_flight, seconds, false);
     ones.push_back(one.postings_per_second);
     std::printf("  turn %d: raw %10.0f entries/s, postings %10.0f/s: %.2f\n", r + 1, raws.back(),
                 ones.back(), ones.back() / raws.back());
@@ -148,7 +160,7 @@ int main(int argc, char** argv) {
   std::printf(
       "  wage postings (single phase)     %10.0f postings/s  (%.1f puts each)  %.2f of raw\n",
       Median(ones), one.puts_per_posting, Median(ones) / raw);
-  const LedgerFigures two = LedgerPostings(dir.Sub("ledger2"), batch / 2, seconds, true);
+  const LedgerFigures two = LedgerPostings(dir.Sub("ledger2"), batch / 2, in_flight, seconds, true);
   std::printf(
       "  wages reserved + posted (2-phase) %9.0f wages/s     (%.1f puts each)  %.2f of raw\n",
       two.postings_per_second, two.puts_per_posting, two.postings_per_second / raw);

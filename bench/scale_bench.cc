@@ -20,13 +20,15 @@
 // the three exports of the finished job. A program, not a test; it takes minutes.
 //
 // --steady SECONDS instead runs jobs of --items items one after another at full load for that
-// long, printing the resident set each minute, and ends with
+// long, printing the resident set at the end of each minute and its mean over the minute
+// (sampled each second), and ends with
 //
 //   steady minutes=N rss_mb_minute1=A rss_mb_max_after=B growth_pct=G half_growth_pct=H
-//          completions=C
+//          mean_growth_pct=M completions=C
 //
-// (G: the highest sample after the first minute over the first; H: the median of the later half
-// of the minutes after the first over the median of the earlier half.)
+// (G: the highest end-of-minute sample after the first minute over the first; H: the median of
+// the later half of those samples after the first over the median of the earlier half; M: the
+// highest mean of a minute after the second over the second minute's mean.)
 //
 //   build/bin/scale_bench [--items 10000000] [--finish 1000000] [--seconds 10]
 //                         [--centres 4] [--workers 20] [--steady 0 [--minute 60]]
@@ -457,24 +459,36 @@ int Steady(const Config& c, const std::string& dir) {
   std::mutex mu;
   std::condition_variable stop_cv;
   bool stop = false;
-  std::vector<double> rss;  // at the end of each minute
+  std::vector<double> rss;   // at the end of each minute
+  std::vector<double> mean;  // over each minute, sampled each second (ten times at least)
   std::thread sampler([&] {
     std::unique_lock lock(mu);
-    const auto minute = std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-        std::chrono::duration<double>(c.minute));
+    const int per_minute = std::max(10, static_cast<int>(c.minute));
+    const auto tick = std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+        std::chrono::duration<double>(c.minute / per_minute));
     for (int m = 1; m * c.minute <= c.steady; ++m) {
-      if (stop_cv.wait_for(lock, minute, [&] { return stop; })) return;
+      double sum = 0, low = 0, high = 0;
+      for (int i = 0; i < per_minute; ++i) {
+        if (stop_cv.wait_for(lock, tick, [&] { return stop; })) return;
+        const double now = mw::bench::RssMb();
+        sum += now;
+        low = i == 0 ? now : std::min(low, now);
+        high = std::max(high, now);
+      }
       rss.push_back(mw::bench::RssMb());
+      mean.push_back(sum / per_minute);
       const mw::storage::Store::Memory db = engine->store()->MemoryUse();
       const mw::HeapFigures heap = mw::Heap();
       std::printf(
-          "minute %3d rss_mb=%.0f completions=%llu (heap: allocated %.0f MB, active %.0f MB, "
-          "resident %.0f MB; rocksdb: memtables %.0f MB, block cache %.0f MB of which pinned "
-          "%.0f MB, table readers %.0f MB)\n",
-          m, rss.back(), static_cast<unsigned long long>(engine->Stats().tasks_done),
-          heap.allocated / 1048576.0, heap.active / 1048576.0, heap.resident / 1048576.0,
-          db.memtables / 1048576.0, db.block_cache / 1048576.0, db.block_cache_pinned / 1048576.0,
-          db.table_readers / 1048576.0);
+          "minute %3d rss_mb=%.0f (over the minute: mean %.0f, %.0f-%.0f) completions=%llu "
+          "(heap: allocated %.0f MB, active %.0f MB, resident %.0f MB, dirty %.0f MB, metadata "
+          "%.0f MB; rocksdb: memtables %.0f MB, block cache %.0f MB of which pinned %.0f MB, "
+          "table readers %.0f MB)\n",
+          m, rss.back(), mean.back(), low, high,
+          static_cast<unsigned long long>(engine->Stats().tasks_done), heap.allocated / 1048576.0,
+          heap.active / 1048576.0, heap.resident / 1048576.0, heap.dirty / 1048576.0,
+          heap.metadata / 1048576.0, db.memtables / 1048576.0, db.block_cache / 1048576.0,
+          db.block_cache_pinned / 1048576.0, db.table_readers / 1048576.0);
       std::fflush(stdout);
     }
   });
@@ -508,11 +522,20 @@ int Steady(const Config& c, const std::string& dir) {
   // Two halves need two minutes after the first.
   const std::string half_growth =
       rss.size() < 3 ? "n/a" : absl::StrFormat("%.1f", 100 * (late - early) / early);
+  // And the means: the highest minute's mean after the second over the second's, the first
+  // minute being the warm-up (the process starts at nothing). A single sample swings by some
+  // 25 MB within seconds as memtables fill and are flushed and their memory is returned; a
+  // minute's mean does not.
+  std::string mean_growth = "n/a";
+  if (mean.size() >= 3) {
+    const double later = *std::max_element(mean.begin() + 2, mean.end());
+    mean_growth = absl::StrFormat("%.1f", 100 * (later - mean[1]) / mean[1]);
+  }
   std::printf(
       "steady minutes=%zu rss_mb_minute1=%.0f rss_mb_max_after=%.0f growth_pct=%.1f "
-      "half_growth_pct=%s completions=%llu\n",
+      "half_growth_pct=%s mean_growth_pct=%s completions=%llu\n",
       rss.size(), rss[0], after, 100 * (after - rss[0]) / rss[0], half_growth.c_str(),
-      static_cast<unsigned long long>(completions));
+      mean_growth.c_str(), static_cast<unsigned long long>(completions));
   return 0;
 }
 

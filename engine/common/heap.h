@@ -5,8 +5,8 @@
 // export` 95,000 vs 143,000 rows/s, the per-answer export 286,000 vs 402,000 rows/s, the
 // dispatcher's peak RSS 211 vs 145 MB. With glibc a server's resident set also climbed with work
 // done while what it held stayed flat (per-thread arenas, RocksDB's memtable blocks leaving holes
-// in the heap); jemalloc returns freed pages to the system after a decay (a second, as heap.cc
-// configures it, with two arenas).
+// in the heap); jemalloc returns freed pages to the system after a decay (a quarter of a
+// second, as heap.cc configures it, with two arenas).
 //
 // ReturnFreedMemory: call first thing in main, before any thread starts. It starts jemalloc's
 // background threads, which return freed pages on time even while the process is idle (without
@@ -24,11 +24,14 @@ bool ReturnFreedMemory();
 
 // jemalloc's own account of the heap, in bytes: what the program holds (allocated), the pages
 // those allocations occupy (active), and the pages resident in all (resident: active, plus the
-// freed pages not yet returned and jemalloc's metadata). All zero under a sanitizer's malloc.
+// freed pages not yet returned (dirty) and jemalloc's own metadata). All zero under a
+// sanitizer's malloc.
 struct HeapFigures {
   uint64_t allocated = 0;
   uint64_t active = 0;
   uint64_t resident = 0;
+  uint64_t dirty = 0;
+  uint64_t metadata = 0;
 };
 HeapFigures Heap();
 

@@ -256,14 +256,16 @@ absl::StatusOr<Ledger::Applied> Ledger::Apply(const TransferSpec& spec, storage:
     return Applied{*std::move(existing), true};
   }
 
+  // A string field is set only when it has something: setting one allocates, even to "", and
+  // proto3 writes an empty one as it writes an unset one (nothing), so the record, its hash and
+  // SameBody are the same either way.
   Transfer t;
   t.set_id(spec.id);
   t.set_kind(spec.kind);
   t.set_code(spec.code);
-  t.set_job_id(spec.job_id);
-  t.set_reason(spec.reason);
-  t.set_decided_by(spec.decided_by);
-  t.set_second_approver(spec.second_approver);
+  if (!spec.reason.empty()) t.set_reason(spec.reason);
+  if (!spec.decided_by.empty()) t.set_decided_by(spec.decided_by);
+  if (!spec.second_approver.empty()) t.set_second_approver(spec.second_approver);
 
   const bool resolves = spec.kind == TRANSFER_POST_PENDING || spec.kind == TRANSFER_VOID_PENDING;
   if (resolves) {
@@ -284,13 +286,13 @@ absl::StatusOr<Ledger::Applied> Ledger::Apply(const TransferSpec& spec, storage:
     }
     const Transfer& p = it->second;
     t.set_code(p.code());
-    t.set_job_id(p.job_id());
+    if (!p.job_id().empty()) t.set_job_id(p.job_id());
     t.set_pending_id(p.id());
     t.set_debit_account(p.debit_account());
     t.set_credit_account(p.credit_account());
     t.set_amount_minor(p.amount_minor());
     t.set_currency(p.currency());
-    t.set_exchange_rate(p.exchange_rate());
+    if (!p.exchange_rate().empty()) t.set_exchange_rate(p.exchange_rate());
   } else if (spec.kind == TRANSFER_POSTED || spec.kind == TRANSFER_PENDING) {
     if (spec.debit_account.empty() || spec.credit_account.empty() ||
         spec.debit_account == spec.credit_account) {
@@ -305,11 +307,12 @@ absl::StatusOr<Ledger::Applied> Ledger::Apply(const TransferSpec& spec, storage:
       return absl::InvalidArgumentError(absl::StrCat("transfer ", spec.id, ": currency \"",
                                                      spec.currency, "\" is not an ISO 4217 code"));
     }
+    if (!spec.job_id.empty()) t.set_job_id(spec.job_id);
     t.set_debit_account(spec.debit_account);
     t.set_credit_account(spec.credit_account);
     t.set_amount_minor(spec.amount_minor);
     t.set_currency(spec.currency);
-    t.set_exchange_rate(spec.exchange_rate);
+    if (!spec.exchange_rate.empty()) t.set_exchange_rate(spec.exchange_rate);
   } else {
     return absl::InvalidArgumentError(absl::StrCat("transfer ", spec.id, ": no kind"));
   }
