@@ -12,7 +12,7 @@
 // 10^6 items, the resident set after the completions): 243 MB with a second, 287 MB with
 // jemalloc's defaults, at the same completion rate and export speed. A quarter of a second
 // rather than a second: under full load the pages freed and not yet returned were 6 to 42 MB of
-// the resident set, sampled each minute (scale_bench --steady 1800), and 5 to 14 MB after.
+// the resident set, sampled each minute (scale_bench --steady 1800), and 4 to 21 MB after.
 const char* malloc_conf = "narenas:2,dirty_decay_ms:250,muzzy_decay_ms:0";
 #endif
 
