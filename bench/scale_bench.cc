@@ -483,12 +483,13 @@ int Steady(const Config& c, const std::string& dir) {
           "minute %3d rss_mb=%.0f (over the minute: mean %.0f, %.0f-%.0f) completions=%llu "
           "(heap: allocated %.0f MB, active %.0f MB, resident %.0f MB, dirty %.0f MB, metadata "
           "%.0f MB; rocksdb: memtables %.0f MB, block cache %.0f MB of which pinned %.0f MB, "
-          "table readers %.0f MB)\n",
+          "table readers %.0f MB, charged to the cache %.0f MB)\n",
           m, rss.back(), mean.back(), low, high,
           static_cast<unsigned long long>(engine->Stats().tasks_done), heap.allocated / 1048576.0,
           heap.active / 1048576.0, heap.resident / 1048576.0, heap.dirty / 1048576.0,
           heap.metadata / 1048576.0, db.memtables / 1048576.0, db.block_cache / 1048576.0,
-          db.block_cache_pinned / 1048576.0, db.table_readers / 1048576.0);
+          db.block_cache_pinned / 1048576.0, db.table_readers / 1048576.0,
+          db.table_readers_charged / 1048576.0);
       std::fflush(stdout);
     }
   });

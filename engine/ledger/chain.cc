@@ -13,9 +13,6 @@ namespace keys = storage::keys;
 
 std::string CanonicalBytes(const Transfer& t) {
   std::string out;
-  out.reserve(128 + t.id().size() + t.debit_account().size() + t.credit_account().size() +
-              t.pending_id().size() + t.job_id().size() + t.reason().size() +
-              t.decided_by().size() + t.exchange_rate().size() + t.second_approver().size());
   keys::AppendString(&out, t.id());
   keys::AppendU64(&out, t.seq());
   keys::AppendString(&out, t.debit_account());

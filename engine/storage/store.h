@@ -172,13 +172,16 @@ class Store {
 
   // What RocksDB holds in memory, in bytes: the memtables of every family, the block cache
   // (data blocks, the tables' indexes and filters, and the memtables' share charged to it), and
-  // what the table readers hold outside it. The benchmarks print it beside the resident set.
+  // what the table readers hold (charged to the cache too, so counted in block_cache as well).
+  // The benchmarks print it beside the resident set.
   struct Memory {
     uint64_t memtables = 0;
     uint64_t block_cache = 0;
     uint64_t block_cache_pinned = 0;  // of it: held by table readers, cursors and the memtables
     uint64_t table_readers = 0;
+    uint64_t table_readers_charged = 0;  // of block_cache: reserved for the table readers
   };
+  // Reads every figure; the table readers' charge by a scan of the cache's entries.
   Memory MemoryUse() const;
 
   const std::string& dir() const { return dir_; }

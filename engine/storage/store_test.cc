@@ -61,6 +61,27 @@ TEST_F(StoreTest, TheMemtablesAreChargedToTheBlockCache) {
   EXPECT_GT(full.block_cache, empty.block_cache + (3u << 20));
 }
 
+// What each table file's reader holds is charged to the same cache: the files grow with
+// everything stored, so outside a budget they would be memory that grows with time.
+TEST_F(StoreTest, TheTableReadersAreChargedToTheBlockCache) {
+  EXPECT_EQ(store_->MemoryUse().table_readers_charged, 0u);  // no table on disk yet
+  Batch batch;
+  for (int i = 0; i < 4096; ++i) {
+    batch.Put(Cf::kMeta, absl::StrCat("key-", i), std::string(1024, 'v'));
+  }
+  ASSERT_TRUE(store_->Write(std::move(batch), Durability::kSynced).ok());
+  // Reopened, the log is replayed into a table, which is opened with its reader.
+  store_.reset();
+  auto reopened = Store::Open(dir_.Sub("db"), Schema::kDispatcher);
+  ASSERT_TRUE(reopened.ok()) << reopened.status();
+  store_ = std::move(*reopened);
+  EXPECT_EQ(*store_->Get(Cf::kMeta, "key-4095").value(), std::string(1024, 'v'));
+  const Store::Memory m = store_->MemoryUse();
+  EXPECT_GT(m.table_readers, 0u);
+  EXPECT_GE(m.table_readers_charged, m.table_readers);
+  EXPECT_GE(m.block_cache, m.table_readers_charged + m.memtables);
+}
+
 // A group goes in sorted by family and key (WriteGroup): writes of one key, within a batch and
 // across the group's batches, still take effect in the order they were made.
 TEST_F(StoreTest, AGroupKeepsTheLastWriteOfEachKeyWhateverItsKeyOrder) {
