@@ -31,8 +31,8 @@
 // highest mean of a minute after the second over the second minute's mean.)
 //
 //   build/bin/scale_bench [--items 10000000] [--finish 1000000] [--seconds 10]
-//                         [--centres 4] [--workers 20] [--steady 0 [--minute 60]]
-//                         [--keep DIR]
+//                         [--centres 4] [--workers 20] [--keep DIR]
+//                         [--steady 0 [--minute 60] [--block-cache-mb 64]]
 //
 // --keep DIR keeps the finished job's store in DIR and, when it is there already, exports that
 // one instead of answering a new job to the end (minutes saved on a second run).
@@ -86,6 +86,7 @@ struct Config {
   std::string dir;
   std::string load;  // the child's mode: load the store in this directory until killed
   std::string keep;  // the finished job's store: kept here, and used again when it is here
+  uint64_t block_cache_mb = 64;  // the steady run's store: mw-dispatcher --block-cache-mb
 };
 
 struct Size {
@@ -100,8 +101,10 @@ struct Size {
   double kill_s = 0;  // after SIGKILL under load: until a lease is served
 };
 
-std::unique_ptr<mw::dispatch::Engine> Open(const std::string& dir) {
+std::unique_ptr<mw::dispatch::Engine> Open(const std::string& dir,
+                                           const mw::storage::Store::Options& store = {}) {
   mw::dispatch::Engine::Options options;
+  options.store = store;
   options.lease_ms = 600'000;
   options.seed = 1;
   auto engine = mw::dispatch::Engine::Open(dir, mw::SystemClock::Get(), options);
@@ -455,7 +458,9 @@ double Finished(const Config& c, const std::string& data_dir) {
 // Jobs of --items items one after another at full load for --steady seconds; the resident set
 // each minute.
 int Steady(const Config& c, const std::string& dir) {
-  auto engine = Open(dir);
+  mw::storage::Store::Options store;
+  store.block_cache_bytes = c.block_cache_mb << 20;
+  auto engine = Open(dir, store);
   std::mutex mu;
   std::condition_variable stop_cv;
   bool stop = false;
@@ -468,23 +473,30 @@ int Steady(const Config& c, const std::string& dir) {
         std::chrono::duration<double>(c.minute / per_minute));
     for (int m = 1; m * c.minute <= c.steady; ++m) {
       double sum = 0, low = 0, high = 0;
+      // And what the heap's parts were over the minute, on average: which of them the mean
+      // resident set moves with (what is held, or freed and not yet returned).
+      double allocated = 0, dirty = 0;
       for (int i = 0; i < per_minute; ++i) {
         if (stop_cv.wait_for(lock, tick, [&] { return stop; })) return;
         const double now = mw::bench::RssMb();
         sum += now;
         low = i == 0 ? now : std::min(low, now);
         high = std::max(high, now);
+        const mw::HeapFigures heap = mw::Heap();
+        allocated += heap.allocated / 1048576.0;
+        dirty += heap.dirty / 1048576.0;
       }
       rss.push_back(mw::bench::RssMb());
       mean.push_back(sum / per_minute);
       const mw::storage::Store::Memory db = engine->store()->MemoryUse();
       const mw::HeapFigures heap = mw::Heap();
       std::printf(
-          "minute %3d rss_mb=%.0f (over the minute: mean %.0f, %.0f-%.0f) completions=%llu "
+          "minute %3d rss_mb=%.0f (over the minute: mean %.0f, %.0f-%.0f; heap allocated %.0f, "
+          "dirty %.0f) completions=%llu "
           "(heap: allocated %.0f MB, active %.0f MB, resident %.0f MB, dirty %.0f MB, metadata "
           "%.0f MB; rocksdb: memtables %.0f MB, block cache %.0f MB of which pinned %.0f MB, "
           "table readers %.0f MB, charged to the cache %.0f MB)\n",
-          m, rss.back(), mean.back(), low, high,
+          m, rss.back(), mean.back(), low, high, allocated / per_minute, dirty / per_minute,
           static_cast<unsigned long long>(engine->Stats().tasks_done), heap.allocated / 1048576.0,
           heap.active / 1048576.0, heap.resident / 1048576.0, heap.dirty / 1048576.0,
           heap.metadata / 1048576.0, db.memtables / 1048576.0, db.block_cache / 1048576.0,
@@ -554,6 +566,9 @@ int main(int argc, char** argv) {
   app.add_option("--workers", c.workers, "Workers per centre");
   app.add_option("--steady", c.steady, "Seconds of jobs at full load, one after another");
   app.add_option("--minute", c.minute, "Seconds between the steady run's samples (a quick try)");
+  app.add_option("--block-cache-mb", c.block_cache_mb,
+                 "The steady run's block cache, as mw-dispatcher's --block-cache-mb")
+      ->check(CLI::Range(8, 65536));
   app.add_option("--dir", c.dir, "Where the databases go (default $TMPDIR)");
   app.add_option("--keep", c.keep,
                  "Keep the finished job's store here (used again when it is there)");

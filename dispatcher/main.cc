@@ -121,9 +121,18 @@ int main(int argc, char** argv) {
   app.add_option("--max-waiting-write-mb", max_waiting_mb,
                  "Changes waiting for the disk beyond which new work is refused (retry hint)")
       ->check(CLI::Range(1, 4096));
+  uint64_t block_cache_mb = 64, memtable_mb = 64;
+  app.add_option("--block-cache-mb", block_cache_mb,
+                 "Memory for blocks read from disk, beside the memtables' (one budget)")
+      ->check(CLI::Range(8, 65536));
+  app.add_option("--memtable-mb", memtable_mb,
+                 "Memory for writes not yet flushed to disk, over every family")
+      ->check(CLI::Range(8, 16384));
   app.add_option("--log-level", log_level, "trace, debug, info, warn or error")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
   app.set_config("--config", "", "Read options from this TOML/INI file");
+  // A name the program does not know is an error, not silently a default (a misspelt budget).
+  app.allow_config_extras(CLI::config_extras_mode::error);
   std::string restore_from;
   app.add_option("--restore-from", restore_from,
                  "Install this backup (mw admin backup) as --data-dir, audit it and exit; the "
@@ -152,6 +161,8 @@ int main(int argc, char** argv) {
   options.schedule_to_start_ms = schedule_to_start_s * 1000;
   options.start_to_close_ms = start_to_close_s * 1000;
   options.max_waiting_commit_bytes = max_waiting_mb << 20;
+  options.store.block_cache_bytes = block_cache_mb << 20;
+  options.store.memtable_bytes = memtable_mb << 20;
   // After a failed write nothing can be acknowledged again in this process: exit loudly and let
   // the supervisor (deploy/systemd: Restart=on-failure) start it again, which recovers from what
   // is durable once space returns. Nothing acknowledged is lost: acknowledgements wait for disk.

@@ -62,7 +62,8 @@ Engine::~Engine() { queue_.reset(); }
 
 absl::StatusOr<std::unique_ptr<Engine>> Engine::Open(const std::string& data_dir,
                                                      const Clock* clock, const Options& options) {
-  MW_ASSIGN_OR_RETURN(auto store, storage::Store::Open(data_dir, storage::Schema::kDispatcher));
+  MW_ASSIGN_OR_RETURN(auto store,
+                      storage::Store::Open(data_dir, storage::Schema::kDispatcher, options.store));
   std::unique_ptr<Engine> engine(new Engine(std::move(store), clock, options));
   MW_RETURN_IF_ERROR(engine->Recover());
   return engine;

@@ -73,6 +73,9 @@ inline constexpr char kOperatorPrincipal[] = "operator";
 class Engine : private JobIntake {
  public:
   struct Options {
+    // The store's memory: the block cache and the memtables' share of it (mw-dispatcher
+    // --block-cache-mb, --memtable-mb).
+    storage::Store::Options store;
     int64_t lease_ms = 120'000;  // a lease's life without a heartbeat
     // However many heartbeats: an assignment nobody has opened this long after its lease is
     // offered elsewhere (schedule-to-start), and one opened this long ago is reassigned

@@ -26,6 +26,16 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::UnorderedElementsAre;
 
+// The store's memory budget is the operator's (mw-dispatcher --block-cache-mb, --memtable-mb).
+TEST_F(EngineTest, TheStoreTakesTheMemoryBudgetGiven) {
+  EXPECT_EQ(engine_->store()->MemoryUse().cache_capacity, uint64_t{128} << 20);  // the defaults
+  Engine::Options options;
+  options.store.block_cache_bytes = 16 << 20;
+  options.store.memtable_bytes = 8 << 20;
+  Open(options);
+  EXPECT_EQ(engine_->store()->MemoryUse().cache_capacity, uint64_t{24} << 20);
+}
+
 TEST_F(EngineTest, MediaIsReadOnlyWithTheTokenALeaseToThatCentreCarries) {
   const std::string sha(64, 'a');
   auto read = [&](const std::string& centre, const std::string& token) {

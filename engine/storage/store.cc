@@ -413,6 +413,7 @@ Store::Memory Store::MemoryUse() const {
   // One cache shared by every family: read once, not summed over them.
   db_->GetIntProperty("rocksdb.block-cache-usage", &m.block_cache);
   db_->GetIntProperty("rocksdb.block-cache-pinned-usage", &m.block_cache_pinned);
+  db_->GetIntProperty("rocksdb.block-cache-capacity", &m.cache_capacity);
   // The cache's entries by role: a scan of the cache, so not for every request.
   std::map<std::string, std::string> roles;
   if (db_->GetMapProperty(rocksdb::DB::Properties::kBlockCacheEntryStats, &roles)) {

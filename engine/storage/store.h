@@ -180,6 +180,7 @@ class Store {
     uint64_t block_cache_pinned = 0;  // of it: held by table readers, cursors and the memtables
     uint64_t table_readers = 0;
     uint64_t table_readers_charged = 0;  // of block_cache: reserved for the table readers
+    uint64_t cache_capacity = 0;         // the budget: block_cache_bytes + memtable_bytes
   };
   // Reads every figure; the table readers' charge by a scan of the cache's entries.
   Memory MemoryUse() const;

@@ -61,6 +61,16 @@ TEST_F(StoreTest, TheMemtablesAreChargedToTheBlockCache) {
   EXPECT_GT(full.block_cache, empty.block_cache + (3u << 20));
 }
 
+TEST(StoreOptionsTest, TheCacheIsTheBlocksAndTheMemtablesBudgetTogether) {
+  mw::testing::TempDir dir;
+  Store::Options options;
+  options.block_cache_bytes = 16 << 20;
+  options.memtable_bytes = 8 << 20;
+  auto store = Store::Open(dir.Sub("db"), Schema::kDispatcher, options);
+  ASSERT_TRUE(store.ok()) << store.status();
+  EXPECT_EQ((*store)->MemoryUse().cache_capacity, uint64_t{24} << 20);
+}
+
 // What each table file's reader holds is charged to the same cache: the files grow with
 // everything stored, so outside a budget they would be memory that grows with time.
 TEST_F(StoreTest, TheTableReadersAreChargedToTheBlockCache) {

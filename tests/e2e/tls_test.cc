@@ -1,7 +1,11 @@
 // TLS end to end: certificates from deploy/tls/make-certs.sh; a dispatcher that requires client
 // certificates (mutual TLS); mw and an agent that present them; and the refusals: no client
-// certificate, plaintext to a TLS server, plaintext off loopback.
+// certificate, plaintext to a TLS server, plaintext off loopback; and, among the dispatcher's
+// other refusals at start, a memory budget too small.
 #include <signal.h>
+
+#include <filesystem>
+#include <fstream>
 
 #include "absl/strings/match.h"
 #include "gmock/gmock.h"
@@ -94,6 +98,53 @@ TEST_F(TlsTest, WithoutAClientCertificateOrWithPlaintextNothingGetsThrough) {
   CommandResult ok = Mw(Client("centre-operator"), {"job", "list"});
   EXPECT_EQ(ok.exit_code, 0) << ok.err;
   EXPECT_EQ(ok.out, "No jobs.\n");
+}
+
+// The memory budget is bounded below: a dispatcher with too little cache would read every block
+// from disk again. Refused before anything is opened.
+TEST(DispatcherStartTest, TooSmallABudgetIsRefusedNamingTheOption) {
+  testing::TempDir dir;
+  CommandResult d =
+      testing::Run({kBin + "/mw-dispatcher", "--data-dir", dir.Sub("d"), "--listen", "127.0.0.1:0",
+                    "--metrics-listen", "127.0.0.1:0", "--block-cache-mb", "4"});
+  EXPECT_EQ(d.exit_code, 105);  // CLI11's ValidationError
+  EXPECT_THAT(d.err, HasSubstr("--block-cache-mb: Value 4 not in range 8 to 65536"));
+  EXPECT_FALSE(std::filesystem::exists(dir.Sub("d")));
+}
+
+// The example configuration (deploy/config, shipped in the package) names only options the
+// dispatcher has: read whole, it gets as far as the certificate it names, which is not here.
+TEST(DispatcherStartTest, TheExampleConfigurationIsReadWhole) {
+  testing::TempDir dir;
+  CommandResult d =
+      testing::Run({kBin + "/mw-dispatcher", "--config", kSource + "/deploy/config/dispatcher.toml",
+                    "--data-dir", dir.Sub("d"), "--listen", "127.0.0.1:0", "--metrics-listen",
+                    "127.0.0.1:0", "--operator-token-file", dir.Sub("operator.token")});
+  EXPECT_EQ(d.exit_code, 1);
+  EXPECT_THAT(d.err, HasSubstr("/etc/microwork/tls/dispatcher.crt: cannot read"));
+}
+
+// A name the dispatcher does not know, in a configuration file, is refused before anything is
+// opened (not read as nothing, leaving the option at its default).
+TEST(DispatcherStartTest, AMisspeltOptionInAConfigurationIsRefused) {
+  testing::TempDir dir;
+  std::ofstream(dir.Sub("dispatcher.toml"))
+      << "listen = \"127.0.0.1:0\"\nblock-cache-megabytes = 256\n";
+  CommandResult d = testing::Run({kBin + "/mw-dispatcher", "--config", dir.Sub("dispatcher.toml"),
+                                  "--data-dir", dir.Sub("d"), "--metrics-listen", "127.0.0.1:0"});
+  EXPECT_EQ(d.exit_code, 110);  // CLI11's ConfigError
+  EXPECT_THAT(d.err, HasSubstr("INI was not able to parse block-cache-megabytes"));
+  EXPECT_FALSE(std::filesystem::exists(dir.Sub("d")));
+}
+
+// The agent's example configuration too: read whole, it gets as far as the centre's credential.
+TEST(AgentStartTest, TheExampleConfigurationIsReadWhole) {
+  testing::TempDir dir;
+  CommandResult a =
+      testing::Run({kBin + "/mw-agent", "--config", kSource + "/deploy/config/agent.toml",
+                    "--data-dir", dir.Sub("a")});
+  EXPECT_EQ(a.exit_code, 1);
+  EXPECT_THAT(a.err, HasSubstr("/etc/microwork/centre.cred: cannot read"));
 }
 
 TEST(PlaintextTest, RefusedOffLoopback) {
