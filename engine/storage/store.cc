@@ -419,7 +419,9 @@ Store::Memory Store::MemoryUse() const {
   if (db_->GetMapProperty(rocksdb::DB::Properties::kBlockCacheEntryStats, &roles)) {
     auto it = roles.find(rocksdb::BlockCacheEntryStatsMapKeys::UsedBytes(
         rocksdb::CacheEntryRole::kBlockBasedTableReader));
-    if (it != roles.end()) absl::SimpleAtoi(it->second, &m.table_readers_charged);
+    if (it != roles.end() && !absl::SimpleAtoi(it->second, &m.table_readers_charged)) {
+      m.table_readers_charged = 0;  // not a number: unknown, as when RocksDB does not say
+    }
   }
   return m;
 }
