@@ -104,6 +104,12 @@ class Snapshot {
 
 class Store {
  public:
+  // The size at which a compaction closes the table file it writes and starts the next. What
+  // a compaction holds in memory for the file it is writing (its filter and index partitions,
+  // kept until the file is finished) grows with this: with RocksDB's 64 MB, compactions that
+  // reached larger tables as the store grew made a rise in the heap that did not level off.
+  static constexpr uint64_t kTableFileBytes = 16 << 20;
+
   struct Options {
     bool create_if_missing = true;
     // Blocks read from disk, with the tables' indexes and filters: at least this, and as much
@@ -162,6 +168,12 @@ class Store {
 
   // Deletes every key of `cf` that starts with `prefix`, durably.
   [[nodiscard]] absl::Status DeletePrefix(Cf cf, absl::string_view prefix);
+
+  // Compacts every table of `cf` into the bottom level (a maintenance step; the store compacts
+  // by itself as it is written).
+  [[nodiscard]] absl::Status Compact(Cf cf);
+  // The size in bytes of each table file of `cf` on disk, in no particular order.
+  std::vector<uint64_t> TableFileSizes(Cf cf) const;
 
   // Writes a consistent online copy of the database to `dir`, which must not exist.
   [[nodiscard]] absl::Status Checkpoint(const std::string& dir) const;

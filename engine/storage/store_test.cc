@@ -1,11 +1,14 @@
 #include "engine/storage/store.h"
 
 #include <algorithm>
+#include <cstring>
 #include <map>
 #include <optional>
+#include <random>
 #include <set>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "engine/storage/keys.h"
 #include "engine/storage/record.h"
 #include "gtest/gtest.h"
@@ -94,6 +97,36 @@ TEST_F(StoreTest, TheTableReadersAreChargedToTheBlockCache) {
 
 // A group goes in sorted by family and key (WriteGroup): writes of one key, within a batch and
 // across the group's batches, still take effect in the order they were made.
+// A compaction writes its tables kTableFileBytes at most (and one block and the file's index and
+// filter more): what it holds in memory for the table it writes grows with the table.
+TEST_F(StoreTest, ACompactionWritesTablesOfTheBoundedSize) {
+  std::mt19937_64 random(7);  // incompressible values, so that the tables are as large as written
+  constexpr int kValues = 48 * 1024;
+  for (int written = 0; written < kValues;) {
+    Batch batch;
+    for (int i = 0; i < 1024; ++i, ++written) {
+      std::string value(1024, '\0');
+      for (size_t j = 0; j < value.size(); j += 8) {
+        const uint64_t r = random();
+        std::memcpy(&value[j], &r, 8);
+      }
+      batch.Put(Cf::kMeta, absl::StrFormat("key-%06d", written), value);
+    }
+    ASSERT_TRUE(store_->Write(std::move(batch), Durability::kBuffered).ok());
+  }
+  ASSERT_TRUE(store_->Compact(Cf::kMeta).ok());
+  const std::vector<uint64_t> sizes = store_->TableFileSizes(Cf::kMeta);
+  uint64_t total = 0;
+  for (uint64_t size : sizes) {
+    EXPECT_LE(size, Store::kTableFileBytes + (256 << 10));
+    total += size;
+  }
+  EXPECT_GE(total, uint64_t{48} << 20);  // all of it is in the tables counted
+  // Some 50 MB: three full tables and the rest (with RocksDB's 64 MB, one table).
+  EXPECT_EQ(sizes.size(), 4u);
+  EXPECT_EQ(store_->Get(Cf::kMeta, "key-049151").value()->size(), 1024u);
+}
+
 TEST_F(StoreTest, AGroupKeepsTheLastWriteOfEachKeyWhateverItsKeyOrder) {
   std::vector<Batch> group(3);
   group[0].Put(Cf::kMeta, "z", "1");
