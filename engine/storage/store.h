@@ -118,6 +118,12 @@ class Store {
     // Every family's memtables together (the write-ahead log's bound, max_total_wal_size, is
     // the other limit on what is held before a flush).
     size_t memtable_bytes = 64 << 20;
+    // The table files held open at once, each with its reader (the handles of its index and
+    // filter, its properties: some kilobytes a file), the least recently read closed first and
+    // opened again when read. Every file of the store held open, as RocksDB does by default, is
+    // memory that grows with everything ever stored. RocksDB keeps 10 of these for files other
+    // than tables, and takes at least 20.
+    int open_table_files = 256;
   };
 
   // Opens (creating when allowed) the database in `dir` with the families of `schema`.
@@ -172,6 +178,8 @@ class Store {
   // Compacts every table of `cf` into the bottom level (a maintenance step; the store compacts
   // by itself as it is written).
   [[nodiscard]] absl::Status Compact(Cf cf);
+  // Writes the memtable of `cf` to a table file, durably (a maintenance step, like Compact).
+  [[nodiscard]] absl::Status Flush(Cf cf);
   // The size in bytes of each table file of `cf` on disk, in no particular order.
   std::vector<uint64_t> TableFileSizes(Cf cf) const;
 

@@ -2,11 +2,13 @@
 
 #include <algorithm>
 #include <cstring>
+#include <filesystem>
 #include <map>
 #include <optional>
 #include <random>
 #include <set>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "engine/storage/keys.h"
@@ -125,6 +127,56 @@ TEST_F(StoreTest, ACompactionWritesTablesOfTheBoundedSize) {
   // Some 50 MB: three full tables and the rest (with RocksDB's 64 MB, one table).
   EXPECT_EQ(sizes.size(), 4u);
   EXPECT_EQ(store_->Get(Cf::kMeta, "key-049151").value()->size(), 1024u);
+}
+
+// The table files of `dir` that this process holds open.
+int OpenTableFiles(const std::string& dir) {
+  int open = 0;
+  for (const auto& fd : std::filesystem::directory_iterator("/proc/self/fd")) {
+    std::error_code error;
+    const std::string target = std::filesystem::read_symlink(fd.path(), error).string();
+    if (!error && absl::StartsWith(target, dir) && absl::EndsWith(target, ".sst")) ++open;
+  }
+  return open;
+}
+
+// Three tables in every family (one key each, flushed three times: fewer than the four at
+// which RocksDB compacts level 0), each of them read; the table files held open after.
+int TablesOpenAfterReadingThree(const std::string& dir, int open_table_files, size_t* tables) {
+  Store::Options options;
+  options.open_table_files = open_table_files;
+  auto store = Store::Open(dir, Schema::kDispatcher, options).value();
+  const std::vector<Cf> families = FamiliesOf(Schema::kDispatcher);
+  for (int round = 0; round < 3; ++round) {
+    Batch batch;
+    for (Cf cf : families) batch.Put(cf, absl::StrCat("key-", round), "value");
+    EXPECT_TRUE(store->Write(std::move(batch), Durability::kBuffered).ok());
+    for (Cf cf : families) EXPECT_TRUE(store->Flush(cf).ok());
+  }
+  *tables = 0;
+  for (Cf cf : families) {
+    *tables += store->TableFileSizes(cf).size();
+    for (int round = 0; round < 3; ++round) {
+      EXPECT_EQ(store->Get(cf, absl::StrCat("key-", round)).value(), "value");
+    }
+  }
+  return OpenTableFiles(dir);
+}
+
+TEST(StoreOpenFilesTest, ReadingEveryTableHoldsOpenOnlyTheBoundedNumber) {
+  mw::testing::TempDir dir;
+  size_t tables = 0;
+  // With every file held open (RocksDB's default), all of them are.
+  const int all = TablesOpenAfterReadingThree(dir.Sub("all"), -1, &tables);
+  ASSERT_EQ(tables, 3 * FamiliesOf(Schema::kDispatcher).size());
+  EXPECT_EQ(all, static_cast<int>(tables));
+  // Bounded at 20 files, 10 of them tables: RocksDB's table cache is 64 shards, so each holds
+  // one reader, and what it holds open is at most 64 of the tables, whichever were read last.
+  const int bounded = TablesOpenAfterReadingThree(dir.Sub("bounded"), 20, &tables);
+  ASSERT_EQ(tables, 3 * FamiliesOf(Schema::kDispatcher).size());
+  EXPECT_LE(bounded, 64);
+  EXPECT_LT(bounded, all);
+  EXPECT_GT(bounded, 0);
 }
 
 TEST_F(StoreTest, AGroupKeepsTheLastWriteOfEachKeyWhateverItsKeyOrder) {
