@@ -80,10 +80,11 @@ LedgerFigures LedgerPostings(const std::string& dir, int batch, int in_flight, d
       if (two_phase) ids.push_back(mw::WagePostTransferId(aid));
     }
     if (!ledger->ReadAhead(ids).ok()) return {-1, 0, 0};
+    // The ids read ahead are the ones applied, as the dispatcher applies a call's wages.
     for (int i = 0; i < batch; ++i, ++n) {
-      const std::string aid = absl::StrCat("job-1/label/", n, "@w", n % 1000);
+      const size_t at = two_phase ? 2 * static_cast<size_t>(i) : static_cast<size_t>(i);
       mw::ledger::Ledger::TransferSpec wage{
-          .id = mw::WageTransferId(aid),
+          .id = ids[at],
           .kind = two_phase ? microwork::v1::TRANSFER_PENDING : microwork::v1::TRANSFER_POSTED,
           .code = microwork::v1::CODE_WAGE,
           .debit_account = mw::EscrowAccount("job-1"),
@@ -93,7 +94,7 @@ LedgerFigures LedgerPostings(const std::string& dir, int batch, int in_flight, d
           .job_id = "job-1"};
       if (!ledger->Apply(wage, &b).ok()) return {-1, 0, 0};
       if (two_phase && !ledger
-                            ->Apply({.id = mw::WagePostTransferId(aid),
+                            ->Apply({.id = ids[at + 1],
                                      .kind = microwork::v1::TRANSFER_POST_PENDING,
                                      .pending_id = wage.id},
                                     &b)

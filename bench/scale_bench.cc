@@ -87,6 +87,7 @@ struct Config {
   std::string load;  // the child's mode: load the store in this directory until killed
   std::string keep;  // the finished job's store: kept here, and used again when it is here
   uint64_t block_cache_mb = 64;  // the steady run's store: mw-dispatcher --block-cache-mb
+  int open_table_files = mw::storage::Store::Options().open_table_files;  // every store's
 };
 
 struct Size {
@@ -101,10 +102,11 @@ struct Size {
   double kill_s = 0;  // after SIGKILL under load: until a lease is served
 };
 
-std::unique_ptr<mw::dispatch::Engine> Open(const std::string& dir,
+std::unique_ptr<mw::dispatch::Engine> Open(const Config& c, const std::string& dir,
                                            const mw::storage::Store::Options& store = {}) {
   mw::dispatch::Engine::Options options;
   options.store = store;
+  options.store.open_table_files = c.open_table_files;
   options.lease_ms = 600'000;
   options.seed = 1;
   auto engine = mw::dispatch::Engine::Open(dir, mw::SystemClock::Get(), options);
@@ -227,7 +229,7 @@ std::function<bool()> For(double seconds) {
 // The child of KilledUnderLoad: completes on the store in `dir` until killed, saying "loaded"
 // once it has for two seconds.
 int LoadUntilKilled(const Config& c) {
-  auto engine = Open(c.load);
+  auto engine = Open(c, c.load);
   std::atomic<bool> said{false};
   const auto loaded = SteadyClock::now() + std::chrono::seconds(2);
   Complete(engine.get(), c, "load-", [&] {
@@ -246,9 +248,10 @@ int LoadUntilKilled(const Config& c) {
 // A second process completes on the store in `dir` and is killed with SIGKILL mid-load; then
 // the seconds until the engine, opened again, has served a lease.
 double KilledUnderLoad(const Config& c, const std::string& dir, const std::string& self) {
-  mw::testing::Subprocess child({self, "--load", dir, "--centres", std::to_string(c.centres),
-                                 "--workers", std::to_string(c.workers)},
-                                dir + ".load.log");
+  mw::testing::Subprocess child(
+      {self, "--load", dir, "--centres", std::to_string(c.centres), "--workers",
+       std::to_string(c.workers), "--open-table-files", std::to_string(c.open_table_files)},
+      dir + ".load.log");
   if (child.ReadLineContaining("loaded").empty()) {
     std::fprintf(stderr, "the loading process ended early: see %s.load.log\n", dir.c_str());
     std::exit(1);
@@ -256,7 +259,7 @@ double KilledUnderLoad(const Config& c, const std::string& dir, const std::strin
   child.Signal(SIGKILL);
   child.Wait();
   const auto start = SteadyClock::now();
-  auto engine = Open(dir);
+  auto engine = Open(c, dir);
   LeaseOnce(engine.get(), c, 0, "after-kill");
   return Seconds(start, SteadyClock::now());
 }
@@ -264,7 +267,7 @@ double KilledUnderLoad(const Config& c, const std::string& dir, const std::strin
 Size Run(const Config& c, uint64_t items, const std::string& dir, const std::string& self) {
   Size s;
   s.items = items;
-  auto engine = Open(dir);
+  auto engine = Open(c, dir);
   const auto ingest_start = SteadyClock::now();
   const std::string job = Submit(engine.get(), items, "scale-job");
   s.ingest_s = Seconds(ingest_start, SteadyClock::now());
@@ -302,7 +305,7 @@ Size Run(const Config& c, uint64_t items, const std::string& dir, const std::str
   s.export_rows_per_s = s.rows / Seconds(export_start, SteadyClock::now());
   engine.reset();
   const auto reopen_start = SteadyClock::now();
-  engine = Open(dir);
+  engine = Open(c, dir);
   s.reopen_s = Seconds(reopen_start, SteadyClock::now());
   engine.reset();
   s.kill_s = KilledUnderLoad(c, dir, self);
@@ -363,7 +366,7 @@ double Finished(const Config& c, const std::string& data_dir) {
   {
     const bool kept = std::filesystem::exists(db);
     std::filesystem::create_directories(data_dir);
-    auto engine = Open(db);
+    auto engine = Open(c, db);
     if (kept) {
       const std::vector<v1::Job> jobs = engine->ListJobs();
       if (jobs.size() != 1 || jobs[0].state() != v1::JOB_COMPLETED) {
@@ -399,7 +402,7 @@ double Finished(const Config& c, const std::string& data_dir) {
     // opened the store, during the first export: a cost of handing the store from this process
     // to that one, which a dispatcher that ran the job itself does not pay. Opened once more
     // here, until RocksDB has nothing due.
-    auto engine = Open(db);
+    auto engine = Open(c, db);
     std::printf("the store settles in %.1f s before mw-dispatcher opens it\n",
                 Settle(engine.get()));
   }
@@ -460,7 +463,7 @@ double Finished(const Config& c, const std::string& data_dir) {
 int Steady(const Config& c, const std::string& dir) {
   mw::storage::Store::Options store;
   store.block_cache_bytes = c.block_cache_mb << 20;
-  auto engine = Open(dir, store);
+  auto engine = Open(c, dir, store);
   std::mutex mu;
   std::condition_variable stop_cv;
   bool stop = false;
@@ -564,6 +567,8 @@ int main(int argc, char** argv) {
   app.add_option("--finish", c.finish, "The two-stage job answered to the end, then exported");
   app.add_option("--centres", c.centres, "Simulated centres");
   app.add_option("--workers", c.workers, "Workers per centre");
+  app.add_option("--open-table-files", c.open_table_files,
+                 "Table files each store holds open (Store::Options::open_table_files; -1: all)");
   app.add_option("--steady", c.steady, "Seconds of jobs at full load, one after another");
   app.add_option("--minute", c.minute, "Seconds between the steady run's samples (a quick try)");
   app.add_option("--block-cache-mb", c.block_cache_mb,
