@@ -183,11 +183,11 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& dir, Schem
   // oldest log are flushed first) bounds how long a restart takes under load.
   db_options.max_total_wal_size = 64 << 20;
   // A bounded set of table files open, not all of them: what a file's reader holds (its
-  // properties alone are some kilobytes, not all of it charged to the cache below) grows with
-  // the files on disk. With every file open, jemalloc's heap profiles of scale_bench --steady
-  // 1800 had the table readers' properties 8 MB larger in the twenty-eighth minute than in the
-  // second, and the heap outside the cache some 10 MB larger. And a restart opens no table file
-  // until it is read.
+  // properties alone are some kilobytes) grows with the files on disk. With every file open,
+  // jemalloc's heap profiles of scale_bench --steady 1800 had the table readers' properties 8 MB
+  // larger in the twenty-eighth minute than in the second, and the heap beyond the cache's usage
+  // some 10 MB larger; with 256 open, the heap's minute means levelled off from the sixteenth
+  // minute. And a restart opens no table file until it is read.
   db_options.max_open_files = options.open_table_files;
   db_options.listeners.push_back(std::make_shared<RewriteAsFlushed>());
   // Memory independent of how much is stored: the memtables of all families share one budget
@@ -226,8 +226,8 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& dir, Schem
   // And what RocksDB holds per table file beside the cache (the table reader, with its
   // properties, and the file's metadata) and while building a table's filter is
   // charged to it too, so that one budget bounds them all: these grow with the files on disk,
-  // which grow with everything ever stored (scale_bench --steady 1800: table readers 0 to 6 MB in
-  // half an hour, outside the cache).
+  // which grow with everything ever stored (scale_bench --steady 1800 with every file open:
+  // table readers 0 to 6 MB in half an hour, outside the cache; open_table_files bounds them).
   for (rocksdb::CacheEntryRole role :
        {rocksdb::CacheEntryRole::kBlockBasedTableReader, rocksdb::CacheEntryRole::kFileMetadata,
         rocksdb::CacheEntryRole::kFilterConstruction}) {
