@@ -479,6 +479,9 @@ int Steady(const Config& c, const std::string& dir) {
       // And what the heap's parts were over the minute, on average: which of them the mean
       // resident set moves with (what is held, or freed and not yet returned).
       double allocated = 0, dirty = 0;
+      // And the block cache's usage (its blocks and the memtables' charge) over the minute: the
+      // heap is about that and what lives beside the cache, which is the rest.
+      double cache = 0;
       for (int i = 0; i < per_minute; ++i) {
         if (stop_cv.wait_for(lock, tick, [&] { return stop; })) return;
         const double now = mw::bench::RssMb();
@@ -488,6 +491,7 @@ int Steady(const Config& c, const std::string& dir) {
         const mw::HeapFigures heap = mw::Heap();
         allocated += heap.allocated / 1048576.0;
         dirty += heap.dirty / 1048576.0;
+        cache += engine->store()->MemoryUse().block_cache / 1048576.0;
       }
       rss.push_back(mw::bench::RssMb());
       mean.push_back(sum / per_minute);
@@ -495,11 +499,12 @@ int Steady(const Config& c, const std::string& dir) {
       const mw::HeapFigures heap = mw::Heap();
       std::printf(
           "minute %3d rss_mb=%.0f (over the minute: mean %.0f, %.0f-%.0f; heap allocated %.0f, "
-          "dirty %.0f) completions=%llu "
+          "dirty %.0f; block cache %.0f, the heap beyond it %.0f) completions=%llu "
           "(heap: allocated %.0f MB, active %.0f MB, resident %.0f MB, dirty %.0f MB, metadata "
           "%.0f MB; rocksdb: memtables %.0f MB, block cache %.0f MB of which pinned %.0f MB, "
           "table readers %.0f MB, charged to the cache %.0f MB)\n",
           m, rss.back(), mean.back(), low, high, allocated / per_minute, dirty / per_minute,
+          cache / per_minute, (allocated - cache) / per_minute,
           static_cast<unsigned long long>(engine->Stats().tasks_done), heap.allocated / 1048576.0,
           heap.active / 1048576.0, heap.resident / 1048576.0, heap.dirty / 1048576.0,
           heap.metadata / 1048576.0, db.memtables / 1048576.0, db.block_cache / 1048576.0,
