@@ -4,6 +4,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdlib>
 #include <filesystem>
@@ -30,6 +31,13 @@ class EchoService final : public mwbench::Echo::Service {
 };
 
 }  // namespace
+
+double Median(std::vector<double> v) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  const size_t mid = v.size() / 2;
+  return v.size() % 2 == 1 ? v[mid] : (v[mid - 1] + v[mid]) / 2;
+}
 
 double RawSyncedPutsPerSecond(const std::string& dir, int batch, double seconds) {
   auto store = storage::Store::Open(dir, storage::Schema::kDispatcher);

@@ -21,6 +21,10 @@ inline double Seconds(SteadyClock::time_point a, SteadyClock::time_point b) {
   return std::chrono::duration<double>(b - a).count();
 }
 
+// The middle value of `v` (the mean of the two middle ones when there are an even number); 0 for
+// none. What the benches report of repeated runs: this machine's speed drifts.
+double Median(std::vector<double> v);
+
 // Batches of `batch` 100-byte puts into a fresh store in `dir`, each batch one synced write,
 // for `seconds`. Entries per second; -1 when a write fails.
 double RawSyncedPutsPerSecond(const std::string& dir, int batch, double seconds);

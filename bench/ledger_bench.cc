@@ -32,6 +32,7 @@ namespace {
 using mw::storage::Batch;
 using mw::storage::Cf;
 using Clock = std::chrono::steady_clock;
+using mw::bench::Median;
 using mw::bench::Seconds;
 
 struct LedgerFigures {
@@ -117,11 +118,6 @@ LedgerFigures LedgerPostings(const std::string& dir, int batch, int in_flight, d
   if (!flying.empty()) (void)queue.WaitDurable(flying.back().ticket);
   const double elapsed = Seconds(start, Clock::now());
   return {n / elapsed, static_cast<double>(puts) / n, n};
-}
-
-double Median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v.size() % 2 == 1 ? v[v.size() / 2] : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
 }
 
 }  // namespace

@@ -17,7 +17,8 @@
 //
 // M is the peak resident set of the whole run (this process; the serving dispatcher's is printed
 // beside it), R the completion rate at the largest size over the rate at 10^4, E the slowest of
-// the three exports of the finished job. A program, not a test; it takes minutes.
+// the three exports of the finished job (each the median of --export-runs runs, in turns). A
+// program, not a test; it takes minutes.
 //
 // --steady SECONDS instead runs jobs of --items items one after another at full load for that
 // long, printing the resident set at the end of each minute and its mean over the minute
@@ -30,7 +31,7 @@
 // the later half of those samples after the first over the median of the earlier half; M: the
 // highest mean of a minute after the second over the second minute's mean.)
 //
-//   build/bin/scale_bench [--items 10000000] [--finish 1000000] [--seconds 10]
+//   build/bin/scale_bench [--items 10000000] [--finish 1000000] [--export-runs 3] [--seconds 10]
 //                         [--centres 4] [--workers 20] [--keep DIR]
 //                         [--steady 0 [--minute 60] [--block-cache-mb 64]]
 //
@@ -78,6 +79,7 @@ struct Config {
   uint64_t items = 10'000'000;  // the largest size
   uint64_t finish = 1'000'000;  // the two-stage job answered to the end, then exported
   double seconds = 10;
+  int export_runs = 3;  // runs of each of the finished job's exports (their median counts)
   int centres = 4;
   int workers = 20;  // per centre
   int per_worker = 25;
@@ -290,8 +292,7 @@ Size Run(const Config& c, uint64_t items, const std::string& dir, const std::str
     }
     rates.push_back((engine->Stats().tasks_done - done) / Seconds(start, SteadyClock::now()));
   }
-  std::sort(rates.begin(), rates.end());
-  s.rate = rates[rates.size() / 2];
+  s.rate = mw::bench::Median(rates);
   s.rss_mb = mw::bench::RssMb();
   const auto export_start = SteadyClock::now();
   const absl::Status exported = engine->ExportResults(job, [&](const auto&) {
@@ -427,27 +428,39 @@ double Finished(const Config& c, const std::string& data_dir) {
       {"results jsonl", {"results", "export", job, "--format", "jsonl"}, 0},
       {"answers csv", {"results", "answers", job, "--format", "csv"}, 1},
   };
-  double slowest = 0;
-  for (const Way& way : ways) {
-    const std::string out = data_dir + "/export.out";
-    std::vector<std::string> argv = {bin + "/mw", "--server", address, "--token-file",
-                                     data_dir + "/operator.token"};
-    argv.insert(argv.end(), way.args.begin(), way.args.end());
-    argv.insert(argv.end(), {"--out", out});
-    const auto start = SteadyClock::now();
-    const mw::testing::CommandResult r = mw::testing::Run(argv);
-    const double s = Seconds(start, SteadyClock::now());
-    if (r.exit_code != 0) {
-      std::fprintf(stderr, "mw %s: %s\n", way.name, r.err.c_str());
-      std::exit(1);
+  // Each export c.export_runs times, in turns (csv, jsonl, answers, csv, ...: this machine's
+  // speed drifts), each way's figure the median of its runs: one run alone swung by a fifth
+  // between two runs of the bench on the same store.
+  std::vector<std::vector<double>> rates(ways.size());
+  for (int run = 0; run < c.export_runs; ++run) {
+    for (size_t w = 0; w < ways.size(); ++w) {
+      const Way& way = ways[w];
+      const std::string out = data_dir + "/export.out";
+      std::vector<std::string> argv = {bin + "/mw", "--server", address, "--token-file",
+                                       data_dir + "/operator.token"};
+      argv.insert(argv.end(), way.args.begin(), way.args.end());
+      argv.insert(argv.end(), {"--out", out});
+      const auto start = SteadyClock::now();
+      const mw::testing::CommandResult r = mw::testing::Run(argv);
+      const double s = Seconds(start, SteadyClock::now());
+      if (r.exit_code != 0) {
+        std::fprintf(stderr, "mw %s: %s\n", way.name, r.err.c_str());
+        std::exit(1);
+      }
+      const uint64_t rows = Lines(out) - way.header_lines;
+      rates[w].push_back(rows / s);
+      std::printf("mw %-13s %9llu rows in %6.2f s: %9.0f rows/s (%.0f MB written)\n", way.name,
+                  static_cast<unsigned long long>(rows), s, rates[w].back(),
+                  std::filesystem::file_size(out) / 1048576.0);
+      std::filesystem::remove(out);
     }
-    const uint64_t rows = Lines(out) - way.header_lines;
-    const double per_s = rows / s;
-    std::printf("mw %-13s %9llu rows in %6.2f s: %9.0f rows/s (%.0f MB written)\n", way.name,
-                static_cast<unsigned long long>(rows), s, per_s,
-                std::filesystem::file_size(out) / 1048576.0);
-    slowest = slowest == 0 ? per_s : std::min(slowest, per_s);
-    std::filesystem::remove(out);
+  }
+  double slowest = 0;
+  for (size_t w = 0; w < ways.size(); ++w) {
+    const double median = mw::bench::Median(rates[w]);
+    std::printf("mw %-13s median of %zu runs: %9.0f rows/s\n", ways[w].name, rates[w].size(),
+                median);
+    slowest = w == 0 ? median : std::min(slowest, median);
   }
   std::printf("mw-dispatcher peak rss_mb=%.0f while serving the three exports\n",
               PeakRssMbOf(dispatcher.pid()));
@@ -570,6 +583,9 @@ int main(int argc, char** argv) {
   app.add_option("--items", c.items, "The largest job (10^4, 10^5, ... up to this)");
   app.add_option("--seconds", c.seconds, "Seconds of completions at each size");
   app.add_option("--finish", c.finish, "The two-stage job answered to the end, then exported");
+  app.add_option("--export-runs", c.export_runs,
+                 "Runs of each export of the finished job; the median of each counts")
+      ->check(CLI::Range(1, 9));
   app.add_option("--centres", c.centres, "Simulated centres");
   app.add_option("--workers", c.workers, "Workers per centre");
   app.add_option("--open-table-files", c.open_table_files,
