@@ -3,9 +3,12 @@
 // results; each completion is lease -> result -> QA verdict -> wage posted, every reply given
 // only after its writes are synced. Prints durable completions per second, lease latency
 // (p50/p99), peak RSS, and beside them the two physical limits measured in the same run: raw
-// synced batched RocksDB puts and a pipelined gRPC streaming echo. A program, not a test.
+// synced batched RocksDB puts and a pipelined gRPC streaming echo, the echo in turns with the
+// load (--turns). Ends with 'dispatch completions_per_echo=X', the median of the load's turns
+// over the median of the echo's. A program, not a test.
 //
-//   build/bin/dispatch_bench [--seconds 10] [--centres 4] [--pipelines 2] [--workers 20]
+//   build/bin/dispatch_bench [--seconds 10] [--turns 3] [--centres 4] [--pipelines 2] [--workers
+//   20]
 //                            [--per-worker 25] [--overlap 1] [--dir /tmp] [--log-level error]
 #include <grpcpp/grpcpp.h>
 #include <spdlog/sinks/stdout_sinks.h>
@@ -41,6 +44,7 @@ constexpr uint32_t kHoardPerWorker = 50;
 
 struct Config {
   double seconds = 10;
+  int turns = 3;  // of the echo and the load, each seconds / turns long
   int centres = 4;
   int pipelines = 2;              // concurrent lease/submit loops per centre
   int workers = 20;               // per pipeline
@@ -172,6 +176,9 @@ int main(int argc, char** argv) {
   Config c;
   std::string base;
   app.add_option("--seconds", c.seconds, "Seconds of load (and of each raw measurement)");
+  app.add_option("--turns", c.turns,
+                 "Turns of the echo and the load, each --seconds/turns (their medians compared)")
+      ->check(CLI::Range(1, 9));
   app.add_option("--centres", c.centres, "Simulated centres");
   app.add_option("--pipelines", c.pipelines, "Concurrent lease/submit loops per centre");
   app.add_option("--workers", c.workers, "Workers per pipeline");
@@ -213,8 +220,6 @@ int main(int argc, char** argv) {
   std::printf("Physical limits on this machine (%.0f s each)\n", c.seconds);
   const double raw_puts = mw::bench::RawSyncedPutsPerSecond(dir.Sub("raw"), 1000, c.seconds);
   std::printf("  raw RocksDB synced batched puts (1000 per write)  %10.0f entries/s\n", raw_puts);
-  const double echo = mw::bench::GrpcEchoMessagesPerSecond(200, c.seconds);
-  std::printf("  raw gRPC streaming echo (200-byte messages)       %10.0f messages/s\n", echo);
 
   mw::dispatch::Engine::Options options;
   options.lease_ms = 600'000;
@@ -272,32 +277,58 @@ int main(int argc, char** argv) {
     for (size_t p = first; p < pipelines.size(); ++p) pipelines[p].credential = *credential;
   }
 
-  // Every pipeline for c.seconds; returns the seconds taken. Each run starts from a settled
-  // store (no flush or compaction running or due), so that it does not pay for the writes of
-  // the submission or the run before it; how long that took is printed.
-  auto run_load = [&](const std::string& run, Figures* figures) {
+  // Every pipeline for `seconds`; returns the seconds taken. A run after a submission (`settle`)
+  // starts from a settled store (no flush or compaction running or due), so that it does not pay
+  // for the submission's writes; how long that took is printed. The turns of one run do not
+  // settle between them: each takes on what the turn before left.
+  auto run_load = [&](const std::string& run, double seconds, bool settle, Figures* figures) {
     const auto settle_start = SteadyClock::now();
-    while ((*engine)->store()->BackgroundWorkPending() &&
+    while (settle && (*engine)->store()->BackgroundWorkPending() &&
            Seconds(settle_start, SteadyClock::now()) < 120) {
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
-    std::printf("  (the store settled in %.1f s)\n", Seconds(settle_start, SteadyClock::now()));
+    if (settle) {
+      std::printf("  (the store settled in %.1f s)\n", Seconds(settle_start, SteadyClock::now()));
+    }
     const double cpu_start = mw::bench::ProcessCpuSeconds();
     const double rocksdb_start = mw::bench::ThreadsCpuSeconds("rocksdb:");
     const auto start = SteadyClock::now();
     const auto until = start + std::chrono::duration_cast<SteadyClock::duration>(
-                                   std::chrono::duration<double>(c.seconds));
+                                   std::chrono::duration<double>(seconds));
     std::vector<std::thread> threads;
     for (const auto& p : pipelines) {
       threads.emplace_back(RunPipeline, run, target, p.credential, p.workers, c, until, figures);
     }
     for (auto& t : threads) t.join();
-    figures->cpu_seconds = mw::bench::ProcessCpuSeconds() - cpu_start;
-    figures->rocksdb_seconds = mw::bench::ThreadsCpuSeconds("rocksdb:") - rocksdb_start;
+    figures->cpu_seconds += mw::bench::ProcessCpuSeconds() - cpu_start;
+    figures->rocksdb_seconds += mw::bench::ThreadsCpuSeconds("rocksdb:") - rocksdb_start;
     return Seconds(start, SteadyClock::now());
   };
+  // The load and the echo in turns (echo, load, echo, load, ...), --turns of each over
+  // --seconds, compared by their medians as ledger_bench compares its own: this machine's speed
+  // drifts, and one echo before one load compared two machines (in one such run the echo was
+  // 71k messages/s, the fastest yet, and the load then took 52.8 us of CPU a completion, against
+  // 44.6 in the run before on the same code). An echo after the first shares the machine with
+  // whatever flushes the load before it left running. The runs of two jobs keep one load.
+  const int turns = c.two_jobs() ? 1 : c.turns;
+  std::vector<double> echoes, rates;
   Figures figures;
-  const double elapsed = run_load("first", &figures);
+  double elapsed = 0;
+  for (int t = 1; t <= turns; ++t) {
+    echoes.push_back(mw::bench::GrpcEchoMessagesPerSecond(200, c.seconds / turns));
+    const uint64_t done = (*engine)->Stats().tasks_done;
+    const double took = run_load(turns == 1 ? "first" : absl::StrCat("first-", t),
+                                 c.seconds / turns, t == 1, &figures);
+    rates.push_back(((*engine)->Stats().tasks_done - done) / took);
+    elapsed += took;
+    if (turns > 1) {
+      std::printf("  turn %d: echo %10.0f messages/s, completions %10.0f /s: %.3f\n", t,
+                  echoes.back(), rates.back(), rates.back() / echoes.back());
+    }
+  }
+  const double echo = mw::bench::Median(echoes);
+  std::printf("  raw gRPC streaming echo (200-byte messages)       %10.0f messages/s%s\n", echo,
+              turns > 1 ? absl::StrCat(" (median of ", turns, ")").c_str() : "");
   const mw::dispatch::EngineStats stats = (*engine)->Stats();
 
   if (!c.two_jobs()) server->Shutdown();
@@ -322,7 +353,7 @@ int main(int argc, char** argv) {
       figures.cpu_seconds * per_done, figures.cpu_seconds / elapsed,
       figures.rocksdb_seconds * per_done);
   std::printf("  completions / raw synced puts  %.3f\n", completions / raw_puts);
-  std::printf("  completions / raw gRPC echo    %.3f\n", completions / echo);
+  std::printf("  completions / raw gRPC echo    %.3f\n", mw::bench::Median(rates) / echo);
   const auto usd =
       stats.wages.count("USD") ? stats.wages.at("USD") : mw::dispatch::EngineStats::Wages{};
   std::printf("  wages posted %lld, reserved %lld (minor units)\n",
@@ -337,7 +368,8 @@ int main(int argc, char** argv) {
   std::printf("  peak RSS %.1f MB\n", mw::bench::PeakRssMb());
   if (!audit.ok()) return 1;
   if (!c.two_jobs()) {
-    std::printf("dispatch completions_per_echo=%.3f\n", echo > 0 ? completions / echo : 0.0);
+    std::printf("dispatch completions_per_echo=%.3f\n",
+                echo > 0 ? mw::bench::Median(rates) / echo : 0.0);
     return 0;
   }
 
@@ -368,7 +400,7 @@ int main(int argc, char** argv) {
   SubmitJob(engine->get(), c, items, "bench-job-2", c.shapes.empty() ? "" : c.shapes[1]);
   const uint64_t done_before = (*engine)->Stats().tasks_done;
   Figures next;
-  const double next_elapsed = run_load("next", &next);
+  const double next_elapsed = run_load("next", c.seconds, true, &next);
   const double next_rate = ((*engine)->Stats().tasks_done - done_before) / next_elapsed;
   std::printf("  next job: %llu answers accepted, %llu refused\n",
               static_cast<unsigned long long>(next.accepted),
