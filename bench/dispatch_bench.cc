@@ -7,9 +7,9 @@
 // load (--turns). Ends with 'dispatch completions_per_echo=X', the median of the load's turns
 // over the median of the echo's. A program, not a test.
 //
-//   build/bin/dispatch_bench [--seconds 10] [--turns 3] [--centres 4] [--pipelines 2] [--workers
-//   20]
-//                            [--per-worker 25] [--overlap 1] [--dir /tmp] [--log-level error]
+//   build/bin/dispatch_bench [--seconds 10] [--turns 3] [--centres 4] [--pipelines 2]
+//                            [--workers 20] [--per-worker 25] [--overlap 1] [--dir /tmp]
+//                            [--log-level error]
 #include <grpcpp/grpcpp.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
@@ -307,9 +307,10 @@ int main(int argc, char** argv) {
   // The load and the echo in turns (echo, load, echo, load, ...), --turns of each over
   // --seconds, compared by their medians as ledger_bench compares its own: this machine's speed
   // drifts, and one echo before one load compared two machines (in one such run the echo was
-  // 71k messages/s, the fastest yet, and the load then took 52.8 us of CPU a completion, against
-  // 44.6 in the run before on the same code). An echo after the first shares the machine with
-  // whatever flushes the load before it left running. The runs of two jobs keep one load.
+  // 71k messages/s, against some 59k in the previous session's runs, and the load then took 52.8
+  // us of CPU a completion, against 44.6 in the run before on the same code). An echo after the
+  // first shares the machine with whatever flushes the load before it left running. The runs of two
+  // jobs keep one load.
   const int turns = c.two_jobs() ? 1 : c.turns;
   std::vector<double> echoes, rates;
   Figures figures;
