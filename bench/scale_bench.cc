@@ -2,7 +2,8 @@
 // 10^4, 10^5, 10^6 and 10^7 items (up to --items). For each size, in a fresh store: the job is
 // submitted (ingest time), the store settles (its flushes and compactions done), centres lease
 // and answer for --seconds (durable completions per second: the median of three stretches,
-// a job answered to the end followed by another of its size; resident memory after), the
+// a job answered to the end followed by another of its size; resident memory after), in turns
+// with as many stretches on a fresh store of a 10^4-item job (its median printed beside), the
 // finished part of the first job is exported (rows per second), the engine is
 // closed and opened again (seconds until it serves), and a second process loads it, is killed
 // with SIGKILL mid-load, and the engine is opened again (seconds until it serves a lease).
@@ -16,7 +17,8 @@
 //   scale rss_mb_max=M rate_ratio=R export_rows_per_s=E
 //
 // M is the peak resident set of the whole run (this process; the serving dispatcher's is printed
-// beside it), R the completion rate at the largest size over the rate at 10^4, E the slowest of
+// beside it), R the completion rate at the largest size over the rate at 10^4 measured in turns
+// with it, E the slowest of
 // the three exports of the finished job (each the median of --export-runs runs, in turns). A
 // program, not a test; it takes minutes.
 //
@@ -75,6 +77,8 @@ namespace v1 = microwork::v1;
 using mw::bench::Seconds;
 using mw::bench::SteadyClock;
 
+constexpr uint64_t kSmallest = 10'000;  // the first size, whose rate R is over
+
 struct Config {
   uint64_t items = 10'000'000;  // the largest size
   uint64_t finish = 1'000'000;  // the two-stage job answered to the end, then exported
@@ -95,8 +99,9 @@ struct Config {
 struct Size {
   uint64_t items = 0;
   double ingest_s = 0;
-  double settle_s = 0;  // until RocksDB had no flush or compaction running or due
-  double rate = 0;      // durable completions per second
+  double settle_s = 0;        // until RocksDB had no flush or compaction running or due
+  double rate = 0;            // durable completions per second
+  double reference_rate = 0;  // the smallest size's, on a store of its own, in turns with `rate`
   double rss_mb = 0;
   uint64_t rows = 0;
   double export_rows_per_s = 0;
@@ -266,6 +271,23 @@ double KilledUnderLoad(const Config& c, const std::string& dir, const std::strin
   return Seconds(start, SteadyClock::now());
 }
 
+// One stretch of `seconds` of completions on `engine`, whose jobs are of `items` items: a job
+// answered to the end within it is followed by another of its size (`next_job` counts them), so
+// every size is measured over the same time, its flushes and compactions included (a 10^4-item
+// job alone is answered in half a second, all of it in the memtable). Durable completions per
+// second.
+double Stretch(mw::dispatch::Engine* engine, const Config& c, uint64_t items, double seconds,
+               const std::string& tag, int* next_job) {
+  const uint64_t done = engine->Stats().tasks_done;
+  const auto start = SteadyClock::now();
+  const auto until = For(seconds);
+  while (!until()) {
+    if (!AnyRunning(*engine)) Submit(engine, items, absl::StrCat("scale-job-", ++*next_job));
+    Complete(engine, c, absl::StrCat(tag, "-", *next_job, "-"), until);
+  }
+  return (engine->Stats().tasks_done - done) / Seconds(start, SteadyClock::now());
+}
+
 Size Run(const Config& c, uint64_t items, const std::string& dir, const std::string& self) {
   Size s;
   s.items = items;
@@ -276,23 +298,27 @@ Size Run(const Config& c, uint64_t items, const std::string& dir, const std::str
   // Completions from a settled store (as dispatch_bench does): the ingest's flushes and
   // compactions are its own cost, and a job is ingested once and answered for days.
   s.settle_s = Settle(engine.get());
-  // The median of three stretches: one noisy second on a shared machine moves it less. A job
-  // answered to the end within a stretch is followed by another of the same size, so every size
-  // is measured over the same time, its flushes and compactions included (a 10^4-item job
-  // alone is answered in half a second, all of it in the memtable).
-  std::vector<double> rates;
-  int next_job = 0;
+  // And a fresh store with a job of the smallest size, settled too, measured in turns with this
+  // one (smallest, this, smallest, this...): this machine's speed drifts by a fifth within
+  // minutes, and the two rates measured minutes apart, each in its own part of the run, put the
+  // drift into their ratio (10^7 over 10^4: 0.767 in one run, 1.05-1.09 in three others).
+  const std::string reference_dir = dir + "-reference";
+  auto reference = Open(c, reference_dir);
+  Submit(reference.get(), kSmallest, "scale-job");
+  Settle(reference.get());
+  // The median of three stretches of each: one noisy second on a shared machine moves it less.
+  std::vector<double> rates, reference_rates;
+  int next_job = 0, reference_next_job = 0;
   for (int stretch = 0; stretch < 3; ++stretch) {
-    const uint64_t done = engine->Stats().tasks_done;
-    const auto start = SteadyClock::now();
-    const auto until = For(c.seconds / 3);
-    while (!until()) {
-      if (!AnyRunning(*engine)) Submit(engine.get(), items, absl::StrCat("scale-job-", ++next_job));
-      Complete(engine.get(), c, absl::StrCat("s", stretch, "-", next_job, "-"), until);
-    }
-    rates.push_back((engine->Stats().tasks_done - done) / Seconds(start, SteadyClock::now()));
+    reference_rates.push_back(Stretch(reference.get(), c, kSmallest, c.seconds / 3,
+                                      absl::StrCat("r", stretch), &reference_next_job));
+    rates.push_back(
+        Stretch(engine.get(), c, items, c.seconds / 3, absl::StrCat("s", stretch), &next_job));
   }
   s.rate = mw::bench::Median(rates);
+  s.reference_rate = mw::bench::Median(reference_rates);
+  reference.reset();
+  std::filesystem::remove_all(reference_dir);
   s.rss_mb = mw::bench::RssMb();
   const auto export_start = SteadyClock::now();
   const absl::Status exported = engine->ExportResults(job, [&](const auto&) {
@@ -608,14 +634,16 @@ int main(int argc, char** argv) {
 
   const std::string self = std::filesystem::canonical("/proc/self/exe").string();
   std::vector<Size> sizes;
-  std::printf("%10s %9s %9s %13s %7s %9s %14s %9s %7s\n", "items", "ingest_s", "settle_s",
-              "completions/s", "rss_mb", "rows", "export_rows/s", "reopen_s", "kill_s");
-  for (uint64_t items = 10'000; items <= c.items; items *= 10) {
+  std::printf("%10s %9s %9s %13s %13s %7s %9s %14s %9s %7s\n", "items", "ingest_s", "settle_s",
+              "completions/s", "of 10^4 then", "rss_mb", "rows", "export_rows/s", "reopen_s",
+              "kill_s");
+  for (uint64_t items = kSmallest; items <= c.items; items *= 10) {
     const Size s = Run(c, items, dir.Sub(absl::StrCat("n", items)), self);
     std::filesystem::remove_all(dir.Sub(absl::StrCat("n", items)));  // 10^7 items take GBs
-    std::printf("%10llu %9.1f %9.1f %13.0f %7.0f %9llu %14.0f %9.2f %7.2f\n",
-                static_cast<unsigned long long>(s.items), s.ingest_s, s.settle_s, s.rate, s.rss_mb,
-                static_cast<unsigned long long>(s.rows), s.export_rows_per_s, s.reopen_s, s.kill_s);
+    std::printf("%10llu %9.1f %9.1f %13.0f %13.0f %7.0f %9llu %14.0f %9.2f %7.2f\n",
+                static_cast<unsigned long long>(s.items), s.ingest_s, s.settle_s, s.rate,
+                s.reference_rate, s.rss_mb, static_cast<unsigned long long>(s.rows),
+                s.export_rows_per_s, s.reopen_s, s.kill_s);
     std::fflush(stdout);
     sizes.push_back(s);
   }
@@ -625,6 +653,6 @@ int main(int argc, char** argv) {
   }
   const double exported = Finished(c, c.keep.empty() ? dir.Sub("finished") : c.keep);
   std::printf("scale rss_mb_max=%.0f rate_ratio=%.3f export_rows_per_s=%.0f\n",
-              mw::bench::PeakRssMb(), sizes.back().rate / sizes.front().rate, exported);
+              mw::bench::PeakRssMb(), sizes.back().rate / sizes.back().reference_rate, exported);
   return 0;
 }
