@@ -380,7 +380,7 @@ absl::Status ExportAnswers(const std::string& job_id, const std::string& format,
            "wage_minor,currency,late,counted,check,check_correct,withheld,answered_at_ms\n";
   }
   uint64_t rows = 0;
-  rapidjson::StringBuffer json;  // one JSONL row at a time
+  std::string json;  // one JSONL row at a time
   std::string line;
   auto write = [&](const v1::AnswerRow& a) {
     if (format == "csv") {
@@ -396,10 +396,10 @@ absl::Status ExportAnswers(const std::string& job_id, const std::string& format,
       line.push_back('\n');
       out.write(line.data(), static_cast<std::streamsize>(line.size()));
     } else {
-      json.Clear();
-      formats::JsonWriter writer(json);
-      WriteAnswerJson(a, &writer);
-      out.write(json.GetString(), static_cast<std::streamsize>(json.GetSize())) << "\n";
+      json.clear();
+      WriteAnswerJson(a, &json);
+      json.push_back('\n');
+      out.write(json.data(), static_cast<std::streamsize>(json.size()));
     }
     ++rows;
   };

@@ -17,42 +17,79 @@
 namespace mw::formats {
 namespace {
 
-// Written by nlohmann's json, whatever it holds: the escapes and number forms stay as they were.
-void Raw(const nlohmann::ordered_json& value, JsonWriter* w) {
-  const std::string text = value.dump();
-  w->RawValue(text.data(), text.size(),
-              value.is_array()    ? rapidjson::kArrayType
-              : value.is_object() ? rapidjson::kObjectType
-              : value.is_string() ? rapidjson::kStringType
-              : value.is_null()   ? rapidjson::kNullType
-                                  : rapidjson::kNumberType);
-}
+// The JSON text nlohmann's json dump writes, appended to a string as a row is walked (no json
+// value is built, nor a string for each of its parts): no spaces; in a string `"` and `\`
+// escaped, \b \f \n \r \t for those control characters and \u00xx (small letters) for the
+// others, every other byte as it is.
 
-void JsonString(const std::string& s, JsonWriter* w) {
-  // A control character: RapidJSON writes its escape in capitals, nlohmann (and Python) in small
-  // letters. Rare, so the slow way.
-  for (const char c : s) {
-    if (static_cast<unsigned char>(c) < 0x20) return Raw(s, w);
+void JsonString(absl::string_view s, std::string* out) {
+  out->push_back('"');
+  size_t plain = 0;  // s[plain, i) is written as it is
+  for (size_t i = 0; i < s.size(); ++i) {
+    const unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x20 && c != '"' && c != '\\') continue;
+    out->append(s.data() + plain, i - plain);
+    plain = i + 1;
+    switch (c) {
+      case '"':
+        out->append("\\\"");
+        break;
+      case '\\':
+        out->append("\\\\");
+        break;
+      case '\b':
+        out->append("\\b");
+        break;
+      case '\f':
+        out->append("\\f");
+        break;
+      case '\n':
+        out->append("\\n");
+        break;
+      case '\r':
+        out->append("\\r");
+        break;
+      case '\t':
+        out->append("\\t");
+        break;
+      default: {
+        static constexpr char kHex[] = "0123456789abcdef";
+        const char escape[] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 0xf]};
+        out->append(escape, sizeof escape);
+      }
+    }
   }
-  w->String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
+  out->append(s.data() + plain, s.size() - plain);
+  out->push_back('"');
 }
 
 // As nlohmann writes it ("1e-05", "1.0", and null for NaN and the infinities), by the number
-// writer its dump uses (to_chars), without a json value and a string for each.
-void JsonDouble(double d, JsonWriter* w) {
+// writer its dump uses (to_chars).
+void JsonDouble(double d, std::string* out) {
   if (!std::isfinite(d)) {
-    w->RawValue("null", 4, rapidjson::kNullType);
+    out->append("null");
+    return;
+  }
+  // A whole number (a confidence of 1 or 0, most of them) as nlohmann writes one below 10^15,
+  // "1.0", without its search for the shortest digits; -0.0 the long way.
+  if (std::trunc(d) == d && std::fabs(d) < 1e15 && !(d == 0 && std::signbit(d))) {
+    absl::StrAppend(out, static_cast<int64_t>(d), ".0");
     return;
   }
   std::array<char, 64> text;  // nlohmann's own number buffer is as long
   const char* end = nlohmann::detail::to_chars(text.data(), text.data() + text.size(), d);
-  w->RawValue(text.data(), static_cast<size_t>(end - text.data()), rapidjson::kNumberType);
+  out->append(text.data(), static_cast<size_t>(end - text.data()));
 }
 
-void JsonStrings(const google::protobuf::RepeatedPtrField<std::string>& list, JsonWriter* w) {
-  w->StartArray();
-  for (const std::string& s : list) JsonString(s, w);
-  w->EndArray();
+void JsonBool(bool b, std::string* out) { out->append(b ? "true" : "false"); }
+
+void JsonStrings(const google::protobuf::RepeatedPtrField<std::string>& list, std::string* out) {
+  out->push_back('[');
+  for (int i = 0; i < list.size(); ++i) {
+    if (i > 0) out->push_back(',');
+    JsonString(list[i], out);
+  }
+  out->push_back(']');
 }
 
 // `v` with `digits` after the point, as printf's "%.*f" writes it, appended to `out`.
@@ -92,23 +129,16 @@ std::string AnswerText(const v1::Answer& a) {
   }
 }
 
-void WriteRowJson(const v1::ResultRecord& rec, JsonWriter* w) {
-  w->StartObject();
-  w->Key("item");
-  w->Uint64(rec.item_index());
-  w->Key("line");
-  w->Uint64(rec.item().source_line());
+void WriteRowJson(const v1::ResultRecord& rec, std::string* out) {
+  absl::StrAppend(out, R"({"item":)", rec.item_index(), R"(,"line":)", rec.item().source_line());
   if (!rec.item().cut_by().empty()) {
-    w->Key("parent");
-    w->Uint64(rec.item().parent());
-    w->Key("position");
-    w->Uint(rec.item().position());
-    w->Key("cut_by");
-    JsonString(rec.item().cut_by(), w);
+    absl::StrAppend(out, R"(,"parent":)", rec.item().parent(), R"(,"position":)",
+                    rec.item().position(), R"(,"cut_by":)");
+    JsonString(rec.item().cut_by(), out);
   }
-  w->Key("fields");
-  w->StartObject();
+  out->append(R"(,"fields":{)");
   const auto& fields = rec.item().fields();
+  bool first = true;
   for (int i = 0; i < fields.size(); ++i) {
     // A name given twice (a CSV header may) is one key, where it first came, with its last value.
     bool seen = false;
@@ -118,99 +148,91 @@ void WriteRowJson(const v1::ResultRecord& rec, JsonWriter* w) {
     for (int j = i + 1; j < fields.size(); ++j) {
       if (fields[j].name() == fields[i].name()) last = j;
     }
-    JsonString(fields[i].name(), w);
-    JsonString(fields[last].value(), w);
+    if (!first) out->push_back(',');
+    first = false;
+    JsonString(fields[i].name(), out);
+    out->push_back(':');
+    JsonString(fields[last].value(), out);
   }
-  w->EndObject();
-  w->Key("status");
-  JsonString(rec.status(), w);
-  w->Key("stage");
-  JsonString(rec.stage(), w);
-  w->Key("answer");
-  JsonString(AnswerText(rec.answer()), w);
-  w->Key("confidence");
-  JsonDouble(rec.confidence(), w);
-  w->Key("votes");
-  w->Uint(rec.votes());
-  w->Key("workers");
-  JsonStrings(rec.workers(), w);
+  out->append(R"(},"status":)");
+  JsonString(rec.status(), out);
+  out->append(R"(,"stage":)");
+  JsonString(rec.stage(), out);
+  out->append(R"(,"answer":)");
+  JsonString(AnswerText(rec.answer()), out);
+  out->append(R"(,"confidence":)");
+  JsonDouble(rec.confidence(), out);
+  absl::StrAppend(out, R"(,"votes":)", rec.votes(), R"(,"workers":)");
+  JsonStrings(rec.workers(), out);
   if (rec.merged_items_size() > 0) {
-    w->Key("merged_items");
-    w->StartArray();
-    for (uint64_t i : rec.merged_items()) w->Uint64(i);
-    w->EndArray();
-  }
-  w->Key("provenance");
-  w->StartArray();
-  for (const auto& p : rec.provenance()) {
-    w->StartObject();
-    w->Key("stage");
-    JsonString(p.stage(), w);
-    w->Key("answer");
-    JsonString(p.answer(), w);
-    w->Key("confidence");
-    JsonDouble(p.confidence(), w);
-    w->Key("workers");
-    JsonStrings(p.workers(), w);
-    w->Key("answers");
-    JsonStrings(p.answers(), w);
-    if (p.has_value()) {  // spans, shapes, comparisons and rankings also in their own shape
-      w->Key("value");
-      Raw(AnswerJson(p.value(), rec.item()), w);
+    out->append(R"(,"merged_items":[)");
+    for (int i = 0; i < rec.merged_items_size(); ++i) {
+      absl::StrAppend(out, i > 0 ? "," : "", rec.merged_items(i));
     }
-    w->EndObject();
+    out->push_back(']');
   }
-  w->EndArray();
+  out->append(R"(,"provenance":[)");
+  for (int i = 0; i < rec.provenance_size(); ++i) {
+    const v1::Provenance& p = rec.provenance(i);
+    out->append(i > 0 ? R"(,{"stage":)" : R"({"stage":)");
+    JsonString(p.stage(), out);
+    out->append(R"(,"answer":)");
+    JsonString(p.answer(), out);
+    out->append(R"(,"confidence":)");
+    JsonDouble(p.confidence(), out);
+    out->append(R"(,"workers":)");
+    JsonStrings(p.workers(), out);
+    out->append(R"(,"answers":)");
+    JsonStrings(p.answers(), out);
+    if (p.has_value()) {  // spans, shapes, comparisons and rankings also in their own shape
+      out->append(R"(,"value":)");
+      out->append(AnswerJson(p.value(), rec.item()).dump());
+    }
+    out->push_back('}');
+  }
+  out->push_back(']');
   if (rec.children_size() > 0) {
-    w->Key("children");
-    w->StartArray();
-    for (const auto& child : rec.children()) WriteRowJson(child, w);
-    w->EndArray();
+    out->append(R"(,"children":[)");
+    for (int i = 0; i < rec.children_size(); ++i) {
+      if (i > 0) out->push_back(',');
+      WriteRowJson(rec.children(i), out);
+    }
+    out->push_back(']');
   }
-  w->EndObject();
+  out->push_back('}');
 }
 
 std::string AnswerRowAnswer(const v1::AnswerRow& a) {
   return a.answer().skipped() ? a.answer().skip_reason() : AnswerText(a.answer());
 }
 
-void WriteAnswerJson(const v1::AnswerRow& a, JsonWriter* w) {
-  w->StartObject();
-  w->Key("task");
-  JsonString(a.task_id(), w);
-  w->Key("stage");
-  JsonString(a.stage(), w);
-  w->Key("item");
-  w->Uint64(a.item_index());
-  w->Key("worker");
-  JsonString(a.worker(), w);
-  w->Key("centre");
-  JsonString(a.centre(), w);
-  w->Key("answer");
-  JsonString(AnswerRowAnswer(a), w);
-  w->Key("skipped");
-  w->Bool(a.answer().skipped());
-  w->Key("active_seconds");
-  w->Uint(a.active_seconds());
-  w->Key("credited_seconds");
-  w->Uint(a.credited_seconds());
-  w->Key("wage_minor");
-  w->Int64(a.wage_minor());
-  w->Key("currency");
-  JsonString(a.currency(), w);
-  w->Key("late");
-  w->Bool(a.late());
-  w->Key("counted");
-  w->Bool(a.counted());
-  w->Key("check");
-  w->Bool(a.check());
-  w->Key("check_correct");
-  w->Bool(a.check_correct());
-  w->Key("withheld");
-  w->Bool(a.withheld());
-  w->Key("answered_at_ms");
-  w->Int64(a.answered_at_ms());
-  w->EndObject();
+void WriteAnswerJson(const v1::AnswerRow& a, std::string* out) {
+  out->append(R"({"task":)");
+  JsonString(a.task_id(), out);
+  out->append(R"(,"stage":)");
+  JsonString(a.stage(), out);
+  absl::StrAppend(out, R"(,"item":)", a.item_index(), R"(,"worker":)");
+  JsonString(a.worker(), out);
+  out->append(R"(,"centre":)");
+  JsonString(a.centre(), out);
+  out->append(R"(,"answer":)");
+  JsonString(AnswerRowAnswer(a), out);
+  out->append(R"(,"skipped":)");
+  JsonBool(a.answer().skipped(), out);
+  absl::StrAppend(out, R"(,"active_seconds":)", a.active_seconds(), R"(,"credited_seconds":)",
+                  a.credited_seconds(), R"(,"wage_minor":)", a.wage_minor(), R"(,"currency":)");
+  JsonString(a.currency(), out);
+  out->append(R"(,"late":)");
+  JsonBool(a.late(), out);
+  out->append(R"(,"counted":)");
+  JsonBool(a.counted(), out);
+  out->append(R"(,"check":)");
+  JsonBool(a.check(), out);
+  out->append(R"(,"check_correct":)");
+  JsonBool(a.check_correct(), out);
+  out->append(R"(,"withheld":)");
+  JsonBool(a.withheld(), out);
+  absl::StrAppend(out, R"(,"answered_at_ms":)", a.answered_at_ms(), "}");
 }
 
 std::string CsvHeader(const v1::ResultRecord& rec) {
@@ -256,10 +278,7 @@ void ResultText::Append(const v1::ResultRecord& rec, std::string* out) {
     AppendCsvRows(rec, out);
     return;
   }
-  json_.Clear();
-  JsonWriter writer(json_);
-  WriteRowJson(rec, &writer);
-  out->append(json_.GetString(), json_.GetSize());
+  WriteRowJson(rec, out);
   out->push_back('\n');
 }
 

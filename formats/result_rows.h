@@ -12,8 +12,6 @@
 #include <string>
 
 #include "microwork/v1/dispatch.pb.h"
-#include "rapidjson/stringbuffer.h"
-#include "rapidjson/writer.h"
 
 namespace mw::formats {
 
@@ -23,20 +21,18 @@ namespace v1 = ::microwork::v1;
 // and shapes in their text form, "<winner>: <reason>" for a comparison, a ranking joined by ">".
 std::string AnswerText(const v1::Answer& a);
 
-using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
-
-// `rec` as one JSON object, written as it goes (no document is built: a million rows are a
-// million of these); its pieces nest under "children", in order. The text is what nlohmann's
-// json writes for the same object (numbers, escapes, a field named twice once with its last
-// value), as mw's exports always were.
-void WriteRowJson(const v1::ResultRecord& rec, JsonWriter* w);
+// `rec` as one JSON object appended to `out`, written as it goes (no document is built: a million
+// rows are a million of these); its pieces nest under "children", in order. The text is what
+// nlohmann's json writes for the same object (numbers, escapes, a field named twice once with its
+// last value), as mw's exports always were.
+void WriteRowJson(const v1::ResultRecord& rec, std::string* out);
 
 // The answer an answers export shows for `a`: the reason a skipped task gives, else AnswerText.
 std::string AnswerRowAnswer(const v1::AnswerRow& a);
 
-// `a` as one JSON object, as `mw results answers --format jsonl` writes it: the text nlohmann's
-// json wrote for the same object, as WriteRowJson's is.
-void WriteAnswerJson(const v1::AnswerRow& a, JsonWriter* w);
+// `a` as one JSON object appended to `out`, as `mw results answers --format jsonl` writes it: the
+// text nlohmann's json wrote for the same object, as WriteRowJson's is.
+void WriteAnswerJson(const v1::AnswerRow& a, std::string* out);
 
 // The CSV header of an export whose first row is `rec`: the item's fields (input columns, then
 // each stage's verdict), its status, the last verdict's confidence, votes and workers, every
@@ -58,8 +54,7 @@ class ResultText {
 
  private:
   const Format format_;
-  bool header_ = false;           // CSV: written
-  rapidjson::StringBuffer json_;  // JSONL: one row at a time, its memory kept from row to row
+  bool header_ = false;  // CSV: written
 };
 
 }  // namespace mw::formats

@@ -54,10 +54,9 @@ nlohmann::ordered_json Document(const v1::ResultRecord& rec) {
 }
 
 std::string Streamed(const v1::ResultRecord& rec) {
-  rapidjson::StringBuffer text;
-  JsonWriter w(text);
-  WriteRowJson(rec, &w);
-  return std::string(text.GetString(), text.GetSize());
+  std::string text;
+  WriteRowJson(rec, &text);
+  return text;
 }
 
 void AddField(v1::ResultRecord* rec, const std::string& name, const std::string& value) {
@@ -96,15 +95,16 @@ TEST(ResultRowsTest, AStreamedRowIsTheDocumentMwWroteBefore) {
 TEST(ResultRowsTest, NumbersEscapesAndTwiceNamedFieldsAreWrittenAsBefore) {
   for (double confidence :
        {0.0, -0.0, 1.0, -2.5, 1e-5, 1e-7, 0.1, 2.0 / 3, 5e-324, 1.7976931348623157e308,
-        123456789012345678.0, std::numeric_limits<double>::quiet_NaN(),
-        std::numeric_limits<double>::infinity()}) {
+        123456789012345678.0, 1e14, 999999999999999.0, 1e15, -7.0, -1e14,
+        std::numeric_limits<double>::quiet_NaN(), std::numeric_limits<double>::infinity()}) {
     v1::ResultRecord rec = Plain();
     rec.set_confidence(confidence);
     rec.mutable_provenance(0)->set_confidence(confidence);
     EXPECT_EQ(Streamed(rec), Document(rec).dump()) << confidence;
   }
   v1::ResultRecord rec = Plain();
-  AddField(&rec, "note", "esc \x1b[31m, tab\t, quote \", backslash \\, slash /, é, ሰላም");
+  AddField(&rec, "note",
+           "esc \x1b[31m, tab\t, quote \", backslash \\, slash /, é, ሰላም, \b\f\r\x01\x1f\x7f");
   AddField(&rec, "receipt", "R7 again");  // a header that names a column twice
   rec.set_status("rejected by check\n(two lines)");
   rec.add_merged_items(7);
@@ -154,10 +154,9 @@ std::string AnswerDocument(const v1::AnswerRow& a) {
 }
 
 std::string StreamedAnswer(const v1::AnswerRow& a) {
-  rapidjson::StringBuffer text;
-  JsonWriter w(text);
-  WriteAnswerJson(a, &w);
-  return std::string(text.GetString(), text.GetSize());
+  std::string text;
+  WriteAnswerJson(a, &text);
+  return text;
 }
 
 TEST(ResultRowsTest, AStreamedAnswerRowIsTheDocumentMwWroteBefore) {

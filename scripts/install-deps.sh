@@ -9,7 +9,7 @@ packages=(
   librocksdb-dev libabsl-dev prometheus-cpp-dev libssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libcli11-dev libyaml-cpp-dev nlohmann-json3-dev libspdlog-dev libfmt-dev libcpp-httplib-dev
-  libargon2-dev libjemalloc-dev rapidjson-dev libvips-dev libvips-tools libsndfile1-dev espeak-ng libarchive-dev
+  libargon2-dev libjemalloc-dev libvips-dev libvips-tools libsndfile1-dev espeak-ng libarchive-dev
   libcurl4-openssl-dev
   clang libclang-rt-14-dev
   prometheus python3-yaml openssl
