@@ -94,6 +94,15 @@ void JsonStrings(const google::protobuf::RepeatedPtrField<std::string>& list, st
 
 // `v` with `digits` after the point, as printf's "%.*f" writes it, appended to `out`.
 void AppendFixed(double v, int digits, std::string* out) {
+  // A whole number (a confidence of 1 or 0, most of them) without to_chars' digit generation.
+  if (std::trunc(v) == v && std::fabs(v) < 1e15 && !(v == 0 && std::signbit(v))) {
+    absl::StrAppend(out, static_cast<int64_t>(v));
+    if (digits > 0) {
+      out->push_back('.');
+      out->append(static_cast<size_t>(digits), '0');
+    }
+    return;
+  }
   char buf[64];
   const std::to_chars_result r =
       std::to_chars(buf, buf + sizeof buf, v, std::chars_format::fixed, digits);
@@ -101,6 +110,14 @@ void AppendFixed(double v, int digits, std::string* out) {
     out->append(buf, r.ptr);
   } else {
     absl::StrAppendFormat(out, "%.*f", digits, v);  // too long for the buffer
+  }
+}
+
+// `list` joined by ";", appended to `out`.
+void AppendJoined(const google::protobuf::RepeatedPtrField<std::string>& list, std::string* out) {
+  for (int i = 0; i < list.size(); ++i) {
+    if (i > 0) out->push_back(';');
+    out->append(list[i]);
   }
 }
 
@@ -254,15 +271,18 @@ void AppendCsvRows(const v1::ResultRecord& rec, std::string* out) {
   out->push_back(',');
   AppendFixed(rec.confidence(), 4, out);
   absl::StrAppend(out, ",", rec.votes(), ",");
-  AppendCsvField(absl::StrJoin(rec.workers(), ";"), out);
+  AppendCsvFieldWith(out, [&](std::string* field) { AppendJoined(rec.workers(), field); });
   out->push_back(',');
-  std::string steps;
-  for (const auto& p : rec.provenance()) {
-    absl::StrAppend(&steps, steps.empty() ? "" : " | ", p.stage(), "=", p.answer(), " (");
-    AppendFixed(p.confidence(), 2, &steps);
-    absl::StrAppend(&steps, "; ", absl::StrJoin(p.workers(), ";"), ")");
-  }
-  AppendCsvField(steps, out);
+  AppendCsvFieldWith(out, [&](std::string* field) {
+    for (int i = 0; i < rec.provenance_size(); ++i) {
+      const v1::Provenance& p = rec.provenance(i);
+      absl::StrAppend(field, i > 0 ? " | " : "", p.stage(), "=", p.answer(), " (");
+      AppendFixed(p.confidence(), 2, field);
+      field->append("; ");
+      AppendJoined(p.workers(), field);
+      field->push_back(')');
+    }
+  });
   absl::StrAppend(out, ",", rec.item_index(), ",");
   if (!rec.item().cut_by().empty()) absl::StrAppend(out, rec.item().parent());
   out->push_back('\n');

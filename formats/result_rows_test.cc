@@ -4,6 +4,7 @@
 #include <cmath>
 #include <limits>
 
+#include "absl/strings/str_format.h"
 #include "formats/annotation_formats.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
@@ -212,6 +213,39 @@ TEST(ResultTextTest, CsvIsTheHeaderOnceThenARowForEachItemAndPieceInOrder) {
       "R7,12.50,\"say \"\"hi\"\"\",succeeded,0.6667,2,c0w1;c1w4,check=yes (0.67; c0w1),7,\n"
       "R7,12.50,succeeded,1.0000,2,,,1099511627777,7\n"
       "R7,12.50,\"say \"\"hi\"\"\",succeeded,0.6667,2,c0w1;c1w4,check=yes (0.67; c0w1),8,\n");
+}
+
+TEST(ResultTextTest, CsvConfidencesAreFixedPointAndFieldsOfPartsAreQuotedWhole) {
+  for (double confidence : {0.0, -0.0, 1.0, 2.0, -3.0, 0.5, 2.0 / 3, 0.99995, 0.995, 1e14, 1e15,
+                            123456789012345678.0, 1e-7}) {
+    v1::ResultRecord rec = Plain();
+    rec.set_confidence(confidence);
+    rec.mutable_provenance(0)->set_confidence(confidence);
+    ResultText text(ResultText::Format::kCsv);
+    std::string out;
+    text.Append(rec, &out);
+    EXPECT_EQ(out.substr(out.find('\n') + 1),
+              absl::StrFormat("R7,12.50,succeeded,%.4f,2,c0w1;c1w4,check=yes (%.2f; c0w1),7,\n",
+                              confidence, confidence))
+        << confidence;
+  }
+  // A worker or a step whose text needs quoting quotes the whole field it is part of.
+  v1::ResultRecord rec = Plain();
+  rec.set_workers(1, "c1,w4");
+  rec.mutable_provenance(0)->set_answer("\"yes\"");
+  ResultText text(ResultText::Format::kCsv);
+  std::string out;
+  text.Append(rec, &out);
+  EXPECT_EQ(out.substr(out.find('\n') + 1),
+            "R7,12.50,succeeded,0.6667,2,\"c0w1;c1,w4\",\"check=\"\"yes\"\" (0.67; c0w1)\",7,\n");
+  // And one that would start a formula is shown as text.
+  rec = Plain();
+  rec.set_workers(0, "=cmd");
+  out.clear();
+  ResultText again(ResultText::Format::kCsv);
+  again.Append(rec, &out);
+  EXPECT_EQ(out.substr(out.find('\n') + 1),
+            "R7,12.50,succeeded,0.6667,2,\"'=cmd;c1w4\",check=yes (0.67; c0w1),7,\n");
 }
 
 TEST(ResultTextTest, JsonlIsOneStreamedRowALineWithItsPiecesInside) {

@@ -1,5 +1,6 @@
 #include "engine/common/plain_text.h"
 
+#include <array>
 #include <cmath>
 
 #include "absl/strings/numbers.h"
@@ -35,6 +36,24 @@ bool IsPlainNumber(absl::string_view v) {
          v.find_first_not_of("+-.0123456789eE") == absl::string_view::npos;
 }
 
+// Whether CsvField(v) is `v` itself. Some values that are go the slow way too (those with a
+// byte that may lead a C1 control): CsvField decides.
+bool AsItIs(absl::string_view v) {
+  // Controls, DEL, the lead byte of a C1 control (and of other U+0080..U+00BF), and what gets a
+  // field quoted.
+  static constexpr auto kNotAsItIs = [] {
+    std::array<bool, 256> no{};
+    for (int c = 0; c < 0x20; ++c) no[c] = true;
+    for (int c : {0x7F, 0xC2, int{','}, int{'"'}, int{'\''}}) no[c] = true;
+    return no;
+  }();
+  if (!v.empty() && absl::string_view("=+-@").find(v[0]) != absl::string_view::npos) return false;
+  for (const char c : v) {
+    if (kNotAsItIs[static_cast<unsigned char>(c)]) return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 std::string CsvField(absl::string_view v) {
@@ -53,18 +72,21 @@ std::string CsvField(absl::string_view v) {
 }
 
 void AppendCsvField(absl::string_view v, std::string* out) {
-  bool plain = v.empty() || absl::string_view("=+-@").find(v[0]) == absl::string_view::npos;
-  for (size_t i = 0; plain && i < v.size(); ++i) {
-    const unsigned char c = static_cast<unsigned char>(v[i]);
-    // Controls, DEL, the lead byte of a C1 control (and of other U+0080..U+00BF: the slow way
-    // decides), and what gets a field quoted.
-    plain = c >= 0x20 && c != 0x7F && c != 0xC2 && c != ',' && c != '"' && c != '\'';
-  }
-  if (plain) {
+  if (AsItIs(v)) {
     out->append(v.data(), v.size());
   } else {
     out->append(CsvField(v));
   }
+}
+
+void AppendCsvFieldWith(std::string* out, absl::FunctionRef<void(std::string*)> write) {
+  const size_t start = out->size();
+  write(out);
+  const absl::string_view written(out->data() + start, out->size() - start);
+  if (AsItIs(written)) return;
+  const std::string field = CsvField(written);
+  out->resize(start);
+  out->append(field);
 }
 
 std::string TerminalText(absl::string_view v) {

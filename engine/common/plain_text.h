@@ -5,6 +5,7 @@
 
 #include <string>
 
+#include "absl/functional/function_ref.h"
 #include "absl/strings/string_view.h"
 
 namespace mw {
@@ -20,6 +21,10 @@ std::string CsvField(absl::string_view v);
 // CsvField(v) appended to `out`: the same text, without a string made for a field that needs
 // nothing done to it (most of a million-row export's).
 void AppendCsvField(absl::string_view v, std::string* out);
+
+// AppendCsvField of the text `write` appends to `out`, for a field made of several parts: they
+// are written in place, and the field is rewritten only when it needs something done.
+void AppendCsvFieldWith(std::string* out, absl::FunctionRef<void(std::string*)> write);
 
 // `v` for one line of a terminal: every control character (line breaks too, and escape
 // sequences) becomes U+FFFD, so a value cannot move the cursor, recolour or retitle the terminal.

@@ -49,6 +49,13 @@ TEST(CsvFieldTest, AppendingAFieldWritesWhatCsvFieldReturns) {
     std::string out = "before,";
     AppendCsvField(v, &out);
     EXPECT_EQ(out, "before," + CsvField(v)) << v;
+    // And written in two parts, in place.
+    std::string parts = "before,";
+    AppendCsvFieldWith(&parts, [&](std::string* field) {
+      field->append(v.substr(0, v.size() / 2));
+      field->append(v.substr(v.size() / 2));
+    });
+    EXPECT_EQ(parts, "before," + CsvField(v)) << v;
   }
 }
 
