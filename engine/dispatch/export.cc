@@ -302,8 +302,9 @@ absl::Status Engine::ExportResults(const std::string& job_id,
   auto each_row =
       [&](const std::function<absl::StatusOr<bool>(v1::ResultRecord &&)>& f) -> absl::Status {
     ReadItem* current = nullptr;
-    const ReplaySource source =
-        ReadAheadSource(store_.get(), job_id, snapshot.get(), flow, &current);
+    ReplaySource source = ReadAheadSource(store_.get(), job_id, snapshot.get(), flow, &current);
+    v1::Item walk;  // every item's replay walks this one
+    source.walk = &walk;
     return RunAhead<ReadItem>(read_items,
                               [&](ReadItem& read) -> absl::StatusOr<bool> {
                                 current = &read;

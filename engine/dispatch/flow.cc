@@ -573,9 +573,10 @@ v1::Item EntryItem(const std::vector<Step>& flow, int entry, const ItemFlight& f
 namespace {
 
 // ReplayFlow, with `movable` (when not null) the same item as `input`, whose fields the
-// replay's item takes once nothing else reads them.
+// replay's item takes once nothing else reads them, and `walk` (when not null) the item walked
+// through the stages (ReplaySource::walk).
 absl::StatusOr<FlowReplay> Replay(const std::vector<Step>& flow, const v1::Item& input,
-                                  v1::Item* movable, const ReplaySource& source) {
+                                  v1::Item* movable, v1::Item* walk, const ReplaySource& source) {
   FlowReplay replay;
   replay.verdicts.reserve(flow.size());  // at most one a step: no moves as they come
   const int scope = input.cut_by().empty() ? -1 : EntryOf(flow, input.cut_by());
@@ -583,7 +584,8 @@ absl::StatusOr<FlowReplay> Replay(const std::vector<Step>& flow, const v1::Item&
   ItemFlight& flight = replay.flight;
   // Stages in flow order: every stage a stage waits for comes before it. Each sees the item in
   // turn, filled again in place (its fields' objects are reused; one that waits is moved out).
-  v1::Item item;
+  v1::Item own;
+  v1::Item& item = walk != nullptr ? *walk : own;
   for (int entry = 0; entry < static_cast<int>(flow.size()); ++entry) {
     if (!flow[entry].is_entry(entry)) continue;
     // Waiting: its stages are still open; settled: skipped (Settle decided both).
@@ -633,7 +635,7 @@ absl::StatusOr<FlowReplay> Replay(const std::vector<Step>& flow, const v1::Item&
         for (uint32_t i = 0; i < pieces.size(); ++i) {
           v1::Item piece;
           MW_RETURN_IF_ERROR(source.item(PieceIndex(input.index(), flow[entry].index, i), &piece));
-          MW_ASSIGN_OR_RETURN(FlowReplay done, Replay(flow, piece, &piece, source));
+          MW_ASSIGN_OR_RETURN(FlowReplay done, Replay(flow, piece, &piece, nullptr, source));
           if (done.flight.finished()) {
             const Gathered g = GatheredValue(flow, entry, done.flight, done.item, &cut.values[i]);
             cut.kept += g == Gathered::kKept;
@@ -665,12 +667,12 @@ absl::StatusOr<FlowReplay> Replay(const std::vector<Step>& flow, const v1::Item&
 
 absl::StatusOr<FlowReplay> ReplayFlow(const std::vector<Step>& flow, const v1::Item& input,
                                       const ReplaySource& source) {
-  return Replay(flow, input, nullptr, source);
+  return Replay(flow, input, nullptr, source.walk, source);
 }
 
 absl::StatusOr<FlowReplay> ReplayFlow(const std::vector<Step>& flow, v1::Item&& input,
                                       const ReplaySource& source) {
-  return Replay(flow, input, &input, source);
+  return Replay(flow, input, &input, source.walk, source);
 }
 
 std::string ItemStatus(const std::vector<Step>& flow, const ItemFlight& flight) {

@@ -246,6 +246,11 @@ struct ReplaySource {
   std::function<absl::Status(const Step& step, uint64_t index, v1::ResultRecord* out)> verdict;
   // The stored item `index` (a piece is stored when it is cut).
   std::function<absl::Status(uint64_t index, v1::Item* out)> item;
+  // When not null, the item a replay walks through the stages, kept by the caller from one
+  // replay to the next: its fields' objects (and their strings' room) are filled again rather
+  // than made and freed for every item, as an export replaying a million would. What it holds
+  // between replays means nothing. The replays of an item's pieces walk their own.
+  v1::Item* walk = nullptr;
 };
 absl::StatusOr<FlowReplay> ReplayFlow(const std::vector<Step>& flow, const v1::Item& input,
                                       const ReplaySource& source);

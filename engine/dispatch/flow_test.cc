@@ -661,6 +661,24 @@ TEST(FlowTest, AReplayOfAnItemGivenUpIsTheReplayOfACopy) {
   EXPECT_EQ(given_up.index(), 7u);  // its header stays; its fields went to the replay's item
   EXPECT_EQ(given_up.fields_size(), 0);
 
+  // And walked through the stages in an item kept from one replay to the next, as an export
+  // does: holding what the replay before left in it, or moved out by one that waits at its first
+  // stage (item 9 has no verdict yet), the path is the same.
+  v1::Item waits = MakeItem(9);
+  SetField(&waits, "photo", "r9.jpg");
+  absl::StatusOr<FlowReplay> waits_alone = ReplayFlow(flow, waits, source);
+  ASSERT_TRUE(waits_alone.ok()) << waits_alone.status();
+  ASSERT_EQ(waits_alone->waiting.size(), 1u);
+  ReplaySource walked = source;
+  v1::Item walk;
+  SetField(&walk, "left over", "by the replay before");
+  walked.walk = &walk;
+  for (const v1::Item* next : {&item, &waits, &item, &item}) {
+    absl::StatusOr<FlowReplay> again = ReplayFlow(flow, *next, walked);
+    ASSERT_TRUE(again.ok()) << again.status();
+    ExpectSameReplay(next == &item ? *copied : *waits_alone, *again);
+  }
+
   // The path is the one stored: both lines cut, the first into two fields, one of them checked.
   EXPECT_FALSE(moved->flight.finished());
   EXPECT_THAT(Names(moved->item), ElementsAre("id=8", "photo=r7.jpg"));
