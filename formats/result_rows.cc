@@ -63,6 +63,12 @@ void JsonString(absl::string_view s, std::string* out) {
   out->push_back('"');
 }
 
+// Whether `d` is a whole number below 10^15 in size, other than -0: most numbers of an export
+// (a confidence of 1 or 0), whose digits are those of an integer.
+bool SmallWhole(double d) {
+  return std::trunc(d) == d && std::fabs(d) < 1e15 && !(d == 0 && std::signbit(d));
+}
+
 // As nlohmann writes it ("1e-05", "1.0", and null for NaN and the infinities), by the number
 // writer its dump uses (to_chars).
 void JsonDouble(double d, std::string* out) {
@@ -70,9 +76,9 @@ void JsonDouble(double d, std::string* out) {
     out->append("null");
     return;
   }
-  // A whole number (a confidence of 1 or 0, most of them) as nlohmann writes one below 10^15,
-  // "1.0", without its search for the shortest digits; -0.0 the long way.
-  if (std::trunc(d) == d && std::fabs(d) < 1e15 && !(d == 0 && std::signbit(d))) {
+  // As nlohmann writes a whole number below 10^15, "1.0", without its search for the shortest
+  // digits.
+  if (SmallWhole(d)) {
     absl::StrAppend(out, static_cast<int64_t>(d), ".0");
     return;
   }
@@ -94,8 +100,7 @@ void JsonStrings(const google::protobuf::RepeatedPtrField<std::string>& list, st
 
 // `v` with `digits` after the point, as printf's "%.*f" writes it, appended to `out`.
 void AppendFixed(double v, int digits, std::string* out) {
-  // A whole number (a confidence of 1 or 0, most of them) without to_chars' digit generation.
-  if (std::trunc(v) == v && std::fabs(v) < 1e15 && !(v == 0 && std::signbit(v))) {
+  if (SmallWhole(v)) {  // without to_chars' digit generation
     absl::StrAppend(out, static_cast<int64_t>(v));
     if (digits > 0) {
       out->push_back('.');
