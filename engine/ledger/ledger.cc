@@ -110,9 +110,12 @@ absl::StatusOr<std::unique_ptr<Ledger>> Ledger::Load(storage::Store* store, cons
   }
   for (auto& [id, a] : b.accounts) {
     ledger->account_ids_.insert(ledger->account_ids_.end(), id);
-    ledger->accounts_.emplace(id, std::move(a));
+    ledger->accounts_.emplace(id, Held{std::move(a)});
   }
-  ledger->dirty_ = std::move(b.changed);
+  for (const std::string& id : b.changed) {
+    ledger->accounts_.at(id).dirty = true;
+    ledger->dirty_.push_back(id);
+  }
   ledger->head_seq_ = b.seq;
   ledger->head_hash_ = std::move(b.hash);
   ledger->balances_seq_ = b.balances_seq;
@@ -140,7 +143,9 @@ void Ledger::WriteBalances(storage::Batch* batch) {
   applied_ = false;
   if (head_seq_ - balances_seq_ >= options_.checkpoint_transfers) {
     for (const std::string& id : dirty_) {
-      batch->PutRecord(Cf::kAccounts, keys::Account(id), accounts_.at(id));
+      Held& held = accounts_.at(id);
+      batch->PutRecord(Cf::kAccounts, keys::Account(id), held.account);
+      held.dirty = false;
     }
     dirty_.clear();
     balances_seq_ = head_seq_;
@@ -148,7 +153,7 @@ void Ledger::WriteBalances(storage::Batch* batch) {
     for (const std::string& id : opened_) {
       Account a;  // as of the checkpoint: nothing on it yet
       a.set_id(id);
-      a.set_currency(accounts_.at(id).currency());
+      a.set_currency(accounts_.at(id).account.currency());
       batch->PutRecord(Cf::kAccounts, keys::Account(id), a);
     }
   }
@@ -191,11 +196,16 @@ void Ledger::ForEachAccount(absl::string_view prefix,
                             absl::FunctionRef<void(const Account&)> fn) const {
   for (auto it = account_ids_.lower_bound(prefix);
        it != account_ids_.end() && absl::StartsWith(*it, prefix); ++it) {
-    fn(accounts_.at(*it));
+    fn(accounts_.at(*it).account);
   }
 }
 
 const Account* Ledger::Find(absl::string_view account_id) const {
+  auto it = accounts_.find(account_id);
+  return it == accounts_.end() ? nullptr : &it->second.account;
+}
+
+Ledger::Held* Ledger::FindHeld(absl::string_view account_id) {
   auto it = accounts_.find(account_id);
   return it == accounts_.end() ? nullptr : &it->second;
 }
@@ -238,6 +248,11 @@ bool Ledger::SameBody(const TransferSpec& spec, const Transfer& stored) {
 }
 
 absl::StatusOr<Ledger::Applied> Ledger::Apply(const TransferSpec& spec, storage::Batch* batch) {
+  return ApplyInto(spec, batch, &built_);
+}
+
+absl::StatusOr<Ledger::Applied> Ledger::ApplyInto(const TransferSpec& spec, storage::Batch* batch,
+                                                  Transfer* out) {
   using microwork::v1::TRANSFER_PENDING;
   using microwork::v1::TRANSFER_POST_PENDING;
   using microwork::v1::TRANSFER_POSTED;
@@ -250,19 +265,27 @@ absl::StatusOr<Ledger::Applied> Ledger::Apply(const TransferSpec& spec, storage:
                      "it applies nothing until it is loaded again"));
   }
   if (spec.id.empty()) return absl::InvalidArgumentError("transfer: id is empty");
-  MW_ASSIGN_OR_RETURN(std::optional<Transfer> existing, Lookup(spec.id));
-  if (existing.has_value()) {
-    if (!SameBody(spec, *existing)) {
-      return absl::AlreadyExistsError(
-          absl::StrCat("transfer ", spec.id, " exists with a different body"));
+  // An id the last ReadAhead found unused is in neither memory nor the store (ReadAhead skips
+  // the ids in memory, and Apply takes an id out as it gives it a transfer): no lookup.
+  const auto unused = unused_ids_.find(spec.id);
+  if (unused == unused_ids_.end()) {
+    MW_ASSIGN_OR_RETURN(std::optional<Transfer> existing, Lookup(spec.id));
+    if (existing.has_value()) {
+      if (!SameBody(spec, *existing)) {
+        return absl::AlreadyExistsError(
+            absl::StrCat("transfer ", spec.id, " exists with a different body"));
+      }
+      *out = *std::move(existing);
+      return Applied{out, true};
     }
-    return Applied{*std::move(existing), true};
   }
 
-  // A string field is set only when it has something: setting one allocates, even to "", and
-  // proto3 writes an empty one as it writes an unset one (nothing), so the record, its hash and
-  // SameBody are the same either way.
-  Transfer t;
+  // Built in `out`, whose fields keep their room from the last transfer built there: cleared,
+  // not made and freed (the message and its strings were a sixth of ledger_bench's producer).
+  // A string field is set only when it has something: proto3 writes an empty one as it writes
+  // an unset one (nothing), so the record, its hash and SameBody are the same either way.
+  Transfer& t = *out;
+  t.Clear();
   t.set_id(spec.id);
   t.set_kind(spec.kind);
   t.set_code(spec.code);
@@ -323,14 +346,14 @@ absl::StatusOr<Ledger::Applied> Ledger::Apply(const TransferSpec& spec, storage:
     return absl::FailedPreconditionError(absl::StrCat("transfer ", spec.id, ": ", two.message()));
   }
 
-  // Compute the new balances aside; commit them to memory only when all checks pass.
+  // Compute the new balances aside; commit them to memory only when all checks pass. Each
+  // account is found once (nullptr: opened by this transfer).
   struct Balances {
     int64_t debits_posted = 0, credits_posted = 0, debits_pending = 0, credits_pending = 0;
   };
-  auto load = [&](const std::string& id, Balances* b) -> absl::Status {
-    const Account* found = Find(id);
-    if (found == nullptr) return absl::OkStatus();  // opened by this transfer
-    const Account& a = *found;
+  auto load = [&](const std::string& id, Held* held, Balances* b) -> absl::Status {
+    if (held == nullptr) return absl::OkStatus();
+    const Account& a = held->account;
     if (a.currency() != t.currency()) {
       return absl::InvalidArgumentError(absl::StrCat(
           "transfer ", spec.id, ": account ", id, " is in ", a.currency(), ", not ", t.currency()));
@@ -341,9 +364,11 @@ absl::StatusOr<Ledger::Applied> Ledger::Apply(const TransferSpec& spec, storage:
     b->credits_pending = a.credits_pending();
     return absl::OkStatus();
   };
+  Held* debit_held = FindHeld(t.debit_account());
+  Held* credit_held = FindHeld(t.credit_account());
   Balances debit, credit;
-  MW_RETURN_IF_ERROR(load(t.debit_account(), &debit));
-  MW_RETURN_IF_ERROR(load(t.credit_account(), &credit));
+  MW_RETURN_IF_ERROR(load(t.debit_account(), debit_held, &debit));
+  MW_RETURN_IF_ERROR(load(t.credit_account(), credit_held, &credit));
   const int64_t amount = t.amount_minor();
   switch (t.kind()) {
     case TRANSFER_POSTED: {
@@ -387,8 +412,6 @@ absl::StatusOr<Ledger::Applied> Ledger::Apply(const TransferSpec& spec, storage:
   std::string record = storage::EncodeRecord(t);
   blocks_.Add(t, record, batch);
   applied_ = true;
-  dirty_.insert(t.debit_account());
-  dirty_.insert(t.credit_account());
   if (t.kind() == TRANSFER_PENDING) {
     fresh_pending_.insert(t.id());  // written by WriteBalances if still open then
     pending_[t.id()] = t;
@@ -400,25 +423,36 @@ absl::StatusOr<Ledger::Applied> Ledger::Apply(const TransferSpec& spec, storage:
   }
   head_seq_ = t.seq();
   head_hash_ = t.hash();
-  auto update = [&](const std::string& id, const Balances& b) {
-    Account& a = accounts_[id];
-    if (a.id().empty()) {  // opened by this transfer
-      a.set_id(id);
-      a.set_currency(t.currency());
-      opened_.insert(id);
-      account_ids_.insert(id);
+  if (debit_held == nullptr || credit_held == nullptr) {
+    // Opening one may move the other in the map: both are found again after.
+    for (const std::string* id : {&t.debit_account(), &t.credit_account()}) {
+      auto [it, opened] = accounts_.try_emplace(*id);
+      if (!opened) continue;
+      it->second.account.set_id(*id);
+      it->second.account.set_currency(t.currency());
+      opened_.insert(*id);
+      account_ids_.insert(*id);
     }
+    debit_held = FindHeld(t.debit_account());
+    credit_held = FindHeld(t.credit_account());
+  }
+  auto update = [&](const std::string& id, Held* held, const Balances& b) {
+    Account& a = held->account;
     a.set_debits_posted(b.debits_posted);
     a.set_credits_posted(b.credits_posted);
     a.set_debits_pending(b.debits_pending);
     a.set_credits_pending(b.credits_pending);
     a.set_transfers(a.transfers() + 1);
+    if (!held->dirty) {
+      held->dirty = true;
+      dirty_.push_back(id);
+    }
   };
-  update(t.debit_account(), debit);
-  update(t.credit_account(), credit);
+  update(t.debit_account(), debit_held, debit);
+  update(t.credit_account(), credit_held, credit);
   unwritten_.push_back({t.seq(), t.id(), std::move(record)});
   unwritten_ids_[unwritten_.back().id] = t.seq();
-  unused_ids_.erase(t.id());
+  if (unused != unused_ids_.end()) unused_ids_.erase(unused);
   if (resolves) {
     // The linked legs share the pending transfer's fate (see kLinkedLegs).
     for (const char* leg : kLinkedLegs) {
@@ -427,10 +461,11 @@ absl::StatusOr<Ledger::Applied> Ledger::Apply(const TransferSpec& spec, storage:
       TransferSpec leg_spec = spec;
       leg_spec.id = absl::StrCat(spec.id, leg);
       leg_spec.pending_id = leg_pending;
-      MW_RETURN_IF_ERROR(Apply(leg_spec, batch).status());
+      Transfer leg_transfer;  // `out` holds this one for the caller
+      MW_RETURN_IF_ERROR(ApplyInto(leg_spec, batch, &leg_transfer).status());
     }
   }
-  return Applied{std::move(t), false};
+  return Applied{out, false};
 }
 
 }  // namespace mw::ledger

@@ -53,8 +53,9 @@ using microwork::v1::Transfer;
 using microwork::v1::TransferCode;
 using microwork::v1::TransferKind;
 
-// The bytes the hash chain covers: every field of `t` but `hash`, length-prefixed.
-std::string CanonicalBytes(const Transfer& t);
+// Appends the bytes the hash chain covers to `out`: every field of `t` but `hash`,
+// length-prefixed.
+void AppendCanonicalBytes(const Transfer& t, std::string* out);
 // SHA-256 over CanonicalBytes(t) (which includes t.prev_hash).
 std::string ChainHash(const Transfer& t);
 // True when debits on `account_id` may exceed its credits (only the outside world's accounts).
@@ -111,7 +112,9 @@ class Ledger {
   };
 
   struct Applied {
-    Transfer transfer;
+    // The transfer applied, or the one stored under its id: the ledger's, valid until the next
+    // Apply (the ledger builds each transfer in the same message).
+    const Transfer* transfer = nullptr;
     bool duplicate = false;  // the id existed with the same body; nothing was added to the batch
   };
 
@@ -195,13 +198,21 @@ class Ledger {
  private:
   Ledger(storage::Store* store, const Clock* clock, Options options)
       : store_(store), clock_(clock), options_(options) {}
+  // An account and whether it is among dirty_.
+  struct Held {
+    Account account;
+    bool dirty = false;
+  };
+  // Apply, building the transfer in `out`.
+  absl::StatusOr<Applied> ApplyInto(const TransferSpec& spec, storage::Batch* batch, Transfer* out);
+  Held* FindHeld(absl::string_view account_id);
   absl::StatusOr<std::optional<Transfer>> Lookup(absl::string_view id) const;
   static bool SameBody(const TransferSpec& spec, const Transfer& stored);
 
   storage::Store* const store_;
   const Clock* const clock_;
   const Options options_;
-  absl::flat_hash_map<std::string, Account> accounts_;
+  absl::flat_hash_map<std::string, Held> accounts_;
   absl::btree_set<std::string> account_ids_;            // the keys of accounts_, in order
   absl::flat_hash_map<std::string, Transfer> pending_;  // unresolved, by id
   // Transfers applied since the owner last said they were written (Written): their batch may
@@ -220,12 +231,13 @@ class Ledger {
   absl::flat_hash_set<std::string> unused_ids_;
   uint64_t head_seq_ = 0;
   std::string head_hash_;
-  uint64_t balances_seq_ = 0;                // the last checkpoint's
-  BlockWriter blocks_;                       // the transfers applied since the last WriteBalances
-  bool applied_ = false;                     // whether there are any
-  bool ahead_of_store_ = false;              // DropApplied was called
-  absl::flat_hash_set<std::string> dirty_;   // accounts changed since the last checkpoint
+  uint64_t balances_seq_ = 0;       // the last checkpoint's
+  BlockWriter blocks_;              // the transfers applied since the last WriteBalances
+  bool applied_ = false;            // whether there are any
+  bool ahead_of_store_ = false;     // DropApplied was called
+  std::vector<std::string> dirty_;  // accounts changed since the last checkpoint (Held::dirty)
   absl::flat_hash_set<std::string> opened_;  // accounts opened since the last WriteBalances
+  Transfer built_;                           // what Apply builds each transfer in
   // Pending transfers opened since the last WriteBalances (see Apply).
   absl::flat_hash_set<std::string> fresh_pending_;
 };

@@ -95,8 +95,8 @@ TEST_F(LedgerTest, WageIsReservedThenPosted) {
   EXPECT_EQ(ledger_->Find(WorkerAccount("c1", "w1"))->credits_pending(), 30);
   auto post = ApplyAndCommit(Post("job-1/a/0@w1"));
   ASSERT_TRUE(post.ok()) << post.status();
-  EXPECT_EQ(post->transfer.code(), CODE_WAGE);
-  EXPECT_EQ(post->transfer.amount_minor(), 30);
+  EXPECT_EQ(post->transfer->code(), CODE_WAGE);
+  EXPECT_EQ(post->transfer->amount_minor(), 30);
   const Account* worker = ledger_->Find(WorkerAccount("c1", "w1"));
   EXPECT_EQ(worker->credits_pending(), 0);
   EXPECT_EQ(worker->credits_posted(), 30);
@@ -153,13 +153,13 @@ TEST_F(LedgerTest, ADuplicateIsFoundUntilItsBatchIsWrittenHoweverFarWritesLagAnd
     auto first = ledger_->Apply(Reserve("job-1", "a0", 30), &again);
     ASSERT_TRUE(first.ok()) << first.status();
     EXPECT_TRUE(first->duplicate);
-    EXPECT_EQ(first->transfer.seq(), 2u);
+    EXPECT_EQ(first->transfer->seq(), 2u);
     EXPECT_EQ(ledger_->Apply(Reserve("job-1", "a0", 31), &again).status().code(),
               absl::StatusCode::kAlreadyExists);
     auto last = ledger_->Apply(Reserve("job-1", absl::StrCat("a", kMore), 1), &again);
     ASSERT_TRUE(last.ok()) << last.status();
     EXPECT_TRUE(last->duplicate);
-    EXPECT_EQ(last->transfer.seq(), head);
+    EXPECT_EQ(last->transfer->seq(), head);
     EXPECT_TRUE(again.Empty());
     EXPECT_EQ(ledger_->head_seq(), head);
   };
@@ -310,7 +310,7 @@ TEST_F(LedgerTest, ATopUpFromTheGuaranteeNeedsTwoDifferentPeople) {
   topup.second_approver = "ops:baraka";
   auto applied = ApplyAndCommit(topup);
   ASSERT_TRUE(applied.ok()) << applied.status();
-  EXPECT_EQ(applied->transfer.second_approver(), "ops:baraka");
+  EXPECT_EQ(applied->transfer->second_approver(), "ops:baraka");
   EXPECT_TRUE(Audit().ok()) << Audit();
 
   // A chain holding one with a single person is flagged by the auditor.
@@ -568,7 +568,7 @@ TEST_F(LedgerTest, AWriteOfManyTransfersIsStoredInBoundedBlocksThatReadBack) {
   }());
   ASSERT_TRUE(again.ok()) << again.status();
   EXPECT_TRUE(again->duplicate);
-  EXPECT_EQ(again->transfer.seq(), 302u);
+  EXPECT_EQ(again->transfer->seq(), 302u);
   // Read from any seq, in order, across blocks: after #300 (inside the block from #258), #256
   // (inside the block from #2, the farthest back one can start) and #257 (that block's end).
   for (uint64_t after : {300u, 256u, 257u}) {
