@@ -182,11 +182,26 @@ TEST_F(AuditorTest, EditedAmountBreaksTheHash) {
   EXPECT_EQ(s.message(), "transfer #2 (wage:a): hash does not match its contents");
 }
 
+// Rehashed as one who knows the chain would (with the prev_hash its block leaves out): the
+// transfer after it, whose hash covers the edited one's, no longer matches. Within a block that
+// one is stored without its prev_hash too, restored from the edited one's: so the break shows as
+// its hash, not its link.
 TEST_F(AuditorTest, RehashedEditBreaksTheChain) {
-  Rewrite(2, [](auto* t) {
+  EditBlock([](microwork::v1::TransferBlock* block) {
+    microwork::v1::Transfer* t = block->mutable_transfers(1);
+    ASSERT_EQ(t->prev_hash(), "");
     t->set_amount_minor(11);
+    t->set_prev_hash(block->transfers(0).hash());
     t->set_hash(ChainHash(*t));
   });
+  absl::Status s = Audit();
+  EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss);
+  EXPECT_EQ(s.message(), "transfer #3 (wage:b): hash does not match its contents") << s;
+}
+
+// An edit of the link itself, the rest left as it was: the chain is broken there.
+TEST_F(AuditorTest, AnotherPrevHashBreaksTheChain) {
+  Rewrite(3, [](auto* t) { t->set_prev_hash(std::string(32, 'x')); });
   absl::Status s = Audit();
   EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss);
   EXPECT_TRUE(absl::StartsWith(s.message(), "transfer #3 (wage:b): hash chain broken")) << s;

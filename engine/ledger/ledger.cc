@@ -223,9 +223,17 @@ const Transfer* Ledger::FindPending(absl::string_view id) const {
 
 absl::StatusOr<std::optional<Transfer>> Ledger::Lookup(absl::string_view id) const {
   if (auto it = unwritten_ids_.find(id); it != unwritten_ids_.end()) {
+    // As its block holds it: its prev_hash may be left for the transfer before it there, which
+    // is in memory too unless its batch, this one's, was written.
+    const uint64_t i = it->second - unwritten_.front().seq;
     Transfer t;
-    MW_RETURN_IF_ERROR(
-        storage::DecodeRecord(unwritten_[it->second - unwritten_.front().seq].record, &t));
+    MW_RETURN_IF_ERROR(storage::DecodeRecord(unwritten_[i].record, &t));
+    if (t.prev_hash().empty()) {
+      if (i == 0) return ReadTransfer(*store_, id);
+      Transfer before;
+      MW_RETURN_IF_ERROR(storage::DecodeRecord(unwritten_[i - 1].record, &before));
+      t.set_prev_hash(before.hash());
+    }
     return std::optional<Transfer>(std::move(t));
   }
   if (unused_ids_.contains(id)) return std::optional<Transfer>();
@@ -409,8 +417,7 @@ absl::StatusOr<Ledger::Applied> Ledger::ApplyInto(const TransferSpec& spec, stor
   t.set_hash(ChainHash(t));
 
   // Everything checked: write and update memory.
-  std::string record = storage::EncodeRecord(t);
-  blocks_.Add(t, record, batch);
+  std::string record = blocks_.Add(&t, batch);
   applied_ = true;
   if (t.kind() == TRANSFER_PENDING) {
     fresh_pending_.insert(t.id());  // written by WriteBalances if still open then

@@ -223,7 +223,7 @@ class Ledger {
   struct Unwritten {
     uint64_t seq;
     std::string id;
-    std::string record;  // storage::EncodeRecord of the transfer
+    std::string record;  // the transfer as its block holds it (BlockWriter::Add)
   };
   std::deque<Unwritten> unwritten_;
   absl::flat_hash_map<absl::string_view, uint64_t> unwritten_ids_;  // id -> seq

@@ -160,6 +160,9 @@ TEST_F(LedgerTest, ADuplicateIsFoundUntilItsBatchIsWrittenHoweverFarWritesLagAnd
     ASSERT_TRUE(last.ok()) << last.status();
     EXPECT_TRUE(last->duplicate);
     EXPECT_EQ(last->transfer->seq(), head);
+    // Whole, as applied: its block holds it without the prev_hash its hash covers.
+    EXPECT_EQ(first->transfer->prev_hash().size(), 32u);
+    EXPECT_EQ(last->transfer->hash(), ChainHash(*last->transfer));
     EXPECT_TRUE(again.Empty());
     EXPECT_EQ(ledger_->head_seq(), head);
   };
@@ -174,6 +177,10 @@ TEST_F(LedgerTest, ADuplicateIsFoundUntilItsBatchIsWrittenHoweverFarWritesLagAnd
   for (size_t b = 1; b < queued.size(); ++b) {
     ASSERT_TRUE(store_->Write(std::move(queued[b]), Durability::kSynced).ok());
   }
+  // Told of every one but the last: that one is in memory, the one before it in its block not.
+  ledger_->Written(head - 1);
+  EXPECT_EQ(ledger_->unwritten(), 1u);
+  duplicates_of_a0_and_the_last("every batch written, all but the last let go");
   ledger_->Written(head);
   EXPECT_EQ(ledger_->unwritten(), 0u);
   duplicates_of_a0_and_the_last("every batch written");
@@ -581,6 +588,31 @@ TEST_F(LedgerTest, AWriteOfManyTransfersIsStoredInBoundedBlocksThatReadBack) {
     EXPECT_EQ(seqs.front(), after + 1);
     EXPECT_EQ(seqs.back(), 601u);
   }
+  EXPECT_TRUE(Audit().ok()) << Audit();
+
+  // After the first of a block, a transfer is stored without the prev_hash its hash covers, and
+  // read back with it.
+  microwork::v1::TransferBlock block;
+  ASSERT_TRUE(
+      store_->GetRecord(storage::Cf::kTransferBlocks, storage::keys::Transfer(258), &block).ok());
+  ASSERT_EQ(block.transfers_size(), 256);
+  EXPECT_EQ(block.transfers(0).prev_hash().size(), 32u);
+  EXPECT_EQ(block.transfers(1).prev_hash(), "");
+  EXPECT_EQ(block.transfers(255).prev_hash(), "");
+  auto read = ReadTransfer(*store_, WageTransferId("a257"));  // #259
+  ASSERT_TRUE(read.ok() && read->has_value()) << read.status();
+  EXPECT_EQ((*read)->prev_hash(), block.transfers(0).hash());
+  EXPECT_EQ((*read)->hash(), ChainHash(**read));
+  // And a block written before, with every prev_hash, reads as it did.
+  for (int i = 1; i < block.transfers_size(); ++i) {
+    block.mutable_transfers(i)->set_prev_hash(block.transfers(i - 1).hash());
+  }
+  Batch before;
+  before.PutRecord(storage::Cf::kTransferBlocks, storage::keys::Transfer(258), block);
+  ASSERT_TRUE(store_->Write(std::move(before), Durability::kSynced).ok());
+  auto reread = ReadTransfer(*store_, WageTransferId("a257"));
+  ASSERT_TRUE(reread.ok() && reread->has_value()) << reread.status();
+  EXPECT_EQ((*reread)->SerializeAsString(), (*read)->SerializeAsString());
   EXPECT_TRUE(Audit().ok()) << Audit();
 }
 

@@ -17,19 +17,35 @@ constexpr int kTransfersField = TransferBlock::kTransfersFieldNumber;
 
 }  // namespace
 
-void BlockWriter::Add(const Transfer& t, absl::string_view record, storage::Batch* batch) {
-  if (count_ == kMaxBlockTransfers ||
-      (count_ > 0 && block_.size() + record.size() > kMaxBlockBytes)) {
-    Flush(batch);
+std::string BlockWriter::Add(Transfer* t, storage::Batch* batch) {
+  if (count_ == kMaxBlockTransfers) Flush(batch);
+  // After the first in its block, a transfer is stored without its prev_hash when that is the
+  // hash of the one before it there (as Apply chains them), which the readers restore.
+  const bool chained = count_ > 0 && t->prev_hash() == last_hash_;
+  std::string record;
+  if (chained) {
+    t->mutable_prev_hash()->swap(prev_hash_);  // `t` keeps its string's room, and gets it back
+    t->mutable_prev_hash()->clear();
+    record = storage::EncodeRecord(*t);
+    t->mutable_prev_hash()->swap(prev_hash_);
+    if (block_.size() + record.size() > kMaxBlockBytes) {
+      Flush(batch);  // a new block: this one opens it, with its prev_hash
+      record = storage::EncodeRecord(*t);
+    }
+  } else {
+    record = storage::EncodeRecord(*t);
+    if (count_ > 0 && block_.size() + record.size() > kMaxBlockBytes) Flush(batch);
   }
   if (count_ == 0) {
-    first_seq_ = t.seq();
+    first_seq_ = t->seq();
     block_ = storage::EncodeRecord(TransferBlock());
   }
   storage::AppendRecordField(&block_, kTransfersField, record);
   ++count_;
-  batch->Put(Cf::kTransferIds, keys::TransferId(t.id()),
-             keys::TransferInBlock(first_seq_, t.seq()));
+  last_hash_ = t->hash();
+  batch->Put(Cf::kTransferIds, keys::TransferId(t->id()),
+             keys::TransferInBlock(first_seq_, t->seq()));
+  return record;
 }
 
 void BlockWriter::Flush(storage::Batch* batch) {
@@ -62,7 +78,9 @@ absl::StatusOr<std::optional<Transfer>> ReadTransfer(const storage::Store& store
         block.transfers(i).id() != id) {
       return lost(absl::StrCat("#", seq, " is not in its block #", first));
     }
-    return std::optional<Transfer>(std::move(*block.mutable_transfers(i)));
+    Transfer& t = *block.mutable_transfers(i);
+    if (t.prev_hash().empty() && i > 0) t.set_prev_hash(block.transfers(i - 1).hash());
+    return std::optional<Transfer>(std::move(t));
   }
   Transfer t;
   absl::Status s = store.GetRecord(Cf::kTransfers, *where, &t);
@@ -87,7 +105,10 @@ absl::Status ForEachTransfer(const storage::Store& store, const storage::Snapsho
   for (; blocks->Valid(); blocks->Next()) {
     TransferBlock block;
     MW_RETURN_IF_ERROR(blocks->Read(&block));
+    std::string last_hash;  // of the transfer before in the block: `fn` may take t's
     for (Transfer& t : *block.mutable_transfers()) {
+      if (t.prev_hash().empty() && !last_hash.empty()) t.set_prev_hash(last_hash);
+      last_hash = t.hash();
       if (t.seq() > after) MW_RETURN_IF_ERROR(fn(t));
     }
   }

@@ -9,8 +9,8 @@
 // are, and all of them come before the first block.
 //
 //   BlockWriter blocks;
-//   blocks.Add(t, storage::EncodeRecord(t), &batch);  // each transfer, in seq order
-//   blocks.Flush(&batch);                              // before the batch is committed
+//   std::string record = blocks.Add(&t, &batch);  // each transfer, in seq order
+//   blocks.Flush(&batch);                          // before the batch is committed
 //   MW_ASSIGN_OR_RETURN(std::optional<Transfer> t, ReadTransfer(*store, "wage:a1"));
 #ifndef MW_ENGINE_LEDGER_TRANSFER_LOG_H_
 #define MW_ENGINE_LEDGER_TRANSFER_LOG_H_
@@ -35,12 +35,15 @@ class BlockWriter {
   static constexpr size_t kMaxBlockTransfers = 256;
   static constexpr size_t kMaxBlockBytes = 64 * 1024;
 
-  // Adds `t`, whose EncodeRecord is `record`, to the open block, and its index entry to
-  // `batch`; a full block is put into `batch` first. REQUIRES: t.seq() is one more than the
+  // Adds `t` to the open block, and its index entry to `batch`; a full block is put into
+  // `batch` first. Returns the record as the block holds it: EncodeRecord(t), but that after
+  // the first transfer of a block, one whose prev_hash is the hash of the transfer before it
+  // there is held without it (34 of a wage's some 180 bytes; ReadTransfer and ForEachTransfer
+  // restore it). `t` is as it was when Add returns. REQUIRES: t.seq() is one more than the
   // last added (or the first of a ledger, or after Flush or Drop), and `batch` is the one the
   // open block's transfers went into (or what it was moved to), which Flush is given: a block
   // and its index entries are written together or not at all.
-  void Add(const microwork::v1::Transfer& t, absl::string_view record, storage::Batch* batch);
+  std::string Add(microwork::v1::Transfer* t, storage::Batch* batch);
   // Puts the open block, if any, into `batch`. The next transfer opens a new one.
   void Flush(storage::Batch* batch);
   // Forgets the open block (its batch is dropped; the index entries went with it).
@@ -49,7 +52,9 @@ class BlockWriter {
  private:
   uint64_t first_seq_ = 0;
   size_t count_ = 0;
-  std::string block_;  // EncodeRecord(TransferBlock) of the count_ transfers from first_seq_
+  std::string block_;      // EncodeRecord(TransferBlock) of the count_ transfers from first_seq_
+  std::string last_hash_;  // the hash of the last transfer added
+  std::string prev_hash_;  // where Add keeps a transfer's prev_hash while it encodes it
 };
 
 // The stored transfer `id`, nullopt when there is none. DATA_LOSS when the index names a
