@@ -12,6 +12,7 @@
 #include <sstream>
 #include <thread>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "echo.grpc.pb.h"
 #include "engine/storage/store.h"
@@ -130,14 +131,18 @@ double ThreadsCpuSeconds(const std::string& prefix) {
   return total;
 }
 
-double RssMb() {
+double StatusMb(absl::string_view field) {
   std::ifstream status("/proc/self/status");
   std::string line;
   while (std::getline(status, line)) {
-    if (line.rfind("VmRSS:", 0) == 0) return std::atol(line.c_str() + 6) / 1024.0;  // kB
+    if (absl::StartsWith(line, field) && line.size() > field.size() && line[field.size()] == ':') {
+      return std::atol(line.c_str() + field.size() + 1) / 1024.0;  // kB
+    }
   }
   return -1;
 }
+
+double RssMb() { return StatusMb("VmRSS"); }
 
 std::string ReceiptsContract(int overlap, const std::string& more_stages) {
   return absl::StrCat(R"(

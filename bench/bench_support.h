@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "engine/dispatch/engine.h"
 
 namespace mw::bench {
@@ -36,6 +37,9 @@ double GrpcEchoMessagesPerSecond(int message_bytes, double seconds);
 // The process's peak resident set so far, and its resident set now (VmRSS), in MB.
 double PeakRssMb();
 double RssMb();
+// A figure of /proc/self/status in MB: "VmRSS", "RssAnon" (the heap, stacks), "RssFile" (the
+// mapped pages of the program and its libraries); -1 when absent.
+double StatusMb(absl::string_view field);
 
 // The CPU time the process has used so far, every thread's, user and system, in seconds. On a
 // shared machine a rate moves with the neighbours; the CPU a piece of work takes moves less.

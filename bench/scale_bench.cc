@@ -536,14 +536,19 @@ int Steady(const Config& c, const std::string& dir) {
       mean.push_back(sum / per_minute);
       const mw::storage::Store::Memory db = engine->store()->MemoryUse();
       const mw::HeapFigures heap = mw::Heap();
+      // What the resident set is made of: anonymous pages (the heap, stacks) and mapped files
+      // (the program's and its libraries' pages, as more of their code runs).
+      const double anon = mw::bench::StatusMb("RssAnon");
+      const double file = mw::bench::StatusMb("RssFile");
       std::printf(
-          "minute %3d rss_mb=%.0f (over the minute: mean %.0f, %.0f-%.0f; heap allocated %.0f, "
+          "minute %3d rss_mb=%.0f (anon %.0f, file %.0f; over the minute: mean %.0f, %.0f-%.0f; "
+          "heap allocated %.0f, "
           "dirty %.0f; block cache %.0f, the heap beyond it %.0f) completions=%llu "
           "(heap: allocated %.0f MB, active %.0f MB, resident %.0f MB, dirty %.0f MB, metadata "
           "%.0f MB; rocksdb: memtables %.0f MB, block cache %.0f MB of which pinned %.0f MB, "
           "table readers %.0f MB, charged to the cache %.0f MB)\n",
-          m, rss.back(), mean.back(), low, high, allocated / per_minute, dirty / per_minute,
-          cache / per_minute, (allocated - cache) / per_minute,
+          m, rss.back(), anon, file, mean.back(), low, high, allocated / per_minute,
+          dirty / per_minute, cache / per_minute, (allocated - cache) / per_minute,
           static_cast<unsigned long long>(engine->Stats().tasks_done), heap.allocated / 1048576.0,
           heap.active / 1048576.0, heap.resident / 1048576.0, heap.dirty / 1048576.0,
           heap.metadata / 1048576.0, db.memtables / 1048576.0, db.block_cache / 1048576.0,

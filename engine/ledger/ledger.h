@@ -56,7 +56,7 @@ using microwork::v1::TransferKind;
 // Appends the bytes the hash chain covers to `out`: every field of `t` but `hash`,
 // length-prefixed.
 void AppendCanonicalBytes(const Transfer& t, std::string* out);
-// SHA-256 over CanonicalBytes(t) (which includes t.prev_hash).
+// SHA-256 over AppendCanonicalBytes(t) (which includes t.prev_hash).
 std::string ChainHash(const Transfer& t);
 // True when debits on `account_id` may exceed its credits (only the outside world's accounts).
 bool MayGoNegative(absl::string_view account_id);

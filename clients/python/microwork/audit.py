@@ -58,7 +58,7 @@ def _string(s) -> bytes:
 
 
 def chain_hash(t: ledger_pb2.Transfer) -> bytes:
-    """SHA-256 of a transfer's canonical bytes (engine/ledger/chain.cc CanonicalBytes)."""
+    """SHA-256 of a transfer's canonical bytes (engine/ledger/chain.cc AppendCanonicalBytes)."""
     out = b"".join([
         _string(t.id), _u64(t.seq), _string(t.debit_account), _string(t.credit_account),
         _u64(t.amount_minor), _string(t.currency), _u32(t.kind), _u32(t.code),
