@@ -542,6 +542,48 @@ TEST_F(LedgerTest, TheLastTransferEditedAndRehashedDoesNotMatchTheHead) {
             absl::DataLossError("ledger: the log ends at #2 with another hash, its head is #2"));
 }
 
+// A block full by its bytes before its count: the transfer that does not fit opens the next
+// block, stored with its prev_hash as every first one is.
+TEST_F(LedgerTest, ATransferThatDoesNotFitItsBlockOpensTheNextWithItsPrevHash) {
+  ASSERT_TRUE(ApplyAndCommit(Fund("job-1", 100)).ok());  // #1
+  Batch batch;
+  for (int i = 0; i < 4; ++i) {  // #2 ... #5, some 20 KB each: three fit in 64 KB
+    auto spec = Reserve("job-1", absl::StrCat("a", i), 1);
+    spec.kind = TRANSFER_POSTED;
+    spec.reason = std::string(20000, 'r');
+    ASSERT_TRUE(ledger_->Apply(spec, &batch).ok());
+  }
+  ledger_->WriteBalances(&batch);
+  ASSERT_TRUE(store_->Write(std::move(batch), Durability::kSynced).ok());
+  ledger_->Written(ledger_->head_seq());
+  microwork::v1::TransferBlock first, next;
+  ASSERT_TRUE(
+      store_->GetRecord(storage::Cf::kTransferBlocks, storage::keys::Transfer(2), &first).ok());
+  ASSERT_TRUE(
+      store_->GetRecord(storage::Cf::kTransferBlocks, storage::keys::Transfer(5), &next).ok());
+  ASSERT_EQ(first.transfers_size(), 3);
+  EXPECT_EQ(first.transfers(2).prev_hash(), "");
+  ASSERT_EQ(next.transfers_size(), 1);
+  EXPECT_EQ(next.transfers(0).prev_hash(), first.transfers(2).hash());
+  EXPECT_TRUE(Audit().ok()) << Audit();
+}
+
+// Told a batch was written when it was not, the ledger does not take an id of it for new: a
+// transfer whose block the store should hold and does not is DATA_LOSS, not applied again.
+TEST_F(LedgerTest, AnIdWhoseBlockWasSaidWrittenAndIsNotStoredIsNotAppliedAgain) {
+  ASSERT_TRUE(ApplyAndCommit(Fund("job-1", 100)).ok());  // #1
+  Batch never_written;
+  ASSERT_TRUE(ledger_->Apply(Reserve("job-1", "a0", 1), &never_written).ok());  // #2
+  ASSERT_TRUE(ledger_->Apply(Reserve("job-1", "a1", 1), &never_written).ok());  // #3, after #2
+  ledger_->WriteBalances(&never_written);
+  ledger_->Written(2);
+  Batch again;
+  EXPECT_EQ(ledger_->Apply(Reserve("job-1", "a1", 1), &again).status().code(),
+            absl::StatusCode::kDataLoss);
+  EXPECT_TRUE(again.Empty());
+  EXPECT_EQ(ledger_->head_seq(), 3u);
+}
+
 TEST_F(LedgerTest, AWriteOfManyTransfersIsStoredInBoundedBlocksThatReadBack) {
   ASSERT_TRUE(ApplyAndCommit(Fund("job-1", 100000)).ok());  // #1, a block of its own
   Batch batch;

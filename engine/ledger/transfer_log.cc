@@ -28,13 +28,12 @@ std::string BlockWriter::Add(Transfer* t, storage::Batch* batch) {
     t->mutable_prev_hash()->clear();
     record = storage::EncodeRecord(*t);
     t->mutable_prev_hash()->swap(prev_hash_);
-    if (block_.size() + record.size() > kMaxBlockBytes) {
-      Flush(batch);  // a new block: this one opens it, with its prev_hash
-      record = storage::EncodeRecord(*t);
-    }
   } else {
     record = storage::EncodeRecord(*t);
-    if (count_ > 0 && block_.size() + record.size() > kMaxBlockBytes) Flush(batch);
+  }
+  if (count_ > 0 && block_.size() + record.size() > kMaxBlockBytes) {
+    Flush(batch);  // it opens a new block, with its prev_hash
+    if (chained) record = storage::EncodeRecord(*t);
   }
   if (count_ == 0) {
     first_seq_ = t->seq();
