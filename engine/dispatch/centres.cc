@@ -31,7 +31,10 @@ absl::Status CentreDirectory::Load(storage::Store* store) {
   for (auto c = store->Scan(Cf::kCentres, ""); c->Valid(); c->Next()) {
     v1::CentreRecord rec;
     MW_RETURN_IF_ERROR(c->Read(&rec));
-    by_credential_[rec.credential_sha256()] = rec.centre().id();
+    {
+      absl::MutexLock l(&credentials_mu_);
+      by_credential_[rec.credential_sha256()] = rec.centre().id();
+    }
     by_id_[rec.centre().id()] = std::move(rec);
   }
   return absl::OkStatus();
@@ -45,17 +48,20 @@ std::string CentreDirectory::Credential(const std::string& centre_id,
 }
 
 absl::StatusOr<std::string> CentreDirectory::Authenticate(const std::string& credential) const {
-  auto it = by_credential_.find(Sha256(credential));
-  if (credential.empty() || it == by_credential_.end()) {
-    return absl::UnauthenticatedError("unknown centre credential");
-  }
+  if (credential.empty()) return absl::UnauthenticatedError("unknown centre credential");
+  const std::string digest = Sha256(credential);
+  absl::ReaderMutexLock l(&credentials_mu_);
+  auto it = by_credential_.find(digest);
+  if (it == by_credential_.end()) return absl::UnauthenticatedError("unknown centre credential");
   return it->second;
 }
 
 std::string CentreDirectory::CurrentCredential(const std::string& centre_id,
                                                const std::string& derived_from) const {
   std::string credential = Credential(centre_id, derived_from);
-  auto it = by_credential_.find(Sha256(credential));
+  const std::string digest = Sha256(credential);
+  absl::ReaderMutexLock l(&credentials_mu_);
+  auto it = by_credential_.find(digest);
   if (it == by_credential_.end() || it->second != centre_id) return "";
   return credential;
 }
@@ -70,7 +76,10 @@ absl::Status CentreDirectory::Add(const v1::Centre& centre, const std::string& d
   rec.set_credential_sha256(Sha256(Credential(centre.id(), derived_from)));
   rec.set_added_at_ms(now_ms);
   batch->PutRecord(Cf::kCentres, keys::Centre(centre.id()), rec);
-  by_credential_[rec.credential_sha256()] = centre.id();
+  {
+    absl::MutexLock l(&credentials_mu_);
+    by_credential_[rec.credential_sha256()] = centre.id();
+  }
   by_id_[centre.id()] = std::move(rec);
   return absl::OkStatus();
 }
@@ -81,9 +90,13 @@ absl::StatusOr<v1::Centre> CentreDirectory::Rotate(const std::string& centre_id,
   auto it = by_id_.find(centre_id);
   if (it == by_id_.end()) return absl::NotFoundError(absl::StrCat("no centre ", centre_id));
   v1::CentreRecord& rec = it->second;
-  by_credential_.erase(rec.credential_sha256());
-  rec.set_credential_sha256(Sha256(Credential(centre_id, derived_from)));
-  by_credential_[rec.credential_sha256()] = centre_id;
+  const std::string digest = Sha256(Credential(centre_id, derived_from));
+  {
+    absl::MutexLock l(&credentials_mu_);
+    by_credential_.erase(rec.credential_sha256());
+    by_credential_[digest] = centre_id;
+  }
+  rec.set_credential_sha256(digest);
   batch->PutRecord(Cf::kCentres, keys::Centre(centre_id), rec);
   return rec.centre();
 }

@@ -10,7 +10,9 @@
 // request that issued it, so a replayed AddCentre shows the same credential again; only its
 // SHA-256 is stored. Rotating replaces it: the old one is refused from then on.
 //
-// Not thread-safe: the engine calls it under its lock.
+// Not thread-safe, but for Authenticate: the engine calls the rest under its lock. Each call
+// is identified without the engine's lock (the credentials have a lock of their own), so that it
+// does not wait behind other calls' work only to learn who is calling.
 #ifndef MW_ENGINE_DISPATCH_CENTRES_H_
 #define MW_ENGINE_DISPATCH_CENTRES_H_
 
@@ -20,6 +22,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "engine/storage/store.h"
 #include "google/protobuf/repeated_ptr_field.h"
 #include "microwork/v1/records.pb.h"
@@ -74,7 +77,9 @@ class CentreDirectory {
 
   std::string secret_;  // derives credentials; set once by Load
   absl::flat_hash_map<std::string, microwork::v1::CentreRecord> by_id_;
-  absl::flat_hash_map<std::string, std::string> by_credential_;  // SHA-256 -> centre id
+  mutable absl::Mutex credentials_mu_;
+  // SHA-256 -> centre id; changed under the engine's lock and this one.
+  absl::flat_hash_map<std::string, std::string> by_credential_ ABSL_GUARDED_BY(credentials_mu_);
 };
 
 }  // namespace mw::dispatch

@@ -415,11 +415,12 @@ class Engine : private JobIntake {
       }
     }
     if (absl::Status s = queue_->WaitDurable(ticket); !s.ok()) return s;
-    if (!pending.empty()) Forget({pending});
+    if (!pending.empty()) Forget({std::move(pending)});
     return reply;
   }
-  // After a reply is durable, its entry can be read from the store and leaves memory.
-  void Forget(const std::vector<std::string>& pending_keys) ABSL_LOCKS_EXCLUDED(mu_);
+  // After a reply is durable, its entry can be read from the store and leaves memory (the next
+  // call that makes a record drops it: IdempotencyTable::ForgetLater). Takes no engine lock.
+  void Forget(std::vector<std::string> pending_keys) ABSL_LOCKS_EXCLUDED(mu_);
   // Enqueues `batch`, then (outside the lock) waits for it to be durable.
   uint64_t Commit(storage::Batch batch) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 

@@ -46,6 +46,7 @@ std::string IdempotencyTable::Remember(const std::string& principal, const std::
                                        const std::string& body_hash,
                                        const google::protobuf::Message& reply, int64_t now_ms,
                                        storage::Batch* batch) {
+  Sweep();
   v1::IdempotencyRecord rec;
   rec.set_body_sha256(body_hash);
   rec.set_reply(reply.SerializeAsString());
@@ -89,6 +90,7 @@ std::string IdempotencyTable::RememberResult(const std::string& centre_id,
                                              const v1::ResultIdRecord& record,
                                              storage::Batch* batch,
                                              const std::string* contribution_key) {
+  Sweep();
   const std::string k = keys::ResultId(centre_id, result_id);
   std::string value = storage::EncodeRecord(record);  // for memory, and the batch unless named
   if (contribution_key != nullptr) {
@@ -113,6 +115,7 @@ absl::StatusOr<bool> IdempotencyTable::Contributed(const std::string& contributi
 }
 
 std::string IdempotencyTable::NoteContribution(const std::string& contribution_key) {
+  Sweep();
   unrecorded_.erase(absl::StrCat("k", contribution_key));
   std::string pending_key = absl::StrCat("c", contribution_key);
   pending_[pending_key] = "";
@@ -122,6 +125,7 @@ std::string IdempotencyTable::NoteContribution(const std::string& contribution_k
 absl::Status IdempotencyTable::ReadAhead(const std::string& centre_id,
                                          const std::vector<std::string>& result_ids,
                                          const std::vector<std::string>& contribution_keys) {
+  Sweep();
   unrecorded_.clear();
   // Each kind: the keys memory does not hold, then the ones of those the store does not either.
   auto note_absent = [this](Cf cf, const char* tag, const std::vector<std::string>& keys) {
@@ -147,6 +151,28 @@ absl::Status IdempotencyTable::ReadAhead(const std::string& centre_id,
 
 void IdempotencyTable::Forget(const std::vector<std::string>& pending_keys) {
   for (const auto& k : pending_keys) pending_.erase(k);
+}
+
+void IdempotencyTable::ForgetLater(std::vector<std::string> pending_keys) {
+  if (pending_keys.empty()) return;
+  absl::MutexLock l(&forget_mu_);
+  if (forgotten_.empty()) {
+    forgotten_ = std::move(pending_keys);
+  } else {
+    for (std::string& k : pending_keys) forgotten_.push_back(std::move(k));
+  }
+  any_forgotten_.store(true, std::memory_order_release);
+}
+
+void IdempotencyTable::Sweep() {
+  if (!any_forgotten_.load(std::memory_order_acquire)) return;
+  std::vector<std::string> keys;
+  {
+    absl::MutexLock l(&forget_mu_);
+    keys.swap(forgotten_);
+    any_forgotten_.store(false, std::memory_order_relaxed);
+  }
+  Forget(keys);
 }
 
 }  // namespace mw::dispatch

@@ -1,6 +1,7 @@
 #include "engine/dispatch/idempotency.h"
 
 #include <memory>
+#include <thread>
 
 #include "engine/storage/keys.h"
 #include "gtest/gtest.h"
@@ -203,6 +204,30 @@ TEST_F(IdempotencyTableTest, RecordsReadAheadAreFoundOnceMadeFromMemoryAndFromTh
   EXPECT_TRUE(result_found("r-noted"));
   EXPECT_TRUE(*table_->Contributed(new_key));
   EXPECT_TRUE(*table_->Contributed(noted_key));
+}
+
+// What a call forgets once durable, from any thread and without the engine's lock, leaves
+// memory with the next record made; the store answers for it then, as memory did.
+TEST_F(IdempotencyTableTest, WhatIsForgottenLaterLeavesMemoryWithTheNextRecordMade) {
+  storage::Batch first;
+  std::string pending =
+      table_->Remember("centre:a", "k1", "hash-a", JobNamed("job-1"), 1000, &first);
+  Write(std::move(first));
+  std::thread other([&] { table_->ForgetLater({pending}); });
+  other.join();
+  EXPECT_EQ(table_->pending(), 1u);  // queued, not dropped yet
+  v1::Job replayed;
+  ASSERT_TRUE(*table_->Replay("centre:a", "k1", "hash-a", &replayed));
+  EXPECT_EQ(replayed.id(), "job-1");
+
+  storage::Batch second;
+  table_->Remember("centre:a", "k2", "hash-b", JobNamed("job-2"), 1001, &second);
+  EXPECT_EQ(table_->pending(), 1u);  // k2 only: k1 was dropped as k2 was made
+  v1::Job from_store;
+  ASSERT_TRUE(*table_->Replay("centre:a", "k1", "hash-a", &from_store));
+  EXPECT_EQ(from_store.id(), "job-1");
+  EXPECT_EQ(table_->Replay("centre:a", "k1", "hash-other", &from_store).status().code(),
+            absl::StatusCode::kAlreadyExists);
 }
 
 }  // namespace

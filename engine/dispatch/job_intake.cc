@@ -239,7 +239,7 @@ absl::StatusOr<v1::SubmitContractReply> Engine::CreateJob(NewJob job) {
     }
   }
   MW_RETURN_IF_ERROR(queue_->WaitDurable(ticket));
-  Forget(pending);
+  Forget(std::move(pending));
   return reply;
 }
 

@@ -84,7 +84,7 @@ absl::StatusOr<v1::SubmitResultsReply> Engine::SubmitResults(
     ticket = nothing ? queue_->LastTicket() : Commit(std::move(batch));
   }
   MW_RETURN_IF_ERROR(queue_->WaitDurable(ticket));
-  Forget(pending);
+  Forget(std::move(pending));
   // One line a call, once durable and after the lock; each answer, wage and verdict is a debug
   // line. (At info, a line for each of them and for each grant, four a completion, was written
   // under the engine's lock; dispatch_bench --log-level debug measures what that costs.)

@@ -39,18 +39,29 @@ absl::Status StaffDirectory::Load(storage::Store* store) {
   for (auto c = store->Scan(Cf::kMeta, keys::StaffPrefix()); c->Valid(); c->Next()) {
     v1::StaffRecord rec;
     MW_RETURN_IF_ERROR(c->Read(&rec));
-    if (rec.account().revoked_at_ms() == 0) {
-      by_credential_[rec.credential_sha256()] = rec.account().name();
-    }
+    if (rec.account().revoked_at_ms() == 0) Live(rec);
     by_name_[rec.account().name()] = std::move(rec);
   }
   return absl::OkStatus();
 }
 
 absl::StatusOr<v1::StaffAccount> StaffDirectory::Authenticate(const std::string& credential) const {
-  auto it = credential.empty() ? by_credential_.end() : by_credential_.find(Sha256(credential));
+  if (credential.empty()) return absl::UnauthenticatedError("unknown staff credential");
+  const std::string digest = Sha256(credential);
+  absl::ReaderMutexLock l(&credentials_mu_);
+  auto it = by_credential_.find(digest);
   if (it == by_credential_.end()) return absl::UnauthenticatedError("unknown staff credential");
-  return by_name_.at(it->second).account();
+  return it->second;
+}
+
+void StaffDirectory::Live(const v1::StaffRecord& rec) {
+  absl::MutexLock l(&credentials_mu_);
+  by_credential_[rec.credential_sha256()] = rec.account();
+}
+
+void StaffDirectory::Dead(const v1::StaffRecord& rec) {
+  absl::MutexLock l(&credentials_mu_);
+  by_credential_.erase(rec.credential_sha256());
 }
 
 const v1::StaffAccount* StaffDirectory::Find(const std::string& name) const {
@@ -94,7 +105,7 @@ absl::StatusOr<v1::StaffAccount> StaffDirectory::Add(const std::string& name,
   *credential = NewCredential();
   rec.set_credential_sha256(Sha256(*credential));
   batch->PutRecord(Cf::kMeta, keys::Staff(name), rec);
-  by_credential_[rec.credential_sha256()] = name;
+  Live(rec);
   auto& stored = by_name_[name] = std::move(rec);
   return stored.account();
 }
@@ -109,12 +120,12 @@ absl::StatusOr<v1::StaffAccount> StaffDirectory::Rotate(const std::string& name,
   if (rec.account().revoked_at_ms() != 0) {
     return absl::FailedPreconditionError(absl::StrCat(name, " was revoked"));
   }
-  by_credential_.erase(rec.credential_sha256());
+  Dead(rec);
   *credential = NewCredential();
   rec.set_credential_sha256(Sha256(*credential));
   rec.mutable_account()->set_rotated_at_ms(now_ms);
   rec.mutable_account()->set_rotated_by(rotated_by);
-  by_credential_[rec.credential_sha256()] = name;
+  Live(rec);
   batch->PutRecord(Cf::kMeta, keys::Staff(name), rec);
   return rec.account();
 }
@@ -128,7 +139,7 @@ absl::StatusOr<v1::StaffAccount> StaffDirectory::Revoke(const std::string& name,
   if (rec.account().revoked_at_ms() != 0) {
     return absl::FailedPreconditionError(absl::StrCat(name, " was revoked already"));
   }
-  by_credential_.erase(rec.credential_sha256());
+  Dead(rec);
   rec.mutable_account()->set_revoked_at_ms(now_ms);
   rec.mutable_account()->set_revoked_by(revoked_by);
   batch->PutRecord(Cf::kMeta, keys::Staff(name), rec);

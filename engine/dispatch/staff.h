@@ -11,7 +11,9 @@
 // stored, so neither a replay nor a backup can show it again. Rotating replaces it; revoking
 // refuses it for good. A name is never reused, so past decisions keep pointing at one person.
 //
-// Not thread-safe: the engine calls it under its lock.
+// Not thread-safe, but for Authenticate: the engine calls the rest under its lock. A call is
+// identified without the engine's lock (the live credentials, with a copy of each account, have
+// a lock of their own), so that it does not wait behind other calls' work to learn who calls.
 #ifndef MW_ENGINE_DISPATCH_STAFF_H_
 #define MW_ENGINE_DISPATCH_STAFF_H_
 
@@ -21,6 +23,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "engine/storage/store.h"
 #include "microwork/v1/records.pb.h"
 
@@ -63,7 +66,16 @@ class StaffDirectory {
 
  private:
   absl::flat_hash_map<std::string, microwork::v1::StaffRecord> by_name_;
-  absl::flat_hash_map<std::string, std::string> by_credential_;  // SHA-256 -> name, live only
+  // Sets the account a live credential stands for (the record's credential_sha256).
+  void Live(const microwork::v1::StaffRecord& rec) ABSL_LOCKS_EXCLUDED(credentials_mu_);
+  // Refuses the credential of `rec` from now on.
+  void Dead(const microwork::v1::StaffRecord& rec) ABSL_LOCKS_EXCLUDED(credentials_mu_);
+
+  mutable absl::Mutex credentials_mu_;
+  // SHA-256 -> the account as it is, live credentials only; changed under the engine's lock and
+  // this one.
+  absl::flat_hash_map<std::string, microwork::v1::StaffAccount> by_credential_
+      ABSL_GUARDED_BY(credentials_mu_);
 };
 
 // True when `account` holds `role`.
