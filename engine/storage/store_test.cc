@@ -97,6 +97,31 @@ TEST_F(StoreTest, TheTableReadersAreChargedToTheBlockCache) {
   EXPECT_GE(m.block_cache, m.table_readers_charged + m.memtables);
 }
 
+// A reply kept for an idempotency key (a lease's holds every assignment it gave) goes to a blob
+// file when flushed, as media do, not into the family's tables: what a compaction of them reads
+// and holds stays small. A value of a family without blob files stays in its table.
+TEST_F(StoreTest, AnIdempotencyReplyIsFlushedToABlobFileNotIntoTheTables) {
+  std::mt19937_64 random(11);
+  std::string reply(256 << 10, '\0');  // incompressible, so a table holding it is as large
+  for (size_t j = 0; j < reply.size(); j += 8) {
+    const uint64_t r = random();
+    std::memcpy(&reply[j], &r, 8);
+  }
+  Batch batch;
+  batch.Put(Cf::kIdempotency, "centre:a/lease-1", reply);
+  batch.Put(Cf::kMeta, "large", reply);
+  ASSERT_TRUE(store_->Write(std::move(batch), Durability::kSynced).ok());
+  ASSERT_TRUE(store_->Flush(Cf::kIdempotency).ok());
+  ASSERT_TRUE(store_->Flush(Cf::kMeta).ok());
+  const std::vector<uint64_t> replies = store_->TableFileSizes(Cf::kIdempotency);
+  ASSERT_EQ(replies.size(), 1u);
+  EXPECT_LT(replies[0], uint64_t{16} << 10);  // the key and where its value is
+  const std::vector<uint64_t> meta = store_->TableFileSizes(Cf::kMeta);
+  ASSERT_EQ(meta.size(), 1u);
+  EXPECT_GT(meta[0], reply.size());
+  EXPECT_EQ(store_->Get(Cf::kIdempotency, "centre:a/lease-1").value(), reply);
+}
+
 // A group goes in sorted by family and key (WriteGroup): writes of one key, within a batch and
 // across the group's batches, still take effect in the order they were made.
 // A compaction writes its tables kTableFileBytes at most (and one block and the file's index and
