@@ -10,7 +10,8 @@
 // request that issued it, so a replayed AddCentre shows the same credential again; only its
 // SHA-256 is stored. Rotating replaces it: the old one is refused from then on.
 //
-// Not thread-safe, but for Authenticate: the engine calls the rest under its lock. Each call
+// Not thread-safe, but for Authenticate and CurrentCredential: the engine calls the rest under
+// its lock. Each call
 // is identified without the engine's lock (the credentials have a lock of their own), so that it
 // does not wait behind other calls' work only to learn who is calling.
 #ifndef MW_ENGINE_DISPATCH_CENTRES_H_

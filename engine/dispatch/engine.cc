@@ -337,10 +337,8 @@ uint64_t Engine::Commit(Batch batch) {
   return ticket;
 }
 
-// Without the engine's lock: the table's one thread-safe method (its pointer is set once, at
-// construction).
-void Engine::Forget(std::vector<std::string> pending_keys) ABSL_NO_THREAD_SAFETY_ANALYSIS {
-  idempotency_->ForgetLater(std::move(pending_keys));
+void Engine::Forget(std::vector<std::string> pending_keys) {
+  UnlockedIdempotency().ForgetLater(std::move(pending_keys));
 }
 
 // ---- Centres -------------------------------------------------------------------------------
@@ -377,8 +375,7 @@ absl::StatusOr<v1::AddCentreReply> Engine::AddCentre(const v1::AddCentreRequest&
 
 void Engine::ShowCredential(const std::string& centre_id, const std::string& derived_from,
                             v1::AddCentreReply* reply) const {
-  absl::MutexLock l(&mu_);
-  std::string credential = centres_.CurrentCredential(centre_id, derived_from);
+  std::string credential = UnlockedCentres().CurrentCredential(centre_id, derived_from);
   if (!credential.empty()) reply->set_credential(std::move(credential));
 }
 
@@ -455,16 +452,12 @@ std::vector<v1::StaffAccount> Engine::ListStaff() const {
   return staff_.Sorted();
 }
 
-// Without the engine's lock: the directories' Authenticate is thread-safe (the credentials have
-// a lock of their own), and both live as long as the engine.
-absl::StatusOr<v1::StaffAccount> Engine::AuthenticateStaff(const std::string& credential) const
-    ABSL_NO_THREAD_SAFETY_ANALYSIS {
-  return staff_.Authenticate(credential);
+absl::StatusOr<v1::StaffAccount> Engine::AuthenticateStaff(const std::string& credential) const {
+  return UnlockedStaff().Authenticate(credential);
 }
 
-absl::StatusOr<std::string> Engine::AuthenticateCentre(const std::string& credential) const
-    ABSL_NO_THREAD_SAFETY_ANALYSIS {
-  return centres_.Authenticate(credential);
+absl::StatusOr<std::string> Engine::AuthenticateCentre(const std::string& credential) const {
+  return UnlockedCentres().Authenticate(credential);
 }
 
 bool Engine::HasNoted() const {

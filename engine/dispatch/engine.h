@@ -496,6 +496,14 @@ class Engine : private JobIntake {
   LeaseTable leases_ ABSL_GUARDED_BY(mu_);  // timers and what each centre and worker holds
   std::unique_ptr<IdempotencyTable> idempotency_ ABSL_GUARDED_BY(mu_);
   EngineStats stats_ ABSL_GUARDED_BY(mu_);
+
+  // The few methods of these that are thread-safe, reached without the engine's lock (so that a
+  // call does not wait behind other calls' work to be identified, or after its sync to forget):
+  // the directories' Authenticate and CurrentCredential, whose credentials have a lock of their
+  // own; the table's ForgetLater. Each lives as long as the engine. Nothing else through these.
+  const StaffDirectory& UnlockedStaff() const ABSL_NO_THREAD_SAFETY_ANALYSIS { return staff_; }
+  const CentreDirectory& UnlockedCentres() const ABSL_NO_THREAD_SAFETY_ANALYSIS { return centres_; }
+  IdempotencyTable& UnlockedIdempotency() ABSL_NO_THREAD_SAFETY_ANALYSIS { return *idempotency_; }
 };
 
 // Installs the backup in `from` as `data_dir`/db for a new dispatcher (which must not be

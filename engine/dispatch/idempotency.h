@@ -42,7 +42,7 @@ class IdempotencyTable {
   [[nodiscard]] absl::StatusOr<bool> Replay(const std::string& principal, const std::string& key,
                                             const std::string& body_hash,
                                             google::protobuf::Message* reply) const;
-  // Puts the reply in `batch`; returns the key to Forget once the batch is durable.
+  // Puts the reply in `batch`; returns the key to ForgetLater once the batch is durable.
   std::string Remember(const std::string& principal, const std::string& key,
                        const std::string& body_hash, const google::protobuf::Message& reply,
                        int64_t now_ms, storage::Batch* batch);
@@ -51,7 +51,7 @@ class IdempotencyTable {
   // naming both keys, when the contribution holding its receipt is missing.
   [[nodiscard]] absl::StatusOr<std::optional<microwork::v1::ResultIdRecord>> FindResult(
       const std::string& centre_id, const std::string& result_id) const;
-  // Puts the result's record in `batch`; returns the key to Forget once durable. With
+  // Puts the result's record in `batch`; returns the key to ForgetLater once durable. With
   // `contribution_key`, the key of a contribution record the caller puts in the same batch with
   // the same receipt, the record stored names that key instead of holding the receipt a second
   // time; FindResult reads the receipt from there.
@@ -63,7 +63,7 @@ class IdempotencyTable {
   // the worker and task, where the caller stores the contribution: one key however the
   // assignment's id was spelled).
   [[nodiscard]] absl::StatusOr<bool> Contributed(const std::string& contribution_key) const;
-  // Notes a contribution the caller put in its batch; returns the key to Forget once durable.
+  // Notes a contribution the caller put in its batch; returns the key to ForgetLater once durable.
   std::string NoteContribution(const std::string& contribution_key);
 
   // Reads ahead, in one batched read for each kind, which of these results (the centre's

@@ -206,6 +206,30 @@ TEST_F(IdempotencyTableTest, RecordsReadAheadAreFoundOnceMadeFromMemoryAndFromTh
   EXPECT_TRUE(*table_->Contributed(noted_key));
 }
 
+// A call reads ahead while another call's result is still in memory; that result is forgotten
+// (its batch durable) and dropped as this call makes its first record. Asked after, it is found
+// in the store: what was read ahead said only that it was not new, never that it was absent.
+TEST_F(IdempotencyTableTest, AResultDroppedAfterTheReadAheadIsFoundInTheStore) {
+  v1::ResultIdRecord rec;
+  rec.set_body_sha256("h1");
+  rec.mutable_receipt()->set_status(v1::RECEIPT_ACCEPTED);
+  storage::Batch first;
+  const std::string pending = table_->RememberResult("nairobi", "r-1", rec, &first);
+  Write(std::move(first));
+
+  ASSERT_TRUE(table_->ReadAhead("nairobi", {"r-1", "r-2"}, {}).ok());
+  table_->ForgetLater({pending});
+  v1::ResultIdRecord second_rec;
+  second_rec.set_body_sha256("h2");
+  storage::Batch second;
+  table_->RememberResult("nairobi", "r-2", second_rec, &second);  // drops r-1 from memory
+  EXPECT_EQ(table_->pending(), 1u);
+  auto found = table_->FindResult("nairobi", "r-1");
+  ASSERT_TRUE(found.ok() && found->has_value()) << found.status();
+  EXPECT_EQ((*found)->body_sha256(), "h1");
+  EXPECT_EQ((*found)->receipt().status(), v1::RECEIPT_ACCEPTED);
+}
+
 // What a call forgets once durable, from any thread and without the engine's lock, leaves
 // memory with the next record made; the store answers for it then, as memory did.
 TEST_F(IdempotencyTableTest, WhatIsForgottenLaterLeavesMemoryWithTheNextRecordMade) {

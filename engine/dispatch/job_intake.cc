@@ -229,11 +229,12 @@ absl::StatusOr<v1::SubmitContractReply> Engine::CreateJob(NewJob job) {
                                      &batch)
                              .status());
       *reply.mutable_job() = JobView(run);
-      pending.push_back(
-          idempotency_->Remember(kOperatorPrincipal, key, hash, reply, clock_->NowMs(), &batch));
       for (auto& [key, task] : gold_tasks) {
         MW_RETURN_IF_ERROR(catalogue_.AddTask(std::move(key), std::move(task)).status());
       }
+      // Remembered last: a reply kept for a call that failed would be replayed to its resend.
+      pending.push_back(
+          idempotency_->Remember(kOperatorPrincipal, key, hash, reply, clock_->NowMs(), &batch));
       catalogue_.Add(*JobNumber(job.job_id), std::move(run));
       ticket = Commit(std::move(batch));
     }

@@ -66,7 +66,8 @@ class StaffDirectory {
 
  private:
   absl::flat_hash_map<std::string, microwork::v1::StaffRecord> by_name_;
-  // Sets the account a live credential stands for (the record's credential_sha256).
+  // Sets the account a live credential stands for (the record's credential_sha256): a copy,
+  // which whatever changes an account (Add, Rotate, Revoke) sets again or drops (Dead).
   void Live(const microwork::v1::StaffRecord& rec) ABSL_LOCKS_EXCLUDED(credentials_mu_);
   // Refuses the credential of `rec` from now on.
   void Dead(const microwork::v1::StaffRecord& rec) ABSL_LOCKS_EXCLUDED(credentials_mu_);
