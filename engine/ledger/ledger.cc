@@ -228,19 +228,21 @@ absl::StatusOr<std::optional<Transfer>> Ledger::Lookup(absl::string_view id) con
     const uint64_t i = it->second - unwritten_.front().seq;
     Transfer t;
     MW_RETURN_IF_ERROR(storage::DecodeRecord(unwritten_[i].record, &t));
-    if (t.prev_hash().empty() && i > 0) {
+    if (t.prev_hash().empty()) {
+      if (i == 0) {
+        // The one before it was let go as written, so this one's block is stored: read from
+        // there. Not there, the store is behind what the owner said (Written): never a new id.
+        MW_ASSIGN_OR_RETURN(std::optional<Transfer> stored, ReadTransfer(*store_, id));
+        if (!stored.has_value()) {
+          return absl::DataLossError(
+              absl::StrCat("transfer ", id,
+                           ": its block was said to be written, and the store does not hold it"));
+        }
+        return stored;
+      }
       Transfer before;
       MW_RETURN_IF_ERROR(storage::DecodeRecord(unwritten_[i - 1].record, &before));
       t.set_prev_hash(before.hash());
-    } else if (t.prev_hash().empty()) {
-      // The one before it was let go as written, so this one's block is stored: read from there.
-      // Not there, the store is behind what the owner said (Written): never a new id.
-      MW_ASSIGN_OR_RETURN(std::optional<Transfer> stored, ReadTransfer(*store_, id));
-      if (!stored.has_value()) {
-        return absl::DataLossError(absl::StrCat(
-            "transfer ", id, ": its block was said to be written, and the store does not hold it"));
-      }
-      return stored;
     }
     return std::optional<Transfer>(std::move(t));
   }
