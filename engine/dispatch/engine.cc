@@ -90,6 +90,8 @@ absl::Status Engine::Recover() {
     batch.Put(Cf::kMeta, keys::Meta(kMediaKey), media_key_);
     MW_RETURN_IF_ERROR(store_->Write(std::move(batch), storage::Durability::kSynced));
   }
+  // A store written before result ids were keyed id first: moved over once, before any call.
+  MW_RETURN_IF_ERROR(IdempotencyTable::MoveCentreFirstResultIds(store_.get()).status());
   MW_RETURN_IF_ERROR(centres_.Load(store_.get()));
   MW_RETURN_IF_ERROR(staff_.Load(store_.get()));
   MW_RETURN_IF_ERROR(voice_.Load(store_.get()));

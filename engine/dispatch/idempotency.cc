@@ -59,6 +59,35 @@ std::string IdempotencyTable::Remember(const std::string& principal, const std::
   return pending_key;
 }
 
+absl::StatusOr<uint64_t> IdempotencyTable::MoveCentreFirstResultIds(storage::Store* store,
+                                                                    size_t batch_size) {
+  // Every old key starts with a zero byte: the first of its centre id's length.
+  const absl::string_view old_prefix("\0", 1);
+  uint64_t moved = 0;
+  std::string after;  // each batch starts past the last key moved, not over its tombstones
+  for (;;) {
+    storage::Batch batch;
+    size_t n = 0;
+    auto c = store->ScanFrom(Cf::kResultIds, old_prefix, after);
+    for (; c->Valid() && n < batch_size; c->Next(), ++n) {
+      keys::KeyReader r(c->key());
+      std::string centre_id, result_id;
+      if (!r.ReadString(&centre_id) || !r.ReadString(&result_id) || !r.AtEnd()) {
+        return absl::DataLossError(absl::StrCat("result id key \"", absl::CHexEscape(c->key()),
+                                                "\" is neither (centre, result id) nor tagged"));
+      }
+      batch.Put(Cf::kResultIds, keys::ResultId(centre_id, result_id), c->value());
+      batch.Delete(Cf::kResultIds, c->key());
+      after.assign(c->key().data(), c->key().size());
+      after.push_back('\0');
+    }
+    MW_RETURN_IF_ERROR(c->status());
+    if (n == 0) return moved;
+    MW_RETURN_IF_ERROR(store->Write(std::move(batch), storage::Durability::kSynced));
+    moved += n;
+  }
+}
+
 absl::StatusOr<std::optional<v1::ResultIdRecord>> IdempotencyTable::FindResult(
     const std::string& centre_id, const std::string& result_id) const {
   const std::string k = keys::ResultId(centre_id, result_id);

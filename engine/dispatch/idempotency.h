@@ -34,6 +34,14 @@ class IdempotencyTable {
   // `store` must outlive the table.
   explicit IdempotencyTable(const storage::Store* store) : store_(store) {}
 
+  // Moves the result ids a store holds under keys::CentreFirstResultId, as stores were written
+  // before, to keys::ResultId, `batch_size` at a time (each batch puts the new keys and deletes
+  // the old ones, atomically and durably: an interrupted move goes on at the next open).
+  // Returns how many moved; none, in one seek, for a store that has none. DATA_LOSS for an old
+  // key that does not parse. Called as the dispatcher opens, before any call.
+  [[nodiscard]] static absl::StatusOr<uint64_t> MoveCentreFirstResultIds(storage::Store* store,
+                                                                         size_t batch_size = 10000);
+
   // Whether (principal, key) was answered before.
   [[nodiscard]] absl::StatusOr<bool> Seen(const std::string& principal,
                                           const std::string& key) const;

@@ -2,7 +2,9 @@
 
 #include <memory>
 #include <thread>
+#include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "engine/storage/keys.h"
 #include "gtest/gtest.h"
 #include "microwork/v1/services.pb.h"
@@ -92,6 +94,51 @@ TEST_F(IdempotencyTableTest, ResultReceiptsArePerCentreAndSurviveForget) {
   auto durable = table_->FindResult("nairobi", "r-1");
   ASSERT_TRUE(durable.ok() && durable->has_value());
   EXPECT_EQ((*durable)->body_sha256(), "h");
+}
+
+// A store written when result ids were keyed centre first: its ids are moved to the new keys
+// as it opens, batch by batch, and found there; one that does not parse is named and stops it.
+TEST_F(IdempotencyTableTest, ResultIdsKeyedCentreFirstAreMovedAndFoundUnderTheirNewKeys) {
+  storage::Batch old;
+  for (int i = 0; i < 5; ++i) {
+    v1::ResultIdRecord rec;
+    rec.set_body_sha256(absl::StrCat("h", i));
+    rec.mutable_receipt()->set_status(v1::RECEIPT_ACCEPTED);
+    old.PutRecord(
+        storage::Cf::kResultIds,
+        storage::keys::CentreFirstResultId(i % 2 ? "mombasa" : "nairobi", absl::StrCat("r-", i)),
+        rec);
+  }
+  Write(std::move(old));
+  EXPECT_FALSE(table_->FindResult("nairobi", "r-0")->has_value());
+
+  auto moved = IdempotencyTable::MoveCentreFirstResultIds(store_.get(), 2);
+  ASSERT_TRUE(moved.ok()) << moved.status();
+  EXPECT_EQ(*moved, 5u);
+  std::vector<std::string> keys;
+  for (auto c = store_->Scan(storage::Cf::kResultIds, ""); c->Valid(); c->Next()) {
+    keys.emplace_back(c->key());
+  }
+  EXPECT_EQ(keys, (std::vector<std::string>{
+                      storage::keys::ResultId("nairobi", "r-0"),
+                      storage::keys::ResultId("mombasa", "r-1"),
+                      storage::keys::ResultId("nairobi", "r-2"),
+                      storage::keys::ResultId("mombasa", "r-3"),
+                      storage::keys::ResultId("nairobi", "r-4"),
+                  }));
+  auto found = table_->FindResult("mombasa", "r-3");
+  ASSERT_TRUE(found.ok() && found->has_value());
+  EXPECT_EQ((*found)->body_sha256(), "h3");
+  EXPECT_FALSE(table_->FindResult("nairobi", "r-3")->has_value());
+  EXPECT_EQ(*IdempotencyTable::MoveCentreFirstResultIds(store_.get()), 0u);
+
+  storage::Batch bad;
+  bad.Put(storage::Cf::kResultIds, std::string("\0\0\0\x09short", 9), "x");
+  Write(std::move(bad));
+  auto refused = IdempotencyTable::MoveCentreFirstResultIds(store_.get());
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_NE(refused.status().message().find("\\x00\\x00\\x00\\tshort"), std::string::npos)
+      << refused.status();
 }
 
 // A result that made a contribution is stored as that contribution's key: the receipt is kept

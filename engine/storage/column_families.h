@@ -18,7 +18,7 @@ enum class Cf : int {
   kItems,             // (job, item) -> Item
   kTasks,             // (job, stage, item) -> TaskRecord
   kContributions,     // (job, stage, item, worker) -> ContributionRecord
-  kResultIds,         // (centre, result id) -> ResultIdRecord
+  kResultIds,         // (result id, centre) -> ResultIdRecord
   kOutputs,           // (job, stage, item) -> ResultRecord
   kIdempotency,       // (principal, key) -> IdempotencyRecord
   kAccounts,          // account id -> Account

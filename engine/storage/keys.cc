@@ -137,6 +137,16 @@ std::string Contribution(absl::string_view job_id, uint32_t stage, uint64_t item
 }
 
 std::string ResultId(absl::string_view centre_id, absl::string_view result_id) {
+  std::string k;
+  k.reserve(1 + result_id.size() + centre_id.size() + 4);
+  k.push_back(kResultIdTag);
+  k.append(result_id.data(), result_id.size());
+  k.append(centre_id.data(), centre_id.size());
+  AppendU32(&k, static_cast<uint32_t>(centre_id.size()));
+  return k;
+}
+
+std::string CentreFirstResultId(absl::string_view centre_id, absl::string_view result_id) {
   std::string k = KeyFor(centre_id, 4 + result_id.size());
   AppendString(&k, centre_id);
   AppendString(&k, result_id);
@@ -168,7 +178,7 @@ std::string TransferInBlock(uint64_t first_seq, uint64_t seq) {
 }
 
 std::string Withholding(absl::string_view centre_id, absl::string_view assignment_id) {
-  return ResultId(centre_id, assignment_id);
+  return CentreFirstResultId(centre_id, assignment_id);
 }
 
 std::string WorkerJob(absl::string_view worker_account, absl::string_view job_id) {

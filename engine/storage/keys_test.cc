@@ -41,6 +41,22 @@ TEST(KeysTest, ContributionKeysSortUnderTheirTask) {
   EXPECT_LT(Contribution("j", 0, 9, "zzz"), Task("j", 0, 10));
 }
 
+TEST(KeysTest, ResultIdsSortByIdAcrossCentresAndNeverCollide) {
+  // Consecutive ids of two centres sort together, one id's centres side by side.
+  std::vector<std::string> keys = {ResultId("nairobi", "r-2"), ResultId("accra", "r-1"),
+                                   ResultId("nairobi", "r-1"), ResultId("accra", "r-2")};
+  std::sort(keys.begin(), keys.end());
+  EXPECT_EQ(keys, (std::vector<std::string>{ResultId("accra", "r-1"), ResultId("nairobi", "r-1"),
+                                            ResultId("accra", "r-2"), ResultId("nairobi", "r-2")}));
+  // The centre's length at the end tells where the id stops.
+  EXPECT_NE(ResultId("ab", "c"), ResultId("b", "ca"));
+  EXPECT_NE(ResultId("", "ab"), ResultId("b", "a"));
+  // Tagged, never a key of the old encoding, which starts with a zero byte.
+  EXPECT_EQ(ResultId("accra", "r-1")[0], kResultIdTag);
+  EXPECT_EQ(CentreFirstResultId("accra", "r-1")[0], '\0');
+  EXPECT_EQ(Withholding("accra", "a-1"), CentreFirstResultId("accra", "a-1"));
+}
+
 TEST(KeysTest, TransferSeqOrder) {
   EXPECT_LT(Transfer(9), Transfer(10));
   EXPECT_EQ(ParseTransfer(Transfer(123456789)), 123456789u);
