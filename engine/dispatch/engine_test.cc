@@ -642,6 +642,39 @@ TEST_F(EngineTest, ResultIdsAreIdempotentAndBadAnswersAreQuarantined) {
   EXPECT_TRUE(Audit(&auditor).ok());
 }
 
+// A store written when result ids were keyed centre first: the dispatcher moves them as it
+// opens, and a result sent again is still a duplicate, not paid twice.
+TEST_F(EngineTest, AResultIdKeyedTheOldWayIsStillADuplicateAfterTheDispatcherOpens) {
+  AddCentre("nairobi", {"w1"});
+  ASSERT_TRUE(Submit(kContract).ok());
+  auto lease = Lease("nairobi", "w1", 1, "L1");
+  ASSERT_TRUE(lease.ok());
+  const v1::Result good = Answer(lease->assignments(0), "positive");
+  ASSERT_EQ(SubmitResults("nairobi", {good})[0].status(), v1::RECEIPT_ACCEPTED);
+  // Rewritten under the old key, as an older dispatcher left it.
+  const std::string key = storage::keys::ResultId("nairobi", good.result_id());
+  auto value = engine_->store()->Get(storage::Cf::kResultIds, key);
+  ASSERT_TRUE(value.ok() && value->has_value());
+  storage::Batch old;
+  old.Delete(storage::Cf::kResultIds, key);
+  old.Put(storage::Cf::kResultIds, storage::keys::CentreFirstResultId("nairobi", good.result_id()),
+          **value);
+  ASSERT_TRUE(engine_->store()->Write(std::move(old), storage::Durability::kSynced).ok());
+
+  Open();
+  auto again = SubmitResults("nairobi", {good});
+  ASSERT_EQ(again.size(), 1u);
+  EXPECT_EQ(again[0].status(), v1::RECEIPT_DUPLICATE);
+  EXPECT_TRUE(engine_->store()->Get(storage::Cf::kResultIds, key)->has_value());
+  EXPECT_FALSE(engine_->store()
+                   ->Get(storage::Cf::kResultIds,
+                         storage::keys::CentreFirstResultId("nairobi", good.result_id()))
+                   ->has_value());
+  v1::StatementRequest req;
+  req.set_worker_account("worker:nairobi/w1");
+  EXPECT_EQ(engine_->GetStatement(req, "")->lines(0).pending_minor(), 5);  // reserved once
+}
+
 TEST_F(EngineTest, ExpiredLeaseIsReassignedAndTheLateResultIsPaidButNotCounted) {
   AddCentre("nairobi", {"w1", "w2", "w3", "w4"});
   ASSERT_TRUE(Submit(kContract).ok());
