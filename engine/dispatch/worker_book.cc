@@ -37,9 +37,15 @@ absl::Status WorkerBook::Load(const storage::Store& store) {
       // everything (a person's promotion never did).
       if (rec.vouched().empty() && !rec.has_promotion()) vouched_[parts->first].insert("*");
     }
-    on_job_[std::string(c->key())] = std::move(rec);
+    OnJobEntry(std::string(c->key())) = std::move(rec);
   }
   return absl::OkStatus();
+}
+
+v1::WorkerJobRecord& WorkerBook::OnJobEntry(const std::string& key) {
+  auto [it, made] = on_job_.try_emplace(key);
+  if (made) on_job_keys_.insert(key);
+  return it->second;
 }
 
 v1::WorkerStatsRecord& WorkerBook::Record(const std::string& account) { return records_[account]; }
@@ -64,33 +70,34 @@ void WorkerBook::WriteNoted(storage::Batch* batch) {
     batch->PutRecord(Cf::kWorkerStats, account, records_[account]);
   }
   for (const std::string& key : noted_on_job_) {
-    batch->PutRecord(Cf::kWorkerJobs, key, on_job_[key]);
+    batch->PutRecord(Cf::kWorkerJobs, key, OnJobEntry(key));
   }
   noted_records_.clear();
   noted_on_job_.clear();
 }
 
 v1::WorkerJobRecord& WorkerBook::OnJob(const std::string& account, const std::string& job_id) {
-  return on_job_[keys::WorkerJob(account, job_id)];
+  return OnJobEntry(keys::WorkerJob(account, job_id));
 }
 
 void WorkerBook::PutOnJob(const std::string& account, const std::string& job_id,
                           storage::Batch* batch) {
   const std::string key = keys::WorkerJob(account, job_id);
-  batch->PutRecord(Cf::kWorkerJobs, key, on_job_[key]);
+  batch->PutRecord(Cf::kWorkerJobs, key, OnJobEntry(key));
 }
 
 namespace {
 
 // Calls fn(account, job id, record) for every entry of `on_job` whose key starts with `prefix`,
-// stopping at its first error. DATA_LOSS for a malformed key.
+// in key order (`keys`, on_job's keys in order), stopping at its first error. DATA_LOSS for a
+// malformed key.
 template <typename Map, typename Fn>
-absl::Status Walk(Map& on_job, const std::string& prefix, const Fn& fn) {
-  for (auto& [key, record] : on_job) {
-    if (!absl::StartsWith(key, prefix)) continue;
-    auto parts = keys::ParseWorkerJob(key);
+absl::Status Walk(const absl::btree_set<std::string>& keys, Map& on_job, const std::string& prefix,
+                  const Fn& fn) {
+  for (auto k = keys.lower_bound(prefix); k != keys.end() && absl::StartsWith(*k, prefix); ++k) {
+    auto parts = keys::ParseWorkerJob(*k);
     if (!parts.has_value()) return absl::DataLossError("malformed worker-job key");
-    MW_RETURN_IF_ERROR(fn(parts->first, parts->second, record));
+    MW_RETURN_IF_ERROR(fn(parts->first, parts->second, on_job.find(*k)->second));
   }
   return absl::OkStatus();
 }
@@ -101,14 +108,14 @@ absl::Status WorkerBook::ForEachOnJob(
     const std::string& account_prefix,
     const std::function<absl::Status(const std::string&, const std::string&,
                                      const v1::WorkerJobRecord&)>& fn) const {
-  return Walk(on_job_, account_prefix, fn);
+  return Walk(on_job_keys_, on_job_, account_prefix, fn);
 }
 
 absl::Status WorkerBook::UpdateOnJob(
     const std::string& account_prefix,
     const std::function<absl::Status(const std::string&, const std::string&, v1::WorkerJobRecord&)>&
         fn) {
-  return Walk(on_job_, account_prefix, fn);
+  return Walk(on_job_keys_, on_job_, account_prefix, fn);
 }
 
 namespace {
@@ -189,7 +196,7 @@ absl::StatusOr<record::WorkFacts> WorkerBook::Facts(const std::string& account) 
                        k.agreed() + k.disagreed(), k.agreed(), k.estimate()});
   }
   // The key is the account and the job: only this account's entries, not a longer pseudonym's.
-  MW_RETURN_IF_ERROR(Walk(on_job_, account + '\0',
+  MW_RETURN_IF_ERROR(Walk(on_job_keys_, on_job_, account + '\0',
                           [&](const std::string&, const std::string&, const v1::WorkerJobRecord&) {
                             ++f.jobs;
                             return absl::OkStatus();

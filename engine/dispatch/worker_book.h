@@ -24,6 +24,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/container/btree_set.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
@@ -68,7 +69,9 @@ class WorkerBook {
   microwork::v1::WorkerJobRecord& OnJob(const std::string& account, const std::string& job_id);
   void PutOnJob(const std::string& account, const std::string& job_id, storage::Batch* batch);
   // Calls `fn` with every (account, job id, record on the job) whose account starts with
-  // `account_prefix` ("" for all), stopping at its first error. DATA_LOSS for a malformed key.
+  // `account_prefix` ("" for all), in key order (account, then job id), stopping at its first
+  // error; visits only those records, however many others there are. DATA_LOSS for a malformed
+  // key.
   // UpdateOnJob lets `fn` change the record (the caller then puts it).
   [[nodiscard]] absl::Status ForEachOnJob(
       const std::string& account_prefix,
@@ -139,7 +142,14 @@ class WorkerBook {
 
  private:
   absl::flat_hash_map<std::string, microwork::v1::WorkerStatsRecord> records_;  // by account
-  absl::flat_hash_map<std::string, microwork::v1::WorkerJobRecord> on_job_;     // keys::WorkerJob
+  // The record on job of `key` (keys::WorkerJob), created empty on first use: the one place
+  // records are made, so that each key is in on_job_keys_ too.
+  microwork::v1::WorkerJobRecord& OnJobEntry(const std::string& key);
+
+  absl::flat_hash_map<std::string, microwork::v1::WorkerJobRecord> on_job_;  // keys::WorkerJob
+  // on_job_'s keys in order: a walk of one account's or one centre's records (a statement, a
+  // work record, a payout) visits those, not every worker's record on every job.
+  absl::btree_set<std::string> on_job_keys_;
   absl::flat_hash_set<std::string> noted_records_;    // accounts, since the last WriteNoted
   absl::flat_hash_set<std::string> noted_on_job_;     // keys::WorkerJob, since the last WriteNoted
   absl::flat_hash_set<std::string> passed_training_;  // accounts promoted on some job

@@ -2,7 +2,10 @@
 
 #include <map>
 #include <memory>
+#include <string>
+#include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "engine/storage/keys.h"
 #include "gtest/gtest.h"
 #include "testing/temp_dir.h"
@@ -221,6 +224,51 @@ TEST_F(WorkerBookTest, ForEachOnJobVisitsTheCentresWorkersAndUpdateCanResetThePe
       });
   EXPECT_EQ(s.message(), "stop");
   EXPECT_EQ(calls, 1);
+}
+
+// A walk visits the records under its prefix in key order (account, then job), those loaded
+// from the store as well as those made since, and no others: a worker's own walk (Facts) does
+// not reach a longer pseudonym's.
+TEST_F(WorkerBookTest, AWalkVisitsOnlyItsPrefixsRecordsInKeyOrder) {
+  const std::string amina2 = "worker:nairobi/amina2";
+  book_.CreditWork(kAmina, "job-2", 4, {.credited_seconds = 5});
+  storage::Batch batch;
+  book_.PutOnJob(kAmina, "job-2", &batch);
+  Write(std::move(batch));
+  Reopen();
+  book_.CreditWork(amina2, "job-1", 6, {.credited_seconds = 7});
+  book_.CreditWork(kRavi, "job-1", 8, {.credited_seconds = 9});
+  book_.CreditWork(kAmina, "job-1", 10, {.credited_seconds = 11});
+  book_.CreditWork(kOtieno, "job-3", 12, {.credited_seconds = 13});
+  std::vector<std::string> seen;
+  ASSERT_TRUE(book_
+                  .ForEachOnJob(kAmina,
+                                [&](const std::string& account, const std::string& job_id,
+                                    const v1::WorkerJobRecord& r) {
+                                  seen.push_back(
+                                      absl::StrCat(account, "@", job_id, "=", r.wages_minor()));
+                                  return absl::OkStatus();
+                                })
+                  .ok());
+  EXPECT_EQ(seen, (std::vector<std::string>{"worker:nairobi/amina@job-1=10",
+                                            "worker:nairobi/amina@job-2=4",
+                                            "worker:nairobi/amina2@job-1=6"}));
+  auto facts = book_.Facts(kAmina);
+  ASSERT_TRUE(facts.ok()) << facts.status();
+  EXPECT_EQ(facts->jobs, 2u);
+  seen.clear();
+  ASSERT_TRUE(book_
+                  .ForEachOnJob("",
+                                [&](const std::string& account, const std::string& job_id,
+                                    const v1::WorkerJobRecord&) {
+                                  seen.push_back(absl::StrCat(account, "@", job_id));
+                                  return absl::OkStatus();
+                                })
+                  .ok());
+  EXPECT_EQ(seen,
+            (std::vector<std::string>{"worker:nairobi/amina@job-1", "worker:nairobi/amina@job-2",
+                                      "worker:nairobi/amina2@job-1", "worker:nairobi/otieno@job-3",
+                                      "worker:pune/ravi@job-1"}));
 }
 
 // Training passed on a stage that asks for skills and languages vouches for them, across a
