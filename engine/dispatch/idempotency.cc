@@ -4,6 +4,7 @@
 #include "absl/strings/str_cat.h"
 #include "engine/common/status_macros.h"
 #include "engine/storage/keys.h"
+#include "engine/storage/move_keys.h"
 #include "engine/storage/record.h"
 
 namespace mw::dispatch {
@@ -62,30 +63,17 @@ std::string IdempotencyTable::Remember(const std::string& principal, const std::
 absl::StatusOr<uint64_t> IdempotencyTable::MoveCentreFirstResultIds(storage::Store* store,
                                                                     size_t batch_size) {
   // Every old key starts with a zero byte: the first of its centre id's length.
-  const absl::string_view old_prefix("\0", 1);
-  uint64_t moved = 0;
-  std::string after;  // each batch starts past the last key moved, not over its tombstones
-  for (;;) {
-    storage::Batch batch;
-    size_t n = 0;
-    auto c = store->ScanFrom(Cf::kResultIds, old_prefix, after);
-    for (; c->Valid() && n < batch_size; c->Next(), ++n) {
-      keys::KeyReader r(c->key());
-      std::string centre_id, result_id;
-      if (!r.ReadString(&centre_id) || !r.ReadString(&result_id) || !r.AtEnd()) {
-        return absl::DataLossError(absl::StrCat("result id key \"", absl::CHexEscape(c->key()),
-                                                "\" is neither (centre, result id) nor tagged"));
-      }
-      batch.Put(Cf::kResultIds, keys::ResultId(centre_id, result_id), c->value());
-      batch.Delete(Cf::kResultIds, c->key());
-      after.assign(c->key().data(), c->key().size());
-      after.push_back('\0');
-    }
-    MW_RETURN_IF_ERROR(c->status());
-    if (n == 0) return moved;
-    MW_RETURN_IF_ERROR(store->Write(std::move(batch), storage::Durability::kSynced));
-    moved += n;
-  }
+  return storage::MoveKeys(
+      store, Cf::kResultIds, absl::string_view("\0", 1), "", batch_size,
+      [](absl::string_view old_key) -> absl::StatusOr<std::string> {
+        keys::KeyReader r(old_key);
+        std::string centre_id, result_id;
+        if (!r.ReadString(&centre_id) || !r.ReadString(&result_id) || !r.AtEnd()) {
+          return absl::DataLossError(absl::StrCat("result id key \"", absl::CHexEscape(old_key),
+                                                  "\" is neither (centre, result id) nor tagged"));
+        }
+        return keys::ResultId(centre_id, result_id);
+      });
 }
 
 absl::StatusOr<std::optional<v1::ResultIdRecord>> IdempotencyTable::FindResult(

@@ -7,6 +7,7 @@
 
 #include "engine/common/clock.h"
 #include "engine/common/ids.h"
+#include "engine/storage/keys.h"
 #include "gtest/gtest.h"
 #include "testing/temp_dir.h"
 
@@ -175,7 +176,7 @@ TEST_F(PaymasterTest, TheWageTransferIdsAreThoseReservingOrPostingAWageApply) {
   ASSERT_TRUE(store_->Write(std::move(batch), storage::Durability::kSynced).ok());
   std::set<std::string> applied;
   for (auto c = store_->Scan(storage::Cf::kTransferIds, ""); c->Valid(); c->Next()) {
-    applied.insert(std::string(c->key()));
+    applied.insert(storage::keys::ParseTransferIdIndex(c->key()).value_or("(not an id's key)"));
   }
   EXPECT_EQ(applied, listed);
   EXPECT_EQ(listed.size(), 3u + 3);  // nairobi: fee, share; pune: fx, fee

@@ -102,6 +102,7 @@ absl::StatusOr<StoredBalances> ReadBalances(const storage::Store& store,
 absl::StatusOr<std::unique_ptr<Ledger>> Ledger::Load(storage::Store* store, const Clock* clock,
                                                      Options options) {
   std::unique_ptr<Ledger> ledger(new Ledger(store, clock, options));
+  MW_RETURN_IF_ERROR(MoveVerbatimTransferIds(store).status());
   MW_ASSIGN_OR_RETURN(StoredBalances b, ReadBalances(*store, nullptr));
   if (b.folded != b.seq - b.balances_seq) {
     return absl::DataLossError(absl::StrCat("ledger: ", b.seq - b.balances_seq,
@@ -171,7 +172,7 @@ absl::Status Ledger::ReadAhead(const std::vector<std::string>& ids) {
   std::vector<const std::string*> asked;
   for (const std::string& id : ids) {
     if (id.empty() || unwritten_ids_.contains(id)) continue;
-    keys.push_back(keys::TransferId(id));
+    keys.push_back(keys::TransferIdIndex(id));
     asked.push_back(&id);
   }
   std::vector<bool> present;

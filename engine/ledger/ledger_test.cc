@@ -1,6 +1,8 @@
 #include "engine/ledger/ledger.h"
 
+#include <map>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "absl/strings/match.h"
@@ -704,6 +706,15 @@ TEST_F(LedgerTest, ALedgerWrittenBeforeBlocksLoadsAndGoesOn) {
   Reopen();
   EXPECT_EQ(ledger_->head_seq(), 2u);
   EXPECT_EQ(ledger_->Available(EscrowAccount("job-1")), 1000);
+  // The index's verbatim ids were moved to their keys as the ledger loaded.
+  std::map<std::string, std::string> index;
+  for (auto c = store_->Scan(storage::Cf::kTransferIds, ""); c->Valid(); c->Next()) {
+    index.emplace(storage::keys::ParseTransferIdIndex(c->key()).value_or(std::string(c->key())),
+                  std::string(c->value()));
+  }
+  EXPECT_EQ(index,
+            (std::map<std::string, std::string>{{"fund:job-1:300", storage::keys::Transfer(2)},
+                                                {"fund:job-1:700", storage::keys::Transfer(1)}}));
   auto found = ReadTransfer(*store_, "fund:job-1:300");
   ASSERT_TRUE(found.ok() && found->has_value()) << found.status();
   EXPECT_EQ((*found)->seq(), 2u);

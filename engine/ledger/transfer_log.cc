@@ -3,6 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "engine/common/status_macros.h"
 #include "engine/storage/keys.h"
+#include "engine/storage/move_keys.h"
 #include "engine/storage/record.h"
 
 namespace mw::ledger {
@@ -42,7 +43,7 @@ std::string BlockWriter::Add(Transfer* t, storage::Batch* batch) {
   storage::AppendRecordField(&block_, kTransfersField, record);
   ++count_;
   last_hash_ = t->hash();
-  batch->Put(Cf::kTransferIds, keys::TransferId(t->id()),
+  batch->Put(Cf::kTransferIds, keys::TransferIdIndex(t->id()),
              keys::TransferInBlock(first_seq_, t->seq()));
   return record;
 }
@@ -61,7 +62,7 @@ void BlockWriter::Drop() {
 absl::StatusOr<std::optional<Transfer>> ReadTransfer(const storage::Store& store,
                                                      absl::string_view id) {
   MW_ASSIGN_OR_RETURN(std::optional<std::string> where,
-                      store.Get(Cf::kTransferIds, keys::TransferId(id)));
+                      store.Get(Cf::kTransferIds, keys::TransferIdIndex(id)));
   if (!where.has_value()) return std::optional<Transfer>();
   auto lost = [&](absl::string_view what) {
     return absl::DataLossError(absl::StrCat("transfer ", id, ": ", what));
@@ -86,6 +87,14 @@ absl::StatusOr<std::optional<Transfer>> ReadTransfer(const storage::Store& store
   if (absl::IsNotFound(s)) return lost("its record is not stored");
   MW_RETURN_IF_ERROR(s);
   return std::optional<Transfer>(std::move(t));
+}
+
+absl::StatusOr<uint64_t> MoveVerbatimTransferIds(storage::Store* store, size_t batch_size) {
+  // Tagged keys sort before every verbatim one, which starts with a printable character.
+  return storage::MoveKeys(store, Cf::kTransferIds, "", "\x02", batch_size,
+                           [](absl::string_view id) -> absl::StatusOr<std::string> {
+                             return keys::TransferIdIndex(id);
+                           });
 }
 
 absl::Status ForEachTransfer(const storage::Store& store, const storage::Snapshot* snapshot,

@@ -2,7 +2,8 @@
 //
 // The transfers applied into one batch are stored together, in blocks of at most
 // kMaxBlockTransfers (kTransferBlocks: keys::Transfer(first seq) -> TransferBlock, in seq
-// order), with one id-index entry each (kTransferIds: id -> keys::TransferInBlock(first, seq)).
+// order), with one id-index entry each (kTransferIds: keys::TransferIdIndex(id) ->
+// keys::TransferInBlock(first, seq)).
 // So a write of a thousand wages adds a thousand index entries and four blocks, not two thousand
 // records. Ledgers written before blocks kept one record per transfer (kTransfers:
 // keys::Transfer(seq) -> Transfer, the index holding keys::Transfer(seq)); those are read as they
@@ -61,6 +62,13 @@ class BlockWriter {
 // transfer that is not where it says.
 [[nodiscard]] absl::StatusOr<std::optional<microwork::v1::Transfer>> ReadTransfer(
     const storage::Store& store, absl::string_view id);
+
+// Moves the id index's entries keyed by the verbatim id, as stores written before
+// keys::TransferIdIndex keyed them, to that key, `batch_size` per synced write; returns how many
+// it moved. Run as the ledger loads, before anything reads the index: a verbatim key starts with
+// the id's first character, never keys::kTransferIdTag.
+[[nodiscard]] absl::StatusOr<uint64_t> MoveVerbatimTransferIds(storage::Store* store,
+                                                               size_t batch_size = 10000);
 
 // Calls `fn` with each stored transfer numbered after `after`, in seq order, as of `snapshot`
 // (the latest when null), and stops at its first error, which it returns. It does not check

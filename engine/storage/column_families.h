@@ -23,7 +23,7 @@ enum class Cf : int {
   kIdempotency,       // (principal, key) -> IdempotencyRecord
   kAccounts,          // account id -> Account
   kTransfers,         // seq -> Transfer (ledgers written before kTransferBlocks)
-  kTransferIds,       // transfer id -> keys::TransferInBlock(first seq, seq) (before: seq)
+  kTransferIds,       // keys::TransferIdIndex(id) -> keys::TransferInBlock(first seq, seq)
   kPendingTransfers,  // transfer id -> Transfer, while unresolved
   kWorkerStats,       // worker account id -> WorkerStatsRecord
   kReviews,           // (job, stage, item) -> Review

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 
 namespace mw::storage::keys {
@@ -169,6 +170,59 @@ std::string Transfer(uint64_t seq) {
 }
 
 std::string TransferId(absl::string_view transfer_id) { return std::string(transfer_id); }
+
+std::string TransferIdIndex(absl::string_view transfer_id) {
+  std::string k;
+  k.reserve(transfer_id.size() + 4);
+  k.push_back(kTransferIdTag);
+  const char* p = transfer_id.data();
+  const char* const end = p + transfer_id.size();
+  while (p < end) {
+    // What is neither a digit nor a low byte goes as it is, a span at a time (made twice for
+    // every wage: a byte at a time, 7% of ledger_bench's producer).
+    const char* plain = p;
+    while (p < end && !absl::ascii_isdigit(*p) && static_cast<unsigned char>(*p) >= ' ') ++p;
+    k.append(plain, p - plain);
+    if (p == end) break;
+    if (!absl::ascii_isdigit(*p)) {
+      k.push_back('\0');
+      k.push_back(*p++);
+      continue;
+    }
+    const char* run = p;
+    while (p < end && p - run < static_cast<ptrdiff_t>(kMaxDigitRun) && absl::ascii_isdigit(*p))
+      ++p;
+    k.push_back(static_cast<char>(p - run));
+    k.append(run, p - run);
+  }
+  return k;
+}
+
+std::optional<std::string> ParseTransferIdIndex(absl::string_view key) {
+  if (key.empty() || key[0] != kTransferIdTag) return std::nullopt;
+  std::string id;
+  id.reserve(key.size());
+  for (size_t i = 1; i < key.size();) {
+    const unsigned char c = static_cast<unsigned char>(key[i]);
+    if (c == 0) {  // a byte below ' ', escaped
+      if (i + 1 == key.size() || static_cast<unsigned char>(key[i + 1]) >= ' ') return std::nullopt;
+      id.push_back(key[i + 1]);
+      i += 2;
+    } else if (c < ' ') {  // a run of c digits
+      if (c > kMaxDigitRun || i + 1 + c > key.size()) return std::nullopt;
+      const absl::string_view run = key.substr(i + 1, c);
+      if (!std::all_of(run.begin(), run.end(), absl::ascii_isdigit)) return std::nullopt;
+      id.append(run.data(), run.size());
+      i += 1 + c;
+    } else if (absl::ascii_isdigit(c)) {
+      return std::nullopt;  // digits come in runs
+    } else {
+      id.push_back(key[i]);
+      ++i;
+    }
+  }
+  return id;
+}
 
 std::string TransferInBlock(uint64_t first_seq, uint64_t seq) {
   std::string k;

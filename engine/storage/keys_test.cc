@@ -1,8 +1,11 @@
 #include "engine/storage/keys.h"
 
 #include <algorithm>
+#include <set>
+#include <string>
 #include <vector>
 
+#include "absl/strings/escaping.h"
 #include "gtest/gtest.h"
 
 namespace mw::storage::keys {
@@ -55,6 +58,78 @@ TEST(KeysTest, ResultIdsSortByIdAcrossCentresAndNeverCollide) {
   EXPECT_EQ(ResultId("accra", "r-1")[0], kResultIdTag);
   EXPECT_EQ(CentreFirstResultId("accra", "r-1")[0], '\0');
   EXPECT_EQ(Withholding("accra", "a-1"), CentreFirstResultId("accra", "a-1"));
+}
+
+TEST(KeysTest, TransferIdKeysSortNumbersByValueAndReadBackToTheirIds) {
+  // An item's number sorts by value, whatever its length; the rest as it is.
+  std::vector<std::string> ids = {"wage:job-1/label/1000000@w1", "wage:job-1/label/999@w2",
+                                  "wage:job-1/label/1000@w0",    "wage:job-1/label/999@w10",
+                                  "wage:job-2/label/1@w1",       "wage:job-1/label/999@w9"};
+  std::vector<std::string> sorted;
+  for (const std::string& id : ids) sorted.push_back(TransferIdIndex(id));
+  std::sort(sorted.begin(), sorted.end());
+  std::vector<std::string> back;
+  for (const std::string& k : sorted) back.push_back(ParseTransferIdIndex(k).value_or("?"));
+  EXPECT_EQ(back,
+            (std::vector<std::string>{"wage:job-1/label/999@w2", "wage:job-1/label/999@w9",
+                                      "wage:job-1/label/999@w10", "wage:job-1/label/1000@w0",
+                                      "wage:job-1/label/1000000@w1", "wage:job-2/label/1@w1"}));
+  EXPECT_EQ(TransferIdIndex("fund:7"), std::string("\x01"
+                                                   "fund:\x01"
+                                                   "7"));
+
+  // One id per key: runs past kMaxDigitRun are cut, low bytes escaped, and all read back.
+  const std::string forty(40, '7');
+  const std::vector<std::string> tricky = {"",
+                                           "1",
+                                           forty,
+                                           forty + "x",
+                                           std::string("a\x03"
+                                                       "12",
+                                                       4),
+                                           "a12",
+                                           std::string("a\0"
+                                                       "b",
+                                                       3),
+                                           "a\x1f",
+                                           "0007",
+                                           "7@" + forty + "@7"};
+  std::set<std::string> keys;
+  for (const std::string& id : tricky) {
+    const std::string k = TransferIdIndex(id);
+    EXPECT_EQ(k[0], kTransferIdTag);
+    EXPECT_EQ(ParseTransferIdIndex(k), id) << absl::CHexEscape(k);
+    keys.insert(k);
+  }
+  EXPECT_EQ(keys.size(), tricky.size());
+  EXPECT_EQ(TransferIdIndex(forty), "\x01" + std::string(1, 31) + std::string(31, '7') +
+                                        std::string(1, 9) + std::string(9, '7'));
+
+  // What is not such a key: verbatim, a short or non-digit run, a digit outside a run.
+  EXPECT_EQ(ParseTransferIdIndex("wage:a1"), std::nullopt);
+  EXPECT_EQ(ParseTransferIdIndex(std::string("\x01"
+                                             "a\x03"
+                                             "12",
+                                             5)),
+            std::nullopt);
+  EXPECT_EQ(ParseTransferIdIndex(std::string("\x01"
+                                             "a\x02"
+                                             "1x",
+                                             5)),
+            std::nullopt);
+  EXPECT_EQ(ParseTransferIdIndex(std::string("\x01"
+                                             "a1",
+                                             3)),
+            std::nullopt);
+  EXPECT_EQ(ParseTransferIdIndex(std::string("\x01"
+                                             "a\0",
+                                             3)),
+            std::nullopt);
+  EXPECT_EQ(ParseTransferIdIndex(std::string("\x01"
+                                             "\x20",
+                                             2))
+                .value_or("?"),
+            " ");
 }
 
 TEST(KeysTest, TransferSeqOrder) {
