@@ -20,7 +20,6 @@
 #include "absl/strings/str_cat.h"
 #include "engine/storage/keys.h"
 #include "engine/storage/record.h"
-#include "engine/storage/table_merger.h"
 
 namespace mw::storage {
 namespace {
@@ -167,7 +166,6 @@ Snapshot::~Snapshot() { db_->ReleaseSnapshot(snapshot_); }
 Store::Store(std::string dir, Schema schema) : dir_(std::move(dir)), schema_(schema) {}
 
 Store::~Store() {
-  if (merger_ != nullptr) merger_->Stop();
   for (auto* h : handles_) {
     if (h != nullptr) db_->DestroyColumnFamilyHandle(h).PermitUncheckedError();
   }
@@ -192,11 +190,6 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& dir, Schem
   // minute. And a restart opens no table file until it is read.
   db_options.max_open_files = options.open_table_files;
   db_options.listeners.push_back(std::make_shared<RewriteAsFlushed>());
-  // Tables moved down whole stay the size they were flushed at: merged side by side into tables
-  // of kTableFileBytes, there are a fourth as many (see table_merger.h).
-  auto merger = std::make_shared<TableMerger>(
-      TableMerger::Options{.target_bytes = kTableFileBytes, .small_bytes = kTableFileBytes / 2});
-  db_options.listeners.push_back(merger);
   // Memory independent of how much is stored: the memtables of all families share one budget
   // (from 7/8 of it, the family with the oldest memtable is flushed), and the index and filter
   // blocks of the tables on disk, which grow with the data, live in the block cache instead of
@@ -290,8 +283,6 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& dir, Schem
   for (size_t i = 0; i < families.size(); ++i) {
     store->handles_[static_cast<size_t>(families[i])] = opened[i];
   }
-  store->merger_ = std::move(merger);
-  store->merger_->Start(raw, opened);
   return store;
 }
 

@@ -42,8 +42,6 @@ enum class Durability {
 
 // An atomic set of puts and deletes across column families, kept in one contiguous buffer.
 // Movable, not copyable.
-class TableMerger;
-
 class Batch {
  public:
   Batch();
@@ -217,7 +215,6 @@ class Store {
   Schema schema_;
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;  // indexed by Cf; null when not in schema
-  std::shared_ptr<TableMerger> merger_;                // stopped before the handles are destroyed
   // The written database's failure report: called once (the flag is set by the writer).
   absl::Status Written(absl::Status s);
   std::function<void(const absl::Status&)> on_write_failure_;
