@@ -521,6 +521,10 @@ int Steady(const Config& c, const std::string& dir) {
       // And the block cache's usage (its blocks and the memtables' charge) over the minute: the
       // heap is about that and what lives beside the cache, which is the rest.
       double cache = 0;
+      // And how much of the minute RocksDB spent compacting, with the heap beyond the cache
+      // while it did and while it did not: what the compactions hold as they run.
+      int compacting = 0;
+      double beyond_compacting = 0, beyond_idle = 0;
       for (int i = 0; i < per_minute; ++i) {
         if (stop_cv.wait_for(lock, tick, [&] { return stop; })) return;
         const double now = mw::bench::RssMb();
@@ -528,9 +532,17 @@ int Steady(const Config& c, const std::string& dir) {
         low = i == 0 ? now : std::min(low, now);
         high = std::max(high, now);
         const mw::HeapFigures heap = mw::Heap();
+        const mw::storage::Store::Memory db = engine->store()->MemoryUse();
         allocated += heap.allocated / 1048576.0;
         dirty += heap.dirty / 1048576.0;
-        cache += engine->store()->MemoryUse().block_cache / 1048576.0;
+        cache += db.block_cache / 1048576.0;
+        const double beyond = (static_cast<double>(heap.allocated) - db.block_cache) / 1048576.0;
+        if (db.compactions_running > 0) {
+          ++compacting;
+          beyond_compacting += beyond;
+        } else {
+          beyond_idle += beyond;
+        }
       }
       rss.push_back(mw::bench::RssMb());
       mean.push_back(sum / per_minute);
@@ -543,12 +555,16 @@ int Steady(const Config& c, const std::string& dir) {
       std::printf(
           "minute %3d rss_mb=%.0f (anon %.0f, file %.0f; over the minute: mean %.0f, %.0f-%.0f; "
           "heap allocated %.0f, "
-          "dirty %.0f; block cache %.0f, the heap beyond it %.0f) completions=%llu "
+          "dirty %.0f; block cache %.0f, the heap beyond it %.0f: %.0f compacting, %.0f not; "
+          "compacting %.2f of the minute) completions=%llu "
           "(heap: allocated %.0f MB, active %.0f MB, resident %.0f MB, dirty %.0f MB, metadata "
           "%.0f MB; rocksdb: memtables %.0f MB, block cache %.0f MB of which pinned %.0f MB, "
           "table readers %.0f MB, charged to the cache %.0f MB)\n",
           m, rss.back(), anon, file, mean.back(), low, high, allocated / per_minute,
           dirty / per_minute, cache / per_minute, (allocated - cache) / per_minute,
+          compacting > 0 ? beyond_compacting / compacting : 0.0,
+          compacting < per_minute ? beyond_idle / (per_minute - compacting) : 0.0,
+          static_cast<double>(compacting) / per_minute,
           static_cast<unsigned long long>(engine->Stats().tasks_done), heap.allocated / 1048576.0,
           heap.active / 1048576.0, heap.resident / 1048576.0, heap.dirty / 1048576.0,
           heap.metadata / 1048576.0, db.memtables / 1048576.0, db.block_cache / 1048576.0,

@@ -441,6 +441,8 @@ Store::Memory Store::MemoryUse() const {
   db_->GetIntProperty("rocksdb.block-cache-usage", &m.block_cache);
   db_->GetIntProperty("rocksdb.block-cache-pinned-usage", &m.block_cache_pinned);
   db_->GetIntProperty("rocksdb.block-cache-capacity", &m.cache_capacity);
+  db_->GetIntProperty("rocksdb.num-running-compactions", &m.compactions_running);
+  db_->GetIntProperty("rocksdb.num-running-flushes", &m.flushes_running);
   // The cache's entries by role: a scan of the cache, so not for every request.
   std::map<std::string, std::string> roles;
   if (db_->GetMapProperty(rocksdb::DB::Properties::kBlockCacheEntryStats, &roles)) {

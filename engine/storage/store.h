@@ -201,6 +201,11 @@ class Store {
     uint64_t table_readers = 0;
     uint64_t table_readers_charged = 0;  // of block_cache: reserved for the table readers
     uint64_t cache_capacity = 0;         // the budget: block_cache_bytes + memtable_bytes
+    // And the work that holds memory beside the cache while it runs: compactions and flushes
+    // running now (each compaction's input blocks and output tables are read and built on the
+    // heap).
+    uint64_t compactions_running = 0;
+    uint64_t flushes_running = 0;
   };
   // Reads every figure; the table readers' charge by a scan of the cache's entries.
   Memory MemoryUse() const;

@@ -55,6 +55,8 @@ TEST_F(StoreTest, TheMemtablesAreChargedToTheBlockCache) {
   const Store::Memory empty = store_->MemoryUse();
   EXPECT_GT(empty.memtables, 0u);
   EXPECT_GT(empty.block_cache, 0u);
+  EXPECT_EQ(empty.compactions_running, 0u);  // nothing written, nothing to compact
+  EXPECT_EQ(empty.flushes_running, 0u);
   Batch batch;
   for (int i = 0; i < 4096; ++i) {
     batch.Put(Cf::kMeta, absl::StrCat("key-", i), std::string(1024, 'v'));
