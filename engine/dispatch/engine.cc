@@ -105,7 +105,9 @@ absl::Status Engine::Recover() {
       .leases = &leases_,
       .clock = clock_,
       .stats = &stats_,
-      .changed = [this](JobRun* run) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { Touch(run); }});
+      .changed = [this](JobRun* run) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { Touch(run); },
+      .ended = [this](const std::string& job_id)
+                   ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { workers_.Retire(job_id); }});
   verdicts_ =
       std::make_unique<VerdictRecorder>(VerdictRecorder::Parts{.jobs = &catalogue_,
                                                                .pay = pay_.get(),
@@ -124,7 +126,6 @@ absl::Status Engine::Recover() {
                                   .clock = clock_,
                                   .stats = &stats_,
                                   .max_time_multiple = options_.max_time_multiple});
-  MW_RETURN_IF_ERROR(workers_.Load(*store_));
   MW_ASSIGN_OR_RETURN(auto payouts, store_->Get(Cf::kMeta, keys::Meta("next_payout")));
   if (payouts.has_value() && !absl::SimpleAtoi(*payouts, &next_payout_)) {
     return absl::DataLossError("meta next_payout is not a number");
@@ -147,6 +148,15 @@ absl::Status Engine::Recover() {
     catalogue_.Add(*n, std::move(run));
     MW_RETURN_IF_ERROR(RecoverJob(id));
   }
+  // With the jobs known: the workers' records on those that ended stay in the store.
+  MW_RETURN_IF_ERROR(
+      workers_.Load(*store_, [this](absl::string_view job_id) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+        // Called by the book, under the lock its caller holds.
+        const std::optional<uint64_t> n = JobNumber(job_id);
+        if (!n.has_value()) return false;
+        auto it = catalogue_.jobs().find(*n);
+        return it != catalogue_.jobs().end() && IsFinal(it->second.progress.state());
+      }));
 
   // Items staged by submissions that never finished belong to no job: delete them.
   std::string start;
@@ -322,6 +332,10 @@ uint64_t Engine::Commit(Batch batch) {
   workers_.WriteNoted(&batch);
   ledger_->WriteBalances(&batch);
   const uint64_t ticket = queue_->Enqueue(std::move(batch));
+  const uint64_t durable = queue_->DurableTicket();
+  // Workers' records on ended jobs leave memory once their batch is durable.
+  workers_.Written(ticket);
+  workers_.Forget(durable);
   // The ledger keeps the transfers it applied until they are readable from the store: this
   // batch's end where it applied new ones, and those of batches durable by now handed back.
   const uint64_t seq = ledger_->head_seq();
@@ -329,7 +343,6 @@ uint64_t Engine::Commit(Batch batch) {
     ledger_marks_.push_back({ticket, seq});
     ledger_marked_ = seq;
   }
-  const uint64_t durable = queue_->DurableTicket();
   uint64_t written = 0;
   while (!ledger_marks_.empty() && ledger_marks_.front().ticket <= durable) {
     written = ledger_marks_.front().seq;
@@ -696,6 +709,7 @@ EngineStats Engine::Stats() const {
   }
   s.commit_groups = queue_->groups_written();
   s.ledger_unwritten = ledger_->unwritten();
+  s.worker_job_records = workers_.on_job_in_memory();
   s.lease_timers = leases_.armed();
   // Every live lease must have a timer that fires no later than its expiry (the invariant the
   // reconciler restores after a restart). O(timers + slots): cheap at scrape intervals.

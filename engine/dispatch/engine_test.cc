@@ -150,6 +150,49 @@ TEST_F(EngineTest, WhileTheDiskLagsNewWorkIsRefusedAndNothingChanges) {
   EXPECT_EQ(later->assignments_size(), 3);
 }
 
+// The workers' records on a job that ended leave memory once the batch that ended it is durable
+// (the next change committed lets them go), and what is read of them is read from the store:
+// the job's impact report is the same before, after, and after a restart.
+TEST_F(EngineTest, WorkersRecordsOnAnEndedJobLeaveMemory) {
+  AddCentre("nairobi", {"w1", "w2"});
+  AddCentre("kisumu", {"w3"});
+  ASSERT_TRUE(Submit(kContract).ok());
+  for (auto [centre, worker] : {std::pair{"nairobi", "w1"}, {"nairobi", "w2"}, {"kisumu", "w3"}}) {
+    auto lease = Lease(centre, worker, 10, absl::StrCat("lease-", worker));
+    ASSERT_TRUE(lease.ok()) << lease.status();
+    AnswerAll(centre, *lease, /*dissenter=*/"w3");
+  }
+  ASSERT_EQ(engine_->GetJob("job-1")->state(), v1::JOB_COMPLETED);
+  EXPECT_EQ(engine_->Stats().worker_job_records, 3u);  // w1, w2, w3 on job-1
+  // The jobs a worker's record counts are their records on jobs.
+  auto jobs_of = [&](const char* centre, const char* worker) -> uint64_t {
+    auto facts = engine_->WorkFacts(centre, worker);
+    EXPECT_TRUE(facts.ok()) << facts.status();
+    return facts.ok() ? facts->jobs : 0;
+  };
+  EXPECT_EQ(jobs_of("nairobi", "w1"), 1u);
+  auto before = engine_->ImpactReport("job-1");
+  ASSERT_TRUE(before.ok()) << before.status();
+  ASSERT_EQ(before->centres_size(), 2);
+  EXPECT_EQ(before->centres(1).workers(), 2u);  // nairobi's w1 and w2
+
+  ASSERT_TRUE(Submit(kContract).ok());
+  ASSERT_TRUE(Lease("nairobi", "w1", 1, "job-2-lease").ok());
+  EXPECT_EQ(engine_->Stats().worker_job_records, 0u);  // job-2's records come with answers
+  EXPECT_EQ(jobs_of("nairobi", "w1"), 1u);
+  EXPECT_EQ(jobs_of("kisumu", "w3"), 1u);
+  auto after = engine_->ImpactReport("job-1");
+  ASSERT_TRUE(after.ok()) << after.status();
+  EXPECT_EQ(after->DebugString(), before->DebugString());
+
+  Open();  // a restart loads none of them
+  EXPECT_EQ(engine_->Stats().worker_job_records, 0u);
+  EXPECT_EQ(jobs_of("nairobi", "w2"), 1u);
+  auto reopened = engine_->ImpactReport("job-1");
+  ASSERT_TRUE(reopened.ok()) << reopened.status();
+  EXPECT_EQ(reopened->DebugString(), before->DebugString());
+}
+
 // The ledger holds a transfer in memory only until its batch is written: the wages of answers
 // waiting for a stalled disk are held (and a resend finds them there), and the first change
 // committed after their write lets them go.

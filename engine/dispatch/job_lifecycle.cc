@@ -25,6 +25,7 @@ absl::Status JobLifecycle::Stop(JobRun* run, v1::JobState state, const std::stri
   run->progress.set_completed_at_ms(p_.clock->NowMs());
   JobCatalogue::PutProgress(*run, batch);
   p_.changed(run);
+  if (p_.ended) p_.ended(job_id);
   spdlog::warn(
       "event=job_stopped job={} state={} wages_paid_without_verdict={} leases_settling={} "
       "escrow_kept_for_them={} refunded={}",
@@ -102,6 +103,7 @@ absl::Status JobLifecycle::Complete(JobRun* run, Batch* batch) {
   run->progress.set_completed_at_ms(p_.clock->NowMs());
   MW_RETURN_IF_ERROR(ReleaseTasks(run, batch).status());  // check tasks nobody needs any more
   MW_RETURN_IF_ERROR(RefundRemainder(run, "completed", batch));
+  if (p_.ended) p_.ended(run->record.job().id());
   spdlog::info("event=job_completed job={} refunded={} leases_settling={}", run->record.job().id(),
                run->progress.refunded_minor(), run->settling.size());
   return absl::OkStatus();

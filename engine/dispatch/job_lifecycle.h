@@ -41,6 +41,8 @@ class JobLifecycle {
     const Clock* clock = nullptr;
     EngineStats* stats = nullptr;
     std::function<void(JobRun*)> changed;
+    // Told the id of a job as it ends (completed or stopped), in the change that ends it.
+    std::function<void(const std::string& job_id)> ended;
   };
   explicit JobLifecycle(Parts parts) : p_(std::move(parts)) {}
 

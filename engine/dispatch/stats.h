@@ -32,6 +32,7 @@ struct EngineStats {
   uint64_t retries = 0;               // tasks offered again after an expired lease
   uint64_t dead_tasks = 0;            // tasks in the dead-letter state now
   uint64_t ledger_unwritten = 0;      // transfers the ledger holds until their batch is written
+  uint64_t worker_job_records = 0;    // workers' records on jobs held in memory (WorkerBook)
   // Per centre: live leases and the age of the oldest (ms), for queue dashboards.
   std::map<std::string, std::pair<uint64_t, int64_t>> centre_queues;
   // Per currency: wages reserved (awaiting a verdict), posted (owed), paid out (to clearing).

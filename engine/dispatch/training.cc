@@ -44,7 +44,7 @@ absl::StatusOr<v1::PromoteWorkerReply> Engine::PromoteWorker(const v1::PromoteWo
             decision.set_at_ms(clock_->NowMs());
             MW_RETURN_IF_ERROR(workers_.Promote(r.worker_account(), r.job_id(), decision));
             workers_.PutOnJob(r.worker_account(), r.job_id(), batch);
-            const v1::WorkerJobRecord& on_job = *workers_.FindOnJob(r.worker_account(), r.job_id());
+            const v1::WorkerJobRecord on_job = *workers_.FindOnJob(r.worker_account(), r.job_id());
             reply->set_worker_account(r.worker_account());
             reply->set_job_id(r.job_id());
             reply->set_training_answers(on_job.training_answers());

@@ -23,7 +23,7 @@ absl::StatusOr<v1::ShareVoiceReply> Engine::ShareVoice(const std::string& centre
         .worked_on =
             [&](const std::string& account, const std::string& job_id)
                 ABSL_NO_THREAD_SAFETY_ANALYSIS {
-                  return workers_.FindOnJob(account, job_id) != nullptr;
+                  return workers_.FindOnJob(account, job_id).has_value();
                 },
     };
     storage::Batch batch;

@@ -1,5 +1,7 @@
 #include "engine/dispatch/worker_book.h"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <vector>
 
@@ -16,7 +18,9 @@ namespace v1 = ::microwork::v1;
 namespace keys = storage::keys;
 using storage::Cf;
 
-absl::Status WorkerBook::Load(const storage::Store& store) {
+absl::Status WorkerBook::Load(const storage::Store& store, EndedFn ended) {
+  store_ = &store;
+  ended_ = std::move(ended);
   for (auto c = store.Scan(Cf::kWorkerStats, ""); c->Valid(); c->Next()) {
     v1::WorkerStatsRecord rec;
     MW_RETURN_IF_ERROR(c->Read(&rec));
@@ -25,11 +29,12 @@ absl::Status WorkerBook::Load(const storage::Store& store) {
   for (auto c = store.Scan(Cf::kWorkerJobs, ""); c->Valid(); c->Next()) {
     v1::WorkerJobRecord rec;
     MW_RETURN_IF_ERROR(c->Read(&rec));
+    const std::string key(c->key());
     if (rec.promoted()) {
-      auto parts = keys::ParseWorkerJob(c->key());
+      auto parts = keys::ParseWorkerJob(key);
       if (!parts.has_value()) {
-        return absl::DataLossError(absl::StrCat("worker-job record with a malformed key \"",
-                                                absl::CHexEscape(c->key()), "\""));
+        return absl::DataLossError(
+            absl::StrCat("worker-job record with a malformed key \"", absl::CHexEscape(key), "\""));
       }
       passed_training_.insert(parts->first);
       for (const std::string& v : rec.vouched()) vouched_[parts->first].insert(v);
@@ -37,7 +42,8 @@ absl::Status WorkerBook::Load(const storage::Store& store) {
       // everything (a person's promotion never did).
       if (rec.vouched().empty() && !rec.has_promotion()) vouched_[parts->first].insert("*");
     }
-    OnJobEntry(std::string(c->key())) = std::move(rec);
+    if (Ended(key)) continue;  // read from the store when asked for
+    OnJobEntry(key) = std::move(rec);
   }
   return absl::OkStatus();
 }
@@ -46,6 +52,75 @@ v1::WorkerJobRecord& WorkerBook::OnJobEntry(const std::string& key) {
   auto [it, made] = on_job_.try_emplace(key);
   if (made) on_job_keys_.insert(key);
   return it->second;
+}
+
+bool WorkerBook::Ended(const std::string& key) const {
+  if (!ended_) return false;
+  const size_t nul = key.find('\0');
+  return nul != std::string::npos && ended_(absl::string_view(key).substr(nul + 1));
+}
+
+absl::StatusOr<std::optional<v1::WorkerJobRecord>> WorkerBook::Stored(
+    const std::string& key) const {
+  if (store_ == nullptr || !Ended(key)) return std::nullopt;  // in memory, or nowhere
+  v1::WorkerJobRecord rec;
+  absl::Status s = store_->GetRecord(Cf::kWorkerJobs, key, &rec);
+  if (absl::IsNotFound(s)) return std::nullopt;
+  if (!s.ok()) return s;
+  return rec;
+}
+
+v1::WorkerJobRecord* WorkerBook::Loaded(const std::string& key) {
+  if (auto it = on_job_.find(key); it != on_job_.end()) return &it->second;
+  absl::StatusOr<std::optional<v1::WorkerJobRecord>> stored = Stored(key);
+  if (!stored.ok()) {
+    spdlog::error("event=worker_job_unreadable key=\"{}\" status=\"{}\"", absl::CHexEscape(key),
+                  stored.status().ToString());
+    return nullptr;
+  }
+  if (!stored->has_value()) return nullptr;
+  v1::WorkerJobRecord& rec = OnJobEntry(key);
+  rec = **std::move(stored);
+  NotePut(key);  // leaves memory again with the next durable batch
+  return &rec;
+}
+
+void WorkerBook::NotePut(const std::string& key) {
+  if (Ended(key)) put_.insert(key);
+}
+
+void WorkerBook::Retire(const std::string& job_id) {
+  if (!ended_) return;
+  // Keys end in '\0' and the job id.
+  std::string suffix(1, '\0');
+  suffix += job_id;
+  for (const std::string& key : on_job_keys_) {
+    if (absl::EndsWith(key, suffix)) put_.insert(key);
+  }
+}
+
+void WorkerBook::Written(uint64_t ticket) {
+  for (const std::string& key : put_) {
+    leaving_.emplace_back(ticket, key);
+    last_ticket_[key] = ticket;
+  }
+  put_.clear();
+}
+
+void WorkerBook::Forget(uint64_t durable) {
+  while (!leaving_.empty() && leaving_.front().first <= durable) {
+    const auto& [ticket, key] = leaving_.front();
+    auto it = last_ticket_.find(key);
+    // Put again in a later batch: it leaves with that one.
+    if (it != last_ticket_.end() && it->second == ticket) {
+      last_ticket_.erase(it);
+      if (!put_.contains(key) && !noted_on_job_.contains(key)) {
+        on_job_.erase(key);
+        on_job_keys_.erase(key);
+      }
+    }
+    leaving_.pop_front();
+  }
 }
 
 v1::WorkerStatsRecord& WorkerBook::Record(const std::string& account) { return records_[account]; }
@@ -71,30 +146,36 @@ void WorkerBook::WriteNoted(storage::Batch* batch) {
   }
   for (const std::string& key : noted_on_job_) {
     batch->PutRecord(Cf::kWorkerJobs, key, OnJobEntry(key));
+    NotePut(key);
   }
   noted_records_.clear();
   noted_on_job_.clear();
 }
 
 v1::WorkerJobRecord& WorkerBook::OnJob(const std::string& account, const std::string& job_id) {
-  return OnJobEntry(keys::WorkerJob(account, job_id));
+  const std::string key = keys::WorkerJob(account, job_id);
+  if (v1::WorkerJobRecord* rec = Loaded(key); rec != nullptr) return *rec;
+  NotePut(key);  // a first record on an ended job (a late answer's) leaves memory too
+  return OnJobEntry(key);
 }
 
 void WorkerBook::PutOnJob(const std::string& account, const std::string& job_id,
                           storage::Batch* batch) {
   const std::string key = keys::WorkerJob(account, job_id);
-  batch->PutRecord(Cf::kWorkerJobs, key, OnJobEntry(key));
+  batch->PutRecord(Cf::kWorkerJobs, key, OnJob(account, job_id));
+  NotePut(key);
 }
 
 namespace {
 
 // Calls fn(account, job id, record) for every entry of `on_job` whose key starts with `prefix`,
-// in key order (`keys`, on_job's keys in order), stopping at its first error. DATA_LOSS for a
+// in key order (`ordered`, on_job's keys in order), stopping at its first error. DATA_LOSS for a
 // malformed key.
 template <typename Map, typename Fn>
-absl::Status Walk(const absl::btree_set<std::string>& keys, Map& on_job, const std::string& prefix,
-                  const Fn& fn) {
-  for (auto k = keys.lower_bound(prefix); k != keys.end() && absl::StartsWith(*k, prefix); ++k) {
+absl::Status Walk(const absl::btree_set<std::string>& ordered, Map& on_job,
+                  const std::string& prefix, const Fn& fn) {
+  for (auto k = ordered.lower_bound(prefix); k != ordered.end() && absl::StartsWith(*k, prefix);
+       ++k) {
     auto parts = keys::ParseWorkerJob(*k);
     if (!parts.has_value()) return absl::DataLossError("malformed worker-job key");
     MW_RETURN_IF_ERROR(fn(parts->first, parts->second, on_job.find(*k)->second));
@@ -108,13 +189,49 @@ absl::Status WorkerBook::ForEachOnJob(
     const std::string& account_prefix,
     const std::function<absl::Status(const std::string&, const std::string&,
                                      const v1::WorkerJobRecord&)>& fn) const {
-  return Walk(on_job_keys_, on_job_, account_prefix, fn);
+  if (store_ == nullptr || !ended_) return Walk(on_job_keys_, on_job_, account_prefix, fn);
+  // Memory and the store merged in key order; memory's copy of a key is the newer.
+  auto mem = on_job_keys_.lower_bound(account_prefix);
+  auto in_memory = [&] {
+    return mem != on_job_keys_.end() && absl::StartsWith(*mem, account_prefix);
+  };
+  auto c = store_->Scan(Cf::kWorkerJobs, account_prefix);
+  for (;;) {
+    const bool from_memory = in_memory();
+    if (!from_memory && !c->Valid()) break;
+    const bool take_memory = from_memory && (!c->Valid() || *mem <= c->key());
+    const std::string key = take_memory ? *mem : std::string(c->key());
+    auto parts = keys::ParseWorkerJob(key);
+    if (!parts.has_value()) return absl::DataLossError("malformed worker-job key");
+    if (take_memory) {
+      if (c->Valid() && c->key() == key) c->Next();
+      MW_RETURN_IF_ERROR(fn(parts->first, parts->second, on_job_.find(key)->second));
+      ++mem;
+    } else {
+      v1::WorkerJobRecord rec;
+      MW_RETURN_IF_ERROR(c->Read(&rec));
+      c->Next();
+      MW_RETURN_IF_ERROR(fn(parts->first, parts->second, rec));
+    }
+  }
+  return absl::OkStatus();
 }
 
 absl::Status WorkerBook::UpdateOnJob(
     const std::string& account_prefix,
     const std::function<absl::Status(const std::string&, const std::string&, v1::WorkerJobRecord&)>&
         fn) {
+  // Those that left memory come back for `fn` (and leave again once put and durable).
+  if (store_ != nullptr && ended_) {
+    for (auto c = store_->Scan(Cf::kWorkerJobs, account_prefix); c->Valid(); c->Next()) {
+      const std::string key(c->key());
+      if (on_job_.contains(key)) continue;
+      v1::WorkerJobRecord rec;
+      MW_RETURN_IF_ERROR(c->Read(&rec));
+      OnJobEntry(key) = std::move(rec);
+      NotePut(key);
+    }
+  }
   return Walk(on_job_keys_, on_job_, account_prefix, fn);
 }
 
@@ -196,11 +313,11 @@ absl::StatusOr<record::WorkFacts> WorkerBook::Facts(const std::string& account) 
                        k.agreed() + k.disagreed(), k.agreed(), k.estimate()});
   }
   // The key is the account and the job: only this account's entries, not a longer pseudonym's.
-  MW_RETURN_IF_ERROR(Walk(on_job_keys_, on_job_, account + '\0',
-                          [&](const std::string&, const std::string&, const v1::WorkerJobRecord&) {
-                            ++f.jobs;
-                            return absl::OkStatus();
-                          }));
+  MW_RETURN_IF_ERROR(ForEachOnJob(
+      account + '\0', [&](const std::string&, const std::string&, const v1::WorkerJobRecord&) {
+        ++f.jobs;
+        return absl::OkStatus();
+      }));
   return f;
 }
 
@@ -274,10 +391,17 @@ TimeCredit WorkerBook::CreditWork(const std::string& account, const std::string&
   return time;
 }
 
-const v1::WorkerJobRecord* WorkerBook::FindOnJob(const std::string& account,
-                                                 const std::string& job_id) const {
-  auto it = on_job_.find(keys::WorkerJob(account, job_id));
-  return it == on_job_.end() ? nullptr : &it->second;
+std::optional<v1::WorkerJobRecord> WorkerBook::FindOnJob(const std::string& account,
+                                                         const std::string& job_id) const {
+  const std::string key = keys::WorkerJob(account, job_id);
+  if (auto it = on_job_.find(key); it != on_job_.end()) return it->second;
+  absl::StatusOr<std::optional<v1::WorkerJobRecord>> stored = Stored(key);
+  if (!stored.ok()) {
+    spdlog::error("event=worker_job_unreadable key=\"{}\" status=\"{}\"", absl::CHexEscape(key),
+                  stored.status().ToString());
+    return std::nullopt;
+  }
+  return *std::move(stored);
 }
 
 uint64_t WorkerBook::Releasable(const v1::WorkerJobRecord& r) {
@@ -287,11 +411,11 @@ uint64_t WorkerBook::Releasable(const v1::WorkerJobRecord& r) {
 
 absl::Status WorkerBook::ReleaseHeld(const std::string& account, const std::string& job_id,
                                      const v1::TimeRelease& release) {
-  auto it = on_job_.find(keys::WorkerJob(account, job_id));
-  if (it == on_job_.end()) {
+  v1::WorkerJobRecord* found = Loaded(keys::WorkerJob(account, job_id));
+  if (found == nullptr) {
     return absl::NotFoundError(absl::StrCat(account, " has no work on ", job_id));
   }
-  v1::WorkerJobRecord& r = it->second;
+  v1::WorkerJobRecord& r = *found;
   if (release.seconds() > Releasable(r)) {
     return absl::FailedPreconditionError(
         absl::StrCat(account, " on ", job_id, ": ", release.seconds(), " s cannot be released; ",
@@ -319,13 +443,21 @@ absl::Status WorkerBook::Promote(const std::string& account, const std::string& 
 }
 
 bool WorkerBook::PromotedByPerson(const std::string& account, const std::string& job_id) const {
-  auto it = on_job_.find(keys::WorkerJob(account, job_id));
-  return it != on_job_.end() && it->second.promoted() && it->second.has_promotion();
+  auto says = [](const v1::WorkerJobRecord& r) { return r.promoted() && r.has_promotion(); };
+  // The scheduler asks on every lease of a training stage: a job that runs is in memory.
+  if (auto it = on_job_.find(keys::WorkerJob(account, job_id)); it != on_job_.end()) {
+    return says(it->second);
+  }
+  const std::optional<v1::WorkerJobRecord> r = FindOnJob(account, job_id);
+  return r.has_value() && says(*r);
 }
 
 bool WorkerBook::Promoted(const std::string& account, const std::string& job_id) const {
-  auto it = on_job_.find(keys::WorkerJob(account, job_id));
-  return it != on_job_.end() && it->second.promoted();
+  if (auto it = on_job_.find(keys::WorkerJob(account, job_id)); it != on_job_.end()) {
+    return it->second.promoted();
+  }
+  const std::optional<v1::WorkerJobRecord> r = FindOnJob(account, job_id);
+  return r.has_value() && r->promoted();
 }
 
 bool WorkerBook::PassedTrainingOnAnyJob(const std::string& account) const {

@@ -14,12 +14,18 @@
 //   book.PutRecord(account, &batch);
 //
 // Records are kept in memory and written through the caller's batch (kWorkerStats,
-// kWorkerJobs). Not thread-safe: the engine calls it under its lock.
+// kWorkerJobs). A worker's records on a job that ended leave memory once the store has them
+// (Retire, Written, Forget) and are read from the store when asked for: what the book holds is
+// the workers' records on the jobs that run, not on every job ever run (80 workers on a job
+// held some 32 KB a job, for as long as the dispatcher ran). Not thread-safe: the engine calls
+// it under its lock.
 #ifndef MW_ENGINE_DISPATCH_WORKER_BOOK_H_
 #define MW_ENGINE_DISPATCH_WORKER_BOOK_H_
 
 #include <cstdint>
+#include <deque>
 #include <functional>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -29,6 +35,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "engine/dispatch/payroll.h"
 #include "engine/record/work_record.h"
 #include "engine/storage/store.h"
@@ -40,8 +47,13 @@ namespace mw::dispatch {
 
 class WorkerBook {
  public:
-  // Reads every record. DATA_LOSS for one that does not parse.
-  [[nodiscard]] absl::Status Load(const storage::Store& store);
+  // Whether a job has ended (never leases again): its workers' records may leave memory.
+  using EndedFn = std::function<bool(absl::string_view job_id)>;
+
+  // Reads every record, keeping in memory those on jobs that have not `ended` (none has when
+  // it is empty); the rest are read from `store`, which must outlive the book. DATA_LOSS for
+  // one that does not parse.
+  [[nodiscard]] absl::Status Load(const storage::Store& store, EndedFn ended = {});
 
   // The worker's record over every job, created empty on first use; PutRecord writes it.
   microwork::v1::WorkerStatsRecord& Record(const std::string& account);
@@ -62,17 +74,20 @@ class WorkerBook {
     noted_on_job_.clear();
   }
 
-  // The worker's record on `job_id`, or null when they have none.
-  const microwork::v1::WorkerJobRecord* FindOnJob(const std::string& account,
-                                                  const std::string& job_id) const;
-  // The worker's record on `job_id`, created empty on first use; PutOnJob writes it.
+  // A copy of the worker's record on `job_id` (from the store when it left memory), or nullopt
+  // when they have none. A store that cannot be read reads as none, and is logged.
+  std::optional<microwork::v1::WorkerJobRecord> FindOnJob(const std::string& account,
+                                                          const std::string& job_id) const;
+  // The worker's record on `job_id`, created empty on first use (back from the store when it
+  // left memory); PutOnJob writes it.
   microwork::v1::WorkerJobRecord& OnJob(const std::string& account, const std::string& job_id);
   void PutOnJob(const std::string& account, const std::string& job_id, storage::Batch* batch);
   // Calls `fn` with every (account, job id, record on the job) whose account starts with
   // `account_prefix` ("" for all), in key order (account, then job id), stopping at its first
-  // error; visits only those records, however many others there are. DATA_LOSS for a malformed
-  // key.
-  // UpdateOnJob lets `fn` change the record (the caller then puts it).
+  // error; visits only those records, however many others there are (those in memory, and
+  // those in the store that left it). DATA_LOSS for a malformed key or record.
+  // UpdateOnJob lets `fn` change the record (the caller then puts it); those read back from the
+  // store for it leave memory again as Retire's do.
   [[nodiscard]] absl::Status ForEachOnJob(
       const std::string& account_prefix,
       const std::function<absl::Status(const std::string& account, const std::string& job_id,
@@ -81,6 +96,22 @@ class WorkerBook {
       const std::string& account_prefix,
       const std::function<absl::Status(const std::string& account, const std::string& job_id,
                                        microwork::v1::WorkerJobRecord& record)>& fn);
+
+  // ---- Records of ended jobs leave memory -------------------------------------------------
+  // The records put from now on (PutOnJob, WriteNoted, UpdateOnJob) on a job that has ended
+  // leave memory once the batch that holds them is durable: Written gives that batch's ticket,
+  // Forget drops what is durable. Retire(job_id), as the job ends, does the same for every
+  // record on it in memory (the batch being built holds the job's end; the records are in that
+  // batch or an earlier one).
+  void Retire(const std::string& job_id);
+  // The batch holding what was put since the last Written call has `ticket` (CommitQueue's).
+  void Written(uint64_t ticket);
+  // Drops from memory the records of ended jobs whose last batch is durable: every ticket up to
+  // `durable`. REQUIRES: no record was changed in memory since the last Written without being
+  // put (the engine calls it in Commit, after WriteNoted and Written).
+  void Forget(uint64_t durable);
+  // Records on jobs held in memory, for tests and benchmarks.
+  size_t on_job_in_memory() const { return on_job_.size(); }
 
   // The skill estimate over every kind of work, 0.5 for a worker with no record.
   double Skill(const std::string& account) const;
@@ -145,13 +176,31 @@ class WorkerBook {
   // The record on job of `key` (keys::WorkerJob), created empty on first use: the one place
   // records are made, so that each key is in on_job_keys_ too.
   microwork::v1::WorkerJobRecord& OnJobEntry(const std::string& key);
+  // The record of `key` in memory, else read back from the store (into memory, leaving again
+  // as Retire's do) when its job has ended; nullptr when there is none.
+  microwork::v1::WorkerJobRecord* Loaded(const std::string& key);
+  // The record of `key` from the store, when its job has ended and it is not in memory.
+  absl::StatusOr<std::optional<microwork::v1::WorkerJobRecord>> Stored(
+      const std::string& key) const;
+  // Whether the job of `key` (keys::WorkerJob) has ended.
+  bool Ended(const std::string& key) const;
+  // Notes that `key` was put (or read back) for Written.
+  void NotePut(const std::string& key);
+
+  const storage::Store* store_ = nullptr;
+  EndedFn ended_;
 
   absl::flat_hash_map<std::string, microwork::v1::WorkerJobRecord> on_job_;  // keys::WorkerJob
   // on_job_'s keys in order: a walk of one account's or one centre's records (a statement, a
   // work record, a payout) visits those, not every worker's record on every job.
   absl::btree_set<std::string> on_job_keys_;
-  absl::flat_hash_set<std::string> noted_records_;    // accounts, since the last WriteNoted
-  absl::flat_hash_set<std::string> noted_on_job_;     // keys::WorkerJob, since the last WriteNoted
+  absl::flat_hash_set<std::string> noted_records_;  // accounts, since the last WriteNoted
+  absl::flat_hash_set<std::string> noted_on_job_;   // keys::WorkerJob, since the last WriteNoted
+  // Keys of ended jobs' records put since the last Written; then, in ticket order, those
+  // waiting for their batch to be durable, with the ticket of each one's last batch.
+  absl::flat_hash_set<std::string> put_;
+  std::deque<std::pair<uint64_t, std::string>> leaving_;
+  absl::flat_hash_map<std::string, uint64_t> last_ticket_;
   absl::flat_hash_set<std::string> passed_training_;  // accounts promoted on some job
   // By account: "skill:<s>" and "language:<l>" that training passed vouched for.
   absl::flat_hash_map<std::string, absl::flat_hash_set<std::string>> vouched_;

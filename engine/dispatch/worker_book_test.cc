@@ -5,7 +5,9 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 #include "engine/storage/keys.h"
 #include "gtest/gtest.h"
 #include "testing/temp_dir.h"
@@ -22,22 +24,167 @@ constexpr char kRavi[] = "worker:pune/ravi";
 class WorkerBookTest : public ::testing::Test {
  protected:
   void SetUp() override { Reopen(); }
-  void Reopen() {
+  // With `with_ended`, the book is told which jobs ended (ended_): their records leave memory.
+  void Reopen(bool with_ended = false) {
     store_.reset();
     auto s = storage::Store::Open(dir_.Sub("db"), storage::Schema::kDispatcher);
     ASSERT_TRUE(s.ok()) << s.status();
     store_ = std::move(*s);
     book_ = WorkerBook();
-    ASSERT_TRUE(book_.Load(*store_).ok());
+    WorkerBook::EndedFn ended;
+    if (with_ended) ended = [this](absl::string_view job) { return ended_.contains(job); };
+    ASSERT_TRUE(book_.Load(*store_, std::move(ended)).ok());
   }
   void Write(storage::Batch batch) {
     ASSERT_TRUE(store_->Write(std::move(batch), storage::Durability::kSynced).ok());
   }
 
+  // Every (account@job=wages) a walk from `prefix` visits, in its order.
+  std::vector<std::string> Walked(const std::string& prefix) {
+    std::vector<std::string> seen;
+    absl::Status s = book_.ForEachOnJob(
+        prefix,
+        [&](const std::string& account, const std::string& job_id, const v1::WorkerJobRecord& r) {
+          seen.push_back(absl::StrCat(account, "@", job_id, "=", r.wages_minor()));
+          return absl::OkStatus();
+        });
+    EXPECT_TRUE(s.ok()) << s;
+    return seen;
+  }
+
   mw::testing::TempDir dir_;
   std::unique_ptr<storage::Store> store_;
+  absl::flat_hash_set<std::string> ended_;
   WorkerBook book_;
 };
+
+// The records on a job that ended leave memory once the batch that holds them is durable, and
+// are read back from the store: found, walked (merged in key order with those in memory),
+// changed and put, and then leave again.
+TEST_F(WorkerBookTest, RecordsOnAnEndedJobLeaveMemoryOnceDurableAndAreReadBack) {
+  Reopen(/*with_ended=*/true);
+  book_.CreditWork(kAmina, "job-1", 10, {.credited_seconds = 20});
+  book_.CreditWork(kOtieno, "job-1", 5, {.credited_seconds = 9});
+  book_.CreditWork(kAmina, "job-2", 7, {.credited_seconds = 3});
+  storage::Batch batch;
+  book_.NoteOnJob(kAmina, "job-1");
+  book_.NoteOnJob(kOtieno, "job-1");
+  book_.NoteOnJob(kAmina, "job-2");
+  ended_.insert("job-1");  // job-1 ends in this batch
+  book_.Retire("job-1");
+  book_.WriteNoted(&batch);
+  book_.Written(1);
+  book_.Forget(0);  // the batch is not durable yet: nothing leaves
+  EXPECT_EQ(book_.on_job_in_memory(), 3u);
+  Write(std::move(batch));
+  book_.Forget(1);
+  EXPECT_EQ(book_.on_job_in_memory(), 1u);  // amina's on job-2, which runs
+  ASSERT_TRUE(book_.FindOnJob(kOtieno, "job-1").has_value());
+  EXPECT_EQ(book_.FindOnJob(kOtieno, "job-1")->wages_minor(), 5);
+  EXPECT_FALSE(book_.FindOnJob(kRavi, "job-1").has_value());
+  EXPECT_EQ(book_.on_job_in_memory(), 1u);  // finding reads, it does not bring back
+  EXPECT_EQ(Walked(""), (std::vector<std::string>{"worker:nairobi/amina@job-1=10",
+                                                  "worker:nairobi/amina@job-2=7",
+                                                  "worker:nairobi/otieno@job-1=5"}));
+  auto facts = book_.Facts(kAmina);
+  ASSERT_TRUE(facts.ok()) << facts.status();
+  EXPECT_EQ(facts->jobs, 2u);
+
+  // A late answer on job-1 brings amina's record back, changed; it leaves with its batch.
+  book_.CreditWork(kAmina, "job-1", 4, {.credited_seconds = 2});
+  EXPECT_EQ(book_.on_job_in_memory(), 2u);
+  storage::Batch late;
+  book_.PutOnJob(kAmina, "job-1", &late);
+  book_.Written(2);
+  book_.Forget(1);
+  EXPECT_EQ(book_.on_job_in_memory(), 2u);
+  EXPECT_EQ(Walked(kAmina), (std::vector<std::string>{"worker:nairobi/amina@job-1=14",
+                                                      "worker:nairobi/amina@job-2=7"}));
+  Write(std::move(late));
+  book_.Forget(2);
+  EXPECT_EQ(book_.on_job_in_memory(), 1u);
+  EXPECT_EQ(book_.FindOnJob(kAmina, "job-1")->wages_minor(), 14);
+}
+
+// A record put again in a later batch stays until that batch is durable.
+TEST_F(WorkerBookTest, ARecordPutAgainLeavesWithItsLastBatch) {
+  Reopen(/*with_ended=*/true);
+  book_.CreditWork(kAmina, "job-1", 10, {.credited_seconds = 20});
+  ended_.insert("job-1");
+  storage::Batch first;
+  book_.PutOnJob(kAmina, "job-1", &first);
+  book_.Written(1);
+  Write(std::move(first));
+  book_.CreditWork(kAmina, "job-1", 1, {.credited_seconds = 1});
+  storage::Batch second;
+  book_.PutOnJob(kAmina, "job-1", &second);
+  book_.Written(2);
+  book_.Forget(1);
+  EXPECT_EQ(book_.on_job_in_memory(), 1u);
+  EXPECT_EQ(book_.FindOnJob(kAmina, "job-1")->wages_minor(), 11);
+  Write(std::move(second));
+  book_.Forget(2);
+  EXPECT_EQ(book_.on_job_in_memory(), 0u);
+  EXPECT_EQ(book_.FindOnJob(kAmina, "job-1")->wages_minor(), 11);
+}
+
+// Loading keeps in memory only the records on jobs that run; those on ended jobs are still
+// found, walked, updated (a payout's reset of the period) and released from (held time), and
+// what training passed on them still counts.
+TEST_F(WorkerBookTest, LoadingLeavesEndedJobsRecordsInTheStore) {
+  book_.CreditWork(kAmina, "job-1", 10, {.credited_seconds = 20});
+  book_.CreditWork(kRavi, "job-1", 8, {.credited_seconds = 11, .held_seconds = 6});
+  book_.OnJob(kRavi, "job-1").set_window_seconds(30);
+  book_.CreditWork(kAmina, "job-2", 7, {.credited_seconds = 3});
+  v1::HumanStage stage;
+  stage.add_skills("receipts");
+  stage.mutable_qa()->set_training_tasks(1);
+  ASSERT_TRUE(book_.CountTrainingAnswer(kOtieno, "job-1", true, stage));
+  storage::Batch batch;
+  for (const char* account : {kAmina, kRavi, kOtieno}) book_.PutOnJob(account, "job-1", &batch);
+  book_.PutOnJob(kAmina, "job-2", &batch);
+  Write(std::move(batch));
+  ended_.insert("job-1");
+  Reopen(/*with_ended=*/true);
+  EXPECT_EQ(book_.on_job_in_memory(), 1u);
+  EXPECT_TRUE(book_.Promoted(kOtieno, "job-1"));
+  EXPECT_TRUE(book_.PassedTrainingOnAnyJob(kOtieno));
+  EXPECT_TRUE(book_.Vouched(kOtieno, stage));
+  EXPECT_FALSE(book_.Promoted(kAmina, "job-1"));
+  EXPECT_EQ(Walked("worker:"), (std::vector<std::string>{
+                                   "worker:nairobi/amina@job-1=10", "worker:nairobi/amina@job-2=7",
+                                   "worker:nairobi/otieno@job-1=0", "worker:pune/ravi@job-1=8"}));
+  // A person releases ravi's held time on job-1: the record comes back to be changed.
+  v1::TimeRelease release;
+  release.set_seconds(6);
+  ASSERT_TRUE(book_.ReleaseHeld(kRavi, "job-1", release).ok());
+  EXPECT_EQ(book_.FindOnJob(kRavi, "job-1")->active_seconds(), 17u);
+  EXPECT_EQ(book_.ReleaseHeld(kRavi, "job-9", release).code(), absl::StatusCode::kNotFound);
+  // A payout's walk over nairobi brings its records back and resets their period.
+  ASSERT_TRUE(book_
+                  .UpdateOnJob("worker:nairobi/",
+                               [](const std::string&, const std::string&, v1::WorkerJobRecord& r) {
+                                 r.set_period_wages_minor(0);
+                                 return absl::OkStatus();
+                               })
+                  .ok());
+  EXPECT_EQ(book_.on_job_in_memory(), 4u);
+  EXPECT_EQ(book_.FindOnJob(kAmina, "job-1")->period_wages_minor(), 0);
+  EXPECT_EQ(book_.FindOnJob(kAmina, "job-2")->period_wages_minor(), 0);
+  EXPECT_EQ(book_.FindOnJob(kAmina, "job-1")->wages_minor(), 10);
+  storage::Batch payout;
+  for (const auto& [account, job] : std::vector<std::pair<std::string, std::string>>{
+           {kAmina, "job-1"}, {kAmina, "job-2"}, {kOtieno, "job-1"}, {kRavi, "job-1"}}) {
+    book_.PutOnJob(account, job, &payout);
+  }
+  book_.Written(1);
+  Write(std::move(payout));
+  book_.Forget(1);
+  EXPECT_EQ(book_.on_job_in_memory(), 1u);  // amina's on job-2 again
+  Reopen(/*with_ended=*/true);
+  EXPECT_EQ(book_.FindOnJob(kAmina, "job-1")->period_wages_minor(), 0);
+  EXPECT_EQ(book_.FindOnJob(kRavi, "job-1")->active_seconds(), 17u);
+}
 
 // A record noted many times in one batch is written once, as it stands when the batch is
 // written; a WriteNoted with nothing noted since writes nothing.
@@ -59,7 +206,7 @@ TEST_F(WorkerBookTest, NotedRecordsAreWrittenOnceAsTheyStandAtTheEnd) {
   Reopen();
   ASSERT_NE(book_.FindRecord(kAmina), nullptr);
   EXPECT_EQ(book_.FindRecord(kAmina)->contributions(), 3u);
-  ASSERT_NE(book_.FindOnJob(kAmina, "job-1"), nullptr);
+  ASSERT_TRUE(book_.FindOnJob(kAmina, "job-1").has_value());
   EXPECT_EQ(book_.FindOnJob(kAmina, "job-1")->wages_minor(), 30);
 }
 
