@@ -517,7 +517,8 @@ int Steady(const Config& c, const std::string& dir) {
       double sum = 0, low = 0, high = 0;
       // And what the heap's parts were over the minute, on average: which of them the mean
       // resident set moves with (what is held, or freed and not yet returned).
-      double allocated = 0, dirty = 0;
+      // Active pages beyond what is allocated in them are the heap's fragmentation.
+      double allocated = 0, dirty = 0, active = 0;
       // And the block cache's usage (its blocks and the memtables' charge) over the minute: the
       // heap is about that and what lives beside the cache, which is the rest.
       double cache = 0;
@@ -535,6 +536,7 @@ int Steady(const Config& c, const std::string& dir) {
         const mw::storage::Store::Memory db = engine->store()->MemoryUse();
         allocated += heap.allocated / 1048576.0;
         dirty += heap.dirty / 1048576.0;
+        active += heap.active / 1048576.0;
         cache += db.block_cache / 1048576.0;
         const double beyond = (static_cast<double>(heap.allocated) - db.block_cache) / 1048576.0;
         if (db.compactions_running > 0) {
@@ -555,14 +557,15 @@ int Steady(const Config& c, const std::string& dir) {
       std::printf(
           "minute %3d rss_mb=%.0f (anon %.0f, file %.0f; over the minute: mean %.0f, %.0f-%.0f; "
           "heap allocated %.0f, "
-          "dirty %.0f; block cache %.0f, the heap beyond it %.0f: %.0f compacting, %.0f not; "
+          "active beyond it %.0f, dirty %.0f; block cache %.0f, the heap beyond it %.0f: %.0f "
+          "compacting, %.0f not; "
           "compacting %.2f of the minute) completions=%llu "
           "(heap: allocated %.0f MB, active %.0f MB, resident %.0f MB, dirty %.0f MB, metadata "
           "%.0f MB; rocksdb: memtables %.0f MB, block cache %.0f MB of which pinned %.0f MB, "
           "table readers %.0f MB, charged to the cache %.0f MB)\n",
           m, rss.back(), anon, file, mean.back(), low, high, allocated / per_minute,
-          dirty / per_minute, cache / per_minute, (allocated - cache) / per_minute,
-          compacting > 0 ? beyond_compacting / compacting : 0.0,
+          (active - allocated) / per_minute, dirty / per_minute, cache / per_minute,
+          (allocated - cache) / per_minute, compacting > 0 ? beyond_compacting / compacting : 0.0,
           compacting < per_minute ? beyond_idle / (per_minute - compacting) : 0.0,
           static_cast<double>(compacting) / per_minute,
           static_cast<unsigned long long>(engine->Stats().tasks_done), heap.allocated / 1048576.0,

@@ -227,6 +227,10 @@ absl::StatusOr<v1::Receipt> ContributionRecorder::Count(const std::string& centr
   const std::string& task_key = claim->task_key;
   const std::string& assignment_id = claim->assignment_id;
   const std::string& contribution_key = claim->contribution_key;
+  // The worker's record on the job, back from the store when it left memory (a late answer on a
+  // job that ended): read before anything changes, so that a store that cannot be read fails
+  // the answer having changed nothing.
+  MW_RETURN_IF_ERROR(p_.workers->Fetch(WorkerAccount(centre_id, worker), run->record.job().id()));
   const bool on_time =
       task != nullptr && slot->state() == v1::SLOT_LEASED && slot->epoch() == r.epoch();
   // A lease the job settled when it ended: its wage waited in escrow for this answer.

@@ -200,7 +200,10 @@ absl::StatusOr<v1::PayoutBatch> Engine::CreatePayout(const v1::CreatePayoutReque
           workers_.PutOnJob(account, job_id, batch);
           return absl::OkStatus();
         };
-        MW_RETURN_IF_ERROR(workers_.UpdateOnJob(prefix, top_up));
+        // Records with no time this period are not changed: those of ended jobs stay on disk.
+        MW_RETURN_IF_ERROR(workers_.UpdateOnJob(prefix, top_up, [](const v1::WorkerJobRecord& r) {
+          return r.period_active_seconds() != 0;
+        }));
 
         // 2. What each worker is owed now: their posted balance (pending wages wait for verdicts).
         // (Memory holds every account, those opened by the top-ups just applied too.)

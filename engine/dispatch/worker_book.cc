@@ -21,12 +21,15 @@ using storage::Cf;
 absl::Status WorkerBook::Load(const storage::Store& store, EndedFn ended) {
   store_ = &store;
   ended_ = std::move(ended);
-  for (auto c = store.Scan(Cf::kWorkerStats, ""); c->Valid(); c->Next()) {
+  auto stats = store.Scan(Cf::kWorkerStats, "");
+  for (; stats->Valid(); stats->Next()) {
     v1::WorkerStatsRecord rec;
-    MW_RETURN_IF_ERROR(c->Read(&rec));
-    records_[std::string(c->key())] = std::move(rec);
+    MW_RETURN_IF_ERROR(stats->Read(&rec));
+    records_[std::string(stats->key())] = std::move(rec);
   }
-  for (auto c = store.Scan(Cf::kWorkerJobs, ""); c->Valid(); c->Next()) {
+  MW_RETURN_IF_ERROR(stats->status());
+  auto c = store.Scan(Cf::kWorkerJobs, "");
+  for (; c->Valid(); c->Next()) {
     v1::WorkerJobRecord rec;
     MW_RETURN_IF_ERROR(c->Read(&rec));
     const std::string key(c->key());
@@ -45,7 +48,7 @@ absl::Status WorkerBook::Load(const storage::Store& store, EndedFn ended) {
     if (Ended(key)) continue;  // read from the store when asked for
     OnJobEntry(key) = std::move(rec);
   }
-  return absl::OkStatus();
+  return c->status();
 }
 
 v1::WorkerJobRecord& WorkerBook::OnJobEntry(const std::string& key) {
@@ -70,19 +73,18 @@ absl::StatusOr<std::optional<v1::WorkerJobRecord>> WorkerBook::Stored(
   return rec;
 }
 
-v1::WorkerJobRecord* WorkerBook::Loaded(const std::string& key) {
+absl::StatusOr<v1::WorkerJobRecord*> WorkerBook::Loaded(const std::string& key) {
   if (auto it = on_job_.find(key); it != on_job_.end()) return &it->second;
-  absl::StatusOr<std::optional<v1::WorkerJobRecord>> stored = Stored(key);
-  if (!stored.ok()) {
-    spdlog::error("event=worker_job_unreadable key=\"{}\" status=\"{}\"", absl::CHexEscape(key),
-                  stored.status().ToString());
-    return nullptr;
-  }
-  if (!stored->has_value()) return nullptr;
+  MW_ASSIGN_OR_RETURN(std::optional<v1::WorkerJobRecord> stored, Stored(key));
+  if (!stored.has_value()) return nullptr;
   v1::WorkerJobRecord& rec = OnJobEntry(key);
-  rec = **std::move(stored);
+  rec = *std::move(stored);
   NotePut(key);  // leaves memory again with the next durable batch
   return &rec;
+}
+
+absl::Status WorkerBook::Fetch(const std::string& account, const std::string& job_id) {
+  return Loaded(keys::WorkerJob(account, job_id)).status();
 }
 
 void WorkerBook::NotePut(const std::string& key) {
@@ -91,11 +93,12 @@ void WorkerBook::NotePut(const std::string& key) {
 
 void WorkerBook::Retire(const std::string& job_id) {
   if (!ended_) return;
-  // Keys end in '\0' and the job id.
-  std::string suffix(1, '\0');
-  suffix += job_id;
   for (const std::string& key : on_job_keys_) {
-    if (absl::EndsWith(key, suffix)) put_.insert(key);
+    // The job id is what follows the first '\0' (keys::ParseWorkerJob).
+    const size_t nul = key.find('\0');
+    if (nul != std::string::npos && absl::string_view(key).substr(nul + 1) == job_id) {
+      put_.insert(key);
+    }
   }
 }
 
@@ -154,7 +157,15 @@ void WorkerBook::WriteNoted(storage::Batch* batch) {
 
 v1::WorkerJobRecord& WorkerBook::OnJob(const std::string& account, const std::string& job_id) {
   const std::string key = keys::WorkerJob(account, job_id);
-  if (v1::WorkerJobRecord* rec = Loaded(key); rec != nullptr) return *rec;
+  absl::StatusOr<v1::WorkerJobRecord*> loaded = Loaded(key);
+  if (!loaded.ok()) {
+    // A caller that did not Fetch first: an empty record here would be written over the one the
+    // store could not read (the worker's wages and time on the job). A programming error.
+    spdlog::critical("event=worker_job_unreadable key=\"{}\" status=\"{}\"", absl::CHexEscape(key),
+                     loaded.status().ToString());
+    std::abort();
+  }
+  if (*loaded != nullptr) return **loaded;
   NotePut(key);  // a first record on an ended job (a late answer's) leaves memory too
   return OnJobEntry(key);
 }
@@ -214,23 +225,27 @@ absl::Status WorkerBook::ForEachOnJob(
       MW_RETURN_IF_ERROR(fn(parts->first, parts->second, rec));
     }
   }
-  return absl::OkStatus();
+  return c->status();  // a scan stopped by an error is not a walk of everything
 }
 
 absl::Status WorkerBook::UpdateOnJob(
     const std::string& account_prefix,
     const std::function<absl::Status(const std::string&, const std::string&, v1::WorkerJobRecord&)>&
-        fn) {
+        fn,
+    const std::function<bool(const v1::WorkerJobRecord&)>& wanted) {
   // Those that left memory come back for `fn` (and leave again once put and durable).
   if (store_ != nullptr && ended_) {
-    for (auto c = store_->Scan(Cf::kWorkerJobs, account_prefix); c->Valid(); c->Next()) {
+    auto c = store_->Scan(Cf::kWorkerJobs, account_prefix);
+    for (; c->Valid(); c->Next()) {
       const std::string key(c->key());
       if (on_job_.contains(key)) continue;
       v1::WorkerJobRecord rec;
       MW_RETURN_IF_ERROR(c->Read(&rec));
+      if (wanted && !wanted(rec)) continue;
       OnJobEntry(key) = std::move(rec);
       NotePut(key);
     }
+    MW_RETURN_IF_ERROR(c->status());
   }
   return Walk(on_job_keys_, on_job_, account_prefix, fn);
 }
@@ -411,7 +426,7 @@ uint64_t WorkerBook::Releasable(const v1::WorkerJobRecord& r) {
 
 absl::Status WorkerBook::ReleaseHeld(const std::string& account, const std::string& job_id,
                                      const v1::TimeRelease& release) {
-  v1::WorkerJobRecord* found = Loaded(keys::WorkerJob(account, job_id));
+  MW_ASSIGN_OR_RETURN(v1::WorkerJobRecord * found, Loaded(keys::WorkerJob(account, job_id)));
   if (found == nullptr) {
     return absl::NotFoundError(absl::StrCat(account, " has no work on ", job_id));
   }
@@ -431,6 +446,7 @@ absl::Status WorkerBook::ReleaseHeld(const std::string& account, const std::stri
 
 absl::Status WorkerBook::Promote(const std::string& account, const std::string& job_id,
                                  const v1::PersonDecision& decision) {
+  MW_RETURN_IF_ERROR(Fetch(account, job_id));  // an unreadable record is not an empty one
   if (Promoted(account, job_id)) {
     return absl::FailedPreconditionError(
         absl::StrCat(account, " passed training on ", job_id, " already"));

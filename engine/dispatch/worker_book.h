@@ -72,14 +72,20 @@ class WorkerBook {
   void DropNoted() {
     noted_records_.clear();
     noted_on_job_.clear();
+    put_.clear();  // not written: what changed stays in memory
   }
 
   // A copy of the worker's record on `job_id` (from the store when it left memory), or nullopt
   // when they have none. A store that cannot be read reads as none, and is logged.
   std::optional<microwork::v1::WorkerJobRecord> FindOnJob(const std::string& account,
                                                           const std::string& job_id) const;
+  // Brings the worker's record on `job_id` back from the store when it left memory: an error
+  // when the store cannot be read, changing nothing. Callers that change a record on a job that
+  // may have ended call it first (OnJob then finds it in memory).
+  [[nodiscard]] absl::Status Fetch(const std::string& account, const std::string& job_id);
   // The worker's record on `job_id`, created empty on first use (back from the store when it
-  // left memory); PutOnJob writes it.
+  // left memory); PutOnJob writes it. Aborts when the store cannot be read (an empty record
+  // would be written over the stored one): Fetch first.
   microwork::v1::WorkerJobRecord& OnJob(const std::string& account, const std::string& job_id);
   void PutOnJob(const std::string& account, const std::string& job_id, storage::Batch* batch);
   // Calls `fn` with every (account, job id, record on the job) whose account starts with
@@ -92,10 +98,13 @@ class WorkerBook {
       const std::string& account_prefix,
       const std::function<absl::Status(const std::string& account, const std::string& job_id,
                                        const microwork::v1::WorkerJobRecord& record)>& fn) const;
+  // `wanted` (all when empty) picks which records that left memory `fn` is to see: those it
+  // would change (a payout's, those with time this period), so that the rest stay in the store.
   [[nodiscard]] absl::Status UpdateOnJob(
       const std::string& account_prefix,
       const std::function<absl::Status(const std::string& account, const std::string& job_id,
-                                       microwork::v1::WorkerJobRecord& record)>& fn);
+                                       microwork::v1::WorkerJobRecord& record)>& fn,
+      const std::function<bool(const microwork::v1::WorkerJobRecord&)>& wanted = {});
 
   // ---- Records of ended jobs leave memory -------------------------------------------------
   // The records put from now on (PutOnJob, WriteNoted, UpdateOnJob) on a job that has ended
@@ -137,10 +146,10 @@ class WorkerBook {
   void CountVerdict(const std::string& account, const microwork::v1::HumanStage& stage,
                     bool agreed);
 
-  // Credits an answer's wage and time (payroll's CreditTime) to the worker's record on the job,
-  // this period's figures included. Its window joins the union of the worker's windows on the
-  // job (WindowUnion), and the time credited on the job never passes that union: what would is
-  // held. Returns the time as credited.
+  // Credits an answer's wage and time (payroll's CreditTime) to the worker's record on the job
+  // (Fetch it first), this period's figures included. Its window joins the union of the worker's
+  // windows on the job (WindowUnion), and the time credited on the job never passes that union:
+  // what would is held. Returns the time as credited.
   TimeCredit CreditWork(const std::string& account, const std::string& job_id, int64_t wage,
                         TimeCredit time);
   // Held time a person may still credit on a record: what is held, up to the time the leases of
@@ -178,7 +187,7 @@ class WorkerBook {
   microwork::v1::WorkerJobRecord& OnJobEntry(const std::string& key);
   // The record of `key` in memory, else read back from the store (into memory, leaving again
   // as Retire's do) when its job has ended; nullptr when there is none.
-  microwork::v1::WorkerJobRecord* Loaded(const std::string& key);
+  absl::StatusOr<microwork::v1::WorkerJobRecord*> Loaded(const std::string& key);
   // The record of `key` from the store, when its job has ended and it is not in memory.
   absl::StatusOr<std::optional<microwork::v1::WorkerJobRecord>> Stored(
       const std::string& key) const;

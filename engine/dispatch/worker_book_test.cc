@@ -160,6 +160,22 @@ TEST_F(WorkerBookTest, LoadingLeavesEndedJobsRecordsInTheStore) {
   ASSERT_TRUE(book_.ReleaseHeld(kRavi, "job-1", release).ok());
   EXPECT_EQ(book_.FindOnJob(kRavi, "job-1")->active_seconds(), 17u);
   EXPECT_EQ(book_.ReleaseHeld(kRavi, "job-9", release).code(), absl::StatusCode::kNotFound);
+  // A walk told which records it wants brings back only those: amina's on job-1 has time this
+  // period, otieno's none.
+  std::vector<std::string> visited;
+  ASSERT_TRUE(
+      book_
+          .UpdateOnJob(
+              "worker:nairobi/",
+              [&](const std::string& account, const std::string& job_id, v1::WorkerJobRecord&) {
+                visited.push_back(absl::StrCat(account, "@", job_id));
+                return absl::OkStatus();
+              },
+              [](const v1::WorkerJobRecord& r) { return r.period_active_seconds() != 0; })
+          .ok());
+  EXPECT_EQ(visited,
+            (std::vector<std::string>{"worker:nairobi/amina@job-1", "worker:nairobi/amina@job-2"}));
+  EXPECT_EQ(book_.on_job_in_memory(), 3u);  // with ravi's, back to be released
   // A payout's walk over nairobi brings its records back and resets their period.
   ASSERT_TRUE(book_
                   .UpdateOnJob("worker:nairobi/",
