@@ -57,10 +57,22 @@ v1::WorkerJobRecord& WorkerBook::OnJobEntry(const std::string& key) {
   return it->second;
 }
 
+namespace {
+
+// The job id of a keys::WorkerJob key (what follows its first '\0', as ParseWorkerJob reads it,
+// without copies); nullopt when malformed.
+std::optional<absl::string_view> JobOfKey(absl::string_view key) {
+  const size_t nul = key.find('\0');
+  if (nul == absl::string_view::npos) return std::nullopt;
+  return key.substr(nul + 1);
+}
+
+}  // namespace
+
 bool WorkerBook::Ended(const std::string& key) const {
   if (!ended_) return false;
-  const size_t nul = key.find('\0');
-  return nul != std::string::npos && ended_(absl::string_view(key).substr(nul + 1));
+  const std::optional<absl::string_view> job = JobOfKey(key);
+  return job.has_value() && ended_(*job);
 }
 
 absl::StatusOr<std::optional<v1::WorkerJobRecord>> WorkerBook::Stored(
@@ -94,11 +106,7 @@ void WorkerBook::NotePut(const std::string& key) {
 void WorkerBook::Retire(const std::string& job_id) {
   if (!ended_) return;
   for (const std::string& key : on_job_keys_) {
-    // The job id is what follows the first '\0' (keys::ParseWorkerJob).
-    const size_t nul = key.find('\0');
-    if (nul != std::string::npos && absl::string_view(key).substr(nul + 1) == job_id) {
-      put_.insert(key);
-    }
+    if (JobOfKey(key) == job_id) put_.insert(key);
   }
 }
 
@@ -117,10 +125,8 @@ void WorkerBook::Forget(uint64_t durable) {
     // Put again in a later batch: it leaves with that one.
     if (it != last_ticket_.end() && it->second == ticket) {
       last_ticket_.erase(it);
-      if (!put_.contains(key) && !noted_on_job_.contains(key)) {
-        on_job_.erase(key);
-        on_job_keys_.erase(key);
-      }
+      on_job_.erase(key);
+      on_job_keys_.erase(key);
     }
     leaving_.pop_front();
   }
@@ -410,6 +416,10 @@ std::optional<v1::WorkerJobRecord> WorkerBook::FindOnJob(const std::string& acco
                                                          const std::string& job_id) const {
   const std::string key = keys::WorkerJob(account, job_id);
   if (auto it = on_job_.find(key); it != on_job_.end()) return it->second;
+  return StoredOrNone(key);
+}
+
+std::optional<v1::WorkerJobRecord> WorkerBook::StoredOrNone(const std::string& key) const {
   absl::StatusOr<std::optional<v1::WorkerJobRecord>> stored = Stored(key);
   if (!stored.ok()) {
     spdlog::error("event=worker_job_unreadable key=\"{}\" status=\"{}\"", absl::CHexEscape(key),
@@ -417,6 +427,16 @@ std::optional<v1::WorkerJobRecord> WorkerBook::FindOnJob(const std::string& acco
     return std::nullopt;
   }
   return *std::move(stored);
+}
+
+bool WorkerBook::OnJobSays(const std::string& account, const std::string& job_id,
+                           bool (*says)(const v1::WorkerJobRecord&)) const {
+  const std::string key = keys::WorkerJob(account, job_id);
+  // The scheduler asks on every lease of a training stage: a job that runs is in memory, and
+  // is read there without a copy.
+  if (auto it = on_job_.find(key); it != on_job_.end()) return says(it->second);
+  const std::optional<v1::WorkerJobRecord> r = StoredOrNone(key);
+  return r.has_value() && says(*r);
 }
 
 uint64_t WorkerBook::Releasable(const v1::WorkerJobRecord& r) {
@@ -459,21 +479,12 @@ absl::Status WorkerBook::Promote(const std::string& account, const std::string& 
 }
 
 bool WorkerBook::PromotedByPerson(const std::string& account, const std::string& job_id) const {
-  auto says = [](const v1::WorkerJobRecord& r) { return r.promoted() && r.has_promotion(); };
-  // The scheduler asks on every lease of a training stage: a job that runs is in memory.
-  if (auto it = on_job_.find(keys::WorkerJob(account, job_id)); it != on_job_.end()) {
-    return says(it->second);
-  }
-  const std::optional<v1::WorkerJobRecord> r = FindOnJob(account, job_id);
-  return r.has_value() && says(*r);
+  return OnJobSays(account, job_id,
+                   [](const v1::WorkerJobRecord& r) { return r.promoted() && r.has_promotion(); });
 }
 
 bool WorkerBook::Promoted(const std::string& account, const std::string& job_id) const {
-  if (auto it = on_job_.find(keys::WorkerJob(account, job_id)); it != on_job_.end()) {
-    return it->second.promoted();
-  }
-  const std::optional<v1::WorkerJobRecord> r = FindOnJob(account, job_id);
-  return r.has_value() && r->promoted();
+  return OnJobSays(account, job_id, [](const v1::WorkerJobRecord& r) { return r.promoted(); });
 }
 
 bool WorkerBook::PassedTrainingOnAnyJob(const std::string& account) const {
