@@ -35,7 +35,7 @@
 //
 //   build/bin/scale_bench [--items 10000000] [--finish 1000000] [--export-runs 3] [--seconds 10]
 //                         [--centres 4] [--workers 20] [--keep DIR]
-//                         [--steady 0 [--minute 60] [--block-cache-mb 64]]
+//                         [--steady 0 [--minute 60] [--block-cache-mb 64] [--heap-stats DIR]]
 //
 // --keep DIR keeps the finished job's store in DIR and, when it is there already, exports that
 // one instead of answering a new job to the end (minutes saved on a second run).
@@ -94,6 +94,7 @@ struct Config {
   std::string keep;  // the finished job's store: kept here, and used again when it is here
   uint64_t block_cache_mb = 64;  // the steady run's store: mw-dispatcher --block-cache-mb
   int open_table_files = mw::storage::Store::Options().open_table_files;  // every store's
+  std::string heap_stats;  // the steady run: jemalloc's statistics each minute, in this directory
 };
 
 struct Size {
@@ -548,6 +549,11 @@ int Steady(const Config& c, const std::string& dir) {
       }
       rss.push_back(mw::bench::RssMb());
       mean.push_back(sum / per_minute);
+      if (!c.heap_stats.empty()) {
+        const std::string path = absl::StrFormat("%s/minute-%03d.txt", c.heap_stats, m);
+        if (!mw::WriteHeapStats(path.c_str()))
+          std::fprintf(stderr, "cannot write %s\n", path.c_str());
+      }
       const mw::storage::Store::Memory db = engine->store()->MemoryUse();
       const mw::HeapFigures heap = mw::Heap();
       // What the resident set is made of: anonymous pages (the heap, stacks) and mapped files
@@ -645,6 +651,8 @@ int main(int argc, char** argv) {
   app.add_option("--block-cache-mb", c.block_cache_mb,
                  "The steady run's block cache, as mw-dispatcher's --block-cache-mb")
       ->check(CLI::Range(8, 65536));
+  app.add_option("--heap-stats", c.heap_stats,
+                 "--steady: write jemalloc's statistics here each minute (minute-NNN.txt)");
   app.add_option("--dir", c.dir, "Where the databases go (default $TMPDIR)");
   app.add_option("--keep", c.keep,
                  "Keep the finished job's store here (used again when it is there)");

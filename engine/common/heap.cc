@@ -1,5 +1,7 @@
 #include "engine/common/heap.h"
 
+#include <cstdio>
+
 #ifndef MW_SANITIZED_HEAP
 #include <jemalloc/jemalloc.h>
 
@@ -50,6 +52,20 @@ HeapFigures Heap() {
   h.dirty = dirty_pages * page;
 #endif
   return h;
+}
+
+bool WriteHeapStats(const char* path) {
+#ifdef MW_SANITIZED_HEAP
+  (void)path;
+  return false;
+#else
+  std::FILE* out = std::fopen(path, "w");
+  if (out == nullptr) return false;
+  malloc_stats_print(
+      [](void* file, const char* text) { std::fputs(text, static_cast<std::FILE*>(file)); }, out,
+      nullptr);
+  return std::fclose(out) == 0;
+#endif
 }
 
 }  // namespace mw

@@ -35,6 +35,11 @@ struct HeapFigures {
 };
 HeapFigures Heap();
 
+// Writes jemalloc's full statistics (per arena and per size class: how full each class's slabs
+// are) to `path`, as malloc_stats_print does. False when the file cannot be written, or under a
+// sanitizer's malloc. For benches that look for what the heap's fragmentation is made of.
+bool WriteHeapStats(const char* path);
+
 }  // namespace mw
 
 #endif  // MW_ENGINE_COMMON_HEAP_H_

@@ -7,8 +7,11 @@
 #endif
 
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
+#include <iterator>
 #include <string>
 
 namespace mw {
@@ -83,10 +86,26 @@ TEST(HeapTest, HeapFiguresCountFreedPagesNotYetReturned) {
   EXPECT_LE(freed.allocated + kBlock, held.allocated + (uint64_t{1} << 20));
   ASSERT_EQ(mallctl((prefix + ".destroy").c_str(), nullptr, nullptr, nullptr, 0), 0);
 }
+
+// The statistics a bench writes name every size class with how full its slabs are.
+TEST(HeapTest, WritesTheStatisticsOfEverySizeClass) {
+  const std::string path = ::testing::TempDir() + "/heap-stats.txt";
+  ASSERT_TRUE(WriteHeapStats(path.c_str()));
+  std::ifstream in(path);
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_NE(text.find("___ Begin jemalloc statistics ___"), std::string::npos);
+  // The bins' table: each size class's slabs and how full they are.
+  EXPECT_NE(text.find("bins:"), std::string::npos);
+  EXPECT_NE(text.find("util"), std::string::npos);
+  EXPECT_NE(text.find("--- End jemalloc statistics ---"), std::string::npos);
+  std::remove(path.c_str());
+  EXPECT_FALSE(WriteHeapStats("/nonexistent-dir/heap-stats.txt"));
+}
 #else
 TEST(HeapTest, UnderASanitizerTheSanitizersMallocServes) {
   EXPECT_FALSE(ReturnFreedMemory());
   EXPECT_EQ(Heap().allocated, 0u);
+  EXPECT_FALSE(WriteHeapStats(::testing::TempDir().c_str()));
 }
 #endif
 

@@ -19,6 +19,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "engine/storage/keys.h"
+#include "engine/storage/page_allocator.h"
 #include "engine/storage/record.h"
 
 namespace mw::storage {
@@ -200,7 +201,12 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& dir, Schem
   // blocks while they fill and more after a flush. With a cache of its own beside them, the
   // resident set rose and fell with the memtables (33 to 79 MB) at full load: scale_bench
   // --steady 1800, minutes 2 to 29, 207-269 MB before, 205-226 MB with one budget.
-  auto cache = rocksdb::NewLRUCache(options.block_cache_bytes + options.memtable_bytes);
+  //
+  // The blocks read into the cache are held in whole pages (page_allocator.h): freed in no
+  // order, they otherwise left the heap's slabs part-full.
+  auto cache = rocksdb::NewLRUCache(options.block_cache_bytes + options.memtable_bytes,
+                                    /*num_shard_bits=*/-1, /*strict_capacity_limit=*/false,
+                                    /*high_pri_pool_ratio=*/0.5, NewPageAllocator());
   db_options.write_buffer_manager =
       std::make_shared<rocksdb::WriteBufferManager>(options.memtable_bytes, cache);
   rocksdb::BlockBasedTableOptions table;
