@@ -565,7 +565,7 @@ int Steady(const Config& c, const std::string& dir) {
           "heap allocated %.0f, "
           "active beyond it %.0f, dirty %.0f; block cache %.0f, the heap beyond it %.0f: %.0f "
           "compacting, %.0f not; "
-          "compacting %.2f of the minute) completions=%llu "
+          "compacting %.2f of the minute) completions=%llu table_files=%llu "
           "(heap: allocated %.0f MB, active %.0f MB, resident %.0f MB, dirty %.0f MB, metadata "
           "%.0f MB; rocksdb: memtables %.0f MB, block cache %.0f MB of which pinned %.0f MB, "
           "table readers %.0f MB, charged to the cache %.0f MB)\n",
@@ -574,11 +574,12 @@ int Steady(const Config& c, const std::string& dir) {
           (allocated - cache) / per_minute, compacting > 0 ? beyond_compacting / compacting : 0.0,
           compacting < per_minute ? beyond_idle / (per_minute - compacting) : 0.0,
           static_cast<double>(compacting) / per_minute,
-          static_cast<unsigned long long>(engine->Stats().tasks_done), heap.allocated / 1048576.0,
-          heap.active / 1048576.0, heap.resident / 1048576.0, heap.dirty / 1048576.0,
-          heap.metadata / 1048576.0, db.memtables / 1048576.0, db.block_cache / 1048576.0,
-          db.block_cache_pinned / 1048576.0, db.table_readers / 1048576.0,
-          db.table_readers_charged / 1048576.0);
+          static_cast<unsigned long long>(engine->Stats().tasks_done),
+          static_cast<unsigned long long>(engine->store()->TableFiles()),
+          heap.allocated / 1048576.0, heap.active / 1048576.0, heap.resident / 1048576.0,
+          heap.dirty / 1048576.0, heap.metadata / 1048576.0, db.memtables / 1048576.0,
+          db.block_cache / 1048576.0, db.block_cache_pinned / 1048576.0,
+          db.table_readers / 1048576.0, db.table_readers_charged / 1048576.0);
       std::fflush(stdout);
     }
   });

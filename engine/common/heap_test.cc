@@ -7,12 +7,13 @@
 #endif
 
 #include <cstdint>
-#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <iterator>
 #include <string>
+
+#include "testing/temp_dir.h"
 
 namespace mw {
 namespace {
@@ -89,7 +90,8 @@ TEST(HeapTest, HeapFiguresCountFreedPagesNotYetReturned) {
 
 // The statistics a bench writes name every size class with how full its slabs are.
 TEST(HeapTest, WritesTheStatisticsOfEverySizeClass) {
-  const std::string path = ::testing::TempDir() + "/heap-stats.txt";
+  mw::testing::TempDir dir;
+  const std::string path = dir.Sub("heap-stats.txt");
   ASSERT_TRUE(WriteHeapStats(path.c_str()));
   std::ifstream in(path);
   const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
@@ -98,14 +100,14 @@ TEST(HeapTest, WritesTheStatisticsOfEverySizeClass) {
   EXPECT_NE(text.find("bins:"), std::string::npos);
   EXPECT_NE(text.find("util"), std::string::npos);
   EXPECT_NE(text.find("--- End jemalloc statistics ---"), std::string::npos);
-  std::remove(path.c_str());
-  EXPECT_FALSE(WriteHeapStats("/nonexistent-dir/heap-stats.txt"));
+  EXPECT_FALSE(WriteHeapStats(dir.Sub("no-such-dir/heap-stats.txt").c_str()));
 }
 #else
 TEST(HeapTest, UnderASanitizerTheSanitizersMallocServes) {
   EXPECT_FALSE(ReturnFreedMemory());
   EXPECT_EQ(Heap().allocated, 0u);
-  EXPECT_FALSE(WriteHeapStats(::testing::TempDir().c_str()));
+  mw::testing::TempDir dir;
+  EXPECT_FALSE(WriteHeapStats(dir.Sub("heap-stats.txt").c_str()));
 }
 #endif
 

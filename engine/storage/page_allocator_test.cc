@@ -19,8 +19,10 @@ TEST(PageAllocatorTest, SizesUnderSixteenKilobytesTakeWholePagesAndLargerOnesThe
   EXPECT_EQ(WholePages(20000), 20000u);
 }
 
-// What a block is charged in the cache is what it holds: its whole pages at least.
-TEST(PageAllocatorTest, ABlockIsChargedItsPagesAndHoldsWhatItWasAskedFor) {
+// What a block is charged in the cache (its usable size) covers its whole pages, and it holds
+// what was asked for. (That the cache uses this allocator: StoreTest's
+// ABlockReadIntoTheCacheIsChargedWholePages.)
+TEST(PageAllocatorTest, UsableSizeCoversWholePages) {
   auto allocator = NewPageAllocator();
   for (size_t size : {size_t{1}, size_t{1200}, size_t{4097}, size_t{20000}}) {
     void* p = allocator->Allocate(size);

@@ -202,11 +202,12 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& dir, Schem
   // resident set rose and fell with the memtables (33 to 79 MB) at full load: scale_bench
   // --steady 1800, minutes 2 to 29, 207-269 MB before, 205-226 MB with one budget.
   //
-  // The blocks read into the cache are held in whole pages (page_allocator.h): freed in no
-  // order, they otherwise left the heap's slabs part-full.
-  auto cache = rocksdb::NewLRUCache(options.block_cache_bytes + options.memtable_bytes,
-                                    /*num_shard_bits=*/-1, /*strict_capacity_limit=*/false,
-                                    /*high_pri_pool_ratio=*/0.5, NewPageAllocator());
+  // The blocks tables read are held in whole pages (page_allocator.h): freed in no order, those
+  // the cache kept otherwise left the heap's slabs part-full.
+  rocksdb::LRUCacheOptions cache_options;
+  cache_options.capacity = options.block_cache_bytes + options.memtable_bytes;
+  cache_options.memory_allocator = NewPageAllocator();
+  auto cache = rocksdb::NewLRUCache(cache_options);
   db_options.write_buffer_manager =
       std::make_shared<rocksdb::WriteBufferManager>(options.memtable_bytes, cache);
   rocksdb::BlockBasedTableOptions table;
@@ -459,6 +460,22 @@ Store::Memory Store::MemoryUse() const {
     }
   }
   return m;
+}
+
+uint64_t Store::TableFiles() const {
+  uint64_t files = 0;
+  for (rocksdb::ColumnFamilyHandle* h : handles_) {
+    if (h == nullptr) continue;
+    for (int level = 0; level < db_->NumberLevels(h); ++level) {
+      std::string count;
+      uint64_t n = 0;
+      if (db_->GetProperty(h, absl::StrCat("rocksdb.num-files-at-level", level), &count) &&
+          absl::SimpleAtoi(count, &n)) {
+        files += n;
+      }
+    }
+  }
+  return files;
 }
 
 absl::Status Store::DeletePrefix(Cf cf, absl::string_view prefix) {

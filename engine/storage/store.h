@@ -209,6 +209,9 @@ class Store {
   };
   // Reads every figure; the table readers' charge by a scan of the cache's entries.
   Memory MemoryUse() const;
+  // The table files on disk, every family's at every level: RocksDB keeps some state in memory
+  // for each (its metadata, its place in the levels), so what it holds grows with them.
+  uint64_t TableFiles() const;
 
   const std::string& dir() const { return dir_; }
 

@@ -99,6 +99,21 @@ TEST_F(StoreTest, TheTableReadersAreChargedToTheBlockCache) {
   EXPECT_GE(m.block_cache, m.table_readers_charged + m.memtables);
 }
 
+// A block read into the cache is charged its whole pages (page_allocator.h), however small: a
+// table of one short record has a data block of some tens of bytes. (And the flush that wrote
+// that table is one table file more.)
+TEST_F(StoreTest, ABlockReadIntoTheCacheIsChargedWholePages) {
+  Batch batch;
+  batch.Put(Cf::kMeta, "key", "value");
+  ASSERT_TRUE(store_->Write(std::move(batch), Durability::kSynced).ok());
+  EXPECT_EQ(store_->TableFiles(), 0u);
+  ASSERT_TRUE(store_->Flush(Cf::kMeta).ok());
+  EXPECT_EQ(store_->TableFiles(), 1u);
+  const uint64_t before = store_->MemoryUse().block_cache;
+  EXPECT_EQ(*store_->Get(Cf::kMeta, "key").value(), "value");
+  EXPECT_GE(store_->MemoryUse().block_cache, before + 4096);
+}
+
 // A reply kept for an idempotency key (a lease's holds every assignment it gave) goes to a blob
 // file when flushed, as media do, not into the family's tables: what a compaction of them reads
 // and holds stays small. A value of a family without blob files stays in its table.
