@@ -11,9 +11,9 @@
 // in use and 1.5 MB empty in its slabs in the second minute to 6.1 MB in use and 6.1 MB empty in
 // the ninth. A block in whole pages (a 4, 8 or 12 KB size class, whose slabs hold one allocation
 // each, or 16 KB and up, pages of its own) gives its pages back as it leaves. The heap's pages
-// beyond what is allocated in them, minute means of scale_bench --steady 1800: 4 MB in the
-// second minute and 6 MB in the thirtieth with this, 6 MB in the second and 11 MB in the
-// eleventh without (--steady 720). The resident set's highest minute mean over the second's:
+// beyond what is allocated in them, minute means of scale_bench --steady: 4 MB in the second
+// minute and 6 MB in the thirtieth with this (--steady 1810), 6 MB in the second and 11 MB in
+// the eleventh without (--steady 720). The resident set's highest minute mean over the second's:
 // 7.2% with this (one run), 8.5-9.9% without (four).
 //
 // The cost: a block is charged to the cache what it holds, rounding included (UsableSize), so a
