@@ -103,6 +103,7 @@ absl::StatusOr<std::unique_ptr<Ledger>> Ledger::Load(storage::Store* store, cons
                                                      Options options) {
   std::unique_ptr<Ledger> ledger(new Ledger(store, clock, options));
   MW_RETURN_IF_ERROR(MoveVerbatimTransferIds(store).status());
+  MW_RETURN_IF_ERROR(MoveWholeIdTransferIds(store).status());
   MW_ASSIGN_OR_RETURN(StoredBalances b, ReadBalances(*store, nullptr));
   if (b.folded != b.seq - b.balances_seq) {
     return absl::DataLossError(absl::StrCat("ledger: ", b.seq - b.balances_seq,

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "engine/common/ids.h"
@@ -684,7 +685,10 @@ TEST_F(LedgerTest, ALedgerWrittenBeforeBlocksLoadsAndGoesOn) {
     t.set_hash(ChainHash(t));
     prev = t.hash();
     old.PutRecord(storage::Cf::kTransfers, storage::keys::Transfer(seq), t);
-    old.Put(storage::Cf::kTransferIds, storage::keys::TransferId(t.id()),
+    // The first keyed verbatim, the second as keys went between (the whole id in number order).
+    old.Put(storage::Cf::kTransferIds,
+            seq == 1 ? storage::keys::TransferId(t.id())
+                     : storage::keys::WholeIdTransferIdIndex(t.id()),
             storage::keys::Transfer(seq));
   }
   client.set_id(ClientAccount("acme", "USD"));
@@ -706,9 +710,10 @@ TEST_F(LedgerTest, ALedgerWrittenBeforeBlocksLoadsAndGoesOn) {
   Reopen();
   EXPECT_EQ(ledger_->head_seq(), 2u);
   EXPECT_EQ(ledger_->Available(EscrowAccount("job-1")), 1000);
-  // The index's verbatim ids were moved to their keys as the ledger loaded.
+  // The index's verbatim and whole-id keys were moved to their keys as the ledger loaded.
   std::map<std::string, std::string> index;
   for (auto c = store_->Scan(storage::Cf::kTransferIds, ""); c->Valid(); c->Next()) {
+    EXPECT_EQ(c->key()[0], storage::keys::kTransferIdTag) << absl::CHexEscape(c->key());
     index.emplace(storage::keys::ParseTransferIdIndex(c->key()).value_or(std::string(c->key())),
                   std::string(c->value()));
   }

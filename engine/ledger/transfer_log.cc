@@ -1,5 +1,6 @@
 #include "engine/ledger/transfer_log.h"
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "engine/common/status_macros.h"
 #include "engine/storage/keys.h"
@@ -95,6 +96,20 @@ absl::StatusOr<uint64_t> MoveVerbatimTransferIds(storage::Store* store, size_t b
                            [](absl::string_view id) -> absl::StatusOr<std::string> {
                              return keys::TransferIdIndex(id);
                            });
+}
+
+absl::StatusOr<uint64_t> MoveWholeIdTransferIds(storage::Store* store, size_t batch_size) {
+  const std::string tag(1, keys::kWholeIdTransferIdTag);
+  return storage::MoveKeys(
+      store, Cf::kTransferIds, tag, tag, batch_size,
+      [](absl::string_view old_key) -> absl::StatusOr<std::string> {
+        std::optional<std::string> id = keys::ParseWholeIdTransferIdIndex(old_key);
+        if (!id.has_value()) {
+          return absl::DataLossError(absl::StrCat("transfer id key \"", absl::CHexEscape(old_key),
+                                                  "\" is not a whole id in number order"));
+        }
+        return keys::TransferIdIndex(*id);
+      });
 }
 
 absl::Status ForEachTransfer(const storage::Store& store, const storage::Snapshot* snapshot,

@@ -66,9 +66,14 @@ class BlockWriter {
 // Moves the id index's entries keyed by the verbatim id, as stores written before
 // keys::TransferIdIndex keyed them, to that key, `batch_size` per synced write; returns how many
 // it moved. Run as the ledger loads, before anything reads the index: a verbatim key starts with
-// the id's first character, never keys::kTransferIdTag.
+// the id's first character, never keys::kTransferIdTag nor keys::kWholeIdTransferIdTag.
 [[nodiscard]] absl::StatusOr<uint64_t> MoveVerbatimTransferIds(storage::Store* store,
                                                                size_t batch_size = 10000);
+// Moves the id index's entries keyed by keys::WholeIdTransferIdIndex (the whole id in number
+// order, as stores written before the kind went last keyed them) to keys::TransferIdIndex, the
+// same way; run after MoveVerbatimTransferIds.
+[[nodiscard]] absl::StatusOr<uint64_t> MoveWholeIdTransferIds(storage::Store* store,
+                                                              size_t batch_size = 10000);
 
 // Calls `fn` with each stored transfer numbered after `after`, in seq order, as of `snapshot`
 // (the latest when null), and stops at its first error, which it returns. It does not check

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 
 namespace mw::storage::keys {
@@ -171,57 +172,104 @@ std::string Transfer(uint64_t seq) {
 
 std::string TransferId(absl::string_view transfer_id) { return std::string(transfer_id); }
 
-std::string TransferIdIndex(absl::string_view transfer_id) {
-  std::string k;
-  k.reserve(transfer_id.size() + 4);
-  k.push_back(kTransferIdTag);
-  const char* p = transfer_id.data();
-  const char* const end = p + transfer_id.size();
+namespace {
+
+// Appends `text` with each run of digits written as its length (a byte below ' ') and the
+// digits, and each byte below ' ' after a zero byte.
+void AppendNaturalOrder(absl::string_view text, std::string* k) {
+  const char* p = text.data();
+  const char* const end = p + text.size();
   while (p < end) {
     // What is neither a digit nor a low byte goes as it is, a span at a time (made twice for
     // every wage: a byte at a time, 7% of ledger_bench's producer).
     const char* plain = p;
     while (p < end && !absl::ascii_isdigit(*p) && static_cast<unsigned char>(*p) >= ' ') ++p;
-    k.append(plain, p - plain);
+    k->append(plain, p - plain);
     if (p == end) break;
     if (!absl::ascii_isdigit(*p)) {
-      k.push_back('\0');
-      k.push_back(*p++);
+      k->push_back('\0');
+      k->push_back(*p++);
       continue;
     }
     const char* run = p;
     while (p < end && p - run < static_cast<ptrdiff_t>(kMaxDigitRun) && absl::ascii_isdigit(*p))
       ++p;
-    k.push_back(static_cast<char>(p - run));
-    k.append(run, p - run);
+    k->push_back(static_cast<char>(p - run));
+    k->append(run, p - run);
   }
+}
+
+// Reads what AppendNaturalOrder wrote, from key[*i] to the end or to a zero byte followed by
+// `stop` (then *i is at that zero byte). nullopt when it is not such text.
+std::optional<std::string> ReadNaturalOrder(absl::string_view key, size_t* i,
+                                            std::optional<char> stop) {
+  std::string text;
+  text.reserve(key.size() - *i);
+  while (*i < key.size()) {
+    const unsigned char c = static_cast<unsigned char>(key[*i]);
+    if (c == 0) {
+      if (*i + 1 == key.size()) return std::nullopt;
+      if (stop.has_value() && key[*i + 1] == *stop) return text;
+      if (static_cast<unsigned char>(key[*i + 1]) >= ' ') return std::nullopt;
+      text.push_back(key[*i + 1]);  // a byte below ' ', escaped
+      *i += 2;
+    } else if (c < ' ') {  // a run of c digits
+      if (c > kMaxDigitRun || *i + 1 + c > key.size()) return std::nullopt;
+      const absl::string_view run = key.substr(*i + 1, c);
+      if (!std::all_of(run.begin(), run.end(), absl::ascii_isdigit)) return std::nullopt;
+      text.append(run.data(), run.size());
+      *i += 1 + c;
+    } else if (absl::ascii_isdigit(c)) {
+      return std::nullopt;  // digits come in runs
+    } else {
+      text.push_back(key[*i]);
+      ++*i;
+    }
+  }
+  return text;
+}
+
+}  // namespace
+
+std::string TransferIdIndex(absl::string_view transfer_id) {
+  std::string k;
+  k.reserve(transfer_id.size() + 6);
+  k.push_back(kTransferIdTag);
+  const size_t colon = transfer_id.find(':');
+  if (colon == absl::string_view::npos) {
+    AppendNaturalOrder(transfer_id, &k);
+    return k;
+  }
+  AppendNaturalOrder(transfer_id.substr(colon + 1), &k);
+  k.push_back('\0');
+  k.push_back(kTransferKindMark);
+  k.append(transfer_id.data(), colon);
   return k;
 }
 
 std::optional<std::string> ParseTransferIdIndex(absl::string_view key) {
   if (key.empty() || key[0] != kTransferIdTag) return std::nullopt;
-  std::string id;
-  id.reserve(key.size());
-  for (size_t i = 1; i < key.size();) {
-    const unsigned char c = static_cast<unsigned char>(key[i]);
-    if (c == 0) {  // a byte below ' ', escaped
-      if (i + 1 == key.size() || static_cast<unsigned char>(key[i + 1]) >= ' ') return std::nullopt;
-      id.push_back(key[i + 1]);
-      i += 2;
-    } else if (c < ' ') {  // a run of c digits
-      if (c > kMaxDigitRun || i + 1 + c > key.size()) return std::nullopt;
-      const absl::string_view run = key.substr(i + 1, c);
-      if (!std::all_of(run.begin(), run.end(), absl::ascii_isdigit)) return std::nullopt;
-      id.append(run.data(), run.size());
-      i += 1 + c;
-    } else if (absl::ascii_isdigit(c)) {
-      return std::nullopt;  // digits come in runs
-    } else {
-      id.push_back(key[i]);
-      ++i;
-    }
-  }
-  return id;
+  size_t i = 1;
+  std::optional<std::string> rest = ReadNaturalOrder(key, &i, kTransferKindMark);
+  if (!rest.has_value()) return std::nullopt;
+  if (i == key.size()) return rest;  // an id without a kind
+  const absl::string_view kind = key.substr(i + 2);
+  if (absl::StrContains(kind, ':')) return std::nullopt;  // the kind ends at the id's first ':'
+  return absl::StrCat(kind, ":", *rest);
+}
+
+std::string WholeIdTransferIdIndex(absl::string_view transfer_id) {
+  std::string k;
+  k.reserve(transfer_id.size() + 4);
+  k.push_back(kWholeIdTransferIdTag);
+  AppendNaturalOrder(transfer_id, &k);
+  return k;
+}
+
+std::optional<std::string> ParseWholeIdTransferIdIndex(absl::string_view key) {
+  if (key.empty() || key[0] != kWholeIdTransferIdTag) return std::nullopt;
+  size_t i = 1;
+  return ReadNaturalOrder(key, &i, std::nullopt);
 }
 
 std::string TransferInBlock(uint64_t first_seq, uint64_t seq) {

@@ -74,9 +74,12 @@ TEST(KeysTest, TransferIdKeysSortNumbersByValueAndReadBackToTheirIds) {
             (std::vector<std::string>{"wage:job-1/label/999@w2", "wage:job-1/label/999@w9",
                                       "wage:job-1/label/999@w10", "wage:job-1/label/1000@w0",
                                       "wage:job-1/label/1000000@w1", "wage:job-2/label/1@w1"}));
-  EXPECT_EQ(TransferIdIndex("fund:7"), std::string("\x01"
-                                                   "fund:\x01"
-                                                   "7"));
+  EXPECT_EQ(TransferIdIndex("fund:7"), std::string("\0\x01"
+                                                   "7\0:fund",
+                                                   9));
+  EXPECT_EQ(TransferIdIndex("payout-7"), std::string("\0payout-\x01"
+                                                     "7",
+                                                     10));
 
   // One id per key: runs past kMaxDigitRun are cut, low bytes escaped, and all read back.
   const std::string forty(40, '7');
@@ -93,7 +96,14 @@ TEST(KeysTest, TransferIdKeysSortNumbersByValueAndReadBackToTheirIds) {
                                                        3),
                                            "a\x1f",
                                            "0007",
-                                           "7@" + forty + "@7"};
+                                           "7@" + forty + "@7",
+                                           ":",
+                                           ":a",
+                                           "a:",
+                                           "a",
+                                           "a:b:c",
+                                           std::string("k\0:b", 4),
+                                           std::string("k:\0:", 4)};
   std::set<std::string> keys;
   for (const std::string& id : tricky) {
     const std::string k = TransferIdIndex(id);
@@ -102,34 +112,67 @@ TEST(KeysTest, TransferIdKeysSortNumbersByValueAndReadBackToTheirIds) {
     keys.insert(k);
   }
   EXPECT_EQ(keys.size(), tricky.size());
-  EXPECT_EQ(TransferIdIndex(forty), "\x01" + std::string(1, 31) + std::string(31, '7') +
-                                        std::string(1, 9) + std::string(9, '7'));
+  EXPECT_EQ(TransferIdIndex(forty), std::string(1, '\0') + std::string(1, 31) +
+                                        std::string(31, '7') + std::string(1, 9) +
+                                        std::string(9, '7'));
 
-  // What is not such a key: verbatim, a short or non-digit run, a digit outside a run.
+  // What is not such a key: verbatim, a short or non-digit run, a digit outside a run, a zero
+  // byte followed by neither a low byte nor the kind's mark, a kind with a ':'.
   EXPECT_EQ(ParseTransferIdIndex("wage:a1"), std::nullopt);
-  EXPECT_EQ(ParseTransferIdIndex(std::string("\x01"
-                                             "a\x03"
+  for (const std::string& bad : {std::string("\0a\x03"
                                              "12",
-                                             5)),
-            std::nullopt);
-  EXPECT_EQ(ParseTransferIdIndex(std::string("\x01"
-                                             "a\x02"
+                                             5),
+                                 std::string("\0a\x02"
                                              "1x",
-                                             5)),
-            std::nullopt);
-  EXPECT_EQ(ParseTransferIdIndex(std::string("\x01"
-                                             "a1",
-                                             3)),
-            std::nullopt);
-  EXPECT_EQ(ParseTransferIdIndex(std::string("\x01"
-                                             "a\0",
-                                             3)),
-            std::nullopt);
-  EXPECT_EQ(ParseTransferIdIndex(std::string("\x01"
-                                             "\x20",
-                                             2))
-                .value_or("?"),
-            " ");
+                                             5),
+                                 std::string("\0a1", 3), std::string("\0a\0", 3),
+                                 std::string("\0a\0x", 4), std::string("\0a\0:b:c", 7),
+                                 std::string("\x01"
+                                             "a",
+                                             2)}) {
+    EXPECT_EQ(ParseTransferIdIndex(bad), std::nullopt) << absl::CHexEscape(bad);
+  }
+  EXPECT_EQ(ParseTransferIdIndex(std::string("\0\x20", 2)).value_or("?"), " ");
+}
+
+// The ids one assignment's pay writes (its wage with fee and share legs, the wage's post) sort
+// side by side, after every id of the assignments before it, whatever their kinds: a flush's keys
+// lie above what is stored, and a compaction of it rewrites nothing below.
+TEST(KeysTest, TransferIdKeysSortByWhatTheyPayForThenByKind) {
+  const std::vector<std::string> ids = {"wage-post:job-2/label/1@w1",
+                                        "wage:job-2/label/1@w1",
+                                        "wage:job-1/label/10@w1/fee",
+                                        "wage-post:job-1/label/10@w1",
+                                        "wage:job-1/label/9@w1",
+                                        "wage:job-1/label/10@w1",
+                                        "fund:job-2",
+                                        "wage-post:job-1/label/9@w1",
+                                        "wage:job-1/label/10@w1/share"};
+  std::vector<std::string> sorted;
+  for (const std::string& id : ids) sorted.push_back(TransferIdIndex(id));
+  std::sort(sorted.begin(), sorted.end());
+  std::vector<std::string> back;
+  for (const std::string& k : sorted) back.push_back(ParseTransferIdIndex(k).value_or("?"));
+  EXPECT_EQ(back, (std::vector<std::string>{
+                      "wage:job-1/label/9@w1", "wage-post:job-1/label/9@w1",
+                      "wage:job-1/label/10@w1", "wage-post:job-1/label/10@w1",
+                      "wage:job-1/label/10@w1/fee", "wage:job-1/label/10@w1/share", "fund:job-2",
+                      "wage:job-2/label/1@w1", "wage-post:job-2/label/1@w1"}));
+}
+
+// The keys before the kind went last: the whole id in number order, after their own tag.
+TEST(KeysTest, WholeIdTransferIdKeysReadBack) {
+  for (const std::string& id : {std::string("fund:7"), std::string("wage:job-1/l/12@w3"),
+                                std::string("a\x03", 2), std::string()}) {
+    const std::string k = WholeIdTransferIdIndex(id);
+    EXPECT_EQ(k[0], kWholeIdTransferIdTag);
+    EXPECT_EQ(ParseWholeIdTransferIdIndex(k), id) << absl::CHexEscape(k);
+    EXPECT_EQ(ParseTransferIdIndex(k), std::nullopt);
+  }
+  EXPECT_EQ(WholeIdTransferIdIndex("fund:7"), std::string("\x01"
+                                                          "fund:\x01"
+                                                          "7"));
+  EXPECT_EQ(ParseWholeIdTransferIdIndex(TransferIdIndex("fund:7")), std::nullopt);
 }
 
 TEST(KeysTest, TransferSeqOrder) {
