@@ -6,6 +6,7 @@
 
 #include <tuple>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -32,6 +33,12 @@ namespace {
 
 constexpr char kNextJobKey[] = "next_job";
 constexpr char kMediaKey[] = "media_key";
+// The keys this dispatcher writes: 1 since transfer ids are keyed with their kind last
+// (keys::TransferIdIndex). A store a newer dispatcher wrote is refused rather than read with the
+// wrong keys: a transfer id looked up under another encoding reads as not applied, and a payment
+// retried would be paid again. (Dispatchers before this marker do not look for it.)
+constexpr char kStoreFormatKey[] = "store_format";
+constexpr int kStoreFormat = 1;
 
 }  // namespace
 
@@ -71,6 +78,19 @@ absl::StatusOr<std::unique_ptr<Engine>> Engine::Open(const std::string& data_dir
 
 absl::Status Engine::Recover() {
   absl::MutexLock l(&mu_);
+  MW_ASSIGN_OR_RETURN(std::optional<std::string> format,
+                      store_->Get(Cf::kMeta, keys::Meta(kStoreFormatKey)));
+  int stored_format = 0;
+  if (format.has_value() && !absl::SimpleAtoi(*format, &stored_format)) {
+    return absl::DataLossError(
+        absl::StrCat("meta store_format \"", absl::CHexEscape(*format), "\" is not a number"));
+  }
+  if (stored_format > kStoreFormat) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("the store in ", store_->dir(), " has format ", stored_format,
+                     ", written by a newer mw-dispatcher; this one reads formats up to ",
+                     kStoreFormat, ": run the newer one"));
+  }
   MW_ASSIGN_OR_RETURN(ledger_, ledger::Ledger::Load(store_.get(), clock_));
 
   MW_ASSIGN_OR_RETURN(auto next, store_->Get(Cf::kMeta, keys::Meta(kNextJobKey)));
@@ -92,6 +112,11 @@ absl::Status Engine::Recover() {
   }
   // A store written before result ids were keyed id first: moved over once, before any call.
   MW_RETURN_IF_ERROR(IdempotencyTable::MoveCentreFirstResultIds(store_.get()).status());
+  if (stored_format < kStoreFormat) {  // every key moved over above
+    Batch batch;
+    batch.Put(Cf::kMeta, keys::Meta(kStoreFormatKey), absl::StrCat(kStoreFormat));
+    MW_RETURN_IF_ERROR(store_->Write(std::move(batch), storage::Durability::kSynced));
+  }
   MW_RETURN_IF_ERROR(centres_.Load(store_.get()));
   MW_RETURN_IF_ERROR(staff_.Load(store_.get()));
   MW_RETURN_IF_ERROR(voice_.Load(store_.get()));

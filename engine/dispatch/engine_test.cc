@@ -8,6 +8,7 @@
 #include <set>
 #include <sstream>
 #include <thread>
+#include <tuple>
 
 #include "absl/cleanup/cleanup.h"
 #include "absl/strings/match.h"
@@ -16,6 +17,7 @@
 #include "engine/common/ids.h"
 #include "engine/dispatch/engine_test_fixture.h"
 #include "engine/ledger/auditor.h"
+#include "engine/ledger/transfer_log.h"
 #include "engine/storage/keys.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -1710,16 +1712,58 @@ platform_fee_per_mille: 100
             auditor.currencies().at("KES").credits_posted);
 }
 
+// The store says which keys it holds (meta store_format): a store a newer dispatcher wrote is
+// refused with what to do, one whose mark is not a number is damage, and neither is changed.
+TEST_F(EngineTest, AStoreOfANewerFormatIsRefused) {
+  const std::string mark = storage::keys::Meta("store_format");
+  EXPECT_EQ(engine_->store()->Get(storage::Cf::kMeta, mark)->value_or("none"), "1");
+  engine_.reset();
+  auto write_mark = [&](const std::string& value) {
+    auto store = storage::Store::Open(dir_.Sub("db"), storage::Schema::kDispatcher,
+                                      storage::Store::Options());
+    ASSERT_TRUE(store.ok()) << store.status();
+    storage::Batch batch;
+    batch.Put(storage::Cf::kMeta, mark, value);
+    ASSERT_TRUE((*store)->Write(std::move(batch), storage::Durability::kSynced).ok());
+  };
+  for (const auto& [value, code, says] :
+       {std::tuple{"2", absl::StatusCode::kFailedPrecondition,
+                   "has format 2, written by a newer mw-dispatcher; this one reads formats up to "
+                   "1: run the newer one"},
+        std::tuple{"two", absl::StatusCode::kDataLoss,
+                   "meta store_format \"two\" is not a number"}}) {
+    write_mark(value);
+    auto refused = Engine::Open(dir_.Sub("db"), &clock_, Engine::Options());
+    EXPECT_EQ(refused.status().code(), code) << refused.status();
+    EXPECT_TRUE(absl::StrContains(refused.status().message(), says)) << refused.status();
+    auto store = storage::Store::Open(dir_.Sub("db"), storage::Schema::kDispatcher,
+                                      storage::Store::Options());
+    ASSERT_TRUE(store.ok()) << store.status();
+    EXPECT_EQ((*store)->Get(storage::Cf::kMeta, mark)->value_or("none"), value);
+  }
+  write_mark("1");
+  Open();
+  EXPECT_EQ(engine_->store()->Get(storage::Cf::kMeta, mark)->value_or("none"), "1");
+}
+
 TEST_F(EngineTest, FundingAddsToTheEscrowOnce) {
   ASSERT_TRUE(Submit(kContract).ok());
   v1::FundJobRequest fund;
-  fund.set_idempotency_key("f1");
+  // A key shaped like a late payment's top-up ("fund:<job>:after:<payment>") names its own
+  // transfer, never one a top-up will need.
+  fund.set_idempotency_key("after:f1");
   fund.set_job_id("job-1");
   fund.set_amount_minor(500);
   auto job = engine_->FundJob(fund);
   ASSERT_TRUE(job.ok()) << job.status();
   EXPECT_EQ(job->budget_minor(), 1500);
   EXPECT_EQ(engine_->FundJob(fund)->budget_minor(), 1500);  // replayed, not added twice
+  auto funded = ledger::ReadTransfer(*engine_->store(), "fund:job-1:key:after:f1");
+  ASSERT_TRUE(funded.ok() && funded->has_value()) << funded.status();
+  EXPECT_EQ((*funded)->amount_minor(), 500);
+  auto stray = ledger::ReadTransfer(*engine_->store(), "fund:job-1:after:f1");
+  ASSERT_TRUE(stray.ok()) << stray.status();
+  EXPECT_FALSE(stray->has_value());
   fund.set_job_id("job-9");
   fund.set_idempotency_key("f2");
   EXPECT_EQ(engine_->FundJob(fund).status().code(), absl::StatusCode::kNotFound);

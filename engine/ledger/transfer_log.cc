@@ -101,7 +101,7 @@ absl::StatusOr<uint64_t> MoveVerbatimTransferIds(storage::Store* store, size_t b
 absl::StatusOr<uint64_t> MoveWholeIdTransferIds(storage::Store* store, size_t batch_size) {
   const std::string tag(1, keys::kWholeIdTransferIdTag);
   return storage::MoveKeys(
-      store, Cf::kTransferIds, tag, tag, batch_size,
+      store, Cf::kTransferIds, tag, "", batch_size,
       [](absl::string_view old_key) -> absl::StatusOr<std::string> {
         std::optional<std::string> id = keys::ParseWholeIdTransferIdIndex(old_key);
         if (!id.has_value()) {

@@ -1,5 +1,6 @@
 #include "engine/storage/move_keys.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "engine/common/status_macros.h"
@@ -10,7 +11,9 @@ absl::StatusOr<uint64_t> MoveKeys(
     Store* store, Cf cf, absl::string_view prefix, absl::string_view from, size_t batch_size,
     absl::FunctionRef<absl::StatusOr<std::string>(absl::string_view old_key)> new_key) {
   uint64_t moved = 0;
-  std::string after(from);  // each batch starts past the last key moved, not over its tombstones
+  // Each batch starts past the last key moved, not over its tombstones; the first at the prefix
+  // at least (a scan from before it would end at once).
+  std::string after(std::max(from, prefix));
   for (;;) {
     Batch batch;
     size_t n = 0;

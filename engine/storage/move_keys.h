@@ -13,8 +13,7 @@
 
 namespace mw::storage {
 
-// Moves every record of `cf` whose key starts with `prefix` and is at least `from` (itself at
-// least `prefix`: a scan from before it ends at once) to the key
+// Moves every record of `cf` whose key starts with `prefix` and is at least `from` to the key
 // `new_key` gives for its old one, with its value unchanged: `batch_size` records per synced
 // write, each write putting the new keys and deleting the old ones. Interrupted, it goes on from
 // where it stopped when called again, so the old keys must never be new keys (a new encoding
