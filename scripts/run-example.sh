@@ -46,6 +46,8 @@ timeout 600 "$BIN/mw" job watch job-1 --every 3600
 say "$NAME: results"
 "$BIN/mw" results export job-1 --format csv --out "$OUT/results.csv"
 "$BIN/mw" results export job-1 --format jsonl --out "$OUT/results.jsonl"
+# Every worker's own answer, beside the verdicts made from them.
+"$BIN/mw" results answers job-1 --format jsonl --out "$OUT/answers.jsonl"
 head -n 4 "$OUT/results.csv"
 # A contract with a spans stage: its entities as CoNLL-2003 and Label Studio JSON too.
 if grep -q "spans:" "$EXAMPLE/contract.yaml"; then
@@ -53,8 +55,8 @@ if grep -q "spans:" "$EXAMPLE/contract.yaml"; then
   "$BIN/mw" results export job-1 --format label-studio --out "$OUT/results.label-studio.json"
   head -n 8 "$OUT/results.conll"
 fi
-# A contract with a shapes stage: its boxes as COCO, YOLO and Label Studio JSON, every worker's
-# own answer, and the photos left for a person to decide.
+# A contract with a shapes stage: its boxes as COCO, YOLO and Label Studio JSON, and the photos
+# left for a person to decide.
 if grep -q "shapes:" "$EXAMPLE/contract.yaml"; then
   "$BIN/mw" results export job-1 --format coco --out "$OUT/results.coco.json"
   # Each shapes stage's own COCO file when there are several; YOLO holds boxes only.
@@ -69,7 +71,6 @@ if grep -q "shapes:" "$EXAMPLE/contract.yaml"; then
     "$BIN/mw" results export job-1 --format yolo --out "$OUT/yolo"
   fi
   "$BIN/mw" results export job-1 --format label-studio --out "$OUT/results.label-studio.json"
-  "$BIN/mw" results answers job-1 --format jsonl --out "$OUT/answers.jsonl"
   "$BIN/mw" review list --job job-1 | tee "$OUT/review.txt"
 fi
 # What else the example shows, while the dispatcher is up (its after.sh, with BIN and OUT).

@@ -427,7 +427,18 @@ TEST(ExamplesTest, SpokenClipsAreFetchedAheadPlayedAndTranscribedByThree) {
   const auto ids = Column(kSource + "/examples/speech/truth.csv", 0);
   const auto said = Column(kSource + "/examples/speech/truth.csv", 1);
   ASSERT_EQ(rows.size(), 20u);
-  int exact = 0;
+  // Each clip's exact answers (answers.jsonl). Simulated workers slip now and then, each at a
+  // rate of their own, and which three transcribe which clip follows the leases' timing.
+  std::map<size_t, int> exact_answers;
+  std::ifstream answers(dir.Sub("speech") + "/answers.jsonl");
+  for (std::string line; std::getline(answers, line);) {
+    const json a = json::parse(line);
+    if (a["stage"] != "transcribe" || a["skipped"].get<bool>()) continue;
+    const size_t item = a["item"].get<size_t>();
+    ASSERT_LT(item, said.size()) << line;
+    exact_answers[item] += a["answer"] == said[item];
+  }
+  int exact = 0, two_exact = 0;
   for (size_t i = 0; i < rows.size(); ++i) {
     const json& row = rows[i];
     EXPECT_EQ(row["fields"]["clip_id"], ids[i]);
@@ -436,10 +447,15 @@ TEST(ExamplesTest, SpokenClipsAreFetchedAheadPlayedAndTranscribedByThree) {
     ASSERT_EQ(row["provenance"].size(), 1u);
     EXPECT_EQ(Workers(row["provenance"][0]).size(), 3u);
     exact += row["fields"]["transcribe"] == said[i];
+    // The medoid of three keeps the clean answer whenever two of them are clean, whoever slipped.
+    if (exact_answers[i] >= 2) {
+      ++two_exact;
+      EXPECT_EQ(row["fields"]["transcribe"], said[i]) << row.dump();
+    }
   }
-  // Simulated workers slip one answer in ten; the medoid of three keeps the clean one.
-  EXPECT_GE(exact, 17);
-  std::cout << "speech: " << exact << " of " << rows.size() << " transcripts exact\n";
+  EXPECT_GE(two_exact, 10);  // most clips: a slip is the exception
+  std::cout << "speech: " << exact << " of " << rows.size() << " transcripts exact (" << two_exact
+            << " with two or three exact answers)\n";
 }
 
 TEST(ExamplesTest, TranslationIteratesAndGroupsPhrasesIntoNotices) {
