@@ -84,6 +84,12 @@ std::string CentreShareAccount(absl::string_view centre, absl::string_view curre
 }
 
 std::string FundingTransferId(absl::string_view job_id) { return Joined({"fund:", job_id}); }
+std::string OperatorFundingTransferId(absl::string_view job_id, absl::string_view key) {
+  return Joined({"fund:", job_id, ":key:", key});
+}
+std::string TopUpTransferId(absl::string_view job_id, absl::string_view payment) {
+  return Joined({"fund:", job_id, ":after:", payment});
+}
 std::string WageTransferId(absl::string_view assignment_id) {
   return Joined({"wage:", assignment_id});
 }

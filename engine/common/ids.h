@@ -44,6 +44,12 @@ inline constexpr char kGuaranteeAccount[] = "client:platform-guarantee";
 
 // Ledger transfer ids.
 std::string FundingTransferId(absl::string_view job_id);
+// A job's funding by an operator's call, under its idempotency key: "fund:<job>:key:<key>"; and
+// the top-up a payment draws from the client once the job has ended: "fund:<job>:after:<payment>".
+// Apart whatever the key and the payment (a job id holds no ':'): with the key straight after the
+// job, a key "after:<payment>" made that payment's top-up id, refusing it and stalling the payment.
+std::string OperatorFundingTransferId(absl::string_view job_id, absl::string_view key);
+std::string TopUpTransferId(absl::string_view job_id, absl::string_view payment);
 std::string WageTransferId(absl::string_view assignment_id);
 std::string WagePostTransferId(absl::string_view assignment_id);
 

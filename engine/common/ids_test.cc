@@ -46,6 +46,10 @@ TEST(IdsTest, DerivedTransferIdsAreStable) {
   EXPECT_EQ(WageTransferId("job-1/a/0@w"), "wage:job-1/a/0@w");
   EXPECT_EQ(WagePostTransferId("job-1/a/0@w"), "wage-post:job-1/a/0@w");
   EXPECT_EQ(WorkerAccount("nairobi", "w1"), "worker:nairobi/w1");
+  EXPECT_EQ(OperatorFundingTransferId("job-1", "f1"), "fund:job-1:key:f1");
+  EXPECT_EQ(TopUpTransferId("job-1", "wage:job-1/a/0@w"), "fund:job-1:after:wage:job-1/a/0@w");
+  // An operator's key shaped like a top-up's tail still names a funding of its own.
+  EXPECT_NE(OperatorFundingTransferId("job-1", "after:p"), TopUpTransferId("job-1", "p"));
 }
 
 TEST(IdsTest, SimpleNames) {

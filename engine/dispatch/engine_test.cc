@@ -11,6 +11,7 @@
 #include <tuple>
 
 #include "absl/cleanup/cleanup.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
@@ -290,6 +291,49 @@ TEST_F(EngineTest, AnItemNumberSpelledOtherwiseNamesNoTaskAndIsNotPaidAgain) {
   ASSERT_EQ(st->lines_size(), 1);
   EXPECT_EQ(st->lines(0).contributions(), 1u);
   EXPECT_EQ(st->lines(0).pending_minor() + st->lines(0).posted_minor(), 5);
+  ledger::Auditor auditor;
+  ASSERT_TRUE(Audit(&auditor).ok());
+}
+
+// A centre's assignment ids are claims: spelled to land next to a real wage's ledger id (its
+// kind's mark, a fee leg, a NUL byte, a ':' in the task), each names no assignment, is paid
+// nothing and moves no money; the real one is paid once.
+TEST_F(EngineTest, AssignmentIdsShapedLikeLedgerKeysAreNotPaid) {
+  AddCentre("nairobi", {"w1"});
+  ASSERT_TRUE(Submit(kContract).ok());
+  auto leased = Lease("nairobi", "w1", 1, "l1");
+  ASSERT_TRUE(leased.ok()) << leased.status();
+  ASSERT_EQ(leased->assignments_size(), 1);
+  const v1::Assignment& a = leased->assignments(0);
+  std::vector<v1::Result> results = {Answer(a, "positive")};
+  const std::string aid = a.assignment_id();
+  const std::string task = aid.substr(0, aid.find('@'));
+  for (const std::string& forged : {aid + std::string("\0:wage", 6), aid + "/fee", task + ":x@w1",
+                                    task + std::string("\0@w1", 4), "wage:" + aid}) {
+    v1::Result r = Answer(a, "positive");
+    r.set_assignment_id(forged);
+    r.set_result_id(absl::StrCat("r-forged-", results.size()));
+    results.push_back(r);
+  }
+  const std::vector<v1::Receipt> receipts = SubmitResults("nairobi", results);
+  ASSERT_EQ(receipts.size(), results.size());
+  EXPECT_EQ(receipts[0].status(), v1::RECEIPT_ACCEPTED);
+  for (size_t i = 1; i < receipts.size(); ++i) {
+    EXPECT_EQ(receipts[i].status(), v1::RECEIPT_QUARANTINED)
+        << absl::CHexEscape(results[i].assignment_id()) << ": " << receipts[i].detail();
+  }
+  v1::StatementRequest req;
+  req.set_centre("nairobi");
+  auto st = engine_->GetStatement(req, "");
+  ASSERT_TRUE(st.ok()) << st.status();
+  ASSERT_EQ(st->lines_size(), 1);
+  EXPECT_EQ(st->lines(0).contributions(), 1u);
+  EXPECT_EQ(st->lines(0).pending_minor() + st->lines(0).posted_minor(), 5);
+  std::set<std::string> wages;
+  for (const auto& [id, t] : TransfersById()) {
+    if (absl::StartsWith(id, "wage")) wages.insert(id);
+  }
+  EXPECT_EQ(wages, (std::set<std::string>{WageTransferId(aid)}));
   ledger::Auditor auditor;
   ASSERT_TRUE(Audit(&auditor).ok());
 }

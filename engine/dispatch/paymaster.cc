@@ -94,7 +94,7 @@ absl::StatusOr<std::string> Paymaster::PayingAccount(const JobRun& run, int64_t 
   if (!IsFinal(run.progress.state())) return std::string(kGuaranteeAccount);
   const v1::Contract& c = run.record.contract();
   MW_RETURN_IF_ERROR(ledger_
-                         ->Apply({.id = absl::StrCat(FundingTransferId(job_id), ":after:", id),
+                         ->Apply({.id = TopUpTransferId(job_id, id),
                                   .kind = v1::TRANSFER_POSTED,
                                   .code = v1::CODE_FUNDING,
                                   .debit_account = ClientAccount(c.client(), c.currency()),

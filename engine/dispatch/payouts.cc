@@ -60,12 +60,9 @@ absl::StatusOr<v1::Job> Engine::FundJob(const v1::FundJobRequest& request) {
                            "; it takes no more funding (mw job close returns its escrow)"));
         }
         const v1::Contract& c = run->record.contract();
-        // The operator's key after "key:": the top-ups a job's late payments draw are
-        // "fund:<job>:after:<payment>" (Paymaster::PayingAccount), and a key "after:<payment>"
-        // made the same id, refusing that top-up and stalling the payment.
         MW_RETURN_IF_ERROR(ledger_
-                               ->Apply({.id = absl::StrCat(FundingTransferId(request.job_id()),
-                                                           ":key:", request.idempotency_key()),
+                               ->Apply({.id = OperatorFundingTransferId(request.job_id(),
+                                                                        request.idempotency_key()),
                                         .kind = v1::TRANSFER_POSTED,
                                         .code = v1::CODE_FUNDING,
                                         .debit_account = ClientAccount(c.client(), c.currency()),
