@@ -35,7 +35,8 @@
 //
 //   build/bin/scale_bench [--items 10000000] [--finish 1000000] [--export-runs 3] [--seconds 10]
 //                         [--centres 4] [--workers 20] [--keep DIR]
-//                         [--steady 0 [--minute 60] [--block-cache-mb 64] [--heap-stats DIR]]
+//                         [--steady 0 [--minute 60] [--block-cache-mb 64] [--memtable-mb 64]
+//                                     [--heap-stats DIR]]
 //
 // --keep DIR keeps the finished job's store in DIR and, when it is there already, exports that
 // one instead of answering a new job to the end (minutes saved on a second run).
@@ -93,6 +94,7 @@ struct Config {
   std::string load;  // the child's mode: load the store in this directory until killed
   std::string keep;  // the finished job's store: kept here, and used again when it is here
   uint64_t block_cache_mb = 64;  // the steady run's store: mw-dispatcher --block-cache-mb
+  uint64_t memtable_mb = 64;     // and --memtable-mb
   int open_table_files = mw::storage::Store::Options().open_table_files;  // every store's
   std::string heap_stats;  // the steady run: jemalloc's statistics each minute, in this directory
 };
@@ -503,6 +505,7 @@ double Finished(const Config& c, const std::string& data_dir) {
 int Steady(const Config& c, const std::string& dir) {
   mw::storage::Store::Options store;
   store.block_cache_bytes = c.block_cache_mb << 20;
+  store.memtable_bytes = c.memtable_mb << 20;
   auto engine = Open(c, dir, store);
   std::mutex mu;
   std::condition_variable stop_cv;
@@ -652,6 +655,9 @@ int main(int argc, char** argv) {
   app.add_option("--block-cache-mb", c.block_cache_mb,
                  "The steady run's block cache, as mw-dispatcher's --block-cache-mb")
       ->check(CLI::Range(8, 65536));
+  app.add_option("--memtable-mb", c.memtable_mb,
+                 "The steady run's memtables, as mw-dispatcher's --memtable-mb")
+      ->check(CLI::Range(8, 16384));
   app.add_option("--heap-stats", c.heap_stats,
                  "--steady: write jemalloc's statistics here each minute (minute-NNN.txt)");
   app.add_option("--dir", c.dir, "Where the databases go (default $TMPDIR)");
