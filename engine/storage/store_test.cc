@@ -78,9 +78,11 @@ TEST_F(StoreTest, AFamilyWrittenALittleHoldsLittleOfTheMemtablesBudget) {
   Batch batch;
   for (Cf cf : families) batch.Put(cf, "key", std::string(3000, 'v'));
   ASSERT_TRUE(store_->Write(std::move(batch), Durability::kSynced).ok());
-  // Each family's filter (write_buffer_size x memtable_prefix_bloom_size_ratio, 160 KB) and one
-  // arena block (64 KB): 5 MB for the dispatcher's families; with RocksDB's default blocks, 23 MB.
-  EXPECT_LT(store_->MemoryUse().memtables, families.size() * (256u << 10));
+  // Each family's filter (write_buffer_size x memtable_prefix_bloom_size_ratio: 164 KB asked,
+  // 192 KB in jemalloc's size class) and one arena block (64 KB): 5 MB for every family with
+  // glibc's malloc, as this test has it, 5.8 MB with jemalloc. With RocksDB's default blocks
+  // (1 MB, the filter in one of them), 23 MB.
+  EXPECT_LT(store_->MemoryUse().memtables, families.size() * (512u << 10));
 }
 
 TEST(StoreOptionsTest, TheCacheIsTheBlocksAndTheMemtablesBudgetTogether) {
