@@ -256,6 +256,17 @@ TEST_F(EngineTest, TheLedgerHoldsTransfersOnlyUntilTheirBatchIsWritten) {
   EXPECT_EQ(again.transfers(), after.transfers());
 }
 
+// The centre's statement holds one worker with one contribution, owed `wage_minor` in all.
+void ExpectOneContributionPaid(Engine& engine, const std::string& centre, int64_t wage_minor) {
+  v1::StatementRequest req;
+  req.set_centre(centre);
+  auto st = engine.GetStatement(req, "");
+  ASSERT_TRUE(st.ok()) << st.status();
+  ASSERT_EQ(st->lines_size(), 1);
+  EXPECT_EQ(st->lines(0).contributions(), 1u);
+  EXPECT_EQ(st->lines(0).pending_minor() + st->lines(0).posted_minor(), wage_minor);
+}
+
 // One contribution per worker and task, however its assignment id is spelled: the same item
 // numbered otherwise ("04" for 4, "+4") names no task, so it is neither a second contribution
 // nor a second wage.
@@ -284,13 +295,7 @@ TEST_F(EngineTest, AnItemNumberSpelledOtherwiseNamesNoTaskAndIsNotPaidAgain) {
     EXPECT_EQ(receipts[i].detail(),
               absl::StrCat("task id \"", task, "\": expected <job>/<stage>/<item>"));
   }
-  v1::StatementRequest req;
-  req.set_centre("nairobi");
-  auto st = engine_->GetStatement(req, "");
-  ASSERT_TRUE(st.ok()) << st.status();
-  ASSERT_EQ(st->lines_size(), 1);
-  EXPECT_EQ(st->lines(0).contributions(), 1u);
-  EXPECT_EQ(st->lines(0).pending_minor() + st->lines(0).posted_minor(), 5);
+  ExpectOneContributionPaid(*engine_, "nairobi", 5);
   ledger::Auditor auditor;
   ASSERT_TRUE(Audit(&auditor).ok());
 }
@@ -322,13 +327,7 @@ TEST_F(EngineTest, AssignmentIdsShapedLikeLedgerKeysAreNotPaid) {
     EXPECT_EQ(receipts[i].status(), v1::RECEIPT_QUARANTINED)
         << absl::CHexEscape(results[i].assignment_id()) << ": " << receipts[i].detail();
   }
-  v1::StatementRequest req;
-  req.set_centre("nairobi");
-  auto st = engine_->GetStatement(req, "");
-  ASSERT_TRUE(st.ok()) << st.status();
-  ASSERT_EQ(st->lines_size(), 1);
-  EXPECT_EQ(st->lines(0).contributions(), 1u);
-  EXPECT_EQ(st->lines(0).pending_minor() + st->lines(0).posted_minor(), 5);
+  ExpectOneContributionPaid(*engine_, "nairobi", 5);
   std::set<std::string> wages;
   for (const auto& [id, t] : TransfersById()) {
     if (absl::StartsWith(id, "wage")) wages.insert(id);
